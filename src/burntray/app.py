@@ -1,0 +1,103 @@
+"""Composition root: paths, settings, prices, history, sources and the monitor, wired once.
+
+The CLI and the tray both start here, so both see the same numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from burntray.config import Settings, load_settings
+from burntray.errors import ConfigError
+from burntray.model.pricing import PriceTable, build_price_table
+from burntray.paths import AppPaths, app_paths
+from burntray.sources.base import Source, SourceContext, build_source
+from burntray.store.history import HistoryError, HistoryStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppContext:
+    """Everything a command needs, resolved from the environment."""
+
+    paths: AppPaths
+    settings: Settings
+    config_error: str = ""  # set when config.toml is invalid and defaults are in use
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    clock_ns: Callable[[], int] = time.time_ns
+    _history: HistoryStore | None = None
+    history_error: str = ""
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, strict: bool = True) -> AppContext:
+        """Resolve paths and settings. ``strict``: raise ``ConfigError`` on a bad config;
+        otherwise fall back to defaults and remember why (the tray shows it)."""
+        env = dict(os.environ if env is None else env)
+        paths = app_paths(env)
+        try:
+            settings = load_settings(paths.config_file)
+            error = ""
+        except ConfigError as exc:
+            if strict:
+                raise
+            settings, error = Settings(), str(exc)
+        return cls(paths=paths, settings=settings, config_error=error, env=env)
+
+    def prices(self, settings: Settings | None = None) -> PriceTable:
+        settings = settings or self.settings
+        price_file = Path(settings.price_file).expanduser() if settings.price_file else None
+        return build_price_table(settings.price_overrides, price_file)
+
+    def history(self) -> HistoryStore | None:
+        """The history store, opened on first use; None (with ``history_error``) if unusable."""
+        if self._history is None and not self.history_error:
+            try:
+                self._history = HistoryStore(self.paths.history_db)
+            except HistoryError as exc:
+                self.history_error = str(exc)
+                log.error("%s", exc)
+        return self._history
+
+    def source_context(
+        self, settings: Settings | None = None, with_history: bool = True
+    ) -> SourceContext:
+        settings = settings or self.settings
+        return SourceContext(
+            settings=settings,
+            paths=self.paths,
+            prices=self.prices(settings),
+            history=self.history() if with_history else None,
+            env=self.env,
+            clock_ns=self.clock_ns,
+        )
+
+    def build_source(self, settings: Settings | None = None, with_history: bool = True) -> Source:
+        settings = settings or self.settings
+        return build_source(settings.source, self.source_context(settings, with_history))
+
+    def close(self) -> None:
+        if self._history is not None:
+            self._history.close()
+            self._history = None
+
+
+def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
+    """Log to a rotating file in the log dir (and stderr when verbose). Called by commands
+    that run for a while, never at import."""
+    paths.log_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        paths.log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if verbose:
+        root.addHandler(logging.StreamHandler())

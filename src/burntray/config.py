@@ -1,0 +1,267 @@
+"""Settings: a frozen dataclass, loaded from and saved to ``config.toml``.
+
+Every key is declared once in ``FIELDS`` with its parser, so each bad value is reported with the
+key, the value and what is allowed. A file that fails validation is never overwritten: the app
+runs on defaults and says so, and saving is refused until the file is fixed (nothing is lost).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tempfile
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from burntray.errors import ConfigError
+from burntray.model.timefmt import NS_PER_SECOND, format_duration, parse_duration_ns
+
+WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d")
+SOURCES = ("auto", "hexai", "cburn")
+ICON_FIGURES = ("rpm", "cost", "reqs", "none")
+MIN_WINDOW_NS = 60 * NS_PER_SECOND
+MAX_WINDOW_NS = 31 * 86400 * NS_PER_SECOND
+PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    window: str = "1h"
+    source: str = "auto"
+    poll_interval_s: float = 1.0
+    icon_figure: str = "rpm"
+    notifications: bool = True
+    start_at_login: bool = False
+    hexai_dir: str = ""  # "" = hexai's own rule (XDG_CACHE_HOME/hexai or ~/.local/hexai/cache)
+    cburn_url: str = ""  # "" = discover (env, cburn's state file, 127.0.0.1:8787)
+    history_retention_days: int = 90
+    price_file: str = ""  # a LiteLLM-format JSON price file
+    price_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    @property
+    def window_ns(self) -> int:
+        return parse_duration_ns(self.window)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied, validated like a loaded file."""
+        candidate = dataclasses.replace(self, **changes)
+        return settings_from_toml(settings_to_toml(candidate), source="settings")
+
+
+# --- parsers: each returns the clean value or raises ValueError("what is allowed") ---------
+
+
+def _window(value: object) -> str:
+    allowed = "a duration from 1m to 31d such as 5m, 15m, 1h, 6h, 24h, 7d or 90m"
+    if not isinstance(value, str):
+        raise ValueError(allowed)
+    try:
+        ns = parse_duration_ns(value)
+    except ValueError:
+        raise ValueError(allowed) from None
+    if not MIN_WINDOW_NS <= ns <= MAX_WINDOW_NS:
+        raise ValueError("a duration from 1m to 31d")
+    return format_duration(ns)
+
+
+def _choice(*allowed: str) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        if value not in allowed:
+            raise ValueError("one of " + ", ".join(allowed))
+        return str(value)
+
+    return parse
+
+
+def _poll_interval(value: object) -> float:
+    if isinstance(value, str):
+        try:
+            seconds = parse_duration_ns(value if value[-1:].isalpha() else value + "s") / 1e9
+        except ValueError:
+            raise ValueError("seconds from 0.2 to 60, as a number or a string like '2s'") from None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise ValueError("seconds from 0.2 to 60, as a number or a string like '2s'")
+    if not (math.isfinite(seconds) and 0.2 <= seconds <= 60):
+        raise ValueError("seconds from 0.2 to 60")
+    return seconds
+
+
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("a string")
+    return value
+
+
+def _url(value: object) -> str:
+    text = _text(value).strip()
+    if text and not text.startswith(("http://", "https://")):
+        raise ValueError("an http:// or https:// URL, or empty to discover the daemon")
+    return text.rstrip("/")
+
+
+def _retention(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 3650:
+        raise ValueError("a whole number of days from 1 to 3650")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigField:
+    key: str  # dotted TOML key
+    attr: str  # Settings attribute
+    parse: Callable[[object], Any]
+    doc: str
+
+
+FIELDS: tuple[ConfigField, ...] = (
+    ConfigField("window", "window", _window, "window shown: 5m 15m 1h 6h 24h 7d or any 1m-31d"),
+    ConfigField("source", "source", _choice(*SOURCES), "auto, hexai or cburn"),
+    ConfigField("poll_interval", "poll_interval_s", _poll_interval, "seconds between reads"),
+    ConfigField("icon_figure", "icon_figure", _choice(*ICON_FIGURES), "figure drawn in the icon"),
+    ConfigField("notifications", "notifications", _bool, "desktop notifications on/off"),
+    ConfigField("start_at_login", "start_at_login", _bool, "start burntray at login"),
+    ConfigField("hexai.dir", "hexai_dir", _text, "hexai cache dir ('' = hexai's own rule)"),
+    ConfigField("cburn.url", "cburn_url", _url, "cburn daemon URL ('' = discover)"),
+    ConfigField("history.retention_days", "history_retention_days", _retention, "days kept"),
+    ConfigField("pricing.litellm_file", "price_file", _text, "LiteLLM-format price JSON"),
+)
+
+
+def _price_overrides(value: object, errors: list[str], where: str) -> dict[str, dict[str, float]]:
+    if not isinstance(value, dict):
+        errors.append(f"{where}: pricing.models = {value!r} is not allowed: expected a table")
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for model, row in value.items():
+        key = f"pricing.models.{model!r}"
+        if not isinstance(row, dict):
+            errors.append(f"{where}: {key} = {row!r} is not allowed: expected a table of prices")
+            continue
+        clean: dict[str, float] = {}
+        for name, price in row.items():
+            if name not in PRICE_FIELDS:
+                errors.append(
+                    f"{where}: {key}.{name} is not a known key: use "
+                    + ", ".join(PRICE_FIELDS)
+                    + " (USD per million tokens)"
+                )
+            elif (
+                not isinstance(price, int | float)
+                or isinstance(price, bool)
+                or not math.isfinite(price)
+                or price < 0
+            ):
+                errors.append(
+                    f"{where}: {key}.{name} = {price!r} is not allowed: "
+                    "a number >= 0 (USD per million tokens)"
+                )
+            else:
+                clean[name] = float(price)
+        if clean and not {"input", "output"} <= clean.keys():
+            errors.append(f"{where}: {key} needs both input and output prices")
+        elif clean:
+            out[str(model)] = clean
+    return out
+
+
+def settings_from_toml(data: Mapping[str, Any], source: str = "config.toml") -> Settings:
+    """Validate a parsed TOML document; raise ``ConfigError`` listing every problem."""
+    errors: list[str] = []
+    values: dict[str, Any] = {}
+    known = {f.key: f for f in FIELDS}
+    for dotted, value in _flatten(data):
+        if dotted == "pricing.models":
+            values["price_overrides"] = _price_overrides(value, errors, source)
+            continue
+        spec = known.get(dotted)
+        if spec is None:
+            errors.append(
+                f"{source}: unknown key {dotted!r}; known keys: "
+                + ", ".join([*known, "pricing.models.<model>"])
+            )
+            continue
+        try:
+            values[spec.attr] = spec.parse(value)
+        except ValueError as exc:
+            errors.append(f"{source}: {dotted} = {value!r} is not allowed: expected {exc}")
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return Settings(**values)
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if dotted == "pricing.models":
+            out.append((dotted, value))
+        elif isinstance(value, dict):
+            out.extend(_flatten(value, dotted + "."))
+        else:
+            out.append((dotted, value))
+    return out
+
+
+def settings_to_toml(settings: Settings) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for spec in FIELDS:
+        value = getattr(settings, spec.attr)
+        node = doc
+        *parents, leaf = spec.key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    if settings.price_overrides:
+        doc.setdefault("pricing", {})["models"] = {
+            model: dict(row) for model, row in settings.price_overrides.items()
+        }
+    return doc
+
+
+def load_settings(path: Path) -> Settings:
+    """Settings from ``path``; defaults when it does not exist. Raises ``ConfigError``."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return settings_from_toml(data, source=str(path))
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    """Write atomically (temp file + fsync + rename) so a crash never leaves half a file."""
+    import tomli_w  # noqa: PLC0415 - only needed when saving
+
+    body = "# burntray settings: see the README for every key.\n" + tomli_w.dumps(
+        settings_to_toml(settings)
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config.toml.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

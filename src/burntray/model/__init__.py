@@ -1,0 +1,1 @@
+"""Pure core: values in, values out. No I/O, no clocks, no threads."""

@@ -1,0 +1,93 @@
+"""The stable JSON shape of a Snapshot (``burntray status --format json``, report JSON).
+
+Schema version 1; fields are only ever added. See the README's "JSON output" section.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from burntray.model.aggregate import rpm
+from burntray.model.pricing import PriceTable
+from burntray.model.snapshot import DaemonPeriod, Snapshot, UsageRow
+from burntray.model.timefmt import format_duration, format_rfc3339_ns
+
+SCHEMA_VERSION = 1
+
+
+def _utc(ns: int | None) -> str | None:
+    import datetime as _dt  # noqa: PLC0415
+
+    return None if ns is None else format_rfc3339_ns(ns, _dt.UTC)
+
+
+def _row(row: UsageRow, window_ns: int) -> dict[str, Any]:
+    return {
+        "provider": row.provider,
+        "model": row.model,
+        "reqs": row.reqs,
+        "rpm": round(rpm(row.reqs, window_ns), 6),
+        "sent": row.sent,
+        "recv": row.recv,
+        "tokens_est": row.tokens,
+        "cost_usd": None if row.cost_usd is None else round(row.cost_usd, 6),
+        "unpriced_reqs": row.unpriced_reqs,
+        "price_key": row.price_key or None,
+    }
+
+
+def _daemon(period: DaemonPeriod) -> dict[str, Any]:
+    return {
+        "days": period.days,
+        "sessions": period.sessions,
+        "prompts": period.prompts,
+        "api_calls": period.api_calls,
+        "tokens": period.tokens,
+        "estimated_cost_usd": period.estimated_cost_usd,
+        "cache_hit_rate": period.cache_hit_rate,
+        "cost_per_day_usd": period.cost_per_day_usd,
+        "tokens_per_day": period.tokens_per_day,
+        "sessions_per_day": period.sessions_per_day,
+        "poll_interval_sec": period.poll_interval_sec,
+        "at": _utc(period.at_ns),
+        "started_at": _utc(period.started_at_ns),
+        "last_poll_at": _utc(period.last_poll_at_ns),
+        "last_error": period.last_error or None,
+        "data_dir": period.data_dir or None,
+    }
+
+
+def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> dict[str, Any]:
+    totals = snapshot.totals
+    out: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "source": snapshot.source,
+        "window": format_duration(snapshot.window_ns),
+        "window_seconds": snapshot.window_ns // 1_000_000_000,
+        "as_of": _utc(snapshot.as_of_ns),
+        "status": {
+            "state": snapshot.status.state,
+            "detail": snapshot.status.detail or None,
+            "stale": snapshot.status.stale,
+            "last_ok": _utc(snapshot.status.last_ok_ns),
+        },
+        "estimated": {"tokens": snapshot.tokens_estimated, "cost": snapshot.cost_estimated},
+        "totals": {
+            "reqs": totals.reqs,
+            "rpm": round(totals.rpm, 6),
+            "sent": totals.sent,
+            "recv": totals.recv,
+            "tokens_est": totals.tokens,
+            "cost_usd": round(totals.cost_usd, 6),
+            "unpriced_reqs": totals.unpriced_reqs,
+        },
+        "by_model": [_row(row, snapshot.window_ns) for row in snapshot.by_model],
+        "history_used": snapshot.history_used,
+        "data_updated_at": _utc(snapshot.data_updated_ns),
+        "note": snapshot.note or None,
+    }
+    if prices is not None:
+        out["pricing"] = {"as_of": prices.as_of, "sources": list(prices.sources)}
+    if snapshot.daemon is not None:
+        out["daemon"] = _daemon(snapshot.daemon)
+    return out

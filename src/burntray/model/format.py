@@ -1,0 +1,106 @@
+"""How figures are written, in one place: the CLI, tooltip, menu and reports all use these."""
+
+from __future__ import annotations
+
+from burntray.model.snapshot import Snapshot
+
+
+def human_bytes(n: int) -> str:
+    """hexai's ``textutil.HumanBytes``: base 1000, ``NB`` below 1000, else one decimal + k/M/G/T
+    with a trailing ``.0`` dropped (1200 -> ``1.2k``, 1000 -> ``1k``)."""
+    if n < 1000:
+        return f"{n}B"
+    value, unit = float(n), ""
+    for suffix in ("k", "M", "G", "T"):
+        if value < 1000 and unit:
+            break
+        value /= 1000
+        unit = suffix
+    text = f"{value:.1f}"
+    return text.removesuffix(".0") + unit
+
+
+def human_count(n: int) -> str:
+    """Compact counts for tight spaces: 950, 1.2k, 12k, 1.3M."""
+    if n < 1000:
+        return str(n)
+    if n < 10_000:
+        return f"{n / 1000:.1f}".removesuffix(".0") + "k"
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    return f"{n / 1_000_000:.1f}".removesuffix(".0") + "M"
+
+
+def usd(amount: float) -> str:
+    """``$0.84``, ``$12.40``, ``$1,234``; amounts under a cent show as ``<$0.01``."""
+    if amount == 0:
+        return "$0.00"
+    if abs(amount) < 0.01:
+        return "<$0.01" if amount > 0 else "-<$0.01"
+    if abs(amount) >= 1000:
+        return f"${amount:,.0f}"
+    return f"${amount:,.2f}"
+
+
+def rpm_text(value: float) -> str:
+    return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def cost_text(snapshot: Snapshot) -> str:
+    """Cost with the qualifiers it needs: ``$0.84 est.``, ``$0.84 est. + 3 unpriced``."""
+    totals = snapshot.totals
+    if totals.reqs and totals.unpriced_reqs == totals.reqs:
+        return f"unpriced ({totals.unpriced_reqs} reqs)"
+    text = usd(totals.cost_usd)
+    if snapshot.cost_estimated:
+        text += " est."
+    if totals.unpriced_reqs:
+        text += f" + {totals.unpriced_reqs} unpriced"
+    return text
+
+
+def status_line(snapshot: Snapshot) -> str:
+    """One line for terminals: ``hexai · 1h · 42 reqs · 0.70 rpm · $0.84 est.``"""
+    from burntray.model.timefmt import format_duration  # noqa: PLC0415
+
+    totals = snapshot.totals
+    parts = [
+        snapshot.source,
+        format_duration(snapshot.window_ns),
+        f"{totals.reqs} reqs",
+        f"{rpm_text(totals.rpm)} rpm",
+        cost_text(snapshot),
+    ]
+    status = snapshot.status
+    if status.state == "empty":
+        parts.append(status.detail or "no data yet")
+    elif not status.healthy:
+        parts.append(f"{status.state}: {status.detail}")
+        if status.stale:
+            parts.append("stale")
+    if snapshot.note:
+        parts.append(snapshot.note)
+    return " · ".join(parts)
+
+
+def tmux_line(snapshot: Snapshot) -> str:
+    """In the spirit of hexai's tmux status: ``Σ@1h ↑12.3k ↓4.1k 0.7rpm $0.84``."""
+    from burntray.model.timefmt import format_duration  # noqa: PLC0415
+
+    totals = snapshot.totals
+    if totals.reqs and totals.unpriced_reqs == totals.reqs:
+        cost = "$?"
+    else:
+        cost = usd(totals.cost_usd) + ("+?" if totals.unpriced_reqs else "")
+    line = (
+        f"Σ@{format_duration(snapshot.window_ns)} ↑{human_bytes(totals.sent)} "
+        f"↓{human_bytes(totals.recv)} {totals.rpm:.1f}rpm {cost}"
+    )
+    if snapshot.source == "cburn":
+        line = (
+            f"Σ@{format_duration(snapshot.window_ns)} {human_count(totals.tokens)}tok "
+            f"{totals.rpm:.1f}rpm {cost}"
+        )
+    if not snapshot.status.healthy:
+        line += f" ⚠{snapshot.status.state}"
+    return line

@@ -1,0 +1,170 @@
+"""Pricing: which price applies to a provider/model, and what a usage costs.
+
+A model with no price is never silently $0: ``PriceTable.lookup`` returns ``None`` and callers
+count such requests as unpriced. Local providers (ollama, ...) are priced at 0 on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from burntray.model.price_table import LOCAL_PROVIDERS, PRICES, PRICES_AS_OF
+
+PriceOrigin = Literal["table", "override", "litellm", "local"]
+_DATE_SUFFIX = re.compile(r"-(?:[0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$")
+_CLAUDE_DOTTED = re.compile(r"(?<=[0-9])\.(?=[0-9])")
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens."""
+
+    input: float
+    output: float
+    cache_read: float | None = None
+    cache_write: float | None = None
+    origin: PriceOrigin = "table"
+    key: str = ""
+
+    def cost(self, input_tokens: float, output_tokens: float) -> float:
+        return (input_tokens * self.input + output_tokens * self.output) / 1_000_000
+
+
+def normalise_model(model: str) -> str:
+    """Reduce a model id to a table key.
+
+    ``anthropic/claude-sonnet-4.5`` -> ``claude-sonnet-4-5``; ``gpt-4.1-mini-2025-04-14`` ->
+    ``gpt-4.1-mini``; ``mistral-large-latest`` -> ``mistral-large``; ``x:free`` keeps its tag
+    out of the name (the caller decides what ``:free`` means).
+    """
+    name = model.strip().lower()
+    name = name.rsplit("/", 1)[-1]
+    name = name.split(":", 1)[0].split("@", 1)[0]
+    name = _DATE_SUFFIX.sub("", name)
+    name = name.removesuffix("-latest")
+    if name.startswith("claude-"):
+        name = _CLAUDE_DOTTED.sub("-", name)
+        name = re.sub(r"-v[0-9]+$", "", name)  # Bedrock-style "-v1"
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTable:
+    """Bundled prices plus the user's overrides; immutable so snapshots can share it."""
+
+    prices: Mapping[str, Price]
+    overrides: Mapping[str, Price] = field(default_factory=dict)
+    as_of: str = PRICES_AS_OF
+    sources: tuple[str, ...] = ("bundled table",)
+
+    def lookup(self, provider: str, model: str) -> Price | None:
+        provider_l = provider.strip().lower()
+        raw = model.strip().lower()
+        for key in (f"{provider_l}/{raw}", raw, f"{provider_l}/{normalise_model(raw)}"):
+            if key in self.overrides:
+                return self.overrides[key]
+        key = normalise_model(raw)
+        if key in self.overrides:
+            return self.overrides[key]
+        if provider_l in LOCAL_PROVIDERS:
+            return Price(0.0, 0.0, 0.0, 0.0, origin="local", key=provider_l)
+        if raw.endswith(":free"):
+            return Price(0.0, 0.0, 0.0, 0.0, origin="table", key=raw)
+        if key in self.prices:
+            return self.prices[key]
+        # Longest table key that the name extends at a dash: "gpt-4o-mini-search" -> "gpt-4o-mini".
+        best = ""
+        for candidate in self.prices:
+            if key.startswith(candidate + "-") and len(candidate) > len(best):
+                best = candidate
+        return self.prices[best] if best else None
+
+
+def bundled_prices() -> dict[str, Price]:
+    return {
+        key: Price(inp, out, cread, cwrite, origin="table", key=key)
+        for key, (inp, out, cread, cwrite) in PRICES.items()
+    }
+
+
+class PriceFileError(ValueError):
+    """A price override file that cannot be used; the message names the file and the entry."""
+
+
+def load_litellm_prices(path: Path) -> dict[str, Price]:
+    """Read a LiteLLM ``model_prices_and_context_window.json``-style file.
+
+    Entries give USD per token (``input_cost_per_token``, ``output_cost_per_token``,
+    ``cache_read_input_token_cost``, ``cache_creation_input_token_cost``). Entries without both
+    input and output prices (images, embeddings, ``sample_spec``) are skipped.
+    """
+    try:
+        raw = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise PriceFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PriceFileError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise PriceFileError(f"{path}: expected a JSON object of model -> prices")
+    prices: dict[str, Price] = {}
+    for name, entry in raw.items():
+        if not isinstance(entry, dict):
+            continue
+        inp, out = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
+        if not _is_price(inp) or not _is_price(out):
+            continue
+        cread = entry.get("cache_read_input_token_cost")
+        cwrite = entry.get("cache_creation_input_token_cost")
+        price = Price(
+            _per_million(inp),
+            _per_million(out),
+            _per_million(cread) if _is_price(cread) else None,
+            _per_million(cwrite) if _is_price(cwrite) else None,
+            origin="litellm",
+            key=str(name),
+        )
+        lowered = str(name).strip().lower()
+        prices[lowered] = price
+        provider = entry.get("litellm_provider")
+        if isinstance(provider, str) and "/" not in lowered:
+            prices.setdefault(f"{provider.lower()}/{lowered}", price)
+        prices.setdefault(normalise_model(lowered), price)
+    return prices
+
+
+def _per_million(per_token: object) -> float:
+    assert isinstance(per_token, int | float)
+    return float(per_token) * 1e6
+
+
+def _is_price(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def build_price_table(
+    model_overrides: Mapping[str, Mapping[str, float]] | None = None,
+    litellm_file: Path | None = None,
+) -> PriceTable:
+    """The table in force: config overrides beat a LiteLLM file, which beats the bundled table."""
+    overrides: dict[str, Price] = {}
+    sources = ["bundled table"]
+    if litellm_file is not None:
+        overrides.update(load_litellm_prices(litellm_file))
+        sources.append(f"LiteLLM file {litellm_file}")
+    for name, row in (model_overrides or {}).items():
+        overrides[name.strip().lower()] = Price(
+            float(row["input"]),
+            float(row["output"]),
+            float(row["cache_read"]) if "cache_read" in row else None,
+            float(row["cache_write"]) if "cache_write" in row else None,
+            origin="override",
+            key=name,
+        )
+    if model_overrides:
+        sources.append("config overrides")
+    return PriceTable(bundled_prices(), overrides, PRICES_AS_OF, tuple(sources))

@@ -1,0 +1,97 @@
+"""The frozen values that flow from sources to the tray, the CLI and reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SourceState = Literal["ok", "empty", "error", "offline", "starting"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """How a source is doing, in words a user can act on.
+
+    ``state``: ok (read fine), empty (nothing to read yet, e.g. no stats.json), error (the
+    upstream data is unreadable), offline (a daemon cannot be reached), starting (first read
+    pending). ``stale`` is true when the numbers shown are the last good ones, not current.
+    """
+
+    state: SourceState
+    detail: str = ""
+    stale: bool = False
+    last_ok_ns: int | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.state in ("ok", "empty")
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """Usage of one provider/model in the window."""
+
+    provider: str
+    model: str
+    reqs: int
+    sent: int
+    recv: int
+    tokens: int
+    cost_usd: float | None  # None: no price known for this model (its requests are unpriced)
+    unpriced_reqs: int
+    price_key: str = ""  # which table row priced it ("" when unpriced)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    reqs: int = 0
+    rpm: float = 0.0
+    sent: int = 0
+    recv: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0  # of the priced requests only; see unpriced_reqs
+    unpriced_reqs: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonPeriod:
+    """A cburn daemon's own figures for its ``--days`` period (not our window)."""
+
+    days: int
+    sessions: int
+    prompts: int
+    api_calls: int
+    tokens: int
+    estimated_cost_usd: float
+    cache_hit_rate: float
+    cost_per_day_usd: float
+    tokens_per_day: int
+    sessions_per_day: float
+    poll_interval_sec: int
+    at_ns: int | None = None
+    started_at_ns: int | None = None
+    last_poll_at_ns: int | None = None
+    last_error: str = ""
+    data_dir: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything shown for one source and window at one instant."""
+
+    source: str  # "hexai" | "cburn" | ...
+    window_ns: int
+    as_of_ns: int
+    status: SourceStatus
+    totals: Totals = field(default_factory=Totals)
+    by_model: tuple[UsageRow, ...] = ()
+    tokens_estimated: bool = False  # hexai records bytes; tokens are bytes/4
+    cost_estimated: bool = False
+    history_used: bool = False  # part of the window came from burntray's history store
+    data_updated_ns: int | None = None  # when upstream last wrote
+    daemon: DaemonPeriod | None = None
+    note: str = ""  # e.g. "auto: daemon offline, using hexai cache"
+
+    @property
+    def window_minutes(self) -> float:
+        return self.window_ns / 60e9

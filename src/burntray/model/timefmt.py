@@ -1,0 +1,122 @@
+"""Times and durations as upstream writes them, parsed exactly.
+
+hexai writes Go ``time.Time`` values (RFC 3339, 0-9 fraction digits, any offset) and compares
+instants with nanosecond precision. ``datetime`` keeps microseconds only, so instants here are
+integer nanoseconds since the Unix epoch (UTC), and the parser is our own.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from functools import lru_cache
+
+NS_PER_SECOND = 1_000_000_000
+NS_PER_MINUTE = 60 * NS_PER_SECOND
+
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]{1,9}))?(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))",
+    re.ASCII,
+)
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+_FRACTION_SCALE = tuple(10 ** (9 - digits) for digits in range(10))
+_UNIT_NS = {
+    "s": NS_PER_SECOND,
+    "m": NS_PER_MINUTE,
+    "h": 60 * NS_PER_MINUTE,
+    "d": 24 * 60 * NS_PER_MINUTE,
+}
+_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|min|h|d|w)?\s*", re.ASCII | re.IGNORECASE)
+
+
+class TimeFormatError(ValueError):
+    """A timestamp that is not an RFC 3339 time with an offset."""
+
+
+@lru_cache(maxsize=4096)
+def _epoch_days(year: int, month: int, day: int) -> int:
+    # Raises ValueError for impossible dates (Feb 30), exactly where Go's time.Parse fails.
+    return _dt.date(year, month, day).toordinal() - _EPOCH_ORDINAL
+
+
+def parse_rfc3339_ns(text: str) -> int:
+    """Parse a Go-encoded ``time.Time`` into nanoseconds since the epoch (UTC).
+
+    Accepts what Go's ``time.Time.UnmarshalJSON`` accepts: a date, ``T``, a time with 0 to 9
+    fraction digits, and ``Z`` or a ``+hh:mm``/``-hh:mm`` offset. A naive time (no offset) is
+    rejected, as Go rejects it.
+    """
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise TimeFormatError(f"not an RFC 3339 time with offset: {text[:64]!r}")
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    hour_i, minute_i, second_i = int(hour), int(minute), int(second)
+    if hour_i > 23 or minute_i > 59 or second_i > 59:
+        raise TimeFormatError(f"time of day out of range: {text[:64]!r}")
+    try:
+        days = _epoch_days(int(year), int(month), int(day))
+    except ValueError:
+        raise TimeFormatError(f"no such date: {text[:64]!r}") from None
+    seconds = days * 86400 + hour_i * 3600 + minute_i * 60 + second_i
+    if zulu is None:
+        off_h_i, off_m_i = int(off_h), int(off_m)
+        if off_h_i > 23 or off_m_i > 59:
+            raise TimeFormatError(f"offset out of range: {text[:64]!r}")
+        offset = off_h_i * 3600 + off_m_i * 60
+        seconds -= offset if sign == "+" else -offset
+    nanos = seconds * NS_PER_SECOND
+    if fraction:
+        nanos += int(fraction) * _FRACTION_SCALE[len(fraction)]
+    return nanos
+
+
+def format_rfc3339_ns(ns: int, tz: _dt.tzinfo | None = None) -> str:
+    """Format nanoseconds the way Go's ``time.Time.MarshalJSON`` does.
+
+    Trailing fraction zeros are dropped, there is no fraction when it is zero, and ``Z`` stands
+    for a zero offset. ``tz`` defaults to the machine's local zone, as Go's ``time.Now()``.
+    """
+    seconds, frac = divmod(ns, NS_PER_SECOND)
+    moment = _dt.datetime.fromtimestamp(seconds, tz=_dt.UTC)
+    moment = moment.astimezone(tz) if tz is not None else moment.astimezone()
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        text += "." + f"{frac:09d}".rstrip("0")
+    offset = moment.utcoffset() or _dt.timedelta(0)
+    if not offset:
+        return text + "Z"
+    total = int(offset.total_seconds())
+    sign = "+" if total >= 0 else "-"
+    hours, minutes = divmod(abs(total) // 60, 60)
+    return f"{text}{sign}{hours:02d}:{minutes:02d}"
+
+
+def parse_duration_ns(text: str) -> int:
+    """Parse a human duration such as ``90m``, ``1h``, ``7d``, ``1.5h``, ``30s`` or ``2w``.
+
+    A bare number means minutes (as hexai's ``window_minutes``). Raises ``ValueError`` with a
+    message that says what is allowed.
+    """
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration (use e.g. 30s, 5m, 90m, 1h, 24h, 7d)")
+    number, unit = match.groups()
+    unit = (unit or "m").lower()
+    if unit == "min":
+        unit = "m"
+    unit_ns = 7 * _UNIT_NS["d"] if unit == "w" else _UNIT_NS[unit]
+    return round(float(number) * unit_ns)
+
+
+def format_duration(ns: int) -> str:
+    """Short label for a window: ``5m``, ``90m``, ``1h``, ``36h``, ``7d``, ``45s``."""
+    seconds = ns // NS_PER_SECOND
+    if seconds % 86400 == 0 and seconds >= 86400 and (seconds // 3600) % 24 == 0:
+        days = seconds // 86400
+        return f"{days}d" if days != 1 else "24h"
+    if seconds % 3600 == 0 and seconds >= 3600:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0 and seconds >= 60:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"

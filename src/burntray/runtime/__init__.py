@@ -1,0 +1,1 @@
+"""Threads and their hand-offs: the monitor loop and the latest-value slot."""

@@ -1,0 +1,135 @@
+"""The monitor: one worker thread that follows the chosen source and publishes Snapshots.
+
+It never touches any UI: it only puts frozen Snapshots into a ``LatestSlot`` and calls
+observers (alerts) with them. It waits on an ``Event`` so refresh requests, settings changes and
+shutdown are immediate; when nothing changes it costs one ``stat`` and a few bisects a tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from burntray.config import Settings
+from burntray.model.snapshot import Snapshot, SourceStatus
+from burntray.runtime.slot import LatestSlot
+from burntray.sources.base import Source
+from burntray.store.history import HistoryStore
+
+log = logging.getLogger(__name__)
+
+NS_PER_DAY = 86_400 * 1_000_000_000
+PRUNE_EVERY_S = 60.0
+
+SourceBuilder = Callable[[Settings], Source]
+Observer = Callable[[Snapshot], None]
+
+
+class Monitor:
+    def __init__(
+        self,
+        settings: Settings,
+        build_source: SourceBuilder,
+        slot: LatestSlot[Snapshot] | None = None,
+        history: HistoryStore | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.slot: LatestSlot[Snapshot] = slot if slot is not None else LatestSlot()
+        self.history = history
+        self.observers: list[Observer] = []
+        self._build_source = build_source
+        self._clock_ns = clock_ns
+        self._settings = settings
+        self._settings_changed = True
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._source: Source | None = None
+        self._source_key: str | None = None
+        self._next_prune = 0.0
+
+    # --- called from any thread -------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="burntray-monitor", daemon=True)
+        self._thread.start()
+
+    def update_settings(self, settings: Settings) -> None:
+        with self._lock:
+            self._settings = settings
+            self._settings_changed = True
+        self._wake.set()
+
+    def refresh(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- the worker ---------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                interval = self.tick()
+                self._wake.wait(interval)
+                self._wake.clear()
+        finally:
+            if self._source is not None:
+                self._source.close()
+
+    def tick(self) -> float:
+        """One round: (re)build the source if settings changed, poll, publish. Never raises."""
+        with self._lock:
+            settings, changed = self._settings, self._settings_changed
+            self._settings_changed = False
+        now = self._clock_ns()
+        try:
+            source = self._ensure_source(settings, changed)
+            source.poll()
+            snapshot = source.snapshot(settings.window_ns, now)
+        except Exception as exc:  # a worker crash must show as an error, not a dead icon
+            log.exception("monitor tick failed")
+            snapshot = Snapshot(
+                source=self._source.name if self._source else settings.source,
+                window_ns=settings.window_ns,
+                as_of_ns=now,
+                status=SourceStatus("error", f"internal error: {exc!r}", stale=True),
+            )
+        self.slot.put(snapshot)
+        for observer in list(self.observers):
+            try:
+                observer(snapshot)
+            except Exception:
+                log.exception("observer %r failed", observer)
+        self._maybe_prune(settings)
+        return settings.poll_interval_s
+
+    def _ensure_source(self, settings: Settings, settings_changed: bool) -> Source:
+        key = f"{settings.source}|{settings.hexai_dir}|{settings.cburn_url}"
+        if self._source is None or (settings_changed and key != self._source_key):
+            if self._source is not None:
+                self._source.close()
+                self._source = None
+            self._source = self._build_source(settings)
+            self._source_key = key
+            self._source.start(self._wake.set)
+        return self._source
+
+    def _maybe_prune(self, settings: Settings) -> None:
+        if self.history is None or time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        try:
+            cutoff = self._clock_ns() - settings.history_retention_days * NS_PER_DAY
+            self.history.prune(cutoff)
+        except Exception:
+            log.exception("history prune failed")

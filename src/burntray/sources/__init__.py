@@ -1,0 +1,1 @@
+"""Sources: one upstream each, yielding snapshots and statuses, never raising into the monitor."""

@@ -1,0 +1,1 @@
+"""burntray's own persistent state (history of what sources saw, alert state)."""

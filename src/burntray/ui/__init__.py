@@ -1,0 +1,1 @@
+"""User interfaces: the terminal view, and (lazily imported) tray adapters."""

@@ -1,0 +1,64 @@
+"""The live terminal view: one line, refreshed in place; Ctrl-C exits 0.
+
+Used when there is no display or tray, and by ``burntray run --terminal``. It reads the same
+monitor as the tray, on the main thread, from the latest-value slot.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import TextIO
+
+from burntray.app import AppContext, setup_logging
+from burntray.model.format import status_line
+from burntray.runtime.monitor import Monitor
+
+
+def run_terminal(
+    ctx: AppContext,
+    reason: str = "",
+    out: TextIO | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    out = out or sys.stdout
+    stop = stop or threading.Event()
+    setup_logging(ctx.paths)
+    interactive = out.isatty()
+    if reason:
+        print(f"burntray: terminal view ({reason}); Ctrl-C quits", file=sys.stderr)
+    if ctx.config_error:
+        print(f"burntray: config ignored, using defaults:\n{ctx.config_error}", file=sys.stderr)
+    monitor = Monitor(
+        ctx.settings,
+        ctx.build_source,
+        history=ctx.history(),
+        clock_ns=ctx.clock_ns,
+    )
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    monitor.start()
+    seen, last_line = 0, ""
+    try:
+        while not stop.is_set():
+            seen, snapshot = monitor.slot.wait_newer(seen, timeout=0.5)
+            if snapshot is None:
+                continue
+            line = status_line(snapshot)
+            if line == last_line:
+                continue
+            last_line = line
+            if interactive:
+                out.write("\r\x1b[2K" + line)
+            else:
+                out.write(line + "\n")
+            out.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        monitor.stop()
+        if interactive:
+            out.write("\n")
+        ctx.close()
+    return 0

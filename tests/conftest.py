@@ -1,0 +1,46 @@
+"""Test isolation: no test reads or writes the real user's config, cache, data or session bus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+# Variables that would let a test reach the user's desktop, bus or real data.
+_SCRUBBED = (
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "BURNTRAY_CBURN_URL",
+    "TMUX",
+    "XDG_RUNTIME_DIR",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point HOME, every XDG dir and BURNTRAY_HOME into the test's tmp dir."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for var in _SCRUBBED:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))
+    monkeypatch.setenv("BURNTRAY_HOME", str(tmp_path / "burntray"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    # An address that cannot connect: nothing can reach the user's real session bus.
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/burntray-test-bus")
+    monkeypatch.setenv("PYSTRAY_BACKEND", "dummy")
+    monkeypatch.setenv("NO_AT_BRIDGE", "1")
+    return tmp_path
+
+
+@pytest.fixture
+def hexai_dir(tmp_path: Path) -> Path:
+    """hexai's cache dir as hexai resolves it under the isolated XDG_CACHE_HOME."""
+    path = tmp_path / "xdg-cache" / "hexai"
+    path.mkdir(parents=True)
+    return path
