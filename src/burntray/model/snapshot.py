@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 SourceState = Literal["ok", "empty", "error", "offline", "starting"]
+# Spend level set by the alert engine: normal; elevated (rate above the hysteresis floor but no
+# spike); spike (a spike alert is on). The icon, tooltip and SNI Status show it.
+AlertLevel = Literal["normal", "elevated", "spike"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,8 @@ class Snapshot:
     data_updated_ns: int | None = None  # when upstream last wrote
     daemon: DaemonPeriod | None = None
     note: str = ""  # e.g. "auto: daemon offline, using hexai cache"
+    alert_level: AlertLevel = "normal"
+    alert_text: str = ""  # e.g. "Spend spike: $12.40/h (5 min) - 4.1x the last hour"
 
     @property
     def window_minutes(self) -> float:

@@ -25,6 +25,7 @@ PRUNE_EVERY_S = 60.0
 
 SourceBuilder = Callable[[Settings], Source]
 Observer = Callable[[Snapshot], None]
+Enricher = Callable[[Snapshot], Snapshot]
 
 
 class Monitor:
@@ -38,6 +39,8 @@ class Monitor:
     ) -> None:
         self.slot: LatestSlot[Snapshot] = slot if slot is not None else LatestSlot()
         self.history = history
+        # enrichers run first (e.g. alerts set alert_level), then the slot, then observers
+        self.enrichers: list[Enricher] = []
         self.observers: list[Observer] = []
         self._build_source = build_source
         self._clock_ns = clock_ns
@@ -104,6 +107,11 @@ class Monitor:
                 as_of_ns=now,
                 status=SourceStatus("error", f"internal error: {exc!r}", stale=True),
             )
+        for enricher in list(self.enrichers):
+            try:
+                snapshot = enricher(snapshot)
+            except Exception:
+                log.exception("enricher %r failed", enricher)
         self.slot.put(snapshot)
         for observer in list(self.observers):
             try:
