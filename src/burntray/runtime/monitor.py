@@ -25,7 +25,9 @@ PRUNE_EVERY_S = 60.0
 
 SourceBuilder = Callable[[Settings], Source]
 Observer = Callable[[Snapshot], None]
-Enricher = Callable[[Snapshot], Snapshot]
+# An enricher sees the window's Snapshot and the live source (to ask it for other windows, e.g.
+# the alert engine's 5 min rate and 1 h baseline) and returns the Snapshot to publish.
+Enricher = Callable[[Snapshot, Source], Snapshot]
 
 
 class Monitor:
@@ -107,11 +109,12 @@ class Monitor:
                 as_of_ns=now,
                 status=SourceStatus("error", f"internal error: {exc!r}", stale=True),
             )
-        for enricher in list(self.enrichers):
-            try:
-                snapshot = enricher(snapshot)
-            except Exception:
-                log.exception("enricher %r failed", enricher)
+        if self._source is not None:
+            for enricher in list(self.enrichers):
+                try:
+                    snapshot = enricher(snapshot, self._source)
+                except Exception:
+                    log.exception("enricher %r failed", enricher)
         self.slot.put(snapshot)
         for observer in list(self.observers):
             try:
