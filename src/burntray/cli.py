@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="LLM usage at a glance: requests, RPM, tokens and cost, live.",
     )
     parser.add_argument("--version", action="version", version=f"burntray {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (paths, sources, icon, tray backend) and exit",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="start the monitor (the default command)")
@@ -53,12 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     clear.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     sub.add_parser("doctor", help="show sources, their status, and every path in use")
+
+    autostart = sub.add_parser("autostart", help="start burntray at login: on, off or status")
+    autostart.add_argument("state", choices=("on", "off", "status"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from burntray.selftest import run_self_test  # noqa: PLC0415
+
+        return run_self_test()
     name = args.command or "run"
     if args.command is None:
         args.terminal, args.verbose = False, False
@@ -212,3 +224,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     ctx = _load_context(strict=False)
     return run_terminal(ctx, reason="the tray is not part of this build yet")
+
+
+@command("autostart")
+def cmd_autostart(args: argparse.Namespace) -> int:
+    from burntray import autostart  # noqa: PLC0415
+
+    ok, how = autostart.supported()
+    if not ok:
+        return _fail(how, EXIT_FAILED)
+    try:
+        if args.state != "status":
+            autostart.set_enabled(args.state == "on")
+        enabled = autostart.is_enabled()
+    except autostart.AutostartError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    print(f"start at login: {'on' if enabled else 'off'} ({how})")
+    if enabled:
+        print(f"command: {autostart.registered_command()}")
+    return EXIT_OK
