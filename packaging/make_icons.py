@@ -26,7 +26,9 @@ BAR = (120, 200, 255, 255)
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "assets" / "app"
 
 
-def _teardrop(draw: ImageDraw.ImageDraw, cx: int, bottom: int, radius: int, height: int, fill):  # type: ignore[no-untyped-def]
+def _teardrop(
+    draw: ImageDraw.ImageDraw, cx: int, bottom: int, *, radius: int, height: int, fill: tuple
+) -> None:
     """A flame tongue: a circle resting on ``bottom`` with a point ``height`` above it."""
     centre_y = bottom - radius
     draw.ellipse((cx - radius, centre_y - radius, cx + radius, bottom), fill=fill)
@@ -44,8 +46,8 @@ def draw_master() -> Image.Image:
     for i, height in enumerate((220, 360, 300)):
         left = 200 + i * 230
         draw.rounded_rectangle((left, 860 - height, left + 150, 860), radius=30, fill=BAR)
-    _teardrop(draw, 512, 880, 250, 760, FLAME_OUTER)
-    _teardrop(draw, 520, 880, 140, 460, FLAME_INNER)
+    _teardrop(draw, 512, 880, radius=250, height=760, fill=FLAME_OUTER)
+    _teardrop(draw, 520, 880, radius=140, height=460, fill=FLAME_INNER)
     return image
 
 
@@ -58,9 +60,7 @@ def write_icons(out_dir: Path) -> list[Path]:
         master.resize((size, size), Image.Resampling.LANCZOS).save(path, optimize=False)
         written.append(path)
     ico = out_dir / "burntray.ico"
-    master.resize((256, 256), Image.Resampling.LANCZOS).save(
-        ico, sizes=[(s, s) for s in ICO_SIZES]
-    )
+    master.resize((256, 256), Image.Resampling.LANCZOS).save(ico, sizes=[(s, s) for s in ICO_SIZES])
     icns = out_dir / "burntray.icns"
     master.save(icns)
     written += [ico, icns]

@@ -61,7 +61,7 @@ def launch_command(
 
 # --- Linux / XDG -----------------------------------------------------------------------------
 
-_EXEC_RESERVED = set(' \t\n"\'\\><~|&;$*?#()`')
+_EXEC_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 
 
 def desktop_exec_value(argv: Sequence[str]) -> str:
@@ -72,8 +72,8 @@ def desktop_exec_value(argv: Sequence[str]) -> str:
     backslash once more, and a literal ``%`` is written ``%%`` (field codes start with ``%``).
     """
     parts = []
-    for arg in argv:
-        arg = arg.replace("%", "%%")
+    for raw in argv:
+        arg = raw.replace("%", "%%")
         if arg and not (set(arg) & _EXEC_RESERVED):
             parts.append(arg)
             continue
@@ -92,7 +92,7 @@ def desktop_entry(argv: Sequence[str]) -> str:
         f"Exec={desktop_exec_value(argv)}\n"
         f"Icon={APP_NAME}\n"
         "Terminal=false\n"
-        "Categories=Utility;System;Monitor;\n"
+        "Categories=System;Monitor;\n"
         "X-GNOME-Autostart-enabled=true\n"
         # Trays appear a moment after login; a short delay lets the icon dock on the first try.
         "X-GNOME-Autostart-Delay=3\n"
@@ -219,7 +219,9 @@ class WindowsRunKeyAutostart:
         return f"registry value HKCU\\{WINDOWS_RUN_KEY}\\{APP_NAME}"
 
     def is_enabled(self) -> bool:
-        import winreg  # noqa: PLC0415 - Windows only
+        if sys.platform != "win32":  # also tells mypy the rest is Windows-only
+            raise AutostartError("the registry exists only on Windows")
+        import winreg  # noqa: PLC0415
 
         try:
             with winreg.OpenKey(winreg.HKEY_CURRENT_USER, WINDOWS_RUN_KEY) as key:
@@ -231,7 +233,9 @@ class WindowsRunKeyAutostart:
         return bool(str(value).strip())
 
     def enable(self, argv: Sequence[str]) -> None:
-        import winreg  # noqa: PLC0415 - Windows only
+        if sys.platform != "win32":  # also tells mypy the rest is Windows-only
+            raise AutostartError("the registry exists only on Windows")
+        import winreg  # noqa: PLC0415
 
         try:
             with winreg.CreateKeyEx(
@@ -242,7 +246,9 @@ class WindowsRunKeyAutostart:
             raise AutostartError(f"cannot write {self.describe()}: {exc}") from exc
 
     def disable(self) -> None:
-        import winreg  # noqa: PLC0415 - Windows only
+        if sys.platform != "win32":  # also tells mypy the rest is Windows-only
+            raise AutostartError("the registry exists only on Windows")
+        import winreg  # noqa: PLC0415
 
         try:
             with winreg.OpenKey(

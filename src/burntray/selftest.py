@@ -19,6 +19,7 @@ from typing import IO, Any
 from burntray import __version__
 
 ICON_SIZE = 64
+TRAY_UI_MODULES = ("burntray.ui.icon", "burntray.ui.presenter")
 
 
 @dataclass(frozen=True)
@@ -52,28 +53,32 @@ def _build_description() -> str:
     return f"Python {sys.version.split()[0]} at {sys.executable}"
 
 
-def render_test_icon(snapshot: Any = None) -> tuple[Any, str]:
-    """An RGBA tray icon image and what drew it: the tray's renderer when this build has it."""
+def render_test_icon(snapshot: Any = None, settings: Any = None) -> tuple[Any, str]:
+    """An RGBA tray icon image and what drew it.
+
+    With the tray in this build, exactly what the tray shows: the presenter's icon spec for the
+    snapshot, drawn by ``burntray.ui.icon.render_icon`` (an error there fails the self-test, as
+    it would fail the tray). A build without the tray UI draws a plain badge with Pillow, which
+    still proves Pillow and its image libraries load.
+    """
     try:
-        ui_icon = importlib.import_module("burntray.ui.icon")
-    except ImportError:
-        ui_icon = None
-    render = getattr(ui_icon, "render_icon", None)
-    if render is not None:
-        try:
-            image = render(snapshot, size=ICON_SIZE)
-        except TypeError:
-            image = None  # a renderer with another signature: draw it ourselves (said below)
-        else:
-            return image, "burntray.ui.icon.render_icon"
+        icon_module = importlib.import_module("burntray.ui.icon")
+        presenter = importlib.import_module("burntray.ui.presenter")
+    except ModuleNotFoundError as exc:
+        if exc.name not in TRAY_UI_MODULES:
+            raise  # the tray UI is there but something it needs is missing from the build
+    else:
+        from burntray.config import Settings  # noqa: PLC0415
+
+        view = presenter.present(snapshot, settings or Settings())
+        return icon_module.render_icon(view.icon, ICON_SIZE), "burntray.ui.icon.render_icon"
     from PIL import Image, ImageDraw  # noqa: PLC0415
 
     image = Image.new("RGBA", (ICON_SIZE, ICON_SIZE), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((2, 2, ICON_SIZE - 3, ICON_SIZE - 3), radius=12, fill=(232, 93, 4))
     draw.text((ICON_SIZE // 2, ICON_SIZE // 2), "0.7", fill=(255, 255, 255), anchor="mm")
-    drawer = "Pillow (this build has no burntray.ui.icon renderer with render_icon(snapshot))"
-    return image, drawer
+    return image, "Pillow (this build has no tray icon renderer, burntray.ui.icon)"
 
 
 def run_self_test(out: IO[str] | None = None) -> int:
@@ -104,7 +109,8 @@ def run_self_test(out: IO[str] | None = None) -> int:
         _check_sources(checks, ctx, state)
 
     def icon() -> str:
-        image, drawer = render_test_icon(state.get("snapshot"))
+        settings = ctx.settings if ctx is not None else None
+        image, drawer = render_test_icon(state.get("snapshot"), settings)
         if image is None or image.size[0] < 16 or image.mode not in ("RGBA", "RGB"):
             raise RuntimeError(f"{drawer} returned no usable image: {image!r}")
         if image.getbbox() is None:
