@@ -207,7 +207,8 @@ def cmd_clear_cache(args: argparse.Namespace) -> int:
         return _fail(ctx.history_error, EXIT_FAILED)
     removed = history.clear_usage()
     ctx.close()
-    print(f"cleared {removed} history rows from {history_path}")
+    events = removed.get("hexai_events", 0)
+    print(f"cleared {events} hexai events and all other usage history from {history_path}")
     return EXIT_OK
 
 

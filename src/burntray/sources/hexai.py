@@ -121,6 +121,10 @@ def parse_stats(data: bytes) -> StatsFile:
         raw = _DECODER.decode(data)
     except msgspec.ValidationError as exc:
         raise StatsFormatError(f"wrong shape: {exc}") from None
+    except UnicodeDecodeError:
+        raise StatsFormatError("not UTF-8 text") from None
+    except RecursionError:
+        raise StatsFormatError("corrupt JSON: nested too deeply") from None
     except msgspec.DecodeError as exc:
         if not _is_utf8(data):
             raise StatsFormatError("not UTF-8 text") from None
@@ -131,7 +135,7 @@ def parse_stats(data: bytes) -> StatsFile:
             "would discard this file's events)"
         )
     try:
-        updated_ns = parse_rfc3339_ns(raw.updated_at) if raw.updated_at else GO_ZERO_TIME_NS
+        updated_ns = GO_ZERO_TIME_NS if raw.updated_at is None else parse_rfc3339_ns(raw.updated_at)
     except TimeFormatError as exc:
         raise StatsFormatError(f"updated_at: {exc}") from None
     series, events = _index(raw.events or ())
@@ -155,7 +159,8 @@ def _index(
     parse = parse_rfc3339_ns
     for position, ev in enumerate(raw_events):
         try:
-            ts = parse(ev.ts) if ev.ts else GO_ZERO_TIME_NS
+            # null is Go's zero time; "" is an error in Go's time.Time.UnmarshalJSON
+            ts = GO_ZERO_TIME_NS if ev.ts is None else parse(ev.ts)
         except TimeFormatError as exc:
             raise StatsFormatError(f"events[{position}].ts: {exc}") from None
         provider, model = ev.provider or "", ev.model or ""
