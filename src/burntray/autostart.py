@@ -39,9 +39,11 @@ def launch_command(
     frozen: bool | None = None,
     executable: str | None = None,
     platform: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The argv that starts burntray's tray the way this copy was installed."""
     frozen = bool(getattr(sys, "frozen", False)) if frozen is None else frozen
+    env = os.environ if env is None else env
     exe = Path(executable or sys.executable)
     platform = platform or sys.platform
     if frozen:
@@ -51,7 +53,10 @@ def launch_command(
         if platform == "darwin":
             windowed = exe.with_name(WINDOWED_EXE_STEM)
             return [str(windowed if windowed.exists() else exe)]
-        return [str(exe)]
+        # In an AppImage the executable lives in a mount that is gone after exit: register the
+        # .AppImage file itself, which the AppImage runtime names in $APPIMAGE.
+        appimage = env.get("APPIMAGE", "")
+        return [appimage] if appimage else [str(exe)]
     if platform == "win32":
         # pythonw.exe runs the same interpreter without opening a console window at login.
         windowed = exe.with_name("pythonw.exe")

@@ -133,6 +133,11 @@ def test_launch_command_for_each_way_of_installing(tmp_path: Path) -> None:
         "-m",
         "burntray",
     ]
+    appimage = {"APPIMAGE": "/home/me/Apps/burntray.AppImage"}
+    mounted = "/tmp/.mount_burntrXYZ/usr/lib/burntray/burntray"
+    assert autostart.launch_command(
+        frozen=True, executable=mounted, platform="linux", env=appimage
+    ) == ["/home/me/Apps/burntray.AppImage"]
     python = tmp_path / "python.exe"
     (tmp_path / "pythonw.exe").touch()
     assert autostart.launch_command(frozen=False, executable=str(python), platform="win32") == [
