@@ -56,9 +56,16 @@ def _run(argv: list[str], **kwargs: object) -> None:
         raise BuildError(f"{argv[0]} failed with exit code {result.returncode}")
 
 
-def build_onedir(dist: Path, work: Path, variant: str = "default", strip: bool = True) -> Path:
-    """Run PyInstaller on the spec; returns ``dist/burntray`` (or the .app's parent on macOS)."""
-    env = dict(os.environ, BURNTRAY_VARIANT=variant)
+def build_onedir(
+    dist: Path,
+    work: Path,
+    variant: str = "default",
+    strip: bool = True,
+    extra_env: dict[str, str] | None = None,
+) -> Path:
+    """Run PyInstaller on the spec; returns ``dist/burntray`` (on macOS burntray.app is beside
+    it). ``extra_env`` is added to PyInstaller's environment."""
+    env = dict(os.environ, BURNTRAY_VARIANT=variant, **(extra_env or {}))
     if sys.platform.startswith("linux"):
         env["BURNTRAY_STRIP"] = "1" if strip else "0"
     _run(
