@@ -237,3 +237,20 @@ def test_tarball_runs_from_wherever_it_is_unpacked(built: Built, tmp_path: Path)
     assert f"{top}/share/io.github.burntray.desktop" in names
     result = _run([str(tmp_path / top / "burntray" / "burntray"), "--version"])
     assert result.stdout.strip() == f"burntray {burntray.__version__}"
+
+
+def test_release_smoke_script_passes_on_the_frozen_build(
+    built: Built, xvfb: str, isolated_env: Path
+) -> None:
+    """packaging/smoke_test.py is what the release workflow runs on every OS: run it here."""
+    env = {k: v for k, v in os.environ.items() if k != "PYSTRAY_BACKEND"}
+    env["DISPLAY"] = xvfb
+    result = _run(
+        [sys.executable, str(ROOT / "packaging" / "smoke_test.py"), str(built.exe)],
+        env=env,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("smoke test passed")
+    assert "ok: same numbers as source" in result.stdout
+    assert "ok: --self-test passes" in result.stdout
