@@ -117,6 +117,12 @@ def deb_architecture() -> str:
         return {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 
+def _glibc_version() -> str:
+    """The build machine's glibc: the frozen binary and its libraries need at least this one."""
+    name = os.confstr("CS_GNU_LIBC_VERSION") or "glibc 2.31"
+    return name.split()[-1]
+
+
 def _copy_file(src: Path, dest: Path, mode: int = 0o644) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dest)
@@ -160,7 +166,7 @@ def stage_deb_root(onedir: Path, root: Path, ver: str, arch: str) -> Path:
         f"Architecture: {arch}\n"
         f"Maintainer: {DEB_MAINTAINER}\n"
         f"Installed-Size: {installed_kib}\n"
-        "Depends: libc6 (>= 2.31)\n"
+        f"Depends: libc6 (>= {_glibc_version()})\n"
         "Recommends: hicolor-icon-theme\n"
         "Section: utils\n"
         "Priority: optional\n"

@@ -197,6 +197,9 @@ def test_deb_unpacks_to_the_expected_layout(built: Built, tmp_path: Path) -> Non
         f"Version: {burntray.__version__}",
         f"Architecture: {build.deb_architecture()}",
     ]
+    depends = _run(["dpkg-deb", "--field", str(built.deb), "Depends"]).stdout.strip()
+    glibc = os.confstr("CS_GNU_LIBC_VERSION").split()[-1]  # type: ignore[union-attr]
+    assert depends == f"libc6 (>= {glibc})"  # the frozen binary needs the build's glibc
     listing = _run(["dpkg-deb", "--contents", str(built.deb)]).stdout
     owners = {line.split()[1] for line in listing.splitlines()}
     assert owners == {"root/root"}
