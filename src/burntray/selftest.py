@@ -120,9 +120,14 @@ def run_self_test(out: IO[str] | None = None) -> int:
 
     checks.run("icon", icon)
     checks.run("tray", lambda: _load_tray_backend(state.get("image")))
-    sni = _sni_line()
-    if sni:
-        checks.add("sni", True, sni)
+    for name, describe in (("sni", _sni_line), ("tray choice", _backend_choice_line)):
+        try:
+            line = describe()
+        except Exception as exc:  # the module is in the build but cannot be imported
+            checks.add(name, False, f"{type(exc).__name__}: {exc}")
+        else:
+            if line:
+                checks.add(name, True, line)
 
     def autostart() -> str:
         from burntray import autostart as login  # noqa: PLC0415
@@ -200,8 +205,10 @@ def _sni_line() -> str:
     """The StatusNotifierItem backend, when this build has it: present, and whether usable."""
     try:
         sni = importlib.import_module("burntray.ui.sni")
-    except ImportError:
-        return ""
+    except ModuleNotFoundError as exc:
+        if exc.name == "burntray.ui.sni":
+            return ""  # a build without the SNI backend
+        raise
     available = getattr(sni, "sni_available", None)
     if available is None:
         return "burntray.ui.sni present"
@@ -210,3 +217,25 @@ def _sni_line() -> str:
     except Exception as exc:  # informative only: the tray falls back to pystray's backends
         return f"burntray.ui.sni present, check failed: {exc!r}"
     return f"StatusNotifierItem {'usable' if ok else 'not usable'}: {why}"
+
+
+def _backend_choice_line() -> str:
+    """Which backend the tray would pick here and why, when this build has the tray's chooser.
+
+    Informational: no tray host (say, GNOME without the AppIndicator extension) is the desktop's
+    state, not a broken installation; the tray then explains it and shows the terminal view.
+    """
+    try:
+        backend = importlib.import_module("burntray.ui.backend")
+    except ModuleNotFoundError as exc:
+        if exc.name == "burntray.ui.backend":
+            return ""
+        raise
+    choose = getattr(backend, "choose_backend", None)
+    if choose is None:
+        return ""
+    try:
+        choice = choose()
+    except Exception as exc:  # informative only
+        return f"backend choice failed: {exc!r}"
+    return f"{getattr(choice, 'name', choice)}: {getattr(choice, 'reason', '')}".rstrip(": ")
