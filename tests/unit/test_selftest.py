@@ -13,6 +13,15 @@ from burntray.cli import main
 from burntray.sources.hexai_writer import hexai_update
 
 
+def _checks(out: str) -> dict[str, tuple[str, str]]:
+    """name -> (ok|FAIL, detail) from the report's fixed columns."""
+    rows = {}
+    for line in out.splitlines()[1:-1]:
+        status, name, detail = line[2:6].strip(), line[8:20].strip(), line[21:]
+        rows[name] = (status, detail)
+    return rows
+
+
 def test_self_test_passes_and_reports_each_check(
     hexai_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -20,14 +29,17 @@ def test_self_test_passes_and_reports_each_check(
     hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 400)
     assert main(["--self-test"]) == 0
     out = capsys.readouterr().out
-    lines = {line.split()[1]: line for line in out.splitlines()[1:-1]}
+    checks = _checks(out)
     assert out.startswith("burntray 0.1.0 self-test (Python ")
-    assert set(lines) >= {"paths", "config", "source", "icon", "tray", "autostart"}
-    assert all(line.split()[0] == "ok" for line in lines.values()), out
-    assert "source hexai ok (in use): 2 events, 2 reqs in 1h" in out
-    assert "64x64 RGBA" in lines["icon"]
-    assert "PYSTRAY_BACKEND=dummy" in lines["tray"] and "not shown" in lines["tray"]
-    assert "autostart" in lines["autostart"] and ": off" in lines["autostart"]
+    assert set(checks) >= {"paths", "config", "source hexai", "icon", "tray", "autostart"}
+    assert all(status == "ok" for status, _detail in checks.values()), out
+    assert checks["source hexai"][1] == "ok (in use): 2 events, 2 reqs in 1h"
+    assert checks["icon"][1].startswith("64x64 RGBA drawn by ")
+    assert (
+        checks["tray"][1]
+        == "pystray backend 'base' loaded (PYSTRAY_BACKEND=dummy), icon created, not shown"
+    )
+    assert checks["autostart"][1].endswith("burntray.desktop: off")
     assert out.splitlines()[-1].startswith("self-test passed in ")
 
 
