@@ -257,3 +257,25 @@ def test_release_smoke_script_passes_on_the_frozen_build(
     assert result.stdout.rstrip().endswith("smoke test passed")
     assert "ok: same numbers as source" in result.stdout
     assert "ok: --self-test passes" in result.stdout
+
+
+def test_frozen_app_survives_without_stdout_and_stderr(built: Built, filled_cache: Path) -> None:
+    """Windowed builds (burntrayw.exe, the .app) start with no std streams; the runtime hook
+    gives them the null device. Closing fds 1 and 2 recreates that state here (Python then sets
+    sys.stdout/sys.stderr to None); the source build, without the hook, fails the same way."""
+
+    def close_std_streams() -> None:
+        os.close(1)
+        os.close(2)
+
+    for argv, expected in (
+        ([str(built.exe), "status"], 0),
+        ([sys.executable, "-m", "burntray", "status"], 1),
+    ):
+        code = subprocess.run(  # noqa: PLW1510 - the exit code is asserted
+            argv,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=close_std_streams,  # noqa: PLW1509 - no threads involved in the child
+            timeout=60,
+        ).returncode
+        assert code == expected, argv
