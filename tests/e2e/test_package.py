@@ -275,7 +275,7 @@ def test_frozen_app_survives_without_stdout_and_stderr(built: Built, filled_cach
         code = subprocess.run(  # noqa: PLW1510 - the exit code is asserted
             argv,
             stdin=subprocess.DEVNULL,
-            preexec_fn=close_std_streams,  # noqa: PLW1509 - no threads involved in the child
+            preexec_fn=close_std_streams,
             timeout=60,
         ).returncode
         assert code == expected, argv
