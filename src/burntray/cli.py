@@ -240,7 +240,29 @@ def cmd_autostart(args: argparse.Namespace) -> int:
         enabled = autostart.is_enabled()
     except autostart.AutostartError as exc:
         return _fail(str(exc), EXIT_FAILED)
+    if args.state != "status":
+        _record_start_at_login(enabled)
     print(f"start at login: {'on' if enabled else 'off'} ({how})")
     if enabled:
         print(f"command: {autostart.registered_command()}")
     return EXIT_OK
+
+
+def _record_start_at_login(enabled: bool) -> None:
+    """Keep config.toml's ``start_at_login`` in step with the OS entry, as the tray menu does.
+    An invalid config.toml is left untouched (the OS entry is what counts)."""
+    from burntray.config import load_settings, save_settings  # noqa: PLC0415
+    from burntray.errors import ConfigError  # noqa: PLC0415
+    from burntray.paths import app_paths  # noqa: PLC0415
+
+    path = app_paths().config_file
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        print(f"burntray: {path} not updated (it is invalid): {exc}", file=sys.stderr)
+        return
+    if settings.start_at_login != enabled:
+        try:
+            save_settings(path, settings.replace(start_at_login=enabled))
+        except OSError as exc:
+            print(f"burntray: {path} not updated: {exc}", file=sys.stderr)

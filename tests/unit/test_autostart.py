@@ -56,6 +56,24 @@ def test_cli_on_off_writes_and_removes_the_xdg_entry(
     assert main(["autostart", "off"]) == 0  # off twice is fine
 
 
+def test_cli_records_start_at_login_in_config_but_never_rewrites_a_bad_one(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from burntray.config import load_settings
+
+    config = isolated_env / "burntray" / "config" / "config.toml"
+    assert main(["autostart", "on"]) == 0
+    assert load_settings(config).start_at_login is True
+    assert main(["autostart", "off"]) == 0
+    assert load_settings(config).start_at_login is False
+    config.write_text('window = "forever"\n')
+    capsys.readouterr()
+    assert main(["autostart", "on"]) == 0  # the OS entry is what counts
+    assert "not updated (it is invalid)" in capsys.readouterr().err
+    assert config.read_text() == 'window = "forever"\n'
+    assert autostart.is_enabled()
+
+
 def test_supported_names_the_entry(isolated_env: Path) -> None:
     ok, how = autostart.supported()
     assert ok
@@ -181,3 +199,16 @@ def test_windows_uses_the_run_key_and_unknown_platforms_are_unsupported() -> Non
     assert isinstance(backend, autostart.WindowsRunKeyAutostart)
     assert "CurrentVersion\\Run\\burntray" in backend.describe()
     assert autostart.backend_for("emscripten") is None
+
+
+def test_doctor_shows_start_at_login(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    autostart.set_enabled(True)
+    main(["doctor"])
+    out = capsys.readouterr().out
+    section = out[out.index("[start at login]") :].splitlines()
+    assert section[1].strip() == (
+        f"on: XDG autostart entry {isolated_env / 'xdg-config/autostart/burntray.desktop'}"
+    )
+    assert section[2].split() == ["command", sys.executable, "-m", "burntray"]
