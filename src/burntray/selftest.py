@@ -106,7 +106,10 @@ def run_self_test(out: IO[str] | None = None) -> int:
             checks.add("config", True, f"{ctx.paths.config_file} valid")
         else:
             checks.add("config", True, "no config.toml yet: defaults")
-        _check_sources(checks, ctx, state)
+        try:
+            _check_sources(checks, ctx, state)
+        except Exception as exc:  # e.g. an unreadable price file: the sources cannot be built
+            checks.add("sources", False, f"{type(exc).__name__}: {exc}")
 
     def icon() -> str:
         settings = ctx.settings if ctx is not None else None
