@@ -35,7 +35,7 @@ bench: $(STAMP)
 
 # The standalone build for this OS (Linux: onedir, .deb, .tar.gz) in dist/; see packaging/.
 package: $(STAMP)
-	$(PY) packaging/build.py
+	$(PY) packaging/make_package.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

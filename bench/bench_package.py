@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "packaging"))
 
-import build  # noqa: E402 - packaging/build.py
+import make_package  # noqa: E402 - packaging/make_package.py
 
 from burntray.model.timefmt import NS_PER_SECOND, format_rfc3339_ns  # noqa: E402
 
@@ -107,16 +107,16 @@ def run() -> list[tuple[str, str]]:
             rows.append(("build", "reused dist/ from make package"))
         else:
             started = time.perf_counter()
-            onedir = build.build_onedir(
+            onedir = make_package.build_onedir(
                 tmp / "dist",
                 tmp / "work",
                 extra_env={"PYINSTALLER_CONFIG_DIR": str(tmp / "pyinstaller-config")},
             )
             built = time.perf_counter() - started
-            deb = build.build_deb(onedir, tmp / "dist", tmp / "work")
-            tarball = build.build_tarball(onedir, tmp / "dist")
+            deb = make_package.build_deb(onedir, tmp / "dist", tmp / "work")
+            tarball = make_package.build_tarball(onedir, tmp / "dist")
             rows.append(("PyInstaller onedir build (stripped)", f"{built:.1f} s"))
-        rows.append(("onedir size", f"{build.tree_size(onedir) / 1e6:.1f} MB"))
+        rows.append(("onedir size", f"{make_package.tree_size(onedir) / 1e6:.1f} MB"))
         rows.append((".deb size (zstd)", f"{deb.stat().st_size / 1e6:.1f} MB (target <= 30 MB)"))
         rows.append((".tar.gz size", f"{tarball.stat().st_size / 1e6:.1f} MB"))
 

@@ -7,7 +7,7 @@ app=${1:?usage: build_dmg.sh APP DMG}
 dmg=${2:?usage: build_dmg.sh APP DMG}
 here=$(cd "$(dirname "$0")" && pwd)
 
-[ -d "$app" ] || { echo "build_dmg: no app bundle at $app (run packaging/build.py first)" >&2; exit 1; }
+[ -d "$app" ] || { echo "build_dmg: no app bundle at $app (run packaging/make_package.py first)" >&2; exit 1; }
 /usr/libexec/PlistBuddy -c "Print :LSUIElement" "$app/Contents/Info.plist" | grep -qx true \
     || { echo "build_dmg: $app lacks LSUIElement=true (it would show a Dock icon)" >&2; exit 1; }
 

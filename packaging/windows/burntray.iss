@@ -1,12 +1,12 @@
 ; Inno Setup 6 script for burntray: a per-user installer (no admin rights), Start menu entry,
 ; optional "start at login" and "add to PATH" tasks, and an uninstaller.
 ;
-; Built by packaging/build.py (make package) on Windows after PyInstaller, or by hand:
+; Built by packaging/make_package.py (make package) on Windows after PyInstaller, or by hand:
 ;   iscc /DAppVersion=0.1.0 /DSourceDir=dist\burntray /DOutputDir=dist packaging\windows\burntray.iss
 ; AppVersion must come from the build (burntray.__version__): nothing is baked in here.
 
 #ifndef AppVersion
-  #error Pass the version: iscc /DAppVersion=X.Y.Z (packaging/build.py does)
+  #error Pass the version: iscc /DAppVersion=X.Y.Z (packaging/make_package.py does)
 #endif
 #define RepoRoot AddBackslash(SourcePath) + "..\.."
 #ifndef SourceDir

@@ -24,7 +24,7 @@ from burntray.sources.hexai_writer import hexai_update
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "packaging"))
 
-import build  # noqa: E402 - packaging/build.py
+import make_package  # noqa: E402 - packaging/make_package.py
 
 pytestmark = pytest.mark.slow
 
@@ -65,13 +65,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     _need("strip", "binutils")
     out = tmp_path_factory.mktemp("package")
     # PyInstaller keeps a per-user bytecode/binary cache: point it at this session's tmp too.
-    onedir = build.build_onedir(
+    onedir = make_package.build_onedir(
         out / "dist",
         out / "work",
         extra_env={"PYINSTALLER_CONFIG_DIR": str(out / "pyinstaller-config")},
     )
-    deb = build.build_deb(onedir, out / "dist", out / "work")
-    tarball = build.build_tarball(onedir, out / "dist")
+    deb = make_package.build_deb(onedir, out / "dist", out / "work")
+    tarball = make_package.build_tarball(onedir, out / "dist")
     return Built(onedir, deb, tarball)
 
 
@@ -190,12 +190,14 @@ def test_frozen_autostart_registers_the_frozen_binary(built: Built, isolated_env
 
 
 def test_deb_unpacks_to_the_expected_layout(built: Built, tmp_path: Path) -> None:
-    assert built.deb.name == f"burntray_{burntray.__version__}_{build.deb_architecture()}.deb"
+    assert (
+        built.deb.name == f"burntray_{burntray.__version__}_{make_package.deb_architecture()}.deb"
+    )
     fields = _run(["dpkg-deb", "--field", str(built.deb), "Package", "Version", "Architecture"])
     assert fields.stdout.splitlines() == [
         "Package: burntray",
         f"Version: {burntray.__version__}",
-        f"Architecture: {build.deb_architecture()}",
+        f"Architecture: {make_package.deb_architecture()}",
     ]
     depends = _run(["dpkg-deb", "--field", str(built.deb), "Depends"]).stdout.strip()
     glibc = os.confstr("CS_GNU_LIBC_VERSION").split()[-1]  # type: ignore[union-attr]
@@ -210,7 +212,7 @@ def test_deb_unpacks_to_the_expected_layout(built: Built, tmp_path: Path) -> Non
     assert link.is_symlink() and os.readlink(link) == "/opt/burntray/burntray"
     assert os.access(root / "opt/burntray/burntray", os.X_OK)
     assert (root / "opt/burntray/_internal").is_dir()
-    for size in build.HICOLOR_SIZES:
+    for size in make_package.HICOLOR_SIZES:
         assert (root / f"usr/share/icons/hicolor/{size}x{size}/apps/burntray.png").is_file()
     desktop = root / "usr/share/applications/io.github.burntray.desktop"
     metainfo = root / "usr/share/metainfo/io.github.burntray.metainfo.xml"

@@ -5,7 +5,7 @@
 #
 #   packaging/linux/appimage/build_appimage.sh dist/burntray dist/burntray-0.1.0-x86_64.AppImage
 #
-# Needs: the PyInstaller onedir (packaging/build.py), and appimagetool: set APPIMAGETOOL to its
+# Needs: the PyInstaller onedir (packaging/make_package.py), and appimagetool: set APPIMAGETOOL to its
 # path, or let the script download the continuous release (network).
 set -euo pipefail
 onedir=${1:?usage: build_appimage.sh ONEDIR OUT.AppImage}

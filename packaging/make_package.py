@@ -1,6 +1,6 @@
 """Build burntray's standalone artifacts for the OS this runs on (``make package``).
 
-    python packaging/build.py [--dist DIR] [--reuse-onedir] [--variant default|gtk]
+    python packaging/make_package.py [--dist DIR] [--reuse-onedir] [--variant default|gtk]
 
 - Linux: the PyInstaller onedir, a ``.deb`` (files under /opt/burntray, /usr/bin/burntray, a
   desktop entry, hicolor icons, AppStream metainfo) and a portable ``.tar.gz``.
