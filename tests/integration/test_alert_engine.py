@@ -208,3 +208,19 @@ def test_local_day_starts_at_local_midnight() -> None:
     day, start = local_day(now, tz)
     assert day == "2027-03-09"  # 22:00 the day before in UTC-5
     assert start == int(dt.datetime(2027, 3, 9, 5, 0, tzinfo=dt.UTC).timestamp()) * 10**9
+
+
+def test_doctor_shows_rules_and_last_alert(hexai_dir: Path) -> None:
+    ctx = AppContext.load()
+    monitor = Monitor(ctx.settings, ctx.build_source, history=ctx.history())
+    install_alerts(monitor, ctx, RecordingNotifier())
+    hexai_update(hexai_dir, "anthropic", "claude-sonnet-4-5", 0, SPIKE_RECV)
+    tick(monitor)
+    ctx.close()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        cli_main(["doctor"])
+    section = out.getvalue().split("[alerts]\n", 1)[1]
+    assert "spike        >= $5/h over 5 min and >= 3x the last hour" in section
+    assert "budget       not set; request-rate alert off" in section
+    assert "hexai: Spend spike: $14.40/h (5 min)" in section

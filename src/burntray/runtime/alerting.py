@@ -282,3 +282,40 @@ def alert_status(
         "budget_used_pct": round(spent_today / budget * 100, 2) if budget > 0 else None,
         "notifications": settings.notifications,
     }
+
+
+def doctor_lines(ctx: AppContext) -> list[str]:
+    """What ``burntray doctor`` says about alerts: the rules in force and the last alert."""
+    import sys  # noqa: PLC0415
+
+    settings = ctx.settings
+    config = alert_config(settings)
+    budget = f"${config.daily_budget_usd:g}/day" if config.daily_budget_usd > 0 else "not set"
+    rpm = f"{config.rpm_threshold:g} rpm" if config.rpm_threshold > 0 else "off"
+    lines = [
+        f"spike        >= ${config.spike_usd_per_hour:g}/h over "
+        f"{window_label(config.short_window_ns)} and >= {config.spike_multiple:g}x the last "
+        f"hour (floor ${config.floor_usd:g}); ends below {config.hysteresis:.0%} of it",
+        f"cooldown     {settings.alert_cooldown} per source and kind",
+        f"budget       {budget}; request-rate alert {rpm}",
+    ]
+    if not settings.notifications:
+        lines.append("notify       off (alerts still show in the icon and the log)")
+    elif sys.platform.startswith("linux"):
+        bus = ctx.env.get("DBUS_SESSION_BUS_ADDRESS", "")
+        lines.append(
+            "notify       on, over D-Bus org.freedesktop.Notifications"
+            + (f" ({bus})" if bus else ": NO session bus (DBUS_SESSION_BUS_ADDRESS unset)")
+        )
+    else:
+        lines.append("notify       on (desktop-notifier)")
+    if ctx.paths.history_db.exists():
+        history = ctx.history()
+        if history is not None:
+            last = AlertStore(history).recent()[-1:]
+            lines.append(
+                f"last alert   {_utc(last[0].ts_ns)} {last[0].source}: {last[0].message}"
+                if last
+                else "last alert   none yet"
+            )
+    return lines
