@@ -123,12 +123,17 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _alert_status(ctx, source, settings, now: int):  # type: ignore[no-untyped-def]
     """The ``alerts`` object for JSON: today's spend and the baseline may need the history."""
+    import sqlite3  # noqa: PLC0415
+
     from burntray.runtime.alerting import alert_status  # noqa: PLC0415
 
     history = ctx.history() if ctx.paths.history_db.exists() else None
     if history is not None:
         source.attach_history(history)
-    return alert_status(source, settings, now, history)
+    try:
+        return alert_status(source, settings, now, history)
+    except sqlite3.Error as exc:  # the numbers above still print; say why alerts cannot
+        return {"level": None, "error": f"alert state unreadable in {ctx.paths.history_db}: {exc}"}
 
 
 def _print_snapshot(snapshot, fmt: str, prices, alerts=None) -> None:  # type: ignore[no-untyped-def]
