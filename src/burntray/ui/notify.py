@@ -94,9 +94,13 @@ class DesktopNotify:
         return DesktopNotifier(app_name=self.app_name, app_icon=icon)
 
     async def _send(self, title: str, body: str) -> None:
-        try:
-            if self._notifier is None and self._native:
+        if self._notifier is None and self._native:
+            try:
                 self._notifier = self._make_notifier()
+            except Exception:  # e.g. a build without desktop-notifier: use the fallback
+                log.exception("desktop notifications unavailable")
+                self._native = False
+        try:
             delivered = False
             if self._native:
                 dispatched = threading.Event()
