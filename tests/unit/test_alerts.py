@@ -110,6 +110,13 @@ SCENARIOS = [
     ("sharp spike", spike(0.5, 30.0, (90, 100)), 150, AlertConfig(), 1),
     ("sustained spike for an hour", spike(0.5, 30.0, (90, 150)), 170, AlertConfig(), 1),
     ("hovering around the threshold", hover, 180, AlertConfig(), 1),
+    (
+        "sustained spike with no cooldown",
+        spike(0.5, 30.0, (90, 150)),
+        170,
+        AlertConfig(cooldown_ns=0),
+        1,
+    ),
     ("spike after the cooldown", spike(0.5, 30.0, (90, 95), (130, 135)), 160, AlertConfig(), 2),
     (
         "second spike inside the cooldown",

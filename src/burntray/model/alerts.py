@@ -14,8 +14,9 @@ Rules (the README's "Alerts" section says the same to users):
   on, nothing more fires, however long it lasts.
 - Cooldown per source and kind: a new onset within ``cooldown`` of the last alert of that kind
   shows as a spike but does not notify again.
-- A spike carried over a gap longer than the cooldown (burntray was not running) is dropped:
-  the cooldown would allow a new alert by then anyway, and we cannot know what happened.
+- A spike carried over a gap longer than the cooldown (or the short window, if longer) while
+  burntray was not running is dropped: the cooldown would allow a new alert by then anyway,
+  and we cannot know what happened meanwhile.
 - Request rate (optional, for unpriced usage): the same onset/hysteresis/cooldown on RPM.
 - Budget (optional): once each per local day when today's spend crosses 50 %, 80 %, 100 %; when
   several are crossed at once only the highest is told. Changing the budget starts over.
@@ -173,7 +174,8 @@ def evaluate(
     """One step of the detector. Pure: same inputs, same outputs."""
     now = reading.now_ns
     short = config.short_window_ns
-    if state.checked_ns is not None and now - state.checked_ns > config.cooldown_ns:
+    carry_ns = max(config.cooldown_ns, short)  # a zero cooldown must not end spikes each tick
+    if state.checked_ns is not None and now - state.checked_ns > carry_ns:
         # Not watched for longer than the cooldown: whatever was on is over as far as we know.
         state = replace(
             state,
