@@ -113,20 +113,39 @@ def cmd_status(args: argparse.Namespace) -> int:
             if history is not None:
                 source.attach_history(history)
         snapshot = source.snapshot(window_ns, now)
+        alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
     finally:
         source.close()
         ctx.close()
-    _print_snapshot(snapshot, args.format, ctx.prices(settings))
+    _print_snapshot(snapshot, args.format, ctx.prices(settings), alerts)
     return EXIT_OK if snapshot.status.healthy else EXIT_FAILED
 
 
-def _print_snapshot(snapshot, fmt: str, prices) -> None:  # type: ignore[no-untyped-def]
+def _alert_status(ctx, source, settings, now: int):  # type: ignore[no-untyped-def]
+    """The ``alerts`` object for JSON: today's spend and the baseline may need the history."""
+    import sqlite3  # noqa: PLC0415
+
+    from burntray.runtime.alerting import alert_status  # noqa: PLC0415
+
+    history = ctx.history() if ctx.paths.history_db.exists() else None
+    if history is not None:
+        source.attach_history(history)
+    try:
+        return alert_status(source, settings, now, history)
+    except sqlite3.Error as exc:  # the numbers above still print; say why alerts cannot
+        return {"level": None, "error": f"alert state unreadable in {ctx.paths.history_db}: {exc}"}
+
+
+def _print_snapshot(snapshot, fmt: str, prices, alerts=None) -> None:  # type: ignore[no-untyped-def]
     if fmt == "json":
         import msgspec  # noqa: PLC0415
 
         from burntray.model.export import snapshot_to_dict  # noqa: PLC0415
 
-        data = msgspec.json.encode(snapshot_to_dict(snapshot, prices))
+        doc = snapshot_to_dict(snapshot, prices)
+        if alerts is not None:
+            doc["alerts"] = alerts
+        data = msgspec.json.encode(doc)
         sys.stdout.write(msgspec.json.format(data, indent=2).decode() + "\n")
     elif fmt == "tmux":
         from burntray.model.format import tmux_line  # noqa: PLC0415
