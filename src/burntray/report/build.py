@@ -394,7 +394,14 @@ def _figures(snap: Snapshot) -> list[dict[str, str]]:
 
 
 def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
-    from burntray.report.charts import Bar, Point, bar_chart, line_chart  # noqa: PLC0415
+    from burntray.report.charts import (  # noqa: PLC0415
+        Bar,
+        Point,
+        bar_chart,
+        line_chart,
+        plain_axis,
+        usd_axis,
+    )
 
     rate, cost = data.rate, data.cost
     if rate is None or cost is None:
@@ -445,7 +452,7 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
                 start_ns=data.start_ns,
                 end_ns=data.end_ns,
                 y_label="requests / min",
-                y_format=rpm_text,
+                y_format=plain_axis,
                 tz=tz,
                 empty_text=empty,
             ),
@@ -461,7 +468,7 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
                 start_ns=data.start_ns,
                 end_ns=data.end_ns,
                 y_label="USD / hour",
-                y_format=usd,
+                y_format=usd_axis,
                 tz=tz,
                 empty_text=empty,
             ),
@@ -483,7 +490,7 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
                 start_ns=data.start_ns,
                 end_ns=data.end_ns,
                 y_label="USD",
-                y_format=usd,
+                y_format=usd_axis,
                 tz=tz,
                 empty_text=empty,
             ),

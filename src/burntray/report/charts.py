@@ -24,6 +24,17 @@ MAX_X_TICKS = 8
 _TICK_LADDER_MIN = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 4320, 10080)
 
 
+AxisFormat = Callable[[float, int], str]  # (value, decimals) -> axis label
+
+
+def plain_axis(value: float, decimals: int) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def usd_axis(value: float, decimals: int) -> str:
+    return f"${value:,.{decimals}f}"
+
+
 @dataclass(frozen=True, slots=True)
 class Bar:
     start_ns: int
@@ -39,16 +50,22 @@ class Point:
     tooltip: str
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 x 10^k that is >= value (1 for nothing to show)."""
+def nice_step(value: float, ticks: int = Y_TICKS) -> tuple[float, int, int]:
+    """(step, tick count, decimals): a 1/2/2.5/5 x 10^k step so ``count * step >= value``.
+
+    Labels at multiples of the step then read cleanly: 0.1, 0.2, 0.3 rather than 0.06, 0.12.
+    """
     if value <= 0 or not math.isfinite(value):
-        return 1.0
-    exponent = math.floor(math.log10(value))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
-        candidate = step * 10.0**exponent
-        if candidate >= value * (1 - 1e-12):
-            return candidate
-    return 10.0 ** (exponent + 1)
+        return 0.25, ticks, 2
+    raw = value / ticks
+    exponent = math.floor(math.log10(raw))
+    for mantissa in (1.0, 2.0, 2.5, 5.0, 10.0):
+        step = mantissa * 10.0**exponent
+        if step >= raw * (1 - 1e-12):
+            break
+    count = max(1, math.ceil(value / step - 1e-9))
+    decimals = max(0, -math.floor(math.log10(step) + 1e-12)) + (1 if mantissa == 2.5 else 0)
+    return step, count, decimals
 
 
 def local_time(ns: int, tz: _dt.tzinfo | None) -> _dt.datetime:
@@ -84,7 +101,8 @@ class _Frame:
         self.start_ns = start_ns
         self.span_ns = max(1, end_ns - start_ns)
         self.end_ns = start_ns + self.span_ns
-        self.y_max = nice_ceiling(y_max)
+        self.y_step, self.y_ticks, self.y_decimals = nice_step(y_max)
+        self.y_max = self.y_step * self.y_ticks
 
     def x(self, ns: int) -> float:
         clamped = min(max(ns, self.start_ns), self.end_ns)
@@ -93,17 +111,15 @@ class _Frame:
     def y(self, value: float) -> float:
         return TOP + PLOT_H - value / self.y_max * PLOT_H
 
-    def axes(
-        self, y_label: str, y_format: Callable[[float], str], tz: _dt.tzinfo | None
-    ) -> list[str]:
+    def axes(self, y_label: str, y_format: AxisFormat, tz: _dt.tzinfo | None) -> list[str]:
         parts = []
-        for i in range(Y_TICKS + 1):
-            value = self.y_max * i / Y_TICKS
+        for i in range(self.y_ticks + 1):
+            value = self.y_step * i
             y = self.y(value)
             parts.append(
                 f'<line class="grid" x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{y:.1f}" y2="{y:.1f}"/>'
                 f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                f"{escape(y_format(value))}</text>"
+                f"{escape(y_format(value, self.y_decimals))}</text>"
             )
         for ns, label in time_ticks(self.start_ns, self.end_ns, tz):
             x = self.x(ns)
@@ -154,7 +170,7 @@ def bar_chart(
     start_ns: int,
     end_ns: int,
     y_label: str,
-    y_format: Callable[[float], str],
+    y_format: AxisFormat,
     tz: _dt.tzinfo | None = None,
     empty_text: str = "",
 ) -> Markup:
@@ -186,7 +202,7 @@ def line_chart(
     start_ns: int,
     end_ns: int,
     y_label: str,
-    y_format: Callable[[float], str],
+    y_format: AxisFormat,
     tz: _dt.tzinfo | None = None,
     empty_text: str = "",
 ) -> Markup:

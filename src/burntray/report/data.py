@@ -109,7 +109,7 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
         chart_note = f"charts need burntray's history, which is unusable: {ctx.history_error}"
         alerts_note = "alerts are kept in burntray's history, which is unusable"
     else:
-        minutes, chart_source, chart_note = _priced_minutes(
+        minutes, chart_source, chart_note = priced_minutes(
             history, snapshot.source, start_ns, end_ns, prices
         )
         if minutes is not None:
@@ -164,7 +164,7 @@ def _table_columns(history: HistoryStore, table: str) -> list[str] | None:
     return [str(row[1]) for row in history.execute(f"PRAGMA table_info({table})")]
 
 
-def _priced_minutes(
+def priced_minutes(
     history: HistoryStore, source: str, start_ns: int, end_ns: int, prices: PriceTable
 ) -> tuple[list[PricedMinute] | None, str, str]:
     """(minutes, where they come from, note) for the source's charts."""
