@@ -15,7 +15,7 @@ import pytest
 from burntray.cli import main
 from burntray.model.aggregate import summarise_bytes
 from burntray.model.export import snapshot_to_dict
-from burntray.model.format import cost_text, human_count, rpm_text
+from burntray.model.format import cost_text, human_count, rpm_text, usd
 from burntray.model.snapshot import Snapshot
 from burntray.report.build import (
     CSV_COLUMNS,
@@ -68,7 +68,11 @@ def test_html_headline_and_tables_equal_the_snapshot(hexai_dir: Path) -> None:
     assert page.by_id["fig-tokens"].startswith(
         f"Tokens (est.) {human_count(expected.totals.tokens)}"
     )
-    assert page.by_id["fig-cost"] == f"Cost {cost_text(expected)}"
+    assert expected.totals.unpriced_reqs == 1
+    assert (
+        page.by_id["fig-cost"] == f"Cost {usd(expected.totals.cost_usd)} est. + 1 unpriced requests"
+    )
+    assert cost_text(expected).startswith(f"{usd(expected.totals.cost_usd)} est. + 1 unpriced")
     assert page.by_id["fig-unpriced"].startswith("Unpriced share 14.3 %")  # 1 of 7
     models = page.tables["model-table"][1:]
     assert [(r[0], r[1], r[2]) for r in models] == [
@@ -163,7 +167,7 @@ def test_empty_history_renders(hexai_dir: Path) -> None:
     assert page.by_id["fig-reqs"] == "Requests 0"
     assert "no requests in this window" in text
     assert "No requests in this window." in text
-    assert page.by_id["chart-note"] == "burntray's history holds no hexai events in this window"
+    assert page.by_id["chart-note"] == "no hexai requests recorded in this window"
     assert text.count("<svg") == 3
     ctx.close()
 

@@ -26,7 +26,7 @@ from burntray.config import Settings
 from burntray.errors import BurntrayError
 from burntray.model.aggregate import rpm
 from burntray.model.export import snapshot_to_dict
-from burntray.model.format import cost_text, human_bytes, human_count, rpm_text, usd
+from burntray.model.format import human_bytes, human_count, rpm_text, usd
 from burntray.model.snapshot import Snapshot, UsageRow
 from burntray.model.timefmt import format_duration, format_rfc3339_ns
 from burntray.report.data import ReportData, collect
@@ -372,7 +372,7 @@ def _figures(snap: Snapshot) -> list[dict[str, str]]:
             "value": human_count(totals.tokens),
             "sub": "bytes / 4" if snap.tokens_estimated else "",
         },
-        {"id": "cost", "name": "Cost", "value": cost_text(snap), "sub": ""},
+        _cost_figure(snap),
         {
             "id": "unpriced",
             "name": "Unpriced share",
@@ -391,6 +391,17 @@ def _figures(snap: Snapshot) -> list[dict[str, str]]:
             },
         )
     return figures
+
+
+def _cost_figure(snap: Snapshot) -> dict[str, str]:
+    """``cost_text`` split in two: the amount big, the unpriced requests underneath."""
+    totals = snap.totals
+    if totals.reqs and totals.unpriced_reqs == totals.reqs:
+        value, sub = "unpriced", f"{totals.unpriced_reqs:,} requests with no known price"
+    else:
+        value = usd(totals.cost_usd) + (" est." if snap.cost_estimated else "")
+        sub = f"+ {totals.unpriced_reqs:,} unpriced requests" if totals.unpriced_reqs else ""
+    return {"id": "cost", "name": "Cost", "value": value, "sub": sub}
 
 
 def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ LEFT, RIGHT, TOP, BOTTOM = 70, 16, 14, 42
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 Y_TICKS = 4
 MAX_X_TICKS = 8
+MAX_VISIBLE_DOTS = 60
 # Tick spacing in minutes, from which the smallest giving at most MAX_X_TICKS ticks is used.
 _TICK_LADDER_MIN = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 4320, 10080)
 
@@ -214,9 +215,11 @@ def line_chart(
         path = "M" + " L".join(f"{x:.2f} {y:.2f}" for x, y in coords)
         area = f"{path} L{coords[-1][0]:.2f} {frame.y(0):.2f} L{coords[0][0]:.2f} {frame.y(0):.2f}Z"
         parts.append(f'<path class="area" d="{area}"/><path class="line" d="{path}"/>')
+        # Dots show when few; with many they stay invisible hover targets for the tooltips.
+        dot = "dot" if len(points) <= MAX_VISIBLE_DOTS else "hit"
         for (x, y), point in zip(coords, points, strict=True):
             parts.append(
                 f'<g class="mark"><title>{escape(point.tooltip)}</title>'
-                f'<circle class="dot" cx="{x:.2f}" cy="{y:.2f}" r="2.5"/></g>'
+                f'<circle class="{dot}" cx="{x:.2f}" cy="{y:.2f}" r="3"/></g>'
             )
     return _svg(chart_id, title, parts, empty_text)

@@ -1,9 +1,10 @@
 """Everything a report shows, gathered once: the snapshot the tray shows plus history over time.
 
 The headline numbers come from the same ``Source.snapshot()`` as ``burntray status`` and the
-tray, so they are equal by construction. The charts come from burntray's history store: hexai's
-per-minute rollup (with the partial minutes at the window's edges read from the events, so chart
-totals are exact), or the cburn source's cumulative daemon snapshots when that table exists.
+tray, so they are equal by construction. The hexai charts split the window exactly as that
+snapshot does: the live stats.json where it covers, burntray's history before (the per-minute
+rollup, with the partial minutes at the edges read from the events), so chart totals equal the
+headline. cburn charts come from the source's cumulative daemon snapshots when that table exists.
 The alerts timeline reads the ``alert_log`` table when the alerts feature has created it.
 Anything missing is described in words, never fatal.
 """
@@ -29,6 +30,7 @@ from burntray.report.timeline import (
     pick_bucket_minutes,
     price_minute_rows,
 )
+from burntray.sources.hexai import HexaiSource, StatsFile
 from burntray.store.history import HistoryStore
 
 ALERT_TABLE = "alert_log"
@@ -105,19 +107,20 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
     chart_source, chart_note = "", ""
     alerts: tuple[AlertRecord, ...] | None = None
     alerts_note, alerts_hidden = "", 0
+    live = source.stats if isinstance(source, HexaiSource) else None
+    minutes, chart_source, chart_note = priced_minutes(
+        history, snapshot.source, start_ns, end_ns, prices, live=live
+    )
     if history is None:
-        chart_note = f"charts need burntray's history, which is unusable: {ctx.history_error}"
+        chart_note = chart_note or f"burntray's history is unusable: {ctx.history_error}"
         alerts_note = "alerts are kept in burntray's history, which is unusable"
     else:
-        minutes, chart_source, chart_note = priced_minutes(
-            history, snapshot.source, start_ns, end_ns, prices
-        )
-        if minutes is not None:
-            rate = build_timeline(
-                minutes, start_ns, end_ns, pick_bucket_minutes(window_ns, MAX_RATE_BUCKETS)
-            )
-            cost = build_timeline(minutes, start_ns, end_ns, cost_bucket_minutes(window_ns))
         alerts, alerts_hidden, alerts_note = read_alerts(history, start_ns, end_ns)
+    if minutes is not None:
+        rate = build_timeline(
+            minutes, start_ns, end_ns, pick_bucket_minutes(window_ns, MAX_RATE_BUCKETS)
+        )
+        cost = build_timeline(minutes, start_ns, end_ns, cost_bucket_minutes(window_ns))
     return ReportData(
         settings=settings,
         snapshot=snapshot,
@@ -165,20 +168,66 @@ def _table_columns(history: HistoryStore, table: str) -> list[str] | None:
 
 
 def priced_minutes(
-    history: HistoryStore, source: str, start_ns: int, end_ns: int, prices: PriceTable
+    history: HistoryStore | None,
+    source: str,
+    start_ns: int,
+    end_ns: int,
+    prices: PriceTable,
+    *,
+    live: StatsFile | None = None,
 ) -> tuple[list[PricedMinute] | None, str, str]:
     """(minutes, where they come from, note) for the source's charts."""
     if source == "cburn":
+        if history is None:
+            return None, "", "charts of the cburn daemon need burntray's history"
         return _cburn_minutes(history, start_ns, end_ns)
     if source != "hexai":
-        return None, "", f"no history charts for the {source} source"
-    try:
-        rows = hexai_window_minutes(history, start_ns, end_ns)
-    except sqlite3.Error as exc:
-        return None, "", f"history unreadable: {exc}"
-    where = "burntray's history of hexai events (tokens estimated as bytes/4, priced per model)"
-    note = "" if rows else "burntray's history holds no hexai events in this window"
+        return None, "", f"no charts for the {source} source"
+    return _hexai_minutes(history, start_ns, end_ns, prices, live)
+
+
+def _hexai_minutes(
+    history: HistoryStore | None,
+    start_ns: int,
+    end_ns: int,
+    prices: PriceTable,
+    live: StatsFile | None,
+) -> tuple[list[PricedMinute] | None, str, str]:
+    """The same split as ``HexaiSource.snapshot``: the live file's events from the window start,
+    plus history for the part of the window before the file's coverage."""
+    coverage = live.coverage_start_ns if live is not None else end_ns
+    rows: list[MinuteRow] = []
+    parts = []
+    if live is not None:
+        rows.extend(file_minutes(live, start_ns, end_ns))
+        parts.append("hexai's stats.json")
+    if start_ns < coverage:
+        if history is None:
+            return None, "", "the window reaches back before stats.json: charts need history"
+        try:
+            rows.extend(hexai_window_minutes(history, start_ns, min(coverage, end_ns)))
+        except sqlite3.Error as exc:
+            return None, "", f"history unreadable: {exc}"
+        parts.append("burntray's history before it")
+    where = " and ".join(parts) + " (tokens estimated as bytes/4, priced per model)"
+    note = "" if rows else "no hexai requests recorded in this window"
     return price_minute_rows(rows, prices), where, note
+
+
+def file_minutes(stats: StatsFile, start_ns: int, end_ns: int) -> list[MinuteRow]:
+    """Per-minute rows of the live file's events with ``start <= ts < end``."""
+    sums: dict[tuple[int, str, str], list[int]] = {}
+    for event in stats.events:
+        if start_ns <= event.ts_ns < end_ns:
+            key = (event.ts_ns // NS_PER_MINUTE, event.provider, event.model)
+            acc = sums.get(key)
+            if acc is None:
+                sums[key] = [1, event.sent, event.recv]
+            else:
+                acc[0] += 1
+                acc[1] += event.sent
+                acc[2] += event.recv
+    return [(m, p, mo, n, s, r) for (m, p, mo), (n, s, r) in sums.items()]
 
 
 def hexai_window_minutes(history: HistoryStore, start_ns: int, end_ns: int) -> list[MinuteRow]:

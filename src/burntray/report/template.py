@@ -78,7 +78,7 @@ tbody tr:nth-child(even) { background: var(--card); }
 .chart .empty { fill: var(--muted); font-size: 14px; }
 .chart .bar { fill: var(--bar); }
 .chart .hit { fill: transparent; }
-.chart .mark:hover .bar { fill: var(--accent); }
+.chart .mark:hover .bar, .chart .mark:hover .hit:is(circle) { fill: var(--accent); }
 .chart .line { fill: none; stroke: var(--accent); stroke-width: 2; }
 .chart .area { fill: var(--accent-soft); stroke: none; }
 .chart .dot { fill: var(--accent); }
