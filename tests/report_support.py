@@ -8,6 +8,7 @@ from pathlib import Path
 
 from burntray.app import AppContext
 from burntray.sources.hexai_writer import hexai_update
+from burntray.store.history import HexaiEvent
 
 NS = 1_000_000_000
 MINUTE = 60 * NS
@@ -98,3 +99,51 @@ def read_html(text: str) -> ElementText:
     parser.feed(text)
     parser.close()
     return parser
+
+
+HISTORY_MODELS = (
+    ("openai", "gpt-4.1"),
+    ("anthropic", "claude-sonnet-4-5"),
+    ("openrouter", "deepseek/deepseek-chat"),
+    ("ollama", "qwen3"),
+    ("mystery", "unpriced-model"),
+)
+
+
+def spread_events(count: int, span_ns: int, end_ns: int) -> list[HexaiEvent]:
+    """``count`` events evenly over ``[end - span, end)``, cycling through a few models."""
+    start = end_ns - span_ns
+    return [
+        HexaiEvent(
+            start + i * span_ns // count,
+            *HISTORY_MODELS[i % len(HISTORY_MODELS)],
+            500 + (i * 7919) % 20_000,
+            50 + (i * 104_729) % 4_000,
+        )
+        for i in range(count)
+    ]
+
+
+def write_stats_file(hexai_dir: Path, events: list[HexaiEvent], updated_ns: int) -> None:
+    """A stats.json as hexai encodes it (one line, Go times), holding ``events``."""
+    import json
+
+    from burntray.model.timefmt import format_rfc3339_ns
+
+    body = {
+        "version": 1,
+        "updated_at": format_rfc3339_ns(updated_ns),
+        "window_seconds": 3600,
+        "events": [
+            {
+                "ts": format_rfc3339_ns(ev.ts_ns),
+                "provider": ev.provider,
+                "model": ev.model,
+                "sent": ev.sent,
+                "recv": ev.recv,
+            }
+            for ev in events
+        ],
+    }
+    hexai_dir.mkdir(parents=True, exist_ok=True)
+    (hexai_dir / "stats.json").write_text(json.dumps(body, separators=(",", ":")) + "\n")
