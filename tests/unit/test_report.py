@@ -70,7 +70,7 @@ def test_html_headline_and_tables_equal_the_snapshot(hexai_dir: Path) -> None:
     )
     assert expected.totals.unpriced_reqs == 1
     assert (
-        page.by_id["fig-cost"] == f"Cost {usd(expected.totals.cost_usd)} est. + 1 unpriced requests"
+        page.by_id["fig-cost"] == f"Cost {usd(expected.totals.cost_usd)} est. + 1 unpriced request"
     )
     assert cost_text(expected).startswith(f"{usd(expected.totals.cost_usd)} est. + 1 unpriced")
     assert page.by_id["fig-unpriced"].startswith("Unpriced share 14.3 %")  # 1 of 7
@@ -179,7 +179,7 @@ def test_one_event_renders(hexai_dir: Path) -> None:
     assert data.rate is not None
     assert [b.reqs for b in data.rate.buckets if b.reqs] == [1]
     text = render_html(data, _dt.UTC)
-    assert "1 requests, 1.00 rpm" in text  # the bar's tooltip
+    assert "1 request, 1.00 rpm" in text  # the bar's tooltip
     assert read_html(text).by_id["fig-reqs"] == "Requests 1"
     ctx.close()
 

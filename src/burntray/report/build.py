@@ -270,6 +270,10 @@ def _when(ns: int | None, tz: _dt.tzinfo | None, fmt: str = "%Y-%m-%d %H:%M:%S %
     return local_time(ns, tz).strftime(fmt).strip()
 
 
+def requests(count: int, noun: str = "request") -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def _share(part: float | None, whole: float) -> str:
     if part is None:
         return "unpriced"
@@ -397,10 +401,14 @@ def _cost_figure(snap: Snapshot) -> dict[str, str]:
     """``cost_text`` split in two: the amount big, the unpriced requests underneath."""
     totals = snap.totals
     if totals.reqs and totals.unpriced_reqs == totals.reqs:
-        value, sub = "unpriced", f"{totals.unpriced_reqs:,} requests with no known price"
+        value, sub = "unpriced", f"{requests(totals.unpriced_reqs)} with no known price"
     else:
         value = usd(totals.cost_usd) + (" est." if snap.cost_estimated else "")
-        sub = f"+ {totals.unpriced_reqs:,} unpriced requests" if totals.unpriced_reqs else ""
+        sub = (
+            f"+ {requests(totals.unpriced_reqs, 'unpriced request')}"
+            if totals.unpriced_reqs
+            else ""
+        )
     return {"id": "cost", "name": "Cost", "value": value, "sub": sub}
 
 
@@ -430,7 +438,7 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
             b.start_ns,
             b.end_ns,
             b.rpm,
-            f"{span(b.start_ns, b.end_ns, rate)}: {b.reqs:,} requests, {rpm_text(b.rpm)} rpm"
+            f"{span(b.start_ns, b.end_ns, rate)}: {requests(b.reqs)}, {rpm_text(b.rpm)} rpm"
             f" average, busiest minute {b.peak_minute_reqs:,}"
             + (" (partly outside the window)" if rate.is_partial(b) else ""),
         )
@@ -442,7 +450,7 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
             b.end_ns,
             b.cost_per_hour,
             f"{span(b.start_ns, b.end_ns, cost)}: {usd(b.cost_usd)} ({usd(b.cost_per_hour)}/h), "
-            f"{b.reqs:,} requests"
+            f"{requests(b.reqs)}"
             + (f", {b.unpriced_reqs:,} unpriced" if b.unpriced_reqs else "")
             + (" (partly outside the window)" if cost.is_partial(b) else ""),
         )
@@ -468,7 +476,7 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
                 empty_text=empty,
             ),
             "caption": f"Average per {rate.bucket_minutes}-minute bucket; "
-            f"{rate.reqs:,} requests in all.",
+            f"{requests(rate.reqs)} in all.",
         },
         {
             "heading": "Cost per hour" + est,
@@ -486,7 +494,7 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
             "caption": f"{cost.bucket_minutes}-minute buckets, as an hourly rate; "
             f"{usd(cost.cost_usd)} in all"
             + (
-                f"; {cost.unpriced_reqs:,} unpriced requests not included"
+                f"; {requests(cost.unpriced_reqs, 'unpriced request')} not included"
                 if cost.unpriced_reqs
                 else ""
             )
@@ -585,7 +593,7 @@ def _pricing_notes(data: ReportData) -> list[str]:
         notes.append("Costs are the source's own estimates.")
     if snap.totals.unpriced_reqs:
         notes.append(
-            f"{snap.totals.unpriced_reqs:,} requests use models with no known price; they are "
+            f"{requests(snap.totals.unpriced_reqs)} used models with no known price; they are "
             "not counted as $0 but left out of the cost. Add a price in config.toml "
             "([pricing.models]) to include them."
         )
