@@ -179,6 +179,15 @@ def test_normal_report_screenshots_and_prints(hexai_dir: Path, tmp_path: Path) -
         HexaiEvent(NOW - (3700 + i * 211) * NS, *models[i % 3], 3000 + i * 37 % 9000, 800, 0)
         for i in range(400)
     )
+    with history.transaction() as conn:
+        conn.execute(
+            "CREATE TABLE alert_log (ts_ns INTEGER, source TEXT, kind TEXT, level TEXT, "
+            "message TEXT)"
+        )
+        conn.execute(
+            "INSERT INTO alert_log VALUES (?, 'hexai', 'spike', 'spike', ?)",
+            (NOW - 5 * 3600 * NS, "Spend spike: $0.42/h (5 min) - 3.4x the last hour"),
+        )
     report = write_report(ctx, ctx.settings.replace(window="24h"), out=tmp_path / "report.html")
     ctx.close()
     ARTIFACTS.mkdir(exist_ok=True)

@@ -213,6 +213,8 @@ def test_alert_log_is_listed_escaped_and_limited_to_the_window(hexai_dir: Path) 
     assert "Spend spike: $12.40/h &lt;b&gt;x&lt;/b&gt;" in text
     rows = read_html(text).tables["alert-table"][1:]
     assert [r[2] for r in rows] == ["spike", "budget"]
+    assert text.count('class="marker"') == 2  # both alerts marked on the cost chart
+    assert "spike alert: Spend spike: $12.40/h &lt;b&gt;x&lt;/b&gt;" in text
     assert report_to_dict(data)["report"]["alerts"][1]["message"] == "Budget 80 % used"
     ctx.close()
 

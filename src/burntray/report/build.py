@@ -461,6 +461,10 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
         for ts, total in rate.cumulative_cost()
     ]
     est = " (estimated)" if data.snapshot.cost_estimated else ""
+    alert_marks = [
+        Point(a.ts_ns, 0.0, f"{_when(a.ts_ns, tz)} {a.level} alert: {a.message}")
+        for a in data.alerts or ()
+    ]
     return [
         {
             "heading": "Requests per minute",
@@ -490,9 +494,11 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
                 y_format=usd_axis,
                 tz=tz,
                 empty_text=empty,
+                markers=alert_marks,
             ),
             "caption": f"{cost.bucket_minutes}-minute buckets, as an hourly rate; "
             f"{usd(cost.cost_usd)} in all"
+            + ("; dashed lines mark alerts" if alert_marks else "")
             + (
                 f"; {requests(cost.unpriced_reqs, 'unpriced request')} not included"
                 if cost.unpriced_reqs

@@ -174,8 +174,12 @@ def bar_chart(
     y_format: AxisFormat,
     tz: _dt.tzinfo | None = None,
     empty_text: str = "",
+    markers: Sequence[Point] = (),
 ) -> Markup:
-    """One bar per bucket over ``[start, end)``; each bar's ``<title>`` is its tooltip."""
+    """One bar per bucket over ``[start, end)``; each bar's ``<title>`` is its tooltip.
+
+    ``markers`` (e.g. alerts) are drawn as vertical lines at their instants, with a tooltip.
+    """
     frame = _Frame(start_ns, end_ns, max((b.value for b in bars), default=0.0))
     parts = frame.axes(y_label, y_format, tz)
     base = frame.y(0)
@@ -191,6 +195,13 @@ def bar_chart(
             f'<rect class="hit" x="{x0:.2f}" y="{TOP}" width="{x1 - x0:.2f}" height="{PLOT_H}"/>'
             f'<rect class="bar" x="{x0:.2f}" y="{top:.2f}" width="{x1 - x0 - gap:.2f}" '
             f'height="{base - top:.2f}"/></g>'
+        )
+    for marker in markers:
+        x = frame.x(marker.ts_ns)
+        parts.append(
+            f'<g class="mark"><title>{escape(marker.tooltip)}</title>'
+            f'<line class="marker" x1="{x:.2f}" x2="{x:.2f}" y1="{TOP}" y2="{base:.2f}"/>'
+            f'<rect class="hit" x="{x - 3:.2f}" y="{TOP}" width="6" height="{PLOT_H}"/></g>'
         )
     return _svg(chart_id, title, parts, empty_text)
 

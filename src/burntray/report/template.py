@@ -66,6 +66,7 @@ th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: lef
   vertical-align: top; overflow-wrap: anywhere; }
 th { font-size: 0.82rem; color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; }
+td.nowrap { white-space: nowrap; }
 tbody tr:nth-child(even) { background: var(--card); }
 .blank { color: var(--muted); font-style: italic; }
 .state-ok, .state-empty { color: var(--ok); font-weight: 600; }
@@ -82,6 +83,7 @@ tbody tr:nth-child(even) { background: var(--card); }
 .chart .line { fill: none; stroke: var(--accent); stroke-width: 2; }
 .chart .area { fill: var(--accent-soft); stroke: none; }
 .chart .dot { fill: var(--accent); }
+.chart .marker { stroke: var(--bad); stroke-width: 1.5; stroke-dasharray: 4 3; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 8px 0; }
 dt { color: var(--muted); }
 dd { margin: 0; overflow-wrap: anywhere; }
@@ -177,7 +179,7 @@ footer { margin-top: 36px; color: var(--muted); font-size: 0.85rem; }
 <thead><tr><th>When</th><th>Source</th><th>Kind</th><th>Level</th><th>Message</th></tr></thead>
 <tbody>
 {% for alert in alerts %}
-<tr><td class="num">{{ alert.when }}</td><td>{{ alert.source }}</td><td>{{ alert.kind }}</td>
+<tr><td class="nowrap">{{ alert.when }}</td><td>{{ alert.source }}</td><td>{{ alert.kind }}</td>
 <td>{{ alert.level }}</td><td>{{ alert.message }}</td></tr>
 {% endfor %}
 </tbody>
