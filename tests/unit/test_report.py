@@ -305,3 +305,20 @@ def test_cli_open_hands_a_file_url_to_the_browser(
     out = tmp_path / "r.html"
     assert main(["report", "--out", str(out), "--open"]) == 0
     assert opened.read_text() == out.resolve().as_uri()
+
+
+def test_unusable_history_still_reports_from_the_live_file(hexai_dir: Path) -> None:
+    write_events(hexai_dir, FIXED_EVENTS)
+    ctx = fixed_context()
+    ctx.paths.history_db.parent.mkdir(parents=True)
+    ctx.paths.history_db.write_bytes(b"this is not an SQLite database" * 100)
+    data = collect(ctx, ctx.settings)
+    assert data.snapshot.totals.reqs == len(FIXED_EVENTS)
+    assert data.rate is not None and data.rate.reqs == len(FIXED_EVENTS)  # from stats.json
+    text = render_html(data, _dt.UTC)
+    assert "UNUSABLE" in text and "is unusable" in text
+    week = collect(ctx, ctx.settings.replace(window="7d"))
+    assert week.rate is None
+    assert "charts need history" in week.chart_note
+    assert ctx.paths.history_db.read_bytes().startswith(b"this is not")  # left as it was
+    ctx.close()
