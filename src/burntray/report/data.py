@@ -12,7 +12,7 @@ Anything missing is described in words, never fatal.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from burntray.app import AppContext
 from burntray.config import Settings
@@ -81,7 +81,6 @@ class ReportData:
     priced_rows: tuple[PricedRow, ...]
     history_path: str
     history_error: str = ""
-    extra_notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def collect(ctx: AppContext, settings: Settings) -> ReportData:
@@ -104,7 +103,6 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
         source.close()
     start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
     rate = cost = None
-    chart_source, chart_note = "", ""
     alerts: tuple[AlertRecord, ...] | None = None
     alerts_note, alerts_hidden = "", 0
     live = source.stats if isinstance(source, HexaiSource) else None
