@@ -427,11 +427,11 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
         return []
     empty = "" if rate.reqs or rate.cost_usd else "no requests in this window"
 
-    def span(start: int, end: int, bucket: Timeline) -> str:
-        fmt = "%a %d %b %H:%M" if bucket.end_ns - bucket.start_ns > 86_400e9 else "%H:%M"
-        partial = bucket.start_ns > start or end < bucket.end_ns  # cut by the window
-        text = f"{_when(start, tz, fmt)}–{_when(end, tz, '%H:%M')}"
-        return text + (" (window edge: part of this bucket)" if partial else "")
+    def span(start: int, end: int, timeline: Timeline) -> str:
+        """A bucket's time range; with the day when the window spans more than one."""
+        long_window = timeline.end_ns - timeline.start_ns > 86_400e9
+        fmt = "%a %d %b %H:%M" if long_window else "%H:%M"
+        return f"{_when(start, tz, fmt)}–{_when(end, tz, '%H:%M')}"
 
     rpm_bars = [
         Bar(
