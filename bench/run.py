@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 BENCHES = [
     "bench_core",
     "bench_alerts",
+    "bench_report",
 ]
 
 
