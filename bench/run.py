@@ -15,6 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 BENCHES = [
     "bench_core",
+    "bench_alerts",
+    "bench_report",
     "bench_package",
 ]
 

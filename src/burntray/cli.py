@@ -1,4 +1,4 @@
-"""Command line: ``burntray [run|status|clear-cache|doctor] ...``.
+"""Command line: ``burntray [run|status|report|clear-cache|doctor] ...``.
 
 Exit codes (documented in the README): 0 ok; 1 the source is unreadable or offline, or an
 operation failed or was declined; 2 usage or configuration error. Imports stay lazy so that
@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     clear.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     sub.add_parser("doctor", help="show sources, their status, and every path in use")
+
+    report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
+    report.add_argument("--window", help="e.g. 1h, 24h, 7d (default: config)")
+    report.add_argument("--source", choices=("auto", "hexai", "cburn"), help="default: config")
+    report.add_argument("--format", choices=("html", "csv", "json"), default="html")
+    report.add_argument("--out", metavar="FILE", help="default: a new file in the cache dir")
+    report.add_argument("--open", action="store_true", help="open it in the default browser")
 
     autostart = sub.add_parser("autostart", help="start burntray at login: on, off or status")
     autostart.add_argument("state", choices=("on", "off", "status"))
@@ -125,20 +132,39 @@ def cmd_status(args: argparse.Namespace) -> int:
             if history is not None:
                 source.attach_history(history)
         snapshot = source.snapshot(window_ns, now)
+        alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
     finally:
         source.close()
         ctx.close()
-    _print_snapshot(snapshot, args.format, ctx.prices(settings))
+    _print_snapshot(snapshot, args.format, ctx.prices(settings), alerts)
     return EXIT_OK if snapshot.status.healthy else EXIT_FAILED
 
 
-def _print_snapshot(snapshot, fmt: str, prices) -> None:  # type: ignore[no-untyped-def]
+def _alert_status(ctx, source, settings, now: int):  # type: ignore[no-untyped-def]
+    """The ``alerts`` object for JSON: today's spend and the baseline may need the history."""
+    import sqlite3  # noqa: PLC0415
+
+    from burntray.runtime.alerting import alert_status  # noqa: PLC0415
+
+    history = ctx.history() if ctx.paths.history_db.exists() else None
+    if history is not None:
+        source.attach_history(history)
+    try:
+        return alert_status(source, settings, now, history)
+    except sqlite3.Error as exc:  # the numbers above still print; say why alerts cannot
+        return {"level": None, "error": f"alert state unreadable in {ctx.paths.history_db}: {exc}"}
+
+
+def _print_snapshot(snapshot, fmt: str, prices, alerts=None) -> None:  # type: ignore[no-untyped-def]
     if fmt == "json":
         import msgspec  # noqa: PLC0415
 
         from burntray.model.export import snapshot_to_dict  # noqa: PLC0415
 
-        data = msgspec.json.encode(snapshot_to_dict(snapshot, prices))
+        doc = snapshot_to_dict(snapshot, prices)
+        if alerts is not None:
+            doc["alerts"] = alerts
+        data = msgspec.json.encode(doc)
         sys.stdout.write(msgspec.json.format(data, indent=2).decode() + "\n")
     elif fmt == "tmux":
         from burntray.model.format import tmux_line  # noqa: PLC0415
@@ -225,6 +251,39 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     ctx = _load_context(strict=False)
     return run_terminal(ctx, reason="the tray is not part of this build yet")
+
+
+@command("report")
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from burntray.errors import BurntrayError, ConfigError  # noqa: PLC0415
+    from burntray.model.pricing import PriceFileError  # noqa: PLC0415
+    from burntray.report.build import launch_browser, write_report  # noqa: PLC0415
+    from burntray.sources.base import UnknownSourceError  # noqa: PLC0415
+
+    try:
+        ctx = _load_context()
+        changes = {key: getattr(args, key) for key in ("source", "window") if getattr(args, key)}
+        settings = ctx.settings.replace(**changes) if changes else ctx.settings
+    except ConfigError as exc:
+        message = (
+            str(exc).replace("settings: window", "--window").replace("settings: source", "--source")
+        )
+        return _fail(message, EXIT_USAGE)
+    out = Path(args.out).expanduser() if args.out else None
+    try:
+        path = write_report(ctx, settings, args.format, out)
+    except (PriceFileError, UnknownSourceError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except BurntrayError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    finally:
+        ctx.close()
+    print(path)
+    if args.open and not launch_browser(path):
+        return _fail(f"no browser could be started; open {path.resolve().as_uri()}", EXIT_FAILED)
+    return EXIT_OK
 
 
 @command("autostart")

@@ -91,3 +91,10 @@ def run_doctor(ctx: AppContext) -> int:
             print(f"  {line}")
     ctx.close()
     return 1 if problems else 0
+
+
+@section("alerts")
+def _alerts(ctx: AppContext) -> list[str]:
+    from burntray.runtime.alerting import doctor_lines  # noqa: PLC0415
+
+    return doctor_lines(ctx)

@@ -92,7 +92,7 @@ def test_concurrent_writers_reads_and_clears(hexai_dir: Path, tmp_path: Path) ->
     assert len(records) == WRITERS * EVENTS_PER_WRITER
     assert max(r["wait"] for r in records) < 1.0  # no writer was blocked for more than 1 s
     last_start, last_end = clears[-1]
-    in_file = {ev.sent for ev in parse_stats((hexai_dir / "stats.json").read_bytes()).events}
+    in_file = {ev.sent for ev in parse_stats((hexai_dir / "stats.json").read_bytes()).events()}
     after = {r["writer"] * 100_000 + r["seq"] for r in records if r["acquired"] > last_end}
     before = {r["writer"] * 100_000 + r["seq"] for r in records if r["acquired"] < last_start}
     assert after, "the writers should still be writing after the last clear"

@@ -136,13 +136,13 @@ def test_missing_fields_take_go_zero_values() -> None:
 def test_identical_events_stay_distinct() -> None:
     same = event("2026-03-01T09:14:00Z")
     stats = parse_stats(stats_json([same, same, same]))
-    assert [ev.dup for ev in stats.events] == [0, 1, 2]
+    assert [ev.dup for ev in stats.events()] == [0, 1, 2]
     assert hexai_snapshot(stats, HOUR, NOW, PRICES, OK).totals.reqs == 3
 
 
 def test_html_characters_are_kept_verbatim() -> None:
     stats = parse_stats(stats_json([event("2026-03-01T09:14:00Z", "<b>&", "<script>")]))
-    assert stats.events[0].provider == "<b>&"
+    assert stats.events()[0].provider == "<b>&"
 
 
 @pytest.mark.parametrize(
@@ -171,3 +171,51 @@ def test_html_characters_are_kept_verbatim() -> None:
 def test_bad_files_name_the_problem(data: bytes, message: str) -> None:
     with pytest.raises(StatsFormatError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_stats(data)
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [
+        "2026-03-01t09:14:00Z",
+        "2026-03-01T09:14:00z",
+        "2026-03-01 09:14:00Z",
+        "2026-03-01T10:14:00+0100",
+    ],
+)
+def test_forms_go_rejects_are_rejected_in_files(ts: str) -> None:
+    # msgspec's own parser accepts these; Go's does not, and neither do we.
+    with pytest.raises(StatsFormatError, match=r"events\[1\]\.ts"):
+        parse_stats(stats_json([event("2026-03-01T09:10:00Z"), event(ts)]))
+
+
+def test_null_and_empty_names_are_one_group_as_in_go() -> None:
+    events = [
+        {"ts": "2026-03-01T09:12:00Z", "provider": None, "model": None, "sent": 1, "recv": 1},
+        {"ts": "2026-03-01T09:11:00Z", "provider": "", "model": "", "sent": 2, "recv": 2},
+        {"ts": "2026-03-01T09:13:00Z", "sent": None, "recv": None},
+    ]
+    snap = hexai_snapshot(parse_stats(stats_json(events)), HOUR, NOW, PRICES, OK)
+    assert [(r.provider, r.model, r.reqs, r.sent) for r in snap.by_model] == [("", "", 3, 3)]
+    # windowing after the merge still sorts by time: 09:11:30Z cuts off the first (09:11)
+    cut = hexai_snapshot(
+        parse_stats(stats_json(events)), 3 * 60 * S + 32 * S + 481_330_000, NOW, PRICES, OK
+    )
+    assert cut.totals.reqs == 2
+
+
+def test_sub_microsecond_boundary_in_every_rounding_direction() -> None:
+    # Keys are rounded to the microsecond; events within 500 ns of the cutoff must still be
+    # decided exactly. Cutoff = NOW - 1h = ...08:15:02.481330000Z
+    offsets_ns = [-501, -500, -499, -1, 0, 1, 499, 500, 501]
+    events = []
+    for off in offsets_ns:
+        frac = 481_330_000 + off
+        events.append(event(f"2026-03-01T08:15:02.{frac:09d}Z", sent=1))
+    stats = parse_stats(stats_json(events))
+    assert hexai_snapshot(stats, HOUR, NOW, PRICES, OK).totals.reqs == sum(
+        1 for off in offsets_ns if off >= 0
+    )
+    # the same instants written with an offset (keys in another zone)
+    shifted = [event(f"2026-03-01T13:45:02.{481_330_000 + off:09d}+05:30") for off in offsets_ns]
+    stats = parse_stats(stats_json(shifted))
+    assert hexai_snapshot(stats, HOUR, NOW, PRICES, OK).totals.reqs == 5
