@@ -123,7 +123,11 @@ def run_self_test(out: IO[str] | None = None) -> int:
 
     checks.run("icon", icon)
     checks.run("tray", lambda: _load_tray_backend(state.get("image")))
-    for name, describe in (("sni", _sni_line), ("tray choice", _backend_choice_line)):
+    for name, describe in (
+        ("sni", _sni_line),
+        ("tray choice", _backend_choice_line),
+        ("notify", _notifier_line),
+    ):
         try:
             line = describe()
         except Exception as exc:  # the module is in the build but cannot be imported
@@ -242,3 +246,15 @@ def _backend_choice_line() -> str:
     except Exception as exc:  # informative only
         return f"backend choice failed: {exc!r}"
     return f"{getattr(choice, 'name', choice)}: {getattr(choice, 'reason', '')}".rstrip(": ")
+
+
+def _notifier_line() -> str:
+    """The desktop-notifier backend alerts would use here (imported, not connected)."""
+    try:
+        main = importlib.import_module("desktop_notifier.main")
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("desktop_notifier"):
+            return ""  # a build without native notifications: alerts use their fallback
+        raise
+    backend = main.get_backend_class()
+    return f"desktop-notifier backend {backend.__name__} loaded"

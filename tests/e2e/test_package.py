@@ -124,6 +124,27 @@ def test_frozen_status_prints_text_and_tmux(built: Built, filled_cache: Path) ->
         assert frozen.stdout == source.stdout and frozen.stdout.strip()
 
 
+def test_frozen_report_equals_the_source_build(
+    built: Built, filled_cache: Path, tmp_path: Path
+) -> None:
+    reports = {}
+    for name, argv in (
+        ("frozen", [str(built.exe)]),
+        ("source", [sys.executable, "-m", "burntray"]),
+    ):
+        for fmt in ("json", "html"):
+            out = tmp_path / f"{name}.{fmt}"
+            result = _run([*argv, "report", "--format", fmt, "--out", str(out)])
+            assert result.returncode == 0, result.stderr
+            reports[name, fmt] = out.read_text(encoding="utf-8")
+    frozen, source = json.loads(reports["frozen", "json"]), json.loads(reports["source", "json"])
+    for key in ("totals", "by_model", "window", "source"):
+        assert frozen[key] == source[key], key
+    assert reports["frozen", "html"].lstrip().lower().startswith("<!doctype html")
+    for model in ("gpt-4.1", "claude-sonnet-4", "mystery-1"):
+        assert model in reports["frozen", "html"]
+
+
 def test_frozen_version_matches_the_package(built: Built) -> None:
     result = _run([str(built.exe), "--version"])
     assert result.stdout.strip() == f"burntray {burntray.__version__}"
@@ -170,6 +191,7 @@ def test_frozen_self_test_passes_under_xvfb(
     assert "source hexai ok (in use): 5 events, 5 reqs in 1h" in out
     # No GTK in the default build, no tray host needed to create the icon: pystray's xorg.
     assert "pystray backend 'xorg' loaded (auto-selected)" in out
+    assert "desktop-notifier backend DBusDesktopNotifier loaded" in out  # alerts' notifier
     assert out.splitlines()[-1].startswith("self-test passed in ")
 
 
