@@ -4,14 +4,17 @@ Reuses dist/burntray and dist/*.deb when `make package` already built them; othe
 into a temp dir first (about 10 s). The frozen app runs against a private hexai cache of 1000
 events (isolated BURNTRAY_HOME, XDG dirs). "Start to tray-ready" is measured as the wall time of
 ``burntray --self-test`` under Xvfb: a fresh process that resolves paths, reads the source,
-renders the icon, imports pystray's backend and creates the tray Icon (not shown), then exits.
-The full tray reaching its first docked frame is the tray's own benchmark.
+renders the icon, imports pystray's backend and creates the tray Icon (not shown), then exits,
+less its "notify" check (importing desktop-notifier, which the tray defers to the first alert;
+the self-test prints each check's cost). The full tray reaching its first docked frame is the
+tray's own benchmark.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -76,6 +79,17 @@ def _series(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
         times.append(elapsed)
         rss = max(rss, peak)
     return first, statistics.median(times), rss
+
+
+CHECK_LINE = re.compile(r"^  (?:ok  |FAIL)  (.{12}) +(\d+) ms  ", re.M)
+
+
+def _check_ms(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Each self-test check's own cost in ms, as the frozen app reports it."""
+    out = subprocess.run(
+        argv, env=env, capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    return {name.strip(): float(ms) for name, ms in CHECK_LINE.findall(out)}
 
 
 def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
@@ -153,14 +167,32 @@ def run() -> list[tuple[str, str]]:
 
         xvfb, display = _start_xvfb()
         try:
-            first, median, rss = _series([exe, "--self-test"], {**env, "DISPLAY": display})
+            self_test = [exe, "--self-test"]
+            self_env = {**env, "DISPLAY": display}
+            first, median, rss = _series(self_test, self_env)
+            costs = [_check_ms(self_test, self_env) for _ in range(RUNS)]
+            if not all("notify" in cost for cost in costs):
+                raise RuntimeError(
+                    f"{exe} --self-test prints no per-check cost or no notify check: "
+                    "dist/ is older than the source, run make package"
+                )
+            notify_ms = statistics.median(cost["notify"] for cost in costs)
         finally:
             xvfb.terminate()
             xvfb.wait(timeout=10)
         rows.append(
             (
-                "frozen start to tray-ready (--self-test, Xvfb), median",
-                f"{median * 1000:.0f} ms (first {first * 1000:.0f} ms; target <= 500 ms)",
+                "frozen --self-test under Xvfb, wall, median",
+                f"{median * 1000:.0f} ms (first {first * 1000:.0f} ms)",
+            )
+        )
+        rows.append(
+            ("  of which the notify check (desktop-notifier import)", f"{notify_ms:.0f} ms")
+        )
+        rows.append(
+            (
+                "frozen start to tray-ready (self-test minus notify)",
+                f"{median * 1000 - notify_ms:.0f} ms (target <= 500 ms)",
             )
         )
         rows.append(("frozen --self-test (pystray xorg Icon), peak RSS", f"{rss / 1024:.0f} MB"))

@@ -27,6 +27,7 @@ class CheckResult:
     name: str
     ok: bool
     detail: str
+    elapsed_s: float = 0.0
 
 
 class _Checks:
@@ -34,17 +35,21 @@ class _Checks:
 
     def __init__(self) -> None:
         self.results: list[CheckResult] = []
+        self._mark = time.perf_counter()
 
     def run(self, name: str, fn: Callable[[], str]) -> None:
         try:
             detail = fn()
         except Exception as exc:  # the self-test reports every failure, it never crashes on one
-            self.results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
+            self.add(name, False, f"{type(exc).__name__}: {exc}")
         else:
-            self.results.append(CheckResult(name, True, detail))
+            self.add(name, True, detail)
 
     def add(self, name: str, ok: bool, detail: str) -> None:
-        self.results.append(CheckResult(name, ok, detail))
+        """Record a result; its time is everything since the previous result (what it cost)."""
+        now = time.perf_counter()
+        self.results.append(CheckResult(name, ok, detail, now - self._mark))
+        self._mark = now
 
 
 def _build_description() -> str:
@@ -151,7 +156,9 @@ def run_self_test(out: IO[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     print(f"burntray {__version__} self-test ({_build_description()})", file=out)
     for result in checks.results:
-        print(f"  {'ok  ' if result.ok else 'FAIL'}  {result.name:<12} {result.detail}", file=out)
+        status = "ok  " if result.ok else "FAIL"
+        ms = round(result.elapsed_s * 1000)
+        print(f"  {status}  {result.name:<12} {ms:>4} ms  {result.detail}", file=out)
     failed = [r for r in checks.results if not r.ok]
     if failed:
         reasons = "; ".join(f"{r.name}: {r.detail}" for r in failed)

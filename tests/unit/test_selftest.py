@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,13 +13,16 @@ import pytest
 from burntray.cli import main
 from burntray.sources.hexai_writer import hexai_update
 
+CHECK_LINE = re.compile(r"^  (ok  |FAIL)  (.{12}) +(\d+) ms  (.*)$")
+
 
 def _checks(out: str) -> dict[str, tuple[str, str]]:
-    """name -> (ok|FAIL, detail) from the report's fixed columns."""
+    """name -> (ok|FAIL, detail) from the report's columns: status, name, cost, detail."""
     rows = {}
     for line in out.splitlines()[1:-1]:
-        status, name, detail = line[2:6].strip(), line[8:20].strip(), line[21:]
-        rows[name] = (status, detail)
+        match = CHECK_LINE.match(line)
+        assert match, f"not a check line: {line!r}"
+        rows[match[2].strip()] = (match[1].strip(), match[4])
     return rows
 
 
@@ -51,9 +55,12 @@ def test_user_data_problems_are_reported_but_do_not_fail(
     config.parent.mkdir(parents=True)
     config.write_text('window = "forever"\n')
     assert main(["--self-test"]) == 0
-    out = capsys.readouterr().out
-    assert "source hexai error (in use)" in out
-    assert "INVALID, defaults in use" in out and "window" in out
+    checks = _checks(capsys.readouterr().out)
+    assert checks["source hexai"][0] == "ok"
+    assert checks["source hexai"][1].startswith("error (in use): ")
+    assert checks["config"][0] == "ok"
+    assert checks["config"][1].startswith("INVALID, defaults in use: ")
+    assert "window" in checks["config"][1]
     assert config.read_text() == 'window = "forever"\n'  # never overwritten
 
 
