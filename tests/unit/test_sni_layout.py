@@ -148,7 +148,12 @@ def _python(code: str, env_drop: tuple[str, ...] = ()) -> str:
 
     env = {k: v for k, v in os.environ.items() if k not in env_drop}
     done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
