@@ -10,9 +10,11 @@ import selectors
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,9 @@ from jeepney import DBusAddress, MessageType, Properties, new_method_call
 from jeepney.bus_messages import MatchRule
 from jeepney.io.blocking import open_dbus_connection
 from jeepney.low_level import HeaderFields, Message
+from PIL import Image
+
+from burntray.config import Settings, save_settings
 
 WATCHER = "org.kde.StatusNotifierWatcher"
 ITEM_IFACE = "org.kde.StatusNotifierItem"
@@ -204,3 +209,61 @@ def unwrap_layout(node: tuple[int, dict[str, Any], list[Any]]) -> dict[str, Any]
         "props": {name: value for name, (_sig, value) in props.items()},
         "children": [unwrap_layout(value) for _sig, value in children],
     }
+
+
+RED = (255, 0, 0, 255)
+
+
+@dataclass
+class TrayApp:
+    """A small but real tray app: its menu edits Settings and saves config.toml."""
+
+    config_path: Path
+    settings: Settings = field(default_factory=Settings)
+    reports_opened: threading.Event = field(default_factory=threading.Event)
+    extra_items: list[str] = field(default_factory=list)
+
+    def set_window(self, window: str) -> None:
+        self.settings = self.settings.replace(window=window)
+        save_settings(self.config_path, self.settings)
+
+    def open_report(self) -> None:
+        self.reports_opened.set()
+
+    def toggle_notifications(self) -> None:
+        self.settings = self.settings.replace(notifications=not self.settings.notifications)
+        save_settings(self.config_path, self.settings)
+
+    def menu(self) -> Any:
+        import pystray
+
+        def window_item(window: str) -> Any:
+            return pystray.MenuItem(
+                window,
+                lambda: self.set_window(window),
+                checked=lambda _item: self.settings.window == window,
+                radio=True,
+            )
+
+        def items() -> Iterator[Any]:
+            yield pystray.MenuItem("Open report", self.open_report, default=True)
+            yield pystray.MenuItem("hexai: 12 req · $0.42", None, enabled=False)
+            yield pystray.Menu.SEPARATOR
+            yield pystray.MenuItem(
+                "Window", pystray.Menu(*(window_item(w) for w in ("15m", "1h", "24h")))
+            )
+            yield pystray.MenuItem(
+                "Notifications",
+                self.toggle_notifications,
+                checked=lambda _item: self.settings.notifications,
+            )
+            for text in self.extra_items:
+                yield pystray.MenuItem(text, None)
+            yield pystray.Menu.SEPARATOR
+            yield pystray.MenuItem("Quit", lambda icon: icon.stop())
+
+        return pystray.Menu(items)
+
+
+def solid_icon(color: tuple[int, int, int, int], size: int = 64) -> Image.Image:
+    return Image.new("RGBA", (size, size), color)

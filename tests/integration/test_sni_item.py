@@ -7,83 +7,27 @@ import threading
 import time
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
-from burntray.config import Settings, load_settings, save_settings
+from burntray.config import load_settings
 from tests.integration.sni_bus import (
     ITEM_IFACE,
     MENU_IFACE,
+    RED,
     WATCHER,
     DBusCallError,
     Panel,
+    TrayApp,
     fake_watcher,
     private_bus,
     read_line,
+    solid_icon,
     unwrap_layout,
     wait_until,
 )
-
-RED = (255, 0, 0, 255)
-
-
-@dataclass
-class TrayApp:
-    """A small but real tray app: its menu edits Settings and saves config.toml."""
-
-    config_path: Path
-    settings: Settings = field(default_factory=Settings)
-    reports_opened: threading.Event = field(default_factory=threading.Event)
-    extra_items: list[str] = field(default_factory=list)
-
-    def set_window(self, window: str) -> None:
-        self.settings = self.settings.replace(window=window)
-        save_settings(self.config_path, self.settings)
-
-    def open_report(self) -> None:
-        self.reports_opened.set()
-
-    def toggle_notifications(self) -> None:
-        self.settings = self.settings.replace(notifications=not self.settings.notifications)
-        save_settings(self.config_path, self.settings)
-
-    def menu(self) -> Any:
-        import pystray
-
-        def window_item(window: str) -> Any:
-            return pystray.MenuItem(
-                window,
-                lambda: self.set_window(window),
-                checked=lambda _item: self.settings.window == window,
-                radio=True,
-            )
-
-        def items() -> Iterator[Any]:
-            yield pystray.MenuItem("Open report", self.open_report, default=True)
-            yield pystray.MenuItem("hexai: 12 req · $0.42", None, enabled=False)
-            yield pystray.Menu.SEPARATOR
-            yield pystray.MenuItem(
-                "Window", pystray.Menu(*(window_item(w) for w in ("15m", "1h", "24h")))
-            )
-            yield pystray.MenuItem(
-                "Notifications",
-                self.toggle_notifications,
-                checked=lambda _item: self.settings.notifications,
-            )
-            for text in self.extra_items:
-                yield pystray.MenuItem(text, None)
-            yield pystray.Menu.SEPARATOR
-            yield pystray.MenuItem("Quit", lambda icon: icon.stop())
-
-        return pystray.Menu(items)
-
-
-def solid_icon(color: tuple[int, int, int, int], size: int = 64) -> Image.Image:
-    return Image.new("RGBA", (size, size), color)
 
 
 @pytest.fixture
