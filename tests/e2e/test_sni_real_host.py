@@ -164,6 +164,14 @@ class E2eApp:
         )
 
 
+def host_registered(panel: Panel, host: subprocess.Popen[bytes]) -> bool:
+    if host.poll() is not None:
+        log = (ARTIFACTS / "sni-gtk-sni-tray.log").read_text(errors="replace")[-2000:]
+        raise AssertionError(f"gtk-sni-tray-standalone exited ({host.returncode}): {log}")
+    (names,) = panel.call_bus("ListNames")
+    return any(name.startswith("org.kde.StatusNotifierHost-") for name in names)
+
+
 def host_bar_shown(display: str) -> bool:
     found = subprocess.run(
         ["xdotool", "search", "--onlyvisible", "--classname", "gtk-sni-tray-standalone"],
@@ -216,9 +224,13 @@ def test_icon_appears_in_gtk_sni_tray_and_its_menu_works(display: str, tmp_path:
                 stdout=host_log,
                 stderr=subprocess.STDOUT,
             )
-            # gtk-sni-tray shows an item twice (and keeps one after it leaves) when the item
-            # registers while the bar is still being built; a panel normally starts first, so
-            # wait for its bar window like a user's session would have it.
+            # Xvfb drops some connections that arrive at the same moment as another one, so the
+            # first wait is on D-Bus (the host registers once it has its display), and only then
+            # on X. gtk-sni-tray shows an item twice (and keeps one after it leaves) when the
+            # item registers while the bar is still being built; a panel normally starts first,
+            # so wait for its bar window as a user's session would have it.
+            running = tray
+            wait_until(lambda: host_registered(panel, running), "the host on the bus")
             wait_until(lambda: host_bar_shown(display), "the host's bar window")
             icon = SniIcon(
                 "burntray",

@@ -111,9 +111,14 @@ class SniIcon(PystrayIcon):  # type: ignore[misc]
         self._mark_ready()
 
     def _show(self) -> None:
+        # pystray marks the icon visible only after _show returns, but registration runs on the
+        # bus thread and a panel may already show the item: icon/title set from then on must
+        # reach the panel, so the flag is raised first.
+        self._visible = True
         self._post(self._apply_visible, True)
 
     def _hide(self) -> None:
+        self._visible = False
         self._post(self._apply_visible, False)
 
     def _update_icon(self) -> None:
