@@ -18,6 +18,7 @@ BENCHES = [
     "bench_alerts",
     "bench_report",
     "bench_package",
+    "bench_sni",
 ]
 
 

@@ -175,3 +175,15 @@ def test_sni_icon_loads_without_display_or_backend_choice() -> None:
         env_drop=("DISPLAY", "PYSTRAY_BACKEND"),
     )
     assert out == "pystray._base pystray._base None"
+
+
+def test_platform_icon_class_follows_pystray_backend_choice(monkeypatch: Any) -> None:
+    import pytest
+
+    from burntray.ui.sni.pystray_loader import platform_icon_class
+
+    monkeypatch.setenv("PYSTRAY_BACKEND", "dummy")
+    assert platform_icon_class().__module__ == "pystray._dummy"
+    monkeypatch.setenv("PYSTRAY_BACKEND", "nosuch")
+    with pytest.raises(ImportError, match="no pystray backend loads here: nosuch"):
+        platform_icon_class()

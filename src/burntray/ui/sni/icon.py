@@ -29,7 +29,7 @@ from burntray.ui.sni.probe import WATCHER_NAME
 from burntray.ui.sni.pystray_loader import load_pystray
 from burntray.ui.sni.service import ITEM_PATH, MENU_PATH, DbusMenu, StatusNotifierItem
 
-load_pystray()  # pystray's package import picks a backend; it must not fail here (see loader)
+load_pystray()  # with its dummy backend: no GTK or Xlib for the SNI path (see the loader)
 from pystray._base import Icon as PystrayIcon  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ class SniIcon(PystrayIcon):  # type: ignore[misc]
         self._finished = threading.Event()
         self._start_error: BaseException | None = None
         self._actions = ThreadPoolExecutor(1, thread_name_prefix="burntray-sni-action")
+        self._pixmap_cache_lock = threading.Lock()
+        self._pixmap_cache: tuple[tuple[str, tuple[int, int], bytes], list[Pixmap]] | None = None
         # Owned by the bus thread from here on.
         self._bus: Any = None
         self._item: Any = None
@@ -123,8 +125,20 @@ class SniIcon(PystrayIcon):  # type: ignore[misc]
 
     def _update_icon(self) -> None:
         if self._icon:
-            self._post(self._apply_pixmaps, image_pixmaps(self._icon))
+            self._post(self._apply_pixmaps, self._pixmaps_for(self._icon))
         self._icon_valid = True
+
+    def _pixmaps_for(self, image: Any) -> list[Pixmap]:
+        """Scaled pixmaps, reused while the pixels are the same: an app that sets an unchanged
+        icon every poll then costs a byte comparison, not six resamplings."""
+        key = (image.mode, image.size, image.tobytes())
+        with self._pixmap_cache_lock:
+            if self._pixmap_cache is not None and self._pixmap_cache[0] == key:
+                return self._pixmap_cache[1]
+        pixmaps = image_pixmaps(image)
+        with self._pixmap_cache_lock:
+            self._pixmap_cache = (key, pixmaps)
+        return pixmaps
 
     def _update_title(self) -> None:
         self._post(self._apply_title, self._title)
@@ -176,7 +190,7 @@ class SniIcon(PystrayIcon):  # type: ignore[misc]
     def _start_bus(self) -> None:
         if self._bus_thread is not None:
             return
-        initial_pixmaps = image_pixmaps(self._icon) if self._icon else []
+        initial_pixmaps = self._pixmaps_for(self._icon) if self._icon else []
         initial = (initial_pixmaps, self._title, self._evaluate_menu())
         self._loop = asyncio.new_event_loop()
         self._bus_thread = threading.Thread(
