@@ -183,7 +183,9 @@ def test_platform_icon_class_follows_pystray_backend_choice(monkeypatch: Any) ->
     from burntray.ui.sni.pystray_loader import platform_icon_class
 
     monkeypatch.setenv("PYSTRAY_BACKEND", "dummy")
-    assert platform_icon_class().__module__ == "pystray._dummy"
+    import pystray._dummy
+
+    assert platform_icon_class() is pystray._dummy.Icon
     monkeypatch.setenv("PYSTRAY_BACKEND", "nosuch")
     with pytest.raises(ImportError, match="no pystray backend loads here: nosuch"):
         platform_icon_class()
