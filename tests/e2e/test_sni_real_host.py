@@ -124,12 +124,21 @@ def label_rows(before: Image.Image, after: Image.Image) -> list[tuple[int, int]]
 
 
 def click(display: str, x: int, y: int, button: int) -> None:
-    subprocess.run(
-        ["xdotool", "mousemove", str(x), str(y), "click", str(button)],
-        env={**os.environ, "DISPLAY": display},
-        check=True,
-        timeout=10,
-    )
+    # Retried like grab(): an xdotool whose X connection was refused has not clicked.
+    for attempt in range(20):
+        done = subprocess.run(
+            ["xdotool", "mousemove", str(x), str(y), "click", str(button)],
+            env={**os.environ, "DISPLAY": display},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
+        )
+        if done.returncode == 0:
+            return
+        if attempt == 19:
+            raise AssertionError(f"xdotool failed: {done.stderr}")
+        time.sleep(0.05)
 
 
 class E2eApp:
