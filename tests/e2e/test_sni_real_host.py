@@ -1,9 +1,10 @@
 """burntray's SNI item in a real StatusNotifierItem host written by someone else.
 
-gtk-sni-tray-standalone (Debian: haskell-gtk-sni-tray-utils; it starts the watcher from
-haskell-status-notifier-item-utils with --watcher) runs under Xvfb on a private bus. The icon must
-appear in it, its dbusmenu menu must open on a right click, and clicking entries must run the
-app's callbacks (config.toml saved) - all through real X input (xdotool).
+gtk-sni-tray-standalone (Debian: haskell-gtk-sni-tray-utils) and status-notifier-watcher
+(haskell-status-notifier-item-utils) run under Xvfb on a private bus. The icon must appear in
+the bar, a left click must run the default entry, its dbusmenu menu must open on a right click
+(check entry, radio submenu), and clicking entries must run the app's callbacks (config.toml
+saved) - all through real X input (xdotool).
 """
 
 from __future__ import annotations
@@ -123,6 +124,14 @@ def label_rows(before: Image.Image, after: Image.Image) -> list[tuple[int, int]]
     return [(centre_x, box[1] + (top + bottom) // 2) for top, bottom in rows]
 
 
+def new_rows(before: Image.Image, after: Image.Image, menu_right: int) -> list[tuple[int, int]]:
+    """Label rows of a submenu that opened to the right of a menu ending at x = menu_right."""
+    width, height = after.size
+    right = (menu_right, 0, width, height)
+    rows = label_rows(before.crop(right), after.crop(right))
+    return [(x + right[0], y) for x, y in rows]
+
+
 def click(display: str, x: int, y: int, button: int) -> None:
     # Retried like grab(): an xdotool whose X connection was refused has not clicked.
     for attempt in range(20):
@@ -154,8 +163,11 @@ class E2eApp:
         self.settings = self.settings.replace(notifications=not self.settings.notifications)
         save_settings(self.config_path, self.settings)
 
-    def use_day_window(self) -> None:
-        self.settings = self.settings.replace(window="24h")
+    def choose_window(self, window: str) -> Any:
+        return lambda: self.set_window(window)
+
+    def set_window(self, window: str) -> None:
+        self.settings = self.settings.replace(window=window)
         save_settings(self.config_path, self.settings)
 
     def menu(self) -> Any:
@@ -168,7 +180,20 @@ class E2eApp:
                 self.toggle_notifications,
                 checked=lambda _item: self.settings.notifications,
             ),
-            pystray.MenuItem("Use 24h window", self.use_day_window),
+            pystray.MenuItem(
+                "Window",
+                pystray.Menu(
+                    *(
+                        pystray.MenuItem(
+                            window,
+                            self.choose_window(window),
+                            checked=lambda _item, window=window: self.settings.window == window,
+                            radio=True,
+                        )
+                        for window in ("15m", "1h", "24h")
+                    )
+                ),
+            ),
             pystray.MenuItem("Quit", lambda icon: icon.stop()),
         )
 
@@ -192,14 +217,17 @@ def host_bar_shown(display: str) -> bool:
     return found.returncode == 0
 
 
-def open_menu(display: str, at: tuple[int, int]) -> list[tuple[int, int]]:
+def open_menu(display: str, at: tuple[int, int]) -> tuple[list[tuple[int, int]], int]:
+    """Right-click the icon; the menu's label rows and its right edge."""
     before = grab(display)
     click(display, *at, button=3)
     rows = wait_until(
         lambda: (rows := label_rows(before, grab(display))) and len(rows) == 4 and rows,
         "the item's menu (4 entries) to open in the host",
     )
-    return list(rows)
+    box = ImageChops.difference(before, grab(display)).getbbox()
+    assert box is not None
+    return list(rows), box[2]
 
 
 def test_icon_appears_in_gtk_sni_tray_and_its_menu_works(display: str, tmp_path: Path) -> None:
@@ -262,9 +290,21 @@ def test_icon_appears_in_gtk_sni_tray_and_its_menu_works(display: str, tmp_path:
                 click(display, *centre, button=1)
                 assert app.reports_opened.wait(10), "left click did not run the default item"
 
-                rows = open_menu(display, centre)
+                rows, menu_right = open_menu(display, centre)
                 grab(display).save(ARTIFACTS / "sni-gtk-sni-tray-menu.png")
-                click(display, *rows[2], button=1)  # "Use 24h window"
+                # "Window" opens its submenu (three radio entries) beside the menu.
+                before_submenu = grab(display)
+                click(display, *rows[2], button=1)
+                submenu = wait_until(
+                    lambda: (
+                        (found := new_rows(before_submenu, grab(display), menu_right))
+                        and len(found) == 3
+                        and found
+                    ),
+                    "the Window submenu (3 entries) to open",
+                )
+                grab(display).save(ARTIFACTS / "sni-gtk-sni-tray-submenu.png")
+                click(display, *submenu[2], button=1)  # "24h"
                 wait_until(
                     lambda: (
                         app.config_path.exists() and load_settings(app.config_path).window == "24h"
@@ -272,14 +312,14 @@ def test_icon_appears_in_gtk_sni_tray_and_its_menu_works(display: str, tmp_path:
                     "config.toml saved with window = 24h by the menu click",
                 )
 
-                rows = open_menu(display, centre)
+                rows, _ = open_menu(display, centre)
                 click(display, *rows[1], button=1)  # "Notifications" (a check item)
                 wait_until(
                     lambda: load_settings(app.config_path).notifications is False,
                     "config.toml saved with notifications = false",
                 )
 
-                rows = open_menu(display, centre)
+                rows, _ = open_menu(display, centre)
                 click(display, *rows[3], button=1)  # "Quit"
                 runner.join(10)
                 assert not runner.is_alive(), "Quit from the host's menu did not stop the icon"
