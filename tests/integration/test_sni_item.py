@@ -176,6 +176,13 @@ def test_panel_reads_every_property_and_the_menu(
         assert value == ("s", "Notifications")
         with pytest.raises(DBusCallError, match="no menu item with id 999"):
             menu_call(panel, icon, "GetLayout", "iias", 999, -1, [])
+        # No ids means every item (how libdbusmenu-based panels fetch everything at once).
+        everything = menu_call(panel, icon, "GetGroupProperties", "aias", [], ["type"])[0]
+        assert len(everything) == 11  # root, 7 entries, 3 radio entries
+        assert menu_call(panel, icon, "AboutToShowGroup", "ai", [0, window["id"], 999]) == (
+            [],
+            [999],
+        )
 
 
 def notifications_id(root: dict[str, Any]) -> int:
