@@ -74,4 +74,4 @@ def sni_available(
         return False, f"cannot connect to the session bus at {address}: {error}"
     if not owned:
         return False, f"no {WATCHER_NAME} on the session bus (no StatusNotifierItem panel running)"
-    return True, ""
+    return True, f"{WATCHER_NAME} is on the session bus"
