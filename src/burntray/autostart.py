@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from burntray.atomic import atomic_write
 from burntray.errors import BurntrayError
 
 APP_NAME = "burntray"
@@ -114,15 +115,7 @@ class _Backend(Protocol):
 def _write_atomic(path: Path, data: bytes) -> None:
     """Temp file + fsync + rename: a crash never leaves half an entry behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(path, data, mode=0o644)
 
 
 class XdgAutostart:

@@ -13,8 +13,6 @@ import csv
 import datetime as _dt
 import io
 import logging
-import os
-import tempfile
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 
 from burntray import __version__
 from burntray.app import AppContext
+from burntray.atomic import atomic_write
 from burntray.config import Settings
 from burntray.errors import BurntrayError
 from burntray.model.aggregate import rpm
@@ -131,20 +130,13 @@ def _write_atomic(path: Path, body: bytes, make_dir: bool) -> None:
     try:
         if make_dir:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise ReportError(f"cannot write a report in {directory}: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        atomic_write(path, body)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        where = str(path) if directory.is_dir() else f"a report in {directory}"
+        raise ReportError(f"cannot write {where}: {exc.strerror or exc}") from exc
 
 
 def render(data: ReportData, fmt: str, tz: _dt.tzinfo | None = None) -> bytes:

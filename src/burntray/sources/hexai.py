@@ -10,12 +10,10 @@ problem as a status; reading never writes.
 from __future__ import annotations
 
 import collections
-import contextlib
 import datetime as _dt
 import itertools
 import operator
 import os
-import tempfile
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
@@ -25,6 +23,7 @@ from typing import Annotated
 
 import msgspec
 
+from burntray.atomic import atomic_write
 from burntray.errors import ClearError
 from burntray.model.aggregate import Counter, summarise_bytes
 from burntray.model.pricing import PriceTable
@@ -556,16 +555,8 @@ def clear_stats(cache_dir: Path, clock_ns: Callable[[], int] = time.time_ns) -> 
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".tmp.")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise ClearError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        raise
+        # hexai's own temp name pattern, so hexai and burntray leave the same kind of leftovers
+        atomic_write(path, data, temp_prefix=path.name + ".tmp.")
+    except OSError as exc:
+        raise ClearError(f"cannot write {path}: {exc.strerror or exc}") from exc

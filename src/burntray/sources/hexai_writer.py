@@ -10,14 +10,13 @@ the leading events older than ``now - window``, write a temp file (0600), fsync,
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from burntray.atomic import atomic_write
 from burntray.model.timefmt import NS_PER_SECOND, format_rfc3339_ns, parse_rfc3339_ns
 from burntray.sources._lock import exclusive_lock
 
@@ -80,14 +79,6 @@ def hexai_update(
             "events": events[first_kept:],
         }
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-        fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix="stats.json.tmp.")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, stats_path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # CreateTemp(dir, "stats.json.tmp.") 0600, write, fsync, close, rename
+        atomic_write(stats_path, data, temp_prefix="stats.json.tmp.")
     return now
