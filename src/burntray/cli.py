@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     clear.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     sub.add_parser("doctor", help="show sources, their status, and every path in use")
+
+    demo = sub.add_parser("demo", help="the tray on synthetic traffic (never your real caches)")
+    demo.add_argument("--terminal", action="store_true", help="live terminal view, no tray")
+    demo.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
     return parser
 
 
@@ -208,7 +212,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
-    from burntray.ui.terminal import run_terminal  # noqa: PLC0415
+    from burntray.ui.launch import launch  # noqa: PLC0415
 
     ctx = _load_context(strict=False)
-    return run_terminal(ctx, reason="the tray is not part of this build yet")
+    return launch(ctx, terminal=args.terminal, verbose=args.verbose)
+
+
+@command("demo")
+def cmd_demo(args: argparse.Namespace) -> int:
+    from burntray.demo import run_demo  # noqa: PLC0415
+
+    return run_demo(_load_context(strict=False), terminal=args.terminal, verbose=args.verbose)

@@ -80,3 +80,7 @@ def run_doctor(ctx: AppContext) -> int:
             print(f"  {line}")
     ctx.close()
     return 1 if problems else 0
+
+
+# Sections registered by other modules (imported last: they use ``section`` above).
+from burntray.ui import backend as _tray_backend  # noqa: E402, F401 - registers [tray]

@@ -1,0 +1,290 @@
+"""The tray adapter: the only module that imports pystray (lazily, once a backend is chosen).
+
+Start order: monitor (worker) -> dispatcher (hand-off) -> icon loop on the main thread. The
+monitor and the job threads never touch the icon: the dispatcher hands a new TrayView to the
+tray's thread (``GLib.idle_add`` on GTK backends; on the others the dispatcher thread itself is
+the one serialised updater, so pystray's xorg backend cannot deadlock), and a view is applied
+only when it differs from the one shown. Quit, SIGTERM and SIGINT all stop the same way: icon
+loop first, then the dispatcher and the monitor are joined; exit code 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from burntray.app import AppContext
+from burntray.runtime.dispatch import Dispatcher, call_now
+from burntray.runtime.monitor import Monitor
+from burntray.ui.backend import PYSTRAY_BACKENDS, BackendChoice
+from burntray.ui.controller import TrayController
+from burntray.ui.icon import render_icon
+from burntray.ui.presenter import (
+    CLEAR_LABELS,
+    FIGURE_CHOICES,
+    WINDOW_CHOICES,
+    IconSpec,
+    TrayView,
+)
+
+log = logging.getLogger(__name__)
+
+# Panels scale what they get; these sizes keep the figure legible after that scaling.
+ICON_PX = {"xorg": 32, "gtk": 32, "win32": 32, "darwin": 44}
+DEFAULT_ICON_PX = 64  # SNI and AppIndicator hosts pick their own size from a larger image
+STOP_TIMEOUT_S = 2.0
+
+
+def pystray_module(backend: str) -> Any:
+    """Import pystray with ``backend`` (pystray picks its backend once, at import)."""
+    if backend in PYSTRAY_BACKENDS or backend == "dummy":
+        os.environ["PYSTRAY_BACKEND"] = backend
+    import pystray  # noqa: PLC0415 - importing pystray without a display raises
+
+    return pystray
+
+
+def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
+    """A real ``pystray.Menu`` for ``view``; each callback calls the controller."""
+    item, menu, sep = pystray.MenuItem, pystray.Menu, pystray.Menu.SEPARATOR
+
+    def do(fn: Callable[[], None]) -> Callable[[Any, Any], None]:
+        def action(_icon: Any, _item: Any) -> None:
+            fn()
+
+        return action
+
+    def is_on(on: bool) -> Callable[[Any], bool]:
+        def checked(_item: Any) -> bool:
+            return on
+
+        return checked
+
+    def pick(fn: Callable[[str], None], key: str) -> Callable[[Any, Any], None]:
+        return do(lambda: fn(key))
+
+    def radio(choices: tuple[tuple[str, str], ...], current: str, fn: Callable[[str], None]) -> Any:
+        return menu(
+            *(
+                item(label, pick(fn, key), checked=is_on(key == current), radio=True)
+                for key, label in choices
+            )
+        )
+
+    sources = menu(
+        *(
+            item(c.label, pick(controller.set_source, c.key), checked=is_on(c.key == view.source),
+                 radio=True, enabled=c.enabled)
+            for c in view.sources
+        )
+    )  # fmt: skip
+    clear = menu(
+        item(f"{CLEAR_LABELS['hexai']}…", do(lambda: controller.ask_clear("hexai"))),
+        item(f"{CLEAR_LABELS['history']}…", do(lambda: controller.ask_clear("history"))),
+    )
+    rows: list[Any] = [item(text, None, enabled=False) for text in view.header]
+    rows += [
+        sep,
+        item("Window", radio(WINDOW_CHOICES, view.window, controller.set_window)),
+        item("Source", sources),
+        item("Show in icon", radio(FIGURE_CHOICES, view.icon_figure, controller.set_icon_figure)),
+        sep,
+        # default: what a left click does (xorg has no menu, so the click opens the report)
+        item("Open report", do(controller.open_report), default=True),
+        item("Open data folder", do(controller.open_data_folder)),
+        item("Clear cache", clear),
+    ]
+    if view.confirm is not None:
+        rows += [
+            item(view.confirm_label, None, enabled=False),
+            item("    Yes, empty it", do(controller.confirm_clear)),
+            item("    No, keep it", do(controller.cancel_clear)),
+        ]
+    rows += [
+        sep,
+        item(view.notifications.label, do(controller.toggle_notifications),
+             checked=is_on(view.notifications.on)),
+        item(view.autostart.label, do(controller.toggle_autostart),
+             checked=is_on(view.autostart.on), enabled=view.autostart.enabled),
+        item("Refresh now", do(controller.refresh)),
+        sep,
+        item(view.about, do(controller.about)),
+        item("Quit", do(controller.quit)),
+    ]  # fmt: skip
+    return menu(*rows)
+
+
+def _menu_key(view: TrayView) -> TrayView:
+    """The part of a view the menu shows (icon and title changes do not rebuild the menu)."""
+    return dataclasses.replace(view, icon=IconSpec("normal"), title="", attention=False)
+
+
+class TrayApp:
+    """Owns the icon and the threads around it; ``run()`` blocks until quit, returns 0."""
+
+    def __init__(self, ctx: AppContext, choice: BackendChoice, demo: bool = False) -> None:
+        self.ctx = ctx
+        self.choice = choice
+        self.quit_requested = threading.Event()
+        self.ready = threading.Event()
+        self.monitor = Monitor(
+            ctx.settings, ctx.build_source, history=ctx.history(), clock_ns=ctx.clock_ns
+        )
+        self.controller = TrayController(
+            ctx, self.monitor, demo=demo, on_quit=self.quit_requested.set
+        )
+        self.icon_px = ICON_PX.get(choice.name, DEFAULT_ICON_PX)
+        self._pystray: Any = None
+        self._icon: Any = None
+        self._shown: TrayView | None = None
+        self.dispatcher: Dispatcher[TrayView] = Dispatcher(
+            self.monitor.slot,
+            render=self.controller.view,
+            apply=self._apply,
+            schedule=self._scheduler(),
+            monitor_alive=lambda: self.monitor.alive,
+            on_monitor_dead=self.controller.monitor_died,
+        )
+        self.monitor.observers.append(self.dispatcher.nudge)
+        self.controller.on_change = self.dispatcher.nudge
+        self.controller.announce = self._announce
+
+    def _scheduler(self) -> Callable[[Callable[[], None]], None]:
+        if not self.choice.marshals_to_loop:
+            return call_now  # the dispatcher thread is the one serialised updater
+        from gi.repository import GLib  # noqa: PLC0415
+
+        def on_loop(fn: Callable[[], None]) -> None:
+            def once() -> bool:
+                fn()
+                return False  # run once
+
+            GLib.idle_add(once)
+
+        return on_loop
+
+    # --- the tray's thread -------------------------------------------------------------------
+    def _apply(self, view: TrayView) -> None:
+        icon, shown = self._icon, self._shown
+        if icon is None:
+            return
+        try:
+            if shown is None or view.icon != shown.icon:
+                icon.icon = render_icon(view.icon, self.icon_px)
+            if shown is None or view.title != shown.title:
+                icon.title = view.title
+                log.info("tray title: %r", view.title)
+            if shown is None or _menu_key(view) != _menu_key(shown):
+                icon.menu = build_menu(view, self.controller, self._pystray)
+            if (shown is None or view.attention != shown.attention) and hasattr(
+                icon, "set_attention"
+            ):
+                icon.set_attention(view.attention)
+        except Exception:
+            log.exception("applying the tray view failed")
+        self._shown = view
+
+    def _announce(self, message: str) -> None:
+        """A desktop notification for an action's result, on the tray's thread, if wanted."""
+        icon = self._icon
+        if icon is None or not self.controller.settings.notifications:
+            return
+        if not getattr(icon, "HAS_NOTIFICATION", False):
+            return
+
+        def notify() -> None:
+            try:
+                icon.notify(message, "burntray")
+            except Exception:  # no notification service: the menu still shows the message
+                log.warning("notification not shown: %s", message, exc_info=True)
+
+        self._scheduler()(notify)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def _icon_class(self) -> Any:
+        if self.choice.name == "sni":  # issue 5's backend, present in builds that have it
+            return importlib.import_module("burntray.ui.sni").SniIcon
+        return self._pystray.Icon
+
+    def prepare(self) -> None:
+        """Import the backend and build the icon; raises if this backend cannot start here."""
+        if self.choice.marshals_to_loop:  # the X class/name of our windows: "burntray"
+            from gi.repository import GLib  # noqa: PLC0415
+
+            GLib.set_prgname("burntray")
+            GLib.set_application_name("burntray")
+        self._pystray = pystray_module(self.choice.name)
+        first = self.controller.view(None)
+        self._icon = self._icon_class()(
+            "burntray",
+            icon=render_icon(first.icon, self.icon_px),
+            title=first.title,
+            menu=build_menu(first, self.controller, self._pystray),
+        )
+        self._shown = first
+
+    def run(self) -> int:
+        if self._icon is None:
+            self.prepare()
+        log.info("tray backend: %s (%s)", self.choice.name, self.choice.reason)
+        self._install_signal_handlers()
+        stopper = threading.Thread(target=self._stop_when_asked, name="burntray-stopper")
+        stopper.daemon = True
+        stopper.start()
+        crashed = False
+        try:
+            self._icon.run(setup=self._setup)
+        except Exception as exc:
+            crashed = not self.quit_requested.is_set()
+            if crashed:
+                log.exception("the tray loop failed")
+            else:  # pystray's GTK backends raise on stop when no notification service is on
+                log.warning("tray loop ended with %s (at stop: harmless)", exc)
+        finally:
+            self.quit_requested.set()
+            self.ready.set()
+            self.dispatcher.stop(STOP_TIMEOUT_S)
+            self.monitor.stop(STOP_TIMEOUT_S)
+            self.controller.join_jobs(STOP_TIMEOUT_S)
+            self.ctx.close()
+        log.info("tray: stopped")
+        return 1 if crashed else 0
+
+    def _setup(self, icon: Any) -> None:
+        """Runs once the icon loop is ready (pystray calls it in its own thread)."""
+        icon.visible = True
+        if self.choice.marshals_to_loop:
+            self._install_glib_signal_handlers()
+        self.monitor.start()
+        self.dispatcher.start()
+        self.dispatcher.nudge()
+        self.ready.set()
+
+    def _stop_when_asked(self) -> None:
+        self.quit_requested.wait()
+        self.ready.wait()  # stopping before the loop is up would be lost
+        log.info("tray: stopping")
+        self._icon.stop()
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.quit_requested.set())
+
+    def _install_glib_signal_handlers(self) -> None:
+        """pystray's GTK loop resets SIGINT and runs in C: let GLib deliver both signals."""
+        from gi.repository import GLib  # noqa: PLC0415
+
+        def on_signal() -> bool:
+            self.quit_requested.set()
+            return True
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            GLib.unix_signal_add(GLib.PRIORITY_HIGH, signum, on_signal)
