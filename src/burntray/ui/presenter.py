@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from burntray.config import Settings
-from burntray.model.format import cost_text, human_count, rpm_text, usd
+from burntray.model.format import cost_text, rpm_text, usd
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
 
@@ -120,8 +120,20 @@ def icon_state(snapshot: Snapshot | None, ui: UiState) -> IconState:
     return snapshot.alert_level
 
 
+def compact_number(n: int) -> str:
+    """At most 4 characters: 950, 1.2k, 12k, 123k, 1.2M, 12M, 1.2G, ..."""
+    if n < 1000:
+        return str(n)
+    for unit, scale in (("k", 10**3), ("M", 10**6), ("G", 10**9), ("T", 10**12)):
+        if n < scale * 9.95:
+            return f"{n / scale:.1f}".removesuffix(".0") + unit
+        if n < scale * 999.5:
+            return f"{round(n / scale)}{unit}"
+    return "many"
+
+
 def icon_figure(snapshot: Snapshot | None, figure: str) -> str:
-    """At most 4 characters so it stays legible at 16-24 px: ``0.7``, ``42``, ``$1.2``, ``1.2k``."""
+    """At most 5 characters so it stays legible at 16-24 px: ``0.7``, ``42``, ``$1.2``, ``$1.2k``."""
     if snapshot is None or figure == "none":
         return ""
     totals = snapshot.totals
@@ -129,7 +141,7 @@ def icon_figure(snapshot: Snapshot | None, figure: str) -> str:
         rpm = totals.rpm
         if rpm < 9.95:
             return f"{rpm:.1f}"
-        return f"{rpm:.0f}" if rpm < 999.5 else human_count(round(rpm))
+        return f"{rpm:.0f}" if rpm < 999.5 else compact_number(round(rpm))
     if figure == "cost":
         if totals.reqs and totals.unpriced_reqs == totals.reqs:
             return "$?"
@@ -138,8 +150,8 @@ def icon_figure(snapshot: Snapshot | None, figure: str) -> str:
             return f"${cost:.1f}"
         if cost < 999.5:
             return f"${cost:.0f}"
-        return "$" + human_count(round(cost))
-    return human_count(totals.reqs)
+        return "$" + compact_number(round(cost))
+    return compact_number(totals.reqs)
 
 
 def window_label(window: str) -> str:
