@@ -44,8 +44,9 @@ DEMO_MODELS = (
     DemoModel("openai", "gpt-5-mini", 0.26, 8.0, 1.6),
     DemoModel("openai", "gpt-4.1", 0.12, 14.0, 2.2),
     DemoModel("google", "gemini-2.5-flash", 0.14, 10.0, 1.4),
-    DemoModel("anthropic", "claude-haiku-4-5", 0.10, 5.0, 0.8),
-    DemoModel("ollama", "qwen2.5-coder:7b", 0.04, 4.0, 1.0),  # local: unpriced on purpose
+    DemoModel("anthropic", "claude-haiku-4-5", 0.07, 5.0, 0.8),
+    DemoModel("ollama", "qwen2.5-coder:7b", 0.04, 4.0, 1.0),  # local: priced at $0
+    DemoModel("openrouter", "acme/team-finetune-v2", 0.03, 6.0, 1.2),  # no price known: unpriced
 )
 
 

@@ -84,7 +84,8 @@ def test_spike_sets_attention_and_puts_the_alert_in_title_and_menu() -> None:
 
 
 def test_stale_offline_and_empty_notes() -> None:
-    offline = present(snap(status=SourceStatus("offline", "cburn: refused", stale=True)), Settings())
+    status = SourceStatus("offline", "cburn: refused", stale=True)
+    offline = present(snap(status=status), Settings())
     assert "offline: cburn: refused (numbers are the last good ones)" in offline.title
     empty = present(snap(status=SourceStatus("empty", "no stats.json yet at /x")), Settings())
     assert empty.header[-1] == "no stats.json yet at /x"

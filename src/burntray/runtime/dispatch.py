@@ -41,6 +41,7 @@ class Dispatcher(Generic[V]):
         monitor_alive: Callable[[], bool] | None = None,
         on_monitor_dead: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        health_check_s: float = HEALTH_CHECK_S,
     ) -> None:
         self._slot = slot
         self._render = render
@@ -50,6 +51,7 @@ class Dispatcher(Generic[V]):
         self._monitor_alive = monitor_alive
         self._on_monitor_dead = on_monitor_dead
         self._clock = clock
+        self._health_check_s = health_check_s
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,7 +85,7 @@ class Dispatcher(Generic[V]):
     # --- the dispatcher thread -------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
-            woke = self._wake.wait(HEALTH_CHECK_S)
+            woke = self._wake.wait(self._health_check_s)
             if self._stop.is_set():
                 break
             if not woke:

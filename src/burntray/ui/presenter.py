@@ -133,7 +133,7 @@ def compact_number(n: int) -> str:
 
 
 def icon_figure(snapshot: Snapshot | None, figure: str) -> str:
-    """At most 5 characters so it stays legible at 16-24 px: ``0.7``, ``42``, ``$1.2``, ``$1.2k``."""
+    """At most 5 characters, legible at 16-24 px: ``0.7``, ``42``, ``$1.2``, ``$1.2k``."""
     if snapshot is None or figure == "none":
         return ""
     totals = snapshot.totals
