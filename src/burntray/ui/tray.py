@@ -258,13 +258,14 @@ class TrayApp:
 
     def _setup(self, icon: Any) -> None:
         """Runs once the icon loop is ready (pystray calls it in its own thread)."""
-        icon.visible = True
         if self.choice.marshals_to_loop:
             self._install_glib_signal_handlers()
+        icon.visible = True
         self.monitor.start()
         self.dispatcher.start()
         self.dispatcher.nudge()
         self.ready.set()
+        log.info("tray: ready")
 
     def _stop_when_asked(self) -> None:
         self.quit_requested.wait()
