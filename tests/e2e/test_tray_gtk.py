@@ -8,7 +8,6 @@ process table. Screenshots are kept under artifacts/e2e/ (look at them when this
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -183,5 +182,3 @@ def _log(env: dict[str, str]) -> str:
         return path.read_text()
     except FileNotFoundError:
         return ""
-
-
