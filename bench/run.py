@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 BENCHES = [
     "bench_core",
+    "bench_tray",
 ]
 
 

@@ -85,7 +85,7 @@ class Desktop:
         out = subprocess.run(
             ["xdotool", *args], env=self.env, capture_output=True, timeout=10, check=False
         )
-        return out.stdout.decode().strip()
+        return out.stdout.decode(errors="replace").strip()
 
 
 def _start_xvfb(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:

@@ -120,6 +120,13 @@ def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
     return menu(*rows)
 
 
+def title_for(backend: str, title: str) -> str:
+    """pystray's xorg backend sets the title as a Latin-1 WM_NAME: keep it encodable."""
+    if backend != "xorg":
+        return title
+    return title.replace("…", "...").encode("latin-1", "replace").decode("latin-1")
+
+
 def _menu_key(view: TrayView) -> TrayView:
     """The part of a view the menu shows (icon and title changes do not rebuild the menu)."""
     return dataclasses.replace(view, icon=IconSpec("normal"), title="", attention=False)
@@ -178,7 +185,7 @@ class TrayApp:
             if shown is None or view.icon != shown.icon:
                 icon.icon = render_icon(view.icon, self.icon_px)
             if shown is None or view.title != shown.title:
-                icon.title = view.title
+                icon.title = title_for(self.choice.name, view.title)
                 log.info("tray title: %r", view.title)
             if shown is None or _menu_key(view) != _menu_key(shown):
                 icon.menu = build_menu(view, self.controller, self._pystray)
@@ -224,7 +231,7 @@ class TrayApp:
         self._icon = self._icon_class()(
             "burntray",
             icon=render_icon(first.icon, self.icon_px),
-            title=first.title,
+            title=title_for(self.choice.name, first.title),
             menu=build_menu(first, self.controller, self._pystray),
         )
         self._shown = first
