@@ -1,0 +1,48 @@
+"""End to end on pystray's xorg backend (the fallback without PyGObject): it docks in an XEmbed
+tray, its title follows a real writer, and SIGTERM quits it within 2 s with exit code 0."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.desktop import private_desktop, require_tools, wait_for
+from tests.e2e.test_tray_gtk import ARTIFACTS, icon_window, title, write_events
+
+pytestmark = pytest.mark.slow
+
+
+def test_xorg_tray_docks_follows_and_quits(isolated_env: Path) -> None:
+    require_tools("Xvfb", "trayer", "dbus-daemon", "xdotool")
+    with private_desktop() as desktop:
+        env = dict(desktop.env, PYSTRAY_BACKEND="xorg")
+        write_events(env, 2)
+        app = subprocess.Popen(
+            [sys.executable, "-m", "burntray", "run"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            icon = icon_window(desktop)
+            # pystray's xorg backend sets a Latin-1 WM_NAME: "·" arrives as one byte
+            assert wait_for(lambda: "\n2 reqs " in title(desktop, icon), 10, "2 reqs")
+            desktop.screenshot(ARTIFACTS / "tray-xorg.png")
+            write_events(env, 1)
+            assert wait_for(lambda: "\n3 reqs " in title(desktop, icon), 5, "3 reqs")
+            started = time.monotonic()
+            app.send_signal(signal.SIGTERM)
+            assert app.wait(5) == 0
+            assert time.monotonic() - started < 2.0
+        finally:
+            if app.poll() is None:
+                app.kill()
+            output = app.communicate(timeout=10)[0].decode(errors="replace")
+        assert "Traceback" not in output, output
+        log = (Path(env["BURNTRAY_HOME"]) / "log" / "burntray.log").read_text()
+        assert "tray backend: xorg (PYSTRAY_BACKEND=xorg is set)" in log
