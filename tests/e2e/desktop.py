@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -131,6 +132,31 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 3.0) -> None:
             proc.wait(timeout)
 
 
+def _start_trayer(desktop: Desktop, procs: list[subprocess.Popen[bytes]]) -> None:
+    """Start trayer and wait until it owns the tray selection. trayer sometimes stalls at
+    start on a fresh Xvfb (about 1 run in 10 here): then it is replaced, up to 3 times."""
+    errors = []
+    for _attempt in range(3):
+        # a file, not a pipe, for trayer's messages: trayer never blocks on it
+        with tempfile.TemporaryFile() as said:
+            proc = subprocess.Popen(
+                ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
+                 "--height", "32", "--SetDockType", "false", "--transparent", "false",
+                 "--tint", "0xdddddd"],
+                env=desktop.env, stdout=subprocess.DEVNULL, stderr=said,
+            )  # fmt: skip
+            procs.append(proc)
+            try:
+                wait_for(desktop.tray_owner, 3, "trayer to own _NET_SYSTEM_TRAY_S0")
+                return
+            except AssertionError as exc:
+                stop_process(proc)
+                procs.remove(proc)
+                said.seek(0)
+                errors.append(f"{exc}; trayer said: {said.read().decode(errors='replace')!r}")
+    raise AssertionError("trayer did not start: " + " | ".join(errors))
+
+
 @contextmanager
 def private_desktop(tray: bool = True) -> Iterator[Desktop]:
     env = dict(os.environ)
@@ -148,15 +174,7 @@ def private_desktop(tray: bool = True) -> Iterator[Desktop]:
         env["DBUS_SESSION_BUS_ADDRESS"] = address
         desktop = Desktop(display, address, env, procs)
         if tray:
-            procs.append(
-                subprocess.Popen(
-                    ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-                     "--height", "32", "--SetDockType", "false", "--transparent", "false",
-                     "--tint", "0xdddddd"],
-                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )
-            )  # fmt: skip
-            wait_for(desktop.tray_owner, 10, "trayer to own _NET_SYSTEM_TRAY_S0")
+            _start_trayer(desktop, procs)
         yield desktop
     finally:
         for proc in reversed(procs):

@@ -1,5 +1,6 @@
 """End to end on pystray's xorg backend (the fallback without PyGObject): it docks in an XEmbed
-tray, its title follows a real writer, and SIGTERM quits it within 2 s with exit code 0."""
+tray, its title follows a real writer, a left click opens the report (or, in builds without
+reports, the data folder), and SIGTERM quits it within 2 s with exit code 0."""
 
 from __future__ import annotations
 
@@ -12,7 +13,19 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.desktop import private_desktop, require_tools, wait_for
-from tests.e2e.test_tray_gtk import ARTIFACTS, icon_window, title, write_events
+from tests.e2e.test_tray_gtk import ARTIFACTS, centre, icon_window, title, write_events
+
+
+def recording_opener(folder: Path) -> Path:
+    """Stand-in for the desktop's default application (``xdg-open``, ``$BROWSER``): it records
+    what it was asked to open instead of starting a file manager or a browser here."""
+    folder.mkdir()
+    record = folder / "opened.txt"
+    script = folder / "xdg-open"
+    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{record}"\n')
+    script.chmod(0o755)
+    return record
+
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +33,10 @@ pytestmark = pytest.mark.slow
 def test_xorg_tray_docks_follows_and_quits(isolated_env: Path) -> None:
     require_tools("Xvfb", "trayer", "dbus-daemon", "xdotool")
     with private_desktop() as desktop:
-        env = dict(desktop.env, PYSTRAY_BACKEND="xorg")
+        bin_dir = isolated_env / "bin"
+        record = recording_opener(bin_dir)
+        env = dict(desktop.env, PYSTRAY_BACKEND="xorg", BROWSER=str(bin_dir / "xdg-open"))
+        env["PATH"] = f"{bin_dir}:{env['PATH']}"
         write_events(env, 2)
         app = subprocess.Popen(
             [sys.executable, "-m", "burntray", "run"],
@@ -35,6 +51,11 @@ def test_xorg_tray_docks_follows_and_quits(isolated_env: Path) -> None:
             desktop.screenshot(ARTIFACTS / "tray-xorg.png")
             write_events(env, 1)
             assert wait_for(lambda: "\n3 reqs " in title(desktop, icon), 5, "3 reqs")
+            x, y, _w, _h = centre(desktop, icon)
+            desktop.xdotool("mousemove", str(x), str(y), "click", "1")
+            opened = wait_for(lambda: record.exists() and record.read_text(), 10, "a click")
+            data_dir = Path(env["BURNTRAY_HOME"]) / "data"
+            assert str(data_dir) in opened or ".html" in opened, opened
             started = time.monotonic()
             app.send_signal(signal.SIGTERM)
             assert app.wait(5) == 0

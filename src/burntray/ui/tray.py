@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -120,6 +121,96 @@ def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
     return menu(*rows)
 
 
+XORG_CALL_TIMEOUT_S = 5.0
+
+
+def serialised_xorg_icon() -> Any:
+    """pystray's xorg icon (0.19.5), made safe to drive from the dispatcher thread.
+
+    pystray runs icon/title/stop on its loop thread by sending itself a ClientMessage, but it
+    sends it over the loop's own X connection from the calling thread: two threads on one
+    python-xlib connection, which can lose the loop's wake-up (a hung update or a hung quit).
+    Here the wake-up travels over a private second connection, so only the loop thread ever
+    uses the icon's connection; each call waits for its own answer, at most 5 s. The class also
+    asks X for button presses, which pystray forgets, so a left click runs the default item.
+    """
+    import queue  # noqa: PLC0415
+
+    from pystray import _xorg  # noqa: PLC0415
+    from Xlib import X  # noqa: PLC0415
+    from Xlib.display import Display  # noqa: PLC0415
+    from Xlib.protocol import event as xevent  # noqa: PLC0415
+
+    class SerialisedXorgIcon(_xorg.Icon):  # type: ignore[misc]
+        def _create_window(self) -> Any:
+            window = super()._create_window()
+            window.change_attributes(
+                event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask
+            )
+            return window
+
+        def _rewrite_implementation(self, *methods: Callable[[], None]) -> None:
+            self._wake_display = Display()
+            self._wake_lock = threading.Lock()
+            self._answers: queue.Queue[tuple[int, BaseException | None]] = queue.Queue()
+            self._call_seq = 0
+            handlers: dict[int, Callable[[], None]] = {}
+            for original in methods:
+                atom = self._display.intern_atom(f"_PYSTRAY_{original.__name__.upper()}")
+                handlers[atom] = original
+                setattr(self, original.__name__, self._via_loop(original, atom))
+
+            def on_client_message(event: Any) -> None:  # on the loop thread
+                handler = handlers.get(event.client_type)
+                if handler is None:
+                    return
+                seq = event.data[1][1]
+                try:
+                    handler()
+                except BaseException as exc:
+                    self._answers.put((seq, exc))
+                else:
+                    self._answers.put((seq, None))
+
+            self._message_handlers[X.ClientMessage] = on_client_message
+
+        def _via_loop(self, original: Callable[[], None], atom: int) -> Callable[[], None]:
+            def call() -> None:
+                loop = getattr(self, "_thread", None)
+                if loop is not None and loop.ident == threading.get_ident():
+                    original()
+                    return
+                with self._wake_lock:
+                    self._call_seq += 1
+                    seq = self._call_seq
+                    target = self._wake_display.create_resource_object("window", self._window.id)
+                    message = xevent.ClientMessage(
+                        window=target, client_type=atom, data=(32, (X.CurrentTime, seq, 0, 0, 0))
+                    )
+                    target.send_event(message, event_mask=X.NoEventMask)
+                    self._wake_display.flush()
+                    deadline = time.monotonic() + XORG_CALL_TIMEOUT_S
+                    while True:
+                        try:
+                            answer_seq, error = self._answers.get(
+                                timeout=max(0.0, deadline - time.monotonic())
+                            )
+                        except queue.Empty:
+                            log.error("xorg: %s got no answer in time", original.__name__)
+                            return
+                        if answer_seq == seq:
+                            break  # older answers belong to calls that timed out
+                if error is not None:
+                    raise error
+
+            return call
+
+        def close_wake_connection(self) -> None:
+            self._wake_display.close()
+
+    return SerialisedXorgIcon
+
+
 def title_for(backend: str, title: str) -> str:
     """pystray's xorg backend sets the title as a Latin-1 WM_NAME: keep it encodable."""
     if backend != "xorg":
@@ -217,6 +308,8 @@ class TrayApp:
     def _icon_class(self) -> Any:
         if self.choice.name == "sni":  # issue 5's backend, present in builds that have it
             return importlib.import_module("burntray.ui.sni").SniIcon
+        if self.choice.name == "xorg":
+            return serialised_xorg_icon()
         return self._pystray.Icon
 
     def prepare(self) -> None:
@@ -260,6 +353,8 @@ class TrayApp:
             self.monitor.stop(STOP_TIMEOUT_S)
             self.controller.join_jobs(STOP_TIMEOUT_S)
             self.ctx.close()
+            if hasattr(self._icon, "close_wake_connection"):
+                self._icon.close_wake_connection()
         log.info("tray: stopped")
         return 1 if crashed else 0
 
