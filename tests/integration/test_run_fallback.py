@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,41 +38,46 @@ def read_until(proc: subprocess.Popen[bytes], want: list[str], timeout: float = 
     return seen.decode(errors="replace")
 
 
-def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+@contextmanager
+def running(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """``burntray ARGS`` as a process; killed at the end if the test did not stop it."""
+    proc = subprocess.Popen(
         [sys.executable, "-m", "burntray", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+        assert proc.stdout is not None
+        proc.stdout.close()
 
 
 def stop(proc: subprocess.Popen[bytes], signum: int = signal.SIGTERM) -> int:
     proc.send_signal(signum)
-    try:
-        return proc.wait(5)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+    return proc.wait(5)
 
 
 def test_no_display_runs_the_terminal_view(hexai_dir: Path) -> None:
     hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 1000)
     env = dict(os.environ)
     env.pop("PYSTRAY_BACKEND")  # the suite's dummy backend would be the reason otherwise
-    proc = start(["run"], env)
-    out = read_until(
-        proc,
-        [
-            "burntray: terminal view (no tray: no display ($DISPLAY and $WAYLAND_DISPLAY are "
-            "not set)); Ctrl-C quits",
-            "hexai · 1h · 1 reqs · 0.02 rpm",
-        ],
-    )
-    assert "Traceback" not in out
-    assert stop(proc, signal.SIGINT) == 0
+    with running(["run"], env) as proc:
+        out = read_until(
+            proc,
+            [
+                "burntray: terminal view (no tray: no display ($DISPLAY and $WAYLAND_DISPLAY are "
+                "not set)); Ctrl-C quits",
+                "hexai · 1h · 1 reqs · 0.02 rpm",
+            ],
+        )
+        assert "Traceback" not in out
+        assert stop(proc, signal.SIGINT) == 0
 
 
 @pytest.mark.slow
@@ -78,16 +85,16 @@ def test_display_without_a_tray_explains_gnome(isolated_env: Path) -> None:
     require_tools("Xvfb", "dbus-daemon")
     with private_desktop(tray=False) as desktop:
         env = dict(desktop.env, XDG_CURRENT_DESKTOP="ubuntu:GNOME")
-        proc = start(["run"], env)
-        read_until(
-            proc,
-            [
-                f"no tray: no system tray on display {desktop.display}: "
-                "GNOME needs the AppIndicator extension",
-                "hexai · 1h · 0 reqs",  # the view runs (and handles signals) from here on
-            ],
-        )
-        assert stop(proc) == 0
+        with running(["run"], env) as proc:
+            read_until(
+                proc,
+                [
+                    f"no tray: no system tray on display {desktop.display}: "
+                    "GNOME needs the AppIndicator extension",
+                    "hexai · 1h · 0 reqs",  # the view runs (and handles signals) from here on
+                ],
+            )
+            assert stop(proc) == 0
         doctor = subprocess.run(
             [sys.executable, "-m", "burntray", "doctor"],
             env=env, capture_output=True, text=True, timeout=30, check=False,
@@ -97,9 +104,9 @@ def test_display_without_a_tray_explains_gnome(isolated_env: Path) -> None:
 
 
 def test_demo_in_the_terminal_is_labelled_and_private(isolated_env: Path, hexai_dir: Path) -> None:
-    proc = start(["demo", "--terminal"], dict(os.environ))  # --terminal: no backend probing
-    out = read_until(proc, ["DEMO with synthetic data", "hexai · 1h · "])
-    assert stop(proc) == 0
+    with running(["demo", "--terminal"], dict(os.environ)) as proc:  # no backend probing
+        out = read_until(proc, ["DEMO with synthetic data", "hexai · 1h · "])
+        assert stop(proc) == 0
     status_line = next(line for line in out.splitlines() if line.startswith("hexai · 1h · "))
     reqs = int(status_line.split(" · ")[2].split()[0])
     assert reqs > 10  # the backfilled synthetic traffic
