@@ -22,16 +22,20 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests bench
-	$(PY) -m ruff format --check src tests bench
+	$(PY) -m ruff check src tests bench packaging
+	$(PY) -m ruff format --check src tests bench packaging
 	$(PY) -m mypy
 
 format: $(STAMP)
-	$(PY) -m ruff check --fix src tests bench
-	$(PY) -m ruff format src tests bench
+	$(PY) -m ruff check --fix src tests bench packaging
+	$(PY) -m ruff format src tests bench packaging
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# The standalone build for this OS (Linux: onedir, .deb, .tar.gz) in dist/; see packaging/.
+package: $(STAMP)
+	$(PY) packaging/make_package.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -15,6 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 BENCHES = [
     "bench_core",
+    "bench_alerts",
+    "bench_report",
+    "bench_package",
+    "bench_sni",
     "bench_tray",
 ]
 

@@ -1,4 +1,4 @@
-"""Command line: ``burntray [run|status|clear-cache|doctor] ...``.
+"""Command line: ``burntray [run|status|report|clear-cache|doctor] ...``.
 
 Exit codes (documented in the README): 0 ok; 1 the source is unreadable or offline, or an
 operation failed or was declined; 2 usage or configuration error. Imports stay lazy so that
@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="LLM usage at a glance: requests, RPM, tokens and cost, live.",
     )
     parser.add_argument("--version", action="version", version=f"burntray {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (paths, sources, icon, tray backend) and exit",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="start the monitor (the default command)")
@@ -57,12 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the tray on synthetic traffic (never your real caches)")
     demo.add_argument("--terminal", action="store_true", help="live terminal view, no tray")
     demo.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+
+    report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
+    report.add_argument("--window", help="e.g. 1h, 24h, 7d (default: config)")
+    report.add_argument("--source", choices=("auto", "hexai", "cburn"), help="default: config")
+    report.add_argument("--format", choices=("html", "csv", "json"), default="html")
+    report.add_argument("--out", metavar="FILE", help="default: a new file in the cache dir")
+    report.add_argument("--open", action="store_true", help="open it in the default browser")
+
+    autostart = sub.add_parser("autostart", help="start burntray at login: on, off or status")
+    autostart.add_argument("state", choices=("on", "off", "status"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from burntray.selftest import run_self_test  # noqa: PLC0415
+
+        return run_self_test()
     name = args.command or "run"
     if args.command is None:
         args.terminal, args.verbose = False, False
@@ -117,20 +136,39 @@ def cmd_status(args: argparse.Namespace) -> int:
             if history is not None:
                 source.attach_history(history)
         snapshot = source.snapshot(window_ns, now)
+        alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
     finally:
         source.close()
         ctx.close()
-    _print_snapshot(snapshot, args.format, ctx.prices(settings))
+    _print_snapshot(snapshot, args.format, ctx.prices(settings), alerts)
     return EXIT_OK if snapshot.status.healthy else EXIT_FAILED
 
 
-def _print_snapshot(snapshot, fmt: str, prices) -> None:  # type: ignore[no-untyped-def]
+def _alert_status(ctx, source, settings, now: int):  # type: ignore[no-untyped-def]
+    """The ``alerts`` object for JSON: today's spend and the baseline may need the history."""
+    import sqlite3  # noqa: PLC0415
+
+    from burntray.runtime.alerting import alert_status  # noqa: PLC0415
+
+    history = ctx.history() if ctx.paths.history_db.exists() else None
+    if history is not None:
+        source.attach_history(history)
+    try:
+        return alert_status(source, settings, now, history)
+    except sqlite3.Error as exc:  # the numbers above still print; say why alerts cannot
+        return {"level": None, "error": f"alert state unreadable in {ctx.paths.history_db}: {exc}"}
+
+
+def _print_snapshot(snapshot, fmt: str, prices, alerts=None) -> None:  # type: ignore[no-untyped-def]
     if fmt == "json":
         import msgspec  # noqa: PLC0415
 
         from burntray.model.export import snapshot_to_dict  # noqa: PLC0415
 
-        data = msgspec.json.encode(snapshot_to_dict(snapshot, prices))
+        doc = snapshot_to_dict(snapshot, prices)
+        if alerts is not None:
+            doc["alerts"] = alerts
+        data = msgspec.json.encode(doc)
         sys.stdout.write(msgspec.json.format(data, indent=2).decode() + "\n")
     elif fmt == "tmux":
         from burntray.model.format import tmux_line  # noqa: PLC0415
@@ -199,7 +237,8 @@ def cmd_clear_cache(args: argparse.Namespace) -> int:
         return _fail(ctx.history_error, EXIT_FAILED)
     removed = history.clear_usage()
     ctx.close()
-    print(f"cleared {removed} history rows from {history_path}")
+    events = removed.get("hexai_events", 0)
+    print(f"cleared {events} hexai events and all other usage history from {history_path}")
     return EXIT_OK
 
 
@@ -223,3 +262,77 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from burntray.demo import run_demo  # noqa: PLC0415
 
     return run_demo(_load_context(strict=False), terminal=args.terminal, verbose=args.verbose)
+
+
+@command("report")
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from burntray.errors import BurntrayError, ConfigError  # noqa: PLC0415
+    from burntray.model.pricing import PriceFileError  # noqa: PLC0415
+    from burntray.report.build import launch_browser, write_report  # noqa: PLC0415
+    from burntray.sources.base import UnknownSourceError  # noqa: PLC0415
+
+    try:
+        ctx = _load_context()
+        changes = {key: getattr(args, key) for key in ("source", "window") if getattr(args, key)}
+        settings = ctx.settings.replace(**changes) if changes else ctx.settings
+    except ConfigError as exc:
+        message = (
+            str(exc).replace("settings: window", "--window").replace("settings: source", "--source")
+        )
+        return _fail(message, EXIT_USAGE)
+    out = Path(args.out).expanduser() if args.out else None
+    try:
+        path = write_report(ctx, settings, args.format, out)
+    except (PriceFileError, UnknownSourceError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except BurntrayError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    finally:
+        ctx.close()
+    print(path)
+    if args.open and not launch_browser(path):
+        return _fail(f"no browser could be started; open {path.resolve().as_uri()}", EXIT_FAILED)
+    return EXIT_OK
+
+
+@command("autostart")
+def cmd_autostart(args: argparse.Namespace) -> int:
+    from burntray import autostart  # noqa: PLC0415
+
+    ok, how = autostart.supported()
+    if not ok:
+        return _fail(how, EXIT_FAILED)
+    try:
+        if args.state != "status":
+            autostart.set_enabled(args.state == "on")
+        enabled = autostart.is_enabled()
+    except autostart.AutostartError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    if args.state != "status":
+        _record_start_at_login(enabled)
+    print(f"start at login: {'on' if enabled else 'off'} ({how})")
+    if enabled:
+        print(f"command: {autostart.registered_command()}")
+    return EXIT_OK
+
+
+def _record_start_at_login(enabled: bool) -> None:
+    """Keep config.toml's ``start_at_login`` in step with the OS entry, as the tray menu does.
+    An invalid config.toml is left untouched (the OS entry is what counts)."""
+    from burntray.config import load_settings, save_settings  # noqa: PLC0415
+    from burntray.errors import ConfigError  # noqa: PLC0415
+    from burntray.paths import app_paths  # noqa: PLC0415
+
+    path = app_paths().config_file
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        print(f"burntray: {path} not updated (it is invalid): {exc}", file=sys.stderr)
+        return
+    if settings.start_at_login != enabled:
+        try:
+            save_settings(path, settings.replace(start_at_login=enabled))
+        except OSError as exc:
+            print(f"burntray: {path} not updated: {exc}", file=sys.stderr)

@@ -41,6 +41,15 @@ class Settings:
     history_retention_days: int = 90
     price_file: str = ""  # a LiteLLM-format JSON price file
     price_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # [alerts]: see burntray.model.alerts for what each one does
+    alert_spike_usd_per_hour: float = 5.0
+    alert_spike_multiple: float = 3.0
+    alert_short_window: str = "5m"
+    alert_floor_usd: float = 0.10
+    alert_hysteresis: float = 0.6
+    alert_cooldown: str = "15m"
+    alert_daily_budget_usd: float = 0.0  # 0 = no budget
+    alert_rpm_threshold: float = 0.0  # 0 = no request-rate alert
 
     @property
     def window_ns(self) -> int:
@@ -117,6 +126,43 @@ def _retention(value: object) -> int:
     return value
 
 
+def _number(low: float, high: float, what: str) -> Callable[[object], float]:
+    def parse(value: object) -> float:
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or not low <= value <= high
+        ):
+            raise ValueError(f"{what} from {low:g} to {high:g}")
+        return float(value)
+
+    return parse
+
+
+def _ratio(value: object) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < 1:
+        raise ValueError("a fraction between 0 and 1 (exclusive), e.g. 0.6")
+    return float(value)
+
+
+def _span(low_ns: int, high_ns: int) -> Callable[[object], str]:
+    allowed = f"a duration from {format_duration(low_ns)} to {format_duration(high_ns)}"
+
+    def parse(value: object) -> str:
+        if not isinstance(value, str):
+            raise ValueError(allowed + " as a string such as '5m'")
+        try:
+            ns = parse_duration_ns(value)
+        except ValueError:
+            raise ValueError(allowed + " such as '5m'") from None
+        if not low_ns <= ns <= high_ns:
+            raise ValueError(allowed)
+        return format_duration(ns)
+
+    return parse
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigField:
     key: str  # dotted TOML key
@@ -136,6 +182,54 @@ FIELDS: tuple[ConfigField, ...] = (
     ConfigField("cburn.url", "cburn_url", _url, "cburn daemon URL ('' = discover)"),
     ConfigField("history.retention_days", "history_retention_days", _retention, "days kept"),
     ConfigField("pricing.litellm_file", "price_file", _text, "LiteLLM-format price JSON"),
+    ConfigField(
+        "alerts.spike_usd_per_hour",
+        "alert_spike_usd_per_hour",
+        _number(0.01, 100_000, "USD per hour"),
+        "spend rate that counts as a spike",
+    ),
+    ConfigField(
+        "alerts.spike_multiple",
+        "alert_spike_multiple",
+        _number(1, 1000, "a multiple"),
+        "a spike is also this many times the last hour's rate",
+    ),
+    ConfigField(
+        "alerts.short_window",
+        "alert_short_window",
+        _span(60 * NS_PER_SECOND, 3600 * NS_PER_SECOND),
+        "window the spike rate is measured over",
+    ),
+    ConfigField(
+        "alerts.floor_usd",
+        "alert_floor_usd",
+        _number(0, 100_000, "USD"),
+        "least spend in the short window that can alert",
+    ),
+    ConfigField(
+        "alerts.hysteresis",
+        "alert_hysteresis",
+        _ratio,
+        "a spike ends below this fraction of the threshold",
+    ),
+    ConfigField(
+        "alerts.cooldown",
+        "alert_cooldown",
+        _span(0, 86400 * NS_PER_SECOND),
+        "least time between two alerts of one kind",
+    ),
+    ConfigField(
+        "alerts.daily_budget_usd",
+        "alert_daily_budget_usd",
+        _number(0, 1_000_000, "USD (0 = no budget)"),
+        "daily budget; alerts at 50/80/100 %",
+    ),
+    ConfigField(
+        "alerts.rpm_threshold",
+        "alert_rpm_threshold",
+        _number(0, 1_000_000, "requests per minute (0 = off)"),
+        "request-rate alert (0 = off)",
+    ),
 )
 
 

@@ -68,6 +68,17 @@ def _hexai(ctx: AppContext) -> list[str]:
     return lines
 
 
+@section("start at login")
+def _start_at_login(ctx: AppContext) -> list[str]:
+    from burntray import autostart  # noqa: PLC0415
+
+    ok, how = autostart.supported()
+    if not ok:
+        return [how]
+    state = "on" if autostart.is_enabled() else "off"
+    return [f"{state}: {how}", f"command      {autostart.registered_command()}"]
+
+
 def run_doctor(ctx: AppContext) -> int:
     problems = bool(ctx.config_error)
     for title, fn in SECTIONS.items():
@@ -80,6 +91,13 @@ def run_doctor(ctx: AppContext) -> int:
             print(f"  {line}")
     ctx.close()
     return 1 if problems else 0
+
+
+@section("alerts")
+def _alerts(ctx: AppContext) -> list[str]:
+    from burntray.runtime.alerting import doctor_lines  # noqa: PLC0415
+
+    return doctor_lines(ctx)
 
 
 # Sections registered by other modules (imported last: they use ``section`` above).

@@ -15,8 +15,8 @@ NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
 
 _RFC3339 = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]{1,9}))?(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))",
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]+))?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))",
     re.ASCII,
 )
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
@@ -43,9 +43,9 @@ def _epoch_days(year: int, month: int, day: int) -> int:
 def parse_rfc3339_ns(text: str) -> int:
     """Parse a Go-encoded ``time.Time`` into nanoseconds since the epoch (UTC).
 
-    Accepts what Go's ``time.Time.UnmarshalJSON`` accepts: a date, ``T``, a time with 0 to 9
-    fraction digits, and ``Z`` or a ``+hh:mm``/``-hh:mm`` offset. A naive time (no offset) is
-    rejected, as Go rejects it.
+    Accepts what Go's ``time.Time.UnmarshalJSON`` accepts: a date, ``T``, a time with a
+    fraction of any length (digits past the ninth are dropped, as Go truncates them), and ``Z``
+    or a ``+hh:mm``/``-hh:mm`` offset. A naive time (no offset) is rejected, as Go rejects it.
     """
     match = _RFC3339.fullmatch(text)
     if match is None:
@@ -67,6 +67,7 @@ def parse_rfc3339_ns(text: str) -> int:
         seconds -= offset if sign == "+" else -offset
     nanos = seconds * NS_PER_SECOND
     if fraction:
+        fraction = fraction[:9]
         nanos += int(fraction) * _FRACTION_SCALE[len(fraction)]
     return nanos
 

@@ -9,13 +9,16 @@ problem as a status; reading never writes.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import datetime as _dt
 import itertools
+import operator
 import os
 import tempfile
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -38,7 +41,7 @@ CLEAR_LOCK_TIMEOUT_S = 2.0
 _Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
-class _RawEvent(msgspec.Struct):
+class _RawEventIn(msgspec.Struct, gc=False):
     # Go's encoding/json leaves a field at its zero value when it is missing or null.
     ts: str | None = None
     provider: str | None = None
@@ -47,11 +50,11 @@ class _RawEvent(msgspec.Struct):
     recv: _Int64 | None = None
 
 
-class _RawStats(msgspec.Struct):
+class _RawStats(msgspec.Struct, gc=False):
     version: _Int64 | None = None
     updated_at: str | None = None
     window_seconds: _Int64 | None = None
-    events: list[_RawEvent] | None = None
+    events: list[_RawEventIn] | None = None
 
 
 _DECODER = msgspec.json.Decoder(_RawStats)
@@ -61,24 +64,82 @@ class StatsFormatError(ValueError):
     """stats.json is not a version-1 hexai stats file; the message says where and why."""
 
 
+_AwareDatetime = Annotated[_dt.datetime, msgspec.Meta(tz=True)]
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_MIN_UTC = _dt.datetime.min.replace(tzinfo=_dt.UTC)
+_MIN_KEY_NS = -62135596800 * NS_PER_SECOND + 2 * NS_PER_SECOND  # ~ datetime.min (+margin)
+_MAX_KEY_NS = 253402300799 * NS_PER_SECOND - 2 * NS_PER_SECOND  # ~ datetime.max (-margin)
+_TZINFO = operator.attrgetter("tzinfo")
+_GO_ZERO_TEXT = "0001-01-01T00:00:00Z"
+_NS_PER_US = 1000
+# msgspec rounds fractions to the microsecond; every key is within this of the exact instant.
+_ROUNDING_NS = 500
+
+RawEvent = tuple[str | None, str, str, int, int]  # ts text as written, provider, model, sent, recv
+
+
 @dataclass(frozen=True, slots=True)
 class _Series:
-    """One provider/model's events: sorted timestamps and prefix sums of bytes."""
+    """One provider/model's events, sorted by time, with prefix sums of bytes.
 
-    ts: list[int]
-    cum_sent: list[int]  # cum_sent[i] = sum of sent over ts[:i]
+    ``keys`` are the times as aware datetimes rounded to the microsecond (msgspec builds them in
+    C, and datetimes sharing one zone compare at C speed; mixed zones are normalised to UTC).
+    They are within 500 ns of the exact instant, so a cutoff is exact by construction: keys
+    clearly on one side decide by bisection, and the rare events within 500 ns of the cutoff
+    are decided by parsing their text to the nanosecond.
+    """
+
+    keys: list[_dt.datetime]
+    texts: list[str | None]  # the ts as written (None: null, Go's zero time)
+    cum_sent: list[int]  # cum_sent[i] = sum of sent over the first i events
     cum_recv: list[int]
 
+    def _tail_start(self, cutoff_ns: int) -> tuple[int, list[int]]:
+        """Index from which every event is >= cutoff, plus earlier indexes that also are."""
+        if cutoff_ns <= _MIN_KEY_NS:
+            return 0, []
+        if cutoff_ns >= _MAX_KEY_NS:
+            return len(self.keys), []
+        low_us = -(-(cutoff_ns - _ROUNDING_NS) // _NS_PER_US)  # ceil
+        high_us = -(-(cutoff_ns + _ROUNDING_NS) // _NS_PER_US)
+        # Bounds in the keys' own zone: same-zone datetimes compare at C speed.
+        zone = self.keys[0].tzinfo if self.keys else _dt.UTC
+        low = (_EPOCH + _dt.timedelta(microseconds=low_us)).astimezone(zone)
+        high = (_EPOCH + _dt.timedelta(microseconds=high_us)).astimezone(zone)
+        lo = bisect_left(self.keys, low)
+        hi = bisect_left(self.keys, high, lo)
+        near = [i for i in range(lo, hi) if _exact_ns(self.texts[i]) >= cutoff_ns]
+        return hi, near
+
     def since(self, cutoff_ns: int, until_ns: int | None = None) -> tuple[int, int, int]:
-        lo = bisect_left(self.ts, cutoff_ns)
-        hi = len(self.ts) if until_ns is None else bisect_left(self.ts, until_ns, lo)
-        if hi <= lo:
-            return 0, 0, 0
-        return (
-            hi - lo,
-            self.cum_sent[hi] - self.cum_sent[lo],
-            self.cum_recv[hi] - self.cum_recv[lo],
-        )
+        """(requests, sent, recv) of the events with ``cutoff <= ts < until``."""
+        reqs, sent, recv = self._tail(cutoff_ns)
+        if until_ns is not None:
+            later = self._tail(until_ns)
+            reqs, sent, recv = reqs - later[0], sent - later[1], recv - later[2]
+        return reqs, sent, recv
+
+    def _tail(self, cutoff_ns: int) -> tuple[int, int, int]:
+        start, near = self._tail_start(cutoff_ns)
+        n = len(self.keys)
+        reqs = n - start + len(near)
+        sent = self.cum_sent[n] - self.cum_sent[start]
+        recv = self.cum_recv[n] - self.cum_recv[start]
+        for i in near:
+            sent += self.cum_sent[i + 1] - self.cum_sent[i]
+            recv += self.cum_recv[i + 1] - self.cum_recv[i]
+        return reqs, sent, recv
+
+    def raw_events(self, provider: str, model: str) -> list[RawEvent]:
+        cs, cr = self.cum_sent, self.cum_recv
+        return [
+            (text, provider, model, cs[i + 1] - cs[i], cr[i + 1] - cr[i])
+            for i, text in enumerate(self.texts)
+        ]
+
+
+def _exact_ns(text: str | None) -> int:
+    return GO_ZERO_TIME_NS if text is None else parse_rfc3339_ns(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +149,7 @@ class StatsFile:
     window_seconds: int  # as written (may be <= 0); see effective_window_s
     updated_ns: int
     series: dict[tuple[str, str], _Series]
-    events: tuple[HexaiEvent, ...]
+    event_count: int
 
     @property
     def effective_window_s(self) -> int:
@@ -107,18 +168,42 @@ class StatsFile:
                 out.append((provider, model, reqs, sent, recv))
         return out
 
-    @property
-    def event_count(self) -> int:
-        return len(self.events)
+    def raw_events(self) -> list[RawEvent]:
+        """Every event as written (time text unparsed), grouped by provider/model."""
+        out: list[RawEvent] = []
+        for (provider, model), series in self.series.items():
+            out.extend(series.raw_events(provider, model))
+        return out
+
+    def events(self) -> list[HexaiEvent]:
+        """Every event with its exact time; identical events numbered 0, 1, 2..."""
+        return to_history_events(collections.Counter(self.raw_events()))
 
 
-EMPTY_STATS = StatsFile(0, GO_ZERO_TIME_NS, {}, ())
+def to_history_events(
+    counts: Mapping[RawEvent, int], already: Mapping[RawEvent, int] | None = None
+) -> list[HexaiEvent]:
+    """History rows for ``counts`` copies of each event, numbering identical copies after the
+    ``already`` ingested ones (so a replay maps to the same keys and adds nothing)."""
+    out: list[HexaiEvent] = []
+    for (text, provider, model, sent, recv), count in counts.items():
+        ts = _exact_ns(text)
+        first = already.get((text, provider, model, sent, recv), 0) if already else 0
+        out.extend(HexaiEvent(ts, provider, model, sent, recv, first + k) for k in range(count))
+    return out
+
+
+EMPTY_STATS = StatsFile(0, GO_ZERO_TIME_NS, {}, 0)
 
 
 def parse_stats(data: bytes) -> StatsFile:
     """Parse stats.json bytes; raise ``StatsFormatError`` naming the problem."""
     try:
         raw = _DECODER.decode(data)
+    except UnicodeDecodeError:
+        raise StatsFormatError("not UTF-8 text") from None
+    except RecursionError:
+        raise StatsFormatError("corrupt JSON: nested too deeply") from None
     except msgspec.ValidationError as exc:
         raise StatsFormatError(f"wrong shape: {exc}") from None
     except msgspec.DecodeError as exc:
@@ -131,11 +216,11 @@ def parse_stats(data: bytes) -> StatsFile:
             "would discard this file's events)"
         )
     try:
-        updated_ns = parse_rfc3339_ns(raw.updated_at) if raw.updated_at else GO_ZERO_TIME_NS
+        updated_ns = GO_ZERO_TIME_NS if raw.updated_at is None else parse_rfc3339_ns(raw.updated_at)
     except TimeFormatError as exc:
         raise StatsFormatError(f"updated_at: {exc}") from None
-    series, events = _index(raw.events or ())
-    return StatsFile(raw.window_seconds or 0, updated_ns, series, events)
+    events = raw.events or []
+    return StatsFile(raw.window_seconds or 0, updated_ns, _index(events), len(events))
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -146,37 +231,128 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _index(
-    raw_events: Iterable[_RawEvent],
-) -> tuple[dict[tuple[str, str], _Series], tuple[HexaiEvent, ...]]:
-    grouped: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
-    events: list[HexaiEvent] = []
-    seen: dict[tuple[int, str, str, int, int], int] = {}
-    parse = parse_rfc3339_ns
-    for position, ev in enumerate(raw_events):
-        try:
-            ts = parse(ev.ts) if ev.ts else GO_ZERO_TIME_NS
-        except TimeFormatError as exc:
-            raise StatsFormatError(f"events[{position}].ts: {exc}") from None
-        provider, model = ev.provider or "", ev.model or ""
-        sent, recv = ev.sent or 0, ev.recv or 0
-        key = (ts, provider, model, sent, recv)
-        dup = seen.get(key, 0)  # identical events stay distinct in history: 0, 1, 2...
-        seen[key] = dup + 1
-        events.append(HexaiEvent(ts, provider, model, sent, recv, dup))
-        group = grouped.get((provider, model))
-        if group is None:
-            group = grouped[(provider, model)] = []
-        group.append((ts, sent, recv))
+def _index(events: list[_RawEventIn]) -> dict[tuple[str, str], _Series]:
+    """Group by provider/model and build each group's sorted keys and prefix sums.
+
+    Hot path (a 100k-event file is re-parsed on every change): per-event work is done by C
+    loops (msgspec.convert, map, accumulate) wherever possible.
+    """
     series: dict[tuple[str, str], _Series] = {}
-    for group_key, rows in grouped.items():
-        if any(rows[i][0] > rows[i + 1][0] for i in range(len(rows) - 1)):
-            rows.sort()  # unsorted files happen (clock jumps, mixed zones): sort, never assume
-        ts_list = [r[0] for r in rows]
-        cum_sent = list(itertools.accumulate((r[1] for r in rows), initial=0))
-        cum_recv = list(itertools.accumulate((r[2] for r in rows), initial=0))
-        series[group_key] = _Series(ts_list, cum_sent, cum_recv)
-    return series, tuple(events)
+    for provider, model, (raw_texts, raw_sents, raw_recvs) in _columns_by_model(events):
+        texts = raw_texts
+        keys = _keys(texts, events)
+        sents = _zero_for_null(raw_sents)
+        recvs = _zero_for_null(raw_recvs)
+        if not all(map(operator.le, keys, itertools.islice(keys, 1, None))):
+            # unsorted files happen (clock jumps, mixed zones): sort, never assume
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            keys = [keys[i] for i in order]
+            texts = [texts[i] for i in order]
+            sents = [sents[i] for i in order]
+            recvs = [recvs[i] for i in order]
+        cum_sent = list(itertools.accumulate(sents, initial=0))
+        cum_recv = list(itertools.accumulate(recvs, initial=0))
+        name = (provider or "", model or "")
+        if name in series:  # null and "" are the same to Go: merge
+            series[name] = _merge(series[name], _Series(keys, texts, cum_sent, cum_recv))
+        else:
+            series[name] = _Series(keys, texts, cum_sent, cum_recv)
+    return series
+
+
+_Columns = tuple[list[str | None], list[int | None], list[int | None]]
+
+
+def _columns_by_model(
+    events: list[_RawEventIn],
+) -> list[tuple[str | None, str | None, _Columns]]:
+    """(ts texts, sent, recv) per provider and model, in file order, in one pass: every struct
+    is touched once and no key tuple is built per event (both measured: ~2.5x faster than
+    grouping, then one C pass per column)."""
+    by_provider: dict[str | None, dict[str | None, _Columns]] = {}
+    for ev in events:
+        by_model = by_provider.get(ev.provider)
+        if by_model is None:
+            by_model = by_provider[ev.provider] = {}
+        columns = by_model.get(ev.model)
+        if columns is None:
+            columns = by_model[ev.model] = ([], [], [])
+        columns[0].append(ev.ts)
+        columns[1].append(ev.sent)
+        columns[2].append(ev.recv)
+    return [
+        (provider, model, columns)
+        for provider, by_model in by_provider.items()
+        for model, columns in by_model.items()
+    ]
+
+
+def _zero_for_null(values: list[int | None]) -> list[int]:
+    if None in values:
+        return [v or 0 for v in values]
+    return values  # type: ignore[return-value]
+
+
+def _keys(texts: list[str | None], events: list[_RawEventIn]) -> list[_dt.datetime]:
+    """A sortable, microsecond-rounded instant for each time text, validated as strictly as
+    Go. One zone (the usual case: one machine's local offset) keeps msgspec's datetimes as they
+    are; mixed zones are normalised to UTC so comparisons stay cheap."""
+    filled: list[str] = (
+        [_GO_ZERO_TEXT if t is None else t for t in texts] if None in texts else texts  # type: ignore[assignment]
+    )
+    try:
+        moments = msgspec.convert(filled, list[_AwareDatetime])
+    except msgspec.ValidationError:
+        moments = None
+    if moments is None or not _strict_rfc3339(filled):
+        # Find the first offender and name it exactly as Go's parser would fail on it.
+        for text in filled:
+            try:
+                parse_rfc3339_ns(text)
+            except TimeFormatError as exc:
+                position = next(i for i, ev in enumerate(events) if ev.ts == text)
+                raise StatsFormatError(f"events[{position}].ts: {exc}") from None
+        raise StatsFormatError("events: a timestamp is not RFC 3339")  # pragma: no cover
+    if len(set(map(_TZINFO, moments))) == 1:
+        return moments
+    return [_to_utc(moment) for moment in moments]
+
+
+def _to_utc(moment: _dt.datetime) -> _dt.datetime:
+    try:
+        return moment.astimezone(_dt.UTC)
+    except OverflowError:  # year 1 with a positive offset: never in any window
+        return _MIN_UTC
+
+
+def _strict_rfc3339(texts: list[str]) -> bool:
+    """msgspec also accepts 't', 'z', a space separator and ``+0100``; Go does not. Cheap
+    whole-list checks (C string searches) rule those out."""
+    joined = "\n".join(texts)
+    if "t" in joined or "z" in joined or " " in joined:
+        return False
+    # Each valid text has 2 colons in the time, plus 1 in a numeric offset (none with Z).
+    return joined.count(":") == 3 * len(texts) - joined.count("Z")
+
+
+def _merge(a: _Series, b: _Series) -> _Series:
+    rows = sorted(
+        [
+            *zip(a.keys, a.texts, _steps(a.cum_sent), _steps(a.cum_recv), strict=True),
+            *zip(b.keys, b.texts, _steps(b.cum_sent), _steps(b.cum_recv), strict=True),
+        ],
+        key=operator.itemgetter(0),
+    )
+    return _Series(
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        list(itertools.accumulate((r[2] for r in rows), initial=0)),
+        list(itertools.accumulate((r[3] for r in rows), initial=0)),
+    )
+
+
+def _steps(cumulative: list[int]) -> list[int]:
+    return [b - a for a, b in itertools.pairwise(cumulative)]
 
 
 def hexai_snapshot(
@@ -226,7 +402,7 @@ class HexaiSource:
         self._fingerprint: _Fingerprint | None = None
         self._status = SourceStatus("starting", "not read yet")
         self._last_ok_ns: int | None = None
-        self._ingested: set[HexaiEvent] = set()
+        self._ingested: collections.Counter[RawEvent] = collections.Counter()
         self._history_window = HistoryWindow(history, SOURCE_NAME) if history else None
 
     @property
@@ -251,7 +427,7 @@ class HexaiSource:
         """Start keeping history (and using it for long windows), ingesting what is loaded."""
         self.history = history
         self._history_window = HistoryWindow(history, SOURCE_NAME)
-        self._ingested = set()
+        self._ingested = collections.Counter()
         self._ingest(self._stats)
 
     def needs_history(self, window_ns: int, now_ns: int) -> bool:
@@ -294,7 +470,7 @@ class HexaiSource:
         changed = self._status.state != "empty" or self._fingerprint is not None
         self._fingerprint = None
         # A deleted file is an empty one (as hexai's reader sees it), keeping the last window.
-        self._stats = StatsFile(self._stats.window_seconds, now, {}, ())
+        self._stats = StatsFile(self._stats.window_seconds, now, {}, 0)
         self._last_ok_ns = now
         self._status = SourceStatus("empty", f"no stats.json yet at {self.stats_path}", False, now)
         return changed
@@ -308,10 +484,12 @@ class HexaiSource:
     def _ingest(self, stats: StatsFile) -> None:
         if self.history is None:
             return
-        current = set(stats.events)
-        fresh = [ev for ev in stats.events if ev not in self._ingested]
+        # Only what this file adds over the last one is parsed exactly and offered to the
+        # history (which ignores what it already has, e.g. after a restart).
+        current = collections.Counter(stats.raw_events())
+        fresh = current - self._ingested
         if fresh:
-            self.history.ingest_hexai(fresh)
+            self.history.ingest_hexai(to_history_events(fresh, self._ingested))
         self._ingested = current
 
     def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:

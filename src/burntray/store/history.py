@@ -211,12 +211,13 @@ class HistoryStore:
             conn.execute("DELETE FROM hexai_minutes WHERE minute < ?", (bound // NS_PER_MINUTE,))
         return int(removed)
 
-    def clear_usage(self) -> int:
-        """Remove all usage history; alert state and other state tables are kept."""
-        removed = 0
+    def clear_usage(self) -> dict[str, int]:
+        """Remove all usage history; returns rows removed per table. Alert state and other
+        state tables are kept."""
+        removed: dict[str, int] = {}
         with self.transaction() as conn:
             for table in USAGE_TABLES:
-                removed += conn.execute(f"DELETE FROM {table}").rowcount  # noqa: S608
+                removed[table] = conn.execute(f"DELETE FROM {table}").rowcount  # noqa: S608
         return removed
 
     def get_meta(self, key: str) -> str | None:

@@ -13,7 +13,9 @@ from typing import TextIO
 
 from burntray.app import AppContext, setup_logging
 from burntray.model.format import status_line
+from burntray.runtime.alerting import install_alerts
 from burntray.runtime.monitor import Monitor
+from burntray.ui.notify import DesktopNotify
 
 
 def run_terminal(
@@ -36,6 +38,8 @@ def run_terminal(
         history=ctx.history(),
         clock_ns=ctx.clock_ns,
     )
+    notifier = DesktopNotify()
+    install_alerts(monitor, ctx, notifier)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     monitor.start()
@@ -46,6 +50,8 @@ def run_terminal(
             if snapshot is None:
                 continue
             line = status_line(snapshot)
+            if snapshot.alert_text:
+                line += " · " + snapshot.alert_text
             if line == last_line:
                 continue
             last_line = line
@@ -58,6 +64,7 @@ def run_terminal(
         pass
     finally:
         monitor.stop()
+        notifier.close()
         if interactive:
             out.write("\n")
         ctx.close()

@@ -1,6 +1,7 @@
-"""Regenerate the app icons and the icon-state sheet from the renderer (``burntray.ui.icon``).
+"""Regenerate the README's icon-state sheet from the tray's renderer (``burntray.ui.icon``).
 
-Run with the project's venv: ``.venv/bin/python assets/make_icons.py``.
+Run with the project's venv: ``.venv/bin/python assets/make_icon_sheet.py``. (The application
+icon for packages is ``packaging/make_icons.py``.)
 """
 
 from __future__ import annotations
@@ -13,15 +14,6 @@ from burntray.ui.icon import render_icon
 from burntray.ui.presenter import ICON_STATES, IconSpec
 
 HERE = Path(__file__).resolve().parent
-
-
-def app_icons() -> None:
-    glyph = IconSpec("normal")
-    for size in (16, 32, 48, 64, 128, 256):
-        render_icon(glyph, size).save(HERE / "icons" / f"burntray-{size}.png", optimize=True)
-    render_icon(glyph, 256).save(
-        HERE / "icons" / "burntray.ico", sizes=[(s, s) for s in (16, 24, 32, 48, 64, 256)]
-    )
 
 
 def state_sheet() -> None:
@@ -43,5 +35,4 @@ def state_sheet() -> None:
 
 
 if __name__ == "__main__":
-    app_icons()
     state_sheet()

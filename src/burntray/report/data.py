@@ -1,0 +1,330 @@
+"""Everything a report shows, gathered once: the snapshot the tray shows plus history over time.
+
+The headline numbers come from the same ``Source.snapshot()`` as ``burntray status`` and the
+tray, so they are equal by construction. The hexai charts split the window exactly as that
+snapshot does: the live stats.json where it covers, burntray's history before (the per-minute
+rollup, with the partial minutes at the edges read from the events), so chart totals equal the
+headline. cburn charts come from the source's cumulative daemon snapshots when that table exists.
+The alerts timeline reads the ``alert_log`` table when the alerts feature has created it.
+Anything missing is described in words, never fatal.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from burntray.app import AppContext
+from burntray.config import Settings
+from burntray.model.pricing import Price, PriceTable
+from burntray.model.snapshot import Snapshot
+from burntray.report.timeline import (
+    MAX_RATE_BUCKETS,
+    NS_PER_MINUTE,
+    MinuteRow,
+    PricedMinute,
+    Timeline,
+    build_timeline,
+    cost_bucket_minutes,
+    cumulative_increases,
+    pick_bucket_minutes,
+    price_minute_rows,
+)
+from burntray.sources.hexai import HexaiSource, StatsFile
+from burntray.store.history import HistoryStore
+
+ALERT_TABLE = "alert_log"
+CBURN_TABLE = "cburn_snapshots"
+MAX_ALERTS_SHOWN = 500
+# Column names the cburn history table may use for its instant and its cumulative counters.
+_CBURN_TIME_COLUMNS = ("ts_ns", "at_ns", "recorded_ns", "polled_ns", "received_ns", "time_ns")
+_CBURN_REQS_COLUMNS = ("api_calls", "requests", "reqs")
+_CBURN_COST_COLUMNS = ("estimated_cost_usd", "cost_usd", "cost")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    ts_ns: int
+    source: str
+    kind: str
+    level: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PricedRow:
+    """How one provider/model row was priced, for the "how costs were estimated" table."""
+
+    provider: str
+    model: str
+    price_key: str
+    origin: str  # table, override, litellm, local; "" when unpriced
+    input_per_m: float | None
+    output_per_m: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    settings: Settings
+    snapshot: Snapshot
+    prices: PriceTable
+    generated_ns: int
+    start_ns: int  # the window: [start_ns, end_ns)
+    end_ns: int
+    rate: Timeline | None  # requests per minute and cumulative cost
+    cost: Timeline | None  # cost per hour
+    chart_source: str  # where the charts come from, in words
+    chart_note: str  # why there are no charts, or what they lack
+    alerts: tuple[AlertRecord, ...] | None  # None: no alert log exists yet
+    alerts_note: str
+    alerts_hidden: int  # alerts in the window left out of the timeline (oldest first)
+    priced_rows: tuple[PricedRow, ...]
+    history_path: str
+    history_error: str = ""
+
+
+def collect(ctx: AppContext, settings: Settings) -> ReportData:
+    """Read the source and the history for ``settings.window``/``settings.source``.
+
+    Raises what building the source raises (unknown source, bad price file); everything after
+    that degrades to a note in the report.
+    """
+    prices = ctx.prices(settings)
+    source = ctx.build_source(settings)
+    try:
+        source.poll()
+        now = ctx.clock_ns()
+        window_ns = settings.window_ns
+        history = ctx.history()
+        if source.needs_history(window_ns, now) and history is not None:
+            source.attach_history(history)
+        snapshot = source.snapshot(window_ns, now)
+    finally:
+        source.close()
+    start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
+    rate = cost = None
+    alerts: tuple[AlertRecord, ...] | None = None
+    alerts_note, alerts_hidden = "", 0
+    live = source.stats if isinstance(source, HexaiSource) else None
+    minutes, chart_source, chart_note = priced_minutes(
+        history, snapshot.source, start_ns, end_ns, prices, live=live
+    )
+    if history is None:
+        chart_note = chart_note or f"burntray's history is unusable: {ctx.history_error}"
+        alerts_note = "alerts are kept in burntray's history, which is unusable"
+    else:
+        alerts, alerts_hidden, alerts_note = read_alerts(history, start_ns, end_ns)
+    if minutes is not None:
+        rate = build_timeline(
+            minutes, start_ns, end_ns, pick_bucket_minutes(window_ns, MAX_RATE_BUCKETS)
+        )
+        cost = build_timeline(minutes, start_ns, end_ns, cost_bucket_minutes(window_ns))
+    return ReportData(
+        settings=settings,
+        snapshot=snapshot,
+        prices=prices,
+        generated_ns=now,
+        start_ns=start_ns,
+        end_ns=end_ns,
+        rate=rate,
+        cost=cost,
+        chart_source=chart_source,
+        chart_note=chart_note,
+        alerts=alerts,
+        alerts_note=alerts_note,
+        alerts_hidden=alerts_hidden,
+        priced_rows=priced_rows(snapshot, prices),
+        history_path=str(ctx.paths.history_db),
+        history_error=ctx.history_error,
+    )
+
+
+def priced_rows(snapshot: Snapshot, prices: PriceTable) -> tuple[PricedRow, ...]:
+    out = []
+    for row in snapshot.by_model:
+        price: Price | None = prices.lookup(row.provider, row.model)
+        out.append(
+            PricedRow(
+                provider=row.provider,
+                model=row.model,
+                price_key=row.price_key,
+                origin=price.origin if price is not None else "",
+                input_per_m=price.input if price is not None else None,
+                output_per_m=price.output if price is not None else None,
+            )
+        )
+    return tuple(out)
+
+
+def _table_columns(history: HistoryStore, table: str) -> list[str] | None:
+    found = history.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    )
+    if not found:
+        return None
+    return [str(row[1]) for row in history.execute(f"PRAGMA table_info({table})")]
+
+
+def priced_minutes(
+    history: HistoryStore | None,
+    source: str,
+    start_ns: int,
+    end_ns: int,
+    prices: PriceTable,
+    *,
+    live: StatsFile | None = None,
+) -> tuple[list[PricedMinute] | None, str, str]:
+    """(minutes, where they come from, note) for the source's charts."""
+    if source == "cburn":
+        if history is None:
+            return None, "", "charts of the cburn daemon need burntray's history"
+        return _cburn_minutes(history, start_ns, end_ns)
+    if source != "hexai":
+        return None, "", f"no charts for the {source} source"
+    return _hexai_minutes(history, start_ns, end_ns, prices, live)
+
+
+def _hexai_minutes(
+    history: HistoryStore | None,
+    start_ns: int,
+    end_ns: int,
+    prices: PriceTable,
+    live: StatsFile | None,
+) -> tuple[list[PricedMinute] | None, str, str]:
+    """The same split as ``HexaiSource.snapshot``: the live file's events from the window start,
+    plus history for the part of the window before the file's coverage."""
+    coverage = live.coverage_start_ns if live is not None else end_ns
+    rows: list[MinuteRow] = []
+    parts = []
+    if live is not None:
+        rows.extend(file_minutes(live, start_ns, end_ns))
+        parts.append("hexai's stats.json")
+    if start_ns < coverage:
+        if history is None:
+            return None, "", "the window reaches back before stats.json: charts need history"
+        try:
+            rows.extend(hexai_window_minutes(history, start_ns, min(coverage, end_ns)))
+        except sqlite3.Error as exc:
+            return None, "", f"history unreadable: {exc}"
+        parts.append("burntray's history before it")
+    where = " and ".join(parts) + " (tokens estimated as bytes/4, priced per model)"
+    note = "" if rows else "no hexai requests recorded in this window"
+    return price_minute_rows(rows, prices), where, note
+
+
+def file_minutes(stats: StatsFile, start_ns: int, end_ns: int) -> list[MinuteRow]:
+    """Per-minute rows of the live file's events with ``start <= ts < end``."""
+    sums: dict[tuple[int, str, str], list[int]] = {}
+    for event in stats.events():
+        if start_ns <= event.ts_ns < end_ns:
+            key = (event.ts_ns // NS_PER_MINUTE, event.provider, event.model)
+            acc = sums.get(key)
+            if acc is None:
+                sums[key] = [1, event.sent, event.recv]
+            else:
+                acc[0] += 1
+                acc[1] += event.sent
+                acc[2] += event.recv
+    return [(m, p, mo, n, s, r) for (m, p, mo), (n, s, r) in sums.items()]
+
+
+def hexai_window_minutes(history: HistoryStore, start_ns: int, end_ns: int) -> list[MinuteRow]:
+    """Per-minute rows holding exactly the events with ``start <= ts < end``.
+
+    Whole minutes come from the rollup; the partial minutes at either edge from the events
+    themselves, as ``HistoryStore.hexai_counters`` does for the headline.
+    """
+    first_full = -(-start_ns // NS_PER_MINUTE)
+    end_full = end_ns // NS_PER_MINUTE
+    if end_full <= first_full:
+        return _hexai_event_minutes(history, start_ns, end_ns)
+    return [
+        *_hexai_event_minutes(history, start_ns, first_full * NS_PER_MINUTE),
+        *history.hexai_minute_series(first_full * NS_PER_MINUTE, end_full * NS_PER_MINUTE),
+        *_hexai_event_minutes(history, end_full * NS_PER_MINUTE, end_ns),
+    ]
+
+
+def _hexai_event_minutes(history: HistoryStore, start_ns: int, end_ns: int) -> list[MinuteRow]:
+    if end_ns <= start_ns:
+        return []
+    rows = history.execute(
+        "SELECT ts_ns / ?, provider, model, count(*), sum(sent), sum(recv) FROM hexai_events "
+        "WHERE ts_ns >= ? AND ts_ns < ? GROUP BY 1, 2, 3",
+        (NS_PER_MINUTE, start_ns, end_ns),
+    )
+    return [
+        (int(m), str(p), str(mo), int(n), int(s), int(r))  # type: ignore[call-overload]
+        for m, p, mo, n, s, r in rows
+    ]
+
+
+def _pick(columns: list[str], candidates: tuple[str, ...]) -> str | None:
+    return next((name for name in candidates if name in columns), None)
+
+
+def _cburn_minutes(
+    history: HistoryStore, start_ns: int, end_ns: int
+) -> tuple[list[PricedMinute] | None, str, str]:
+    try:
+        columns = _table_columns(history, CBURN_TABLE)
+    except sqlite3.Error as exc:
+        return None, "", f"history unreadable: {exc}"
+    if columns is None:
+        return None, "", "no cburn daemon snapshots recorded in burntray's history yet"
+    ts, reqs, cost = (
+        _pick(columns, _CBURN_TIME_COLUMNS),
+        _pick(columns, _CBURN_REQS_COLUMNS),
+        _pick(columns, _CBURN_COST_COLUMNS),
+    )
+    if ts is None or reqs is None or cost is None:
+        return (
+            None,
+            "",
+            f"the {CBURN_TABLE} table has no time, request or cost column this report "
+            f"reads (columns: {', '.join(columns)})",
+        )
+    try:
+        # The last snapshot before the window is the baseline its first increase starts from.
+        rows = history.execute(
+            f"SELECT {ts}, {reqs}, {cost} FROM {CBURN_TABLE} WHERE {ts} >= "  # noqa: S608
+            f"coalesce((SELECT max({ts}) FROM {CBURN_TABLE} WHERE {ts} < ?), ?) "
+            f"AND {ts} < ? ORDER BY {ts}",
+            (start_ns, start_ns, end_ns),
+        )
+    except sqlite3.Error as exc:
+        return None, "", f"{CBURN_TABLE} unreadable: {exc}"
+    points = [(int(t), int(r), float(c)) for t, r, c in rows]  # type: ignore[call-overload, arg-type]
+    minutes = cumulative_increases(points)
+    where = (
+        "the cburn daemon's cumulative snapshots in burntray's history "
+        "(increases only: a restart or shrinking daemon window never counts twice)"
+    )
+    note = "" if minutes else "no usage increase recorded from the cburn daemon in this window"
+    return minutes, where, note
+
+
+def read_alerts(
+    history: HistoryStore, start_ns: int, end_ns: int
+) -> tuple[tuple[AlertRecord, ...] | None, int, str]:
+    """(alerts in the window, how many older ones were left out, note)."""
+    try:
+        if _table_columns(history, ALERT_TABLE) is None:
+            return None, 0, "no alerts recorded"
+        total = history.execute(
+            f"SELECT count(*) FROM {ALERT_TABLE} WHERE ts_ns >= ? AND ts_ns < ?",  # noqa: S608
+            (start_ns, end_ns),
+        )[0][0]
+        rows = history.execute(
+            f"SELECT ts_ns, source, kind, level, message FROM {ALERT_TABLE} "  # noqa: S608
+            "WHERE ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns DESC LIMIT ?",
+            (start_ns, end_ns, MAX_ALERTS_SHOWN),
+        )
+    except sqlite3.Error as exc:
+        return None, 0, f"the alert log is unreadable: {exc}"
+    alerts = tuple(
+        AlertRecord(int(ts), str(src), str(kind), str(level), str(msg))  # type: ignore[call-overload]
+        for ts, src, kind, level, msg in reversed(rows)
+    )
+    hidden = int(total) - len(alerts)  # type: ignore[call-overload]
+    return alerts, hidden, "" if alerts else "no alerts recorded in this window"

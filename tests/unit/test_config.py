@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from burntray.config import Settings, load_settings, save_settings
+from burntray.errors import ConfigError
+
+
+def test_missing_file_gives_defaults(tmp_path: Path) -> None:
+    assert load_settings(tmp_path / "config.toml") == Settings()
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "config.toml"
+    settings = Settings().replace(
+        window="90m",
+        source="hexai",
+        poll_interval_s=2.5,
+        icon_figure="cost",
+        hexai_dir="/data/hexai",
+        cburn_url="http://127.0.0.1:9999/",
+        price_overrides={"acme-1": {"input": 1.0, "output": 2.0}},
+    )
+    save_settings(path, settings)
+    loaded = load_settings(path)
+    assert loaded == settings
+    assert loaded.cburn_url == "http://127.0.0.1:9999"
+    assert loaded.window_ns == 90 * 60 * 10**9
+
+
+def test_window_is_normalised() -> None:
+    assert Settings().replace(window="60m").window == "1h"
+    assert Settings().replace(window="168h").window == "7d"
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('window = "7x"', "window = '7x' is not allowed: expected a duration from 1m to 31d"),
+        ('window = "45d"', "window = '45d' is not allowed"),
+        ("window = 60", "window = 60 is not allowed"),
+        (
+            'source = "claude"',
+            "source = 'claude' is not allowed: expected one of auto, hexai, cburn",
+        ),
+        ("poll_interval = 0", "poll_interval = 0 is not allowed: expected seconds from 0.2 to 60"),
+        ('poll_interval = "soon"', "poll_interval = 'soon' is not allowed"),
+        ('notifications = "yes"', "notifications = 'yes' is not allowed: expected true or false"),
+        ("[history]\nretention_days = 0", "history.retention_days = 0 is not allowed"),
+        ('[cburn]\nurl = "ftp://x"', "cburn.url = 'ftp://x' is not allowed: expected an http://"),
+        ('colour = "red"', "unknown key 'colour'; known keys: window, source"),
+        ("[pricing.models.acme]\ninput = -1\noutput = 2", "pricing.models.'acme'.input = -1"),
+        ("[pricing.models.acme]\ninput = 1", "pricing.models.'acme' needs both input and output"),
+        ("[pricing.models.acme]\ninput = 1\noutput = 2\nfoo = 3", ".foo is not a known key"),
+        ("window = ", "not valid TOML"),
+    ],
+)
+def test_bad_values_name_key_value_and_allowed(tmp_path: Path, toml: str, expected: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(toml + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert expected in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_all_problems_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('window = "x"\nsource = "y"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert "window" in str(info.value) and "source" in str(info.value)
+
+
+def test_replace_validates() -> None:
+    with pytest.raises(ConfigError, match="icon_figure = 'sparkles'"):
+        Settings().replace(icon_figure="sparkles")

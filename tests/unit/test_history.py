@@ -1,0 +1,142 @@
+"""History store: idempotent ingest, exact window queries (rollups + edges), prune, clear."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from burntray.store.history import NS_PER_MINUTE, HexaiEvent, HistoryStore, HistoryWindow
+
+S = 10**9
+T0 = 1_790_000_000 * S
+
+
+def totals(
+    counters: list[tuple[str, str, int, int, int]],
+) -> dict[tuple[str, str], tuple[int, int, int]]:
+    out: dict[tuple[str, str], list[int]] = {}
+    for provider, model, reqs, sent, recv in counters:
+        acc = out.setdefault((provider, model), [0, 0, 0])
+        acc[0] += reqs
+        acc[1] += sent
+        acc[2] += recv
+    return {k: (v[0], v[1], v[2]) for k, v in out.items() if v[0]}
+
+
+def brute(
+    events: list[HexaiEvent], start: int, end: int
+) -> dict[tuple[str, str], tuple[int, int, int]]:
+    return totals(
+        [(e.provider, e.model, 1, e.sent, e.recv) for e in events if start <= e.ts_ns < end]
+    )
+
+
+def make_events(seed: int, n: int, span_ns: int) -> list[HexaiEvent]:
+    rng = random.Random(seed)
+    models = [("openai", "gpt-4.1"), ("anthropic", "claude-sonnet-4-5"), ("ollama", "qwen")]
+    return [
+        HexaiEvent(
+            T0 + rng.randrange(span_ns),
+            *rng.choice(models),
+            rng.randrange(5000),
+            rng.randrange(800),
+        )
+        for _ in range(n)
+    ]
+
+
+def test_ingest_is_idempotent(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    events = make_events(1, 500, 3 * 3600 * S)
+    assert store.ingest_hexai(events) == 500
+    assert store.ingest_hexai(events) == 0
+    assert store.ingest_hexai(list(reversed(events[:100]))) == 0
+    assert store.count_hexai_events() == 500
+    whole = store.hexai_counters(T0, T0 + 4 * 3600 * S)
+    assert totals(whole) == brute(events, T0, T0 + 4 * 3600 * S)
+    store.close()
+
+
+def test_identical_events_count_once_each(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    twins = [HexaiEvent(T0, "openai", "gpt-4.1", 5, 5, dup) for dup in (0, 1)]
+    assert store.ingest_hexai(twins) == 2
+    assert store.ingest_hexai(twins) == 0
+    store.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.integers(0, 4 * 3600), length=st.integers(0, 4 * 3600), start_ns=st.integers(0, S - 1)
+)
+def test_rollup_queries_equal_brute_force(
+    tmp_path_factory, start: int, length: int, start_ns: int
+) -> None:
+    store = _shared_store(tmp_path_factory)
+    lo = T0 + start * S + start_ns
+    hi = lo + length * S
+    assert totals(store.hexai_counters(lo, hi)) == brute(_EVENTS, lo, hi)
+    window = HistoryWindow(store, "hexai")
+    assert totals(window.counters(lo, hi)) == brute(_EVENTS, lo, hi)
+
+
+_EVENTS = make_events(7, 3000, 4 * 3600 * S)
+_STORE: dict[str, HistoryStore] = {}
+
+
+def _shared_store(factory) -> HistoryStore:  # type: ignore[no-untyped-def]
+    if "s" not in _STORE:
+        store = HistoryStore(factory.mktemp("hist") / "h.sqlite3")
+        store.ingest_hexai(_EVENTS)
+        # Events exactly on minute boundaries, the edge that rollups get wrong most easily.
+        _EVENTS.extend(
+            HexaiEvent(T0 + k * NS_PER_MINUTE, "openai", "gpt-4.1", 1, 1, 9)
+            for k in range(0, 240, 7)
+        )
+        store.ingest_hexai(_EVENTS)
+        _STORE["s"] = store
+    return _STORE["s"]
+
+
+def test_window_cache_sees_new_ingest(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    window = HistoryWindow(store, "hexai")
+    lo, hi = T0, T0 + 3600 * S
+    assert window.counters(lo, hi) == []
+    store.ingest_hexai([HexaiEvent(T0 + 30 * NS_PER_MINUTE, "openai", "gpt-4.1", 10, 1)])
+    assert totals(window.counters(lo, hi)) == {("openai", "gpt-4.1"): (1, 10, 1)}
+    store.close()
+
+
+def test_prune_in_batches_and_clear_keeps_state(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    events = make_events(3, 2000, 10 * 3600 * S)
+    store.ingest_hexai(events)
+    store.set_meta("alert_state", "keep me")
+    cutoff = T0 + 5 * 3600 * S
+    removed = 0
+    while (step := store.prune(cutoff, batch=300)) > 0:
+        assert step <= 301 + 60  # one batch, rounded to whole minutes
+        removed += step
+    bound = (cutoff // NS_PER_MINUTE) * NS_PER_MINUTE
+    assert removed == sum(1 for e in events if e.ts_ns < bound)
+    assert totals(store.hexai_counters(bound, T0 + 11 * 3600 * S)) == brute(
+        events, bound, T0 + 11 * 3600 * S
+    )
+    assert store.clear_usage()["hexai_events"] == len(events) - removed
+    assert store.count_hexai_events() == 0
+    assert store.get_meta("alert_state") == "keep me"
+    store.close()
+
+
+def test_reopen_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    store = HistoryStore(path)
+    store.ingest_hexai(make_events(5, 10, 3600 * S))
+    store.close()
+    again = HistoryStore(path)
+    assert again.count_hexai_events() == 10
+    again.close()

@@ -1,0 +1,111 @@
+"""Go time.Time parsing to exact nanoseconds, and durations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from burntray.model.timefmt import (
+    TimeFormatError,
+    format_duration,
+    format_rfc3339_ns,
+    parse_duration_ns,
+    parse_rfc3339_ns,
+)
+
+# 2026-03-01T09:14:11Z as seconds since the epoch, worked out by hand:
+# days 1970-01-01 .. 2026-03-01 = 20513; 20513 * 86400 + 9*3600 + 14*60 + 11
+BASE_S = 20513 * 86400 + 9 * 3600 + 14 * 60 + 11
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_ns"),
+    [
+        ("2026-03-01T09:14:11Z", BASE_S * 10**9),
+        ("2026-03-01T10:14:11+01:00", BASE_S * 10**9),
+        ("2026-03-01T04:44:11-04:30", BASE_S * 10**9),
+        ("2026-03-01T10:14:11.9+01:00", BASE_S * 10**9 + 900_000_000),
+        ("2026-03-01T10:14:11.000000001+01:00", BASE_S * 10**9 + 1),
+        ("2026-03-01T10:14:11.123456789+01:00", BASE_S * 10**9 + 123_456_789),
+        # Go truncates digits past the ninth
+        ("2026-03-01T10:14:11.1234567899+01:00", BASE_S * 10**9 + 123_456_789),
+        ("0001-01-01T00:00:00Z", -62135596800 * 10**9),
+        ("2024-02-29T23:59:59Z", 1709251199 * 10**9),
+    ],
+)
+def test_parse_exact_instants(text: str, expected_ns: int) -> None:
+    assert parse_rfc3339_ns(text) == expected_ns
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-01T10:14:11",  # naive: Go rejects it (and wipes the file)
+        "2026-03-01 10:14:11Z",
+        "2026-03-01t10:14:11z",
+        "2026-02-30T10:14:11Z",
+        "2026-03-01T24:00:00Z",
+        "2026-03-01T10:60:00Z",
+        "2026-03-01T10:14:11+24:00",
+        "2026-03-01T10:14:11.Z",
+        "２０２６-03-01T10:14:11Z",  # non-ASCII digits
+        "",
+        "yesterday",
+    ],
+)
+def test_parse_rejects_what_go_rejects(text: str) -> None:
+    with pytest.raises(TimeFormatError):
+        parse_rfc3339_ns(text)
+
+
+def test_format_round_trips_like_go() -> None:
+    plus2 = dt.timezone(dt.timedelta(hours=2))
+    ns = BASE_S * 10**9 + 481_330_000
+    text = format_rfc3339_ns(ns, plus2)
+    assert text == "2026-03-01T11:14:11.48133+02:00"  # trailing zeros dropped
+    assert parse_rfc3339_ns(text) == ns
+    assert format_rfc3339_ns(BASE_S * 10**9, dt.UTC) == "2026-03-01T09:14:11Z"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("5m", 300),
+        ("90m", 5400),
+        ("1h", 3600),
+        ("7d", 604800),
+        ("1.5h", 5400),
+        ("15", 900),
+        ("30s", 30),
+        ("2w", 1209600),
+        ("24H", 86400),
+        ("10min", 600),
+    ],
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration_ns(text) == seconds * 10**9
+
+
+@pytest.mark.parametrize("text", ["", "h", "-5m", "5x", "1h30m", "five"])
+def test_bad_durations_say_what_is_allowed(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration_ns(text)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "label"),
+    [
+        (300, "5m"),
+        (900, "15m"),
+        (3600, "1h"),
+        (5400, "90m"),
+        (21600, "6h"),
+        (86400, "24h"),
+        (604800, "7d"),
+        (45, "45s"),
+        (172800, "2d"),
+    ],
+)
+def test_duration_labels(seconds: int, label: str) -> None:
+    assert format_duration(seconds * 10**9) == label
