@@ -368,7 +368,10 @@ def test_sni_available_reports_why_not(bus_address: str) -> None:
     assert not ok and "no org.kde.StatusNotifierWatcher" in why
     with fake_watcher(bus_address):
         started = time.monotonic()
-        assert sni_available(bus_address) == (True, "org.kde.StatusNotifierWatcher is on the session bus")
+        assert sni_available(bus_address) == (
+            True,
+            "org.kde.StatusNotifierWatcher is on the session bus",
+        )
         assert time.monotonic() - started < 1.0
     ok, why = sni_available()  # the isolated test env's bus address cannot connect
     assert not ok and "/nonexistent/" in why

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,8 +192,9 @@ def test_clear_history(harness: Harness, hexai_dir: Path) -> None:
     harness.click("    Yes, empty it")
     assert harness.controller.join_jobs()
     assert history.count_hexai_events() == 0
-    assert re.fullmatch(r"cleared \d+ history rows", harness.controller.ui.message)
-    assert harness.controller.ui.message in harness.texts()
+    message = "cleared 1 hexai events and all other usage history"
+    assert harness.controller.ui.message == message
+    assert any(message.startswith(t.removesuffix("…")) for t in harness.texts())
 
 
 def test_clear_failure_is_shown(harness: Harness, hexai_dir: Path) -> None:
@@ -226,13 +226,6 @@ def test_open_data_folder_report_about_quit(harness: Harness) -> None:
     assert any(t.startswith("burntray ") and "LLM usage" in t for t in harness.texts())
     harness.click("Quit")
     assert harness.quits == 1
-
-
-def test_autostart_item_says_why_when_unavailable(harness: Harness) -> None:
-    item = harness.find("Start at login")
-    if not module_present("burntray.autostart"):
-        assert str(item.text) == "Start at login (not in this build)"
-        assert not item.enabled
 
 
 def test_invalid_config_is_never_overwritten(pystray: Any, isolated_env: Path) -> None:
@@ -270,3 +263,38 @@ def test_a_crashing_source_shows_as_an_error_state(pystray: Any) -> None:
     finally:
         monitor.stop()
         ctx.close()
+
+
+def test_alerts_submenu_sets_threshold_and_budget(harness: Harness) -> None:
+    applied: list[float] = []
+    harness.controller.on_settings = lambda s: applied.append(s.alert_spike_usd_per_hour)
+    groups = [str(i.text) for i in harness.find("Alerts").submenu.items]
+    assert groups == ["Spike alert at", "Daily budget"]  # notifications: the menu's own toggle
+    assert harness.find("Alerts", "Spike alert at", "$5/h").checked
+    harness.click("Alerts", "Spike alert at", "$20/h")
+    harness.click("Alerts", "Daily budget", "$10")
+    saved = load_settings(harness.ctx.paths.config_file)
+    assert (saved.alert_spike_usd_per_hour, saved.alert_daily_budget_usd) == (20.0, 10.0)
+    assert applied == [20.0, 20.0]  # the alert engine hears every change
+    assert harness.find("Alerts", "Spike alert at", "$20/h").checked
+    assert not harness.find("Alerts", "Spike alert at", "$5/h").checked
+
+
+def test_start_at_login_toggles_the_login_entry(harness: Harness, isolated_env: Path) -> None:
+    if not module_present("burntray.autostart"):
+        pytest.skip("this build has no burntray.autostart")
+    from burntray import autostart
+
+    supported, why = autostart.supported()
+    if not supported:
+        assert not harness.find("Start at login").enabled
+        assert why in str(harness.find("Start at login").text)
+        return
+    assert not harness.find("Start at login").checked
+    harness.click("Start at login")
+    assert autostart.is_enabled()
+    assert load_settings(harness.ctx.paths.config_file).start_at_login
+    assert harness.find("Start at login").checked
+    harness.click("Start at login")
+    assert not autostart.is_enabled()
+    assert not load_settings(harness.ctx.paths.config_file).start_at_login

@@ -107,6 +107,7 @@ class TrayController:
         self.on_quit = on_quit
         self.on_change: Callable[[], None] = lambda: None  # set by the tray: redraw
         self.announce: Callable[[str], None] = lambda _message: None  # set by the tray: notify
+        self.on_settings: Callable[[Settings], None] = lambda _settings: None  # e.g. alerts
         self._lock = threading.Lock()
         self._settings = ctx.settings
         self._jobs: list[threading.Thread] = []
@@ -178,6 +179,7 @@ class TrayController:
         if message:
             log.warning("tray: %s", message)
         self.monitor.update_settings(new)
+        self.on_settings(new)
         if "source" in changes or "hexai_dir" in changes or "cburn_url" in changes:
             self._set_ui(sources=source_choices(self.ctx, new))
         self.on_change()
@@ -305,8 +307,8 @@ class TrayController:
             if history is None:
                 self._say(f"history not cleared: {self.ctx.history_error}", announce=True)
                 return
-            removed = history.clear_usage()
-            self._say(f"cleared {removed} history rows", announce=True)
+            events = history.clear_usage().get("hexai_events", 0)  # rows removed, per table
+            self._say(f"cleared {events} hexai events and all other usage history", announce=True)
         self.monitor.refresh()
 
     # --- jobs, about, quit -------------------------------------------------------------------

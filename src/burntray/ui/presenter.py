@@ -15,6 +15,7 @@ from burntray.config import Settings
 from burntray.model.format import cost_text, rpm_text, usd
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
+from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
 
 TITLE_LIMIT = 127  # pystray's win32 backend raises ValueError above this
 ROW_LIMIT = 72  # menu rows longer than this are cut: menus should not be screen-wide
@@ -102,6 +103,7 @@ class TrayView:
     confirm_label: str
     attention: bool  # SNI NeedsAttention (spike)
     about: str
+    alerts: tuple[MenuGroup, ...] = ()  # the Alerts submenu (spike threshold, daily budget)
 
 
 def icon_state(snapshot: Snapshot | None, ui: UiState) -> IconState:
@@ -253,4 +255,9 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         confirm_label=_cut(confirm_label, ROW_LIMIT),
         attention=snapshot is not None and snapshot.alert_level == "spike",
         about=f"About burntray {ui.version}".rstrip(),
+        alerts=tuple(  # notifications on/off is the menu's own toggle
+            group
+            for group in alert_menu(settings)
+            if all(choice.setting != NOTIFICATIONS_SETTING for choice in group.choices)
+        ),
     )

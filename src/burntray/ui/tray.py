@@ -21,11 +21,14 @@ from collections.abc import Callable
 from typing import Any
 
 from burntray.app import AppContext
+from burntray.runtime.alerting import install_alerts
 from burntray.runtime.dispatch import Dispatcher, call_now
 from burntray.runtime.monitor import Monitor
+from burntray.ui.alert_menu import MenuChoice
 from burntray.ui.backend import PYSTRAY_BACKENDS, BackendChoice
 from burntray.ui.controller import TrayController
 from burntray.ui.icon import render_icon
+from burntray.ui.notify import DesktopNotify, pystray_fallback
 from burntray.ui.presenter import (
     CLEAR_LABELS,
     FIGURE_CHOICES,
@@ -43,12 +46,28 @@ STOP_TIMEOUT_S = 2.0
 
 
 def pystray_module(backend: str) -> Any:
-    """Import pystray with ``backend`` (pystray picks its backend once, at import)."""
+    """pystray, imported so that it loads only what ``backend`` needs.
+
+    pystray picks a backend when first imported (and without a display that import raises), so
+    the choice is set first; the SNI backend needs only pystray's base classes (dummy backend).
+    Icon classes come from ``icon_class``, whatever backend pystray chose at import.
+    """
+    if backend == "sni":
+        return importlib.import_module("burntray.ui.sni.pystray_loader").load_pystray()
     if backend in PYSTRAY_BACKENDS or backend == "dummy":
         os.environ["PYSTRAY_BACKEND"] = backend
     import pystray  # noqa: PLC0415 - importing pystray without a display raises
 
     return pystray
+
+
+def icon_class(backend: str) -> Any:
+    """The Icon class for ``backend``: SNI, our serialised xorg icon, or pystray's own."""
+    if backend == "sni":
+        return importlib.import_module("burntray.ui.sni").SniIcon
+    if backend == "xorg":
+        return serialised_xorg_icon()
+    return importlib.import_module(f"pystray._{backend}").Icon
 
 
 def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
@@ -107,10 +126,25 @@ def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
             item("    Yes, empty it", do(controller.confirm_clear)),
             item("    No, keep it", do(controller.cancel_clear)),
         ]
+
+    def alert_choice(choice: MenuChoice) -> Any:
+        def choose() -> None:
+            controller.change(**{choice.setting: choice.value})
+
+        return item(
+            choice.label,
+            do(choose),
+            checked=is_on(choice.checked),
+            radio=True,
+            enabled=choice.enabled,
+        )
+
+    alerts = [item(group.label, menu(*map(alert_choice, group.choices))) for group in view.alerts]
     rows += [
         sep,
         item(view.notifications.label, do(controller.toggle_notifications),
              checked=is_on(view.notifications.on)),
+        *([item("Alerts", menu(*alerts))] if alerts else []),
         item(view.autostart.label, do(controller.toggle_autostart),
              checked=is_on(view.autostart.on), enabled=view.autostart.enabled),
         item("Refresh now", do(controller.refresh)),
@@ -251,6 +285,11 @@ class TrayApp:
         )
         self.monitor.observers.append(self.dispatcher.nudge)
         self.controller.on_change = self.dispatcher.nudge
+        # Alerts (spikes, budget) run on the monitor thread; their notifications and the
+        # results of menu actions go through one notifier, which never blocks its caller.
+        self.notifier = DesktopNotify(on_click=self.controller.open_report)
+        self.alerts = install_alerts(self.monitor, ctx, self.notifier)
+        self.controller.on_settings = self.alerts.update_settings
         self.controller.announce = self._announce
 
     def _scheduler(self) -> Callable[[Callable[[], None]], None]:
@@ -289,28 +328,11 @@ class TrayApp:
         self._shown = view
 
     def _announce(self, message: str) -> None:
-        """A desktop notification for an action's result, on the tray's thread, if wanted."""
-        icon = self._icon
-        if icon is None or not self.controller.settings.notifications:
-            return
-        if not getattr(icon, "HAS_NOTIFICATION", False):
-            return
-
-        def notify() -> None:
-            try:
-                icon.notify(message, "burntray")
-            except Exception:  # no notification service: the menu still shows the message
-                log.warning("notification not shown: %s", message, exc_info=True)
-
-        self._scheduler()(notify)
+        """A desktop notification for an action's result, when notifications are on."""
+        if self.controller.settings.notifications:
+            self.notifier.notify("burntray", message)
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def _icon_class(self) -> Any:
-        if self.choice.name == "sni":  # issue 5's backend, present in builds that have it
-            return importlib.import_module("burntray.ui.sni").SniIcon
-        if self.choice.name == "xorg":
-            return serialised_xorg_icon()
-        return self._pystray.Icon
 
     def prepare(self) -> None:
         """Import the backend and build the icon; raises if this backend cannot start here."""
@@ -321,13 +343,15 @@ class TrayApp:
             GLib.set_application_name("burntray")
         self._pystray = pystray_module(self.choice.name)
         first = self.controller.view(None)
-        self._icon = self._icon_class()(
+        self._icon = icon_class(self.choice.name)(
             "burntray",
             icon=render_icon(first.icon, self.icon_px),
             title=title_for(self.choice.name, first.title),
             menu=build_menu(first, self.controller, self._pystray),
         )
         self._shown = first
+        if self.choice.marshals_to_loop:  # pystray's notify is marshalled to the GTK loop there
+            self.notifier.fallback = pystray_fallback(self._icon)
 
     def run(self) -> int:
         if self._icon is None:
@@ -352,6 +376,7 @@ class TrayApp:
             self.dispatcher.stop(STOP_TIMEOUT_S)
             self.monitor.stop(STOP_TIMEOUT_S)
             self.controller.join_jobs(STOP_TIMEOUT_S)
+            self.notifier.close()
             self.ctx.close()
             if hasattr(self._icon, "close_wake_connection"):
                 self._icon.close_wake_connection()
