@@ -298,3 +298,15 @@ def test_start_at_login_toggles_the_login_entry(harness: Harness, isolated_env: 
     harness.click("Start at login")
     assert not autostart.is_enabled()
     assert not load_settings(harness.ctx.paths.config_file).start_at_login
+
+
+def test_demo_leaves_login_items_alone(pystray: Any) -> None:
+    ctx = AppContext.load(strict=False)
+    monitor = Monitor(ctx.settings, ctx.build_source)
+    controller = TrayController(ctx, monitor, demo=True)
+    menu = build_menu(controller.view(None), controller, pystray)
+    item = next(i for i in menu.items if str(i.text).startswith("Start at login"))
+    assert str(item.text) == "Start at login (not in the demo)"
+    assert not item.enabled
+    assert str(menu.items[0].text) == "DEMO · synthetic data, not your usage"
+    ctx.close()

@@ -111,7 +111,10 @@ class TrayController:
         self._lock = threading.Lock()
         self._settings = ctx.settings
         self._jobs: list[threading.Thread] = []
-        supported, reason, enabled = self._autostart_state()
+        # the demo changes nothing outside its own folder, so not the login items either
+        supported, reason, enabled = (
+            (False, "not in the demo", False) if demo else (self._autostart_state())
+        )
         self._ui = UiState(
             demo=demo,
             config_error=ctx.config_error,
