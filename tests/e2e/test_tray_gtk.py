@@ -18,45 +18,20 @@ from pathlib import Path
 import pytest
 
 from burntray.config import load_settings
-from tests.e2e.desktop import Desktop, private_desktop, require_gi, require_tools, wait_for
+from tests.e2e.desktop import (
+    ARTIFACTS,
+    Desktop,
+    centre,
+    icon_window,
+    private_desktop,
+    require_gi,
+    require_tools,
+    title,
+    wait_for,
+    write_events,
+)
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 pytestmark = pytest.mark.slow
-
-
-def write_events(env: dict[str, str], count: int) -> None:
-    """A separate writer process, appending as hexai does (lock, rewrite, rename)."""
-    code = (
-        "import os, sys; from pathlib import Path\n"
-        "from burntray.sources.hexai_writer import hexai_update\n"
-        "cache = Path(os.environ['XDG_CACHE_HOME']) / 'hexai'\n"
-        "for _ in range(int(sys.argv[1])):\n"
-        "    hexai_update(cache, 'openai', 'gpt-4.1', 4000, 1000)\n"
-    )
-    subprocess.run([sys.executable, "-c", code, str(count)], env=env, check=True, timeout=30)
-
-
-def icon_window(desktop: Desktop) -> str:
-    """The docked icon's X window: visible, named by the tooltip title."""
-    found = wait_for(
-        lambda: desktop.xdotool("search", "--onlyvisible", "--name", "^burntray ·"),
-        15,
-        "the tray icon to dock",
-    )
-    return str(found).split()[0]
-
-
-def title(desktop: Desktop, window: str) -> str:
-    return desktop.xdotool("getwindowname", window)
-
-
-def centre(desktop: Desktop, window: str) -> tuple[int, int, int, int]:
-    geo = dict(
-        line.split("=", 1)
-        for line in desktop.xdotool("getwindowgeometry", "--shell", window).splitlines()
-    )
-    x, y, w, h = (int(geo[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
-    return x + w // 2, y + h // 2, w, h
 
 
 def marked_processes(marker: str) -> list[int]:

@@ -14,8 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.desktop import Desktop, private_desktop, require_tools, stop_process, wait_for
-from tests.e2e.test_tray_gtk import ARTIFACTS, write_events
+from tests.e2e.desktop import (
+    ARTIFACTS,
+    Desktop,
+    private_desktop,
+    require_tools,
+    stop_process,
+    wait_for,
+    write_events,
+)
 
 pytestmark = pytest.mark.slow
 WATCHER = "org.kde.StatusNotifierWatcher"

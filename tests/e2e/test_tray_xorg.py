@@ -13,8 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.desktop import private_desktop, require_tools, wait_for
-from tests.e2e.test_tray_gtk import ARTIFACTS, centre, icon_window, title, write_events
+from tests.e2e.desktop import (
+    ARTIFACTS,
+    centre,
+    icon_window,
+    private_desktop,
+    require_tools,
+    title,
+    wait_for,
+    write_events,
+)
 
 
 def recording_opener(folder: Path) -> Path:

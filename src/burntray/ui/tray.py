@@ -2,10 +2,11 @@
 
 Start order: monitor (worker) -> dispatcher (hand-off) -> icon loop on the main thread. The
 monitor and the job threads never touch the icon: the dispatcher hands a new TrayView to the
-tray's thread (``GLib.idle_add`` on GTK backends; on the others the dispatcher thread itself is
-the one serialised updater, so pystray's xorg backend cannot deadlock), and a view is applied
-only when it differs from the one shown. Quit, SIGTERM and SIGINT all stop the same way: icon
-loop first, then the dispatcher and the monitor are joined; exit code 0.
+tray's thread and a view is applied only when it differs from the one shown. On GTK backends
+the hand-off is ``GLib.idle_add``; elsewhere the dispatcher thread is the one serialised updater
+(the SNI icon passes values to its bus thread; the xorg icon below runs every X call on its own
+loop thread, woken over a private connection, so it cannot deadlock). Quit, SIGTERM and SIGINT
+all stop the same way: icon loop first, then the dispatcher and the monitor are joined; exit 0.
 """
 
 from __future__ import annotations
