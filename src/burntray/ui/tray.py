@@ -296,7 +296,7 @@ class TrayApp:
     def _scheduler(self) -> Callable[[Callable[[], None]], None]:
         if self.choice.name == "darwin":  # AppKit: the main thread only (pystray issue #60)
             app_helper = importlib.import_module("PyObjCTools.AppHelper")
-            return lambda fn: app_helper.callAfter(fn)
+            return app_helper.callAfter  # type: ignore[no-any-return]
         if not self.choice.marshals_to_loop:
             return call_now  # the dispatcher thread is the one serialised updater
         from gi.repository import GLib  # noqa: PLC0415
