@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="show sources, their status, and every path in use")
 
+    demo = sub.add_parser("demo", help="the tray on synthetic traffic (never your real caches)")
+    demo.add_argument("--terminal", action="store_true", help="live terminal view, no tray")
+    demo.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+
     report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
     report.add_argument("--window", help="e.g. 1h, 24h, 7d (default: config)")
     report.add_argument("--source", choices=("auto", "hexai", "cburn"), help="default: config")
@@ -247,10 +251,17 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
-    from burntray.ui.terminal import run_terminal  # noqa: PLC0415
+    from burntray.ui.launch import launch  # noqa: PLC0415
 
     ctx = _load_context(strict=False)
-    return run_terminal(ctx, reason="the tray is not part of this build yet")
+    return launch(ctx, terminal=args.terminal, verbose=args.verbose)
+
+
+@command("demo")
+def cmd_demo(args: argparse.Namespace) -> int:
+    from burntray.demo import run_demo  # noqa: PLC0415
+
+    return run_demo(_load_context(strict=False), terminal=args.terminal, verbose=args.verbose)
 
 
 @command("report")

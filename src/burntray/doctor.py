@@ -98,3 +98,7 @@ def _alerts(ctx: AppContext) -> list[str]:
     from burntray.runtime.alerting import doctor_lines  # noqa: PLC0415
 
     return doctor_lines(ctx)
+
+
+# Sections registered by other modules (imported last: they use ``section`` above).
+from burntray.ui import backend as _tray_backend  # noqa: E402, F401 - registers [tray]

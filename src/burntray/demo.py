@@ -1,0 +1,167 @@
+"""``burntray demo``: the tray on synthetic traffic, for newcomers and screenshots.
+
+Everything lives in a private folder, ``<burntray cache dir>/demo``: its own hexai-format cache
+(written by ``hexai_update``, hexai's exact protocol), its own history and its own config.toml.
+The user's real hexai cache, history and settings are never read or written. The traffic is
+made up but shaped like real use: a steady trickle of requests over a mix of providers and
+models, and now and then a burst (an agent loop) that drives the rate up. Labelled DEMO in the
+title, the menu and the terminal view.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from burntray.app import AppContext
+from burntray.config import Settings, load_settings
+from burntray.errors import ConfigError
+from burntray.paths import AppPaths
+from burntray.sources.hexai_writer import hexai_update
+
+log = logging.getLogger(__name__)
+
+NS_PER_S = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class DemoModel:
+    provider: str
+    model: str
+    weight: float  # share of requests
+    sent_kb: float  # typical prompt size (context included), kB
+    recv_kb: float  # typical answer size, kB
+
+
+DEMO_MODELS = (
+    DemoModel("anthropic", "claude-sonnet-4-5", 0.34, 24.0, 3.0),
+    DemoModel("openai", "gpt-5-mini", 0.26, 8.0, 1.6),
+    DemoModel("openai", "gpt-4.1", 0.12, 14.0, 2.2),
+    DemoModel("google", "gemini-2.5-flash", 0.14, 10.0, 1.4),
+    DemoModel("anthropic", "claude-haiku-4-5", 0.07, 5.0, 0.8),
+    DemoModel("ollama", "qwen2.5-coder:7b", 0.04, 4.0, 1.0),  # local: priced at $0
+    DemoModel("openrouter", "acme/team-finetune-v2", 0.03, 6.0, 1.2),  # no price known: unpriced
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    mean_gap_s: float = 9.0  # between requests when nobody is in a hurry
+    burst_every_s: tuple[float, float] = (120.0, 300.0)
+    burst_len: tuple[int, int] = (15, 40)
+    burst_gap_s: tuple[float, float] = (0.4, 2.0)
+    backfill_s: float = 20 * 60  # history written at start so the first view is not empty
+
+
+class DemoWriter:
+    """A background thread appending synthetic events with ``hexai_update``."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        traffic: Traffic = Traffic(),
+        seed: int | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.cache_dir = cache_dir
+        self.traffic = traffic
+        self.random = random.Random(seed)  # noqa: S311 - synthetic traffic, not security
+        self.clock_ns = clock_ns
+        self.stop_event = threading.Event()
+        self.written = 0
+        self._thread: threading.Thread | None = None
+        self._next_burst_s = 0.0
+        self._burst_left = 0
+
+    def _event(self, at_ns: int) -> None:
+        rnd = self.random
+        model = rnd.choices(DEMO_MODELS, weights=[m.weight for m in DEMO_MODELS])[0]
+        sent = int(rnd.lognormvariate(0, 0.6) * model.sent_kb * 1000)
+        recv = int(rnd.lognormvariate(0, 0.7) * model.recv_kb * 1000)
+        hexai_update(self.cache_dir, model.provider, model.model, sent, recv,
+                     clock_ns=lambda: at_ns)  # fmt: skip
+        self.written += 1
+
+    def _gaps(self, start_s: float) -> float:
+        """The next gap in seconds: bursts of quick requests, else a calm trickle."""
+        rnd, t = self.random, self.traffic
+        if self._burst_left > 0:
+            self._burst_left -= 1
+            return rnd.uniform(*t.burst_gap_s)
+        if start_s >= self._next_burst_s:
+            self._burst_left = rnd.randint(*t.burst_len)
+            self._next_burst_s = start_s + rnd.uniform(*t.burst_every_s)
+        return rnd.expovariate(1 / t.mean_gap_s)
+
+    def backfill(self) -> None:
+        """Write the last ``backfill_s`` of traffic at once, oldest first (as hexai would have)."""
+        now_s = self.clock_ns() / NS_PER_S
+        t_s = now_s - self.traffic.backfill_s
+        self._next_burst_s = t_s + self.random.uniform(*self.traffic.burst_every_s) / 2
+        while True:
+            t_s += self._gaps(t_s)
+            if t_s >= now_s:
+                break
+            self._event(int(t_s * NS_PER_S))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="burntray-demo", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self.stop_event.is_set():
+                gap = self._gaps(self.clock_ns() / NS_PER_S)
+                if self.stop_event.wait(gap):
+                    break
+                self._event(self.clock_ns())
+        except Exception:
+            log.exception("the demo writer stopped")
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self.stop_event.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def demo_paths(paths: AppPaths) -> AppPaths:
+    """The demo's own dirs, inside burntray's cache dir; logs still go to the usual log file."""
+    root = paths.cache_dir / "demo"
+    return AppPaths(root / "config", root / "data", root / "cache", paths.log_dir)
+
+
+def demo_context(ctx: AppContext) -> AppContext:
+    """A fresh demo: synthetic hexai cache and history emptied; the demo's own settings kept."""
+    paths = demo_paths(ctx.paths)
+    root = paths.config_dir.parent
+    hexai_dir = root / "hexai"
+    for stale in (hexai_dir, paths.data_dir):
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        settings = load_settings(paths.config_file)
+        error = ""
+    except ConfigError as exc:
+        settings, error = Settings(), str(exc)
+    settings = settings.replace(source="hexai", hexai_dir=str(hexai_dir))
+    return AppContext(
+        paths=paths, settings=settings, config_error=error, env=ctx.env, clock_ns=ctx.clock_ns
+    )
+
+
+def run_demo(ctx: AppContext, terminal: bool = False, verbose: bool = False) -> int:
+    from burntray.ui.launch import launch  # noqa: PLC0415
+
+    demo = demo_context(ctx)
+    writer = DemoWriter(Path(demo.settings.hexai_dir), clock_ns=ctx.clock_ns)
+    writer.backfill()
+    writer.start()
+    try:
+        return launch(demo, terminal=terminal, verbose=verbose, demo=True)
+    finally:
+        writer.stop()

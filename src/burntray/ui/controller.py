@@ -1,0 +1,346 @@
+"""What the tray's menu items do: settings changes, clear-cache, reports, autostart, quit.
+
+No pystray here, so every action is testable without a display. Actions run on the tray's
+thread and stay quick: anything that may block (clearing behind a lock, writing a report) runs
+in a short job thread, which only updates the controller's state and asks for a redraw; it never
+touches the tray. Every settings change is saved to config.toml at once and handed to the
+monitor; a config.toml that was invalid at start is never overwritten (the menu says so).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from burntray import __version__
+from burntray.app import AppContext
+from burntray.config import Settings, save_settings
+from burntray.errors import BurntrayError, ConfigError
+from burntray.model.snapshot import Snapshot
+from burntray.runtime.monitor import Monitor
+from burntray.sources.base import SOURCE_FACTORIES, SOURCE_LABELS
+from burntray.ui.presenter import (
+    ROW_LIMIT,
+    ClearTarget,
+    SourceChoice,
+    TrayView,
+    UiState,
+    present,
+)
+
+log = logging.getLogger(__name__)
+
+Opener = Callable[[Path], None]
+
+
+def open_path(path: Path) -> None:
+    """Open a folder or file with the desktop's default application (never waits for it)."""
+    if sys.platform == "win32":
+        os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606 - Windows only
+        return
+    opener = "open" if sys.platform == "darwin" else "xdg-open"
+    try:
+        subprocess.Popen(
+            [opener, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        raise OSError(f"{opener} is not installed: open {path} yourself") from None
+
+
+def source_choices(ctx: AppContext, settings: Settings) -> tuple[SourceChoice, ...]:
+    """Auto, then every known source: selectable when registered, saying why when not there."""
+    choices = [SourceChoice("auto", SOURCE_LABELS.get("auto", "Auto"))]
+    names = [n for n in SOURCE_LABELS if n != "auto"]
+    names += [n for n in SOURCE_FACTORIES if n not in names]
+    source_ctx = None
+    for name in names:
+        label = SOURCE_LABELS.get(name, name)
+        factory = SOURCE_FACTORIES.get(name)
+        if factory is None:
+            choices.append(SourceChoice(name, f"{label} (not in this build)", enabled=False))
+            continue
+        try:
+            if source_ctx is None:
+                source_ctx = ctx.source_context(settings, with_history=False)
+            source = factory(source_ctx)
+            try:
+                ok, why = source.availability()
+            finally:
+                source.close()
+        except Exception as exc:  # a broken source must not break the menu
+            ok, why = False, f"cannot check: {exc}"
+        if not ok:
+            why = why.removeprefix(f"{name}: ")
+            label = f"{label} ({why})"
+        choices.append(SourceChoice(name, _cut(label), enabled=True))
+    return tuple(choices)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= ROW_LIMIT else text[: ROW_LIMIT - 1] + "…"
+
+
+class TrayController:
+    def __init__(
+        self,
+        ctx: AppContext,
+        monitor: Monitor,
+        *,
+        demo: bool = False,
+        opener: Opener = open_path,
+        on_quit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.ctx = ctx
+        self.monitor = monitor
+        self.opener = opener
+        self.on_quit = on_quit
+        self.on_change: Callable[[], None] = lambda: None  # set by the tray: redraw
+        self.announce: Callable[[str], None] = lambda _message: None  # set by the tray: notify
+        self.on_settings: Callable[[Settings], None] = lambda _settings: None  # e.g. alerts
+        self._lock = threading.Lock()
+        self._settings = ctx.settings
+        self._jobs: list[threading.Thread] = []
+        # the demo changes nothing outside its own folder, so not the login items either
+        supported, reason, enabled = (
+            (False, "not in the demo", False) if demo else (self._autostart_state())
+        )
+        self._ui = UiState(
+            demo=demo,
+            config_error=ctx.config_error,
+            sources=source_choices(ctx, ctx.settings),
+            autostart_supported=supported,
+            autostart_reason=reason,
+            autostart_on=enabled,
+            version=__version__,
+        )
+
+    # --- state ------------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        with self._lock:
+            return self._settings
+
+    @property
+    def ui(self) -> UiState:
+        with self._lock:
+            return self._ui
+
+    def view(self, snapshot: Snapshot | None) -> TrayView:
+        with self._lock:
+            settings, ui = self._settings, self._ui
+        return present(snapshot, settings, ui)
+
+    def _set_ui(self, **changes: object) -> None:
+        with self._lock:
+            self._ui = dataclasses.replace(self._ui, **changes)  # type: ignore[arg-type]
+        self.on_change()
+
+    def _say(self, message: str, announce: bool = False) -> None:
+        log.info("tray: %s", message)
+        self._set_ui(message=message)
+        if announce:
+            self.announce(message)
+
+    def monitor_died(self) -> None:
+        self._set_ui(monitor_error="the monitor stopped; see the log file")
+
+    # --- settings ------------------------------------------------------------------------------
+    def change(self, **changes: object) -> bool:
+        """Apply a settings change: validate, save at once, hand it to the monitor."""
+        with self._lock:
+            current = self._settings
+        try:
+            new = current.replace(**changes)
+        except ConfigError as exc:
+            self._say(f"not changed: {exc}")
+            return False
+        if new == current:
+            return True
+        message = ""
+        if self.ctx.config_error:
+            message = "changed for this run only: config.toml is invalid, so it is not saved"
+        else:
+            try:
+                save_settings(self.ctx.paths.config_file, new)
+            except OSError as exc:
+                message = f"changed for this run only: cannot save config.toml: {exc}"
+        with self._lock:
+            self._settings = new
+            if message:
+                self._ui = dataclasses.replace(self._ui, message=message)
+        if message:
+            log.warning("tray: %s", message)
+        self.monitor.update_settings(new)
+        self.on_settings(new)
+        if "source" in changes or "hexai_dir" in changes or "cburn_url" in changes:
+            self._set_ui(sources=source_choices(self.ctx, new))
+        self.on_change()
+        return True
+
+    def set_window(self, window: str) -> None:
+        self.change(window=window)
+
+    def set_source(self, source: str) -> None:
+        self.change(source=source)
+
+    def set_icon_figure(self, figure: str) -> None:
+        self.change(icon_figure=figure)
+
+    def toggle_notifications(self) -> None:
+        self.change(notifications=not self.settings.notifications)
+
+    def refresh(self) -> None:
+        self._set_ui(message="", sources=source_choices(self.ctx, self.settings))
+        self.monitor.refresh()
+
+    # --- start at login (issue 7's module, when this build has it) ------------------------------
+    @staticmethod
+    def _autostart_state() -> tuple[bool, str, bool]:
+        try:
+            autostart = importlib.import_module("burntray.autostart")
+        except ImportError:
+            return False, "not in this build", False
+        try:
+            supported, reason = autostart.supported()
+            enabled = bool(autostart.is_enabled()) if supported else False
+        except Exception as exc:
+            return False, f"cannot check: {exc}", False
+        return bool(supported), str(reason), enabled
+
+    def toggle_autostart(self) -> None:
+        ui = self.ui
+        if not ui.autostart_supported:
+            self._say(f"Start at login is not available: {ui.autostart_reason}")
+            return
+        autostart = importlib.import_module("burntray.autostart")
+        want = not ui.autostart_on
+        try:
+            autostart.set_enabled(want)
+        except Exception as exc:  # AutostartError: the message says what went wrong
+            self._say(f"Start at login not changed: {exc}", announce=True)
+            return
+        self._set_ui(autostart_on=want)
+        self.change(start_at_login=want)
+
+    # --- opening things -----------------------------------------------------------------------
+    def open_data_folder(self) -> None:
+        folder = self.ctx.paths.data_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.opener(folder)
+        except OSError as exc:
+            self._say(f"cannot open {folder}: {exc}", announce=True)
+            return
+        self._say(f"opened {folder}")
+
+    def open_report(self) -> None:
+        self._run_job("report", self._write_and_open_report)
+
+    def _write_and_open_report(self) -> None:
+        try:
+            build = importlib.import_module("burntray.report.build")
+        except ImportError:
+            self._say("reports are not in this build yet: opening the data folder instead")
+            self.open_data_folder()
+            return
+        try:
+            path = build.write_report(self.ctx, self.settings)
+            build.open_in_browser(path)
+        except Exception as exc:
+            log.exception("report failed")
+            self._say(f"report failed: {exc}", announce=True)
+            return
+        self._say(f"report: {path}")
+
+    # --- clear cache: ask, then confirm -----------------------------------------------------
+    def ask_clear(self, target: ClearTarget) -> None:
+        self._set_ui(confirm=target, confirm_detail=self._clear_detail(target), message="")
+
+    def cancel_clear(self) -> None:
+        self._set_ui(confirm=None, confirm_detail="", message="nothing cleared")
+
+    def confirm_clear(self) -> None:
+        target = self.ui.confirm
+        if target is None:
+            return
+        self._set_ui(confirm=None, confirm_detail="", message="clearing…")
+        self._run_job("clear", lambda: self._clear(target))
+
+    def _hexai_dir(self) -> Path:
+        return self.ctx.source_context(self.settings, with_history=False).hexai_dir()
+
+    def _clear_detail(self, target: ClearTarget) -> str:
+        if target == "history":
+            return str(self.ctx.paths.history_db)
+        from burntray.sources.hexai import parse_stats  # noqa: PLC0415
+
+        stats_path = self._hexai_dir() / "stats.json"
+        try:
+            return f"{parse_stats(stats_path.read_bytes()).event_count} events"
+        except FileNotFoundError:
+            return "no stats.json"
+        except Exception:
+            return "unreadable stats.json"
+
+    def _clear(self, target: ClearTarget) -> None:
+        """Same semantics as ``burntray clear-cache``: hexai's stats under its lock, or history."""
+        if target == "hexai":
+            from burntray.sources.hexai import clear_stats  # noqa: PLC0415
+
+            cache_dir = self._hexai_dir()
+            try:
+                removed = clear_stats(cache_dir, self.ctx.clock_ns)
+            except BurntrayError as exc:
+                self._say(f"hexai stats not cleared: {exc}", announce=True)
+                return
+            self._say(f"cleared {removed} events from {cache_dir / 'stats.json'}", announce=True)
+        else:
+            history = self.ctx.history()
+            if history is None:
+                self._say(f"history not cleared: {self.ctx.history_error}", announce=True)
+                return
+            events = history.clear_usage().get("hexai_events", 0)  # rows removed, per table
+            self._say(f"cleared {events} hexai events and all other usage history", announce=True)
+        self.monitor.refresh()
+
+    # --- jobs, about, quit -------------------------------------------------------------------
+    def _run_job(self, name: str, fn: Callable[[], None]) -> None:
+        def job() -> None:
+            try:
+                fn()
+            except Exception as exc:
+                log.exception("tray job %s failed", name)
+                self._say(f"{name} failed: {exc}", announce=True)
+
+        thread = threading.Thread(target=job, name=f"burntray-{name}", daemon=True)
+        with self._lock:
+            self._jobs = [t for t in self._jobs if t.is_alive()] + [thread]
+        thread.start()
+
+    def join_jobs(self, timeout: float = 5.0) -> bool:
+        """Wait for running jobs (shutdown, tests); True when none is left."""
+        with self._lock:
+            jobs = list(self._jobs)
+        for thread in jobs:
+            thread.join(timeout)
+        return not any(t.is_alive() for t in jobs)
+
+    def about(self) -> None:
+        self._say(
+            f"burntray {__version__} · LLM usage at a glance · log: {self.ctx.paths.log_file}"
+        )
+
+    def quit(self) -> None:
+        log.info("tray: quit requested")
+        self.on_quit()

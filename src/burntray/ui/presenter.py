@@ -1,0 +1,263 @@
+"""The presenter: Snapshot + Settings (+ what the tray itself knows) -> TrayView. Pure.
+
+Everything the tray shows is decided here, as values, so it is tested with no display: the icon
+spec (state + compact figure), the tooltip (at most 127 characters, the Windows limit) and every
+menu label and state. The tray adapter only turns a TrayView into pystray calls, and only when
+the view differs from the one shown (views compare by value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from burntray.config import Settings
+from burntray.model.format import cost_text, rpm_text, usd
+from burntray.model.snapshot import Snapshot
+from burntray.model.timefmt import format_duration
+from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
+
+TITLE_LIMIT = 127  # pystray's win32 backend raises ValueError above this
+ROW_LIMIT = 72  # menu rows longer than this are cut: menus should not be screen-wide
+TOP_MODELS = 5
+
+IconState = Literal["normal", "elevated", "spike", "stale", "offline", "error"]
+ICON_STATES: tuple[IconState, ...] = ("normal", "elevated", "spike", "stale", "offline", "error")
+
+# (settings value, menu label): the order is the menu's order
+WINDOW_CHOICES: tuple[tuple[str, str], ...] = (
+    ("5m", "5 min"),
+    ("15m", "15 min"),
+    ("1h", "1 h"),
+    ("6h", "6 h"),
+    ("24h", "24 h"),
+    ("7d", "7 d"),
+)
+FIGURE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("rpm", "RPM"),
+    ("cost", "cost"),
+    ("reqs", "requests"),
+    ("none", "nothing"),
+)
+ClearTarget = Literal["hexai", "history"]
+CLEAR_LABELS: dict[str, str] = {"hexai": "hexai stats", "history": "burntray history"}
+
+
+@dataclass(frozen=True, slots=True)
+class IconSpec:
+    """What the icon draws: a state colour/mark and a compact figure ("" = glyph only)."""
+
+    state: IconState
+    figure: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceChoice:
+    """One row of the Source submenu: selectable or not, and why."""
+
+    key: str  # "auto" | "hexai" | "cburn"
+    label: str  # "hexai cache" or "cburn daemon (not in this build)"
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Toggle:
+    label: str
+    on: bool
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class UiState:
+    """What the tray knows beyond the Snapshot and Settings (all set on the tray's side)."""
+
+    demo: bool = False
+    config_error: str = ""  # config.toml was invalid at start: defaults in use, never saved
+    message: str = ""  # the result of the last action (clear cache, open report, ...)
+    confirm: ClearTarget | None = None  # a clear waiting for "yes"
+    confirm_detail: str = ""  # what would be cleared, e.g. "42 events in .../stats.json"
+    sources: tuple[SourceChoice, ...] = (
+        SourceChoice("auto", "Auto"),
+        SourceChoice("hexai", "hexai cache"),
+        SourceChoice("cburn", "cburn daemon (not in this build)", enabled=False),
+    )
+    autostart_supported: bool = False
+    autostart_reason: str = "not in this build"
+    autostart_on: bool = False
+    monitor_error: str = ""  # the monitor thread itself stopped
+    version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TrayView:
+    icon: IconSpec
+    title: str
+    header: tuple[str, ...]  # disabled rows at the top of the menu
+    window: str  # checked Window item
+    source: str  # checked Source item
+    sources: tuple[SourceChoice, ...]
+    icon_figure: str  # checked "Show in icon" item
+    notifications: Toggle
+    autostart: Toggle
+    confirm: ClearTarget | None
+    confirm_label: str
+    attention: bool  # SNI NeedsAttention (spike)
+    about: str
+    alerts: tuple[MenuGroup, ...] = ()  # the Alerts submenu (spike threshold, daily budget)
+
+
+def icon_state(snapshot: Snapshot | None, ui: UiState) -> IconState:
+    """Errors and offline are marked first; then stale (dimmed); then the alert level."""
+    if ui.monitor_error:
+        return "error"
+    if snapshot is None:
+        return "stale"  # nothing read yet: dimmed until the first numbers
+    status = snapshot.status
+    if status.state == "error":
+        return "error"
+    if status.state == "offline":
+        return "offline"
+    if status.stale or status.state == "starting":
+        return "stale"
+    return snapshot.alert_level
+
+
+def compact_number(n: int) -> str:
+    """At most 4 characters: 950, 1.2k, 12k, 123k, 1.2M, 12M, 1.2G, ..."""
+    if n < 1000:
+        return str(n)
+    for unit, scale in (("k", 10**3), ("M", 10**6), ("G", 10**9), ("T", 10**12)):
+        if n < scale * 9.95:
+            return f"{n / scale:.1f}".removesuffix(".0") + unit
+        if n < scale * 999.5:
+            return f"{round(n / scale)}{unit}"
+    return "many"
+
+
+def icon_figure(snapshot: Snapshot | None, figure: str) -> str:
+    """At most 5 characters, legible at 16-24 px: ``0.7``, ``42``, ``$1.2``, ``$1.2k``."""
+    if snapshot is None or figure == "none":
+        return ""
+    totals = snapshot.totals
+    if figure == "rpm":
+        rpm = totals.rpm
+        if rpm < 9.95:
+            return f"{rpm:.1f}"
+        return f"{rpm:.0f}" if rpm < 999.5 else compact_number(round(rpm))
+    if figure == "cost":
+        if totals.reqs and totals.unpriced_reqs == totals.reqs:
+            return "$?"
+        cost = totals.cost_usd
+        if cost < 9.95:
+            return f"${cost:.1f}"
+        if cost < 999.5:
+            return f"${cost:.0f}"
+        return "$" + compact_number(round(cost))
+    return compact_number(totals.reqs)
+
+
+def window_label(window: str) -> str:
+    return dict(WINDOW_CHOICES).get(window, window)
+
+
+def _status_note(snapshot: Snapshot) -> str:
+    status = snapshot.status
+    if status.state == "empty":
+        return status.detail or "no data yet"
+    if status.state == "starting":
+        return "starting: reading the source"
+    if not status.healthy:
+        note = f"{status.state}: {status.detail}"
+        return note + (" (numbers are the last good ones)" if status.stale else "")
+    if status.stale:
+        return "stale: numbers are the last good ones"
+    return ""
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())  # one line: details may carry newlines
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fit_title(lines: list[str]) -> str:
+    """Join lines; cut from the end so the first lines (source, figures) always survive."""
+    title = "\n".join(lines)
+    if len(title) <= TITLE_LIMIT:
+        return title
+    return title[: TITLE_LIMIT - 1].rstrip() + "…"
+
+
+def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = None) -> TrayView:
+    ui = ui or UiState()
+    source_label = {c.key: c.label for c in ui.sources}.get(settings.source, settings.source)
+    brand = "burntray DEMO" if ui.demo else "burntray"
+    header: list[str] = []
+    if ui.demo:
+        header.append("DEMO · synthetic data, not your usage")
+    if snapshot is None:
+        window = format_duration(settings.window_ns)
+        title_lines = [f"{brand} · {settings.source} · {window}", "starting…"]
+        header += [f"{source_label} · last {window_label(settings.window)}", "starting…"]
+    else:
+        window = format_duration(snapshot.window_ns)
+        totals = snapshot.totals
+        figures = f"{totals.reqs} reqs · {rpm_text(totals.rpm)} RPM · {cost_text(snapshot)}"
+        title_lines = [f"{brand} · {snapshot.source} · {window}", figures]
+        header.append(f"{snapshot.source} · last {window_label(settings.window)}")
+        header.append(figures)
+        for row in snapshot.by_model[:TOP_MODELS]:
+            cost = "unpriced" if row.cost_usd is None else usd(row.cost_usd)
+            header.append(f"{row.provider}/{row.model} · {row.reqs} reqs · {cost}")
+        if totals.unpriced_reqs:
+            header.append(f"{totals.unpriced_reqs} reqs unpriced (no price known for the model)")
+        if snapshot.alert_level != "normal" and snapshot.alert_text:
+            title_lines.append(snapshot.alert_text)
+            header.append(snapshot.alert_text)
+        note = _status_note(snapshot)
+        if note:
+            title_lines.append(note)
+            header.append(note)
+        if snapshot.note:
+            header.append(snapshot.note)
+    if ui.monitor_error:
+        title_lines.insert(1, f"error: {ui.monitor_error}")
+        header.append(f"error: {ui.monitor_error}")
+    if ui.config_error:
+        header.append("config.toml is invalid: defaults in use, changes not saved")
+        header.append(ui.config_error.splitlines()[0])
+    if ui.message:
+        header.append(ui.message)
+
+    confirm_label = ""
+    if ui.confirm is not None:
+        confirm_label = f"Empty {CLEAR_LABELS[ui.confirm]}"
+        if ui.confirm_detail:
+            confirm_label += f" ({ui.confirm_detail})"
+        confirm_label += "?"
+    autostart_label = "Start at login"
+    if not ui.autostart_supported:
+        autostart_label += f" ({ui.autostart_reason})"
+    return TrayView(
+        icon=IconSpec(icon_state(snapshot, ui), icon_figure(snapshot, settings.icon_figure)),
+        title=_fit_title(title_lines),
+        header=tuple(_cut(row, ROW_LIMIT) for row in header),
+        window=settings.window,
+        source=settings.source,
+        sources=ui.sources,
+        icon_figure=settings.icon_figure,
+        notifications=Toggle("Notifications", settings.notifications),
+        autostart=Toggle(
+            _cut(autostart_label, ROW_LIMIT),
+            ui.autostart_on and ui.autostart_supported,
+            enabled=ui.autostart_supported,
+        ),
+        confirm=ui.confirm,
+        confirm_label=_cut(confirm_label, ROW_LIMIT),
+        attention=snapshot is not None and snapshot.alert_level == "spike",
+        about=f"About burntray {ui.version}".rstrip(),
+        alerts=tuple(  # notifications on/off is the menu's own toggle
+            group
+            for group in alert_menu(settings)
+            if all(choice.setting != NOTIFICATIONS_SETTING for choice in group.choices)
+        ),
+    )

@@ -1,0 +1,114 @@
+"""``burntray run`` / ``burntray demo`` as real processes: the terminal view with a one-line
+reason when there is no display or no tray, and a clean exit on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from burntray.sources.hexai_writer import hexai_update
+from tests.e2e.desktop import private_desktop, require_tools
+
+
+def read_until(proc: subprocess.Popen[bytes], want: list[str], timeout: float = 10) -> str:
+    """Read stdout+stderr until every string in ``want`` was seen (or fail at the deadline)."""
+    assert proc.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while not all(w in seen.decode(errors="replace") for w in want):
+        left = deadline - time.monotonic()
+        if left <= 0 or proc.poll() is not None:
+            raise AssertionError(f"did not see {want} in: {seen.decode(errors='replace')!r}")
+        if selector.select(left):
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            seen += chunk
+    return seen.decode(errors="replace")
+
+
+@contextmanager
+def running(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """``burntray ARGS`` as a process; killed at the end if the test did not stop it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "burntray", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+
+def stop(proc: subprocess.Popen[bytes], signum: int = signal.SIGTERM) -> int:
+    proc.send_signal(signum)
+    return proc.wait(5)
+
+
+def test_no_display_runs_the_terminal_view(hexai_dir: Path) -> None:
+    hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 1000)
+    env = dict(os.environ)
+    env.pop("PYSTRAY_BACKEND")  # the suite's dummy backend would be the reason otherwise
+    with running(["run"], env) as proc:
+        out = read_until(
+            proc,
+            [
+                "burntray: terminal view (no tray: no display ($DISPLAY and $WAYLAND_DISPLAY are "
+                "not set)); Ctrl-C quits",
+                "hexai · 1h · 1 reqs · 0.02 rpm",
+            ],
+        )
+        assert "Traceback" not in out
+        assert stop(proc, signal.SIGINT) == 0
+
+
+@pytest.mark.slow
+def test_display_without_a_tray_explains_gnome(isolated_env: Path) -> None:
+    require_tools("Xvfb", "dbus-daemon")
+    with private_desktop(tray=False) as desktop:
+        env = dict(desktop.env, XDG_CURRENT_DESKTOP="ubuntu:GNOME")
+        with running(["run"], env) as proc:
+            read_until(
+                proc,
+                [
+                    f"no tray: no system tray on display {desktop.display}: "
+                    "GNOME needs the AppIndicator extension",
+                    "hexai · 1h · 0 reqs",  # the view runs (and handles signals) from here on
+                ],
+            )
+            assert stop(proc) == 0
+        doctor = subprocess.run(
+            [sys.executable, "-m", "burntray", "doctor"],
+            env=env, capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert "[tray]\n  backend      terminal\n" in doctor.stdout
+        assert "GNOME needs the AppIndicator extension" in doctor.stdout
+
+
+def test_demo_in_the_terminal_is_labelled_and_private(isolated_env: Path, hexai_dir: Path) -> None:
+    with running(["demo", "--terminal"], dict(os.environ)) as proc:  # no backend probing
+        out = read_until(proc, ["DEMO with synthetic data", "hexai · 1h · "])
+        assert stop(proc) == 0
+    status_line = next(line for line in out.splitlines() if line.startswith("hexai · 1h · "))
+    reqs = int(status_line.split(" · ")[2].split()[0])
+    assert reqs > 10  # the backfilled synthetic traffic
+    assert list(hexai_dir.iterdir()) == []  # the user's hexai cache was never written
+    assert (isolated_env / "burntray" / "cache" / "demo" / "hexai" / "stats.json").is_file()

@@ -1,0 +1,312 @@
+"""Real pystray menus (PYSTRAY_BACKEND=dummy) driven like a user: callbacks run, settings saved,
+the monitor follows, clear-cache asks first."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from burntray.app import AppContext
+from burntray.config import load_settings
+from burntray.model.snapshot import Snapshot
+from burntray.runtime.monitor import Monitor
+from burntray.sources.base import SOURCE_FACTORIES
+from burntray.sources.hexai import parse_stats
+from burntray.sources.hexai_writer import hexai_update
+from burntray.ui.controller import TrayController
+from burntray.ui.tray import build_menu, pystray_module
+
+
+def module_present(name: str) -> bool:
+    """Whether a module from a parallel branch (reports, autostart) is in this build."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@pytest.fixture
+def pystray() -> Any:
+    assert os.environ["PYSTRAY_BACKEND"] == "dummy"
+    return pystray_module("dummy")
+
+
+class Harness:
+    """A controller on a real context and a running monitor; ``menu()`` is what a click sees."""
+
+    def __init__(self, ctx: AppContext, pystray: Any) -> None:
+        self.ctx = ctx
+        self.pystray = pystray
+        self.icon = pystray.Icon("burntray-test")
+        self.opened: list[Path] = []
+        self.quits = 0
+        self.monitor = Monitor(ctx.settings, ctx.build_source, history=ctx.history())
+        self.controller = TrayController(
+            ctx, self.monitor, opener=self.opened.append, on_quit=self._quit
+        )
+        self.monitor.start()
+
+    def _quit(self) -> None:
+        self.quits += 1
+
+    def snapshot(self, timeout: float = 5.0, where: Any = lambda s: True) -> Snapshot:
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while time.monotonic() < deadline:
+            seen, snap = self.monitor.slot.wait_newer(seen, timeout=0.2)
+            if snap is not None and where(snap):
+                return snap
+        raise AssertionError("no matching snapshot from the monitor")
+
+    def menu(self) -> Any:
+        return build_menu(
+            self.controller.view(self.monitor.slot.get()[1]), self.controller, self.pystray
+        )
+
+    def find(self, *path: str) -> Any:
+        items = self.menu()
+        item = None
+        for label in path:
+            matches = [i for i in items.items if str(i.text).startswith(label)]
+            assert matches, f"no menu item {label!r} in {[str(i.text) for i in items.items]}"
+            item = matches[0]
+            if item.submenu:
+                items = item.submenu
+        return item
+
+    def click(self, *path: str) -> None:
+        item = self.find(*path)
+        assert item.enabled, f"{path} is disabled"
+        item(self.icon)
+
+    def texts(self) -> list[str]:
+        return [str(i.text) for i in self.menu().items if str(i.text)]
+
+    def close(self) -> None:
+        self.monitor.stop()
+        self.controller.join_jobs()
+        self.ctx.close()
+
+
+@pytest.fixture
+def harness(pystray: Any) -> Iterator[Harness]:
+    h = Harness(AppContext.load(strict=False), pystray)
+    yield h
+    h.close()
+
+
+def test_menu_has_the_header_and_every_section(harness: Harness, hexai_dir: Path) -> None:
+    hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 1000)
+    harness.controller.refresh()
+    harness.snapshot(where=lambda s: s.totals.reqs == 1)
+    texts = harness.texts()
+    assert texts[:3] == ["hexai · last 1 h", "1 reqs · 0.02 RPM · <$0.01 est.", texts[2]]
+    assert texts[2].startswith("openai/gpt-4.1 · 1 reqs")
+    header = [i for i in harness.menu().items if str(i.text) in texts[:3]]
+    assert not any(i.enabled for i in header)
+    for label in ("Window", "Source", "Show in icon", "Open report", "Open data folder",
+                  "Clear cache", "Notifications", "Start at login", "Refresh now", "About",
+                  "Quit"):  # fmt: skip
+        harness.find(label)
+    assert harness.find("Open report").default  # the left-click action
+    windows = [str(i.text) for i in harness.find("Window").submenu.items]
+    assert windows == ["5 min", "15 min", "1 h", "6 h", "24 h", "7 d"]
+    figures = [str(i.text) for i in harness.find("Show in icon").submenu.items]
+    assert figures == ["RPM", "cost", "requests", "nothing"]
+
+
+def test_window_choice_is_saved_and_followed(harness: Harness) -> None:
+    assert harness.find("Window", "1 h").checked
+    harness.click("Window", "15 min")
+    assert load_settings(harness.ctx.paths.config_file).window == "15m"
+    snap = harness.snapshot(where=lambda s: s.window_ns == 15 * 60 * 10**9)
+    assert snap.window_ns == 15 * 60 * 10**9
+    assert harness.find("Window", "15 min").checked
+    assert not harness.find("Window", "1 h").checked
+    assert harness.controller.view(snap).title.startswith("burntray · hexai · 15m\n")
+
+
+def test_every_setting_survives_a_restart(harness: Harness, pystray: Any) -> None:
+    harness.click("Show in icon", "cost")
+    harness.click("Source", "hexai cache")
+    harness.click("Notifications")
+    harness.close()
+    restarted = Harness(AppContext.load(strict=False), pystray)
+    try:
+        settings = restarted.controller.settings
+        assert (settings.icon_figure, settings.source, settings.notifications) == (
+            "cost", "hexai", False,
+        )  # fmt: skip
+        assert restarted.find("Show in icon", "cost").checked
+        assert restarted.find("Source", "hexai cache").checked
+        assert not restarted.find("Notifications").checked
+    finally:
+        restarted.close()
+
+
+def test_sources_say_why_they_cannot_be_used(harness: Harness) -> None:
+    labels = {str(i.text): i for i in harness.find("Source").submenu.items}
+    assert "Auto" in labels
+    hexai = next(t for t in labels if t.startswith("hexai cache"))
+    assert "no cache dir at" in hexai  # the isolated home has no hexai cache yet
+    cburn = next(i for t, i in labels.items() if t.startswith("cburn daemon"))
+    if "cburn" not in SOURCE_FACTORIES:
+        assert str(cburn.text) == "cburn daemon (not in this build)"
+        assert not cburn.enabled
+
+
+def test_clear_hexai_asks_first_and_can_be_declined(harness: Harness, hexai_dir: Path) -> None:
+    for _ in range(3):
+        hexai_update(hexai_dir, "openai", "gpt-4.1", 100, 10)
+    stats = hexai_dir / "stats.json"
+    harness.click("Clear cache", "hexai stats…")
+    assert parse_stats(stats.read_bytes()).event_count == 3  # nothing happens before "yes"
+    assert "Empty hexai stats (3 events)?" in harness.texts()
+    harness.click("    No, keep it")
+    assert parse_stats(stats.read_bytes()).event_count == 3
+    assert "nothing cleared" in harness.texts()
+    assert not any(t.startswith("Empty hexai") for t in harness.texts())
+
+    harness.click("Clear cache", "hexai stats…")
+    harness.click("    Yes, empty it")
+    assert harness.controller.join_jobs()
+    assert parse_stats(stats.read_bytes()).event_count == 0
+    assert harness.controller.ui.message == f"cleared 3 events from {stats}"
+    assert any(t.startswith("cleared 3 events from ") for t in harness.texts())
+
+
+def test_clear_history(harness: Harness, hexai_dir: Path) -> None:
+    hexai_update(hexai_dir, "openai", "gpt-4.1", 100, 10)
+    harness.controller.refresh()
+    harness.snapshot(where=lambda s: s.totals.reqs == 1)
+    history = harness.ctx.history()
+    assert history is not None and history.count_hexai_events() == 1
+    harness.click("Clear cache", "burntray history…")
+    assert any(t.startswith("Empty burntray history (") for t in harness.texts())
+    harness.click("    Yes, empty it")
+    assert harness.controller.join_jobs()
+    assert history.count_hexai_events() == 0
+    message = "cleared 1 hexai events and all other usage history"
+    assert harness.controller.ui.message == message
+    assert any(message.startswith(t.removesuffix("…")) for t in harness.texts())
+
+
+def test_clear_failure_is_shown(harness: Harness, hexai_dir: Path) -> None:
+    (hexai_dir / "stats.json").write_text("{not json")
+    harness.click("Clear cache", "hexai stats…")
+    assert "Empty hexai stats (unreadable stats.json)?" in harness.texts()
+    hexai_dir.chmod(0o500)  # a read-only cache dir: the clear cannot write
+    try:
+        harness.click("    Yes, empty it")
+        assert harness.controller.join_jobs()
+    finally:
+        hexai_dir.chmod(0o700)
+    if os.geteuid() == 0:  # root writes anyway: then it cleared
+        assert any(t.startswith("cleared") for t in harness.texts())
+    else:
+        assert any(t.startswith("hexai stats not cleared:") for t in harness.texts())
+
+
+def test_open_data_folder_report_about_quit(harness: Harness) -> None:
+    harness.click("Open data folder")
+    assert harness.opened == [harness.ctx.paths.data_dir]
+    assert harness.ctx.paths.data_dir.is_dir()
+    if not module_present("burntray.report.build"):
+        harness.click("Open report")
+        assert harness.controller.join_jobs()
+        assert harness.opened[-1] == harness.ctx.paths.data_dir
+        assert any(t.startswith("opened ") for t in harness.texts())
+    harness.click("About")
+    assert any(t.startswith("burntray ") and "LLM usage" in t for t in harness.texts())
+    harness.click("Quit")
+    assert harness.quits == 1
+
+
+def test_invalid_config_is_never_overwritten(pystray: Any, isolated_env: Path) -> None:
+    ctx0 = AppContext.load(strict=False)
+    ctx0.paths.config_file.parent.mkdir(parents=True)
+    bad = b'window = "forever"\n'
+    ctx0.paths.config_file.write_bytes(bad)
+    h = Harness(AppContext.load(strict=False), pystray)
+    try:
+        assert "config.toml is invalid: defaults in use, changes not saved" in h.texts()
+        h.click("Window", "5 min")
+        assert h.ctx.paths.config_file.read_bytes() == bad
+        assert h.controller.settings.window == "5m"  # still applied for this run
+        assert h.find("Window", "5 min").checked
+        assert "changed for this run only: config.toml is invalid, so it is not saved" in h.texts()
+    finally:
+        h.close()
+
+
+def test_a_crashing_source_shows_as_an_error_state(pystray: Any) -> None:
+    ctx = AppContext.load(strict=False)
+
+    def broken(_settings: object) -> Any:
+        raise RuntimeError("source exploded")
+
+    monitor = Monitor(ctx.settings, broken)
+    controller = TrayController(ctx, monitor)
+    monitor.start()
+    try:
+        _seen, snap = monitor.slot.wait_newer(0, timeout=5)
+        assert snap is not None
+        view = controller.view(snap)
+        assert view.icon.state == "error"
+        assert "internal error: RuntimeError('source exploded')" in view.title
+    finally:
+        monitor.stop()
+        ctx.close()
+
+
+def test_alerts_submenu_sets_threshold_and_budget(harness: Harness) -> None:
+    applied: list[float] = []
+    harness.controller.on_settings = lambda s: applied.append(s.alert_spike_usd_per_hour)
+    groups = [str(i.text) for i in harness.find("Alerts").submenu.items]
+    assert groups == ["Spike alert at", "Daily budget"]  # notifications: the menu's own toggle
+    assert harness.find("Alerts", "Spike alert at", "$5/h").checked
+    harness.click("Alerts", "Spike alert at", "$20/h")
+    harness.click("Alerts", "Daily budget", "$10")
+    saved = load_settings(harness.ctx.paths.config_file)
+    assert (saved.alert_spike_usd_per_hour, saved.alert_daily_budget_usd) == (20.0, 10.0)
+    assert applied == [20.0, 20.0]  # the alert engine hears every change
+    assert harness.find("Alerts", "Spike alert at", "$20/h").checked
+    assert not harness.find("Alerts", "Spike alert at", "$5/h").checked
+
+
+def test_start_at_login_toggles_the_login_entry(harness: Harness, isolated_env: Path) -> None:
+    if not module_present("burntray.autostart"):
+        pytest.skip("this build has no burntray.autostart")
+    from burntray import autostart
+
+    supported, why = autostart.supported()
+    if not supported:
+        assert not harness.find("Start at login").enabled
+        assert why in str(harness.find("Start at login").text)
+        return
+    assert not harness.find("Start at login").checked
+    harness.click("Start at login")
+    assert autostart.is_enabled()
+    assert load_settings(harness.ctx.paths.config_file).start_at_login
+    assert harness.find("Start at login").checked
+    harness.click("Start at login")
+    assert not autostart.is_enabled()
+    assert not load_settings(harness.ctx.paths.config_file).start_at_login
+
+
+def test_demo_leaves_login_items_alone(pystray: Any) -> None:
+    ctx = AppContext.load(strict=False)
+    monitor = Monitor(ctx.settings, ctx.build_source)
+    controller = TrayController(ctx, monitor, demo=True)
+    menu = build_menu(controller.view(None), controller, pystray)
+    item = next(i for i in menu.items if str(i.text).startswith("Start at login"))
+    assert str(item.text) == "Start at login (not in the demo)"
+    assert not item.enabled
+    assert str(menu.items[0].text) == "DEMO · synthetic data, not your usage"
+    ctx.close()
