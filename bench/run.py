@@ -19,6 +19,7 @@ BENCHES = [
     "bench_report",
     "bench_package",
     "bench_sni",
+    "bench_cburn",
 ]
 
 

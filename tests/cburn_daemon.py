@@ -34,6 +34,7 @@ import datetime as dt
 import json
 import os
 import queue
+import re
 import select
 import socket
 import subprocess
@@ -64,6 +65,8 @@ def go_float(value: float) -> str:
     if value == 0:
         return "-0" if str(value).startswith("-") else "0"
     text = repr(float(value))
+    if "e" not in text and abs(value) >= 1e-6:  # the common case, fast: repr is shortest too
+        return text.removesuffix(".0")
     if 1e-6 <= abs(value) < 1e21:
         fixed = format(Decimal(text), "f")
         return fixed.rstrip("0").rstrip(".") if "." in fixed else fixed
@@ -75,7 +78,12 @@ def go_float(value: float) -> str:
     return f"{mantissa}e{sign}{digits}"
 
 
+_PLAIN = re.compile(r'[^"\\\x00-\x1f<>&\u2028\u2029]*')
+
+
 def _go_string(text: str) -> str:
+    if _PLAIN.fullmatch(text):
+        return f'"{text}"'
     out = ['"']
     for ch in text:
         code = ord(ch)
@@ -209,8 +217,14 @@ class CburnTestDaemon:
             "sessions_per_day": float(snap.get("sessions_per_day", 0.0)),
         }
 
-    def poll(self, at_ns: int | None = None, **figures: float) -> dict[str, Any] | None:
-        """One successful poll with these cumulative figures; returns the published event."""
+    def poll(
+        self, at_ns: int | None = None, block: bool = False, **figures: float
+    ) -> dict[str, Any] | None:
+        """One successful poll with these cumulative figures; returns the published event.
+
+        ``block``: wait for room in each subscriber's buffer instead of dropping (benchmarks
+        use it to measure how fast a client reads, not how fast this Python daemon switches
+        threads)."""
         now = at_ns if at_ns is not None else time.time_ns()
         snap = {"at_ns": now, **figures}
         with self.lock:
@@ -239,8 +253,12 @@ class CburnTestDaemon:
             }
             self.events.append(event)
             frame = sse_frame(event)
-            for sub in self.subscribers:
-                with contextlib.suppress(queue.Full):  # Go's non-blocking send: dropped
+            subscribers = list(self.subscribers)
+        for sub in subscribers:
+            with contextlib.suppress(queue.Full):  # Go's non-blocking send: dropped
+                if block:
+                    sub.put(frame, timeout=5)
+                else:
                     sub.put_nowait(frame)
         return event
 
@@ -405,6 +423,13 @@ class _Handler(BaseHTTPRequestHandler):
                     if self._client_gone():
                         return
                     continue
+                # whatever else is queued goes out in the same write, as Go's buffered writer
+                # would send events published while the handler was busy
+                while len(frame) < 65536:
+                    try:
+                        frame += sub.get_nowait()
+                    except queue.Empty:
+                        break
                 self._write_chunk(frame)
         except OSError:
             pass  # the client went away
@@ -503,18 +528,23 @@ def _serve_commands(daemon: CburnTestDaemon) -> None:
         if op == "poll":
             daemon.poll(**command)
         elif op == "flood":
-            # n polls as fast as possible, at_ns = the send time (for latency measurements)
+            # n polls, each with at_ns = its publish time (latency is measured from it):
+            # every pace_s seconds, or at rate events/s, or as fast as possible
+            started, rate = time.monotonic(), float(command.get("rate", 0))
             for i in range(int(command["n"])):
                 if command.get("pace_s"):
                     time.sleep(command["pace_s"])
+                elif rate and (ahead := started + i / rate - time.monotonic()) > 0.001:
+                    time.sleep(ahead)
                 daemon.poll(
+                    block=bool(command.get("block", False)),
                     api_calls=command.get("base", 0) + i + 1,
                     tokens=i + 1,
                     estimated_cost_usd=(i + 1) * 0.001,
                 )
         elif op == "wait_subscribers":
             deadline = time.monotonic() + float(command.get("timeout", 10))
-            while daemon.subscriber_count() < int(command["n"]) and time.monotonic() < deadline:
+            while daemon.subscriber_count() != int(command["n"]) and time.monotonic() < deadline:
                 time.sleep(0.005)
         elif op == "poll_error":
             daemon.poll_error(command["message"])

@@ -23,6 +23,7 @@ def burntray(*args: str, timeout: float = 20) -> tuple[int, str, str, float]:
         capture_output=True,
         text=True,
         timeout=timeout,
+        check=False,
         env=dict(os.environ),
     )
     return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
@@ -112,13 +113,13 @@ def test_auto_falls_back_to_hexai_and_says_why(
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("BURNTRAY_CBURN_URL", url)
-    code, out, err, took = burntray("status", "--format", "json")
+    _, out, _, _ = burntray("status", "--format", "json")
     data = json.loads(out)
     assert data["source"] == "hexai"
     assert data["note"] == f"auto: no cburn daemon at {url} (connection refused), using hexai cache"
     with SilentAcceptor() as server:
         monkeypatch.setenv("BURNTRAY_CBURN_URL", server.url)
-        code, out, err, took = burntray("status", "--format", "json")
+        _, out, _, _ = burntray("status", "--format", "json")
     assert "accepted but did not answer" in json.loads(out)["note"]
 
 

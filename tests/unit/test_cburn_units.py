@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -102,7 +103,7 @@ def _reference(samples: list[Sample], start: int, end: int) -> tuple[int, int, f
     ordered = sorted(set(samples))
     calls = tokens = 0
     cost = 0.0
-    for prev, cur in zip(ordered, ordered[1:], strict=False):
+    for prev, cur in itertools.pairwise(ordered):
         if start < cur.at_ns <= end and prev.period == cur.period:
             calls += max(0, cur.api_calls - prev.api_calls)
             tokens += max(0, cur.tokens - prev.tokens)
