@@ -185,6 +185,7 @@ class CburnSource:
         self._wire_status: wire.WireStatus | None = None
         self._latest: wire.WireSnapshot | None = None
         self._latest_at_ns: int | None = None
+        self._shown: tuple[DaemonPeriod | None, int | None] = (None, None)
         self._last_ok_ns: int | None = None
         self._changed = True
         self._session_first_ns: int | None = None
@@ -225,6 +226,8 @@ class CburnSource:
         with self._lock:
             pending, self._pending = self._pending, []
             changed, self._changed = self._changed, False
+            # what snapshot() shows matches what is in the store, not what arrived since
+            self._shown = (self._period_locked(), self._latest_at_ns)
         if pending:
             cburn_history.ingest(self._store, pending)
             first = min(s.at_ns for s in pending)
@@ -252,8 +255,7 @@ class CburnSource:
         cutoff = now - window_ns
         figures = cburn_history.window(self._store, cutoff, now)
         with self._lock:
-            status, period = self._status, self._period_locked()
-            data_updated = self._latest_at_ns
+            status, (period, data_updated) = self._status, self._shown
         history_used = self._history is not None and (
             self._session_first_ns is None or cutoff < self._session_first_ns
         )
