@@ -17,8 +17,8 @@ from burntray.config import Settings
 from burntray.model.pricing import build_price_table
 from burntray.paths import app_paths
 from burntray.sources import cburn_wire as wire
-from burntray.sources.base import AutoChosen, SourceContext, build_source, choose_auto
-from burntray.sources.cburn import OversizedEventError, _BoundedLines
+from burntray.sources.base import SourceContext, build_source, choose_auto
+from burntray.sources.cburn import CburnSource, OversizedEventError, _BoundedLines
 from burntray.sources.cburn_discovery import DEFAULT_URL, check_url, discover, probe
 from burntray.store import cburn_history
 from burntray.store.cburn_history import Sample
@@ -206,7 +206,7 @@ def test_check_url(url: str, problem: str) -> None:
 
 def test_probe_answers_quickly_in_every_case() -> None:
     refused = f"http://127.0.0.1:{free_port()}"
-    assert probe(refused) == (False, f"no cburn daemon at {refused} (connection refused)")
+    assert probe(refused) == (False, "connection refused")
     with CburnTestDaemon() as daemon:
         assert probe(daemon.url) == (True, f"cburn daemon at {daemon.url}")
         daemon.override("/healthz", 404, "text/plain", b"404 page not found\n")
@@ -229,7 +229,7 @@ def test_auto_wraps_the_choice_with_a_note(monkeypatch: pytest.MonkeyPatch) -> N
         )
         assert choose_auto(ctx) == ("cburn", f"auto: cburn daemon at {daemon.url}")
         source = build_source("auto", ctx)
-        assert isinstance(source, AutoChosen) and source.name == "cburn"
+        assert isinstance(source, CburnSource)
         source.poll()
         snap = source.snapshot(3600 * 10**9)
         assert snap.note == f"auto: cburn daemon at {daemon.url}"

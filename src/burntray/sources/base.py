@@ -134,7 +134,7 @@ def build_source(name: str, ctx: SourceContext) -> Source:
             + ", ".join(["auto", *SOURCE_FACTORIES])
         )
     source = factory(ctx)
-    return AutoChosen(source, note) if note else source
+    return _noting(source, note) if note else source
 
 
 def resolve_auto(ctx: SourceContext) -> str:
@@ -150,46 +150,23 @@ def choose_auto(ctx: SourceContext) -> tuple[str, str]:
     found, why = probe(ctx)
     if found:
         return "cburn", f"auto: {why}"
-    return "hexai", f"auto: {why}, using hexai cache"
+    return "hexai", f"auto: no cburn daemon ({why}), using hexai cache"
 
 
-class AutoChosen:
-    """The source ``auto`` picked, saying so in every Snapshot's ``note``."""
+def _noting(source: Source, note: str) -> Source:
+    """Make every Snapshot of ``source`` carry ``note`` (why auto chose it).
 
-    def __init__(self, inner: Source, note: str) -> None:
-        self.inner = inner
-        self.note = note
-        self.name = inner.name
-        self.label = inner.label
+    The instance's own ``snapshot`` is wrapped rather than the source in a proxy, so code that
+    checks the concrete type (``isinstance(source, HexaiSource)``) still sees it.
+    """
+    plain = source.snapshot
 
-    @property
-    def status(self) -> SourceStatus:
-        return self.inner.status
+    def snapshot(window_ns: int, now_ns: int | None = None) -> Snapshot:
+        snap = plain(window_ns, now_ns)
+        return snap if snap.note else dataclasses.replace(snap, note=note)
 
-    def availability(self) -> tuple[bool, str]:
-        return self.inner.availability()
-
-    def start(self, wake: Callable[[], None]) -> None:
-        self.inner.start(wake)
-
-    def poll(self) -> bool:
-        return self.inner.poll()
-
-    def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
-        snap = self.inner.snapshot(window_ns, now_ns)
-        return snap if snap.note else dataclasses.replace(snap, note=self.note)
-
-    def needs_history(self, window_ns: int, now_ns: int) -> bool:
-        return self.inner.needs_history(window_ns, now_ns)
-
-    def attach_history(self, history: HistoryStore) -> None:
-        self.inner.attach_history(history)
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def __getattr__(self, name: str) -> object:  # anything beyond the protocol
-        return getattr(self.inner, name)
+    source.snapshot = snapshot  # type: ignore[method-assign]
+    return source
 
 
 # name -> cheap reachability check used by "auto": (reachable, why), registered per source

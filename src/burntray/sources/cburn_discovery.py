@@ -134,7 +134,8 @@ def _named_error(name: str, url: str) -> str:
 
 
 def probe(url: str, timeout_s: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
-    """Is a cburn daemon answering at ``url``? Returns (yes, why) within ~``timeout_s``.
+    """Is a cburn daemon answering at ``url``? Returns (yes, why) within ~``timeout_s``;
+    ``why`` is "cburn daemon at <url>" or the reason there is none ("connection refused").
 
     A plain socket: connect, and for http also ``GET /healthz`` expecting ``200``/``ok``, so a
     different program on the port or one that accepts and never answers is not taken for the
@@ -147,11 +148,11 @@ def probe(url: str, timeout_s: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
     try:
         sock = socket.create_connection((host, port), timeout=timeout_s)
     except ConnectionRefusedError:
-        return False, f"no cburn daemon at {url} (connection refused)"
+        return False, "connection refused"
     except TimeoutError:
-        return False, f"no cburn daemon at {url} (connect timed out)"
+        return False, "connect timed out"
     except OSError as exc:
-        return False, f"no cburn daemon at {url} ({exc.strerror or exc})"
+        return False, f"{exc.strerror or exc}"
     with sock:
         if parts.scheme == "https":
             return True, f"cburn daemon at {url}"
@@ -169,11 +170,11 @@ def probe(url: str, timeout_s: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
                     break
                 reply += chunk
         except TimeoutError:
-            return False, f"no cburn daemon at {url} (it accepted but did not answer)"
+            return False, "a server accepted but did not answer"
         except OSError as exc:
-            return False, f"no cburn daemon at {url} ({exc.strerror or exc})"
+            return False, f"{exc.strerror or exc}"
     head, _, body = reply.partition(b"\r\n\r\n")
     status_line = head.split(b"\r\n", 1)[0].split()
     if len(status_line) >= 2 and status_line[1] == b"200" and body.strip() == b"ok":
         return True, f"cburn daemon at {url}"
-    return False, f"no cburn daemon at {url} (/healthz did not answer ok)"
+    return False, "/healthz did not answer ok"
