@@ -321,6 +321,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # Go sets TCP_NODELAY on every connection; without it Nagle + delayed ACKs hold small
+        # SSE writes for up to 40 ms
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.daemon.lock:
             self.server.daemon._connections.add(self.connection)
 

@@ -235,3 +235,32 @@ def test_auto_wraps_the_choice_with_a_note(monkeypatch: pytest.MonkeyPatch) -> N
         assert snap.note == f"auto: cburn daemon at {daemon.url}"
         assert snap.status.state == "ok"
         source.close()
+
+
+def test_memory_and_history_file_agree_on_every_window(tmp_path: Path) -> None:
+    from burntray.sources.cburn_discovery import Discovery
+
+    hour = 3600 * 10**9
+    now = 1_800_000_000 * 10**9
+    history = HistoryStore(tmp_path / "history.sqlite3")
+    cburn_history.ensure_schema(history)
+    rnd = random.Random(7)
+    calls, samples = 0, []
+    for minute in range(0, 72 * 60, 7):  # three days of polls, with ups and downs
+        calls = max(0, calls + rnd.randint(-3, 9))
+        samples.append(_sample(now - 72 * hour + minute * 60 * 10**9, calls, calls / 100))
+    cburn_history.ingest(history, samples)
+    source = CburnSource(Discovery("http://127.0.0.1:9", "test"), history, clock_ns=lambda: now)
+    try:
+        for hours in (1, 6, 24, 25, 26, 48, 80):
+            snap = source.snapshot(hours * hour, now)
+            truth = cburn_history.window(history, now - hours * hour, now)
+            assert (snap.totals.reqs, snap.totals.tokens) == truth[:2], hours
+            assert snap.totals.cost_usd == pytest.approx(truth.cost_usd)
+            assert snap.history_used  # all of it was recorded by an earlier run
+        # up to a day comes from memory, longer windows from the file
+        assert source._covered_by_memory(now - 24 * hour)
+        assert not source._covered_by_memory(now - 26 * hour)
+    finally:
+        source.close()
+        history.close()

@@ -54,6 +54,8 @@ MAX_STATUS_BYTES = 1 << 20
 MAX_EVENTS_BYTES = 64 << 20  # a --events-buffer of 100k events still fits
 PRUNE_EVERY_S = 60.0
 NS_PER_DAY = 86_400 * 1_000_000_000
+LIVE_SPAN_NS = 25 * 3600 * 1_000_000_000  # 24 h windows (and alert baselines) from memory
+SAVE_AFTER_S = 1.0  # samples wait this long in memory before they are written to the history
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +178,15 @@ class CburnSource:
         self._clock_ns = clock_ns
         self._retention_days = retention_days
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
-        self._history = history
-        self._store = history if history is not None else HistoryStore(Path(":memory:"))
-        cburn_history.ensure_schema(self._store)
+        # Samples live in memory (a private SQLite) so publishing never waits on the disk;
+        # the history file gets them in batches and answers windows older than memory holds.
+        self._live = HistoryStore(Path(":memory:"))
+        cburn_history.ensure_schema(self._live)
+        self._history: HistoryStore | None = None
+        self._unsaved: list[Sample] = []
+        self._unsaved_since = 0.0
+        self._live_from_ns: int | None = None  # windows from here on are exact in memory
+        self._session_first_ns: int | None = None  # first sample this process got from the daemon
         self._lock = threading.Lock()
         self._pending: list[Sample] = []
         self._status = SourceStatus("starting", f"connecting to {self.url}")
@@ -188,7 +196,6 @@ class CburnSource:
         self._shown: tuple[DaemonPeriod | None, int | None] = (None, None)
         self._last_ok_ns: int | None = None
         self._changed = True
-        self._session_first_ns: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._wake: Callable[[], None] = lambda: None
@@ -200,6 +207,8 @@ class CburnSource:
         self.stats = {"connects": 0, "events": 0, "dropped": 0, "probes": 0}
         if discovery.error:
             self._status = SourceStatus("error", discovery.error)
+        if history is not None:
+            self._use_history(history)
 
     # --- Source protocol --------------------------------------------------------------
     @property
@@ -229,33 +238,66 @@ class CburnSource:
             # what snapshot() shows matches what is in the store, not what arrived since
             self._shown = (self._period_locked(), self._latest_at_ns)
         if pending:
-            cburn_history.ingest(self._store, pending)
-            first = min(s.at_ns for s in pending)
+            cburn_history.ingest(self._live, pending)
+            first = min(sample.at_ns for sample in pending)
             if self._session_first_ns is None or first < self._session_first_ns:
                 self._session_first_ns = first
+            if self._history is not None:
+                if not self._unsaved:
+                    self._unsaved_since = time.monotonic()
+                self._unsaved.extend(pending)
+        # Fresh samples are saved on a later tick, so a burst is published before any write
+        if self._unsaved and time.monotonic() - self._unsaved_since >= SAVE_AFTER_S:
+            self._save()
         self._maybe_prune()
         return changed or bool(pending)
 
     def needs_history(self, window_ns: int, now_ns: int) -> bool:
         if self._history is not None:
             return False
-        first = cburn_history.first_sample_ns(self._store)
+        first = cburn_history.first_sample_ns(self._live)
         return first is not None and now_ns - window_ns < first
 
     def attach_history(self, history: HistoryStore) -> None:
-        if self._history is not None:
-            return
+        if self._history is None:
+            self._use_history(history)
+
+    def _use_history(self, history: HistoryStore) -> None:
+        """Record into ``history`` from now on and load what memory lacks of the last day."""
         cburn_history.ensure_schema(history)
-        cburn_history.ingest(history, cburn_history.all_samples(self._store))
-        scratch, self._store, self._history = self._store, history, history
-        scratch.close()
+        cburn_history.ingest(history, cburn_history.all_samples(self._live))
+        since = self._clock_ns() - LIVE_SPAN_NS
+        recent = cburn_history.samples_since(history, since)
+        cburn_history.ingest(self._live, recent)
+        self._history = history
+        first = cburn_history.first_sample_ns(self._live)
+        older = first is not None and cburn_history.has_samples_before(history, first)
+        # nothing older in the history: memory holds everything, every window is exact
+        self._live_from_ns = first if older else None
+
+    def _save(self) -> None:
+        if self._history is not None and self._unsaved:
+            batch, self._unsaved = self._unsaved, []
+            cburn_history.ingest(self._history, batch)
+
+    def _covered_by_memory(self, cutoff_ns: int) -> bool:
+        return (
+            self._history is None or self._live_from_ns is None or cutoff_ns >= self._live_from_ns
+        )
 
     def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
         now = self._clock_ns() if now_ns is None else now_ns
         cutoff = now - window_ns
-        figures = cburn_history.window(self._store, cutoff, now)
+        from_disk = not self._covered_by_memory(cutoff)
+        if from_disk:
+            self._save()  # the history must hold everything memory has for this window
+            assert self._history is not None
+            figures = cburn_history.window(self._history, cutoff, now)
+        else:
+            figures = cburn_history.window(self._live, cutoff, now)
         with self._lock:
             status, (period, data_updated) = self._status, self._shown
+        # part of the window is what an earlier run recorded (loaded or read from the file)
         history_used = self._history is not None and (
             self._session_first_ns is None or cutoff < self._session_first_ns
         )
@@ -272,7 +314,7 @@ class CburnSource:
             ),
             tokens_estimated=False,
             cost_estimated=True,  # cburn's own estimate (its price table; unknown models $0)
-            history_used=history_used and figures.api_calls > 0,
+            history_used=history_used,
             data_updated_ns=data_updated,
             daemon=period,
         )
@@ -283,8 +325,8 @@ class CburnSource:
         thread = self._thread
         if thread is not None:
             thread.join(self.timing.connect_timeout_s + self.timing.request_timeout_s + 1.0)
-        if self._history is None:
-            self._store.close()
+        self._save()
+        self._live.close()
 
     # --- shared state -------------------------------------------------------------------
     def _period_locked(self) -> DaemonPeriod | None:
@@ -383,8 +425,14 @@ class CburnSource:
         if time.monotonic() < self._next_prune:
             return
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        now = self._clock_ns()
         try:
-            cburn_history.prune(self._store, self._clock_ns() - self._retention_days * NS_PER_DAY)
+            if self._history is None:
+                cburn_history.prune(self._live, now - self._retention_days * NS_PER_DAY)
+            else:
+                cburn_history.prune(self._history, now - self._retention_days * NS_PER_DAY)
+                if cburn_history.prune_keeping_baseline(self._live, now - LIVE_SPAN_NS):
+                    self._live_from_ns = cburn_history.first_sample_ns(self._live)
         except Exception:
             log.exception("pruning cburn history failed")
 

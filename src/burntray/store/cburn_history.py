@@ -152,10 +152,20 @@ def first_sample_ns(store: HistoryStore) -> int | None:
     return None if value is None else int(value)
 
 
+_COLUMNS = "at_ns, run_ns, period, sessions, prompts, api_calls, tokens, cost_usd"
+
+
 def all_samples(store: HistoryStore) -> list[Sample]:
+    rows: list[Any] = store.execute(f"SELECT {_COLUMNS} FROM {TABLE} ORDER BY at_ns")  # noqa: S608
+    return [Sample(*row) for row in rows]
+
+
+def samples_since(store: HistoryStore, since_ns: int) -> list[Sample]:
+    """Samples from ``since_ns`` on, plus the one before (the baseline of the first)."""
     rows: list[Any] = store.execute(
-        f"SELECT at_ns, run_ns, period, sessions, prompts, api_calls, tokens, cost_usd "  # noqa: S608
-        f"FROM {TABLE} ORDER BY at_ns"
+        f"SELECT {_COLUMNS} FROM {TABLE} WHERE at_ns >= coalesce("  # noqa: S608
+        f"(SELECT max(at_ns) FROM {TABLE} WHERE at_ns < ?), ?) ORDER BY at_ns",
+        (since_ns, since_ns),
     )
     return [Sample(*row) for row in rows]
 
@@ -165,6 +175,22 @@ def prune(store: HistoryStore, before_ns: int) -> int:
     with store.transaction() as conn:
         removed = conn.execute(f"DELETE FROM {TABLE} WHERE at_ns < ?", (before_ns,)).rowcount  # noqa: S608
     return int(removed)
+
+
+def prune_keeping_baseline(store: HistoryStore, before_ns: int) -> int:
+    """Drop samples before ``before_ns`` except the last one (the baseline of the next)."""
+    with store.transaction() as conn:
+        removed = conn.execute(
+            f"DELETE FROM {TABLE} WHERE at_ns < (SELECT max(at_ns) FROM {TABLE} "  # noqa: S608
+            "WHERE at_ns < ?)",
+            (before_ns,),
+        ).rowcount
+    return int(removed)
+
+
+def has_samples_before(store: HistoryStore, at_ns: int) -> bool:
+    rows = store.execute(f"SELECT 1 FROM {TABLE} WHERE at_ns < ? LIMIT 1", (at_ns,))  # noqa: S608
+    return bool(rows)
 
 
 def count_samples(store: HistoryStore) -> int:
