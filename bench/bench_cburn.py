@@ -136,7 +136,7 @@ def _ingest(daemon: DaemonProcess, history: HistoryStore) -> list[tuple[str, str
                 f"{len(got) / took:,.0f} events/s",
             )
         )
-        offered = 10_000
+        offered = 12_000
         got, took = _flood(daemon, client, 5 * offered, offered, 20_000_000)
         tenth = max(1, len(got) // 10)
         lag_first = statistics.median((r - at) / 1e6 for r, at in got[:tenth])

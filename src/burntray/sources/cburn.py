@@ -325,7 +325,10 @@ class CburnSource:
         thread = self._thread
         if thread is not None:
             thread.join(self.timing.connect_timeout_s + self.timing.request_timeout_s + 1.0)
-        self._save()
+        try:
+            self._save()
+        except Exception:  # e.g. the history was closed first: log, never raise from close
+            log.exception("saving cburn samples to the history failed")
         self._live.close()
 
     # --- shared state -------------------------------------------------------------------
