@@ -249,5 +249,5 @@ def test_window_reaches_into_history(baseline_threads: int, tmp_path) -> None:  
         snap = later.snapshot(6 * HOUR_NS, now)
         assert snap.totals.reqs == 25 and snap.history_used
         later.close()
-    assert history.clear_usage()["cburn_samples"] == 4
+    assert history.clear_usage()["cburn_snapshots"] == 4
     history.close()

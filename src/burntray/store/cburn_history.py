@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from burntray.store.history import USAGE_TABLES, HistoryStore
 
-TABLE = "cburn_samples"
+TABLE = "cburn_snapshots"  # the name the HTML report reads
 COST_NOISE_USD = 1e-9  # increases below this are float noise from re-summing, not spend
 
 _SCHEMA = f"""
