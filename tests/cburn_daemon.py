@@ -164,6 +164,7 @@ class CburnTestDaemon:
         self.next_id = 0
         self.events: deque[dict[str, Any]] = deque(maxlen=self.events_buffer)
         self.subscribers: list[queue.Queue[bytes]] = []
+        self.subscriptions = 0  # streams ever opened (a reconnect makes it grow)
         self.overrides: dict[str, tuple[int, str, bytes]] = {}
         self.hits: dict[str, int] = {}
         self._connections: set[socket.socket] = set()
@@ -404,6 +405,7 @@ class _Handler(BaseHTTPRequestHandler):
         sub: queue.Queue[bytes] = queue.Queue(SUBSCRIBER_BUFFER)
         with daemon.lock:
             daemon.subscribers.append(sub)
+            daemon.subscriptions += 1
         try:
             greeting = {
                 "id": 0,

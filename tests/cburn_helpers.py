@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from burntray.model.snapshot import SourceStatus
 from burntray.sources.cburn import CburnSource, Timing
 from burntray.sources.cburn_discovery import Discovery
 
@@ -44,7 +45,20 @@ class Streaming:
     def __init__(self, url: str, timing: Timing = FAST) -> None:
         self.source = CburnSource(Discovery(url, "test"), timing=timing)
         self.woken = threading.Event()
-        self.source.start(self.woken.set)
+        self.seen: list[SourceStatus] = []  # every status the source woke the monitor with
+        self.source.start(self._wake)
+
+    def _wake(self) -> None:
+        self.seen.append(self.source.status)
+        self.woken.set()
+
+    def wait_seen(self, state: str, contains: str = "", timeout: float = 5.0) -> SourceStatus:
+        """Wait until the source has reported ``state`` (even if only for a moment)."""
+
+        def check() -> SourceStatus | None:
+            return next((s for s in self.seen if s.state == state and contains in s.detail), None)
+
+        return wait_for(check, timeout, f"a {state!r} status with {contains!r} (seen {self.seen})")
 
     def snap(self, window_ns: int = HOUR_NS):  # type: ignore[no-untyped-def]
         self.source.poll()
