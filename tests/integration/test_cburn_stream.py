@@ -217,6 +217,12 @@ def test_daemon_poll_error_is_shown(baseline_threads: int) -> None:
         try:
             snap = client.wait_state("error", contains="permission denied")
             assert snap.daemon is not None and "permission denied" in snap.daemon.last_error
+            assert snap.status.stale
+            wait_for(lambda: daemon.subscriber_count() == 1, what="the client to subscribe")
+            daemon.poll(sessions=1, prompts=2, api_calls=5, tokens=4, estimated_cost_usd=0.0)
+            snap = client.wait_state("ok")  # a successful poll clears cburn's last_error
+            assert snap.daemon is not None and snap.daemon.last_error == ""
+            assert snap.totals.reqs == 2
         finally:
             client.close()
 

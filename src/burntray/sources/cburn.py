@@ -36,6 +36,7 @@ from typing import Any
 
 import httpx
 import httpx_sse
+import msgspec
 
 from burntray import __version__
 from burntray.model.aggregate import rpm
@@ -420,8 +421,13 @@ class CburnSource:
                 self._pending.append(sample)
                 if self._latest_at_ns is None or sample.at_ns >= self._latest_at_ns:
                     self._latest, self._latest_at_ns = event.snapshot, sample.at_ns
-                if self._status.state != "ok" and self._wire_status is not None:
-                    self._status = self._healthy_status()
+                if self._wire_status is not None:
+                    if self._wire_status.last_error:  # a poll succeeded: cburn clears it too
+                        self._wire_status = msgspec.structs.replace(
+                            self._wire_status, last_error=""
+                        )
+                    if self._status.state != "ok":
+                        self._status = self._healthy_status()
         self._publish()
 
     def _maybe_prune(self) -> None:
