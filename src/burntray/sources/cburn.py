@@ -505,9 +505,9 @@ class CburnSource:
                 status, events = self._fetch_status_and_events(client, deadline)
                 self._accept_status(status, events)
         except CburnError as exc:
-            self._set_failed(f"offline: {exc}")
+            self._set_failed(str(exc))
         except wire.WireFormatError as exc:
-            self._set_failed(f"offline: {exc}")
+            self._set_failed(str(exc))
 
     # --- the worker -------------------------------------------------------------------------
     def _run(self) -> None:
@@ -525,7 +525,7 @@ class CburnSource:
                         break
                     wait = min(self.timing.backoff_cap_s, delay) * self._rng.uniform(0.75, 1.25)
                     wait = min(wait, self.timing.backoff_cap_s)
-                    self._set_failed(f"offline: {exc}", retry_in=wait)
+                    self._set_failed(str(exc), retry_in=wait)
                     log.info("cburn: %s; retrying in %.1f s", exc, wait)
                     self._stop.wait(wait)
                     delay = min(self.timing.backoff_cap_s, delay * 2)
@@ -568,12 +568,16 @@ class CburnSource:
                     self._hold_socket(None)
             if self._stop.is_set():
                 return True
-            raise CburnError("the daemon closed the stream")
+            raise CburnError(f"the daemon at {self.url} closed the stream")
         except httpx.ReadTimeout:
             if self._stop.is_set():
                 return True
             self._probe(client)
             raise _QuietStream from None
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            if self._stop.is_set():
+                return True
+            raise CburnError(f"the daemon at {self.url} closed the stream") from None
         except httpx.HTTPError as exc:
             if self._stop.is_set():
                 return True
