@@ -154,3 +154,27 @@ def _cburn_rows(db: Path) -> int:
         return cburn_history.count_samples(history)
     finally:
         history.close()
+
+
+def test_report_charts_the_recorded_daemon_totals(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    now = time.time_ns()
+    with CburnTestDaemon() as daemon:
+        for i, calls in enumerate([10, 14, 14, 20, 18, 25]):  # one drop: 20 -> 18
+            daemon.poll(at_ns=now - (60 - 10 * i) * MINUTE_NS, sessions=2, prompts=calls,
+                        api_calls=calls, tokens=calls * 100,
+                        estimated_cost_usd=calls * 0.05)  # fmt: skip
+        monkeypatch.setenv("BURNTRAY_CBURN_URL", daemon.url)
+        out_file = tmp_path / "report.json"
+        code, _, err, _ = burntray(
+            "report", "--source", "cburn", "--window", "2h", "--format", "json",
+            "--out", str(out_file),
+        )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out_file.read_text())
+    assert data["totals"]["reqs"] == 4 + 6 + 7
+    buckets = data["report"]["requests_series"]["buckets"]
+    # the chart is built from the same recorded totals, by the same increases-only rule
+    assert sum(b["reqs"] for b in buckets) == data["totals"]["reqs"]
+    assert sum(b["cost_usd"] for b in buckets) == pytest.approx(data["totals"]["cost_usd"])
