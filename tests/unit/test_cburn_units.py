@@ -264,3 +264,27 @@ def test_memory_and_history_file_agree_on_every_window(tmp_path: Path) -> None:
     finally:
         source.close()
         history.close()
+
+
+def test_the_test_daemon_speaks_cburns_wire_format() -> None:
+    import httpx
+
+    with CburnTestDaemon() as daemon, httpx.Client(base_url=daemon.url, timeout=5) as http:
+        assert http.get("/v1/status/").status_code == 404  # exact paths
+        assert http.get("/v1/status/").text == "404 page not found\n"
+        assert http.post("/healthz").text == "ok\n"  # any method
+        status = http.delete("/v1/status")
+        assert status.headers["content-type"] == "application/json"
+        assert '"at":"0001-01-01T00:00:00Z"' in status.text and status.text.endswith("}\n")
+        assert "last_error" not in status.text and "project_filter" not in status.text
+        assert http.get("/v1/events").text == "[]\n"
+        daemon.poll(sessions=1, prompts=1, api_calls=1, tokens=1, estimated_cost_usd=1e-7)
+        with http.stream("GET", "/v1/stream") as stream:
+            assert stream.headers["content-type"] == "text/event-stream"
+            lines = stream.iter_lines()
+            greeting = [next(lines), next(lines), next(lines)]
+        assert greeting[0] == "event: snapshot"
+        assert greeting[1].startswith('data: {"id":0,"type":"snapshot","timestamp":"')
+        assert '"estimated_cost_usd":1e-7' in greeting[1]
+        assert greeting[2] == ""  # no id:, retry: or comment lines
+        assert "-05:00" in greeting[1]  # the daemon's local offset
