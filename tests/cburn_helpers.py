@@ -58,7 +58,10 @@ class Streaming:
         def check() -> SourceStatus | None:
             return next((s for s in self.seen if s.state == state and contains in s.detail), None)
 
-        return wait_for(check, timeout, f"a {state!r} status with {contains!r} (seen {self.seen})")
+        try:
+            return wait_for(check, timeout, f"a {state!r} status with {contains!r}")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc} (seen: {self.seen})") from None
 
     def snap(self, window_ns: int = HOUR_NS):  # type: ignore[no-untyped-def]
         self.source.poll()
@@ -70,9 +73,10 @@ class Streaming:
             ok = snap.status.state == state and contains in snap.status.detail
             return snap if ok else None
 
-        return wait_for(
-            check, timeout, f"state {state!r} with {contains!r} (now {self.source.status})"
-        )
+        try:
+            return wait_for(check, timeout, f"state {state!r} with {contains!r}")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc} (last: {self.source.status})") from None
 
     def close(self) -> float:
         started = time.monotonic()

@@ -194,7 +194,7 @@ class CburnSource:
         self._wire_status: wire.WireStatus | None = None
         self._latest: wire.WireSnapshot | None = None
         self._latest_at_ns: int | None = None
-        self._shown: tuple[DaemonPeriod | None, int | None] = (None, None)
+        self._shown: tuple[SourceStatus, DaemonPeriod | None, int | None]
         self._last_ok_ns: int | None = None
         self._changed = True
         self._stop = threading.Event()
@@ -208,6 +208,7 @@ class CburnSource:
         self.stats = {"connects": 0, "events": 0, "dropped": 0, "probes": 0}
         if discovery.error:
             self._status = SourceStatus("error", discovery.error)
+        self._shown = (self._status, None, None)
         if history is not None:
             self._use_history(history)
 
@@ -236,8 +237,9 @@ class CburnSource:
         with self._lock:
             pending, self._pending = self._pending, []
             changed, self._changed = self._changed, False
-            # what snapshot() shows matches what is in the store, not what arrived since
-            self._shown = (self._period_locked(), self._latest_at_ns)
+            # snapshot() shows the status and figures of this moment, matching the samples
+            # stored now (not whatever arrives before it is called)
+            self._shown = (self._status, self._period_locked(), self._latest_at_ns)
         if pending:
             cburn_history.ingest(self._live, pending)
             first = min(sample.at_ns for sample in pending)
@@ -297,7 +299,7 @@ class CburnSource:
         else:
             figures = cburn_history.window(self._live, cutoff, now)
         with self._lock:
-            status, (period, data_updated) = self._status, self._shown
+            status, period, data_updated = self._shown
         # part of the window is what an earlier run recorded (loaded or read from the file)
         history_used = self._history is not None and (
             self._session_first_ns is None or cutoff < self._session_first_ns
@@ -422,7 +424,9 @@ class CburnSource:
                 if self._latest_at_ns is None or sample.at_ns >= self._latest_at_ns:
                     self._latest, self._latest_at_ns = event.snapshot, sample.at_ns
                 if self._wire_status is not None:
-                    if self._wire_status.last_error:  # a poll succeeded: cburn clears it too
+                    # a published event (id > 0, not a greeting) means a poll succeeded, and
+                    # cburn clears last_error then
+                    if event.id > 0 and self._wire_status.last_error:
                         self._wire_status = msgspec.structs.replace(
                             self._wire_status, last_error=""
                         )
