@@ -260,3 +260,49 @@ def test_window_reaches_into_history(baseline_threads: int, tmp_path) -> None:  
         later.close()
     assert history.clear_usage()["cburn_snapshots"] == 4
     history.close()
+
+
+def test_backoff_grows_while_down_and_starts_afresh_after_a_working_stream(
+    baseline_threads: int,
+) -> None:
+    import re
+
+    from burntray.sources.cburn import Timing
+
+    port = free_port()
+    timing = Timing(
+        connect_timeout_s=1.0,
+        request_timeout_s=0.5,
+        probe_interval_s=5.0,
+        backoff_initial_s=0.05,
+        backoff_cap_s=5.0,
+    )
+    client = Streaming(f"http://127.0.0.1:{port}", timing)
+
+    def retries() -> list[float]:
+        return [
+            float(m.group(1))
+            for s in client.seen
+            if (m := re.search(r"retrying in ([0-9.]+) s", s.detail))
+        ]
+
+    try:
+        wait_for(lambda: len(retries()) >= 4, what="four failed attempts")
+        grown = retries()
+        assert grown[3] > grown[0] * 3  # 0.05 doubling, with +-25 % jitter
+        with CburnTestDaemon(port=port) as daemon:
+            daemon.poll(sessions=1, prompts=1, api_calls=1, tokens=1, estimated_cost_usd=0.0)
+            client.wait_state("ok", timeout=10)
+            wait_for(lambda: daemon.subscriber_count() == 1, what="the stream")
+            seen_before = len(client.seen)
+        # the daemon went away after a working stream: the first retry is quick again
+        status = client.wait_seen("offline", contains="retrying")
+        wait_for(lambda: len(client.seen) > seen_before, what="a status after the break")
+        after = [
+            float(m.group(1))
+            for s in client.seen[seen_before:]
+            if (m := re.search(r"retrying in ([0-9.]+) s", s.detail))
+        ]
+        assert after and after[0] <= 0.1, (status, after)
+    finally:
+        client.close()

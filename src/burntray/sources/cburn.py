@@ -105,7 +105,9 @@ class _BoundedLines(httpx.SyncByteStream):
                     raise OversizedEventError(_oversized(limit))
             else:
                 first = min(i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0)
-                if run + first > limit or _longest_inner_line(chunk, first, last) > limit:
+                if run + first > limit or (
+                    len(chunk) > limit and _longest_inner_line(chunk, first, last) > limit
+                ):
                     raise OversizedEventError(_oversized(limit))
                 run = len(chunk) - last - 1
             yield chunk
@@ -205,6 +207,7 @@ class CburnSource:
         self._run_ns = 0  # the connected daemon's started_at, and its period key
         self._period_key = ""
         self._last_id = 0  # last stream event id: gaps are events the daemon dropped
+        self._stream_opened = False  # the last connection reached the stream
         self.stats = {"connects": 0, "events": 0, "dropped": 0, "probes": 0}
         if discovery.error:
             self._status = SourceStatus("error", discovery.error)
@@ -527,6 +530,9 @@ class CburnSource:
                     streamed = False
                     if self._stop.is_set():
                         break
+                    if self._stream_opened:  # it was working: start the backoff afresh
+                        self._stream_opened = False
+                        delay = self.timing.backoff_initial_s
                     wait = min(self.timing.backoff_cap_s, delay) * self._rng.uniform(0.75, 1.25)
                     wait = min(wait, self.timing.backoff_cap_s)
                     self._set_failed(str(exc), retry_in=wait)
@@ -560,6 +566,7 @@ class CburnSource:
                 _check_response(response, "/v1/stream", "text/event-stream")
                 response.stream = _BoundedLines(response.stream, self.timing.max_line_bytes)
                 self._hold_socket(response)
+                self._stream_opened = True
                 try:
                     for sse in source.iter_sse():
                         if self._stop.is_set():
