@@ -20,6 +20,7 @@ BENCHES = [
     "bench_package",
     "bench_sni",
     "bench_tray",
+    "bench_cburn",
 ]
 
 

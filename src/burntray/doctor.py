@@ -100,5 +100,43 @@ def _alerts(ctx: AppContext) -> list[str]:
     return doctor_lines(ctx)
 
 
+@section("cburn daemon")
+def _cburn(ctx: AppContext) -> list[str]:
+    from burntray.model.format import usd  # noqa: PLC0415
+    from burntray.model.timefmt import format_rfc3339_ns  # noqa: PLC0415
+    from burntray.sources.cburn_discovery import probe  # noqa: PLC0415
+
+    found = ctx.source_context(with_history=False).cburn_discovery()
+    lines = [f"url          {found.url} (from {found.origin})"]
+    lines += [f"skipped      {why}" for why in found.skipped]
+    if found.error:
+        return [*lines, f"status       error: {found.error}"]
+    reachable, why = probe(found.url)
+    if not reachable:
+        return [*lines, f"status       offline: {why}"]
+    from burntray.sources.cburn import CburnSource  # noqa: PLC0415
+
+    source = CburnSource(found)
+    try:
+        source.poll()
+        status, period = source.status, source.snapshot(ctx.settings.window_ns).daemon
+    finally:
+        source.close()
+    lines.append(f"status       {status.state}: {status.detail}")
+    if period is not None:
+        last_poll = format_rfc3339_ns(period.last_poll_at_ns) if period.last_poll_at_ns else "never"
+        lines.append(
+            f"period       last {period.days} days, daemon polls every "
+            f"{period.poll_interval_sec} s, last poll {last_poll}"
+        )
+        lines.append(
+            f"figures      {period.sessions} sessions, {period.api_calls} API calls, "
+            f"{period.tokens} tokens, {usd(period.estimated_cost_usd)} est."
+        )
+        if period.last_error:
+            lines.append(f"last error   {period.last_error}")
+    return lines
+
+
 # Sections registered by other modules (imported last: they use ``section`` above).
 from burntray.ui import backend as _tray_backend  # noqa: E402, F401 - registers [tray]

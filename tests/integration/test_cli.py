@@ -43,7 +43,10 @@ def test_status_text(filled: Path) -> None:
     result = burntray("status")
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip()
-    assert line == "hexai · 1h · 4 reqs · 0.07 rpm · <$0.01 est. + 1 unpriced"
+    assert line == (
+        "hexai · 1h · 4 reqs · 0.07 rpm · <$0.01 est. + 1 unpriced"
+        " · auto: no cburn daemon (connection refused), using hexai cache"
+    )
 
 
 def test_status_json_schema(filled: Path) -> None:

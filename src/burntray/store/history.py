@@ -217,7 +217,11 @@ class HistoryStore:
         removed: dict[str, int] = {}
         with self.transaction() as conn:
             for table in USAGE_TABLES:
-                removed[table] = conn.execute(f"DELETE FROM {table}").rowcount  # noqa: S608
+                # tables registered by sources are created on first use: skip absent ones
+                if conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+                ).fetchone():
+                    removed[table] = conn.execute(f"DELETE FROM {table}").rowcount  # noqa: S608
         return removed
 
     def get_meta(self, key: str) -> str | None:
