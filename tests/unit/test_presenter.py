@@ -204,3 +204,32 @@ def test_compact_number_is_at_most_four_characters(n: int) -> None:
 
     text = compact_number(n)
     assert len(text) <= 4, text
+
+
+def test_cburn_daemon_period_figures_are_in_the_menu() -> None:
+    from burntray.model.snapshot import DaemonPeriod
+
+    period = DaemonPeriod(
+        days=30,
+        sessions=120,
+        prompts=900,
+        api_calls=5400,
+        tokens=81_234_567,
+        estimated_cost_usd=412.37,
+        cache_hit_rate=0.91,
+        cost_per_day_usd=20.6,
+        tokens_per_day=4_061_728,
+        sessions_per_day=6.0,
+        poll_interval_sec=15,
+        last_error="parse /home/u/.claude/projects/x.jsonl: unexpected EOF",
+    )
+    view = present(
+        snap(source="cburn", by_model=(), daemon=period, tokens_estimated=False),
+        Settings(window="1h", source="cburn"),
+    )
+    assert view.header[2:5] == (
+        "daemon, last 30 d: $412.37 est. · $20.60/active day",
+        "81.2M tokens · 120 sessions · cache hits 91%",
+        # rows are cut at the menu's row limit
+        "daemon's last poll failed: parse /home/u/.claude/projects/x.jsonl: unex…",
+    )

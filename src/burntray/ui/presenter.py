@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from burntray.config import Settings
-from burntray.model.format import cost_text, rpm_text, usd
-from burntray.model.snapshot import Snapshot
+from burntray.model.format import cost_text, human_count, rpm_text, usd
+from burntray.model.snapshot import DaemonPeriod, Snapshot
 from burntray.model.timefmt import format_duration
 from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
 
@@ -187,6 +187,19 @@ def _fit_title(lines: list[str]) -> str:
     return title[: TITLE_LIMIT - 1].rstrip() + "…"
 
 
+def daemon_rows(period: DaemonPeriod) -> list[str]:
+    """The cburn daemon's own figures for its --days period (not the chosen window)."""
+    rows = [
+        f"daemon, last {period.days} d: {usd(period.estimated_cost_usd)} est. · "
+        f"{usd(period.cost_per_day_usd)}/active day",
+        f"{human_count(period.tokens)} tokens · {period.sessions} sessions · "
+        f"cache hits {period.cache_hit_rate:.0%}",
+    ]
+    if period.last_error:
+        rows.append(f"daemon's last poll failed: {period.last_error}")
+    return rows
+
+
 def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = None) -> TrayView:
     ui = ui or UiState()
     source_label = {c.key: c.label for c in ui.sources}.get(settings.source, settings.source)
@@ -210,6 +223,8 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
             header.append(f"{row.provider}/{row.model} · {row.reqs} reqs · {cost}")
         if totals.unpriced_reqs:
             header.append(f"{totals.unpriced_reqs} reqs unpriced (no price known for the model)")
+        if snapshot.daemon is not None:
+            header += daemon_rows(snapshot.daemon)
         if snapshot.alert_level != "normal" and snapshot.alert_text:
             title_lines.append(snapshot.alert_text)
             header.append(snapshot.alert_text)
