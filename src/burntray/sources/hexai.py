@@ -30,6 +30,7 @@ from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, SourceStatus
 from burntray.model.timefmt import NS_PER_SECOND, TimeFormatError, parse_rfc3339_ns
 from burntray.sources._lock import exclusive_lock
+from burntray.sources._watch import FolderWatcher
 from burntray.store.history import HexaiEvent, HistoryStore, HistoryWindow
 
 SOURCE_NAME = "hexai"
@@ -403,6 +404,7 @@ class HexaiSource:
         self._last_ok_ns: int | None = None
         self._ingested: collections.Counter[RawEvent] = collections.Counter()
         self._history_window = HistoryWindow(history, SOURCE_NAME) if history else None
+        self._watcher: FolderWatcher | None = None
 
     @property
     def status(self) -> SourceStatus:
@@ -420,7 +422,10 @@ class HexaiSource:
         return False, f"hexai: no cache dir at {self.cache_dir}"
 
     def start(self, wake: Callable[[], None]) -> None:
-        """Nothing runs in the background: the monitor's poll reads the file."""
+        """Wake the monitor as soon as stats.json is replaced (where the OS can tell us), so
+        freshness is not bounded by the poll interval. The poll still reads every change."""
+        self._watcher = FolderWatcher(self.cache_dir, frozenset({"stats.json"}), wake)
+        self._watcher.start()
 
     def attach_history(self, history: HistoryStore) -> None:
         """Start keeping history (and using it for long windows), ingesting what is loaded."""
@@ -436,6 +441,8 @@ class HexaiSource:
     def poll(self) -> bool:
         """Re-read stats.json if it changed. Returns True when what it holds changed."""
         now = self._clock_ns()
+        if self._watcher is not None and not self._watcher.active:
+            self._watcher.start()  # the folder may exist now (hexai's first write creates it)
         try:
             st = os.stat(self.stats_path)
         except FileNotFoundError:
@@ -517,7 +524,10 @@ class HexaiSource:
         )
 
     def close(self) -> None:
-        """Nothing to release: the file is never held open."""
+        """Stop the watcher (the file itself is never held open)."""
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
 
 
 def clear_stats(cache_dir: Path, clock_ns: Callable[[], int] = time.time_ns) -> int:

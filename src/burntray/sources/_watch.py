@@ -1,0 +1,126 @@
+"""Wake the monitor the moment a file in a folder is replaced (Linux inotify).
+
+Purely an accelerator: the monitor's poll still finds every change, so where inotify is not
+available (macOS, Windows, some network filesystems) or the folder does not exist yet, burntray
+only loses the head start, never a change. Idle, the watcher thread sleeps in ``select`` and
+costs nothing; hexai's atomic rename of ``stats.json`` is one ``IN_MOVED_TO`` event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import logging
+import os
+import select
+import struct
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_IN_CLOSE_WRITE = 0x008
+_IN_MOVED_TO = 0x080
+_IN_CREATE = 0x100
+_IN_DELETE = 0x200
+_IN_DELETE_SELF = 0x400
+_IN_MOVE_SELF = 0x800
+_IN_IGNORED = 0x8000  # the watch is gone (folder deleted or moved)
+_IN_NONBLOCK = 0o4000
+_IN_CLOEXEC = 0o2000000
+_MASK = _IN_CLOSE_WRITE | _IN_MOVED_TO | _IN_CREATE | _IN_DELETE | _IN_DELETE_SELF | _IN_MOVE_SELF
+_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
+_GONE = _IN_DELETE_SELF | _IN_MOVE_SELF | _IN_IGNORED
+_libc: ctypes.CDLL | None = None
+
+
+def _load_libc() -> ctypes.CDLL:
+    global _libc  # noqa: PLW0603 - loaded once, on first use
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    return _libc
+
+
+class FolderWatcher:
+    """Calls ``on_change`` (from its own thread) when one of ``names`` in ``folder`` changes."""
+
+    def __init__(self, folder: Path, names: frozenset[str], on_change: Callable[[], None]) -> None:
+        self.folder = folder
+        self.names = frozenset(os.fsencode(n) for n in names)
+        self.on_change = on_change
+        self._fd = -1
+        self._stop_r = self._stop_w = -1
+        self._thread: threading.Thread | None = None
+
+    @property
+    def active(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> bool:
+        """Start watching; False (and nothing running) when it cannot watch here."""
+        if not sys.platform.startswith("linux") or self.active:
+            return self.active
+        if not self.folder.is_dir():
+            return False
+        self.stop()  # release what an ended watch (folder deleted) left behind
+        try:
+            libc = _load_libc()
+            fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
+            if fd < 0:
+                return False
+            if libc.inotify_add_watch(fd, os.fsencode(self.folder), _MASK) < 0:
+                os.close(fd)
+                return False
+        except (OSError, AttributeError) as exc:
+            log.debug("no inotify for %s: %s", self.folder, exc)
+            return False
+        self._fd = fd
+        self._stop_r, self._stop_w = os.pipe()
+        self._thread = threading.Thread(target=self._run, name="burntray-watch", daemon=True)
+        self._thread.start()
+        return True
+
+    def _run(self) -> None:
+        try:
+            while True:
+                ready, _, _ = select.select([self._fd, self._stop_r], [], [])
+                if self._stop_r in ready:
+                    return
+                try:
+                    data = os.read(self._fd, 64 * 1024)
+                except BlockingIOError:
+                    continue
+                changed, gone = self._scan(data)
+                if changed or gone:
+                    self.on_change()
+                if gone:  # the folder itself went away: the next poll starts a new watch
+                    return
+        except OSError as exc:  # the folder went away, or the fd was closed under us
+            log.debug("watcher for %s stopped: %s", self.folder, exc)
+        finally:
+            os.close(self._fd)
+            os.close(self._stop_r)
+
+    def _scan(self, data: bytes) -> tuple[bool, bool]:
+        """(one of our names changed, the watched folder is gone)."""
+        changed = gone = False
+        offset = 0
+        while offset + _EVENT.size <= len(data):
+            _wd, mask, _cookie, length = _EVENT.unpack_from(data, offset)
+            name = data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0")
+            offset += _EVENT.size + length
+            gone = gone or bool(mask & _GONE)
+            changed = changed or name in self.names
+        return changed, gone
+
+    def stop(self, timeout: float = 2.0) -> None:
+        if self._thread is None:
+            return
+        with contextlib.suppress(OSError):  # the thread may have ended already
+            os.write(self._stop_w, b"x")
+        self._thread.join(timeout)
+        os.close(self._stop_w)
+        self._thread = None
