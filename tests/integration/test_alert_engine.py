@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from collections.abc import Iterator
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,17 @@ def write(hexai_dir: Path, clock: FakeClock, recv: int, at: int | None = None) -
     hexai_update(hexai_dir, "anthropic", "claude-sonnet-4-5", 0, recv, clock_ns=lambda: stamp)
 
 
+_MONITORS: list[Monitor] = []
+
+
+@pytest.fixture(autouse=True)
+def _stop_monitors() -> Iterator[None]:
+    """Monitors here are driven by tick(); stopping them releases their sources (watchers)."""
+    yield
+    while _MONITORS:
+        _MONITORS.pop().stop()
+
+
 def make_monitor(
     clock: FakeClock, settings: Settings | None = None
 ) -> tuple[Monitor, AlertEngine, RecordingNotifier, AppContext]:
@@ -61,6 +73,7 @@ def make_monitor(
         ctx.settings = settings
     ctx.clock_ns = clock
     monitor = Monitor(ctx.settings, ctx.build_source, history=ctx.history(), clock_ns=clock)
+    _MONITORS.append(monitor)
     notifier = RecordingNotifier()
     engine = AlertEngine(ctx.settings, ctx.history(), notifier, tz=dt.UTC)
     monitor.enrichers.append(engine)
@@ -165,6 +178,7 @@ def test_stale_source_keeps_the_last_level(hexai_dir: Path) -> None:
 def test_install_alerts_wires_the_engine(hexai_dir: Path) -> None:
     ctx = AppContext.load()
     monitor = Monitor(ctx.settings, ctx.build_source, history=ctx.history())
+    _MONITORS.append(monitor)
     notifier = RecordingNotifier()
     engine = install_alerts(monitor, ctx, notifier)
     assert monitor.enrichers == [engine]
@@ -181,6 +195,7 @@ def test_status_json_reports_alert_state(hexai_dir: Path, tmp_path: Path) -> Non
     save_settings(ctx.paths.config_file, Settings(alert_daily_budget_usd=4.0))
     ctx = AppContext.load()
     monitor = Monitor(ctx.settings, ctx.build_source, history=ctx.history())
+    _MONITORS.append(monitor)
     install_alerts(monitor, ctx, RecordingNotifier())
     hexai_update(hexai_dir, "anthropic", "claude-sonnet-4-5", 0, SPIKE_RECV)
     tick(monitor)
@@ -213,6 +228,7 @@ def test_local_day_starts_at_local_midnight() -> None:
 def test_doctor_shows_rules_and_last_alert(hexai_dir: Path) -> None:
     ctx = AppContext.load()
     monitor = Monitor(ctx.settings, ctx.build_source, history=ctx.history())
+    _MONITORS.append(monitor)
     install_alerts(monitor, ctx, RecordingNotifier())
     hexai_update(hexai_dir, "anthropic", "claude-sonnet-4-5", 0, SPIKE_RECV)
     tick(monitor)

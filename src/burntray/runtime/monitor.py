@@ -71,10 +71,14 @@ class Monitor:
         self._wake.set()
 
     def stop(self, timeout: float = 2.0) -> None:
+        """Stop the thread and release the source (also when only ``tick`` was ever called)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(timeout)  # the thread closes the source on its way out
+        elif self._source is not None:
+            self._source.close()
+            self._source = None
 
     @property
     def alive(self) -> bool:
