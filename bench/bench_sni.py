@@ -8,7 +8,6 @@ status-notifier-watcher, so the SNI item really registers. Each icon is its own 
 from __future__ import annotations
 
 import os
-import selectors
 import shutil
 import subprocess
 import sys
@@ -18,22 +17,14 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: tests.processes
+from tests.processes import read_line, start_session_bus, start_xvfb, stop_process
+
 CHILD = Path(__file__).with_name("sni_tray_process.py")
 CPU_WINDOW_S = 60.0
 LABELS = {"sni": "SniIcon (dbus-fast)", "gtk": "pystray gtk Icon (PyGObject)"}
 MODES = {"idle": "no calls", "resets": "same icon/title/menu set at 1 Hz"}
 SETTLE_S = 3.0
-
-
-def _read_line(stream: Any, timeout_s: float, what: str) -> str:
-    selector = selectors.DefaultSelector()
-    selector.register(stream, selectors.EVENT_READ)
-    try:
-        if not selector.select(timeout_s):
-            raise RuntimeError(f"no {what} within {timeout_s} s")
-        return str(stream.readline()).strip()
-    finally:
-        selector.close()
 
 
 @contextmanager
@@ -56,27 +47,10 @@ def _process(
 
 def _desktop(stack: ExitStack) -> dict[str, str]:
     """Xvfb + private bus + watcher; returns the environment for tray processes."""
-    read_fd, write_fd = os.pipe()
-    stack.enter_context(
-        _process(
-            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
-            dict(os.environ),
-            pass_fds=(write_fd,),
-            stderr=subprocess.DEVNULL,
-        )
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as announced:
-        display = ":" + _read_line(announced, 10, "Xvfb display")
-    bus = stack.enter_context(
-        _process(
-            ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
-            dict(os.environ),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-    )
-    address = _read_line(bus.stdout, 10, "bus address")
+    xvfb, display = start_xvfb(screen="640x480x24")
+    stack.callback(stop_process, xvfb)
+    bus, address = start_session_bus()
+    stack.callback(stop_process, bus)
     env = {
         **os.environ,
         "DISPLAY": display,
@@ -111,7 +85,7 @@ def _tray(stack: ExitStack, env: dict[str, str], backend: str, mode: str) -> int
             stderr=subprocess.DEVNULL,
         )
     )
-    line = _read_line(process.stdout, 20, f"{backend} icon ready")
+    line = read_line(process.stdout, 20, f"{backend} icon ready")
     if line != "ready":
         raise RuntimeError(f"{backend} icon did not start: {line!r}")
     return process.pid

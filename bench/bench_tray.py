@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.desktop import Desktop, private_desktop, wait_for  # noqa: E402
+from tests.e2e.desktop import Desktop, private_desktop  # noqa: E402
+from tests.processes import wait_for  # noqa: E402
 
 from burntray.sources.hexai_writer import hexai_update  # noqa: E402
 

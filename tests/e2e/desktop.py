@@ -6,31 +6,26 @@ started here and stopped (and reaped) here.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.processes import require_tool, start_session_bus, start_xvfb, stop_process, wait_for
 
 TOOLS = ("Xvfb", "trayer", "dbus-daemon", "xdotool")
 
 
 def require_tools(*tools: str) -> None:
     """Skip without a tool locally; in CI a missing tool is a failure, not a skip."""
-    missing = [t for t in tools if shutil.which(t) is None]
-    if not missing:
-        return
-    message = f"missing {', '.join(missing)} (Debian: xvfb trayer dbus xdotool)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+    for tool in tools:
+        require_tool(tool)
 
 
 def require_gi() -> None:
@@ -45,24 +40,12 @@ def require_gi() -> None:
         pytest.skip(message)
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str, step: float = 0.05):  # type: ignore[no-untyped-def]
-    """Poll ``condition`` until it is truthy; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(step)
-
-
 @dataclass
 class Desktop:
     display: str
     bus_address: str
     env: dict[str, str]
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    procs: list[subprocess.Popen[Any]] = field(default_factory=list)
 
     def tray_owner(self) -> int:
         from Xlib.display import Display
@@ -90,50 +73,7 @@ class Desktop:
         return out.stdout.decode(errors="replace").strip()
 
 
-def _start_xvfb(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as reader:
-        number = reader.readline().strip()  # Xvfb writes the display number once it is ready
-    if not number:
-        proc.kill()
-        raise AssertionError("Xvfb did not report a display number")
-    return proc, f":{number}"
-
-
-def _start_bus(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    proc = subprocess.Popen(
-        ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    address = proc.stdout.readline().decode().strip()
-    if not address:
-        proc.kill()
-        raise AssertionError("dbus-daemon did not print its address")
-    return proc, address
-
-
-def stop_process(proc: subprocess.Popen[bytes], timeout: float = 3.0) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
-
-
-def _start_trayer(desktop: Desktop, procs: list[subprocess.Popen[bytes]]) -> None:
+def _start_trayer(desktop: Desktop, procs: list[subprocess.Popen[Any]]) -> None:
     """Start trayer and wait until it owns the tray selection. trayer sometimes stalls at
     start on a fresh Xvfb (about 1 run in 10 here): then it is replaced, up to 3 times."""
     errors = []
@@ -165,12 +105,12 @@ def private_desktop(tray: bool = True) -> Iterator[Desktop]:
         env.pop(var, None)
     env["NO_AT_BRIDGE"] = "1"  # no accessibility bus daemon outliving the test
     env["GTK_A11Y"] = "none"
-    procs: list[subprocess.Popen[bytes]] = []
+    procs: list[subprocess.Popen[Any]] = []
     try:
-        xvfb, display = _start_xvfb(env)
+        xvfb, display = start_xvfb(env)
         procs.append(xvfb)
         env["DISPLAY"] = display
-        bus, address = _start_bus(env)
+        bus, address = start_session_bus(env)
         procs.append(bus)
         env["DBUS_SESSION_BUS_ADDRESS"] = address
         desktop = Desktop(display, address, env, procs)

@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from burntray.sources.hexai_writer import hexai_update
+from tests.processes import wait_for
 
-from .notify_bus import NotifyBus, private_bus, wait_for
+from .notify_bus import NotifyBus, notification_service_bus
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +101,7 @@ def alert_log(home: Path) -> list[tuple[str, str, str, str]]:
 
 @pytest.fixture
 def bus(tmp_path: Path) -> Iterator[NotifyBus]:
-    with private_bus(tmp_path) as bus:
+    with notification_service_bus(tmp_path) as bus:
         yield bus
 
 

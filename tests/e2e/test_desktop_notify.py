@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from burntray.ui.notify import DesktopNotify
+from tests.processes import wait_for
 
-from .notify_bus import private_bus, wait_for
+from .notify_bus import notification_service_bus
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +21,7 @@ def test_notify_reaches_the_service_with_name_icon_and_click(
     icon = tmp_path / "burntray.png"
     icon.write_bytes(b"\x89PNG\r\n\x1a\n")  # only its path is sent; the daemon reads it
     clicked = threading.Event()
-    with private_bus(tmp_path) as bus:
+    with notification_service_bus(tmp_path) as bus:
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
         notifier = DesktopNotify(icon=icon, on_click=clicked.set)
         try:
@@ -50,7 +51,7 @@ def test_without_a_notification_service_the_fallback_is_used(
         fallback_calls.append((title, body))
         done.set()
 
-    with private_bus(tmp_path, with_service=False) as bus:
+    with notification_service_bus(tmp_path, with_service=False) as bus:
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
         notifier = DesktopNotify(fallback=fallback)
         try:

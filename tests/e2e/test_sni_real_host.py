@@ -21,15 +21,8 @@ import pytest
 from PIL import Image, ImageChops, ImageGrab
 
 from burntray.config import Settings, load_settings, save_settings
-from tests.integration.sni_bus import (
-    WATCHER,
-    Panel,
-    private_bus,
-    read_line,
-    require_tool,
-    solid_icon,
-    wait_until,
-)
+from tests.integration.sni_bus import WATCHER, Panel, solid_icon, wait_until
+from tests.processes import private_bus, require_tool, start_xvfb, stop_process
 
 pytestmark = pytest.mark.slow
 
@@ -40,29 +33,12 @@ SCREEN = (640, 480)
 
 @pytest.fixture
 def display() -> Iterator[str]:
-    xvfb = require_tool("Xvfb")
-    read_fd, write_fd = os.pipe()
     width, height = SCREEN
-    process = subprocess.Popen(
-        [
-            xvfb,
-            "-displayfd",
-            str(write_fd),
-            "-screen",
-            "0",
-            f"{width}x{height}x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write_fd,),
-    )
-    os.close(write_fd)
+    process, number = start_xvfb(screen=f"{width}x{height}x24")
     try:
-        with os.fdopen(read_fd) as announced:
-            yield ":" + read_line(announced, 10, "display number from Xvfb")
+        yield number
     finally:
-        process.terminate()
-        process.wait(5)
+        stop_process(process)
 
 
 def grab(display: str) -> Image.Image:

@@ -27,9 +27,9 @@ from tests.e2e.desktop import (
     require_gi,
     require_tools,
     title,
-    wait_for,
     write_events,
 )
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -19,10 +19,9 @@ from tests.e2e.desktop import (
     Desktop,
     private_desktop,
     require_tools,
-    stop_process,
-    wait_for,
     write_events,
 )
+from tests.processes import stop_process, wait_for
 
 pytestmark = pytest.mark.slow
 WATCHER = "org.kde.StatusNotifierWatcher"

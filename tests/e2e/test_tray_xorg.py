@@ -20,9 +20,9 @@ from tests.e2e.desktop import (
     private_desktop,
     require_tools,
     title,
-    wait_for,
     write_events,
 )
+from tests.processes import wait_for
 
 
 def recording_opener(folder: Path) -> Path:

@@ -5,9 +5,6 @@ different D-Bus implementation from the dbus-fast one under test)."""
 from __future__ import annotations
 
 import collections
-import os
-import selectors
-import shutil
 import subprocess
 import sys
 import threading
@@ -18,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from jeepney import DBusAddress, MessageType, Properties, new_method_call
 from jeepney.bus_messages import MatchRule
 from jeepney.io.blocking import open_dbus_connection
@@ -26,6 +22,7 @@ from jeepney.low_level import HeaderFields, Message
 from PIL import Image
 
 from burntray.config import Settings, save_settings
+from tests.processes import wait_for
 
 WATCHER = "org.kde.StatusNotifierWatcher"
 ITEM_IFACE = "org.kde.StatusNotifierItem"
@@ -34,56 +31,9 @@ FAKE_WATCHER_SCRIPT = Path(__file__).with_name("fake_sni_watcher.py")
 DEADLINE_S = 10.0
 
 
-def require_tool(name: str) -> str:
-    """The tool's path; a missing tool fails the test in CI and skips it elsewhere."""
-    path = shutil.which(name)
-    if path:
-        return path
-    message = f"{name} is not installed (Debian: see .ci/run apt_packages)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def wait_until(condition: Callable[[], Any], what: str, timeout_s: float = DEADLINE_S) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail with ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.02)
-
-
-def read_line(stream: Any, timeout_s: float, what: str) -> str:
-    selector = selectors.DefaultSelector()
-    selector.register(stream, selectors.EVENT_READ)
-    try:
-        if not selector.select(timeout_s):
-            raise AssertionError(f"no {what} within {timeout_s} s")
-        return str(stream.readline()).strip()
-    finally:
-        selector.close()
-
-
-@contextmanager
-def private_bus() -> Iterator[str]:
-    """A throw-away session bus; its address is never the user's."""
-    daemon = require_tool("dbus-daemon")
-    process = subprocess.Popen(
-        [daemon, "--session", "--nofork", "--nopidfile", "--print-address=1"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        address = read_line(process.stdout, DEADLINE_S, "bus address from dbus-daemon")
-        assert address.startswith("unix:"), address
-        yield address
-    finally:
-        process.terminate()
-        process.wait(5)
+    """``wait_for`` with this module's deadline and a finer step (D-Bus round trips are fast)."""
+    return wait_for(condition, timeout_s, what, step_s=0.02)
 
 
 @contextmanager

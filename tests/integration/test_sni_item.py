@@ -22,12 +22,11 @@ from tests.integration.sni_bus import (
     Panel,
     TrayApp,
     fake_watcher,
-    private_bus,
-    read_line,
     solid_icon,
     unwrap_layout,
     wait_until,
 )
+from tests.processes import private_bus, read_line
 
 
 @pytest.fixture
