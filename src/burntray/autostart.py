@@ -112,13 +112,30 @@ class _Backend(Protocol):
     def disable(self) -> None: ...
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file + fsync + rename: a crash never leaves half an entry behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, data, mode=0o644)
+class _EntryFile:
+    """An autostart entry that is one file: written atomically (a crash never leaves half an
+    entry behind), removed to switch off. Subclasses say where and what."""
+
+    path: Path
+
+    def entry(self, argv: Sequence[str]) -> bytes:
+        raise NotImplementedError
+
+    def enable(self, argv: Sequence[str]) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, self.entry(argv), mode=0o644)
+        except OSError as exc:
+            raise AutostartError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+
+    def disable(self) -> None:
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise AutostartError(f"cannot remove {self.path}: {exc.strerror or exc}") from exc
 
 
-class XdgAutostart:
+class XdgAutostart(_EntryFile):
     """``$XDG_CONFIG_HOME/autostart/burntray.desktop`` (``~/.config`` when unset or empty)."""
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
@@ -144,17 +161,8 @@ class XdgAutostart:
         lines = {line.strip().replace(" ", "") for line in text.splitlines()}
         return not ({"Hidden=true", "X-GNOME-Autostart-enabled=false"} & lines)
 
-    def enable(self, argv: Sequence[str]) -> None:
-        try:
-            _write_atomic(self.path, desktop_entry(argv).encode("utf-8"))
-        except OSError as exc:
-            raise AutostartError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
-
-    def disable(self) -> None:
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise AutostartError(f"cannot remove {self.path}: {exc.strerror or exc}") from exc
+    def entry(self, argv: Sequence[str]) -> bytes:
+        return desktop_entry(argv).encode("utf-8")
 
 
 # --- macOS -----------------------------------------------------------------------------------
@@ -174,7 +182,7 @@ def launch_agent_plist(argv: Sequence[str]) -> bytes:
     )
 
 
-class LaunchAgentAutostart:
+class LaunchAgentAutostart(_EntryFile):
     """``~/Library/LaunchAgents/io.github.burntray.plist``; launchd reads it at next login."""
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
@@ -194,17 +202,8 @@ class LaunchAgentAutostart:
             raise AutostartError(f"cannot read {self.path}: {exc}") from exc
         return bool(data.get("RunAtLoad")) and not data.get("Disabled", False)
 
-    def enable(self, argv: Sequence[str]) -> None:
-        try:
-            _write_atomic(self.path, launch_agent_plist(argv))
-        except OSError as exc:
-            raise AutostartError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
-
-    def disable(self) -> None:
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise AutostartError(f"cannot remove {self.path}: {exc.strerror or exc}") from exc
+    def entry(self, argv: Sequence[str]) -> bytes:
+        return launch_agent_plist(argv)
 
 
 # --- Windows ---------------------------------------------------------------------------------
