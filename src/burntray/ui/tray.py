@@ -320,7 +320,7 @@ class TrayApp:
                 icon.icon = render_icon(view.icon, self.icon_px)
             if shown is None or view.title != shown.title:
                 icon.title = title_for(self.choice.name, view.title)
-                log.info("tray title: %r", view.title)
+                log.debug("tray title: %r", view.title)  # changes often: debug, not info
             if shown is None or _menu_key(view) != _menu_key(shown):
                 icon.menu = build_menu(view, self.controller, self._pystray)
             if (shown is None or view.attention != shown.attention) and hasattr(
