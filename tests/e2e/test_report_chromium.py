@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from burntray.report.build import write_report
+from burntray.store.alert_store import ensure_alert_tables
 from burntray.store.history import HexaiEvent
 from tests.report_support import FIXED_EVENTS, NOW, NS, fixed_context, write_events
 
@@ -116,11 +117,8 @@ def test_source_strings_are_text_and_never_run(hexai_dir: Path, tmp_path: Path) 
     ctx = fixed_context()
     history = ctx.history()
     assert history is not None
+    ensure_alert_tables(history)  # the schema the alert store owns
     with history.transaction() as conn:
-        conn.execute(
-            "CREATE TABLE alert_log (ts_ns INTEGER, source TEXT, kind TEXT, level TEXT, "
-            "message TEXT)"
-        )
         conn.execute(
             "INSERT INTO alert_log VALUES (?, 'hexai', ?, ?, ?)",
             (NOW - 100 * NS, PAYLOADS["svg"], PAYLOADS["attr"], PAYLOADS["img"]),
@@ -179,11 +177,8 @@ def test_normal_report_screenshots_and_prints(hexai_dir: Path, tmp_path: Path) -
         HexaiEvent(NOW - (3700 + i * 211) * NS, *models[i % 3], 3000 + i * 37 % 9000, 800, 0)
         for i in range(400)
     )
+    ensure_alert_tables(history)  # the schema the alert store owns
     with history.transaction() as conn:
-        conn.execute(
-            "CREATE TABLE alert_log (ts_ns INTEGER, source TEXT, kind TEXT, level TEXT, "
-            "message TEXT)"
-        )
         conn.execute(
             "INSERT INTO alert_log VALUES (?, 'hexai', 'spike', 'spike', ?)",
             (NOW - 5 * 3600 * NS, "Spend spike: $0.42/h (5 min) - 3.4x the last hour"),

@@ -26,6 +26,7 @@ from burntray.report.build import (
     write_report,
 )
 from burntray.report.data import collect, priced_minutes
+from burntray.store.alert_store import ensure_alert_tables
 from burntray.store.history import HexaiEvent, HistoryStore
 from tests.report_support import (
     FIXED_EVENTS,
@@ -189,11 +190,8 @@ def test_alert_log_is_listed_escaped_and_limited_to_the_window(hexai_dir: Path) 
     ctx = fixed_context()
     history = ctx.history()
     assert history is not None
+    ensure_alert_tables(history)  # the schema the alert store owns
     with history.transaction() as conn:
-        conn.execute(
-            "CREATE TABLE alert_log (ts_ns INTEGER, source TEXT, kind TEXT, level TEXT, "
-            "message TEXT)"
-        )
         conn.executemany(
             "INSERT INTO alert_log VALUES (?, ?, ?, ?, ?)",
             [

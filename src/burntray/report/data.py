@@ -31,6 +31,7 @@ from burntray.report.timeline import (
     price_minute_rows,
 )
 from burntray.sources.hexai import HexaiSource, StatsFile
+from burntray.store.alert_store import LoggedAlert
 from burntray.store.history import HistoryStore
 
 ALERT_TABLE = "alert_log"
@@ -40,15 +41,6 @@ MAX_ALERTS_SHOWN = 500
 _CBURN_TIME_COLUMNS = ("ts_ns", "at_ns", "recorded_ns", "polled_ns", "received_ns", "time_ns")
 _CBURN_REQS_COLUMNS = ("api_calls", "requests", "reqs")
 _CBURN_COST_COLUMNS = ("estimated_cost_usd", "cost_usd", "cost")
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRecord:
-    ts_ns: int
-    source: str
-    kind: str
-    level: str
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +67,7 @@ class ReportData:
     cost: Timeline | None  # cost per hour
     chart_source: str  # where the charts come from, in words
     chart_note: str  # why there are no charts, or what they lack
-    alerts: tuple[AlertRecord, ...] | None  # None: no alert log exists yet
+    alerts: tuple[LoggedAlert, ...] | None  # None: no alert log exists yet
     alerts_note: str
     alerts_hidden: int  # alerts in the window left out of the timeline (oldest first)
     priced_rows: tuple[PricedRow, ...]
@@ -103,7 +95,7 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
         source.close()
     start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
     rate = cost = None
-    alerts: tuple[AlertRecord, ...] | None = None
+    alerts: tuple[LoggedAlert, ...] | None = None
     alerts_note, alerts_hidden = "", 0
     live = source.stats if isinstance(source, HexaiSource) else None
     minutes, chart_source, chart_note = priced_minutes(
@@ -306,7 +298,7 @@ def _cburn_minutes(
 
 def read_alerts(
     history: HistoryStore, start_ns: int, end_ns: int
-) -> tuple[tuple[AlertRecord, ...] | None, int, str]:
+) -> tuple[tuple[LoggedAlert, ...] | None, int, str]:
     """(alerts in the window, how many older ones were left out, note)."""
     try:
         if _table_columns(history, ALERT_TABLE) is None:
@@ -323,7 +315,7 @@ def read_alerts(
     except sqlite3.Error as exc:
         return None, 0, f"the alert log is unreadable: {exc}"
     alerts = tuple(
-        AlertRecord(int(ts), str(src), str(kind), str(level), str(msg))  # type: ignore[call-overload]
+        LoggedAlert(int(ts), str(src), str(kind), str(level), str(msg))  # type: ignore[call-overload]
         for ts, src, kind, level, msg in reversed(rows)
     )
     hidden = int(total) - len(alerts)  # type: ignore[call-overload]
