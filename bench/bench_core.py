@@ -72,6 +72,19 @@ def baseline(data: bytes, now: dt.datetime, window_s: int) -> dict[tuple[str, st
     return out
 
 
+def week_of_events(rng: random.Random, start_ns: int, count: int) -> list[HexaiEvent]:
+    """``count`` events at random times over the 7 days from ``start_ns``."""
+    return [
+        HexaiEvent(
+            start_ns + rng.randrange(7 * 86400 * S),
+            *rng.choice(MODELS),
+            rng.randrange(20000),
+            rng.randrange(4000),
+        )
+        for _ in range(count)
+    ]
+
+
 def best_of(fn, repeat: int, clock=time.perf_counter) -> float:  # type: ignore[no-untyped-def]
     times = []
     for _ in range(repeat):
@@ -134,15 +147,7 @@ def run() -> list[tuple[str, str]]:
         store = HistoryStore(Path(tmp) / "h.sqlite3")
         t0 = now_ns - 7 * 86400 * S
         rng = random.Random(7)
-        first = [
-            HexaiEvent(
-                t0 + rng.randrange(7 * 86400 * S),
-                *rng.choice(MODELS),
-                rng.randrange(20000),
-                rng.randrange(4000),
-            )
-            for _ in range(100_000)
-        ]
+        first = week_of_events(rng, t0, 100_000)
         started = time.perf_counter()
         store.ingest_hexai(first)
         rows.append(
@@ -157,17 +162,7 @@ def run() -> list[tuple[str, str]]:
             )
         )
         for _ in range(9):
-            store.ingest_hexai(
-                [
-                    HexaiEvent(
-                        t0 + rng.randrange(7 * 86400 * S),
-                        *rng.choice(MODELS),
-                        rng.randrange(20000),
-                        rng.randrange(4000),
-                    )
-                    for _ in range(100_000)
-                ]
-            )
+            store.ingest_hexai(week_of_events(rng, t0, 100_000))
         count = store.count_hexai_events()
         times = []
         for i in range(20):
