@@ -204,14 +204,11 @@ def cmd_clear_cache(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE)
     if args.hexai:
         from burntray.sources.base import SourceContext  # noqa: PLC0415
-        from burntray.sources.hexai import clear_stats, parse_stats  # noqa: PLC0415
+        from burntray.sources.hexai_clear import clear_stats, describe_stats  # noqa: PLC0415
 
         cache_dir = SourceContext(ctx.settings, ctx.paths, ctx.prices(), env=ctx.env).hexai_dir()
         stats_path = cache_dir / "stats.json"
-        try:
-            count = f"{parse_stats(stats_path.read_bytes()).event_count} events"
-        except Exception as exc:  # describe what is there; never fail the question on it
-            count = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable: {exc}"
+        count = describe_stats(stats_path)  # read safely: never fails the question
         question = (
             f"Empty hexai's usage stats at {stats_path} ({count})? "
             "Other files in that folder are kept."

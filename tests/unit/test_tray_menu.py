@@ -198,19 +198,15 @@ def test_clear_history(harness: Harness, hexai_dir: Path) -> None:
 
 
 def test_clear_failure_is_shown(harness: Harness, hexai_dir: Path) -> None:
-    (hexai_dir / "stats.json").write_text("{not json")
+    stats = hexai_dir / "stats.json"
+    stats.write_text("{not json")
     harness.click("Clear cache", "hexai stats…")
     assert "Empty hexai stats (unreadable stats.json)?" in harness.texts()
-    hexai_dir.chmod(0o500)  # a read-only cache dir: the clear cannot write
-    try:
-        harness.click("    Yes, empty it")
-        assert harness.controller.join_jobs()
-    finally:
-        hexai_dir.chmod(0o700)
-    if os.geteuid() == 0:  # root writes anyway: then it cleared
-        assert any(t.startswith("cleared") for t in harness.texts())
-    else:
-        assert any(t.startswith("hexai stats not cleared:") for t in harness.texts())
+    harness.click("    Yes, empty it")
+    assert harness.controller.join_jobs()
+    # A file that cannot be counted is not replaced (it could hold events we cannot see).
+    assert any(t.startswith("hexai stats not cleared:") for t in harness.texts())
+    assert stats.read_text() == "{not json"
 
 
 def test_open_data_folder_report_about_quit(harness: Harness) -> None:

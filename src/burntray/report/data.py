@@ -183,23 +183,22 @@ def _hexai_minutes(
     prices: PriceTable,
     live: StatsFile | None,
 ) -> tuple[list[PricedMinute] | None, str, str]:
-    """The same split as ``HexaiSource.snapshot``: the live file's events from the window start,
-    plus history for the part of the window before the file's coverage."""
+    """The same split as ``HexaiSource.snapshot``: the live file's events when it covers the
+    window, otherwise burntray's history for the whole window."""
     coverage = live.coverage_start_ns if live is not None else end_ns
     rows: list[MinuteRow] = []
-    parts = []
-    if live is not None:
+    if live is not None and start_ns >= coverage:
         rows.extend(file_minutes(live, start_ns, end_ns))
-        parts.append("hexai's stats.json")
-    if start_ns < coverage:
-        if history is None:
-            return None, "", "the window reaches back before stats.json: charts need history"
+        where = "hexai's stats.json"
+    elif history is None:
+        return None, "", "the window reaches back before stats.json: charts need history"
+    else:
         try:
-            rows.extend(hexai_window_minutes(history, start_ns, min(coverage, end_ns)))
+            rows.extend(hexai_window_minutes(history, start_ns, end_ns))
         except sqlite3.Error as exc:
             return None, "", f"history unreadable: {exc}"
-        parts.append("burntray's history before it")
-    where = " and ".join(parts) + " (tokens estimated as bytes/4, priced per model)"
+        where = "burntray's history (every event stats.json showed it)"
+    where += " (tokens estimated as bytes/4, priced per model)"
     note = "" if rows else "no hexai requests recorded in this window"
     return price_minute_rows(rows, prices), where, note
 

@@ -283,20 +283,18 @@ class TrayController:
     def _clear_detail(self, target: ClearTarget) -> str:
         if target == "history":
             return str(self.ctx.paths.history_db)
-        from burntray.sources.hexai import parse_stats  # noqa: PLC0415
+        from burntray.sources.hexai_clear import count_stats  # noqa: PLC0415
 
-        stats_path = self._hexai_dir() / "stats.json"
         try:
-            return f"{parse_stats(stats_path.read_bytes()).event_count} events"
-        except FileNotFoundError:
-            return "no stats.json"
-        except Exception:
+            count = count_stats(self._hexai_dir() / "stats.json")
+        except BurntrayError:  # a menu label: short; the clear itself says why in full
             return "unreadable stats.json"
+        return "no stats.json" if count is None else f"{count} events"
 
     def _clear(self, target: ClearTarget) -> None:
         """Same semantics as ``burntray clear-cache``: hexai's stats under its lock, or history."""
         if target == "hexai":
-            from burntray.sources.hexai import clear_stats  # noqa: PLC0415
+            from burntray.sources.hexai_clear import clear_stats  # noqa: PLC0415
 
             cache_dir = self._hexai_dir()
             try:
