@@ -70,7 +70,7 @@ def _layout(data: bytes) -> _Layout | None:
     except (UnicodeDecodeError, StatsFormatError):
         return None
     body_start, body_end = match.end(), len(data) - 2
-    if data[body_start:body_end] == b"null":
+    if body_end - body_start == 4 and data.startswith(b"null", body_start):  # (no 11 MB slice)
         content = (body_start, body_start)
     elif body_end - body_start >= 2 and data[body_start] == 0x5B and data[body_end - 1] == 0x5D:
         content = (body_start + 1, body_end - 1)
