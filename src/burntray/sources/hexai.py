@@ -106,6 +106,7 @@ class HexaiSource:
         self._last_ok_ns: int | None = None
         self._history_window = HistoryWindow(history, SOURCE_NAME) if history else None
         self._watcher: FolderWatcher | None = None
+        self.last_read_incremental = False  # whether the last re-read skipped unchanged events
 
     @property
     def status(self) -> SourceStatus:
@@ -166,6 +167,7 @@ class HexaiSource:
         except StatsFormatError as exc:
             return self._set_error(f"{self.stats_path}: {exc}")
         self._stats = result.stats
+        self.last_read_incremental = result.incremental
         self._last_ok_ns = now
         self._status = SourceStatus("ok", f"{result.stats.event_count} events", last_ok_ns=now)
         if self.history is not None and result.fresh:

@@ -20,13 +20,13 @@ from __future__ import annotations
 import collections
 import datetime as _dt
 import itertools
-import re
 from dataclasses import dataclass
 
 import msgspec
 
 from burntray.sources.hexai_parse import (
     EVENTS_DECODER,
+    Layout,
     RawEvent,
     RawEventIn,
     Series,
@@ -34,49 +34,16 @@ from burntray.sources.hexai_parse import (
     StatsFormatError,
     decode_go,
     event_keys,
-    index_events,
+    go_layout,
+    parse_layout,
     parse_stats,
-    parse_updated_at,
     to_history_events,
 )
 from burntray.store.history import HexaiEvent
 
-# The header exactly as Go's encoder writes it (compact, fields in struct order, no escapes in
-# the time). Only a file laid out like this is a base for an incremental re-read; any other
-# valid file is parsed in full every time.
-_HEADER = re.compile(
-    rb'\{"version":(-?(?:0|[1-9][0-9]{0,17})),"updated_at":"([^"\\\x00-\x1f]*)",'
-    rb'"window_seconds":(-?(?:0|[1-9][0-9]{0,17})),"events":'
-)
 _COMMA = ord(",")
 _PROBE_BYTES = 48  # enough of an event (its "ts") to find it again in the previous file
 _MAX_PROBES = 8
-
-
-@dataclass(frozen=True, slots=True)
-class _Layout:
-    window_seconds: int
-    updated_ns: int
-    content: tuple[int, int]  # the bytes between the events array's brackets ([a, a): none)
-
-
-def _layout(data: bytes) -> _Layout | None:
-    """Where the parts are in a file Go's encoder wrote, or None if it is not laid out so."""
-    match = _HEADER.match(data)
-    if match is None or int(match[1]) != 1 or not data.endswith(b"}\n"):
-        return None
-    try:
-        updated_ns = parse_updated_at(match[2].decode("utf-8"))
-    except (UnicodeDecodeError, StatsFormatError):
-        return None
-    body_start, body_end = match.end(), len(data) - 2
-    if body_end - body_start == 4 and data.startswith(b"null", body_start):  # (no 11 MB slice)
-        content = (body_start, body_start)
-    elif body_end - body_start >= 2 and data[body_start] == 0x5B and data[body_end - 1] == 0x5D:
-        content = (body_start + 1, body_end - 1)
-    else:
-        return None
-    return _Layout(int(match[3]), updated_ns, content)
 
 
 def _decode_events(data: bytes, start: int, end: int) -> list[RawEventIn] | None:
@@ -113,7 +80,7 @@ class StatsReader:
 
     def __init__(self) -> None:
         self._data: bytes | None = None
-        self._layout: _Layout | None = None
+        self._layout: Layout | None = None
         self._stats: StatsFile | None = None
 
     @property
@@ -128,7 +95,7 @@ class StatsReader:
 
         Raises ``StatsFormatError`` (state unchanged).
         """
-        layout = _layout(data)
+        layout = go_layout(data)
         old = self._stats
         if old is not None and self._data is not None and self._layout is not None and layout:
             result = self._delta(old, (self._data, self._layout), (data, layout), fresh)
@@ -138,18 +105,8 @@ class StatsReader:
         return self._full(data, layout, fresh)
 
     # --- full parse ---------------------------------------------------------------------
-    def _full(self, data: bytes, layout: _Layout | None, fresh: bool) -> Reread:
-        stats = None
-        if layout is not None:
-            a, b = layout.content
-            events = _decode_events(data, a, b)
-            if events is not None:
-                try:
-                    stats = StatsFile(
-                        layout.window_seconds, layout.updated_ns, index_events(events), len(events)
-                    )
-                except StatsFormatError:
-                    stats = None  # the general parse below names the problem
+    def _full(self, data: bytes, layout: Layout | None, fresh: bool) -> Reread:
+        stats = parse_layout(data, layout) if layout is not None else None
         if stats is None:
             stats = parse_stats(data)  # raises with the message for this file
             layout = None  # not a base for the next read: parse that one in full too
@@ -166,7 +123,7 @@ class StatsReader:
 
     # --- incremental --------------------------------------------------------------------
     def _delta(
-        self, stats: StatsFile, old: tuple[bytes, _Layout], new: tuple[bytes, _Layout], fresh: bool
+        self, stats: StatsFile, old: tuple[bytes, Layout], new: tuple[bytes, Layout], fresh: bool
     ) -> Reread | None:
         (old_data, old_layout), (new_data, new_layout) = old, new
         split = _split(old_data, old_layout.content, new_data, new_layout.content)
