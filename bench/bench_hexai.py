@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_core import make_stats_file  # noqa: E402
-
 from burntray.model.pricing import build_price_table  # noqa: E402
 from burntray.model.timefmt import format_rfc3339_ns  # noqa: E402
 from burntray.sources.hexai import HexaiSource, parse_stats  # noqa: E402

@@ -6,7 +6,6 @@ The CLI and the tray both start here, so both see the same numbers.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -91,6 +90,8 @@ class AppContext:
 def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
     """Log to a rotating file in the log dir (and stderr when verbose). Called by commands
     that run for a while, never at import."""
+    import logging.handlers  # noqa: PLC0415 - not for one-shot commands (it pulls in socket)
+
     paths.log_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
         paths.log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -18,6 +17,8 @@ def atomic_write(
 ) -> None:
     """Replace ``path`` with ``data``. ``temp_prefix`` names the temp file (default
     ``.<name>.``, hidden); ``mode`` sets the final permissions (default 0600)."""
+    import tempfile  # noqa: PLC0415 - config.toml imports this module; writing is rare
+
     prefix = temp_prefix if temp_prefix is not None else f".{path.name}."
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix)
     try:

@@ -13,13 +13,12 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from burntray.bounded_read import UnsafeFileError
 from burntray.model.aggregate import summarise_bytes
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, SourceStatus
-from burntray.sources._watch import FolderWatcher
-from burntray.sources.hexai_clear import CLEAR_LOCK_TIMEOUT_S, clear_stats
 from burntray.sources.hexai_delta import StatsReader
 from burntray.sources.hexai_parse import (
     DEFAULT_WINDOW_S,
@@ -32,7 +31,11 @@ from burntray.sources.hexai_parse import (
     read_stats_bytes,
     to_history_events,
 )
-from burntray.store.history import HistoryStore, HistoryWindow
+
+if TYPE_CHECKING:  # imported where used: `burntray status --format tmux` starts fast
+    from burntray.sources._watch import FolderWatcher
+    from burntray.sources.hexai_clear import CLEAR_LOCK_TIMEOUT_S, clear_stats
+    from burntray.store.history import HistoryStore, HistoryWindow
 
 __all__ = [
     "CLEAR_LOCK_TIMEOUT_S",
@@ -50,6 +53,17 @@ __all__ = [
 ]
 
 SOURCE_NAME = "hexai"
+
+
+def __getattr__(name: str) -> Any:
+    """``clear_stats`` and its timeout stay importable from here, loaded on first use."""
+    if name in ("clear_stats", "CLEAR_LOCK_TIMEOUT_S"):
+        from burntray.sources import hexai_clear  # noqa: PLC0415
+
+        return getattr(hexai_clear, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # A window that reaches back before the live file is answered by the history up to here
 # (events stamped in the future count, as they do in the file's own window).
 _END_OF_TIME_NS = 2**63 - 1
@@ -104,7 +118,11 @@ class HexaiSource:
         self._fingerprint: _Fingerprint | None = None
         self._status = SourceStatus("starting", "not read yet")
         self._last_ok_ns: int | None = None
-        self._history_window = HistoryWindow(history, SOURCE_NAME) if history else None
+        self._history_window: HistoryWindow | None = None
+        if history is not None:
+            from burntray.store.history import HistoryWindow  # noqa: PLC0415
+
+            self._history_window = HistoryWindow(history, SOURCE_NAME)
         self._watcher: FolderWatcher | None = None
         self.last_read_incremental = False  # whether the last re-read skipped unchanged events
 
@@ -127,11 +145,15 @@ class HexaiSource:
     def start(self, wake: Callable[[], None]) -> None:
         """Wake the monitor as soon as stats.json is replaced (where the OS can tell us), so
         freshness is not bounded by the poll interval. The poll still reads every change."""
+        from burntray.sources._watch import FolderWatcher  # noqa: PLC0415
+
         self._watcher = FolderWatcher(self.cache_dir, frozenset({"stats.json"}), wake)
         self._watcher.start()
 
     def attach_history(self, history: HistoryStore) -> None:
         """Start keeping history (and using it for long windows), ingesting what is loaded."""
+        from burntray.store.history import HistoryWindow  # noqa: PLC0415
+
         self.history = history
         self._history_window = HistoryWindow(history, SOURCE_NAME)
         history.ingest_hexai(self._stats.events())

@@ -21,6 +21,7 @@ import collections
 import datetime as _dt
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -39,7 +40,9 @@ from burntray.sources.hexai_parse import (
     parse_stats,
     to_history_events,
 )
-from burntray.store.history import HexaiEvent
+
+if TYPE_CHECKING:
+    from burntray.store.history import HexaiEvent
 
 _COMMA = ord(",")
 _PROBE_BYTES = 48  # enough of an event (its "ts") to find it again in the previous file

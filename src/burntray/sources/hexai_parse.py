@@ -22,14 +22,16 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import msgspec
 
 from burntray.bounded_read import MAX_WHOLE_FILE_BYTES, UnsafeFileError, open_regular_file
 from burntray.model.aggregate import Counter
 from burntray.model.timefmt import NS_PER_SECOND, TimeFormatError, parse_rfc3339_ns
-from burntray.store.history import HexaiEvent
+
+if TYPE_CHECKING:
+    from burntray.store.history import HexaiEvent
 
 DEFAULT_WINDOW_S = 3600
 GO_ZERO_TIME_NS = -62135596800 * NS_PER_SECOND  # 0001-01-01T00:00:00Z, Go's zero time.Time
@@ -261,6 +263,8 @@ def to_history_events(
 ) -> list[HexaiEvent]:
     """History rows for ``counts`` copies of each event, numbering identical copies after the
     ``already`` ingested ones (so a replay maps to the same keys and adds nothing)."""
+    from burntray.store.history import HexaiEvent  # noqa: PLC0415 - only the tray keeps history
+
     out: list[HexaiEvent] = []
     for (text, provider, model, sent, recv), count in counts.items():
         ts = exact_ns(text)
