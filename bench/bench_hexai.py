@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_core import make_stats_file  # noqa: E402
+from bench_core import compile_bytecode, make_stats_file  # noqa: E402
 from burntray.model.pricing import build_price_table  # noqa: E402
 from burntray.model.timefmt import format_rfc3339_ns  # noqa: E402
 from burntray.sources.hexai import HexaiSource, parse_stats  # noqa: E402
@@ -160,6 +160,7 @@ def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, byte
 
 
 def status_vs_go() -> list[tuple[str, str]]:
+    compile_bytecode()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         binary, why = _go_binary(work)

@@ -236,3 +236,59 @@ def test_invalid_utf8_becomes_replacement_characters_as_in_go() -> None:
 def test_invalid_utf8_outside_a_string_is_still_corrupt() -> None:
     with pytest.raises(StatsFormatError, match="corrupt JSON"):
         parse_stats(b'{"version":1,\xff"events":[]}\n')
+
+
+def test_byte_sums_beyond_int64_stay_exact() -> None:
+    big = 2**63 - 1  # the largest sent Go accepts; two of them overflow an int64 sum
+    data = stats_json([event("2026-03-01T10:00:00+01:00", sent=big, recv=big)] * 3)
+    snap = hexai_snapshot(parse_stats(data), HOUR, NOW, PRICES, OK)
+    assert (snap.totals.sent, snap.totals.recv) == (3 * big, 3 * big)
+
+
+def test_a_large_file_is_read_in_chunks_that_split_only_between_events() -> None:
+    # Over 1 MiB of events (read in chunks), some with an unknown field (Go ignores those)
+    # holding exactly what separates two events in Go's encoding: a split there cannot decode,
+    # so the result must still be what one whole decode gives.
+    events: list[dict[str, object]] = [
+        event(
+            f"2026-03-01T09:{i // 600 % 60:02d}:{i // 10 % 60:02d}.{i:06d}+01:00",
+            provider=["openai", "anthropic", ""][i % 3],
+            model=f"m{i % 7}",
+            sent=i,
+            recv=i % 13,
+        )
+        for i in range(20_000)
+    ]
+    for i in range(0, 20_000, 97):
+        events[i]["extra"] = [{"a": 1}, {"ts": "2026-03-01T10:00:00Z", "sent": 10**6}]
+    compact = stats_json(events)  # laid out as Go writes it: read in chunks
+    spaced = json.dumps(json.loads(compact)).encode()  # same content, not Go's layout
+    assert len(compact) > 1024 * 1024 and b'},{"ts":"2026-03-01T10:00:00Z"' in compact
+    chunked, whole = parse_stats(compact), parse_stats(spaced)
+    assert chunked.event_count == whole.event_count == 20_000
+    assert sorted(chunked.raw_events()) == sorted(whole.raw_events())
+    for cutoff in (NOW - 2 * HOUR, NOW - 3600 * S - 1, NOW - 30 * 60 * S):
+        assert sorted(chunked.counters(cutoff)) == sorted(whole.counters(cutoff))
+    plain = stats_json([{k: v for k, v in e.items() if k != "extra"} for e in events])
+    assert sorted(parse_stats(plain).counters(NOW - 2 * HOUR)) == sorted(
+        whole.counters(NOW - 2 * HOUR)
+    )
+
+
+def test_a_chunk_split_inside_an_unknown_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from burntray.sources import hexai_parse
+
+    monkeypatch.setattr(hexai_parse, "_CHUNK_BYTES", 300)  # a split every few events
+    events = [event(f"2026-03-01T10:00:{i:02d}+01:00", sent=i) for i in range(40)]
+    plain = stats_json(events)
+    layout = hexai_parse.go_layout(plain)
+    assert layout is not None
+    chunked = hexai_parse.parse_layout(plain, layout)
+    assert chunked is not None and chunked.counters(0) == [("openai", "gpt-4.1", 40, 780, 400)]
+    for e in events:  # now every event hides an event separator in an ignored field
+        e["extra"] = [{"a": 1}, {"ts": "2026-03-01T10:00:00Z"}]
+    trapped = stats_json(events)
+    layout = hexai_parse.go_layout(trapped)
+    assert layout is not None
+    assert hexai_parse.parse_layout(trapped, layout) is None  # a split landed in a trap
+    assert parse_stats(trapped).counters(0) == [("openai", "gpt-4.1", 40, 780, 400)]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import datetime as _dt
-import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,6 +37,7 @@ from burntray.sources.hexai_parse import (
     go_layout,
     parse_layout,
     parse_stats,
+    prefix_sums,
     to_history_events,
 )
 
@@ -280,10 +280,6 @@ def _apply(stats: StatsFile, plan: _Plan) -> None:
     for name, (keys, texts, sents, recvs) in plan.add.items():
         target = stats.series.get(name)
         if target is None or not len(target):
-            stats.series[name] = Series(keys, texts, _cumulative(sents), _cumulative(recvs))
+            stats.series[name] = Series(keys, texts, prefix_sums(sents), prefix_sums(recvs))
         else:
             target.extend(keys, texts, sents, recvs)
-
-
-def _cumulative(values: list[int]) -> list[int]:
-    return list(itertools.accumulate(values, initial=0))

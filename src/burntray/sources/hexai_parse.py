@@ -18,8 +18,9 @@ import itertools
 import operator
 import os
 import re
+from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -77,6 +78,8 @@ _NS_PER_US = 1000
 _ROUNDING_NS = 500
 
 RawEvent = tuple[str | None, str, str, int, int]  # ts text as written, provider, model, sent, recv
+if TYPE_CHECKING:
+    Sums = list[int] | array[int]  # prefix sums of bytes (array: not subscriptable at runtime)
 
 
 def _go_replace(exc: UnicodeError) -> tuple[str, int]:
@@ -121,8 +124,8 @@ class Series:
         self,
         keys: list[_dt.datetime],
         texts: list[str | None],
-        cum_sent: list[int],
-        cum_recv: list[int],
+        cum_sent: Sums,
+        cum_recv: Sums,
     ) -> None:
         self.keys = keys
         self.texts = texts  # the ts as written (None: null, Go's zero time)
@@ -198,10 +201,8 @@ class Series:
         """Append events that are not earlier than the last live one (the caller checks)."""
         self.keys.extend(keys)
         self.texts.extend(texts)
-        for cum, values in ((self.cum_sent, sents), (self.cum_recv, recvs)):
-            sums = itertools.accumulate(values, initial=cum[-1])
-            next(sums)  # the initial value is already the last prefix sum
-            cum.extend(sums)
+        self.cum_sent = _extend_sums(self.cum_sent, sents)
+        self.cum_recv = _extend_sums(self.cum_recv, recvs)
 
     def compact(self) -> None:
         """Release the dropped events (prefix sums keep their offset: only differences count)."""
@@ -431,18 +432,41 @@ def _build_series(
                 texts = [texts[i] for i in order]
                 sents = [sents[i] for i in order]
                 recvs = [recvs[i] for i in order]
-            built = Series(keys, texts, _prefix_sums(sents), _prefix_sums(recvs))
+            built = Series(keys, texts, prefix_sums(sents), prefix_sums(recvs))
             name = (provider or "", model or "")
             # null and "" are the same to Go: merge
             series[name] = _merge(series[name], built) if name in series else built
     return series
 
 
-def _prefix_sums(values: list[int | None]) -> list[int]:
+def prefix_sums(values: Iterable[int | None]) -> Sums:
+    """``[0, v0, v0+v1, ...]`` (null counts as 0, as in Go), as 8-byte integers when they fit
+    (a 100k-event file: 1.6 MB instead of 6.4 MB of int objects), else as Python ints."""
+    values = values if isinstance(values, list) else list(values)
     try:
-        return list(itertools.accumulate(values, initial=0))  # type: ignore[arg-type]
-    except TypeError:  # a null (Go: 0); rare, so not searched for up front
-        return list(itertools.accumulate((v or 0 for v in values), initial=0))
+        sums: list[int] = list(itertools.accumulate(values, initial=0))  # type: ignore[arg-type]
+    except TypeError:  # a null; rare, so not searched for up front
+        sums = list(itertools.accumulate((v or 0 for v in values), initial=0))
+    return _compact_ints(sums)
+
+
+def _compact_ints(sums: list[int]) -> Sums:
+    try:
+        return array("q", sums)
+    except OverflowError:  # beyond int64 (absurd byte counts): exact Python ints
+        return sums
+
+
+def _extend_sums(cum: Sums, values: list[int]) -> Sums:
+    more = list(itertools.accumulate(values, initial=cum[-1]))[1:]
+    if isinstance(cum, array):
+        try:
+            cum.extend(array("q", more))
+        except OverflowError:
+            return [*cum, *more]
+    else:
+        cum.extend(more)
+    return cum
 
 
 def event_keys(texts: list[str | None], events: list[RawEventIn] | None) -> list[_dt.datetime]:
@@ -501,12 +525,12 @@ def _merge(a: Series, b: Series) -> Series:
     return Series(
         [r[0] for r in rows],
         [r[1] for r in rows],
-        list(itertools.accumulate((r[2] for r in rows), initial=0)),
-        list(itertools.accumulate((r[3] for r in rows), initial=0)),
+        prefix_sums(r[2] for r in rows),
+        prefix_sums(r[3] for r in rows),
     )
 
 
-def _steps(cumulative: list[int]) -> list[int]:
+def _steps(cumulative: Sums) -> list[int]:
     return [b - a for a, b in itertools.pairwise(cumulative)]
 
 
