@@ -6,7 +6,6 @@ The CLI and the tray both start here, so both see the same numbers.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -86,18 +85,3 @@ class AppContext:
         if self._history is not None:
             self._history.close()
             self._history = None
-
-
-def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
-    """Log to a rotating file in the log dir (and stderr when verbose). Called by commands
-    that run for a while, never at import."""
-    paths.log_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
-        paths.log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    if verbose:
-        root.addHandler(logging.StreamHandler())

@@ -28,6 +28,7 @@ from burntray.model.export import snapshot_to_dict
 from burntray.model.format import human_bytes, human_count, rpm_text, usd
 from burntray.model.snapshot import Snapshot, UsageRow
 from burntray.model.timefmt import format_duration, format_rfc3339_ns
+from burntray.paths import ensure_dir
 from burntray.report.data import ReportData, collect
 from burntray.report.timeline import Timeline
 
@@ -128,8 +129,9 @@ def _write_atomic(path: Path, body: bytes, make_dir: bool) -> None:
     """Temp file in the same directory (created 0600), fsync, rename over the target."""
     directory = path.parent
     try:
-        if make_dir:
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if make_dir:  # burntray's cache dir and its reports dir: private, 0700
+            ensure_dir(directory.parent)
+            ensure_dir(directory)
     except OSError as exc:
         raise ReportError(f"cannot write a report in {directory}: {exc.strerror or exc}") from exc
     try:

@@ -24,6 +24,7 @@ from burntray.app import AppContext
 from burntray.config import Settings, save_settings
 from burntray.errors import BurntrayError, ConfigError
 from burntray.model.snapshot import Snapshot
+from burntray.paths import ensure_dir
 from burntray.runtime.monitor import Monitor
 from burntray.sources.base import SOURCE_FACTORIES, SOURCE_LABELS
 from burntray.ui.presenter import (
@@ -237,7 +238,7 @@ class TrayController:
     def open_data_folder(self) -> None:
         folder = self.ctx.paths.data_dir
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            ensure_dir(folder)
             self.opener(folder)
         except OSError as exc:
             self._say(f"cannot open {folder}: {exc}", announce=True)
