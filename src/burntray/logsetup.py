@@ -80,11 +80,8 @@ class RepeatThrottle(logging.Filter):
         while len(self._seen) > _MAX_KEYS:
             self._seen.popitem(last=False)
         if left_out:
-            minutes = self.interval_s / 60
-            record.msg = (
-                f"{record.getMessage()} [{left_out} identical message"
-                f"{'s' if left_out != 1 else ''} left out in the last {minutes:g} min]"
-            )
+            times = "once" if left_out == 1 else f"{left_out} times"
+            record.msg = f"{record.getMessage()} [repeated {times} since last logged]"
             record.args = None
         return True
 

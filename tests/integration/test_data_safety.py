@@ -3,16 +3,19 @@ file, a broken source with history. Real processes, real files, the isolated env
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from burntray.paths import app_paths
 from burntray.sources.hexai_writer import hexai_update
+from tests.processes import read_line, stop_process
 
 
 def burntray(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
@@ -51,3 +54,116 @@ def test_status_and_report_keep_burntrays_files_private(hexai_dir: Path) -> None
     assert mode(paths.reports_dir) == 0o700
     written = Path(report.stdout.strip())
     assert written.parent == paths.reports_dir and mode(written) == 0o600
+
+
+def write_config(text: str) -> Path:
+    config = app_paths().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(text)
+    return config
+
+
+def bad_price_file(kind: str, where: Path) -> tuple[Path, str]:
+    """A price file of ``kind`` and the reason burntray must give for it."""
+    path = where / "prices.json"
+    if kind == "missing":
+        return path, "does not exist"
+    if kind == "invalid":
+        path.write_text('{"gpt-4.1": {"input_cost_per_token": ')
+        return path, "not valid JSON: Expecting value: line 1 column 38 (char 37)"
+    if kind == "fifo":
+        os.mkfifo(path)  # no writer: a plain open() would wait forever
+        return path, "is a FIFO (named pipe), not a regular file"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "missing",
+        "invalid",
+        pytest.param("fifo", marks=pytest.mark.skipif(os.name == "nt", reason="POSIX FIFO")),
+    ],
+)
+def test_status_with_a_bad_price_file_uses_the_built_in_prices_and_names_it_once(
+    hexai_dir: Path, tmp_path: Path, kind: str
+) -> None:
+    hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 400)
+    good = burntray("status", "--source", "hexai")
+    assert good.returncode == 0, good.stderr
+    path, reason = bad_price_file(kind, tmp_path)
+    write_config(f'[pricing]\nlitellm_file = "{path}"\n')
+    result = burntray("status", "--source", "hexai")
+    assert result.returncode == 2  # a configuration problem
+    assert result.stdout == good.stdout  # the same figures, priced from the built-in table
+    assert "1 reqs" in result.stdout and "$" in result.stdout
+    assert result.stderr.splitlines() == [
+        f"burntray: pricing.litellm_file: {path}: {reason}; using the built-in prices instead"
+    ]
+    as_json = burntray("status", "--source", "hexai", "--format", "json")
+    assert as_json.returncode == 2
+    pricing = json.loads(as_json.stdout)["pricing"]
+    assert pricing["sources"] == ["bundled table"]
+    assert reason in pricing["problem"]
+
+
+def test_doctor_calls_a_bad_price_file_a_config_problem(tmp_path: Path) -> None:
+    path, reason = bad_price_file("invalid", tmp_path)
+    config = write_config(f'[pricing]\nlitellm_file = "{path}"\n')
+    result = burntray("doctor")
+    assert result.returncode == 1
+    config_line = next(line for line in result.stdout.splitlines() if "config " in line)
+    assert (
+        config_line.strip() == f"config       {config}: INVALID price file, built-in prices in use:"
+    )
+    assert f"pricing.litellm_file: {path}: {reason}" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_running_with_a_bad_price_file_shows_figures_and_logs_it_once(
+    hexai_dir: Path, tmp_path: Path
+) -> None:
+    hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 400)
+    path, reason = bad_price_file("invalid", tmp_path)
+    write_config(f'source = "hexai"\npoll_interval = 0.2\n[pricing]\nlitellm_file = "{path}"\n')
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "burntray", "run", "--terminal"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    try:
+        assert proc.stdout is not None
+        first = read_line(proc.stdout, 10, "the first figures")
+        assert first.startswith("hexai · 1h · 1 reqs · "), first
+        assert "error" not in first
+        time.sleep(2.0)  # ten ticks at 0.2 s: each used to log a traceback
+        stop_process(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    log_text = app_paths().log_file.read_text()
+    mentions = [line for line in log_text.splitlines() if str(path) in line]
+    assert len(mentions) == 1, log_text
+    assert f"pricing.litellm_file: {path}: {reason}" in mentions[0]
+    assert "Traceback" not in log_text
+
+
+def test_report_with_a_bad_price_file_is_written_and_names_it(
+    hexai_dir: Path, tmp_path: Path
+) -> None:
+    hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 400)
+    path, reason = bad_price_file("missing", tmp_path)
+    write_config(f'[pricing]\nlitellm_file = "{path}"\n')
+    result = burntray("report", "--source", "hexai")
+    assert result.returncode == 2  # a configuration problem, as for status
+    html = Path(result.stdout.strip()).read_text()
+    assert (
+        f"The configured price file is not in use: pricing.litellm_file: {path}: {reason}" in html
+    )
+    assert result.stderr.splitlines() == [
+        f"burntray: pricing.litellm_file: {path}: {reason}; using the built-in prices instead"
+    ]

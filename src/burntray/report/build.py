@@ -584,6 +584,8 @@ def _pricing_notes(data: ReportData) -> list[str]:
         f"Price table checked {prices.as_of}; prices from: {', '.join(prices.sources)} "
         "(config overrides beat a LiteLLM file, which beats the bundled table)."
     ]
+    if prices.problem:
+        notes.append(f"The configured price file is not in use: {prices.problem}.")
     if snap.tokens_estimated:
         notes.append(
             "This source records bytes, not tokens: tokens are estimated as bytes / 4 and "

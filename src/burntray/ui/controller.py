@@ -119,6 +119,7 @@ class TrayController:
         self._ui = UiState(
             demo=demo,
             config_error=ctx.config_error,
+            price_error=ctx.prices().problem,
             sources=source_choices(ctx, ctx.settings),
             autostart_supported=supported,
             autostart_reason=reason,
