@@ -128,15 +128,12 @@ def cmd_status(args: argparse.Namespace) -> int:
             str(exc).replace("settings: window", "--window").replace("settings: source", "--source")
         )
         return _fail(message, EXIT_USAGE)
+    from burntray.runtime.oneshot import read_once  # noqa: PLC0415
+
     try:
-        source.poll()
-        now = ctx.clock_ns()
-        window_ns = settings.window_ns
-        if source.needs_history(window_ns, now):
-            history = ctx.history()
-            if history is not None:
-                source.attach_history(history)
-        snapshot = source.snapshot(window_ns, now)
+        # a broken or offline source shows the window from the history, marked stale
+        snapshot = read_once(source, settings.window_ns, ctx.history, ctx.clock_ns)
+        now = snapshot.as_of_ns
         alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
     finally:
         source.close()

@@ -15,6 +15,7 @@ import pytest
 
 from burntray.paths import app_paths
 from burntray.sources.hexai_writer import hexai_update
+from tests.cburn_daemon import CburnTestDaemon, free_port
 from tests.processes import read_line, stop_process
 
 
@@ -167,3 +168,81 @@ def test_report_with_a_bad_price_file_is_written_and_names_it(
     assert result.stderr.splitlines() == [
         f"burntray: pricing.litellm_file: {path}: {reason}; using the built-in prices instead"
     ]
+
+
+def test_status_of_a_corrupt_hexai_file_shows_the_last_good_figures_from_history(
+    hexai_dir: Path,
+) -> None:
+    for model in ("gpt-4.1", "gpt-4.1", "claude-sonnet-4-5"):
+        hexai_update(hexai_dir, "openai", model, 4000, 400)
+    recorded = burntray("status", "--source", "hexai", "--window", "7d")  # records into history
+    assert recorded.returncode == 0, recorded.stderr
+    healthy = json.loads(burntray("status", "--source", "hexai", "--format", "json").stdout)
+    (hexai_dir / "stats.json").write_text('{"version":1,"events":[{"ts":')  # broken mid-write
+
+    text = burntray("status", "--source", "hexai")
+    assert text.returncode == 1  # the source is broken: that does not change
+    assert text.stdout.startswith("hexai · 1h · 3 reqs · ")
+    assert " · error: " in text.stdout and "corrupt JSON" in text.stdout
+    assert text.stdout.rstrip().endswith(" · stale")
+
+    tmux = burntray("status", "--source", "hexai", "--format", "tmux")
+    assert tmux.returncode == 1
+    assert tmux.stdout.startswith("Σ@1h ↑12k ↓1.2k ")
+    assert tmux.stdout.rstrip().endswith(" ⚠error (stale)")
+
+    as_json = burntray("status", "--source", "hexai", "--format", "json")
+    assert as_json.returncode == 1
+    data = json.loads(as_json.stdout)
+    assert data["status"]["state"] == "error" and data["status"]["stale"] is True
+    assert data["history_used"] is True
+    assert data["totals"]["reqs"] == 3
+    assert data["totals"]["cost_usd"] == healthy["totals"]["cost_usd"]
+    assert data["by_model"] == [
+        {**row, "rpm": pytest.approx(row["rpm"])} for row in healthy["by_model"]
+    ]
+    assert (hexai_dir / "stats.json").read_text() == '{"version":1,"events":[{"ts":'
+
+
+def test_status_of_an_offline_cburn_daemon_shows_the_last_good_figures_from_history(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    minute = 60_000_000_000
+    with CburnTestDaemon(project_filter="") as daemon:
+        now = time.time_ns()
+        daemon.poll(at_ns=now - 30 * minute, sessions=2, prompts=5, api_calls=40, tokens=8000,
+                    estimated_cost_usd=1.25, cache_hit_rate=0.9, cost_per_day_usd=0.625,
+                    tokens_per_day=4000, sessions_per_day=1.0)  # fmt: skip
+        daemon.poll(at_ns=now - 10 * minute, sessions=2, prompts=7, api_calls=52, tokens=9000,
+                    estimated_cost_usd=1.5, cache_hit_rate=0.91, cost_per_day_usd=0.75,
+                    tokens_per_day=4500, sessions_per_day=1.0)  # fmt: skip
+        monkeypatch.setenv("BURNTRAY_CBURN_URL", daemon.url)
+        live = burntray("status", "--source", "cburn", "--window", "7d", "--format", "json")
+        assert live.returncode == 0, live.stderr
+    assert json.loads(live.stdout)["totals"]["reqs"] == 12
+    monkeypatch.setenv("BURNTRAY_CBURN_URL", f"http://127.0.0.1:{free_port()}")  # daemon gone
+
+    text = burntray("status", "--source", "cburn")
+    assert text.returncode == 1
+    assert text.stdout.startswith("cburn · 1h · 12 reqs · ")
+    assert "offline: " in text.stdout and text.stdout.rstrip().endswith(" · stale")
+
+    tmux = burntray("status", "--source", "cburn", "--format", "tmux")
+    assert tmux.returncode == 1
+    assert tmux.stdout.startswith("Σ@1h 1k")
+    assert tmux.stdout.rstrip().endswith(" ⚠offline (stale)")
+
+    data = json.loads(burntray("status", "--source", "cburn", "--format", "json").stdout)
+    assert data["status"]["state"] == "offline" and data["status"]["stale"] is True
+    assert data["history_used"] is True
+    assert data["totals"]["reqs"] == 12
+    assert data["totals"]["cost_usd"] == pytest.approx(0.25)
+
+
+def test_status_of_a_broken_source_with_no_history_shows_zeros_and_exits_1(hexai_dir: Path) -> None:
+    (hexai_dir / "stats.json").write_text("not json")
+    result = burntray("status", "--source", "hexai", "--format", "json")
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert data["totals"]["reqs"] == 0
+    assert data["status"]["state"] == "error"

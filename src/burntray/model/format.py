@@ -103,4 +103,6 @@ def tmux_line(snapshot: Snapshot) -> str:
         )
     if not snapshot.status.healthy:
         line += f" ⚠{snapshot.status.state}"
+        if snapshot.status.stale:  # the figures are the last good ones (e.g. from history)
+            line += " (stale)"
     return line

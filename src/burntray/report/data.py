@@ -30,6 +30,7 @@ from burntray.report.timeline import (
     pick_bucket_minutes,
     price_minute_rows,
 )
+from burntray.runtime.oneshot import read_once
 from burntray.sources.hexai import HexaiSource, StatsFile
 from burntray.store.alert_store import LoggedAlert
 from burntray.store.history import HistoryStore
@@ -84,20 +85,18 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
     prices = ctx.prices(settings)
     source = ctx.build_source(settings)
     try:
-        source.poll()
-        now = ctx.clock_ns()
         window_ns = settings.window_ns
         history = ctx.history()
-        if source.needs_history(window_ns, now) and history is not None:
-            source.attach_history(history)
-        snapshot = source.snapshot(window_ns, now)
+        # as `burntray status`: a broken source's window comes from the history, marked stale
+        snapshot = read_once(source, window_ns, lambda: history, ctx.clock_ns)
+        now = snapshot.as_of_ns
     finally:
         source.close()
     start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
     rate = cost = None
     alerts: tuple[LoggedAlert, ...] | None = None
     alerts_note, alerts_hidden = "", 0
-    live = source.stats if isinstance(source, HexaiSource) else None
+    live = source.live_stats if isinstance(source, HexaiSource) else None
     minutes, chart_source, chart_note = priced_minutes(
         history, snapshot.source, start_ns, end_ns, prices, live=live
     )
