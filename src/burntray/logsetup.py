@@ -122,6 +122,10 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
     def stream(self, _value: TextIO) -> None:
         pass
 
+    def emit(self, record: logging.LogRecord) -> None:
+        if sys.stderr is not None:  # a windowed frozen app has no stderr at all
+            super().emit(record)
+
 
 def _replace_handlers(handlers: list[logging.Handler], level: int) -> None:
     """Install ``handlers`` on the root logger instead of any burntray installed before, so
