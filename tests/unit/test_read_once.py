@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from burntray.actions import read_source_once
 from burntray.config import Settings
 from burntray.model.snapshot import Snapshot, SourceStatus, Totals
 from burntray.runtime.monitor import Monitor
-from burntray.runtime.oneshot import read_once
 from burntray.store.history import HexaiEvent, HistoryStore
 
 NOW = 1_800_000_000 * 10**9
@@ -80,7 +80,7 @@ def test_a_failing_source_answers_from_history_marked_stale(tmp_path: Path) -> N
     store = history_with_two_events(tmp_path)
     source = LaterSource()
     try:
-        snap = read_once(source, HOUR, lambda: store, lambda: NOW)
+        snap = read_source_once(source, HOUR, lambda: store, lambda: NOW)
     finally:
         store.close()
     assert source.polls == 1
@@ -90,7 +90,7 @@ def test_a_failing_source_answers_from_history_marked_stale(tmp_path: Path) -> N
 
 
 def test_without_a_usable_history_the_snapshot_is_left_as_it_is() -> None:
-    snap = read_once(LaterSource(), HOUR, lambda: None, lambda: NOW)
+    snap = read_source_once(LaterSource(), HOUR, lambda: None, lambda: NOW)
     assert snap.totals.reqs == 0 and not snap.history_used and not snap.status.stale
 
 
