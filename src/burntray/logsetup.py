@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import collections
 import logging
-import logging.handlers
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable
 from io import TextIOWrapper
+from pathlib import Path
 from typing import TextIO, cast
 
 from burntray.paths import PRIVATE_FILE_MODE, AppPaths, ensure_dir, tighten
@@ -93,18 +93,28 @@ def _exception_text(record: logging.LogRecord) -> str:
     return f"{type(exc).__qualname__}: {exc}"
 
 
-class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log whose files are created 0600 (rotation renames them, keeping the mode)."""
+def private_rotating_handler(path: Path) -> logging.Handler:
+    """A rotating log whose files are created 0600 (rotation renames them, keeping the mode).
 
-    def _open(self) -> TextIOWrapper:
-        stream = open(  # noqa: SIM115 - the handler owns the stream and closes it
-            self.baseFilename,
-            self.mode,
-            encoding=self.encoding,
-            errors=self.errors,
-            opener=_private_opener,
-        )
-        return cast(TextIOWrapper, stream)
+    Built on first use: ``logging.handlers`` (socket, pickle...) is not imported by the one-shot
+    commands, which tmux runs every few seconds.
+    """
+    import logging.handlers  # noqa: PLC0415
+
+    class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+        def _open(self) -> TextIOWrapper:
+            stream = open(  # noqa: SIM115 - the handler owns the stream and closes it
+                self.baseFilename,
+                self.mode,
+                encoding=self.encoding,
+                errors=self.errors,
+                opener=_private_opener,
+            )
+            return cast(TextIOWrapper, stream)
+
+    return PrivateRotatingFileHandler(
+        path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    )
 
 
 def _private_opener(path: str, flags: int) -> int:
@@ -149,9 +159,7 @@ def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
     tighten(paths.log_file)  # files an older version left readable by others
     for n in range(1, LOG_BACKUPS + 1):
         tighten(paths.log_file.with_name(f"{paths.log_file.name}.{n}"))
-    handler: logging.Handler = PrivateRotatingFileHandler(
-        paths.log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
-    )
+    handler = private_rotating_handler(paths.log_file)
     handler.setFormatter(logging.Formatter(_FILE_FORMAT))
     handlers = [handler]
     if verbose:
