@@ -131,3 +131,13 @@ def test_good_litellm_file_has_no_problem(tmp_path: Path) -> None:
     table = build_price_table(None, path)
     assert table.problem == ""
     assert table.sources == ("bundled table", f"LiteLLM file {path}")
+
+
+def test_litellm_file_over_the_cap_is_refused_unread(tmp_path: Path) -> None:
+    from burntray.model.pricing import MAX_PRICE_FILE_BYTES
+
+    huge = tmp_path / "prices.json"
+    with huge.open("wb") as fh:
+        fh.truncate(MAX_PRICE_FILE_BYTES + 1)  # sparse: costs no disk, would cost memory
+    table = build_price_table(None, huge)
+    assert f"is {MAX_PRICE_FILE_BYTES + 1:,} bytes, over the" in table.problem
