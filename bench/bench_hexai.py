@@ -329,7 +329,9 @@ def tray_rows() -> list[tuple[str, str]]:
         ),
         (
             "  RSS start -> end [flat]",
-            f"{rss_start:.1f} -> {rss_end:.1f} MB (max {max(rss_samples):.1f} MB)",
+            f"{rss_start:.1f} -> {rss_end:.1f} MB (each minute: "
+            + " ".join(f"{mb:.0f}" for mb in rss_samples)
+            + ")",
         ),
     ]
     return rows

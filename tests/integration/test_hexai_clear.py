@@ -78,9 +78,9 @@ def test_an_unopenable_lock_changes_nothing(hexai_dir: Path) -> None:
 
 def test_the_question_names_an_unreadable_file_without_hanging(hexai_dir: Path) -> None:
     os.mkfifo(hexai_dir / "stats.json")
-    result = burntray("clear-cache", "--hexai")  # no terminal: asks, then declines
+    result = burntray("clear-cache", "--hexai")  # counted before asking: refused at once
     assert result.returncode == 1
-    assert "unreadable" in result.stderr and "FIFO" in result.stderr
+    assert "cannot read" in result.stderr and "FIFO" in result.stderr
 
 
 def test_no_stats_json_means_nothing_to_clear(hexai_dir: Path) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from burntray.bounded_read import UnsafeFileError
 from burntray.model.aggregate import summarise_bytes
 from burntray.model.pricing import PriceTable
-from burntray.model.snapshot import Snapshot, SourceStatus
+from burntray.model.snapshot import Capabilities, Snapshot, SourceStatus
 from burntray.sources.hexai_delta import StatsReader
 from burntray.sources.hexai_parse import (
     DEFAULT_WINDOW_S,
@@ -41,6 +41,7 @@ __all__ = [
     "CLEAR_LOCK_TIMEOUT_S",
     "DEFAULT_WINDOW_S",
     "GO_ZERO_TIME_NS",
+    "HEXAI_CAPABILITIES",
     "SOURCE_NAME",
     "HexaiSource",
     "RawEvent",
@@ -53,6 +54,8 @@ __all__ = [
 ]
 
 SOURCE_NAME = "hexai"
+# hexai records bytes per request: tokens are bytes/4 and cost comes from burntray's prices
+HEXAI_CAPABILITIES = Capabilities(bytes=True, real_tokens=False, per_model=True)
 
 
 def __getattr__(name: str) -> Any:
@@ -83,6 +86,7 @@ def hexai_snapshot(
         by_model=rows,
         tokens_estimated=True,
         cost_estimated=True,
+        capabilities=HEXAI_CAPABILITIES,
         data_updated_ns=stats.updated_ns if stats.updated_ns != GO_ZERO_TIME_NS else None,
     )
 
@@ -160,7 +164,20 @@ class HexaiSource:
 
     def needs_history(self, window_ns: int, now_ns: int) -> bool:
         """True when the window reaches back before what the live file covers."""
-        return now_ns - window_ns < self._stats.coverage_start_ns
+        return now_ns - window_ns < self._coverage_start_ns(now_ns)
+
+    @property
+    def live_stats(self) -> StatsFile | None:
+        """The last good read of stats.json, or None when none succeeded yet."""
+        return self._stats if self._last_ok_ns is not None else None
+
+    def _coverage_start_ns(self, now_ns: int) -> int:
+        """From when the numbers in memory are complete. A file never read successfully (it
+        is corrupt, unreadable, or not read yet) covers no time at all: the whole window then
+        comes from the history, the last good figures burntray recorded."""
+        if self._last_ok_ns is None:
+            return now_ns + 1  # the window includes ts == now
+        return self._stats.coverage_start_ns
 
     def poll(self) -> bool:
         """Re-read stats.json if it changed. Returns True when what it holds changed."""
@@ -226,7 +243,7 @@ class HexaiSource:
         cutoff = now - window_ns
         stats = self._stats
         snap = hexai_snapshot(stats, window_ns, now, self.prices, self._status)
-        if self._history_window is None or cutoff >= stats.coverage_start_ns:
+        if self._history_window is None or cutoff >= self._coverage_start_ns(now):
             return snap
         counters = self._history_window.counters(cutoff, _END_OF_TIME_NS)
         totals, rows = summarise_bytes(counters, window_ns, self.prices)
@@ -239,6 +256,7 @@ class HexaiSource:
             by_model=rows,
             tokens_estimated=True,
             cost_estimated=True,
+            capabilities=HEXAI_CAPABILITIES,
             history_used=True,
             data_updated_ns=snap.data_updated_ns,
         )

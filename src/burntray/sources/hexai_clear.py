@@ -20,32 +20,22 @@ CLEAR_LOCK_TIMEOUT_S = 2.0
 
 
 def count_stats(stats_path: Path) -> int | None:
-    """How many events stats.json holds (None: there is no stats.json).
-
-    Raises ``ClearError`` saying why the file cannot be read or counted.
-    """
+    """How many events stats.json holds (None: there is no stats.json), read safely (a FIFO
+    or device in its place is refused, not read). Raises ``ClearError`` saying why it cannot
+    be read or counted: then nothing may be cleared."""
     try:
         data = read_stats_bytes(stats_path)
     except UnsafeFileError as exc:
         if exc.missing:
             return None
-        raise ClearError(f"cannot read {exc}") from None
+        raise ClearError(f"cannot read {exc}; nothing was changed") from None
     try:
         return parse_stats(data).event_count
     except StatsFormatError as exc:
         raise ClearError(
-            f"{stats_path} is not a hexai stats file burntray can read ({exc}); hexai's next "
-            "write starts it afresh"
+            f"cannot read {stats_path}: {exc}; nothing was changed (hexai's next write starts "
+            "it afresh)"
         ) from None
-
-
-def describe_stats(stats_path: Path) -> str:
-    """For a confirmation question: "12 events", "no stats.json" or why it cannot be read."""
-    try:
-        count = count_stats(stats_path)
-    except ClearError as exc:
-        return f"unreadable: {exc}"
-    return "no stats.json" if count is None else f"{count} events"
 
 
 def clear_stats(cache_dir: Path, clock_ns: Callable[[], int] = time.time_ns) -> int:
@@ -88,8 +78,8 @@ def _clear_locked(stats_path: Path, clock_ns: Callable[[], int]) -> int:
         current = parse_stats(data)
     except StatsFormatError as exc:
         raise ClearError(
-            f"{stats_path} is not a hexai stats file burntray can read ({exc}); nothing was "
-            "changed (hexai's next write starts it afresh)"
+            f"cannot read {stats_path}: {exc}; nothing was changed (hexai's next write starts "
+            "it afresh)"
         ) from None
     body = (
         b'{"version":1,"updated_at":"'
