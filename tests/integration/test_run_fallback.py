@@ -17,6 +17,8 @@ import pytest
 
 from burntray.sources.hexai_writer import hexai_update
 from tests.e2e.desktop import private_desktop, require_tools
+from tests.integration.sni_bus import Panel, fake_watcher
+from tests.processes import private_bus
 
 
 def read_until(proc: subprocess.Popen[bytes], want: list[str], timeout: float = 10) -> str:
@@ -72,12 +74,32 @@ def test_no_display_runs_the_terminal_view(hexai_dir: Path) -> None:
             proc,
             [
                 "burntray: terminal view (no tray: no display ($DISPLAY and $WAYLAND_DISPLAY are "
-                "not set)); Ctrl-C quits",
+                "not set) and cannot connect to the session bus at unix:path=/nonexistent/",
+                "Ctrl-C quits",
                 "hexai · 1h · 1 reqs · 0.02 rpm",
             ],
         )
         assert "Traceback" not in out
         assert stop(proc, signal.SIGINT) == 0
+
+
+@pytest.mark.slow
+def test_no_display_but_a_watcher_on_the_bus_runs_the_sni_tray(hexai_dir: Path) -> None:
+    """SNI needs only D-Bus: a session bus with a StatusNotifierWatcher and no $DISPLAY (a
+    panel reached over D-Bus alone) gets the tray item, not the terminal view."""
+    require_tools("dbus-daemon")
+    with private_bus() as address, Panel(address) as panel, fake_watcher(address):
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address)
+        for name in ("PYSTRAY_BACKEND", "DISPLAY", "WAYLAND_DISPLAY"):
+            env.pop(name, None)
+        with running(["run", "-v"], env) as proc:
+            registered = panel.wait_signal("StatusNotifierItemRegistered")
+            assert registered.body[0].startswith("org.kde.StatusNotifierItem-")
+            assert stop(proc) == 0
+            assert proc.stdout is not None
+            out = proc.stdout.read().decode(errors="replace")
+    assert "terminal view" not in out and "Traceback" not in out
+    assert "tray backend: sni (StatusNotifierItem: " in out, out
 
 
 @pytest.mark.slow
