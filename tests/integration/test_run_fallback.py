@@ -127,10 +127,10 @@ def test_display_without_a_tray_explains_gnome(isolated_env: Path) -> None:
 
 def test_demo_in_the_terminal_is_labelled_and_private(isolated_env: Path, hexai_dir: Path) -> None:
     with running(["demo", "--terminal"], dict(os.environ)) as proc:  # no backend probing
-        out = read_until(proc, ["DEMO with synthetic data", "hexai · 1h · "])
+        out = read_until(proc, ["DEMO with synthetic data", "DEMO · hexai · 1h · "])
         assert stop(proc) == 0
-    status_line = next(line for line in out.splitlines() if line.startswith("hexai · 1h · "))
-    reqs = int(status_line.split(" · ")[2].split()[0])
+    line = next(line for line in out.splitlines() if line.startswith("DEMO · hexai · 1h · "))
+    reqs = int(line.split(" · ")[3].split()[0])
     assert reqs > 10  # the backfilled synthetic traffic
     assert list(hexai_dir.iterdir()) == []  # the user's hexai cache was never written
     assert (isolated_env / "burntray" / "cache" / "demo" / "hexai" / "stats.json").is_file()

@@ -632,6 +632,7 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
     when_fmt = "%Y-%m-%d %H:%M"
     return {
         "version": __version__,
+        "demo_prefix": "DEMO · " if data.demo else "",
         "source": snap.source,
         "source_label": SOURCE_LABELS.get(snap.source, snap.source),
         "window": format_duration(snap.window_ns),

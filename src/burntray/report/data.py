@@ -73,6 +73,7 @@ class ReportData:
     priced_rows: tuple[PricedRow, ...]
     history_path: str
     history_error: str = ""
+    demo: bool = False  # from `burntray demo`: the page says DEMO
 
 
 def collect(ctx: AppContext, settings: Settings) -> ReportData:
@@ -128,6 +129,7 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
         priced_rows=priced_rows(snapshot, prices),
         history_path=str(ctx.paths.history_db),
         history_error=ctx.history_error,
+        demo=ctx.demo,
     )
 
 

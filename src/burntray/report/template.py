@@ -26,7 +26,7 @@ REPORT_TEMPLATE = """\
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <meta name="generator" content="burntray {{ version }}">
-<title>burntray report · {{ source }} · {{ window }} · {{ generated }}</title>
+<title>{{ demo_prefix }}burntray report · {{ source }} · {{ window }} · {{ generated }}</title>
 <style>
 :root {
   --bg: #ffffff; --fg: #1d2330; --muted: #5d6678; --line: #d8dce4; --card: #f5f6f9;
@@ -99,7 +99,9 @@ footer { margin-top: 36px; color: var(--muted); font-size: 0.85rem; }
 </head>
 <body>
 <header>
-<h1>burntray report: {{ source_label }}, last {{ window }}</h1>
+<h1>{{ demo_prefix }}burntray report: {{ source_label }}, last {{ window }}</h1>
+{% if demo_prefix %}<p class="alert" id="demo-banner">
+DEMO: synthetic data from <code>burntray demo</code>, not your usage.</p>{% endif %}
 <p class="muted">{{ period }} · generated {{ generated }}</p>
 {% if alert_text %}<p class="alert" id="alert-banner">{{ alert_text }}</p>{% endif %}
 </header>

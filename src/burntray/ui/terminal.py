@@ -38,7 +38,7 @@ def run_terminal(
         history=ctx.history(),
         clock_ns=ctx.clock_ns,
     )
-    notifier = DesktopNotify()
+    notifier = DesktopNotify(label="DEMO" if ctx.demo else "")
     install_alerts(monitor, ctx, notifier)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -49,7 +49,7 @@ def run_terminal(
             seen, snapshot = monitor.slot.wait_newer(seen, timeout=0.5)
             if snapshot is None:
                 continue
-            line = status_line(snapshot)
+            line = ("DEMO · " if ctx.demo else "") + status_line(snapshot)
             if snapshot.alert_text:
                 line += " · " + snapshot.alert_text
             if line == last_line:

@@ -288,7 +288,9 @@ class TrayApp:
         self.controller.on_change = self.dispatcher.nudge
         # Alerts (spikes, budget) run on the monitor thread; their notifications and the
         # results of menu actions go through one notifier, which never blocks its caller.
-        self.notifier = DesktopNotify(on_click=self.controller.open_report)
+        self.notifier = DesktopNotify(
+            on_click=self.controller.open_report, label="DEMO" if ctx.demo or demo else ""
+        )
         self.alerts = install_alerts(self.monitor, ctx, self.notifier)
         self.controller.on_settings = self.alerts.update_settings
         self.controller.announce = self._announce
