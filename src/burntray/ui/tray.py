@@ -191,16 +191,14 @@ def serialised_xorg_icon() -> Any:
         def _assert_icon_data(self, width: int, height: int) -> None:
             # Before the window is shown the background cannot be read: drawn over grey then,
             # and drawn again at the next expose.
-            if (
-                self._icon_data
-                and self._icon_data.size == (width, height)
-                and getattr(self, "_icon_on_tray", False)
-            ):
+            drawn: Any = self._icon_data
+            if drawn and drawn.size == (width, height) and getattr(self, "_icon_on_tray", False):
                 return
             background = self._tray_background(width, height)
             self._icon_on_tray = background is not None
-            self._icon_data = compose_on_background(self._icon, (width, height), background)
-            self._icon_data.tostring = self._icon_data.tobytes
+            drawn = compose_on_background(self._icon, (width, height), background)
+            drawn.tostring = drawn.tobytes  # what python-xlib's put_pil_image calls
+            self._icon_data = drawn
 
         def _tray_background(self, width: int, height: int) -> Any:
             """What the tray paints behind the icon: the window cleared to its parent's
