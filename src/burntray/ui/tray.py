@@ -191,7 +191,7 @@ def serialised_xorg_icon() -> Any:
         def _assert_icon_data(self, width: int, height: int) -> None:
             # Before the window is shown the background cannot be read: drawn over grey then,
             # and drawn again at the next expose.
-            drawn: Any = self._icon_data
+            drawn: Any = getattr(self, "_icon_data", None)
             if drawn and drawn.size == (width, height) and getattr(self, "_icon_on_tray", False):
                 return
             background = self._tray_background(width, height)
