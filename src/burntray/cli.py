@@ -40,6 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check this installation (paths, sources, icon, tray backend) and exit",
     )
+    # `burntray -v` / `burntray --terminal`: the run options on the bare command (which runs).
+    # Their own dests: a subcommand's defaults would overwrite shared ones.
+    parser.add_argument(
+        "--terminal", dest="bare_terminal", action="store_true", help="run: live terminal view"
+    )
+    parser.add_argument(
+        "-v", "--verbose", dest="bare_verbose", action="store_true", help="run: also log to stderr"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="start the monitor (the default command)")
@@ -48,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="print the current numbers once")
     status.add_argument("--source", choices=("auto", "hexai", "cburn"), help="default: config")
-    status.add_argument("--window", help="e.g. 5m, 15m, 1h, 90m, 24h, 7d (default: config)")
+    status.add_argument("--window", help="e.g. 5m, 15m, 1h, 1h30m, 90m, 24h, 7d (default: config)")
     status.add_argument("--format", choices=("text", "json", "tmux"), default="text")
 
     clear = sub.add_parser("clear-cache", help="empty hexai's stats or burntray's history")
@@ -64,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
 
     report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
-    report.add_argument("--window", help="e.g. 1h, 24h, 7d (default: config)")
+    report.add_argument("--window", help="e.g. 1h, 1h30m, 24h, 7d (default: config)")
     report.add_argument("--source", choices=("auto", "hexai", "cburn"), help="default: config")
     report.add_argument("--format", choices=("html", "csv", "json"), default="html")
     report.add_argument("--out", metavar="FILE", help="default: a new file in the cache dir")
@@ -85,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = args.command or "run"
     if args.command is None:
         args.terminal, args.verbose = False, False
+    if args.bare_terminal or args.bare_verbose:
+        if name not in ("run", "demo"):
+            parser.error(f"--terminal and -v go with run or demo, not {name}")
+        args.terminal = args.terminal or args.bare_terminal
+        args.verbose = args.verbose or args.bare_verbose
     try:
         code = COMMANDS[name](args)
     except KeyboardInterrupt:

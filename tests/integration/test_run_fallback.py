@@ -83,6 +83,31 @@ def test_no_display_runs_the_terminal_view(hexai_dir: Path) -> None:
         assert stop(proc, signal.SIGINT) == 0
 
 
+def test_run_options_work_on_the_bare_command(hexai_dir: Path) -> None:
+    """`burntray --terminal -v` is `burntray run --terminal -v` (bare `burntray` runs)."""
+    hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 1000)
+    with running(["--terminal", "-v"], dict(os.environ)) as proc:
+        read_until(
+            proc,
+            [
+                "burntray: terminal view (asked for with --terminal)",
+                "terminal view: started (source auto, window 1h)",  # -v: the log on stderr too
+                "hexai · 1h · 1 reqs",
+            ],
+        )
+        assert stop(proc) == 0
+    with running(["--terminal"], dict(os.environ)) as proc:
+        out = read_until(proc, ["hexai · 1h · 1 reqs"])
+        assert stop(proc) == 0
+    assert "terminal view: started" not in out  # without -v nothing is logged to stderr
+    misplaced = subprocess.run(
+        [sys.executable, "-m", "burntray", "-v", "status"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert misplaced.returncode == 2
+    assert "--terminal and -v go with run or demo, not status" in misplaced.stderr
+
+
 @pytest.mark.slow
 def test_no_display_but_a_watcher_on_the_bus_runs_the_sni_tray(hexai_dir: Path) -> None:
     """SNI needs only D-Bus: a session bus with a StatusNotifierWatcher and no $DISPLAY (a

@@ -6,6 +6,7 @@ monitor as the tray, on the main thread, from the latest-value slot.
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -17,19 +18,25 @@ from burntray.runtime.alerting import install_alerts
 from burntray.runtime.monitor import Monitor
 from burntray.ui.notify import DesktopNotify
 
+log = logging.getLogger(__name__)
+
 
 def run_terminal(
     ctx: AppContext,
     reason: str = "",
     out: TextIO | None = None,
     stop: threading.Event | None = None,
+    verbose: bool = False,
 ) -> int:
     out = out or sys.stdout
     stop = stop or threading.Event()
-    setup_logging(ctx.paths)
+    setup_logging(ctx.paths, verbose)
     interactive = out.isatty()
     if reason:
         print(f"burntray: terminal view ({reason}); Ctrl-C quits", file=sys.stderr)
+    log.info(
+        "terminal view: started (source %s, window %s)", ctx.settings.source, ctx.settings.window
+    )
     if ctx.config_error:
         print(f"burntray: config ignored, using defaults:\n{ctx.config_error}", file=sys.stderr)
     monitor = Monitor(
