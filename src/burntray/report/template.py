@@ -66,7 +66,12 @@ th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: lef
   vertical-align: top; overflow-wrap: anywhere; }
 th { font-size: 0.82rem; color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; }
+th.num { white-space: normal; }  /* "Tokens (est.)" may take two lines in a narrow window */
 td.nowrap { white-space: nowrap; }
+/* Provider names are short: never broken. A long model name (router paths, fine-tunes) wraps
+   inside its own column, which keeps a readable width, instead of squeezing its neighbours. */
+td.provider { white-space: nowrap; overflow-wrap: normal; }
+td.model { min-width: 8em; }
 tbody tr:nth-child(even) { background: var(--card); }
 .blank { color: var(--muted); font-style: italic; }
 .state-ok, .state-empty { color: var(--ok); font-weight: 600; }
@@ -139,7 +144,7 @@ DEMO: synthetic data from <code>burntray demo</code>, not your usage.</p>{% endi
 <th class="num">Received</th><th class="num">Cost</th><th class="num">Share</th></tr></thead>
 <tbody>
 {% for row in providers %}
-<tr><td>{{ name(row.provider) }}</td>
+<tr><td class="provider">{{ name(row.provider) }}</td>
 <td class="num">{{ row.models }}</td><td class="num">{{ row.reqs }}</td>
 <td class="num">{{ row.rpm }}</td><td class="num">{{ row.tokens }}</td>
 <td class="num">{{ row.sent }}</td><td class="num">{{ row.recv }}</td>
@@ -159,8 +164,8 @@ DEMO: synthetic data from <code>burntray demo</code>, not your usage.</p>{% endi
 <th class="num">Cost</th><th class="num">Share</th></tr></thead>
 <tbody>
 {% for row in models %}
-<tr><td>{{ name(row.provider) }}</td>
-<td>{{ name(row.model) }}</td>
+<tr><td class="provider">{{ name(row.provider) }}</td>
+<td class="model">{{ name(row.model) }}</td>
 <td class="num">{{ row.reqs }}</td><td class="num">{{ row.rpm }}</td>
 <td class="num">{{ row.tokens }}</td><td class="num">{{ row.sent }}</td>
 <td class="num">{{ row.recv }}</td><td class="num">{{ row.cost }}</td>
@@ -214,8 +219,8 @@ DEMO: synthetic data from <code>burntray demo</code>, not your usage.</p>{% endi
 <th class="num">Input $/M tok</th><th class="num">Output $/M tok</th></tr></thead>
 <tbody>
 {% for row in priced_rows %}
-<tr><td>{{ name(row.provider) }}</td>
-<td>{{ name(row.model) }}</td>
+<tr><td class="provider">{{ name(row.provider) }}</td>
+<td class="model">{{ name(row.model) }}</td>
 <td>{{ row.key }}</td><td>{{ row.origin }}</td>
 <td class="num">{{ row.input }}</td><td class="num">{{ row.output }}</td></tr>
 {% endfor %}
