@@ -26,6 +26,7 @@ from burntray.errors import BurntrayError
 from burntray.model.aggregate import rpm
 from burntray.model.export import snapshot_to_dict
 from burntray.model.format import human_bytes, human_count, rpm_text, usd
+from burntray.model.price_table import price_table_age
 from burntray.model.snapshot import Snapshot, UsageRow
 from burntray.model.timefmt import format_duration, format_rfc3339_ns
 from burntray.report.data import ReportData, collect
@@ -582,6 +583,9 @@ def _pricing_notes(data: ReportData) -> list[str]:
         f"Price table checked {prices.as_of}; prices from: {', '.join(prices.sources)} "
         "(config overrides beat a LiteLLM file, which beats the bundled table)."
     ]
+    age = price_table_age(data.generated_ns, prices.as_of)
+    if age:
+        notes.insert(0, f"Note: {age}.")
     if snap.tokens_estimated:
         notes.append(
             "This source records bytes, not tokens: tokens are estimated as bytes / 4 and "
