@@ -215,6 +215,7 @@ def test_clear_failure_is_shown(harness: Harness, hexai_dir: Path) -> None:
 
 def test_open_data_folder_report_about_quit(harness: Harness) -> None:
     harness.click("Open data folder")
+    assert harness.controller.join_jobs()
     assert harness.opened == [harness.ctx.paths.data_dir]
     assert harness.ctx.paths.data_dir.is_dir()
     if not module_present("burntray.report.build"):
@@ -310,3 +311,56 @@ def test_demo_leaves_login_items_alone(pystray: Any) -> None:
     assert not item.enabled
     assert str(menu.items[0].text) == "DEMO · synthetic data, not your usage"
     ctx.close()
+
+
+def zombie_children() -> list[int]:
+    """Our own children that exited and were never reaped."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] == "Z" and int(fields[1]) == os.getpid():
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("script", "said"),
+    [
+        ('echo "xdg-open: no method available for opening $1" >&2; exit 3',
+         "cannot open {folder}: xdg-open failed (exit 3): xdg-open: no method available for "
+         "opening {folder}"),
+        ("exit 0", "opened {folder}"),
+        ("sleep 1; exit 0", "opened {folder}"),  # still running at the check: it is opening
+    ],
+    ids=["opener fails", "opener succeeds", "opener takes its time"],
+)  # fmt: skip
+def test_open_data_folder_tells_what_xdg_open_did_and_leaves_no_zombie(
+    pystray: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, said: str
+) -> None:
+    import functools
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("xdg-open is the Linux opener")
+    from burntray.ui.controller import open_path
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "xdg-open").write_text(f"#!/bin/sh\n{script}\n")
+    (bin_dir / "xdg-open").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    h = Harness(AppContext.load(strict=False), pystray)
+    h.controller.opener = functools.partial(open_path, wait_s=0.5)
+    try:
+        h.click("Open data folder")
+        assert h.controller.join_jobs()
+        assert h.controller.ui.message == said.format(folder=h.ctx.paths.data_dir)
+        deadline = time.monotonic() + 5
+        while zombie_children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert zombie_children() == []
+    finally:
+        h.close()
