@@ -28,6 +28,7 @@ from tests.e2e.desktop import Desktop, private_desktop  # noqa: E402
 from tests.processes import wait_for  # noqa: E402
 
 from burntray.sources.hexai_writer import hexai_update  # noqa: E402
+from target import missed  # noqa: E402 - bench/ is on sys.path (run.py)
 
 IDLE_S = float(os.environ.get("BURNTRAY_BENCH_IDLE_S", "60"))
 APPENDS = 50
@@ -108,8 +109,15 @@ def _idle(backend: str) -> list[tuple[str, str]]:
             _stop(app)
     cpu = used_ns / 1e9 / elapsed * 100
     return [
-        (f"idle CPU, {backend}, {elapsed:.0f} s, unchanged cache", f"{cpu:.3f} % (<= 0.1 %)"),
-        (f"idle RSS, {backend}", f"{rss:.1f} MB (<= 60 MB on xorg/SNI)"),
+        (
+            f"idle CPU, {backend}, {elapsed:.0f} s, unchanged cache",
+            f"{cpu:.3f} % (<= 0.1 %){missed(cpu <= 0.1)}",
+        ),
+        (
+            f"idle RSS, {backend}",
+            f"{rss:.1f} MB (<= 60 MB on xorg/SNI)"
+            + (missed(rss <= 60) if backend != "gtk" else " (gtk: no target)"),
+        ),
     ]
 
 
@@ -146,7 +154,7 @@ def _freshness(backend: str) -> list[tuple[str, str]]:
     return [
         (
             f"freshness append -> title, {backend}, p50 / p99 over {APPENDS}",
-            f"{p50 * 1000:.0f} / {p99 * 1000:.0f} ms (p99 <= 1100 ms)",
+            f"{p50 * 1000:.0f} / {p99 * 1000:.0f} ms (p99 <= 1100 ms){missed(p99 <= 1.1)}",
         ),
         (f"freshness worst, {backend}", f"{latencies[-1] * 1000:.0f} ms"),
     ]
@@ -198,9 +206,12 @@ def _exit_after_notification(backend: str, runs: int = 5) -> list[tuple[str, str
     return [
         (
             f"exit on SIGTERM, {backend}, notification service, median of {runs}",
-            f"{statistics.median(times):.2f} s (<= 0.5 s)",
+            f"{statistics.median(times):.2f} s (<= 0.5 s){missed(statistics.median(times) <= 0.5)}",
         ),
-        (f"exit on SIGTERM, {backend}, worst of {runs}", f"{times[-1]:.2f} s (<= 0.5 s)"),
+        (
+            f"exit on SIGTERM, {backend}, worst of {runs}",
+            f"{times[-1]:.2f} s (<= 0.5 s){missed(times[-1] <= 0.5)}",
+        ),
     ]
 
 
