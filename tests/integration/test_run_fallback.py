@@ -91,13 +91,13 @@ def test_run_options_work_on_the_bare_command(hexai_dir: Path) -> None:
             proc,
             [
                 "burntray: terminal view (asked for with --terminal)",
-                "terminal view: started (source auto, window 1h)",  # -v: the log on stderr too
-                "hexai · 1h · 1 reqs",
+                "terminal view: started (source all, window 1h)",  # -v: the log on stderr too
+                "all · 1h · 1 reqs",
             ],
         )
         assert stop(proc) == 0
     with running(["--terminal"], dict(os.environ)) as proc:
-        out = read_until(proc, ["hexai · 1h · 1 reqs"])
+        out = read_until(proc, ["all · 1h · 1 reqs"])
         assert stop(proc) == 0
     assert "terminal view: started" not in out  # without -v nothing is logged to stderr
     misplaced = subprocess.run(
