@@ -87,9 +87,10 @@ CHECK_LINE = re.compile(r"^  (?:ok  |FAIL)  (.{12}) +(\d+) ms  ", re.M)
 
 def _check_ms(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     """Each self-test check's own cost in ms, as the frozen app reports it."""
-    out = subprocess.run(
-        argv, env=env, capture_output=True, text=True, timeout=60, check=True
-    ).stdout
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:  # say which check failed, not only that one did
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}:\n{done.stdout}")
+    out = done.stdout
     return {name.strip(): float(ms) for name, ms in CHECK_LINE.findall(out)}
 
 
