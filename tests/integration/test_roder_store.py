@@ -1,0 +1,201 @@
+"""roder: burntray's window figures equal roder's own `stats tokens --group model` query, on a
+database written by a real writer process with roder's schema and upserts (WAL mode)."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from burntray.model.pricing import build_price_table
+from burntray.paths import roder_usage_db
+from burntray.sources.roder import RoderSource
+from tests.store_writers import RODER_TOKENS_BY_MODEL, WriterProcess
+
+MS = 1_000_000
+BASE = 1_790_000_000_000  # an epoch ms
+
+
+def oracle(db: Path, since_ms: int, until_ms: int) -> dict[str, tuple[int, int, int, int, int]]:
+    """roder's own query, run on a connection of its own: model -> (prompt, completion,
+    total, cached, turns)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(RODER_TOKENS_BY_MODEL, (since_ms, until_ms)).fetchall()
+    finally:
+        conn.close()
+    return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+
+def burntray_by_model(
+    source: RoderSource, since_ms: int, until_ms: int
+) -> dict[str, tuple[int, int, int, int, int]]:
+    """burntray's figures for the same window, grouped as roder groups them (by model)."""
+    snap = source.snapshot((until_ms - since_ms) * MS, until_ms * MS)
+    assert snap.status.state == "ok", snap.status
+    figures = source.cache.window(since_ms, until_ms)
+    out: dict[str, list[int]] = {}
+    for (_provider, model), (reqs, prompt, completion, total, cached) in figures.items():
+        acc = out.setdefault(model or "(unknown)", [0, 0, 0, 0, 0])
+        for i, value in enumerate((prompt, completion, total, cached, reqs)):
+            acc[i] += value
+    # the Snapshot's rows carry the same requests and totals
+    assert snap.totals.reqs == sum(v[4] for v in out.values())
+    assert snap.totals.tokens == sum(v[2] for v in out.values())
+    return {k: (v[0], v[1], v[2], v[3], v[4]) for k, v in out.items()}
+
+
+def turn(writer: WriterProcess, n: int, ms: int, **extra: object) -> None:
+    usage = extra.pop("usage", {"prompt": 1000 + n, "completion": 100 + n, "cached": n % 500})
+    writer.send(op="turn", thread=f"t{n // 7}", turn=f"u{n}", recorded_ms=ms, usage=usage, **extra)
+
+
+@pytest.fixture
+def roder_db(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = isolated_env / "roder-data"
+    monkeypatch.setenv("RODER_DATA_DIR", str(data))
+    return roder_usage_db()
+
+
+def folder_state(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
+
+
+def test_location_rules(isolated_env: Path) -> None:
+    home = Path(isolated_env / "home")
+    assert roder_usage_db({"HOME": str(home)}) == home / ".roder/analytics/usage.sqlite3"
+    env = {"HOME": str(home), "RODER_DATA_DIR": "/d", "RODER_CONFIG_DIR": "/c"}
+    assert roder_usage_db(env) == Path("/c/analytics/usage.sqlite3")
+    assert roder_usage_db({"HOME": str(home), "RODER_DATA_DIR": "/d"}) == Path(
+        "/d/analytics/usage.sqlite3"
+    )
+    cfg = isolated_env / "rc"
+    cfg.mkdir()
+    (cfg / "config.toml").write_text('[analytics]\nstore = "elsewhere/u.db"\n')
+    assert roder_usage_db({"RODER_CONFIG_DIR": str(cfg)}) == cfg / "elsewhere/u.db"
+
+
+def test_window_parity_with_roder_query(roder_db: Path) -> None:
+    models = [("anthropic", "claude-sonnet-4-5"), ("openai", "gpt-4.1-mini"), (None, None)]
+    with WriterProcess("roder", roder_db) as writer:
+        for n in range(120):
+            provider, model = models[n % 3]
+            extra: dict[str, object] = {"provider": provider, "model": model}
+            if n % 11 == 0:
+                extra["status"] = "failed"  # failed turns carry usage too
+            turn(writer, n, BASE + n * 60_000 + (n % 7), **extra)
+        # a turn without usage and an all-zero usage: no token_usage row (roder skips them)
+        writer.send(
+            op="turn", thread="z", turn="z1", recorded_ms=BASE + 5, provider="openai", model="gpt-5"
+        )
+        turn(writer, 999, BASE + 6, usage={"prompt": 0, "completion": 0})
+        # a replayed terminal event: an upsert of the same turn, counted once
+        turn(writer, 5, BASE + 5 * 60_000 + 5, provider="openai", model="gpt-4.1-mini")
+        # rows exactly on the window edges
+        edge_since, edge_until = BASE + 30 * 60_000, BASE + 90 * 60_000
+        turn(writer, 2000, edge_since, provider="openai", model="gpt-5")
+        turn(writer, 2001, edge_since - 1, provider="openai", model="gpt-5")
+        turn(writer, 2002, edge_until - 1, provider="openai", model="gpt-5")
+        turn(writer, 2003, edge_until, provider="openai", model="gpt-5")
+
+        source = RoderSource(roder_db, build_price_table())
+        assert source.poll()
+        windows = [
+            (edge_since, edge_until),
+            (BASE, BASE + 120 * 60_000),
+            (edge_since + 1, edge_until + 1),
+            (BASE + 17 * 60_000 + 3, BASE + 18 * 60_000 + 3),
+            (BASE - 10**9, BASE + 10**9),
+        ]
+        for since, until in windows:
+            assert burntray_by_model(source, since, until) == oracle(roder_db, since, until)
+
+        # live: new turns committed by the writer are seen after a poll, incrementally
+        loads = source.cache.loads
+        assert not source.poll()  # unchanged: nothing to do
+        for n in range(3000, 3010):
+            turn(writer, n, BASE + 100 * 60_000 + n, provider="anthropic", model="claude-opus-4-1")
+        assert source.poll()
+        assert source.cache.loads == loads  # new rows read by rowid, no reload
+        for since, until in windows:
+            assert burntray_by_model(source, since, until) == oracle(roder_db, since, until)
+
+        # retention deletes old rows: the fingerprint notices, the range is reloaded
+        writer.send(
+            op="sql",
+            sql="DELETE FROM token_usage WHERE recorded_at_ms < ?",
+            args=[BASE + 40 * 60_000],
+        )
+        assert source.poll()
+        assert source.cache.loads == loads + 1
+        for since, until in windows:
+            assert burntray_by_model(source, since, until) == oracle(roder_db, since, until)
+
+
+def test_cost_from_price_table_and_unknown_models_unpriced(roder_db: Path) -> None:
+    with WriterProcess("roder", roder_db) as writer:
+        writer.send(
+            op="turn",
+            thread="a",
+            turn="1",
+            recorded_ms=BASE,
+            provider="anthropic",
+            model="claude-sonnet-4-5",
+            usage={"prompt": 1_000_000, "completion": 100_000, "cached": 400_000},
+        )
+        writer.send(
+            op="turn",
+            thread="a",
+            turn="2",
+            recorded_ms=BASE + 1,
+            provider="acme",
+            model="no-such-model",
+            usage={"prompt": 10, "completion": 10},
+        )
+        writer.send(
+            op="turn",
+            thread="a",
+            turn="3",
+            recorded_ms=BASE + 2,
+            usage={"prompt": 10, "completion": 10},
+        )
+    prices = build_price_table()
+    price = prices.lookup("anthropic", "claude-sonnet-4-5")
+    assert price is not None and price.cache_read is not None
+    source = RoderSource(roder_db, prices)
+    snap = source.snapshot(10 * 60 * 10**9, (BASE + 60_000) * MS)
+    expected = (600_000 * price.input + 400_000 * price.cache_read + 100_000 * price.output) / 1e6
+    assert snap.totals.cost_usd == pytest.approx(expected)
+    assert snap.totals.reqs == 3
+    assert snap.totals.unpriced_reqs == 2
+    unknown = [r for r in snap.by_model if r.cost_usd is None]
+    assert {(r.provider, r.model) for r in unknown} == {("acme", "no-such-model"), ("", "")}
+
+
+def test_reads_create_nothing_in_roder_folder(roder_db: Path) -> None:
+    with WriterProcess("roder", roder_db) as writer:
+        turn(writer, 1, BASE, provider="openai", model="gpt-5")
+    folder = roder_db.parent
+    before = folder_state(folder)
+    assert set(before) == {"usage.sqlite3"}  # roder closed: no -wal/-shm left
+    source = RoderSource(roder_db, build_price_table())
+    source.poll()
+    snap = source.snapshot(3600 * 10**9, (BASE + 1) * MS)
+    assert snap.totals.reqs == 1
+    assert folder_state(folder) == before  # nothing created, nothing changed
+
+    # a writer that starts again is followed (its own -wal/-shm are then used, read-only)
+    with WriterProcess("roder", roder_db) as writer:
+        turn(writer, 2, BASE + 10, provider="openai", model="gpt-5")
+        during = folder_state(folder)
+        assert source.poll()
+        assert source.snapshot(3600 * 10**9, (BASE + 11) * MS).totals.reqs == 2
+        after = folder_state(folder)
+        assert after["usage.sqlite3"] == during["usage.sqlite3"]
+        assert after["usage.sqlite3-wal"] == during["usage.sqlite3-wal"]
