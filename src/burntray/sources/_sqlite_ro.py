@@ -30,7 +30,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 0.05
 
 # (st_ino, st_size, st_mtime_ns) of the db, -wal, -shm, -journal (None where absent)
-Signature = tuple[tuple[int, int, int] | None, ...]
+Signature = tuple[tuple[int, ...] | None, ...]
 
 
 class StoreProblem(Exception):
@@ -58,9 +58,11 @@ def signature(path: Path) -> Signature:
     """What changes whenever the database's content may have: four ``stat`` calls, no open.
 
     A commit appends to ``-wal`` (size and mtime change); a checkpoint rewrites the db; a
-    writer that opens or closes the database creates or removes ``-wal``/``-shm``.
+    writer that opens or closes the database creates or removes ``-wal``/``-shm``. Of ``-shm``
+    only its identity counts: every reader, burntray included, writes its read marks there.
     """
-    return tuple(_stat_key(p) for p in (path, *(sidecar(path, s) for s in _SIDECARS)))
+    db, wal, shm, journal = (_stat_key(p) for p in (path, *(sidecar(path, s) for s in _SIDECARS)))
+    return (db, wal, shm[:1] if shm else None, journal)
 
 
 _SIDECARS = ("-wal", "-shm", "-journal")

@@ -1,0 +1,296 @@
+"""ctm's legacy cost store (``~/.config/ctm/ctm.db``, table ``cost_points``), read in place.
+
+ctm (up to v0.1.21) appends a row on every changed statusline update of a named session:
+``input_tokens``/``output_tokens`` are the session's running totals, ``cache_tokens`` is the
+current turn's cache (not a total) and ``cost_usd_micros`` is ctm's ``ComputeCostMicros`` of
+that row: ``(input*3e6 + output*15e6 + cache*3e5) / 1e6`` in integer micros, Sonnet 4.5 rates
+for every model. ctm's own total (``Totals``) takes the latest row per session.
+
+So a window's usage is, per session, the increase of those running figures since the last row
+before the window: each row contributes its increase over the previous row of its session. A
+row whose input or output is lower than the previous row's is a reused session name starting
+over, and contributes its own figures (a new baseline; nothing is counted twice). The increases
+telescope: over all time they add up to the latest row of each run of a session, which is
+exactly ctm's ``Totals(0)`` for input, output and cost when no name was reused. Because the
+cache part of ctm's cost is per turn, a window's cost can move down slightly when a turn with
+less cache follows one with more: ctm's own figure does the same.
+
+``cache_tokens`` cannot be summed (it is per turn, repeated across updates), so burntray does
+not report cache tokens for ctm; the cost still includes ctm's cache term. A "request" here is
+an update whose input or output grew (ctm records statusline updates, not requests).
+
+The rows are loaded once (``(session, ts)`` index order); afterwards only rows with a rowid
+above the highest seen are read (ctm only ever inserts), checked against the table's row count.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import sqlite3
+import time
+from array import array
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from burntray.model.aggregate import rpm
+from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
+from burntray.sources._sqlite_ro import (
+    Signature,
+    StoreProblem,
+    describe_error,
+    open_readonly,
+    signature,
+    table_names,
+)
+from burntray.sources.roder import ceil_ms
+from burntray.store.history import HistoryStore
+
+SOURCE_NAME = "ctm"
+LABEL = "ctm cost store"
+WHAT = "ctm cost database"
+KNOWN_SCHEMA_VERSION = "2"
+PRICING_NOTE = "ctm prices every model at Sonnet 4.5 rates ($3 / $15 / $0.30 cache per Mtok)"
+PROVIDER, MODEL = "anthropic", "(ctm: every model)"
+PRICE_KEY = "ctm ComputeCostMicros (Sonnet 4.5 rates)"
+_MS = 1_000_000
+
+_ROWS_SQL = (
+    "SELECT rowid, ts, session, input_tokens, output_tokens, cost_usd_micros FROM cost_points "
+)
+_ALL_SQL = _ROWS_SQL + "ORDER BY session, ts, rowid"
+_NEW_SQL = _ROWS_SQL + "WHERE rowid > ? ORDER BY rowid"
+
+Row = tuple[int, int, str, int, int, int]
+
+
+def cost_micros(input_tokens: int, output_tokens: int, cache_tokens: int) -> int:
+    """ctm's ComputeCostMicros (Go int64 division truncates toward zero)."""
+    total = input_tokens * 3_000_000 + output_tokens * 15_000_000 + cache_tokens * 300_000
+    return total // 1_000_000 if total >= 0 else -((-total) // 1_000_000)
+
+
+@dataclass
+class _Session:
+    """One session name's rows: times ascending and prefix sums of each row's increase."""
+
+    ts: array[int] = field(default_factory=lambda: array("q"))
+    # prefix sums of increases: input, output, cost micros, updates that grew the counters
+    sums: tuple[array[int], ...] = field(
+        default_factory=lambda: tuple(array("q", [0]) for _ in range(4))
+    )
+    last: tuple[int, int, int] | None = None  # the latest row's (input, output, cost)
+
+    def add(self, ts_ms: int, inp: int, out: int, cost: int) -> None:
+        prev = self.last
+        if prev is None or inp < prev[0] or out < prev[1]:
+            d_in, d_out, d_cost = inp, out, cost  # first row, or the name reused: from zero
+        else:
+            d_in, d_out, d_cost = inp - prev[0], out - prev[1], cost - prev[2]
+        grew = 1 if (d_in > 0 or d_out > 0) else 0
+        self.ts.append(ts_ms)
+        for column, value in zip(self.sums, (d_in, d_out, d_cost, grew), strict=True):
+            column.append(column[-1] + value)
+        self.last = (inp, out, cost)
+
+    def window(self, start_ms: int, end_ms: int) -> tuple[int, int, int, int]:
+        lo = bisect.bisect_left(self.ts, start_ms)
+        hi = bisect.bisect_left(self.ts, end_ms)
+        d_in, d_out, d_cost, grew = (col[hi] - col[lo] for col in self.sums)
+        return grew, d_in, d_out, d_cost
+
+
+class CtmCache:
+    """Every row of ``cost_points`` as per-session prefix sums of increases."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, _Session] = {}
+        self.max_rowid = 0
+        self.count = 0
+        self.loads = 0
+        self.last_ms: int | None = None
+        self.loaded = False
+
+    def load(self, conn: sqlite3.Connection) -> None:
+        self.sessions = {}
+        self.max_rowid = self.count = 0
+        self.last_ms = None
+        if not self._take(conn.execute(_ALL_SQL)):
+            raise AssertionError("rows in index order cannot be out of order")
+        self.loaded = True
+        self.loads += 1
+
+    def _take(self, rows: Iterable[Row]) -> bool:
+        """Append rows; False if one is older than its session's latest (then reload)."""
+        for rowid, ts, session, inp, out, cost in rows:
+            series = self.sessions.get(session)
+            if series is None:
+                series = self.sessions[session] = _Session()
+            if series.ts and ts < series.ts[-1]:
+                return False
+            series.add(ts, inp, out, cost)
+            self.max_rowid = max(self.max_rowid, rowid)
+            self.count += 1
+            if self.last_ms is None or ts > self.last_ms:
+                self.last_ms = ts
+        return True
+
+    def update(self, conn: sqlite3.Connection) -> None:
+        if not self.loaded:
+            self.load(conn)
+            return
+        (max_rowid,) = conn.execute("SELECT MAX(rowid) FROM cost_points").fetchone()
+        max_rowid = max_rowid or 0
+        if max_rowid < self.max_rowid:
+            self.load(conn)
+            return
+        if max_rowid > self.max_rowid and not self._take(
+            conn.execute(_NEW_SQL, (self.max_rowid,)).fetchall()
+        ):
+            self.load(conn)
+            return
+        (count,) = conn.execute("SELECT COUNT(*) FROM cost_points").fetchone()
+        if count != self.count:
+            self.load(conn)
+
+    def window(self, start_ms: int, end_ms: int) -> tuple[int, int, int, int]:
+        """(updates that grew, input, output, cost micros) for ``start <= ts < end``."""
+        grew = d_in = d_out = d_cost = 0
+        for series in self.sessions.values():
+            g, i, o, c = series.window(start_ms, end_ms)
+            grew += g
+            d_in += i
+            d_out += o
+            d_cost += c
+        return grew, d_in, d_out, d_cost
+
+
+class CtmSource:
+    """Follows ctm's cost store. One monitor thread calls ``poll`` and ``snapshot``."""
+
+    name = SOURCE_NAME
+    label = LABEL
+
+    def __init__(self, db_path: Path, clock_ns: Callable[[], int] = time.time_ns) -> None:
+        self.db_path = db_path
+        self._clock_ns = clock_ns
+        self.cache = CtmCache()
+        self._signature: Signature | None = None
+        self._status = SourceStatus("starting", "not read yet")
+        self._last_ok_ns: int | None = None
+
+    @property
+    def status(self) -> SourceStatus:
+        return self._status
+
+    def availability(self) -> tuple[bool, str]:
+        if self.db_path.is_file():
+            return True, f"ctm: {self.db_path}"
+        return False, f"ctm: no cost database at {self.db_path}"
+
+    def start(self, wake: Callable[[], None]) -> None:
+        """Nothing runs in the background: ``poll`` notices changes with four ``stat`` calls."""
+
+    def needs_history(self, window_ns: int, now_ns: int) -> bool:
+        return False  # ctm's table is the history
+
+    def attach_history(self, history: HistoryStore) -> None:
+        """Nothing to record: ctm's database keeps every row."""
+
+    def poll(self) -> bool:
+        sig = signature(self.db_path)
+        if sig == self._signature and self._status.state != "starting":
+            return False
+        self._signature = sig
+        self._refresh()
+        return True
+
+    def _refresh(self) -> None:
+        now = self._clock_ns()
+        try:
+            conn = open_readonly(self.db_path, WHAT)
+        except StoreProblem as exc:
+            self._problem(exc.state, exc.detail, now)
+            return
+        try:
+            conn.execute("BEGIN")
+            note = self._check_schema(conn)
+            self.cache.update(conn)
+            conn.execute("COMMIT")
+        except StoreProblem as exc:
+            self._problem(exc.state, exc.detail, now)
+            return
+        except sqlite3.Error as exc:
+            self._problem("error", describe_error(exc, self.db_path, WHAT), now)
+            return
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._last_ok_ns = now
+        detail = f"{self.cache.count:,} rows, {len(self.cache.sessions)} sessions"
+        self._status = SourceStatus("ok", note or detail, last_ok_ns=now)
+
+    def _check_schema(self, conn: sqlite3.Connection) -> str:
+        tables = table_names(conn)
+        if "cost_points" not in tables:
+            raise StoreProblem(
+                "error",
+                f"{WHAT} {self.db_path} has no cost_points table: ctm after v0.1.21 no longer"
+                " keeps costs, or this is not ctm's database",
+            )
+        version = None
+        if "schema_meta" in tables:
+            row = conn.execute("SELECT value FROM schema_meta WHERE key = 'version'").fetchone()
+            version = row[0] if row else None
+        if version is not None and str(version) != KNOWN_SCHEMA_VERSION:
+            return (
+                f"schema version {version} is newer than this burntray knows"
+                f" ({KNOWN_SCHEMA_VERSION}); figures read from the known columns"
+            )
+        return ""
+
+    def _problem(self, state: str, detail: str, now: int) -> None:
+        if state == "empty":
+            self.cache = CtmCache()
+            self._status = SourceStatus("empty", detail, False, now)
+        else:
+            self._status = SourceStatus("error", detail, stale=True, last_ok_ns=self._last_ok_ns)
+
+    def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
+        now = self._clock_ns() if now_ns is None else now_ns
+        if self._status.state == "starting":
+            self.poll()
+        grew, d_in, d_out, d_cost = self.cache.window(ceil_ms(now - window_ns), ceil_ms(now))
+        cost = d_cost / 1e6
+        rows: tuple[UsageRow, ...] = ()
+        if grew or d_in or d_out or d_cost:
+            rows = (
+                UsageRow(
+                    provider=PROVIDER,
+                    model=MODEL,
+                    reqs=grew,
+                    sent=0,
+                    recv=0,
+                    tokens=d_in + d_out,
+                    cost_usd=cost,
+                    unpriced_reqs=0,
+                    price_key=PRICE_KEY,
+                ),
+            )
+        totals = Totals(reqs=grew, rpm=rpm(grew, window_ns), tokens=d_in + d_out, cost_usd=cost)
+        last = self.cache.last_ms
+        return Snapshot(
+            source=SOURCE_NAME,
+            window_ns=window_ns,
+            as_of_ns=now,
+            status=self._status,
+            totals=totals,
+            by_model=rows,
+            cost_estimated=True,
+            data_updated_ns=last * _MS if last is not None else None,
+            note=PRICING_NOTE,
+        )
+
+    def close(self) -> None:
+        """Nothing is held open between polls."""
