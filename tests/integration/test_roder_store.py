@@ -11,7 +11,7 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.paths import roder_usage_db
-from burntray.sources.roder import RoderSource
+from burntray.sources.roder import FULL_CHECK_INTERVAL_NS, RoderSource
 from tests.store_writers import RODER_TOKENS_BY_MODEL, WriterProcess
 
 MS = 1_000_000
@@ -104,7 +104,8 @@ def test_window_parity_with_roder_query(roder_db: Path) -> None:
         turn(writer, 2002, edge_until - 1, provider="openai", model="gpt-5")
         turn(writer, 2003, edge_until, provider="openai", model="gpt-5")
 
-        source = RoderSource(roder_db, build_price_table())
+        clock = [BASE * MS]
+        source = RoderSource(roder_db, build_price_table(), clock_ns=lambda: clock[0])
         assert source.poll()
         windows = [
             (edge_since, edge_until),
@@ -126,13 +127,37 @@ def test_window_parity_with_roder_query(roder_db: Path) -> None:
         for since, until in windows:
             assert burntray_by_model(source, since, until) == oracle(roder_db, since, until)
 
-        # retention deletes old rows: the fingerprint notices, the range is reloaded
+        # a turn re-recorded at a new time (a second terminal event): noticed, reloaded
+        turn(
+            writer,
+            3005,
+            BASE + 100 * 60_000 + 99_000,
+            provider="anthropic",
+            model="claude-opus-4-1",
+            usage={"prompt": 5, "completion": 5},
+        )
+        assert source.poll()
+        assert source.cache.loads == loads + 1
+        for since, until in windows:
+            assert burntray_by_model(source, since, until) == oracle(roder_db, since, until)
+        loads += 1
+
+        # retention deletes rows older than the recent span: not seen by the per-change check,
+        # the count check (at most once a minute) notices and the range is reloaded
+        turn(writer, 4000, BASE + 400 * 60_000, provider="openai", model="gpt-5")
+        windows.append((BASE + 300 * 60_000, BASE + 500 * 60_000))
+        assert source.poll()
+        assert source.cache.loads == loads
         writer.send(
             op="sql",
             sql="DELETE FROM token_usage WHERE recorded_at_ms < ?",
             args=[BASE + 40 * 60_000],
         )
         assert source.poll()
+        assert source.cache.loads == loads  # within the minute: not counted yet
+        assert not source.poll()  # nothing changed since
+        clock[0] += FULL_CHECK_INTERVAL_NS
+        assert source.poll()  # the count is due: it runs although nothing changed since
         assert source.cache.loads == loads + 1
         for since, until in windows:
             assert burntray_by_model(source, since, until) == oracle(roder_db, since, until)

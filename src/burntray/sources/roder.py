@@ -12,10 +12,15 @@ How it stays cheap on a database of a million rows:
   ``recorded_at_ms``) into per-model prefix sums, so any window inside is a few bisections,
   ms-exact, with no query at all.
 - When the database changed, only rows with a rowid above the highest seen are read (roder's
-  upserts insert new turns at the end), then a fingerprint of the loaded range (row count and
-  sum of ``recorded_at_ms``, from the covering index) must match what was loaded plus those
-  rows. Anything else - rows deleted by retention, a ``stats backfill --rebuild``, a turn
-  re-recorded at another time - fails the check and the range is loaded afresh.
+  upserts insert new turns at the end), then the cache is checked against the database with
+  index-only reads: on every change the count and time sum of the last two hours' rows, and at
+  most once a minute the row count of the whole loaded range (on a million-row range that scan
+  alone takes tens of ms). A turn re-recorded at a new time, rows deleted (retention) or a
+  ``stats backfill --rebuild`` fail a check and the range is loaded afresh: at once for recent
+  rows and a rebuild (the highest rowid drops), within a minute for deletions of older rows. A
+  turn re-recorded with other numbers at the same millisecond is not noticed until the next
+  full load; roder does not do that (a replayed terminal event carries its original time and
+  numbers).
 
 roder stores ``cached_prompt_tokens`` as a subset of ``prompt_tokens`` and no cache-creation
 count: burntray's uncached input is ``prompt - cached`` and ``cache_read`` is ``cached``.
@@ -61,9 +66,16 @@ LEFT JOIN turns tu ON tu.thread_id = u.thread_id AND tu.turn_id = u.turn_id
 """
 _RANGE_SQL = _ROWS_SQL + "WHERE u.recorded_at_ms >= ? ORDER BY u.recorded_at_ms"
 _NEW_SQL = _ROWS_SQL + "WHERE u.rowid > ? ORDER BY u.rowid"
-_FINGERPRINT_SQL = (
+_COUNT_SQL = "SELECT COUNT(*) FROM token_usage WHERE recorded_at_ms >= ?"
+_RECENT_SQL = (
     "SELECT COUNT(*), COALESCE(SUM(recorded_at_ms), 0) FROM token_usage WHERE recorded_at_ms >= ?"
 )
+# The span before the newest row in which row times are also summed by the check: where a turn
+# re-recorded at another time would land. Older rows are checked by count (cheaper per row).
+RECENT_CHECK_MS = 2 * 3_600_000
+# How often the whole loaded range is counted (on a change): rows deleted from older parts
+# (retention) are noticed within this time.
+FULL_CHECK_INTERVAL_NS = 60 * 1_000_000_000
 
 Row = tuple[int, int, str | None, str | None, int, int, int, int]
 
@@ -79,21 +91,33 @@ class _Series:
     """One provider/model: times ascending and prefix sums, so a window is two bisections."""
 
     ts: array[int] = field(default_factory=lambda: array("q"))
-    # prefix sums: prompt, completion, total, cached (index i = sum of the first i rows)
+    # prefix sums (index i = sum of the first i rows): prompt, completion, total, cached, and
+    # the row times themselves (for the change check)
     sums: tuple[array[int], ...] = field(
-        default_factory=lambda: tuple(array("q", [0]) for _ in "pctk")
+        default_factory=lambda: tuple(array("q", [0]) for _ in range(5))
     )
 
     def add(self, ts_ms: int, values: tuple[int, int, int, int]) -> None:
         self.ts.append(ts_ms)
-        for column, value in zip(self.sums, values, strict=True):
+        for column, value in zip(self.sums, (*values, ts_ms), strict=True):
             column.append(column[-1] + value)
 
     def window(self, start_ms: int, end_ms: int) -> tuple[int, int, int, int, int]:
         lo = bisect.bisect_left(self.ts, start_ms)
         hi = bisect.bisect_left(self.ts, end_ms)
-        p, c, t, k = (col[hi] - col[lo] for col in self.sums)
+        p, c, t, k = (col[hi] - col[lo] for col in self.sums[:4])
         return hi - lo, p, c, t, k
+
+    def since(self, cut_ms: int) -> tuple[int, int]:
+        """(rows, sum of their times) at or after ``cut_ms``."""
+        lo = bisect.bisect_left(self.ts, cut_ms)
+        return len(self.ts) - lo, self.sums[4][-1] - self.sums[4][lo]
+
+    def rows(self) -> list[tuple[int, ...]]:
+        return [
+            (self.ts[i], *(col[i + 1] - col[i] for col in self.sums[:4]))
+            for i in range(len(self.ts))
+        ]
 
     @property
     def last_ms(self) -> int:
@@ -112,14 +136,13 @@ class RoderCache:
         self.series: dict[Key, _Series] = {}
         self.max_rowid = 0
         self.count = 0
-        self.sum_ts = 0
         self.loads = 0  # full (re)loads, for tests and the benchmark
         self.last_ms: int | None = None
 
     def _reset(self, lo_ms: int) -> None:
         self.lo_ms = lo_ms
         self.series = {}
-        self.count = self.sum_ts = 0
+        self.count = 0
 
     def _take(self, rows: Iterable[Row]) -> None:
         """Add rows (any order) to the series; rows before ``lo_ms`` only move ``max_rowid``."""
@@ -137,21 +160,15 @@ class RoderCache:
                 late.add(key)
             series.add(ts, (prompt, completion, total, cached))
             self.count += 1
-            self.sum_ts += ts
             if self.last_ms is None or ts > self.last_ms:
                 self.last_ms = ts
         for key in late:  # a row older than its model's newest: re-sort that model only
             self._resort(key)
 
     def _resort(self, key: Key) -> None:
-        old = self.series[key]
-        rows = sorted(
-            (old.ts[i], *(old.sums[j][i + 1] - old.sums[j][i] for j in range(4)))
-            for i in range(len(old.ts))
-        )
         fresh = _Series()
-        for ts, *values in rows:
-            fresh.add(ts, (values[0], values[1], values[2], values[3]))
+        for ts, prompt, completion, total, cached in sorted(self.series[key].rows()):
+            fresh.add(ts, (prompt, completion, total, cached))
         self.series[key] = fresh
 
     def load(self, conn: sqlite3.Connection, lo_ms: int) -> None:
@@ -163,8 +180,11 @@ class RoderCache:
         self._take(conn.execute(_RANGE_SQL, (lo_ms,)))
         self.loads += 1
 
-    def update(self, conn: sqlite3.Connection, lo_ms: int) -> None:
-        """Bring the cache up to date, reading only new rows when the check allows."""
+    def update(self, conn: sqlite3.Connection, lo_ms: int, *, full_check: bool = True) -> None:
+        """Bring the cache up to date, reading only new rows when the checks allow.
+
+        The recent span is always checked; the row count of the whole range (a scan of the
+        range's index entries) only with ``full_check``."""
         if self.lo_ms is None or lo_ms < self.lo_ms:
             self.load(conn, lo_ms)
             return
@@ -175,9 +195,25 @@ class RoderCache:
             return
         if max_rowid > self.max_rowid:
             self._take(conn.execute(_NEW_SQL, (self.max_rowid,)).fetchall())
-        count, sum_ts = conn.execute(_FINGERPRINT_SQL, (self.lo_ms,)).fetchone()
-        if (count, sum_ts) != (self.count, self.sum_ts):
+        if not self._recent_matches(conn) or (full_check and not self._count_matches(conn)):
             self.load(conn, self.lo_ms)
+
+    def _count_matches(self, conn: sqlite3.Connection) -> bool:
+        (count,) = conn.execute(_COUNT_SQL, (self.lo_ms,)).fetchone()
+        return bool(count == self.count)
+
+    def _recent_matches(self, conn: sqlite3.Connection) -> bool:
+        """Count and time sum of the rows of the last two hours (before the newest row) in
+        the database equal the cache's (an index-only read of those rows)."""
+        assert self.lo_ms is not None
+        cut = max(self.lo_ms, (self.last_ms or self.lo_ms) - RECENT_CHECK_MS)
+        recent = conn.execute(_RECENT_SQL, (cut,)).fetchone()
+        expected = [0, 0]
+        for series in self.series.values():
+            n, total = series.since(cut)
+            expected[0] += n
+            expected[1] += total
+        return tuple(recent) == tuple(expected)
 
     def window(self, start_ms: int, end_ms: int) -> dict[Key, tuple[int, int, int, int, int]]:
         """Per model: (requests, prompt, completion, total, cached) for start <= ts < end."""
@@ -256,6 +292,8 @@ class RoderSource:
         self._signature: Signature | None = None
         self._status = SourceStatus("starting", "not read yet")
         self._last_ok_ns: int | None = None
+        self._last_full_check_ns: int | None = None
+        self._count_pending = False  # changes were read since the last whole-range count
         self.schema_version: int | None = None
 
     @property
@@ -280,7 +318,12 @@ class RoderSource:
         """Re-read only when the database (or its WAL) changed. True when figures may differ."""
         sig = signature(self.db_path)
         if sig == self._signature and self._status.state != "starting":
-            return False
+            # unchanged; but changes read without the whole-range count get it once due
+            due = self._last_full_check_ns is not None and (
+                self._clock_ns() - self._last_full_check_ns >= FULL_CHECK_INTERVAL_NS
+            )
+            if not (self._count_pending and due):
+                return False
         self._signature = sig
         self._refresh(self.cache.lo_ms)
         return True
@@ -297,7 +340,12 @@ class RoderSource:
             conn.execute("BEGIN")
             note = self._check_schema(conn)
             if lo_ms is not None:
-                self.cache.update(conn, lo_ms)
+                last = self._last_full_check_ns
+                full = last is None or now - last >= FULL_CHECK_INTERVAL_NS
+                self.cache.update(conn, lo_ms, full_check=full)
+                self._count_pending = not full
+                if full:
+                    self._last_full_check_ns = now
             conn.execute("COMMIT")
         except StoreProblem as exc:
             self._problem(exc.state, exc.detail, now)
