@@ -358,6 +358,9 @@ def _serve(kind: str, path: Path) -> None:
                     raw=cmd.get("raw"),
                     newline=cmd.get("newline", True),
                 )
+            elif op == "burst":  # many lines as fast as possible (to race other appenders)
+                for obj in cmd["objs"]:
+                    yoi_append(Path(cmd.get("file", path)), obj)
             elif op == "sql":
                 assert conn is not None
                 conn.execute(cmd["sql"], cmd.get("args", []))
@@ -463,12 +466,20 @@ class WriterProcess:
 
     def send(self, **cmd: Any) -> None:
         """Send one command; return once the writer has done (and committed) it."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.start(**cmd)
+        self.wait(cmd["op"])
+
+    def start(self, **cmd: Any) -> None:
+        """Send one command without waiting (``wait`` collects the answer)."""
+        assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps(cmd) + "\n")
         self.proc.stdin.flush()
-        answer = self._read_line(self.proc.stdout, 20, f"writer answer to {cmd['op']}")
+
+    def wait(self, what: str = "command") -> None:
+        assert self.proc.stdout is not None
+        answer = self._read_line(self.proc.stdout, 60, f"writer answer to {what}")
         if answer != "ok":
-            raise AssertionError(f"writer failed {cmd}: {answer}")
+            raise AssertionError(f"writer failed {what}: {answer}")
 
     def close(self) -> None:
         from tests.processes import stop_process

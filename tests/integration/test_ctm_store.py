@@ -63,12 +63,15 @@ def expected_window(db: Path, since_ms: int, until_ms: int) -> tuple[int, int, i
 
 
 def burntray_window(source: CtmSource, since_ms: int, until_ms: int) -> tuple[int, int, int]:
+    """burntray's Snapshot for the window: (input, output, cost micros)."""
     snap = source.snapshot((until_ms - since_ms) * MS, until_ms * MS)
     assert snap.status.state == "ok", snap.status
-    _grew, d_in, d_out, d_cost = source.cache.window(since_ms, until_ms)
-    assert snap.totals.tokens == d_in + d_out
-    assert snap.totals.cost_usd == pytest.approx(d_cost / 1e6)
-    return d_in, d_out, d_cost
+    t = snap.totals
+    assert t.input_tokens is not None and t.output_tokens is not None
+    assert t.cache_read_tokens is None and t.cache_write_tokens is None  # per turn in ctm
+    assert t.tokens == t.input_tokens + t.output_tokens
+    assert snap.capabilities.upstream_cost
+    return t.input_tokens, t.output_tokens, round(t.cost_usd * 1e6)
 
 
 @pytest.fixture

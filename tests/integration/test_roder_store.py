@@ -32,18 +32,24 @@ def oracle(db: Path, since_ms: int, until_ms: int) -> dict[str, tuple[int, int, 
 def burntray_by_model(
     source: RoderSource, since_ms: int, until_ms: int
 ) -> dict[str, tuple[int, int, int, int, int]]:
-    """burntray's figures for the same window, grouped as roder groups them (by model)."""
+    """burntray's Snapshot for the same window, grouped as roder groups it (by model):
+    roder's prompt tokens are burntray's input plus cache reads."""
     snap = source.snapshot((until_ms - since_ms) * MS, until_ms * MS)
     assert snap.status.state == "ok", snap.status
-    figures = source.cache.window(since_ms, until_ms)
     out: dict[str, list[int]] = {}
-    for (_provider, model), (reqs, prompt, completion, total, cached) in figures.items():
-        acc = out.setdefault(model or "(unknown)", [0, 0, 0, 0, 0])
-        for i, value in enumerate((prompt, completion, total, cached, reqs)):
+    for row in snap.by_model:
+        assert row.input_tokens is not None and row.cache_read_tokens is not None
+        assert row.output_tokens is not None and row.cache_write_tokens is None
+        acc = out.setdefault(row.model or "(unknown)", [0, 0, 0, 0, 0])
+        prompt = row.input_tokens + row.cache_read_tokens
+        for i, value in enumerate(
+            (prompt, row.output_tokens, row.tokens, row.cache_read_tokens, row.reqs)
+        ):
             acc[i] += value
-    # the Snapshot's rows carry the same requests and totals
     assert snap.totals.reqs == sum(v[4] for v in out.values())
     assert snap.totals.tokens == sum(v[2] for v in out.values())
+    assert snap.totals.output_tokens == sum(v[1] for v in out.values())
+    assert snap.capabilities.real_tokens and not snap.tokens_estimated
     return {k: (v[0], v[1], v[2], v[3], v[4]) for k, v in out.items()}
 
 

@@ -35,7 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from burntray.model.aggregate import rpm
-from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
+from burntray.model.snapshot import (
+    Capabilities,
+    Snapshot,
+    SourceStatus,
+    Totals,
+    UpstreamFact,
+    UsageRow,
+)
 from burntray.sources._sqlite_ro import (
     Signature,
     StoreProblem,
@@ -54,7 +61,9 @@ KNOWN_SCHEMA_VERSION = "2"
 PRICING_NOTE = "ctm prices every model at Sonnet 4.5 rates ($3 / $15 / $0.30 cache per Mtok)"
 PROVIDER, MODEL = "anthropic", "(ctm: every model)"
 PRICE_KEY = "ctm ComputeCostMicros (Sonnet 4.5 rates)"
+CTM_CAPABILITIES = Capabilities(real_tokens=True, per_model=False, upstream_cost=True)
 _MS = 1_000_000
+NS_PER_MINUTE = 60 * 1_000_000_000
 
 _ROWS_SQL = (
     "SELECT rowid, ts, session, input_tokens, output_tokens, cost_usd_micros FROM cost_points "
@@ -171,6 +180,7 @@ class CtmSource:
 
     name = SOURCE_NAME
     label = LABEL
+    capabilities = CTM_CAPABILITIES
 
     def __init__(self, db_path: Path, clock_ns: Callable[[], int] = time.time_ns) -> None:
         self.db_path = db_path
@@ -276,9 +286,18 @@ class CtmSource:
                     cost_usd=cost,
                     unpriced_reqs=0,
                     price_key=PRICE_KEY,
+                    input_tokens=d_in,
+                    output_tokens=d_out,
                 ),
             )
-        totals = Totals(reqs=grew, rpm=rpm(grew, window_ns), tokens=d_in + d_out, cost_usd=cost)
+        totals = Totals(
+            reqs=grew,
+            rpm=rpm(grew, window_ns),
+            tokens=d_in + d_out,
+            cost_usd=cost,
+            input_tokens=d_in,
+            output_tokens=d_out,
+        )
         last = self.cache.last_ms
         return Snapshot(
             source=SOURCE_NAME,
@@ -290,7 +309,38 @@ class CtmSource:
             cost_estimated=True,
             data_updated_ns=last * _MS if last is not None else None,
             note=PRICING_NOTE,
+            capabilities=CTM_CAPABILITIES,
+            facts=self.facts(),
         )
+
+    def facts(self) -> tuple[UpstreamFact, ...]:
+        return (
+            UpstreamFact("pricing", PRICING_NOTE),
+            UpstreamFact("database", str(self.db_path)),
+            UpstreamFact(
+                "sessions", f"{len(self.cache.sessions):,} ({self.cache.count:,} updates)"
+            ),
+        )
+
+    def minute_series(self, start_ns: int, end_ns: int) -> list[tuple[int, int, float, int]] | None:
+        """(minute, updates that grew, ctm's cost, 0) per minute in ``[start, end)`` for the
+        report's charts; None when the database could not be read."""
+        if self._status.state == "starting":
+            self.poll()
+        if not self.cache.loaded:
+            return None
+        start_ms, end_ms = ceil_ms(start_ns), ceil_ms(end_ns)
+        minutes: dict[int, list[float]] = {}
+        for series in self.cache.sessions.values():
+            lo = bisect.bisect_left(series.ts, start_ms)
+            hi = bisect.bisect_left(series.ts, end_ms)
+            for i in range(lo, hi):
+                d_cost = series.sums[2][i + 1] - series.sums[2][i]
+                grew = series.sums[3][i + 1] - series.sums[3][i]
+                acc = minutes.setdefault(series.ts[i] * _MS // NS_PER_MINUTE, [0, 0.0, 0])
+                acc[0] += grew
+                acc[1] += d_cost / 1e6
+        return [(m, int(r), float(c), int(u)) for m, (r, c, u) in sorted(minutes.items())]
 
     def close(self) -> None:
         """Nothing is held open between polls."""

@@ -39,8 +39,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from burntray.model.aggregate import rpm
-from burntray.model.pricing import Price, PriceTable
-from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
+from burntray.model.pricing import PriceTable
+from burntray.model.snapshot import (
+    Capabilities,
+    Snapshot,
+    SourceStatus,
+    Totals,
+    UpstreamFact,
+    UsageRow,
+)
 from burntray.sources._sqlite_ro import (
     Signature,
     StoreProblem,
@@ -56,6 +63,8 @@ LABEL = "roder analytics"
 WHAT = "roder analytics database"
 KNOWN_SCHEMA_VERSION = 1  # roder-usage-analytics' migrations this reader was written against
 _REQUIRED_TABLES = frozenset({"token_usage", "turns"})
+RODER_CAPABILITIES = Capabilities(real_tokens=True, per_model=True)
+NS_PER_MINUTE = 60 * 1_000_000_000
 _MS = 1_000_000
 
 _ROWS_SQL = """
@@ -225,24 +234,21 @@ class RoderCache:
         return out
 
 
-def roder_cost(price: Price, prompt: int, completion: int, cached: int) -> float:
-    """Uncached input at the input rate, cached input at the cache-read rate (the input rate
-    where the table has none), completion at the output rate. USD."""
-    cache_rate = price.cache_read if price.cache_read is not None else price.input
-    return ((prompt - cached) * price.input + cached * cache_rate + completion * price.output) / (
-        1_000_000
-    )
-
-
 def summarise(
     figures: dict[Key, tuple[int, int, int, int, int]], window_ns: int, prices: PriceTable
 ) -> tuple[Totals, tuple[UsageRow, ...]]:
+    """Totals and per-model rows. roder's cached prompt tokens are a subset of its prompt
+    tokens: input (uncached) = prompt - cached, cache reads = cached; cache writes unknown.
+    ``tokens`` is roder's own total. Cost is linear in tokens, so pricing a model's sums equals
+    pricing each turn."""
     rows: list[UsageRow] = []
-    reqs_total = tokens_total = unpriced = 0
+    sums = [0, 0, 0, 0, 0]  # reqs, input, output, cache read, total
+    unpriced = 0
     cost_total = 0.0
     for (provider, model), (reqs, prompt, completion, total, cached) in figures.items():
         price = prices.lookup(provider, model) if model else None
-        cost = roder_cost(price, prompt, completion, cached) if price is not None else None
+        uncached = prompt - cached
+        cost = price.cost_tokens(uncached, completion, cached, 0) if price is not None else None
         if cost is None:
             unpriced += reqs
         else:
@@ -258,17 +264,26 @@ def summarise(
                 cost_usd=cost,
                 unpriced_reqs=0 if cost is not None else reqs,
                 price_key=price.key if price is not None else "",
+                input_tokens=uncached,
+                output_tokens=completion,
+                cache_read_tokens=cached,
+                cache_write_tokens=None,
             )
         )
-        reqs_total += reqs
-        tokens_total += total
+        for i, value in enumerate((reqs, uncached, completion, cached, total)):
+            sums[i] += value
     rows.sort(key=lambda r: (-(r.cost_usd or 0.0), -r.reqs, r.provider, r.model))
+    reqs, uncached, completion, cached, total = sums
     totals = Totals(
-        reqs=reqs_total,
-        rpm=rpm(reqs_total, window_ns),
-        tokens=tokens_total,
+        reqs=reqs,
+        rpm=rpm(reqs, window_ns),
+        tokens=total,
         cost_usd=cost_total,
         unpriced_reqs=unpriced,
+        input_tokens=uncached,
+        output_tokens=completion,
+        cache_read_tokens=cached,
+        cache_write_tokens=None,
     )
     return totals, tuple(rows)
 
@@ -278,6 +293,7 @@ class RoderSource:
 
     name = SOURCE_NAME
     label = LABEL
+    capabilities = RODER_CAPABILITIES
 
     def __init__(
         self,
@@ -408,7 +424,43 @@ class RoderSource:
             totals=totals,
             by_model=rows,
             data_updated_ns=last * _MS if last is not None else None,
+            capabilities=RODER_CAPABILITIES,
+            facts=self.facts(),
         )
+
+    def facts(self) -> tuple[UpstreamFact, ...]:
+        facts = [UpstreamFact("database", str(self.db_path))]
+        if self.schema_version is not None:
+            facts.append(UpstreamFact("schema version", str(self.schema_version)))
+        return tuple(facts)
+
+    def minute_series(self, start_ns: int, end_ns: int) -> list[tuple[int, int, float, int]] | None:
+        """(minute, requests, priced cost, unpriced requests) per minute with requests in
+        ``[start, end)`` (minute = epoch ns // 1 min), for the report's charts; None when the
+        database cannot be read."""
+        start_ms, end_ms = ceil_ms(start_ns), ceil_ms(end_ns)
+        readable = self._status.healthy or self._status.state == "starting"
+        if readable and (self.cache.lo_ms is None or start_ms < self.cache.lo_ms):
+            self._signature = signature(self.db_path)
+            self._refresh(start_ms)
+        if self.cache.lo_ms is None or start_ms < self.cache.lo_ms:
+            return None
+        minutes: dict[int, list[float]] = {}
+        for (provider, model), series in self.cache.series.items():
+            price = self.prices.lookup(provider, model) if model else None
+            lo = bisect.bisect_left(series.ts, start_ms)
+            hi = bisect.bisect_left(series.ts, end_ms)
+            for i in range(lo, hi):
+                prompt, completion, _total, cached = (
+                    col[i + 1] - col[i] for col in series.sums[:4]
+                )
+                acc = minutes.setdefault(series.ts[i] * _MS // NS_PER_MINUTE, [0, 0.0, 0])
+                acc[0] += 1
+                if price is None:
+                    acc[2] += 1
+                else:
+                    acc[1] += price.cost_tokens(prompt - cached, completion, cached, 0)
+        return [(m, int(r), float(c), int(u)) for m, (r, c, u) in sorted(minutes.items())]
 
     def close(self) -> None:
         """Nothing is held open between polls."""

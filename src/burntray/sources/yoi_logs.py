@@ -42,13 +42,14 @@ class LlmUsage(NamedTuple):
     ts_ns: int
     session: str
     segment: str
-    offset: int  # byte offset of its line: with the path, the request's key
+    offset: int  # byte offset of its line: with the path and ``part``, the request's key
     provider: str
     model: str
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    part: int = 0  # its place among the objects of its line (appenders can interleave)
 
 
 class MemoryEvent(NamedTuple):
@@ -179,6 +180,7 @@ def parse_segment_lines(
         if not usage and not config:
             continue
         found = False
+        part = 0
         for obj in objects_in(line):
             if not isinstance(obj, dict):
                 continue
@@ -191,7 +193,8 @@ def parse_segment_lines(
             elif kind == "llm_usage":
                 record = _usage(obj, tail, session, segment, offset)
                 if record is not None:
-                    out.append(record)
+                    out.append(record._replace(part=part))
+                    part += 1
                     found = True
         if not found:
             bad += 1
