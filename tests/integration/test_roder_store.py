@@ -4,6 +4,7 @@ database written by a real writer process with roder's schema and upserts (WAL m
 from __future__ import annotations
 
 import hashlib
+import random
 import sqlite3
 from pathlib import Path
 
@@ -122,6 +123,12 @@ def test_window_parity_with_roder_query(roder_db: Path) -> None:
         ]
         for since, until in windows:
             assert burntray_by_model(source, since, until) == oracle(roder_db, since, until)
+        rng = random.Random(4)
+        for _ in range(150):  # any window, whole minutes or not, down to a few ms
+            since = BASE + rng.randrange(-100_000, 130 * 60_000)
+            until = since + rng.choice((1, 7, 59_999, 60_000, 61_001, rng.randrange(1, 10**7)))
+            got = burntray_by_model(source, since, until)
+            assert got == oracle(roder_db, since, until), (since - BASE, until - BASE)
 
         # live: new turns committed by the writer are seen after a poll, incrementally
         loads = source.cache.loads

@@ -8,18 +8,16 @@ roder writes them NULL in ``token_usage``; failed turns count when they carry us
 How it stays cheap on a database of a million rows:
 
 - ``poll`` costs four ``stat`` calls (``_sqlite_ro.signature``) when nothing changed.
-- Rows from the oldest window start asked for so far onwards are loaded once (index range on
-  ``recorded_at_ms``) into per-model prefix sums, so any window inside is a few bisections,
-  ms-exact, with no query at all.
-- When the database changed, only rows with a rowid above the highest seen are read (roder's
-  upserts insert new turns at the end), then the cache is checked against the database with
-  index-only reads: on every change the count and time sum of the last two hours' rows, and at
-  most once a minute the row count of the whole loaded range (on a million-row range that scan
-  alone takes tens of ms). A turn re-recorded at a new time, rows deleted (retention) or a
-  ``stats backfill --rebuild`` fail a check and the range is loaded afresh: at once for recent
-  rows and a rebuild (the highest rowid drops), within a minute for deletions of older rows. A
-  turn re-recorded with other numbers at the same millisecond is not noticed until the next
-  full load; roder does not do that (a replayed terminal event carries its original time and
+- From the oldest window start asked for so far, SQLite sums the rows per minute and model
+  once; any window is then those sums plus the rows of its two partial edge minutes (see
+  ``roder_cache``), exact to the millisecond.
+- When the database changed, only new rows are read and the cache is checked against the
+  database (``roder_cache``); the whole-range row count, the one check whose cost grows with
+  the range, runs at most once a minute (``FULL_CHECK_INTERVAL_NS``), so rows deleted from
+  older parts (retention) are noticed within a minute. Everything else - a new turn, a turn
+  re-recorded at a new time, a ``stats backfill --rebuild`` - is seen at the next poll. A turn
+  re-recorded with other numbers at the same millisecond is not noticed until the next full
+  load; roder does not do that (a replayed terminal event carries its original time and
   numbers).
 
 roder stores ``cached_prompt_tokens`` as a subset of ``prompt_tokens`` and no cache-creation
@@ -29,13 +27,10 @@ There is no cost column; cost comes from burntray's price table (unknown models 
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import sqlite3
 import time
-from array import array
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 from burntray.model.aggregate import rpm
@@ -56,6 +51,14 @@ from burntray.sources._sqlite_ro import (
     signature,
     table_names,
 )
+from burntray.sources.roder_cache import (
+    MINUTE_ROWS_SQL,
+    MS_PER_MINUTE,
+    Figures,
+    Key,
+    RoderCache,
+    Row,
+)
 from burntray.store.history import HistoryStore
 
 SOURCE_NAME = "roder"
@@ -66,27 +69,9 @@ _REQUIRED_TABLES = frozenset({"token_usage", "turns"})
 RODER_CAPABILITIES = Capabilities(real_tokens=True, per_model=True)
 NS_PER_MINUTE = 60 * 1_000_000_000
 _MS = 1_000_000
-
-_ROWS_SQL = """
-SELECT u.rowid, u.recorded_at_ms, tu.provider, tu.model, u.prompt_tokens,
-       u.completion_tokens, u.total_tokens, u.cached_prompt_tokens
-FROM token_usage u
-LEFT JOIN turns tu ON tu.thread_id = u.thread_id AND tu.turn_id = u.turn_id
-"""
-_RANGE_SQL = _ROWS_SQL + "WHERE u.recorded_at_ms >= ? ORDER BY u.recorded_at_ms"
-_NEW_SQL = _ROWS_SQL + "WHERE u.rowid > ? ORDER BY u.rowid"
-_COUNT_SQL = "SELECT COUNT(*) FROM token_usage WHERE recorded_at_ms >= ?"
-_RECENT_SQL = (
-    "SELECT COUNT(*), COALESCE(SUM(recorded_at_ms), 0) FROM token_usage WHERE recorded_at_ms >= ?"
-)
-# The span before the newest row in which row times are also summed by the check: where a turn
-# re-recorded at another time would land. Older rows are checked by count (cheaper per row).
-RECENT_CHECK_MS = 2 * 3_600_000
 # How often the whole loaded range is counted (on a change): rows deleted from older parts
 # (retention) are noticed within this time.
 FULL_CHECK_INTERVAL_NS = 60 * 1_000_000_000
-
-Row = tuple[int, int, str | None, str | None, int, int, int, int]
 
 
 def ceil_ms(ns: int) -> int:
@@ -95,147 +80,8 @@ def ceil_ms(ns: int) -> int:
     return -((-ns) // _MS)
 
 
-@dataclass
-class _Series:
-    """One provider/model: times ascending and prefix sums, so a window is two bisections."""
-
-    ts: array[int] = field(default_factory=lambda: array("q"))
-    # prefix sums (index i = sum of the first i rows): prompt, completion, total, cached, and
-    # the row times themselves (for the change check)
-    sums: tuple[array[int], ...] = field(
-        default_factory=lambda: tuple(array("q", [0]) for _ in range(5))
-    )
-
-    def add(self, ts_ms: int, values: tuple[int, int, int, int]) -> None:
-        self.ts.append(ts_ms)
-        for column, value in zip(self.sums, (*values, ts_ms), strict=True):
-            column.append(column[-1] + value)
-
-    def window(self, start_ms: int, end_ms: int) -> tuple[int, int, int, int, int]:
-        lo = bisect.bisect_left(self.ts, start_ms)
-        hi = bisect.bisect_left(self.ts, end_ms)
-        p, c, t, k = (col[hi] - col[lo] for col in self.sums[:4])
-        return hi - lo, p, c, t, k
-
-    def since(self, cut_ms: int) -> tuple[int, int]:
-        """(rows, sum of their times) at or after ``cut_ms``."""
-        lo = bisect.bisect_left(self.ts, cut_ms)
-        return len(self.ts) - lo, self.sums[4][-1] - self.sums[4][lo]
-
-    def rows(self) -> list[tuple[int, ...]]:
-        return [
-            (self.ts[i], *(col[i + 1] - col[i] for col in self.sums[:4]))
-            for i in range(len(self.ts))
-        ]
-
-    @property
-    def last_ms(self) -> int:
-        return self.ts[-1] if self.ts else -(2**62)
-
-
-Key = tuple[str, str]  # provider, model ("" where roder has NULL)
-
-
-class RoderCache:
-    """Rows with ``recorded_at_ms >= lo_ms`` as per-model prefix sums, and how to keep them
-    current. Pure over a connection: every method reads inside the caller's transaction."""
-
-    def __init__(self) -> None:
-        self.lo_ms: int | None = None
-        self.series: dict[Key, _Series] = {}
-        self.max_rowid = 0
-        self.count = 0
-        self.loads = 0  # full (re)loads, for tests and the benchmark
-        self.last_ms: int | None = None
-
-    def _reset(self, lo_ms: int) -> None:
-        self.lo_ms = lo_ms
-        self.series = {}
-        self.count = 0
-
-    def _take(self, rows: Iterable[Row]) -> None:
-        """Add rows (any order) to the series; rows before ``lo_ms`` only move ``max_rowid``."""
-        lo = self.lo_ms if self.lo_ms is not None else 0
-        late: set[Key] = set()
-        for rowid, ts, provider, model, prompt, completion, total, cached in rows:
-            self.max_rowid = max(self.max_rowid, rowid)
-            if ts < lo:
-                continue
-            key = (provider or "", model or "")
-            series = self.series.get(key)
-            if series is None:
-                series = self.series[key] = _Series()
-            if ts < series.last_ms:
-                late.add(key)
-            series.add(ts, (prompt, completion, total, cached))
-            self.count += 1
-            if self.last_ms is None or ts > self.last_ms:
-                self.last_ms = ts
-        for key in late:  # a row older than its model's newest: re-sort that model only
-            self._resort(key)
-
-    def _resort(self, key: Key) -> None:
-        fresh = _Series()
-        for ts, prompt, completion, total, cached in sorted(self.series[key].rows()):
-            fresh.add(ts, (prompt, completion, total, cached))
-        self.series[key] = fresh
-
-    def load(self, conn: sqlite3.Connection, lo_ms: int) -> None:
-        """(Re)load every row from ``lo_ms`` on."""
-        self._reset(lo_ms)
-        self.last_ms = None
-        (max_rowid,) = conn.execute("SELECT MAX(rowid) FROM token_usage").fetchone()
-        self.max_rowid = max_rowid or 0
-        self._take(conn.execute(_RANGE_SQL, (lo_ms,)))
-        self.loads += 1
-
-    def update(self, conn: sqlite3.Connection, lo_ms: int, *, full_check: bool = True) -> None:
-        """Bring the cache up to date, reading only new rows when the checks allow.
-
-        The recent span is always checked; the row count of the whole range (a scan of the
-        range's index entries) only with ``full_check``."""
-        if self.lo_ms is None or lo_ms < self.lo_ms:
-            self.load(conn, lo_ms)
-            return
-        (max_rowid,) = conn.execute("SELECT MAX(rowid) FROM token_usage").fetchone()
-        max_rowid = max_rowid or 0
-        if max_rowid < self.max_rowid:
-            self.load(conn, self.lo_ms)
-            return
-        if max_rowid > self.max_rowid:
-            self._take(conn.execute(_NEW_SQL, (self.max_rowid,)).fetchall())
-        if not self._recent_matches(conn) or (full_check and not self._count_matches(conn)):
-            self.load(conn, self.lo_ms)
-
-    def _count_matches(self, conn: sqlite3.Connection) -> bool:
-        (count,) = conn.execute(_COUNT_SQL, (self.lo_ms,)).fetchone()
-        return bool(count == self.count)
-
-    def _recent_matches(self, conn: sqlite3.Connection) -> bool:
-        """Count and time sum of the rows of the last two hours (before the newest row) in
-        the database equal the cache's (an index-only read of those rows)."""
-        assert self.lo_ms is not None
-        cut = max(self.lo_ms, (self.last_ms or self.lo_ms) - RECENT_CHECK_MS)
-        recent = conn.execute(_RECENT_SQL, (cut,)).fetchone()
-        expected = [0, 0]
-        for series in self.series.values():
-            n, total = series.since(cut)
-            expected[0] += n
-            expected[1] += total
-        return tuple(recent) == tuple(expected)
-
-    def window(self, start_ms: int, end_ms: int) -> dict[Key, tuple[int, int, int, int, int]]:
-        """Per model: (requests, prompt, completion, total, cached) for start <= ts < end."""
-        out = {}
-        for key, series in self.series.items():
-            figures = series.window(start_ms, end_ms)
-            if figures[0]:
-                out[key] = figures
-        return out
-
-
 def summarise(
-    figures: dict[Key, tuple[int, int, int, int, int]], window_ns: int, prices: PriceTable
+    figures: dict[Key, Figures], window_ns: int, prices: PriceTable
 ) -> tuple[Totals, tuple[UsageRow, ...]]:
     """Totals and per-model rows. roder's cached prompt tokens are a subset of its prompt
     tokens: input (uncached) = prompt - cached, cache reads = cached; cache writes unknown.
@@ -405,15 +251,45 @@ class RoderSource:
         else:
             self._status = SourceStatus("error", detail, stale=True, last_ok_ns=self._last_ok_ns)
 
-    def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
-        """Usage in ``[now - window, now)``, ms-exact; loads older rows first if needed."""
-        now = self._clock_ns() if now_ns is None else now_ns
-        start_ms, end_ms = ceil_ms(now - window_ns), ceil_ms(now)
+    def _cover(self, start_ms: int) -> bool:
+        """Make the cache reach back to ``start_ms`` (loading if needed); False when it cannot."""
         readable = self._status.healthy or self._status.state == "starting"
         if readable and (self.cache.lo_ms is None or start_ms < self.cache.lo_ms):
             self._signature = signature(self.db_path)
             self._refresh(start_ms)
-        figures = self.cache.window(start_ms, end_ms) if self.cache.lo_ms is not None else {}
+        return self.cache.lo_ms is not None and start_ms >= self.cache.lo_ms
+
+    def _minute_rows(self, minute: int) -> list[Row]:
+        """The rows of one minute the cache has taken (rowid <= its highest), for the partial
+        minutes at a window's edges."""
+        conn = open_readonly(self.db_path, WHAT)
+        try:
+            conn.execute("BEGIN")
+            rows = conn.execute(
+                MINUTE_ROWS_SQL,
+                (minute * MS_PER_MINUTE, (minute + 1) * MS_PER_MINUTE, self.cache.max_rowid),
+            ).fetchall()
+            conn.execute("COMMIT")
+            return rows
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    def _window(self, start_ms: int, end_ms: int) -> dict[Key, Figures]:
+        if not self._cover(start_ms):
+            return {}
+        try:
+            return self.cache.window(start_ms, end_ms, self._minute_rows)
+        except StoreProblem as exc:
+            self._problem(exc.state, exc.detail, self._clock_ns())
+        except sqlite3.Error as exc:
+            self._problem("error", describe_error(exc, self.db_path, WHAT), self._clock_ns())
+        return {}
+
+    def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
+        """Usage in ``[now - window, now)``, ms-exact; loads older rows first if needed."""
+        now = self._clock_ns() if now_ns is None else now_ns
+        figures = self._window(ceil_ms(now - window_ns), ceil_ms(now))
         totals, rows = summarise(figures, window_ns, self.prices)
         last = self.cache.last_ms
         return Snapshot(
@@ -428,6 +304,11 @@ class RoderSource:
             facts=self.facts(),
         )
 
+    def window_figures(self, start_ms: int, end_ms: int) -> dict[Key, Figures]:
+        """Per model (requests, prompt, completion, total, cached) for start <= ts < end, as
+        roder counts them (for tests and the benchmark)."""
+        return self._window(start_ms, end_ms)
+
     def facts(self) -> tuple[UpstreamFact, ...]:
         facts = [UpstreamFact("database", str(self.db_path))]
         if self.schema_version is not None:
@@ -435,32 +316,25 @@ class RoderSource:
         return tuple(facts)
 
     def minute_series(self, start_ns: int, end_ns: int) -> list[tuple[int, int, float, int]] | None:
-        """(minute, requests, priced cost, unpriced requests) per minute with requests in
-        ``[start, end)`` (minute = epoch ns // 1 min), for the report's charts; None when the
-        database cannot be read."""
+        """(minute, requests, priced cost, unpriced requests) per minute (epoch ns // 1 min)
+        in ``[start, end)``, whole minutes (a chart's resolution), for the report; None when
+        the database cannot be read."""
         start_ms, end_ms = ceil_ms(start_ns), ceil_ms(end_ns)
-        readable = self._status.healthy or self._status.state == "starting"
-        if readable and (self.cache.lo_ms is None or start_ms < self.cache.lo_ms):
-            self._signature = signature(self.db_path)
-            self._refresh(start_ms)
-        if self.cache.lo_ms is None or start_ms < self.cache.lo_ms:
+        if not self._cover(start_ms - start_ms % MS_PER_MINUTE):
             return None
-        minutes: dict[int, list[float]] = {}
-        for (provider, model), series in self.cache.series.items():
-            price = self.prices.lookup(provider, model) if model else None
-            lo = bisect.bisect_left(series.ts, start_ms)
-            hi = bisect.bisect_left(series.ts, end_ms)
-            for i in range(lo, hi):
-                prompt, completion, _total, cached = (
-                    col[i + 1] - col[i] for col in series.sums[:4]
-                )
-                acc = minutes.setdefault(series.ts[i] * _MS // NS_PER_MINUTE, [0, 0.0, 0])
-                acc[0] += 1
+        out = []
+        for minute, per_model in sorted(self.cache.minutes(start_ms, end_ms).items()):
+            reqs = unpriced = 0
+            cost = 0.0
+            for (provider, model), (n, prompt, completion, _total, cached) in per_model.items():
+                reqs += n
+                price = self.prices.lookup(provider, model) if model else None
                 if price is None:
-                    acc[2] += 1
+                    unpriced += n
                 else:
-                    acc[1] += price.cost_tokens(prompt - cached, completion, cached, 0)
-        return [(m, int(r), float(c), int(u)) for m, (r, c, u) in sorted(minutes.items())]
+                    cost += price.cost_tokens(prompt - cached, completion, cached, 0)
+            out.append((minute, reqs, cost, unpriced))
+        return out
 
     def close(self) -> None:
         """Nothing is held open between polls."""
