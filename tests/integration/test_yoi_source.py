@@ -209,6 +209,12 @@ def test_missing_and_wrong_data_dir(data_dir: Path) -> None:
     source.poll()
     assert source.status.state == "error"
     assert "not a directory" in source.status.detail
+    data_dir.unlink()
+    data_dir.mkdir()
+    (data_dir / "sessions").write_text("a file where the sessions folder should be")
+    source.poll()
+    assert source.status.state == "error"
+    assert "sessions" in source.status.detail and "not a directory" in source.status.detail
 
 
 def test_special_files_are_skipped_without_hanging(data_dir: Path) -> None:

@@ -58,7 +58,8 @@ SOURCE_NAME = "ctm"
 LABEL = "ctm cost store"
 WHAT = "ctm cost database"
 KNOWN_SCHEMA_VERSION = "2"
-PRICING_NOTE = "ctm prices every model at Sonnet 4.5 rates ($3 / $15 / $0.30 cache per Mtok)"
+PRICING_NOTE = "ctm prices every model at Sonnet 4.5 rates"
+PRICING_DETAIL = PRICING_NOTE + " ($3 input, $15 output, $0.30 cache, per million tokens)"
 PROVIDER, MODEL = "anthropic", "(ctm: every model)"
 PRICE_KEY = "ctm ComputeCostMicros (Sonnet 4.5 rates)"
 CTM_CAPABILITIES = Capabilities(real_tokens=True, per_model=False, upstream_cost=True)
@@ -315,7 +316,7 @@ class CtmSource:
 
     def facts(self) -> tuple[UpstreamFact, ...]:
         return (
-            UpstreamFact("pricing", PRICING_NOTE),
+            UpstreamFact("pricing", PRICING_DETAIL),
             UpstreamFact("database", str(self.db_path)),
             UpstreamFact(
                 "sessions", f"{len(self.cache.sessions):,} ({self.cache.count:,} updates)"

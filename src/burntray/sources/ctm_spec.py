@@ -33,13 +33,13 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
         path = db_path(ctx)
     except RuntimeError as exc:
         return False, str(exc)
-    if path.is_file():
+    if path.exists():  # something there: a directory or a bad file is a problem to show
         return True, str(path)
     return False, f"no cost database at {path}"
 
 
 def _doctor(ctx: SourceContext) -> list[str]:
-    from burntray.sources.ctm import PRICING_NOTE, CtmSource  # noqa: PLC0415
+    from burntray.sources.ctm import PRICING_DETAIL, CtmSource  # noqa: PLC0415
 
     try:
         path = db_path(ctx)
@@ -50,7 +50,7 @@ def _doctor(ctx: SourceContext) -> list[str]:
     lines = [
         f"database     {path}",
         f"status       {source.status.state}: {source.status.detail}",
-        f"pricing      {PRICING_NOTE}",
+        f"pricing      {PRICING_DETAIL}",
     ]
     return lines
 

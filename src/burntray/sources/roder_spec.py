@@ -33,7 +33,7 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
         path = db_path(ctx)
     except RuntimeError as exc:
         return False, str(exc)
-    if path.is_file():
+    if path.exists():  # something there: a directory or a bad file is a problem to show
         return True, str(path)
     return False, f"no analytics database at {path}"
 

@@ -107,6 +107,10 @@ class YoiSource(RecordSource):
         if not stat.S_ISDIR(info.st_mode):
             self.problem = f"yoi data dir {self.data_dir} is not a directory"
             return []
+        sessions = self.data_dir / "sessions"
+        if sessions.exists() and not sessions.is_dir():
+            self.problem = f"yoi sessions folder {sessions} is not a directory"
+            return []
         full = self._last_full_scan_ns is None or now - self._last_full_scan_ns >= FULL_SCAN_NS
         if full:
             self._last_full_scan_ns = now

@@ -40,7 +40,7 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
         sessions = data_dir(ctx) / "sessions"
     except RuntimeError as exc:
         return False, str(exc)
-    if sessions.is_dir():
+    if sessions.exists():  # something there: a file where the folder should be is a problem
         return True, str(sessions)
     return False, f"no sessions folder at {sessions}"
 
@@ -50,7 +50,10 @@ def _doctor(ctx: SourceContext) -> list[str]:
         folder = data_dir(ctx)
     except RuntimeError as exc:
         return [f"status       error: {exc}"]
-    lines = [f"data dir     {folder}"]
+    from burntray.sources.yoi_logs import segment_files  # noqa: PLC0415
+
+    logs = sum(1 for _ in segment_files(folder))
+    lines = [f"data dir     {folder}", f"session logs {logs}"]
     for workspace in workspaces(ctx):
         lines.append(f"memory log   {workspace / '.yoi/memory/_usage/events.jsonl'}")
     return lines
