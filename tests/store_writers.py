@@ -358,6 +358,14 @@ def _serve(kind: str, path: Path) -> None:
                     raw=cmd.get("raw"),
                     newline=cmd.get("newline", True),
                 )
+            elif op == "turns":  # many turns, each committed on its own, as fast as it can
+                assert conn is not None
+                for one in cmd["turns"]:
+                    roder_turn(conn, one)
+            elif op == "points":
+                assert conn is not None
+                for one in cmd["points"]:
+                    ctm_insert(conn, one)
             elif op == "burst":  # many lines as fast as possible (to race other appenders)
                 for obj in cmd["objs"]:
                     yoi_append(Path(cmd.get("file", path)), obj)

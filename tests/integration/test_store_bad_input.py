@@ -182,3 +182,69 @@ def test_wal_writer_holding_a_write_transaction_is_not_disturbed(
         writer.send(op="release")
         writer.send(op="sql", sql="BEGIN IMMEDIATE")
         writer.send(op="sql", sql="COMMIT")
+
+
+def test_writer_committing_while_burntray_reads(store: tuple[str, Path]) -> None:
+    """A writer commits hundreds of rows while burntray polls and snapshots as fast as it can:
+    every commit succeeds (burntray never holds a lock or a transaction that would make the
+    writer wait past its own busy timeout), and the final figures count every row once."""
+    kind, path = store
+    base_ms = NOW_NS // 10**6 - 3_000_000
+    with WriterProcess(kind, path) as writer:
+        if kind == "roder":
+            writer.send(
+                op="turn",
+                thread="t",
+                turn="first",
+                recorded_ms=base_ms,
+                provider="openai",
+                model="gpt-5",
+                usage={"prompt": 1, "completion": 1},
+            )
+            batch = [
+                {
+                    "thread": "t",
+                    "turn": f"u{i}",
+                    "recorded_ms": base_ms + i,
+                    "provider": "openai",
+                    "model": "gpt-5",
+                    "usage": {"prompt": 10 + i, "completion": 5},
+                }
+                for i in range(1, 601)
+            ]
+            writer.start(op="turns", turns=batch)
+        else:
+            writer.send(op="point", ts_ms=base_ms, session="s", input=1, output=1)
+            batch = [
+                {"ts_ms": base_ms + i, "session": f"s{i % 3}", "input": 10 * i, "output": i}
+                for i in range(1, 601)
+            ]
+            writer.start(op="points", points=batch)
+        source = KINDS[kind][0](path)
+        reads = 0
+        while writer.proc.poll() is None and reads < 5000:
+            source.poll()
+            source.snapshot(HOUR_NS, NOW_NS)
+            reads += 1
+            if reads % 50 == 0 and _answered(writer):
+                break
+        writer.wait("the batch")  # "ok": no commit failed
+    source.poll()
+    snap = source.snapshot(HOUR_NS, NOW_NS)
+    assert snap.status.state == "ok", snap.status
+    if kind == "roder":
+        assert snap.totals.reqs == 601
+        assert snap.totals.output_tokens == 1 + 600 * 5
+    else:
+        # per session the increase since its first row: s0, s1, s2 (s starts at zero)
+        assert snap.totals.input_tokens == 1 + 10 * (600 + 599 + 598)
+    assert reads > 0
+
+
+def _answered(writer: WriterProcess) -> bool:
+    import selectors
+
+    assert writer.proc.stdout is not None
+    with selectors.DefaultSelector() as sel:
+        sel.register(writer.proc.stdout, selectors.EVENT_READ)
+        return bool(sel.select(0))

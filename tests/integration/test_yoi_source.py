@@ -3,6 +3,7 @@ and newline as separate writes, several processes on one file), read while they 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 from pathlib import Path
@@ -225,7 +226,9 @@ def test_special_files_are_skipped_without_hanging(data_dir: Path) -> None:
     (sessions / "dir.jsonl").mkdir()
     yoi_append(sessions / "ok.jsonl", usage(BASE, rng))
     before = sorted(p.name for p in sessions.iterdir())
+    digest = hashlib.sha256((sessions / "ok.jsonl").read_bytes()).hexdigest()
     source = YoiSource(data_dir, build_price_table(), clock_ns=lambda: BASE * MS)
     source.poll()
     assert source.snapshot(60 * 10**9, (BASE + 1) * MS).totals.reqs == 1
-    assert sorted(p.name for p in sessions.iterdir()) == before
+    assert sorted(p.name for p in sessions.iterdir()) == before  # nothing created in yoi's
+    assert hashlib.sha256((sessions / "ok.jsonl").read_bytes()).hexdigest() == digest
