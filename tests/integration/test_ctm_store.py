@@ -165,6 +165,10 @@ def test_windows_follow_increases_resets_and_edges(db: Path) -> None:
         windows += [(last + 150, last + 250), (last + 300, last + 500), (last + 301, last + 501)]
         for since, until in windows:
             assert burntray_window(source, since, until) == expected_window(db, since, until)
+        for since, until in windows:  # loaded from each window's start: baselines by seek
+            fresh = CtmSource(db)
+            assert burntray_window(fresh, since, until) == expected_window(db, since, until)
+            assert fresh.cache.lo_ms == since
         reset_window = burntray_window(source, last + 50, last + 250)
         assert reset_window[:2] == (90, 9)  # from zero, not 90 - (the old s0 total)
         edge = burntray_window(source, last + 300, last + 500)

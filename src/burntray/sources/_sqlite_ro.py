@@ -68,6 +68,13 @@ def signature(path: Path) -> Signature:
 _SIDECARS = ("-wal", "-shm", "-journal")
 
 
+def replaced(old: Signature | None, new: Signature) -> bool:
+    """Whether another database file is at the path now (its inode changed)."""
+    if old is None or old[0] is None or new[0] is None:
+        return False
+    return old[0][0] != new[0][0]
+
+
 def open_readonly(path: Path, what: str) -> sqlite3.Connection:
     """A read-only connection to ``path`` (see the module rules). Raises ``StoreProblem``.
 

@@ -19,8 +19,11 @@ less cache follows one with more: ctm's own figure does the same.
 not report cache tokens for ctm; the cost still includes ctm's cache term. A "request" here is
 an update whose input or output grew (ctm records statusline updates, not requests).
 
-The rows are loaded once (``(session, ts)`` index order); afterwards only rows with a rowid
-above the highest seen are read (ctm only ever inserts), checked against the table's row count.
+From the oldest window start asked for so far, each session's rows are loaded once, with its
+last row before that start as the baseline: index seeks on ``(session, ts)`` only (the session
+names by a skip-scan of that index), never the whole table. Afterwards only rows with a rowid
+above the highest seen are read (ctm only ever inserts); a lower highest rowid or another file
+at the path means another database, read afresh.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from burntray.sources._sqlite_ro import (
     StoreProblem,
     describe_error,
     open_readonly,
+    replaced,
     signature,
     table_names,
 )
@@ -69,8 +73,20 @@ NS_PER_MINUTE = 60 * 1_000_000_000
 _ROWS_SQL = (
     "SELECT rowid, ts, session, input_tokens, output_tokens, cost_usd_micros FROM cost_points "
 )
-_ALL_SQL = _ROWS_SQL + "ORDER BY session, ts, rowid"
 _NEW_SQL = _ROWS_SQL + "WHERE rowid > ? ORDER BY rowid"
+# Every session name, one index seek each (a skip-scan of the (session, ts) index).
+_SESSIONS_SQL = """
+WITH RECURSIVE s(name) AS (
+  SELECT MIN(session) FROM cost_points
+  UNION ALL
+  SELECT (SELECT MIN(session) FROM cost_points WHERE session > s.name) FROM s
+  WHERE s.name IS NOT NULL
+)
+SELECT name FROM s WHERE name IS NOT NULL
+"""
+# A session's last row before the range (its baseline) and its rows in the range: index seeks.
+_BASELINE_SQL = _ROWS_SQL + "WHERE session = ? AND ts < ? ORDER BY ts DESC, rowid DESC LIMIT 1"
+_RANGE_SQL = _ROWS_SQL + "WHERE session = ? AND ts >= ? ORDER BY ts, rowid"
 
 Row = tuple[int, int, str, int, int, int]
 
@@ -112,32 +128,52 @@ class _Session:
 
 
 class CtmCache:
-    """Every row of ``cost_points`` as per-session prefix sums of increases."""
+    """Rows of ``cost_points`` from ``lo_ms`` on, per session, as prefix sums of increases over
+    each session's previous row (the last one before ``lo_ms`` included, as the baseline)."""
 
     def __init__(self) -> None:
+        self.lo_ms: int | None = None
         self.sessions: dict[str, _Session] = {}
         self.max_rowid = 0
         self.count = 0
         self.loads = 0
         self.last_ms: int | None = None
-        self.loaded = False
 
-    def load(self, conn: sqlite3.Connection) -> None:
+    @property
+    def loaded(self) -> bool:
+        return self.lo_ms is not None
+
+    def load(self, conn: sqlite3.Connection, lo_ms: int) -> None:
+        """(Re)load from ``lo_ms``: per session its baseline and its rows (index seeks only)."""
+        (max_rowid,) = conn.execute("SELECT MAX(rowid) FROM cost_points").fetchone()
+        self.lo_ms = lo_ms
         self.sessions = {}
-        self.max_rowid = self.count = 0
+        self.max_rowid = max_rowid or 0
+        self.count = 0
         self.last_ms = None
-        if not self._take(conn.execute(_ALL_SQL)):
-            raise AssertionError("rows in index order cannot be out of order")
-        self.loaded = True
+        for (name,) in conn.execute(_SESSIONS_SQL).fetchall():
+            series = _Session()
+            base = conn.execute(_BASELINE_SQL, (name, lo_ms)).fetchone()
+            if base is not None:
+                series.last = (base[3], base[4], base[5])
+                self.last_ms = base[1] if self.last_ms is None else max(self.last_ms, base[1])
+            self.sessions[name] = series
+            for _rowid, ts, _session, inp, out, cost in conn.execute(_RANGE_SQL, (name, lo_ms)):
+                series.add(ts, inp, out, cost)
+                self.count += 1
+                if self.last_ms is None or ts > self.last_ms:
+                    self.last_ms = ts
         self.loads += 1
 
     def _take(self, rows: Iterable[Row]) -> bool:
-        """Append rows; False if one is older than its session's latest (then reload)."""
+        """Append new rows; False when one lands before the range or before its session's latest
+        row (a clock that went back): then the range is reloaded."""
+        lo = self.lo_ms if self.lo_ms is not None else 0
         for rowid, ts, session, inp, out, cost in rows:
             series = self.sessions.get(session)
             if series is None:
                 series = self.sessions[session] = _Session()
-            if series.ts and ts < series.ts[-1]:
+            if ts < lo or (series.ts and ts < series.ts[-1]):
                 return False
             series.add(ts, inp, out, cost)
             self.max_rowid = max(self.max_rowid, rowid)
@@ -146,23 +182,19 @@ class CtmCache:
                 self.last_ms = ts
         return True
 
-    def update(self, conn: sqlite3.Connection) -> None:
-        if not self.loaded:
-            self.load(conn)
+    def update(self, conn: sqlite3.Connection, lo_ms: int) -> None:
+        """Up to date from ``lo_ms`` (or the loaded start, if earlier). ctm only inserts, so new
+        rows are those above the highest rowid; a lower highest rowid means another database."""
+        if self.lo_ms is None or lo_ms < self.lo_ms:
+            self.load(conn, lo_ms)
             return
         (max_rowid,) = conn.execute("SELECT MAX(rowid) FROM cost_points").fetchone()
         max_rowid = max_rowid or 0
-        if max_rowid < self.max_rowid:
-            self.load(conn)
-            return
-        if max_rowid > self.max_rowid and not self._take(
-            conn.execute(_NEW_SQL, (self.max_rowid,)).fetchall()
+        if max_rowid < self.max_rowid or (
+            max_rowid > self.max_rowid
+            and not self._take(conn.execute(_NEW_SQL, (self.max_rowid,)).fetchall())
         ):
-            self.load(conn)
-            return
-        (count,) = conn.execute("SELECT COUNT(*) FROM cost_points").fetchone()
-        if count != self.count:
-            self.load(conn)
+            self.load(conn, self.lo_ms)
 
     def window(self, start_ms: int, end_ms: int) -> tuple[int, int, int, int]:
         """(updates that grew, input, output, cost micros) for ``start <= ts < end``."""
@@ -213,11 +245,22 @@ class CtmSource:
         sig = signature(self.db_path)
         if sig == self._signature and self._status.state != "starting":
             return False
+        if replaced(self._signature, sig):
+            self.cache = CtmCache()  # another database file at the path: read it afresh
         self._signature = sig
-        self._refresh()
+        self._refresh(self.cache.lo_ms)
         return True
 
-    def _refresh(self) -> None:
+    def _cover(self, start_ms: int) -> bool:
+        """Make the cache reach back to ``start_ms`` (loading if needed); False when it cannot."""
+        readable = self._status.healthy or self._status.state == "starting"
+        if readable and (self.cache.lo_ms is None or start_ms < self.cache.lo_ms):
+            self._signature = signature(self.db_path)
+            self._refresh(start_ms)
+        return self.cache.lo_ms is not None and start_ms >= self.cache.lo_ms
+
+    def _refresh(self, lo_ms: int | None) -> None:
+        """Open, check the schema, update the cache (if a range is loaded), close."""
         now = self._clock_ns()
         try:
             conn = open_readonly(self.db_path, WHAT)
@@ -227,7 +270,8 @@ class CtmSource:
         try:
             conn.execute("BEGIN")
             note = self._check_schema(conn)
-            self.cache.update(conn)
+            if lo_ms is not None:
+                self.cache.update(conn, lo_ms)
             conn.execute("COMMIT")
         except StoreProblem as exc:
             self._problem(exc.state, exc.detail, now)
@@ -239,7 +283,11 @@ class CtmSource:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
         self._last_ok_ns = now
-        detail = f"{self.cache.count:,} rows, {len(self.cache.sessions)} sessions"
+        detail = (
+            f"{self.cache.count:,} rows, {len(self.cache.sessions)} sessions"
+            if self.cache.loaded
+            else "ok"
+        )
         self._status = SourceStatus("ok", note or detail, last_ok_ns=now)
 
     def _check_schema(self, conn: sqlite3.Connection) -> str:
@@ -270,9 +318,10 @@ class CtmSource:
 
     def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
         now = self._clock_ns() if now_ns is None else now_ns
-        if self._status.state == "starting":
-            self.poll()
-        grew, d_in, d_out, d_cost = self.cache.window(ceil_ms(now - window_ns), ceil_ms(now))
+        start_ms = ceil_ms(now - window_ns)
+        grew = d_in = d_out = d_cost = 0
+        if self._cover(start_ms):
+            grew, d_in, d_out, d_cost = self.cache.window(start_ms, ceil_ms(now))
         cost = d_cost / 1e6
         rows: tuple[UsageRow, ...] = ()
         if grew or d_in or d_out or d_cost:
@@ -326,11 +375,9 @@ class CtmSource:
     def minute_series(self, start_ns: int, end_ns: int) -> list[tuple[int, int, float, int]] | None:
         """(minute, updates that grew, ctm's cost, 0) per minute in ``[start, end)`` for the
         report's charts; None when the database could not be read."""
-        if self._status.state == "starting":
-            self.poll()
-        if not self.cache.loaded:
-            return None
         start_ms, end_ms = ceil_ms(start_ns), ceil_ms(end_ns)
+        if not self._cover(start_ms):
+            return None
         minutes: dict[int, list[float]] = {}
         for series in self.cache.sessions.values():
             lo = bisect.bisect_left(series.ts, start_ms)

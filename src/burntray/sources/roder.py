@@ -48,6 +48,7 @@ from burntray.sources._sqlite_ro import (
     StoreProblem,
     describe_error,
     open_readonly,
+    replaced,
     signature,
     table_names,
 )
@@ -186,6 +187,8 @@ class RoderSource:
             )
             if not (self._count_pending and due):
                 return False
+        if replaced(self._signature, sig):
+            self.cache = RoderCache()  # another database file at the path: read it afresh
         self._signature = sig
         self._refresh(self.cache.lo_ms)
         return True
