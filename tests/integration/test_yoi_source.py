@@ -138,6 +138,9 @@ def test_parity_with_concurrent_appenders_read_while_writing(
     assert snap.totals.cost_usd == pytest.approx(cost)
     assert snap.totals.unpriced_reqs == 0
 
+    source.poll()  # nothing new: the offsets are not rewritten
+    assert source.save_state() is None
+
     # a restart resumes from the saved offsets: nothing counted twice, new lines counted
     more = [usage(BASE + 5, rng) for _ in range(3)]
     yoi_append(segment, more[0])

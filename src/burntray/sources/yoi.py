@@ -74,6 +74,7 @@ class YoiSource(RecordSource):
         self.memory_events: list[MemoryEvent] = []
         self.bad_lines = 0
         self.legacy_lines = 0
+        self._state_moved = False  # offsets moved since the last save_state
         super().__init__(history, clock_ns)
 
     # --- RecordSource ------------------------------------------------------------------------
@@ -84,10 +85,16 @@ class YoiSource(RecordSource):
         return False, f"yoi: no sessions folder at {sessions}"
 
     def save_state(self) -> str | None:
+        """The offsets, only when they moved since the last save (the base asks on every poll;
+        an idle yoi must not rewrite them each second)."""
+        if not self._state_moved:
+            return None
+        self._state_moved = False
         return self.state.dump()
 
     def load_state(self, state: str) -> None:
         self.state = TailState.load(state)
+        self._state_moved = False
         for key in self.state.tails:
             self._hot[key] = 0  # check every resumed file at the next poll
 
@@ -141,6 +148,14 @@ class YoiSource(RecordSource):
             return []
         if tail is None:
             tail = self.state.tails[key] = _Tail(Path(key))
+        before = (tail.ino, tail.offset)
+        try:
+            return self._read_tail(key, tail)
+        finally:
+            if (tail.ino, tail.offset) != before:
+                self._state_moved = True
+
+    def _read_tail(self, key: str, tail: _Tail) -> list[UsageRecord]:
         session, segment = self._where.get(key) or _names(Path(key))
         out: list[UsageRecord] = []
         for _ in range(64):  # bounded work per poll; the rest follows on the next one
