@@ -237,3 +237,25 @@ def test_reads_create_nothing_in_roder_folder(roder_db: Path) -> None:
         after = folder_state(folder)
         assert after["usage.sqlite3"] == during["usage.sqlite3"]
         assert after["usage.sqlite3-wal"] == during["usage.sqlite3-wal"]
+
+
+def test_a_symlinked_database_is_read_beside_its_target(roder_db: Path, tmp_path: Path) -> None:
+    """``roder.db`` may point at a link: SQLite keeps the WAL beside the target, so burntray
+    looks for it there (and creates nothing in either folder)."""
+    real = tmp_path / "elsewhere" / "usage.sqlite3"
+    with WriterProcess("roder", real) as writer:
+        turn(writer, 1, BASE, provider="openai", model="gpt-5")
+        link_dir = tmp_path / "links"
+        link_dir.mkdir()
+        (link_dir / "usage.sqlite3").symlink_to(real)
+        source = RoderSource(link_dir / "usage.sqlite3", build_price_table())
+        assert source.snapshot(3600 * 10**9, (BASE + 1) * MS).totals.reqs == 1
+        turn(writer, 2, BASE + 5, provider="openai", model="gpt-5")
+        assert source.poll()  # the target's WAL grew: noticed through the link
+        assert source.snapshot(3600 * 10**9, (BASE + 6) * MS).totals.reqs == 2
+    before = folder_state(real.parent)
+    assert set(before) == {"usage.sqlite3"}
+    source = RoderSource(link_dir / "usage.sqlite3", build_price_table())
+    assert source.snapshot(3600 * 10**9, (BASE + 6) * MS).totals.reqs == 2
+    assert folder_state(real.parent) == before
+    assert sorted(p.name for p in link_dir.iterdir()) == ["usage.sqlite3"]

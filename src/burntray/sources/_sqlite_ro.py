@@ -61,7 +61,8 @@ def signature(path: Path) -> Signature:
     writer that opens or closes the database creates or removes ``-wal``/``-shm``. Of ``-shm``
     only its identity counts: every reader, burntray included, writes its read marks there.
     """
-    db, wal, shm, journal = (_stat_key(p) for p in (path, *(sidecar(path, s) for s in _SIDECARS)))
+    real = Path(os.path.realpath(path))  # SQLite keeps its -wal beside the link's target
+    db, wal, shm, journal = (_stat_key(p) for p in (real, *(sidecar(real, s) for s in _SIDECARS)))
     return (db, wal, shm[:1] if shm else None, journal)
 
 
@@ -93,9 +94,10 @@ def open_readonly(path: Path, what: str) -> sqlite3.Connection:
     if not header.startswith(SQLITE_MAGIC) or len(header) < 100:
         raise StoreProblem("error", f"{what} {path} is not a SQLite database (corrupt?)")
     wal_mode = header[18] == 2 and header[19] == 2
-    has_wal = sidecar(path, "-wal").exists() and sidecar(path, "-shm").exists()
+    real = Path(os.path.realpath(path))  # SQLite keeps its -wal beside the link's target
+    has_wal = sidecar(real, "-wal").exists() and sidecar(real, "-shm").exists()
     query = "immutable=1" if wal_mode and not has_wal else "mode=ro"
-    uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?" + query
+    uri = "file:" + urllib.parse.quote(str(real)) + "?" + query
     try:
         conn = sqlite3.connect(
             uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
