@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from burntray.model.pricing import build_price_table
+from burntray.sources._sqlite_ro import RETRY_NS
 from burntray.sources.ctm import CtmSource
 from burntray.sources.roder import RoderSource
 from tests.store_writers import CTM_SCHEMA, RODER_SCHEMA_V1, WriterProcess
@@ -248,3 +249,23 @@ def _answered(writer: WriterProcess) -> bool:
     with selectors.DefaultSelector() as sel:
         sel.register(writer.proc.stdout, selectors.EVENT_READ)
         return bool(sel.select(0))
+
+
+def test_a_lock_released_without_a_write_is_noticed(store: tuple[str, Path]) -> None:
+    """A lock taken and given back with nothing written leaves every file as it was: the error
+    is looked at again after a few seconds all the same."""
+    kind, path = store
+    schema_db(kind, path, wal=False)
+    clock = [NOW_NS]
+    build = KINDS[kind][0]
+    with WriterProcess("plain", path) as writer:
+        writer.send(op="sql", sql="BEGIN EXCLUSIVE")
+        source = build(path)
+        source._clock_ns = lambda: clock[0]
+        source.poll()
+        assert source.status.state == "error" and "locked" in source.status.detail
+        writer.send(op="sql", sql="COMMIT")
+        assert not source.poll()  # nothing changed on disk, too soon to look again
+        clock[0] += RETRY_NS
+        assert source.poll()
+        assert source.status.state == "ok", source.status

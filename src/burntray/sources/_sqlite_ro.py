@@ -28,6 +28,9 @@ from burntray.bounded_read import UnsafeFileError, check_regular_file, open_regu
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 0.05
+# A store in error is read again after this long even when nothing about its files changed
+# (a lock can be released without a write).
+RETRY_NS = 5 * 1_000_000_000
 
 # (st_ino, st_size, st_mtime_ns) of the db, -wal, -shm, -journal (None where absent)
 Signature = tuple[tuple[int, ...] | None, ...]

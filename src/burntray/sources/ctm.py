@@ -47,6 +47,7 @@ from burntray.model.snapshot import (
     UsageRow,
 )
 from burntray.sources._sqlite_ro import (
+    RETRY_NS,
     Signature,
     StoreProblem,
     describe_error,
@@ -222,6 +223,7 @@ class CtmSource:
         self._signature: Signature | None = None
         self._status = SourceStatus("starting", "not read yet")
         self._last_ok_ns: int | None = None
+        self._last_try_ns = 0
 
     @property
     def status(self) -> SourceStatus:
@@ -244,7 +246,12 @@ class CtmSource:
     def poll(self) -> bool:
         sig = signature(self.db_path)
         if sig == self._signature and self._status.state != "starting":
-            return False
+            # unchanged; a problem (a lock, say) is looked at again now and then all the same
+            retry = self._status.state == "error" and (
+                self._clock_ns() - self._last_try_ns >= RETRY_NS
+            )
+            if not retry:
+                return False
         if replaced(self._signature, sig):
             self.cache = CtmCache()  # another database file at the path: read it afresh
         self._signature = sig
@@ -262,6 +269,7 @@ class CtmSource:
     def _refresh(self, lo_ms: int | None) -> None:
         """Open, check the schema, update the cache (if a range is loaded), close."""
         now = self._clock_ns()
+        self._last_try_ns = now
         try:
             conn = open_readonly(self.db_path, WHAT)
         except StoreProblem as exc:

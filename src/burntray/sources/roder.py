@@ -44,6 +44,7 @@ from burntray.model.snapshot import (
     UsageRow,
 )
 from burntray.sources._sqlite_ro import (
+    RETRY_NS,
     Signature,
     StoreProblem,
     describe_error,
@@ -155,6 +156,7 @@ class RoderSource:
         self._signature: Signature | None = None
         self._status = SourceStatus("starting", "not read yet")
         self._last_ok_ns: int | None = None
+        self._last_try_ns = 0
         self._last_full_check_ns: int | None = None
         self._count_pending = False  # changes were read since the last whole-range count
         self.schema_version: int | None = None
@@ -181,11 +183,14 @@ class RoderSource:
         """Re-read only when the database (or its WAL) changed. True when figures may differ."""
         sig = signature(self.db_path)
         if sig == self._signature and self._status.state != "starting":
-            # unchanged; but changes read without the whole-range count get it once due
+            # unchanged; but changes read without the whole-range count get it once due, and a
+            # problem (a lock, say) is looked at again now and then even if nothing moved
+            now = self._clock_ns()
             due = self._last_full_check_ns is not None and (
-                self._clock_ns() - self._last_full_check_ns >= FULL_CHECK_INTERVAL_NS
+                now - self._last_full_check_ns >= FULL_CHECK_INTERVAL_NS
             )
-            if not (self._count_pending and due):
+            retry = self._status.state == "error" and now - self._last_try_ns >= RETRY_NS
+            if not (self._count_pending and due) and not retry:
                 return False
         if replaced(self._signature, sig):
             self.cache = RoderCache()  # another database file at the path: read it afresh
@@ -196,6 +201,7 @@ class RoderSource:
     def _refresh(self, lo_ms: int | None) -> None:
         """Open, check the schema, update the cache (if a range is loaded), close."""
         now = self._clock_ns()
+        self._last_try_ns = now
         try:
             conn = open_readonly(self.db_path, WHAT)
         except StoreProblem as exc:
