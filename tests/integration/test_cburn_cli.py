@@ -31,30 +31,12 @@ def burntray(*args: str, timeout: float = 20) -> tuple[int, str, str, float]:
 
 def _busy_daemon(daemon: CburnTestDaemon) -> None:
     now = time.time_ns()
-    daemon.poll(
-        at_ns=now - 30 * MINUTE_NS,
-        sessions=2,
-        prompts=5,
-        api_calls=40,
-        tokens=8000,
-        estimated_cost_usd=1.25,
-        cache_hit_rate=0.9,
-        cost_per_day_usd=0.625,
-        tokens_per_day=4000,
-        sessions_per_day=1.0,
-    )
-    daemon.poll(
-        at_ns=now - 10 * MINUTE_NS,
-        sessions=2,
-        prompts=7,
-        api_calls=52,
-        tokens=9000,
-        estimated_cost_usd=1.5,
-        cache_hit_rate=0.91,
-        cost_per_day_usd=0.75,
-        tokens_per_day=4500,
-        sessions_per_day=1.0,
-    )
+    daemon.poll(at_ns=now - 30 * MINUTE_NS, sessions=2, prompts=5, api_calls=40, tokens=8000,
+                estimated_cost_usd=1.25, cache_hit_rate=0.9, cost_per_day_usd=0.625,
+                tokens_per_day=4000, sessions_per_day=1.0)  # fmt: skip
+    daemon.poll(at_ns=now - 10 * MINUTE_NS, sessions=2, prompts=7, api_calls=52, tokens=9000,
+                estimated_cost_usd=1.5, cache_hit_rate=0.91, cost_per_day_usd=0.75,
+                tokens_per_day=4500, sessions_per_day=1.0)  # fmt: skip
 
 
 def test_status_json_has_windowed_figures_and_the_daemon_object(
@@ -180,27 +162,15 @@ def test_report_charts_the_recorded_daemon_totals(
     now = time.time_ns()
     with CburnTestDaemon() as daemon:
         for i, calls in enumerate([10, 14, 14, 20, 18, 25]):  # one drop: 20 -> 18
-            daemon.poll(
-                at_ns=now - (60 - 10 * i) * MINUTE_NS,
-                sessions=2,
-                prompts=calls,
-                api_calls=calls,
-                tokens=calls * 100,
-                estimated_cost_usd=calls * 0.05,
-            )
+            daemon.poll(at_ns=now - (60 - 10 * i) * MINUTE_NS, sessions=2, prompts=calls,
+                        api_calls=calls, tokens=calls * 100,
+                        estimated_cost_usd=calls * 0.05)  # fmt: skip
         monkeypatch.setenv("BURNTRAY_CBURN_URL", daemon.url)
         out_file = tmp_path / "report.json"
         code, _, err, _ = burntray(
-            "report",
-            "--source",
-            "cburn",
-            "--window",
-            "2h",
-            "--format",
-            "json",
-            "--out",
-            str(out_file),
-        )
+            "report", "--source", "cburn", "--window", "2h", "--format", "json",
+            "--out", str(out_file),
+        )  # fmt: skip
     assert code == 0, err
     data = json.loads(out_file.read_text())
     assert data["totals"]["reqs"] == 4 + 6 + 7

@@ -83,21 +83,14 @@ def test_silent_stream_longer_than_probe_interval(baseline_threads: int) -> None
 def test_daemon_killed_and_restarted_on_the_same_port(baseline_threads: int) -> None:
     port = free_port()
     with DaemonProcess(port) as first:
-        first.send(
-            op="poll", sessions=4, prompts=20, api_calls=200, tokens=9000, estimated_cost_usd=3.0
-        )
+        first.send(op="poll", sessions=4, prompts=20, api_calls=200, tokens=9000,
+                   estimated_cost_usd=3.0)  # fmt: skip
         client = Streaming(first.url)
         try:
             client.wait_state("ok")
             first.send(op="wait_subscribers", n=1)
-            first.send(
-                op="poll",
-                sessions=4,
-                prompts=22,
-                api_calls=210,
-                tokens=9500,
-                estimated_cost_usd=3.5,
-            )
+            first.send(op="poll", sessions=4, prompts=22, api_calls=210, tokens=9500,
+                       estimated_cost_usd=3.5)  # fmt: skip
             wait_for(lambda: client.snap().totals.reqs == 10, what="the first daemon's event")
             first.kill()
             offline = client.wait_state("offline")
@@ -105,24 +98,12 @@ def test_daemon_killed_and_restarted_on_the_same_port(baseline_threads: int) -> 
             assert offline.status.stale is True
             assert offline.totals.reqs == 10  # the last good numbers stay
             with DaemonProcess(port) as second:  # ids start again at 1, same totals re-read
-                second.send(
-                    op="poll",
-                    sessions=4,
-                    prompts=22,
-                    api_calls=210,
-                    tokens=9500,
-                    estimated_cost_usd=3.5,
-                )
+                second.send(op="poll", sessions=4, prompts=22, api_calls=210, tokens=9500,
+                            estimated_cost_usd=3.5)  # fmt: skip
                 client.wait_state("ok", timeout=5)
                 second.send(op="wait_subscribers", n=1)
-                second.send(
-                    op="poll",
-                    sessions=4,
-                    prompts=23,
-                    api_calls=215,
-                    tokens=9600,
-                    estimated_cost_usd=3.6,
-                )
+                second.send(op="poll", sessions=4, prompts=23, api_calls=215, tokens=9600,
+                            estimated_cost_usd=3.6)  # fmt: skip
                 snap = wait_for(
                     lambda: (s := client.snap()).totals.tokens == 600 and s,
                     what="the restarted daemon's event",
@@ -254,30 +235,12 @@ def test_window_reaches_into_history(baseline_threads: int, tmp_path) -> None:  
     history = HistoryStore(tmp_path / "h.sqlite3")
     now = time.time_ns()
     with CburnTestDaemon() as daemon:
-        daemon.poll(
-            at_ns=now - 3 * HOUR_NS,
-            sessions=1,
-            prompts=1,
-            api_calls=10,
-            tokens=1,
-            estimated_cost_usd=0.1,
-        )
-        daemon.poll(
-            at_ns=now - 2 * HOUR_NS,
-            sessions=1,
-            prompts=1,
-            api_calls=30,
-            tokens=1,
-            estimated_cost_usd=0.1,
-        )
-        daemon.poll(
-            at_ns=now - 60_000_000_000,
-            sessions=1,
-            prompts=1,
-            api_calls=34,
-            tokens=1,
-            estimated_cost_usd=0.1,
-        )
+        daemon.poll(at_ns=now - 3 * HOUR_NS, sessions=1, prompts=1, api_calls=10, tokens=1,
+                    estimated_cost_usd=0.1)  # fmt: skip
+        daemon.poll(at_ns=now - 2 * HOUR_NS, sessions=1, prompts=1, api_calls=30, tokens=1,
+                    estimated_cost_usd=0.1)  # fmt: skip
+        daemon.poll(at_ns=now - 60_000_000_000, sessions=1, prompts=1, api_calls=34, tokens=1,
+                    estimated_cost_usd=0.1)  # fmt: skip
         one_shot = CburnSource(Discovery(daemon.url, "test"))
         one_shot.poll()
         assert one_shot.snapshot(HOUR_NS, now).totals.reqs == 4

@@ -97,12 +97,8 @@ def test_display_without_a_tray_explains_gnome(isolated_env: Path) -> None:
             assert stop(proc) == 0
         doctor = subprocess.run(
             [sys.executable, "-m", "burntray", "doctor"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+            env=env, capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
         assert "[tray]\n  backend      terminal\n" in doctor.stdout
         assert "GNOME needs the AppIndicator extension" in doctor.stdout
 
