@@ -23,6 +23,7 @@ BENCHES = [
     "bench_tray",
     "bench_cburn",
     "bench_stores",
+    "bench_all",
 ]
 
 
