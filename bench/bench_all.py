@@ -111,7 +111,7 @@ def run() -> list[tuple[str, str]]:
     monitor = Monitor(settings, ctx.build_source, history=ctx.history())
     monitor.tick()  # first read of everything (and the history ingest)
     monitor.tick()
-    source = monitor._source  # noqa: SLF001 - the bench reports which sources joined
+    source = monitor._source
     members = sorted(getattr(source, "members", {}))
     idle = []
     for _ in range(REPEATS):
