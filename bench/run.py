@@ -32,6 +32,8 @@ BENCHES = [
     "bench_sni",
     "bench_tray",
     "bench_cburn",
+    "bench_stores",
+    "bench_all",
 ]
 
 

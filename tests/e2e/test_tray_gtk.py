@@ -71,7 +71,7 @@ def test_gtk_tray_end_to_end(isolated_env: Path) -> None:
         try:
             icon = icon_window(desktop)
             assert wait_for(lambda: "\n3 reqs · 0.05 RPM" in title(desktop, icon), 10, "3 reqs")
-            assert title(desktop, icon).startswith("burntray · all · 1h\n")  # the default source
+            assert title(desktop, icon).startswith("burntray · all · 1h\n")
             x, y, w, h = centre(desktop, icon)
             assert y < 40 and x > 900, "docked in trayer's panel (top right)"
             shot = desktop.screenshot(ARTIFACTS / "tray-docked.png")
