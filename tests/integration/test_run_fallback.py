@@ -83,6 +83,41 @@ def test_no_display_runs_the_terminal_view(hexai_dir: Path) -> None:
         assert stop(proc, signal.SIGINT) == 0
 
 
+TEARDOWN_MARKER = """\
+import os
+
+
+class _Teardown:
+    def __del__(self):  # runs when the interpreter clears modules at the end
+        os.write(2, b"interpreter teardown ran\\n")
+
+
+_marker = _Teardown()
+"""
+
+
+def test_run_ends_without_the_interpreters_teardown(hexai_dir: Path, tmp_path: Path) -> None:
+    """After SIGTERM, burntray's own shutdown is all there is: the interpreter's teardown that
+    followed it (module clearing, finalizers) took 0.3-2 s after a GTK and D-Bus session. A
+    module-level object whose finalizer writes to stderr shows whether that teardown ran."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(TEARDOWN_MARKER)
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, PYTHONPATH=path)
+    control = subprocess.run(
+        [sys.executable, "-m", "burntray", "status"],
+        env=env, capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert "interpreter teardown ran" in control.stderr  # the marker works: status ends normally
+    with running(["--terminal"], env) as proc:
+        read_until(proc, ["Ctrl-C quits", "all · 1h · "])
+        assert stop(proc) == 0
+        assert proc.stdout is not None
+        rest = proc.stdout.read().decode(errors="replace")
+    assert "interpreter teardown ran" not in rest
+
+
 def test_run_options_work_on_the_bare_command(hexai_dir: Path) -> None:
     """`burntray --terminal -v` is `burntray run --terminal -v` (bare `burntray` runs)."""
     hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 1000)
