@@ -63,10 +63,8 @@ CHROOT_PACKAGES = (
     "wine32:i386",  # ISCC.exe and the setup.exe it makes are 32-bit
     "xvfb",
     "xdotool",
-    "x11-utils",
-    "xauth",
+    "x11-utils",  # xwininfo: the tests find the tray's menu window
     "ca-certificates",
-    "python3-pil",  # screenshots of the Xvfb screen (PIL.ImageGrab) in the tests
 )
 DEBIAN_MIRROR = os.environ.get("BURNTRAY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 
@@ -303,12 +301,16 @@ class Wine:
         return result.stdout
 
     def popen(
-        self, argv: Sequence[str], extra_env: Mapping[str, str] | None = None
+        self,
+        argv: Sequence[str],
+        extra_env: Mapping[str, str] | None = None,
+        stdout: int = subprocess.PIPE,
     ) -> subprocess.Popen[str]:
+        """Start in its own process group (so the whole chroot/unshare chain stops together)."""
         return subprocess.Popen(
             self.argv(argv, extra_env),
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=stdout,
             stderr=subprocess.STDOUT,
             text=True,
             encoding="utf-8",
