@@ -170,7 +170,7 @@ def host_has_wine32() -> bool:
 
 
 def chroot_dir(cache: Path) -> Path:
-    """The chroot for this package set: a new set (or suite) gets a new chroot, never a stale one."""
+    """The chroot for this package set: a new set or suite gets a new chroot, not a stale one."""
     key = hashlib.sha256(
         "\n".join([PINS["debian"], DEBIAN_MIRROR, *CHROOT_PACKAGES]).encode()
     ).hexdigest()[:10]

@@ -20,6 +20,7 @@ needs). Elsewhere it skips with the reason when Wine (or, for the chroot route, 
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import json
 import os
@@ -157,10 +158,8 @@ def _stop_group(proc: subprocess.Popen[str]) -> None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(5)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait(5)
 
 
@@ -180,7 +179,7 @@ def win(
     try:
         # The lock file appears where Xvfb runs (in the chroot's /tmp for the chroot route).
         lock_dir = Path("/tmp") if wine.chroot is None else wine.chroot / "tmp"
-        wait_for(lambda: (lock_dir / ".X11-unix" / f"X{number}").exists(), 20, "Xvfb")
+        wait_for((lock_dir / ".X11-unix" / f"X{number}").exists, 20, "Xvfb")
         wine.boot()
         yield WinDesktop(wine, f":{number}", prefix)
     finally:
