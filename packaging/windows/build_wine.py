@@ -130,6 +130,18 @@ def _log(msg: str) -> None:
     print(msg, flush=True)
 
 
+class _Steps:
+    """Prints each build step's time: where a slow build spends it (first run vs cached)."""
+
+    def __init__(self) -> None:
+        self.mark = time.monotonic()
+
+    def done(self, what: str) -> None:
+        now = time.monotonic()
+        _log(f"-- {what}: {now - self.mark:.1f} s")
+        self.mark = now
+
+
 def _run_host(argv: Sequence[str], timeout: float, **kwargs: object) -> str:
     _log("+ " + " ".join(argv))
     try:
@@ -483,15 +495,19 @@ def build(dist: Path, work: Path, cache: Path, runner: str = "auto") -> WindowsB
     dist, work, cache = dist.resolve(), work.resolve(), cache.resolve()
     for path in (dist, work, cache):
         path.mkdir(parents=True, exist_ok=True)
+    steps = _Steps()
     ing = fetch_ingredients(cache)
     wheel = build_wheel(work)
+    steps.done("ingredients and burntray's wheel")
     # The build's prefix lives in the cache: a fresh one costs ~20 s and nothing of the app's
     # runs in it (the tests boot their own).
     wine = make_wine(cache / "prefix-build" / "pfx", runner, cache, binds=(dist, work))
+    steps.done("Wine (the chroot made once, then reused)")
     if not (wine.prefix / "system.reg").exists():
         wine.boot()
     try:
         install_packages(wine, ing, wheel, cache)
+        steps.done("Windows packages (pip under Wine)")
         windist = dist / "windows"
         wine.check(
             ["wine", str(ing.python / "python.exe"), "-m", "PyInstaller", "--noconfirm",
@@ -500,6 +516,7 @@ def build(dist: Path, work: Path, cache: Path, runner: str = "auto") -> WindowsB
             timeout=1200,
             extra_env={"PYINSTALLER_CONFIG_DIR": win_path(cache / "pyinstaller-config")},
         )  # fmt: skip
+        steps.done("PyInstaller under Wine")
         onedir = windist / "burntray"
         for exe in ("burntray.exe", "burntrayw.exe"):
             if not (onedir / exe).exists():
@@ -513,6 +530,7 @@ def build(dist: Path, work: Path, cache: Path, runner: str = "auto") -> WindowsB
         )  # fmt: skip
         if not setup.exists():
             raise BuildError(f"ISCC ran but {setup} is missing")
+        steps.done("Inno Setup under Wine")
     finally:
         wine.stop()
     return WindowsBuild(onedir, setup, wine, time.monotonic() - started)
