@@ -207,8 +207,16 @@ def ensure_chroot(cache: Path) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     cache.mkdir(parents=True, exist_ok=True)
     suite = PINS["debian"]
+    # In a private mount namespace: if mmdebstrap is killed half-way, the /dev and /proc it
+    # mounted in the new root vanish with it instead of staying under a dir removed next time.
     _run_host(
         [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "--fork",
+            "--",
             "mmdebstrap",
             "--quiet",
             "--architectures=amd64,i386",
