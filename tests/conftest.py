@@ -14,6 +14,15 @@ _SCRUBBED = (
     "BURNTRAY_CBURN_URL",
     "TMUX",
     "XDG_RUNTIME_DIR",
+    # upstream tools' own location variables: a test must never find the user's real stores
+    "RODER_CONFIG_DIR",
+    "RODER_DATA_DIR",
+    "RODER_STATS_DATA_DIR",
+    "YOI_DATA_DIR",
+    "YOI_HOME",
+    "CLAUDE_CONFIG_DIR",
+    "CODEX_HOME",
+    "HEXAI_CONFIG",
 )
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from burntray.config import Settings
-from burntray.model.snapshot import Snapshot, SourceStatus
+from burntray.model.snapshot import Snapshot, SourceStatus, stale_if_from_history
 from burntray.runtime.slot import LatestSlot
 from burntray.sources.base import Source
 from burntray.store.history import HistoryStore
@@ -104,7 +104,7 @@ class Monitor:
         try:
             source = self._ensure_source(settings, changed)
             source.poll()
-            snapshot = source.snapshot(settings.window_ns, now)
+            snapshot = stale_if_from_history(source.snapshot(settings.window_ns, now))
         except Exception as exc:  # a worker crash must show as an error, not a dead icon
             log.exception("monitor tick failed")
             snapshot = Snapshot(
@@ -129,7 +129,8 @@ class Monitor:
         return settings.poll_interval_s
 
     def _ensure_source(self, settings: Settings, settings_changed: bool) -> Source:
-        key = f"{settings.source}|{settings.hexai_dir}|{settings.cburn_url}"
+        # rebuilt when the source or any source's own setting changes (its dir, URL, ...)
+        key = f"{settings.source}|{sorted(settings.source_options.items())}"
         if self._source is None or (settings_changed and key != self._source_key):
             if self._source is not None:
                 self._source.close()
@@ -144,7 +145,10 @@ class Monitor:
             return
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
         try:
+            from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
+
             cutoff = self._clock_ns() - settings.history_retention_days * NS_PER_DAY
             self.history.prune(cutoff)
+            UsageEvents(self.history).prune(cutoff)
         except Exception:
             log.exception("history prune failed")

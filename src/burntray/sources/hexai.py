@@ -27,13 +27,15 @@ from burntray.atomic import atomic_write
 from burntray.errors import ClearError
 from burntray.model.aggregate import Counter, summarise_bytes
 from burntray.model.pricing import PriceTable
-from burntray.model.snapshot import Snapshot, SourceStatus
+from burntray.model.snapshot import Capabilities, Snapshot, SourceStatus
 from burntray.model.timefmt import NS_PER_SECOND, TimeFormatError, parse_rfc3339_ns
 from burntray.sources._lock import exclusive_lock
 from burntray.sources._watch import FolderWatcher
 from burntray.store.history import HexaiEvent, HistoryStore, HistoryWindow
 
 SOURCE_NAME = "hexai"
+# hexai records bytes per request: tokens are bytes/4 and cost comes from burntray's prices
+HEXAI_CAPABILITIES = Capabilities(bytes=True, real_tokens=False, per_model=True)
 DEFAULT_WINDOW_S = 3600
 GO_ZERO_TIME_NS = -62135596800 * NS_PER_SECOND  # 0001-01-01T00:00:00Z, Go's zero time.Time
 CLEAR_LOCK_TIMEOUT_S = 2.0
@@ -369,6 +371,7 @@ def hexai_snapshot(
         by_model=rows,
         tokens_estimated=True,
         cost_estimated=True,
+        capabilities=HEXAI_CAPABILITIES,
         data_updated_ns=stats.updated_ns if stats.updated_ns != GO_ZERO_TIME_NS else None,
     )
 
@@ -436,7 +439,20 @@ class HexaiSource:
 
     def needs_history(self, window_ns: int, now_ns: int) -> bool:
         """True when the window reaches back before what the live file covers."""
-        return now_ns - window_ns < self._stats.coverage_start_ns
+        return now_ns - window_ns < self._coverage_start_ns(now_ns)
+
+    @property
+    def live_stats(self) -> StatsFile | None:
+        """The last good read of stats.json, or None when none succeeded yet."""
+        return self._stats if self._last_ok_ns is not None else None
+
+    def _coverage_start_ns(self, now_ns: int) -> int:
+        """From when the numbers in memory are complete. A file never read successfully (it
+        is corrupt, unreadable, or not read yet) covers no time at all: the whole window then
+        comes from the history, the last good figures burntray recorded."""
+        if self._last_ok_ns is None:
+            return now_ns + 1  # the window includes ts == now
+        return self._stats.coverage_start_ns
 
     def poll(self) -> bool:
         """Re-read stats.json if it changed. Returns True when what it holds changed."""
@@ -504,7 +520,7 @@ class HexaiSource:
         cutoff = now - window_ns
         stats = self._stats
         snap = hexai_snapshot(stats, window_ns, now, self.prices, self._status)
-        coverage = stats.coverage_start_ns
+        coverage = self._coverage_start_ns(now)
         if self._history_window is None or cutoff >= coverage:
             return snap
         older = self._history_window.counters(cutoff, coverage)
@@ -519,6 +535,7 @@ class HexaiSource:
             by_model=rows,
             tokens_estimated=True,
             cost_estimated=True,
+            capabilities=HEXAI_CAPABILITIES,
             history_used=True,
             data_updated_ns=snap.data_updated_ns,
         )
