@@ -22,6 +22,7 @@ from burntray.model.timefmt import format_rfc3339_ns
 from burntray.runtime.alerting import AlertEngine
 from burntray.sources.hexai import HexaiSource
 from burntray.store.history import HexaiEvent, HistoryStore
+from target import missed
 
 NS_PER_S = 1_000_000_000
 EVENTS = 20_000
@@ -89,13 +90,15 @@ def run() -> list[tuple[str, str]]:
     rows.append(
         (
             "alert engine per tick (5 min + 65 min windows), median",
-            f"{_median_us(with_alerts):.0f} µs (target < 2000 µs)",
+            f"{_median_us(with_alerts):.0f} µs (target < 2000 µs)"
+            + missed(_median_us(with_alerts) < 2000),
         )
     )
     rows.append(
         (
             "alert engine per tick with a daily budget, median",
-            f"{_median_us(with_budget):.0f} µs (target < 2000 µs)",
+            f"{_median_us(with_budget):.0f} µs (target < 2000 µs)"
+            + missed(_median_us(with_budget) < 2000),
         )
     )
     rows.append(
@@ -114,5 +117,10 @@ def run() -> list[tuple[str, str]]:
         reading = Reading(now + i, 0.5 + (i % 7) * 0.1, 40, 1.0, top, top, "2027-03-10", 4.0)
         state = evaluate(config, state, reading, "hexai").state
     per_call = (time.perf_counter() - start) / reps * 1e6
-    rows.append(("detector evaluate(), per call", f"{per_call:.1f} µs (target < 50 µs)"))
+    rows.append(
+        (
+            "detector evaluate(), per call",
+            f"{per_call:.1f} µs (target < 50 µs){missed(per_call < 50)}",
+        )
+    )
     return rows

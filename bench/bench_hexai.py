@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_core import compile_bytecode, make_stats_file  # noqa: E402
+from target import missed  # noqa: E402
 from burntray.model.pricing import build_price_table  # noqa: E402
 from burntray.model.timefmt import format_rfc3339_ns  # noqa: E402
 from burntray.sources.hexai import HexaiSource, parse_stats  # noqa: E402
@@ -87,7 +88,7 @@ def reread_after_append() -> list[tuple[str, str]]:
         (
             f"re-read after 1 appended event, {events / 1000:.0f}k events, CPU median [<= 5 ms]",
             f"{statistics.median(polls) * 1000:.1f} ms (p90 {_pct(polls, 0.9) * 1000:.1f} ms; "
-            f"{incremental}/{len(polls)} incremental)",
+            f"{incremental}/{len(polls)} incremental)" + missed(statistics.median(polls) <= 5e-3),
         ),
         (
             "  full parse of that file, CPU median (every change cost this before)",
@@ -203,12 +204,18 @@ def status_vs_go() -> list[tuple[str, str]]:
             f"burntray {wall_o * 1000:.0f} ms, Go snapshot {wall_g * 1000:.0f} ms"
             + ("" if same else " (ANSWERS DIFFER)"),
         ),
-        ("  ratio burntray / Go, wall [<= 1.0x]", f"{wall_o / wall_g:.2f}x"),
+        (
+            "  ratio burntray / Go, wall [<= 1.0x]",
+            f"{wall_o / wall_g:.2f}x" + missed(wall_o <= wall_g),
+        ),
         (
             "  CPU (user+sys) median, ratio",
             f"burntray {cpu_o * 1000:.0f} ms, Go {cpu_g * 1000:.0f} ms: {cpu_o / cpu_g:.2f}x",
         ),
-        ("  peak RSS [burntray <= 60 MB]", f"burntray {rss_o:.1f} MB, Go {rss_g:.1f} MB"),
+        (
+            "  peak RSS [burntray <= 60 MB]",
+            f"burntray {rss_o:.1f} MB, Go {rss_g:.1f} MB" + missed(rss_o <= 60),
+        ),
     ]
 
 
@@ -295,9 +302,11 @@ def tray_rows() -> list[tuple[str, str]]:
         rows += [
             (
                 f"idle tray ({backend}), {elapsed:.0f} s, unchanged cache, CPU [<= 0.05 %]",
-                f"{used / 1e9 / elapsed * 100:.3f} %" + ("" if alive else " (APP DIED)"),
+                f"{used / 1e9 / elapsed * 100:.3f} %"
+                + ("" if alive else " (APP DIED)")
+                + missed(alive and used / 1e9 / elapsed * 100 <= 0.05),
             ),
-            (f"idle tray ({backend}), RSS [<= 45 MB]", f"{rss:.1f} MB"),
+            (f"idle tray ({backend}), RSS [<= 45 MB]", f"{rss:.1f} MB" + missed(rss <= 45)),
         ]
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -325,13 +334,15 @@ def tray_rows() -> list[tuple[str, str]]:
             f"tray (SNI), 1 append/s for {elapsed:.0f} s on a {events / 1000:.0f}k file, "
             "CPU [<= 2 %]",
             f"{used / 1e9 / elapsed * 100:.2f} % of a core ({appends} appends)"
-            + ("" if alive else " (APP DIED)"),
+            + ("" if alive else " (APP DIED)")
+            + missed(alive and used / 1e9 / elapsed * 100 <= 2),
         ),
         (
-            "  RSS start -> end [flat]",
+            "  RSS start -> end [flat: <= 2 MB growth]",
             f"{rss_start:.1f} -> {rss_end:.1f} MB (each minute: "
             + " ".join(f"{mb:.0f}" for mb in rss_samples)
-            + ")",
+            + ")"
+            + missed(rss_end - rss_start <= 2),
         ),
     ]
     return rows

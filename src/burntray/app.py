@@ -29,6 +29,7 @@ class AppContext:
     paths: AppPaths
     settings: Settings
     config_error: str = ""  # set when config.toml is invalid and defaults are in use
+    demo: bool = False  # `burntray demo`: synthetic data, labelled DEMO wherever it shows
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     clock_ns: Callable[[], int] = time.time_ns
     _history: HistoryStore | None = None

@@ -87,7 +87,7 @@ class Settings:
 
 
 def _window(value: object) -> str:
-    allowed = "a duration from 1m to 31d such as 5m, 15m, 1h, 6h, 24h, 7d or 90m"
+    allowed = "a duration from 1m to 31d such as 5m, 15m, 1h, 1h30m, 6h, 24h, 7d or 90m"
     if not isinstance(value, str):
         raise ValueError(allowed)
     try:

@@ -5,7 +5,8 @@ Everything lives in a private folder, ``<burntray cache dir>/demo``: its own hex
 The user's real hexai cache, history and settings are never read or written. The traffic is
 made up but shaped like real use: a steady trickle of requests over a mix of providers and
 models, and now and then a burst (an agent loop) that drives the rate up. Labelled DEMO in the
-title, the menu and the terminal view.
+title, the menu, the terminal view, the report and every desktop notification, so nothing it
+shows or sends can be taken for real spend.
 """
 
 from __future__ import annotations
@@ -150,7 +151,12 @@ def demo_context(ctx: AppContext) -> AppContext:
         settings, error = Settings(), str(exc)
     settings = settings.replace(source="hexai", options={"hexai.dir": str(hexai_dir)})
     return AppContext(
-        paths=paths, settings=settings, config_error=error, env=ctx.env, clock_ns=ctx.clock_ns
+        paths=paths,
+        settings=settings,
+        config_error=error,
+        env=ctx.env,
+        clock_ns=ctx.clock_ns,
+        demo=True,
     )
 
 

@@ -115,3 +115,11 @@ def _alerts(ctx: AppContext) -> list[str]:
 
 # Sections registered by other modules (imported last: they use ``section`` above).
 from burntray.ui import backend as _tray_backend  # noqa: E402, F401 - registers [tray]
+
+
+@section("prices")
+def _prices(ctx: AppContext) -> list[str]:
+    from burntray.model.price_table import PRICES_AS_OF, price_table_age  # noqa: PLC0415
+
+    age = price_table_age(ctx.clock_ns())
+    return [f"bundled      checked {PRICES_AS_OF}" + (f"; OLD: {age}" if age else "")]

@@ -40,11 +40,11 @@ BODY = (
 class Burntray:
     """``python -m burntray run --terminal`` with its stdout lines collected on a thread."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], command: str = "run") -> None:
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "burntray", "run", "--terminal"],
+            [sys.executable, "-m", "burntray", command, "--terminal"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -150,3 +150,23 @@ def test_one_notification_per_spike_none_within_cooldown_none_after_restart(
         app.stop()
     log_text = (home / "log" / "burntray.log").read_text()
     assert log_text.count("alert (hexai) burntray: spend spike") == 1
+
+
+def test_the_demo_says_demo_in_its_lines_and_notifications(bus: NotifyBus) -> None:
+    """`burntray demo` spends only synthetic money: a spike it notifies must not read as real."""
+    demo_root = Path(os.environ["BURNTRAY_HOME"]) / "cache" / "demo"
+    (demo_root / "config").mkdir(parents=True)
+    (demo_root / "config" / "config.toml").write_text("poll_interval = 0.2\n")
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": bus.address}
+    app = Burntray(env, "demo")
+    try:
+        app.wait_line("DEMO · hexai · 1h · ")
+        # $60 in one request into the demo's own synthetic cache: a spike over any baseline.
+        hexai_update(demo_root / "hexai", "anthropic", "claude-sonnet-4-5", 0, 4 * 4_000_000)
+        wait_for(bus.notifications, 20, "the demo's spike notification")
+        app.wait_line("Spend spike:")
+        note = bus.notifications()[0]
+        assert note["app_name"] == "burntray DEMO"
+        assert note["summary"] == "DEMO · burntray: spend spike (hexai)"
+    finally:
+        app.stop()

@@ -209,3 +209,50 @@ def test_normal_report_screenshots_and_prints(hexai_dir: Path, tmp_path: Path) -
     pdf.unlink(missing_ok=True)
     run_chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", report.as_uri())
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 20_000
+
+
+MEASURE = """<script>
+const cell = (table, col) => document.querySelector(`#${table} tbody tr td:nth-child(${col})`);
+const section = document.querySelector('#models');
+const figures = {};
+for (const [table, col] of [['model-table', 1], ['model-table', 2], ['provider-table', 1],
+                            ['price-table', 1], ['price-table', 2]]) {
+  const td = cell(table, col);
+  figures[`${table}:${col}`] = {width: td.getBoundingClientRect().width,
+                                text: td.scrollWidth, client: td.clientWidth};
+}
+const tables = [...document.querySelectorAll('table')];
+figures.overflow = Math.max(...tables.map(
+  t => t.getBoundingClientRect().right - section.getBoundingClientRect().right));
+figures.tables = Object.fromEntries(tables.map(
+  t => [t.id, t.getBoundingClientRect().right - section.getBoundingClientRect().right]));
+document.body.setAttribute('data-layout', JSON.stringify(figures));
+</script>"""
+
+
+def test_a_long_model_name_leaves_the_provider_column_readable(
+    hexai_dir: Path, tmp_path: Path
+) -> None:
+    """A 90-character model name without a space (fine-tunes, router paths) must wrap or be
+    cut in its own column, never squeeze the provider column or push the table off the page."""
+    import json
+
+    long_model = "acme-research-lab/" + "very-long-fine-tuned-model-name-" * 2 + "v2-preview"
+    write_events(hexai_dir, ((10, "openrouter", long_model, 4000, 400),))
+    ctx = fixed_context()
+    report = write_report(ctx, ctx.settings, out=tmp_path / "report.html")
+    ctx.close()
+    page = tmp_path / "measured.html"
+    html = _strip_csp(report.read_text())
+    page.write_text(html.replace("</body>", MEASURE + "</body>"))
+    dom = run_chromium(tmp_path, "--window-size=800,1200", "--dump-dom", page.as_uri()).stdout
+    marker = 'data-layout="'
+    raw = dom[dom.index(marker) + len(marker) :].split('"', 1)[0]
+    layout = json.loads(raw.replace("&quot;", '"'))
+    assert layout["overflow"] <= 1, layout["tables"]  # every table fits its section
+    for key in ("model-table:1", "provider-table:1", "price-table:1"):
+        provider = layout[key]
+        # "openrouter" shown whole: its cell is as wide as its text (nothing cut or squeezed)
+        assert provider["text"] <= provider["client"] + 1 and provider["width"] >= 60, (key, layout)
+    for key in ("model-table:2", "price-table:2"):
+        assert layout[key]["width"] < 800 * 0.6, (key, layout)  # the name wraps in its cell

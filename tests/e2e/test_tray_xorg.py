@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,27 @@ def recording_opener(folder: Path) -> Path:
 
 pytestmark = pytest.mark.slow
 
+BADGE = (38, 42, 50)  # the icon's dark badge colour (burntray.ui.icon)
+
+
+def assert_drawn_unstretched_on_the_tray(shot: Any, geometry: tuple[int, int, int, int]) -> None:
+    """The icon window shows the square badge, not stretched to the slot trayer gives (24x30
+    here), over the tray's own background rather than black."""
+    cx, cy, width, height = geometry
+    left, top = cx - width // 2, cy - height // 2
+    window = shot.crop((left, top, left + width, top + height))
+    dark = [
+        (x, y)
+        for x in range(width)
+        for y in range(height)
+        if all(abs(c - b) <= 12 for c, b in zip(window.getpixel((x, y)), BADGE, strict=True))
+    ]
+    xs, ys = [x for x, _ in dark], [y for _, y in dark]
+    badge_w, badge_h = max(xs) - min(xs) + 1, max(ys) - min(ys) + 1
+    assert abs(badge_w - badge_h) <= 2, f"badge {badge_w}x{badge_h} in a {width}x{height} slot"
+    corners = [window.getpixel((0, 0)), window.getpixel((width - 1, height - 1))]
+    assert all(sum(pixel) > 3 * 150 for pixel in corners), f"dark corners {corners}"
+
 
 def test_xorg_tray_docks_follows_and_quits(isolated_env: Path) -> None:
     require_tools("Xvfb", "trayer", "dbus-daemon", "xdotool")
@@ -57,7 +79,14 @@ def test_xorg_tray_docks_follows_and_quits(isolated_env: Path) -> None:
             icon = icon_window(desktop)
             # pystray's xorg backend sets a Latin-1 WM_NAME: "·" arrives as one byte
             assert wait_for(lambda: "\n2 reqs " in title(desktop, icon), 10, "2 reqs")
-            desktop.screenshot(ARTIFACTS / "tray-xorg.png")
+            # The tooltip says what a click does and how to get a menu (xorg has none).
+            assert title(desktop, icon).endswith(
+                "\nNo menu on this tray: a left click opens the report. For the menu, install "
+                "burntray[gtk] (PyGObject) or use a StatusNotifierItem panel."
+            )
+            time.sleep(0.5)  # the first drawing may precede the dock: let it redraw once
+            shot = desktop.screenshot(ARTIFACTS / "tray-xorg.png").convert("RGB")
+            assert_drawn_unstretched_on_the_tray(shot, centre(desktop, icon))
             write_events(env, 1)
             assert wait_for(lambda: "\n3 reqs " in title(desktop, icon), 5, "3 reqs")
             x, y, _w, _h = centre(desktop, icon)

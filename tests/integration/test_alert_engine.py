@@ -107,17 +107,30 @@ def test_spike_fires_once_persists_and_survives_restart(hexai_dir: Path) -> None
     assert snap.alert_level == "spike"
     assert snap.alert_text == "Spend spike: $14.40/h (5 min) - 24.0x the last hour"
 
-    # Continued spending for 10 more minutes: the same spike, nothing more is told.
+    # Continued spending for 10 more minutes, never 3x the $14.40/h told: nothing more is told.
     for _ in range(20):
         clock.now += 30 * 1_000_000_000
-        write(hexai_dir, clock, SPIKE_RECV // 4)
+        write(hexai_dir, clock, SPIKE_RECV // 8)
         assert tick(monitor).alert_level == "spike"
     assert len(notifier.calls) == 1
+
+    # The spend then runs away ($1.20 every 30 s, $144/h): one follow-up, however far it goes.
+    for _ in range(12):
+        clock.now += 30 * 1_000_000_000
+        write(hexai_dir, clock, SPIKE_RECV)
+        tick(monitor)
+    assert len(notifier.calls) == 2
+    title, body = notifier.calls[1]
+    assert title == "burntray: spend spike growing (hexai)"
+    now_rate = float(body.removeprefix("Spend spike now $").split("/h")[0])
+    assert now_rate > 3 * 14.40
+    assert body.startswith(f"Spend spike now ${now_rate:.2f}/h (5 min) - up from $14.40/h when")
 
     history = ctx.history()
     assert history is not None
     rows = history.execute("SELECT ts_ns, source, kind, level, message FROM alert_log")
-    assert rows == [(T0 + 10 * 1_000_000_000, "hexai", "spike", "spike", EXPECTED_BODY)]
+    assert rows[0] == (T0 + 10 * 1_000_000_000, "hexai", "spike", "spike", EXPECTED_BODY)
+    assert [row[4] for row in rows[1:]] == [body]
     ctx.close()
 
     # Restart in the middle of the spike: a new monitor and engine on the same history.

@@ -73,7 +73,7 @@ def test_status_tmux(filled: Path) -> None:
     result = burntray("status", "--format", "tmux")
     assert result.returncode == 0
     # "+?": unpriced requests are not hidden behind the priced total
-    assert result.stdout == "Σ@1h ↑8.2k ↓815B 0.1rpm <$0.01+?\n"
+    assert result.stdout == "Σ@1h ↑8.2kB ↓815B 0.1rpm <$0.01+?\n"
 
 
 def test_status_corrupt_file_exits_1_and_names_problem(hexai_dir: Path) -> None:
@@ -82,6 +82,12 @@ def test_status_corrupt_file_exits_1_and_names_problem(hexai_dir: Path) -> None:
     assert result.returncode == 1
     assert "corrupt JSON" in result.stdout
     assert (hexai_dir / "stats.json").read_text() == '{"version":1,"events":[{"ts":'
+
+
+def test_compound_window(filled: Path) -> None:
+    result = burntray("status", "--window", "1h30m", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["window"] == "90m"
 
 
 def test_bad_window_is_usage_error() -> None:

@@ -188,7 +188,7 @@ def test_status_of_a_corrupt_hexai_file_shows_the_last_good_figures_from_history
 
     tmux = burntray("status", "--source", "hexai", "--format", "tmux")
     assert tmux.returncode == 1
-    assert tmux.stdout.startswith("Σ@1h ↑12k ↓1.2k ")
+    assert tmux.stdout.startswith("Σ@1h ↑12kB ↓1.2kB ")
     assert tmux.stdout.rstrip().endswith(" ⚠error (stale)")
 
     as_json = burntray("status", "--source", "hexai", "--format", "json")

@@ -17,6 +17,8 @@ import pytest
 
 from burntray.sources.hexai_writer import hexai_update
 from tests.e2e.desktop import private_desktop, require_tools
+from tests.integration.sni_bus import Panel, fake_watcher
+from tests.processes import private_bus
 
 
 def read_until(proc: subprocess.Popen[bytes], want: list[str], timeout: float = 10) -> str:
@@ -72,12 +74,92 @@ def test_no_display_runs_the_terminal_view(hexai_dir: Path) -> None:
             proc,
             [
                 "burntray: terminal view (no tray: no display ($DISPLAY and $WAYLAND_DISPLAY are "
-                "not set)); Ctrl-C quits",
+                "not set) and cannot connect to the session bus at unix:path=/nonexistent/",
+                "Ctrl-C quits",
                 "all · 1h · 1 reqs · 0.02 rpm",
             ],
         )
         assert "Traceback" not in out
         assert stop(proc, signal.SIGINT) == 0
+
+
+TEARDOWN_MARKER = """\
+import os
+
+
+class _Teardown:
+    def __del__(self):  # runs when the interpreter clears modules at the end
+        os.write(2, b"interpreter teardown ran\\n")
+
+
+_marker = _Teardown()
+"""
+
+
+def test_run_ends_without_the_interpreters_teardown(hexai_dir: Path, tmp_path: Path) -> None:
+    """After SIGTERM, burntray's own shutdown is all there is: the interpreter's teardown that
+    followed it (module clearing, finalizers) took 0.3-2 s after a GTK and D-Bus session. A
+    module-level object whose finalizer writes to stderr shows whether that teardown ran."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(TEARDOWN_MARKER)
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, PYTHONPATH=path)
+    control = subprocess.run(
+        [sys.executable, "-m", "burntray", "status"],
+        env=env, capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert "interpreter teardown ran" in control.stderr  # the marker works: status ends normally
+    with running(["--terminal"], env) as proc:
+        read_until(proc, ["Ctrl-C quits", "all · 1h · "])
+        assert stop(proc) == 0
+        assert proc.stdout is not None
+        rest = proc.stdout.read().decode(errors="replace")
+    assert "interpreter teardown ran" not in rest
+
+
+def test_run_options_work_on_the_bare_command(hexai_dir: Path) -> None:
+    """`burntray --terminal -v` is `burntray run --terminal -v` (bare `burntray` runs)."""
+    hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 1000)
+    with running(["--terminal", "-v"], dict(os.environ)) as proc:
+        read_until(
+            proc,
+            [
+                "burntray: terminal view (asked for with --terminal)",
+                "terminal view: started (source all, window 1h)",  # -v: the log on stderr too
+                "all · 1h · 1 reqs",
+            ],
+        )
+        assert stop(proc) == 0
+    with running(["--terminal"], dict(os.environ)) as proc:
+        out = read_until(proc, ["all · 1h · 1 reqs"])
+        assert stop(proc) == 0
+    assert "terminal view: started" not in out  # without -v nothing is logged to stderr
+    misplaced = subprocess.run(
+        [sys.executable, "-m", "burntray", "-v", "status"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert misplaced.returncode == 2
+    assert "--terminal and -v go with run or demo, not status" in misplaced.stderr
+
+
+@pytest.mark.slow
+def test_no_display_but_a_watcher_on_the_bus_runs_the_sni_tray(hexai_dir: Path) -> None:
+    """SNI needs only D-Bus: a session bus with a StatusNotifierWatcher and no $DISPLAY (a
+    panel reached over D-Bus alone) gets the tray item, not the terminal view."""
+    require_tools("dbus-daemon")
+    with private_bus() as address, Panel(address) as panel, fake_watcher(address):
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address)
+        for name in ("PYSTRAY_BACKEND", "DISPLAY", "WAYLAND_DISPLAY"):
+            env.pop(name, None)
+        with running(["run", "-v"], env) as proc:
+            registered = panel.wait_signal("StatusNotifierItemRegistered")
+            assert registered.body[0].startswith("org.kde.StatusNotifierItem-")
+            assert stop(proc) == 0
+            assert proc.stdout is not None
+            out = proc.stdout.read().decode(errors="replace")
+    assert "terminal view" not in out and "Traceback" not in out
+    assert "tray backend: sni (StatusNotifierItem: " in out, out
 
 
 @pytest.mark.slow
@@ -105,10 +187,10 @@ def test_display_without_a_tray_explains_gnome(isolated_env: Path) -> None:
 
 def test_demo_in_the_terminal_is_labelled_and_private(isolated_env: Path, hexai_dir: Path) -> None:
     with running(["demo", "--terminal"], dict(os.environ)) as proc:  # no backend probing
-        out = read_until(proc, ["DEMO with synthetic data", "hexai · 1h · "])
+        out = read_until(proc, ["DEMO with synthetic data", "DEMO · hexai · 1h · "])
         assert stop(proc) == 0
-    status_line = next(line for line in out.splitlines() if line.startswith("hexai · 1h · "))
-    reqs = int(status_line.split(" · ")[2].split()[0])
+    line = next(line for line in out.splitlines() if line.startswith("DEMO · hexai · 1h · "))
+    reqs = int(line.split(" · ")[3].split()[0])
     assert reqs > 10  # the backfilled synthetic traffic
     assert list(hexai_dir.iterdir()) == []  # the user's hexai cache was never written
     assert (isolated_env / "burntray" / "cache" / "demo" / "hexai" / "stats.json").is_file()

@@ -104,26 +104,31 @@ def hover(m: float) -> float:
 
 
 SCENARIOS = [
-    # (name, rate, minutes, config, expected spike alerts)
-    ("steady low spend", steady(1.0), 180, AlertConfig(), 0),
-    ("steady spend above the threshold, no sudden change", steady(8.0), 180, AlertConfig(), 0),
-    ("sharp spike", spike(0.5, 30.0, (90, 100)), 150, AlertConfig(), 1),
-    ("sustained spike for an hour", spike(0.5, 30.0, (90, 150)), 170, AlertConfig(), 1),
-    ("hovering around the threshold", hover, 180, AlertConfig(), 1),
+    # (name, rate, minutes, config, expected onset alerts, expected follow-ups)
+    ("steady low spend", steady(1.0), 180, AlertConfig(), 0, 0),
+    ("steady spend above the threshold, no sudden change", steady(8.0), 180, AlertConfig(), 0, 0),
+    # Told at $6.40/h while the 5 min window still fills; settled at $30/h: over 3x, told again.
+    ("sharp spike", spike(0.5, 30.0, (90, 100)), 150, AlertConfig(), 1, 1),
+    ("sustained spike for an hour", spike(0.5, 30.0, (90, 150)), 170, AlertConfig(), 1, 1),
+    ("spike that settles within 3x of the told rate", spike(0.5, 15.0, (90, 150)), 170,
+     AlertConfig(), 1, 0),
+    ("hovering around the threshold", hover, 180, AlertConfig(), 1, 0),
     (
         "sustained spike with no cooldown",
         spike(0.5, 30.0, (90, 150)),
         170,
         AlertConfig(cooldown_ns=0),
         1,
+        1,
     ),
-    ("spike after the cooldown", spike(0.5, 30.0, (90, 95), (130, 135)), 160, AlertConfig(), 2),
+    ("spike after the cooldown", spike(0.5, 30.0, (90, 95), (130, 135)), 160, AlertConfig(), 2, 1),
     (
         "second spike inside the cooldown",
         spike(0.5, 30.0, (90, 93), (100, 103)),
         120,
         AlertConfig(spike_multiple=1.0),  # so only the cooldown holds the second one back
         1,
+        0,
     ),
     (
         "same second spike with a 5 min cooldown",
@@ -131,26 +136,65 @@ SCENARIOS = [
         120,
         AlertConfig(spike_multiple=1.0, cooldown_ns=5 * NS_PER_MINUTE),
         2,
+        0,
     ),
-]
+]  # fmt: skip
+
+
+def is_follow_up(alert: Alert) -> bool:
+    return "spend spike growing" in alert.title
 
 
 @pytest.mark.parametrize(
-    ("rate", "minutes", "config", "expected"),
+    ("rate", "minutes", "config", "onsets", "follow_ups"),
     [s[1:] for s in SCENARIOS],
     ids=[s[0] for s in SCENARIOS],
 )
 def test_spike_scenarios(
-    rate: Rate, minutes: float, config: AlertConfig | None, expected: int
+    rate: Rate, minutes: float, config: AlertConfig | None, onsets: int, follow_ups: int
 ) -> None:
     run = simulate(rate, minutes, config)
     spikes = [a for a in run.fired if a.kind == "spike"]
-    assert len(spikes) == expected, [a.message for a in spikes]
+    assert len([a for a in spikes if not is_follow_up(a)]) == onsets, [a.message for a in spikes]
+    assert len([a for a in spikes if is_follow_up(a)]) == follow_ups, [a.message for a in spikes]
+
+
+def runaway(m: float) -> float:
+    """The issue's run: quiet, $30/h from minute 90, then climbing to $543/h by minute 110."""
+    if m < 90:
+        return 0.5
+    return min(543.0, 30.0 * 1.16 ** (m - 90))
+
+
+def test_a_spike_that_keeps_growing_gets_one_follow_up() -> None:
+    config = AlertConfig(spike_usd_per_hour=30.0)
+    run = simulate(runaway, 150, config)
+    onset, follow_up = run.fired
+    assert onset.title == "burntray: spend spike (hexai)"
+    assert follow_up.title == "burntray: spend spike growing (hexai)"
+    told = float(onset.message.split("$")[1].split("/h")[0])
+    now = float(follow_up.message.split("now $")[1].split("/h")[0].replace(",", ""))
+    assert now > 3 * told
+    assert follow_up.message.startswith(f"Spend spike now ${now:,.2f}/h (5 min) - up from ")
+    # One follow-up per spike however far it grows; the cooldown runs from the follow-up.
+    assert run.state.spike.followed_up and run.state.spike.last_fired_ns == follow_up.ts_ns
+    # A restart mid-spike remembers the follow-up was sent.
+    assert len(simulate(runaway, 150, config, restart_every_min=3).fired) == 2
+
+
+def test_a_spike_kept_quiet_by_the_cooldown_gets_no_follow_up() -> None:
+    config = AlertConfig(spike_multiple=1.0)
+    # A short spike is told; the next, inside the cooldown, grows 10x and stays quiet.
+    rate = spike(0.5, 30.0, (90, 92))
+    grow = lambda m: rate(m) if m < 96 else (3.0 if m < 98 else 300.0)  # noqa: E731
+    run = simulate(grow, 110, config)
+    assert [a.title for a in run.fired] == ["burntray: spend spike (hexai)"]
 
 
 def test_sharp_spike_fires_at_onset_and_shows_spike_state_until_it_falls() -> None:
     run = simulate(spike(0.5, 30.0, (90, 100)), 150)
-    (alert,) = run.fired
+    alert, follow_up = run.fired
+    assert follow_up.ts_ns == T0 + 96 * NS_PER_MINUTE  # one short window after the onset
     # 30 $/h from minute 90: after 30 s the 5 min window holds $0.25 + 4.5 min at $0.50/h = $3.30/h;
     # after 60 s $0.50 + 4 min at $0.50/h = $6.40/h, above $5/h and 12.8x the $0.50/h baseline.
     assert alert.ts_ns == T0 + 91 * NS_PER_MINUTE
@@ -176,7 +220,7 @@ def test_flapping_is_at_most_one_alert_per_cooldown() -> None:
 
 
 def test_restart_mid_spike_never_refires() -> None:
-    rate = spike(0.5, 30.0, (90, 150))
+    rate = spike(0.5, 15.0, (90, 150))  # settles within 3x of the told rate: no follow-up
     config = AlertConfig()
     first = simulate(rate, 95, config)
     assert len(first.fired) == 1
@@ -191,7 +235,7 @@ def test_restart_mid_spike_never_refires() -> None:
 
 
 def test_state_carried_over_a_long_gap_is_dropped() -> None:
-    rate = spike(0.5, 30.0, (90, 200))
+    rate = spike(0.5, 15.0, (90, 200))  # settles within 3x of the told rate: no follow-up
     config = AlertConfig(spike_multiple=1.0)  # a long spike is not "new" against its own hour
     first = simulate(rate, 95, config)
     assert len(first.fired) == 1

@@ -11,7 +11,10 @@ from burntray.ui.backend import TERMINAL, choose_backend
 def test_no_display_means_the_terminal_view() -> None:
     choice = choose_backend({}, platform="linux")
     assert choice.name == TERMINAL
-    assert choice.reason == "no display ($DISPLAY and $WAYLAND_DISPLAY are not set)"
+    assert choice.reason == (
+        "no display ($DISPLAY and $WAYLAND_DISPLAY are not set) and "
+        "DBUS_SESSION_BUS_ADDRESS is not set: no session bus"
+    )
     assert not choice.has_menu
 
 

@@ -32,6 +32,7 @@ def test_round_trip(tmp_path: Path) -> None:
 def test_window_is_normalised() -> None:
     assert Settings().replace(window="60m").window == "1h"
     assert Settings().replace(window="168h").window == "7d"
+    assert Settings().replace(window="1h30m").window == "90m"  # compound durations too
 
 
 @pytest.mark.parametrize(

@@ -95,3 +95,26 @@ def test_legible_on_light_and_dark_panels() -> None:
 def test_too_small_sizes_are_refused_with_a_reason() -> None:
     with pytest.raises(ValueError, match="too small"):
         render_icon(IconSpec("normal"), 4)
+
+
+def test_icons_for_opaque_trays_keep_their_shape_over_the_trays_background() -> None:
+    from PIL import Image
+
+    from burntray.ui.icon import compose_on_background
+
+    icon = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    icon.paste((200, 0, 0, 255), (4, 4, 28, 28))  # an opaque square, transparent corners
+    background = Image.new("RGB", (24, 30), (221, 221, 221))
+    slot = compose_on_background(icon, (24, 30), background)
+    assert slot.size == (24, 30) and slot.mode == "RGB"
+    red = [
+        (x, y)
+        for x in range(24)
+        for y in range(30)
+        if slot.getpixel((x, y))[0] > 150 > slot.getpixel((x, y))[1]
+    ]
+    xs, ys = [x for x, _ in red], [y for _, y in red]
+    assert max(xs) - min(xs) == max(ys) - min(ys)  # square, not stretched to 24x30
+    assert abs((min(ys) + max(ys)) / 2 - 14.5) <= 1  # centred in the slot
+    assert slot.getpixel((0, 0)) == (221, 221, 221)  # transparent parts show the tray
+    assert compose_on_background(icon, (24, 30)).getpixel((0, 0)) == (128, 128, 128)

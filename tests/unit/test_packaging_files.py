@@ -100,3 +100,35 @@ def test_inno_setup_script_takes_the_version_from_the_build() -> None:
     assert "assets\\app\\burntray.ico" in named
     for name in named:
         assert (ROOT / name.replace("\\", "/")).exists(), name
+
+
+@pytest.mark.parametrize("lint_fails", [False, True], ids=["lint passes", "lint fails"])
+def test_ci_runs_lint_and_a_lint_failure_fails_ci(tmp_path: Path, lint_fails: bool) -> None:
+    """.ci/run, run for real on a copy with make/dpkg-query/python stand-ins that record calls:
+    `make lint` runs before `make test`, and a lint failure ends the run (exit non-zero)."""
+    (tmp_path / ".ci").mkdir()
+    shutil.copy(ROOT / ".ci" / "run", tmp_path / ".ci" / "run")
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls.txt"
+    bin_dir.mkdir()
+    fail = "lint" if lint_fails else "never"
+    stand_ins = {
+        "make": f'echo "make $*" >> {calls}; [ "$1" != "{fail}" ]',
+        "dpkg-query": "echo 'install ok installed'",  # every package is there: no apt-get
+    }
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").write_text("#!/bin/sh\nexit 0\n")
+    (tmp_path / ".venv" / "bin" / "python").chmod(0o755)
+    for name, body in stand_ins.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CI": "true"}
+    done = subprocess.run(
+        ["bash", str(tmp_path / ".ci" / "run")],
+        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    made = calls.read_text().splitlines()
+    if lint_fails:
+        assert done.returncode != 0 and made == ["make .venv/.installed", "make lint"]
+    else:
+        assert done.returncode == 0, done.stderr
+        assert made == ["make .venv/.installed", "make lint", "make test"]

@@ -157,6 +157,26 @@ def test_long_title_is_cut_with_an_ellipsis_keeping_the_figures() -> None:
     assert view.title.startswith("burntray · hexai · 1h\n42 reqs · 0.70 RPM · $0.84 est.\n")
 
 
+def test_a_long_offline_reason_is_shortened_not_cut_mid_word() -> None:
+    detail = (
+        "cannot read /home/someone/.cache/hexai/stats.json: [Errno 13] Permission denied: "
+        "'/home/someone/.cache/hexai/stats.json' (check the folder's owner and mode)"
+    )
+    snapshot = snap(status=SourceStatus("offline", detail, stale=True), alert_level="elevated",
+                    alert_text="Spend elevated: $3.40/h (5 min)")  # fmt: skip
+    title = present(snapshot, Settings()).title
+    assert len(title) <= TITLE_LIMIT
+    heading, figures, alert, reason = title.split("\n")
+    assert (heading, figures) == ("burntray · hexai · 1h", "42 reqs · 0.70 RPM · $0.84 est.")
+    assert alert == "Spend elevated: $3.40/h (5 min)"
+    # Shortened first (no folders, no errno tag), then cut after a whole word.
+    assert reason == "offline: cannot read …/stats.json…"
+    roomier = present(dataclasses.replace(snapshot, alert_level="normal"), Settings()).title
+    assert roomier.split("\n")[-1] == (
+        "offline: cannot read …/stats.json: Permission denied: '…/stats.json'…"
+    )
+
+
 def test_demo_config_error_message_and_confirm_rows() -> None:
     ui = UiState(
         demo=True,

@@ -141,3 +141,36 @@ def test_litellm_file_over_the_cap_is_refused_unread(tmp_path: Path) -> None:
         fh.truncate(MAX_PRICE_FILE_BYTES + 1)  # sparse: costs no disk, would cost memory
     table = build_price_table(None, huge)
     assert f"is {MAX_PRICE_FILE_BYTES + 1:,} bytes, over the" in table.problem
+
+
+def test_an_old_price_table_is_pointed_out_by_doctor_and_the_report(
+    isolated_env: object, hexai_dir: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+    import datetime as dt
+
+    from burntray.app import AppContext
+    from burntray.doctor import run_doctor
+    from burntray.model.price_table import PRICES_AS_OF, price_table_age
+    from burntray.report.build import render_html
+    from burntray.report.data import collect
+
+    checked = dt.datetime.fromisoformat(PRICES_AS_OF).replace(tzinfo=dt.UTC)
+
+    def at(days: int) -> int:
+        return int((checked + dt.timedelta(days=days)).timestamp()) * 10**9
+
+    assert price_table_age(at(150)) == ""
+    assert price_table_age(at(200)).startswith(
+        f"the bundled price table was checked {PRICES_AS_OF}, 6 months ago: prices may"
+    )
+    for days, old in ((150, False), (400, True)):
+        ctx = dataclasses.replace(AppContext.load(), clock_ns=lambda days=days: at(days))
+        run_doctor(ctx)
+        doctor = capsys.readouterr().out
+        assert f"[prices]\n  bundled      checked {PRICES_AS_OF}" in doctor
+        assert ("OLD: the bundled price table was checked" in doctor) is old
+        ctx = dataclasses.replace(AppContext.load(), clock_ns=lambda days=days: at(days))
+        page = render_html(collect(ctx, ctx.settings), dt.UTC)
+        assert ("Note: the bundled price table was checked" in page) is old
+        ctx.close()

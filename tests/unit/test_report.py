@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as _dt
 import io
 import json
@@ -170,6 +171,18 @@ def test_empty_history_renders(hexai_dir: Path) -> None:
     assert "No requests in this window." in text
     assert page.by_id["chart-note"] == "no hexai requests recorded in this window"
     assert text.count("<svg") == 3
+    ctx.close()
+
+
+def test_a_demo_report_says_demo(hexai_dir: Path) -> None:
+    ctx = fixed_context()
+    text = render_html(collect(ctx, ctx.settings), _dt.UTC)
+    assert "DEMO" not in text and "demo-banner" not in read_html(text).by_id
+    demo = dataclasses.replace(ctx, demo=True)
+    text = render_html(collect(demo, demo.settings), _dt.UTC)
+    assert "<title>DEMO · burntray report · " in text
+    assert "<h1>DEMO · burntray report: " in text
+    assert read_html(text).by_id["demo-banner"].strip().startswith("DEMO: synthetic data")
     ctx.close()
 
 

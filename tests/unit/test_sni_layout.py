@@ -45,20 +45,23 @@ def test_layout_ids_props_and_default_item() -> None:
     layout = build_layout(menu)
     root = layout.root
     assert root.id == ROOT_ID
-    assert [c.id for c in root.children] == [1, 2, 3, 4, 7]
+    ids = [c.id for c in root.children]
+    assert ROOT_ID not in ids and len(set(ids)) == 5
+    assert all(0 < i < 2**31 for i in ids)
     assert root.children[0].props["label"] == "Open __report"
     assert root.children[1].props["enabled"] is False
     assert root.children[2].props == {"type": "separator", "visible": True}
     window = root.children[3]
     assert window.props["children-display"] == "submenu"
-    assert [(c.id, c.props["toggle-type"], c.props["toggle-state"]) for c in window.children] == [
-        (5, "radio", 1),
-        (6, "radio", 0),
+    assert [(c.props["toggle-type"], c.props["toggle-state"]) for c in window.children] == [
+        ("radio", 1),
+        ("radio", 0),
     ]
     assert root.children[4].props["toggle-type"] == "checkmark"
     assert "toggle-type" not in root.children[0].props
     assert layout.default_item is root.children[0].item
-    assert set(layout.by_id) == {0, 1, 2, 3, 4, 5, 6, 7}
+    assert len(layout.by_id) == 8 and {n.id for n in window.children} < set(layout.by_id)
+    assert build_layout(menu).by_id.keys() == layout.by_id.keys()  # the same ids every time
 
 
 def test_no_menu_is_an_empty_root() -> None:
@@ -86,7 +89,10 @@ def test_diff_tells_property_changes_from_shape_changes() -> None:
     after = build_layout(menu)
     change = diff_layouts(before, after)
     assert not change.shape_changed
-    assert change.updated == [(1, {"toggle-state": 0}), (2, {"toggle-state": 1})]
+    one_hour, day = (node.id for node in before.root.children)
+    assert sorted(change.updated) == sorted(
+        [(one_hour, {"toggle-state": 0}), (day, {"toggle-state": 1})]
+    )
     assert change.removed == []
 
     state["extra"] = True
@@ -101,7 +107,83 @@ def test_diff_reports_removed_properties() -> None:
     before = build_layout(menu)
     checked["on"] = False
     change = diff_layouts(before, build_layout(menu))
-    assert change.removed == [(1, ["toggle-state", "toggle-type"])]
+    assert change.removed == [(before.root.children[0].id, ["toggle-state", "toggle-type"])]
+
+
+def test_ids_follow_entries_not_positions() -> None:
+    """A header row appearing or going must not hand an entry's id to another entry: panels
+    keep the properties of ids they know, and a shifted id showed a stale checkbox."""
+    state: dict[str, Any] = {"headers": ["hexai · $1.20 today"], "confirm": False}
+
+    def rows() -> Any:
+        for text in state["headers"]:
+            yield pystray.MenuItem(text, None, enabled=False)
+        yield pystray.Menu.SEPARATOR
+        yield pystray.MenuItem("Open report", lambda: None, default=True)
+        if state["confirm"]:
+            yield pystray.MenuItem("Empty hexai's stats?", None, enabled=False)
+            yield pystray.MenuItem("Yes, empty it", lambda: None)
+        yield pystray.MenuItem("Notifications", lambda: None, checked=lambda _i: True)
+        yield pystray.MenuItem(
+            "Alerts", pystray.Menu(pystray.MenuItem("Spike", None, checked=lambda _i: False))
+        )
+        yield pystray.MenuItem("Refresh now", lambda: None)
+        yield pystray.Menu.SEPARATOR
+        yield pystray.MenuItem("Quit", lambda: None)
+
+    def labelled(layout: Any) -> dict[str, int]:
+        return {
+            str(node.props.get("label", node.props.get("type"))) + f"@{node.id}": node.id
+            for node in layout.by_id.values()
+        }
+
+    def ids_by_label(layout: Any) -> dict[str, int]:
+        return {
+            str(node.props["label"]): node.id
+            for node in layout.by_id.values()
+            if "label" in node.props and not str(node.props["label"]).startswith("hexai")
+        }
+
+    menu = pystray.Menu(rows)
+    before = build_layout(menu)
+    state["headers"] = ["hexai · $1.30 today", "offline: cannot read stats.json", "spike"]
+    state["confirm"] = True
+    grown = build_layout(menu)
+    state["headers"] = []
+    state["confirm"] = False
+    shrunk = build_layout(menu)
+    for layout in (grown, shrunk):
+        common = {k: v for k, v in ids_by_label(layout).items() if k in ids_by_label(before)}
+        assert common == ids_by_label(before)
+    # No id ever names two different kinds of entry (a checkbox and a plain row, say).
+    kinds: dict[int, tuple[Any, ...]] = {}
+    for layout in (before, grown, shrunk):
+        for node in layout.by_id.values():
+            kind = (node.props.get("type"), node.props.get("toggle-type"), bool(node.children))
+            assert kinds.setdefault(node.id, kind) == kind, labelled(layout)
+    # The header's figure changed, not what it is: a property update on the same id.
+    state["headers"] = ["hexai · $1.20 today"]
+    again = build_layout(menu)
+    state["headers"] = ["hexai · $1.25 today"]
+    change = diff_layouts(again, build_layout(menu))
+    assert not change.shape_changed
+    assert change.updated == [(again.root.children[0].id, {"label": "hexai · $1.25 today"})]
+
+
+def test_a_shape_change_also_reports_the_property_changes_of_kept_entries() -> None:
+    state = {"extra": False, "on": True}
+
+    def rows() -> Any:
+        if state["extra"]:
+            yield pystray.MenuItem("header", None, enabled=False)
+        yield pystray.MenuItem("Sound", None, checked=lambda _i: state["on"])
+
+    menu = pystray.Menu(rows)
+    before = build_layout(menu)
+    state["extra"], state["on"] = True, False
+    change = diff_layouts(before, build_layout(menu))
+    assert change.shape_changed
+    assert change.updated == [(before.root.children[0].id, {"toggle-state": 0})]
 
 
 def test_select_props_empty_means_all() -> None:

@@ -81,13 +81,21 @@ def test_format_round_trips_like_go() -> None:
         ("2w", 1209600),
         ("24H", 86400),
         ("10min", 600),
+        ("1h30m", 5400),
+        ("1h 30m", 5400),
+        ("2m30s", 150),
+        ("1d12h", 129600),
+        ("1w2d", 777600),
+        ("1H30MIN", 5400),
     ],
 )
 def test_durations(text: str, seconds: int) -> None:
     assert parse_duration_ns(text) == seconds * 10**9
 
 
-@pytest.mark.parametrize("text", ["", "h", "-5m", "5x", "1h30m", "five"])
+@pytest.mark.parametrize(
+    "text", ["", "h", "-5m", "5x", "1h30", "1h-30m", "h30m", "five", "9" * 80 + "h"]
+)
 def test_bad_durations_say_what_is_allowed(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration_ns(text)

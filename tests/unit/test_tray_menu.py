@@ -155,14 +155,25 @@ def test_every_setting_survives_a_restart(harness: Harness, pystray: Any) -> Non
         restarted.close()
 
 
-def test_sources_say_why_they_cannot_be_used(harness: Harness) -> None:
-    labels = {str(i.text): i for i in harness.find("Source").submenu.items}
+def test_sources_say_why_they_cannot_be_used(pystray: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def source_items() -> dict[str, Any]:
+        h = Harness(AppContext.load(strict=False), pystray)
+        try:
+            return {str(i.text): i for i in h.find("Source").submenu.items}
+        finally:
+            h.close()
+
+    labels = source_items()
     assert "Auto" in labels
     hexai = next(t for t in labels if t.startswith("hexai cache"))
     assert "no cache dir at" in hexai  # the isolated home has no hexai cache yet
     cburn = next(t for t in labels if t.startswith("cburn daemon"))
     # nothing listens on the isolated default address: the label says why it cannot be used
     assert cburn.startswith("cburn daemon (") and cburn.endswith(")"), cburn
+    # An address that cannot be used at all: the entry names the setting and why.
+    monkeypatch.setenv("BURNTRAY_CBURN_URL", "ftp://example.invalid/x")
+    cburn = next(t for t in source_items() if t.startswith("cburn daemon"))
+    assert cburn.startswith("cburn daemon (BURNTRAY_CBURN_URL = 'ftp://example.invalid/x' is not")
 
 
 def test_clear_hexai_asks_first_and_can_be_declined(harness: Harness, hexai_dir: Path) -> None:
@@ -214,8 +225,25 @@ def test_clear_failure_is_shown(harness: Harness, hexai_dir: Path) -> None:
     assert stats.read_text() == "{not json"
 
 
+def test_a_confirmed_clear_that_fails_says_so(harness: Harness, hexai_dir: Path) -> None:
+    hexai_update(hexai_dir, "openai", "gpt-4.1", 100, 10)
+    harness.click("Clear cache", "hexai stats…")
+    assert any(t.startswith("Empty hexai stats (1 events") for t in harness.texts())
+    # Before the answer, stats.json becomes a folder with a file in it: nothing can replace it,
+    # whoever runs the test (root ignores a read-only dir, which this test used to rely on).
+    (hexai_dir / "stats.json").unlink()
+    (hexai_dir / "stats.json").mkdir()
+    (hexai_dir / "stats.json" / "keep").write_text("x")
+    harness.click("    Yes, empty it")
+    assert harness.controller.join_jobs()
+    shown = [t for t in harness.texts() if "cleared" in t]
+    assert len(shown) == 1 and shown[0].startswith("hexai stats not cleared:"), shown
+    assert (hexai_dir / "stats.json" / "keep").read_text() == "x"  # nothing was changed
+
+
 def test_open_data_folder_report_about_quit(harness: Harness) -> None:
     harness.click("Open data folder")
+    assert harness.controller.join_jobs()
     assert harness.opened == [harness.ctx.paths.data_dir]
     assert harness.ctx.paths.data_dir.is_dir()
     if not module_present("burntray.report.build"):
@@ -311,3 +339,56 @@ def test_demo_leaves_login_items_alone(pystray: Any) -> None:
     assert not item.enabled
     assert str(menu.items[0].text) == "DEMO · synthetic data, not your usage"
     ctx.close()
+
+
+def zombie_children() -> list[int]:
+    """Our own children that exited and were never reaped."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] == "Z" and int(fields[1]) == os.getpid():
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("script", "said"),
+    [
+        ('echo "xdg-open: no method available for opening $1" >&2; exit 3',
+         "cannot open {folder}: xdg-open failed (exit 3): xdg-open: no method available for "
+         "opening {folder}"),
+        ("exit 0", "opened {folder}"),
+        ("sleep 1; exit 0", "opened {folder}"),  # still running at the check: it is opening
+    ],
+    ids=["opener fails", "opener succeeds", "opener takes its time"],
+)  # fmt: skip
+def test_open_data_folder_tells_what_xdg_open_did_and_leaves_no_zombie(
+    pystray: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, said: str
+) -> None:
+    import functools
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("xdg-open is the Linux opener")
+    from burntray.ui.controller import open_path
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "xdg-open").write_text(f"#!/bin/sh\n{script}\n")
+    (bin_dir / "xdg-open").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    h = Harness(AppContext.load(strict=False), pystray)
+    h.controller.opener = functools.partial(open_path, wait_s=0.5)
+    try:
+        h.click("Open data folder")
+        assert h.controller.join_jobs()
+        assert h.controller.ui.message == said.format(folder=h.ctx.paths.data_dir)
+        deadline = time.monotonic() + 5
+        while zombie_children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert zombie_children() == []
+    finally:
+        h.close()

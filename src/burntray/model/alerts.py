@@ -11,7 +11,11 @@ Rules (the README's "Alerts" section says the same to users):
   the baseline rate (the hour before the short window), and the short window holds at least
   ``floor_usd`` of spend (so one tiny request on a low threshold never alerts).
 - Hysteresis: a spike ends only when the rate falls below ``hysteresis`` x threshold. While it is
-  on, nothing more fires, however long it lasts.
+  on, its onset is not told again, however long it lasts.
+- Follow-up: once per told spike, when its rate grows past ``FOLLOW_UP_GROWTH`` (3) x the rate
+  told, one more alert says what it is now (told at $30/h, now $543/h). It is judged from one
+  short window after the onset on (the window then holds only spike time), counts as the kind's
+  last alert for the cooldown, and a spike whose onset the cooldown kept quiet gets none.
 - Cooldown per source and kind: a new onset within ``cooldown`` of the last alert of that kind
   shows as a spike but does not notify again.
 - A spike carried over a gap longer than the cooldown (or the short window, if longer) while
@@ -35,6 +39,7 @@ NS_PER_MINUTE = 60_000_000_000
 NS_PER_HOUR = 60 * NS_PER_MINUTE
 BASELINE_NS = NS_PER_HOUR  # the baseline is the hour before the short window ("the last hour")
 BUDGET_STEPS = (50, 80, 100)  # percent of the daily budget, each told once a day
+FOLLOW_UP_GROWTH = 3.0  # a told spike whose rate grows past this x the told rate is told again
 
 AlertKind = Literal["spike", "rpm", "budget"]
 
@@ -81,6 +86,10 @@ class Reading:
 class KindState:
     active_since_ns: int | None = None  # a spike of this kind is on since then
     last_fired_ns: int | None = None  # the last alert of this kind that was told
+    # Spend spikes only: the rate ($/h) the user was last told for the spike that is on (None:
+    # nothing told for it), and whether its one follow-up has gone out.
+    told_usd_per_hour: float | None = None
+    followed_up: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +168,26 @@ def _kind_step(
     if kind.active_since_ns is not None:
         if still_on:
             return kind, ""
-        kind = replace(kind, active_since_ns=None)
+        kind = replace(kind, active_since_ns=None, told_usd_per_hour=None, followed_up=False)
     if not onset:
         return kind, ""
     cooling = kind.last_fired_ns is not None and now - kind.last_fired_ns < cooldown_ns
     if cooling:
         return replace(kind, active_since_ns=now), "suppressed"
     return KindState(active_since_ns=now, last_fired_ns=now), "fire"
+
+
+def _follow_up_due(kind: KindState, rate: float, now: int, short_ns: int) -> bool:
+    """Judged once the short window holds only time since the onset: before that the measured
+    rate still climbs as the window fills, and a mid-fill figure would soon be stale too."""
+    told, since = kind.told_usd_per_hour, kind.active_since_ns
+    return (
+        since is not None
+        and told is not None
+        and not kind.followed_up
+        and now - since >= short_ns
+        and rate > FOLLOW_UP_GROWTH * told
+    )
 
 
 def evaluate(
@@ -214,8 +236,17 @@ def evaluate(
     if spike_event == "fire":
         body = headline + _top_text(reading.top_by_cost, short, "cost")
         fired.append(Alert("spike", "spike", f"burntray: spend spike{where}", body, now))
+        spike = replace(spike, told_usd_per_hour=rate)
     elif spike_event == "suppressed":
         suppressed.append("spike")
+    elif _follow_up_due(spike, rate, now, short):
+        told = spike.told_usd_per_hour or 0.0
+        body = (
+            f"Spend spike now {usd(rate)}/h ({window_label(short)}) - up from {usd(told)}/h "
+            f"when first told" + _top_text(reading.top_by_cost, short, "cost")
+        )
+        fired.append(Alert("spike", "spike", f"burntray: spend spike growing{where}", body, now))
+        spike = replace(spike, told_usd_per_hour=rate, followed_up=True, last_fired_ns=now)
     rpm_headline = (
         f"Request spike: {rpm:.1f} rpm ({window_label(short)}) - "
         f"threshold {config.rpm_threshold:g} rpm"

@@ -6,8 +6,9 @@ from burntray.model.snapshot import Snapshot
 
 
 def human_bytes(n: int) -> str:
-    """hexai's ``textutil.HumanBytes``: base 1000, ``NB`` below 1000, else one decimal + k/M/G/T
-    with a trailing ``.0`` dropped (1200 -> ``1.2k``, 1000 -> ``1k``)."""
+    """hexai's ``textutil.HumanBytes`` with the unit always written: base 1000, ``NB`` below
+    1000, else one decimal + kB/MB/GB/TB with a trailing ``.0`` dropped (1200 -> ``1.2kB``,
+    1000 -> ``1kB``). hexai writes ``1.2k``, which beside token counts reads as tokens."""
     if n < 1000:
         return f"{n}B"
     value, unit = float(n), ""
@@ -17,7 +18,7 @@ def human_bytes(n: int) -> str:
         value /= 1000
         unit = suffix
     text = f"{value:.1f}"
-    return text.removesuffix(".0") + unit
+    return text.removesuffix(".0") + unit + "B"
 
 
 def human_count(n: int) -> str:
@@ -86,7 +87,8 @@ def status_line(snapshot: Snapshot) -> str:
 
 
 def tmux_line(snapshot: Snapshot) -> str:
-    """In the spirit of hexai's tmux status: ``Σ@1h ↑12.3k ↓4.1k 0.7rpm $0.84``."""
+    """In the spirit of hexai's tmux status: ``Σ@1h ↑12.3kB ↓4.1kB 0.7rpm $0.84`` (bytes sent
+    and received, as hexai counts them)."""
     from burntray.model.timefmt import format_duration  # noqa: PLC0415
 
     totals = snapshot.totals

@@ -8,7 +8,29 @@ Users correct or extend them with ``[pricing.models]`` in config.toml or a LiteL
 
 from __future__ import annotations
 
+import datetime as _dt
+
 PRICES_AS_OF = "2025-11-01"
+STALE_AFTER_DAYS = 183  # about 6 months: vendors change list prices more often than that
+
+
+def price_table_age(now_ns: int, as_of: str = PRICES_AS_OF) -> str:
+    """A warning when the bundled table was checked more than 6 months before ``now_ns``, else
+    "". ``doctor`` and the report show it: costs may be off by what changed since."""
+    try:
+        checked = _dt.date.fromisoformat(as_of)
+    except ValueError:
+        return ""
+    today = _dt.datetime.fromtimestamp(now_ns / 1e9, _dt.UTC).date()
+    days = (today - checked).days
+    if days <= STALE_AFTER_DAYS:
+        return ""
+    return (
+        f"the bundled price table was checked {as_of}, {days // 30} months ago: prices may "
+        "have changed since; correct them with [pricing.models] in config.toml or a LiteLLM "
+        "price file"
+    )
+
 
 # model key: (input, output, cache_read, cache_write)  - USD per 1M tokens
 PRICES: dict[str, tuple[float, float, float | None, float | None]] = {

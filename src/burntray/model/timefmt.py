@@ -27,7 +27,10 @@ _UNIT_NS = {
     "h": 60 * NS_PER_MINUTE,
     "d": 24 * 60 * NS_PER_MINUTE,
 }
-_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|min|h|d|w)?\s*", re.ASCII | re.IGNORECASE)
+_DURATION_PART = r"([0-9]+(?:\.[0-9]+)?)\s*(s|min|m|h|d|w)"
+_DURATION_BARE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*", re.ASCII)  # minutes
+_DURATION = re.compile(rf"\s*(?:{_DURATION_PART}\s*)+", re.ASCII | re.IGNORECASE)
+_DURATION_PARTS = re.compile(_DURATION_PART, re.ASCII | re.IGNORECASE)
 
 
 class TimeFormatError(ValueError):
@@ -94,20 +97,25 @@ def format_rfc3339_ns(ns: int, tz: _dt.tzinfo | None = None) -> str:
 
 
 def parse_duration_ns(text: str) -> int:
-    """Parse a human duration such as ``90m``, ``1h``, ``7d``, ``1.5h``, ``30s`` or ``2w``.
+    """Parse a human duration such as ``90m``, ``1h``, ``7d``, ``1.5h``, ``30s`` or ``2w``, or
+    several of them added up: ``1h30m``, ``1d 12h``, ``2m30s``.
 
     A bare number means minutes (as hexai's ``window_minutes``). Raises ``ValueError`` with a
     message that says what is allowed.
     """
-    match = _DURATION.fullmatch(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not a duration (use e.g. 30s, 5m, 90m, 1h, 24h, 7d)")
-    number, unit = match.groups()
-    unit = (unit or "m").lower()
-    if unit == "min":
-        unit = "m"
-    unit_ns = 7 * _UNIT_NS["d"] if unit == "w" else _UNIT_NS[unit]
-    return round(float(number) * unit_ns)
+    bare = _DURATION_BARE.fullmatch(text)
+    if bare is not None:
+        return round(float(bare.group(1)) * NS_PER_MINUTE)
+    if len(text) > 64 or _DURATION.fullmatch(text) is None:
+        raise ValueError(
+            f"{text[:64]!r} is not a duration (use e.g. 30s, 5m, 90m, 1h, 1h30m, 24h, 7d)"
+        )
+    total = 0.0
+    for number, written in _DURATION_PARTS.findall(text):
+        unit = {"min": "m"}.get(written.lower(), written.lower())
+        unit_ns = 7 * _UNIT_NS["d"] if unit == "w" else _UNIT_NS[unit]
+        total += float(number) * unit_ns
+    return round(total)
 
 
 def format_duration(ns: int) -> str:

@@ -26,6 +26,7 @@ from burntray.errors import BurntrayError
 from burntray.model.aggregate import rpm
 from burntray.model.export import snapshot_to_dict
 from burntray.model.format import human_bytes, human_count, rpm_text, usd
+from burntray.model.price_table import price_table_age
 from burntray.model.snapshot import Snapshot, UsageRow
 from burntray.model.timefmt import format_duration, format_rfc3339_ns
 from burntray.paths import ensure_dir
@@ -643,6 +644,9 @@ def _pricing_notes(data: ReportData) -> list[str]:
         f"Price table checked {prices.as_of}; prices from: {', '.join(prices.sources)} "
         "(config overrides beat a LiteLLM file, which beats the bundled table)."
     ]
+    age = price_table_age(data.generated_ns, prices.as_of)
+    if age:
+        notes.insert(0, f"Note: {age}.")
     if prices.problem:
         notes.append(f"The configured price file is not in use: {prices.problem}.")
     if snap.tokens_estimated:
@@ -695,6 +699,7 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
     when_fmt = "%Y-%m-%d %H:%M"
     return {
         "version": __version__,
+        "demo_prefix": "DEMO · " if data.demo else "",
         "source": snap.source,
         "source_label": REGISTRY.label(snap.source),
         "window": format_duration(snap.window_ns),

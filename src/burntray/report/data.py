@@ -76,6 +76,7 @@ class ReportData:
     history_error: str = ""
     # under `all`: (tool label, its cost timeline) for every tool counted, for per-tool charts
     tool_costs: tuple[tuple[str, Timeline], ...] = ()
+    demo: bool = False  # from `burntray demo`: the page says DEMO
 
 
 def collect(ctx: AppContext, settings: Settings) -> ReportData:
@@ -128,6 +129,7 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
         tool_costs=tools,
         history_path=str(ctx.paths.history_db),
         history_error=ctx.history_error,
+        demo=ctx.demo,
     )
 
 

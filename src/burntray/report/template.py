@@ -26,7 +26,7 @@ REPORT_TEMPLATE = """\
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <meta name="generator" content="burntray {{ version }}">
-<title>burntray report · {{ source }} · {{ window }} · {{ generated }}</title>
+<title>{{ demo_prefix }}burntray report · {{ source }} · {{ window }} · {{ generated }}</title>
 <style>
 :root {
   --bg: #ffffff; --fg: #1d2330; --muted: #5d6678; --line: #d8dce4; --card: #f5f6f9;
@@ -66,7 +66,12 @@ th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: lef
   vertical-align: top; overflow-wrap: anywhere; }
 th { font-size: 0.82rem; color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; }
+th.num { white-space: normal; }  /* "Tokens (est.)" may take two lines in a narrow window */
 td.nowrap { white-space: nowrap; }
+/* Provider names are short: never broken. A long model name (router paths, fine-tunes) wraps
+   inside its own column, which keeps a readable width, instead of squeezing its neighbours. */
+td.provider { white-space: nowrap; overflow-wrap: normal; }
+td.model { min-width: 8em; }
 tbody tr:nth-child(even) { background: var(--card); }
 .blank { color: var(--muted); font-style: italic; }
 .state-ok, .state-empty { color: var(--ok); font-weight: 600; }
@@ -99,7 +104,9 @@ footer { margin-top: 36px; color: var(--muted); font-size: 0.85rem; }
 </head>
 <body>
 <header>
-<h1>burntray report: {{ source_label }}, last {{ window }}</h1>
+<h1>{{ demo_prefix }}burntray report: {{ source_label }}, last {{ window }}</h1>
+{% if demo_prefix %}<p class="alert" id="demo-banner">
+DEMO: synthetic data from <code>burntray demo</code>, not your usage.</p>{% endif %}
 <p class="muted">{{ period }} · generated {{ generated }}</p>
 {% if alert_text %}<p class="alert" id="alert-banner">{{ alert_text }}</p>{% endif %}
 </header>
@@ -154,7 +161,7 @@ footer { margin-top: 36px; color: var(--muted); font-size: 0.85rem; }
 <th class="num">Received</th><th class="num">Cost</th><th class="num">Share</th></tr></thead>
 <tbody>
 {% for row in providers %}
-<tr><td>{{ name(row.provider) }}</td>
+<tr><td class="provider">{{ name(row.provider) }}</td>
 <td class="num">{{ row.models }}</td><td class="num">{{ row.reqs }}</td>
 <td class="num">{{ row.rpm }}</td><td class="num">{{ row.tokens }}</td>
 <td class="num">{{ row.sent }}</td><td class="num">{{ row.recv }}</td>
@@ -174,8 +181,8 @@ footer { margin-top: 36px; color: var(--muted); font-size: 0.85rem; }
 <th class="num">Cost</th><th class="num">Share</th></tr></thead>
 <tbody>
 {% for row in models %}
-<tr><td>{{ name(row.provider) }}</td>
-<td>{{ name(row.model) }}</td>
+<tr><td class="provider">{{ name(row.provider) }}</td>
+<td class="model">{{ name(row.model) }}</td>
 <td class="num">{{ row.reqs }}</td><td class="num">{{ row.rpm }}</td>
 <td class="num">{{ row.tokens }}</td><td class="num">{{ row.sent }}</td>
 <td class="num">{{ row.recv }}</td><td class="num">{{ row.cost }}</td>
@@ -229,8 +236,8 @@ footer { margin-top: 36px; color: var(--muted); font-size: 0.85rem; }
 <th class="num">Input $/M tok</th><th class="num">Output $/M tok</th></tr></thead>
 <tbody>
 {% for row in priced_rows %}
-<tr><td>{{ name(row.provider) }}</td>
-<td>{{ name(row.model) }}</td>
+<tr><td class="provider">{{ name(row.provider) }}</td>
+<td class="model">{{ name(row.model) }}</td>
 <td>{{ row.key }}</td><td>{{ row.origin }}</td>
 <td class="num">{{ row.input }}</td><td class="num">{{ row.output }}</td></tr>
 {% endfor %}

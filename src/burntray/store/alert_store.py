@@ -46,8 +46,12 @@ def _kind(raw: Any) -> KindState:
     if not isinstance(raw, dict):
         return KindState()
     since, fired = raw.get("active_since_ns"), raw.get("last_fired_ns")
+    told = raw.get("told_usd_per_hour")
     return KindState(
-        since if isinstance(since, int) else None, fired if isinstance(fired, int) else None
+        since if isinstance(since, int) else None,
+        fired if isinstance(fired, int) else None,
+        float(told) if isinstance(told, int | float) and not isinstance(told, bool) else None,
+        raw.get("followed_up") is True,
     )
 
 

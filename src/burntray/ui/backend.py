@@ -1,7 +1,8 @@
 """Which tray backend to use here, and why (logged at start and shown by ``burntray doctor``).
 
 Linux, best first: the StatusNotifierItem backend (``burntray.ui.sni``) when a
-StatusNotifierWatcher is on the session bus; pystray appindicator when PyGObject is importable and
+StatusNotifierWatcher is on the session bus (with or without $DISPLAY: it needs only D-Bus);
+pystray appindicator when PyGObject is importable and
 a watcher is there; pystray gtk (Gtk.StatusIcon) or, without PyGObject, pystray xorg on an X
 display with an XEmbed tray; otherwise the terminal view with a one-line explanation. Windows and
 macOS use pystray's native backends. Nothing here imports pystray; each probe is cheap (no
@@ -121,12 +122,15 @@ def _no_tray_hint(env: Mapping[str, str]) -> str:
 
 
 def sni_module_available(env: Mapping[str, str]) -> tuple[bool, str]:
+    address = env.get("DBUS_SESSION_BUS_ADDRESS", "")
+    if not address:  # the probe would fall back to this process's own environment
+        return False, "DBUS_SESSION_BUS_ADDRESS is not set: no session bus"
     try:
         sni = importlib.import_module("burntray.ui.sni")
     except ImportError:
         return False, "the SNI backend is not in this build"
     try:
-        ok, why = sni.sni_available(env.get("DBUS_SESSION_BUS_ADDRESS") or None)
+        ok, why = sni.sni_available(address)
     except Exception as exc:
         return False, f"SNI probe failed: {exc!r}"
     return bool(ok), str(why)
@@ -146,13 +150,16 @@ def choose_backend(env: Mapping[str, str] | None = None, platform: str = "") -> 
         return BackendChoice("darwin", "macOS menu bar (the icon loop owns the main thread)")
 
     display, wayland = env.get("DISPLAY", ""), env.get("WAYLAND_DISPLAY", "")
-    if not display and not wayland:
-        return BackendChoice(TERMINAL, "no display ($DISPLAY and $WAYLAND_DISPLAY are not set)")
-    reasons: list[str] = []
+    # SNI needs only the session bus (the panel draws the icon), so it is tried even without a
+    # display variable: a session whose panel has a watcher on the bus gets the tray.
     sni_ok, sni_why = sni_module_available(env)
     if sni_ok:
         return BackendChoice("sni", f"StatusNotifierItem: {sni_why}")
-    reasons.append(sni_why)
+    if not display and not wayland:
+        return BackendChoice(
+            TERMINAL, f"no display ($DISPLAY and $WAYLAND_DISPLAY are not set) and {sni_why}"
+        )
+    reasons: list[str] = [sni_why]
     gi_ok, gi_why = gi_available()
     if gi_ok:
         watcher, watcher_why = sni_watcher_on_bus(env)

@@ -41,22 +41,52 @@ log = logging.getLogger(__name__)
 Opener = Callable[[Path], None]
 
 
-def open_path(path: Path) -> None:
-    """Open a folder or file with the desktop's default application (never waits for it)."""
+OPEN_CHECK_S = 3.0  # how long an opener may take to fail before it counts as having opened
+
+
+def open_path(path: Path, wait_s: float = OPEN_CHECK_S) -> None:
+    """Open a folder or file with the desktop's default application; raises ``OSError`` saying
+    why when the opener fails.
+
+    ``xdg-open``/``open`` hand the path to an application and exit: a non-zero exit within
+    ``wait_s`` is a failure (with the opener's first line of complaint). One still running
+    then is taking its time showing the path and counts as done; a thread of ours waits for it
+    so it never lingers as a zombie. Blocks up to ``wait_s``: call it from a job thread.
+    """
     if sys.platform == "win32":
         os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606 - Windows only
         return
     opener = "open" if sys.platform == "darwin" else "xdg-open"
     try:
-        subprocess.Popen(
+        proc = subprocess.Popen(
             [opener, str(path)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             start_new_session=True,
         )
     except FileNotFoundError:
         raise OSError(f"{opener} is not installed: open {path} yourself") from None
+    assert proc.stderr is not None
+    try:
+        proc.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        threading.Thread(target=_reap, args=(proc,), name="burntray-opener", daemon=True).start()
+        return
+    said = proc.stderr.read(2000).decode(errors="replace").strip().splitlines()
+    proc.stderr.close()
+    if proc.returncode != 0:
+        why = f": {said[0]}" if said else ""
+        raise OSError(f"{opener} failed (exit {proc.returncode}){why}")
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    """Read and drop what a slow opener writes (a full pipe would stall it), then reap it."""
+    assert proc.stderr is not None
+    with proc.stderr:
+        while proc.stderr.read(65536):
+            pass
+    proc.wait()
 
 
 def source_choices(ctx: AppContext, settings: Settings) -> tuple[SourceChoice, ...]:
@@ -225,6 +255,10 @@ class TrayController:
 
     # --- opening things -----------------------------------------------------------------------
     def open_data_folder(self) -> None:
+        """Opening waits a moment for the opener's verdict: on a job thread, not the tray's."""
+        self._run_job("open data folder", self._open_data_folder)
+
+    def _open_data_folder(self) -> None:
         folder = self.ctx.paths.data_dir
         try:
             ensure_dir(folder)
@@ -242,7 +276,7 @@ class TrayController:
             build = importlib.import_module("burntray.report.build")
         except ImportError:
             self._say("reports are not in this build yet: opening the data folder instead")
-            self.open_data_folder()
+            self._open_data_folder()
             return
         try:
             path = build.write_report(self.ctx, self.settings)

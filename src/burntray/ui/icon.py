@@ -165,3 +165,26 @@ def _draw_figure(
 
 def render_sizes(spec: IconSpec, sizes: tuple[int, ...] = TRAY_SIZES) -> dict[int, Image.Image]:
     return {size: render_icon(spec, size) for size in sizes}
+
+
+def compose_on_background(
+    icon: Image.Image, size: tuple[int, int], background: Image.Image | None = None
+) -> Image.Image:
+    """``icon`` drawn into an opaque ``size`` slot, for trays that cannot show transparency.
+
+    pystray's xorg backend stretched the icon to the slot it was given (a 32x24 slot made a wide
+    badge) and pasted it on black, so the badge's round corners showed black. Here the icon keeps
+    its aspect, fitted and centred in the slot, and is blended over ``background`` (what the tray
+    shows behind the slot; a neutral grey when that is unknown).
+    """
+    width, height = max(1, size[0]), max(1, size[1])
+    if background is None or background.size != (width, height):
+        base = Image.new("RGBA", (width, height), (128, 128, 128, 255))
+    else:
+        base = background.convert("RGBA")
+    side = min(width, height)
+    fitted = icon.convert("RGBA")
+    if fitted.size != (side, side):
+        fitted = fitted.resize((side, side), Image.Resampling.LANCZOS)
+    base.alpha_composite(fitted, ((width - side) // 2, (height - side) // 2))
+    return base.convert("RGB")

@@ -17,12 +17,12 @@ def launch(
 
     label = "DEMO with synthetic data; " if demo else ""
     if terminal:
-        return run_terminal(ctx, reason=f"{label}asked for with --terminal")
+        return run_terminal(ctx, reason=f"{label}asked for with --terminal", verbose=verbose)
     from burntray.ui.backend import TERMINAL, choose_backend  # noqa: PLC0415
 
     choice = choose_backend(ctx.env)
     if choice.name == TERMINAL:
-        return run_terminal(ctx, reason=f"{label}no tray: {choice.reason}")
+        return run_terminal(ctx, reason=f"{label}no tray: {choice.reason}", verbose=verbose)
     from burntray.ui.tray import TrayApp  # noqa: PLC0415
 
     app = TrayApp(ctx, choice, demo=demo)
@@ -30,6 +30,8 @@ def launch(
         app.prepare()
     except Exception as exc:  # e.g. Xlib cannot connect, GTK cannot initialise
         ctx.close()
-        return run_terminal(ctx, reason=f"{label}the {choice.name} tray failed to start: {exc}")
+        return run_terminal(
+            ctx, reason=f"{label}the {choice.name} tray failed to start: {exc}", verbose=verbose
+        )
     setup_logging(ctx.paths, verbose)  # the terminal view sets up its own
     return app.run()

@@ -36,8 +36,12 @@ class DesktopNotify:
         icon: Path | None = None,
         on_click: Callable[[], None] | None = None,
         fallback: Fallback | None = None,
+        label: str = "",
     ) -> None:
-        self.app_name = app_name
+        # ``label`` (the demo's "DEMO") leads every title and the app name, so a notification
+        # from synthetic data is never read as real spend.
+        self.label = label
+        self.app_name = f"{app_name} {label}" if label else app_name
         self.icon = icon
         self.on_click = on_click
         self.fallback = fallback
@@ -51,6 +55,8 @@ class DesktopNotify:
         self._native = True  # False once desktop-notifier turned out to have no real backend
 
     def notify(self, title: str, body: str) -> None:
+        if self.label:
+            title = f"{self.label} · {title}"
         loop = self._ensure_loop()
         asyncio.run_coroutine_threadsafe(self._send(title, body), loop)
 

@@ -8,6 +8,7 @@ the view differs from the one shown (views compare by value).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -185,12 +186,46 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _fit_title(lines: list[str]) -> str:
-    """Join lines; cut from the end so the first lines (source, figures) always survive."""
-    title = "\n".join(lines)
-    if len(title) <= TITLE_LIMIT:
-        return title
-    return title[: TITLE_LIMIT - 1].rstrip() + "…"
+_PATH = re.compile(r"(?:~|\.{0,2})?/[^\s:'\"]*/([^\s/:'\"]+)")
+_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
+
+
+def short_reason(text: str) -> str:
+    """A reason in fewer characters, same meaning: folders of paths and errno tags go."""
+    return " ".join(_ERRNO.sub("", _PATH.sub(r"…/\1", text)).split())
+
+
+def _cut_words(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, "…" marking the cut;
+    "" when not even a word fits."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(0, limit - 1)]
+    if " " in cut and not text[len(cut)].isspace():
+        cut = cut.rsplit(" ", 1)[0]  # never end on half a word
+    cut = cut.rstrip(" ·:,;-")
+    return cut + "…" if cut else ""
+
+
+def _fit_title(kept: list[str], extras: list[str]) -> str:
+    """The tooltip within the limit: the ``kept`` lines (heading, figures) whole; then the
+    ``extras`` (error, alert, status note) in order, each made shorter first (paths to their
+    file name, errno tags dropped), then cut at a word, never mid-word; what does not fit goes.
+    """
+    title = "\n".join(" ".join(line.split()) for line in kept)
+    if len(title) > TITLE_LIMIT:
+        return title[: TITLE_LIMIT - 1].rstrip() + "…"
+    for extra in extras:
+        line = " ".join(extra.split())
+        room = TITLE_LIMIT - len(title) - 1  # the newline
+        if len(line) > room:
+            line = _cut_words(short_reason(line), room)
+        if not line:
+            break
+        title += "\n" + line
+        if line.endswith("…"):
+            break
+    return title
 
 
 def source_rows(snapshot: Snapshot) -> list[str]:
@@ -222,6 +257,7 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
     header: list[str] = []
     if ui.demo:
         header.append("DEMO · synthetic data, not your usage")
+    title_extras: list[str] = []
     if snapshot is None:
         window = format_duration(settings.window_ns)
         title_lines = [f"{brand} · {settings.source} · {window}", "starting…"]
@@ -244,16 +280,16 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
             header.append(f"{totals.unpriced_reqs} reqs unpriced (no price known for the model)")
         header += [f"{f.label}: {f.value}" if f.label else f.value for f in snapshot.facts]
         if snapshot.alert_level != "normal" and snapshot.alert_text:
-            title_lines.append(snapshot.alert_text)
+            title_extras.append(snapshot.alert_text)
             header.append(snapshot.alert_text)
         note = _status_note(snapshot)
         if note:
-            title_lines.append(note)
+            title_extras.append(note)
             header.append(note)
         if snapshot.note:
             header.append(snapshot.note)
     if ui.monitor_error:
-        title_lines.insert(1, f"error: {ui.monitor_error}")
+        title_extras.insert(0, f"error: {ui.monitor_error}")
         header.append(f"error: {ui.monitor_error}")
     if ui.config_error:
         header.append("config.toml is invalid: defaults in use, changes not saved")
@@ -275,7 +311,7 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         autostart_label += f" ({ui.autostart_reason})"
     return TrayView(
         icon=IconSpec(icon_state(snapshot, ui), icon_figure(snapshot, settings.icon_figure)),
-        title=_fit_title(title_lines),
+        title=_fit_title(title_lines, title_extras),
         header=tuple(_cut(row, ROW_LIMIT) for row in header),
         window=settings.window,
         source=settings.source,

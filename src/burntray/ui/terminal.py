@@ -6,6 +6,7 @@ monitor as the tray, on the main thread, from the latest-value slot.
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -18,19 +19,25 @@ from burntray.runtime.alerting import install_alerts
 from burntray.runtime.monitor import Monitor
 from burntray.ui.notify import DesktopNotify
 
+log = logging.getLogger(__name__)
+
 
 def run_terminal(
     ctx: AppContext,
     reason: str = "",
     out: TextIO | None = None,
     stop: threading.Event | None = None,
+    verbose: bool = False,
 ) -> int:
     out = out or sys.stdout
     stop = stop or threading.Event()
-    setup_logging(ctx.paths)
+    setup_logging(ctx.paths, verbose)
     interactive = out.isatty()
     if reason:
         print(f"burntray: terminal view ({reason}); Ctrl-C quits", file=sys.stderr)
+    log.info(
+        "terminal view: started (source %s, window %s)", ctx.settings.source, ctx.settings.window
+    )
     if ctx.config_error:
         print(f"burntray: config ignored, using defaults:\n{ctx.config_error}", file=sys.stderr)
     monitor = Monitor(
@@ -39,7 +46,7 @@ def run_terminal(
         history=ctx.history(),
         clock_ns=ctx.clock_ns,
     )
-    notifier = DesktopNotify()
+    notifier = DesktopNotify(label="DEMO" if ctx.demo else "")
     install_alerts(monitor, ctx, notifier)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -50,7 +57,7 @@ def run_terminal(
             seen, snapshot = monitor.slot.wait_newer(seen, timeout=0.5)
             if snapshot is None:
                 continue
-            line = status_line(snapshot)
+            line = ("DEMO · " if ctx.demo else "") + status_line(snapshot)
             if snapshot.alert_text:
                 line += " · " + snapshot.alert_text
             if line == last_line:

@@ -28,7 +28,7 @@ from burntray.runtime.monitor import Monitor
 from burntray.ui.alert_menu import MenuChoice
 from burntray.ui.backend import PYSTRAY_BACKENDS, BackendChoice
 from burntray.ui.controller import TrayController
-from burntray.ui.icon import render_icon
+from burntray.ui.icon import compose_on_background, render_icon
 from burntray.ui.notify import DesktopNotify, pystray_fallback
 from burntray.ui.presenter import (
     FIGURE_CHOICES,
@@ -165,7 +165,8 @@ def serialised_xorg_icon() -> Any:
     python-xlib connection, which can lose the loop's wake-up (a hung update or a hung quit).
     Here the wake-up travels over a private second connection, so only the loop thread ever
     uses the icon's connection; each call waits for its own answer, at most 5 s. The class also
-    asks X for button presses, which pystray forgets, so a left click runs the default item.
+    asks X for button presses, which pystray forgets, so a left click runs the default item, and
+    draws the icon unstretched over the tray's own background (pystray stretches it over black).
     """
     import queue  # noqa: PLC0415
 
@@ -178,9 +179,39 @@ def serialised_xorg_icon() -> Any:
         def _create_window(self) -> Any:
             window = super()._create_window()
             window.change_attributes(
-                event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask
+                event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask,
+                # The tray's background shows through where the window is not drawn; read back
+                # below to blend the icon's transparent parts over it.
+                background_pixmap=X.ParentRelative,
             )
             return window
+
+        def _assert_icon_data(self, width: int, height: int) -> None:
+            # Before the window is shown the background cannot be read: drawn over grey then,
+            # and drawn again at the next expose.
+            drawn: Any = getattr(self, "_icon_data", None)
+            if drawn and drawn.size == (width, height) and getattr(self, "_icon_on_tray", False):
+                return
+            background = self._tray_background(width, height)
+            self._icon_on_tray = background is not None
+            drawn = compose_on_background(self._icon, (width, height), background)
+            drawn.tostring = drawn.tobytes  # what python-xlib's put_pil_image calls
+            self._icon_data = drawn
+
+        def _tray_background(self, width: int, height: int) -> Any:
+            """What the tray paints behind the icon: the window cleared to its parent's
+            background and read back (None when the server cannot give it)."""
+            from PIL import Image  # noqa: PLC0415
+
+            try:
+                self._window.clear_area(0, 0, width, height)
+                reply = self._window.get_image(0, 0, width, height, X.ZPixmap, 0xFFFFFFFF)
+                if reply.depth != 24 or len(reply.data) != width * height * 4:
+                    return None
+                return Image.frombytes("RGB", (width, height), reply.data, "raw", "BGRX")
+            except Exception as exc:  # Xlib errors: draw over a neutral grey instead
+                log.debug("xorg: tray background unreadable: %r", exc)
+                return None
 
         def _rewrite_implementation(self, *methods: Callable[[], None]) -> None:
             self._wake_display = Display()
@@ -244,10 +275,19 @@ def serialised_xorg_icon() -> Any:
     return SerialisedXorgIcon
 
 
+# pystray's xorg icon has no menu: its tooltip says what a click does and how to get the menu.
+XORG_MENU_HINT = (
+    "No menu on this tray: a left click opens the report. For the menu, install "
+    "burntray[gtk] (PyGObject) or use a StatusNotifierItem panel."
+)
+
+
 def title_for(backend: str, title: str) -> str:
-    """pystray's xorg backend sets the title as a Latin-1 WM_NAME: keep it encodable."""
+    """pystray's xorg backend sets the title as a Latin-1 WM_NAME: keep it encodable; it also
+    gets the menu hint (xorg titles have no length limit, so the hint never cuts a figure)."""
     if backend != "xorg":
         return title
+    title = f"{title}\n{XORG_MENU_HINT}"
     return title.replace("…", "...").encode("latin-1", "replace").decode("latin-1")
 
 
@@ -286,7 +326,9 @@ class TrayApp:
         self.controller.on_change = self.dispatcher.nudge
         # Alerts (spikes, budget) run on the monitor thread; their notifications and the
         # results of menu actions go through one notifier, which never blocks its caller.
-        self.notifier = DesktopNotify(on_click=self.controller.open_report)
+        self.notifier = DesktopNotify(
+            on_click=self.controller.open_report, label="DEMO" if ctx.demo or demo else ""
+        )
         self.alerts = install_alerts(self.monitor, ctx, self.notifier)
         self.controller.on_settings = self.alerts.update_settings
         self.controller.announce = self._announce

@@ -1,15 +1,21 @@
 """A pystray menu, evaluated once, as a com.canonical.dbusmenu layout (pure: no bus, no pystray).
 
 The tray evaluates the menu's dynamic parts (text, checked, enabled, visible callables) into a
-frozen :class:`MenuLayout`; the bus thread only ever reads such snapshots. Ids are assigned in
-depth-first order, so an unchanged menu keeps its ids and a panel's cached layout stays valid;
-:func:`diff_layouts` tells whether the shape changed (LayoutUpdated) or only properties did
+frozen :class:`MenuLayout`; the bus thread only ever reads such snapshots.
+
+Ids are stable: an item's id is a hash of its identity path (its parent's identity, then its own
+kind and label), never its position. libdbusmenu-based panels keep the menu item objects of ids
+they already know across a LayoutUpdated, with their old properties; were ids positional, a header
+row appearing would shift every later id onto a different item, which then kept a stale
+checkbox. So the same id always means the same entry, and :func:`diff_layouts` reports both a
+shape change (LayoutUpdated) and the property changes of the entries that stayed
 (ItemsPropertiesUpdated).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hashlib
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -78,6 +84,32 @@ def _item_props(item: PystrayMenuItem, has_submenu: bool) -> dict[str, PropValue
     return props
 
 
+def _identity(item: Any, separator: Any) -> str:
+    """What an entry is, as far as its siblings go.
+
+    Entries that act, tick or open a submenu are their label. Plain disabled rows (headers, a
+    confirmation question) and separators are known by their kind and their rank among their
+    kind, because their text carries changing figures; such rows all have the same property
+    names, so a row that takes another's id leaves nothing stale behind.
+    """
+    if item is separator:
+        return "separator"
+    if item.submenu is None and not item.enabled and item.checked is None:
+        return "text"
+    return f"item:{item.text}"
+
+
+def stable_id(path: str, taken: Container[int]) -> int:
+    """A positive int32 id from ``path``; a (rare) clash within one layout takes the next hash."""
+    salt = 0
+    while True:
+        digest = hashlib.blake2b(f"{path}#{salt}".encode(), digest_size=4).digest()
+        item_id = int.from_bytes(digest, "big") & 0x7FFFFFFF
+        if item_id != ROOT_ID and item_id not in taken:
+            return item_id
+        salt += 1
+
+
 def build_layout(menu: Iterable[Any] | None, separator: Any = None) -> MenuLayout:
     """Evaluate a pystray menu (iterating it yields its visible items) into a layout.
 
@@ -86,20 +118,25 @@ def build_layout(menu: Iterable[Any] | None, separator: Any = None) -> MenuLayou
     if separator is None and menu is not None:
         separator = getattr(type(menu), "SEPARATOR", None)
     by_id: dict[int, MenuNode] = {}
-    next_id = ROOT_ID + 1
+    taken: set[int] = set()
     default_item: Any = None
 
-    def build(items: Iterable[Any]) -> tuple[MenuNode, ...]:
-        nonlocal next_id, default_item
+    def build(items: Iterable[Any], parent: str) -> tuple[MenuNode, ...]:
+        nonlocal default_item
         nodes: list[MenuNode] = []
+        seen: dict[str, int] = {}
         for item in items:
-            item_id = next_id
-            next_id += 1
+            identity = _identity(item, separator)
+            rank = seen.get(identity, 0)
+            seen[identity] = rank + 1
+            path = f"{parent}/{identity}#{rank}"
+            item_id = stable_id(path, taken)
+            taken.add(item_id)
             if item is separator:
                 node = MenuNode(item_id, {"type": "separator", "visible": True})
             else:
                 submenu = item.submenu
-                children = build(submenu) if submenu is not None else ()
+                children = build(submenu, path) if submenu is not None else ()
                 if default_item is None and submenu is None and item.default:
                     default_item = item
                 node = MenuNode(
@@ -109,7 +146,7 @@ def build_layout(menu: Iterable[Any] | None, separator: Any = None) -> MenuLayou
             nodes.append(node)
         return tuple(nodes)
 
-    children = build(menu) if menu is not None else ()
+    children = build(menu, "") if menu is not None else ()
     root = MenuNode(ROOT_ID, {"children-display": "submenu"}, children)
     by_id[ROOT_ID] = root
     return MenuLayout(root, by_id, default_item)
@@ -118,9 +155,9 @@ def build_layout(menu: Iterable[Any] | None, separator: Any = None) -> MenuLayou
 @dataclass(frozen=True)
 class LayoutChange:
     shape_changed: bool
-    # (id, {property: new value}) for items whose properties changed; shape unchanged only.
+    # (id, {property: new value}) for items in both layouts whose properties changed.
     updated: list[tuple[int, dict[str, PropValue]]]
-    # (id, [property names that disappeared]).
+    # (id, [property names that disappeared]), items in both layouts.
     removed: list[tuple[int, list[str]]]
 
     @property
@@ -133,19 +170,25 @@ def _shape(node: MenuNode) -> tuple[Any, ...]:
 
 
 def diff_layouts(old: MenuLayout, new: MenuLayout) -> LayoutChange:
-    if _shape(old.root) != _shape(new.root):
-        return LayoutChange(True, [], [])
+    """Whether the tree changed, and the property changes of the entries in both layouts.
+
+    Both are reported even when the shape changed: a panel that keeps its entries across a
+    LayoutUpdated refreshes their properties only from ItemsPropertiesUpdated.
+    """
     updated: list[tuple[int, dict[str, PropValue]]] = []
     removed: list[tuple[int, list[str]]] = []
     for item_id, new_node in sorted(new.by_id.items()):
-        old_props = old.by_id[item_id].props
+        old_node = old.by_id.get(item_id)
+        if old_node is None:
+            continue
+        old_props = old_node.props
         changed = {k: v for k, v in new_node.props.items() if old_props.get(k) != v}
         gone = sorted(k for k in old_props if k not in new_node.props)
         if changed:
             updated.append((item_id, changed))
         if gone:
             removed.append((item_id, gone))
-    return LayoutChange(False, updated, removed)
+    return LayoutChange(_shape(old.root) != _shape(new.root), updated, removed)
 
 
 def select_props(props: Mapping[str, PropValue], names: Iterable[str]) -> dict[str, PropValue]:

@@ -267,13 +267,15 @@ class DbusMenu(ServiceInterface):
         if not change.any:
             return
         self._revision += 1
-        if change.shape_changed:
-            self.layout_updated(self._revision, ROOT_ID)
-        else:
+        # Properties first: a panel keeps the entries it knows across a LayoutUpdated and only
+        # this signal refreshes them; the layout then adds and drops entries.
+        if change.updated or change.removed:
             self.items_properties_updated(
                 [[item_id, _wire_props(props)] for item_id, props in change.updated],
                 [[item_id, names] for item_id, names in change.removed],
             )
+        if change.shape_changed:
+            self.layout_updated(self._revision, ROOT_ID)
 
     def _node(self, item_id: int) -> MenuNode:
         node = self._layout.node(item_id)
