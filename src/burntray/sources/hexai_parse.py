@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import collections
+import contextlib
 import datetime as _dt
 import itertools
 import operator
@@ -365,8 +366,9 @@ def parse_layout(data: bytes, layout: Layout) -> StatsFile | None:
     while start < end:
         cut = data.find(_EVENT_JOINT, min(start + _CHUNK_BYTES, end), end)
         stop = end if cut == -1 else cut + 1
-        try:
-            events = decode_go(EVENTS_DECODER, b"[" + data[start:stop] + b"]")
+        try:  # (one copy of the chunk, not two)
+            chunk = b"".join((b"[", memoryview(data)[start:stop], b"]"))
+            events = decode_go(EVENTS_DECODER, chunk)
         except (msgspec.DecodeError, RecursionError):
             return None
         _collect(events, columns)
@@ -474,13 +476,15 @@ def event_keys(texts: list[str | None], events: list[RawEventIn] | None) -> list
     Go. One zone (the usual case: one machine's local offset) keeps msgspec's datetimes as they
     are; mixed zones are normalised to UTC so comparisons stay cheap. ``events`` is the list
     whose position an error names."""
-    filled: list[str] = (
-        [_GO_ZERO_TEXT if t is None else t for t in texts] if None in texts else texts  # type: ignore[assignment]
-    )
+    filled: list[str] = texts  # type: ignore[assignment]
     try:
         moments = msgspec.convert(filled, list[_AwareDatetime])
     except msgspec.ValidationError:
         moments = None
+        if None in texts:  # null is Go's zero time; rare, so not searched for up front
+            filled = [_GO_ZERO_TEXT if t is None else t for t in texts]
+            with contextlib.suppress(msgspec.ValidationError):
+                moments = msgspec.convert(filled, list[_AwareDatetime])
     if moments is None or not _strict_rfc3339(filled):
         # Find the first offender and name it exactly as Go's parser would fail on it.
         for text in filled:
