@@ -216,3 +216,39 @@ def test_an_event_earlier_than_the_last_forces_a_full_parse() -> None:
     result = reader.read(_go_file(jumped, START + 2 * S))
     assert not result.incremental
     assert result.stats.counters(START + 2 * S) == [("openai", "gpt-4.1", 4, 307, 31)]
+
+
+def test_the_source_rereads_into_reused_buffers_exactly(hexai_dir: Path) -> None:
+    """HexaiSource reads each change into whichever of two buffers the reader is not comparing
+    with: every poll still equals a full parse of the file, through appends, prunes, a clear."""
+    from burntray.model.pricing import build_price_table
+    from burntray.sources.hexai import HexaiSource
+
+    clock = Clock(START)
+    source = HexaiSource(hexai_dir, build_price_table(), clock_ns=clock)
+    path = hexai_dir / "stats.json"
+    kinds = []
+    for step in range(40):
+        clock.now += (1 if step % 7 else 400) * S  # now and then a gap that prunes
+        if step == 25:
+            clear_stats(hexai_dir, clock)
+        else:
+            hexai_update(
+                hexai_dir, "openai", f"m{step % 3}", 100 + step, 7, window_s=600, clock_ns=clock
+            )
+        assert source.poll() is True
+        kinds.append(source.last_read_incremental)
+        want = parse_stats(path.read_bytes())
+        _same(source.stats, want, clock.now, random.Random(step))
+    assert kinds[0] is False and all(kinds[2:25]) and all(kinds[26:])
+
+
+def test_read_into_a_buffer_fits_it_to_each_file(tmp_path: Path) -> None:
+    from burntray.sources.hexai_parse import read_stats_into
+
+    path, buffer = tmp_path / "stats.json", bytearray()
+    for size in (5000, 120, 70_000, 0, 3):
+        content = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+        path.write_bytes(content)
+        assert read_stats_into(path, buffer) is buffer
+        assert buffer == content

@@ -26,6 +26,7 @@ import msgspec
 
 from burntray.sources.hexai_parse import (
     EVENTS_DECODER,
+    Bytes,
     Layout,
     RawEvent,
     RawEventIn,
@@ -49,7 +50,7 @@ _PROBE_BYTES = 48  # enough of an event (its "ts") to find it again in the previ
 _MAX_PROBES = 8
 
 
-def _decode_events(data: bytes, start: int, end: int) -> list[RawEventIn] | None:
+def _decode_events(data: Bytes, start: int, end: int) -> list[RawEventIn] | None:
     """The events in ``data[start:end]`` (array content, no brackets); None if not exactly a
     sequence of valid events."""
     if start == end:
@@ -82,7 +83,7 @@ class StatsReader:
     """
 
     def __init__(self) -> None:
-        self._data: bytes | None = None
+        self._data: Bytes | None = None
         self._layout: Layout | None = None
         self._stats: StatsFile | None = None
 
@@ -90,10 +91,15 @@ class StatsReader:
     def stats(self) -> StatsFile | None:
         return self._stats
 
+    @property
+    def base(self) -> Bytes | None:
+        """The file the next read is compared with (None: the next read is a full parse)."""
+        return self._data
+
     def reset(self) -> None:
         self._data = self._layout = self._stats = None
 
-    def read(self, data: bytes, fresh: bool = False) -> Reread:
+    def read(self, data: Bytes, fresh: bool = False) -> Reread:
         """Parse ``data``; ``fresh``: also list the events not in the previous read.
 
         Raises ``StatsFormatError`` (state unchanged).
@@ -108,7 +114,7 @@ class StatsReader:
         return self._full(data, layout, fresh)
 
     # --- full parse ---------------------------------------------------------------------
-    def _full(self, data: bytes, layout: Layout | None, fresh: bool) -> Reread:
+    def _full(self, data: Bytes, layout: Layout | None, fresh: bool) -> Reread:
         stats = parse_layout(data, layout) if layout is not None else None
         if stats is None:
             stats = parse_stats(data)  # raises with the message for this file
@@ -126,7 +132,7 @@ class StatsReader:
 
     # --- incremental --------------------------------------------------------------------
     def _delta(
-        self, stats: StatsFile, old: tuple[bytes, Layout], new: tuple[bytes, Layout], fresh: bool
+        self, stats: StatsFile, old: tuple[Bytes, Layout], new: tuple[Bytes, Layout], fresh: bool
     ) -> Reread | None:
         (old_data, old_layout), (new_data, new_layout) = old, new
         split = _split(old_data, old_layout.content, new_data, new_layout.content)
@@ -151,7 +157,7 @@ class StatsReader:
 
 
 def _split(
-    old: bytes, old_content: tuple[int, int], new: bytes, new_content: tuple[int, int]
+    old: Bytes, old_content: tuple[int, int], new: Bytes, new_content: tuple[int, int]
 ) -> tuple[list[RawEventIn] | None, list[RawEventIn]] | None:
     """(pruned, appended) events that turn the old array into the new one; pruned None means
     "all, and nothing appended". None: the new array is not the old one pruned and appended."""
@@ -185,7 +191,7 @@ def _split(
     return None
 
 
-def _continues(old_part: memoryview, new: bytes, n_start: int, n_end: int) -> bool:
+def _continues(old_part: memoryview, new: Bytes, n_start: int, n_end: int) -> bool:
     """True when ``old_part`` opens the new array's content ``new[n_start:n_end]`` and is
     followed there by the end of the array or a comma (an event boundary in both)."""
     length = len(old_part)

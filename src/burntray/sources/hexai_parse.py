@@ -39,6 +39,7 @@ DEFAULT_WINDOW_S = 3600
 GO_ZERO_TIME_NS = -62135596800 * NS_PER_SECOND  # 0001-01-01T00:00:00Z, Go's zero time.Time
 
 _GROW_CHUNK = 4 * 1024 * 1024
+Bytes = bytes | bytearray  # a file's content: a fresh read, or one into a reused buffer
 _T = TypeVar("_T")
 _Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
@@ -93,12 +94,12 @@ def _go_replace(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("burntray-go-utf8", _go_replace)
 
 
-def go_utf8(data: bytes) -> bytes:
+def go_utf8(data: Bytes) -> bytes:
     """``data`` with invalid UTF-8 replaced byte by byte by U+FFFD, as Go's JSON decoder does."""
     return data.decode("utf-8", "burntray-go-utf8").encode("utf-8")
 
 
-def is_utf8(data: bytes) -> bool:
+def is_utf8(data: Bytes) -> bool:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -275,7 +276,7 @@ def to_history_events(
     return out
 
 
-def decode_go(decoder: msgspec.json.Decoder[_T], data: bytes) -> _T:
+def decode_go(decoder: msgspec.json.Decoder[_T], data: Bytes) -> _T:
     """Decode as Go would: invalid UTF-8 inside strings becomes U+FFFD instead of an error."""
     try:
         return decoder.decode(data)
@@ -287,7 +288,7 @@ def decode_go(decoder: msgspec.json.Decoder[_T], data: bytes) -> _T:
         return decoder.decode(go_utf8(data))
 
 
-def parse_stats(data: bytes) -> StatsFile:
+def parse_stats(data: Bytes) -> StatsFile:
     """Parse stats.json bytes; raise ``StatsFormatError`` naming the problem."""
     layout = go_layout(data)
     if layout is not None:
@@ -328,7 +329,7 @@ class Layout:
     content: tuple[int, int]  # the bytes between the events array's brackets ([a, a): none)
 
 
-def go_layout(data: bytes) -> Layout | None:
+def go_layout(data: Bytes) -> Layout | None:
     """Where the parts are in a file Go's encoder wrote, or None if it is not laid out so."""
     match = _HEADER.match(data)
     if match is None or int(match[1]) != 1 or not data.endswith(b"}\n"):
@@ -351,7 +352,7 @@ _CHUNK_BYTES = 1 << 18  # ~2k events: what a full parse holds decoded at once (a
 _EVENT_JOINT = b'},{"ts":'  # between two events as Go writes them (verified by decoding)
 
 
-def parse_layout(data: bytes, layout: Layout) -> StatsFile | None:
+def parse_layout(data: Bytes, layout: Layout) -> StatsFile | None:
     """Full parse of a file laid out as Go writes it, in chunks of events: only one chunk's
     decoded events are alive at a time, so a 100k-event file needs little more memory than
     its columns. None when anything is off (the general parse then names the problem).
@@ -545,8 +546,8 @@ def read_stats_bytes(path: Path) -> bytes:
     with open_regular_file(path, MAX_WHOLE_FILE_BYTES) as fh:
         size = os.fstat(fh.fileno()).st_size
         try:
-            # One read of the size fstat gave (no chunk joins: a 100k-event file is 11 MB and is
-            # re-read on every change), then more only if the file grew meanwhile.
+            # One read of the size fstat gave (no chunk joins: a 100k-event file is 11 MB), then
+            # more only if the file grew meanwhile.
             chunks = [fh.read(size + 1)]
             total = len(chunks[0])
             while chunks[-1] and total <= MAX_WHOLE_FILE_BYTES:
@@ -559,3 +560,38 @@ def read_stats_bytes(path: Path) -> bytes:
             path, f"grew past the {MAX_WHOLE_FILE_BYTES:,}-byte limit while it was read"
         )
     return chunks[0] if len(chunks) <= 2 else b"".join(chunks)
+
+
+def read_stats_into(path: Path, buffer: bytearray) -> bytearray:
+    """Like ``read_stats_bytes``, into ``buffer`` (resized to the file; returned). A running
+    tray re-reads an 11 MB file on every change: into memory it already touched that costs a
+    third of reading into fresh memory (no page faults), and memory stays flat."""
+    with open_regular_file(path, MAX_WHOLE_FILE_BYTES) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        try:
+            if len(buffer) > size + 1:  # one byte more than fstat said, to see growth
+                del buffer[size + 1 :]
+            elif len(buffer) < size + 1:
+                buffer.extend(bytes(size + 1 - len(buffer)))
+            total = 0
+            with memoryview(buffer) as view:
+                while total < len(view):
+                    got = fh.readinto(view[total:])  # type: ignore[attr-defined]  # a FileIO
+                    if not got:
+                        break
+                    total += got
+            del buffer[total:]
+            if total == size + 1:  # it grew while read: the rest, up to the cap
+                while total <= MAX_WHOLE_FILE_BYTES:
+                    more = fh.read(min(_GROW_CHUNK, MAX_WHOLE_FILE_BYTES + 1 - total))
+                    if not more:
+                        break
+                    buffer.extend(more)
+                    total += len(more)
+        except OSError as exc:
+            raise UnsafeFileError(path, f"read failed: {exc.strerror or exc}") from None
+    if total > MAX_WHOLE_FILE_BYTES:
+        raise UnsafeFileError(
+            path, f"grew past the {MAX_WHOLE_FILE_BYTES:,}-byte limit while it was read"
+        )
+    return buffer
