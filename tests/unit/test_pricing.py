@@ -5,7 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from burntray.model.pricing import PriceFileError, build_price_table, normalise_model
+from burntray.model.pricing import (
+    SNAPSHOT_AS_OF,
+    PriceFileError,
+    build_price_table,
+    normalise_model,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,9 +61,15 @@ def test_overrides_beat_litellm_beat_table(tmp_path: Path) -> None:
     assert table.lookup("openai", "gpt-4.1").origin == "litellm"  # type: ignore[union-attr]
     acme = table.lookup("acme", "acme-1")
     assert acme is not None and (acme.input, acme.origin) == (9.0, "override")
-    assert table.lookup("openai", "gpt-4o").origin == "table"  # type: ignore[union-attr]
+    assert table.lookup("openai", "gpt-4o").origin == "snapshot"  # type: ignore[union-attr]
+    assert table.lookup("mistral", "codestral").origin == "table"  # type: ignore[union-attr]
     assert table.lookup("x", "dall-e") is None
-    assert table.sources == ("bundled table", f"LiteLLM file {litellm}", "config overrides")
+    assert table.sources == (
+        "bundled table",
+        f"LiteLLM snapshot {SNAPSHOT_AS_OF}",
+        f"LiteLLM file {litellm}",
+        "config overrides",
+    )
 
 
 def test_bad_litellm_file_names_the_file(tmp_path: Path) -> None:
