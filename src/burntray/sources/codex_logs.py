@@ -1,0 +1,279 @@
+"""Codex CLI's own session logs: every turn's token usage, read from ``sessions/**/*.jsonl``.
+
+Where: each Codex home (``$CODEX_HOME``, comma-separated, else ``~/.codex``; see
+``paths.codex_homes``) has ``sessions/**/*.jsonl`` and ``archived_sessions/**/*.jsonl``. A file
+with the same path relative to both counts once (``sessions/`` wins).
+
+Lines: ``{"type":"event_msg","payload":{"type":"token_count","info":{...}}}`` carry usage. The
+rules, as the reference reader (ccusage) applies them:
+
+- a turn's usage is ``info.last_token_usage`` when present, else ``info.total_token_usage``
+  minus the previous total in that file (never negative); all-zero turns are skipped;
+- ``cached_input_tokens`` are part of ``input_tokens`` (clamped to at most input): burntray's
+  records carry uncached input = input - cached and cache reads = cached. Reasoning tokens are
+  already inside ``output_tokens``;
+- the model is the one named by the token_count payload or its ``info``, else by the latest
+  ``turn_context`` line, else ``gpt-5`` (Codex's default; the record is then marked in
+  ``facts`` as a fallback guess);
+- cost: uncached input x input rate + cached x cache-read rate (the input rate when the model
+  has none) + output x output rate. No 200k tier. An unknown model is unpriced, never $0.
+
+Per file we keep the previous total and the current model beside the byte offset, so an
+appended turn is priced right without re-reading the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+
+from burntray.model.pricing import Price, PriceTable
+from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.usage import UsageRecord
+from burntray.sources.agent_files import JsonlFinder
+from burntray.sources.log_tail import FileState, LogTailer
+
+PROVIDER = "openai"
+FALLBACK_MODEL = "gpt-5"
+TOKEN_COUNT_MARKER = b'"token_count"'
+TURN_CONTEXT_MARKER = b'"turn_context"'
+SUBDIRS = ("sessions", "archived_sessions")
+
+_Count = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class _Usage(msgspec.Struct, gc=False):
+    input_tokens: _Count = 0
+    cached_input_tokens: _Count = 0
+    output_tokens: _Count = 0
+    reasoning_output_tokens: _Count = 0
+    total_tokens: _Count = 0
+
+
+class _Info(msgspec.Struct, gc=False):
+    total_token_usage: _Usage | None = None
+    last_token_usage: _Usage | None = None
+    model: str | None = None
+
+
+class _Payload(msgspec.Struct, gc=False):
+    type: str | None = None
+    info: _Info | None = None
+    model: str | None = None
+
+
+class _Line(msgspec.Struct, gc=False):
+    type: str | None = None
+    timestamp: str | None = None
+    payload: _Payload | None = None
+
+
+_DECODER = msgspec.json.Decoder(_Line)
+
+UsageTuple = tuple[int, int, int, int, int]  # input, cached, output, reasoning, total
+
+
+def _as_tuple(u: _Usage) -> UsageTuple:
+    return (
+        u.input_tokens,
+        u.cached_input_tokens,
+        u.output_tokens,
+        u.reasoning_output_tokens,
+        u.total_tokens,
+    )
+
+
+def codex_cost(price: Price, uncached: int, cached: int, output: int) -> float:
+    read_rate = price.cache_read if price.cache_read is not None else price.input
+    return (uncached * price.input + cached * read_rate + output * price.output) / 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class CodexTurn:
+    ts_ns: int
+    model: str
+    model_is_fallback: bool
+    input_tokens: int  # as Codex reports it: cached included
+    cached_input_tokens: int
+    output_tokens: int
+    reasoning_output_tokens: int
+
+
+class FileParser:
+    """The per-file state of Codex's running totals and model (see the module docstring)."""
+
+    def __init__(self, extra: dict[str, object] | None = None) -> None:
+        extra = extra or {}
+        prev = extra.get("prev")
+        self.prev: UsageTuple | None = (
+            tuple(int(v) for v in prev)  # type: ignore[assignment]
+            if isinstance(prev, list) and len(prev) == 5 and all(isinstance(v, int) for v in prev)
+            else None
+        )
+        model = extra.get("model")
+        self.model: str | None = model if isinstance(model, str) else None
+
+    def state(self) -> dict[str, object]:
+        return {"prev": list(self.prev) if self.prev else None, "model": self.model}
+
+    def line(self, line: bytes) -> CodexTurn | None:
+        """The turn a line records, or None. Raises ``ValueError`` for malformed JSON."""
+        try:
+            raw = _DECODER.decode(line)
+        except msgspec.DecodeError as exc:
+            raise ValueError(str(exc)) from None
+        payload = raw.payload
+        if raw.type == "turn_context":
+            if payload is not None and payload.model:
+                self.model = payload.model
+            return None
+        if raw.type != "event_msg" or payload is None or payload.type != "token_count":
+            return None
+        if raw.timestamp is None:
+            return None
+        try:
+            ts_ns = parse_rfc3339_ns(raw.timestamp.strip())
+        except TimeFormatError:
+            return None
+        info = payload.info
+        total = info.total_token_usage if info is not None else None
+        last = info.last_token_usage if info is not None else None
+        usage: UsageTuple | None
+        if last is not None:
+            usage = _as_tuple(last)
+        elif total is not None:
+            now = _as_tuple(total)
+            before = self.prev or (0, 0, 0, 0, 0)
+            usage = tuple(max(0, a - b) for a, b in zip(now, before, strict=True))  # type: ignore[assignment]
+        else:
+            usage = None
+        if total is not None:
+            self.prev = _as_tuple(total)
+        if usage is None or not any(usage[:4]):
+            return None
+        model = payload.model or (info.model if info is not None else None)
+        fallback = False
+        if not model:
+            model = self.model
+        if not model:
+            model, fallback = FALLBACK_MODEL, True
+        inp, cached, out, reasoning, _total = usage
+        return CodexTurn(ts_ns, model, fallback, inp, min(cached, inp), out, reasoning)
+
+
+class CodexLogReader:
+    """Reads what is new in every Codex home's session logs."""
+
+    def __init__(self, homes: Iterable[Path], prices: PriceTable) -> None:
+        self.homes = [Path(h) for h in homes]
+        self.prices = prices
+        self.tailer = LogTailer([TOKEN_COUNT_MARKER, TURN_CONTEXT_MARKER])
+        self._finders = [(h, sub, JsonlFinder(h / sub)) for h in self.homes for sub in SUBDIRS]
+        self.problem = ""
+        self.malformed_lines = 0
+        self.first_malformed = ""
+        self.fallback_model_turns = 0
+        self.files_seen = 0
+
+    def folders(self) -> list[str]:
+        return [f for _h, _s, finder in self._finders for f in finder.folders()]
+
+    def read_new(self) -> list[UsageRecord]:
+        out: list[UsageRecord] = []
+        present: set[str] = set()
+        problems = []
+        for home in self.homes:
+            taken: set[str] = set()  # paths relative to sessions/ (it wins over archived)
+            for h, sub, finder in self._finders:
+                if h != home:
+                    continue
+                files = finder.find()
+                if finder.problem:
+                    problems.append(finder.problem)
+                for name in files:
+                    path = Path(name)
+                    rel = path.relative_to(finder.root).as_posix()
+                    if rel in taken:
+                        continue
+                    taken.add(rel)
+                    present.add(name)
+                    self._read_file(path, rel, home, out)
+        self.tailer.forget_missing(present)
+        self.files_seen = len(present)
+        if problems and len(problems) == len(self._finders):
+            self.problem = "no Codex sessions folder: " + "; ".join(problems[:2])
+        elif self.tailer.stats.unreadable:
+            path, why = next(iter(self.tailer.stats.unreadable.items()))
+            self.problem = f"cannot read {path}: {why}"
+        else:
+            self.problem = ""
+        return out
+
+    def _read_file(self, path: Path, rel: str, home: Path, out: list[UsageRecord]) -> None:
+        state = self.tailer.files.get(str(path))
+        parser = FileParser(state.extra if state is not None else None)
+        session = rel.removesuffix(".jsonl")
+        key_prefix = f"{home}:{rel}" if len(self.homes) > 1 else rel
+
+        def on_reset(_old: FileState) -> None:
+            parser.prev = None
+            parser.model = None
+
+        def on_line(line: bytes, offset: int) -> None:
+            try:
+                turn = parser.line(line)
+            except ValueError as exc:
+                self.malformed_lines += 1
+                if not self.first_malformed:
+                    self.first_malformed = f"{path}@{offset}: {exc}"
+                return
+            if turn is None:
+                return
+            if turn.model_is_fallback:
+                self.fallback_model_turns += 1
+            uncached = turn.input_tokens - turn.cached_input_tokens
+            price = self.prices.lookup(PROVIDER, turn.model)
+            cost = (
+                codex_cost(price, uncached, turn.cached_input_tokens, turn.output_tokens)
+                if price is not None
+                else None
+            )
+            out.append(
+                UsageRecord(
+                    turn.ts_ns,
+                    PROVIDER,
+                    turn.model,
+                    uncached,
+                    turn.output_tokens,
+                    turn.cached_input_tokens,
+                    0,
+                    cost,
+                    f"{key_prefix}:{offset}",
+                    session,
+                )
+            )
+
+        self.tailer.read(path, on_line, on_reset)
+        new_state = self.tailer.files.get(str(path))
+        if new_state is not None:
+            new_state.extra = parser.state()
+
+    def save_state(self) -> str:
+        return json.dumps({p: s.to_json() for p, s in self.tailer.files.items()})
+
+    def load_state(self, text: str) -> None:
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            return
+        if not isinstance(raw, dict):
+            return
+        for path, value in raw.items():
+            state = FileState.from_json(value)
+            if state is not None:
+                self.tailer.files[str(path)] = state
