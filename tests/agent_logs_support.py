@@ -180,7 +180,9 @@ def write_claude_fixture(config_dir: Path) -> dict[str, Path]:
             "2026-11-20T11:00:00.000Z", "msg_3", "req_3", sonnet, 20, 30, 4000, 1000, write_1h=3000
         ),
         # above the 200k tier
-        claude_line("2026-11-20T12:00:00.000Z", "msg_4", "req_4", sonnet, 250_000, 1000, 0, 300_000),
+        claude_line(
+            "2026-11-20T12:00:00.000Z", "msg_4", "req_4", sonnet, 250_000, 1000, 0, 300_000
+        ),
         # a model no price table knows
         claude_line("2026-11-20T13:00:00.000Z", "msg_5", "req_5", "claude-imaginary-9", 40, 60),
         # malformed (cut) line that still holds the usage marker
@@ -199,7 +201,14 @@ def write_claude_fixture(config_dir: Path) -> dict[str, Path]:
         ),
         # a sidechain replay of the parent's request under another requestId: counted once
         claude_line(
-            "2026-11-20T09:30:01.000Z", "msg_1", "req_replay", sonnet, 10, 250, 500, 90_000,
+            "2026-11-20T09:30:01.000Z",
+            "msg_1",
+            "req_replay",
+            sonnet,
+            10,
+            250,
+            500,
+            90_000,
             sidechain=True,
         ),  # fmt: skip
     ]
@@ -227,9 +236,7 @@ def codex_usage(inp: int, cached: int, out: int, reasoning: int = 0) -> dict[str
     }
 
 
-def codex_token_count(
-    ts: str, last: dict[str, int] | None, total: dict[str, int] | None
-) -> str:
+def codex_token_count(ts: str, last: dict[str, int] | None, total: dict[str, int] | None) -> str:
     info = None
     if last is not None or total is not None:
         info = {"model_context_window": 272000}
@@ -273,13 +280,20 @@ def write_codex_fixture(home: Path) -> dict[str, Path]:
     archived.mkdir(parents=True, exist_ok=True)
     a = sessions / "rollout-2026-11-20T09-00-00-a.jsonl"
     a_lines = [
-        _compact({"timestamp": "2026-11-20T09:00:00.000Z", "type": "session_meta",
-                  "payload": {"id": "a", "cwd": "/work"}}),  # fmt: skip
+        _compact(
+            {
+                "timestamp": "2026-11-20T09:00:00.000Z",
+                "type": "session_meta",
+                "payload": {"id": "a", "cwd": "/work"},
+            }
+        ),  # fmt: skip
         codex_turn_context("2026-11-20T09:00:00.100Z", "gpt-5-codex"),
         codex_other("2026-11-20T09:00:00.200Z", "do the thing " * 100),
         codex_token_count("2026-11-20T09:00:01.000Z", None, None),  # rate limits only
         codex_token_count(
-            "2026-11-20T09:00:02.000Z", codex_usage(1000, 200, 300, 100), codex_usage(1000, 200, 300, 100)
+            "2026-11-20T09:00:02.000Z",
+            codex_usage(1000, 200, 300, 100),
+            codex_usage(1000, 200, 300, 100),
         ),  # fmt: skip
         # only totals: the delta counts
         codex_token_count("2026-11-20T09:01:00.000Z", None, codex_usage(5000, 3000, 700, 200)),
@@ -288,7 +302,9 @@ def write_codex_fixture(home: Path) -> dict[str, Path]:
         "{broken",
         codex_turn_context("2026-11-20T10:00:00.000Z", "gpt-5-mini"),
         codex_token_count(
-            "2026-11-20T10:00:05.000Z", codex_usage(20_000, 18_000, 900), codex_usage(25_000, 21_000, 1600)
+            "2026-11-20T10:00:05.000Z",
+            codex_usage(20_000, 18_000, 900),
+            codex_usage(25_000, 21_000, 1600),
         ),  # fmt: skip
         codex_turn_context("2026-11-21T10:00:00.000Z", "gpt-imaginary-9"),
         codex_token_count("2026-11-21T10:00:05.000Z", codex_usage(300, 0, 40), None),

@@ -313,7 +313,9 @@ class ClaudeLogReader:
 
     def _read_file(self, projects_dir: Path, path: Path, out: dict[str, UsageRecord]) -> None:
         project, session = session_parts(projects_dir, path)
-        rel = str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)
+        rel = (
+            str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)
+        )
         dedup = self.dedup
         prices = self.prices
         problems = self.problems

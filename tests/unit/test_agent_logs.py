@@ -1,0 +1,284 @@
+"""Claude Code and Codex log readers: parsing, dedup, cost, incremental tailing, locations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from burntray.model.pricing import Price, build_price_table
+from burntray.paths import claude_config_dirs, codex_homes
+from burntray.sources.claude_logs import ClaudeLogReader, Dedup, parse_line
+from burntray.sources.codex_logs import CodexLogReader
+from burntray.sources.log_tail import LogTailer
+from tests.agent_logs_support import (
+    claude_line,
+    codex_token_count,
+    codex_turn_context,
+    codex_usage,
+    per_day,
+    write_claude_fixture,
+    write_codex_fixture,
+)
+
+SONNET = "claude-sonnet-4-5-20250929"
+PRICES = build_price_table()
+
+
+def _append(path: Path, text: str) -> None:
+    with path.open("a") as fh:
+        fh.write(text)
+
+
+# ---- prices --------------------------------------------------------------------------------
+
+
+def test_tiered_cost_prices_each_field_above_200k_at_the_tier_rate() -> None:
+    price = Price(3.0, 15.0, 0.3, 3.75, input_above_200k=6.0, output_above_200k=22.5,
+                  cache_read_above_200k=0.6, cache_write_above_200k=7.5)  # fmt: skip
+    # 300k input: 200k at $3 + 100k at $6; 10 output at $15
+    assert price.tiered_cost(300_000, 10, 0, 0) == pytest.approx((0.6 + 0.6) + 10 * 15e-6)
+    # exactly 200k stays in the base tier
+    assert price.tiered_cost(200_000, 0, 0, 0) == pytest.approx(0.6)
+    # 1-hour cache writes: twice the input rate (and twice the tier rate past 200k)
+    assert price.tiered_cost(0, 0, 0, 0, 1000) == pytest.approx(1000 * 6e-6)
+    assert price.tiered_cost(0, 0, 0, 0, 300_000) == pytest.approx(200_000 * 6e-6 + 100_000 * 12e-6)
+
+
+def test_missing_cache_rates_follow_anthropics_ratios_and_fast_multiplies() -> None:
+    price = Price(2.0, 8.0, fast_multiplier=6.0)
+    assert price.tiered_cost(0, 0, 1_000_000, 1_000_000) == pytest.approx(0.2 + 2.5)
+    assert price.tiered_cost(1_000_000, 0, 0, 0, fast=True) == pytest.approx(12.0)
+
+
+def test_snapshot_has_the_tiers_and_keeps_unknown_models_unpriced() -> None:
+    sonnet = PRICES.lookup("anthropic", SONNET)
+    assert sonnet is not None and sonnet.origin == "snapshot"
+    assert (sonnet.input, sonnet.input_above_200k, sonnet.cache_write) == (3.0, 6.0, 3.75)
+    assert PRICES.lookup("anthropic", "claude-imaginary-9") is None
+    assert any("LiteLLM snapshot" in s for s in PRICES.sources)
+
+
+# ---- claude: lines, dedup, cost -------------------------------------------------------------
+
+
+def test_parse_line_reads_usage_and_skips_what_ccusage_skips() -> None:
+    entry = parse_line(
+        claude_line("2026-11-20T09:00:00.500Z", "m", "r", SONNET, 1, 2, 30, 4, write_1h=10).encode()
+    )
+    assert entry is not None
+    assert (entry.input_tokens, entry.output_tokens, entry.cache_write_tokens) == (1, 2, 30)
+    assert (entry.cache_write_5m, entry.cache_write_1h, entry.cache_read_tokens) == (20, 10, 4)
+    expected = dt.datetime(2026, 11, 20, 9, 0, 0, 500_000, tzinfo=dt.UTC)
+    assert entry.ts_ns == int(expected.timestamp()) * 10**9 + 500_000_000
+    assert parse_line(b'{"type":"user","message":{"content":"x"}}') is None  # no usage
+    no_ts = claude_line("2026-11-20T09:00:00Z", "m", "r", SONNET, 1, 1).replace(
+        '"timestamp":"2026-11-20T09:00:00Z"', '"timestamp":"yesterday"'
+    )
+    assert parse_line(no_ts.encode()) is None
+    null_model = claude_line("2026-11-20T09:00:00Z", "m", "r", SONNET, 1, 1).replace(
+        f'"model":"{SONNET}"', '"model":null'
+    )
+    assert parse_line(null_model.encode()) is None
+    bad_version = claude_line("2026-11-20T09:00:00Z", "m", "r", SONNET, 1, 1).replace(
+        '"version":"2.0.14"', '"version":"dev"'
+    )
+    assert parse_line(bad_version.encode()) is None
+    synthetic = parse_line(
+        claude_line("2026-11-20T09:00:00Z", "m", "r", "<synthetic>", 0, 0).encode()
+    )
+    assert synthetic is not None and synthetic.model == ""
+    with pytest.raises(ValueError):
+        parse_line(b'{"message":{"usage":{"input_tokens":1,')
+    with pytest.raises(ValueError):  # negative counts are not usage
+        parse_line(claude_line("2026-11-20T09:00:00Z", "m", "r", SONNET, -1, 1).encode())
+
+
+def _entry(mid: str | None, rid: str, out: int, *, sidechain: bool = False, cache_read: int = 0):  # type: ignore[no-untyped-def]
+    line = claude_line("2026-11-20T09:00:00Z", mid, rid, SONNET, 1, out, 0, cache_read,
+                       sidechain=sidechain)  # fmt: skip
+    entry = parse_line(line.encode())
+    assert entry is not None
+    return entry
+
+
+def test_dedup_streaming_duplicates_keep_the_largest_under_one_key() -> None:
+    dedup = Dedup()
+    first = dedup.add(_entry("m1", "r1", 5), "l:1")
+    assert first is not None and first[0] == "m:m1:r1"
+    bigger = dedup.add(_entry("m1", "r1", 50), "l:2")
+    assert bigger is not None and bigger[0] == "m:m1:r1" and bigger[1].output_tokens == 50
+    assert dedup.add(_entry("m1", "r1", 20), "l:3") is None  # smaller: dropped
+
+
+def test_dedup_sidechain_replay_counts_once_and_the_parent_wins() -> None:
+    dedup = Dedup()
+    assert dedup.add(_entry("m1", "r1", 10, cache_read=20), "a") is not None
+    # a sidechain replay with another request id and more tokens: still the parent's request
+    assert dedup.add(_entry("m1", "replay", 10, sidechain=True, cache_read=50_000), "b") is None
+    # a sidechain's own message counts
+    assert dedup.add(_entry("m2", "r2", 30, sidechain=True), "c") is not None
+    # the replay first, then the parent: the parent replaces it under the same key
+    dedup = Dedup()
+    replay = dedup.add(_entry("m9", "replay", 10, sidechain=True, cache_read=50_000), "d")
+    parent = dedup.add(_entry("m9", "r9", 10, cache_read=20), "e")
+    assert replay is not None and parent is not None and replay[0] == parent[0]
+    assert parent[1].cache_read_tokens == 20
+
+
+def test_dedup_lines_without_message_id_always_count() -> None:
+    dedup = Dedup()
+    assert dedup.add(_entry(None, "r", 1), "l:a:1") == ("l:a:1", _entry(None, "r", 1))
+    kept = dedup.add(_entry(None, "r", 1), "l:a:2")
+    assert kept is not None and kept[0] == "l:a:2"
+
+
+def test_claude_reader_on_the_fixture(tmp_path: Path) -> None:
+    write_claude_fixture(tmp_path / "claude")
+    reader = ClaudeLogReader([tmp_path / "claude"], PRICES)
+    records = reader.read_new()
+    by_key = {r.key: r for r in records}
+    assert by_key["m:msg_1:req_1"].output_tokens == 250  # largest duplicate, replay not added
+    assert by_key["m:msg_2:req_2"].cost_usd == 0.5 and by_key["m:msg_2:req_2"].cost_from_upstream
+    assert by_key["m:msg_5:req_5"].cost_usd is None  # unknown model: unpriced, never $0
+    sub = by_key["m:msg_s1:req_s1"]
+    assert (sub.project, sub.session) == ("-work-project", "s1")  # subagent file counts
+    # the cut usage line; "not json at all" holds no usage marker and is never decoded
+    assert reader.problems.malformed_lines == 1
+    one_h = by_key["m:msg_3:req_3"]
+    # 1 h writes at 2x input ($6/M), 5 m writes at $3.75/M, reads at $0.30/M
+    assert one_h.cost_usd == pytest.approx(
+        (20 * 3 + 30 * 15 + 1000 * 3.75 + 3000 * 6 + 1000 * 0.3) / 1e6
+    )
+    assert sum(1 for r in records if r.key.startswith("l:")) == 2  # no message id: both count
+    assert reader.read_new() == []  # nothing new: nothing read
+    assert per_day(records)["2026-11-21"]["input"] == 7
+
+
+def test_claude_reader_reports_a_missing_projects_folder(tmp_path: Path) -> None:
+    reader = ClaudeLogReader([tmp_path / "nowhere"], PRICES)
+    assert reader.read_new() == []
+    assert "no Claude Code projects folder" in reader.problem and "nowhere" in reader.problem
+
+
+# ---- tailing --------------------------------------------------------------------------------
+
+
+def _collect(tailer: LogTailer, path: Path) -> list[tuple[bytes, int]]:
+    lines: list[tuple[bytes, int]] = []
+    tailer.read(path, lambda line, off: lines.append((line, off)))
+    return lines
+
+
+def test_tailer_reads_only_appended_complete_lines(tmp_path: Path) -> None:
+    log = tmp_path / "a.jsonl"
+    log.write_bytes(b'{"usage":{1}\n{"other":1}\n{"usage":{2}\n{"usage":{par')
+    tailer = LogTailer([b'"usage":{'], chunk_bytes=8)  # tiny chunks: lines span reads
+    assert _collect(tailer, log) == [(b'{"usage":{1}', 0), (b'{"usage":{2}', 25)]
+    read_before = tailer.stats.bytes_read
+    assert _collect(tailer, log) == []  # unchanged: not even opened
+    assert tailer.stats.bytes_read == read_before
+    _append(log, 'tial}\n{"usage":{3}\n')
+    assert _collect(tailer, log) == [(b'{"usage":{partial}', 38), (b'{"usage":{3}', 57)]
+    assert tailer.stats.bytes_read - read_before == len(b'{"usage":{partial}\n{"usage":{3}\n')
+
+
+def test_tailer_rereads_truncated_and_replaced_files(tmp_path: Path) -> None:
+    log = tmp_path / "a.jsonl"
+    log.write_bytes(b'{"usage":{1}\n{"usage":{2}\n')
+    tailer = LogTailer([b'"usage":{'])
+    resets: list[int] = []
+    assert len(_collect(tailer, log)) == 2
+    log.write_bytes(b'{"usage":{9}\n')  # truncated in place and rewritten
+    lines: list[tuple[bytes, int]] = []
+    tailer.read(
+        log, lambda line, off: lines.append((line, off)), lambda old: resets.append(old.offset)
+    )
+    assert lines == [(b'{"usage":{9}', 0)] and resets == [26]
+    replacement = tmp_path / "b.tmp"
+    replacement.write_bytes(b'{"usage":{7}\n{"usage":{8}\n{"usage":{9}\n')
+    os.replace(replacement, log)  # a new inode with more bytes than we read
+    assert [off for _l, off in _collect(tailer, log)] == [0, 13, 26]
+
+
+def test_tailer_skips_an_overlong_line_and_goes_on(tmp_path: Path) -> None:
+    log = tmp_path / "a.jsonl"
+    log.write_bytes(b'{"usage":{' + b"x" * 5000 + b'}\n{"usage":{ok}\n')
+    tailer = LogTailer([b'"usage":{'], chunk_bytes=512, max_line=1024)
+    assert _collect(tailer, log) == [(b'{"usage":{ok}', 5012)]
+    assert tailer.stats.overlong_lines == 1
+
+
+def test_tailer_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    tailer = LogTailer([b"x"])
+    assert _collect(tailer, fifo) == []  # never blocks
+    assert "regular file" in tailer.stats.unreadable[str(fifo)]
+
+
+def test_resume_state_reads_only_what_is_new(tmp_path: Path) -> None:
+    files = write_claude_fixture(tmp_path / "claude")
+    first = ClaudeLogReader([tmp_path / "claude"], PRICES)
+    assert len(first.read_new()) > 5
+    state = first.save_state()
+    _append(files["other"], claude_line("2026-11-23T01:00:00Z", "new", "r", SONNET, 1, 2) + "\n")
+    second = ClaudeLogReader([tmp_path / "claude"], PRICES)
+    second.load_state(state)
+    assert [r.key for r in second.read_new()] == ["m:new:r"]
+    assert second.tailer.stats.bytes_read < 1000
+
+
+# ---- codex ----------------------------------------------------------------------------------
+
+
+def test_codex_reader_on_the_fixture(tmp_path: Path) -> None:
+    write_codex_fixture(tmp_path / "codex")
+    reader = CodexLogReader([tmp_path / "codex"], PRICES)
+    records = reader.read_new()
+    days = per_day(records)
+    # 1000/200 + delta 4000/2800 + 20000/18000: uncached 4000, cached 21000 (archived copy once)
+    assert (days["2026-11-20"]["input"], days["2026-11-20"]["cache_read"]) == (4000, 21000)
+    assert days["2026-11-21"]["unpriced"] == 1  # gpt-imaginary-9
+    fallback = [r for r in records if r.session.startswith("rollout-2026-11-22")]
+    assert [r.model for r in fallback] == ["gpt-5"] and reader.fallback_model_turns == 1
+    first = next(r for r in records if r.input_tokens == 800)
+    assert first.cost_usd == pytest.approx((800 * 1.25 + 200 * 0.125 + 300 * 10) / 1e6)
+
+
+def test_codex_resume_keeps_the_running_total_and_model(tmp_path: Path) -> None:
+    home = tmp_path / "codex"
+    session = home / "sessions" / "s.jsonl"
+    session.parent.mkdir(parents=True)
+    session.write_text(
+        codex_turn_context("2026-11-20T09:00:00Z", "gpt-5-mini") + "\n"
+        + codex_token_count("2026-11-20T09:00:01Z", None, codex_usage(100, 0, 10)) + "\n"
+    )  # fmt: skip
+    first = CodexLogReader([home], PRICES)
+    assert [r.input_tokens for r in first.read_new()] == [100]
+    state = first.save_state()
+    _append(
+        session, codex_token_count("2026-11-20T09:00:02Z", None, codex_usage(160, 0, 15)) + "\n"
+    )
+    second = CodexLogReader([home], PRICES)
+    second.load_state(state)
+    [rec] = second.read_new()
+    assert (rec.input_tokens, rec.output_tokens, rec.model) == (60, 5, "gpt-5-mini")
+
+
+# ---- locations ------------------------------------------------------------------------------
+
+
+def test_location_rules(tmp_path: Path) -> None:
+    home = {"HOME": str(tmp_path), "USERPROFILE": str(tmp_path)}
+    assert claude_config_dirs(home) == [tmp_path / ".config" / "claude", tmp_path / ".claude"]
+    xdg = {**home, "XDG_CONFIG_HOME": str(tmp_path / "x")}
+    assert claude_config_dirs(xdg)[0] == tmp_path / "x" / "claude"
+    assert claude_config_dirs({**home, "CLAUDE_CONFIG_DIR": " /a , ,/b"}) == [
+        Path("/a"),
+        Path("/b"),
+    ]
+    assert codex_homes(home) == [tmp_path / ".codex"]
+    assert codex_homes({**home, "CODEX_HOME": "/c,/d"}) == [Path("/c"), Path("/d")]
