@@ -326,3 +326,61 @@ def write_codex_fixture(home: Path) -> dict[str, Path]:
         + "\n"
     )
     return {"session": a, "archived_copy": archived_copy, "archived_only": b}
+
+
+# ---- generated logs of realistic size (benchmarks, memory tests) -----------------------------
+
+
+def generate_claude_logs(
+    projects: Path, total_bytes: int, files: int, *, seed: int = 7, end_ts: float | None = None
+) -> int:
+    """Write ``files`` session logs totalling about ``total_bytes`` under ``projects``.
+
+    Each turn is what Claude Code writes: a user line with a tool result (1-12 KB), then the
+    assistant message twice (a streaming snapshot, then the final line), ~1.5 KB each with text.
+    Timestamps run over the 10 days before ``end_ts`` (default now). Returns the turns written.
+    """
+    import random  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    per_file = max(1, total_bytes // files)
+    models = ["claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claude-haiku-4-5-20251001"]
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(16_000))
+    turns = 0
+    for f in range(files):
+        folder = projects / f"-work-project-{f % 40}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"session-{f:05d}.jsonl"
+        written = 0
+        t0 = end - 10 * 86400 + rng.random() * 9 * 86400
+        with path.open("w") as fh:
+            n = 0
+            while written < per_file:
+                n += 1
+                ts = dt.datetime.fromtimestamp(t0 + n * 7, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+                stamp = ts[:-3] + "Z"
+                size = rng.randint(1000, 12000)
+                start = rng.randint(0, len(filler) - size)
+                user = _compact({
+                    "parentUuid": f"p{n}", "isSidechain": False, "userType": "external",
+                    "cwd": "/work/project", "sessionId": f"s{f}", "version": "2.0.14",
+                    "type": "user", "timestamp": stamp,
+                    "message": {"role": "user", "content": [{"type": "tool_result",
+                                "tool_use_id": f"t{n}", "content": filler[start:start + size]}]},
+                })  # fmt: skip
+                model = models[n % 3]
+                text = filler[start : start + rng.randint(600, 1400)]
+                usage = (rng.randint(1, 50), rng.randint(0, 3000), rng.randint(0, 120_000))
+                lines = [user]
+                for out in (1, rng.randint(20, 2000)):
+                    lines.append(
+                        claude_line(stamp, f"msg_{f}_{n}", f"req_{f}_{n}", model, usage[0], out,
+                                    usage[1], usage[2], session=f"s{f}", text=text)
+                    )  # fmt: skip
+                block = "\n".join(lines) + "\n"
+                fh.write(block)
+                written += len(block)
+                turns += 1
+    return turns

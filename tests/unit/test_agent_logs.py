@@ -77,7 +77,10 @@ def test_parse_line_reads_usage_and_skips_what_ccusage_skips() -> None:
     no_ts = claude_line("2026-11-20T09:00:00Z", "m", "r", SONNET, 1, 1).replace(
         '"timestamp":"2026-11-20T09:00:00Z"', '"timestamp":"yesterday"'
     )
-    assert parse_line(no_ts.encode()) is None
+    with pytest.raises(ValueError):  # not a time: malformed (ccusage skips it too)
+        parse_line(no_ts.encode())
+    naive = no_ts.replace('"yesterday"', '"2026-11-20T09:00:00"')
+    assert parse_line(naive.encode()) is None  # no offset: not RFC 3339, skipped
     null_model = claude_line("2026-11-20T09:00:00Z", "m", "r", SONNET, 1, 1).replace(
         f'"model":"{SONNET}"', '"model":null'
     )

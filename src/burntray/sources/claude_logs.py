@@ -26,6 +26,7 @@ again with the same record key, so an idempotent store keeps only its last word.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
 from collections.abc import Iterable
@@ -35,8 +36,7 @@ from typing import Annotated
 
 import msgspec
 
-from burntray.model.pricing import PriceTable
-from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.pricing import Price, PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_files import JsonlFinder
 from burntray.sources.log_tail import FileState, LogTailer
@@ -52,6 +52,8 @@ _NULL_FIELD = re.compile(
     rb'cache_read_input_tokens|cache_creation_input_tokens)":null'
 )
 _SEMVER_PREFIX = re.compile(r"[0-9]+\.[0-9]+\.[0-9]")
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_ONE_US = _dt.timedelta(microseconds=1)
 
 
 class _CacheCreation(msgspec.Struct, gc=False):
@@ -75,7 +77,7 @@ class _Message(msgspec.Struct, gc=False):
 
 
 class _Line(msgspec.Struct, gc=False, rename={"session_id": "sessionId", "request_id": "requestId", "cost_usd": "costUSD", "is_sidechain": "isSidechain"}):  # fmt: skip
-    timestamp: str
+    timestamp: _dt.datetime
     message: _Message
     session_id: str | None = None
     request_id: str | None = None
@@ -130,10 +132,9 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
         raw = _DECODER.decode(line)
     except msgspec.DecodeError as exc:
         raise ValueError(str(exc)) from None
-    try:
-        ts_ns = parse_rfc3339_ns(raw.timestamp)
-    except TimeFormatError:
-        return None
+    if raw.timestamp.tzinfo is None:
+        return None  # RFC 3339 requires an offset
+    ts_ns = (raw.timestamp - _EPOCH) // _ONE_US * 1000
     msg = raw.message
     if (
         (raw.version is not None and not _SEMVER_PREFIX.match(raw.version))
@@ -168,11 +169,21 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
     )
 
 
-def entry_cost(entry: ClaudeEntry, prices: PriceTable) -> tuple[float | None, bool]:
-    """(cost, from upstream): ``costUSD`` when present, else priced; None when unpriced."""
+def entry_cost(
+    entry: ClaudeEntry, prices: PriceTable | dict[str, Price | None]
+) -> tuple[float | None, bool]:
+    """(cost, from upstream): ``costUSD`` when present, else priced; None when unpriced.
+
+    ``prices`` may be a per-model cache filled from the table (looking a model up is far
+    dearer than pricing a request, and a scan prices the same few models a million times)."""
     if entry.cost_usd is not None:
         return entry.cost_usd, True
-    price = prices.lookup(PROVIDER, entry.model) if entry.model else None
+    if not entry.model:
+        price = None
+    elif isinstance(prices, dict):
+        price = prices[entry.model]
+    else:
+        price = prices.lookup(PROVIDER, entry.model)
     if price is None:
         return (0.0 if entry.total == 0 else None), False
     cost = price.tiered_cost(
@@ -282,13 +293,14 @@ class ClaudeLogReader:
         self._finders = [JsonlFinder(d / "projects") for d in self.config_dirs]
         self.problem = ""
         self.files_seen = 0
+        self._price_cache: dict[str, Price | None] = {}
 
     def folders(self) -> list[str]:
         return [f for finder in self._finders for f in finder.folders()]
 
     def read_new(self) -> list[UsageRecord]:
         """Records for the requests that are new or changed since the last call."""
-        out: dict[str, UsageRecord] = {}
+        out: dict[str, tuple[ClaudeEntry, str, str]] = {}
         present: set[str] = set()
         missing = []
         for finder in self._finders:
@@ -309,15 +321,42 @@ class ClaudeLogReader:
             self.problem = f"cannot read {path}: {why}" + (f" (+{more} more)" if more else "")
         else:
             self.problem = ""
-        return list(out.values())
+        return self._records(out)
 
-    def _read_file(self, projects_dir: Path, path: Path, out: dict[str, UsageRecord]) -> None:
+    def _records(self, out: dict[str, tuple[ClaudeEntry, str, str]]) -> list[UsageRecord]:
+        """Price only what survived this pass's dedup (each model looked up once)."""
+        cache = self._price_cache
+        records = []
+        for key, (entry, session, project) in out.items():
+            if entry.model and entry.model not in cache:
+                cache[entry.model] = self.prices.lookup(PROVIDER, entry.model)
+            cost, upstream = entry_cost(entry, cache)
+            records.append(
+                UsageRecord(
+                    entry.ts_ns,
+                    PROVIDER,
+                    entry.model,
+                    entry.input_tokens,
+                    entry.output_tokens,
+                    entry.cache_read_tokens,
+                    entry.cache_write_tokens,
+                    cost,
+                    key,
+                    session,
+                    project,
+                    upstream,
+                )
+            )
+        return records
+
+    def _read_file(
+        self, projects_dir: Path, path: Path, out: dict[str, tuple[ClaudeEntry, str, str]]
+    ) -> None:
         project, session = session_parts(projects_dir, path)
         rel = (
             str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)
         )
         dedup = self.dedup
-        prices = self.prices
         problems = self.problems
 
         def on_line(line: bytes, offset: int) -> None:
@@ -333,22 +372,7 @@ class ClaudeLogReader:
             kept = dedup.add(entry, f"l:{rel}:{offset}")
             if kept is None:
                 return
-            key, best = kept
-            cost, upstream = entry_cost(best, prices)
-            out[key] = UsageRecord(
-                best.ts_ns,
-                PROVIDER,
-                best.model,
-                best.input_tokens,
-                best.output_tokens,
-                best.cache_read_tokens,
-                best.cache_write_tokens,
-                cost,
-                key,
-                session,
-                project,
-                upstream,
-            )
+            out[kept[0]] = (kept[1], session, project)
 
         self.tailer.read(path, on_line)
 
