@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from burntray.paths import claude_config_dirs, codex_homes
 from burntray.sources.claude_logs import ClaudeLogReader, Dedup, parse_line
 from burntray.sources.codex_logs import CodexLogReader
 from burntray.sources.log_tail import LogTailer
+from burntray.sources.tree_watch import TreeWatcher
 from tests.agent_logs_support import (
     claude_line,
     codex_token_count,
@@ -285,3 +288,35 @@ def test_location_rules(tmp_path: Path) -> None:
     ]
     assert codex_homes(home) == [tmp_path / ".codex"]
     assert codex_homes({**home, "CODEX_HOME": "/c,/d"}) == [Path("/c"), Path("/d")]
+
+
+# ---- live: inotify on the folder tree -------------------------------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux only")
+def test_tree_watcher_wakes_on_appends_and_on_folders_created_later(tmp_path: Path) -> None:
+    woke = threading.Event()
+    watcher = TreeWatcher(woke.set)
+    project = tmp_path / "projects" / "p"
+    project.mkdir(parents=True)
+    log = project / "s.jsonl"
+    log.write_text("")
+    assert watcher.start()
+    try:
+        watcher.sync([str(tmp_path / "projects"), str(project)])
+        _append(log, "{}\n")
+        assert woke.wait(5), "no wake on an append"
+        woke.clear()
+        (project / "notes.txt").write_text("x")  # not a log: no wake
+        assert not woke.wait(0.3)
+        sub = project / "s" / "subagents"
+        sub.mkdir(parents=True)
+        assert woke.wait(5), "no wake on a new folder"
+        woke.clear()
+        watcher.sync([str(tmp_path / "projects"), str(project), str(project / "s"), str(sub)])
+        _append(sub / "agent.jsonl", "{}\n")
+        assert woke.wait(5), "no wake in a folder created later"
+        assert watcher.watched == 4
+    finally:
+        watcher.stop()
+    assert not watcher.active
