@@ -152,7 +152,7 @@ def test_claude_reader_on_the_fixture(tmp_path: Path) -> None:
     sub = by_key["m:msg_s1:req_s1"]
     assert (sub.project, sub.session) == ("-work-project", "s1")  # subagent file counts
     # the cut usage line; "not json at all" holds no usage marker and is never decoded
-    assert reader.problems.malformed_lines == 1
+    assert reader.malformed_lines == 1
     one_h = by_key["m:msg_3:req_3"]
     # 1 h writes at 2x input ($6/M), 5 m writes at $3.75/M, reads at $0.30/M
     assert one_h.cost_usd == pytest.approx(
@@ -166,7 +166,7 @@ def test_claude_reader_on_the_fixture(tmp_path: Path) -> None:
 def test_claude_reader_reports_a_missing_projects_folder(tmp_path: Path) -> None:
     reader = ClaudeLogReader([tmp_path / "nowhere"], PRICES)
     assert reader.read_new() == []
-    assert "no Claude Code projects folder" in reader.problem and "nowhere" in reader.problem
+    assert "no Claude Code projects folder" in reader.missing and "nowhere" in reader.missing
 
 
 # ---- tailing --------------------------------------------------------------------------------

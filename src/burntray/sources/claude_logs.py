@@ -275,12 +275,6 @@ def session_parts(projects_dir: Path, path: Path) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-@dataclass(slots=True)
-class ReadProblems:
-    malformed_lines: int = 0
-    first_malformed: str = ""
-
-
 class ClaudeLogReader:
     """Reads what is new in every Claude config folder's ``projects`` tree."""
 
@@ -289,9 +283,10 @@ class ClaudeLogReader:
         self.prices = prices
         self.tailer = LogTailer([USAGE_MARKER])
         self.dedup = Dedup()
-        self.problems = ReadProblems()
+        self.malformed_lines = 0
+        self.first_malformed = ""
         self._finders = [JsonlFinder(d / "projects") for d in self.config_dirs]
-        self.problem = ""
+        self.missing = ""
         self.files_seen = 0
         self._price_cache: dict[str, Price | None] = {}
 
@@ -313,14 +308,12 @@ class ClaudeLogReader:
                 self._read_file(projects_dir, Path(name), out)
         self.tailer.forget_missing(present)
         self.files_seen = len(present)
-        if missing and len(missing) == len(self._finders):
-            self.problem = "no Claude Code projects folder: " + "; ".join(missing)
-        elif self.tailer.stats.unreadable:
-            path, why = next(iter(self.tailer.stats.unreadable.items()))
-            more = len(self.tailer.stats.unreadable) - 1
-            self.problem = f"cannot read {path}: {why}" + (f" (+{more} more)" if more else "")
-        else:
-            self.problem = ""
+        # Nothing to read yet is not an error: Claude Code may simply never have run here.
+        self.missing = (
+            "no Claude Code projects folder: " + "; ".join(missing)
+            if missing and len(missing) == len(self._finders)
+            else ""
+        )
         return self._records(out)
 
     def _records(self, out: dict[str, tuple[ClaudeEntry, str, str]]) -> list[UsageRecord]:
@@ -357,15 +350,14 @@ class ClaudeLogReader:
             str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)
         )
         dedup = self.dedup
-        problems = self.problems
 
         def on_line(line: bytes, offset: int) -> None:
             try:
                 entry = parse_line(line)
             except ValueError as exc:
-                problems.malformed_lines += 1
-                if not problems.first_malformed:
-                    problems.first_malformed = f"{path}@{offset}: {exc}"
+                self.malformed_lines += 1
+                if not self.first_malformed:
+                    self.first_malformed = f"{path}@{offset}: {exc}"
                 return
             if entry is None:
                 return

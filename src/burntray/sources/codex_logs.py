@@ -174,7 +174,7 @@ class CodexLogReader:
         self.prices = prices
         self.tailer = LogTailer([TOKEN_COUNT_MARKER, TURN_CONTEXT_MARKER])
         self._finders = [(h, sub, JsonlFinder(h / sub)) for h in self.homes for sub in SUBDIRS]
-        self.problem = ""
+        self.missing = ""
         self.malformed_lines = 0
         self.first_malformed = ""
         self.fallback_model_turns = 0
@@ -205,13 +205,11 @@ class CodexLogReader:
                     self._read_file(path, rel, home, out)
         self.tailer.forget_missing(present)
         self.files_seen = len(present)
-        if problems and len(problems) == len(self._finders):
-            self.problem = "no Codex sessions folder: " + "; ".join(problems[:2])
-        elif self.tailer.stats.unreadable:
-            path, why = next(iter(self.tailer.stats.unreadable.items()))
-            self.problem = f"cannot read {path}: {why}"
-        else:
-            self.problem = ""
+        self.missing = (
+            "no Codex sessions folder: " + "; ".join(problems[:2])
+            if problems and len(problems) == len(self._finders)
+            else ""
+        )
         return out
 
     def _read_file(self, path: Path, rel: str, home: Path, out: list[UsageRecord]) -> None:

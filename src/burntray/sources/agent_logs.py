@@ -1,0 +1,157 @@
+"""The ``claude`` and ``codex`` sources: Claude Code's and Codex's own logs, read directly.
+
+The readers (``claude_logs``, ``codex_logs``) know the formats; this module makes them record
+sources: what they read goes into burntray's history (so the 7 d window and reports are instant
+after the first scan), their per-file offsets are kept beside it (a restart reads only what is
+new), and on Linux an inotify watcher on every log folder wakes the monitor the moment a line is
+appended (elsewhere the monitor's poll finds it).
+
+No logs yet is "empty", not an error: the tool may never have run here. A file that cannot be
+read is named in the facts and doctor; the others are still counted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from burntray.model.pricing import SNAPSHOT_AS_OF, PriceTable
+from burntray.model.snapshot import UpstreamFact
+from burntray.model.usage import UsageRecord
+from burntray.sources.log_tail import LogTailer
+from burntray.sources.record_source import RecordSource
+from burntray.sources.tree_watch import TreeWatcher
+from burntray.store.history import HistoryStore
+
+
+class _Reader(Protocol):
+    tailer: LogTailer
+    missing: str
+    malformed_lines: int
+    first_malformed: str
+    files_seen: int
+
+    def read_new(self) -> list[UsageRecord]: ...
+    def folders(self) -> list[str]: ...
+    def save_state(self) -> str: ...
+    def load_state(self, text: str) -> None: ...
+
+
+class AgentLogSource(RecordSource):
+    """A record source over one agent's log reader."""
+
+    def __init__(
+        self,
+        reader: _Reader,
+        folders: list[Path],
+        history: HistoryStore | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+        *,
+        watch: bool = True,
+    ) -> None:
+        self.reader = reader
+        self.folders = folders
+        self._watch = watch
+        self._watcher: TreeWatcher | None = None
+        super().__init__(history, clock_ns)
+
+    def read_new(self) -> list[UsageRecord]:
+        records = self.reader.read_new()
+        self.problem = ""
+        self.empty_reason = self.reader.missing or (
+            "" if self.reader.files_seen else "no logs yet in " + self._where()
+        )
+        if self._watcher is not None:
+            self._watcher.sync(self.reader.folders())
+        return records
+
+    def _where(self) -> str:
+        return ", ".join(str(f) for f in self.folders)
+
+    def start(self, wake: Callable[[], None]) -> None:
+        if not self._watch or self._watcher is not None:
+            return
+        watcher = TreeWatcher(wake)
+        if watcher.start():
+            self._watcher = watcher
+            watcher.sync(self.reader.folders())
+
+    def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    def save_state(self) -> str | None:
+        return self.reader.save_state()
+
+    def load_state(self, state: str) -> None:
+        self.reader.load_state(state)
+
+    def facts(self) -> tuple[UpstreamFact, ...]:
+        reader = self.reader
+        facts = [
+            UpstreamFact("Log files", f"{reader.files_seen} in {self._where()}"),
+            UpstreamFact("Prices", f"LiteLLM snapshot {SNAPSHOT_AS_OF} (price_file overrides)"),
+        ]
+        if self._watcher is not None and self._watcher.active:
+            live = f"inotify on {self._watcher.watched} folders"
+            if self._watcher.problem:
+                live += f" ({self._watcher.problem})"
+        else:
+            live = "polling"
+        facts.append(UpstreamFact("Live", live))
+        if reader.malformed_lines:
+            facts.append(
+                UpstreamFact(
+                    "Malformed lines",
+                    f"{reader.malformed_lines} skipped (first: {reader.first_malformed})",
+                )
+            )
+        unreadable = reader.tailer.stats.unreadable
+        if unreadable:
+            path, why = next(iter(unreadable.items()))
+            more = f" (+{len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+            facts.append(UpstreamFact("Unreadable", f"{path}: {why}{more}"))
+        if reader.tailer.stats.overlong_lines:
+            facts.append(
+                UpstreamFact("Overlong lines", f"{reader.tailer.stats.overlong_lines} skipped")
+            )
+        return tuple(facts)
+
+
+class ClaudeSource(AgentLogSource):
+    name = "claude"
+    label = "Claude Code logs"
+
+
+class CodexSource(AgentLogSource):
+    name = "codex"
+    label = "Codex logs"
+
+
+def claude_source(
+    dirs: list[Path],
+    prices: PriceTable,
+    history: HistoryStore | None = None,
+    clock_ns: Callable[[], int] = time.time_ns,
+    *,
+    watch: bool = True,
+) -> ClaudeSource:
+    from burntray.sources.claude_logs import ClaudeLogReader  # noqa: PLC0415
+
+    return ClaudeSource(ClaudeLogReader(dirs, prices), dirs, history, clock_ns, watch=watch)
+
+
+def codex_source(
+    homes: list[Path],
+    prices: PriceTable,
+    history: HistoryStore | None = None,
+    clock_ns: Callable[[], int] = time.time_ns,
+    *,
+    watch: bool = True,
+) -> CodexSource:
+    from burntray.sources.codex_logs import CodexLogReader  # noqa: PLC0415
+
+    return CodexSource(CodexLogReader(homes, prices), homes, history, clock_ns, watch=watch)
