@@ -104,7 +104,9 @@ def _cold_and_warm(work: Path, binary: Path | None) -> list[tuple[str, str]]:
         cc_cold = _ccusage(binary, config, work / "home")
         ratio = cold / cc_cold
         rows.append(("cold: ccusage claude daily --offline (whole process)", f"{cc_cold:.2f} s"))
-        rows.append(("cold: burntray / ccusage [<= 1.5]", f"{ratio:.2f}{_mark(ratio, ratio <= 1.5)}"))
+        rows.append(
+            ("cold: burntray / ccusage [<= 1.5]", f"{ratio:.2f}{_mark(ratio, ratio <= 1.5)}")
+        )
     target = next((config / "projects").rglob("*.jsonl"))
     warm = []
     for n in range(WARM_RUNS):
@@ -121,7 +123,9 @@ def _cold_and_warm(work: Path, binary: Path | None) -> list[tuple[str, str]]:
         )
         ratio = median / cc_warm
         rows.append(("warm: ccusage daily --since (same 7 d answer)", f"{cc_warm:.3f} s"))
-        rows.append(("warm: burntray / ccusage [<= 0.1]", f"{ratio:.2f}{_mark(ratio, ratio <= 0.1)}"))
+        rows.append(
+            ("warm: burntray / ccusage [<= 0.1]", f"{ratio:.2f}{_mark(ratio, ratio <= 0.1)}")
+        )
     try:
         figures = json.loads(out)
         rows.append(("warm: 7 d requests / cost seen by burntray", _brief(figures)))
