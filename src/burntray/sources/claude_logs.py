@@ -30,9 +30,9 @@ import datetime as _dt
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import msgspec
 
@@ -46,14 +46,12 @@ USAGE_MARKER = b'"usage":{'
 SYNTHETIC_MODEL = "<synthetic>"
 
 _Count = Annotated[int, msgspec.Meta(ge=0)]
-# Fields the reference reader refuses to see as null: such a line is skipped, not defaulted.
-_NULL_FIELD = re.compile(
-    rb'"(?:id|cwd|model|speed|costUSD|version|sessionId|requestId|isApiErrorMessage|'
-    rb'cache_read_input_tokens|cache_creation_input_tokens)":null'
-)
 _SEMVER_PREFIX = re.compile(r"[0-9]+\.[0-9]+\.[0-9]")
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _ONE_US = _dt.timedelta(microseconds=1)
+# Fields the reference reader refuses to see as null: such a line is skipped, not defaulted.
+# ``UNSET`` tells "absent" (fine) from ``None`` ("null": skip) without searching the line.
+_Opt = msgspec.UnsetType
 
 
 class _CacheCreation(msgspec.Struct, gc=False):
@@ -64,34 +62,35 @@ class _CacheCreation(msgspec.Struct, gc=False):
 class _Usage(msgspec.Struct, gc=False):
     input_tokens: _Count
     output_tokens: _Count
-    cache_creation_input_tokens: _Count = 0
-    cache_read_input_tokens: _Count = 0
+    cache_creation_input_tokens: _Count | None | _Opt = msgspec.UNSET
+    cache_read_input_tokens: _Count | None | _Opt = msgspec.UNSET
     cache_creation: _CacheCreation | None = None
-    speed: str | None = None
+    speed: str | None | _Opt = msgspec.UNSET
 
 
 class _Message(msgspec.Struct, gc=False):
     usage: _Usage
-    id: str | None = None
-    model: str | None = None
+    id: str | None | _Opt = msgspec.UNSET
+    model: str | None | _Opt = msgspec.UNSET
 
 
-class _Line(msgspec.Struct, gc=False, rename={"session_id": "sessionId", "request_id": "requestId", "cost_usd": "costUSD", "is_sidechain": "isSidechain"}):  # fmt: skip
+class _Line(msgspec.Struct, gc=False, rename={"session_id": "sessionId", "request_id": "requestId", "cost_usd": "costUSD", "is_sidechain": "isSidechain", "is_api_error": "isApiErrorMessage"}):  # fmt: skip
     timestamp: _dt.datetime
     message: _Message
-    session_id: str | None = None
-    request_id: str | None = None
-    cost_usd: float | None = None
+    session_id: str | None | _Opt = msgspec.UNSET
+    request_id: str | None | _Opt = msgspec.UNSET
+    cost_usd: float | None | _Opt = msgspec.UNSET
     is_sidechain: bool | None = None
-    version: str | None = None
+    is_api_error: bool | None | _Opt = msgspec.UNSET
+    version: str | None | _Opt = msgspec.UNSET
+    cwd: str | None | _Opt = msgspec.UNSET
 
 
 _DECODER = msgspec.json.Decoder(_Line)
 
 
-@dataclass(frozen=True, slots=True)
-class ClaudeEntry:
-    """One usable assistant line."""
+class ClaudeEntry(NamedTuple):
+    """One usable assistant line (a tuple: a scan builds a million of these)."""
 
     ts_ns: int
     message_id: str | None
@@ -124,48 +123,68 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
     Raises ``ValueError`` for a line that is not valid JSON of the expected shape (the caller
     counts those as malformed); returns None for lines that are fine but carry no usage.
     """
-    if USAGE_MARKER not in line:
-        return None
-    if b":null" in line and _NULL_FIELD.search(line):
-        return None
     try:
         raw = _DECODER.decode(line)
     except msgspec.DecodeError as exc:
+        if USAGE_MARKER not in line:
+            return None  # not an assistant line: nothing to count
         raise ValueError(str(exc)) from None
     if raw.timestamp.tzinfo is None:
         return None  # RFC 3339 requires an offset
-    ts_ns = (raw.timestamp - _EPOCH) // _ONE_US * 1000
     msg = raw.message
+    usage = msg.usage
     if (
-        (raw.version is not None and not _SEMVER_PREFIX.match(raw.version))
+        None
+        in (
+            raw.session_id,
+            raw.request_id,
+            raw.cost_usd,
+            raw.is_api_error,
+            raw.version,
+            raw.cwd,
+            msg.id,
+            msg.model,
+            usage.speed,
+            usage.cache_creation_input_tokens,
+            usage.cache_read_input_tokens,
+        )
         or raw.session_id == ""
         or raw.request_id == ""
         or msg.id == ""
         or msg.model == ""
+        or (isinstance(raw.version, str) and not _SEMVER_PREFIX.match(raw.version))
     ):
         return None
-    usage = msg.usage
+    ts_ns = (raw.timestamp - _EPOCH) // _ONE_US * 1000
+    mid = msg.id if isinstance(msg.id, str) else None
+    rid = raw.request_id if isinstance(raw.request_id, str) else None
+    model = msg.model if isinstance(msg.model, str) else ""
+    cost = raw.cost_usd if isinstance(raw.cost_usd, float) else None
+    speed = usage.speed if isinstance(usage.speed, str) else None
+    write = usage.cache_creation_input_tokens
+    write = write if isinstance(write, int) else 0
+    read = usage.cache_read_input_tokens
+    read = read if isinstance(read, int) else 0
     if usage.cache_creation is not None:
         write_5m = usage.cache_creation.ephemeral_5m_input_tokens
         write_1h = usage.cache_creation.ephemeral_1h_input_tokens
     else:
-        write_5m, write_1h = usage.cache_creation_input_tokens, 0
-    model = msg.model or ""
+        write_5m, write_1h = write, 0
     return ClaudeEntry(
-        ts_ns=ts_ns,
-        message_id=msg.id,
-        request_id=raw.request_id,
-        model="" if model == SYNTHETIC_MODEL else model,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_write_tokens=usage.cache_creation_input_tokens,
-        cache_write_5m=write_5m,
-        cache_write_1h=write_1h,
-        cache_read_tokens=usage.cache_read_input_tokens,
-        cost_usd=raw.cost_usd,
-        sidechain=raw.is_sidechain is True,
-        fast=usage.speed == "fast",
-        has_speed=usage.speed is not None,
+        ts_ns,
+        mid,
+        rid,
+        "" if model == SYNTHETIC_MODEL else model,
+        usage.input_tokens,
+        usage.output_tokens,
+        write,
+        write_5m,
+        write_1h,
+        read,
+        cost,
+        raw.is_sidechain is True,
+        speed == "fast",
+        speed is not None,
     )
 
 
@@ -197,68 +216,73 @@ def entry_cost(
     return cost, False
 
 
-def _should_replace(candidate: ClaudeEntry, existing: ClaudeEntry) -> bool:
-    if candidate.sidechain != existing.sidechain:
-        return existing.sidechain
-    if candidate.total != existing.total:
-        return candidate.total > existing.total
-    return candidate.has_speed and not existing.has_speed
-
-
-@dataclass(slots=True)
-class _Group:
-    key: str  # the record key: stays the same when a better duplicate replaces the entry
-    entry: ClaudeEntry
-
-
-@dataclass(slots=True)
 class Dedup:
     """Incremental duplicate removal across all files (see the module docstring).
 
     ``add`` returns the group key and the entry now standing for it when the entry is new or
     replaces the group's previous one, else None (a smaller or replayed duplicate).
+
+    Memory is what bounds a scan of a GB of logs, so a group keeps only what the rules compare
+    (its key, the hash of its current message/request id pair, sidechain, token total, speed
+    stated) and the indexes map 64-bit hashes, not the ids (a false match needs a 64-bit hash
+    collision between two ids of the same user).
     """
 
-    _groups: list[_Group] = field(default_factory=list)
-    _exact: dict[tuple[str, str | None], list[int]] = field(default_factory=dict)
-    _by_message: dict[str, list[int]] = field(default_factory=dict)
+    def __init__(self) -> None:
+        # [record key, hash((message id, request id)) of the current entry, sidechain,
+        #  token total, speed stated]
+        self._groups: list[list[object]] = []
+        self._exact: dict[int, int] = {}
+        self._by_message: dict[int, int | list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._groups)
 
     def add(self, entry: ClaudeEntry, fallback_key: str) -> tuple[str, ClaudeEntry] | None:
         mid = entry.message_id
         if mid is None:
             return fallback_key, entry
         rid = entry.request_id
-        found = None
-        for index in self._exact.get((mid, rid), ()):
-            current = self._groups[index].entry
-            if current.message_id == mid and current.request_id == rid:
-                found = index
-                break
+        exact = hash((mid, rid))
+        groups = self._groups
+        found = self._exact.get(exact)
+        if found is not None and groups[found][1] != exact:
+            found = None  # that group's surviving line has another request id now
+        message = hash(mid)
         if found is None:
-            for index in self._by_message.get(mid, ()):
-                current = self._groups[index].entry
-                if current.message_id == mid and (entry.sidechain or current.sidechain):
-                    found = index
-                    break
+            candidates = self._by_message.get(message)
+            if candidates is not None:
+                for index in candidates if isinstance(candidates, list) else (candidates,):
+                    if entry.sidechain or groups[index][2]:
+                        found = index
+                        break
+        total = entry.total
         if found is not None:
-            group = self._groups[found]
-            if not _should_replace(entry, group.entry):
+            group = groups[found]
+            _key, _hash, sidechain, group_total, has_speed = group
+            if entry.sidechain != sidechain:
+                replace = bool(sidechain)
+            elif total != group_total:
+                replace = total > group_total  # type: ignore[operator]
+            else:
+                replace = entry.has_speed and not has_speed
+            if not replace:
                 return None
-            group.entry = entry
-            self._index(found, mid, rid)
-            return group.key, entry
-        index = len(self._groups)
-        self._groups.append(_Group(f"m:{mid}:{rid or ''}", entry))
-        self._index(index, mid, rid)
-        return self._groups[index].key, entry
-
-    def _index(self, index: int, mid: str, rid: str | None) -> None:
-        exact = self._exact.setdefault((mid, rid), [])
-        if index not in exact:
-            exact.append(index)
-        by_message = self._by_message.setdefault(mid, [])
-        if index not in by_message:
-            by_message.append(index)
+            group[1:] = [exact, entry.sidechain, total, entry.has_speed]
+            self._exact[exact] = found
+            return str(group[0]), entry
+        index = len(groups)
+        key = f"m:{mid}:{rid or ''}"
+        groups.append([key, exact, entry.sidechain, total, entry.has_speed])
+        self._exact[exact] = index
+        known = self._by_message.get(message)
+        if known is None:
+            self._by_message[message] = index
+        elif isinstance(known, list):
+            known.append(index)
+        else:
+            self._by_message[message] = [known, index]
+        return key, entry
 
 
 def session_parts(projects_dir: Path, path: Path) -> tuple[str, str]:
@@ -295,7 +319,7 @@ class ClaudeLogReader:
 
     def read_new(self) -> list[UsageRecord]:
         """Records for the requests that are new or changed since the last call."""
-        out: dict[str, tuple[ClaudeEntry, str, str]] = {}
+        out: dict[str, UsageRecord] = {}
         present: set[str] = set()
         missing = []
         for finder in self._finders:
@@ -314,42 +338,16 @@ class ClaudeLogReader:
             if missing and len(missing) == len(self._finders)
             else ""
         )
-        return self._records(out)
+        return list(out.values())
 
-    def _records(self, out: dict[str, tuple[ClaudeEntry, str, str]]) -> list[UsageRecord]:
-        """Price only what survived this pass's dedup (each model looked up once)."""
-        cache = self._price_cache
-        records = []
-        for key, (entry, session, project) in out.items():
-            if entry.model and entry.model not in cache:
-                cache[entry.model] = self.prices.lookup(PROVIDER, entry.model)
-            cost, upstream = entry_cost(entry, cache)
-            records.append(
-                UsageRecord(
-                    entry.ts_ns,
-                    PROVIDER,
-                    entry.model,
-                    entry.input_tokens,
-                    entry.output_tokens,
-                    entry.cache_read_tokens,
-                    entry.cache_write_tokens,
-                    cost,
-                    key,
-                    session,
-                    project,
-                    upstream,
-                )
-            )
-        return records
-
-    def _read_file(
-        self, projects_dir: Path, path: Path, out: dict[str, tuple[ClaudeEntry, str, str]]
-    ) -> None:
+    def _read_file(self, projects_dir: Path, path: Path, out: dict[str, UsageRecord]) -> None:
         project, session = session_parts(projects_dir, path)
         rel = (
             str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)
         )
         dedup = self.dedup
+        cache = self._price_cache
+        prices = self.prices
 
         def on_line(line: bytes, offset: int) -> None:
             try:
@@ -364,7 +362,26 @@ class ClaudeLogReader:
             kept = dedup.add(entry, f"l:{rel}:{offset}")
             if kept is None:
                 return
-            out[kept[0]] = (kept[1], session, project)
+            key = kept[0]
+            model = entry.model
+            if model and model not in cache:
+                cache[model] = prices.lookup(PROVIDER, model)
+            cost, upstream = entry_cost(entry, cache)
+            # The record, not the entry, is kept: a pass over a GB holds ~100k of them.
+            out[key] = UsageRecord(
+                entry.ts_ns,
+                PROVIDER,
+                model,
+                entry.input_tokens,
+                entry.output_tokens,
+                entry.cache_read_tokens,
+                entry.cache_write_tokens,
+                cost,
+                key,
+                session,
+                project,
+                upstream,
+            )
 
         self.tailer.read(path, on_line)
 
