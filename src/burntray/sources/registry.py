@@ -136,6 +136,10 @@ def _builtin_specs() -> None:
 
     REGISTRY.register(hexai_spec.SPEC)
     REGISTRY.register(cburn_spec.SPEC)
+    from burntray.sources import agent_logs_spec  # noqa: PLC0415
+
+    REGISTRY.register(agent_logs_spec.CLAUDE)
+    REGISTRY.register(agent_logs_spec.CODEX)
 
 
 _builtin_specs()
