@@ -1,0 +1,101 @@
+"""The claude and codex sources end to end: history, resume after a restart, live wake, `all`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from burntray.cli import main
+from burntray.model.pricing import build_price_table
+from burntray.sources.agent_logs import claude_source, codex_source
+from burntray.store.history import HistoryStore
+from tests.agent_logs_support import claude_line, write_claude_fixture, write_codex_fixture
+
+SONNET = "claude-sonnet-4-5-20250929"
+DAY_NS = 86_400 * 10**9
+# the fixtures' requests are on 2026-11-20..22; "now" a day later
+NOW_NS = int(dt.datetime(2026, 11, 23, tzinfo=dt.UTC).timestamp()) * 10**9
+WEEK_NS = 7 * DAY_NS
+
+
+def _append(path: Path, text: str) -> None:
+    with path.open("a") as fh:
+        fh.write(text)
+
+
+def test_claude_source_keeps_records_in_history_and_resumes(tmp_path: Path) -> None:
+    files = write_claude_fixture(tmp_path / "claude")
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    source = claude_source([tmp_path / "claude"], build_price_table(), history, lambda: NOW_NS)
+    assert source.poll()
+    snap = source.snapshot(WEEK_NS)
+    assert snap.status.state == "ok" and snap.history_used
+    assert snap.totals.reqs == 11 and snap.totals.unpriced_reqs == 1
+    assert snap.totals.input_tokens == 250_185 + 7 + 1002
+    assert snap.capabilities.real_tokens
+    labels = {f.label for f in snap.facts}
+    assert {"Log files", "Prices"} <= labels and "Malformed lines" in labels
+    source.close()
+    history.close()
+    # a restart: the offsets come back from the history, only the new line is read
+    _append(files["other"], claude_line("2026-11-22T20:00:00Z", "new", "r", SONNET, 1, 2) + "\n")
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    again = claude_source([tmp_path / "claude"], build_price_table(), history, lambda: NOW_NS)
+    again.poll()
+    assert again.reader.tailer.stats.bytes_read < 2000
+    assert again.snapshot(WEEK_NS).totals.reqs == 12
+    history.close()
+
+
+def test_no_logs_is_empty_not_an_error(tmp_path: Path) -> None:
+    source = codex_source([tmp_path / "nowhere"], build_price_table(), None, lambda: NOW_NS)
+    source.poll()
+    assert source.status.state == "empty"
+    assert "no Codex sessions folder" in source.status.detail
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux only")
+def test_claude_source_wakes_on_an_appended_line(tmp_path: Path) -> None:
+    files = write_claude_fixture(tmp_path / "claude")
+    woke = threading.Event()
+    source = claude_source([tmp_path / "claude"], build_price_table(), None, lambda: NOW_NS)
+    source.start(woke.set)
+    try:
+        source.poll()
+        woke.clear()
+        _append(
+            files["subagent"], claude_line("2026-11-22T21:00:00Z", "x", "y", SONNET, 1, 1) + "\n"
+        )
+        assert woke.wait(5)
+        assert source.poll()
+        assert source.snapshot(WEEK_NS).totals.reqs == 12
+        live = next(f.value for f in source.facts() if f.label == "Live")
+        assert live.startswith("inotify on")
+    finally:
+        source.close()
+
+
+def test_cli_status_all_counts_the_logs_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    claude_dir = tmp_path / "claude"
+    log = claude_dir / "projects" / "p" / "s.jsonl"
+    log.parent.mkdir(parents=True)
+    stamp = (now - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    log.write_text(claude_line(stamp, "a", "b", SONNET, 1000, 100, 0, 0) + "\n")
+    write_codex_fixture(tmp_path / "codex")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude_dir))
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
+    assert main(["status", "--source", "claude", "--window", "1h", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["totals"]["reqs"] == 1
+    assert out["totals"]["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6)
+    assert main(["status", "--source", "all", "--window", "1h", "--format", "json"]) == 0
+    combined = json.loads(capsys.readouterr().out)
+    assert combined["totals"]["reqs"] == 1  # codex's fixture is older than the window
