@@ -91,7 +91,7 @@ def per_day(records: Iterable[UsageRecord]) -> dict[str, dict[str, float]]:
 # ---- Claude Code --------------------------------------------------------------------------
 
 
-def claude_line(
+def claude_line(  # noqa: PLR0917 - a log line reads best as (ts, ids, model, tokens)
     ts: str,
     mid: str | None,
     rid: str | None,
@@ -210,7 +210,7 @@ def write_claude_fixture(config_dir: Path) -> dict[str, Path]:
             500,
             90_000,
             sidechain=True,
-        ),  # fmt: skip
+        ),
     ]
     sub.write_text("\n".join(sub_lines) + "\n")
     other_lines = [
@@ -286,7 +286,7 @@ def write_codex_fixture(home: Path) -> dict[str, Path]:
                 "type": "session_meta",
                 "payload": {"id": "a", "cwd": "/work"},
             }
-        ),  # fmt: skip
+        ),
         codex_turn_context("2026-11-20T09:00:00.100Z", "gpt-5-codex"),
         codex_other("2026-11-20T09:00:00.200Z", "do the thing " * 100),
         codex_token_count("2026-11-20T09:00:01.000Z", None, None),  # rate limits only
@@ -294,7 +294,7 @@ def write_codex_fixture(home: Path) -> dict[str, Path]:
             "2026-11-20T09:00:02.000Z",
             codex_usage(1000, 200, 300, 100),
             codex_usage(1000, 200, 300, 100),
-        ),  # fmt: skip
+        ),
         # only totals: the delta counts
         codex_token_count("2026-11-20T09:01:00.000Z", None, codex_usage(5000, 3000, 700, 200)),
         # the same totals again: a zero delta, skipped
@@ -305,7 +305,7 @@ def write_codex_fixture(home: Path) -> dict[str, Path]:
             "2026-11-20T10:00:05.000Z",
             codex_usage(20_000, 18_000, 900),
             codex_usage(25_000, 21_000, 1600),
-        ),  # fmt: skip
+        ),
         codex_turn_context("2026-11-21T10:00:00.000Z", "gpt-imaginary-9"),
         codex_token_count("2026-11-21T10:00:05.000Z", codex_usage(300, 0, 40), None),
     ]
@@ -340,8 +340,8 @@ def generate_claude_logs(
     assistant message twice (a streaming snapshot, then the final line), ~1.5 KB each with text.
     Timestamps run over the 10 days before ``end_ts`` (default now). Returns the turns written.
     """
-    import random  # noqa: PLC0415
-    import time  # noqa: PLC0415
+    import random
+    import time
 
     rng = random.Random(seed)
     end = time.time() if end_ts is None else end_ts

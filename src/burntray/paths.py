@@ -100,7 +100,7 @@ def _path_list(value: str) -> list[Path]:
 
 
 def claude_config_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
-    """Claude Code's config folders (each holds ``projects/``), as Claude Code and ccusage find them.
+    """Claude Code's config folders (each holds ``projects/``), found as Claude Code finds them.
 
     ``$CLAUDE_CONFIG_DIR`` (comma-separated) replaces the defaults when set; otherwise both
     ``${XDG_CONFIG_HOME:-~/.config}/claude`` (newer versions) and ``~/.claude`` (older ones).

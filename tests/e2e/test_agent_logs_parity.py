@@ -8,7 +8,6 @@ lines, and a file appended while it is read (a partial line first, its end later
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from tests.agent_logs_support import (
     write_claude_fixture,
     write_codex_fixture,
 )
+from tests.processes import require_tool
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +36,7 @@ SONNET = "claude-sonnet-4-5-20250929"
 
 @pytest.fixture(scope="module")
 def ccusage() -> Path:
-    if shutil.which("npm") is None:
-        pytest.skip("npm is not installed: cannot install the ccusage peer (apt install npm)")
+    require_tool("npm")  # skips without npm (fails in CI, where .ci/run installs it)
     binary = ccusage_binary()
     assert binary is not None
     return binary

@@ -99,3 +99,66 @@ def test_cli_status_all_counts_the_logs_once(
     assert main(["status", "--source", "all", "--window", "1h", "--format", "json"]) == 0
     combined = json.loads(capsys.readouterr().out)
     assert combined["totals"]["reqs"] == 1  # codex's fixture is older than the window
+
+
+def _recent_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
+    """Three Claude requests in the last two hours (one unpriced), as the current block."""
+    now = dt.datetime.now(dt.UTC)
+    log = tmp_path / "claude" / "projects" / "p" / "sess-1.jsonl"
+    log.parent.mkdir(parents=True)
+
+    def stamp(minutes_ago: int) -> str:
+        return (now - dt.timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    log.write_text(
+        claude_line(stamp(90), "a", "1", SONNET, 1_000_000, 0) + "\n"
+        + claude_line(stamp(30), "b", "2", SONNET, 0, 100_000) + "\n"
+        + claude_line(stamp(10), "c", "3", "claude-imaginary-9", 5, 5) + "\n"
+    )  # fmt: skip
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    return now
+
+
+def test_status_json_has_the_current_5_hour_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _recent_logs(tmp_path, monkeypatch)
+    assert main(["status", "--source", "claude", "--window", "1h", "--format", "json"]) == 0
+    block = json.loads(capsys.readouterr().out)["block"]
+    assert block["reqs"] == 3 and block["unpriced_reqs"] == 1
+    # 1M input (tiered: 200k at $3, 800k at $6) + 100k output at $15
+    assert block["cost_usd"] == pytest.approx(0.6 + 4.8 + 1.5)
+    assert block["burn_usd_per_hour"] == pytest.approx(6.9 / (80 / 60), rel=1e-3)
+    assert block["projected_cost_usd"] > block["cost_usd"]
+    start = dt.datetime.fromisoformat(block["start"])
+    assert start.minute == 0 and start.second == 0  # blocks start on the hour
+    # the tray menu shows it among the source's facts
+    source = claude_source([tmp_path / "claude"], build_price_table(), None, watch=False)
+    source.poll()
+    fact = next(f.value for f in source.facts() if f.label == "5-hour block")
+    assert "$6.90" in fact and "/h" in fact and "projected" in fact and "1 unpriced" in fact
+
+
+def test_report_and_status_by_day_and_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = _recent_logs(tmp_path, monkeypatch)
+    assert main(["report", "--by", "session", "--source", "claude", "--window", "1d",
+                 "--format", "json"]) == 0  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert [r["session"] for r in doc["rows"]] == ["sess-1"]
+    assert doc["rows"][0]["project"] == "p" and doc["totals"]["reqs"] == 3
+    assert doc["totals"]["input_tokens"] == 1_000_005
+    out_file = tmp_path / "days.csv"
+    assert main(["report", "--by", "day", "--source", "all", "--window", "1d",
+                 "--format", "csv", "--out", str(out_file)]) == 0  # fmt: skip
+    assert capsys.readouterr().out.strip() == str(out_file)
+    header, *rows = out_file.read_text().splitlines()
+    assert header.startswith("date,reqs,input_tokens,output_tokens,cache_write_tokens")
+    assert sum(int(r.split(",")[1]) for r in rows) == 3
+    assert any(r.startswith(now.astimezone().strftime("%Y-%m-%d")) for r in rows)
+    assert main(["status", "--by", "day", "--source", "claude", "--window", "1d"]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("DATE") and "Total" in table and "+1?" in table
+    assert main(["status", "--source", "claude", "--format", "csv"]) == 2  # csv needs --by
+    assert "--by" in capsys.readouterr().err

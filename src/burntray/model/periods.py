@@ -9,7 +9,7 @@ start, spend, burn rate and projection here match what users see there.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from burntray.model.usage import UsageRecord
@@ -45,30 +45,46 @@ class PeriodRow:
         )
 
 
-def _group(records: Iterable[UsageRecord], key_of: object) -> list[PeriodRow]:
-    acc: dict[str, list[object]] = {}
-    for r in records:
-        key = key_of(r)  # type: ignore[operator]
-        row = acc.get(key)
-        if row is None:
-            row = acc[key] = [0, 0, 0, 0, 0, 0.0, 0, r.ts_ns, r.ts_ns, r.project, set()]
-        row[0] += 1  # type: ignore[operator]
-        row[1] += r.input_tokens  # type: ignore[operator]
-        row[2] += r.output_tokens  # type: ignore[operator]
-        row[3] += r.cache_read_tokens  # type: ignore[operator]
-        row[4] += r.cache_write_tokens  # type: ignore[operator]
+class _Acc:
+    __slots__ = ("cost", "first", "inp", "last", "models", "out", "project", "read", "reqs",
+                 "unpriced", "write")  # fmt: skip
+
+    def __init__(self, first: UsageRecord) -> None:
+        self.reqs = self.inp = self.out = self.read = self.write = self.unpriced = 0
+        self.cost = 0.0
+        self.first = self.last = first.ts_ns
+        self.project = first.project
+        self.models: set[str] = set()
+
+    def add(self, r: UsageRecord) -> None:
+        self.reqs += 1
+        self.inp += r.input_tokens
+        self.out += r.output_tokens
+        self.read += r.cache_read_tokens
+        self.write += r.cache_write_tokens
         if r.cost_usd is None:
-            row[6] += 1  # type: ignore[operator]
+            self.unpriced += 1
         else:
-            row[5] += r.cost_usd  # type: ignore[operator]
-        row[7] = min(row[7], r.ts_ns)  # type: ignore[type-var]
-        row[8] = max(row[8], r.ts_ns)  # type: ignore[type-var]
+            self.cost += r.cost_usd
+        self.first = min(self.first, r.ts_ns)
+        self.last = max(self.last, r.ts_ns)
         if r.model:
-            row[10].add(r.model)  # type: ignore[attr-defined]
-    return [
-        PeriodRow(k, *v[:10], models=tuple(sorted(v[10])))  # type: ignore[arg-type]
-        for k, v in acc.items()
-    ]
+            self.models.add(r.model)
+
+    def row(self, key: str) -> PeriodRow:
+        return PeriodRow(key, self.reqs, self.inp, self.out, self.read, self.write, self.cost,
+                         self.unpriced, self.first, self.last, self.project,
+                         tuple(sorted(self.models)))  # fmt: skip
+
+
+def _group(records: Iterable[UsageRecord], key_of: Callable[[UsageRecord], str]) -> list[PeriodRow]:
+    acc: dict[str, _Acc] = {}
+    for r in records:
+        key = key_of(r)
+        if key not in acc:
+            acc[key] = _Acc(r)
+        acc[key].add(r)
+    return [a.row(k) for k, a in acc.items()]
 
 
 def by_day(records: Iterable[UsageRecord], tz: dt.tzinfo | None = None) -> list[PeriodRow]:

@@ -236,7 +236,7 @@ def parse_litellm_prices(raw: Mapping[str, object]) -> dict[str, Price]:
                 entry, "cache_creation_input_token_cost_above_200k_tokens"
             ),
             cache_write_1h=_optional_rate(entry, "cache_creation_input_token_cost_above_1hr"),
-            fast_multiplier=float(fast) if _is_price(fast) and fast else 1.0,  # type: ignore[arg-type]
+            fast_multiplier=float(fast) if isinstance(fast, int | float) and fast > 0 else 1.0,
         )
         lowered = str(name).strip().lower()
         prices[lowered] = price

@@ -12,11 +12,13 @@ read is named in the facts and doctor; the others are still counted.
 
 from __future__ import annotations
 
+import datetime as _dt
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from burntray.model.periods import NS_PER_HOUR, UsageBlock, current_block
 from burntray.model.pricing import SNAPSHOT_AS_OF, PriceTable
 from burntray.model.snapshot import UpstreamFact
 from burntray.model.usage import UsageRecord
@@ -83,6 +85,14 @@ class AgentLogSource(RecordSource):
             self._watcher.stop()
             self._watcher = None
 
+    def records(self, start_ns: int, end_ns: int) -> list[UsageRecord]:
+        """The requests in ``[start, end)``, oldest first (for per-day and per-session views)."""
+        if self._events is not None:
+            return self._events.records(self.name, start_ns, end_ns)
+        return sorted(
+            (r for r in self._memory if start_ns <= r.ts_ns < end_ns), key=lambda r: r.ts_ns
+        )
+
     def save_state(self) -> str | None:
         return self.reader.save_state()
 
@@ -121,9 +131,80 @@ class AgentLogSource(RecordSource):
         return tuple(facts)
 
 
+# How far back the 5-hour block is worked out from: a block starts at the first request after
+# the previous block ended, so the chain is followed back this far (a day of non-stop use).
+BLOCK_LOOKBACK_NS = 48 * NS_PER_HOUR
+
+
 class ClaudeSource(AgentLogSource):
     name = "claude"
     label = "Claude Code logs"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._block_cache: tuple[object, list[UsageRecord]] | None = None
+
+    def current_block(self, now_ns: int | None = None) -> UsageBlock | None:
+        """The 5-hour block Claude plans are metered in, if one is active now."""
+        now = self._clock_ns() if now_ns is None else now_ns
+        start = now - BLOCK_LOOKBACK_NS
+        if self._events is not None:
+            # cached per history generation and minute: snapshots come once a second
+            stamp = (self._events.history.generation, now // 60_000_000_000)
+            if self._block_cache is None or self._block_cache[0] != stamp:
+                self._block_cache = (stamp, self.records(start, now + 1))
+            records = self._block_cache[1]
+        else:
+            records = self.records(start, now + 1)
+        return current_block(records, now)
+
+    def facts(self) -> tuple[UpstreamFact, ...]:
+        block = self.current_block()
+        if block is None:
+            return super().facts()
+        return (UpstreamFact("5-hour block", describe_block(block)), *super().facts())
+
+
+def describe_block(block: UsageBlock) -> str:
+    """ "14:00-19:00 · $3.20 · $1.10/h · $6.50 projected" (local times)."""
+
+    def hhmm(ns: int) -> str:
+        return _dt.datetime.fromtimestamp(ns / 1e9).strftime("%H:%M")
+
+    parts = [f"{hhmm(block.start_ns)}-{hhmm(block.end_ns)}", f"${block.cost_usd:.2f}"]
+    if block.burn_usd_per_hour is not None:
+        parts.append(f"${block.burn_usd_per_hour:.2f}/h")
+    if block.projected_cost_usd is not None:
+        parts.append(f"${block.projected_cost_usd:.2f} projected")
+    if block.unpriced_reqs:
+        parts.append(f"{block.unpriced_reqs} unpriced")
+    return " · ".join(parts)
+
+
+def block_to_dict(block: UsageBlock | None) -> dict[str, object] | None:
+    """The block for ``status --format json`` (times in RFC 3339 UTC)."""
+    if block is None:
+        return None
+    from burntray.model.timefmt import format_rfc3339_ns  # noqa: PLC0415
+
+    def utc(ns: int) -> str:
+        return format_rfc3339_ns(ns, _dt.UTC)
+
+    return {
+        "start": utc(block.start_ns),
+        "end": utc(block.end_ns),
+        "last_request": utc(block.last_ns),
+        "reqs": block.reqs,
+        "tokens": block.tokens,
+        "cost_usd": round(block.cost_usd, 6),
+        "unpriced_reqs": block.unpriced_reqs,
+        "burn_usd_per_hour": None
+        if block.burn_usd_per_hour is None
+        else round(block.burn_usd_per_hour, 6),
+        "projected_cost_usd": None
+        if block.projected_cost_usd is None
+        else round(block.projected_cost_usd, 6),
+    }
 
 
 class CodexSource(AgentLogSource):

@@ -30,7 +30,6 @@ import datetime as _dt
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, NamedTuple
 
@@ -62,28 +61,37 @@ class _CacheCreation(msgspec.Struct, gc=False):
 class _Usage(msgspec.Struct, gc=False):
     input_tokens: _Count
     output_tokens: _Count
-    cache_creation_input_tokens: _Count | None | _Opt = msgspec.UNSET
-    cache_read_input_tokens: _Count | None | _Opt = msgspec.UNSET
+    cache_creation_input_tokens: _Count | _Opt | None = msgspec.UNSET
+    cache_read_input_tokens: _Count | _Opt | None = msgspec.UNSET
     cache_creation: _CacheCreation | None = None
-    speed: str | None | _Opt = msgspec.UNSET
+    speed: str | _Opt | None = msgspec.UNSET
 
 
 class _Message(msgspec.Struct, gc=False):
     usage: _Usage
-    id: str | None | _Opt = msgspec.UNSET
-    model: str | None | _Opt = msgspec.UNSET
+    id: str | _Opt | None = msgspec.UNSET
+    model: str | _Opt | None = msgspec.UNSET
 
 
-class _Line(msgspec.Struct, gc=False, rename={"session_id": "sessionId", "request_id": "requestId", "cost_usd": "costUSD", "is_sidechain": "isSidechain", "is_api_error": "isApiErrorMessage"}):  # fmt: skip
+_LINE_NAMES = {
+    "session_id": "sessionId",
+    "request_id": "requestId",
+    "cost_usd": "costUSD",
+    "is_sidechain": "isSidechain",
+    "is_api_error": "isApiErrorMessage",
+}
+
+
+class _Line(msgspec.Struct, gc=False, rename=_LINE_NAMES):
     timestamp: _dt.datetime
     message: _Message
-    session_id: str | None | _Opt = msgspec.UNSET
-    request_id: str | None | _Opt = msgspec.UNSET
-    cost_usd: float | None | _Opt = msgspec.UNSET
+    session_id: str | _Opt | None = msgspec.UNSET
+    request_id: str | _Opt | None = msgspec.UNSET
+    cost_usd: float | _Opt | None = msgspec.UNSET
     is_sidechain: bool | None = None
-    is_api_error: bool | None | _Opt = msgspec.UNSET
-    version: str | None | _Opt = msgspec.UNSET
-    cwd: str | None | _Opt = msgspec.UNSET
+    is_api_error: bool | _Opt | None = msgspec.UNSET
+    version: str | _Opt | None = msgspec.UNSET
+    cwd: str | _Opt | None = msgspec.UNSET
 
 
 _DECODER = msgspec.json.Decoder(_Line)

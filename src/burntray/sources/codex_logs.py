@@ -189,7 +189,7 @@ class CodexLogReader:
         problems = []
         for home in self.homes:
             taken: set[str] = set()  # paths relative to sessions/ (it wins over archived)
-            for h, sub, finder in self._finders:
+            for h, _sub, finder in self._finders:
                 if h != home:
                     continue
                 files = finder.find()
