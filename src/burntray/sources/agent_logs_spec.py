@@ -6,6 +6,8 @@ the more detailed view, so ``all`` counts these and shows cburn's figures as cov
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,31 +72,42 @@ def _probe_codex(ctx: SourceContext) -> tuple[bool, str]:
         return False, str(exc)
 
 
-def _doctor_lines(source: Source) -> list[str]:
-    source.poll()
-    status = source.status
-    lines = [f"status       {status.state}: {status.detail or 'read fine'}"]
-    facts = getattr(source, "facts", None)
-    if callable(facts):
-        lines += [f"{fact.label.lower():<12} {fact.value}" for fact in facts()]
-    source.close()
+def _doctor_lines(folders: list[Path], subdirs: tuple[str, ...]) -> list[str]:
+    """Where the logs are and how many, without reading them (doctor stays quick on a GB)."""
+    from burntray.model.pricing import SNAPSHOT_AS_OF  # noqa: PLC0415
+    from burntray.sources.agent_files import JsonlFinder  # noqa: PLC0415
+
+    lines = []
+    for folder in folders:
+        for sub in subdirs:
+            finder = JsonlFinder(folder / sub)
+            files = finder.find()
+            if finder.problem:
+                lines.append(f"logs         {finder.problem}")
+            else:
+                size = sum(_size(f) for f in files)
+                lines.append(
+                    f"logs         {folder / sub}: {len(files)} files, {size / 1e6:.1f} MB"
+                )
+    lines.append(f"prices       LiteLLM snapshot {SNAPSHOT_AS_OF} (a price_file overrides it)")
+    if not sys.platform.startswith("linux"):
+        lines.append("live         polling (inotify is Linux only)")
     return lines
 
 
-def _doctor_claude(ctx: SourceContext) -> list[str]:
-    from burntray.sources.agent_logs import claude_source  # noqa: PLC0415
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
-    dirs = claude_dirs(ctx)
-    lines = [f"dirs         {', '.join(str(d) for d in dirs)}"]
-    return lines + _doctor_lines(claude_source(dirs, ctx.prices, None, ctx.clock_ns, watch=False))
+
+def _doctor_claude(ctx: SourceContext) -> list[str]:
+    return _doctor_lines(claude_dirs(ctx), ("projects",))
 
 
 def _doctor_codex(ctx: SourceContext) -> list[str]:
-    from burntray.sources.agent_logs import codex_source  # noqa: PLC0415
-
-    dirs = codex_dirs(ctx)
-    lines = [f"dirs         {', '.join(str(d) for d in dirs)}"]
-    return lines + _doctor_lines(codex_source(dirs, ctx.prices, None, ctx.clock_ns, watch=False))
+    return _doctor_lines(codex_dirs(ctx), ("sessions", "archived_sessions"))
 
 
 CLAUDE = SourceSpec(
