@@ -28,6 +28,11 @@ from burntray.sources.tree_watch import TreeWatcher
 from burntray.store.history import HistoryStore
 
 
+# With inotify watching, the logs are walked only when it reports a change, and once in this
+# many seconds in case an event was lost (an overflowed queue, a folder made between two scans).
+RESCAN_EVERY_S = 30.0
+
+
 class _Reader(Protocol):
     tailer: LogTailer
     missing: str
@@ -57,16 +62,30 @@ class AgentLogSource(RecordSource):
         self.folders = folders
         self._watch = watch
         self._watcher: TreeWatcher | None = None
+        self._dirty = True
+        self._last_scan = 0.0
         super().__init__(history, clock_ns)
 
     def read_new(self) -> list[UsageRecord]:
+        watcher = self._watcher
+        now = time.monotonic()
+        if (
+            watcher is not None
+            and watcher.active
+            and not watcher.problem
+            and not self._dirty
+            and now - self._last_scan < RESCAN_EVERY_S
+        ):
+            return []  # inotify saw nothing: no folder walk, no stat of every file
+        self._dirty = False  # before reading: a change during the read marks it again
+        self._last_scan = now
         records = self.reader.read_new()
         self.problem = ""
         self.empty_reason = self.reader.missing or (
             "" if self.reader.files_seen else "no logs yet in " + self._where()
         )
-        if self._watcher is not None:
-            self._watcher.sync(self.reader.folders())
+        if self._watcher is not None and self._watcher.sync(self.reader.folders()):
+            self._dirty = True  # read new folders once more: files made before their watch
         return records
 
     def _where(self) -> str:
@@ -75,10 +94,16 @@ class AgentLogSource(RecordSource):
     def start(self, wake: Callable[[], None]) -> None:
         if not self._watch or self._watcher is not None:
             return
-        watcher = TreeWatcher(wake)
+
+        def changed() -> None:  # the watcher's thread
+            self._dirty = True
+            wake()
+
+        watcher = TreeWatcher(changed)
         if watcher.start():
             self._watcher = watcher
             watcher.sync(self.reader.folders())
+            self._dirty = True
 
     def close(self) -> None:
         if self._watcher is not None:

@@ -87,10 +87,12 @@ class TreeWatcher:
         self._thread.start()
         return True
 
-    def sync(self, folders: Iterable[str]) -> None:
-        """Watch exactly the folders that exist now (cheap when nothing changed)."""
+    def sync(self, folders: Iterable[str]) -> int:
+        """Watch exactly the folders that exist now (cheap when nothing changed); returns how
+        many were added (a file written in one before its watch existed raised no event)."""
         if not self.active:
-            return
+            return 0
+        added = 0
         wanted = set(folders)
         with self._lock:
             libc = _load_libc()
@@ -105,6 +107,8 @@ class TreeWatcher:
                     self.problem = f"cannot watch {folder}: {err}; polling instead"
                     continue
                 self._watches[folder] = wd
+                added += 1
+        return added
 
     def _run(self) -> None:
         try:
