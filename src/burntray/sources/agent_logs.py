@@ -13,12 +13,13 @@ read is named in the facts and doctor; the others are still counted.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from burntray.model.periods import NS_PER_HOUR, UsageBlock, current_block
+from burntray.model.periods import BLOCK_NS, NS_PER_HOUR, UsageBlock, current_block
 from burntray.model.pricing import SNAPSHOT_AS_OF, PriceTable
 from burntray.model.snapshot import UpstreamFact
 from burntray.model.usage import UsageRecord
@@ -159,6 +160,7 @@ class AgentLogSource(RecordSource):
 # How far back the 5-hour block is worked out from: a block starts at the first request after
 # the previous block ended, so the chain is followed back this far (a day of non-stop use).
 BLOCK_LOOKBACK_NS = 48 * NS_PER_HOUR
+NS_PER_MINUTE = 60_000_000_000
 
 
 class ClaudeSource(AgentLogSource):
@@ -167,21 +169,35 @@ class ClaudeSource(AgentLogSource):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._block_cache: tuple[object, list[UsageRecord]] | None = None
+        self._block_cache: tuple[int, int, list[UsageRecord]] | None = None
 
     def current_block(self, now_ns: int | None = None) -> UsageBlock | None:
         """The 5-hour block Claude plans are metered in, if one is active now."""
         now = self._clock_ns() if now_ns is None else now_ns
+        if self._events is None:
+            return current_block(self.records(now - BLOCK_LOOKBACK_NS, now + 1), now)
+        # The requests only change with the history: fetched once per change, the block is
+        # then worked out for ``now`` from them (an idle tray never queries again).
+        generation = self._events.history.generation
+        cached = self._block_cache
+        if cached is None or cached[0] != generation or now < cached[1]:
+            cached = (generation, now, self._block_records(now))
+            self._block_cache = cached
+        return current_block(cached[2], now)
+
+    def _block_records(self, now: int) -> list[UsageRecord]:
+        """The requests the current block's chain is worked out from: those since the last
+        sure gap of more than 5 hours (found in the per-minute rollups), at most 48 h back."""
+        assert self._events is not None
         start = now - BLOCK_LOOKBACK_NS
-        if self._events is not None:
-            # cached per history generation and minute: snapshots come once a second
-            stamp = (self._events.history.generation, now // 60_000_000_000)
-            if self._block_cache is None or self._block_cache[0] != stamp:
-                self._block_cache = (stamp, self.records(start, now + 1))
-            records = self._block_cache[1]
-        else:
-            records = self.records(start, now + 1)
-        return current_block(records, now)
+        minutes = sorted({row[0] for row in self._events.minute_series(self.name, start, now + 1)})
+        if not minutes or now - (minutes[-1] + 1) * NS_PER_MINUTE > BLOCK_NS:
+            return []  # nothing in the last 5 hours: no active block
+        chain_start = minutes[0]
+        for before, after in itertools.pairwise(minutes):
+            if (after - before - 1) * NS_PER_MINUTE > BLOCK_NS:  # a gap of > 5 h for sure
+                chain_start = after
+        return self.records(chain_start * NS_PER_MINUTE, now + 1)
 
     def facts(self) -> tuple[UpstreamFact, ...]:
         block = self.current_block()

@@ -349,6 +349,8 @@ class ClaudeLogReader:
         return list(out.values())
 
     def _read_file(self, projects_dir: Path, path: Path, out: dict[str, UsageRecord]) -> None:
+        if self.tailer.unchanged(path):
+            return  # the common case on every pass: one stat, nothing else
         project, session = session_parts(projects_dir, path)
         rel = (
             str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)

@@ -213,6 +213,8 @@ class CodexLogReader:
         return out
 
     def _read_file(self, path: Path, rel: str, home: Path, out: list[UsageRecord]) -> None:
+        if self.tailer.unchanged(path):
+            return
         state = self.tailer.files.get(str(path))
         parser = FileParser(state.extra if state is not None else None)
         session = rel.removesuffix(".jsonl")

@@ -94,6 +94,22 @@ class LogTailer:
             del self.files[p]
         return gone
 
+    def unchanged(self, path: Path) -> bool:
+        """True when ``path`` is exactly as last read (same inode, size and mtime): one stat."""
+        state = self.files.get(str(path))
+        if state is None:
+            return False
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns) == (
+            state.dev,
+            state.ino,
+            state.size,
+            state.mtime_ns,
+        )
+
     def read(
         self,
         path: Path,
