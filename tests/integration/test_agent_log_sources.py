@@ -162,3 +162,12 @@ def test_report_and_status_by_day_and_session(
     assert table.startswith("DATE") and "Total" in table and "+1?" in table
     assert main(["status", "--source", "claude", "--format", "csv"]) == 2  # csv needs --by
     assert "--by" in capsys.readouterr().err
+
+
+def test_codex_source_says_when_it_guessed_the_model(tmp_path: Path) -> None:
+    write_codex_fixture(tmp_path / "codex")
+    source = codex_source([tmp_path / "codex"], build_price_table(), None, lambda: NOW_NS)
+    source.poll()
+    facts = {f.label: f.value for f in source.facts()}
+    assert facts["Model guessed"].startswith("1 turns")
+    assert source.snapshot(WEEK_NS).totals.reqs == 5

@@ -252,6 +252,15 @@ class CodexSource(AgentLogSource):
     name = "codex"
     label = "Codex logs"
 
+    def facts(self) -> tuple[UpstreamFact, ...]:
+        guessed = getattr(self.reader, "fallback_model_turns", 0)
+        if not guessed:
+            return super().facts()
+        return (
+            *super().facts(),
+            UpstreamFact("Model guessed", f"{guessed} turns without a model priced as gpt-5"),
+        )
+
 
 def claude_source(
     dirs: list[Path],
