@@ -171,3 +171,28 @@ def test_codex_source_says_when_it_guessed_the_model(tmp_path: Path) -> None:
     facts = {f.label: f.value for f in source.facts()}
     assert facts["Model guessed"].startswith("1 turns")
     assert source.snapshot(WEEK_NS).totals.reqs == 5
+
+
+def test_after_a_restart_rewrites_and_replays_of_earlier_requests_count_once(
+    tmp_path: Path,
+) -> None:
+    files = write_claude_fixture(tmp_path / "claude")
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    first = claude_source([tmp_path / "claude"], build_price_table(), history, lambda: NOW_NS)
+    first.poll()
+    before = first.snapshot(WEEK_NS).totals
+    history.close()
+    # msg_1/req_1 was read with 250 output tokens. After the restart: a smaller streaming
+    # rewrite of it (ignored), a sidechain replay of msg_3 (counted once), a larger rewrite of
+    # msg_o1 (replaces it).
+    _append(files["main"], claude_line("2026-11-20T09:00:03Z", "msg_1", "req_1", SONNET, 10, 5, 500, 0) + "\n")  # fmt: skip
+    _append(files["subagent"], claude_line("2026-11-20T11:40:00Z", "msg_3", "req_x", SONNET, 10, 999, 0, 0, sidechain=True) + "\n")  # fmt: skip
+    opus = "claude-opus-4-1-20250805"
+    _append(files["other"], claude_line("2026-11-22T08:00:01Z", "msg_o1", "req_o1", opus, 1000, 9000, 3000, 4000) + "\n")  # fmt: skip
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    again = claude_source([tmp_path / "claude"], build_price_table(), history, lambda: NOW_NS)
+    again.poll()
+    after = again.snapshot(WEEK_NS).totals
+    assert after.reqs == before.reqs
+    assert after.output_tokens == before.output_tokens + (9000 - 2000)
+    history.close()

@@ -168,8 +168,29 @@ class ClaudeSource(AgentLogSource):
     label = "Claude Code logs"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
         self._block_cache: tuple[int, int, list[UsageRecord]] | None = None
+        super().__init__(*args, **kwargs)
+
+    def load_state(self, state: str) -> None:
+        """Resume from the offsets, and let duplicate removal see the requests read before:
+        a streaming rewrite or a sidechain replay of one of them is then not counted again."""
+        super().load_state(state)
+        dedup = getattr(self.reader, "dedup", None)
+        if dedup is not None and self._events is not None:
+            dedup.lookup = self._known_requests
+
+    def _known_requests(self, message_id: str) -> list[tuple[str, int]]:
+        """(request id, token total) of the requests with this message id in the history."""
+        from burntray.store.usage_events import EVENTS  # noqa: PLC0415
+
+        assert self._events is not None
+        prefix = f"m:{message_id}:"
+        rows = self._events.history.execute(
+            f"SELECT key, input + output + cache_read + cache_write FROM {EVENTS} "  # noqa: S608
+            "WHERE source = ? AND key >= ? AND key < ?",
+            (self.name, prefix, prefix[:-1] + ";"),  # ";" follows ":": the keys with this prefix
+        )
+        return [(str(key)[len(prefix) :], total) for key, total in rows if isinstance(total, int)]
 
     def current_block(self, now_ns: int | None = None) -> UsageBlock | None:
         """The 5-hour block Claude plans are metered in, if one is active now."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, NamedTuple
 
@@ -242,6 +242,11 @@ class Dedup:
         self._groups: list[list[object]] = []
         self._exact: dict[int, int] = {}
         self._by_message: dict[int, int | list[int]] = {}
+        # After a restart the groups of requests read before it are gone; ``lookup`` (set by
+        # the source when it resumes) finds them in the history by message id: [(request id,
+        # token total)]. Each message id is asked for once.
+        self.lookup: Callable[[str], list[tuple[str, int]]] | None = None
+        self._asked: set[int] = set()
 
     def __len__(self) -> int:
         return len(self._groups)
@@ -257,6 +262,12 @@ class Dedup:
         if found is not None and groups[found][1] != exact:
             found = None  # that group's surviving line has another request id now
         message = hash(mid)
+        if found is None and self.lookup is not None and message not in self._asked:
+            self._asked.add(message)
+            if message not in self._by_message:
+                for known_rid, known_total in self.lookup(mid):
+                    self._seed(mid, known_rid, known_total)
+                found = self._exact.get(exact)
         if found is None:
             candidates = self._by_message.get(message)
             if candidates is not None:
@@ -279,10 +290,21 @@ class Dedup:
             group[1:] = [exact, entry.sidechain, total, entry.has_speed]
             self._exact[exact] = found
             return str(group[0]), entry
-        index = len(groups)
+        key = self._new_group(mid, rid, exact, entry.sidechain, total, entry.has_speed)
+        return key, entry
+
+    def _seed(self, mid: str, rid: str, total: int) -> None:
+        """A request read before a restart (as the history has it: taken as the parent's)."""
+        self._new_group(mid, rid or None, hash((mid, rid or None)), False, total, False)
+
+    def _new_group(
+        self, mid: str, rid: str | None, exact: int, sidechain: bool, total: int, speed: bool
+    ) -> str:
+        index = len(self._groups)
         key = f"m:{mid}:{rid or ''}"
-        groups.append([key, exact, entry.sidechain, total, entry.has_speed])
+        self._groups.append([key, exact, sidechain, total, speed])
         self._exact[exact] = index
+        message = hash(mid)
         known = self._by_message.get(message)
         if known is None:
             self._by_message[message] = index
@@ -290,7 +312,7 @@ class Dedup:
             known.append(index)
         else:
             self._by_message[message] = [known, index]
-        return key, entry
+        return key
 
 
 def session_parts(projects_dir: Path, path: Path) -> tuple[str, str]:
