@@ -119,21 +119,28 @@ class UsageBlock:
     projected_cost_usd: float | None  # active blocks: spend if the burn rate holds to the end
 
 
-def usage_blocks(records: Iterable[UsageRecord], now_ns: int) -> list[UsageBlock]:
-    """The 5-hour blocks of ``records`` (sorted by time), oldest first."""
-    blocks: list[UsageBlock] = []
+def usage_blocks_records(records: Iterable[UsageRecord]) -> list[list[UsageRecord]]:
+    """The requests of each 5-hour block of ``records`` (sorted by time), oldest first. A block
+    starts on the hour of its first request and ends when a request comes more than 5 hours
+    after that hour or after the previous request (ccusage's rule, strictly more)."""
+    blocks: list[list[UsageRecord]] = []
     current: list[UsageRecord] = []
     start = 0
     for r in records:
         if current and (r.ts_ns - start > BLOCK_NS or r.ts_ns - current[-1].ts_ns > BLOCK_NS):
-            blocks.append(_block(start, current, now_ns))
+            blocks.append(current)
             current = []
         if not current:
             start = r.ts_ns - r.ts_ns % NS_PER_HOUR
         current.append(r)
     if current:
-        blocks.append(_block(start, current, now_ns))
+        blocks.append(current)
     return blocks
+
+
+def usage_blocks(records: Iterable[UsageRecord], now_ns: int) -> list[UsageBlock]:
+    """The 5-hour blocks of ``records`` (sorted by time), oldest first."""
+    return [_block(recs, now_ns) for recs in usage_blocks_records(records)]
 
 
 def current_block(records: Iterable[UsageRecord], now_ns: int) -> UsageBlock | None:
@@ -142,7 +149,8 @@ def current_block(records: Iterable[UsageRecord], now_ns: int) -> UsageBlock | N
     return blocks[-1] if blocks and blocks[-1].active else None
 
 
-def _block(start: int, recs: list[UsageRecord], now_ns: int) -> UsageBlock:
+def _block(recs: list[UsageRecord], now_ns: int) -> UsageBlock:
+    start = recs[0].ts_ns - recs[0].ts_ns % NS_PER_HOUR
     end = start + BLOCK_NS
     cost = sum(r.cost_usd for r in recs if r.cost_usd is not None)
     first, last = recs[0].ts_ns, recs[-1].ts_ns

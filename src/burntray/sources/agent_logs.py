@@ -19,7 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from burntray.model.periods import BLOCK_NS, NS_PER_HOUR, UsageBlock, current_block
+from burntray.model.periods import (
+    BLOCK_NS,
+    NS_PER_HOUR,
+    UsageBlock,
+    current_block,
+    usage_blocks_records,
+)
 from burntray.model.pricing import SNAPSHOT_AS_OF, PriceTable
 from burntray.model.snapshot import UpstreamFact
 from burntray.model.usage import UsageRecord
@@ -65,6 +71,8 @@ class AgentLogSource(RecordSource):
         self._watcher: TreeWatcher | None = None
         self._dirty = True
         self._last_scan = 0.0
+        self._saved_at_bytes = -1
+        self._records_version = 0  # bumped when a read brings records
         super().__init__(history, clock_ns)
 
     def read_new(self) -> list[UsageRecord]:
@@ -81,6 +89,8 @@ class AgentLogSource(RecordSource):
         self._dirty = False  # before reading: a change during the read marks it again
         self._last_scan = now
         records = self.reader.read_new()
+        if records:
+            self._records_version += 1
         self.problem = ""
         self.empty_reason = self.reader.missing or (
             "" if self.reader.files_seen else "no logs yet in " + self._where()
@@ -120,6 +130,12 @@ class AgentLogSource(RecordSource):
         )
 
     def save_state(self) -> str | None:
+        """The offsets, when they moved since the last save (None: nothing to write; the base
+        asks after every poll, and an idle tray must not rewrite them every second)."""
+        read = self.reader.tailer.stats.bytes_read
+        if read == self._saved_at_bytes:
+            return None
+        self._saved_at_bytes = read
         return self.reader.save_state()
 
     def load_state(self, state: str) -> None:
@@ -197,12 +213,14 @@ class ClaudeSource(AgentLogSource):
         now = self._clock_ns() if now_ns is None else now_ns
         if self._events is None:
             return current_block(self.records(now - BLOCK_LOOKBACK_NS, now + 1), now)
-        # The requests only change with the history: fetched once per change, the block is
-        # then worked out for ``now`` from them (an idle tray never queries again).
-        generation = self._events.history.generation
+        # The requests change when a read brings some: fetched then (and once a minute, for a
+        # history cleared or pruned meanwhile); the block is worked out for ``now`` from the
+        # last block's requests (a few hundred at most), so an idle tray does no query.
+        stamp = self._records_version * 10**12 + now // 60_000_000_000
         cached = self._block_cache
-        if cached is None or cached[0] != generation or now < cached[1]:
-            cached = (generation, now, self._block_records(now))
+        if cached is None or cached[0] != stamp or now < cached[1]:
+            blocks = usage_blocks_records(self._block_records(now))
+            cached = (stamp, now, blocks[-1] if blocks else [])
             self._block_cache = cached
         return current_block(cached[2], now)
 
