@@ -196,3 +196,31 @@ def test_after_a_restart_rewrites_and_replays_of_earlier_requests_count_once(
     assert after.reqs == before.reqs
     assert after.output_tokens == before.output_tokens + (9000 - 2000)
     history.close()
+
+
+def test_config_dirs_override_the_upstream_rule_and_all_covers_cburn(tmp_path: Path) -> None:
+    from burntray.config import load_settings
+    from burntray.paths import app_paths
+    from burntray.sources.base import SourceContext, build_source
+    from burntray.sources.combined import counted_sources
+    from burntray.sources.registry import REGISTRY
+
+    write_claude_fixture(tmp_path / "elsewhere")
+    write_codex_fixture(tmp_path / "codex-home")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[claude]\ndirs = "{tmp_path / "elsewhere"}"\n[codex]\ndirs = "{tmp_path / "codex-home"}"\n'
+    )
+    settings = load_settings(config)
+    # the environment points somewhere else: the config wins
+    env = {"HOME": str(tmp_path), "CLAUDE_CONFIG_DIR": str(tmp_path / "nothing")}
+    ctx = SourceContext(settings, app_paths(), build_price_table(), env=env)
+    assert REGISTRY.get("claude").probe(ctx)[0]
+    assert REGISTRY.get("codex").probe(ctx)[0]
+    source = build_source("claude", ctx)
+    source.poll()
+    assert source.snapshot(WEEK_NS, NOW_NS).totals.reqs == 11
+    source.close()
+    # cburn summarises the same Claude Code logs: `all` counts ours, shows cburn as covered
+    covered = counted_sources([REGISTRY.get("cburn"), REGISTRY.get("claude")])
+    assert covered.get("cburn") == "claude"
