@@ -185,10 +185,15 @@ def test_after_a_restart_rewrites_and_replays_of_earlier_requests_count_once(
     # msg_1/req_1 was read with 250 output tokens. After the restart: a smaller streaming
     # rewrite of it (ignored), a sidechain replay of msg_3 (counted once), a larger rewrite of
     # msg_o1 (replaces it).
-    _append(files["main"], claude_line("2026-11-20T09:00:03Z", "msg_1", "req_1", SONNET, 10, 5, 500, 0) + "\n")  # fmt: skip
-    _append(files["subagent"], claude_line("2026-11-20T11:40:00Z", "msg_3", "req_x", SONNET, 10, 999, 0, 0, sidechain=True) + "\n")  # fmt: skip
+    rewrite = claude_line("2026-11-20T09:00:03Z", "msg_1", "req_1", SONNET, 10, 5, 500, 0)
+    replay = claude_line(
+        "2026-11-20T11:40:00Z", "msg_3", "req_x", SONNET, 10, 999, 0, 0, sidechain=True
+    )
     opus = "claude-opus-4-1-20250805"
-    _append(files["other"], claude_line("2026-11-22T08:00:01Z", "msg_o1", "req_o1", opus, 1000, 9000, 3000, 4000) + "\n")  # fmt: skip
+    larger = claude_line("2026-11-22T08:00:01Z", "msg_o1", "req_o1", opus, 1000, 9000, 3000, 4000)
+    _append(files["main"], rewrite + "\n")
+    _append(files["subagent"], replay + "\n")
+    _append(files["other"], larger + "\n")
     history = HistoryStore(tmp_path / "h.sqlite3")
     again = claude_source([tmp_path / "claude"], build_price_table(), history, lambda: NOW_NS)
     again.poll()
@@ -208,9 +213,8 @@ def test_config_dirs_override_the_upstream_rule_and_all_covers_cburn(tmp_path: P
     write_claude_fixture(tmp_path / "elsewhere")
     write_codex_fixture(tmp_path / "codex-home")
     config = tmp_path / "config.toml"
-    config.write_text(
-        f'[claude]\ndirs = "{tmp_path / "elsewhere"}"\n[codex]\ndirs = "{tmp_path / "codex-home"}"\n'
-    )
+    claude_dirs, codex_dirs = tmp_path / "elsewhere", tmp_path / "codex-home"
+    config.write_text(f'[claude]\ndirs = "{claude_dirs}"\n[codex]\ndirs = "{codex_dirs}"\n')
     settings = load_settings(config)
     # the environment points somewhere else: the config wins
     env = {"HOME": str(tmp_path), "CLAUDE_CONFIG_DIR": str(tmp_path / "nothing")}

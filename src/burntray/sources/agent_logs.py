@@ -34,7 +34,6 @@ from burntray.sources.record_source import RecordSource
 from burntray.sources.tree_watch import TreeWatcher
 from burntray.store.history import HistoryStore
 
-
 # With inotify watching, the logs are walked only when it reports a change, and once in this
 # many seconds in case an event was lost (an overflowed queue, a folder made between two scans).
 RESCAN_EVERY_S = 30.0

@@ -290,15 +290,24 @@ class Dedup:
             group[1:] = [exact, entry.sidechain, total, entry.has_speed]
             self._exact[exact] = found
             return str(group[0]), entry
-        key = self._new_group(mid, rid, exact, entry.sidechain, total, entry.has_speed)
+        key = self._new_group(
+            mid, rid, exact, total, sidechain=entry.sidechain, speed=entry.has_speed
+        )
         return key, entry
 
     def _seed(self, mid: str, rid: str, total: int) -> None:
         """A request read before a restart (as the history has it: taken as the parent's)."""
-        self._new_group(mid, rid or None, hash((mid, rid or None)), False, total, False)
+        self._new_group(mid, rid or None, hash((mid, rid or None)), total)
 
     def _new_group(
-        self, mid: str, rid: str | None, exact: int, sidechain: bool, total: int, speed: bool
+        self,
+        mid: str,
+        rid: str | None,
+        exact: int,
+        total: int,
+        *,
+        sidechain: bool = False,
+        speed: bool = False,
     ) -> str:
         index = len(self._groups)
         key = f"m:{mid}:{rid or ''}"
