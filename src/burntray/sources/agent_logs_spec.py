@@ -126,7 +126,9 @@ CLAUDE = SourceSpec(
     ),
     covers=frozenset({"claude-code"}),
     detail=DETAIL,
-    auto_rank=20,  # exact per-request figures, no daemon needed
+    # not chosen by `auto` (a single best source, kept as it was): the logs are counted by
+    # `all`, the default, and by `source = "claude"`
+    auto_rank=None,
     doctor=_doctor_claude,
     history_tables=(),
     summary="Claude Code's own logs (projects/**/*.jsonl): every request's tokens and cost, live",
@@ -144,7 +146,7 @@ CODEX = SourceSpec(
     ),
     covers=frozenset({"codex"}),
     detail=DETAIL,
-    auto_rank=15,
+    auto_rank=None,
     doctor=_doctor_codex,
     summary="Codex CLI's session logs (sessions/**/*.jsonl): every turn's tokens and cost, live",
 )
