@@ -3,14 +3,22 @@
 Nothing here touches the disk at import or when resolving; directories are created by the code
 that writes into them (``ensure_dir``). ``BURNTRAY_HOME`` moves all of burntray's own dirs under
 one folder (tests and development use it; nothing else reads the real user dirs then).
+
+burntray's own files say what the user ran, when and at what cost, so they are private: dirs
+0700, files 0600 (``ensure_dir``, ``ensure_private_file``), and a file or dir left looser by an
+older version or another tool is tightened when burntray opens it (``tighten``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from burntray.bounded_read import check_regular_file
 
 APP_NAME = "burntray"
 
@@ -57,9 +65,51 @@ def app_paths(env: Mapping[str, str] | None = None) -> AppPaths:
     )
 
 
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+_GROUP_OTHER = 0o077
+
+log = logging.getLogger(__name__)
+
+
+def tighten(path: Path) -> None:
+    """Take group and other access away from ``path`` if it exists (0644 -> 0600, 0755 ->
+    0700). A failure is logged, never raised: a file burntray cannot chmod is still usable.
+    Windows modes carry no access rights, so nothing is done there."""
+    if os.name == "nt":
+        return
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & _GROUP_OTHER:
+            os.chmod(path, mode & ~_GROUP_OTHER)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        log.warning("cannot make %s private: %s", path, exc.strerror or exc)
+
+
 def ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    """Create one of burntray's own dirs 0700 (missing parents get the usual mode: they are
+    the user's, such as ``~/.local/share``) and tighten it if it exists with a looser mode.
+    Raises ``OSError`` when it cannot be created."""
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    tighten(path)
     return path
+
+
+def ensure_private_file(path: Path) -> None:
+    """Make ``path`` exist as a regular file only its owner can read: created empty with mode
+    0600 when missing (so a library that opens it later, such as SQLite, keeps that mode), and
+    tightened when it exists with a looser one. Raises ``UnsafeFileError`` when something
+    other than a regular file is there (a FIFO would hang SQLite), ``OSError`` otherwise."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        check_regular_file(path)
+        tighten(path)
+    else:
+        os.close(fd)
 
 
 def user_home(env: Mapping[str, str] | None = None) -> Path:
