@@ -320,3 +320,22 @@ def test_tree_watcher_wakes_on_appends_and_on_folders_created_later(tmp_path: Pa
     finally:
         watcher.stop()
     assert not watcher.active
+
+
+def test_codex_replaced_file_starts_its_running_total_afresh(tmp_path: Path) -> None:
+    home = tmp_path / "codex"
+    session = home / "sessions" / "s.jsonl"
+    session.parent.mkdir(parents=True)
+    first = codex_token_count("2026-11-20T09:00:01Z", None, codex_usage(1000, 0, 100)) + "\n"
+    session.write_text(first)
+    reader = CodexLogReader([home], PRICES)
+    assert [r.input_tokens for r in reader.read_new()] == [1000]
+    # the file is rewritten (another inode) with a smaller running total: counted from zero,
+    # not as a negative (or zero) difference against the old file's total
+    replacement = tmp_path / "new.jsonl"
+    replacement.write_text(
+        codex_token_count("2026-11-20T10:00:01Z", None, codex_usage(300, 0, 30)) + "\n"
+    )
+    os.replace(replacement, session)
+    [rec] = reader.read_new()
+    assert (rec.input_tokens, rec.output_tokens) == (300, 30)
