@@ -339,3 +339,11 @@ def test_codex_replaced_file_starts_its_running_total_afresh(tmp_path: Path) -> 
     os.replace(replacement, session)
     [rec] = reader.read_new()
     assert (rec.input_tokens, rec.output_tokens) == (300, 30)
+
+
+def test_a_projects_folder_that_cannot_be_listed_is_named(tmp_path: Path) -> None:
+    (tmp_path / "claude").mkdir()
+    (tmp_path / "claude" / "projects").write_text("not a folder")
+    reader = ClaudeLogReader([tmp_path / "claude"], PRICES)
+    assert reader.read_new() == []
+    assert "projects" in reader.missing and "Not a directory" in reader.missing

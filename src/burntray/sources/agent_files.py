@@ -48,7 +48,9 @@ class JsonlFinder:
                 continue
             listing = self._cache.get(folder)
             if listing is None or listing.mtime_ns != mtime:
-                listing = _scan(folder, mtime)
+                listing, error = _scan(folder, mtime)
+                if error and folder == str(self.root):
+                    self.problem = f"{folder}: {error}"
             seen[folder] = listing
             found.extend(listing.files)
             stack.extend(listing.dirs)
@@ -57,9 +59,11 @@ class JsonlFinder:
         return found
 
 
-def _scan(folder: str, mtime_ns: int) -> _Listing:
+def _scan(folder: str, mtime_ns: int) -> tuple[_Listing, str]:
+    """The folder's ``*.jsonl`` files and subfolders, and why it could not be listed ("")."""
     files: list[str] = []
     dirs: list[str] = []
+    error = ""
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
@@ -70,6 +74,6 @@ def _scan(folder: str, mtime_ns: int) -> _Listing:
                         files.append(entry.path)
                 except OSError:
                     continue
-    except OSError:
-        pass
-    return _Listing(mtime_ns, files, dirs)
+    except OSError as exc:
+        error = exc.strerror or str(exc)
+    return _Listing(mtime_ns, files, dirs), error
