@@ -23,6 +23,8 @@ BENCHES = [
     "bench_tray",
     "bench_cburn",
     "bench_agentlogs",
+    "bench_stores",
+    "bench_all",
 ]
 
 

@@ -171,3 +171,64 @@ def codex_homes(env: Mapping[str, str] | None = None) -> list[Path]:
     env = os.environ if env is None else env
     configured = _path_list(env.get("CODEX_HOME", ""))
     return configured or [user_home(env) / ".codex"]
+
+
+def _env_dir(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name, "")
+    return Path(value).expanduser() if value.strip() else None
+
+
+def roder_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """roder's ``config_dir``: ``$RODER_CONFIG_DIR``, else ``$RODER_DATA_DIR``, else
+    ``<home>/.roder`` (the same on every OS)."""
+    env = os.environ if env is None else env
+    return (
+        _env_dir(env, "RODER_CONFIG_DIR")
+        or _env_dir(env, "RODER_DATA_DIR")
+        or user_home(env) / ".roder"
+    )
+
+
+def roder_usage_db(env: Mapping[str, str] | None = None) -> Path:
+    """roder's analytics store: ``[analytics] store`` in ``<data-dir>/config.toml`` when set
+    (relative paths are taken from the data dir), else ``<data-dir>/analytics/usage.sqlite3``.
+    An unreadable or odd config.toml is ignored here; roder itself would report it."""
+    data_dir = roder_data_dir(env)
+    store = _roder_configured_store(data_dir / "config.toml")
+    if store:
+        path = Path(store).expanduser()
+        return path if path.is_absolute() else data_dir / path
+    return data_dir / "analytics" / "usage.sqlite3"
+
+
+def _roder_configured_store(config: Path) -> str:
+    import tomllib  # noqa: PLC0415 - only when roder is looked for
+
+    from burntray.bounded_read import UnsafeFileError, read_regular_file  # noqa: PLC0415
+
+    try:
+        data = tomllib.loads(read_regular_file(config, 1024 * 1024).decode("utf-8"))
+    except (UnsafeFileError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    analytics = data.get("analytics")
+    store = analytics.get("store") if isinstance(analytics, dict) else None
+    return store.strip() if isinstance(store, str) else ""
+
+
+def ctm_db(env: Mapping[str, str] | None = None) -> Path:
+    """ctm's legacy cost store: ``<home>/.config/ctm/ctm.db`` (``config.Dir()``, no XDG and no
+    OS branch)."""
+    return user_home(env) / ".config" / "ctm" / "ctm.db"
+
+
+def yoi_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """yoi's data dir: ``$YOI_DATA_DIR``, else ``$YOI_HOME``, else ``$XDG_DATA_HOME/yoi``,
+    else ``<home>/.local/share/yoi``."""
+    env = os.environ if env is None else env
+    xdg = _env_dir(env, "XDG_DATA_HOME")
+    return (
+        _env_dir(env, "YOI_DATA_DIR")
+        or _env_dir(env, "YOI_HOME")
+        or (xdg / "yoi" if xdg else None)
+        or user_home(env) / ".local" / "share" / "yoi"
+    )
