@@ -225,6 +225,6 @@ def test_config_dirs_override_the_upstream_rule_and_all_covers_cburn(tmp_path: P
     source.poll()
     assert source.snapshot(WEEK_NS, NOW_NS).totals.reqs == 11
     source.close()
-    # cburn summarises the same Claude Code logs: `all` counts ours, shows cburn as covered
-    covered = counted_sources([REGISTRY.get("cburn"), REGISTRY.get("claude")])
-    assert covered.get("cburn") == "claude"
+    # cburn and ctm summarise the same Claude Code logs: `all` counts ours, shows them covered
+    specs = [REGISTRY.get(name) for name in ("cburn", "ctm", "claude", "codex")]
+    assert counted_sources(specs) == {"cburn": "claude", "ctm": "claude", "claude": "", "codex": ""}
