@@ -6,6 +6,7 @@ count such requests as unpriced. Local providers (ollama, ...) are priced at 0 o
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -163,8 +164,10 @@ SNAPSHOT_AS_OF = "2026-11-29"
 SNAPSHOT_FILE = f"prices-{SNAPSHOT_AS_OF}.json"
 
 
-def snapshot_prices() -> dict[str, Price]:
-    """The shipped snapshot's prices (empty if a broken install lost the file)."""
+@functools.cache
+def snapshot_prices() -> Mapping[str, Price]:
+    """The shipped snapshot's prices (empty if a broken install lost the file). Read once per
+    process: the file is part of the installation and a command builds the table twice."""
     from importlib import resources  # noqa: PLC0415 - only when prices are built
 
     try:
