@@ -12,7 +12,7 @@ import pytest
 
 from burntray.model.pricing import Price, build_price_table
 from burntray.paths import claude_config_dirs, codex_homes
-from burntray.sources.claude_logs import ClaudeLogReader, Dedup, parse_line
+from burntray.sources.claude_logs import ClaudeEntry, ClaudeLogReader, Dedup, parse_line
 from burntray.sources.codex_logs import CodexLogReader
 from burntray.sources.log_tail import LogTailer
 from burntray.sources.tree_watch import TreeWatcher
@@ -293,6 +293,15 @@ def test_location_rules(tmp_path: Path) -> None:
 # ---- live: inotify on the folder tree -------------------------------------------------------
 
 
+def _drain(event: threading.Event, quiet_s: float = 0.2) -> None:
+    """Clear ``event`` until it stays clear for ``quiet_s`` (bounded: 50 rounds)."""
+    for _ in range(50):
+        event.clear()
+        if not event.wait(quiet_s):
+            return
+    raise AssertionError("the watcher never went quiet")
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux only")
 def test_tree_watcher_wakes_on_appends_and_on_folders_created_later(tmp_path: Path) -> None:
     woke = threading.Event()
@@ -306,7 +315,7 @@ def test_tree_watcher_wakes_on_appends_and_on_folders_created_later(tmp_path: Pa
         watcher.sync([str(tmp_path / "projects"), str(project)])
         _append(log, "{}\n")
         assert woke.wait(5), "no wake on an append"
-        woke.clear()
+        _drain(woke)  # the append's later events (close-write) may still be on their way
         (project / "notes.txt").write_text("x")  # not a log: no wake
         assert not woke.wait(0.3)
         sub = project / "s" / "subagents"
@@ -347,3 +356,34 @@ def test_a_projects_folder_that_cannot_be_listed_is_named(tmp_path: Path) -> Non
     reader = ClaudeLogReader([tmp_path / "claude"], PRICES)
     assert reader.read_new() == []
     assert "projects" in reader.missing and "Not a directory" in reader.missing
+
+
+def test_dedup_forgets_old_groups_and_asks_the_history_only_about_old_entries() -> None:
+    day = 86_400 * 10**9
+
+    def at(ts_ns: int, mid: str, rid: str, out: int, *, sidechain: bool = False) -> ClaudeEntry:
+        return _entry(mid, rid, out, sidechain=sidechain)._replace(ts_ns=ts_ns)
+
+    history: dict[str, list[tuple[str, int]]] = {}
+    asked: list[str] = []
+
+    def lookup(mid: str) -> list[tuple[str, int]]:
+        asked.append(mid)
+        return history.get(mid, [])
+
+    dedup = Dedup()
+    dedup.lookup = lookup
+    for n in range(10):
+        kept = dedup.add(at(n * day, f"m{n}", "r", 10), "-")
+        assert kept is not None
+        history[f"m{n}"] = [("r", kept[1].total)]
+    assert asked == []  # nothing was forgotten yet: no query
+    assert dedup.compact(8 * day) == 8 and len(dedup) == 2
+    # a sidechain replay of a forgotten request: the history knows it, it counts once
+    assert dedup.add(at(3 * day, "m3", "replay", 99, sidechain=True), "-") is None
+    # a smaller rewrite of a forgotten request: not a new request, not a replacement
+    assert dedup.add(at(2 * day, "m2", "r", 1), "-") is None
+    assert asked == ["m3", "m2"]
+    # a request newer than what was forgotten is new: no query for it
+    assert dedup.add(at(20 * day, "new", "r", 5), "-") is not None
+    assert asked == ["m3", "m2"]

@@ -29,6 +29,7 @@ from burntray.model.periods import (
 from burntray.model.pricing import SNAPSHOT_AS_OF, PriceTable
 from burntray.model.snapshot import UpstreamFact
 from burntray.model.usage import UsageRecord
+from burntray.sources.claude_logs import LOOKUP_MARGIN_NS
 from burntray.sources.log_tail import LogTailer
 from burntray.sources.record_source import RecordSource
 from burntray.sources.tree_watch import TreeWatcher
@@ -186,13 +187,22 @@ class ClaudeSource(AgentLogSource):
         self._block_cache: tuple[int, int, list[UsageRecord]] | None = None
         super().__init__(*args, **kwargs)
 
+    def attach_history(self, history: HistoryStore) -> None:
+        super().attach_history(history)
+        dedup = getattr(self.reader, "dedup", None)
+        if dedup is not None and self._events is not None:
+            # requests the reader forgets (or read before a restart) are looked up here
+            dedup.lookup = self._known_requests
+
     def load_state(self, state: str) -> None:
         """Resume from the offsets, and let duplicate removal see the requests read before:
         a streaming rewrite or a sidechain replay of one of them is then not counted again."""
         super().load_state(state)
         dedup = getattr(self.reader, "dedup", None)
         if dedup is not None and self._events is not None:
-            dedup.lookup = self._known_requests
+            latest = self._events.latest_ns(self.name)
+            if latest is not None:
+                dedup.lookup_until_ns = latest + LOOKUP_MARGIN_NS
 
     def _known_requests(self, message_id: str) -> list[tuple[str, int]]:
         """(request id, token total) of the requests with this message id in the history."""

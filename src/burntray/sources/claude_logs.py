@@ -224,6 +224,10 @@ def entry_cost(
     return cost, False
 
 
+# Fields of a dedup group (a list, mutated in place: a scan makes ~100k of them).
+_KEY, _EXACT, _SIDECHAIN, _TOTAL, _SPEED, _MESSAGE, _TS = range(7)
+
+
 class Dedup:
     """Incremental duplicate removal across all files (see the module docstring).
 
@@ -232,20 +236,21 @@ class Dedup:
 
     Memory is what bounds a scan of a GB of logs, so a group keeps only what the rules compare
     (its key, the hash of its current message/request id pair, sidechain, token total, speed
-    stated) and the indexes map 64-bit hashes, not the ids (a false match needs a 64-bit hash
-    collision between two ids of the same user).
+    stated, message hash, time) and the indexes map 64-bit hashes, not the ids (a false match
+    needs a 64-bit hash collision between two ids of the same user).
+
+    Groups do not live forever (a tray runs for weeks): ``compact`` drops those older than a
+    cutoff. Requests the groups no longer know (dropped, or read before a restart) are found
+    through ``lookup`` - the history, by message id: [(request id, token total)] - for entries
+    up to ``lookup_until_ns``; newer entries are new requests and never cost a query.
     """
 
     def __init__(self) -> None:
-        # [record key, hash((message id, request id)) of the current entry, sidechain,
-        #  token total, speed stated]
         self._groups: list[list[object]] = []
         self._exact: dict[int, int] = {}
         self._by_message: dict[int, int | list[int]] = {}
-        # After a restart the groups of requests read before it are gone; ``lookup`` (set by
-        # the source when it resumes) finds them in the history by message id: [(request id,
-        # token total)]. Each message id is asked for once.
         self.lookup: Callable[[str], list[tuple[str, int]]] | None = None
+        self.lookup_until_ns = -(2**63)
         self._asked: set[int] = set()
 
     def __len__(self) -> int:
@@ -259,61 +264,61 @@ class Dedup:
         exact = hash((mid, rid))
         groups = self._groups
         found = self._exact.get(exact)
-        if found is not None and groups[found][1] != exact:
+        if found is not None and groups[found][_EXACT] != exact:
             found = None  # that group's surviving line has another request id now
         message = hash(mid)
-        if found is None and self.lookup is not None and message not in self._asked:
+        if (
+            found is None
+            and self.lookup is not None
+            and entry.ts_ns <= self.lookup_until_ns
+            and message not in self._asked
+            and message not in self._by_message
+        ):
             self._asked.add(message)
-            if message not in self._by_message:
-                for known_rid, known_total in self.lookup(mid):
-                    self._seed(mid, known_rid, known_total)
-                found = self._exact.get(exact)
+            for known_rid, known_total in self.lookup(mid):
+                self._seed(mid, known_rid, known_total, entry.ts_ns)
+            found = self._exact.get(exact)
         if found is None:
             candidates = self._by_message.get(message)
             if candidates is not None:
                 for index in candidates if isinstance(candidates, list) else (candidates,):
-                    if entry.sidechain or groups[index][2]:
+                    if entry.sidechain or groups[index][_SIDECHAIN]:
                         found = index
                         break
         total = entry.total
         if found is not None:
             group = groups[found]
-            _key, _hash, sidechain, group_total, has_speed = group
+            sidechain, group_total = group[_SIDECHAIN], group[_TOTAL]
             if entry.sidechain != sidechain:
                 replace = bool(sidechain)
             elif total != group_total:
                 replace = total > group_total  # type: ignore[operator]
             else:
-                replace = entry.has_speed and not has_speed
+                replace = entry.has_speed and not group[_SPEED]
             if not replace:
                 return None
-            group[1:] = [exact, entry.sidechain, total, entry.has_speed]
+            group[_EXACT : _SPEED + 1] = [exact, entry.sidechain, total, entry.has_speed]
             self._exact[exact] = found
-            return str(group[0]), entry
-        key = self._new_group(
-            mid, rid, exact, total, sidechain=entry.sidechain, speed=entry.has_speed
-        )
+            return str(group[_KEY]), entry
+        key = f"m:{mid}:{rid or ''}"
+        self._add_group([key, exact, entry.sidechain, total, entry.has_speed, message, entry.ts_ns])
         return key, entry
 
-    def _seed(self, mid: str, rid: str, total: int) -> None:
-        """A request read before a restart (as the history has it: taken as the parent's)."""
-        self._new_group(mid, rid or None, hash((mid, rid or None)), total)
+    def _seed(self, mid: str, rid: str, total: int, ts_ns: int) -> None:
+        """A request the history has (taken as the parent's: the history does not say)."""
+        rid_or_none = rid or None
+        self._add_group(
+            [f"m:{mid}:{rid}", hash((mid, rid_or_none)), False, total, False, hash(mid), ts_ns]
+        )
 
-    def _new_group(
-        self,
-        mid: str,
-        rid: str | None,
-        exact: int,
-        total: int,
-        *,
-        sidechain: bool = False,
-        speed: bool = False,
-    ) -> str:
+    def _add_group(self, group: list[object]) -> None:
         index = len(self._groups)
-        key = f"m:{mid}:{rid or ''}"
-        self._groups.append([key, exact, sidechain, total, speed])
-        self._exact[exact] = index
-        message = hash(mid)
+        self._groups.append(group)
+        self._index(index, group)
+
+    def _index(self, index: int, group: list[object]) -> None:
+        self._exact[group[_EXACT]] = index  # type: ignore[index]
+        message: int = group[_MESSAGE]  # type: ignore[assignment]
         known = self._by_message.get(message)
         if known is None:
             self._by_message[message] = index
@@ -321,7 +326,29 @@ class Dedup:
             known.append(index)
         else:
             self._by_message[message] = [known, index]
-        return key
+
+    def compact(self, cutoff_ns: int) -> int:
+        """Forget the groups of requests before ``cutoff_ns`` (the history still has them, and
+        ``lookup`` finds them again); returns how many were dropped."""
+        kept = [g for g in self._groups if g[_TS] >= cutoff_ns]  # type: ignore[operator]
+        dropped = len(self._groups) - len(kept)
+        if dropped:
+            self._groups = kept
+            self._exact = {}
+            self._by_message = {}
+            for index, group in enumerate(kept):
+                self._index(index, group)
+            self._asked = set()
+            self.lookup_until_ns = max(self.lookup_until_ns, cutoff_ns + LOOKUP_MARGIN_NS)
+        return dropped
+
+
+# A streaming rewrite or a replay comes within minutes of its request: an entry up to this long
+# after the forgotten ones may still belong to one of them.
+LOOKUP_MARGIN_NS = 3600 * 10**9
+# Groups are kept for this long before the reader compacts them (when there are many).
+KEEP_GROUPS_NS = 48 * 3600 * 10**9
+COMPACT_AT_GROUPS = 50_000
 
 
 def session_parts(projects_dir: Path, path: Path) -> tuple[str, str]:
@@ -351,6 +378,8 @@ class ClaudeLogReader:
         self._finders = [JsonlFinder(d / "projects") for d in self.config_dirs]
         self.missing = ""
         self.files_seen = 0
+        self._compact_at = COMPACT_AT_GROUPS
+        self._newest_ns = -(2**63)
         self._price_cache: dict[str, Price | None] = {}
 
     def folders(self) -> list[str]:
@@ -371,6 +400,11 @@ class ClaudeLogReader:
                 self._read_file(projects_dir, Path(name), out)
         self.tailer.forget_missing(present)
         self.files_seen = len(present)
+        if len(self.dedup) > self._compact_at:
+            newest = max((r.ts_ns for r in out.values()), default=self._newest_ns)
+            self._newest_ns = max(self._newest_ns, newest)
+            self.dedup.compact(self._newest_ns - KEEP_GROUPS_NS)
+            self._compact_at = max(COMPACT_AT_GROUPS, 2 * len(self.dedup))
         # Nothing to read yet is not an error: Claude Code may simply never have run here.
         self.missing = (
             "no Claude Code projects folder: " + "; ".join(missing)
