@@ -387,3 +387,29 @@ def test_dedup_forgets_old_groups_and_asks_the_history_only_about_old_entries() 
     # a request newer than what was forgotten is new: no query for it
     assert dedup.add(at(20 * day, "new", "r", 5), "-") is not None
     assert asked == ["m3", "m2"]
+
+
+def test_codex_priority_tier_costs_double_from_config_or_as_recorded(tmp_path: Path) -> None:
+    home = tmp_path / "codex"
+    session = home / "sessions" / "s.jsonl"
+    session.parent.mkdir(parents=True)
+    session.write_text(
+        codex_turn_context("2026-11-20T09:00:00Z", "gpt-5") + "\n"
+        + codex_token_count("2026-11-20T09:00:01Z", codex_usage(1000, 0, 100), None) + "\n"
+    )  # fmt: skip
+    standard = (1000 * 1.25 + 100 * 10) / 1e6
+    [rec] = CodexLogReader([home], PRICES).read_new()
+    assert rec.cost_usd == pytest.approx(standard)
+    (home / "config.toml").write_text('model = "gpt-5"\nservice_tier = "priority" # faster\n')
+    [rec] = CodexLogReader([home], PRICES).read_new()
+    assert rec.cost_usd == pytest.approx(2 * standard)
+    # a tier the session recorded wins over the config
+    recorded = codex_turn_context("2026-11-20T10:00:00Z", "gpt-5").replace(
+        '"model":"gpt-5"', '"model":"gpt-5","service_tier":"default"'
+    )
+    _append(session, recorded + "\n")
+    _append(
+        session, codex_token_count("2026-11-20T10:00:01Z", codex_usage(1000, 0, 100), None) + "\n"
+    )
+    records = CodexLogReader([home], PRICES).read_new()
+    assert [r.cost_usd for r in records] == pytest.approx([2 * standard, standard])

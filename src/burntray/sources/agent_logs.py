@@ -301,13 +301,16 @@ class CodexSource(AgentLogSource):
     label = "Codex logs"
 
     def facts(self) -> tuple[UpstreamFact, ...]:
+        facts = list(super().facts())
         guessed = getattr(self.reader, "fallback_model_turns", 0)
-        if not guessed:
-            return super().facts()
-        return (
-            *super().facts(),
-            UpstreamFact("Model guessed", f"{guessed} turns without a model priced as gpt-5"),
-        )
+        if guessed:
+            facts.append(
+                UpstreamFact("Model guessed", f"{guessed} turns without a model priced as gpt-5")
+            )
+        fast = getattr(self.reader, "fast_tier_turns", 0)
+        if fast:
+            facts.append(UpstreamFact("Priority tier", f"{fast} turns at the priority price"))
+        return tuple(facts)
 
 
 def claude_source(

@@ -16,7 +16,10 @@ rules, as the reference reader (ccusage) applies them:
   ``turn_context`` line, else ``gpt-5`` (Codex's default; the record is then marked in
   ``facts`` as a fallback guess);
 - cost: uncached input x input rate + cached x cache-read rate (the input rate when the model
-  has none) + output x output rate. No 200k tier. An unknown model is unpriced, never $0.
+  has none) + output x output rate. No 200k tier. A turn on the priority ("fast") service tier
+  - as the session's ``turn_context`` records it, else ``service_tier`` in the home's
+  ``config.toml`` - costs the model's fast multiplier, else twice that (OpenAI's priority
+  price). An unknown model is unpriced, never $0.
 
 Per file we keep the previous total and the current model beside the byte offset, so an
 appended turn is priced right without re-reading the file.
@@ -25,6 +28,8 @@ appended turn is priced right without re-reading the file.
 from __future__ import annotations
 
 import json
+import os
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +70,7 @@ class _Payload(msgspec.Struct, gc=False):
     type: str | None = None
     info: _Info | None = None
     model: str | None = None
+    service_tier: str | None = None
 
 
 class _Line(msgspec.Struct, gc=False):
@@ -88,9 +94,33 @@ def _as_tuple(u: _Usage) -> UsageTuple:
     )
 
 
-def codex_cost(price: Price, uncached: int, cached: int, output: int) -> float:
+FAST_TIERS = frozenset({"priority", "fast"})
+
+
+def codex_cost(
+    price: Price, uncached: int, cached: int, output: int, *, fast: bool = False
+) -> float:
+    """USD for one turn. ``fast``: the priority service tier, billed at the model's fast
+    multiplier where the price table has one, else at twice the standard rates (OpenAI's
+    priority processing)."""
     read_rate = price.cache_read if price.cache_read is not None else price.input
-    return (uncached * price.input + cached * read_rate + output * price.output) / 1_000_000
+    cost = (uncached * price.input + cached * read_rate + output * price.output) / 1_000_000
+    if fast:
+        cost *= price.fast_multiplier if price.fast_multiplier != 1.0 else 2.0
+    return cost
+
+
+def configured_tier(home: Path) -> str | None:
+    """``service_tier`` in the Codex home's ``config.toml`` (what a session without a recorded
+    tier ran with), or None. Read as a regular file under a cap; a bad file counts as unset."""
+    from burntray.bounded_read import UnsafeFileError, read_regular_file  # noqa: PLC0415
+
+    try:
+        data = tomllib.loads(read_regular_file(home / "config.toml", 1024 * 1024).decode())
+    except (UnsafeFileError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    tier = data.get("service_tier")
+    return tier.strip() if isinstance(tier, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +132,7 @@ class CodexTurn:
     cached_input_tokens: int
     output_tokens: int
     reasoning_output_tokens: int
+    service_tier: str | None = None  # as the session recorded it (None: not recorded)
 
 
 class FileParser:
@@ -117,9 +148,15 @@ class FileParser:
         )
         model = extra.get("model")
         self.model: str | None = model if isinstance(model, str) else None
+        tier = extra.get("tier")
+        self.tier: str | None = tier if isinstance(tier, str) else None
 
     def state(self) -> dict[str, object]:
-        return {"prev": list(self.prev) if self.prev else None, "model": self.model}
+        return {
+            "prev": list(self.prev) if self.prev else None,
+            "model": self.model,
+            "tier": self.tier,
+        }
 
     def line(self, line: bytes) -> CodexTurn | None:
         """The turn a line records, or None. Raises ``ValueError`` for malformed JSON."""
@@ -131,6 +168,8 @@ class FileParser:
         if raw.type == "turn_context":
             if payload is not None and payload.model:
                 self.model = payload.model
+            if payload is not None and payload.service_tier:
+                self.tier = payload.service_tier
             return None
         if raw.type != "event_msg" or payload is None or payload.type != "token_count":
             return None
@@ -163,7 +202,7 @@ class FileParser:
         if not model:
             model, fallback = FALLBACK_MODEL, True
         inp, cached, out, reasoning, _total = usage
-        return CodexTurn(ts_ns, model, fallback, inp, min(cached, inp), out, reasoning)
+        return CodexTurn(ts_ns, model, fallback, inp, min(cached, inp), out, reasoning, self.tier)
 
 
 class CodexLogReader:
@@ -178,6 +217,8 @@ class CodexLogReader:
         self.malformed_lines = 0
         self.first_malformed = ""
         self.fallback_model_turns = 0
+        self.fast_tier_turns = 0
+        self._tiers: dict[Path, tuple[int, str | None]] = {}
         self.files_seen = 0
 
     def folders(self) -> list[str]:
@@ -218,6 +259,7 @@ class CodexLogReader:
         state = self.tailer.files.get(str(path))
         parser = FileParser(state.extra if state is not None else None)
         session = rel.removesuffix(".jsonl")
+        home_tier = self._home_tier(home)
         key_prefix = f"{home}:{rel}" if len(self.homes) > 1 else rel
 
         def on_reset(_old: FileState) -> None:
@@ -238,8 +280,17 @@ class CodexLogReader:
                 self.fallback_model_turns += 1
             uncached = turn.input_tokens - turn.cached_input_tokens
             price = self.prices.lookup(PROVIDER, turn.model)
+            tier = turn.service_tier or home_tier
+            if tier in FAST_TIERS:
+                self.fast_tier_turns += 1
             cost = (
-                codex_cost(price, uncached, turn.cached_input_tokens, turn.output_tokens)
+                codex_cost(
+                    price,
+                    uncached,
+                    turn.cached_input_tokens,
+                    turn.output_tokens,
+                    fast=tier in FAST_TIERS,
+                )
                 if price is not None
                 else None
             )
@@ -262,6 +313,18 @@ class CodexLogReader:
         new_state = self.tailer.files.get(str(path))
         if new_state is not None:
             new_state.extra = parser.state()
+
+    def _home_tier(self, home: Path) -> str | None:
+        """The home's configured service tier, re-read only when config.toml changed."""
+        try:
+            stamp = os.stat(home / "config.toml").st_mtime_ns
+        except OSError:
+            return None
+        cached = self._tiers.get(home)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, configured_tier(home))
+            self._tiers[home] = cached
+        return cached[1]
 
     def save_state(self) -> str:
         return json.dumps({p: s.to_json() for p, s in self.tailer.files.items()})
