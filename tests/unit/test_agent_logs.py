@@ -413,3 +413,22 @@ def test_codex_priority_tier_costs_double_from_config_or_as_recorded(tmp_path: P
     )
     records = CodexLogReader([home], PRICES).read_new()
     assert [r.cost_usd for r in records] == pytest.approx([2 * standard, standard])
+
+
+def test_a_polling_pass_looks_only_at_new_and_recently_written_files(tmp_path: Path) -> None:
+    files = write_claude_fixture(tmp_path / "claude")
+    old = 1_700_000_000  # files last written long ago
+    for f in files.values():
+        os.utime(f, (old, old))
+    reader = ClaudeLogReader([tmp_path / "claude"], PRICES)
+    assert len(reader.read_new()) == 11  # the first pass is a full one
+    since = (old + 3600) * 10**9
+    # an append to a quiet file: a polling pass does not even stat it; a full pass reads it
+    _append(files["other"], claude_line("2026-11-23T01:00:00Z", "late", "r", SONNET, 1, 2) + "\n")
+    os.utime(files["other"], (old, old))
+    # a new file is always looked at
+    new = tmp_path / "claude" / "projects" / "-work-new" / "s9.jsonl"
+    new.parent.mkdir()
+    new.write_text(claude_line("2026-11-23T02:00:00Z", "fresh", "r", SONNET, 1, 2) + "\n")
+    assert [r.key for r in reader.read_new(active_since_ns=since)] == ["m:fresh:r"]
+    assert [r.key for r in reader.read_new()] == ["m:late:r"]

@@ -40,6 +40,12 @@ from burntray.store.history import HistoryStore
 RESCAN_EVERY_S = 30.0
 
 
+# Without inotify (macOS, Windows): files written within ACTIVE_NS are looked at on every poll,
+# all files once in FULL_POLL_EVERY_S.
+ACTIVE_NS = 3600 * 10**9
+FULL_POLL_EVERY_S = 10.0
+
+
 class _Reader(Protocol):
     tailer: LogTailer
     missing: str
@@ -47,7 +53,7 @@ class _Reader(Protocol):
     first_malformed: str
     files_seen: int
 
-    def read_new(self) -> list[UsageRecord]: ...
+    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]: ...
     def folders(self) -> list[str]: ...
     def save_state(self) -> str: ...
     def load_state(self, text: str) -> None: ...
@@ -71,6 +77,7 @@ class AgentLogSource(RecordSource):
         self._watcher: TreeWatcher | None = None
         self._dirty = True
         self._last_scan = 0.0
+        self._last_full = -FULL_POLL_EVERY_S
         self._saved_at_bytes = -1
         self._records_version = 0  # bumped when a read brings records
         super().__init__(history, clock_ns)
@@ -86,9 +93,18 @@ class AgentLogSource(RecordSource):
             and now - self._last_scan < RESCAN_EVERY_S
         ):
             return []  # inotify saw nothing: no folder walk, no stat of every file
+        active_since = None
+        if watcher is None or not watcher.active:
+            # Polling (no inotify): each poll looks at new files and those written in the last
+            # hour; every file is looked at once in FULL_POLL_EVERY_S (a session idle for
+            # hours that resumes is seen within that).
+            if now - self._last_full < FULL_POLL_EVERY_S:
+                active_since = time.time_ns() - ACTIVE_NS
+            else:
+                self._last_full = now
         self._dirty = False  # before reading: a change during the read marks it again
         self._last_scan = now
-        records = self.reader.read_new()
+        records = self.reader.read_new(active_since)
         if records:
             self._records_version += 1
         self.problem = ""

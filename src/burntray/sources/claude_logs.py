@@ -385,8 +385,11 @@ class ClaudeLogReader:
     def folders(self) -> list[str]:
         return [f for finder in self._finders for f in finder.folders()]
 
-    def read_new(self) -> list[UsageRecord]:
-        """Records for the requests that are new or changed since the last call."""
+    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
+        """Records for the requests that are new or changed since the last call.
+
+        ``active_since_ns``: look only at new files and files written since then (a cheap
+        polling pass; a full pass, without it, looks at every file)."""
         out: dict[str, UsageRecord] = {}
         present: set[str] = set()
         missing = []
@@ -396,7 +399,12 @@ class ClaudeLogReader:
                 missing.append(finder.problem)
             present.update(files)
             projects_dir = finder.root
+            quiet, unchanged = self.tailer.quiet_since, self.tailer.unchanged
             for name in files:
+                if active_since_ns is not None and quiet(name, active_since_ns):
+                    continue
+                if unchanged(name):
+                    continue  # the common case on every pass: one stat, nothing else
                 self._read_file(projects_dir, Path(name), out)
         self.tailer.forget_missing(present)
         self.files_seen = len(present)
@@ -414,8 +422,6 @@ class ClaudeLogReader:
         return list(out.values())
 
     def _read_file(self, projects_dir: Path, path: Path, out: dict[str, UsageRecord]) -> None:
-        if self.tailer.unchanged(path):
-            return  # the common case on every pass: one stat, nothing else
         project, session = session_parts(projects_dir, path)
         rel = (
             str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)

@@ -224,7 +224,8 @@ class CodexLogReader:
     def folders(self) -> list[str]:
         return [f for _h, _s, finder in self._finders for f in finder.folders()]
 
-    def read_new(self) -> list[UsageRecord]:
+    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
+        """Records of the turns new since the last call (``active_since_ns``: as for Claude)."""
         out: list[UsageRecord] = []
         present: set[str] = set()
         problems = []
@@ -243,6 +244,10 @@ class CodexLogReader:
                         continue
                     taken.add(rel)
                     present.add(name)
+                    if active_since_ns is not None and self.tailer.quiet_since(
+                        name, active_since_ns
+                    ):
+                        continue
                     self._read_file(path, rel, home, out)
         self.tailer.forget_missing(present)
         self.files_seen = len(present)
@@ -254,7 +259,7 @@ class CodexLogReader:
         return out
 
     def _read_file(self, path: Path, rel: str, home: Path, out: list[UsageRecord]) -> None:
-        if self.tailer.unchanged(path):
+        if self.tailer.unchanged(str(path)):
             return
         state = self.tailer.files.get(str(path))
         parser = FileParser(state.extra if state is not None else None)

@@ -94,9 +94,15 @@ class LogTailer:
             del self.files[p]
         return gone
 
-    def unchanged(self, path: Path) -> bool:
+    def quiet_since(self, path: str, since_ns: int) -> bool:
+        """True when ``path`` was read before and had not been written since ``since_ns`` then
+        (no stat: for polling passes that look only at recently active files)."""
+        state = self.files.get(path)
+        return state is not None and state.mtime_ns < since_ns
+
+    def unchanged(self, path: str) -> bool:
         """True when ``path`` is exactly as last read (same inode, size and mtime): one stat."""
-        state = self.files.get(str(path))
+        state = self.files.get(path)
         if state is None:
             return False
         try:
