@@ -17,7 +17,7 @@ import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from burntray.model.periods import (
     BLOCK_NS,
@@ -32,8 +32,10 @@ from burntray.model.usage import UsageRecord
 from burntray.sources.claude_logs import LOOKUP_MARGIN_NS
 from burntray.sources.log_tail import LogTailer
 from burntray.sources.record_source import RecordSource
-from burntray.sources.tree_watch import TreeWatcher
 from burntray.store.history import HistoryStore
+
+if TYPE_CHECKING:
+    from burntray.sources.tree_watch import TreeWatcher
 
 # With inotify watching, the logs are walked only when it reports a change, and once in this
 # many seconds in case an event was lost (an overflowed queue, a folder made between two scans).
@@ -125,6 +127,8 @@ class AgentLogSource(RecordSource):
         def changed() -> None:  # the watcher's thread
             self._dirty = True
             wake()
+
+        from burntray.sources.tree_watch import TreeWatcher  # noqa: PLC0415 - only when live
 
         watcher = TreeWatcher(changed)
         if watcher.start():
