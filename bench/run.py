@@ -32,6 +32,7 @@ BENCHES = [
     "bench_sni",
     "bench_tray",
     "bench_cburn",
+    "bench_agentlogs",
     "bench_stores",
     "bench_all",
 ]

@@ -133,6 +133,7 @@ REGISTRY = Registry()
 def _builtin_specs() -> None:
     """The sources of this build, in menu order. One line each; the specs live beside them."""
     from burntray.sources import (  # noqa: PLC0415
+        agent_logs_spec,
         cburn_spec,
         ctm_spec,
         hexai_spec,
@@ -142,6 +143,8 @@ def _builtin_specs() -> None:
 
     REGISTRY.register(hexai_spec.SPEC)
     REGISTRY.register(cburn_spec.SPEC)
+    REGISTRY.register(agent_logs_spec.CLAUDE)
+    REGISTRY.register(agent_logs_spec.CODEX)
     REGISTRY.register(roder_spec.SPEC)
     REGISTRY.register(ctm_spec.SPEC)
     REGISTRY.register(yoi_spec.SPEC)
