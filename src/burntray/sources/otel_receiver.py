@@ -152,6 +152,11 @@ class BoundedHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - " + format, self.address_string(), *args)
 
+    def log_error(self, format: str, *args: Any) -> None:
+        if format.startswith("Request timed out"):  # a read ran into the socket timeout
+            self.server.stats.bad(408, "client too slow")
+        self.log_message(format, *args)
+
     def reply(self, status: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
         try:
             self.send_response(status)
