@@ -280,12 +280,22 @@ class OtelLedger:
     # --- resume state ------------------------------------------------------------------------
     def save_state(self) -> str:
         with self._lock:
-            return json.dumps({"series": {k: list(v) for k, v in self._series.items()}})
+            return json.dumps(
+                {
+                    "series": {k: list(v) for k, v in self._series.items()},
+                    "seen": self.seen,
+                    "ignored": self.ignored,
+                }
+            )
 
     def load_state(self, state: str) -> None:
         data = json.loads(state)
         series = data.get("series", {}) if isinstance(data, dict) else {}
         with self._lock:
+            for name in ("seen", "ignored"):
+                tally = data.get(name) if isinstance(data, dict) else None
+                if isinstance(tally, dict):
+                    _tally(getattr(self, name), {str(k): int(v) for k, v in tally.items()})
             for key, value in list(series.items())[-MAX_SERIES:]:
                 start, time_ns, total, count = value
                 self._series[str(key)] = (int(start), int(time_ns), float(total), int(count))
