@@ -41,6 +41,7 @@ class FiguresPublisher:
         self.board = board
         self._alerts: dict[str, Any] | None = None
         self._alerts_at = 0
+        self._alerts_for: object = None
 
     def __call__(self, snapshot: Snapshot, source: Source) -> Snapshot:
         from burntray.model.export import snapshot_to_dict  # noqa: PLC0415
@@ -52,12 +53,19 @@ class FiguresPublisher:
         except Exception:
             log.exception("serve: usage since start unavailable")
         doc = snapshot_to_dict(snapshot, self._prices)
-        doc["alerts"] = self._alert_doc(source, now)
+        doc["alerts"] = self._alert_doc(source, now, (snapshot.totals, snapshot.alert_level))
         self.board.put(Figures(snapshot, since, doc))
         return snapshot
 
-    def _alert_doc(self, source: Source, now: int) -> dict[str, Any] | None:
-        if self._alerts is None or now - self._alerts_at >= ALERTS_EVERY_NS:
+    def _alert_doc(self, source: Source, now: int, figures: object) -> dict[str, Any] | None:
+        """Re-evaluated when the figures change, else every ``ALERTS_EVERY_NS`` at most (it
+        reads today's spend from the history)."""
+        if (
+            self._alerts is None
+            or figures != self._alerts_for
+            or now - self._alerts_at >= ALERTS_EVERY_NS
+        ):
+            self._alerts_for = figures
             from burntray.runtime.alerting import alert_status  # noqa: PLC0415
 
             try:
