@@ -120,17 +120,19 @@ class Decoded:
 # --- attribute values ---------------------------------------------------------------------
 
 
-def _value(v: AnyValue) -> object:
-    kind = v.WhichOneof("value")
-    if kind is None:
-        return None
-    if kind in ("array_value", "kvlist_value", "bytes_value"):
-        return None  # usage attributes are scalars; nested values are not read
-    return getattr(v, kind)
+_SCALARS: Final = frozenset({"string_value", "int_value", "double_value", "bool_value"})
 
 
 def attrs(kvs: Iterable[KeyValue]) -> dict[str, object]:
-    return {kv.key: _value(kv.value) for kv in kvs}
+    """Scalar attribute values by key (usage attributes are scalars; nested ones are skipped).
+    Inlined on purpose: it runs for every attribute of every record received."""
+    out: dict[str, object] = {}
+    for kv in kvs:
+        v = kv.value
+        kind = v.WhichOneof("value")
+        if kind in _SCALARS:
+            out[kv.key] = getattr(v, kind)
+    return out
 
 
 def _text(a: Mapping[str, object], *keys: str) -> str:
@@ -143,6 +145,8 @@ def _text(a: Mapping[str, object], *keys: str) -> str:
 
 def _int(a: Mapping[str, object], key: str) -> int:
     value = a.get(key)
+    if type(value) is str and value.isdigit() and len(value) < 13:
+        return int(value)  # the common case: Claude Code's "1234"
     try:
         if isinstance(value, bool) or value is None:
             return 0
