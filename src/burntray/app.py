@@ -76,6 +76,7 @@ class AppContext:
             history=self.history() if with_history else None,
             env=self.env,
             clock_ns=self.clock_ns,
+            history_opener=self.history,
         )
 
     def build_source(self, settings: Settings | None = None, with_history: bool = True) -> Source:

@@ -29,7 +29,15 @@ def command(name: str) -> Callable[[Command], Command]:
     return register
 
 
+def _source_choices() -> tuple[str, ...]:
+    from burntray.sources.registry import REGISTRY  # noqa: PLC0415 - cheap: specs only
+
+    return REGISTRY.choices()
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from burntray.actions import clear_targets  # noqa: PLC0415
+
     parser = argparse.ArgumentParser(
         prog="burntray",
         description="LLM usage at a glance: requests, RPM, tokens and cost, live.",
@@ -47,14 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
 
     status = sub.add_parser("status", help="print the current numbers once")
-    status.add_argument("--source", choices=("auto", "hexai", "cburn"), help="default: config")
+    status.add_argument("--source", choices=_source_choices(), help="default: config")
     status.add_argument("--window", help="e.g. 5m, 15m, 1h, 90m, 24h, 7d (default: config)")
     status.add_argument("--format", choices=("text", "json", "tmux"), default="text")
 
-    clear = sub.add_parser("clear-cache", help="empty hexai's stats or burntray's history")
+    clear = sub.add_parser("clear-cache", help="empty an upstream's stats or burntray's history")
     what = clear.add_mutually_exclusive_group(required=True)
-    what.add_argument("--hexai", action="store_true", help="empty hexai's stats.json (locked)")
-    what.add_argument("--history", action="store_true", help="empty burntray's usage history")
+    for target in clear_targets():
+        what.add_argument(
+            f"--{target.key}",
+            action="store_const",
+            const=target.key,
+            dest="target",
+            help=f"empty {target.label}",
+        )
     clear.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     sub.add_parser("doctor", help="show sources, their status, and every path in use")
@@ -65,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
     report.add_argument("--window", help="e.g. 1h, 24h, 7d (default: config)")
-    report.add_argument("--source", choices=("auto", "hexai", "cburn"), help="default: config")
+    report.add_argument("--source", choices=_source_choices(), help="default: config")
     report.add_argument("--format", choices=("html", "csv", "json"), default="html")
     report.add_argument("--out", metavar="FILE", help="default: a new file in the cache dir")
     report.add_argument("--open", action="store_true", help="open it in the default browser")
@@ -119,7 +133,6 @@ def cmd_status(args: argparse.Namespace) -> int:
             changes["window"] = args.window
         if changes:
             settings = settings.replace(**changes)
-        source = ctx.build_source(settings, with_history=False)
     except ConfigError as exc:
         message = (
             str(exc).replace("settings: window", "--window").replace("settings: source", "--source")
@@ -127,18 +140,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         return _fail(message, EXIT_USAGE)
     except PriceFileError as exc:
         return _fail(f"price file: {exc}", EXIT_USAGE)
+    from burntray.actions import read_once  # noqa: PLC0415
+
     try:
-        source.poll()
-        now = ctx.clock_ns()
-        window_ns = settings.window_ns
-        if source.needs_history(window_ns, now):
-            history = ctx.history()
-            if history is not None:
-                source.attach_history(history)
-        snapshot = source.snapshot(window_ns, now)
-        alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
+        try:
+            snapshot, source = read_once(ctx, settings)
+        except PriceFileError as exc:
+            return _fail(f"price file: {exc}", EXIT_USAGE)
+        try:
+            now = snapshot.as_of_ns
+            alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
+        finally:
+            source.close()
     finally:
-        source.close()
         ctx.close()
     _print_snapshot(snapshot, args.format, ctx.prices(settings), alerts)
     return EXIT_OK if snapshot.status.healthy else EXIT_FAILED
@@ -202,43 +216,24 @@ def cmd_clear_cache(args: argparse.Namespace) -> int:
         ctx = _load_context()
     except ConfigError as exc:
         return _fail(str(exc), EXIT_USAGE)
-    if args.hexai:
-        from burntray.sources.base import SourceContext  # noqa: PLC0415
-        from burntray.sources.hexai import clear_stats, parse_stats  # noqa: PLC0415
+    from burntray.actions import clear_targets, describe_clear, run_clear  # noqa: PLC0415
 
-        cache_dir = SourceContext(ctx.settings, ctx.paths, ctx.prices(), env=ctx.env).hexai_dir()
-        stats_path = cache_dir / "stats.json"
-        try:
-            count = f"{parse_stats(stats_path.read_bytes()).event_count} events"
-        except Exception as exc:  # describe what is there; never fail the question on it
-            count = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable: {exc}"
-        question = (
-            f"Empty hexai's usage stats at {stats_path} ({count})? "
-            "Other files in that folder are kept."
-        )
-        if not args.yes and not _confirm(question):
-            return _fail("not cleared", EXIT_FAILED)
-        try:
-            removed = clear_stats(cache_dir, ctx.clock_ns)
-        except BurntrayError as exc:
-            return _fail(str(exc), EXIT_FAILED)
-        print(f"cleared {removed} events from {stats_path}")
-        return EXIT_OK
-    history_path = ctx.paths.history_db
-    if not history_path.exists():
-        print(f"no history at {history_path}: nothing to clear")
-        return EXIT_OK
-    if not args.yes and not _confirm(
-        f"Empty burntray's usage history at {history_path}? Settings and alert state are kept."
-    ):
+    label = next(t.label for t in clear_targets() if t.key == args.target)
+    try:
+        what = describe_clear(ctx, args.target)
+    except BurntrayError as exc:
+        ctx.close()
+        return _fail(str(exc), EXIT_FAILED)
+    question = f"Empty {label} ({what})? Other files, settings and alert state are kept."
+    if not args.yes and not _confirm(question):
+        ctx.close()
         return _fail("not cleared", EXIT_FAILED)
-    history = ctx.history()
-    if history is None:
-        return _fail(ctx.history_error, EXIT_FAILED)
-    removed = history.clear_usage()
-    ctx.close()
-    events = removed.get("hexai_events", 0)
-    print(f"cleared {events} hexai events and all other usage history from {history_path}")
+    try:
+        print(run_clear(ctx, args.target))
+    except BurntrayError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    finally:
+        ctx.close()
     return EXIT_OK
 
 

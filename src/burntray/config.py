@@ -20,7 +20,7 @@ from burntray.errors import ConfigError
 from burntray.model.timefmt import NS_PER_SECOND, format_duration, parse_duration_ns
 
 WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d")
-SOURCES = ("auto", "hexai", "cburn")
+DEFAULT_SOURCE = "all"
 ICON_FIGURES = ("rpm", "cost", "reqs", "none")
 MIN_WINDOW_NS = 60 * NS_PER_SECOND
 MAX_WINDOW_NS = 31 * 86400 * NS_PER_SECOND
@@ -30,13 +30,14 @@ PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
 @dataclass(frozen=True, slots=True)
 class Settings:
     window: str = "1h"
-    source: str = "auto"
+    source: str = DEFAULT_SOURCE
     poll_interval_s: float = 1.0
     icon_figure: str = "rpm"
     notifications: bool = True
     start_at_login: bool = False
-    hexai_dir: str = ""  # "" = hexai's own rule (XDG_CACHE_HOME/hexai or ~/.local/hexai/cache)
-    cburn_url: str = ""  # "" = discover (env, cburn's state file, 127.0.0.1:8787)
+    # Each source's own keys ("hexai.dir", "cburn.url", ...), declared by its registry entry;
+    # a key not set here takes the field's default (see ``option``).
+    source_options: Mapping[str, Any] = field(default_factory=dict)
     history_retention_days: int = 90
     price_file: str = ""  # a LiteLLM-format JSON price file
     price_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -54,8 +55,29 @@ class Settings:
     def window_ns(self) -> int:
         return parse_duration_ns(self.window)
 
+    def option(self, key: str) -> Any:
+        """A source's config value: as set, else its declared default."""
+        if key in self.source_options:
+            return self.source_options[key]
+        spec = source_fields().get(key)
+        if spec is None:
+            raise KeyError(f"no source declares the config key {key!r}")
+        return spec.default
+
+    @property
+    def hexai_dir(self) -> str:
+        return str(self.option("hexai.dir"))
+
+    @property
+    def cburn_url(self) -> str:
+        return str(self.option("cburn.url"))
+
     def replace(self, **changes: Any) -> Settings:
-        """A copy with ``changes`` applied, validated like a loaded file."""
+        """A copy with ``changes`` applied, validated like a loaded file. ``options=`` takes
+        sources' keys by their dotted name: ``replace(options={"hexai.dir": "/x"})``."""
+        options = changes.pop("options", None)
+        if options:
+            changes["source_options"] = {**self.source_options, **options}
         candidate = dataclasses.replace(self, **changes)
         return settings_from_toml(settings_to_toml(candidate), source="settings")
 
@@ -165,20 +187,54 @@ def _span(low_ns: int, high_ns: int) -> Callable[[object], str]:
 @dataclass(frozen=True, slots=True)
 class ConfigField:
     key: str  # dotted TOML key
-    attr: str  # Settings attribute
+    attr: str  # Settings attribute; "" for a source's key (kept in Settings.source_options)
     parse: Callable[[object], Any]
     doc: str
+    default: Any = None  # a source key's default (core keys take the Settings default)
+
+
+def source_field(key: str, parse: Callable[[object], Any], doc: str, default: Any) -> ConfigField:
+    """A key a source declares in its registry entry."""
+    return ConfigField(key, "", parse, doc, default)
+
+
+def text(value: object) -> str:
+    """Parser for free text (paths)."""
+    return _text(value)
+
+
+def url(value: object) -> str:
+    """Parser for an http(s) URL, "" meaning discover."""
+    return _url(value)
+
+
+def _source(value: object) -> str:
+    from burntray.sources.registry import REGISTRY  # noqa: PLC0415 - the registry imports us
+
+    choices = REGISTRY.choices()
+    if value not in choices:
+        raise ValueError("one of " + ", ".join(choices))
+    return str(value)
+
+
+def source_fields() -> dict[str, ConfigField]:
+    """The keys every registered source declares, by dotted key."""
+    from burntray.sources.registry import REGISTRY  # noqa: PLC0415 - the registry imports us
+
+    return {f.key: f for f in REGISTRY.config_fields()}
+
+
+def all_fields() -> tuple[ConfigField, ...]:
+    return (*FIELDS, *source_fields().values())
 
 
 FIELDS: tuple[ConfigField, ...] = (
     ConfigField("window", "window", _window, "window shown: 5m 15m 1h 6h 24h 7d or any 1m-31d"),
-    ConfigField("source", "source", _choice(*SOURCES), "auto, hexai or cburn"),
+    ConfigField("source", "source", _source, "all, auto or one source's name"),
     ConfigField("poll_interval", "poll_interval_s", _poll_interval, "seconds between reads"),
     ConfigField("icon_figure", "icon_figure", _choice(*ICON_FIGURES), "figure drawn in the icon"),
     ConfigField("notifications", "notifications", _bool, "desktop notifications on/off"),
     ConfigField("start_at_login", "start_at_login", _bool, "start burntray at login"),
-    ConfigField("hexai.dir", "hexai_dir", _text, "hexai cache dir ('' = hexai's own rule)"),
-    ConfigField("cburn.url", "cburn_url", _url, "cburn daemon URL ('' = discover)"),
     ConfigField("history.retention_days", "history_retention_days", _retention, "days kept"),
     ConfigField("pricing.litellm_file", "price_file", _text, "LiteLLM-format price JSON"),
     ConfigField(
@@ -273,7 +329,8 @@ def settings_from_toml(data: Mapping[str, Any], source: str = "config.toml") -> 
     """Validate a parsed TOML document; raise ``ConfigError`` listing every problem."""
     errors: list[str] = []
     values: dict[str, Any] = {}
-    known = {f.key: f for f in FIELDS}
+    options: dict[str, Any] = {}
+    known = {f.key: f for f in all_fields()}
     for dotted, value in _flatten(data):
         if dotted == "pricing.models":
             values["price_overrides"] = _price_overrides(value, errors, source)
@@ -286,12 +343,17 @@ def settings_from_toml(data: Mapping[str, Any], source: str = "config.toml") -> 
             )
             continue
         try:
-            values[spec.attr] = spec.parse(value)
+            parsed = spec.parse(value)
         except ValueError as exc:
             errors.append(f"{source}: {dotted} = {value!r} is not allowed: expected {exc}")
+            continue
+        if spec.attr:
+            values[spec.attr] = parsed
+        elif parsed != spec.default:
+            options[spec.key] = parsed
     if errors:
         raise ConfigError("\n".join(errors))
-    return Settings(**values)
+    return Settings(**values, source_options=options)
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -309,8 +371,8 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]
 
 def settings_to_toml(settings: Settings) -> dict[str, Any]:
     doc: dict[str, Any] = {}
-    for spec in FIELDS:
-        value = getattr(settings, spec.attr)
+    for spec in all_fields():
+        value = getattr(settings, spec.attr) if spec.attr else settings.option(spec.key)
         node = doc
         *parents, leaf = spec.key.split(".")
         for part in parents:

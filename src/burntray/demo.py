@@ -148,7 +148,7 @@ def demo_context(ctx: AppContext) -> AppContext:
         error = ""
     except ConfigError as exc:
         settings, error = Settings(), str(exc)
-    settings = settings.replace(source="hexai", hexai_dir=str(hexai_dir))
+    settings = settings.replace(source="hexai", options={"hexai.dir": str(hexai_dir)})
     return AppContext(
         paths=paths, settings=settings, config_error=error, env=ctx.env, clock_ns=ctx.clock_ns
     )

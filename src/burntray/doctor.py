@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from burntray import __version__
 from burntray.app import AppContext
+from burntray.sources.registry import REGISTRY, SourceSpec
 
 # Each section: title -> function(ctx) -> lines. Sources and tray backends register theirs.
 DoctorSection = Callable[[AppContext], list[str]]
@@ -47,25 +48,31 @@ def _history(ctx: AppContext) -> list[str]:
     history = ctx.history()
     if history is None:
         return [f"{db}: UNUSABLE: {ctx.history_error}"]
-    rows = history.count_hexai_events()
-    return [f"{db}: {rows} hexai events, kept {ctx.settings.history_retention_days} days"]
+    from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
+
+    events = UsageEvents(history)
+    counts = [f"{history.count_hexai_events()} hexai events"]
+    counts += [f"{n} {spec.name} records" for spec in REGISTRY if (n := events.count(spec.name))]
+    return [f"{db}: {', '.join(counts)}, kept {ctx.settings.history_retention_days} days"]
 
 
-@section("hexai cache")
-def _hexai(ctx: AppContext) -> list[str]:
-    from burntray.model.timefmt import format_rfc3339_ns  # noqa: PLC0415
-    from burntray.sources.hexai import HexaiSource  # noqa: PLC0415
+def _sources(ctx: AppContext) -> list[tuple[str, DoctorSection]]:
+    """One section per registered source: present or why not, then its own lines."""
 
-    source_ctx = ctx.source_context(with_history=False)
-    source = HexaiSource(source_ctx.hexai_dir(), source_ctx.prices)
-    source.poll()
-    status = source.status
-    lines = [f"dir          {source.cache_dir}", f"status       {status.state}: {status.detail}"]
-    if status.state == "ok":
-        stats = source.stats
-        lines.append(f"window       {stats.effective_window_s} s (the last writer's)")
-        lines.append(f"updated      {format_rfc3339_ns(stats.updated_ns)}")
-    return lines
+    def lines_for(spec: SourceSpec) -> DoctorSection:
+        def lines(ctx: AppContext) -> list[str]:
+            source_ctx = ctx.source_context(with_history=False)
+            present, why = spec.probe(source_ctx)
+            out = [f"present      {'yes' if present else 'no'}{': ' + why if why else ''}"]
+            if spec.covers:
+                out.append(f"covers       {', '.join(sorted(spec.covers))}")
+            if spec.doctor is not None:
+                out += spec.doctor(source_ctx)
+            return out
+
+        return lines
+
+    return [(spec.label, lines_for(spec)) for spec in REGISTRY]
 
 
 @section("start at login")
@@ -81,7 +88,10 @@ def _start_at_login(ctx: AppContext) -> list[str]:
 
 def run_doctor(ctx: AppContext) -> int:
     problems = bool(ctx.config_error)
-    for title, fn in SECTIONS.items():
+    sections = list(SECTIONS.items())
+    at = next((i for i, (title, _) in enumerate(sections) if title == "history"), 0) + 1
+    sections[at:at] = _sources(ctx)
+    for title, fn in sections:
         print(f"[{title}]")
         try:
             lines = fn(ctx)
@@ -98,44 +108,6 @@ def _alerts(ctx: AppContext) -> list[str]:
     from burntray.runtime.alerting import doctor_lines  # noqa: PLC0415
 
     return doctor_lines(ctx)
-
-
-@section("cburn daemon")
-def _cburn(ctx: AppContext) -> list[str]:
-    from burntray.model.format import usd  # noqa: PLC0415
-    from burntray.model.timefmt import format_rfc3339_ns  # noqa: PLC0415
-    from burntray.sources.cburn_discovery import probe  # noqa: PLC0415
-
-    found = ctx.source_context(with_history=False).cburn_discovery()
-    lines = [f"url          {found.url} (from {found.origin})"]
-    lines += [f"skipped      {why}" for why in found.skipped]
-    if found.error:
-        return [*lines, f"status       error: {found.error}"]
-    reachable, why = probe(found.url)
-    if not reachable:
-        return [*lines, f"status       offline: {why}"]
-    from burntray.sources.cburn import CburnSource  # noqa: PLC0415
-
-    source = CburnSource(found)
-    try:
-        source.poll()
-        status, period = source.status, source.snapshot(ctx.settings.window_ns).daemon
-    finally:
-        source.close()
-    lines.append(f"status       {status.state}: {status.detail}")
-    if period is not None:
-        last_poll = format_rfc3339_ns(period.last_poll_at_ns) if period.last_poll_at_ns else "never"
-        lines.append(
-            f"period       last {period.days} days, daemon polls every "
-            f"{period.poll_interval_sec} s, last poll {last_poll}"
-        )
-        lines.append(
-            f"figures      {period.sessions} sessions, {period.api_calls} API calls, "
-            f"{period.tokens} tokens, {usd(period.estimated_cost_usd)} est."
-        )
-        if period.last_error:
-            lines.append(f"last error   {period.last_error}")
-    return lines
 
 
 # Sections registered by other modules (imported last: they use ``section`` above).

@@ -169,30 +169,37 @@ def run_self_test(out: IO[str] | None = None) -> int:
 
 
 def _check_sources(checks: _Checks, ctx: Any, state: dict[str, Any]) -> None:
-    from burntray.sources.base import SOURCE_FACTORIES, resolve_auto  # noqa: PLC0415
+    from burntray.sources.base import resolve_auto  # noqa: PLC0415
+    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
 
     source_ctx = ctx.source_context(with_history=False)
     configured = ctx.settings.source
-    chosen = resolve_auto(source_ctx) if configured == "auto" else configured
-    for name, factory in SOURCE_FACTORIES.items():
+    if configured == "auto":
+        in_use = {resolve_auto(source_ctx)}
+    elif configured == "all":
+        in_use = {s.name for s in REGISTRY if s.probe(source_ctx)[0]}
+    else:
+        in_use = {configured}
+    for spec in REGISTRY:
+        name = spec.name
         label = f"source {name}"
 
-        def read(factory: Any = factory, name: str = name) -> str:
+        def read(factory: Any = spec.build, name: str = name, probe: Any = spec.probe) -> str:
+            available, why = probe(source_ctx)
             source = factory(source_ctx)
             try:
-                available, why = source.availability()
                 source.poll()
                 snapshot = source.snapshot(ctx.settings.window_ns, ctx.clock_ns())
             finally:
                 source.close()
-            if name == chosen:
+            if name in in_use:
                 state["snapshot"] = snapshot
             status = snapshot.status
-            in_use = " (in use)" if name == chosen else ""
+            used = " (in use)" if name in in_use else ""
             figures = f", {snapshot.totals.reqs} reqs in {ctx.settings.window}"
             detail = f": {status.detail}" if status.detail else ""
             avail = "" if available else f" [{why}]"
-            return f"{status.state}{in_use}{detail}{figures}{avail}"
+            return f"{status.state}{used}{detail}{figures}{avail}"
 
         checks.run(label, read)
 

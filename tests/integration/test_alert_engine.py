@@ -69,8 +69,8 @@ def make_monitor(
     clock: FakeClock, settings: Settings | None = None
 ) -> tuple[Monitor, AlertEngine, RecordingNotifier, AppContext]:
     ctx = AppContext.load()
-    if settings is not None:
-        ctx.settings = settings
+    # these tests drive hexai's file; `all` over the same file has a test of its own
+    ctx.settings = (settings or Settings()).replace(source="hexai")
     ctx.clock_ns = clock
     monitor = Monitor(ctx.settings, ctx.build_source, history=ctx.history(), clock_ns=clock)
     _MONITORS.append(monitor)
@@ -239,4 +239,4 @@ def test_doctor_shows_rules_and_last_alert(hexai_dir: Path) -> None:
     section = out.getvalue().split("[alerts]\n", 1)[1]
     assert "spike        >= $5/h over 5 min and >= 3x the last hour" in section
     assert "budget       not set; request-rate alert off" in section
-    assert "hexai: Spend spike: $14.40/h (5 min)" in section
+    assert "all: Spend spike: $14.40/h (5 min)" in section

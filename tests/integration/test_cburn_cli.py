@@ -101,7 +101,7 @@ def test_auto_prefers_a_reachable_daemon_and_says_so(
         state.parent.mkdir(parents=True)
         addr = f"127.0.0.1:{daemon.port}"
         state.write_text(json.dumps({"pid": os.getpid(), "addr": addr}, indent=2) + "\n")
-        code, out, err, _ = burntray("status", "--format", "json")
+        code, out, err, _ = burntray("status", "--source", "auto", "--format", "json")
     assert code == 0, err
     data = json.loads(out)
     assert data["source"] == "cburn"
@@ -113,13 +113,13 @@ def test_auto_falls_back_to_hexai_and_says_why(
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("BURNTRAY_CBURN_URL", url)
-    _, out, _, _ = burntray("status", "--format", "json")
+    _, out, _, _ = burntray("status", "--source", "auto", "--format", "json")
     data = json.loads(out)
     assert data["source"] == "hexai"
     assert data["note"] == "auto: no cburn daemon (connection refused), using hexai cache"
     with SilentAcceptor() as server:
         monkeypatch.setenv("BURNTRAY_CBURN_URL", server.url)
-        _, out, _, _ = burntray("status", "--format", "json")
+        _, out, _, _ = burntray("status", "--source", "auto", "--format", "json")
     assert json.loads(out)["note"] == (
         "auto: no cburn daemon (a server accepted but did not answer), using hexai cache"
     )

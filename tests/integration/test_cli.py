@@ -40,7 +40,7 @@ def filled(hexai_dir: Path) -> Path:
 
 
 def test_status_text(filled: Path) -> None:
-    result = burntray("status")
+    result = burntray("status", "--source", "auto")
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip()
     assert line == (
@@ -96,7 +96,9 @@ def test_bad_config_is_usage_error(isolated_env: Path) -> None:
     config.write_text('source = "nope"\n')
     result = burntray("status")
     assert result.returncode == 2
-    assert "source = 'nope' is not allowed: expected one of auto, hexai, cburn" in result.stderr
+    assert (
+        "source = 'nope' is not allowed: expected one of auto, all, hexai, cburn" in result.stderr
+    )
 
 
 def test_long_window_uses_history(filled: Path) -> None:
@@ -122,14 +124,14 @@ def test_clear_hexai_asks_and_keeps_other_files(filled: Path) -> None:
     assert (filled / "cli-responses" / "abc.json").read_text() == '{"output":"keep"}'
     assert (filled / "ask" / "task-aliases-v2.json").exists()
     assert (filled / "stats.json.tmp.123").read_text() == "left by a crashed writer"
-    assert burntray("status").stdout.startswith("hexai · 1h · 0 reqs")
+    assert burntray("status", "--source", "hexai").stdout.startswith("hexai · 1h · 0 reqs")
 
 
 def test_clear_history(filled: Path) -> None:
     burntray("status", "--window", "7d")  # records what it saw
     result = burntray("clear-cache", "--history", "--yes")
     assert result.returncode == 0
-    assert "cleared 4 hexai events" in result.stdout
+    assert "cleared 4 usage records" in result.stdout
     assert burntray("status", "--window", "7d", "--format", "json").returncode == 0
 
 

@@ -73,7 +73,7 @@ def test_no_display_runs_the_terminal_view(hexai_dir: Path) -> None:
             [
                 "burntray: terminal view (no tray: no display ($DISPLAY and $WAYLAND_DISPLAY are "
                 "not set)); Ctrl-C quits",
-                "hexai · 1h · 1 reqs · 0.02 rpm",
+                "all · 1h · 1 reqs · 0.02 rpm",
             ],
         )
         assert "Traceback" not in out
@@ -91,7 +91,7 @@ def test_display_without_a_tray_explains_gnome(isolated_env: Path) -> None:
                 [
                     f"no tray: no system tray on display {desktop.display}: "
                     "GNOME needs the AppIndicator extension",
-                    "hexai · 1h · 0 reqs",  # the view runs (and handles signals) from here on
+                    "all · 1h · 0 reqs",  # the view runs (and handles signals) from here on
                 ],
             )
             assert stop(proc) == 0

@@ -40,9 +40,9 @@ def test_terminal_view_follows_writer_and_quits_cleanly(hexai_dir: Path, stop_si
     )
     try:
         first = read_line_matching(proc, "1 reqs")
-        assert first.startswith("hexai · 1h · 1 reqs")
+        assert first.startswith("all · 1h · 1 reqs")
         hexai_update(hexai_dir, "anthropic", "claude-sonnet-4-5", 8000, 800)
-        assert read_line_matching(proc, "2 reqs").startswith("hexai · 1h · 2 reqs")
+        assert read_line_matching(proc, "2 reqs").startswith("all · 1h · 2 reqs")
         proc.send_signal(stop_signal)
         assert proc.wait(timeout=3) == 0
     finally:

@@ -222,7 +222,7 @@ def test_auto_wraps_the_choice_with_a_note(monkeypatch: pytest.MonkeyPatch) -> N
     with CburnTestDaemon() as daemon:
         daemon.poll(sessions=1, prompts=1, api_calls=1, tokens=1, estimated_cost_usd=0.0)
         ctx = SourceContext(
-            Settings(cburn_url=daemon.url),
+            Settings(source_options={"cburn.url": daemon.url}),
             app_paths(),
             build_price_table({}, None),
             env={},

@@ -19,8 +19,7 @@ def test_round_trip(tmp_path: Path) -> None:
         source="hexai",
         poll_interval_s=2.5,
         icon_figure="cost",
-        hexai_dir="/data/hexai",
-        cburn_url="http://127.0.0.1:9999/",
+        options={"hexai.dir": "/data/hexai", "cburn.url": "http://127.0.0.1:9999/"},
         price_overrides={"acme-1": {"input": 1.0, "output": 2.0}},
     )
     save_settings(path, settings)
@@ -42,8 +41,8 @@ def test_window_is_normalised() -> None:
         ('window = "45d"', "window = '45d' is not allowed"),
         ("window = 60", "window = 60 is not allowed"),
         (
-            'source = "claude"',
-            "source = 'claude' is not allowed: expected one of auto, hexai, cburn",
+            'source = "nonesuch"',
+            "source = 'nonesuch' is not allowed: expected one of auto, all, hexai, cburn",
         ),
         ("poll_interval = 0", "poll_interval = 0 is not allowed: expected seconds from 0.2 to 60"),
         ('poll_interval = "soon"', "poll_interval = 'soon' is not allowed"),

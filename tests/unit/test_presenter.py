@@ -164,6 +164,7 @@ def test_demo_config_error_message_and_confirm_rows() -> None:
         message="cleared 3 events",
         confirm="hexai",
         confirm_detail="3 events",
+        clear_targets=(("hexai", "hexai stats"), ("history", "burntray history")),
     )
     view = present(snap(), Settings(), ui)
     assert view.header[0] == "DEMO · synthetic data, not your usage"
@@ -194,7 +195,7 @@ def test_views_compare_by_value_so_unchanged_data_is_not_redrawn() -> None:
 
 def test_starting_view() -> None:
     view = present(None, Settings(window="6h"))
-    assert view.title == "burntray · auto · 6h\nstarting…"
+    assert view.title == "burntray · all · 6h\nstarting…"
     assert view.icon.state == "stale"
 
 
@@ -208,6 +209,7 @@ def test_compact_number_is_at_most_four_characters(n: int) -> None:
 
 def test_cburn_daemon_period_figures_are_in_the_menu() -> None:
     from burntray.model.snapshot import DaemonPeriod
+    from burntray.sources.cburn import period_facts
 
     period = DaemonPeriod(
         days=30,
@@ -224,7 +226,13 @@ def test_cburn_daemon_period_figures_are_in_the_menu() -> None:
         last_error="parse /home/u/.claude/projects/x.jsonl: unexpected EOF",
     )
     view = present(
-        snap(source="cburn", by_model=(), daemon=period, tokens_estimated=False),
+        snap(
+            source="cburn",
+            by_model=(),
+            daemon=period,
+            facts=period_facts(period),
+            tokens_estimated=False,
+        ),
         Settings(window="1h", source="cburn"),
     )
     assert view.header[2:5] == (

@@ -25,7 +25,7 @@ from burntray.report.build import (
     report_to_dict,
     write_report,
 )
-from burntray.report.data import collect, priced_minutes
+from burntray.report.data import cburn_chart_minutes, collect
 from burntray.store.alert_store import ensure_alert_tables
 from burntray.store.history import HexaiEvent, HistoryStore
 from tests.report_support import (
@@ -233,15 +233,11 @@ def test_cburn_snapshots_table_feeds_charts_with_increases_only(tmp_path: Path) 
                 (NOW - 30 * MINUTE, 25, 2.5),  # +20, +$2.00 from the new base
             ],
         )
-    minutes, where, note = priced_minutes(
-        history, "cburn", NOW - 3600 * NS, NOW + 1, fixed_context().prices()
-    )
+    minutes, where, note = cburn_chart_minutes(history, NOW - 3600 * NS, NOW + 1)
     assert minutes is not None and "cburn" in where and note == ""
     assert sum(m[1] for m in minutes) == 30
     assert sum(m[2] for m in minutes) == pytest.approx(3.5)
-    missing, _, note = priced_minutes(
-        HistoryStore(tmp_path / "other.sqlite3"), "cburn", 0, NOW, fixed_context().prices()
-    )
+    missing, _, note = cburn_chart_minutes(HistoryStore(tmp_path / "other.sqlite3"), 0, NOW)
     assert missing is None and "no cburn daemon snapshots" in note
     history.close()
 

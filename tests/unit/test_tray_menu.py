@@ -16,7 +16,6 @@ from burntray.app import AppContext
 from burntray.config import load_settings
 from burntray.model.snapshot import Snapshot
 from burntray.runtime.monitor import Monitor
-from burntray.sources.base import SOURCE_FACTORIES
 from burntray.sources.hexai import parse_stats
 from burntray.sources.hexai_writer import hexai_update
 from burntray.ui.controller import TrayController
@@ -96,6 +95,12 @@ class Harness:
 
 @pytest.fixture
 def harness(pystray: Any) -> Iterator[Harness]:
+    """The tray on the hexai source (what these tests exercise); `all` has its own tests."""
+    from burntray.paths import app_paths
+
+    config = app_paths().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('source = "hexai"\n')
     h = Harness(AppContext.load(strict=False), pystray)
     yield h
     h.close()
@@ -155,10 +160,9 @@ def test_sources_say_why_they_cannot_be_used(harness: Harness) -> None:
     assert "Auto" in labels
     hexai = next(t for t in labels if t.startswith("hexai cache"))
     assert "no cache dir at" in hexai  # the isolated home has no hexai cache yet
-    cburn = next(i for t, i in labels.items() if t.startswith("cburn daemon"))
-    if "cburn" not in SOURCE_FACTORIES:
-        assert str(cburn.text) == "cburn daemon (not in this build)"
-        assert not cburn.enabled
+    cburn = next(t for t in labels if t.startswith("cburn daemon"))
+    # nothing listens on the isolated default address: the label says why it cannot be used
+    assert cburn.startswith("cburn daemon (") and cburn.endswith(")"), cburn
 
 
 def test_clear_hexai_asks_first_and_can_be_declined(harness: Harness, hexai_dir: Path) -> None:
@@ -167,7 +171,7 @@ def test_clear_hexai_asks_first_and_can_be_declined(harness: Harness, hexai_dir:
     stats = hexai_dir / "stats.json"
     harness.click("Clear cache", "hexai stats…")
     assert parse_stats(stats.read_bytes()).event_count == 3  # nothing happens before "yes"
-    assert "Empty hexai stats (3 events)?" in harness.texts()
+    assert any(t.startswith("Empty hexai stats (3 events in ") for t in harness.texts())
     harness.click("    No, keep it")
     assert parse_stats(stats.read_bytes()).event_count == 3
     assert "nothing cleared" in harness.texts()
@@ -192,25 +196,22 @@ def test_clear_history(harness: Harness, hexai_dir: Path) -> None:
     harness.click("    Yes, empty it")
     assert harness.controller.join_jobs()
     assert history.count_hexai_events() == 0
-    message = "cleared 1 hexai events and all other usage history"
+    message = f"cleared 1 usage records from {harness.ctx.paths.history_db}"
     assert harness.controller.ui.message == message
     assert any(message.startswith(t.removesuffix("…")) for t in harness.texts())
 
 
 def test_clear_failure_is_shown(harness: Harness, hexai_dir: Path) -> None:
-    (hexai_dir / "stats.json").write_text("{not json")
+    """An unreadable stats.json cannot be counted, so it is not offered for clearing at all:
+    the menu says why and the file keeps every byte."""
+    stats = hexai_dir / "stats.json"
+    stats.write_text("{not json")
     harness.click("Clear cache", "hexai stats…")
-    assert "Empty hexai stats (unreadable stats.json)?" in harness.texts()
-    hexai_dir.chmod(0o500)  # a read-only cache dir: the clear cannot write
-    try:
-        harness.click("    Yes, empty it")
-        assert harness.controller.join_jobs()
-    finally:
-        hexai_dir.chmod(0o700)
-    if os.geteuid() == 0:  # root writes anyway: then it cleared
-        assert any(t.startswith("cleared") for t in harness.texts())
-    else:
-        assert any(t.startswith("hexai stats not cleared:") for t in harness.texts())
+    texts = harness.texts()
+    assert any(t.startswith("hexai stats not cleared: cannot read") for t in texts), texts
+    assert not any(t.startswith("Empty hexai") for t in texts)
+    assert not any("Yes, empty it" in t for t in texts)
+    assert stats.read_text() == "{not json"
 
 
 def test_open_data_folder_report_about_quit(harness: Harness) -> None:

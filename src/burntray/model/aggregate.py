@@ -61,6 +61,7 @@ def summarise_bytes(
                 cost_usd=cost,
                 unpriced_reqs=0 if price is not None else reqs,
                 price_key=price.key if price is not None else "",
+                tokens_estimated=True,
             )
         )
         total_reqs += reqs
@@ -75,5 +76,6 @@ def summarise_bytes(
         tokens=estimated_tokens(total_sent + total_recv),
         cost_usd=total_cost,
         unpriced_reqs=unpriced,
+        tokens_estimated=True,
     )
     return totals, tuple(rows)

@@ -9,7 +9,7 @@ from typing import Any
 
 from burntray.model.aggregate import rpm
 from burntray.model.pricing import PriceTable
-from burntray.model.snapshot import DaemonPeriod, Snapshot, UsageRow
+from burntray.model.snapshot import DaemonPeriod, Snapshot, SourceFigures, Totals, UsageRow
 from burntray.model.timefmt import format_duration, format_rfc3339_ns
 
 SCHEMA_VERSION = 1
@@ -19,6 +19,17 @@ def _utc(ns: int | None) -> str | None:
     import datetime as _dt  # noqa: PLC0415
 
     return None if ns is None else format_rfc3339_ns(ns, _dt.UTC)
+
+
+def _token_fields(item: UsageRow | Totals) -> dict[str, Any]:
+    """``tokens`` (real where known, else the estimate) and the kinds; None = not known."""
+    return {
+        "tokens": item.tokens,
+        "input_tokens": item.input_tokens,
+        "output_tokens": item.output_tokens,
+        "cache_read_tokens": item.cache_read_tokens,
+        "cache_write_tokens": item.cache_write_tokens,
+    }
 
 
 def _row(row: UsageRow, window_ns: int) -> dict[str, Any]:
@@ -33,6 +44,25 @@ def _row(row: UsageRow, window_ns: int) -> dict[str, Any]:
         "cost_usd": None if row.cost_usd is None else round(row.cost_usd, 6),
         "unpriced_reqs": row.unpriced_reqs,
         "price_key": row.price_key or None,
+        **_token_fields(row),
+        "tokens_estimated": row.tokens_estimated,
+    }
+
+
+def _by_source(fig: SourceFigures) -> dict[str, Any]:
+    return {
+        "source": fig.source,
+        "label": fig.label,
+        "state": fig.status.state,
+        "detail": fig.status.detail or None,
+        "stale": fig.status.stale,
+        "reqs": fig.totals.reqs,
+        "tokens": fig.totals.tokens,
+        "cost_usd": round(fig.totals.cost_usd, 6),
+        "unpriced_reqs": fig.totals.unpriced_reqs,
+        "estimated": fig.tokens_estimated,
+        "counted": not fig.covered_by,
+        "covered_by": fig.covered_by or None,
     }
 
 
@@ -69,6 +99,7 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
             "state": snapshot.status.state,
             "detail": snapshot.status.detail or None,
             "stale": snapshot.status.stale,
+            "partial": snapshot.status.partial,
             "last_ok": _utc(snapshot.status.last_ok_ns),
         },
         "estimated": {"tokens": snapshot.tokens_estimated, "cost": snapshot.cost_estimated},
@@ -80,7 +111,15 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
             "tokens_est": totals.tokens,
             "cost_usd": round(totals.cost_usd, 6),
             "unpriced_reqs": totals.unpriced_reqs,
+            **_token_fields(totals),
         },
+        "capabilities": {
+            "bytes": snapshot.capabilities.bytes,
+            "real_tokens": snapshot.capabilities.real_tokens,
+            "per_model": snapshot.capabilities.per_model,
+            "upstream_cost": snapshot.capabilities.upstream_cost,
+        },
+        "facts": [{"label": f.label, "value": f.value} for f in snapshot.facts],
         "by_model": [_row(row, snapshot.window_ns) for row in snapshot.by_model],
         "history_used": snapshot.history_used,
         "data_updated_at": _utc(snapshot.data_updated_ns),
@@ -90,4 +129,15 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
         out["pricing"] = {"as_of": prices.as_of, "sources": list(prices.sources)}
     if snapshot.daemon is not None:
         out["daemon"] = _daemon(snapshot.daemon)
+    # one row per source: `all` lists every source it follows, a single source itself
+    figures = snapshot.by_source or (
+        SourceFigures(
+            source=snapshot.source,
+            label=snapshot.source,
+            status=snapshot.status,
+            totals=snapshot.totals,
+            tokens_estimated=snapshot.tokens_estimated,
+        ),
+    )
+    out["by_source"] = [_by_source(fig) for fig in figures]
     return out

@@ -34,6 +34,24 @@ class Price:
     def cost(self, input_tokens: float, output_tokens: float) -> float:
         return (input_tokens * self.input + output_tokens * self.output) / 1_000_000
 
+    def cost_tokens(
+        self, input_tokens: float, output_tokens: float, cache_read: float, cache_write: float
+    ) -> float:
+        """Cost of real token counts; ``input_tokens`` is uncached input.
+
+        Cache reads and writes use their own rates where the table has them; without one, a cache
+        read costs the input rate and a cache write the input rate too (what the provider bills
+        when it states no discount), so a missing rate never makes tokens free.
+        """
+        read_rate = self.cache_read if self.cache_read is not None else self.input
+        write_rate = self.cache_write if self.cache_write is not None else self.input
+        return (
+            input_tokens * self.input
+            + output_tokens * self.output
+            + cache_read * read_rate
+            + cache_write * write_rate
+        ) / 1_000_000
+
 
 def normalise_model(model: str) -> str:
     """Reduce a model id to a table key.

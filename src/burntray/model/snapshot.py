@@ -24,6 +24,9 @@ class SourceStatus:
     detail: str = ""
     stale: bool = False
     last_ok_ns: int | None = None
+    # Several sources combined, some broken: the figures are those of the working ones and
+    # ``detail`` names the broken ones ("partly stale").
+    partial: bool = False
 
     @property
     def healthy(self) -> bool:
@@ -43,6 +46,14 @@ class UsageRow:
     cost_usd: float | None  # None: no price known for this model (its requests are unpriced)
     unpriced_reqs: int
     price_key: str = ""  # which table row priced it ("" when unpriced)
+    # Real token counts where the source knows them (None: it does not). ``input_tokens`` is
+    # uncached input; ``tokens`` = input + output + cache reads + cache writes when they are
+    # known, else the bytes/4 estimate (then ``tokens_estimated``).
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    tokens_estimated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +65,45 @@ class Totals:
     tokens: int = 0
     cost_usd: float = 0.0  # of the priced requests only; see unpriced_reqs
     unpriced_reqs: int = 0
+    input_tokens: int | None = None  # as in UsageRow: None when the source does not know them
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    tokens_estimated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a source's figures can say, so the UI, CLI and reports ask this, never a name."""
+
+    bytes: bool = False  # sent/recv bytes are known (hexai)
+    real_tokens: bool = False  # real token counts (else tokens are estimated from bytes)
+    per_model: bool = True  # rows per provider/model
+    upstream_cost: bool = False  # the upstream states cost itself (else burntray's prices)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamFact:
+    """Something the upstream reports about itself (a daemon's period cost, its last error)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFigures:
+    """One source's share of a combined (``all``) snapshot.
+
+    ``covered_by`` names the source whose figures were counted instead, when both report the same
+    upstream (then this one's are shown but not added).
+    """
+
+    source: str
+    label: str
+    status: SourceStatus
+    totals: Totals = field(default_factory=Totals)
+    tokens_estimated: bool = False
+    covered_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +146,9 @@ class Snapshot:
     note: str = ""  # e.g. "auto: daemon offline, using hexai cache"
     alert_level: AlertLevel = "normal"
     alert_text: str = ""  # e.g. "Spend spike: $12.40/h (5 min) - 4.1x the last hour"
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    facts: tuple[UpstreamFact, ...] = ()
+    by_source: tuple[SourceFigures, ...] = ()
 
     @property
     def window_minutes(self) -> float:

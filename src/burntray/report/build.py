@@ -376,7 +376,7 @@ def _figures(snap: Snapshot) -> list[dict[str, str]]:
             "sub": f"{totals.unpriced_reqs:,} of {totals.reqs:,} requests",
         },
     ]
-    if totals.sent or totals.recv or snap.source == "hexai":
+    if totals.sent or totals.recv or snap.capabilities.bytes:
         figures.insert(
             3,
             {
@@ -622,7 +622,7 @@ def _price_rows(data: ReportData) -> list[dict[str, str]]:
 
 def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, Any]:
     snap = data.snapshot
-    from burntray.sources.base import SOURCE_LABELS  # noqa: PLC0415
+    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
 
     headline_notes = []
     if snap.tokens_estimated:
@@ -633,7 +633,7 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
     return {
         "version": __version__,
         "source": snap.source,
-        "source_label": SOURCE_LABELS.get(snap.source, snap.source),
+        "source_label": REGISTRY.label(snap.source),
         "window": format_duration(snap.window_ns),
         "generated": _when(data.generated_ns, tz),
         "period": f"{_when(data.start_ns, tz, when_fmt)} to {_when(snap.as_of_ns, tz, when_fmt)}"
@@ -647,8 +647,8 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         "tokens_heading": "Tokens (est.)" if snap.tokens_estimated else "Tokens",
         "providers": _provider_rows(snap),
         "models": _model_rows(snap),
-        "no_rows_text": "No per-model figures: the cburn daemon reports totals only."
-        if snap.source == "cburn"
+        "no_rows_text": f"No per-model figures: {REGISTRY.label(snap.source)} reports totals only."
+        if not snap.capabilities.per_model
         else "No requests in this window.",
         "alerts": [
             {

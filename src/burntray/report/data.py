@@ -30,7 +30,8 @@ from burntray.report.timeline import (
     pick_bucket_minutes,
     price_minute_rows,
 )
-from burntray.sources.hexai import HexaiSource, StatsFile
+from burntray.sources.base import Source
+from burntray.sources.hexai import StatsFile
 from burntray.store.alert_store import LoggedAlert
 from burntray.store.history import HistoryStore
 
@@ -81,26 +82,21 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
     Raises what building the source raises (unknown source, bad price file); everything after
     that degrades to a note in the report.
     """
+    from burntray.actions import read_once  # noqa: PLC0415
+
     prices = ctx.prices(settings)
-    source = ctx.build_source(settings)
+    snapshot, source = read_once(ctx, settings)
     try:
-        source.poll()
-        now = ctx.clock_ns()
+        now = snapshot.as_of_ns
         window_ns = settings.window_ns
         history = ctx.history()
-        if source.needs_history(window_ns, now) and history is not None:
-            source.attach_history(history)
-        snapshot = source.snapshot(window_ns, now)
+        start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
+        minutes, chart_source, chart_note = chart_minutes(history, source, start_ns, end_ns, prices)
     finally:
         source.close()
-    start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
     rate = cost = None
     alerts: tuple[LoggedAlert, ...] | None = None
     alerts_note, alerts_hidden = "", 0
-    live = source.stats if isinstance(source, HexaiSource) else None
-    minutes, chart_source, chart_note = priced_minutes(
-        history, snapshot.source, start_ns, end_ns, prices, live=live
-    )
     if history is None:
         chart_note = chart_note or f"burntray's history is unusable: {ctx.history_error}"
         alerts_note = "alerts are kept in burntray's history, which is unusable"
@@ -157,22 +153,72 @@ def _table_columns(history: HistoryStore, table: str) -> list[str] | None:
     return [str(row[1]) for row in history.execute(f"PRAGMA table_info({table})")]
 
 
-def priced_minutes(
+def chart_minutes(
     history: HistoryStore | None,
-    source: str,
+    source: Source,
     start_ns: int,
     end_ns: int,
     prices: PriceTable,
-    *,
-    live: StatsFile | None = None,
 ) -> tuple[list[PricedMinute] | None, str, str]:
-    """(minutes, where they come from, note) for the source's charts."""
-    if source == "cburn":
-        if history is None:
-            return None, "", "charts of the cburn daemon need burntray's history"
-        return _cburn_minutes(history, start_ns, end_ns)
-    if source != "hexai":
-        return None, "", f"no charts for the {source} source"
+    """(minutes, where they come from, note) for a source's charts, as its registry entry says;
+    for ``all``, every counted member's minutes together."""
+    from burntray.sources.combined import CombinedSource, counted_sources  # noqa: PLC0415
+    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
+
+    if isinstance(source, CombinedSource):
+        members = source.members
+        covered = counted_sources([REGISTRY.get(n) for n in members])
+        minutes: list[PricedMinute] = []
+        parts, notes = [], []
+        counted = [name for name in members if not covered.get(name)]
+        for name in counted:
+            got, where, note = chart_minutes(history, members[name], start_ns, end_ns, prices)
+            prefix = f"{REGISTRY.label(name)}: " if len(counted) > 1 else ""
+            if got is not None:
+                minutes.extend(got)
+                parts.append(prefix + where)
+            if note:
+                notes.append(prefix + note)
+        if not parts:
+            return None, "", "; ".join(notes) or "no source present"
+        return sorted(minutes), "; ".join(parts), "; ".join(notes)
+    spec = REGISTRY.get(source.name) if source.name in REGISTRY else None
+    if spec is not None and spec.chart_minutes is not None:
+        return spec.chart_minutes(history, source, start_ns, end_ns, prices)
+    return record_minutes(history, source.name, start_ns, end_ns)
+
+
+def record_minutes(
+    history: HistoryStore | None, source: str, start_ns: int, end_ns: int
+) -> tuple[list[PricedMinute] | None, str, str]:
+    """Per-minute figures of a record-keeping source, from burntray's history (whole minutes:
+    a chart's resolution)."""
+    if history is None:
+        return None, "", f"charts of {source} need burntray's history"
+    from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
+
+    try:
+        series = UsageEvents(history).minute_series(source, start_ns, end_ns)
+    except sqlite3.Error as exc:
+        return None, "", f"history unreadable: {exc}"
+    minutes: dict[int, list[float]] = {}
+    for minute, _provider, _model, reqs, _tokens, cost, unpriced in series:
+        acc = minutes.setdefault(minute, [0, 0.0, 0])
+        acc[0] += reqs
+        acc[1] += cost
+        acc[2] += unpriced
+    rows = [(m, int(r), float(c), int(u)) for m, (r, c, u) in sorted(minutes.items())]
+    note = "" if rows else f"no {source} requests recorded in this window"
+    return rows, "per-request records in burntray's history (real tokens)", note
+
+
+def hexai_chart_minutes(
+    history: HistoryStore | None,
+    live: StatsFile | None,
+    start_ns: int,
+    end_ns: int,
+    prices: PriceTable,
+) -> tuple[list[PricedMinute] | None, str, str]:
     return _hexai_minutes(history, start_ns, end_ns, prices, live)
 
 
@@ -255,7 +301,7 @@ def _pick(columns: list[str], candidates: tuple[str, ...]) -> str | None:
     return next((name for name in candidates if name in columns), None)
 
 
-def _cburn_minutes(
+def cburn_chart_minutes(
     history: HistoryStore, start_ns: int, end_ns: int
 ) -> tuple[list[PricedMinute] | None, str, str]:
     try:

@@ -129,7 +129,8 @@ class Monitor:
         return settings.poll_interval_s
 
     def _ensure_source(self, settings: Settings, settings_changed: bool) -> Source:
-        key = f"{settings.source}|{settings.hexai_dir}|{settings.cburn_url}"
+        # rebuilt when the source or any source's own setting changes (its dir, URL, ...)
+        key = f"{settings.source}|{sorted(settings.source_options.items())}"
         if self._source is None or (settings_changed and key != self._source_key):
             if self._source is not None:
                 self._source.close()
@@ -144,7 +145,10 @@ class Monitor:
             return
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
         try:
+            from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
+
             cutoff = self._clock_ns() - settings.history_retention_days * NS_PER_DAY
             self.history.prune(cutoff)
+            UsageEvents(self.history).prune(cutoff)
         except Exception:
             log.exception("history prune failed")

@@ -12,13 +12,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from burntray.config import Settings
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, SourceStatus
-from burntray.paths import AppPaths, cburn_cache_dir, hexai_cache_dir
-from burntray.store import cburn_history as _cburn_history  # noqa: F401 - registers its table
+from burntray.paths import AppPaths
+from burntray.sources.registry import UnknownSourceError
 from burntray.store.history import HistoryStore
 
 if TYPE_CHECKING:
@@ -67,90 +67,76 @@ class SourceContext:
     history: HistoryStore | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     clock_ns: Callable[[], int] = time.time_ns
+    # opens burntray's history on demand (None: no history can be had here)
+    history_opener: Callable[[], HistoryStore | None] | None = None
+
+    def records_history(self) -> HistoryStore | None:
+        """The history for sources that keep their records there (always, when it opens):
+        a one-shot read then resumes from the offsets saved by the last run."""
+        if self.history is not None:
+            return self.history
+        return self.history_opener() if self.history_opener is not None else None
 
     def hexai_dir(self) -> Path:
-        if self.settings.hexai_dir.strip():
-            return Path(self.settings.hexai_dir).expanduser()
-        return hexai_cache_dir(self.env)
+        from burntray.sources.hexai_spec import cache_dir  # noqa: PLC0415
+
+        return cache_dir(self)
 
     def cburn_discovery(self) -> CburnDiscovery:
-        """Where the cburn daemon is: config, env, cburn's state file, then the default."""
-        from burntray.sources.cburn_discovery import discover  # noqa: PLC0415
+        from burntray.sources.cburn_spec import discovery  # noqa: PLC0415
 
-        try:
-            cache: Path | None = cburn_cache_dir(self.env)
-        except RuntimeError:
-            cache = None
-        return discover(self.settings.cburn_url, self.env, cache)
+        return discovery(self)
 
-
-SourceFactory = Callable[[SourceContext], Source]
-
-
-def _hexai_factory(ctx: SourceContext) -> Source:
-    from burntray.sources.hexai import HexaiSource  # noqa: PLC0415 - registry stays import-cheap
-
-    return HexaiSource(ctx.hexai_dir(), ctx.prices, ctx.history, ctx.clock_ns)
-
-
-def _cburn_factory(ctx: SourceContext) -> Source:
-    from burntray.sources.cburn import CburnSource  # noqa: PLC0415 - httpx only when used
-
-    return CburnSource(
-        ctx.cburn_discovery(),
-        ctx.history,
-        ctx.clock_ns,
-        retention_days=ctx.settings.history_retention_days,
-    )
-
-
-def _cburn_probe(ctx: SourceContext) -> tuple[bool, str]:
-    # A plain socket, no httpx: this runs on every `burntray status` with source = "auto".
-    from burntray.sources.cburn_discovery import probe  # noqa: PLC0415
-
-    found = ctx.cburn_discovery()
-    if found.error:
-        return False, found.error
-    return probe(found.url)
-
-
-SOURCE_FACTORIES: dict[str, SourceFactory] = {"hexai": _hexai_factory, "cburn": _cburn_factory}
-SOURCE_LABELS: dict[str, str] = {"auto": "Auto", "hexai": "hexai cache", "cburn": "cburn daemon"}
-
-
-class UnknownSourceError(ValueError):
-    pass
+    def option(self, key: str) -> Any:
+        """A source's config value (its registry entry declares the key and default)."""
+        return self.settings.option(key)
 
 
 def build_source(name: str, ctx: SourceContext) -> Source:
-    """Build the source ``name``; ``auto`` picks the best available one (see ``resolve_auto``)."""
+    """Build the source ``name``: a registered one, ``auto`` (the best single source present)
+    or ``all`` (every source present, summed)."""
+    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
+
+    if name == "all":
+        from burntray.sources.combined import CombinedSource  # noqa: PLC0415
+
+        return CombinedSource(ctx)
     note = ""
     if name == "auto":
         name, note = choose_auto(ctx)
-    factory = SOURCE_FACTORIES.get(name)
-    if factory is None:
-        raise UnknownSourceError(
-            f"source {name!r} is not available in this build; available: "
-            + ", ".join(["auto", *SOURCE_FACTORIES])
-        )
-    source = factory(ctx)
+    spec = REGISTRY.get(name)
+    source = spec.build(ctx)
     return _noting(source, note) if note else source
 
 
 def resolve_auto(ctx: SourceContext) -> str:
-    """Auto: a reachable cburn daemon first, else the hexai cache."""
+    """Auto: the present source ranked highest for auto (a reachable cburn daemon first)."""
     return choose_auto(ctx)[0]
 
 
 def choose_auto(ctx: SourceContext) -> tuple[str, str]:
-    """(source, why) for ``auto``: the why becomes ``Snapshot.note``."""
-    probe = AUTO_PROBES.get("cburn")
-    if probe is None or "cburn" not in SOURCE_FACTORIES:
-        return "hexai", "auto: using hexai cache"
-    found, why = probe(ctx)
-    if found:
-        return "cburn", f"auto: {why}"
-    return "hexai", f"auto: no cburn daemon ({why}), using hexai cache"
+    """(source, why) for ``auto``: the why becomes ``Snapshot.note``.
+
+    Candidates are tried from the highest ``auto_rank`` down; the lowest-ranked one is the
+    fallback used even when absent (it then shows why it has nothing).
+    """
+    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
+
+    ranked = sorted(
+        (s for s in REGISTRY if s.auto_rank is not None), key=lambda s: -(s.auto_rank or 0)
+    )
+    if not ranked:
+        raise UnknownSourceError("no source in this build can be chosen automatically")
+    missing: list[str] = []
+    for spec in ranked[:-1]:
+        found, why = spec.probe(ctx)
+        if found:
+            return spec.name, f"auto: {why}" if why else f"auto: using {spec.label}"
+        missing.append(f"no {spec.label} ({why})" if why else f"no {spec.label}")
+    fallback = ranked[-1]
+    if missing:
+        return fallback.name, f"auto: {', '.join(missing)}, using {fallback.label}"
+    return fallback.name, f"auto: using {fallback.label}"
 
 
 def _noting(source: Source, note: str) -> Source:
@@ -169,5 +155,4 @@ def _noting(source: Source, note: str) -> Source:
     return source
 
 
-# name -> cheap reachability check used by "auto": (reachable, why), registered per source
-AUTO_PROBES: dict[str, Callable[[SourceContext], tuple[bool, str]]] = {"cburn": _cburn_probe}
+__all__ = ["Source", "SourceContext", "UnknownSourceError", "build_source"]

@@ -40,7 +40,15 @@ import msgspec
 
 from burntray import __version__
 from burntray.model.aggregate import rpm
-from burntray.model.snapshot import DaemonPeriod, Snapshot, SourceStatus, Totals
+from burntray.model.format import human_count, usd
+from burntray.model.snapshot import (
+    Capabilities,
+    DaemonPeriod,
+    Snapshot,
+    SourceStatus,
+    Totals,
+    UpstreamFact,
+)
 from burntray.sources import cburn_wire as wire
 from burntray.sources.cburn_discovery import Discovery
 from burntray.store import cburn_history
@@ -157,6 +165,28 @@ def _check_response(response: httpx.Response, path: str, want: str) -> None:
     content_type = response.headers.get("content-type", "").partition(";")[0].strip()
     if want not in content_type:
         raise CburnError(f"{path} answered {content_type or 'no content type'}, not {want}")
+
+
+# The daemon reports totals of API calls, tokens and its own cost estimate, not per model.
+CBURN_CAPABILITIES = Capabilities(real_tokens=True, per_model=False, upstream_cost=True)
+
+
+def period_facts(period: DaemonPeriod) -> tuple[UpstreamFact, ...]:
+    """The daemon's own figures for its --days period (not the chosen window)."""
+    facts = [
+        UpstreamFact(
+            f"daemon, last {period.days} d",
+            f"{usd(period.estimated_cost_usd)} est. · {usd(period.cost_per_day_usd)}/active day",
+        ),
+        UpstreamFact(
+            "",
+            f"{human_count(period.tokens)} tokens · {period.sessions} sessions · "
+            f"cache hits {period.cache_hit_rate:.0%}",
+        ),
+    ]
+    if period.last_error:
+        facts.append(UpstreamFact("daemon's last poll failed", period.last_error))
+    return tuple(facts)
 
 
 class CburnSource:
@@ -323,6 +353,8 @@ class CburnSource:
             history_used=history_used,
             data_updated_ns=data_updated,
             daemon=period,
+            capabilities=CBURN_CAPABILITIES,
+            facts=period_facts(period) if period is not None else (),
         )
 
     def close(self) -> None:

@@ -27,13 +27,15 @@ from burntray.atomic import atomic_write
 from burntray.errors import ClearError
 from burntray.model.aggregate import Counter, summarise_bytes
 from burntray.model.pricing import PriceTable
-from burntray.model.snapshot import Snapshot, SourceStatus
+from burntray.model.snapshot import Capabilities, Snapshot, SourceStatus
 from burntray.model.timefmt import NS_PER_SECOND, TimeFormatError, parse_rfc3339_ns
 from burntray.sources._lock import exclusive_lock
 from burntray.sources._watch import FolderWatcher
 from burntray.store.history import HexaiEvent, HistoryStore, HistoryWindow
 
 SOURCE_NAME = "hexai"
+# hexai records bytes per request: tokens are bytes/4 and cost comes from burntray's prices
+HEXAI_CAPABILITIES = Capabilities(bytes=True, real_tokens=False, per_model=True)
 DEFAULT_WINDOW_S = 3600
 GO_ZERO_TIME_NS = -62135596800 * NS_PER_SECOND  # 0001-01-01T00:00:00Z, Go's zero time.Time
 CLEAR_LOCK_TIMEOUT_S = 2.0
@@ -369,6 +371,7 @@ def hexai_snapshot(
         by_model=rows,
         tokens_estimated=True,
         cost_estimated=True,
+        capabilities=HEXAI_CAPABILITIES,
         data_updated_ns=stats.updated_ns if stats.updated_ns != GO_ZERO_TIME_NS else None,
     )
 
@@ -519,6 +522,7 @@ class HexaiSource:
             by_model=rows,
             tokens_estimated=True,
             cost_estimated=True,
+            capabilities=HEXAI_CAPABILITIES,
             history_used=True,
             data_updated_ns=snap.data_updated_ns,
         )

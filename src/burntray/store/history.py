@@ -211,12 +211,12 @@ class HistoryStore:
             conn.execute("DELETE FROM hexai_minutes WHERE minute < ?", (bound // NS_PER_MINUTE,))
         return int(removed)
 
-    def clear_usage(self) -> dict[str, int]:
-        """Remove all usage history; returns rows removed per table. Alert state and other
-        state tables are kept."""
+    def clear_usage(self, tables: Iterable[str] = ()) -> dict[str, int]:
+        """Remove all usage history (``USAGE_TABLES`` and ``tables``); returns rows removed per
+        table. Alert state and other state tables are kept."""
         removed: dict[str, int] = {}
         with self.transaction() as conn:
-            for table in USAGE_TABLES:
+            for table in dict.fromkeys([*USAGE_TABLES, *tables]):
                 # tables registered by sources are created on first use: skip absent ones
                 if conn.execute(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)

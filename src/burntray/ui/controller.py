@@ -20,12 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from burntray import __version__
+from burntray.actions import clear_targets, describe_clear, run_clear
 from burntray.app import AppContext
 from burntray.config import Settings, save_settings
 from burntray.errors import BurntrayError, ConfigError
 from burntray.model.snapshot import Snapshot
 from burntray.runtime.monitor import Monitor
-from burntray.sources.base import SOURCE_FACTORIES, SOURCE_LABELS
 from burntray.ui.presenter import (
     ROW_LIMIT,
     ClearTarget,
@@ -59,31 +59,18 @@ def open_path(path: Path) -> None:
 
 
 def source_choices(ctx: AppContext, settings: Settings) -> tuple[SourceChoice, ...]:
-    """Auto, then every known source: selectable when registered, saying why when not there."""
-    choices = [SourceChoice("auto", SOURCE_LABELS.get("auto", "Auto"))]
-    names = [n for n in SOURCE_LABELS if n != "auto"]
-    names += [n for n in SOURCE_FACTORIES if n not in names]
-    source_ctx = None
-    for name in names:
-        label = SOURCE_LABELS.get(name, name)
-        factory = SOURCE_FACTORIES.get(name)
-        if factory is None:
-            choices.append(SourceChoice(name, f"{label} (not in this build)", enabled=False))
-            continue
+    """All, Auto, then every registered source, saying why when it is not there."""
+    from burntray.sources.registry import META_SOURCES, REGISTRY  # noqa: PLC0415
+
+    choices = [SourceChoice(name, REGISTRY.label(name)) for name in META_SOURCES]
+    source_ctx = ctx.source_context(settings, with_history=False)
+    for spec in REGISTRY:
         try:
-            if source_ctx is None:
-                source_ctx = ctx.source_context(settings, with_history=False)
-            source = factory(source_ctx)
-            try:
-                ok, why = source.availability()
-            finally:
-                source.close()
-        except Exception as exc:  # a broken source must not break the menu
+            ok, why = spec.probe(source_ctx)
+        except Exception as exc:  # a broken probe must not break the menu
             ok, why = False, f"cannot check: {exc}"
-        if not ok:
-            why = why.removeprefix(f"{name}: ")
-            label = f"{label} ({why})"
-        choices.append(SourceChoice(name, _cut(label), enabled=True))
+        label = spec.label if ok or not why else f"{spec.label} ({why})"
+        choices.append(SourceChoice(spec.name, _cut(label), enabled=True))
     return tuple(choices)
 
 
@@ -119,6 +106,7 @@ class TrayController:
             demo=demo,
             config_error=ctx.config_error,
             sources=source_choices(ctx, ctx.settings),
+            clear_targets=tuple((t.key, t.label) for t in clear_targets()),
             autostart_supported=supported,
             autostart_reason=reason,
             autostart_on=enabled,
@@ -183,7 +171,7 @@ class TrayController:
             log.warning("tray: %s", message)
         self.monitor.update_settings(new)
         self.on_settings(new)
-        if "source" in changes or "hexai_dir" in changes or "cburn_url" in changes:
+        if "source" in changes or "options" in changes:
             self._set_ui(sources=source_choices(self.ctx, new))
         self.on_change()
         return True
@@ -265,7 +253,15 @@ class TrayController:
 
     # --- clear cache: ask, then confirm -----------------------------------------------------
     def ask_clear(self, target: ClearTarget) -> None:
-        self._set_ui(confirm=target, confirm_detail=self._clear_detail(target), message="")
+        """Say what would be emptied and wait for "yes"; when that cannot even be read, nothing
+        is offered (clearing what cannot be counted could lose data)."""
+        try:
+            detail = describe_clear(self.ctx, target, self.settings)
+        except BurntrayError as exc:
+            label = dict(self.ui.clear_targets).get(target, target)
+            self._set_ui(confirm=None, confirm_detail="", message=f"{label} not cleared: {exc}")
+            return
+        self._set_ui(confirm=target, confirm_detail=detail, message="")
 
     def cancel_clear(self) -> None:
         self._set_ui(confirm=None, confirm_detail="", message="nothing cleared")
@@ -277,41 +273,14 @@ class TrayController:
         self._set_ui(confirm=None, confirm_detail="", message="clearing…")
         self._run_job("clear", lambda: self._clear(target))
 
-    def _hexai_dir(self) -> Path:
-        return self.ctx.source_context(self.settings, with_history=False).hexai_dir()
-
-    def _clear_detail(self, target: ClearTarget) -> str:
-        if target == "history":
-            return str(self.ctx.paths.history_db)
-        from burntray.sources.hexai import parse_stats  # noqa: PLC0415
-
-        stats_path = self._hexai_dir() / "stats.json"
-        try:
-            return f"{parse_stats(stats_path.read_bytes()).event_count} events"
-        except FileNotFoundError:
-            return "no stats.json"
-        except Exception:
-            return "unreadable stats.json"
-
     def _clear(self, target: ClearTarget) -> None:
-        """Same semantics as ``burntray clear-cache``: hexai's stats under its lock, or history."""
-        if target == "hexai":
-            from burntray.sources.hexai import clear_stats  # noqa: PLC0415
-
-            cache_dir = self._hexai_dir()
-            try:
-                removed = clear_stats(cache_dir, self.ctx.clock_ns)
-            except BurntrayError as exc:
-                self._say(f"hexai stats not cleared: {exc}", announce=True)
-                return
-            self._say(f"cleared {removed} events from {cache_dir / 'stats.json'}", announce=True)
-        else:
-            history = self.ctx.history()
-            if history is None:
-                self._say(f"history not cleared: {self.ctx.history_error}", announce=True)
-                return
-            events = history.clear_usage().get("hexai_events", 0)  # rows removed, per table
-            self._say(f"cleared {events} hexai events and all other usage history", announce=True)
+        """Same semantics as ``burntray clear-cache`` (the same actions)."""
+        label = dict(self.ui.clear_targets).get(target, target)
+        try:
+            self._say(run_clear(self.ctx, target, self.settings), announce=True)
+        except BurntrayError as exc:
+            self._say(f"{label} not cleared: {exc}", announce=True)
+            return
         self.monitor.refresh()
 
     # --- jobs, about, quit -------------------------------------------------------------------

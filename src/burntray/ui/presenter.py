@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from burntray.config import Settings
-from burntray.model.format import cost_text, human_count, rpm_text, usd
-from burntray.model.snapshot import DaemonPeriod, Snapshot
+from burntray.model.format import cost_text, rpm_text, usd
+from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
 from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
 
@@ -39,8 +39,10 @@ FIGURE_CHOICES: tuple[tuple[str, str], ...] = (
     ("reqs", "requests"),
     ("none", "nothing"),
 )
-ClearTarget = Literal["hexai", "history"]
-CLEAR_LABELS: dict[str, str] = {"hexai": "hexai stats", "history": "burntray history"}
+ClearTarget = str  # a clear action's key: a source's flag ("hexai") or "history"
+# (key, label) of every clear action; the controller fills it from the registry
+DEFAULT_CLEAR_TARGETS: tuple[tuple[str, str], ...] = (("history", "burntray history"),)
+TOP_TOOLS = 3  # tools named in the tooltip under ``all``
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +57,8 @@ class IconSpec:
 class SourceChoice:
     """One row of the Source submenu: selectable or not, and why."""
 
-    key: str  # "auto" | "hexai" | "cburn"
-    label: str  # "hexai cache" or "cburn daemon (not in this build)"
+    key: str  # "all" | "auto" | a registered source's name
+    label: str  # "hexai cache" or "cburn daemon (no daemon at ...)"
     enabled: bool = True
 
 
@@ -77,10 +79,10 @@ class UiState:
     confirm: ClearTarget | None = None  # a clear waiting for "yes"
     confirm_detail: str = ""  # what would be cleared, e.g. "42 events in .../stats.json"
     sources: tuple[SourceChoice, ...] = (
+        SourceChoice("all", "All tools"),
         SourceChoice("auto", "Auto"),
-        SourceChoice("hexai", "hexai cache"),
-        SourceChoice("cburn", "cburn daemon (not in this build)", enabled=False),
     )
+    clear_targets: tuple[tuple[str, str], ...] = DEFAULT_CLEAR_TARGETS
     autostart_supported: bool = False
     autostart_reason: str = "not in this build"
     autostart_on: bool = False
@@ -101,6 +103,7 @@ class TrayView:
     autostart: Toggle
     confirm: ClearTarget | None
     confirm_label: str
+    clear_targets: tuple[tuple[str, str], ...]
     attention: bool  # SNI NeedsAttention (spike)
     about: str
     alerts: tuple[MenuGroup, ...] = ()  # the Alerts submenu (spike threshold, daily budget)
@@ -169,6 +172,8 @@ def _status_note(snapshot: Snapshot) -> str:
     if not status.healthy:
         note = f"{status.state}: {status.detail}"
         return note + (" (numbers are the last good ones)" if status.stale else "")
+    if status.partial:
+        return f"partly stale: {status.detail}"
     if status.stale:
         return "stale: numbers are the last good ones"
     return ""
@@ -187,17 +192,26 @@ def _fit_title(lines: list[str]) -> str:
     return title[: TITLE_LIMIT - 1].rstrip() + "…"
 
 
-def daemon_rows(period: DaemonPeriod) -> list[str]:
-    """The cburn daemon's own figures for its --days period (not the chosen window)."""
-    rows = [
-        f"daemon, last {period.days} d: {usd(period.estimated_cost_usd)} est. · "
-        f"{usd(period.cost_per_day_usd)}/active day",
-        f"{human_count(period.tokens)} tokens · {period.sessions} sessions · "
-        f"cache hits {period.cache_hit_rate:.0%}",
-    ]
-    if period.last_error:
-        rows.append(f"daemon's last poll failed: {period.last_error}")
+def source_rows(snapshot: Snapshot) -> list[str]:
+    """The per-tool section of a combined snapshot: requests, cost and state of each."""
+    rows = []
+    for fig in snapshot.by_source:
+        state: str = fig.status.state
+        if fig.status.stale and fig.status.healthy:
+            state = "stale"
+        cost = f"{usd(fig.totals.cost_usd)}" + (" est." if fig.tokens_estimated else "")
+        line = f"{fig.label} · {fig.totals.reqs} reqs · {cost} · {state}"
+        if fig.covered_by:
+            line = f"{fig.label} · same requests as {fig.covered_by}, not added"
+        rows.append(line)
     return rows
+
+
+def top_tools(snapshot: Snapshot) -> str:
+    """ "roder $1.20 · hexai $0.40": the tools counted, by cost, for the tooltip."""
+    counted = [f for f in snapshot.by_source if not f.covered_by and f.totals.reqs]
+    counted.sort(key=lambda f: (-f.totals.cost_usd, -f.totals.reqs))
+    return " · ".join(f"{f.source} {usd(f.totals.cost_usd)}" for f in counted[:TOP_TOOLS])
 
 
 def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = None) -> TrayView:
@@ -218,13 +232,16 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         title_lines = [f"{brand} · {snapshot.source} · {window}", figures]
         header.append(f"{snapshot.source} · last {window_label(settings.window)}")
         header.append(figures)
+        tools = top_tools(snapshot)
+        if tools:
+            title_lines.append(tools)
+        header += source_rows(snapshot)
         for row in snapshot.by_model[:TOP_MODELS]:
             cost = "unpriced" if row.cost_usd is None else usd(row.cost_usd)
             header.append(f"{row.provider}/{row.model} · {row.reqs} reqs · {cost}")
         if totals.unpriced_reqs:
             header.append(f"{totals.unpriced_reqs} reqs unpriced (no price known for the model)")
-        if snapshot.daemon is not None:
-            header += daemon_rows(snapshot.daemon)
+        header += [f"{f.label}: {f.value}" if f.label else f.value for f in snapshot.facts]
         if snapshot.alert_level != "normal" and snapshot.alert_text:
             title_lines.append(snapshot.alert_text)
             header.append(snapshot.alert_text)
@@ -245,7 +262,7 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
 
     confirm_label = ""
     if ui.confirm is not None:
-        confirm_label = f"Empty {CLEAR_LABELS[ui.confirm]}"
+        confirm_label = f"Empty {dict(ui.clear_targets).get(ui.confirm, ui.confirm)}"
         if ui.confirm_detail:
             confirm_label += f" ({ui.confirm_detail})"
         confirm_label += "?"
@@ -268,6 +285,7 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         ),
         confirm=ui.confirm,
         confirm_label=_cut(confirm_label, ROW_LIMIT),
+        clear_targets=ui.clear_targets,
         attention=snapshot is not None and snapshot.alert_level == "spike",
         about=f"About burntray {ui.version}".rstrip(),
         alerts=tuple(  # notifications on/off is the menu's own toggle

@@ -31,7 +31,6 @@ from burntray.ui.controller import TrayController
 from burntray.ui.icon import render_icon
 from burntray.ui.notify import DesktopNotify, pystray_fallback
 from burntray.ui.presenter import (
-    CLEAR_LABELS,
     FIGURE_CHOICES,
     WINDOW_CHOICES,
     IconSpec,
@@ -106,8 +105,7 @@ def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
         )
     )  # fmt: skip
     clear = menu(
-        item(f"{CLEAR_LABELS['hexai']}…", do(lambda: controller.ask_clear("hexai"))),
-        item(f"{CLEAR_LABELS['history']}…", do(lambda: controller.ask_clear("history"))),
+        *(item(f"{label}…", pick(controller.ask_clear, key)) for key, label in view.clear_targets)
     )
     rows: list[Any] = [item(text, None, enabled=False) for text in view.header]
     rows += [

@@ -1,0 +1,88 @@
+"""What the CLI and the tray both do, done once: read once, and the clear actions.
+
+``burntray status``, ``report`` and the tray's menu call these, so a clear or a one-shot read
+behaves the same wherever it is started. Every clear names what it will empty first (and
+refuses, changing nothing, when that cannot be read), then empties it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from burntray.errors import ClearError
+from burntray.sources.registry import REGISTRY
+
+if TYPE_CHECKING:
+    from burntray.app import AppContext
+    from burntray.config import Settings
+    from burntray.model.snapshot import Snapshot
+    from burntray.sources.base import Source
+
+HISTORY_TARGET = "history"
+
+
+@dataclass(frozen=True, slots=True)
+class ClearTarget:
+    key: str  # "history" or a source's clear flag ("hexai")
+    label: str  # "burntray history", "hexai stats"
+
+
+def clear_targets() -> tuple[ClearTarget, ...]:
+    """Every upstream store that can be emptied (registry order), then burntray's history."""
+    targets = [ClearTarget(action.flag, action.label) for _, action in REGISTRY.clear_actions()]
+    return (*targets, ClearTarget(HISTORY_TARGET, "burntray history"))
+
+
+def _action(key: str):  # type: ignore[no-untyped-def]
+    for _, action in REGISTRY.clear_actions():
+        if action.flag == key:
+            return action
+    raise ClearError(f"nothing called {key!r} can be cleared")
+
+
+def describe_clear(ctx: AppContext, key: str, settings: Settings | None = None) -> str:
+    """What clearing ``key`` would empty ("42 events in .../stats.json"). Raises
+    ``BurntrayError`` when that cannot be told (then nothing may be cleared)."""
+    if key == HISTORY_TARGET:
+        return f"all usage records in {ctx.paths.history_db}"
+    return str(_action(key).describe(ctx.source_context(settings, with_history=False)))
+
+
+def run_clear(ctx: AppContext, key: str, settings: Settings | None = None) -> str:
+    """Empty ``key``; returns what was done. Raises ``BurntrayError`` when nothing changed."""
+    if key != HISTORY_TARGET:
+        return str(_action(key).run(ctx.source_context(settings, with_history=False)))
+    if not ctx.paths.history_db.exists():
+        return f"no history at {ctx.paths.history_db}: nothing to clear"
+    history = ctx.history()
+    if history is None:
+        raise ClearError(f"history not cleared: {ctx.history_error}")
+    from burntray.store.usage_events import EVENTS, MINUTES  # noqa: PLC0415
+
+    removed = history.clear_usage((*REGISTRY.history_tables(), EVENTS, MINUTES))
+    events = sum(n for table, n in removed.items() if not table.endswith("minutes"))
+    return f"cleared {events} usage records from {ctx.paths.history_db}"
+
+
+def read_once(ctx: AppContext, settings: Settings) -> tuple[Snapshot, Source]:
+    """Build the chosen source, read it once and take its Snapshot for the window.
+
+    History is attached when the window reaches back before what the upstream itself holds
+    (sources that keep their records there open it themselves); the caller closes the source.
+    """
+    from burntray.sources.base import build_source  # noqa: PLC0415
+
+    source = build_source(settings.source, ctx.source_context(settings, with_history=False))
+    try:
+        source.poll()
+        now = ctx.clock_ns()
+        window_ns = settings.window_ns
+        if source.needs_history(window_ns, now):
+            history = ctx.history()
+            if history is not None:
+                source.attach_history(history)
+        return source.snapshot(window_ns, now), source
+    except BaseException:
+        source.close()
+        raise

@@ -1,0 +1,187 @@
+"""The shared half of every source that yields per-request records (agent logs, OTLP, yoi).
+
+A subclass reads its upstream and returns the records that are new since its last read
+(``read_new``); this base keeps them in burntray's history (or in memory when no history can be
+had), remembers the subclass's resume state (file offsets) next to them, and builds Snapshots.
+Nothing here raises into the monitor: a failed read becomes the status, the last good figures
+stay visible, marked stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from burntray.model.snapshot import (
+    Capabilities,
+    Snapshot,
+    SourceStatus,
+    Totals,
+    UpstreamFact,
+    UsageRow,
+)
+from burntray.model.usage import UsageRecord, summarise_records
+from burntray.store.history import HistoryStore
+from burntray.store.usage_events import UsageEvents
+
+log = logging.getLogger(__name__)
+
+RECORD_CAPABILITIES = Capabilities(real_tokens=True, per_model=True)
+# Records kept in memory when there is no history (a broken history database): the last 31
+# days at most, the longest window burntray shows.
+MEMORY_SPAN_NS = 31 * 86_400 * 1_000_000_000
+
+
+class RecordSource:
+    """Base of record-yielding sources. Subclasses set ``name``/``label`` and implement
+    ``read_new``; ``availability``, ``start``, ``close``, ``facts``, ``save_state`` and
+    ``load_state`` are optional."""
+
+    name = "records"
+    label = "records"
+    capabilities = RECORD_CAPABILITIES
+
+    def __init__(
+        self, history: HistoryStore | None = None, clock_ns: Callable[[], int] = time.time_ns
+    ) -> None:
+        self._clock_ns = clock_ns
+        self._events: UsageEvents | None = None
+        self._memory: list[UsageRecord] = []
+        self._status = SourceStatus("starting", "first read pending", stale=True)
+        self._last_ok_ns: int | None = None
+        self._data_updated_ns: int | None = None
+        self.problem = ""  # set by read_new when the upstream cannot be read; "" when fine
+        self.empty_reason = ""  # set by read_new when there is nothing to read yet
+        if history is not None:
+            self.attach_history(history)
+
+    # --- for subclasses ---------------------------------------------------------------------
+    def read_new(self) -> list[UsageRecord]:
+        """Records new since the last call. Never raises: set ``self.problem`` instead."""
+        raise NotImplementedError
+
+    def save_state(self) -> str | None:
+        """Resume state (e.g. JSON of file offsets) to keep beside the records, or None."""
+        return None
+
+    def load_state(self, state: str) -> None:
+        """Resume from what ``save_state`` returned in an earlier run."""
+
+    def facts(self) -> tuple[UpstreamFact, ...]:
+        return ()
+
+    def availability(self) -> tuple[bool, str]:
+        return True, ""
+
+    def start(self, wake: Callable[[], None]) -> None:
+        """Begin watching (worker threads only; call ``wake`` when data arrives)."""
+
+    def close(self) -> None:
+        """Release what ``start`` took."""
+
+    # --- the Source protocol ---------------------------------------------------------------
+    @property
+    def status(self) -> SourceStatus:
+        return self._status
+
+    def needs_history(self, window_ns: int, now_ns: int) -> bool:
+        return self._events is None
+
+    def attach_history(self, history: HistoryStore) -> None:
+        if self._events is not None:
+            return
+        self._events = UsageEvents(history)
+        state = history.get_meta(self._state_key)
+        if state is not None and not self._memory:
+            try:
+                self.load_state(state)
+            except Exception:  # a state from another version: read from the start again
+                log.warning("%s: resume state unusable, reading from the start", self.name)
+        if self._memory:
+            self._events.ingest(self.name, self._memory)
+            self._memory = []
+            self._save_state()
+
+    @property
+    def _state_key(self) -> str:
+        return f"source_state:{self.name}"
+
+    def _save_state(self) -> None:
+        if self._events is None:
+            return
+        state = self.save_state()
+        if state is not None:
+            self._events.history.set_meta(self._state_key, state)
+
+    def poll(self) -> bool:
+        now = self._clock_ns()
+        try:
+            records = self.read_new()
+        except Exception as exc:  # a bug in a reader must show, not kill the monitor
+            log.exception("%s: read failed", self.name)
+            records = []
+            self.problem = f"internal error: {exc!r}"
+        changed = bool(records)
+        if records:
+            self._data_updated_ns = max(r.ts_ns for r in records)
+            if self._events is not None:
+                try:
+                    self._events.ingest(self.name, records)
+                except Exception as exc:
+                    log.exception("%s: history write failed", self.name)
+                    self.problem = f"history write failed: {exc}"
+                    self._memory.extend(records)
+                else:
+                    self._save_state()
+            else:
+                self._memory.extend(records)
+                cutoff = now - MEMORY_SPAN_NS
+                if self._memory and self._memory[0].ts_ns < cutoff:
+                    self._memory = [r for r in self._memory if r.ts_ns >= cutoff]
+        elif self._events is not None and self.problem == "":
+            self._save_state()  # offsets can move on lines that held no usage
+        old = self._status
+        if self.problem:
+            self._status = SourceStatus(
+                "error", self.problem, stale=True, last_ok_ns=self._last_ok_ns
+            )
+        elif self.empty_reason and not self._has_data():
+            self._status = SourceStatus("empty", self.empty_reason, last_ok_ns=now)
+            self._last_ok_ns = now
+        else:
+            self._status = SourceStatus("ok", last_ok_ns=now)
+            self._last_ok_ns = now
+        return changed or old.state != self._status.state or old.detail != self._status.detail
+
+    def _has_data(self) -> bool:
+        if self._events is not None:
+            return self._events.count(self.name) > 0
+        return bool(self._memory)
+
+    def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
+        now = self._clock_ns() if now_ns is None else now_ns
+        start = now - window_ns
+        totals: Totals
+        rows: tuple[UsageRow, ...]
+        if self._events is not None:
+            # the window includes records stamped at ``now`` (ts >= now - window, as hexai)
+            totals, rows = self._events.summarise(self.name, start, now + 1, window_ns)
+        else:
+            totals, rows = summarise_records(
+                (r for r in self._memory if start <= r.ts_ns <= now), window_ns
+            )
+        return Snapshot(
+            source=self.name,
+            window_ns=window_ns,
+            as_of_ns=now,
+            status=self._status,
+            totals=totals,
+            by_model=rows,
+            tokens_estimated=False,
+            cost_estimated=not self.capabilities.upstream_cost,
+            history_used=self._events is not None,
+            data_updated_ns=self._data_updated_ns,
+            capabilities=self.capabilities,
+            facts=self.facts(),
+        )

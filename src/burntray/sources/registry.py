@@ -1,0 +1,141 @@
+"""The source registry: one ``SourceSpec`` per source, in one explicit list.
+
+Everything that varies by source - config keys, CLI choices, the Source menu, doctor, the clear
+actions, history tables, reports - asks this registry and the Snapshot's capabilities, never a
+source's name. Adding a source is one module plus one ``register`` line in ``_builtin_specs``.
+No module scanning (it breaks when frozen); every source module is imported lazily by its
+``build``, so importing the registry stays cheap for ``burntray status --format tmux``.
+
+Two meta sources are not in the list: ``auto`` (the best single source present) and ``all``
+(every source present, summed; see ``burntray.sources.combined``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from burntray.config import ConfigField
+
+if TYPE_CHECKING:
+    from burntray.model.pricing import PriceTable
+    from burntray.sources.base import Source, SourceContext
+    from burntray.store.history import HistoryStore
+
+# (history, the live source, start_ns, end_ns, prices) -> (per-minute rows or None, where they
+# come from, note); rows are (minute, reqs, priced cost, unpriced reqs)
+ChartMinutes = Callable[
+    ["HistoryStore | None", "Source", int, int, "PriceTable"],
+    tuple["list[tuple[int, int, float, int]] | None", str, str],
+]
+
+META_SOURCES = ("auto", "all")
+META_LABELS = {"auto": "Auto", "all": "All tools"}
+
+
+@dataclass(frozen=True)
+class ClearAction:
+    """Emptying an upstream's own store (only where the upstream itself offers a clear).
+
+    ``describe`` says what would be emptied ("hexai stats at ... (42 events)") or raises
+    ``BurntrayError`` when it cannot be read (then nothing may be cleared); ``run`` empties it and
+    returns a sentence for the user, raising ``BurntrayError`` when nothing was changed.
+    """
+
+    label: str  # menu label: "hexai stats"
+    flag: str  # `burntray clear-cache --FLAG`
+    describe: Callable[[SourceContext], str]
+    run: Callable[[SourceContext], str]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str  # stable id used in config and on the command line
+    label: str  # for people: "hexai cache"
+    build: Callable[[SourceContext], Source]
+    # cheap availability check (no network waits): (present, why) - "why" is shown when absent
+    probe: Callable[[SourceContext], tuple[bool, str]]
+    config_fields: tuple[ConfigField, ...] = ()
+    # upstreams this source reports; among sources covering one upstream, `all` counts the one
+    # with the highest ``detail`` and shows the others as covered by it
+    covers: frozenset[str] = frozenset()
+    detail: int = 0
+    # "auto" picks the present source with the highest rank (None: never chosen by auto)
+    auto_rank: int | None = None
+    doctor: Callable[[SourceContext], list[str]] | None = None
+    clear: ClearAction | None = None
+    history_tables: tuple[str, ...] = ()
+    # the report's charts; None: the per-request records this source keeps in the history
+    chart_minutes: ChartMinutes | None = None
+    summary: str = ""  # one line for the README table and `doctor`
+    aliases: tuple[str, ...] = field(default=())
+
+
+class UnknownSourceError(ValueError):
+    pass
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._specs: dict[str, SourceSpec] = {}
+
+    def register(self, spec: SourceSpec) -> SourceSpec:
+        if spec.name in self._specs or spec.name in META_SOURCES:
+            raise ValueError(f"source {spec.name!r} is registered already")
+        self._specs[spec.name] = spec
+        return spec
+
+    def unregister(self, name: str) -> None:
+        self._specs.pop(name, None)
+
+    def get(self, name: str) -> SourceSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise UnknownSourceError(
+                f"source {name!r} is not available in this build; available: "
+                + ", ".join(self.choices())
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def __iter__(self) -> Iterator[SourceSpec]:
+        return iter(list(self._specs.values()))
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._specs)
+
+    def choices(self) -> tuple[str, ...]:
+        """What ``--source`` and ``source =`` accept."""
+        return (*META_SOURCES, *self._specs)
+
+    def label(self, name: str) -> str:
+        if name in META_LABELS:
+            return META_LABELS[name]
+        spec = self._specs.get(name)
+        return spec.label if spec else name
+
+    def config_fields(self) -> tuple[ConfigField, ...]:
+        return tuple(f for spec in self._specs.values() for f in spec.config_fields)
+
+    def clear_actions(self) -> list[tuple[SourceSpec, ClearAction]]:
+        return [(s, s.clear) for s in self._specs.values() if s.clear is not None]
+
+    def history_tables(self) -> tuple[str, ...]:
+        return tuple(t for s in self._specs.values() for t in s.history_tables)
+
+
+REGISTRY = Registry()
+
+
+def _builtin_specs() -> None:
+    """The sources of this build, in menu order. One line each; the specs live beside them."""
+    from burntray.sources import cburn_spec, hexai_spec  # noqa: PLC0415
+
+    REGISTRY.register(hexai_spec.SPEC)
+    REGISTRY.register(cburn_spec.SPEC)
+
+
+_builtin_specs()

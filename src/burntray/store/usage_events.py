@@ -1,0 +1,265 @@
+"""Per-request usage records of every record-yielding source, in burntray's history database.
+
+One table for all such sources, keyed by ``(source, key)`` where ``key`` identifies the request
+within its source. Ingest is idempotent: a record seen again with the same values changes
+nothing, one seen again with other values (a streamed message whose last write is larger)
+replaces the stored one, so nothing is ever counted twice.
+
+Window queries are exact and fast whatever their length: whole minutes come from a per-minute
+rollup kept in step at ingest, the partial minutes at either edge from the records themselves.
+"""
+
+# ruff: noqa: S608 - SQL here names only this module's constant tables; values are bound
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from burntray.model.snapshot import Totals, UsageRow
+from burntray.model.usage import ModelUsage, UsageRecord, summarise_usage
+from burntray.store.history import NS_PER_MINUTE, USAGE_TABLES, HistoryStore
+
+EVENTS = "usage_events"
+MINUTES = "usage_minutes"
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {EVENTS} (
+    source TEXT NOT NULL,
+    key TEXT NOT NULL,
+    ts_ns INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    input INTEGER NOT NULL,
+    output INTEGER NOT NULL,
+    cache_read INTEGER NOT NULL,
+    cache_write INTEGER NOT NULL,
+    cost REAL,
+    session TEXT NOT NULL,
+    project TEXT NOT NULL,
+    upstream_cost INTEGER NOT NULL,
+    PRIMARY KEY (source, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS {EVENTS}_by_time ON {EVENTS} (source, ts_ns);
+CREATE TABLE IF NOT EXISTS {MINUTES} (
+    source TEXT NOT NULL,
+    minute INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    reqs INTEGER NOT NULL,
+    input INTEGER NOT NULL,
+    output INTEGER NOT NULL,
+    cache_read INTEGER NOT NULL,
+    cache_write INTEGER NOT NULL,
+    cost REAL NOT NULL,
+    unpriced INTEGER NOT NULL,
+    PRIMARY KEY (source, minute, provider, model)
+) WITHOUT ROWID;
+"""
+
+for _table in (EVENTS, MINUTES):
+    if _table not in USAGE_TABLES:
+        USAGE_TABLES.append(_table)  # "clear history" empties them too
+
+_COLUMNS = (
+    "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
+    "session, project, upstream_cost"
+)
+# Adds (sign +1) or removes (sign -1) the staged rows' sums from the rollup.
+_ROLLUP = (
+    f"INSERT INTO {MINUTES} SELECT source, ts_ns / :per_minute, provider, model, "
+    ":sign * count(*), :sign * sum(input), :sign * sum(output), :sign * sum(cache_read), "
+    ":sign * sum(cache_write), :sign * total(cost), :sign * sum(cost IS NULL) "
+    "FROM {rows} WHERE true GROUP BY 1, 2, 3, 4 "
+    "ON CONFLICT (source, minute, provider, model) DO UPDATE SET "
+    "reqs = reqs + excluded.reqs, input = input + excluded.input, "
+    "output = output + excluded.output, cache_read = cache_read + excluded.cache_read, "
+    "cache_write = cache_write + excluded.cache_write, cost = cost + excluded.cost, "
+    "unpriced = unpriced + excluded.unpriced"
+)
+
+
+class UsageEvents:
+    """Record history for all sources; thread safety and transactions come from HistoryStore."""
+
+    def __init__(self, history: HistoryStore) -> None:
+        self.history = history
+        with history.transaction() as conn:
+            # one statement at a time: executescript would commit the open transaction
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    # --- writing --------------------------------------------------------------------------
+    def ingest(self, source: str, records: Iterable[UsageRecord]) -> int:
+        """Store records not seen before, replace changed ones; returns how many were written."""
+        rows = [
+            (
+                source,
+                r.key,
+                r.ts_ns,
+                r.provider,
+                r.model,
+                r.input_tokens,
+                r.output_tokens,
+                r.cache_read_tokens,
+                r.cache_write_tokens,
+                r.cost_usd,
+                r.session,
+                r.project,
+                int(r.cost_from_upstream),
+            )
+            for r in records
+            if r.ts_ns >= 0
+        ]
+        if not rows:
+            return 0
+        with self.history.transaction() as conn:
+            conn.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS incoming AS SELECT * FROM {EVENTS} WHERE 0"
+            )
+            conn.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS replaced AS SELECT * FROM {EVENTS} WHERE 0"
+            )
+            conn.execute("DELETE FROM temp.incoming")
+            conn.execute("DELETE FROM temp.replaced")
+            # within one batch the last record of a key wins
+            conn.executemany(
+                f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
+            )
+            conn.execute(
+                "DELETE FROM temp.incoming WHERE rowid NOT IN "
+                "(SELECT max(rowid) FROM temp.incoming GROUP BY source, key)"
+            )
+            # unchanged records: nothing to do
+            conn.execute(
+                f"DELETE FROM temp.incoming WHERE EXISTS (SELECT 1 FROM {EVENTS} e WHERE "
+                "e.source = incoming.source AND e.key = incoming.key AND "
+                "e.ts_ns = incoming.ts_ns AND e.provider = incoming.provider AND "
+                "e.model = incoming.model AND e.input = incoming.input AND "
+                "e.output = incoming.output AND e.cache_read = incoming.cache_read AND "
+                "e.cache_write = incoming.cache_write AND e.cost IS incoming.cost AND "
+                "e.session = incoming.session AND e.project = incoming.project AND "
+                "e.upstream_cost = incoming.upstream_cost)"
+            )
+            written = conn.execute("SELECT count(*) FROM temp.incoming").fetchone()[0]
+            if written:
+                conn.execute(
+                    f"INSERT INTO temp.replaced SELECT e.* FROM {EVENTS} e JOIN temp.incoming i "
+                    "ON e.source = i.source AND e.key = i.key"
+                )
+                params = {"per_minute": NS_PER_MINUTE}
+                conn.execute(_ROLLUP.format(rows="temp.replaced"), {**params, "sign": -1})
+                conn.execute(
+                    f"DELETE FROM {EVENTS} WHERE (source, key) IN "
+                    "(SELECT source, key FROM temp.replaced)"
+                )
+                conn.execute(f"INSERT INTO {EVENTS} SELECT {_COLUMNS} FROM temp.incoming")
+                conn.execute(_ROLLUP.format(rows="temp.incoming"), {**params, "sign": 1})
+                conn.execute(f"DELETE FROM {MINUTES} WHERE reqs = 0")
+            conn.execute("DELETE FROM temp.incoming")
+            conn.execute("DELETE FROM temp.replaced")
+        return int(written)
+
+    def clear(self, source: str) -> int:
+        with self.history.transaction() as conn:
+            removed = conn.execute(f"DELETE FROM {EVENTS} WHERE source = ?", (source,)).rowcount
+            conn.execute(f"DELETE FROM {MINUTES} WHERE source = ?", (source,))
+        return int(removed)
+
+    def prune(self, before_ns: int) -> int:
+        """Drop records (and whole rollup minutes) older than ``before_ns``."""
+        minute = before_ns // NS_PER_MINUTE
+        with self.history.transaction() as conn:
+            removed = conn.execute(
+                f"DELETE FROM {EVENTS} WHERE ts_ns < ?", (minute * NS_PER_MINUTE,)
+            ).rowcount
+            conn.execute(f"DELETE FROM {MINUTES} WHERE minute < ?", (minute,))
+        return int(removed)
+
+    # --- reading --------------------------------------------------------------------------
+    def _raw(self, source: str, start_ns: int, end_ns: int) -> list[ModelUsage]:
+        if end_ns <= start_ns:
+            return []
+        rows = self.history.execute(
+            "SELECT provider, model, count(*), sum(input), sum(output), sum(cache_read), "
+            f"sum(cache_write), total(cost), sum(cost IS NULL) FROM {EVENTS} "
+            "WHERE source = ? AND ts_ns >= ? AND ts_ns < ? GROUP BY provider, model",
+            (source, start_ns, end_ns),
+        )
+        return [ModelUsage(*r) for r in rows]  # type: ignore[arg-type]
+
+    def _minutes(self, source: str, first: int, end: int) -> list[ModelUsage]:
+        if end <= first:
+            return []
+        rows = self.history.execute(
+            "SELECT provider, model, sum(reqs), sum(input), sum(output), sum(cache_read), "
+            f"sum(cache_write), total(cost), sum(unpriced) FROM {MINUTES} "
+            "WHERE source = ? AND minute >= ? AND minute < ? GROUP BY provider, model",
+            (source, first, end),
+        )
+        return [ModelUsage(*r) for r in rows]  # type: ignore[arg-type]
+
+    def rows(self, source: str, start_ns: int, end_ns: int) -> list[ModelUsage]:
+        """Exact usage per provider/model for ``start <= ts < end`` (groups may repeat)."""
+        first = -(-start_ns // NS_PER_MINUTE)
+        end = end_ns // NS_PER_MINUTE
+        if end <= first:
+            return self._raw(source, start_ns, end_ns)
+        return [
+            *self._raw(source, start_ns, first * NS_PER_MINUTE),
+            *self._minutes(source, first, end),
+            *self._raw(source, end * NS_PER_MINUTE, end_ns),
+        ]
+
+    def summarise(
+        self, source: str, start_ns: int, end_ns: int, window_ns: int
+    ) -> tuple[Totals, tuple[UsageRow, ...]]:
+        return summarise_usage(self.rows(source, start_ns, end_ns), window_ns)
+
+    def minute_series(
+        self, source: str, start_ns: int, end_ns: int
+    ) -> list[tuple[int, str, str, int, int, float, int]]:
+        """Per-minute ``(minute, provider, model, reqs, tokens, cost, unpriced reqs)`` rows for
+        charts (whole minutes)."""
+        rows = self.history.execute(
+            "SELECT minute, provider, model, reqs, input + output + cache_read + cache_write, "
+            f"cost, unpriced FROM {MINUTES} WHERE source = ? AND minute >= ? AND minute < ? "
+            "ORDER BY minute",
+            (source, start_ns // NS_PER_MINUTE, -(-end_ns // NS_PER_MINUTE)),
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    def records(self, source: str, start_ns: int, end_ns: int) -> list[UsageRecord]:
+        """The records themselves (for per-session and per-day reports)."""
+        rows = self.history.execute(
+            "SELECT ts_ns, provider, model, input, output, cache_read, cache_write, cost, key, "
+            f"session, project, upstream_cost FROM {EVENTS} "
+            "WHERE source = ? AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns",
+            (source, start_ns, end_ns),
+        )
+        return [
+            UsageRecord(
+                ts_ns=int(r[0]),  # type: ignore[call-overload]
+                provider=str(r[1]),
+                model=str(r[2]),
+                input_tokens=int(r[3]),  # type: ignore[call-overload]
+                output_tokens=int(r[4]),  # type: ignore[call-overload]
+                cache_read_tokens=int(r[5]),  # type: ignore[call-overload]
+                cache_write_tokens=int(r[6]),  # type: ignore[call-overload]
+                cost_usd=None if r[7] is None else float(r[7]),  # type: ignore[arg-type]
+                key=str(r[8]),
+                session=str(r[9]),
+                project=str(r[10]),
+                cost_from_upstream=bool(r[11]),
+            )
+            for r in rows
+        ]
+
+    def count(self, source: str) -> int:
+        rows = self.history.execute(f"SELECT count(*) FROM {EVENTS} WHERE source = ?", (source,))
+        return int(str(rows[0][0]))
+
+    def latest_ns(self, source: str) -> int | None:
+        rows = self.history.execute(f"SELECT max(ts_ns) FROM {EVENTS} WHERE source = ?", (source,))
+        value = rows[0][0]
+        return int(value) if value is not None else None  # type: ignore[call-overload]

@@ -1,0 +1,89 @@
+"""The record history: idempotent ingest, replacement of changed records, exact windows."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from burntray.model.usage import UsageRecord, group_records, summarise_records
+from burntray.store.history import HistoryStore
+from burntray.store.usage_events import UsageEvents
+
+MIN = 60_000_000_000
+
+
+def _rec(
+    ts: int, key: str, model: str = "m", inp: int = 10, cost: float | None = 0.5
+) -> UsageRecord:
+    return UsageRecord(ts, "anthropic", model, inp, 5, 3, 2, cost, key, session="s1")
+
+
+def test_ingest_is_idempotent_and_replaces_changed_records(tmp_path: Path) -> None:
+    store = UsageEvents(HistoryStore(tmp_path / "h.sqlite3"))
+    assert store.ingest("claude", [_rec(MIN, "a"), _rec(2 * MIN, "b")]) == 2
+    assert store.ingest("claude", [_rec(MIN, "a"), _rec(2 * MIN, "b")]) == 0
+    # a streamed message written again with more tokens replaces the first write
+    assert store.ingest("claude", [_rec(MIN, "a", inp=100)]) == 1
+    totals, rows = store.summarise("claude", 0, 10 * MIN, 10 * MIN)
+    assert totals.reqs == 2
+    assert totals.input_tokens == 110
+    assert totals.tokens == 110 + 2 * (5 + 3 + 2)
+    assert rows[0].cache_write_tokens == 4
+    # other sources are separate; clear is per source
+    store.ingest("codex", [_rec(MIN, "a")])
+    assert store.count("codex") == 1
+    assert store.clear("claude") == 2
+    assert store.summarise("claude", 0, 10 * MIN, 10 * MIN)[0].reqs == 0
+    assert store.count("codex") == 1
+
+
+def test_unpriced_requests_are_counted_not_free(tmp_path: Path) -> None:
+    store = UsageEvents(HistoryStore(tmp_path / "h.sqlite3"))
+    store.ingest("x", [_rec(MIN, "a", model="new", cost=None), _rec(MIN, "b", cost=1.25)])
+    totals, rows = store.summarise("x", 0, 2 * MIN, 2 * MIN)
+    assert totals.unpriced_reqs == 1
+    assert totals.cost_usd == 1.25
+    unpriced = next(r for r in rows if r.model == "new")
+    assert unpriced.cost_usd is None and unpriced.unpriced_reqs == 1
+
+
+def test_windows_equal_a_plain_sum_at_every_edge(tmp_path: Path) -> None:
+    """Random records, random replacements, random windows: the rollup path must equal a sum
+    over the records themselves, to the token and the request."""
+    rng = random.Random(7)
+    store = UsageEvents(HistoryStore(tmp_path / "h.sqlite3"))
+    truth: dict[str, UsageRecord] = {}
+    for step in range(40):
+        batch = []
+        for _ in range(rng.randint(1, 30)):
+            key = f"k{rng.randint(0, 400)}"
+            rec = _rec(
+                rng.randint(0, 120 * MIN),
+                key,
+                model=rng.choice(["a", "b", "c"]),
+                inp=rng.randint(0, 1000),
+                cost=rng.choice([None, rng.random()]),
+            )
+            batch.append(rec)
+            truth[key] = rec
+        store.ingest("s", batch)
+        if step % 5 == 0:
+            for _ in range(20):
+                start = rng.randint(0, 120 * MIN)
+                end = start + rng.randint(0, 60 * MIN)
+                got, _ = store.summarise("s", start, end, end - start or 1)
+                want, _ = summarise_records(
+                    (r for r in truth.values() if start <= r.ts_ns < end), end - start or 1
+                )
+                assert (got.reqs, got.input_tokens, got.tokens, got.unpriced_reqs) == (
+                    want.reqs,
+                    want.input_tokens,
+                    want.tokens,
+                    want.unpriced_reqs,
+                )
+                assert abs(got.cost_usd - want.cost_usd) < 1e-9
+    stored = store.records("s", 0, 10**15)
+    assert sorted(stored) == sorted(truth.values())
+    assert sorted(g[:7] for g in group_records(stored)) == sorted(
+        g[:7] for g in group_records(truth.values())
+    )
