@@ -71,7 +71,8 @@ class Rig:
         self.history = HistoryStore(folder / "history.sqlite3")
         self.source = OtelSource("127.0.0.1:0", build_price_table({}), self.history)
         self.monitor = Monitor(
-            Settings(window="1h", poll_interval_s=5.0), lambda _s: self.source,
+            Settings(window="1h", poll_interval_s=5.0),
+            lambda _s: self.source,
             history=None,
         )
         self.published: list[tuple[float, int]] = []
@@ -89,9 +90,7 @@ class Rig:
             self.published.append((time.perf_counter(), snap.totals.reqs))
 
     def post(self, body: bytes) -> None:
-        self.conn.request(
-            "POST", "/v1/logs", body, {"Content-Type": "application/x-protobuf"}
-        )
+        self.conn.request("POST", "/v1/logs", body, {"Content-Type": "application/x-protobuf"})
         resp = self.conn.getresponse()
         resp.read()
         assert resp.status == 200, resp.status

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -39,8 +39,16 @@ def serve(isolated_env: Path) -> Iterator[tuple[int, int]]:
     log = (isolated_env / "serve.log").open("w")
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "burntray", "serve", "--source", "otel",
-            "--otlp", f"127.0.0.1:{otlp}", "--metrics", f"127.0.0.1:{metrics}",
+            sys.executable,
+            "-m",
+            "burntray",
+            "serve",
+            "--source",
+            "otel",
+            "--otlp",
+            f"127.0.0.1:{otlp}",
+            "--metrics",
+            f"127.0.0.1:{metrics}",
         ],
         env=dict(os.environ),
         stdin=subprocess.DEVNULL,
@@ -49,8 +57,9 @@ def serve(isolated_env: Path) -> Iterator[tuple[int, int]]:
     )
     try:
         wait_for(
-            lambda: http_get(f"http://127.0.0.1:{metrics}/healthz")[0] == 200
-            or proc.poll() is not None,
+            lambda: (
+                http_get(f"http://127.0.0.1:{metrics}/healthz")[0] == 200 or proc.poll() is not None
+            ),
             20,
             "burntray serve's /healthz",
         )
@@ -87,8 +96,9 @@ def prometheus(tmp_path: Path, serve: tuple[int, int]) -> Iterator[int]:
     )
     try:
         wait_for(
-            lambda: http_get(f"http://127.0.0.1:{port}/-/ready")[0] == 200
-            or proc.poll() is not None,
+            lambda: (
+                http_get(f"http://127.0.0.1:{port}/-/ready")[0] == 200 or proc.poll() is not None
+            ),
             30,
             "prometheus ready",
         )
@@ -130,8 +140,15 @@ def test_prometheus_scrapes_what_burntray_status_reports(
     try:
         for i, cost in enumerate((0.25, 0.5, 1.25)):
             claude_request(
-                claude, session="s1", request_id=f"r{i}", model="claude-sonnet-4-5",
-                inp=100 * (i + 1), out=10, cache_read=1000, cache_write=0, cost=cost,
+                claude,
+                session="s1",
+                request_id=f"r{i}",
+                model="claude-sonnet-4-5",
+                inp=100 * (i + 1),
+                out=10,
+                cache_read=1000,
+                cache_write=0,
+                cost=cost,
                 metric=False,
             )
         codex_request(codex, conversation="c", model="gpt-5", inp=5000, cached=1000, out=300)
@@ -165,9 +182,10 @@ def test_prometheus_scrapes_what_burntray_status_reports(
     wait_for(agree, 20, "PromQL to equal burntray status", step_s=0.5)
     assert totals["cost_usd"] > 2.0  # Claude's own 2.00 plus burntray's price for gpt-5
     by_model = {row["model"]: row for row in status["by_model"]}
-    assert promql(
-        prometheus, 'sum(burntray_requests_total{model="gpt-5", provider="openai"})'
-    ) == by_model["gpt-5"]["reqs"]
+    assert (
+        promql(prometheus, 'sum(burntray_requests_total{model="gpt-5", provider="openai"})')
+        == by_model["gpt-5"]["reqs"]
+    )
     tokens = promql(prometheus, 'sum(burntray_tokens_total{type="cache_read"})')
     assert tokens == 3 * 1000 + 1000
     assert promql(prometheus, 'burntray_source_up{source="otel"}') == 1.0

@@ -57,8 +57,16 @@ def good_request_is_served(receiver: OtlpReceiver, ledger: OtelLedger, rid: str)
     sender = Sender("claude-code", f"http://127.0.0.1:{receiver.port}")
     try:
         claude_request(
-            sender, session="s", request_id=rid, model="claude-opus-4-1", inp=1, out=2,
-            cache_read=0, cache_write=0, cost=0.5, metric=False,
+            sender,
+            session="s",
+            request_id=rid,
+            model="claude-opus-4-1",
+            inp=1,
+            out=2,
+            cache_read=0,
+            cache_write=0,
+            cost=0.5,
+            metric=False,
         )
     finally:
         sender.close()
@@ -163,7 +171,10 @@ def test_a_slowloris_client_is_cut_off_and_others_are_served(
         assert time.monotonic() - started < 5  # deadline 1 s, reaper polls every 0.25 s
     finally:
         slow.close()
-    assert receiver.stats.rejected.get(408, 0) >= 1, (receiver.stats.rejected, receiver.stats.last_error)
+    assert receiver.stats.rejected.get(408, 0) >= 1, (
+        receiver.stats.rejected,
+        receiver.stats.last_error,
+    )
 
 
 def test_a_slow_body_is_cut_off(receiver: OtlpReceiver, ledger: OtelLedger) -> None:
@@ -224,7 +235,7 @@ def test_port_in_use_is_an_oserror_for_the_caller_to_report(ledger: OtelLedger) 
 
 def test_non_loopback_needs_a_token_and_the_token_is_checked(ledger: OtelLedger) -> None:
     with pytest.raises(ValueError, match="needs a bearer token"):
-        OtlpReceiver("0.0.0.0", 0, ledger.on_export)  # noqa: S104
+        OtlpReceiver("0.0.0.0", 0, ledger.on_export)
     r = OtlpReceiver("127.0.0.1", 0, ledger.on_export, token="s3cret")
     r.start()
     try:

@@ -86,8 +86,11 @@ def test_claude_events_are_counted_per_request_with_its_own_cost(
         sender.close()
     records = ledger.take(FAR_FUTURE)
     assert totals(records) == {"reqs": 3, **CLAUDE_TOTALS}
-    assert {r.key for r in records} == {"claude-code:req:req_1", "claude-code:req:req_2",
-                                        "claude-code:req:req_3"}
+    assert {r.key for r in records} == {
+        "claude-code:req:req_1",
+        "claude-code:req:req_2",
+        "claude-code:req:req_3",
+    }
     assert all(r.cost_from_upstream and r.provider == "anthropic" for r in records)
     assert {r.session for r in records} == {"s1", "s2"}
 
@@ -103,8 +106,16 @@ def test_claude_metrics_alone_give_the_same_tokens_and_cost(
         sender.flush_metrics()
         # a second export interval: delta sends only what is new, cumulative the running sum
         claude_request(
-            sender, session="s2", request_id="req_4", model="claude-haiku-4-5",
-            inp=5, out=5, cache_read=0, cache_write=0, cost=0.00005, event=False,
+            sender,
+            session="s2",
+            request_id="req_4",
+            model="claude-haiku-4-5",
+            inp=5,
+            out=5,
+            cache_read=0,
+            cache_write=0,
+            cost=0.00005,
+            event=False,
         )
         sender.flush_metrics()
         sender.flush_metrics()  # nothing new: adds nothing in either temporality
@@ -145,8 +156,16 @@ def test_a_sender_restart_counts_nothing_twice(ledger: OtelLedger, base: str) ->
     second = Sender("claude-code", base, "protobuf", "cumulative")  # a new process
     try:
         claude_request(
-            second, session="s1", request_id="r9", model="claude-sonnet-4-5-20250929",
-            inp=100, out=10, cache_read=0, cache_write=0, cost=0.01, event=False,
+            second,
+            session="s1",
+            request_id="r9",
+            model="claude-sonnet-4-5-20250929",
+            inp=100,
+            out=10,
+            cache_read=0,
+            cache_write=0,
+            cost=0.01,
+            event=False,
         )
         second.flush_metrics()
     finally:
@@ -215,7 +234,12 @@ def test_gemini_event_metric_and_genai_histogram_count_each_request_once(
     sender = Sender("gemini-cli", base, "protobuf", "cumulative")
     try:
         gemini_request(
-            sender, session="g1", model="gemini-2.5-pro", inp=3000, cached=1000, out=200,
+            sender,
+            session="g1",
+            model="gemini-2.5-pro",
+            inp=3000,
+            cached=1000,
+            out=200,
             thoughts=50,
         )
         gemini_request(
@@ -232,8 +256,14 @@ def test_gemini_metrics_alone_split_cache_out_of_input(ledger: OtelLedger, base:
     sender = Sender("gemini-cli", base, "protobuf", "delta")
     try:
         gemini_request(
-            sender, session="g2", model="gemini-2.5-flash", inp=3000, cached=1000, out=200,
-            thoughts=50, event=False,
+            sender,
+            session="g2",
+            model="gemini-2.5-flash",
+            inp=3000,
+            cached=1000,
+            out=200,
+            thoughts=50,
+            event=False,
         )
         sender.flush_metrics()
     finally:
@@ -248,8 +278,15 @@ def test_genai_histogram_alone_counts_requests_and_tokens(ledger: OtelLedger, ba
     try:
         for _ in range(3):
             gemini_request(
-                sender, session="", model="gemini-2.5-flash", inp=100, cached=0, out=10,
-                thoughts=0, event=False, metric=False,
+                sender,
+                session="",
+                model="gemini-2.5-flash",
+                inp=100,
+                cached=0,
+                out=10,
+                thoughts=0,
+                event=False,
+                metric=False,
             )
         sender.flush_metrics()
     finally:

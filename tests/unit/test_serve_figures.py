@@ -33,8 +33,7 @@ def snapshot(rows: tuple[UsageRow, ...], **kw: object) -> Snapshot:
 
 
 ROWS = (
-    UsageRow("anthropic", "claude-sonnet-4-5", 5, 0, 0, 4600, 1.25, 0, "",
-             100, 500, 4000, 0),
+    UsageRow("anthropic", "claude-sonnet-4-5", 5, 0, 0, 4600, 1.25, 0, "", 100, 500, 4000, 0),
     UsageRow("openai", "gpt-5", 2, 0, 0, 400, 0.25, 1, "", 300, 100, 0, 0),
 )
 
@@ -130,8 +129,9 @@ def test_health_says_when_the_monitor_is_stuck() -> None:
     board.put(Figures(snapshot(ROWS, as_of_ns=1000 * S), None, {}))
     ok, why = health(board, now_s=1000 + 300)
     assert not ok and why.startswith("stale: the monitor last published 300 s ago")
-    board.put(Figures(snapshot(ROWS, as_of_ns=1000 * S, status=SourceStatus("error", "bad")),
-                      None, {}))
+    board.put(
+        Figures(snapshot(ROWS, as_of_ns=1000 * S, status=SourceStatus("error", "bad")), None, {})
+    )
     ok, why = health(board, now_s=1001)
     assert ok and "error: bad" in why  # the process is fine; the source's state is in metrics
 

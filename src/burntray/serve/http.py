@@ -52,8 +52,11 @@ class _Handler(BoundedHandler):
         elif path == "/v1/status":
             figures = self.server.board.get()
             if figures is None:
-                self.reply(503, b'{"error": "no figures yet: the first read is pending"}\n',
-                           "application/json")
+                self.reply(
+                    503,
+                    b'{"error": "no figures yet: the first read is pending"}\n',
+                    "application/json",
+                )
                 return
             body = json.dumps(figures.status_doc, indent=2).encode() + b"\n"
             self.reply(200, body, "application/json")

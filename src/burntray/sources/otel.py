@@ -62,6 +62,7 @@ class OtelSource(RecordSource):
         prices: PriceTable,
         history: HistoryStore | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        *,
         token: str = "",
         grace_ns: int = DEFAULT_GRACE_NS,
     ) -> None:

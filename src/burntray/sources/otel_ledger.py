@@ -131,10 +131,7 @@ class OtelLedger:
             cost = self._price(
                 e.provider,
                 e.model,
-                e.input_tokens,
-                e.output_tokens,
-                e.cache_read_tokens,
-                e.cache_write_tokens,
+                (e.input_tokens, e.output_tokens, e.cache_read_tokens, e.cache_write_tokens),
             )
         self._push(
             UsageRecord(
@@ -206,23 +203,23 @@ class OtelLedger:
     def _increase(self, p: MetricPoint) -> tuple[float, int]:
         """What this point adds: (value, histogram count)."""
         if p.temporality == DELTA:
-            return max(p.value, 0.0), max(p.count, 0)
+            return max(p.value, 0.0), max(p.observations, 0)
         if p.temporality != CUMULATIVE:
             return 0.0, 0
         prev = self._series.get(p.series)
-        self._series[p.series] = (p.start_ns, p.time_ns, p.value, p.count)
+        self._series[p.series] = (p.start_ns, p.time_ns, p.value, p.observations)
         self._series.move_to_end(p.series)
         if len(self._series) > MAX_SERIES:
             self._series.popitem(last=False)
         if prev is None or p.start_ns > prev[0]:
-            return max(p.value, 0.0), max(p.count, 0)  # new series, or the sender restarted
+            return max(p.value, 0.0), max(p.observations, 0)  # new series, or the sender restarted
         start, time_ns, value, count = prev
         if p.start_ns < start or p.time_ns <= time_ns:
             self._series[p.series] = prev  # stale or repeated: keep the newer state
             return 0.0, 0
-        if p.value < value or p.count < count:  # reset without a new start time
-            return max(p.value, 0.0), max(p.count, 0)
-        return p.value - value, p.count - count
+        if p.value < value or p.observations < count:  # reset without a new start time
+            return max(p.value, 0.0), max(p.observations, 0)
+        return p.value - value, p.observations - count
 
     # --- monitor side ----------------------------------------------------------------------
     def take(self, now_ns: int) -> list[UsageRecord]:
@@ -254,9 +251,10 @@ class OtelLedger:
         return g.tool in self._event_tools
 
     def _records(self, g: _Group) -> list[UsageRecord]:
-        tokens = [max(round(v), 0) for v in (g.input, g.output, g.cache_read, g.cache_write)]
+        i, o, cr, cw = (max(round(v), 0) for v in (g.input, g.output, g.cache_read, g.cache_write))
+        tokens = (i, o, cr, cw)
         upstream = g.cost is not None
-        cost = g.cost if g.cost is not None else self._price(g.provider, g.model, *tokens)
+        cost = g.cost if g.cost is not None else self._price(g.provider, g.model, tokens)
         first = UsageRecord(
             g.time_ns, g.provider, g.model, *tokens, cost, g.key + ":0", g.session, "", upstream
         )
@@ -269,13 +267,12 @@ class OtelLedger:
         ]
         return [first, *rest]
 
-    def _price(
-        self, provider: str, model: str, inp: int, out: int, cread: int, cwrite: int
-    ) -> float | None:
+    def _price(self, provider: str, model: str, tokens: tuple[int, int, int, int]) -> float | None:
+        """burntray's price for one request's (input, output, cache read, cache write)."""
         price = self._prices.lookup(provider, model) if model else None
         if price is None:
             return None
-        return price.cost_tokens(inp, out, cread, cwrite)
+        return price.cost_tokens(*tokens)
 
     # --- resume state ------------------------------------------------------------------------
     def save_state(self) -> str:
@@ -307,6 +304,5 @@ def hash_text(text: str) -> str:
 
 def _tally(into: dict[str, int], new: dict[str, int]) -> None:
     for name, n in new.items():
-        if name not in into and len(into) >= MAX_NAMES:
-            name = "(other names)"
-        into[name] = into.get(name, 0) + n
+        key = name if name in into or len(into) < MAX_NAMES else "(other names)"
+        into[key] = into.get(key, 0) + n

@@ -101,7 +101,7 @@ class MetricPoint(NamedTuple):
     start_ns: int
     time_ns: int
     value: float
-    count: int = 0  # histogram observations (requests) in the point; 0 when not a histogram
+    observations: int = 0  # histogram count (requests) in the point; 0 when not a histogram
     tool_specific: bool = True  # False for the GenAI convention's metric
     negate: bool = False  # Gemini's "cache" is a part of its "input": subtract it there too
 
@@ -369,7 +369,7 @@ def _genai_points(out: Decoded, metric: Metric, service: str, resource_id: str) 
                 dp.start_time_unix_nano,
                 dp.time_unix_nano,
                 dp.sum,
-                count=int(dp.count),
+                observations=int(dp.count),
                 tool_specific=False,
             )
         )

@@ -16,6 +16,7 @@ then carry (``Authorization: Bearer ...``).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import logging
@@ -121,10 +122,8 @@ class BoundedHTTPServer(ThreadingHTTPServer):
                 self._conns[sock] = float("inf")
         for sock in late:
             self.stats.bad(408, "client too slow")
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection from %s failed", client_address, exc_info=True)
@@ -255,6 +254,7 @@ class OtlpReceiver:
         host: str,
         port: int,
         on_export: ExportCallback,
+        *,
         token: str = "",
         max_body: int = MAX_BODY,
         request_timeout_s: float = 10.0,

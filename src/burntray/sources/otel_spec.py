@@ -83,10 +83,10 @@ SPEC = SourceSpec(
     probe=_probe,
     config_fields=(
         source_field("otel.enabled", _flag, "listen for OTLP in `all` (true/false)", False),
-        source_field("otel.listen", _listen, "where the OTLP/HTTP receiver listens", DEFAULT_LISTEN),
         source_field(
-            "otel.token", text, "bearer token; required to listen beyond loopback", ""
+            "otel.listen", _listen, "where the OTLP/HTTP receiver listens", DEFAULT_LISTEN
         ),
+        source_field("otel.token", text, "bearer token; required to listen beyond loopback", ""),
         source_field(
             "otel.metric_grace_s",
             _grace,
