@@ -65,6 +65,7 @@ class OtelSource(RecordSource):
         *,
         token: str = "",
         grace_ns: int = DEFAULT_GRACE_NS,
+        retry_s: float = RETRY_S,
     ) -> None:
         self.ledger = OtelLedger(prices, grace_ns)  # before the base: it may load our state
         self.listen = listen
@@ -72,6 +73,7 @@ class OtelSource(RecordSource):
         self.receiver: OtlpReceiver | None = None
         self._wake: Callable[[], None] | None = None
         self._next_try = 0.0
+        self._retry_s = retry_s
         super().__init__(history, clock_ns)
         self.empty_reason = (
             "not listening in this process: figures are what a running burntray received"
@@ -83,7 +85,7 @@ class OtelSource(RecordSource):
         self._listen()
 
     def _listen(self) -> None:
-        self._next_try = time.monotonic() + RETRY_S
+        self._next_try = time.monotonic() + self._retry_s
         try:
             host, port = split_host_port(self.listen)
             receiver = OtlpReceiver(host, port, self._on_export, token=self._token)
@@ -98,7 +100,7 @@ class OtelSource(RecordSource):
                 why = exc.strerror or str(exc)
             self.problem = (
                 f"cannot listen on {self.listen}: {why}; set otel.listen or --otlp, "
-                f"retrying every {RETRY_S:.0f} s"
+                f"retrying every {self._retry_s:.0f} s"
             )
             log.warning("otel: %s", self.problem)
             return

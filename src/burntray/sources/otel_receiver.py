@@ -128,6 +128,15 @@ class BoundedHTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection from %s failed", client_address, exc_info=True)
 
+    def close_connections(self) -> None:
+        """End every open connection: after a stop, an idle keep-alive connection must not
+        carry a client's next request into a receiver that is gone (the client reconnects)."""
+        with self._conns_lock:
+            socks = list(self._conns)
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
 
 class BoundedHandler(BaseHTTPRequestHandler):
     """Keep-alive HTTP/1.1 handler whose reads time out and whose requests renew the deadline."""
@@ -305,6 +314,7 @@ class OtlpReceiver:
     def close(self) -> None:
         if self._server is not None:
             self._server.shutdown()
+            self._server.close_connections()
             self._server.server_close()
             self._server = None
         if self._thread is not None:

@@ -98,5 +98,6 @@ SPEC = SourceSpec(
     # complete (history from before burntray listened): a source reading them ranks higher.
     covers=frozenset({"claude-code", "codex", "gemini-cli"}),
     detail=1,
+    doctor=_doctor,
     summary="usage pushed over OTLP/HTTP by Claude Code, Codex and Gemini CLI (live, with cost)",
 )
