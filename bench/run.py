@@ -22,6 +22,7 @@ BENCHES = [
     "bench_sni",
     "bench_tray",
     "bench_cburn",
+    "bench_otel",
 ]
 
 
