@@ -42,6 +42,7 @@ class Settings:
     # `burntray serve` (and the tray, when metrics_enabled): where /metrics is served
     serve_metrics: str = "127.0.0.1:9464"
     tray_metrics: bool = False
+    export_otlp_endpoint: str = ""  # `burntray serve` pushes its figures there ("" = off)
     price_file: str = ""  # a LiteLLM-format JSON price file
     price_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     # [alerts]: see burntray.model.alerts for what each one does
@@ -251,6 +252,9 @@ FIELDS: tuple[ConfigField, ...] = (
     ConfigField("history.retention_days", "history_retention_days", _retention, "days kept"),
     ConfigField("serve.metrics", "serve_metrics", _host_port, "where /metrics is served"),
     ConfigField("serve.tray_metrics", "tray_metrics", _bool, "the tray serves /metrics too"),
+    ConfigField(
+        "export.otlp_endpoint", "export_otlp_endpoint", _url, "OTLP/HTTP collector to push to"
+    ),
     ConfigField("pricing.litellm_file", "price_file", _text, "LiteLLM-format price JSON"),
     ConfigField(
         "alerts.spike_usd_per_hour",

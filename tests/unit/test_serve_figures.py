@@ -149,3 +149,41 @@ def test_the_grafana_dashboard_queries_only_exported_metrics(
     assert used, "the dashboard queries nothing"
     assert used <= exported, used - exported
     assert {"burntray_cost_usd_total", "burntray_requests_total", "burntray_alert_level"} <= used
+
+
+def test_otlp_push_sends_the_same_figures_to_a_collector() -> None:
+    """The optional push, with the real SDK, received by burntray's own OTLP receiver."""
+    from burntray.serve.otlp_push import OtlpPush
+    from burntray.sources.otel_map import attrs
+    from burntray.sources.otel_receiver import OtlpReceiver
+
+    got: list[object] = []
+    receiver = OtlpReceiver("127.0.0.1", 0, lambda path, msg, ts: got.append(msg))
+    receiver.start()
+    board = FiguresBoard(0)
+    board.put(Figures(snapshot(ROWS, alert_level="elevated"), snapshot(ROWS), {}))
+    push = OtlpPush(board, f"http://127.0.0.1:{receiver.port}", interval_s=3600)
+    try:
+        assert push.endpoint.endswith("/v1/metrics")
+        assert push.flush()
+    finally:
+        push.close()
+        receiver.close()
+    values: dict[tuple[str, tuple[tuple[str, object], ...]], float] = {}
+    for msg in got:
+        for rm in msg.resource_metrics:  # type: ignore[attr-defined]
+            assert attrs(rm.resource.attributes)["service.name"] == "burntray"
+            for sm in rm.scope_metrics:
+                for m in sm.metrics:
+                    points = (
+                        m.sum.data_points if m.WhichOneof("data") == "sum" else m.gauge.data_points
+                    )
+                    for dp in points:
+                        value = dp.as_double if dp.WhichOneof("value") == "as_double" else dp.as_int
+                        values[(m.name, tuple(sorted(attrs(dp.attributes).items())))] = value
+    claude = (("model", "claude-sonnet-4-5"), ("provider", "anthropic"), ("source", "otel"))
+    assert values[("burntray.requests", claude)] == 5
+    assert values[("burntray.cost", claude)] == 1.25
+    assert values[("burntray.tokens", tuple(sorted((*claude, ("type", "output")))))] == 500
+    assert values[("burntray.alert.level", (("source", "otel"),))] == 1
+    assert values[("burntray.window.requests", (("source", "otel"),))] == 7

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from burntray.app import AppContext
     from burntray.config import Settings
     from burntray.model.snapshot import Snapshot
+    from burntray.serve.otlp_push import OtlpPush
     from burntray.sources.base import Source
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,21 @@ class FiguresPublisher:
         return self._alerts
 
 
+def _otlp_push(board: FiguresBoard, endpoint: str) -> OtlpPush | None:
+    """The optional push to a collector; a missing SDK is said once, and serving goes on."""
+    if not endpoint:
+        return None
+    from burntray.serve.otlp_push import OtlpPush, OtlpPushUnavailable  # noqa: PLC0415
+
+    try:
+        push = OtlpPush(board, endpoint)
+    except OtlpPushUnavailable as exc:
+        print(f"burntray: export.otlp_endpoint ignored: {exc}", file=sys.stderr)
+        return None
+    print(f"burntray serve: pushing figures to {push.endpoint} (OTLP)", file=sys.stderr)
+    return push
+
+
 def run_serve(
     ctx: AppContext,
     settings: Settings,
@@ -111,6 +127,7 @@ def run_serve(
     monitor = Monitor(settings, ctx.build_source, history=ctx.history(), clock_ns=ctx.clock_ns)
     install_alerts(monitor, ctx, None)  # no desktop: alerts are logged and exported
     monitor.enrichers.append(FiguresPublisher(ctx, settings, board))  # after alerts: the level
+    push = _otlp_push(board, settings.export_otlp_endpoint)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -130,6 +147,8 @@ def run_serve(
                 return 1
     finally:
         monitor.stop()
+        if push is not None:
+            push.close()
         server.close()
         ctx.close()
     return 0
