@@ -362,7 +362,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         message = str(exc).replace("settings: otel.listen", "--otlp")
         return _fail(message.replace("settings: source", "--source"), EXIT_USAGE)
-    except ValueError as exc:
-        return _fail(f"--metrics: {exc}", EXIT_USAGE)
+    except ValueError:
+        return _fail(
+            f"--metrics: expected HOST:PORT such as 127.0.0.1:9464, not {metrics!r}", EXIT_USAGE
+        )
     ctx.settings = settings
     return run_serve(ctx, settings, metrics)

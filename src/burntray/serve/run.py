@@ -106,7 +106,6 @@ def run_serve(
     from burntray.sources.otel import split_host_port  # noqa: PLC0415
 
     stop = stop or threading.Event()
-    setup_logging(ctx.paths)
     if ctx.config_error:
         print(f"burntray: config ignored, using defaults:\n{ctx.config_error}", file=sys.stderr)
     host, port = split_host_port(metrics)
@@ -122,6 +121,7 @@ def run_serve(
         )
         ctx.close()
         return 1
+    setup_logging(ctx.paths)
     if not server.loopback:
         log.warning("serve: /metrics is reachable beyond this machine on %s", server.address)
     monitor = Monitor(settings, ctx.build_source, history=ctx.history(), clock_ns=ctx.clock_ns)
