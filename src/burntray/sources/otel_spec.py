@@ -94,10 +94,11 @@ SPEC = SourceSpec(
             15.0,
         ),
     ),
-    # The tools that push usage over OTLP. Their own log files, read directly, are more
-    # complete (history from before burntray listened): a source reading them ranks higher.
+    # The tools that push usage over OTLP. Per request with the tool's own cost, so above a
+    # summary of Claude Code's logs (cburn, detail 1); below a source reading the tools' own
+    # log files (those hold history from before burntray listened).
     covers=frozenset({"claude-code", "codex", "gemini-cli"}),
-    detail=1,
+    detail=5,
     doctor=_doctor,
     summary="usage pushed over OTLP/HTTP by Claude Code, Codex and Gemini CLI (live, with cost)",
 )
