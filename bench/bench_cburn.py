@@ -30,7 +30,8 @@ from burntray.config import Settings  # noqa: E402
 from burntray.model.snapshot import Snapshot  # noqa: E402
 from burntray.runtime.monitor import Monitor  # noqa: E402
 from burntray.sources import cburn_wire as wire  # noqa: E402
-from burntray.sources.cburn import CburnSource, Timing  # noqa: E402
+from burntray.sources.cburn import CburnSource  # noqa: E402
+from burntray.sources.cburn_client import Timing  # noqa: E402
 from burntray.sources.cburn_discovery import Discovery  # noqa: E402
 from burntray.store.history import HistoryStore  # noqa: E402
 

@@ -17,6 +17,7 @@ from burntray.model.pricing import build_price_table
 from burntray.model.snapshot import SourceStatus
 from burntray.model.timefmt import format_rfc3339_ns
 from burntray.sources.hexai import hexai_snapshot, parse_stats
+from burntray.sources.hexai_writer import hexai_update
 from burntray.store.history import HexaiEvent, HistoryStore
 
 S = 10**9
@@ -201,4 +202,28 @@ def run() -> list[tuple[str, str]]:
                 f"(bare python start: {python_only * 1000:.0f} ms)",
             )
         )
+        rows.append(_tmux_broken_source_row(env))
     return rows
+
+
+def _tmux_broken_source_row(env: dict[str, str]) -> tuple[str, str]:
+    """A corrupt stats.json: tmux still shows the hour from the history (which it opens)."""
+    hexai_dir = Path(env["XDG_CACHE_HOME"]) / "hexai"
+    for i in range(200):
+        provider, model = MODELS[i % len(MODELS)]
+        hexai_update(hexai_dir, provider, model, 4000, 400)
+    record = [sys.executable, "-m", "burntray", "status", "--source", "hexai", "--window", "7d"]
+    subprocess.run(record, env=env, capture_output=True, check=False)  # into the history
+    (hexai_dir / "stats.json").write_text('{"version":1,"events":[{"ts":')
+    cmd = [sys.executable, "-m", "burntray", "status", "--source", "hexai", "--format", "tmux"]
+    subprocess.run(cmd, env=env, capture_output=True, check=False)
+    walls = []
+    for _ in range(10):
+        started = time.perf_counter()
+        out = subprocess.run(cmd, env=env, capture_output=True, check=False, text=True)
+        walls.append(time.perf_counter() - started)
+    assert "(stale)" in out.stdout, out.stdout + out.stderr
+    return (
+        "`burntray status --format tmux`, corrupt stats.json, hour from history [<= 0.25 s]",
+        f"{statistics.median(walls) * 1000:.0f} ms median",
+    )

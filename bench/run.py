@@ -22,6 +22,8 @@ BENCHES = [
     "bench_sni",
     "bench_tray",
     "bench_cburn",
+    "bench_stores",
+    "bench_all",
     "bench_otel",
 ]
 

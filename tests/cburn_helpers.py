@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from burntray.model.snapshot import SourceStatus
-from burntray.sources.cburn import CburnSource, Timing
+from burntray.sources.cburn import CburnSource
+from burntray.sources.cburn_client import Timing
 from burntray.sources.cburn_discovery import Discovery
 
 T = TypeVar("T")

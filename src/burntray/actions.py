@@ -7,6 +7,8 @@ refuses, changing nothing, when that cannot be read), then empties it.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from burntray.config import Settings
     from burntray.model.snapshot import Snapshot
     from burntray.sources.base import Source
+    from burntray.store.history import HistoryStore
 
 HISTORY_TARGET = "history"
 
@@ -66,23 +69,43 @@ def run_clear(ctx: AppContext, key: str, settings: Settings | None = None) -> st
 
 
 def read_once(ctx: AppContext, settings: Settings) -> tuple[Snapshot, Source]:
-    """Build the chosen source, read it once and take its Snapshot for the window.
-
-    History is attached when the window reaches back before what the upstream itself holds
-    (sources that keep their records there open it themselves); the caller closes the source.
-    """
+    """Build the chosen source, read it once and take its Snapshot for the window (see
+    ``read_source_once``); the caller closes the source."""
     from burntray.sources.base import build_source  # noqa: PLC0415
 
     source = build_source(settings.source, ctx.source_context(settings, with_history=False))
     try:
-        source.poll()
-        now = ctx.clock_ns()
-        window_ns = settings.window_ns
-        if source.needs_history(window_ns, now):
-            history = ctx.history()
-            if history is not None:
-                source.attach_history(history)
-        return source.snapshot(window_ns, now), source
+        return read_source_once(source, settings.window_ns, ctx.history, ctx.clock_ns), source
     except BaseException:
         source.close()
         raise
+
+
+def read_source_once(
+    source: Source,
+    window_ns: int,
+    history: Callable[[], HistoryStore | None],
+    clock_ns: Callable[[], int] = time.time_ns,
+) -> Snapshot:
+    """Poll ``source`` once; its Snapshot of ``[now - window, now]``, ``now`` read after the
+    poll (a daemon's answer may take a while).
+
+    The tray's monitor keeps a source alive with burntray's history attached from the start; a
+    one-shot read starts cold. So that both show the same figures, the history (opened by
+    ``history``, None when unusable) is attached whenever the live data cannot answer the window
+    alone: the window reaches back before what the upstream still holds (``needs_history``;
+    sources that keep their records there open it themselves), or the upstream cannot be read
+    (an unhealthy or stale status): the history then holds the last good figures, marked stale.
+    The rule names no source: one added later gets it by implementing ``needs_history`` and
+    ``attach_history``.
+    """
+    from burntray.model.snapshot import stale_if_from_history  # noqa: PLC0415
+
+    source.poll()
+    now = clock_ns()
+    status = source.status  # stale too: e.g. ``all`` with one member broken is "ok, partial"
+    if not status.healthy or status.stale or source.needs_history(window_ns, now):
+        store = history()
+        if store is not None:
+            source.attach_history(store)
+    return stale_if_from_history(source.snapshot(window_ns, now))

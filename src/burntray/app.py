@@ -6,7 +6,6 @@ The CLI and the tray both start here, so both see the same numbers.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -34,6 +33,7 @@ class AppContext:
     clock_ns: Callable[[], int] = time.time_ns
     _history: HistoryStore | None = None
     history_error: str = ""
+    price_error: str = ""  # set by ``prices()`` when the price file cannot be used
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, strict: bool = True) -> AppContext:
@@ -51,9 +51,17 @@ class AppContext:
         return cls(paths=paths, settings=settings, config_error=error, env=env)
 
     def prices(self, settings: Settings | None = None) -> PriceTable:
+        """The price table in force. A price file that cannot be used is a configuration
+        problem, not a reason to stop: the table without it is returned, the problem is logged
+        (the log setup writes an identical line once, then at most every 10 min) and kept in
+        ``price_error`` for ``doctor`` and the exit code of the one-shot commands."""
         settings = settings or self.settings
         price_file = Path(settings.price_file).expanduser() if settings.price_file else None
-        return build_price_table(settings.price_overrides, price_file)
+        table = build_price_table(settings.price_overrides, price_file)
+        self.price_error = table.problem
+        if table.problem:
+            log.warning("%s", table.problem)
+        return table
 
     def history(self) -> HistoryStore | None:
         """The history store, opened on first use; None (with ``history_error``) if unusable."""
@@ -87,18 +95,3 @@ class AppContext:
         if self._history is not None:
             self._history.close()
             self._history = None
-
-
-def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
-    """Log to a rotating file in the log dir (and stderr when verbose). Called by commands
-    that run for a while, never at import."""
-    paths.log_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
-        paths.log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    if verbose:
-        root.addHandler(logging.StreamHandler())

@@ -110,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = args.command or "run"
     if args.command is None:
         args.terminal, args.verbose = False, False
+    if name not in ("run", "demo"):  # those log to their file; the others warn on stderr
+        from burntray.logsetup import setup_console_logging  # noqa: PLC0415
+
+        setup_console_logging()
     try:
         return COMMANDS[name](args)
     except KeyboardInterrupt:
@@ -132,7 +136,6 @@ def _fail(message: str, code: int) -> int:
 @command("status")
 def cmd_status(args: argparse.Namespace) -> int:
     from burntray.errors import ConfigError  # noqa: PLC0415
-    from burntray.model.pricing import PriceFileError  # noqa: PLC0415
 
     try:
         ctx = _load_context()
@@ -149,15 +152,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             str(exc).replace("settings: window", "--window").replace("settings: source", "--source")
         )
         return _fail(message, EXIT_USAGE)
-    except PriceFileError as exc:
-        return _fail(f"price file: {exc}", EXIT_USAGE)
     from burntray.actions import read_once  # noqa: PLC0415
 
     try:
-        try:
-            snapshot, source = read_once(ctx, settings)
-        except PriceFileError as exc:
-            return _fail(f"price file: {exc}", EXIT_USAGE)
+        # a broken or offline source shows the window from the history, marked stale
+        snapshot, source = read_once(ctx, settings)
         try:
             now = snapshot.as_of_ns
             alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
@@ -166,6 +165,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     _print_snapshot(snapshot, args.format, ctx.prices(settings), alerts)
+    if ctx.price_error:  # the figures use the built-in prices; the warning named the problem
+        return EXIT_USAGE
     return EXIT_OK if snapshot.status.healthy else EXIT_FAILED
 
 
@@ -275,7 +276,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path  # noqa: PLC0415
 
     from burntray.errors import BurntrayError, ConfigError  # noqa: PLC0415
-    from burntray.model.pricing import PriceFileError  # noqa: PLC0415
     from burntray.report.build import launch_browser, write_report  # noqa: PLC0415
     from burntray.sources.base import UnknownSourceError  # noqa: PLC0415
 
@@ -291,7 +291,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser() if args.out else None
     try:
         path = write_report(ctx, settings, args.format, out)
-    except (PriceFileError, UnknownSourceError) as exc:
+    except UnknownSourceError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except BurntrayError as exc:
         return _fail(str(exc), EXIT_FAILED)
@@ -300,7 +300,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(path)
     if args.open and not launch_browser(path):
         return _fail(f"no browser could be started; open {path.resolve().as_uri()}", EXIT_FAILED)
-    return EXIT_OK
+    # written with the built-in prices; the warning (and the report) named the price file
+    return EXIT_USAGE if ctx.price_error else EXIT_OK
 
 
 @command("autostart")

@@ -18,6 +18,7 @@ from typing import Any
 from burntray.atomic import atomic_write
 from burntray.errors import ConfigError
 from burntray.model.timefmt import NS_PER_SECOND, format_duration, parse_duration_ns
+from burntray.paths import ensure_dir
 
 WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d")
 DEFAULT_SOURCE = "all"
@@ -428,5 +429,5 @@ def save_settings(path: Path, settings: Settings) -> None:
     body = "# burntray settings: see the README for every key.\n" + tomli_w.dumps(
         settings_to_toml(settings)
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(path.parent)
     atomic_write(path, body.encode("utf-8"))

@@ -30,6 +30,8 @@ def _burntray(ctx: AppContext) -> list[str]:
         config_state = "INVALID, running on defaults:\n      " + ctx.config_error.replace(
             "\n", "\n      "
         )
+    elif ctx.prices().problem:  # a price file named in the config is part of the config
+        config_state = "INVALID price file, built-in prices in use:\n      " + ctx.price_error
     return [
         f"version      {__version__} (Python {sys.version.split()[0]})",
         f"config       {paths.config_file}: {config_state}",
@@ -99,6 +101,7 @@ def run_doctor(ctx: AppContext) -> int:
             lines, problems = [f"check failed: {exc!r}"], True
         for line in lines:
             print(f"  {line}")
+    problems = problems or bool(ctx.price_error)
     ctx.close()
     return 1 if problems else 0
 

@@ -3,14 +3,22 @@
 Nothing here touches the disk at import or when resolving; directories are created by the code
 that writes into them (``ensure_dir``). ``BURNTRAY_HOME`` moves all of burntray's own dirs under
 one folder (tests and development use it; nothing else reads the real user dirs then).
+
+burntray's own files say what the user ran, when and at what cost, so they are private: dirs
+0700, files 0600 (``ensure_dir``, ``ensure_private_file``), and a file or dir left looser by an
+older version or another tool is tightened when burntray opens it (``tighten``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from burntray.bounded_read import check_regular_file
 
 APP_NAME = "burntray"
 
@@ -57,9 +65,51 @@ def app_paths(env: Mapping[str, str] | None = None) -> AppPaths:
     )
 
 
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+_GROUP_OTHER = 0o077
+
+log = logging.getLogger(__name__)
+
+
+def tighten(path: Path) -> None:
+    """Take group and other access away from ``path`` if it exists (0644 -> 0600, 0755 ->
+    0700). A failure is logged, never raised: a file burntray cannot chmod is still usable.
+    Windows modes carry no access rights, so nothing is done there."""
+    if os.name == "nt":
+        return
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & _GROUP_OTHER:
+            os.chmod(path, mode & ~_GROUP_OTHER)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        log.warning("cannot make %s private: %s", path, exc.strerror or exc)
+
+
 def ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    """Create one of burntray's own dirs 0700 (missing parents get the usual mode: they are
+    the user's, such as ``~/.local/share``) and tighten it if it exists with a looser mode.
+    Raises ``OSError`` when it cannot be created."""
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    tighten(path)
     return path
+
+
+def ensure_private_file(path: Path) -> None:
+    """Make ``path`` exist as a regular file only its owner can read: created empty with mode
+    0600 when missing (so a library that opens it later, such as SQLite, keeps that mode), and
+    tightened when it exists with a looser one. Raises ``UnsafeFileError`` when something
+    other than a regular file is there (a FIFO would hang SQLite), ``OSError`` otherwise."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        check_regular_file(path)
+        tighten(path)
+    else:
+        os.close(fd)
 
 
 def user_home(env: Mapping[str, str] | None = None) -> Path:
@@ -92,3 +142,64 @@ def cburn_cache_dir(env: Mapping[str, str] | None = None) -> Path:
     if xdg:
         return Path(xdg) / "cburn"
     return user_home(env) / ".cache" / "cburn"
+
+
+def _env_dir(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name, "")
+    return Path(value).expanduser() if value.strip() else None
+
+
+def roder_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """roder's ``config_dir``: ``$RODER_CONFIG_DIR``, else ``$RODER_DATA_DIR``, else
+    ``<home>/.roder`` (the same on every OS)."""
+    env = os.environ if env is None else env
+    return (
+        _env_dir(env, "RODER_CONFIG_DIR")
+        or _env_dir(env, "RODER_DATA_DIR")
+        or user_home(env) / ".roder"
+    )
+
+
+def roder_usage_db(env: Mapping[str, str] | None = None) -> Path:
+    """roder's analytics store: ``[analytics] store`` in ``<data-dir>/config.toml`` when set
+    (relative paths are taken from the data dir), else ``<data-dir>/analytics/usage.sqlite3``.
+    An unreadable or odd config.toml is ignored here; roder itself would report it."""
+    data_dir = roder_data_dir(env)
+    store = _roder_configured_store(data_dir / "config.toml")
+    if store:
+        path = Path(store).expanduser()
+        return path if path.is_absolute() else data_dir / path
+    return data_dir / "analytics" / "usage.sqlite3"
+
+
+def _roder_configured_store(config: Path) -> str:
+    import tomllib  # noqa: PLC0415 - only when roder is looked for
+
+    from burntray.bounded_read import UnsafeFileError, read_regular_file  # noqa: PLC0415
+
+    try:
+        data = tomllib.loads(read_regular_file(config, 1024 * 1024).decode("utf-8"))
+    except (UnsafeFileError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    analytics = data.get("analytics")
+    store = analytics.get("store") if isinstance(analytics, dict) else None
+    return store.strip() if isinstance(store, str) else ""
+
+
+def ctm_db(env: Mapping[str, str] | None = None) -> Path:
+    """ctm's legacy cost store: ``<home>/.config/ctm/ctm.db`` (``config.Dir()``, no XDG and no
+    OS branch)."""
+    return user_home(env) / ".config" / "ctm" / "ctm.db"
+
+
+def yoi_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """yoi's data dir: ``$YOI_DATA_DIR``, else ``$YOI_HOME``, else ``$XDG_DATA_HOME/yoi``,
+    else ``<home>/.local/share/yoi``."""
+    env = os.environ if env is None else env
+    xdg = _env_dir(env, "XDG_DATA_HOME")
+    return (
+        _env_dir(env, "YOI_DATA_DIR")
+        or _env_dir(env, "YOI_HOME")
+        or (xdg / "yoi" if xdg else None)
+        or user_home(env) / ".local" / "share" / "yoi"
+    )

@@ -71,7 +71,7 @@ def test_gtk_tray_end_to_end(isolated_env: Path) -> None:
         try:
             icon = icon_window(desktop)
             assert wait_for(lambda: "\n3 reqs · 0.05 RPM" in title(desktop, icon), 10, "3 reqs")
-            assert title(desktop, icon).startswith("burntray · hexai · 1h\n")
+            assert title(desktop, icon).startswith("burntray · all · 1h\n")
             x, y, w, h = centre(desktop, icon)
             assert y < 40 and x > 900, "docked in trayer's panel (top right)"
             shot = desktop.screenshot(ARTIFACTS / "tray-docked.png")
@@ -93,7 +93,7 @@ def test_gtk_tray_end_to_end(isolated_env: Path) -> None:
             desktop.screenshot(ARTIFACTS / "tray-menu-window.png")
             desktop.xdotool("key", "Return")
             assert wait_for(
-                lambda: title(desktop, icon).startswith("burntray · hexai · 15m\n5 reqs · 0.33"),
+                lambda: title(desktop, icon).startswith("burntray · all · 15m\n5 reqs · 0.33"),
                 5,
                 "the 15 min title",
             )

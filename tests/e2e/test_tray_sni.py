@@ -100,7 +100,7 @@ def test_sni_tray_end_to_end(isolated_env: Path) -> None:
                 )  # fmt: skip
 
             assert wait_for(lambda: "3 reqs · 0.05 RPM" in tooltip(), 10, "the live tooltip")
-            assert "burntray · hexai · 1h" in tooltip()
+            assert "burntray · all · 1h" in tooltip()
 
             # the host draws it: the bar's corner (bottom left) is no longer empty
             def icon_drawn() -> bool:

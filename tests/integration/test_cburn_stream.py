@@ -267,7 +267,7 @@ def test_backoff_grows_while_down_and_starts_afresh_after_a_working_stream(
 ) -> None:
     import re
 
-    from burntray.sources.cburn import Timing
+    from burntray.sources.cburn_client import Timing
 
     port = free_port()
     timing = Timing(

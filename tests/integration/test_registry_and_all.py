@@ -246,3 +246,24 @@ def test_two_sources_of_one_upstream_are_counted_once(tmp_path: Path) -> None:
 class _TwinTool(JsonlTool):
     name = "testtwin"
     label = "Test twin"
+
+
+def test_report_under_all_has_a_tool_table_and_a_chart_per_tool(
+    tool_log: Path, hexai_dir: Path, tmp_path: Path
+) -> None:
+    from tests.report_support import read_html
+
+    hexai_update(hexai_dir, "anthropic", "claude-sonnet-4-5", 40_000, 8_000)
+    append(tool_log, ("a", "tm-1", 100, 20, 0.5), ("b", "tm-1", 100, 20, 0.25))
+    out = tmp_path / "all.html"
+    code, printed = run_cli("report", "--source", "all", "--out", str(out))
+    assert code == 0, printed
+    page = read_html(out.read_text())
+    table = page.tables["tool-table"]
+    by_tool = {row[0]: row for row in table[1:]}
+    assert set(by_tool) == {"hexai cache", "Test tool log"}
+    assert by_tool["Test tool log"][2] == "2" and by_tool["Test tool log"][4] == "$0.75"
+    assert by_tool["hexai cache"][2] == "1" and by_tool["hexai cache"][6] == "yes"
+    text = out.read_text()
+    assert 'id="chart-tool-0"' in text and 'id="chart-tool-1"' in text
+    assert "Cost per hour: Test tool log" in text

@@ -18,7 +18,8 @@ from burntray.model.pricing import build_price_table
 from burntray.paths import app_paths
 from burntray.sources import cburn_wire as wire
 from burntray.sources.base import SourceContext, build_source, choose_auto
-from burntray.sources.cburn import CburnSource, OversizedEventError, _BoundedLines
+from burntray.sources.cburn import CburnSource
+from burntray.sources.cburn_client import BoundedLines, OversizedEventError
 from burntray.sources.cburn_discovery import DEFAULT_URL, check_url, discover, probe
 from burntray.store import cburn_history
 from burntray.store.cburn_history import Sample
@@ -84,12 +85,12 @@ def test_the_test_daemon_encodes_like_go() -> None:
 
 
 def test_bounded_lines_across_chunks() -> None:
-    ok = list(_BoundedLines(iter([b"data: 12", b"34\n\n", b"x" * 10, b"\n"]), 10))
+    ok = list(BoundedLines(iter([b"data: 12", b"34\n\n", b"x" * 10, b"\n"]), 10))
     assert b"".join(ok) == b"data: 1234\n\n" + b"x" * 10 + b"\n"
     with pytest.raises(OversizedEventError, match="oversized event"):
-        list(_BoundedLines(iter([b"data: 12", b"345", b"6\n"]), 10))
+        list(BoundedLines(iter([b"data: 12", b"345", b"6\n"]), 10))
     with pytest.raises(OversizedEventError):
-        list(_BoundedLines(iter([b"a\n" + b"y" * 11 + b"\nb"]), 10))
+        list(BoundedLines(iter([b"a\n" + b"y" * 11 + b"\nb"]), 10))
 
 
 # --- windowed figures ---------------------------------------------------------------------

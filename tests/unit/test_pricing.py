@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
 
-from burntray.model.pricing import PriceFileError, build_price_table, normalise_model
+from burntray.model.pricing import (
+    PriceFileError,
+    build_price_table,
+    load_litellm_prices,
+    normalise_model,
+)
 
 
 @pytest.mark.parametrize(
@@ -65,6 +72,72 @@ def test_bad_litellm_file_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "prices.json"
     bad.write_text("{not json")
     with pytest.raises(PriceFileError, match=r"prices\.json: not valid JSON"):
-        build_price_table(None, bad)
-    with pytest.raises(PriceFileError, match="cannot read"):
-        build_price_table(None, tmp_path / "missing.json")
+        load_litellm_prices(bad)
+    with pytest.raises(PriceFileError, match=r"missing\.json: does not exist"):
+        load_litellm_prices(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "does not exist"),
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"sample_spec": {"mode": "chat"}}', "no usable prices"),
+        ("[" * 100_000, "not valid JSON"),
+    ],
+)
+def test_unusable_litellm_file_leaves_the_rest_of_the_table_in_force(
+    tmp_path: Path, content: str | None, reason: str
+) -> None:
+    path = tmp_path / "prices.json"
+    if content is not None:
+        path.write_text(content)
+    table = build_price_table({"acme-1": {"input": 9.0, "output": 9.5}}, path)
+    assert table.problem.startswith(f"pricing.litellm_file: {path}: ")
+    assert reason in table.problem
+    assert table.problem.endswith("using the built-in prices instead")
+    assert table.sources == ("bundled table", "config overrides")
+    bundled = table.lookup("openai", "gpt-4.1")
+    assert bundled is not None and bundled.origin == "table"
+    override = table.lookup("acme", "acme-1")
+    assert override is not None and override.input == 9.0
+
+
+@pytest.mark.skipif(os.name == "nt", reason="FIFOs and /dev/zero are POSIX")
+def test_litellm_file_that_is_a_fifo_or_dev_zero_neither_hangs_nor_fills_memory(
+    tmp_path: Path,
+) -> None:
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # no writer: a plain open() would block forever
+    link = tmp_path / "zero.json"
+    link.symlink_to("/dev/zero")  # a plain read() would never end
+    problems: list[str] = []
+    # in a daemon thread, so a regression fails the test instead of hanging the suite
+    worker = threading.Thread(
+        target=lambda: problems.extend(build_price_table(None, p).problem for p in (fifo, link)),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "reading the price file hung"
+    assert f"{fifo}: is a FIFO (named pipe), not a regular file" in problems[0]
+    assert f"{link}: is a character device, not a regular file" in problems[1]
+
+
+def test_good_litellm_file_has_no_problem(tmp_path: Path) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text('{"acme-1": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}}')
+    table = build_price_table(None, path)
+    assert table.problem == ""
+    assert table.sources == ("bundled table", f"LiteLLM file {path}")
+
+
+def test_litellm_file_over_the_cap_is_refused_unread(tmp_path: Path) -> None:
+    from burntray.model.pricing import MAX_PRICE_FILE_BYTES
+
+    huge = tmp_path / "prices.json"
+    with huge.open("wb") as fh:
+        fh.truncate(MAX_PRICE_FILE_BYTES + 1)  # sparse: costs no disk, would cost memory
+    table = build_price_table(None, huge)
+    assert f"is {MAX_PRICE_FILE_BYTES + 1:,} bytes, over the" in table.problem

@@ -127,6 +127,8 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
     }
     if prices is not None:
         out["pricing"] = {"as_of": prices.as_of, "sources": list(prices.sources)}
+        if prices.problem:  # why the configured price file is not among the sources
+            out["pricing"]["problem"] = prices.problem
     if snapshot.daemon is not None:
         out["daemon"] = _daemon(snapshot.daemon)
     # one row per source: `all` lists every source it follows, a single source itself

@@ -78,6 +78,8 @@ def status_line(snapshot: Snapshot) -> str:
         parts.append(f"{status.state}: {status.detail}")
         if status.stale:
             parts.append("stale")
+    elif status.partial:
+        parts.append(f"partly stale: {status.detail}")
     if snapshot.note:
         parts.append(snapshot.note)
     return " · ".join(parts)
@@ -96,11 +98,15 @@ def tmux_line(snapshot: Snapshot) -> str:
         f"Σ@{format_duration(snapshot.window_ns)} ↑{human_bytes(totals.sent)} "
         f"↓{human_bytes(totals.recv)} {totals.rpm:.1f}rpm {cost}"
     )
-    if snapshot.source == "cburn":
+    caps = snapshot.capabilities
+    if caps.real_tokens or not caps.bytes:  # tokens where any source counts real ones
+        approx = "~" if snapshot.tokens_estimated else ""
         line = (
-            f"Σ@{format_duration(snapshot.window_ns)} {human_count(totals.tokens)}tok "
+            f"Σ@{format_duration(snapshot.window_ns)} {approx}{human_count(totals.tokens)}tok "
             f"{totals.rpm:.1f}rpm {cost}"
         )
     if not snapshot.status.healthy:
         line += f" ⚠{snapshot.status.state}"
+        if snapshot.status.stale:  # the figures are the last good ones (e.g. from history)
+            line += " (stale)"
     return line

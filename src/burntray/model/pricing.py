@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from burntray.bounded_read import MiB, UnsafeFileError, read_regular_file
 from burntray.model.price_table import LOCAL_PROVIDERS, PRICES, PRICES_AS_OF
 
 PriceOrigin = Literal["table", "override", "litellm", "local"]
@@ -79,6 +80,7 @@ class PriceTable:
     overrides: Mapping[str, Price] = field(default_factory=dict)
     as_of: str = PRICES_AS_OF
     sources: tuple[str, ...] = ("bundled table",)
+    problem: str = ""  # why a configured price file is not in use ("" when none is wrong)
 
     def lookup(self, provider: str, model: str) -> Price | None:
         provider_l = provider.strip().lower()
@@ -114,19 +116,29 @@ class PriceFileError(ValueError):
     """A price override file that cannot be used; the message names the file and the entry."""
 
 
+# LiteLLM's full file is ~1.5 MB; parsing JSON takes several times its size in memory, so the
+# cap is far below bounded_read's general one.
+MAX_PRICE_FILE_BYTES = 64 * MiB
+
+
 def load_litellm_prices(path: Path) -> dict[str, Price]:
     """Read a LiteLLM ``model_prices_and_context_window.json``-style file.
 
     Entries give USD per token (``input_cost_per_token``, ``output_cost_per_token``,
     ``cache_read_input_token_cost``, ``cache_creation_input_token_cost``). Entries without both
-    input and output prices (images, embeddings, ``sample_spec``) are skipped.
+    input and output prices (images, embeddings, ``sample_spec``) are skipped; a file with no
+    such entry at all is not a price file. The path comes from the user's config and may name
+    anything: it is read as a regular file only, under a size cap (a FIFO or ``/dev/zero``
+    there must neither hang nor fill memory).
     """
     try:
-        raw = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise PriceFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PriceFileError(f"{path}: not valid JSON: {exc}") from exc
+        data = read_regular_file(path, MAX_PRICE_FILE_BYTES)
+    except UnsafeFileError as exc:
+        raise PriceFileError(f"{path}: {exc.reason}") from None
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise PriceFileError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise PriceFileError(f"{path}: expected a JSON object of model -> prices")
     prices: dict[str, Price] = {}
@@ -152,6 +164,11 @@ def load_litellm_prices(path: Path) -> dict[str, Price]:
         if isinstance(provider, str) and "/" not in lowered:
             prices.setdefault(f"{provider.lower()}/{lowered}", price)
         prices.setdefault(normalise_model(lowered), price)
+    if not prices:
+        raise PriceFileError(
+            f"{path}: no usable prices: expected LiteLLM entries with input_cost_per_token "
+            "and output_cost_per_token"
+        )
     return prices
 
 
@@ -168,12 +185,20 @@ def build_price_table(
     model_overrides: Mapping[str, Mapping[str, float]] | None = None,
     litellm_file: Path | None = None,
 ) -> PriceTable:
-    """The table in force: config overrides beat a LiteLLM file, which beats the bundled table."""
+    """The table in force: config overrides beat a LiteLLM file, which beats the bundled table.
+
+    A LiteLLM file that cannot be used stops nothing: its prices are left out, the rest is in
+    force, and ``problem`` says why (callers name it: the log, ``doctor``, the status command).
+    """
     overrides: dict[str, Price] = {}
     sources = ["bundled table"]
+    problem = ""
     if litellm_file is not None:
-        overrides.update(load_litellm_prices(litellm_file))
-        sources.append(f"LiteLLM file {litellm_file}")
+        try:
+            overrides.update(load_litellm_prices(litellm_file))
+            sources.append(f"LiteLLM file {litellm_file}")
+        except PriceFileError as exc:
+            problem = f"pricing.litellm_file: {exc}; using the built-in prices instead"
     for name, row in (model_overrides or {}).items():
         overrides[name.strip().lower()] = Price(
             float(row["input"]),
@@ -185,4 +210,4 @@ def build_price_table(
         )
     if model_overrides:
         sources.append("config overrides")
-    return PriceTable(bundled_prices(), overrides, PRICES_AS_OF, tuple(sources))
+    return PriceTable(bundled_prices(), overrides, PRICES_AS_OF, tuple(sources), problem)

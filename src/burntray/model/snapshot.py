@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -153,3 +154,17 @@ class Snapshot:
     @property
     def window_minutes(self) -> float:
         return self.window_ns / 60e9
+
+
+def stale_if_from_history(snapshot: Snapshot) -> Snapshot:
+    """Mark as stale the figures a failing source answered from burntray's history.
+
+    A source that cannot read its upstream (error, offline) still shows the window from what
+    burntray recorded earlier: those are the last good figures, not current ones, whatever the
+    source set. Applied to every Snapshot (the monitor, ``status``, reports), so a source only
+    has to answer from its history; it never has to remember this rule.
+    """
+    status = snapshot.status
+    if status.healthy or status.stale or not snapshot.history_used:
+        return snapshot
+    return dataclasses.replace(snapshot, status=dataclasses.replace(status, stale=True))

@@ -28,6 +28,7 @@ from burntray.model.export import snapshot_to_dict
 from burntray.model.format import human_bytes, human_count, rpm_text, usd
 from burntray.model.snapshot import Snapshot, UsageRow
 from burntray.model.timefmt import format_duration, format_rfc3339_ns
+from burntray.paths import ensure_dir
 from burntray.report.data import ReportData, collect
 from burntray.report.timeline import Timeline
 
@@ -128,8 +129,9 @@ def _write_atomic(path: Path, body: bytes, make_dir: bool) -> None:
     """Temp file in the same directory (created 0600), fsync, rename over the target."""
     directory = path.parent
     try:
-        if make_dir:
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if make_dir:  # burntray's cache dir and its reports dir: private, 0700
+            ensure_dir(directory.parent)
+            ensure_dir(directory)
     except OSError as exc:
         raise ReportError(f"cannot write a report in {directory}: {exc.strerror or exc}") from exc
     try:
@@ -404,6 +406,65 @@ def _cost_figure(snap: Snapshot) -> dict[str, str]:
     return {"id": "cost", "name": "Cost", "value": value, "sub": sub}
 
 
+def _tool_rows(snap: Snapshot) -> list[dict[str, str]]:
+    """The per-tool table of a combined report: each tool's share of the total."""
+    total = snap.totals.cost_usd
+    rows = []
+    for fig in snap.by_source:
+        state = fig.status.state + (" (stale)" if fig.status.stale else "")
+        counted = not fig.covered_by
+        rows.append(
+            {
+                "tool": fig.label,
+                "state": state,
+                "reqs": f"{fig.totals.reqs:,}",
+                "tokens": f"{fig.totals.tokens:,}" + (" est." if fig.tokens_estimated else ""),
+                "cost": usd(fig.totals.cost_usd),
+                "share": (f"{fig.totals.cost_usd / total:.0%}" if counted and total > 0 else "–"),
+                "counted": "yes" if counted else f"no: same requests as {fig.covered_by}",
+            }
+        )
+    return rows
+
+
+def _tool_charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
+    """One cost-per-hour chart per tool under `all`, on the same time axis as the totals."""
+    from burntray.report.charts import Bar, bar_chart, usd_axis  # noqa: PLC0415
+
+    charts: list[dict[str, Any]] = []
+    if len(data.tool_costs) < 2:  # one tool: the charts above are its charts
+        return charts
+    for i, (label, timeline) in enumerate(data.tool_costs):
+        bars = [
+            Bar(
+                b.start_ns,
+                b.end_ns,
+                b.cost_per_hour,
+                f"{label}, {_when(b.start_ns, tz, '%H:%M')}: {usd(b.cost_usd)} "
+                f"({usd(b.cost_per_hour)}/h), {requests(b.reqs)}",
+            )
+            for b in timeline.buckets
+        ]
+        charts.append(
+            {
+                "heading": f"Cost per hour: {label}",
+                "svg": bar_chart(
+                    f"chart-tool-{i}",
+                    f"Cost per hour: {label}",
+                    bars,
+                    start_ns=data.start_ns,
+                    end_ns=data.end_ns,
+                    y_label="USD / hour",
+                    y_format=usd_axis,
+                    tz=tz,
+                    empty_text="" if timeline.reqs else f"no {label} requests in this window",
+                ),
+                "caption": f"{usd(timeline.cost_usd)} in all from {label}.",
+            }
+        )
+    return charts
+
+
 def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
     from burntray.report.charts import (  # noqa: PLC0415
         Bar,
@@ -582,6 +643,8 @@ def _pricing_notes(data: ReportData) -> list[str]:
         f"Price table checked {prices.as_of}; prices from: {', '.join(prices.sources)} "
         "(config overrides beat a LiteLLM file, which beats the bundled table)."
     ]
+    if prices.problem:
+        notes.append(f"The configured price file is not in use: {prices.problem}.")
     if snap.tokens_estimated:
         notes.append(
             "This source records bytes, not tokens: tokens are estimated as bytes / 4 and "
@@ -643,7 +706,8 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         "headline_notes": headline_notes,
         "chart_source": data.chart_source,
         "chart_note": data.chart_note,
-        "charts": _charts(data, tz),
+        "charts": _charts(data, tz) + _tool_charts(data, tz),
+        "tools": _tool_rows(snap),
         "tokens_heading": "Tokens (est.)" if snap.tokens_estimated else "Tokens",
         "providers": _provider_rows(snap),
         "models": _model_rows(snap),

@@ -74,6 +74,8 @@ class ReportData:
     priced_rows: tuple[PricedRow, ...]
     history_path: str
     history_error: str = ""
+    # under `all`: (tool label, its cost timeline) for every tool counted, for per-tool charts
+    tool_costs: tuple[tuple[str, Timeline], ...] = ()
 
 
 def collect(ctx: AppContext, settings: Settings) -> ReportData:
@@ -92,6 +94,7 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
         history = ctx.history()
         start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
         minutes, chart_source, chart_note = chart_minutes(history, source, start_ns, end_ns, prices)
+        tools = tool_costs(history, source, start_ns, end_ns, prices)
     finally:
         source.close()
     rate = cost = None
@@ -122,6 +125,7 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
         alerts_note=alerts_note,
         alerts_hidden=alerts_hidden,
         priced_rows=priced_rows(snapshot, prices),
+        tool_costs=tools,
         history_path=str(ctx.paths.history_db),
         history_error=ctx.history_error,
     )
@@ -186,6 +190,32 @@ def chart_minutes(
     if spec is not None and spec.chart_minutes is not None:
         return spec.chart_minutes(history, source, start_ns, end_ns, prices)
     return record_minutes(history, source.name, start_ns, end_ns)
+
+
+def tool_costs(
+    history: HistoryStore | None,
+    source: Source,
+    start_ns: int,
+    end_ns: int,
+    prices: PriceTable,
+) -> tuple[tuple[str, Timeline], ...]:
+    """Each counted tool's cost over the window, when ``source`` combines several."""
+    from burntray.sources.combined import CombinedSource, counted_sources  # noqa: PLC0415
+    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
+
+    if not isinstance(source, CombinedSource):
+        return ()
+    members = source.members
+    covered = counted_sources([REGISTRY.get(n) for n in members])
+    out = []
+    for name, member in members.items():
+        if covered.get(name):
+            continue
+        minutes, _, _ = chart_minutes(history, member, start_ns, end_ns, prices)
+        if minutes is not None:
+            bucket = cost_bucket_minutes(end_ns - start_ns)
+            out.append((REGISTRY.label(name), build_timeline(minutes, start_ns, end_ns, bucket)))
+    return tuple(out)
 
 
 def record_minutes(

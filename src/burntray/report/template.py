@@ -128,6 +128,23 @@ footer { margin-top: 36px; color: var(--muted); font-size: 0.85rem; }
 {% endfor %}
 </section>
 
+{% if tools %}
+<section id="tools">
+<h2>By tool</h2>
+<table id="tool-table">
+<thead><tr><th>Tool</th><th>State</th><th class="num">Requests</th><th class="num">Tokens</th>
+<th class="num">Cost</th><th class="num">Share</th><th>Counted</th></tr></thead>
+<tbody>
+{% for row in tools %}
+<tr><td>{{ row.tool }}</td><td>{{ row.state }}</td><td class="num">{{ row.reqs }}</td>
+<td class="num">{{ row.tokens }}</td><td class="num">{{ row.cost }}</td>
+<td class="num">{{ row.share }}</td><td>{{ row.counted }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+</section>
+{% endif %}
+
 <section id="providers">
 <h2>By provider</h2>
 {% if providers %}

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from burntray.config import Settings
-from burntray.model.snapshot import Snapshot, SourceStatus
+from burntray.model.snapshot import Snapshot, SourceStatus, stale_if_from_history
 from burntray.runtime.slot import LatestSlot
 from burntray.sources.base import Source
 from burntray.store.history import HistoryStore
@@ -104,7 +104,7 @@ class Monitor:
         try:
             source = self._ensure_source(settings, changed)
             source.poll()
-            snapshot = source.snapshot(settings.window_ns, now)
+            snapshot = stale_if_from_history(source.snapshot(settings.window_ns, now))
         except Exception as exc:  # a worker crash must show as an error, not a dead icon
             log.exception("monitor tick failed")
             snapshot = Snapshot(

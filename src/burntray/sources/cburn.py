@@ -29,16 +29,13 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import httpx_sse
 import msgspec
 
-from burntray import __version__
 from burntray.model.aggregate import rpm
 from burntray.model.format import human_count, usd
 from burntray.model.snapshot import (
@@ -50,6 +47,17 @@ from burntray.model.snapshot import (
     UpstreamFact,
 )
 from burntray.sources import cburn_wire as wire
+from burntray.sources.cburn_client import (
+    BoundedLines,
+    CburnError,
+    QuietStream,
+    Timing,
+    check_response,
+    describe_error,
+    fetch_status_and_events,
+    get,
+    new_client,
+)
 from burntray.sources.cburn_discovery import Discovery
 from burntray.store import cburn_history
 from burntray.store.cburn_history import Sample
@@ -59,112 +67,10 @@ log = logging.getLogger(__name__)
 
 SOURCE_NAME = "cburn"
 ONE_SHOT_BUDGET_S = 4.5  # `burntray status` answers within 5 s even when the daemon hangs
-MAX_STATUS_BYTES = 1 << 20
-MAX_EVENTS_BYTES = 64 << 20  # a --events-buffer of 100k events still fits
 PRUNE_EVERY_S = 60.0
 NS_PER_DAY = 86_400 * 1_000_000_000
 LIVE_SPAN_NS = 25 * 3600 * 1_000_000_000  # 24 h windows (and alert baselines) from memory
 SAVE_AFTER_S = 1.0  # samples wait this long in memory before they are written to the history
-
-
-@dataclass(frozen=True, slots=True)
-class Timing:
-    """Every interval and limit, injectable so tests run in seconds."""
-
-    connect_timeout_s: float = 2.0
-    request_timeout_s: float = 2.0  # status, events, healthz
-    probe_interval_s: float = 30.0  # silence on the stream before /healthz is probed
-    backoff_initial_s: float = 0.5
-    backoff_cap_s: float = 30.0
-    max_line_bytes: int = 1 << 20  # longer SSE lines: offline "oversized event"
-
-
-class CburnError(Exception):
-    """The daemon cannot be used right now; ``str()`` is the reason shown to the user."""
-
-
-class _QuietStream(Exception):
-    """The stream was silent for a probe interval and the daemon answered the probe."""
-
-
-class OversizedEventError(CburnError):
-    pass
-
-
-class _BoundedLines(httpx.SyncByteStream):
-    """Passes a response body through, failing once a line grows over ``limit`` bytes.
-
-    Without it a server sending bytes without a newline would grow the SSE decoder's buffer
-    without bound.
-    """
-
-    def __init__(self, inner: Any, limit: int) -> None:
-        self._inner = inner
-        self._limit = limit
-
-    def __iter__(self) -> Iterator[bytes]:
-        run = 0  # bytes since the last line end
-        limit = self._limit
-        for chunk in self._inner:
-            last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
-            if last < 0:
-                run += len(chunk)
-                if run > limit:
-                    raise OversizedEventError(_oversized(limit))
-            else:
-                first = min(i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0)
-                if run + first > limit or (
-                    len(chunk) > limit and _longest_inner_line(chunk, first, last) > limit
-                ):
-                    raise OversizedEventError(_oversized(limit))
-                run = len(chunk) - last - 1
-            yield chunk
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-def _longest_inner_line(chunk: bytes, first: int, last: int) -> int:
-    if last - first <= 0:
-        return 0
-    return max(len(part) for part in chunk[first + 1 : last].replace(b"\r", b"\n").split(b"\n"))
-
-
-def _oversized(limit: int) -> str:
-    return f"oversized event: a line over {limit / (1 << 20):g} MiB on /v1/stream"
-
-
-def _describe(exc: Exception, url: str, timing: Timing) -> str:
-    """An httpx failure in words."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"cannot connect to {url}: timed out after {timing.connect_timeout_s:g} s"
-    if isinstance(exc, httpx.ConnectError):
-        text = str(exc)
-        if "refused" in text.lower():
-            return f"cannot connect to {url}: connection refused"
-        return f"cannot connect to {url}: {text}"
-    if isinstance(exc, httpx.ReadTimeout):
-        return f"{url} accepted the connection but did not answer"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"{url} timed out"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"{url} broke the connection ({exc})"
-    if isinstance(exc, httpx.HTTPError):
-        return f"{url}: {type(exc).__name__}: {exc}"
-    return f"{url}: {exc!r}"
-
-
-def _check_response(response: httpx.Response, path: str, want: str) -> None:
-    if response.is_redirect:
-        where = response.headers.get("location", "?")
-        raise CburnError(f"{path} redirects to {where}; redirects are not followed")
-    if response.status_code == 404:
-        raise CburnError(f"{path} not found (HTTP 404): is this a cburn daemon?")
-    if response.status_code != 200:
-        raise CburnError(f"{path} answered HTTP {response.status_code}")
-    content_type = response.headers.get("content-type", "").partition(";")[0].strip()
-    if want not in content_type:
-        raise CburnError(f"{path} answered {content_type or 'no content type'}, not {want}")
 
 
 # The daemon reports totals of API calls, tokens and its own cost estimate, not per model.
@@ -486,56 +392,12 @@ class CburnSource:
 
     # --- HTTP -------------------------------------------------------------------------------
     def _client(self) -> httpx.Client:
-        return httpx.Client(
-            timeout=httpx.Timeout(
-                self.timing.request_timeout_s, connect=self.timing.connect_timeout_s
-            ),
-            follow_redirects=False,
-            trust_env=False,  # a proxy from the environment must not carry loopback traffic
-            headers={"User-Agent": f"burntray/{__version__}"},
-        )
-
-    def _get(
-        self, client: httpx.Client, path: str, want: str, limit: int, deadline: float | None = None
-    ) -> bytes:
-        url = self.url + path
-        timeout: httpx.Timeout | None = None
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0.05:
-                raise CburnError(f"{url}: out of time")
-            timeout = httpx.Timeout(
-                min(self.timing.request_timeout_s, left),
-                connect=min(self.timing.connect_timeout_s, left),
-            )
-        try:
-            kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-            with client.stream("GET", url, **kwargs) as response:
-                _check_response(response, path, want)
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > limit:
-                        raise CburnError(f"{path} is larger than {limit >> 20} MiB")
-                return bytes(body)
-        except httpx.HTTPError as exc:
-            raise CburnError(_describe(exc, url, self.timing)) from None
-        except httpx.InvalidURL as exc:
-            raise CburnError(f"{url} is not a usable URL: {exc}") from None
+        return new_client(self.timing)
 
     def _fetch_status_and_events(
         self, client: httpx.Client, deadline: float | None = None
     ) -> tuple[wire.WireStatus, list[wire.WireEvent]]:
-        try:
-            status = wire.decode_status(
-                self._get(client, "/v1/status", "application/json", MAX_STATUS_BYTES, deadline)
-            )
-            events = wire.decode_events(
-                self._get(client, "/v1/events", "application/json", MAX_EVENTS_BYTES, deadline)
-            )
-            return status, events
-        except wire.WireFormatError as exc:
-            raise CburnError(str(exc)) from None
+        return fetch_status_and_events(client, self.url, self.timing, deadline)
 
     def _fetch_once(self) -> None:
         deadline = time.monotonic() + ONE_SHOT_BUDGET_S
@@ -556,7 +418,7 @@ class CburnSource:
             while not self._stop.is_set():
                 try:
                     streamed = self._connect_and_stream(client)
-                except _QuietStream:
+                except QuietStream:
                     continue
                 except CburnError as exc:
                     streamed = False
@@ -595,8 +457,8 @@ class CburnSource:
         try:
             with httpx_sse.connect_sse(client, "GET", url, timeout=timeout) as source:
                 response = source.response
-                _check_response(response, "/v1/stream", "text/event-stream")
-                response.stream = _BoundedLines(response.stream, self.timing.max_line_bytes)
+                check_response(response, "/v1/stream", "text/event-stream")
+                response.stream = BoundedLines(response.stream, self.timing.max_line_bytes)
                 self._hold_socket(response)
                 self._stream_opened = True
                 try:
@@ -616,7 +478,7 @@ class CburnSource:
             if self._stop.is_set():
                 return True
             self._probe(client)
-            raise _QuietStream from None
+            raise QuietStream from None
         except (httpx.RemoteProtocolError, httpx.ReadError):
             if self._stop.is_set():
                 return True
@@ -624,7 +486,7 @@ class CburnSource:
         except httpx.HTTPError as exc:
             if self._stop.is_set():
                 return True
-            raise CburnError(_describe(exc, url, self.timing)) from None
+            raise CburnError(describe_error(exc, url, self.timing)) from None
         except httpx_sse.SSEError as exc:
             raise CburnError(f"/v1/stream: {exc}") from None
 
@@ -632,7 +494,7 @@ class CburnSource:
         """After a silent probe interval: is the daemon alive? Raises ``CburnError`` if not."""
         with self._lock:
             self.stats["probes"] += 1
-        body = self._get(client, "/healthz", "text/plain", 4096)
+        body = get(client, self.url, "/healthz", want="text/plain", limit=4096, timing=self.timing)
         if body.strip() != b"ok":
             raise CburnError(f"/healthz answered {body[:40]!r}, not ok")
 

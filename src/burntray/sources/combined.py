@@ -273,7 +273,7 @@ class CombinedSource:
             note="; ".join(notes),
             capabilities=Capabilities(
                 bytes=any(c.bytes for c in caps),
-                real_tokens=bool(caps) and all(c.real_tokens for c in caps),
+                real_tokens=any(c.real_tokens for c in caps),
                 per_model=any(c.per_model for c in caps),
                 upstream_cost=bool(caps) and all(c.upstream_cost for c in caps),
             ),

@@ -439,7 +439,20 @@ class HexaiSource:
 
     def needs_history(self, window_ns: int, now_ns: int) -> bool:
         """True when the window reaches back before what the live file covers."""
-        return now_ns - window_ns < self._stats.coverage_start_ns
+        return now_ns - window_ns < self._coverage_start_ns(now_ns)
+
+    @property
+    def live_stats(self) -> StatsFile | None:
+        """The last good read of stats.json, or None when none succeeded yet."""
+        return self._stats if self._last_ok_ns is not None else None
+
+    def _coverage_start_ns(self, now_ns: int) -> int:
+        """From when the numbers in memory are complete. A file never read successfully (it
+        is corrupt, unreadable, or not read yet) covers no time at all: the whole window then
+        comes from the history, the last good figures burntray recorded."""
+        if self._last_ok_ns is None:
+            return now_ns + 1  # the window includes ts == now
+        return self._stats.coverage_start_ns
 
     def poll(self) -> bool:
         """Re-read stats.json if it changed. Returns True when what it holds changed."""
@@ -507,7 +520,7 @@ class HexaiSource:
         cutoff = now - window_ns
         stats = self._stats
         snap = hexai_snapshot(stats, window_ns, now, self.prices, self._status)
-        coverage = stats.coverage_start_ns
+        coverage = self._coverage_start_ns(now)
         if self._history_window is None or cutoff >= coverage:
             return snap
         older = self._history_window.counters(cutoff, coverage)

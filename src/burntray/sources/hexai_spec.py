@@ -76,7 +76,9 @@ def _clear(ctx: SourceContext) -> str:
 def _chart_minutes(history, source, start_ns, end_ns, prices):  # type: ignore[no-untyped-def]
     from burntray.report.data import hexai_chart_minutes  # noqa: PLC0415
 
-    return hexai_chart_minutes(history, getattr(source, "stats", None), start_ns, end_ns, prices)
+    return hexai_chart_minutes(
+        history, getattr(source, "live_stats", None), start_ns, end_ns, prices
+    )
 
 
 SPEC = SourceSpec(

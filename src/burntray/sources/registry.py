@@ -132,10 +132,20 @@ REGISTRY = Registry()
 
 def _builtin_specs() -> None:
     """The sources of this build, in menu order. One line each; the specs live beside them."""
-    from burntray.sources import cburn_spec, hexai_spec, otel_spec  # noqa: PLC0415
+    from burntray.sources import (  # noqa: PLC0415
+        cburn_spec,
+        ctm_spec,
+        hexai_spec,
+        otel_spec,
+        roder_spec,
+        yoi_spec,
+    )
 
     REGISTRY.register(hexai_spec.SPEC)
     REGISTRY.register(cburn_spec.SPEC)
+    REGISTRY.register(roder_spec.SPEC)
+    REGISTRY.register(ctm_spec.SPEC)
+    REGISTRY.register(yoi_spec.SPEC)
     REGISTRY.register(otel_spec.SPEC)
 
 

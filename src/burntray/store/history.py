@@ -17,6 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
+from burntray.bounded_read import UnsafeFileError
+from burntray.paths import ensure_dir, ensure_private_file, tighten
+
 NS_PER_MINUTE = 60_000_000_000
 SCHEMA_VERSION = 1
 PRUNE_BATCH = 5000
@@ -67,15 +70,29 @@ CREATE TABLE IF NOT EXISTS hexai_minutes (
 USAGE_TABLES: list[str] = ["hexai_events", "hexai_minutes"]
 
 
+# SQLite's companion files: the WAL and its shared-memory index hold recent rows too.
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
 class HistoryStore:
-    """One SQLite database (WAL). Safe to share between threads: calls are serialised."""
+    """One SQLite database (WAL). Safe to share between threads: calls are serialised.
+
+    The database and its companion files are private (0600, in a 0700 dir): they list every
+    request made and its cost. The file is created 0600 before SQLite opens it, and SQLite
+    gives the WAL and shared-memory files the database's mode; files an older version left
+    readable by others are tightened here.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
         self.generation = 0  # bumped on every change, so readers can cache query results
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if str(path) != ":memory:":
+                ensure_dir(path.parent)
+                ensure_private_file(path)
+                for suffix in _COMPANIONS:
+                    tighten(path.with_name(path.name + suffix))
             self._conn = sqlite3.connect(
                 path, timeout=5.0, isolation_level=None, check_same_thread=False
             )
@@ -93,6 +110,8 @@ class HistoryStore:
             raise HistoryError(f"history database {path} is unusable: {exc}") from exc
         except OSError as exc:
             raise HistoryError(f"cannot open history at {path}: {exc.strerror or exc}") from exc
+        except UnsafeFileError as exc:
+            raise HistoryError(f"cannot open history: {exc}") from exc
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -25,6 +25,7 @@ from burntray.app import AppContext
 from burntray.config import Settings, save_settings
 from burntray.errors import BurntrayError, ConfigError
 from burntray.model.snapshot import Snapshot
+from burntray.paths import ensure_dir
 from burntray.runtime.monitor import Monitor
 from burntray.ui.presenter import (
     ROW_LIMIT,
@@ -105,6 +106,7 @@ class TrayController:
         self._ui = UiState(
             demo=demo,
             config_error=ctx.config_error,
+            price_error=ctx.prices().problem,
             sources=source_choices(ctx, ctx.settings),
             clear_targets=tuple((t.key, t.label) for t in clear_targets()),
             autostart_supported=supported,
@@ -229,7 +231,7 @@ class TrayController:
     def open_data_folder(self) -> None:
         folder = self.ctx.paths.data_dir
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            ensure_dir(folder)
             self.opener(folder)
         except OSError as exc:
             self._say(f"cannot open {folder}: {exc}", announce=True)

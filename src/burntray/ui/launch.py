@@ -6,7 +6,8 @@ backend fails to start, the terminal view runs instead with a one-line explanati
 
 from __future__ import annotations
 
-from burntray.app import AppContext, setup_logging
+from burntray.app import AppContext
+from burntray.logsetup import setup_logging
 
 
 def launch(

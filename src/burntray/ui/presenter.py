@@ -75,6 +75,7 @@ class UiState:
 
     demo: bool = False
     config_error: str = ""  # config.toml was invalid at start: defaults in use, never saved
+    price_error: str = ""  # the configured price file cannot be used: built-in prices in use
     message: str = ""  # the result of the last action (clear cache, open report, ...)
     confirm: ClearTarget | None = None  # a clear waiting for "yes"
     confirm_detail: str = ""  # what would be cleared, e.g. "42 events in .../stats.json"
@@ -258,6 +259,9 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
     if ui.config_error:
         header.append("config.toml is invalid: defaults in use, changes not saved")
         header.append(ui.config_error.splitlines()[0])
+    if ui.price_error:
+        header.append("price file not used: built-in prices in use")
+        header.append(ui.price_error)
     if ui.message:
         header.append(ui.message)
 

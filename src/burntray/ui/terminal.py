@@ -11,7 +11,8 @@ import sys
 import threading
 from typing import TextIO
 
-from burntray.app import AppContext, setup_logging
+from burntray.app import AppContext
+from burntray.logsetup import setup_logging
 from burntray.model.format import status_line
 from burntray.runtime.alerting import install_alerts
 from burntray.runtime.monitor import Monitor
