@@ -100,7 +100,7 @@ def run_serve(
     ready: Callable[[FiguresServer], None] | None = None,
 ) -> int:
     """Run until ``stop`` (or SIGTERM/SIGINT); 0 on a clean stop, 1 when it cannot serve."""
-    from burntray.app import setup_logging  # noqa: PLC0415
+    from burntray.logsetup import setup_logging  # noqa: PLC0415
     from burntray.runtime.alerting import install_alerts  # noqa: PLC0415
     from burntray.runtime.monitor import Monitor  # noqa: PLC0415
     from burntray.sources.otel import split_host_port  # noqa: PLC0415
