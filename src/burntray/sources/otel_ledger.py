@@ -59,6 +59,7 @@ MAX_READY: Final = 200_000  # records not yet taken by the monitor
 MAX_PENDING: Final = 50_000  # metric groups waiting out their grace
 MAX_SERIES: Final = 20_000  # cumulative series remembered
 MAX_SESSIONS: Final = 20_000  # sessions remembered as "counted from events"
+FUTURE_SLACK_NS: Final = 300 * NS  # a sender clock this far ahead is not believed
 MAX_NAMES: Final = 64  # distinct names kept in the seen/ignored tallies
 
 
@@ -74,6 +75,7 @@ class _Group:
     tool_specific: bool
     due_ns: int
     key: str
+    ts_ns: int = 0  # when it counts: the point's time, or the arrival for a clock far off
     input: float = 0.0
     output: float = 0.0
     cache_read: float = 0.0
@@ -157,9 +159,10 @@ class OtelLedger:
 
     def _push(self, record: UsageRecord) -> None:
         self._ready.append(record)
-        if len(self._ready) > MAX_READY:
-            del self._ready[: len(self._ready) - MAX_READY]
-            self.dropped += 1
+        if len(self._ready) > MAX_READY:  # the monitor stopped taking: keep the newest
+            excess = len(self._ready) - MAX_READY
+            del self._ready[:excess]
+            self.dropped += excess
 
     def _add_points(self, points: Iterable[MetricPoint], received_ns: int) -> None:
         groups: dict[tuple[str, str, str, str, int, bool], _Group] = {}
@@ -182,6 +185,7 @@ class OtelLedger:
                     p.tool_specific,
                     received_ns + self.grace_ns,
                     "",
+                    p.time_ns if 0 < p.time_ns <= received_ns + FUTURE_SLACK_NS else received_ns,
                 )
                 series_of[gid] = []
             series_of[gid].append(p.series)
@@ -256,12 +260,12 @@ class OtelLedger:
         upstream = g.cost is not None
         cost = g.cost if g.cost is not None else self._price(g.provider, g.model, tokens)
         first = UsageRecord(
-            g.time_ns, g.provider, g.model, *tokens, cost, g.key + ":0", g.session, "", upstream
+            g.ts_ns, g.provider, g.model, *tokens, cost, g.key + ":0", g.session, "", upstream
         )
         zero_cost = None if cost is None else 0.0
         rest = [
             UsageRecord(
-                g.time_ns, g.provider, g.model, 0, 0, 0, 0, zero_cost, f"{g.key}:{i}", g.session
+                g.ts_ns, g.provider, g.model, 0, 0, 0, 0, zero_cost, f"{g.key}:{i}", g.session
             )
             for i in range(1, min(g.reqs, 10_000))
         ]
