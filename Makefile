@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format bench package clean
+.PHONY: run test test-fast lint format bench package package-windows clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ bench: $(STAMP)
 # The standalone build for this OS (Linux: onedir, .deb, .tar.gz) in dist/; see packaging/.
 package: $(STAMP)
 	$(PY) packaging/make_package.py
+
+# The Windows onedir and installer, built on Linux under Wine (dist/windows/burntray and
+# dist/burntray-<version>-setup.exe); see packaging/windows/build_wine.py. Needs npm, and wine with
+# wine32:i386 or (as root) mmdebstrap for a Wine chroot. On Windows, `make package` builds natively.
+package-windows: $(STAMP)
+	$(PY) packaging/windows/build_wine.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
