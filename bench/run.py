@@ -35,6 +35,7 @@ BENCHES = [
     "bench_agentlogs",
     "bench_stores",
     "bench_all",
+    "bench_otel",
 ]
 
 

@@ -105,6 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", metavar="FILE", help="default: a new file in the cache dir")
     report.add_argument("--open", action="store_true", help="open it in the default browser")
 
+    serve = sub.add_parser(
+        "serve", help="the monitor with no tray: /metrics, /healthz, /v1/status (and OTLP in)"
+    )
+    serve.add_argument("--source", choices=_source_choices(), help="default: config")
+    serve.add_argument(
+        "--otlp", metavar="HOST:PORT", help="where the OTLP receiver listens (otel.listen)"
+    )
+    serve.add_argument(
+        "--metrics", metavar="HOST:PORT", help="where /metrics is served (serve.metrics)"
+    )
+
     autostart = sub.add_parser("autostart", help="start burntray at login: on, off or status")
     autostart.add_argument("state", choices=("on", "off", "status"))
     return parser
@@ -470,3 +481,29 @@ def _record_start_at_login(enabled: bool) -> None:
             save_settings(path, settings.replace(start_at_login=enabled))
         except OSError as exc:
             print(f"burntray: {path} not updated: {exc}", file=sys.stderr)
+
+
+@command("serve")
+def cmd_serve(args: argparse.Namespace) -> int:
+    from burntray.errors import ConfigError  # noqa: PLC0415
+    from burntray.serve.run import run_serve  # noqa: PLC0415
+    from burntray.sources.otel import split_host_port  # noqa: PLC0415
+
+    try:
+        ctx = _load_context()
+        options = {"otel.listen": args.otlp} if args.otlp else {}
+        if args.otlp:
+            options["otel.enabled"] = True  # asked for a receiver: `all` includes it
+        changes = {"source": args.source} if args.source else {}
+        settings = ctx.settings.replace(options=options, **changes)
+        metrics = args.metrics or settings.serve_metrics
+        split_host_port(metrics)
+    except ConfigError as exc:
+        message = str(exc).replace("settings: otel.listen", "--otlp")
+        return _fail(message.replace("settings: source", "--source"), EXIT_USAGE)
+    except ValueError:
+        return _fail(
+            f"--metrics: expected HOST:PORT such as 127.0.0.1:9464, not {metrics!r}", EXIT_USAGE
+        )
+    ctx.settings = settings
+    return run_serve(ctx, settings, metrics)

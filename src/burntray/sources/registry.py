@@ -137,6 +137,7 @@ def _builtin_specs() -> None:
         cburn_spec,
         ctm_spec,
         hexai_spec,
+        otel_spec,
         roder_spec,
         yoi_spec,
     )
@@ -148,6 +149,7 @@ def _builtin_specs() -> None:
     REGISTRY.register(roder_spec.SPEC)
     REGISTRY.register(ctm_spec.SPEC)
     REGISTRY.register(yoi_spec.SPEC)
+    REGISTRY.register(otel_spec.SPEC)
 
 
 _builtin_specs()
