@@ -27,7 +27,6 @@ again with the same record key, so an idempotent store keeps only its last word.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -38,7 +37,7 @@ import msgspec
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_files import JsonlFinder
-from burntray.sources.log_tail import FileState, LogTailer
+from burntray.sources.log_tail import LogTailer
 
 PROVIDER = "anthropic"
 USAGE_MARKER = b'"usage":{'
@@ -468,16 +467,7 @@ class ClaudeLogReader:
 
     def save_state(self) -> str:
         """The per-file offsets, so a restart reads only what is new."""
-        return json.dumps({p: s.to_json() for p, s in self.tailer.files.items()})
+        return self.tailer.save_state()
 
     def load_state(self, text: str) -> None:
-        try:
-            raw = json.loads(text)
-        except ValueError:
-            return
-        if not isinstance(raw, dict):
-            return
-        for path, value in raw.items():
-            state = FileState.from_json(value)
-            if state is not None:
-                self.tailer.files[str(path)] = state
+        self.tailer.load_state(text)

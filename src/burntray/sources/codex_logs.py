@@ -27,7 +27,6 @@ appended turn is priced right without re-reading the file.
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Iterable
@@ -332,16 +331,8 @@ class CodexLogReader:
         return cached[1]
 
     def save_state(self) -> str:
-        return json.dumps({p: s.to_json() for p, s in self.tailer.files.items()})
+        """The per-file offsets, so a restart reads only what is new."""
+        return self.tailer.save_state()
 
     def load_state(self, text: str) -> None:
-        try:
-            raw = json.loads(text)
-        except ValueError:
-            return
-        if not isinstance(raw, dict):
-            return
-        for path, value in raw.items():
-            state = FileState.from_json(value)
-            if state is not None:
-                self.tailer.files[str(path)] = state
+        self.tailer.load_state(text)

@@ -18,6 +18,7 @@ Files are opened with ``open_regular_file`` (regular files only, never blocking)
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
@@ -86,6 +87,25 @@ class LogTailer:
         self.max_line = max_line
         self.files: dict[str, FileState] = {}
         self.stats = TailStats()
+
+    def save_state(self) -> str:
+        """The per-file offsets as JSON, kept beside the records so a restart reads only what
+        is new."""
+        return json.dumps({p: s.to_json() for p, s in self.files.items()})
+
+    def load_state(self, text: str) -> None:
+        """Resume from ``save_state``'s JSON. What is not such a state (another version's) is
+        passed over, file by file: those files are read from the start again."""
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            return
+        if not isinstance(raw, dict):
+            return
+        for path, value in raw.items():
+            state = FileState.from_json(value)
+            if state is not None:
+                self.files[str(path)] = state
 
     def forget_missing(self, present: set[str]) -> list[str]:
         """Drop the state of files that no longer exist; returns their paths."""
