@@ -10,7 +10,6 @@ It shares the OTLP receiver's bounded server (deadline per request, connection c
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 from prometheus_client import CollectorRegistry
@@ -87,7 +86,6 @@ class FiguresServer:
         self.registry.register(BurntrayCollector(board))
         self.stats = ReceiverStats()
         self._server: _Serving | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def loopback(self) -> bool:
@@ -99,13 +97,7 @@ class FiguresServer:
         self._server.board = self.board
         self._server.registry = self.registry
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.25},
-            name="burntray-metrics",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.serve_in_thread("burntray-metrics")
 
     @property
     def address(self) -> str:
@@ -113,10 +105,5 @@ class FiguresServer:
 
     def close(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.close_connections()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(2.0)
-            self._thread = None

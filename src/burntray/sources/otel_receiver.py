@@ -92,7 +92,24 @@ class BoundedHTTPServer(ThreadingHTTPServer):
         self.max_connections = max_connections
         self._conns: dict[socket.socket, float] = {}
         self._conns_lock = threading.Lock()
+        self.thread: threading.Thread | None = None
         super().__init__(address, handler)
+
+    def serve_in_thread(self, name: str) -> None:
+        """Serve in a daemon thread; it notices ``stop`` within a quarter of a second."""
+        self.thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.25}, name=name, daemon=True
+        )
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop serving, end the open connections, free the port, and give the serving thread
+        two seconds to end."""
+        self.shutdown()
+        self.close_connections()
+        self.server_close()
+        if self.thread is not None:
+            self.thread.join(2.0)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._conns_lock:
@@ -282,7 +299,6 @@ class OtlpReceiver:
         self.max_connections = max_connections
         self.stats = ReceiverStats()
         self._server: _Receiving | None = None
-        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Bind and serve; ``OSError`` (port in use, ...) comes back to the caller."""
@@ -295,13 +311,7 @@ class OtlpReceiver:
         )
         self._server.receiver = self
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.25},
-            name="burntray-otlp",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.serve_in_thread("burntray-otlp")
 
     @property
     def address(self) -> str:
@@ -309,14 +319,10 @@ class OtlpReceiver:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        thread = self._server.thread if self._server is not None else None
+        return thread is not None and thread.is_alive()
 
     def close(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.close_connections()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(2.0)
-            self._thread = None
