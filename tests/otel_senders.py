@@ -3,12 +3,15 @@ exporters (protobuf, and JSON), emitting exactly the metric and event names and 
 Claude Code, Codex and Gemini CLI send. Nothing here builds an OTLP body by hand.
 
 A ``Sender`` is one tool process: its resource (``service.name``) and its SDK providers; a new
-``Sender`` for the same tool is a restart (new start times on cumulative series).
+``Sender`` for the same tool is a restart (new start times on cumulative series). ``receiving``
+is the burntray end: a real receiver on a free loopback port for the length of a ``with``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from opentelemetry.sdk._logs import LoggerProvider
@@ -16,6 +19,8 @@ from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
 from opentelemetry.sdk.metrics.export import AggregationTemporality, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
+
+from burntray.sources.otel_receiver import ExportCallback, OtlpReceiver
 
 Protocol = Literal["protobuf", "json"]
 Temporality = Literal["delta", "cumulative"]
@@ -92,6 +97,24 @@ class Sender:
     def close(self) -> None:
         self.logs.shutdown()
         self.meters.shutdown()
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def receiving(on_export: ExportCallback, **options: Any) -> Iterator[OtlpReceiver]:
+    """An ``OtlpReceiver`` on a free loopback port (``options`` as for it), started, and closed
+    when the ``with`` ends."""
+    receiver = OtlpReceiver("127.0.0.1", 0, on_export, **options)
+    receiver.start()
+    try:
+        yield receiver
+    finally:
+        receiver.close()
 
 
 # --- what each tool sends ------------------------------------------------------------------

@@ -18,7 +18,7 @@ from burntray.model.pricing import build_price_table
 from burntray.sources.otel_decode import MAX_BODY, OtlpError, decode, inflate
 from burntray.sources.otel_ledger import OtelLedger
 from burntray.sources.otel_receiver import OtlpReceiver
-from tests.otel_senders import Sender, claude_request
+from tests.otel_senders import Sender, claude_request, receiving
 
 
 @pytest.fixture
@@ -28,12 +28,8 @@ def ledger() -> OtelLedger:
 
 @pytest.fixture
 def receiver(ledger: OtelLedger) -> Iterator[OtlpReceiver]:
-    r = OtlpReceiver("127.0.0.1", 0, ledger.on_export, request_timeout_s=1.0, max_connections=4)
-    r.start()
-    try:
+    with receiving(ledger.on_export, request_timeout_s=1.0, max_connections=4) as r:
         yield r
-    finally:
-        r.close()
 
 
 def post(
@@ -54,8 +50,7 @@ def post(
 
 
 def good_request_is_served(receiver: OtlpReceiver, ledger: OtelLedger, rid: str) -> None:
-    sender = Sender("claude-code", f"http://127.0.0.1:{receiver.port}")
-    try:
+    with Sender("claude-code", f"http://127.0.0.1:{receiver.port}") as sender:
         claude_request(
             sender,
             session="s",
@@ -68,8 +63,6 @@ def good_request_is_served(receiver: OtlpReceiver, ledger: OtelLedger, rid: str)
             cost=0.5,
             metric=False,
         )
-    finally:
-        sender.close()
     assert [r.key for r in ledger.take(2**62)] == [f"claude-code:req:{rid}"]
 
 
@@ -212,38 +205,26 @@ def test_a_mapping_bug_answers_500_and_the_receiver_goes_on() -> None:
         if len(calls) == 1:
             raise RuntimeError("bug")
 
-    r = OtlpReceiver("127.0.0.1", 0, broken)
-    r.start()
-    try:
+    with receiving(broken) as r:
         body = ExportLogsServiceRequest().SerializeToString()
         assert post(r, "/v1/logs", body)[0] == 500
         assert post(r, "/v1/logs", body)[0] == 200
-    finally:
-        r.close()
 
 
 def test_port_in_use_is_an_oserror_for_the_caller_to_report(ledger: OtelLedger) -> None:
-    first = OtlpReceiver("127.0.0.1", 0, ledger.on_export)
-    first.start()
-    try:
+    with receiving(ledger.on_export) as first:
         second = OtlpReceiver("127.0.0.1", first.port, ledger.on_export)
         with pytest.raises(OSError):
             second.start()
-    finally:
-        first.close()
 
 
 def test_non_loopback_needs_a_token_and_the_token_is_checked(ledger: OtelLedger) -> None:
     with pytest.raises(ValueError, match="needs a bearer token"):
         OtlpReceiver("0.0.0.0", 0, ledger.on_export)
-    r = OtlpReceiver("127.0.0.1", 0, ledger.on_export, token="s3cret")
-    r.start()
-    try:
+    with receiving(ledger.on_export, token="s3cret") as r:
         body = ExportLogsServiceRequest().SerializeToString()
         assert post(r, "/v1/logs", body)[0] == 401
         assert post(r, "/v1/logs", body, {"Authorization": "Bearer s3cret"})[0] == 200
-    finally:
-        r.close()
 
 
 def test_traces_are_acknowledged_and_dropped(receiver: OtlpReceiver, ledger: OtelLedger) -> None:

@@ -10,8 +10,7 @@ import pytest
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
 from burntray.sources.otel_ledger import OtelLedger
-from burntray.sources.otel_receiver import OtlpReceiver
-from tests.otel_senders import Sender, claude_request, codex_request, gemini_request
+from tests.otel_senders import Sender, claude_request, codex_request, gemini_request, receiving
 
 FAR_FUTURE = 2**62
 
@@ -23,12 +22,8 @@ def ledger() -> OtelLedger:
 
 @pytest.fixture
 def base(ledger: OtelLedger) -> Iterator[str]:
-    receiver = OtlpReceiver("127.0.0.1", 0, ledger.on_export)
-    receiver.start()
-    try:
+    with receiving(ledger.on_export) as receiver:
         yield f"http://127.0.0.1:{receiver.port}"
-    finally:
-        receiver.close()
 
 
 def totals(records: list[UsageRecord]) -> dict[str, float]:
@@ -79,11 +74,8 @@ CLAUDE_TOTALS = {
 def test_claude_events_are_counted_per_request_with_its_own_cost(
     ledger: OtelLedger, base: str, protocol: str
 ) -> None:
-    sender = Sender("claude-code", base, protocol)  # type: ignore[arg-type]
-    try:
+    with Sender("claude-code", base, protocol) as sender:  # type: ignore[arg-type]
         send_claude(sender, metric=False)
-    finally:
-        sender.close()
     records = ledger.take(FAR_FUTURE)
     assert totals(records) == {"reqs": 3, **CLAUDE_TOTALS}
     assert {r.key for r in records} == {
@@ -100,8 +92,7 @@ def test_claude_events_are_counted_per_request_with_its_own_cost(
 def test_claude_metrics_alone_give_the_same_tokens_and_cost(
     ledger: OtelLedger, base: str, protocol: str, temporality: str
 ) -> None:
-    sender = Sender("claude-code", base, protocol, temporality)  # type: ignore[arg-type]
-    try:
+    with Sender("claude-code", base, protocol, temporality) as sender:  # type: ignore[arg-type]
         send_claude(sender, event=False)
         sender.flush_metrics()
         # a second export interval: delta sends only what is new, cumulative the running sum
@@ -119,8 +110,6 @@ def test_claude_metrics_alone_give_the_same_tokens_and_cost(
         )
         sender.flush_metrics()
         sender.flush_metrics()  # nothing new: adds nothing in either temporality
-    finally:
-        sender.close()
     t = totals(ledger.take(FAR_FUTURE))
     assert {k: v for k, v in t.items() if k != "reqs"} == {
         **CLAUDE_TOTALS,
@@ -134,27 +123,20 @@ def test_claude_metrics_alone_give_the_same_tokens_and_cost(
 def test_the_same_request_as_event_and_metric_counts_once(
     ledger: OtelLedger, base: str, temporality: str
 ) -> None:
-    sender = Sender("claude-code", base, "protobuf", temporality)  # type: ignore[arg-type]
-    try:
+    with Sender("claude-code", base, "protobuf", temporality) as sender:  # type: ignore[arg-type]
         send_claude(sender)  # each request as its event and in the metrics
         sender.flush_metrics()
-    finally:
-        sender.close()
     records = ledger.take(FAR_FUTURE)
     assert totals(records) == {"reqs": 3, **CLAUDE_TOTALS}
     assert ledger.covered_points > 0  # the metric points were seen and recognised as covered
 
 
 def test_a_sender_restart_counts_nothing_twice(ledger: OtelLedger, base: str) -> None:
-    first = Sender("claude-code", base, "protobuf", "cumulative")
-    try:
+    with Sender("claude-code", base, "protobuf", "cumulative") as first:
         send_claude(first, event=False)
         first.flush_metrics()
         first.flush_metrics()  # the same cumulative values again: nothing added
-    finally:
-        first.close()
-    second = Sender("claude-code", base, "protobuf", "cumulative")  # a new process
-    try:
+    with Sender("claude-code", base, "protobuf", "cumulative") as second:  # a new process
         claude_request(
             second,
             session="s1",
@@ -168,8 +150,6 @@ def test_a_sender_restart_counts_nothing_twice(ledger: OtelLedger, base: str) ->
             event=False,
         )
         second.flush_metrics()
-    finally:
-        second.close()
     t = totals(ledger.take(FAR_FUTURE))
     assert t["input"] == CLAUDE_TOTALS["input"] + 100
     assert t["output"] == CLAUDE_TOTALS["output"] + 10
@@ -209,12 +189,9 @@ def test_a_retried_delta_export_replaces_rather_than_adds(ledger: OtelLedger, ba
 def test_codex_completed_responses_are_priced_by_burntray(
     ledger: OtelLedger, base: str, protocol: str
 ) -> None:
-    sender = Sender("codex_cli_rs", base, protocol)  # type: ignore[arg-type]
-    try:
+    with Sender("codex_cli_rs", base, protocol) as sender:  # type: ignore[arg-type]
         codex_request(sender, conversation="c1", model="gpt-5", inp=10_000, cached=4_000, out=500)
         codex_request(sender, conversation="c1", model="gpt-5", inp=2_000, cached=0, out=100)
-    finally:
-        sender.close()
     records = ledger.take(FAR_FUTURE)
     assert totals(records)["reqs"] == 2  # only response.completed counts
     assert totals(records)["input"] == 6_000 + 2_000  # uncached input
@@ -231,8 +208,7 @@ def test_codex_completed_responses_are_priced_by_burntray(
 def test_gemini_event_metric_and_genai_histogram_count_each_request_once(
     ledger: OtelLedger, base: str
 ) -> None:
-    sender = Sender("gemini-cli", base, "protobuf", "cumulative")
-    try:
+    with Sender("gemini-cli", base, "protobuf", "cumulative") as sender:
         gemini_request(
             sender,
             session="g1",
@@ -246,15 +222,12 @@ def test_gemini_event_metric_and_genai_histogram_count_each_request_once(
             sender, session="g1", model="gemini-2.5-pro", inp=1000, cached=0, out=20, thoughts=0
         )
         sender.flush_metrics()
-    finally:
-        sender.close()
     t = totals(ledger.take(FAR_FUTURE))
     assert (t["reqs"], t["input"], t["cache_read"], t["output"]) == (2, 3000, 1000, 270)
 
 
 def test_gemini_metrics_alone_split_cache_out_of_input(ledger: OtelLedger, base: str) -> None:
-    sender = Sender("gemini-cli", base, "protobuf", "delta")
-    try:
+    with Sender("gemini-cli", base, "protobuf", "delta") as sender:
         gemini_request(
             sender,
             session="g2",
@@ -266,16 +239,13 @@ def test_gemini_metrics_alone_split_cache_out_of_input(ledger: OtelLedger, base:
             event=False,
         )
         sender.flush_metrics()
-    finally:
-        sender.close()
     t = totals(ledger.take(FAR_FUTURE))
     # the GenAI histogram repeats the tool's own metric: used only when nothing else came
     assert (t["input"], t["cache_read"], t["output"]) == (2000, 1000, 250)
 
 
 def test_genai_histogram_alone_counts_requests_and_tokens(ledger: OtelLedger, base: str) -> None:
-    sender = Sender("some-agent", base, "json", "delta")
-    try:
+    with Sender("some-agent", base, "json", "delta") as sender:
         for _ in range(3):
             gemini_request(
                 sender,
@@ -289,8 +259,6 @@ def test_genai_histogram_alone_counts_requests_and_tokens(ledger: OtelLedger, ba
                 metric=False,
             )
         sender.flush_metrics()
-    finally:
-        sender.close()
     records = ledger.take(FAR_FUTURE)
     t = totals(records)
     assert (t["reqs"], t["input"], t["output"]) == (3, 300, 30)
@@ -300,28 +268,22 @@ def test_genai_histogram_alone_counts_requests_and_tokens(ledger: OtelLedger, ba
 def test_metric_points_wait_out_the_grace_for_late_events(base: str) -> None:
     """A metric point is held back; if its session's events arrive meanwhile, it is dropped."""
     ledger = OtelLedger(build_price_table({}), grace_ns=3600 * 10**9)
-    receiver = OtlpReceiver("127.0.0.1", 0, ledger.on_export)
-    receiver.start()
-    sender = Sender("claude-code", f"http://127.0.0.1:{receiver.port}", "protobuf")
-    try:
+    with (
+        receiving(ledger.on_export) as receiver,
+        Sender("claude-code", f"http://127.0.0.1:{receiver.port}", "protobuf") as sender,
+    ):
         send_claude(sender, event=False)
         sender.flush_metrics()
         assert ledger.take(0) == []  # held
         send_claude(sender, metric=False)  # the events come late
-    finally:
-        sender.close()
-        receiver.close()
     t = totals(ledger.take(FAR_FUTURE))
     assert t == {"reqs": 3, **CLAUDE_TOTALS}
 
 
 def test_unknown_names_are_tallied_as_ignored(ledger: OtelLedger, base: str) -> None:
-    sender = Sender("claude-code", base)
-    try:
+    with Sender("claude-code", base) as sender:
         sender.event("claude_code.user_prompt", {"prompt_length": "12"})
         sender.counter("claude_code.lines_of_code.count").add(3, {"type": "added"})
         sender.flush_metrics()
-    finally:
-        sender.close()
     assert ledger.take(FAR_FUTURE) == []
     assert ledger.ignored == {"claude_code.user_prompt": 1, "claude_code.lines_of_code.count": 1}

@@ -100,8 +100,8 @@ def test_a_restart_of_burntray_does_not_count_a_running_senders_totals_again(
 ) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    sender = Sender("claude-code", base, "protobuf", "cumulative")  # keeps running throughout
-    try:
+    # one sender process keeps running throughout
+    with Sender("claude-code", base, "protobuf", "cumulative") as sender:
         history = HistoryStore(tmp_path / "h.sqlite3")
         first = OtelSource(f"127.0.0.1:{port}", build_price_table({}), history, grace_ns=0)
         first.start(lambda: None)
@@ -119,8 +119,6 @@ def test_a_restart_of_burntray_does_not_count_a_running_senders_totals_again(
         assert second.snapshot(HOUR).totals.cost_usd == pytest.approx(0.75)
         second.close()
         history.close()
-    finally:
-        sender.close()
 
 
 def test_all_includes_the_receiver_only_when_enabled(tmp_path: Path) -> None:
@@ -162,11 +160,8 @@ def test_doctor_names_the_receiver_and_what_it_ignored(tmp_path: Path) -> None:
     source = OtelSource(f"127.0.0.1:{port}", build_price_table({}), ctx.history())
     source.start(lambda: None)
     try:
-        sender = Sender("claude-code", f"http://127.0.0.1:{port}")
-        try:
+        with Sender("claude-code", f"http://127.0.0.1:{port}") as sender:
             sender.event("claude_code.tool_result", {"tool_name": "Bash"})
-        finally:
-            sender.close()
         source.poll()
     finally:
         source.close()
