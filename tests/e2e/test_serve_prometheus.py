@@ -4,8 +4,8 @@ agreeing with `burntray status` on the same data."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import subprocess
 import sys
 import urllib.parse
@@ -33,11 +33,28 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
         return 0, b""
 
 
+@contextlib.contextmanager
+def running(
+    cmd: list[str], log_path: Path, ready_url: str, what: str, *, timeout_s: float, stop_s: float
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``cmd`` as a process (output to ``log_path``) until ``ready_url`` answers 200; stopped
+    (``stop_s`` to end) when the ``with`` ends."""
+    log = log_path.open("w")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: http_get(ready_url)[0] == 200 or proc.poll() is not None, timeout_s, what)
+        assert proc.poll() is None, log_path.read_text()
+        yield proc
+    finally:
+        stop_process(proc, stop_s)
+        log.close()
+
+
 @pytest.fixture
 def serve(isolated_env: Path) -> Iterator[tuple[int, int]]:
     otlp, metrics = free_port(), free_port()
-    log = (isolated_env / "serve.log").open("w")
-    proc = subprocess.Popen(
+    log = isolated_env / "serve.log"
+    with running(
         [
             sys.executable,
             "-m",
@@ -50,25 +67,14 @@ def serve(isolated_env: Path) -> Iterator[tuple[int, int]]:
             "--metrics",
             f"127.0.0.1:{metrics}",
         ],
-        env=dict(os.environ),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for(
-            lambda: (
-                http_get(f"http://127.0.0.1:{metrics}/healthz")[0] == 200 or proc.poll() is not None
-            ),
-            20,
-            "burntray serve's /healthz",
-        )
-        assert proc.poll() is None, (isolated_env / "serve.log").read_text()
+        log,
+        f"http://127.0.0.1:{metrics}/healthz",
+        "burntray serve's /healthz",
+        timeout_s=20,
+        stop_s=5,
+    ) as proc:
         yield otlp, metrics
-    finally:
-        stop_process(proc, 5)
-        log.close()
-    assert proc.returncode == 0, (isolated_env / "serve.log").read_text()
+    assert proc.returncode == 0, log.read_text()
 
 
 @pytest.fixture
@@ -81,8 +87,7 @@ def prometheus(tmp_path: Path, serve: tuple[int, int]) -> Iterator[int]:
         "scrape_configs:\n  - job_name: burntray\n"
         f"    static_configs:\n      - targets: ['127.0.0.1:{serve[1]}']\n"
     )
-    log = (tmp_path / "prometheus.log").open("w")
-    proc = subprocess.Popen(
+    with running(
         [
             binary,
             f"--config.file={config}",
@@ -90,23 +95,13 @@ def prometheus(tmp_path: Path, serve: tuple[int, int]) -> Iterator[int]:
             f"--web.listen-address=127.0.0.1:{port}",
             "--storage.tsdb.retention.time=1h",
         ],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for(
-            lambda: (
-                http_get(f"http://127.0.0.1:{port}/-/ready")[0] == 200 or proc.poll() is not None
-            ),
-            30,
-            "prometheus ready",
-        )
-        assert proc.poll() is None, (tmp_path / "prometheus.log").read_text()
+        tmp_path / "prometheus.log",
+        f"http://127.0.0.1:{port}/-/ready",
+        "prometheus ready",
+        timeout_s=30,
+        stop_s=10,
+    ):
         yield port
-    finally:
-        stop_process(proc, 10)
-        log.close()
 
 
 def promql(port: int, query: str) -> float | None:
@@ -135,9 +130,10 @@ def test_prometheus_scrapes_what_burntray_status_reports(
     serve: tuple[int, int], prometheus: int
 ) -> None:
     otlp, metrics = serve
-    claude = Sender("claude-code", f"http://127.0.0.1:{otlp}", "protobuf")
-    codex = Sender("codex_cli_rs", f"http://127.0.0.1:{otlp}", "json")
-    try:
+    with (
+        Sender("claude-code", f"http://127.0.0.1:{otlp}", "protobuf") as claude,
+        Sender("codex_cli_rs", f"http://127.0.0.1:{otlp}", "json") as codex,
+    ):
         for i, cost in enumerate((0.25, 0.5, 1.25)):
             claude_request(
                 claude,
@@ -153,9 +149,6 @@ def test_prometheus_scrapes_what_burntray_status_reports(
             )
         codex_request(codex, conversation="c", model="gpt-5", inp=5000, cached=1000, out=300)
         codex_request(codex, conversation="c", model="gpt-5", inp=100, cached=0, out=30)
-    finally:
-        claude.close()
-        codex.close()
 
     wait_for(
         lambda: promql(prometheus, "sum(burntray_requests_total)") == 5.0,
