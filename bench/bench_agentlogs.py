@@ -41,6 +41,7 @@ from burntray.model.pricing import build_price_table  # noqa: E402
 from burntray.model.snapshot import Snapshot  # noqa: E402
 from burntray.runtime.monitor import Monitor  # noqa: E402
 from burntray.store.history import HistoryStore  # noqa: E402
+from target import missed, percentile  # noqa: E402 - bench/ is on sys.path (run.py)
 
 MB = 1024 * 1024
 DATA_MB = int(os.environ.get("BURNTRAY_BENCH_AGENTLOGS_MB", "1024"))
@@ -49,10 +50,6 @@ FILES = 400
 LIVE_APPENDS = 200
 WARM_RUNS = 5
 POLLED_APPENDS = 20
-
-
-def _mark(value: float, ok: bool) -> str:
-    return "" if ok else "  MISSED"
 
 
 def _burntray(env: dict[str, str], *args: str) -> tuple[float, str]:
@@ -99,15 +96,13 @@ def _cold_and_warm(work: Path, binary: Path | None) -> list[tuple[str, str]]:
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     rows.append(("cold: burntray first scan + history (whole process)", f"{cold:.2f} s"))
     rows.append(("cold: burntray peak RSS [< 150 MB]",
-                 f"{peak_kb / 1024:.0f} MB{_mark(0, peak_kb < 150 * 1024)}"))  # fmt: skip
+                 f"{peak_kb / 1024:.0f} MB{missed(peak_kb < 150 * 1024)}"))  # fmt: skip
     cc_cold = None
     if binary is not None:
         cc_cold = _ccusage(binary, config, work / "home")
         ratio = cold / cc_cold
         rows.append(("cold: ccusage claude daily --offline (whole process)", f"{cc_cold:.2f} s"))
-        rows.append(
-            ("cold: burntray / ccusage [<= 1.5]", f"{ratio:.2f}{_mark(ratio, ratio <= 1.5)}")
-        )
+        rows.append(("cold: burntray / ccusage [<= 1.5]", f"{ratio:.2f}{missed(ratio <= 1.5)}"))
     target = next((config / "projects").rglob("*.jsonl"))
     warm = []
     for n in range(WARM_RUNS):
@@ -115,7 +110,7 @@ def _cold_and_warm(work: Path, binary: Path | None) -> list[tuple[str, str]]:
         took, out = _burntray(env, *args)
         warm.append(took)
     median = statistics.median(warm)
-    warm_text = f"{median:.3f} s (median of {WARM_RUNS}){_mark(median, median <= 0.1)}"
+    warm_text = f"{median:.3f} s (median of {WARM_RUNS}){missed(median <= 0.1)}"
     rows.append(("warm: status --source claude --window 7d after 1 line [<= 0.1 s]", warm_text))
     if binary is not None:
         since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7)).strftime("%Y%m%d")
@@ -124,9 +119,7 @@ def _cold_and_warm(work: Path, binary: Path | None) -> list[tuple[str, str]]:
         )
         ratio = median / cc_warm
         rows.append(("warm: ccusage daily --since (same 7 d answer)", f"{cc_warm:.3f} s"))
-        rows.append(
-            ("warm: burntray / ccusage [<= 0.1]", f"{ratio:.2f}{_mark(ratio, ratio <= 0.1)}")
-        )
+        rows.append(("warm: burntray / ccusage [<= 0.1]", f"{ratio:.2f}{missed(ratio <= 0.1)}"))
     try:
         figures = json.loads(out)
         rows.append(("warm: 7 d requests / cost seen by burntray", _brief(figures)))
@@ -192,10 +185,10 @@ def _live_and_idle(work: Path) -> list[tuple[str, str]]:
             time.sleep(0.02)
         latencies.sort()
         p50 = latencies[len(latencies) // 2]
-        p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
+        p99 = percentile(latencies, 0.99)
         rows.append(("live: append -> monitor publishes, p50", f"{p50:.1f} ms"))
         rows.append(("live: append -> monitor publishes, p99 [<= 50 ms with inotify]",
-                     f"{p99:.1f} ms{_mark(p99, p99 <= 50)}"))  # fmt: skip
+                     f"{p99:.1f} ms{missed(p99 <= 50)}"))  # fmt: skip
         rows.append(("live: watching", ", ".join(f"{f.label}: {f.value}"
                                                  for f in follower.source.facts()
                                                  if f.label == "Live")))  # fmt: skip
@@ -204,7 +197,7 @@ def _live_and_idle(work: Path) -> list[tuple[str, str]]:
         time.sleep(IDLE_S)
         share = (time.process_time() - cpu0) / (time.perf_counter() - wall0) * 100
         rows.append((f"idle: CPU over {IDLE_S:.0f} s, source + watcher + monitor [<= 0.1 %]",
-                     f"{share:.3f} % of a core{_mark(share, share <= 0.1)}"))  # fmt: skip
+                     f"{share:.3f} % of a core{missed(share <= 0.1)}"))  # fmt: skip
     finally:
         follower.monitor.stop()
         follower.source.close()
@@ -234,11 +227,11 @@ def _polling_latency(work: Path) -> list[tuple[str, str]]:
         follower.source.close()
         history.close()
     latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
+    p99 = percentile(latencies, 0.99)
     return [
         (
             f"live, polling (no inotify), {POLLED_APPENDS} appends: p99 [<= 1.1 s]",
-            f"{p99:.2f} s{_mark(p99, p99 <= 1.1)}",
+            f"{p99:.2f} s{missed(p99 <= 1.1)}",
         )
     ]
 
