@@ -167,8 +167,8 @@ def test_an_old_price_table_is_pointed_out_by_doctor_and_the_report(
     from burntray.app import AppContext
     from burntray.doctor import run_doctor
     from burntray.model.price_table import PRICES_AS_OF, price_table_age
-    from burntray.report.build import render_html
     from burntray.report.data import collect
+    from burntray.report.html import render_html
 
     checked = dt.datetime.fromisoformat(PRICES_AS_OF).replace(tzinfo=dt.UTC)
 
