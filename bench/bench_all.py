@@ -16,12 +16,14 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from target import missed  # noqa: E402
 
 REPEATS = 40
 PROCESS_REPEATS = 9
@@ -29,41 +31,23 @@ TICK_TARGET_S = 0.005
 TMUX_TARGET_S = 0.25
 
 
-def _private_home(base: Path) -> dict[str, str]:
-    """Every location burntray or an upstream looks at, inside ``base``."""
-    home = base / "home"
-    home.mkdir()
-    env = {
-        "HOME": str(home),
-        "BURNTRAY_HOME": str(base / "burntray"),
-        "XDG_CACHE_HOME": str(base / "xdg-cache"),
-        "XDG_CONFIG_HOME": str(base / "xdg-config"),
-        "XDG_DATA_HOME": str(base / "xdg-data"),
-        "XDG_STATE_HOME": str(base / "xdg-state"),
-        "BURNTRAY_CBURN_URL": "http://127.0.0.1:9",  # never a real daemon of this machine
-        "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/burntray-bench-bus",
-    }
-    for var in ("RODER_CONFIG_DIR", "RODER_DATA_DIR", "YOI_DATA_DIR", "YOI_HOME", "DISPLAY",
-                "WAYLAND_DISPLAY", "CLAUDE_CONFIG_DIR", "CODEX_HOME"):  # fmt: skip
-        os.environ.pop(var, None)
-    os.environ.update(env)
-    return env
-
-
-def _fill(base: Path) -> None:
+def _fill() -> dict[str, Path]:
+    """The four stores at their upstreams' default places in the (isolated) home."""
     from tests.store_writers import ctm_insert, ctm_open, roder_bulk, yoi_append
 
     from burntray.sources.hexai_writer import hexai_update
 
+    env = os.environ
+    home, cache, data = (Path(env[v]) for v in ("HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"))
     now_ms = int(time.time() * 1000)
-    hexai = base / "xdg-cache" / "hexai"
+    hexai = cache / "hexai"
     hexai.mkdir(parents=True)
     for i in range(1000):
         hexai_update(hexai, "openai", f"gpt-4.1{'-mini' if i % 3 else ''}", 4000 + i, 900)
-    roder = base / "home" / ".roder" / "analytics" / "usage.sqlite3"
+    roder = home / ".roder" / "analytics" / "usage.sqlite3"
     roder.parent.mkdir(parents=True)
     roder_bulk(roder, 100_000, now_ms, 30 * 86_400_000)
-    ctm = base / "home" / ".config" / "ctm" / "ctm.db"
+    ctm = home / ".config" / "ctm" / "ctm.db"
     ctm.parent.mkdir(parents=True)
     conn = ctm_open(ctm)
     for i in range(20_000):
@@ -75,7 +59,7 @@ def _fill(base: Path) -> None:
              "input": 1000 * step, "output": 100 * step, "cache": 50},
         )  # fmt: skip
     conn.close()
-    sessions = base / "xdg-data" / "yoi" / "sessions"
+    sessions = data / "yoi" / "sessions"
     for log in range(50):
         seg = sessions / f"s{log}" / "seg.jsonl"
         yoi_append(seg, {"kind": "session_start", "ts": now_ms, "config": {"model": "gpt-4.1"}})
@@ -86,21 +70,20 @@ def _fill(base: Path) -> None:
                  "input_total_tokens": 3000, "cache_read_tokens": 1000,
                  "cache_write_tokens": 0, "output_tokens": 200},
             )  # fmt: skip
+    return {"hexai": hexai, "roder": roder, "ctm": ctm, "yoi": sessions}
 
 
 def _fmt(seconds: float, target: float | None = None) -> str:
     text = f"{seconds * 1000:.2f} ms"
     if target is not None:
         text += f" (target <= {target * 1000:g} ms)"
-        if seconds > target:
-            text += " MISSED"
+        text += missed(seconds <= target)
     return text
 
 
 def run() -> list[tuple[str, str]]:
-    base = Path(tempfile.mkdtemp(prefix="burntray-bench-all-"))
-    env = _private_home(base)
-    _fill(base)
+    # bench/run.py gives this process its own home and environment: the stores go there
+    stores = _fill()
 
     from burntray.app import AppContext
     from burntray.runtime.monitor import Monitor
@@ -122,7 +105,7 @@ def run() -> list[tuple[str, str]]:
 
     changed = []
     for i in range(10):
-        hexai_update(base / "xdg-cache" / "hexai", "openai", "gpt-4.1", 100 + i, 10)
+        hexai_update(stores["hexai"], "openai", "gpt-4.1", 100 + i, 10)
         started = time.perf_counter()
         monitor.tick()
         changed.append(time.perf_counter() - started)
@@ -134,7 +117,6 @@ def run() -> list[tuple[str, str]]:
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "burntray", "status", "--source", "all", "--format", "tmux"],
-            env={**os.environ, **env},
             capture_output=True,
             check=False,
             timeout=60,
@@ -150,8 +132,3 @@ def run() -> list[tuple[str, str]]:
             _fmt(statistics.median(walls), TMUX_TARGET_S),
         ),
     ]
-
-
-if __name__ == "__main__":
-    for figure, value in run():
-        print(f"{figure:<58} {value}")

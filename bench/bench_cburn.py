@@ -34,7 +34,7 @@ from burntray.sources.cburn import CburnSource  # noqa: E402
 from burntray.sources.cburn_client import Timing  # noqa: E402
 from burntray.sources.cburn_discovery import Discovery  # noqa: E402
 from burntray.store.history import HistoryStore  # noqa: E402
-from target import missed  # noqa: E402 - bench/ is on sys.path (run.py)
+from target import missed, percentile  # noqa: E402 - bench/ is on sys.path (run.py)
 
 IDLE_S = float(os.environ.get("BURNTRAY_BENCH_CBURN_IDLE_S", "60"))
 LATENCY_EVENTS = 1000
@@ -71,11 +71,6 @@ class _Client:
         self.monitor.stop()
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _latency(daemon: DaemonProcess, history: HistoryStore) -> list[tuple[str, str]]:
     client = _Client(daemon.url, history)  # the monitor publishes on wake() only
     try:
@@ -95,8 +90,8 @@ def _latency(daemon: DaemonProcess, history: HistoryStore) -> list[tuple[str, st
             ("latency: event -> published snapshot p50", f"{statistics.median(lat_ms):.2f} ms"),
             (
                 "latency: event -> published snapshot p99",
-                f"{_percentile(lat_ms, 0.99):.2f} ms (target <= 20 ms)"
-                + missed(_percentile(lat_ms, 0.99) <= 20),
+                f"{percentile(lat_ms, 0.99):.2f} ms (target <= 20 ms)"
+                + missed(percentile(lat_ms, 0.99) <= 20),
             ),
         ]
     finally:

@@ -28,7 +28,7 @@ from tests.e2e.desktop import Desktop, private_desktop  # noqa: E402
 from tests.processes import wait_for  # noqa: E402
 
 from burntray.sources.hexai_writer import hexai_update  # noqa: E402
-from target import missed  # noqa: E402 - bench/ is on sys.path (run.py)
+from target import missed, percentile  # noqa: E402 - bench/ is on sys.path (run.py)
 
 IDLE_S = float(os.environ.get("BURNTRAY_BENCH_IDLE_S", "60"))
 APPENDS = 50
@@ -150,7 +150,7 @@ def _freshness(backend: str) -> list[tuple[str, str]]:
             _stop(app)
     latencies.sort()
     p50 = statistics.median(latencies)
-    p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
+    p99 = percentile(latencies, 0.99)
     return [
         (
             f"freshness append -> title, {backend}, p50 / p99 over {APPENDS}",

@@ -32,8 +32,10 @@ BENCHES = [
     "bench_sni",
     "bench_tray",
     "bench_cburn",
+    "bench_agentlogs",
     "bench_stores",
     "bench_all",
+    "bench_otel",
     "bench_hexai",
 ]
 

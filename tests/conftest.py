@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,18 @@ def hexai_dir(tmp_path: Path) -> Path:
     path = tmp_path / "xdg-cache" / "hexai"
     path.mkdir(parents=True)
     return path
+
+
+@pytest.fixture
+def clean_root_logger() -> Iterator[None]:
+    """For tests that set up burntray's logging: the root logger's handlers they added are
+    closed and removed, and its level restored, so no log file stays open into other tests."""
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)

@@ -1,5 +1,5 @@
-"""Processes the tests start and wait on, in one place: required tools, bounded waits and reads,
-clean stops, and a private session bus (never the user's).
+"""Processes the tests start and wait on, in one place: required tools, burntray's own command
+line, bounded waits and reads, clean stops, and a private session bus (never the user's).
 
 A missing tool fails the test in CI (``.ci/run`` installs it) and skips it elsewhere.
 """
@@ -11,6 +11,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -28,6 +29,35 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(message + "; CI must have it")
     pytest.skip(message)
+
+
+def burntray(
+    *args: str, stdin: str | None = None, timeout: float = 20
+) -> subprocess.CompletedProcess[str]:
+    """``python -m burntray ARGS`` in the test's (isolated) environment, output captured;
+    ``stdin`` is its input, and without one it has no stdin at all."""
+    return subprocess.run(  # noqa: PLW1510 - callers assert the exit code
+        [sys.executable, "-m", "burntray", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ),
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+    )
+
+
+def start_terminal_view() -> subprocess.Popen[str]:
+    """``burntray run --terminal`` (a line of figures per tick, unbuffered), stdout and stderr
+    piped; the caller stops it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "burntray", "run", "--terminal"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
 
 
 def wait_for(

@@ -65,7 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="print the current numbers once")
     status.add_argument("--source", choices=_source_choices(), help="default: config")
     status.add_argument("--window", help="e.g. 5m, 15m, 1h, 1h30m, 90m, 24h, 7d (default: config)")
-    status.add_argument("--format", choices=("text", "json", "tmux"), default="text")
+    status.add_argument("--format", choices=("text", "json", "tmux", "csv"), default="text")
+    status.add_argument(
+        "--by",
+        choices=("day", "session"),
+        help="per day or per session (sources that log requests)",
+    )
+    status.add_argument(
+        "--watch", action="store_true", help="a live line following the monitor; Ctrl-C quits"
+    )
 
     clear = sub.add_parser("clear-cache", help="empty an upstream's stats or burntray's history")
     what = clear.add_mutually_exclusive_group(required=True)
@@ -88,9 +96,25 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
     report.add_argument("--window", help="e.g. 1h, 1h30m, 24h, 7d (default: config)")
     report.add_argument("--source", choices=_source_choices(), help="default: config")
-    report.add_argument("--format", choices=("html", "csv", "json"), default="html")
+    report.add_argument("--format", choices=("html", "csv", "json", "text"), default="html")
+    report.add_argument(
+        "--by",
+        choices=("day", "session"),
+        help="a table per day or per session (text unless --format csv/json) to stdout or --out",
+    )
     report.add_argument("--out", metavar="FILE", help="default: a new file in the cache dir")
     report.add_argument("--open", action="store_true", help="open it in the default browser")
+
+    serve = sub.add_parser(
+        "serve", help="the monitor with no tray: /metrics, /healthz, /v1/status (and OTLP in)"
+    )
+    serve.add_argument("--source", choices=_source_choices(), help="default: config")
+    serve.add_argument(
+        "--otlp", metavar="HOST:PORT", help="where the OTLP receiver listens (otel.listen)"
+    )
+    serve.add_argument(
+        "--metrics", metavar="HOST:PORT", help="where /metrics is served (serve.metrics)"
+    )
 
     autostart = sub.add_parser("autostart", help="start burntray at login: on, off or status")
     autostart.add_argument("state", choices=("on", "off", "status"))
@@ -179,22 +203,76 @@ def cmd_status(args: argparse.Namespace) -> int:
             str(exc).replace("settings: window", "--window").replace("settings: source", "--source")
         )
         return _fail(message, EXIT_USAGE)
+    if args.watch:
+        return _watch(ctx, settings)
+    if args.format == "csv" and not args.by:
+        return _fail("--format csv needs --by day or --by session", EXIT_USAGE)
     from burntray.actions import read_once  # noqa: PLC0415
 
+    block = None
     try:
         # a broken or offline source shows the window from the history, marked stale
         snapshot, source = read_once(ctx, settings)
         try:
             now = snapshot.as_of_ns
+            if args.by:
+                _print_by(source, args.by, args.format, settings, now)
+                return EXIT_OK if snapshot.status.healthy else EXIT_FAILED
             alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
+            block = _block_json(source, now) if args.format == "json" else None
         finally:
             source.close()
     finally:
         ctx.close()
-    _print_snapshot(snapshot, args.format, ctx.prices(settings), alerts)
+    _print_snapshot(snapshot, args.format, ctx.prices(settings), alerts, block)
     if ctx.price_error:  # the figures use the built-in prices; the warning named the problem
         return EXIT_USAGE
     return EXIT_OK if snapshot.status.healthy else EXIT_FAILED
+
+
+def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]
+    """``status --watch``: the terminal view (the same monitor as the tray) for these settings."""
+    import dataclasses  # noqa: PLC0415
+
+    from burntray.ui.terminal import run_terminal  # noqa: PLC0415
+
+    return run_terminal(dataclasses.replace(ctx, settings=settings))
+
+
+def _block_json(source, now: int):  # type: ignore[no-untyped-def]
+    """``block`` in status JSON: Claude's current 5-hour block, where a source knows it."""
+    from burntray.sources.agent_logs import block_to_dict  # noqa: PLC0415
+
+    members = getattr(source, "members", None)  # the `all` source's present members
+    if not isinstance(members, dict):
+        members = {source.name: source}
+    for member in members.values():
+        current = getattr(member, "current_block", None)
+        if callable(current):
+            return {"present": True, "current": block_to_dict(current(now))}
+    return None
+
+
+def _print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> None:  # type: ignore[no-untyped-def]
+    """Usage per day or per session, as a table (text), CSV or JSON."""
+    from burntray.report import by_period  # noqa: PLC0415
+
+    window = settings.window_ns
+    records, skipped = by_period.gather_records(source, now - window, now + 1)
+    rows = by_period.group(records, by)
+    if fmt == "json":
+        import json  # noqa: PLC0415
+
+        text = json.dumps(by_period.to_json(rows, by, source.name, window, skipped), indent=2)
+        text += "\n"
+    elif fmt == "csv":
+        text = by_period.to_csv(rows, by)
+    else:
+        text = by_period.to_text(rows, by, skipped)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text)
 
 
 def _alert_status(ctx, source, settings, now: int):  # type: ignore[no-untyped-def]
@@ -212,7 +290,7 @@ def _alert_status(ctx, source, settings, now: int):  # type: ignore[no-untyped-d
         return {"level": None, "error": f"alert state unreadable in {ctx.paths.history_db}: {exc}"}
 
 
-def _print_snapshot(snapshot, fmt: str, prices, alerts=None) -> None:  # type: ignore[no-untyped-def]
+def _print_snapshot(snapshot, fmt: str, prices, alerts=None, block=None) -> None:  # type: ignore[no-untyped-def]
     if fmt == "json":
         import msgspec  # noqa: PLC0415
 
@@ -221,6 +299,8 @@ def _print_snapshot(snapshot, fmt: str, prices, alerts=None) -> None:  # type: i
         doc = snapshot_to_dict(snapshot, prices)
         if alerts is not None:
             doc["alerts"] = alerts
+        if block is not None:
+            doc["block"] = block["current"]
         data = msgspec.json.encode(doc)
         sys.stdout.write(msgspec.json.format(data, indent=2).decode() + "\n")
     elif fmt == "tmux":
@@ -316,6 +396,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         return _fail(message, EXIT_USAGE)
     out = Path(args.out).expanduser() if args.out else None
+    if args.by:
+        return _report_by(ctx, settings, args, out)
+    if args.format == "text":
+        ctx.close()
+        return _fail("--format text needs --by day or --by session", EXIT_USAGE)
     try:
         path = write_report(ctx, settings, args.format, out)
     except UnknownSourceError as exc:
@@ -329,6 +414,32 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _fail(f"no browser could be started; open {path.resolve().as_uri()}", EXIT_FAILED)
     # written with the built-in prices; the warning (and the report) named the price file
     return EXIT_USAGE if ctx.price_error else EXIT_OK
+
+
+def _report_by(ctx, settings, args: argparse.Namespace, out) -> int:  # type: ignore[no-untyped-def]
+    from burntray.actions import read_once  # noqa: PLC0415
+    from burntray.model.pricing import PriceFileError  # noqa: PLC0415
+
+    fmt = "text" if args.format == "html" else args.format
+    try:
+        try:
+            snapshot, source = read_once(ctx, settings)
+        except PriceFileError as exc:
+            return _fail(f"price file: {exc}", EXIT_USAGE)
+        try:
+            _print_by(source, args.by, fmt, settings, snapshot.as_of_ns, out=out)
+        except OSError as exc:
+            return _fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_FAILED)
+        finally:
+            source.close()
+    finally:
+        ctx.close()
+    if out is not None:
+        print(out)
+    if not snapshot.status.healthy:
+        print(f"burntray: {snapshot.source}: {snapshot.status.detail}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 @command("autostart")
@@ -370,3 +481,29 @@ def _record_start_at_login(enabled: bool) -> None:
             save_settings(path, settings.replace(start_at_login=enabled))
         except OSError as exc:
             print(f"burntray: {path} not updated: {exc}", file=sys.stderr)
+
+
+@command("serve")
+def cmd_serve(args: argparse.Namespace) -> int:
+    from burntray.errors import ConfigError  # noqa: PLC0415
+    from burntray.serve.run import run_serve  # noqa: PLC0415
+    from burntray.sources.otel import split_host_port  # noqa: PLC0415
+
+    try:
+        ctx = _load_context()
+        options = {"otel.listen": args.otlp} if args.otlp else {}
+        if args.otlp:
+            options["otel.enabled"] = True  # asked for a receiver: `all` includes it
+        changes = {"source": args.source} if args.source else {}
+        settings = ctx.settings.replace(options=options, **changes)
+        metrics = args.metrics or settings.serve_metrics
+        split_host_port(metrics)
+    except ConfigError as exc:
+        message = str(exc).replace("settings: otel.listen", "--otlp")
+        return _fail(message.replace("settings: source", "--source"), EXIT_USAGE)
+    except ValueError:
+        return _fail(
+            f"--metrics: expected HOST:PORT such as 127.0.0.1:9464, not {metrics!r}", EXIT_USAGE
+        )
+    ctx.settings = settings
+    return run_serve(ctx, settings, metrics)

@@ -40,6 +40,10 @@ class Settings:
     # a key not set here takes the field's default (see ``option``).
     source_options: Mapping[str, Any] = field(default_factory=dict)
     history_retention_days: int = 90
+    # `burntray serve` (and the tray, when metrics_enabled): where /metrics is served
+    serve_metrics: str = "127.0.0.1:9464"
+    tray_metrics: bool = False
+    export_otlp_endpoint: str = ""  # `burntray serve` pushes its figures there ("" = off)
     price_file: str = ""  # a LiteLLM-format JSON price file
     price_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     # [alerts]: see burntray.model.alerts for what each one does
@@ -185,6 +189,16 @@ def _span(low_ns: int, high_ns: int) -> Callable[[object], str]:
     return parse
 
 
+def _host_port(value: object) -> str:
+    allowed = "HOST:PORT such as 127.0.0.1:9464"
+    if not isinstance(value, str):
+        raise ValueError(allowed)
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(allowed)
+    return value.strip()
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigField:
     key: str  # dotted TOML key
@@ -237,6 +251,11 @@ FIELDS: tuple[ConfigField, ...] = (
     ConfigField("notifications", "notifications", _bool, "desktop notifications on/off"),
     ConfigField("start_at_login", "start_at_login", _bool, "start burntray at login"),
     ConfigField("history.retention_days", "history_retention_days", _retention, "days kept"),
+    ConfigField("serve.metrics", "serve_metrics", _host_port, "where /metrics is served"),
+    ConfigField("serve.tray_metrics", "tray_metrics", _bool, "the tray serves /metrics too"),
+    ConfigField(
+        "export.otlp_endpoint", "export_otlp_endpoint", _url, "OTLP/HTTP collector to push to"
+    ),
     ConfigField("pricing.litellm_file", "price_file", _text, "LiteLLM-format price JSON"),
     ConfigField(
         "alerts.spike_usd_per_hour",

@@ -144,6 +144,35 @@ def cburn_cache_dir(env: Mapping[str, str] | None = None) -> Path:
     return user_home(env) / ".cache" / "cburn"
 
 
+def _path_list(value: str) -> list[Path]:
+    """A comma-separated list of folders (blank entries dropped, ``~`` expanded)."""
+    return [Path(p.strip()).expanduser() for p in value.split(",") if p.strip()]
+
+
+def claude_config_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
+    """Claude Code's config folders (each holds ``projects/``), found as Claude Code finds them.
+
+    ``$CLAUDE_CONFIG_DIR`` (comma-separated) replaces the defaults when set; otherwise both
+    ``${XDG_CONFIG_HOME:-~/.config}/claude`` (newer versions) and ``~/.claude`` (older ones).
+    """
+    env = os.environ if env is None else env
+    configured = _path_list(env.get("CLAUDE_CONFIG_DIR", ""))
+    if configured:
+        return configured
+    home = user_home(env)
+    xdg = env.get("XDG_CONFIG_HOME", "").strip()
+    config_home = Path(xdg) if xdg else home / ".config"
+    return [config_home / "claude", home / ".claude"]
+
+
+def codex_homes(env: Mapping[str, str] | None = None) -> list[Path]:
+    """Codex's home folders (each holds ``sessions/`` and ``archived_sessions/``):
+    ``$CODEX_HOME`` (comma-separated) when set, else ``~/.codex``."""
+    env = os.environ if env is None else env
+    configured = _path_list(env.get("CODEX_HOME", ""))
+    return configured or [user_home(env) / ".codex"]
+
+
 def _env_dir(env: Mapping[str, str], name: str) -> Path | None:
     value = env.get(name, "")
     return Path(value).expanduser() if value.strip() else None

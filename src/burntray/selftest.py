@@ -111,6 +111,7 @@ def run_self_test(out: IO[str] | None = None) -> int:
             checks.add("config", True, f"{ctx.paths.config_file} valid")
         else:
             checks.add("config", True, "no config.toml yet: defaults")
+        checks.run("prices", _prices_line)
         try:
             _check_sources(checks, ctx, state)
         except Exception as exc:  # e.g. an unreadable price file: the sources cannot be built
@@ -166,6 +167,17 @@ def run_self_test(out: IO[str] | None = None) -> int:
         return 1
     print(f"self-test passed in {elapsed:.2f} s", file=out)
     return 0
+
+
+def _prices_line() -> str:
+    """The dated LiteLLM price snapshot is package data: a build that lost it prices Claude and
+    OpenAI models from the older bundled table only (no 200k tiers), so it is a failure here."""
+    from burntray.model.pricing import SNAPSHOT_AS_OF, SNAPSHOT_FILE, snapshot_prices  # noqa: PLC0415
+
+    prices = snapshot_prices()
+    if not prices:
+        raise RuntimeError(f"the price snapshot {SNAPSHOT_FILE} is missing from this build")
+    return f"LiteLLM snapshot {SNAPSHOT_AS_OF}: {len(prices)} price keys"
 
 
 def _check_sources(checks: _Checks, ctx: Any, state: dict[str, Any]) -> None:

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from burntray.sources.hexai_writer import hexai_update
-
-
-def burntray(
-    *args: str, stdin: str | None = None, timeout: float = 20
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: PLW1510 - the exit code is asserted
-        [sys.executable, "-m", "burntray", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=os.environ.copy(),
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-    )
+from tests.processes import burntray
 
 
 @pytest.fixture

@@ -6,28 +6,16 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from burntray.model.pricing import SNAPSHOT_AS_OF
 from burntray.paths import app_paths
 from burntray.sources.hexai_writer import hexai_update
 from tests.cburn_daemon import CburnTestDaemon, free_port
-from tests.processes import read_line, stop_process
-
-
-def burntray(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: PLW1510 - the exit code is asserted
-        [sys.executable, "-m", "burntray", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=dict(os.environ),
-        stdin=subprocess.DEVNULL,
-    )
+from tests.processes import burntray, read_line, start_terminal_view, stop_process
 
 
 def mode(path: Path) -> int:
@@ -104,7 +92,7 @@ def test_status_with_a_bad_price_file_uses_the_built_in_prices_and_names_it_once
     as_json = burntray("status", "--source", "hexai", "--format", "json")
     assert as_json.returncode == 2
     pricing = json.loads(as_json.stdout)["pricing"]
-    assert pricing["sources"] == ["bundled table"]
+    assert pricing["sources"] == ["bundled table", f"LiteLLM snapshot {SNAPSHOT_AS_OF}"]
     assert reason in pricing["problem"]
 
 
@@ -127,14 +115,7 @@ def test_running_with_a_bad_price_file_shows_figures_and_logs_it_once(
     hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 400)
     path, reason = bad_price_file("invalid", tmp_path)
     write_config(f'source = "hexai"\npoll_interval = 0.2\n[pricing]\nlitellm_file = "{path}"\n')
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "burntray", "run", "--terminal"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
+    proc = start_terminal_view()
     try:
         assert proc.stdout is not None
         first = read_line(proc.stdout, 10, "the first figures")

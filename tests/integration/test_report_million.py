@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from burntray.report.build import render_html, write_report
+from burntray.report.build import write_report
 from burntray.report.data import collect
+from burntray.report.html import render_html
 from tests.report_support import (
     NOW,
     NS,

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import select
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from burntray.sources.hexai_writer import hexai_update
+from tests.processes import start_terminal_view
 
 
 def read_line_matching(proc: subprocess.Popen[str], needle: str, timeout: float = 10) -> str:
@@ -30,14 +29,7 @@ def read_line_matching(proc: subprocess.Popen[str], needle: str, timeout: float 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_terminal_view_follows_writer_and_quits_cleanly(hexai_dir: Path, stop_signal: int) -> None:
     hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 400)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "burntray", "run", "--terminal"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
+    proc = start_terminal_view()
     try:
         first = read_line_matching(proc, "1 reqs")
         assert first.startswith("all · 1h · 1 reqs")

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
-
-import pytest
 
 from burntray.config import Settings
 from burntray.logsetup import REPEAT_INTERVAL_S, RepeatThrottle, setup_logging
@@ -21,19 +18,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def clean_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    before, level = list(root.handlers), root.level
-    try:
-        yield
-    finally:
-        for handler in [h for h in root.handlers if h not in before]:
-            root.removeHandler(handler)
-            handler.close()
-        root.setLevel(level)
 
 
 def throttled_logger(clock: FakeClock) -> tuple[logging.Logger, io.StringIO]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from burntray.model.pricing import (
+    SNAPSHOT_AS_OF,
     PriceFileError,
     build_price_table,
     load_litellm_prices,
@@ -63,9 +64,15 @@ def test_overrides_beat_litellm_beat_table(tmp_path: Path) -> None:
     assert table.lookup("openai", "gpt-4.1").origin == "litellm"  # type: ignore[union-attr]
     acme = table.lookup("acme", "acme-1")
     assert acme is not None and (acme.input, acme.origin) == (9.0, "override")
-    assert table.lookup("openai", "gpt-4o").origin == "table"  # type: ignore[union-attr]
+    assert table.lookup("openai", "gpt-4o").origin == "snapshot"  # type: ignore[union-attr]
+    assert table.lookup("mistral", "codestral").origin == "table"  # type: ignore[union-attr]
     assert table.lookup("x", "dall-e") is None
-    assert table.sources == ("bundled table", f"LiteLLM file {litellm}", "config overrides")
+    assert table.sources == (
+        "bundled table",
+        f"LiteLLM snapshot {SNAPSHOT_AS_OF}",
+        f"LiteLLM file {litellm}",
+        "config overrides",
+    )
 
 
 def test_bad_litellm_file_names_the_file(tmp_path: Path) -> None:
@@ -97,9 +104,13 @@ def test_unusable_litellm_file_leaves_the_rest_of_the_table_in_force(
     assert table.problem.startswith(f"pricing.litellm_file: {path}: ")
     assert reason in table.problem
     assert table.problem.endswith("using the built-in prices instead")
-    assert table.sources == ("bundled table", "config overrides")
+    assert table.sources == (
+        "bundled table",
+        f"LiteLLM snapshot {SNAPSHOT_AS_OF}",
+        "config overrides",
+    )
     bundled = table.lookup("openai", "gpt-4.1")
-    assert bundled is not None and bundled.origin == "table"
+    assert bundled is not None and bundled.origin == "snapshot"  # the shipped LiteLLM snapshot
     override = table.lookup("acme", "acme-1")
     assert override is not None and override.input == 9.0
 
@@ -130,7 +141,11 @@ def test_good_litellm_file_has_no_problem(tmp_path: Path) -> None:
     path.write_text('{"acme-1": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}}')
     table = build_price_table(None, path)
     assert table.problem == ""
-    assert table.sources == ("bundled table", f"LiteLLM file {path}")
+    assert table.sources == (
+        "bundled table",
+        f"LiteLLM snapshot {SNAPSHOT_AS_OF}",
+        f"LiteLLM file {path}",
+    )
 
 
 def test_litellm_file_over_the_cap_is_refused_unread(tmp_path: Path) -> None:
@@ -152,8 +167,8 @@ def test_an_old_price_table_is_pointed_out_by_doctor_and_the_report(
     from burntray.app import AppContext
     from burntray.doctor import run_doctor
     from burntray.model.price_table import PRICES_AS_OF, price_table_age
-    from burntray.report.build import render_html
     from burntray.report.data import collect
+    from burntray.report.html import render_html
 
     checked = dt.datetime.fromisoformat(PRICES_AS_OF).replace(tzinfo=dt.UTC)
 

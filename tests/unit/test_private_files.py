@@ -33,19 +33,6 @@ def usual_umask() -> Iterator[None]:
         os.umask(old)
 
 
-@pytest.fixture
-def clean_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    before, level = list(root.handlers), root.level
-    try:
-        yield
-    finally:
-        for handler in [h for h in root.handlers if h not in before]:
-            root.removeHandler(handler)
-            handler.close()
-        root.setLevel(level)
-
-
 def test_history_database_wal_and_shm_are_0600_in_a_0700_dir() -> None:
     paths = app_paths()
     store = HistoryStore(paths.history_db)

@@ -18,15 +18,11 @@ from burntray.model.aggregate import summarise_bytes
 from burntray.model.export import snapshot_to_dict
 from burntray.model.format import cost_text, human_count, rpm_text, usd
 from burntray.model.snapshot import Snapshot
-from burntray.report.build import (
-    CSV_COLUMNS,
-    KEEP_REPORTS,
-    render,
-    render_html,
-    report_to_dict,
-    write_report,
-)
+from burntray.report.build import KEEP_REPORTS, render, write_report
+from burntray.report.csv_out import CSV_COLUMNS
 from burntray.report.data import cburn_chart_minutes, collect
+from burntray.report.html import render_html
+from burntray.report.json_out import report_to_dict
 from burntray.store.alert_store import ensure_alert_tables
 from burntray.store.history import HexaiEvent, HistoryStore
 from tests.report_support import (

@@ -13,7 +13,7 @@ import pytest
 from burntray.cli import main
 from burntray.sources.hexai_writer import hexai_update
 
-CHECK_LINE = re.compile(r"^  (ok  |FAIL)  (.{12}) +(\d+) ms  (.*)$")
+CHECK_LINE = re.compile(r"^  (ok  |FAIL)  (.{12,}?) +(\d+) ms  (.*)$")
 
 
 def _checks(out: str) -> dict[str, tuple[str, str]]:

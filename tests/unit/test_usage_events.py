@@ -53,7 +53,7 @@ def test_windows_equal_a_plain_sum_at_every_edge(tmp_path: Path) -> None:
     rng = random.Random(7)
     store = UsageEvents(HistoryStore(tmp_path / "h.sqlite3"))
     truth: dict[str, UsageRecord] = {}
-    for step in range(40):
+    for step in range(60):
         batch = []
         for _ in range(rng.randint(1, 30)):
             key = f"k{rng.randint(0, 400)}"
@@ -70,7 +70,9 @@ def test_windows_equal_a_plain_sum_at_every_edge(tmp_path: Path) -> None:
         if step % 5 == 0:
             for _ in range(20):
                 start = rng.randint(0, 120 * MIN)
-                end = start + rng.randint(0, 60 * MIN)
+                # whole hours, parts of one minute, and spans across one minute boundary: every
+                # path (rollup, raw records, a minute's rollup less its other records)
+                end = start + rng.choice([rng.randint(0, 60 * MIN), rng.randint(0, 90 * 10**9)])
                 got, _ = store.summarise("s", start, end, end - start or 1)
                 want, _ = summarise_records(
                     (r for r in truth.values() if start <= r.ts_ns < end), end - start or 1

@@ -6,24 +6,35 @@ count such requests as unpriced. Local providers (ollama, ...) are priced at 0 o
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from burntray.bounded_read import MiB, UnsafeFileError, read_regular_file
 from burntray.model.price_table import LOCAL_PROVIDERS, PRICES, PRICES_AS_OF
 
-PriceOrigin = Literal["table", "override", "litellm", "local"]
+PriceOrigin = Literal["table", "snapshot", "override", "litellm", "local"]
 _DATE_SUFFIX = re.compile(r"-(?:[0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$")
 _CLAUDE_DOTTED = re.compile(r"(?<=[0-9])\.(?=[0-9])")
 
 
+# Anthropic's long-context tier: the tokens of one field above this many use the ``*_above_200k``
+# rate (LiteLLM's ``*_above_200k_tokens`` fields).
+TIER_THRESHOLD_TOKENS = 200_000
+
+
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per million tokens."""
+    """USD per million tokens.
+
+    The optional fields after ``key`` are what coding-agent logs need to be priced exactly:
+    the rates above 200k tokens (per field, None = no tier), the 1-hour cache-write rate (None =
+    twice the input rate, Anthropic's rule) and the multiplier for "fast" requests.
+    """
 
     input: float
     output: float
@@ -31,6 +42,12 @@ class Price:
     cache_write: float | None = None
     origin: PriceOrigin = "table"
     key: str = ""
+    input_above_200k: float | None = None
+    output_above_200k: float | None = None
+    cache_read_above_200k: float | None = None
+    cache_write_above_200k: float | None = None
+    cache_write_1h: float | None = None
+    fast_multiplier: float = 1.0
 
     def cost(self, input_tokens: float, output_tokens: float) -> float:
         return (input_tokens * self.input + output_tokens * self.output) / 1_000_000
@@ -52,6 +69,42 @@ class Price:
             + cache_read * read_rate
             + cache_write * write_rate
         ) / 1_000_000
+
+    def tiered_cost(
+        self,
+        input_tokens: int,
+        output_tokens: int,
+        cache_read_tokens: int,
+        cache_write_5m_tokens: int,
+        cache_write_1h_tokens: int = 0,
+        *,
+        fast: bool = False,
+    ) -> float:
+        """USD for one request, each field priced on its own with the 200k tier.
+
+        Missing cache rates follow Anthropic's rule (and ccusage's): a cache write costs 1.25x
+        input, a cache read 0.1x input, a 1-hour cache write 2x input (2x the tiered input rate
+        above 200k).
+        """
+        cache_write = self.cache_write if self.cache_write is not None else self.input * 1.25
+        cache_read = self.cache_read if self.cache_read is not None else self.input * 0.1
+        write_1h = self.cache_write_1h if self.cache_write_1h is not None else self.input * 2
+        write_1h_above = None if self.input_above_200k is None else self.input_above_200k * 2
+        total = (
+            _tiered(input_tokens, self.input, self.input_above_200k)
+            + _tiered(output_tokens, self.output, self.output_above_200k)
+            + _tiered(cache_write_5m_tokens, cache_write, self.cache_write_above_200k)
+            + _tiered(cache_write_1h_tokens, write_1h, write_1h_above)
+            + _tiered(cache_read_tokens, cache_read, self.cache_read_above_200k)
+        )
+        return total * (self.fast_multiplier if fast else 1.0) / 1_000_000
+
+
+def _tiered(tokens: int, base: float, above: float | None) -> float:
+    """Per-million-token cost of ``tokens`` where those past the threshold use ``above``."""
+    if above is not None and tokens > TIER_THRESHOLD_TOKENS:
+        return TIER_THRESHOLD_TOKENS * base + (tokens - TIER_THRESHOLD_TOKENS) * above
+    return tokens * base
 
 
 def normalise_model(model: str) -> str:
@@ -105,6 +158,27 @@ class PriceTable:
         return self.prices[best] if best else None
 
 
+# The dated LiteLLM-format snapshot shipped as package data (burntray/data/): Anthropic and OpenAI
+# models with their 200k-tier, cache-write and cache-read rates. A ``price_file`` overrides it.
+SNAPSHOT_AS_OF = "2026-11-29"
+SNAPSHOT_FILE = f"prices-{SNAPSHOT_AS_OF}.json"
+
+
+@functools.cache
+def snapshot_prices() -> Mapping[str, Price]:
+    """The shipped snapshot's prices (empty if a broken install lost the file). Read once per
+    process: the file is part of the installation and a command builds the table twice."""
+    from importlib import resources  # noqa: PLC0415 - only when prices are built
+
+    try:
+        raw = json.loads(resources.files("burntray.data").joinpath(SNAPSHOT_FILE).read_bytes())
+    except (OSError, ValueError, ModuleNotFoundError):
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {k: replace(p, origin="snapshot") for k, p in parse_litellm_prices(raw).items()}
+
+
 def bundled_prices() -> dict[str, Price]:
     return {
         key: Price(inp, out, cread, cwrite, origin="table", key=key)
@@ -141,6 +215,21 @@ def load_litellm_prices(path: Path) -> dict[str, Price]:
         raise PriceFileError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise PriceFileError(f"{path}: expected a JSON object of model -> prices")
+    prices = parse_litellm_prices(raw)
+    if not prices:
+        raise PriceFileError(
+            f"{path}: no usable prices: expected LiteLLM entries with input_cost_per_token "
+            "and output_cost_per_token"
+        )
+    return prices
+
+
+def parse_litellm_prices(raw: Mapping[str, object]) -> dict[str, Price]:
+    """Prices from a decoded LiteLLM-format object (see ``load_litellm_prices``).
+
+    Besides the four base rates it reads the ``*_above_200k_tokens`` rates, the 1-hour cache
+    write (``cache_creation_input_token_cost_above_1hr``) and ``provider_specific_entry.fast``.
+    """
     prices: dict[str, Price] = {}
     for name, entry in raw.items():
         if not isinstance(entry, dict):
@@ -150,6 +239,8 @@ def load_litellm_prices(path: Path) -> dict[str, Price]:
             continue
         cread = entry.get("cache_read_input_token_cost")
         cwrite = entry.get("cache_creation_input_token_cost")
+        specific = entry.get("provider_specific_entry")
+        fast = specific.get("fast") if isinstance(specific, dict) else None
         price = Price(
             _per_million(inp),
             _per_million(out),
@@ -157,6 +248,16 @@ def load_litellm_prices(path: Path) -> dict[str, Price]:
             _per_million(cwrite) if _is_price(cwrite) else None,
             origin="litellm",
             key=str(name),
+            input_above_200k=_optional_rate(entry, "input_cost_per_token_above_200k_tokens"),
+            output_above_200k=_optional_rate(entry, "output_cost_per_token_above_200k_tokens"),
+            cache_read_above_200k=_optional_rate(
+                entry, "cache_read_input_token_cost_above_200k_tokens"
+            ),
+            cache_write_above_200k=_optional_rate(
+                entry, "cache_creation_input_token_cost_above_200k_tokens"
+            ),
+            cache_write_1h=_optional_rate(entry, "cache_creation_input_token_cost_above_1hr"),
+            fast_multiplier=float(fast) if isinstance(fast, int | float) and fast > 0 else 1.0,
         )
         lowered = str(name).strip().lower()
         prices[lowered] = price
@@ -164,12 +265,12 @@ def load_litellm_prices(path: Path) -> dict[str, Price]:
         if isinstance(provider, str) and "/" not in lowered:
             prices.setdefault(f"{provider.lower()}/{lowered}", price)
         prices.setdefault(normalise_model(lowered), price)
-    if not prices:
-        raise PriceFileError(
-            f"{path}: no usable prices: expected LiteLLM entries with input_cost_per_token "
-            "and output_cost_per_token"
-        )
     return prices
+
+
+def _optional_rate(entry: Mapping[str, object], field_name: str) -> float | None:
+    value = entry.get(field_name)
+    return _per_million(value) if _is_price(value) else None
 
 
 def _per_million(per_token: object) -> float:
@@ -191,7 +292,12 @@ def build_price_table(
     force, and ``problem`` says why (callers name it: the log, ``doctor``, the status command).
     """
     overrides: dict[str, Price] = {}
+    base = bundled_prices()
+    snapshot = snapshot_prices()
+    base.update(snapshot)
     sources = ["bundled table"]
+    if snapshot:
+        sources.append(f"LiteLLM snapshot {SNAPSHOT_AS_OF}")
     problem = ""
     if litellm_file is not None:
         try:
@@ -210,4 +316,4 @@ def build_price_table(
         )
     if model_overrides:
         sources.append("config overrides")
-    return PriceTable(bundled_prices(), overrides, PRICES_AS_OF, tuple(sources), problem)
+    return PriceTable(base, overrides, PRICES_AS_OF, tuple(sources), problem)

@@ -29,35 +29,20 @@ at the path means another database, read afresh.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import sqlite3
-import time
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from burntray.model.aggregate import rpm
 from burntray.model.snapshot import (
     Capabilities,
     Snapshot,
-    SourceStatus,
     Totals,
     UpstreamFact,
     UsageRow,
 )
-from burntray.sources._sqlite_ro import (
-    RETRY_NS,
-    Signature,
-    StoreProblem,
-    describe_error,
-    open_readonly,
-    replaced,
-    signature,
-    table_names,
-)
-from burntray.sources.roder import ceil_ms
-from burntray.store.history import HistoryStore
+from burntray.sources._sqlite_ro import InPlaceSource, StoreProblem, ceil_ms, table_names
 
 SOURCE_NAME = "ctm"
 LABEL = "ctm cost store"
@@ -209,94 +194,23 @@ class CtmCache:
         return grew, d_in, d_out, d_cost
 
 
-class CtmSource:
+class CtmSource(InPlaceSource[CtmCache]):
     """Follows ctm's cost store. One monitor thread calls ``poll`` and ``snapshot``."""
 
     name = SOURCE_NAME
     label = LABEL
     capabilities = CTM_CAPABILITIES
+    what = WHAT
+    kind = "cost database"
 
-    def __init__(self, db_path: Path, clock_ns: Callable[[], int] = time.time_ns) -> None:
-        self.db_path = db_path
-        self._clock_ns = clock_ns
-        self.cache = CtmCache()
-        self._signature: Signature | None = None
-        self._status = SourceStatus("starting", "not read yet")
-        self._last_ok_ns: int | None = None
-        self._last_try_ns = 0
+    def _new_cache(self) -> CtmCache:
+        return CtmCache()
 
-    @property
-    def status(self) -> SourceStatus:
-        return self._status
+    def _update(self, conn: sqlite3.Connection, lo_ms: int, now: int) -> None:
+        self.cache.update(conn, lo_ms)
 
-    def availability(self) -> tuple[bool, str]:
-        if self.db_path.is_file():
-            return True, f"ctm: {self.db_path}"
-        return False, f"ctm: no cost database at {self.db_path}"
-
-    def start(self, wake: Callable[[], None]) -> None:
-        """Nothing runs in the background: ``poll`` notices changes with four ``stat`` calls."""
-
-    def needs_history(self, window_ns: int, now_ns: int) -> bool:
-        return False  # ctm's table is the history
-
-    def attach_history(self, history: HistoryStore) -> None:
-        """Nothing to record: ctm's database keeps every row."""
-
-    def poll(self) -> bool:
-        sig = signature(self.db_path)
-        if sig == self._signature and self._status.state != "starting":
-            # unchanged; a problem (a lock, say) is looked at again now and then all the same
-            retry = self._status.state == "error" and (
-                self._clock_ns() - self._last_try_ns >= RETRY_NS
-            )
-            if not retry:
-                return False
-        if replaced(self._signature, sig):
-            self.cache = CtmCache()  # another database file at the path: read it afresh
-        self._signature = sig
-        self._refresh(self.cache.lo_ms)
-        return True
-
-    def _cover(self, start_ms: int) -> bool:
-        """Make the cache reach back to ``start_ms`` (loading if needed); False when it cannot."""
-        readable = self._status.healthy or self._status.state == "starting"
-        if readable and (self.cache.lo_ms is None or start_ms < self.cache.lo_ms):
-            self._signature = signature(self.db_path)
-            self._refresh(start_ms)
-        return self.cache.lo_ms is not None and start_ms >= self.cache.lo_ms
-
-    def _refresh(self, lo_ms: int | None) -> None:
-        """Open, check the schema, update the cache (if a range is loaded), close."""
-        now = self._clock_ns()
-        self._last_try_ns = now
-        try:
-            conn = open_readonly(self.db_path, WHAT)
-        except StoreProblem as exc:
-            self._problem(exc.state, exc.detail, now)
-            return
-        try:
-            conn.execute("BEGIN")
-            note = self._check_schema(conn)
-            if lo_ms is not None:
-                self.cache.update(conn, lo_ms)
-            conn.execute("COMMIT")
-        except StoreProblem as exc:
-            self._problem(exc.state, exc.detail, now)
-            return
-        except sqlite3.Error as exc:
-            self._problem("error", describe_error(exc, self.db_path, WHAT), now)
-            return
-        finally:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
-        self._last_ok_ns = now
-        detail = (
-            f"{self.cache.count:,} rows, {len(self.cache.sessions)} sessions"
-            if self.cache.loaded
-            else "ok"
-        )
-        self._status = SourceStatus("ok", note or detail, last_ok_ns=now)
+    def _loaded_detail(self) -> str:
+        return f"{self.cache.count:,} rows, {len(self.cache.sessions)} sessions"
 
     def _check_schema(self, conn: sqlite3.Connection) -> str:
         tables = table_names(conn)
@@ -316,13 +230,6 @@ class CtmSource:
                 f" ({KNOWN_SCHEMA_VERSION}); figures read from the known columns"
             )
         return ""
-
-    def _problem(self, state: str, detail: str, now: int) -> None:
-        if state == "empty":
-            self.cache = CtmCache()
-            self._status = SourceStatus("empty", detail, False, now)
-        else:
-            self._status = SourceStatus("error", detail, stale=True, last_ok_ns=self._last_ok_ns)
 
     def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
         now = self._clock_ns() if now_ns is None else now_ns
@@ -397,6 +304,3 @@ class CtmSource:
                 acc[0] += grew
                 acc[1] += d_cost / 1e6
         return [(m, int(r), float(c), int(u)) for m, (r, c, u) in sorted(minutes.items())]
-
-    def close(self) -> None:
-        """Nothing is held open between polls."""

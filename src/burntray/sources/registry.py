@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from burntray.config import ConfigField
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from burntray.model.pricing import PriceTable
     from burntray.sources.base import Source, SourceContext
     from burntray.store.history import HistoryStore
@@ -70,6 +72,49 @@ class SourceSpec:
     chart_minutes: ChartMinutes | None = None
     summary: str = ""  # one line for the README table and `doctor`
     aliases: tuple[str, ...] = field(default=())
+
+
+def path_probe(
+    where: Callable[[SourceContext], Path], absent: str
+) -> Callable[[SourceContext], tuple[bool, str]]:
+    """A probe for a source that reads one path: present when anything is there (a directory
+    or a bad file where the store should be is a problem for the source to show, not absence);
+    ``where`` raising ``RuntimeError`` (no home to resolve, say) is why it is absent."""
+
+    def probe(ctx: SourceContext) -> tuple[bool, str]:
+        try:
+            path = where(ctx)
+        except RuntimeError as exc:
+            return False, str(exc)
+        if path.exists():
+            return True, str(path)
+        return False, f"no {absent} at {path}"
+
+    return probe
+
+
+def minute_series_chart(upstream: str, unit: str, where: str) -> ChartMinutes:
+    """The report's charts from the live source's own ``minute_series`` (sources that read their
+    upstream's database in place keep no records in burntray's history). ``unit`` names what a
+    request is there ("turns"), ``where`` the chart's origin for the report."""
+
+    def chart(
+        history: HistoryStore | None,
+        source: Source,
+        start_ns: int,
+        end_ns: int,
+        prices: PriceTable,
+    ) -> tuple[list[tuple[int, int, float, int]] | None, str, str]:
+        series = getattr(source, "minute_series", None)
+        if series is None:
+            return None, "", f"not a {upstream} source"
+        minutes = series(start_ns, end_ns)
+        if minutes is None:
+            return None, "", f"{upstream} database unreadable: {source.status.detail}"
+        note = "" if minutes else f"no {upstream} {unit} in this window"
+        return minutes, where, note
+
+    return chart
 
 
 class UnknownSourceError(ValueError):
@@ -133,18 +178,23 @@ REGISTRY = Registry()
 def _builtin_specs() -> None:
     """The sources of this build, in menu order. One line each; the specs live beside them."""
     from burntray.sources import (  # noqa: PLC0415
+        agent_logs_spec,
         cburn_spec,
         ctm_spec,
         hexai_spec,
+        otel_spec,
         roder_spec,
         yoi_spec,
     )
 
     REGISTRY.register(hexai_spec.SPEC)
     REGISTRY.register(cburn_spec.SPEC)
+    REGISTRY.register(agent_logs_spec.CLAUDE)
+    REGISTRY.register(agent_logs_spec.CODEX)
     REGISTRY.register(roder_spec.SPEC)
     REGISTRY.register(ctm_spec.SPEC)
     REGISTRY.register(yoi_spec.SPEC)
+    REGISTRY.register(otel_spec.SPEC)
 
 
 _builtin_specs()

@@ -38,19 +38,17 @@ from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import (
     Capabilities,
     Snapshot,
-    SourceStatus,
     Totals,
     UpstreamFact,
     UsageRow,
 )
 from burntray.sources._sqlite_ro import (
     RETRY_NS,
-    Signature,
+    InPlaceSource,
     StoreProblem,
+    ceil_ms,
     describe_error,
     open_readonly,
-    replaced,
-    signature,
     table_names,
 )
 from burntray.sources.roder_cache import (
@@ -61,7 +59,6 @@ from burntray.sources.roder_cache import (
     RoderCache,
     Row,
 )
-from burntray.store.history import HistoryStore
 
 SOURCE_NAME = "roder"
 LABEL = "roder analytics"
@@ -74,12 +71,6 @@ _MS = 1_000_000
 # How often the whole loaded range is counted (on a change): rows deleted from older parts
 # (retention) are noticed within this time.
 FULL_CHECK_INTERVAL_NS = 60 * 1_000_000_000
-
-
-def ceil_ms(ns: int) -> int:
-    """The first whole ms at or after ``ns``: a row at ms ``t`` is at or after ``ns`` exactly
-    when ``t >= ceil_ms(ns)``, so windows are exact to the ms in both directions."""
-    return -((-ns) // _MS)
 
 
 def summarise(
@@ -136,12 +127,14 @@ def summarise(
     return totals, tuple(rows)
 
 
-class RoderSource:
+class RoderSource(InPlaceSource[RoderCache]):
     """Follows roder's analytics database. One monitor thread calls ``poll`` and ``snapshot``."""
 
     name = SOURCE_NAME
     label = LABEL
     capabilities = RODER_CAPABILITIES
+    what = WHAT
+    kind = "analytics database"
 
     def __init__(
         self,
@@ -149,87 +142,35 @@ class RoderSource:
         prices: PriceTable,
         clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
-        self.db_path = db_path
+        super().__init__(db_path, clock_ns)
         self.prices = prices
-        self._clock_ns = clock_ns
-        self.cache = RoderCache()
-        self._signature: Signature | None = None
-        self._status = SourceStatus("starting", "not read yet")
-        self._last_ok_ns: int | None = None
-        self._last_try_ns = 0
         self._last_full_check_ns: int | None = None
         self._count_pending = False  # changes were read since the last whole-range count
         self.schema_version: int | None = None
 
-    @property
-    def status(self) -> SourceStatus:
-        return self._status
+    def _new_cache(self) -> RoderCache:
+        return RoderCache()
 
-    def availability(self) -> tuple[bool, str]:
-        if self.db_path.is_file():
-            return True, f"roder: {self.db_path}"
-        return False, f"roder: no analytics database at {self.db_path}"
-
-    def start(self, wake: Callable[[], None]) -> None:
-        """Nothing runs in the background: ``poll`` notices changes with four ``stat`` calls."""
-
-    def needs_history(self, window_ns: int, now_ns: int) -> bool:
-        return False  # roder keeps everything itself
-
-    def attach_history(self, history: HistoryStore) -> None:
-        """Nothing to record: roder's database is the history."""
-
-    def poll(self) -> bool:
-        """Re-read only when the database (or its WAL) changed. True when figures may differ."""
-        sig = signature(self.db_path)
-        if sig == self._signature and self._status.state != "starting":
-            # unchanged; but changes read without the whole-range count get it once due, and a
-            # problem (a lock, say) is looked at again now and then even if nothing moved
-            now = self._clock_ns()
-            due = self._last_full_check_ns is not None and (
-                now - self._last_full_check_ns >= FULL_CHECK_INTERVAL_NS
-            )
-            retry = self._status.state == "error" and now - self._last_try_ns >= RETRY_NS
-            if not (self._count_pending and due) and not retry:
-                return False
-        if replaced(self._signature, sig):
-            self.cache = RoderCache()  # another database file at the path: read it afresh
-        self._signature = sig
-        self._refresh(self.cache.lo_ms)
-        return True
-
-    def _refresh(self, lo_ms: int | None) -> None:
-        """Open, check the schema, update the cache (if a range is loaded), close."""
+    def _due(self) -> bool:
+        """Besides a problem looked at again now and then, changes read without the
+        whole-range count get it once it is due."""
         now = self._clock_ns()
-        self._last_try_ns = now
-        try:
-            conn = open_readonly(self.db_path, WHAT)
-        except StoreProblem as exc:
-            self._problem(exc.state, exc.detail, now)
-            return
-        try:
-            conn.execute("BEGIN")
-            note = self._check_schema(conn)
-            if lo_ms is not None:
-                last = self._last_full_check_ns
-                full = last is None or now - last >= FULL_CHECK_INTERVAL_NS
-                self.cache.update(conn, lo_ms, full_check=full)
-                self._count_pending = not full
-                if full:
-                    self._last_full_check_ns = now
-            conn.execute("COMMIT")
-        except StoreProblem as exc:
-            self._problem(exc.state, exc.detail, now)
-            return
-        except sqlite3.Error as exc:
-            self._problem("error", describe_error(exc, self.db_path, WHAT), now)
-            return
-        finally:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
-        self._last_ok_ns = now
-        detail = f"{self.cache.count:,} turns loaded" if self.cache.lo_ms is not None else "ok"
-        self._status = SourceStatus("ok", note or detail, last_ok_ns=now)
+        due = self._last_full_check_ns is not None and (
+            now - self._last_full_check_ns >= FULL_CHECK_INTERVAL_NS
+        )
+        retry = self._status.state == "error" and now - self._last_try_ns >= RETRY_NS
+        return (self._count_pending and due) or retry
+
+    def _update(self, conn: sqlite3.Connection, lo_ms: int, now: int) -> None:
+        last = self._last_full_check_ns
+        full = last is None or now - last >= FULL_CHECK_INTERVAL_NS
+        self.cache.update(conn, lo_ms, full_check=full)
+        self._count_pending = not full
+        if full:
+            self._last_full_check_ns = now
+
+    def _loaded_detail(self) -> str:
+        return f"{self.cache.count:,} turns loaded"
 
     def _check_schema(self, conn: sqlite3.Connection) -> str:
         tables = table_names(conn)
@@ -252,21 +193,6 @@ class RoderSource:
                 f" ({KNOWN_SCHEMA_VERSION}); figures read from the known columns"
             )
         return ""
-
-    def _problem(self, state: str, detail: str, now: int) -> None:
-        if state == "empty":
-            self.cache = RoderCache()
-            self._status = SourceStatus("empty", detail, False, now)
-        else:
-            self._status = SourceStatus("error", detail, stale=True, last_ok_ns=self._last_ok_ns)
-
-    def _cover(self, start_ms: int) -> bool:
-        """Make the cache reach back to ``start_ms`` (loading if needed); False when it cannot."""
-        readable = self._status.healthy or self._status.state == "starting"
-        if readable and (self.cache.lo_ms is None or start_ms < self.cache.lo_ms):
-            self._signature = signature(self.db_path)
-            self._refresh(start_ms)
-        return self.cache.lo_ms is not None and start_ms >= self.cache.lo_ms
 
     def _minute_rows(self, minute: int) -> list[Row]:
         """The rows of one minute the cache has taken (rowid <= its highest), for the partial
@@ -344,6 +270,3 @@ class RoderSource:
                     cost += price.cost_tokens(prompt - cached, completion, cached, 0)
             out.append((minute, reqs, cost, unpriced))
         return out
-
-    def close(self) -> None:
-        """Nothing is held open between polls."""

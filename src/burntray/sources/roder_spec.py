@@ -6,12 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from burntray.config import source_field, text
-from burntray.sources.registry import SourceSpec
+from burntray.sources.registry import SourceSpec, minute_series_chart, path_probe
 
 if TYPE_CHECKING:
-    from burntray.model.pricing import PriceTable
     from burntray.sources.base import Source, SourceContext
-    from burntray.store.history import HistoryStore
 
 
 def db_path(ctx: SourceContext) -> Path:
@@ -26,16 +24,6 @@ def _build(ctx: SourceContext) -> Source:
     from burntray.sources.roder import RoderSource  # noqa: PLC0415 - the registry stays cheap
 
     return RoderSource(db_path(ctx), ctx.prices, ctx.clock_ns)
-
-
-def _probe(ctx: SourceContext) -> tuple[bool, str]:
-    try:
-        path = db_path(ctx)
-    except RuntimeError as exc:
-        return False, str(exc)
-    if path.exists():  # something there: a directory or a bad file is a problem to show
-        return True, str(path)
-    return False, f"no analytics database at {path}"
 
 
 def _doctor(ctx: SourceContext) -> list[str]:
@@ -55,33 +43,18 @@ def _doctor(ctx: SourceContext) -> list[str]:
     return lines
 
 
-def _chart_minutes(
-    history: HistoryStore | None,
-    source: Source,
-    start_ns: int,
-    end_ns: int,
-    prices: PriceTable,
-) -> tuple[list[tuple[int, int, float, int]] | None, str, str]:
-    series = getattr(source, "minute_series", None)
-    if series is None:
-        return None, "", "not a roder source"
-    minutes = series(start_ns, end_ns)
-    if minutes is None:
-        return None, "", f"roder database unreadable: {source.status.detail}"
-    note = "" if minutes else "no roder turns in this window"
-    return minutes, "roder's analytics database (read in place)", note
-
-
 SPEC = SourceSpec(
     name="roder",
     label="roder analytics",
     build=_build,
-    probe=_probe,
+    probe=path_probe(db_path, "analytics database"),
     config_fields=(
         source_field("roder.db", text, "roder usage.sqlite3 ('' = roder's own rule)", ""),
     ),
     covers=frozenset({"roder"}),
     doctor=_doctor,
-    chart_minutes=_chart_minutes,
+    chart_minutes=minute_series_chart(
+        "roder", "turns", "roder's analytics database (read in place)"
+    ),
     summary="roder's analytics database (usage.sqlite3): turns and real tokens per model",
 )

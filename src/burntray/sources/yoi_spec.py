@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from burntray.config import source_field, text
-from burntray.sources.registry import SourceSpec
+from burntray.sources.registry import SourceSpec, path_probe
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
@@ -35,14 +35,8 @@ def _build(ctx: SourceContext) -> Source:
     )
 
 
-def _probe(ctx: SourceContext) -> tuple[bool, str]:
-    try:
-        sessions = data_dir(ctx) / "sessions"
-    except RuntimeError as exc:
-        return False, str(exc)
-    if sessions.exists():  # something there: a file where the folder should be is a problem
-        return True, str(sessions)
-    return False, f"no sessions folder at {sessions}"
+def _sessions(ctx: SourceContext) -> Path:
+    return data_dir(ctx) / "sessions"
 
 
 def _doctor(ctx: SourceContext) -> list[str]:
@@ -63,7 +57,7 @@ SPEC = SourceSpec(
     name="yoi",
     label="yoi sessions",
     build=_build,
-    probe=_probe,
+    probe=path_probe(_sessions, "sessions folder"),
     config_fields=(
         source_field("yoi.dir", text, "yoi data dir ('' = yoi's own rule)", ""),
         source_field(

@@ -78,6 +78,20 @@ _ROLLUP = (
 )
 
 
+def _negated(g: ModelUsage) -> ModelUsage:
+    return ModelUsage(
+        g.provider,
+        g.model,
+        -g.reqs,
+        -g.input_tokens,
+        -g.output_tokens,
+        -g.cache_read_tokens,
+        -g.cache_write_tokens,
+        -g.cost_usd,
+        -g.unpriced_reqs,
+    )
+
+
 class UsageEvents:
     """Record history for all sources; thread safety and transactions come from HistoryStore."""
 
@@ -199,16 +213,37 @@ class UsageEvents:
         )
         return [ModelUsage(*r) for r in rows]  # type: ignore[arg-type]
 
+    def _part_of_minute(self, source: str, lo_ns: int, hi_ns: int) -> list[ModelUsage]:
+        """Usage for ``lo <= ts < hi`` inside one minute, reading the fewer raw records.
+
+        Over half a minute, the minute's rollup less the records outside ``[lo, hi)`` is read
+        instead: the current minute of a window ending now is then its rollup less the (usually
+        no) records stamped after now, not a scan of everything that arrived this minute.
+        """
+        if hi_ns <= lo_ns:
+            return []
+        minute = lo_ns // NS_PER_MINUTE
+        start, end = minute * NS_PER_MINUTE, (minute + 1) * NS_PER_MINUTE
+        if hi_ns - lo_ns <= NS_PER_MINUTE // 2:
+            return self._raw(source, lo_ns, hi_ns)
+        outside = [*self._raw(source, start, lo_ns), *self._raw(source, hi_ns, end)]
+        return [*self._minutes(source, minute, minute + 1), *map(_negated, outside)]
+
     def rows(self, source: str, start_ns: int, end_ns: int) -> list[ModelUsage]:
-        """Exact usage per provider/model for ``start <= ts < end`` (groups may repeat)."""
+        """Exact usage per provider/model for ``start <= ts < end`` (groups may repeat, and may
+        be negative where a part of a minute is its rollup less the rest: they add up)."""
         first = -(-start_ns // NS_PER_MINUTE)
         end = end_ns // NS_PER_MINUTE
-        if end <= first:
-            return self._raw(source, start_ns, end_ns)
+        if end <= first:  # no whole minute inside: one or two parts of minutes
+            boundary = min(max(first * NS_PER_MINUTE, start_ns), end_ns)
+            return [
+                *self._part_of_minute(source, start_ns, boundary),
+                *self._part_of_minute(source, boundary, end_ns),
+            ]
         return [
-            *self._raw(source, start_ns, first * NS_PER_MINUTE),
+            *self._part_of_minute(source, start_ns, first * NS_PER_MINUTE),
             *self._minutes(source, first, end),
-            *self._raw(source, end * NS_PER_MINUTE, end_ns),
+            *self._part_of_minute(source, end * NS_PER_MINUTE, end_ns),
         ]
 
     def summarise(

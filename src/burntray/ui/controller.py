@@ -220,6 +220,10 @@ class TrayController:
     def toggle_notifications(self) -> None:
         self.change(notifications=not self.settings.notifications)
 
+    def toggle_metrics(self) -> None:
+        """Serve /metrics (and /healthz, /v1/status) from the tray, or stop."""
+        self.change(tray_metrics=not self.settings.tray_metrics)
+
     def refresh(self) -> None:
         self._set_ui(message="", sources=source_choices(self.ctx, self.settings))
         self.monitor.refresh()

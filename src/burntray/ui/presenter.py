@@ -109,6 +109,7 @@ class TrayView:
     attention: bool  # SNI NeedsAttention (spike)
     about: str
     alerts: tuple[MenuGroup, ...] = ()  # the Alerts submenu (spike threshold, daily budget)
+    metrics: Toggle = Toggle("Serve /metrics", False)  # the Prometheus endpoint, off by default
 
 
 def icon_state(snapshot: Snapshot | None, ui: UiState) -> IconState:
@@ -318,6 +319,7 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         sources=ui.sources,
         icon_figure=settings.icon_figure,
         notifications=Toggle("Notifications", settings.notifications),
+        metrics=Toggle(f"Serve /metrics on {settings.serve_metrics}", settings.tray_metrics),
         autostart=Toggle(
             _cut(autostart_label, ROW_LIMIT),
             ui.autostart_on and ui.autostart_supported,

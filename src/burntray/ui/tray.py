@@ -22,9 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 from burntray.app import AppContext
+from burntray.config import Settings
 from burntray.runtime.alerting import install_alerts
 from burntray.runtime.dispatch import Dispatcher, call_now
 from burntray.runtime.monitor import Monitor
+from burntray.serve.endpoint import MetricsEndpoint
 from burntray.ui.alert_menu import MenuChoice
 from burntray.ui.backend import PYSTRAY_BACKENDS, BackendChoice
 from burntray.ui.controller import TrayController
@@ -143,6 +145,7 @@ def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
         sep,
         item(view.notifications.label, do(controller.toggle_notifications),
              checked=is_on(view.notifications.on)),
+        item(view.metrics.label, do(controller.toggle_metrics), checked=is_on(view.metrics.on)),
         *([item("Alerts", menu(*alerts))] if alerts else []),
         item(view.autostart.label, do(controller.toggle_autostart),
              checked=is_on(view.autostart.on), enabled=view.autostart.enabled),
@@ -330,8 +333,17 @@ class TrayApp:
             on_click=self.controller.open_report, label="DEMO" if ctx.demo or demo else ""
         )
         self.alerts = install_alerts(self.monitor, ctx, self.notifier)
-        self.controller.on_settings = self.alerts.update_settings
         self.controller.announce = self._announce
+        # /metrics from the tray: off by default, the menu's "Serve /metrics" toggle
+        self.metrics = MetricsEndpoint(ctx, on_error=self._announce)
+        self.monitor.enrichers.append(self.metrics)  # after alerts: it exports their level
+        self.metrics.apply(ctx.settings)
+
+        def on_settings(settings: Settings) -> None:
+            self.alerts.update_settings(settings)
+            self.metrics.apply(settings)
+
+        self.controller.on_settings = on_settings
 
     def _scheduler(self) -> Callable[[Callable[[], None]], None]:
         if self.choice.name == "darwin":  # AppKit: the main thread only (pystray issue #60)
@@ -419,6 +431,7 @@ class TrayApp:
             self.ready.set()
             self.dispatcher.stop(STOP_TIMEOUT_S)
             self.monitor.stop(STOP_TIMEOUT_S)
+            self.metrics.close()
             self.controller.join_jobs(STOP_TIMEOUT_S)
             self.notifier.close()
             self.ctx.close()

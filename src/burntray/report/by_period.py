@@ -1,0 +1,139 @@
+"""``burntray report --by day|session`` (and ``status --by``): per-request sources' usage grouped
+by calendar day (the machine's zone) or by session, as a table, CSV or JSON.
+
+Only sources that keep each request (the agent logs) can be grouped; for ``all`` their records
+are pooled, and the sources that cannot be grouped are named in the output.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from burntray.model.periods import PeriodRow, by_day, by_session
+from burntray.model.timefmt import format_duration, format_rfc3339_ns
+from burntray.model.usage import UsageRecord
+
+COLUMNS = (
+    "reqs",
+    "input_tokens",
+    "output_tokens",
+    "cache_write_tokens",
+    "cache_read_tokens",
+    "total_tokens",
+    "cost_usd",
+    "unpriced_reqs",
+)
+
+
+def gather_records(source: Any, start_ns: int, end_ns: int) -> tuple[list[UsageRecord], list[str]]:
+    """Records of every member that keeps them; and the names of those that do not."""
+    members = getattr(source, "members", None)  # the `all` source's present members
+    if not isinstance(members, dict):
+        members = {source.name: source}
+    records: list[UsageRecord] = []
+    skipped: list[str] = []
+    for name, member in members.items():
+        reader = getattr(member, "records", None)
+        if callable(reader):
+            records.extend(reader(start_ns, end_ns))
+        else:
+            skipped.append(name)
+    records.sort(key=lambda r: r.ts_ns)
+    return records, skipped
+
+
+def group(records: Iterable[UsageRecord], by: str) -> list[PeriodRow]:
+    return by_day(records) if by == "day" else by_session(records)
+
+
+def _values(row: PeriodRow) -> list[object]:
+    return [
+        row.reqs,
+        row.input_tokens,
+        row.output_tokens,
+        row.cache_write_tokens,
+        row.cache_read_tokens,
+        row.tokens,
+        round(row.cost_usd, 6),
+        row.unpriced_reqs,
+    ]
+
+
+def _first_column(by: str) -> list[str]:
+    return ["date"] if by == "day" else ["session", "project", "last_request"]
+
+
+def _key_values(row: PeriodRow, by: str) -> list[object]:
+    if by == "day":
+        return [row.key]
+    return [row.key, row.project, format_rfc3339_ns(row.last_ns)]
+
+
+def to_csv(rows: list[PeriodRow], by: str) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([*_first_column(by), *COLUMNS, "models"])
+    for row in rows:
+        writer.writerow([*_key_values(row, by), *_values(row), " ".join(row.models)])
+    return buf.getvalue()
+
+
+def to_json(
+    rows: list[PeriodRow], by: str, source: str, window_ns: int, skipped: list[str]
+) -> dict[str, Any]:
+    def one(row: PeriodRow) -> dict[str, Any]:
+        return {
+            **dict(zip(_first_column(by), _key_values(row, by), strict=True)),
+            **dict(zip(COLUMNS, _values(row), strict=True)),
+            "models": list(row.models),
+        }
+
+    totals = [sum(v) for v in zip(*(_values(r) for r in rows), strict=True)] if rows else None
+    return {
+        "by": by,
+        "source": source,
+        "window": format_duration(window_ns),
+        "rows": [one(r) for r in rows],
+        "totals": dict(zip(COLUMNS, totals, strict=True)) if totals else None,
+        "not_grouped": skipped,
+    }
+
+
+def to_text(rows: list[PeriodRow], by: str, skipped: list[str]) -> str:
+    head = ["DATE" if by == "day" else "SESSION", "REQS", "INPUT", "OUTPUT", "CACHE W",
+            "CACHE R", "TOKENS", "COST"]  # fmt: skip
+    table = [head]
+    for row in rows:
+        key = row.key if by == "day" else row.key[:40]
+        cost = f"${row.cost_usd:,.2f}" + (f" +{row.unpriced_reqs}?" if row.unpriced_reqs else "")
+        table.append([key, f"{row.reqs:,}", f"{row.input_tokens:,}", f"{row.output_tokens:,}",
+                      f"{row.cache_write_tokens:,}", f"{row.cache_read_tokens:,}",
+                      f"{row.tokens:,}", cost])  # fmt: skip
+    if rows:
+        total_cost = sum(r.cost_usd for r in rows)
+        unpriced = sum(r.unpriced_reqs for r in rows)
+        table.append(["Total", f"{sum(r.reqs for r in rows):,}",
+                      f"{sum(r.input_tokens for r in rows):,}",
+                      f"{sum(r.output_tokens for r in rows):,}",
+                      f"{sum(r.cache_write_tokens for r in rows):,}",
+                      f"{sum(r.cache_read_tokens for r in rows):,}",
+                      f"{sum(r.tokens for r in rows):,}",
+                      f"${total_cost:,.2f}" + (f" +{unpriced}?" if unpriced else "")])  # fmt: skip
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    lines = [
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in table
+    ]
+    if not rows:
+        lines.append("(no requests in this window)")
+    if any(r.unpriced_reqs for r in rows):
+        lines.append("+N? = requests of models without a price (not counted as $0)")
+    if skipped:
+        lines.append("not grouped (no per-request records): " + ", ".join(skipped))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,79 @@
+"""Finding the ``*.jsonl`` files under a coding agent's folders, cheaply on every pass.
+
+A folder's mtime changes only when entries are added, removed or renamed in it, so a folder
+whose mtime is what we saw last time keeps its cached listing: a pass over 5,000 files costs
+one ``stat`` per folder, not a ``scandir`` of each. Missing or unreadable folders are skipped
+(their reason kept for doctor). Symlinked folders are not followed (no loops); files found are
+read through ``bounded_read`` by the tailer, which accepts regular files only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(slots=True)
+class _Listing:
+    mtime_ns: int
+    files: list[str]
+    dirs: list[str]
+
+
+@dataclass(slots=True)
+class JsonlFinder:
+    """All ``*.jsonl`` files below ``root`` (recursively), sorted by path."""
+
+    root: Path
+    _cache: dict[str, _Listing] = field(default_factory=dict)
+    problem: str = ""
+
+    def folders(self) -> list[str]:
+        """Every folder seen on the last pass (what a file watcher should watch)."""
+        return list(self._cache)
+
+    def find(self) -> list[str]:
+        found: list[str] = []
+        seen: dict[str, _Listing] = {}
+        stack = [str(self.root)]
+        self.problem = ""
+        while stack:
+            folder = stack.pop()
+            try:
+                mtime = os.stat(folder).st_mtime_ns
+            except OSError as exc:
+                if folder == str(self.root):
+                    self.problem = f"{folder}: {exc.strerror or exc}"
+                continue
+            listing = self._cache.get(folder)
+            if listing is None or listing.mtime_ns != mtime:
+                listing, error = _scan(folder, mtime)
+                if error and folder == str(self.root):
+                    self.problem = f"{folder}: {error}"
+            seen[folder] = listing
+            found.extend(listing.files)
+            stack.extend(listing.dirs)
+        self._cache = seen
+        found.sort()
+        return found
+
+
+def _scan(folder: str, mtime_ns: int) -> tuple[_Listing, str]:
+    """The folder's ``*.jsonl`` files and subfolders, and why it could not be listed ("")."""
+    files: list[str] = []
+    dirs: list[str] = []
+    error = ""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        dirs.append(entry.path)
+                    elif entry.name.endswith(".jsonl"):
+                        files.append(entry.path)
+                except OSError:
+                    continue
+    except OSError as exc:
+        error = exc.strerror or str(exc)
+    return _Listing(mtime_ns, files, dirs), error

@@ -1,0 +1,269 @@
+"""Reading append-only JSONL logs incrementally: only the bytes appended since the last read.
+
+Coding agents (Claude Code, Codex) append one JSON object per line while a session runs; a
+single file reaches hundreds of MB and there are thousands of them. So, per file, we remember
+(device, inode, size, mtime, offset) and on each pass:
+
+- a file whose size and mtime did not change is not even opened;
+- a file that grew is read from its offset, in bounded chunks, and only complete lines are
+  handed on; a partial last line (no newline yet) is left for the next pass;
+- a file that was truncated or replaced (another inode, or smaller than what we read) is read
+  again from 0, and the caller is told so it can forget that file's per-file state;
+- a line longer than ``max_line`` is skipped (counted), so one odd line cannot fill memory.
+
+Lines the caller cannot use are dropped cheaply: ``markers`` are byte strings searched in each
+chunk (no split into lines, no JSON decode) and only the lines containing one are handed on.
+Files are opened with ``open_regular_file`` (regular files only, never blocking).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from burntray.bounded_read import UnsafeFileError, open_regular_file
+
+CHUNK_BYTES = 4 * 1024 * 1024
+MAX_LINE_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class FileState:
+    """What we know of one log file; ``extra`` is the caller's per-file parser state."""
+
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    offset: int
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> list[object]:
+        return [self.dev, self.ino, self.size, self.mtime_ns, self.offset, self.extra]
+
+    @classmethod
+    def from_json(cls, raw: object) -> FileState | None:
+        if not isinstance(raw, list) or len(raw) != 6:
+            return None
+        *numbers, extra = raw
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+            return None
+        if not isinstance(extra, dict):
+            return None
+        dev, ino, size, mtime_ns, offset = numbers
+        return cls(dev, ino, size, mtime_ns, offset, extra)
+
+
+# (line bytes without the newline, byte offset of the line in the file)
+LineSink = Callable[[bytes, int], None]
+
+
+@dataclass(slots=True)
+class TailStats:
+    bytes_read: int = 0
+    lines: int = 0
+    overlong_lines: int = 0
+    resets: int = 0
+    unreadable: dict[str, str] = field(default_factory=dict)  # path -> why
+
+
+class LogTailer:
+    """Per-file offsets over many files; see the module docstring."""
+
+    def __init__(
+        self,
+        markers: Sequence[bytes],
+        *,
+        chunk_bytes: int = CHUNK_BYTES,
+        max_line: int = MAX_LINE_BYTES,
+    ) -> None:
+        self.markers = tuple(markers)
+        self.chunk_bytes = chunk_bytes
+        self.max_line = max_line
+        self.files: dict[str, FileState] = {}
+        self.stats = TailStats()
+
+    def save_state(self) -> str:
+        """The per-file offsets as JSON, kept beside the records so a restart reads only what
+        is new."""
+        return json.dumps({p: s.to_json() for p, s in self.files.items()})
+
+    def load_state(self, text: str) -> None:
+        """Resume from ``save_state``'s JSON. What is not such a state (another version's) is
+        passed over, file by file: those files are read from the start again."""
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            return
+        if not isinstance(raw, dict):
+            return
+        for path, value in raw.items():
+            state = FileState.from_json(value)
+            if state is not None:
+                self.files[str(path)] = state
+
+    def forget_missing(self, present: set[str]) -> list[str]:
+        """Drop the state of files that no longer exist; returns their paths."""
+        gone = [p for p in self.files if p not in present]
+        for p in gone:
+            del self.files[p]
+        return gone
+
+    def quiet_since(self, path: str, since_ns: int) -> bool:
+        """True when ``path`` was read before and had not been written since ``since_ns`` then
+        (no stat: for polling passes that look only at recently active files)."""
+        state = self.files.get(path)
+        return state is not None and state.mtime_ns < since_ns
+
+    def unchanged(self, path: str) -> bool:
+        """True when ``path`` is exactly as last read (same inode, size and mtime): one stat."""
+        state = self.files.get(path)
+        if state is None:
+            return False
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns) == (
+            state.dev,
+            state.ino,
+            state.size,
+            state.mtime_ns,
+        )
+
+    def read(
+        self,
+        path: Path,
+        on_line: LineSink,
+        on_reset: Callable[[FileState], None] | None = None,
+    ) -> bool:
+        """Hand on the complete new lines of ``path`` that contain a marker; True if any byte
+        was read. Never raises for a bad file: the reason is kept in ``stats.unreadable``."""
+        key = str(path)
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            self.stats.unreadable[key] = exc.strerror or str(exc)
+            return False
+        if not stat.S_ISREG(info.st_mode):
+            self.stats.unreadable[key] = "not a regular file"
+            return False
+        state = self.files.get(key)
+        if state is not None and (state.dev, state.ino) == (info.st_dev, info.st_ino):
+            if info.st_size == state.size and info.st_mtime_ns == state.mtime_ns:
+                return False  # unchanged: not even opened
+            if info.st_size < state.offset:
+                state = self._reset(key, info, on_reset)  # truncated in place
+        else:
+            if state is not None:
+                self._reset(key, info, on_reset)  # replaced by another file
+            state = FileState(info.st_dev, info.st_ino, 0, 0, 0)
+            self.files[key] = state
+        try:
+            fh = open_regular_file(path, max_bytes=None)
+        except UnsafeFileError as exc:
+            self.stats.unreadable[key] = exc.reason
+            return False
+        self.stats.unreadable.pop(key, None)
+        with fh:
+            opened = os.fstat(fh.fileno())
+            if (opened.st_dev, opened.st_ino) != (state.dev, state.ino):
+                return False  # replaced between stat and open: the next pass sees the new one
+            read_any = self._read_from(fh, key, state, on_line)
+            state.size = opened.st_size
+            state.mtime_ns = opened.st_mtime_ns
+        return read_any
+
+    def _reset(
+        self, key: str, info: os.stat_result, on_reset: Callable[[FileState], None] | None
+    ) -> FileState:
+        old = self.files[key]
+        self.stats.resets += 1
+        if on_reset is not None:
+            on_reset(old)
+        state = FileState(info.st_dev, info.st_ino, 0, 0, 0)
+        self.files[key] = state
+        return state
+
+    def _read_from(self, fh: BinaryIO, key: str, state: FileState, on_line: LineSink) -> bool:
+        fh.seek(state.offset)
+        base = state.offset  # file offset of pending[0]
+        pending = b""
+        skipping = False  # inside an overlong line: drop bytes until its newline
+        read_any = False
+        while True:
+            try:
+                chunk: bytes = fh.read(self.chunk_bytes)
+            except OSError as exc:
+                self.stats.unreadable[key] = exc.strerror or str(exc)
+                break
+            if not chunk:
+                break
+            read_any = True
+            self.stats.bytes_read += len(chunk)
+            if skipping:
+                newline = chunk.find(b"\n")
+                if newline < 0:
+                    base += len(chunk)
+                    state.offset = base  # never resumes inside the overlong line's middle
+                    continue
+                skipping = False
+                chunk = chunk[newline + 1 :]
+                base += newline + 1
+                state.offset = base
+            data = pending + chunk if pending else chunk
+            last_newline = data.rfind(b"\n")
+            if last_newline < 0:
+                pending = data
+            else:
+                self._scan(data, last_newline + 1, base, on_line)
+                pending = data[last_newline + 1 :]
+                base += last_newline + 1
+                state.offset = base
+            if len(pending) > self.max_line:
+                self.stats.overlong_lines += 1
+                base += len(pending)
+                pending = b""
+                skipping = True
+                state.offset = base
+        return read_any
+
+    def _scan(self, data: bytes, end: int, base: int, on_line: LineSink) -> None:
+        """Hand on each line of ``data[:end]`` that holds a marker (each line at most once)."""
+        for start, stop in _marked_lines(data, end, self.markers):
+            self.stats.lines += 1
+            on_line(data[start:stop], base + start)
+
+
+def _marked_lines(data: bytes, end: int, markers: tuple[bytes, ...]) -> Iterator[tuple[int, int]]:
+    """(start, stop) of the lines within ``data[:end]`` that contain one of ``markers``, in order.
+
+    Searching the chunk for markers and widening each hit to its line is what keeps a pass over a
+    GB of logs cheap: most lines (prompts, tool output) hold no marker and are never touched.
+    """
+    if len(markers) == 1:
+        marker = markers[0]
+        pos = data.find(marker, 0, end)
+        while pos >= 0:
+            start = data.rfind(b"\n", 0, pos) + 1
+            stop = data.find(b"\n", pos, end)
+            stop = end - 1 if stop < 0 else stop
+            yield start, stop
+            pos = data.find(marker, stop + 1, end)
+        return
+    pos = 0
+    while pos < end:
+        hits = [h for h in (data.find(m, pos, end) for m in markers) if h >= 0]
+        if not hits:
+            return
+        hit = min(hits)
+        start = data.rfind(b"\n", 0, hit) + 1
+        stop = data.find(b"\n", hit, end)
+        stop = end - 1 if stop < 0 else stop
+        yield start, stop
+        pos = stop + 1

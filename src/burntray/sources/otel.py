@@ -1,0 +1,154 @@
+"""The ``otel`` source: usage that Claude Code, Codex and Gemini CLI push over OTLP/HTTP.
+
+The receiver (``otel_receiver``) listens on loopback; each export is decoded (``otel_decode``),
+read per tool (``otel_map``) and turned into per-request records counted once (``otel_ledger``).
+The record-source base keeps them in burntray's history like any other source's, so the source
+joins ``all``, history, alerts and reports. The receiver runs only while the app or
+``burntray serve`` runs (``start``); a one-shot ``burntray status`` reads what was received
+before, from the history.
+
+A port already in use is a status ("cannot listen on ...: in use"), not a dead app: the source
+retries every ``RETRY_S`` and the rest of burntray goes on.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import time
+from collections.abc import Callable
+
+from google.protobuf.message import Message
+
+from burntray.model.pricing import PriceTable
+from burntray.model.snapshot import Capabilities, UpstreamFact
+from burntray.model.usage import UsageRecord
+from burntray.sources.otel_ledger import DEFAULT_GRACE_NS, OtelLedger
+from burntray.sources.otel_receiver import OtlpReceiver
+from burntray.sources.record_source import RecordSource
+from burntray.store.history import HistoryStore
+
+log = logging.getLogger(__name__)
+
+RETRY_S = 30.0
+DEFAULT_LISTEN = "127.0.0.1:4318"
+
+
+def parse_listen(value: object) -> str:
+    """``HOST:PORT`` (``[::1]:4318`` for IPv6): the config parser for ``otel.listen``."""
+    if not isinstance(value, str):
+        raise ValueError("HOST:PORT such as 127.0.0.1:4318")
+    split_host_port(value)
+    return value.strip()
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    text = value.strip()
+    host, sep, port_text = text.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"HOST:PORT such as 127.0.0.1:4318, not {value!r}")
+    return host, int(port_text)
+
+
+class OtelSource(RecordSource):
+    name = "otel"
+    label = "OpenTelemetry (OTLP)"
+    capabilities = Capabilities(real_tokens=True, per_model=True, upstream_cost=True)
+
+    def __init__(
+        self,
+        listen: str,
+        prices: PriceTable,
+        history: HistoryStore | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+        *,
+        token: str = "",
+        grace_ns: int = DEFAULT_GRACE_NS,
+        retry_s: float = RETRY_S,
+    ) -> None:
+        self.ledger = OtelLedger(prices, grace_ns)  # before the base: it may load our state
+        self.listen = listen
+        self._token = token
+        self.receiver: OtlpReceiver | None = None
+        self._wake: Callable[[], None] | None = None
+        self._next_try = 0.0
+        self._retry_s = retry_s
+        super().__init__(history, clock_ns)
+        self.empty_reason = (
+            "not listening in this process: figures are what a running burntray received"
+        )
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def start(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+        self._listen()
+
+    def _listen(self) -> None:
+        self._next_try = time.monotonic() + self._retry_s
+        try:
+            host, port = split_host_port(self.listen)
+            receiver = OtlpReceiver(host, port, self._on_export, token=self._token)
+            receiver.start()
+        except ValueError as exc:
+            self.problem = f"otel.listen: {exc}"
+            return
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                why = "the port is in use (another burntray or an OpenTelemetry Collector?)"
+            else:
+                why = exc.strerror or str(exc)
+            self.problem = (
+                f"cannot listen on {self.listen}: {why}; set otel.listen or --otlp, "
+                f"retrying every {self._retry_s:.0f} s"
+            )
+            log.warning("otel: %s", self.problem)
+            return
+        self.receiver = receiver
+        self.problem = ""
+        self.empty_reason = f"listening on {receiver.address}; nothing received yet"
+        log.info("otel: OTLP/HTTP receiver on %s", receiver.address)
+
+    def _on_export(self, path: str, message: Message, received_ns: int) -> None:
+        self.ledger.on_export(path, message, received_ns)
+        wake = self._wake
+        if wake is not None:
+            wake()
+
+    def close(self) -> None:
+        if self.receiver is not None:
+            self.receiver.close()
+            self.receiver = None
+        self._wake = None
+
+    # --- the record source ------------------------------------------------------------------
+    def read_new(self) -> list[UsageRecord]:
+        if self._wake is not None and self.receiver is None and time.monotonic() >= self._next_try:
+            self._listen()
+        return self.ledger.take(self._clock_ns())
+
+    def save_state(self) -> str | None:
+        return self.ledger.save_state()
+
+    def load_state(self, state: str) -> None:
+        self.ledger.load_state(state)
+
+    def facts(self) -> tuple[UpstreamFact, ...]:
+        facts = [
+            UpstreamFact(
+                "OTLP receiver",
+                f"http://{self.receiver.address}" if self.receiver else "not listening",
+            )
+        ]
+        if self.receiver is not None:
+            stats = self.receiver.stats
+            refused = sum(stats.rejected.values())
+            text = f"{stats.accepted} exports"
+            if refused:
+                text += f", {refused} refused (last: {stats.last_error})"
+            facts.append(UpstreamFact("Received", text))
+        for label, tally in (("Understood", self.ledger.seen), ("Ignored", self.ledger.ignored)):
+            if tally:
+                top = sorted(tally.items(), key=lambda kv: -kv[1])[:6]
+                facts.append(UpstreamFact(label, ", ".join(f"{k} ({n})" for k, n in top)))
+        return tuple(facts)

@@ -1,0 +1,133 @@
+"""Turning an OTLP/HTTP request body into the official generated message, under hard limits.
+
+OTLP/HTTP (the OpenTelemetry protocol's HTTP binding) sends one ``Export*ServiceRequest`` per
+POST, as protobuf (``application/x-protobuf``) or as protobuf's JSON mapping
+(``application/json``), optionally gzip-compressed. Decoding is done only by the classes
+``opentelemetry-proto`` generates, never by hand. Every way a body can be wrong becomes an
+``OtlpError`` with the HTTP status to answer and a reason a person can act on; nothing a client
+sends raises anything else.
+
+Limits: a compressed body may be at most ``MAX_BODY`` bytes (checked before it is read); a gzip
+body is inflated incrementally and refused as soon as it passes ``MAX_DECODED`` (a "gzip bomb"
+never gets the chance to fill memory).
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Final
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError, Message
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+MAX_BODY: Final = 8 * 1024 * 1024  # bytes on the wire (the issue's limit; 413 above it)
+MAX_DECODED: Final = 32 * 1024 * 1024  # bytes after gzip
+_CHUNK: Final = 64 * 1024
+
+# path -> (request class, empty response class)
+SIGNALS: Final[dict[str, tuple[type[Message], type[Message]]]] = {
+    "/v1/logs": (ExportLogsServiceRequest, ExportLogsServiceResponse),
+    "/v1/metrics": (ExportMetricsServiceRequest, ExportMetricsServiceResponse),
+    "/v1/traces": (ExportTraceServiceRequest, ExportTraceServiceResponse),
+}
+
+PROTOBUF: Final = "application/x-protobuf"
+JSON: Final = "application/json"
+
+
+class OtlpError(Exception):
+    """A request burntray refuses: ``status`` is the HTTP status, ``reason`` says why."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def media_type(content_type: str | None) -> str:
+    """``application/json; charset=utf-8`` -> ``application/json``; protobuf when absent."""
+    if not content_type:
+        return PROTOBUF
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind in (PROTOBUF, "application/protobuf", "application/vnd.google.protobuf"):
+        return PROTOBUF
+    if kind == JSON:
+        return JSON
+    raise OtlpError(
+        415, f"unsupported Content-Type {kind!r}: send {PROTOBUF} or {JSON} (OTLP/HTTP)"
+    )
+
+
+def inflate(body: bytes, encoding: str | None, limit: int = MAX_DECODED) -> bytes:
+    """The body with its Content-Encoding undone; gzip output is capped at ``limit`` bytes."""
+    enc = (encoding or "identity").strip().lower()
+    if enc in ("", "identity"):
+        return body
+    if enc not in ("gzip", "x-gzip"):
+        raise OtlpError(415, f"unsupported Content-Encoding {enc!r}: send gzip or none")
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    out = bytearray()
+    data = body
+    try:
+        while data:
+            # max_length bounds each step, so memory never exceeds limit + one chunk
+            out += inflater.decompress(data, _CHUNK)
+            if len(out) > limit:
+                raise OtlpError(413, f"gzip body inflates to more than {limit // 2**20} MiB")
+            data = inflater.unconsumed_tail
+        out += inflater.flush(_CHUNK)
+    except zlib.error as exc:
+        raise OtlpError(400, f"gzip body is corrupt: {exc}") from None
+    if len(out) > limit:
+        raise OtlpError(413, f"gzip body inflates to more than {limit // 2**20} MiB")
+    if not inflater.eof:
+        raise OtlpError(400, "gzip body is truncated")
+    return bytes(out)
+
+
+def decode(path: str, content_type: str | None, encoding: str | None, body: bytes) -> Message:
+    """The ``Export*ServiceRequest`` for ``path`` from a raw body, or ``OtlpError``."""
+    signal = SIGNALS.get(path)
+    if signal is None:
+        raise OtlpError(404, f"no such OTLP endpoint {path!r}: use " + ", ".join(SIGNALS))
+    kind = media_type(content_type)
+    data = inflate(body, encoding)
+    message = signal[0]()
+    try:
+        if kind == PROTOBUF:
+            message.ParseFromString(data)
+        else:
+            json_format.Parse(data.decode("utf-8"), message, ignore_unknown_fields=True)
+    except UnicodeDecodeError:
+        raise OtlpError(400, "JSON body is not UTF-8") from None
+    except (DecodeError, json_format.ParseError) as exc:
+        what = "protobuf" if kind == PROTOBUF else "JSON"
+        raise OtlpError(400, f"not an OTLP {path[4:]} {what} body: {_short(exc)}") from None
+    except (RecursionError, ValueError, TypeError) as exc:  # nesting too deep, odd values
+        raise OtlpError(400, f"OTLP body cannot be decoded: {_short(exc)}") from None
+    return message
+
+
+def response_body(path: str, kind: str) -> bytes:
+    """The empty ``Export*ServiceResponse`` in the request's own format."""
+    empty = SIGNALS[path][1]()
+    if kind == JSON:
+        return b"{}"
+    return empty.SerializeToString()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

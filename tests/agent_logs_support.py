@@ -1,0 +1,386 @@
+"""Claude Code and Codex log fixtures, and the real ccusage to compare burntray with.
+
+The fixtures hold every case the readers must get right: streaming duplicates, sidechain
+replays, subagent files, a ``costUSD`` line, 1-hour cache writes, the 200k tier, an unknown
+model, malformed lines, user lines without usage, and (Codex) ``total_token_usage`` deltas,
+archived copies and a session without a ``turn_context``.
+
+ccusage is the npm package ``ccusage@20.0.24`` (with its native ``@ccusage/ccusage-linux-x64``);
+``ccusage_binary()`` installs it under ``.venv/`` with npm when it is missing (``.ci/run`` does
+that before the tests), and returns None only when npm itself is absent.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from burntray.model.usage import UsageRecord
+
+CCUSAGE_VERSION = "20.0.24"
+REPO = Path(__file__).resolve().parent.parent
+CCUSAGE_DIR = REPO / ".venv" / f"ccusage-{CCUSAGE_VERSION}"
+
+
+def _compact(obj: object) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def ccusage_binary() -> Path | None:
+    """The native ccusage binary (installing the npm package if needed); None without npm."""
+    native = CCUSAGE_DIR / "node_modules" / "@ccusage" / "ccusage-linux-x64" / "bin" / "ccusage"
+    if native.exists():
+        return _executable(native)
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    CCUSAGE_DIR.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--prefix", str(CCUSAGE_DIR),
+         f"ccusage@{CCUSAGE_VERSION}"],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    if not native.exists():
+        raise RuntimeError(f"npm installed ccusage@{CCUSAGE_VERSION} but {native} is missing")
+    return _executable(native)
+
+
+def _executable(native: Path) -> Path:
+    # The npm tarball may unpack the binary without its exec bit (the JS wrapper sets it on
+    # first run); this is our own installed copy, so set it here.
+    mode = native.stat().st_mode
+    if not mode & 0o100:
+        native.chmod(mode | 0o111)
+    return native
+
+
+def run_ccusage(binary: Path, agent: str, env: dict[str, str], home: Path) -> dict[str, object]:
+    """``ccusage <agent> daily --json --offline`` in UTC, with only ``env`` pointing at data."""
+    full_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "TZ": "UTC", **env}
+    done = subprocess.run(
+        [str(binary), agent, "daily", "--json", "--offline", "--timezone", "UTC"],
+        env=full_env, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def per_day(records: Iterable[UsageRecord]) -> dict[str, dict[str, float]]:
+    """Our records summed per UTC day, in ccusage's terms."""
+    days: dict[str, dict[str, float]] = collections.defaultdict(
+        lambda: collections.defaultdict(float)
+    )
+    for r in records:
+        day = dt.datetime.fromtimestamp(r.ts_ns / 1e9, dt.UTC).strftime("%Y-%m-%d")
+        d = days[day]
+        d["input"] += r.input_tokens
+        d["output"] += r.output_tokens
+        d["cache_write"] += r.cache_write_tokens
+        d["cache_read"] += r.cache_read_tokens
+        d["cost"] += r.cost_usd or 0.0
+        d["unpriced"] += r.cost_usd is None
+    return {k: dict(v) for k, v in days.items()}
+
+
+# ---- Claude Code --------------------------------------------------------------------------
+
+
+def claude_line(  # noqa: PLR0917 - a log line reads best as (ts, ids, model, tokens)
+    ts: str,
+    mid: str | None,
+    rid: str | None,
+    model: str,
+    inp: int,
+    out: int,
+    cache_write: int = 0,
+    cache_read: int = 0,
+    *,
+    session: str = "s1",
+    sidechain: bool = False,
+    cost_usd: float | None = None,
+    write_1h: int | None = None,
+    text: str = "ok",
+) -> str:
+    usage: dict[str, object] = {
+        "input_tokens": inp,
+        "cache_creation_input_tokens": cache_write,
+        "cache_read_input_tokens": cache_read,
+        "output_tokens": out,
+        "service_tier": "standard",
+    }
+    if write_1h is not None:
+        usage["cache_creation"] = {
+            "ephemeral_5m_input_tokens": cache_write - write_1h,
+            "ephemeral_1h_input_tokens": write_1h,
+        }
+    message: dict[str, object] = {
+        "model": model,
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "text", "text": text}],
+        "usage": usage,
+    }
+    if mid is not None:
+        message["id"] = mid
+    line: dict[str, object] = {
+        "parentUuid": "p",
+        "isSidechain": sidechain,
+        "userType": "external",
+        "cwd": "/work/project",
+        "sessionId": session,
+        "version": "2.0.14",
+        "type": "assistant",
+        "message": message,
+        "uuid": f"u-{mid}-{rid}",
+        "timestamp": ts,
+    }
+    if rid is not None:
+        line["requestId"] = rid
+    if cost_usd is not None:
+        line["costUSD"] = cost_usd
+    return _compact(line)
+
+
+def user_line(ts: str, text: str) -> str:
+    return _compact(
+        {
+            "type": "user",
+            "sessionId": "s1",
+            "timestamp": ts,
+            "message": {"role": "user", "content": text},
+        }
+    )
+
+
+def write_claude_fixture(config_dir: Path) -> dict[str, Path]:
+    """A Claude config folder with every tricky case; returns the files by role."""
+    projects = config_dir / "projects"
+    main = projects / "-work-project" / "s1.jsonl"
+    sub = projects / "-work-project" / "s1" / "subagents" / "agent-1.jsonl"
+    other = projects / "-work-other" / "s2.jsonl"
+    for f in (main, sub, other):
+        f.parent.mkdir(parents=True, exist_ok=True)
+    sonnet, opus = "claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805"
+    main_lines = [
+        user_line("2026-11-20T09:00:00.000Z", "hello " * 200),
+        # streaming duplicates of one request: the largest counts
+        claude_line("2026-11-20T09:00:01.000Z", "msg_1", "req_1", sonnet, 10, 1, 500, 0),
+        claude_line("2026-11-20T09:00:02.000Z", "msg_1", "req_1", sonnet, 10, 250, 500, 0),
+        claude_line("2026-11-20T09:00:02.500Z", "msg_1", "req_1", sonnet, 10, 120, 500, 0),
+        # an old-version line with its own costUSD
+        claude_line("2026-11-20T10:00:00.000Z", "msg_2", "req_2", sonnet, 100, 50, cost_usd=0.5),
+        # a 1-hour cache write
+        claude_line(
+            "2026-11-20T11:00:00.000Z", "msg_3", "req_3", sonnet, 20, 30, 4000, 1000, write_1h=3000
+        ),
+        # above the 200k tier
+        claude_line(
+            "2026-11-20T12:00:00.000Z", "msg_4", "req_4", sonnet, 250_000, 1000, 0, 300_000
+        ),
+        # a model no price table knows
+        claude_line("2026-11-20T13:00:00.000Z", "msg_5", "req_5", "claude-imaginary-9", 40, 60),
+        # malformed (cut) line that still holds the usage marker
+        '{"type":"assistant","message":{"usage":{"input_tokens":5,',
+        # synthetic (no model label), no tokens
+        claude_line("2026-11-20T14:00:00.000Z", "msg_6", "req_6", "<synthetic>", 0, 0),
+        "not json at all",
+        # next day, late evening
+        claude_line("2026-11-21T23:59:59.999Z", "msg_7", "req_7", sonnet, 7, 70, 700, 7000),
+    ]
+    main.write_text("\n".join(main_lines) + "\n")
+    sub_lines = [
+        # the subagent's own request
+        claude_line(
+            "2026-11-20T09:30:00.000Z", "msg_s1", "req_s1", sonnet, 15, 25, 0, 800, sidechain=True
+        ),
+        # a sidechain replay of the parent's request under another requestId: counted once
+        claude_line(
+            "2026-11-20T09:30:01.000Z",
+            "msg_1",
+            "req_replay",
+            sonnet,
+            10,
+            250,
+            500,
+            90_000,
+            sidechain=True,
+        ),
+    ]
+    sub.write_text("\n".join(sub_lines) + "\n")
+    other_lines = [
+        claude_line("2026-11-22T08:00:00.000Z", "msg_o1", "req_o1", opus, 1000, 2000, 3000, 4000),
+        # lines without message.id are never deduplicated: both count
+        claude_line("2026-11-22T08:05:00.000Z", None, "req_o2", opus, 1, 2, 3, 4),
+        claude_line("2026-11-22T08:05:00.000Z", None, "req_o2", opus, 1, 2, 3, 4),
+    ]
+    other.write_text("\n".join(other_lines) + "\n")
+    return {"main": main, "subagent": sub, "other": other}
+
+
+# ---- Codex --------------------------------------------------------------------------------
+
+
+def codex_usage(inp: int, cached: int, out: int, reasoning: int = 0) -> dict[str, int]:
+    return {
+        "input_tokens": inp,
+        "cached_input_tokens": cached,
+        "output_tokens": out,
+        "reasoning_output_tokens": reasoning,
+        "total_tokens": inp + out,
+    }
+
+
+def codex_token_count(ts: str, last: dict[str, int] | None, total: dict[str, int] | None) -> str:
+    info = None
+    if last is not None or total is not None:
+        info = {"model_context_window": 272000}
+        if last is not None:
+            info["last_token_usage"] = last  # type: ignore[assignment]
+        if total is not None:
+            info["total_token_usage"] = total  # type: ignore[assignment]
+    return _compact(
+        {
+            "timestamp": ts,
+            "type": "event_msg",
+            "payload": {"type": "token_count", "info": info, "rate_limits": None},
+        }
+    )
+
+
+def codex_turn_context(ts: str, model: str) -> str:
+    return _compact(
+        {
+            "timestamp": ts,
+            "type": "turn_context",
+            "payload": {"cwd": "/work", "approval_policy": "never", "model": model},
+        }
+    )
+
+
+def codex_other(ts: str, text: str) -> str:
+    return _compact(
+        {
+            "timestamp": ts,
+            "type": "response_item",
+            "payload": {"type": "message", "role": "user", "content": [{"text": text}]},
+        }
+    )
+
+
+def write_codex_fixture(home: Path) -> dict[str, Path]:
+    sessions = home / "sessions" / "2026" / "11" / "20"
+    archived = home / "archived_sessions"
+    sessions.mkdir(parents=True, exist_ok=True)
+    archived.mkdir(parents=True, exist_ok=True)
+    a = sessions / "rollout-2026-11-20T09-00-00-a.jsonl"
+    a_lines = [
+        _compact(
+            {
+                "timestamp": "2026-11-20T09:00:00.000Z",
+                "type": "session_meta",
+                "payload": {"id": "a", "cwd": "/work"},
+            }
+        ),
+        codex_turn_context("2026-11-20T09:00:00.100Z", "gpt-5-codex"),
+        codex_other("2026-11-20T09:00:00.200Z", "do the thing " * 100),
+        codex_token_count("2026-11-20T09:00:01.000Z", None, None),  # rate limits only
+        codex_token_count(
+            "2026-11-20T09:00:02.000Z",
+            codex_usage(1000, 200, 300, 100),
+            codex_usage(1000, 200, 300, 100),
+        ),
+        # only totals: the delta counts
+        codex_token_count("2026-11-20T09:01:00.000Z", None, codex_usage(5000, 3000, 700, 200)),
+        # the same totals again: a zero delta, skipped
+        codex_token_count("2026-11-20T09:01:01.000Z", None, codex_usage(5000, 3000, 700, 200)),
+        "{broken",
+        codex_turn_context("2026-11-20T10:00:00.000Z", "gpt-5-mini"),
+        codex_token_count(
+            "2026-11-20T10:00:05.000Z",
+            codex_usage(20_000, 18_000, 900),
+            codex_usage(25_000, 21_000, 1600),
+        ),
+        codex_turn_context("2026-11-21T10:00:00.000Z", "gpt-imaginary-9"),
+        codex_token_count("2026-11-21T10:00:05.000Z", codex_usage(300, 0, 40), None),
+    ]
+    a.write_text("\n".join(a_lines) + "\n")
+    # An archived copy of the same session: counted once (sessions/ wins).
+    archived_copy = archived / "2026" / "11" / "20" / a.name
+    archived_copy.parent.mkdir(parents=True, exist_ok=True)
+    archived_copy.write_text("\n".join(a_lines) + "\n")
+    # An archived-only session without a turn_context: the model falls back to gpt-5.
+    b = archived / "rollout-2026-11-22T07-00-00-b.jsonl"
+    b.write_text(
+        "\n".join(
+            [
+                codex_other("2026-11-22T07:00:00.000Z", "hi"),
+                codex_token_count("2026-11-22T07:00:03.000Z", codex_usage(4000, 1000, 500), None),
+            ]
+        )
+        + "\n"
+    )
+    return {"session": a, "archived_copy": archived_copy, "archived_only": b}
+
+
+# ---- generated logs of realistic size (benchmarks, memory tests) -----------------------------
+
+
+def generate_claude_logs(
+    projects: Path, total_bytes: int, files: int, *, seed: int = 7, end_ts: float | None = None
+) -> int:
+    """Write ``files`` session logs totalling about ``total_bytes`` under ``projects``.
+
+    Each turn is what Claude Code writes: a user line with a tool result (1-12 KB), then the
+    assistant message twice (a streaming snapshot, then the final line), ~1.5 KB each with text.
+    Timestamps run over the 10 days before ``end_ts`` (default now). Returns the turns written.
+    """
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    per_file = max(1, total_bytes // files)
+    models = ["claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claude-haiku-4-5-20251001"]
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(16_000))
+    turns = 0
+    for f in range(files):
+        folder = projects / f"-work-project-{f % 40}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"session-{f:05d}.jsonl"
+        written = 0
+        t0 = end - 10 * 86400 + rng.random() * 9 * 86400
+        with path.open("w") as fh:
+            n = 0
+            while written < per_file:
+                n += 1
+                ts = dt.datetime.fromtimestamp(t0 + n * 7, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+                stamp = ts[:-3] + "Z"
+                size = rng.randint(1000, 12000)
+                start = rng.randint(0, len(filler) - size)
+                user = _compact({
+                    "parentUuid": f"p{n}", "isSidechain": False, "userType": "external",
+                    "cwd": "/work/project", "sessionId": f"s{f}", "version": "2.0.14",
+                    "type": "user", "timestamp": stamp,
+                    "message": {"role": "user", "content": [{"type": "tool_result",
+                                "tool_use_id": f"t{n}", "content": filler[start:start + size]}]},
+                })  # fmt: skip
+                model = models[n % 3]
+                text = filler[start : start + rng.randint(600, 1400)]
+                usage = (rng.randint(1, 50), rng.randint(0, 3000), rng.randint(0, 120_000))
+                lines = [user]
+                for out in (1, rng.randint(20, 2000)):
+                    lines.append(
+                        claude_line(stamp, f"msg_{f}_{n}", f"req_{f}_{n}", model, usage[0], out,
+                                    usage[1], usage[2], session=f"s{f}", text=text)
+                    )  # fmt: skip
+                block = "\n".join(lines) + "\n"
+                fh.write(block)
+                written += len(block)
+                turns += 1
+    return turns

@@ -1,0 +1,244 @@
+"""The OTLP receiver against hostile and broken clients: every answer is a clear status, memory
+and time stay bounded, and the next good request is still served."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import socket
+import time
+import tracemalloc
+import zlib
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+from burntray.model.pricing import build_price_table
+from burntray.sources.otel_decode import MAX_BODY, OtlpError, decode, inflate
+from burntray.sources.otel_ledger import OtelLedger
+from burntray.sources.otel_receiver import OtlpReceiver
+from tests.otel_senders import Sender, claude_request, receiving
+
+
+@pytest.fixture
+def ledger() -> OtelLedger:
+    return OtelLedger(build_price_table({}), grace_ns=0)
+
+
+@pytest.fixture
+def receiver(ledger: OtelLedger) -> Iterator[OtlpReceiver]:
+    with receiving(ledger.on_export, request_timeout_s=1.0, max_connections=4) as r:
+        yield r
+
+
+def post(
+    receiver: OtlpReceiver,
+    path: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", receiver.port, timeout=10)
+    try:
+        conn.request(
+            "POST", path, body, {"Content-Type": "application/x-protobuf", **(headers or {})}
+        )
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def good_request_is_served(receiver: OtlpReceiver, ledger: OtelLedger, rid: str) -> None:
+    with Sender("claude-code", f"http://127.0.0.1:{receiver.port}") as sender:
+        claude_request(
+            sender,
+            session="s",
+            request_id=rid,
+            model="claude-opus-4-1",
+            inp=1,
+            out=2,
+            cache_read=0,
+            cache_write=0,
+            cost=0.5,
+            metric=False,
+        )
+    assert [r.key for r in ledger.take(2**62)] == [f"claude-code:req:{rid}"]
+
+
+def test_malformed_bodies_get_400_with_a_reason(receiver: OtlpReceiver, ledger: OtelLedger) -> None:
+    status, body = post(receiver, "/v1/logs", b"\xff\xff\xff\xff not protobuf")
+    assert status == 400
+    assert b"not an OTLP logs protobuf body" in body
+    status, body = post(receiver, "/v1/metrics", b"{nope", {"Content-Type": "application/json"})
+    assert (status, body.startswith(b"not an OTLP metrics JSON body")) == (400, True)
+    status, body = post(receiver, "/v1/logs", b"xx", {"Content-Encoding": "gzip"})
+    assert (status, body.startswith(b"gzip body is corrupt")) == (400, True)
+    status, body = post(receiver, "/v1/logs", b"", {"Content-Type": "text/csv"})
+    assert status == 415 and b"unsupported Content-Type" in body
+    status, body = post(receiver, "/v1/nothing", b"")
+    assert status == 404
+    good_request_is_served(receiver, ledger, "after-garbage")
+    assert receiver.stats.rejected[400] == 3
+
+
+def test_deeply_nested_values_are_refused_not_crashed_on(
+    receiver: OtlpReceiver, ledger: OtelLedger
+) -> None:
+    nested = '{"stringValue": "x"}'
+    for _ in range(5000):
+        nested = '{"arrayValue": {"values": [' + nested + "]}}"
+    doc = (
+        '{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": ' + nested + "}]}]}]}"
+    ).encode()
+    status, body = post(receiver, "/v1/logs", doc, {"Content-Type": "application/json"})
+    assert status == 400, body
+    good_request_is_served(receiver, ledger, "after-nesting")
+
+
+def test_oversized_body_gets_413_before_it_is_read(
+    receiver: OtlpReceiver, ledger: OtelLedger
+) -> None:
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=5) as s:
+        s.sendall(
+            b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+            + f"Content-Length: {MAX_BODY + 1}\r\n\r\n".encode()
+        )
+        reply = b""
+        while chunk := s.recv(4096):  # the server closes after its answer
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 413")
+    assert b"over the 8 MiB limit" in reply
+    good_request_is_served(receiver, ledger, "after-413")
+
+
+def test_a_gzip_bomb_is_stopped_at_the_inflate_cap(
+    receiver: OtlpReceiver, ledger: OtelLedger
+) -> None:
+    bomb = gzip.compress(b"\0" * (512 * 2**20), compresslevel=9)  # 512 MiB in ~0.5 MiB
+    assert len(bomb) < MAX_BODY
+    tracemalloc.start()
+    try:
+        status, body = post(receiver, "/v1/logs", bomb, {"Content-Encoding": "gzip"})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert status == 413
+    assert b"inflates to more than 32 MiB" in body
+    assert peak < 80 * 2**20  # the cap plus one chunk and the compressed body, not 512 MiB
+    good_request_is_served(receiver, ledger, "after-bomb")
+
+
+def test_inflate_refuses_a_truncated_stream() -> None:
+    data = gzip.compress(b"hello" * 100)[:-8]
+    with pytest.raises(OtlpError, match="truncated"):
+        inflate(data, "gzip")
+    ok = zlib.compress(b"x")
+    with pytest.raises(OtlpError, match="corrupt"):
+        inflate(ok, "gzip")  # zlib framing, not gzip
+
+
+def test_a_slowloris_client_is_cut_off_and_others_are_served(
+    receiver: OtlpReceiver, ledger: OtelLedger
+) -> None:
+    slow = socket.create_connection(("127.0.0.1", receiver.port), timeout=10)
+    try:
+        slow.sendall(b"POST /v1/logs HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        good_request_is_served(receiver, ledger, "during-slowloris")  # not blocked by it
+        # keep dribbling header bytes well inside the per-read timeout: the deadline still ends it
+        closed = False
+        while time.monotonic() - started < 8:
+            try:
+                slow.sendall(b"X-a: b\r\n")
+                if slow.recv(1, socket.MSG_DONTWAIT) == b"":
+                    closed = True
+                    break
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed = True
+                break
+            time.sleep(0.2)
+        assert closed, "the slow client was never cut off"
+        assert time.monotonic() - started < 5  # deadline 1 s, reaper polls every 0.25 s
+    finally:
+        slow.close()
+    assert receiver.stats.rejected.get(408, 0) >= 1, (
+        receiver.stats.rejected,
+        receiver.stats.last_error,
+    )
+
+
+def test_a_slow_body_is_cut_off(receiver: OtlpReceiver, ledger: OtelLedger) -> None:
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=10) as s:
+        s.sendall(b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc")
+        started = time.monotonic()
+        s.settimeout(6)
+        assert s.recv(100) == b""  # closed without an answer: the body never came
+        assert time.monotonic() - started < 5
+    good_request_is_served(receiver, ledger, "after-slow-body")
+
+
+def test_connections_over_the_cap_are_closed_at_once(
+    receiver: OtlpReceiver, ledger: OtelLedger
+) -> None:
+    idle = [socket.create_connection(("127.0.0.1", receiver.port)) for _ in range(4)]
+    try:
+        time.sleep(0.2)
+        extra = socket.create_connection(("127.0.0.1", receiver.port), timeout=5)
+        with extra:
+            extra.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert extra.recv(100) == b""
+    finally:
+        for s in idle:
+            s.close()
+    time.sleep(0.3)  # the server notices the closed idle connections
+    good_request_is_served(receiver, ledger, "after-cap")
+
+
+def test_a_mapping_bug_answers_500_and_the_receiver_goes_on() -> None:
+    calls = []
+
+    def broken(path: str, message: object, ts: int) -> None:
+        calls.append(path)
+        if len(calls) == 1:
+            raise RuntimeError("bug")
+
+    with receiving(broken) as r:
+        body = ExportLogsServiceRequest().SerializeToString()
+        assert post(r, "/v1/logs", body)[0] == 500
+        assert post(r, "/v1/logs", body)[0] == 200
+
+
+def test_port_in_use_is_an_oserror_for_the_caller_to_report(ledger: OtelLedger) -> None:
+    with receiving(ledger.on_export) as first:
+        second = OtlpReceiver("127.0.0.1", first.port, ledger.on_export)
+        with pytest.raises(OSError):
+            second.start()
+
+
+def test_non_loopback_needs_a_token_and_the_token_is_checked(ledger: OtelLedger) -> None:
+    with pytest.raises(ValueError, match="needs a bearer token"):
+        OtlpReceiver("0.0.0.0", 0, ledger.on_export)
+    with receiving(ledger.on_export, token="s3cret") as r:
+        body = ExportLogsServiceRequest().SerializeToString()
+        assert post(r, "/v1/logs", body)[0] == 401
+        assert post(r, "/v1/logs", body, {"Authorization": "Bearer s3cret"})[0] == 200
+
+
+def test_traces_are_acknowledged_and_dropped(receiver: OtlpReceiver, ledger: OtelLedger) -> None:
+    assert post(receiver, "/v1/traces", b"")[0] == 200
+    assert ledger.traces == 1
+    assert ledger.take(2**62) == []
+
+
+def test_decode_accepts_both_formats_of_the_same_message() -> None:
+    from google.protobuf import json_format
+
+    msg = ExportLogsServiceRequest()
+    rec = msg.resource_logs.add().scope_logs.add().log_records.add()
+    rec.event_name = "claude_code.api_request"
+    as_json = json_format.MessageToJson(msg).encode()
+    assert decode("/v1/logs", "application/json; charset=utf-8", None, as_json) == msg
+    assert decode("/v1/logs", None, "gzip", gzip.compress(msg.SerializeToString())) == msg

@@ -1,0 +1,85 @@
+"""The tray's "Serve /metrics" toggle: off by default; clicking it (a real pystray menu) saves
+the setting and the endpoint serves the monitor's figures; clicking again stops it; a busy port
+is reported, not fatal."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from burntray.app import AppContext
+from burntray.config import load_settings
+from burntray.serve.endpoint import MetricsEndpoint
+from tests.cburn_daemon import free_port
+from tests.unit.test_tray_menu import Harness, pystray  # noqa: F401 - the fixture
+
+
+def scrape(port: int) -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/metrics")
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def wired(pystray: Any) -> Iterator[tuple[Harness, MetricsEndpoint, list[str], int]]:  # noqa: F811
+    from burntray.paths import app_paths
+
+    port = free_port()
+    config = app_paths().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'source = "hexai"\n[serve]\nmetrics = "127.0.0.1:{port}"\n')
+    h = Harness(AppContext.load(strict=False), pystray)
+    errors: list[str] = []
+    endpoint = MetricsEndpoint(h.ctx, on_error=errors.append)
+    h.monitor.enrichers.append(endpoint)  # as TrayApp wires it
+    h.controller.on_settings = endpoint.apply
+    endpoint.apply(h.ctx.settings)
+    try:
+        yield h, endpoint, errors, port
+    finally:
+        endpoint.close()
+        h.close()
+
+
+def test_the_toggle_starts_and_stops_the_endpoint(
+    wired: tuple[Harness, MetricsEndpoint, list[str], int],
+) -> None:
+    h, endpoint, errors, port = wired
+    item = h.find("Serve /metrics")
+    assert str(item.text) == f"Serve /metrics on 127.0.0.1:{port}"
+    assert not item.checked and endpoint.address is None  # off by default
+    h.click("Serve /metrics")
+    assert load_settings(h.ctx.paths.config_file).tray_metrics
+    assert h.find("Serve /metrics").checked
+    assert endpoint.address == f"127.0.0.1:{port}"
+    deadline = time.monotonic() + 5
+    while "burntray_window_requests" not in scrape(port)[1]:  # the monitor publishes on its tick
+        h.controller.refresh()
+        assert time.monotonic() < deadline, "no figures on /metrics"
+        time.sleep(0.05)
+    assert 'burntray_source_up{source="hexai"}' in scrape(port)[1]
+    h.click("Serve /metrics")
+    assert endpoint.address is None
+    with pytest.raises(OSError):
+        scrape(port)
+    assert errors == []
+
+
+def test_a_busy_port_is_reported(wired: tuple[Harness, MetricsEndpoint, list[str], int]) -> None:
+    h, endpoint, errors, port = wired
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", port))
+        blocker.listen()
+        h.click("Serve /metrics")
+        assert endpoint.address is None
+        assert errors and errors[0].startswith(f"cannot serve /metrics on 127.0.0.1:{port}")
+    assert h.monitor.alive  # the app goes on
