@@ -89,3 +89,49 @@ def test_windows_equal_a_plain_sum_at_every_edge(tmp_path: Path) -> None:
     assert sorted(g[:7] for g in group_records(stored)) == sorted(
         g[:7] for g in group_records(truth.values())
     )
+
+
+def test_windows_over_bursts_equal_a_plain_sum(tmp_path: Path) -> None:
+    """Records in bursts (a busy sender's current minute: everything in its first seconds,
+    nothing after now): whichever side of a minute is read, the figure is the plain sum. Edges
+    fall on, just before and just after record times, where the first/last-record judgement
+    of each minute's side changes."""
+    rng = random.Random(11)
+    store = UsageEvents(HistoryStore(tmp_path / "h.sqlite3"))
+    truth: dict[str, UsageRecord] = {}
+    for burst in range(12):
+        base = rng.randint(0, 10) * MIN + rng.randint(0, 59) * 10**9
+        batch = [
+            _rec(
+                base + rng.randint(0, 3 * 10**9),
+                f"b{burst}-{i}",
+                model=rng.choice(["a", "b"]),
+                inp=rng.randint(0, 500),
+                cost=rng.choice([None, rng.random()]),
+            )
+            for i in range(rng.randint(1, 60))
+        ]
+        store.ingest("s", batch)
+        truth.update((r.key, r) for r in batch)
+        times = sorted(r.ts_ns for r in truth.values())
+        for _ in range(40):
+            t = rng.choice(times) + rng.choice([-1, 0, 1])
+            start = rng.choice(
+                [t - rng.randint(0, 12 * MIN), rng.choice(times) + rng.choice([0, 1])]
+            )
+            end = max(start, t)
+            got, _ = store.summarise("s", start, end, end - start or 1)
+            want, _ = summarise_records(
+                (r for r in truth.values() if start <= r.ts_ns < end), end - start or 1
+            )
+            assert (got.reqs, got.input_tokens, got.tokens, got.unpriced_reqs) == (
+                want.reqs,
+                want.input_tokens,
+                want.tokens,
+                want.unpriced_reqs,
+            ), (start, end)
+            assert abs(got.cost_usd - want.cost_usd) < 1e-9
+    assert store.has_records("s")
+    assert not store.has_records("other")
+    store.clear("s")
+    assert not store.has_records("s")

@@ -156,7 +156,7 @@ class RecordSource:
 
     def _has_data(self) -> bool:
         if self._events is not None:
-            return self._events.count(self.name) > 0
+            return self._events.has_records(self.name)
         return bool(self._memory)
 
     def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
