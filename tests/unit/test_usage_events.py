@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from burntray.model.usage import UsageRecord, group_records, summarise_records
 from burntray.store.history import HistoryStore
 from burntray.store.usage_events import UsageEvents
@@ -135,3 +137,17 @@ def test_windows_over_bursts_equal_a_plain_sum(tmp_path: Path) -> None:
     assert not store.has_records("other")
     store.clear("s")
     assert not store.has_records("s")
+
+
+def test_resume_state_is_written_with_the_records(tmp_path: Path) -> None:
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    store = UsageEvents(history)
+    assert store.ingest("s", [_rec(MIN, "a")], ("source_state:s", "offset 1")) == 1
+    assert history.get_meta("source_state:s") == "offset 1"
+    # a batch whose write fails (a count SQLite cannot hold) leaves the old state and records
+    bad = UsageRecord(MIN, "anthropic", "m", 2**70, 1, 1, 1, 0.5, "b")
+    for batch in ([_rec(MIN, "c"), bad], [_rec(MIN, "c"), bad, bad]):  # new keys; the general case
+        with pytest.raises(OverflowError):
+            store.ingest("s", batch, ("source_state:s", "offset 3"))
+    assert history.get_meta("source_state:s") == "offset 1"
+    assert store.count("s") == 1

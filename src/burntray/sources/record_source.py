@@ -126,14 +126,15 @@ class RecordSource:
         if records:
             self._data_updated_ns = max(r.ts_ns for r in records)
             if self._events is not None:
+                state = self.save_state()
+                meta = None if state is None else (self._state_key, state)
                 try:
-                    self._events.ingest(self.name, records)
+                    # the records and the resume state past them, in one transaction
+                    self._events.ingest(self.name, records, meta)
                 except Exception as exc:
                     log.exception("%s: history write failed", self.name)
                     self.problem = f"history write failed: {exc}"
                     self._memory.extend(records)
-                else:
-                    self._save_state()
             else:
                 self._memory.extend(records)
                 cutoff = now - MEMORY_SPAN_NS

@@ -13,6 +13,7 @@ rollup kept in step at ingest, the partial minutes at either edge from the recor
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 
 from burntray.model.snapshot import Totals, UsageRow
@@ -64,6 +65,19 @@ _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
     "session, project, upstream_cost"
 )
+_MARKS = ",".join("?" * 13)
+_Row = tuple[str, str, int, str, str, int, int, int, int, float | None, str, str, int]
+_KEYS_PER_QUERY = 500  # bound parameters per lookup, well under SQLite's smallest limit (999)
+_SET_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+# Adds one (source, minute, provider, model) group's sums to the rollup.
+_ADD_MINUTE = (
+    f"INSERT INTO {MINUTES} VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT (source, minute, provider, model) DO UPDATE SET "
+    "reqs = reqs + excluded.reqs, input = input + excluded.input, "
+    "output = output + excluded.output, cache_read = cache_read + excluded.cache_read, "
+    "cache_write = cache_write + excluded.cache_write, cost = cost + excluded.cost, "
+    "unpriced = unpriced + excluded.unpriced"
+)
 # Adds (sign +1) or removes (sign -1) the staged rows' sums from the rollup.
 _ROLLUP = (
     f"INSERT INTO {MINUTES} SELECT source, ts_ns / :per_minute, provider, model, "
@@ -104,8 +118,17 @@ class UsageEvents:
                     conn.execute(statement)
 
     # --- writing --------------------------------------------------------------------------
-    def ingest(self, source: str, records: Iterable[UsageRecord]) -> int:
-        """Store records not seen before, replace changed ones; returns how many were written."""
+    def ingest(
+        self,
+        source: str,
+        records: Iterable[UsageRecord],
+        meta: tuple[str, str] | None = None,
+    ) -> int:
+        """Store records not seen before, replace changed ones; returns how many were written.
+
+        ``meta`` (key, value) is written in the same transaction: a source's resume state is
+        kept exactly when the records it covers are.
+        """
         rows = [
             (
                 source,
@@ -125,53 +148,103 @@ class UsageEvents:
             for r in records
             if r.ts_ns >= 0
         ]
-        if not rows:
+        if not rows and meta is None:
             return 0
         with self.history.transaction() as conn:
+            if meta is not None:
+                conn.execute(_SET_META, meta)
+            if not rows:
+                return 0
+            if self._all_new(conn, source, rows):
+                return self._insert_new(conn, rows)
+            return self._ingest_changed(conn, rows)
+
+    @staticmethod
+    def _all_new(conn: sqlite3.Connection, source: str, rows: list[_Row]) -> bool:
+        """Whether no key of ``rows`` is stored yet, nor repeated within them (the common case:
+        every OTLP export and appended log line brings new requests)."""
+        keys = {row[1] for row in rows}
+        if len(keys) != len(rows):
+            return False
+        ordered = list(keys)
+        for i in range(0, len(ordered), _KEYS_PER_QUERY):
+            chunk = ordered[i : i + _KEYS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            if conn.execute(
+                f"SELECT 1 FROM {EVENTS} WHERE source = ? AND key IN ({marks}) LIMIT 1",
+                (source, *chunk),
+            ).fetchone():
+                return False
+        return True
+
+    @staticmethod
+    def _insert_new(conn: sqlite3.Connection, rows: list[_Row]) -> int:
+        """Records none of which is stored: inserted as they are, their sums added to the
+        rollup (the same sums ``_ROLLUP`` makes, in a few statements instead of a dozen)."""
+        conn.executemany(f"INSERT INTO {EVENTS} ({_COLUMNS}) VALUES ({_MARKS})", rows)
+        sums: dict[tuple[str, int, str, str], list[float]] = {}
+        for row in rows:
+            cost = row[9]
+            group = (row[0], row[2] // NS_PER_MINUTE, row[3], row[4])
+            acc = sums.get(group)
+            if acc is None:
+                acc = sums[group] = [0, 0, 0, 0, 0, 0.0, 0]
+            acc[0] += 1
+            acc[1] += row[5]
+            acc[2] += row[6]
+            acc[3] += row[7]
+            acc[4] += row[8]
+            if cost is None:
+                acc[6] += 1
+            else:
+                acc[5] += cost
+        conn.executemany(_ADD_MINUTE, [(*group, *acc) for group, acc in sums.items()])
+        return len(rows)
+
+    @staticmethod
+    def _ingest_changed(conn: sqlite3.Connection, rows: list[_Row]) -> int:
+        """The general case: keys repeated in the batch (the last wins), records stored
+        before, unchanged (nothing to do) or changed (replaced, and the rollup with them)."""
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming AS SELECT * FROM {EVENTS} WHERE 0")
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS replaced AS SELECT * FROM {EVENTS} WHERE 0")
+        conn.execute("DELETE FROM temp.incoming")
+        conn.execute("DELETE FROM temp.replaced")
+        # within one batch the last record of a key wins
+        conn.executemany(
+            f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
+        )
+        conn.execute(
+            "DELETE FROM temp.incoming WHERE rowid NOT IN "
+            "(SELECT max(rowid) FROM temp.incoming GROUP BY source, key)"
+        )
+        # unchanged records: nothing to do
+        conn.execute(
+            f"DELETE FROM temp.incoming WHERE EXISTS (SELECT 1 FROM {EVENTS} e WHERE "
+            "e.source = incoming.source AND e.key = incoming.key AND "
+            "e.ts_ns = incoming.ts_ns AND e.provider = incoming.provider AND "
+            "e.model = incoming.model AND e.input = incoming.input AND "
+            "e.output = incoming.output AND e.cache_read = incoming.cache_read AND "
+            "e.cache_write = incoming.cache_write AND e.cost IS incoming.cost AND "
+            "e.session = incoming.session AND e.project = incoming.project AND "
+            "e.upstream_cost = incoming.upstream_cost)"
+        )
+        written = conn.execute("SELECT count(*) FROM temp.incoming").fetchone()[0]
+        if written:
             conn.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS incoming AS SELECT * FROM {EVENTS} WHERE 0"
+                f"INSERT INTO temp.replaced SELECT e.* FROM {EVENTS} e JOIN temp.incoming i "
+                "ON e.source = i.source AND e.key = i.key"
             )
+            params = {"per_minute": NS_PER_MINUTE}
+            conn.execute(_ROLLUP.format(rows="temp.replaced"), {**params, "sign": -1})
             conn.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS replaced AS SELECT * FROM {EVENTS} WHERE 0"
+                f"DELETE FROM {EVENTS} WHERE (source, key) IN "
+                "(SELECT source, key FROM temp.replaced)"
             )
-            conn.execute("DELETE FROM temp.incoming")
-            conn.execute("DELETE FROM temp.replaced")
-            # within one batch the last record of a key wins
-            conn.executemany(
-                f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
-            )
-            conn.execute(
-                "DELETE FROM temp.incoming WHERE rowid NOT IN "
-                "(SELECT max(rowid) FROM temp.incoming GROUP BY source, key)"
-            )
-            # unchanged records: nothing to do
-            conn.execute(
-                f"DELETE FROM temp.incoming WHERE EXISTS (SELECT 1 FROM {EVENTS} e WHERE "
-                "e.source = incoming.source AND e.key = incoming.key AND "
-                "e.ts_ns = incoming.ts_ns AND e.provider = incoming.provider AND "
-                "e.model = incoming.model AND e.input = incoming.input AND "
-                "e.output = incoming.output AND e.cache_read = incoming.cache_read AND "
-                "e.cache_write = incoming.cache_write AND e.cost IS incoming.cost AND "
-                "e.session = incoming.session AND e.project = incoming.project AND "
-                "e.upstream_cost = incoming.upstream_cost)"
-            )
-            written = conn.execute("SELECT count(*) FROM temp.incoming").fetchone()[0]
-            if written:
-                conn.execute(
-                    f"INSERT INTO temp.replaced SELECT e.* FROM {EVENTS} e JOIN temp.incoming i "
-                    "ON e.source = i.source AND e.key = i.key"
-                )
-                params = {"per_minute": NS_PER_MINUTE}
-                conn.execute(_ROLLUP.format(rows="temp.replaced"), {**params, "sign": -1})
-                conn.execute(
-                    f"DELETE FROM {EVENTS} WHERE (source, key) IN "
-                    "(SELECT source, key FROM temp.replaced)"
-                )
-                conn.execute(f"INSERT INTO {EVENTS} SELECT {_COLUMNS} FROM temp.incoming")
-                conn.execute(_ROLLUP.format(rows="temp.incoming"), {**params, "sign": 1})
-                conn.execute(f"DELETE FROM {MINUTES} WHERE reqs = 0")
-            conn.execute("DELETE FROM temp.incoming")
-            conn.execute("DELETE FROM temp.replaced")
+            conn.execute(f"INSERT INTO {EVENTS} SELECT {_COLUMNS} FROM temp.incoming")
+            conn.execute(_ROLLUP.format(rows="temp.incoming"), {**params, "sign": 1})
+            conn.execute(f"DELETE FROM {MINUTES} WHERE reqs = 0")
+        conn.execute("DELETE FROM temp.incoming")
+        conn.execute("DELETE FROM temp.replaced")
         return int(written)
 
     def clear(self, source: str) -> int:
