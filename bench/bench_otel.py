@@ -2,8 +2,9 @@
 targets in brackets, MISSED where one is not met.
 
 The receiver runs as in the app: the ``otel`` source with burntray's history (SQLite) and the
-real monitor thread, woken by each export. One client (keep-alive, like the SDK exporters)
-posts OTLP log requests of 10 ``claude_code.api_request`` events each.
+real monitor thread, woken by the exports (at most every 5 ms: a burst is one poll). One client
+(keep-alive, like the SDK exporters) posts OTLP log requests of 10 ``claude_code.api_request``
+events each.
 """
 
 from __future__ import annotations
