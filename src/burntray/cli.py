@@ -530,7 +530,7 @@ def _record_start_at_login(enabled: bool) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from burntray.errors import ConfigError  # noqa: PLC0415
     from burntray.serve.run import run_serve  # noqa: PLC0415
-    from burntray.sources.otel import split_host_port  # noqa: PLC0415
+    from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
 
     try:
         ctx = _load_context()

@@ -58,3 +58,20 @@ def test_status_tmux_loads_only_what_it_uses() -> None:
     code_and_loaded = json.loads(done.stderr.strip().splitlines()[-1])
     assert "rpm" in done.stdout, done.stdout + done.stderr
     assert code_and_loaded[1] == []
+
+
+def test_settings_with_a_source_chosen_load_no_receiver() -> None:
+    """``status --source claude --window 7d`` validates every key (``otel.listen`` too): the
+    OTLP receiver's module, protobuf and http.server stay unloaded."""
+    code = (
+        "import sys, json\n"
+        "from burntray.config import Settings\n"
+        "settings = Settings().replace(source='claude', window='7d')\n"
+        "assert settings.option('otel.listen') == '127.0.0.1:4318'\n"
+        "names = ('burntray.sources.otel', 'google.protobuf', 'http.server')\n"
+        "print(json.dumps([n for n in names if n in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(done.stdout) == []
