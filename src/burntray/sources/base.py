@@ -19,10 +19,10 @@ from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, SourceStatus
 from burntray.paths import AppPaths
 from burntray.sources.registry import UnknownSourceError
-from burntray.store.history import HistoryStore
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: sqlite3 and the store load when a history is opened
     from burntray.sources.cburn_discovery import Discovery as CburnDiscovery
+    from burntray.store.history import HistoryStore
 
 
 class Source(Protocol):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from burntray.model.aggregate import rpm
 from burntray.model.snapshot import (
@@ -29,7 +30,9 @@ from burntray.model.snapshot import (
 )
 from burntray.sources.base import Source, SourceContext, wakes_on_change
 from burntray.sources.registry import REGISTRY, SourceSpec
-from burntray.store.history import HistoryStore
+
+if TYPE_CHECKING:  # annotations only: the store loads when a history is attached
+    from burntray.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
 
