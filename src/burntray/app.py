@@ -11,13 +11,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from burntray.config import Settings, load_settings
 from burntray.errors import ConfigError
 from burntray.model.pricing import PriceTable, build_price_table
 from burntray.paths import AppPaths, app_paths
 from burntray.sources.base import Source, SourceContext, build_source
-from burntray.store.history import HistoryError, HistoryStore
+
+if TYPE_CHECKING:  # sqlite3 and the store load only when the history is opened
+    from burntray.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,8 @@ class AppContext:
     def history(self) -> HistoryStore | None:
         """The history store, opened on first use; None (with ``history_error``) if unusable."""
         if self._history is None and not self.history_error:
+            from burntray.store.history import HistoryError, HistoryStore  # noqa: PLC0415
+
             try:
                 self._history = HistoryStore(self.paths.history_db)
             except HistoryError as exc:

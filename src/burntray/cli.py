@@ -8,8 +8,10 @@ operation failed or was declined; 2 usage or configuration error. Imports stay l
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from burntray import __version__
 
@@ -35,10 +37,51 @@ def _source_choices() -> tuple[str, ...]:
     return REGISTRY.choices()
 
 
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns`` (``$COLUMNS``, else the terminal on stdout, else
+    80) without importing shutil, which brings bz2, lzma and zlib along."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's own formatter; only its default width is found without shutil. argparse
+    builds one for every ``add_argument`` (to check metavars), so every short command - tmux
+    runs ``burntray status`` every few seconds - paid for that import."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            width = terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose subcommands' parsers (built as ``type(parser)``) format with
+    ``_HelpFormatter`` too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from burntray.actions import clear_targets  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="burntray",
         description="LLM usage at a glance: requests, RPM, tokens and cost, live.",
     )
@@ -487,7 +530,7 @@ def _record_start_at_login(enabled: bool) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from burntray.errors import ConfigError  # noqa: PLC0415
     from burntray.serve.run import run_serve  # noqa: PLC0415
-    from burntray.sources.otel import split_host_port  # noqa: PLC0415
+    from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
 
     try:
         ctx = _load_context()

@@ -202,13 +202,17 @@ def roder_usage_db(env: Mapping[str, str] | None = None) -> Path:
 
 
 def _roder_configured_store(config: Path) -> str:
-    import tomllib  # noqa: PLC0415 - only when roder is looked for
-
     from burntray.bounded_read import UnsafeFileError, read_regular_file  # noqa: PLC0415
 
     try:
-        data = tomllib.loads(read_regular_file(config, 1024 * 1024).decode("utf-8"))
-    except (UnsafeFileError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        raw = read_regular_file(config, 1024 * 1024)
+    except UnsafeFileError:
+        return ""
+    import tomllib  # noqa: PLC0415 - only when there is a file: most machines have no roder
+
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return ""
     analytics = data.get("analytics")
     store = analytics.get("store") if isinstance(analytics, dict) else None

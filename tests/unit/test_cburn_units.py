@@ -219,6 +219,18 @@ def test_probe_answers_quickly_in_every_case() -> None:
         assert time.monotonic() - started < 0.6
 
 
+def test_probe_by_host_name_ascii_and_not() -> None:
+    """An ASCII host name goes to getaddrinfo as bytes (no idna codec import); a name that
+    needs the codec still goes through it, and an unresolvable one is a reason, not a crash."""
+    with CburnTestDaemon() as daemon:
+        by_name = daemon.url.replace("127.0.0.1", "localhost")
+        assert by_name != daemon.url
+        assert probe(by_name) == (True, f"cburn daemon at {by_name}")
+    for url in ("http://nowhere.invalid:9", "http://bücher.invalid:9"):
+        found, why = probe(url, 1.0)
+        assert not found and why
+
+
 def test_auto_wraps_the_choice_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
     with CburnTestDaemon() as daemon:
         daemon.poll(sessions=1, prompts=1, api_calls=1, tokens=1, estimated_cost_usd=0.0)

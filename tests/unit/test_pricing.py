@@ -1,18 +1,24 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from burntray.model.pricing import (
     SNAPSHOT_AS_OF,
+    SNAPSHOT_FILE,
     PriceFileError,
+    _snapshot_bytes,
     build_price_table,
     load_litellm_prices,
     normalise_model,
+    parse_litellm_prices,
+    snapshot_prices,
 )
 
 
@@ -189,3 +195,16 @@ def test_an_old_price_table_is_pointed_out_by_doctor_and_the_report(
         page = render_html(collect(ctx, ctx.settings), dt.UTC)
         assert ("Note: the bundled price table was checked" in page) is old
         ctx.close()
+
+
+def test_shipped_snapshot_read_directly_is_the_package_resource() -> None:
+    """The snapshot is read beside the modules (no importlib.resources on every start): the same
+    bytes the package resource gives, every price parsed from them and marked as the snapshot."""
+    shipped = resources.files("burntray.data").joinpath(SNAPSHOT_FILE).read_bytes()
+    assert _snapshot_bytes() == shipped
+    prices = snapshot_prices()
+    expected = parse_litellm_prices(json.loads(shipped))
+    assert prices.keys() == expected.keys() and len(prices) > 100
+    for key, price in prices.items():
+        assert price.origin == "snapshot"
+        assert price == dataclasses.replace(expected[key], origin="snapshot")

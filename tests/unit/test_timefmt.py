@@ -117,3 +117,9 @@ def test_bad_durations_say_what_is_allowed(text: str) -> None:
 )
 def test_duration_labels(seconds: int, label: str) -> None:
     assert format_duration(seconds * 10**9) == label
+
+
+def test_epoch_ordinal_written_out_is_datetimes() -> None:
+    from burntray.model import timefmt
+
+    assert dt.date(1970, 1, 1).toordinal() == timefmt._EPOCH_ORDINAL

@@ -8,8 +8,6 @@ Users correct or extend them with ``[pricing.models]`` in config.toml or a LiteL
 
 from __future__ import annotations
 
-import datetime as _dt
-
 PRICES_AS_OF = "2025-11-01"
 STALE_AFTER_DAYS = 183  # about 6 months: vendors change list prices more often than that
 
@@ -17,6 +15,8 @@ STALE_AFTER_DAYS = 183  # about 6 months: vendors change list prices more often 
 def price_table_age(now_ns: int, as_of: str = PRICES_AS_OF) -> str:
     """A warning when the bundled table was checked more than 6 months before ``now_ns``, else
     "". ``doctor`` and the report show it: costs may be off by what changed since."""
+    import datetime as _dt  # noqa: PLC0415 - only here: every `burntray status` loads the table
+
     try:
         checked = _dt.date.fromisoformat(as_of)
     except ValueError:

@@ -10,7 +10,7 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -168,15 +168,25 @@ SNAPSHOT_FILE = f"prices-{SNAPSHOT_AS_OF}.json"
 def snapshot_prices() -> Mapping[str, Price]:
     """The shipped snapshot's prices (empty if a broken install lost the file). Read once per
     process: the file is part of the installation and a command builds the table twice."""
-    from importlib import resources  # noqa: PLC0415 - only when prices are built
-
     try:
-        raw = json.loads(resources.files("burntray.data").joinpath(SNAPSHOT_FILE).read_bytes())
+        raw = json.loads(_snapshot_bytes())
     except (OSError, ValueError, ModuleNotFoundError):
         return {}
     if not isinstance(raw, dict):
         return {}
-    return {k: replace(p, origin="snapshot") for k, p in parse_litellm_prices(raw).items()}
+    return parse_litellm_prices(raw, origin="snapshot")
+
+
+def _snapshot_bytes() -> bytes:
+    """The snapshot file beside the package's modules (a plain install, the frozen build, an
+    editable checkout), read directly: ``importlib.resources`` costs ~5 ms of imports, on every
+    ``burntray status`` that tmux runs. Any other layout (a zip import) goes through it."""
+    try:
+        return (Path(__file__).parent.parent / "data" / SNAPSHOT_FILE).read_bytes()
+    except OSError:
+        from importlib import resources  # noqa: PLC0415 - only for an unusual layout
+
+        return resources.files("burntray.data").joinpath(SNAPSHOT_FILE).read_bytes()
 
 
 def bundled_prices() -> dict[str, Price]:
@@ -224,8 +234,11 @@ def load_litellm_prices(path: Path) -> dict[str, Price]:
     return prices
 
 
-def parse_litellm_prices(raw: Mapping[str, object]) -> dict[str, Price]:
-    """Prices from a decoded LiteLLM-format object (see ``load_litellm_prices``).
+def parse_litellm_prices(
+    raw: Mapping[str, object], origin: PriceOrigin = "litellm"
+) -> dict[str, Price]:
+    """Prices from a decoded LiteLLM-format object (see ``load_litellm_prices``), each marked
+    with ``origin`` (the shipped snapshot passes its own: no second copy of every price).
 
     Besides the four base rates it reads the ``*_above_200k_tokens`` rates, the 1-hour cache
     write (``cache_creation_input_token_cost_above_1hr``) and ``provider_specific_entry.fast``.
@@ -246,7 +259,7 @@ def parse_litellm_prices(raw: Mapping[str, object]) -> dict[str, Price]:
             _per_million(out),
             _per_million(cread) if _is_price(cread) else None,
             _per_million(cwrite) if _is_price(cwrite) else None,
-            origin="litellm",
+            origin=origin,
             key=str(name),
             input_above_200k=_optional_rate(entry, "input_cost_per_token_above_200k_tokens"),
             output_above_200k=_optional_rate(entry, "output_cost_per_token_above_200k_tokens"),

@@ -7,9 +7,12 @@ integer nanoseconds since the Unix epoch (UTC), and the parser is our own.
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
@@ -19,7 +22,9 @@ _RFC3339 = re.compile(
     r"(?:\.([0-9]+))?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))",
     re.ASCII,
 )
-_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+# datetime.date(1970, 1, 1).toordinal(), written out: datetime is imported where it is used
+# (a date first seen, a time formatted), not by every `burntray status` that loads this module.
+_EPOCH_ORDINAL = 719163
 _FRACTION_SCALE = tuple(10 ** (9 - digits) for digits in range(10))
 _UNIT_NS = {
     "s": NS_PER_SECOND,
@@ -40,6 +45,8 @@ class TimeFormatError(ValueError):
 @lru_cache(maxsize=4096)
 def _epoch_days(year: int, month: int, day: int) -> int:
     # Raises ValueError for impossible dates (Feb 30), exactly where Go's time.Parse fails.
+    import datetime as _dt  # noqa: PLC0415 - once per new date (cached above)
+
     return _dt.date(year, month, day).toordinal() - _EPOCH_ORDINAL
 
 
@@ -81,6 +88,8 @@ def format_rfc3339_ns(ns: int, tz: _dt.tzinfo | None = None) -> str:
     Trailing fraction zeros are dropped, there is no fraction when it is zero, and ``Z`` stands
     for a zero offset. ``tz`` defaults to the machine's local zone, as Go's ``time.Now()``.
     """
+    import datetime as _dt  # noqa: PLC0415 - see _EPOCH_ORDINAL
+
     seconds, frac = divmod(ns, NS_PER_SECOND)
     moment = _dt.datetime.fromtimestamp(seconds, tz=_dt.UTC)
     moment = moment.astimezone(tz) if tz is not None else moment.astimezone()

@@ -187,24 +187,41 @@ def _tool_rows(snap: Snapshot) -> list[dict[str, str]]:
     return rows
 
 
+def _span(start: int, end: int, timeline: Timeline, tz: _dt.tzinfo | None) -> str:
+    """A bucket's time range; with the day when the window spans more than one."""
+    long_window = timeline.end_ns - timeline.start_ns > 86_400e9
+    fmt = "%a %d %b %H:%M" if long_window else "%H:%M"
+    return f"{_when(start, tz, fmt)}–{_when(end, tz, '%H:%M')}"
+
+
+def _cost_bars(cost: Timeline, tz: _dt.tzinfo | None, label: str = "") -> list[Any]:
+    """Cost-per-hour bars with their hover text (``label`` names a tool under `all`)."""
+    from burntray.report.charts import Bar  # noqa: PLC0415
+
+    prefix = f"{label}, " if label else ""
+    return [
+        Bar(
+            b.start_ns,
+            b.end_ns,
+            b.cost_per_hour,
+            f"{prefix}{_span(b.start_ns, b.end_ns, cost, tz)}: {usd(b.cost_usd)} "
+            f"({usd(b.cost_per_hour)}/h), {requests(b.reqs)}"
+            + (f", {b.unpriced_reqs:,} unpriced" if b.unpriced_reqs else "")
+            + (" (partly outside the window)" if cost.is_partial(b) else ""),
+        )
+        for b in cost.buckets
+    ]
+
+
 def _tool_charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
     """One cost-per-hour chart per tool under `all`, on the same time axis as the totals."""
-    from burntray.report.charts import Bar, bar_chart, usd_axis  # noqa: PLC0415
+    from burntray.report.charts import bar_chart, usd_axis  # noqa: PLC0415
 
     charts: list[dict[str, Any]] = []
     if len(data.tool_costs) < 2:  # one tool: the charts above are its charts
         return charts
     for i, (label, timeline) in enumerate(data.tool_costs):
-        bars = [
-            Bar(
-                b.start_ns,
-                b.end_ns,
-                b.cost_per_hour,
-                f"{label}, {_when(b.start_ns, tz, '%H:%M')}: {usd(b.cost_usd)} "
-                f"({usd(b.cost_per_hour)}/h), {requests(b.reqs)}",
-            )
-            for b in timeline.buckets
-        ]
+        bars = _cost_bars(timeline, tz, label)
         charts.append(
             {
                 "heading": f"Cost per hour: {label}",
@@ -240,35 +257,18 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
         return []
     empty = "" if rate.reqs or rate.cost_usd else "no requests in this window"
 
-    def span(start: int, end: int, timeline: Timeline) -> str:
-        """A bucket's time range; with the day when the window spans more than one."""
-        long_window = timeline.end_ns - timeline.start_ns > 86_400e9
-        fmt = "%a %d %b %H:%M" if long_window else "%H:%M"
-        return f"{_when(start, tz, fmt)}–{_when(end, tz, '%H:%M')}"
-
     rpm_bars = [
         Bar(
             b.start_ns,
             b.end_ns,
             b.rpm,
-            f"{span(b.start_ns, b.end_ns, rate)}: {requests(b.reqs)}, {rpm_text(b.rpm)} rpm"
+            f"{_span(b.start_ns, b.end_ns, rate, tz)}: {requests(b.reqs)}, {rpm_text(b.rpm)} rpm"
             f" average, busiest minute {b.peak_minute_reqs:,}"
             + (" (partly outside the window)" if rate.is_partial(b) else ""),
         )
         for b in rate.buckets
     ]
-    cost_bars = [
-        Bar(
-            b.start_ns,
-            b.end_ns,
-            b.cost_per_hour,
-            f"{span(b.start_ns, b.end_ns, cost)}: {usd(b.cost_usd)} ({usd(b.cost_per_hour)}/h), "
-            f"{requests(b.reqs)}"
-            + (f", {b.unpriced_reqs:,} unpriced" if b.unpriced_reqs else "")
-            + (" (partly outside the window)" if cost.is_partial(b) else ""),
-        )
-        for b in cost.buckets
-    ]
+    cost_bars = _cost_bars(cost, tz)
     points = [
         Point(ts, total, f"{_when(ts, tz)}: {usd(total)} so far")
         for ts, total in rate.cumulative_cost()

@@ -43,7 +43,7 @@ class MetricsEndpoint:
 
     def apply(self, settings: Settings) -> None:
         """Start, stop or move the server to match ``settings`` (any thread)."""
-        from burntray.sources.otel import split_host_port  # noqa: PLC0415
+        from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
 
         with self._lock:
             server = self._server

@@ -103,7 +103,7 @@ def run_serve(
     from burntray.logsetup import setup_logging  # noqa: PLC0415
     from burntray.runtime.alerting import install_alerts  # noqa: PLC0415
     from burntray.runtime.monitor import Monitor  # noqa: PLC0415
-    from burntray.sources.otel import split_host_port  # noqa: PLC0415
+    from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
 
     stop = stop or threading.Event()
     if ctx.config_error:

@@ -19,10 +19,10 @@ from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, SourceStatus
 from burntray.paths import AppPaths
 from burntray.sources.registry import UnknownSourceError
-from burntray.store.history import HistoryStore
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: sqlite3 and the store load when a history is opened
     from burntray.sources.cburn_discovery import Discovery as CburnDiscovery
+    from burntray.store.history import HistoryStore
 
 
 class Source(Protocol):
@@ -92,6 +92,14 @@ class SourceContext:
         return self.settings.option(key)
 
 
+def wakes_on_change(source: Source) -> bool:
+    """Whether ``source`` wakes the monitor itself whenever its data changes (a live inotify
+    watch), as its optional ``wakes_on_change`` property says; a source without it is polled.
+
+    Optional rather than part of ``Source``: most sources have no watch of their own."""
+    return bool(getattr(source, "wakes_on_change", False))
+
+
 def build_source(name: str, ctx: SourceContext) -> Source:
     """Build the source ``name``: a registered one, ``auto`` (the best single source present)
     or ``all`` (every source present, summed)."""
@@ -155,4 +163,4 @@ def _noting(source: Source, note: str) -> Source:
     return source
 
 
-__all__ = ["Source", "SourceContext", "UnknownSourceError", "build_source"]
+__all__ = ["Source", "SourceContext", "UnknownSourceError", "build_source", "wakes_on_change"]

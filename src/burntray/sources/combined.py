@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from burntray.model.aggregate import rpm
 from burntray.model.snapshot import (
@@ -27,9 +28,11 @@ from burntray.model.snapshot import (
     UpstreamFact,
     UsageRow,
 )
-from burntray.sources.base import Source, SourceContext
+from burntray.sources.base import Source, SourceContext, wakes_on_change
 from burntray.sources.registry import REGISTRY, SourceSpec
-from burntray.store.history import HistoryStore
+
+if TYPE_CHECKING:  # annotations only: the store loads when a history is attached
+    from burntray.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +205,12 @@ class CombinedSource:
         self._wake = wake
         for source in self._members.values():
             source.start(wake)
+
+    @property
+    def wakes_on_change(self) -> bool:
+        """True when every member's data wakes the monitor as it changes (a source without
+        a watch, e.g. the cburn daemon, needs a look every poll interval)."""
+        return bool(self._members) and all(wakes_on_change(m) for m in self._members.values())
 
     def poll(self) -> bool:
         changed = False

@@ -158,6 +158,12 @@ class HexaiSource:
         self._watcher = FolderWatcher(self.cache_dir, frozenset({"stats.json"}), wake)
         self._watcher.start()
 
+    @property
+    def wakes_on_change(self) -> bool:
+        """True while a live watch wakes the monitor on every replace of stats.json, so the
+        monitor need not look for new data every poll interval (see ``Monitor.tick``)."""
+        return self._watcher is not None and self._watcher.active
+
     def attach_history(self, history: HistoryStore) -> None:
         """Start keeping history (and using it for long windows), ingesting what is loaded."""
         from burntray.store.history import HistoryWindow  # noqa: PLC0415

@@ -26,34 +26,17 @@ from burntray.model.snapshot import Capabilities, UpstreamFact
 from burntray.model.usage import UsageRecord
 from burntray.sources.otel_ledger import DEFAULT_GRACE_NS, OtelLedger
 from burntray.sources.otel_receiver import OtlpReceiver
+from burntray.sources.otel_spec import split_host_port
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
 
 RETRY_S = 30.0
-DEFAULT_LISTEN = "127.0.0.1:4318"
 # The monitor is woken at most this often: a burst of exports is counted in one poll (one
 # history transaction, one snapshot) instead of one each, which is what lets one client send
 # 2,000 exports a second; the first export after a quiet spell still wakes it at once.
 WAKE_GAP_S = 0.005
-
-
-def parse_listen(value: object) -> str:
-    """``HOST:PORT`` (``[::1]:4318`` for IPv6): the config parser for ``otel.listen``."""
-    if not isinstance(value, str):
-        raise ValueError("HOST:PORT such as 127.0.0.1:4318")
-    split_host_port(value)
-    return value.strip()
-
-
-def split_host_port(value: str) -> tuple[str, int]:
-    text = value.strip()
-    host, sep, port_text = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ValueError(f"HOST:PORT such as 127.0.0.1:4318, not {value!r}")
-    return host, int(port_text)
 
 
 class OtelSource(RecordSource):

@@ -18,10 +18,23 @@ if TYPE_CHECKING:
 DEFAULT_LISTEN = "127.0.0.1:4318"
 
 
-def _listen(value: object) -> str:
-    from burntray.sources.otel import parse_listen  # noqa: PLC0415
+def parse_listen(value: object) -> str:
+    """``HOST:PORT`` (``[::1]:4318`` for IPv6): the config parser for ``otel.listen``. Here,
+    not in ``otel``: every validated Settings (``status --source ...`` too) runs it, and the
+    receiver's module loads protobuf and http.server."""
+    if not isinstance(value, str):
+        raise ValueError("HOST:PORT such as 127.0.0.1:4318")
+    split_host_port(value)
+    return value.strip()
 
-    return parse_listen(value)
+
+def split_host_port(value: str) -> tuple[str, int]:
+    text = value.strip()
+    host, sep, port_text = text.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"HOST:PORT such as 127.0.0.1:4318, not {value!r}")
+    return host, int(port_text)
 
 
 def _flag(value: object) -> bool:
@@ -84,7 +97,7 @@ SPEC = SourceSpec(
     config_fields=(
         source_field("otel.enabled", _flag, "listen for OTLP in `all` (true/false)", False),
         source_field(
-            "otel.listen", _listen, "where the OTLP/HTTP receiver listens", DEFAULT_LISTEN
+            "otel.listen", parse_listen, "where the OTLP/HTTP receiver listens", DEFAULT_LISTEN
         ),
         source_field("otel.token", text, "bearer token; required to listen beyond loopback", ""),
         source_field(

@@ -1,0 +1,77 @@
+"""What a short command loads: tmux runs ``burntray status --format tmux`` every few seconds,
+so modules it does not use stay unimported (the time itself is a benchmark, bench_core)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from burntray.cli import build_parser, terminal_columns
+
+
+@pytest.mark.parametrize("columns", [None, "57", "0", "wide", "-3"])
+def test_terminal_columns_is_shutils_answer(
+    columns: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert terminal_columns() == shutil.get_terminal_size().columns
+
+
+@pytest.mark.parametrize("columns", ["44", "80", "131"])
+def test_help_is_what_argparse_formats(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every parser's help, wrapped at $COLUMNS, is argparse's stock formatter's text."""
+    monkeypatch.setenv("COLUMNS", columns)
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    parsers = [parser, *subparsers.choices.values()]
+    assert len(parsers) > 5
+    for one in parsers:
+        ours = one.format_help()
+        one.formatter_class = argparse.HelpFormatter
+        assert ours == one.format_help()
+
+
+def test_status_tmux_loads_only_what_it_uses() -> None:
+    """The whole command in a fresh interpreter (the isolated home: no config, no caches, no
+    history): its line is printed, and neither the history's sqlite3, a TOML parser,
+    importlib.resources, shutil, the idna codec (cburn's probe) nor datetime was imported for it."""
+    code = (
+        "import sys, json\n"
+        "from burntray.cli import main\n"
+        "code = main(['status', '--format', 'tmux'])\n"
+        "sys.stdout.flush()\n"
+        "names = ('sqlite3', 'tomllib', 'importlib.resources', 'shutil',\n"
+        "         'burntray.store.history', 'encodings.idna', 'datetime')\n"
+        "print(json.dumps([code, [n for n in names if n in sys.modules]]), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    code_and_loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    assert "rpm" in done.stdout, done.stdout + done.stderr
+    assert code_and_loaded[1] == []
+
+
+def test_settings_with_a_source_chosen_load_no_receiver() -> None:
+    """``status --source claude --window 7d`` validates every key (``otel.listen`` too): the
+    OTLP receiver's module, protobuf and http.server stay unloaded."""
+    code = (
+        "import sys, json\n"
+        "from burntray.config import Settings\n"
+        "settings = Settings().replace(source='claude', window='7d')\n"
+        "assert settings.option('otel.listen') == '127.0.0.1:4318'\n"
+        "names = ('burntray.sources.otel', 'google.protobuf', 'http.server')\n"
+        "print(json.dumps([n for n in names if n in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(done.stdout) == []
