@@ -44,6 +44,22 @@ def _load_libc() -> ctypes.CDLL:
     return _libc
 
 
+def read_events(fd: int, stop_r: int, handle: Callable[[bytes], bool]) -> None:
+    """Read inotify events from ``fd`` until ``stop_r`` is readable or ``handle(data)`` returns
+    True. Blocks in ``select`` between events, so an idle watcher costs nothing. OSError (the
+    fd closed under us) propagates to the caller, which owns the descriptors."""
+    while True:
+        ready, _, _ = select.select([fd, stop_r], [], [])
+        if stop_r in ready:
+            return
+        try:
+            data = os.read(fd, 64 * 1024)
+        except BlockingIOError:
+            continue
+        if handle(data):
+            return
+
+
 class FolderWatcher:
     """Calls ``on_change`` (from its own thread) when one of ``names`` in ``folder`` changes."""
 
@@ -85,24 +101,18 @@ class FolderWatcher:
 
     def _run(self) -> None:
         try:
-            while True:
-                ready, _, _ = select.select([self._fd, self._stop_r], [], [])
-                if self._stop_r in ready:
-                    return
-                try:
-                    data = os.read(self._fd, 64 * 1024)
-                except BlockingIOError:
-                    continue
-                changed, gone = self._scan(data)
-                if changed or gone:
-                    self.on_change()
-                if gone:  # the folder itself went away: the next poll starts a new watch
-                    return
+            read_events(self._fd, self._stop_r, self._handle)
         except OSError as exc:  # the folder went away, or the fd was closed under us
             log.debug("watcher for %s stopped: %s", self.folder, exc)
         finally:
             os.close(self._fd)
             os.close(self._stop_r)
+
+    def _handle(self, data: bytes) -> bool:
+        changed, gone = self._scan(data)
+        if changed or gone:
+            self.on_change()
+        return gone  # the folder itself went away: the next poll starts a new watch
 
     def _scan(self, data: bytes) -> tuple[bool, bool]:
         """(one of our names changed, the watched folder is gone)."""

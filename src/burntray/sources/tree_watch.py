@@ -14,13 +14,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import select
 import struct
 import sys
 import threading
 from collections.abc import Callable, Iterable
 
-from burntray.sources._watch import _load_libc
+from burntray.sources._watch import _load_libc, read_events
 
 log = logging.getLogger(__name__)
 
@@ -110,18 +109,14 @@ class TreeWatcher:
                 added += 1
         return added
 
+    def _handle(self, data: bytes) -> bool:
+        if self._relevant(data):
+            self.on_change()
+        return False  # a tree watch ends only when stopped
+
     def _run(self) -> None:
         try:
-            while True:
-                ready, _, _ = select.select([self._fd, self._stop_r], [], [])
-                if self._stop_r in ready:
-                    return
-                try:
-                    data = os.read(self._fd, 64 * 1024)
-                except BlockingIOError:
-                    continue
-                if self._relevant(data):
-                    self.on_change()
+            read_events(self._fd, self._stop_r, self._handle)
         except OSError as exc:
             log.debug("tree watcher stopped: %s", exc)
         finally:
