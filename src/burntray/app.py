@@ -9,7 +9,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from burntray.config import Settings, load_settings
 from burntray.errors import ConfigError
 from burntray.model.pricing import PriceTable, build_price_table
 from burntray.paths import AppPaths, app_paths
+from burntray.record import field, record
 from burntray.sources.base import Source, SourceContext, build_source
 
 if TYPE_CHECKING:  # sqlite3 and the store load only when the history is opened
@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # sqlite3 and the store load only when the history is opened
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class AppContext:
     """Everything a command needs, resolved from the environment."""
 

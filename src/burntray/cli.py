@@ -275,11 +275,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]
     """``status --watch``: the terminal view (the same monitor as the tray) for these settings."""
-    import dataclasses  # noqa: PLC0415
-
+    from burntray.record import replace  # noqa: PLC0415
     from burntray.ui.terminal import run_terminal  # noqa: PLC0415
 
-    return run_terminal(dataclasses.replace(ctx, settings=settings))
+    return run_terminal(replace(ctx, settings=settings))
 
 
 def _block_json(source, now: int):  # type: ignore[no-untyped-def]

@@ -15,15 +15,15 @@ import logging
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from burntray.bounded_read import check_regular_file
+from burntray.record import record
 
 APP_NAME = "burntray"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AppPaths:
     config_dir: Path
     data_dir: Path

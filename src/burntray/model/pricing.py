@@ -10,12 +10,12 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from burntray.bounded_read import MiB, UnsafeFileError, read_regular_file
 from burntray.model.price_table import LOCAL_PROVIDERS, PRICES, PRICES_AS_OF
+from burntray.record import field, record
 
 PriceOrigin = Literal["table", "snapshot", "override", "litellm", "local"]
 _DATE_SUFFIX = re.compile(r"-(?:[0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$")
@@ -27,7 +27,7 @@ _CLAUDE_DOTTED = re.compile(r"(?<=[0-9])\.(?=[0-9])")
 TIER_THRESHOLD_TOKENS = 200_000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Price:
     """USD per million tokens.
 
@@ -125,7 +125,7 @@ def normalise_model(model: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PriceTable:
     """Bundled prices plus the user's overrides; immutable so snapshots can share it."""
 

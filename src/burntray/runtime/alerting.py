@@ -31,6 +31,7 @@ from burntray.model.alerts import (
 )
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import NS_PER_SECOND, format_rfc3339_ns, parse_duration_ns
+from burntray.record import replace
 from burntray.sources.base import Source
 from burntray.store.alert_store import AlertStore
 from burntray.store.history import HistoryStore
@@ -175,9 +176,7 @@ class AlertEngine:
             previous = self.last.get(name)  # stale numbers: keep showing what we last knew
             if previous is None:
                 return snapshot
-            return dataclasses.replace(
-                snapshot, alert_level=previous.level, alert_text=previous.text
-            )
+            return replace(snapshot, alert_level=previous.level, alert_text=previous.text)
         now = snapshot.as_of_ns
         today = self._today_spend(source, now) if config.daily_budget_usd > 0 else ("", None)
         reading = measure(source, config, now, today)
@@ -195,7 +194,7 @@ class AlertEngine:
                     log.exception("notifier failed")
         for kind in result.suppressed:
             log.info("alert (%s) %s: kept quiet (cooldown)", name, kind)
-        return dataclasses.replace(snapshot, alert_level=result.level, alert_text=result.text)
+        return replace(snapshot, alert_level=result.level, alert_text=result.text)
 
     def _persist(self, source: str, result: Evaluation) -> None:
         saved = self._saved.get(source)
