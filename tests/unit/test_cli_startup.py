@@ -42,8 +42,9 @@ def test_help_is_what_argparse_formats(columns: str, monkeypatch: pytest.MonkeyP
 def test_status_tmux_loads_only_what_it_uses() -> None:
     """The whole command in a fresh interpreter (the isolated home: no config, no caches, no
     history): its line is printed, and neither the history's sqlite3, a TOML parser,
-    importlib.resources, shutil, the idna codec (cburn's probe), datetime, nor dataclasses
-    (with inspect and ast: its value classes are records) was imported for it."""
+    importlib.resources, shutil, the idna codec and the socket module (cburn's probe uses the C
+    module), datetime, nor dataclasses (with inspect and ast: its value classes are records)
+    was imported for it."""
     code = (
         "import sys, json\n"
         "from burntray.cli import main\n"
@@ -51,7 +52,7 @@ def test_status_tmux_loads_only_what_it_uses() -> None:
         "sys.stdout.flush()\n"
         "names = ('sqlite3', 'tomllib', 'importlib.resources', 'shutil',\n"
         "         'burntray.store.history', 'encodings.idna', 'datetime',\n"
-        "         'dataclasses', 'inspect', 'ast')\n"
+        "         'dataclasses', 'inspect', 'ast', 'socket', 'selectors')\n"
         "print(json.dumps([code, [n for n in names if n in sys.modules]]), file=sys.stderr)\n"
     )
     done = subprocess.run(
