@@ -180,9 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.terminal = args.terminal or args.bare_terminal
         args.verbose = args.verbose or args.bare_verbose
     if name not in ("run", "demo"):  # those log to their file; the others warn on stderr
-        from burntray.logsetup import setup_console_logging  # noqa: PLC0415
+        from burntray.lazylog import when_used  # noqa: PLC0415
 
-        setup_console_logging()
+        when_used(_console_logging)  # logging is imported only if something is logged
     try:
         code = COMMANDS[name](args)
     except KeyboardInterrupt:
@@ -192,6 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None and name in ("run", "demo"):
         _exit_now(code)
     return code
+
+
+def _console_logging() -> None:
+    from burntray.logsetup import setup_console_logging  # noqa: PLC0415
+
+    setup_console_logging()
 
 
 def _exit_now(code: int) -> None:

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -43,8 +44,8 @@ def test_status_tmux_loads_only_what_it_uses() -> None:
     """The whole command in a fresh interpreter (the isolated home: no config, no caches, no
     history): its line is printed, and neither the history's sqlite3, a TOML parser,
     importlib.resources, shutil, the idna codec and the socket module (cburn's probe uses the C
-    module), datetime, nor dataclasses (with inspect and ast: its value classes are records)
-    was imported for it."""
+    module), datetime, dataclasses (with inspect and ast: its value classes are records), nor
+    logging (nothing was logged) was imported for it."""
     code = (
         "import sys, json\n"
         "from burntray.cli import main\n"
@@ -52,7 +53,8 @@ def test_status_tmux_loads_only_what_it_uses() -> None:
         "sys.stdout.flush()\n"
         "names = ('sqlite3', 'tomllib', 'importlib.resources', 'shutil',\n"
         "         'burntray.store.history', 'encodings.idna', 'datetime',\n"
-        "         'dataclasses', 'inspect', 'ast', 'socket', 'selectors')\n"
+        "         'dataclasses', 'inspect', 'ast', 'socket', 'selectors',\n"
+        "         'logging', 'traceback')\n"
         "print(json.dumps([code, [n for n in names if n in sys.modules]]), file=sys.stderr)\n"
     )
     done = subprocess.run(
@@ -78,3 +80,29 @@ def test_settings_with_a_source_chosen_load_no_receiver() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(done.stdout) == []
+
+
+def test_a_warning_of_a_short_command_still_goes_to_stderr(tmp_path: Path) -> None:
+    """Console logging waits for the first message (see ``burntray.lazylog``): a price file that
+    cannot be used is still reported on stderr as ``burntray: ...``, once, with exit code 2."""
+    config = tmp_path / "burntray" / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    missing = tmp_path / "missing.json"
+    config.write_text(f'[pricing]\nlitellm_file = "{missing}"\n')
+    code = (
+        "import sys\n"
+        "from burntray.cli import main\n"
+        "code = main(['status', '--format', 'tmux'])\n"
+        "print('logging' in sys.modules, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines == [
+        f"burntray: pricing.litellm_file: {missing}: does not exist; "
+        "using the built-in prices instead",
+        "True",
+    ]

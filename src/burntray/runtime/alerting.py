@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 import sqlite3
 import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from burntray.config import Settings
+from burntray.lazylog import get_logger
 from burntray.model.alerts import (
     BASELINE_NS,
     AlertConfig,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from burntray.app import AppContext
     from burntray.runtime.monitor import Monitor
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 TODAY_REFRESH_NS = 15 * NS_PER_SECOND  # today's spend moves slowly; re-measure this often
 CHECKPOINT_NS = 60 * NS_PER_SECOND  # persist "still watching" at most this often

@@ -8,11 +8,11 @@ handed to ``on_error`` (the tray shows it) and the app goes on.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from burntray.lazylog import get_logger
 from burntray.serve.figures import FiguresBoard
 from burntray.serve.http import FiguresServer
 from burntray.serve.run import FiguresPublisher
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from burntray.model.snapshot import Snapshot
     from burntray.sources.base import Source
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class MetricsEndpoint:
