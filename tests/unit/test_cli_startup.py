@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from burntray.cli import build_parser, terminal_columns
+from burntray.cli import SUBCOMMANDS, _command_in, build_parser, terminal_columns
 
 
 @pytest.mark.parametrize("columns", [None, "57", "0", "wide", "-3"])
@@ -38,6 +38,56 @@ def test_help_is_what_argparse_formats(columns: str, monkeypatch: pytest.MonkeyP
         ours = one.format_help()
         one.formatter_class = argparse.HelpFormatter
         assert ours == one.format_help()
+
+
+def test_every_subcommand_is_listed_for_the_one_command_parser() -> None:
+    """``main`` builds only the named subcommand's parser: ``SUBCOMMANDS`` must name every one
+    the full parser has, in its order."""
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert tuple(subparsers.choices) == SUBCOMMANDS
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status", "--format", "tmux"],
+        ["status", "--form", "json", "--source", "hexai", "--window", "7d", "--by", "day"],
+        ["-v", "run", "--terminal"],
+        ["--terminal", "demo"],
+        ["clear-cache", "--hexai", "--yes"],
+        ["doctor"],
+        ["report", "--format", "csv", "--out", "x.csv", "--open"],
+        ["serve", "--otlp", "127.0.0.1:4318", "--metrics", "127.0.0.1:9464"],
+        ["autostart", "status"],
+    ],
+)
+def test_the_one_command_parser_reads_what_the_full_one_reads(argv: list[str]) -> None:
+    assert _command_in(argv) == next(a for a in argv if not a.startswith("-"))
+    assert build_parser(_command_in(argv)).parse_args(argv) == build_parser().parse_args(argv)
+
+
+@pytest.mark.parametrize("argv", [[], ["-v"], ["statu"], ["--", "status"], ["--help"]])
+def test_no_plain_command_builds_every_parser(argv: list[str]) -> None:
+    """No command, a mistyped one or one after ``--``: the full parser answers (its help and
+    its error list every command)."""
+    assert _command_in(argv) is None
+
+
+@pytest.mark.parametrize(
+    "argv", [["status", "--bogus"], ["status", "--source", "nope"], ["autostart", "maybe"]]
+)
+def test_errors_read_the_same_from_the_one_command_parser(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    errors = []
+    for parser in (build_parser(_command_in(argv)), build_parser()):
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args(argv)
+        assert exited.value.code == 2
+        errors.append(capsys.readouterr().err)
+    assert "error:" in errors[0]
+    assert errors[0] == errors[1]
 
 
 def test_status_tmux_loads_only_what_it_uses() -> None:
