@@ -7,9 +7,8 @@ count such requests as unpriced. Local providers (ollama, ...) are priced at 0 o
 from __future__ import annotations
 
 import functools
-import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -132,8 +131,15 @@ class PriceTable:
     prices: Mapping[str, Price]
     overrides: Mapping[str, Price] = field(default_factory=dict)
     as_of: str = PRICES_AS_OF
-    sources: tuple[str, ...] = ("bundled table",)
+    added_sources: tuple[str, ...] = ()  # a LiteLLM file and config overrides, when in force
     problem: str = ""  # why a configured price file is not in use ("" when none is wrong)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Where the prices come from, for people: the bundled table, the shipped LiteLLM
+        snapshot (when it could be read), then ``added_sources``."""
+        snapshot = (f"LiteLLM snapshot {SNAPSHOT_AS_OF}",) if snapshot_prices() else ()
+        return ("bundled table", *snapshot, *self.added_sources)
 
     def lookup(self, provider: str, model: str) -> Price | None:
         provider_l = provider.strip().lower()
@@ -164,10 +170,45 @@ SNAPSHOT_AS_OF = "2026-11-29"
 SNAPSHOT_FILE = f"prices-{SNAPSHOT_AS_OF}.json"
 
 
+class _BuiltInPrices(Mapping[str, Price]):
+    """The bundled table with the shipped snapshot over it, read at the first lookup: a command
+    whose sources price nothing (``burntray status`` on an empty cache, every few seconds from
+    tmux) neither imports ``json`` nor parses the snapshot. One merged dict per process."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Price:
+        return _built_in()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in _built_in()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_built_in())
+
+    def __len__(self) -> int:
+        return len(_built_in())
+
+    def __repr__(self) -> str:
+        return "<bundled table + LiteLLM snapshot prices>"
+
+
+@functools.cache
+def _built_in() -> dict[str, Price]:
+    prices = bundled_prices()
+    prices.update(snapshot_prices())
+    return prices
+
+
+BUILT_IN_PRICES: Mapping[str, Price] = _BuiltInPrices()
+
+
 @functools.cache
 def snapshot_prices() -> Mapping[str, Price]:
     """The shipped snapshot's prices (empty if a broken install lost the file). Read once per
     process: the file is part of the installation and a command builds the table twice."""
+    import json  # noqa: PLC0415 - see _BuiltInPrices
+
     try:
         raw = json.loads(_snapshot_bytes())
     except (OSError, ValueError, ModuleNotFoundError):
@@ -219,6 +260,8 @@ def load_litellm_prices(path: Path) -> dict[str, Price]:
         data = read_regular_file(path, MAX_PRICE_FILE_BYTES)
     except UnsafeFileError as exc:
         raise PriceFileError(f"{path}: {exc.reason}") from None
+    import json  # noqa: PLC0415 - only for a configured price file
+
     try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -305,12 +348,7 @@ def build_price_table(
     force, and ``problem`` says why (callers name it: the log, ``doctor``, the status command).
     """
     overrides: dict[str, Price] = {}
-    base = bundled_prices()
-    snapshot = snapshot_prices()
-    base.update(snapshot)
-    sources = ["bundled table"]
-    if snapshot:
-        sources.append(f"LiteLLM snapshot {SNAPSHOT_AS_OF}")
+    sources: list[str] = []
     problem = ""
     if litellm_file is not None:
         try:
@@ -329,4 +367,4 @@ def build_price_table(
         )
     if model_overrides:
         sources.append("config overrides")
-    return PriceTable(base, overrides, PRICES_AS_OF, tuple(sources), problem)
+    return PriceTable(BUILT_IN_PRICES, overrides, PRICES_AS_OF, tuple(sources), problem)

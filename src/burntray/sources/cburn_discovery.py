@@ -12,7 +12,6 @@ daemon on every call with ``source = "auto"``, and when nothing listens that mus
 from __future__ import annotations
 
 import _socket
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -93,6 +92,8 @@ def read_state_file(path: Path) -> tuple[str, str]:
         return "", f"no state file at {path}"
     except OSError as exc:
         return "", f"state file {path} unreadable: {exc.strerror or exc}"
+    import json  # noqa: PLC0415 - only when cburn left a state file: most runs find none
+
     try:
         state = json.loads(data)
     except (ValueError, UnicodeDecodeError):
