@@ -9,6 +9,10 @@ as ``@dataclass(frozen=True, slots=True)`` does where burntray uses it - the sam
 with ``FrozenInstanceError`` (an ``AttributeError``), pickling and copying - but its methods are
 shared closures, built with no ``exec``. ``replace`` is ``dataclasses.replace`` for records.
 
+Only a class made often (``COMPILE_AFTER`` instances: a snapshot's rows on every tick of the
+tray) gets an ``__init__`` of its own, compiled as dataclasses compiles one: the shared one
+binds arguments in a loop, ~1 us more per instance. A short command never gets that far.
+
 Rules kept simple on purpose: no inheritance between records, no ``__post_init__``, no
 ``InitVar``/``ClassVar`` fields (a record that needs one should be a dataclass).
 """
@@ -30,6 +34,7 @@ else:
 
 T = TypeVar("T")
 _MISSING: Any = object()
+COMPILE_AFTER = 64  # instances made with the shared __init__ before the class gets its own
 
 
 class FrozenInstanceError(AttributeError):
@@ -85,11 +90,14 @@ def _build(cls: type[T], frozen: bool, slots: bool) -> type[T]:
     if any(hasattr(base, "__record_fields__") for base in cls.__mro__[1:]):
         raise TypeError(f"{cls.__qualname__}: records do not inherit from records")
     qualname = cls.__qualname__
+    owner: list[type] = []  # the class made below, for its __init__ to replace itself
     body = dict(cls.__dict__)
     names: list[str] = []
     defaults: dict[str, Any] = {}
     factories: dict[str, Callable[[], Any]] = {}
     for name, annotation in body.get("__annotations__", {}).items():
+        if name in ("self", "_set", "_MISSING"):
+            raise TypeError(f"{qualname}.{name}: a name the generated __init__ uses itself")
         if "ClassVar" in str(annotation) or "InitVar" in str(annotation):
             raise TypeError(f"{qualname}.{name}: records have no ClassVar or InitVar fields")
         value = body.get(name, _MISSING)
@@ -110,7 +118,7 @@ def _build(cls: type[T], frozen: bool, slots: bool) -> type[T]:
     fields = tuple(names)
     values = attrgetter(*fields) if len(fields) > 1 else lambda self: (getattr(self, fields[0]),)
     methods: dict[str, Any] = {
-        "__init__": _init(qualname, fields, defaults, factories),
+        "__init__": _init(qualname, fields, defaults, factories, owner),
         "__repr__": lambda self: (
             f"{type(self).__qualname__}("
             + ", ".join(f"{name}={getattr(self, name)!r}" for name in fields)
@@ -138,6 +146,7 @@ def _build(cls: type[T], frozen: bool, slots: bool) -> type[T]:
         if not slots:
             setattr(cls, name, method)
     if not slots:
+        owner.append(cls)
         return cls
     for name in fields:
         body.pop(name, None)  # the defaults live in __init__, the slots hold the values
@@ -147,6 +156,7 @@ def _build(cls: type[T], frozen: bool, slots: bool) -> type[T]:
     metaclass: Any = type(cls)
     made = metaclass(cls.__name__, cls.__bases__, body)
     made.__qualname__ = qualname
+    owner.append(made)
     return cast("type[T]", made)
 
 
@@ -155,26 +165,38 @@ def _init(
     fields: tuple[str, ...],
     defaults: dict[str, Any],
     factories: dict[str, Callable[[], Any]],
+    owner: list[type],
 ) -> Callable[..., None]:
     count = len(fields)
     setter = object.__setattr__
+    # for each count of positional arguments, the fields left: (name, default, factory)
+    rests = tuple(
+        tuple((name, defaults.get(name, _MISSING), factories.get(name)) for name in fields[n:])
+        for n in range(count + 1)
+    )
+    made = 0
 
     def __init__(self: object, *args: Any, **kwargs: Any) -> None:
-        if len(args) > count:
+        nonlocal made
+        made += 1
+        if made >= COMPILE_AFTER and owner and owner[0].__dict__.get("__init__") is __init__:
+            owner[0].__init__ = _compiled_init(  # type: ignore[misc]
+                qualname, fields, defaults, factories
+            )
+        given = len(args)
+        if given > count:
             raise TypeError(
-                f"{qualname}() takes {count} positional arguments but {len(args)} were given"
+                f"{qualname}() takes {count} positional arguments but {given} were given"
             )
         for name, value in zip(fields, args, strict=False):
             setter(self, name, value)
-        for name in fields[len(args) :]:
-            if name in kwargs:
-                setter(self, name, kwargs.pop(name))
-            elif name in defaults:
-                setter(self, name, defaults[name])
-            elif name in factories:
-                setter(self, name, factories[name]())
-            else:
-                raise TypeError(f"{qualname}() missing required argument: {name!r}")
+        for name, default, factory in rests[given]:
+            value = kwargs.pop(name, default) if kwargs else default
+            if value is _MISSING:
+                if factory is None:
+                    raise TypeError(f"{qualname}() missing required argument: {name!r}")
+                value = factory()
+            setter(self, name, value)
         if kwargs:
             name = next(iter(kwargs))
             if name in fields:
@@ -182,6 +204,36 @@ def _init(
             raise TypeError(f"{qualname}() got an unexpected keyword argument {name!r}")
 
     return __init__
+
+
+def _compiled_init(
+    qualname: str,
+    fields: tuple[str, ...],
+    defaults: dict[str, Any],
+    factories: dict[str, Callable[[], Any]],
+) -> Callable[..., None]:
+    """The ``__init__`` dataclasses would write for these fields (one ``exec``)."""
+    scope: dict[str, Any] = {"_set": object.__setattr__, "_MISSING": _MISSING}
+    params, lines = ["self"], []
+    for index, name in enumerate(fields):
+        if name in factories:
+            scope[f"_factory{index}"] = factories[name]
+            params.append(f"{name}=_MISSING")
+            lines.append(
+                f"_set(self, {name!r}, _factory{index}() if {name} is _MISSING else {name})"
+            )
+        else:
+            if name in defaults:
+                scope[f"_default{index}"] = defaults[name]
+                params.append(f"{name}=_default{index}")
+            else:
+                params.append(name)
+            lines.append(f"_set(self, {name!r}, {name})")
+    source = f"def __init__({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in lines)
+    exec(source, scope)  # noqa: S102 - generated from the class's own field names
+    function: Callable[..., None] = scope["__init__"]
+    function.__qualname__ = f"{qualname}.__init__"
+    return function
 
 
 def _refuse_set(self: object, name: str, value: object) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from burntray.record import FrozenInstanceError, field, record, replace
+from burntray.record import COMPILE_AFTER, FrozenInstanceError, field, record, replace
 
 
 @record
@@ -125,3 +125,30 @@ def test_a_required_field_after_a_default_is_refused() -> None:
         class Wrong:
             first: int = 0
             second: int  # type: ignore[misc]
+
+
+def test_a_class_made_often_gets_its_own_init_that_behaves_the_same() -> None:
+    """After ``COMPILE_AFTER`` instances a record's ``__init__`` is compiled for its fields:
+    every call above answers the same through it."""
+
+    @record
+    class Often:
+        name: str
+        count: int = 0
+        tags: tuple[str, ...] = field(default_factory=tuple)
+        items: list[int] = field(default_factory=list)
+
+    shared = Often.__init__
+    made = [Often(str(n), n) for n in range(COMPILE_AFTER + 1)]
+    assert Often.__init__ is not shared
+    assert made[-1] == Often(str(COMPILE_AFTER), COMPILE_AFTER, ())
+    assert Often("a", items=[1]) == Often(name="a", count=0, tags=(), items=[1])
+    assert Often("a").items is not Often("a").items
+    assert repr(Often("a", 2)) == f"{Often.__qualname__}(name='a', count=2, tags=(), items=[])"
+    for args, kwargs in [((), {}), (("a", 1, (), [], 5), {}), (("a",), {"name": "b"})]:
+        with pytest.raises(TypeError):
+            Often(*args, **kwargs)
+    with pytest.raises(TypeError):
+        Often("a", colour="red")  # type: ignore[call-arg]
+    with pytest.raises(FrozenInstanceError):
+        Often("a").count = 1  # type: ignore[misc]

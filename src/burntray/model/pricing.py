@@ -154,14 +154,15 @@ class PriceTable:
             return Price(0.0, 0.0, 0.0, 0.0, origin="local", key=provider_l)
         if raw.endswith(":free"):
             return Price(0.0, 0.0, 0.0, 0.0, origin="table", key=raw)
-        if key in self.prices:
-            return self.prices[key]
+        prices = _built_in() if self.prices is BUILT_IN_PRICES else self.prices  # a plain dict
+        if key in prices:
+            return prices[key]
         # Longest table key that the name extends at a dash: "gpt-4o-mini-search" -> "gpt-4o-mini".
         best = ""
-        for candidate in self.prices:
+        for candidate in prices:
             if key.startswith(candidate + "-") and len(candidate) > len(best):
                 best = candidate
-        return self.prices[best] if best else None
+        return prices[best] if best else None
 
 
 # The dated LiteLLM-format snapshot shipped as package data (burntray/data/): Anthropic and OpenAI
