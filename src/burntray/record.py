@@ -116,7 +116,11 @@ def _build(cls: type[T], frozen: bool, slots: bool) -> type[T]:
             raise TypeError(f"{qualname}: non-default field {name!r} after a default")
         names.append(name)
     fields = tuple(names)
-    values = attrgetter(*fields) if len(fields) > 1 else lambda self: (getattr(self, fields[0]),)
+    values: Callable[[Any], Any] = (
+        attrgetter(*fields)  # a tuple of the field values (one field: the value itself)
+        if len(fields) > 1
+        else lambda self: tuple(getattr(self, name) for name in fields)
+    )
     methods: dict[str, Any] = {
         "__init__": _init(qualname, fields, defaults, factories, owner),
         "__repr__": lambda self: (
