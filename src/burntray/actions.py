@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from burntray.errors import ClearError
+from burntray.record import record
 from burntray.sources.registry import REGISTRY
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 HISTORY_TARGET = "history"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClearTarget:
     key: str  # "history" or a source's clear flag ("hexai")
     label: str  # "burntray history", "hexai stats"

@@ -5,27 +5,27 @@ The CLI and the tray both start here, so both see the same numbers.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from burntray.config import Settings, load_settings
 from burntray.errors import ConfigError
+from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable, build_price_table
 from burntray.paths import AppPaths, app_paths
+from burntray.record import field, record
 from burntray.sources.base import Source, SourceContext, build_source
 
 if TYPE_CHECKING:  # sqlite3 and the store load only when the history is opened
     from burntray.store.history import HistoryStore
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
-@dataclass
+@record(frozen=False, slots=False)
 class AppContext:
     """Everything a command needs, resolved from the environment."""
 

@@ -78,8 +78,19 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Every subcommand, in --help order; ``build_parser`` adds one parser for each.
+SUBCOMMANDS = ("run", "status", "clear-cache", "doctor", "demo", "report", "serve", "autostart")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``command`` (one of ``SUBCOMMANDS``), only that
+    subcommand's parser is built: argparse looks up translations for every parser it makes
+    (~0.2 ms each), and tmux runs ``burntray status`` every few seconds. The others are only
+    needed to list or reject commands, which ``main`` leaves to the full parser."""
     from burntray.actions import clear_targets  # noqa: PLC0415
+
+    def wanted(name: str) -> bool:
+        return command is None or command == name
 
     parser = _Parser(
         prog="burntray",
@@ -101,71 +112,96 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="start the monitor (the default command)")
-    run.add_argument("--terminal", action="store_true", help="live terminal view, no tray")
-    run.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+    if wanted("run"):
+        run = sub.add_parser("run", help="start the monitor (the default command)")
+        run.add_argument("--terminal", action="store_true", help="live terminal view, no tray")
+        run.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
 
-    status = sub.add_parser("status", help="print the current numbers once")
-    status.add_argument("--source", choices=_source_choices(), help="default: config")
-    status.add_argument("--window", help="e.g. 5m, 15m, 1h, 1h30m, 90m, 24h, 7d (default: config)")
-    status.add_argument("--format", choices=("text", "json", "tmux", "csv"), default="text")
-    status.add_argument(
-        "--by",
-        choices=("day", "session"),
-        help="per day or per session (sources that log requests)",
-    )
-    status.add_argument(
-        "--watch", action="store_true", help="a live line following the monitor; Ctrl-C quits"
-    )
-
-    clear = sub.add_parser("clear-cache", help="empty an upstream's stats or burntray's history")
-    what = clear.add_mutually_exclusive_group(required=True)
-    for target in clear_targets():
-        what.add_argument(
-            f"--{target.key}",
-            action="store_const",
-            const=target.key,
-            dest="target",
-            help=f"empty {target.label}",
+    if wanted("status"):
+        status = sub.add_parser("status", help="print the current numbers once")
+        status.add_argument("--source", choices=_source_choices(), help="default: config")
+        status.add_argument(
+            "--window", help="e.g. 5m, 15m, 1h, 1h30m, 90m, 24h, 7d (default: config)"
         )
-    clear.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        status.add_argument("--format", choices=("text", "json", "tmux", "csv"), default="text")
+        status.add_argument(
+            "--by",
+            choices=("day", "session"),
+            help="per day or per session (sources that log requests)",
+        )
+        status.add_argument(
+            "--watch", action="store_true", help="a live line following the monitor; Ctrl-C quits"
+        )
 
-    sub.add_parser("doctor", help="show sources, their status, and every path in use")
+    if wanted("clear-cache"):
+        clear = sub.add_parser(
+            "clear-cache", help="empty an upstream's stats or burntray's history"
+        )
+        what = clear.add_mutually_exclusive_group(required=True)
+        for target in clear_targets():
+            what.add_argument(
+                f"--{target.key}",
+                action="store_const",
+                const=target.key,
+                dest="target",
+                help=f"empty {target.label}",
+            )
+        clear.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
-    demo = sub.add_parser("demo", help="the tray on synthetic traffic (never your real caches)")
-    demo.add_argument("--terminal", action="store_true", help="live terminal view, no tray")
-    demo.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+    if wanted("doctor"):
+        sub.add_parser("doctor", help="show sources, their status, and every path in use")
 
-    report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
-    report.add_argument("--window", help="e.g. 1h, 1h30m, 24h, 7d (default: config)")
-    report.add_argument("--source", choices=_source_choices(), help="default: config")
-    report.add_argument("--format", choices=("html", "csv", "json", "text"), default="html")
-    report.add_argument(
-        "--by",
-        choices=("day", "session"),
-        help="a table per day or per session (text unless --format csv/json) to stdout or --out",
-    )
-    report.add_argument("--out", metavar="FILE", help="default: a new file in the cache dir")
-    report.add_argument("--open", action="store_true", help="open it in the default browser")
+    if wanted("demo"):
+        demo = sub.add_parser("demo", help="the tray on synthetic traffic (never your real caches)")
+        demo.add_argument("--terminal", action="store_true", help="live terminal view, no tray")
+        demo.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
 
-    serve = sub.add_parser(
-        "serve", help="the monitor with no tray: /metrics, /healthz, /v1/status (and OTLP in)"
-    )
-    serve.add_argument("--source", choices=_source_choices(), help="default: config")
-    serve.add_argument(
-        "--otlp", metavar="HOST:PORT", help="where the OTLP receiver listens (otel.listen)"
-    )
-    serve.add_argument(
-        "--metrics", metavar="HOST:PORT", help="where /metrics is served (serve.metrics)"
-    )
+    if wanted("report"):
+        report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
+        report.add_argument("--window", help="e.g. 1h, 1h30m, 24h, 7d (default: config)")
+        report.add_argument("--source", choices=_source_choices(), help="default: config")
+        report.add_argument("--format", choices=("html", "csv", "json", "text"), default="html")
+        report.add_argument(
+            "--by",
+            choices=("day", "session"),
+            help="a table per day or per session (text unless --format csv/json) to stdout or "
+            "--out",
+        )
+        report.add_argument("--out", metavar="FILE", help="default: a new file in the cache dir")
+        report.add_argument("--open", action="store_true", help="open it in the default browser")
 
-    autostart = sub.add_parser("autostart", help="start burntray at login: on, off or status")
-    autostart.add_argument("state", choices=("on", "off", "status"))
+    if wanted("serve"):
+        serve = sub.add_parser(
+            "serve", help="the monitor with no tray: /metrics, /healthz, /v1/status (and OTLP in)"
+        )
+        serve.add_argument("--source", choices=_source_choices(), help="default: config")
+        serve.add_argument(
+            "--otlp", metavar="HOST:PORT", help="where the OTLP receiver listens (otel.listen)"
+        )
+        serve.add_argument(
+            "--metrics", metavar="HOST:PORT", help="where /metrics is served (serve.metrics)"
+        )
+
+    if wanted("autostart"):
+        autostart = sub.add_parser("autostart", help="start burntray at login: on, off or status")
+        autostart.add_argument("state", choices=("on", "off", "status"))
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names, when it plainly names one: its first word that is not an
+    option (the top-level options take no values). None - build every parser - otherwise:
+    no command, a mistyped one (argparse lists the choices), or anything after ``--``."""
+    for arg in argv:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in SUBCOMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(_command_in(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if args.self_test:
         from burntray.selftest import run_self_test  # noqa: PLC0415
@@ -180,9 +216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.terminal = args.terminal or args.bare_terminal
         args.verbose = args.verbose or args.bare_verbose
     if name not in ("run", "demo"):  # those log to their file; the others warn on stderr
-        from burntray.logsetup import setup_console_logging  # noqa: PLC0415
+        from burntray.lazylog import when_used  # noqa: PLC0415
 
-        setup_console_logging()
+        when_used(_console_logging)  # logging is imported only if something is logged
     try:
         code = COMMANDS[name](args)
     except KeyboardInterrupt:
@@ -192,6 +228,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None and name in ("run", "demo"):
         _exit_now(code)
     return code
+
+
+def _console_logging() -> None:
+    from burntray.logsetup import setup_console_logging  # noqa: PLC0415
+
+    setup_console_logging()
 
 
 def _exit_now(code: int) -> None:
@@ -275,11 +317,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]
     """``status --watch``: the terminal view (the same monitor as the tray) for these settings."""
-    import dataclasses  # noqa: PLC0415
-
+    from burntray.record import replace  # noqa: PLC0415
     from burntray.ui.terminal import run_terminal  # noqa: PLC0415
 
-    return run_terminal(dataclasses.replace(ctx, settings=settings))
+    return run_terminal(replace(ctx, settings=settings))
 
 
 def _block_json(source, now: int):  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""Settings: a frozen dataclass, loaded from and saved to ``config.toml``.
+"""Settings: a frozen record, loaded from and saved to ``config.toml``.
 
 Every key is declared once in ``FIELDS`` with its parser, so each bad value is reported with the
 key, the value and what is allowed. A file that fails validation is never overwritten: the app
@@ -7,10 +7,8 @@ runs on defaults and says so, and saving is refused until the file is fixed (not
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,8 @@ from burntray.atomic import atomic_write
 from burntray.errors import ConfigError
 from burntray.model.timefmt import NS_PER_SECOND, format_duration, parse_duration_ns
 from burntray.paths import ensure_dir
+from burntray.record import field, record
+from burntray.record import replace as replace_fields
 
 WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d")
 DEFAULT_SOURCE = "all"
@@ -27,7 +27,7 @@ MAX_WINDOW_NS = 31 * 86400 * NS_PER_SECOND
 PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settings:
     window: str = "1h"
     source: str = DEFAULT_SOURCE
@@ -82,7 +82,7 @@ class Settings:
         options = changes.pop("options", None)
         if options:
             changes["source_options"] = {**self.source_options, **options}
-        candidate = dataclasses.replace(self, **changes)
+        candidate = replace_fields(self, **changes)
         return settings_from_toml(settings_to_toml(candidate), source="settings")
 
 
@@ -198,7 +198,7 @@ def _host_port(value: object) -> str:
     return value.strip()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConfigField:
     key: str  # dotted TOML key
     attr: str  # Settings attribute; "" for a source's key (kept in Settings.source_options)

@@ -11,7 +11,6 @@ shows or sends can be taken for real spend.
 
 from __future__ import annotations
 
-import logging
 import random
 import shutil
 import threading
@@ -23,10 +22,11 @@ from pathlib import Path
 from burntray.app import AppContext
 from burntray.config import Settings, load_settings
 from burntray.errors import ConfigError
+from burntray.lazylog import get_logger
 from burntray.paths import AppPaths
 from burntray.sources.hexai_writer import hexai_update
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 NS_PER_S = 1_000_000_000
 

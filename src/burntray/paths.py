@@ -11,19 +11,19 @@ older version or another tool is tightened when burntray opens it (``tighten``).
 
 from __future__ import annotations
 
-import logging
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from burntray.bounded_read import check_regular_file
+from burntray.lazylog import get_logger
+from burntray.record import record
 
 APP_NAME = "burntray"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AppPaths:
     config_dir: Path
     data_dir: Path
@@ -69,7 +69,7 @@ PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 _GROUP_OTHER = 0o077
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def tighten(path: Path) -> None:

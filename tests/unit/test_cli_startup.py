@@ -4,14 +4,16 @@ so modules it does not use stay unimported (the time itself is a benchmark, benc
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from burntray.cli import build_parser, terminal_columns
+from burntray.cli import SUBCOMMANDS, _command_in, build_parser, terminal_columns
 
 
 @pytest.mark.parametrize("columns", [None, "57", "0", "wide", "-3"])
@@ -39,23 +41,78 @@ def test_help_is_what_argparse_formats(columns: str, monkeypatch: pytest.MonkeyP
         assert ours == one.format_help()
 
 
+def test_every_subcommand_is_listed_for_the_one_command_parser() -> None:
+    """``main`` builds only the named subcommand's parser: ``SUBCOMMANDS`` must name every one
+    the full parser has, in its order."""
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert tuple(subparsers.choices) == SUBCOMMANDS
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status", "--format", "tmux"],
+        ["status", "--form", "json", "--source", "hexai", "--window", "7d", "--by", "day"],
+        ["-v", "run", "--terminal"],
+        ["--terminal", "demo"],
+        ["clear-cache", "--hexai", "--yes"],
+        ["doctor"],
+        ["report", "--format", "csv", "--out", "x.csv", "--open"],
+        ["serve", "--otlp", "127.0.0.1:4318", "--metrics", "127.0.0.1:9464"],
+        ["autostart", "status"],
+    ],
+)
+def test_the_one_command_parser_reads_what_the_full_one_reads(argv: list[str]) -> None:
+    assert _command_in(argv) == next(a for a in argv if not a.startswith("-"))
+    assert build_parser(_command_in(argv)).parse_args(argv) == build_parser().parse_args(argv)
+
+
+@pytest.mark.parametrize("argv", [[], ["-v"], ["statu"], ["--", "status"], ["--help"]])
+def test_no_plain_command_builds_every_parser(argv: list[str]) -> None:
+    """No command, a mistyped one or one after ``--``: the full parser answers (its help and
+    its error list every command)."""
+    assert _command_in(argv) is None
+
+
+@pytest.mark.parametrize(
+    "argv", [["status", "--bogus"], ["status", "--source", "nope"], ["autostart", "maybe"]]
+)
+def test_errors_read_the_same_from_the_one_command_parser(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    errors = []
+    for parser in (build_parser(_command_in(argv)), build_parser()):
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args(argv)
+        assert exited.value.code == 2
+        errors.append(capsys.readouterr().err)
+    assert "error:" in errors[0]
+    assert errors[0] == errors[1]
+
+
 def test_status_tmux_loads_only_what_it_uses() -> None:
     """The whole command in a fresh interpreter (the isolated home: no config, no caches, no
     history): its line is printed, and neither the history's sqlite3, a TOML parser,
-    importlib.resources, shutil, the idna codec (cburn's probe) nor datetime was imported for it."""
-    code = (
-        "import sys, json\n"
+    importlib.resources, shutil, the idna codec and the socket module (cburn's probe uses the C
+    module), datetime, dataclasses (with inspect and ast: its value classes are records),
+    logging (nothing was logged), nor json (no source priced anything, so the shipped price
+    snapshot was not parsed) was imported for it."""
+    code = (  # the report is printed with repr, not json: json is one of the modules looked for
+        "import sys\n"
         "from burntray.cli import main\n"
         "code = main(['status', '--format', 'tmux'])\n"
         "sys.stdout.flush()\n"
         "names = ('sqlite3', 'tomllib', 'importlib.resources', 'shutil',\n"
-        "         'burntray.store.history', 'encodings.idna', 'datetime')\n"
-        "print(json.dumps([code, [n for n in names if n in sys.modules]]), file=sys.stderr)\n"
+        "         'burntray.store.history', 'encodings.idna', 'datetime',\n"
+        "         'dataclasses', 'inspect', 'ast', 'socket', 'selectors',\n"
+        "         'logging', 'traceback', 'json')\n"
+        "print(repr([code, [n for n in names if n in sys.modules]]), file=sys.stderr)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
-    code_and_loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    code_and_loaded = ast.literal_eval(done.stderr.strip().splitlines()[-1])
     assert "rpm" in done.stdout, done.stdout + done.stderr
     assert code_and_loaded[1] == []
 
@@ -75,3 +132,29 @@ def test_settings_with_a_source_chosen_load_no_receiver() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(done.stdout) == []
+
+
+def test_a_warning_of_a_short_command_still_goes_to_stderr(tmp_path: Path) -> None:
+    """Console logging waits for the first message (see ``burntray.lazylog``): a price file that
+    cannot be used is still reported on stderr as ``burntray: ...``, once, with exit code 2."""
+    config = tmp_path / "burntray" / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    missing = tmp_path / "missing.json"
+    config.write_text(f'[pricing]\nlitellm_file = "{missing}"\n')
+    code = (
+        "import sys\n"
+        "from burntray.cli import main\n"
+        "code = main(['status', '--format', 'tmux'])\n"
+        "print('logging' in sys.modules, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines == [
+        f"burntray: pricing.litellm_file: {missing}: does not exist; "
+        "using the built-in prices instead",
+        "True",
+    ]

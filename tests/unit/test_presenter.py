@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from hypothesis import given
 from hypothesis import strategies as st
 
 from burntray.config import Settings
 from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
+from burntray.record import replace
 from burntray.ui.presenter import (
     ICON_STATES,
     TITLE_LIMIT,
@@ -35,7 +34,7 @@ def snap(**changes: object) -> Snapshot:
         tokens_estimated=True,
         cost_estimated=True,
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_title_is_the_issue_example() -> None:
@@ -171,7 +170,7 @@ def test_a_long_offline_reason_is_shortened_not_cut_mid_word() -> None:
     assert alert == "Spend elevated: $3.40/h (5 min)"
     # Shortened first (no folders, no errno tag), then cut after a whole word.
     assert reason == "offline: cannot read …/stats.json…"
-    roomier = present(dataclasses.replace(snapshot, alert_level="normal"), Settings()).title
+    roomier = present(replace(snapshot, alert_level="normal"), Settings()).title
     assert roomier.split("\n")[-1] == (
         "offline: cannot read …/stats.json: Permission denied: '…/stats.json'…"
     )

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import threading
@@ -20,6 +19,7 @@ from burntray.model.pricing import (
     parse_litellm_prices,
     snapshot_prices,
 )
+from burntray.record import replace
 
 
 @pytest.mark.parametrize(
@@ -167,7 +167,6 @@ def test_litellm_file_over_the_cap_is_refused_unread(tmp_path: Path) -> None:
 def test_an_old_price_table_is_pointed_out_by_doctor_and_the_report(
     isolated_env: object, hexai_dir: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import dataclasses
     import datetime as dt
 
     from burntray.app import AppContext
@@ -186,12 +185,12 @@ def test_an_old_price_table_is_pointed_out_by_doctor_and_the_report(
         f"the bundled price table was checked {PRICES_AS_OF}, 6 months ago: prices may"
     )
     for days, old in ((150, False), (400, True)):
-        ctx = dataclasses.replace(AppContext.load(), clock_ns=lambda days=days: at(days))
+        ctx = replace(AppContext.load(), clock_ns=lambda days=days: at(days))
         run_doctor(ctx)
         doctor = capsys.readouterr().out
         assert f"[prices]\n  bundled      checked {PRICES_AS_OF}" in doctor
         assert ("OLD: the bundled price table was checked" in doctor) is old
-        ctx = dataclasses.replace(AppContext.load(), clock_ns=lambda days=days: at(days))
+        ctx = replace(AppContext.load(), clock_ns=lambda days=days: at(days))
         page = render_html(collect(ctx, ctx.settings), dt.UTC)
         assert ("Note: the bundled price table was checked" in page) is old
         ctx.close()
@@ -207,4 +206,4 @@ def test_shipped_snapshot_read_directly_is_the_package_resource() -> None:
     assert prices.keys() == expected.keys() and len(prices) > 100
     for key, price in prices.items():
         assert price.origin == "snapshot"
-        assert price == dataclasses.replace(expected[key], origin="snapshot")
+        assert price == replace(expected[key], origin="snapshot")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as _dt
 import io
 import json
@@ -18,6 +17,7 @@ from burntray.model.aggregate import summarise_bytes
 from burntray.model.export import snapshot_to_dict
 from burntray.model.format import cost_text, human_count, rpm_text, usd
 from burntray.model.snapshot import Snapshot
+from burntray.record import replace
 from burntray.report.build import KEEP_REPORTS, render, write_report
 from burntray.report.csv_out import CSV_COLUMNS
 from burntray.report.data import cburn_chart_minutes, collect
@@ -174,7 +174,7 @@ def test_a_demo_report_says_demo(hexai_dir: Path) -> None:
     ctx = fixed_context()
     text = render_html(collect(ctx, ctx.settings), _dt.UTC)
     assert "DEMO" not in text and "demo-banner" not in read_html(text).by_id
-    demo = dataclasses.replace(ctx, demo=True)
+    demo = replace(ctx, demo=True)
     text = render_html(collect(demo, demo.settings), _dt.UTC)
     assert "<title>DEMO · burntray report · " in text
     assert "<h1>DEMO · burntray report: " in text

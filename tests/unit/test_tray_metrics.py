@@ -83,3 +83,28 @@ def test_a_busy_port_is_reported(wired: tuple[Harness, MetricsEndpoint, list[str
         assert endpoint.address is None
         assert errors and errors[0].startswith(f"cannot serve /metrics on 127.0.0.1:{port}")
     assert h.monitor.alive  # the app goes on
+
+
+def test_with_metrics_off_the_server_modules_stay_unloaded() -> None:
+    """The tray's module and an endpoint that is off (the default) load neither the server
+    (prometheus_client, http.server) nor the OTLP receiver with protobuf: an idle tray keeps
+    them out of its memory until /metrics is switched on."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json\n"
+        "import burntray.ui.tray\n"
+        "from burntray.app import AppContext\n"
+        "from burntray.serve.endpoint import MetricsEndpoint\n"
+        "ctx = AppContext.load(strict=False)\n"
+        "MetricsEndpoint(ctx).apply(ctx.settings)\n"
+        "names = ('prometheus_client', 'http.server', 'burntray.serve.http',\n"
+        "         'burntray.sources.otel_receiver', 'google.protobuf')\n"
+        "print(json.dumps([n for n in names if n in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(done.stdout) == []

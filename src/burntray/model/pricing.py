@@ -7,15 +7,14 @@ count such requests as unpriced. Local providers (ollama, ...) are priced at 0 o
 from __future__ import annotations
 
 import functools
-import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
 from burntray.bounded_read import MiB, UnsafeFileError, read_regular_file
 from burntray.model.price_table import LOCAL_PROVIDERS, PRICES, PRICES_AS_OF
+from burntray.record import field, record
 
 PriceOrigin = Literal["table", "snapshot", "override", "litellm", "local"]
 _DATE_SUFFIX = re.compile(r"-(?:[0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$")
@@ -27,7 +26,7 @@ _CLAUDE_DOTTED = re.compile(r"(?<=[0-9])\.(?=[0-9])")
 TIER_THRESHOLD_TOKENS = 200_000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Price:
     """USD per million tokens.
 
@@ -125,15 +124,22 @@ def normalise_model(model: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PriceTable:
     """Bundled prices plus the user's overrides; immutable so snapshots can share it."""
 
     prices: Mapping[str, Price]
     overrides: Mapping[str, Price] = field(default_factory=dict)
     as_of: str = PRICES_AS_OF
-    sources: tuple[str, ...] = ("bundled table",)
+    added_sources: tuple[str, ...] = ()  # a LiteLLM file and config overrides, when in force
     problem: str = ""  # why a configured price file is not in use ("" when none is wrong)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Where the prices come from, for people: the bundled table, the shipped LiteLLM
+        snapshot (when it could be read), then ``added_sources``."""
+        snapshot = (f"LiteLLM snapshot {SNAPSHOT_AS_OF}",) if snapshot_prices() else ()
+        return ("bundled table", *snapshot, *self.added_sources)
 
     def lookup(self, provider: str, model: str) -> Price | None:
         provider_l = provider.strip().lower()
@@ -148,14 +154,15 @@ class PriceTable:
             return Price(0.0, 0.0, 0.0, 0.0, origin="local", key=provider_l)
         if raw.endswith(":free"):
             return Price(0.0, 0.0, 0.0, 0.0, origin="table", key=raw)
-        if key in self.prices:
-            return self.prices[key]
+        prices = _built_in() if self.prices is BUILT_IN_PRICES else self.prices  # a plain dict
+        if key in prices:
+            return prices[key]
         # Longest table key that the name extends at a dash: "gpt-4o-mini-search" -> "gpt-4o-mini".
         best = ""
-        for candidate in self.prices:
+        for candidate in prices:
             if key.startswith(candidate + "-") and len(candidate) > len(best):
                 best = candidate
-        return self.prices[best] if best else None
+        return prices[best] if best else None
 
 
 # The dated LiteLLM-format snapshot shipped as package data (burntray/data/): Anthropic and OpenAI
@@ -164,10 +171,45 @@ SNAPSHOT_AS_OF = "2026-11-29"
 SNAPSHOT_FILE = f"prices-{SNAPSHOT_AS_OF}.json"
 
 
+class _BuiltInPrices(Mapping[str, Price]):
+    """The bundled table with the shipped snapshot over it, read at the first lookup: a command
+    whose sources price nothing (``burntray status`` on an empty cache, every few seconds from
+    tmux) neither imports ``json`` nor parses the snapshot. One merged dict per process."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Price:
+        return _built_in()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in _built_in()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_built_in())
+
+    def __len__(self) -> int:
+        return len(_built_in())
+
+    def __repr__(self) -> str:
+        return "<bundled table + LiteLLM snapshot prices>"
+
+
+@functools.cache
+def _built_in() -> dict[str, Price]:
+    prices = bundled_prices()
+    prices.update(snapshot_prices())
+    return prices
+
+
+BUILT_IN_PRICES: Mapping[str, Price] = _BuiltInPrices()
+
+
 @functools.cache
 def snapshot_prices() -> Mapping[str, Price]:
     """The shipped snapshot's prices (empty if a broken install lost the file). Read once per
     process: the file is part of the installation and a command builds the table twice."""
+    import json  # noqa: PLC0415 - see _BuiltInPrices
+
     try:
         raw = json.loads(_snapshot_bytes())
     except (OSError, ValueError, ModuleNotFoundError):
@@ -219,6 +261,8 @@ def load_litellm_prices(path: Path) -> dict[str, Price]:
         data = read_regular_file(path, MAX_PRICE_FILE_BYTES)
     except UnsafeFileError as exc:
         raise PriceFileError(f"{path}: {exc.reason}") from None
+    import json  # noqa: PLC0415 - only for a configured price file
+
     try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -305,12 +349,7 @@ def build_price_table(
     force, and ``problem`` says why (callers name it: the log, ``doctor``, the status command).
     """
     overrides: dict[str, Price] = {}
-    base = bundled_prices()
-    snapshot = snapshot_prices()
-    base.update(snapshot)
-    sources = ["bundled table"]
-    if snapshot:
-        sources.append(f"LiteLLM snapshot {SNAPSHOT_AS_OF}")
+    sources: list[str] = []
     problem = ""
     if litellm_file is not None:
         try:
@@ -329,4 +368,4 @@ def build_price_table(
         )
     if model_overrides:
         sources.append("config overrides")
-    return PriceTable(base, overrides, PRICES_AS_OF, tuple(sources), problem)
+    return PriceTable(BUILT_IN_PRICES, overrides, PRICES_AS_OF, tuple(sources), problem)

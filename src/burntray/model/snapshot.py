@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Literal
+
+from burntray.record import field, record, replace
 
 SourceState = Literal["ok", "empty", "error", "offline", "starting"]
 # Spend level set by the alert engine: normal; elevated (rate above the hysteresis floor but no
@@ -12,7 +12,7 @@ SourceState = Literal["ok", "empty", "error", "offline", "starting"]
 AlertLevel = Literal["normal", "elevated", "spike"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceStatus:
     """How a source is doing, in words a user can act on.
 
@@ -34,7 +34,7 @@ class SourceStatus:
         return self.state in ("ok", "empty")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UsageRow:
     """Usage of one provider/model in the window."""
 
@@ -57,7 +57,7 @@ class UsageRow:
     tokens_estimated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Totals:
     reqs: int = 0
     rpm: float = 0.0
@@ -73,7 +73,7 @@ class Totals:
     tokens_estimated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Capabilities:
     """What a source's figures can say, so the UI, CLI and reports ask this, never a name."""
 
@@ -83,7 +83,7 @@ class Capabilities:
     upstream_cost: bool = False  # the upstream states cost itself (else burntray's prices)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UpstreamFact:
     """Something the upstream reports about itself (a daemon's period cost, its last error)."""
 
@@ -91,7 +91,7 @@ class UpstreamFact:
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceFigures:
     """One source's share of a combined (``all``) snapshot.
 
@@ -107,7 +107,7 @@ class SourceFigures:
     covered_by: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DaemonPeriod:
     """A cburn daemon's own figures for its ``--days`` period (not our window)."""
 
@@ -129,7 +129,7 @@ class DaemonPeriod:
     data_dir: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Snapshot:
     """Everything shown for one source and window at one instant."""
 
@@ -167,4 +167,4 @@ def stale_if_from_history(snapshot: Snapshot) -> Snapshot:
     status = snapshot.status
     if status.healthy or status.stale or not snapshot.history_used:
         return snapshot
-    return dataclasses.replace(snapshot, status=dataclasses.replace(status, stale=True))
+    return replace(snapshot, status=replace(status, stale=True))

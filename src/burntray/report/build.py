@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import logging
 import webbrowser
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from burntray.app import AppContext
 from burntray.atomic import atomic_write
 from burntray.config import Settings
 from burntray.errors import BurntrayError
+from burntray.lazylog import get_logger
 from burntray.model.timefmt import format_duration
 from burntray.paths import ensure_dir
 from burntray.report.csv_out import render_csv
@@ -25,7 +25,7 @@ from burntray.report.data import ReportData, collect
 from burntray.report.html import render_html
 from burntray.report.json_out import report_to_dict
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 FORMATS = ("html", "csv", "json")
 KEEP_REPORTS = 20

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 import sqlite3
 import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from burntray.config import Settings
+from burntray.lazylog import get_logger
 from burntray.model.alerts import (
     BASELINE_NS,
     AlertConfig,
@@ -31,6 +31,7 @@ from burntray.model.alerts import (
 )
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import NS_PER_SECOND, format_rfc3339_ns, parse_duration_ns
+from burntray.record import replace
 from burntray.sources.base import Source
 from burntray.store.alert_store import AlertStore
 from burntray.store.history import HistoryStore
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from burntray.app import AppContext
     from burntray.runtime.monitor import Monitor
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 TODAY_REFRESH_NS = 15 * NS_PER_SECOND  # today's spend moves slowly; re-measure this often
 CHECKPOINT_NS = 60 * NS_PER_SECOND  # persist "still watching" at most this often
@@ -175,9 +176,7 @@ class AlertEngine:
             previous = self.last.get(name)  # stale numbers: keep showing what we last knew
             if previous is None:
                 return snapshot
-            return dataclasses.replace(
-                snapshot, alert_level=previous.level, alert_text=previous.text
-            )
+            return replace(snapshot, alert_level=previous.level, alert_text=previous.text)
         now = snapshot.as_of_ns
         today = self._today_spend(source, now) if config.daily_budget_usd > 0 else ("", None)
         reading = measure(source, config, now, today)
@@ -195,7 +194,7 @@ class AlertEngine:
                     log.exception("notifier failed")
         for kind in result.suppressed:
             log.info("alert (%s) %s: kept quiet (cooldown)", name, kind)
-        return dataclasses.replace(snapshot, alert_level=result.level, alert_text=result.text)
+        return replace(snapshot, alert_level=result.level, alert_text=result.text)
 
     def _persist(self, source: str, result: Evaluation) -> None:
         saved = self._saved.get(source)

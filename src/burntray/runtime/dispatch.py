@@ -10,16 +10,16 @@ the thread sleeps on an Event: no polling, so an unchanged cache costs nothing h
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot
 from burntray.runtime.slot import LatestSlot
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 V = TypeVar("V")
 HEALTH_CHECK_S = 5.0  # how often a silent monitor is checked for being alive

@@ -13,18 +13,18 @@ dispatcher) every 5 s instead of every second.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 
 from burntray.config import Settings
+from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot, SourceStatus, stale_if_from_history
 from burntray.runtime.slot import LatestSlot
 from burntray.sources.base import Source, wakes_on_change
 from burntray.store.history import HistoryStore
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 NS_PER_DAY = 86_400 * 1_000_000_000
 PRUNE_EVERY_S = 60.0

@@ -8,22 +8,22 @@ handed to ``on_error`` (the tray shows it) and the app goes on.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from burntray.serve.figures import FiguresBoard
-from burntray.serve.http import FiguresServer
-from burntray.serve.run import FiguresPublisher
+from burntray.lazylog import get_logger
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the server's modules (prometheus_client, http.server, the OTLP receiver
+    # with protobuf) load when it is switched on: an idle tray with /metrics off never needs them
     from burntray.app import AppContext
     from burntray.config import Settings
     from burntray.model.snapshot import Snapshot
+    from burntray.serve.http import FiguresServer
+    from burntray.serve.run import FiguresPublisher
     from burntray.sources.base import Source
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class MetricsEndpoint:
@@ -53,6 +53,10 @@ class MetricsEndpoint:
                 self._server = self._publisher = None
             if wanted is None or self._server is not None:
                 return
+            from burntray.serve.figures import FiguresBoard  # noqa: PLC0415
+            from burntray.serve.http import FiguresServer  # noqa: PLC0415
+            from burntray.serve.run import FiguresPublisher  # noqa: PLC0415
+
             board = FiguresBoard(self._ctx.clock_ns())
             try:
                 host, port = split_host_port(wanted)

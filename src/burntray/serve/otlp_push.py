@@ -14,13 +14,13 @@ Names: ``burntray.requests`` ({request}), ``burntray.tokens`` ({token}, attribut
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import Any
 
+from burntray.lazylog import get_logger
 from burntray.serve.figures import ALERT_LEVELS, FiguresBoard, _row_tokens
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 INSTALL_HINT = "pip install 'burntray[otlp-export]'"
 

@@ -8,13 +8,13 @@ the ``burntray_alert_level`` gauge. SIGTERM and Ctrl-C stop it cleanly (exit 0).
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from burntray.lazylog import get_logger
 from burntray.serve.figures import Figures, FiguresBoard
 from burntray.serve.http import FiguresServer
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from burntray.serve.otlp_push import OtlpPush
     from burntray.sources.base import Source
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_METRICS = "127.0.0.1:9464"
 ALERTS_EVERY_NS = 10 * 1_000_000_000  # the status document's alerts object is this fresh

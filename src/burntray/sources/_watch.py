@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import logging
 import os
 import select
 import struct
@@ -20,7 +19,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from burntray.lazylog import get_logger
+
+log = get_logger(__name__)
 
 _IN_CLOSE_WRITE = 0x008
 _IN_MOVED_TO = 0x080

@@ -6,11 +6,9 @@ become its ``status``. The registry is explicit (no module scanning, which break
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,6 +16,7 @@ from burntray.config import Settings
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, SourceStatus
 from burntray.paths import AppPaths
+from burntray.record import field, record, replace
 from burntray.sources.registry import UnknownSourceError
 
 if TYPE_CHECKING:  # annotations only: sqlite3 and the store load when a history is opened
@@ -57,7 +56,7 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class SourceContext:
     """The environment a source is built in: injected, so tests can point it anywhere."""
 
@@ -157,7 +156,7 @@ def _noting(source: Source, note: str) -> Source:
 
     def snapshot(window_ns: int, now_ns: int | None = None) -> Snapshot:
         snap = plain(window_ns, now_ns)
-        return snap if snap.note else dataclasses.replace(snap, note=note)
+        return snap if snap.note else replace(snap, note=note)
 
     source.snapshot = snapshot  # type: ignore[method-assign]
     return source

@@ -24,7 +24,6 @@ on the monitor thread and are the only code touching the store.
 from __future__ import annotations
 
 import contextlib
-import logging
 import random
 import socket
 import threading
@@ -36,6 +35,7 @@ import httpx
 import httpx_sse
 import msgspec
 
+from burntray.lazylog import get_logger
 from burntray.model.aggregate import rpm
 from burntray.model.format import human_count, usd
 from burntray.model.snapshot import (
@@ -63,7 +63,7 @@ from burntray.store import cburn_history
 from burntray.store.cburn_history import Sample
 from burntray.store.history import HistoryStore
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SOURCE_NAME = "cburn"
 ONE_SHOT_BUDGET_S = 4.5  # `burntray status` answers within 5 s even when the daemon hangs

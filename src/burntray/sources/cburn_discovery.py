@@ -11,14 +11,14 @@ daemon on every call with ``source = "auto"``, and when nothing listens that mus
 
 from __future__ import annotations
 
-import json
+import _socket
 import os
-import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from burntray.record import record
 
 DEFAULT_URL = "http://127.0.0.1:8787"
 ENV_VAR = "BURNTRAY_CBURN_URL"
@@ -27,7 +27,7 @@ PROBE_TIMEOUT_S = 0.3
 _MAX_STATE_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Discovery:
     """The URL to use and where it came from; ``error`` when the chosen setting is unusable."""
 
@@ -92,6 +92,8 @@ def read_state_file(path: Path) -> tuple[str, str]:
         return "", f"no state file at {path}"
     except OSError as exc:
         return "", f"state file {path} unreadable: {exc.strerror or exc}"
+    import json  # noqa: PLC0415 - only when cburn left a state file: most runs find none
+
     try:
         state = json.loads(data)
     except (ValueError, UnicodeDecodeError):
@@ -149,14 +151,14 @@ def probe(url: str, timeout_s: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
     # unicodedata) costs ~1.5 ms on every `burntray status`; an ASCII name is passed as bytes.
     name: str | bytes = host.encode("ascii") if host.isascii() else host
     try:
-        sock = socket.create_connection((name, port), timeout=timeout_s)  # type: ignore[arg-type]
+        sock = _connect(name, port, timeout_s)
     except ConnectionRefusedError:
         return False, "connection refused"
     except TimeoutError:
         return False, "connect timed out"
     except OSError as exc:
         return False, f"{exc.strerror or exc}"
-    with sock:
+    try:
         if parts.scheme == "https":
             return True, f"cburn daemon at {url}"
         try:
@@ -176,8 +178,30 @@ def probe(url: str, timeout_s: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
             return False, "a server accepted but did not answer"
         except OSError as exc:
             return False, f"{exc.strerror or exc}"
+    finally:
+        sock.close()
     head, _, body = reply.partition(b"\r\n\r\n")
     status_line = head.split(b"\r\n", 1)[0].split()
     if len(status_line) >= 2 and status_line[1] == b"200" and body.strip() == b"ok":
         return True, f"cburn daemon at {url}"
     return False, "/healthz did not answer ok"
+
+
+def _connect(host: str | bytes, port: int, timeout_s: float) -> _socket.socket:
+    """``socket.create_connection`` on the C module: the ``socket`` module's enums and classes
+    (with ``selectors``) cost ~2 ms to import on every ``burntray status``, for one connect.
+    Each address ``getaddrinfo`` gives is tried in turn; the first one's error is raised."""
+    errors: list[OSError] = []
+    for family, kind, proto, _, address in _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout_s)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            errors.append(exc)
+            continue
+        return sock
+    if errors:
+        raise errors[0]
+    raise OSError("getaddrinfo returned no address")

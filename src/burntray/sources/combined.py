@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from burntray.lazylog import get_logger
 from burntray.model.aggregate import rpm
 from burntray.model.snapshot import (
     Capabilities,
@@ -34,7 +34,7 @@ from burntray.sources.registry import REGISTRY, SourceSpec
 if TYPE_CHECKING:  # annotations only: the store loads when a history is attached
     from burntray.store.history import HistoryStore
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 NAME = "all"
 REPROBE_EVERY_S = 30.0

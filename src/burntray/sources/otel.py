@@ -14,13 +14,13 @@ retries every ``RETRY_S`` and the rest of burntray goes on.
 from __future__ import annotations
 
 import errno
-import logging
 import threading
 import time
 from collections.abc import Callable
 
 from google.protobuf.message import Message
 
+from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Capabilities, UpstreamFact
 from burntray.model.usage import UsageRecord
@@ -30,7 +30,7 @@ from burntray.sources.otel_spec import split_host_port
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 RETRY_S = 30.0
 # The monitor is woken at most this often: a burst of exports is counted in one poll (one

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import ipaddress
-import logging
 import socket
 import threading
 import time
@@ -29,9 +28,10 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from burntray.lazylog import get_logger
 from burntray.sources.otel_decode import MAX_BODY, OtlpError, decode, media_type, response_body
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # (path, decoded request, arrival time in epoch ns) -> None
 ExportCallback = Callable[[str, Message, int], None]

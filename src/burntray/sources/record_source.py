@@ -9,10 +9,10 @@ stay visible, marked stale.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
+from burntray.lazylog import get_logger
 from burntray.model.snapshot import (
     Capabilities,
     Snapshot,
@@ -25,7 +25,7 @@ from burntray.model.usage import UsageRecord, summarise_records
 from burntray.store.history import HistoryStore
 from burntray.store.usage_events import UsageEvents
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 RECORD_CAPABILITIES = Capabilities(real_tokens=True, per_model=True)
 # Records kept in memory when there is no history (a broken history database): the last 31

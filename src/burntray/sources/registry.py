@@ -13,10 +13,10 @@ Two meta sources are not in the list: ``auto`` (the best single source present) 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from burntray.config import ConfigField
+from burntray.record import field, record
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,7 +36,7 @@ META_SOURCES = ("auto", "all")
 META_LABELS = {"auto": "Auto", "all": "All tools"}
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class ClearAction:
     """Emptying an upstream's own store (only where the upstream itself offers a clear).
 
@@ -51,7 +51,7 @@ class ClearAction:
     run: Callable[[SourceContext], str]
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class SourceSpec:
     name: str  # stable id used in config and on the command line
     label: str  # for people: "hexai cache"

@@ -12,16 +12,16 @@ change; only the head start is lost. Idle, the thread sleeps in ``select`` and c
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import struct
 import sys
 import threading
 from collections.abc import Callable, Iterable
 
+from burntray.lazylog import get_logger
 from burntray.sources._watch import _load_libc, read_events
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _IN_MODIFY = 0x002
 _IN_CLOSE_WRITE = 0x008

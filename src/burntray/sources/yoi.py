@@ -17,7 +17,6 @@ each), the whole tree (every session folder and file) every ``FULL_SCAN_NS``.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import stat
 import time
@@ -29,6 +28,7 @@ from burntray.model.format import human_count
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, UpstreamFact
 from burntray.model.usage import UsageRecord
+from burntray.record import replace
 from burntray.sources.record_source import RecordSource
 from burntray.sources.yoi_logs import (
     LlmUsage,
@@ -235,7 +235,7 @@ class YoiSource(RecordSource):
             "memory exposure (estimated, not spend)",
             f"~{human_count(exposure)} tokens exposed, {uses} memory reads",
         )
-        return dataclasses.replace(snap, facts=(*snap.facts, fact))
+        return replace(snap, facts=(*snap.facts, fact))
 
 
 def _names(path: Path) -> tuple[str, str]:

@@ -9,16 +9,16 @@ is ``spike``, ``rpm`` or ``budget``; ``level`` is ``spike`` or a budget step suc
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict
 from typing import Any, NamedTuple
 
 import msgspec
 
+from burntray.lazylog import get_logger
 from burntray.model.alerts import Alert, AlertState, KindState
 from burntray.store.history import HistoryStore
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS alert_state (source TEXT PRIMARY KEY, state TEXT NOT NULL)",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import logging
 import os
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from burntray.actions import clear_targets, describe_clear, run_clear
 from burntray.app import AppContext
 from burntray.config import Settings, save_settings
 from burntray.errors import BurntrayError, ConfigError
+from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot
 from burntray.paths import ensure_dir
 from burntray.runtime.monitor import Monitor
@@ -36,7 +36,7 @@ from burntray.ui.presenter import (
     present,
 )
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 Opener = Callable[[Path], None]
 

@@ -13,13 +13,14 @@ pystray's ``Icon.notify`` (the tray passes it; it is called on the notifier thre
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from burntray.lazylog import get_logger
+
+log = get_logger(__name__)
 
 APP_NAME = "burntray"
 ICON_NAME = "burntray"  # the name the packages install the app icon under (hicolor theme)

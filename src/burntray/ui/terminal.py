@@ -6,20 +6,20 @@ monitor as the tray, on the main thread, from the latest-value slot.
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
 from typing import TextIO
 
 from burntray.app import AppContext
+from burntray.lazylog import get_logger
 from burntray.logsetup import setup_logging
 from burntray.model.format import status_line
 from burntray.runtime.alerting import install_alerts
 from burntray.runtime.monitor import Monitor
 from burntray.ui.notify import DesktopNotify
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def run_terminal(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import logging
 import os
 import signal
 import threading
@@ -23,6 +22,7 @@ from typing import Any
 
 from burntray.app import AppContext
 from burntray.config import Settings
+from burntray.lazylog import get_logger
 from burntray.runtime.alerting import install_alerts
 from burntray.runtime.dispatch import Dispatcher, call_now
 from burntray.runtime.monitor import Monitor
@@ -39,7 +39,7 @@ from burntray.ui.presenter import (
     TrayView,
 )
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # Panels scale what they get; these sizes keep the figure legible after that scaling.
 ICON_PX = {"xorg": 32, "gtk": 32, "win32": 32, "darwin": 44}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import logging
 import os
 import threading
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from typing import Any
 from dbus_fast import DBusError, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
+from burntray.lazylog import get_logger
 from burntray.ui.sni.menu_layout import MenuLayout, MenuNode, build_layout
 from burntray.ui.sni.pixmap import Pixmap, image_pixmaps
 from burntray.ui.sni.probe import WATCHER_NAME
@@ -32,7 +32,7 @@ from burntray.ui.sni.service import ITEM_PATH, MENU_PATH, DbusMenu, StatusNotifi
 load_pystray()  # with its dummy backend: no GTK or Xlib for the SNI path (see the loader)
 from pystray._base import Icon as PystrayIcon  # noqa: E402
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 WATCHER_PATH = "/StatusNotifierWatcher"
 NOTIFICATIONS_NAME = "org.freedesktop.Notifications"

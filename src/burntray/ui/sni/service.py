@@ -9,7 +9,6 @@ queues them on its action thread.
 # No "from __future__ import annotations" here: dbus-fast reads these annotations as D-Bus
 # signatures at class creation, and a postponed "None" would evaluate to no signature at all.
 
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any
 
@@ -31,6 +30,7 @@ from dbus_fast.service import (
     dbus_signal,
 )
 
+from burntray.lazylog import get_logger
 from burntray.ui.sni.menu_layout import (
     ROOT_ID,
     MenuLayout,
@@ -41,7 +41,7 @@ from burntray.ui.sni.menu_layout import (
 )
 from burntray.ui.sni.pixmap import Pixmap
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 ITEM_PATH = "/StatusNotifierItem"
 MENU_PATH = "/MenuBar"
