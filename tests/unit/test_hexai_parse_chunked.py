@@ -236,3 +236,27 @@ def test_a_bad_time_in_a_later_chunk_is_named_by_its_position(
     events[150]["ts"] = "2028-02-29T10:00:00 +01:00"  # msgspec would take it; Go does not
     with pytest.raises(StatsFormatError, match=r"events\[150\]\.ts"):
         parse_stats(stats_bytes(events))
+
+
+@pytest.mark.parametrize("distinct", [3, 40, 200])
+def test_names_first_seen_in_later_chunks(monkeypatch: pytest.MonkeyPatch, distinct: int) -> None:
+    # Chunks are decoded with the names seen so far; a chunk bringing a new one (or escapes,
+    # or past the limit of names) must still count every event under its own name.
+    monkeypatch.setattr(hexai_parse, "_CHUNK_BYTES", 1200)
+    rng = random.Random(distinct)
+    events = random_events(rng, 500, [60, None])
+    for i, ev in enumerate(events):
+        if i > 100:  # the first chunks see only the random names above
+            ev["provider"] = f"p{rng.randrange(distinct)}é"
+            ev["model"] = rng.choice([f"m{i % distinct}", None, "", "gpt-4.1"])
+    data = stats_bytes(events)  # (json.dumps writes é as \u00e9)
+    exact = Reference(events)
+    stats = chunked(data)
+    for cutoff in cutoffs_for(events, rng):
+        assert counters(stats, cutoff) == exact.counters(cutoff)
+    raw = data.replace(b"p1\\u00e9", b"p1\xe9")  # Latin-1, not UTF-8: Go reads U+FFFD
+    for ev in events:
+        if ev["provider"] == "p1é":
+            ev["provider"] = "p1\ufffd"
+    stats = chunked(raw)
+    assert counters(stats, -(2**62)) == Reference(events).counters(-(2**62))

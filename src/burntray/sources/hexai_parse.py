@@ -24,7 +24,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -376,16 +376,20 @@ def parse_layout(data: Bytes, layout: Layout) -> StatsFile | None:
     """
     start, end = layout.content
     groups: dict[str | None, dict[str | None, _Group]] = {}
+    names = _Names()
     count = 0
     try:
         while start < end:
             cut = data.find(_EVENT_JOINT, min(start + _CHUNK_BYTES, end), end)
             stop = end if cut == -1 else cut + 1
-            try:  # (one copy of the chunk, not two)
-                chunk = b"".join((b"[", memoryview(data)[start:stop], b"]"))
-                events = decode_go(EVENTS_DECODER, chunk)
-            except (msgspec.DecodeError, RecursionError):
-                return None
+            chunk = b"".join((b"[", memoryview(data)[start:stop], b"]"))  # (one copy, not two)
+            events = names.decode(chunk)
+            if events is None:
+                try:
+                    events = decode_go(EVENTS_DECODER, chunk)
+                except (msgspec.DecodeError, RecursionError):
+                    return None
+                names.learn(events)
             local: dict[str | None, dict[str | None, _Columns]] = {}
             _collect(events, local)
             for provider, by_model in local.items():
@@ -411,6 +415,70 @@ def parse_layout(data: Bytes, layout: Layout) -> StatsFile | None:
     return StatsFile(layout.window_seconds, layout.updated_ns, series, count)
 
 
+_PROVIDER = operator.attrgetter("provider")
+_MODEL = operator.attrgetter("model")
+
+
+class _Names:
+    """Decodes chunks with provider and model typed as the names seen so far (a msgspec
+    ``Literal``): each name then decodes to the one str object seen before, so none is built
+    and freed per event, and grouping finds it by its cached hash (measured: 5 % less time for
+    a 100k-event file). A chunk it cannot decode (a new name, or anything unusual) is decoded
+    as usual, and its names are learnt; past a few dozen names, or a few relearns, it stops.
+    """
+
+    MAX_NAMES = 64
+    MAX_BUILDS = 8
+
+    def __init__(self) -> None:
+        self.providers: set[str] = set()
+        self.models: set[str] = set()
+        self.decoder: msgspec.json.Decoder[list[Any]] | None = None
+        self.builds = 0
+
+    def decode(self, chunk: bytes) -> list[Any] | None:
+        if self.decoder is None:
+            return None
+        try:
+            return self.decoder.decode(chunk)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            return None
+
+    def learn(self, events: list[RawEventIn]) -> None:
+        if self.builds >= self.MAX_BUILDS:
+            return
+        providers = self.providers | set(map(_PROVIDER, events))
+        models = self.models | set(map(_MODEL, events))
+        providers.discard(None)
+        models.discard(None)
+        if self.decoder is not None and providers == self.providers and models == self.models:
+            return
+        self.decoder = None
+        self.builds += 1
+        if len(providers) + len(models) > self.MAX_NAMES:
+            self.builds = self.MAX_BUILDS
+            return
+        self.providers, self.models = providers, models
+        event = msgspec.defstruct(
+            "NamedEventIn",
+            [
+                ("ts", str | None, None),
+                ("provider", _one_of(providers), None),
+                ("model", _one_of(models), None),
+                ("sent", _Int64 | None, None),
+                ("recv", _Int64 | None, None),
+            ],
+            gc=False,
+        )
+        self.decoder = msgspec.json.Decoder(list[event])  # type: ignore[valid-type]
+
+
+def _one_of(names: set[str]) -> Any:
+    """The type of one of ``names`` or null (null only, when there is none)."""
+    literal: Any = Literal
+    return literal[tuple(sorted(names))] | None if names else None
+
+
 class _Group:
     """One provider/model's events while a file is parsed chunk by chunk: keys as
     ``event_keys`` makes them (one zone kept, mixed zones in UTC), byte counts as int64."""
@@ -429,9 +497,12 @@ class _Group:
         self, texts: list[str | None], sents: list[int | None], recvs: list[int | None]
     ) -> None:
         """Append one chunk's events (raises ``StatsFormatError`` on a bad time)."""
-        keys = _moments(texts)
-        zones = set(map(_TZINFO, keys))
-        zone = zones.pop() if len(zones) == 1 else None  # None: mixed
+        keys, one_offset = _moments(texts)
+        if one_offset:
+            zone: _dt.tzinfo | None = keys[0].tzinfo
+        else:
+            zones = set(map(_TZINFO, keys))
+            zone = zones.pop() if len(zones) == 1 else None  # None: mixed
         if self.zone is None and zone is not None:
             self.zone = zone
         elif zone is None or zone != self.zone:  # a second zone: every key in UTC from now on
@@ -460,8 +531,9 @@ class _Group:
         return Series(keys, texts, cum_sent, cum_recv)
 
 
-def _moments(texts: list[str | None]) -> list[_dt.datetime]:
-    """``event_keys`` without the zone normalisation: each time's own zone."""
+def _moments(texts: list[str | None]) -> tuple[list[_dt.datetime], bool]:
+    """``event_keys`` without the zone normalisation (each time in its own zone), and whether
+    all are written with one offset."""
     filled: list[str] = texts  # type: ignore[assignment]
     try:
         moments = msgspec.convert(filled, list[_AwareDatetime])
@@ -473,9 +545,17 @@ def _moments(texts: list[str | None]) -> list[_dt.datetime]:
             moments = msgspec.convert(filled, list[_AwareDatetime])
         except msgspec.ValidationError:
             raise StatsFormatError("events: a timestamp is not RFC 3339") from None
-    if not _strict_rfc3339(filled):
+    # As _strict_rfc3339, sharing its counts with the one-offset test.
+    joined = "\n".join(filled)
+    if "t" in joined or "z" in joined or " " in joined:
         raise StatsFormatError("events: a timestamp is not RFC 3339")
-    return moments
+    n, zulu = len(filled), joined.count("Z")
+    if joined.count(":") != 3 * n - zulu:
+        raise StatsFormatError("events: a timestamp is not RFC 3339")
+    # With a colon in every offset, "+hh:mm" can only match where a text's offset is (the
+    # date's dashes are followed by digits and '-' or 'T', never by "dd:"): n matches mean n
+    # texts with that offset.
+    return moments, zulu == n or (not zulu and joined.count(filled[0][-6:]) == n)
 
 
 def _all_to_utc(moments: list[_dt.datetime]) -> list[_dt.datetime]:
