@@ -260,3 +260,22 @@ def test_names_first_seen_in_later_chunks(monkeypatch: pytest.MonkeyPatch, disti
             ev["provider"] = "p1\ufffd"
     stats = chunked(raw)
     assert counters(stats, -(2**62)) == Reference(events).counters(-(2**62))
+
+
+def test_byte_sums_leaving_int64_in_a_later_chunk_stay_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The prefix sums are int64 until a sum leaves that range, then exact Python ints; the
+    # switch may come in any chunk, after nulls, and out-of-order events re-sort them.
+    monkeypatch.setattr(hexai_parse, "_CHUNK_BYTES", 600)
+    rng = random.Random(11)
+    events = random_events(rng, 120, [60, -300])
+    for i, ev in enumerate(events):
+        if i % 9 == 0:
+            ev["sent"] = 2**63 - 1 - i  # the largest Go accepts, nearly
+        if i % 13 == 0:
+            ev["recv"] = None
+    stats = chunked(stats_bytes(events))
+    exact = Reference(events)
+    for cutoff in cutoffs_for(events, rng):
+        assert counters(stats, cutoff) == exact.counters(cutoff)
