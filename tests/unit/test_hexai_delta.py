@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from burntray.model.timefmt import format_rfc3339_ns, parse_rfc3339_ns
+from burntray.sources import hexai_delta
 from burntray.sources.hexai import clear_stats
 from burntray.sources.hexai_delta import StatsReader
 from burntray.sources.hexai_parse import (
@@ -86,10 +87,20 @@ def _hand_edit(path: Path, rng: random.Random) -> None:
     os.replace(tmp, path)
 
 
+# The reader streams a re-read in pieces: with tiny pieces every comparison crosses piece
+# boundaries, and the first piece rarely reaches past the first event.
+PIECES = {"default pieces": None, "tiny pieces": (140, 7)}
+
+
+@pytest.mark.parametrize("pieces", PIECES)
 @pytest.mark.parametrize("seed", [1, 2])
 def test_incremental_rereads_equal_full_parses(
-    hexai_dir: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+    hexai_dir: Path, monkeypatch: pytest.MonkeyPatch, seed: int, pieces: str
 ) -> None:
+    if PIECES[pieces] is not None:
+        head, piece = PIECES[pieces]
+        monkeypatch.setattr(hexai_delta, "_HEAD_BYTES", head)
+        monkeypatch.setattr(hexai_delta, "_COMPARE_BYTES", piece)
     rng = random.Random(seed)
     clock = Clock(START)
     path = hexai_dir / "stats.json"
@@ -218,9 +229,9 @@ def test_an_event_earlier_than_the_last_forces_a_full_parse() -> None:
     assert result.stats.counters(START + 2 * S) == [("openai", "gpt-4.1", 4, 307, 31)]
 
 
-def test_the_source_rereads_into_reused_buffers_exactly(hexai_dir: Path) -> None:
-    """HexaiSource reads each change into whichever of two buffers the reader is not comparing
-    with: every poll still equals a full parse of the file, through appends, prunes, a clear."""
+def test_the_source_rereads_in_place_exactly(hexai_dir: Path) -> None:
+    """HexaiSource re-reads each change into the one copy of the file it keeps: every poll
+    still equals a full parse of the file, through appends, prunes, a clear."""
     from burntray.model.pricing import build_price_table
     from burntray.sources.hexai import HexaiSource
 
@@ -243,12 +254,66 @@ def test_the_source_rereads_into_reused_buffers_exactly(hexai_dir: Path) -> None
     assert kinds[0] is False and all(kinds[2:25]) and all(kinds[26:])
 
 
-def test_read_into_a_buffer_fits_it_to_each_file(tmp_path: Path) -> None:
-    from burntray.sources.hexai_parse import read_stats_into
+def _big_file(count: int, first: int = 0) -> bytes:
+    events = [
+        (START + i * S, "openai", f"gpt-{i % 3}", 1000 + i, i % 97) for i in range(first, count)
+    ]
+    return _go_file(events, START + count * S, window=86400)
 
-    path, buffer = tmp_path / "stats.json", bytearray()
-    for size in (5000, 120, 70_000, 0, 3):
-        content = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
-        path.write_bytes(content)
-        assert read_stats_into(path, buffer) is buffer
-        assert buffer == content
+
+def test_a_reread_holds_one_copy_of_the_file(tmp_path: Path) -> None:
+    """Memory of a re-read: the reader keeps one copy of the file and changes it in place, so
+    an append to a 1.5 MB file allocates far less than the file (it used to read the new file
+    into a second buffer)."""
+    import tracemalloc
+
+    path = tmp_path / "stats.json"
+    path.write_bytes(_big_file(15_000))
+    reader = StatsReader()
+    reader.read_file(path)
+    path.write_bytes(_big_file(15_001, first=40))  # 40 pruned, one appended
+    reader.read_file(path)  # the first re-read turns the first read's bytes into the buffer
+    size = len(_big_file(15_002, first=80))
+    path.write_bytes(_big_file(15_002, first=80))
+    tracemalloc.start()
+    try:
+        result = reader.read_file(path, fresh=True)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.incremental
+    assert reader.held_bytes == size
+    assert peak < size // 4, (peak, size)
+    _same(result.stats, parse_stats(path.read_bytes()), START + 15_002 * S, random.Random(3))
+
+
+def test_a_change_deep_inside_the_kept_events_forces_a_full_parse(tmp_path: Path) -> None:
+    """Bytes past the first piece are compared too: one digit changed in the middle of the
+    file (same length) is found, and the result is the new file's full parse."""
+    path = tmp_path / "stats.json"
+    data = _big_file(20_000)
+    path.write_bytes(data)
+    reader = StatsReader()
+    reader.read_file(path)
+    edited = _big_file(20_001)
+    middle = edited.index(b'"sent":11000,')
+    edited = edited[:middle] + b'"sent":11001,' + edited[middle + 13 :]
+    path.write_bytes(edited)
+    result = reader.read_file(path, fresh=True)
+    assert not result.incremental
+    want = parse_stats(edited)
+    _same(result.stats, want, START + 20_001 * S, random.Random(4))
+    assert len(result.fresh) == 2  # the appended event and the edited one are new
+
+
+def test_files_of_changing_sizes_read_into_the_buffer_exactly(tmp_path: Path) -> None:
+    """The buffer is refitted to each file, larger or smaller, whether or not the change is an
+    append (a clear empties the file, a bigger rewrite replaces it)."""
+    path = tmp_path / "stats.json"
+    reader = StatsReader()
+    for count, first in ((3000, 0), (3001, 0), (10, 5), (0, 0), (6000, 0), (6001, 3)):
+        data = _big_file(count, first)
+        path.write_bytes(data)
+        result = reader.read_file(path)
+        assert reader.held_bytes == len(data)
+        _same(result.stats, parse_stats(data), START + count * S, random.Random(count))

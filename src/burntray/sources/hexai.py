@@ -23,14 +23,11 @@ from burntray.sources.hexai_delta import StatsReader
 from burntray.sources.hexai_parse import (
     DEFAULT_WINDOW_S,
     GO_ZERO_TIME_NS,
-    Bytes,
     RawEvent,
     StatsFile,
     StatsFormatError,
     empty_stats,
     parse_stats,
-    read_stats_bytes,
-    read_stats_into,
     to_history_events,
 )
 
@@ -119,9 +116,7 @@ class HexaiSource:
         self.prices = prices
         self.history = history
         self._clock_ns = clock_ns
-        self._reader = StatsReader()
-        # Two buffers, alternately the file being compared with and the one read into
-        self._buffers = (bytearray(), bytearray())
+        self._reader = StatsReader()  # holds one copy of the file, updated in place
         self._stats = empty_stats()
         self._fingerprint: _Fingerprint | None = None
         self._status = SourceStatus("starting", "not read yet")
@@ -205,14 +200,11 @@ class HexaiSource:
             return False
         self._fingerprint = fingerprint
         try:
-            # Open, read, close at once: on Windows an open handle can make hexai's rename fail.
-            data = self._read()
+            result = self._reader.read_file(self.stats_path, fresh=self.history is not None)
         except UnsafeFileError as exc:
             if exc.missing:
                 return self._set_missing(now)
             return self._set_error(f"cannot read {exc}")
-        try:
-            result = self._reader.read(data, fresh=self.history is not None)
         except StatsFormatError as exc:
             return self._set_error(f"{self.stats_path}: {exc}")
         self._stats = result.stats
@@ -224,15 +216,6 @@ class HexaiSource:
             # ignores what it already has, e.g. after a restart).
             self.history.ingest_hexai(result.fresh)
         return True
-
-    def _read(self) -> Bytes:
-        """The file's bytes: a first read into fresh memory (one-shot commands stop there);
-        later ones into whichever buffer the reader is not comparing with."""
-        base = self._reader.base
-        if base is None:
-            return read_stats_bytes(self.stats_path)
-        spare = self._buffers[1] if base is self._buffers[0] else self._buffers[0]
-        return read_stats_into(self.stats_path, spare)
 
     def _set_missing(self, now: int) -> bool:
         changed = self._status.state != "empty" or self._fingerprint is not None

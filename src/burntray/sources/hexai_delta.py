@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import collections
 import datetime as _dt
+import io
+import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import msgspec
 
+from burntray.bounded_read import MAX_WHOLE_FILE_BYTES, UnsafeFileError, open_regular_file
 from burntray.sources.hexai_parse import (
     EVENTS_DECODER,
     Bytes,
@@ -35,6 +39,7 @@ from burntray.sources.hexai_parse import (
     StatsFormatError,
     decode_go,
     event_keys,
+    go_header_end,
     go_layout,
     parse_layout,
     parse_stats,
@@ -46,8 +51,12 @@ if TYPE_CHECKING:
     from burntray.store.history import HexaiEvent
 
 _COMMA = ord(",")
+_OPEN_BRACKET = ord("[")
 _PROBE_BYTES = 48  # enough of an event (its "ts") to find it again in the previous file
 _MAX_PROBES = 8
+_HEAD_BYTES = 1 << 16  # read first: the header and the first events
+_COMPARE_BYTES = 1 << 20  # the piece of kept events compared at a time
+_REST_PIECE = 1 << 16  # what is read at a time of the tail (each read allocates this much)
 
 
 def _decode_events(data: Bytes, start: int, end: int) -> list[RawEventIn] | None:
@@ -76,44 +85,207 @@ class Reread:
     fresh: list[HexaiEvent]
 
 
-class StatsReader:
-    """Keeps the previous file's bytes and parse; ``read`` turns the next file into its parse.
+class _GrewPastCap(Exception):
+    """The file grew past ``MAX_WHOLE_FILE_BYTES`` while it was read."""
 
-    On any error the previous state is kept (the next read is compared with the last good file).
+
+@dataclass(frozen=True, slots=True)
+class _Splice:
+    """The new file holds the base's events from ``at`` on (``kept`` bytes), right after its
+    own header (which ends at ``content_start``)."""
+
+    content_start: int
+    at: int
+    kept: int
+    pruned: list[RawEventIn]  # the base's events before ``at``
+
+
+def _read_into(fh: BinaryIO, view: memoryview) -> int:
+    """Fill ``view`` from ``fh`` until it is full or the file ends; the number of bytes read."""
+    total = 0
+    while total < len(view):
+        got = fh.readinto(view[total:])  # type: ignore[attr-defined]  # FileIO / BytesIO
+        if not got:
+            break
+        total += got
+    return total
+
+
+def _read_rest(fh: BinaryIO, total: int) -> list[bytes]:
+    """What is left of ``fh`` (``total`` bytes read so far), up to the size cap."""
+    parts: list[bytes] = []
+    while True:
+        more = fh.read(min(_REST_PIECE, MAX_WHOLE_FILE_BYTES + 1 - total))
+        if not more:
+            return parts
+        parts.append(more)
+        total += len(more)
+        if total > MAX_WHOLE_FILE_BYTES:
+            raise _GrewPastCap
+
+
+class StatsReader:
+    """Keeps the last file's bytes (one buffer, changed in place) and the last good parse;
+    ``read_file`` / ``read`` turn the next file into its parse.
+
+    A re-read holds one copy of the file, not two: the new file is streamed and compared with
+    the buffer a piece at a time, and only once every kept byte matched is the buffer turned
+    into the new file (kept events moved to their new place, new header and tail written). After
+    an error the next read is a full parse; the last good parse still tells which events are new.
     """
 
     def __init__(self) -> None:
-        self._data: Bytes | None = None
-        self._layout: Layout | None = None
+        self._data = bytearray()  # the last file read
+        self._layout: Layout | None = None  # set while ``_data`` is a base for a re-read
         self._stats: StatsFile | None = None
+        self._scratch: bytearray | None = None  # one piece of the file being compared
+        self._base_content: tuple[int, int] | None = None  # the base's events, during a read
+        self._splice: _Splice | None = None  # how the file being read continues the base
 
     @property
     def stats(self) -> StatsFile | None:
         return self._stats
 
     @property
-    def base(self) -> Bytes | None:
-        """The file the next read is compared with (None: the next read is a full parse)."""
-        return self._data
+    def held_bytes(self) -> int:
+        """How many bytes of file content the reader keeps between reads."""
+        return len(self._data)
 
     def reset(self) -> None:
-        self._data = self._layout = self._stats = None
+        self._data, self._layout, self._stats = bytearray(), None, None
 
     def read(self, data: Bytes, fresh: bool = False) -> Reread:
-        """Parse ``data``; ``fresh``: also list the events not in the previous read.
+        """Parse the bytes of a stats.json; ``fresh``: also list the events not in the previous
+        read. Raises ``StatsFormatError``."""
+        self._load(io.BytesIO(data), len(data))
+        return self._parse(fresh)
 
-        Raises ``StatsFormatError`` (state unchanged).
-        """
-        layout = go_layout(data)
+    def read_file(self, path: Path, fresh: bool = False) -> Reread:
+        """``read`` for the file at ``path``, read safely (a regular file within the size cap,
+        closed before parsing: on Windows an open handle can make hexai's rename fail).
+        Raises ``UnsafeFileError`` or ``StatsFormatError``."""
+        with open_regular_file(path, MAX_WHOLE_FILE_BYTES) as fh:
+            try:
+                self._load(fh, os.fstat(fh.fileno()).st_size)
+            except OSError as exc:
+                raise UnsafeFileError(path, f"read failed: {exc.strerror or exc}") from None
+            except _GrewPastCap:
+                raise UnsafeFileError(
+                    path, f"grew past the {MAX_WHOLE_FILE_BYTES:,}-byte limit while it was read"
+                ) from None
+        return self._parse(fresh)
+
+    # --- the new file's bytes -----------------------------------------------------------
+    def _load(self, fh: BinaryIO, size: int) -> None:
+        """Make ``_data`` the new file's bytes, and ``_splice`` how they continue the base."""
+        base = self._layout
+        self._base_content = base.content if base is not None else None
+        self._layout = None  # ``_data`` is no base until this read's parse succeeds
+        self._splice = None
+        if base is None or base.content[0] == base.content[1]:
+            self._read_whole(fh, b"", size)
+            return
+        head = fh.read(_HEAD_BYTES)
+        splice = self._find_kept(head, base.content)
+        if splice is not None and self._splice_in(fh, head, splice):
+            self._splice = splice
+            return
+        fh.seek(len(head))
+        self._read_whole(fh, head, size)
+
+    def _read_whole(self, fh: BinaryIO, head: bytes, size: int) -> None:
+        """The whole file (``head`` already read) into the buffer. The first read allocates
+        it at the file's size; later ones reuse it (memory already touched: no page faults,
+        and a running tray's memory stays flat)."""
+        want = max(size, len(head)) + 1  # one byte more than the size, to see growth
+        buffer = self._data
+        if len(buffer) > want:
+            del buffer[want:]
+        elif not buffer:
+            buffer = self._data = bytearray(want)
+        elif len(buffer) < want:
+            buffer.extend(bytes(want - len(buffer)))
+        with memoryview(buffer) as view:
+            view[: len(head)] = head
+            total = len(head) + _read_into(fh, view[len(head) :])
+        del buffer[total:]
+        if total == want:  # it grew while read
+            for part in _read_rest(fh, total):
+                buffer.extend(part)
+
+    def _find_kept(self, head: bytes, base_content: tuple[int, int]) -> _Splice | None:
+        """Where the new file's first event sits in the base (checked as far as ``head``
+        reaches), with the base's events before it decoded; None if nowhere."""
+        start = go_header_end(head)
+        if start is None or start >= len(head) or head[start] != _OPEN_BRACKET:
+            return None
+        start += 1
+        probe = head[start : start + _PROBE_BYTES]
+        if not probe.startswith(b"{"):
+            return None
+        base = self._data
+        o_start, o_end = base_content
+        at = o_start
+        for _ in range(_MAX_PROBES):
+            kept = o_end - at
+            seen = min(len(head) - start, kept)
+            if base.startswith(memoryview(head)[start : start + seen], at):
+                pruned = _decode_events(base, o_start, at - 1) if at > o_start else []
+                if pruned is not None:
+                    return _Splice(start, at, kept, pruned)
+            at = base.find(probe, at + 1, o_end)
+            while at != -1 and base[at - 1] != _COMMA:
+                at = base.find(probe, at + 1, o_end)
+            if at == -1:
+                return None
+        return None
+
+    def _splice_in(self, fh: BinaryIO, head: bytes, splice: _Splice) -> bool:
+        """Compare the rest of the kept bytes with the base a piece at a time, read what
+        follows them and, when that ends the file as Go writes it (``]}\\n``, or ``,`` + events
+        + ``]}\\n``), turn the buffer into the new file. False, buffer untouched, otherwise."""
+        start, at, kept = splice.content_start, splice.at, splice.kept
+        kept_end = start + kept  # in the new file
+        base = self._data
+        position = len(head)
+        if position < kept_end:
+            if self._scratch is None:
+                self._scratch = bytearray(_COMPARE_BYTES)
+            with memoryview(self._scratch) as scratch:
+                while position < kept_end:
+                    piece = scratch[: min(len(scratch), kept_end - position)]
+                    if _read_into(fh, piece) < len(piece):
+                        return False  # the file ends inside the kept events
+                    if not base.startswith(piece, at + position - start):
+                        return False
+                    position += len(piece)
+            tail = b"".join(_read_rest(fh, position))
+        else:
+            tail = b"".join([head[kept_end:], *_read_rest(fh, position)])
+        if tail != b"]}\n" and not (len(tail) > 4 and tail[0] == _COMMA and tail.endswith(b"]}\n")):
+            return False
+        buffer = base
+        total = kept_end + len(tail)
+        if len(buffer) < total:
+            buffer.extend(bytes(total - len(buffer)))
+        with memoryview(buffer) as view:
+            view[start:kept_end] = view[at : at + kept]  # (may overlap: memoryview memmoves)
+            view[:start] = head[:start]
+            view[kept_end:total] = tail
+        del buffer[total:]
+        return True
+
+    # --- parsing ------------------------------------------------------------------------
+    def _parse(self, fresh: bool) -> Reread:
+        layout = go_layout(self._data)
         old = self._stats
-        if old is not None and self._data is not None and self._layout is not None and layout:
-            result = self._delta(old, (self._data, self._layout), (data, layout), fresh)
+        if old is not None and self._base_content is not None and layout is not None:
+            result = self._delta(old, layout, fresh)
             if result is not None:
-                self._data, self._layout = data, layout
+                self._layout = layout
                 return result
-        return self._full(data, layout, fresh)
+        return self._full(self._data, layout, fresh)
 
-    # --- full parse ---------------------------------------------------------------------
     def _full(self, data: Bytes, layout: Layout | None, fresh: bool) -> Reread:
         stats = parse_layout(data, layout) if layout is not None else None
         if stats is None:
@@ -127,20 +299,29 @@ class StatsReader:
             else:
                 before = collections.Counter(self._stats.raw_events())
                 new_events = to_history_events(current - before, before)
-        self._data, self._layout, self._stats = (data if layout else None), layout, stats
+        self._layout, self._stats = layout, stats
         return Reread(stats, False, new_events)
 
-    # --- incremental --------------------------------------------------------------------
-    def _delta(
-        self, stats: StatsFile, old: tuple[Bytes, Layout], new: tuple[Bytes, Layout], fresh: bool
-    ) -> Reread | None:
-        (old_data, old_layout), (new_data, new_layout) = old, new
-        split = _split(old_data, old_layout.content, new_data, new_layout.content)
-        if split is None:
+    def _delta(self, stats: StatsFile, layout: Layout, fresh: bool) -> Reread | None:
+        """Apply the change to the last parse when the new file is the base's events pruned
+        at the front and appended at the end; None otherwise (a full parse then decides)."""
+        n_start, n_end = layout.content
+        pruned: list[RawEventIn] | None
+        appended: list[RawEventIn] | None
+        if n_start == n_end:  # the new file holds no events at all
+            pruned, appended = None, []
+        elif self._base_content is not None and self._base_content[0] == self._base_content[1]:
+            pruned, appended = [], _decode_events(self._data, n_start, n_end)
+        elif self._splice is not None:
+            pruned = self._splice.pruned
+            after = n_start + self._splice.kept
+            appended = _decode_events(self._data, after + 1, n_end) if after < n_end else []
+        else:
             return None
-        pruned, appended = split
+        if appended is None:
+            return None
         new_events: list[HexaiEvent] = []
-        if pruned is None:  # the new file holds no events at all
+        if pruned is None:
             stats.series.clear()
             stats.event_count = 0
         else:
@@ -151,53 +332,9 @@ class StatsReader:
                 new_events = _fresh(stats, pruned, appended, plan)
             _apply(stats, plan)
             stats.event_count += len(appended) - len(pruned)
-        stats.window_seconds = new_layout.window_seconds
-        stats.updated_ns = new_layout.updated_ns
+        stats.window_seconds = layout.window_seconds
+        stats.updated_ns = layout.updated_ns
         return Reread(stats, True, new_events)
-
-
-def _split(
-    old: Bytes, old_content: tuple[int, int], new: Bytes, new_content: tuple[int, int]
-) -> tuple[list[RawEventIn] | None, list[RawEventIn]] | None:
-    """(pruned, appended) events that turn the old array into the new one; pruned None means
-    "all, and nothing appended". None: the new array is not the old one pruned and appended."""
-    o_start, o_end = old_content
-    n_start, n_end = new_content
-    if n_start == n_end:
-        return None, []
-    if o_start == o_end:
-        appended = _decode_events(new, n_start, n_end)
-        return None if appended is None else ([], appended)
-    old_view = memoryview(old)
-    n_len = n_end - n_start
-    # The usual case first: nothing pruned, the old events are a prefix of the new ones.
-    o_len = o_end - o_start
-    if _continues(old_view[o_start:o_end], new, n_start, n_end):
-        appended = _decode_events(new, n_start + o_len + 1, n_end) if n_len > o_len else []
-        return None if appended is None else ([], appended)
-    # Otherwise find where the new array's first event sits in the old one.
-    probe = new[n_start : n_start + min(_PROBE_BYTES, n_len)]
-    at = old.find(probe, o_start + 1, o_end)
-    for _ in range(_MAX_PROBES):
-        if at == -1:
-            return None
-        if old[at - 1] == _COMMA and _continues(old_view[at:o_end], new, n_start, n_end):
-            pruned = _decode_events(old, o_start, at - 1)  # fails unless `at` starts an event
-            if pruned is not None:
-                tail = o_end - at
-                appended = _decode_events(new, n_start + tail + 1, n_end) if n_len > tail else []
-                return None if appended is None else (pruned, appended)
-        at = old.find(probe, at + 1, o_end)
-    return None
-
-
-def _continues(old_part: memoryview, new: Bytes, n_start: int, n_end: int) -> bool:
-    """True when ``old_part`` opens the new array's content ``new[n_start:n_end]`` and is
-    followed there by the end of the array or a comma (an event boundary in both)."""
-    length = len(old_part)
-    if n_end - n_start < length or not new.startswith(old_part, n_start):
-        return False
-    return n_end - n_start == length or new[n_start + length] == _COMMA
 
 
 @dataclass(slots=True)

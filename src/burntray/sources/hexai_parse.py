@@ -339,6 +339,13 @@ class Layout:
     content: tuple[int, int]  # the bytes between the events array's brackets ([a, a): none)
 
 
+def go_header_end(head: Bytes) -> int | None:
+    """Where the value of ``"events"`` starts in a file that opens with Go's version 1 header
+    (``head`` may be only the file's first bytes), or None."""
+    match = _HEADER.match(head)
+    return match.end() if match is not None and int(match[1]) == 1 else None
+
+
 def go_layout(data: Bytes) -> Layout | None:
     """Where the parts are in a file Go's encoder wrote, or None if it is not laid out so."""
     match = _HEADER.match(data)
@@ -767,38 +774,3 @@ def read_stats_bytes(path: Path) -> bytes:
             path, f"grew past the {MAX_WHOLE_FILE_BYTES:,}-byte limit while it was read"
         )
     return chunks[0] if len(chunks) <= 2 else b"".join(chunks)
-
-
-def read_stats_into(path: Path, buffer: bytearray) -> bytearray:
-    """Like ``read_stats_bytes``, into ``buffer`` (resized to the file; returned). A running
-    tray re-reads an 11 MB file on every change: into memory it already touched that costs a
-    third of reading into fresh memory (no page faults), and memory stays flat."""
-    with open_regular_file(path, MAX_WHOLE_FILE_BYTES) as fh:
-        size = os.fstat(fh.fileno()).st_size
-        try:
-            if len(buffer) > size + 1:  # one byte more than fstat said, to see growth
-                del buffer[size + 1 :]
-            elif len(buffer) < size + 1:
-                buffer.extend(bytes(size + 1 - len(buffer)))
-            total = 0
-            with memoryview(buffer) as view:
-                while total < len(view):
-                    got = fh.readinto(view[total:])  # type: ignore[attr-defined]  # a FileIO
-                    if not got:
-                        break
-                    total += got
-            del buffer[total:]
-            if total == size + 1:  # it grew while read: the rest, up to the cap
-                while total <= MAX_WHOLE_FILE_BYTES:
-                    more = fh.read(min(_GROW_CHUNK, MAX_WHOLE_FILE_BYTES + 1 - total))
-                    if not more:
-                        break
-                    buffer.extend(more)
-                    total += len(more)
-        except OSError as exc:
-            raise UnsafeFileError(path, f"read failed: {exc.strerror or exc}") from None
-    if total > MAX_WHOLE_FILE_BYTES:
-        raise UnsafeFileError(
-            path, f"grew past the {MAX_WHOLE_FILE_BYTES:,}-byte limit while it was read"
-        )
-    return buffer
