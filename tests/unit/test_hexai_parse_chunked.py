@@ -233,6 +233,9 @@ def test_a_bad_time_in_a_later_chunk_is_named_by_its_position(
     assert layout is not None and parse_layout(data, layout) is None
     with pytest.raises(StatsFormatError, match=r"events\[150\]\.ts: no such date"):
         parse_stats(data)
+    events[150]["ts"] = "2028-12-31T23:59:60Z"  # a leap second: Go's parser rejects it
+    with pytest.raises(StatsFormatError, match=r"events\[150\]\.ts: time of day out of range"):
+        parse_stats(stats_bytes(events))
     events[150]["ts"] = "2028-02-29T10:00:00 +01:00"  # msgspec would take it; Go does not
     with pytest.raises(StatsFormatError, match=r"events\[150\]\.ts"):
         parse_stats(stats_bytes(events))
