@@ -19,12 +19,13 @@ import itertools
 import operator
 import os
 import re
+import struct
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -71,6 +72,11 @@ class StatsFormatError(ValueError):
 _AwareDatetime = Annotated[_dt.datetime, msgspec.Meta(tz=True)]
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _MIN_UTC = _dt.datetime.min.replace(tzinfo=_dt.UTC)
+_MAX_UTC = _dt.datetime.max.replace(tzinfo=_dt.UTC)
+# Keys of times beyond datetime's range in UTC are clamped to its ends (see _to_utc): within
+# these edges a key does not tell on which side of an extreme cutoff its time is.
+_MIN_EDGE = _MIN_UTC + _dt.timedelta(days=2)
+_MAX_EDGE = _MAX_UTC - _dt.timedelta(days=2)
 _MIN_KEY_NS = -62135596800 * NS_PER_SECOND + 2 * NS_PER_SECOND  # ~ datetime.min (+margin)
 _MAX_KEY_NS = 253402300799 * NS_PER_SECOND - 2 * NS_PER_SECOND  # ~ datetime.max (-margin)
 _TZINFO = operator.attrgetter("tzinfo")
@@ -141,10 +147,14 @@ class Series:
 
     def _tail_start(self, cutoff_ns: int) -> tuple[int, list[int]]:
         """Index from which every event is >= cutoff, plus earlier indexes that also are."""
-        if cutoff_ns <= _MIN_KEY_NS:
-            return self.start, []
-        if cutoff_ns >= _MAX_KEY_NS:
-            return len(self.keys), []
+        if cutoff_ns <= _MIN_KEY_NS:  # keys near year 1 may be clamped: decide those exactly
+            edge = bisect_right(self.keys, _MIN_EDGE, self.start)
+            texts = self.texts
+            return edge, [i for i in range(self.start, edge) if exact_ns(texts[i]) >= cutoff_ns]
+        if cutoff_ns >= _MAX_KEY_NS:  # the same near year 9999's end
+            edge = bisect_left(self.keys, _MAX_EDGE, self.start)
+            n, texts = len(self.keys), self.texts
+            return n, [i for i in range(edge, n) if exact_ns(texts[i]) >= cutoff_ns]
         low_us = -(-(cutoff_ns - _ROUNDING_NS) // _NS_PER_US)  # ceil
         high_us = -(-(cutoff_ns + _ROUNDING_NS) // _NS_PER_US)
         # Bounds in the keys' own zone: same-zone datetimes compare at C speed.
@@ -367,26 +377,213 @@ def parse_layout(data: Bytes, layout: Layout) -> StatsFile | None:
     A chunk ends where the next event seems to begin (``},{"ts":``); the split is proven, not
     assumed: ``[`` + chunk + ``]`` decodes as a list of events only if the chunk ends on a real
     event boundary (JSON parses left to right, so a split inside a string cannot decode).
+
+    Each chunk's times and byte counts become keys and prefix sums while the chunk is still in
+    the CPU cache, and its decoded ints are freed with it (measured on a 100k-event file: a
+    fifth less time and 7 MB less peak memory than one pass per column at the end).
     """
     start, end = layout.content
-    columns: dict[str | None, dict[str | None, _Columns]] = {}
+    groups: dict[str | None, dict[str | None, _Group]] = {}
+    names = _Names()
     count = 0
-    while start < end:
-        cut = data.find(_EVENT_JOINT, min(start + _CHUNK_BYTES, end), end)
-        stop = end if cut == -1 else cut + 1
-        try:  # (one copy of the chunk, not two)
-            chunk = b"".join((b"[", memoryview(data)[start:stop], b"]"))
-            events = decode_go(EVENTS_DECODER, chunk)
-        except (msgspec.DecodeError, RecursionError):
-            return None
-        _collect(events, columns)
-        count += len(events)
-        start = stop + 1
     try:
-        series = _build_series(columns, None)
+        while start < end:
+            cut = data.find(_EVENT_JOINT, min(start + _CHUNK_BYTES, end), end)
+            stop = end if cut == -1 else cut + 1
+            chunk = b"".join((b"[", memoryview(data)[start:stop], b"]"))  # (one copy, not two)
+            events = names.decode(chunk)
+            if events is None:
+                try:
+                    events = decode_go(EVENTS_DECODER, chunk)
+                except (msgspec.DecodeError, RecursionError):
+                    return None
+                names.learn(events)
+            local: dict[str | None, dict[str | None, _Columns]] = {}
+            _collect(events, local)
+            for provider, by_model in local.items():
+                into = groups.get(provider)
+                if into is None:
+                    into = groups[provider] = {}
+                for model, columns in by_model.items():
+                    group = into.get(model)
+                    if group is None:
+                        group = into[model] = _Group()
+                    group.add(*columns)
+            count += len(events)
+            start = stop + 1
+        series: dict[tuple[str, str], Series] = {}
+        for provider, groups_by_model in groups.items():
+            for model, group in groups_by_model.items():
+                built = group.series()
+                name = (provider or "", model or "")
+                # null and "" are the same to Go: merge
+                series[name] = _merge(series[name], built) if name in series else built
     except StatsFormatError:
         return None
     return StatsFile(layout.window_seconds, layout.updated_ns, series, count)
+
+
+_PROVIDER = operator.attrgetter("provider")
+_MODEL = operator.attrgetter("model")
+
+
+class _Names:
+    """Decodes chunks with provider and model typed as the names seen so far (a msgspec
+    ``Literal``): each name then decodes to the one str object seen before, so none is built
+    and freed per event, and grouping finds it by its cached hash (measured: 5 % less time for
+    a 100k-event file). A chunk it cannot decode (a new name, or anything unusual) is decoded
+    as usual, and its names are learnt; past a few dozen names, or a few relearns, it stops.
+    """
+
+    MAX_NAMES = 64
+    MAX_BUILDS = 8
+
+    def __init__(self) -> None:
+        self.providers: set[str] = set()
+        self.models: set[str] = set()
+        self.decoder: msgspec.json.Decoder[list[Any]] | None = None
+        self.builds = 0
+
+    def decode(self, chunk: bytes) -> list[Any] | None:
+        if self.decoder is None:
+            return None
+        try:
+            return self.decoder.decode(chunk)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            return None
+
+    def learn(self, events: list[RawEventIn]) -> None:
+        if self.builds >= self.MAX_BUILDS:
+            return
+        providers = self.providers | set(map(_PROVIDER, events))
+        models = self.models | set(map(_MODEL, events))
+        providers.discard(None)
+        models.discard(None)
+        if self.decoder is not None and providers == self.providers and models == self.models:
+            return
+        self.decoder = None
+        self.builds += 1
+        if len(providers) + len(models) > self.MAX_NAMES:
+            self.builds = self.MAX_BUILDS
+            return
+        self.providers, self.models = providers, models
+        event = msgspec.defstruct(
+            "NamedEventIn",
+            [
+                ("ts", str | None, None),
+                ("provider", _one_of(providers), None),
+                ("model", _one_of(models), None),
+                ("sent", _Int64 | None, None),
+                ("recv", _Int64 | None, None),
+            ],
+            gc=False,
+        )
+        self.decoder = msgspec.json.Decoder(list[event])  # type: ignore[valid-type]
+
+
+def _one_of(names: set[str]) -> Any:
+    """The type of one of ``names`` or null (null only, when there is none)."""
+    literal: Any = Literal
+    return literal[tuple(sorted(names))] | None if names else None
+
+
+class _Group:
+    """One provider/model's events while a file is parsed chunk by chunk: keys as
+    ``event_keys`` makes them (one zone kept, mixed zones in UTC), byte counts as int64."""
+
+    __slots__ = ("cum_recv", "cum_sent", "keys", "sorted", "texts", "zone")
+
+    def __init__(self) -> None:
+        self.keys: list[_dt.datetime] = []
+        self.texts: list[str | None] = []
+        self.cum_sent: Sums = array("q", [0])
+        self.cum_recv: Sums = array("q", [0])
+        self.zone: _dt.tzinfo | None = None  # None: no event yet
+        self.sorted = True
+
+    def add(
+        self, texts: list[str | None], sents: list[int | None], recvs: list[int | None]
+    ) -> None:
+        """Append one chunk's events (raises ``StatsFormatError`` on a bad time)."""
+        keys, one_offset = _moments(texts)
+        if one_offset:
+            zone: _dt.tzinfo | None = keys[0].tzinfo
+        else:
+            zones = set(map(_TZINFO, keys))
+            zone = zones.pop() if len(zones) == 1 else None  # None: mixed
+        if self.zone is None and zone is not None:
+            self.zone = zone
+        elif zone is None or zone != self.zone:  # a second zone: every key in UTC from now on
+            if self.zone is not None and self.zone != _dt.UTC:
+                self.keys = _all_to_utc(self.keys)
+            self.zone = _dt.UTC
+            keys = _all_to_utc(keys)
+        if self.sorted:  # (sorting a sorted list is one comparison per key, in C)
+            self.sorted = (not self.keys or self.keys[-1] <= keys[0]) and keys == sorted(keys)
+        self.keys += keys
+        self.texts += texts
+        self.cum_sent = _extend_sums(self.cum_sent, sents)
+        self.cum_recv = _extend_sums(self.cum_recv, recvs)
+
+    def series(self) -> Series:
+        keys, texts, cum_sent, cum_recv = self.keys, self.texts, self.cum_sent, self.cum_recv
+        if not self.sorted:  # unsorted files happen (clock jumps, mixed zones): sort
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            keys = [keys[i] for i in order]
+            texts = [texts[i] for i in order]
+            sents, recvs = _steps(cum_sent), _steps(cum_recv)
+            cum_sent = prefix_sums([sents[i] for i in order])
+            cum_recv = prefix_sums([recvs[i] for i in order])
+        return Series(keys, texts, cum_sent, cum_recv)
+
+
+def _moments(texts: list[str | None]) -> tuple[list[_dt.datetime], bool]:
+    """``event_keys`` without the zone normalisation (each time in its own zone), and whether
+    all are written with one offset."""
+    filled: list[str] = texts  # type: ignore[assignment]
+    try:
+        moments = msgspec.convert(filled, list[_AwareDatetime])
+    except msgspec.ValidationError:
+        if None not in texts:
+            raise StatsFormatError("events: a timestamp is not RFC 3339") from None
+        filled = [_GO_ZERO_TEXT if t is None else t for t in texts]
+        try:
+            moments = msgspec.convert(filled, list[_AwareDatetime])
+        except msgspec.ValidationError:
+            raise StatsFormatError("events: a timestamp is not RFC 3339") from None
+    # As _strict_rfc3339, sharing its counts with the one-offset test.
+    joined = "\n".join(filled)
+    if "t" in joined or "z" in joined or " " in joined:
+        raise StatsFormatError("events: a timestamp is not RFC 3339")
+    n, first = len(filled), filled[0]
+    # Each text msgspec took ends in one offset (Z, +hh:mm, +hhmm...). "+hh:mm" can match
+    # nowhere else (the date's dashes are followed by "dd-" or "ddT", never "dd:"), so n
+    # matches of the first text's offset mean every text has it; the same for n Zs.
+    offset = "Z" if first.endswith("Z") else first[-6:]
+    one_offset = (
+        (offset == "Z" or offset[3] == ":")
+        and filled[-1].endswith(offset)  # (mixed offsets seldom pass this: no count)
+        and joined.count(offset) == n
+    )
+    zulu = (n if offset == "Z" else 0) if one_offset else joined.count("Z")
+    # Each valid text has 2 colons in the time, plus 1 in a numeric offset (none with Z).
+    if joined.count(":") != 3 * n - zulu:
+        raise StatsFormatError("events: a timestamp is not RFC 3339")
+    return moments, one_offset
+
+
+def _all_to_utc(moments: list[_dt.datetime]) -> list[_dt.datetime]:
+    """``moments`` in UTC, in C loops: each minus the epoch written in its own zone object is
+    a plain difference of wall clocks (Python skips the offsets when both sides share one
+    tzinfo, exact for msgspec's fixed offsets), added to the UTC epoch. Measured: 60 % of the
+    time of ``astimezone``, which asks each zone for its offset twice."""
+    zones = list(map(_TZINFO, moments))
+    epochs = {zone: _EPOCH.astimezone(zone) for zone in set(zones)}
+    try:
+        since_epoch = map(operator.sub, moments, map(epochs.__getitem__, zones))
+        return list(map(operator.add, itertools.repeat(_EPOCH), since_epoch))
+    except OverflowError:  # beyond datetime's range in UTC (see _to_utc)
+        return [_to_utc(moment) for moment in moments]
 
 
 def parse_updated_at(text: str | None) -> int:
@@ -467,12 +664,19 @@ def _compact_ints(sums: list[int]) -> Sums:
         return sums
 
 
-def _extend_sums(cum: Sums, values: list[int]) -> Sums:
-    more = list(itertools.accumulate(values, initial=cum[-1]))[1:]
+def _extend_sums(cum: Sums, values: list[int] | list[int | None]) -> Sums:
+    """``cum`` (prefix sums) continued over ``values`` (null counts as 0, as in Go); an array
+    turns into a list when a sum leaves int64."""
+    more: list[int]
+    try:  # (the sums start from the last one: it is replaced by itself)
+        more = list(itertools.accumulate(values, initial=cum[-1]))  # type: ignore[arg-type]
+    except TypeError:  # a null; rare, so not searched for up front
+        more = list(itertools.accumulate((v or 0 for v in values), initial=cum[-1]))
+    del cum[-1]
     if isinstance(cum, array):
-        try:
-            cum.extend(array("q", more))
-        except OverflowError:
+        try:  # (packed: 40 % less time than array.fromlist, which parses each item)
+            cum.frombytes(struct.pack(f"{len(more)}q", *more))
+        except struct.error:  # beyond int64
             return [*cum, *more]
     else:
         cum.extend(more)
@@ -506,14 +710,14 @@ def event_keys(texts: list[str | None], events: list[RawEventIn] | None) -> list
         raise StatsFormatError("events: a timestamp is not RFC 3339")  # pragma: no cover
     if len(set(map(_TZINFO, moments))) == 1:
         return moments
-    return [_to_utc(moment) for moment in moments]
+    return _all_to_utc(moments)
 
 
 def _to_utc(moment: _dt.datetime) -> _dt.datetime:
     try:
         return moment.astimezone(_dt.UTC)
-    except OverflowError:  # year 1 with a positive offset: never in any window
-        return _MIN_UTC
+    except OverflowError:  # year 1 with a positive offset, or 9999 with a negative one
+        return _MIN_UTC if moment.year == 1 else _MAX_UTC
 
 
 def _strict_rfc3339(texts: list[str]) -> bool:
@@ -527,10 +731,13 @@ def _strict_rfc3339(texts: list[str]) -> bool:
 
 
 def _merge(a: Series, b: Series) -> Series:
+    a_keys, b_keys = a.keys, b.keys
+    if a.zone != b.zone:  # one zone per series, as event_keys makes them: UTC
+        a_keys, b_keys = _all_to_utc(a_keys), _all_to_utc(b_keys)
     rows = sorted(
         [
-            *zip(a.keys, a.texts, _steps(a.cum_sent), _steps(a.cum_recv), strict=True),
-            *zip(b.keys, b.texts, _steps(b.cum_sent), _steps(b.cum_recv), strict=True),
+            *zip(a_keys, a.texts, _steps(a.cum_sent), _steps(a.cum_recv), strict=True),
+            *zip(b_keys, b.texts, _steps(b.cum_sent), _steps(b.cum_recv), strict=True),
         ],
         key=operator.itemgetter(0),
     )
