@@ -147,9 +147,11 @@ class HexaiSource:
 
     def start(self, wake: Callable[[], None]) -> None:
         """Wake the monitor as soon as stats.json is replaced (where the OS can tell us), so
-        freshness is not bounded by the poll interval. The poll still reads every change."""
+        freshness is not bounded by the poll interval. The poll still reads every change.
+        A started source is followed, so its reader keeps the file where it re-reads it."""
         from burntray.sources._watch import FolderWatcher  # noqa: PLC0415
 
+        self._reader.expect_rereads()
         self._watcher = FolderWatcher(self.cache_dir, frozenset({"stats.json"}), wake)
         self._watcher.start()
 

@@ -135,7 +135,8 @@ class StatsReader:
     """
 
     def __init__(self) -> None:
-        self._data = bytearray()  # the last file read
+        self._data: Bytes = b""  # the last file read (a bytearray once it is changed in place)
+        self._in_place = False  # whether a first read goes straight into a reusable buffer
         self._layout: Layout | None = None  # set while ``_data`` is a base for a re-read
         self._stats: StatsFile | None = None
         self._scratch: bytearray | None = None  # one piece of the file being compared
@@ -152,7 +153,12 @@ class StatsReader:
         return len(self._data)
 
     def reset(self) -> None:
-        self._data, self._layout, self._stats = bytearray(), None, None
+        self._data, self._layout, self._stats = b"", None, None
+
+    def expect_rereads(self) -> None:
+        """The file will be re-read (a running monitor follows it): read it into a buffer
+        from the first read on, so memory does not step up at the first re-read."""
+        self._in_place = True
 
     def read(self, data: Bytes, fresh: bool = False) -> Reread:
         """Parse the bytes of a stats.json; ``fresh``: also list the events not in the previous
@@ -194,15 +200,21 @@ class StatsReader:
         self._read_whole(fh, head, size)
 
     def _read_whole(self, fh: BinaryIO, head: bytes, size: int) -> None:
-        """The whole file (``head`` already read) into the buffer. The first read allocates
-        it at the file's size; later ones reuse it (memory already touched: no page faults,
-        and a running tray's memory stays flat)."""
+        """The whole file (``head`` already read). Re-reads go into the buffer (memory already
+        touched: no page faults, and a running tray's memory stays flat); a first read goes
+        into fresh memory, or, once re-reads are expected, into a buffer of the file's size."""
         want = max(size, len(head)) + 1  # one byte more than the size, to see growth
         buffer = self._data
-        if len(buffer) > want:
-            del buffer[want:]
-        elif not buffer:
+        if not isinstance(buffer, bytearray) or not buffer:
+            self._data = b""  # (the old bytes go before new memory is taken)
+            if not self._in_place:  # e.g. a one-shot command: no buffer to zero-fill first
+                rest = fh.read(want - len(head))
+                parts = [head, rest, *(_read_rest(fh, len(head) + len(rest)) if rest else [])]
+                self._data = rest if not head and len(parts) == 2 else b"".join(parts)
+                return
             buffer = self._data = bytearray(want)
+        elif len(buffer) > want:
+            del buffer[want:]
         elif len(buffer) < want:
             buffer.extend(bytes(want - len(buffer)))
         with memoryview(buffer) as view:
@@ -264,7 +276,8 @@ class StatsReader:
             tail = b"".join([head[kept_end:], *_read_rest(fh, position)])
         if tail != b"]}\n" and not (len(tail) > 4 and tail[0] == _COMMA and tail.endswith(b"]}\n")):
             return False
-        buffer = base
+        buffer = base if isinstance(base, bytearray) else bytearray(base)
+        self._data = buffer  # (a first read's bytes become the buffer: one copy from now on)
         total = kept_end + len(tail)
         if len(buffer) < total:
             buffer.extend(bytes(total - len(buffer)))
