@@ -82,6 +82,12 @@ class _Parser(argparse.ArgumentParser):
 SUBCOMMANDS = ("run", "status", "clear-cache", "doctor", "demo", "report", "serve", "autostart")
 
 
+def _add_view_options(command: argparse.ArgumentParser) -> None:
+    """What `run` and `demo` share: where the numbers are shown, and how much is logged."""
+    command.add_argument("--terminal", action="store_true", help="live terminal view, no tray")
+    command.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; with ``command`` (one of ``SUBCOMMANDS``), only that
     subcommand's parser is built: argparse looks up translations for every parser it makes
@@ -113,9 +119,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     if wanted("run"):
-        run = sub.add_parser("run", help="start the monitor (the default command)")
-        run.add_argument("--terminal", action="store_true", help="live terminal view, no tray")
-        run.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+        _add_view_options(sub.add_parser("run", help="start the monitor (the default command)"))
 
     if wanted("status"):
         status = sub.add_parser("status", help="print the current numbers once")
@@ -152,9 +156,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         sub.add_parser("doctor", help="show sources, their status, and every path in use")
 
     if wanted("demo"):
-        demo = sub.add_parser("demo", help="the tray on synthetic traffic (never your real caches)")
-        demo.add_argument("--terminal", action="store_true", help="live terminal view, no tray")
-        demo.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+        _add_view_options(
+            sub.add_parser("demo", help="the tray on synthetic traffic (never your real caches)")
+        )
 
     if wanted("report"):
         report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
