@@ -7,7 +7,8 @@ as ``@dataclass(frozen=True, slots=True)`` does where burntray uses it - the sam
 (positional or by name, defaults, ``field(default_factory=...)``), ``__repr__``, ``__eq__``
 (same class, equal fields), ``__hash__`` (frozen ones), ``__match_args__``, assignment refused
 with ``FrozenInstanceError`` (an ``AttributeError``), pickling and copying - but its methods are
-shared closures, built with no ``exec``. ``replace`` is ``dataclasses.replace`` for records.
+shared closures, built with no ``exec``. ``replace`` and ``asdict`` are ``dataclasses.replace``
+and ``dataclasses.asdict`` for records.
 
 Only a class made often (``COMPILE_AFTER`` instances: a snapshot's rows on every tick of the
 tray) gets an ``__init__`` of its own, compiled as dataclasses compiles one: the shared one
@@ -84,6 +85,23 @@ def replace(obj: T, /, **changes: Any) -> T:
     if changes:
         raise TypeError(f"{type(obj).__qualname__} has no field {next(iter(changes))!r}")
     return type(obj)(**values)
+
+
+def asdict(obj: object) -> dict[str, Any]:
+    """The record's fields by name, as ``dataclasses.asdict`` gives them: records inside it
+    (also in lists, tuples and dicts) become dicts too; other values are copied as they are."""
+    names: tuple[str, ...] = type(obj).__record_fields__  # type: ignore[attr-defined]
+    return {name: _plain(getattr(obj, name)) for name in names}
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(type(value), "__record_fields__"):
+        return asdict(value)
+    if isinstance(value, list | tuple):
+        return type(value)(map(_plain, value))
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def _build(cls: type[T], frozen: bool, slots: bool) -> type[T]:

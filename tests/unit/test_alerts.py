@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
 
@@ -19,6 +19,7 @@ from burntray.model.alerts import (
     evaluate,
     spike_text,
 )
+from burntray.record import replace
 from burntray.store.alert_store import state_from_json, state_to_json
 
 STEP_NS = NS_PER_MINUTE // 2  # the fake clock ticks every 30 s

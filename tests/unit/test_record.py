@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from burntray.record import COMPILE_AFTER, FrozenInstanceError, field, record, replace
+from burntray.record import COMPILE_AFTER, FrozenInstanceError, asdict, field, record, replace
 
 
 @record
@@ -152,3 +152,29 @@ def test_a_class_made_often_gets_its_own_init_that_behaves_the_same() -> None:
         Often("a", colour="red")  # type: ignore[call-arg]
     with pytest.raises(FrozenInstanceError):
         Often("a").count = 1  # type: ignore[misc]
+
+
+@record
+class Outer:
+    inner: Rec
+    many: tuple[Rec, ...] = ()
+    by_name: dict[str, Rec] = field(default_factory=dict)
+    plain: list[int] = field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DcOuter:
+    inner: Dc
+    many: tuple[Dc, ...] = ()
+    by_name: dict[str, Dc] = dataclasses.field(default_factory=dict)
+    plain: list[int] = dataclasses.field(default_factory=list)
+
+
+def test_asdict_is_dataclasses_asdict() -> None:
+    """Records inside records, tuples, lists and dicts become dicts; other values stay."""
+    ours = Outer(Rec("a", 1), (Rec("b"), Rec("c", 3)), {"k": Rec("d")}, [1, 2])
+    theirs = DcOuter(Dc("a", 1), (Dc("b"), Dc("c", 3)), {"k": Dc("d")}, [1, 2])
+    assert asdict(ours) == dataclasses.asdict(theirs)
+    copied = asdict(ours)["plain"]
+    assert copied == ours.plain and copied is not ours.plain  # a copy, as dataclasses makes
+    assert asdict(Mutable(5)) == {"value": 5, "_private": []}

@@ -28,12 +28,12 @@ Rules (the README's "Alerts" section says the same to users):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from burntray.model.format import usd
 from burntray.model.snapshot import AlertLevel
 from burntray.model.timefmt import format_duration
+from burntray.record import field, record, replace
 
 NS_PER_MINUTE = 60_000_000_000
 NS_PER_HOUR = 60 * NS_PER_MINUTE
@@ -44,7 +44,7 @@ FOLLOW_UP_GROWTH = 3.0  # a told spike whose rate grows past this x the told rat
 AlertKind = Literal["spike", "rpm", "budget"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AlertConfig:
     """The alert settings as plain numbers (``from_settings`` reads ``[alerts]``)."""
 
@@ -58,7 +58,7 @@ class AlertConfig:
     rpm_threshold: float = 0.0  # 0: no request-rate alert
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TopUsage:
     """The biggest spender (or requester) in the short window."""
 
@@ -68,7 +68,7 @@ class TopUsage:
     reqs: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reading:
     """What the engine measured for one source at ``now_ns``."""
 
@@ -82,7 +82,7 @@ class Reading:
     spent_today_usd: float | None = None  # None: not measured (no budget, or unknown)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class KindState:
     active_since_ns: int | None = None  # a spike of this kind is on since then
     last_fired_ns: int | None = None  # the last alert of this kind that was told
@@ -92,7 +92,7 @@ class KindState:
     followed_up: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AlertState:
     """Everything the detector remembers; persisted per source so restarts never re-fire."""
 
@@ -104,7 +104,7 @@ class AlertState:
     checked_ns: int | None = None  # the last evaluation
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Alert:
     """One alert to tell the user (and to record in ``alert_log``)."""
 
@@ -115,7 +115,7 @@ class Alert:
     ts_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Evaluation:
     state: AlertState
     level: AlertLevel

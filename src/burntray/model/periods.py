@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from burntray.model.usage import UsageRecord
+from burntray.record import record
 
 NS_PER_HOUR = 3600 * 10**9
 BLOCK_NS = 5 * NS_PER_HOUR
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PeriodRow:
     """Usage of one day or one session."""
 
@@ -102,7 +102,7 @@ def by_session(records: Iterable[UsageRecord]) -> list[PeriodRow]:
     return sorted(rows, key=lambda row: row.last_ns, reverse=True)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UsageBlock:
     """One 5-hour block; ``active`` when ``now`` is inside it and it has not gone idle."""
 

@@ -11,7 +11,6 @@ The tray and the terminal view get it the same way: ``install_alerts(monitor, ct
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import sqlite3
 import threading
@@ -202,8 +201,7 @@ class AlertEngine:
         due = (
             result.fired
             or saved is None
-            or dataclasses.replace(saved, checked_ns=None)
-            != dataclasses.replace(state, checked_ns=None)
+            or replace(saved, checked_ns=None) != replace(state, checked_ns=None)
             or (state.checked_ns or 0) - (saved.checked_ns or 0) >= CHECKPOINT_NS
         )
         if not due or self._store is None:

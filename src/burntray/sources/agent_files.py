@@ -10,18 +10,19 @@ read through ``bounded_read`` by the tailer, which accepts regular files only.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from burntray.record import field, record
 
-@dataclass(slots=True)
+
+@record(frozen=False)
 class _Listing:
     mtime_ns: int
     files: list[str]
     dirs: list[str]
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class JsonlFinder:
     """All ``*.jsonl`` files below ``root`` (recursively), sorted by path."""
 

@@ -22,17 +22,17 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from burntray.bounded_read import UnsafeFileError, open_regular_file
+from burntray.record import field, record
 
 CHUNK_BYTES = 4 * 1024 * 1024
 MAX_LINE_BYTES = 32 * 1024 * 1024
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class FileState:
     """What we know of one log file; ``extra`` is the caller's per-file parser state."""
 
@@ -63,7 +63,7 @@ class FileState:
 LineSink = Callable[[bytes, int], None]
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class TailStats:
     bytes_read: int = 0
     lines: int = 0

@@ -9,13 +9,13 @@ is ``spike``, ``rpm`` or ``budget``; ``level`` is ``spike`` or a budget step suc
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any, NamedTuple
 
 import msgspec
 
 from burntray.lazylog import get_logger
 from burntray.model.alerts import Alert, AlertState, KindState
+from burntray.record import asdict
 from burntray.store.history import HistoryStore
 
 log = get_logger(__name__)
