@@ -16,7 +16,7 @@ import select
 import struct
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from burntray.lazylog import get_logger
@@ -59,6 +59,16 @@ def read_events(fd: int, stop_r: int, handle: Callable[[bytes], bool]) -> None:
             continue
         if handle(data):
             return
+
+
+def inotify_events(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(mask, name) of each inotify event in ``data``, what one read of the inotify fd gave
+    (each event: wd, mask, cookie, len, then len bytes of name padded with NULs)."""
+    offset = 0
+    while offset + _EVENT.size <= len(data):
+        _wd, mask, _cookie, length = _EVENT.unpack_from(data, offset)
+        yield mask, data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0")
+        offset += _EVENT.size + length
 
 
 class FolderWatcher:
@@ -118,11 +128,7 @@ class FolderWatcher:
     def _scan(self, data: bytes) -> tuple[bool, bool]:
         """(one of our names changed, the watched folder is gone)."""
         changed = gone = False
-        offset = 0
-        while offset + _EVENT.size <= len(data):
-            _wd, mask, _cookie, length = _EVENT.unpack_from(data, offset)
-            name = data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0")
-            offset += _EVENT.size + length
+        for mask, name in inotify_events(data):
             gone = gone or bool(mask & _GONE)
             changed = changed or name in self.names
         return changed, gone

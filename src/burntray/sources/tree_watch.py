@@ -13,27 +13,29 @@ from __future__ import annotations
 
 import contextlib
 import os
-import struct
 import sys
 import threading
 from collections.abc import Callable, Iterable
 
 from burntray.lazylog import get_logger
-from burntray.sources._watch import _load_libc, read_events
+from burntray.sources._watch import (
+    _IN_CLOEXEC,
+    _IN_CLOSE_WRITE,
+    _IN_CREATE,
+    _IN_DELETE,
+    _IN_DELETE_SELF,
+    _IN_MOVE_SELF,
+    _IN_MOVED_TO,
+    _IN_NONBLOCK,
+    _load_libc,
+    inotify_events,
+    read_events,
+)
 
 log = get_logger(__name__)
 
 _IN_MODIFY = 0x002
-_IN_CLOSE_WRITE = 0x008
-_IN_MOVED_TO = 0x080
-_IN_CREATE = 0x100
-_IN_DELETE = 0x200
-_IN_DELETE_SELF = 0x400
-_IN_MOVE_SELF = 0x800
-_IN_IGNORED = 0x8000
 _IN_ISDIR = 0x40000000
-_IN_NONBLOCK = 0o4000
-_IN_CLOEXEC = 0o2000000
 _MASK = (
     _IN_MODIFY
     | _IN_CLOSE_WRITE
@@ -43,7 +45,6 @@ _MASK = (
     | _IN_DELETE_SELF
     | _IN_MOVE_SELF
 )
-_EVENT = struct.Struct("iIII")
 
 
 class TreeWatcher:
@@ -126,15 +127,10 @@ class TreeWatcher:
                 self._watches.clear()
 
     def _relevant(self, data: bytes) -> bool:
-        offset = 0
-        relevant = False
-        while offset + _EVENT.size <= len(data):
-            _wd, mask, _cookie, length = _EVENT.unpack_from(data, offset)
-            name = data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0")
-            offset += _EVENT.size + length
-            if mask & (_IN_ISDIR | _IN_DELETE_SELF | _IN_MOVE_SELF) or name.endswith(self.suffix):
-                relevant = True
-        return relevant
+        return any(
+            mask & (_IN_ISDIR | _IN_DELETE_SELF | _IN_MOVE_SELF) or name.endswith(self.suffix)
+            for mask, name in inotify_events(data)
+        )
 
     def stop(self, timeout: float = 2.0) -> None:
         if self._thread is None:
