@@ -31,6 +31,7 @@ from burntray.bounded_read import MAX_WHOLE_FILE_BYTES, UnsafeFileError, open_re
 from burntray.sources.hexai_parse import (
     EVENTS_DECODER,
     Bytes,
+    GrewPastCap,
     Layout,
     RawEvent,
     RawEventIn,
@@ -44,6 +45,7 @@ from burntray.sources.hexai_parse import (
     parse_layout,
     parse_stats,
     prefix_sums,
+    read_rest,
     to_history_events,
 )
 
@@ -56,7 +58,6 @@ _PROBE_BYTES = 48  # enough of an event (its "ts") to find it again in the previ
 _MAX_PROBES = 8
 _HEAD_BYTES = 1 << 16  # read first: the header and the first events
 _COMPARE_BYTES = 1 << 20  # the piece of kept events compared at a time
-_REST_PIECE = 1 << 16  # what is read at a time of the tail (each read allocates this much)
 
 
 def _decode_events(data: Bytes, start: int, end: int) -> list[RawEventIn] | None:
@@ -85,10 +86,6 @@ class Reread:
     fresh: list[HexaiEvent]
 
 
-class _GrewPastCap(Exception):
-    """The file grew past ``MAX_WHOLE_FILE_BYTES`` while it was read."""
-
-
 @dataclass(frozen=True, slots=True)
 class _Splice:
     """The new file holds the base's events from ``at`` on (``kept`` bytes), right after its
@@ -109,19 +106,6 @@ def _read_into(fh: BinaryIO, view: memoryview) -> int:
             break
         total += got
     return total
-
-
-def _read_rest(fh: BinaryIO, total: int) -> list[bytes]:
-    """What is left of ``fh`` (``total`` bytes read so far), up to the size cap."""
-    parts: list[bytes] = []
-    while True:
-        more = fh.read(min(_REST_PIECE, MAX_WHOLE_FILE_BYTES + 1 - total))
-        if not more:
-            return parts
-        parts.append(more)
-        total += len(more)
-        if total > MAX_WHOLE_FILE_BYTES:
-            raise _GrewPastCap
 
 
 class StatsReader:
@@ -175,10 +159,8 @@ class StatsReader:
                 self._load(fh, os.fstat(fh.fileno()).st_size)
             except OSError as exc:
                 raise UnsafeFileError(path, f"read failed: {exc.strerror or exc}") from None
-            except _GrewPastCap:
-                raise UnsafeFileError(
-                    path, f"grew past the {MAX_WHOLE_FILE_BYTES:,}-byte limit while it was read"
-                ) from None
+            except GrewPastCap as exc:
+                raise exc.for_path(path) from None
         return self._parse(fresh)
 
     # --- the new file's bytes -----------------------------------------------------------
@@ -209,7 +191,7 @@ class StatsReader:
             self._data = b""  # (the old bytes go before new memory is taken)
             if not self._in_place:  # e.g. a one-shot command: no buffer to zero-fill first
                 rest = fh.read(want - len(head))
-                parts = [head, rest, *(_read_rest(fh, len(head) + len(rest)) if rest else [])]
+                parts = [head, rest, *(read_rest(fh, len(head) + len(rest)) if rest else [])]
                 self._data = rest if not head and len(parts) == 2 else b"".join(parts)
                 return
             buffer = self._data = bytearray(want)
@@ -222,7 +204,7 @@ class StatsReader:
             total = len(head) + _read_into(fh, view[len(head) :])
         del buffer[total:]
         if total == want:  # it grew while read
-            for part in _read_rest(fh, total):
+            for part in read_rest(fh, total):
                 buffer.extend(part)
 
     def _find_kept(self, head: bytes, base_content: tuple[int, int]) -> _Splice | None:
@@ -271,9 +253,9 @@ class StatsReader:
                     if not base.startswith(piece, at + position - start):
                         return False
                     position += len(piece)
-            tail = b"".join(_read_rest(fh, position))
+            tail = b"".join(read_rest(fh, position))
         else:
-            tail = b"".join([head[kept_end:], *_read_rest(fh, position)])
+            tail = b"".join([head[kept_end:], *read_rest(fh, position)])
         if tail != b"]}\n" and not (len(tail) > 4 and tail[0] == _COMMA and tail.endswith(b"]}\n")):
             return False
         buffer = base if isinstance(base, bytearray) else bytearray(base)

@@ -25,7 +25,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Literal, TypeVar
 
 import msgspec
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 DEFAULT_WINDOW_S = 3600
 GO_ZERO_TIME_NS = -62135596800 * NS_PER_SECOND  # 0001-01-01T00:00:00Z, Go's zero time.Time
 
-_GROW_CHUNK = 4 * 1024 * 1024
+_REST_PIECE = 1 << 16  # what is read at a time past the size fstat gave (each read allocates it)
 Bytes = bytes | bytearray  # a file's content: a fresh read, or one into a reused buffer
 _T = TypeVar("_T")
 _Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
@@ -753,6 +753,29 @@ def _steps(cumulative: Sums) -> list[int]:
     return [b - a for a, b in itertools.pairwise(cumulative)]
 
 
+class GrewPastCap(Exception):
+    """The file grew past ``MAX_WHOLE_FILE_BYTES`` while it was read."""
+
+    def for_path(self, path: Path) -> UnsafeFileError:
+        return UnsafeFileError(
+            path, f"grew past the {MAX_WHOLE_FILE_BYTES:,}-byte limit while it was read"
+        )
+
+
+def read_rest(fh: BinaryIO, total: int) -> list[bytes]:
+    """What is left of ``fh`` (``total`` bytes read so far), up to the size cap; raises
+    ``GrewPastCap`` beyond it."""
+    parts: list[bytes] = []
+    while True:
+        more = fh.read(min(_REST_PIECE, MAX_WHOLE_FILE_BYTES + 1 - total))
+        if not more:
+            return parts
+        parts.append(more)
+        total += len(more)
+        if total > MAX_WHOLE_FILE_BYTES:
+            raise GrewPastCap
+
+
 def read_stats_bytes(path: Path) -> bytes:
     """stats.json's bytes, read safely: a regular file only (symlinks resolved), opened
     non-blocking, at most ``MAX_WHOLE_FILE_BYTES`` (512 MiB). Raises ``UnsafeFileError``
@@ -762,15 +785,10 @@ def read_stats_bytes(path: Path) -> bytes:
         try:
             # One read of the size fstat gave (no chunk joins: a 100k-event file is 11 MB), then
             # more only if the file grew meanwhile.
-            chunks = [fh.read(size + 1)]
-            total = len(chunks[0])
-            while chunks[-1] and total <= MAX_WHOLE_FILE_BYTES:
-                chunks.append(fh.read(min(_GROW_CHUNK, MAX_WHOLE_FILE_BYTES + 1 - total)))
-                total += len(chunks[-1])
+            first = fh.read(size + 1)
+            rest = read_rest(fh, len(first)) if len(first) > size else []
         except OSError as exc:
             raise UnsafeFileError(path, f"read failed: {exc.strerror or exc}") from None
-    if total > MAX_WHOLE_FILE_BYTES:
-        raise UnsafeFileError(
-            path, f"grew past the {MAX_WHOLE_FILE_BYTES:,}-byte limit while it was read"
-        )
-    return chunks[0] if len(chunks) <= 2 else b"".join(chunks)
+        except GrewPastCap as exc:
+            raise exc.for_path(path) from None
+    return b"".join([first, *rest]) if rest else first
