@@ -10,6 +10,7 @@ from burntray import __version__
 from burntray.model.aggregate import rpm
 from burntray.model.format import human_bytes, human_count, rpm_text, usd
 from burntray.model.price_table import price_table_age
+from burntray.model.pricing import SNAPSHOT_AS_OF
 from burntray.model.snapshot import Snapshot, UsageRow
 from burntray.model.timefmt import format_duration
 from burntray.report.data import ReportData
@@ -424,6 +425,17 @@ def _pricing_notes(data: ReportData) -> list[str]:
     return notes
 
 
+# What each price origin is called on the page (``PriceOrigin`` plus the upstream's own cost).
+PRICE_ORIGIN_TEXT = {
+    "table": "bundled table",
+    "snapshot": f"LiteLLM snapshot {SNAPSHOT_AS_OF} (shipped)",
+    "override": "config override",
+    "litellm": "LiteLLM file",
+    "local": "local model ($0)",
+    "upstream": "the tool's own figure",
+}
+
+
 def _price_rows(data: ReportData) -> list[dict[str, str]]:
     def money(value: float | None) -> str:
         return "–" if value is None else f"{value:g}"
@@ -432,13 +444,8 @@ def _price_rows(data: ReportData) -> list[dict[str, str]]:
         {
             "provider": row.provider,
             "model": row.model,
-            "key": row.price_key or "unpriced",
-            "origin": {
-                "table": "bundled table",
-                "override": "config override",
-                "litellm": "LiteLLM file",
-                "local": "local model ($0)",
-            }.get(row.origin, "no price known"),
+            "key": row.price_key or ("the tool's own cost" if row.origin else "unpriced"),
+            "origin": PRICE_ORIGIN_TEXT.get(row.origin, "no price known"),
             "input": money(row.input_per_m),
             "output": money(row.output_per_m),
         }

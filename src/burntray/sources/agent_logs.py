@@ -55,6 +55,8 @@ class _Reader(Protocol):
     first_malformed: str
     files_seen: int
 
+    prices: PriceTable
+
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]: ...
     def folders(self) -> list[str]: ...
     def save_state(self) -> str: ...
@@ -83,6 +85,10 @@ class AgentLogSource(RecordSource):
         self._saved_at_bytes = -1
         self._records_version = 0  # bumped when a read brings records
         super().__init__(history, clock_ns)
+
+    @property
+    def price_table(self) -> PriceTable | None:
+        return self.reader.prices
 
     def read_new(self) -> list[UsageRecord]:
         watcher = self._watcher
