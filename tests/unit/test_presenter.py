@@ -266,13 +266,19 @@ def _all_snapshot(broken: bool = False) -> Snapshot:
     from burntray.model.snapshot import SourceFigures
 
     hexai = SourceFigures(
-        "hexai", "hexai cache", SourceStatus("ok"), Totals(reqs=42, cost_usd=0.84), True
+        "hexai",
+        "hexai cache",
+        SourceStatus("ok"),
+        Totals(reqs=42, cost_usd=0.84),
+        True,
+        cost_estimated=True,
     )
-    roder = SourceFigures(
+    roder = SourceFigures(  # real tokens, priced from burntray's table: the cost is "est."
         "roder",
         "roder analytics",
         SourceStatus("error", "database is locked", stale=True) if broken else SourceStatus("ok"),
         Totals(reqs=7, cost_usd=3.10),
+        cost_estimated=True,
     )
     cburn = SourceFigures(
         "cburn", "cburn daemon", SourceStatus("ok"), Totals(reqs=5, cost_usd=1.0), False, "claude"
@@ -299,7 +305,7 @@ def test_all_shows_a_line_per_tool_and_the_top_tools_in_the_tooltip() -> None:
         "roder $3.10 · hexai $0.84",  # by cost; the covered cburn is not a top tool
     ]
     assert "hexai cache · 42 reqs · $0.84 est. · ok" in view.header
-    assert "roder analytics · 7 reqs · $3.10 · ok" in view.header
+    assert "roder analytics · 7 reqs · $3.10 est. · ok" in view.header
     assert "cburn daemon · same requests as claude, not added" in view.header
     assert len(view.title) <= 127
 
@@ -307,6 +313,6 @@ def test_all_shows_a_line_per_tool_and_the_top_tools_in_the_tooltip() -> None:
 def test_all_with_a_broken_tool_is_partly_stale_and_keeps_the_others() -> None:
     view = present(_all_snapshot(broken=True), Settings(source="all"))
     assert view.icon.state == "stale"
-    assert "roder analytics · 7 reqs · $3.10 · error" in view.header
+    assert "roder analytics · 7 reqs · $3.10 est. · error" in view.header
     assert any(row.startswith("partly stale: roder analytics error") for row in view.header)
     assert "49 reqs" in view.title and len(view.title) <= 127

@@ -61,6 +61,7 @@ def _by_source(fig: SourceFigures) -> dict[str, Any]:
         "cost_usd": round(fig.totals.cost_usd, 6),
         "unpriced_reqs": fig.totals.unpriced_reqs,
         "estimated": fig.tokens_estimated,
+        "cost_estimated": fig.cost_estimated,
         "counted": not fig.covered_by,
         "covered_by": fig.covered_by or None,
     }
@@ -139,6 +140,7 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
             status=snapshot.status,
             totals=snapshot.totals,
             tokens_estimated=snapshot.tokens_estimated,
+            cost_estimated=snapshot.cost_estimated,
         ),
     )
     out["by_source"] = [_by_source(fig) for fig in figures]

@@ -48,7 +48,13 @@ def rpm_text(value: float) -> str:
 
 
 def cost_text(snapshot: Snapshot) -> str:
-    """Cost with the qualifiers it needs: ``$0.84 est.``, ``$0.84 est. + 3 unpriced``."""
+    """Cost with the qualifiers it needs: ``$0.84 est.``, ``$0.84 est. + 3 unpriced``.
+
+    The one rule for "est.", in every view (tooltip, menu, terminal, report, JSON's
+    ``estimated.cost``): a cost is an estimate when it was computed from a price table (burntray's
+    own, or the tool's, as cburn and ctm do) rather than stated by the tool as what the requests
+    cost. Each source sets ``cost_estimated`` by that rule; views only read it.
+    """
     totals = snapshot.totals
     if totals.reqs and totals.unpriced_reqs == totals.reqs:
         return f"unpriced ({totals.unpriced_reqs} reqs)"
@@ -112,3 +118,29 @@ def tmux_line(snapshot: Snapshot) -> str:
         if snapshot.status.stale:  # the figures are the last good ones (e.g. from history)
             line += " (stale)"
     return line
+
+
+def estimated_tokens(snapshot: Snapshot) -> int:
+    """How many of the snapshot's tokens are estimated from bytes (the rest are real counts):
+    under ``all``, those of the counted tools whose tokens are estimates."""
+    if snapshot.by_source:
+        return sum(
+            f.totals.tokens for f in snapshot.by_source if f.tokens_estimated and not f.covered_by
+        )
+    return snapshot.totals.tokens if snapshot.tokens_estimated else 0
+
+
+def token_split_text(snapshot: Snapshot) -> str:
+    """How real the tokens are, in words: ``""`` when all are real counts, ``estimated from
+    bytes (bytes / 4)`` when all are estimates, else ``92 % real, 8 % estimated from bytes``."""
+    total = snapshot.totals.tokens
+    estimated = min(estimated_tokens(snapshot), total)
+    if not snapshot.tokens_estimated or (total and estimated == 0):
+        return ""
+    if not total or estimated == total:
+        return "estimated from bytes (bytes / 4)"
+    est_share = estimated / total * 100
+    real_share = 100 - est_share
+    # one decimal only where whole percents would read as 0 % or 100 %
+    fmt = "{:.0f}" if 0.5 <= est_share <= 99.5 else "{:.1f}"
+    return f"{fmt.format(real_share)} % real, {fmt.format(est_share)} % estimated from bytes"

@@ -105,6 +105,7 @@ class SourceFigures:
     totals: Totals = field(default_factory=Totals)
     tokens_estimated: bool = False
     covered_by: str = ""
+    cost_estimated: bool = False  # as Snapshot.cost_estimated: "est." beside its cost
 
 
 @record

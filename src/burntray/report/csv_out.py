@@ -56,7 +56,7 @@ def render_csv(data: ReportData) -> str:
                 row.sent,
                 row.recv,
                 row.tokens,
-                str(snap.tokens_estimated).lower(),
+                str(row.tokens_estimated).lower(),
                 "" if row.cost_usd is None else f"{row.cost_usd:.6f}",
                 str(snap.cost_estimated).lower(),
                 row.unpriced_reqs,

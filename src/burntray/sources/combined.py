@@ -256,6 +256,7 @@ class CombinedSource:
                 totals=snap.totals,
                 tokens_estimated=snap.tokens_estimated,
                 covered_by=covered.get(name, ""),
+                cost_estimated=snap.cost_estimated,
             )
             for name, snap in snaps.items()
         )

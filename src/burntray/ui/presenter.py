@@ -236,7 +236,7 @@ def source_rows(snapshot: Snapshot) -> list[str]:
         state: str = fig.status.state
         if fig.status.stale and fig.status.healthy:
             state = "stale"
-        cost = f"{usd(fig.totals.cost_usd)}" + (" est." if fig.tokens_estimated else "")
+        cost = f"{usd(fig.totals.cost_usd)}" + (" est." if fig.cost_estimated else "")
         line = f"{fig.label} · {fig.totals.reqs} reqs · {cost} · {state}"
         if fig.covered_by:
             line = f"{fig.label} · same requests as {fig.covered_by}, not added"
