@@ -21,6 +21,7 @@ from burntray.config import Settings
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot, SourceStatus, stale_if_from_history
 from burntray.runtime.slot import LatestSlot
+from burntray.runtime.state_log import SourceStateLog
 from burntray.sources.base import Source, wakes_on_change
 from burntray.store.history import HistoryStore
 
@@ -64,6 +65,7 @@ class Monitor:
         self._source: Source | None = None
         self._source_key: str | None = None
         self._next_prune = 0.0
+        self._state_log = SourceStateLog()  # each source's health changes, into the log
 
     # --- called from any thread -------------------------------------------------------
     def start(self) -> None:
@@ -129,6 +131,10 @@ class Monitor:
                 except Exception:
                     log.exception("enricher %r failed", enricher)
         self.slot.put(snapshot)
+        try:
+            self._state_log(snapshot)
+        except Exception:
+            log.exception("source state log failed")
         for observer in list(self.observers):
             try:
                 observer(snapshot)
