@@ -109,7 +109,16 @@ def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
     clear = menu(
         *(item(f"{label}…", pick(controller.ask_clear, key)) for key, label in view.clear_targets)
     )
+
+    def lines(texts: tuple[str, ...]) -> Any:
+        return menu(*(item(text, None, enabled=False) for text in texts))
+
+    # The top: the figures only; each error whole in its own submenu; paths and diagnostics
+    # under Details. The actions follow at once, so a small screen needs no scrolling.
     rows: list[Any] = [item(text, None, enabled=False) for text in view.header]
+    rows += [item(problem.label, lines(problem.lines)) for problem in view.problems]
+    if view.details:
+        rows.append(item("Details", lines(view.details)))
     rows += [
         sep,
         item("Window", radio(WINDOW_CHOICES, view.window, controller.set_window)),
