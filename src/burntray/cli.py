@@ -125,7 +125,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         status = sub.add_parser("status", help="print the current numbers once")
         status.add_argument("--source", choices=_source_choices(), help="default: config")
         status.add_argument(
-            "--window", help="e.g. 5m, 15m, 1h, 1h30m, 90m, 24h, 7d (default: config)"
+            "--window", help="today, week, or e.g. 5m, 15m, 1h, 1h30m, 24h, 7d (default: config)"
         )
         status.add_argument("--format", choices=("text", "json", "tmux", "csv"), default="text")
         status.add_argument(
@@ -162,7 +162,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     if wanted("report"):
         report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
-        report.add_argument("--window", help="e.g. 1h, 1h30m, 24h, 7d (default: config)")
+        report.add_argument("--window", help="today, week, or e.g. 1h, 24h, 7d (default: config)")
         report.add_argument("--source", choices=_source_choices(), help="default: config")
         report.add_argument("--format", choices=("html", "csv", "json", "text"), default="html")
         report.add_argument(
@@ -345,7 +345,7 @@ def _print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> Non
     """Usage per day or per session, as a table (text), CSV or JSON."""
     from burntray.report import by_period  # noqa: PLC0415
 
-    window = settings.window_ns
+    window = settings.window_ns_at(now)
     records, skipped = by_period.gather_records(source, now - window, now + 1)
     rows = by_period.group(records, by)
     if fmt == "json":

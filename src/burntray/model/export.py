@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from burntray.model.aggregate import rpm
+from burntray.model.format import window_text
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import DaemonPeriod, Snapshot, SourceFigures, Totals, UsageRow
-from burntray.model.timefmt import format_duration, format_rfc3339_ns
+from burntray.model.timefmt import format_rfc3339_ns
 
 SCHEMA_VERSION = 1
 
@@ -93,7 +94,7 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "source": snapshot.source,
-        "window": format_duration(snapshot.window_ns),
+        "window": window_text(snapshot),
         "window_seconds": snapshot.window_ns // 1_000_000_000,
         "as_of": _utc(snapshot.as_of_ns),
         "status": {

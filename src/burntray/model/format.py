@@ -66,14 +66,20 @@ def cost_text(snapshot: Snapshot) -> str:
     return text
 
 
+def window_text(snapshot: Snapshot) -> str:
+    """The window as a short label: ``today``, ``week``, else its length (``1h``, ``7d``)."""
+    from burntray.model.timefmt import format_duration  # noqa: PLC0415
+
+    return snapshot.window_name or format_duration(snapshot.window_ns)
+
+
 def status_line(snapshot: Snapshot) -> str:
     """One line for terminals: ``hexai · 1h · 42 reqs · 0.70 rpm · $0.84 est.``"""
-    from burntray.model.timefmt import format_duration  # noqa: PLC0415
 
     totals = snapshot.totals
     parts = [
         snapshot.source,
-        format_duration(snapshot.window_ns),
+        window_text(snapshot),
         f"{totals.reqs} reqs",
         f"{rpm_text(totals.rpm)} rpm",
         cost_text(snapshot),
@@ -95,7 +101,6 @@ def status_line(snapshot: Snapshot) -> str:
 def tmux_line(snapshot: Snapshot) -> str:
     """In the spirit of hexai's tmux status: ``Σ@1h ↑12.3kB ↓4.1kB 0.7rpm $0.84`` (bytes sent
     and received, as hexai counts them)."""
-    from burntray.model.timefmt import format_duration  # noqa: PLC0415
 
     totals = snapshot.totals
     if totals.reqs and totals.unpriced_reqs == totals.reqs:
@@ -103,14 +108,14 @@ def tmux_line(snapshot: Snapshot) -> str:
     else:
         cost = usd(totals.cost_usd) + ("+?" if totals.unpriced_reqs else "")
     line = (
-        f"Σ@{format_duration(snapshot.window_ns)} ↑{human_bytes(totals.sent)} "
+        f"Σ@{window_text(snapshot)} ↑{human_bytes(totals.sent)} "
         f"↓{human_bytes(totals.recv)} {totals.rpm:.1f}rpm {cost}"
     )
     caps = snapshot.capabilities
     if caps.real_tokens or not caps.bytes:  # tokens where any source counts real ones
         approx = "~" if snapshot.tokens_estimated else ""
         line = (
-            f"Σ@{format_duration(snapshot.window_ns)} {approx}{human_count(totals.tokens)}tok "
+            f"Σ@{window_text(snapshot)} {approx}{human_count(totals.tokens)}tok "
             f"{totals.rpm:.1f}rpm {cost}"
         )
     if not snapshot.status.healthy:

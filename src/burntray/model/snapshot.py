@@ -151,6 +151,11 @@ class Snapshot:
     capabilities: Capabilities = field(default_factory=Capabilities)
     facts: tuple[UpstreamFact, ...] = ()
     by_source: tuple[SourceFigures, ...] = ()
+    window_name: str = ""  # a calendar window ("today", "week"); "" for a duration
+    # When nothing was used in the window: the last use burntray knows of and today's spend,
+    # so an empty window says why it is empty (None: unknown, or not looked up)
+    last_use_ns: int | None = None
+    today_cost_usd: float | None = None
 
     @property
     def window_minutes(self) -> float:

@@ -91,7 +91,7 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
     snapshot, source = read_once(ctx, settings)
     try:
         now = snapshot.as_of_ns
-        window_ns = settings.window_ns
+        window_ns = snapshot.window_ns  # a calendar window: its length at the snapshot
         history = ctx.history()
         start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
         minutes, chart_source, chart_note = chart_minutes(history, source, start_ns, end_ns, prices)

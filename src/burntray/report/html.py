@@ -15,11 +15,11 @@ from burntray.model.format import (
     rpm_text,
     token_split_text,
     usd,
+    window_text,
 )
 from burntray.model.price_table import price_table_age
 from burntray.model.pricing import SNAPSHOT_AS_OF
 from burntray.model.snapshot import Snapshot, UsageRow
-from burntray.model.timefmt import format_duration
 from burntray.report.data import ReportData
 from burntray.report.timeline import Timeline
 
@@ -142,7 +142,9 @@ def _figures(snap: Snapshot) -> list[dict[str, str]]:
             "id": "rpm",
             "name": "Requests / min",
             "value": rpm_text(totals.rpm),
-            "sub": f"over the {format_duration(snap.window_ns)} window",
+            "sub": {"today": "since midnight", "week": "since Monday 00:00"}.get(
+                snap.window_name, f"over the {window_text(snap)} window"
+            ),
         },
         {
             "id": "tokens",
@@ -494,7 +496,7 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         "demo_prefix": "DEMO · " if data.demo else "",
         "source": snap.source,
         "source_label": REGISTRY.label(snap.source),
-        "window": format_duration(snap.window_ns),
+        "window": window_text(snap),
         "generated": _when(data.generated_ns, tz),
         "period": f"{_when(data.start_ns, tz, when_fmt)} to {_when(snap.as_of_ns, tz, when_fmt)}"
         f" ({_when(snap.as_of_ns, tz, '%Z')})",

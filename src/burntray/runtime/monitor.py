@@ -17,9 +17,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from burntray.config import Settings
+from burntray.config import CALENDAR_WINDOWS, Settings
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot, SourceStatus, stale_if_from_history
+from burntray.record import replace
+from burntray.runtime.last_use import LastUse
 from burntray.runtime.slot import LatestSlot
 from burntray.runtime.state_log import SourceStateLog
 from burntray.sources.base import Source, wakes_on_change
@@ -66,6 +68,7 @@ class Monitor:
         self._source_key: str | None = None
         self._next_prune = 0.0
         self._state_log = SourceStateLog()  # each source's health changes, into the log
+        self._last_use = LastUse(history)  # an empty window says when the last use was
 
     # --- called from any thread -------------------------------------------------------
     def start(self) -> None:
@@ -115,12 +118,15 @@ class Monitor:
         try:
             source = self._ensure_source(settings, changed)
             source.poll()
-            snapshot = stale_if_from_history(source.snapshot(settings.window_ns, now))
+            snapshot = stale_if_from_history(source.snapshot(settings.window_ns_at(now), now))
+            if settings.window in CALENDAR_WINDOWS:
+                snapshot = replace(snapshot, window_name=settings.window)
+            snapshot = self._last_use(snapshot, source, settings.window)
         except Exception as exc:  # a worker crash must show as an error, not a dead icon
             log.exception("monitor tick failed")
             snapshot = Snapshot(
                 source=self._source.name if self._source else settings.source,
-                window_ns=settings.window_ns,
+                window_ns=settings.window_ns_at(now),
                 as_of_ns=now,
                 status=SourceStatus("error", f"internal error: {exc!r}", stale=True),
             )

@@ -13,8 +13,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Literal
 
-from burntray.config import Settings
-from burntray.model.format import cost_text, rpm_text, usd
+from burntray.config import CALENDAR_WINDOWS, Settings
+from burntray.model.format import cost_text, rpm_text, usd, window_text
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
 from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
@@ -37,6 +37,8 @@ WINDOW_CHOICES: tuple[tuple[str, str], ...] = (
     ("6h", "6 h"),
     ("24h", "24 h"),
     ("7d", "7 d"),
+    ("today", "Today"),
+    ("week", "This week"),
 )
 FIGURE_CHOICES: tuple[tuple[str, str], ...] = (
     ("rpm", "RPM"),
@@ -185,6 +187,40 @@ def window_label(window: str) -> str:
     return dict(WINDOW_CHOICES).get(window, window)
 
 
+def window_phrase(window: str) -> str:
+    """What the figures cover, in words: ``last 1 h``, ``today``, ``this week``."""
+    return CALENDAR_WINDOWS.get(window) or f"last {window_label(window)}"
+
+
+def _when_text(ts_ns: int, now_ns: int) -> str:
+    """``today 09:12``, ``yesterday 18:42``, ``Mon 18:42`` (this past week), ``2026-11-20``."""
+    import datetime as dt  # noqa: PLC0415 - only for an empty window
+
+    when = dt.datetime.fromtimestamp(ts_ns / 1e9)
+    days = (dt.datetime.fromtimestamp(now_ns / 1e9).date() - when.date()).days
+    if days <= 0:
+        return f"today {when:%H:%M}"
+    if days == 1:
+        return f"yesterday {when:%H:%M}"
+    if days < 7:
+        return f"{when:%a %H:%M}"
+    return f"{when:%Y-%m-%d}"
+
+
+def empty_window_text(snapshot: Snapshot, window: str) -> str:
+    """Why a window with no requests shows $0: what it covers and when the last use was
+    (``nothing in the last 1 h · last use yesterday 18:42 · $3.10 today``)."""
+    phrase = window_phrase(window)
+    text = f"nothing {phrase}" if window in CALENDAR_WINDOWS else f"nothing in the {phrase}"
+    if snapshot.last_use_ns is not None:
+        text += f" · last use {_when_text(snapshot.last_use_ns, snapshot.as_of_ns)}"
+    else:
+        text += " · no use recorded yet"
+    if snapshot.today_cost_usd and window != "today":
+        text += f" · {usd(snapshot.today_cost_usd)} today"
+    return text
+
+
 def _status_note(snapshot: Snapshot) -> str:
     status = snapshot.status
     if status.state == "empty":
@@ -327,16 +363,24 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         header.append("DEMO · synthetic data, not your usage")
     title_extras: list[str] = []
     if snapshot is None:
-        window = format_duration(settings.window_ns)
+        window = (
+            settings.window
+            if settings.window in CALENDAR_WINDOWS
+            else format_duration(settings.window_ns)
+        )
         title_lines = [f"{brand} · {settings.source} · {window}", "starting…"]
-        header += [f"{source_label} · last {window_label(settings.window)}", "starting…"]
+        header += [f"{source_label} · {window_phrase(settings.window)}", "starting…"]
     else:
-        window = format_duration(snapshot.window_ns)
+        window = window_text(snapshot)
         totals = snapshot.totals
         figures = f"{totals.reqs} reqs · {rpm_text(totals.rpm)} RPM · {cost_text(snapshot)}"
         title_lines = [f"{brand} · {snapshot.source} · {window}", figures]
-        header.append(f"{snapshot.source} · last {window_label(settings.window)}")
+        header.append(f"{snapshot.source} · {window_phrase(settings.window)}")
         header.append(figures)
+        if totals.reqs == 0 and snapshot.status.healthy and snapshot.status.state != "empty":
+            idle = empty_window_text(snapshot, settings.window)
+            header.append(idle)
+            title_extras.append(idle)
         tools = top_tools(snapshot)
         if tools:
             title_lines.append(tools)
