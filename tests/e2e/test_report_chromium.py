@@ -281,3 +281,5 @@ def test_claude_report_in_a_browser_names_the_price_that_applied(
     assert prices["claude-imaginary-9"][2:4] == ["unpriced", "no price known"]
     priced = [row for model, row in prices.items() if model != "claude-imaginary-9"]
     assert all(row[3] == snapshot for row in priced), priced
+    tokens = page.by_id["fig-tokens"]  # real counts from the logs: no estimate mark
+    assert tokens.startswith("Tokens") and "est." not in tokens and "bytes" not in tokens

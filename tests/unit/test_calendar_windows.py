@@ -158,6 +158,8 @@ def test_an_empty_window_says_what_it_shows_and_when_the_last_use_was(local_zone
     assert "nothing in the last 1 h · last use yesterday 18:42" in view.title
     week = present(_empty(last_use_ns=_ns(2026, 11, 20, 9)), Settings(window="week"))
     assert "nothing this week · last use 2026-11-20" in week.header
+    line = status_line(_empty(last_use_ns=yesterday))  # the terminal view's line
+    assert line.endswith("· last use yesterday 18:42"), line
     never = present(_empty(), Settings(window="today"))
     assert "nothing today · no use recorded yet" in never.header
 

@@ -66,6 +66,22 @@ def cost_text(snapshot: Snapshot) -> str:
     return text
 
 
+def when_text(ts_ns: int, now_ns: int) -> str:
+    """``today 09:12``, ``yesterday 18:42``, ``Mon 18:42`` (this past week), ``2026-11-20``:
+    a past instant in local time, as near as it is."""
+    import datetime as dt  # noqa: PLC0415 - only for an empty window
+
+    when = dt.datetime.fromtimestamp(ts_ns / 1e9)
+    days = (dt.datetime.fromtimestamp(now_ns / 1e9).date() - when.date()).days
+    if days <= 0:
+        return f"today {when:%H:%M}"
+    if days == 1:
+        return f"yesterday {when:%H:%M}"
+    if days < 7:
+        return f"{when:%a %H:%M}"
+    return f"{when:%Y-%m-%d}"
+
+
 def window_text(snapshot: Snapshot) -> str:
     """The window as a short label: ``today``, ``week``, else its length (``1h``, ``7d``)."""
     from burntray.model.timefmt import format_duration  # noqa: PLC0415
@@ -93,6 +109,8 @@ def status_line(snapshot: Snapshot) -> str:
             parts.append("stale")
     elif status.partial:
         parts.append(f"partly stale: {status.detail}")
+    if not totals.reqs and snapshot.last_use_ns is not None:  # why the window shows nothing
+        parts.append(f"last use {when_text(snapshot.last_use_ns, snapshot.as_of_ns)}")
     if snapshot.note:
         parts.append(snapshot.note)
     return " · ".join(parts)

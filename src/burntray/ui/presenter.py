@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from burntray.config import CALENDAR_WINDOWS, Settings
-from burntray.model.format import cost_text, rpm_text, usd, window_text
+from burntray.model.format import cost_text, rpm_text, usd, when_text, window_text
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
 from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
@@ -192,28 +192,13 @@ def window_phrase(window: str) -> str:
     return CALENDAR_WINDOWS.get(window) or f"last {window_label(window)}"
 
 
-def _when_text(ts_ns: int, now_ns: int) -> str:
-    """``today 09:12``, ``yesterday 18:42``, ``Mon 18:42`` (this past week), ``2026-11-20``."""
-    import datetime as dt  # noqa: PLC0415 - only for an empty window
-
-    when = dt.datetime.fromtimestamp(ts_ns / 1e9)
-    days = (dt.datetime.fromtimestamp(now_ns / 1e9).date() - when.date()).days
-    if days <= 0:
-        return f"today {when:%H:%M}"
-    if days == 1:
-        return f"yesterday {when:%H:%M}"
-    if days < 7:
-        return f"{when:%a %H:%M}"
-    return f"{when:%Y-%m-%d}"
-
-
 def empty_window_text(snapshot: Snapshot, window: str) -> str:
     """Why a window with no requests shows $0: what it covers and when the last use was
     (``nothing in the last 1 h · last use yesterday 18:42 · $3.10 today``)."""
     phrase = window_phrase(window)
     text = f"nothing {phrase}" if window in CALENDAR_WINDOWS else f"nothing in the {phrase}"
     if snapshot.last_use_ns is not None:
-        text += f" · last use {_when_text(snapshot.last_use_ns, snapshot.as_of_ns)}"
+        text += f" · last use {when_text(snapshot.last_use_ns, snapshot.as_of_ns)}"
     else:
         text += " · no use recorded yet"
     if snapshot.today_cost_usd and window != "today":
