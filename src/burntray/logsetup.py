@@ -197,10 +197,12 @@ def _replace_handlers(handlers: list[logging.Handler], level: int) -> None:
     root.setLevel(level)
 
 
-def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
-    """Log to a rotating, private file in the log dir (and stderr when verbose). Called by
-    commands that run for a while, never at import; a console set-up still pending for the
-    first message (``lazylog.when_used``) is dropped, so it cannot replace the file."""
+def setup_logging(paths: AppPaths, verbose: bool = False, console_warnings: bool = False) -> None:
+    """Log to a rotating, private file in the log dir (and stderr when verbose; warnings to
+    stderr as ``burntray: <message>`` with ``console_warnings``, for ``serve`` under systemd or
+    in a container, whose journal is its stderr). Called by commands that run for a while, never
+    at import; a console set-up still pending for the first message (``lazylog.when_used``) is
+    dropped, so it cannot replace the file."""
     from burntray.lazylog import cancel_pending  # noqa: PLC0415
 
     cancel_pending()
@@ -214,6 +216,11 @@ def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
     handlers = [handler]
     if verbose:
         handlers.append(logging.StreamHandler())
+    elif console_warnings:
+        console = _CurrentStderr()
+        console.setFormatter(logging.Formatter("burntray: %(message)s"))
+        console.setLevel(logging.WARNING)
+        handlers.append(console)
     _replace_handlers(handlers, logging.DEBUG if verbose else logging.INFO)
 
 

@@ -5,12 +5,14 @@ demo's synthetic spikes kept out of it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +51,9 @@ def _text(path: Path) -> str:
     return path.read_text() if path.exists() else ""
 
 
+OUTPUT: dict[str, str] = {}  # the last process's stdout and stderr, once it has ended
+
+
 @contextmanager
 def _burntray(*args: str) -> Iterator[subprocess.Popen[str]]:
     proc = subprocess.Popen(
@@ -69,6 +74,7 @@ def _burntray(*args: str) -> Iterator[subprocess.Popen[str]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate(timeout=5)
+        OUTPUT.update(stdout=out, stderr=err)
         if proc.returncode != 0:
             print(out, err, file=sys.stderr)
 
@@ -88,6 +94,34 @@ def test_serve_writes_a_fired_alert_to_its_log_file(hexai_dir: Path) -> None:
         wait_for(lambda: "alert (hexai)" in _text(log_file), 20, "the alert in burntray.log")
     text = _text(log_file)
     assert "alert (hexai) burntray: spend spike (hexai): Spend spike: $14.40/h" in text, text
+
+
+@pytest.mark.slow
+def test_serve_logs_a_source_error_once_to_its_file_and_stderr(hexai_dir: Path) -> None:
+    _config('source = "hexai"\npoll_interval = 0.2\n')
+    stats = hexai_dir / "stats.json"
+    broken = '{"version": 1, "events": "not a list"}\n'
+    stats.write_text(broken)
+    log_file = _home() / "log" / "burntray.log"
+    port = free_port()
+    seen: set[str] = set()
+
+    def ticks() -> int:  # distinct published snapshots: each is one monitor tick
+        stats.write_text(broken)  # the same broken file again: a change wakes the monitor
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/status", timeout=2) as r:
+                seen.add(json.load(r)["as_of"])
+        except OSError:
+            pass
+        return len(seen)
+
+    with _burntray("serve", "--metrics", f"127.0.0.1:{port}"):
+        wait_for(lambda: "source hexai: error" in _text(log_file), 20, "the error in the log")
+        wait_for(lambda: ticks() >= 10, 20, "ten ticks in error")
+    text = _text(log_file)
+    assert text.count("source hexai: error") == 1, text  # once, not once per tick
+    assert "stats.json" in text.split("source hexai: error", 1)[1].splitlines()[0]  # why
+    assert OUTPUT["stderr"].count("burntray: source hexai: error") == 1, OUTPUT["stderr"]
 
 
 def test_a_source_error_is_logged_once_with_its_reason_and_its_recovery(
