@@ -7,9 +7,12 @@ dbusmenu layout an SNI panel is sent."""
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from burntray.app import AppContext
 from burntray.config import Settings
@@ -23,7 +26,7 @@ from burntray.model.snapshot import (
 )
 from burntray.runtime.monitor import Monitor
 from burntray.ui.controller import TrayController
-from burntray.ui.presenter import ROW_LIMIT, present
+from burntray.ui.presenter import PROBLEM_LINES, ROW_LIMIT, present, wrap_lines
 from burntray.ui.sni.menu_layout import build_layout
 from burntray.ui.tray import build_menu, pystray_module
 
@@ -185,3 +188,11 @@ def test_the_sni_layout_has_paths_only_inside_details(real_menu: Any) -> None:
         if not str(node.props.get("label", "")).startswith("partly stale: roder"):
             paths_under(node, False, found)
     assert found and all(inside for _label, inside in found), found
+
+
+@given(st.text(max_size=2000))
+def test_a_wrapped_error_loses_nothing_and_fits_the_menu(text: str) -> None:
+    lines = wrap_lines(text)
+    assert all(len(line) <= ROW_LIMIT for line in lines)
+    if len(lines) < PROBLEM_LINES:  # nothing left out: every character is there, in order
+        assert re.sub(r"\s", "", "".join(lines)) == re.sub(r"\s", "", text)
