@@ -431,4 +431,4 @@ def save_settings(path: Path, settings: Settings) -> None:
         settings_to_toml(settings)
     )
     ensure_dir(path.parent)
-    atomic_write(path, body.encode("utf-8"))
+    atomic_write(path, body.encode("utf-8"), follow_symlinks=True)  # dotfiles link it

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import sys
 import threading
 import time
@@ -23,7 +22,7 @@ from io import TextIOWrapper
 from pathlib import Path
 from typing import TextIO, cast
 
-from burntray.paths import PRIVATE_FILE_MODE, AppPaths, ensure_dir, tighten
+from burntray.paths import PRIVATE_FILE_MODE, AppPaths, ensure_dir, open_own_file, tighten
 
 REPEAT_INTERVAL_S = 600.0  # an identical warning at most every 10 minutes
 LOG_MAX_BYTES = 1_000_000
@@ -118,7 +117,7 @@ def private_rotating_handler(path: Path) -> logging.Handler:
 
 
 def _private_opener(path: str, flags: int) -> int:
-    return os.open(path, flags, PRIVATE_FILE_MODE)
+    return open_own_file(path, flags, PRIVATE_FILE_MODE)  # never through a link put there
 
 
 class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
