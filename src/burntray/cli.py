@@ -509,8 +509,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         ctx.close()
     if not to_stdout:
         print(path)
-    if args.open and not launch_browser(path):
-        return _fail(f"no browser could be started; open {path.resolve().as_uri()}", EXIT_FAILED)
+    why = launch_browser(path) if args.open else ""
+    if why:
+        return _fail(f"{why}; open {path.resolve().as_uri()} yourself", EXIT_FAILED)
     # written with the built-in prices; the warning (and the report) named the price file
     return EXIT_USAGE if ctx.price_error else EXIT_OK
 

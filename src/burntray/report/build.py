@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import sys
-import webbrowser
 from pathlib import Path
 
 from burntray.app import AppContext
@@ -66,19 +65,23 @@ def write_stdout(body: bytes) -> None:
     stream.buffer.flush()
 
 
-def open_in_browser(path: Path) -> None:
-    """Open the report in the default browser (a file URL); a failure is logged, not raised."""
-    if not launch_browser(path):
-        log.warning("no browser could be started for %s", path)
+def open_in_browser(path: Path) -> str:
+    """Open the report in the default browser (a file URL); returns ``""`` when it opened, else
+    why not (also logged), never raises. Blocks a few seconds at most (see ``open_url``)."""
+    why = launch_browser(path)
+    if why:
+        log.warning("the report %s was not opened: %s", path, why)
+    return why
 
 
-def launch_browser(path: Path) -> bool:
-    """Open ``path`` with ``webbrowser``; False when no browser could be started."""
+def launch_browser(path: Path) -> str:
+    """Start the browser on ``path``; ``""`` when it opened, else why not."""
+    from burntray.ui.launch import open_url  # noqa: PLC0415
+
     try:
-        return bool(webbrowser.open(path.resolve().as_uri()))
-    except (webbrowser.Error, OSError) as exc:
-        log.warning("opening %s failed: %s", path, exc)
-        return False
+        return open_url(path.resolve().as_uri())
+    except OSError as exc:
+        return f"opening {path} failed: {exc.strerror or exc}"
 
 
 def default_name(data: ReportData, fmt: str) -> str:
