@@ -154,11 +154,20 @@ def _replace_handlers(handlers: list[logging.Handler], level: int) -> None:
 def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
     """Log to a rotating, private file in the log dir (and stderr when verbose). Called by
     commands that run for a while, never at import."""
-    ensure_dir(paths.log_dir)
-    tighten(paths.log_file)  # files an older version left readable by others
-    for n in range(1, LOG_BACKUPS + 1):
-        tighten(paths.log_file.with_name(f"{paths.log_file.name}.{n}"))
-    handler = private_rotating_handler(paths.log_file)
+    try:
+        ensure_dir(paths.log_dir)
+        tighten(paths.log_file)  # files an older version left readable by others
+        for n in range(1, LOG_BACKUPS + 1):
+            tighten(paths.log_file.with_name(f"{paths.log_file.name}.{n}"))
+        handler = private_rotating_handler(paths.log_file)
+    except OSError as exc:  # a link or FIFO put in its place, someone else's folder, ...
+        where = exc.filename or paths.log_file
+        print(f"burntray: not logging to {where}: {exc.strerror or exc}", file=sys.stderr)
+        warnings = _CurrentStderr()
+        warnings.setFormatter(logging.Formatter("burntray: %(message)s"))
+        warnings.setLevel(logging.WARNING)
+        _replace_handlers([warnings], logging.DEBUG if verbose else logging.INFO)
+        return
     handler.setFormatter(logging.Formatter(_FILE_FORMAT))
     handlers = [handler]
     if verbose:

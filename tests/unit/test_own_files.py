@@ -241,7 +241,7 @@ def test_a_linked_reports_folder_is_refused_and_nothing_in_it_deleted(
 
 
 def test_a_linked_log_file_is_refused_and_its_target_untouched(
-    tmp_path: Path, clean_root_logger: None
+    tmp_path: Path, clean_root_logger: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     paths = app_paths()
     ensure_dir(paths.log_dir)
@@ -249,12 +249,29 @@ def test_a_linked_log_file_is_refused_and_its_target_untouched(
     target.write_bytes(PRECIOUS)
     os.chmod(target, 0o644)
     paths.log_file.symlink_to(target)
-    with pytest.raises(UnsafePathError) as caught:
-        setup_logging(paths)
-    assert caught.value.filename == str(paths.log_file)
+    setup_logging(paths)  # the app still runs, without its log file, and says why
+    err = capsys.readouterr().err
+    assert f"burntray: not logging to {paths.log_file}: is a symbolic link" in err
     logging.getLogger("burntray.test").warning("must not reach the target")
     assert target.read_bytes() == PRECIOUS
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o644
+    with pytest.raises(UnsafePathError) as caught:  # the opener the log handler uses
+        open_own_file(paths.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    assert caught.value.filename == str(paths.log_file)
+
+
+def test_a_linked_log_folder_is_refused(
+    tmp_path: Path, clean_root_logger: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = app_paths()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    paths.log_dir.parent.mkdir(parents=True, exist_ok=True)
+    paths.log_dir.symlink_to(elsewhere)
+    setup_logging(paths)
+    assert f"not logging to {paths.log_dir}: is a symbolic link" in capsys.readouterr().err
+    logging.getLogger("burntray.test").warning("must not reach the folder")
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_open_own_file_refuses_links_and_fifos_and_tightens_through_the_descriptor(
