@@ -115,11 +115,14 @@ def tighten(path: Path) -> None:
         os.close(fd)
 
 
-def check_own_dir(path: Path) -> os.stat_result:
+def check_own_dir(path: Path, allow_link: bool = False) -> os.stat_result:
     """``lstat`` of one of burntray's own folders if it is a real folder (not a symbolic link)
-    owned by the user running burntray. Raises ``UnsafePathError`` naming the path."""
+    owned by the user running burntray. ``allow_link`` accepts a link to such a folder (the
+    config folder kept in a dotfiles repository). Raises ``UnsafePathError`` naming the path."""
     info = os.lstat(path)
-    if stat.S_ISLNK(info.st_mode):
+    if allow_link and stat.S_ISLNK(info.st_mode):
+        info = os.stat(path)  # the folder it points to must pass the same checks
+    elif stat.S_ISLNK(info.st_mode):
         raise UnsafePathError(
             path,
             "is a symbolic link; burntray keeps its files only in a real folder "
@@ -134,13 +137,14 @@ def check_own_dir(path: Path) -> os.stat_result:
     return info
 
 
-def ensure_dir(path: Path) -> Path:
+def ensure_dir(path: Path, allow_link: bool = False) -> Path:
     """Create one of burntray's own dirs 0700 (missing parents get the usual mode: they are
     the user's, such as ``~/.local/share``) and tighten it if it exists with a looser mode.
     Raises ``OSError`` when it cannot be created, and ``UnsafePathError`` (an ``OSError``)
-    when it is a symbolic link, not a folder or someone else's (``check_own_dir``)."""
+    when it is a symbolic link (unless ``allow_link``), not a folder or someone else's
+    (``check_own_dir``). A link's target is never chmod-ed."""
     path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    check_own_dir(path)
+    check_own_dir(path, allow_link)
     tighten(path)
     return path
 

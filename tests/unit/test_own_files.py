@@ -163,6 +163,18 @@ def test_write_output_refuses_a_socket_and_a_dangling_link(tmp_path: Path) -> No
     assert not (tmp_path / "nowhere").exists()
 
 
+def test_saving_into_a_linked_config_folder_writes_there(tmp_path: Path) -> None:
+    paths = app_paths()
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir(mode=0o755)
+    os.chmod(dotfiles, 0o755)
+    paths.config_dir.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_dir.symlink_to(dotfiles)
+    save_settings(paths.config_file, Settings())
+    assert "burntray settings" in (dotfiles / "config.toml").read_text()
+    assert stat.S_IMODE(os.stat(dotfiles).st_mode) == 0o755  # a link's target is not chmod-ed
+
+
 def test_saving_a_linked_config_writes_the_linked_file(tmp_path: Path) -> None:
     """A dotfiles user links config.toml: saving keeps the link and updates its target."""
     paths = app_paths()
