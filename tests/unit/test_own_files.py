@@ -319,3 +319,18 @@ def test_tighten_never_changes_the_target_of_a_link(tmp_path: Path) -> None:
     (tmp_path / "folder-link").symlink_to(folder)
     tighten(tmp_path / "folder-link")
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o755
+
+
+def test_someone_elses_data_folder_is_refused(tmp_path: Path) -> None:
+    """A folder of burntray's owned by another user (made by root, say): refused by name."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root and must be able to chown in tmp_path")
+        pytest.skip("giving a folder to another user needs root")
+    paths = app_paths()
+    paths.data_dir.mkdir(parents=True)
+    os.chown(paths.data_dir, 65534, 65534)
+    with pytest.raises(HistoryError) as caught:
+        HistoryStore(paths.history_db)
+    assert f"{paths.data_dir} belongs to user id 65534, not to you (user id 0)" in str(caught.value)
+    assert list(paths.data_dir.iterdir()) == []
