@@ -175,7 +175,7 @@ def open_own_file(path: Path | str, flags: int, mode: int = PRIVATE_FILE_MODE) -
             raise UnsafePathError(Path(path), f"is {kind_of(info.st_mode)}, not a regular file")
         if os.name != "nt" and info.st_uid == os.geteuid() and info.st_mode & _GROUP_OTHER:
             os.fchmod(fd, stat.S_IMODE(info.st_mode) & ~_GROUP_OTHER)
-        if hasattr(os, "set_blocking"):
+        if getattr(os, "O_NONBLOCK", 0):  # only there to open; writes may block as usual
             os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)

@@ -94,8 +94,8 @@ def browser_commands(url: str, env: Mapping[str, str]) -> list[list[str]]:
     """The commands to try, in order, for ``url`` (see ``open_url``)."""
     commands = []
     for entry in env.get("BROWSER", "").split(os.pathsep):
-        try:
-            words = shlex.split(entry)
+        try:  # Windows paths keep their backslashes: one program path per entry there
+            words = shlex.split(entry) if os.name != "nt" else [entry.strip().strip('"')]
         except ValueError:  # an unbalanced quote: take the entry as one program name
             words = [entry.strip()]
         if not words or not words[0]:
