@@ -298,8 +298,12 @@ def _terminal_view_line(choice: Any, snapshot: Any) -> str:
     from burntray.model.format import status_line  # noqa: PLC0415
 
     importlib.import_module("burntray.ui.terminal")
-    line = status_line(snapshot) if snapshot is not None else "(no source read)"
-    return f"terminal view (no tray here: {choice.reason}); it would print: {line}"
+    shown = (
+        f"it would print: {status_line(snapshot)}"
+        if snapshot is not None
+        else ("no source is in use yet: it prints a line of figures once one is")
+    )
+    return f"terminal view (no tray here: {choice.reason}); {shown}"
 
 
 def _backend_choice_line(choice: Any) -> str:
