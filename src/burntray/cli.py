@@ -171,7 +171,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             help="a table per day or per session (text unless --format csv/json) to stdout or "
             "--out",
         )
-        report.add_argument("--out", metavar="FILE", help="default: a new file in the cache dir")
+        report.add_argument(
+            "--out",
+            metavar="FILE",
+            help="'-' for stdout; default: a new file in the cache dir",
+        )
         report.add_argument("--open", action="store_true", help="open it in the default browser")
 
     if wanted("serve"):
@@ -357,10 +361,12 @@ def _print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> Non
         text = by_period.to_csv(rows, by)
     else:
         text = by_period.to_text(rows, by, skipped)
-    if out is None:
+    if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:
-        out.write_text(text)
+        from burntray.atomic import write_output  # noqa: PLC0415
+
+        write_output(out, text.encode("utf-8"))
 
 
 def _alert_status(ctx, source, settings, now: int):  # type: ignore[no-untyped-def]
@@ -484,6 +490,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         return _fail(message, EXIT_USAGE)
     out = Path(args.out).expanduser() if args.out else None
+    to_stdout = args.out == "-"
+    if to_stdout and args.open:
+        ctx.close()
+        return _fail("--open needs a file: --out - writes the report to stdout", EXIT_USAGE)
     if args.by:
         return _report_by(ctx, settings, args, out)
     if args.format == "text":
@@ -497,9 +507,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_FAILED)
     finally:
         ctx.close()
-    print(path)
-    if args.open and not launch_browser(path):
-        return _fail(f"no browser could be started; open {path.resolve().as_uri()}", EXIT_FAILED)
+    if not to_stdout:
+        print(path)
+    why = launch_browser(path) if args.open else ""
+    if why:
+        return _fail(f"{why}; open {path.resolve().as_uri()} yourself", EXIT_FAILED)
     # written with the built-in prices; the warning (and the report) named the price file
     return EXIT_USAGE if ctx.price_error else EXIT_OK
 
@@ -522,7 +534,7 @@ def _report_by(ctx, settings, args: argparse.Namespace, out) -> int:  # type: ig
             source.close()
     finally:
         ctx.close()
-    if out is not None:
+    if out is not None and str(out) != "-":
         print(out)
     if not snapshot.status.healthy:
         print(f"burntray: {snapshot.source}: {snapshot.status.detail}", file=sys.stderr)

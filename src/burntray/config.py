@@ -430,5 +430,5 @@ def save_settings(path: Path, settings: Settings) -> None:
     body = "# burntray settings: see the README for every key.\n" + tomli_w.dumps(
         settings_to_toml(settings)
     )
-    ensure_dir(path.parent)
-    atomic_write(path, body.encode("utf-8"))
+    ensure_dir(path.parent, allow_link=True)  # dotfiles repositories link the file or folder
+    atomic_write(path, body.encode("utf-8"), follow_symlinks=True)

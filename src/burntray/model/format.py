@@ -81,6 +81,8 @@ def status_line(snapshot: Snapshot) -> str:
             parts.append("stale")
     elif status.partial:
         parts.append(f"partly stale: {status.detail}")
+    elif status.stale:  # read fine, but what could be read is not current (detail says why)
+        parts.append(f"stale: {status.detail}")
     if snapshot.note:
         parts.append(snapshot.note)
     return " · ".join(parts)

@@ -284,10 +284,13 @@ class TrayController:
             return
         try:
             path = build.write_report(self.ctx, self.settings)
-            build.open_in_browser(path)
+            why = build.open_in_browser(path)
         except Exception as exc:
             log.exception("report failed")
             self._say(f"report failed: {exc}", announce=True)
+            return
+        if why:  # written, but the browser did not show it: say so, and where the file is
+            self._say(f"report not opened ({why}): {path}", announce=True)
             return
         self._say(f"report: {path}")
 
