@@ -33,6 +33,7 @@ import hmac
 import io
 import ipaddress
 import math
+import os
 import socket
 import ssl
 import threading
@@ -118,14 +119,15 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext | None:
         return None
     if not cert or not key:
         raise ValueError("TLS needs both a certificate and its key (tls_cert and tls_key)")
+    for path in (cert, key):  # load_cert_chain's own errors do not name the file
+        if not os.path.isfile(path):
+            raise ValueError(f"TLS: {path}: no such file")
+        if not os.access(path, os.R_OK):
+            raise ValueError(f"TLS: {path}: permission denied")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
         context.load_cert_chain(cert, key)
-    except FileNotFoundError as exc:
-        raise ValueError(f"TLS: {exc.filename}: no such file") from None
-    except PermissionError as exc:
-        raise ValueError(f"TLS: {exc.filename}: permission denied") from None
     except (ssl.SSLError, OSError) as exc:
         raise ValueError(
             f"TLS: cannot load the certificate {cert} with the key {key}: {exc}"
