@@ -89,6 +89,7 @@ class OtelSource(RecordSource):
             receiver.start()
         except ValueError as exc:
             self.problem = f"otel.listen: {exc}"
+            log.error("otel: not listening: %s", exc)  # said, not only shown in the menu
             return
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
