@@ -426,6 +426,12 @@ class BoundedHandler(BaseHTTPRequestHandler):
         except OSError:  # timeouts, resets, a socket the reaper shut down
             self.close_connection = True
 
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        if ok:  # headers in: being handled now, not a connection to give way at the cap
+            self.server.enter(self._conn, "busy")
+        return ok
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - " + format, self.address_string(), *args)
 
@@ -467,6 +473,7 @@ class BoundedHandler(BaseHTTPRequestHandler):
         within the body deadline) before the socket is closed: closing with unread data would
         reset the connection and lose the answer the client has not read yet."""
         sock = self.connection
+        self.server.enter(self._conn, "body")
         deadline = time.monotonic() + self.server.timeouts.body_s
         drained = 0
         with contextlib.suppress(OSError, ValueError):
