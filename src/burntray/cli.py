@@ -11,9 +11,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from burntray import __version__
+
+if TYPE_CHECKING:
+    from burntray.config import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -188,6 +191,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         )
         serve.add_argument(
             "--metrics", metavar="HOST:PORT", help="where /metrics is served (serve.metrics)"
+        )
+        serve.add_argument(
+            "--tls-cert",
+            metavar="PEM",
+            help="certificate chain: both listeners over https (serve.tls_cert, otel.tls_cert)",
+        )
+        serve.add_argument(
+            "--tls-key", metavar="PEM", help="the certificate's key (serve.tls_key, otel.tls_key)"
         )
 
     if wanted("autostart"):
@@ -583,6 +594,32 @@ def _record_start_at_login(enabled: bool) -> None:
             print(f"burntray: {path} not updated: {exc}", file=sys.stderr)
 
 
+def _serve_refusal(settings: Settings) -> str:
+    """Why ``serve`` cannot listen as asked (said at start, exit 2), or ""."""
+    from burntray.serve.run import receiver_requested  # noqa: PLC0415
+    from burntray.sources.otel_receiver import is_loopback, tls_context  # noqa: PLC0415
+    from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
+
+    try:
+        tls_context(settings.serve_tls_cert, settings.serve_tls_key)
+    except ValueError as exc:
+        return f"cannot serve /metrics: {exc}"
+    if not receiver_requested(settings):
+        return ""
+    listen = str(settings.option("otel.listen"))
+    host, _ = split_host_port(listen)
+    if not is_loopback(host) and not settings.option("otel.token"):
+        return (
+            f"refusing to receive OTLP on {listen}: an address beyond loopback needs a bearer "
+            "token (set otel.token in config.toml; senders pass Authorization: Bearer <token>)"
+        )
+    try:
+        tls_context(str(settings.option("otel.tls_cert")), str(settings.option("otel.tls_key")))
+    except ValueError as exc:
+        return f"cannot receive OTLP on {listen}: {exc}"
+    return ""
+
+
 @command("serve")
 def cmd_serve(args: argparse.Namespace) -> int:
     from burntray.errors import ConfigError  # noqa: PLC0415
@@ -594,10 +631,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         options = {"otel.listen": args.otlp} if args.otlp else {}
         if args.otlp:
             options["otel.enabled"] = True  # asked for a receiver: `all` includes it
-        changes = {"source": args.source} if args.source else {}
+        changes: dict[str, object] = {"source": args.source} if args.source else {}
+        if args.tls_cert or args.tls_key:
+            tls = {"cert": args.tls_cert or "", "key": args.tls_key or ""}
+            changes.update(serve_tls_cert=tls["cert"], serve_tls_key=tls["key"])
+            options.update({"otel.tls_cert": tls["cert"], "otel.tls_key": tls["key"]})
         settings = ctx.settings.replace(options=options, **changes)
         metrics = args.metrics or settings.serve_metrics
         split_host_port(metrics)
+        refusal = _serve_refusal(settings)
+        if refusal:
+            return _fail(refusal, EXIT_USAGE)
     except ConfigError as exc:
         message = str(exc).replace("settings: otel.listen", "--otlp")
         return _fail(message.replace("settings: source", "--source"), EXIT_USAGE)

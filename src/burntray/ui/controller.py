@@ -224,6 +224,11 @@ class TrayController:
         """Serve /metrics (and /healthz, /v1/status) from the tray, or stop."""
         self.change(tray_metrics=not self.settings.tray_metrics)
 
+    def metrics_failed(self, message: str) -> None:
+        """The endpoint could not serve (port taken...): untick "Serve /metrics" and say why."""
+        self.change(tray_metrics=False)
+        self._say(message, announce=True)
+
     def refresh(self) -> None:
         self._set_ui(message="", sources=source_choices(self.ctx, self.settings))
         self.monitor.refresh()
