@@ -207,10 +207,14 @@ def ctm_cost_micros(input_tokens: int, output_tokens: int, cache_tokens: int) ->
     )
 
 
-def roder_open(path: Path) -> sqlite3.Connection:
-    """roder's AnalyticsStore::open: mkdir -p, WAL, synchronous NORMAL, migrations."""
+def roder_open(path: Path, exclusive: bool = False) -> sqlite3.Connection:
+    """roder's AnalyticsStore::open: mkdir -p, WAL, synchronous NORMAL, migrations.
+    ``exclusive``: ``locking_mode=EXCLUSIVE`` first, so the WAL index stays in this process's
+    memory and no ``-shm`` is made (a writer configured that way)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
+    if exclusive:
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(
@@ -281,10 +285,13 @@ def roder_turn(conn: sqlite3.Connection, cmd: dict[str, Any]) -> None:
     )
 
 
-def ctm_open(path: Path) -> sqlite3.Connection:
-    """ctm's OpenCostStore: WAL, NORMAL, busy_timeout 5000, schema, FTS wiped on boot."""
+def ctm_open(path: Path, exclusive: bool = False) -> sqlite3.Connection:
+    """ctm's OpenCostStore: WAL, NORMAL, busy_timeout 5000, schema, FTS wiped on boot
+    (``exclusive``: ``locking_mode=EXCLUSIVE`` first, as in ``roder_open``)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
+    if exclusive:
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.executescript(CTM_SCHEMA)
@@ -321,10 +328,10 @@ def yoi_append(path: Path, obj: Any, *, raw: str | None = None, newline: bool = 
 
 def _serve(kind: str, path: Path) -> None:
     conn: sqlite3.Connection | None = None
-    if kind == "roder":
-        conn = roder_open(path)
-    elif kind == "ctm":
-        conn = ctm_open(path)
+    if kind in ("roder", "roder-exclusive"):
+        conn = roder_open(path, exclusive=kind == "roder-exclusive")
+    elif kind in ("ctm", "ctm-exclusive"):
+        conn = ctm_open(path, exclusive=kind == "ctm-exclusive")
     elif kind == "plain":  # a rollback-journal database, for lock tests
         conn = sqlite3.connect(path, isolation_level=None)
     print("ready", flush=True)

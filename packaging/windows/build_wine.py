@@ -36,12 +36,13 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tarfile
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,8 +144,10 @@ class _Steps:
         self.mark = now
 
 
-def _run_host(argv: Sequence[str], timeout: float, **kwargs: object) -> str:
+def _run_host(argv: Sequence[str], timeout: float, what: str = "", **kwargs: object) -> str:
+    """Run a host tool; ``what`` names it in errors when ``argv[0]`` is only a wrapper."""
     _log("+ " + " ".join(argv))
+    name = what or argv[0]
     try:
         result = subprocess.run(  # type: ignore[call-overload]
             list(argv),
@@ -159,11 +162,220 @@ def _run_host(argv: Sequence[str], timeout: float, **kwargs: object) -> str:
     except FileNotFoundError as exc:
         raise BuildError(f"{argv[0]} not found: {exc}") from exc
     except subprocess.TimeoutExpired as exc:
-        raise BuildError(f"{argv[0]} did not finish within {timeout:.0f} s") from exc
+        raise BuildError(f"{name} did not finish within {timeout:.0f} s") from exc
     if result.returncode != 0:
         tail = "\n".join(result.stdout.splitlines()[-30:])
-        raise BuildError(f"{argv[0]} failed with exit code {result.returncode}:\n{tail}")
+        raise BuildError(f"{name} failed with exit code {result.returncode}:\n{tail}")
     return str(result.stdout)
+
+
+# --- What the build needs, checked before it starts ---------------------------------------------
+
+PYPI_INDEX = "https://pypi.org/simple/"
+NPM_REGISTRY = "https://registry.npmjs.org/"
+
+
+def check_null_device(path: Path = Path("/dev/null")) -> str:
+    """``""`` when ``path`` is the null character device (1, 3), else what is wrong and how to
+    put it right. Every redirection (Wine's standard streams, mmdebstrap's tools) needs it."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return f"{path} is missing ({exc.strerror}): restore it as root with {_MKNOD_NULL}"
+    if not stat.S_ISCHR(info.st_mode):
+        return (
+            f"{path} is {_kind(info.st_mode)}, not the null character device (something "
+            f"replaced it): Wine and mmdebstrap cannot redirect output; restore it as root with "
+            f"rm -f {path} && {_MKNOD_NULL}"
+        )
+    if info.st_rdev != os.makedev(1, 3):
+        major, minor = os.major(info.st_rdev), os.minor(info.st_rdev)
+        return f"{path} is character device {major},{minor}, not 1,3: restore it with {_MKNOD_NULL}"
+    return ""
+
+
+_MKNOD_NULL = "mknod -m 666 /dev/null c 1 3"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    return "not a device"
+
+
+def probe_unshare() -> str:
+    """``""`` when a private mount namespace can be made here (the chroot route needs one),
+    else why not, with unshare's own words."""
+    try:
+        result = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "--fork", "--", "true"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except FileNotFoundError:
+        return "unshare is not installed (util-linux)"
+    except subprocess.TimeoutExpired:
+        return "unshare --mount did not finish within 30 s"
+    if result.returncode != 0:
+        said = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
+        return f"unshare --mount fails here ({said})"
+    return ""
+
+
+def probe_reach(url: str, timeout: float = 10.0) -> str:
+    """``""`` when an HTTP(S) server answers at ``url`` (any status: it is there), else why not.
+    Uses the environment's proxy settings, as pip and apt do."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, method="HEAD")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout):
+            return ""
+    except urllib.error.HTTPError:
+        return ""  # it answered
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return f"cannot reach {url} ({reason})"
+
+
+def pip_index() -> str:
+    """The package index pip will use: ``$PIP_INDEX_URL``, else pip's config, else PyPI."""
+    env = os.environ.get("PIP_INDEX_URL", "").strip()
+    if env:
+        return env
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "list"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return PYPI_INDEX
+    for line in result.stdout.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip().endswith(".index-url"):
+            return value.strip().strip("'\"") or PYPI_INDEX
+    return PYPI_INDEX
+
+
+def npm_registry() -> str:
+    """The registry npm will use (``npm config get registry``: its config files and
+    ``npm_config_registry``), else npm's default."""
+    try:
+        result = subprocess.run(
+            ["npm", "config", "get", "registry"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return NPM_REGISTRY
+    value = result.stdout.strip()
+    return value if value.startswith(("http://", "https://")) else NPM_REGISTRY
+
+
+@dataclass
+class Probes:
+    """The facts the preconditions are decided from. ``real_probes()`` asks this machine;
+    tests give their own to check every rule without needing (or breaking) a machine."""
+
+    euid: Callable[[], int]
+    which: Callable[[str], str | None]
+    null_device: Callable[[], str]  # check_null_device
+    unshare: Callable[[], str]  # probe_unshare
+    reach: Callable[[str], str]  # probe_reach
+    wine32: Callable[[], bool]  # host_has_wine32
+    pip_index: Callable[[], str]
+    npm_registry: Callable[[], str]
+
+
+def real_probes() -> Probes:
+    return Probes(
+        euid=os.geteuid,
+        which=shutil.which,
+        null_device=check_null_device,
+        unshare=probe_unshare,
+        reach=probe_reach,
+        wine32=host_has_wine32,
+        pip_index=pip_index,
+        npm_registry=npm_registry,
+    )
+
+
+def preflight(cache: Path, runner: str = "auto", probes: Probes | None = None) -> list[str]:
+    """Every reason the build cannot run on this machine, each saying what is needed; ``[]``
+    when it can. Checked before anything is downloaded or started, so a missing part is named
+    instead of surfacing as a tool's exit code half-way (``unshare failed with exit code 25``)."""
+    probes = probes or real_probes()
+    problems: list[str] = []
+    null = probes.null_device()
+    if null:
+        problems.append(null)
+    downloads = cache / "downloads"
+    index = probes.pip_index()
+    unreachable = probes.reach(index)
+    if unreachable:
+        problems.append(
+            f"{unreachable}: the build downloads the Windows Python, pip, PyInstaller and "
+            "burntray's dependencies from the package index (set PIP_INDEX_URL or a proxy)"
+        )
+    if not (downloads / f"innosetup-{PINS['innosetup']}.tgz").exists():
+        if probes.which("npm") is None:
+            problems.append("npm is not installed: apt install npm (Inno Setup comes from npm)")
+        else:
+            registry = probes.npm_registry()
+            unreachable = probes.reach(registry)
+            if unreachable:
+                problems.append(f"{unreachable}: Inno Setup is downloaded from the npm registry")
+    if runner == "auto":
+        runner = "host" if probes.wine32() else "chroot"
+    if runner == "host":
+        if probes.which("wine") is None:
+            problems.append("wine is not installed: apt install wine wine64 wine32:i386")
+        elif not probes.wine32():
+            problems.append(
+                "wine32:i386 is not installed: ISCC.exe is a 32-bit program "
+                "(dpkg --add-architecture i386 && apt install wine32:i386, or use --runner chroot)"
+            )
+        return problems
+    ready = (chroot_dir(cache) / ".burntray-ready").exists()
+    no_wine = "the host has no 32-bit Wine (wine32:i386), so Wine runs in a Debian chroot"
+    if probes.euid() != 0:
+        problems.append(
+            f"{no_wine}, which is made and entered as root (mmdebstrap, unshare, chroot): run "
+            "the build as root, or install wine, wine64 and wine32:i386 on the host"
+        )
+        return problems
+    if not ready and probes.which("mmdebstrap") is None:
+        problems.append(f"{no_wine}, made by mmdebstrap: apt install mmdebstrap")
+    unshare = probes.unshare()
+    if unshare:
+        problems.append(
+            f"{no_wine}, entered in a private mount namespace, but {unshare}: run as root on "
+            "the machine itself, or in a container allowed to mount (CAP_SYS_ADMIN, e.g. "
+            "--privileged)"
+        )
+    if not ready:
+        unreachable = probes.reach(DEBIAN_MIRROR + "/dists/" + PINS["debian"] + "/Release")
+        if unreachable:
+            problems.append(
+                f"{unreachable}: the Wine chroot (made once, about 1.9 GB) is downloaded from "
+                "Debian (set BURNTRAY_DEBIAN_MIRROR to a reachable mirror)"
+            )
+    return problems
 
 
 # --- Where Wine runs ---------------------------------------------------------------------------
@@ -228,6 +440,7 @@ def ensure_chroot(cache: Path) -> Path:
             f"deb {DEBIAN_MIRROR} {suite}-updates main",
         ],
         timeout=900,
+        what="mmdebstrap (making the Wine chroot)",
     )
     (partial / ".burntray-ready").write_text(" ".join(CHROOT_PACKAGES) + "\n", encoding="utf-8")
     partial.rename(root)
@@ -501,10 +714,17 @@ def install_packages(wine: Wine, ing: Ingredients, wheel: Path, cache: Path) -> 
     wine.check([*pip, "--no-deps", win_path(wheel)], 300)
 
 
-def build(dist: Path, work: Path, cache: Path, runner: str = "auto") -> WindowsBuild:
-    """The whole build. Two builds sharing a cache (CI and a developer, say) take turns: they
-    would install into the same Windows Python and use the same Wine prefix."""
+def build(
+    dist: Path, work: Path, cache: Path, runner: str = "auto", probes: Probes | None = None
+) -> WindowsBuild:
+    """The whole build, once ``preflight`` finds nothing missing (else ``BuildError`` listing
+    what is). Two builds sharing a cache (CI and a developer, say) take turns: they would
+    install into the same Windows Python and use the same Wine prefix."""
     cache = cache.resolve()
+    problems = preflight(cache, runner, probes)
+    if problems:
+        listed = "\n".join(f"- {p}" for p in problems)
+        raise BuildError(f"the Windows build cannot run on this machine:\n{listed}")
     cache.mkdir(parents=True, exist_ok=True)
     with (cache / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -11,9 +11,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from burntray import __version__
+
+if TYPE_CHECKING:
+    from burntray.config import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -171,7 +174,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             help="a table per day or per session (text unless --format csv/json) to stdout or "
             "--out",
         )
-        report.add_argument("--out", metavar="FILE", help="default: a new file in the cache dir")
+        report.add_argument(
+            "--out",
+            metavar="FILE",
+            help="'-' for stdout; default: a new file in the cache dir",
+        )
         report.add_argument("--open", action="store_true", help="open it in the default browser")
 
     if wanted("serve"):
@@ -184,6 +191,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         )
         serve.add_argument(
             "--metrics", metavar="HOST:PORT", help="where /metrics is served (serve.metrics)"
+        )
+        serve.add_argument(
+            "--tls-cert",
+            metavar="PEM",
+            help="certificate chain: both listeners over https (serve.tls_cert, otel.tls_cert)",
+        )
+        serve.add_argument(
+            "--tls-key", metavar="PEM", help="the certificate's key (serve.tls_key, otel.tls_key)"
         )
 
     if wanted("autostart"):
@@ -357,10 +372,12 @@ def _print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> Non
         text = by_period.to_csv(rows, by)
     else:
         text = by_period.to_text(rows, by, skipped)
-    if out is None:
+    if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:
-        out.write_text(text)
+        from burntray.atomic import write_output  # noqa: PLC0415
+
+        write_output(out, text.encode("utf-8"))
 
 
 def _alert_status(ctx, source, settings, now: int):  # type: ignore[no-untyped-def]
@@ -484,6 +501,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         return _fail(message, EXIT_USAGE)
     out = Path(args.out).expanduser() if args.out else None
+    to_stdout = args.out == "-"
+    if to_stdout and args.open:
+        ctx.close()
+        return _fail("--open needs a file: --out - writes the report to stdout", EXIT_USAGE)
     if args.by:
         return _report_by(ctx, settings, args, out)
     if args.format == "text":
@@ -497,9 +518,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_FAILED)
     finally:
         ctx.close()
-    print(path)
-    if args.open and not launch_browser(path):
-        return _fail(f"no browser could be started; open {path.resolve().as_uri()}", EXIT_FAILED)
+    if not to_stdout:
+        print(path)
+    why = launch_browser(path) if args.open else ""
+    if why:
+        return _fail(f"{why}; open {path.resolve().as_uri()} yourself", EXIT_FAILED)
     # written with the built-in prices; the warning (and the report) named the price file
     return EXIT_USAGE if ctx.price_error else EXIT_OK
 
@@ -522,7 +545,7 @@ def _report_by(ctx, settings, args: argparse.Namespace, out) -> int:  # type: ig
             source.close()
     finally:
         ctx.close()
-    if out is not None:
+    if out is not None and str(out) != "-":
         print(out)
     if not snapshot.status.healthy:
         print(f"burntray: {snapshot.source}: {snapshot.status.detail}", file=sys.stderr)
@@ -571,6 +594,32 @@ def _record_start_at_login(enabled: bool) -> None:
             print(f"burntray: {path} not updated: {exc}", file=sys.stderr)
 
 
+def _serve_refusal(settings: Settings) -> str:
+    """Why ``serve`` cannot listen as asked (said at start, exit 2), or ""."""
+    from burntray.serve.run import receiver_requested  # noqa: PLC0415
+    from burntray.sources.otel_receiver import is_loopback, tls_context  # noqa: PLC0415
+    from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
+
+    try:
+        tls_context(settings.serve_tls_cert, settings.serve_tls_key)
+    except ValueError as exc:
+        return f"cannot serve /metrics: {exc}"
+    if not receiver_requested(settings):
+        return ""
+    listen = str(settings.option("otel.listen"))
+    host, _ = split_host_port(listen)
+    if not is_loopback(host) and not settings.option("otel.token"):
+        return (
+            f"refusing to receive OTLP on {listen}: an address beyond loopback needs a bearer "
+            "token (set otel.token in config.toml; senders pass Authorization: Bearer <token>)"
+        )
+    try:
+        tls_context(str(settings.option("otel.tls_cert")), str(settings.option("otel.tls_key")))
+    except ValueError as exc:
+        return f"cannot receive OTLP on {listen}: {exc}"
+    return ""
+
+
 @command("serve")
 def cmd_serve(args: argparse.Namespace) -> int:
     from burntray.errors import ConfigError  # noqa: PLC0415
@@ -582,10 +631,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         options = {"otel.listen": args.otlp} if args.otlp else {}
         if args.otlp:
             options["otel.enabled"] = True  # asked for a receiver: `all` includes it
-        changes = {"source": args.source} if args.source else {}
+        changes: dict[str, object] = {"source": args.source} if args.source else {}
+        if args.tls_cert or args.tls_key:
+            tls = {"cert": args.tls_cert or "", "key": args.tls_key or ""}
+            changes.update(serve_tls_cert=tls["cert"], serve_tls_key=tls["key"])
+            options.update({"otel.tls_cert": tls["cert"], "otel.tls_key": tls["key"]})
         settings = ctx.settings.replace(options=options, **changes)
         metrics = args.metrics or settings.serve_metrics
         split_host_port(metrics)
+        refusal = _serve_refusal(settings)
+        if refusal:
+            return _fail(refusal, EXIT_USAGE)
     except ConfigError as exc:
         message = str(exc).replace("settings: otel.listen", "--otlp")
         return _fail(message.replace("settings: source", "--source"), EXIT_USAGE)

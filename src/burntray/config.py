@@ -52,6 +52,10 @@ class Settings:
     # `burntray serve` (and the tray, when metrics_enabled): where /metrics is served
     serve_metrics: str = "127.0.0.1:9464"
     tray_metrics: bool = False
+    serve_token: str = ""  # bearer token every /metrics, /healthz, /v1/status request carries
+    serve_tls_cert: str = ""  # PEM certificate chain: /metrics (and the receiver) over https
+    serve_tls_key: str = ""
+    serve_allowed_hosts: str = ""  # more names a Host header may carry (a proxy's, a DNS name)
     export_otlp_endpoint: str = ""  # `burntray serve` pushes its figures there ("" = off)
     price_file: str = ""  # a LiteLLM-format JSON price file
     price_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -239,6 +243,19 @@ def _span(low_ns: int, high_ns: int) -> Callable[[object], str]:
     return parse
 
 
+def names(value: object) -> str:
+    """Parser for a list of host names or origins: a TOML list or one string, separated by
+    commas or spaces; kept as one comma-separated string."""
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(i, str) for i in items):
+        raise ValueError('names as a list of strings or one string, e.g. "a.example, b.example"')
+    words = [w for i in items for w in str(i).replace(",", " ").split()]
+    for word in words:
+        if any(c in word for c in "\"'<>\\") or len(word) > 253:
+            raise ValueError(f"{word[:60]!r} is not a host name or origin")
+    return ", ".join(dict.fromkeys(words))
+
+
 def _host_port(value: object) -> str:
     allowed = "HOST:PORT such as 127.0.0.1:9464"
     if not isinstance(value, str):
@@ -305,6 +322,10 @@ FIELDS: tuple[ConfigField, ...] = (
     ConfigField("history.retention_days", "history_retention_days", _retention, "days kept"),
     ConfigField("serve.metrics", "serve_metrics", _host_port, "where /metrics is served"),
     ConfigField("serve.tray_metrics", "tray_metrics", _bool, "the tray serves /metrics too"),
+    ConfigField("serve.token", "serve_token", _text, "bearer token for /metrics and co."),
+    ConfigField("serve.tls_cert", "serve_tls_cert", _text, "PEM certificate: serve over https"),
+    ConfigField("serve.tls_key", "serve_tls_key", _text, "PEM key of serve.tls_cert"),
+    ConfigField("serve.allowed_hosts", "serve_allowed_hosts", names, "more names for Host"),
     ConfigField(
         "export.otlp_endpoint", "export_otlp_endpoint", _url, "OTLP/HTTP collector to push to"
     ),
@@ -499,5 +520,5 @@ def save_settings(path: Path, settings: Settings) -> None:
     body = "# burntray settings: see the README for every key.\n" + tomli_w.dumps(
         settings_to_toml(settings)
     )
-    ensure_dir(path.parent)
-    atomic_write(path, body.encode("utf-8"))
+    ensure_dir(path.parent, allow_link=True)  # dotfiles repositories link the file or folder
+    atomic_write(path, body.encode("utf-8"), follow_symlinks=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import re
 import sys
 import threading
@@ -29,7 +28,7 @@ from io import TextIOWrapper
 from pathlib import Path
 from typing import TextIO, cast
 
-from burntray.paths import PRIVATE_FILE_MODE, AppPaths, ensure_dir, tighten
+from burntray.paths import PRIVATE_FILE_MODE, AppPaths, ensure_dir, open_own_file, tighten
 
 REPEAT_INTERVAL_S = 600.0  # an identical warning at most every 10 minutes
 LOG_MAX_BYTES = 1_000_000
@@ -161,7 +160,7 @@ def private_rotating_handler(path: Path) -> logging.Handler:
 
 
 def _private_opener(path: str, flags: int) -> int:
-    return os.open(path, flags, PRIVATE_FILE_MODE)
+    return open_own_file(path, flags, PRIVATE_FILE_MODE)  # never through a link put there
 
 
 class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
@@ -206,11 +205,20 @@ def setup_logging(paths: AppPaths, verbose: bool = False, console_warnings: bool
     from burntray.lazylog import cancel_pending  # noqa: PLC0415
 
     cancel_pending()
-    ensure_dir(paths.log_dir)
-    tighten(paths.log_file)  # files an older version left readable by others
-    for n in range(1, LOG_BACKUPS + 1):
-        tighten(paths.log_file.with_name(f"{paths.log_file.name}.{n}"))
-    handler = private_rotating_handler(paths.log_file)
+    try:
+        ensure_dir(paths.log_dir)
+        tighten(paths.log_file)  # files an older version left readable by others
+        for n in range(1, LOG_BACKUPS + 1):
+            tighten(paths.log_file.with_name(f"{paths.log_file.name}.{n}"))
+        handler = private_rotating_handler(paths.log_file)
+    except OSError as exc:  # a link or FIFO put in its place, someone else's folder, ...
+        where = exc.filename or paths.log_file
+        print(f"burntray: not logging to {where}: {exc.strerror or exc}", file=sys.stderr)
+        warnings = _CurrentStderr()
+        warnings.setFormatter(logging.Formatter("burntray: %(message)s"))
+        warnings.setLevel(logging.WARNING)
+        _replace_handlers([warnings], logging.DEBUG if verbose else logging.INFO)
+        return
     handler.setFormatter(logging.Formatter(_FILE_FORMAT))
     handler.burntray_file = True  # type: ignore[attr-defined]
     handlers = [handler]

@@ -2,7 +2,9 @@
 
 Each check does what the app does at start, short of showing anything: resolve the paths, load
 the settings, read every source once, render an icon, load the tray backend (a ``pystray.Icon``
-is created but never run, so nothing appears), and read the start-at-login state. It prints one
+is created but never run, so nothing appears) or, where there is no display and no tray host
+(a headless server), check the terminal view the app shows there instead, and read the
+start-at-login state. The last line says which view was checked. It prints one
 line per check and exits 0, or 1 naming what failed. A source that is empty, offline or holds a
 corrupt file is reported but is not a failure: that is the user's data, not the installation.
 """
@@ -129,10 +131,18 @@ def run_self_test(out: IO[str] | None = None) -> int:
         return f"{image.size[0]}x{image.size[1]} {image.mode} drawn by {drawer}"
 
     checks.run("icon", icon)
-    checks.run("tray", lambda: _load_tray_backend(state.get("image")))
+    choice = _backend_choice()
+    view = "tray"
+    if _headless(choice):
+        # No display and no tray host: the documented behaviour is the terminal view, so that
+        # is what is checked; loading pystray here would fail for a reason that is not a fault.
+        view = "terminal view"
+        checks.run("view", lambda: _terminal_view_line(choice, state.get("snapshot")))
+    else:
+        checks.run("tray", lambda: _load_tray_backend(state.get("image")))
     for name, describe in (
         ("sni", _sni_line),
-        ("tray choice", _backend_choice_line),
+        ("tray choice", lambda: _backend_choice_line(choice)),
         ("notify", _notifier_line),
     ):
         try:
@@ -166,7 +176,7 @@ def run_self_test(out: IO[str] | None = None) -> int:
         reasons = "; ".join(f"{r.name}: {r.detail}" for r in failed)
         print(f"self-test FAILED in {elapsed:.2f} s: {reasons}", file=out)
         return 1
-    print(f"self-test passed in {elapsed:.2f} s", file=out)
+    print(f"self-test passed in {elapsed:.2f} s (view checked: {view})", file=out)
     return 0
 
 
@@ -256,25 +266,62 @@ def _sni_line() -> str:
     return f"StatusNotifierItem {'usable' if ok else 'not usable'}: {why}"
 
 
-def _backend_choice_line() -> str:
+def _backend_choice() -> Any:
+    """The backend ``burntray`` would pick here (``ui.backend.choose_backend``), an exception
+    if choosing failed, or None when this build has no chooser."""
+    try:
+        backend = importlib.import_module("burntray.ui.backend")
+    except ModuleNotFoundError as exc:
+        if exc.name == "burntray.ui.backend":
+            return None
+        return exc
+    except Exception as exc:  # reported by the "tray choice" line
+        return exc
+    choose = getattr(backend, "choose_backend", None)
+    if choose is None:
+        return None
+    try:
+        return choose()
+    except Exception as exc:  # informative only
+        return exc
+
+
+def _headless(choice: Any) -> bool:
+    """No display and no tray host here, so ``burntray`` shows the terminal view. A backend
+    forced with ``PYSTRAY_BACKEND`` is still loaded and checked, as the app would load it."""
+    import os  # noqa: PLC0415
+
+    if os.environ.get("PYSTRAY_BACKEND", "").strip():
+        return False
+    return getattr(choice, "name", None) == "terminal"
+
+
+def _terminal_view_line(choice: Any, snapshot: Any) -> str:
+    """What ``burntray`` does with no tray: the terminal view's modules load and it formats the
+    line it would print for the snapshot read above."""
+    from burntray.model.format import status_line  # noqa: PLC0415
+
+    importlib.import_module("burntray.ui.terminal")
+    shown = (
+        f"it would print: {status_line(snapshot)}"
+        if snapshot is not None
+        else ("no source is in use yet: it prints a line of figures once one is")
+    )
+    return f"terminal view (no tray here: {choice.reason}); {shown}"
+
+
+def _backend_choice_line(choice: Any) -> str:
     """Which backend the tray would pick here and why, when this build has the tray's chooser.
 
     Informational: no tray host (say, GNOME without the AppIndicator extension) is the desktop's
     state, not a broken installation; the tray then explains it and shows the terminal view.
     """
-    try:
-        backend = importlib.import_module("burntray.ui.backend")
-    except ModuleNotFoundError as exc:
-        if exc.name == "burntray.ui.backend":
-            return ""
-        raise
-    choose = getattr(backend, "choose_backend", None)
-    if choose is None:
+    if choice is None:
         return ""
-    try:
-        choice = choose()
-    except Exception as exc:  # informative only
-        return f"backend choice failed: {exc!r}"
+    if isinstance(choice, ImportError):  # in the build but cannot be imported: a failure
+        raise choice
+    if isinstance(choice, BaseException):
+        return f"backend choice failed: {choice!r}"
     return f"{getattr(choice, 'name', choice)}: {getattr(choice, 'reason', '')}".rstrip(": ")
 
 

@@ -63,16 +63,13 @@ def _unavailable(reason: str) -> None:
 
 
 def _check_prerequisites() -> None:
+    """build_wine's own preflight: every missing part named with what is needed (a broken
+    /dev/null, no root or user namespaces for the chroot, offline, no npm or mmdebstrap)."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the Wine build runs on Linux (on Windows, make package builds natively)")
-    if not build_wine.host_has_wine32():
-        if os.geteuid() != 0:
-            _unavailable("no 32-bit Wine on the host, and the Wine chroot route needs root")
-        chroot_ready = (build_wine.chroot_dir(CACHE) / ".burntray-ready").exists()
-        if not chroot_ready and subprocess.run(["which", "mmdebstrap"], check=False).returncode:
-            _unavailable("neither wine32:i386 nor mmdebstrap (for the Wine chroot) is installed")
-    if subprocess.run(["which", "npm"], capture_output=True, check=False).returncode:
-        _unavailable("npm is not installed (Inno Setup comes from npm)")
+    problems = build_wine.preflight(CACHE)
+    if problems:
+        _unavailable("the Windows build cannot run here: " + "; ".join(problems))
 
 
 @pytest.fixture(scope="session")

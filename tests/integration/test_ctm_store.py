@@ -185,3 +185,28 @@ def test_snapshot_says_ctm_prices_everything_as_sonnet(db: Path) -> None:
     assert snap.cost_estimated
     assert snap.totals.cost_usd == pytest.approx(3.0 + 1.5)
     assert [(r.reqs, r.tokens) for r in snap.by_model] == [(1, 1_100_000)]
+
+
+def test_an_exclusive_wal_writer_makes_the_figures_stale(db: Path) -> None:
+    """ctm with ``locking_mode=EXCLUSIVE`` (no ``-shm``): the figures read are marked stale
+    with the reason until it closes the store."""
+    with WriterProcess("ctm", db) as writer:
+        writer.send(op="point", ts_ms=BASE, session="s", input=1000, output=100)
+    source = CtmSource(db)
+    window = 3600 * 1000 * MS
+    writer = WriterProcess("ctm-exclusive", db)
+    try:
+        writer.send(op="point", ts_ms=BASE + 1000, session="s", input=5000, output=900)
+        assert not db.with_name(db.name + "-shm").exists()
+        source.poll()
+        snap = source.snapshot(window, (BASE + 2000) * MS)
+        assert snap.status.state == "ok" and snap.status.stale
+        assert snap.status.detail.endswith(
+            f"{db}: database is held exclusively by its writer; figures may be old"
+        )
+    finally:
+        writer.close()
+    assert source.poll()
+    snap = source.snapshot(window, (BASE + 2000) * MS)
+    assert not snap.status.stale
+    assert (snap.totals.input_tokens, snap.totals.output_tokens) == (5000, 900)

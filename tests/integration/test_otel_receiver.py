@@ -17,7 +17,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from burntray.model.pricing import build_price_table
 from burntray.sources.otel_decode import MAX_BODY, OtlpError, decode, inflate
 from burntray.sources.otel_ledger import OtelLedger
-from burntray.sources.otel_receiver import OtlpReceiver
+from burntray.sources.otel_receiver import OtlpReceiver, Timeouts
 from tests.otel_senders import Sender, claude_request, receiving
 
 
@@ -28,7 +28,7 @@ def ledger() -> OtelLedger:
 
 @pytest.fixture
 def receiver(ledger: OtelLedger) -> Iterator[OtlpReceiver]:
-    with receiving(ledger.on_export, request_timeout_s=1.0, max_connections=4) as r:
+    with receiving(ledger.on_export, timeouts=Timeouts(1.0, 1.0, 1.0), max_connections=4) as r:
         yield r
 
 
@@ -101,7 +101,7 @@ def test_oversized_body_gets_413_before_it_is_read(
 ) -> None:
     with socket.create_connection(("127.0.0.1", receiver.port), timeout=5) as s:
         s.sendall(
-            b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+            b"POST /v1/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\n"
             + f"Content-Length: {MAX_BODY + 1}\r\n\r\n".encode()
         )
         reply = b""
@@ -143,7 +143,7 @@ def test_a_slowloris_client_is_cut_off_and_others_are_served(
 ) -> None:
     slow = socket.create_connection(("127.0.0.1", receiver.port), timeout=10)
     try:
-        slow.sendall(b"POST /v1/logs HTTP/1.1\r\nHost: x\r\n")
+        slow.sendall(b"POST /v1/logs HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         started = time.monotonic()
         good_request_is_served(receiver, ledger, "during-slowloris")  # not blocked by it
         # keep dribbling header bytes well inside the per-read timeout: the deadline still ends it
@@ -172,29 +172,15 @@ def test_a_slowloris_client_is_cut_off_and_others_are_served(
 
 def test_a_slow_body_is_cut_off(receiver: OtlpReceiver, ledger: OtelLedger) -> None:
     with socket.create_connection(("127.0.0.1", receiver.port), timeout=10) as s:
-        s.sendall(b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc")
+        s.sendall(
+            b"POST /v1/logs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\nabc"
+        )
         started = time.monotonic()
         s.settimeout(6)
         assert s.recv(100) == b""  # closed without an answer: the body never came
         assert time.monotonic() - started < 5
     good_request_is_served(receiver, ledger, "after-slow-body")
-
-
-def test_connections_over_the_cap_are_closed_at_once(
-    receiver: OtlpReceiver, ledger: OtelLedger
-) -> None:
-    idle = [socket.create_connection(("127.0.0.1", receiver.port)) for _ in range(4)]
-    try:
-        time.sleep(0.2)
-        extra = socket.create_connection(("127.0.0.1", receiver.port), timeout=5)
-        with extra:
-            extra.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert extra.recv(100) == b""
-    finally:
-        for s in idle:
-            s.close()
-    time.sleep(0.3)  # the server notices the closed idle connections
-    good_request_is_served(receiver, ledger, "after-cap")
 
 
 def test_a_mapping_bug_answers_500_and_the_receiver_goes_on() -> None:

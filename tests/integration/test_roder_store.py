@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from burntray.model.format import status_line
 from burntray.model.pricing import build_price_table
 from burntray.paths import roder_usage_db
 from burntray.sources.roder import FULL_CHECK_INTERVAL_NS, RoderSource
@@ -259,3 +260,38 @@ def test_a_symlinked_database_is_read_beside_its_target(roder_db: Path, tmp_path
     assert source.snapshot(3600 * 10**9, (BASE + 6) * MS).totals.reqs == 2
     assert folder_state(real.parent) == before
     assert sorted(p.name for p in link_dir.iterdir()) == ["usage.sqlite3"]
+
+
+def test_an_exclusive_wal_writer_makes_the_figures_stale_not_current(roder_db: Path) -> None:
+    """A writer in ``locking_mode=EXCLUSIVE`` keeps its WAL index in memory (no ``-shm``): its
+    commits cannot be read, so what can be read (the checkpointed part) is shown as stale with
+    the reason, and as current again once the writer has closed."""
+    with WriterProcess("roder", roder_db) as writer:
+        for n in range(100):
+            turn(writer, n, BASE + n * 1000, provider="openai", model="gpt-5")
+    assert not roder_db.with_name(roder_db.name + "-wal").exists()  # checkpointed on close
+    clock = [(BASE + 400_000) * MS]
+    source = RoderSource(roder_db, build_price_table(), clock_ns=lambda: clock[0])
+    window = 3600 * 1000 * MS
+    writer = WriterProcess("roder-exclusive", roder_db)
+    try:
+        for n in range(100, 300):
+            turn(writer, n, BASE + n * 1000, provider="openai", model="gpt-5")
+        assert roder_db.with_name(roder_db.name + "-wal").stat().st_size > 32
+        assert not roder_db.with_name(roder_db.name + "-shm").exists()
+        source.poll()
+        snap = source.snapshot(window, clock[0])
+        # what its checkpoints have moved into the database so far, not what it wrote
+        assert 100 <= snap.totals.reqs < 300
+        assert snap.status.state == "ok" and snap.status.stale
+        assert snap.status.detail == (
+            f"roder analytics database {roder_db}: database is held exclusively by its"
+            " writer; figures may be old"
+        )
+        assert "stale: roder analytics database" in status_line(snap)
+    finally:
+        writer.close()
+    assert source.poll()
+    snap = source.snapshot(window, clock[0])
+    assert snap.totals.reqs == 300
+    assert snap.status.state == "ok" and not snap.status.stale

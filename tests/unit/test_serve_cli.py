@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import socket
+from pathlib import Path
 
 from burntray.cli import main
 
@@ -35,3 +36,21 @@ def test_a_busy_metrics_port_fails_clearly() -> None:
     assert code == 1
     assert f"cannot serve /metrics on 127.0.0.1:{port}: Address already in use" in err
     assert "Traceback" not in err
+
+
+def test_a_receiver_beyond_loopback_without_a_token_fails_at_start() -> None:
+    code, err = run("serve", "--otlp", "0.0.0.0:4318")
+    assert code == 2
+    assert "refusing to receive OTLP on 0.0.0.0:4318" in err
+    assert "otel.token" in err
+    assert "Traceback" not in err
+
+
+def test_unusable_tls_files_fail_at_start(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.pem")
+    code, err = run("serve", "--source", "hexai", "--tls-cert", missing, "--tls-key", missing)
+    assert code == 2
+    assert f"cannot serve /metrics: TLS: {missing}: no such file" in err
+    code, err = run("serve", "--source", "hexai", "--tls-cert", missing)
+    assert code == 2
+    assert "TLS needs both a certificate and its key" in err

@@ -108,3 +108,35 @@ def test_with_metrics_off_the_server_modules_stay_unloaded() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(done.stdout) == []
+
+
+def test_a_busy_port_unticks_the_item_and_says_why(pystray: Any) -> None:  # noqa: F811
+    from burntray.paths import app_paths
+
+    port = free_port()
+    config = app_paths().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'source = "hexai"\n[serve]\nmetrics = "127.0.0.1:{port}"\n')
+    h = Harness(AppContext.load(strict=False), pystray)
+    announced: list[str] = []
+    h.controller.announce = announced.append
+    # wired as TrayApp wires it
+    endpoint = MetricsEndpoint(h.ctx, on_error=h.controller.metrics_failed)
+    h.controller.on_settings = endpoint.apply
+    try:
+        with socket.socket() as blocker:
+            blocker.bind(("127.0.0.1", port))
+            blocker.listen()
+            h.click("Serve /metrics")
+            assert endpoint.address is None
+            assert not h.find("Serve /metrics").checked  # not left ticked while not serving
+            assert not load_settings(h.ctx.paths.config_file).tray_metrics
+            why = f"cannot serve /metrics on 127.0.0.1:{port}: Address already in use"
+            assert any(why in text for text in h.texts())
+            assert announced == [why]
+        h.click("Serve /metrics")  # the port is free again: it serves
+        assert h.find("Serve /metrics").checked
+        assert endpoint.address == f"127.0.0.1:{port}"
+    finally:
+        endpoint.close()
+        h.close()

@@ -109,6 +109,8 @@ def status_line(snapshot: Snapshot) -> str:
             parts.append("stale")
     elif status.partial:
         parts.append(f"partly stale: {status.detail}")
+    elif status.stale:  # read fine, but what could be read is not current (detail says why)
+        parts.append(f"stale: {status.detail}")
     if not totals.reqs and snapshot.last_use_ns is not None:  # why the window shows nothing
         parts.append(f"last use {when_text(snapshot.last_use_ns, snapshot.as_of_ns)}")
     if snapshot.note:

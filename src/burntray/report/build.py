@@ -3,23 +3,24 @@
 The public contract (the tray's "Open report" uses it): ``write_report(ctx, settings, fmt, out)``
 writes the report for ``settings.window`` and ``settings.source`` atomically with mode 0600,
 by default into ``ctx.paths.reports_dir`` where only the newest 20 reports are kept, and returns
-its path; ``open_in_browser(path)`` shows it in the default browser.
+its path; ``open_in_browser(path)`` shows it in the default browser. ``out`` may be ``-`` (the
+report goes to stdout) or a character device or FIFO (written to directly, never replaced).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import webbrowser
+import sys
 from pathlib import Path
 
 from burntray.app import AppContext
-from burntray.atomic import atomic_write
+from burntray.atomic import STDOUT, atomic_write, write_output
 from burntray.config import Settings
 from burntray.errors import BurntrayError
 from burntray.lazylog import get_logger
 from burntray.model.format import window_text
-from burntray.paths import ensure_dir
+from burntray.paths import check_own_dir, ensure_dir
 from burntray.report.csv_out import render_csv
 from burntray.report.data import ReportData, collect
 from burntray.report.html import render_html
@@ -49,24 +50,38 @@ def write_report(
         out = directory / default_name(data, fmt)
         _write_atomic(out, body, make_dir=True)
         prune_reports(directory, KEEP_REPORTS, keep_path=out)
+    elif str(out) == STDOUT:
+        write_stdout(body)
     else:
         _write_atomic(out, body, make_dir=False)
     return out
 
 
-def open_in_browser(path: Path) -> None:
-    """Open the report in the default browser (a file URL); a failure is logged, not raised."""
-    if not launch_browser(path):
-        log.warning("no browser could be started for %s", path)
+def write_stdout(body: bytes) -> None:
+    """``--out -``: the report on standard output (bytes as they are, no newline added)."""
+    stream = sys.stdout
+    stream.flush()
+    stream.buffer.write(body)
+    stream.buffer.flush()
 
 
-def launch_browser(path: Path) -> bool:
-    """Open ``path`` with ``webbrowser``; False when no browser could be started."""
+def open_in_browser(path: Path) -> str:
+    """Open the report in the default browser (a file URL); returns ``""`` when it opened, else
+    why not (also logged), never raises. Blocks a few seconds at most (see ``open_url``)."""
+    why = launch_browser(path)
+    if why:
+        log.warning("the report %s was not opened: %s", path, why)
+    return why
+
+
+def launch_browser(path: Path) -> str:
+    """Start the browser on ``path``; ``""`` when it opened, else why not."""
+    from burntray.ui.launch import open_url  # noqa: PLC0415
+
     try:
-        return bool(webbrowser.open(path.resolve().as_uri()))
-    except (webbrowser.Error, OSError) as exc:
-        log.warning("opening %s failed: %s", path, exc)
-        return False
+        return open_url(path.resolve().as_uri())
+    except OSError as exc:
+        return f"opening {path} failed: {exc.strerror or exc}"
 
 
 def default_name(data: ReportData, fmt: str) -> str:
@@ -81,8 +96,14 @@ def prune_reports(directory: Path, keep: int, keep_path: Path | None = None) -> 
     """Delete all but the newest ``keep`` reports burntray wrote there; returns how many.
 
     Only files named ``burntray-report-*`` are considered (names sort by time). ``keep_path``
-    (the report just written) always survives.
+    (the report just written) always survives. Nothing is deleted unless ``directory`` is a
+    real folder of the user's own (never through a symbolic link put in its place).
     """
+    try:
+        check_own_dir(directory)
+    except OSError as exc:
+        log.warning("not pruning reports in %s: %s", directory, exc.strerror or exc)
+        return 0
     reports = sorted(
         (p for p in directory.glob(REPORT_PREFIX + "*") if p.suffix[1:] in FORMATS),
         key=lambda p: p.name,
@@ -108,7 +129,10 @@ def _write_atomic(path: Path, body: bytes, make_dir: bool) -> None:
     except OSError as exc:
         raise ReportError(f"cannot write a report in {directory}: {exc.strerror or exc}") from exc
     try:
-        atomic_write(path, body)
+        if make_dir:  # burntray's own reports folder: only ever its own regular files
+            atomic_write(path, body)
+        else:  # a path the user named: a file is replaced, a device or FIFO written to
+            write_output(path, body)
     except OSError as exc:
         where = str(path) if directory.is_dir() else f"a report in {directory}"
         raise ReportError(f"cannot write {where}: {exc.strerror or exc}") from exc

@@ -3,7 +3,8 @@
 ``MetricsEndpoint`` is a monitor enricher (it publishes the figures, on the monitor thread, only
 while the endpoint is on) and follows the settings: ``tray_metrics`` on starts the server on
 ``serve_metrics``, off stops it; a new address restarts it. Binding fails cleanly: the reason is
-handed to ``on_error`` (the tray shows it) and the app goes on.
+handed to ``on_error`` (the tray unticks the item and shows it), outside the endpoint's lock so
+that it may switch the endpoint off again, and the app goes on.
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ class MetricsEndpoint:
 
     def apply(self, settings: Settings) -> None:
         """Start, stop or move the server to match ``settings`` (any thread)."""
+        failure = self._apply(settings)
+        if failure:
+            log.warning("%s", failure)
+            self._on_error(failure)
+
+    def _apply(self, settings: Settings) -> str:
+        """The reason it cannot serve as ``settings`` ask, or ""."""
         from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
 
         with self._lock:
@@ -52,25 +60,22 @@ class MetricsEndpoint:
                 server.close()
                 self._server = self._publisher = None
             if wanted is None or self._server is not None:
-                return
+                return ""
             from burntray.serve.figures import FiguresBoard  # noqa: PLC0415
-            from burntray.serve.http import FiguresServer  # noqa: PLC0415
-            from burntray.serve.run import FiguresPublisher  # noqa: PLC0415
+            from burntray.serve.run import FiguresPublisher, figures_server  # noqa: PLC0415
 
             board = FiguresBoard(self._ctx.clock_ns())
             try:
                 host, port = split_host_port(wanted)
-                server = FiguresServer(host, port, board)
+                server = figures_server(settings, host, port, board)
                 server.start()
             except (OSError, ValueError) as exc:
                 why = getattr(exc, "strerror", None) or str(exc)
-                message = f"cannot serve /metrics on {wanted}: {why}"
-                log.warning("%s", message)
-                self._on_error(message)
-                return
+                return f"cannot serve /metrics on {wanted}: {why}"
             self._server = server
             self._publisher = FiguresPublisher(self._ctx, settings, board)
-            log.info("serving /metrics on http://%s", server.address)
+            log.info("serving /metrics on %s", server.url)
+            return ""
 
     def __call__(self, snapshot: Snapshot, source: Source) -> Snapshot:
         with self._lock:

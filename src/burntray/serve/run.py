@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from burntray.lazylog import get_logger
 from burntray.serve.figures import Figures, FiguresBoard
-from burntray.serve.http import FiguresServer
+from burntray.serve.http import FiguresServer, HealthCheck
 
 if TYPE_CHECKING:
     from burntray.app import AppContext
@@ -77,6 +77,73 @@ class FiguresPublisher:
         return self._alerts
 
 
+def figures_server(settings: Settings, host: str, port: int, board: FiguresBoard) -> FiguresServer:
+    """The figures endpoint as ``serve.*`` configures it (token, TLS, extra Host names);
+    ``ValueError`` when the TLS files cannot be used."""
+    return FiguresServer(
+        host,
+        port,
+        board,
+        token=settings.serve_token,
+        allowed_hosts=settings.serve_allowed_hosts,
+        tls_cert=settings.serve_tls_cert,
+        tls_key=settings.serve_tls_key,
+    )
+
+
+def receiver_requested(settings: Settings) -> bool:
+    """Whether these settings ask for the OTLP receiver (``--otlp``, ``otel.enabled`` in
+    ``all``, or the ``otel`` source itself)."""
+    if settings.source == "otel":
+        return True
+    return settings.source in ("all", "auto") and bool(settings.option("otel.enabled"))
+
+
+class SourceWatch:
+    """A monitor enricher that keeps the current source (monitor thread) for the readiness
+    checks the HTTP threads run. Returns the snapshot as is."""
+
+    def __init__(self) -> None:
+        self.source: Source | None = None
+
+    def __call__(self, snapshot: Snapshot, source: Source) -> Snapshot:
+        self.source = source
+        return snapshot
+
+    def member(self, name: str) -> tuple[Source | None, str]:
+        """The source called ``name`` (itself or a member of ``all``), or why it is missing."""
+        source = self.source
+        if source is None:
+            return None, "starting: the sources are not read yet"
+        if source.name == name:
+            return source, ""
+        members = getattr(source, "members", {})
+        if name in members:
+            return members[name], ""
+        why = getattr(source, "absent", {}).get(name, "not among the sources")
+        return None, f"source {name}: {why}"
+
+
+def receiver_ready(watch: SourceWatch) -> HealthCheck:
+    """Ready while the OTLP receiver listens and its counting (the ledger and the history
+    writes behind it) is not in an error state."""
+
+    def check() -> tuple[bool, str]:
+        otel, why = watch.member("otel")
+        if otel is None:
+            return False, f"OTLP receiver not ready: {why}"
+        receiver = getattr(otel, "receiver", None)
+        problem = str(getattr(otel, "problem", "") or "")
+        if receiver is None or not receiver.running:
+            return False, f"OTLP receiver not listening: {problem or 'stopped'}"
+        ledger_error = str(getattr(getattr(otel, "ledger", None), "error", "") or "")
+        if ledger_error or problem:
+            return False, f"OTLP receiver not counting: {ledger_error or problem}"
+        return True, "ok"
+
+    return check
+
+
 def _otlp_push(board: FiguresBoard, endpoint: str) -> OtlpPush | None:
     """The optional push to a collector; a missing SDK is said once, and serving goes on."""
     if not endpoint:
@@ -99,7 +166,8 @@ def run_serve(
     stop: threading.Event | None = None,
     ready: Callable[[FiguresServer], None] | None = None,
 ) -> int:
-    """Run until ``stop`` (or SIGTERM/SIGINT); 0 on a clean stop, 1 when it cannot serve."""
+    """Run until ``stop`` (or SIGTERM/SIGINT); 0 on a clean stop, 1 when it cannot serve, 2 when
+    its TLS files cannot be used."""
     from burntray.logsetup import setup_logging  # noqa: PLC0415
     from burntray.runtime.alerting import install_alerts  # noqa: PLC0415
     from burntray.runtime.monitor import Monitor  # noqa: PLC0415
@@ -110,7 +178,12 @@ def run_serve(
         print(f"burntray: config ignored, using defaults:\n{ctx.config_error}", file=sys.stderr)
     host, port = split_host_port(metrics)
     board = FiguresBoard(ctx.clock_ns())
-    server = FiguresServer(host, port, board)
+    try:
+        server = figures_server(settings, host, port, board)
+    except ValueError as exc:
+        print(f"burntray: cannot serve /metrics on {metrics}: {exc}", file=sys.stderr)
+        ctx.close()
+        return 2
     try:
         server.start()
     except OSError as exc:
@@ -127,14 +200,17 @@ def run_serve(
     monitor = Monitor(settings, ctx.build_source, history=ctx.history(), clock_ns=ctx.clock_ns)
     install_alerts(monitor, ctx, None)  # no desktop: alerts are logged and exported
     monitor.enrichers.append(FiguresPublisher(ctx, settings, board))  # after alerts: the level
+    if receiver_requested(settings):  # /healthz is not ok while the asked-for receiver is down
+        watch = SourceWatch()
+        monitor.enrichers.append(watch)
+        server.checks.append(receiver_ready(watch))
     push = _otlp_push(board, settings.export_otlp_endpoint)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
     monitor.start()
     print(
-        f"burntray serve: source {settings.source}; http://{server.address}/metrics, "
-        "/healthz, /v1/status",
+        f"burntray serve: source {settings.source}; {server.url}/metrics, /healthz, /v1/status",
         file=sys.stderr,
         flush=True,
     )

@@ -15,6 +15,11 @@ The rules, and why:
   becomes a status ("locked by a writer"), not a stuck thread.
 - Only regular files (``bounded_read.check_regular_file``): a directory, FIFO or device where
   the database should be is a named problem, not an exception.
+- A WAL database whose ``-wal`` holds commits but has no ``-shm`` is held by a writer in
+  ``locking_mode=EXCLUSIVE`` (its WAL index lives in that writer's memory; or such a writer
+  crashed): those commits cannot be read without creating files or waiting for the writer,
+  and the ``immutable=1`` read sees only what was checkpointed into the database. The figures
+  are then shown as stale with that reason (``held_exclusively``), never as current.
 
 ``InPlaceSource`` is the half that every source reading such a database shares (roder, ctm).
 """
@@ -82,6 +87,25 @@ def signature(path: Path) -> Signature:
 
 
 _SIDECARS = ("-wal", "-shm", "-journal")
+
+
+EXCLUSIVE_NOTE = "database is held exclusively by its writer; figures may be old"
+_WAL_HEADER_BYTES = 32  # a -wal longer than its header holds frames (commits)
+
+
+def held_exclusively(path: Path) -> bool:
+    """Whether ``path`` is a WAL database with commits in its ``-wal`` and no ``-shm`` (see the
+    module rules): what an ``immutable=1`` read shows is then older than what was written."""
+    real = Path(os.path.realpath(path))
+    wal = _stat_key(sidecar(real, "-wal"))
+    if wal is None or wal[1] <= _WAL_HEADER_BYTES or _stat_key(sidecar(real, "-shm")):
+        return False
+    try:
+        with open_regular_file(real, None) as fh:
+            header = fh.read(20)
+    except UnsafeFileError:
+        return False
+    return header.startswith(SQLITE_MAGIC) and header[18:20] == b"\x02\x02"
 
 
 def replaced(old: Signature | None, new: Signature) -> bool:
@@ -264,6 +288,10 @@ class InPlaceSource(Generic[CacheT]):
                 conn.close()
         self._last_ok_ns = now
         detail = self._loaded_detail() if self.cache.lo_ms is not None else "ok"
+        if held_exclusively(self.db_path):  # read, but only up to the last checkpoint
+            held = f"{self.what} {self.db_path}: {EXCLUSIVE_NOTE}"
+            self._status = SourceStatus("ok", held, stale=True, last_ok_ns=now)
+            return
         self._status = SourceStatus("ok", note or detail, last_ok_ns=now)
 
     def _problem(self, state: str, detail: str, now: int) -> None:

@@ -17,6 +17,7 @@ import errno
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from google.protobuf.message import Message
 
@@ -54,10 +55,12 @@ class OtelSource(RecordSource):
         token: str = "",
         grace_ns: int = DEFAULT_GRACE_NS,
         retry_s: float = RETRY_S,
+        receiver_options: dict[str, Any] | None = None,
     ) -> None:
         self.ledger = OtelLedger(prices, grace_ns)  # before the base: it may load our state
         self.listen = listen
         self._token = token
+        self._receiver_options = receiver_options or {}
         self.receiver: OtlpReceiver | None = None
         self._wake: Callable[[], None] | None = None
         self._waker: CoalescingWaker | None = None
@@ -80,10 +83,13 @@ class OtelSource(RecordSource):
         self._next_try = time.monotonic() + self._retry_s
         try:
             host, port = split_host_port(self.listen)
-            receiver = OtlpReceiver(host, port, self._on_export, token=self._token)
+            receiver = OtlpReceiver(
+                host, port, self._on_export, token=self._token, **self._receiver_options
+            )
             receiver.start()
         except ValueError as exc:
             self.problem = f"otel.listen: {exc}"
+            log.error("otel: not listening: %s", exc)  # said, not only shown in the menu
             return
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:

@@ -7,9 +7,10 @@ listening on a port is a choice, not a discovery.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from burntray.config import source_field, text
+from burntray.config import names, source_field, text
 from burntray.sources.registry import SourceSpec
 
 if TYPE_CHECKING:
@@ -59,7 +60,18 @@ def _build(ctx: SourceContext) -> Source:
         ctx.clock_ns,
         token=str(ctx.option("otel.token")),
         grace_ns=int(float(ctx.option("otel.metric_grace_s")) * 1e9),
+        receiver_options=receiver_options(ctx.option),
     )
+
+
+def receiver_options(option: Callable[[str], object]) -> dict[str, str]:
+    """The receiver's HTTP options from the ``otel.*`` keys (``option`` as ``Settings.option``)."""
+    return {
+        "allowed_hosts": str(option("otel.allowed_hosts")),
+        "cors_origins": str(option("otel.cors_allowed_origins")),
+        "tls_cert": str(option("otel.tls_cert")),
+        "tls_key": str(option("otel.tls_key")),
+    }
 
 
 def _probe(ctx: SourceContext) -> tuple[bool, str]:
@@ -100,6 +112,10 @@ SPEC = SourceSpec(
             "otel.listen", parse_listen, "where the OTLP/HTTP receiver listens", DEFAULT_LISTEN
         ),
         source_field("otel.token", text, "bearer token; required to listen beyond loopback", ""),
+        source_field("otel.cors_allowed_origins", names, "web origins that may POST (CORS)", ""),
+        source_field("otel.allowed_hosts", names, "more names a Host header may carry", ""),
+        source_field("otel.tls_cert", text, "PEM certificate: receive over https", ""),
+        source_field("otel.tls_key", text, "PEM key of otel.tls_cert", ""),
         source_field(
             "otel.metric_grace_s",
             _grace,

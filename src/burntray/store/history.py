@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
+from burntray.atomic import UnsafePathError, check_replaceable
 from burntray.bounded_read import UnsafeFileError
 from burntray.paths import ensure_dir, ensure_private_file, tighten
 
@@ -91,8 +92,10 @@ class HistoryStore:
             if str(path) != ":memory:":
                 ensure_dir(path.parent)
                 ensure_private_file(path)
-                for suffix in _COMPANIONS:
-                    tighten(path.with_name(path.name + suffix))
+                for suffix in _COMPANIONS:  # SQLite would follow a link put there
+                    companion = path.with_name(path.name + suffix)
+                    check_replaceable(companion)
+                    tighten(companion)
             self._conn = sqlite3.connect(
                 path, timeout=5.0, isolation_level=None, check_same_thread=False
             )
@@ -108,6 +111,8 @@ class HistoryStore:
             self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"history database {path} is unusable: {exc}") from exc
+        except UnsafePathError as exc:  # names the file it is about: may be the -wal
+            raise HistoryError(f"cannot open history: {exc.filename} {exc.strerror}") from exc
         except OSError as exc:
             raise HistoryError(f"cannot open history at {path}: {exc.strerror or exc}") from exc
         except UnsafeFileError as exc:

@@ -224,6 +224,11 @@ class TrayController:
         """Serve /metrics (and /healthz, /v1/status) from the tray, or stop."""
         self.change(tray_metrics=not self.settings.tray_metrics)
 
+    def metrics_failed(self, message: str) -> None:
+        """The endpoint could not serve (port taken...): untick "Serve /metrics" and say why."""
+        self.change(tray_metrics=False)
+        self._say(message, announce=True)
+
     def refresh(self) -> None:
         self._set_ui(message="", sources=source_choices(self.ctx, self.settings))
         self.monitor.refresh()
@@ -284,10 +289,13 @@ class TrayController:
             return
         try:
             path = build.write_report(self.ctx, self.settings)
-            build.open_in_browser(path)
+            why = build.open_in_browser(path)
         except Exception as exc:
             log.exception("report failed")
             self._say(f"report failed: {exc}", announce=True)
+            return
+        if why:  # written, but the browser did not show it: say so, and where the file is
+            self._say(f"report not opened ({why}): {path}", announce=True)
             return
         self._say(f"report: {path}")
 

@@ -346,7 +346,7 @@ class TrayApp:
         self.alerts = install_alerts(self.monitor, ctx, self.notifier)
         self.controller.announce = self._announce
         # /metrics from the tray: off by default, the menu's "Serve /metrics" toggle
-        self.metrics = MetricsEndpoint(ctx, on_error=self._announce)
+        self.metrics = MetricsEndpoint(ctx, on_error=self.controller.metrics_failed)
         self.monitor.enrichers.append(self.metrics)  # after alerts: it exports their level
         self.metrics.apply(ctx.settings)
 
