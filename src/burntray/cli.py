@@ -358,6 +358,7 @@ def _block_json(source, now: int):  # type: ignore[no-untyped-def]
 
 def _print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> None:  # type: ignore[no-untyped-def]
     """Usage per day or per session, as a table (text), CSV or JSON."""
+    from burntray.config import CALENDAR_WINDOWS  # noqa: PLC0415
     from burntray.report import by_period  # noqa: PLC0415
 
     window = settings.window_ns_at(now)
@@ -366,7 +367,9 @@ def _print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> Non
     if fmt == "json":
         import json  # noqa: PLC0415
 
-        text = json.dumps(by_period.to_json(rows, by, source.name, window, skipped), indent=2)
+        name = settings.window if settings.window in CALENDAR_WINDOWS else ""
+        doc = by_period.to_json(rows, by, source.name, window, skipped, window_name=name)
+        text = json.dumps(doc, indent=2)
         text += "\n"
     elif fmt == "csv":
         text = by_period.to_csv(rows, by)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from burntray.actions import read_once
+from burntray.cli import main
 from burntray.config import (
     Settings,
     first_run_settings,
@@ -111,7 +112,7 @@ def _claude_logs(root: Path, monkeypatch: pytest.MonkeyPatch, hours_ago: list[fl
 
 
 def test_status_and_report_count_today_and_this_week(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
@@ -132,6 +133,10 @@ def test_status_and_report_count_today_and_this_week(
         week = ctx.settings.replace(source="claude", window="week")
         doc = json.loads(render(collect(ctx, week), "json"))
         assert doc["window"] == "week" and doc["totals"]["reqs"] == 3
+        assert main(["report", "--by", "day", "--source", "claude", "--window", "week",
+                     "--format", "json"]) == 0  # fmt: skip
+        days = json.loads(capsys.readouterr().out)  # (at the real clock: the label only)
+        assert days["window"] == "week"
         # since Monday 00:00: six days and 10 h 15 min
         assert doc["window_seconds"] == pytest.approx((6 * 24 + 10.25) * 3600, abs=1)
         ctx.close()
