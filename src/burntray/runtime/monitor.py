@@ -121,7 +121,6 @@ class Monitor:
             snapshot = stale_if_from_history(source.snapshot(settings.window_ns_at(now), now))
             if settings.window in CALENDAR_WINDOWS:
                 snapshot = replace(snapshot, window_name=settings.window)
-            snapshot = self._last_use(snapshot, source, settings.window)
         except Exception as exc:  # a worker crash must show as an error, not a dead icon
             log.exception("monitor tick failed")
             snapshot = Snapshot(
@@ -131,6 +130,10 @@ class Monitor:
                 status=SourceStatus("error", f"internal error: {exc!r}", stale=True),
             )
         if self._source is not None:
+            try:  # an extra for an empty window: never the reason a tick shows an error
+                snapshot = self._last_use(snapshot, self._source, settings.window)
+            except Exception:
+                log.exception("last use lookup failed")
             for enricher in list(self.enrichers):
                 try:
                     snapshot = enricher(snapshot, self._source)
