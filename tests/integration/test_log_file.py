@@ -26,6 +26,7 @@ from burntray.paths import AppPaths
 from burntray.runtime.monitor import Monitor
 from burntray.sources.hexai import HexaiSource
 from burntray.sources.hexai_writer import hexai_update
+from burntray.ui.notify import DesktopNotify
 from tests.cburn_daemon import free_port
 from tests.processes import read_line, wait_for
 
@@ -205,3 +206,22 @@ def test_the_demo_logs_its_synthetic_spike_to_its_own_log() -> None:
         wait_for(lambda: "alert (hexai)" in _text(demo_log), 20, "the spike in the demo's log")
     assert "spend spike" not in _text(real_log)
     assert "alert (hexai)" not in _text(real_log)
+
+
+def test_a_notification_without_a_bus_is_one_line_in_the_log(tmp_path: Path) -> None:
+    """The conftest's session bus address cannot connect: desktop-notifier's failure reaches
+    the log as one line, never a traceback."""
+    paths = AppPaths(tmp_path / "c", tmp_path / "d", tmp_path / "k", tmp_path / "log")
+    setup_logging(paths)
+    notifier = DesktopNotify()
+    try:
+        notifier.notify("burntray: spend spike (hexai)", "Spend spike: $14.40/h")
+        wait_for(lambda: notifier.failed == 1, 15, "the failed send to be counted")
+    finally:
+        notifier.close()
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = paths.log_file.read_text()
+    assert "Traceback" not in text and " at 0x" not in text, text
+    lines = [line for line in text.splitlines() if "notif" in line.lower()]
+    assert lines and all(line[:4].isdigit() for line in text.splitlines()), text  # one-liners
