@@ -117,7 +117,10 @@ def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
     # at once, so a small screen needs no scrolling. Paths and diagnostics are under Details,
     # beside About (Window stays the first entry a keyboard reaches when all is well).
     rows: list[Any] = [item(text, None, enabled=False) for text in view.header]
-    rows += [item(problem.label, lines(problem.lines)) for problem in view.problems]
+    rows += [
+        item(p.label, lines(p.lines)) if p.lines else item(p.label, None, enabled=False)
+        for p in view.problems
+    ]
     rows += [
         sep,
         item("Window", radio(WINDOW_CHOICES, view.window, controller.set_window)),
