@@ -68,6 +68,9 @@ def test_models_priced_from_the_shipped_snapshot_say_so_in_every_format(
     assert prices[OPUS][2:4] == ["claude-opus-4-1", snapshot]
     assert prices["claude-imaginary-9"][2:4] == ["unpriced", "no price known"]
     assert prices[SONNET][4] == "3" and prices[SONNET][5] == "15"  # the rates that applied
+    notes = " ".join(t for t in page.by_id.values())
+    assert "Tokens are real counts; costs are estimates" in notes
+    assert "source's own estimates" not in notes  # burntray priced them, not Claude Code
 
 
 def write_roder_turn(home: Path, model: str = "gpt-4.1") -> None:

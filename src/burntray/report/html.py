@@ -440,8 +440,13 @@ def _pricing_notes(data: ReportData) -> list[str]:
             f"Tokens: {token_split_text(snap)}. The estimated ones come from tools that record "
             "bytes (bytes / 4); all are priced per model, so costs are estimates."
         )
+    elif snap.cost_estimated and snap.capabilities.upstream_cost:
+        notes.append("Costs are the source's own estimates (its price table, not a bill).")
     elif snap.cost_estimated:
-        notes.append("Costs are the source's own estimates.")
+        notes.append(
+            "Tokens are real counts; costs are estimates: each request's tokens priced at the "
+            "rates below (what the provider lists, not a bill)."
+        )
     if snap.totals.unpriced_reqs:
         notes.append(
             f"{requests(snap.totals.unpriced_reqs)} used models with no known price; they are "
