@@ -59,6 +59,7 @@ class _Reader(Protocol):
     def folders(self) -> list[str]: ...
     def save_state(self) -> str: ...
     def load_state(self, text: str) -> None: ...
+    def reset(self) -> None: ...
 
 
 class AgentLogSource(RecordSource):
@@ -121,6 +122,7 @@ class AgentLogSource(RecordSource):
         return ", ".join(str(f) for f in self.folders)
 
     def start(self, wake: Callable[[], None]) -> None:
+        self._rewake = wake
         if not self._watch or self._watcher is not None:
             return
 
@@ -160,6 +162,14 @@ class AgentLogSource(RecordSource):
 
     def load_state(self, state: str) -> None:
         self.reader.load_state(state)
+
+    def reset_reading(self) -> bool:
+        self.reader.reset()
+        self._dirty = True
+        self._last_full = -FULL_POLL_EVERY_S  # the next read is a full one
+        self._saved_at_bytes = -1
+        self._records_version += 1
+        return True
 
     def facts(self) -> tuple[UpstreamFact, ...]:
         reader = self.reader

@@ -465,6 +465,18 @@ class ClaudeLogReader:
 
         self.tailer.read(path, on_line)
 
+    def reset(self) -> None:
+        """Read every file from the start again, as if never read (the history was cleared):
+        offsets, duplicate groups and counts go; the history lookup stays wired."""
+        lookup = self.dedup.lookup
+        self.tailer = LogTailer([USAGE_MARKER])
+        self.dedup = Dedup()
+        self.dedup.lookup = lookup
+        self.malformed_lines = 0
+        self.first_malformed = ""
+        self._compact_at = COMPACT_AT_GROUPS
+        self._newest_ns = -(2**63)
+
     def save_state(self) -> str:
         """The per-file offsets, so a restart reads only what is new."""
         return self.tailer.save_state()

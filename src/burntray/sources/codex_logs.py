@@ -330,6 +330,15 @@ class CodexLogReader:
             self._tiers[home] = cached
         return cached[1]
 
+    def reset(self) -> None:
+        """Read every file from the start again, as if never read (the history was cleared)."""
+        self.tailer = LogTailer([TOKEN_COUNT_MARKER, TURN_CONTEXT_MARKER])
+        self.malformed_lines = 0
+        self.first_malformed = ""
+        self.fallback_model_turns = 0
+        self.fast_tier_turns = 0
+        self._tiers = {}
+
     def save_state(self) -> str:
         """The per-file offsets, so a restart reads only what is new."""
         return self.tailer.save_state()

@@ -22,7 +22,7 @@ from burntray.model.snapshot import (
     UsageRow,
 )
 from burntray.model.usage import UsageRecord, summarise_records
-from burntray.store.history import HistoryStore
+from burntray.store.history import CLEARED_KEY, RESUME_STATE_PREFIX, HistoryStore
 from burntray.store.usage_events import UsageEvents
 
 log = get_logger(__name__)
@@ -53,6 +53,8 @@ class RecordSource:
         self._data_updated_ns: int | None = None
         self.problem = ""  # set by read_new when the upstream cannot be read; "" when fine
         self.empty_reason = ""  # set by read_new when there is nothing to read yet
+        self._cleared_seen: str | None = None  # the history's clear count when last looked
+        self._rewake: Callable[[], None] | None = None  # asks the monitor for the next poll now
         if history is not None:
             self.attach_history(history)
 
@@ -68,6 +70,12 @@ class RecordSource:
     def load_state(self, state: str) -> None:
         """Resume from what ``save_state`` returned in an earlier run."""
 
+    def reset_reading(self) -> bool:
+        """Forget every read position (and what was learnt reading), so the next ``read_new``
+        reads the upstream from the start: burntray's history was cleared under a running
+        source. False when there is nothing to re-read (pushed data: the default)."""
+        return False
+
     def facts(self) -> tuple[UpstreamFact, ...]:
         return ()
 
@@ -76,6 +84,7 @@ class RecordSource:
 
     def start(self, wake: Callable[[], None]) -> None:
         """Begin watching (worker threads only; call ``wake`` when data arrives)."""
+        self._rewake = wake
 
     def close(self) -> None:
         """Release what ``start`` took."""
@@ -92,6 +101,7 @@ class RecordSource:
         if self._events is not None:
             return
         self._events = UsageEvents(history)
+        self._cleared_seen = history.get_meta(CLEARED_KEY)
         state = history.get_meta(self._state_key)
         if state is not None and not self._memory:
             try:
@@ -105,7 +115,7 @@ class RecordSource:
 
     @property
     def _state_key(self) -> str:
-        return f"source_state:{self.name}"
+        return f"{RESUME_STATE_PREFIX}{self.name}"
 
     def _save_state(self) -> None:
         if self._events is None:
@@ -114,8 +124,37 @@ class RecordSource:
         if state is not None:
             self._events.history.set_meta(self._state_key, state)
 
+    def _history_was_cleared(self) -> bool:
+        """True (once) when burntray's history was cleared since this source last looked: by
+        another process (``clear-cache --history``) or the tray's menu. One indexed read."""
+        if self._events is None:
+            return False
+        try:
+            cleared = self._events.history.get_meta(CLEARED_KEY)
+        except Exception:  # an unreadable history shows where it is written; reading goes on
+            log.exception("%s: history unreadable", self.name)
+            return False
+        if cleared == self._cleared_seen:
+            return False
+        self._cleared_seen = cleared
+        return True
+
     def poll(self) -> bool:
         now = self._clock_ns()
+        if self._history_was_cleared() and self.reset_reading():
+            # The records are gone and so are the saved read positions: read everything again.
+            # This poll only says so (a re-read of a GB of logs takes a while, and the tray
+            # shows this state meanwhile); the next one, asked for at once, reads.
+            self._data_updated_ns = None
+            if self._rewake is not None:
+                self._rewake()
+            self._status = SourceStatus(
+                "starting",
+                f"re-reading {self.label} (burntray's history was cleared)",
+                stale=True,
+                last_ok_ns=self._last_ok_ns,
+            )
+            return True
         try:
             records = self.read_new()
         except Exception as exc:  # a bug in a reader must show, not kill the monitor

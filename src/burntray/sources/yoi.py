@@ -98,6 +98,16 @@ class YoiSource(RecordSource):
         for key in self.state.tails:
             self._hot[key] = 0  # check every resumed file at the next poll
 
+    def reset_reading(self) -> bool:
+        """Read every session log from the start again (the history was cleared)."""
+        self.state = TailState()
+        self._where = {}
+        self._hot = {}
+        self._last_full_scan_ns = None
+        self.bad_lines = 0
+        self._state_moved = True
+        return True
+
     def read_new(self) -> list[UsageRecord]:
         now = self._clock_ns()
         self.problem = ""

@@ -1,0 +1,175 @@
+"""Figures that must not vanish or go wrong: clearing the history, unreadable logs, skipped
+lines, and how ``all`` adds its sources up. Real log files, real ``burntray`` processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from burntray.model.pricing import build_price_table
+from burntray.sources.agent_logs import claude_source
+from burntray.store.history import HistoryStore
+from tests.agent_logs_support import (
+    claude_line,
+    codex_token_count,
+    codex_turn_context,
+    codex_usage,
+)
+from tests.processes import burntray
+
+SONNET = "claude-sonnet-4-5-20250929"
+
+
+def _stamp(now: dt.datetime, minutes_ago: float) -> str:
+    return (now - dt.timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _recent_claude_logs(root: Path, now: dt.datetime, per_file: int = 4) -> int:
+    """Two projects, two sessions each, ``per_file`` requests each in the last hours."""
+    n = 0
+    for project in ("alpha", "beta"):
+        for session in ("s1", "s2"):
+            path = root / "projects" / project / f"{session}.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lines = []
+            for _ in range(per_file):
+                n += 1
+                lines.append(
+                    claude_line(_stamp(now, 200 - n), f"m{n}", f"r{n}", SONNET, 100 + n, 10)
+                )
+            path.write_text("\n".join(lines) + "\n")
+    return n
+
+
+def _recent_codex_logs(home: Path, now: dt.datetime, turns: int = 3) -> int:
+    path = home / "sessions" / "2026" / "01" / "01" / "rollout-a.jsonl"
+    path.parent.mkdir(parents=True)
+    lines = [codex_turn_context(_stamp(now, 100), "gpt-5-codex")]
+    for i in range(turns):
+        usage = codex_usage(1000 + i, 0, 50)
+        lines.append(codex_token_count(_stamp(now, 90 - i), usage, None))
+    path.write_text("\n".join(lines) + "\n")
+    return turns
+
+
+def _status(source: str, window: str = "1d") -> tuple[int, dict[str, object], str]:
+    done = burntray("status", "--source", source, "--window", window, "--format", "json")
+    return done.returncode, json.loads(done.stdout), done.stderr
+
+
+def _reqs(doc: dict[str, object]) -> int:
+    totals = doc["totals"]
+    assert isinstance(totals, dict)
+    return int(totals["reqs"])
+
+
+# --- clearing burntray's history ------------------------------------------------------------
+
+
+def test_clear_history_then_status_reads_the_logs_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    claude_n = _recent_claude_logs(tmp_path / "claude", now)
+    codex_n = _recent_codex_logs(tmp_path / "codex", now)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
+    for source, expected in (("claude", claude_n), ("codex", codex_n)):
+        code, doc, _ = _status(source)
+        assert (code, _reqs(doc)) == (0, expected)
+    cleared = burntray("clear-cache", "--history", "--yes")
+    assert cleared.returncode == 0, cleared.stderr
+    assert f"cleared {claude_n + codex_n} usage records" in cleared.stdout
+    # the logs still hold every request: they are read again, from the start
+    for source, expected in (("claude", claude_n), ("codex", codex_n)):
+        code, doc, err = _status(source)
+        assert (code, _reqs(doc)) == (0, expected), err
+    # and the resume state saved by that re-read works (no double count on the next run)
+    code, doc, _ = _status("all")
+    assert (code, _reqs(doc)) == (0, claude_n + codex_n)
+
+
+def test_a_running_source_rereads_after_the_history_is_cleared(tmp_path: Path) -> None:
+    """A tray's source keeps its read positions in memory: a clear from another process (or
+    the menu) must make it start again, saying so while it re-reads."""
+    now = dt.datetime.now(dt.UTC)
+    expected = _recent_claude_logs(tmp_path / "claude", now)
+    path = tmp_path / "history.sqlite3"
+    history = HistoryStore(path)
+    woken = threading.Event()
+    source = claude_source([tmp_path / "claude"], build_price_table(), history, watch=False)
+    source.start(woken.set)
+    try:
+        source.poll()
+        assert source.snapshot(86_400 * 10**9).totals.reqs == expected
+        other = HistoryStore(path)  # another process's connection: clear-cache --history
+        other.clear_usage()
+        other.close()
+        assert source.poll()  # the reset is news
+        assert source.status.state == "starting"
+        assert source.status.detail.startswith("re-reading Claude Code logs")
+        assert woken.is_set()  # the monitor is asked to read at once, not after its interval
+        source.poll()
+        snap = source.snapshot(86_400 * 10**9)
+        assert snap.status.state == "ok"
+        assert snap.totals.reqs == expected
+        source.poll()  # nothing new: nothing counted twice
+        assert source.snapshot(86_400 * 10**9).totals.reqs == expected
+    finally:
+        source.close()
+        history.close()
+
+
+def test_clear_drops_resume_state_in_the_same_transaction(tmp_path: Path) -> None:
+    history = HistoryStore(tmp_path / "history.sqlite3")
+    history.set_meta("source_state:claude", "{}")
+    history.set_meta("alerts:x", "kept")
+    history.clear_usage()
+    assert history.get_meta("source_state:claude") is None
+    assert history.get_meta("alerts:x") == "kept"
+    assert history.get_meta("usage_cleared") == "1"
+    history.clear_usage()
+    assert history.get_meta("usage_cleared") == "2"
+    history.close()
+
+
+def test_a_running_yoi_source_rereads_after_the_history_is_cleared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    from burntray.paths import yoi_data_dir
+    from burntray.sources.yoi import YoiSource
+    from tests.integration.test_yoi_source import BASE, MODEL, MS, session_start, usage
+    from tests.store_writers import yoi_append
+
+    monkeypatch.setenv("YOI_DATA_DIR", str(tmp_path / "yoi-data"))
+    segment = yoi_data_dir() / "sessions" / "sess-1" / "seg-1.jsonl"
+    yoi_append(segment, session_start(MODEL))
+    rng = random.Random(5)
+    for i in range(6):
+        yoi_append(segment, usage(BASE + i * 1000, rng))
+    path = tmp_path / "history.sqlite3"
+    history = HistoryStore(path)
+    source = YoiSource(
+        yoi_data_dir(), build_price_table(), history=history, clock_ns=lambda: BASE * MS
+    )
+    hour = 3600 * 10**9
+    at = (BASE + 3_600_000) * MS
+    try:
+        source.poll()
+        assert source.snapshot(hour, at).totals.reqs == 6
+        other = HistoryStore(path)
+        other.clear_usage()
+        other.close()
+        source.poll()
+        assert source.status.detail.startswith("re-reading yoi")
+        source.poll()
+        assert source.snapshot(hour, at).totals.reqs == 6
+    finally:
+        source.close()
+        history.close()
