@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +25,7 @@ from tests.agent_logs_support import (
     codex_turn_context,
     codex_usage,
 )
-from tests.processes import burntray
+from tests.processes import burntray, require_tool
 
 SONNET = "claude-sonnet-4-5-20250929"
 
@@ -173,3 +179,155 @@ def test_a_running_yoi_source_rereads_after_the_history_is_cleared(
     finally:
         source.close()
         history.close()
+
+
+# --- unreadable logs: partial, named ------------------------------------------------------------
+
+
+def _as_normal_user() -> list[str]:
+    """The command prefix that runs burntray as a user the file permissions apply to.
+
+    Not root: nothing (the test's user is one). Root (CI): ``nobody`` via setpriv when it can
+    run this checkout's Python; else root without the capabilities that bypass permissions
+    (a clone under /root is closed to ``nobody``), which permissions then apply to as well.
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = require_tool("setpriv")
+    nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run(  # noqa: PLW1510 - its exit code is the answer
+        [*nobody, sys.executable, "-c", "import burntray"],
+        capture_output=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", "")},
+    )
+    if probe.returncode == 0:
+        return nobody
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A folder the normal user can reach (the test's tmp dir is root's own, 0700)."""
+    base = Path(tempfile.mkdtemp(prefix="burntray-perm-"))
+    base.chmod(0o755)
+    try:
+        yield base
+    finally:
+        for path in (base, *base.rglob("*")):
+            if not path.is_symlink():
+                path.chmod(0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(base)
+
+
+def _run_as_user(base: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``burntray ARGS`` as the normal user, with HOME, XDG dirs and burntray's own in ``base``
+    (writable for that user) and Claude Code's logs in ``base/claude``."""
+    prefix = _as_normal_user()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "CLAUDE_CONFIG_DIR": str(base / "claude"),
+        "CODEX_HOME": str(base / "no-codex"),
+        "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/burntray-test-bus",
+        "TZ": "UTC",
+    }
+    for var, sub in (
+        ("HOME", "home"),
+        ("BURNTRAY_HOME", "burntray"),
+        ("XDG_CACHE_HOME", "xdg-cache"),
+        ("XDG_CONFIG_HOME", "xdg-config"),
+        ("XDG_DATA_HOME", "xdg-data"),
+        ("XDG_STATE_HOME", "xdg-state"),
+    ):
+        folder = base / sub
+        folder.mkdir(exist_ok=True)
+        if prefix and "--reuid=65534" in prefix:
+            os.chown(folder, 65534, 65534)
+        env[var] = str(folder)
+    return subprocess.run(  # noqa: PLW1510 - callers assert the exit code
+        [*prefix, sys.executable, "-m", "burntray", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _claude_status_as_user(base: Path) -> tuple[int, dict[str, object], str]:
+    done = _run_as_user(base, "status", "--source", "claude", "--window", "1d", "--format", "json")
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout), done.stderr
+
+
+def test_an_unreadable_project_folder_makes_the_figures_partial_and_named(open_dir: Path) -> None:
+    now = dt.datetime.now(dt.UTC)
+    total = _recent_claude_logs(open_dir / "claude", now)
+    beta = open_dir / "claude" / "projects" / "beta"
+    beta.chmod(0)
+    code, doc, err = _claude_status_as_user(open_dir)
+    status = doc["status"]
+    assert isinstance(status, dict)
+    assert _reqs(doc) == total // 2  # alpha's requests: what could be read is still counted
+    assert status["state"] == "ok" and status["partial"] is True
+    assert str(beta) in str(status["detail"]) and "Permission denied" in str(status["detail"])
+    assert code == 1  # as for a partly broken source
+    assert str(beta) in err
+    text = _run_as_user(open_dir, "status", "--source", "claude", "--window", "1d")
+    assert "partly stale" in text.stdout and str(beta) in text.stdout
+    doctor = _run_as_user(open_dir, "doctor")
+    assert f"UNREADABLE   {beta}: Permission denied" in doctor.stdout
+    beta.chmod(0o755)  # fixed: a chmod does not change the folder's mtime, it is looked at again
+    code, doc, _ = _claude_status_as_user(open_dir)
+    assert (code, _reqs(doc)) == (0, total)
+
+
+def test_unreadable_files_are_named_with_how_many_more(open_dir: Path) -> None:
+    now = dt.datetime.now(dt.UTC)
+    total = _recent_claude_logs(open_dir / "claude", now, per_file=4)
+    first = open_dir / "claude" / "projects" / "alpha" / "s1.jsonl"
+    second = open_dir / "claude" / "projects" / "beta" / "s2.jsonl"
+    first.chmod(0)
+    second.chmod(0)
+    code, doc, _ = _claude_status_as_user(open_dir)
+    status = doc["status"]
+    assert isinstance(status, dict)
+    assert _reqs(doc) == total - 8
+    assert code == 1 and status["partial"] is True
+    assert f"{first}: permission denied (+1 more)" in str(status["detail"]).lower()
+    doctor = _run_as_user(open_dir, "doctor").stdout
+    assert f"UNREADABLE   {first}" in doctor and f"UNREADABLE   {second}" in doctor
+    assert "6 files" not in doctor and "2 files" in doctor  # the count is what is read
+
+
+# --- `all`: one rule for what makes the whole partial -------------------------------------------
+
+
+def test_a_broken_source_that_is_not_added_does_not_make_all_partial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ctm's store reports Claude Code's requests too: with the logs present it is not added,
+    so its breaking changes nothing in the total, and only its own line says so."""
+    now = dt.datetime.now(dt.UTC)
+    total = _recent_claude_logs(tmp_path / "claude", now)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    ctm = tmp_path / "home" / ".config" / "ctm" / "ctm.db"
+    ctm.parent.mkdir(parents=True)
+    ctm.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 16)  # corrupt
+    code, doc, err = _status("all")
+    status = doc["status"]
+    assert isinstance(status, dict)
+    rows = {r["source"]: r for r in doc["by_source"]}  # type: ignore[attr-defined]
+    assert rows["ctm"]["state"] == "error" and rows["ctm"]["counted"] is False
+    assert status["partial"] is False and status["stale"] is False
+    assert (code, _reqs(doc)) == (0, total), err
+    # the same store broken while counted (no logs to stand for it): partial, named, exit 1
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "nowhere"))
+    hexai = tmp_path / "xdg-cache" / "hexai"
+    hexai.mkdir(parents=True)
+    (hexai / "stats.json").write_text('{"version": 1, "events": []}')
+    code, doc, err = _status("all")
+    status = doc["status"]
+    assert isinstance(status, dict)
+    assert status["partial"] is True and "ctm" in str(status["detail"]).lower()
+    assert code == 1 and str(ctm) in err

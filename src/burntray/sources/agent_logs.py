@@ -57,6 +57,7 @@ class _Reader(Protocol):
 
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]: ...
     def folders(self) -> list[str]: ...
+    def unreadable(self) -> dict[str, str]: ...
     def save_state(self) -> str: ...
     def load_state(self, text: str) -> None: ...
     def reset(self) -> None: ...
@@ -111,6 +112,7 @@ class AgentLogSource(RecordSource):
         if records:
             self._records_version += 1
         self.problem = ""
+        self.partial_reason = describe_unreadable(self.reader.unreadable())
         self.empty_reason = self.reader.missing or (
             "" if self.reader.files_seen else "no logs yet in " + self._where()
         )
@@ -191,9 +193,9 @@ class AgentLogSource(RecordSource):
                     f"{reader.malformed_lines} skipped (first: {reader.first_malformed})",
                 )
             )
-        unreadable = reader.tailer.stats.unreadable
+        unreadable = reader.unreadable()
         if unreadable:
-            path, why = next(iter(unreadable.items()))
+            path, why = min(unreadable.items())
             more = f" (+{len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
             facts.append(UpstreamFact("Unreadable", f"{path}: {why}{more}"))
         if reader.tailer.stats.overlong_lines:
@@ -201,6 +203,15 @@ class AgentLogSource(RecordSource):
                 UpstreamFact("Overlong lines", f"{reader.tailer.stats.overlong_lines} skipped")
             )
         return tuple(facts)
+
+
+def describe_unreadable(unreadable: dict[str, str]) -> str:
+    """ "not counted, unreadable: /p/alpha: Permission denied (+2 more)", or "" when none."""
+    if not unreadable:
+        return ""
+    path, why = min(unreadable.items())
+    more = f" (+{len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+    return f"not counted, unreadable: {path}: {why}{more}"
 
 
 # How far back the 5-hour block is worked out from: a block starts at the first request after

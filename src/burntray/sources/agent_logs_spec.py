@@ -84,11 +84,14 @@ def _doctor_lines(folders: list[Path], subdirs: tuple[str, ...]) -> list[str]:
             files = finder.find()
             if finder.problem:
                 lines.append(f"logs         {finder.problem}")
-            else:
-                size = sum(_size(f) for f in files)
-                lines.append(
-                    f"logs         {folder / sub}: {len(files)} files, {size / 1e6:.1f} MB"
-                )
+                continue
+            # what cannot be read is not counted: named here, not in the file count
+            unreadable = dict(finder.unreadable)
+            unreadable.update((f, "Permission denied") for f in files if not os.access(f, os.R_OK))
+            readable = [f for f in files if f not in unreadable]
+            size = sum(_size(f) for f in readable)
+            lines.append(f"logs         {folder / sub}: {len(readable)} files, {size / 1e6:.1f} MB")
+            lines += [f"UNREADABLE   {path}: {why}" for path, why in sorted(unreadable.items())]
     lines.append(f"prices       LiteLLM snapshot {SNAPSHOT_AS_OF} (a price_file overrides it)")
     if not sys.platform.startswith("linux"):
         lines.append("live         polling (inotify is Linux only)")

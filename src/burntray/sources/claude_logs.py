@@ -384,6 +384,12 @@ class ClaudeLogReader:
     def folders(self) -> list[str]:
         return [f for finder in self._finders for f in finder.folders()]
 
+    def unreadable(self) -> dict[str, str]:
+        """Folders and files that could not be read on the last pass (path -> why): their
+        requests are missing from the figures."""
+        found = {p: why for finder in self._finders for p, why in finder.unreadable.items()}
+        return {**found, **self.tailer.stats.unreadable}
+
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
         """Records for the requests that are new or changed since the last call.
 

@@ -223,6 +223,12 @@ class CodexLogReader:
     def folders(self) -> list[str]:
         return [f for _h, _s, finder in self._finders for f in finder.folders()]
 
+    def unreadable(self) -> dict[str, str]:
+        """Folders and files that could not be read on the last pass (path -> why): their
+        turns are missing from the figures."""
+        found = {p: why for _h, _s, f in self._finders for p, why in f.unreadable.items()}
+        return {**found, **self.tailer.stats.unreadable}
+
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
         """Records of the turns new since the last call (``active_since_ns``: as for Claude)."""
         out: list[UsageRecord] = []

@@ -173,25 +173,35 @@ class CombinedSource:
     # --- the Source protocol --------------------------------------------------------------
     @property
     def status(self) -> SourceStatus:
-        return self._combined_status([m.status for m in self._members.values()])
+        return self._combined_status({n: m.status for n, m in self._members.items()})
 
-    def _combined_status(self, statuses: list[SourceStatus]) -> SourceStatus:
+    def _combined_status(self, statuses: dict[str, SourceStatus]) -> SourceStatus:
+        """One rule: the whole is as good as the sources it adds up. A counted source that is
+        broken, or only partly read, makes it "partly stale" and is named (``status`` exits 1);
+        a source not added (another reports the same requests) cannot: its own line says how
+        it is doing."""
         if not statuses:
             why = "; ".join(f"{REGISTRY.label(n)}: {w}" for n, w in self._absent.items())
             return SourceStatus("empty", f"no LLM tool's usage found ({why})" if why else "")
+        covered = counted_sources(list(self._specs.values()))
+        counted = {n: s for n, s in statuses.items() if not covered.get(n)} or statuses
         broken = [
-            (name, m.status)
-            for name, m in self._members.items()
-            if not m.status.healthy and m.status.state != "starting"
+            (name, s)
+            for name, s in counted.items()
+            if (not s.healthy and s.state != "starting") or s.partial
         ]
         if not broken:
-            starting = all(s.state == "starting" for s in statuses)
-            if starting:
+            if all(s.state == "starting" for s in counted.values()):
                 return SourceStatus("starting", "first read pending", stale=True)
-            state: SourceState = "ok" if any(s.state == "ok" for s in statuses) else "empty"
-            return SourceStatus(state, last_ok_ns=max((s.last_ok_ns or 0) for s in statuses))
-        detail = "; ".join(f"{REGISTRY.label(n)} {s.state}: {s.detail}" for n, s in broken)
-        if len(broken) == len(statuses):
+            state: SourceState = "ok" if any(s.state == "ok" for s in counted.values()) else "empty"
+            return SourceStatus(
+                state, last_ok_ns=max((s.last_ok_ns or 0) for s in counted.values())
+            )
+        detail = "; ".join(
+            f"{REGISTRY.label(n)} {'partial' if s.healthy else s.state}: {s.detail}"
+            for n, s in broken
+        )
+        if len(broken) == len(counted) and not any(s.healthy for _, s in broken):
             worst = min(broken, key=lambda b: _PROBLEM_ORDER[b[1].state])[1]
             return SourceStatus(worst.state, detail, stale=True, last_ok_ns=worst.last_ok_ns)
         return SourceStatus("ok", detail, stale=True, partial=True)
@@ -269,7 +279,7 @@ class CombinedSource:
             source=NAME,
             window_ns=window_ns,
             as_of_ns=now,
-            status=self._combined_status([s.status for s in snaps.values()]),
+            status=self._combined_status({n: s.status for n, s in snaps.items()}),
             totals=totals,
             by_model=rows,
             tokens_estimated=any(s.tokens_estimated for s in counted),

@@ -112,6 +112,8 @@ class LogTailer:
         gone = [p for p in self.files if p not in present]
         for p in gone:
             del self.files[p]
+        for p in [p for p in self.stats.unreadable if p not in present]:
+            del self.stats.unreadable[p]  # a file that went away is no longer a gap
         return gone
 
     def quiet_since(self, path: str, since_ns: int) -> bool:

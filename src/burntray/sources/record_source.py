@@ -53,6 +53,9 @@ class RecordSource:
         self._data_updated_ns: int | None = None
         self.problem = ""  # set by read_new when the upstream cannot be read; "" when fine
         self.empty_reason = ""  # set by read_new when there is nothing to read yet
+        # set by read_new when part of the upstream could not be read (the rest is counted):
+        # the figures are partial, and this says what is missing
+        self.partial_reason = ""
         self._cleared_seen: str | None = None  # the history's clear count when last looked
         self._rewake: Callable[[], None] | None = None  # asks the monitor for the next poll now
         if history is not None:
@@ -186,6 +189,13 @@ class RecordSource:
             self._status = SourceStatus(
                 "error", self.problem, stale=True, last_ok_ns=self._last_ok_ns
             )
+        elif self.partial_reason:
+            # what could be read is counted and current; the status says what is missing, as
+            # ``all`` does for a broken member ("partly stale", exit 1 from ``status``)
+            self._status = SourceStatus(
+                "ok", self.partial_reason, stale=True, last_ok_ns=now, partial=True
+            )
+            self._last_ok_ns = now
         elif self.empty_reason and not self._has_data():
             self._status = SourceStatus("empty", self.empty_reason, last_ok_ns=now)
             self._last_ok_ns = now
