@@ -331,3 +331,99 @@ def test_a_broken_source_that_is_not_added_does_not_make_all_partial(
     assert isinstance(status, dict)
     assert status["partial"] is True and "ctm" in str(status["detail"]).lower()
     assert code == 1 and str(ctm) in err
+
+
+# --- `all`: overlap decided per tool, not per source ------------------------------------------
+
+
+def test_all_adds_otlp_usage_of_tools_no_other_source_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gemini CLI's OTLP events are counted beside Claude Code's and Codex's own logs; the OTLP
+    events of Claude Code and Codex are shown apart as the logs' requests, not added."""
+    from burntray.app import AppContext
+    from burntray.sources.base import build_source
+    from tests.cburn_daemon import free_port
+    from tests.otel_senders import (
+        Sender,
+        claude_request,
+        codex_request,
+        gemini_request,
+    )
+    from tests.processes import wait_for
+
+    now = dt.datetime.now(dt.UTC)
+    claude_n = _recent_claude_logs(tmp_path / "claude", now, per_file=1)
+    codex_n = _recent_codex_logs(tmp_path / "codex", now, turns=2)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
+    port = free_port()
+    ctx = AppContext.load()
+    ctx.paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    ctx.paths.config_file.write_text(
+        f'[otel]\nenabled = true\nlisten = "127.0.0.1:{port}"\n', encoding="utf-8"
+    )
+    ctx.close()
+    ctx = AppContext.load()
+    combined = build_source("all", ctx.source_context())
+    base = f"http://127.0.0.1:{port}"
+    day = 86_400 * 10**9
+    try:
+        combined.start(lambda: None)
+        with Sender("gemini-cli", base) as gemini:
+            for i in range(4):
+                gemini_request(
+                    gemini, session="g", model="gemini-2.5-pro", inp=1000 + i, cached=0,
+                    out=100, thoughts=10, metric=False, genai=False,
+                )  # fmt: skip
+        with Sender("claude-code", base) as claude:
+            for rid in ("o1", "o2"):
+                claude_request(
+                    claude, session="s", request_id=rid, model=SONNET, inp=10, out=5,
+                    cache_read=0, cache_write=0, cost=0.25, event=True, metric=False,
+                )  # fmt: skip
+        with Sender("codex", base) as codex:
+            codex_request(codex, conversation="c", model="gpt-5-codex", inp=100, cached=0, out=9)
+
+        def otel_reqs() -> int:
+            combined.poll()
+            member = combined.members["otel"]
+            return member.snapshot(day).totals.reqs == 7  # type: ignore[no-any-return]
+
+        wait_for(otel_reqs, 10, "the 7 OTLP requests")
+        snap = combined.snapshot(day)
+    finally:
+        combined.close()
+        ctx.close()
+    parts = {p.source: p for p in snap.by_source}
+    assert parts["otel"].covered_by == "" and parts["otel"].totals.reqs == 4  # Gemini's
+    assert parts["otel/claude-code"].covered_by == "claude"
+    assert parts["otel/claude-code"].totals.reqs == 2
+    assert parts["otel/codex"].covered_by == "codex" and parts["otel/codex"].totals.reqs == 1
+    assert snap.totals.reqs == claude_n + codex_n + 4
+    assert any(r.model == "gemini-2.5-pro" and r.reqs == 4 for r in snap.by_model)
+    assert "2 Claude Code requests not added: Claude Code logs reports" in snap.note
+    # the same, as a user sees it: `burntray status --source all` (the records are in history)
+    code, doc, err = _status("all")
+    assert code == 0, err
+    rows = {r["source"]: r for r in doc["by_source"]}  # type: ignore[attr-defined]
+    assert rows["otel"]["counted"] is True and rows["otel"]["reqs"] == 4
+    assert rows["otel/claude-code"]["counted"] is False
+    assert rows["otel/claude-code"]["covered_by"] == "claude"
+    assert rows["otel/codex"]["covered_by"] == "codex"
+    assert _reqs(doc) == claude_n + codex_n + 4
+
+
+def test_coverage_is_per_upstream_and_does_not_depend_on_set_order() -> None:
+    from burntray.sources.combined import covered_upstreams, not_added
+    from burntray.sources.registry import REGISTRY
+
+    specs = [REGISTRY.get(n) for n in ("claude", "codex", "otel", "cburn", "ctm")]
+    lost = covered_upstreams(specs)
+    assert lost["otel"] == {"claude-code": "claude", "codex": "codex"}
+    assert lost["cburn"] == {"claude-code": "claude"} and lost["claude"] == {}
+    whole = not_added(specs)
+    assert whole["otel"] == "" and whole["cburn"] == "claude" and whole["ctm"] == "claude"
+    # without the logs, OTLP is the most detailed report of Claude Code: cburn gives way to it
+    rest = [REGISTRY.get(n) for n in ("otel", "cburn")]
+    assert not_added(rest) == {"otel": "", "cburn": "otel"}

@@ -7,7 +7,9 @@
 - Two sources can report the same upstream (cburn summarises Claude Code's logs; a source that
   reads those logs sees the same requests). Each declares what it ``covers``; for every upstream
   only the present source with the highest ``detail`` is counted, the other is shown with
-  ``covered_by`` and not added, so nothing is counted twice.
+  ``covered_by`` and not added, so nothing is counted twice. This is decided per upstream: a
+  source whose records name their upstream (OTLP from several tools, ``per_upstream``) is added
+  less the upstreams another source counts, and those are shown apart as not added.
 """
 
 from __future__ import annotations
@@ -100,19 +102,50 @@ def sum_snapshots(snaps: list[Snapshot], window_ns: int) -> tuple[Totals, tuple[
     return totals, _merge_rows(row for s in snaps for row in s.by_model)
 
 
-def counted_sources(specs: list[SourceSpec]) -> dict[str, str]:
-    """name -> "" when counted, else the name of the source counted instead of it."""
-    result: dict[str, str] = {}
+def covered_upstreams(specs: list[SourceSpec]) -> dict[str, dict[str, str]]:
+    """name -> {upstream: the source counted for it instead}, for each upstream of the source
+    that another present source reports in more detail (the highest ``detail`` wins, then the
+    name, so the answer never depends on set order)."""
+    result: dict[str, dict[str, str]] = {}
     for spec in specs:
-        winner = ""
-        for upstream in spec.covers:
-            rivals = [s for s in specs if upstream in s.covers and s.name != spec.name]
-            better = [s for s in rivals if (s.detail, s.name) > (spec.detail, spec.name)]
+        lost: dict[str, str] = {}
+        for upstream in sorted(spec.covers):
+            better = [
+                s
+                for s in specs
+                if upstream in s.covers
+                and s.name != spec.name
+                and (s.detail, s.name) > (spec.detail, spec.name)
+            ]
             if better:
-                winner = max(better, key=lambda s: (s.detail, s.name)).name
-                break
-        result[spec.name] = winner
+                lost[upstream] = max(better, key=lambda s: (s.detail, s.name)).name
+        result[spec.name] = lost
     return result
+
+
+def not_added(specs: list[SourceSpec]) -> dict[str, str]:
+    """name -> the source counted instead, for the sources ``all`` does not add at all ("" when
+    it adds them, whole or in part): one that loses an upstream is left out whole, unless its
+    records name their upstream (``per_upstream``), when only that upstream's are left out."""
+    lost = covered_upstreams(specs)
+    return {
+        spec.name: ""
+        if spec.per_upstream or not lost[spec.name]
+        else next(iter(lost[spec.name].values()))
+        for spec in specs
+    }
+
+
+def counted_sources(specs: list[SourceSpec]) -> dict[str, str]:
+    """name -> "" when all of the source's figures are added, else the source counted for the
+    first upstream it loses. Whole sources only (the report's charts, kept per source, have no
+    per-upstream split: a source added only in part is left out of them)."""
+    lost = covered_upstreams(specs)
+    return {name: next(iter(ups.values()), "") for name, ups in lost.items()}
+
+
+# How the upstreams of a per-upstream source are named for people.
+_UPSTREAM_LABELS = {"claude-code": "Claude Code", "codex": "Codex", "gemini-cli": "Gemini CLI"}
 
 
 class CombinedSource:
@@ -183,7 +216,7 @@ class CombinedSource:
         if not statuses:
             why = "; ".join(f"{REGISTRY.label(n)}: {w}" for n, w in self._absent.items())
             return SourceStatus("empty", f"no LLM tool's usage found ({why})" if why else "")
-        covered = counted_sources(list(self._specs.values()))
+        covered = not_added(list(self._specs.values()))
         counted = {n: s for n, s in statuses.items() if not covered.get(n)} or statuses
         broken = [
             (name, s)
@@ -243,10 +276,19 @@ class CombinedSource:
 
     def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
         now = self._ctx.clock_ns() if now_ns is None else now_ns
+        specs = list(self._specs.values())
+        lost = covered_upstreams(specs)
+        covered = not_added(specs)
         snaps: dict[str, Snapshot] = {}
+        # per-upstream sources added in part: what was left out, per upstream
+        left_out: dict[str, dict[str, tuple[Totals, tuple[UsageRow, ...]]]] = {}
         for name, source in self._members.items():
+            split = getattr(source, "split_snapshot", None)
             try:
-                snaps[name] = source.snapshot(window_ns, now)
+                if lost.get(name) and not covered.get(name) and split is not None:
+                    snaps[name], left_out[name] = split(window_ns, now, lost[name])
+                else:
+                    snaps[name] = source.snapshot(window_ns, now)
             except Exception as exc:
                 log.exception("%s: snapshot failed", name)
                 snaps[name] = Snapshot(
@@ -255,26 +297,45 @@ class CombinedSource:
                     as_of_ns=now,
                     status=SourceStatus("error", f"internal error: {exc!r}", stale=True),
                 )
-        covered = counted_sources(list(self._specs.values()))
         counted = [s for name, s in snaps.items() if not covered.get(name)]
         totals, rows = sum_snapshots(counted, window_ns)
-        figures = tuple(
-            SourceFigures(
-                source=name,
-                label=REGISTRY.label(name),
-                status=snap.status,
-                totals=snap.totals,
-                tokens_estimated=snap.tokens_estimated,
-                covered_by=covered.get(name, ""),
-            )
-            for name, snap in snaps.items()
-        )
-        caps = [s.capabilities for s in counted]
+        figures: list[SourceFigures] = []
         notes = [
             f"{REGISTRY.label(n)} not added: {REGISTRY.label(w)} reports the same requests"
             for n, w in covered.items()
-            if w
+            if w and n in snaps
         ]
+        for name, snap in snaps.items():
+            figures.append(
+                SourceFigures(
+                    source=name,
+                    label=REGISTRY.label(name),
+                    status=snap.status,
+                    totals=snap.totals,
+                    tokens_estimated=snap.tokens_estimated,
+                    covered_by=covered.get(name, ""),
+                )
+            )
+            for upstream, (part, _rows) in left_out.get(name, {}).items():
+                if not part.reqs:
+                    continue
+                who = _UPSTREAM_LABELS.get(upstream, upstream)
+                winner = lost[name][upstream]
+                figures.append(
+                    SourceFigures(
+                        source=f"{name}/{upstream}",
+                        label=f"{REGISTRY.label(name)}: {who} requests",
+                        status=snap.status,
+                        totals=part,
+                        tokens_estimated=snap.tokens_estimated,
+                        covered_by=winner,
+                    )
+                )
+                notes.append(
+                    f"{REGISTRY.label(name)}: {part.reqs} {who} requests not added: "
+                    f"{REGISTRY.label(winner)} reports the same requests"
+                )
+        caps = [s.capabilities for s in counted]
         return Snapshot(
             source=NAME,
             window_ns=window_ns,
@@ -304,7 +365,7 @@ class CombinedSource:
                 for name, snap in snaps.items()
                 for fact in snap.facts
             ),
-            by_source=figures,
+            by_source=tuple(figures),
         )
 
     def member_snapshot(self, name: str, window_ns: int, now_ns: int) -> Snapshot | None:

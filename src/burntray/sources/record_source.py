@@ -10,7 +10,7 @@ stay visible, marked stale.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import (
@@ -21,7 +21,7 @@ from burntray.model.snapshot import (
     UpstreamFact,
     UsageRow,
 )
-from burntray.model.usage import UsageRecord, summarise_records
+from burntray.model.usage import UsageRecord, group_records, summarise_records, summarise_usage
 from burntray.store.history import CLEARED_KEY, RESUME_STATE_PREFIX, HistoryStore
 from burntray.store.usage_events import UsageEvents
 
@@ -209,17 +209,48 @@ class RecordSource:
             return self._events.has_records(self.name)
         return bool(self._memory)
 
+    def split_snapshot(
+        self, window_ns: int, now_ns: int, upstreams: Iterable[str]
+    ) -> tuple[Snapshot, dict[str, tuple[Totals, tuple[UsageRow, ...]]]]:
+        """The window's Snapshot less the requests of ``upstreams``, and those requests' figures
+        per upstream. For a source whose record keys start with ``<upstream>:`` (OTLP from
+        several tools): ``all`` leaves out only the tools another source reports."""
+        wanted = tuple(dict.fromkeys(upstreams))
+        start = now_ns - window_ns
+        prefixes = [f"{u}:" for u in wanted]
+        parts: dict[str, tuple[Totals, tuple[UsageRow, ...]]] = {}
+        if self._events is not None:
+            for upstream, prefix in zip(wanted, prefixes, strict=True):
+                groups = self._events.prefix_rows(self.name, prefix, start, now_ns + 1)
+                parts[upstream] = summarise_usage(groups, window_ns)
+        else:
+            for upstream, prefix in zip(wanted, prefixes, strict=True):
+                mine = [r for r in self._memory if start <= r.ts_ns <= now_ns]
+                ups = (r for r in mine if r.key.startswith(prefix))
+                parts[upstream] = summarise_usage(group_records(ups), window_ns)
+        return self._snapshot(window_ns, now_ns, tuple(prefixes)), parts
+
     def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
-        now = self._clock_ns() if now_ns is None else now_ns
+        return self._snapshot(window_ns, self._clock_ns() if now_ns is None else now_ns, ())
+
+    def _snapshot(self, window_ns: int, now: int, prefixes: tuple[str, ...]) -> Snapshot:
+        """The window's figures, less the records whose keys start with ``prefixes``."""
         start = now - window_ns
         totals: Totals
         rows: tuple[UsageRow, ...]
         if self._events is not None:
             # the window includes records stamped at ``now`` (ts >= now - window, as hexai)
-            totals, rows = self._events.summarise(self.name, start, now + 1, window_ns)
+            totals, rows = self._events.summarise(
+                self.name, start, now + 1, window_ns, without=prefixes
+            )
         else:
             totals, rows = summarise_records(
-                (r for r in self._memory if start <= r.ts_ns <= now), window_ns
+                (
+                    r
+                    for r in self._memory
+                    if start <= r.ts_ns <= now and not (prefixes and r.key.startswith(prefixes))
+                ),
+                window_ns,
             )
         return Snapshot(
             source=self.name,
