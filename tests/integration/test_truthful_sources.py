@@ -427,3 +427,39 @@ def test_coverage_is_per_upstream_and_does_not_depend_on_set_order() -> None:
     # without the logs, OTLP is the most detailed report of Claude Code: cburn gives way to it
     rest = [REGISTRY.get(n) for n in ("otel", "cburn")]
     assert not_added(rest) == {"otel": "", "cburn": "otel"}
+
+
+# --- skipped lines are remembered -------------------------------------------------------------
+
+
+def _facts(doc: dict[str, object]) -> dict[str, str]:
+    return {f["label"]: f["value"] for f in doc["facts"]}  # type: ignore[attr-defined]
+
+
+def test_skipped_lines_show_in_every_later_run_and_in_doctor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    total = _recent_claude_logs(tmp_path / "claude", now)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    log = tmp_path / "claude" / "projects" / "alpha" / "s1.jsonl"
+    good = log.read_text()
+    broken = '{"type":"assistant","message":{"usage":{"input_tokens": oops}}}\n'
+    log.write_text(good + broken)
+    where = f"{log}@{len(good.encode())}"
+    for run in range(3):  # the first run reads the line; the later ones resume past it
+        code, doc, err = _status("claude")
+        assert (code, _reqs(doc)) == (0, total), err
+        assert _facts(doc)["Malformed lines"].startswith(f"1 skipped (first: {where}: "), run
+    doctor = burntray("doctor").stdout
+    assert f"skipped      1 line not counted (first: {where}: " in doctor
+    # appending keeps the file's count; a replaced file starts again
+    with log.open("a") as fh:
+        fh.write(claude_line(_stamp(now, 1), "late", "late", SONNET, 1, 1) + "\n")
+    code, doc, _ = _status("claude")
+    assert _reqs(doc) == total + 1 and _facts(doc)["Malformed lines"].startswith("1 skipped")
+    log.unlink()
+    log.write_text(good)
+    code, doc, _ = _status("claude")
+    assert "Malformed lines" not in _facts(doc)
+    assert "not counted (first:" not in burntray("doctor").stdout

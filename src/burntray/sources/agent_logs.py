@@ -51,9 +51,12 @@ FULL_POLL_EVERY_S = 10.0
 class _Reader(Protocol):
     tailer: LogTailer
     missing: str
-    malformed_lines: int
-    first_malformed: str
     files_seen: int
+
+    @property
+    def malformed_lines(self) -> int: ...
+    @property
+    def first_malformed(self) -> str: ...
 
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]: ...
     def folders(self) -> list[str]: ...
@@ -198,10 +201,6 @@ class AgentLogSource(RecordSource):
             path, why = min(unreadable.items())
             more = f" (+{len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
             facts.append(UpstreamFact("Unreadable", f"{path}: {why}{more}"))
-        if reader.tailer.stats.overlong_lines:
-            facts.append(
-                UpstreamFact("Overlong lines", f"{reader.tailer.stats.overlong_lines} skipped")
-            )
         return tuple(facts)
 
 

@@ -372,8 +372,6 @@ class ClaudeLogReader:
         self.prices = prices
         self.tailer = LogTailer([USAGE_MARKER])
         self.dedup = Dedup()
-        self.malformed_lines = 0
-        self.first_malformed = ""
         self._finders = [JsonlFinder(d / "projects") for d in self.config_dirs]
         self.missing = ""
         self.files_seen = 0
@@ -383,6 +381,15 @@ class ClaudeLogReader:
 
     def folders(self) -> list[str]:
         return [f for finder in self._finders for f in finder.folders()]
+
+    @property
+    def malformed_lines(self) -> int:
+        """Lines skipped in the files as they are now (kept with the offsets)."""
+        return self.tailer.skipped()[0]
+
+    @property
+    def first_malformed(self) -> str:
+        return self.tailer.skipped()[1]
 
     def unreadable(self) -> dict[str, str]:
         """Folders and files that could not be read on the last pass (path -> why): their
@@ -439,9 +446,7 @@ class ClaudeLogReader:
             try:
                 entry = parse_line(line)
             except ValueError as exc:
-                self.malformed_lines += 1
-                if not self.first_malformed:
-                    self.first_malformed = f"{path}@{offset}: {exc}"
+                self.tailer.skip(str(path), f"{path}@{offset}: {exc}")
                 return
             if entry is None:
                 return
@@ -478,8 +483,6 @@ class ClaudeLogReader:
         self.tailer = LogTailer([USAGE_MARKER])
         self.dedup = Dedup()
         self.dedup.lookup = lookup
-        self.malformed_lines = 0
-        self.first_malformed = ""
         self._compact_at = COMPACT_AT_GROUPS
         self._newest_ns = -(2**63)
 

@@ -9,7 +9,8 @@ single file reaches hundreds of MB and there are thousands of them. So, per file
   handed on; a partial last line (no newline yet) is left for the next pass;
 - a file that was truncated or replaced (another inode, or smaller than what we read) is read
   again from 0, and the caller is told so it can forget that file's per-file state;
-- a line longer than ``max_line`` is skipped (counted), so one odd line cannot fill memory.
+- a line longer than ``max_line`` is skipped (counted per file with the offsets, as are the
+  lines the caller could not use), so one odd line cannot fill memory.
 
 Lines the caller cannot use are dropped cheaply: ``markers`` are byte strings searched in each
 chunk (no split into lines, no JSON decode) and only the lines containing one are handed on.
@@ -30,6 +31,7 @@ from burntray.record import field, record
 
 CHUNK_BYTES = 4 * 1024 * 1024
 MAX_LINE_BYTES = 32 * 1024 * 1024
+MAX_REASON = 500  # characters of a skipped line's reason kept in the state
 
 
 @record(frozen=False)
@@ -42,21 +44,27 @@ class FileState:
     mtime_ns: int
     offset: int
     extra: dict[str, object] = field(default_factory=dict)
+    # lines of this file read so far that could not be used (malformed, too long), and the
+    # first one's place and reason: kept with the offset, so every later run still says so
+    skipped: int = 0
+    first_skip: str = ""
 
     def to_json(self) -> list[object]:
-        return [self.dev, self.ino, self.size, self.mtime_ns, self.offset, self.extra]
+        out = [self.dev, self.ino, self.size, self.mtime_ns, self.offset, self.extra]
+        return [*out, self.skipped, self.first_skip] if self.skipped else out
 
     @classmethod
     def from_json(cls, raw: object) -> FileState | None:
-        if not isinstance(raw, list) or len(raw) != 6:
+        if not isinstance(raw, list) or len(raw) not in (6, 8):
             return None
-        *numbers, extra = raw
-        if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        skipped, first = raw[6:] if len(raw) == 8 else (0, "")
+        *numbers, extra = raw[:6]
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (*numbers, skipped)):
             return None
-        if not isinstance(extra, dict):
+        if not isinstance(extra, dict) or not isinstance(first, str) or skipped < 0:
             return None
         dev, ino, size, mtime_ns, offset = numbers
-        return cls(dev, ino, size, mtime_ns, offset, extra)
+        return cls(dev, ino, size, mtime_ns, offset, extra, skipped, first[:MAX_REASON])
 
 
 # (line bytes without the newline, byte offset of the line in the file)
@@ -106,6 +114,26 @@ class LogTailer:
             state = FileState.from_json(value)
             if state is not None:
                 self.files[str(path)] = state
+
+    def skip(self, path: str, why: str) -> None:
+        """Count a line of ``path`` that could not be used (``why``: its place and reason)."""
+        state = self.files.get(path)
+        if state is None:
+            return
+        state.skipped += 1
+        if not state.first_skip:
+            state.first_skip = why[:MAX_REASON]
+
+    def skipped(self) -> tuple[int, str]:
+        """Lines skipped in the files as they are now, and the first one's place and reason
+        (first by path): what every view says until those files change."""
+        total, first = 0, ""
+        for path in sorted(self.files):
+            state = self.files[path]
+            if state.skipped:
+                total += state.skipped
+                first = first or state.first_skip
+        return total, first
 
     def forget_missing(self, present: set[str]) -> list[str]:
         """Drop the state of files that no longer exist; returns their paths."""
@@ -229,6 +257,7 @@ class LogTailer:
                 state.offset = base
             if len(pending) > self.max_line:
                 self.stats.overlong_lines += 1
+                self.skip(key, f"{key}@{base}: a line longer than {self.max_line} bytes")
                 base += len(pending)
                 pending = b""
                 skipping = True
