@@ -37,6 +37,7 @@ import msgspec
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_files import JsonlFinder
+from burntray.sources.agent_logs_scan import UsageScan
 from burntray.sources.log_tail import LogTailer
 
 PROVIDER = "anthropic"
@@ -370,7 +371,7 @@ class ClaudeLogReader:
     def __init__(self, config_dirs: Iterable[Path], prices: PriceTable) -> None:
         self.config_dirs = [Path(d) for d in config_dirs]
         self.prices = prices
-        self.tailer = LogTailer([USAGE_MARKER])
+        self.tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
         self.dedup = Dedup()
         self._finders = [JsonlFinder(d / "projects") for d in self.config_dirs]
         self.missing = ""
@@ -480,7 +481,7 @@ class ClaudeLogReader:
         """Read every file from the start again, as if never read (the history was cleared):
         offsets, duplicate groups and counts go; the history lookup stays wired."""
         lookup = self.dedup.lookup
-        self.tailer = LogTailer([USAGE_MARKER])
+        self.tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
         self.dedup = Dedup()
         self.dedup.lookup = lookup
         self._compact_at = COMPACT_AT_GROUPS

@@ -9,8 +9,10 @@ single file reaches hundreds of MB and there are thousands of them. So, per file
   handed on; a partial last line (no newline yet) is left for the next pass;
 - a file that was truncated or replaced (another inode, or smaller than what we read) is read
   again from 0, and the caller is told so it can forget that file's per-file state;
-- a line longer than ``max_line`` is skipped (counted per file with the offsets, as are the
-  lines the caller could not use), so one odd line cannot fill memory.
+- a line longer than ``max_line`` is never held whole: the caller's ``overlong`` scan is fed it
+  in pieces and hands on a small line with what it needs (or, without one or when the scan
+  fails, the line is skipped and counted per file with the offsets, as are the lines the caller
+  could not use), so one odd line cannot fill memory.
 
 Lines the caller cannot use are dropped cheaply: ``markers`` are byte strings searched in each
 chunk (no split into lines, no JSON decode) and only the lines containing one are handed on.
@@ -24,7 +26,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from burntray.bounded_read import UnsafeFileError, open_regular_file
 from burntray.record import field, record
@@ -71,6 +73,17 @@ class FileState:
 LineSink = Callable[[bytes, int], None]
 
 
+class LineScan(Protocol):
+    """Reads what matters out of a line too long to hold, fed in pieces (``agent_logs_scan``)."""
+
+    def feed(self, data: bytes) -> None: ...
+
+    def result(self) -> bytes | None:
+        """A small line standing for it (None: nothing in it to count); ``ValueError`` when it
+        cannot be read."""
+        ...
+
+
 @record(frozen=False)
 class TailStats:
     bytes_read: int = 0
@@ -89,12 +102,17 @@ class LogTailer:
         *,
         chunk_bytes: int = CHUNK_BYTES,
         max_line: int = MAX_LINE_BYTES,
+        overlong: Callable[[], LineScan] | None = None,
     ) -> None:
         self.markers = tuple(markers)
         self.chunk_bytes = chunk_bytes
         self.max_line = max_line
+        self.overlong = overlong
         self.files: dict[str, FileState] = {}
         self.stats = TailStats()
+        # files whose last pass ended inside an overlong line: (its scan, the line's offset,
+        # where to go on reading); the saved offset stays at the line's start meanwhile
+        self._open: dict[str, tuple[LineScan | None, int, int]] = {}
 
     def save_state(self) -> str:
         """The per-file offsets as JSON, kept beside the records so a restart reads only what
@@ -140,6 +158,7 @@ class LogTailer:
         gone = [p for p in self.files if p not in present]
         for p in gone:
             del self.files[p]
+            self._open.pop(p, None)
         for p in [p for p in self.stats.unreadable if p not in present]:
             del self.stats.unreadable[p]  # a file that went away is no longer a gap
         return gone
@@ -213,6 +232,7 @@ class LogTailer:
         self, key: str, info: os.stat_result, on_reset: Callable[[FileState], None] | None
     ) -> FileState:
         old = self.files[key]
+        self._open.pop(key, None)
         self.stats.resets += 1
         if on_reset is not None:
             on_reset(old)
@@ -221,10 +241,16 @@ class LogTailer:
         return state
 
     def _read_from(self, fh: BinaryIO, key: str, state: FileState, on_line: LineSink) -> bool:
-        fh.seek(state.offset)
-        base = state.offset  # file offset of pending[0]
+        resume = self._open.pop(key, None)
+        scan: LineScan | None = None
+        if resume is None:
+            skipping = False  # inside an overlong line: scan (or drop) bytes to its newline
+            line_start = base = state.offset  # base: file offset of pending[0]
+        else:  # the last pass ended inside an overlong line: go on where it stopped
+            skipping = True
+            scan, line_start, base = resume
+        fh.seek(base)
         pending = b""
-        skipping = False  # inside an overlong line: drop bytes until its newline
         read_any = False
         while True:
             try:
@@ -239,10 +265,14 @@ class LogTailer:
             if skipping:
                 newline = chunk.find(b"\n")
                 if newline < 0:
+                    if scan is not None:
+                        scan.feed(chunk)
                     base += len(chunk)
-                    state.offset = base  # never resumes inside the overlong line's middle
                     continue
-                skipping = False
+                if scan is not None:
+                    scan.feed(chunk[:newline])
+                self._end_overlong(key, scan, line_start, on_line)
+                skipping, scan = False, None
                 chunk = chunk[newline + 1 :]
                 base += newline + 1
                 state.offset = base
@@ -257,12 +287,35 @@ class LogTailer:
                 state.offset = base
             if len(pending) > self.max_line:
                 self.stats.overlong_lines += 1
-                self.skip(key, f"{key}@{base}: a line longer than {self.max_line} bytes")
+                line_start = base
+                scan = self.overlong() if self.overlong is not None else None
+                if scan is not None:
+                    scan.feed(pending)
                 base += len(pending)
                 pending = b""
                 skipping = True
-                state.offset = base
+        if skipping:
+            # the line goes on past what is written: resume the scan on the next pass (a
+            # restart reads the line again from its start, where the saved offset stays)
+            self._open[key] = (scan, line_start, base)
         return read_any
+
+    def _end_overlong(
+        self, key: str, scan: LineScan | None, line_start: int, on_line: LineSink
+    ) -> None:
+        """An overlong line ended: hand on what its scan read out of it, or count it skipped."""
+        why = f"{key}@{line_start}: a line longer than {self.max_line} bytes"
+        if scan is None:
+            self.skip(key, why)
+            return
+        try:
+            small = scan.result()
+        except ValueError as exc:
+            self.skip(key, f"{why}: {exc}")
+            return
+        if small is not None:  # None: it held nothing to count
+            self.stats.lines += 1
+            on_line(small, line_start)
 
     def _scan(self, data: bytes, end: int, base: int, on_line: LineSink) -> None:
         """Hand on each line of ``data[:end]`` that holds a marker (each line at most once)."""
