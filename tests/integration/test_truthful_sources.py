@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from burntray.config import Settings
 from burntray.model.pricing import build_price_table
 from burntray.sources.agent_logs import claude_source
 from burntray.store.history import HistoryStore
+from burntray.ui.presenter import present
 from tests.agent_logs_support import (
     claude_line,
     codex_token_count,
@@ -119,6 +121,8 @@ def test_a_running_source_rereads_after_the_history_is_cleared(tmp_path: Path) -
         assert source.status.state == "starting"
         assert source.status.detail.startswith("re-reading Claude Code logs")
         assert woken.is_set()  # the monitor is asked to read at once, not after its interval
+        view = present(source.snapshot(86_400 * 10**9), Settings(source="claude"))
+        assert any(row.startswith("starting: re-reading Claude Code logs") for row in view.header)
         source.poll()
         snap = source.snapshot(86_400 * 10**9)
         assert snap.status.state == "ok"
