@@ -467,3 +467,34 @@ def test_skipped_lines_show_in_every_later_run_and_in_doctor(
     code, doc, _ = _status("claude")
     assert "Malformed lines" not in _facts(doc)
     assert "not counted (first:" not in burntray("doctor").stdout
+
+
+def test_yoi_bad_lines_are_still_shown_after_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    from burntray.paths import yoi_data_dir
+    from burntray.sources.yoi import YoiSource
+    from tests.integration.test_yoi_source import BASE, MODEL, MS, session_start, usage
+    from tests.store_writers import yoi_append
+
+    monkeypatch.setenv("YOI_DATA_DIR", str(tmp_path / "yoi-data"))
+    segment = yoi_data_dir() / "sessions" / "s" / "seg.jsonl"
+    yoi_append(segment, session_start(MODEL))
+    yoi_append(segment, usage(BASE + 1, random.Random(1)))
+    yoi_append(segment, None, raw='{"kind":"llm_usage","ts":"soon"}')
+    history = HistoryStore(tmp_path / "history.sqlite3")
+
+    def skipped() -> str | None:
+        source = YoiSource(yoi_data_dir(), build_price_table(), history=history)
+        source.poll()
+        facts = dict((f.label, f.value) for f in source.facts())
+        assert source.snapshot(3600 * 10**9, (BASE + 10) * MS).totals.reqs == 1
+        return facts.get("unreadable lines skipped")
+
+    try:
+        assert skipped() == "1"
+        assert skipped() == "1"  # a restart resumes past the line, and still says so
+    finally:
+        history.close()
