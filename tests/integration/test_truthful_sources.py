@@ -284,6 +284,14 @@ def test_an_unreadable_project_folder_makes_the_figures_partial_and_named(open_d
     beta.chmod(0o755)  # fixed: a chmod does not change the folder's mtime, it is looked at again
     code, doc, _ = _claude_status_as_user(open_dir)
     assert (code, _reqs(doc)) == (0, total)
+    # the whole projects folder closed: not "no logs yet", but nothing could be read
+    projects = open_dir / "claude" / "projects"
+    projects.chmod(0)
+    code, doc, _ = _claude_status_as_user(open_dir)
+    status = doc["status"]
+    assert isinstance(status, dict)
+    assert (code, status["partial"]) == (1, True) and str(projects) in str(status["detail"])
+    projects.chmod(0o755)
 
 
 def test_unreadable_files_are_named_with_how_many_more(open_dir: Path) -> None:

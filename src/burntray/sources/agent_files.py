@@ -3,10 +3,10 @@
 A folder's mtime changes only when entries are added, removed or renamed in it, so a folder
 whose mtime is what we saw last time keeps its cached listing: a pass over 5,000 files costs
 one ``stat`` per folder, not a ``scandir`` of each. A missing root is "no logs yet"
-(``problem``); a folder below it that cannot be listed is kept in ``unreadable`` with the reason,
-so the figures can say they are partial and name it (its files are not counted). Symlinked
-folders are not followed (no loops); files found are read through ``bounded_read`` by the
-tailer, which accepts regular files only.
+(``problem``); a folder (the root too) that is there but cannot be listed is kept in
+``unreadable`` with the reason, so the figures can say they are partial and name it (its files
+are not counted). Symlinked folders are not followed (no loops); files found are read through
+``bounded_read`` by the tailer, which accepts regular files only.
 """
 
 from __future__ import annotations
@@ -50,11 +50,12 @@ class JsonlFinder:
             folder = stack.pop()
             try:
                 mtime = os.stat(folder).st_mtime_ns
-            except OSError as exc:
-                if folder == root:
+            except (FileNotFoundError, NotADirectoryError) as exc:
+                if folder == root:  # no such folder: the tool never ran here
                     self.problem = f"{folder}: {exc.strerror or exc}"
-                else:  # listed in its parent, yet cannot be looked at: its files are unknown
-                    self.unreadable[folder] = exc.strerror or str(exc)
+                continue
+            except OSError as exc:  # it is there, but cannot be looked at: its files are unknown
+                self.unreadable[folder] = exc.strerror or str(exc)
                 continue
             listing = self._cache.get(folder)
             # a folder that could not be listed is tried again on every pass: a chmod that
@@ -62,8 +63,8 @@ class JsonlFinder:
             if listing is None or listing.mtime_ns != mtime or listing.error:
                 listing = _scan(folder, mtime)
             if listing.error:
-                if folder == root:
-                    self.problem = f"{folder}: {listing.error}"
+                if folder == root and not os.path.isdir(folder):
+                    self.problem = f"{folder}: {listing.error}"  # not a folder: nothing to read
                 else:
                     self.unreadable[folder] = listing.error
             seen[folder] = listing
