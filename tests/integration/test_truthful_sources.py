@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -506,3 +506,46 @@ def test_yoi_bad_lines_are_still_shown_after_a_restart(
         assert skipped() == "1"  # a restart resumes past the line, and still says so
     finally:
         history.close()
+
+
+def test_the_trays_clear_history_leaves_a_running_monitor_showing_the_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tray's *Clear cache > burntray history* (the same action as the CLI) under a running
+    monitor following `all`: its figures come back from the logs, without a restart."""
+    import time
+
+    from burntray.actions import run_clear
+    from burntray.app import AppContext
+    from burntray.runtime.monitor import Monitor
+
+    now = dt.datetime.now(dt.UTC)
+    total = _recent_claude_logs(tmp_path / "claude", now)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    ctx = AppContext.load()
+    settings = ctx.settings.replace(source="all", window="1d")
+    monitor = Monitor(settings, ctx.build_source, history=ctx.history())
+    seen: list[int] = []  # the requests of every snapshot the monitor publishes, in order
+    monitor.observers.append(lambda snap: seen.append(snap.totals.reqs))
+
+    def wait(what: str, done: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 20
+        while not done():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}: {seen[-5:]}"
+            monitor.refresh()
+            time.sleep(0.05)
+
+    monitor.start()
+    try:
+        wait("the first figures", lambda: total in seen)
+        said = run_clear(ctx, "history", settings)
+        assert f"cleared {total} usage records" in said
+        at_clear = len(seen)
+        # the clear shows (the history is empty while the logs are read again), then the logs'
+        # figures come back
+        wait("the cleared figures", lambda: any(n < total for n in seen[at_clear:]))
+        dropped = at_clear + next(i for i, n in enumerate(seen[at_clear:]) if n < total)
+        wait("the figures read again", lambda: total in seen[dropped:])
+    finally:
+        monitor.stop()
+        ctx.close()
