@@ -145,3 +145,27 @@ def test_an_overlong_line_that_cannot_be_read_is_counted_as_skipped(tmp_path: Pa
     assert reader.read_new() == []
     assert reader.malformed_lines == 1
     assert "a line longer than 32768 bytes" in reader.first_malformed
+
+
+def test_without_a_scan_an_overlong_line_is_skipped_only_when_it_holds_usage(
+    tmp_path: Path,
+) -> None:
+    """Codex's logs: a huge response item without a token count is passed over as any line
+    without one is; a huge line that holds one is counted as skipped (first 1 KiB cap)."""
+    from burntray.sources.log_tail import LogTailer
+
+    log = tmp_path / "a.jsonl"
+    marker = b'"type":"token_count"'
+    # the second long line starts at 5009; its marker straddles the read at 6144 (12 * 512)
+    log.write_bytes(
+        b'{"x":"' + b"y" * 5000 + b'"}\n'
+        + b'{"a":"' + b"z" * (6144 - 10 - 5009 - 6) + marker + b"q" * 5000 + b'"}\n'
+        + b'{"ok":1,' + marker + b"}\n"
+    )  # fmt: skip
+    tailer = LogTailer([marker], chunk_bytes=512, max_line=1024)
+    lines = []
+    tailer.read(log, lambda line, off: lines.append(line))
+    assert lines == [b'{"ok":1,' + marker + b"}"]
+    assert tailer.stats.overlong_lines == 2
+    count, first = tailer.skipped()
+    assert count == 1 and "too long to read" in first and "@5009:" in first

@@ -10,9 +10,10 @@ single file reaches hundreds of MB and there are thousands of them. So, per file
 - a file that was truncated or replaced (another inode, or smaller than what we read) is read
   again from 0, and the caller is told so it can forget that file's per-file state;
 - a line longer than ``max_line`` is never held whole: the caller's ``overlong`` scan is fed it
-  in pieces and hands on a small line with what it needs (or, without one or when the scan
-  fails, the line is skipped and counted per file with the offsets, as are the lines the caller
-  could not use), so one odd line cannot fill memory.
+  in pieces and hands on a small line with what it needs; without one, a line that holds no
+  marker is passed over as any such line is, one that does is skipped. What cannot be used is
+  counted per file with the offsets (as are the lines the caller could not use), so one odd
+  line cannot fill memory and never goes unsaid.
 
 Lines the caller cannot use are dropped cheaply: ``markers`` are byte strings searched in each
 chunk (no split into lines, no JSON decode) and only the lines containing one are handed on.
@@ -93,6 +94,29 @@ class TailStats:
     unreadable: dict[str, str] = field(default_factory=dict)  # path -> why
 
 
+class MarkerScan:
+    """The default scan of an overlong line: it is passed over like any line without a marker
+    (nothing in it to count), or, when it holds one, is an error (counted as skipped)."""
+
+    def __init__(self, markers: Sequence[bytes]) -> None:
+        self.markers = tuple(markers)
+        self._keep = max((len(m) for m in self.markers), default=1) - 1
+        self._tail = b""  # the end of the last piece: a marker may straddle two pieces
+        self.found = False
+
+    def feed(self, data: bytes) -> None:
+        if self.found:
+            return
+        window = self._tail + data
+        self.found = any(m in window for m in self.markers)
+        self._tail = window[-self._keep :] if self._keep else b""
+
+    def result(self) -> bytes | None:
+        if self.found:
+            raise ValueError("it holds usage, but is too long to read")
+        return None
+
+
 class LogTailer:
     """Per-file offsets over many files; see the module docstring."""
 
@@ -112,7 +136,7 @@ class LogTailer:
         self.stats = TailStats()
         # files whose last pass ended inside an overlong line: (its scan, the line's offset,
         # where to go on reading); the saved offset stays at the line's start meanwhile
-        self._open: dict[str, tuple[LineScan | None, int, int]] = {}
+        self._open: dict[str, tuple[LineScan, int, int]] = {}
 
     def save_state(self) -> str:
         """The per-file offsets as JSON, kept beside the records so a restart reads only what
@@ -244,7 +268,7 @@ class LogTailer:
         resume = self._open.pop(key, None)
         scan: LineScan | None = None
         if resume is None:
-            skipping = False  # inside an overlong line: scan (or drop) bytes to its newline
+            skipping = False  # inside an overlong line: scan its bytes to its newline
             line_start = base = state.offset  # base: file offset of pending[0]
         else:  # the last pass ended inside an overlong line: go on where it stopped
             skipping = True
@@ -264,13 +288,12 @@ class LogTailer:
             self.stats.bytes_read += len(chunk)
             if skipping:
                 newline = chunk.find(b"\n")
+                assert scan is not None  # set with ``skipping``
                 if newline < 0:
-                    if scan is not None:
-                        scan.feed(chunk)
+                    scan.feed(chunk)
                     base += len(chunk)
                     continue
-                if scan is not None:
-                    scan.feed(chunk[:newline])
+                scan.feed(chunk[:newline])
                 self._end_overlong(key, scan, line_start, on_line)
                 skipping, scan = False, None
                 chunk = chunk[newline + 1 :]
@@ -288,26 +311,20 @@ class LogTailer:
             if len(pending) > self.max_line:
                 self.stats.overlong_lines += 1
                 line_start = base
-                scan = self.overlong() if self.overlong is not None else None
-                if scan is not None:
-                    scan.feed(pending)
+                scan = self.overlong() if self.overlong is not None else MarkerScan(self.markers)
+                scan.feed(pending)
                 base += len(pending)
                 pending = b""
                 skipping = True
-        if skipping:
+        if skipping and scan is not None:
             # the line goes on past what is written: resume the scan on the next pass (a
             # restart reads the line again from its start, where the saved offset stays)
             self._open[key] = (scan, line_start, base)
         return read_any
 
-    def _end_overlong(
-        self, key: str, scan: LineScan | None, line_start: int, on_line: LineSink
-    ) -> None:
+    def _end_overlong(self, key: str, scan: LineScan, line_start: int, on_line: LineSink) -> None:
         """An overlong line ended: hand on what its scan read out of it, or count it skipped."""
         why = f"{key}@{line_start}: a line longer than {self.max_line} bytes"
-        if scan is None:
-            self.skip(key, why)
-            return
         try:
             small = scan.result()
         except ValueError as exc:
