@@ -15,7 +15,7 @@ never gets the chance to fill memory).
 from __future__ import annotations
 
 import zlib
-from typing import Final
+from typing import Final, NamedTuple
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
@@ -45,6 +45,21 @@ SIGNALS: Final[dict[str, tuple[type[Message], type[Message]]]] = {
 
 PROTOBUF: Final = "application/x-protobuf"
 JSON: Final = "application/json"
+
+
+class Rejected(NamedTuple):
+    """What an accepted export held that was refused: OTLP's partial success."""
+
+    n: int  # log records, data points or spans
+    message: str
+
+
+# path -> the partial-success field that counts what was refused
+_REJECTED_FIELD: Final = {
+    "/v1/logs": "rejected_log_records",
+    "/v1/metrics": "rejected_data_points",
+    "/v1/traces": "rejected_spans",
+}
 
 
 class OtlpError(Exception):
@@ -120,12 +135,19 @@ def decode(path: str, content_type: str | None, encoding: str | None, body: byte
     return message
 
 
-def response_body(path: str, kind: str) -> bytes:
-    """The empty ``Export*ServiceResponse`` in the request's own format."""
-    empty = SIGNALS[path][1]()
+def response_body(path: str, kind: str, rejected: Rejected | None = None) -> bytes:
+    """The ``Export*ServiceResponse`` in the request's own format: empty when everything was
+    taken, else with ``partial_success`` saying how many items were refused and why."""
+    response = SIGNALS[path][1]()
+    if rejected is not None and (rejected.n or rejected.message):
+        partial = response.partial_success  # type: ignore[attr-defined]
+        setattr(partial, _REJECTED_FIELD[path], max(rejected.n, 0))
+        partial.error_message = rejected.message[:1000]
     if kind == JSON:
-        return b"{}"
-    return empty.SerializeToString()
+        if not response.ListFields():
+            return b"{}"
+        return json_format.MessageToJson(response, indent=None).encode()
+    return response.SerializeToString()
 
 
 def _short(exc: BaseException) -> str:

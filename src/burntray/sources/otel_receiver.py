@@ -29,12 +29,19 @@ from typing import Any
 from google.protobuf.message import Message
 
 from burntray.lazylog import get_logger
-from burntray.sources.otel_decode import MAX_BODY, OtlpError, decode, media_type, response_body
+from burntray.sources.otel_decode import (
+    MAX_BODY,
+    OtlpError,
+    Rejected,
+    decode,
+    media_type,
+    response_body,
+)
 
 log = get_logger(__name__)
 
-# (path, decoded request, arrival time in epoch ns) -> None
-ExportCallback = Callable[[str, Message, int], None]
+# (path, decoded request, arrival time in epoch ns) -> what was refused (partial success)
+ExportCallback = Callable[[str, Message, int], Rejected | None]
 
 
 def is_loopback(host: str) -> bool:
@@ -228,7 +235,7 @@ class _Handler(BoundedHandler):
             self.reply(exc.status, (exc.reason + "\n").encode())
             return
         try:
-            receiver.on_export(path, message, time.time_ns())
+            rejected = receiver.on_export(path, message, time.time_ns())
         except Exception as exc:  # a bug in mapping must not take the receiver down
             log.exception("otlp export handling failed")
             receiver.stats.bad(500, repr(exc))
@@ -236,7 +243,7 @@ class _Handler(BoundedHandler):
             return
         receiver.stats.ok()
         ctype = "application/json" if kind == "application/json" else "application/x-protobuf"
-        self.reply(200, response_body(path, kind), ctype)
+        self.reply(200, response_body(path, kind, rejected), ctype)
 
     def _check_token(self, token: str) -> None:
         if not token:
