@@ -398,3 +398,46 @@ def test_one_record_the_history_refuses_does_not_hold_back_the_others(tmp_path: 
     finally:
         source.close()
         history.close()
+
+
+# --- finding: a session was counted twice after a restart of burntray ----------------------
+
+
+def _claude(port: int, rid: str, *, event: bool) -> None:
+    with Sender("claude-code", f"http://127.0.0.1:{port}") as sender:
+        claude_request(
+            sender,
+            session="s1",
+            request_id=rid,
+            model="claude-opus-4-1",
+            inp=10,
+            out=5,
+            cache_read=0,
+            cache_write=0,
+            cost=0.01,
+            event=event,
+            metric=not event,
+        )
+        if not event:
+            sender.flush_metrics()
+
+
+def test_sessions_counted_from_events_stay_so_after_a_restart(tmp_path: Path) -> None:
+    """Three requests as events, burntray restarts, then the same session's metrics arrive
+    (Claude Code exports them every minute): still 3 requests and $0.03."""
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    for rids in (("a", "b", "c"), ()):
+        source = OtelSource("127.0.0.1:0", build_price_table({}), history, grace_ns=0)
+        source.start(lambda: None)
+        try:
+            assert source.receiver is not None
+            for rid in rids:
+                _claude(source.receiver.port, rid, event=True)
+            if not rids:  # after the restart: the session's metric point
+                _claude(source.receiver.port, "d", event=False)
+            source.poll()
+            snap = source.snapshot(HOUR)
+            assert (snap.totals.reqs, round(snap.totals.cost_usd, 6)) == (3, 0.03)
+        finally:
+            source.close()
+    history.close()
