@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -108,3 +109,37 @@ def test_model_labels_are_capped_per_source_with_an_other_bucket(
     m0 = (("model", "m0"), ("provider", "anthropic"), ("source", "otel"))
     assert got[("burntray_requests_total", m0)] == 2
     assert got[("burntray_requests_total", other)] == 52
+
+
+def test_the_otlp_push_sends_the_same_running_totals() -> None:
+    """The optional push (real SDK) to burntray's own receiver: a lower usage since start does
+    not lower the pushed cumulative cost either."""
+    from burntray.serve.otlp_push import OtlpPush
+    from burntray.sources.otel_map import attrs
+    from burntray.sources.otel_receiver import OtlpReceiver
+
+    got: list[Any] = []
+    receiver = OtlpReceiver("127.0.0.1", 0, lambda path, msg, ts: got.append(msg))
+    receiver.start()
+    board = FiguresBoard(0)
+    push = OtlpPush(board, f"http://127.0.0.1:{receiver.port}", interval_s=3600)
+    costs = []
+    try:
+        for cost in (5.0, 0.01):
+            publish(board, row(2, cost))
+            got.clear()
+            assert push.flush()
+            costs += [
+                dp.as_double
+                for msg in got
+                for rm in msg.resource_metrics
+                for sm in rm.scope_metrics
+                for m in sm.metrics
+                if m.name == "burntray.cost"
+                for dp in m.sum.data_points
+                if attrs(dp.attributes)["model"] == "claude-opus-4-1"
+            ]
+    finally:
+        push.close()
+        receiver.close()
+    assert costs == [5.0, 5.0]
