@@ -36,6 +36,7 @@ BENCHES = [
     "bench_stores",
     "bench_all",
     "bench_otel",
+    "bench_otel_values",
     "bench_hexai",
 ]
 
