@@ -4,9 +4,12 @@ and nothing already acknowledged is lost when the history cannot take it."""
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +25,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 import burntray.sources.registry  # noqa: F401 - first, as the app loads it (otel -> spec -> registry)
 from burntray.model.pricing import build_price_table
@@ -441,3 +445,77 @@ def test_sessions_counted_from_events_stay_so_after_a_restart(tmp_path: Path) ->
         finally:
             source.close()
     history.close()
+
+
+# --- finding: concurrent exports of millions of attributes took 2.4 GiB ---------------------
+
+_RECEIVER = """
+import sys
+import burntray.sources.registry
+from burntray.model.pricing import build_price_table
+from burntray.sources.otel_ledger import OtelLedger
+from burntray.sources.otel_receiver import OtlpReceiver
+receiver = OtlpReceiver("127.0.0.1", 0, OtelLedger(build_price_table({})).on_export)
+receiver.start()
+print(receiver.port, flush=True)
+sys.stdin.read()
+"""
+
+
+def _kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise AssertionError(field)
+
+
+def test_concurrent_large_exports_are_decoded_one_at_a_time(tmp_path: Path) -> None:
+    """Six concurrent gzip exports of one record with 1,000,000 attributes each (a refused
+    record): the receiver process grows by what one of them takes, not six."""
+    one = LogRecord()
+    kv = one.attributes.add()
+    kv.key, kv.value.int_value = "a", 1
+    req = ExportLogsServiceRequest()
+    rec = req.resource_logs.add().scope_logs.add().log_records.add()
+    rec.MergeFromString(one.SerializeToString() * 1_000_000)  # repeated fields concatenate
+    body = gzip.compress(req.SerializeToString())
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _RECEIVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        # warm up: imports and the first decode's arenas are not what is measured
+        answers = [logs_answer(post_gzip(port, body))]
+        base = _kib(proc.pid, "VmRSS")
+        threads = [
+            threading.Thread(target=lambda: answers.append(logs_answer(post_gzip(port, body))))
+            for _ in range(6)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert answers == [(1, "a log record has over 128 attributes")] * 7
+        grown_mib = (_kib(proc.pid, "VmHWM") - base) / 1024
+        assert grown_mib < 150, grown_mib
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def post_gzip(port: int, body: bytes) -> bytes:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(
+            "POST",
+            "/v1/logs",
+            body,
+            {"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip"},
+        )
+        resp = conn.getresponse()
+        data = resp.read()
+        assert resp.status == 200, data
+        return data
+    finally:
+        conn.close()
