@@ -295,7 +295,7 @@ def decode_logs(req: ExportLogsServiceRequest, received_ns: int) -> Decoded:
                 try:
                     event = _log_event(name, a, ts, service)
                 except Invalid as exc:
-                    out.reject(f"{name}: {exc}")
+                    out.reject(f"{name[:MAX_TEXT]}: {exc}")
                     continue
                 if event is None:
                     if name == "codex.sse_event":  # other SSE kinds carry no usage
