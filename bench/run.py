@@ -37,6 +37,7 @@ BENCHES = [
     "bench_all",
     "bench_otel",
     "bench_otel_hostile",
+    "bench_otel_values",
     "bench_hexai",
 ]
 

@@ -321,7 +321,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             now = snapshot.as_of_ns
             if args.by:
                 _print_by(source, args.by, args.format, settings, now)
-                return EXIT_OK if snapshot.status.healthy else EXIT_FAILED
+                return _status_exit(snapshot.status)
             alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
             block = _block_json(source, now) if args.format == "json" else None
         finally:
@@ -331,7 +331,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     _print_snapshot(snapshot, args.format, ctx.prices(settings), alerts, block)
     if ctx.price_error:  # the figures use the built-in prices; the warning named the problem
         return EXIT_USAGE
-    return EXIT_OK if snapshot.status.healthy else EXIT_FAILED
+    return _status_exit(snapshot.status)
+
+
+def _status_exit(status) -> int:  # type: ignore[no-untyped-def]
+    """1 when the figures are not whole: the source is broken, or part of what it adds up
+    (a member of ``all``, a log folder) could not be read; the detail says which."""
+    return EXIT_OK if status.healthy and not status.partial else EXIT_FAILED
 
 
 def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]
@@ -419,7 +425,7 @@ def _print_snapshot(snapshot, fmt: str, prices, alerts=None, block=None) -> None
         from burntray.model.format import status_line  # noqa: PLC0415
 
         sys.stdout.write(status_line(snapshot) + "\n")
-    if not snapshot.status.healthy and fmt != "text":
+    if _status_exit(snapshot.status) != EXIT_OK and fmt != "text":
         print(f"burntray: {snapshot.source}: {snapshot.status.detail}", file=sys.stderr)
 
 

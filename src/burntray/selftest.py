@@ -287,11 +287,17 @@ def _backend_choice() -> Any:
 
 
 def _headless(choice: Any) -> bool:
-    """No display and no tray host here, so ``burntray`` shows the terminal view. A backend
-    forced with ``PYSTRAY_BACKEND`` is still loaded and checked, as the app would load it."""
+    """No display and no tray host here (a server), so ``burntray`` shows the terminal view. A
+    backend forced with ``PYSTRAY_BACKEND`` is still loaded and checked, as the app would load
+    it."""
     import os  # noqa: PLC0415
 
     if os.environ.get("PYSTRAY_BACKEND", "").strip():
+        return False
+    # With a display but no tray host yet, the tray backend is still what an installation must
+    # be able to load (a panel may start later): only a machine with no display at all is
+    # headless.
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
         return False
     return getattr(choice, "name", None) == "terminal"
 

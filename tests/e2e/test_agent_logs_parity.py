@@ -110,3 +110,30 @@ def test_codex_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
     _accumulate(seen, reader.read_new())
     theirs = run_ccusage(ccusage, "codex", {"CODEX_HOME": str(home)}, tmp_path / "home")
     _compare(per_day(seen.values()), theirs, "codex")
+
+
+def test_a_50_mb_assistant_line_counts_as_ccusage_counts_it(ccusage: Path, tmp_path: Path) -> None:
+    """A line over the 32 MiB line cap (a huge text in its content) is not held whole, yet its
+    request counts, with the tokens ccusage reads from it; the lines around it too."""
+    from burntray.sources.log_tail import MAX_LINE_BYTES
+
+    config = tmp_path / "claude"
+    log = config / "projects" / "-work-big" / "s.jsonl"
+    log.parent.mkdir(parents=True)
+    text = 'lorem ipsum \\"quoted\\" ' * (50 * 1024 * 1024 // 22)
+    big = claude_line(
+        "2026-11-21T10:00:00.000Z", "msg_big", "req_big", SONNET, 1234, 5678, 910, 1112,
+        text=text, write_1h=100,
+    )  # fmt: skip
+    assert len(big.encode()) > MAX_LINE_BYTES
+    with log.open("w") as fh:
+        fh.write(claude_line("2026-11-21T09:00:00Z", "a", "ra", SONNET, 1, 2, 3, 4) + "\n")
+        fh.write(big + "\n")
+        fh.write(claude_line("2026-11-21T11:00:00Z", "b", "rb", SONNET, 5, 6, 7, 8) + "\n")
+    del big, text
+    reader = ClaudeLogReader([config], build_price_table())
+    records = reader.read_new()
+    assert len(records) == 3 and reader.malformed_lines == 0
+    assert reader.tailer.stats.overlong_lines == 1
+    theirs = run_ccusage(ccusage, "claude", {"CLAUDE_CONFIG_DIR": str(config)}, tmp_path)
+    _compare(per_day(records), theirs, "claude")

@@ -71,3 +71,25 @@ def test_name_tallies_are_bounded() -> None:
     ledger.add(Decoded(ignored={f"name{i}": 1 for i in range(200)}), NOW)
     assert len(ledger.ignored) == otel_ledger.MAX_NAMES + 1
     assert ledger.ignored["(other names)"] == 200 - otel_ledger.MAX_NAMES
+
+
+def test_a_group_that_cannot_be_counted_loses_nothing_else() -> None:
+    """Values are checked on arrival; should one get past (a bug), taking the ready records
+    still gives every other record, and says what was lost."""
+    ledger = OtelLedger(build_price_table({}), grace_ns=0)
+    bad = point(float("nan"), NOW - S, NOW, DELTA)._replace(part="input")
+    event = UsageEvent("codex", "openai", "gpt-5", "c", NOW, 1, 1, 0, 0, None, "k")
+    ledger.add(Decoded(events=[event], points=[bad, point(0.5, NOW - S, NOW, DELTA)]), NOW)
+    records = ledger.take(NOW + 3600 * S)
+    assert [r.key for r in records] == ["k"]
+    assert ledger.failed == 1 and "NaN" in ledger.last_error
+
+
+def test_sessions_counted_from_events_survive_the_resume_state() -> None:
+    first = OtelLedger(build_price_table({}), grace_ns=0)
+    event = UsageEvent("claude-code", "anthropic", "m", "s", NOW, 1, 1, 0, 0, 0.01, "k")
+    first.add(Decoded(events=[event]), NOW)
+    second = OtelLedger(build_price_table({}), grace_ns=0)
+    second.load_state(first.save_state())
+    assert cost_after(second, point(0.03, NOW - S, NOW, DELTA)) == 0  # covered by the events
+    assert second.covered_points == 1

@@ -90,3 +90,22 @@ def test_headless_checks_the_terminal_view_and_passes(hexai_dir: Path) -> None:
     last = result.stdout.splitlines()[-1]
     assert last.startswith("self-test passed in ")
     assert last.endswith("(view checked: terminal view)")
+
+
+def test_a_display_without_a_tray_host_still_checks_the_tray_backend(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only a machine with no display at all is headless: on a desktop whose panel has not
+    started yet the app waits for a tray, so the build must still load its tray backend."""
+    from burntray.selftest import _headless
+    from burntray.ui.backend import TERMINAL, BackendChoice
+
+    no_tray = BackendChoice(TERMINAL, "no system tray on :5")
+    monkeypatch.delenv("PYSTRAY_BACKEND", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":5")
+    assert not _headless(no_tray)
+    monkeypatch.delenv("DISPLAY")
+    assert _headless(no_tray)
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert not _headless(no_tray)

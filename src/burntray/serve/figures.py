@@ -10,12 +10,21 @@ Names follow Prometheus conventions: the ``burntray_`` prefix, base units (USD, 
 ``type``; never a session or user id). Counters count usage since the process started (a
 restart is a counter reset, which ``increase()``/``rate()`` handle); usage that arrives stamped
 before the start (a backlog) shows in the window gauges, not in the counters.
+
+The counters only ever go up for the life of the process (``RunningTotals``): the usage since
+start is recomputed from the history on every tick and can go down (a re-sent request with
+lower values replaces the first, a request re-stamped earlier leaves the range, pruning), and
+Prometheus would read any fall as a reset and count everything again. Only increases are added.
+The sender chooses the model names, so a source exports at most ``MAX_MODELS`` provider/model
+pairs (the first seen); the rest add to ``provider="other", model="other"``, and
+``burntray_folded_models_total`` counts how many were folded (Prometheus' advice: keep label
+values bounded).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +36,11 @@ from burntray.model.snapshot import Snapshot
 ALERT_LEVELS = {"normal": 0, "elevated": 1, "spike": 2}
 TOKEN_TYPES = ("input", "output", "cache_read", "cache_write")
 NS = 1_000_000_000
+MAX_MODELS = 200  # provider/model label pairs per source in the counters; more fold into "other"
+OTHER = "other"
+
+# One counter series: (source, provider, model); the folded bucket is (source, None, None).
+_Key = tuple[str, str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -36,21 +50,82 @@ class Figures:
     status_doc: dict[str, Any] = field(default_factory=dict)
 
 
+class RunningTotals:
+    """The ``*_total`` counters: running sums of the increases of the usage since start.
+
+    ``update`` takes each published usage-since-start; per series, what rose since the last one
+    is added and what fell is ignored (so a correction downwards never lowers a counter, and the
+    usage after it counts from the lower figure). Not thread-safe: the board locks around it.
+    """
+
+    def __init__(self, max_models: int = MAX_MODELS) -> None:
+        self.max_models = max_models
+        self._last: dict[_Key, dict[str, float]] = {}
+        self.totals: dict[_Key, dict[str, float]] = {}
+        self._admitted: dict[str, set[tuple[str, str]]] = {}
+        self.folded: dict[str, int] = {}  # source -> provider/model pairs folded (most seen)
+
+    def update(self, snap: Snapshot) -> None:
+        source = snap.source
+        admitted = self._admitted.setdefault(source, set())
+        other: dict[str, float] = {}
+        folded = 0
+        for row in snap.by_model:
+            pair = (row.provider or "unknown", row.model or "unknown")
+            raw = _raw(row)
+            if pair in admitted or (len(admitted) < self.max_models and pair != (OTHER, OTHER)):
+                admitted.add(pair)
+                self._advance((source, *pair), raw)
+            else:
+                folded += 1
+                for name, value in raw.items():
+                    other[name] = other.get(name, 0.0) + value
+        if other or (source, None, None) in self._last:
+            self._advance((source, None, None), other)
+        self.folded[source] = max(self.folded.get(source, 0), folded)
+
+    def _advance(self, key: _Key, raw: dict[str, float]) -> None:
+        last = self._last.get(key, {})
+        total = self.totals.setdefault(key, {})
+        for name, value in raw.items():
+            rise = value - last.get(name, 0.0)
+            total[name] = total.get(name, 0.0) + (rise if rise > 0 else 0.0)
+        self._last[key] = {**last, **raw}
+
+
+def _raw(row: Any) -> dict[str, float]:
+    raw = {"reqs": float(row.reqs), "unpriced": float(row.unpriced_reqs)}
+    raw["cost"] = float(row.cost_usd or 0.0)
+    for kind, value in _row_tokens(row):
+        raw[f"tokens:{kind}"] = float(value)
+    return raw
+
+
 class FiguresBoard:
-    """The newest ``Figures``; written by the monitor thread, read by HTTP threads."""
+    """The newest ``Figures`` and the running counters; written by the monitor thread, read by
+    HTTP threads."""
 
     def __init__(self, started_ns: int) -> None:
         self.started_ns = started_ns
         self._lock = threading.Lock()
         self._figures: Figures | None = None
+        self._totals = RunningTotals()
 
     def put(self, figures: Figures) -> None:
         with self._lock:
             self._figures = figures
+            if figures.since_start is not None:
+                self._totals.update(figures.since_start)
 
     def get(self) -> Figures | None:
         with self._lock:
             return self._figures
+
+    def counters(self) -> tuple[list[tuple[_Key, dict[str, float]]], dict[str, int]]:
+        """A copy of the running counters per series, and the folded pairs per source."""
+        with self._lock:
+            rows = [(key, dict(values)) for key, values in self._totals.totals.items()]
+            return rows, dict(self._totals.folded)
 
 
 def _row_tokens(row: Any) -> Iterator[tuple[str, int]]:
@@ -75,10 +150,12 @@ class BurntrayCollector(Collector):
         figures = self.board.get()
         if figures is None:
             return
-        yield from self._counters(figures)
+        yield from self._counters(*self.board.counters())
         yield from self._gauges(figures.window)
 
-    def _counters(self, figures: Figures) -> Iterator[Metric]:
+    def _counters(
+        self, rows: Iterable[tuple[_Key, dict[str, float]]], folded: dict[str, int]
+    ) -> Iterator[Metric]:
         labels = ["source", "provider", "model"]
         reqs = CounterMetricFamily(
             "burntray_requests", "LLM requests seen since burntray serve started", labels=labels
@@ -96,16 +173,24 @@ class BurntrayCollector(Collector):
         cost = CounterMetricFamily(
             "burntray_cost_usd", "Spend in USD since burntray serve started", labels=labels
         )
-        snap = figures.since_start
-        if snap is not None:
-            for row in snap.by_model:
-                key = [snap.source, row.provider or "unknown", row.model or "unknown"]
-                reqs.add_metric(key, row.reqs)
-                unpriced.add_metric(key, row.unpriced_reqs)
-                cost.add_metric(key, row.cost_usd or 0.0)
-                for kind, value in _row_tokens(row):
-                    tokens.add_metric([*key, kind], value)
+        for (source, provider, model), values in rows:
+            key = [source, provider or OTHER, model or OTHER]
+            reqs.add_metric(key, values.get("reqs", 0.0))
+            unpriced.add_metric(key, values.get("unpriced", 0.0))
+            cost.add_metric(key, values.get("cost", 0.0))
+            for name, value in values.items():
+                if name.startswith("tokens:"):
+                    tokens.add_metric([*key, name[7:]], value)
         yield from (reqs, tokens, cost, unpriced)
+        if folded:
+            fold = CounterMetricFamily(
+                "burntray_folded_models",
+                f"Provider/model pairs counted as model=other (over {MAX_MODELS} per source)",
+                labels=["source"],
+            )
+            for source, n in folded.items():
+                fold.add_metric([source], n)
+            yield fold
 
     def _gauges(self, snap: Snapshot) -> Iterator[Metric]:
         src = [snap.source]

@@ -7,7 +7,8 @@ imported only when an endpoint is configured; without it, ``serve`` says how to 
 goes on serving ``/metrics``.
 
 Names: ``burntray.requests`` ({request}), ``burntray.tokens`` ({token}, attribute ``type``),
-``burntray.cost`` (USD) - cumulative since ``serve`` started - and the gauges
+``burntray.cost`` (USD) - cumulative since ``serve`` started, the same running totals as the
+``/metrics`` counters (they never go down, models past the cap are "other") - and the gauges
 ``burntray.window.requests``, ``burntray.window.cost``, ``burntray.alert.level``,
 ``burntray.source.up``. Attributes: ``source``, ``provider``, ``model`` (never a session id).
 """
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from burntray.lazylog import get_logger
-from burntray.serve.figures import ALERT_LEVELS, FiguresBoard, _row_tokens
+from burntray.serve.figures import ALERT_LEVELS, OTHER, FiguresBoard
 
 log = get_logger(__name__)
 
@@ -85,20 +86,20 @@ class OtlpPush:
         out: list[Any] = []
         window = figures.window
         src = {"source": window.source}
-        if kind in ("requests", "tokens", "cost") and figures.since_start is not None:
-            snap = figures.since_start
-            for row in snap.by_model:
-                attrs = {
-                    "source": snap.source,
-                    "provider": row.provider or "unknown",
-                    "model": row.model or "unknown",
-                }
+        if kind in ("requests", "tokens", "cost"):
+            rows, _folded = self.board.counters()
+            for (source, provider, model), values in rows:
+                attrs = {"source": source, "provider": provider or OTHER, "model": model or OTHER}
                 if kind == "requests":
-                    out.append(obs(row.reqs, attrs))
+                    out.append(obs(values.get("reqs", 0.0), attrs))
                 elif kind == "cost":
-                    out.append(obs(row.cost_usd or 0.0, attrs))
+                    out.append(obs(values.get("cost", 0.0), attrs))
                 else:
-                    out += [obs(v, {**attrs, "type": t}) for t, v in _row_tokens(row)]
+                    out += [
+                        obs(v, {**attrs, "type": name[7:]})
+                        for name, v in values.items()
+                        if name.startswith("tokens:")
+                    ]
         elif kind == "window_requests":
             out.append(obs(window.totals.reqs, src))
         elif kind == "window_cost":

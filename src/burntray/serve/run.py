@@ -136,10 +136,11 @@ def receiver_ready(watch: SourceWatch) -> HealthCheck:
         problem = str(getattr(otel, "problem", "") or "")
         if receiver is None or not receiver.running:
             return False, f"OTLP receiver not listening: {problem or 'stopped'}"
-        ledger_error = str(getattr(getattr(otel, "ledger", None), "error", "") or "")
-        if ledger_error or problem:
-            return False, f"OTLP receiver not counting: {ledger_error or problem}"
-        return True, "ok"
+        health = getattr(otel, "health", None)
+        ok, why = health() if callable(health) else (not problem, problem or "ok")
+        if not ok:
+            return False, f"OTLP receiver not counting: {why}"
+        return True, why
 
     return check
 

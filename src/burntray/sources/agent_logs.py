@@ -51,16 +51,20 @@ FULL_POLL_EVERY_S = 10.0
 class _Reader(Protocol):
     tailer: LogTailer
     missing: str
-    malformed_lines: int
-    first_malformed: str
     files_seen: int
-
     prices: PriceTable
+
+    @property
+    def malformed_lines(self) -> int: ...
+    @property
+    def first_malformed(self) -> str: ...
 
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]: ...
     def folders(self) -> list[str]: ...
+    def unreadable(self) -> dict[str, str]: ...
     def save_state(self) -> str: ...
     def load_state(self, text: str) -> None: ...
+    def reset(self) -> None: ...
 
 
 class AgentLogSource(RecordSource):
@@ -116,6 +120,7 @@ class AgentLogSource(RecordSource):
         if records:
             self._records_version += 1
         self.problem = ""
+        self.partial_reason = describe_unreadable(self.reader.unreadable())
         self.empty_reason = self.reader.missing or (
             "" if self.reader.files_seen else "no logs yet in " + self._where()
         )
@@ -127,6 +132,7 @@ class AgentLogSource(RecordSource):
         return ", ".join(str(f) for f in self.folders)
 
     def start(self, wake: Callable[[], None]) -> None:
+        self._rewake = wake
         if not self._watch or self._watcher is not None:
             return
 
@@ -167,6 +173,14 @@ class AgentLogSource(RecordSource):
     def load_state(self, state: str) -> None:
         self.reader.load_state(state)
 
+    def reset_reading(self) -> bool:
+        self.reader.reset()
+        self._dirty = True
+        self._last_full = -FULL_POLL_EVERY_S  # the next read is a full one
+        self._saved_at_bytes = -1
+        self._records_version += 1
+        return True
+
     def facts(self) -> tuple[UpstreamFact, ...]:
         reader = self.reader
         facts = [
@@ -187,16 +201,21 @@ class AgentLogSource(RecordSource):
                     f"{reader.malformed_lines} skipped (first: {reader.first_malformed})",
                 )
             )
-        unreadable = reader.tailer.stats.unreadable
+        unreadable = reader.unreadable()
         if unreadable:
-            path, why = next(iter(unreadable.items()))
+            path, why = min(unreadable.items())
             more = f" (+{len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
             facts.append(UpstreamFact("Unreadable", f"{path}: {why}{more}"))
-        if reader.tailer.stats.overlong_lines:
-            facts.append(
-                UpstreamFact("Overlong lines", f"{reader.tailer.stats.overlong_lines} skipped")
-            )
         return tuple(facts)
+
+
+def describe_unreadable(unreadable: dict[str, str]) -> str:
+    """ "not counted, unreadable: /p/alpha: Permission denied (+2 more)", or "" when none."""
+    if not unreadable:
+        return ""
+    path, why = min(unreadable.items())
+    more = f" (+{len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+    return f"not counted, unreadable: {path}: {why}{more}"
 
 
 # How far back the 5-hour block is worked out from: a block starts at the first request after

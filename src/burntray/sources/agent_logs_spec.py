@@ -72,7 +72,29 @@ def _probe_codex(ctx: SourceContext) -> tuple[bool, str]:
         return False, str(exc)
 
 
-def _doctor_lines(folders: list[Path], subdirs: tuple[str, ...]) -> list[str]:
+def _skipped_lines(ctx: SourceContext, name: str) -> list[str]:
+    """The lines skipped in the logs as burntray last read them (kept with the offsets in its
+    history, so they show here until those files change), without reading the logs."""
+    if not ctx.paths.history_db.exists():
+        return []
+    from burntray.sources.log_tail import LogTailer  # noqa: PLC0415
+    from burntray.store.history import RESUME_STATE_PREFIX  # noqa: PLC0415
+
+    history = ctx.records_history()
+    state = history.get_meta(RESUME_STATE_PREFIX + name) if history is not None else None
+    if state is None:
+        return []
+    tailer = LogTailer(())
+    tailer.load_state(state)
+    count, first = tailer.skipped()
+    if not count:
+        return []
+    return [f"skipped      {count} line{'s' if count > 1 else ''} not counted (first: {first})"]
+
+
+def _doctor_lines(
+    ctx: SourceContext, name: str, folders: list[Path], subdirs: tuple[str, ...]
+) -> list[str]:
     """Where the logs are and how many, without reading them (doctor stays quick on a GB)."""
     from burntray.model.pricing import SNAPSHOT_AS_OF  # noqa: PLC0415
     from burntray.sources.agent_files import JsonlFinder  # noqa: PLC0415
@@ -84,11 +106,15 @@ def _doctor_lines(folders: list[Path], subdirs: tuple[str, ...]) -> list[str]:
             files = finder.find()
             if finder.problem:
                 lines.append(f"logs         {finder.problem}")
-            else:
-                size = sum(_size(f) for f in files)
-                lines.append(
-                    f"logs         {folder / sub}: {len(files)} files, {size / 1e6:.1f} MB"
-                )
+                continue
+            # what cannot be read is not counted: named here, not in the file count
+            unreadable = dict(finder.unreadable)
+            unreadable.update((f, "Permission denied") for f in files if not os.access(f, os.R_OK))
+            readable = [f for f in files if f not in unreadable]
+            size = sum(_size(f) for f in readable)
+            lines.append(f"logs         {folder / sub}: {len(readable)} files, {size / 1e6:.1f} MB")
+            lines += [f"UNREADABLE   {path}: {why}" for path, why in sorted(unreadable.items())]
+    lines += _skipped_lines(ctx, name)
     lines.append(f"prices       LiteLLM snapshot {SNAPSHOT_AS_OF} (a price_file overrides it)")
     if not sys.platform.startswith("linux"):
         lines.append("live         polling (inotify is Linux only)")
@@ -103,11 +129,11 @@ def _size(path: str) -> int:
 
 
 def _doctor_claude(ctx: SourceContext) -> list[str]:
-    return _doctor_lines(claude_dirs(ctx), ("projects",))
+    return _doctor_lines(ctx, "claude", claude_dirs(ctx), ("projects",))
 
 
 def _doctor_codex(ctx: SourceContext) -> list[str]:
-    return _doctor_lines(codex_dirs(ctx), ("sessions", "archived_sessions"))
+    return _doctor_lines(ctx, "codex", codex_dirs(ctx), ("sessions", "archived_sessions"))
 
 
 CLAUDE = SourceSpec(

@@ -37,6 +37,7 @@ import msgspec
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_files import JsonlFinder
+from burntray.sources.agent_logs_scan import UsageScan
 from burntray.sources.log_tail import LogTailer
 
 PROVIDER = "anthropic"
@@ -370,10 +371,8 @@ class ClaudeLogReader:
     def __init__(self, config_dirs: Iterable[Path], prices: PriceTable) -> None:
         self.config_dirs = [Path(d) for d in config_dirs]
         self.prices = prices
-        self.tailer = LogTailer([USAGE_MARKER])
+        self.tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
         self.dedup = Dedup()
-        self.malformed_lines = 0
-        self.first_malformed = ""
         self._finders = [JsonlFinder(d / "projects") for d in self.config_dirs]
         self.missing = ""
         self.files_seen = 0
@@ -383,6 +382,21 @@ class ClaudeLogReader:
 
     def folders(self) -> list[str]:
         return [f for finder in self._finders for f in finder.folders()]
+
+    @property
+    def malformed_lines(self) -> int:
+        """Lines skipped in the files as they are now (kept with the offsets)."""
+        return self.tailer.skipped()[0]
+
+    @property
+    def first_malformed(self) -> str:
+        return self.tailer.skipped()[1]
+
+    def unreadable(self) -> dict[str, str]:
+        """Folders and files that could not be read on the last pass (path -> why): their
+        requests are missing from the figures."""
+        found = {p: why for finder in self._finders for p, why in finder.unreadable.items()}
+        return {**found, **self.tailer.stats.unreadable}
 
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
         """Records for the requests that are new or changed since the last call.
@@ -433,9 +447,7 @@ class ClaudeLogReader:
             try:
                 entry = parse_line(line)
             except ValueError as exc:
-                self.malformed_lines += 1
-                if not self.first_malformed:
-                    self.first_malformed = f"{path}@{offset}: {exc}"
+                self.tailer.skip(str(path), f"{path}@{offset}: {exc}")
                 return
             if entry is None:
                 return
@@ -464,6 +476,16 @@ class ClaudeLogReader:
             )
 
         self.tailer.read(path, on_line)
+
+    def reset(self) -> None:
+        """Read every file from the start again, as if never read (the history was cleared):
+        offsets, duplicate groups and counts go; the history lookup stays wired."""
+        lookup = self.dedup.lookup
+        self.tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
+        self.dedup = Dedup()
+        self.dedup.lookup = lookup
+        self._compact_at = COMPACT_AT_GROUPS
+        self._newest_ns = -(2**63)
 
     def save_state(self) -> str:
         """The per-file offsets, so a restart reads only what is new."""

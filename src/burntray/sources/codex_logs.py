@@ -213,8 +213,6 @@ class CodexLogReader:
         self.tailer = LogTailer([TOKEN_COUNT_MARKER, TURN_CONTEXT_MARKER])
         self._finders = [(h, sub, JsonlFinder(h / sub)) for h in self.homes for sub in SUBDIRS]
         self.missing = ""
-        self.malformed_lines = 0
-        self.first_malformed = ""
         self.fallback_model_turns = 0
         self.fast_tier_turns = 0
         self._tiers: dict[Path, tuple[int, str | None]] = {}
@@ -222,6 +220,21 @@ class CodexLogReader:
 
     def folders(self) -> list[str]:
         return [f for _h, _s, finder in self._finders for f in finder.folders()]
+
+    @property
+    def malformed_lines(self) -> int:
+        """Lines skipped in the files as they are now (kept with the offsets)."""
+        return self.tailer.skipped()[0]
+
+    @property
+    def first_malformed(self) -> str:
+        return self.tailer.skipped()[1]
+
+    def unreadable(self) -> dict[str, str]:
+        """Folders and files that could not be read on the last pass (path -> why): their
+        turns are missing from the figures."""
+        found = {p: why for _h, _s, f in self._finders for p, why in f.unreadable.items()}
+        return {**found, **self.tailer.stats.unreadable}
 
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
         """Records of the turns new since the last call (``active_since_ns``: as for Claude)."""
@@ -274,9 +287,7 @@ class CodexLogReader:
             try:
                 turn = parser.line(line)
             except ValueError as exc:
-                self.malformed_lines += 1
-                if not self.first_malformed:
-                    self.first_malformed = f"{path}@{offset}: {exc}"
+                self.tailer.skip(str(path), f"{path}@{offset}: {exc}")
                 return
             if turn is None:
                 return
@@ -329,6 +340,13 @@ class CodexLogReader:
             cached = (stamp, configured_tier(home))
             self._tiers[home] = cached
         return cached[1]
+
+    def reset(self) -> None:
+        """Read every file from the start again, as if never read (the history was cleared)."""
+        self.tailer = LogTailer([TOKEN_COUNT_MARKER, TURN_CONTEXT_MARKER])
+        self.fallback_model_turns = 0
+        self.fast_tier_turns = 0
+        self._tiers = {}
 
     def save_state(self) -> str:
         """The per-file offsets, so a restart reads only what is new."""

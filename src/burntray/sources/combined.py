@@ -7,7 +7,9 @@
 - Two sources can report the same upstream (cburn summarises Claude Code's logs; a source that
   reads those logs sees the same requests). Each declares what it ``covers``; for every upstream
   only the present source with the highest ``detail`` is counted, the other is shown with
-  ``covered_by`` and not added, so nothing is counted twice.
+  ``covered_by`` and not added, so nothing is counted twice. This is decided per upstream: a
+  source whose records name their upstream (OTLP from several tools, ``per_upstream``) is added
+  less the upstreams another source counts, and those are shown apart as not added.
 """
 
 from __future__ import annotations
@@ -100,19 +102,50 @@ def sum_snapshots(snaps: list[Snapshot], window_ns: int) -> tuple[Totals, tuple[
     return totals, _merge_rows(row for s in snaps for row in s.by_model)
 
 
-def counted_sources(specs: list[SourceSpec]) -> dict[str, str]:
-    """name -> "" when counted, else the name of the source counted instead of it."""
-    result: dict[str, str] = {}
+def covered_upstreams(specs: list[SourceSpec]) -> dict[str, dict[str, str]]:
+    """name -> {upstream: the source counted for it instead}, for each upstream of the source
+    that another present source reports in more detail (the highest ``detail`` wins, then the
+    name, so the answer never depends on set order)."""
+    result: dict[str, dict[str, str]] = {}
     for spec in specs:
-        winner = ""
-        for upstream in spec.covers:
-            rivals = [s for s in specs if upstream in s.covers and s.name != spec.name]
-            better = [s for s in rivals if (s.detail, s.name) > (spec.detail, spec.name)]
+        lost: dict[str, str] = {}
+        for upstream in sorted(spec.covers):
+            better = [
+                s
+                for s in specs
+                if upstream in s.covers
+                and s.name != spec.name
+                and (s.detail, s.name) > (spec.detail, spec.name)
+            ]
             if better:
-                winner = max(better, key=lambda s: (s.detail, s.name)).name
-                break
-        result[spec.name] = winner
+                lost[upstream] = max(better, key=lambda s: (s.detail, s.name)).name
+        result[spec.name] = lost
     return result
+
+
+def not_added(specs: list[SourceSpec]) -> dict[str, str]:
+    """name -> the source counted instead, for the sources ``all`` does not add at all ("" when
+    it adds them, whole or in part): one that loses an upstream is left out whole, unless its
+    records name their upstream (``per_upstream``), when only that upstream's are left out."""
+    lost = covered_upstreams(specs)
+    return {
+        spec.name: ""
+        if spec.per_upstream or not lost[spec.name]
+        else next(iter(lost[spec.name].values()))
+        for spec in specs
+    }
+
+
+def counted_sources(specs: list[SourceSpec]) -> dict[str, str]:
+    """name -> "" when all of the source's figures are added, else the source counted for the
+    first upstream it loses. Whole sources only (the report's charts, kept per source, have no
+    per-upstream split: a source added only in part is left out of them)."""
+    lost = covered_upstreams(specs)
+    return {name: next(iter(ups.values()), "") for name, ups in lost.items()}
+
+
+# How the upstreams of a per-upstream source are named for people.
+_UPSTREAM_LABELS = {"claude-code": "Claude Code", "codex": "Codex", "gemini-cli": "Gemini CLI"}
 
 
 class CombinedSource:
@@ -173,25 +206,35 @@ class CombinedSource:
     # --- the Source protocol --------------------------------------------------------------
     @property
     def status(self) -> SourceStatus:
-        return self._combined_status([m.status for m in self._members.values()])
+        return self._combined_status({n: m.status for n, m in self._members.items()})
 
-    def _combined_status(self, statuses: list[SourceStatus]) -> SourceStatus:
+    def _combined_status(self, statuses: dict[str, SourceStatus]) -> SourceStatus:
+        """One rule: the whole is as good as the sources it adds up. A counted source that is
+        broken, or only partly read, makes it "partly stale" and is named (``status`` exits 1);
+        a source not added (another reports the same requests) cannot: its own line says how
+        it is doing."""
         if not statuses:
             why = "; ".join(f"{REGISTRY.label(n)}: {w}" for n, w in self._absent.items())
             return SourceStatus("empty", f"no LLM tool's usage found ({why})" if why else "")
+        covered = not_added(list(self._specs.values()))
+        counted = {n: s for n, s in statuses.items() if not covered.get(n)} or statuses
         broken = [
-            (name, m.status)
-            for name, m in self._members.items()
-            if not m.status.healthy and m.status.state != "starting"
+            (name, s)
+            for name, s in counted.items()
+            if (not s.healthy and s.state != "starting") or s.partial
         ]
         if not broken:
-            starting = all(s.state == "starting" for s in statuses)
-            if starting:
+            if all(s.state == "starting" for s in counted.values()):
                 return SourceStatus("starting", "first read pending", stale=True)
-            state: SourceState = "ok" if any(s.state == "ok" for s in statuses) else "empty"
-            return SourceStatus(state, last_ok_ns=max((s.last_ok_ns or 0) for s in statuses))
-        detail = "; ".join(f"{REGISTRY.label(n)} {s.state}: {s.detail}" for n, s in broken)
-        if len(broken) == len(statuses):
+            state: SourceState = "ok" if any(s.state == "ok" for s in counted.values()) else "empty"
+            return SourceStatus(
+                state, last_ok_ns=max((s.last_ok_ns or 0) for s in counted.values())
+            )
+        detail = "; ".join(
+            f"{REGISTRY.label(n)} {'partial' if s.healthy else s.state}: {s.detail}"
+            for n, s in broken
+        )
+        if len(broken) == len(counted) and not any(s.healthy for _, s in broken):
             worst = min(broken, key=lambda b: _PROBLEM_ORDER[b[1].state])[1]
             return SourceStatus(worst.state, detail, stale=True, last_ok_ns=worst.last_ok_ns)
         return SourceStatus("ok", detail, stale=True, partial=True)
@@ -233,10 +276,19 @@ class CombinedSource:
 
     def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
         now = self._ctx.clock_ns() if now_ns is None else now_ns
+        specs = list(self._specs.values())
+        lost = covered_upstreams(specs)
+        covered = not_added(specs)
         snaps: dict[str, Snapshot] = {}
+        # per-upstream sources added in part: what was left out, per upstream
+        left_out: dict[str, dict[str, tuple[Totals, tuple[UsageRow, ...]]]] = {}
         for name, source in self._members.items():
+            split = getattr(source, "split_snapshot", None)
             try:
-                snaps[name] = source.snapshot(window_ns, now)
+                if lost.get(name) and not covered.get(name) and split is not None:
+                    snaps[name], left_out[name] = split(window_ns, now, lost[name])
+                else:
+                    snaps[name] = source.snapshot(window_ns, now)
             except Exception as exc:
                 log.exception("%s: snapshot failed", name)
                 snaps[name] = Snapshot(
@@ -245,32 +297,52 @@ class CombinedSource:
                     as_of_ns=now,
                     status=SourceStatus("error", f"internal error: {exc!r}", stale=True),
                 )
-        covered = counted_sources(list(self._specs.values()))
         counted = [s for name, s in snaps.items() if not covered.get(name)]
         totals, rows = sum_snapshots(counted, window_ns)
-        figures = tuple(
-            SourceFigures(
-                source=name,
-                label=REGISTRY.label(name),
-                status=snap.status,
-                totals=snap.totals,
-                tokens_estimated=snap.tokens_estimated,
-                covered_by=covered.get(name, ""),
-                cost_estimated=snap.cost_estimated,
-            )
-            for name, snap in snaps.items()
-        )
-        caps = [s.capabilities for s in counted]
+        figures: list[SourceFigures] = []
         notes = [
             f"{REGISTRY.label(n)} not added: {REGISTRY.label(w)} reports the same requests"
             for n, w in covered.items()
-            if w
+            if w and n in snaps
         ]
+        for name, snap in snaps.items():
+            figures.append(
+                SourceFigures(
+                    source=name,
+                    label=REGISTRY.label(name),
+                    status=snap.status,
+                    totals=snap.totals,
+                    tokens_estimated=snap.tokens_estimated,
+                    covered_by=covered.get(name, ""),
+                    cost_estimated=snap.cost_estimated,
+                )
+            )
+            for upstream, (part, _rows) in left_out.get(name, {}).items():
+                if not part.reqs:
+                    continue
+                who = _UPSTREAM_LABELS.get(upstream, upstream)
+                winner = lost[name][upstream]
+                figures.append(
+                    SourceFigures(
+                        source=f"{name}/{upstream}",
+                        label=f"{REGISTRY.label(name)}: {who} requests",
+                        status=snap.status,
+                        totals=part,
+                        tokens_estimated=snap.tokens_estimated,
+                        covered_by=winner,
+                        cost_estimated=snap.cost_estimated,
+                    )
+                )
+                notes.append(
+                    f"{REGISTRY.label(name)}: {part.reqs} {who} requests not added: "
+                    f"{REGISTRY.label(winner)} reports the same requests"
+                )
+        caps = [s.capabilities for s in counted]
         return Snapshot(
             source=NAME,
             window_ns=window_ns,
             as_of_ns=now,
-            status=self._combined_status([s.status for s in snaps.values()]),
+            status=self._combined_status({n: s.status for n, s in snaps.items()}),
             totals=totals,
             by_model=rows,
             tokens_estimated=any(s.tokens_estimated for s in counted),
@@ -295,7 +367,7 @@ class CombinedSource:
                 for name, snap in snaps.items()
                 for fact in snap.facts
             ),
-            by_source=figures,
+            by_source=tuple(figures),
         )
 
     def member_snapshot(self, name: str, window_ns: int, now_ns: int) -> Snapshot | None:

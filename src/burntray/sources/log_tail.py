@@ -9,7 +9,11 @@ single file reaches hundreds of MB and there are thousands of them. So, per file
   handed on; a partial last line (no newline yet) is left for the next pass;
 - a file that was truncated or replaced (another inode, or smaller than what we read) is read
   again from 0, and the caller is told so it can forget that file's per-file state;
-- a line longer than ``max_line`` is skipped (counted), so one odd line cannot fill memory.
+- a line longer than ``max_line`` is never held whole: the caller's ``overlong`` scan is fed it
+  in pieces and hands on a small line with what it needs; without one, a line that holds no
+  marker is passed over as any such line is, one that does is skipped. What cannot be used is
+  counted per file with the offsets (as are the lines the caller could not use), so one odd
+  line cannot fill memory and never goes unsaid.
 
 Lines the caller cannot use are dropped cheaply: ``markers`` are byte strings searched in each
 chunk (no split into lines, no JSON decode) and only the lines containing one are handed on.
@@ -23,13 +27,14 @@ import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from burntray.bounded_read import UnsafeFileError, open_regular_file
 from burntray.record import field, record
 
 CHUNK_BYTES = 4 * 1024 * 1024
 MAX_LINE_BYTES = 32 * 1024 * 1024
+MAX_REASON = 500  # characters of a skipped line's reason kept in the state
 
 
 @record(frozen=False)
@@ -42,25 +47,42 @@ class FileState:
     mtime_ns: int
     offset: int
     extra: dict[str, object] = field(default_factory=dict)
+    # lines of this file read so far that could not be used (malformed, too long), and the
+    # first one's place and reason: kept with the offset, so every later run still says so
+    skipped: int = 0
+    first_skip: str = ""
 
     def to_json(self) -> list[object]:
-        return [self.dev, self.ino, self.size, self.mtime_ns, self.offset, self.extra]
+        out = [self.dev, self.ino, self.size, self.mtime_ns, self.offset, self.extra]
+        return [*out, self.skipped, self.first_skip] if self.skipped else out
 
     @classmethod
     def from_json(cls, raw: object) -> FileState | None:
-        if not isinstance(raw, list) or len(raw) != 6:
+        if not isinstance(raw, list) or len(raw) not in (6, 8):
             return None
-        *numbers, extra = raw
-        if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        skipped, first = raw[6:] if len(raw) == 8 else (0, "")
+        *numbers, extra = raw[:6]
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (*numbers, skipped)):
             return None
-        if not isinstance(extra, dict):
+        if not isinstance(extra, dict) or not isinstance(first, str) or skipped < 0:
             return None
         dev, ino, size, mtime_ns, offset = numbers
-        return cls(dev, ino, size, mtime_ns, offset, extra)
+        return cls(dev, ino, size, mtime_ns, offset, extra, skipped, first[:MAX_REASON])
 
 
 # (line bytes without the newline, byte offset of the line in the file)
 LineSink = Callable[[bytes, int], None]
+
+
+class LineScan(Protocol):
+    """Reads what matters out of a line too long to hold, fed in pieces (``agent_logs_scan``)."""
+
+    def feed(self, data: bytes) -> None: ...
+
+    def result(self) -> bytes | None:
+        """A small line standing for it (None: nothing in it to count); ``ValueError`` when it
+        cannot be read."""
+        ...
 
 
 @record(frozen=False)
@@ -72,6 +94,29 @@ class TailStats:
     unreadable: dict[str, str] = field(default_factory=dict)  # path -> why
 
 
+class MarkerScan:
+    """The default scan of an overlong line: it is passed over like any line without a marker
+    (nothing in it to count), or, when it holds one, is an error (counted as skipped)."""
+
+    def __init__(self, markers: Sequence[bytes]) -> None:
+        self.markers = tuple(markers)
+        self._keep = max((len(m) for m in self.markers), default=1) - 1
+        self._tail = b""  # the end of the last piece: a marker may straddle two pieces
+        self.found = False
+
+    def feed(self, data: bytes) -> None:
+        if self.found:
+            return
+        window = self._tail + data
+        self.found = any(m in window for m in self.markers)
+        self._tail = window[-self._keep :] if self._keep else b""
+
+    def result(self) -> bytes | None:
+        if self.found:
+            raise ValueError("it holds usage, but is too long to read")
+        return None
+
+
 class LogTailer:
     """Per-file offsets over many files; see the module docstring."""
 
@@ -81,12 +126,17 @@ class LogTailer:
         *,
         chunk_bytes: int = CHUNK_BYTES,
         max_line: int = MAX_LINE_BYTES,
+        overlong: Callable[[], LineScan] | None = None,
     ) -> None:
         self.markers = tuple(markers)
         self.chunk_bytes = chunk_bytes
         self.max_line = max_line
+        self.overlong = overlong
         self.files: dict[str, FileState] = {}
         self.stats = TailStats()
+        # files whose last pass ended inside an overlong line: (its scan, the line's offset,
+        # where to go on reading); the saved offset stays at the line's start meanwhile
+        self._open: dict[str, tuple[LineScan, int, int]] = {}
 
     def save_state(self) -> str:
         """The per-file offsets as JSON, kept beside the records so a restart reads only what
@@ -107,11 +157,34 @@ class LogTailer:
             if state is not None:
                 self.files[str(path)] = state
 
+    def skip(self, path: str, why: str) -> None:
+        """Count a line of ``path`` that could not be used (``why``: its place and reason)."""
+        state = self.files.get(path)
+        if state is None:
+            return
+        state.skipped += 1
+        if not state.first_skip:
+            state.first_skip = why[:MAX_REASON]
+
+    def skipped(self) -> tuple[int, str]:
+        """Lines skipped in the files as they are now, and the first one's place and reason
+        (first by path): what every view says until those files change."""
+        total, first = 0, ""
+        for path in sorted(self.files):
+            state = self.files[path]
+            if state.skipped:
+                total += state.skipped
+                first = first or state.first_skip
+        return total, first
+
     def forget_missing(self, present: set[str]) -> list[str]:
         """Drop the state of files that no longer exist; returns their paths."""
         gone = [p for p in self.files if p not in present]
         for p in gone:
             del self.files[p]
+            self._open.pop(p, None)
+        for p in [p for p in self.stats.unreadable if p not in present]:
+            del self.stats.unreadable[p]  # a file that went away is no longer a gap
         return gone
 
     def quiet_since(self, path: str, since_ns: int) -> bool:
@@ -183,6 +256,7 @@ class LogTailer:
         self, key: str, info: os.stat_result, on_reset: Callable[[FileState], None] | None
     ) -> FileState:
         old = self.files[key]
+        self._open.pop(key, None)
         self.stats.resets += 1
         if on_reset is not None:
             on_reset(old)
@@ -191,10 +265,16 @@ class LogTailer:
         return state
 
     def _read_from(self, fh: BinaryIO, key: str, state: FileState, on_line: LineSink) -> bool:
-        fh.seek(state.offset)
-        base = state.offset  # file offset of pending[0]
+        resume = self._open.pop(key, None)
+        scan: LineScan | None = None
+        if resume is None:
+            skipping = False  # inside an overlong line: scan its bytes to its newline
+            line_start = base = state.offset  # base: file offset of pending[0]
+        else:  # the last pass ended inside an overlong line: go on where it stopped
+            skipping = True
+            scan, line_start, base = resume
+        fh.seek(base)
         pending = b""
-        skipping = False  # inside an overlong line: drop bytes until its newline
         read_any = False
         while True:
             try:
@@ -208,11 +288,14 @@ class LogTailer:
             self.stats.bytes_read += len(chunk)
             if skipping:
                 newline = chunk.find(b"\n")
+                assert scan is not None  # set with ``skipping``
                 if newline < 0:
+                    scan.feed(chunk)
                     base += len(chunk)
-                    state.offset = base  # never resumes inside the overlong line's middle
                     continue
-                skipping = False
+                scan.feed(chunk[:newline])
+                self._end_overlong(key, scan, line_start, on_line)
+                skipping, scan = False, None
                 chunk = chunk[newline + 1 :]
                 base += newline + 1
                 state.offset = base
@@ -227,11 +310,29 @@ class LogTailer:
                 state.offset = base
             if len(pending) > self.max_line:
                 self.stats.overlong_lines += 1
+                line_start = base
+                scan = self.overlong() if self.overlong is not None else MarkerScan(self.markers)
+                scan.feed(pending)
                 base += len(pending)
                 pending = b""
                 skipping = True
-                state.offset = base
+        if skipping and scan is not None:
+            # the line goes on past what is written: resume the scan on the next pass (a
+            # restart reads the line again from its start, where the saved offset stays)
+            self._open[key] = (scan, line_start, base)
         return read_any
+
+    def _end_overlong(self, key: str, scan: LineScan, line_start: int, on_line: LineSink) -> None:
+        """An overlong line ended: hand on what its scan read out of it, or count it skipped."""
+        why = f"{key}@{line_start}: a line longer than {self.max_line} bytes"
+        try:
+            small = scan.result()
+        except ValueError as exc:
+            self.skip(key, f"{why}: {exc}")
+            return
+        if small is not None:  # None: it held nothing to count
+            self.stats.lines += 1
+            on_line(small, line_start)
 
     def _scan(self, data: bytes, end: int, base: int, on_line: LineSink) -> None:
         """Hand on each line of ``data[:end]`` that holds a marker (each line at most once)."""

@@ -9,6 +9,12 @@ before, from the history.
 
 A port already in use is a status ("cannot listen on ...: in use"), not a dead app: the source
 retries every ``RETRY_S`` and the rest of burntray goes on.
+
+Records already acknowledged to a sender are never dropped because the history could not take
+them: records whose write failed are kept and written again on the next poll (with whatever
+arrived since), and the error shows until a write succeeds. Should the same records fail
+``ISOLATE_AFTER`` times in a row, they are written one by one, so one record the database
+refuses cannot hold back the others. ``health()`` says whether the source is counting.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Capabilities, UpstreamFact
 from burntray.model.usage import UsageRecord
-from burntray.sources.otel_ledger import DEFAULT_GRACE_NS, OtelLedger
+from burntray.sources.otel_decode import Rejected
+from burntray.sources.otel_ledger import DEFAULT_GRACE_NS, MAX_READY, OtelLedger
 from burntray.sources.otel_receiver import OtlpReceiver
 from burntray.sources.otel_spec import split_host_port
 from burntray.sources.record_source import RecordSource
@@ -34,6 +41,8 @@ from burntray.store.history import HistoryStore
 log = get_logger(__name__)
 
 RETRY_S = 30.0
+ISOLATE_AFTER = 3  # failed writes of the same records before they are written one by one
+_WRITE_FAILED = "history write failed: "  # the record-source base's prefix for a failed write
 # The monitor is woken at most this often: a burst of exports is counted in one poll (one
 # history transaction, one snapshot) instead of one each, which is what lets one client send
 # 2,000 exports a second; the first export after a quiet spell still wakes it at once.
@@ -66,6 +75,7 @@ class OtelSource(RecordSource):
         self._waker: CoalescingWaker | None = None
         self._next_try = 0.0
         self._retry_s = retry_s
+        self._failed_writes = 0  # consecutive polls whose history write failed
         super().__init__(history, clock_ns)
         self.empty_reason = (
             "not listening in this process: figures are what a running burntray received"
@@ -107,11 +117,12 @@ class OtelSource(RecordSource):
         self.empty_reason = f"listening on {receiver.address}; nothing received yet"
         log.info("otel: OTLP/HTTP receiver on %s", receiver.address)
 
-    def _on_export(self, path: str, message: Message, received_ns: int) -> None:
-        self.ledger.on_export(path, message, received_ns)
+    def _on_export(self, path: str, message: Message, received_ns: int) -> Rejected | None:
+        rejected = self.ledger.on_export(path, message, received_ns)
         waker = self._waker
         if waker is not None:
             waker.nudge()
+        return rejected
 
     def close(self) -> None:
         if self.receiver is not None:
@@ -126,7 +137,64 @@ class OtelSource(RecordSource):
     def read_new(self) -> list[UsageRecord]:
         if self._wake is not None and self.receiver is None and time.monotonic() >= self._next_try:
             self._listen()
-        return self.ledger.take(self._clock_ns())
+        carried = self._unsaved()
+        return carried + self.ledger.take(self._clock_ns())
+
+    def _unsaved(self) -> list[UsageRecord]:
+        """Records whose history write failed last poll (the base keeps them in ``_memory``),
+        to be written again now; the failure stops being the status until a write fails."""
+        if self.problem.startswith(_WRITE_FAILED):
+            self.problem = ""
+        if self._events is None or not self._memory:
+            self._failed_writes = 0
+            return []
+        carried, self._memory = self._memory, []
+        self._failed_writes += 1
+        if len(carried) > MAX_READY:  # the history has been failing for long: keep the newest
+            self.ledger.dropped += len(carried) - MAX_READY
+            carried = carried[-MAX_READY:]
+        if self._failed_writes >= ISOLATE_AFTER:
+            carried = self._one_by_one(carried)
+        return carried
+
+    def _one_by_one(self, records: list[UsageRecord]) -> list[UsageRecord]:
+        """Write each record alone: the ones refused while others are taken are dropped and
+        counted; when none is taken it is the database, and all are kept."""
+        events = self._events
+        assert events is not None
+        refused: list[tuple[UsageRecord, Exception]] = []
+        for record in records:
+            try:
+                events.ingest(self.name, [record])
+            except Exception as exc:
+                refused.append((record, exc))
+        if len(refused) == len(records):
+            return records
+        self._failed_writes = 0
+        for record, why in refused:
+            log.error("otel: record %s refused by the history, dropped: %s", record.key, why)
+        if refused:
+            self.ledger.failed += len(refused)
+            self.ledger.last_error = (
+                f"{len(refused)} record(s) refused by the history: {refused[-1][1]}"
+            )
+        return []
+
+    def health(self) -> tuple[bool, str]:
+        """Whether the receiver is counting what it acknowledges, and if not why (for a
+        readiness check such as ``/healthz``)."""
+        if self._wake is not None and (self.receiver is None or not self.receiver.running):
+            return False, self.problem or f"not listening on {self.listen}"
+        if self.problem:
+            return False, self.problem
+        if self._memory and self._events is not None:
+            return False, f"{len(self._memory)} records not yet written to the history"
+        text = "ok"
+        if self.ledger.rejected:
+            text += f"; {self.ledger.rejected} records/points rejected"
+        if self.ledger.failed:
+            text += f"; {self.ledger.failed} lost ({self.ledger.last_error})"
+        return True, text
 
     def save_state(self) -> str | None:
         return self.ledger.save_state()

@@ -9,13 +9,18 @@ sends raises anything else.
 
 Limits: a compressed body may be at most ``MAX_BODY`` bytes (checked before it is read); a gzip
 body is inflated incrementally and refused as soon as it passes ``MAX_DECODED`` (a "gzip bomb"
-never gets the chance to fill memory).
+never gets the chance to fill memory). Decoding takes several times a body's size in memory (a
+body of tiny attributes, about 7 times): bodies over ``LARGE`` bytes once inflated are decoded
+one at a time, so a few concurrent large exports cannot multiply that; one that waits more than
+``LARGE_WAIT_S`` for its turn gets 503 (the exporters retry it). Honest exports are far smaller
+and never wait.
 """
 
 from __future__ import annotations
 
+import threading
 import zlib
-from typing import Final
+from typing import Final, NamedTuple
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
@@ -35,6 +40,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 MAX_BODY: Final = 8 * 1024 * 1024  # bytes on the wire (the issue's limit; 413 above it)
 MAX_DECODED: Final = 32 * 1024 * 1024  # bytes after gzip
 _CHUNK: Final = 64 * 1024
+LARGE: Final = 1024 * 1024  # decoded bytes above which bodies are decoded one at a time
+LARGE_WAIT_S: Final = 2.0
+_large_turn = threading.Lock()
 
 # path -> (request class, empty response class)
 SIGNALS: Final[dict[str, tuple[type[Message], type[Message]]]] = {
@@ -47,6 +55,21 @@ PROTOBUF: Final = "application/x-protobuf"
 JSON: Final = "application/json"
 
 
+class Rejected(NamedTuple):
+    """What an accepted export held that was refused: OTLP's partial success."""
+
+    n: int  # log records, data points or spans
+    message: str
+
+
+# path -> the partial-success field that counts what was refused
+_REJECTED_FIELD: Final = {
+    "/v1/logs": "rejected_log_records",
+    "/v1/metrics": "rejected_data_points",
+    "/v1/traces": "rejected_spans",
+}
+
+
 class OtlpError(Exception):
     """A request burntray refuses: ``status`` is the HTTP status, ``reason`` says why."""
 
@@ -54,6 +77,10 @@ class OtlpError(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+
+
+class _TooLarge(OtlpError):
+    """A body that inflates past the limit ``inflate`` was given."""
 
 
 def media_type(content_type: str | None) -> str:
@@ -85,13 +112,13 @@ def inflate(body: bytes, encoding: str | None, limit: int = MAX_DECODED) -> byte
             # max_length bounds each step, so memory never exceeds limit + one chunk
             out += inflater.decompress(data, _CHUNK)
             if len(out) > limit:
-                raise OtlpError(413, f"gzip body inflates to more than {limit // 2**20} MiB")
+                raise _TooLarge(413, f"gzip body inflates to more than {limit // 2**20} MiB")
             data = inflater.unconsumed_tail
         out += inflater.flush(_CHUNK)
     except zlib.error as exc:
         raise OtlpError(400, f"gzip body is corrupt: {exc}") from None
     if len(out) > limit:
-        raise OtlpError(413, f"gzip body inflates to more than {limit // 2**20} MiB")
+        raise _TooLarge(413, f"gzip body inflates to more than {limit // 2**20} MiB")
     if not inflater.eof:
         raise OtlpError(400, "gzip body is truncated")
     return bytes(out)
@@ -103,8 +130,24 @@ def decode(path: str, content_type: str | None, encoding: str | None, body: byte
     if signal is None:
         raise OtlpError(404, f"no such OTLP endpoint {path!r}: use " + ", ".join(SIGNALS))
     kind = media_type(content_type)
-    data = inflate(body, encoding)
-    message = signal[0]()
+    data: bytes | None
+    try:
+        data = inflate(body, encoding, LARGE)
+    except _TooLarge:
+        data = None
+    if data is not None and len(data) <= LARGE:
+        return _parse(path, kind, signal[0](), data)
+    if not _large_turn.acquire(timeout=LARGE_WAIT_S):
+        raise OtlpError(503, "busy decoding another large export: retry later")
+    try:
+        if data is None:
+            data = inflate(body, encoding)
+        return _parse(path, kind, signal[0](), data)
+    finally:
+        _large_turn.release()
+
+
+def _parse(path: str, kind: str, message: Message, data: bytes) -> Message:
     try:
         if kind == PROTOBUF:
             message.ParseFromString(data)
@@ -120,12 +163,19 @@ def decode(path: str, content_type: str | None, encoding: str | None, body: byte
     return message
 
 
-def response_body(path: str, kind: str) -> bytes:
-    """The empty ``Export*ServiceResponse`` in the request's own format."""
-    empty = SIGNALS[path][1]()
+def response_body(path: str, kind: str, rejected: Rejected | None = None) -> bytes:
+    """The ``Export*ServiceResponse`` in the request's own format: empty when everything was
+    taken, else with ``partial_success`` saying how many items were refused and why."""
+    response = SIGNALS[path][1]()
+    if rejected is not None and (rejected.n or rejected.message):
+        partial = response.partial_success  # type: ignore[attr-defined]
+        setattr(partial, _REJECTED_FIELD[path], max(rejected.n, 0))
+        partial.error_message = rejected.message[:1000]
     if kind == JSON:
-        return b"{}"
-    return empty.SerializeToString()
+        if not response.ListFields():
+            return b"{}"
+        return json_format.MessageToJson(response, indent=None).encode()
+    return response.SerializeToString()
 
 
 def _short(exc: BaseException) -> str:

@@ -21,8 +21,12 @@ The rules (each one is a way the same usage could otherwise be counted twice):
 
 Metrics carry no per-request split, so usage known only from metrics becomes one record per
 export interval (per model and session); the GenAI histogram's count gives the real number of
-requests. Everything here is bounded: pending points, cumulative series and remembered sessions
-are capped (oldest dropped first, and counted).
+requests, within a ceiling: a point's count is a number of requests, and rows are made of it,
+so a point that adds more than ``MAX_REQUESTS_PER_POINT`` (or an export more than
+``MAX_REQUESTS_PER_EXPORT``) is rejected rather than turned into rows. Everything here is
+bounded: pending points, cumulative series and remembered sessions are capped (oldest dropped
+first, and counted). Values arrive checked (``otel_map``); turning a group into records is still
+done one group at a time, so a group that cannot be counted is dropped and said, never the rest.
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -43,6 +46,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
+from burntray.sources.otel_decode import Rejected
 from burntray.sources.otel_map import (
     CUMULATIVE,
     DELTA,
@@ -61,6 +65,10 @@ MAX_SERIES: Final = 20_000  # cumulative series remembered
 MAX_SESSIONS: Final = 20_000  # sessions remembered as "counted from events"
 FUTURE_SLACK_NS: Final = 300 * NS  # a sender clock this far ahead is not believed
 MAX_NAMES: Final = 64  # distinct names kept in the seen/ignored tallies
+# A histogram's count becomes that many request rows: no real sender makes 1,000 requests of
+# one model in one session in one export interval, nor 2,000 in one export.
+MAX_REQUESTS_PER_POINT: Final = 1_000
+MAX_REQUESTS_PER_EXPORT: Final = 2_000
 
 
 @dataclass
@@ -102,27 +110,36 @@ class OtelLedger:
         self.covered_points = 0  # metric groups dropped because events counted them
         self.dropped = 0  # records or points dropped by a bound
         self.traces = 0  # trace exports acknowledged and dropped
+        self.rejected = 0  # records/points refused at the boundary (partial success)
+        self.failed = 0  # metric groups that could not be made into records
+        self.last_error = ""  # why the last group failed ("" while none has)
 
     # --- receiver side ---------------------------------------------------------------------
-    def on_export(self, path: str, message: Message, received_ns: int) -> None:
-        """The receiver's callback: logs and metrics are read, traces are dropped."""
+    def on_export(self, path: str, message: Message, received_ns: int) -> Rejected | None:
+        """The receiver's callback: logs and metrics are read, traces are dropped. Returns
+        what was refused, for the answer's partial success (None when nothing was)."""
         if isinstance(message, ExportLogsServiceRequest):
-            self.add(decode_logs(message, received_ns), received_ns)
+            decoded = decode_logs(message, received_ns)
         elif isinstance(message, ExportMetricsServiceRequest):
-            self.add(decode_metrics(message), received_ns)
+            decoded = decode_metrics(message)
         else:
             with self._lock:
                 self.traces += 1
+            return None
+        self.add(decoded, received_ns)
+        return Rejected(decoded.rejected, decoded.message()) if decoded.rejected else None
 
     def add(self, decoded: Decoded, received_ns: int) -> int:
-        """Take in one export's usage; returns how many events and points it held."""
+        """Take in one export's usage; returns how many events and points it held. Points the
+        ledger refuses are added to ``decoded``'s rejects."""
         with self._lock:
             _tally(self.seen, decoded.seen)
             _tally(self.ignored, decoded.ignored)
             for event in decoded.events:
                 self._add_event(event)
             if decoded.points:
-                self._add_points(decoded.points, received_ns)
+                self._add_points(decoded, received_ns)
+            self.rejected += decoded.rejected
             return len(decoded.events) + len(decoded.points)
 
     def _add_event(self, e: UsageEvent) -> None:
@@ -164,13 +181,24 @@ class OtelLedger:
             del self._ready[:excess]
             self.dropped += excess
 
-    def _add_points(self, points: Iterable[MetricPoint], received_ns: int) -> None:
+    def _add_points(self, decoded: Decoded, received_ns: int) -> None:
         groups: dict[tuple[str, str, str, str, int, bool], _Group] = {}
         series_of: dict[tuple[str, str, str, str, int, bool], list[str]] = {}
-        for p in points:
+        budget = MAX_REQUESTS_PER_EXPORT
+        for p in decoded.points:
             if p.tool_specific:
                 self._metric_tools.add(p.tool)
-            inc, count_inc = self._increase(p)
+            inc, count_inc = self._increase(p)  # a cumulative baseline moves on, kept or not
+            if count_inc > MAX_REQUESTS_PER_POINT:
+                decoded.reject(
+                    f"a histogram point adds {count_inc:,} requests, over "
+                    f"{MAX_REQUESTS_PER_POINT:,}"
+                )
+                continue
+            if count_inc > budget:
+                decoded.reject(f"over {MAX_REQUESTS_PER_EXPORT:,} requests in one export")
+                continue
+            budget -= count_inc
             if inc == 0 and count_inc == 0:
                 continue
             gid = (p.tool, p.provider, p.model, p.session, p.time_ns, p.tool_specific)
@@ -239,7 +267,13 @@ class OtelLedger:
                 elif self._covered(group):
                     self.covered_points += 1
                 else:
-                    out.extend(self._records(group))
+                    try:
+                        out.extend(self._records(group))
+                    except (ValueError, OverflowError, TypeError) as exc:
+                        # never expected (values are checked on arrival): this group is lost
+                        # and said, the others count
+                        self.failed += 1
+                        self.last_error = f"a metric group could not be counted: {exc}"
             self._pending = keep
             return out
 
@@ -267,7 +301,7 @@ class OtelLedger:
             UsageRecord(
                 g.ts_ns, g.provider, g.model, 0, 0, 0, 0, zero_cost, f"{g.key}:{i}", g.session
             )
-            for i in range(1, min(g.reqs, 10_000))
+            for i in range(1, min(g.reqs, MAX_REQUESTS_PER_EXPORT))
         ]
         return [first, *rest]
 
@@ -284,6 +318,10 @@ class OtelLedger:
             return json.dumps(
                 {
                     "series": {k: list(v) for k, v in self._series.items()},
+                    # sessions counted from events: their metric points stay dropped after a
+                    # restart of burntray, as before it
+                    "event_sessions": [list(k) for k in self._event_sessions],
+                    "event_tools": sorted(self._event_tools),
                     "seen": self.seen,
                     "ignored": self.ignored,
                 }
@@ -300,6 +338,11 @@ class OtelLedger:
             for key, value in list(series.items())[-MAX_SERIES:]:
                 start, time_ns, total, count = value
                 self._series[str(key)] = (int(start), int(time_ns), float(total), int(count))
+            sessions = data.get("event_sessions", []) if isinstance(data, dict) else []
+            for tool, session in sessions[-MAX_SESSIONS:]:
+                self._remember_session((str(tool), str(session)))
+            tools = data.get("event_tools", []) if isinstance(data, dict) else []
+            self._event_tools.update(str(t) for t in tools)
 
 
 def hash_text(text: str) -> str:

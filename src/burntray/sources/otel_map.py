@@ -19,15 +19,21 @@ Which names and attributes carry usage (as the tools document them):
   ``gen_ai.provider.name`` or the older ``gen_ai.system``); its count is the number of requests.
 
 Everything else is named in ``ignored`` so doctor can say what arrived and was not understood.
-Attribute values are read leniently (Claude Code sends numbers as strings).
+Attribute values are read leniently in form (Claude Code sends numbers as strings) but strictly
+in value: every usage event and point is checked here, at the boundary, and one that is not a
+plausible figure (NaN, infinite, negative, over a ceiling below) is rejected alone, with its
+reason, for the receiver to report through OTLP partial success; the rest of its export counts.
+What a sender controls is bounded before it is walked: records or points per export, attributes
+per record, point or resource.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
@@ -71,6 +77,21 @@ _GEMINI_TYPES: Final = {
 }
 _GENAI_TYPES: Final = {"input": "input", "output": "output"}
 
+# Ceilings of what is plausible. One request: the largest context windows are a few million
+# tokens and the dearest requests cost a few hundred dollars, so these are far above any real
+# request yet keep every sum of them far inside SQLite's 64-bit integers and finite floats.
+MAX_TOKENS_PER_REQUEST: Final = 100_000_000  # per token type
+MAX_COST_PER_REQUEST: Final = 1_000.0  # USD
+# One metric point: a delta sums an export interval, a cumulative one a sender's life.
+MAX_POINT_TOKENS: Final = 100_000_000_000
+MAX_POINT_COST: Final = 1_000_000.0  # USD
+# What one export may hold: the SDKs batch 512 log records by default and Claude Code sends a
+# handful of points per session; the OpenTelemetry SDK's default attribute limit is 128.
+MAX_ITEMS_PER_EXPORT: Final = 10_000  # log records, or data points
+MAX_ATTRIBUTES: Final = 128  # per record, point or resource
+MAX_TEXT: Final = 200  # a model name; longer ids are hashed to this length, never cut
+_REASONS_KEPT: Final = 5
+
 
 class UsageEvent(NamedTuple):
     """One request as a tool's log event reported it (tokens in burntray's convention)."""
@@ -106,15 +127,34 @@ class MetricPoint(NamedTuple):
     negate: bool = False  # Gemini's "cache" is a part of its "input": subtract it there too
 
 
+class Invalid(ValueError):
+    """An attribute or value of a usage record that is not a plausible figure."""
+
+
 @dataclass
 class Decoded:
     events: list[UsageEvent] = field(default_factory=list)
     points: list[MetricPoint] = field(default_factory=list)
     ignored: dict[str, int] = field(default_factory=dict)  # name -> records/points not used
     seen: dict[str, int] = field(default_factory=dict)  # name -> records/points used
+    rejected: int = 0  # records/points refused (OTLP partial success)
+    reasons: dict[str, int] = field(default_factory=dict)  # why (the first few reasons)
 
     def note(self, target: dict[str, int], name: str, n: int = 1) -> None:
         target[name or "(unnamed)"] = target.get(name or "(unnamed)", 0) + n
+
+    def reject(self, reason: str, n: int = 1) -> None:
+        self.rejected += n
+        if reason in self.reasons or len(self.reasons) < _REASONS_KEPT:
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
+
+    def message(self) -> str:
+        """The partial-success ``error_message``: each reason once, with its count."""
+        parts = [f"{reason} ({n}x)" if n > 1 else reason for reason, n in self.reasons.items()]
+        more = self.rejected - sum(self.reasons.values())
+        if more > 0:
+            parts.append(f"{more} more")
+        return "; ".join(parts)
 
 
 # --- attribute values ---------------------------------------------------------------------
@@ -136,44 +176,71 @@ def attrs(kvs: Iterable[KeyValue]) -> dict[str, object]:
 
 
 def _text(a: Mapping[str, object], *keys: str) -> str:
+    """A name (model, kind): one longer than ``MAX_TEXT`` is not a name, it is refused."""
     for key in keys:
         value = a.get(key)
         if isinstance(value, str) and value:
-            return value[:200]
+            if len(value) > MAX_TEXT:
+                raise Invalid(f"{key} is {len(value)} characters, over {MAX_TEXT}")
+            return value
     return ""
 
 
-def _int(a: Mapping[str, object], key: str) -> int:
+def _ident(a: Mapping[str, object], *keys: str) -> str:
+    """An id (request, session): a long one is hashed, so distinct ids stay distinct."""
+    for key in keys:
+        value = a.get(key)
+        if isinstance(value, str) and value:
+            if len(value) > MAX_TEXT:
+                return "h:" + hashlib.blake2b(value.encode(), digest_size=20).hexdigest()
+            return value
+    return ""
+
+
+def _int(a: Mapping[str, object], key: str, cap: int = MAX_TOKENS_PER_REQUEST) -> int:
+    """A token count: absent is 0; anything but a whole number from 0 to ``cap`` is refused."""
     value = a.get(key)
-    if type(value) is str and value.isdigit() and len(value) < 13:
-        return int(value)  # the common case: Claude Code's "1234"
-    try:
-        if isinstance(value, bool) or value is None:
-            return 0
-        if isinstance(value, int):
-            number = value
-        elif isinstance(value, float):
-            number = int(value)
-        elif isinstance(value, str):
-            number = int(float(value.strip() or 0))
-        else:
-            return 0
-    except (ValueError, OverflowError):
+    if type(value) is str and value.isdigit() and value.isascii() and len(value) < 13:
+        number = int(value)  # the common case: Claude Code's "1234"
+    elif value is None:
         return 0
-    return number if 0 <= number < 10**12 else 0
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float | str) and not isinstance(value, bool):
+        try:
+            real = float(value.strip() or 0) if isinstance(value, str) else value
+        except ValueError:
+            raise Invalid(f"{key} {_show(value)} is not a number") from None
+        if not math.isfinite(real) or real != int(real):
+            raise Invalid(f"{key} {_show(value)} is not a whole number of tokens")
+        number = int(real)
+    else:
+        raise Invalid(f"{key} {_show(value)} is not a number")
+    if not 0 <= number <= cap:
+        raise Invalid(f"{key} {_show(value)} is outside 0..{cap:,}")
+    return number
 
 
 def _float(a: Mapping[str, object], key: str) -> float | None:
+    """A request's cost in USD: absent is None; anything but 0..MAX_COST_PER_REQUEST is
+    refused (NaN and infinities included)."""
     value = a.get(key)
-    if isinstance(value, bool) or value is None:
+    if value is None:
         return None
     try:
-        number = float(value) if isinstance(value, int | float | str) else None
-    except ValueError:
-        return None
-    if number is None or not 0 <= number < 1e9:  # NaN fails this too
-        return None
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise Invalid(f"{key} {_show(value)} is not a number") from None
+    if not 0 <= number <= MAX_COST_PER_REQUEST:  # NaN fails this too
+        raise Invalid(f"{key} {_show(value)} is outside 0..{MAX_COST_PER_REQUEST:,.0f} USD")
     return number
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _digest(*parts: object) -> str:
@@ -195,10 +262,29 @@ def _event_name(record_event_name: str, a: Mapping[str, object], body: AnyValue)
 
 def decode_logs(req: ExportLogsServiceRequest, received_ns: int) -> Decoded:
     out = Decoded()
+    budget = MAX_ITEMS_PER_EXPORT
     for rl in req.resource_logs:
-        service = _text(attrs(rl.resource.attributes), "service.name")
+        if len(rl.resource.attributes) > MAX_ATTRIBUTES:  # counted before anything is walked
+            n = sum(len(sl.log_records) for sl in rl.scope_logs)
+            out.reject(f"a resource has over {MAX_ATTRIBUTES} attributes", n)
+            continue
+        try:
+            service = _text(attrs(rl.resource.attributes), "service.name")
+        except Invalid:
+            service = ""
         for sl in rl.scope_logs:
-            for rec in sl.log_records:
+            records = sl.log_records
+            if len(records) > budget:
+                out.reject(
+                    f"over {MAX_ITEMS_PER_EXPORT:,} log records in one export",
+                    len(records) - budget,
+                )
+                records = records[:budget]  # type: ignore[assignment]
+            budget -= len(records)
+            for rec in records:
+                if len(rec.attributes) > MAX_ATTRIBUTES:
+                    out.reject(f"a log record has over {MAX_ATTRIBUTES} attributes")
+                    continue
                 a = attrs(rec.attributes)
                 name = _event_name(rec.event_name, a, rec.body)
                 if name == "api_request" and SERVICES.get(service) == CLAUDE:
@@ -206,12 +292,16 @@ def decode_logs(req: ExportLogsServiceRequest, received_ns: int) -> Decoded:
                 ts = rec.time_unix_nano or rec.observed_time_unix_nano or received_ns
                 if ts > received_ns + 300 * 10**9:  # a clock far ahead: use arrival time
                     ts = received_ns
-                event = _log_event(name, a, ts, service)
+                try:
+                    event = _log_event(name, a, ts, service)
+                except Invalid as exc:
+                    out.reject(f"{name[:MAX_TEXT]}: {exc}")
+                    continue
                 if event is None:
                     if name == "codex.sse_event":  # other SSE kinds carry no usage
                         out.note(out.seen, name)
                     else:
-                        out.note(out.ignored, name)
+                        out.note(out.ignored, name[:MAX_TEXT])
                     continue
                 out.events.append(event)
                 out.note(out.seen, name)
@@ -220,9 +310,9 @@ def decode_logs(req: ExportLogsServiceRequest, received_ns: int) -> Decoded:
 
 def _log_event(name: str, a: Mapping[str, object], ts: int, service: str) -> UsageEvent | None:
     if name == "claude_code.api_request":
-        session = _text(a, "session.id")
+        session = _ident(a, "session.id")
         model = _text(a, "model")
-        request_id = _text(a, "request_id")
+        request_id = _ident(a, "request_id")
         key = f"{CLAUDE}:req:{request_id}" if request_id else _event_key(CLAUDE, ts, a)
         return UsageEvent(
             CLAUDE,
@@ -238,7 +328,7 @@ def _log_event(name: str, a: Mapping[str, object], ts: int, service: str) -> Usa
             key,
         )
     if name == "codex.sse_event":
-        if _text(a, "event.kind") != "response.completed":
+        if a.get("event.kind") != "response.completed":
             return None
         cached = _int(a, "cached_token_count")
         prompt = _int(a, "input_token_count")
@@ -246,7 +336,7 @@ def _log_event(name: str, a: Mapping[str, object], ts: int, service: str) -> Usa
             CODEX,
             PROVIDERS[CODEX],
             _text(a, "model", "slug"),
-            _text(a, "conversation.id"),
+            _ident(a, "conversation.id"),
             ts,
             max(prompt - cached, 0),
             _int(a, "output_token_count"),
@@ -258,12 +348,12 @@ def _log_event(name: str, a: Mapping[str, object], ts: int, service: str) -> Usa
     if name == "gemini_cli.api_response":
         cached = _int(a, "cached_content_token_count")
         prompt = _int(a, "input_token_count") + _int(a, "tool_token_count")
-        prompt_id = _text(a, "prompt_id")
+        prompt_id = _ident(a, "prompt_id")
         return UsageEvent(
             GEMINI,
             PROVIDERS[GEMINI],
             _text(a, "model"),
-            _text(a, "session.id"),
+            _ident(a, "session.id"),
             ts,
             max(prompt - cached, 0),
             _int(a, "output_token_count") + _int(a, "thoughts_token_count"),
@@ -285,54 +375,99 @@ def _event_key(tool: str, ts: int, a: Mapping[str, object], *extra: str) -> str:
 
 def decode_metrics(req: ExportMetricsServiceRequest) -> Decoded:
     out = Decoded()
+    budget = [MAX_ITEMS_PER_EXPORT]  # data points still allowed in this export
     for rm in req.resource_metrics:
+        if len(rm.resource.attributes) > MAX_ATTRIBUTES:  # counted before anything is walked
+            n = sum(_n_points(m) for sm in rm.scope_metrics for m in sm.metrics)
+            out.reject(f"a resource has over {MAX_ATTRIBUTES} attributes", n)
+            continue
         ra = attrs(rm.resource.attributes)
-        service = _text(ra, "service.name")
-        resource_id = _digest(service, _text(ra, "service.instance.id"), _text(ra, "host.name"))
+        try:
+            service = _text(ra, "service.name")
+        except Invalid:
+            service = ""
+        resource_id = _digest(service, _ident(ra, "service.instance.id"), _ident(ra, "host.name"))
         for sm in rm.scope_metrics:
             for metric in sm.metrics:
                 name = metric.name
                 kind = metric.WhichOneof("data")
                 used = 0
                 if name in ("claude_code.cost.usage", "claude_code.token.usage") and kind == "sum":
-                    used = _sum_points(out, metric, CLAUDE, resource_id)
+                    used = _sum_points(out, metric, CLAUDE, resource_id, budget)
                 elif name == "gemini_cli.token.usage" and kind == "sum":
-                    used = _sum_points(out, metric, GEMINI, resource_id)
+                    used = _sum_points(out, metric, GEMINI, resource_id, budget)
                 elif name == "gen_ai.client.token.usage" and kind == "histogram":
-                    used = _genai_points(out, metric, service, resource_id)
+                    used = _genai_points(out, metric, service, resource_id, budget)
                 else:
-                    out.note(out.ignored, name)
+                    out.note(out.ignored, name[:MAX_TEXT])
                     continue
                 out.note(out.seen, name, used)
     return out
 
 
-def _sum_points(out: Decoded, metric: Metric, tool: str, resource_id: str) -> int:
+def _n_points(metric: Metric) -> int:
+    kind = metric.WhichOneof("data")
+    return len(getattr(metric, kind).data_points) if kind else 0
+
+
+def _within(out: Decoded, points: Any, budget: list[int]) -> Any:
+    """The points of one metric this export may still hold; the rest are rejected, uncounted
+    and unread."""
+    if len(points) <= budget[0]:
+        budget[0] -= len(points)
+        return points
+    out.reject(f"over {MAX_ITEMS_PER_EXPORT:,} data points in one export", len(points) - budget[0])
+    kept = points[: budget[0]]
+    budget[0] = 0
+    return kept
+
+
+def _point_value(value: float, part: str) -> float:
+    """A usage point's value, or ``Invalid``: finite, not negative, under its ceiling."""
+    cap = MAX_POINT_COST if part == "cost" else MAX_POINT_TOKENS
+    if not 0 <= value <= cap:  # NaN fails this too
+        what = "USD" if part == "cost" else "tokens"
+        raise Invalid(f"value {_show(value)} is outside 0..{cap:,.0f} {what}")
+    return value
+
+
+def _sum_points(
+    out: Decoded, metric: Metric, tool: str, resource_id: str, budget: list[int]
+) -> int:
     s = metric.sum
     name: str = metric.name
     n = 0
-    for dp in s.data_points:
+    for dp in _within(out, s.data_points, budget):
+        if len(dp.attributes) > MAX_ATTRIBUTES:
+            out.reject(f"{name}: a point has over {MAX_ATTRIBUTES} attributes")
+            continue
         a = attrs(dp.attributes)
         value = dp.as_double if dp.WhichOneof("value") == "as_double" else float(dp.as_int)
-        if name.endswith("cost.usage"):
-            parts = [("cost", False)]
-        elif tool == CLAUDE:
-            parts = [(_CLAUDE_TYPES.get(_text(a, "type"), ""), False)]
-        else:
+        try:
             kind = _text(a, "type")
-            parts = [(_GEMINI_TYPES.get(kind, ""), False)]
-            if kind == "cache":  # cached tokens are also inside "input": take them out there
-                parts.append(("input", True))
+            if name.endswith("cost.usage"):
+                parts = [("cost", False)]
+            elif tool == CLAUDE:
+                parts = [(_CLAUDE_TYPES.get(kind, ""), False)]
+            else:
+                parts = [(_GEMINI_TYPES.get(kind, ""), False)]
+                if kind == "cache":  # cached tokens are also inside "input": take them out there
+                    parts.append(("input", True))
+            if not parts[0][0]:
+                continue
+            value = _point_value(value, parts[0][0])
+            model, session = _text(a, "model"), _ident(a, "session.id")
+        except Invalid as exc:
+            out.reject(f"{name}: {exc}")
+            continue
         series = _digest(name, resource_id, sorted((k, str(v)) for k, v in a.items()))
         for part, negate in parts:
-            if not part:
-                continue
             out.points.append(
                 MetricPoint(
                     tool,
                     PROVIDERS[tool],
-                    _text(a, "model"),
-                    _text(a, "session.id"),
+                    model,
+                    session,
                     part,
                     series + (":neg" if negate else ""),
                     s.aggregation_temporality,
@@ -346,29 +481,41 @@ def _sum_points(out: Decoded, metric: Metric, tool: str, resource_id: str) -> in
     return n
 
 
-def _genai_points(out: Decoded, metric: Metric, service: str, resource_id: str) -> int:
+def _genai_points(
+    out: Decoded, metric: Metric, service: str, resource_id: str, budget: list[int]
+) -> int:
     h = metric.histogram
     tool = SERVICES.get(service, f"genai:{service or 'unknown'}")
     n = 0
-    for dp in h.data_points:
-        a = attrs(dp.attributes)
-        part = _GENAI_TYPES.get(_text(a, "gen_ai.token.type"), "")
-        if not part:
+    for dp in _within(out, h.data_points, budget):
+        if len(dp.attributes) > MAX_ATTRIBUTES:
+            out.reject(f"{metric.name}: a point has over {MAX_ATTRIBUTES} attributes")
             continue
-        provider = _text(a, "gen_ai.provider.name", "gen_ai.system") or PROVIDERS.get(tool, "")
+        a = attrs(dp.attributes)
+        try:
+            part = _GENAI_TYPES.get(_text(a, "gen_ai.token.type"), "")
+            if not part:
+                continue
+            value = _point_value(dp.sum, part)
+            provider = _text(a, "gen_ai.provider.name", "gen_ai.system") or PROVIDERS.get(tool, "")
+            model = _text(a, "gen_ai.response.model", "gen_ai.request.model")
+            session = _ident(a, "session.id")
+        except Invalid as exc:
+            out.reject(f"{metric.name}: {exc}")
+            continue
         series = _digest(metric.name, resource_id, sorted((k, str(v)) for k, v in a.items()))
         out.points.append(
             MetricPoint(
                 tool,
                 _provider(provider),
-                _text(a, "gen_ai.response.model", "gen_ai.request.model"),
-                _text(a, "session.id"),
+                model,
+                session,
                 part,
                 series,
                 h.aggregation_temporality,
                 dp.start_time_unix_nano,
                 dp.time_unix_nano,
-                dp.sum,
+                value,
                 observations=int(dp.count),
                 tool_specific=False,
             )

@@ -50,6 +50,7 @@ from burntray.sources.otel_decode import (
     MAX_BODY,
     MAX_DECODED,
     OtlpError,
+    Rejected,
     decode,
     media_type,
     response_body,
@@ -57,8 +58,8 @@ from burntray.sources.otel_decode import (
 
 log = get_logger(__name__)
 
-# (path, decoded request, arrival time in epoch ns) -> None
-ExportCallback = Callable[[str, Message, int], None]
+# (path, decoded request, arrival time in epoch ns) -> what was refused (partial success)
+ExportCallback = Callable[[str, Message, int], Rejected | None]
 
 # The content types OTLP/HTTP defines (the Collector's otlpreceiver takes these two, with
 # parameters such as charset); the protobuf aliases are what some SDKs send.
@@ -647,7 +648,7 @@ class _Handler(BoundedHandler):
                 self.refuse(exc.status, exc.reason)
                 return
             try:
-                receiver.on_export(path, message, time.time_ns())
+                rejected = receiver.on_export(path, message, time.time_ns())
             except Exception as exc:  # a bug in mapping must not take the receiver down
                 log.exception("otlp export handling failed")
                 receiver.stats.bad(500, repr(exc))
@@ -657,7 +658,7 @@ class _Handler(BoundedHandler):
             receiver.release(reserved)
         receiver.stats.ok()
         ctype = "application/json" if kind == JSON else "application/x-protobuf"
-        self.reply(200, response_body(path, kind), ctype)
+        self.reply(200, response_body(path, kind, rejected), ctype)
 
     @staticmethod
     def _otlp_type(content_type: str | None) -> str:

@@ -128,6 +128,8 @@ SPEC = SourceSpec(
     # log files (those hold history from before burntray listened).
     covers=frozenset({"claude-code", "codex", "gemini-cli"}),
     detail=5,
+    # every record's key starts with its tool ("gemini-cli:..."): decided per tool in `all`
+    per_upstream=True,
     doctor=_doctor,
     summary="usage pushed over OTLP/HTTP by Claude Code, Codex and Gemini CLI (live, with cost)",
 )

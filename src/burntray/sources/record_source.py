@@ -10,7 +10,7 @@ stay visible, marked stale.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable
@@ -22,9 +22,9 @@ from burntray.model.snapshot import (
     UpstreamFact,
     UsageRow,
 )
-from burntray.model.usage import UsageRecord, summarise_records
+from burntray.model.usage import UsageRecord, group_records, summarise_records, summarise_usage
 from burntray.record import replace
-from burntray.store.history import HistoryStore
+from burntray.store.history import CLEARED_KEY, RESUME_STATE_PREFIX, HistoryStore
 from burntray.store.usage_events import UsageEvents
 
 log = get_logger(__name__)
@@ -55,6 +55,11 @@ class RecordSource:
         self._data_updated_ns: int | None = None
         self.problem = ""  # set by read_new when the upstream cannot be read; "" when fine
         self.empty_reason = ""  # set by read_new when there is nothing to read yet
+        # set by read_new when part of the upstream could not be read (the rest is counted):
+        # the figures are partial, and this says what is missing
+        self.partial_reason = ""
+        self._cleared_seen: str | None = None  # the history's clear count when last looked
+        self._rewake: Callable[[], None] | None = None  # asks the monitor for the next poll now
         if history is not None:
             self.attach_history(history)
 
@@ -69,6 +74,12 @@ class RecordSource:
 
     def load_state(self, state: str) -> None:
         """Resume from what ``save_state`` returned in an earlier run."""
+
+    def reset_reading(self) -> bool:
+        """Forget every read position (and what was learnt reading), so the next ``read_new``
+        reads the upstream from the start: burntray's history was cleared under a running
+        source. False when there is nothing to re-read (pushed data: the default)."""
+        return False
 
     def facts(self) -> tuple[UpstreamFact, ...]:
         return ()
@@ -86,6 +97,7 @@ class RecordSource:
 
     def start(self, wake: Callable[[], None]) -> None:
         """Begin watching (worker threads only; call ``wake`` when data arrives)."""
+        self._rewake = wake
 
     def close(self) -> None:
         """Release what ``start`` took."""
@@ -102,6 +114,7 @@ class RecordSource:
         if self._events is not None:
             return
         self._events = UsageEvents(history)
+        self._cleared_seen = history.get_meta(CLEARED_KEY)
         state = history.get_meta(self._state_key)
         if state is not None and not self._memory:
             try:
@@ -115,7 +128,7 @@ class RecordSource:
 
     @property
     def _state_key(self) -> str:
-        return f"source_state:{self.name}"
+        return f"{RESUME_STATE_PREFIX}{self.name}"
 
     def _save_state(self) -> None:
         if self._events is None:
@@ -124,8 +137,37 @@ class RecordSource:
         if state is not None:
             self._events.history.set_meta(self._state_key, state)
 
+    def _history_was_cleared(self) -> bool:
+        """True (once) when burntray's history was cleared since this source last looked: by
+        another process (``clear-cache --history``) or the tray's menu. One indexed read."""
+        if self._events is None:
+            return False
+        try:
+            cleared = self._events.history.get_meta(CLEARED_KEY)
+        except Exception:  # an unreadable history shows where it is written; reading goes on
+            log.exception("%s: history unreadable", self.name)
+            return False
+        if cleared == self._cleared_seen:
+            return False
+        self._cleared_seen = cleared
+        return True
+
     def poll(self) -> bool:
         now = self._clock_ns()
+        if self._history_was_cleared() and self.reset_reading():
+            # The records are gone and so are the saved read positions: read everything again.
+            # This poll only says so (a re-read of a GB of logs takes a while, and the tray
+            # shows this state meanwhile); the next one, asked for at once, reads.
+            self._data_updated_ns = None
+            if self._rewake is not None:
+                self._rewake()
+            self._status = SourceStatus(
+                "starting",
+                f"re-reading {self.label} (burntray's history was cleared)",
+                stale=True,
+                last_ok_ns=self._last_ok_ns,
+            )
+            return True
         try:
             records = self.read_new()
         except Exception as exc:  # a bug in a reader must show, not kill the monitor
@@ -157,6 +199,13 @@ class RecordSource:
             self._status = SourceStatus(
                 "error", self.problem, stale=True, last_ok_ns=self._last_ok_ns
             )
+        elif self.partial_reason:
+            # what could be read is counted and current; the status says what is missing, as
+            # ``all`` does for a broken member ("partly stale", exit 1 from ``status``)
+            self._status = SourceStatus(
+                "ok", self.partial_reason, stale=True, last_ok_ns=now, partial=True
+            )
+            self._last_ok_ns = now
         elif self.empty_reason and not self._has_data():
             self._status = SourceStatus("empty", self.empty_reason, last_ok_ns=now)
             self._last_ok_ns = now
@@ -170,17 +219,48 @@ class RecordSource:
             return self._events.has_records(self.name)
         return bool(self._memory)
 
+    def split_snapshot(
+        self, window_ns: int, now_ns: int, upstreams: Iterable[str]
+    ) -> tuple[Snapshot, dict[str, tuple[Totals, tuple[UsageRow, ...]]]]:
+        """The window's Snapshot less the requests of ``upstreams``, and those requests' figures
+        per upstream. For a source whose record keys start with ``<upstream>:`` (OTLP from
+        several tools): ``all`` leaves out only the tools another source reports."""
+        wanted = tuple(dict.fromkeys(upstreams))
+        start = now_ns - window_ns
+        prefixes = [f"{u}:" for u in wanted]
+        parts: dict[str, tuple[Totals, tuple[UsageRow, ...]]] = {}
+        if self._events is not None:
+            for upstream, prefix in zip(wanted, prefixes, strict=True):
+                groups = self._events.prefix_rows(self.name, prefix, start, now_ns + 1)
+                parts[upstream] = summarise_usage(groups, window_ns)
+        else:
+            for upstream, prefix in zip(wanted, prefixes, strict=True):
+                mine = [r for r in self._memory if start <= r.ts_ns <= now_ns]
+                ups = (r for r in mine if r.key.startswith(prefix))
+                parts[upstream] = summarise_usage(group_records(ups), window_ns)
+        return self._snapshot(window_ns, now_ns, tuple(prefixes)), parts
+
     def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
-        now = self._clock_ns() if now_ns is None else now_ns
+        return self._snapshot(window_ns, self._clock_ns() if now_ns is None else now_ns, ())
+
+    def _snapshot(self, window_ns: int, now: int, prefixes: tuple[str, ...]) -> Snapshot:
+        """The window's figures, less the records whose keys start with ``prefixes``."""
         start = now - window_ns
         totals: Totals
         rows: tuple[UsageRow, ...]
         if self._events is not None:
             # the window includes records stamped at ``now`` (ts >= now - window, as hexai)
-            totals, rows = self._events.summarise(self.name, start, now + 1, window_ns)
+            totals, rows = self._events.summarise(
+                self.name, start, now + 1, window_ns, without=prefixes
+            )
         else:
             totals, rows = summarise_records(
-                (r for r in self._memory if start <= r.ts_ns <= now), window_ns
+                (
+                    r
+                    for r in self._memory
+                    if start <= r.ts_ns <= now and not (prefixes and r.key.startswith(prefixes))
+                ),
+                window_ns,
             )
         return Snapshot(
             source=self.name,

@@ -63,6 +63,10 @@ class SourceSpec:
     # with the highest ``detail`` and shows the others as covered by it
     covers: frozenset[str] = frozenset()
     detail: int = 0
+    # True when each of its records names the upstream it came from (its key starts with
+    # "<upstream>:"): `all` then leaves out only the upstreams another source counts, and adds
+    # the rest (OTLP from Gemini CLI beside Claude Code's own logs), instead of all or nothing
+    per_upstream: bool = False
     # "auto" picks the present source with the highest rank (None: never chosen by auto)
     auto_rank: int | None = None
     doctor: Callable[[SourceContext], list[str]] | None = None

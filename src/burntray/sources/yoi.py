@@ -72,7 +72,7 @@ class YoiSource(RecordSource):
         self._last_full_scan_ns: int | None = None
         self._memory_tails = {str(w / MEMORY_LOG): _Tail(w / MEMORY_LOG) for w in self.workspaces}
         self.memory_events: list[MemoryEvent] = []
-        self.bad_lines = 0
+        self._memory_bad_lines = 0  # in the memory logs (read anew on every start)
         self.legacy_lines = 0
         self._state_moved = False  # offsets moved since the last save_state
         super().__init__(history, clock_ns)
@@ -101,6 +101,15 @@ class YoiSource(RecordSource):
         self._state_moved = False
         for key in self.state.tails:
             self._hot[key] = 0  # check every resumed file at the next poll
+
+    def reset_reading(self) -> bool:
+        """Read every session log from the start again (the history was cleared)."""
+        self.state = TailState()
+        self._where = {}
+        self._hot = {}
+        self._last_full_scan_ns = None
+        self._state_moved = True
+        return True
 
     def read_new(self) -> list[UsageRecord]:
         now = self._clock_ns()
@@ -170,7 +179,7 @@ class YoiSource(RecordSource):
                     self.problem = f"yoi log {exc}"
                 return out
             usages, bad = parse_segment_lines(tail, session, segment, chunk.lines)
-            self.bad_lines += bad
+            tail.bad += bad
             out.extend(self._record(u) for u in usages)
             if not chunk.more:
                 break
@@ -211,7 +220,7 @@ class YoiSource(RecordSource):
                 events, legacy, bad = parse_memory_lines(chunk.lines)
                 self.memory_events.extend(events)
                 self.legacy_lines += legacy
-                self.bad_lines += bad
+                self._memory_bad_lines += bad
                 if not chunk.more:
                     break
         if self.memory_events:
@@ -220,6 +229,12 @@ class YoiSource(RecordSource):
                 self.memory_events = [e for e in self.memory_events if e.ts_ns >= cutoff]
 
     # --- figures -----------------------------------------------------------------------------
+    @property
+    def bad_lines(self) -> int:
+        """Unusable lines in the logs as they are now (the session logs' count is kept with
+        their offsets, so it shows after a restart too)."""
+        return self.state.bad_lines + self._memory_bad_lines
+
     def facts(self) -> tuple[UpstreamFact, ...]:
         facts = [UpstreamFact("data dir", str(self.data_dir))]
         if self.bad_lines:

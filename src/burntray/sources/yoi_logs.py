@@ -108,6 +108,7 @@ class _Tail:
     offset: int = 0
     provider: str = ""
     model: str = ""
+    bad: int = 0  # unusable lines read so far (kept with the offset: every later run says so)
 
 
 @dataclass
@@ -118,7 +119,10 @@ class TailState:
 
     def dump(self) -> str:
         return json.dumps(
-            {k: [t.ino, t.offset, t.provider, t.model] for k, t in self.tails.items()},
+            {
+                k: [t.ino, t.offset, t.provider, t.model, *([t.bad] if t.bad else [])]
+                for k, t in self.tails.items()
+            },
             separators=(",", ":"),
         )
 
@@ -126,9 +130,16 @@ class TailState:
     def load(cls, text: str) -> TailState:
         raw = json.loads(text)
         state = cls()
-        for key, (ino, offset, provider, model) in raw.items():
-            state.tails[key] = _Tail(Path(key), int(ino), int(offset), str(provider), str(model))
+        for key, (ino, offset, provider, model, *bad) in raw.items():
+            skipped = int(bad[0]) if bad else 0
+            state.tails[key] = _Tail(
+                Path(key), int(ino), int(offset), str(provider), str(model), skipped
+            )
         return state
+
+    @property
+    def bad_lines(self) -> int:
+        return sum(t.bad for t in self.tails.values())
 
 
 class Chunk(NamedTuple):
@@ -143,6 +154,7 @@ def read_lines(tail: _Tail) -> Chunk:
         if st.st_ino != tail.ino or st.st_size < tail.offset:
             tail.ino, tail.offset = st.st_ino, 0  # replaced or truncated: from the start
             tail.provider = tail.model = ""
+            tail.bad = 0
         if st.st_size == tail.offset:
             return Chunk([], False)
         fh.seek(tail.offset)

@@ -69,6 +69,11 @@ CREATE TABLE IF NOT EXISTS hexai_minutes (
 # Tables that hold usage history (cleared by "clear history"); state tables such as meta or
 # alert state are kept. Sources that add tables register them here.
 USAGE_TABLES: list[str] = ["hexai_events", "hexai_minutes"]
+# Meta keys of a source's resume state (file offsets): cleared with the usage, so the source
+# reads its upstream from the start again instead of resuming past records that are gone.
+RESUME_STATE_PREFIX = "source_state:"
+# Meta key counting the clears: a running source that sees it change starts reading anew.
+CLEARED_KEY = "usage_cleared"
 
 
 # SQLite's companion files: the WAL and its shared-memory index hold recent rows too.
@@ -237,7 +242,8 @@ class HistoryStore:
 
     def clear_usage(self, tables: Iterable[str] = ()) -> dict[str, int]:
         """Remove all usage history (``USAGE_TABLES`` and ``tables``); returns rows removed per
-        table. Alert state and other state tables are kept."""
+        table. Alert state and other state tables are kept; the sources' resume states are
+        dropped and ``CLEARED_KEY`` counts the clear, so every source reads its upstream anew."""
         removed: dict[str, int] = {}
         with self.transaction() as conn:
             for table in dict.fromkeys([*USAGE_TABLES, *tables]):
@@ -246,6 +252,16 @@ class HistoryStore:
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
                 ).fetchone():
                     removed[table] = conn.execute(f"DELETE FROM {table}").rowcount  # noqa: S608
+            # the resume states go with the records they point past, in the same transaction
+            conn.execute(
+                "DELETE FROM meta WHERE substr(key, 1, ?) = ?",
+                (len(RESUME_STATE_PREFIX), RESUME_STATE_PREFIX),
+            )
+            conn.execute(
+                "INSERT INTO meta VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET "
+                "value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+                (CLEARED_KEY,),
+            )
         return removed
 
     def get_meta(self, key: str) -> str | None:

@@ -339,9 +339,29 @@ class UsageEvents:
         ]
 
     def summarise(
-        self, source: str, start_ns: int, end_ns: int, window_ns: int
+        self, source: str, start_ns: int, end_ns: int, window_ns: int, without: Iterable[str] = ()
     ) -> tuple[Totals, tuple[UsageRow, ...]]:
-        return summarise_usage(self.rows(source, start_ns, end_ns), window_ns)
+        """The window's figures; ``without``: less the records whose keys start with those
+        prefixes (one upstream's share of a source that reports several)."""
+        groups = self.rows(source, start_ns, end_ns)
+        for prefix in without:
+            groups += map(_negated, self.prefix_rows(source, prefix, start_ns, end_ns))
+        return summarise_usage(groups, window_ns)
+
+    def prefix_rows(self, source: str, prefix: str, start_ns: int, end_ns: int) -> list[ModelUsage]:
+        """Usage per provider/model of the records in ``[start, end)`` whose key starts with
+        ``prefix`` (a range of the primary key: only those records are read)."""
+        if end_ns <= start_ns or not prefix:
+            return []
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # the first key past the prefix
+        rows = self.history.execute(
+            "SELECT provider, model, count(*), sum(input), sum(output), sum(cache_read), "
+            f"sum(cache_write), total(cost), sum(cost IS NULL) FROM {EVENTS} "
+            "WHERE source = ? AND key >= ? AND key < ? AND ts_ns >= ? AND ts_ns < ? "
+            "GROUP BY provider, model",
+            (source, prefix, upper, start_ns, end_ns),
+        )
+        return [ModelUsage(*r) for r in rows]  # type: ignore[arg-type]
 
     def minute_series(
         self, source: str, start_ns: int, end_ns: int

@@ -211,7 +211,9 @@ def _status_note(snapshot: Snapshot) -> str:
     if status.state == "empty":
         return status.detail or "no data yet"
     if status.state == "starting":
-        return "starting: reading the source"
+        # a re-read says so ("re-reading Claude Code logs (burntray's history was cleared)")
+        detail = status.detail if status.detail != "first read pending" else ""
+        return f"starting: {detail or 'reading the source'}"
     if not status.healthy:
         note = f"{status.state}: {status.detail}"
         return note + (" (numbers are the last good ones)" if status.stale else "")
