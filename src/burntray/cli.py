@@ -324,6 +324,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                 return _status_exit(snapshot.status)
             alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
             block = _block_json(source, now) if args.format == "json" else None
+            if args.format == "text" and not snapshot.totals.reqs:  # say when the last use was
+                from burntray.runtime.last_use import LastUse  # noqa: PLC0415
+
+                snapshot = LastUse(ctx.history())(snapshot, source, settings.window)
         finally:
             source.close()
     finally:

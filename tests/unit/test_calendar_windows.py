@@ -169,6 +169,25 @@ def test_an_empty_window_says_what_it_shows_and_when_the_last_use_was(local_zone
     assert "nothing today · no use recorded yet" in never.header
 
 
+def test_status_says_when_the_last_use_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`burntray status` (at the real clock) over an hour with nothing in it, after Claude Code
+    was used two days ago: the line names that last use."""
+    now = dt.datetime.now(dt.UTC)
+    two_days_ago = now - dt.timedelta(days=2)
+    log = tmp_path / "claude" / "projects" / "-p" / "s.jsonl"
+    log.parent.mkdir(parents=True)
+    stamp = two_days_ago.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    log.write_text(claude_line(stamp, "m", "r", SONNET, 1000, 100) + "\n")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    assert main(["status", "--source", "claude", "--window", "1h"]) == 0
+    line = capsys.readouterr().out.strip()
+    local = dt.datetime.fromtimestamp(int(two_days_ago.timestamp()))
+    assert line.startswith("claude · 1h · 0 reqs"), line
+    assert line.endswith(f"last use {local:%a %H:%M}"), line
+
+
 def test_the_monitor_finds_the_last_use_in_history(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
