@@ -128,7 +128,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         status = sub.add_parser("status", help="print the current numbers once")
         status.add_argument("--source", choices=_source_choices(), help="default: config")
         status.add_argument(
-            "--window", help="e.g. 5m, 15m, 1h, 1h30m, 90m, 24h, 7d (default: config)"
+            "--window", help="today, week, or e.g. 5m, 15m, 1h, 1h30m, 24h, 7d (default: config)"
         )
         status.add_argument("--format", choices=("text", "json", "tmux", "csv"), default="text")
         status.add_argument(
@@ -165,7 +165,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     if wanted("report"):
         report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
-        report.add_argument("--window", help="e.g. 1h, 1h30m, 24h, 7d (default: config)")
+        report.add_argument("--window", help="today, week, or e.g. 1h, 24h, 7d (default: config)")
         report.add_argument("--source", choices=_source_choices(), help="default: config")
         report.add_argument("--format", choices=("html", "csv", "json", "text"), default="html")
         report.add_argument(
@@ -324,6 +324,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                 return _status_exit(snapshot.status)
             alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
             block = _block_json(source, now) if args.format == "json" else None
+            if args.format == "text" and not snapshot.totals.reqs:  # say when the last use was
+                from burntray.runtime.last_use import LastUse  # noqa: PLC0415
+
+                snapshot = LastUse(ctx.history())(snapshot, source, settings.window)
         finally:
             source.close()
     finally:
@@ -364,15 +368,18 @@ def _block_json(source, now: int):  # type: ignore[no-untyped-def]
 
 def _print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> None:  # type: ignore[no-untyped-def]
     """Usage per day or per session, as a table (text), CSV or JSON."""
+    from burntray.config import CALENDAR_WINDOWS  # noqa: PLC0415
     from burntray.report import by_period  # noqa: PLC0415
 
-    window = settings.window_ns
+    window = settings.window_ns_at(now)
     records, skipped = by_period.gather_records(source, now - window, now + 1)
     rows = by_period.group(records, by)
     if fmt == "json":
         import json  # noqa: PLC0415
 
-        text = json.dumps(by_period.to_json(rows, by, source.name, window, skipped), indent=2)
+        name = settings.window if settings.window in CALENDAR_WINDOWS else ""
+        doc = by_period.to_json(rows, by, source.name, window, skipped, window_name=name)
+        text = json.dumps(doc, indent=2)
         text += "\n"
     elif fmt == "csv":
         text = by_period.to_csv(rows, by)

@@ -8,6 +8,7 @@ runs on defaults and says so, and saving is refused until the file is fixed (not
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,16 @@ from burntray.paths import ensure_dir
 from burntray.record import field, record
 from burntray.record import replace as replace_fields
 
-WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d")
+WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d", "today", "week")
+# Calendar windows (value -> words): the local calendar day so far, the ISO week (from Monday
+# 00:00) so far. A rolling hour shows $0 to someone who worked yesterday; these do not.
+CALENDAR_WINDOWS = {"today": "today", "week": "this week"}
+_CALENDAR_SPELLINGS = {"today": "today", "week": "week", "this week": "week", "this-week": "week",
+                       "thisweek": "week"}  # fmt: skip
+# The window of a NEW configuration: the tray's first start, with no config.toml yet, writes one
+# with it. Without a config.toml (scripts, tmux, `status`) and in a config.toml without a window
+# key the window stays the rolling hour it always was: an existing choice is kept.
+NEW_CONFIG_WINDOW = "today"
 DEFAULT_SOURCE = "all"
 ICON_FIGURES = ("rpm", "cost", "reqs", "none")
 MIN_WINDOW_NS = 60 * NS_PER_SECOND
@@ -61,7 +71,12 @@ class Settings:
 
     @property
     def window_ns(self) -> int:
-        return parse_duration_ns(self.window)
+        """The window's length now (a calendar window grows through its day or week)."""
+        return window_span_ns(self.window, time.time_ns())
+
+    def window_ns_at(self, now_ns: int) -> int:
+        """The window's length at ``now_ns`` (a duration is the same at every instant)."""
+        return window_span_ns(self.window, now_ns)
 
     def option(self, key: str) -> Any:
         """A source's config value: as set, else its declared default."""
@@ -93,10 +108,46 @@ class Settings:
 # --- parsers: each returns the clean value or raises ValueError("what is allowed") ---------
 
 
+def window_span_ns(window: str, now_ns: int, tz: Any = None) -> int:
+    """How long ``window`` is at ``now_ns``: a duration as written; ``today`` from the local
+    midnight, ``week`` from Monday 00:00 local (ISO week), to now (at least a second, so rates
+    stay finite right at midnight). ``tz`` None is the machine's zone."""
+    if window not in CALENDAR_WINDOWS:
+        return parse_duration_ns(window)
+    now_s = now_ns // NS_PER_SECOND
+    if tz is None:
+        # time, not datetime: `status --format tmux` (run every few seconds) imports no more
+        local = time.localtime(now_s)
+        back = local.tm_wday if window == "week" else 0  # Monday is 0
+        # mktime normalises day 0 or less into the month before; isdst -1 finds that day's
+        # own offset, so a daylight-saving change between then and now is counted right
+        midnight = (local.tm_year, local.tm_mon, local.tm_mday - back, 0, 0, 0, 0, 0, -1)
+        start_ns = int(time.mktime(midnight)) * NS_PER_SECOND
+    else:
+        import datetime as dt  # noqa: PLC0415 - a given zone (tests, reports for a zone)
+
+        day = dt.datetime.fromtimestamp(now_s, tz).date()
+        if window == "week":
+            day -= dt.timedelta(days=day.weekday())
+        start_ns = int(dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()) * NS_PER_SECOND
+    return max(now_ns - start_ns, NS_PER_SECOND)
+
+
+def window_words(window: str) -> str:
+    """``today``, ``this week``, or ``last 1h``: what a window shows, for people."""
+    return CALENDAR_WINDOWS.get(window) or f"last {window}"
+
+
 def _window(value: object) -> str:
-    allowed = "a duration from 1m to 31d such as 5m, 15m, 1h, 1h30m, 6h, 24h, 7d or 90m"
+    allowed = (
+        "today, week (this calendar week, from Monday) or a duration from 1m to 31d such as "
+        "5m, 15m, 1h, 1h30m, 6h, 24h, 7d or 90m"
+    )
     if not isinstance(value, str):
         raise ValueError(allowed)
+    calendar = _CALENDAR_SPELLINGS.get(" ".join(value.lower().split()))
+    if calendar is not None:
+        return calendar
     try:
         ns = parse_duration_ns(value)
     except ValueError:
@@ -260,7 +311,9 @@ def all_fields() -> tuple[ConfigField, ...]:
 
 
 FIELDS: tuple[ConfigField, ...] = (
-    ConfigField("window", "window", _window, "window shown: 5m 15m 1h 6h 24h 7d or any 1m-31d"),
+    ConfigField(
+        "window", "window", _window, "window shown: today, week, 5m 15m 1h 6h 24h 7d or 1m-31d"
+    ),
     ConfigField("source", "source", _source, "all, auto or one source's name"),
     ConfigField("poll_interval", "poll_interval_s", _poll_interval, "seconds between reads"),
     ConfigField("icon_figure", "icon_figure", _choice(*ICON_FIGURES), "figure drawn in the icon"),
@@ -442,6 +495,22 @@ def load_settings(path: Path) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return settings_from_toml(data, source=str(path))
+
+
+def first_run_settings(path: Path, settings: Settings) -> Settings:
+    """``settings`` for the tray's start: with no ``config.toml`` yet (a new configuration),
+    the window becomes ``NEW_CONFIG_WINDOW`` and the file is written with it. A file that cannot
+    be written changes nothing but this run."""
+    if path.exists():
+        return settings
+    settings = settings.replace(window=NEW_CONFIG_WINDOW)
+    try:
+        save_settings(path, settings)
+    except OSError as exc:  # the tray still shows today; saving is tried again on a change
+        from burntray.lazylog import get_logger  # noqa: PLC0415
+
+        get_logger(__name__).warning("cannot write a new %s: %s", path, exc.strerror or exc)
+    return settings
 
 
 def save_settings(path: Path, settings: Settings) -> None:

@@ -132,9 +132,10 @@ class DemoWriter:
 
 
 def demo_paths(paths: AppPaths) -> AppPaths:
-    """The demo's own dirs, inside burntray's cache dir; logs still go to the usual log file."""
+    """The demo's own dirs, inside burntray's cache dir, its log too: the synthetic spikes it
+    alerts on must never read as the user's in the real ``burntray.log``."""
     root = paths.cache_dir / "demo"
-    return AppPaths(root / "config", root / "data", root / "cache", paths.log_dir)
+    return AppPaths(root / "config", root / "data", root / "cache", root / "log")
 
 
 def demo_context(ctx: AppContext) -> AppContext:

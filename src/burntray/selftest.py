@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from burntray import __version__
+from burntray.config import CALENDAR_WINDOWS
 
 ICON_SIZE = 64
 TRAY_UI_MODULES = ("burntray.ui.icon", "burntray.ui.presenter")
@@ -211,14 +212,17 @@ def _check_sources(checks: _Checks, ctx: Any, state: dict[str, Any]) -> None:
             source = factory(source_ctx)
             try:
                 source.poll()
-                snapshot = source.snapshot(ctx.settings.window_ns, ctx.clock_ns())
+                now = ctx.clock_ns()
+                snapshot = source.snapshot(ctx.settings.window_ns_at(now), now)
             finally:
                 source.close()
             if name in in_use:
                 state["snapshot"] = snapshot
             status = snapshot.status
             used = " (in use)" if name in in_use else ""
-            figures = f", {snapshot.totals.reqs} reqs in {ctx.settings.window}"
+            window = ctx.settings.window
+            span = CALENDAR_WINDOWS.get(window, "in " + window)
+            figures = f", {snapshot.totals.reqs} reqs {span}"
             detail = f": {status.detail}" if status.detail else ""
             avail = "" if available else f" [{why}]"
             return f"{status.state}{used}{detail}{figures}{avail}"

@@ -264,7 +264,7 @@ def test_report_under_all_has_a_tool_table_and_a_chart_per_tool(
     table = page.tables["tool-table"]
     by_tool = {row[0]: row for row in table[1:]}
     assert set(by_tool) == {"hexai cache", "Test tool log"}
-    assert by_tool["Test tool log"][2] == "2" and by_tool["Test tool log"][4] == "$0.75"
+    assert by_tool["Test tool log"][2] == "2" and by_tool["Test tool log"][4] == "$0.75 est."
     assert by_tool["hexai cache"][2] == "1" and by_tool["hexai cache"][6] == "yes"
     text = out.read_text()
     assert 'id="chart-tool-0"' in text and 'id="chart-tool-1"' in text

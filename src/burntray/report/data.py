@@ -51,7 +51,7 @@ class PricedRow:
     provider: str
     model: str
     price_key: str
-    origin: str  # table, override, litellm, local; "" when unpriced
+    origin: str  # a PriceOrigin, "upstream" (the tool's own cost) or "" when unpriced
     input_per_m: float | None
     output_per_m: float | None
 
@@ -91,7 +91,7 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
     snapshot, source = read_once(ctx, settings)
     try:
         now = snapshot.as_of_ns
-        window_ns = settings.window_ns
+        window_ns = snapshot.window_ns  # a calendar window: its length at the snapshot
         history = ctx.history()
         start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
         minutes, chart_source, chart_note = chart_minutes(history, source, start_ns, end_ns, prices)
@@ -134,15 +134,27 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
 
 
 def priced_rows(snapshot: Snapshot, prices: PriceTable) -> tuple[PricedRow, ...]:
+    """How each row was priced. The origin and rates are those of the table row the source
+    named (``price_key``); any other priced row was priced by its upstream (the tool's own cost
+    figure, its key, if any, says how); a row without a cost had no price."""
     out = []
     for row in snapshot.by_model:
-        price: Price | None = prices.lookup(row.provider, row.model)
+        price: Price | None = prices.lookup(row.provider, row.model) if row.price_key else None
+        if price is not None and price.key != row.price_key:
+            price = None  # the table changed since the source priced it: say only what it said
+        origin: str
+        if price is not None:
+            origin = price.origin
+        elif row.cost_usd is not None:
+            origin = "upstream"
+        else:
+            origin = ""
         out.append(
             PricedRow(
                 provider=row.provider,
                 model=row.model,
                 price_key=row.price_key,
-                origin=price.origin if price is not None else "",
+                origin=origin,
                 input_per_m=price.input if price is not None else None,
                 output_per_m=price.output if price is not None else None,
             )

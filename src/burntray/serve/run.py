@@ -195,7 +195,7 @@ def run_serve(
         )
         ctx.close()
         return 1
-    setup_logging(ctx.paths)
+    setup_logging(ctx.paths, console_warnings=True)  # the file, and warnings on stderr
     if not server.loopback:
         log.warning("serve: /metrics is reachable beyond this machine on %s", server.address)
     monitor = Monitor(settings, ctx.build_source, history=ctx.history(), clock_ns=ctx.clock_ns)

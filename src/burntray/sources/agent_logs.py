@@ -52,6 +52,7 @@ class _Reader(Protocol):
     tailer: LogTailer
     missing: str
     files_seen: int
+    prices: PriceTable
 
     @property
     def malformed_lines(self) -> int: ...
@@ -88,6 +89,10 @@ class AgentLogSource(RecordSource):
         self._saved_at_bytes = -1
         self._records_version = 0  # bumped when a read brings records
         super().__init__(history, clock_ns)
+
+    @property
+    def price_table(self) -> PriceTable | None:
+        return self.reader.prices
 
     def read_new(self) -> list[UsageRecord]:
         watcher = self._watcher

@@ -314,6 +314,7 @@ class CombinedSource:
                     totals=snap.totals,
                     tokens_estimated=snap.tokens_estimated,
                     covered_by=covered.get(name, ""),
+                    cost_estimated=snap.cost_estimated,
                 )
             )
             for upstream, (part, _rows) in left_out.get(name, {}).items():
@@ -329,6 +330,7 @@ class CombinedSource:
                         totals=part,
                         tokens_estimated=snap.tokens_estimated,
                         covered_by=winner,
+                        cost_estimated=snap.cost_estimated,
                     )
                 )
                 notes.append(

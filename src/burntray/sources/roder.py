@@ -234,6 +234,7 @@ class RoderSource(InPlaceSource[RoderCache]):
             status=self._status,
             totals=totals,
             by_model=rows,
+            cost_estimated=True,  # roder states no cost: burntray's price table prices its tokens
             data_updated_ns=last * _MS if last is not None else None,
             capabilities=RODER_CAPABILITIES,
             facts=self.facts(),

@@ -77,6 +77,10 @@ class YoiSource(RecordSource):
         self._state_moved = False  # offsets moved since the last save_state
         super().__init__(history, clock_ns)
 
+    @property
+    def price_table(self) -> PriceTable | None:
+        return self.prices
+
     # --- RecordSource ------------------------------------------------------------------------
     def availability(self) -> tuple[bool, str]:
         sessions = self.data_dir / "sessions"
