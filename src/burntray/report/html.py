@@ -9,7 +9,6 @@ from typing import Any
 from burntray import __version__
 from burntray.model.aggregate import rpm
 from burntray.model.format import human_bytes, human_count, rpm_text, usd
-from burntray.model.price_table import price_table_age
 from burntray.model.snapshot import Snapshot, UsageRow
 from burntray.model.timefmt import format_duration
 from burntray.report.data import ReportData
@@ -400,10 +399,10 @@ def _daemon(snap: Snapshot, tz: _dt.tzinfo | None) -> list[tuple[str, str]]:
 def _pricing_notes(data: ReportData) -> list[str]:
     snap, prices = data.snapshot, data.prices
     notes = [
-        f"Price table checked {prices.as_of}; prices from: {', '.join(prices.sources)} "
+        f"Prices as of {prices.as_of}; prices from: {', '.join(prices.sources)} "
         "(config overrides beat a LiteLLM file, which beats the bundled table)."
     ]
-    age = price_table_age(data.generated_ns, prices.as_of)
+    age = prices.age_warning(data.generated_ns)
     if age:
         notes.insert(0, f"Note: {age}.")
     if prices.problem:
