@@ -30,6 +30,11 @@ def _burntray(ctx: AppContext) -> list[str]:
         config_state = "INVALID, running on defaults:\n      " + ctx.config_error.replace(
             "\n", "\n      "
         )
+    elif ctx.config_problems:
+        config_state = (
+            f"in use, {len(ctx.config_problems)} setting(s) left out (defaults used for them):"
+            + "".join("\n      " + p for p in ctx.config_problems)
+        )
     elif ctx.prices().problem:  # a price file named in the config is part of the config
         config_state = "INVALID price file, built-in prices in use:\n      " + ctx.price_error
     return [
@@ -89,7 +94,7 @@ def _start_at_login(ctx: AppContext) -> list[str]:
 
 
 def run_doctor(ctx: AppContext) -> int:
-    problems = bool(ctx.config_error)
+    problems = bool(ctx.config_error or ctx.config_problems)
     sections = list(SECTIONS.items())
     at = next((i for i, (title, _) in enumerate(sections) if title == "history"), 0) + 1
     sections[at:at] = _sources(ctx)

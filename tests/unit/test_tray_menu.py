@@ -260,7 +260,7 @@ def test_open_data_folder_report_about_quit(harness: Harness) -> None:
 def test_invalid_config_is_never_overwritten(pystray: Any, isolated_env: Path) -> None:
     ctx0 = AppContext.load(strict=False)
     ctx0.paths.config_file.parent.mkdir(parents=True)
-    bad = b'window = "forever"\n'
+    bad = b"window = forever\n"  # not TOML: a bad value alone no longer stops saving
     ctx0.paths.config_file.write_bytes(bad)
     h = Harness(AppContext.load(strict=False), pystray)
     try:

@@ -136,6 +136,7 @@ class TrayController:
         self._ui = UiState(
             demo=demo,
             config_error=ctx.config_error,
+            config_problems=ctx.config_problems,
             price_error=ctx.prices().problem,
             sources=source_choices(ctx, ctx.settings),
             clear_targets=tuple((t.key, t.label) for t in clear_targets()),
@@ -191,9 +192,9 @@ class TrayController:
         if self.ctx.config_error:
             message = "changed for this run only: config.toml is invalid, so it is not saved"
         else:
-            try:
-                save_settings(self.ctx.paths.config_file, new)
-            except OSError as exc:
+            try:  # only the keys this change touched: the user's text stays theirs
+                save_settings(self.ctx.paths.config_file, new, previous=current)
+            except (OSError, ConfigError) as exc:
                 message = f"changed for this run only: cannot save config.toml: {exc}"
         with self._lock:
             self._settings = new

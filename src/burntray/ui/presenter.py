@@ -76,6 +76,7 @@ class UiState:
 
     demo: bool = False
     config_error: str = ""  # config.toml was invalid at start: defaults in use, never saved
+    config_problems: tuple[str, ...] = ()  # keys config.toml had to leave out; the rest used
     price_error: str = ""  # the configured price file cannot be used: built-in prices in use
     message: str = ""  # the result of the last action (clear cache, open report, ...)
     confirm: ClearTarget | None = None  # a clear waiting for "yes"
@@ -297,6 +298,10 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
     if ui.config_error:
         header.append("config.toml is invalid: defaults in use, changes not saved")
         header.append(ui.config_error.splitlines()[0])
+    elif ui.config_problems:
+        count = len(ui.config_problems)
+        header.append(f"config.toml: {count} setting{'s' if count > 1 else ''} ignored")
+        header.append(ui.config_problems[0].rpartition(".toml: ")[2])  # the key, not the path
     if ui.price_error:
         header.append("price file not used: built-in prices in use")
         header.append(ui.price_error)
