@@ -10,6 +10,8 @@ overwritten: the app runs on defaults and says so.
 from __future__ import annotations
 
 import math
+import os
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -481,6 +483,28 @@ def load_config(path: Path) -> tuple[Settings, tuple[str, ...]]:
 def load_settings(path: Path) -> Settings:
     """``load_config``'s settings, its problems aside."""
     return load_config(path)[0]
+
+
+def exposed_tokens(path: Path, settings: Settings) -> tuple[str, int]:
+    """The token keys set in config.toml (``serve.token``, ``otel.token``, ...) when the file
+    (or the file a link points to) can be read by other users, and its mode; ``("", 0)`` when
+    nothing is exposed. burntray writes the file 0600, but one the user wrote is as they made
+    it."""
+    if os.name == "nt":  # Windows modes carry no access rights
+        return "", 0
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return "", 0
+    if not mode & 0o044:
+        return "", 0
+    keys = [
+        spec.key
+        for spec in all_fields()
+        if spec.key.rsplit(".", 1)[-1] == "token"
+        and (getattr(settings, spec.attr) if spec.attr else settings.option(spec.key))
+    ]
+    return ", ".join(keys), mode
 
 
 _HEADER = "# burntray settings: see the README for every key.\n"

@@ -90,3 +90,25 @@ def test_the_tray_menu_says_it_and_still_saves_into_the_file() -> None:
         assert path.read_text() == TYPO.replace('"7d"', '"24h"')  # the typo stays for the user
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("key", ["serve.token", "otel.token"])
+def test_doctor_warns_of_a_token_others_can_read(key: str) -> None:
+    table, name = key.split(".")
+    path = _config(f'window = "6h"\n[{table}]\n{name} = "s3cret"\n')
+    path.chmod(0o644)
+    result = burntray("doctor")
+    assert f"WARNING: it holds {key} and others can read it (mode 0644): chmod 600 {path}" in (
+        result.stdout
+    )
+    path.chmod(0o600)
+    result = burntray("doctor")
+    assert "WARNING" not in result.stdout
+    assert f"config       {path}: valid" in result.stdout
+
+
+def test_a_readable_config_without_a_token_is_no_warning() -> None:
+    path = _config('window = "6h"\n[serve]\ntoken = ""\n')
+    path.chmod(0o644)
+    result = burntray("doctor")
+    assert "WARNING" not in result.stdout and "others can read" not in result.stdout
