@@ -274,6 +274,24 @@ def test_invalid_config_is_never_overwritten(pystray: Any, isolated_env: Path) -
         h.close()
 
 
+def test_a_menu_click_keeps_the_users_comments_and_keys(pystray: Any) -> None:
+    """Clicking a menu item sets that one key in the user's file; the rest stays as written."""
+    from burntray.paths import app_paths
+
+    config = app_paths().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    text = '# mine: the tmux line reads hexai\nsource = "hexai"  # not all\n'
+    config.write_text(text)
+    h = Harness(AppContext.load(strict=False), pystray)
+    try:
+        h.click("Window", "24 h")
+        assert config.read_text() == text + 'window = "24h"\n'
+        h.click("Notifications")
+        assert config.read_text() == text + 'window = "24h"\nnotifications = false\n'
+    finally:
+        h.close()
+
+
 def test_a_crashing_source_shows_as_an_error_state(pystray: Any) -> None:
     ctx = AppContext.load(strict=False)
 
