@@ -3,8 +3,11 @@ and formatting kept; a file that is not TOML is never overwritten; the file is 0
 
 from __future__ import annotations
 
+import ast
 import os
 import stat
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -152,3 +155,22 @@ def test_a_linked_config_is_written_through_the_link(tmp_path: Path) -> None:
     save_settings(link, Settings(window="5m", notifications=False))
     assert link.is_symlink() and os.readlink(link) == str(real)
     assert real.read_text() == USERS + "notifications = false\n"
+
+
+def test_status_reads_a_config_without_loading_the_writer() -> None:
+    """tmux runs ``status`` every few seconds: the style-keeping writer (tomlkit) and the
+    did-you-mean matcher load only when a file is written or has a bad key."""
+    _config(USERS)
+    code = (
+        "import sys\n"
+        "from burntray.cli import main\n"
+        "code = main(['status', '--format', 'tmux'])\n"
+        "sys.stdout.flush()\n"
+        "names = ('tomllib', 'tomlkit', 'difflib')\n"
+        "print(repr([code, [n for n in names if n in sys.modules]]), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "@5m" in done.stdout, done.stdout + done.stderr  # the file was read
+    assert ast.literal_eval(done.stderr.strip().splitlines()[-1]) == [0, ["tomllib"]]
