@@ -572,7 +572,10 @@ def _edit(path: Path, text: str, changes: Mapping[str, Any]) -> str:
             node[leaf] = value  # in place, its comment kept; a new table goes at the end
         else:
             _add_key(node, leaf, value)
-    return tomlkit.dumps(doc)
+    body = tomlkit.dumps(doc)
+    if "\r\n" in text:  # a file written on Windows: the added lines end as the user's do
+        body = body.replace("\r\n", "\n").replace("\n", "\r\n")
+    return body
 
 
 def _add_key(node: Any, key: str, value: Any) -> None:

@@ -174,3 +174,13 @@ def test_status_reads_a_config_without_loading_the_writer() -> None:
     )
     assert "@5m" in done.stdout, done.stdout + done.stderr  # the file was read
     assert ast.literal_eval(done.stderr.strip().splitlines()[-1]) == [0, ["tomllib"]]
+
+
+def test_a_windows_file_keeps_its_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'# mine\r\nwindow = "5m"\r\n\r\n[alerts]\r\nfloor_usd = 1\r\n')
+    save_settings(path, load_settings(path).replace(start_at_login=True, alert_cooldown="1h"))
+    assert path.read_bytes() == (
+        b'# mine\r\nwindow = "5m"\r\nstart_at_login = true\r\n\r\n'
+        b'[alerts]\r\nfloor_usd = 1\r\ncooldown = "1h"\r\n'
+    )
