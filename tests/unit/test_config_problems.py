@@ -112,3 +112,16 @@ def test_a_readable_config_without_a_token_is_no_warning() -> None:
     path.chmod(0o644)
     result = burntray("doctor")
     assert "WARNING" not in result.stdout and "others can read" not in result.stdout
+
+
+def test_a_menu_change_that_replaces_the_bad_value_clears_the_warning() -> None:
+    path = _config('window = "banana"\nsource = "hexai"\n')
+    ctx = AppContext.load(strict=False)
+    controller = TrayController(ctx, Monitor(ctx.settings, ctx.build_source))
+    try:
+        assert "config.toml: 1 setting ignored" in controller.view(None).header
+        controller.set_window("5m")
+        assert path.read_text() == 'window = "5m"\nsource = "hexai"\n'
+        assert not any("ignored" in line for line in controller.view(None).header)
+    finally:
+        ctx.close()
