@@ -277,10 +277,17 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-def _load_context(strict: bool = True):  # type: ignore[no-untyped-def]
+def _load_context(strict: bool = True, warn: bool = True):  # type: ignore[no-untyped-def]
+    """The context; each key config.toml had to leave out is said once on stderr (``warn``;
+    doctor lists them itself). Such a key is no reason to fail: the rest of the file is used
+    and the command answers as usual (a tmux line must not go blank over a typo)."""
     from burntray.app import AppContext  # noqa: PLC0415
 
-    return AppContext.load(strict=strict)
+    ctx = AppContext.load(strict=strict)
+    if warn:
+        for problem in ctx.config_problems:
+            print(f"burntray: {problem}", file=sys.stderr)
+    return ctx
 
 
 def _fail(message: str, code: int) -> int:
@@ -478,7 +485,7 @@ def cmd_clear_cache(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from burntray.doctor import run_doctor  # noqa: PLC0415
 
-    return run_doctor(_load_context(strict=False))
+    return run_doctor(_load_context(strict=False, warn=False))
 
 
 @command("run")
@@ -588,8 +595,9 @@ def cmd_autostart(args: argparse.Namespace) -> int:
 
 
 def _record_start_at_login(enabled: bool) -> None:
-    """Keep config.toml's ``start_at_login`` in step with the OS entry, as the tray menu does.
-    An invalid config.toml is left untouched (the OS entry is what counts)."""
+    """Keep config.toml's ``start_at_login`` in step with the OS entry, as the tray menu does:
+    that one key is set in the user's file, the rest of it left as written. A file that is not
+    TOML is left untouched (the OS entry is what counts)."""
     from burntray.config import load_settings, save_settings  # noqa: PLC0415
     from burntray.errors import ConfigError  # noqa: PLC0415
     from burntray.paths import app_paths  # noqa: PLC0415
@@ -597,14 +605,12 @@ def _record_start_at_login(enabled: bool) -> None:
     path = app_paths().config_file
     try:
         settings = load_settings(path)
+        if settings.start_at_login != enabled:
+            save_settings(path, settings.replace(start_at_login=enabled), previous=settings)
     except ConfigError as exc:
         print(f"burntray: {path} not updated (it is invalid): {exc}", file=sys.stderr)
-        return
-    if settings.start_at_login != enabled:
-        try:
-            save_settings(path, settings.replace(start_at_login=enabled))
-        except OSError as exc:
-            print(f"burntray: {path} not updated: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"burntray: {path} not updated: {exc}", file=sys.stderr)
 
 
 def _serve_refusal(settings: Settings) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from burntray.app import AppContext
-from burntray.config import Settings, load_settings
+from burntray.config import Settings, load_config
 from burntray.errors import ConfigError
 from burntray.lazylog import get_logger
 from burntray.paths import AppPaths
@@ -145,8 +145,9 @@ def demo_context(ctx: AppContext) -> AppContext:
     hexai_dir = root / "hexai"
     for stale in (hexai_dir, paths.data_dir):
         shutil.rmtree(stale, ignore_errors=True)
+    problems: tuple[str, ...] = ()
     try:
-        settings = load_settings(paths.config_file)
+        settings, problems = load_config(paths.config_file)
         error = ""
     except ConfigError as exc:
         settings, error = Settings(), str(exc)
@@ -155,6 +156,7 @@ def demo_context(ctx: AppContext) -> AppContext:
         paths=paths,
         settings=settings,
         config_error=error,
+        config_problems=problems,
         env=ctx.env,
         clock_ns=ctx.clock_ns,
         demo=True,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from burntray import __version__
 from burntray.app import AppContext
+from burntray.config import exposed_tokens
 from burntray.sources.registry import REGISTRY, SourceSpec
 
 # Each section: title -> function(ctx) -> lines. Sources and tray backends register theirs.
@@ -30,8 +31,19 @@ def _burntray(ctx: AppContext) -> list[str]:
         config_state = "INVALID, running on defaults:\n      " + ctx.config_error.replace(
             "\n", "\n      "
         )
+    elif ctx.config_problems:
+        config_state = (
+            f"in use, {len(ctx.config_problems)} setting(s) left out (defaults used for them):"
+            + "".join("\n      " + p for p in ctx.config_problems)
+        )
     elif ctx.prices().problem:  # a price file named in the config is part of the config
         config_state = "INVALID price file, built-in prices in use:\n      " + ctx.price_error
+    tokens, mode = exposed_tokens(paths.config_file, ctx.settings)
+    if tokens:
+        config_state += (
+            f"\n      WARNING: it holds {tokens} and others can read it (mode {mode:04o}): "
+            f"chmod 600 {paths.config_file}"
+        )
     return [
         f"version      {__version__} (Python {sys.version.split()[0]})",
         f"config       {paths.config_file}: {config_state}",
@@ -89,7 +101,8 @@ def _start_at_login(ctx: AppContext) -> list[str]:
 
 
 def run_doctor(ctx: AppContext) -> int:
-    problems = bool(ctx.config_error)
+    problems = bool(ctx.config_error or ctx.config_problems)
+    problems = problems or bool(exposed_tokens(ctx.paths.config_file, ctx.settings)[0])
     sections = list(SECTIONS.items())
     at = next((i for i, (title, _) in enumerate(sections) if title == "history"), 0) + 1
     sections[at:at] = _sources(ctx)

@@ -110,6 +110,9 @@ def run_self_test(out: IO[str] | None = None) -> int:
         if ctx.config_error:
             # The app runs on defaults then; the user must see why, but the install is fine.
             checks.add("config", True, f"INVALID, defaults in use: {ctx.config_error}")
+        elif ctx.config_problems:
+            problems = "; ".join(ctx.config_problems)
+            checks.add("config", True, f"in use, {len(ctx.config_problems)} left out: {problems}")
         elif ctx.paths.config_file.exists():
             checks.add("config", True, f"{ctx.paths.config_file} valid")
         else:

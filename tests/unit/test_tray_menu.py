@@ -276,7 +276,7 @@ def test_open_data_folder_report_about_quit(harness: Harness) -> None:
 def test_invalid_config_is_never_overwritten(pystray: Any, isolated_env: Path) -> None:
     ctx0 = AppContext.load(strict=False)
     ctx0.paths.config_file.parent.mkdir(parents=True)
-    bad = b'window = "forever"\n'
+    bad = b"window = forever\n"  # not TOML: a bad value alone no longer stops saving
     ctx0.paths.config_file.write_bytes(bad)
     h = Harness(AppContext.load(strict=False), pystray)
     try:
@@ -286,6 +286,24 @@ def test_invalid_config_is_never_overwritten(pystray: Any, isolated_env: Path) -
         assert h.controller.settings.window == "5m"  # still applied for this run
         assert h.find("Window", "5 min").checked
         assert "changed for this run only: config.toml is invalid, so it is not saved" in h.texts()
+    finally:
+        h.close()
+
+
+def test_a_menu_click_keeps_the_users_comments_and_keys(pystray: Any) -> None:
+    """Clicking a menu item sets that one key in the user's file; the rest stays as written."""
+    from burntray.paths import app_paths
+
+    config = app_paths().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    text = '# mine: the tmux line reads hexai\nsource = "hexai"  # not all\n'
+    config.write_text(text)
+    h = Harness(AppContext.load(strict=False), pystray)
+    try:
+        h.click("Window", "24 h")
+        assert config.read_text() == text + 'window = "24h"\n'
+        h.click("Notifications")
+        assert config.read_text() == text + 'window = "24h"\nnotifications = false\n'
     finally:
         h.close()
 

@@ -82,6 +82,7 @@ class UiState:
 
     demo: bool = False
     config_error: str = ""  # config.toml was invalid at start: defaults in use, never saved
+    config_problems: tuple[str, ...] = ()  # keys config.toml had to leave out; the rest used
     price_error: str = ""  # the configured price file cannot be used: built-in prices in use
     message: str = ""  # the result of the last action (clear cache, open report, ...)
     confirm: ClearTarget | None = None  # a clear waiting for "yes"
@@ -399,6 +400,14 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         header.append("config.toml is invalid: defaults in use, changes not saved")
         problems.append(Problem(_cut(ui.config_error.splitlines()[0], ROW_LIMIT),
                                 wrap_lines(ui.config_error)))  # fmt: skip
+    elif ui.config_problems:
+        count = len(ui.config_problems)
+        problems.append(
+            Problem(
+                f"config.toml: {count} setting{'s' if count > 1 else ''} ignored",
+                wrap_lines("\n".join(ui.config_problems)),
+            )
+        )
     if ui.price_error:
         problems.append(
             Problem("price file not used: built-in prices in use", wrap_lines(ui.price_error))
