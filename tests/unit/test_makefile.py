@@ -4,6 +4,7 @@ of the Makefile, so nothing is installed and no package index is reached."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,9 +17,17 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 
 
 def dry_run(checkout: Path, target: str) -> str:
+    # Run under `make test` itself, make's own variables would reach this make (and print
+    # "Entering directory"); PYTHON and VENV would override the Makefile's defaults.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHON", "VENV"}
+    }
     done = subprocess.run(
-        ["make", "-n", target],
+        ["make", "--no-print-directory", "-n", target],
         cwd=checkout,
+        env=env,
         capture_output=True,
         text=True,
         timeout=30,
