@@ -119,7 +119,14 @@ from burntray.ui import backend as _tray_backend  # noqa: E402, F401 - registers
 
 @section("prices")
 def _prices(ctx: AppContext) -> list[str]:
-    from burntray.model.price_table import PRICES_AS_OF, price_table_age  # noqa: PLC0415
+    """The shipped file's date (the ``pricing.as_of`` of the JSON), what is in force over it, and
+    a warning only when the prices may be out of date today."""
+    from burntray.model.price_table import PRICES_FILE  # noqa: PLC0415
 
-    age = price_table_age(ctx.clock_ns())
-    return [f"bundled      checked {PRICES_AS_OF}" + (f"; OLD: {age}" if age else "")]
+    table = ctx.prices()
+    age = table.age_warning(ctx.clock_ns())
+    lines = [f"shipped      {PRICES_FILE}, prices as of {table.as_of}"]
+    lines += [f"in force     {source}" for source in table.added_sources]
+    if age:
+        lines.append(f"OLD: {age}")
+    return lines

@@ -181,14 +181,15 @@ def run_self_test(out: IO[str] | None = None) -> int:
 
 
 def _prices_line() -> str:
-    """The dated LiteLLM price snapshot is package data: a build that lost it prices Claude and
-    OpenAI models from the older bundled table only (no 200k tiers), so it is a failure here."""
-    from burntray.model.pricing import SNAPSHOT_AS_OF, SNAPSHOT_FILE, snapshot_prices  # noqa: PLC0415
+    """The dated price file is package data and holds every built-in price: a build that lost
+    it prices nothing (every request "unpriced"), so it is a failure here."""
+    from burntray.model.price_table import PRICES_FILE  # noqa: PLC0415
+    from burntray.model.pricing import shipped_prices  # noqa: PLC0415
 
-    prices = snapshot_prices()
+    prices = shipped_prices()
     if not prices:
-        raise RuntimeError(f"the price snapshot {SNAPSHOT_FILE} is missing from this build")
-    return f"LiteLLM snapshot {SNAPSHOT_AS_OF}: {len(prices)} price keys"
+        raise RuntimeError(f"the price file {PRICES_FILE} is missing from this build")
+    return f"price file {PRICES_FILE}: {len(prices)} price keys"
 
 
 def _check_sources(checks: _Checks, ctx: Any, state: dict[str, Any]) -> None:

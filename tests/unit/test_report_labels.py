@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from burntray.cli import main
-from burntray.model.pricing import SNAPSHOT_AS_OF
 from burntray.report.build import render
 from burntray.report.data import collect
 from burntray.ui.presenter import source_rows
@@ -54,7 +53,7 @@ def test_models_priced_from_the_shipped_snapshot_say_so_in_every_format(
         "claude-imaginary-9": None,
     }
     origins = {r["model"]: r["origin"] for r in doc["report"]["price_origins"]}
-    assert origins == {SONNET: "snapshot", OPUS: "snapshot", "claude-imaginary-9": None}
+    assert origins == {SONNET: "table", OPUS: "table", "claude-imaginary-9": None}
 
     rows = {r["model"]: r for r in csv.DictReader(io.StringIO(_render("csv")))}
     assert rows[SONNET]["price_key"] == "claude-sonnet-4-5"
@@ -63,9 +62,9 @@ def test_models_priced_from_the_shipped_snapshot_say_so_in_every_format(
 
     page = read_html(_render("html"))
     prices = {row[1]: row for row in page.tables["price-table"][1:]}
-    snapshot = f"LiteLLM snapshot {SNAPSHOT_AS_OF} (shipped)"
-    assert prices[SONNET][2:4] == ["claude-sonnet-4-5", snapshot]
-    assert prices[OPUS][2:4] == ["claude-opus-4-1", snapshot]
+    shipped = "bundled table"  # the one shipped price file (LiteLLM format)
+    assert prices[SONNET][2:4] == ["claude-sonnet-4-5", shipped]
+    assert prices[OPUS][2:4] == ["claude-opus-4-1", shipped]
     assert prices["claude-imaginary-9"][2:4] == ["unpriced", "no price known"]
     assert prices[SONNET][4] == "3" and prices[SONNET][5] == "15"  # the rates that applied
     notes = " ".join(t for t in page.by_id.values())

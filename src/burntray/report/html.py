@@ -17,8 +17,6 @@ from burntray.model.format import (
     usd,
     window_text,
 )
-from burntray.model.price_table import price_table_age
-from burntray.model.pricing import SNAPSHOT_AS_OF
 from burntray.model.snapshot import Snapshot, UsageRow
 from burntray.report.data import ReportData
 from burntray.report.timeline import Timeline
@@ -422,10 +420,10 @@ def _daemon(snap: Snapshot, tz: _dt.tzinfo | None) -> list[tuple[str, str]]:
 def _pricing_notes(data: ReportData) -> list[str]:
     snap, prices = data.snapshot, data.prices
     notes = [
-        f"Price table checked {prices.as_of}; prices from: {', '.join(prices.sources)} "
+        f"Prices as of {prices.as_of}; prices from: {', '.join(prices.sources)} "
         "(config overrides beat a LiteLLM file, which beats the bundled table)."
     ]
-    age = price_table_age(data.generated_ns, prices.as_of)
+    age = prices.age_warning(data.generated_ns)
     if age:
         notes.insert(0, f"Note: {age}.")
     if prices.problem:
@@ -459,7 +457,6 @@ def _pricing_notes(data: ReportData) -> list[str]:
 # What each price origin is called on the page (``PriceOrigin`` plus the upstream's own cost).
 PRICE_ORIGIN_TEXT = {
     "table": "bundled table",
-    "snapshot": f"LiteLLM snapshot {SNAPSHOT_AS_OF} (shipped)",
     "override": "config override",
     "litellm": "LiteLLM file",
     "local": "local model ($0)",
