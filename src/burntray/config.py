@@ -576,7 +576,7 @@ def exposed_tokens(path: Path, settings: Settings) -> tuple[str, int]:
     return ", ".join(keys), mode
 
 
-_HEADER = "# burntray settings: see the README for every key.\n"
+_HEADER = "# burntray settings: every key is in burntray's docs/reference/config.md\n"
 _MISSING = object()
 
 

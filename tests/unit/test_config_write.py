@@ -94,7 +94,7 @@ def test_a_missing_file_gets_only_the_changed_keys(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "config.toml"
     save_settings(path, Settings(window="15m", start_at_login=True))
     assert path.read_text() == (
-        "# burntray settings: see the README for every key.\n"
+        "# burntray settings: every key is in burntray's docs/reference/config.md\n"
         'window = "15m"\nstart_at_login = true\n'
     )
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
