@@ -98,6 +98,10 @@ def tighten(path: Path) -> None:
         return
     if info.st_uid != os.geteuid():
         return  # not ours to change (and chmod would fail)
+    if is_dir and mode & stat.S_ISVTX:
+        # A sticky folder (/tmp, /var/tmp) is shared by design, whoever owns it (root, as a
+        # root process): it is never one of burntray's own folders, so it is never tightened.
+        return
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     flags |= os.O_DIRECTORY if is_dir else 0
     try:
