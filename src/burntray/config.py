@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from burntray.atomic import atomic_write
 from burntray.errors import ConfigError
+from burntray.io.atomic import atomic_write
+from burntray.io.hostport import host_port_parser
 from burntray.model.timefmt import NS_PER_SECOND, format_duration, parse_duration_ns
 from burntray.paths import ensure_dir
 from burntray.record import field, record
@@ -256,16 +257,6 @@ def names(value: object) -> str:
     return ", ".join(dict.fromkeys(words))
 
 
-def _host_port(value: object) -> str:
-    allowed = "HOST:PORT such as 127.0.0.1:9464"
-    if not isinstance(value, str):
-        raise ValueError(allowed)
-    host, sep, port = value.strip().rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(allowed)
-    return value.strip()
-
-
 @record
 class ConfigField:
     key: str  # dotted TOML key
@@ -320,7 +311,12 @@ FIELDS: tuple[ConfigField, ...] = (
     ConfigField("notifications", "notifications", _bool, "desktop notifications on/off"),
     ConfigField("start_at_login", "start_at_login", _bool, "start burntray at login"),
     ConfigField("history.retention_days", "history_retention_days", _retention, "days kept"),
-    ConfigField("serve.metrics", "serve_metrics", _host_port, "where /metrics is served"),
+    ConfigField(
+        "serve.metrics",
+        "serve_metrics",
+        host_port_parser("127.0.0.1:9464"),
+        "where /metrics is served",
+    ),
     ConfigField("serve.tray_metrics", "tray_metrics", _bool, "the tray serves /metrics too"),
     ConfigField("serve.token", "serve_token", _text, "bearer token for /metrics and co."),
     ConfigField("serve.tls_cert", "serve_tls_cert", _text, "PEM certificate: serve over https"),

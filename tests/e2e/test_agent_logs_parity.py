@@ -115,7 +115,7 @@ def test_codex_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
 def test_a_50_mb_assistant_line_counts_as_ccusage_counts_it(ccusage: Path, tmp_path: Path) -> None:
     """A line over the 32 MiB line cap (a huge text in its content) is not held whole, yet its
     request counts, with the tokens ccusage reads from it; the lines around it too."""
-    from burntray.sources.log_tail import MAX_LINE_BYTES
+    from burntray.io.log_tail import MAX_LINE_BYTES
 
     config = tmp_path / "claude"
     log = config / "projects" / "-work-big" / "s.jsonl"

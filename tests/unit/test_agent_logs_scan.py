@@ -152,7 +152,7 @@ def test_without_a_scan_an_overlong_line_is_skipped_only_when_it_holds_usage(
 ) -> None:
     """Codex's logs: a huge response item without a token count is passed over as any line
     without one is; a huge line that holds one is counted as skipped (first 1 KiB cap)."""
-    from burntray.sources.log_tail import LogTailer
+    from burntray.io.log_tail import LogTailer
 
     log = tmp_path / "a.jsonl"
     marker = b'"type":"token_count"'

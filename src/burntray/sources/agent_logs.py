@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from burntray.io.log_tail import LogTailer
 from burntray.model.periods import (
     BLOCK_NS,
     NS_PER_HOUR,
@@ -30,12 +31,11 @@ from burntray.model.pricing import SNAPSHOT_AS_OF, PriceTable
 from burntray.model.snapshot import UpstreamFact
 from burntray.model.usage import UsageRecord
 from burntray.sources.claude_logs import LOOKUP_MARGIN_NS
-from burntray.sources.log_tail import LogTailer
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
 
 if TYPE_CHECKING:
-    from burntray.sources.tree_watch import TreeWatcher
+    from burntray.io.tree_watch import TreeWatcher
 
 # With inotify watching, the logs are walked only when it reports a change, and once in this
 # many seconds in case an event was lost (an overflowed queue, a folder made between two scans).
@@ -140,7 +140,7 @@ class AgentLogSource(RecordSource):
             self._dirty = True
             wake()
 
-        from burntray.sources.tree_watch import TreeWatcher  # noqa: PLC0415 - only when live
+        from burntray.io.tree_watch import TreeWatcher  # noqa: PLC0415 - only when live
 
         watcher = TreeWatcher(changed)
         if watcher.start():

@@ -77,7 +77,7 @@ def _skipped_lines(ctx: SourceContext, name: str) -> list[str]:
     history, so they show here until those files change), without reading the logs."""
     if not ctx.paths.history_db.exists():
         return []
-    from burntray.sources.log_tail import LogTailer  # noqa: PLC0415
+    from burntray.io.log_tail import LogTailer  # noqa: PLC0415
     from burntray.store.history import RESUME_STATE_PREFIX  # noqa: PLC0415
 
     history = ctx.records_history()

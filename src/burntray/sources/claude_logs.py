@@ -34,11 +34,11 @@ from typing import Annotated, NamedTuple
 
 import msgspec
 
+from burntray.io.log_tail import LogTailer
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_files import JsonlFinder
 from burntray.sources.agent_logs_scan import UsageScan
-from burntray.sources.log_tail import LogTailer
 
 PROVIDER = "anthropic"
 USAGE_MARKER = b'"usage":{'

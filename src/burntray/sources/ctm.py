@@ -34,6 +34,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from burntray.io.sqlite_ro import InPlaceSource, StoreProblem, ceil_ms, table_names
 from burntray.model.aggregate import rpm
 from burntray.model.snapshot import (
     Capabilities,
@@ -42,7 +43,6 @@ from burntray.model.snapshot import (
     UpstreamFact,
     UsageRow,
 )
-from burntray.sources._sqlite_ro import InPlaceSource, StoreProblem, ceil_ms, table_names
 
 SOURCE_NAME = "ctm"
 LABEL = "ctm cost store"

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from burntray.bounded_read import UnsafeFileError
+from burntray.io.bounded_read import UnsafeFileError
 from burntray.model.aggregate import summarise_bytes
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Capabilities, Snapshot, SourceStatus
@@ -32,7 +32,7 @@ from burntray.sources.hexai_parse import (
 )
 
 if TYPE_CHECKING:  # imported where used: `burntray status --format tmux` starts fast
-    from burntray.sources._watch import FolderWatcher
+    from burntray.io.watch import FolderWatcher
     from burntray.sources.hexai_clear import CLEAR_LOCK_TIMEOUT_S, clear_stats
     from burntray.store.history import HistoryStore, HistoryWindow
 
@@ -149,7 +149,7 @@ class HexaiSource:
         """Wake the monitor as soon as stats.json is replaced (where the OS can tell us), so
         freshness is not bounded by the poll interval. The poll still reads every change.
         A started source is followed, so its reader keeps the file where it re-reads it."""
-        from burntray.sources._watch import FolderWatcher  # noqa: PLC0415
+        from burntray.io.watch import FolderWatcher  # noqa: PLC0415
 
         self._reader.expect_rereads()
         self._watcher = FolderWatcher(self.cache_dir, frozenset({"stats.json"}), wake)

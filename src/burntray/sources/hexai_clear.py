@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from burntray.bounded_read import UnsafeFileError
 from burntray.errors import BurntrayError, ClearError
+from burntray.io.bounded_read import UnsafeFileError
 from burntray.sources.hexai_parse import StatsFormatError, parse_stats, read_stats_bytes
 
 CLEAR_LOCK_TIMEOUT_S = 2.0
@@ -51,7 +51,7 @@ def clear_stats(cache_dir: Path, clock_ns: Callable[[], int] = time.time_ns) -> 
     stats_path = cache_dir / "stats.json"
     if not cache_dir.is_dir():
         raise ClearError(f"no hexai cache dir at {cache_dir}: nothing to clear")
-    from burntray.sources._lock import exclusive_lock  # noqa: PLC0415 - clearing is rare
+    from burntray.io.lock import exclusive_lock  # noqa: PLC0415 - clearing is rare
 
     try:
         with exclusive_lock(cache_dir / "stats.lock", CLEAR_LOCK_TIMEOUT_S):
@@ -93,7 +93,7 @@ def _clear_locked(stats_path: Path, clock_ns: Callable[[], int]) -> int:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    from burntray.atomic import atomic_write  # noqa: PLC0415
+    from burntray.io.atomic import atomic_write  # noqa: PLC0415
 
     try:
         # hexai's own temp name pattern, so hexai and burntray leave the same kind of leftovers

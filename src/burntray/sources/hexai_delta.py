@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import msgspec
 
-from burntray.bounded_read import MAX_WHOLE_FILE_BYTES, UnsafeFileError, open_regular_file
+from burntray.io.bounded_read import MAX_WHOLE_FILE_BYTES, UnsafeFileError, open_regular_file
 from burntray.sources.hexai_parse import (
     EVENTS_DECODER,
     Bytes,

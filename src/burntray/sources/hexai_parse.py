@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Literal, TypeVar
 
 import msgspec
 
-from burntray.bounded_read import MAX_WHOLE_FILE_BYTES, UnsafeFileError, open_regular_file
+from burntray.io.bounded_read import MAX_WHOLE_FILE_BYTES, UnsafeFileError, open_regular_file
 from burntray.model.aggregate import Counter
 from burntray.model.timefmt import NS_PER_SECOND, TimeFormatError, parse_rfc3339_ns
 

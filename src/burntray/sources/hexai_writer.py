@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from burntray.atomic import atomic_write
+from burntray.io.atomic import atomic_write
+from burntray.io.lock import exclusive_lock
 from burntray.model.timefmt import NS_PER_SECOND, format_rfc3339_ns, parse_rfc3339_ns
-from burntray.sources._lock import exclusive_lock
 
 FOREVER = float("inf")
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from burntray.io.hostport import split_host_port
 from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Capabilities, UpstreamFact
@@ -34,7 +35,6 @@ from burntray.model.usage import UsageRecord
 from burntray.sources.otel_decode import Rejected
 from burntray.sources.otel_ledger import DEFAULT_GRACE_NS, MAX_READY, OtelLedger
 from burntray.sources.otel_receiver import OtlpReceiver
-from burntray.sources.otel_spec import split_host_port
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
 

@@ -37,6 +37,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from burntray.io.http_server import RequestRefused
+
 MAX_BODY: Final = 8 * 1024 * 1024  # bytes on the wire (the issue's limit; 413 above it)
 MAX_DECODED: Final = 32 * 1024 * 1024  # bytes after gzip
 _CHUNK: Final = 64 * 1024
@@ -70,13 +72,8 @@ _REJECTED_FIELD: Final = {
 }
 
 
-class OtlpError(Exception):
+class OtlpError(RequestRefused):
     """A request burntray refuses: ``status`` is the HTTP status, ``reason`` says why."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 class _TooLarge(OtlpError):

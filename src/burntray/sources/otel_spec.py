@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from burntray.config import names, source_field, text
+from burntray.io.hostport import host_port_parser
 from burntray.sources.registry import SourceSpec
 
 if TYPE_CHECKING:
@@ -19,23 +20,9 @@ if TYPE_CHECKING:
 DEFAULT_LISTEN = "127.0.0.1:4318"
 
 
-def parse_listen(value: object) -> str:
-    """``HOST:PORT`` (``[::1]:4318`` for IPv6): the config parser for ``otel.listen``. Here,
-    not in ``otel``: every validated Settings (``status --source ...`` too) runs it, and the
-    receiver's module loads protobuf and http.server."""
-    if not isinstance(value, str):
-        raise ValueError("HOST:PORT such as 127.0.0.1:4318")
-    split_host_port(value)
-    return value.strip()
-
-
-def split_host_port(value: str) -> tuple[str, int]:
-    text = value.strip()
-    host, sep, port_text = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ValueError(f"HOST:PORT such as 127.0.0.1:4318, not {value!r}")
-    return host, int(port_text)
+# the config parser for ``otel.listen``. Here, not in ``otel``: every validated Settings
+# (``status --source ...`` too) runs it, and the receiver's module loads protobuf and http.server.
+parse_listen = host_port_parser(DEFAULT_LISTEN)
 
 
 def _flag(value: object) -> bool:

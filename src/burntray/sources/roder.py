@@ -33,6 +33,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from burntray.io.sqlite_ro import (
+    RETRY_NS,
+    InPlaceSource,
+    StoreProblem,
+    ceil_ms,
+    describe_error,
+    open_readonly,
+    table_names,
+)
 from burntray.model.aggregate import rpm
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import (
@@ -41,15 +50,6 @@ from burntray.model.snapshot import (
     Totals,
     UpstreamFact,
     UsageRow,
-)
-from burntray.sources._sqlite_ro import (
-    RETRY_NS,
-    InPlaceSource,
-    StoreProblem,
-    ceil_ms,
-    describe_error,
-    open_readonly,
-    table_names,
 )
 from burntray.sources.roder_cache import (
     MINUTE_ROWS_SQL,

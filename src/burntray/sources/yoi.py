@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from burntray.bounded_read import UnsafeFileError
+from burntray.io.bounded_read import UnsafeFileError
 from burntray.model.format import human_count
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, UpstreamFact

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from burntray.bounded_read import UnsafeFileError, open_regular_file
+from burntray.io.bounded_read import UnsafeFileError, open_regular_file
 
 MAX_READ_BYTES = 8 * 1024 * 1024
 _DECODER = json.JSONDecoder()

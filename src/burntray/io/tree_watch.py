@@ -17,8 +17,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 
-from burntray.lazylog import get_logger
-from burntray.sources._watch import (
+from burntray.io.watch import (
     _IN_CLOEXEC,
     _IN_CLOSE_WRITE,
     _IN_CREATE,
@@ -31,6 +30,7 @@ from burntray.sources._watch import (
     inotify_events,
     read_events,
 )
+from burntray.lazylog import get_logger
 
 log = get_logger(__name__)
 

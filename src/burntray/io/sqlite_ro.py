@@ -35,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from burntray.bounded_read import UnsafeFileError, check_regular_file, open_regular_file
+from burntray.io.bounded_read import UnsafeFileError, check_regular_file, open_regular_file
 from burntray.model.snapshot import SourceStatus
 
 if TYPE_CHECKING:

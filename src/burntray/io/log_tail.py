@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from burntray.bounded_read import UnsafeFileError, open_regular_file
+from burntray.io.bounded_read import UnsafeFileError, open_regular_file
 from burntray.record import field, record
 
 CHUNK_BYTES = 4 * 1024 * 1024
