@@ -355,7 +355,7 @@ def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]
 
 def _block_json(source, now: int):  # type: ignore[no-untyped-def]
     """``block`` in status JSON: Claude's current 5-hour block, where a source knows it."""
-    from burntray.sources.agent_logs import block_to_dict  # noqa: PLC0415
+    from burntray.sources.agent_logs.source import block_to_dict  # noqa: PLC0415
 
     members = getattr(source, "members", None)  # the `all` source's present members
     if not isinstance(members, dict):

@@ -14,8 +14,8 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
-from burntray.sources.claude_logs import ClaudeLogReader
-from burntray.sources.codex_logs import CodexLogReader
+from burntray.sources.claude.logs import ClaudeLogReader
+from burntray.sources.codex.logs import CodexLogReader
 from tests.agent_logs_support import (
     ccusage_binary,
     claude_line,

@@ -20,7 +20,7 @@ from burntray.cli import main as cli_main
 from burntray.config import load_settings, source_field, text
 from burntray.model.usage import UsageRecord
 from burntray.sources.base import Source, SourceContext
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from burntray.sources.record_source import RecordSource
 from burntray.sources.registry import REGISTRY, SourceSpec
 from burntray.ui.controller import source_choices

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from burntray.model.pricing import build_price_table
-from burntray.sources.agent_logs_scan import UsageScan
-from burntray.sources.claude_logs import ClaudeLogReader, parse_line
+from burntray.sources.agent_logs.scan import UsageScan
+from burntray.sources.claude.logs import ClaudeLogReader, parse_line
 from tests.agent_logs_support import claude_line
 
 SONNET = "claude-sonnet-4-5-20250929"

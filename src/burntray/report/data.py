@@ -31,7 +31,7 @@ from burntray.report.timeline import (
     price_minute_rows,
 )
 from burntray.sources.base import Source
-from burntray.sources.hexai import StatsFile
+from burntray.sources.hexai.source import StatsFile
 from burntray.store.alert_store import LoggedAlert
 from burntray.store.history import HistoryStore
 
@@ -180,7 +180,7 @@ def chart_minutes(
 ) -> tuple[list[PricedMinute] | None, str, str]:
     """(minutes, where they come from, note) for a source's charts, as its registry entry says;
     for ``all``, every counted member's minutes together."""
-    from burntray.sources.combined import CombinedSource, counted_sources  # noqa: PLC0415
+    from burntray.sources.all import CombinedSource, counted_sources  # noqa: PLC0415
     from burntray.sources.registry import REGISTRY  # noqa: PLC0415
 
     if isinstance(source, CombinedSource):
@@ -214,7 +214,7 @@ def tool_costs(
     prices: PriceTable,
 ) -> tuple[tuple[str, Timeline], ...]:
     """Each counted tool's cost over the window, when ``source`` combines several."""
-    from burntray.sources.combined import CombinedSource, counted_sources  # noqa: PLC0415
+    from burntray.sources.all import CombinedSource, counted_sources  # noqa: PLC0415
     from burntray.sources.registry import REGISTRY  # noqa: PLC0415
 
     if not isinstance(source, CombinedSource):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from burntray.config import Settings
@@ -20,7 +19,6 @@ from burntray.record import field, record, replace
 from burntray.sources.registry import UnknownSourceError
 
 if TYPE_CHECKING:  # annotations only: sqlite3 and the store load when a history is opened
-    from burntray.sources.cburn_discovery import Discovery as CburnDiscovery
     from burntray.store.history import HistoryStore
 
 
@@ -76,16 +74,6 @@ class SourceContext:
             return self.history
         return self.history_opener() if self.history_opener is not None else None
 
-    def hexai_dir(self) -> Path:
-        from burntray.sources.hexai_spec import cache_dir  # noqa: PLC0415
-
-        return cache_dir(self)
-
-    def cburn_discovery(self) -> CburnDiscovery:
-        from burntray.sources.cburn_spec import discovery  # noqa: PLC0415
-
-        return discovery(self)
-
     def option(self, key: str) -> Any:
         """A source's config value (its registry entry declares the key and default)."""
         return self.settings.option(key)
@@ -105,7 +93,7 @@ def build_source(name: str, ctx: SourceContext) -> Source:
     from burntray.sources.registry import REGISTRY  # noqa: PLC0415
 
     if name == "all":
-        from burntray.sources.combined import CombinedSource  # noqa: PLC0415
+        from burntray.sources.all import CombinedSource  # noqa: PLC0415
 
         return CombinedSource(ctx)
     note = ""

@@ -2,12 +2,12 @@
 
 Everything that varies by source - config keys, CLI choices, the Source menu, doctor, the clear
 actions, history tables, reports - asks this registry and the Snapshot's capabilities, never a
-source's name. Adding a source is one module plus one ``register`` line in ``_builtin_specs``.
-No module scanning (it breaks when frozen); every source module is imported lazily by its
-``build``, so importing the registry stays cheap for ``burntray status --format tmux``.
+source's name. Adding a source is one package (``sources/<name>/``) plus one line in
+``_builtin_specs``. No module scanning (it breaks when frozen); every source module is imported
+lazily by its ``build``, so importing the registry stays cheap for ``status --format tmux``.
 
 Two meta sources are not in the list: ``auto`` (the best single source present) and ``all``
-(every source present, summed; see ``burntray.sources.combined``).
+(every source present, summed; see ``burntray.sources.all``).
 """
 
 from __future__ import annotations
@@ -126,13 +126,26 @@ class UnknownSourceError(ValueError):
 
 
 class Registry:
-    def __init__(self) -> None:
-        self._specs: dict[str, SourceSpec] = {}
+    """The sources of this build. The built-in list is loaded on first use, not at import, so
+    a source package may import the registry (for ``SourceSpec``) without a circular import."""
+
+    def __init__(self, builtins: Callable[[], tuple[SourceSpec, ...]] = lambda: ()) -> None:
+        self._builtins: Callable[[], tuple[SourceSpec, ...]] | None = builtins
+        self._loaded: dict[str, SourceSpec] = {}
+
+    @property
+    def _specs(self) -> dict[str, SourceSpec]:
+        if self._builtins is not None:
+            builtins, self._builtins = self._builtins, None
+            for spec in builtins():
+                self.register(spec)
+        return self._loaded
 
     def register(self, spec: SourceSpec) -> SourceSpec:
-        if spec.name in self._specs or spec.name in META_SOURCES:
+        specs = self._specs
+        if spec.name in specs or spec.name in META_SOURCES:
             raise ValueError(f"source {spec.name!r} is registered already")
-        self._specs[spec.name] = spec
+        specs[spec.name] = spec
         return spec
 
     def unregister(self, name: str) -> None:
@@ -176,29 +189,30 @@ class Registry:
         return tuple(t for s in self._specs.values() for t in s.history_tables)
 
 
-REGISTRY = Registry()
-
-
-def _builtin_specs() -> None:
-    """The sources of this build, in menu order. One line each; the specs live beside them."""
-    from burntray.sources import (  # noqa: PLC0415
-        agent_logs_spec,
-        cburn_spec,
-        ctm_spec,
-        hexai_spec,
-        otel_spec,
-        roder_spec,
-        yoi_spec,
+def _builtin_specs() -> tuple[SourceSpec, ...]:
+    """The sources of this build, in menu order: one line each; each spec is its package's
+    ``SPEC`` (``sources/<name>/__init__.py``)."""
+    from burntray.sources import (  # noqa: PLC0415 - loaded on first use of the registry
+        cburn,
+        claude,
+        codex,
+        ctm,
+        hexai,
+        otel,
+        roder,
+        yoi,
     )
 
-    REGISTRY.register(hexai_spec.SPEC)
-    REGISTRY.register(cburn_spec.SPEC)
-    REGISTRY.register(agent_logs_spec.CLAUDE)
-    REGISTRY.register(agent_logs_spec.CODEX)
-    REGISTRY.register(roder_spec.SPEC)
-    REGISTRY.register(ctm_spec.SPEC)
-    REGISTRY.register(yoi_spec.SPEC)
-    REGISTRY.register(otel_spec.SPEC)
+    return (
+        hexai.SPEC,
+        cburn.SPEC,
+        claude.SPEC,
+        codex.SPEC,
+        roder.SPEC,
+        ctm.SPEC,
+        yoi.SPEC,
+        otel.SPEC,
+    )
 
 
-_builtin_specs()
+REGISTRY = Registry(_builtin_specs)

@@ -21,13 +21,13 @@ def db_path(ctx: SourceContext) -> Path:
 
 
 def _build(ctx: SourceContext) -> Source:
-    from burntray.sources.ctm import CtmSource  # noqa: PLC0415 - the registry stays cheap
+    from burntray.sources.ctm.source import CtmSource  # noqa: PLC0415 - the registry stays cheap
 
     return CtmSource(db_path(ctx), ctx.clock_ns)
 
 
 def _doctor(ctx: SourceContext) -> list[str]:
-    from burntray.sources.ctm import PRICING_DETAIL, CtmSource  # noqa: PLC0415
+    from burntray.sources.ctm.source import PRICING_DETAIL, CtmSource  # noqa: PLC0415
 
     try:
         path = db_path(ctx)

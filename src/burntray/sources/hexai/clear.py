@@ -14,7 +14,7 @@ from pathlib import Path
 
 from burntray.errors import BurntrayError, ClearError
 from burntray.io.bounded_read import UnsafeFileError
-from burntray.sources.hexai_parse import StatsFormatError, parse_stats, read_stats_bytes
+from burntray.sources.hexai.parse import StatsFormatError, parse_stats, read_stats_bytes
 
 CLEAR_LOCK_TIMEOUT_S = 2.0
 

@@ -30,7 +30,7 @@ from burntray.model.snapshot import Snapshot, UpstreamFact
 from burntray.model.usage import UsageRecord
 from burntray.record import replace
 from burntray.sources.record_source import RecordSource
-from burntray.sources.yoi_logs import (
+from burntray.sources.yoi.logs import (
     LlmUsage,
     MemoryEvent,
     TailState,

@@ -46,8 +46,8 @@ from burntray.model.snapshot import (
     Totals,
     UpstreamFact,
 )
-from burntray.sources import cburn_wire as wire
-from burntray.sources.cburn_client import (
+from burntray.sources.cburn import wire
+from burntray.sources.cburn.client import (
     BoundedLines,
     CburnError,
     QuietStream,
@@ -58,7 +58,7 @@ from burntray.sources.cburn_client import (
     get,
     new_client,
 )
-from burntray.sources.cburn_discovery import Discovery
+from burntray.sources.cburn.discovery import Discovery
 from burntray.store import cburn_history
 from burntray.store.cburn_history import Sample
 from burntray.store.history import HistoryStore

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import msgspec
 
 from burntray.io.bounded_read import MAX_WHOLE_FILE_BYTES, UnsafeFileError, open_regular_file
-from burntray.sources.hexai_parse import (
+from burntray.sources.hexai.parse import (
     EVENTS_DECODER,
     Bytes,
     GrewPastCap,

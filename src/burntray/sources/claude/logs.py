@@ -37,8 +37,8 @@ import msgspec
 from burntray.io.log_tail import LogTailer
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_files import JsonlFinder
-from burntray.sources.agent_logs_scan import UsageScan
+from burntray.sources.agent_logs.files import JsonlFinder
+from burntray.sources.agent_logs.scan import UsageScan
 
 PROVIDER = "anthropic"
 USAGE_MARKER = b'"usage":{'

@@ -30,7 +30,7 @@ from burntray.model.periods import (
 from burntray.model.pricing import SNAPSHOT_AS_OF, PriceTable
 from burntray.model.snapshot import UpstreamFact
 from burntray.model.usage import UsageRecord
-from burntray.sources.claude_logs import LOOKUP_MARGIN_NS
+from burntray.sources.claude.logs import LOOKUP_MARGIN_NS
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
 
@@ -366,7 +366,7 @@ def claude_source(
     *,
     watch: bool = True,
 ) -> ClaudeSource:
-    from burntray.sources.claude_logs import ClaudeLogReader  # noqa: PLC0415
+    from burntray.sources.claude.logs import ClaudeLogReader  # noqa: PLC0415
 
     return ClaudeSource(ClaudeLogReader(dirs, prices), dirs, history, clock_ns, watch=watch)
 
@@ -379,6 +379,6 @@ def codex_source(
     *,
     watch: bool = True,
 ) -> CodexSource:
-    from burntray.sources.codex_logs import CodexLogReader  # noqa: PLC0415
+    from burntray.sources.codex.logs import CodexLogReader  # noqa: PLC0415
 
     return CodexSource(CodexLogReader(homes, prices), homes, history, clock_ns, watch=watch)

@@ -40,7 +40,7 @@ from burntray.io.log_tail import FileState, LogTailer
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_files import JsonlFinder
+from burntray.sources.agent_logs.files import JsonlFinder
 
 PROVIDER = "openai"
 FALLBACK_MODEL = "gpt-5"

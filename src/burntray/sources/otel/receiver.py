@@ -45,7 +45,7 @@ from burntray.io.http_server import (
     tls_context,
 )
 from burntray.lazylog import get_logger
-from burntray.sources.otel_decode import (
+from burntray.sources.otel.decode import (
     JSON,
     MAX_BODY,
     MAX_DECODED,

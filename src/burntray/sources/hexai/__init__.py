@@ -21,7 +21,7 @@ def cache_dir(ctx: SourceContext) -> Path:
 
 
 def _build(ctx: SourceContext) -> Source:
-    from burntray.sources.hexai import HexaiSource  # noqa: PLC0415 - the registry stays cheap
+    from burntray.sources.hexai.source import HexaiSource  # noqa: PLC0415 - the registry stays cheap
 
     return HexaiSource(cache_dir(ctx), ctx.prices, ctx.history, ctx.clock_ns)
 
@@ -37,7 +37,7 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
 
 def _doctor(ctx: SourceContext) -> list[str]:
     from burntray.model.timefmt import format_rfc3339_ns  # noqa: PLC0415
-    from burntray.sources.hexai import HexaiSource  # noqa: PLC0415
+    from burntray.sources.hexai.source import HexaiSource  # noqa: PLC0415
 
     source = HexaiSource(cache_dir(ctx), ctx.prices)
     source.poll()
@@ -53,7 +53,7 @@ def _doctor(ctx: SourceContext) -> list[str]:
 def _describe_clear(ctx: SourceContext) -> str:
     """What clearing would empty, counted first (read safely: a FIFO in its place does not
     hang the question); raises ``ClearError`` when it cannot be read or counted."""
-    from burntray.sources.hexai_clear import count_stats  # noqa: PLC0415
+    from burntray.sources.hexai.clear import count_stats  # noqa: PLC0415
 
     stats_path = cache_dir(ctx) / "stats.json"
     count = count_stats(stats_path)
@@ -61,7 +61,7 @@ def _describe_clear(ctx: SourceContext) -> str:
 
 
 def _clear(ctx: SourceContext) -> str:
-    from burntray.sources.hexai_clear import clear_stats  # noqa: PLC0415
+    from burntray.sources.hexai.clear import clear_stats  # noqa: PLC0415
 
     folder = cache_dir(ctx)
     removed = clear_stats(folder, ctx.clock_ns)

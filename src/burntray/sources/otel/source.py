@@ -32,9 +32,9 @@ from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Capabilities, UpstreamFact
 from burntray.model.usage import UsageRecord
-from burntray.sources.otel_decode import Rejected
-from burntray.sources.otel_ledger import DEFAULT_GRACE_NS, MAX_READY, OtelLedger
-from burntray.sources.otel_receiver import OtlpReceiver
+from burntray.sources.otel.decode import Rejected
+from burntray.sources.otel.ledger import DEFAULT_GRACE_NS, MAX_READY, OtelLedger
+from burntray.sources.otel.receiver import OtlpReceiver
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
 

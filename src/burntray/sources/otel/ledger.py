@@ -46,8 +46,8 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
-from burntray.sources.otel_decode import Rejected
-from burntray.sources.otel_map import (
+from burntray.sources.otel.decode import Rejected
+from burntray.sources.otel.mapping import (
     CUMULATIVE,
     DELTA,
     Decoded,

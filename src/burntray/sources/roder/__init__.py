@@ -21,13 +21,13 @@ def db_path(ctx: SourceContext) -> Path:
 
 
 def _build(ctx: SourceContext) -> Source:
-    from burntray.sources.roder import RoderSource  # noqa: PLC0415 - the registry stays cheap
+    from burntray.sources.roder.source import RoderSource  # noqa: PLC0415 - the registry stays cheap
 
     return RoderSource(db_path(ctx), ctx.prices, ctx.clock_ns)
 
 
 def _doctor(ctx: SourceContext) -> list[str]:
-    from burntray.sources.roder import RoderSource  # noqa: PLC0415
+    from burntray.sources.roder.source import RoderSource  # noqa: PLC0415
 
     try:
         path = db_path(ctx)

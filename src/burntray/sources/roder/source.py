@@ -51,7 +51,7 @@ from burntray.model.snapshot import (
     UpstreamFact,
     UsageRow,
 )
-from burntray.sources.roder_cache import (
+from burntray.sources.roder.cache import (
     MINUTE_ROWS_SQL,
     MS_PER_MINUTE,
     Figures,

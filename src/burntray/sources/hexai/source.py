@@ -19,8 +19,8 @@ from burntray.io.bounded_read import UnsafeFileError
 from burntray.model.aggregate import summarise_bytes
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Capabilities, Snapshot, SourceStatus
-from burntray.sources.hexai_delta import StatsReader
-from burntray.sources.hexai_parse import (
+from burntray.sources.hexai.delta import StatsReader
+from burntray.sources.hexai.parse import (
     DEFAULT_WINDOW_S,
     GO_ZERO_TIME_NS,
     RawEvent,
@@ -33,7 +33,7 @@ from burntray.sources.hexai_parse import (
 
 if TYPE_CHECKING:  # imported where used: `burntray status --format tmux` starts fast
     from burntray.io.watch import FolderWatcher
-    from burntray.sources.hexai_clear import CLEAR_LOCK_TIMEOUT_S, clear_stats
+    from burntray.sources.hexai.clear import CLEAR_LOCK_TIMEOUT_S, clear_stats
     from burntray.store.history import HistoryStore, HistoryWindow
 
 __all__ = [
@@ -60,7 +60,7 @@ HEXAI_CAPABILITIES = Capabilities(bytes=True, real_tokens=False, per_model=True)
 def __getattr__(name: str) -> Any:
     """``clear_stats`` and its timeout stay importable from here, loaded on first use."""
     if name in ("clear_stats", "CLEAR_LOCK_TIMEOUT_S"):
-        from burntray.sources import hexai_clear  # noqa: PLC0415
+        from burntray.sources.hexai import clear as hexai_clear  # noqa: PLC0415
 
         return getattr(hexai_clear, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

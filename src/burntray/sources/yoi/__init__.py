@@ -28,7 +28,7 @@ def workspaces(ctx: SourceContext) -> list[Path]:
 
 
 def _build(ctx: SourceContext) -> Source:
-    from burntray.sources.yoi import YoiSource  # noqa: PLC0415 - the registry stays cheap
+    from burntray.sources.yoi.source import YoiSource  # noqa: PLC0415 - the registry stays cheap
 
     return YoiSource(
         data_dir(ctx), ctx.prices, workspaces(ctx), ctx.records_history(), ctx.clock_ns
@@ -44,7 +44,7 @@ def _doctor(ctx: SourceContext) -> list[str]:
         folder = data_dir(ctx)
     except RuntimeError as exc:
         return [f"status       error: {exc}"]
-    from burntray.sources.yoi_logs import segment_files  # noqa: PLC0415
+    from burntray.sources.yoi.logs import segment_files  # noqa: PLC0415
 
     logs = sum(1 for _ in segment_files(folder))
     lines = [f"data dir     {folder}", f"session logs {logs}"]

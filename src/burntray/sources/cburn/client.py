@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from burntray import __version__
-from burntray.sources import cburn_wire as wire
+from burntray.sources.cburn import wire
 
 MAX_STATUS_BYTES = 1 << 20
 MAX_EVENTS_BYTES = 64 << 20  # a --events-buffer of 100k events still fits

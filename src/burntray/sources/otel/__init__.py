@@ -38,7 +38,7 @@ def _grace(value: object) -> float:
 
 
 def _build(ctx: SourceContext) -> Source:
-    from burntray.sources.otel import OtelSource  # noqa: PLC0415 - protobuf only when used
+    from burntray.sources.otel.source import OtelSource  # noqa: PLC0415 - protobuf only when used
 
     return OtelSource(
         str(ctx.option("otel.listen")),
@@ -77,7 +77,7 @@ def _doctor(ctx: SourceContext) -> list[str]:
     ]
     history = ctx.records_history()
     if history is not None:
-        from burntray.sources.otel import OtelSource  # noqa: PLC0415
+        from burntray.sources.otel.source import OtelSource  # noqa: PLC0415
 
         source = OtelSource(listen, ctx.prices, history, ctx.clock_ns)
         try:

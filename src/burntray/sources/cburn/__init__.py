@@ -9,15 +9,15 @@ from burntray.sources.registry import SourceSpec
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
-    from burntray.sources.cburn_discovery import Discovery
+    from burntray.sources.cburn.discovery import Discovery
 
 
-def discovery(ctx: SourceContext) -> Discovery:
+def find_daemon(ctx: SourceContext) -> Discovery:
     """Where the cburn daemon is: config, env, cburn's state file, then the default."""
     from pathlib import Path  # noqa: PLC0415
 
     from burntray.paths import cburn_cache_dir  # noqa: PLC0415
-    from burntray.sources.cburn_discovery import discover  # noqa: PLC0415
+    from burntray.sources.cburn.discovery import discover  # noqa: PLC0415
 
     try:
         cache: Path | None = cburn_cache_dir(ctx.env)
@@ -27,10 +27,10 @@ def discovery(ctx: SourceContext) -> Discovery:
 
 
 def _build(ctx: SourceContext) -> Source:
-    from burntray.sources.cburn import CburnSource  # noqa: PLC0415 - httpx only when used
+    from burntray.sources.cburn.source import CburnSource  # noqa: PLC0415 - httpx only when used
 
     return CburnSource(
-        discovery(ctx),
+        find_daemon(ctx),
         ctx.history,
         ctx.clock_ns,
         retention_days=ctx.settings.history_retention_days,
@@ -39,9 +39,9 @@ def _build(ctx: SourceContext) -> Source:
 
 def _probe(ctx: SourceContext) -> tuple[bool, str]:
     # A plain socket, no httpx: this runs on every `burntray status` with source auto or all.
-    from burntray.sources.cburn_discovery import probe  # noqa: PLC0415
+    from burntray.sources.cburn.discovery import probe  # noqa: PLC0415
 
-    found = discovery(ctx)
+    found = find_daemon(ctx)
     if found.error:
         return False, found.error
     return probe(found.url)
@@ -50,9 +50,9 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
 def _doctor(ctx: SourceContext) -> list[str]:
     from burntray.model.format import usd  # noqa: PLC0415
     from burntray.model.timefmt import format_rfc3339_ns  # noqa: PLC0415
-    from burntray.sources.cburn_discovery import probe  # noqa: PLC0415
+    from burntray.sources.cburn.discovery import probe  # noqa: PLC0415
 
-    found = discovery(ctx)
+    found = find_daemon(ctx)
     lines = [f"url          {found.url} (from {found.origin})"]
     lines += [f"skipped      {why}" for why in found.skipped]
     if found.error:
@@ -60,7 +60,7 @@ def _doctor(ctx: SourceContext) -> list[str]:
     reachable, why = probe(found.url)
     if not reachable:
         return [*lines, f"status       offline: {why}"]
-    from burntray.sources.cburn import CburnSource  # noqa: PLC0415
+    from burntray.sources.cburn.source import CburnSource  # noqa: PLC0415
 
     source = CburnSource(found)
     try:
