@@ -503,7 +503,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from burntray.errors import BurntrayError, ConfigError  # noqa: PLC0415
     from burntray.report.build import launch_browser, write_report  # noqa: PLC0415
-    from burntray.sources.base import UnknownSourceError  # noqa: PLC0415
+    from burntray.sources.registry import UnknownSourceError  # noqa: PLC0415
 
     try:
         ctx = _load_context()

@@ -7,22 +7,15 @@ from collections.abc import Callable
 
 from burntray import __version__
 from burntray.app import AppContext
-from burntray.sources.registry import REGISTRY, SourceSpec
+from burntray.sources.registry import REGISTRY
+from burntray.sources.spec import SourceSpec
+from burntray.ui.backend import doctor_lines as tray_doctor_lines
 
-# Each section: title -> function(ctx) -> lines. Sources and tray backends register theirs.
+# Each section: title -> function(ctx) -> lines. The list is ``SECTIONS`` at the end; each
+# source's section comes from its registry entry and follows [history].
 DoctorSection = Callable[[AppContext], list[str]]
-SECTIONS: dict[str, DoctorSection] = {}
 
 
-def section(title: str) -> Callable[[DoctorSection], DoctorSection]:
-    def register(fn: DoctorSection) -> DoctorSection:
-        SECTIONS[title] = fn
-        return fn
-
-    return register
-
-
-@section("burntray")
 def _burntray(ctx: AppContext) -> list[str]:
     paths = ctx.paths
     config_state = "valid" if paths.config_file.exists() else "not created yet (defaults)"
@@ -42,7 +35,6 @@ def _burntray(ctx: AppContext) -> list[str]:
     ]
 
 
-@section("history")
 def _history(ctx: AppContext) -> list[str]:
     db = ctx.paths.history_db
     if not db.exists():
@@ -77,7 +69,6 @@ def _sources(ctx: AppContext) -> list[tuple[str, DoctorSection]]:
     return [(spec.label, lines_for(spec)) for spec in REGISTRY]
 
 
-@section("start at login")
 def _start_at_login(ctx: AppContext) -> list[str]:
     from burntray import autostart  # noqa: PLC0415
 
@@ -90,7 +81,7 @@ def _start_at_login(ctx: AppContext) -> list[str]:
 
 def run_doctor(ctx: AppContext) -> int:
     problems = bool(ctx.config_error)
-    sections = list(SECTIONS.items())
+    sections = list(SECTIONS)
     at = next((i for i, (title, _) in enumerate(sections) if title == "history"), 0) + 1
     sections[at:at] = _sources(ctx)
     for title, fn in sections:
@@ -106,20 +97,24 @@ def run_doctor(ctx: AppContext) -> int:
     return 1 if problems else 0
 
 
-@section("alerts")
 def _alerts(ctx: AppContext) -> list[str]:
     from burntray.runtime.alerting import doctor_lines  # noqa: PLC0415
 
     return doctor_lines(ctx)
 
 
-# Sections registered by other modules (imported last: they use ``section`` above).
-from burntray.ui import backend as _tray_backend  # noqa: E402, F401 - registers [tray]
-
-
-@section("prices")
 def _prices(ctx: AppContext) -> list[str]:
     from burntray.model.price_table import PRICES_AS_OF, price_table_age  # noqa: PLC0415
 
     age = price_table_age(ctx.clock_ns())
     return [f"bundled      checked {PRICES_AS_OF}" + (f"; OLD: {age}" if age else "")]
+
+
+SECTIONS: tuple[tuple[str, DoctorSection], ...] = (
+    ("burntray", _burntray),
+    ("history", _history),
+    ("start at login", _start_at_login),
+    ("alerts", _alerts),
+    ("tray", tray_doctor_lines),
+    ("prices", _prices),
+)

@@ -192,7 +192,7 @@ def _prices_line() -> str:
 
 
 def _check_sources(checks: _Checks, ctx: Any, state: dict[str, Any]) -> None:
-    from burntray.sources.base import resolve_auto  # noqa: PLC0415
+    from burntray.sources.build import resolve_auto  # noqa: PLC0415
     from burntray.sources.registry import REGISTRY  # noqa: PLC0415
 
     source_ctx = ctx.source_context(with_history=False)

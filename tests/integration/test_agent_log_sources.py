@@ -207,7 +207,8 @@ def test_config_dirs_override_the_upstream_rule_and_all_covers_cburn(tmp_path: P
     from burntray.config import load_settings
     from burntray.paths import app_paths
     from burntray.sources.all import counted_sources
-    from burntray.sources.base import SourceContext, build_source
+    from burntray.sources.base import SourceContext
+    from burntray.sources.build import build_source
     from burntray.sources.registry import REGISTRY
 
     write_claude_fixture(tmp_path / "elsewhere")

@@ -354,7 +354,7 @@ def test_all_adds_otlp_usage_of_tools_no_other_source_reports(
     """Gemini CLI's OTLP events are counted beside Claude Code's and Codex's own logs; the OTLP
     events of Claude Code and Codex are shown apart as the logs' requests, not added."""
     from burntray.app import AppContext
-    from burntray.sources.base import build_source
+    from burntray.sources.build import build_source
     from tests.cburn_daemon import free_port
     from tests.otel_senders import (
         Sender,

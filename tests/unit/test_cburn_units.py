@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from burntray.config import Settings
 from burntray.model.pricing import build_price_table
 from burntray.paths import app_paths
-from burntray.sources.base import SourceContext, build_source, choose_auto
+from burntray.sources.base import SourceContext
+from burntray.sources.build import build_source, choose_auto
 from burntray.sources.cburn import wire
 from burntray.sources.cburn.client import BoundedLines, OversizedEventError
 from burntray.sources.cburn.discovery import DEFAULT_URL, check_url, discover, probe

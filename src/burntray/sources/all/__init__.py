@@ -31,7 +31,8 @@ from burntray.model.snapshot import (
     UsageRow,
 )
 from burntray.sources.base import Source, SourceContext, wakes_on_change
-from burntray.sources.registry import REGISTRY, SourceSpec
+from burntray.sources.registry import REGISTRY
+from burntray.sources.spec import SourceSpec
 
 if TYPE_CHECKING:  # annotations only: the store loads when a history is attached
     from burntray.store.history import HistoryStore

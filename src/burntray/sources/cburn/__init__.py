@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from burntray.config import source_field, url
-from burntray.sources.registry import SourceSpec
+from burntray.config_keys import source_field, url
+from burntray.sources.spec import SourceSpec
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
@@ -85,7 +85,7 @@ def _doctor(ctx: SourceContext) -> list[str]:
 
 
 def _chart_minutes(history, source, start_ns, end_ns, prices):  # type: ignore[no-untyped-def]
-    from burntray.report.data import cburn_chart_minutes  # noqa: PLC0415
+    from burntray.report.minutes import cburn_chart_minutes  # noqa: PLC0415
 
     if history is None:
         return None, "", "charts of the cburn daemon need burntray's history"

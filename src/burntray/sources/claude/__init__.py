@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from burntray.config import source_field, text
+from burntray.config_keys import source_field, text
 from burntray.sources.agent_logs.spec import DETAIL, dirs_option, doctor_lines, probe_in
-from burntray.sources.registry import SourceSpec
+from burntray.sources.spec import SourceSpec
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext

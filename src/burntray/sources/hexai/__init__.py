@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from burntray.config import source_field, text
-from burntray.sources.registry import ClearAction, SourceSpec
+from burntray.config_keys import source_field, text
+from burntray.sources.spec import ClearAction, SourceSpec
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
@@ -69,7 +69,7 @@ def _clear(ctx: SourceContext) -> str:
 
 
 def _chart_minutes(history, source, start_ns, end_ns, prices):  # type: ignore[no-untyped-def]
-    from burntray.report.data import hexai_chart_minutes  # noqa: PLC0415
+    from burntray.report.minutes import hexai_chart_minutes  # noqa: PLC0415
 
     return hexai_chart_minutes(
         history, getattr(source, "live_stats", None), start_ns, end_ns, prices

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from burntray.config import names, source_field, text
+from burntray.config_keys import names, source_field, text
 from burntray.io.hostport import host_port_parser
-from burntray.sources.registry import SourceSpec
+from burntray.sources.spec import SourceSpec
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext

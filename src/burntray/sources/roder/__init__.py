@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from burntray.config import source_field, text
-from burntray.sources.registry import SourceSpec, minute_series_chart, path_probe
+from burntray.config_keys import source_field, text
+from burntray.sources.spec import SourceSpec, minute_series_chart, path_probe
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext

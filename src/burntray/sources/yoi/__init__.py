@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from burntray.config import source_field, text
-from burntray.sources.registry import SourceSpec, path_probe
+from burntray.config_keys import source_field, text
+from burntray.sources.spec import SourceSpec, path_probe
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
