@@ -75,7 +75,7 @@ LineSink = Callable[[bytes, int], None]
 
 
 class LineScan(Protocol):
-    """Reads what matters out of a line too long to hold, fed in pieces (``agent_logs_scan``)."""
+    """Reads what matters out of a line too long to hold, fed in pieces (``agent_logs.scan``)."""
 
     def feed(self, data: bytes) -> None: ...
 

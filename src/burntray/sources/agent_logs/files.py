@@ -6,7 +6,7 @@ one ``stat`` per folder, not a ``scandir`` of each. A missing root is "no logs y
 (``problem``); a folder (the root too) that is there but cannot be listed is kept in
 ``unreadable`` with the reason, so the figures can say they are partial and name it (its files
 are not counted). Symlinked folders are not followed (no loops); files found are read through
-``bounded_read`` by the tailer, which accepts regular files only.
+``io.bounded_read`` by the tailer, which accepts regular files only.
 """
 
 from __future__ import annotations

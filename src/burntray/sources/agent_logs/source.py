@@ -1,6 +1,6 @@
 """The ``claude`` and ``codex`` sources: Claude Code's and Codex's own logs, read directly.
 
-The readers (``claude_logs``, ``codex_logs``) know the formats; this module makes them record
+The readers (``claude.logs``, ``codex.logs``) know the formats; this module makes them record
 sources: what they read goes into burntray's history (so the 7 d window and reports are instant
 after the first scan), their per-file offsets are kept beside it (a restart reads only what is
 new), and on Linux an inotify watcher on every log folder wakes the monitor the moment a line is

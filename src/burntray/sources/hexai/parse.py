@@ -5,7 +5,7 @@ What hexai's ``TakeSnapshot`` accepts, we accept, and the same way: events kept 
 string becomes U+FFFD (Go's ``encoding/json`` does that), times are RFC 3339 with an offset.
 Unlike hexai's reader we also reject ``version != 1`` (hexai's writers would wipe such a file).
 
-The columns (``Series``) are mutable so that ``hexai_delta`` can drop the events a writer pruned
+The columns (``Series``) are mutable so that ``hexai.delta`` can drop the events a writer pruned
 from the front and add the ones it appended, without re-parsing the file.
 """
 
@@ -230,7 +230,7 @@ def exact_ns(text: str | None) -> int:
 class StatsFile:
     """A parsed stats.json: re-windowing it is O(models x log events).
 
-    Updated in place by ``hexai_delta`` on the thread that polls; not shared across threads.
+    Updated in place by ``hexai.delta`` on the thread that polls; not shared across threads.
     """
 
     window_seconds: int  # as written (may be <= 0); see effective_window_s

@@ -3,8 +3,8 @@
 What hexai's ``TakeSnapshot`` does, we do: no lock for reading (writers replace the file
 atomically), events kept when ``ts >= now - window`` (inclusive), ``window_seconds <= 0`` means
 1 h, RPM over the nominal window. Reading never writes. The parts live beside this module:
-``hexai_parse`` (the format and its columns), ``hexai_delta`` (re-reading only what changed),
-``hexai_clear`` (emptying the file on request).
+``hexai.parse`` (the format and its columns), ``hexai.delta`` (re-reading only what changed),
+``hexai.clear`` (emptying the file on request).
 """
 
 from __future__ import annotations

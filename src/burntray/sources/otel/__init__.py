@@ -1,4 +1,4 @@
-"""The OTLP receiver in the source registry (the receiving lives in ``otel*``).
+"""The OTLP receiver in the source registry (the receiving lives in ``sources.otel``).
 
 It listens only where asked: ``source = "otel"``, ``burntray serve --otlp``, or
 ``otel.enabled = true`` (which lets ``all`` include it). It is never "found" on its own, since

@@ -10,7 +10,7 @@ Nothing a client or a web page sends can stop it, grow it without bound or write
   (``cors_origins``); CORS preflights are answered for those alone;
 - a body over ``max_body`` is refused with 413 (chunked bodies count as they arrive), the rest
   of what the client sends is read and dropped (bounded) so that the client sees the answer;
-  gzip is inflated under a cap (see ``otel_decode``); a body that does not decode gets 400;
+  gzip is inflated under a cap (see ``otel.decode``); a body that does not decode gets 400;
 - the bytes being decoded at once are held under ``memory_budget``: over it, 503 with
   ``Retry-After`` (exporters retry it), never an unbounded heap;
 - a connection has separate deadlines to send its headers, its body, and to stay idle between

@@ -1,7 +1,7 @@
 """The ``otel`` source: usage that Claude Code, Codex and Gemini CLI push over OTLP/HTTP.
 
-The receiver (``otel_receiver``) listens on loopback; each export is decoded (``otel_decode``),
-read per tool (``otel_map``) and turned into per-request records counted once (``otel_ledger``).
+The receiver (``otel.receiver``) listens on loopback; each export is decoded (``otel.decode``),
+read per tool (``otel.mapping``) and turned into per-request records counted once (``otel.ledger``).
 The record-source base keeps them in burntray's history like any other source's, so the source
 joins ``all``, history, alerts and reports. The receiver runs only while the app or
 ``burntray serve`` runs (``start``); a one-shot ``burntray status`` reads what was received

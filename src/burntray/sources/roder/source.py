@@ -10,9 +10,9 @@ How it stays cheap on a database of a million rows:
 - ``poll`` costs four ``stat`` calls (``_sqlite_ro.signature``) when nothing changed.
 - From the oldest window start asked for so far, SQLite sums the rows per minute and model
   once; any window is then those sums plus the rows of its two partial edge minutes (see
-  ``roder_cache``), exact to the millisecond.
+  ``roder.cache``), exact to the millisecond.
 - When the database changed, only new rows are read and the cache is checked against the
-  database (``roder_cache``); the whole-range row count, the one check whose cost grows with
+  database (``roder.cache``); the whole-range row count, the one check whose cost grows with
   the range, runs at most once a minute (``FULL_CHECK_INTERVAL_NS``), so rows deleted from
   older parts (retention) are noticed within a minute. Everything else - a new turn, a turn
   re-recorded at a new time, a ``stats backfill --rebuild`` - is seen at the next poll. A turn

@@ -4,7 +4,7 @@ Each ``llm_usage`` line of ``<data-dir>/sessions/<session>/<segment>.jsonl`` bec
 ``UsageRecord`` (real tokens; priced from burntray's table by the model the segment's config
 names, unpriced where it names none). The records are kept in burntray's history by the
 ``RecordSource`` base, with the byte offsets reached in each file, so a restart resumes where it
-stopped. Reading and its tolerance of torn or interleaved lines is in ``yoi_logs``.
+stopped. Reading and its tolerance of torn or interleaved lines is in ``yoi.logs``.
 
 The workspace memory logs (``<workspace>/.yoi/memory/_usage/events.jsonl`` for the configured
 workspaces) say which memory records were put in front of the model, with yoi's own estimate
