@@ -17,6 +17,7 @@ from burntray.config_keys import ConfigField, names, text, url
 from burntray.errors import ConfigError
 from burntray.io.atomic import atomic_write
 from burntray.io.hostport import host_port_parser
+from burntray.lazylog import get_logger
 from burntray.model.timefmt import NS_PER_SECOND, format_duration, parse_duration_ns
 from burntray.paths import ensure_dir
 from burntray.record import field, record
@@ -451,8 +452,6 @@ def first_run_settings(path: Path, settings: Settings) -> Settings:
     try:
         save_settings(path, settings)
     except OSError as exc:  # the tray still shows today; saving is tried again on a change
-        from burntray.lazylog import get_logger  # noqa: PLC0415
-
         get_logger(__name__).warning("cannot write a new %s: %s", path, exc.strerror or exc)
     return settings
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from burntray import __version__
 from burntray.app import AppContext
+from burntray.model.price_table import PRICES_AS_OF, price_table_age
 from burntray.sources.registry import REGISTRY
 from burntray.sources.spec import SourceSpec
 from burntray.ui.backend import doctor_lines as tray_doctor_lines
@@ -104,7 +105,6 @@ def _alerts(ctx: AppContext) -> list[str]:
 
 
 def _prices(ctx: AppContext) -> list[str]:
-    from burntray.model.price_table import PRICES_AS_OF, price_table_age  # noqa: PLC0415
 
     age = price_table_age(ctx.clock_ns())
     return [f"bundled      checked {PRICES_AS_OF}" + (f"; OLD: {age}" if age else "")]

@@ -30,9 +30,10 @@ from burntray.model.periods import (
 from burntray.model.pricing import SNAPSHOT_AS_OF, PriceTable
 from burntray.model.snapshot import UpstreamFact
 from burntray.model.usage import UsageRecord
-from burntray.sources.claude.logs import LOOKUP_MARGIN_NS
+from burntray.sources.claude.logs import LOOKUP_MARGIN_NS, ClaudeLogReader
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
+from burntray.store.usage_events import EVENTS
 
 if TYPE_CHECKING:
     from burntray.io.tree_watch import TreeWatcher
@@ -251,7 +252,6 @@ class ClaudeSource(AgentLogSource):
 
     def _known_requests(self, message_id: str) -> list[tuple[str, int]]:
         """(request id, token total) of the requests with this message id in the history."""
-        from burntray.store.usage_events import EVENTS  # noqa: PLC0415
 
         assert self._events is not None
         prefix = f"m:{message_id}:"
@@ -366,7 +366,6 @@ def claude_source(
     *,
     watch: bool = True,
 ) -> ClaudeSource:
-    from burntray.sources.claude.logs import ClaudeLogReader  # noqa: PLC0415
 
     return ClaudeSource(ClaudeLogReader(dirs, prices), dirs, history, clock_ns, watch=watch)
 

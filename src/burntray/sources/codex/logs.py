@@ -36,6 +36,7 @@ from typing import Annotated
 
 import msgspec
 
+from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.io.log_tail import FileState, LogTailer
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
@@ -112,7 +113,6 @@ def codex_cost(
 def configured_tier(home: Path) -> str | None:
     """``service_tier`` in the Codex home's ``config.toml`` (what a session without a recorded
     tier ran with), or None. Read as a regular file under a cap; a bad file counts as unset."""
-    from burntray.io.bounded_read import UnsafeFileError, read_regular_file  # noqa: PLC0415
 
     try:
         data = tomllib.loads(read_regular_file(home / "config.toml", 1024 * 1024).decode())

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from burntray.errors import BurntrayError, ClearError
 from burntray.io.bounded_read import UnsafeFileError
+from burntray.model.timefmt import format_rfc3339_ns
 from burntray.sources.hexai.parse import StatsFormatError, parse_stats, read_stats_bytes
 
 CLEAR_LOCK_TIMEOUT_S = 2.0
@@ -66,7 +67,6 @@ def clear_stats(cache_dir: Path, clock_ns: Callable[[], int] = time.time_ns) -> 
 
 
 def _clear_locked(stats_path: Path, clock_ns: Callable[[], int]) -> int:
-    from burntray.model.timefmt import format_rfc3339_ns  # noqa: PLC0415
 
     try:
         data = read_stats_bytes(stats_path)
