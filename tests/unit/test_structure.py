@@ -9,8 +9,10 @@ test sees every module, also those no other test imports.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+import pytest
 
 import burntray
 
@@ -197,3 +199,49 @@ def test_no_package_name_hides_one_of_its_modules() -> None:
                 continue
             clashes += [f"{_module_name(init)}.{n}" for n in defined if n in modules]
     assert not clashes, f"names that a submodule of the same name replaces: {clashes}"
+
+
+# What ``burntray.io`` may import: the layers below it. Anything else would make the
+# infrastructure depend on what uses it.
+IO_MAY_IMPORT = ("burntray.io", "burntray.errors", "burntray.lazylog", "burntray.record")
+IO_MAY_IMPORT_MODULES = ("burntray.model.snapshot",)
+# What the core may take from ``burntray.sources``: the protocol, the registry and building.
+SOURCES_API = (
+    "burntray.sources",
+    "burntray.sources.base",
+    "burntray.sources.build",
+    "burntray.sources.registry",
+    "burntray.sources.spec",
+)
+
+
+def _layer_breaches(
+    graph: dict[str, set[str]], importer: str, allowed: Callable[[str], bool]
+) -> list[str]:
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if module == importer or module.startswith(importer + ".")
+        for target in targets
+        if not allowed(target)
+    )
+
+
+def test_io_imports_only_the_layers_below_it() -> None:
+    def allowed(target: str) -> bool:
+        return target in IO_MAY_IMPORT_MODULES or any(
+            target == p or target.startswith(p + ".") for p in IO_MAY_IMPORT
+        )
+
+    assert _layer_breaches(import_graph(), "burntray.io", allowed) == []
+
+
+@pytest.mark.parametrize("core", ["burntray.serve", "burntray.runtime", "burntray.ui"])
+def test_the_core_takes_no_module_from_inside_a_source(core: str) -> None:
+    """serve, runtime and ui use sources through the protocol and the registry only (serve
+    took its HTTP server from the OTLP receiver's module once)."""
+
+    def allowed(target: str) -> bool:
+        return not target.startswith("burntray.sources.") or target in SOURCES_API
+
+    assert _layer_breaches(import_graph(), core, allowed) == []
