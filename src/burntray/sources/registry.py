@@ -36,16 +36,27 @@ class Registry:
 
     @property
     def _specs(self) -> dict[str, SourceSpec]:
-        if self._builtins is not None:
-            builtins, self._builtins = self._builtins, None
+        builtins = self._builtins
+        if builtins is not None:
+            # Built whole, then published: a failing import leaves the registry unloaded (the
+            # next use raises again, never an empty list), and a second thread loading at the
+            # same moment publishes the same entries.
+            loaded: dict[str, SourceSpec] = {}
             for spec in builtins():
-                self.register(spec)
+                self._check_new(spec, loaded)
+                loaded[spec.name] = spec
+            if self._builtins is not None:
+                self._loaded, self._builtins = loaded, None
         return self._loaded
+
+    @staticmethod
+    def _check_new(spec: SourceSpec, specs: dict[str, SourceSpec]) -> None:
+        if spec.name in specs or spec.name in META_SOURCES:
+            raise ValueError(f"source {spec.name!r} is registered already")
 
     def register(self, spec: SourceSpec) -> SourceSpec:
         specs = self._specs
-        if spec.name in specs or spec.name in META_SOURCES:
-            raise ValueError(f"source {spec.name!r} is registered already")
+        self._check_new(spec, specs)
         specs[spec.name] = spec
         return spec
 
