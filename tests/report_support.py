@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from burntray.app import AppContext
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from burntray.store.history import HexaiEvent
 from tests.agent_logs_support import claude_line
 

@@ -72,7 +72,7 @@ def run_clear(ctx: AppContext, key: str, settings: Settings | None = None) -> st
 def read_once(ctx: AppContext, settings: Settings) -> tuple[Snapshot, Source]:
     """Build the chosen source, read it once and take its Snapshot for the window (see
     ``read_source_once``); the caller closes the source."""
-    from burntray.sources.base import build_source  # noqa: PLC0415
+    from burntray.sources.build import build_source  # noqa: PLC0415
 
     source = build_source(settings.source, ctx.source_context(settings, with_history=False))
     try:

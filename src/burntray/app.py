@@ -17,7 +17,8 @@ from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable, build_price_table
 from burntray.paths import AppPaths, app_paths
 from burntray.record import field, record
-from burntray.sources.base import Source, SourceContext, build_source
+from burntray.sources.base import Source, SourceContext
+from burntray.sources.build import build_source
 
 if TYPE_CHECKING:  # sqlite3 and the store load only when the history is opened
     from burntray.store.history import HistoryStore

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from burntray import __version__
+from burntray.io.hostport import split_host_port
 
 if TYPE_CHECKING:
     from burntray.config import Settings
@@ -361,7 +362,7 @@ def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]
 
 def _block_json(source, now: int):  # type: ignore[no-untyped-def]
     """``block`` in status JSON: Claude's current 5-hour block, where a source knows it."""
-    from burntray.sources.agent_logs import block_to_dict  # noqa: PLC0415
+    from burntray.sources.agent_logs.source import block_to_dict  # noqa: PLC0415
 
     members = getattr(source, "members", None)  # the `all` source's present members
     if not isinstance(members, dict):
@@ -395,7 +396,7 @@ def _print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> Non
     if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:
-        from burntray.atomic import write_output  # noqa: PLC0415
+        from burntray.io.atomic import write_output  # noqa: PLC0415
 
         write_output(out, text.encode("utf-8"))
 
@@ -509,7 +510,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from burntray.errors import BurntrayError, ConfigError  # noqa: PLC0415
     from burntray.report.build import launch_browser, write_report  # noqa: PLC0415
-    from burntray.sources.base import UnknownSourceError  # noqa: PLC0415
+    from burntray.sources.registry import UnknownSourceError  # noqa: PLC0415
 
     try:
         ctx = _load_context()
@@ -615,9 +616,8 @@ def _record_start_at_login(enabled: bool) -> None:
 
 def _serve_refusal(settings: Settings) -> str:
     """Why ``serve`` cannot listen as asked (said at start, exit 2), or ""."""
+    from burntray.io.http_server import is_loopback, tls_context  # noqa: PLC0415
     from burntray.serve.run import receiver_requested  # noqa: PLC0415
-    from burntray.sources.otel_receiver import is_loopback, tls_context  # noqa: PLC0415
-    from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
 
     try:
         tls_context(settings.serve_tls_cert, settings.serve_tls_key)
@@ -643,7 +643,6 @@ def _serve_refusal(settings: Settings) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from burntray.errors import ConfigError  # noqa: PLC0415
     from burntray.serve.run import run_serve  # noqa: PLC0415
-    from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
 
     try:
         ctx = _load_context()

@@ -17,12 +17,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from burntray.atomic import atomic_write
+from burntray.config_keys import ConfigField, names, text, url
 from burntray.errors import ConfigError
+from burntray.io.atomic import atomic_write
+from burntray.io.hostport import host_port_parser
+from burntray.lazylog import get_logger
 from burntray.model.timefmt import NS_PER_SECOND, format_duration, parse_duration_ns
 from burntray.paths import PRIVATE_FILE_MODE, ensure_dir
 from burntray.record import field, record
 from burntray.record import replace as replace_fields
+from burntray.sources.registry import REGISTRY
 
 WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d", "today", "week")
 # Calendar windows (value -> words): the local calendar day so far, the ISO week (from Monday
@@ -191,19 +195,6 @@ def _bool(value: object) -> bool:
     return value
 
 
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError("a string")
-    return value
-
-
-def _url(value: object) -> str:
-    text = _text(value).strip()
-    if text and not text.startswith(("http://", "https://")):
-        raise ValueError("an http:// or https:// URL, or empty to discover the daemon")
-    return text.rstrip("/")
-
-
 def _retention(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 3650:
         raise ValueError("a whole number of days from 1 to 3650")
@@ -247,56 +238,7 @@ def _span(low_ns: int, high_ns: int) -> Callable[[object], str]:
     return parse
 
 
-def names(value: object) -> str:
-    """Parser for a list of host names or origins: a TOML list or one string, separated by
-    commas or spaces; kept as one comma-separated string."""
-    items = value if isinstance(value, list) else [value]
-    if not all(isinstance(i, str) for i in items):
-        raise ValueError('names as a list of strings or one string, e.g. "a.example, b.example"')
-    words = [w for i in items for w in str(i).replace(",", " ").split()]
-    for word in words:
-        if any(c in word for c in "\"'<>\\") or len(word) > 253:
-            raise ValueError(f"{word[:60]!r} is not a host name or origin")
-    return ", ".join(dict.fromkeys(words))
-
-
-def _host_port(value: object) -> str:
-    allowed = "HOST:PORT such as 127.0.0.1:9464"
-    if not isinstance(value, str):
-        raise ValueError(allowed)
-    host, sep, port = value.strip().rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(allowed)
-    return value.strip()
-
-
-@record
-class ConfigField:
-    key: str  # dotted TOML key
-    attr: str  # Settings attribute; "" for a source's key (kept in Settings.source_options)
-    parse: Callable[[object], Any]
-    doc: str
-    default: Any = None  # a source key's default (core keys take the Settings default)
-
-
-def source_field(key: str, parse: Callable[[object], Any], doc: str, default: Any) -> ConfigField:
-    """A key a source declares in its registry entry."""
-    return ConfigField(key, "", parse, doc, default)
-
-
-def text(value: object) -> str:
-    """Parser for free text (paths)."""
-    return _text(value)
-
-
-def url(value: object) -> str:
-    """Parser for an http(s) URL, "" meaning discover."""
-    return _url(value)
-
-
 def _source(value: object) -> str:
-    from burntray.sources.registry import REGISTRY  # noqa: PLC0415 - the registry imports us
-
     choices = REGISTRY.choices()
     if value not in choices:
         raise ValueError("one of " + ", ".join(choices))
@@ -305,8 +247,6 @@ def _source(value: object) -> str:
 
 def source_fields() -> dict[str, ConfigField]:
     """The keys every registered source declares, by dotted key."""
-    from burntray.sources.registry import REGISTRY  # noqa: PLC0415 - the registry imports us
-
     return {f.key: f for f in REGISTRY.config_fields()}
 
 
@@ -324,16 +264,21 @@ FIELDS: tuple[ConfigField, ...] = (
     ConfigField("notifications", "notifications", _bool, "desktop notifications on/off"),
     ConfigField("start_at_login", "start_at_login", _bool, "start burntray at login"),
     ConfigField("history.retention_days", "history_retention_days", _retention, "days kept"),
-    ConfigField("serve.metrics", "serve_metrics", _host_port, "where /metrics is served"),
+    ConfigField(
+        "serve.metrics",
+        "serve_metrics",
+        host_port_parser("127.0.0.1:9464"),
+        "where /metrics is served",
+    ),
     ConfigField("serve.tray_metrics", "tray_metrics", _bool, "the tray serves /metrics too"),
-    ConfigField("serve.token", "serve_token", _text, "bearer token for /metrics and co."),
-    ConfigField("serve.tls_cert", "serve_tls_cert", _text, "PEM certificate: serve over https"),
-    ConfigField("serve.tls_key", "serve_tls_key", _text, "PEM key of serve.tls_cert"),
+    ConfigField("serve.token", "serve_token", text, "bearer token for /metrics and co."),
+    ConfigField("serve.tls_cert", "serve_tls_cert", text, "PEM certificate: serve over https"),
+    ConfigField("serve.tls_key", "serve_tls_key", text, "PEM key of serve.tls_cert"),
     ConfigField("serve.allowed_hosts", "serve_allowed_hosts", names, "more names for Host"),
     ConfigField(
-        "export.otlp_endpoint", "export_otlp_endpoint", _url, "OTLP/HTTP collector to push to"
+        "export.otlp_endpoint", "export_otlp_endpoint", url, "OTLP/HTTP collector to push to"
     ),
-    ConfigField("pricing.litellm_file", "price_file", _text, "LiteLLM-format price JSON"),
+    ConfigField("pricing.litellm_file", "price_file", text, "LiteLLM-format price JSON"),
     ConfigField(
         "alerts.spike_usd_per_hour",
         "alert_spike_usd_per_hour",
@@ -543,8 +488,6 @@ def first_run_settings(path: Path, settings: Settings) -> Settings:
     try:
         save_settings(path, settings)
     except OSError as exc:  # the tray still shows today; saving is tried again on a change
-        from burntray.lazylog import get_logger  # noqa: PLC0415
-
         get_logger(__name__).warning("cannot write a new %s: %s", path, exc.strerror or exc)
     return settings
 

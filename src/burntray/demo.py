@@ -24,7 +24,7 @@ from burntray.config import Settings, load_config
 from burntray.errors import ConfigError
 from burntray.lazylog import get_logger
 from burntray.paths import AppPaths
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 
 log = get_logger(__name__)
 

@@ -8,22 +8,15 @@ from collections.abc import Callable
 from burntray import __version__
 from burntray.app import AppContext
 from burntray.config import exposed_tokens
-from burntray.sources.registry import REGISTRY, SourceSpec
+from burntray.sources.registry import REGISTRY
+from burntray.sources.spec import SourceSpec
+from burntray.ui.backend import doctor_lines as tray_doctor_lines
 
-# Each section: title -> function(ctx) -> lines. Sources and tray backends register theirs.
+# Each section: title -> function(ctx) -> lines. The list is ``SECTIONS`` at the end; each
+# source's section comes from its registry entry and follows [history].
 DoctorSection = Callable[[AppContext], list[str]]
-SECTIONS: dict[str, DoctorSection] = {}
 
 
-def section(title: str) -> Callable[[DoctorSection], DoctorSection]:
-    def register(fn: DoctorSection) -> DoctorSection:
-        SECTIONS[title] = fn
-        return fn
-
-    return register
-
-
-@section("burntray")
 def _burntray(ctx: AppContext) -> list[str]:
     paths = ctx.paths
     config_state = "valid" if paths.config_file.exists() else "not created yet (defaults)"
@@ -54,7 +47,6 @@ def _burntray(ctx: AppContext) -> list[str]:
     ]
 
 
-@section("history")
 def _history(ctx: AppContext) -> list[str]:
     db = ctx.paths.history_db
     if not db.exists():
@@ -89,7 +81,6 @@ def _sources(ctx: AppContext) -> list[tuple[str, DoctorSection]]:
     return [(spec.label, lines_for(spec)) for spec in REGISTRY]
 
 
-@section("start at login")
 def _start_at_login(ctx: AppContext) -> list[str]:
     from burntray import autostart  # noqa: PLC0415
 
@@ -103,7 +94,7 @@ def _start_at_login(ctx: AppContext) -> list[str]:
 def run_doctor(ctx: AppContext) -> int:
     problems = bool(ctx.config_error or ctx.config_problems)
     problems = problems or bool(exposed_tokens(ctx.paths.config_file, ctx.settings)[0])
-    sections = list(SECTIONS.items())
+    sections = list(SECTIONS)
     at = next((i for i, (title, _) in enumerate(sections) if title == "history"), 0) + 1
     sections[at:at] = _sources(ctx)
     for title, fn in sections:
@@ -119,18 +110,12 @@ def run_doctor(ctx: AppContext) -> int:
     return 1 if problems else 0
 
 
-@section("alerts")
 def _alerts(ctx: AppContext) -> list[str]:
     from burntray.runtime.alerting import doctor_lines  # noqa: PLC0415
 
     return doctor_lines(ctx)
 
 
-# Sections registered by other modules (imported last: they use ``section`` above).
-from burntray.ui import backend as _tray_backend  # noqa: E402, F401 - registers [tray]
-
-
-@section("prices")
 def _prices(ctx: AppContext) -> list[str]:
     """The shipped file's date (the ``pricing.as_of`` of the JSON), what is in force over it, and
     a warning only when the prices may be out of date today."""
@@ -143,3 +128,13 @@ def _prices(ctx: AppContext) -> list[str]:
     if age:
         lines.append(f"OLD: {age}")
     return lines
+
+
+SECTIONS: tuple[tuple[str, DoctorSection], ...] = (
+    ("burntray", _burntray),
+    ("history", _history),
+    ("start at login", _start_at_login),
+    ("alerts", _alerts),
+    ("tray", tray_doctor_lines),
+    ("prices", _prices),
+)

@@ -28,6 +28,7 @@ from io import TextIOWrapper
 from pathlib import Path
 from typing import TextIO, cast
 
+from burntray.lazylog import cancel_pending
 from burntray.paths import PRIVATE_FILE_MODE, AppPaths, ensure_dir, open_own_file, tighten
 
 REPEAT_INTERVAL_S = 600.0  # an identical warning at most every 10 minutes
@@ -202,7 +203,6 @@ def setup_logging(paths: AppPaths, verbose: bool = False, console_warnings: bool
     in a container, whose journal is its stderr). Called by commands that run for a while, never
     at import; a console set-up still pending for the first message (``lazylog.when_used``) is
     dropped, so it cannot replace the file."""
-    from burntray.lazylog import cancel_pending  # noqa: PLC0415
 
     cancel_pending()
     try:

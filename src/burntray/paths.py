@@ -17,8 +17,8 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from burntray.atomic import UnsafePathError, kind_of
-from burntray.bounded_read import check_regular_file
+from burntray.io.atomic import UnsafePathError, kind_of
+from burntray.io.bounded_read import UnsafeFileError, check_regular_file, read_regular_file
 from burntray.lazylog import get_logger
 from burntray.record import record
 
@@ -297,7 +297,6 @@ def roder_usage_db(env: Mapping[str, str] | None = None) -> Path:
 
 
 def _roder_configured_store(config: Path) -> str:
-    from burntray.bounded_read import UnsafeFileError, read_regular_file  # noqa: PLC0415
 
     try:
         raw = read_regular_file(config, 1024 * 1024)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from burntray import __version__
-from burntray.config import CALENDAR_WINDOWS
+from burntray.config import CALENDAR_WINDOWS, Settings
+from burntray.sources.registry import REGISTRY
 
 ICON_SIZE = 64
 TRAY_UI_MODULES = ("burntray.ui.icon", "burntray.ui.presenter")
@@ -76,8 +77,6 @@ def render_test_icon(snapshot: Any = None, settings: Any = None) -> tuple[Any, s
         if exc.name not in TRAY_UI_MODULES:
             raise  # the tray UI is there but something it needs is missing from the build
     else:
-        from burntray.config import Settings  # noqa: PLC0415
-
         view = presenter.present(snapshot, settings or Settings())
         return icon_module.render_icon(view.icon, ICON_SIZE), "burntray.ui.icon.render_icon"
     from PIL import Image, ImageDraw  # noqa: PLC0415
@@ -196,8 +195,7 @@ def _prices_line() -> str:
 
 
 def _check_sources(checks: _Checks, ctx: Any, state: dict[str, Any]) -> None:
-    from burntray.sources.base import resolve_auto  # noqa: PLC0415
-    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
+    from burntray.sources.build import resolve_auto  # noqa: PLC0415
 
     source_ctx = ctx.source_context(with_history=False)
     configured = ctx.settings.source

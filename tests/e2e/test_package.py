@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import burntray
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "packaging"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from tests.processes import burntray
 
 

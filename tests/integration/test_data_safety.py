@@ -13,7 +13,7 @@ import pytest
 
 from burntray.model.price_table import PRICES_AS_OF
 from burntray.paths import app_paths
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from tests.cburn_daemon import CburnTestDaemon, free_port
 from tests.processes import burntray, read_line, start_terminal_view, stop_process
 

@@ -24,8 +24,8 @@ from burntray.logsetup import setup_logging
 from burntray.model.pricing import build_price_table
 from burntray.paths import AppPaths
 from burntray.runtime.monitor import Monitor
-from burntray.sources.hexai import HexaiSource
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.source import HexaiSource
+from burntray.sources.hexai.writer import hexai_update
 from burntray.ui.notify import DesktopNotify
 from tests.cburn_daemon import free_port
 from tests.processes import read_line, wait_for

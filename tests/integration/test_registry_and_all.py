@@ -17,12 +17,14 @@ import pytest
 
 from burntray.app import AppContext
 from burntray.cli import main as cli_main
-from burntray.config import load_settings, source_field, text
+from burntray.config import load_settings
+from burntray.config_keys import source_field, text
 from burntray.model.usage import UsageRecord
 from burntray.sources.base import Source, SourceContext
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from burntray.sources.record_source import RecordSource
-from burntray.sources.registry import REGISTRY, SourceSpec
+from burntray.sources.registry import REGISTRY
+from burntray.sources.spec import SourceSpec
 from burntray.ui.controller import source_choices
 
 NS = 1_000_000_000

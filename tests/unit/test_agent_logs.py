@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from burntray.io.log_tail import LogTailer
+from burntray.io.tree_watch import TreeWatcher
 from burntray.model.pricing import Price, build_price_table
 from burntray.paths import claude_config_dirs, codex_homes
-from burntray.sources.claude_logs import ClaudeEntry, ClaudeLogReader, Dedup, parse_line
-from burntray.sources.codex_logs import CodexLogReader
-from burntray.sources.log_tail import LogTailer
-from burntray.sources.tree_watch import TreeWatcher
+from burntray.sources.claude.logs import ClaudeEntry, ClaudeLogReader, Dedup, parse_line
+from burntray.sources.codex.logs import CodexLogReader
 from tests.agent_logs_support import (
     claude_line,
     codex_token_count,

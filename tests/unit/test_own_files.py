@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from burntray.atomic import UnsafePathError, atomic_write, write_output
 from burntray.cli import main
 from burntray.config import Settings, save_settings
+from burntray.io.atomic import UnsafePathError, atomic_write, write_output
 from burntray.logsetup import setup_logging
 from burntray.paths import app_paths, ensure_dir, open_own_file, tighten
 from burntray.report.build import KEEP_REPORTS, ReportError, prune_reports, write_report

@@ -230,7 +230,7 @@ def test_compact_number_is_at_most_four_characters(n: int) -> None:
 
 def test_cburn_daemon_period_figures_are_in_the_menu() -> None:
     from burntray.model.snapshot import DaemonPeriod
-    from burntray.sources.cburn import period_facts
+    from burntray.sources.cburn.source import period_facts
 
     period = DaemonPeriod(
         days=30,

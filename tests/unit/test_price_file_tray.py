@@ -8,7 +8,7 @@ from pathlib import Path
 
 from burntray.app import AppContext
 from burntray.runtime.monitor import Monitor
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from burntray.ui.controller import TrayController
 from burntray.ui.tray import build_menu, pystray_module
 

@@ -223,7 +223,7 @@ def test_a_price_file_of_the_users_own_is_named_by_doctor_and_ends_the_old_warni
 
 def test_status_json_pricing_as_of_is_the_shipped_file_date(hexai_dir: Path) -> None:
     """The one date: the JSON's ``pricing.as_of`` is the shipped file's own ``_about.as_of``."""
-    from burntray.sources.hexai_writer import hexai_update
+    from burntray.sources.hexai.writer import hexai_update
     from tests.processes import burntray
 
     hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 400)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from burntray.cli import main
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 
 CHECK_LINE = re.compile(r"^  (ok  |FAIL)  (.{12,}?) +(\d+) ms  (.*)$")
 

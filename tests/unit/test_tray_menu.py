@@ -16,8 +16,8 @@ from burntray.app import AppContext
 from burntray.config import load_settings
 from burntray.model.snapshot import Snapshot
 from burntray.runtime.monitor import Monitor
-from burntray.sources.hexai import parse_stats
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.source import parse_stats
+from burntray.sources.hexai.writer import hexai_update
 from burntray.ui.controller import TrayController
 from burntray.ui.tray import build_menu, pystray_module
 

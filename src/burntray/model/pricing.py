@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
-from burntray.bounded_read import MiB, UnsafeFileError, read_regular_file
+from burntray.io.bounded_read import MiB, UnsafeFileError, read_regular_file
 from burntray.model.price_table import (
     LOCAL_PROVIDERS,
     PRICES_AS_OF,

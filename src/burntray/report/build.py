@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from burntray.app import AppContext
-from burntray.atomic import STDOUT, atomic_write, write_output
 from burntray.config import Settings
 from burntray.errors import BurntrayError
+from burntray.io.atomic import STDOUT, atomic_write, write_output
 from burntray.lazylog import get_logger
 from burntray.model.format import window_text
 from burntray.paths import check_own_dir, ensure_dir

@@ -20,6 +20,7 @@ from burntray.model.format import (
 from burntray.model.snapshot import Snapshot, UsageRow
 from burntray.report.data import ReportData
 from burntray.report.timeline import Timeline
+from burntray.sources.registry import REGISTRY
 
 
 def _when(ns: int | None, tz: _dt.tzinfo | None, fmt: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
@@ -483,8 +484,6 @@ def _price_rows(data: ReportData) -> list[dict[str, str]]:
 
 def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, Any]:
     snap = data.snapshot
-    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
-
     headline_notes = []
     if snap.tokens_estimated and _all_tokens_estimated(snap):
         headline_notes.append("Tokens and costs are estimated from bytes (bytes / 4).")

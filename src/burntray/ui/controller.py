@@ -27,6 +27,7 @@ from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot
 from burntray.paths import ensure_dir
 from burntray.runtime.monitor import Monitor
+from burntray.sources.registry import META_SOURCES, REGISTRY
 from burntray.ui.presenter import (
     ROW_LIMIT,
     ClearTarget,
@@ -91,7 +92,6 @@ def _reap(proc: subprocess.Popen[bytes]) -> None:
 
 def source_choices(ctx: AppContext, settings: Settings) -> tuple[SourceChoice, ...]:
     """All, Auto, then every registered source, saying why when it is not there."""
-    from burntray.sources.registry import META_SOURCES, REGISTRY  # noqa: PLC0415
 
     choices = [SourceChoice(name, REGISTRY.label(name)) for name in META_SOURCES]
     source_ctx = ctx.source_context(settings, with_history=False)
