@@ -184,3 +184,13 @@ def test_a_signal_stops_a_real_process_within_two_seconds(
                 pipe.close()
     if command == "serve":
         assert not listening(port)
+
+
+def test_the_session_takes_its_views_parts_as_parameters() -> None:
+    """runtime is below ui and serve: the session names no view, notifier or server module (the
+    tray's endpoint and serve's figures come in as ``metrics``, the desktop notifier as
+    ``notifier``), so each of the three can use it without an import knot."""
+    from tests.unit.test_structure import import_graph
+
+    reaches = import_graph()["burntray.runtime.session"]
+    assert sorted(m for m in reaches if m.startswith(("burntray.ui", "burntray.serve"))) == []
