@@ -40,7 +40,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from burntray.io.http_server import RequestRefused
 
 MAX_BODY: Final = 8 * 1024 * 1024  # bytes on the wire (the limit; 413 above it)
-MAX_DECODED: Final = 32 * 1024 * 1024  # bytes after gzip
+MAX_DECODED: Final = 8 * 1024 * 1024  # bytes after gzip
 _CHUNK: Final = 64 * 1024
 LARGE: Final = 1024 * 1024  # decoded bytes above which bodies are decoded one at a time
 LARGE_WAIT_S: Final = 2.0

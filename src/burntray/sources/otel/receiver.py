@@ -44,6 +44,7 @@ from burntray.io.http_server import (
     split_names,
     tls_context,
 )
+from burntray.io.memory import fix_mmap_threshold
 from burntray.lazylog import get_logger
 from burntray.sources.otel.decode import (
     JSON,
@@ -186,6 +187,9 @@ class OtlpReceiver:
 
     def start(self) -> None:
         """Bind and serve; ``OSError`` (port in use, ...) comes back to the caller."""
+        # Bodies a sender controls are inflated and decoded here, some of them refused after
+        # growing to MiBs: keep freed blocks from pinning the process's memory (glibc).
+        fix_mmap_threshold()
         self._server = _Receiving(
             (self.host, self.port),
             _Handler,
