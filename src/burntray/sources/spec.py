@@ -7,7 +7,7 @@ source package: each package imports this module for its ``SPEC``, never the lis
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from burntray.config_keys import ConfigField
 from burntray.record import field, record
@@ -42,6 +42,23 @@ class ClearAction:
     run: Callable[[SourceContext], str]
 
 
+class DemoWrite(Protocol):
+    def __call__(
+        self, folder: Path, provider: str, model: str, *, sent: int, recv: int, at_ns: int
+    ) -> None:
+        """Append one request (``sent``/``recv`` bytes, at ``at_ns``) to the store in ``folder``."""
+
+
+@record(slots=False)
+class DemoFeed:
+    """How ``burntray demo`` feeds this source synthetic traffic: ``write`` appends one request
+    to the upstream's own store in a private folder, written exactly as the upstream writes it,
+    and ``option`` is the config key that points the source at that folder."""
+
+    option: str  # "hexai.dir"
+    write: DemoWrite
+
+
 @record(slots=False)
 class SourceSpec:
     name: str  # stable id used in config and on the command line
@@ -67,6 +84,8 @@ class SourceSpec:
     chart_minutes: ChartMinutes | None = None
     summary: str = ""  # one line for the README table and `doctor`
     aliases: tuple[str, ...] = field(default=())
+    # the demo's synthetic traffic goes through this source (None: it cannot be fed one)
+    demo_writer: DemoFeed | None = None
 
 
 def path_probe(

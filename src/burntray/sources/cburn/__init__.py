@@ -16,8 +16,8 @@ def find_daemon(ctx: SourceContext) -> Discovery:
     """Where the cburn daemon is: config, env, cburn's state file, then the default."""
     from pathlib import Path  # noqa: PLC0415
 
-    from burntray.paths import cburn_cache_dir  # noqa: PLC0415
     from burntray.sources.cburn.discovery import discover  # noqa: PLC0415
+    from burntray.sources.cburn.paths import cburn_cache_dir  # noqa: PLC0415
 
     try:
         cache: Path | None = cburn_cache_dir(ctx.env)
