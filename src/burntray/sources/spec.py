@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from burntray.config_keys import ConfigField
 from burntray.record import field, record
+from burntray.sources.base import HasMinuteSeries
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,6 +61,17 @@ class DemoFeed:
 
 
 @record(slots=False)
+class ReceiverSpec:
+    """A source that listens for its data (a network receiver): ``burntray serve`` is then not
+    ready while the receiver it was asked for cannot listen or count (the source implements
+    ``base.Listens``)."""
+
+    label: str  # for people: "OTLP receiver"
+    # the boolean config key that starts the receiver inside `all`/`auto` ("otel.enabled")
+    enabled_key: str
+
+
+@record(slots=False)
 class SourceSpec:
     name: str  # stable id used in config and on the command line
     label: str  # for people: "hexai cache"
@@ -86,6 +98,7 @@ class SourceSpec:
     aliases: tuple[str, ...] = field(default=())
     # the demo's synthetic traffic goes through this source (None: it cannot be fed one)
     demo_writer: DemoFeed | None = None
+    receiver: ReceiverSpec | None = None
 
 
 def path_probe(
@@ -119,10 +132,9 @@ def minute_series_chart(upstream: str, unit: str, where: str) -> ChartMinutes:
         end_ns: int,
         prices: PriceTable,
     ) -> tuple[list[tuple[int, int, float, int]] | None, str, str]:
-        series = getattr(source, "minute_series", None)
-        if series is None:
+        if not isinstance(source, HasMinuteSeries):
             return None, "", f"not a {upstream} source"
-        minutes = series(start_ns, end_ns)
+        minutes = source.minute_series(start_ns, end_ns)
         if minutes is None:
             return None, "", f"{upstream} database unreadable: {source.status.detail}"
         note = "" if minutes else f"no {upstream} {unit} in this window"

@@ -157,11 +157,6 @@ class CburnSource:
         with self._lock:
             return self._status
 
-    def availability(self) -> tuple[bool, str]:
-        if self.discovery.error:
-            return False, f"cburn: {self.discovery.error}"
-        return True, f"cburn: {self.url} ({self.discovery.origin})"
-
     def start(self, wake: Callable[[], None]) -> None:
         if self._thread is not None or self.discovery.error:
             return

@@ -78,10 +78,10 @@ def _demo_write(
 
 def _chart_minutes(history, source, start_ns, end_ns, prices):  # type: ignore[no-untyped-def]
     from burntray.report.minutes import hexai_chart_minutes  # noqa: PLC0415
+    from burntray.sources.hexai.source import HexaiSource  # noqa: PLC0415
 
-    return hexai_chart_minutes(
-        history, getattr(source, "live_stats", None), start_ns, end_ns, prices
-    )
+    live = source.live_stats if isinstance(source, HexaiSource) else None
+    return hexai_chart_minutes(history, live, start_ns, end_ns, prices)
 
 
 SPEC = SourceSpec(

@@ -138,13 +138,6 @@ class HexaiSource:
         """The last good parse (updated in place by ``poll``)."""
         return self._stats
 
-    def availability(self) -> tuple[bool, str]:
-        if self.stats_path.is_file():
-            return True, f"hexai: {self.stats_path}"
-        if self.cache_dir.is_dir():
-            return True, f"hexai: no stats.json yet in {self.cache_dir}"
-        return False, f"hexai: no cache dir at {self.cache_dir}"
-
     def start(self, wake: Callable[[], None]) -> None:
         """Wake the monitor as soon as stats.json is replaced (where the OS can tell us), so
         freshness is not bounded by the poll interval. The poll still reads every change.
@@ -168,6 +161,12 @@ class HexaiSource:
         self.history = history
         self._history_window = HistoryWindow(history, SOURCE_NAME)
         history.ingest_hexai(self._stats.events())
+
+    def last_recorded_ns(self, history: HistoryStore) -> int | None:
+        """The newest hexai request in ``history`` (hexai's requests are kept in tables of its
+        own, not among the shared per-request records). ``sqlite3.Error`` to the caller."""
+        rows = history.execute("SELECT max(ts_ns) FROM hexai_events")
+        return max((int(r[0]) for r in rows if isinstance(r[0], int)), default=None)
 
     def needs_history(self, window_ns: int, now_ns: int) -> bool:
         """True when the window reaches back before what the live file covers."""
