@@ -180,3 +180,26 @@ def test_a_new_listening_source_is_served_without_naming_it() -> None:
     # with no settings every receiver is checked: the OTLP one is not among the sources here
     ok, why = receiver_ready(watch)()
     assert not ok and why == "OTLP receiver not ready: source otel: not among the sources"
+
+
+def test_doctor_counts_what_each_source_keeps_in_its_own_tables() -> None:
+    """doctor's history line asks each spec's ``history_summary``; it names no source."""
+    from burntray.app import AppContext
+    from burntray.doctor import _history
+
+    spec = SourceSpec(
+        name="widgets",
+        label="widgets",
+        build=lambda ctx: _Remembers(),  # type: ignore[arg-type,return-value]
+        probe=lambda ctx: (True, ""),
+        history_summary=lambda history: "7 widgets kept",
+    )
+    REGISTRY.register(spec)
+    ctx = AppContext.load()
+    try:
+        assert ctx.history() is not None
+        (line,) = _history(ctx)
+    finally:
+        REGISTRY.unregister(spec.name)
+        ctx.close()
+    assert "0 hexai events, 7 widgets kept, kept " in line

@@ -99,6 +99,8 @@ class SourceSpec:
     # the demo's synthetic traffic goes through this source (None: it cannot be fed one)
     demo_writer: DemoFeed | None = None
     receiver: ReceiverSpec | None = None
+    # doctor's count of what it keeps in tables of its own in the history ("42 hexai events")
+    history_summary: Callable[[HistoryStore], str] | None = None
 
 
 def path_probe(

@@ -10,6 +10,7 @@ from burntray.sources.spec import ClearAction, DemoFeed, SourceSpec
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
+    from burntray.store.history import HistoryStore
 
 
 def cache_dir(ctx: SourceContext) -> Path:
@@ -76,6 +77,10 @@ def _demo_write(
     hexai_update(folder, provider, model, sent, recv, clock_ns=lambda: at_ns)
 
 
+def _history_summary(history: HistoryStore) -> str:
+    return f"{history.count_hexai_events()} hexai events"
+
+
 def _chart_minutes(history, source, start_ns, end_ns, prices):  # type: ignore[no-untyped-def]
     from burntray.report.minutes import hexai_chart_minutes  # noqa: PLC0415
     from burntray.sources.hexai.source import HexaiSource  # noqa: PLC0415
@@ -98,4 +103,5 @@ SPEC = SourceSpec(
     chart_minutes=_chart_minutes,
     summary="hexai's shared stats cache (stats.json): requests and bytes, 1 h by default",
     demo_writer=DemoFeed(option="hexai.dir", write=_demo_write),
+    history_summary=_history_summary,
 )
