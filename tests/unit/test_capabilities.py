@@ -203,3 +203,28 @@ def test_doctor_counts_what_each_source_keeps_in_its_own_tables() -> None:
         REGISTRY.unregister(spec.name)
         ctx.close()
     assert "0 hexai events, 7 widgets kept, kept " in line
+
+
+def test_auto_wraps_its_choice_and_keeps_the_choices_capabilities(tmp_path: Path) -> None:
+    """``auto`` wraps the source it chose (no patched ``snapshot``): every Snapshot says why,
+    and what the chosen source can do is still found through the protocols."""
+    from burntray.sources.build import NotedSource
+    from burntray.sources.hexai.source import HasLiveStats
+
+    cache = tmp_path / "hexai"
+    hexai_update(cache, "openai", "gpt-4.1", 400, 40)
+    # cburn's daemon is looked for at a port nothing listens on: auto falls back to hexai
+    source = build_source(
+        "auto", _context(**{"hexai.dir": str(cache), "cburn.url": "http://127.0.0.1:9"})
+    )
+    try:
+        assert isinstance(source, NotedSource) and source.name == "hexai"
+        assert "snapshot" not in vars(source.chosen)  # the chosen source is left as it was
+        assert source.poll()
+        snap = source.snapshot(3600 * 10**9)
+        assert snap.note.startswith("auto: no cburn daemon") and snap.totals.reqs == 1
+        assert isinstance(source, WakesOnChange) and isinstance(source, KeepsOwnHistory)
+        assert isinstance(source, HasLiveStats) and source.live_stats is not None
+        assert not isinstance(source, HasRecords) and not isinstance(source, HasMembers)
+    finally:
+        source.close()

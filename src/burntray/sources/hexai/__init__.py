@@ -83,9 +83,9 @@ def _history_summary(history: HistoryStore) -> str:
 
 def _chart_minutes(history, source, start_ns, end_ns, prices):  # type: ignore[no-untyped-def]
     from burntray.report.minutes import hexai_chart_minutes  # noqa: PLC0415
-    from burntray.sources.hexai.source import HexaiSource  # noqa: PLC0415
+    from burntray.sources.hexai.source import HasLiveStats  # noqa: PLC0415
 
-    live = source.live_stats if isinstance(source, HexaiSource) else None
+    live = source.live_stats if isinstance(source, HasLiveStats) else None
     return hexai_chart_minutes(history, live, start_ns, end_ns, prices)
 
 

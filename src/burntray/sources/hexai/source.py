@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from burntray.io.bounded_read import UnsafeFileError
 from burntray.model.aggregate import summarise_bytes
@@ -91,6 +91,14 @@ def hexai_snapshot(
 
 
 _Fingerprint = tuple[int, int, int, int]  # st_mtime_ns, st_size, st_ino, st_dev
+
+
+@runtime_checkable
+class HasLiveStats(Protocol):
+    """A hexai source, itself or as ``auto`` chose it: the last good read of stats.json."""
+
+    @property
+    def live_stats(self) -> StatsFile | None: ...
 
 
 class HexaiSource:
