@@ -18,6 +18,8 @@ from burntray.io.hostport import split_host_port
 from burntray.lazylog import get_logger
 from burntray.serve.figures import Figures, FiguresBoard
 from burntray.serve.http import FiguresServer, HealthCheck
+from burntray.sources.base import HasMembers, Listens
+from burntray.sources.registry import META_SOURCES, REGISTRY
 
 if TYPE_CHECKING:
     from burntray.app import AppContext
@@ -95,16 +97,12 @@ def figures_server(settings: Settings, host: str, port: int, board: FiguresBoard
 
 def _receivers() -> list[tuple[str, ReceiverSpec]]:
     """(source name, its receiver) for every source that listens for its data."""
-    from burntray.sources.registry import REGISTRY  # noqa: PLC0415 - only when serving
-
     return [(spec.name, spec.receiver) for spec in REGISTRY if spec.receiver is not None]
 
 
 def _requested(settings: Settings) -> list[tuple[str, ReceiverSpec]]:
     """The receivers these settings ask for: a listening source itself, or its ``enabled`` key
     in ``all`` or ``auto``."""
-    from burntray.sources.registry import META_SOURCES  # noqa: PLC0415 - only when serving
-
     return [
         (name, receiver)
         for name, receiver in _receivers()
@@ -132,8 +130,6 @@ class SourceWatch:
 
     def member(self, name: str) -> tuple[Source | None, str]:
         """The source called ``name`` (itself or a member of ``all``), or why it is missing."""
-        from burntray.sources.base import HasMembers  # noqa: PLC0415 - only when serving
-
         source = self.source
         if source is None:
             return None, "starting: the sources are not read yet"
@@ -151,8 +147,6 @@ class SourceWatch:
 def receiver_ready(watch: SourceWatch, settings: Settings | None = None) -> HealthCheck:
     """Ready while every receiver ``settings`` ask for (None: every receiver there is) listens
     and counts what it acknowledges (the source says how: ``Listens``)."""
-    from burntray.sources.base import Listens  # noqa: PLC0415 - only when serving
-
     receivers = _receivers() if settings is None else _requested(settings)
 
     def check() -> tuple[bool, str]:
