@@ -1,6 +1,8 @@
-"""Composition root: paths, settings, prices, history, sources and the monitor, wired once.
+"""The application context: paths, settings, prices, the history and the sources, resolved once.
 
-The CLI and the tray both start here, so both see the same numbers.
+Every command starts here, so the CLI, the tray and ``serve`` see the same numbers. The
+long-running parts (monitor, alerts, notifier, /metrics, signals) are built on top of it by
+``burntray.runtime.session``, once for all three long-running uses.
 """
 
 from __future__ import annotations

@@ -210,3 +210,15 @@ def test_the_monitor_finds_the_last_use_in_history(
     word = "yesterday" if (today - when.date()).days == 1 else "today"
     row = next(r for r in present(snap, settings).header if r.startswith("nothing in"))
     assert row.startswith(f"nothing in the last 1 h · last use {word} {when:%H:%M}"), row
+
+
+def test_a_fresh_machine_claims_no_last_use_and_warns_of_nothing() -> None:
+    """No tool has written anything and burntray's history is new: the line must not invent a
+    last use (a missing stats.json is not a write) nor warn about the history's missing tables."""
+    from tests.processes import burntray
+
+    for args in (("status", "--source", "hexai"), ("status",)):
+        result = burntray(*args)
+        assert result.returncode == 0, result.stderr
+        assert "last use" not in result.stdout, result.stdout
+        assert result.stderr == "", result.stderr

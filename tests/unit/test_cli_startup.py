@@ -159,3 +159,33 @@ def test_a_warning_of_a_short_command_still_goes_to_stderr(tmp_path: Path) -> No
         "using the built-in prices instead",
         "True",
     ]
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    """``cli/`` is one module per command; ``status`` imports its own and none of the others
+    (each of those pulls its own dependencies, e.g. serve's HTTP server)."""
+    code = (
+        "import sys\n"
+        "from burntray.cli import main\n"
+        "main(['status', '--format', 'tmux'])\n"
+        "sys.stdout.flush()\n"
+        "print(repr(sorted(n for n in sys.modules if n.startswith('burntray.cli.'))),"
+        " file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    assert loaded == ["burntray.cli.common", "burntray.cli.parser", "burntray.cli.status"]
+
+
+def test_every_command_is_its_own_module_of_at_most_400_lines() -> None:
+    import burntray.cli
+    from burntray.cli.parser import COMMAND_MODULES
+
+    folder = Path(burntray.cli.__file__).parent
+    assert sorted({*COMMAND_MODULES.values(), "selftest"}) == sorted(
+        p.stem for p in folder.glob("*.py") if p.stem not in ("__init__", "common", "parser")
+    )
+    lengths = {p.name: len(p.read_text().splitlines()) for p in folder.glob("*.py")}
+    assert max(lengths.values()) <= 400, lengths

@@ -74,6 +74,9 @@ class LastUse:
         if self._history is not None:
             try:
                 candidates.append(last_recorded_ns(self._history, source))
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):  # nothing recorded yet is not a fault
+                    log.warning("last use unknown: history unreadable: %s", exc)
             except sqlite3.Error as exc:
                 log.warning("last use unknown: history unreadable: %s", exc)
         last = max((c for c in candidates if c is not None and c <= now), default=None)

@@ -8,7 +8,6 @@ the ``burntray_alert_level`` gauge. SIGTERM and Ctrl-C stop it cleanly (exit 0).
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -180,6 +179,26 @@ def _otlp_push(board: FiguresBoard, endpoint: str) -> OtlpPush | None:
     return push
 
 
+class ServedFigures:
+    """``serve``'s metrics part of the session: publishes each snapshot to the figures server
+    (and the optional OTLP push reads the same board); closing it stops both."""
+
+    def __init__(
+        self, server: FiguresServer, publisher: FiguresPublisher, push: OtlpPush | None
+    ) -> None:
+        self.server = server
+        self._publisher = publisher
+        self._push = push
+
+    def __call__(self, snapshot: Snapshot, source: Source) -> Snapshot:
+        return self._publisher(snapshot, source)
+
+    def close(self) -> None:
+        if self._push is not None:
+            self._push.close()
+        self.server.close()
+
+
 def run_serve(
     ctx: AppContext,
     settings: Settings,
@@ -189,11 +208,8 @@ def run_serve(
 ) -> int:
     """Run until ``stop`` (or SIGTERM/SIGINT); 0 on a clean stop, 1 when it cannot serve, 2 when
     its TLS files cannot be used."""
-    from burntray.logsetup import setup_logging  # noqa: PLC0415
-    from burntray.runtime.alerting import install_alerts  # noqa: PLC0415
-    from burntray.runtime.monitor import Monitor  # noqa: PLC0415
+    from burntray.runtime.session import Session  # noqa: PLC0415
 
-    stop = stop or threading.Event()
     if ctx.config_error:
         print(f"burntray: config ignored, using defaults:\n{ctx.config_error}", file=sys.stderr)
     host, port = split_host_port(metrics)
@@ -214,37 +230,41 @@ def run_serve(
         )
         ctx.close()
         return 1
-    setup_logging(ctx.paths, console_warnings=True)  # the file, and warnings on stderr
-    if not server.loopback:
-        log.warning("serve: /metrics is reachable beyond this machine on %s", server.address)
-    monitor = Monitor(settings, ctx.build_source, history=ctx.history(), clock_ns=ctx.clock_ns)
-    install_alerts(monitor, ctx, None)  # no desktop: alerts are logged and exported
-    monitor.enrichers.append(FiguresPublisher(ctx, settings, board))  # after alerts: the level
-    if receiver_requested(settings):  # /healthz is not ok while the asked-for receiver is down
-        watch = SourceWatch()
-        monitor.enrichers.append(watch)
-        server.checks.append(receiver_ready(watch, settings))
-    push = _otlp_push(board, settings.export_otlp_endpoint)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-    monitor.start()
-    print(
-        f"burntray serve: source {settings.source}; {server.url}/metrics, /healthz, /v1/status",
-        file=sys.stderr,
-        flush=True,
+    served = ServedFigures(
+        server,
+        FiguresPublisher(ctx, settings, board),
+        _otlp_push(board, settings.export_otlp_endpoint),
     )
-    if ready is not None:
-        ready(server)
+    # no desktop: alerts are logged and exported (the figures come after them: their level)
+    session = Session(
+        ctx,
+        view="serve",
+        settings=settings,
+        notifier=None,
+        metrics=served,
+        console_warnings=True,  # the file, and warnings on stderr (the journal)
+        stop=stop,
+    )
     try:
-        while not stop.wait(1.0):
-            if not monitor.alive:  # never expected: the monitor catches everything
+        session.setup_logging()
+        if not server.loopback:
+            log.warning("serve: /metrics is reachable beyond this machine on %s", server.address)
+        if receiver_requested(settings):  # /healthz is not ok while the asked-for receiver is down
+            watch = SourceWatch()
+            session.monitor.enrichers.append(watch)
+            server.checks.append(receiver_ready(watch, settings))
+        session.start()
+        print(
+            f"burntray serve: source {settings.source}; {server.url}/metrics, /healthz, /v1/status",
+            file=sys.stderr,
+            flush=True,
+        )
+        if ready is not None:
+            ready(server)
+        while not session.stop_requested.wait(1.0):
+            if not session.monitor.alive:  # never expected: the monitor catches everything
                 log.error("serve: the monitor stopped; exiting")
                 return 1
     finally:
-        monitor.stop()
-        if push is not None:
-            push.close()
-        server.close()
-        ctx.close()
+        session.close()
     return 0

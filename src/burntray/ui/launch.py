@@ -19,7 +19,6 @@ from collections.abc import Mapping
 
 from burntray.app import AppContext
 from burntray.lazylog import get_logger
-from burntray.logsetup import setup_logging
 
 log = get_logger(__name__)
 
@@ -39,16 +38,15 @@ def launch(
         return run_terminal(ctx, reason=f"{label}no tray: {choice.reason}", verbose=verbose)
     from burntray.ui.tray import TrayApp  # noqa: PLC0415
 
-    app = TrayApp(ctx, choice, demo=demo)
+    app = TrayApp(ctx, choice, demo=demo, verbose=verbose)
     try:
         app.prepare()
     except Exception as exc:  # e.g. Xlib cannot connect, GTK cannot initialise
-        ctx.close()
+        app.close()  # its session (a /metrics server already on, the notifier) ends here
         return run_terminal(
             ctx, reason=f"{label}the {choice.name} tray failed to start: {exc}", verbose=verbose
         )
-    setup_logging(ctx.paths, verbose)  # the terminal view sets up its own
-    return app.run()
+    return app.run()  # its session sets up the log
 
 
 # --- the browser for "Open report" -------------------------------------------------------------

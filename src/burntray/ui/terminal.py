@@ -6,17 +6,14 @@ monitor as the tray, on the main thread, from the latest-value slot.
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from typing import TextIO
 
 from burntray.app import AppContext
 from burntray.lazylog import get_logger
-from burntray.logsetup import setup_logging
 from burntray.model.format import status_line
-from burntray.runtime.alerting import install_alerts
-from burntray.runtime.monitor import Monitor
+from burntray.runtime.session import Session
 from burntray.ui.notify import DesktopNotify
 
 log = get_logger(__name__)
@@ -29,28 +26,23 @@ def run_terminal(
     stop: threading.Event | None = None,
     verbose: bool = False,
 ) -> int:
+    """Show the live line on ``out`` until ``stop``, SIGTERM or SIGINT (Ctrl-C); 0."""
     out = out or sys.stdout
-    stop = stop or threading.Event()
-    setup_logging(ctx.paths, verbose)
+    session = Session(
+        ctx,
+        view="terminal view",
+        notifier=DesktopNotify(label="DEMO" if ctx.demo else ""),
+        verbose=verbose,
+        stop=stop,
+    )
+    stop = session.stop_requested
+    session.start()
     interactive = out.isatty()
     if reason:
         print(f"burntray: terminal view ({reason}); Ctrl-C quits", file=sys.stderr)
-    log.info(
-        "terminal view: started (source %s, window %s)", ctx.settings.source, ctx.settings.window
-    )
     if ctx.config_error:
         print(f"burntray: config ignored, using defaults:\n{ctx.config_error}", file=sys.stderr)
-    monitor = Monitor(
-        ctx.settings,
-        ctx.build_source,
-        history=ctx.history(),
-        clock_ns=ctx.clock_ns,
-    )
-    notifier = DesktopNotify(label="DEMO" if ctx.demo else "")
-    install_alerts(monitor, ctx, notifier)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    monitor.start()
+    monitor = session.monitor
     seen, last_line = 0, ""
     try:
         while not stop.is_set():
@@ -71,9 +63,7 @@ def run_terminal(
     except KeyboardInterrupt:
         pass
     finally:
-        monitor.stop()
-        notifier.close()
+        session.close()
         if interactive:
             out.write("\n")
-        ctx.close()
     return 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -23,9 +22,8 @@ from typing import Any
 from burntray.app import AppContext
 from burntray.config import Settings, first_run_settings
 from burntray.lazylog import get_logger
-from burntray.runtime.alerting import install_alerts
 from burntray.runtime.dispatch import Dispatcher, call_now
-from burntray.runtime.monitor import Monitor
+from burntray.runtime.session import STOP_SIGNALS, STOP_TIMEOUT_S, Session
 from burntray.serve.endpoint import MetricsEndpoint
 from burntray.ui.alert_menu import MenuChoice
 from burntray.ui.backend import PYSTRAY_BACKENDS, BackendChoice
@@ -44,7 +42,6 @@ log = get_logger(__name__)
 # Panels scale what they get; these sizes keep the figure legible after that scaling.
 ICON_PX = {"xorg": 32, "gtk": 32, "win32": 32, "darwin": 44}
 DEFAULT_ICON_PX = 64  # SNI and AppIndicator hosts pick their own size from a larger image
-STOP_TIMEOUT_S = 2.0
 
 
 def pystray_module(backend: str) -> Any:
@@ -314,16 +311,35 @@ def _menu_key(view: TrayView) -> TrayView:
 class TrayApp:
     """Owns the icon and the threads around it; ``run()`` blocks until quit, returns 0."""
 
-    def __init__(self, ctx: AppContext, choice: BackendChoice, demo: bool = False) -> None:
+    def __init__(
+        self, ctx: AppContext, choice: BackendChoice, demo: bool = False, verbose: bool = False
+    ) -> None:
         if not (demo or ctx.demo or ctx.config_error):  # a first start: a new configuration
             ctx.settings = first_run_settings(ctx.paths.config_file, ctx.settings)
         self.ctx = ctx
         self.choice = choice
-        self.quit_requested = threading.Event()
         self.ready = threading.Event()
-        self.monitor = Monitor(
-            ctx.settings, ctx.build_source, history=ctx.history(), clock_ns=ctx.clock_ns
+        # The session's parts call back into the controller, which needs the session's
+        # monitor: they reach it through these late-bound calls.
+        #   Alerts (spikes, budget) run on the monitor thread; their notifications and the
+        # results of menu actions go through one notifier, which never blocks its caller.
+        #   /metrics from the tray: off by default, the menu's "Serve /metrics" toggle; an
+        # enricher after the alerts (it exports their level).
+        self.metrics = MetricsEndpoint(ctx, on_error=self._metrics_failed)
+        self.session = Session(
+            ctx,
+            view="tray",
+            notifier=DesktopNotify(
+                on_click=self._open_report,
+                label="DEMO" if ctx.demo or demo else "",
+            ),
+            metrics=self.metrics,
+            verbose=verbose,
         )
+        self.quit_requested = self.session.stop_requested  # Quit, SIGTERM and SIGINT set it
+        self.monitor = self.session.monitor
+        self.alerts = self.session.alerts
+        self.notifier: DesktopNotify = self.session.notifier  # type: ignore[assignment]
         self.controller = TrayController(
             ctx, self.monitor, demo=demo, on_quit=self.quit_requested.set
         )
@@ -341,16 +357,10 @@ class TrayApp:
         )
         self.monitor.observers.append(self.dispatcher.nudge)
         self.controller.on_change = self.dispatcher.nudge
-        # Alerts (spikes, budget) run on the monitor thread; their notifications and the
-        # results of menu actions go through one notifier, which never blocks its caller.
-        self.notifier = DesktopNotify(
-            on_click=self.controller.open_report, label="DEMO" if ctx.demo or demo else ""
-        )
-        self.alerts = install_alerts(self.monitor, ctx, self.notifier)
         self.controller.announce = self._announce
-        # /metrics from the tray: off by default, the menu's "Serve /metrics" toggle
-        self.metrics = MetricsEndpoint(ctx, on_error=self.controller.metrics_failed)
-        self.monitor.enrichers.append(self.metrics)  # after alerts: it exports their level
+        # stopped before the monitor they read; then the session stops the rest
+        self.session.add_closer("dispatcher", lambda: self.dispatcher.stop(STOP_TIMEOUT_S))
+        self.session.add_closer("menu jobs", lambda: self.controller.join_jobs(STOP_TIMEOUT_S))
         self.metrics.apply(ctx.settings)
 
         def on_settings(settings: Settings) -> None:
@@ -358,6 +368,12 @@ class TrayApp:
             self.metrics.apply(settings)
 
         self.controller.on_settings = on_settings
+
+    def _open_report(self) -> None:
+        self.controller.open_report()
+
+    def _metrics_failed(self, why: str) -> None:
+        self.controller.metrics_failed(why)
 
     def _scheduler(self) -> Callable[[Callable[[], None]], None]:
         if self.choice.name == "darwin":  # AppKit: the main thread only (pystray issue #60)
@@ -423,11 +439,17 @@ class TrayApp:
         if self.choice.marshals_to_loop:  # pystray's notify is marshalled to the GTK loop there
             self.notifier.fallback = pystray_fallback(self._icon)
 
+    def close(self) -> None:
+        """Stop everything built so far (also when the icon never ran); a second call does
+        nothing."""
+        self.session.close(STOP_TIMEOUT_S)
+
     def run(self) -> int:
         if self._icon is None:
             self.prepare()
+        self.session.setup_logging()
         log.info("tray backend: %s (%s)", self.choice.name, self.choice.reason)
-        self._install_signal_handlers()
+        self.session.take_signals()
         stopper = threading.Thread(target=self._stop_when_asked, name="burntray-stopper")
         stopper.daemon = True
         stopper.start()
@@ -443,12 +465,7 @@ class TrayApp:
         finally:
             self.quit_requested.set()
             self.ready.set()
-            self.dispatcher.stop(STOP_TIMEOUT_S)
-            self.monitor.stop(STOP_TIMEOUT_S)
-            self.metrics.close()
-            self.controller.join_jobs(STOP_TIMEOUT_S)
-            self.notifier.close()
-            self.ctx.close()
+            self.close()
             if hasattr(self._icon, "close_wake_connection"):
                 self._icon.close_wake_connection()
         log.info("tray: stopped")
@@ -459,7 +476,7 @@ class TrayApp:
         if self.choice.marshals_to_loop:
             self._install_glib_signal_handlers()
         icon.visible = True
-        self.monitor.start()
+        self.session.start_monitor()
         self.dispatcher.start()
         self.dispatcher.nudge()
         self.ready.set()
@@ -471,12 +488,6 @@ class TrayApp:
         log.info("tray: stopping")
         self._icon.stop()
 
-    def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: self.quit_requested.set())
-
     def _install_glib_signal_handlers(self) -> None:
         """pystray's GTK loop resets SIGINT and runs in C: let GLib deliver both signals."""
         from gi.repository import GLib  # noqa: PLC0415
@@ -485,5 +496,5 @@ class TrayApp:
             self.quit_requested.set()
             return True
 
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOP_SIGNALS:
             GLib.unix_signal_add(GLib.PRIORITY_HIGH, signum, on_signal)

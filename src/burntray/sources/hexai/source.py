@@ -86,7 +86,13 @@ def hexai_snapshot(
         tokens_estimated=True,
         cost_estimated=True,
         capabilities=HEXAI_CAPABILITIES,
-        data_updated_ns=stats.updated_ns if stats.updated_ns != GO_ZERO_TIME_NS else None,
+        # With no file there is no upstream write to date (its empty stand-in is stamped now
+        # only so that the history answers for the window).
+        data_updated_ns=(
+            stats.updated_ns
+            if stats.updated_ns != GO_ZERO_TIME_NS and status.state != "empty"
+            else None
+        ),
     )
 
 

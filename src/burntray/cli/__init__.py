@@ -1,0 +1,95 @@
+"""Command line: ``burntray [run|status|report|clear-cache|doctor|demo|serve|autostart] ...``.
+
+One module per command (``burntray.cli.status``, ``.report``, ...; the table is
+``parser.COMMAND_MODULES``), each with its arguments (``add_arguments``) and its body (``run``).
+Exit codes (documented in docs/reference/cli.md): 0 ok; 1 the source is unreadable or offline,
+or an operation failed or was declined; 2 usage or configuration error. Imports stay lazy so
+that ``burntray status --format tmux``, which tmux runs every few seconds, starts fast: only the
+named command's module and parser are loaded.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from burntray.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from burntray.cli.parser import (
+    SUBCOMMANDS,
+    build_parser,
+    command_module,
+    terminal_columns,
+)
+from burntray.cli.parser import command_in as _command_in
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "SUBCOMMANDS",
+    "_command_in",
+    "build_parser",
+    "main",
+    "terminal_columns",
+]
+
+# The long-running commands: they log to their file and end the process themselves.
+_VIEW_COMMANDS = ("run", "demo")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser(_command_in(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(argv)
+    if args.self_test:
+        from burntray.cli.selftest import run_selftest  # noqa: PLC0415
+
+        return run_selftest()
+    name = args.command or "run"
+    if args.command is None:
+        args.terminal, args.verbose = False, False
+    if args.bare_terminal or args.bare_verbose:
+        if name not in _VIEW_COMMANDS:
+            parser.error(f"--terminal and -v go with run or demo, not {name}")
+        args.terminal = args.terminal or args.bare_terminal
+        args.verbose = args.verbose or args.bare_verbose
+    if name not in _VIEW_COMMANDS:  # those log to their file; the others warn on stderr
+        from burntray.lazylog import when_used  # noqa: PLC0415
+
+        when_used(_console_logging)  # logging is imported only if something is logged
+    try:
+        code = int(command_module(name).run(args))
+    except KeyboardInterrupt:
+        code = EXIT_OK
+    except BrokenPipeError:
+        return EXIT_OK
+    if argv is None and name in _VIEW_COMMANDS:
+        _exit_now(code)
+    return code
+
+
+def _console_logging() -> None:
+    from burntray.logsetup import setup_console_logging  # noqa: PLC0415
+
+    setup_console_logging()
+
+
+def _exit_now(code: int) -> None:
+    """End the process once the tray or terminal view has closed everything it opened.
+
+    The interpreter's own finalization after a GTK and D-Bus session (module teardown, GObject
+    and connection finalizers) took 0.3 s to 2 s after SIGTERM, all of it after burntray's
+    work was done. Exit handlers still run and output is flushed; only that teardown is
+    skipped. Only for the program itself (``argv`` None): callers of ``main([...])`` get the
+    code back.
+    """
+    import atexit  # noqa: PLC0415
+    import contextlib  # noqa: PLC0415
+    import logging  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    atexit._run_exitfuncs()  # logging.shutdown() is one of them
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

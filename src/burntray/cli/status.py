@@ -1,0 +1,144 @@
+"""``burntray status``: the current numbers once (text, JSON, a tmux line, or a table per day
+or session), or a live line with ``--watch``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from burntray.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    fail,
+    load_context,
+    option_error,
+    print_by,
+    source_choices,
+    status_exit,
+)
+
+HELP = "print the current numbers once"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", choices=source_choices(), help="default: config")
+    parser.add_argument(
+        "--window", help="today, week, or e.g. 5m, 15m, 1h, 1h30m, 24h, 7d (default: config)"
+    )
+    parser.add_argument("--format", choices=("text", "json", "tmux", "csv"), default="text")
+    parser.add_argument(
+        "--by",
+        choices=("day", "session"),
+        help="per day or per session (sources that log requests)",
+    )
+    parser.add_argument(
+        "--watch", action="store_true", help="a live line following the monitor; Ctrl-C quits"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from burntray.errors import ConfigError  # noqa: PLC0415
+
+    try:
+        ctx = load_context()
+        settings = ctx.settings
+        changes = {}
+        if args.source:
+            changes["source"] = args.source
+        if args.window:
+            changes["window"] = args.window
+        if changes:
+            settings = settings.replace(**changes)
+    except ConfigError as exc:
+        return fail(option_error(str(exc)), EXIT_USAGE)
+    if args.watch:
+        return _watch(ctx, settings)
+    if args.format == "csv" and not args.by:
+        return fail("--format csv needs --by day or --by session", EXIT_USAGE)
+    from burntray.actions import read_once  # noqa: PLC0415
+
+    block = None
+    try:
+        # a broken or offline source shows the window from the history, marked stale
+        snapshot, source = read_once(ctx, settings)
+        try:
+            now = snapshot.as_of_ns
+            if args.by:
+                print_by(source, args.by, args.format, settings, now)
+                return status_exit(snapshot.status)
+            alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
+            block = _block_json(source, now) if args.format == "json" else None
+            if args.format == "text" and not snapshot.totals.reqs:  # say when the last use was
+                from burntray.runtime.last_use import LastUse  # noqa: PLC0415
+
+                snapshot = LastUse(ctx.history())(snapshot, source, settings.window)
+        finally:
+            source.close()
+    finally:
+        ctx.close()
+    _print_snapshot(snapshot, args.format, ctx.prices(settings), alerts, block)
+    if ctx.price_error:  # the figures use the built-in prices; the warning named the problem
+        return EXIT_USAGE
+    return status_exit(snapshot.status)
+
+
+def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]
+    """``status --watch``: the terminal view (the same monitor as the tray) for these settings."""
+    from burntray.record import replace  # noqa: PLC0415
+    from burntray.ui.terminal import run_terminal  # noqa: PLC0415
+
+    return run_terminal(replace(ctx, settings=settings))
+
+
+def _block_json(source, now: int):  # type: ignore[no-untyped-def]
+    """``block`` in status JSON: the current 5-hour block, where a source knows it."""
+    from burntray.sources.agent_logs.source import block_to_dict  # noqa: PLC0415
+
+    members = getattr(source, "members", None)  # the `all` source's present members
+    if not isinstance(members, dict):
+        members = {source.name: source}
+    for member in members.values():
+        current = getattr(member, "current_block", None)
+        if callable(current):
+            return {"present": True, "current": block_to_dict(current(now))}
+    return None
+
+
+def _alert_status(ctx, source, settings, now: int):  # type: ignore[no-untyped-def]
+    """The ``alerts`` object for JSON: today's spend and the baseline may need the history."""
+    import sqlite3  # noqa: PLC0415
+
+    from burntray.runtime.alerting import alert_status  # noqa: PLC0415
+
+    history = ctx.history() if ctx.paths.history_db.exists() else None
+    if history is not None:
+        source.attach_history(history)
+    try:
+        return alert_status(source, settings, now, history)
+    except sqlite3.Error as exc:  # the numbers above still print; say why alerts cannot
+        return {"level": None, "error": f"alert state unreadable in {ctx.paths.history_db}: {exc}"}
+
+
+def _print_snapshot(snapshot, fmt: str, prices, alerts=None, block=None) -> None:  # type: ignore[no-untyped-def]
+    if fmt == "json":
+        import msgspec  # noqa: PLC0415
+
+        from burntray.model.export import snapshot_to_dict  # noqa: PLC0415
+
+        doc = snapshot_to_dict(snapshot, prices)
+        if alerts is not None:
+            doc["alerts"] = alerts
+        if block is not None:
+            doc["block"] = block["current"]
+        data = msgspec.json.encode(doc)
+        sys.stdout.write(msgspec.json.format(data, indent=2).decode() + "\n")
+    elif fmt == "tmux":
+        from burntray.model.format import tmux_line  # noqa: PLC0415
+
+        sys.stdout.write(tmux_line(snapshot) + "\n")
+    else:
+        from burntray.model.format import status_line  # noqa: PLC0415
+
+        sys.stdout.write(status_line(snapshot) + "\n")
+    if status_exit(snapshot.status) != EXIT_OK and fmt != "text":
+        print(f"burntray: {snapshot.source}: {snapshot.status.detail}", file=sys.stderr)
