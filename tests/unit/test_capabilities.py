@@ -228,3 +228,22 @@ def test_auto_wraps_its_choice_and_keeps_the_choices_capabilities(tmp_path: Path
         assert not isinstance(source, HasRecords) and not isinstance(source, HasMembers)
     finally:
         source.close()
+
+
+def test_status_json_finds_the_block_through_the_protocol(tmp_path: Path) -> None:
+    """``block`` in status JSON: from the source that knows 5-hour blocks, itself or a member
+    of ``all``; absent when no source does."""
+    from burntray.cli.status import _block_json
+
+    claude = build_source("claude", _context(**{"claude.dirs": str(tmp_path / "c")}))
+    codex = build_source("codex", _context(**{"codex.dirs": str(tmp_path / "x")}))
+    (tmp_path / "projects").mkdir()  # a Claude config folder: `all` follows it
+    combined = build_source("all", _context(**{"claude.dirs": str(tmp_path)}))
+    try:
+        assert _block_json(claude, 0) == {"present": True, "current": None}
+        assert _block_json(codex, 0) is None
+        assert isinstance(combined, HasMembers) and "claude" in combined.members
+        assert _block_json(combined, 0) == {"present": True, "current": None}
+    finally:
+        for source in (claude, codex, combined):
+            source.close()
