@@ -16,6 +16,7 @@ from burntray.cli.common import (
     source_choices,
     status_exit,
 )
+from burntray.sources.base import HasBlocks, members_of
 
 HELP = "print the current numbers once"
 
@@ -93,7 +94,6 @@ def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]
 def _block_json(source, now: int):  # type: ignore[no-untyped-def]
     """``block`` in status JSON: the current 5-hour block, where a source knows it."""
     from burntray.sources.agent_logs.source import block_to_dict  # noqa: PLC0415
-    from burntray.sources.base import HasBlocks, members_of  # noqa: PLC0415
 
     for member in members_of(source).values():
         if isinstance(member, HasBlocks):
