@@ -95,14 +95,6 @@ class Settings:
             raise KeyError(f"no source declares the config key {key!r}")
         return spec.default
 
-    @property
-    def hexai_dir(self) -> str:
-        return str(self.option("hexai.dir"))
-
-    @property
-    def cburn_url(self) -> str:
-        return str(self.option("cburn.url"))
-
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied, validated like a loaded file. ``options=`` takes
         sources' keys by their dotted name: ``replace(options={"hexai.dir": "/x"})``."""

@@ -1,8 +1,9 @@
 """``burntray demo``: the tray on synthetic traffic, for newcomers and screenshots.
 
-Everything lives in a private folder, ``<burntray cache dir>/demo``: its own hexai-format cache
-(written by ``hexai_update``, hexai's exact protocol), its own history and its own config.toml.
-The user's real hexai cache, history and settings are never read or written. The traffic is
+Everything lives in a private folder, ``<burntray cache dir>/demo``: the upstream store of the
+source that can be fed a demo (its spec's ``demo_writer``, written by that upstream's exact
+protocol), its own history and its own config.toml. The user's real stores, history and
+settings are never read or written. The traffic is
 made up but shaped like real use: a steady trickle of requests over a mix of providers and
 models, and now and then a burst (an agent loop) that drives the rate up. Labelled DEMO in the
 title, the menu, the terminal view, the report and every desktop notification, so nothing it
@@ -24,7 +25,8 @@ from burntray.config import Settings, load_config
 from burntray.errors import ConfigError
 from burntray.lazylog import get_logger
 from burntray.paths import AppPaths
-from burntray.sources.hexai.writer import hexai_update
+from burntray.sources.registry import REGISTRY
+from burntray.sources.spec import DemoFeed, SourceSpec
 
 log = get_logger(__name__)
 
@@ -60,17 +62,28 @@ class Traffic:
     backfill_s: float = 20 * 60  # history written at start so the first view is not empty
 
 
+def demo_source() -> tuple[SourceSpec, DemoFeed]:
+    """The first source in the list of built-in sources that can be fed a demo."""
+    for spec in REGISTRY:
+        if spec.demo_writer is not None:
+            return spec, spec.demo_writer
+    raise ConfigError("no source in this build can be fed the demo's synthetic traffic")
+
+
 class DemoWriter:
-    """A background thread appending synthetic events with ``hexai_update``."""
+    """A background thread appending synthetic events through a source's ``demo_writer``
+    (``feed``; None: the one ``demo_source`` picks)."""
 
     def __init__(
         self,
-        cache_dir: Path,
+        folder: Path,
         traffic: Traffic = Traffic(),
         seed: int | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        feed: DemoFeed | None = None,
     ) -> None:
-        self.cache_dir = cache_dir
+        self.folder = folder
+        self.feed = feed if feed is not None else demo_source()[1]
         self.traffic = traffic
         self.random = random.Random(seed)  # noqa: S311 - synthetic traffic, not security
         self.clock_ns = clock_ns
@@ -85,8 +98,7 @@ class DemoWriter:
         model = rnd.choices(DEMO_MODELS, weights=[m.weight for m in DEMO_MODELS])[0]
         sent = int(rnd.lognormvariate(0, 0.6) * model.sent_kb * 1000)
         recv = int(rnd.lognormvariate(0, 0.7) * model.recv_kb * 1000)
-        hexai_update(self.cache_dir, model.provider, model.model, sent, recv,
-                     clock_ns=lambda: at_ns)  # fmt: skip
+        self.feed.write(self.folder, model.provider, model.model, sent=sent, recv=recv, at_ns=at_ns)
         self.written += 1
 
     def _gaps(self, start_s: float) -> float:
@@ -101,7 +113,8 @@ class DemoWriter:
         return rnd.expovariate(1 / t.mean_gap_s)
 
     def backfill(self) -> None:
-        """Write the last ``backfill_s`` of traffic at once, oldest first (as hexai would have)."""
+        """Write the last ``backfill_s`` of traffic at once, oldest first (as the upstream
+        would have)."""
         now_s = self.clock_ns() / NS_PER_S
         t_s = now_s - self.traffic.backfill_s
         self._next_burst_s = t_s + self.random.uniform(*self.traffic.burst_every_s) / 2
@@ -139,11 +152,13 @@ def demo_paths(paths: AppPaths) -> AppPaths:
 
 
 def demo_context(ctx: AppContext) -> AppContext:
-    """A fresh demo: synthetic hexai cache and history emptied; the demo's own settings kept."""
+    """A fresh demo: the synthetic upstream store and history emptied; the demo's own settings
+    kept."""
+    spec, feed = demo_source()
     paths = demo_paths(ctx.paths)
     root = paths.config_dir.parent
-    hexai_dir = root / "hexai"
-    for stale in (hexai_dir, paths.data_dir):
+    upstream_dir = root / spec.name
+    for stale in (upstream_dir, paths.data_dir):
         shutil.rmtree(stale, ignore_errors=True)
     problems: tuple[str, ...] = ()
     try:
@@ -151,7 +166,7 @@ def demo_context(ctx: AppContext) -> AppContext:
         error = ""
     except ConfigError as exc:
         settings, error = Settings(), str(exc)
-    settings = settings.replace(source="hexai", options={"hexai.dir": str(hexai_dir)})
+    settings = settings.replace(source=spec.name, options={feed.option: str(upstream_dir)})
     return AppContext(
         paths=paths,
         settings=settings,
@@ -167,7 +182,9 @@ def run_demo(ctx: AppContext, terminal: bool = False, verbose: bool = False) -> 
     from burntray.ui.launch import launch  # noqa: PLC0415
 
     demo = demo_context(ctx)
-    writer = DemoWriter(Path(demo.settings.hexai_dir), clock_ns=ctx.clock_ns)
+    _, feed = demo_source()
+    folder = Path(str(demo.settings.option(feed.option)))
+    writer = DemoWriter(folder, clock_ns=ctx.clock_ns, feed=feed)
     writer.backfill()
     writer.start()
     try:

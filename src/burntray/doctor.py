@@ -57,7 +57,7 @@ def _history(ctx: AppContext) -> list[str]:
     from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
 
     events = UsageEvents(history)
-    counts = [f"{history.count_hexai_events()} hexai events"]
+    counts = [spec.history_summary(history) for spec in REGISTRY if spec.history_summary]
     counts += [f"{n} {spec.name} records" for spec in REGISTRY if (n := events.count(spec.name))]
     return [f"{db}: {', '.join(counts)}, kept {ctx.settings.history_retention_days} days"]
 

@@ -1,4 +1,5 @@
-"""Every directory rule in one place: burntray's own dirs and the upstream tools' dirs.
+"""burntray's own directories, and the helpers a tool's path rule is built from (each tool's
+rule itself lives in its source's folder: ``sources/<name>/paths.py``).
 
 Nothing here touches the disk at import or when resolving; directories are created by the code
 that writes into them (``ensure_dir``). ``BURNTRAY_HOME`` moves all of burntray's own dirs under
@@ -18,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from burntray.io.atomic import UnsafePathError, kind_of
-from burntray.io.bounded_read import UnsafeFileError, check_regular_file, read_regular_file
+from burntray.io.bounded_read import check_regular_file
 from burntray.lazylog import get_logger
 from burntray.record import record
 
@@ -217,116 +218,12 @@ def user_home(env: Mapping[str, str] | None = None) -> Path:
     return Path(value)
 
 
-def hexai_cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """hexai's ``stats.CacheDir``, exactly (spec 1.1).
-
-    ``$XDG_CACHE_HOME/hexai`` when XDG_CACHE_HOME is non-empty after trimming (the untrimmed
-    value is used in the path, as hexai does), else ``<home>/.local/hexai/cache`` on every OS.
-    """
-    env = os.environ if env is None else env
-    xdg = env.get("XDG_CACHE_HOME", "")
-    if xdg.strip():
-        return Path(xdg) / "hexai"
-    return user_home(env) / ".local" / "hexai" / "cache"
-
-
-def cburn_cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """cburn's ``pipeline.CacheDir``: ``$XDG_CACHE_HOME/cburn``, else ``<home>/.cache/cburn``."""
-    env = os.environ if env is None else env
-    xdg = env.get("XDG_CACHE_HOME", "")
-    if xdg:
-        return Path(xdg) / "cburn"
-    return user_home(env) / ".cache" / "cburn"
-
-
-def _path_list(value: str) -> list[Path]:
+def env_path_list(value: str) -> list[Path]:
     """A comma-separated list of folders (blank entries dropped, ``~`` expanded)."""
     return [Path(p.strip()).expanduser() for p in value.split(",") if p.strip()]
 
 
-def claude_config_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
-    """Claude Code's config folders (each holds ``projects/``), found as Claude Code finds them.
-
-    ``$CLAUDE_CONFIG_DIR`` (comma-separated) replaces the defaults when set; otherwise both
-    ``${XDG_CONFIG_HOME:-~/.config}/claude`` (newer versions) and ``~/.claude`` (older ones).
-    """
-    env = os.environ if env is None else env
-    configured = _path_list(env.get("CLAUDE_CONFIG_DIR", ""))
-    if configured:
-        return configured
-    home = user_home(env)
-    xdg = env.get("XDG_CONFIG_HOME", "").strip()
-    config_home = Path(xdg) if xdg else home / ".config"
-    return [config_home / "claude", home / ".claude"]
-
-
-def codex_homes(env: Mapping[str, str] | None = None) -> list[Path]:
-    """Codex's home folders (each holds ``sessions/`` and ``archived_sessions/``):
-    ``$CODEX_HOME`` (comma-separated) when set, else ``~/.codex``."""
-    env = os.environ if env is None else env
-    configured = _path_list(env.get("CODEX_HOME", ""))
-    return configured or [user_home(env) / ".codex"]
-
-
-def _env_dir(env: Mapping[str, str], name: str) -> Path | None:
+def env_dir(env: Mapping[str, str], name: str) -> Path | None:
+    """The folder named by ``$name`` (``~`` expanded), or None when it is unset or blank."""
     value = env.get(name, "")
     return Path(value).expanduser() if value.strip() else None
-
-
-def roder_data_dir(env: Mapping[str, str] | None = None) -> Path:
-    """roder's ``config_dir``: ``$RODER_CONFIG_DIR``, else ``$RODER_DATA_DIR``, else
-    ``<home>/.roder`` (the same on every OS)."""
-    env = os.environ if env is None else env
-    return (
-        _env_dir(env, "RODER_CONFIG_DIR")
-        or _env_dir(env, "RODER_DATA_DIR")
-        or user_home(env) / ".roder"
-    )
-
-
-def roder_usage_db(env: Mapping[str, str] | None = None) -> Path:
-    """roder's analytics store: ``[analytics] store`` in ``<data-dir>/config.toml`` when set
-    (relative paths are taken from the data dir), else ``<data-dir>/analytics/usage.sqlite3``.
-    An unreadable or odd config.toml is ignored here; roder itself would report it."""
-    data_dir = roder_data_dir(env)
-    store = _roder_configured_store(data_dir / "config.toml")
-    if store:
-        path = Path(store).expanduser()
-        return path if path.is_absolute() else data_dir / path
-    return data_dir / "analytics" / "usage.sqlite3"
-
-
-def _roder_configured_store(config: Path) -> str:
-
-    try:
-        raw = read_regular_file(config, 1024 * 1024)
-    except UnsafeFileError:
-        return ""
-    import tomllib  # noqa: PLC0415 - only when there is a file: most machines have no roder
-
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return ""
-    analytics = data.get("analytics")
-    store = analytics.get("store") if isinstance(analytics, dict) else None
-    return store.strip() if isinstance(store, str) else ""
-
-
-def ctm_db(env: Mapping[str, str] | None = None) -> Path:
-    """ctm's legacy cost store: ``<home>/.config/ctm/ctm.db`` (``config.Dir()``, no XDG and no
-    OS branch)."""
-    return user_home(env) / ".config" / "ctm" / "ctm.db"
-
-
-def yoi_data_dir(env: Mapping[str, str] | None = None) -> Path:
-    """yoi's data dir: ``$YOI_DATA_DIR``, else ``$YOI_HOME``, else ``$XDG_DATA_HOME/yoi``,
-    else ``<home>/.local/share/yoi``."""
-    env = os.environ if env is None else env
-    xdg = _env_dir(env, "XDG_DATA_HOME")
-    return (
-        _env_dir(env, "YOI_DATA_DIR")
-        or _env_dir(env, "YOI_HOME")
-        or (xdg / "yoi" if xdg else None)
-        or user_home(env) / ".local" / "share" / "yoi"
-    )

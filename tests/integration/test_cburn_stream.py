@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from burntray.sources.cburn.period import daemon_of
 from tests.cburn_daemon import CburnTestDaemon, DaemonProcess, SilentAcceptor, free_port
 from tests.cburn_helpers import HOUR_NS, Streaming, client_threads, wait_for
 
@@ -32,7 +33,7 @@ def test_normal_stream_with_deltas(baseline_threads: int) -> None:
         try:
             snap = client.wait_state("ok")
             assert snap.totals.reqs == 0  # the first sample is the baseline
-            assert snap.daemon is not None and snap.daemon.api_calls == 100
+            assert daemon_of(snap) is not None and daemon_of(snap).api_calls == 100
             wait_for(lambda: daemon.subscriber_count() == 1, what="the client to subscribe")
             client.woken.clear()
             daemon.poll(
@@ -52,8 +53,8 @@ def test_normal_stream_with_deltas(baseline_threads: int) -> None:
             assert snap.totals.rpm == pytest.approx(17 / 60)
             assert snap.tokens_estimated is False
             assert snap.by_model == ()  # the daemon has no per-model data
-            assert snap.daemon.sessions == 2 and snap.daemon.days == 30
-            assert snap.daemon.estimated_cost_usd == pytest.approx(2.1)
+            assert daemon_of(snap).sessions == 2 and daemon_of(snap).days == 30
+            assert daemon_of(snap).estimated_cost_usd == pytest.approx(2.1)
             assert client.source.stats["dropped"] == 0
         finally:
             assert client.close() < 1.0
@@ -122,11 +123,11 @@ def test_connection_refused_at_start_then_the_daemon_appears(baseline_threads: i
     client = Streaming(f"http://127.0.0.1:{port}")
     try:
         snap = client.wait_state("offline", contains="connection refused")
-        assert snap.totals.reqs == 0 and snap.daemon is None
+        assert snap.totals.reqs == 0 and daemon_of(snap) is None
         with CburnTestDaemon(port=port) as daemon:
             daemon.poll(sessions=1, prompts=1, api_calls=1, tokens=1, estimated_cost_usd=1e-7)
             snap = client.wait_state("ok")
-            assert snap.daemon is not None and snap.daemon.estimated_cost_usd == 1e-7
+            assert daemon_of(snap) is not None and daemon_of(snap).estimated_cost_usd == 1e-7
             client.close()
     finally:
         client.close()
@@ -179,7 +180,7 @@ def test_server_that_accepts_and_never_answers(baseline_threads: int) -> None:
             started = time.monotonic()
             snap = client.wait_state("offline", contains="did not answer")
             assert time.monotonic() - started < 3
-            assert snap.daemon is None and snap.totals.reqs == 0
+            assert daemon_of(snap) is None and snap.totals.reqs == 0
         finally:
             assert client.close() < 2.0
 
@@ -190,7 +191,7 @@ def test_html_instead_of_json_on_status(baseline_threads: int) -> None:
         client = Streaming(daemon.url)
         try:
             snap = client.wait_state("offline", contains="text/html, not application/json")
-            assert snap.daemon is None
+            assert daemon_of(snap) is None
             assert daemon.hits.get("/v1/stream", 0) == 0
         finally:
             client.close()
@@ -203,7 +204,7 @@ def test_404_on_stream(baseline_threads: int) -> None:
         client = Streaming(daemon.url)
         try:
             snap = client.wait_state("offline", contains="/v1/stream not found (HTTP 404)")
-            assert snap.daemon is not None and snap.daemon.api_calls == 3
+            assert daemon_of(snap) is not None and daemon_of(snap).api_calls == 3
             assert snap.status.stale is True
         finally:
             client.close()
@@ -216,12 +217,12 @@ def test_daemon_poll_error_is_shown(baseline_threads: int) -> None:
         client = Streaming(daemon.url)
         try:
             snap = client.wait_state("error", contains="permission denied")
-            assert snap.daemon is not None and "permission denied" in snap.daemon.last_error
+            assert daemon_of(snap) is not None and "permission denied" in daemon_of(snap).last_error
             assert snap.status.stale
             wait_for(lambda: daemon.subscriber_count() == 1, what="the client to subscribe")
             daemon.poll(sessions=1, prompts=2, api_calls=5, tokens=4, estimated_cost_usd=0.0)
             snap = client.wait_state("ok")  # a successful poll clears cburn's last_error
-            assert snap.daemon is not None and snap.daemon.last_error == ""
+            assert daemon_of(snap) is not None and daemon_of(snap).last_error == ""
             assert snap.totals.reqs == 2
         finally:
             client.close()

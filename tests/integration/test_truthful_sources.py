@@ -152,7 +152,7 @@ def test_a_running_yoi_source_rereads_after_the_history_is_cleared(
 ) -> None:
     import random
 
-    from burntray.paths import yoi_data_dir
+    from burntray.sources.yoi.paths import yoi_data_dir
     from burntray.sources.yoi.source import YoiSource
     from tests.integration.test_yoi_source import BASE, MODEL, MS, session_start, usage
     from tests.store_writers import yoi_append
@@ -482,7 +482,7 @@ def test_yoi_bad_lines_are_still_shown_after_a_restart(
 ) -> None:
     import random
 
-    from burntray.paths import yoi_data_dir
+    from burntray.sources.yoi.paths import yoi_data_dir
     from burntray.sources.yoi.source import YoiSource
     from tests.integration.test_yoi_source import BASE, MODEL, MS, session_start, usage
     from tests.store_writers import yoi_append

@@ -13,9 +13,10 @@ import pytest
 from burntray.io.log_tail import LogTailer
 from burntray.io.tree_watch import TreeWatcher
 from burntray.model.pricing import Price, build_price_table
-from burntray.paths import claude_config_dirs, codex_homes
 from burntray.sources.claude.logs import ClaudeEntry, ClaudeLogReader, Dedup, parse_line
+from burntray.sources.claude.paths import claude_config_dirs
 from burntray.sources.codex.logs import CodexLogReader
+from burntray.sources.codex.paths import codex_homes
 from tests.agent_logs_support import (
     claude_line,
     codex_token_count,

@@ -17,7 +17,7 @@ from burntray.config import Settings
 from burntray.model.pricing import build_price_table
 from burntray.paths import app_paths
 from burntray.sources.base import SourceContext
-from burntray.sources.build import build_source, choose_auto
+from burntray.sources.build import NotedSource, build_source, choose_auto
 from burntray.sources.cburn import wire
 from burntray.sources.cburn.client import BoundedLines, OversizedEventError
 from burntray.sources.cburn.discovery import DEFAULT_URL, check_url, discover, probe
@@ -243,7 +243,8 @@ def test_auto_wraps_the_choice_with_a_note(monkeypatch: pytest.MonkeyPatch) -> N
         )
         assert choose_auto(ctx) == ("cburn", f"auto: cburn daemon at {daemon.url}")
         source = build_source("auto", ctx)
-        assert isinstance(source, CburnSource)
+        assert isinstance(source, NotedSource) and isinstance(source.chosen, CburnSource)
+        assert "snapshot" not in vars(source.chosen)  # wrapped, not patched
         source.poll()
         snap = source.snapshot(3600 * 10**9)
         assert snap.note == f"auto: cburn daemon at {daemon.url}"

@@ -25,7 +25,7 @@ def test_round_trip(tmp_path: Path) -> None:
     save_settings(path, settings)
     loaded = load_settings(path)
     assert loaded == settings
-    assert loaded.cburn_url == "http://127.0.0.1:9999"
+    assert loaded.option("cburn.url") == "http://127.0.0.1:9999"
     assert loaded.window_ns == 90 * 60 * 10**9
 
 

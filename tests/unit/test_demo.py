@@ -43,7 +43,7 @@ def test_bursts_raise_the_rate() -> None:
 def test_demo_never_touches_the_users_caches(isolated_env: Path, hexai_dir: Path) -> None:
     ctx = AppContext.load()
     demo = demo_context(ctx)
-    demo_hexai = Path(demo.settings.hexai_dir)
+    demo_hexai = Path(demo.settings.option("hexai.dir"))
     assert demo_hexai.is_relative_to(ctx.paths.cache_dir / "demo")
     assert demo.paths.history_db.is_relative_to(ctx.paths.cache_dir / "demo")
     assert demo.paths.config_file != ctx.paths.config_file

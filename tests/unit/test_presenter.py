@@ -229,7 +229,7 @@ def test_compact_number_is_at_most_four_characters(n: int) -> None:
 
 
 def test_cburn_daemon_period_figures_are_in_the_menu() -> None:
-    from burntray.model.snapshot import DaemonPeriod
+    from burntray.sources.cburn.period import DaemonPeriod
     from burntray.sources.cburn.source import period_facts
 
     period = DaemonPeriod(
@@ -250,7 +250,7 @@ def test_cburn_daemon_period_figures_are_in_the_menu() -> None:
         snap(
             source="cburn",
             by_model=(),
-            daemon=period,
+            upstream=period,
             facts=period_facts(period),
             tokens_estimated=False,
         ),

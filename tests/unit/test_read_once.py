@@ -31,9 +31,6 @@ class LaterSource:
     def status(self) -> SourceStatus:
         return SourceStatus("offline", "upstream down")
 
-    def availability(self) -> tuple[bool, str]:
-        return False, "down"
-
     def start(self, wake: Callable[[], None]) -> None:
         pass
 

@@ -245,3 +245,104 @@ def test_the_core_takes_no_module_from_inside_a_source(core: str) -> None:
         return not target.startswith("burntray.sources.") or target in SOURCES_API
 
     assert _layer_breaches(import_graph(), core, allowed) == []
+
+
+# --- the core names no source -------------------------------------------------------------
+
+# Names of the upstreams and sources burntray reads: a code name carrying one belongs in that
+# source's folder (``sources/<name>/``), never in the core. Labels shown to users may still
+# name a tool: they are strings, which this guard does not read.
+SOURCE_WORDS = ("hexai", "cburn", "claude", "codex", "roder", "ctm", "yoi", "otel", "gemini")
+# Left out of this guard, each for a reason:
+NOT_CORE = (
+    "sources",  # where source names belong
+    "cli",  # the cli/ package (and cli.py until it is split) has a guard of its own
+    "cli.py",
+    "store",  # burntray's SQLite: the store/ and report/ guard covers it
+    "report/data.py",  # the report's chart SQL: the store/ and report/ guard covers it
+    "report/minutes.py",
+)
+
+
+def _words() -> tuple[str, ...]:
+    from burntray.sources.registry import REGISTRY
+
+    return tuple(sorted({*SOURCE_WORDS, *(n.lower() for n in REGISTRY.names())}))
+
+
+def _identifiers(tree: ast.AST) -> Iterable[tuple[int, str]]:
+    """Every code name in ``tree`` with its line: modules imported (and their aliases),
+    classes, functions, arguments, attributes, variables and keyword arguments."""
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        names: list[str | None] = []
+        if isinstance(node, ast.Name):
+            names = [node.id]
+        elif isinstance(node, ast.Attribute):
+            names = [node.attr]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+        elif isinstance(node, ast.arg):
+            names = [node.arg]
+        elif isinstance(node, ast.alias):
+            names = [node.name, node.asname]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module]
+        elif isinstance(node, ast.keyword):
+            names = [node.arg]
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            names = list(node.names)
+        elif isinstance(node, ast.ExceptHandler):
+            names = [node.name]
+        yield from ((line, n) for n in names if n)
+
+
+def source_names_in(tree: ast.AST, words: Iterable[str]) -> list[tuple[int, str]]:
+    lowered = tuple(w.lower() for w in words)
+    return [(line, n) for line, n in _identifiers(tree) if any(w in n.lower() for w in lowered)]
+
+
+def _is_core(relative: str) -> bool:
+    return not any(relative == x or relative.startswith(x + "/") for x in NOT_CORE)
+
+
+def test_the_source_name_finder_sees_every_kind_of_name() -> None:
+    tree = ast.parse(
+        "import burntray.sources.hexai.writer as w\n"
+        "from burntray.sources.cburn import period\n"
+        "class ClaudeThing:\n"
+        "    def read_codex(self, roder_db, *, ctm=1):\n"
+        "        self.yoi_dir = roder_db\n"
+        "        otel_port = f(gemini_cli=2)\n"
+        "        label = 'hexai cache'\n"  # a string shown to users: not a code name
+    )
+    found = {n for _, n in source_names_in(tree, SOURCE_WORDS)}
+    assert found == {
+        "burntray.sources.hexai.writer",
+        "burntray.sources.cburn",
+        "ClaudeThing",
+        "read_codex",
+        "roder_db",
+        "ctm",
+        "yoi_dir",
+        "otel_port",
+        "gemini_cli",
+    }
+    assert source_names_in(ast.parse("label = 'claude'\nwindow_ns = 1\n"), SOURCE_WORDS) == []
+
+
+def test_no_code_name_outside_sources_carries_a_sources_name() -> None:
+    """The core (config, model, runtime, ui, serve, report, io, ...) asks the registry and the
+    capability protocols; a source's name in a code name there means a source's rule leaked
+    out of its folder."""
+    words = _words()
+    found = []
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        relative = path.relative_to(PACKAGE_DIR).as_posix()
+        if not _is_core(relative):
+            continue
+        if any(w in relative.lower() for w in words):
+            found.append(f"{relative}: the module's own name")
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        found += [f"{relative}:{line}: {name}" for line, name in source_names_in(tree, words)]
+    assert not found, f"{len(found)} code name(s) carrying a source's name:\n" + "\n".join(found)

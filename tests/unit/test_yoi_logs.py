@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from burntray.paths import yoi_data_dir
 from burntray.sources.yoi.logs import (
     TailState,
     _Tail,
@@ -15,6 +14,7 @@ from burntray.sources.yoi.logs import (
     parse_segment_lines,
     read_lines,
 )
+from burntray.sources.yoi.paths import yoi_data_dir
 from tests.store_writers import yoi_append
 
 TS = 1_790_000_000_000

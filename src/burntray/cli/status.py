@@ -16,6 +16,7 @@ from burntray.cli.common import (
     source_choices,
     status_exit,
 )
+from burntray.sources.base import HasBlocks, members_of
 
 HELP = "print the current numbers once"
 
@@ -94,13 +95,9 @@ def _block_json(source, now: int):  # type: ignore[no-untyped-def]
     """``block`` in status JSON: the current 5-hour block, where a source knows it."""
     from burntray.sources.agent_logs.source import block_to_dict  # noqa: PLC0415
 
-    members = getattr(source, "members", None)  # the `all` source's present members
-    if not isinstance(members, dict):
-        members = {source.name: source}
-    for member in members.values():
-        current = getattr(member, "current_block", None)
-        if callable(current):
-            return {"present": True, "current": block_to_dict(current(now))}
+    for member in members_of(source).values():
+        if isinstance(member, HasBlocks):
+            return {"present": True, "current": block_to_dict(member.current_block(now))}
     return None
 
 

@@ -233,11 +233,6 @@ class InPlaceSource(Generic[CacheT]):
     def status(self) -> SourceStatus:
         return self._status
 
-    def availability(self) -> tuple[bool, str]:
-        if self.db_path.is_file():
-            return True, f"{self.name}: {self.db_path}"
-        return False, f"{self.name}: no {self.kind} at {self.db_path}"
-
     def start(self, wake: Callable[[], None]) -> None:
         """Nothing runs in the background: ``poll`` notices changes with four ``stat`` calls."""
 

@@ -10,7 +10,7 @@ from typing import Any
 from burntray.model.aggregate import rpm
 from burntray.model.format import window_text
 from burntray.model.pricing import PriceTable
-from burntray.model.snapshot import DaemonPeriod, Snapshot, SourceFigures, Totals, UsageRow
+from burntray.model.snapshot import Snapshot, SourceFigures, Totals, UsageRow
 from burntray.model.timefmt import format_rfc3339_ns
 
 SCHEMA_VERSION = 1
@@ -68,27 +68,6 @@ def _by_source(fig: SourceFigures) -> dict[str, Any]:
     }
 
 
-def _daemon(period: DaemonPeriod) -> dict[str, Any]:
-    return {
-        "days": period.days,
-        "sessions": period.sessions,
-        "prompts": period.prompts,
-        "api_calls": period.api_calls,
-        "tokens": period.tokens,
-        "estimated_cost_usd": period.estimated_cost_usd,
-        "cache_hit_rate": period.cache_hit_rate,
-        "cost_per_day_usd": period.cost_per_day_usd,
-        "tokens_per_day": period.tokens_per_day,
-        "sessions_per_day": period.sessions_per_day,
-        "poll_interval_sec": period.poll_interval_sec,
-        "at": _utc(period.at_ns),
-        "started_at": _utc(period.started_at_ns),
-        "last_poll_at": _utc(period.last_poll_at_ns),
-        "last_error": period.last_error or None,
-        "data_dir": period.data_dir or None,
-    }
-
-
 def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> dict[str, Any]:
     totals = snapshot.totals
     out: dict[str, Any] = {
@@ -131,8 +110,8 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
         out["pricing"] = {"as_of": prices.as_of, "sources": list(prices.sources)}
         if prices.problem:  # why the configured price file is not among the sources
             out["pricing"]["problem"] = prices.problem
-    if snapshot.daemon is not None:
-        out["daemon"] = _daemon(snapshot.daemon)
+    if snapshot.upstream is not None:  # its source's own figures (cburn's: "daemon")
+        out[snapshot.upstream.json_key] = snapshot.upstream.to_json()
     # one row per source: `all` lists every source it follows, a single source itself
     figures = snapshot.by_source or (
         SourceFigures(

@@ -24,7 +24,7 @@ from burntray.record import field, record
 # "table": the shipped price file; "litellm": the user's own LiteLLM file.
 PriceOrigin = Literal["table", "override", "litellm", "local"]
 _DATE_SUFFIX = re.compile(r"-(?:[0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$")
-_CLAUDE_DOTTED = re.compile(r"(?<=[0-9])\.(?=[0-9])")
+_DOTTED_VERSION = re.compile(r"(?<=[0-9])\.(?=[0-9])")
 
 
 # Anthropic's long-context tier: the tokens of one field above this many use the ``*_above_200k``
@@ -125,7 +125,7 @@ def normalise_model(model: str) -> str:
     name = _DATE_SUFFIX.sub("", name)
     name = name.removesuffix("-latest")
     if name.startswith("claude-"):
-        name = _CLAUDE_DOTTED.sub("-", name)
+        name = _DOTTED_VERSION.sub("-", name)
         name = re.sub(r"-v[0-9]+$", "", name)  # Bedrock-style "-v1"
     return name
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
 
 from burntray.record import field, record, replace
 
@@ -108,26 +109,28 @@ class SourceFigures:
     cost_estimated: bool = False  # as Snapshot.cost_estimated: "est." beside its cost
 
 
-@record
-class DaemonPeriod:
-    """A cburn daemon's own figures for its ``--days`` period (not our window)."""
+class UpstreamDetail(Protocol):
+    """Figures an upstream reports about itself beyond the chosen window (a daemon's own
+    period), provided by its source: the JSON carries them as the object ``json_key``, the
+    report as a section headed ``title``."""
 
-    days: int
-    sessions: int
-    prompts: int
-    api_calls: int
-    tokens: int
-    estimated_cost_usd: float
-    cache_hit_rate: float
-    cost_per_day_usd: float
-    tokens_per_day: int
-    sessions_per_day: float
-    poll_interval_sec: int
-    at_ns: int | None = None
-    started_at_ns: int | None = None
-    last_poll_at_ns: int | None = None
-    last_error: str = ""
-    data_dir: str = ""
+    @property
+    def json_key(self) -> str:
+        """The name of its object in the status JSON ("daemon")."""
+        ...
+
+    @property
+    def title(self) -> str:
+        """The report's heading for it."""
+        ...
+
+    def to_json(self) -> dict[str, Any]:
+        """Its JSON object (times as RFC 3339 UTC text, absent text as null)."""
+        ...
+
+    def report_rows(self, when: Callable[[int | None], str]) -> list[tuple[str, str]]:
+        """(label, value) rows for the report; ``when`` words a time in the report's zone."""
+        ...
 
 
 @record
@@ -144,7 +147,7 @@ class Snapshot:
     cost_estimated: bool = False
     history_used: bool = False  # part of the window came from burntray's history store
     data_updated_ns: int | None = None  # when upstream last wrote
-    daemon: DaemonPeriod | None = None
+    upstream: UpstreamDetail | None = None  # its source's figures beyond the window
     note: str = ""  # e.g. "auto: daemon offline, using hexai cache"
     alert_level: AlertLevel = "normal"
     alert_text: str = ""  # e.g. "Spend spike: $12.40/h (5 min) - 4.1x the last hour"

@@ -15,6 +15,7 @@ from typing import Any
 from burntray.model.periods import PeriodRow, by_day, by_session
 from burntray.model.timefmt import format_duration, format_rfc3339_ns
 from burntray.model.usage import UsageRecord
+from burntray.sources.base import HasRecords, Source, members_of
 
 COLUMNS = (
     "reqs",
@@ -28,17 +29,15 @@ COLUMNS = (
 )
 
 
-def gather_records(source: Any, start_ns: int, end_ns: int) -> tuple[list[UsageRecord], list[str]]:
+def gather_records(
+    source: Source, start_ns: int, end_ns: int
+) -> tuple[list[UsageRecord], list[str]]:
     """Records of every member that keeps them; and the names of those that do not."""
-    members = getattr(source, "members", None)  # the `all` source's present members
-    if not isinstance(members, dict):
-        members = {source.name: source}
     records: list[UsageRecord] = []
     skipped: list[str] = []
-    for name, member in members.items():
-        reader = getattr(member, "records", None)
-        if callable(reader):
-            records.extend(reader(start_ns, end_ns))
+    for name, member in members_of(source).items():
+        if isinstance(member, HasRecords):
+            records.extend(member.records(start_ns, end_ns))
         else:
             skipped.append(name)
     records.sort(key=lambda r: r.ts_ns)

@@ -395,27 +395,16 @@ def _health(data: ReportData, tz: _dt.tzinfo | None) -> list[tuple[str, str, str
     return rows
 
 
-def _daemon(snap: Snapshot, tz: _dt.tzinfo | None) -> list[tuple[str, str]]:
-    period = snap.daemon
-    if period is None:
-        return []
-    return [
-        ("Days", str(period.days)),
-        ("Sessions", f"{period.sessions:,} ({period.sessions_per_day:.1f}/active day)"),
-        ("Prompts", f"{period.prompts:,}"),
-        ("API calls", f"{period.api_calls:,}"),
-        ("Tokens", f"{human_count(period.tokens)} ({human_count(period.tokens_per_day)}/day)"),
-        (
-            "Estimated cost",
-            f"{usd(period.estimated_cost_usd)} ({usd(period.cost_per_day_usd)}/active day)",
-        ),
-        ("Cache hit rate", f"{period.cache_hit_rate * 100:.1f} %"),
-        ("Poll interval", f"{period.poll_interval_sec} s"),
-        ("Daemon started", _when(period.started_at_ns, tz)),
-        ("Last poll", _when(period.last_poll_at_ns, tz)),
-        ("Last error", period.last_error or "none"),
-        ("Data dir", period.data_dir or "–"),
-    ]
+def _upstream(snap: Snapshot, tz: _dt.tzinfo | None) -> dict[str, Any] | None:
+    """The section about the figures a source reports beyond the window (cburn's period)."""
+    detail = snap.upstream
+    if detail is None:
+        return None
+    return {
+        "key": detail.json_key,
+        "title": detail.title,
+        "rows": detail.report_rows(lambda ns: _when(ns, tz)),
+    }
 
 
 def _pricing_notes(data: ReportData) -> list[str]:
@@ -527,7 +516,7 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         "alerts_note": data.alerts_note,
         "alerts_hidden": data.alerts_hidden,
         "health": _health(data, tz),
-        "daemon": _daemon(snap, tz),
+        "upstream": _upstream(snap, tz),
         "pricing_notes": _pricing_notes(data),
         "priced_rows": _price_rows(data),
     }

@@ -218,10 +218,10 @@ DEMO: synthetic data from <code>burntray demo</code>, not your usage.</p>{% endi
 <dt>{{ label }}</dt><dd{% if css %} class="{{ css }}"{% endif %}>{{ value }}</dd>
 {% endfor %}
 </dl>
-{% if daemon %}
-<h3>cburn daemon's own period (its --days, not this window)</h3>
-<dl id="daemon">
-{% for label, value in daemon %}<dt>{{ label }}</dt><dd>{{ value }}</dd>
+{% if upstream %}
+<h3>{{ upstream.title }}</h3>
+<dl id="{{ upstream.key }}">
+{% for label, value in upstream.rows %}<dt>{{ label }}</dt><dd>{{ value }}</dd>
 {% endfor %}
 </dl>
 {% endif %}

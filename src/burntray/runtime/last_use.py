@@ -15,7 +15,7 @@ import sqlite3
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot
 from burntray.record import replace
-from burntray.sources.base import Source
+from burntray.sources.base import KeepsOwnHistory, Source, members_of
 from burntray.store.history import HistoryStore
 
 log = get_logger(__name__)
@@ -23,15 +23,14 @@ log = get_logger(__name__)
 REFRESH_NS = 30 * 1_000_000_000
 
 
-def _member_names(source: Source) -> list[str]:
-    members = getattr(source, "members", None)  # `all`: every tool it follows
-    return list(members) if isinstance(members, dict) else [source.name]
-
-
-def last_recorded_ns(history: HistoryStore, names: list[str]) -> int | None:
-    """The newest request burntray's history holds for these sources (None: none)."""
+def last_recorded_ns(history: HistoryStore, source: Source) -> int | None:
+    """The newest request burntray's history holds for ``source`` or, for ``all``, any of its
+    members (None: none): the shared per-request records, and what each source that keeps
+    tables of its own (``KeepsOwnHistory``) says it recorded there."""
     from burntray.store.usage_events import EVENTS  # noqa: PLC0415
 
+    members = members_of(source)
+    names = list(members)
     found: list[int] = []
     marks = ", ".join("?" for _ in names)
     rows = history.execute(
@@ -39,9 +38,10 @@ def last_recorded_ns(history: HistoryStore, names: list[str]) -> int | None:
         names,
     )
     found += [int(r[0]) for r in rows if isinstance(r[0], int)]
-    if "hexai" in names:
-        rows = history.execute("SELECT max(ts_ns) FROM hexai_events")
-        found += [int(r[0]) for r in rows if isinstance(r[0], int)]
+    for member in members.values():
+        if isinstance(member, KeepsOwnHistory):
+            own = member.last_recorded_ns(history)
+            found += [own] if own is not None else []
     return max(found, default=None)
 
 
@@ -73,7 +73,7 @@ class LastUse:
         candidates: list[int | None] = [snapshot.data_updated_ns]
         if self._history is not None:
             try:
-                candidates.append(last_recorded_ns(self._history, _member_names(source)))
+                candidates.append(last_recorded_ns(self._history, source))
             except sqlite3.OperationalError as exc:
                 if "no such table" not in str(exc):  # nothing recorded yet is not a fault
                     log.warning("last use unknown: history unreadable: %s", exc)

@@ -17,6 +17,8 @@ from burntray.io.hostport import split_host_port
 from burntray.lazylog import get_logger
 from burntray.serve.figures import Figures, FiguresBoard
 from burntray.serve.http import FiguresServer, HealthCheck
+from burntray.sources.base import HasMembers, Listens
+from burntray.sources.registry import META_SOURCES, REGISTRY
 
 if TYPE_CHECKING:
     from burntray.app import AppContext
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from burntray.model.snapshot import Snapshot
     from burntray.serve.otlp_push import OtlpPush
     from burntray.sources.base import Source
+    from burntray.sources.spec import ReceiverSpec
 
 log = get_logger(__name__)
 
@@ -91,12 +94,26 @@ def figures_server(settings: Settings, host: str, port: int, board: FiguresBoard
     )
 
 
+def _receivers() -> list[tuple[str, ReceiverSpec]]:
+    """(source name, its receiver) for every source that listens for its data."""
+    return [(spec.name, spec.receiver) for spec in REGISTRY if spec.receiver is not None]
+
+
+def _requested(settings: Settings) -> list[tuple[str, ReceiverSpec]]:
+    """The receivers these settings ask for: a listening source itself, or its ``enabled`` key
+    in ``all`` or ``auto``."""
+    return [
+        (name, receiver)
+        for name, receiver in _receivers()
+        if settings.source == name
+        or (settings.source in META_SOURCES and bool(settings.option(receiver.enabled_key)))
+    ]
+
+
 def receiver_requested(settings: Settings) -> bool:
-    """Whether these settings ask for the OTLP receiver (``--otlp``, ``otel.enabled`` in
-    ``all``, or the ``otel`` source itself)."""
-    if settings.source == "otel":
-        return True
-    return settings.source in ("all", "auto") and bool(settings.option("otel.enabled"))
+    """Whether these settings ask for a source's receiver (``--otlp``, its ``enabled`` key in
+    ``all`` or ``auto``, or that source itself)."""
+    return bool(_requested(settings))
 
 
 class SourceWatch:
@@ -117,29 +134,31 @@ class SourceWatch:
             return None, "starting: the sources are not read yet"
         if source.name == name:
             return source, ""
-        members = getattr(source, "members", {})
-        if name in members:
-            return members[name], ""
-        why = getattr(source, "absent", {}).get(name, "not among the sources")
+        if isinstance(source, HasMembers):
+            if name in source.members:
+                return source.members[name], ""
+            why = source.absent.get(name, "not among the sources")
+        else:
+            why = "not among the sources"
         return None, f"source {name}: {why}"
 
 
-def receiver_ready(watch: SourceWatch) -> HealthCheck:
-    """Ready while the OTLP receiver listens and its counting (the ledger and the history
-    writes behind it) is not in an error state."""
+def receiver_ready(watch: SourceWatch, settings: Settings | None = None) -> HealthCheck:
+    """Ready while every receiver ``settings`` ask for (None: every receiver there is) listens
+    and counts what it acknowledges (the source says how: ``Listens``)."""
+    receivers = _receivers() if settings is None else _requested(settings)
 
     def check() -> tuple[bool, str]:
-        otel, why = watch.member("otel")
-        if otel is None:
-            return False, f"OTLP receiver not ready: {why}"
-        receiver = getattr(otel, "receiver", None)
-        problem = str(getattr(otel, "problem", "") or "")
-        if receiver is None or not receiver.running:
-            return False, f"OTLP receiver not listening: {problem or 'stopped'}"
-        health = getattr(otel, "health", None)
-        ok, why = health() if callable(health) else (not problem, problem or "ok")
-        if not ok:
-            return False, f"OTLP receiver not counting: {why}"
+        why = "ok"
+        for name, receiver in receivers:
+            source, missing = watch.member(name)
+            if source is None:
+                return False, f"{receiver.label} not ready: {missing}"
+            if not isinstance(source, Listens):
+                return False, f"{receiver.label} not ready: source {name} cannot listen"
+            ok, why = source.listening_health()
+            if not ok:
+                return False, why
         return True, why
 
     return check
@@ -233,7 +252,7 @@ def run_serve(
         if receiver_requested(settings):  # /healthz is not ok while the asked-for receiver is down
             watch = SourceWatch()
             session.monitor.enrichers.append(watch)
-            server.checks.append(receiver_ready(watch))
+            server.checks.append(receiver_ready(watch, settings))
         session.start()
         print(
             f"burntray serve: source {settings.source}; {server.url}/metrics, /healthz, /v1/status",

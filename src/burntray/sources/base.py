@@ -1,23 +1,28 @@
 """What a source is, and the context it is built in (building one by name: ``sources.build``).
 
 A source knows one upstream and nothing about UI. It never raises into the monitor: problems
-become its ``status``.
+become its ``status``. What only some sources can do is a capability: a protocol below that
+the core checks with ``isinstance`` (and mypy then knows the method), never a ``getattr``.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from burntray.config import Settings
-from burntray.model.pricing import PriceTable
-from burntray.model.snapshot import Snapshot, SourceStatus
-from burntray.paths import AppPaths
 from burntray.record import field, record
 
-if TYPE_CHECKING:  # annotations only: sqlite3 and the store load when a history is opened
+# Annotations only: sqlite3 and the store load when a history is opened, and the registry's
+# entries (which config reads for the sources' keys) import this module: config must not.
+if TYPE_CHECKING:
+    from burntray.config import Settings
+    from burntray.model.periods import UsageBlock
+    from burntray.model.pricing import PriceTable
+    from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
+    from burntray.model.usage import UsageRecord
+    from burntray.paths import AppPaths
     from burntray.store.history import HistoryStore
 
 
@@ -27,10 +32,6 @@ class Source(Protocol):
 
     @property
     def status(self) -> SourceStatus: ...
-
-    def availability(self) -> tuple[bool, str]:
-        """Whether the upstream looks present, and why (cheap: no network waits)."""
-        ...
 
     def start(self, wake: Callable[[], None]) -> None:
         """Begin background work, if any; call ``wake`` when new data arrives."""
@@ -78,12 +79,114 @@ class SourceContext:
         return self.settings.option(key)
 
 
+# --- capabilities: what only some sources can do ---------------------------------------------
+
+
+@runtime_checkable
+class HasMembers(Protocol):
+    """A source made of other sources (``all``): the ones it follows, and those left out."""
+
+    @property
+    def members(self) -> dict[str, Source]:
+        """The member sources present, by name."""
+        ...
+
+    @property
+    def absent(self) -> dict[str, str]:
+        """The sources left out, and why."""
+        ...
+
+
+@runtime_checkable
+class HasRecords(Protocol):
+    """A source that keeps one record per request (per-day and per-session views)."""
+
+    def records(self, start_ns: int, end_ns: int) -> list[UsageRecord]:
+        """The requests in ``[start, end)``, oldest first."""
+        ...
+
+
+@runtime_checkable
+class HasBlocks(Protocol):
+    """A source that knows the 5-hour block a plan is metered in."""
+
+    def current_block(self, now_ns: int | None = None) -> UsageBlock | None:
+        """The block active at ``now_ns`` (None: none is)."""
+        ...
+
+
+@runtime_checkable
+class HasMinuteSeries(Protocol):
+    """A source that reads per-minute figures from its upstream's own database."""
+
+    def minute_series(self, start_ns: int, end_ns: int) -> list[tuple[int, int, float, int]] | None:
+        """(minute, reqs, priced cost, unpriced reqs) rows; None when the database is unreadable."""
+        ...
+
+
+@runtime_checkable
+class WakesOnChange(Protocol):
+    """A source that wakes the monitor itself whenever its data changes (a live watch)."""
+
+    @property
+    def wakes_on_change(self) -> bool:
+        """True while that watch is live (else the monitor polls it)."""
+        ...
+
+
+@runtime_checkable
+class KeepsOwnHistory(Protocol):
+    """A source that records its requests in tables of its own in burntray's history (not in
+    the shared per-request records), so only it can say when it last saw one."""
+
+    def last_recorded_ns(self, history: HistoryStore) -> int | None:
+        """The newest request it recorded in ``history`` (None: none)."""
+        ...
+
+
+@runtime_checkable
+class SplitsByUpstream(Protocol):
+    """A source whose records each name the upstream they came from (OTLP from several tools):
+    ``all`` can leave out only the upstreams another source reports."""
+
+    def split_snapshot(
+        self, window_ns: int, now_ns: int, upstreams: Iterable[str]
+    ) -> tuple[Snapshot, dict[str, tuple[Totals, tuple[UsageRow, ...]]]]:
+        """The window's Snapshot less ``upstreams``' requests, and their figures per upstream."""
+        ...
+
+
+@runtime_checkable
+class Listens(Protocol):
+    """A source that receives its data over the network (a receiver), for readiness checks."""
+
+    def listening_health(self) -> tuple[bool, str]:
+        """(ready, why): whether it listens and counts what it acknowledges."""
+        ...
+
+
 def wakes_on_change(source: Source) -> bool:
-    """Whether ``source`` wakes the monitor itself whenever its data changes (a live inotify
-    watch), as its optional ``wakes_on_change`` property says; a source without it is polled.
-
-    Optional rather than part of ``Source``: most sources have no watch of their own."""
-    return bool(getattr(source, "wakes_on_change", False))
+    """Whether ``source`` wakes the monitor itself whenever its data changes (``WakesOnChange``);
+    a source without that capability is polled."""
+    return isinstance(source, WakesOnChange) and bool(source.wakes_on_change)
 
 
-__all__ = ["Source", "SourceContext", "wakes_on_change"]
+def members_of(source: Source) -> dict[str, Source]:
+    """The sources ``source`` stands for: the members of ``all``, else itself."""
+    return source.members if isinstance(source, HasMembers) else {source.name: source}
+
+
+__all__ = [
+    "HasBlocks",
+    "HasMembers",
+    "HasMinuteSeries",
+    "HasRecords",
+    "KeepsOwnHistory",
+    "Listens",
+    "Source",
+    "SourceContext",
+    "SplitsByUpstream",
+    "WakesOnChange",
+    "members_of",
+    "wakes_on_change",
+]

@@ -6,10 +6,16 @@ specs, can import ``base`` without ``base`` importing it back.
 
 from __future__ import annotations
 
-from burntray.model.snapshot import Snapshot
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from burntray.model.snapshot import Snapshot, SourceStatus
 from burntray.record import replace
 from burntray.sources.base import Source, SourceContext
 from burntray.sources.registry import REGISTRY, UnknownSourceError
+
+if TYPE_CHECKING:
+    from burntray.store.history import HistoryStore
 
 
 def build_source(name: str, ctx: SourceContext) -> Source:
@@ -24,7 +30,7 @@ def build_source(name: str, ctx: SourceContext) -> Source:
         name, note = choose_auto(ctx)
     spec = REGISTRY.get(name)
     source = spec.build(ctx)
-    return _noting(source, note) if note else source
+    return NotedSource(source, note) if note else source
 
 
 def resolve_auto(ctx: SourceContext) -> str:
@@ -55,17 +61,43 @@ def choose_auto(ctx: SourceContext) -> tuple[str, str]:
     return fallback.name, f"auto: using {fallback.label}"
 
 
-def _noting(source: Source, note: str) -> Source:
-    """Make every Snapshot of ``source`` carry ``note`` (why auto chose it).
+class NotedSource:
+    """The source ``auto`` chose, whose every Snapshot carries why it was chosen (``note``).
 
-    The instance's own ``snapshot`` is wrapped rather than the source in a proxy, so code that
-    checks the concrete type (``isinstance(source, HexaiSource)``) still sees it.
-    """
-    plain = source.snapshot
+    A wrapper, not a patched instance: the source's own methods stay as its class wrote them.
+    What only some sources can do (the capability protocols in ``base``) is looked up on the
+    chosen source, so ``isinstance(noted, HasRecords)`` and ``noted.records(...)`` answer as
+    the chosen source does; ``chosen`` is that source itself."""
 
-    def snapshot(window_ns: int, now_ns: int | None = None) -> Snapshot:
-        snap = plain(window_ns, now_ns)
-        return snap if snap.note else replace(snap, note=note)
+    def __init__(self, chosen: Source, note: str) -> None:
+        self.chosen = chosen
+        self.note = note
+        self.name = chosen.name
+        self.label = chosen.label
 
-    source.snapshot = snapshot  # type: ignore[method-assign]
-    return source
+    def __getattr__(self, attr: str) -> Any:
+        # only reached for what this class lacks: a capability of the chosen source
+        return getattr(self.chosen, attr)
+
+    @property
+    def status(self) -> SourceStatus:
+        return self.chosen.status
+
+    def start(self, wake: Callable[[], None]) -> None:
+        self.chosen.start(wake)
+
+    def poll(self) -> bool:
+        return self.chosen.poll()
+
+    def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
+        snap = self.chosen.snapshot(window_ns, now_ns)
+        return snap if snap.note else replace(snap, note=self.note)
+
+    def needs_history(self, window_ns: int, now_ns: int) -> bool:
+        return self.chosen.needs_history(window_ns, now_ns)
+
+    def attach_history(self, history: HistoryStore) -> None:
+        self.chosen.attach_history(history)
+
+    def close(self) -> None:
+        self.chosen.close()

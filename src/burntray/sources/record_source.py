@@ -37,7 +37,7 @@ MEMORY_SPAN_NS = 31 * 86_400 * 1_000_000_000
 
 class RecordSource:
     """Base of record-yielding sources. Subclasses set ``name``/``label`` and implement
-    ``read_new``; ``availability``, ``start``, ``close``, ``facts``, ``save_state`` and
+    ``read_new``; ``start``, ``close``, ``facts``, ``save_state`` and
     ``load_state`` are optional."""
 
     name = "records"
@@ -91,9 +91,6 @@ class RecordSource:
         A record keeps only its cost, not the row of the table that gave it; the snapshot names
         that row again from the same table, so every view can say what priced a model."""
         return None
-
-    def availability(self) -> tuple[bool, str]:
-        return True, ""
 
     def start(self, wake: Callable[[], None]) -> None:
         """Begin watching (worker threads only; call ``wake`` when data arrives)."""

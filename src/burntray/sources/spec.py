@@ -7,10 +7,11 @@ source package: each package imports this module for its ``SPEC``, never the lis
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from burntray.config_keys import ConfigField
 from burntray.record import field, record
+from burntray.sources.base import HasMinuteSeries
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -42,6 +43,34 @@ class ClearAction:
     run: Callable[[SourceContext], str]
 
 
+class DemoWrite(Protocol):
+    def __call__(
+        self, folder: Path, provider: str, model: str, *, sent: int, recv: int, at_ns: int
+    ) -> None:
+        """Append one request (``sent``/``recv`` bytes, at ``at_ns``) to the store in ``folder``."""
+
+
+@record(slots=False)
+class DemoFeed:
+    """How ``burntray demo`` feeds this source synthetic traffic: ``write`` appends one request
+    to the upstream's own store in a private folder, written exactly as the upstream writes it,
+    and ``option`` is the config key that points the source at that folder."""
+
+    option: str  # "hexai.dir"
+    write: DemoWrite
+
+
+@record(slots=False)
+class ReceiverSpec:
+    """A source that listens for its data (a network receiver): ``burntray serve`` is then not
+    ready while the receiver it was asked for cannot listen or count (the source implements
+    ``base.Listens``)."""
+
+    label: str  # for people: "OTLP receiver"
+    # the boolean config key that starts the receiver inside `all`/`auto` ("otel.enabled")
+    enabled_key: str
+
+
 @record(slots=False)
 class SourceSpec:
     name: str  # stable id used in config and on the command line
@@ -67,6 +96,11 @@ class SourceSpec:
     chart_minutes: ChartMinutes | None = None
     summary: str = ""  # one line for the README table and `doctor`
     aliases: tuple[str, ...] = field(default=())
+    # the demo's synthetic traffic goes through this source (None: it cannot be fed one)
+    demo_writer: DemoFeed | None = None
+    receiver: ReceiverSpec | None = None
+    # doctor's count of what it keeps in tables of its own in the history ("42 hexai events")
+    history_summary: Callable[[HistoryStore], str] | None = None
 
 
 def path_probe(
@@ -100,10 +134,9 @@ def minute_series_chart(upstream: str, unit: str, where: str) -> ChartMinutes:
         end_ns: int,
         prices: PriceTable,
     ) -> tuple[list[tuple[int, int, float, int]] | None, str, str]:
-        series = getattr(source, "minute_series", None)
-        if series is None:
+        if not isinstance(source, HasMinuteSeries):
             return None, "", f"not a {upstream} source"
-        minutes = series(start_ns, end_ns)
+        minutes = source.minute_series(start_ns, end_ns)
         if minutes is None:
             return None, "", f"{upstream} database unreadable: {source.status.detail}"
         note = "" if minutes else f"no {upstream} {unit} in this window"

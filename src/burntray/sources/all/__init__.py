@@ -30,7 +30,7 @@ from burntray.model.snapshot import (
     UpstreamFact,
     UsageRow,
 )
-from burntray.sources.base import Source, SourceContext, wakes_on_change
+from burntray.sources.base import Source, SourceContext, SplitsByUpstream, wakes_on_change
 from burntray.sources.registry import REGISTRY
 from burntray.sources.spec import SourceSpec
 
@@ -240,11 +240,6 @@ class CombinedSource:
             return SourceStatus(worst.state, detail, stale=True, last_ok_ns=worst.last_ok_ns)
         return SourceStatus("ok", detail, stale=True, partial=True)
 
-    def availability(self) -> tuple[bool, str]:
-        if self._members:
-            return True, "following " + ", ".join(REGISTRY.label(n) for n in self._members)
-        return False, "no LLM tool's usage found on this machine"
-
     def start(self, wake: Callable[[], None]) -> None:
         self._wake = wake
         for source in self._members.values():
@@ -284,10 +279,10 @@ class CombinedSource:
         # per-upstream sources added in part: what was left out, per upstream
         left_out: dict[str, dict[str, tuple[Totals, tuple[UsageRow, ...]]]] = {}
         for name, source in self._members.items():
-            split = getattr(source, "split_snapshot", None)
             try:
-                if lost.get(name) and not covered.get(name) and split is not None:
-                    snaps[name], left_out[name] = split(window_ns, now, lost[name])
+                left = lost.get(name) if not covered.get(name) else None
+                if left and isinstance(source, SplitsByUpstream):
+                    snaps[name], left_out[name] = source.split_snapshot(window_ns, now, left)
                 else:
                     snaps[name] = source.snapshot(window_ns, now)
             except Exception as exc:

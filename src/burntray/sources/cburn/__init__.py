@@ -16,8 +16,8 @@ def find_daemon(ctx: SourceContext) -> Discovery:
     """Where the cburn daemon is: config, env, cburn's state file, then the default."""
     from pathlib import Path  # noqa: PLC0415
 
-    from burntray.paths import cburn_cache_dir  # noqa: PLC0415
     from burntray.sources.cburn.discovery import discover  # noqa: PLC0415
+    from burntray.sources.cburn.paths import cburn_cache_dir  # noqa: PLC0415
 
     try:
         cache: Path | None = cburn_cache_dir(ctx.env)
@@ -60,12 +60,13 @@ def _doctor(ctx: SourceContext) -> list[str]:
     reachable, why = probe(found.url)
     if not reachable:
         return [*lines, f"status       offline: {why}"]
+    from burntray.sources.cburn.period import daemon_of  # noqa: PLC0415
     from burntray.sources.cburn.source import CburnSource  # noqa: PLC0415
 
     source = CburnSource(found)
     try:
         source.poll()
-        status, period = source.status, source.snapshot(ctx.settings.window_ns).daemon
+        status, period = source.status, daemon_of(source.snapshot(ctx.settings.window_ns))
     finally:
         source.close()
     lines.append(f"status       {status.state}: {status.detail}")

@@ -40,7 +40,6 @@ from burntray.model.aggregate import rpm
 from burntray.model.format import human_count, usd
 from burntray.model.snapshot import (
     Capabilities,
-    DaemonPeriod,
     Snapshot,
     SourceStatus,
     Totals,
@@ -59,6 +58,7 @@ from burntray.sources.cburn.client import (
     new_client,
 )
 from burntray.sources.cburn.discovery import Discovery
+from burntray.sources.cburn.period import DaemonPeriod
 from burntray.store import cburn_history
 from burntray.store.cburn_history import Sample
 from burntray.store.history import HistoryStore
@@ -157,11 +157,6 @@ class CburnSource:
         with self._lock:
             return self._status
 
-    def availability(self) -> tuple[bool, str]:
-        if self.discovery.error:
-            return False, f"cburn: {self.discovery.error}"
-        return True, f"cburn: {self.url} ({self.discovery.origin})"
-
     def start(self, wake: Callable[[], None]) -> None:
         if self._thread is not None or self.discovery.error:
             return
@@ -258,7 +253,7 @@ class CburnSource:
             cost_estimated=True,  # cburn's own estimate (its price table; unknown models $0)
             history_used=history_used,
             data_updated_ns=data_updated,
-            daemon=period,
+            upstream=period,
             capabilities=CBURN_CAPABILITIES,
             facts=period_facts(period) if period is not None else (),
         )

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def claude_dirs(ctx: SourceContext) -> list[Path]:
     """Claude config folders: ``claude.dirs`` when set, else Claude Code's own rule."""
-    from burntray.paths import claude_config_dirs  # noqa: PLC0415
+    from burntray.sources.claude.paths import claude_config_dirs  # noqa: PLC0415
 
     return dirs_option(ctx.option("claude.dirs")) or claude_config_dirs(ctx.env)
 

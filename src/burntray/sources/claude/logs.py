@@ -1,7 +1,7 @@
 """Claude Code's own logs: every request's usage, read straight from ``projects/**/*.jsonl``.
 
 Where: each Claude config folder (``$CLAUDE_CONFIG_DIR``, else ``~/.config/claude`` and
-``~/.claude``; see ``paths.claude_config_dirs``) has ``projects/<project>/<session>.jsonl`` and
+``~/.claude``; see ``.paths``) has ``projects/<project>/<session>.jsonl`` and
 subagent files below ``<project>/<session>/``. Every ``*.jsonl`` below ``projects`` counts.
 
 Lines (one JSON object each): only assistant lines carry ``message.usage``. The rules, as the

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def codex_dirs(ctx: SourceContext) -> list[Path]:
     """Codex homes: ``codex.dirs`` when set, else Codex's own rule."""
-    from burntray.paths import codex_homes  # noqa: PLC0415
+    from burntray.sources.codex.paths import codex_homes  # noqa: PLC0415
 
     return dirs_option(ctx.option("codex.dirs")) or codex_homes(ctx.env)
 

@@ -1,7 +1,7 @@
 """Codex CLI's own session logs: every turn's token usage, read from ``sessions/**/*.jsonl``.
 
 Where: each Codex home (``$CODEX_HOME``, comma-separated, else ``~/.codex``; see
-``paths.codex_homes``) has ``sessions/**/*.jsonl`` and ``archived_sessions/**/*.jsonl``. A file
+``.paths``) has ``sessions/**/*.jsonl`` and ``archived_sessions/**/*.jsonl``. A file
 with the same path relative to both counts once (``sessions/`` wins).
 
 Lines: ``{"type":"event_msg","payload":{"type":"token_count","info":{...}}}`` carry usage. The

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def db_path(ctx: SourceContext) -> Path:
     """The configured database, else ctm's ``~/.config/ctm/ctm.db``."""
-    from burntray.paths import ctm_db  # noqa: PLC0415
+    from burntray.sources.ctm.paths import ctm_db  # noqa: PLC0415
 
     configured = str(ctx.option("ctm.db")).strip()
     return Path(configured).expanduser() if configured else ctm_db(ctx.env)

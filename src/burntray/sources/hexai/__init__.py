@@ -6,15 +6,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from burntray.config_keys import source_field, text
-from burntray.sources.spec import ClearAction, SourceSpec
+from burntray.sources.spec import ClearAction, DemoFeed, SourceSpec
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
+    from burntray.store.history import HistoryStore
 
 
 def cache_dir(ctx: SourceContext) -> Path:
     """hexai's cache dir: the configured one, else hexai's own rule."""
-    from burntray.paths import hexai_cache_dir  # noqa: PLC0415
+    from burntray.sources.hexai.paths import hexai_cache_dir  # noqa: PLC0415
 
     configured = str(ctx.option("hexai.dir")).strip()
     return Path(configured).expanduser() if configured else hexai_cache_dir(ctx.env)
@@ -68,12 +69,24 @@ def _clear(ctx: SourceContext) -> str:
     return f"cleared {removed} events from {folder / 'stats.json'}"
 
 
+def _demo_write(
+    folder: Path, provider: str, model: str, *, sent: int, recv: int, at_ns: int
+) -> None:
+    from burntray.sources.hexai.writer import hexai_update  # noqa: PLC0415 - only in the demo
+
+    hexai_update(folder, provider, model, sent, recv, clock_ns=lambda: at_ns)
+
+
+def _history_summary(history: HistoryStore) -> str:
+    return f"{history.count_hexai_events()} hexai events"
+
+
 def _chart_minutes(history, source, start_ns, end_ns, prices):  # type: ignore[no-untyped-def]
     from burntray.report.minutes import hexai_chart_minutes  # noqa: PLC0415
+    from burntray.sources.hexai.source import HasLiveStats  # noqa: PLC0415
 
-    return hexai_chart_minutes(
-        history, getattr(source, "live_stats", None), start_ns, end_ns, prices
-    )
+    live = source.live_stats if isinstance(source, HasLiveStats) else None
+    return hexai_chart_minutes(history, live, start_ns, end_ns, prices)
 
 
 SPEC = SourceSpec(
@@ -89,4 +102,6 @@ SPEC = SourceSpec(
     history_tables=("hexai_events", "hexai_minutes"),
     chart_minutes=_chart_minutes,
     summary="hexai's shared stats cache (stats.json): requests and bytes, 1 h by default",
+    demo_writer=DemoFeed(option="hexai.dir", write=_demo_write),
+    history_summary=_history_summary,
 )

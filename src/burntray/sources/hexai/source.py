@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from burntray.io.bounded_read import UnsafeFileError
 from burntray.model.aggregate import summarise_bytes
@@ -99,6 +99,14 @@ def hexai_snapshot(
 _Fingerprint = tuple[int, int, int, int]  # st_mtime_ns, st_size, st_ino, st_dev
 
 
+@runtime_checkable
+class HasLiveStats(Protocol):
+    """A hexai source, itself or as ``auto`` chose it: the last good read of stats.json."""
+
+    @property
+    def live_stats(self) -> StatsFile | None: ...
+
+
 class HexaiSource:
     """Follows stats.json: re-reads only when it changed (and then only what changed), keeps
     the last good parse.
@@ -144,13 +152,6 @@ class HexaiSource:
         """The last good parse (updated in place by ``poll``)."""
         return self._stats
 
-    def availability(self) -> tuple[bool, str]:
-        if self.stats_path.is_file():
-            return True, f"hexai: {self.stats_path}"
-        if self.cache_dir.is_dir():
-            return True, f"hexai: no stats.json yet in {self.cache_dir}"
-        return False, f"hexai: no cache dir at {self.cache_dir}"
-
     def start(self, wake: Callable[[], None]) -> None:
         """Wake the monitor as soon as stats.json is replaced (where the OS can tell us), so
         freshness is not bounded by the poll interval. The poll still reads every change.
@@ -174,6 +175,12 @@ class HexaiSource:
         self.history = history
         self._history_window = HistoryWindow(history, SOURCE_NAME)
         history.ingest_hexai(self._stats.events())
+
+    def last_recorded_ns(self, history: HistoryStore) -> int | None:
+        """The newest hexai request in ``history`` (hexai's requests are kept in tables of its
+        own, not among the shared per-request records). ``sqlite3.Error`` to the caller."""
+        rows = history.execute("SELECT max(ts_ns) FROM hexai_events")
+        return max((int(r[0]) for r in rows if isinstance(r[0], int)), default=None)
 
     def needs_history(self, window_ns: int, now_ns: int) -> bool:
         """True when the window reaches back before what the live file covers."""

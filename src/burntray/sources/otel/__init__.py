@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from burntray.config_keys import names, source_field, text
 from burntray.io.hostport import host_port_parser
-from burntray.sources.spec import SourceSpec
+from burntray.sources.spec import ReceiverSpec, SourceSpec
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
@@ -119,4 +119,5 @@ SPEC = SourceSpec(
     per_upstream=True,
     doctor=_doctor,
     summary="usage pushed over OTLP/HTTP by Claude Code, Codex and Gemini CLI (live, with cost)",
+    receiver=ReceiverSpec(label="OTLP receiver", enabled_key="otel.enabled"),
 )

@@ -196,6 +196,16 @@ class OtelSource(RecordSource):
             text += f"; {self.ledger.failed} lost ({self.ledger.last_error})"
         return True, text
 
+    def listening_health(self) -> tuple[bool, str]:
+        """Ready while the receiver listens and its counting (the ledger and the history writes
+        behind it) is not in an error state; the why names the receiver for ``/healthz``."""
+        if self.receiver is None or not self.receiver.running:
+            return False, f"OTLP receiver not listening: {self.problem or 'stopped'}"
+        ok, why = self.health()
+        if not ok:
+            return False, f"OTLP receiver not counting: {why}"
+        return True, why
+
     def save_state(self) -> str | None:
         return self.ledger.save_state()
 

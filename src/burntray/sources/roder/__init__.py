@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def db_path(ctx: SourceContext) -> Path:
     """The configured database, else roder's own rule (env, ``config.toml``, ``~/.roder``)."""
-    from burntray.paths import roder_usage_db  # noqa: PLC0415
+    from burntray.sources.roder.paths import roder_usage_db  # noqa: PLC0415
 
     configured = str(ctx.option("roder.db")).strip()
     return Path(configured).expanduser() if configured else roder_usage_db(ctx.env)

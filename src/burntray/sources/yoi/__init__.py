@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def data_dir(ctx: SourceContext) -> Path:
     """The configured data dir, else yoi's own rule (YOI_DATA_DIR, YOI_HOME, XDG_DATA_HOME)."""
-    from burntray.paths import yoi_data_dir  # noqa: PLC0415
+    from burntray.sources.yoi.paths import yoi_data_dir  # noqa: PLC0415
 
     configured = str(ctx.option("yoi.dir")).strip()
     return Path(configured).expanduser() if configured else yoi_data_dir(ctx.env)

@@ -82,12 +82,6 @@ class YoiSource(RecordSource):
         return self.prices
 
     # --- RecordSource ------------------------------------------------------------------------
-    def availability(self) -> tuple[bool, str]:
-        sessions = self.data_dir / "sessions"
-        if sessions.is_dir():
-            return True, f"yoi: {sessions}"
-        return False, f"yoi: no sessions folder at {sessions}"
-
     def save_state(self) -> str | None:
         """The offsets, only when they moved since the last save (the base asks on every poll;
         an idle yoi must not rewrite them each second)."""
