@@ -119,25 +119,6 @@ def price_minute_rows(rows: Iterable[MinuteRow], prices: PriceTable) -> list[Pri
     return out
 
 
-def cumulative_increases(points: Iterable[tuple[int, int, float]]) -> list[PricedMinute]:
-    """Per-minute usage from cumulative counters ``(ts_ns, requests, cost_usd)``, oldest first.
-
-    Only increases count: a counter that goes down (a daemon restart, or its sliding window
-    dropping old sessions) contributes nothing, and the next increase is measured from the new,
-    lower value, so nothing is counted twice and nothing goes negative.
-    """
-    out: list[PricedMinute] = []
-    previous: tuple[int, float] | None = None
-    for ts_ns, reqs, cost in points:
-        if previous is not None:
-            more_reqs = max(0, reqs - previous[0])
-            more_cost = max(0.0, cost - previous[1])
-            if more_reqs or more_cost:
-                out.append((ts_ns // NS_PER_MINUTE, more_reqs, more_cost, 0))
-        previous = (reqs, cost)
-    return out
-
-
 def build_timeline(
     minutes: Iterable[PricedMinute],
     start_ns: int,
