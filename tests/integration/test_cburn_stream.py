@@ -284,9 +284,8 @@ def test_backoff_grows_while_down_and_starts_afresh_after_a_working_stream(
     client = Streaming(f"http://127.0.0.1:{port}", timing, rng=NoJitter())
 
     def retries(seen: list[SourceStatus]) -> list[float]:
-        return [
-            float(m.group(1)) for s in seen if (m := re.search(r"retrying in ([0-9.]+) s", s.detail))
-        ]
+        found = (re.search(r"retrying in ([0-9.]+) s", s.detail) for s in seen)
+        return [float(m.group(1)) for m in found if m]
 
     try:
         wait_for(lambda: len(retries(client.seen)) >= 4, what="four failed attempts")
@@ -298,9 +297,7 @@ def test_backoff_grows_while_down_and_starts_afresh_after_a_working_stream(
             seen_before = len(client.seen)
         # the daemon went away after a working stream: the first retry is quick again (0.2 s,
         # where carrying on from before would wait 3.2 s)
-        after = wait_for(
-            lambda: retries(client.seen[seen_before:]), what="a retry after the break"
-        )
+        after = wait_for(lambda: retries(client.seen[seen_before:]), what="a retry after the break")
         assert after[0] == 0.2, client.seen[seen_before:]
     finally:
         client.close()
