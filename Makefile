@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Test workers (pytest-xdist): most tests wait on subprocesses, sockets and displays, so several
+# run side by side. loadgroup keeps each xdist_group (the PyInstaller and Wine builds) on one
+# worker. TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: run test test-fast lint format bench package package-windows clean
 
@@ -16,10 +21,10 @@ run: $(STAMP)
 	$(PY) -m burntray
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests bench packaging

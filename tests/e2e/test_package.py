@@ -27,7 +27,9 @@ sys.path.insert(0, str(ROOT / "packaging"))
 
 import make_package  # noqa: E402 - packaging/make_package.py
 
-pytestmark = pytest.mark.slow
+# One xdist group: `--dist loadgroup` runs these tests on one worker, so the session fixture
+# `built` (the PyInstaller build) is made once, not once per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pyinstaller-package")]
 
 
 def _need(tool: str, package: str) -> str:
