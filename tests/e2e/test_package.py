@@ -158,8 +158,21 @@ def xvfb() -> Iterator[str]:
     """A private 24-bit Xvfb; yields its DISPLAY (the server picks a free number)."""
     binary = _need("Xvfb", "xvfb")
     read_fd, write_fd = os.pipe()
+    # -noreset: by default an X server resets when its last client leaves and drops the
+    # connections that arrive meanwhile ("Connection reset by peer"), which a loaded machine
+    # (parallel tests) hits when the self-test opens its second connection.
     proc = subprocess.Popen(
-        [binary, "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+        [
+            binary,
+            "-displayfd",
+            str(write_fd),
+            "-noreset",
+            "-screen",
+            "0",
+            "640x480x24",
+            "-nolisten",
+            "tcp",
+        ],
         pass_fds=(write_fd,),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
