@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Two stamps: `make run` needs only burntray's runtime dependencies; every other target installs
+# the dev extra (test tools, linters, PyInstaller) on top, once.
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-runtime
 # Test workers (pytest-xdist): most tests wait on subprocesses, sockets and displays, so several
 # run side by side. loadgroup keeps each xdist_group (the PyInstaller and Wine builds) on one
 # worker. TEST_WORKERS=0 runs everything in this one process.
@@ -11,13 +14,20 @@ PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: run test test-fast lint format bench package package-windows clean
 
-$(STAMP): pyproject.toml
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# A venv that already has the dev extra for this pyproject.toml has the runtime ones too.
+$(RUN_STAMP): pyproject.toml | $(PY)
+	if [ ! $(STAMP) -nt pyproject.toml ]; then $(PY) -m pip install --quiet -e .; fi
+	touch $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(PY) -m burntray
 
 test: $(STAMP)

@@ -142,7 +142,7 @@ class _Follower:
     """A monitor following the claude source as the tray runs it."""
 
     def __init__(self, config: Path, history: HistoryStore, *, watch: bool = True) -> None:
-        from burntray.sources.agent_logs import claude_source
+        from burntray.sources.agent_logs.source import claude_source
 
         self.source = claude_source([config], build_price_table(), history, watch=watch)
         self.seen: list[tuple[int, int]] = []  # (published at, newest record's time)

@@ -20,7 +20,7 @@ from burntray.model.alerts import AlertConfig, AlertState, Reading, TopUsage, ev
 from burntray.model.pricing import build_price_table
 from burntray.model.timefmt import format_rfc3339_ns
 from burntray.runtime.alerting import AlertEngine
-from burntray.sources.hexai import HexaiSource
+from burntray.sources.hexai.source import HexaiSource
 from burntray.store.history import HexaiEvent, HistoryStore
 from target import missed
 

@@ -35,7 +35,7 @@ def _fill() -> dict[str, Path]:
     """The four stores at their upstreams' default places in the (isolated) home."""
     from tests.store_writers import ctm_insert, ctm_open, roder_bulk, yoi_append
 
-    from burntray.sources.hexai_writer import hexai_update
+    from burntray.sources.hexai.writer import hexai_update
 
     env = os.environ
     home, cache, data = (Path(env[v]) for v in ("HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"))
@@ -101,7 +101,7 @@ def run() -> list[tuple[str, str]]:
         started = time.perf_counter()
         monitor.tick()
         idle.append(time.perf_counter() - started)
-    from burntray.sources.hexai_writer import hexai_update
+    from burntray.sources.hexai.writer import hexai_update
 
     changed = []
     for i in range(10):

@@ -29,10 +29,10 @@ from tests.cburn_daemon import DaemonProcess  # noqa: E402
 from burntray.config import Settings  # noqa: E402
 from burntray.model.snapshot import Snapshot  # noqa: E402
 from burntray.runtime.monitor import Monitor  # noqa: E402
-from burntray.sources import cburn_wire as wire  # noqa: E402
-from burntray.sources.cburn import CburnSource  # noqa: E402
-from burntray.sources.cburn_client import Timing  # noqa: E402
-from burntray.sources.cburn_discovery import Discovery  # noqa: E402
+from burntray.sources.cburn import wire  # noqa: E402
+from burntray.sources.cburn.client import Timing  # noqa: E402
+from burntray.sources.cburn.discovery import Discovery  # noqa: E402
+from burntray.sources.cburn.source import CburnSource  # noqa: E402
 from burntray.store.history import HistoryStore  # noqa: E402
 from target import missed, percentile  # noqa: E402 - bench/ is on sys.path (run.py)
 

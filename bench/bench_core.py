@@ -16,8 +16,8 @@ from pathlib import Path
 from burntray.model.pricing import build_price_table
 from burntray.model.snapshot import SourceStatus
 from burntray.model.timefmt import format_rfc3339_ns
-from burntray.sources.hexai import hexai_snapshot, parse_stats
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.source import hexai_snapshot, parse_stats
+from burntray.sources.hexai.writer import hexai_update
 from burntray.store.history import HexaiEvent, HistoryStore
 from target import missed
 

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_core import compile_bytecode, make_stats_file  # noqa: E402
 from burntray.model.pricing import build_price_table  # noqa: E402
 from burntray.model.timefmt import format_rfc3339_ns  # noqa: E402
-from burntray.sources.hexai import HexaiSource, parse_stats  # noqa: E402
-from burntray.sources.hexai_writer import hexai_update  # noqa: E402
+from burntray.sources.hexai.source import HexaiSource, parse_stats  # noqa: E402
+from burntray.sources.hexai.writer import hexai_update  # noqa: E402
 from burntray.store.history import HistoryStore  # noqa: E402
 from target import missed  # noqa: E402
 

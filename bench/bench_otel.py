@@ -24,7 +24,7 @@ from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
 from burntray.runtime.monitor import Monitor
 from burntray.serve.figures import Figures, FiguresBoard
 from burntray.serve.http import FiguresServer
-from burntray.sources.otel import OtelSource
+from burntray.sources.otel.source import OtelSource
 from burntray.store.history import HistoryStore
 
 S = 10**9

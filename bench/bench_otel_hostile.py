@@ -40,7 +40,7 @@ from burntray.runtime.monitor import Monitor
 from burntray.serve.figures import FiguresBoard
 from burntray.serve.http import FiguresServer
 from burntray.serve.run import FiguresPublisher
-from burntray.sources.otel import OtelSource
+from burntray.sources.otel.source import OtelSource
 from burntray.store.history import HistoryStore
 from target import missed, percentile
 

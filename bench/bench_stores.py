@@ -42,7 +42,7 @@ from tests.store_writers import (  # noqa: E402
 )
 
 from burntray.model.pricing import build_price_table  # noqa: E402
-from burntray.sources.roder import RoderSource  # noqa: E402
+from burntray.sources.roder.source import RoderSource  # noqa: E402
 
 ROWS = int(os.environ.get("BURNTRAY_BENCH_RODER_ROWS", "1000000"))
 CTM_ROWS = 200_000
@@ -157,8 +157,8 @@ def _ctm_and_yoi(folder: Path) -> list[tuple[str, str]]:
 
     from tests.store_writers import ctm_insert, ctm_open, yoi_append
 
-    from burntray.sources.ctm import CtmSource
-    from burntray.sources.yoi import YoiSource
+    from burntray.sources.ctm.source import CtmSource
+    from burntray.sources.yoi.source import YoiSource
     from burntray.store.history import HistoryStore
 
     rng = random.Random(2)

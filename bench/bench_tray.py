@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from tests.e2e.desktop import Desktop, private_desktop  # noqa: E402
 from tests.processes import wait_for  # noqa: E402
 
-from burntray.sources.hexai_writer import hexai_update  # noqa: E402
+from burntray.sources.hexai.writer import hexai_update  # noqa: E402
 from target import missed, percentile  # noqa: E402 - bench/ is on sys.path (run.py)
 
 IDLE_S = float(os.environ.get("BURNTRAY_BENCH_IDLE_S", "60"))

@@ -9,17 +9,25 @@ dir and BURNTRAY_HOME in a fresh temporary folder, no display, a session bus add
 cannot connect, and the cburn daemon URL pointed at a closed loopback port - so a real cburn
 daemon on 127.0.0.1:8787, the user's hexai cache or desktop never colour (or stall) a figure.
 Benchmarks that need a display, a bus or a daemon start their own.
+
+Each module's figures are also written into docs/performance.md, under "Latest `make bench`
+run", with the date and the machine they were measured on (a module run again replaces only its
+own table), so the documented figures always say where they came from.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import platform
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,13 +50,87 @@ BENCHES = [
 ]
 
 
-def run_module(name: str) -> None:
-    """Run one benchmark module in this process and print its figures."""
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+LATEST = "## Latest `make bench` run"
+MODULE_HEADING = re.compile(r"^### (bench_\w+)", re.MULTILINE)
+
+
+def run_module(name: str, rows_out: Path | None = None) -> None:
+    """Run one benchmark module in this process and print its figures (and keep them, as JSON,
+    in rows_out for the performance page)."""
     module = importlib.import_module(name)
     started = time.perf_counter()
+    rows = []
     for figure, value in module.run():
         print(f"  {figure:<58} {value}", flush=True)
+        rows.append((str(figure), str(value)))
     print(f"  ({time.perf_counter() - started:.1f} s)", flush=True)
+    if rows_out is not None:
+        rows_out.write_text(json.dumps(rows), encoding="utf-8")
+
+
+def machine() -> str:
+    """Where the figures were measured: OS, CPU model and count, Python, load at the time."""
+    os_name = platform.system()
+    try:
+        release = Path("/etc/os-release").read_text(encoding="utf-8")
+        found = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', release, re.MULTILINE)
+        if found:
+            os_name = found.group(1)
+    except OSError:
+        pass
+    cpu = platform.processor() or platform.machine()
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+        found = re.search(r"^model name\s*:\s*(.+)$", info, re.MULTILINE)
+        if found:
+            cpu = found.group(1).strip()
+    except OSError:
+        pass
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = f", load {os.getloadavg()[0]:.1f}"
+    return f"{os_name}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}{load}"
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def module_section(name: str, rows: list[tuple[str, str]], when: datetime, where: str) -> str:
+    lines = [
+        f"### {name}",
+        "",
+        f"Measured {when:%Y-%m-%d %H:%M} UTC on {where}.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        *(f"| {cell(figure)} | {cell(value)} |" for figure, value in rows),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def update_page(page: Path, sections: dict[str, str], order: list[str] = BENCHES) -> None:
+    """Put each module's section under the page's "Latest run" heading, replacing that
+    module's previous one and keeping the others (and everything above the heading)."""
+    text = page.read_text(encoding="utf-8") if page.exists() else "# Performance\n"
+    head, found, latest = text.partition(LATEST)
+    if not found:
+        head, latest = text.rstrip("\n") + "\n\n", ""
+    kept: dict[str, str] = {}
+    starts = list(MODULE_HEADING.finditer(latest))
+    for i, match in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(latest)
+        kept[match.group(1)] = latest[match.start() : end].strip() + "\n"
+    kept.update(sections)
+    rank = {name: i for i, name in enumerate(order)}
+    ranked = sorted(kept, key=lambda name: (rank.get(name, len(order)), name))
+    body = "\n".join(kept[name] for name in ranked)
+    intro = (
+        "\n\nWritten by `make bench` (`bench/run.py`): every figure of the latest run of each"
+        " benchmark, with when and where it ran.\n\n"
+    )
+    page.write_text(head + LATEST + intro + body, encoding="utf-8")
 
 
 # What the tests scrub too (tests/conftest.py): ways to reach the user's desktop, bus or data.
@@ -97,20 +179,30 @@ def isolated_env(root: Path) -> dict[str, str]:
     return env
 
 
-def main(names: list[str]) -> int:
+def main(names: list[str], benches: list[str] = BENCHES, page: Path = PAGE) -> int:
     """Each module runs in a fresh process and a fresh isolated environment: one module's
     memory (a million history rows) or threads never colour another's figures (peak RSS of a
     forked child includes the parent's), and nothing of the user's is read."""
-    selected = [n for n in BENCHES if not names or n in names or n.removeprefix("bench_") in names]
+    selected = [n for n in benches if not names or n in names or n.removeprefix("bench_") in names]
     failed = []
+    sections = {}
+    where = machine()
     for name in selected:
         print(f"== {name}", flush=True)
         with tempfile.TemporaryDirectory(prefix=f"burntray-{name}-") as tmp:
+            rows_file = Path(tmp) / "rows.json"
             code = subprocess.call(
-                [sys.executable, __file__, "--module", name], env=isolated_env(Path(tmp))
+                [sys.executable, __file__, "--module", name, str(rows_file)],
+                env=isolated_env(Path(tmp)),
             )
+            if code == 0 and rows_file.exists():
+                rows = [tuple(row) for row in json.loads(rows_file.read_text(encoding="utf-8"))]
+                sections[name] = module_section(name, rows, datetime.now(UTC), where)
         if code != 0:
             failed.append(name)
+    if sections:
+        update_page(page, sections, benches)
+        print(f"figures written to {page}", flush=True)
     if failed:
         print("failed: " + ", ".join(failed), flush=True)
     return 1 if failed else 0
@@ -118,6 +210,6 @@ def main(names: list[str]) -> int:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--module"]:
-        run_module(sys.argv[2])
+        run_module(sys.argv[2], Path(sys.argv[3]) if len(sys.argv) > 3 else None)
         sys.exit(0)
     sys.exit(main(sys.argv[1:]))

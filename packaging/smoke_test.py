@@ -54,7 +54,7 @@ def _figures(stdout: str) -> tuple[object, ...]:
 
 def smoke(exe: Path, self_test: bool) -> None:
     from burntray import __version__
-    from burntray.sources.hexai_writer import hexai_update
+    from burntray.sources.hexai.writer import hexai_update
 
     with tempfile.TemporaryDirectory(prefix="burntray-smoke-") as tmp_name:
         tmp = Path(tmp_name)

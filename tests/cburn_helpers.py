@@ -9,9 +9,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from burntray.model.snapshot import SourceStatus
-from burntray.sources.cburn import CburnSource
-from burntray.sources.cburn_client import Timing
-from burntray.sources.cburn_discovery import Discovery
+from burntray.sources.cburn.client import Timing
+from burntray.sources.cburn.discovery import Discovery
+from burntray.sources.cburn.source import CburnSource
 
 T = TypeVar("T")
 HOUR_NS = 3600 * 1_000_000_000

@@ -20,7 +20,7 @@ from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
 from opentelemetry.sdk.metrics.export import AggregationTemporality, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
-from burntray.sources.otel_receiver import ExportCallback, OtlpReceiver
+from burntray.sources.otel.receiver import ExportCallback, OtlpReceiver
 
 Protocol = Literal["protobuf", "json"]
 Temporality = Literal["delta", "cumulative"]

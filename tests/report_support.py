@@ -3,12 +3,16 @@ HTML reader that pulls text out of elements by id (the report's figures and tabl
 
 from __future__ import annotations
 
+import datetime as _dt
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from burntray.app import AppContext
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from burntray.store.history import HexaiEvent
+from tests.agent_logs_support import claude_line
 
 NS = 1_000_000_000
 MINUTE = 60 * NS
@@ -147,3 +151,28 @@ def write_stats_file(hexai_dir: Path, events: list[HexaiEvent], updated_ns: int)
     }
     hexai_dir.mkdir(parents=True, exist_ok=True)
     (hexai_dir / "stats.json").write_text(json.dumps(body, separators=(",", ":")) + "\n")
+
+
+# ---- Claude Code logs at the fixed instant -----------------------------------------------
+
+SONNET = "claude-sonnet-4-5-20250929"
+OPUS = "claude-opus-4-1-20250805"
+
+
+def _stamp(seconds_ago: int) -> str:
+    when = _dt.datetime.fromtimestamp((NOW - seconds_ago * NS) / 1e9, _dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def write_claude_logs(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Three Claude Code requests in the hour before NOW: two models the shipped snapshot
+    prices, one it does not."""
+    log = root / "claude" / "projects" / "-work-p" / "s1.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text(
+        claude_line(_stamp(1800), "m1", "r1", SONNET, 1000, 200, 300, 4000) + "\n"
+        + claude_line(_stamp(1200), "m2", "r2", OPUS, 2000, 100) + "\n"
+        + claude_line(_stamp(600), "m3", "r3", "claude-imaginary-9", 5, 5) + "\n"
+    )  # fmt: skip
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root / "claude"))
+    return log

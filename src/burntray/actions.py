@@ -11,8 +11,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from burntray.config import CALENDAR_WINDOWS
 from burntray.errors import ClearError
-from burntray.record import record
+from burntray.record import record, replace
 from burntray.sources.registry import REGISTRY
 
 if TYPE_CHECKING:
@@ -71,11 +72,15 @@ def run_clear(ctx: AppContext, key: str, settings: Settings | None = None) -> st
 def read_once(ctx: AppContext, settings: Settings) -> tuple[Snapshot, Source]:
     """Build the chosen source, read it once and take its Snapshot for the window (see
     ``read_source_once``); the caller closes the source."""
-    from burntray.sources.base import build_source  # noqa: PLC0415
+    from burntray.sources.build import build_source  # noqa: PLC0415
 
     source = build_source(settings.source, ctx.source_context(settings, with_history=False))
     try:
-        return read_source_once(source, settings.window_ns, ctx.history, ctx.clock_ns), source
+        window_ns = settings.window_ns_at(ctx.clock_ns())
+        snapshot = read_source_once(source, window_ns, ctx.history, ctx.clock_ns)
+        if settings.window in CALENDAR_WINDOWS:
+            snapshot = replace(snapshot, window_name=settings.window)
+        return snapshot, source
     except BaseException:
         source.close()
         raise

@@ -11,13 +11,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from burntray.config import Settings, load_settings
+from burntray.config import Settings, load_config
 from burntray.errors import ConfigError
 from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable, build_price_table
 from burntray.paths import AppPaths, app_paths
 from burntray.record import field, record
-from burntray.sources.base import Source, SourceContext, build_source
+from burntray.sources.base import Source, SourceContext
+from burntray.sources.build import build_source
 
 if TYPE_CHECKING:  # sqlite3 and the store load only when the history is opened
     from burntray.store.history import HistoryStore
@@ -31,7 +32,10 @@ class AppContext:
 
     paths: AppPaths
     settings: Settings
-    config_error: str = ""  # set when config.toml is invalid and defaults are in use
+    config_error: str = ""  # set when config.toml is not TOML at all and defaults are in use
+    # keys of config.toml left out (unknown, or a bad value: that key's default is used); the
+    # rest of the file is in effect
+    config_problems: tuple[str, ...] = ()
     demo: bool = False  # `burntray demo`: synthetic data, labelled DEMO wherever it shows
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     clock_ns: Callable[[], int] = time.time_ns
@@ -41,18 +45,27 @@ class AppContext:
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, strict: bool = True) -> AppContext:
-        """Resolve paths and settings. ``strict``: raise ``ConfigError`` on a bad config;
-        otherwise fall back to defaults and remember why (the tray shows it)."""
+        """Resolve paths and settings. A bad key is left out and named in ``config_problems``
+        (the rest of the file is used). A file that cannot be read as TOML: ``strict`` raises
+        ``ConfigError``; otherwise defaults are used and ``config_error`` says why (the tray
+        shows it)."""
         env = dict(os.environ if env is None else env)
         paths = app_paths(env)
+        problems: tuple[str, ...] = ()
         try:
-            settings = load_settings(paths.config_file)
+            settings, problems = load_config(paths.config_file)
             error = ""
         except ConfigError as exc:
             if strict:
                 raise
             settings, error = Settings(), str(exc)
-        return cls(paths=paths, settings=settings, config_error=error, env=env)
+        return cls(
+            paths=paths,
+            settings=settings,
+            config_error=error,
+            config_problems=problems,
+            env=env,
+        )
 
     def prices(self, settings: Settings | None = None) -> PriceTable:
         """The price table in force. A price file that cannot be used is a configuration

@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from burntray.atomic import atomic_write
 from burntray.errors import BurntrayError
+from burntray.io.atomic import atomic_write
 
 APP_NAME = "burntray"
 LAUNCH_AGENT_LABEL = "io.github.burntray"

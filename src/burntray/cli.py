@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from burntray import __version__
+from burntray.io.hostport import split_host_port
 
 if TYPE_CHECKING:
     from burntray.config import Settings
@@ -128,7 +129,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         status = sub.add_parser("status", help="print the current numbers once")
         status.add_argument("--source", choices=_source_choices(), help="default: config")
         status.add_argument(
-            "--window", help="e.g. 5m, 15m, 1h, 1h30m, 90m, 24h, 7d (default: config)"
+            "--window", help="today, week, or e.g. 5m, 15m, 1h, 1h30m, 24h, 7d (default: config)"
         )
         status.add_argument("--format", choices=("text", "json", "tmux", "csv"), default="text")
         status.add_argument(
@@ -165,7 +166,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     if wanted("report"):
         report = sub.add_parser("report", help="write an HTML report with charts, or CSV/JSON")
-        report.add_argument("--window", help="e.g. 1h, 1h30m, 24h, 7d (default: config)")
+        report.add_argument("--window", help="today, week, or e.g. 1h, 24h, 7d (default: config)")
         report.add_argument("--source", choices=_source_choices(), help="default: config")
         report.add_argument("--format", choices=("html", "csv", "json", "text"), default="html")
         report.add_argument(
@@ -277,10 +278,17 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-def _load_context(strict: bool = True):  # type: ignore[no-untyped-def]
+def _load_context(strict: bool = True, warn: bool = True):  # type: ignore[no-untyped-def]
+    """The context; each key config.toml had to leave out is said once on stderr (``warn``;
+    doctor lists them itself). Such a key is no reason to fail: the rest of the file is used
+    and the command answers as usual (a tmux line must not go blank over a typo)."""
     from burntray.app import AppContext  # noqa: PLC0415
 
-    return AppContext.load(strict=strict)
+    ctx = AppContext.load(strict=strict)
+    if warn:
+        for problem in ctx.config_problems:
+            print(f"burntray: {problem}", file=sys.stderr)
+    return ctx
 
 
 def _fail(message: str, code: int) -> int:
@@ -324,6 +332,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                 return _status_exit(snapshot.status)
             alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
             block = _block_json(source, now) if args.format == "json" else None
+            if args.format == "text" and not snapshot.totals.reqs:  # say when the last use was
+                from burntray.runtime.last_use import LastUse  # noqa: PLC0415
+
+                snapshot = LastUse(ctx.history())(snapshot, source, settings.window)
         finally:
             source.close()
     finally:
@@ -350,7 +362,7 @@ def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]
 
 def _block_json(source, now: int):  # type: ignore[no-untyped-def]
     """``block`` in status JSON: Claude's current 5-hour block, where a source knows it."""
-    from burntray.sources.agent_logs import block_to_dict  # noqa: PLC0415
+    from burntray.sources.agent_logs.source import block_to_dict  # noqa: PLC0415
 
     members = getattr(source, "members", None)  # the `all` source's present members
     if not isinstance(members, dict):
@@ -364,15 +376,18 @@ def _block_json(source, now: int):  # type: ignore[no-untyped-def]
 
 def _print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> None:  # type: ignore[no-untyped-def]
     """Usage per day or per session, as a table (text), CSV or JSON."""
+    from burntray.config import CALENDAR_WINDOWS  # noqa: PLC0415
     from burntray.report import by_period  # noqa: PLC0415
 
-    window = settings.window_ns
+    window = settings.window_ns_at(now)
     records, skipped = by_period.gather_records(source, now - window, now + 1)
     rows = by_period.group(records, by)
     if fmt == "json":
         import json  # noqa: PLC0415
 
-        text = json.dumps(by_period.to_json(rows, by, source.name, window, skipped), indent=2)
+        name = settings.window if settings.window in CALENDAR_WINDOWS else ""
+        doc = by_period.to_json(rows, by, source.name, window, skipped, window_name=name)
+        text = json.dumps(doc, indent=2)
         text += "\n"
     elif fmt == "csv":
         text = by_period.to_csv(rows, by)
@@ -381,7 +396,7 @@ def _print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> Non
     if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:
-        from burntray.atomic import write_output  # noqa: PLC0415
+        from burntray.io.atomic import write_output  # noqa: PLC0415
 
         write_output(out, text.encode("utf-8"))
 
@@ -471,7 +486,7 @@ def cmd_clear_cache(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from burntray.doctor import run_doctor  # noqa: PLC0415
 
-    return run_doctor(_load_context(strict=False))
+    return run_doctor(_load_context(strict=False, warn=False))
 
 
 @command("run")
@@ -495,7 +510,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from burntray.errors import BurntrayError, ConfigError  # noqa: PLC0415
     from burntray.report.build import launch_browser, write_report  # noqa: PLC0415
-    from burntray.sources.base import UnknownSourceError  # noqa: PLC0415
+    from burntray.sources.registry import UnknownSourceError  # noqa: PLC0415
 
     try:
         ctx = _load_context()
@@ -581,8 +596,9 @@ def cmd_autostart(args: argparse.Namespace) -> int:
 
 
 def _record_start_at_login(enabled: bool) -> None:
-    """Keep config.toml's ``start_at_login`` in step with the OS entry, as the tray menu does.
-    An invalid config.toml is left untouched (the OS entry is what counts)."""
+    """Keep config.toml's ``start_at_login`` in step with the OS entry, as the tray menu does:
+    that one key is set in the user's file, the rest of it left as written. A file that is not
+    TOML is left untouched (the OS entry is what counts)."""
     from burntray.config import load_settings, save_settings  # noqa: PLC0415
     from burntray.errors import ConfigError  # noqa: PLC0415
     from burntray.paths import app_paths  # noqa: PLC0415
@@ -590,21 +606,18 @@ def _record_start_at_login(enabled: bool) -> None:
     path = app_paths().config_file
     try:
         settings = load_settings(path)
+        if settings.start_at_login != enabled:
+            save_settings(path, settings.replace(start_at_login=enabled), previous=settings)
     except ConfigError as exc:
         print(f"burntray: {path} not updated (it is invalid): {exc}", file=sys.stderr)
-        return
-    if settings.start_at_login != enabled:
-        try:
-            save_settings(path, settings.replace(start_at_login=enabled))
-        except OSError as exc:
-            print(f"burntray: {path} not updated: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"burntray: {path} not updated: {exc}", file=sys.stderr)
 
 
 def _serve_refusal(settings: Settings) -> str:
     """Why ``serve`` cannot listen as asked (said at start, exit 2), or ""."""
+    from burntray.io.http_server import is_loopback, tls_context  # noqa: PLC0415
     from burntray.serve.run import receiver_requested  # noqa: PLC0415
-    from burntray.sources.otel_receiver import is_loopback, tls_context  # noqa: PLC0415
-    from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
 
     try:
         tls_context(settings.serve_tls_cert, settings.serve_tls_key)
@@ -630,7 +643,6 @@ def _serve_refusal(settings: Settings) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from burntray.errors import ConfigError  # noqa: PLC0415
     from burntray.serve.run import run_serve  # noqa: PLC0415
-    from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
 
     try:
         ctx = _load_context()

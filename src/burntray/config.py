@@ -1,25 +1,43 @@
 """Settings: a frozen record, loaded from and saved to ``config.toml``.
 
 Every key is declared once in ``FIELDS`` with its parser, so each bad value is reported with the
-key, the value and what is allowed. A file that fails validation is never overwritten: the app
-runs on defaults and says so, and saving is refused until the file is fixed (nothing is lost).
+key, the value and what is allowed; an unknown key is named with the nearest known one. A bad key
+is left out and the rest of the file is used. Saving edits the user's own file in place (only the
+keys that changed; comments and order kept), and a file that is not TOML at all is never
+overwritten: the app runs on defaults and says so.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import stat
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from burntray.atomic import atomic_write
+from burntray.config_keys import ConfigField, names, text, url
 from burntray.errors import ConfigError
+from burntray.io.atomic import atomic_write
+from burntray.io.hostport import host_port_parser
+from burntray.lazylog import get_logger
 from burntray.model.timefmt import NS_PER_SECOND, format_duration, parse_duration_ns
-from burntray.paths import ensure_dir
+from burntray.paths import PRIVATE_FILE_MODE, ensure_dir
 from burntray.record import field, record
 from burntray.record import replace as replace_fields
+from burntray.sources.registry import REGISTRY
 
-WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d")
+WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d", "today", "week")
+# Calendar windows (value -> words): the local calendar day so far, the ISO week (from Monday
+# 00:00) so far. A rolling hour shows $0 to someone who worked yesterday; these do not.
+CALENDAR_WINDOWS = {"today": "today", "week": "this week"}
+_CALENDAR_SPELLINGS = {"today": "today", "week": "week", "this week": "week", "this-week": "week",
+                       "thisweek": "week"}  # fmt: skip
+# The window of a NEW configuration: the tray's first start, with no config.toml yet, writes one
+# with it. Without a config.toml (scripts, tmux, `status`) and in a config.toml without a window
+# key the window stays the rolling hour it always was: an existing choice is kept.
+NEW_CONFIG_WINDOW = "today"
 DEFAULT_SOURCE = "all"
 ICON_FIGURES = ("rpm", "cost", "reqs", "none")
 MIN_WINDOW_NS = 60 * NS_PER_SECOND
@@ -61,7 +79,12 @@ class Settings:
 
     @property
     def window_ns(self) -> int:
-        return parse_duration_ns(self.window)
+        """The window's length now (a calendar window grows through its day or week)."""
+        return window_span_ns(self.window, time.time_ns())
+
+    def window_ns_at(self, now_ns: int) -> int:
+        """The window's length at ``now_ns`` (a duration is the same at every instant)."""
+        return window_span_ns(self.window, now_ns)
 
     def option(self, key: str) -> Any:
         """A source's config value: as set, else its declared default."""
@@ -93,10 +116,46 @@ class Settings:
 # --- parsers: each returns the clean value or raises ValueError("what is allowed") ---------
 
 
+def window_span_ns(window: str, now_ns: int, tz: Any = None) -> int:
+    """How long ``window`` is at ``now_ns``: a duration as written; ``today`` from the local
+    midnight, ``week`` from Monday 00:00 local (ISO week), to now (at least a second, so rates
+    stay finite right at midnight). ``tz`` None is the machine's zone."""
+    if window not in CALENDAR_WINDOWS:
+        return parse_duration_ns(window)
+    now_s = now_ns // NS_PER_SECOND
+    if tz is None:
+        # time, not datetime: `status --format tmux` (run every few seconds) imports no more
+        local = time.localtime(now_s)
+        back = local.tm_wday if window == "week" else 0  # Monday is 0
+        # mktime normalises day 0 or less into the month before; isdst -1 finds that day's
+        # own offset, so a daylight-saving change between then and now is counted right
+        midnight = (local.tm_year, local.tm_mon, local.tm_mday - back, 0, 0, 0, 0, 0, -1)
+        start_ns = int(time.mktime(midnight)) * NS_PER_SECOND
+    else:
+        import datetime as dt  # noqa: PLC0415 - a given zone (tests, reports for a zone)
+
+        day = dt.datetime.fromtimestamp(now_s, tz).date()
+        if window == "week":
+            day -= dt.timedelta(days=day.weekday())
+        start_ns = int(dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()) * NS_PER_SECOND
+    return max(now_ns - start_ns, NS_PER_SECOND)
+
+
+def window_words(window: str) -> str:
+    """``today``, ``this week``, or ``last 1h``: what a window shows, for people."""
+    return CALENDAR_WINDOWS.get(window) or f"last {window}"
+
+
 def _window(value: object) -> str:
-    allowed = "a duration from 1m to 31d such as 5m, 15m, 1h, 1h30m, 6h, 24h, 7d or 90m"
+    allowed = (
+        "today, week (this calendar week, from Monday) or a duration from 1m to 31d such as "
+        "5m, 15m, 1h, 1h30m, 6h, 24h, 7d or 90m"
+    )
     if not isinstance(value, str):
         raise ValueError(allowed)
+    calendar = _CALENDAR_SPELLINGS.get(" ".join(value.lower().split()))
+    if calendar is not None:
+        return calendar
     try:
         ns = parse_duration_ns(value)
     except ValueError:
@@ -134,19 +193,6 @@ def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("true or false")
     return value
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError("a string")
-    return value
-
-
-def _url(value: object) -> str:
-    text = _text(value).strip()
-    if text and not text.startswith(("http://", "https://")):
-        raise ValueError("an http:// or https:// URL, or empty to discover the daemon")
-    return text.rstrip("/")
 
 
 def _retention(value: object) -> int:
@@ -192,56 +238,7 @@ def _span(low_ns: int, high_ns: int) -> Callable[[object], str]:
     return parse
 
 
-def names(value: object) -> str:
-    """Parser for a list of host names or origins: a TOML list or one string, separated by
-    commas or spaces; kept as one comma-separated string."""
-    items = value if isinstance(value, list) else [value]
-    if not all(isinstance(i, str) for i in items):
-        raise ValueError('names as a list of strings or one string, e.g. "a.example, b.example"')
-    words = [w for i in items for w in str(i).replace(",", " ").split()]
-    for word in words:
-        if any(c in word for c in "\"'<>\\") or len(word) > 253:
-            raise ValueError(f"{word[:60]!r} is not a host name or origin")
-    return ", ".join(dict.fromkeys(words))
-
-
-def _host_port(value: object) -> str:
-    allowed = "HOST:PORT such as 127.0.0.1:9464"
-    if not isinstance(value, str):
-        raise ValueError(allowed)
-    host, sep, port = value.strip().rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(allowed)
-    return value.strip()
-
-
-@record
-class ConfigField:
-    key: str  # dotted TOML key
-    attr: str  # Settings attribute; "" for a source's key (kept in Settings.source_options)
-    parse: Callable[[object], Any]
-    doc: str
-    default: Any = None  # a source key's default (core keys take the Settings default)
-
-
-def source_field(key: str, parse: Callable[[object], Any], doc: str, default: Any) -> ConfigField:
-    """A key a source declares in its registry entry."""
-    return ConfigField(key, "", parse, doc, default)
-
-
-def text(value: object) -> str:
-    """Parser for free text (paths)."""
-    return _text(value)
-
-
-def url(value: object) -> str:
-    """Parser for an http(s) URL, "" meaning discover."""
-    return _url(value)
-
-
 def _source(value: object) -> str:
-    from burntray.sources.registry import REGISTRY  # noqa: PLC0415 - the registry imports us
-
     choices = REGISTRY.choices()
     if value not in choices:
         raise ValueError("one of " + ", ".join(choices))
@@ -250,8 +247,6 @@ def _source(value: object) -> str:
 
 def source_fields() -> dict[str, ConfigField]:
     """The keys every registered source declares, by dotted key."""
-    from burntray.sources.registry import REGISTRY  # noqa: PLC0415 - the registry imports us
-
     return {f.key: f for f in REGISTRY.config_fields()}
 
 
@@ -260,23 +255,30 @@ def all_fields() -> tuple[ConfigField, ...]:
 
 
 FIELDS: tuple[ConfigField, ...] = (
-    ConfigField("window", "window", _window, "window shown: 5m 15m 1h 6h 24h 7d or any 1m-31d"),
+    ConfigField(
+        "window", "window", _window, "window shown: today, week, 5m 15m 1h 6h 24h 7d or 1m-31d"
+    ),
     ConfigField("source", "source", _source, "all, auto or one source's name"),
     ConfigField("poll_interval", "poll_interval_s", _poll_interval, "seconds between reads"),
     ConfigField("icon_figure", "icon_figure", _choice(*ICON_FIGURES), "figure drawn in the icon"),
     ConfigField("notifications", "notifications", _bool, "desktop notifications on/off"),
     ConfigField("start_at_login", "start_at_login", _bool, "start burntray at login"),
     ConfigField("history.retention_days", "history_retention_days", _retention, "days kept"),
-    ConfigField("serve.metrics", "serve_metrics", _host_port, "where /metrics is served"),
+    ConfigField(
+        "serve.metrics",
+        "serve_metrics",
+        host_port_parser("127.0.0.1:9464"),
+        "where /metrics is served",
+    ),
     ConfigField("serve.tray_metrics", "tray_metrics", _bool, "the tray serves /metrics too"),
-    ConfigField("serve.token", "serve_token", _text, "bearer token for /metrics and co."),
-    ConfigField("serve.tls_cert", "serve_tls_cert", _text, "PEM certificate: serve over https"),
-    ConfigField("serve.tls_key", "serve_tls_key", _text, "PEM key of serve.tls_cert"),
+    ConfigField("serve.token", "serve_token", text, "bearer token for /metrics and co."),
+    ConfigField("serve.tls_cert", "serve_tls_cert", text, "PEM certificate: serve over https"),
+    ConfigField("serve.tls_key", "serve_tls_key", text, "PEM key of serve.tls_cert"),
     ConfigField("serve.allowed_hosts", "serve_allowed_hosts", names, "more names for Host"),
     ConfigField(
-        "export.otlp_endpoint", "export_otlp_endpoint", _url, "OTLP/HTTP collector to push to"
+        "export.otlp_endpoint", "export_otlp_endpoint", url, "OTLP/HTTP collector to push to"
     ),
-    ConfigField("pricing.litellm_file", "price_file", _text, "LiteLLM-format price JSON"),
+    ConfigField("pricing.litellm_file", "price_file", text, "LiteLLM-format price JSON"),
     ConfigField(
         "alerts.spike_usd_per_hour",
         "alert_spike_usd_per_hour",
@@ -365,8 +367,14 @@ def _price_overrides(value: object, errors: list[str], where: str) -> dict[str, 
     return out
 
 
-def settings_from_toml(data: Mapping[str, Any], source: str = "config.toml") -> Settings:
-    """Validate a parsed TOML document; raise ``ConfigError`` listing every problem."""
+def settings_from_toml(
+    data: Mapping[str, Any], source: str = "config.toml", problems: list[str] | None = None
+) -> Settings:
+    """Validate a parsed TOML document. Without ``problems``: raise ``ConfigError`` listing
+    every problem (a change asked for on the command line or in the menu is taken whole or
+    not at all). With a list: each bad key is named there and left out (a key with a bad value
+    keeps its default), and every valid key is still used: one typo must not throw away the
+    rest of the user's file."""
     errors: list[str] = []
     values: dict[str, Any] = {}
     options: dict[str, Any] = {}
@@ -377,23 +385,45 @@ def settings_from_toml(data: Mapping[str, Any], source: str = "config.toml") -> 
             continue
         spec = known.get(dotted)
         if spec is None:
-            errors.append(
-                f"{source}: unknown key {dotted!r}; known keys: "
-                + ", ".join([*known, "pricing.models.<model>"])
-            )
+            errors.append(f"{source}: {_unknown(dotted, known)}")
             continue
         try:
             parsed = spec.parse(value)
         except ValueError as exc:
-            errors.append(f"{source}: {dotted} = {value!r} is not allowed: expected {exc}")
+            default = getattr(Settings(), spec.attr) if spec.attr else spec.default
+            errors.append(
+                f"{source}: {dotted} = {value!r} is not allowed: expected {exc}"
+                + (f"; using the default {default!r}" if problems is not None else "")
+            )
             continue
         if spec.attr:
             values[spec.attr] = parsed
         elif parsed != spec.default:
             options[spec.key] = parsed
-    if errors:
+    if errors and problems is None:
         raise ConfigError("\n".join(errors))
+    if problems is not None:
+        problems.extend(errors)
     return Settings(**values, source_options=options)
+
+
+def _unknown(dotted: str, known: Mapping[str, ConfigField]) -> str:
+    """Why ``dotted`` is not a key, with the nearest key when one is close (a typo)."""
+    import difflib  # noqa: PLC0415 - only for a bad file
+
+    keys = [*known, "pricing.models"]
+    inside = sorted(k for k in keys if k.startswith(dotted + "."))
+    if inside:  # `serve = 5`: a table's name given a value
+        return f"{dotted} is a table of keys ({', '.join(inside)}), not a value; ignored"
+    close = difflib.get_close_matches(dotted, keys, n=1, cutoff=0.6)
+    if not close:  # a typo in the key's last part: `alerts.spike_treshold`
+        leaves = {k.rsplit(".", 1)[-1]: k for k in keys}
+        close = [leaves[m] for m in difflib.get_close_matches(dotted.rsplit(".", 1)[-1], leaves, 1)]
+    if close:
+        return f"unknown key {dotted!r} ignored; did you mean `{close[0]}`?"
+    return f"unknown key {dotted!r} ignored; known keys: " + ", ".join(
+        [*known, "pricing.models.<model>"]
+    )
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -425,12 +455,14 @@ def settings_to_toml(settings: Settings) -> dict[str, Any]:
     return doc
 
 
-def load_settings(path: Path) -> Settings:
-    """Settings from ``path``; defaults when it does not exist. Raises ``ConfigError``."""
+def load_config(path: Path) -> tuple[Settings, tuple[str, ...]]:
+    """Settings from ``path`` (defaults when it does not exist) and the problems found in it:
+    each unknown key or bad value is named and left out, the valid keys are used. Raises
+    ``ConfigError`` only when the file cannot be read or is not TOML at all."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return Settings()
+        return Settings(), ()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     import tomllib  # noqa: PLC0415 - only when there is a file: `status` starts faster without
@@ -441,15 +473,159 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return settings_from_toml(data, source=str(path))
+    problems: list[str] = []
+    settings = settings_from_toml(data, source=str(path), problems=problems)
+    return settings, tuple(problems)
 
 
-def save_settings(path: Path, settings: Settings) -> None:
-    """Write atomically (temp file + fsync + rename) so a crash never leaves half a file."""
-    import tomli_w  # noqa: PLC0415 - only needed when saving
+def first_run_settings(path: Path, settings: Settings) -> Settings:
+    """``settings`` for the tray's start: with no ``config.toml`` yet (a new configuration),
+    the window becomes ``NEW_CONFIG_WINDOW`` and the file is written with it. A file that cannot
+    be written changes nothing but this run."""
+    if path.exists():
+        return settings
+    settings = settings.replace(window=NEW_CONFIG_WINDOW)
+    try:
+        save_settings(path, settings)
+    except OSError as exc:  # the tray still shows today; saving is tried again on a change
+        get_logger(__name__).warning("cannot write a new %s: %s", path, exc.strerror or exc)
+    return settings
 
-    body = "# burntray settings: see the README for every key.\n" + tomli_w.dumps(
-        settings_to_toml(settings)
-    )
+
+def load_settings(path: Path) -> Settings:
+    """``load_config``'s settings, its problems aside."""
+    return load_config(path)[0]
+
+
+def exposed_tokens(path: Path, settings: Settings) -> tuple[str, int]:
+    """The token keys set in config.toml (``serve.token``, ``otel.token``, ...) when the file
+    (or the file a link points to) can be read by other users, and its mode; ``("", 0)`` when
+    nothing is exposed. burntray writes the file 0600, but one the user wrote is as they made
+    it."""
+    if os.name == "nt":  # Windows modes carry no access rights
+        return "", 0
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return "", 0
+    if not mode & 0o044:
+        return "", 0
+    keys = [
+        spec.key
+        for spec in all_fields()
+        if spec.key.rsplit(".", 1)[-1] == "token"
+        and (getattr(settings, spec.attr) if spec.attr else settings.option(spec.key))
+    ]
+    return ", ".join(keys), mode
+
+
+_HEADER = "# burntray settings: every key is in burntray's docs/reference/config.md\n"
+_MISSING = object()
+
+
+def changed_keys(before: Settings, after: Settings) -> dict[str, Any]:
+    """The dotted keys whose value differs between two settings, with ``after``'s value
+    (``_MISSING`` for a key ``after`` no longer has, such as an emptied ``pricing.models``)."""
+    old = dict(_flatten(settings_to_toml(before)))
+    new = dict(_flatten(settings_to_toml(after)))
+    changes = {key: value for key, value in new.items() if old.get(key, _MISSING) != value}
+    changes.update({key: _MISSING for key in old.keys() - new.keys()})
+    return changes
+
+
+def _read_document(path: Path) -> tuple[str, Mapping[str, Any]]:
+    """The file's text ("" when missing) and its strict parse. Raises ``ConfigError`` when it
+    cannot be read or is not TOML: such a file is never overwritten (the user's text is all
+    there is of it)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return "", {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; not overwritten") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    import tomllib  # noqa: PLC0415 - see load_settings
+
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); not overwritten") from None
+
+
+def _edit(path: Path, text: str, changes: Mapping[str, Any]) -> str:
+    """``text`` with ``changes`` applied in place: every other line, comment, blank line and
+    the order of keys stay as the user wrote them."""
+    import tomlkit  # noqa: PLC0415 - only when saving: `status` never writes
+    from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415
+
+    try:
+        doc = tomlkit.parse(text) if text else tomlkit.parse(_HEADER)
+    except TOMLKitError as exc:
+        raise ConfigError(f"{path}: cannot be edited ({exc}); not overwritten") from None
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split(".")
+        node: Any = doc
+        for depth, part in enumerate(parents):
+            child = node.get(part)
+            if child is None:
+                node[part] = tomlkit.table()
+                child = node[part]
+            elif not isinstance(child, dict):
+                where = ".".join(parents[: depth + 1])
+                raise ConfigError(
+                    f"{path}: cannot set {dotted}: {where} is {type(child).__name__}, "
+                    "not a table; not overwritten"
+                )
+            node = child
+        if value is _MISSING:
+            node.pop(leaf, None)
+        elif leaf in node or isinstance(value, dict):
+            node[leaf] = value  # in place, its comment kept; a new table goes at the end
+        else:
+            _add_key(node, leaf, value)
+    body = tomlkit.dumps(doc)
+    if "\r\n" in text:  # a file written on Windows: the added lines end as the user's do
+        body = body.replace("\r\n", "\n").replace("\n", "\r\n")
+    return body
+
+
+def _add_key(node: Any, key: str, value: Any) -> None:
+    """Add a new key right after the table's last key, not after the comments and blank lines
+    that follow it: those usually introduce the next table, and must stay with it."""
+    from tomlkit.container import Container  # noqa: PLC0415
+    from tomlkit.items import AoT, Table  # noqa: PLC0415
+
+    container = node if isinstance(node, Container) else node.value
+    body = container.body
+    keys = [i for i, (k, item) in enumerate(body) if k and not isinstance(item, Table | AoT)]
+    last = keys[-1] if keys else None
+    if last is None or last + 1 >= len(body):
+        node[key] = value
+    else:  # tomlkit's public API only appends; this keeps a table's comments with it
+        container._insert_at(last + 1, key, value)
+
+
+def save_settings(path: Path, settings: Settings, previous: Settings | None = None) -> None:
+    """Write the keys of ``settings`` that differ from ``previous`` (by default: from what the
+    file holds now) into the user's own file, editing it in place, so their comments, order
+    and every other key stay as they are; a missing file gets only those keys. Atomic (temp
+    file + fsync + rename: a crash never leaves half a file) and 0600, since the file can hold
+    a bearer token. Raises ``ConfigError`` (the file is not TOML, or a key cannot be set
+    there: nothing is written) or ``OSError``."""
+    text, data = _read_document(path)
+    if previous is None:
+        previous = settings_from_toml(data, source=str(path), problems=[])
+    changes = changed_keys(previous, settings)
+    if not changes:
+        return
+    body = _edit(path, text, changes)
+    import tomllib  # noqa: PLC0415
+
+    # What tomlkit wrote must read back as asked: never replace a file with a surprise.
+    written = dict(_flatten(tomllib.loads(body)))
+    wrong = [k for k, v in changes.items() if written.get(k, _MISSING) != v]
+    if wrong:
+        raise ConfigError(f"{path}: could not set {', '.join(wrong)} safely; not overwritten")
     ensure_dir(path.parent, allow_link=True)  # dotfiles repositories link the file or folder
-    atomic_write(path, body.encode("utf-8"), follow_symlinks=True)
+    atomic_write(path, body.encode("utf-8"), mode=PRIVATE_FILE_MODE, follow_symlinks=True)

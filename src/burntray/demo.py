@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from burntray.app import AppContext
-from burntray.config import Settings, load_settings
+from burntray.config import Settings, load_config
 from burntray.errors import ConfigError
 from burntray.lazylog import get_logger
 from burntray.paths import AppPaths
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 
 log = get_logger(__name__)
 
@@ -132,9 +132,10 @@ class DemoWriter:
 
 
 def demo_paths(paths: AppPaths) -> AppPaths:
-    """The demo's own dirs, inside burntray's cache dir; logs still go to the usual log file."""
+    """The demo's own dirs, inside burntray's cache dir, its log too: the synthetic spikes it
+    alerts on must never read as the user's in the real ``burntray.log``."""
     root = paths.cache_dir / "demo"
-    return AppPaths(root / "config", root / "data", root / "cache", paths.log_dir)
+    return AppPaths(root / "config", root / "data", root / "cache", root / "log")
 
 
 def demo_context(ctx: AppContext) -> AppContext:
@@ -144,8 +145,9 @@ def demo_context(ctx: AppContext) -> AppContext:
     hexai_dir = root / "hexai"
     for stale in (hexai_dir, paths.data_dir):
         shutil.rmtree(stale, ignore_errors=True)
+    problems: tuple[str, ...] = ()
     try:
-        settings = load_settings(paths.config_file)
+        settings, problems = load_config(paths.config_file)
         error = ""
     except ConfigError as exc:
         settings, error = Settings(), str(exc)
@@ -154,6 +156,7 @@ def demo_context(ctx: AppContext) -> AppContext:
         paths=paths,
         settings=settings,
         config_error=error,
+        config_problems=problems,
         env=ctx.env,
         clock_ns=ctx.clock_ns,
         demo=True,

@@ -7,22 +7,16 @@ from collections.abc import Callable
 
 from burntray import __version__
 from burntray.app import AppContext
-from burntray.sources.registry import REGISTRY, SourceSpec
+from burntray.config import exposed_tokens
+from burntray.sources.registry import REGISTRY
+from burntray.sources.spec import SourceSpec
+from burntray.ui.backend import doctor_lines as tray_doctor_lines
 
-# Each section: title -> function(ctx) -> lines. Sources and tray backends register theirs.
+# Each section: title -> function(ctx) -> lines. The list is ``SECTIONS`` at the end; each
+# source's section comes from its registry entry and follows [history].
 DoctorSection = Callable[[AppContext], list[str]]
-SECTIONS: dict[str, DoctorSection] = {}
 
 
-def section(title: str) -> Callable[[DoctorSection], DoctorSection]:
-    def register(fn: DoctorSection) -> DoctorSection:
-        SECTIONS[title] = fn
-        return fn
-
-    return register
-
-
-@section("burntray")
 def _burntray(ctx: AppContext) -> list[str]:
     paths = ctx.paths
     config_state = "valid" if paths.config_file.exists() else "not created yet (defaults)"
@@ -30,8 +24,19 @@ def _burntray(ctx: AppContext) -> list[str]:
         config_state = "INVALID, running on defaults:\n      " + ctx.config_error.replace(
             "\n", "\n      "
         )
+    elif ctx.config_problems:
+        config_state = (
+            f"in use, {len(ctx.config_problems)} setting(s) left out (defaults used for them):"
+            + "".join("\n      " + p for p in ctx.config_problems)
+        )
     elif ctx.prices().problem:  # a price file named in the config is part of the config
         config_state = "INVALID price file, built-in prices in use:\n      " + ctx.price_error
+    tokens, mode = exposed_tokens(paths.config_file, ctx.settings)
+    if tokens:
+        config_state += (
+            f"\n      WARNING: it holds {tokens} and others can read it (mode {mode:04o}): "
+            f"chmod 600 {paths.config_file}"
+        )
     return [
         f"version      {__version__} (Python {sys.version.split()[0]})",
         f"config       {paths.config_file}: {config_state}",
@@ -42,7 +47,6 @@ def _burntray(ctx: AppContext) -> list[str]:
     ]
 
 
-@section("history")
 def _history(ctx: AppContext) -> list[str]:
     db = ctx.paths.history_db
     if not db.exists():
@@ -77,7 +81,6 @@ def _sources(ctx: AppContext) -> list[tuple[str, DoctorSection]]:
     return [(spec.label, lines_for(spec)) for spec in REGISTRY]
 
 
-@section("start at login")
 def _start_at_login(ctx: AppContext) -> list[str]:
     from burntray import autostart  # noqa: PLC0415
 
@@ -89,8 +92,9 @@ def _start_at_login(ctx: AppContext) -> list[str]:
 
 
 def run_doctor(ctx: AppContext) -> int:
-    problems = bool(ctx.config_error)
-    sections = list(SECTIONS.items())
+    problems = bool(ctx.config_error or ctx.config_problems)
+    problems = problems or bool(exposed_tokens(ctx.paths.config_file, ctx.settings)[0])
+    sections = list(SECTIONS)
     at = next((i for i, (title, _) in enumerate(sections) if title == "history"), 0) + 1
     sections[at:at] = _sources(ctx)
     for title, fn in sections:
@@ -106,20 +110,31 @@ def run_doctor(ctx: AppContext) -> int:
     return 1 if problems else 0
 
 
-@section("alerts")
 def _alerts(ctx: AppContext) -> list[str]:
     from burntray.runtime.alerting import doctor_lines  # noqa: PLC0415
 
     return doctor_lines(ctx)
 
 
-# Sections registered by other modules (imported last: they use ``section`` above).
-from burntray.ui import backend as _tray_backend  # noqa: E402, F401 - registers [tray]
-
-
-@section("prices")
 def _prices(ctx: AppContext) -> list[str]:
-    from burntray.model.price_table import PRICES_AS_OF, price_table_age  # noqa: PLC0415
+    """The shipped file's date (the ``pricing.as_of`` of the JSON), what is in force over it, and
+    a warning only when the prices may be out of date today."""
+    from burntray.model.price_table import PRICES_FILE  # noqa: PLC0415
 
-    age = price_table_age(ctx.clock_ns())
-    return [f"bundled      checked {PRICES_AS_OF}" + (f"; OLD: {age}" if age else "")]
+    table = ctx.prices()
+    age = table.age_warning(ctx.clock_ns())
+    lines = [f"shipped      {PRICES_FILE}, prices as of {table.as_of}"]
+    lines += [f"in force     {source}" for source in table.added_sources]
+    if age:
+        lines.append(f"OLD: {age}")
+    return lines
+
+
+SECTIONS: tuple[tuple[str, DoctorSection], ...] = (
+    ("burntray", _burntray),
+    ("history", _history),
+    ("start at login", _start_at_login),
+    ("alerts", _alerts),
+    ("tray", tray_doctor_lines),
+    ("prices", _prices),
+)

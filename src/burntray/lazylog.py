@@ -57,6 +57,13 @@ def when_used(setup: Callable[[], None]) -> None:
         _pending.append(setup)
 
 
+def cancel_pending() -> None:
+    """Forget the set-ups ``when_used`` is holding: a command that sets up its own logging
+    (``serve``'s log file) must not have it replaced by the console set-up at the first
+    message."""
+    _pending.clear()
+
+
 def _run_pending() -> None:
     while _pending:
         try:

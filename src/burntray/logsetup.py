@@ -8,12 +8,18 @@ a count of the copies left out. Modules just log; the throttle applies to all of
 
 The log file is private (0600 in a 0700 dir, rotated copies too): it names files, models and
 errors from the user's tools.
+
+Other libraries' records (asyncio, desktop-notifier, pystray, Xlib, dbus...) are not burntray's
+story: below WARNING they are dropped (debug chatter such as "Using selector: EpollSelector"),
+and a failure they report becomes one line, its exception's type and text in place of a
+traceback and object addresses (``ThirdPartyFilter``).
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import re
 import sys
 import threading
 import time
@@ -22,6 +28,7 @@ from io import TextIOWrapper
 from pathlib import Path
 from typing import TextIO, cast
 
+from burntray.lazylog import cancel_pending
 from burntray.paths import PRIVATE_FILE_MODE, AppPaths, ensure_dir, open_own_file, tighten
 
 REPEAT_INTERVAL_S = 600.0  # an identical warning at most every 10 minutes
@@ -85,6 +92,43 @@ class RepeatThrottle(logging.Filter):
         return True
 
 
+_OBJECT_AT = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+>")
+_THIRD_PARTY_LINE_LIMIT = 300
+
+
+def is_burntray_record(record: logging.LogRecord) -> bool:
+    return record.name == "burntray" or record.name.startswith("burntray.")
+
+
+class ThirdPartyFilter(logging.Filter):
+    """Another library's record: dropped below WARNING; at WARNING or worse, kept as one line.
+
+    A library's expected failures (no notification service, a tray that cannot dock) come with
+    tracebacks and ``<... object at 0x...>`` reprs that tell a reader nothing; the line keeps
+    what the library said and what went wrong.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if is_burntray_record(record):
+            return True
+        if record.levelno < logging.WARNING:
+            return False
+        if record.__dict__.get("_burntray_one_line"):
+            return True  # another handler made it one line already
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            text = f"{text} ({detail})"
+        text = " ".join(_OBJECT_AT.sub(r"<\1>", text).split())
+        if len(text) > _THIRD_PARTY_LINE_LIMIT:
+            text = text[: _THIRD_PARTY_LINE_LIMIT - 1] + "…"
+        record.msg, record.args = text, None
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        record._burntray_one_line = True
+        return True
+
+
 def _exception_text(record: logging.LogRecord) -> str:
     if not record.exc_info or record.exc_info[1] is None:
         return ""
@@ -144,16 +188,23 @@ def _replace_handlers(handlers: list[logging.Handler], level: int) -> None:
         root.removeHandler(old)
         old.close()
     throttle = RepeatThrottle()
+    third_party = ThirdPartyFilter()
     for handler in handlers:
         handler.burntray_owned = True  # type: ignore[attr-defined]
+        handler.addFilter(third_party)
         handler.addFilter(throttle)
         root.addHandler(handler)
     root.setLevel(level)
 
 
-def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
-    """Log to a rotating, private file in the log dir (and stderr when verbose). Called by
-    commands that run for a while, never at import."""
+def setup_logging(paths: AppPaths, verbose: bool = False, console_warnings: bool = False) -> None:
+    """Log to a rotating, private file in the log dir (and stderr when verbose; warnings to
+    stderr as ``burntray: <message>`` with ``console_warnings``, for ``serve`` under systemd or
+    in a container, whose journal is its stderr). Called by commands that run for a while, never
+    at import; a console set-up still pending for the first message (``lazylog.when_used``) is
+    dropped, so it cannot replace the file."""
+
+    cancel_pending()
     try:
         ensure_dir(paths.log_dir)
         tighten(paths.log_file)  # files an older version left readable by others
@@ -169,15 +220,24 @@ def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
         _replace_handlers([warnings], logging.DEBUG if verbose else logging.INFO)
         return
     handler.setFormatter(logging.Formatter(_FILE_FORMAT))
+    handler.burntray_file = True  # type: ignore[attr-defined]
     handlers = [handler]
     if verbose:
         handlers.append(logging.StreamHandler())
+    elif console_warnings:
+        console = _CurrentStderr()
+        console.setFormatter(logging.Formatter("burntray: %(message)s"))
+        console.setLevel(logging.WARNING)
+        handlers.append(console)
     _replace_handlers(handlers, logging.DEBUG if verbose else logging.INFO)
 
 
 def setup_console_logging() -> None:
     """One-shot commands (status, report, doctor...): warnings go to stderr as
-    ``burntray: <message>``, each identical one once."""
+    ``burntray: <message>``, each identical one once. Never replaces a log file a long-running
+    command set up (``serve`` writes its log there)."""
+    if any(getattr(h, "burntray_file", False) for h in logging.getLogger().handlers):
+        return
     handler = _CurrentStderr()
     handler.setFormatter(logging.Formatter("burntray: %(message)s"))
     handler.setLevel(logging.WARNING)

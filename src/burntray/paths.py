@@ -17,8 +17,8 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from burntray.atomic import UnsafePathError, kind_of
-from burntray.bounded_read import check_regular_file
+from burntray.io.atomic import UnsafePathError, kind_of
+from burntray.io.bounded_read import UnsafeFileError, check_regular_file, read_regular_file
 from burntray.lazylog import get_logger
 from burntray.record import record
 
@@ -98,6 +98,10 @@ def tighten(path: Path) -> None:
         return
     if info.st_uid != os.geteuid():
         return  # not ours to change (and chmod would fail)
+    if is_dir and mode & stat.S_ISVTX:
+        # A sticky folder (/tmp, /var/tmp) is shared by design, whoever owns it (root, as a
+        # root process): it is never one of burntray's own folders, so it is never tightened.
+        return
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     flags |= os.O_DIRECTORY if is_dir else 0
     try:
@@ -293,7 +297,6 @@ def roder_usage_db(env: Mapping[str, str] | None = None) -> Path:
 
 
 def _roder_configured_store(config: Path) -> str:
-    from burntray.bounded_read import UnsafeFileError, read_regular_file  # noqa: PLC0415
 
     try:
         raw = read_regular_file(config, 1024 * 1024)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from burntray import __version__
+from burntray.config import CALENDAR_WINDOWS, Settings
+from burntray.sources.registry import REGISTRY
 
 ICON_SIZE = 64
 TRAY_UI_MODULES = ("burntray.ui.icon", "burntray.ui.presenter")
@@ -75,8 +77,6 @@ def render_test_icon(snapshot: Any = None, settings: Any = None) -> tuple[Any, s
         if exc.name not in TRAY_UI_MODULES:
             raise  # the tray UI is there but something it needs is missing from the build
     else:
-        from burntray.config import Settings  # noqa: PLC0415
-
         view = presenter.present(snapshot, settings or Settings())
         return icon_module.render_icon(view.icon, ICON_SIZE), "burntray.ui.icon.render_icon"
     from PIL import Image, ImageDraw  # noqa: PLC0415
@@ -109,6 +109,9 @@ def run_self_test(out: IO[str] | None = None) -> int:
         if ctx.config_error:
             # The app runs on defaults then; the user must see why, but the install is fine.
             checks.add("config", True, f"INVALID, defaults in use: {ctx.config_error}")
+        elif ctx.config_problems:
+            problems = "; ".join(ctx.config_problems)
+            checks.add("config", True, f"in use, {len(ctx.config_problems)} left out: {problems}")
         elif ctx.paths.config_file.exists():
             checks.add("config", True, f"{ctx.paths.config_file} valid")
         else:
@@ -180,19 +183,19 @@ def run_self_test(out: IO[str] | None = None) -> int:
 
 
 def _prices_line() -> str:
-    """The dated LiteLLM price snapshot is package data: a build that lost it prices Claude and
-    OpenAI models from the older bundled table only (no 200k tiers), so it is a failure here."""
-    from burntray.model.pricing import SNAPSHOT_AS_OF, SNAPSHOT_FILE, snapshot_prices  # noqa: PLC0415
+    """The dated price file is package data and holds every built-in price: a build that lost
+    it prices nothing (every request "unpriced"), so it is a failure here."""
+    from burntray.model.price_table import PRICES_FILE  # noqa: PLC0415
+    from burntray.model.pricing import shipped_prices  # noqa: PLC0415
 
-    prices = snapshot_prices()
+    prices = shipped_prices()
     if not prices:
-        raise RuntimeError(f"the price snapshot {SNAPSHOT_FILE} is missing from this build")
-    return f"LiteLLM snapshot {SNAPSHOT_AS_OF}: {len(prices)} price keys"
+        raise RuntimeError(f"the price file {PRICES_FILE} is missing from this build")
+    return f"price file {PRICES_FILE}: {len(prices)} price keys"
 
 
 def _check_sources(checks: _Checks, ctx: Any, state: dict[str, Any]) -> None:
-    from burntray.sources.base import resolve_auto  # noqa: PLC0415
-    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
+    from burntray.sources.build import resolve_auto  # noqa: PLC0415
 
     source_ctx = ctx.source_context(with_history=False)
     configured = ctx.settings.source
@@ -211,14 +214,17 @@ def _check_sources(checks: _Checks, ctx: Any, state: dict[str, Any]) -> None:
             source = factory(source_ctx)
             try:
                 source.poll()
-                snapshot = source.snapshot(ctx.settings.window_ns, ctx.clock_ns())
+                now = ctx.clock_ns()
+                snapshot = source.snapshot(ctx.settings.window_ns_at(now), now)
             finally:
                 source.close()
             if name in in_use:
                 state["snapshot"] = snapshot
             status = snapshot.status
             used = " (in use)" if name in in_use else ""
-            figures = f", {snapshot.totals.reqs} reqs in {ctx.settings.window}"
+            window = ctx.settings.window
+            span = CALENDAR_WINDOWS.get(window, "in " + window)
+            figures = f", {snapshot.totals.reqs} reqs {span}"
             detail = f": {status.detail}" if status.detail else ""
             avail = "" if available else f" [{why}]"
             return f"{status.state}{used}{detail}{figures}{avail}"

@@ -131,7 +131,7 @@ def write_events(env: dict[str, str], count: int) -> None:
     """A separate writer process, appending as hexai does (lock, rewrite, rename)."""
     code = (
         "import os, sys; from pathlib import Path\n"
-        "from burntray.sources.hexai_writer import hexai_update\n"
+        "from burntray.sources.hexai.writer import hexai_update\n"
         "cache = Path(os.environ['XDG_CACHE_HOME']) / 'hexai'\n"
         "for _ in range(int(sys.argv[1])):\n"
         "    hexai_update(cache, 'openai', 'gpt-4.1', 4000, 1000)\n"

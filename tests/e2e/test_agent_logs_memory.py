@@ -24,7 +24,7 @@ _CHILD = """
 import sys
 from pathlib import Path
 from burntray.model.pricing import build_price_table
-from burntray.sources.claude_logs import ClaudeLogReader
+from burntray.sources.claude.logs import ClaudeLogReader
 
 reader = ClaudeLogReader([Path(sys.argv[1])], build_price_table())
 records = reader.read_new()

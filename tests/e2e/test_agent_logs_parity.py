@@ -14,8 +14,8 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
-from burntray.sources.claude_logs import ClaudeLogReader
-from burntray.sources.codex_logs import CodexLogReader
+from burntray.sources.claude.logs import ClaudeLogReader
+from burntray.sources.codex.logs import CodexLogReader
 from tests.agent_logs_support import (
     ccusage_binary,
     claude_line,
@@ -115,7 +115,7 @@ def test_codex_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
 def test_a_50_mb_assistant_line_counts_as_ccusage_counts_it(ccusage: Path, tmp_path: Path) -> None:
     """A line over the 32 MiB line cap (a huge text in its content) is not held whole, yet its
     request counts, with the tokens ccusage reads from it; the lines around it too."""
-    from burntray.sources.log_tail import MAX_LINE_BYTES
+    from burntray.io.log_tail import MAX_LINE_BYTES
 
     config = tmp_path / "claude"
     log = config / "projects" / "-work-big" / "s.jsonl"

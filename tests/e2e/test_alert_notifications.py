@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from tests.processes import wait_for
 
 from .notify_bus import NotifyBus, notification_service_bus

@@ -20,7 +20,7 @@ import pytest
 from google.protobuf.message import Message
 
 from burntray.model.pricing import build_price_table
-from burntray.sources.otel_ledger import OtelLedger
+from burntray.sources.otel.ledger import OtelLedger
 from tests.e2e.test_report_chromium import run_chromium
 from tests.otel_senders import Sender, claude_request, receiving
 

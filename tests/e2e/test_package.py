@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import burntray
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "packaging"))
@@ -208,9 +208,11 @@ def test_frozen_self_test_passes_under_xvfb(
         r"^  ok    source hexai +\d+ ms  ok \(in use\): 5 events, 5 reqs in 1h$", out, re.M
     )
     # No GTK in the default build, no tray host needed to create the icon: pystray's xorg.
-    # the dated price snapshot is package data: it must be in the frozen build
+    # the dated price file is package data: it must be in the frozen build
     assert re.search(
-        r"^  ok    prices +\d+ ms  LiteLLM snapshot \d{4}-\d\d-\d\d: \d+ price keys$", out, re.M
+        r"^  ok    prices +\d+ ms  price file prices-\d{4}-\d\d-\d\d\.json: \d+ price keys$",
+        out,
+        re.M,
     )
     assert "pystray backend 'xorg' loaded (auto-selected)" in out
     assert "desktop-notifier backend DBusDesktopNotifier loaded" in out  # alerts' notifier

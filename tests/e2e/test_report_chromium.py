@@ -19,7 +19,7 @@ from PIL import Image
 from burntray.report.build import write_report
 from burntray.store.alert_store import ensure_alert_tables
 from burntray.store.history import HexaiEvent
-from tests.report_support import FIXED_EVENTS, NOW, NS, fixed_context, write_events
+from tests.report_support import FIXED_EVENTS, NOW, NS, fixed_context, read_html, write_events
 
 pytestmark = pytest.mark.slow
 
@@ -256,3 +256,30 @@ def test_a_long_model_name_leaves_the_provider_column_readable(
         assert provider["text"] <= provider["client"] + 1 and provider["width"] >= 60, (key, layout)
     for key in ("model-table:2", "price-table:2"):
         assert layout[key]["width"] < 800 * 0.6, (key, layout)  # the name wraps in its cell
+
+
+def test_claude_report_in_a_browser_names_the_price_that_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report over real Claude Code log lines, loaded in Chromium: the models priced from the
+    shipped LiteLLM snapshot say so, the one without a price says unpriced; the headline says
+    the tokens are real."""
+    from burntray.model.pricing import SNAPSHOT_AS_OF
+    from tests.report_support import SONNET, write_claude_logs
+
+    write_claude_logs(tmp_path, monkeypatch)
+    ctx = fixed_context()
+    settings = ctx.settings.replace(source="claude", window="1h")
+    report = write_report(ctx, settings, out=tmp_path / "claude.html")
+    ctx.close()
+    dom = dump_dom(tmp_path, report)
+    assert injected(dom) == []
+    page = read_html(dom)
+    prices = {row[1]: row for row in page.tables["price-table"][1:]}
+    snapshot = f"LiteLLM snapshot {SNAPSHOT_AS_OF} (shipped)"
+    assert prices[SONNET][2:4] == ["claude-sonnet-4-5", snapshot]
+    assert prices["claude-imaginary-9"][2:4] == ["unpriced", "no price known"]
+    priced = [row for model, row in prices.items() if model != "claude-imaginary-9"]
+    assert all(row[3] == snapshot for row in priced), priced
+    tokens = page.by_id["fig-tokens"]  # real counts from the logs: no estimate mark
+    assert tokens.startswith("Tokens") and "est." not in tokens and "bytes" not in tokens

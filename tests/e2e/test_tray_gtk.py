@@ -62,6 +62,10 @@ def test_gtk_tray_end_to_end(isolated_env: Path) -> None:
         marker = uuid.uuid4().hex
         env = dict(desktop.env, BURNTRAY_E2E_MARK=marker)
         write_events(env, 3)
+        # an existing configuration on the rolling hour (a first start would show today)
+        config = Path(env["BURNTRAY_HOME"]) / "config" / "config.toml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text('window = "1h"\n')
         app = subprocess.Popen(
             [sys.executable, "-m", "burntray", "run"],
             env=env,

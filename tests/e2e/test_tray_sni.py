@@ -77,6 +77,10 @@ def test_sni_tray_end_to_end(isolated_env: Path) -> None:
                 "the SNI host's bar",
             )
             write_events(env, 3)
+            # an existing configuration on the rolling hour (a first start would show today)
+            config = Path(env["BURNTRAY_HOME"]) / "config" / "config.toml"
+            config.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text('window = "1h"\n')
             app = subprocess.Popen(
                 [sys.executable, "-m", "burntray", "run"],
                 env=env,

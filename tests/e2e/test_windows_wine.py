@@ -35,7 +35,7 @@ from pathlib import Path, PureWindowsPath
 
 import pytest
 
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from tests.processes import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from burntray.cli import main
 from burntray.model.pricing import build_price_table
-from burntray.sources.agent_logs import claude_source, codex_source
+from burntray.sources.agent_logs.source import claude_source, codex_source
 from burntray.store.history import HistoryStore
 from tests.agent_logs_support import claude_line, write_claude_fixture, write_codex_fixture
 
@@ -206,8 +206,9 @@ def test_after_a_restart_rewrites_and_replays_of_earlier_requests_count_once(
 def test_config_dirs_override_the_upstream_rule_and_all_covers_cburn(tmp_path: Path) -> None:
     from burntray.config import load_settings
     from burntray.paths import app_paths
-    from burntray.sources.base import SourceContext, build_source
-    from burntray.sources.combined import counted_sources
+    from burntray.sources.all import counted_sources
+    from burntray.sources.base import SourceContext
+    from burntray.sources.build import build_source
     from burntray.sources.registry import REGISTRY
 
     write_claude_fixture(tmp_path / "elsewhere")

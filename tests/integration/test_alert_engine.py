@@ -22,7 +22,7 @@ from burntray.config import Settings, save_settings
 from burntray.model.snapshot import Snapshot
 from burntray.runtime.alerting import AlertEngine, install_alerts, local_day
 from burntray.runtime.monitor import Monitor
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from burntray.store.alert_store import AlertStore
 
 NS_PER_MIN = 60_000_000_000

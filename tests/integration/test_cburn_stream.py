@@ -228,8 +228,8 @@ def test_daemon_poll_error_is_shown(baseline_threads: int) -> None:
 
 
 def test_window_reaches_into_history(baseline_threads: int, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from burntray.sources.cburn import CburnSource
-    from burntray.sources.cburn_discovery import Discovery
+    from burntray.sources.cburn.discovery import Discovery
+    from burntray.sources.cburn.source import CburnSource
     from burntray.store.history import HistoryStore
 
     history = HistoryStore(tmp_path / "h.sqlite3")
@@ -268,7 +268,7 @@ def test_backoff_grows_while_down_and_starts_afresh_after_a_working_stream(
     import re
 
     from burntray.model.snapshot import SourceStatus
-    from burntray.sources.cburn_client import Timing
+    from burntray.sources.cburn.client import Timing
 
     port = free_port()
     # Steps that stay distinct at the status's one decimal ("retrying in 0.2 s"), and jitter

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from tests.processes import burntray
 
 
@@ -80,15 +80,26 @@ def test_bad_window_is_usage_error() -> None:
     assert "--window = '7x' is not allowed" in result.stderr
 
 
-def test_bad_config_is_usage_error(isolated_env: Path) -> None:
+def test_bad_config_value_is_named_and_the_rest_used(isolated_env: Path) -> None:
     config = isolated_env / "burntray" / "config" / "config.toml"
     config.parent.mkdir(parents=True)
-    config.write_text('source = "nope"\n')
-    result = burntray("status")
-    assert result.returncode == 2
+    config.write_text('source = "nope"\nwindow = "6h"\n')
+    result = burntray("status", "--format", "json")
+    assert result.returncode == 0
     assert (
         "source = 'nope' is not allowed: expected one of auto, all, hexai, cburn" in result.stderr
     )
+    assert "using the default 'all'" in result.stderr
+    assert json.loads(result.stdout)["window"] == "6h"
+
+
+def test_config_that_is_not_toml_is_usage_error(isolated_env: Path) -> None:
+    config = isolated_env / "burntray" / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('source = "nope\n')
+    result = burntray("status")
+    assert result.returncode == 2
+    assert "not valid TOML" in result.stderr
 
 
 def test_long_window_uses_history(filled: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from burntray.paths import ctm_db
-from burntray.sources.ctm import CtmSource, cost_micros
+from burntray.sources.ctm.source import CtmSource, cost_micros
 from tests.store_writers import CTM_TOTALS, WriterProcess, ctm_cost_micros
 
 MS = 1_000_000

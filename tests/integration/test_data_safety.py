@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from burntray.model.pricing import SNAPSHOT_AS_OF
+from burntray.model.price_table import PRICES_AS_OF
 from burntray.paths import app_paths
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from tests.cburn_daemon import CburnTestDaemon, free_port
 from tests.processes import burntray, read_line, start_terminal_view, stop_process
 
@@ -92,7 +92,8 @@ def test_status_with_a_bad_price_file_uses_the_built_in_prices_and_names_it_once
     as_json = burntray("status", "--source", "hexai", "--format", "json")
     assert as_json.returncode == 2
     pricing = json.loads(as_json.stdout)["pricing"]
-    assert pricing["sources"] == ["bundled table", f"LiteLLM snapshot {SNAPSHOT_AS_OF}"]
+    assert pricing["sources"] == ["bundled table"]
+    assert pricing["as_of"] == PRICES_AS_OF
     assert reason in pricing["problem"]
 
 

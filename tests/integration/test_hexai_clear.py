@@ -21,8 +21,8 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.runtime.alerting import spent_since
-from burntray.sources.hexai import HexaiSource, clear_stats
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.source import HexaiSource, clear_stats
+from burntray.sources.hexai.writer import hexai_update
 from burntray.store.history import HistoryStore
 
 S = 10**9

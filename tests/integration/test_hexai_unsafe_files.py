@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from burntray.model.pricing import build_price_table
-from burntray.sources.hexai import HexaiSource
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.source import HexaiSource
+from burntray.sources.hexai.writer import hexai_update
 
 S = 10**9
 GIB = 1024**3
@@ -77,7 +77,7 @@ CHILD = textwrap.dedent(
     import json, resource, sys
     from pathlib import Path
     from burntray.model.pricing import build_price_table
-    from burntray.sources.hexai import HexaiSource
+    from burntray.sources.hexai.source import HexaiSource
 
     limit = int(sys.argv[2])
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -14,7 +14,7 @@ import pytest
 
 from burntray.errors import LockTimeoutError
 from burntray.model.pricing import build_price_table
-from burntray.sources.hexai import HexaiSource, clear_stats, parse_stats
+from burntray.sources.hexai.source import HexaiSource, clear_stats, parse_stats
 
 WRITERS = 4
 EVENTS_PER_WRITER = 200

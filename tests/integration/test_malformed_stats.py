@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from burntray.model.pricing import build_price_table
-from burntray.sources.hexai import HexaiSource
+from burntray.sources.hexai.source import HexaiSource
 
 VALID_EVENT = {
     "ts": "2026-03-01T10:14:11.9+01:00",

@@ -15,9 +15,9 @@ import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
 from burntray.model.pricing import build_price_table
-from burntray.sources.otel_decode import MAX_BODY, OtlpError, decode, inflate
-from burntray.sources.otel_ledger import OtelLedger
-from burntray.sources.otel_receiver import OtlpReceiver, Timeouts
+from burntray.sources.otel.decode import MAX_BODY, OtlpError, decode, inflate
+from burntray.sources.otel.ledger import OtelLedger
+from burntray.sources.otel.receiver import OtlpReceiver, Timeouts
 from tests.otel_senders import Sender, claude_request, receiving
 
 

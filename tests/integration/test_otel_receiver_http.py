@@ -17,8 +17,8 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from burntray.model.pricing import build_price_table
 from burntray.serve.figures import FiguresBoard
 from burntray.serve.http import FiguresServer
-from burntray.sources.otel_ledger import OtelLedger
-from burntray.sources.otel_receiver import OtlpReceiver, Timeouts
+from burntray.sources.otel.ledger import OtelLedger
+from burntray.sources.otel.receiver import OtlpReceiver, Timeouts
 from tests.otel_senders import Sender, claude_request, receiving
 
 PB = "application/x-protobuf"

@@ -9,7 +9,7 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
-from burntray.sources.otel_ledger import OtelLedger
+from burntray.sources.otel.ledger import OtelLedger
 from tests.otel_senders import Sender, claude_request, codex_request, gemini_request, receiving
 
 FAR_FUTURE = 2**62

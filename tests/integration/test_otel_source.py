@@ -14,9 +14,9 @@ import pytest
 from burntray.app import AppContext
 from burntray.cli import main as cli_main
 from burntray.model.pricing import build_price_table
-from burntray.sources.base import build_source
-from burntray.sources.otel import OtelSource
-from burntray.sources.otel_spec import parse_listen
+from burntray.sources.build import build_source
+from burntray.sources.otel import parse_listen
+from burntray.sources.otel.source import OtelSource
 from burntray.store.history import HistoryStore
 from tests.cburn_daemon import free_port
 from tests.otel_senders import Sender, claude_request

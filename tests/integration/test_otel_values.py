@@ -30,10 +30,10 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 import burntray.sources.registry  # noqa: F401 - first, as the app loads it (otel -> spec -> registry)
 from burntray.model.pricing import build_price_table
-from burntray.sources import otel_map
-from burntray.sources.otel import ISOLATE_AFTER, OtelSource
-from burntray.sources.otel_ledger import MAX_REQUESTS_PER_EXPORT, OtelLedger
-from burntray.sources.otel_map import CUMULATIVE, DELTA
+from burntray.sources.otel import mapping as otel_map
+from burntray.sources.otel.ledger import MAX_REQUESTS_PER_EXPORT, OtelLedger
+from burntray.sources.otel.mapping import CUMULATIVE, DELTA
+from burntray.sources.otel.source import ISOLATE_AFTER, OtelSource
 from burntray.store.history import HistoryStore
 from tests.otel_senders import Sender, claude_request, receiving
 
@@ -454,8 +454,8 @@ _RECEIVER = """
 import sys
 import burntray.sources.registry
 from burntray.model.pricing import build_price_table
-from burntray.sources.otel_ledger import OtelLedger
-from burntray.sources.otel_receiver import OtlpReceiver
+from burntray.sources.otel.ledger import OtelLedger
+from burntray.sources.otel.receiver import OtlpReceiver
 receiver = OtlpReceiver("127.0.0.1", 0, OtelLedger(build_price_table({})).on_export)
 receiver.start()
 print(receiver.port, flush=True)

@@ -17,12 +17,14 @@ import pytest
 
 from burntray.app import AppContext
 from burntray.cli import main as cli_main
-from burntray.config import load_settings, source_field, text
+from burntray.config import load_settings
+from burntray.config_keys import source_field, text
 from burntray.model.usage import UsageRecord
 from burntray.sources.base import Source, SourceContext
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from burntray.sources.record_source import RecordSource
-from burntray.sources.registry import REGISTRY, SourceSpec
+from burntray.sources.registry import REGISTRY
+from burntray.sources.spec import SourceSpec
 from burntray.ui.controller import source_choices
 
 NS = 1_000_000_000
@@ -264,7 +266,7 @@ def test_report_under_all_has_a_tool_table_and_a_chart_per_tool(
     table = page.tables["tool-table"]
     by_tool = {row[0]: row for row in table[1:]}
     assert set(by_tool) == {"hexai cache", "Test tool log"}
-    assert by_tool["Test tool log"][2] == "2" and by_tool["Test tool log"][4] == "$0.75"
+    assert by_tool["Test tool log"][2] == "2" and by_tool["Test tool log"][4] == "$0.75 est."
     assert by_tool["hexai cache"][2] == "1" and by_tool["hexai cache"][6] == "yes"
     text = out.read_text()
     assert 'id="chart-tool-0"' in text and 'id="chart-tool-1"' in text

@@ -13,7 +13,7 @@ import pytest
 from burntray.model.format import status_line
 from burntray.model.pricing import build_price_table
 from burntray.paths import roder_usage_db
-from burntray.sources.roder import FULL_CHECK_INTERVAL_NS, RoderSource
+from burntray.sources.roder.source import FULL_CHECK_INTERVAL_NS, RoderSource
 from tests.store_writers import RODER_TOKENS_BY_MODEL, WriterProcess
 
 MS = 1_000_000

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from tests.e2e.desktop import private_desktop, require_tools
 from tests.integration.sni_bus import Panel, fake_watcher
 from tests.processes import private_bus

@@ -26,7 +26,7 @@ from burntray.model.snapshot import Snapshot, SourceStatus, Totals
 from burntray.serve.figures import Figures, FiguresBoard
 from burntray.serve.http import FiguresServer
 from burntray.serve.run import run_serve
-from burntray.sources.otel_ledger import OtelLedger
+from burntray.sources.otel.ledger import OtelLedger
 from tests.cburn_daemon import free_port
 from tests.otel_senders import Sender, claude_request, receiving
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from burntray.io.sqlite_ro import RETRY_NS
 from burntray.model.pricing import build_price_table
-from burntray.sources._sqlite_ro import RETRY_NS
-from burntray.sources.ctm import CtmSource
-from burntray.sources.roder import RoderSource
+from burntray.sources.ctm.source import CtmSource
+from burntray.sources.roder.source import RoderSource
 from tests.store_writers import CTM_SCHEMA, RODER_SCHEMA_V1, WriterProcess
 
 NOW_NS = 1_790_000_000_000 * 1_000_000

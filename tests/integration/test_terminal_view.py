@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 from tests.processes import start_terminal_view
 
 

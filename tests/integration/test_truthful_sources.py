@@ -18,7 +18,7 @@ import pytest
 
 from burntray.config import Settings
 from burntray.model.pricing import build_price_table
-from burntray.sources.agent_logs import claude_source
+from burntray.sources.agent_logs.source import claude_source
 from burntray.store.history import HistoryStore
 from burntray.ui.presenter import present
 from tests.agent_logs_support import (
@@ -153,7 +153,7 @@ def test_a_running_yoi_source_rereads_after_the_history_is_cleared(
     import random
 
     from burntray.paths import yoi_data_dir
-    from burntray.sources.yoi import YoiSource
+    from burntray.sources.yoi.source import YoiSource
     from tests.integration.test_yoi_source import BASE, MODEL, MS, session_start, usage
     from tests.store_writers import yoi_append
 
@@ -354,7 +354,7 @@ def test_all_adds_otlp_usage_of_tools_no_other_source_reports(
     """Gemini CLI's OTLP events are counted beside Claude Code's and Codex's own logs; the OTLP
     events of Claude Code and Codex are shown apart as the logs' requests, not added."""
     from burntray.app import AppContext
-    from burntray.sources.base import build_source
+    from burntray.sources.build import build_source
     from tests.cburn_daemon import free_port
     from tests.otel_senders import (
         Sender,
@@ -427,7 +427,7 @@ def test_all_adds_otlp_usage_of_tools_no_other_source_reports(
 
 
 def test_coverage_is_per_upstream_and_does_not_depend_on_set_order() -> None:
-    from burntray.sources.combined import covered_upstreams, not_added
+    from burntray.sources.all import covered_upstreams, not_added
     from burntray.sources.registry import REGISTRY
 
     specs = [REGISTRY.get(n) for n in ("claude", "codex", "otel", "cburn", "ctm")]
@@ -483,7 +483,7 @@ def test_yoi_bad_lines_are_still_shown_after_a_restart(
     import random
 
     from burntray.paths import yoi_data_dir
-    from burntray.sources.yoi import YoiSource
+    from burntray.sources.yoi.source import YoiSource
     from tests.integration.test_yoi_source import BASE, MODEL, MS, session_start, usage
     from tests.store_writers import yoi_append
 

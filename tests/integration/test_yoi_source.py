@@ -12,7 +12,7 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.paths import yoi_data_dir
-from burntray.sources.yoi import YoiSource
+from burntray.sources.yoi.source import YoiSource
 from burntray.store.history import HistoryStore
 from tests.store_writers import WriterProcess, yoi_append
 

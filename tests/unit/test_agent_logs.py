@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from burntray.io.log_tail import LogTailer
+from burntray.io.tree_watch import TreeWatcher
 from burntray.model.pricing import Price, build_price_table
 from burntray.paths import claude_config_dirs, codex_homes
-from burntray.sources.claude_logs import ClaudeEntry, ClaudeLogReader, Dedup, parse_line
-from burntray.sources.codex_logs import CodexLogReader
-from burntray.sources.log_tail import LogTailer
-from burntray.sources.tree_watch import TreeWatcher
+from burntray.sources.claude.logs import ClaudeEntry, ClaudeLogReader, Dedup, parse_line
+from burntray.sources.codex.logs import CodexLogReader
 from tests.agent_logs_support import (
     claude_line,
     codex_token_count,
@@ -58,10 +58,10 @@ def test_missing_cache_rates_follow_anthropics_ratios_and_fast_multiplies() -> N
 
 def test_snapshot_has_the_tiers_and_keeps_unknown_models_unpriced() -> None:
     sonnet = PRICES.lookup("anthropic", SONNET)
-    assert sonnet is not None and sonnet.origin == "snapshot"
+    assert sonnet is not None and sonnet.origin == "table"
     assert (sonnet.input, sonnet.input_above_200k, sonnet.cache_write) == (3.0, 6.0, 3.75)
     assert PRICES.lookup("anthropic", "claude-imaginary-9") is None
-    assert any("LiteLLM snapshot" in s for s in PRICES.sources)
+    assert PRICES.sources == ("bundled table",)
 
 
 # ---- claude: lines, dedup, cost -------------------------------------------------------------

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from burntray.model.pricing import build_price_table
-from burntray.sources.agent_logs_scan import UsageScan
-from burntray.sources.claude_logs import ClaudeLogReader, parse_line
+from burntray.sources.agent_logs.scan import UsageScan
+from burntray.sources.claude.logs import ClaudeLogReader, parse_line
 from tests.agent_logs_support import claude_line
 
 SONNET = "claude-sonnet-4-5-20250929"
@@ -152,7 +152,7 @@ def test_without_a_scan_an_overlong_line_is_skipped_only_when_it_holds_usage(
 ) -> None:
     """Codex's logs: a huge response item without a token count is passed over as any line
     without one is; a huge line that holds one is counted as skipped (first 1 KiB cap)."""
-    from burntray.sources.log_tail import LogTailer
+    from burntray.io.log_tail import LogTailer
 
     log = tmp_path / "a.jsonl"
     marker = b'"type":"token_count"'

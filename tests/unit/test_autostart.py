@@ -66,11 +66,11 @@ def test_cli_records_start_at_login_in_config_but_never_rewrites_a_bad_one(
     assert load_settings(config).start_at_login is True
     assert main(["autostart", "off"]) == 0
     assert load_settings(config).start_at_login is False
-    config.write_text('window = "forever"\n')
+    config.write_text("window = forever\n")  # not TOML: nothing of it can be kept by a rewrite
     capsys.readouterr()
     assert main(["autostart", "on"]) == 0  # the OS entry is what counts
     assert "not updated (it is invalid)" in capsys.readouterr().err
-    assert config.read_text() == 'window = "forever"\n'
+    assert config.read_text() == "window = forever\n"
     assert autostart.is_enabled()
 
 

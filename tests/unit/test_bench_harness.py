@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,3 +51,49 @@ def test_every_benchmark_gets_its_own_home_and_no_way_to_the_users_things(
     with socket.socket() as sock, pytest.raises(ConnectionRefusedError):
         sock.settimeout(2)
         sock.connect(("127.0.0.1", url.port))
+
+
+def test_make_bench_writes_each_modules_figures_with_date_and_machine_into_the_page(
+    bench_modules: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import run
+
+    # Two real benchmark modules, each run by the harness in its own process: one that measures,
+    # one that fails (its old figures must stay, not be blanked).
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "bench_probe_ok.py").write_text(
+        "def run():\n    return [('status | tmux, wall [<= 60 ms]', '41 ms'), ('rss', '12 MB')]\n"
+    )
+    (modules / "bench_probe_broken.py").write_text("def run():\n    raise SystemExit(3)\n")
+    monkeypatch.setenv("PYTHONPATH", str(modules))
+    page = tmp_path / "performance.md"
+    page.write_text(
+        "# Performance\n\nHand-written figures stay.\n\n"
+        + run.LATEST
+        + "\n\n### bench_probe_broken\n\nMeasured 2026-01-01 00:00 UTC on old box.\n\n"
+        "| figure | value |\n|---|---|\n| old | 1 s |\n"
+    )
+    code = run.main([], benches=["bench_probe_ok", "bench_probe_broken"], page=page)
+    assert code == 1  # the broken module is reported
+    text = page.read_text()
+    assert text.startswith("# Performance\n\nHand-written figures stay.\n\n" + run.LATEST)
+    assert text.count(run.LATEST) == 1
+    ok = text[text.index("### bench_probe_ok") :]
+    assert "| status \\| tmux, wall [<= 60 ms] | 41 ms |" in ok
+    assert "| rss | 12 MB |" in ok
+    assert re.search(r"Measured \d{4}-\d\d-\d\d \d\d:\d\d UTC on .+, \d+ cores \(", ok)
+    # The module that failed this time keeps its previous figures and their date.
+    assert "### bench_probe_broken\n\nMeasured 2026-01-01 00:00 UTC on old box." in text
+    assert "| old | 1 s |" in text
+    # Listed in the harness's order, each once.
+    assert text.index("### bench_probe_ok") < text.index("### bench_probe_broken")
+
+
+def test_the_performance_page_has_the_latest_run_heading_make_bench_fills(
+    bench_modules: None,
+) -> None:
+    import run
+
+    assert Path(__file__).resolve().parents[2] / "docs" / "performance.md" == run.PAGE
+    assert run.PAGE.is_file()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from burntray.bounded_read import (
+from burntray.io.bounded_read import (
     UnsafeFileError,
     check_regular_file,
     open_regular_file,

@@ -16,11 +16,12 @@ from hypothesis import strategies as st
 from burntray.config import Settings
 from burntray.model.pricing import build_price_table
 from burntray.paths import app_paths
-from burntray.sources import cburn_wire as wire
-from burntray.sources.base import SourceContext, build_source, choose_auto
-from burntray.sources.cburn import CburnSource
-from burntray.sources.cburn_client import BoundedLines, OversizedEventError
-from burntray.sources.cburn_discovery import DEFAULT_URL, check_url, discover, probe
+from burntray.sources.base import SourceContext
+from burntray.sources.build import build_source, choose_auto
+from burntray.sources.cburn import wire
+from burntray.sources.cburn.client import BoundedLines, OversizedEventError
+from burntray.sources.cburn.discovery import DEFAULT_URL, check_url, discover, probe
+from burntray.sources.cburn.source import CburnSource
 from burntray.store import cburn_history
 from burntray.store.cburn_history import Sample
 from burntray.store.history import HistoryStore
@@ -251,7 +252,7 @@ def test_auto_wraps_the_choice_with_a_note(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_memory_and_history_file_agree_on_every_window(tmp_path: Path) -> None:
-    from burntray.sources.cburn_discovery import Discovery
+    from burntray.sources.cburn.discovery import Discovery
 
     hour = 3600 * 10**9
     now = 1_800_000_000 * 10**9

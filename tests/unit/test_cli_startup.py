@@ -125,7 +125,8 @@ def test_settings_with_a_source_chosen_load_no_receiver() -> None:
         "from burntray.config import Settings\n"
         "settings = Settings().replace(source='claude', window='7d')\n"
         "assert settings.option('otel.listen') == '127.0.0.1:4318'\n"
-        "names = ('burntray.sources.otel', 'google.protobuf', 'http.server')\n"
+        "names = ('burntray.sources.otel.source', 'burntray.io.http_server', 'google.protobuf',\n"
+        "         'http.server')\n"
         "print(json.dumps([n for n in names if n in sys.modules]))\n"
     )
     done = subprocess.run(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from burntray.app import AppContext
 from burntray.demo import DEMO_MODELS, DemoWriter, Traffic, demo_context
-from burntray.sources.hexai import HexaiSource, parse_stats
+from burntray.sources.hexai.source import HexaiSource, parse_stats
 
 
 def test_backfill_writes_mixed_realistic_traffic(tmp_path: Path) -> None:

@@ -21,16 +21,16 @@ from pathlib import Path
 import pytest
 
 from burntray.model.timefmt import format_rfc3339_ns, parse_rfc3339_ns
-from burntray.sources import hexai_delta
-from burntray.sources.hexai import clear_stats
-from burntray.sources.hexai_delta import StatsReader
-from burntray.sources.hexai_parse import (
+from burntray.sources.hexai import delta as hexai_delta
+from burntray.sources.hexai.delta import StatsReader
+from burntray.sources.hexai.parse import (
     StatsFile,
     StatsFormatError,
     parse_stats,
     to_history_events,
 )
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.source import clear_stats
+from burntray.sources.hexai.writer import hexai_update
 
 S = 10**9
 START = 1_790_000_000 * S
@@ -235,7 +235,7 @@ def test_the_source_rereads_in_place_exactly(hexai_dir: Path) -> None:
     """HexaiSource re-reads each change into the one copy of the file it keeps: every poll
     still equals a full parse of the file, through appends, prunes, a clear."""
     from burntray.model.pricing import build_price_table
-    from burntray.sources.hexai import HexaiSource
+    from burntray.sources.hexai.source import HexaiSource
 
     clock = Clock(START)
     source = HexaiSource(hexai_dir, build_price_table(), clock_ns=clock)

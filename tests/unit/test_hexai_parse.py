@@ -13,7 +13,7 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.model.snapshot import SourceStatus
-from burntray.sources.hexai import StatsFormatError, hexai_snapshot, parse_stats
+from burntray.sources.hexai.source import StatsFormatError, hexai_snapshot, parse_stats
 
 PRICES = build_price_table()
 OK = SourceStatus("ok")
@@ -276,7 +276,7 @@ def test_a_large_file_is_read_in_chunks_that_split_only_between_events() -> None
 
 
 def test_a_chunk_split_inside_an_unknown_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    from burntray.sources import hexai_parse
+    from burntray.sources.hexai import parse as hexai_parse
 
     monkeypatch.setattr(hexai_parse, "_CHUNK_BYTES", 300)  # a split every few events
     events = [event(f"2026-03-01T10:00:{i:02d}+01:00", sent=i) for i in range(40)]

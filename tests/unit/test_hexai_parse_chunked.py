@@ -20,9 +20,9 @@ import random
 import pytest
 
 from burntray.model.timefmt import parse_rfc3339_ns
-from burntray.sources import hexai_parse
-from burntray.sources.hexai_delta import StatsReader
-from burntray.sources.hexai_parse import (
+from burntray.sources.hexai import parse as hexai_parse
+from burntray.sources.hexai.delta import StatsReader
+from burntray.sources.hexai.parse import (
     GO_ZERO_TIME_NS,
     StatsFile,
     StatsFormatError,

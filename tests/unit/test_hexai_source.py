@@ -9,7 +9,7 @@ from pathlib import Path
 
 from burntray.model.pricing import build_price_table
 from burntray.model.timefmt import format_rfc3339_ns
-from burntray.sources.hexai import HexaiSource
+from burntray.sources.hexai.source import HexaiSource
 from burntray.store.history import HistoryStore
 
 S = 10**9

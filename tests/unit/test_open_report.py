@@ -106,8 +106,10 @@ def test_a_failing_browser_is_named_in_the_menu_and_the_log(
     controller.join_jobs()
     assert len(announced) == 1
     message = announced[0]
-    header = controller.view(None).header  # and in the menu (shortened there)
-    assert any(line.startswith("report not opened (chromium failed (exit 3)") for line in header)
+    # and in the menu: too long for one row, an entry whose submenu holds it whole
+    problems = controller.view(None).problems
+    assert any(p.label.startswith("report not opened (chromium failed (exit 3)") for p in problems)
+    assert any("".join(p.lines).replace(" ", "") == message.replace(" ", "") for p in problems)
     assert message.startswith("report not opened (chromium failed (exit 3): chromium: Missing X")
     assert "burntray-report-" in message  # where the written report is
     assert any("chromium failed (exit 3)" in r.getMessage() for r in caplog.records)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from burntray.model.pricing import build_price_table
-from burntray.sources import otel_ledger
-from burntray.sources.otel_ledger import OtelLedger
-from burntray.sources.otel_map import CUMULATIVE, DELTA, Decoded, MetricPoint, UsageEvent
+from burntray.sources.otel import ledger as otel_ledger
+from burntray.sources.otel.ledger import OtelLedger
+from burntray.sources.otel.mapping import CUMULATIVE, DELTA, Decoded, MetricPoint, UsageEvent
 
 S = 10**9
 NOW = 1_800_000_000 * S

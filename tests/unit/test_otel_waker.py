@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from burntray.sources.otel import CoalescingWaker
+from burntray.sources.otel.source import CoalescingWaker
 
 
 def test_a_burst_of_nudges_is_folded_into_few_wakes() -> None:

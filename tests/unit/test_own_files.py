@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from burntray.atomic import UnsafePathError, atomic_write, write_output
 from burntray.cli import main
 from burntray.config import Settings, save_settings
+from burntray.io.atomic import UnsafePathError, atomic_write, write_output
 from burntray.logsetup import setup_logging
 from burntray.paths import app_paths, ensure_dir, open_own_file, tighten
 from burntray.report.build import KEEP_REPORTS, ReportError, prune_reports, write_report
@@ -170,8 +170,9 @@ def test_saving_into_a_linked_config_folder_writes_there(tmp_path: Path) -> None
     os.chmod(dotfiles, 0o755)
     paths.config_dir.parent.mkdir(parents=True, exist_ok=True)
     paths.config_dir.symlink_to(dotfiles)
-    save_settings(paths.config_file, Settings())
+    save_settings(paths.config_file, Settings(window="5m"))
     assert "burntray settings" in (dotfiles / "config.toml").read_text()
+    assert 'window = "5m"' in (dotfiles / "config.toml").read_text()
     assert stat.S_IMODE(os.stat(dotfiles).st_mode) == 0o755  # a link's target is not chmod-ed
 
 
@@ -182,9 +183,10 @@ def test_saving_a_linked_config_writes_the_linked_file(tmp_path: Path) -> None:
     dotfiles.write_text("")
     ensure_dir(paths.config_dir)
     paths.config_file.symlink_to(dotfiles)
-    save_settings(paths.config_file, Settings())
+    save_settings(paths.config_file, Settings(window="5m"))
     assert paths.config_file.is_symlink()
     assert "burntray settings" in dotfiles.read_text()
+    assert 'window = "5m"' in dotfiles.read_text()
 
 
 # --- finding 2: links put inside burntray's own folders are never followed --------------------

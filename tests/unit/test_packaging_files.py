@@ -132,3 +132,23 @@ def test_ci_runs_lint_and_a_lint_failure_fails_ci(tmp_path: Path, lint_fails: bo
     else:
         assert done.returncode == 0, done.stderr
         assert made == ["make .venv/.installed", "make lint", "make test"]
+
+
+def test_the_price_file_is_package_data_of_the_wheel_and_the_frozen_build() -> None:
+    """Every built-in price is in one dated file: the wheel (setuptools package-data) and the
+    PyInstaller spec must both carry it, or every request of an install is "unpriced"."""
+    import fnmatch
+    import tomllib
+
+    from burntray.model.price_table import PRICES_FILE
+
+    shipped = f"data/{PRICES_FILE}"
+    assert (ROOT / "src" / "burntray" / shipped).is_file()
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    wheel = pyproject["tool"]["setuptools"]["package-data"]["burntray"]
+    assert any(fnmatch.fnmatch(shipped, pattern) for pattern in wheel), wheel
+    spec = (PACKAGING / "pyinstaller" / "burntray.spec").read_text(encoding="utf-8")
+    frozen = re.search(r'collect_data_files\("burntray", includes=\[([^\]]*)\]\)', spec)
+    assert frozen is not None, "the spec no longer collects burntray's package data"
+    patterns = re.findall(r'"([^"]+)"', frozen.group(1))
+    assert any(fnmatch.fnmatch(shipped, pattern) for pattern in patterns), patterns

@@ -124,7 +124,7 @@ def test_unpriced_rows_and_top_five() -> None:
     model_rows = [row for row in view.header if row.startswith("p/")]
     assert model_rows[0] == "p/m0 · 10 reqs · unpriced"
     assert len(model_rows) == 5
-    assert "10 reqs unpriced (no price known for the model)" in view.header
+    assert "10 reqs unpriced (no price known for the model)" in view.details
 
 
 @given(
@@ -188,7 +188,9 @@ def test_demo_config_error_message_and_confirm_rows() -> None:
     view = present(snap(), Settings(), ui)
     assert view.header[0] == "DEMO · synthetic data, not your usage"
     assert "config.toml is invalid: defaults in use, changes not saved" in view.header
-    assert "config.toml: window = 'x' is not allowed" in view.header
+    (problem,) = view.problems  # the whole error, in its own submenu
+    assert problem.label == "config.toml: window = 'x' is not allowed"
+    assert problem.lines == ("config.toml: window = 'x' is not allowed", "second line")
     assert view.header[-1] == "cleared 3 events"
     assert view.confirm_label == "Empty hexai stats (3 events)?"
     assert view.title.startswith("burntray DEMO")
@@ -228,7 +230,7 @@ def test_compact_number_is_at_most_four_characters(n: int) -> None:
 
 def test_cburn_daemon_period_figures_are_in_the_menu() -> None:
     from burntray.model.snapshot import DaemonPeriod
-    from burntray.sources.cburn import period_facts
+    from burntray.sources.cburn.source import period_facts
 
     period = DaemonPeriod(
         days=30,
@@ -254,25 +256,33 @@ def test_cburn_daemon_period_figures_are_in_the_menu() -> None:
         ),
         Settings(window="1h", source="cburn"),
     )
-    assert view.header[2:5] == (
+    assert view.details[:4] == (
         "daemon, last 30 d: $412.37 est. · $20.60/active day",
         "81.2M tokens · 120 sessions · cache hits 91%",
-        # rows are cut at the menu's row limit
-        "daemon's last poll failed: parse /home/u/.claude/projects/x.jsonl: unex…",
+        # Details rows are wrapped at the menu's row limit, never cut
+        "daemon's last poll failed: parse /home/u/.claude/projects/x.jsonl:",
+        "unexpected EOF",
     )
+    assert not any("/home/u" in row for row in view.header)  # paths only under Details
 
 
 def _all_snapshot(broken: bool = False) -> Snapshot:
     from burntray.model.snapshot import SourceFigures
 
     hexai = SourceFigures(
-        "hexai", "hexai cache", SourceStatus("ok"), Totals(reqs=42, cost_usd=0.84), True
+        "hexai",
+        "hexai cache",
+        SourceStatus("ok"),
+        Totals(reqs=42, cost_usd=0.84),
+        True,
+        cost_estimated=True,
     )
-    roder = SourceFigures(
+    roder = SourceFigures(  # real tokens, priced from burntray's table: the cost is "est."
         "roder",
         "roder analytics",
         SourceStatus("error", "database is locked", stale=True) if broken else SourceStatus("ok"),
         Totals(reqs=7, cost_usd=3.10),
+        cost_estimated=True,
     )
     cburn = SourceFigures(
         "cburn", "cburn daemon", SourceStatus("ok"), Totals(reqs=5, cost_usd=1.0), False, "claude"
@@ -299,7 +309,7 @@ def test_all_shows_a_line_per_tool_and_the_top_tools_in_the_tooltip() -> None:
         "roder $3.10 · hexai $0.84",  # by cost; the covered cburn is not a top tool
     ]
     assert "hexai cache · 42 reqs · $0.84 est. · ok" in view.header
-    assert "roder analytics · 7 reqs · $3.10 · ok" in view.header
+    assert "roder analytics · 7 reqs · $3.10 est. · ok" in view.header
     assert "cburn daemon · same requests as claude, not added" in view.header
     assert len(view.title) <= 127
 
@@ -307,6 +317,7 @@ def test_all_shows_a_line_per_tool_and_the_top_tools_in_the_tooltip() -> None:
 def test_all_with_a_broken_tool_is_partly_stale_and_keeps_the_others() -> None:
     view = present(_all_snapshot(broken=True), Settings(source="all"))
     assert view.icon.state == "stale"
-    assert "roder analytics · 7 reqs · $3.10 · error" in view.header
-    assert any(row.startswith("partly stale: roder analytics error") for row in view.header)
+    assert "roder analytics · 7 reqs · $3.10 est. · error" in view.header
+    (problem,) = view.problems  # one broken tool: its entry, with the whole error below
+    assert problem.label == "partly stale: roder analytics error: database is locked"
     assert "49 reqs" in view.title and len(view.title) <= 127

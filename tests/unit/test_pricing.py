@@ -8,16 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from burntray.model.price_table import PRICES_AS_OF, PRICES_FILE
 from burntray.model.pricing import (
-    SNAPSHOT_AS_OF,
-    SNAPSHOT_FILE,
     PriceFileError,
-    _snapshot_bytes,
+    _shipped_bytes,
     build_price_table,
     load_litellm_prices,
     normalise_model,
     parse_litellm_prices,
-    snapshot_prices,
+    shipped_prices,
 )
 from burntray.record import replace
 
@@ -70,12 +69,11 @@ def test_overrides_beat_litellm_beat_table(tmp_path: Path) -> None:
     assert table.lookup("openai", "gpt-4.1").origin == "litellm"  # type: ignore[union-attr]
     acme = table.lookup("acme", "acme-1")
     assert acme is not None and (acme.input, acme.origin) == (9.0, "override")
-    assert table.lookup("openai", "gpt-4o").origin == "snapshot"  # type: ignore[union-attr]
+    assert table.lookup("openai", "gpt-4o").origin == "table"  # type: ignore[union-attr]
     assert table.lookup("mistral", "codestral").origin == "table"  # type: ignore[union-attr]
     assert table.lookup("x", "dall-e") is None
     assert table.sources == (
         "bundled table",
-        f"LiteLLM snapshot {SNAPSHOT_AS_OF}",
         f"LiteLLM file {litellm}",
         "config overrides",
     )
@@ -110,13 +108,9 @@ def test_unusable_litellm_file_leaves_the_rest_of_the_table_in_force(
     assert table.problem.startswith(f"pricing.litellm_file: {path}: ")
     assert reason in table.problem
     assert table.problem.endswith("using the built-in prices instead")
-    assert table.sources == (
-        "bundled table",
-        f"LiteLLM snapshot {SNAPSHOT_AS_OF}",
-        "config overrides",
-    )
+    assert table.sources == ("bundled table", "config overrides")
     bundled = table.lookup("openai", "gpt-4.1")
-    assert bundled is not None and bundled.origin == "snapshot"  # the shipped LiteLLM snapshot
+    assert bundled is not None and bundled.origin == "table"  # the shipped price file
     override = table.lookup("acme", "acme-1")
     assert override is not None and override.input == 9.0
 
@@ -147,11 +141,7 @@ def test_good_litellm_file_has_no_problem(tmp_path: Path) -> None:
     path.write_text('{"acme-1": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}}')
     table = build_price_table(None, path)
     assert table.problem == ""
-    assert table.sources == (
-        "bundled table",
-        f"LiteLLM snapshot {SNAPSHOT_AS_OF}",
-        f"LiteLLM file {path}",
-    )
+    assert table.sources == ("bundled table", f"LiteLLM file {path}")
 
 
 def test_litellm_file_over_the_cap_is_refused_unread(tmp_path: Path) -> None:
@@ -164,46 +154,128 @@ def test_litellm_file_over_the_cap_is_refused_unread(tmp_path: Path) -> None:
     assert f"is {MAX_PRICE_FILE_BYTES + 1:,} bytes, over the" in table.problem
 
 
-def test_an_old_price_table_is_pointed_out_by_doctor_and_the_report(
-    isolated_env: object, hexai_dir: object, capsys: pytest.CaptureFixture[str]
+def _days_after_the_file(days: int) -> int:
+    import datetime as dt
+
+    dated = dt.datetime.fromisoformat(PRICES_AS_OF).replace(tzinfo=dt.UTC)
+    return int((dated + dt.timedelta(days=days)).timestamp()) * 10**9
+
+
+@pytest.mark.parametrize(("days", "old"), [(0, False), (120, False), (121, True), (400, True)])
+def test_doctor_and_the_report_show_the_shipped_file_date_and_warn_only_when_it_is_old(
+    isolated_env: object,
+    hexai_dir: object,
+    capsys: pytest.CaptureFixture[str],
+    days: int,
+    old: bool,
 ) -> None:
+    """A fresh install (the file's own date, up to 120 days on) gets the one date and no OLD;
+    later, doctor and the report say how old the file is and how to refresh the prices."""
     import datetime as dt
 
     from burntray.app import AppContext
     from burntray.doctor import run_doctor
-    from burntray.model.price_table import PRICES_AS_OF, price_table_age
     from burntray.report.data import collect
     from burntray.report.html import render_html
 
-    checked = dt.datetime.fromisoformat(PRICES_AS_OF).replace(tzinfo=dt.UTC)
-
-    def at(days: int) -> int:
-        return int((checked + dt.timedelta(days=days)).timestamp()) * 10**9
-
-    assert price_table_age(at(150)) == ""
-    assert price_table_age(at(200)).startswith(
-        f"the bundled price table was checked {PRICES_AS_OF}, 6 months ago: prices may"
+    ctx = replace(AppContext.load(), clock_ns=lambda: _days_after_the_file(days))
+    run_doctor(ctx)
+    doctor = capsys.readouterr().out
+    assert f"[prices]\n  shipped      {PRICES_FILE}, prices as of {PRICES_AS_OF}\n" in doctor
+    assert ("OLD" in doctor) is old
+    warning = (
+        f"the shipped price file is dated {PRICES_AS_OF}, {days} days ago: prices may have "
+        "changed since; refresh them with a current LiteLLM price file (litellm_file under "
+        "[pricing] in config.toml"
     )
-    for days, old in ((150, False), (400, True)):
-        ctx = replace(AppContext.load(), clock_ns=lambda days=days: at(days))
-        run_doctor(ctx)
-        doctor = capsys.readouterr().out
-        assert f"[prices]\n  bundled      checked {PRICES_AS_OF}" in doctor
-        assert ("OLD: the bundled price table was checked" in doctor) is old
-        ctx = replace(AppContext.load(), clock_ns=lambda days=days: at(days))
-        page = render_html(collect(ctx, ctx.settings), dt.UTC)
-        assert ("Note: the bundled price table was checked" in page) is old
-        ctx.close()
+    assert (f"  OLD: {warning}" in doctor) is old
+    ctx = replace(AppContext.load(), clock_ns=lambda: _days_after_the_file(days))
+    page = render_html(collect(ctx, ctx.settings), dt.UTC)
+    assert f"Prices as of {PRICES_AS_OF}; prices from: bundled table" in page
+    assert (f"Note: {warning}" in page) is old
+    ctx.close()
 
 
-def test_shipped_snapshot_read_directly_is_the_package_resource() -> None:
-    """The snapshot is read beside the modules (no importlib.resources on every start): the same
-    bytes the package resource gives, every price parsed from them and marked as the snapshot."""
-    shipped = resources.files("burntray.data").joinpath(SNAPSHOT_FILE).read_bytes()
-    assert _snapshot_bytes() == shipped
-    prices = snapshot_prices()
+def test_a_price_file_of_the_users_own_is_named_by_doctor_and_ends_the_old_warning(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refreshing the prices as the warning says silences it; the shipped date is still shown
+    (it prices what the user's file lacks)."""
+    from burntray.app import AppContext
+    from burntray.doctor import run_doctor
+
+    mine = isolated_env / "prices.json"
+    mine.write_text('{"acme-1": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}}')
+    config = isolated_env / "burntray" / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[pricing]\nlitellm_file = "{mine}"\n')
+    ctx = replace(AppContext.load(), clock_ns=lambda: _days_after_the_file(400))
+    assert ctx.paths.config_file == config
+    run_doctor(ctx)
+    doctor = capsys.readouterr().out
+    assert (
+        f"[prices]\n  shipped      {PRICES_FILE}, prices as of {PRICES_AS_OF}\n"
+        f"  in force     LiteLLM file {mine}\n"
+    ) in doctor
+    assert "OLD" not in doctor
+    assert ctx.prices().lookup("acme", "acme-1").origin == "litellm"  # type: ignore[union-attr]
+
+
+def test_status_json_pricing_as_of_is_the_shipped_file_date(hexai_dir: Path) -> None:
+    """The one date: the JSON's ``pricing.as_of`` is the shipped file's own ``_about.as_of``."""
+    from burntray.sources.hexai.writer import hexai_update
+    from tests.processes import burntray
+
+    hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 400)
+    done = burntray("status", "--source", "hexai", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    pricing = json.loads(done.stdout)["pricing"]
+    about = json.loads(_shipped_bytes())["_about"]
+    assert pricing == {"as_of": about["as_of"], "sources": ["bundled table"]}
+    assert about["as_of"] == PRICES_AS_OF and f"prices-{PRICES_AS_OF}.json" == PRICES_FILE
+
+
+def test_shipped_file_read_directly_is_the_package_resource() -> None:
+    """The price file is read beside the modules (no importlib.resources on every start): the
+    same bytes the package resource gives, every price parsed from them and marked as shipped."""
+    shipped = resources.files("burntray.data").joinpath(PRICES_FILE).read_bytes()
+    assert _shipped_bytes() == shipped
+    prices = shipped_prices()
     expected = parse_litellm_prices(json.loads(shipped))
     assert prices.keys() == expected.keys() and len(prices) > 100
     for key, price in prices.items():
-        assert price.origin == "snapshot"
-        assert price == replace(expected[key], origin="snapshot")
+        assert price.origin == "table"
+        assert price == replace(expected[key], origin="table")
+
+
+def test_the_report_names_where_every_shipped_price_comes_from(hexai_dir: Path) -> None:
+    """Claude and OpenAI rows came from the old snapshot, whose origin the report did not know
+    ("no price known" beside a price); every shipped row is now the bundled table."""
+    import datetime as dt
+
+    from burntray.report.build import render
+    from burntray.report.data import collect
+    from burntray.report.html import render_html
+    from tests.report_support import FIXED_EVENTS, fixed_context, read_html, write_events
+
+    write_events(hexai_dir, FIXED_EVENTS)
+    ctx = fixed_context()
+    data = collect(ctx, ctx.settings)
+    rows = read_html(render_html(data, dt.UTC)).tables["price-table"][1:]
+    origins = {(row[1], row[3]) for row in rows}
+    assert origins == {
+        ("gpt-4.1", "bundled table"),
+        ("claude-sonnet-4-5", "bundled table"),
+        ("llama3", "local model ($0)"),
+        ("unknown-model-x", "no price known"),
+    }
+    doc = json.loads(render(data, "json"))
+    by_model = {o["model"]: o["origin"] for o in doc["report"]["price_origins"]}
+    assert by_model == {
+        "gpt-4.1": "table",
+        "claude-sonnet-4-5": "table",
+        "llama3": "local",
+        "unknown-model-x": None,
+    }
+    assert doc["pricing"] == {"as_of": PRICES_AS_OF, "sources": ["bundled table"]}
+    ctx.close()

@@ -130,3 +130,16 @@ def test_config_dir_is_0700_and_file_0600() -> None:
     save_settings(paths.config_file, Settings(window="15m"))
     assert mode(paths.config_dir) == 0o700
     assert mode(paths.config_file) == 0o600
+
+
+def test_a_shared_sticky_folder_is_never_tightened(tmp_path: Path) -> None:
+    """A config saved straight into a folder like /tmp (1777) must not make it 0700: that would
+    lock every other user out of the machine's shared folder."""
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    save_settings(shared / "config.toml", Settings(window="6h"))
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert stat.S_IMODE((shared / "config.toml").stat().st_mode) == 0o600
+    ensure_dir(shared)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777

@@ -20,12 +20,13 @@ from burntray.model.snapshot import Snapshot
 from burntray.record import replace
 from burntray.report.build import KEEP_REPORTS, render, write_report
 from burntray.report.csv_out import CSV_COLUMNS
-from burntray.report.data import cburn_chart_minutes, collect
+from burntray.report.data import collect
 from burntray.report.html import render_html
 from burntray.report.json_out import report_to_dict
+from burntray.report.minutes import cburn_chart_minutes
 from burntray.report.timeline import build_timeline
-from burntray.sources.cburn import CburnSource
-from burntray.sources.cburn_discovery import Discovery
+from burntray.sources.cburn.discovery import Discovery
+from burntray.sources.cburn.source import CburnSource
 from burntray.store import cburn_history
 from burntray.store.alert_store import ensure_alert_tables
 from burntray.store.cburn_history import Sample

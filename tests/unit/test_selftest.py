@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from burntray.cli import main
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.writer import hexai_update
 
 CHECK_LINE = re.compile(r"^  (ok  |FAIL)  (.{12,}?) +(\d+) ms  (.*)$")
 
@@ -59,7 +59,8 @@ def test_user_data_problems_are_reported_but_do_not_fail(
     assert checks["source hexai"][0] == "ok"
     assert checks["source hexai"][1].startswith("error (in use): ")
     assert checks["config"][0] == "ok"
-    assert checks["config"][1].startswith("INVALID, defaults in use: ")
+    # a bad value is left out, the rest of the file used
+    assert checks["config"][1].startswith("in use, 1 left out: ")
     assert "window" in checks["config"][1]
     assert config.read_text() == 'window = "forever"\n'  # never overwritten
 

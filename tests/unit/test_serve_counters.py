@@ -115,8 +115,8 @@ def test_the_otlp_push_sends_the_same_running_totals() -> None:
     """The optional push (real SDK) to burntray's own receiver: a lower usage since start does
     not lower the pushed cumulative cost either."""
     from burntray.serve.otlp_push import OtlpPush
-    from burntray.sources.otel_map import attrs
-    from burntray.sources.otel_receiver import OtlpReceiver
+    from burntray.sources.otel.mapping import attrs
+    from burntray.sources.otel.receiver import OtlpReceiver
 
     got: list[Any] = []
     receiver = OtlpReceiver("127.0.0.1", 0, lambda path, msg, ts: got.append(msg))

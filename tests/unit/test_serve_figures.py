@@ -154,8 +154,8 @@ def test_the_grafana_dashboard_queries_only_exported_metrics(
 def test_otlp_push_sends_the_same_figures_to_a_collector() -> None:
     """The optional push, with the real SDK, received by burntray's own OTLP receiver."""
     from burntray.serve.otlp_push import OtlpPush
-    from burntray.sources.otel_map import attrs
-    from burntray.sources.otel_receiver import OtlpReceiver
+    from burntray.sources.otel.mapping import attrs
+    from burntray.sources.otel.receiver import OtlpReceiver
 
     got: list[object] = []
     receiver = OtlpReceiver("127.0.0.1", 0, lambda path, msg, ts: got.append(msg))

@@ -101,7 +101,7 @@ def test_with_metrics_off_the_server_modules_stay_unloaded() -> None:
         "ctx = AppContext.load(strict=False)\n"
         "MetricsEndpoint(ctx).apply(ctx.settings)\n"
         "names = ('prometheus_client', 'http.server', 'burntray.serve.http',\n"
-        "         'burntray.sources.otel_receiver', 'google.protobuf')\n"
+        "         'burntray.sources.otel.receiver', 'burntray.io.http_server', 'google.protobuf')\n"
         "print(json.dumps([n for n in names if n in sys.modules]))\n"
     )
     done = subprocess.run(

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from burntray.atomic import atomic_write
 from burntray.config import Settings
+from burntray.io.atomic import atomic_write
+from burntray.io.watch import FolderWatcher
 from burntray.model.pricing import build_price_table
 from burntray.runtime.monitor import Monitor
-from burntray.sources._watch import FolderWatcher
-from burntray.sources.hexai import HexaiSource
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.source import HexaiSource
+from burntray.sources.hexai.writer import hexai_update
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux")
 

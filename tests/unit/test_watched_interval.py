@@ -15,8 +15,8 @@ from burntray.config import Settings
 from burntray.model.pricing import build_price_table
 from burntray.runtime.monitor import WATCHED_POLL_S, Monitor
 from burntray.sources.base import wakes_on_change
-from burntray.sources.hexai import HexaiSource
-from burntray.sources.hexai_writer import hexai_update
+from burntray.sources.hexai.source import HexaiSource
+from burntray.sources.hexai.writer import hexai_update
 from tests.store_writers import roder_open
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux")

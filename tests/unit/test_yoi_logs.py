@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from burntray.paths import yoi_data_dir
-from burntray.sources.yoi_logs import (
+from burntray.sources.yoi.logs import (
     TailState,
     _Tail,
     exposure_summary,

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from burntray.model.aggregate import rpm
+from burntray.model.format import window_text
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import DaemonPeriod, Snapshot, SourceFigures, Totals, UsageRow
-from burntray.model.timefmt import format_duration, format_rfc3339_ns
+from burntray.model.timefmt import format_rfc3339_ns
 
 SCHEMA_VERSION = 1
 
@@ -61,6 +62,7 @@ def _by_source(fig: SourceFigures) -> dict[str, Any]:
         "cost_usd": round(fig.totals.cost_usd, 6),
         "unpriced_reqs": fig.totals.unpriced_reqs,
         "estimated": fig.tokens_estimated,
+        "cost_estimated": fig.cost_estimated,
         "counted": not fig.covered_by,
         "covered_by": fig.covered_by or None,
     }
@@ -92,7 +94,7 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "source": snapshot.source,
-        "window": format_duration(snapshot.window_ns),
+        "window": window_text(snapshot),
         "window_seconds": snapshot.window_ns // 1_000_000_000,
         "as_of": _utc(snapshot.as_of_ns),
         "status": {
@@ -139,6 +141,7 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
             status=snapshot.status,
             totals=snapshot.totals,
             tokens_estimated=snapshot.tokens_estimated,
+            cost_estimated=snapshot.cost_estimated,
         ),
     )
     out["by_source"] = [_by_source(fig) for fig in figures]

@@ -12,11 +12,17 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
-from burntray.bounded_read import MiB, UnsafeFileError, read_regular_file
-from burntray.model.price_table import LOCAL_PROVIDERS, PRICES, PRICES_AS_OF
+from burntray.io.bounded_read import MiB, UnsafeFileError, read_regular_file
+from burntray.model.price_table import (
+    LOCAL_PROVIDERS,
+    PRICES_AS_OF,
+    PRICES_FILE,
+    price_table_age,
+)
 from burntray.record import field, record
 
-PriceOrigin = Literal["table", "snapshot", "override", "litellm", "local"]
+# "table": the shipped price file; "litellm": the user's own LiteLLM file.
+PriceOrigin = Literal["table", "override", "litellm", "local"]
 _DATE_SUFFIX = re.compile(r"-(?:[0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$")
 _CLAUDE_DOTTED = re.compile(r"(?<=[0-9])\.(?=[0-9])")
 
@@ -126,20 +132,26 @@ def normalise_model(model: str) -> str:
 
 @record
 class PriceTable:
-    """Bundled prices plus the user's overrides; immutable so snapshots can share it."""
+    """The shipped prices plus the user's overrides; immutable so snapshots can share it."""
 
     prices: Mapping[str, Price]
     overrides: Mapping[str, Price] = field(default_factory=dict)
     as_of: str = PRICES_AS_OF
     added_sources: tuple[str, ...] = ()  # a LiteLLM file and config overrides, when in force
     problem: str = ""  # why a configured price file is not in use ("" when none is wrong)
+    litellm_file_in_force: bool = False
 
     @property
     def sources(self) -> tuple[str, ...]:
-        """Where the prices come from, for people: the bundled table, the shipped LiteLLM
-        snapshot (when it could be read), then ``added_sources``."""
-        snapshot = (f"LiteLLM snapshot {SNAPSHOT_AS_OF}",) if snapshot_prices() else ()
-        return ("bundled table", *snapshot, *self.added_sources)
+        """Where the prices come from, for people: the bundled table (the shipped price file,
+        when it could be read), then ``added_sources``."""
+        shipped = ("bundled table",) if self.prices else ()
+        return (*shipped, *self.added_sources)
+
+    def age_warning(self, now_ns: int) -> str:
+        """Why the prices may be out of date at ``now_ns`` ("" when they are not): the shipped
+        file's age, unless the user's own LiteLLM file is in force - they have refreshed them."""
+        return "" if self.litellm_file_in_force else price_table_age(now_ns, self.as_of)
 
     def lookup(self, provider: str, model: str) -> Price | None:
         provider_l = provider.strip().lower()
@@ -165,16 +177,15 @@ class PriceTable:
         return prices[best] if best else None
 
 
-# The dated LiteLLM-format snapshot shipped as package data (burntray/data/): Anthropic and OpenAI
-# models with their 200k-tier, cache-write and cache-read rates. A ``price_file`` overrides it.
-SNAPSHOT_AS_OF = "2026-11-29"
-SNAPSHOT_FILE = f"prices-{SNAPSHOT_AS_OF}.json"
+# The same one date under its former name, which modules under sources/ still import (another
+# slice of the restructuring is moving those modules; the alias spares it a conflict).
+SNAPSHOT_AS_OF = PRICES_AS_OF
 
 
 class _BuiltInPrices(Mapping[str, Price]):
-    """The bundled table with the shipped snapshot over it, read at the first lookup: a command
-    whose sources price nothing (``burntray status`` on an empty cache, every few seconds from
-    tmux) neither imports ``json`` nor parses the snapshot. One merged dict per process."""
+    """The shipped price file's rows, read at the first lookup: a command whose sources price
+    nothing (``burntray status`` on an empty cache, every few seconds from tmux) neither
+    imports ``json`` nor parses the file. One dict per process."""
 
     __slots__ = ()
 
@@ -191,51 +202,41 @@ class _BuiltInPrices(Mapping[str, Price]):
         return len(_built_in())
 
     def __repr__(self) -> str:
-        return "<bundled table + LiteLLM snapshot prices>"
+        return f"<shipped prices {PRICES_AS_OF}>"
 
 
-@functools.cache
-def _built_in() -> dict[str, Price]:
-    prices = bundled_prices()
-    prices.update(snapshot_prices())
-    return prices
+def _built_in() -> Mapping[str, Price]:
+    return shipped_prices()
 
 
 BUILT_IN_PRICES: Mapping[str, Price] = _BuiltInPrices()
 
 
 @functools.cache
-def snapshot_prices() -> Mapping[str, Price]:
-    """The shipped snapshot's prices (empty if a broken install lost the file). Read once per
+def shipped_prices() -> Mapping[str, Price]:
+    """The shipped price file's prices (empty if a broken install lost the file). Read once per
     process: the file is part of the installation and a command builds the table twice."""
     import json  # noqa: PLC0415 - see _BuiltInPrices
 
     try:
-        raw = json.loads(_snapshot_bytes())
+        raw = json.loads(_shipped_bytes())
     except (OSError, ValueError, ModuleNotFoundError):
         return {}
     if not isinstance(raw, dict):
         return {}
-    return parse_litellm_prices(raw, origin="snapshot")
+    return parse_litellm_prices(raw, origin="table")
 
 
-def _snapshot_bytes() -> bytes:
-    """The snapshot file beside the package's modules (a plain install, the frozen build, an
+def _shipped_bytes() -> bytes:
+    """The price file beside the package's modules (a plain install, the frozen build, an
     editable checkout), read directly: ``importlib.resources`` costs ~5 ms of imports, on every
     ``burntray status`` that tmux runs. Any other layout (a zip import) goes through it."""
     try:
-        return (Path(__file__).parent.parent / "data" / SNAPSHOT_FILE).read_bytes()
+        return (Path(__file__).parent.parent / "data" / PRICES_FILE).read_bytes()
     except OSError:
         from importlib import resources  # noqa: PLC0415 - only for an unusual layout
 
-        return resources.files("burntray.data").joinpath(SNAPSHOT_FILE).read_bytes()
-
-
-def bundled_prices() -> dict[str, Price]:
-    return {
-        key: Price(inp, out, cread, cwrite, origin="table", key=key)
-        for key, (inp, out, cread, cwrite) in PRICES.items()
-    }
+        return resources.files("burntray.data").joinpath(PRICES_FILE).read_bytes()
 
 
 class PriceFileError(ValueError):
@@ -282,7 +283,7 @@ def parse_litellm_prices(
     raw: Mapping[str, object], origin: PriceOrigin = "litellm"
 ) -> dict[str, Price]:
     """Prices from a decoded LiteLLM-format object (see ``load_litellm_prices``), each marked
-    with ``origin`` (the shipped snapshot passes its own: no second copy of every price).
+    with ``origin`` (the shipped file passes its own: no second copy of every price).
 
     Besides the four base rates it reads the ``*_above_200k_tokens`` rates, the 1-hour cache
     write (``cache_creation_input_token_cost_above_1hr``) and ``provider_specific_entry.fast``.
@@ -343,7 +344,7 @@ def build_price_table(
     model_overrides: Mapping[str, Mapping[str, float]] | None = None,
     litellm_file: Path | None = None,
 ) -> PriceTable:
-    """The table in force: config overrides beat a LiteLLM file, which beats the bundled table.
+    """The table in force: config overrides beat a LiteLLM file, which beats the shipped file.
 
     A LiteLLM file that cannot be used stops nothing: its prices are left out, the rest is in
     force, and ``problem`` says why (callers name it: the log, ``doctor``, the status command).
@@ -368,4 +369,5 @@ def build_price_table(
         )
     if model_overrides:
         sources.append("config overrides")
-    return PriceTable(BUILT_IN_PRICES, overrides, PRICES_AS_OF, tuple(sources), problem)
+    in_force = litellm_file is not None and not problem
+    return PriceTable(BUILT_IN_PRICES, overrides, PRICES_AS_OF, tuple(sources), problem, in_force)

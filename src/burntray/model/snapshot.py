@@ -105,6 +105,7 @@ class SourceFigures:
     totals: Totals = field(default_factory=Totals)
     tokens_estimated: bool = False
     covered_by: str = ""
+    cost_estimated: bool = False  # as Snapshot.cost_estimated: "est." beside its cost
 
 
 @record
@@ -150,6 +151,11 @@ class Snapshot:
     capabilities: Capabilities = field(default_factory=Capabilities)
     facts: tuple[UpstreamFact, ...] = ()
     by_source: tuple[SourceFigures, ...] = ()
+    window_name: str = ""  # a calendar window ("today", "week"); "" for a duration
+    # When nothing was used in the window: the last use burntray knows of and today's spend,
+    # so an empty window says why it is empty (None: unknown, or not looked up)
+    last_use_ns: int | None = None
+    today_cost_usd: float | None = None
 
     @property
     def window_minutes(self) -> float:

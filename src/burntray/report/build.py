@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 from burntray.app import AppContext
-from burntray.atomic import STDOUT, atomic_write, write_output
 from burntray.config import Settings
 from burntray.errors import BurntrayError
+from burntray.io.atomic import STDOUT, atomic_write, write_output
 from burntray.lazylog import get_logger
-from burntray.model.timefmt import format_duration
+from burntray.model.format import window_text
 from burntray.paths import check_own_dir, ensure_dir
 from burntray.report.csv_out import render_csv
 from burntray.report.data import ReportData, collect
@@ -88,7 +88,7 @@ def default_name(data: ReportData, fmt: str) -> str:
     moment = _dt.datetime.fromtimestamp(data.generated_ns / 1e9, tz=_dt.UTC)
     millis = (data.generated_ns // 1_000_000) % 1000
     stamp = moment.strftime("%Y%m%dT%H%M%S") + f"{millis:03d}Z"
-    window = format_duration(data.snapshot.window_ns)
+    window = window_text(data.snapshot)
     return f"{REPORT_PREFIX}{stamp}-{data.snapshot.source}-{window}.{fmt}"
 
 

@@ -82,8 +82,16 @@ def to_csv(rows: list[PeriodRow], by: str) -> str:
 
 
 def to_json(
-    rows: list[PeriodRow], by: str, source: str, window_ns: int, skipped: list[str]
+    rows: list[PeriodRow],
+    by: str,
+    source: str,
+    window_ns: int,
+    skipped: list[str],
+    *,
+    window_name: str = "",
 ) -> dict[str, Any]:
+    """The rows as JSON; ``window`` is ``window_name`` for a calendar window (``today``)."""
+
     def one(row: PeriodRow) -> dict[str, Any]:
         return {
             **dict(zip(_first_column(by), _key_values(row, by), strict=True)),
@@ -95,7 +103,7 @@ def to_json(
     return {
         "by": by,
         "source": source,
-        "window": format_duration(window_ns),
+        "window": window_name or format_duration(window_ns),
         "rows": [one(r) for r in rows],
         "totals": dict(zip(COLUMNS, totals, strict=True)) if totals else None,
         "not_grouped": skipped,

@@ -7,7 +7,8 @@ import datetime as _dt
 import io
 
 from burntray.model.aggregate import rpm
-from burntray.model.timefmt import format_duration, format_rfc3339_ns
+from burntray.model.format import window_text
+from burntray.model.timefmt import format_rfc3339_ns
 from burntray.report.data import ReportData
 
 CSV_COLUMNS = (
@@ -41,7 +42,7 @@ def render_csv(data: ReportData) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    window = format_duration(snap.window_ns)
+    window = window_text(snap)
     as_of = format_rfc3339_ns(snap.as_of_ns, _dt.UTC)
     for row in snap.by_model:
         writer.writerow(
@@ -56,7 +57,7 @@ def render_csv(data: ReportData) -> str:
                 row.sent,
                 row.recv,
                 row.tokens,
-                str(snap.tokens_estimated).lower(),
+                str(row.tokens_estimated).lower(),
                 "" if row.cost_usd is None else f"{row.cost_usd:.6f}",
                 str(snap.cost_estimated).lower(),
                 row.unpriced_reqs,

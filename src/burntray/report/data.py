@@ -14,24 +14,23 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from burntray.actions import read_once
 from burntray.app import AppContext
 from burntray.config import Settings
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.snapshot import Snapshot
+from burntray.report.minutes import record_minutes, table_columns
 from burntray.report.timeline import (
     MAX_RATE_BUCKETS,
-    NS_PER_MINUTE,
-    MinuteRow,
     PricedMinute,
     Timeline,
     build_timeline,
     cost_bucket_minutes,
     pick_bucket_minutes,
-    price_minute_rows,
 )
+from burntray.sources.all import CombinedSource, counted_sources
 from burntray.sources.base import Source
-from burntray.sources.hexai import StatsFile
-from burntray.store import cburn_history
+from burntray.sources.registry import REGISTRY
 from burntray.store.alert_store import LoggedAlert
 from burntray.store.history import HistoryStore
 
@@ -46,7 +45,7 @@ class PricedRow:
     provider: str
     model: str
     price_key: str
-    origin: str  # table, override, litellm, local; "" when unpriced
+    origin: str  # a PriceOrigin, "upstream" (the tool's own cost) or "" when unpriced
     input_per_m: float | None
     output_per_m: float | None
 
@@ -80,13 +79,11 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
     Raises what building the source raises (unknown source, bad price file); everything after
     that degrades to a note in the report.
     """
-    from burntray.actions import read_once  # noqa: PLC0415
-
     prices = ctx.prices(settings)
     snapshot, source = read_once(ctx, settings)
     try:
         now = snapshot.as_of_ns
-        window_ns = settings.window_ns
+        window_ns = snapshot.window_ns  # a calendar window: its length at the snapshot
         history = ctx.history()
         start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
         minutes, chart_source, chart_note = chart_minutes(history, source, start_ns, end_ns, prices)
@@ -129,29 +126,32 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
 
 
 def priced_rows(snapshot: Snapshot, prices: PriceTable) -> tuple[PricedRow, ...]:
+    """How each row was priced. The origin and rates are those of the table row the source
+    named (``price_key``); any other priced row was priced by its upstream (the tool's own cost
+    figure, its key, if any, says how); a row without a cost had no price."""
     out = []
     for row in snapshot.by_model:
-        price: Price | None = prices.lookup(row.provider, row.model)
+        price: Price | None = prices.lookup(row.provider, row.model) if row.price_key else None
+        if price is not None and price.key != row.price_key:
+            price = None  # the table changed since the source priced it: say only what it said
+        origin: str
+        if price is not None:
+            origin = price.origin
+        elif row.cost_usd is not None:
+            origin = "upstream"
+        else:
+            origin = ""
         out.append(
             PricedRow(
                 provider=row.provider,
                 model=row.model,
                 price_key=row.price_key,
-                origin=price.origin if price is not None else "",
+                origin=origin,
                 input_per_m=price.input if price is not None else None,
                 output_per_m=price.output if price is not None else None,
             )
         )
     return tuple(out)
-
-
-def _table_columns(history: HistoryStore, table: str) -> list[str] | None:
-    found = history.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    )
-    if not found:
-        return None
-    return [str(row[1]) for row in history.execute(f"PRAGMA table_info({table})")]
 
 
 def chart_minutes(
@@ -163,9 +163,6 @@ def chart_minutes(
 ) -> tuple[list[PricedMinute] | None, str, str]:
     """(minutes, where they come from, note) for a source's charts, as its registry entry says;
     for ``all``, every counted member's minutes together."""
-    from burntray.sources.combined import CombinedSource, counted_sources  # noqa: PLC0415
-    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
-
     if isinstance(source, CombinedSource):
         members = source.members
         covered = counted_sources([REGISTRY.get(n) for n in members])
@@ -197,9 +194,6 @@ def tool_costs(
     prices: PriceTable,
 ) -> tuple[tuple[str, Timeline], ...]:
     """Each counted tool's cost over the window, when ``source`` combines several."""
-    from burntray.sources.combined import CombinedSource, counted_sources  # noqa: PLC0415
-    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
-
     if not isinstance(source, CombinedSource):
         return ()
     members = source.members
@@ -215,145 +209,12 @@ def tool_costs(
     return tuple(out)
 
 
-def record_minutes(
-    history: HistoryStore | None, source: str, start_ns: int, end_ns: int
-) -> tuple[list[PricedMinute] | None, str, str]:
-    """Per-minute figures of a record-keeping source, from burntray's history (whole minutes:
-    a chart's resolution)."""
-    if history is None:
-        return None, "", f"charts of {source} need burntray's history"
-    from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
-
-    try:
-        series = UsageEvents(history).minute_series(source, start_ns, end_ns)
-    except sqlite3.Error as exc:
-        return None, "", f"history unreadable: {exc}"
-    minutes: dict[int, list[float]] = {}
-    for minute, _provider, _model, reqs, _tokens, cost, unpriced in series:
-        acc = minutes.setdefault(minute, [0, 0.0, 0])
-        acc[0] += reqs
-        acc[1] += cost
-        acc[2] += unpriced
-    rows = [(m, int(r), float(c), int(u)) for m, (r, c, u) in sorted(minutes.items())]
-    note = "" if rows else f"no {source} requests recorded in this window"
-    return rows, "per-request records in burntray's history (real tokens)", note
-
-
-def hexai_chart_minutes(
-    history: HistoryStore | None,
-    live: StatsFile | None,
-    start_ns: int,
-    end_ns: int,
-    prices: PriceTable,
-) -> tuple[list[PricedMinute] | None, str, str]:
-    return _hexai_minutes(history, start_ns, end_ns, prices, live)
-
-
-def _hexai_minutes(
-    history: HistoryStore | None,
-    start_ns: int,
-    end_ns: int,
-    prices: PriceTable,
-    live: StatsFile | None,
-) -> tuple[list[PricedMinute] | None, str, str]:
-    """The same split as ``HexaiSource.snapshot``: the live file's events when it covers the
-    window, otherwise burntray's history for the whole window."""
-    coverage = live.coverage_start_ns if live is not None else end_ns
-    rows: list[MinuteRow] = []
-    if live is not None and start_ns >= coverage:
-        rows.extend(file_minutes(live, start_ns, end_ns))
-        where = "hexai's stats.json"
-    elif history is None:
-        return None, "", "the window reaches back before stats.json: charts need history"
-    else:
-        try:
-            rows.extend(hexai_window_minutes(history, start_ns, end_ns))
-        except sqlite3.Error as exc:
-            return None, "", f"history unreadable: {exc}"
-        where = "burntray's history (every event stats.json showed it)"
-    where += " (tokens estimated as bytes/4, priced per model)"
-    note = "" if rows else "no hexai requests recorded in this window"
-    return price_minute_rows(rows, prices), where, note
-
-
-def file_minutes(stats: StatsFile, start_ns: int, end_ns: int) -> list[MinuteRow]:
-    """Per-minute rows of the live file's events with ``start <= ts < end``."""
-    sums: dict[tuple[int, str, str], list[int]] = {}
-    for event in stats.events():
-        if start_ns <= event.ts_ns < end_ns:
-            key = (event.ts_ns // NS_PER_MINUTE, event.provider, event.model)
-            acc = sums.get(key)
-            if acc is None:
-                sums[key] = [1, event.sent, event.recv]
-            else:
-                acc[0] += 1
-                acc[1] += event.sent
-                acc[2] += event.recv
-    return [(m, p, mo, n, s, r) for (m, p, mo), (n, s, r) in sums.items()]
-
-
-def hexai_window_minutes(history: HistoryStore, start_ns: int, end_ns: int) -> list[MinuteRow]:
-    """Per-minute rows holding exactly the events with ``start <= ts < end``.
-
-    Whole minutes come from the rollup; the partial minutes at either edge from the events
-    themselves, as ``HistoryStore.hexai_counters`` does for the headline.
-    """
-    first_full = -(-start_ns // NS_PER_MINUTE)
-    end_full = end_ns // NS_PER_MINUTE
-    if end_full <= first_full:
-        return _hexai_event_minutes(history, start_ns, end_ns)
-    return [
-        *_hexai_event_minutes(history, start_ns, first_full * NS_PER_MINUTE),
-        *history.hexai_minute_series(first_full * NS_PER_MINUTE, end_full * NS_PER_MINUTE),
-        *_hexai_event_minutes(history, end_full * NS_PER_MINUTE, end_ns),
-    ]
-
-
-def _hexai_event_minutes(history: HistoryStore, start_ns: int, end_ns: int) -> list[MinuteRow]:
-    if end_ns <= start_ns:
-        return []
-    rows = history.execute(
-        "SELECT ts_ns / ?, provider, model, count(*), sum(sent), sum(recv) FROM hexai_events "
-        "WHERE ts_ns >= ? AND ts_ns < ? GROUP BY 1, 2, 3",
-        (NS_PER_MINUTE, start_ns, end_ns),
-    )
-    return [
-        (int(m), str(p), str(mo), int(n), int(s), int(r))  # type: ignore[call-overload]
-        for m, p, mo, n, s, r in rows
-    ]
-
-
-def cburn_chart_minutes(
-    history: HistoryStore, start_ns: int, end_ns: int
-) -> tuple[list[PricedMinute] | None, str, str]:
-    try:
-        if _table_columns(history, cburn_history.TABLE) is None:
-            return None, "", "no cburn daemon snapshots recorded in burntray's history yet"
-        # The headline counts samples in (now - window, now] and the report's window is
-        # [start, end) with end = now + 1: the same bounds, so chart totals equal the headline.
-        found = cburn_history.increases(history, start_ns, end_ns - 1)
-    except sqlite3.Error as exc:
-        return None, "", f"{cburn_history.TABLE} unreadable: {exc}"
-    minutes: list[PricedMinute] = [
-        (step.at_ns // NS_PER_MINUTE, step.api_calls, max(0.0, step.cost_usd), 0)
-        for step in found
-        if step.api_calls or step.cost_usd > 0
-    ]
-    where = (
-        "the cburn daemon's cumulative snapshots in burntray's history "
-        "(increases only: a restart, a shrinking daemon window or a change of its period "
-        "never counts twice)"
-    )
-    note = "" if minutes else "no usage increase recorded from the cburn daemon in this window"
-    return minutes, where, note
-
-
 def read_alerts(
     history: HistoryStore, start_ns: int, end_ns: int
 ) -> tuple[tuple[LoggedAlert, ...] | None, int, str]:
     """(alerts in the window, how many older ones were left out, note)."""
     try:
-        if _table_columns(history, ALERT_TABLE) is None:
+        if table_columns(history, ALERT_TABLE) is None:
             return None, 0, "no alerts recorded"
         total = history.execute(
             f"SELECT count(*) FROM {ALERT_TABLE} WHERE ts_ns >= ? AND ts_ns < ?",  # noqa: S608

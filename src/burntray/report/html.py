@@ -8,12 +8,19 @@ from typing import Any
 
 from burntray import __version__
 from burntray.model.aggregate import rpm
-from burntray.model.format import human_bytes, human_count, rpm_text, usd
-from burntray.model.price_table import price_table_age
+from burntray.model.format import (
+    estimated_tokens,
+    human_bytes,
+    human_count,
+    rpm_text,
+    token_split_text,
+    usd,
+    window_text,
+)
 from burntray.model.snapshot import Snapshot, UsageRow
-from burntray.model.timefmt import format_duration
 from burntray.report.data import ReportData
 from burntray.report.timeline import Timeline
+from burntray.sources.registry import REGISTRY
 
 
 def _when(ns: int | None, tz: _dt.tzinfo | None, fmt: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
@@ -45,6 +52,18 @@ def _row_cost(cost: float | None, unpriced: int, estimated: bool) -> str:
     return text
 
 
+def _all_tokens_estimated(snap: Snapshot) -> bool:
+    """Every token in the snapshot is a bytes/4 estimate (not only some of them)."""
+    return snap.tokens_estimated and estimated_tokens(snap) >= snap.totals.tokens
+
+
+def _tokens_cell(tokens: int, estimated: bool, snap: Snapshot) -> str:
+    """A row's tokens; marked "est." where they are estimates among real counts (when all are
+    estimates the column heading says so once)."""
+    mixed = snap.tokens_estimated and not _all_tokens_estimated(snap)
+    return human_count(tokens) + (" est." if estimated and mixed else "")
+
+
 def _model_rows(snap: Snapshot) -> list[dict[str, str]]:
     total_cost = snap.totals.cost_usd
     return [
@@ -53,7 +72,7 @@ def _model_rows(snap: Snapshot) -> list[dict[str, str]]:
             "model": row.model,
             "reqs": f"{row.reqs:,}",
             "rpm": rpm_text(rpm(row.reqs, snap.window_ns)),
-            "tokens": human_count(row.tokens),
+            "tokens": _tokens_cell(row.tokens, row.tokens_estimated, snap),
             "sent": human_bytes(row.sent),
             "recv": human_bytes(row.recv),
             "cost": _row_cost(row.cost_usd, row.unpriced_reqs, snap.cost_estimated),
@@ -114,7 +133,7 @@ def _provider_rows(snap: Snapshot) -> list[dict[str, str]]:
 
 def _figures(snap: Snapshot) -> list[dict[str, str]]:
     totals = snap.totals
-    est = " (est.)" if snap.tokens_estimated else ""
+    all_estimated = _all_tokens_estimated(snap)
     unpriced_share = f"{totals.unpriced_reqs / totals.reqs * 100:.1f} %" if totals.reqs else "0 %"
     figures = [
         {"id": "reqs", "name": "Requests", "value": f"{totals.reqs:,}", "sub": ""},
@@ -122,13 +141,15 @@ def _figures(snap: Snapshot) -> list[dict[str, str]]:
             "id": "rpm",
             "name": "Requests / min",
             "value": rpm_text(totals.rpm),
-            "sub": f"over the {format_duration(snap.window_ns)} window",
+            "sub": {"today": "since midnight", "week": "since Monday 00:00"}.get(
+                snap.window_name, f"over the {window_text(snap)} window"
+            ),
         },
         {
             "id": "tokens",
-            "name": "Tokens" + est,
+            "name": "Tokens (est.)" if all_estimated else "Tokens",
             "value": human_count(totals.tokens),
-            "sub": "bytes / 4" if snap.tokens_estimated else "",
+            "sub": "bytes / 4" if all_estimated else token_split_text(snap),
         },
         _cost_figure(snap),
         {
@@ -179,7 +200,7 @@ def _tool_rows(snap: Snapshot) -> list[dict[str, str]]:
                 "state": state,
                 "reqs": f"{fig.totals.reqs:,}",
                 "tokens": f"{fig.totals.tokens:,}" + (" est." if fig.tokens_estimated else ""),
-                "cost": usd(fig.totals.cost_usd),
+                "cost": usd(fig.totals.cost_usd) + (" est." if fig.cost_estimated else ""),
                 "share": (f"{fig.totals.cost_usd / total:.0%}" if counted and total > 0 else "–"),
                 "counted": "yes" if counted else f"no: same requests as {fig.covered_by}",
             }
@@ -400,21 +421,31 @@ def _daemon(snap: Snapshot, tz: _dt.tzinfo | None) -> list[tuple[str, str]]:
 def _pricing_notes(data: ReportData) -> list[str]:
     snap, prices = data.snapshot, data.prices
     notes = [
-        f"Price table checked {prices.as_of}; prices from: {', '.join(prices.sources)} "
+        f"Prices as of {prices.as_of}; prices from: {', '.join(prices.sources)} "
         "(config overrides beat a LiteLLM file, which beats the bundled table)."
     ]
-    age = price_table_age(data.generated_ns, prices.as_of)
+    age = prices.age_warning(data.generated_ns)
     if age:
         notes.insert(0, f"Note: {age}.")
     if prices.problem:
         notes.append(f"The configured price file is not in use: {prices.problem}.")
-    if snap.tokens_estimated:
+    if snap.tokens_estimated and _all_tokens_estimated(snap):
         notes.append(
             "This source records bytes, not tokens: tokens are estimated as bytes / 4 and "
             "priced per model, so costs are estimates."
         )
+    elif snap.tokens_estimated:
+        notes.append(
+            f"Tokens: {token_split_text(snap)}. The estimated ones come from tools that record "
+            "bytes (bytes / 4); all are priced per model, so costs are estimates."
+        )
+    elif snap.cost_estimated and snap.capabilities.upstream_cost:
+        notes.append("Costs are the source's own estimates (its price table, not a bill).")
     elif snap.cost_estimated:
-        notes.append("Costs are the source's own estimates.")
+        notes.append(
+            "Tokens are real counts; costs are estimates: each request's tokens priced at the "
+            "rates below (what the provider lists, not a bill)."
+        )
     if snap.totals.unpriced_reqs:
         notes.append(
             f"{requests(snap.totals.unpriced_reqs)} used models with no known price; they are "
@@ -422,6 +453,16 @@ def _pricing_notes(data: ReportData) -> list[str]:
             "([pricing.models]) to include them."
         )
     return notes
+
+
+# What each price origin is called on the page (``PriceOrigin`` plus the upstream's own cost).
+PRICE_ORIGIN_TEXT = {
+    "table": "bundled table",
+    "override": "config override",
+    "litellm": "LiteLLM file",
+    "local": "local model ($0)",
+    "upstream": "the tool's own figure",
+}
 
 
 def _price_rows(data: ReportData) -> list[dict[str, str]]:
@@ -432,13 +473,8 @@ def _price_rows(data: ReportData) -> list[dict[str, str]]:
         {
             "provider": row.provider,
             "model": row.model,
-            "key": row.price_key or "unpriced",
-            "origin": {
-                "table": "bundled table",
-                "override": "config override",
-                "litellm": "LiteLLM file",
-                "local": "local model ($0)",
-            }.get(row.origin, "no price known"),
+            "key": row.price_key or ("the tool's own cost" if row.origin else "unpriced"),
+            "origin": PRICE_ORIGIN_TEXT.get(row.origin, "no price known"),
             "input": money(row.input_per_m),
             "output": money(row.output_per_m),
         }
@@ -448,11 +484,11 @@ def _price_rows(data: ReportData) -> list[dict[str, str]]:
 
 def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, Any]:
     snap = data.snapshot
-    from burntray.sources.registry import REGISTRY  # noqa: PLC0415
-
     headline_notes = []
-    if snap.tokens_estimated:
+    if snap.tokens_estimated and _all_tokens_estimated(snap):
         headline_notes.append("Tokens and costs are estimated from bytes (bytes / 4).")
+    elif snap.tokens_estimated:
+        headline_notes.append(f"Tokens: {token_split_text(snap)} (bytes / 4).")
     if snap.history_used:
         headline_notes.append("Part of this window comes from burntray's history.")
     when_fmt = "%Y-%m-%d %H:%M"
@@ -461,7 +497,7 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         "demo_prefix": "DEMO · " if data.demo else "",
         "source": snap.source,
         "source_label": REGISTRY.label(snap.source),
-        "window": format_duration(snap.window_ns),
+        "window": window_text(snap),
         "generated": _when(data.generated_ns, tz),
         "period": f"{_when(data.start_ns, tz, when_fmt)} to {_when(snap.as_of_ns, tz, when_fmt)}"
         f" ({_when(snap.as_of_ns, tz, '%Z')})",
@@ -472,7 +508,7 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         "chart_note": data.chart_note,
         "charts": _charts(data, tz) + _tool_charts(data, tz),
         "tools": _tool_rows(snap),
-        "tokens_heading": "Tokens (est.)" if snap.tokens_estimated else "Tokens",
+        "tokens_heading": "Tokens (est.)" if _all_tokens_estimated(snap) else "Tokens",
         "providers": _provider_rows(snap),
         "models": _model_rows(snap),
         "no_rows_text": f"No per-model figures: {REGISTRY.label(snap.source)} reports totals only."

@@ -3,8 +3,7 @@
 Pure: rows in, buckets out; prices and the window are parameters. Buckets are aligned to
 multiples of their length since the epoch (so hour buckets are clock hours); the first and last
 may be cut by the window. hexai minutes are priced on their summed bytes (cost is linear in
-tokens, so this equals summing per-event costs), as ``aggregate.summarise_bytes`` does; cburn's
-cumulative daemon snapshots become per-minute increases.
+tokens, so this equals summing per-event costs), as ``aggregate.summarise_bytes`` does.
 """
 
 from __future__ import annotations

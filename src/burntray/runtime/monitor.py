@@ -17,10 +17,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from burntray.config import Settings
+from burntray.config import CALENDAR_WINDOWS, Settings
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot, SourceStatus, stale_if_from_history
+from burntray.record import replace
+from burntray.runtime.last_use import LastUse
 from burntray.runtime.slot import LatestSlot
+from burntray.runtime.state_log import SourceStateLog
 from burntray.sources.base import Source, wakes_on_change
 from burntray.store.history import HistoryStore
 
@@ -64,6 +67,8 @@ class Monitor:
         self._source: Source | None = None
         self._source_key: str | None = None
         self._next_prune = 0.0
+        self._state_log = SourceStateLog()  # each source's health changes, into the log
+        self._last_use = LastUse(history)  # an empty window says when the last use was
 
     # --- called from any thread -------------------------------------------------------
     def start(self) -> None:
@@ -113,22 +118,32 @@ class Monitor:
         try:
             source = self._ensure_source(settings, changed)
             source.poll()
-            snapshot = stale_if_from_history(source.snapshot(settings.window_ns, now))
+            snapshot = stale_if_from_history(source.snapshot(settings.window_ns_at(now), now))
+            if settings.window in CALENDAR_WINDOWS:
+                snapshot = replace(snapshot, window_name=settings.window)
         except Exception as exc:  # a worker crash must show as an error, not a dead icon
             log.exception("monitor tick failed")
             snapshot = Snapshot(
                 source=self._source.name if self._source else settings.source,
-                window_ns=settings.window_ns,
+                window_ns=settings.window_ns_at(now),
                 as_of_ns=now,
                 status=SourceStatus("error", f"internal error: {exc!r}", stale=True),
             )
         if self._source is not None:
+            try:  # an extra for an empty window: never the reason a tick shows an error
+                snapshot = self._last_use(snapshot, self._source, settings.window)
+            except Exception:
+                log.exception("last use lookup failed")
             for enricher in list(self.enrichers):
                 try:
                     snapshot = enricher(snapshot, self._source)
                 except Exception:
                     log.exception("enricher %r failed", enricher)
         self.slot.put(snapshot)
+        try:
+            self._state_log(snapshot)
+        except Exception:
+            log.exception("source state log failed")
         for observer in list(self.observers):
             try:
                 observer(snapshot)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from burntray.io.hostport import split_host_port
 from burntray.lazylog import get_logger
 
 if TYPE_CHECKING:  # the server's modules (prometheus_client, http.server, the OTLP receiver
@@ -51,7 +52,6 @@ class MetricsEndpoint:
 
     def _apply(self, settings: Settings) -> str:
         """The reason it cannot serve as ``settings`` ask, or ""."""
-        from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
 
         with self._lock:
             server = self._server

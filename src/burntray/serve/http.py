@@ -20,8 +20,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from burntray.serve.figures import BurntrayCollector, FiguresBoard
-from burntray.sources.otel_receiver import (
+from burntray.io.http_server import (
     BoundedHandler,
     BoundedHTTPServer,
     ReceiverStats,
@@ -29,6 +28,7 @@ from burntray.sources.otel_receiver import (
     is_loopback,
     tls_context,
 )
+from burntray.serve.figures import BurntrayCollector, FiguresBoard
 
 NS = 1_000_000_000
 # /healthz fails when the newest figures are older than this (a stuck monitor)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from burntray import __version__
 from burntray.lazylog import get_logger
 from burntray.serve.figures import ALERT_LEVELS, OTHER, FiguresBoard
 
@@ -46,7 +47,6 @@ class OtlpPush:
             raise OtlpPushUnavailable(
                 f"OTLP export needs the OpenTelemetry SDK ({exc.name} is missing): {INSTALL_HINT}"
             ) from None
-        from burntray import __version__  # noqa: PLC0415
 
         self.board = board
         self._observation = Observation

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from burntray.io.hostport import split_host_port
 from burntray.lazylog import get_logger
 from burntray.serve.figures import Figures, FiguresBoard
 from burntray.serve.http import FiguresServer, HealthCheck
@@ -172,7 +173,6 @@ def run_serve(
     from burntray.logsetup import setup_logging  # noqa: PLC0415
     from burntray.runtime.alerting import install_alerts  # noqa: PLC0415
     from burntray.runtime.monitor import Monitor  # noqa: PLC0415
-    from burntray.sources.otel_spec import split_host_port  # noqa: PLC0415
 
     stop = stop or threading.Event()
     if ctx.config_error:
@@ -195,7 +195,7 @@ def run_serve(
         )
         ctx.close()
         return 1
-    setup_logging(ctx.paths)
+    setup_logging(ctx.paths, console_warnings=True)  # the file, and warnings on stderr
     if not server.loopback:
         log.warning("serve: /metrics is reachable beyond this machine on %s", server.address)
     monitor = Monitor(settings, ctx.build_source, history=ctx.history(), clock_ns=ctx.clock_ns)

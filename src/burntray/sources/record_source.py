@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from burntray.lazylog import get_logger
+from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import (
     Capabilities,
     Snapshot,
@@ -22,6 +23,7 @@ from burntray.model.snapshot import (
     UsageRow,
 )
 from burntray.model.usage import UsageRecord, group_records, summarise_records, summarise_usage
+from burntray.record import replace
 from burntray.store.history import CLEARED_KEY, RESUME_STATE_PREFIX, HistoryStore
 from burntray.store.usage_events import UsageEvents
 
@@ -81,6 +83,14 @@ class RecordSource:
 
     def facts(self) -> tuple[UpstreamFact, ...]:
         return ()
+
+    @property
+    def price_table(self) -> PriceTable | None:
+        """The table this source prices its records with (None: it prices nothing itself).
+
+        A record keeps only its cost, not the row of the table that gave it; the snapshot names
+        that row again from the same table, so every view can say what priced a model."""
+        return None
 
     def availability(self) -> tuple[bool, str]:
         return True, ""
@@ -258,7 +268,7 @@ class RecordSource:
             as_of_ns=now,
             status=self._status,
             totals=totals,
-            by_model=rows,
+            by_model=self._with_price_keys(rows),
             tokens_estimated=False,
             cost_estimated=not self.capabilities.upstream_cost,
             history_used=self._events is not None,
@@ -266,3 +276,17 @@ class RecordSource:
             capabilities=self.capabilities,
             facts=self.facts(),
         )
+
+    def _with_price_keys(self, rows: tuple[UsageRow, ...]) -> tuple[UsageRow, ...]:
+        """Each priced row with the key of the price that priced it. A source whose upstream
+        states the cost (OTLP) names none: burntray's table did not price those requests."""
+        prices = self.price_table
+        if prices is None or self.capabilities.upstream_cost:
+            return rows
+        out = []
+        for row in rows:
+            price = None
+            if row.cost_usd is not None and not row.price_key and row.model:
+                price = prices.lookup(row.provider, row.model)
+            out.append(row if price is None else replace(row, price_key=price.key))
+        return tuple(out)

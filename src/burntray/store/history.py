@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from burntray.atomic import UnsafePathError, check_replaceable
-from burntray.bounded_read import UnsafeFileError
+from burntray.io.atomic import UnsafePathError, check_replaceable
+from burntray.io.bounded_read import UnsafeFileError
 from burntray.paths import ensure_dir, ensure_private_file, tighten
 
 NS_PER_MINUTE = 60_000_000_000

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from burntray.app import AppContext
-from burntray.doctor import section
 
 TERMINAL = "terminal"
 PYSTRAY_BACKENDS = ("appindicator", "gtk", "xorg", "win32", "darwin")
@@ -187,8 +186,8 @@ def choose_backend(env: Mapping[str, str] | None = None, platform: str = "") -> 
     )
 
 
-@section("tray")
-def _doctor_tray(ctx: AppContext) -> list[str]:
+def doctor_lines(ctx: AppContext) -> list[str]:
+    """Doctor's [tray] section: which tray backend burntray would use here, and why."""
     choice = choose_backend(ctx.env)
     lines = [f"backend      {choice.name}", f"why          {choice.reason}"]
     if choice.name == TERMINAL:

@@ -21,12 +21,13 @@ from pathlib import Path
 from burntray import __version__
 from burntray.actions import clear_targets, describe_clear, run_clear
 from burntray.app import AppContext
-from burntray.config import Settings, save_settings
+from burntray.config import Settings, load_config, save_settings
 from burntray.errors import BurntrayError, ConfigError
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot
 from burntray.paths import ensure_dir
 from burntray.runtime.monitor import Monitor
+from burntray.sources.registry import META_SOURCES, REGISTRY
 from burntray.ui.presenter import (
     ROW_LIMIT,
     ClearTarget,
@@ -91,7 +92,6 @@ def _reap(proc: subprocess.Popen[bytes]) -> None:
 
 def source_choices(ctx: AppContext, settings: Settings) -> tuple[SourceChoice, ...]:
     """All, Auto, then every registered source, saying why when it is not there."""
-    from burntray.sources.registry import META_SOURCES, REGISTRY  # noqa: PLC0415
 
     choices = [SourceChoice(name, REGISTRY.label(name)) for name in META_SOURCES]
     source_ctx = ctx.source_context(settings, with_history=False)
@@ -136,6 +136,7 @@ class TrayController:
         self._ui = UiState(
             demo=demo,
             config_error=ctx.config_error,
+            config_problems=ctx.config_problems,
             price_error=ctx.prices().problem,
             sources=source_choices(ctx, ctx.settings),
             clear_targets=tuple((t.key, t.label) for t in clear_targets()),
@@ -188,15 +189,19 @@ class TrayController:
         if new == current:
             return True
         message = ""
+        problems = self.ui.config_problems
         if self.ctx.config_error:
             message = "changed for this run only: config.toml is invalid, so it is not saved"
         else:
-            try:
-                save_settings(self.ctx.paths.config_file, new)
-            except OSError as exc:
+            try:  # only the keys this change touched: the user's text stays theirs
+                save_settings(self.ctx.paths.config_file, new, previous=current)
+                # a bad key the change replaced is no longer one to report
+                problems = load_config(self.ctx.paths.config_file)[1]
+            except (OSError, ConfigError) as exc:
                 message = f"changed for this run only: cannot save config.toml: {exc}"
         with self._lock:
             self._settings = new
+            self._ui = dataclasses.replace(self._ui, config_problems=problems)
             if message:
                 self._ui = dataclasses.replace(self._ui, message=message)
         if message:

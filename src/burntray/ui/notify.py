@@ -104,8 +104,8 @@ class DesktopNotify:
         if self._notifier is None and self._native:
             try:
                 self._notifier = self._make_notifier()
-            except Exception:  # e.g. a build without desktop-notifier: use the fallback
-                log.exception("desktop notifications unavailable")
+            except Exception as exc:  # e.g. a build without desktop-notifier: the fallback
+                _expected_failure("desktop notifications unavailable", exc)
                 self._native = False
         try:
             delivered = False
@@ -127,9 +127,9 @@ class DesktopNotify:
                 return
             self.failed += 1
             log.warning("notification not delivered (no notification service): %s", title)
-        except Exception:
+        except Exception as exc:  # no notification service, a refused call: one line
             self.failed += 1
-            log.exception("notification failed: %s", title)
+            _expected_failure(f"notification failed: {title}", exc)
 
     def _clicked(self) -> None:
         try:
@@ -137,6 +137,13 @@ class DesktopNotify:
                 self.on_click()
         except Exception:
             log.exception("notification click handler failed")
+
+
+def _expected_failure(what: str, exc: BaseException) -> None:
+    """A failure the desktop can cause (no service, no D-Bus): one warning line with the
+    exception's type and text; the traceback only in a verbose (-v) log."""
+    log.warning("%s (%s: %s)", what, type(exc).__name__, exc)
+    log.debug("%s: traceback", what, exc_info=exc)
 
 
 def pystray_fallback(icon: Any) -> Fallback:

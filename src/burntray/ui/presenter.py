@@ -9,18 +9,22 @@ the view differs from the one shown (views compare by value).
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Literal
 
-from burntray.config import Settings
-from burntray.model.format import cost_text, rpm_text, usd
+from burntray.config import CALENDAR_WINDOWS, Settings
+from burntray.model.format import cost_text, rpm_text, usd, when_text, window_text
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
 from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
 
 TITLE_LIMIT = 127  # pystray's win32 backend raises ValueError above this
-ROW_LIMIT = 72  # menu rows longer than this are cut: menus should not be screen-wide
+ROW_LIMIT = 72  # menu rows longer than this are cut (or wrapped): menus should not be screen-wide
 TOP_MODELS = 5
+# A whole error is shown wrapped in its own submenu; past this many lines (a pasted file?) the
+# rest is left out, said so in the last line.
+PROBLEM_LINES = 40
 
 IconState = Literal["normal", "elevated", "spike", "stale", "offline", "error"]
 ICON_STATES: tuple[IconState, ...] = ("normal", "elevated", "spike", "stale", "offline", "error")
@@ -33,6 +37,8 @@ WINDOW_CHOICES: tuple[tuple[str, str], ...] = (
     ("6h", "6 h"),
     ("24h", "24 h"),
     ("7d", "7 d"),
+    ("today", "Today"),
+    ("week", "This week"),
 )
 FIGURE_CHOICES: tuple[tuple[str, str], ...] = (
     ("rpm", "RPM"),
@@ -76,6 +82,7 @@ class UiState:
 
     demo: bool = False
     config_error: str = ""  # config.toml was invalid at start: defaults in use, never saved
+    config_problems: tuple[str, ...] = ()  # keys config.toml had to leave out; the rest used
     price_error: str = ""  # the configured price file cannot be used: built-in prices in use
     message: str = ""  # the result of the last action (clear cache, open report, ...)
     confirm: ClearTarget | None = None  # a clear waiting for "yes"
@@ -93,10 +100,21 @@ class UiState:
 
 
 @dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong, as a menu entry: a short ``label`` at the top level whose submenu holds
+    the whole text, wrapped into ``lines`` (never cut at a menu's width)."""
+
+    label: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TrayView:
     icon: IconSpec
     title: str
-    header: tuple[str, ...]  # disabled rows at the top of the menu
+    # disabled rows at the top of the menu: the figures, one line per tool, the alert, the
+    # result of the last action; nothing else, so the actions need no scrolling
+    header: tuple[str, ...]
     window: str  # checked Window item
     source: str  # checked Source item
     sources: tuple[SourceChoice, ...]
@@ -110,6 +128,10 @@ class TrayView:
     about: str
     alerts: tuple[MenuGroup, ...] = ()  # the Alerts submenu (spike threshold, daily budget)
     metrics: Toggle = Toggle("Serve /metrics", False)  # the Prometheus endpoint, off by default
+    problems: tuple[Problem, ...] = ()  # each error whole, in its own submenu
+    # the Details submenu: models under `all`, unpriced requests, each source's paths and
+    # diagnostics (log files, databases, "inotify on 4 folders", schema versions), notes
+    details: tuple[str, ...] = ()
 
 
 def icon_state(snapshot: Snapshot | None, ui: UiState) -> IconState:
@@ -164,6 +186,25 @@ def icon_figure(snapshot: Snapshot | None, figure: str) -> str:
 
 def window_label(window: str) -> str:
     return dict(WINDOW_CHOICES).get(window, window)
+
+
+def window_phrase(window: str) -> str:
+    """What the figures cover, in words: ``last 1 h``, ``today``, ``this week``."""
+    return CALENDAR_WINDOWS.get(window) or f"last {window_label(window)}"
+
+
+def empty_window_text(snapshot: Snapshot, window: str) -> str:
+    """Why a window with no requests shows $0: what it covers and when the last use was
+    (``nothing in the last 1 h · last use yesterday 18:42 · $3.10 today``)."""
+    phrase = window_phrase(window)
+    text = f"nothing {phrase}" if window in CALENDAR_WINDOWS else f"nothing in the {phrase}"
+    if snapshot.last_use_ns is not None:
+        text += f" · last use {when_text(snapshot.last_use_ns, snapshot.as_of_ns)}"
+    else:
+        text += " · no use recorded yet"
+    if snapshot.today_cost_usd and window != "today":
+        text += f" · {usd(snapshot.today_cost_usd)} today"
+    return text
 
 
 def _status_note(snapshot: Snapshot) -> str:
@@ -238,7 +279,7 @@ def source_rows(snapshot: Snapshot) -> list[str]:
         state: str = fig.status.state
         if fig.status.stale and fig.status.healthy:
             state = "stale"
-        cost = f"{usd(fig.totals.cost_usd)}" + (" est." if fig.tokens_estimated else "")
+        cost = f"{usd(fig.totals.cost_usd)}" + (" est." if fig.cost_estimated else "")
         line = f"{fig.label} · {fig.totals.reqs} reqs · {cost} · {state}"
         if fig.covered_by:
             line = f"{fig.label} · same requests as {fig.covered_by}, not added"
@@ -253,55 +294,129 @@ def top_tools(snapshot: Snapshot) -> str:
     return " · ".join(f"{f.source} {usd(f.totals.cost_usd)}" for f in counted[:TOP_TOOLS])
 
 
+def wrap_lines(text: str, width: int = ROW_LIMIT) -> tuple[str, ...]:
+    """``text`` whole, in lines of at most ``width`` characters (its own line breaks kept; a
+    word longer than a line, such as a path, is split across lines, never cut off)."""
+    lines: list[str] = []
+    for paragraph in text.splitlines():
+        lines += textwrap.wrap(paragraph, width, break_on_hyphens=False)
+    if len(lines) > PROBLEM_LINES:
+        left_out = len(lines) - PROBLEM_LINES + 1
+        lines = [*lines[: PROBLEM_LINES - 1], f"… and {left_out} more lines (burntray doctor)"]
+    return tuple(lines)
+
+
+def _problem(text: str) -> Problem:
+    """An error as a menu entry: its gist as the label, the whole of it wrapped below."""
+    label = _cut_words(short_reason(text), ROW_LIMIT) or _cut(text, ROW_LIMIT)
+    return Problem(label, wrap_lines(text))
+
+
+def _status_rows(snapshot: Snapshot) -> tuple[list[str], list[Problem]]:
+    """The status as top-level rows (short) and problems (whole errors, in submenus)."""
+    status = snapshot.status
+    broken = [
+        f for f in snapshot.by_source if not f.status.healthy and f.status.state != "starting"
+    ]
+    if status.partial and broken:
+        prefix = "partly stale: " if len(broken) == 1 else ""
+        problems = [
+            _problem(f"{prefix}{f.label} {f.status.state}: {f.status.detail}") for f in broken
+        ]
+        if len(broken) == 1:  # its entry says it all: one row fewer above the actions
+            return [], problems
+        names = ", ".join(f"{f.label} {f.status.state}" for f in broken)
+        return [f"partly stale: {names}"], problems
+    if status.state in ("error", "offline"):
+        if broken:  # every tool under `all` is broken: each one's own reason
+            problems = [_problem(f"{f.label} {f.status.state}: {f.status.detail}") for f in broken]
+            return [], problems
+        return [], [_problem(_status_note(snapshot))]
+    note = _status_note(snapshot)
+    return ([note] if note else []), []
+
+
 def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = None) -> TrayView:
+    """The view. The menu's top holds only what a glance needs (source and window, the
+    figures, one line per tool or the top models of one source, the alert, the last action's
+    result); each error is a submenu with its whole text; paths, diagnostics and notes go to
+    *Details*."""
     ui = ui or UiState()
     source_label = {c.key: c.label for c in ui.sources}.get(settings.source, settings.source)
     brand = "burntray DEMO" if ui.demo else "burntray"
     header: list[str] = []
+    details: list[str] = []
+    problems: list[Problem] = []
     if ui.demo:
         header.append("DEMO · synthetic data, not your usage")
     title_extras: list[str] = []
     if snapshot is None:
-        window = format_duration(settings.window_ns)
+        window = (
+            settings.window
+            if settings.window in CALENDAR_WINDOWS
+            else format_duration(settings.window_ns)
+        )
         title_lines = [f"{brand} · {settings.source} · {window}", "starting…"]
-        header += [f"{source_label} · last {window_label(settings.window)}", "starting…"]
+        header += [f"{source_label} · {window_phrase(settings.window)}", "starting…"]
     else:
-        window = format_duration(snapshot.window_ns)
+        window = window_text(snapshot)
         totals = snapshot.totals
         figures = f"{totals.reqs} reqs · {rpm_text(totals.rpm)} RPM · {cost_text(snapshot)}"
         title_lines = [f"{brand} · {snapshot.source} · {window}", figures]
-        header.append(f"{snapshot.source} · last {window_label(settings.window)}")
+        header.append(f"{snapshot.source} · {window_phrase(settings.window)}")
         header.append(figures)
+        if totals.reqs == 0 and snapshot.status.healthy and snapshot.status.state != "empty":
+            idle = empty_window_text(snapshot, settings.window)
+            header.append(idle)
+            title_extras.append(idle)
         tools = top_tools(snapshot)
         if tools:
             title_lines.append(tools)
         header += source_rows(snapshot)
+        # one source: its top models are its figures; under `all` the tool lines are, and the
+        # models go to Details
+        model_rows = header if not snapshot.by_source else details
         for row in snapshot.by_model[:TOP_MODELS]:
             cost = "unpriced" if row.cost_usd is None else usd(row.cost_usd)
-            header.append(f"{row.provider}/{row.model} · {row.reqs} reqs · {cost}")
+            model_rows.append(f"{row.provider}/{row.model} · {row.reqs} reqs · {cost}")
         if totals.unpriced_reqs:
-            header.append(f"{totals.unpriced_reqs} reqs unpriced (no price known for the model)")
-        header += [f"{f.label}: {f.value}" if f.label else f.value for f in snapshot.facts]
+            details.append(f"{totals.unpriced_reqs} reqs unpriced (no price known for the model)")
+        details += [f"{f.label}: {f.value}" if f.label else f.value for f in snapshot.facts]
         if snapshot.alert_level != "normal" and snapshot.alert_text:
             title_extras.append(snapshot.alert_text)
-            header.append(snapshot.alert_text)
+            header += wrap_lines(snapshot.alert_text)[:2]
+        rows, status_problems = _status_rows(snapshot)
         note = _status_note(snapshot)
         if note:
             title_extras.append(note)
-            header.append(note)
+        header += rows
+        problems += status_problems
         if snapshot.note:
-            header.append(snapshot.note)
+            details.append(snapshot.note)
     if ui.monitor_error:
         title_extras.insert(0, f"error: {ui.monitor_error}")
-        header.append(f"error: {ui.monitor_error}")
+        problems.insert(0, _problem(f"error: {ui.monitor_error}"))
     if ui.config_error:
         header.append("config.toml is invalid: defaults in use, changes not saved")
-        header.append(ui.config_error.splitlines()[0])
+        problems.append(Problem(_cut(ui.config_error.splitlines()[0], ROW_LIMIT),
+                                wrap_lines(ui.config_error)))  # fmt: skip
+    elif ui.config_problems:
+        count = len(ui.config_problems)
+        problems.append(
+            Problem(
+                f"config.toml: {count} setting{'s' if count > 1 else ''} ignored",
+                wrap_lines("\n".join(ui.config_problems)),
+            )
+        )
     if ui.price_error:
-        header.append("price file not used: built-in prices in use")
-        header.append(ui.price_error)
+        problems.append(
+            Problem("price file not used: built-in prices in use", wrap_lines(ui.price_error))
+        )
     if ui.message:
-        header.append(ui.message)
+        if len(" ".join(ui.message.split())) <= ROW_LIMIT:
+            header.append(ui.message)
+        else:
+            problems.append(_problem(ui.message))
 
     confirm_label = ""
     if ui.confirm is not None:
@@ -316,6 +431,8 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         icon=IconSpec(icon_state(snapshot, ui), icon_figure(snapshot, settings.icon_figure)),
         title=_fit_title(title_lines, title_extras),
         header=tuple(_cut(row, ROW_LIMIT) for row in header),
+        problems=tuple(problems),
+        details=tuple(line for row in details for line in wrap_lines(row)),
         window=settings.window,
         source=settings.source,
         sources=ui.sources,

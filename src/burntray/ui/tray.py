@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from burntray.app import AppContext
-from burntray.config import Settings
+from burntray.config import Settings, first_run_settings
 from burntray.lazylog import get_logger
 from burntray.runtime.alerting import install_alerts
 from burntray.runtime.dispatch import Dispatcher, call_now
@@ -109,7 +109,18 @@ def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
     clear = menu(
         *(item(f"{label}…", pick(controller.ask_clear, key)) for key, label in view.clear_targets)
     )
+
+    def lines(texts: tuple[str, ...]) -> Any:
+        return menu(*(item(text, None, enabled=False) for text in texts))
+
+    # The top: the figures only, then each error whole in its own submenu; the actions follow
+    # at once, so a small screen needs no scrolling. Paths and diagnostics are under Details,
+    # beside About (Window stays the first entry a keyboard reaches when all is well).
     rows: list[Any] = [item(text, None, enabled=False) for text in view.header]
+    rows += [
+        item(p.label, lines(p.lines)) if p.lines else item(p.label, None, enabled=False)
+        for p in view.problems
+    ]
     rows += [
         sep,
         item("Window", radio(WINDOW_CHOICES, view.window, controller.set_window)),
@@ -151,6 +162,7 @@ def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
              checked=is_on(view.autostart.on), enabled=view.autostart.enabled),
         item("Refresh now", do(controller.refresh)),
         sep,
+        *([item("Details", lines(view.details))] if view.details else []),
         item(view.about, do(controller.about)),
         item("Quit", do(controller.quit)),
     ]  # fmt: skip
@@ -303,6 +315,8 @@ class TrayApp:
     """Owns the icon and the threads around it; ``run()`` blocks until quit, returns 0."""
 
     def __init__(self, ctx: AppContext, choice: BackendChoice, demo: bool = False) -> None:
+        if not (demo or ctx.demo or ctx.config_error):  # a first start: a new configuration
+            ctx.settings = first_run_settings(ctx.paths.config_file, ctx.settings)
         self.ctx = ctx
         self.choice = choice
         self.quit_requested = threading.Event()

@@ -1,0 +1,148 @@
+"""Wake the monitor the moment a log file in any of many folders is written (Linux inotify).
+
+Coding agents append to files spread over a tree of folders (a folder per project, one per
+session for subagents), and create folders as they go. The source tells the watcher which
+folders exist after each read (``sync``); a write, a new file or a new folder in a watched
+folder calls ``on_change`` from the watcher's thread, the source then reads (and ``sync`` adds
+the new folder). Purely an accelerator: where inotify is missing (macOS, Windows, some network
+filesystems) or its watch limit is reached, the monitor's periodic poll still finds every
+change; only the head start is lost. Idle, the thread sleeps in ``select`` and costs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable
+
+from burntray.io.watch import (
+    _IN_CLOEXEC,
+    _IN_CLOSE_WRITE,
+    _IN_CREATE,
+    _IN_DELETE,
+    _IN_DELETE_SELF,
+    _IN_MOVE_SELF,
+    _IN_MOVED_TO,
+    _IN_NONBLOCK,
+    _load_libc,
+    inotify_events,
+    read_events,
+)
+from burntray.lazylog import get_logger
+
+log = get_logger(__name__)
+
+_IN_MODIFY = 0x002
+_IN_ISDIR = 0x40000000
+_MASK = (
+    _IN_MODIFY
+    | _IN_CLOSE_WRITE
+    | _IN_MOVED_TO
+    | _IN_CREATE
+    | _IN_DELETE
+    | _IN_DELETE_SELF
+    | _IN_MOVE_SELF
+)
+
+
+class TreeWatcher:
+    """Calls ``on_change`` when a ``suffix`` file or a folder changes in a watched folder."""
+
+    def __init__(self, on_change: Callable[[], None], suffix: str = ".jsonl") -> None:
+        self.on_change = on_change
+        self.suffix = os.fsencode(suffix)
+        self._fd = -1
+        self._stop_r = self._stop_w = -1
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._watches: dict[str, int] = {}  # folder -> watch descriptor
+        self.problem = ""
+
+    @property
+    def active(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def watched(self) -> int:
+        return len(self._watches)
+
+    def start(self) -> bool:
+        """Start the watcher thread; False (nothing running) where inotify is not available."""
+        if not sys.platform.startswith("linux"):
+            return False
+        if self.active:
+            return True
+        try:
+            fd = _load_libc().inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
+        except (OSError, AttributeError) as exc:
+            log.debug("no inotify: %s", exc)
+            return False
+        if fd < 0:
+            return False
+        self._fd = fd
+        self._stop_r, self._stop_w = os.pipe()
+        self._thread = threading.Thread(target=self._run, name="burntray-tree-watch", daemon=True)
+        self._thread.start()
+        return True
+
+    def sync(self, folders: Iterable[str]) -> int:
+        """Watch exactly the folders that exist now (cheap when nothing changed); returns how
+        many were added (a file written in one before its watch existed raised no event)."""
+        if not self.active:
+            return 0
+        added = 0
+        wanted = set(folders)
+        with self._lock:
+            libc = _load_libc()
+            for folder in [f for f in self._watches if f not in wanted]:
+                libc.inotify_rm_watch(self._fd, self._watches.pop(folder))
+            for folder in wanted:
+                if folder in self._watches:
+                    continue
+                wd = libc.inotify_add_watch(self._fd, os.fsencode(folder), _MASK)
+                if wd < 0:
+                    err = os.strerror(ctypes_errno())
+                    self.problem = f"cannot watch {folder}: {err}; polling instead"
+                    continue
+                self._watches[folder] = wd
+                added += 1
+        return added
+
+    def _handle(self, data: bytes) -> bool:
+        if self._relevant(data):
+            self.on_change()
+        return False  # a tree watch ends only when stopped
+
+    def _run(self) -> None:
+        try:
+            read_events(self._fd, self._stop_r, self._handle)
+        except OSError as exc:
+            log.debug("tree watcher stopped: %s", exc)
+        finally:
+            with self._lock:
+                os.close(self._fd)
+                os.close(self._stop_r)
+                self._watches.clear()
+
+    def _relevant(self, data: bytes) -> bool:
+        return any(
+            mask & (_IN_ISDIR | _IN_DELETE_SELF | _IN_MOVE_SELF) or name.endswith(self.suffix)
+            for mask, name in inotify_events(data)
+        )
+
+    def stop(self, timeout: float = 2.0) -> None:
+        if self._thread is None:
+            return
+        with contextlib.suppress(OSError):
+            os.write(self._stop_w, b"x")
+        self._thread.join(timeout)
+        os.close(self._stop_w)
+        self._thread = None
+
+
+def ctypes_errno() -> int:
+    import ctypes  # noqa: PLC0415
+
+    return ctypes.get_errno()

@@ -1,0 +1,383 @@
+"""The ``claude`` and ``codex`` sources: Claude Code's and Codex's own logs, read directly.
+
+The readers (``claude.logs``, ``codex.logs``) know the formats; this module makes them record
+sources: what they read goes into burntray's history (so the 7 d window and reports are instant
+after the first scan), their per-file offsets are kept beside it (a restart reads only what is
+new), and on Linux an inotify watcher on every log folder wakes the monitor the moment a line is
+appended (elsewhere the monitor's poll finds it).
+
+No logs yet is "empty", not an error: the tool may never have run here. A file that cannot be
+read is named in the facts and doctor; the others are still counted.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from burntray.io.log_tail import LogTailer
+from burntray.model.periods import (
+    BLOCK_NS,
+    NS_PER_HOUR,
+    UsageBlock,
+    current_block,
+    usage_blocks_records,
+)
+from burntray.model.pricing import SNAPSHOT_AS_OF, PriceTable
+from burntray.model.snapshot import UpstreamFact
+from burntray.model.usage import UsageRecord
+from burntray.sources.claude.logs import LOOKUP_MARGIN_NS, ClaudeLogReader
+from burntray.sources.record_source import RecordSource
+from burntray.store.history import HistoryStore
+from burntray.store.usage_events import EVENTS
+
+if TYPE_CHECKING:
+    from burntray.io.tree_watch import TreeWatcher
+
+# With inotify watching, the logs are walked only when it reports a change, and once in this
+# many seconds in case an event was lost (an overflowed queue, a folder made between two scans).
+RESCAN_EVERY_S = 30.0
+
+
+# Without inotify (macOS, Windows): files written within ACTIVE_NS are looked at on every poll,
+# all files once in FULL_POLL_EVERY_S.
+ACTIVE_NS = 3600 * 10**9
+FULL_POLL_EVERY_S = 10.0
+
+
+class _Reader(Protocol):
+    tailer: LogTailer
+    missing: str
+    files_seen: int
+    prices: PriceTable
+
+    @property
+    def malformed_lines(self) -> int: ...
+    @property
+    def first_malformed(self) -> str: ...
+
+    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]: ...
+    def folders(self) -> list[str]: ...
+    def unreadable(self) -> dict[str, str]: ...
+    def save_state(self) -> str: ...
+    def load_state(self, text: str) -> None: ...
+    def reset(self) -> None: ...
+
+
+class AgentLogSource(RecordSource):
+    """A record source over one agent's log reader."""
+
+    def __init__(
+        self,
+        reader: _Reader,
+        folders: list[Path],
+        history: HistoryStore | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+        *,
+        watch: bool = True,
+    ) -> None:
+        self.reader = reader
+        self.folders = folders
+        self._watch = watch
+        self._watcher: TreeWatcher | None = None
+        self._dirty = True
+        self._last_scan = 0.0
+        self._last_full = -FULL_POLL_EVERY_S
+        self._saved_at_bytes = -1
+        self._records_version = 0  # bumped when a read brings records
+        super().__init__(history, clock_ns)
+
+    @property
+    def price_table(self) -> PriceTable | None:
+        return self.reader.prices
+
+    def read_new(self) -> list[UsageRecord]:
+        watcher = self._watcher
+        now = time.monotonic()
+        if (
+            watcher is not None
+            and watcher.active
+            and not watcher.problem
+            and not self._dirty
+            and now - self._last_scan < RESCAN_EVERY_S
+        ):
+            return []  # inotify saw nothing: no folder walk, no stat of every file
+        active_since = None
+        if watcher is None or not watcher.active:
+            # Polling (no inotify): each poll looks at new files and those written in the last
+            # hour; every file is looked at once in FULL_POLL_EVERY_S (a session idle for
+            # hours that resumes is seen within that).
+            if now - self._last_full < FULL_POLL_EVERY_S:
+                active_since = time.time_ns() - ACTIVE_NS
+            else:
+                self._last_full = now
+        self._dirty = False  # before reading: a change during the read marks it again
+        self._last_scan = now
+        records = self.reader.read_new(active_since)
+        if records:
+            self._records_version += 1
+        self.problem = ""
+        self.partial_reason = describe_unreadable(self.reader.unreadable())
+        self.empty_reason = self.reader.missing or (
+            "" if self.reader.files_seen else "no logs yet in " + self._where()
+        )
+        if self._watcher is not None and self._watcher.sync(self.reader.folders()):
+            self._dirty = True  # read new folders once more: files made before their watch
+        return records
+
+    def _where(self) -> str:
+        return ", ".join(str(f) for f in self.folders)
+
+    def start(self, wake: Callable[[], None]) -> None:
+        self._rewake = wake
+        if not self._watch or self._watcher is not None:
+            return
+
+        def changed() -> None:  # the watcher's thread
+            self._dirty = True
+            wake()
+
+        from burntray.io.tree_watch import TreeWatcher  # noqa: PLC0415 - only when live
+
+        watcher = TreeWatcher(changed)
+        if watcher.start():
+            self._watcher = watcher
+            watcher.sync(self.reader.folders())
+            self._dirty = True
+
+    def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    def records(self, start_ns: int, end_ns: int) -> list[UsageRecord]:
+        """The requests in ``[start, end)``, oldest first (for per-day and per-session views)."""
+        if self._events is not None:
+            return self._events.records(self.name, start_ns, end_ns)
+        return sorted(
+            (r for r in self._memory if start_ns <= r.ts_ns < end_ns), key=lambda r: r.ts_ns
+        )
+
+    def save_state(self) -> str | None:
+        """The offsets, when they moved since the last save (None: nothing to write; the base
+        asks after every poll, and an idle tray must not rewrite them every second)."""
+        read = self.reader.tailer.stats.bytes_read
+        if read == self._saved_at_bytes:
+            return None
+        self._saved_at_bytes = read
+        return self.reader.save_state()
+
+    def load_state(self, state: str) -> None:
+        self.reader.load_state(state)
+
+    def reset_reading(self) -> bool:
+        self.reader.reset()
+        self._dirty = True
+        self._last_full = -FULL_POLL_EVERY_S  # the next read is a full one
+        self._saved_at_bytes = -1
+        self._records_version += 1
+        return True
+
+    def facts(self) -> tuple[UpstreamFact, ...]:
+        reader = self.reader
+        facts = [
+            UpstreamFact("Log files", f"{reader.files_seen} in {self._where()}"),
+            UpstreamFact("Prices", f"LiteLLM snapshot {SNAPSHOT_AS_OF} (price_file overrides)"),
+        ]
+        if self._watcher is not None and self._watcher.active:
+            live = f"inotify on {self._watcher.watched} folders"
+            if self._watcher.problem:
+                live += f" ({self._watcher.problem})"
+        else:
+            live = "polling"
+        facts.append(UpstreamFact("Live", live))
+        if reader.malformed_lines:
+            facts.append(
+                UpstreamFact(
+                    "Malformed lines",
+                    f"{reader.malformed_lines} skipped (first: {reader.first_malformed})",
+                )
+            )
+        unreadable = reader.unreadable()
+        if unreadable:
+            path, why = min(unreadable.items())
+            more = f" (+{len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+            facts.append(UpstreamFact("Unreadable", f"{path}: {why}{more}"))
+        return tuple(facts)
+
+
+def describe_unreadable(unreadable: dict[str, str]) -> str:
+    """ "not counted, unreadable: /p/alpha: Permission denied (+2 more)", or "" when none."""
+    if not unreadable:
+        return ""
+    path, why = min(unreadable.items())
+    more = f" (+{len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+    return f"not counted, unreadable: {path}: {why}{more}"
+
+
+# How far back the 5-hour block is worked out from: a block starts at the first request after
+# the previous block ended, so the chain is followed back this far (a day of non-stop use).
+BLOCK_LOOKBACK_NS = 48 * NS_PER_HOUR
+NS_PER_MINUTE = 60_000_000_000
+
+
+class ClaudeSource(AgentLogSource):
+    name = "claude"
+    label = "Claude Code logs"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._block_cache: tuple[int, int, list[UsageRecord]] | None = None
+        super().__init__(*args, **kwargs)
+
+    def attach_history(self, history: HistoryStore) -> None:
+        super().attach_history(history)
+        dedup = getattr(self.reader, "dedup", None)
+        if dedup is not None and self._events is not None:
+            # requests the reader forgets (or read before a restart) are looked up here
+            dedup.lookup = self._known_requests
+
+    def load_state(self, state: str) -> None:
+        """Resume from the offsets, and let duplicate removal see the requests read before:
+        a streaming rewrite or a sidechain replay of one of them is then not counted again."""
+        super().load_state(state)
+        dedup = getattr(self.reader, "dedup", None)
+        if dedup is not None and self._events is not None:
+            latest = self._events.latest_ns(self.name)
+            if latest is not None:
+                dedup.lookup_until_ns = latest + LOOKUP_MARGIN_NS
+
+    def _known_requests(self, message_id: str) -> list[tuple[str, int]]:
+        """(request id, token total) of the requests with this message id in the history."""
+
+        assert self._events is not None
+        prefix = f"m:{message_id}:"
+        rows = self._events.history.execute(
+            f"SELECT key, input + output + cache_read + cache_write FROM {EVENTS} "  # noqa: S608
+            "WHERE source = ? AND key >= ? AND key < ?",
+            (self.name, prefix, prefix[:-1] + ";"),  # ";" follows ":": the keys with this prefix
+        )
+        return [(str(key)[len(prefix) :], total) for key, total in rows if isinstance(total, int)]
+
+    def current_block(self, now_ns: int | None = None) -> UsageBlock | None:
+        """The 5-hour block Claude plans are metered in, if one is active now."""
+        now = self._clock_ns() if now_ns is None else now_ns
+        if self._events is None:
+            return current_block(self.records(now - BLOCK_LOOKBACK_NS, now + 1), now)
+        # The requests change when a read brings some: fetched then (and once a minute, for a
+        # history cleared or pruned meanwhile); the block is worked out for ``now`` from the
+        # last block's requests (a few hundred at most), so an idle tray does no query.
+        stamp = self._records_version * 10**12 + now // 60_000_000_000
+        cached = self._block_cache
+        if cached is None or cached[0] != stamp or now < cached[1]:
+            blocks = usage_blocks_records(self._block_records(now))
+            cached = (stamp, now, blocks[-1] if blocks else [])
+            self._block_cache = cached
+        return current_block(cached[2], now)
+
+    def _block_records(self, now: int) -> list[UsageRecord]:
+        """The requests the current block's chain is worked out from: those since the last
+        sure gap of more than 5 hours (found in the per-minute rollups), at most 48 h back."""
+        assert self._events is not None
+        start = now - BLOCK_LOOKBACK_NS
+        minutes = sorted({row[0] for row in self._events.minute_series(self.name, start, now + 1)})
+        if not minutes or now - (minutes[-1] + 1) * NS_PER_MINUTE > BLOCK_NS:
+            return []  # nothing in the last 5 hours: no active block
+        chain_start = minutes[0]
+        for before, after in itertools.pairwise(minutes):
+            if (after - before - 1) * NS_PER_MINUTE > BLOCK_NS:  # a gap of > 5 h for sure
+                chain_start = after
+        return self.records(chain_start * NS_PER_MINUTE, now + 1)
+
+    def facts(self) -> tuple[UpstreamFact, ...]:
+        block = self.current_block()
+        if block is None:
+            return super().facts()
+        return (UpstreamFact("5-hour block", describe_block(block)), *super().facts())
+
+
+def describe_block(block: UsageBlock) -> str:
+    """ "14:00-19:00 · $3.20 · $1.10/h · $6.50 projected" (local times)."""
+
+    def hhmm(ns: int) -> str:
+        return _dt.datetime.fromtimestamp(ns / 1e9).strftime("%H:%M")
+
+    parts = [f"{hhmm(block.start_ns)}-{hhmm(block.end_ns)}", f"${block.cost_usd:.2f}"]
+    if block.burn_usd_per_hour is not None:
+        parts.append(f"${block.burn_usd_per_hour:.2f}/h")
+    if block.projected_cost_usd is not None:
+        parts.append(f"${block.projected_cost_usd:.2f} projected")
+    if block.unpriced_reqs:
+        parts.append(f"{block.unpriced_reqs} unpriced")
+    return " · ".join(parts)
+
+
+def block_to_dict(block: UsageBlock | None) -> dict[str, object] | None:
+    """The block for ``status --format json`` (times in RFC 3339 UTC)."""
+    if block is None:
+        return None
+    from burntray.model.timefmt import format_rfc3339_ns  # noqa: PLC0415
+
+    def utc(ns: int) -> str:
+        return format_rfc3339_ns(ns, _dt.UTC)
+
+    return {
+        "start": utc(block.start_ns),
+        "end": utc(block.end_ns),
+        "last_request": utc(block.last_ns),
+        "reqs": block.reqs,
+        "tokens": block.tokens,
+        "cost_usd": round(block.cost_usd, 6),
+        "unpriced_reqs": block.unpriced_reqs,
+        "burn_usd_per_hour": None
+        if block.burn_usd_per_hour is None
+        else round(block.burn_usd_per_hour, 6),
+        "projected_cost_usd": None
+        if block.projected_cost_usd is None
+        else round(block.projected_cost_usd, 6),
+    }
+
+
+class CodexSource(AgentLogSource):
+    name = "codex"
+    label = "Codex logs"
+
+    def facts(self) -> tuple[UpstreamFact, ...]:
+        facts = list(super().facts())
+        guessed = getattr(self.reader, "fallback_model_turns", 0)
+        if guessed:
+            facts.append(
+                UpstreamFact("Model guessed", f"{guessed} turns without a model priced as gpt-5")
+            )
+        fast = getattr(self.reader, "fast_tier_turns", 0)
+        if fast:
+            facts.append(UpstreamFact("Priority tier", f"{fast} turns at the priority price"))
+        return tuple(facts)
+
+
+def claude_source(
+    dirs: list[Path],
+    prices: PriceTable,
+    history: HistoryStore | None = None,
+    clock_ns: Callable[[], int] = time.time_ns,
+    *,
+    watch: bool = True,
+) -> ClaudeSource:
+
+    return ClaudeSource(ClaudeLogReader(dirs, prices), dirs, history, clock_ns, watch=watch)
+
+
+def codex_source(
+    homes: list[Path],
+    prices: PriceTable,
+    history: HistoryStore | None = None,
+    clock_ns: Callable[[], int] = time.time_ns,
+    *,
+    watch: bool = True,
+) -> CodexSource:
+    from burntray.sources.codex.logs import CodexLogReader  # noqa: PLC0415
+
+    return CodexSource(CodexLogReader(homes, prices), homes, history, clock_ns, watch=watch)

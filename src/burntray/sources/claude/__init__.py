@@ -1,0 +1,63 @@
+"""The ``claude`` source: Claude Code's own logs, read directly (the reading is shared with the
+other agent logs in ``burntray.sources.agent_logs``; the format is in ``.logs``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from burntray.config_keys import source_field, text
+from burntray.sources.agent_logs.spec import DETAIL, dirs_option, doctor_lines, probe_in
+from burntray.sources.spec import SourceSpec
+
+if TYPE_CHECKING:
+    from burntray.sources.base import Source, SourceContext
+
+
+def claude_dirs(ctx: SourceContext) -> list[Path]:
+    """Claude config folders: ``claude.dirs`` when set, else Claude Code's own rule."""
+    from burntray.paths import claude_config_dirs  # noqa: PLC0415
+
+    return dirs_option(ctx.option("claude.dirs")) or claude_config_dirs(ctx.env)
+
+
+def _build_claude(ctx: SourceContext) -> Source:
+    from burntray.sources.agent_logs.source import claude_source  # noqa: PLC0415
+
+    return claude_source(claude_dirs(ctx), ctx.prices, ctx.records_history(), ctx.clock_ns)
+
+
+def _probe_claude(ctx: SourceContext) -> tuple[bool, str]:
+    try:
+        return probe_in(claude_dirs(ctx), ("projects",), "Claude Code projects folder")
+    except RuntimeError as exc:  # no home to resolve the default from
+        return False, str(exc)
+
+
+def _doctor_claude(ctx: SourceContext) -> list[str]:
+    return doctor_lines(ctx, "claude", claude_dirs(ctx), ("projects",))
+
+
+SPEC = SourceSpec(
+    name="claude",
+    label="Claude Code logs",
+    build=_build_claude,
+    probe=_probe_claude,
+    config_fields=(
+        source_field(
+            "claude.dirs",
+            text,
+            "Claude config folders, comma-separated ('' = CLAUDE_CONFIG_DIR or "
+            "~/.config/claude and ~/.claude)",
+            "",
+        ),
+    ),
+    covers=frozenset({"claude-code"}),
+    detail=DETAIL,
+    # not chosen by `auto` (a single best source, kept as it was): the logs are counted by
+    # `all`, the default, and by `source = "claude"`
+    auto_rank=None,
+    doctor=_doctor_claude,
+    history_tables=(),
+    summary="Claude Code's own logs (projects/**/*.jsonl): every request's tokens and cost, live",
+)

@@ -1,0 +1,92 @@
+"""The hexai shared stats cache in the source registry (the reading lives in ``hexai``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from burntray.config_keys import source_field, text
+from burntray.sources.spec import ClearAction, SourceSpec
+
+if TYPE_CHECKING:
+    from burntray.sources.base import Source, SourceContext
+
+
+def cache_dir(ctx: SourceContext) -> Path:
+    """hexai's cache dir: the configured one, else hexai's own rule."""
+    from burntray.paths import hexai_cache_dir  # noqa: PLC0415
+
+    configured = str(ctx.option("hexai.dir")).strip()
+    return Path(configured).expanduser() if configured else hexai_cache_dir(ctx.env)
+
+
+def _build(ctx: SourceContext) -> Source:
+    from burntray.sources.hexai.source import HexaiSource  # noqa: PLC0415 - the registry stays cheap
+
+    return HexaiSource(cache_dir(ctx), ctx.prices, ctx.history, ctx.clock_ns)
+
+
+def _probe(ctx: SourceContext) -> tuple[bool, str]:
+    folder = cache_dir(ctx)
+    if (folder / "stats.json").is_file():
+        return True, f"{folder / 'stats.json'}"
+    if folder.is_dir():
+        return True, f"no stats.json yet in {folder}"
+    return False, f"no cache dir at {folder}"
+
+
+def _doctor(ctx: SourceContext) -> list[str]:
+    from burntray.model.timefmt import format_rfc3339_ns  # noqa: PLC0415
+    from burntray.sources.hexai.source import HexaiSource  # noqa: PLC0415
+
+    source = HexaiSource(cache_dir(ctx), ctx.prices)
+    source.poll()
+    status = source.status
+    lines = [f"dir          {source.cache_dir}", f"status       {status.state}: {status.detail}"]
+    if status.state == "ok":
+        stats = source.stats
+        lines.append(f"window       {stats.effective_window_s} s (the last writer's)")
+        lines.append(f"updated      {format_rfc3339_ns(stats.updated_ns)}")
+    return lines
+
+
+def _describe_clear(ctx: SourceContext) -> str:
+    """What clearing would empty, counted first (read safely: a FIFO in its place does not
+    hang the question); raises ``ClearError`` when it cannot be read or counted."""
+    from burntray.sources.hexai.clear import count_stats  # noqa: PLC0415
+
+    stats_path = cache_dir(ctx) / "stats.json"
+    count = count_stats(stats_path)
+    return f"{'missing' if count is None else f'{count} events'} in {stats_path}"
+
+
+def _clear(ctx: SourceContext) -> str:
+    from burntray.sources.hexai.clear import clear_stats  # noqa: PLC0415
+
+    folder = cache_dir(ctx)
+    removed = clear_stats(folder, ctx.clock_ns)
+    return f"cleared {removed} events from {folder / 'stats.json'}"
+
+
+def _chart_minutes(history, source, start_ns, end_ns, prices):  # type: ignore[no-untyped-def]
+    from burntray.report.minutes import hexai_chart_minutes  # noqa: PLC0415
+
+    return hexai_chart_minutes(
+        history, getattr(source, "live_stats", None), start_ns, end_ns, prices
+    )
+
+
+SPEC = SourceSpec(
+    name="hexai",
+    label="hexai cache",
+    build=_build,
+    probe=_probe,
+    config_fields=(source_field("hexai.dir", text, "hexai cache dir ('' = hexai's own rule)", ""),),
+    covers=frozenset({"hexai"}),
+    auto_rank=0,  # auto's fallback
+    doctor=_doctor,
+    clear=ClearAction(label="hexai stats", flag="hexai", describe=_describe_clear, run=_clear),
+    history_tables=("hexai_events", "hexai_minutes"),
+    chart_minutes=_chart_minutes,
+    summary="hexai's shared stats cache (stats.json): requests and bytes, 1 h by default",
+)

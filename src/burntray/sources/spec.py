@@ -1,0 +1,112 @@
+"""What a source's registry entry is (``SourceSpec``) and the helpers entries share.
+
+Apart from the registry, which holds the one list of built-in sources and so imports every
+source package: each package imports this module for its ``SPEC``, never the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from burntray.config_keys import ConfigField
+from burntray.record import field, record
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from burntray.model.pricing import PriceTable
+    from burntray.sources.base import Source, SourceContext
+    from burntray.store.history import HistoryStore
+
+# (history, the live source, start_ns, end_ns, prices) -> (per-minute rows or None, where they
+# come from, note); rows are (minute, reqs, priced cost, unpriced reqs)
+ChartMinutes = Callable[
+    ["HistoryStore | None", "Source", int, int, "PriceTable"],
+    tuple["list[tuple[int, int, float, int]] | None", str, str],
+]
+
+
+@record(slots=False)
+class ClearAction:
+    """Emptying an upstream's own store (only where the upstream itself offers a clear).
+
+    ``describe`` says what would be emptied ("hexai stats at ... (42 events)") or raises
+    ``BurntrayError`` when it cannot be read (then nothing may be cleared); ``run`` empties it and
+    returns a sentence for the user, raising ``BurntrayError`` when nothing was changed.
+    """
+
+    label: str  # menu label: "hexai stats"
+    flag: str  # `burntray clear-cache --FLAG`
+    describe: Callable[[SourceContext], str]
+    run: Callable[[SourceContext], str]
+
+
+@record(slots=False)
+class SourceSpec:
+    name: str  # stable id used in config and on the command line
+    label: str  # for people: "hexai cache"
+    build: Callable[[SourceContext], Source]
+    # cheap availability check (no network waits): (present, why) - "why" is shown when absent
+    probe: Callable[[SourceContext], tuple[bool, str]]
+    config_fields: tuple[ConfigField, ...] = ()
+    # upstreams this source reports; among sources covering one upstream, `all` counts the one
+    # with the highest ``detail`` and shows the others as covered by it
+    covers: frozenset[str] = frozenset()
+    detail: int = 0
+    # True when each of its records names the upstream it came from (its key starts with
+    # "<upstream>:"): `all` then leaves out only the upstreams another source counts, and adds
+    # the rest (OTLP from Gemini CLI beside Claude Code's own logs), instead of all or nothing
+    per_upstream: bool = False
+    # "auto" picks the present source with the highest rank (None: never chosen by auto)
+    auto_rank: int | None = None
+    doctor: Callable[[SourceContext], list[str]] | None = None
+    clear: ClearAction | None = None
+    history_tables: tuple[str, ...] = ()
+    # the report's charts; None: the per-request records this source keeps in the history
+    chart_minutes: ChartMinutes | None = None
+    summary: str = ""  # one line for the README table and `doctor`
+    aliases: tuple[str, ...] = field(default=())
+
+
+def path_probe(
+    where: Callable[[SourceContext], Path], absent: str
+) -> Callable[[SourceContext], tuple[bool, str]]:
+    """A probe for a source that reads one path: present when anything is there (a directory
+    or a bad file where the store should be is a problem for the source to show, not absence);
+    ``where`` raising ``RuntimeError`` (no home to resolve, say) is why it is absent."""
+
+    def probe(ctx: SourceContext) -> tuple[bool, str]:
+        try:
+            path = where(ctx)
+        except RuntimeError as exc:
+            return False, str(exc)
+        if path.exists():
+            return True, str(path)
+        return False, f"no {absent} at {path}"
+
+    return probe
+
+
+def minute_series_chart(upstream: str, unit: str, where: str) -> ChartMinutes:
+    """The report's charts from the live source's own ``minute_series`` (sources that read their
+    upstream's database in place keep no records in burntray's history). ``unit`` names what a
+    request is there ("turns"), ``where`` the chart's origin for the report."""
+
+    def chart(
+        history: HistoryStore | None,
+        source: Source,
+        start_ns: int,
+        end_ns: int,
+        prices: PriceTable,
+    ) -> tuple[list[tuple[int, int, float, int]] | None, str, str]:
+        series = getattr(source, "minute_series", None)
+        if series is None:
+            return None, "", f"not a {upstream} source"
+        minutes = series(start_ns, end_ns)
+        if minutes is None:
+            return None, "", f"{upstream} database unreadable: {source.status.detail}"
+        note = "" if minutes else f"no {upstream} {unit} in this window"
+        return minutes, where, note
+
+    return chart

@@ -1,0 +1,247 @@
+"""The import graph of burntray has no cycle, imports inside functions included.
+
+An import inside a function still ties two modules together: it only moves the failure from
+import time to the first call, and it hides the knot from readers. ``if TYPE_CHECKING:``
+imports are left out (they never run). The graph is read from the source with ``ast``, so the
+test sees every module, also those no other test imports.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+
+import burntray
+
+PACKAGE_DIR = Path(burntray.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE_DIR.rglob("*.py"))}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imported(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, list[str]]]:
+    """Every import statement in ``tree`` as (module, names taken from it): ``import a.b`` is
+    ``("a.b", [])``, ``from a import b, c`` is ``("a", ["b", "c"])``; relative imports resolved,
+    ``if TYPE_CHECKING:`` blocks skipped, imports inside functions included."""
+    found: list[tuple[str, list[str]]] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, []) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = module.split(".")
+                anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.append((base, [alias.name for alias in node.names]))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _targets(imports: list[tuple[str, list[str]]], modules: Iterable[str]) -> set[str]:
+    """The modules those imports depend on: ``from a import b`` names the module ``a.b`` when
+    there is one, else ``a`` itself. A package's ``__init__`` that runs only because a module
+    inside it is imported is not counted (every import of ``a.b`` runs ``a`` first: counting
+    that would make every package one knot with its modules)."""
+    known = set(modules)
+    out: set[str] = set()
+    for base, names in imports:
+        if not names:
+            out.add(base)
+            continue
+        for name in names:
+            out.add(f"{base}.{name}" if f"{base}.{name}" in known else base)
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        targets = _targets(_imported(tree, name, path.name == "__init__.py"), modules)
+        # "burntray" itself is only __version__; importing it is no edge worth a cycle
+        graph[name] = {n for n in targets if n in modules and n not in (name, "burntray")}
+    return graph
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each as one
+    concrete cycle path through it, so the message shows which imports to cut."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    counter = 0
+
+    def strongconnect(v: str) -> None:
+        nonlocal counter
+        index[v] = low[v] = counter
+        counter += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                strongconnect(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            strongconnect(v)
+    return [_cycle_path(graph, set(c)) for c in sorted(components)]
+
+
+def _cycle_path(graph: dict[str, set[str]], members: set[str]) -> list[str]:
+    """A shortest cycle through the component's first module, found breadth-first."""
+    start = min(members)
+    previous: dict[str, str] = {}
+    queue = [start]
+    while queue:
+        v = queue.pop(0)
+        for w in sorted(graph[v] & members):
+            if w == start:
+                path = [v]
+                while path[-1] != start:
+                    path.append(previous[path[-1]])
+                return [*reversed(path), start]
+            if w not in previous:
+                previous[w] = v
+                queue.append(w)
+    return sorted(members)
+
+
+def test_the_graph_sees_imports_inside_functions_and_skips_type_checking() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "import burntray.config\n"
+        "if TYPE_CHECKING:\n"
+        "    from burntray.paths import AppPaths\n"
+        "def f():\n"
+        "    from burntray.model import pricing, MISSING\n"
+        "    from . import errors\n"
+    )
+    imports = _imported(ast.parse(source), "burntray.x", is_package=False)
+    modules = ("burntray.config", "burntray.model", "burntray.model.pricing", "burntray.errors")
+    assert _targets(imports, modules) == {
+        "typing",
+        "burntray.config",
+        "burntray.model.pricing",
+        "burntray.model",  # MISSING is no module: the package's __init__ is what it comes from
+        "burntray.errors",  # the relative import, resolved
+    }
+
+
+def test_the_cycle_finder_reports_the_path() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert find_cycles(graph) == [["a", "b", "c", "a"]]
+    assert find_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles() -> None:
+    cycles = find_cycles(import_graph())
+    assert not cycles, f"{len(cycles)} import cycle(s), imports inside functions included:\n" + (
+        "\n".join(" -> ".join(c) for c in cycles)
+    )
+
+
+def test_no_package_name_hides_one_of_its_modules() -> None:
+    """A package's ``__init__`` that defines a name its own submodule has (``cburn.discovery``
+    the function and ``cburn/discovery.py``) loses it the moment the submodule is imported:
+    Python sets the submodule as that attribute of the package."""
+    clashes = []
+    for init in sorted(PACKAGE_DIR.rglob("__init__.py")):
+        here = init.parent
+        modules = {p.stem for p in here.glob("*.py")} | {
+            p.name for p in here.iterdir() if (p / "__init__.py").is_file()
+        }
+        for node in ast.parse(init.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef):
+                defined = [node.name]
+            elif isinstance(node, ast.Assign):
+                defined = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            else:
+                continue
+            clashes += [f"{_module_name(init)}.{n}" for n in defined if n in modules]
+    assert not clashes, f"names that a submodule of the same name replaces: {clashes}"
+
+
+# What ``burntray.io`` may import: the layers below it. Anything else would make the
+# infrastructure depend on what uses it.
+IO_MAY_IMPORT = ("burntray.io", "burntray.errors", "burntray.lazylog", "burntray.record")
+IO_MAY_IMPORT_MODULES = ("burntray.model.snapshot",)
+# What the core may take from ``burntray.sources``: the protocol, the registry and building.
+SOURCES_API = (
+    "burntray.sources",
+    "burntray.sources.base",
+    "burntray.sources.build",
+    "burntray.sources.registry",
+    "burntray.sources.spec",
+)
+
+
+def _layer_breaches(
+    graph: dict[str, set[str]], importer: str, allowed: Callable[[str], bool]
+) -> list[str]:
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if module == importer or module.startswith(importer + ".")
+        for target in targets
+        if not allowed(target)
+    )
+
+
+def test_io_imports_only_the_layers_below_it() -> None:
+    def allowed(target: str) -> bool:
+        return target in IO_MAY_IMPORT_MODULES or any(
+            target == p or target.startswith(p + ".") for p in IO_MAY_IMPORT
+        )
+
+    assert _layer_breaches(import_graph(), "burntray.io", allowed) == []
+
+
+@pytest.mark.parametrize("core", ["burntray.serve", "burntray.runtime", "burntray.ui"])
+def test_the_core_takes_no_module_from_inside_a_source(core: str) -> None:
+    """serve, runtime and ui use sources through the protocol and the registry only (serve
+    took its HTTP server from the OTLP receiver's module once)."""
+
+    def allowed(target: str) -> bool:
+        return not target.startswith("burntray.sources.") or target in SOURCES_API
+
+    assert _layer_breaches(import_graph(), core, allowed) == []
