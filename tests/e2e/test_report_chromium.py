@@ -262,9 +262,8 @@ def test_claude_report_in_a_browser_names_the_price_that_applied(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A report over real Claude Code log lines, loaded in Chromium: the models priced from the
-    shipped LiteLLM snapshot say so, the one without a price says unpriced; the headline says
-    the tokens are real."""
-    from burntray.model.pricing import SNAPSHOT_AS_OF
+    price file shipped with burntray (the bundled table) say so, the one without a price says
+    unpriced; the headline says the tokens are real."""
     from tests.report_support import SONNET, write_claude_logs
 
     write_claude_logs(tmp_path, monkeypatch)
@@ -276,10 +275,10 @@ def test_claude_report_in_a_browser_names_the_price_that_applied(
     assert injected(dom) == []
     page = read_html(dom)
     prices = {row[1]: row for row in page.tables["price-table"][1:]}
-    snapshot = f"LiteLLM snapshot {SNAPSHOT_AS_OF} (shipped)"
-    assert prices[SONNET][2:4] == ["claude-sonnet-4-5", snapshot]
+    shipped = "bundled table"
+    assert prices[SONNET][2:4] == ["claude-sonnet-4-5", shipped]
     assert prices["claude-imaginary-9"][2:4] == ["unpriced", "no price known"]
     priced = [row for model, row in prices.items() if model != "claude-imaginary-9"]
-    assert all(row[3] == snapshot for row in priced), priced
+    assert all(row[3] == shipped for row in priced), priced
     tokens = page.by_id["fig-tokens"]  # real counts from the logs: no estimate mark
     assert tokens.startswith("Tokens") and "est." not in tokens and "bytes" not in tokens

@@ -177,11 +177,6 @@ class PriceTable:
         return prices[best] if best else None
 
 
-# The same one date under its former name, which modules under sources/ still import (another
-# slice of the restructuring is moving those modules; the alias spares it a conflict).
-SNAPSHOT_AS_OF = PRICES_AS_OF
-
-
 class _BuiltInPrices(Mapping[str, Price]):
     """The shipped price file's rows, read at the first lookup: a command whose sources price
     nothing (``burntray status`` on an empty cache, every few seconds from tmux) neither

@@ -27,7 +27,8 @@ from burntray.model.periods import (
     current_block,
     usage_blocks_records,
 )
-from burntray.model.pricing import SNAPSHOT_AS_OF, PriceTable
+from burntray.model.price_table import PRICES_AS_OF
+from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import UpstreamFact
 from burntray.model.usage import UsageRecord
 from burntray.sources.claude.logs import LOOKUP_MARGIN_NS, ClaudeLogReader
@@ -186,7 +187,7 @@ class AgentLogSource(RecordSource):
         reader = self.reader
         facts = [
             UpstreamFact("Log files", f"{reader.files_seen} in {self._where()}"),
-            UpstreamFact("Prices", f"LiteLLM snapshot {SNAPSHOT_AS_OF} (price_file overrides)"),
+            UpstreamFact("Prices", f"bundled table {PRICES_AS_OF} ([pricing] overrides)"),
         ]
         if self._watcher is not None and self._watcher.active:
             live = f"inotify on {self._watcher.watched} folders"

@@ -53,7 +53,7 @@ def doctor_lines(
     ctx: SourceContext, name: str, folders: list[Path], subdirs: tuple[str, ...]
 ) -> list[str]:
     """Where the logs are and how many, without reading them (doctor stays quick on a GB)."""
-    from burntray.model.pricing import SNAPSHOT_AS_OF  # noqa: PLC0415
+    from burntray.model.price_table import PRICES_AS_OF  # noqa: PLC0415
     from burntray.sources.agent_logs.files import JsonlFinder  # noqa: PLC0415
 
     lines = []
@@ -72,7 +72,7 @@ def doctor_lines(
             lines.append(f"logs         {folder / sub}: {len(readable)} files, {size / 1e6:.1f} MB")
             lines += [f"UNREADABLE   {path}: {why}" for path, why in sorted(unreadable.items())]
     lines += _skipped_lines(ctx, name)
-    lines.append(f"prices       LiteLLM snapshot {SNAPSHOT_AS_OF} (a price_file overrides it)")
+    lines.append(f"prices       bundled table {PRICES_AS_OF} ([pricing] overrides it)")
     if not sys.platform.startswith("linux"):
         lines.append("live         polling (inotify is Linux only)")
     return lines
