@@ -6,6 +6,11 @@ PY := $(VENV)/bin/python
 # the dev extra (test tools, linters, PyInstaller) on top, once.
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-runtime
+# Test workers (pytest-xdist): most tests wait on subprocesses, sockets and displays, so several
+# run side by side. loadgroup keeps each xdist_group (the PyInstaller and Wine builds) on one
+# worker. TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: run test test-fast lint format bench package package-windows clean
 
@@ -26,10 +31,10 @@ run: $(RUN_STAMP)
 	$(PY) -m burntray
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests bench packaging

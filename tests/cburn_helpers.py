@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +37,13 @@ def wait_for(check: Callable[[], T], timeout: float = 5.0, what: str = "conditio
         time.sleep(0.01)
 
 
+class NoJitter(random.Random):
+    """Backoff jitter pinned to its middle, so each retry waits exactly the backoff step."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return (a + b) / 2
+
+
 def client_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("burntray")]
 
@@ -43,8 +51,8 @@ def client_threads() -> list[threading.Thread]:
 class Streaming:
     """A streaming CburnSource driven the way the monitor drives it (poll on wake)."""
 
-    def __init__(self, url: str, timing: Timing = FAST) -> None:
-        self.source = CburnSource(Discovery(url, "test"), timing=timing)
+    def __init__(self, url: str, timing: Timing = FAST, rng: random.Random | None = None) -> None:
+        self.source = CburnSource(Discovery(url, "test"), timing=timing, rng=rng)
         self.woken = threading.Event()
         self.seen: list[SourceStatus] = []  # every status the source woke the monitor with
         self.source.start(self._wake)

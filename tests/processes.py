@@ -130,11 +130,13 @@ def start_xvfb(
     env: Mapping[str, str] | None = None, screen: str = "1024x768x24"
 ) -> tuple[subprocess.Popen[bytes], str]:
     """A private Xvfb at 24-bit depth (16-bit breaks pystray's xorg drawing): (process,
-    display). Xvfb writes the display number to ``-displayfd`` once it accepts clients."""
+    display). Xvfb writes the display number to ``-displayfd`` once it accepts clients.
+    ``-noreset``: without it the server resets when its last client leaves and drops the
+    connections that arrive meanwhile, which loaded machines (parallel tests) hit."""
     xvfb = require_tool("Xvfb")
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
+        [xvfb, "-displayfd", str(write_fd), "-noreset", "-screen", "0", screen, "-nolisten", "tcp"],
         pass_fds=(write_fd,),
         env=None if env is None else dict(env),
         stdin=subprocess.DEVNULL,

@@ -27,7 +27,9 @@ sys.path.insert(0, str(ROOT / "packaging"))
 
 import make_package  # noqa: E402 - packaging/make_package.py
 
-pytestmark = pytest.mark.slow
+# One xdist group: `--dist loadgroup` runs these tests on one worker, so the session fixture
+# `built` (the PyInstaller build) is made once, not once per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pyinstaller-package")]
 
 
 def _need(tool: str, package: str) -> str:
@@ -156,8 +158,21 @@ def xvfb() -> Iterator[str]:
     """A private 24-bit Xvfb; yields its DISPLAY (the server picks a free number)."""
     binary = _need("Xvfb", "xvfb")
     read_fd, write_fd = os.pipe()
+    # -noreset: by default an X server resets when its last client leaves and drops the
+    # connections that arrive meanwhile ("Connection reset by peer"), which a loaded machine
+    # (parallel tests) hits when the self-test opens its second connection.
     proc = subprocess.Popen(
-        [binary, "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+        [
+            binary,
+            "-displayfd",
+            str(write_fd),
+            "-noreset",
+            "-screen",
+            "0",
+            "640x480x24",
+            "-nolisten",
+            "tcp",
+        ],
         pass_fds=(write_fd,),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

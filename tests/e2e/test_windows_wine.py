@@ -43,7 +43,9 @@ sys.path.insert(0, str(ROOT / "packaging" / "windows"))
 
 import build_wine  # noqa: E402 - packaging/windows/build_wine.py
 
-pytestmark = pytest.mark.slow
+# One xdist group: `--dist loadgroup` runs these tests on one worker, so the session fixtures
+# (the Windows build, the Wine prefix and its Xvfb) are made once, not once per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wine-windows")]
 
 # Read at import, before the isolation fixtures move HOME and XDG_CACHE_HOME into tmp: the
 # downloads, the chroot and the Windows Python are kept between runs (a rebuild downloads nothing).

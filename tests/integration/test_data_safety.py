@@ -122,7 +122,12 @@ def test_running_with_a_bad_price_file_shows_figures_and_logs_it_once(
         first = read_line(proc.stdout, 10, "the first figures")
         assert first.startswith("hexai · 1h · 1 reqs · "), first
         assert "error" not in first
-        time.sleep(2.0)  # ten ticks at 0.2 s: each used to log a traceback
+        # Ticks after the first used to log a traceback each: wait for three more ticks,
+        # each shown by the new figures it prints (a condition, not a guessed sleep).
+        for reqs in range(2, 5):
+            hexai_update(hexai_dir, "openai", "gpt-4.1", 4000, 400)
+            line = read_line(proc.stdout, 10, f"the figures with {reqs} reqs")
+            assert line.startswith(f"hexai · 1h · {reqs} reqs · "), line
         stop_process(proc)
     finally:
         if proc.poll() is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -366,11 +365,11 @@ def test_sni_available_reports_why_not(bus_address: str) -> None:
     ok, why = sni_available(bus_address)
     assert not ok and "no org.kde.StatusNotifierWatcher" in why
     with fake_watcher(bus_address):
-        started = time.monotonic()
+        # a bus that does not answer within the probe's timeout gives (False, "... did not
+        # answer within ..."): True is itself the proof that it answered in time
         assert sni_available(bus_address) == (
             True,
             "org.kde.StatusNotifierWatcher is on the session bus",
         )
-        assert time.monotonic() - started < 1.0
     ok, why = sni_available()  # the isolated test env's bus address cannot connect
     assert not ok and "/nonexistent/" in why

@@ -24,7 +24,12 @@ from burntray.report.data import collect
 from burntray.report.html import render_html
 from burntray.report.json_out import report_to_dict
 from burntray.report.minutes import cburn_chart_minutes
+from burntray.report.timeline import build_timeline
+from burntray.sources.cburn.discovery import Discovery
+from burntray.sources.cburn.source import CburnSource
+from burntray.store import cburn_history
 from burntray.store.alert_store import ensure_alert_tables
+from burntray.store.cburn_history import Sample
 from burntray.store.history import HexaiEvent, HistoryStore
 from tests.report_support import (
     FIXED_EVENTS,
@@ -227,26 +232,46 @@ def test_alert_log_is_listed_escaped_and_limited_to_the_window(hexai_dir: Path) 
     ctx.close()
 
 
-def test_cburn_snapshots_table_feeds_charts_with_increases_only(tmp_path: Path) -> None:
+def _daemon_sample(minutes_ago: int, period: str, calls: int, run: int = 1) -> Sample:
+    """A cburn daemon poll: cumulative figures over its own ``--days`` period."""
+    return Sample(NOW - minutes_ago * MINUTE, run, period, 3, 9, calls, calls * 1000, calls / 100)
+
+
+def test_cburn_chart_equals_the_headline_across_a_daemon_period_change(tmp_path: Path) -> None:
     history = HistoryStore(tmp_path / "h.sqlite3")
-    with history.transaction() as conn:
-        conn.execute(
-            "CREATE TABLE cburn_snapshots (ts_ns INTEGER, api_calls INTEGER, "
-            "estimated_cost_usd REAL, tokens INTEGER)"
+    cburn_history.ensure_schema(history)  # the production table, not a look-alike
+    week, month = "days=7", "days=30"
+    cburn_history.ingest(
+        history,
+        [
+            _daemon_sample(90, week, 98),  # before the 1 h window: its baseline
+            _daemon_sample(60, week, 100),  # exactly at the cutoff: outside the window
+            _daemon_sample(45, week, 105),  # +5 calls, +$0.05
+            # `--days 7` became `--days 30`: a new baseline, not +390 calls / +$3.90
+            _daemon_sample(40, month, 495),
+            _daemon_sample(30, month, 495, run=2),  # a restart re-reports the same totals: +0
+            _daemon_sample(0, month, 505, run=2),  # +10 calls, +$0.10, at the very instant
+        ],
+    )
+    headlines = {}
+    for window_ns in (3600 * NS, 2 * 3600 * NS):
+        # the headline as the tray computes it: the cburn source's own snapshot
+        source = CburnSource(
+            Discovery("http://127.0.0.1:9/", "test", error="no daemon in this test"),
+            history=history,
+            clock_ns=lambda: NOW,
         )
-        conn.executemany(
-            "INSERT INTO cburn_snapshots VALUES (?, ?, ?, 0)",
-            [
-                (NOW - 90 * MINUTE, 100, 10.0),  # before the window: the baseline
-                (NOW - 50 * MINUTE, 110, 11.5),  # +10, +$1.50
-                (NOW - 40 * MINUTE, 5, 0.5),  # daemon restart: counts nothing
-                (NOW - 30 * MINUTE, 25, 2.5),  # +20, +$2.00 from the new base
-            ],
-        )
-    minutes, where, note = cburn_chart_minutes(history, NOW - 3600 * NS, NOW + 1)
-    assert minutes is not None and "cburn" in where and note == ""
-    assert sum(m[1] for m in minutes) == 30
-    assert sum(m[2] for m in minutes) == pytest.approx(3.5)
+        headline = source.snapshot(window_ns, NOW).totals
+        source.close()
+        # the chart as the report draws it: its window [now - window, now + 1)
+        start, end = NOW - window_ns, NOW + 1
+        minutes, where, note = cburn_chart_minutes(history, start, end)
+        assert minutes is not None and "cburn" in where and note == ""
+        chart = build_timeline(minutes, start, end, 5)
+        assert chart.reqs == headline.reqs
+        assert chart.cost_usd == pytest.approx(headline.cost_usd, abs=1e-9)
+        headlines[window_ns] = (headline.reqs, round(headline.cost_usd, 6))
+    assert headlines == {3600 * NS: (15, 0.15), 2 * 3600 * NS: (17, 0.17)}
     missing, _, note = cburn_chart_minutes(HistoryStore(tmp_path / "other.sqlite3"), 0, NOW)
     assert missing is None and "no cburn daemon snapshots" in note
     history.close()

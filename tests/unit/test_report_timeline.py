@@ -16,7 +16,6 @@ from burntray.report.timeline import (
     NS_PER_MINUTE,
     build_timeline,
     cost_bucket_minutes,
-    cumulative_increases,
     pick_bucket_minutes,
     price_minute_rows,
 )
@@ -78,12 +77,6 @@ def test_buckets_add_up_to_the_window_counters(
     assert timeline.buckets[0].start_ns <= start < timeline.buckets[0].end_ns
     assert timeline.buckets[-1].start_ns < end <= timeline.buckets[-1].end_ns
     assert all(b.peak_minute_reqs <= b.reqs for b in timeline.buckets)
-
-
-def test_cumulative_increases_never_double_count_or_go_negative() -> None:
-    points = [(0, 10, 1.0), (NS_PER_MINUTE, 15, 1.5), (2 * NS_PER_MINUTE, 3, 0.2)]
-    points += [(3 * NS_PER_MINUTE, 3, 0.2), (4 * NS_PER_MINUTE, 8, 0.9)]
-    assert cumulative_increases(points) == [(1, 5, pytest.approx(0.5), 0), (4, 5, 0.9 - 0.2, 0)]
 
 
 def test_nice_steps_give_clean_labels() -> None:

@@ -4,7 +4,7 @@ The headline numbers come from the same ``Source.snapshot()`` as ``burntray stat
 tray, so they are equal by construction. The hexai charts split the window exactly as that
 snapshot does: the live stats.json where it covers, burntray's history before (the per-minute
 rollup, with the partial minutes at the edges read from the events), so chart totals equal the
-headline. cburn charts come from the source's cumulative daemon snapshots when that table exists.
+headline. cburn charts come from the daemon samples' running sums, the same ones its headline reads.
 The alerts timeline reads the ``alert_log`` table when the alerts feature has created it.
 Anything missing is described in words, never fatal.
 """

@@ -14,17 +14,11 @@ from burntray.report.timeline import (
     NS_PER_MINUTE,
     MinuteRow,
     PricedMinute,
-    cumulative_increases,
     price_minute_rows,
 )
 from burntray.sources.hexai.source import StatsFile
+from burntray.store import cburn_history
 from burntray.store.history import HistoryStore
-
-CBURN_TABLE = "cburn_snapshots"
-# Column names the cburn history table may use for its instant and its cumulative counters.
-_CBURN_TIME_COLUMNS = ("ts_ns", "at_ns", "recorded_ns", "polled_ns", "received_ns", "time_ns")
-_CBURN_REQS_COLUMNS = ("api_calls", "requests", "reqs")
-_CBURN_COST_COLUMNS = ("estimated_cost_usd", "cost_usd", "cost")
 
 
 def table_columns(history: HistoryStore, table: str) -> list[str] | None:
@@ -144,46 +138,26 @@ def _hexai_event_minutes(history: HistoryStore, start_ns: int, end_ns: int) -> l
     ]
 
 
-def _pick(columns: list[str], candidates: tuple[str, ...]) -> str | None:
-    return next((name for name in candidates if name in columns), None)
-
-
 def cburn_chart_minutes(
     history: HistoryStore, start_ns: int, end_ns: int
 ) -> tuple[list[PricedMinute] | None, str, str]:
     try:
-        columns = table_columns(history, CBURN_TABLE)
+        if table_columns(history, cburn_history.TABLE) is None:
+            return None, "", "no cburn daemon snapshots recorded in burntray's history yet"
+        # The headline counts samples in (now - window, now] and the report's window is
+        # [start, end) with end = now + 1: the same bounds, so chart totals equal the headline.
+        found = cburn_history.increases(history, start_ns, end_ns - 1)
     except sqlite3.Error as exc:
-        return None, "", f"history unreadable: {exc}"
-    if columns is None:
-        return None, "", "no cburn daemon snapshots recorded in burntray's history yet"
-    ts, reqs, cost = (
-        _pick(columns, _CBURN_TIME_COLUMNS),
-        _pick(columns, _CBURN_REQS_COLUMNS),
-        _pick(columns, _CBURN_COST_COLUMNS),
-    )
-    if ts is None or reqs is None or cost is None:
-        return (
-            None,
-            "",
-            f"the {CBURN_TABLE} table has no time, request or cost column this report "
-            f"reads (columns: {', '.join(columns)})",
-        )
-    try:
-        # The last snapshot before the window is the baseline its first increase starts from.
-        rows = history.execute(
-            f"SELECT {ts}, {reqs}, {cost} FROM {CBURN_TABLE} WHERE {ts} >= "  # noqa: S608
-            f"coalesce((SELECT max({ts}) FROM {CBURN_TABLE} WHERE {ts} < ?), ?) "
-            f"AND {ts} < ? ORDER BY {ts}",
-            (start_ns, start_ns, end_ns),
-        )
-    except sqlite3.Error as exc:
-        return None, "", f"{CBURN_TABLE} unreadable: {exc}"
-    points = [(int(t), int(r), float(c)) for t, r, c in rows]  # type: ignore[call-overload, arg-type]
-    minutes = cumulative_increases(points)
+        return None, "", f"{cburn_history.TABLE} unreadable: {exc}"
+    minutes: list[PricedMinute] = [
+        (step.at_ns // NS_PER_MINUTE, step.api_calls, max(0.0, step.cost_usd), 0)
+        for step in found
+        if step.api_calls or step.cost_usd > 0
+    ]
     where = (
         "the cburn daemon's cumulative snapshots in burntray's history "
-        "(increases only: a restart or shrinking daemon window never counts twice)"
+        "(increases only: a restart, a shrinking daemon window or a change of its period "
+        "never counts twice)"
     )
     note = "" if minutes else "no usage increase recorded from the cburn daemon in this window"
     return minutes, where, note

@@ -3,8 +3,7 @@
 Pure: rows in, buckets out; prices and the window are parameters. Buckets are aligned to
 multiples of their length since the epoch (so hour buckets are clock hours); the first and last
 may be cut by the window. hexai minutes are priced on their summed bytes (cost is linear in
-tokens, so this equals summing per-event costs), as ``aggregate.summarise_bytes`` does; cburn's
-cumulative daemon snapshots become per-minute increases.
+tokens, so this equals summing per-event costs), as ``aggregate.summarise_bytes`` does.
 """
 
 from __future__ import annotations
@@ -116,25 +115,6 @@ def price_minute_rows(rows: Iterable[MinuteRow], prices: PriceTable) -> list[Pri
         else:
             cost = price.cost(sent / BYTES_PER_TOKEN, recv / BYTES_PER_TOKEN)
             out.append((minute, reqs, cost, 0))
-    return out
-
-
-def cumulative_increases(points: Iterable[tuple[int, int, float]]) -> list[PricedMinute]:
-    """Per-minute usage from cumulative counters ``(ts_ns, requests, cost_usd)``, oldest first.
-
-    Only increases count: a counter that goes down (a daemon restart, or its sliding window
-    dropping old sessions) contributes nothing, and the next increase is measured from the new,
-    lower value, so nothing is counted twice and nothing goes negative.
-    """
-    out: list[PricedMinute] = []
-    previous: tuple[int, float] | None = None
-    for ts_ns, reqs, cost in points:
-        if previous is not None:
-            more_reqs = max(0, reqs - previous[0])
-            more_cost = max(0.0, cost - previous[1])
-            if more_reqs or more_cost:
-                out.append((ts_ns // NS_PER_MINUTE, more_reqs, more_cost, 0))
-        previous = (reqs, cost)
     return out
 
 

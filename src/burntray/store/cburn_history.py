@@ -146,6 +146,41 @@ def window(store: HistoryStore, start_ns: int, end_ns: int) -> WindowFigures:
     return WindowFigures(end[0] - start[0], end[1] - start[1], max(0.0, end[2] - start[2]))
 
 
+class Increase(NamedTuple):
+    """What one sample added to the running sums (the parts a window's figures are made of)."""
+
+    at_ns: int
+    api_calls: int
+    tokens: int
+    cost_usd: float
+
+
+def increases(store: HistoryStore, start_ns: int, end_ns: int) -> list[Increase]:
+    """Each sample's increase in ``(start, end]``, oldest first, zero increases left out.
+
+    Read from the running sums ``ingest`` wrote with the one increase rule, never recomputed:
+    they add up to exactly what ``window`` gives for the same bounds, so a chart drawn from
+    these cannot disagree with the headline (a period change, restart or decrease adds 0 here
+    as it does there).
+    """
+    base = _cum_at(store, start_ns) or (0, 0, 0.0)
+    rows: list[Any] = store.execute(
+        f"SELECT at_ns, cum_calls, cum_tokens, cum_cost FROM {TABLE} "  # noqa: S608
+        "WHERE at_ns > ? AND at_ns <= ? ORDER BY at_ns, run_ns, period",
+        (start_ns, end_ns),
+    )
+    out: list[Increase] = []
+    prev_calls, prev_tokens, prev_cost = base
+    for at_ns, cum_calls, cum_tokens, cum_cost in rows:
+        calls, tokens, cost = int(cum_calls), int(cum_tokens), float(cum_cost)
+        if (calls, tokens, cost) != (prev_calls, prev_tokens, prev_cost):
+            out.append(
+                Increase(int(at_ns), calls - prev_calls, tokens - prev_tokens, cost - prev_cost)
+            )
+        prev_calls, prev_tokens, prev_cost = calls, tokens, cost
+    return out
+
+
 def first_sample_ns(store: HistoryStore) -> int | None:
     rows: list[Any] = store.execute(f"SELECT min(at_ns) FROM {TABLE}")  # noqa: S608
     value = rows[0][0] if rows else None
