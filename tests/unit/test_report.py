@@ -23,14 +23,16 @@ from burntray.report.csv_out import CSV_COLUMNS
 from burntray.report.data import collect
 from burntray.report.html import render_html
 from burntray.report.json_out import report_to_dict
-from burntray.report.minutes import cburn_chart_minutes
 from burntray.report.timeline import build_timeline
+from burntray.sources.cburn import history as cburn_history
+from burntray.sources.cburn.chart import chart_minutes as cburn_chart_minutes
 from burntray.sources.cburn.discovery import Discovery
+from burntray.sources.cburn.history import Sample
 from burntray.sources.cburn.source import CburnSource
-from burntray.store import cburn_history
+from burntray.sources.hexai import history as hexai_history
+from burntray.sources.hexai.history import HexaiEvent
 from burntray.store.alert_store import ensure_alert_tables
-from burntray.store.cburn_history import Sample
-from burntray.store.history import HexaiEvent, HistoryStore
+from burntray.store.history import HistoryStore
 from tests.report_support import (
     FIXED_EVENTS,
     MINUTE,
@@ -136,7 +138,7 @@ def test_seven_day_charts_add_up_to_the_history_and_the_headline(hexai_dir: Path
     ]
     older.append(HexaiEvent(NOW - 7 * 86400 * NS + 5, "openai", "gpt-4.1", 1, 1))  # edge: in
     older.append(HexaiEvent(NOW - 7 * 86400 * NS - 5, "openai", "gpt-4.1", 1, 1))  # edge: out
-    history.ingest_hexai(older)
+    hexai_history.ingest(history, older)
     ctx.close()
 
     expected = status_snapshot("7d")
@@ -149,7 +151,7 @@ def test_seven_day_charts_add_up_to_the_history_and_the_headline(hexai_dir: Path
     assert data.rate is not None and data.cost is not None
     history = ctx.history()
     assert history is not None
-    counters = history.hexai_counters(data.start_ns, data.end_ns)
+    counters = hexai_history.counters(history, data.start_ns, data.end_ns)
     totals, _ = summarise_bytes(counters, data.snapshot.window_ns, ctx.prices())
     assert data.rate.reqs == data.cost.reqs == totals.reqs == expected.totals.reqs
     assert data.rate.cost_usd == pytest.approx(totals.cost_usd, rel=1e-9)

@@ -45,6 +45,7 @@ from burntray.model.snapshot import (
     Totals,
     UpstreamFact,
 )
+from burntray.sources.cburn import history as cburn_history
 from burntray.sources.cburn import wire
 from burntray.sources.cburn.client import (
     BoundedLines,
@@ -58,9 +59,8 @@ from burntray.sources.cburn.client import (
     new_client,
 )
 from burntray.sources.cburn.discovery import Discovery
+from burntray.sources.cburn.history import Sample
 from burntray.sources.cburn.period import DaemonPeriod
-from burntray.store import cburn_history
-from burntray.store.cburn_history import Sample
 from burntray.store.history import HistoryStore
 
 log = get_logger(__name__)
