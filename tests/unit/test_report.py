@@ -16,11 +16,12 @@ from burntray.cli import main
 from burntray.model.aggregate import summarise_bytes
 from burntray.model.export import snapshot_to_dict
 from burntray.model.format import cost_text, human_count, rpm_text, usd
+from burntray.model.pricing import build_price_table
 from burntray.model.snapshot import Snapshot
 from burntray.record import replace
 from burntray.report.build import KEEP_REPORTS, render, write_report
 from burntray.report.csv_out import CSV_COLUMNS
-from burntray.report.data import collect
+from burntray.report.data import chart_minutes, collect
 from burntray.report.html import render_html
 from burntray.report.json_out import report_to_dict
 from burntray.report.timeline import build_timeline
@@ -264,10 +265,11 @@ def test_cburn_chart_equals_the_headline_across_a_daemon_period_change(tmp_path:
             clock_ns=lambda: NOW,
         )
         headline = source.snapshot(window_ns, NOW).totals
-        source.close()
-        # the chart as the report draws it: its window [now - window, now + 1)
+        # the chart as the report draws it, asking the source's spec for its series (never by
+        # name): its window [now - window, now + 1)
         start, end = NOW - window_ns, NOW + 1
-        minutes, where, note = cburn_chart_minutes(history, start, end)
+        minutes, where, note = chart_minutes(history, source, start, end, build_price_table())
+        source.close()
         assert minutes is not None and "cburn" in where and note == ""
         chart = build_timeline(minutes, start, end, 5)
         assert chart.reqs == headline.reqs
