@@ -45,6 +45,7 @@ from burntray.model.snapshot import (
     Totals,
     UpstreamFact,
 )
+from burntray.model.timefmt import NS_PER_DAY, NS_PER_HOUR
 from burntray.sources.cburn import history as cburn_history
 from burntray.sources.cburn import wire
 from burntray.sources.cburn.client import (
@@ -68,8 +69,7 @@ log = get_logger(__name__)
 SOURCE_NAME = "cburn"
 ONE_SHOT_BUDGET_S = 4.5  # `burntray status` answers within 5 s even when the daemon hangs
 PRUNE_EVERY_S = 60.0
-NS_PER_DAY = 86_400 * 1_000_000_000
-LIVE_SPAN_NS = 25 * 3600 * 1_000_000_000  # 24 h windows (and alert baselines) from memory
+LIVE_SPAN_NS = 25 * NS_PER_HOUR  # 24 h windows (and alert baselines) from memory
 SAVE_AFTER_S = 1.0  # samples wait this long in memory before they are written to the history
 
 
