@@ -127,19 +127,15 @@ class HistoryStore:
         with self.transaction() as conn:
             return sum(prune(conn, before_ns, batch) for prune in pruners)
 
-    def clear_usage(self, tables: Iterable[str] = ()) -> dict[str, int]:
-        """Remove all usage history (every usage table and ``tables``); returns rows removed per
+    def clear_usage(self) -> dict[str, int]:
+        """Remove all usage history (every table declared ``usage`` that this store brought up:
+        burntray's and the sources' it was opened with or asked for); returns rows removed per
         table. Alert state and other state tables are kept; the sources' resume states are
         dropped and ``CLEARED_KEY`` counts the clear, so every source reads its upstream anew."""
         removed: dict[str, int] = {}
         with self.transaction() as conn:
-            usage = [t.name for t in self._tables.values() if t.usage]
-            for table in dict.fromkeys([*usage, *tables]):
-                # a name this store has not brought up may be absent: skip it
-                if conn.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-                ).fetchone():
-                    removed[table] = conn.execute(f"DELETE FROM {table}").rowcount  # noqa: S608
+            for table in [t.name for t in self._tables.values() if t.usage]:
+                removed[table] = conn.execute(f"DELETE FROM {table}").rowcount  # noqa: S608
             # the resume states go with the records they point past, in the same transaction
             conn.execute(
                 "DELETE FROM meta WHERE substr(key, 1, ?) = ?",
