@@ -92,8 +92,23 @@ def test_a_table_of_a_newer_burntray_is_refused_and_left_alone(tmp_path: Path) -
     conn.execute("UPDATE schema_versions SET version = 9 WHERE name = 'cburn_snapshots'")
     conn.commit()
     conn.close()
-    with pytest.raises(HistoryError, match=r"table cburn_snapshots .* newer burntray .*9"):
+    with pytest.raises(HistoryError, match=r"table cburn_snapshots .* newer burntray .*9") as err:
         HistoryStore(path, REGISTRY.history_tables())
+    assert str(path) in str(err.value)  # names the file too
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT count(*) FROM cburn_snapshots").fetchone() == (2,)
     conn.close()
+
+
+def test_a_file_of_a_newer_burntray_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    path.chmod(0o600)
+    with pytest.raises(HistoryError) as err:
+        HistoryStore(path)
+    assert str(err.value) == (
+        f"{path}: written by a newer burntray (schema {SCHEMA_VERSION + 1}, this one reads "
+        f"{SCHEMA_VERSION}); upgrade burntray or clear the history"
+    )

@@ -68,10 +68,13 @@ class HistoryStore:
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise HistoryError(
-                    f"{path} was written by a newer burntray (schema {version}, this one "
-                    f"reads {SCHEMA_VERSION}); upgrade burntray or clear the history"
+                    f"written by a newer burntray (schema {version}, this one reads "
+                    f"{SCHEMA_VERSION}); upgrade burntray or clear the history"
                 )
             self.require((*GENERIC_TABLES, *tables), user_version=SCHEMA_VERSION)
+        except HistoryError as exc:  # of a newer burntray: nothing was changed
+            self._conn.close()
+            raise HistoryError(f"{path}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"history database {path} is unusable: {exc}") from exc
         except UnsafePathError as exc:  # names the file it is about: may be the -wal
@@ -96,14 +99,15 @@ class HistoryStore:
     def require(self, tables: Iterable[TableSchema], user_version: int | None = None) -> None:
         """Make sure ``tables`` exist at their declared version (a cheap no-op for tables this
         store already brought up to date). Raises ``HistoryError`` for a newer table."""
-        missing = [t for t in tables if self._tables.get(t.name) != t]
-        if not missing and user_version is None:
-            return
-        with self.transaction() as conn:
-            migrate(conn, missing)
-            if user_version is not None:
-                conn.execute(f"PRAGMA user_version={int(user_version)}")
-        self._tables.update((t.name, t) for t in missing)
+        with self._lock:
+            missing = [t for t in tables if self._tables.get(t.name) != t]
+            if not missing and user_version is None:
+                return
+            with self.transaction() as conn:
+                migrate(conn, missing)
+                if user_version is not None:
+                    conn.execute(f"PRAGMA user_version={int(user_version)}")
+            self._tables.update((t.name, t) for t in missing)
 
     @property
     def tables(self) -> tuple[TableSchema, ...]:
