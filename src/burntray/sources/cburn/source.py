@@ -15,7 +15,7 @@ Two modes:
 
 The snapshot inside each event is the truth; deltas are never summed (they can be negative or
 lost to the daemon's 16-slot subscriber buffer). Windowed figures come from the samples in
-``store/cburn_history.py`` (positive increases only; see there).
+``sources/cburn/history.py`` (positive increases only; see there).
 
 Threads: the worker only parses and queues samples under a lock; ``poll`` and ``snapshot`` run
 on the monitor thread and are the only code touching the store.
