@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from burntray.model.usage import UsageRecord
 from burntray.sources.cburn import history as cburn_history
 from burntray.sources.hexai import history as hexai_history
 from burntray.sources.registry import REGISTRY
@@ -112,3 +113,31 @@ def test_a_file_of_a_newer_burntray_is_refused_by_name(tmp_path: Path) -> None:
         f"{path}: written by a newer burntray (schema {SCHEMA_VERSION + 1}, this one reads "
         f"{SCHEMA_VERSION}); upgrade burntray or clear the history"
     )
+
+
+def test_one_prune_drops_what_every_declared_table_holds_before_the_cutoff(tmp_path: Path) -> None:
+    """The monitor's one call prunes the shared records and a source's own tables alike, each
+    as its ``TableSchema`` says, and keeps everything from the cutoff's minute on."""
+    store = HistoryStore(tmp_path / "history.sqlite3", REGISTRY.history_tables())
+    old, new = T0 - 3600 * S, T0 + 30 * S
+    hexai_history.ingest(
+        store,
+        [
+            hexai_history.HexaiEvent(old, "openai", "gpt-4.1", 1, 1),
+            hexai_history.HexaiEvent(new, "openai", "gpt-4.1", 2, 2),
+        ],
+    )
+    records = UsageEvents(store)
+    records.ingest(
+        "claude",
+        [
+            UsageRecord(old, "anthropic", "claude-sonnet-4-5", 10, 1, 0, 0, 0.1, "a"),
+            UsageRecord(new, "anthropic", "claude-sonnet-4-5", 20, 2, 0, 0, 0.2, "b"),
+        ],
+    )
+    assert store.prune(T0) == 2  # one event and one record
+    assert hexai_history.count_events(store) == 1
+    assert [r.key for r in records.records("claude", 0, T0 + 3600 * S)] == ["b"]
+    assert store.execute("SELECT count(*) FROM usage_minutes") == [(1,)]
+    assert store.execute("SELECT count(*) FROM hexai_minutes") == [(1,)]
+    store.close()

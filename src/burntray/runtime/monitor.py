@@ -176,10 +176,7 @@ class Monitor:
             return
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
         try:
-            from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
-
             cutoff = self._clock_ns() - settings.history_retention_days * NS_PER_DAY
-            self.history.prune(cutoff)
-            UsageEvents(self.history).prune(cutoff)
+            self.history.prune(cutoff)  # every table that declares how, records included
         except Exception:
             log.exception("history prune failed")

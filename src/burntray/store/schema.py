@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
+from burntray.model.timefmt import NS_PER_MINUTE
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -59,6 +61,18 @@ META = TableSchema(
     usage=False,
 )
 
+
+def _prune_usage(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
+    """Records (and whole rollup minutes) older than ``before_ns``, in whole minutes so the
+    rollup and the records always cover the same minutes (``batch`` unused: one range delete)."""
+    minute = before_ns // NS_PER_MINUTE
+    removed = conn.execute(
+        "DELETE FROM usage_events WHERE ts_ns < ?", (minute * NS_PER_MINUTE,)
+    ).rowcount
+    conn.execute("DELETE FROM usage_minutes WHERE minute < ?", (minute,))
+    return int(removed)
+
+
 # Per-request records of every record-yielding source, keyed by (source, key).
 USAGE_EVENTS = TableSchema(
     "usage_events",
@@ -81,6 +95,7 @@ USAGE_EVENTS = TableSchema(
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS usage_events_by_time ON usage_events (source, ts_ns)""",
     ),
+    prune=_prune_usage,  # prunes the rollup with the records
 )
 
 # Their per-minute rollup, kept in step at ingest.

@@ -214,13 +214,8 @@ class UsageEvents:
 
     def prune(self, before_ns: int) -> int:
         """Drop records (and whole rollup minutes) older than ``before_ns``."""
-        minute = before_ns // NS_PER_MINUTE
         with self.history.transaction() as conn:
-            removed = conn.execute(
-                f"DELETE FROM {EVENTS} WHERE ts_ns < ?", (minute * NS_PER_MINUTE,)
-            ).rowcount
-            conn.execute(f"DELETE FROM {MINUTES} WHERE minute < ?", (minute,))
-        return int(removed)
+            return USAGE_EVENTS.prune(conn, before_ns, 0) if USAGE_EVENTS.prune else 0
 
     # --- reading --------------------------------------------------------------------------
     def _raw(self, source: str, start_ns: int, end_ns: int) -> list[ModelUsage]:
