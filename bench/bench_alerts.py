@@ -20,8 +20,10 @@ from burntray.model.alerts import AlertConfig, AlertState, Reading, TopUsage, ev
 from burntray.model.pricing import build_price_table
 from burntray.model.timefmt import format_rfc3339_ns
 from burntray.runtime.alerting import AlertEngine
+from burntray.sources.hexai import history as hexai_history
+from burntray.sources.hexai.history import HexaiEvent
 from burntray.sources.hexai.source import HexaiSource
-from burntray.store.history import HexaiEvent, HistoryStore
+from burntray.store.history import HistoryStore
 from target import missed
 
 NS_PER_S = 1_000_000_000
@@ -64,7 +66,7 @@ def run() -> list[tuple[str, str]]:
             HexaiEvent(now - 3600 * NS_PER_S - i * 6 * NS_PER_S, *MODELS[i % 10], 4000, 800)
             for i in range(1, 14_400)
         ]
-        history.ingest_hexai(older)
+        hexai_history.ingest(history, older)
         source = HexaiSource(root / "hexai", build_price_table({}), history, lambda: now)
         source.poll()
 

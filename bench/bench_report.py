@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from burntray.sources.hexai import history as hexai_history
 from target import missed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.report_support
@@ -37,7 +38,7 @@ def run() -> list[tuple[str, str]]:
         setup = AppContext.load(env)
         history = setup.history()
         assert history is not None
-        history.ingest_hexai(events)
+        hexai_history.ingest(history, events)
         setup.close()
         last_hour = [ev for ev in events if ev.ts_ns >= now - 3600 * 1_000_000_000]
         write_stats_file(Path(tmp) / "xdg-cache" / "hexai", last_hour, now)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from burntray.app import AppContext
+from burntray.sources.hexai.history import HexaiEvent
 from burntray.sources.hexai.writer import hexai_update
-from burntray.store.history import HexaiEvent
 from tests.agent_logs_support import claude_line
 
 NS = 1_000_000_000

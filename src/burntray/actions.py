@@ -62,9 +62,8 @@ def run_clear(ctx: AppContext, key: str, settings: Settings | None = None) -> st
     history = ctx.history()
     if history is None:
         raise ClearError(f"history not cleared: {ctx.history_error}")
-    from burntray.store.usage_events import EVENTS, MINUTES  # noqa: PLC0415
-
-    removed = history.clear_usage((*REGISTRY.history_tables(), EVENTS, MINUTES))
+    history.require(REGISTRY.history_tables())  # every usage table, whoever declared it
+    removed = history.clear_usage()
     events = sum(n for table, n in removed.items() if not table.endswith("minutes"))
     return f"cleared {events} usage records from {ctx.paths.history_db}"
 

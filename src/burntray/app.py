@@ -88,7 +88,9 @@ class AppContext:
             from burntray.store.history import HistoryError, HistoryStore  # noqa: PLC0415
 
             try:
-                self._history = HistoryStore(self.paths.history_db)
+                from burntray.sources.registry import REGISTRY  # noqa: PLC0415
+
+                self._history = HistoryStore(self.paths.history_db, REGISTRY.history_tables())
             except HistoryError as exc:
                 self.history_error = str(exc)
                 log.error("%s", exc)

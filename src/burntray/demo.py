@@ -24,13 +24,12 @@ from burntray.app import AppContext
 from burntray.config import Settings, load_config
 from burntray.errors import ConfigError
 from burntray.lazylog import get_logger
+from burntray.model.timefmt import NS_PER_SECOND as NS_PER_S
 from burntray.paths import AppPaths
 from burntray.sources.registry import REGISTRY
 from burntray.sources.spec import DemoFeed, SourceSpec
 
 log = get_logger(__name__)
-
-NS_PER_S = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,9 @@ import pytest
 from PIL import Image
 
 from burntray.report.build import write_report
+from burntray.sources.hexai import history as hexai_history
+from burntray.sources.hexai.history import HexaiEvent
 from burntray.store.alert_store import ensure_alert_tables
-from burntray.store.history import HexaiEvent
 from tests.report_support import FIXED_EVENTS, NOW, NS, fixed_context, read_html, write_events
 
 pytestmark = pytest.mark.slow
@@ -173,9 +174,12 @@ def test_normal_report_screenshots_and_prints(hexai_dir: Path, tmp_path: Path) -
     history = ctx.history()
     assert history is not None
     models = [("openai", "gpt-4.1"), ("anthropic", "claude-sonnet-4-5"), ("ollama", "qwen3")]
-    history.ingest_hexai(
-        HexaiEvent(NOW - (3700 + i * 211) * NS, *models[i % 3], 3000 + i * 37 % 9000, 800, 0)
-        for i in range(400)
+    hexai_history.ingest(
+        history,
+        (
+            HexaiEvent(NOW - (3700 + i * 211) * NS, *models[i % 3], 3000 + i * 37 % 9000, 800, 0)
+            for i in range(400)
+        ),
     )
     ensure_alert_tables(history)  # the schema the alert store owns
     with history.transaction() as conn:

@@ -146,7 +146,7 @@ def test_doctor_and_clear_history(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _cburn_rows(db: Path) -> int:
-    from burntray.store import cburn_history
+    from burntray.sources.cburn import history as cburn_history
     from burntray.store.history import HistoryStore
 
     history = HistoryStore(db)

@@ -10,6 +10,7 @@ import pytest
 from burntray.report.build import write_report
 from burntray.report.data import collect
 from burntray.report.html import render_html
+from burntray.sources.hexai import history as hexai_history
 from tests.report_support import (
     NOW,
     NS,
@@ -28,7 +29,7 @@ def test_a_million_history_rows_render(hexai_dir: Path) -> None:
     ctx = fixed_context()
     history = ctx.history()
     assert history is not None
-    assert history.ingest_hexai(events) == 1_000_000
+    assert hexai_history.ingest(history, events) == 1_000_000
     last_hour = [ev for ev in events if ev.ts_ns >= NOW - 3600 * NS]
     write_stats_file(hexai_dir, last_hour, NOW)
     settings = ctx.settings.replace(window="7d")

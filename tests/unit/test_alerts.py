@@ -10,7 +10,6 @@ import pytest
 
 from burntray.model.alerts import (
     BASELINE_NS,
-    NS_PER_MINUTE,
     Alert,
     AlertConfig,
     AlertState,
@@ -19,6 +18,7 @@ from burntray.model.alerts import (
     evaluate,
     spike_text,
 )
+from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.record import replace
 from burntray.store.alert_store import state_from_json, state_to_json
 

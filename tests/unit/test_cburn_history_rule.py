@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from burntray.store import cburn_history
-from burntray.store.cburn_history import Sample
+from burntray.sources.cburn import history as cburn_history
+from burntray.sources.cburn.history import Sample
 from burntray.store.history import HistoryStore
 
 MINUTE = 60 * 1_000_000_000

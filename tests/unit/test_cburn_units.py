@@ -18,12 +18,12 @@ from burntray.model.pricing import build_price_table
 from burntray.paths import app_paths
 from burntray.sources.base import SourceContext
 from burntray.sources.build import NotedSource, build_source, choose_auto
+from burntray.sources.cburn import history as cburn_history
 from burntray.sources.cburn import wire
 from burntray.sources.cburn.client import BoundedLines, OversizedEventError
 from burntray.sources.cburn.discovery import DEFAULT_URL, check_url, discover, probe
+from burntray.sources.cburn.history import Sample
 from burntray.sources.cburn.source import CburnSource
-from burntray.store import cburn_history
-from burntray.store.cburn_history import Sample
 from burntray.store.history import HistoryStore
 from tests.cburn_daemon import CburnTestDaemon, SilentAcceptor, free_port, go_float, go_json
 

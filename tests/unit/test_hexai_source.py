@@ -9,6 +9,7 @@ from pathlib import Path
 
 from burntray.model.pricing import build_price_table
 from burntray.model.timefmt import format_rfc3339_ns
+from burntray.sources.hexai import history as hexai_history
 from burntray.sources.hexai.source import HexaiSource
 from burntray.store.history import HistoryStore
 
@@ -120,7 +121,7 @@ def test_history_fills_windows_longer_than_the_file(hexai_dir: Path, tmp_path: P
     stats.touch()
     source.poll()
     assert source.snapshot(6 * 3600 * S).totals.reqs == 3
-    assert history.count_hexai_events() == 3
+    assert hexai_history.count_events(history) == 3
     history.close()
 
 

@@ -8,7 +8,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from burntray.store.history import NS_PER_MINUTE, HexaiEvent, HistoryStore, HistoryWindow
+from burntray.model.timefmt import NS_PER_MINUTE
+from burntray.sources.hexai import history as hexai_history
+from burntray.sources.hexai.history import HexaiEvent, HistoryWindow
+from burntray.store.history import HistoryStore
 
 S = 10**9
 T0 = 1_790_000_000 * S
@@ -51,11 +54,11 @@ def make_events(seed: int, n: int, span_ns: int) -> list[HexaiEvent]:
 def test_ingest_is_idempotent(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite3")
     events = make_events(1, 500, 3 * 3600 * S)
-    assert store.ingest_hexai(events) == 500
-    assert store.ingest_hexai(events) == 0
-    assert store.ingest_hexai(list(reversed(events[:100]))) == 0
-    assert store.count_hexai_events() == 500
-    whole = store.hexai_counters(T0, T0 + 4 * 3600 * S)
+    assert hexai_history.ingest(store, events) == 500
+    assert hexai_history.ingest(store, events) == 0
+    assert hexai_history.ingest(store, list(reversed(events[:100]))) == 0
+    assert hexai_history.count_events(store) == 500
+    whole = hexai_history.counters(store, T0, T0 + 4 * 3600 * S)
     assert totals(whole) == brute(events, T0, T0 + 4 * 3600 * S)
     store.close()
 
@@ -63,8 +66,8 @@ def test_ingest_is_idempotent(tmp_path: Path) -> None:
 def test_identical_events_count_once_each(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite3")
     twins = [HexaiEvent(T0, "openai", "gpt-4.1", 5, 5, dup) for dup in (0, 1)]
-    assert store.ingest_hexai(twins) == 2
-    assert store.ingest_hexai(twins) == 0
+    assert hexai_history.ingest(store, twins) == 2
+    assert hexai_history.ingest(store, twins) == 0
     store.close()
 
 
@@ -78,7 +81,7 @@ def test_rollup_queries_equal_brute_force(
     store = _shared_store(tmp_path_factory)
     lo = T0 + start * S + start_ns
     hi = lo + length * S
-    assert totals(store.hexai_counters(lo, hi)) == brute(_EVENTS, lo, hi)
+    assert totals(hexai_history.counters(store, lo, hi)) == brute(_EVENTS, lo, hi)
     window = HistoryWindow(store, "hexai")
     assert totals(window.counters(lo, hi)) == brute(_EVENTS, lo, hi)
 
@@ -90,13 +93,13 @@ _STORE: dict[str, HistoryStore] = {}
 def _shared_store(factory) -> HistoryStore:  # type: ignore[no-untyped-def]
     if "s" not in _STORE:
         store = HistoryStore(factory.mktemp("hist") / "h.sqlite3")
-        store.ingest_hexai(_EVENTS)
+        hexai_history.ingest(store, _EVENTS)
         # Events exactly on minute boundaries, the edge that rollups get wrong most easily.
         _EVENTS.extend(
             HexaiEvent(T0 + k * NS_PER_MINUTE, "openai", "gpt-4.1", 1, 1, 9)
             for k in range(0, 240, 7)
         )
-        store.ingest_hexai(_EVENTS)
+        hexai_history.ingest(store, _EVENTS)
         _STORE["s"] = store
     return _STORE["s"]
 
@@ -106,7 +109,7 @@ def test_window_cache_sees_new_ingest(tmp_path: Path) -> None:
     window = HistoryWindow(store, "hexai")
     lo, hi = T0, T0 + 3600 * S
     assert window.counters(lo, hi) == []
-    store.ingest_hexai([HexaiEvent(T0 + 30 * NS_PER_MINUTE, "openai", "gpt-4.1", 10, 1)])
+    hexai_history.ingest(store, [HexaiEvent(T0 + 30 * NS_PER_MINUTE, "openai", "gpt-4.1", 10, 1)])
     assert totals(window.counters(lo, hi)) == {("openai", "gpt-4.1"): (1, 10, 1)}
     store.close()
 
@@ -114,7 +117,7 @@ def test_window_cache_sees_new_ingest(tmp_path: Path) -> None:
 def test_prune_in_batches_and_clear_keeps_state(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite3")
     events = make_events(3, 2000, 10 * 3600 * S)
-    store.ingest_hexai(events)
+    hexai_history.ingest(store, events)
     store.set_meta("alert_state", "keep me")
     cutoff = T0 + 5 * 3600 * S
     removed = 0
@@ -123,11 +126,11 @@ def test_prune_in_batches_and_clear_keeps_state(tmp_path: Path) -> None:
         removed += step
     bound = (cutoff // NS_PER_MINUTE) * NS_PER_MINUTE
     assert removed == sum(1 for e in events if e.ts_ns < bound)
-    assert totals(store.hexai_counters(bound, T0 + 11 * 3600 * S)) == brute(
+    assert totals(hexai_history.counters(store, bound, T0 + 11 * 3600 * S)) == brute(
         events, bound, T0 + 11 * 3600 * S
     )
     assert store.clear_usage()["hexai_events"] == len(events) - removed
-    assert store.count_hexai_events() == 0
+    assert hexai_history.count_events(store) == 0
     assert store.get_meta("alert_state") == "keep me"
     store.close()
 
@@ -135,8 +138,8 @@ def test_prune_in_batches_and_clear_keeps_state(tmp_path: Path) -> None:
 def test_reopen_keeps_data(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     store = HistoryStore(path)
-    store.ingest_hexai(make_events(5, 10, 3600 * S))
+    hexai_history.ingest(store, make_events(5, 10, 3600 * S))
     store.close()
     again = HistoryStore(path)
-    assert again.count_hexai_events() == 10
+    assert hexai_history.count_events(again) == 10
     again.close()

@@ -13,8 +13,10 @@ import pytest
 from burntray.config import Settings, save_settings
 from burntray.logsetup import setup_logging
 from burntray.paths import app_paths, ensure_dir, ensure_private_file
+from burntray.sources.hexai import history as hexai_history
+from burntray.sources.hexai.history import HexaiEvent
 from burntray.store.alert_store import AlertStore
-from burntray.store.history import HexaiEvent, HistoryError, HistoryStore
+from burntray.store.history import HistoryError, HistoryStore
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
 
@@ -37,7 +39,7 @@ def test_history_database_wal_and_shm_are_0600_in_a_0700_dir() -> None:
     paths = app_paths()
     store = HistoryStore(paths.history_db)
     try:
-        store.ingest_hexai([HexaiEvent(1_000, "openai", "gpt-4.1", 10, 5)])
+        hexai_history.ingest(store, [HexaiEvent(1_000, "openai", "gpt-4.1", 10, 5)])
         AlertStore(store)  # the alert tables live in the same file
         wal = paths.history_db.with_name("history.sqlite3-wal")
         shm = paths.history_db.with_name("history.sqlite3-shm")
@@ -53,7 +55,7 @@ def test_history_database_wal_and_shm_are_0600_in_a_0700_dir() -> None:
 def test_history_files_left_world_readable_are_tightened_on_open() -> None:
     paths = app_paths()
     store = HistoryStore(paths.history_db)
-    store.ingest_hexai([HexaiEvent(1_000, "openai", "gpt-4.1", 10, 5)])
+    hexai_history.ingest(store, [HexaiEvent(1_000, "openai", "gpt-4.1", 10, 5)])
     store.close()
     os.chmod(paths.data_dir, 0o755)
     os.chmod(paths.history_db, 0o644)
@@ -62,7 +64,7 @@ def test_history_files_left_world_readable_are_tightened_on_open() -> None:
     os.chmod(wal, 0o666)
     reopened = HistoryStore(paths.history_db)
     try:
-        assert reopened.count_hexai_events() == 1  # same data, now private
+        assert hexai_history.count_events(reopened) == 1  # same data, now private
         assert mode(paths.data_dir) == 0o700
         assert mode(paths.history_db) == 0o600
         assert mode(wal) == 0o600

@@ -10,7 +10,9 @@ from burntray.actions import read_source_once
 from burntray.config import Settings
 from burntray.model.snapshot import Snapshot, SourceStatus, Totals
 from burntray.runtime.monitor import Monitor
-from burntray.store.history import HexaiEvent, HistoryStore
+from burntray.sources.hexai import history as hexai_history
+from burntray.sources.hexai.history import HexaiEvent
+from burntray.store.history import HistoryStore
 
 NOW = 1_800_000_000 * 10**9
 HOUR = 3600 * 10**9
@@ -48,7 +50,8 @@ class LaterSource:
         now = NOW if now_ns is None else now_ns
         reqs = 0
         if self.history is not None:
-            reqs = sum(int(r[2]) for r in self.history.hexai_counters(now - window_ns, now + 1))
+            found = hexai_history.counters(self.history, now - window_ns, now + 1)
+            reqs = sum(int(r[2]) for r in found)
         return Snapshot(
             source=self.name,
             window_ns=window_ns,
@@ -64,11 +67,12 @@ class LaterSource:
 
 def history_with_two_events(tmp_path: Path) -> HistoryStore:
     store = HistoryStore(tmp_path / "history.sqlite3")
-    store.ingest_hexai(
+    hexai_history.ingest(
+        store,
         [
             HexaiEvent(NOW - 10 * 60 * 10**9, "p", "m", 1, 1),
             HexaiEvent(NOW - 60 * 10**9, "p", "m", 2, 2),
-        ]
+        ],
     )
     return store
 

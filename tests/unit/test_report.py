@@ -16,21 +16,24 @@ from burntray.cli import main
 from burntray.model.aggregate import summarise_bytes
 from burntray.model.export import snapshot_to_dict
 from burntray.model.format import cost_text, human_count, rpm_text, usd
+from burntray.model.pricing import build_price_table
 from burntray.model.snapshot import Snapshot
 from burntray.record import replace
 from burntray.report.build import KEEP_REPORTS, render, write_report
 from burntray.report.csv_out import CSV_COLUMNS
-from burntray.report.data import collect
+from burntray.report.data import chart_minutes, collect
 from burntray.report.html import render_html
 from burntray.report.json_out import report_to_dict
-from burntray.report.minutes import cburn_chart_minutes
 from burntray.report.timeline import build_timeline
+from burntray.sources.cburn import history as cburn_history
+from burntray.sources.cburn.chart import chart_minutes as cburn_chart_minutes
 from burntray.sources.cburn.discovery import Discovery
+from burntray.sources.cburn.history import Sample
 from burntray.sources.cburn.source import CburnSource
-from burntray.store import cburn_history
+from burntray.sources.hexai import history as hexai_history
+from burntray.sources.hexai.history import HexaiEvent
 from burntray.store.alert_store import ensure_alert_tables
-from burntray.store.cburn_history import Sample
-from burntray.store.history import HexaiEvent, HistoryStore
+from burntray.store.history import HistoryStore
 from tests.report_support import (
     FIXED_EVENTS,
     MINUTE,
@@ -136,7 +139,7 @@ def test_seven_day_charts_add_up_to_the_history_and_the_headline(hexai_dir: Path
     ]
     older.append(HexaiEvent(NOW - 7 * 86400 * NS + 5, "openai", "gpt-4.1", 1, 1))  # edge: in
     older.append(HexaiEvent(NOW - 7 * 86400 * NS - 5, "openai", "gpt-4.1", 1, 1))  # edge: out
-    history.ingest_hexai(older)
+    hexai_history.ingest(history, older)
     ctx.close()
 
     expected = status_snapshot("7d")
@@ -149,7 +152,7 @@ def test_seven_day_charts_add_up_to_the_history_and_the_headline(hexai_dir: Path
     assert data.rate is not None and data.cost is not None
     history = ctx.history()
     assert history is not None
-    counters = history.hexai_counters(data.start_ns, data.end_ns)
+    counters = hexai_history.counters(history, data.start_ns, data.end_ns)
     totals, _ = summarise_bytes(counters, data.snapshot.window_ns, ctx.prices())
     assert data.rate.reqs == data.cost.reqs == totals.reqs == expected.totals.reqs
     assert data.rate.cost_usd == pytest.approx(totals.cost_usd, rel=1e-9)
@@ -262,10 +265,11 @@ def test_cburn_chart_equals_the_headline_across_a_daemon_period_change(tmp_path:
             clock_ns=lambda: NOW,
         )
         headline = source.snapshot(window_ns, NOW).totals
-        source.close()
-        # the chart as the report draws it: its window [now - window, now + 1)
+        # the chart as the report draws it, asking the source's spec for its series (never by
+        # name): its window [now - window, now + 1)
         start, end = NOW - window_ns, NOW + 1
-        minutes, where, note = cburn_chart_minutes(history, start, end)
+        minutes, where, note = chart_minutes(history, source, start, end, build_price_table())
+        source.close()
         assert minutes is not None and "cburn" in where and note == ""
         chart = build_timeline(minutes, start, end, 5)
         assert chart.reqs == headline.reqs

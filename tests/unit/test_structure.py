@@ -258,9 +258,6 @@ NOT_CORE = (
     "sources",  # where source names belong
     "cli",  # the cli/ package (and cli.py until it is split) has a guard of its own
     "cli.py",
-    "store",  # burntray's SQLite: the store/ and report/ guard covers it
-    "report/data.py",  # the report's chart SQL: the store/ and report/ guard covers it
-    "report/minutes.py",
 )
 
 
@@ -345,4 +342,26 @@ def test_no_code_name_outside_sources_carries_a_sources_name() -> None:
             found.append(f"{relative}: the module's own name")
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         found += [f"{relative}:{line}: {name}" for line, name in source_names_in(tree, words)]
+    assert not found, f"{len(found)} code name(s) carrying a source's name:\n" + "\n".join(found)
+
+
+# --- burntray's SQLite and the report name no source --------------------------------------
+
+STORE_AND_REPORT = ("store", "report")
+
+
+def test_store_and_report_carry_no_sources_name() -> None:
+    """store/ keeps only burntray's own tables (a source declares its tables, with their
+    migrations, in its spec's ``history_tables``) and report/ asks a source's spec for its chart
+    series: no module, class, function, attribute, variable or table-name constant there may
+    carry a source's name (its tables and queries live in ``sources/<name>/``)."""
+    words = _words()
+    found = []
+    for folder in STORE_AND_REPORT:
+        for path in sorted((PACKAGE_DIR / folder).rglob("*.py")):
+            relative = path.relative_to(PACKAGE_DIR).as_posix()
+            if any(w in relative.lower() for w in words):
+                found.append(f"{relative}: the module's own name")
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+            found += [f"{relative}:{line}: {name}" for line, name in source_names_in(tree, words)]
     assert not found, f"{len(found)} code name(s) carrying a source's name:\n" + "\n".join(found)

@@ -16,6 +16,7 @@ from burntray.app import AppContext
 from burntray.config import load_settings
 from burntray.model.snapshot import Snapshot
 from burntray.runtime.monitor import Monitor
+from burntray.sources.hexai import history as hexai_history
 from burntray.sources.hexai.source import parse_stats
 from burntray.sources.hexai.writer import hexai_update
 from burntray.ui.controller import TrayController
@@ -213,12 +214,12 @@ def test_clear_history(harness: Harness, hexai_dir: Path) -> None:
     harness.controller.refresh()
     harness.snapshot(where=lambda s: s.totals.reqs == 1)
     history = harness.ctx.history()
-    assert history is not None and history.count_hexai_events() == 1
+    assert history is not None and hexai_history.count_events(history) == 1
     harness.click("Clear cache", "burntray history…")
     assert any(t.startswith("Empty burntray history (") for t in harness.texts())
     harness.click("    Yes, empty it")
     assert harness.controller.join_jobs()
-    assert history.count_hexai_events() == 0
+    assert hexai_history.count_events(history) == 0
     message = f"cleared 1 usage records from {harness.ctx.paths.history_db}"
     assert harness.controller.ui.message == message
     # too long for one row: a submenu holds it whole, wrapped

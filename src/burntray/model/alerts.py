@@ -32,11 +32,9 @@ from typing import Literal
 
 from burntray.model.format import usd
 from burntray.model.snapshot import AlertLevel
-from burntray.model.timefmt import format_duration
+from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE, format_duration
 from burntray.record import field, record, replace
 
-NS_PER_MINUTE = 60_000_000_000
-NS_PER_HOUR = 60 * NS_PER_MINUTE
 BASELINE_NS = NS_PER_HOUR  # the baseline is the hour before the short window ("the last hour")
 BUDGET_STEPS = (50, 80, 100)  # percent of the daily budget, each told once a day
 FOLLOW_UP_GROWTH = 3.0  # a told spike whose rate grows past this x the told rate is told again

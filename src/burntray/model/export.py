@@ -11,7 +11,7 @@ from burntray.model.aggregate import rpm
 from burntray.model.format import window_text
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, SourceFigures, Totals, UsageRow
-from burntray.model.timefmt import format_rfc3339_ns
+from burntray.model.timefmt import NS_PER_SECOND, format_rfc3339_ns
 
 SCHEMA_VERSION = 1
 
@@ -74,7 +74,7 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
         "schema_version": SCHEMA_VERSION,
         "source": snapshot.source,
         "window": window_text(snapshot),
-        "window_seconds": snapshot.window_ns // 1_000_000_000,
+        "window_seconds": snapshot.window_ns // NS_PER_SECOND,
         "as_of": _utc(snapshot.as_of_ns),
         "status": {
             "state": snapshot.status.state,

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
+from burntray.model.timefmt import NS_PER_HOUR
 from burntray.model.usage import UsageRecord
 from burntray.record import record
 
-NS_PER_HOUR = 3600 * 10**9
 BLOCK_NS = 5 * NS_PER_HOUR
 
 

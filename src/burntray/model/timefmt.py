@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import datetime as _dt
 
+# The one definition of each unit: every module takes these from here.
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
+NS_PER_HOUR = 60 * NS_PER_MINUTE
+NS_PER_DAY = 24 * NS_PER_HOUR
 
 _RFC3339 = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
@@ -29,8 +32,8 @@ _FRACTION_SCALE = tuple(10 ** (9 - digits) for digits in range(10))
 _UNIT_NS = {
     "s": NS_PER_SECOND,
     "m": NS_PER_MINUTE,
-    "h": 60 * NS_PER_MINUTE,
-    "d": 24 * 60 * NS_PER_MINUTE,
+    "h": NS_PER_HOUR,
+    "d": NS_PER_DAY,
 }
 _DURATION_PART = r"([0-9]+(?:\.[0-9]+)?)\s*(s|min|m|h|d|w)"
 _DURATION_BARE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*", re.ASCII)  # minutes

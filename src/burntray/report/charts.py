@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-NS_PER_MINUTE = 60_000_000_000
+from burntray.model.timefmt import NS_PER_MINUTE, NS_PER_SECOND
+
 WIDTH, HEIGHT = 760, 250
 LEFT, RIGHT, TOP, BOTTOM = 70, 16, 14, 42
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -80,7 +81,7 @@ def time_ticks(start_ns: int, end_ns: int, tz: _dt.tzinfo | None) -> list[tuple[
     step = next((s for s in _TICK_LADDER_MIN if span_min / s <= MAX_X_TICKS), 10080)
     step_ns = step * NS_PER_MINUTE
     offset = local_time(start_ns, tz).utcoffset() or _dt.timedelta(0)
-    offset_ns = int(offset.total_seconds()) * 1_000_000_000
+    offset_ns = int(offset.total_seconds()) * NS_PER_SECOND
     tick = -(-(start_ns + offset_ns) // step_ns) * step_ns - offset_ns
     if step >= 1440:
         fmt = "%a %d %b"

@@ -1,11 +1,9 @@
 """Everything a report shows, gathered once: the snapshot the tray shows plus history over time.
 
 The headline numbers come from the same ``Source.snapshot()`` as ``burntray status`` and the
-tray, so they are equal by construction. The hexai charts split the window exactly as that
-snapshot does: the live stats.json where it covers, burntray's history before (the per-minute
-rollup, with the partial minutes at the edges read from the events), so chart totals equal the
-headline. cburn charts come from the daemon samples' running sums, the same ones its headline reads.
-The alerts timeline reads the ``alert_log`` table when the alerts feature has created it.
+tray, so they are equal by construction. A source with tables of its own draws its charts
+itself (``SourceSpec.chart_minutes``) with the same rule as its headline; the others' come from
+their per-request records in burntray's history. The alerts timeline reads ``alert_log``.
 Anything missing is described in words, never fatal.
 """
 
@@ -19,7 +17,7 @@ from burntray.app import AppContext
 from burntray.config import Settings
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.snapshot import Snapshot
-from burntray.report.minutes import record_minutes, table_columns
+from burntray.report.minutes import record_minutes
 from burntray.report.timeline import (
     MAX_RATE_BUCKETS,
     PricedMinute,
@@ -214,7 +212,7 @@ def read_alerts(
 ) -> tuple[tuple[LoggedAlert, ...] | None, int, str]:
     """(alerts in the window, how many older ones were left out, note)."""
     try:
-        if table_columns(history, ALERT_TABLE) is None:
+        if not history.execute(f"SELECT 1 FROM {ALERT_TABLE} LIMIT 1"):  # noqa: S608
             return None, 0, "no alerts recorded"
         total = history.execute(
             f"SELECT count(*) FROM {ALERT_TABLE} WHERE ts_ns >= ? AND ts_ns < ?",  # noqa: S608

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from burntray.model.aggregate import BYTES_PER_TOKEN
 from burntray.model.pricing import Price, PriceTable
+from burntray.model.timefmt import NS_PER_MINUTE
 
-NS_PER_MINUTE = 60_000_000_000
 # Bucket lengths in minutes, from which the smallest that keeps a chart readable is chosen.
 BUCKET_LADDER_MIN = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
 MAX_RATE_BUCKETS = 240  # requests-per-minute chart and cumulative cost line

@@ -29,7 +29,7 @@ from burntray.model.alerts import (
     window_label,
 )
 from burntray.model.snapshot import Snapshot
-from burntray.model.timefmt import NS_PER_SECOND, format_rfc3339_ns, parse_duration_ns
+from burntray.model.timefmt import NS_PER_DAY, NS_PER_SECOND, format_rfc3339_ns, parse_duration_ns
 from burntray.record import replace
 from burntray.sources.base import Source
 from burntray.store.alert_store import AlertStore
@@ -43,7 +43,6 @@ log = get_logger(__name__)
 
 TODAY_REFRESH_NS = 15 * NS_PER_SECOND  # today's spend moves slowly; re-measure this often
 CHECKPOINT_NS = 60 * NS_PER_SECOND  # persist "still watching" at most this often
-NS_PER_DAY = 86_400 * NS_PER_SECOND
 _MEASURED_STATES = ("ok", "empty")
 
 

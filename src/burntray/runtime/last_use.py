@@ -14,13 +14,14 @@ import sqlite3
 
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot
+from burntray.model.timefmt import NS_PER_SECOND
 from burntray.record import replace
 from burntray.sources.base import KeepsOwnHistory, Source, members_of
 from burntray.store.history import HistoryStore
 
 log = get_logger(__name__)
 
-REFRESH_NS = 30 * 1_000_000_000
+REFRESH_NS = 30 * NS_PER_SECOND
 
 
 def last_recorded_ns(history: HistoryStore, source: Source) -> int | None:

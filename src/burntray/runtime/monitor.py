@@ -20,6 +20,7 @@ from collections.abc import Callable
 from burntray.config import CALENDAR_WINDOWS, Settings
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot, SourceStatus, stale_if_from_history
+from burntray.model.timefmt import NS_PER_DAY
 from burntray.record import replace
 from burntray.runtime.last_use import LastUse
 from burntray.runtime.slot import LatestSlot
@@ -29,7 +30,6 @@ from burntray.store.history import HistoryStore
 
 log = get_logger(__name__)
 
-NS_PER_DAY = 86_400 * 1_000_000_000
 PRUNE_EVERY_S = 60.0
 # Between ticks while the source wakes the monitor on every change: a window's edge and the
 # alert windows move at most this late (a new event still shows at once).
@@ -176,10 +176,7 @@ class Monitor:
             return
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
         try:
-            from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
-
             cutoff = self._clock_ns() - settings.history_retention_days * NS_PER_DAY
-            self.history.prune(cutoff)
-            UsageEvents(self.history).prune(cutoff)
+            self.history.prune(cutoff)  # every table that declares how, records included
         except Exception:
             log.exception("history prune failed")

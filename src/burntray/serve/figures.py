@@ -32,10 +32,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from burntray.model.snapshot import Snapshot
+from burntray.model.timefmt import NS_PER_SECOND as NS
 
 ALERT_LEVELS = {"normal": 0, "elevated": 1, "spike": 2}
 TOKEN_TYPES = ("input", "output", "cache_read", "cache_write")
-NS = 1_000_000_000
 MAX_MODELS = 200  # provider/model label pairs per source in the counters; more fold into "other"
 OTHER = "other"
 

@@ -28,9 +28,9 @@ from burntray.io.http_server import (
     is_loopback,
     tls_context,
 )
+from burntray.model.timefmt import NS_PER_SECOND as NS
 from burntray.serve.figures import BurntrayCollector, FiguresBoard
 
-NS = 1_000_000_000
 # /healthz fails when the newest figures are older than this (a stuck monitor)
 STALE_AFTER_S = 120.0
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 
 from burntray.config_keys import ConfigField
 from burntray.sources.spec import ClearAction, SourceSpec
+from burntray.store.schema import TableSchema
 
 META_SOURCES = ("auto", "all")
 META_LABELS = {"auto": "Auto", "all": "All tools"}
@@ -97,7 +98,7 @@ class Registry:
     def clear_actions(self) -> list[tuple[SourceSpec, ClearAction]]:
         return [(s, s.clear) for s in self._specs.values() if s.clear is not None]
 
-    def history_tables(self) -> tuple[str, ...]:
+    def history_tables(self) -> tuple[TableSchema, ...]:
         return tuple(t for s in self._specs.values() for t in s.history_tables)
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from burntray.model.pricing import PriceTable
     from burntray.sources.base import Source, SourceContext
     from burntray.store.history import HistoryStore
+    from burntray.store.schema import TableSchema
 
 # (history, the live source, start_ns, end_ns, prices) -> (per-minute rows or None, where they
 # come from, note); rows are (minute, reqs, priced cost, unpriced reqs)
@@ -91,7 +92,9 @@ class SourceSpec:
     auto_rank: int | None = None
     doctor: Callable[[SourceContext], list[str]] | None = None
     clear: ClearAction | None = None
-    history_tables: tuple[str, ...] = ()
+    # the tables it keeps in burntray's history, with their migration ladders: created and
+    # migrated at open, emptied by "clear history" (usage ones), pruned as they declare
+    history_tables: tuple[TableSchema, ...] = ()
     # the report's charts; None: the per-request records this source keeps in the history
     chart_minutes: ChartMinutes | None = None
     summary: str = ""  # one line for the README table and `doctor`

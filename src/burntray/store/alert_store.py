@@ -2,9 +2,10 @@
 
 ``alert_state`` holds the detector's memory per source (so a restart never re-fires an alert);
 ``alert_log`` records every alert that fired. Neither is usage history: "clear history" keeps
-both (they are not in ``USAGE_TABLES``). The HTML report reads ``alert_log`` with exactly this
-shape: ``alert_log(ts_ns INTEGER, source TEXT, kind TEXT, level TEXT, message TEXT)``; ``kind``
-is ``spike``, ``rpm`` or ``budget``; ``level`` is ``spike`` or a budget step such as ``80%``.
+both (``store.schema`` declares them as state, not usage). The HTML report reads ``alert_log``
+with exactly this shape: ``alert_log(ts_ns INTEGER, source TEXT, kind TEXT, level TEXT,
+message TEXT)``; ``kind`` is ``spike``, ``rpm`` or ``budget``; ``level`` is ``spike`` or a budget
+step such as ``80%``.
 """
 
 from __future__ import annotations
@@ -17,15 +18,9 @@ from burntray.lazylog import get_logger
 from burntray.model.alerts import Alert, AlertState, KindState
 from burntray.record import asdict
 from burntray.store.history import HistoryStore
+from burntray.store.schema import ALERT_LOG, ALERT_STATE
 
 log = get_logger(__name__)
-
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS alert_state (source TEXT PRIMARY KEY, state TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS alert_log (ts_ns INTEGER NOT NULL, source TEXT NOT NULL, "
-    "kind TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS alert_log_ts ON alert_log (ts_ns)",
-)
 
 
 class LoggedAlert(NamedTuple):
@@ -37,9 +32,8 @@ class LoggedAlert(NamedTuple):
 
 
 def ensure_alert_tables(store: HistoryStore) -> None:
-    with store.transaction() as conn:
-        for statement in _SCHEMA:
-            conn.execute(statement)
+    """The alert tables at their declared version (the store builds them at open already)."""
+    store.require((ALERT_STATE, ALERT_LOG))
 
 
 def _kind(raw: Any) -> KindState:

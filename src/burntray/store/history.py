@@ -1,11 +1,11 @@
-"""History: every event burntray has seen, kept in SQLite so windows can outlast upstream.
+"""History: what burntray has seen, kept in SQLite so windows can outlast the upstreams.
 
-hexai prunes its file after its own window (default 1 h); the history keeps what burntray saw
-for ``retention_days`` (default 90), so 6 h, 24 h and 7 d windows work. Ingest is idempotent:
-each event is keyed by its full content plus an ordinal among identical events, so re-reading
-the same file never double counts. Per-minute rollups, maintained at ingest for new rows only,
-keep a 7-day query over a million rows in milliseconds: full minutes come from the rollup, the
-partial minutes at either edge from the events themselves, so results stay exact.
+Upstreams prune their own stores (hexai after 1 h by default); the history keeps what burntray
+saw for ``retention_days`` (default 90), so 6 h, 24 h and 7 d windows work. This module holds
+only what every source shares: the connection, transactions, the meta table (resume states,
+the clear counter), clearing and pruning. The tables themselves are declared in
+``store.schema`` (burntray's own) and in each source's ``SourceSpec.history_tables`` (its own),
+and are built and migrated there.
 """
 
 from __future__ import annotations
@@ -15,60 +15,16 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
 
 from burntray.io.atomic import UnsafePathError, check_replaceable
 from burntray.io.bounded_read import UnsafeFileError
 from burntray.paths import ensure_dir, ensure_private_file, tighten
+from burntray.store.schema import GENERIC_TABLES, SCHEMA_VERSION, HistoryError, TableSchema, migrate
 
-NS_PER_MINUTE = 60_000_000_000
-SCHEMA_VERSION = 1
+__all__ = ["CLEARED_KEY", "RESUME_STATE_PREFIX", "HistoryError", "HistoryStore"]
+
 PRUNE_BATCH = 5000
 
-Counter = tuple[str, str, int, int, int]  # provider, model, reqs, sent, recv
-
-
-class HexaiEvent(NamedTuple):
-    ts_ns: int
-    provider: str
-    model: str
-    sent: int
-    recv: int
-    dup: int = 0  # 0, 1, 2... among events identical in every other field
-
-
-class HistoryError(Exception):
-    """The history database cannot be used; the message says which file and why."""
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS hexai_events (
-    ts_ns INTEGER NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    sent INTEGER NOT NULL,
-    recv INTEGER NOT NULL,
-    dup INTEGER NOT NULL,
-    PRIMARY KEY (ts_ns, provider, model, sent, recv, dup)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS hexai_minutes (
-    minute INTEGER NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    reqs INTEGER NOT NULL,
-    sent INTEGER NOT NULL,
-    recv INTEGER NOT NULL,
-    PRIMARY KEY (minute, provider, model)
-) WITHOUT ROWID;
-"""
-
-# Tables that hold usage history (cleared by "clear history"); state tables such as meta or
-# alert state are kept. Sources that add tables register them here.
-USAGE_TABLES: list[str] = ["hexai_events", "hexai_minutes"]
 # Meta keys of a source's resume state (file offsets): cleared with the usage, so the source
 # reads its upstream from the start again instead of resuming past records that are gone.
 RESUME_STATE_PREFIX = "source_state:"
@@ -89,8 +45,11 @@ class HistoryStore:
     readable by others are tightened here.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, tables: Iterable[TableSchema] = ()) -> None:
+        """Open (creating) the database at ``path`` and bring burntray's tables and ``tables``
+        (the sources' declared ones) up to date in one transaction."""
         self.path = path
+        self._tables: dict[str, TableSchema] = {}
         self._lock = threading.RLock()
         self.generation = 0  # bumped on every change, so readers can cache query results
         try:
@@ -109,11 +68,13 @@ class HistoryStore:
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise HistoryError(
-                    f"{path} was written by a newer burntray (schema {version}, this one "
-                    f"reads {SCHEMA_VERSION}); upgrade burntray or clear the history"
+                    f"written by a newer burntray (schema {version}, this one reads "
+                    f"{SCHEMA_VERSION}); upgrade burntray or clear the history"
                 )
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self.require((*GENERIC_TABLES, *tables), user_version=SCHEMA_VERSION)
+        except HistoryError as exc:  # of a newer burntray: nothing was changed
+            self._conn.close()
+            raise HistoryError(f"{path}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"history database {path} is unusable: {exc}") from exc
         except UnsafePathError as exc:  # names the file it is about: may be the -wal
@@ -135,123 +96,50 @@ class HistoryStore:
             self._conn.execute("COMMIT")
             self.generation += 1
 
+    def require(self, tables: Iterable[TableSchema], user_version: int | None = None) -> None:
+        """Make sure ``tables`` exist at their declared version (a cheap no-op for tables this
+        store already brought up to date). Raises ``HistoryError`` for a newer table."""
+        with self._lock:
+            missing = [t for t in tables if self._tables.get(t.name) != t]
+            if not missing and user_version is None:
+                return
+            with self.transaction() as conn:
+                migrate(conn, missing)
+                if user_version is not None:
+                    conn.execute(f"PRAGMA user_version={int(user_version)}")
+            self._tables.update((t.name, t) for t in missing)
+
+    @property
+    def tables(self) -> tuple[TableSchema, ...]:
+        """The tables this store has brought up to date."""
+        with self._lock:
+            return tuple(self._tables.values())
+
     def execute(self, sql: str, params: Iterable[object] = ()) -> list[tuple[object, ...]]:
         with self._lock:
             return self._conn.execute(sql, tuple(params)).fetchall()
 
-    def ingest_hexai(self, events: Iterable[HexaiEvent]) -> int:
-        """Add events not seen before; returns how many were new. Replays add nothing."""
-        rows = [ev for ev in events if ev.ts_ns >= 0]  # Go zero times never fall in a window
-        if not rows:
-            return 0
-        with self.transaction() as conn:
-            conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS staging (ts_ns INTEGER, provider TEXT, "
-                "model TEXT, sent INTEGER, recv INTEGER, dup INTEGER, "
-                "PRIMARY KEY (ts_ns, provider, model, sent, recv, dup)) WITHOUT ROWID"
-            )
-            conn.execute("DELETE FROM temp.staging")
-            conn.executemany("INSERT OR IGNORE INTO temp.staging VALUES (?,?,?,?,?,?)", rows)
-            conn.execute(
-                "DELETE FROM temp.staging WHERE EXISTS (SELECT 1 FROM hexai_events e WHERE "
-                "e.ts_ns = staging.ts_ns AND e.provider = staging.provider AND "
-                "e.model = staging.model AND e.sent = staging.sent AND "
-                "e.recv = staging.recv AND e.dup = staging.dup)"
-            )
-            new = conn.execute("INSERT INTO hexai_events SELECT * FROM temp.staging").rowcount
-            conn.execute(
-                "INSERT INTO hexai_minutes SELECT ts_ns / ?, provider, model, "
-                "count(*), sum(sent), sum(recv) FROM temp.staging WHERE true "
-                "GROUP BY 1, 2, 3 ON CONFLICT (minute, provider, model) DO UPDATE SET "
-                "reqs = reqs + excluded.reqs, sent = sent + excluded.sent, "
-                "recv = recv + excluded.recv",
-                (NS_PER_MINUTE,),
-            )
-            conn.execute("DELETE FROM temp.staging")
-        return int(new)
-
-    def hexai_raw_counters(self, start_ns: int, end_ns: int) -> list[Counter]:
-        """Counters from the events themselves, for ``start <= ts < end``."""
-        if end_ns <= start_ns:
-            return []
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT provider, model, count(*), sum(sent), sum(recv) FROM hexai_events "
-                "WHERE ts_ns >= ? AND ts_ns < ? GROUP BY provider, model",
-                (start_ns, end_ns),
-            ).fetchall()
-        return [tuple(r) for r in rows]
-
-    def hexai_minute_counters(self, first_minute: int, end_minute: int) -> list[Counter]:
-        """Counters from the rollup, for whole minutes ``first <= minute < end``."""
-        if end_minute <= first_minute:
-            return []
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT provider, model, sum(reqs), sum(sent), sum(recv) FROM hexai_minutes "
-                "WHERE minute >= ? AND minute < ? GROUP BY provider, model",
-                (first_minute, end_minute),
-            ).fetchall()
-        return [tuple(r) for r in rows]
-
-    def hexai_counters(self, start_ns: int, end_ns: int) -> list[Counter]:
-        """Exact counters for ``start <= ts < end``: rollup minutes plus raw edges."""
-        first_minute = -(-start_ns // NS_PER_MINUTE)  # ceil
-        end_minute = end_ns // NS_PER_MINUTE
-        if end_minute <= first_minute:
-            return self.hexai_raw_counters(start_ns, end_ns)
-        return [
-            *self.hexai_raw_counters(start_ns, first_minute * NS_PER_MINUTE),
-            *self.hexai_minute_counters(first_minute, end_minute),
-            *self.hexai_raw_counters(end_minute * NS_PER_MINUTE, end_ns),
-        ]
-
-    def hexai_minute_series(
-        self, start_ns: int, end_ns: int
-    ) -> list[tuple[int, str, str, int, int, int]]:
-        """Per-minute rows ``(minute, provider, model, reqs, sent, recv)`` for charts."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT minute, provider, model, reqs, sent, recv FROM hexai_minutes "
-                "WHERE minute >= ? AND minute < ? ORDER BY minute",
-                (start_ns // NS_PER_MINUTE, -(-end_ns // NS_PER_MINUTE)),
-            ).fetchall()
-        return [tuple(r) for r in rows]
-
-    def count_hexai_events(self) -> int:
-        with self._lock:
-            row = self._conn.execute("SELECT count(*) FROM hexai_events").fetchone()
-        return int(row[0])
-
     def prune(self, before_ns: int, batch: int = PRUNE_BATCH) -> int:
-        """Delete at most ``batch`` of the oldest events before ``before_ns`` (whole minutes).
+        """Drop at most ``batch`` of the oldest rows before ``before_ns`` from every table that
+        declares how (``TableSchema.prune``); returns how many went.
 
         Called a little at a time from the monitor so pruning never stalls it.
         """
-        cutoff_minute = before_ns // NS_PER_MINUTE
-        bound = cutoff_minute * NS_PER_MINUTE
+        pruners = [t.prune for t in self.tables if t.prune is not None]
+        if not pruners:
+            return 0
         with self.transaction() as conn:
-            nth = conn.execute(
-                "SELECT ts_ns FROM hexai_events ORDER BY ts_ns LIMIT 1 OFFSET ?", (batch,)
-            ).fetchone()
-            if nth is not None and nth[0] < bound:
-                bound = (nth[0] // NS_PER_MINUTE) * NS_PER_MINUTE
-            removed = conn.execute("DELETE FROM hexai_events WHERE ts_ns < ?", (bound,)).rowcount
-            conn.execute("DELETE FROM hexai_minutes WHERE minute < ?", (bound // NS_PER_MINUTE,))
-        return int(removed)
+            return sum(prune(conn, before_ns, batch) for prune in pruners)
 
-    def clear_usage(self, tables: Iterable[str] = ()) -> dict[str, int]:
-        """Remove all usage history (``USAGE_TABLES`` and ``tables``); returns rows removed per
+    def clear_usage(self) -> dict[str, int]:
+        """Remove all usage history (every table declared ``usage`` that this store brought up:
+        burntray's and the sources' it was opened with or asked for); returns rows removed per
         table. Alert state and other state tables are kept; the sources' resume states are
         dropped and ``CLEARED_KEY`` counts the clear, so every source reads its upstream anew."""
         removed: dict[str, int] = {}
         with self.transaction() as conn:
-            for table in dict.fromkeys([*USAGE_TABLES, *tables]):
-                # tables registered by sources are created on first use: skip absent ones
-                if conn.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-                ).fetchone():
-                    removed[table] = conn.execute(f"DELETE FROM {table}").rowcount  # noqa: S608
+            for table in [t.name for t in self._tables.values() if t.usage]:
+                removed[table] = conn.execute(f"DELETE FROM {table}").rowcount  # noqa: S608
             # the resume states go with the records they point past, in the same transaction
             conn.execute(
                 "DELETE FROM meta WHERE substr(key, 1, ?) = ?",
@@ -279,33 +167,3 @@ class HistoryStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-
-class HistoryWindow:
-    """Repeated window queries at a sliding cutoff, cheap: the whole-minute middle is cached.
-
-    The monitor asks every poll for ``[now - window, coverage)``; only the partial minutes at
-    the edges are re-queried (a short index range), the middle only when a minute boundary is
-    crossed or the history changed.
-    """
-
-    def __init__(self, store: HistoryStore, source: str) -> None:
-        self.store = store
-        self.source = source
-        self._key: tuple[int, int, int] | None = None
-        self._middle: list[Counter] = []
-
-    def counters(self, start_ns: int, end_ns: int) -> list[Counter]:
-        first_minute = -(-start_ns // NS_PER_MINUTE)
-        end_minute = end_ns // NS_PER_MINUTE
-        if end_minute <= first_minute:
-            return self.store.hexai_raw_counters(start_ns, end_ns)
-        key = (first_minute, end_minute, self.store.generation)
-        if key != self._key:
-            self._middle = self.store.hexai_minute_counters(first_minute, end_minute)
-            self._key = key
-        return [
-            *self.store.hexai_raw_counters(start_ns, first_minute * NS_PER_MINUTE),
-            *self._middle,
-            *self.store.hexai_raw_counters(end_minute * NS_PER_MINUTE, end_ns),
-        ]

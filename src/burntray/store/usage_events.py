@@ -17,49 +17,13 @@ import sqlite3
 from collections.abc import Iterable
 
 from burntray.model.snapshot import Totals, UsageRow
+from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import ModelUsage, UsageRecord, summarise_usage
-from burntray.store.history import NS_PER_MINUTE, USAGE_TABLES, HistoryStore
+from burntray.store.history import HistoryStore
+from burntray.store.schema import USAGE_EVENTS, USAGE_MINUTES
 
-EVENTS = "usage_events"
-MINUTES = "usage_minutes"
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS {EVENTS} (
-    source TEXT NOT NULL,
-    key TEXT NOT NULL,
-    ts_ns INTEGER NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    input INTEGER NOT NULL,
-    output INTEGER NOT NULL,
-    cache_read INTEGER NOT NULL,
-    cache_write INTEGER NOT NULL,
-    cost REAL,
-    session TEXT NOT NULL,
-    project TEXT NOT NULL,
-    upstream_cost INTEGER NOT NULL,
-    PRIMARY KEY (source, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS {EVENTS}_by_time ON {EVENTS} (source, ts_ns);
-CREATE TABLE IF NOT EXISTS {MINUTES} (
-    source TEXT NOT NULL,
-    minute INTEGER NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    reqs INTEGER NOT NULL,
-    input INTEGER NOT NULL,
-    output INTEGER NOT NULL,
-    cache_read INTEGER NOT NULL,
-    cache_write INTEGER NOT NULL,
-    cost REAL NOT NULL,
-    unpriced INTEGER NOT NULL,
-    PRIMARY KEY (source, minute, provider, model)
-) WITHOUT ROWID;
-"""
-
-for _table in (EVENTS, MINUTES):
-    if _table not in USAGE_TABLES:
-        USAGE_TABLES.append(_table)  # "clear history" empties them too
+EVENTS = USAGE_EVENTS.name
+MINUTES = USAGE_MINUTES.name
 
 _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
@@ -110,12 +74,7 @@ class UsageEvents:
     """Record history for all sources; thread safety and transactions come from HistoryStore."""
 
     def __init__(self, history: HistoryStore) -> None:
-        self.history = history
-        with history.transaction() as conn:
-            # one statement at a time: executescript would commit the open transaction
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+        self.history = history  # the store built these tables at open (``store.schema``)
 
     # --- writing --------------------------------------------------------------------------
     def ingest(
@@ -255,13 +214,8 @@ class UsageEvents:
 
     def prune(self, before_ns: int) -> int:
         """Drop records (and whole rollup minutes) older than ``before_ns``."""
-        minute = before_ns // NS_PER_MINUTE
         with self.history.transaction() as conn:
-            removed = conn.execute(
-                f"DELETE FROM {EVENTS} WHERE ts_ns < ?", (minute * NS_PER_MINUTE,)
-            ).rowcount
-            conn.execute(f"DELETE FROM {MINUTES} WHERE minute < ?", (minute,))
-        return int(removed)
+            return USAGE_EVENTS.prune(conn, before_ns, 0) if USAGE_EVENTS.prune else 0
 
     # --- reading --------------------------------------------------------------------------
     def _raw(self, source: str, start_ns: int, end_ns: int) -> list[ModelUsage]:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from burntray.io.log_tail import LogTailer
 from burntray.model.periods import (
     BLOCK_NS,
-    NS_PER_HOUR,
     UsageBlock,
     current_block,
     usage_blocks_records,
@@ -30,6 +29,7 @@ from burntray.model.periods import (
 from burntray.model.price_table import PRICES_AS_OF
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import UpstreamFact
+from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
 from burntray.sources.claude.logs import LOOKUP_MARGIN_NS, ClaudeLogReader
 from burntray.sources.record_source import RecordSource
@@ -223,7 +223,6 @@ def describe_unreadable(unreadable: dict[str, str]) -> str:
 # How far back the 5-hour block is worked out from: a block starts at the first request after
 # the previous block ended, so the chain is followed back this far (a day of non-stop use).
 BLOCK_LOOKBACK_NS = 48 * NS_PER_HOUR
-NS_PER_MINUTE = 60_000_000_000
 
 
 class ClaudeSource(AgentLogSource):
@@ -271,7 +270,7 @@ class ClaudeSource(AgentLogSource):
         # The requests change when a read brings some: fetched then (and once a minute, for a
         # history cleared or pruned meanwhile); the block is worked out for ``now`` from the
         # last block's requests (a few hundred at most), so an idle tray does no query.
-        stamp = self._records_version * 10**12 + now // 60_000_000_000
+        stamp = self._records_version * 10**12 + now // NS_PER_MINUTE
         cached = self._block_cache
         if cached is None or cached[0] != stamp or now < cached[1]:
             blocks = usage_blocks_records(self._block_records(now))

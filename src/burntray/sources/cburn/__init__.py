@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from burntray.config_keys import source_field, url
+from burntray.sources.cburn.history import TABLES
 from burntray.sources.spec import SourceSpec
 
 if TYPE_CHECKING:
@@ -86,11 +87,11 @@ def _doctor(ctx: SourceContext) -> list[str]:
 
 
 def _chart_minutes(history, source, start_ns, end_ns, prices):  # type: ignore[no-untyped-def]
-    from burntray.report.minutes import cburn_chart_minutes  # noqa: PLC0415
+    from burntray.sources.cburn.chart import chart_minutes  # noqa: PLC0415
 
     if history is None:
         return None, "", "charts of the cburn daemon need burntray's history"
-    return cburn_chart_minutes(history, start_ns, end_ns)
+    return chart_minutes(history, start_ns, end_ns)
 
 
 SPEC = SourceSpec(
@@ -104,7 +105,7 @@ SPEC = SourceSpec(
     detail=1,
     auto_rank=10,  # a reachable daemon first
     doctor=_doctor,
-    history_tables=("cburn_snapshots",),
+    history_tables=TABLES,
     chart_minutes=_chart_minutes,
     summary="cburn's daemon (live SSE): Claude Code API calls, tokens and cburn's own cost",
 )

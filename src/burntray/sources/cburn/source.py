@@ -15,7 +15,7 @@ Two modes:
 
 The snapshot inside each event is the truth; deltas are never summed (they can be negative or
 lost to the daemon's 16-slot subscriber buffer). Windowed figures come from the samples in
-``store/cburn_history.py`` (positive increases only; see there).
+``sources/cburn/history.py`` (positive increases only; see there).
 
 Threads: the worker only parses and queues samples under a lock; ``poll`` and ``snapshot`` run
 on the monitor thread and are the only code touching the store.
@@ -45,6 +45,8 @@ from burntray.model.snapshot import (
     Totals,
     UpstreamFact,
 )
+from burntray.model.timefmt import NS_PER_DAY, NS_PER_HOUR
+from burntray.sources.cburn import history as cburn_history
 from burntray.sources.cburn import wire
 from burntray.sources.cburn.client import (
     BoundedLines,
@@ -58,9 +60,8 @@ from burntray.sources.cburn.client import (
     new_client,
 )
 from burntray.sources.cburn.discovery import Discovery
+from burntray.sources.cburn.history import Sample
 from burntray.sources.cburn.period import DaemonPeriod
-from burntray.store import cburn_history
-from burntray.store.cburn_history import Sample
 from burntray.store.history import HistoryStore
 
 log = get_logger(__name__)
@@ -68,8 +69,7 @@ log = get_logger(__name__)
 SOURCE_NAME = "cburn"
 ONE_SHOT_BUDGET_S = 4.5  # `burntray status` answers within 5 s even when the daemon hangs
 PRUNE_EVERY_S = 60.0
-NS_PER_DAY = 86_400 * 1_000_000_000
-LIVE_SPAN_NS = 25 * 3600 * 1_000_000_000  # 24 h windows (and alert baselines) from memory
+LIVE_SPAN_NS = 25 * NS_PER_HOUR  # 24 h windows (and alert baselines) from memory
 SAVE_AFTER_S = 1.0  # samples wait this long in memory before they are written to the history
 
 

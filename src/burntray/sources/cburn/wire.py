@@ -14,8 +14,8 @@ from typing import Annotated, Any
 import msgspec
 
 from burntray.model.timefmt import NS_PER_SECOND, TimeFormatError, parse_rfc3339_ns
+from burntray.sources.cburn.history import Sample
 from burntray.sources.cburn.period import DaemonPeriod
-from burntray.store.cburn_history import Sample
 
 GO_ZERO_TIME_NS = -62135596800 * NS_PER_SECOND
 

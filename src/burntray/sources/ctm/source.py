@@ -43,6 +43,7 @@ from burntray.model.snapshot import (
     UpstreamFact,
     UsageRow,
 )
+from burntray.model.timefmt import NS_PER_MINUTE
 
 SOURCE_NAME = "ctm"
 LABEL = "ctm cost store"
@@ -54,7 +55,6 @@ PROVIDER, MODEL = "anthropic", "(ctm: every model)"
 PRICE_KEY = "ctm ComputeCostMicros (Sonnet 4.5 rates)"
 CTM_CAPABILITIES = Capabilities(real_tokens=True, per_model=False, upstream_cost=True)
 _MS = 1_000_000
-NS_PER_MINUTE = 60 * 1_000_000_000
 
 _ROWS_SQL = (
     "SELECT rowid, ts, session, input_tokens, output_tokens, cost_usd_micros FROM cost_points "

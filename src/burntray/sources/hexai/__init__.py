@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from burntray.config_keys import source_field, text
+from burntray.sources.hexai.history import TABLES
 from burntray.sources.spec import ClearAction, DemoFeed, SourceSpec
 
 if TYPE_CHECKING:
@@ -78,15 +79,17 @@ def _demo_write(
 
 
 def _history_summary(history: HistoryStore) -> str:
-    return f"{history.count_hexai_events()} hexai events"
+    from burntray.sources.hexai.history import count_events  # noqa: PLC0415
+
+    return f"{count_events(history)} hexai events"
 
 
 def _chart_minutes(history, source, start_ns, end_ns, prices):  # type: ignore[no-untyped-def]
-    from burntray.report.minutes import hexai_chart_minutes  # noqa: PLC0415
+    from burntray.sources.hexai.chart import chart_minutes  # noqa: PLC0415
     from burntray.sources.hexai.source import HasLiveStats  # noqa: PLC0415
 
     live = source.live_stats if isinstance(source, HasLiveStats) else None
-    return hexai_chart_minutes(history, live, start_ns, end_ns, prices)
+    return chart_minutes(history, live, start_ns, end_ns, prices)
 
 
 SPEC = SourceSpec(
@@ -99,7 +102,7 @@ SPEC = SourceSpec(
     auto_rank=0,  # auto's fallback
     doctor=_doctor,
     clear=ClearAction(label="hexai stats", flag="hexai", describe=_describe_clear, run=_clear),
-    history_tables=("hexai_events", "hexai_minutes"),
+    history_tables=TABLES,
     chart_minutes=_chart_minutes,
     summary="hexai's shared stats cache (stats.json): requests and bytes, 1 h by default",
     demo_writer=DemoFeed(option="hexai.dir", write=_demo_write),

@@ -50,7 +50,7 @@ from burntray.sources.hexai.parse import (
 )
 
 if TYPE_CHECKING:
-    from burntray.store.history import HexaiEvent
+    from burntray.sources.hexai.history import HexaiEvent
 
 _COMMA = ord(",")
 _OPEN_BRACKET = ord("[")

@@ -34,7 +34,7 @@ from burntray.model.aggregate import Counter
 from burntray.model.timefmt import NS_PER_SECOND, TimeFormatError, parse_rfc3339_ns
 
 if TYPE_CHECKING:
-    from burntray.store.history import HexaiEvent
+    from burntray.sources.hexai.history import HexaiEvent
 
 DEFAULT_WINDOW_S = 3600
 GO_ZERO_TIME_NS = -62135596800 * NS_PER_SECOND  # 0001-01-01T00:00:00Z, Go's zero time.Time
@@ -276,7 +276,7 @@ def to_history_events(
 ) -> list[HexaiEvent]:
     """History rows for ``counts`` copies of each event, numbering identical copies after the
     ``already`` ingested ones (so a replay maps to the same keys and adds nothing)."""
-    from burntray.store.history import HexaiEvent  # noqa: PLC0415 - only the tray keeps history
+    from burntray.sources.hexai.history import HexaiEvent  # noqa: PLC0415 - only the tray keeps history
 
     out: list[HexaiEvent] = []
     for (text, provider, model, sent, recv), count in counts.items():

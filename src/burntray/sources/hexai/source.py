@@ -19,6 +19,7 @@ from burntray.io.bounded_read import UnsafeFileError
 from burntray.model.aggregate import summarise_bytes
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Capabilities, Snapshot, SourceStatus
+from burntray.sources.hexai import history as hexai_history
 from burntray.sources.hexai.delta import StatsReader
 from burntray.sources.hexai.parse import (
     DEFAULT_WINDOW_S,
@@ -34,7 +35,7 @@ from burntray.sources.hexai.parse import (
 if TYPE_CHECKING:  # imported where used: `burntray status --format tmux` starts fast
     from burntray.io.watch import FolderWatcher
     from burntray.sources.hexai.clear import CLEAR_LOCK_TIMEOUT_S, clear_stats
-    from burntray.store.history import HistoryStore, HistoryWindow
+    from burntray.store.history import HistoryStore
 
 __all__ = [
     "CLEAR_LOCK_TIMEOUT_S",
@@ -135,11 +136,9 @@ class HexaiSource:
         self._fingerprint: _Fingerprint | None = None
         self._status = SourceStatus("starting", "not read yet")
         self._last_ok_ns: int | None = None
-        self._history_window: HistoryWindow | None = None
+        self._history_window: hexai_history.HistoryWindow | None = None
         if history is not None:
-            from burntray.store.history import HistoryWindow  # noqa: PLC0415
-
-            self._history_window = HistoryWindow(history, SOURCE_NAME)
+            self._history_window = hexai_history.HistoryWindow(history, SOURCE_NAME)
         self._watcher: FolderWatcher | None = None
         self.last_read_incremental = False  # whether the last re-read skipped unchanged events
 
@@ -170,17 +169,14 @@ class HexaiSource:
 
     def attach_history(self, history: HistoryStore) -> None:
         """Start keeping history (and using it for long windows), ingesting what is loaded."""
-        from burntray.store.history import HistoryWindow  # noqa: PLC0415
-
         self.history = history
-        self._history_window = HistoryWindow(history, SOURCE_NAME)
-        history.ingest_hexai(self._stats.events())
+        self._history_window = hexai_history.HistoryWindow(history, SOURCE_NAME)
+        hexai_history.ingest(history, self._stats.events())
 
     def last_recorded_ns(self, history: HistoryStore) -> int | None:
         """The newest hexai request in ``history`` (hexai's requests are kept in tables of its
         own, not among the shared per-request records). ``sqlite3.Error`` to the caller."""
-        rows = history.execute("SELECT max(ts_ns) FROM hexai_events")
-        return max((int(r[0]) for r in rows if isinstance(r[0], int)), default=None)
+        return hexai_history.last_recorded_ns(history)
 
     def needs_history(self, window_ns: int, now_ns: int) -> bool:
         """True when the window reaches back before what the live file covers."""
@@ -229,7 +225,7 @@ class HexaiSource:
         if self.history is not None and result.fresh:
             # Only what this file adds over the last one is offered to the history (which
             # ignores what it already has, e.g. after a restart).
-            self.history.ingest_hexai(result.fresh)
+            hexai_history.ingest(self.history, result.fresh)
         return True
 
     def _set_missing(self, now: int) -> bool:

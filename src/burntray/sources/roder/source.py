@@ -66,7 +66,6 @@ WHAT = "roder analytics database"
 KNOWN_SCHEMA_VERSION = 1  # roder-usage-analytics' migrations this reader was written against
 _REQUIRED_TABLES = frozenset({"token_usage", "turns"})
 RODER_CAPABILITIES = Capabilities(real_tokens=True, per_model=True)
-NS_PER_MINUTE = 60 * 1_000_000_000
 _MS = 1_000_000
 # How often the whole loaded range is counted (on a change): rows deleted from older parts
 # (retention) are noticed within this time.

@@ -18,15 +18,20 @@ the stream greeting or the status summary never adds a row twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from burntray.store.history import USAGE_TABLES, HistoryStore
+from burntray.store.schema import TableSchema
+
+if TYPE_CHECKING:
+    from burntray.store.history import HistoryStore
 
 TABLE = "cburn_snapshots"  # the name the HTML report reads
 COST_NOISE_USD = 1e-9  # increases below this are float noise from re-summing, not spend
 
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS {TABLE} (
+SNAPSHOTS = TableSchema(
+    TABLE,
+    (
+        f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     at_ns INTEGER NOT NULL,
     run_ns INTEGER NOT NULL,
     period TEXT NOT NULL,
@@ -39,11 +44,10 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     cum_tokens INTEGER NOT NULL DEFAULT 0,
     cum_cost REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (at_ns, run_ns, period)
-) WITHOUT ROWID
-"""
-
-if TABLE not in USAGE_TABLES:
-    USAGE_TABLES.append(TABLE)  # "clear history" empties it too
+) WITHOUT ROWID""",
+    ),
+)  # usage history: "clear history" empties it; the source prunes it itself
+TABLES = (SNAPSHOTS,)
 
 
 class Sample(NamedTuple):
@@ -66,8 +70,7 @@ class WindowFigures(NamedTuple):
 
 
 def ensure_schema(store: HistoryStore) -> None:
-    with store.transaction() as conn:
-        conn.execute(_SCHEMA)
+    store.require(TABLES)
 
 
 def _increase(prev: Any, row: Any) -> tuple[int, int, float]:
@@ -229,5 +232,6 @@ def has_samples_before(store: HistoryStore, at_ns: int) -> bool:
 
 
 def count_samples(store: HistoryStore) -> int:
+    store.require(TABLES)
     rows: list[Any] = store.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608
     return int(rows[0][0])

@@ -1,0 +1,143 @@
+"""The history database's one schema owner: a database written before schema versions were
+recorded opens with every row kept, each table's migration ladder runs once, and a table
+written by a newer burntray is refused with a clear message."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from burntray.model.usage import UsageRecord
+from burntray.sources.cburn import history as cburn_history
+from burntray.sources.hexai import history as hexai_history
+from burntray.sources.registry import REGISTRY
+from burntray.store.alert_store import AlertStore
+from burntray.store.history import HistoryError, HistoryStore
+from burntray.store.schema import GENERIC_TABLES, SCHEMA_VERSION, TableSchema
+from burntray.store.usage_events import UsageEvents
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "history_v1.sql"
+T0 = 1_700_000_000_000_000_000
+S = 1_000_000_000
+
+
+def old_database(tmp_path: Path) -> Path:
+    path = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(FIXTURE.read_text(encoding="utf-8"))
+    conn.close()
+    path.chmod(0o600)
+    return path
+
+
+def test_a_database_of_the_previous_schema_opens_with_every_row(tmp_path: Path) -> None:
+    path = old_database(tmp_path)
+    store = HistoryStore(path, REGISTRY.history_tables())
+    # hexai: events, the twin (dup 1) and the rollup, through the source's own queries
+    assert hexai_history.count_events(store) == 3
+    whole = hexai_history.counters(store, T0, T0 + 120 * S)
+    assert sorted((p, m, n, s, r) for p, m, n, s, r in whole) == [
+        ("anthropic", "claude-sonnet-4-5", 1, 8000, 800),
+        ("openai", "gpt-4.1", 2, 8000, 800),
+    ]
+    # cburn: the samples and their running sums
+    assert cburn_history.count_samples(store) == 2
+    assert cburn_history.window(store, T0, T0 + 60 * S) == (10, 6000, 0.25)
+    # the shared per-request records and their rollup
+    records = UsageEvents(store)
+    claude = records.rows("claude", T0, T0 + 60 * S)  # the whole minute: from the rollup
+    assert [(g.model, g.reqs, g.input_tokens) for g in claude] == [("claude-sonnet-4-5", 1, 1000)]
+    assert [r.key for r in records.records("codex", T0, T0 + 60 * S)] == ["r-2"]
+    # state: resume offsets, the clear counter, alert memory and the alert log
+    assert store.get_meta("source_state:claude") == '{"offset": 42}'
+    assert store.get_meta("usage_cleared") == "2"
+    alerts = AlertStore(store)
+    assert [a.message for a in alerts.recent(T0)] == ["spend spiked"]
+    assert store.execute("SELECT source FROM alert_state") == [("hexai",)]
+    # every table now has its version recorded, and the file says so
+    versions = dict(store.execute("SELECT name, version FROM schema_versions"))
+    declared = [*GENERIC_TABLES, *REGISTRY.history_tables()]
+    assert versions == {t.name: t.version for t in declared}
+    assert store.execute("PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    # and it keeps working: a new event is added beside the old ones
+    new = hexai_history.HexaiEvent(T0 + 200 * S, "openai", "gpt-4.1", 1, 1)
+    assert hexai_history.ingest(store, [new]) == 1
+    store.close()
+    again = HistoryStore(path, REGISTRY.history_tables())
+    assert hexai_history.count_events(again) == 4
+    again.close()
+
+
+def test_a_ladder_step_runs_once_and_keeps_the_rows(tmp_path: Path) -> None:
+    one = TableSchema("notes", ("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY)",))
+    two = one._replace(steps=(*one.steps, "ALTER TABLE notes ADD COLUMN body TEXT DEFAULT 'x'"))
+    path = tmp_path / "history.sqlite3"
+    store = HistoryStore(path, [one])
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO notes (id) VALUES (7)")
+    store.close()
+    store = HistoryStore(path, [two])  # step 2 runs: the column is added, the row stays
+    assert store.execute("SELECT id, body FROM notes") == [(7, "x")]
+    store.close()
+    store = HistoryStore(path, [two])  # nothing left to run: adding the column twice would fail
+    assert store.execute("SELECT version FROM schema_versions WHERE name = 'notes'") == [(2,)]
+    store.close()
+
+
+def test_a_table_of_a_newer_burntray_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = old_database(tmp_path)
+    HistoryStore(path, REGISTRY.history_tables()).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE schema_versions SET version = 9 WHERE name = 'cburn_snapshots'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(HistoryError, match=r"table cburn_snapshots .* newer burntray .*9") as err:
+        HistoryStore(path, REGISTRY.history_tables())
+    assert str(path) in str(err.value)  # names the file too
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM cburn_snapshots").fetchone() == (2,)
+    conn.close()
+
+
+def test_a_file_of_a_newer_burntray_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    path.chmod(0o600)
+    with pytest.raises(HistoryError) as err:
+        HistoryStore(path)
+    assert str(err.value) == (
+        f"{path}: written by a newer burntray (schema {SCHEMA_VERSION + 1}, this one reads "
+        f"{SCHEMA_VERSION}); upgrade burntray or clear the history"
+    )
+
+
+def test_one_prune_drops_what_every_declared_table_holds_before_the_cutoff(tmp_path: Path) -> None:
+    """The monitor's one call prunes the shared records and a source's own tables alike, each
+    as its ``TableSchema`` says, and keeps everything from the cutoff's minute on."""
+    store = HistoryStore(tmp_path / "history.sqlite3", REGISTRY.history_tables())
+    old, new = T0 - 3600 * S, T0 + 30 * S
+    hexai_history.ingest(
+        store,
+        [
+            hexai_history.HexaiEvent(old, "openai", "gpt-4.1", 1, 1),
+            hexai_history.HexaiEvent(new, "openai", "gpt-4.1", 2, 2),
+        ],
+    )
+    records = UsageEvents(store)
+    records.ingest(
+        "claude",
+        [
+            UsageRecord(old, "anthropic", "claude-sonnet-4-5", 10, 1, 0, 0, 0.1, "a"),
+            UsageRecord(new, "anthropic", "claude-sonnet-4-5", 20, 2, 0, 0, 0.2, "b"),
+        ],
+    )
+    assert store.prune(T0) == 2  # one event and one record
+    assert hexai_history.count_events(store) == 1
+    assert [r.key for r in records.records("claude", 0, T0 + 3600 * S)] == ["b"]
+    assert store.execute("SELECT count(*) FROM usage_minutes") == [(1,)]
+    assert store.execute("SELECT count(*) FROM hexai_minutes") == [(1,)]
+    store.close()
