@@ -21,7 +21,8 @@ from pathlib import Path
 from burntray import __version__
 from burntray.actions import clear_targets, describe_clear, run_clear
 from burntray.app import AppContext
-from burntray.config import Settings, load_config, save_settings
+from burntray.config import Settings, load_config
+from burntray.config_write import save_settings
 from burntray.errors import BurntrayError, ConfigError
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot

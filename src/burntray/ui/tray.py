@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from burntray.app import AppContext
-from burntray.config import Settings, first_run_settings
+from burntray.config import Settings
+from burntray.config_write import first_run_settings
 from burntray.lazylog import get_logger
 from burntray.runtime.dispatch import Dispatcher, call_now
 from burntray.runtime.session import STOP_SIGNALS, STOP_TIMEOUT_S, Session
