@@ -29,14 +29,8 @@ from burntray.model.snapshot import Snapshot
 from burntray.paths import ensure_dir
 from burntray.runtime.monitor import Monitor
 from burntray.sources.registry import META_SOURCES, REGISTRY
-from burntray.ui.presenter import (
-    ROW_LIMIT,
-    ClearTarget,
-    SourceChoice,
-    TrayView,
-    UiState,
-    present,
-)
+from burntray.ui.presenter import ClearTarget, SourceChoice, TrayView, UiState, present
+from burntray.ui.text_fit import ROW_LIMIT
 
 log = get_logger(__name__)
 
