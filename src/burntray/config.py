@@ -2,9 +2,11 @@
 
 Every key is declared once in ``FIELDS`` with its parser, so each bad value is reported with the
 key, the value and what is allowed; an unknown key is named with the nearest known one. A bad key
-is left out and the rest of the file is used. Saving edits the user's own file in place (only the
-keys that changed; comments and order kept), and a file that is not TOML at all is never
-overwritten: the app runs on defaults and says so.
+is left out and the rest of the file is used. Saving (``config_write``) edits the user's own file
+in place (only the keys that changed; comments and order kept), and a file that is not TOML at
+all is never overwritten: the app runs on defaults and says so.
+
+Long, but one job: declaring, validating and loading the settings.
 """
 
 from __future__ import annotations
