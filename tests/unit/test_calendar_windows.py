@@ -15,7 +15,8 @@ import pytest
 
 from burntray.actions import read_once
 from burntray.cli import main
-from burntray.config import Settings, load_config, load_settings, window_span_ns
+from burntray.config import Settings, load_config, load_settings
+from burntray.config_values import window_span_ns
 from burntray.config_write import first_run_settings, save_settings
 from burntray.model.format import status_line
 from burntray.model.snapshot import Snapshot, SourceStatus, Totals

@@ -382,9 +382,6 @@ LONG_ONE_JOB_MODULES = frozenset(
         "burntray.sources.cburn.source",
         # the StatusNotifierItem icon: one class, the pystray Icon over D-Bus
         "burntray.ui.sni.icon",
-        # Settings: the record, its key table with each key's parser, and loading config.toml
-        # (saving is config_write)
-        "burntray.config",
     }
 )
 

@@ -12,19 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from burntray.config import CALENDAR_WINDOWS, Settings
+from burntray.config import Settings
+from burntray.config_values import CALENDAR_WINDOWS
 from burntray.model.format import cost_text, rpm_text, usd, when_text, window_text
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
 from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
-from burntray.ui.text_fit import (
-    ROW_LIMIT,
-    _cut,
-    _cut_words,
-    _fit_title,
-    short_reason,
-    wrap_lines,
-)
+from burntray.ui.text_fit import ROW_LIMIT, _cut, _cut_words, _fit_title, short_reason, wrap_lines
 
 TOP_MODELS = 5
 
