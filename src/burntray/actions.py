@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from burntray.config import CALENDAR_WINDOWS
+from burntray.config_values import CALENDAR_WINDOWS
 from burntray.errors import ClearError
 from burntray.record import record, replace
 from burntray.sources.registry import REGISTRY

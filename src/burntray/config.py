@@ -1,10 +1,11 @@
-"""Settings: a frozen record, loaded from and saved to ``config.toml``.
+"""Settings: a frozen record, loaded from ``config.toml`` (saving it is ``config_write``).
 
-Every key is declared once in ``FIELDS`` with its parser, so each bad value is reported with the
-key, the value and what is allowed; an unknown key is named with the nearest known one. A bad key
-is left out and the rest of the file is used. Saving edits the user's own file in place (only the
-keys that changed; comments and order kept), and a file that is not TOML at all is never
-overwritten: the app runs on defaults and says so.
+Every key is declared once in ``FIELDS`` with its parser (``config_values``), so each bad value
+is reported with the key, the value and what is allowed; an unknown key is named with the
+nearest known one. A bad key is left out and the rest of the file is used. Saving
+(``config_write``) edits the user's own file in place (only the keys that changed; comments and
+order kept), and a file that is not TOML at all is never overwritten: the app runs on defaults
+and says so.
 """
 
 from __future__ import annotations
@@ -13,35 +14,36 @@ import math
 import os
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from burntray.config_keys import ConfigField, names, text, url
+from burntray.config_values import (
+    _bool,
+    _choice,
+    _number,
+    _poll_interval,
+    _ratio,
+    _retention,
+    _source,
+    _span,
+    _window,
+    window_span_ns,
+)
 from burntray.errors import ConfigError
-from burntray.io.atomic import atomic_write
 from burntray.io.hostport import host_port_parser
-from burntray.lazylog import get_logger
-from burntray.model.timefmt import NS_PER_SECOND, format_duration, parse_duration_ns
-from burntray.paths import PRIVATE_FILE_MODE, ensure_dir
+from burntray.model.timefmt import NS_PER_SECOND
 from burntray.record import field, record
 from burntray.record import replace as replace_fields
 from burntray.sources.registry import REGISTRY
 
-WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d", "today", "week")
-# Calendar windows (value -> words): the local calendar day so far, the ISO week (from Monday
-# 00:00) so far. A rolling hour shows $0 to someone who worked yesterday; these do not.
-CALENDAR_WINDOWS = {"today": "today", "week": "this week"}
-_CALENDAR_SPELLINGS = {"today": "today", "week": "week", "this week": "week", "this-week": "week",
-                       "thisweek": "week"}  # fmt: skip
 # The window of a NEW configuration: the tray's first start, with no config.toml yet, writes one
 # with it. Without a config.toml (scripts, tmux, `status`) and in a config.toml without a window
 # key the window stays the rolling hour it always was: an existing choice is kept.
 NEW_CONFIG_WINDOW = "today"
 DEFAULT_SOURCE = "all"
 ICON_FIGURES = ("rpm", "cost", "reqs", "none")
-MIN_WINDOW_NS = 60 * NS_PER_SECOND
-MAX_WINDOW_NS = 31 * 86400 * NS_PER_SECOND
 PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
 
 
@@ -103,138 +105,6 @@ class Settings:
             changes["source_options"] = {**self.source_options, **options}
         candidate = replace_fields(self, **changes)
         return settings_from_toml(settings_to_toml(candidate), source="settings")
-
-
-# --- parsers: each returns the clean value or raises ValueError("what is allowed") ---------
-
-
-def window_span_ns(window: str, now_ns: int, tz: Any = None) -> int:
-    """How long ``window`` is at ``now_ns``: a duration as written; ``today`` from the local
-    midnight, ``week`` from Monday 00:00 local (ISO week), to now (at least a second, so rates
-    stay finite right at midnight). ``tz`` None is the machine's zone."""
-    if window not in CALENDAR_WINDOWS:
-        return parse_duration_ns(window)
-    now_s = now_ns // NS_PER_SECOND
-    if tz is None:
-        # time, not datetime: `status --format tmux` (run every few seconds) imports no more
-        local = time.localtime(now_s)
-        back = local.tm_wday if window == "week" else 0  # Monday is 0
-        # mktime normalises day 0 or less into the month before; isdst -1 finds that day's
-        # own offset, so a daylight-saving change between then and now is counted right
-        midnight = (local.tm_year, local.tm_mon, local.tm_mday - back, 0, 0, 0, 0, 0, -1)
-        start_ns = int(time.mktime(midnight)) * NS_PER_SECOND
-    else:
-        import datetime as dt  # noqa: PLC0415 - a given zone (tests, reports for a zone)
-
-        day = dt.datetime.fromtimestamp(now_s, tz).date()
-        if window == "week":
-            day -= dt.timedelta(days=day.weekday())
-        start_ns = int(dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()) * NS_PER_SECOND
-    return max(now_ns - start_ns, NS_PER_SECOND)
-
-
-def window_words(window: str) -> str:
-    """``today``, ``this week``, or ``last 1h``: what a window shows, for people."""
-    return CALENDAR_WINDOWS.get(window) or f"last {window}"
-
-
-def _window(value: object) -> str:
-    allowed = (
-        "today, week (this calendar week, from Monday) or a duration from 1m to 31d such as "
-        "5m, 15m, 1h, 1h30m, 6h, 24h, 7d or 90m"
-    )
-    if not isinstance(value, str):
-        raise ValueError(allowed)
-    calendar = _CALENDAR_SPELLINGS.get(" ".join(value.lower().split()))
-    if calendar is not None:
-        return calendar
-    try:
-        ns = parse_duration_ns(value)
-    except ValueError:
-        raise ValueError(allowed) from None
-    if not MIN_WINDOW_NS <= ns <= MAX_WINDOW_NS:
-        raise ValueError("a duration from 1m to 31d")
-    return format_duration(ns)
-
-
-def _choice(*allowed: str) -> Callable[[object], str]:
-    def parse(value: object) -> str:
-        if value not in allowed:
-            raise ValueError("one of " + ", ".join(allowed))
-        return str(value)
-
-    return parse
-
-
-def _poll_interval(value: object) -> float:
-    if isinstance(value, str):
-        try:
-            seconds = parse_duration_ns(value if value[-1:].isalpha() else value + "s") / 1e9
-        except ValueError:
-            raise ValueError("seconds from 0.2 to 60, as a number or a string like '2s'") from None
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    else:
-        raise ValueError("seconds from 0.2 to 60, as a number or a string like '2s'")
-    if not (math.isfinite(seconds) and 0.2 <= seconds <= 60):
-        raise ValueError("seconds from 0.2 to 60")
-    return seconds
-
-
-def _bool(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("true or false")
-    return value
-
-
-def _retention(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 3650:
-        raise ValueError("a whole number of days from 1 to 3650")
-    return value
-
-
-def _number(low: float, high: float, what: str) -> Callable[[object], float]:
-    def parse(value: object) -> float:
-        if (
-            not isinstance(value, int | float)
-            or isinstance(value, bool)
-            or not math.isfinite(value)
-            or not low <= value <= high
-        ):
-            raise ValueError(f"{what} from {low:g} to {high:g}")
-        return float(value)
-
-    return parse
-
-
-def _ratio(value: object) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < 1:
-        raise ValueError("a fraction between 0 and 1 (exclusive), e.g. 0.6")
-    return float(value)
-
-
-def _span(low_ns: int, high_ns: int) -> Callable[[object], str]:
-    allowed = f"a duration from {format_duration(low_ns)} to {format_duration(high_ns)}"
-
-    def parse(value: object) -> str:
-        if not isinstance(value, str):
-            raise ValueError(allowed + " as a string such as '5m'")
-        try:
-            ns = parse_duration_ns(value)
-        except ValueError:
-            raise ValueError(allowed + " such as '5m'") from None
-        if not low_ns <= ns <= high_ns:
-            raise ValueError(allowed)
-        return format_duration(ns)
-
-    return parse
-
-
-def _source(value: object) -> str:
-    choices = REGISTRY.choices()
-    if value not in choices:
-        raise ValueError("one of " + ", ".join(choices))
-    return str(value)
 
 
 def source_fields() -> dict[str, ConfigField]:
@@ -470,20 +340,6 @@ def load_config(path: Path) -> tuple[Settings, tuple[str, ...]]:
     return settings, tuple(problems)
 
 
-def first_run_settings(path: Path, settings: Settings) -> Settings:
-    """``settings`` for the tray's start: with no ``config.toml`` yet (a new configuration),
-    the window becomes ``NEW_CONFIG_WINDOW`` and the file is written with it. A file that cannot
-    be written changes nothing but this run."""
-    if path.exists():
-        return settings
-    settings = settings.replace(window=NEW_CONFIG_WINDOW)
-    try:
-        save_settings(path, settings)
-    except OSError as exc:  # the tray still shows today; saving is tried again on a change
-        get_logger(__name__).warning("cannot write a new %s: %s", path, exc.strerror or exc)
-    return settings
-
-
 def load_settings(path: Path) -> Settings:
     """``load_config``'s settings, its problems aside."""
     return load_config(path)[0]
@@ -509,115 +365,3 @@ def exposed_tokens(path: Path, settings: Settings) -> tuple[str, int]:
         and (getattr(settings, spec.attr) if spec.attr else settings.option(spec.key))
     ]
     return ", ".join(keys), mode
-
-
-_HEADER = "# burntray settings: every key is in burntray's docs/reference/config.md\n"
-_MISSING = object()
-
-
-def changed_keys(before: Settings, after: Settings) -> dict[str, Any]:
-    """The dotted keys whose value differs between two settings, with ``after``'s value
-    (``_MISSING`` for a key ``after`` no longer has, such as an emptied ``pricing.models``)."""
-    old = dict(_flatten(settings_to_toml(before)))
-    new = dict(_flatten(settings_to_toml(after)))
-    changes = {key: value for key, value in new.items() if old.get(key, _MISSING) != value}
-    changes.update({key: _MISSING for key in old.keys() - new.keys()})
-    return changes
-
-
-def _read_document(path: Path) -> tuple[str, Mapping[str, Any]]:
-    """The file's text ("" when missing) and its strict parse. Raises ``ConfigError`` when it
-    cannot be read or is not TOML: such a file is never overwritten (the user's text is all
-    there is of it)."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        return "", {}
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text; not overwritten") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    import tomllib  # noqa: PLC0415 - see load_settings
-
-    try:
-        return text, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); not overwritten") from None
-
-
-def _edit(path: Path, text: str, changes: Mapping[str, Any]) -> str:
-    """``text`` with ``changes`` applied in place: every other line, comment, blank line and
-    the order of keys stay as the user wrote them."""
-    import tomlkit  # noqa: PLC0415 - only when saving: `status` never writes
-    from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415
-
-    try:
-        doc = tomlkit.parse(text) if text else tomlkit.parse(_HEADER)
-    except TOMLKitError as exc:
-        raise ConfigError(f"{path}: cannot be edited ({exc}); not overwritten") from None
-    for dotted, value in changes.items():
-        *parents, leaf = dotted.split(".")
-        node: Any = doc
-        for depth, part in enumerate(parents):
-            child = node.get(part)
-            if child is None:
-                node[part] = tomlkit.table()
-                child = node[part]
-            elif not isinstance(child, dict):
-                where = ".".join(parents[: depth + 1])
-                raise ConfigError(
-                    f"{path}: cannot set {dotted}: {where} is {type(child).__name__}, "
-                    "not a table; not overwritten"
-                )
-            node = child
-        if value is _MISSING:
-            node.pop(leaf, None)
-        elif leaf in node or isinstance(value, dict):
-            node[leaf] = value  # in place, its comment kept; a new table goes at the end
-        else:
-            _add_key(node, leaf, value)
-    body = tomlkit.dumps(doc)
-    if "\r\n" in text:  # a file written on Windows: the added lines end as the user's do
-        body = body.replace("\r\n", "\n").replace("\n", "\r\n")
-    return body
-
-
-def _add_key(node: Any, key: str, value: Any) -> None:
-    """Add a new key right after the table's last key, not after the comments and blank lines
-    that follow it: those usually introduce the next table, and must stay with it."""
-    from tomlkit.container import Container  # noqa: PLC0415
-    from tomlkit.items import AoT, Table  # noqa: PLC0415
-
-    container = node if isinstance(node, Container) else node.value
-    body = container.body
-    keys = [i for i, (k, item) in enumerate(body) if k and not isinstance(item, Table | AoT)]
-    last = keys[-1] if keys else None
-    if last is None or last + 1 >= len(body):
-        node[key] = value
-    else:  # tomlkit's public API only appends; this keeps a table's comments with it
-        container._insert_at(last + 1, key, value)
-
-
-def save_settings(path: Path, settings: Settings, previous: Settings | None = None) -> None:
-    """Write the keys of ``settings`` that differ from ``previous`` (by default: from what the
-    file holds now) into the user's own file, editing it in place, so their comments, order
-    and every other key stay as they are; a missing file gets only those keys. Atomic (temp
-    file + fsync + rename: a crash never leaves half a file) and 0600, since the file can hold
-    a bearer token. Raises ``ConfigError`` (the file is not TOML, or a key cannot be set
-    there: nothing is written) or ``OSError``."""
-    text, data = _read_document(path)
-    if previous is None:
-        previous = settings_from_toml(data, source=str(path), problems=[])
-    changes = changed_keys(previous, settings)
-    if not changes:
-        return
-    body = _edit(path, text, changes)
-    import tomllib  # noqa: PLC0415
-
-    # What tomlkit wrote must read back as asked: never replace a file with a surprise.
-    written = dict(_flatten(tomllib.loads(body)))
-    wrong = [k for k, v in changes.items() if written.get(k, _MISSING) != v]
-    if wrong:
-        raise ConfigError(f"{path}: could not set {', '.join(wrong)} safely; not overwritten")
-    ensure_dir(path.parent, allow_link=True)  # dotfiles repositories link the file or folder
-    atomic_write(path, body.encode("utf-8"), mode=PRIVATE_FILE_MODE, follow_symlinks=True)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from burntray import __version__
-from burntray.config import CALENDAR_WINDOWS, Settings
+from burntray.config import Settings
+from burntray.config_values import CALENDAR_WINDOWS
 from burntray.sources.registry import REGISTRY
 
 ICON_SIZE = 64

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops, ImageGrab
 
-from burntray.config import Settings, load_settings, save_settings
+from burntray.config import Settings, load_settings
+from burntray.config_write import save_settings
 from tests.integration.sni_bus import WATCHER, Panel, solid_icon, wait_until
 from tests.processes import private_bus, require_tool, start_xvfb, stop_process
 

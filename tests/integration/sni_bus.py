@@ -21,7 +21,8 @@ from jeepney.io.blocking import open_dbus_connection
 from jeepney.low_level import HeaderFields, Message
 from PIL import Image
 
-from burntray.config import Settings, save_settings
+from burntray.config import Settings
+from burntray.config_write import save_settings
 from tests.processes import wait_for
 
 WATCHER = "org.kde.StatusNotifierWatcher"

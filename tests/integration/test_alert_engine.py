@@ -18,7 +18,8 @@ import pytest
 
 from burntray.app import AppContext
 from burntray.cli import main as cli_main
-from burntray.config import Settings, save_settings
+from burntray.config import Settings
+from burntray.config_write import save_settings
 from burntray.model.snapshot import Snapshot
 from burntray.runtime.alerting import AlertEngine, install_alerts, local_day
 from burntray.runtime.monitor import Monitor

@@ -13,7 +13,8 @@ import pytest
 from burntray.io.log_tail import LogTailer
 from burntray.io.tree_watch import TreeWatcher
 from burntray.model.pricing import Price, build_price_table
-from burntray.sources.claude.logs import ClaudeEntry, ClaudeLogReader, Dedup, parse_line
+from burntray.sources.claude.dedup import Dedup
+from burntray.sources.claude.logs import ClaudeEntry, ClaudeLogReader, parse_line
 from burntray.sources.claude.paths import claude_config_dirs
 from burntray.sources.codex.logs import CodexLogReader
 from burntray.sources.codex.paths import codex_homes

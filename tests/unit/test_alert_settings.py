@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from burntray.config import Settings, load_config, load_settings, save_settings
+from burntray.config import Settings, load_config, load_settings
+from burntray.config_write import save_settings
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.runtime.alerting import alert_config
 from burntray.ui.alert_menu import (

@@ -15,14 +15,9 @@ import pytest
 
 from burntray.actions import read_once
 from burntray.cli import main
-from burntray.config import (
-    Settings,
-    first_run_settings,
-    load_config,
-    load_settings,
-    save_settings,
-    window_span_ns,
-)
+from burntray.config import Settings, load_config, load_settings
+from burntray.config_values import window_span_ns
+from burntray.config_write import first_run_settings, save_settings
 from burntray.model.format import status_line
 from burntray.model.snapshot import Snapshot, SourceStatus, Totals
 from burntray.report.build import render

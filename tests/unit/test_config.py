@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from burntray.config import Settings, load_config, load_settings, save_settings
+from burntray.config import Settings, load_config, load_settings
+from burntray.config_write import save_settings
 from burntray.errors import ConfigError
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from burntray.app import AppContext
-from burntray.config import Settings, load_settings, save_settings
+from burntray.config import Settings, load_settings
+from burntray.config_write import save_settings
 from burntray.errors import ConfigError
 from burntray.paths import app_paths
 from burntray.runtime.monitor import Monitor

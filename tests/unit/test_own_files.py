@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from burntray.cli import main
-from burntray.config import Settings, save_settings
+from burntray.config import Settings
+from burntray.config_write import save_settings
 from burntray.io.atomic import UnsafePathError, atomic_write, write_output
 from burntray.logsetup import setup_logging
 from burntray.paths import app_paths, ensure_dir, open_own_file, tighten

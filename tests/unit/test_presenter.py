@@ -10,12 +10,12 @@ from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
 from burntray.record import replace
 from burntray.ui.presenter import (
     ICON_STATES,
-    TITLE_LIMIT,
     UiState,
     icon_figure,
     icon_state,
     present,
 )
+from burntray.ui.text_fit import TITLE_LIMIT
 
 HOUR_NS = 3600 * 10**9
 

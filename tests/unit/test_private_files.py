@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from burntray.config import Settings, save_settings
+from burntray.config import Settings
+from burntray.config_write import save_settings
 from burntray.logsetup import setup_logging
 from burntray.paths import app_paths, ensure_dir, ensure_private_file
 from burntray.sources.hexai import history as hexai_history

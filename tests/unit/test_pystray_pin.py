@@ -1,6 +1,6 @@
 """burntray's xorg tray subclasses pystray's private xorg icon (serialised_xorg_icon in
-burntray.ui.tray): pyproject pins pystray to the versions whose internals it was tested with,
-and the installed pystray still has every internal it relies on."""
+burntray.ui.xorg_icon): pyproject pins pystray to the versions whose internals it was tested
+with, and the installed pystray still has every internal it relies on."""
 
 from __future__ import annotations
 

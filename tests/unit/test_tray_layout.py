@@ -26,8 +26,9 @@ from burntray.model.snapshot import (
 )
 from burntray.runtime.monitor import Monitor
 from burntray.ui.controller import TrayController
-from burntray.ui.presenter import PROBLEM_LINES, ROW_LIMIT, present, wrap_lines
+from burntray.ui.presenter import present
 from burntray.ui.sni.menu_layout import build_layout
+from burntray.ui.text_fit import PROBLEM_LINES, ROW_LIMIT, wrap_lines
 from burntray.ui.tray import build_menu, pystray_module
 
 HOUR_NS = 3600 * 10**9

@@ -39,7 +39,8 @@ def _record_start_at_login(enabled: bool) -> None:
     """Keep config.toml's ``start_at_login`` in step with the OS entry, as the tray menu does:
     that one key is set in the user's file, the rest of it left as written. A file that is not
     TOML is left untouched (the OS entry is what counts)."""
-    from burntray.config import load_settings, save_settings  # noqa: PLC0415
+    from burntray.config import load_settings  # noqa: PLC0415
+    from burntray.config_write import save_settings  # noqa: PLC0415
     from burntray.errors import ConfigError  # noqa: PLC0415
     from burntray.paths import app_paths  # noqa: PLC0415
 

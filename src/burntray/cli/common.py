@@ -73,7 +73,7 @@ def confirm(question: str) -> bool:
 
 def print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> None:  # type: ignore[no-untyped-def]
     """Usage per day or per session, as a table (text), CSV or JSON."""
-    from burntray.config import CALENDAR_WINDOWS  # noqa: PLC0415
+    from burntray.config_values import CALENDAR_WINDOWS  # noqa: PLC0415
     from burntray.report import by_period  # noqa: PLC0415
 
     window = settings.window_ns_at(now)

@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def refusal(settings: Settings) -> str:
     """Why ``serve`` cannot listen as asked (said at start, exit 2), or ""."""
-    from burntray.io.http_server import is_loopback, tls_context  # noqa: PLC0415
+    from burntray.io.http_admission import is_loopback, tls_context  # noqa: PLC0415
     from burntray.serve.run import receiver_requested  # noqa: PLC0415
 
     try:

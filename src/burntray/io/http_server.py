@@ -1,5 +1,6 @@
 """A bounded HTTP server: the standard library's threading server with a connection cap,
-deadlines per connection state, Host/Origin/bearer checks and bounded body reading.
+deadlines per connection state, Host/Origin/bearer checks (``http_admission``) and bounded body
+reading (``http_body``); this module keeps the connection bookkeeping and answering.
 
 Shared by the OTLP receiver and ``burntray serve``'s figures endpoint, so it lives with the other
 infrastructure, not in either. A handler refuses a request by raising ``RequestRefused`` (the
@@ -10,11 +11,8 @@ caller passes a bearer token.
 from __future__ import annotations
 
 import contextlib
-import hmac
 import io
-import ipaddress
 import math
-import os
 import socket
 import ssl
 import threading
@@ -23,47 +21,21 @@ from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
+from burntray.io.http_admission import (
+    AdmissionChecks,
+    HostChecks,
+    split_names,
+)
+from burntray.io.http_body import BodyReading
 from burntray.lazylog import get_logger
 
 log = get_logger(__name__)
-
-
-class RequestRefused(Exception):
-    """A request the server refuses: ``status`` is the HTTP status, ``reason`` says why."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 # After refusing a request whose body was not read, up to this much of the body is read and
 # dropped (within the body deadline) so that a client that sends everything before reading gets
 # the answer instead of a reset.
 DRAIN_LIMIT = 32 * 2**20  # four times the OTLP body limit
-# Headers a preflight may ask for (besides the CORS-safelisted ones).
-CORS_HEADERS = frozenset({"content-type", "content-encoding", "authorization", "x-requested-with"})
-_MAX_CHUNK_LINE = 1024
-_MAX_TRAILERS = 64
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower().rstrip(".") in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _is_wildcard(host: str) -> bool:
-    return host in ("", "0.0.0.0", "::")  # noqa: S104 - recognising it, not binding
-
-
-def split_names(value: str | Iterable[str]) -> tuple[str, ...]:
-    """``"a, b c"`` or ``["a", "b"]`` -> ``("a", "b")``: host names and origins in config."""
-    items = value.replace(",", " ").split() if isinstance(value, str) else value
-    return tuple(dict.fromkeys(i.strip() for i in items if i.strip()))
 
 
 class Timeouts:
@@ -81,37 +53,6 @@ class Timeouts:
         return {"new": self.header_s, "header": self.header_s, "body": self.body_s}.get(
             state, self.idle_s
         )
-
-
-def tls_context(cert: str, key: str) -> ssl.SSLContext | None:
-    """The server TLS context for a certificate chain and its key (PEM files), or None when
-    neither is set; ``ValueError`` says what is wrong with them."""
-    if not cert and not key:
-        return None
-    if not cert or not key:
-        raise ValueError("TLS needs both a certificate and its key (tls_cert and tls_key)")
-    for path in (cert, key):  # load_cert_chain's own errors do not name the file
-        if not os.path.isfile(path):
-            raise ValueError(f"TLS: {path}: no such file")
-        if not os.access(path, os.R_OK):
-            raise ValueError(f"TLS: {path}: permission denied")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    try:
-        context.load_cert_chain(cert, key)
-    except (ssl.SSLError, OSError) as exc:
-        raise ValueError(
-            f"TLS: cannot load the certificate {cert} with the key {key}: {exc}"
-        ) from None
-    return context
-
-
-def bearer_matches(header: str | None, token: str) -> bool:
-    """``Authorization: Bearer <token>``, the scheme in any case (RFC 9110 section 11.1),
-    compared in constant time."""
-    scheme, _, given = (header or "").strip().partition(" ")
-    ok_scheme = scheme.lower() == "bearer"
-    return hmac.compare_digest(given.strip().encode(), token.encode()) and ok_scheme
 
 
 class ReceiverStats:
@@ -159,7 +100,7 @@ class _Conn:
 _EVICTION_ORDER = {"new": 0, "idle": 0, "header": 1, "body": 2}
 
 
-class BoundedHTTPServer(ThreadingHTTPServer):
+class BoundedHTTPServer(HostChecks, ThreadingHTTPServer):
     """A threading HTTP server with a connection cap and deadlines per connection state.
 
     Shared by the OTLP receiver and ``burntray serve``'s figures endpoint. ``service_actions``
@@ -298,67 +239,8 @@ class BoundedHTTPServer(ThreadingHTTPServer):
             states = [c.state for c in self._conns.values()]
         return {s: states.count(s) for s in set(states)}
 
-    # --- who may ask ------------------------------------------------------------------------
-    def _own_names(self) -> frozenset[str]:
-        """The names a ``Host`` header may carry for this server (besides IP literals on a
-        wildcard bind): a browser sends the name it resolved, so a DNS-rebinding page shows
-        its own name here and is refused."""
-        host = self.bound_host.lower()
-        names = set(self.extra_hosts)
-        if is_loopback(host) or _is_wildcard(host):
-            names |= {"localhost", "localhost.localdomain", "127.0.0.1", "::1"}
-        if not is_loopback(host):
-            names.add(host)
-            with contextlib.suppress(OSError):
-                hostname = socket.gethostname().lower()
-                names |= {hostname, hostname.split(".", 1)[0]}
-        else:
-            names.add(host)
-        return frozenset(names)
 
-    def host_refusal(self, value: str | None) -> str:
-        """Why a ``Host`` header does not name this server ("" when it does)."""
-        if not value:
-            return "a Host header is required"
-        text = value.strip().lower()
-        if text.startswith("["):
-            name, _, rest = text[1:].partition("]")
-            port = rest[1:] if rest.startswith(":") else rest
-        else:
-            name, sep, port = text.rpartition(":")
-            if not sep:
-                name, port = text, ""
-        name = name.rstrip(".")
-        if name in self.extra_hosts:  # a configured name: any port (a proxy in front)
-            return ""
-        if port and port != str(self.bound_port):
-            return f"Host {value[:80]!r} is not this server's port {self.bound_port}"
-        if name in self._names:
-            return ""
-        try:
-            ip = ipaddress.ip_address(name)
-        except ValueError:
-            ip = None
-        if ip is not None and (
-            _is_wildcard(self.bound_host) or (ip.is_loopback and is_loopback(self.bound_host))
-        ):
-            return ""
-        return (
-            f"Host {value[:80]!r} is not this server's address (a DNS-rebinding page?); "
-            "add the name to allowed_hosts to serve it"
-        )
-
-    def origin_allowed(self, origin: str, host: str | None) -> bool:
-        """A configured origin (or ``*``), or the server's own (the page it serves itself)."""
-        wanted = origin.strip().rstrip("/").lower()
-        if "*" in self.cors_origins or wanted in self.cors_origins:
-            return True
-        scheme, sep, netloc = wanted.partition("://")
-        own = "https" if self.tls is not None else "http"
-        return bool(sep) and scheme == own and netloc == (host or "").strip().lower()
-
-
-class BoundedHandler(BaseHTTPRequestHandler):
+class BoundedHandler(AdmissionChecks, BodyReading, BaseHTTPRequestHandler):
     """Keep-alive HTTP/1.1 handler under the server's deadlines, with the checks every request
     passes first (``admit``: Host, Origin, bearer token) and bounded body reading."""
 
@@ -458,129 +340,3 @@ class BoundedHandler(BaseHTTPRequestHandler):
                 if not data:
                     break
                 drained += len(data)
-
-    # --- checks -----------------------------------------------------------------------------
-    def admit(self) -> bool:
-        """Host, Origin and bearer token; False after answering a request that fails them."""
-        has_length = self.headers.get("Content-Length", "0").strip() not in ("", "0")
-        self._body_pending = has_length or bool(self.headers.get("Transfer-Encoding"))
-        host = self.headers.get("Host")
-        why = self.server.host_refusal(host)
-        if why:
-            self.refuse(403 if host else 400, why)
-            return False
-        origin = self.headers.get("Origin")
-        if origin is not None and not self.server.origin_allowed(origin, host):
-            self.refuse(
-                403,
-                f"cross-origin request from {origin[:80]!r} refused: not in cors_allowed_origins",
-            )
-            return False
-        if origin is not None:
-            self._extra_headers += [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
-        token = self.server.token
-        if token and not bearer_matches(self.headers.get("Authorization"), token):
-            self._extra_headers.append(("WWW-Authenticate", 'Bearer realm="burntray"'))
-            self.refuse(401, "missing or wrong bearer token")
-            return False
-        return True
-
-    def do_OPTIONS(self) -> None:
-        """A CORS preflight: answered only for a configured origin and method."""
-        origin = self.headers.get("Origin")
-        method = (self.headers.get("Access-Control-Request-Method") or "").strip().upper()
-        asked = split_names((self.headers.get("Access-Control-Request-Headers") or "").lower())
-        has_length = self.headers.get("Content-Length", "0").strip() not in ("", "0")
-        self._body_pending = has_length or bool(self.headers.get("Transfer-Encoding"))
-        why = self.server.host_refusal(self.headers.get("Host"))
-        if why:
-            self.refuse(403, why)
-            return
-        if not origin or not self.server.origin_allowed(origin, None):
-            self.refuse(403, f"CORS preflight from {str(origin)[:80]!r} refused: not allowed")
-            return
-        if method not in self.cors_methods or not set(asked) <= CORS_HEADERS:
-            self.refuse(403, f"CORS preflight for {method} {', '.join(asked)} refused")
-            return
-        self._extra_headers += [
-            ("Access-Control-Allow-Origin", origin),
-            ("Access-Control-Allow-Methods", ", ".join(self.cors_methods)),
-            ("Access-Control-Allow-Headers", ", ".join(sorted(asked)) or "content-type"),
-            ("Access-Control-Max-Age", "7200"),
-            ("Vary", "Origin"),
-        ]
-        self.reply(204, b"")
-
-    # --- bodies -----------------------------------------------------------------------------
-    def read_body(self, limit: int) -> bytes:
-        """The body (Content-Length or chunked), at most ``limit`` bytes, read under the body
-        deadline; ``RequestRefused`` otherwise (the connection then closes)."""
-        self.server.enter(self._conn, "body")
-        encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
-        raw = self.headers.get("Content-Length")
-        if encoding:
-            if raw is not None:  # both: a request-smuggling shape (RFC 9112 section 6.1)
-                raise RequestRefused(400, "both Transfer-Encoding and Content-Length")
-            if encoding != "chunked":
-                raise RequestRefused(501, f"Transfer-Encoding {encoding[:40]!r} is not supported")
-            body = self._read_chunked(limit)
-        else:
-            if raw is None:
-                raise RequestRefused(
-                    411, "Content-Length (or chunked Transfer-Encoding) is required"
-                )
-            try:
-                length = int(raw)
-            except ValueError:
-                raise RequestRefused(400, f"bad Content-Length {raw[:40]!r}") from None
-            if length < 0:
-                raise RequestRefused(400, "negative Content-Length")
-            if length > limit:
-                raise RequestRefused(
-                    413, f"body of {length} bytes is over the {limit // 2**20} MiB limit"
-                )
-            body = self.rfile.read(length)
-            if len(body) != length:
-                self._body_pending = False
-                self.close_connection = True
-                raise RequestRefused(400, "body shorter than its Content-Length")
-        self._body_pending = False
-        self.server.enter(self._conn, "busy")
-        return body
-
-    def _read_chunked(self, limit: int) -> bytes:
-        body = bytearray()
-        while True:
-            line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
-            if not line.endswith(b"\n") or len(line) > _MAX_CHUNK_LINE:
-                self._body_pending = False
-                self.close_connection = True
-                raise RequestRefused(
-                    400, "bad chunked body: a chunk size line is missing or too long"
-                )
-            size_text = line.split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                self._body_pending = False
-                self.close_connection = True
-                raise RequestRefused(400, f"bad chunk size {size_text[:20]!r}") from None
-            if size < 0:
-                raise RequestRefused(400, "negative chunk size")
-            if size == 0:
-                break
-            if len(body) + size > limit:
-                raise RequestRefused(413, f"chunked body is over the {limit // 2**20} MiB limit")
-            data = self.rfile.read(size)
-            if len(data) != size or self.rfile.read(2) != b"\r\n":
-                self._body_pending = False
-                self.close_connection = True
-                raise RequestRefused(400, "chunked body ended early or a chunk is malformed")
-            body += data
-        for _ in range(_MAX_TRAILERS):  # trailers are read and ignored
-            line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
-            if line in (b"\r\n", b"\n", b""):
-                return bytes(body)
-        self._body_pending = False
-        self.close_connection = True
-        raise RequestRefused(400, "too many trailer lines after a chunked body")

@@ -17,7 +17,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from burntray.config import CALENDAR_WINDOWS, Settings
+from burntray.config import Settings
+from burntray.config_values import CALENDAR_WINDOWS
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot, SourceStatus, stale_if_from_history
 from burntray.model.timefmt import NS_PER_DAY

@@ -20,14 +20,8 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from burntray.io.http_server import (
-    BoundedHandler,
-    BoundedHTTPServer,
-    ReceiverStats,
-    Timeouts,
-    is_loopback,
-    tls_context,
-)
+from burntray.io.http_admission import is_loopback, tls_context
+from burntray.io.http_server import BoundedHandler, BoundedHTTPServer, ReceiverStats, Timeouts
 from burntray.model.timefmt import NS_PER_SECOND as NS
 from burntray.serve.figures import BurntrayCollector, FiguresBoard
 

@@ -21,21 +21,16 @@ from pathlib import Path
 from burntray import __version__
 from burntray.actions import clear_targets, describe_clear, run_clear
 from burntray.app import AppContext
-from burntray.config import Settings, load_config, save_settings
+from burntray.config import Settings, load_config
+from burntray.config_write import save_settings
 from burntray.errors import BurntrayError, ConfigError
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot
 from burntray.paths import ensure_dir
 from burntray.runtime.monitor import Monitor
 from burntray.sources.registry import META_SOURCES, REGISTRY
-from burntray.ui.presenter import (
-    ROW_LIMIT,
-    ClearTarget,
-    SourceChoice,
-    TrayView,
-    UiState,
-    present,
-)
+from burntray.ui.presenter import ClearTarget, SourceChoice, TrayView, UiState, present
+from burntray.ui.text_fit import ROW_LIMIT
 
 log = get_logger(__name__)
 

@@ -3,28 +3,24 @@
 Everything the tray shows is decided here, as values, so it is tested with no display: the icon
 spec (state + compact figure), the tooltip (at most 127 characters, the Windows limit) and every
 menu label and state. The tray adapter only turns a TrayView into pystray calls, and only when
-the view differs from the one shown (views compare by value).
+the view differs from the one shown (views compare by value). Fitting text into the tooltip and
+the rows is ``ui.text_fit``.
 """
 
 from __future__ import annotations
 
-import re
-import textwrap
 from dataclasses import dataclass
 from typing import Literal
 
-from burntray.config import CALENDAR_WINDOWS, Settings
+from burntray.config import Settings
+from burntray.config_values import CALENDAR_WINDOWS
 from burntray.model.format import cost_text, rpm_text, usd, when_text, window_text
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
 from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
+from burntray.ui.text_fit import ROW_LIMIT, _cut, _cut_words, _fit_title, short_reason, wrap_lines
 
-TITLE_LIMIT = 127  # pystray's win32 backend raises ValueError above this
-ROW_LIMIT = 72  # menu rows longer than this are cut (or wrapped): menus should not be screen-wide
 TOP_MODELS = 5
-# A whole error is shown wrapped in its own submenu; past this many lines (a pasted file?) the
-# rest is left out, said so in the last line.
-PROBLEM_LINES = 40
 
 IconState = Literal["normal", "elevated", "spike", "stale", "offline", "error"]
 ICON_STATES: tuple[IconState, ...] = ("normal", "elevated", "spike", "stale", "offline", "error")
@@ -225,53 +221,6 @@ def _status_note(snapshot: Snapshot) -> str:
     return ""
 
 
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())  # one line: details may carry newlines
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_PATH = re.compile(r"(?:~|\.{0,2})?/[^\s:'\"]*/([^\s/:'\"]+)")
-_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
-
-
-def short_reason(text: str) -> str:
-    """A reason in fewer characters, same meaning: folders of paths and errno tags go."""
-    return " ".join(_ERRNO.sub("", _PATH.sub(r"…/\1", text)).split())
-
-
-def _cut_words(text: str, limit: int) -> str:
-    """``text`` cut at a word boundary to at most ``limit`` characters, "…" marking the cut;
-    "" when not even a word fits."""
-    if len(text) <= limit:
-        return text
-    cut = text[: max(0, limit - 1)]
-    if " " in cut and not text[len(cut)].isspace():
-        cut = cut.rsplit(" ", 1)[0]  # never end on half a word
-    cut = cut.rstrip(" ·:,;-")
-    return cut + "…" if cut else ""
-
-
-def _fit_title(kept: list[str], extras: list[str]) -> str:
-    """The tooltip within the limit: the ``kept`` lines (heading, figures) whole; then the
-    ``extras`` (error, alert, status note) in order, each made shorter first (paths to their
-    file name, errno tags dropped), then cut at a word, never mid-word; what does not fit goes.
-    """
-    title = "\n".join(" ".join(line.split()) for line in kept)
-    if len(title) > TITLE_LIMIT:
-        return title[: TITLE_LIMIT - 1].rstrip() + "…"
-    for extra in extras:
-        line = " ".join(extra.split())
-        room = TITLE_LIMIT - len(title) - 1  # the newline
-        if len(line) > room:
-            line = _cut_words(short_reason(line), room)
-        if not line:
-            break
-        title += "\n" + line
-        if line.endswith("…"):
-            break
-    return title
-
-
 def source_rows(snapshot: Snapshot) -> list[str]:
     """The per-tool section of a combined snapshot: requests, cost and state of each."""
     rows = []
@@ -292,18 +241,6 @@ def top_tools(snapshot: Snapshot) -> str:
     counted = [f for f in snapshot.by_source if not f.covered_by and f.totals.reqs]
     counted.sort(key=lambda f: (-f.totals.cost_usd, -f.totals.reqs))
     return " · ".join(f"{f.source} {usd(f.totals.cost_usd)}" for f in counted[:TOP_TOOLS])
-
-
-def wrap_lines(text: str, width: int = ROW_LIMIT) -> tuple[str, ...]:
-    """``text`` whole, in lines of at most ``width`` characters (its own line breaks kept; a
-    word longer than a line, such as a path, is split across lines, never cut off)."""
-    lines: list[str] = []
-    for paragraph in text.splitlines():
-        lines += textwrap.wrap(paragraph, width, break_on_hyphens=False)
-    if len(lines) > PROBLEM_LINES:
-        left_out = len(lines) - PROBLEM_LINES + 1
-        lines = [*lines[: PROBLEM_LINES - 1], f"… and {left_out} more lines (burntray doctor)"]
-    return tuple(lines)
 
 
 def _problem(text: str) -> Problem:

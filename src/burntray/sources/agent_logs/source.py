@@ -31,7 +31,8 @@ from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import UpstreamFact
 from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
-from burntray.sources.claude.logs import LOOKUP_MARGIN_NS, ClaudeLogReader
+from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
+from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
 from burntray.store.usage_events import EVENTS

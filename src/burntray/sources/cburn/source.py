@@ -19,6 +19,8 @@ lost to the daemon's 16-slot subscriber buffer). Windowed figures come from the 
 
 Threads: the worker only parses and queues samples under a lock; ``poll`` and ``snapshot`` run
 on the monitor thread and are the only code touching the store.
+
+Long, but one job: the client of one cburn daemon (status, events, stream, probes).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ some events at its front (pruned), followed by new events (appended):
 
 So the result is always what ``parse_stats`` returns for the new bytes (a randomized test checks
 this after every step of long writer/pruner/clear sequences).
+
+Long, but one job: the incremental re-reader of stats.json, kept equal to a full parse.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ Unlike hexai's reader we also reject ``version != 1`` (hexai's writers would wip
 
 The columns (``Series``) are mutable so that ``hexai.delta`` can drop the events a writer pruned
 from the front and add the ones it appended, without re-parsing the file.
+
+Long, but one job: the one parser of stats.json (its header, every section, every field).
 """
 
 from __future__ import annotations

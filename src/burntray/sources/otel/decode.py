@@ -37,7 +37,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from burntray.io.http_server import RequestRefused
+from burntray.io.http_body import RequestRefused
 
 MAX_BODY: Final = 8 * 1024 * 1024  # bytes on the wire (the limit; 413 above it)
 MAX_DECODED: Final = 8 * 1024 * 1024  # bytes after gzip

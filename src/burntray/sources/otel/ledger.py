@@ -54,8 +54,8 @@ from burntray.sources.otel.mapping import (
     MetricPoint,
     UsageEvent,
     decode_logs,
-    decode_metrics,
 )
+from burntray.sources.otel.metric_mapping import decode_metrics
 
 NS: Final = 1_000_000_000
 DEFAULT_GRACE_NS: Final = 15 * NS

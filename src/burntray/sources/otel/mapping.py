@@ -1,4 +1,5 @@
-"""What each tool's OTLP telemetry means, as plain values: usage events and usage metric points.
+"""What each tool's OTLP telemetry means, as plain values: usage events and usage metric points
+(the metrics are decoded in ``otel.metric_mapping``).
 
 Which names and attributes carry usage (as the tools document them):
 
@@ -33,14 +34,10 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple
+from typing import Final, NamedTuple
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
-    ExportMetricsServiceRequest,
-)
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric
 
 DELTA: Final = 1  # AggregationTemporality
 CUMULATIVE: Final = 2
@@ -61,30 +58,12 @@ SERVICES: Final = {
 }
 
 TOKEN_TYPES: Final = ("input", "output", "cache_read", "cache_write")
-_CLAUDE_TYPES: Final = {
-    "input": "input",
-    "output": "output",
-    "cacheRead": "cache_read",
-    "cacheCreation": "cache_write",
-}
-# Gemini's own types: "input" includes "cache"; "thought" is billed as output; "tool" as input.
-_GEMINI_TYPES: Final = {
-    "input": "input",
-    "output": "output",
-    "thought": "output",
-    "tool": "input",
-    "cache": "cache_read",
-}
-_GENAI_TYPES: Final = {"input": "input", "output": "output"}
 
 # Ceilings of what is plausible. One request: the largest context windows are a few million
 # tokens and the dearest requests cost a few hundred dollars, so these are far above any real
 # request yet keep every sum of them far inside SQLite's 64-bit integers and finite floats.
 MAX_TOKENS_PER_REQUEST: Final = 100_000_000  # per token type
 MAX_COST_PER_REQUEST: Final = 1_000.0  # USD
-# One metric point: a delta sums an export interval, a cumulative one a sender's life.
-MAX_POINT_TOKENS: Final = 100_000_000_000
-MAX_POINT_COST: Final = 1_000_000.0  # USD
 # What one export may hold: the SDKs batch 512 log records by default and Claude Code sends a
 # handful of points per session; the OpenTelemetry SDK's default attribute limit is 128.
 MAX_ITEMS_PER_EXPORT: Final = 10_000  # log records, or data points
@@ -368,169 +347,3 @@ def _log_event(name: str, a: Mapping[str, object], ts: int, service: str) -> Usa
 def _event_key(tool: str, ts: int, a: Mapping[str, object], *extra: str) -> str:
     """A stable key for an event without a request id: a retried export replaces, not adds."""
     return f"{tool}:ev:{ts}:{_digest(sorted((k, str(v)) for k, v in a.items()), *extra)}"
-
-
-# --- metrics ---------------------------------------------------------------------------------
-
-
-def decode_metrics(req: ExportMetricsServiceRequest) -> Decoded:
-    out = Decoded()
-    budget = [MAX_ITEMS_PER_EXPORT]  # data points still allowed in this export
-    for rm in req.resource_metrics:
-        if len(rm.resource.attributes) > MAX_ATTRIBUTES:  # counted before anything is walked
-            n = sum(_n_points(m) for sm in rm.scope_metrics for m in sm.metrics)
-            out.reject(f"a resource has over {MAX_ATTRIBUTES} attributes", n)
-            continue
-        ra = attrs(rm.resource.attributes)
-        try:
-            service = _text(ra, "service.name")
-        except Invalid:
-            service = ""
-        resource_id = _digest(service, _ident(ra, "service.instance.id"), _ident(ra, "host.name"))
-        for sm in rm.scope_metrics:
-            for metric in sm.metrics:
-                name = metric.name
-                kind = metric.WhichOneof("data")
-                used = 0
-                if name in ("claude_code.cost.usage", "claude_code.token.usage") and kind == "sum":
-                    used = _sum_points(out, metric, CLAUDE, resource_id, budget)
-                elif name == "gemini_cli.token.usage" and kind == "sum":
-                    used = _sum_points(out, metric, GEMINI, resource_id, budget)
-                elif name == "gen_ai.client.token.usage" and kind == "histogram":
-                    used = _genai_points(out, metric, service, resource_id, budget)
-                else:
-                    out.note(out.ignored, name[:MAX_TEXT])
-                    continue
-                out.note(out.seen, name, used)
-    return out
-
-
-def _n_points(metric: Metric) -> int:
-    kind = metric.WhichOneof("data")
-    return len(getattr(metric, kind).data_points) if kind else 0
-
-
-def _within(out: Decoded, points: Any, budget: list[int]) -> Any:
-    """The points of one metric this export may still hold; the rest are rejected, uncounted
-    and unread."""
-    if len(points) <= budget[0]:
-        budget[0] -= len(points)
-        return points
-    out.reject(f"over {MAX_ITEMS_PER_EXPORT:,} data points in one export", len(points) - budget[0])
-    kept = points[: budget[0]]
-    budget[0] = 0
-    return kept
-
-
-def _point_value(value: float, part: str) -> float:
-    """A usage point's value, or ``Invalid``: finite, not negative, under its ceiling."""
-    cap = MAX_POINT_COST if part == "cost" else MAX_POINT_TOKENS
-    if not 0 <= value <= cap:  # NaN fails this too
-        what = "USD" if part == "cost" else "tokens"
-        raise Invalid(f"value {_show(value)} is outside 0..{cap:,.0f} {what}")
-    return value
-
-
-def _sum_points(
-    out: Decoded, metric: Metric, tool: str, resource_id: str, budget: list[int]
-) -> int:
-    s = metric.sum
-    name: str = metric.name
-    n = 0
-    for dp in _within(out, s.data_points, budget):
-        if len(dp.attributes) > MAX_ATTRIBUTES:
-            out.reject(f"{name}: a point has over {MAX_ATTRIBUTES} attributes")
-            continue
-        a = attrs(dp.attributes)
-        value = dp.as_double if dp.WhichOneof("value") == "as_double" else float(dp.as_int)
-        try:
-            kind = _text(a, "type")
-            if name.endswith("cost.usage"):
-                parts = [("cost", False)]
-            elif tool == CLAUDE:
-                parts = [(_CLAUDE_TYPES.get(kind, ""), False)]
-            else:
-                parts = [(_GEMINI_TYPES.get(kind, ""), False)]
-                if kind == "cache":  # cached tokens are also inside "input": take them out there
-                    parts.append(("input", True))
-            if not parts[0][0]:
-                continue
-            value = _point_value(value, parts[0][0])
-            model, session = _text(a, "model"), _ident(a, "session.id")
-        except Invalid as exc:
-            out.reject(f"{name}: {exc}")
-            continue
-        series = _digest(name, resource_id, sorted((k, str(v)) for k, v in a.items()))
-        for part, negate in parts:
-            out.points.append(
-                MetricPoint(
-                    tool,
-                    PROVIDERS[tool],
-                    model,
-                    session,
-                    part,
-                    series + (":neg" if negate else ""),
-                    s.aggregation_temporality,
-                    dp.start_time_unix_nano,
-                    dp.time_unix_nano,
-                    value,
-                    negate=negate,
-                )
-            )
-            n += 1
-    return n
-
-
-def _genai_points(
-    out: Decoded, metric: Metric, service: str, resource_id: str, budget: list[int]
-) -> int:
-    h = metric.histogram
-    tool = SERVICES.get(service, f"genai:{service or 'unknown'}")
-    n = 0
-    for dp in _within(out, h.data_points, budget):
-        if len(dp.attributes) > MAX_ATTRIBUTES:
-            out.reject(f"{metric.name}: a point has over {MAX_ATTRIBUTES} attributes")
-            continue
-        a = attrs(dp.attributes)
-        try:
-            part = _GENAI_TYPES.get(_text(a, "gen_ai.token.type"), "")
-            if not part:
-                continue
-            value = _point_value(dp.sum, part)
-            provider = _text(a, "gen_ai.provider.name", "gen_ai.system") or PROVIDERS.get(tool, "")
-            model = _text(a, "gen_ai.response.model", "gen_ai.request.model")
-            session = _ident(a, "session.id")
-        except Invalid as exc:
-            out.reject(f"{metric.name}: {exc}")
-            continue
-        series = _digest(metric.name, resource_id, sorted((k, str(v)) for k, v in a.items()))
-        out.points.append(
-            MetricPoint(
-                tool,
-                _provider(provider),
-                model,
-                session,
-                part,
-                series,
-                h.aggregation_temporality,
-                dp.start_time_unix_nano,
-                dp.time_unix_nano,
-                value,
-                observations=int(dp.count),
-                tool_specific=False,
-            )
-        )
-        n += 1
-    return n
-
-
-def _provider(name: str) -> str:
-    """GenAI provider names (``gcp.gemini``, ``aws.bedrock``...) to burntray's provider names."""
-    low = name.lower()
-    if "gemini" in low or low.startswith(("gcp", "google", "vertex")):
-        return "google"
-    if "anthropic" in low:
-        return "anthropic"
-    if "openai" in low:
-        return "openai"
-    return low

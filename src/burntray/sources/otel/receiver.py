@@ -34,16 +34,9 @@ from collections.abc import Callable, Iterable
 
 from google.protobuf.message import Message
 
-from burntray.io.http_server import (
-    BoundedHandler,
-    BoundedHTTPServer,
-    ReceiverStats,
-    RequestRefused,
-    Timeouts,
-    is_loopback,
-    split_names,
-    tls_context,
-)
+from burntray.io.http_admission import is_loopback, split_names, tls_context
+from burntray.io.http_body import RequestRefused
+from burntray.io.http_server import BoundedHandler, BoundedHTTPServer, ReceiverStats, Timeouts
 from burntray.io.memory import fix_mmap_threshold
 from burntray.lazylog import get_logger
 from burntray.sources.otel.decode import (

@@ -6,6 +6,8 @@ notify) run on the caller's thread, turn what they were given into immutable val
 text, a :class:`MenuLayout`) and hand them to the bus thread with ``call_soon_threadsafe``.
 Menu callbacks and the default action run on one action thread, in click order, so a slow
 callback never stalls the bus and a callback may call any icon method.
+
+Long, but one job: the one class that is a pystray Icon over D-Bus.
 """
 
 from __future__ import annotations
