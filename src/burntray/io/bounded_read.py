@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from burntray.errors import BurntrayError
+from burntray.io.atomic import kind_of
 
 MiB = 1024 * 1024
 # The largest stats.json, price file or other whole file burntray reads at once. hexai's 100k
@@ -39,20 +40,6 @@ class UnsafeFileError(BurntrayError):
         self.path = path
         self.reason = reason
         self.missing = missing
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def _describe_os_error(exc: OSError) -> str:
@@ -86,7 +73,7 @@ def open_regular_file(path: Path, max_bytes: int | None = MAX_WHOLE_FILE_BYTES) 
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise UnsafeFileError(path, f"is {_kind(info.st_mode)}, not a regular file")
+            raise UnsafeFileError(path, f"is {kind_of(info.st_mode)}, not a regular file")
         if max_bytes is not None and info.st_size > max_bytes:
             raise UnsafeFileError(
                 path,
@@ -127,5 +114,5 @@ def check_regular_file(path: Path) -> os.stat_result:
             path, _describe_os_error(exc), missing=exc.errno == errno.ENOENT
         ) from None
     if not stat.S_ISREG(info.st_mode):
-        raise UnsafeFileError(path, f"is {_kind(info.st_mode)}, not a regular file")
+        raise UnsafeFileError(path, f"is {kind_of(info.st_mode)}, not a regular file")
     return info
