@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from burntray.config_values import CALENDAR_WINDOWS
 from burntray.errors import ClearError
-from burntray.record import record, replace
 from burntray.sources.registry import REGISTRY
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 HISTORY_TARGET = "history"
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ClearTarget:
     key: str  # "history" or a source's clear flag ("hexai")
     label: str  # "burntray history", "hexai stats"

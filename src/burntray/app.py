@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,6 @@ from burntray.errors import ConfigError
 from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable, build_price_table
 from burntray.paths import AppPaths, app_paths
-from burntray.record import field, record
 from burntray.sources.base import Source, SourceContext
 from burntray.sources.build import build_source
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # sqlite3 and the store load only when the history is opened
 log = get_logger(__name__)
 
 
-@record(frozen=False, slots=False)
+@dataclass
 class AppContext:
     """Everything a command needs, resolved from the environment."""
 

@@ -1,4 +1,4 @@
-"""Settings: a frozen record, loaded from ``config.toml`` (saving it is ``config_write``).
+"""Settings: a frozen dataclass, loaded from ``config.toml`` (saving it is ``config_write``).
 
 Every key is declared once in ``FIELDS`` with its parser (``config_values``), so each bad value
 is reported with the key, the value and what is allowed; an unknown key is named with the
@@ -15,6 +15,8 @@ import os
 import stat
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from dataclasses import replace as replace_fields
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +36,6 @@ from burntray.config_values import (
 from burntray.errors import ConfigError
 from burntray.io.hostport import host_port_parser
 from burntray.model.timefmt import NS_PER_SECOND
-from burntray.record import field, record
-from burntray.record import replace as replace_fields
 from burntray.sources.registry import REGISTRY
 
 # The window of a NEW configuration: the tray's first start, with no config.toml yet, writes one
@@ -47,7 +47,7 @@ ICON_FIGURES = ("rpm", "cost", "reqs", "none")
 PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Settings:
     window: str = "1h"
     source: str = DEFAULT_SOURCE

@@ -8,9 +8,8 @@ source registry for those keys, and the registry must not import ``config`` back
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-
-from burntray.record import record
 
 
 def text(value: object) -> str:
@@ -41,7 +40,7 @@ def names(value: object) -> str:
     return ", ".join(dict.fromkeys(words))
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ConfigField:
     key: str  # dotted TOML key
     attr: str  # Settings attribute; "" for a source's key (kept in Settings.source_options)

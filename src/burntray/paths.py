@@ -16,17 +16,17 @@ import contextlib
 import os
 import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from burntray.io.atomic import UnsafePathError, kind_of
 from burntray.io.bounded_read import check_regular_file
 from burntray.lazylog import get_logger
-from burntray.record import record
 
 APP_NAME = "burntray"
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class AppPaths:
     config_dir: Path
     data_dir: Path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -19,7 +19,6 @@ from burntray.model.alerts import (
     spike_text,
 )
 from burntray.model.timefmt import NS_PER_MINUTE
-from burntray.record import replace
 from burntray.store.alert_store import state_from_json, state_to_json
 
 STEP_NS = NS_PER_MINUTE // 2  # the fake clock ticks every 30 s

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from burntray.config import Settings
 from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
-from burntray.record import replace
 from burntray.ui.presenter import (
     ICON_STATES,
     UiState,

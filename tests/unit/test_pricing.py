@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -18,7 +19,6 @@ from burntray.model.pricing import (
     parse_litellm_prices,
     shipped_prices,
 )
-from burntray.record import replace
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,6 @@ from burntray.model.export import snapshot_to_dict
 from burntray.model.format import cost_text, human_count, rpm_text, usd
 from burntray.model.pricing import build_price_table
 from burntray.model.snapshot import Snapshot
-from burntray.record import replace
 from burntray.report.build import KEEP_REPORTS, render, write_report
 from burntray.report.csv_out import CSV_COLUMNS
 from burntray.report.data import chart_minutes, collect

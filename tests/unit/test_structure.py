@@ -203,7 +203,7 @@ def test_no_package_name_hides_one_of_its_modules() -> None:
 
 # What ``burntray.io`` may import: the layers below it. Anything else would make the
 # infrastructure depend on what uses it.
-IO_MAY_IMPORT = ("burntray.io", "burntray.errors", "burntray.lazylog", "burntray.record")
+IO_MAY_IMPORT = ("burntray.io", "burntray.errors", "burntray.lazylog")
 IO_MAY_IMPORT_MODULES = ("burntray.model.snapshot",)
 # What the core may take from ``burntray.sources``: the protocol, the registry and building.
 SOURCES_API = (

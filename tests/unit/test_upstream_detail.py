@@ -7,12 +7,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from burntray.model.export import snapshot_to_dict
 from burntray.model.snapshot import Snapshot, SourceStatus
-from burntray.record import replace
 from burntray.report.data import collect
 from burntray.report.html import render_html
 from burntray.sources.cburn.period import DaemonPeriod, daemon_of

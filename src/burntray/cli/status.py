@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
 from burntray.cli.common import (
     EXIT_OK,
@@ -85,7 +86,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]
     """``status --watch``: the terminal view (the same monitor as the tray) for these settings."""
-    from burntray.record import replace  # noqa: PLC0415
     from burntray.ui.terminal import run_terminal  # noqa: PLC0415
 
     return run_terminal(replace(ctx, settings=settings))

@@ -26,18 +26,18 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from burntray.io.bounded_read import UnsafeFileError, open_regular_file
-from burntray.record import field, record
 
 CHUNK_BYTES = 4 * 1024 * 1024
 MAX_LINE_BYTES = 32 * 1024 * 1024
 MAX_REASON = 500  # characters of a skipped line's reason kept in the state
 
 
-@record(frozen=False)
+@dataclass(slots=True)
 class FileState:
     """What we know of one log file; ``extra`` is the caller's per-file parser state."""
 
@@ -85,7 +85,7 @@ class LineScan(Protocol):
         ...
 
 
-@record(frozen=False)
+@dataclass(slots=True)
 class TailStats:
     bytes_read: int = 0
     lines: int = 0

@@ -28,12 +28,12 @@ Rules (the README's "Alerts" section says the same to users):
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from burntray.model.format import usd
 from burntray.model.snapshot import AlertLevel
 from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE, format_duration
-from burntray.record import field, record, replace
 
 BASELINE_NS = NS_PER_HOUR  # the baseline is the hour before the short window ("the last hour")
 BUDGET_STEPS = (50, 80, 100)  # percent of the daily budget, each told once a day
@@ -42,7 +42,7 @@ FOLLOW_UP_GROWTH = 3.0  # a told spike whose rate grows past this x the told rat
 AlertKind = Literal["spike", "rpm", "budget"]
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class AlertConfig:
     """The alert settings as plain numbers (``from_settings`` reads ``[alerts]``)."""
 
@@ -56,7 +56,7 @@ class AlertConfig:
     rpm_threshold: float = 0.0  # 0: no request-rate alert
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class TopUsage:
     """The biggest spender (or requester) in the short window."""
 
@@ -66,7 +66,7 @@ class TopUsage:
     reqs: int
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Reading:
     """What the engine measured for one source at ``now_ns``."""
 
@@ -80,7 +80,7 @@ class Reading:
     spent_today_usd: float | None = None  # None: not measured (no budget, or unknown)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class KindState:
     active_since_ns: int | None = None  # a spike of this kind is on since then
     last_fired_ns: int | None = None  # the last alert of this kind that was told
@@ -90,7 +90,7 @@ class KindState:
     followed_up: bool = False
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class AlertState:
     """Everything the detector remembers; persisted per source so restarts never re-fire."""
 
@@ -102,7 +102,7 @@ class AlertState:
     checked_ns: int | None = None  # the last evaluation
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One alert to tell the user (and to record in ``alert_log``)."""
 
@@ -113,7 +113,7 @@ class Alert:
     ts_ns: int
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Evaluation:
     state: AlertState
     level: AlertLevel

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from burntray.model.timefmt import NS_PER_HOUR
 from burntray.model.usage import UsageRecord
-from burntray.record import record
 
 BLOCK_NS = 5 * NS_PER_HOUR
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class PeriodRow:
     """Usage of one day or one session."""
 
@@ -102,7 +102,7 @@ def by_session(records: Iterable[UsageRecord]) -> list[PeriodRow]:
     return sorted(rows, key=lambda row: row.last_ns, reverse=True)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class UsageBlock:
     """One 5-hour block; ``active`` when ``now`` is inside it and it has not gone idle."""
 

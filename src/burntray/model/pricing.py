@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +20,6 @@ from burntray.model.price_table import (
     PRICES_FILE,
     price_table_age,
 )
-from burntray.record import field, record
 
 # "table": the shipped price file; "litellm": the user's own LiteLLM file.
 PriceOrigin = Literal["table", "override", "litellm", "local"]
@@ -32,7 +32,7 @@ _DOTTED_VERSION = re.compile(r"(?<=[0-9])\.(?=[0-9])")
 TIER_THRESHOLD_TOKENS = 200_000
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Price:
     """USD per million tokens.
 
@@ -130,7 +130,7 @@ def normalise_model(model: str) -> str:
     return name
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class PriceTable:
     """The shipped prices plus the user's overrides; immutable so snapshots can share it."""
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
-
-from burntray.record import field, record, replace
 
 SourceState = Literal["ok", "empty", "error", "offline", "starting"]
 # Spend level set by the alert engine: normal; elevated (rate above the hysteresis floor but no
@@ -13,7 +12,7 @@ SourceState = Literal["ok", "empty", "error", "offline", "starting"]
 AlertLevel = Literal["normal", "elevated", "spike"]
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class SourceStatus:
     """How a source is doing, in words a user can act on.
 
@@ -35,7 +34,7 @@ class SourceStatus:
         return self.state in ("ok", "empty")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class UsageRow:
     """Usage of one provider/model in the window."""
 
@@ -58,7 +57,7 @@ class UsageRow:
     tokens_estimated: bool = False
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Totals:
     reqs: int = 0
     rpm: float = 0.0
@@ -74,7 +73,7 @@ class Totals:
     tokens_estimated: bool = False
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a source's figures can say, so the UI, CLI and reports ask this, never a name."""
 
@@ -84,7 +83,7 @@ class Capabilities:
     upstream_cost: bool = False  # the upstream states cost itself (else burntray's prices)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class UpstreamFact:
     """Something the upstream reports about itself (a daemon's period cost, its last error)."""
 
@@ -92,7 +91,7 @@ class UpstreamFact:
     value: str
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class SourceFigures:
     """One source's share of a combined (``all``) snapshot.
 
@@ -133,7 +132,7 @@ class UpstreamDetail(Protocol):
         ...
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything shown for one source and window at one instant."""
 

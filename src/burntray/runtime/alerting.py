@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from burntray.config import Settings
@@ -30,7 +31,6 @@ from burntray.model.alerts import (
 )
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import NS_PER_DAY, NS_PER_SECOND, format_rfc3339_ns, parse_duration_ns
-from burntray.record import replace
 from burntray.sources.base import Source
 from burntray.store.alert_store import AlertStore
 from burntray.store.history import HistoryStore

@@ -11,11 +11,11 @@ window has requests.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import NS_PER_SECOND
-from burntray.record import replace
 from burntray.sources.base import KeepsOwnHistory, Source, members_of
 from burntray.store.history import HistoryStore
 

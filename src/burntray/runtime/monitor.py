@@ -16,13 +16,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from burntray.config import Settings
 from burntray.config_values import CALENDAR_WINDOWS
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot, SourceStatus, stale_if_from_history
 from burntray.model.timefmt import NS_PER_DAY
-from burntray.record import replace
 from burntray.runtime.last_use import LastUse
 from burntray.runtime.slot import LatestSlot
 from burntray.runtime.state_log import SourceStateLog

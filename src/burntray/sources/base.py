@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-
-from burntray.record import field, record
 
 # Annotations only: sqlite3 and the store load when a history is opened, and the registry's
 # entries (which config reads for the sources' keys) import this module: config must not.
@@ -54,7 +53,7 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-@record(slots=False)
+@dataclass(frozen=True)
 class SourceContext:
     """The environment a source is built in: injected, so tests can point it anywhere."""
 

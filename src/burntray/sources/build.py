@@ -7,10 +7,10 @@ specs, can import ``base`` without ``base`` importing it back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from burntray.model.snapshot import Snapshot, SourceStatus
-from burntray.record import replace
 from burntray.sources.base import Source, SourceContext
 from burntray.sources.registry import REGISTRY, UnknownSourceError
 

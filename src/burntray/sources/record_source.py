@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable
@@ -23,7 +24,6 @@ from burntray.model.snapshot import (
     UsageRow,
 )
 from burntray.model.usage import UsageRecord, group_records, summarise_records, summarise_usage
-from burntray.record import replace
 from burntray.store.history import CLEARED_KEY, RESUME_STATE_PREFIX, HistoryStore
 from burntray.store.usage_events import UsageEvents
 

@@ -7,10 +7,10 @@ source package: each package imports this module for its ``SPEC``, never the lis
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from burntray.config_keys import ConfigField
-from burntray.record import field, record
 from burntray.sources.base import HasMinuteSeries
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ ChartMinutes = Callable[
 ]
 
 
-@record(slots=False)
+@dataclass(frozen=True)
 class ClearAction:
     """Emptying an upstream's own store (only where the upstream itself offers a clear).
 
@@ -51,7 +51,7 @@ class DemoWrite(Protocol):
         """Append one request (``sent``/``recv`` bytes, at ``at_ns``) to the store in ``folder``."""
 
 
-@record(slots=False)
+@dataclass(frozen=True)
 class DemoFeed:
     """How ``burntray demo`` feeds this source synthetic traffic: ``write`` appends one request
     to the upstream's own store in a private folder, written exactly as the upstream writes it,
@@ -61,7 +61,7 @@ class DemoFeed:
     write: DemoWrite
 
 
-@record(slots=False)
+@dataclass(frozen=True)
 class ReceiverSpec:
     """A source that listens for its data (a network receiver): ``burntray serve`` is then not
     ready while the receiver it was asked for cannot listen or count (the source implements
@@ -72,7 +72,7 @@ class ReceiverSpec:
     enabled_key: str
 
 
-@record(slots=False)
+@dataclass(frozen=True)
 class SourceSpec:
     name: str  # stable id used in config and on the command line
     label: str  # for people: "hexai cache"

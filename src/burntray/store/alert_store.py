@@ -10,13 +10,13 @@ step such as ``80%``.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, NamedTuple
 
 import msgspec
 
 from burntray.lazylog import get_logger
 from burntray.model.alerts import Alert, AlertState, KindState
-from burntray.record import asdict
 from burntray.store.history import HistoryStore
 from burntray.store.schema import ALERT_LOG, ALERT_STATE
 

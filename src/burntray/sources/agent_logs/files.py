@@ -12,12 +12,11 @@ are not counted). Symlinked folders are not followed (no loops); files found are
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from burntray.record import field, record
 
-
-@record(frozen=False)
+@dataclass(slots=True)
 class _Listing:
     mtime_ns: int
     files: list[str]
@@ -25,7 +24,7 @@ class _Listing:
     error: str = ""  # why it could not be listed ("" when it was)
 
 
-@record(frozen=False)
+@dataclass(slots=True)
 class JsonlFinder:
     """All ``*.jsonl`` files below ``root`` (recursively), sorted by path."""
 

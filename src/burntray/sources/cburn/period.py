@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from burntray.model.format import human_count, usd
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_rfc3339_ns
-from burntray.record import record
 
 
 def _utc(ns: int | None) -> str | None:
     return None if ns is None else format_rfc3339_ns(ns, _dt.UTC)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class DaemonPeriod:
     """A cburn daemon's own figures for its ``--days`` period (not our window)."""
 

@@ -21,6 +21,7 @@ import os
 import stat
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from burntray.io.bounded_read import UnsafeFileError
@@ -28,7 +29,6 @@ from burntray.model.format import human_count
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, UpstreamFact
 from burntray.model.usage import UsageRecord
-from burntray.record import replace
 from burntray.sources.record_source import RecordSource
 from burntray.sources.yoi.logs import (
     LlmUsage,
