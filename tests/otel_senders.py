@@ -233,3 +233,30 @@ def gemini_request(
         }
         hist.record(inp, {**common, "gen_ai.token.type": "input"})
         hist.record(out + thoughts, {**common, "gen_ai.token.type": "output"})
+
+
+def send_claude_request(port: int, request_id: str, cost: float, session: str = "s") -> None:
+    """One Claude Code API request (its event only) exported by the official SDK to the
+    receiver on ``port``."""
+    with Sender("claude-code", f"http://127.0.0.1:{port}") as sender:
+        claude_request(
+            sender,
+            session=session,
+            request_id=request_id,
+            model="claude-opus-4-1",
+            inp=1,
+            out=2,
+            cache_read=0,
+            cache_write=0,
+            cost=cost,
+            metric=False,
+        )
+
+
+def page_claude_body() -> bytes:
+    """The protobuf body the SDK sends for one $123.45 Claude Code request: what a hostile web
+    page replays at the receiver."""
+    got: list[Any] = []
+    with receiving(lambda _path, message, _ts: got.append(message)) as r:
+        send_claude_request(r.port, "from-a-page", 123.45, session="web")
+    return bytes(got[0].SerializeToString())

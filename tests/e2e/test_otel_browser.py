@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from google.protobuf.message import Message
 
 from burntray.model.pricing import build_price_table
 from burntray.sources.otel.ledger import OtelLedger
 from tests.e2e.test_report_chromium import run_chromium
-from tests.otel_senders import Sender, claude_request, receiving
+from tests.otel_senders import page_claude_body, receiving
 
 pytestmark = pytest.mark.slow
 
@@ -52,24 +51,7 @@ run();
 
 @pytest.fixture(scope="module")
 def claude_body() -> bytes:
-    got: list[Message] = []
-    with (
-        receiving(lambda _path, message, _ts: got.append(message)) as r,
-        Sender("claude-code", f"http://127.0.0.1:{r.port}") as sender,
-    ):
-        claude_request(
-            sender,
-            session="web",
-            request_id="from-a-page",
-            model="claude-opus-4-1",
-            inp=1,
-            out=2,
-            cache_read=0,
-            cache_write=0,
-            cost=123.45,
-            metric=False,
-        )
-    return got[0].SerializeToString()
+    return page_claude_body()
 
 
 class _Page(BaseHTTPRequestHandler):

@@ -18,7 +18,7 @@ from burntray.model.pricing import build_price_table
 from burntray.sources.otel.decode import MAX_BODY, OtlpError, decode, inflate
 from burntray.sources.otel.ledger import OtelLedger
 from burntray.sources.otel.receiver import OtlpReceiver, Timeouts
-from tests.otel_senders import Sender, claude_request, receiving
+from tests.otel_senders import receiving, send_claude_request
 
 
 @pytest.fixture
@@ -50,19 +50,7 @@ def post(
 
 
 def good_request_is_served(receiver: OtlpReceiver, ledger: OtelLedger, rid: str) -> None:
-    with Sender("claude-code", f"http://127.0.0.1:{receiver.port}") as sender:
-        claude_request(
-            sender,
-            session="s",
-            request_id=rid,
-            model="claude-opus-4-1",
-            inp=1,
-            out=2,
-            cache_read=0,
-            cache_write=0,
-            cost=0.5,
-            metric=False,
-        )
+    send_claude_request(receiver.port, rid, 0.5)
     assert [r.key for r in ledger.take(2**62)] == [f"claude-code:req:{rid}"]
 
 

@@ -19,7 +19,7 @@ from burntray.serve.figures import FiguresBoard
 from burntray.serve.http import FiguresServer
 from burntray.sources.otel.ledger import OtelLedger
 from burntray.sources.otel.receiver import OtlpReceiver, Timeouts
-from tests.otel_senders import Sender, claude_request, receiving
+from tests.otel_senders import page_claude_body, receiving, send_claude_request
 
 PB = "application/x-protobuf"
 
@@ -27,25 +27,7 @@ PB = "application/x-protobuf"
 @pytest.fixture(scope="module")
 def claude_body() -> bytes:
     """One Claude Code request ($123.45) as the official SDK sends it (protobuf)."""
-    got: list[Message] = []
-    with (
-        receiving(lambda _path, message, _ts: got.append(message)) as r,
-        Sender("claude-code", f"http://127.0.0.1:{r.port}") as sender,
-    ):
-        claude_request(
-            sender,
-            session="web",
-            request_id="from-a-page",
-            model="claude-opus-4-1",
-            inp=1,
-            out=2,
-            cache_read=0,
-            cache_write=0,
-            cost=123.45,
-            metric=False,
-        )
-    assert len(got) == 1
-    return got[0].SerializeToString()
+    return page_claude_body()
 
 
 @pytest.fixture
@@ -276,19 +258,7 @@ def test_decoding_beyond_the_memory_budget_gets_503_with_retry_after() -> None:
 
 
 def good_request_is_served(receiver: OtlpReceiver, ledger: OtelLedger, rid: str) -> None:
-    with Sender("claude-code", f"http://127.0.0.1:{receiver.port}") as sender:
-        claude_request(
-            sender,
-            session="s",
-            request_id=rid,
-            model="claude-opus-4-1",
-            inp=1,
-            out=2,
-            cache_read=0,
-            cache_write=0,
-            cost=0.5,
-            metric=False,
-        )
+    send_claude_request(receiver.port, rid, 0.5)
     assert counted(ledger) == [f"claude-code:req:{rid}"]
 
 
