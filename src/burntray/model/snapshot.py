@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
+from burntray.model.limits import PlanWindow
+
 SourceState = Literal["ok", "empty", "error", "offline", "starting"]
 # Spend level set by the alert engine: normal; elevated (rate above the hysteresis floor but no
 # spike); spike (a spike alert is on). The icon, tooltip and SNI Status show it.
@@ -158,6 +160,9 @@ class Snapshot:
     # so an empty window says why it is empty (None: unknown, or not looked up)
     last_use_ns: int | None = None
     today_cost_usd: float | None = None
+    # The plan windows (5-hour, weekly) the tools reported, merged (see model.limits); empty
+    # when no tool reported any - unknown, never 0 %.
+    limits: tuple[PlanWindow, ...] = ()
 
     @property
     def window_minutes(self) -> float:

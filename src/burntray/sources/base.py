@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 # entries (which config reads for the sources' keys) import this module: config must not.
 if TYPE_CHECKING:
     from burntray.config import Settings
+    from burntray.model.limits import PlanWindow
     from burntray.model.periods import UsageBlock
     from burntray.model.pricing import PriceTable
     from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
@@ -164,6 +165,17 @@ class Listens(Protocol):
         ...
 
 
+@runtime_checkable
+class HasLimits(Protocol):
+    """A source that knows a subscription plan's usage windows (5-hour, weekly) as the tool
+    itself reported them. Unknown windows are absent (never 0 %); ``burntray.model.limits``
+    merges observations (freshest wins, a passed reset resets)."""
+
+    def plan_windows(self, now_ns: int) -> tuple[PlanWindow, ...]:
+        """The windows as known at ``now_ns`` (already merged by ``current_windows``)."""
+        ...
+
+
 def wakes_on_change(source: Source) -> bool:
     """Whether ``source`` wakes the monitor itself whenever its data changes (``WakesOnChange``);
     a source without that capability is polled."""
@@ -177,6 +189,7 @@ def members_of(source: Source) -> dict[str, Source]:
 
 __all__ = [
     "HasBlocks",
+    "HasLimits",
     "HasMembers",
     "HasMinuteSeries",
     "HasRecords",
