@@ -106,6 +106,7 @@ def claude_line(  # noqa: PLR0917 - a log line reads best as (ts, ids, model, to
     cost_usd: float | None = None,
     write_1h: int | None = None,
     text: str = "ok",
+    branch: object = None,
 ) -> str:
     usage: dict[str, object] = {
         "input_tokens": inp,
@@ -144,6 +145,8 @@ def claude_line(  # noqa: PLR0917 - a log line reads best as (ts, ids, model, to
         line["requestId"] = rid
     if cost_usd is not None:
         line["costUSD"] = cost_usd
+    if branch is not None:
+        line["gitBranch"] = branch
     return _compact(line)
 
 

@@ -141,3 +141,24 @@ def test_one_prune_drops_what_every_declared_table_holds_before_the_cutoff(tmp_p
     assert store.execute("SELECT count(*) FROM usage_minutes") == [(1,)]
     assert store.execute("SELECT count(*) FROM hexai_minutes") == [(1,)]
     store.close()
+
+
+def test_an_old_history_gains_the_branch_column_and_keeps_its_records(tmp_path: Path) -> None:
+    path = old_database(tmp_path)
+    store = HistoryStore(path, REGISTRY.history_tables())
+    records = UsageEvents(store)
+    old = records.records("codex", T0, T0 + 60 * S)
+    assert [(r.key, r.branch) for r in old] == [("r-2", "")]  # kept, its branch unknown
+    new = UsageRecord(T0 + 90 * S, "anthropic", "claude-sonnet-4-5", 1, 2, 0, 0, 0.5, "n-1",
+                      "s", "p", branch="feature/x")  # fmt: skip
+    assert records.ingest("claude", [new]) == 1
+    # the same request seen again on another branch is a change, not a duplicate
+    assert records.ingest("claude", [new._replace(branch="main")]) == 1
+    store.close()
+    again = UsageEvents(HistoryStore(path, REGISTRY.history_tables()))
+    got = again.records("claude", T0 + 90 * S, T0 + 91 * S)
+    assert [(r.key, r.branch) for r in got] == [("n-1", "main")]
+    assert again.history.execute(
+        "SELECT version FROM schema_versions WHERE name = 'usage_events'"
+    ) == [(2,)]
+    again.history.close()

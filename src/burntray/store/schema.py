@@ -94,6 +94,8 @@ USAGE_EVENTS = TableSchema(
             PRIMARY KEY (source, key)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS usage_events_by_time ON usage_events (source, ts_ns)""",
+        # 2: the git branch of each request (Claude Code's gitBranch); older rows: '' (unknown)
+        "ALTER TABLE usage_events ADD COLUMN branch TEXT NOT NULL DEFAULT ''",
     ),
     prune=_prune_usage,  # prunes the rollup with the records
 )
