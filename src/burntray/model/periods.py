@@ -10,6 +10,7 @@ start, spend, burn rate and projection here match what users see there.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -185,6 +186,7 @@ UNKNOWN = "(unknown)"  # a request whose project, branch or model was not record
 # Every zone's offset and every daylight-saving change falls on a quarter hour, so usage summed
 # per quarter hour (UTC) can be put into local days exactly, whatever the zone.
 SLOT_NS = 15 * 60 * 10**9
+_EPOCH_DAY = dt.date(1970, 1, 1)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -248,6 +250,41 @@ class PeriodKeys:
         if key is None:
             key = self._cache[slot] = self.key(self.date_of(slot * SLOT_NS))
         return key
+
+    def of_day(self, day: int) -> str:
+        """The period of local day number ``day`` (days since 1970-01-01 in the zone)."""
+        return self.key(_EPOCH_DAY + dt.timedelta(days=day))
+
+    def _offset_quarters(self, slot: int) -> int:
+        """The zone's UTC offset at quarter hour ``slot``, in quarter hours."""
+        seconds = slot * (SLOT_NS // 10**9)
+        if self.tz is None:
+            offset = time.localtime(seconds).tm_gmtoff
+        else:
+            delta = dt.datetime.fromtimestamp(seconds, self.tz).utcoffset()
+            offset = int(delta.total_seconds()) if delta is not None else 0
+        return offset // (SLOT_NS // 10**9)
+
+    def offsets(self, first: int, end: int) -> list[tuple[int, int]]:
+        """The zone's offsets over quarter hours ``[first, end)``: ``[(from, offset), ...]`` in
+        quarter hours, the first from ``first``. Looked at once a day, and where it changed,
+        found to the quarter hour (a zone changes its offset at most twice a year)."""
+        found = [(first, self._offset_quarters(first))]
+        day = 96
+        at = first
+        while at < end - 1:
+            nxt = min(at + day, end - 1)
+            if self._offset_quarters(nxt) != found[-1][1]:
+                lo, hi = at, nxt  # the offset of lo is the old one, of hi the new one
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    if self._offset_quarters(mid) == found[-1][1]:
+                        lo = mid
+                    else:
+                        hi = mid
+                found.append((hi, self._offset_quarters(hi)))
+            at = nxt
+        return found
 
 
 @dataclass(frozen=True, slots=True)

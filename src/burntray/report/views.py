@@ -78,11 +78,14 @@ def read_view(history: HistoryStore, names: list[str] | None, query: ViewQuery) 
             by_period=keys is not None,
             without=tuple(f"{up}:" for up in sorted(left)),
             upstream_tool=per_upstream,
+            offsets=keys.offsets if keys is not None else None,
         )
         for g in groups:
             values = iter(g.values)
             row_keys = tuple(
-                keys.of_slot(g.slot) if keys is not None and d == period else next(values)
+                (keys.of_slot(g.slot) if g.day is None else keys.of_day(g.day))
+                if keys is not None and d == period
+                else next(values)
                 for d in query.dims
             )
             row_keys = tuple(

@@ -13,15 +13,22 @@ other dimensions (session, project, branch, a source's upstreams) read the recor
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from typing import NamedTuple
 
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.store.history import HistoryStore
-from burntray.store.schema import USAGE_EVENTS, USAGE_MINUTES
+from burntray.store.schema import USAGE_EVENTS, USAGE_MINUTES, USAGE_QUARTERS
 
 EVENTS = USAGE_EVENTS.name
 MINUTES = USAGE_MINUTES.name
+QUARTERS = USAGE_QUARTERS.name
 SLOT_MINUTES = 15
+QUARTERS_PER_DAY = 96
+# (first quarter, end quarter) -> the zone's offsets over them: [(from quarter, offset in
+# quarters), ...], the first from ``first``
+Offsets = Callable[[int, int], list[tuple[int, int]]]
 _SLOT_NS = SLOT_MINUTES * NS_PER_MINUTE
 _ROLLUP_DIMS = frozenset({"model"})  # what the per-minute rollup can be grouped by
 _COLUMN = {"session": "session", "project": "project", "branch": "branch", "model": "model"}
@@ -45,6 +52,7 @@ class Group(NamedTuple):
     last_ns: int  # 0 from the rollup (which keeps no times finer than a minute)
     project: str  # of the group's newest request ("" from the rollup)
     models: str  # its models, comma-separated
+    day: int | None = None  # the local day (days since 1970-01-01 there), where known
 
 
 def grouped(
@@ -57,18 +65,36 @@ def grouped(
     by_period: bool,
     without: tuple[str, ...] = (),
     upstream_tool: bool = False,
+    offsets: Offsets | None = None,
 ) -> list[Group]:
-    """``source``'s usage in ``[start, end)`` per quarter hour (``by_period``) and per value of
-    each of ``dims`` (session, project, branch, model, tool). ``without``: less the records
-    whose keys start with those prefixes (upstreams another source counts). ``upstream_tool``:
-    the tool of each record is ``source/upstream`` from its key, else the source itself."""
+    """``source``'s usage in ``[start, end)`` per period (``by_period``) and per value of each
+    of ``dims`` (session, project, branch, model, tool). A group's period is its local day
+    (``Group.day``) where ``offsets`` gives the zone's offsets, else its quarter hour
+    (``Group.slot``). ``without``: less the records whose keys start with those prefixes
+    (upstreams another source counts). ``upstream_tool``: the tool of each record is
+    ``source/upstream`` from its key, else the source itself."""
     if end_ns <= start_ns:
         return []
     ask = _Ask(history, source, dims, by_period)
     tool_in_sql = "tool" in dims and upstream_tool
     if without or tool_in_sql or not set(dims) - {"tool"} <= _ROLLUP_DIMS:
         return ask.records(start_ns, end_ns, without, tool_in_sql=tool_in_sql)
-    first = -(-start_ns // NS_PER_MINUTE)  # the whole minutes inside the range
+    first = -(-start_ns // _SLOT_NS)  # the whole quarter hours inside the range
+    end = end_ns // _SLOT_NS
+    if end <= first:
+        return _minutes(ask, start_ns, end_ns)
+    return [
+        *_minutes(ask, start_ns, first * _SLOT_NS),
+        *ask.quarters(first, end, offsets if by_period else None),
+        *_minutes(ask, end * _SLOT_NS, end_ns),
+    ]
+
+
+def _minutes(ask: _Ask, start_ns: int, end_ns: int) -> list[Group]:
+    """A range's whole minutes from the per-minute rollup, its partial minutes from records."""
+    if end_ns <= start_ns:
+        return []
+    first = -(-start_ns // NS_PER_MINUTE)
     end = end_ns // NS_PER_MINUTE
     if end <= first:
         return ask.records(start_ns, end_ns)
@@ -77,6 +103,19 @@ def grouped(
         *ask.rollup(first, end),
         *ask.records(end * NS_PER_MINUTE, end_ns),
     ]
+
+
+def _local_day(offsets: list[tuple[int, int]]) -> str:
+    """SQL for the local day number (days since 1970-01-01 there) of column ``quarter``, from
+    the zone's offsets ``[(from quarter, offset in quarters), ...]`` (our own integers)."""
+    if len(offsets) == 1:
+        shift = str(offsets[0][1])
+    else:
+        cases = " ".join(
+            f"WHEN quarter < {q} THEN {o}" for (_, o), (q, _) in itertools.pairwise(offsets)
+        )
+        shift = f"CASE {cases} ELSE {offsets[-1][1]} END"
+    return f"(quarter + {shift}) / {QUARTERS_PER_DAY}"
 
 
 class _Ask(NamedTuple):
@@ -91,6 +130,34 @@ class _Ask(NamedTuple):
         cols = [slot if self.by_period else "0"]
         cols += [(tool or "''") if dim == "tool" else _COLUMN[dim] for dim in self.dims]
         return ", ".join(cols), ", ".join(str(i + 1) for i in range(len(cols)))
+
+    def quarters(self, first: int, end: int, offsets: Offsets | None) -> list[Group]:
+        """Quarter hours ``[first, end)`` from their rollup; per local day with ``offsets``."""
+        day = "0"
+        if offsets is not None:
+            extent = self.history.execute(
+                f"SELECT min(quarter), max(quarter) FROM {QUARTERS} "
+                "WHERE source = ? AND quarter >= ? AND quarter < ?",
+                (self.source, first, end),
+            )[0]
+            if extent[0] is None:
+                return []
+            day = _local_day(offsets(int(extent[0]), int(extent[1]) + 1))  # type: ignore[call-overload]
+        cols, keys = self.select("0", None)
+        cols = f"{cols}, {day}"
+        keys = f"{keys}, {len(self.dims) + 2}"
+        rows = self.history.execute(
+            f"SELECT {cols}, sum(reqs), sum(input), sum(output), sum(cache_read), "
+            f"sum(cache_write), total(cost), sum(unpriced), 0, '', group_concat(DISTINCT model) "
+            f"FROM {QUARTERS} WHERE source = ? AND quarter >= ? AND quarter < ? GROUP BY {keys}",
+            (self.source, first, end),
+        )
+        return [
+            _group(
+                (*r[: len(self.dims) + 1], *r[len(self.dims) + 2 :]), self.dims, self.source
+            )._replace(day=int(r[len(self.dims) + 1]) if offsets is not None else None)  # type: ignore[call-overload]
+            for r in rows
+        ]
 
     def rollup(self, first_minute: int, end_minute: int) -> list[Group]:
         cols, keys = self.select(f"minute / {SLOT_MINUTES}", None)
