@@ -188,6 +188,8 @@ def test_usage_stays_visible_after_the_logs_are_deleted(
     feb = burntray("report", "--by", "branch", "--since", "2026-02-01", "--format", "csv")
     assert feb.returncode == 0, feb.stderr
     assert feb.stdout.splitlines()[1].startswith("(unknown),1,7,1,")
+    doctor = burntray("doctor")  # how far back the history goes
+    assert "  claude: from 2026-01-10 09:00 UTC (" in doctor.stdout, doctor.stdout
     table = burntray("status", "--by", "day,model", "--window", "all")
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
