@@ -60,11 +60,14 @@ def _executable(native: Path) -> Path:
     return native
 
 
-def run_ccusage(binary: Path, agent: str, env: dict[str, str], home: Path) -> dict[str, object]:
-    """``ccusage <agent> daily --json --offline`` in UTC, with only ``env`` pointing at data."""
+def run_ccusage(
+    binary: Path, agent: str, env: dict[str, str], home: Path, report: str = "daily"
+) -> dict[str, object]:
+    """``ccusage <agent> <report> --json --offline`` in UTC (report: daily, weekly, monthly),
+    with only ``env`` pointing at data."""
     full_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "TZ": "UTC", **env}
     done = subprocess.run(
-        [str(binary), agent, "daily", "--json", "--offline", "--timezone", "UTC"],
+        [str(binary), agent, report, "--json", "--offline", "--timezone", "UTC"],
         env=full_env, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     result: dict[str, object] = json.loads(done.stdout)
