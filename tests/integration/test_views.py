@@ -215,3 +215,39 @@ def test_bad_view_options_are_named(args: tuple[str, ...], message: str) -> None
     done = burntray("status", *args)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_html_report_shows_periods_by_tool_projects_branches_and_its_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.agent_logs_support import write_codex_fixture
+    from tests.report_support import read_html
+
+    logs = _claude_logs(tmp_path / "claude")
+    write_codex_fixture(tmp_path / "codex")  # November 2026: a second tool
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(logs))
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
+    monkeypatch.setenv("TZ", "UTC")
+    page_file = tmp_path / "report.html"
+    done = burntray("report", "--since", "2026-01-01", "--out", str(page_file))
+    assert done.returncode == 0, done.stderr
+    text = page_file.read_text()
+    page = read_html(text)
+    assert "2026-01-01 to " in text.split("<title>")[1].split("</title>")[0]
+    assert page.by_id["periods"].startswith("Per month")  # eleven months: months
+    # one chart in all, one per tool, each bar a month with its figures on hover
+    assert {"chart-month", "chart-month-tool-0", "chart-month-tool-1"} <= set(page.by_id)
+    assert "Cost per month: claude" in text and "Cost per month: codex" in text
+    assert "claude, 2026-01: " in text and "3 requests" in text
+    projects = page.tables["projects-table"]
+    assert projects[0][:2] == ["Project", "Requests"]
+    assert {r[0]: r[1] for r in projects[1:]} == {"-work-alpha": "3", "-work-beta": "1",
+                                                   "(unknown)": "5"}  # fmt: skip  # codex: none
+    branches = {(r[0], r[1]): r[2] for r in page.tables["branches-table"][1:]}
+    assert branches[("-work-alpha", "main")] == "2" and branches[("-work-beta", "(unknown)")] == "1"
+    # the same range, as --by says it
+    by = burntray("report", "--by", "project", "--since", "2026-01-01", "--format", "json")
+    rows = {r["project"]: r["reqs"] for r in json.loads(by.stdout)["rows"]}
+    assert rows == {"-work-alpha": 3, "-work-beta": 1, "(unknown)": 5}
+    past = burntray("report", "--until", "2026-01-31")
+    assert past.returncode == 2 and "--until and --timezone need --by" in past.stderr

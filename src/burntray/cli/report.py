@@ -47,8 +47,9 @@ def run(args: argparse.Namespace) -> int:
     view = ViewRequest(args)
     if view.error:
         return fail(view.error, EXIT_USAGE)
-    if view.needs_by:
-        return fail("--since, --until, --window all and --timezone need --by", EXIT_USAGE)
+    if view.needs_by and (args.until or args.timezone):
+        # a whole report's headline is the tool's figures up to now, in the machine's zone
+        return fail("--until and --timezone need --by (a whole report runs to now)", EXIT_USAGE)
     try:
         ctx = load_context()
         changes = {key: getattr(args, key) for key in ("source", "window") if getattr(args, key)}
@@ -68,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         ctx.close()
         return fail("--format text needs --by (e.g. --by day)", EXIT_USAGE)
     try:
-        path = write_report(ctx, settings, args.format, out)
+        since = _since_ns(ctx, view) if view.since or view.window_all else None
+        path = write_report(ctx, settings, args.format, out, since_ns=since)
     except UnknownSourceError as exc:
         return fail(str(exc), EXIT_USAGE)
     except BurntrayError as exc:
@@ -112,3 +114,18 @@ def _report_by(ctx, settings, args: argparse.Namespace, view: ViewRequest, out) 
         print(f"burntray: {snapshot.source}: {snapshot.status.detail}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _since_ns(ctx, view: ViewRequest) -> int:  # type: ignore[no-untyped-def]
+    """Where a whole report over a range starts: ``--since``'s local midnight, or for
+    ``--window all`` the oldest record burntray's history keeps (a day back when none)."""
+    if view.since is not None:
+        from burntray.model.periods import day_start_ns  # noqa: PLC0415
+
+        return day_start_ns(view.since, None)
+    from burntray.store.views import oldest_ns, record_sources  # noqa: PLC0415
+
+    now = ctx.clock_ns()
+    history = ctx.history()
+    oldest = [oldest_ns(history, n) for n in record_sources(history)] if history else []
+    return min([o for o in oldest if o is not None], default=now - 86400 * 10**9)
