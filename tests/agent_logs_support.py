@@ -259,12 +259,12 @@ def codex_token_count(ts: str, last: dict[str, int] | None, total: dict[str, int
     )
 
 
-def codex_turn_context(ts: str, model: str) -> str:
+def codex_turn_context(ts: str, model: str, cwd: object = "/work") -> str:
     return _compact(
         {
             "timestamp": ts,
             "type": "turn_context",
-            "payload": {"cwd": "/work", "approval_policy": "never", "model": model},
+            "payload": {"cwd": cwd, "approval_policy": "never", "model": model},
         }
     )
 

@@ -241,13 +241,15 @@ def test_the_html_report_shows_periods_by_tool_projects_branches_and_its_range(
     assert "claude, 2026-01: " in text and "3 requests" in text
     projects = page.tables["projects-table"]
     assert projects[0][:2] == ["Project", "Requests"]
+    # Claude Code's project folders, Codex's workspace (its turn_context's cwd; a session
+    # without one: unknown)
     assert {r[0]: r[1] for r in projects[1:]} == {"-work-alpha": "3", "-work-beta": "1",
-                                                   "(unknown)": "5"}  # fmt: skip  # codex: none
+                                                   "/work": "4", "(unknown)": "1"}  # fmt: skip
     branches = {(r[0], r[1]): r[2] for r in page.tables["branches-table"][1:]}
     assert branches[("-work-alpha", "main")] == "2" and branches[("-work-beta", "(unknown)")] == "1"
     # the same range, as --by says it
     by = burntray("report", "--by", "project", "--since", "2026-01-01", "--format", "json")
     rows = {r["project"]: r["reqs"] for r in json.loads(by.stdout)["rows"]}
-    assert rows == {"-work-alpha": 3, "-work-beta": 1, "(unknown)": 5}
+    assert rows == {"-work-alpha": 3, "-work-beta": 1, "/work": 4, "(unknown)": 1}
     past = burntray("report", "--until", "2026-01-31")
     assert past.returncode == 2 and "--until and --timezone need --by" in past.stderr

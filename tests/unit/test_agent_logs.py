@@ -455,3 +455,23 @@ def test_claude_records_carry_git_branch_and_an_odd_branch_is_unknown(tmp_path: 
         "m:m4:r4": "b" * 256,  # bounded
     }
     assert reader.malformed_lines == 0
+
+
+def test_codex_records_carry_the_workspace_as_their_project(tmp_path: Path) -> None:
+    home = tmp_path / "codex"
+    session = home / "sessions" / "s.jsonl"
+    session.parent.mkdir(parents=True)
+    session.write_text(
+        codex_turn_context("2026-11-20T09:00:00Z", "gpt-5", cwd="/home/me/alpha") + "\n"
+        + codex_token_count("2026-11-20T09:00:01Z", codex_usage(100, 0, 10), None) + "\n"
+        + codex_turn_context("2026-11-20T09:05:00Z", "gpt-5", cwd=7) + "\n"  # not a path
+        + codex_token_count("2026-11-20T09:05:01Z", codex_usage(50, 0, 5), None) + "\n"
+    )  # fmt: skip
+    first = CodexLogReader([home], PRICES)
+    assert [r.project for r in first.read_new()] == ["/home/me/alpha", "/home/me/alpha"]
+    assert first.malformed_lines == 0
+    state = first.save_state()
+    _append(session, codex_token_count("2026-11-20T09:09:00Z", codex_usage(9, 0, 1), None) + "\n")
+    second = CodexLogReader([home], PRICES)
+    second.load_state(state)  # a restart resumes mid-session: the workspace is remembered
+    assert [r.project for r in second.read_new()] == ["/home/me/alpha"]
