@@ -78,7 +78,8 @@ def grouped(
     ask = _Ask(history, source, dims, by_period)
     tool_in_sql = "tool" in dims and upstream_tool
     if without or tool_in_sql or not set(dims) - {"tool"} <= _ROLLUP_DIMS:
-        return ask.records(start_ns, end_ns, without, tool_in_sql=tool_in_sql)
+        wide = _covers_most(history, source, start_ns, end_ns)
+        return ask.records(start_ns, end_ns, without, tool_in_sql=tool_in_sql, scan=wide)
     first = -(-start_ns // _SLOT_NS)  # the whole quarter hours inside the range
     end = end_ns // _SLOT_NS
     if end <= first:
@@ -88,6 +89,22 @@ def grouped(
         *ask.quarters(first, end, offsets if by_period else None),
         *_minutes(ask, end * _SLOT_NS, end_ns),
     ]
+
+
+def _covers_most(history: HistoryStore, source: str, start_ns: int, end_ns: int) -> bool:
+    """Whether ``[start, end)`` spans over a quarter of the time the source's records cover
+    (two index seeks): reading them all in key order is then cheaper than finding each through
+    the time index (a million lookups took 3.5 times a scan of the table)."""
+    where = f"FROM {EVENTS} WHERE source = ? ORDER BY ts_ns"
+    first, last = history.execute(
+        f"SELECT (SELECT ts_ns {where} LIMIT 1), (SELECT ts_ns {where} DESC LIMIT 1)",
+        (source, source),
+    )[0]
+    if first is None or last is None:
+        return False
+    span = int(last) - int(first) + 1  # type: ignore[call-overload]
+    inside = min(end_ns, int(last) + 1) - max(start_ns, int(first))  # type: ignore[call-overload]
+    return bool(inside * 4 > span)
 
 
 def _minutes(ask: _Ask, start_ns: int, end_ns: int) -> list[Group]:
@@ -176,7 +193,10 @@ class _Ask(NamedTuple):
         without: tuple[str, ...] = (),
         *,
         tool_in_sql: bool = False,
+        scan: bool = False,
     ) -> list[Group]:
+        """The records' sums; ``scan``: read the source's records in key order, not through
+        the time index (faster when the range holds most of them: no lookup per record)."""
         if end_ns <= start_ns:
             return []
         cols, keys = self.select(
@@ -184,7 +204,9 @@ class _Ask(NamedTuple):
         )
         params: list[object] = [self.source] if tool_in_sql else []
         params += [self.source, start_ns, end_ns]
-        where = "source = ? AND ts_ns >= ? AND ts_ns < ?"
+        # "+ts_ns" keeps SQLite off the time index: the source's rows are read in key order
+        ts = "+ts_ns" if scan else "ts_ns"
+        where = f"source = ? AND {ts} >= ? AND {ts} < ?"
         for prefix in without:
             where += " AND NOT (key >= ? AND key < ?)"
             params += [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]  # the prefix's key range
