@@ -263,3 +263,18 @@ def test_the_html_report_shows_periods_by_tool_projects_branches_and_its_range(
     assert rows == {"-work-alpha": 3, "-work-beta": 1, "/work": 4, "(unknown)": 1}
     past = burntray("report", "--until", "2026-01-31")
     assert past.returncode == 2 and "--until and --timezone need --by" in past.stderr
+
+
+def test_a_damaged_history_is_named_not_a_traceback() -> None:
+    history, events = store()
+    events.ingest("claude", [rec(at("2026-01-10T09:00:00") + i * S, f"k{i}") for i in range(3000)])
+    history.close()
+    path = app_paths().history_db
+    data = bytearray(path.read_bytes())
+    for i in range(8192, len(data), 4096):  # every page past the first two: noise
+        data[i + 100 : i + 400] = bytes((j * 37) % 256 for j in range(300))
+    path.write_bytes(bytes(data))
+    done = burntray("status", "--by", "day", "--window", "all")
+    assert done.returncode == 1, done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "malformed" in done.stderr or "unusable" in done.stderr, done.stderr

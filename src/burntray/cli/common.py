@@ -173,7 +173,12 @@ def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, ou
     start, end, window = view.range_ns(settings, now)
     query = ViewQuery(view.dims, start, end, view.tz, view.week_start)
     names = None if source.name == "all" else [source.name]
-    result = read_view(history, names, query)
+    import sqlite3  # noqa: PLC0415
+
+    try:
+        result = read_view(history, names, query)
+    except sqlite3.Error as exc:  # locked past its timeout, or damaged: say so, no traceback
+        return f"history {ctx.paths.history_db} unreadable: {exc}"
     not_grouped = [n for n, m in members_of(source).items() if not isinstance(m, HasRecords)]
     if fmt == "json":
         import json  # noqa: PLC0415

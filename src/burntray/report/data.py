@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from burntray.actions import read_once
 from burntray.app import AppContext
 from burntray.config import Settings
+from burntray.lazylog import get_logger
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.snapshot import Snapshot
 from burntray.report.minutes import record_minutes
@@ -32,6 +33,8 @@ from burntray.sources.base import Source
 from burntray.sources.registry import REGISTRY
 from burntray.store.alert_store import LoggedAlert
 from burntray.store.history import HistoryStore
+
+log = get_logger(__name__)
 
 ALERT_TABLE = "alert_log"
 MAX_ALERTS_SHOWN = 500
@@ -95,7 +98,10 @@ def collect(ctx: AppContext, settings: Settings, since_ns: int | None = None) ->
         tools = tool_costs(history, source, start_ns, end_ns, prices)
         if history is not None:
             names = None if isinstance(source, CombinedSource) else [source.name]
-            views = read_report_views(history, names, start_ns, end_ns)
+            try:
+                views = read_report_views(history, names, start_ns, end_ns)
+            except sqlite3.Error as exc:  # the rest of the report still stands
+                log.warning("report views left out: history unreadable: %s", exc)
     finally:
         source.close()
     rate = cost = None
