@@ -209,13 +209,18 @@ def parse_by(text: str) -> tuple[str, ...]:
 
 
 def parse_date(text: str, option: str) -> dt.date:
-    """A calendar day written ``YYYY-MM-DD`` or ``YYYYMMDD`` (as ccusage takes them)."""
+    """A calendar day written ``YYYY-MM-DD`` or ``YYYYMMDD`` (as ccusage takes them), in the
+    years 1971 to 9998 (no record is older; local midnights before 1970 are not every
+    platform's to give, and the day after 9999-12-31 is no date)."""
     value = text.strip()
     fmt = "%Y%m%d" if len(value) == 8 and value.isdigit() else "%Y-%m-%d"
     try:
-        return dt.datetime.strptime(value, fmt).date()
+        day = dt.datetime.strptime(value, fmt).date()
     except ValueError:
         raise ValueError(f"{option} {text!r}: a date as YYYY-MM-DD or YYYYMMDD") from None
+    if not 1971 <= day.year <= 9998:
+        raise ValueError(f"{option} {text!r}: a date in the years 1971 to 9998")
+    return day
 
 
 def day_start_ns(day: dt.date, tz: dt.tzinfo | None) -> int:
