@@ -60,11 +60,14 @@ def _executable(native: Path) -> Path:
     return native
 
 
-def run_ccusage(binary: Path, agent: str, env: dict[str, str], home: Path) -> dict[str, object]:
-    """``ccusage <agent> daily --json --offline`` in UTC, with only ``env`` pointing at data."""
+def run_ccusage(
+    binary: Path, agent: str, env: dict[str, str], home: Path, report: str = "daily"
+) -> dict[str, object]:
+    """``ccusage <agent> <report> --json --offline`` in UTC (report: daily, weekly, monthly),
+    with only ``env`` pointing at data."""
     full_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "TZ": "UTC", **env}
     done = subprocess.run(
-        [str(binary), agent, "daily", "--json", "--offline", "--timezone", "UTC"],
+        [str(binary), agent, report, "--json", "--offline", "--timezone", "UTC"],
         env=full_env, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     result: dict[str, object] = json.loads(done.stdout)
@@ -106,6 +109,7 @@ def claude_line(  # noqa: PLR0917 - a log line reads best as (ts, ids, model, to
     cost_usd: float | None = None,
     write_1h: int | None = None,
     text: str = "ok",
+    branch: object = None,
 ) -> str:
     usage: dict[str, object] = {
         "input_tokens": inp,
@@ -144,6 +148,8 @@ def claude_line(  # noqa: PLR0917 - a log line reads best as (ts, ids, model, to
         line["requestId"] = rid
     if cost_usd is not None:
         line["costUSD"] = cost_usd
+    if branch is not None:
+        line["gitBranch"] = branch
     return _compact(line)
 
 
@@ -253,12 +259,12 @@ def codex_token_count(ts: str, last: dict[str, int] | None, total: dict[str, int
     )
 
 
-def codex_turn_context(ts: str, model: str) -> str:
+def codex_turn_context(ts: str, model: str, cwd: object = "/work") -> str:
     return _compact(
         {
             "timestamp": ts,
             "type": "turn_context",
-            "payload": {"cwd": "/work", "approval_policy": "never", "model": model},
+            "payload": {"cwd": cwd, "approval_policy": "never", "model": model},
         }
     )
 

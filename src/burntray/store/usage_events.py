@@ -27,10 +27,10 @@ MINUTES = USAGE_MINUTES.name
 
 _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
-    "session, project, upstream_cost"
+    "session, project, upstream_cost, branch"
 )
-_MARKS = ",".join("?" * 13)
-_Row = tuple[str, str, int, str, str, int, int, int, int, float | None, str, str, int]
+_MARKS = ",".join("?" * 14)
+_Row = tuple[str, str, int, str, str, int, int, int, int, float | None, str, str, int, str]
 _KEYS_PER_QUERY = 500  # bound parameters per lookup, well under SQLite's smallest limit (999)
 _SET_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 # Adds one (source, minute, provider, model) group's sums to the rollup.
@@ -103,6 +103,7 @@ class UsageEvents:
                 r.session,
                 r.project,
                 int(r.cost_from_upstream),
+                r.branch,
             )
             for r in records
             if r.ts_ns >= 0
@@ -169,9 +170,7 @@ class UsageEvents:
         conn.execute("DELETE FROM temp.incoming")
         conn.execute("DELETE FROM temp.replaced")
         # within one batch the last record of a key wins
-        conn.executemany(
-            f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
-        )
+        conn.executemany(f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES ({_MARKS})", rows)
         conn.execute(
             "DELETE FROM temp.incoming WHERE rowid NOT IN "
             "(SELECT max(rowid) FROM temp.incoming GROUP BY source, key)"
@@ -185,7 +184,7 @@ class UsageEvents:
             "e.output = incoming.output AND e.cache_read = incoming.cache_read AND "
             "e.cache_write = incoming.cache_write AND e.cost IS incoming.cost AND "
             "e.session = incoming.session AND e.project = incoming.project AND "
-            "e.upstream_cost = incoming.upstream_cost)"
+            "e.upstream_cost = incoming.upstream_cost AND e.branch = incoming.branch)"
         )
         written = conn.execute("SELECT count(*) FROM temp.incoming").fetchone()[0]
         if written:
@@ -334,7 +333,7 @@ class UsageEvents:
         """The records themselves (for per-session and per-day reports)."""
         rows = self.history.execute(
             "SELECT ts_ns, provider, model, input, output, cache_read, cache_write, cost, key, "
-            f"session, project, upstream_cost FROM {EVENTS} "
+            f"session, project, upstream_cost, branch FROM {EVENTS} "
             "WHERE source = ? AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns",
             (source, start_ns, end_ns),
         )
@@ -352,6 +351,7 @@ class UsageEvents:
                 session=str(r[9]),
                 project=str(r[10]),
                 cost_from_upstream=bool(r[11]),
+                branch=str(r[12]),
             )
             for r in rows
         ]
