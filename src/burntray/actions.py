@@ -64,7 +64,7 @@ def run_clear(ctx: AppContext, key: str, settings: Settings | None = None) -> st
         raise ClearError(f"history not cleared: {ctx.history_error}")
     history.require(REGISTRY.history_tables())  # every usage table, whoever declared it
     removed = history.clear_usage()
-    events = sum(n for table, n in removed.items() if not table.endswith("minutes"))
+    events = sum(n for table, n in removed.items() if not table.endswith(("minutes", "hours")))
     return f"cleared {events} usage records from {ctx.paths.history_db}"
 
 

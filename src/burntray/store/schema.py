@@ -11,6 +11,8 @@ before versions were recorded (``PRAGMA user_version`` 1): such a database adopt
 unchanged and keeps every row.
 """
 
+# ruff: noqa: S608 - the SQL here is built from this module's constant names, never from input
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -38,8 +40,9 @@ class TableSchema(NamedTuple):
 
     name: str
     # The migration ladder: step N takes the table from version N-1 to N. A step may hold
-    # several statements separated by ";" (no ";" inside a statement).
-    steps: tuple[str, ...]
+    # several statements separated by ";" (no ";" inside a statement), or be a tuple of
+    # statements (a trigger's body holds ";").
+    steps: tuple[str | tuple[str, ...], ...]
     # usage history: "clear history" empties it (state such as alert memory is kept)
     usage: bool = True
     # drops rows older than the retention cutoff, a batch at a time (None: kept until cleared)
@@ -119,6 +122,66 @@ USAGE_MINUTES = TableSchema(
     ),
 )
 
+_SUMS = ("reqs", "input", "output", "cache_read", "cache_write", "cost", "unpriced")
+_HOUR_KEY = (
+    "source = {r}.source AND hour = {r}.minute / 60 AND provider = {r}.provider "
+    "AND model = {r}.model"
+)
+
+
+def _hours_update(key: str, plus: str = "", minus: str = "") -> str:
+    """Adds row ``plus``'s sums (and takes row ``minus``'s) to the hour of row ``key``: the
+    UPDATE of a rollup trigger (rows are NEW or OLD)."""
+
+    def change(c: str) -> str:
+        if plus and minus:  # the change first: what the minute's upsert added
+            return f"{c} = {c} + ({plus}.{c} - {minus}.{c})"
+        return f"{c} = {c} + {plus}.{c}" if plus else f"{c} = {c} - {minus}.{c}"
+
+    sets = ", ".join(change(c) for c in _SUMS)
+    return f"UPDATE usage_hours SET {sets} WHERE {_HOUR_KEY.format(r=key)}"
+
+
+# The per-minute rollup summed per hour, so that a week's window reads 168 hours, not 10,080
+# minutes. Triggers on usage_minutes keep it: whatever writes, prunes or clears the minutes
+# (ingest, prune, clear) keeps the hours in the same transaction, and no writer has to know.
+USAGE_HOURS = TableSchema(
+    "usage_hours",
+    (
+        (
+            """CREATE TABLE IF NOT EXISTS usage_hours (
+                source TEXT NOT NULL,
+                hour INTEGER NOT NULL,
+                provider TEXT NOT NULL,
+                model TEXT NOT NULL,
+                reqs INTEGER NOT NULL,
+                input INTEGER NOT NULL,
+                output INTEGER NOT NULL,
+                cache_read INTEGER NOT NULL,
+                cache_write INTEGER NOT NULL,
+                cost REAL NOT NULL,
+                unpriced INTEGER NOT NULL,
+                PRIMARY KEY (source, hour, provider, model)
+            ) WITHOUT ROWID""",
+            # an existing history: its minutes summed once
+            "INSERT INTO usage_hours SELECT source, minute / 60, provider, model, sum(reqs), "
+            "sum(input), sum(output), sum(cache_read), sum(cache_write), total(cost), "
+            "sum(unpriced) FROM usage_minutes WHERE true GROUP BY 1, 2, 3, 4",
+            "CREATE TRIGGER IF NOT EXISTS usage_hours_add AFTER INSERT ON usage_minutes BEGIN "
+            "INSERT INTO usage_hours VALUES (NEW.source, NEW.minute / 60, NEW.provider, "
+            "NEW.model, NEW.reqs, NEW.input, NEW.output, NEW.cache_read, NEW.cache_write, "
+            "NEW.cost, NEW.unpriced) ON CONFLICT (source, hour, provider, model) DO UPDATE SET "
+            + ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUMS)
+            + "; END",
+            "CREATE TRIGGER IF NOT EXISTS usage_hours_change AFTER UPDATE ON usage_minutes "
+            f"BEGIN {_hours_update('NEW', plus='NEW', minus='OLD')}; END",
+            "CREATE TRIGGER IF NOT EXISTS usage_hours_drop AFTER DELETE ON usage_minutes BEGIN "
+            f"{_hours_update('OLD', minus='OLD')}; "
+            f"DELETE FROM usage_hours WHERE {_HOUR_KEY.format(r='OLD')} AND reqs = 0; END",
+        ),
+    ),
+)
+
 # The alert detector's memory per source and every alert that fired: not usage history.
 ALERT_STATE = TableSchema(
     "alert_state",
@@ -135,7 +198,7 @@ ALERT_LOG = TableSchema(
     usage=False,
 )
 
-GENERIC_TABLES = (META, USAGE_EVENTS, USAGE_MINUTES, ALERT_STATE, ALERT_LOG)
+GENERIC_TABLES = (META, USAGE_EVENTS, USAGE_MINUTES, USAGE_HOURS, ALERT_STATE, ALERT_LOG)
 
 
 def migrate(conn: sqlite3.Connection, tables: Iterable[TableSchema]) -> None:
@@ -158,7 +221,7 @@ def migrate(conn: sqlite3.Connection, tables: Iterable[TableSchema]) -> None:
         if have == table.version:
             continue
         for step in table.steps[have:]:
-            for statement in step.split(";"):
+            for statement in step.split(";") if isinstance(step, str) else step:
                 if statement.strip():
                     conn.execute(statement)
         conn.execute(

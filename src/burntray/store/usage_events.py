@@ -20,10 +20,11 @@ from burntray.model.snapshot import Totals, UsageRow
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import ModelUsage, UsageRecord, summarise_usage
 from burntray.store.history import HistoryStore
-from burntray.store.schema import USAGE_EVENTS, USAGE_MINUTES
+from burntray.store.schema import USAGE_EVENTS, USAGE_HOURS, USAGE_MINUTES
 
 EVENTS = USAGE_EVENTS.name
 MINUTES = USAGE_MINUTES.name
+HOURS = USAGE_HOURS.name
 
 _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
@@ -240,7 +241,15 @@ class UsageEvents:
         )
         return [ModelUsage(*r) for r in rows]  # type: ignore[arg-type]
 
-    def _extent(self, source: str, start_ns: int, end_ns: int) -> tuple[int, int] | None:
+    def first_at(self, source: str, start_ns: int, end_ns: int) -> int | None:
+        """The first record time in ``[start, end)`` (one index seek), or None."""
+        where = "WHERE source = ? AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns LIMIT 1"
+        rows = self.history.execute(
+            f"SELECT ts_ns FROM {EVENTS} {where}", (source, start_ns, end_ns)
+        )
+        return int(rows[0][0]) if rows else None  # type: ignore[call-overload]
+
+    def extent(self, source: str, start_ns: int, end_ns: int) -> tuple[int, int] | None:
         """The first and last record times in ``[start, end)`` (two index seeks, one
         statement), or None when there is none."""
         where = f"FROM {EVENTS} WHERE source = ? AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns"
@@ -265,7 +274,7 @@ class UsageEvents:
             return []
         minute = lo_ns // NS_PER_MINUTE
         start, end = minute * NS_PER_MINUTE, (minute + 1) * NS_PER_MINUTE
-        extent = self._extent(source, start, end)
+        extent = self.extent(source, start, end)
         if extent is None:
             return []
         first, last = extent
@@ -288,8 +297,26 @@ class UsageEvents:
             ]
         return [
             *self._part_of_minute(source, start_ns, first * NS_PER_MINUTE),
-            *self._minutes(source, first, end),
+            *self._whole_minutes(source, first, end),
             *self._part_of_minute(source, end * NS_PER_MINUTE, end_ns),
+        ]
+
+    def _whole_minutes(self, source: str, first: int, end: int) -> list[ModelUsage]:
+        """Minutes ``[first, end)``: the whole hours among them from the hour rollup, the
+        minutes at either side from the minute rollup (a week: 168 hours, not 10,080 minutes)."""
+        first_hour, end_hour = -(-first // 60), end // 60
+        if end_hour <= first_hour:
+            return self._minutes(source, first, end)
+        rows = self.history.execute(
+            "SELECT provider, model, sum(reqs), sum(input), sum(output), sum(cache_read), "
+            f"sum(cache_write), total(cost), sum(unpriced) FROM {HOURS} "
+            "WHERE source = ? AND hour >= ? AND hour < ? GROUP BY provider, model",
+            (source, first_hour, end_hour),
+        )
+        return [
+            *self._minutes(source, first, first_hour * 60),
+            *(ModelUsage(*r) for r in rows),  # type: ignore[arg-type]
+            *self._minutes(source, end_hour * 60, end),
         ]
 
     def summarise(
