@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,33 @@ def test_a_generated_week_of_blocks_matches_ccusage(ccusage: Path, tmp_path: Pat
     ours = _ours(config, tmp_path)
     assert len(ours) > 14  # several blocks a day, for seven days
     _compare(ours, _ccusage_blocks(ccusage, config, tmp_path / "home"))
+
+
+def test_the_current_block_after_days_around_the_clock_matches_ccusage(
+    ccusage: Path, tmp_path: Path
+) -> None:
+    """Three days without a 5-hour gap, up to now: the active block is ccusage's active one
+    (its chain followed from the first request)."""
+    config = tmp_path / "claude"
+    log = config / "projects" / "-work-busy" / "c.jsonl"
+    log.parent.mkdir(parents=True)
+    now_ns = time.time_ns()
+    first = now_ns - 3 * 86_400 * 10**9 + 17 * 60 * 10**9
+    step = 7 * 60 * 10**9
+    lines = []
+    for n in range((now_ns - first) // step):
+        stamp = _utc_ms(first + n * step + (n % 5) * 10**9)
+        lines.append(claude_line(stamp, f"msg_{n}", f"req_{n}", SONNET, 10, 100 + n, 50, 2000))
+    log.write_text("\n".join(lines) + "\n")
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    source = claude_source([config], build_price_table(), store, watch=False)
+    source.poll()
+    ours = source.current_block()
+    store.close()
+    (tmp_path / "home").mkdir(exist_ok=True)
+    active = [b for b in _ccusage_blocks(ccusage, config, tmp_path / "home") if b["isActive"]]
+    assert ours is not None and len(active) == 1
+    assert _utc_ms(ours.start_ns) == active[0]["startTime"]
+    assert _utc_ms(ours.last_ns) == active[0]["actualEndTime"]
+    assert ours.reqs == active[0]["entries"]
+    assert ours.tokens == active[0]["totalTokens"]

@@ -289,3 +289,26 @@ def _write_without_hours(path: Path, recs: list[UsageRecord]) -> None:
         )  # fmt: skip
     conn.commit()
     conn.close()
+
+
+def test_the_block_chain_of_a_source_in_use_around_the_clock_goes_back_to_its_start(
+    tmp_path: Path,
+) -> None:
+    """Three days without a 5-hour gap: the current block is the one the whole chain gives
+    (ccusage follows it from the first request), not one restarted two days back."""
+    first = 1_796_290_620 * S  # 2026-12-03 09:17 UTC
+    recs = [_rec(first + i * 7 * 60 * S + (i % 5) * S, f"c{i}") for i in range(3 * 24 * 60 // 7)]
+    now = recs[-1].ts_ns + 60 * S
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    UsageEvents(store).ingest("claude", recs)
+    source = ClaudeSource(_NoReader(), [], store, lambda: now, watch=False)
+    whole_chain = usage_blocks(recs, now)[-1]
+    _same_block(source.current_block(now), whole_chain)
+    restarted = current_block([r for r in recs if r.ts_ns >= now - BLOCK_LOOKBACK_NS], now)
+    assert restarted is not None
+    assert restarted.start_ns != whole_chain.start_ns  # what a 48-hour lookback got wrong
+    # a night (five idle hours) ends the chain: only what follows it is walked
+    later = [_rec(now + 6 * NS_PER_HOUR + i * 60 * S, f"n{i}") for i in range(30)]
+    UsageEvents(store).ingest("claude", later)
+    at = later[-1].ts_ns + S
+    _same_block(source.current_block(at), usage_blocks(recs + later, at)[-1])

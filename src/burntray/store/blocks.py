@@ -14,7 +14,11 @@ from typing import NamedTuple
 
 from burntray.model.periods import BLOCK_NS
 from burntray.model.timefmt import NS_PER_HOUR
-from burntray.store.usage_events import UsageEvents
+from burntray.store.usage_events import HOURS, UsageEvents
+
+# Hours looked at per query while searching back for a night (a day and a half: one query on
+# most days; a source in use around the clock is searched back further, a page at a time).
+_HOURS_PER_PAGE = 36
 
 
 class BlockSums(NamedTuple):
@@ -27,6 +31,30 @@ class BlockSums(NamedTuple):
     tokens: int
     cost_usd: float
     unpriced_reqs: int
+
+
+def chain_start(events: UsageEvents, source: str, end_ns: int) -> int:
+    """Where the chain of blocks before ``end`` can be followed from: the start of the hour
+    after the last five whole hours without a request (the first request from there comes more
+    than 5 hours after the one before it, so it starts a block), or 0 (the first request).
+
+    Read from the hour rollup, newest first: a night is found in the first page."""
+    before = -(-end_ns // NS_PER_HOUR)  # hours that can hold requests before ``end``
+    later: int | None = None
+    while True:
+        rows = events.history.execute(
+            f"SELECT DISTINCT hour FROM {HOURS} WHERE source = ? AND hour < ? "  # noqa: S608
+            "ORDER BY hour DESC LIMIT ?",
+            (source, before, _HOURS_PER_PAGE),
+        )
+        for (hour,) in rows:
+            assert isinstance(hour, int)
+            if later is not None and later - hour > 5:  # five whole empty hours between
+                return later * NS_PER_HOUR
+            later = hour
+        if len(rows) < _HOURS_PER_PAGE or later is None:
+            return 0
+        before = later
 
 
 def block_firsts(events: UsageEvents, source: str, start_ns: int, end_ns: int) -> list[int]:

@@ -28,7 +28,7 @@ from burntray.model.usage import UsageRecord
 from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
 from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.record_source import RecordSource
-from burntray.store.blocks import BlockSums, last_block_sums
+from burntray.store.blocks import BlockSums, chain_start, last_block_sums
 from burntray.store.history import HistoryStore
 from burntray.store.usage_events import EVENTS
 
@@ -216,8 +216,9 @@ def describe_unreadable(unreadable: dict[str, str]) -> str:
     return f"not counted, unreadable: {path}: {why}{more}"
 
 
-# How far back the 5-hour block is worked out from: a block starts at the first request after
-# the previous block ended, so the chain is followed back this far (a day of non-stop use).
+# How far back the 5-hour block is worked out from when there is no history (records kept in
+# memory): a block starts at the first request after the previous block ended, so the chain is
+# followed back this far (a day of non-stop use). With a history it goes back to the last night.
 BLOCK_LOOKBACK_NS = 48 * NS_PER_HOUR
 
 
@@ -269,9 +270,9 @@ class ClaudeSource(AgentLogSource):
         stamp = (self._records_version, now // NS_PER_MINUTE)
         cached = self._block_cache
         if cached is None or cached[0] != stamp or now < cached[1]:
-            # the chain of blocks is followed from the first request of the lookback's first
-            # minute (the minute rollup's edge, as the history is pruned in whole minutes)
-            start = (now - BLOCK_LOOKBACK_NS) // NS_PER_MINUTE * NS_PER_MINUTE
+            # the chain of blocks is followed from the last night (five idle hours), however
+            # far back: a source in use around the clock has the blocks ccusage shows too
+            start = chain_start(self._events, self.name, now + 1)
             cached = (stamp, now, last_block_sums(self._events, self.name, start, now + 1))
             self._block_cache = cached
         sums = cached[2]
