@@ -312,3 +312,22 @@ def test_the_block_chain_of_a_source_in_use_around_the_clock_goes_back_to_its_st
     UsageEvents(store).ingest("claude", later)
     at = later[-1].ts_ns + S
     _same_block(source.current_block(at), usage_blocks(recs + later, at)[-1])
+
+
+def test_the_block_is_worked_out_once_per_snapshot(tmp_path: Path) -> None:
+    """The facts of a snapshot and the JSON's block at its instant (and later figures of the
+    same minute, as the alerts take) share one working-out: no query the second time."""
+    now = int(END * S)
+    store = _uniform(tmp_path, "once", 2, 600, now)
+    logs = [tmp_path / "no-logs"]
+    source = claude_source(logs, build_price_table(), store, lambda: now + 5 * S, watch=False)
+    steps = _Steps(store)
+    snapshot = steps.measure(lambda: source.snapshot(3600 * S, now))
+    assert steps.count > 0
+    assert any(f.label == "5-hour block" for f in source.facts())
+    block = steps.measure(lambda: source.current_block(now))  # status JSON: the same instant
+    later = steps.measure(lambda: source.current_block(now + 2 * S))  # an alert's snapshot
+    assert (block, later) == (0, 0), snapshot
+    at_snapshot, at_alert = source.current_block(now), source.current_block(now + 2 * S)
+    assert at_snapshot is not None and at_alert is not None
+    assert (at_snapshot.start_ns, at_snapshot.reqs) == (at_alert.start_ns, at_alert.reqs)

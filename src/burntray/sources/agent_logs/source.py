@@ -22,7 +22,7 @@ from burntray.io.log_tail import LogTailer
 from burntray.model.periods import UsageBlock, block_of, current_block
 from burntray.model.price_table import PRICES_AS_OF
 from burntray.model.pricing import PriceTable
-from burntray.model.snapshot import UpstreamFact
+from burntray.model.snapshot import Snapshot, UpstreamFact
 from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
 from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
@@ -228,6 +228,7 @@ class ClaudeSource(AgentLogSource):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._block_cache: tuple[tuple[int, int], int, BlockSums | None] | None = None
+        self._snapshot_now: int | None = None
         super().__init__(*args, **kwargs)
 
     def attach_history(self, history: HistoryStore) -> None:
@@ -281,8 +282,17 @@ class ClaudeSource(AgentLogSource):
         block = block_of(**sums._asdict(), now_ns=now)
         return block if block.active else None
 
+    def _snapshot(self, window_ns: int, now: int, prefixes: tuple[str, ...]) -> Snapshot:
+        # the facts' block is the one at the snapshot's instant: the JSON's block, asked for
+        # that instant, is then the same one, not worked out again
+        self._snapshot_now = now
+        try:
+            return super()._snapshot(window_ns, now, prefixes)
+        finally:
+            self._snapshot_now = None
+
     def facts(self) -> tuple[UpstreamFact, ...]:
-        block = self.current_block()
+        block = self.current_block(self._snapshot_now)
         if block is None:
             return super().facts()
         return (UpstreamFact("5-hour block", describe_block(block)), *super().facts())
