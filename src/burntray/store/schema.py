@@ -145,6 +145,8 @@ def _hours_update(key: str, plus: str = "", minus: str = "") -> str:
 # The per-minute rollup summed per hour, so that a week's window reads 168 hours, not 10,080
 # minutes. Triggers on usage_minutes keep it: whatever writes, prunes or clears the minutes
 # (ingest, prune, clear) keeps the hours in the same transaction, and no writer has to know.
+# Write minutes with INSERT, upsert (ON CONFLICT DO UPDATE), UPDATE or DELETE: INSERT OR REPLACE
+# removes the old row without its delete trigger (SQLite's rule), and the hour would count it.
 USAGE_HOURS = TableSchema(
     "usage_hours",
     (
