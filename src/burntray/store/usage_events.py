@@ -5,8 +5,8 @@ within its source. Ingest is idempotent: a record seen again with the same value
 nothing, one seen again with other values (a streamed message whose last write is larger)
 replaces the stored one, so nothing is ever counted twice.
 
-Window queries are exact and fast whatever their length: whole minutes come from a per-minute
-rollup kept in step at ingest, the partial minutes at either edge from the records themselves.
+Window queries are exact and fast whatever their length: whole hours and minutes come from
+rollups kept in step at ingest, the partial minutes at either edge from the records themselves.
 """
 
 # ruff: noqa: S608 - SQL here names only this module's constant tables; values are bound
