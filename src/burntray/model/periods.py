@@ -153,25 +153,48 @@ def current_block(records: Iterable[UsageRecord], now_ns: int) -> UsageBlock | N
 
 
 def _block(recs: list[UsageRecord], now_ns: int) -> UsageBlock:
-    start = recs[0].ts_ns - recs[0].ts_ns % NS_PER_HOUR
-    end = start + BLOCK_NS
-    cost = sum(r.cost_usd for r in recs if r.cost_usd is not None)
-    first, last = recs[0].ts_ns, recs[-1].ts_ns
-    active = now_ns < end and now_ns - last < BLOCK_NS
-    span_h = (last - first) / NS_PER_HOUR
-    burn = cost / span_h if span_h > 0 else None
-    projected = None
-    if active and burn is not None:
-        projected = cost + burn * max(0, end - now_ns) / NS_PER_HOUR
-    return UsageBlock(
-        start_ns=start,
-        end_ns=end,
+    first = recs[0].ts_ns
+    return block_of(
+        start_ns=first - first % NS_PER_HOUR,
         first_ns=first,
-        last_ns=last,
+        last_ns=recs[-1].ts_ns,
         reqs=len(recs),
         tokens=sum(r.tokens for r in recs),
-        cost_usd=cost,
+        cost_usd=sum(r.cost_usd for r in recs if r.cost_usd is not None),
         unpriced_reqs=sum(1 for r in recs if r.cost_usd is None),
+        now_ns=now_ns,
+    )
+
+
+def block_of(
+    *,
+    start_ns: int,
+    first_ns: int,
+    last_ns: int,
+    reqs: int,
+    tokens: int,
+    cost_usd: float,
+    unpriced_reqs: int,
+    now_ns: int,
+) -> UsageBlock:
+    """The block with these sums as seen at ``now_ns``: whether it is active, its burn rate
+    (spend over the span of its requests) and, while active, the spend it heads for."""
+    end = start_ns + BLOCK_NS
+    active = now_ns < end and now_ns - last_ns < BLOCK_NS
+    span_h = (last_ns - first_ns) / NS_PER_HOUR
+    burn = cost_usd / span_h if span_h > 0 else None
+    projected = None
+    if active and burn is not None:
+        projected = cost_usd + burn * max(0, end - now_ns) / NS_PER_HOUR
+    return UsageBlock(
+        start_ns=start_ns,
+        end_ns=end,
+        first_ns=first_ns,
+        last_ns=last_ns,
+        reqs=reqs,
+        tokens=tokens,
+        cost_usd=cost_usd,
+        unpriced_reqs=unpriced_reqs,
         active=active,
         burn_usd_per_hour=burn,
         projected_cost_usd=projected,

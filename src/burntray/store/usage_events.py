@@ -5,8 +5,8 @@ within its source. Ingest is idempotent: a record seen again with the same value
 nothing, one seen again with other values (a streamed message whose last write is larger)
 replaces the stored one, so nothing is ever counted twice.
 
-Window queries are exact and fast whatever their length: whole minutes come from a per-minute
-rollup kept in step at ingest, the partial minutes at either edge from the records themselves.
+Window queries are exact and fast whatever their length: whole quarter hours and minutes come
+from rollups kept in step at ingest, the partial minutes at the edges from the records.
 """
 
 # ruff: noqa: S608 - SQL here names only this module's constant tables; values are bound
@@ -20,10 +20,11 @@ from burntray.model.snapshot import Totals, UsageRow
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import ModelUsage, UsageRecord, summarise_usage
 from burntray.store.history import HistoryStore
-from burntray.store.schema import USAGE_EVENTS, USAGE_MINUTES
+from burntray.store.schema import USAGE_EVENTS, USAGE_MINUTES, USAGE_QUARTERS
 
 EVENTS = USAGE_EVENTS.name
 MINUTES = USAGE_MINUTES.name
+QUARTERS, MINUTES_PER_QUARTER = USAGE_QUARTERS.name, 15
 
 _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
@@ -78,10 +79,7 @@ class UsageEvents:
 
     # --- writing --------------------------------------------------------------------------
     def ingest(
-        self,
-        source: str,
-        records: Iterable[UsageRecord],
-        meta: tuple[str, str] | None = None,
+        self, source: str, records: Iterable[UsageRecord], meta: tuple[str, str] | None = None
     ) -> int:
         """Store records not seen before, replace changed ones; returns how many were written.
 
@@ -239,7 +237,15 @@ class UsageEvents:
         )
         return [ModelUsage(*r) for r in rows]  # type: ignore[arg-type]
 
-    def _extent(self, source: str, start_ns: int, end_ns: int) -> tuple[int, int] | None:
+    def first_at(self, source: str, start_ns: int, end_ns: int) -> int | None:
+        """The first record time in ``[start, end)`` (one index seek), or None."""
+        where = "WHERE source = ? AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns LIMIT 1"
+        rows = self.history.execute(
+            f"SELECT ts_ns FROM {EVENTS} {where}", (source, start_ns, end_ns)
+        )
+        return int(rows[0][0]) if rows else None  # type: ignore[call-overload]
+
+    def extent(self, source: str, start_ns: int, end_ns: int) -> tuple[int, int] | None:
         """The first and last record times in ``[start, end)`` (two index seeks, one
         statement), or None when there is none."""
         where = f"FROM {EVENTS} WHERE source = ? AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns"
@@ -264,7 +270,7 @@ class UsageEvents:
             return []
         minute = lo_ns // NS_PER_MINUTE
         start, end = minute * NS_PER_MINUTE, (minute + 1) * NS_PER_MINUTE
-        extent = self._extent(source, start, end)
+        extent = self.extent(source, start, end)
         if extent is None:
             return []
         first, last = extent
@@ -287,8 +293,27 @@ class UsageEvents:
             ]
         return [
             *self._part_of_minute(source, start_ns, first * NS_PER_MINUTE),
-            *self._minutes(source, first, end),
+            *self._whole_minutes(source, first, end),
             *self._part_of_minute(source, end * NS_PER_MINUTE, end_ns),
+        ]
+
+    def _whole_minutes(self, source: str, first: int, end: int) -> list[ModelUsage]:
+        """Minutes ``[first, end)``: whole quarter hours from the quarter rollup, the minutes at
+        either side from the minute rollup (a week: 672 quarters, not 10,080 minutes)."""
+        per = MINUTES_PER_QUARTER
+        first_quarter, end_quarter = -(-first // per), end // per
+        if end_quarter <= first_quarter:
+            return self._minutes(source, first, end)
+        rows = self.history.execute(
+            "SELECT provider, model, sum(reqs), sum(input), sum(output), sum(cache_read), "
+            f"sum(cache_write), total(cost), sum(unpriced) FROM {QUARTERS} "
+            "WHERE source = ? AND quarter >= ? AND quarter < ? GROUP BY provider, model",
+            (source, first_quarter, end_quarter),
+        )
+        return [
+            *self._minutes(source, first, first_quarter * per),
+            *(ModelUsage(*r) for r in rows),  # type: ignore[arg-type]
+            *self._minutes(source, end_quarter * per, end),
         ]
 
     def summarise(
