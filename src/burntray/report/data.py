@@ -26,8 +26,7 @@ from burntray.report.timeline import (
     cost_bucket_minutes,
     pick_bucket_minutes,
 )
-from burntray.sources.all import CombinedSource, counted_sources
-from burntray.sources.base import Source
+from burntray.sources.base import HasMembers, Source
 from burntray.sources.registry import REGISTRY
 from burntray.store.alert_store import LoggedAlert
 from burntray.store.history import HistoryStore
@@ -161,9 +160,9 @@ def chart_minutes(
 ) -> tuple[list[PricedMinute] | None, str, str]:
     """(minutes, where they come from, note) for a source's charts, as its registry entry says;
     for ``all``, every counted member's minutes together."""
-    if isinstance(source, CombinedSource):
+    if isinstance(source, HasMembers):
         members = source.members
-        covered = counted_sources([REGISTRY.get(n) for n in members])
+        covered = source.counted_whole
         minutes: list[PricedMinute] = []
         parts, notes = [], []
         counted = [name for name in members if not covered.get(name)]
@@ -192,10 +191,10 @@ def tool_costs(
     prices: PriceTable,
 ) -> tuple[tuple[str, Timeline], ...]:
     """Each counted tool's cost over the window, when ``source`` combines several."""
-    if not isinstance(source, CombinedSource):
+    if not isinstance(source, HasMembers):
         return ()
     members = source.members
-    covered = counted_sources([REGISTRY.get(n) for n in members])
+    covered = source.counted_whole
     out = []
     for name, member in members.items():
         if covered.get(name):

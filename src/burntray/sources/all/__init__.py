@@ -204,6 +204,10 @@ class CombinedSource:
         """Sources left out, and why (for doctor and the menu)."""
         return dict(self._absent)
 
+    @property
+    def counted_whole(self) -> dict[str, str]:
+        return counted_sources(list(self._specs.values()))
+
     # --- the Source protocol --------------------------------------------------------------
     @property
     def status(self) -> SourceStatus:
