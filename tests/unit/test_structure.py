@@ -267,6 +267,55 @@ def test_the_core_takes_no_module_from_inside_a_source() -> None:
     assert core_breaches(import_graph()) == []
 
 
+# --- private names stay in their module ------------------------------------------------------
+
+
+def underscored_imports(tree: ast.AST) -> list[tuple[int, str, str]]:
+    """(line, module, name) for each ``from burntray... import _name`` in ``tree`` (inside
+    functions and ``if TYPE_CHECKING:`` too; ``__dunder__`` names and a public name imported
+    under an underscored alias are fine)."""
+    return [
+        (node.lineno, "." * node.level + (node.module or ""), alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and (node.level or (node.module or "").split(".")[0] == "burntray")
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.endswith("__")
+    ]
+
+
+def test_the_underscore_check_sees_every_kind_of_import() -> None:
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING, _SpecialForm\n"
+        "from burntray.io.watch import _load_libc, load_libc\n"
+        "from burntray import __version__\n"
+        "from burntray.cli.parser import command_in as _command_in\n"
+        "if TYPE_CHECKING:\n"
+        "    from burntray.io.http_server import _Conn\n"
+        "def f():\n"
+        "    from .mapping import _text\n"
+    )
+    assert underscored_imports(tree) == [
+        (2, "burntray.io.watch", "_load_libc"),
+        (6, "burntray.io.http_server", "_Conn"),
+        (8, ".mapping", "_text"),
+    ]
+
+
+def test_no_module_imports_an_underscored_name_from_another() -> None:
+    """A leading underscore says "only this module uses it": a helper that split sibling
+    modules share gets a public name in the module that owns it (or moves), so a reader can
+    trust the underscore."""
+    found = [
+        f"{name}:{line}: from {module} import {imported}"
+        for name, path in _modules().items()
+        for line, module, imported in underscored_imports(
+            ast.parse(path.read_text(encoding="utf-8"), str(path))
+        )
+    ]
+    assert not found, "underscored names imported from another module:\n" + "\n".join(found)
+
+
 # --- the core names no source -------------------------------------------------------------
 
 # Names of the upstreams and sources burntray reads: a code name carrying one belongs in that

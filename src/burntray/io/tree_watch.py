@@ -18,16 +18,16 @@ import threading
 from collections.abc import Callable, Iterable
 
 from burntray.io.watch import (
-    _IN_CLOEXEC,
-    _IN_CLOSE_WRITE,
-    _IN_CREATE,
-    _IN_DELETE,
-    _IN_DELETE_SELF,
-    _IN_MOVE_SELF,
-    _IN_MOVED_TO,
-    _IN_NONBLOCK,
-    _load_libc,
+    IN_CLOEXEC,
+    IN_CLOSE_WRITE,
+    IN_CREATE,
+    IN_DELETE,
+    IN_DELETE_SELF,
+    IN_MOVE_SELF,
+    IN_MOVED_TO,
+    IN_NONBLOCK,
     inotify_events,
+    load_libc,
     read_events,
 )
 from burntray.lazylog import get_logger
@@ -38,12 +38,12 @@ _IN_MODIFY = 0x002
 _IN_ISDIR = 0x40000000
 _MASK = (
     _IN_MODIFY
-    | _IN_CLOSE_WRITE
-    | _IN_MOVED_TO
-    | _IN_CREATE
-    | _IN_DELETE
-    | _IN_DELETE_SELF
-    | _IN_MOVE_SELF
+    | IN_CLOSE_WRITE
+    | IN_MOVED_TO
+    | IN_CREATE
+    | IN_DELETE
+    | IN_DELETE_SELF
+    | IN_MOVE_SELF
 )
 
 
@@ -75,7 +75,7 @@ class TreeWatcher:
         if self.active:
             return True
         try:
-            fd = _load_libc().inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
+            fd = load_libc().inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
         except (OSError, AttributeError) as exc:
             log.debug("no inotify: %s", exc)
             return False
@@ -95,7 +95,7 @@ class TreeWatcher:
         added = 0
         wanted = set(folders)
         with self._lock:
-            libc = _load_libc()
+            libc = load_libc()
             for folder in [f for f in self._watches if f not in wanted]:
                 libc.inotify_rm_watch(self._fd, self._watches.pop(folder))
             for folder in wanted:
@@ -128,7 +128,7 @@ class TreeWatcher:
 
     def _relevant(self, data: bytes) -> bool:
         return any(
-            mask & (_IN_ISDIR | _IN_DELETE_SELF | _IN_MOVE_SELF) or name.endswith(self.suffix)
+            mask & (_IN_ISDIR | IN_DELETE_SELF | IN_MOVE_SELF) or name.endswith(self.suffix)
             for mask, name in inotify_events(data)
         )
 

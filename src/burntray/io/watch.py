@@ -23,22 +23,22 @@ from burntray.lazylog import get_logger
 
 log = get_logger(__name__)
 
-_IN_CLOSE_WRITE = 0x008
-_IN_MOVED_TO = 0x080
-_IN_CREATE = 0x100
-_IN_DELETE = 0x200
-_IN_DELETE_SELF = 0x400
-_IN_MOVE_SELF = 0x800
-_IN_IGNORED = 0x8000  # the watch is gone (folder deleted or moved)
-_IN_NONBLOCK = 0o4000
-_IN_CLOEXEC = 0o2000000
-_MASK = _IN_CLOSE_WRITE | _IN_MOVED_TO | _IN_CREATE | _IN_DELETE | _IN_DELETE_SELF | _IN_MOVE_SELF
+IN_CLOSE_WRITE = 0x008
+IN_MOVED_TO = 0x080
+IN_CREATE = 0x100
+IN_DELETE = 0x200
+IN_DELETE_SELF = 0x400
+IN_MOVE_SELF = 0x800
+IN_IGNORED = 0x8000  # the watch is gone (folder deleted or moved)
+IN_NONBLOCK = 0o4000
+IN_CLOEXEC = 0o2000000
+_MASK = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
-_GONE = _IN_DELETE_SELF | _IN_MOVE_SELF | _IN_IGNORED
+_GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED
 _libc: ctypes.CDLL | None = None
 
 
-def _load_libc() -> ctypes.CDLL:
+def load_libc() -> ctypes.CDLL:
     global _libc  # noqa: PLW0603 - loaded once, on first use
     if _libc is None:
         _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
@@ -94,8 +94,8 @@ class FolderWatcher:
             return False
         self.stop()  # release what an ended watch (folder deleted) left behind
         try:
-            libc = _load_libc()
-            fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
+            libc = load_libc()
+            fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
             if fd < 0:
                 return False
             if libc.inotify_add_watch(fd, os.fsencode(self.folder), _MASK) < 0:
