@@ -32,7 +32,7 @@ IN_MOVE_SELF = 0x800
 IN_IGNORED = 0x8000  # the watch is gone (folder deleted or moved)
 IN_NONBLOCK = 0o4000
 IN_CLOEXEC = 0o2000000
-_MASK = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF
+WATCH_MASK = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
 _GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED
 _libc: ctypes.CDLL | None = None
@@ -98,7 +98,7 @@ class FolderWatcher:
             fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
             if fd < 0:
                 return False
-            if libc.inotify_add_watch(fd, os.fsencode(self.folder), _MASK) < 0:
+            if libc.inotify_add_watch(fd, os.fsencode(self.folder), WATCH_MASK) < 0:
                 os.close(fd)
                 return False
         except (OSError, AttributeError) as exc:
@@ -120,12 +120,12 @@ class FolderWatcher:
             os.close(self._stop_r)
 
     def _handle(self, data: bytes) -> bool:
-        changed, gone = self._scan(data)
+        changed, gone = self.scan(data)
         if changed or gone:
             self.on_change()
         return gone  # the folder itself went away: the next poll starts a new watch
 
-    def _scan(self, data: bytes) -> tuple[bool, bool]:
+    def scan(self, data: bytes) -> tuple[bool, bool]:
         """(one of our names changed, the watched folder is gone)."""
         changed = gone = False
         for mask, name in inotify_events(data):
