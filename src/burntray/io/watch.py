@@ -1,9 +1,11 @@
-"""Wake the monitor the moment a file in a folder is replaced (Linux inotify).
+"""Wake the monitor the moment a file in a folder is replaced.
 
-Purely an accelerator: the monitor's poll still finds every change, so where inotify is not
-available (macOS, Windows, some network filesystems) or the folder does not exist yet, burntray
-only loses the head start, never a change. Idle, the watcher thread sleeps in ``select`` and
-costs nothing; hexai's atomic rename of ``stats.json`` is one ``IN_MOVED_TO`` event.
+Linux: inotify, read here directly. macOS and Windows: watchdog's observer (FSEvents,
+ReadDirectoryChangesW; ``burntray.io.watch_portable``), when it is installed. Purely an
+accelerator: the monitor's poll still finds every change, so where neither can watch (no
+watchdog, some network filesystems) or the folder does not exist yet, burntray only loses the
+head start, never a change. Idle, the watcher thread blocks on the OS's events and costs
+nothing; hexai's atomic rename of ``stats.json`` is one ``IN_MOVED_TO`` event.
 """
 
 from __future__ import annotations
@@ -18,10 +20,16 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from burntray.lazylog import get_logger
 
+if TYPE_CHECKING:
+    from burntray.io.watch_portable import ObserverWatch
+
 log = get_logger(__name__)
+
+INOTIFY, WATCHDOG = "inotify", "watchdog"
 
 IN_CLOSE_WRITE = 0x008
 IN_MOVED_TO = 0x080
@@ -71,28 +79,62 @@ def inotify_events(data: bytes) -> Iterator[tuple[int, bytes]]:
         offset += _EVENT.size + length
 
 
-class FolderWatcher:
-    """Calls ``on_change`` (from its own thread) when one of ``names`` in ``folder`` changes."""
+def default_backend() -> str:
+    """inotify on Linux (no dependency, no thread but the reader's), watchdog elsewhere."""
+    return INOTIFY if sys.platform.startswith("linux") else WATCHDOG
 
-    def __init__(self, folder: Path, names: frozenset[str], on_change: Callable[[], None]) -> None:
+
+def portable_watch(on_event: Callable[[str, str, bool], None], name: str) -> ObserverWatch | None:
+    """A started watchdog observer, or None where watchdog is not installed (then: polling)."""
+    try:
+        from burntray.io.watch_portable import ObserverWatch  # noqa: PLC0415 - only off Linux
+    except ImportError as exc:
+        log.debug("no watchdog, polling: %s", exc)
+        return None
+    watch = ObserverWatch(on_event, name)
+    watch.start()
+    return watch
+
+
+class FolderWatcher:
+    """Calls ``on_change`` (from its own thread) when one of ``names`` in ``folder`` changes.
+
+    ``backend`` is ``inotify`` or ``watchdog`` (default: ``default_backend()``)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        names: frozenset[str],
+        on_change: Callable[[], None],
+        backend: str | None = None,
+    ) -> None:
         self.folder = folder
         self.names = frozenset(os.fsencode(n) for n in names)
         self.on_change = on_change
+        self.backend = backend or default_backend()
         self._fd = -1
         self._stop_r = self._stop_w = -1
         self._thread: threading.Thread | None = None
+        self._portable: ObserverWatch | None = None
+        self._gone = False  # the watched folder went away (watchdog backend)
 
     @property
     def active(self) -> bool:
+        if self._portable is not None:
+            return self._portable.active and not self._gone
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> bool:
         """Start watching; False (and nothing running) when it cannot watch here."""
-        if not sys.platform.startswith("linux") or self.active:
-            return self.active
+        if self.active:
+            return True
+        self.stop()  # release what an ended watch (folder deleted) left behind
         if not self.folder.is_dir():
             return False
-        self.stop()  # release what an ended watch (folder deleted) left behind
+        if self.backend == WATCHDOG:
+            return self._start_portable()
+        if self.backend != INOTIFY or not sys.platform.startswith("linux"):
+            return False
         try:
             libc = load_libc()
             fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
@@ -133,7 +175,37 @@ class FolderWatcher:
             changed = changed or name in self.names
         return changed, gone
 
+    def _start_portable(self) -> bool:
+        def on_event(kind: str, path: str, is_dir: bool) -> None:  # the observer's thread
+            changed, gone = self.portable_change(kind, path, is_dir)
+            if gone:
+                self._gone = True  # inactive now: the next poll starts a new watch
+            if changed or gone:
+                self.on_change()
+
+        watch = portable_watch(on_event, "burntray-watch")
+        if watch is None:
+            return False
+        self._portable, self._gone = watch, False
+        problem = watch.add(os.fsdecode(os.path.abspath(self.folder)))
+        if problem:
+            log.debug("cannot watch %s: %s", self.folder, problem)
+            self.stop()
+            return False
+        return True
+
+    def portable_change(self, kind: str, path: str, is_dir: bool) -> tuple[bool, bool]:
+        """(one of our names changed, the watched folder is gone) for one watchdog event."""
+        folder = os.path.abspath(self.folder)
+        # FSEvents names paths with their links resolved (macOS's /var is /private/var)
+        ours = path in (folder, os.path.realpath(folder))
+        gone = is_dir and ours and kind in ("deleted", "moved")
+        return os.fsencode(os.path.basename(path)) in self.names, gone
+
     def stop(self, timeout: float = 2.0) -> None:
+        if self._portable is not None:
+            self._portable.stop(timeout)
+            self._portable = None
         if self._thread is None:
             return
         with contextlib.suppress(OSError):  # the thread may have ended already

@@ -191,7 +191,7 @@ class AgentLogSource(RecordSource):
             UpstreamFact("Prices", f"bundled table {PRICES_AS_OF} ([pricing] overrides)"),
         ]
         if self._watcher is not None and self._watcher.active:
-            live = f"inotify on {self._watcher.watched} folders"
+            live = f"{self._watcher.backend} on {self._watcher.watched} folders"
             if self._watcher.problem:
                 live += f" ({self._watcher.problem})"
         else:
