@@ -204,34 +204,41 @@ def run() -> list[tuple[str, str]]:
     compile_bytecode()
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, BURNTRAY_HOME=f"{tmp}/home", XDG_CACHE_HOME=f"{tmp}/cache", HOME=tmp)
-        cmd = [sys.executable, "-m", "burntray", "status", "--format", "tmux"]
         # As a user's tmux runs it: a home of its own, no BURNTRAY_HOME or XDG dirs set, so the
-        # paths are found the way they are on a real desktop.
+        # paths are found the way they are on a real desktop. The JSON line (a status bar script,
+        # a widget) loads more: alerts, the block, the JSON encoder.
         real = {k: v for k, v in env.items() if k != "BURNTRAY_HOME" and not k.startswith("XDG_")}
         real["HOME"] = f"{tmp}/user"
         Path(real["HOME"]).mkdir()
-        subprocess.run(cmd, env=real, capture_output=True, check=False)  # warm the disk cache
-        walls = []
-        for _ in range(10):
-            started = time.perf_counter()
-            subprocess.run(cmd, env=real, capture_output=True, check=False)
-            walls.append(time.perf_counter() - started)
+        walls: dict[str, list[float]] = {"tmux": [], "json": []}
+        for fmt in walls:  # warm the disk cache
+            subprocess.run(_status(fmt), env=real, capture_output=True, check=False)
+        for _ in range(10):  # interleaved, so a busy moment costs both alike
+            for fmt, times in walls.items():
+                started = time.perf_counter()
+                subprocess.run(_status(fmt), env=real, capture_output=True, check=False)
+                times.append(time.perf_counter() - started)
         python_only = best_of(
             lambda: subprocess.run(
                 [sys.executable, "-c", "pass"], capture_output=True, check=False
             ),
             5,
         )
-        rows.append(
-            (
-                "`burntray status --format tmux`, empty home, wall [<= 100 ms]",
-                f"{statistics.median(walls) * 1000:.0f} ms median "
-                f"(bare python start: {python_only * 1000:.0f} ms)"
-                + missed(statistics.median(walls) <= 0.1),
+        for fmt, times in walls.items():
+            rows.append(
+                (
+                    f"`burntray status --format {fmt}`, empty home, wall [<= 100 ms]",
+                    f"{statistics.median(times) * 1000:.0f} ms median "
+                    f"(bare python start: {python_only * 1000:.0f} ms)"
+                    + missed(statistics.median(times) <= 0.1),
+                )
             )
-        )
         rows.append(_tmux_broken_source_row(env))
     return rows
+
+
+def _status(fmt: str) -> list[str]:
+    return [sys.executable, "-m", "burntray", "status", "--format", fmt]
 
 
 def _tmux_broken_source_row(env: dict[str, str]) -> tuple[str, str]:

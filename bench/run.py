@@ -49,6 +49,7 @@ BENCHES = [
     "bench_hexai",
     "bench_views",
     "bench_heavy",
+    "bench_watch",
 ]
 
 

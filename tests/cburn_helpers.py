@@ -87,7 +87,9 @@ class Streaming:
         except AssertionError as exc:
             raise AssertionError(f"{exc} (last: {self.source.status})") from None
 
-    def close(self) -> float:
-        started = time.monotonic()
+    def close(self) -> bool:
+        """Close the source; True when its thread has ended (close's own bounded join is the
+        hang guard, so no wall-clock figure is needed)."""
+        thread = self.source._thread
         self.source.close()
-        return time.monotonic() - started
+        return thread is None or not thread.is_alive()

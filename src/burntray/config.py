@@ -22,15 +22,15 @@ from typing import Any
 
 from burntray.config_keys import ConfigField, names, text, url
 from burntray.config_values import (
-    _bool,
-    _choice,
-    _number,
-    _poll_interval,
-    _ratio,
-    _retention,
-    _source,
-    _span,
-    _window,
+    duration_between,
+    number_between,
+    one_of,
+    parse_bool,
+    parse_poll_interval,
+    parse_ratio,
+    parse_retention,
+    parse_source,
+    parse_window,
     window_span_ns,
 )
 from burntray.errors import ConfigError
@@ -118,21 +118,21 @@ def all_fields() -> tuple[ConfigField, ...]:
 
 FIELDS: tuple[ConfigField, ...] = (
     ConfigField(
-        "window", "window", _window, "window shown: today, week, 5m 15m 1h 6h 24h 7d or 1m-31d"
+        "window", "window", parse_window, "window shown: today, week, 5m 15m 1h 6h 24h 7d or 1m-31d"
     ),
-    ConfigField("source", "source", _source, "all, auto or one source's name"),
-    ConfigField("poll_interval", "poll_interval_s", _poll_interval, "seconds between reads"),
-    ConfigField("icon_figure", "icon_figure", _choice(*ICON_FIGURES), "figure drawn in the icon"),
-    ConfigField("notifications", "notifications", _bool, "desktop notifications on/off"),
-    ConfigField("start_at_login", "start_at_login", _bool, "start burntray at login"),
-    ConfigField("history.retention_days", "history_retention_days", _retention, "days kept"),
+    ConfigField("source", "source", parse_source, "all, auto or one source's name"),
+    ConfigField("poll_interval", "poll_interval_s", parse_poll_interval, "seconds between reads"),
+    ConfigField("icon_figure", "icon_figure", one_of(*ICON_FIGURES), "figure drawn in the icon"),
+    ConfigField("notifications", "notifications", parse_bool, "desktop notifications on/off"),
+    ConfigField("start_at_login", "start_at_login", parse_bool, "start burntray at login"),
+    ConfigField("history.retention_days", "history_retention_days", parse_retention, "days kept"),
     ConfigField(
         "serve.metrics",
         "serve_metrics",
         host_port_parser("127.0.0.1:9464"),
         "where /metrics is served",
     ),
-    ConfigField("serve.tray_metrics", "tray_metrics", _bool, "the tray serves /metrics too"),
+    ConfigField("serve.tray_metrics", "tray_metrics", parse_bool, "the tray serves /metrics too"),
     ConfigField("serve.token", "serve_token", text, "bearer token for /metrics and co."),
     ConfigField("serve.tls_cert", "serve_tls_cert", text, "PEM certificate: serve over https"),
     ConfigField("serve.tls_key", "serve_tls_key", text, "PEM key of serve.tls_cert"),
@@ -144,49 +144,49 @@ FIELDS: tuple[ConfigField, ...] = (
     ConfigField(
         "alerts.spike_usd_per_hour",
         "alert_spike_usd_per_hour",
-        _number(0.01, 100_000, "USD per hour"),
+        number_between(0.01, 100_000, "USD per hour"),
         "spend rate that counts as a spike",
     ),
     ConfigField(
         "alerts.spike_multiple",
         "alert_spike_multiple",
-        _number(1, 1000, "a multiple"),
+        number_between(1, 1000, "a multiple"),
         "a spike is also this many times the last hour's rate",
     ),
     ConfigField(
         "alerts.short_window",
         "alert_short_window",
-        _span(60 * NS_PER_SECOND, 3600 * NS_PER_SECOND),
+        duration_between(60 * NS_PER_SECOND, 3600 * NS_PER_SECOND),
         "window the spike rate is measured over",
     ),
     ConfigField(
         "alerts.floor_usd",
         "alert_floor_usd",
-        _number(0, 100_000, "USD"),
+        number_between(0, 100_000, "USD"),
         "least spend in the short window that can alert",
     ),
     ConfigField(
         "alerts.hysteresis",
         "alert_hysteresis",
-        _ratio,
+        parse_ratio,
         "a spike ends below this fraction of the threshold",
     ),
     ConfigField(
         "alerts.cooldown",
         "alert_cooldown",
-        _span(0, 86400 * NS_PER_SECOND),
+        duration_between(0, 86400 * NS_PER_SECOND),
         "least time between two alerts of one kind",
     ),
     ConfigField(
         "alerts.daily_budget_usd",
         "alert_daily_budget_usd",
-        _number(0, 1_000_000, "USD (0 = no budget)"),
+        number_between(0, 1_000_000, "USD (0 = no budget)"),
         "daily budget; alerts at 50/80/100 %",
     ),
     ConfigField(
         "alerts.rpm_threshold",
         "alert_rpm_threshold",
-        _number(0, 1_000_000, "requests per minute (0 = off)"),
+        number_between(0, 1_000_000, "requests per minute (0 = off)"),
         "request-rate alert (0 = off)",
     ),
 )
@@ -241,7 +241,7 @@ def settings_from_toml(
     values: dict[str, Any] = {}
     options: dict[str, Any] = {}
     known = {f.key: f for f in all_fields()}
-    for dotted, value in _flatten(data):
+    for dotted, value in flatten_keys(data):
         if dotted == "pricing.models":
             values["price_overrides"] = _price_overrides(value, errors, source)
             continue
@@ -288,14 +288,14 @@ def _unknown(dotted: str, known: Mapping[str, ConfigField]) -> str:
     )
 
 
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+def flatten_keys(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if dotted == "pricing.models":
             out.append((dotted, value))
         elif isinstance(value, dict):
-            out.extend(_flatten(value, dotted + "."))
+            out.extend(flatten_keys(value, dotted + "."))
         else:
             out.append((dotted, value))
     return out

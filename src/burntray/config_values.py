@@ -59,7 +59,7 @@ def window_words(window: str) -> str:
     return CALENDAR_WINDOWS.get(window) or f"last {window}"
 
 
-def _window(value: object) -> str:
+def parse_window(value: object) -> str:
     allowed = (
         "today, week (this calendar week, from Monday), month (this calendar month) or a "
         "duration from 1m to 31d such as "
@@ -79,7 +79,7 @@ def _window(value: object) -> str:
     return format_duration(ns)
 
 
-def _choice(*allowed: str) -> Callable[[object], str]:
+def one_of(*allowed: str) -> Callable[[object], str]:
     def parse(value: object) -> str:
         if value not in allowed:
             raise ValueError("one of " + ", ".join(allowed))
@@ -88,7 +88,7 @@ def _choice(*allowed: str) -> Callable[[object], str]:
     return parse
 
 
-def _poll_interval(value: object) -> float:
+def parse_poll_interval(value: object) -> float:
     if isinstance(value, str):
         try:
             seconds = parse_duration_ns(value if value[-1:].isalpha() else value + "s") / 1e9
@@ -103,19 +103,19 @@ def _poll_interval(value: object) -> float:
     return seconds
 
 
-def _bool(value: object) -> bool:
+def parse_bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("true or false")
     return value
 
 
-def _retention(value: object) -> int:
+def parse_retention(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 3650:
         raise ValueError("a whole number of days from 1 to 3650")
     return value
 
 
-def _number(low: float, high: float, what: str) -> Callable[[object], float]:
+def number_between(low: float, high: float, what: str) -> Callable[[object], float]:
     def parse(value: object) -> float:
         if (
             not isinstance(value, int | float)
@@ -129,13 +129,13 @@ def _number(low: float, high: float, what: str) -> Callable[[object], float]:
     return parse
 
 
-def _ratio(value: object) -> float:
+def parse_ratio(value: object) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < 1:
         raise ValueError("a fraction between 0 and 1 (exclusive), e.g. 0.6")
     return float(value)
 
 
-def _span(low_ns: int, high_ns: int) -> Callable[[object], str]:
+def duration_between(low_ns: int, high_ns: int) -> Callable[[object], str]:
     allowed = f"a duration from {format_duration(low_ns)} to {format_duration(high_ns)}"
 
     def parse(value: object) -> str:
@@ -152,7 +152,7 @@ def _span(low_ns: int, high_ns: int) -> Callable[[object], str]:
     return parse
 
 
-def _source(value: object) -> str:
+def parse_source(value: object) -> str:
     choices = REGISTRY.choices()
     if value not in choices:
         raise ValueError("one of " + ", ".join(choices))

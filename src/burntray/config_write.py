@@ -13,7 +13,7 @@ from typing import Any
 from burntray.config import (
     NEW_CONFIG_WINDOW,
     Settings,
-    _flatten,
+    flatten_keys,
     settings_from_toml,
     settings_to_toml,
 )
@@ -29,8 +29,8 @@ _MISSING = object()
 def changed_keys(before: Settings, after: Settings) -> dict[str, Any]:
     """The dotted keys whose value differs between two settings, with ``after``'s value
     (``_MISSING`` for a key ``after`` no longer has, such as an emptied ``pricing.models``)."""
-    old = dict(_flatten(settings_to_toml(before)))
-    new = dict(_flatten(settings_to_toml(after)))
+    old = dict(flatten_keys(settings_to_toml(before)))
+    new = dict(flatten_keys(settings_to_toml(after)))
     changes = {key: value for key, value in new.items() if old.get(key, _MISSING) != value}
     changes.update({key: _MISSING for key in old.keys() - new.keys()})
     return changes
@@ -126,7 +126,7 @@ def save_settings(path: Path, settings: Settings, previous: Settings | None = No
     import tomllib  # noqa: PLC0415
 
     # What tomlkit wrote must read back as asked: never replace a file with a surprise.
-    written = dict(_flatten(tomllib.loads(body)))
+    written = dict(flatten_keys(tomllib.loads(body)))
     wrong = [k for k, v in changes.items() if written.get(k, _MISSING) != v]
     if wrong:
         raise ConfigError(f"{path}: could not set {', '.join(wrong)} safely; not overwritten")

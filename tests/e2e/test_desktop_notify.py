@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -72,36 +71,33 @@ def test_notify_returns_at_once_while_the_bus_is_unreachable(
     # The conftest's bus address cannot connect: the failure is counted, the caller never waits.
     notifier = DesktopNotify()
     try:
-        started = time.monotonic()
-        notifier.notify("title", "body")
-        refused_s = time.monotonic() - started
+        notifier.notify("title", "body")  # returns: the send fails on the notifier's thread
         wait_for(lambda: notifier.failed == 1, 15, "the failed send to be counted")
     finally:
         notifier.close()
     # A bus that never answers: a socket that takes the connection and then says nothing, so a
-    # send that waited for it would hang. notify() must still return at once, every time; the
-    # bound is generous for a loaded machine and far below any wait on the bus.
+    # send that waited for it would hang. notify() must still return, every time.
     silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     silent.bind(str(tmp_path / "silent-bus"))
     silent.listen(16)
+    silent.settimeout(30)  # a hang guard for the accept below
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path / 'silent-bus'}")
     notifier = DesktopNotify()
     try:
-        took: list[float] = []
 
         def caller() -> None:  # a caller that blocked would fail the join below, not hang
             for _ in range(3):
-                started = time.monotonic()
                 notifier.notify("burntray: spend spike (hexai)", "Spend spike: $14.40/h (5 min)")
-                took.append(time.monotonic() - started)
 
         thread = threading.Thread(target=caller, daemon=True)
         thread.start()
-        thread.join(5)
+        thread.join(30)  # the bus never answers: only a notify that does not wait for it ends
         assert not thread.is_alive(), "notify() blocked on a bus that does not answer"
-        time.sleep(1.0)  # the sends are stuck on the silent bus all this time
-        assert notifier.sent == notifier.failed == 0
+        stuck, _ = silent.accept()  # the notifier's thread reached the bus, and waits there
+        try:
+            assert notifier.sent == notifier.failed == 0
+        finally:
+            stuck.close()
     finally:
         notifier.close()
         silent.close()
-    assert refused_s < 0.5 and max(took) < 0.5, (refused_s, took)

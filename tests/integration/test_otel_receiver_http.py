@@ -286,7 +286,8 @@ def test_forty_slowloris_clients_do_not_stop_exports(ledger: OtelLedger) -> None
 def test_idle_keepalives_at_the_cap_give_way_to_a_new_client(
     ledger: OtelLedger, claude_body: bytes
 ) -> None:
-    with receiving(ledger.on_export, max_connections=4, timeouts=Timeouts(5, 5, 60)) as r:
+    # idle connections may stay an hour: the new client is served only if one gives way
+    with receiving(ledger.on_export, max_connections=4, timeouts=Timeouts(5, 5, 3600)) as r:
         idle = []
         for _ in range(4):  # each sends one request, then stays open and idle
             conn = http.client.HTTPConnection("127.0.0.1", r.port, timeout=10)
@@ -295,9 +296,7 @@ def test_idle_keepalives_at_the_cap_give_way_to_a_new_client(
             idle.append(conn)
         wait_for(lambda: r.server is not None and r.server.open_connections() == {"idle": 4})
         assert len(counted(ledger)) == 4
-        started = time.monotonic()
         good_request_is_served(r, ledger, "at-the-cap")
-        assert time.monotonic() - started < 3
         assert r.stats.rejected.get(503, 0) == 0
         for conn in idle:
             conn.close()
@@ -306,23 +305,19 @@ def test_idle_keepalives_at_the_cap_give_way_to_a_new_client(
 def test_an_idle_keepalive_outlives_the_header_deadline(
     ledger: OtelLedger, claude_body: bytes
 ) -> None:
-    with receiving(ledger.on_export, timeouts=Timeouts(0.3, 5, 60)) as r:
-        conn = http.client.HTTPConnection("127.0.0.1", r.port, timeout=10)
+    with receiving(ledger.on_export, timeouts=Timeouts(0.3, 5, 3600)) as r:
+        conn = http.client.HTTPConnection("127.0.0.1", r.port, timeout=30)
         conn.request("POST", "/v1/logs", claude_body, {"Content-Type": PB})
         sock = conn.sock
         assert conn.getresponse().read() is not None
-        deadline = time.monotonic() + 1.0  # past the header deadline, within the idle one
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
+        # a silent connection opened now gets only the header deadline (the idle one is an
+        # hour; 60 s is the hang guard): once it is cut, the keepalive has been idle past it
+        with socket.create_connection(("127.0.0.1", r.port), timeout=60) as s:
+            assert s.recv(10) == b""
         conn.request("POST", "/v1/logs", claude_body, {"Content-Type": PB})
         assert conn.getresponse().status == 200
         assert conn.sock is sock  # the same connection carried both
         conn.close()
-        # a silent new connection gets only the header deadline
-        with socket.create_connection(("127.0.0.1", r.port), timeout=5) as s:
-            started = time.monotonic()
-            assert s.recv(10) == b""
-            assert time.monotonic() - started < 2
 
 
 def test_half_open_sockets_never_block_a_scrape() -> None:

@@ -12,8 +12,6 @@ import ast
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import pytest
-
 import burntray
 
 PACKAGE_DIR = Path(burntray.__file__).parent
@@ -236,15 +234,86 @@ def test_io_imports_only_the_layers_below_it() -> None:
     assert _layer_breaches(import_graph(), "burntray.io", allowed) == []
 
 
-@pytest.mark.parametrize("core", ["burntray.serve", "burntray.runtime", "burntray.ui"])
-def test_the_core_takes_no_module_from_inside_a_source(core: str) -> None:
-    """serve, runtime and ui use sources through the protocol and the registry only (serve
-    took its HTTP server from the OTLP receiver's module once)."""
+def core_breaches(graph: dict[str, set[str]]) -> list[str]:
+    """``module -> target`` for each import by a module outside ``burntray.sources`` of a module
+    inside a source's package (``sources/<name>/``, ``all`` too) rather than the sources' API."""
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if not (module == "burntray.sources" or module.startswith("burntray.sources."))
+        for target in targets
+        if target.startswith("burntray.sources.") and target not in SOURCES_API
+    )
 
-    def allowed(target: str) -> bool:
-        return not target.startswith("burntray.sources.") or target in SOURCES_API
 
-    assert _layer_breaches(import_graph(), core, allowed) == []
+def test_the_core_check_names_a_reach_into_a_source_package() -> None:
+    graph = {
+        "burntray.cli.status": {"burntray.sources.agent_logs.source", "burntray.sources.base"},
+        "burntray.report.data": {"burntray.sources.all", "burntray.sources.registry"},
+        "burntray.sources.all": {"burntray.sources.spec", "burntray.sources.hexai"},
+        "burntray.ui.menu": {"burntray.sources", "burntray.sources.build"},
+    }
+    assert core_breaches(graph) == [
+        "burntray.cli.status -> burntray.sources.agent_logs.source",
+        "burntray.report.data -> burntray.sources.all",
+    ]
+
+
+def test_the_core_takes_no_module_from_inside_a_source() -> None:
+    """Every module outside ``sources/`` (cli, report, serve, runtime, ui, store, model, config,
+    the app) uses sources through the protocols, the registry and ``build`` only: what a source
+    can do is a capability it is asked for (serve took its HTTP server from the OTLP receiver's
+    module once; ``status`` its block's JSON from the agent logs' package)."""
+    assert core_breaches(import_graph()) == []
+
+
+# --- private names stay in their module ------------------------------------------------------
+
+
+def underscored_imports(tree: ast.AST) -> list[tuple[int, str, str]]:
+    """(line, module, name) for each ``from burntray... import _name`` in ``tree`` (inside
+    functions and ``if TYPE_CHECKING:`` too; ``__dunder__`` names and a public name imported
+    under an underscored alias are fine)."""
+    return [
+        (node.lineno, "." * node.level + (node.module or ""), alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and (node.level or (node.module or "").split(".")[0] == "burntray")
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.endswith("__")
+    ]
+
+
+def test_the_underscore_check_sees_every_kind_of_import() -> None:
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING, _SpecialForm\n"
+        "from burntray.io.watch import _load_libc, load_libc\n"
+        "from burntray import __version__\n"
+        "from burntray.cli.parser import command_in as _command_in\n"
+        "if TYPE_CHECKING:\n"
+        "    from burntray.io.http_server import _Conn\n"
+        "def f():\n"
+        "    from .mapping import _text\n"
+    )
+    assert underscored_imports(tree) == [
+        (2, "burntray.io.watch", "_load_libc"),
+        (6, "burntray.io.http_server", "_Conn"),
+        (8, ".mapping", "_text"),
+    ]
+
+
+def test_no_module_imports_an_underscored_name_from_another() -> None:
+    """A leading underscore says "only this module uses it": a helper that split sibling
+    modules share gets a public name in the module that owns it (or moves), so a reader can
+    trust the underscore."""
+    found = [
+        f"{name}:{line}: from {module} import {imported}"
+        for name, path in _modules().items()
+        for line, module, imported in underscored_imports(
+            ast.parse(path.read_text(encoding="utf-8"), str(path))
+        )
+    ]
+    assert not found, "underscored names imported from another module:\n" + "\n".join(found)
 
 
 # --- the core names no source -------------------------------------------------------------

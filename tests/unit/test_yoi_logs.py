@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from burntray.sources.yoi.logs import (
+    FileTail,
     TailState,
-    _Tail,
     exposure_summary,
     objects_in,
     parse_memory_lines,
@@ -46,7 +46,7 @@ def start(model: str) -> dict:
     }
 
 
-def read_usage(tail: _Tail) -> tuple[list, int]:
+def read_usage(tail: FileTail) -> tuple[list, int]:
     chunk = read_lines(tail)
     return parse_segment_lines(tail, "s1", "seg1", chunk.lines)
 
@@ -65,7 +65,7 @@ def test_tail_reads_whole_lines_only_and_resumes(tmp_path: Path) -> None:
     yoi_append(log, start("anthropic/claude-sonnet-4-5"))
     yoi_append(log, usage(TS + 1))
     yoi_append(log, usage(TS + 2), newline=False)  # the newline is not written yet
-    tail = _Tail(log)
+    tail = FileTail(log)
     records, bad = read_usage(tail)
     assert [r.ts_ns for r in records] == [(TS + 1) * 1_000_000]
     assert bad == 0
@@ -100,7 +100,7 @@ def test_interleaved_appenders_are_split_back(tmp_path: Path) -> None:
     yoi_append(log, None, raw='{"kind":"llm_usage","ts":17', newline=False)
     yoi_append(log, usage(TS + 3))
     yoi_append(log, None, raw="not json at all {", newline=True)
-    records, bad = read_usage(_Tail(log))
+    records, bad = read_usage(FileTail(log))
     assert [(r.ts_ns // 1_000_000, r.output_tokens) for r in records] == [
         (TS + 1, 50),
         (TS + 2, 7),
@@ -114,7 +114,7 @@ def test_replaced_or_truncated_file_is_read_from_the_start(tmp_path: Path) -> No
     log = tmp_path / "seg1.jsonl"
     yoi_append(log, usage(TS + 1))
     yoi_append(log, usage(TS + 2))
-    tail = _Tail(log)
+    tail = FileTail(log)
     assert len(read_usage(tail)[0]) == 2
     log.write_bytes(b"")
     yoi_append(log, usage(TS + 9))
@@ -163,7 +163,7 @@ def test_memory_log_is_telemetry_with_legacy_lines(tmp_path: Path) -> None:
         },
     )
     yoi_append(log, None, raw='{"id":"torn","occurred_at":"2026-06-01T08', newline=True)
-    events, legacy, bad = parse_memory_lines(read_lines(_Tail(log)).lines)
+    events, legacy, bad = parse_memory_lines(read_lines(FileTail(log)).lines)
     assert (len(events), legacy, bad) == (3, 1, 1)
     assert events[0].ts_ns % 1_000_000_000 == 123_456_789
     start_ns = events[0].ts_ns

@@ -99,7 +99,7 @@ def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]
 
 def _block_json(source, now: int):  # type: ignore[no-untyped-def]
     """``block`` in status JSON: the current 5-hour block, where a source knows it."""
-    from burntray.sources.agent_logs.source import block_to_dict  # noqa: PLC0415
+    from burntray.model.export import block_to_dict  # noqa: PLC0415
 
     for member in members_of(source).values():
         if isinstance(member, HasBlocks):
@@ -124,17 +124,14 @@ def _alert_status(ctx, source, settings, now: int):  # type: ignore[no-untyped-d
 
 def _print_snapshot(snapshot, fmt: str, prices, alerts=None, block=None) -> None:  # type: ignore[no-untyped-def]
     if fmt == "json":
-        import msgspec  # noqa: PLC0415
-
-        from burntray.model.export import snapshot_to_dict  # noqa: PLC0415
+        from burntray.model.export import json_text, snapshot_to_dict  # noqa: PLC0415
 
         doc = snapshot_to_dict(snapshot, prices)
         if alerts is not None:
             doc["alerts"] = alerts
         if block is not None:
             doc["block"] = block["current"]
-        data = msgspec.json.encode(doc)
-        sys.stdout.write(msgspec.json.format(data, indent=2).decode() + "\n")
+        sys.stdout.write(json_text(doc) + "\n")
     elif fmt == "tmux":
         from burntray.model.format import tmux_line  # noqa: PLC0415
 

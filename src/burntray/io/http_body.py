@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from email.message import Message
     from io import BufferedIOBase
 
-    from burntray.io.http_server import BoundedHTTPServer, _Conn
+    from burntray.io.http_server import BoundedHTTPServer, Connection
 
 
 class RequestRefused(Exception):
@@ -35,7 +35,7 @@ class BodyReading:
         headers: Message
         rfile: BufferedIOBase
         close_connection: bool
-        _conn: _Conn
+        _conn: Connection
         _body_pending: bool
 
     def read_body(self, limit: int) -> bytes:

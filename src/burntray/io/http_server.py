@@ -76,7 +76,7 @@ class ReceiverStats:
             self.last_error = f"{status}: {reason}"
 
 
-class _Conn:
+class Connection:
     """One open connection: what it is doing (``new``, ``header``, ``body``, ``busy``,
     ``idle``), since when, and until when it may."""
 
@@ -132,7 +132,7 @@ class BoundedHTTPServer(HostChecks, ThreadingHTTPServer):
         self.extra_hosts = frozenset(h.lower().rstrip(".") for h in split_names(allowed_hosts))
         self.cors_origins = frozenset(o.rstrip("/").lower() for o in split_names(cors_origins))
         self.tls = tls
-        self._conns: dict[Any, _Conn] = {}
+        self._conns: dict[Any, Connection] = {}
         self._conns_lock = threading.Lock()
         self.thread: threading.Thread | None = None
         super().__init__(address, handler)
@@ -173,12 +173,12 @@ class BoundedHTTPServer(HostChecks, ThreadingHTTPServer):
                     super().shutdown_request(request)
                     return
                 self._conns.pop(victim, None)
-            self._conns[request] = _Conn(request, "new", now, self.timeouts.header_s)
+            self._conns[request] = Connection(request, "new", now, self.timeouts.header_s)
         if victim is not None:
             victim.cut()
         super().process_request(request, client_address)
 
-    def _victim(self) -> _Conn | None:
+    def _victim(self) -> Connection | None:
         """The connection that gives way at the cap (under the lock): the lowest in
         ``_EVICTION_ORDER``, the one in that state longest first."""
         ranked = [c for c in self._conns.values() if c.state in _EVICTION_ORDER]
@@ -186,13 +186,13 @@ class BoundedHTTPServer(HostChecks, ThreadingHTTPServer):
             return None
         return min(ranked, key=lambda c: (_EVICTION_ORDER[c.state], c.since))
 
-    def conn_of(self, request: Any) -> _Conn:
+    def conn_of(self, request: Any) -> Connection:
         with self._conns_lock:
             conn = self._conns.get(request)
         # evicted before its thread started: an untracked record (its socket is shut already)
-        return conn or _Conn(request, "new", time.monotonic(), self.timeouts.header_s)
+        return conn or Connection(request, "new", time.monotonic(), self.timeouts.header_s)
 
-    def enter(self, conn: _Conn, state: str) -> None:
+    def enter(self, conn: Connection, state: str) -> None:
         """``conn`` moves to ``state``: a fresh deadline for it (none while busy)."""
         now = time.monotonic()
         timeout = self.timeouts.of(state)

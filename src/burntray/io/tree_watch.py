@@ -1,12 +1,14 @@
-"""Wake the monitor the moment a log file in any of many folders is written (Linux inotify).
+"""Wake the monitor the moment a log file in any of many folders is written.
 
 Coding agents append to files spread over a tree of folders (a folder per project, one per
 session for subagents), and create folders as they go. The source tells the watcher which
 folders exist after each read (``sync``); a write, a new file or a new folder in a watched
 folder calls ``on_change`` from the watcher's thread, the source then reads (and ``sync`` adds
-the new folder). Purely an accelerator: where inotify is missing (macOS, Windows, some network
-filesystems) or its watch limit is reached, the monitor's periodic poll still finds every
-change; only the head start is lost. Idle, the thread sleeps in ``select`` and costs nothing.
+the new folder). Linux: inotify; macOS and Windows: watchdog's observer, one watch per folder
+(``burntray.io.watch_portable``). Purely an accelerator: where neither can watch (no watchdog,
+some network filesystems) or inotify's watch limit is reached, the monitor's periodic poll
+still finds every change; only the head start is lost. Idle, the thread blocks on the OS's
+events and costs nothing.
 """
 
 from __future__ import annotations
@@ -16,21 +18,29 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from burntray.io.watch import (
-    _IN_CLOEXEC,
-    _IN_CLOSE_WRITE,
-    _IN_CREATE,
-    _IN_DELETE,
-    _IN_DELETE_SELF,
-    _IN_MOVE_SELF,
-    _IN_MOVED_TO,
-    _IN_NONBLOCK,
-    _load_libc,
+    IN_CLOEXEC,
+    IN_CLOSE_WRITE,
+    IN_CREATE,
+    IN_DELETE,
+    IN_DELETE_SELF,
+    IN_MOVE_SELF,
+    IN_MOVED_TO,
+    IN_NONBLOCK,
+    INOTIFY,
+    WATCHDOG,
+    default_backend,
     inotify_events,
+    load_libc,
+    portable_watch,
     read_events,
 )
 from burntray.lazylog import get_logger
+
+if TYPE_CHECKING:
+    from burntray.io.watch_portable import ObserverWatch
 
 log = get_logger(__name__)
 
@@ -38,21 +48,28 @@ _IN_MODIFY = 0x002
 _IN_ISDIR = 0x40000000
 _MASK = (
     _IN_MODIFY
-    | _IN_CLOSE_WRITE
-    | _IN_MOVED_TO
-    | _IN_CREATE
-    | _IN_DELETE
-    | _IN_DELETE_SELF
-    | _IN_MOVE_SELF
+    | IN_CLOSE_WRITE
+    | IN_MOVED_TO
+    | IN_CREATE
+    | IN_DELETE
+    | IN_DELETE_SELF
+    | IN_MOVE_SELF
 )
 
 
 class TreeWatcher:
-    """Calls ``on_change`` when a ``suffix`` file or a folder changes in a watched folder."""
+    """Calls ``on_change`` when a ``suffix`` file or a folder changes in a watched folder.
 
-    def __init__(self, on_change: Callable[[], None], suffix: str = ".jsonl") -> None:
+    ``backend`` is ``inotify`` or ``watchdog`` (default: ``default_backend()``)."""
+
+    def __init__(
+        self, on_change: Callable[[], None], suffix: str = ".jsonl", backend: str | None = None
+    ) -> None:
         self.on_change = on_change
         self.suffix = os.fsencode(suffix)
+        self.backend = backend or default_backend()
+        self._portable: ObserverWatch | None = None
+        self._covered = 0  # folders under the portable backend's recursive watches
         self._fd = -1
         self._stop_r = self._stop_w = -1
         self._thread: threading.Thread | None = None
@@ -62,20 +79,34 @@ class TreeWatcher:
 
     @property
     def active(self) -> bool:
+        if self._portable is not None:
+            return self._portable.active
         return self._thread is not None and self._thread.is_alive()
 
     @property
     def watched(self) -> int:
+        """How many folders a change is seen in."""
+        if self._portable is not None:
+            return self._covered
         return len(self._watches)
 
     def start(self) -> bool:
-        """Start the watcher thread; False (nothing running) where inotify is not available."""
-        if not sys.platform.startswith("linux"):
-            return False
+        """Start the watcher thread; False (nothing running) where it cannot watch here."""
         if self.active:
             return True
+        if self.backend == WATCHDOG:
+            suffix = os.fsdecode(self.suffix)
+
+            def on_event(kind: str, path: str, is_dir: bool) -> None:  # the observer's thread
+                if is_dir or path.endswith(suffix):
+                    self.on_change()
+
+            self._portable = portable_watch(on_event, "burntray-tree-watch")
+            return self._portable is not None
+        if self.backend != INOTIFY or not sys.platform.startswith("linux"):
+            return False
         try:
-            fd = _load_libc().inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
+            fd = load_libc().inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
         except (OSError, AttributeError) as exc:
             log.debug("no inotify: %s", exc)
             return False
@@ -92,10 +123,12 @@ class TreeWatcher:
         many were added (a file written in one before its watch existed raised no event)."""
         if not self.active:
             return 0
+        if self._portable is not None:
+            return self._sync_portable(self._portable, set(folders))
         added = 0
         wanted = set(folders)
         with self._lock:
-            libc = _load_libc()
+            libc = load_libc()
             for folder in [f for f in self._watches if f not in wanted]:
                 libc.inotify_rm_watch(self._fd, self._watches.pop(folder))
             for folder in wanted:
@@ -107,6 +140,21 @@ class TreeWatcher:
                     self.problem = f"cannot watch {folder}: {err}; polling instead"
                     continue
                 self._watches[folder] = wd
+                added += 1
+        return added
+
+    def _sync_portable(self, watch: ObserverWatch, wanted: set[str]) -> int:
+        """One recursive watch per tree: on each listed folder no other listed folder holds."""
+        self._covered = len(wanted)
+        tops = {f for f in wanted if not any(_inside(f, other) for other in wanted)}
+        added = 0
+        for folder in [f for f in watch.folders if f not in tops]:
+            watch.remove(folder)
+        for folder in tops - set(watch.folders):
+            problem = watch.add(folder, recursive=True)
+            if problem:
+                self.problem = f"cannot watch {folder}: {problem}; polling instead"
+            else:
                 added += 1
         return added
 
@@ -128,11 +176,14 @@ class TreeWatcher:
 
     def _relevant(self, data: bytes) -> bool:
         return any(
-            mask & (_IN_ISDIR | _IN_DELETE_SELF | _IN_MOVE_SELF) or name.endswith(self.suffix)
+            mask & (_IN_ISDIR | IN_DELETE_SELF | IN_MOVE_SELF) or name.endswith(self.suffix)
             for mask, name in inotify_events(data)
         )
 
     def stop(self, timeout: float = 2.0) -> None:
+        if self._portable is not None:
+            self._portable.stop(timeout)
+            self._portable = None
         if self._thread is None:
             return
         with contextlib.suppress(OSError):
@@ -146,3 +197,8 @@ def ctypes_errno() -> int:
     import ctypes  # noqa: PLC0415
 
     return ctypes.get_errno()
+
+
+def _inside(folder: str, other: str) -> bool:
+    """``folder`` is a proper subfolder of ``other``."""
+    return folder != other and folder.startswith(other.rstrip(os.sep) + os.sep)

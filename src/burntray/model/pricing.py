@@ -145,7 +145,13 @@ class PriceTable:
     def sources(self) -> tuple[str, ...]:
         """Where the prices come from, for people: the bundled table (the shipped price file,
         when it could be read), then ``added_sources``."""
-        shipped = ("bundled table",) if self.prices else ()
+        # The lazy shipped table answers from the file's presence: JSON output lists the sources
+        # on every run, and parsing the file for that would cost a command that prices nothing.
+        if self.prices is BUILT_IN_PRICES:
+            has_shipped = _shipped_bytes_cached() != b""
+        else:
+            has_shipped = bool(self.prices)
+        shipped = ("bundled table",) if has_shipped else ()
         return (*shipped, *self.added_sources)
 
     def age_warning(self, now_ns: int) -> str:
@@ -214,12 +220,22 @@ def shipped_prices() -> Mapping[str, Price]:
     import json  # noqa: PLC0415 - see _BuiltInPrices
 
     try:
-        raw = json.loads(_shipped_bytes())
-    except (OSError, ValueError, ModuleNotFoundError):
+        raw = json.loads(_shipped_bytes_cached())
+    except (ValueError, ModuleNotFoundError):
         return {}
     if not isinstance(raw, dict):
         return {}
     return parse_litellm_prices(raw, origin="table")
+
+
+@functools.cache
+def _shipped_bytes_cached() -> bytes:
+    """The shipped price file's bytes, read once per process (b"" when a broken install lost
+    it)."""
+    try:
+        return _shipped_bytes()
+    except (OSError, ModuleNotFoundError):
+        return b""
 
 
 def _shipped_bytes() -> bytes:

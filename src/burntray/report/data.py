@@ -28,8 +28,7 @@ from burntray.report.timeline import (
     pick_bucket_minutes,
 )
 from burntray.report.view_tables import ReportViews, read_report_views
-from burntray.sources.all import CombinedSource, counted_sources
-from burntray.sources.base import Source
+from burntray.sources.base import HasMembers, Source
 from burntray.sources.registry import REGISTRY
 from burntray.store.alert_store import LoggedAlert
 from burntray.store.history import HistoryStore
@@ -97,7 +96,7 @@ def collect(ctx: AppContext, settings: Settings, since_ns: int | None = None) ->
         minutes, chart_source, chart_note = chart_minutes(history, source, start_ns, end_ns, prices)
         tools = tool_costs(history, source, start_ns, end_ns, prices)
         if history is not None:
-            names = None if isinstance(source, CombinedSource) else [source.name]
+            names = None if isinstance(source, HasMembers) else [source.name]
             try:
                 views = read_report_views(history, names, start_ns, end_ns)
             except sqlite3.Error as exc:  # the rest of the report still stands
@@ -179,9 +178,9 @@ def chart_minutes(
 ) -> tuple[list[PricedMinute] | None, str, str]:
     """(minutes, where they come from, note) for a source's charts, as its registry entry says;
     for ``all``, every counted member's minutes together."""
-    if isinstance(source, CombinedSource):
+    if isinstance(source, HasMembers):
         members = source.members
-        covered = counted_sources([REGISTRY.get(n) for n in members])
+        covered = source.counted_whole
         minutes: list[PricedMinute] = []
         parts, notes = [], []
         counted = [name for name in members if not covered.get(name)]
@@ -210,10 +209,10 @@ def tool_costs(
     prices: PriceTable,
 ) -> tuple[tuple[str, Timeline], ...]:
     """Each counted tool's cost over the window, when ``source`` combines several."""
-    if not isinstance(source, CombinedSource):
+    if not isinstance(source, HasMembers):
         return ()
     members = source.members
-    covered = counted_sources([REGISTRY.get(n) for n in members])
+    covered = source.counted_whole
     out = []
     for name, member in members.items():
         if covered.get(name):

@@ -9,18 +9,18 @@ from typing import Any
 from burntray import __version__
 from burntray.model.format import token_split_text, window_text
 from burntray.report.data import ReportData
-from burntray.report.html_charts import _charts, _tool_charts
+from burntray.report.html_charts import tool_charts, usage_charts
 from burntray.report.html_text import (
-    _all_tokens_estimated,
-    _figures,
-    _health,
-    _model_rows,
-    _price_rows,
-    _pricing_notes,
-    _provider_rows,
-    _tool_rows,
-    _upstream,
-    _when,
+    all_tokens_estimated,
+    figure_rows,
+    health_rows,
+    model_rows,
+    price_rows,
+    pricing_notes,
+    provider_rows,
+    tool_rows,
+    upstream_section,
+    when_text,
 )
 from burntray.report.html_views import view_charts, view_tables
 from burntray.sources.registry import REGISTRY
@@ -29,7 +29,7 @@ from burntray.sources.registry import REGISTRY
 def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, Any]:
     snap = data.snapshot
     headline_notes = []
-    if snap.tokens_estimated and _all_tokens_estimated(snap):
+    if snap.tokens_estimated and all_tokens_estimated(snap):
         headline_notes.append("Tokens and costs are estimated from bytes (bytes / 4).")
     elif snap.tokens_estimated:
         headline_notes.append(f"Tokens: {token_split_text(snap)} (bytes / 4).")
@@ -37,7 +37,9 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         headline_notes.append("Part of this window comes from burntray's history.")
     when_fmt = "%Y-%m-%d %H:%M"
     day_fmt = "%Y-%m-%d"
-    date_range = f"{_when(data.start_ns, tz, day_fmt)} to {_when(snap.as_of_ns, tz, day_fmt)}"
+    date_range = (
+        f"{when_text(data.start_ns, tz, day_fmt)} to {when_text(snap.as_of_ns, tz, day_fmt)}"
+    )
     return {
         "version": __version__,
         "demo_prefix": "DEMO · " if data.demo else "",
@@ -49,25 +51,25 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         "period_unit": data.views.unit if data.views is not None else "",
         "view_charts": view_charts(data, tz),
         "view_tables": view_tables(data),
-        "generated": _when(data.generated_ns, tz),
-        "period": f"{_when(data.start_ns, tz, when_fmt)} to {_when(snap.as_of_ns, tz, when_fmt)}"
-        f" ({_when(snap.as_of_ns, tz, '%Z')})",
+        "generated": when_text(data.generated_ns, tz),
+        "period": f"{when_text(data.start_ns, tz, when_fmt)} to "
+        f"{when_text(snap.as_of_ns, tz, when_fmt)} ({when_text(snap.as_of_ns, tz, '%Z')})",
         "alert_text": snap.alert_text if snap.alert_level != "normal" else "",
-        "figures": _figures(snap),
+        "figures": figure_rows(snap),
         "headline_notes": headline_notes,
         "chart_source": data.chart_source,
         "chart_note": data.chart_note,
-        "charts": _charts(data, tz) + _tool_charts(data, tz),
-        "tools": _tool_rows(snap),
-        "tokens_heading": "Tokens (est.)" if _all_tokens_estimated(snap) else "Tokens",
-        "providers": _provider_rows(snap),
-        "models": _model_rows(snap),
+        "charts": usage_charts(data, tz) + tool_charts(data, tz),
+        "tools": tool_rows(snap),
+        "tokens_heading": "Tokens (est.)" if all_tokens_estimated(snap) else "Tokens",
+        "providers": provider_rows(snap),
+        "models": model_rows(snap),
         "no_rows_text": f"No per-model figures: {REGISTRY.label(snap.source)} reports totals only."
         if not snap.capabilities.per_model
         else "No requests in this window.",
         "alerts": [
             {
-                "when": _when(a.ts_ns, tz),
+                "when": when_text(a.ts_ns, tz),
                 "source": a.source,
                 "kind": a.kind,
                 "level": a.level,
@@ -77,10 +79,10 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         ],
         "alerts_note": data.alerts_note,
         "alerts_hidden": data.alerts_hidden,
-        "health": _health(data, tz),
-        "upstream": _upstream(snap, tz),
-        "pricing_notes": _pricing_notes(data),
-        "priced_rows": _price_rows(data),
+        "health": health_rows(data, tz),
+        "upstream": upstream_section(snap, tz),
+        "pricing_notes": pricing_notes(data),
+        "priced_rows": price_rows(data),
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from burntray.model.format import rpm_text, usd
 from burntray.report.data import ReportData
-from burntray.report.html_text import _when, requests
+from burntray.report.html_text import requests, when_text
 from burntray.report.timeline import Timeline
 
 
@@ -16,7 +16,7 @@ def _span(start: int, end: int, timeline: Timeline, tz: _dt.tzinfo | None) -> st
     """A bucket's time range; with the day when the window spans more than one."""
     long_window = timeline.end_ns - timeline.start_ns > 86_400e9
     fmt = "%a %d %b %H:%M" if long_window else "%H:%M"
-    return f"{_when(start, tz, fmt)}–{_when(end, tz, '%H:%M')}"
+    return f"{when_text(start, tz, fmt)}–{when_text(end, tz, '%H:%M')}"
 
 
 def _cost_bars(cost: Timeline, tz: _dt.tzinfo | None, label: str = "") -> list[Any]:
@@ -38,7 +38,7 @@ def _cost_bars(cost: Timeline, tz: _dt.tzinfo | None, label: str = "") -> list[A
     ]
 
 
-def _tool_charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
+def tool_charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
     """One cost-per-hour chart per tool under `all`, on the same time axis as the totals."""
     from burntray.report.charts import bar_chart, usd_axis  # noqa: PLC0415
 
@@ -67,7 +67,7 @@ def _tool_charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]
     return charts
 
 
-def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
+def usage_charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
     from burntray.report.charts import (  # noqa: PLC0415
         Bar,
         Point,
@@ -95,12 +95,12 @@ def _charts(data: ReportData, tz: _dt.tzinfo | None) -> list[dict[str, Any]]:
     ]
     cost_bars = _cost_bars(cost, tz)
     points = [
-        Point(ts, total, f"{_when(ts, tz)}: {usd(total)} so far")
+        Point(ts, total, f"{when_text(ts, tz)}: {usd(total)} so far")
         for ts, total in rate.cumulative_cost()
     ]
     est = " (estimated)" if data.snapshot.cost_estimated else ""
     alert_marks = [
-        Point(a.ts_ns, 0.0, f"{_when(a.ts_ns, tz)} {a.level} alert: {a.message}")
+        Point(a.ts_ns, 0.0, f"{when_text(a.ts_ns, tz)} {a.level} alert: {a.message}")
         for a in data.alerts or ()
     ]
     return [

@@ -20,7 +20,7 @@ from burntray.model.snapshot import Snapshot, UsageRow
 from burntray.report.data import ReportData
 
 
-def _when(ns: int | None, tz: _dt.tzinfo | None, fmt: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
+def when_text(ns: int | None, tz: _dt.tzinfo | None, fmt: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
     if ns is None:
         return "never"
     from burntray.report.charts import local_time  # noqa: PLC0415
@@ -49,7 +49,7 @@ def _row_cost(cost: float | None, unpriced: int, estimated: bool) -> str:
     return text
 
 
-def _all_tokens_estimated(snap: Snapshot) -> bool:
+def all_tokens_estimated(snap: Snapshot) -> bool:
     """Every token in the snapshot is a bytes/4 estimate (not only some of them)."""
     return snap.tokens_estimated and estimated_tokens(snap) >= snap.totals.tokens
 
@@ -57,11 +57,11 @@ def _all_tokens_estimated(snap: Snapshot) -> bool:
 def _tokens_cell(tokens: int, estimated: bool, snap: Snapshot) -> str:
     """A row's tokens; marked "est." where they are estimates among real counts (when all are
     estimates the column heading says so once)."""
-    mixed = snap.tokens_estimated and not _all_tokens_estimated(snap)
+    mixed = snap.tokens_estimated and not all_tokens_estimated(snap)
     return human_count(tokens) + (" est." if estimated and mixed else "")
 
 
-def _model_rows(snap: Snapshot) -> list[dict[str, str]]:
+def model_rows(snap: Snapshot) -> list[dict[str, str]]:
     total_cost = snap.totals.cost_usd
     return [
         {
@@ -110,7 +110,7 @@ def provider_totals(rows: tuple[UsageRow, ...]) -> list[tuple[str, int, UsageRow
     return out
 
 
-def _provider_rows(snap: Snapshot) -> list[dict[str, str]]:
+def provider_rows(snap: Snapshot) -> list[dict[str, str]]:
     total_cost = snap.totals.cost_usd
     return [
         {
@@ -128,9 +128,9 @@ def _provider_rows(snap: Snapshot) -> list[dict[str, str]]:
     ]
 
 
-def _figures(snap: Snapshot) -> list[dict[str, str]]:
+def figure_rows(snap: Snapshot) -> list[dict[str, str]]:
     totals = snap.totals
-    all_estimated = _all_tokens_estimated(snap)
+    all_estimated = all_tokens_estimated(snap)
     unpriced_share = f"{totals.unpriced_reqs / totals.reqs * 100:.1f} %" if totals.reqs else "0 %"
     figures = [
         {"id": "reqs", "name": "Requests", "value": f"{totals.reqs:,}", "sub": ""},
@@ -186,7 +186,7 @@ def _cost_figure(snap: Snapshot) -> dict[str, str]:
     return {"id": "cost", "name": "Cost", "value": value, "sub": sub}
 
 
-def _tool_rows(snap: Snapshot) -> list[dict[str, str]]:
+def tool_rows(snap: Snapshot) -> list[dict[str, str]]:
     """The per-tool table of a combined report: each tool's share of the total."""
     total = snap.totals.cost_usd
     rows = []
@@ -207,7 +207,7 @@ def _tool_rows(snap: Snapshot) -> list[dict[str, str]]:
     return rows
 
 
-def _health(data: ReportData, tz: _dt.tzinfo | None) -> list[tuple[str, str, str]]:
+def health_rows(data: ReportData, tz: _dt.tzinfo | None) -> list[tuple[str, str, str]]:
     snap = data.snapshot
     status = snap.status
     rows = [
@@ -220,8 +220,8 @@ def _health(data: ReportData, tz: _dt.tzinfo | None) -> list[tuple[str, str, str
     ]
     if status.detail:
         rows.append(("Detail", status.detail, ""))
-    rows.append(("Last good read", _when(status.last_ok_ns, tz), ""))
-    rows.append(("Upstream last wrote", _when(snap.data_updated_ns, tz), ""))
+    rows.append(("Last good read", when_text(status.last_ok_ns, tz), ""))
+    rows.append(("Upstream last wrote", when_text(snap.data_updated_ns, tz), ""))
     if snap.note:
         rows.append(("Note", snap.note, ""))
     rows.append(
@@ -244,7 +244,7 @@ def _health(data: ReportData, tz: _dt.tzinfo | None) -> list[tuple[str, str, str
     return rows
 
 
-def _upstream(snap: Snapshot, tz: _dt.tzinfo | None) -> dict[str, Any] | None:
+def upstream_section(snap: Snapshot, tz: _dt.tzinfo | None) -> dict[str, Any] | None:
     """The section about the figures a source reports beyond the window (cburn's period)."""
     detail = snap.upstream
     if detail is None:
@@ -252,11 +252,11 @@ def _upstream(snap: Snapshot, tz: _dt.tzinfo | None) -> dict[str, Any] | None:
     return {
         "key": detail.json_key,
         "title": detail.title,
-        "rows": detail.report_rows(lambda ns: _when(ns, tz)),
+        "rows": detail.report_rows(lambda ns: when_text(ns, tz)),
     }
 
 
-def _pricing_notes(data: ReportData) -> list[str]:
+def pricing_notes(data: ReportData) -> list[str]:
     snap, prices = data.snapshot, data.prices
     notes = [
         f"Prices as of {prices.as_of}; prices from: {', '.join(prices.sources)} "
@@ -267,7 +267,7 @@ def _pricing_notes(data: ReportData) -> list[str]:
         notes.insert(0, f"Note: {age}.")
     if prices.problem:
         notes.append(f"The configured price file is not in use: {prices.problem}.")
-    if snap.tokens_estimated and _all_tokens_estimated(snap):
+    if snap.tokens_estimated and all_tokens_estimated(snap):
         notes.append(
             "This source records bytes, not tokens: tokens are estimated as bytes / 4 and "
             "priced per model, so costs are estimates."
@@ -303,7 +303,7 @@ PRICE_ORIGIN_TEXT = {
 }
 
 
-def _price_rows(data: ReportData) -> list[dict[str, str]]:
+def price_rows(data: ReportData) -> list[dict[str, str]]:
     def money(value: float | None) -> str:
         return "–" if value is None else f"{value:g}"
 

@@ -18,9 +18,8 @@ from burntray.model.periods import (
     ViewRow,
     merge_rows,
 )
-from burntray.sources.all import covered_upstreams
 from burntray.sources.registry import REGISTRY
-from burntray.sources.spec import SourceSpec
+from burntray.sources.spec import SourceSpec, covered_upstreams
 from burntray.store.history import HistoryStore
 from burntray.store.views import grouped, record_sources
 

@@ -96,6 +96,12 @@ class HasMembers(Protocol):
         """The sources left out, and why."""
         ...
 
+    @property
+    def counted_whole(self) -> dict[str, str]:
+        """Member name -> "" when all its figures are added, else the source counted instead
+        for the first upstream it loses (per-source charts leave such a member out)."""
+        ...
+
 
 @runtime_checkable
 class HasRecords(Protocol):

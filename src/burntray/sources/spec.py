@@ -146,3 +146,24 @@ def minute_series_chart(upstream: str, unit: str, where: str) -> ChartMinutes:
         return minutes, where, note
 
     return chart
+
+
+def covered_upstreams(specs: list[SourceSpec]) -> dict[str, dict[str, str]]:
+    """name -> {upstream: the source counted for it instead}, for each upstream of the source
+    that another present source reports in more detail (the highest ``detail`` wins, then the
+    name, so the answer never depends on set order)."""
+    result: dict[str, dict[str, str]] = {}
+    for spec in specs:
+        lost: dict[str, str] = {}
+        for upstream in sorted(spec.covers):
+            better = [
+                s
+                for s in specs
+                if upstream in s.covers
+                and s.name != spec.name
+                and (s.detail, s.name) > (spec.detail, spec.name)
+            ]
+            if better:
+                lost[upstream] = max(better, key=lambda s: (s.detail, s.name)).name
+        result[spec.name] = lost
+    return result

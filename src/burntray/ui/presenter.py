@@ -18,7 +18,7 @@ from burntray.model.format import cost_text, rpm_text, usd, when_text, window_te
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
 from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
-from burntray.ui.text_fit import ROW_LIMIT, _cut, _cut_words, _fit_title, short_reason, wrap_lines
+from burntray.ui.text_fit import ROW_LIMIT, cut, cut_words, fit_title, short_reason, wrap_lines
 
 TOP_MODELS = 5
 
@@ -246,7 +246,7 @@ def top_tools(snapshot: Snapshot) -> str:
 
 def _problem(text: str) -> Problem:
     """An error as a menu entry: its gist as the label, the whole of it wrapped below."""
-    label = _cut_words(short_reason(text), ROW_LIMIT) or _cut(text, ROW_LIMIT)
+    label = cut_words(short_reason(text), ROW_LIMIT) or cut(text, ROW_LIMIT)
     return Problem(label, wrap_lines(text))
 
 
@@ -336,7 +336,7 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         problems.insert(0, _problem(f"error: {ui.monitor_error}"))
     if ui.config_error:
         header.append("config.toml is invalid: defaults in use, changes not saved")
-        problems.append(Problem(_cut(ui.config_error.splitlines()[0], ROW_LIMIT),
+        problems.append(Problem(cut(ui.config_error.splitlines()[0], ROW_LIMIT),
                                 wrap_lines(ui.config_error)))  # fmt: skip
     elif ui.config_problems:
         count = len(ui.config_problems)
@@ -367,8 +367,8 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         autostart_label += f" ({ui.autostart_reason})"
     return TrayView(
         icon=IconSpec(icon_state(snapshot, ui), icon_figure(snapshot, settings.icon_figure)),
-        title=_fit_title(title_lines, title_extras),
-        header=tuple(_cut(row, ROW_LIMIT) for row in header),
+        title=fit_title(title_lines, title_extras),
+        header=tuple(cut(row, ROW_LIMIT) for row in header),
         problems=tuple(problems),
         details=tuple(line for row in details for line in wrap_lines(row)),
         window=settings.window,
@@ -378,12 +378,12 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         notifications=Toggle("Notifications", settings.notifications),
         metrics=Toggle(f"Serve /metrics on {settings.serve_metrics}", settings.tray_metrics),
         autostart=Toggle(
-            _cut(autostart_label, ROW_LIMIT),
+            cut(autostart_label, ROW_LIMIT),
             ui.autostart_on and ui.autostart_supported,
             enabled=ui.autostart_supported,
         ),
         confirm=ui.confirm,
-        confirm_label=_cut(confirm_label, ROW_LIMIT),
+        confirm_label=cut(confirm_label, ROW_LIMIT),
         clear_targets=ui.clear_targets,
         attention=snapshot is not None and snapshot.alert_level == "spike",
         about=f"About burntray {ui.version}".rstrip(),

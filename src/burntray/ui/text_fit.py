@@ -15,7 +15,7 @@ ROW_LIMIT = 72  # menu rows longer than this are cut (or wrapped): menus should 
 PROBLEM_LINES = 40
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
     text = " ".join(text.split())  # one line: details may carry newlines
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -29,7 +29,7 @@ def short_reason(text: str) -> str:
     return " ".join(_ERRNO.sub("", _PATH.sub(r"…/\1", text)).split())
 
 
-def _cut_words(text: str, limit: int) -> str:
+def cut_words(text: str, limit: int) -> str:
     """``text`` cut at a word boundary to at most ``limit`` characters, "…" marking the cut;
     "" when not even a word fits."""
     if len(text) <= limit:
@@ -41,7 +41,7 @@ def _cut_words(text: str, limit: int) -> str:
     return cut + "…" if cut else ""
 
 
-def _fit_title(kept: list[str], extras: list[str]) -> str:
+def fit_title(kept: list[str], extras: list[str]) -> str:
     """The tooltip within the limit: the ``kept`` lines (heading, figures) whole; then the
     ``extras`` (error, alert, status note) in order, each made shorter first (paths to their
     file name, errno tags dropped), then cut at a word, never mid-word; what does not fit goes.
@@ -53,7 +53,7 @@ def _fit_title(kept: list[str], extras: list[str]) -> str:
         line = " ".join(extra.split())
         room = TITLE_LIMIT - len(title) - 1  # the newline
         if len(line) > room:
-            line = _cut_words(short_reason(line), room)
+            line = cut_words(short_reason(line), room)
         if not line:
             break
         title += "\n" + line

@@ -186,7 +186,7 @@ class AgentLogSource(RecordSource):
             UpstreamFact("Prices", f"bundled table {PRICES_AS_OF} ([pricing] overrides)"),
         ]
         if self._watcher is not None and self._watcher.active:
-            live = f"inotify on {self._watcher.watched} folders"
+            live = f"{self._watcher.backend} on {self._watcher.watched} folders"
             if self._watcher.problem:
                 live += f" ({self._watcher.problem})"
         else:
@@ -312,32 +312,6 @@ def describe_block(block: UsageBlock) -> str:
     if block.unpriced_reqs:
         parts.append(f"{block.unpriced_reqs} unpriced")
     return " · ".join(parts)
-
-
-def block_to_dict(block: UsageBlock | None) -> dict[str, object] | None:
-    """The block for ``status --format json`` (times in RFC 3339 UTC)."""
-    if block is None:
-        return None
-    from burntray.model.timefmt import format_rfc3339_ns  # noqa: PLC0415
-
-    def utc(ns: int) -> str:
-        return format_rfc3339_ns(ns, _dt.UTC)
-
-    return {
-        "start": utc(block.start_ns),
-        "end": utc(block.end_ns),
-        "last_request": utc(block.last_ns),
-        "reqs": block.reqs,
-        "tokens": block.tokens,
-        "cost_usd": round(block.cost_usd, 6),
-        "unpriced_reqs": block.unpriced_reqs,
-        "burn_usd_per_hour": None
-        if block.burn_usd_per_hour is None
-        else round(block.burn_usd_per_hour, 6),
-        "projected_cost_usd": None
-        if block.projected_cost_usd is None
-        else round(block.projected_cost_usd, 6),
-    }
 
 
 class CodexSource(AgentLogSource):

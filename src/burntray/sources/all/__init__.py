@@ -32,7 +32,7 @@ from burntray.model.snapshot import (
 )
 from burntray.sources.base import Source, SourceContext, SplitsByUpstream, wakes_on_change
 from burntray.sources.registry import REGISTRY
-from burntray.sources.spec import SourceSpec
+from burntray.sources.spec import SourceSpec, covered_upstreams
 
 if TYPE_CHECKING:  # annotations only: the store loads when a history is attached
     from burntray.store.history import HistoryStore
@@ -101,27 +101,6 @@ def sum_snapshots(snaps: list[Snapshot], window_ns: int) -> tuple[Totals, tuple[
         tokens_estimated=any(s.tokens_estimated for s in snaps),
     )
     return totals, _merge_rows(row for s in snaps for row in s.by_model)
-
-
-def covered_upstreams(specs: list[SourceSpec]) -> dict[str, dict[str, str]]:
-    """name -> {upstream: the source counted for it instead}, for each upstream of the source
-    that another present source reports in more detail (the highest ``detail`` wins, then the
-    name, so the answer never depends on set order)."""
-    result: dict[str, dict[str, str]] = {}
-    for spec in specs:
-        lost: dict[str, str] = {}
-        for upstream in sorted(spec.covers):
-            better = [
-                s
-                for s in specs
-                if upstream in s.covers
-                and s.name != spec.name
-                and (s.detail, s.name) > (spec.detail, spec.name)
-            ]
-            if better:
-                lost[upstream] = max(better, key=lambda s: (s.detail, s.name)).name
-        result[spec.name] = lost
-    return result
 
 
 def not_added(specs: list[SourceSpec]) -> dict[str, str]:
@@ -203,6 +182,10 @@ class CombinedSource:
     def absent(self) -> dict[str, str]:
         """Sources left out, and why (for doctor and the menu)."""
         return dict(self._absent)
+
+    @property
+    def counted_whole(self) -> dict[str, str]:
+        return counted_sources(list(self._specs.values()))
 
     # --- the Source protocol --------------------------------------------------------------
     @property

@@ -154,7 +154,7 @@ def attrs(kvs: Iterable[KeyValue]) -> dict[str, object]:
     return out
 
 
-def _text(a: Mapping[str, object], *keys: str) -> str:
+def text_attr(a: Mapping[str, object], *keys: str) -> str:
     """A name (model, kind): one longer than ``MAX_TEXT`` is not a name, it is refused."""
     for key in keys:
         value = a.get(key)
@@ -165,7 +165,7 @@ def _text(a: Mapping[str, object], *keys: str) -> str:
     return ""
 
 
-def _ident(a: Mapping[str, object], *keys: str) -> str:
+def ident_attr(a: Mapping[str, object], *keys: str) -> str:
     """An id (request, session): a long one is hashed, so distinct ids stay distinct."""
     for key in keys:
         value = a.get(key)
@@ -189,14 +189,14 @@ def _int(a: Mapping[str, object], key: str, cap: int = MAX_TOKENS_PER_REQUEST) -
         try:
             real = float(value.strip() or 0) if isinstance(value, str) else value
         except ValueError:
-            raise Invalid(f"{key} {_show(value)} is not a number") from None
+            raise Invalid(f"{key} {show_value(value)} is not a number") from None
         if not math.isfinite(real) or real != int(real):
-            raise Invalid(f"{key} {_show(value)} is not a whole number of tokens")
+            raise Invalid(f"{key} {show_value(value)} is not a whole number of tokens")
         number = int(real)
     else:
-        raise Invalid(f"{key} {_show(value)} is not a number")
+        raise Invalid(f"{key} {show_value(value)} is not a number")
     if not 0 <= number <= cap:
-        raise Invalid(f"{key} {_show(value)} is outside 0..{cap:,}")
+        raise Invalid(f"{key} {show_value(value)} is outside 0..{cap:,}")
     return number
 
 
@@ -211,18 +211,18 @@ def _float(a: Mapping[str, object], key: str) -> float | None:
             raise ValueError
         number = float(value)
     except (ValueError, OverflowError):
-        raise Invalid(f"{key} {_show(value)} is not a number") from None
+        raise Invalid(f"{key} {show_value(value)} is not a number") from None
     if not 0 <= number <= MAX_COST_PER_REQUEST:  # NaN fails this too
-        raise Invalid(f"{key} {_show(value)} is outside 0..{MAX_COST_PER_REQUEST:,.0f} USD")
+        raise Invalid(f"{key} {show_value(value)} is outside 0..{MAX_COST_PER_REQUEST:,.0f} USD")
     return number
 
 
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _digest(*parts: object) -> str:
+def digest_of(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=10).hexdigest()
 
 
@@ -248,7 +248,7 @@ def decode_logs(req: ExportLogsServiceRequest, received_ns: int) -> Decoded:
             out.reject(f"a resource has over {MAX_ATTRIBUTES} attributes", n)
             continue
         try:
-            service = _text(attrs(rl.resource.attributes), "service.name")
+            service = text_attr(attrs(rl.resource.attributes), "service.name")
         except Invalid:
             service = ""
         for sl in rl.scope_logs:
@@ -289,9 +289,9 @@ def decode_logs(req: ExportLogsServiceRequest, received_ns: int) -> Decoded:
 
 def _log_event(name: str, a: Mapping[str, object], ts: int, service: str) -> UsageEvent | None:
     if name == "claude_code.api_request":
-        session = _ident(a, "session.id")
-        model = _text(a, "model")
-        request_id = _ident(a, "request_id")
+        session = ident_attr(a, "session.id")
+        model = text_attr(a, "model")
+        request_id = ident_attr(a, "request_id")
         key = f"{CLAUDE}:req:{request_id}" if request_id else _event_key(CLAUDE, ts, a)
         return UsageEvent(
             CLAUDE,
@@ -314,8 +314,8 @@ def _log_event(name: str, a: Mapping[str, object], ts: int, service: str) -> Usa
         return UsageEvent(
             CODEX,
             PROVIDERS[CODEX],
-            _text(a, "model", "slug"),
-            _ident(a, "conversation.id"),
+            text_attr(a, "model", "slug"),
+            ident_attr(a, "conversation.id"),
             ts,
             max(prompt - cached, 0),
             _int(a, "output_token_count"),
@@ -327,12 +327,12 @@ def _log_event(name: str, a: Mapping[str, object], ts: int, service: str) -> Usa
     if name == "gemini_cli.api_response":
         cached = _int(a, "cached_content_token_count")
         prompt = _int(a, "input_token_count") + _int(a, "tool_token_count")
-        prompt_id = _ident(a, "prompt_id")
+        prompt_id = ident_attr(a, "prompt_id")
         return UsageEvent(
             GEMINI,
             PROVIDERS[GEMINI],
-            _text(a, "model"),
-            _ident(a, "session.id"),
+            text_attr(a, "model"),
+            ident_attr(a, "session.id"),
             ts,
             max(prompt - cached, 0),
             _int(a, "output_token_count") + _int(a, "thoughts_token_count"),
@@ -346,4 +346,4 @@ def _log_event(name: str, a: Mapping[str, object], ts: int, service: str) -> Usa
 
 def _event_key(tool: str, ts: int, a: Mapping[str, object], *extra: str) -> str:
     """A stable key for an event without a request id: a retried export replaces, not adds."""
-    return f"{tool}:ev:{ts}:{_digest(sorted((k, str(v)) for k, v in a.items()), *extra)}"
+    return f"{tool}:ev:{ts}:{digest_of(sorted((k, str(v)) for k, v in a.items()), *extra)}"

@@ -23,11 +23,11 @@ from burntray.sources.otel.mapping import (
     Decoded,
     Invalid,
     MetricPoint,
-    _digest,
-    _ident,
-    _show,
-    _text,
     attrs,
+    digest_of,
+    ident_attr,
+    show_value,
+    text_attr,
 )
 
 _CLAUDE_TYPES: Final = {
@@ -61,10 +61,12 @@ def decode_metrics(req: ExportMetricsServiceRequest) -> Decoded:
             continue
         ra = attrs(rm.resource.attributes)
         try:
-            service = _text(ra, "service.name")
+            service = text_attr(ra, "service.name")
         except Invalid:
             service = ""
-        resource_id = _digest(service, _ident(ra, "service.instance.id"), _ident(ra, "host.name"))
+        resource_id = digest_of(
+            service, ident_attr(ra, "service.instance.id"), ident_attr(ra, "host.name")
+        )
         for sm in rm.scope_metrics:
             for metric in sm.metrics:
                 name = metric.name
@@ -105,7 +107,7 @@ def _point_value(value: float, part: str) -> float:
     cap = MAX_POINT_COST if part == "cost" else MAX_POINT_TOKENS
     if not 0 <= value <= cap:  # NaN fails this too
         what = "USD" if part == "cost" else "tokens"
-        raise Invalid(f"value {_show(value)} is outside 0..{cap:,.0f} {what}")
+        raise Invalid(f"value {show_value(value)} is outside 0..{cap:,.0f} {what}")
     return value
 
 
@@ -122,7 +124,7 @@ def _sum_points(
         a = attrs(dp.attributes)
         value = dp.as_double if dp.WhichOneof("value") == "as_double" else float(dp.as_int)
         try:
-            kind = _text(a, "type")
+            kind = text_attr(a, "type")
             if name.endswith("cost.usage"):
                 parts = [("cost", False)]
             elif tool == CLAUDE:
@@ -134,11 +136,11 @@ def _sum_points(
             if not parts[0][0]:
                 continue
             value = _point_value(value, parts[0][0])
-            model, session = _text(a, "model"), _ident(a, "session.id")
+            model, session = text_attr(a, "model"), ident_attr(a, "session.id")
         except Invalid as exc:
             out.reject(f"{name}: {exc}")
             continue
-        series = _digest(name, resource_id, sorted((k, str(v)) for k, v in a.items()))
+        series = digest_of(name, resource_id, sorted((k, str(v)) for k, v in a.items()))
         for part, negate in parts:
             out.points.append(
                 MetricPoint(
@@ -171,17 +173,19 @@ def _genai_points(
             continue
         a = attrs(dp.attributes)
         try:
-            part = _GENAI_TYPES.get(_text(a, "gen_ai.token.type"), "")
+            part = _GENAI_TYPES.get(text_attr(a, "gen_ai.token.type"), "")
             if not part:
                 continue
             value = _point_value(dp.sum, part)
-            provider = _text(a, "gen_ai.provider.name", "gen_ai.system") or PROVIDERS.get(tool, "")
-            model = _text(a, "gen_ai.response.model", "gen_ai.request.model")
-            session = _ident(a, "session.id")
+            provider = text_attr(a, "gen_ai.provider.name", "gen_ai.system") or PROVIDERS.get(
+                tool, ""
+            )
+            model = text_attr(a, "gen_ai.response.model", "gen_ai.request.model")
+            session = ident_attr(a, "session.id")
         except Invalid as exc:
             out.reject(f"{metric.name}: {exc}")
             continue
-        series = _digest(metric.name, resource_id, sorted((k, str(v)) for k, v in a.items()))
+        series = digest_of(metric.name, resource_id, sorted((k, str(v)) for k, v in a.items()))
         out.points.append(
             MetricPoint(
                 tool,

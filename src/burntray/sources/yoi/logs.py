@@ -100,7 +100,7 @@ def _model_of(config: Any) -> tuple[str, str] | None:
 
 
 @dataclass
-class _Tail:
+class FileTail:
     """Where reading of one file stands."""
 
     path: Path
@@ -115,7 +115,7 @@ class _Tail:
 class TailState:
     """Offsets per file, saved beside the records so a restart resumes where it stopped."""
 
-    tails: dict[str, _Tail] = field(default_factory=dict)
+    tails: dict[str, FileTail] = field(default_factory=dict)
 
     def dump(self) -> str:
         return json.dumps(
@@ -132,7 +132,7 @@ class TailState:
         state = cls()
         for key, (ino, offset, provider, model, *bad) in raw.items():
             skipped = int(bad[0]) if bad else 0
-            state.tails[key] = _Tail(
+            state.tails[key] = FileTail(
                 Path(key), int(ino), int(offset), str(provider), str(model), skipped
             )
         return state
@@ -147,7 +147,7 @@ class Chunk(NamedTuple):
     more: bool  # the read stopped at MAX_READ_BYTES: more follows
 
 
-def read_lines(tail: _Tail) -> Chunk:
+def read_lines(tail: FileTail) -> Chunk:
     """Whole new lines of ``tail.path`` from its offset (advancing it). Raises UnsafeFileError."""
     with open_regular_file(tail.path, None) as fh:
         st = os.fstat(fh.fileno())
@@ -178,7 +178,7 @@ def read_lines(tail: _Tail) -> Chunk:
 
 
 def parse_segment_lines(
-    tail: _Tail, session: str, segment: str, lines: list[tuple[int, bytes]]
+    tail: FileTail, session: str, segment: str, lines: list[tuple[int, bytes]]
 ) -> tuple[list[LlmUsage], int]:
     """``llm_usage`` entries of a segment log's new lines, and how many lines were unusable.
 
@@ -214,7 +214,7 @@ def parse_segment_lines(
 
 
 def _usage(
-    obj: dict[str, Any], tail: _Tail, session: str, segment: str, offset: int
+    obj: dict[str, Any], tail: FileTail, session: str, segment: str, offset: int
 ) -> LlmUsage | None:
     ts = _int(obj.get("ts"))
     total_in = _int(obj.get("input_total_tokens"))

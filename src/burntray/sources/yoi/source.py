@@ -31,10 +31,10 @@ from burntray.model.snapshot import Snapshot, UpstreamFact
 from burntray.model.usage import UsageRecord
 from burntray.sources.record_source import RecordSource
 from burntray.sources.yoi.logs import (
+    FileTail,
     LlmUsage,
     MemoryEvent,
     TailState,
-    _Tail,
     exposure_summary,
     parse_memory_lines,
     parse_segment_lines,
@@ -70,7 +70,9 @@ class YoiSource(RecordSource):
         self._where: dict[str, tuple[str, str]] = {}  # path -> (session, segment)
         self._hot: dict[str, int] = {}  # path -> mtime_ns of files written recently
         self._last_full_scan_ns: int | None = None
-        self._memory_tails = {str(w / MEMORY_LOG): _Tail(w / MEMORY_LOG) for w in self.workspaces}
+        self._memory_tails = {
+            str(w / MEMORY_LOG): FileTail(w / MEMORY_LOG) for w in self.workspaces
+        }
         self.memory_events: list[MemoryEvent] = []
         self._memory_bad_lines = 0  # in the memory logs (read anew on every start)
         self.legacy_lines = 0
@@ -154,7 +156,7 @@ class YoiSource(RecordSource):
         if tail is not None and st.st_ino == tail.ino and st.st_size == tail.offset:
             return []
         if tail is None:
-            tail = self.state.tails[key] = _Tail(Path(key))
+            tail = self.state.tails[key] = FileTail(Path(key))
         before = (tail.ino, tail.offset)
         try:
             return self._read_tail(key, tail)
@@ -162,7 +164,7 @@ class YoiSource(RecordSource):
             if (tail.ino, tail.offset) != before:
                 self._state_moved = True
 
-    def _read_tail(self, key: str, tail: _Tail) -> list[UsageRecord]:
+    def _read_tail(self, key: str, tail: FileTail) -> list[UsageRecord]:
         session, segment = self._where.get(key) or _names(Path(key))
         out: list[UsageRecord] = []
         for _ in range(64):  # bounded work per poll; the rest follows on the next one
