@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from burntray.model.export import block_to_dict
 from burntray.model.periods import current_block
 from burntray.model.timefmt import parse_rfc3339_ns
 from burntray.model.usage import summarise_records
-from burntray.sources.agent_logs.source import BLOCK_LOOKBACK_NS, block_to_dict
+from burntray.sources.agent_logs.source import BLOCK_LOOKBACK_NS
 from burntray.store.history import HistoryStore
 from burntray.store.usage_events import UsageEvents
 from tests.agent_logs_support import claude_line, generate_heavy_week
