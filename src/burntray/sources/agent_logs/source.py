@@ -33,6 +33,7 @@ from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
 from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
 from burntray.sources.claude.logs import ClaudeLogReader
+from burntray.sources.codex.plan import PlanLimitsFromLog
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
 from burntray.store.usage_events import EVENTS
@@ -342,7 +343,7 @@ def block_to_dict(block: UsageBlock | None) -> dict[str, object] | None:
     }
 
 
-class CodexSource(AgentLogSource):
+class CodexSource(PlanLimitsFromLog, AgentLogSource):
     name = "codex"
     label = "Codex logs"
 
