@@ -25,21 +25,18 @@ MAX_TIMELINE_ROWS = 20_000  # a report's timeline: ample for a month of changes,
 
 
 def record_windows(history: HistoryStore, windows: Iterable[PlanWindow]) -> int:
-    """Keep each observation (one seen before is kept once); returns how many were new."""
-    rows = [
-        (
-            w.tool,
-            w.window_minutes,
-            w.observed_ns,
-            w.used_percent,
-            w.resets_at_ns,
-            w.origin,
-            w.source,
-            int(w.limit_reached),
-        )
-        for w in windows
-        if not w.reset_since_observed  # a derived reset is not an observation
-    ]
+    """Keep each observation (one seen before is kept once), and the start of its rise (so
+    the pace is known again after a restart); returns how many rows were new."""
+    rows = []
+    for w in windows:
+        if w.reset_since_observed:  # a derived reset is not an observation
+            continue
+        row = (w.tool, w.window_minutes, w.observed_ns, w.used_percent, w.resets_at_ns)
+        tail = (w.origin, w.source, int(w.limit_reached))
+        if w.rise_from_ns is not None and w.rise_from_percent is not None:
+            start = (w.tool, w.window_minutes, w.rise_from_ns, w.rise_from_percent)
+            rows.append((*start, w.resets_at_ns, w.origin, w.source, 0))
+        rows.append((*row, *tail))
     if not rows:
         return 0
     with history.transaction() as conn:

@@ -27,7 +27,7 @@ from dataclasses import replace
 
 import msgspec
 
-from burntray.model.limits import FIVE_HOUR_MINUTES, PlanWindow, current_windows
+from burntray.model.limits import FIVE_HOUR_MINUTES, PlanWindow, current_windows, with_rise
 from burntray.model.timefmt import NS_PER_SECOND, TimeFormatError, parse_rfc3339_ns
 
 TOOL = "codex"
@@ -139,6 +139,15 @@ def _is_limit_reached(payload: dict[str, object]) -> bool:
     return False
 
 
+def _same_report(a: PlanWindow, b: PlanWindow) -> bool:
+    return (a.observed_ns, a.used_percent, a.resets_at_ns, a.limit_reached) == (
+        b.observed_ns,
+        b.used_percent,
+        b.resets_at_ns,
+        b.limit_reached,
+    )
+
+
 class CodexLimits:
     """The freshest observation of each Codex plan window, fed the log lines as they are read."""
 
@@ -220,7 +229,7 @@ class CodexLimits:
             held = self._windows.get(win.window_minutes)
             if held is not None and held.observed_ns > win.observed_ns:
                 continue  # an older session's file read after a newer one: the newer wins
-            if held == win:
+            if held is not None and _same_report(held, win):
                 continue
             if held is None and len(self._windows) >= MAX_WINDOWS:
                 oldest = min(self._windows.values(), key=lambda w: w.observed_ns)
@@ -228,6 +237,7 @@ class CodexLimits:
                     continue
                 del self._windows[oldest.window_minutes]
                 self._pending.pop(oldest.window_minutes, None)
+            win = with_rise(held, win)  # noqa: PLW2901 - the pace rides along
             self._windows[win.window_minutes] = win
             self._pending[win.window_minutes] = win
             changed = True
