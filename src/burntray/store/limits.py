@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from burntray.model.limits import PlanWindow
 from burntray.store.history import HistoryStore
-from burntray.store.schema import PLAN_LIMITS
+from burntray.store.schema import ALERT_LOG, ALERT_STATE, PLAN_LIMITS
 
 TABLE = PLAN_LIMITS.name
 _COLUMNS = (
@@ -101,4 +101,30 @@ def windows_between(
     return [w for w in out if wanted is None or w.source in wanted]
 
 
-__all__ = ["latest_windows", "record_windows", "windows_between"]
+def load_alert_state(history: HistoryStore, key: str) -> str | None:
+    """The plan-limit alert state kept under ``key`` in ``alert_state``, or None."""
+    rows = history.execute(f"SELECT state FROM {ALERT_STATE.name} WHERE source = ?", (key,))
+    return str(rows[0][0]) if rows else None
+
+
+def save_alert_state(
+    history: HistoryStore, key: str, state: str, logged: Iterable[tuple[int, str, str, str, str]]
+) -> None:
+    """The state and the alerts told, in one transaction: both or neither (as the spend
+    alerts' store does), so a restart never tells one twice."""
+    with history.transaction() as conn:
+        conn.execute(
+            f"INSERT INTO {ALERT_STATE.name} VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET "
+            "state = excluded.state",
+            (key, state),
+        )
+        conn.executemany(f"INSERT INTO {ALERT_LOG.name} VALUES (?, ?, ?, ?, ?)", list(logged))
+
+
+__all__ = [
+    "latest_windows",
+    "load_alert_state",
+    "record_windows",
+    "save_alert_state",
+    "windows_between",
+]
