@@ -44,7 +44,7 @@ from burntray.sources.registry import REGISTRY
 # key the window stays the rolling hour it always was: an existing choice is kept.
 NEW_CONFIG_WINDOW = "today"
 DEFAULT_SOURCE = "all"
-ICON_FIGURES = ("rpm", "cost", "reqs", "none")
+ICON_FIGURES = ("rpm", "cost", "reqs", "limit", "none")  # "limit": the most used plan window %
 PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
 
 

@@ -69,7 +69,7 @@ def limit_line(win: PlanWindow, now_ns: int) -> str:
         if soon:
             parts.append(f"at this pace runs out {clock_text(out, now_ns)} (estimate)")
         else:
-            parts.append("at this pace lasts until the reset (estimate)")
+            parts.append("at this pace lasts past the reset (estimate)")
     age = win.age_ns(now_ns)
     if age >= SAY_AGE_AFTER_NS:
         parts.append(f"reported {age_text(age)} ago")

@@ -18,6 +18,7 @@ from burntray.model.format import cost_text, rpm_text, usd, when_text, window_te
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
 from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
+from burntray.ui.limits_view import LIMIT_FIGURE, limit_icon_figure, limit_rows, limit_tooltip
 from burntray.ui.text_fit import ROW_LIMIT, _cut, _cut_words, _fit_title, short_reason, wrap_lines
 
 TOP_MODELS = 5
@@ -40,6 +41,7 @@ FIGURE_CHOICES: tuple[tuple[str, str], ...] = (
     ("rpm", "RPM"),
     ("cost", "cost"),
     ("reqs", "requests"),
+    (LIMIT_FIGURE, "plan limit %"),
     ("none", "nothing"),
 )
 ClearTarget = str  # a clear action's key: a source's flag ("hexai") or "history"
@@ -163,6 +165,8 @@ def icon_figure(snapshot: Snapshot | None, figure: str) -> str:
     if snapshot is None or figure == "none":
         return ""
     totals = snapshot.totals
+    if figure == LIMIT_FIGURE:
+        return limit_icon_figure(snapshot)
     if figure == "rpm":
         rpm = totals.rpm
         if rpm < 9.95:
@@ -316,9 +320,11 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         for row in snapshot.by_model[:TOP_MODELS]:
             cost = "unpriced" if row.cost_usd is None else usd(row.cost_usd)
             model_rows.append(f"{row.provider}/{row.model} · {row.reqs} reqs · {cost}")
+        header += limit_rows(snapshot)  # the plan windows: what runs out on a subscription
         if totals.unpriced_reqs:
             details.append(f"{totals.unpriced_reqs} reqs unpriced (no price known for the model)")
         details += [f"{f.label}: {f.value}" if f.label else f.value for f in snapshot.facts]
+        title_extras += [text for text in (limit_tooltip(snapshot),) if text]  # most urgent
         if snapshot.alert_level != "normal" and snapshot.alert_text:
             title_extras.append(snapshot.alert_text)
             header += wrap_lines(snapshot.alert_text)[:2]
