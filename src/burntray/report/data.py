@@ -10,11 +10,13 @@ Anything missing is described in words, never fatal.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from burntray.actions import read_once
 from burntray.app import AppContext
 from burntray.config import Settings
+from burntray.model.limits import PlanWindow
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.snapshot import Snapshot
 from burntray.report.minutes import record_minutes
@@ -27,10 +29,11 @@ from burntray.report.timeline import (
     pick_bucket_minutes,
 )
 from burntray.sources.all import CombinedSource, counted_sources
-from burntray.sources.base import Source
+from burntray.sources.base import Source, members_of
 from burntray.sources.registry import REGISTRY
 from burntray.store.alert_store import LoggedAlert
 from burntray.store.history import HistoryStore
+from burntray.store.limits import windows_between
 
 ALERT_TABLE = "alert_log"
 MAX_ALERTS_SHOWN = 500
@@ -69,6 +72,9 @@ class ReportData:
     # under `all`: (tool label, its cost timeline) for every tool counted, for per-tool charts
     tool_costs: tuple[tuple[str, Timeline], ...] = ()
     demo: bool = False  # from `burntray demo`: the page says DEMO
+    # the plan windows the tools reported over the window (and the last before it), oldest first
+    limits: tuple[PlanWindow, ...] = ()
+    limits_note: str = ""
 
 
 def collect(ctx: AppContext, settings: Settings) -> ReportData:
@@ -86,6 +92,7 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
         start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
         minutes, chart_source, chart_note = chart_minutes(history, source, start_ns, end_ns, prices)
         tools = tool_costs(history, source, start_ns, end_ns, prices)
+        limits, limits_note = read_limits(history, members_of(source), start_ns, end_ns)
     finally:
         source.close()
     rate = cost = None
@@ -120,6 +127,8 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
         history_path=str(ctx.paths.history_db),
         history_error=ctx.history_error,
         demo=ctx.demo,
+        limits=limits,
+        limits_note=limits_note,
     )
 
 
@@ -231,3 +240,16 @@ def read_alerts(
     )
     hidden = int(total) - len(alerts)  # type: ignore[call-overload]
     return alerts, hidden, "" if alerts else "no alerts recorded in this window"
+
+
+def read_limits(
+    history: HistoryStore | None, sources: Iterable[str], start_ns: int, end_ns: int
+) -> tuple[tuple[PlanWindow, ...], str]:
+    """(the observations of ``sources`` in the window, with the last one before it; note)."""
+    if history is None:
+        return (), ""
+    try:
+        found = windows_between(history, start_ns, end_ns, tuple(sources))
+    except sqlite3.Error as exc:
+        return (), f"the plan limits kept in the history are unreadable: {exc}"
+    return tuple(found), ""

@@ -22,6 +22,7 @@ from burntray.report.html_text import (
     _upstream,
     _when,
 )
+from burntray.report.limits_chart import limit_charts
 from burntray.sources.registry import REGISTRY
 
 
@@ -48,8 +49,8 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         "figures": _figures(snap),
         "headline_notes": headline_notes,
         "chart_source": data.chart_source,
-        "chart_note": data.chart_note,
-        "charts": _charts(data, tz) + _tool_charts(data, tz),
+        "chart_note": "; ".join(n for n in (data.chart_note, data.limits_note) if n),
+        "charts": _charts(data, tz) + _tool_charts(data, tz) + limit_charts(data, tz),
         "tools": _tool_rows(snap),
         "tokens_heading": "Tokens (est.)" if _all_tokens_estimated(snap) else "Tokens",
         "providers": _provider_rows(snap),
