@@ -174,3 +174,26 @@ def test_appended_while_followed_and_kept_over_a_restart(tmp_path: Path) -> None
     assert again.reader.tailer.stats.bytes_read == 0
     assert again.plan_windows(clock[0])[0].used_percent == 7.5
     history.close()
+
+
+def test_a_report_repeated_on_every_turn_keeps_its_latest_time(tmp_path: Path) -> None:
+    home = tmp_path / "codex"
+    same = {
+        "primary": codex_window(12.0, 300, resets_at=_s("2026-11-20T13:00:00Z")),
+        "secondary": codex_window(30.0, 10080, resets_at=WEEK_RESET),
+    }
+    stamps = [f"2026-11-20T09:0{i}:00Z" for i in range(4)]
+    path = _session(home, "a", [_turn(ts, same) for ts in stamps[:3]])
+    clock = [_ns("2026-11-20T09:05:00Z")]
+    source = _source(home, clock)
+    source.poll()
+    wins = source.plan_windows(clock[0])
+    assert {w.observed_ns for w in wins} == {_ns(stamps[2])}  # the latest of the repeats
+    assert all(w.age_ns(clock[0]) == 3 * 60 * S for w in wins)
+    with path.open("a") as fh:  # the same figures once more, a minute later: fresher, not new
+        fh.write(_turn(stamps[3], same) + "\n")
+        fh.write(codex_limit_reached("2026-11-20T09:04:00Z", resets_in=600) + "\n")
+    assert source.poll()
+    five = _by_window(source.plan_windows(clock[0]))[FIVE_HOUR_MINUTES]
+    assert five.limit_reached and five.observed_ns == _ns("2026-11-20T09:04:00Z")
+    assert _by_window(source.plan_windows(clock[0]))[WEEK_MINUTES].observed_ns == _ns(stamps[3])

@@ -18,24 +18,27 @@ from burntray.store.schema import ALERT_LOG, ALERT_STATE, PLAN_LIMITS
 
 TABLE = PLAN_LIMITS.name
 _COLUMNS = (
-    "tool, window_minutes, observed_ns, used_percent, resets_at_ns, origin, source, limit_reached"
+    "tool, window_minutes, observed_ns, used_percent, resets_at_ns, origin, source, limit_reached, "
+    "rise_from_ns, rise_from_percent"
 )
-_MARKS = ",".join("?" * 8)
+_MARKS = ",".join("?" * 10)
 MAX_TIMELINE_ROWS = 20_000  # a report's timeline: ample for a month of changes, bounded
 
 
 def record_windows(history: HistoryStore, windows: Iterable[PlanWindow]) -> int:
-    """Keep each observation (one seen before is kept once), and the start of its rise (so
-    the pace is known again after a restart); returns how many rows were new."""
-    rows = []
+    """Keep each observation (one seen before is kept once) with the start of its rise (so the
+    pace is known again after a restart), and that start as an observation of its own; returns
+    how many rows were new."""
+    rows: list[tuple[object, ...]] = []
     for w in windows:
         if w.reset_since_observed:  # a derived reset is not an observation
             continue
         row = (w.tool, w.window_minutes, w.observed_ns, w.used_percent, w.resets_at_ns)
-        tail = (w.origin, w.source, int(w.limit_reached))
+        tail = (w.origin, w.source, int(w.limit_reached), w.rise_from_ns, w.rise_from_percent)
         if w.rise_from_ns is not None and w.rise_from_percent is not None:
+            # the start of the rise is an observation too: the timeline shows where it began
             start = (w.tool, w.window_minutes, w.rise_from_ns, w.rise_from_percent)
-            rows.append((*start, w.resets_at_ns, w.origin, w.source, 0))
+            rows.append((*start, w.resets_at_ns, w.origin, w.source, 0, None, None))
         rows.append((*row, *tail))
     if not rows:
         return 0
@@ -46,7 +49,9 @@ def record_windows(history: HistoryStore, windows: Iterable[PlanWindow]) -> int:
 
 
 def _window(row: tuple[object, ...]) -> PlanWindow | None:
-    tool, minutes, observed, used, resets, origin, source, reached = row
+    tool, minutes, observed, used, resets, origin, source, reached, rise_ns, rise_pct = row
+    if not isinstance(rise_ns, int) or not isinstance(rise_pct, int | float):
+        rise_ns = rise_pct = None
     if not (
         isinstance(tool, str)
         and isinstance(minutes, int)
@@ -66,6 +71,8 @@ def _window(row: tuple[object, ...]) -> PlanWindow | None:
         "official" if origin == "official" else "estimate",
         source,
         bool(reached),
+        rise_from_ns=rise_ns,
+        rise_from_percent=None if rise_pct is None else float(rise_pct),
     )
 
 

@@ -160,6 +160,8 @@ PLAN_LIMITS = TableSchema(
             origin TEXT NOT NULL,
             source TEXT NOT NULL,
             limit_reached INTEGER NOT NULL,
+            rise_from_ns INTEGER,
+            rise_from_percent REAL,
             UNIQUE (tool, window_minutes, observed_ns)
         );
         CREATE INDEX IF NOT EXISTS plan_limits_by_time ON plan_limits (observed_ns)""",

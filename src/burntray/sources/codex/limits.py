@@ -154,7 +154,13 @@ class CodexLimits:
     def __init__(self) -> None:
         self._windows: dict[int, PlanWindow] = {}
         self._pending: dict[int, PlanWindow] = {}  # observed since the last ``take_new``
-        self.version = 0  # bumped whenever a window changed
+        self._version = 0  # bumped whenever a window changed (``version``)
+        self._touch_at: str | None = None  # the time of a repeated report, read when asked
+        # the last token_count's rate_limits as decoded, whether its resets are absolute
+        # (``resets_at``: the same figures mean the same windows), and the windows it gave
+        self._last_told: object = None
+        self._last_absolute = False
+        self._last_minutes: tuple[int, ...] = ()
 
     def feed(self, line: bytes) -> bool:
         """Learn from one log line; True when a window changed. Never raises: a line that is
@@ -170,10 +176,52 @@ class CodexLimits:
         payload = raw.payload
         if raw.type != "event_msg" or payload is None or payload.type != "token_count":
             return False
+        told = payload.rate_limits
+        if told is not None and told == self._last_told and self._last_absolute:
+            # The same figures as the last report (Codex repeats them on every turn): only
+            # their time moves, and only the last time of a run of repeats is read (when asked).
+            if raw.timestamp is not None:
+                self._touch_at = raw.timestamp
+            return False
+        self._flush()
         ts_ns = _timestamp(raw.timestamp)
         if ts_ns is None:
             return False
-        return self._take(parse_rate_limits(payload.rate_limits, ts_ns))
+        windows = parse_rate_limits(told, ts_ns)
+        self._last_told = told
+        self._last_absolute = bool(windows) and all(
+            isinstance(w, dict) and "resets_in_seconds" not in w
+            for w in (told.values() if isinstance(told, dict) else ())
+        )
+        self._last_minutes = tuple(w.window_minutes for w in windows)
+        return self._take(windows)
+
+    def _flush(self) -> None:
+        """Take the pending repeat of the last report (see ``feed``)."""
+        text, self._touch_at = self._touch_at, None
+        ts_ns = _timestamp(text)
+        if ts_ns is not None:
+            self._touch(ts_ns)
+
+    @property
+    def version(self) -> int:
+        """Bumped whenever a window changed."""
+        self._flush()
+        return self._version
+
+    def _touch(self, ts_ns: int) -> bool:
+        """The last report's windows, reported again at ``ts_ns``."""
+        changed = False
+        for minutes in self._last_minutes:
+            held = self._windows.get(minutes)
+            if held is None or held.observed_ns >= ts_ns:
+                continue
+            held = with_rise(held, replace(held, observed_ns=ts_ns))
+            self._windows[minutes] = self._pending[minutes] = held
+            changed = True
+        if changed:
+            self._version += 1
+        return changed
 
     def _feed_error(self, line: bytes) -> bool:
         try:
@@ -188,6 +236,8 @@ class CodexLimits:
             return self._take(parse_rate_limits(payload.get("rate_limits"), ts_ns))
         if not _is_limit_reached(payload):
             return False
+        self._flush()
+        self._last_told = None  # the windows now differ from what the last report said
         return self._take(self._reached(payload, ts_ns))
 
     def _reached(self, payload: dict[str, object], ts_ns: int) -> list[PlanWindow]:
@@ -242,28 +292,38 @@ class CodexLimits:
             self._pending[win.window_minutes] = win
             changed = True
         if changed:
-            self.version += 1
+            self._version += 1
         return changed
 
     def remember(self, windows: list[PlanWindow]) -> None:
-        """Take observations kept from an earlier run (burntray's history), not as new."""
-        pending = dict(self._pending)
-        self._take([w for w in windows if w.tool == TOOL])
-        self._pending = pending
+        """Take the last observations kept by an earlier run (burntray's history), as they were
+        kept (with the start of their rise), not as new."""
+        for win in windows:
+            held = self._windows.get(win.window_minutes)
+            if win.tool != TOOL or (held is not None and held.observed_ns >= win.observed_ns):
+                continue
+            if held is None and len(self._windows) >= MAX_WINDOWS:
+                continue
+            self._windows[win.window_minutes] = win
+            self._version += 1
 
     def take_new(self) -> list[PlanWindow]:
         """The observations made since the last call (to keep in burntray's history)."""
+        self._flush()
         out = list(self._pending.values())
         self._pending = {}
         return out
 
     def plan_windows(self, now_ns: int) -> tuple[PlanWindow, ...]:
+        self._flush()
         return current_windows(self._windows.values(), now_ns)
 
     def reset(self) -> None:
         self._windows = {}
         self._pending = {}
-        self.version += 1
+        self._last_told, self._last_absolute, self._last_minutes = None, False, ()
+        self._touch_at = None
+        self._version += 1
 
 
 __all__ = ["MARKERS", "CodexLimits", "parse_rate_limits", "parse_window"]

@@ -7,12 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from burntray.lazylog import get_logger
-from burntray.model.timefmt import NS_PER_DAY
-from burntray.store.limits import latest_windows, record_windows, windows_between
+from burntray.store.limits import latest_windows, record_windows
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from burntray.model.limits import PlanWindow
     from burntray.sources.codex.limits import CodexLimits
     from burntray.store.history import HistoryStore
@@ -20,15 +17,11 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-# How far back the observations are read at start: a week's window and a day to spare.
-REMEMBER_NS = 8 * NS_PER_DAY
-
 
 class PlanLimitsFromLog:
     """Mixed into a record source whose ``reader`` has ``limits`` (a ``CodexLimits``)."""
 
     name: str
-    _clock_ns: Callable[[], int]
     _events: UsageEvents | None
     _limits_seen = -1  # the limits' version when last kept
 
@@ -39,10 +32,8 @@ class PlanLimitsFromLog:
     def attach_history(self, history: HistoryStore) -> None:
         super().attach_history(history)  # type: ignore[misc]
         try:
-            # this period's observations too, so the pace (the rise since its start) is known
-            now = self._clock_ns()
-            kept = windows_between(history, now - REMEMBER_NS, now + 1, (self.name,))
-            self._limits.remember(kept or latest_windows(history, (self.name,)))
+            # the last observation of each window, with the start of its rise (the pace)
+            self._limits.remember(latest_windows(history, (self.name,)))
         except Exception:  # an unreadable table: the logs still say what they say
             log.exception("%s: plan limits in the history unreadable", self.name)
 
