@@ -232,12 +232,13 @@ class CodexLimits:
         ts_ns = _timestamp(raw.timestamp)
         if raw.type != "event_msg" or payload is None or ts_ns is None:
             return False
-        if payload.get("type") == "token_count":  # a message that quotes the words
-            return self._take(parse_rate_limits(payload.get("rate_limits"), ts_ns))
-        if not _is_limit_reached(payload):
+        is_count = payload.get("type") == "token_count"  # one that quotes the words
+        if not is_count and not _is_limit_reached(payload):
             return False
         self._flush()
-        self._last_told = None  # the windows now differ from what the last report said
+        self._last_told = None  # the windows may now differ from what the last report said
+        if is_count:
+            return self._take(parse_rate_limits(payload.get("rate_limits"), ts_ns))
         return self._take(self._reached(payload, ts_ns))
 
     def _reached(self, payload: dict[str, object], ts_ns: int) -> list[PlanWindow]:
