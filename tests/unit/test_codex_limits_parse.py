@@ -59,3 +59,23 @@ def test_lines_that_are_not_reports_change_nothing() -> None:
     ):  # fmt: skip
         assert not limits.feed(line)
     assert limits.plan_windows(TS) == () and limits.version == 0
+
+
+def test_memory_stays_bounded_however_many_windows_and_reports() -> None:
+    limits = CodexLimits()
+    for i in range(2000):  # odd window lengths from a corrupt or future log: 16 kept at most
+        line = json.dumps(
+            {
+                "type": "event_msg",
+                "timestamp": f"2026-11-20T{9 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
+                "payload": {
+                    "type": "token_count",
+                    "rate_limits": {"primary": {"used_percent": 1, "window_minutes": 1 + i}},
+                },
+            }
+        ).encode()
+        limits.feed(line)
+    kept = limits.plan_windows(TS)
+    assert len(kept) == 16
+    assert min(w.window_minutes for w in kept) == 2000 - 15  # the freshest ones
+    assert len(limits.take_new()) <= 16
