@@ -114,16 +114,38 @@ MIN_PACE_NS = 10 * NS_PER_MINUTE
 SAME_RESET_NS = 5 * NS_PER_MINUTE
 
 
+def same_period_values(  # noqa: PLR0917 - two reports as plain values
+    earlier_ns: int,
+    earlier_used: float,
+    earlier_resets: int | None,
+    window_ns: int,
+    later_ns: int,
+    later_used: float,
+    later_resets: int | None,
+) -> bool:
+    """``same_period`` on plain values (a reader following thousands of reports builds no
+    PlanWindow for each)."""
+    if later_ns < earlier_ns or later_used < earlier_used - 0.5:
+        return False
+    if earlier_resets is not None and later_resets is not None:
+        return abs(earlier_resets - later_resets) <= SAME_RESET_NS
+    if earlier_resets is not None and later_ns >= earlier_resets:
+        return False
+    return later_ns - earlier_ns < window_ns
+
+
 def same_period(earlier: PlanWindow, later: PlanWindow) -> bool:
     """Whether ``later`` observes the same period of the window as ``earlier`` (no reset in
     between): the same reset time, else a use that did not fall within one window's length."""
-    if later.observed_ns < earlier.observed_ns or later.used_percent < earlier.used_percent - 0.5:
-        return False
-    if earlier.resets_at_ns is not None and later.resets_at_ns is not None:
-        return abs(earlier.resets_at_ns - later.resets_at_ns) <= SAME_RESET_NS
-    if earlier.resets_at_ns is not None and later.observed_ns >= earlier.resets_at_ns:
-        return False
-    return later.observed_ns - earlier.observed_ns < earlier.window_ns
+    return same_period_values(
+        earlier.observed_ns,
+        earlier.used_percent,
+        earlier.resets_at_ns,
+        earlier.window_ns,
+        later.observed_ns,
+        later.used_percent,
+        later.resets_at_ns,
+    )
 
 
 def with_rise(held: PlanWindow | None, new: PlanWindow) -> PlanWindow:
@@ -169,6 +191,7 @@ __all__ = [
     "runs_out_before_reset",
     "runs_out_ns",
     "same_period",
+    "same_period_values",
     "window_label",
     "with_rise",
 ]

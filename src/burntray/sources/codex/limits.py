@@ -23,12 +23,16 @@ window at a time: one odd figure never hides the others.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import msgspec
 
-from burntray.model.limits import FIVE_HOUR_MINUTES, PlanWindow, current_windows, with_rise
-from burntray.model.timefmt import NS_PER_SECOND, TimeFormatError, parse_rfc3339_ns
+from burntray.model.limits import (
+    FIVE_HOUR_MINUTES,
+    PlanWindow,
+    current_windows,
+    same_period_values,
+)
+from burntray.model.timefmt import NS_PER_MINUTE, NS_PER_SECOND, TimeFormatError, parse_rfc3339_ns
 
 TOOL = "codex"
 SOURCE = "codex"
@@ -85,8 +89,11 @@ def _reset_ns(raw: dict[str, object], ts_ns: int) -> int | None:
     return None
 
 
-def parse_window(raw: object, ts_ns: int) -> PlanWindow | None:
-    """One ``primary``/``secondary`` entry as a PlanWindow, or None when it says nothing usable."""
+# One window of one report: (window minutes, % used, reset ns or None, limit reached).
+_Report = tuple[int, float, int | None, bool]
+
+
+def _window_values(raw: object, ts_ns: int) -> _Report | None:
     if not isinstance(raw, dict):
         return None
     used = _number(raw.get("used_percent"))
@@ -95,28 +102,32 @@ def parse_window(raw: object, ts_ns: int) -> PlanWindow | None:
         return None
     if minutes is None or minutes != int(minutes) or not 1 <= minutes <= MAX_WINDOW_MINUTES:
         return None
-    return PlanWindow(
-        tool=TOOL,
-        window_minutes=int(minutes),
-        used_percent=used,
-        resets_at_ns=_reset_ns(raw, ts_ns),
-        observed_ns=ts_ns,
-        origin="official",
-        source=SOURCE,
-        limit_reached=used >= 100.0,
-    )
+    return int(minutes), used, _reset_ns(raw, ts_ns), used >= 100.0
+
+
+def _reports(raw: object, ts_ns: int) -> list[_Report]:
+    if not isinstance(raw, dict):
+        return []
+    found = (_window_values(value, ts_ns) for value in raw.values())
+    return [r for r in found if r is not None]
+
+
+def parse_window(raw: object, ts_ns: int) -> PlanWindow | None:
+    """One ``primary``/``secondary`` entry as a PlanWindow, or None when it says nothing usable."""
+    values = _window_values(raw, ts_ns)
+    if values is None:
+        return None
+    minutes, used, resets, reached = values
+    return PlanWindow(TOOL, minutes, used, resets, ts_ns, "official", SOURCE, reached)
 
 
 def parse_rate_limits(raw: object, ts_ns: int) -> list[PlanWindow]:
-    """Every usable window of a ``rate_limits`` object (null or odd: none)."""
-    if not isinstance(raw, dict):
-        return []
-    out = []
-    for value in raw.values():  # primary, secondary, and whatever a later Codex adds
-        win = parse_window(value, ts_ns)
-        if win is not None:
-            out.append(win)
-    return out
+    """Every usable window of a ``rate_limits`` object (null or odd: none): primary, secondary,
+    and whatever a later Codex adds."""
+    return [
+        PlanWindow(TOOL, m, used, resets, ts_ns, "official", SOURCE, reached)
+        for m, used, resets, reached in _reports(raw, ts_ns)
+    ]
 
 
 def _timestamp(text: str | None) -> int | None:
@@ -139,26 +150,23 @@ def _is_limit_reached(payload: dict[str, object]) -> bool:
     return False
 
 
-def _same_report(a: PlanWindow, b: PlanWindow) -> bool:
-    return (a.observed_ns, a.used_percent, a.resets_at_ns, a.limit_reached) == (
-        b.observed_ns,
-        b.used_percent,
-        b.resets_at_ns,
-        b.limit_reached,
-    )
+# What is kept of a window: (% used, reset ns or None, observed ns, limit reached, the start
+# of its rise: ns and %, or None). Plain tuples: a first scan follows thousands of reports.
+_Held = tuple[float, int | None, int, bool, int | None, float | None]
+_TS_PREFIX = b'{"timestamp":"'
 
 
 class CodexLimits:
     """The freshest observation of each Codex plan window, fed the log lines as they are read."""
 
     def __init__(self) -> None:
-        self._windows: dict[int, PlanWindow] = {}
-        self._pending: dict[int, PlanWindow] = {}  # observed since the last ``take_new``
+        self._held: dict[int, _Held] = {}  # by window minutes
+        self._pending: set[int] = set()  # windows observed since the last ``take_new``
         self._version = 0  # bumped whenever a window changed (``version``)
         self._touch_at: str | None = None  # the time of a repeated report, read when asked
-        # the last token_count's rate_limits as decoded, whether its resets are absolute
-        # (``resets_at``: the same figures mean the same windows), and the windows it gave
-        self._last_told: object = None
+        # the last report's rate_limits as written (the rest of its line), whether its resets
+        # are absolute (``resets_at``: the same bytes mean the same windows), its windows
+        self._last_tail = b""
         self._last_absolute = False
         self._last_minutes: tuple[int, ...] = ()
 
@@ -167,8 +175,16 @@ class CodexLimits:
         not JSON or holds nothing usable is passed over (the usage reader counts bad lines)."""
         if LIMIT_REACHED_MARKER in line:
             return self._feed_error(line)
-        if RATE_LIMITS_MARKER not in line:
+        at = line.find(RATE_LIMITS_MARKER)
+        if at < 0:
             return False
+        if self._last_absolute and line[at:] == self._last_tail and line.startswith(_TS_PREFIX):
+            # The same figures as the last report (Codex repeats them on every turn): only
+            # their time moves, and only the last time of a run of repeats is read (when asked).
+            end = line.find(b'"', len(_TS_PREFIX))
+            if end > 0 and b'"token_count"' in line[:at]:
+                self._touch_at = line[len(_TS_PREFIX) : end].decode("ascii", "replace")
+                return False
         try:
             raw = _DECODER.decode(line)
         except msgspec.DecodeError:
@@ -176,52 +192,36 @@ class CodexLimits:
         payload = raw.payload
         if raw.type != "event_msg" or payload is None or payload.type != "token_count":
             return False
-        told = payload.rate_limits
-        if told is not None and told == self._last_told and self._last_absolute:
-            # The same figures as the last report (Codex repeats them on every turn): only
-            # their time moves, and only the last time of a run of repeats is read (when asked).
-            if raw.timestamp is not None:
-                self._touch_at = raw.timestamp
-            return False
         self._flush()
         ts_ns = _timestamp(raw.timestamp)
         if ts_ns is None:
             return False
-        windows = parse_rate_limits(told, ts_ns)
-        self._last_told = told
-        self._last_absolute = bool(windows) and all(
+        told = payload.rate_limits
+        reports = _reports(told, ts_ns)
+        self._last_tail = line[at:]
+        self._last_absolute = bool(reports) and all(
             isinstance(w, dict) and "resets_in_seconds" not in w
             for w in (told.values() if isinstance(told, dict) else ())
         )
-        self._last_minutes = tuple(w.window_minutes for w in windows)
-        return self._take(windows)
+        self._last_minutes = tuple(r[0] for r in reports)
+        return self._take(reports, ts_ns)
 
     def _flush(self) -> None:
         """Take the pending repeat of the last report (see ``feed``)."""
         text, self._touch_at = self._touch_at, None
         ts_ns = _timestamp(text)
         if ts_ns is not None:
-            self._touch(ts_ns)
+            self._take([self._report(m) for m in self._last_minutes if m in self._held], ts_ns)
+
+    def _report(self, minutes: int) -> _Report:
+        used, resets, _seen, reached, _rise_ns, _rise_pct = self._held[minutes]
+        return minutes, used, resets, reached
 
     @property
     def version(self) -> int:
         """Bumped whenever a window changed."""
         self._flush()
         return self._version
-
-    def _touch(self, ts_ns: int) -> bool:
-        """The last report's windows, reported again at ``ts_ns``."""
-        changed = False
-        for minutes in self._last_minutes:
-            held = self._windows.get(minutes)
-            if held is None or held.observed_ns >= ts_ns:
-                continue
-            held = with_rise(held, replace(held, observed_ns=ts_ns))
-            self._windows[minutes] = self._pending[minutes] = held
-            changed = True
-        if changed:
-            self._version += 1
-        return changed
 
     def _feed_error(self, line: bytes) -> bool:
         try:
@@ -236,12 +236,12 @@ class CodexLimits:
         if not is_count and not _is_limit_reached(payload):
             return False
         self._flush()
-        self._last_told = None  # the windows may now differ from what the last report said
+        self._last_tail = b""  # the windows may now differ from what the last report said
         if is_count:
-            return self._take(parse_rate_limits(payload.get("rate_limits"), ts_ns))
-        return self._take(self._reached(payload, ts_ns))
+            return self._take(_reports(payload.get("rate_limits"), ts_ns), ts_ns)
+        return self._take(self._reached(payload, ts_ns), ts_ns)
 
-    def _reached(self, payload: dict[str, object], ts_ns: int) -> list[PlanWindow]:
+    def _reached(self, payload: dict[str, object], ts_ns: int) -> list[_Report]:
         """The window(s) an ``usage_limit_reached`` error says were hit."""
         details: list[dict[str, object]] = [payload]
         for nested in (payload.get("error"), payload.get("codex_error_info")):
@@ -251,78 +251,93 @@ class CodexLimits:
         for holder in details:
             reset = reset or _reset_ns(holder, ts_ns)
         for holder in details:
-            told = parse_rate_limits(holder.get("rate_limits"), ts_ns)
+            told = _reports(holder.get("rate_limits"), ts_ns)
             if told:
                 # the full windows, else the most used one: that is the one that ran out
-                top = max(told, key=lambda w: w.used_percent)
-                return [replace(w, limit_reached=w.limit_reached or w is top) for w in told]
-        known = list(self._windows.values())
-        timed = [(w.resets_at_ns, w.window_minutes) for w in known if w.resets_at_ns is not None]
+                top = max(told, key=lambda r: r[1])
+                return [(m, used, res, hit or (m, used, res, hit) == top)
+                        for m, used, res, hit in told]  # fmt: skip
+        held = self._held
+        timed = [(h[1], m) for m, h in held.items() if h[1] is not None]
         if reset is not None and timed:
             # the window whose reset is nearest to the one the error names
             at = reset
             minutes = min(timed, key=lambda t: abs(t[0] - at))[1]
-        elif known:
-            minutes = max(known, key=lambda w: w.used_percent).window_minutes
+        elif held:
+            minutes = max(held, key=lambda m: held[m][0])
         else:
             minutes = FIVE_HOUR_MINUTES  # the window a plan usually runs out of first
-        held = self._windows.get(minutes)
-        used = max(100.0, held.used_percent if held is not None else 0.0)
-        if reset is None and held is not None:
-            reset = held.resets_at_ns
-        return [
-            PlanWindow(TOOL, minutes, used, reset, ts_ns, "official", SOURCE, limit_reached=True)
-        ]
+        known = held.get(minutes)
+        used = max(100.0, known[0] if known is not None else 0.0)
+        if reset is None and known is not None:
+            reset = known[1]
+        return [(minutes, used, reset, True)]
 
-    def _take(self, windows: list[PlanWindow]) -> bool:
+    def _take(self, reports: list[_Report], ts_ns: int) -> bool:
         changed = False
-        for win in windows:
-            held = self._windows.get(win.window_minutes)
-            if held is not None and held.observed_ns > win.observed_ns:
-                continue  # an older session's file read after a newer one: the newer wins
-            if held is not None and _same_report(held, win):
-                continue
-            if held is None and len(self._windows) >= MAX_WINDOWS:
-                oldest = min(self._windows.values(), key=lambda w: w.observed_ns)
-                if oldest.observed_ns > win.observed_ns:
+        for minutes, used, resets, reached in reports:
+            held = self._held.get(minutes)
+            rise: tuple[int | None, float | None] = (None, None)
+            if held is not None:
+                h_used, h_resets, h_seen, h_reached, rise_ns, rise_pct = held
+                if h_seen > ts_ns:
+                    continue  # an older session's file read after a newer one: the newer wins
+                if (h_used, h_resets, h_seen, h_reached) == (used, resets, ts_ns, reached):
                     continue
-                del self._windows[oldest.window_minutes]
-                self._pending.pop(oldest.window_minutes, None)
-            win = with_rise(held, win)  # noqa: PLW2901 - the pace rides along
-            self._windows[win.window_minutes] = win
-            self._pending[win.window_minutes] = win
+                window_ns = minutes * NS_PER_MINUTE
+                if same_period_values(h_seen, h_used, h_resets, window_ns, ts_ns, used, resets):
+                    # the pace rides along: the rise since the period's first report
+                    rise = (rise_ns, rise_pct) if rise_ns is not None else (h_seen, h_used)
+            elif len(self._held) >= MAX_WINDOWS:
+                oldest = min(self._held, key=lambda m: self._held[m][2])
+                if self._held[oldest][2] > ts_ns:
+                    continue
+                del self._held[oldest]
+                self._pending.discard(oldest)
+            self._held[minutes] = (used, resets, ts_ns, reached, *rise)
+            self._pending.add(minutes)
             changed = True
         if changed:
             self._version += 1
         return changed
 
+    def _window(self, minutes: int) -> PlanWindow:
+        used, resets, seen, reached, rise_ns, rise_pct = self._held[minutes]
+        return PlanWindow(
+            TOOL, minutes, used, resets, seen, "official", SOURCE, reached,
+            rise_from_ns=rise_ns, rise_from_percent=rise_pct,
+        )  # fmt: skip
+
     def remember(self, windows: list[PlanWindow]) -> None:
         """Take the last observations kept by an earlier run (burntray's history), as they were
         kept (with the start of their rise), not as new."""
         for win in windows:
-            held = self._windows.get(win.window_minutes)
-            if win.tool != TOOL or (held is not None and held.observed_ns >= win.observed_ns):
+            held = self._held.get(win.window_minutes)
+            if win.tool != TOOL or (held is not None and held[2] >= win.observed_ns):
                 continue
-            if held is None and len(self._windows) >= MAX_WINDOWS:
+            if held is None and len(self._held) >= MAX_WINDOWS:
                 continue
-            self._windows[win.window_minutes] = win
+            self._held[win.window_minutes] = (
+                win.used_percent, win.resets_at_ns, win.observed_ns, win.limit_reached,
+                win.rise_from_ns, win.rise_from_percent,
+            )  # fmt: skip
             self._version += 1
 
     def take_new(self) -> list[PlanWindow]:
         """The observations made since the last call (to keep in burntray's history)."""
         self._flush()
-        out = list(self._pending.values())
-        self._pending = {}
+        out = [self._window(m) for m in sorted(self._pending) if m in self._held]
+        self._pending = set()
         return out
 
     def plan_windows(self, now_ns: int) -> tuple[PlanWindow, ...]:
         self._flush()
-        return current_windows(self._windows.values(), now_ns)
+        return current_windows((self._window(m) for m in self._held), now_ns)
 
     def reset(self) -> None:
-        self._windows = {}
-        self._pending = {}
-        self._last_told, self._last_absolute, self._last_minutes = None, False, ()
+        self._held = {}
+        self._pending = set()
+        self._last_tail, self._last_absolute, self._last_minutes = b"", False, ()
         self._touch_at = None
         self._version += 1
 
