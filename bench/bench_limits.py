@@ -88,7 +88,7 @@ def _ingest(home: Path, relative: bool = False) -> list[tuple[str, str]]:
     size = _write_logs(home, time.time() - TURNS - 60, relative)
     feed = codex_limits.CodexLimits.feed
     timings: dict[str, list[float]] = {"with": [], "without": []}
-    for mode in ("with", "without") * 3:
+    for mode in ("with", "without") * 5:
         codex_limits.CodexLimits.feed = feed if mode == "with" else (lambda self, line: False)  # type: ignore[method-assign,assignment]
         reader = CodexLogReader([home], build_price_table())
         start = time.perf_counter()
@@ -101,7 +101,7 @@ def _ingest(home: Path, relative: bool = False) -> list[tuple[str, str]]:
         return [("ingest, older logs (resets_in_seconds on every line): limits add",
                  f"{added:.0f} % ({without_s:.2f} s -> {with_s:.2f} s)")]  # fmt: skip
     return [
-        (f"ingest: {size / 1e6:.0f} MB, {TURNS:,} turns, limits ignored (best of 3)",
+        (f"ingest: {size / 1e6:.0f} MB, {TURNS:,} turns, limits ignored (best of 5)",
          f"{without_s:.2f} s"),
         ("ingest: the same with the plan windows followed", f"{with_s:.2f} s"),
         ("ingest: what the limits add [<= 25 %]", f"{added:.0f} %{missed(added <= 25)}"),
