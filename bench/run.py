@@ -50,6 +50,7 @@ BENCHES = [
     "bench_views",
     "bench_heavy",
     "bench_watch",
+    "bench_limits",
 ]
 
 

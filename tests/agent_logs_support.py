@@ -242,7 +242,12 @@ def codex_usage(inp: int, cached: int, out: int, reasoning: int = 0) -> dict[str
     }
 
 
-def codex_token_count(ts: str, last: dict[str, int] | None, total: dict[str, int] | None) -> str:
+def codex_token_count(
+    ts: str,
+    last: dict[str, int] | None,
+    total: dict[str, int] | None,
+    rate_limits: dict[str, object] | None = None,
+) -> str:
     info = None
     if last is not None or total is not None:
         info = {"model_context_window": 272000}
@@ -254,7 +259,37 @@ def codex_token_count(ts: str, last: dict[str, int] | None, total: dict[str, int
         {
             "timestamp": ts,
             "type": "event_msg",
-            "payload": {"type": "token_count", "info": info, "rate_limits": None},
+            "payload": {"type": "token_count", "info": info, "rate_limits": rate_limits},
+        }
+    )
+
+
+def codex_window(
+    used: float, minutes: int, *, resets_at: int | None = None, resets_in: int | None = None
+) -> dict[str, object]:
+    """One window of a token_count's ``rate_limits`` as Codex writes it."""
+    out: dict[str, object] = {"used_percent": used, "window_minutes": minutes}
+    if resets_at is not None:
+        out["resets_at"] = resets_at
+    if resets_in is not None:
+        out["resets_in_seconds"] = resets_in
+    return out
+
+
+def codex_limit_reached(
+    ts: str, *, resets_at: int | None = None, resets_in: int | None = None
+) -> str:
+    """An ``error`` event saying the plan's usage limit was reached."""
+    error: dict[str, object] = {"type": "usage_limit_reached"}
+    if resets_at is not None:
+        error["resets_at"] = resets_at
+    if resets_in is not None:
+        error["resets_in_seconds"] = resets_in
+    return _compact(
+        {
+            "timestamp": ts,
+            "type": "event_msg",
+            "payload": {"type": "error", "message": "You've hit your usage limit.", "error": error},
         }
     )
 

@@ -107,6 +107,7 @@ def read_source_once(
     ``attach_history``.
     """
     from burntray.model.snapshot import stale_if_from_history  # noqa: PLC0415
+    from burntray.sources.base import with_limits  # noqa: PLC0415
 
     source.poll()
     now = clock_ns()
@@ -115,4 +116,4 @@ def read_source_once(
         store = history()
         if store is not None:
             source.attach_history(store)
-    return stale_if_from_history(source.snapshot(window_ns, now))
+    return with_limits(stale_if_from_history(source.snapshot(window_ns, now)), source)

@@ -26,6 +26,7 @@ from burntray.config_values import (
     number_between,
     one_of,
     parse_bool,
+    parse_percents,
     parse_poll_interval,
     parse_ratio,
     parse_retention,
@@ -43,7 +44,7 @@ from burntray.sources.registry import REGISTRY
 # key the window stays the rolling hour it always was: an existing choice is kept.
 NEW_CONFIG_WINDOW = "today"
 DEFAULT_SOURCE = "all"
-ICON_FIGURES = ("rpm", "cost", "reqs", "none")
+ICON_FIGURES = ("rpm", "cost", "reqs", "limit", "none")  # "limit": the most used plan window %
 PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
 
 
@@ -78,6 +79,10 @@ class Settings:
     alert_cooldown: str = "15m"
     alert_daily_budget_usd: float = 0.0  # 0 = no budget
     alert_rpm_threshold: float = 0.0  # 0 = no request-rate alert
+    # plan windows (5-hour, weekly): see burntray.model.limit_alerts
+    alert_limit_thresholds: tuple[float, ...] = (80.0, 95.0)
+    alert_limit_pace: bool = True
+    alert_limit_reset: bool = True
 
     @property
     def window_ns(self) -> int:
@@ -188,6 +193,21 @@ FIELDS: tuple[ConfigField, ...] = (
         "alert_rpm_threshold",
         number_between(0, 1_000_000, "requests per minute (0 = off)"),
         "request-rate alert (0 = off)",
+    ),
+    ConfigField(
+        "alerts.limit_thresholds",
+        "alert_limit_thresholds",
+        parse_percents,
+        "plan window % that alert, each once per window period",
+    ),
+    ConfigField(
+        "alerts.limit_pace",
+        "alert_limit_pace",
+        parse_bool,
+        "alert when a window runs out before reset",
+    ),
+    ConfigField(
+        "alerts.limit_reset", "alert_limit_reset", parse_bool, "alert when a window resets"
     ),
 )
 
@@ -309,7 +329,7 @@ def settings_to_toml(settings: Settings) -> dict[str, Any]:
         *parents, leaf = spec.key.split(".")
         for part in parents:
             node = node.setdefault(part, {})
-        node[leaf] = value
+        node[leaf] = list(value) if isinstance(value, tuple) else value  # a TOML array
     if settings.price_overrides:
         doc.setdefault("pricing", {})["models"] = {
             model: dict(row) for model, row in settings.price_overrides.items()

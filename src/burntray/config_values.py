@@ -129,6 +129,27 @@ def number_between(low: float, high: float, what: str) -> Callable[[object], flo
     return parse
 
 
+def parse_percents(value: object) -> tuple[float, ...]:
+    """``[80, 95]``: up to five distinct percentages from 1 to 100, kept in order; ``[]`` for
+    none."""
+    allowed = "a list of up to 5 distinct percentages from 1 to 100, e.g. [80, 95]"
+    if not isinstance(value, list) or len(value) > 5:
+        raise ValueError(allowed)
+    out = []
+    for item in value:
+        if (
+            not isinstance(item, int | float)
+            or isinstance(item, bool)
+            or not math.isfinite(item)
+            or not 1 <= item <= 100
+        ):
+            raise ValueError(allowed + f" ({item!r} is not one)")
+        out.append(float(item))
+    if len(set(out)) != len(out):
+        raise ValueError(allowed + " (one is listed twice)")
+    return tuple(sorted(out))
+
+
 def parse_ratio(value: object) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < 1:
         raise ValueError("a fraction between 0 and 1 (exclusive), e.g. 0.6")

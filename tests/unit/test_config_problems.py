@@ -50,7 +50,7 @@ def test_a_bad_value_falls_back_to_its_default_with_the_reason(tmp_path: Path) -
     assert (settings.window, settings.icon_figure, settings.alert_floor_usd) == ("15m", "rpm", 0.1)
     assert problems == (
         f"{path}: icon_figure = 'sparkles' is not allowed: expected one of rpm, cost, reqs, "
-        "none; using the default 'rpm'",
+        "limit, none; using the default 'rpm'",
         f"{path}: alerts.floor_usd = -1 is not allowed: expected USD from 0 to 100000; "
         "using the default 0.1",
     )

@@ -43,3 +43,33 @@ def test_window_labels_by_length() -> None:
         "2h",
         "90m",
     ]
+
+
+def test_pace_is_the_rise_since_the_period_began() -> None:
+    from burntray.model.limits import runs_out_before_reset, runs_out_ns, with_rise
+
+    minute = 60 * S
+    first = _win("codex", 300, 20.0, 200 * minute, 0)
+    later = with_rise(first, _win("codex", 300, 50.0, 200 * minute, 30 * minute))
+    assert (later.rise_from_ns, later.rise_from_percent) == (0, 20.0)
+    # 30 % in 30 min: the 50 % left lasts 50 min
+    assert runs_out_ns(later) == 80 * minute
+    assert runs_out_before_reset(later) == 80 * minute
+    # the rise carries over to a third report of the same period
+    third = with_rise(later, _win("codex", 300, 60.0, 200 * minute + 30 * S, 40 * minute))
+    assert third.rise_from_ns == 0
+    # a new period (another reset, lower use) starts the rise again: no pace yet
+    fresh = with_rise(third, _win("codex", 300, 2.0, 500 * minute, 210 * minute))
+    assert fresh.rise_from_ns is None and runs_out_ns(fresh) is None
+
+
+def test_no_pace_from_a_short_or_flat_rise_and_a_slow_one_lasts() -> None:
+    from burntray.model.limits import runs_out_before_reset, runs_out_ns, with_rise
+
+    minute = 60 * S
+    first = _win("codex", 300, 20.0, 300 * minute, 0)
+    short = with_rise(first, _win("codex", 300, 30.0, 300 * minute, 5 * minute))
+    flat = with_rise(first, _win("codex", 300, 20.0, 300 * minute, 60 * minute))
+    assert runs_out_ns(short) is None and runs_out_ns(flat) is None
+    slow = with_rise(first, _win("codex", 300, 21.0, 300 * minute, 60 * minute))
+    assert runs_out_ns(slow) is not None and runs_out_before_reset(slow) is None

@@ -125,7 +125,7 @@ def test_menu_has_the_header_and_every_section(harness: Harness, hexai_dir: Path
     assert windows == ["5 min", "15 min", "1 h", "6 h", "24 h", "7 d", "Today", "This week",
                        "This month"]  # fmt: skip
     figures = [str(i.text) for i in harness.find("Show in icon").submenu.items]
-    assert figures == ["RPM", "cost", "requests", "nothing"]
+    assert figures == ["RPM", "cost", "requests", "plan limit %", "nothing"]
 
 
 def test_window_choice_is_saved_and_followed(harness: Harness) -> None:

@@ -357,9 +357,15 @@ def _marked_lines(data: bytes, end: int, markers: tuple[bytes, ...]) -> Iterator
             yield start, stop
             pos = data.find(marker, stop + 1, end)
         return
+    # Each marker's next hit, searched again only once the scan has passed it: a rare marker
+    # is then looked for once per chunk, not from every line to the chunk's end (quadratic).
+    ahead = [data.find(m, 0, end) for m in markers]
     pos = 0
     while pos < end:
-        hits = [h for h in (data.find(m, pos, end) for m in markers) if h >= 0]
+        for i, found in enumerate(ahead):
+            if 0 <= found < pos:
+                ahead[i] = data.find(markers[i], pos, end)
+        hits = [h for h in ahead if h >= 0]
         if not hits:
             return
         hit = min(hits)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from burntray.model.aggregate import rpm
 from burntray.model.format import window_text
+from burntray.model.limits import PlanWindow, runs_out_before_reset, runs_out_ns
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, SourceFigures, Totals, UsageRow
 from burntray.model.timefmt import NS_PER_SECOND, format_rfc3339_ns
@@ -127,6 +128,7 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
         ),
     )
     out["by_source"] = [_by_source(fig) for fig in figures]
+    out["limits"] = [limit_to_dict(win, snapshot.as_of_ns) for win in snapshot.limits]
     return out
 
 
@@ -179,3 +181,24 @@ def _floats_print_alike(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return all(_floats_print_alike(v) for v in value)
     return True
+
+
+def limit_to_dict(win: PlanWindow, now_ns: int) -> dict[str, Any]:
+    """One plan window for JSON: what the tool reported, its age, and the pace's estimate."""
+    out = runs_out_ns(win)
+    before = runs_out_before_reset(win)
+    return {
+        "tool": win.tool,
+        "window": win.window,
+        "window_minutes": win.window_minutes,
+        "used_percent": round(win.used_percent, 3),
+        "resets_at": _utc(win.resets_at_ns),
+        "observed_at": _utc(win.observed_ns),
+        "age_seconds": win.age_ns(now_ns) // NS_PER_SECOND,
+        "origin": win.origin,
+        "source": win.source,
+        "limit_reached": win.limit_reached,
+        "reset_since_observed": win.reset_since_observed,
+        "runs_out_at": _utc(out),
+        "runs_out_before_reset": before is not None,
+    }

@@ -115,6 +115,10 @@ def status_line(snapshot: Snapshot) -> str:
         parts.append(f"last use {when_text(snapshot.last_use_ns, snapshot.as_of_ns)}")
     if snapshot.note:
         parts.append(snapshot.note)
+    if snapshot.limits:
+        from burntray.model.limits_text import limit_short  # noqa: PLC0415
+
+        parts += [limit_short(w, snapshot.as_of_ns) for w in snapshot.limits]
     return " · ".join(parts)
 
 
@@ -138,6 +142,10 @@ def tmux_line(snapshot: Snapshot) -> str:
             f"Σ@{window_text(snapshot)} {approx}{human_count(totals.tokens)}tok "
             f"{totals.rpm:.1f}rpm {cost}"
         )
+    if snapshot.limits:
+        from burntray.model.limits_text import limit_tmux  # noqa: PLC0415
+
+        line += "".join(" " + limit_tmux(w) for w in snapshot.limits)
     if not snapshot.status.healthy:
         line += f" ⚠{snapshot.status.state}"
         if snapshot.status.stale:  # the figures are the last good ones (e.g. from history)

@@ -9,7 +9,10 @@ session. The rules here make those observations a truthful answer:
 - the freshest observation of a window wins, across sessions;
 - a window whose reset time has passed has reset: it reads 0 % (``reset_since_observed``)
   until a new observation arrives, never the old figure carried over;
-- the age of every figure is known (``observed_ns``).
+- the age of every figure is known (``observed_ns``);
+- the pace is the window's rise since the first observation of its current period
+  (``rise_from_*``), an estimate: where it runs out, if it keeps rising so, and whether that is
+  before the reset.
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ class PlanWindow:
     source: str = ""  # the source that reported it
     limit_reached: bool = False
     reset_since_observed: bool = False  # set by ``current_windows`` when the reset has passed
+    # The first observation of this window's current period (the same reset): the pace is the
+    # rise since then. None: no earlier observation in this period (no pace yet).
+    rise_from_ns: int | None = None
+    rise_from_percent: float | None = None
 
     @property
     def window(self) -> str:
@@ -92,16 +99,99 @@ def current_windows(observations: Iterable[PlanWindow], now_ns: int) -> tuple[Pl
                 resets_at_ns=None,
                 limit_reached=False,
                 reset_since_observed=True,
+                rise_from_ns=None,
+                rise_from_percent=None,
             )
         out.append(win)
     return tuple(out)
 
 
+# A pace needs a rise observed over at least this long: two reports a few seconds apart say
+# nothing of the hours ahead.
+MIN_PACE_NS = 10 * NS_PER_MINUTE
+# Two observations are of one period when their resets are this close (Codex's
+# ``resets_in_seconds`` is counted from each event's own time, so the reset drifts a little).
+SAME_RESET_NS = 5 * NS_PER_MINUTE
+
+
+def same_period_values(  # noqa: PLR0917 - two reports as plain values
+    earlier_ns: int,
+    earlier_used: float,
+    earlier_resets: int | None,
+    window_ns: int,
+    later_ns: int,
+    later_used: float,
+    later_resets: int | None,
+) -> bool:
+    """``same_period`` on plain values (a reader following thousands of reports builds no
+    PlanWindow for each)."""
+    if later_ns < earlier_ns or later_used < earlier_used - 0.5:
+        return False
+    if earlier_resets is not None and later_resets is not None:
+        return abs(earlier_resets - later_resets) <= SAME_RESET_NS
+    if earlier_resets is not None and later_ns >= earlier_resets:
+        return False
+    return later_ns - earlier_ns < window_ns
+
+
+def same_period(earlier: PlanWindow, later: PlanWindow) -> bool:
+    """Whether ``later`` observes the same period of the window as ``earlier`` (no reset in
+    between): the same reset time, else a use that did not fall within one window's length."""
+    return same_period_values(
+        earlier.observed_ns,
+        earlier.used_percent,
+        earlier.resets_at_ns,
+        earlier.window_ns,
+        later.observed_ns,
+        later.used_percent,
+        later.resets_at_ns,
+    )
+
+
+def with_rise(held: PlanWindow | None, new: PlanWindow) -> PlanWindow:
+    """``new`` carrying the start of its period's rise: ``held``'s when both are one period."""
+    if held is None or not same_period(held, new):
+        return replace(new, rise_from_ns=None, rise_from_percent=None)
+    if held.rise_from_ns is not None:
+        return replace(
+            new, rise_from_ns=held.rise_from_ns, rise_from_percent=held.rise_from_percent
+        )
+    return replace(new, rise_from_ns=held.observed_ns, rise_from_percent=held.used_percent)
+
+
+def runs_out_ns(win: PlanWindow) -> int | None:
+    """When the window reaches 100 % if it keeps rising as it did this period (an estimate);
+    None when no pace is known (no rise yet, or observed over too short a time)."""
+    if win.reset_since_observed or win.rise_from_ns is None or win.rise_from_percent is None:
+        return None
+    if win.limit_reached or win.used_percent >= 100.0:
+        return win.observed_ns
+    span = win.observed_ns - win.rise_from_ns
+    rise = win.used_percent - win.rise_from_percent
+    if span < MIN_PACE_NS or rise <= 0:
+        return None
+    return win.observed_ns + int((100.0 - win.used_percent) / rise * span)
+
+
+def runs_out_before_reset(win: PlanWindow) -> int | None:
+    """The estimated run-out time when it comes before the window's reset, else None."""
+    out = runs_out_ns(win)
+    if out is None or win.limit_reached or win.resets_at_ns is None:
+        return None
+    return out if out < win.resets_at_ns else None
+
+
 __all__ = [
     "FIVE_HOUR_MINUTES",
+    "MIN_PACE_NS",
     "WEEK_MINUTES",
     "LimitOrigin",
     "PlanWindow",
     "current_windows",
+    "runs_out_before_reset",
+    "runs_out_ns",
+    "same_period",
+    "same_period_values",
     "window_label",
+    "with_rise",
 ]

@@ -10,12 +10,14 @@ Anything missing is described in words, never fatal.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from burntray.actions import read_once
 from burntray.app import AppContext
 from burntray.config import Settings
 from burntray.lazylog import get_logger
+from burntray.model.limits import PlanWindow
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.snapshot import Snapshot
 from burntray.report.minutes import record_minutes
@@ -28,10 +30,11 @@ from burntray.report.timeline import (
     pick_bucket_minutes,
 )
 from burntray.report.view_tables import ReportViews, read_report_views
-from burntray.sources.base import HasMembers, Source
+from burntray.sources.base import HasMembers, Source, members_of
 from burntray.sources.registry import REGISTRY
 from burntray.store.alert_store import LoggedAlert
 from burntray.store.history import HistoryStore
+from burntray.store.limits import windows_between
 
 log = get_logger(__name__)
 
@@ -75,6 +78,9 @@ class ReportData:
     # per day/week/month and tool, per project and branch, from the history (None: no history)
     views: ReportViews | None = None
     ranged: bool = False  # over a date range (--since, --window all), not the settings' window
+    # the plan windows the tools reported over the window (and the last before it), oldest first
+    limits: tuple[PlanWindow, ...] = ()
+    limits_note: str = ""
 
 
 def collect(ctx: AppContext, settings: Settings, since_ns: int | None = None) -> ReportData:
@@ -101,6 +107,7 @@ def collect(ctx: AppContext, settings: Settings, since_ns: int | None = None) ->
                 views = read_report_views(history, names, start_ns, end_ns)
             except sqlite3.Error as exc:  # the rest of the report still stands
                 log.warning("report views left out: history unreadable: %s", exc)
+        limits, limits_note = read_limits(history, members_of(source), start_ns, end_ns)
     finally:
         source.close()
     rate = cost = None
@@ -137,6 +144,8 @@ def collect(ctx: AppContext, settings: Settings, since_ns: int | None = None) ->
         demo=ctx.demo,
         views=views,
         ranged=since_ns is not None,
+        limits=limits,
+        limits_note=limits_note,
     )
 
 
@@ -248,3 +257,16 @@ def read_alerts(
     )
     hidden = int(total) - len(alerts)  # type: ignore[call-overload]
     return alerts, hidden, "" if alerts else "no alerts recorded in this window"
+
+
+def read_limits(
+    history: HistoryStore | None, sources: Iterable[str], start_ns: int, end_ns: int
+) -> tuple[tuple[PlanWindow, ...], str]:
+    """(the observations of ``sources`` in the window, with the last one before it; note)."""
+    if history is None:
+        return (), ""
+    try:
+        found = windows_between(history, start_ns, end_ns, tuple(sources))
+    except sqlite3.Error as exc:
+        return (), f"the plan limits kept in the history are unreadable: {exc}"
+    return tuple(found), ""

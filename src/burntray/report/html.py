@@ -23,6 +23,7 @@ from burntray.report.html_text import (
     when_text,
 )
 from burntray.report.html_views import view_charts, view_tables
+from burntray.report.limits_chart import limit_charts
 from burntray.sources.registry import REGISTRY
 
 
@@ -58,8 +59,8 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         "figures": figure_rows(snap),
         "headline_notes": headline_notes,
         "chart_source": data.chart_source,
-        "chart_note": data.chart_note,
-        "charts": usage_charts(data, tz) + tool_charts(data, tz),
+        "chart_note": "; ".join(n for n in (data.chart_note, data.limits_note) if n),
+        "charts": usage_charts(data, tz) + tool_charts(data, tz) + limit_charts(data, tz),
         "tools": tool_rows(snap),
         "tokens_heading": "Tokens (est.)" if all_tokens_estimated(snap) else "Tokens",
         "providers": provider_rows(snap),

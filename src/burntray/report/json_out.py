@@ -61,6 +61,18 @@ def report_to_dict(data: ReportData) -> dict[str, Any]:
             for a in data.alerts
         ],
         "alerts_not_listed": data.alerts_hidden,
+        # the plan windows as reported over the window (and the last report before it)
+        "limits_timeline": [
+            {
+                "tool": w.tool,
+                "window": w.window,
+                "observed_at": _utc(w.observed_ns),
+                "used_percent": round(w.used_percent, 3),
+                "resets_at": None if w.resets_at_ns is None else _utc(w.resets_at_ns),
+                "limit_reached": w.limit_reached,
+            }
+            for w in data.limits
+        ],
         "price_origins": [
             {
                 "provider": r.provider,

@@ -31,6 +31,7 @@ from burntray.model.alerts import (
 )
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import NS_PER_DAY, NS_PER_SECOND, format_rfc3339_ns, parse_duration_ns
+from burntray.runtime.limit_alerting import LimitAlertEngine
 from burntray.sources.base import Source
 from burntray.store.alert_store import AlertStore
 from burntray.store.history import HistoryStore
@@ -139,11 +140,13 @@ class AlertEngine:
         self._saved: dict[str, AlertState] = {}
         self._today: dict[str, tuple[int, str, float]] = {}  # source -> (measured, day, spent)
         self.last: dict[str, Evaluation] = {}
+        self.limits = LimitAlertEngine(settings, history, notifier)  # the plan windows' alerts
 
     def update_settings(self, settings: Settings) -> None:
         with self._lock:
             self._settings = settings
             self._config = alert_config(settings)
+        self.limits.update_settings(settings)
 
     def _state_for(self, source: str) -> AlertState:
         state = self._states.get(source)
@@ -170,6 +173,11 @@ class AlertEngine:
         with self._lock:
             settings, config = self._settings, self._config
         name = snapshot.source
+        try:  # the windows as the tools reported them, whatever the spend figures' state
+            self.limits.notifier = self.notifier
+            self.limits(snapshot)
+        except Exception:
+            log.exception("plan-limit alerts failed")
         if snapshot.status.state not in _MEASURED_STATES:
             previous = self.last.get(name)  # stale numbers: keep showing what we last knew
             if previous is None:

@@ -26,7 +26,7 @@ from burntray.model.timefmt import NS_PER_DAY
 from burntray.runtime.last_use import LastUse
 from burntray.runtime.slot import LatestSlot
 from burntray.runtime.state_log import SourceStateLog
-from burntray.sources.base import Source, wakes_on_change
+from burntray.sources.base import Source, wakes_on_change, with_limits
 from burntray.store.history import HistoryStore
 
 log = get_logger(__name__)
@@ -120,6 +120,7 @@ class Monitor:
             source = self._ensure_source(settings, changed)
             source.poll()
             snapshot = stale_if_from_history(source.snapshot(settings.window_ns_at(now), now))
+            snapshot = with_limits(snapshot, source)
             if settings.window in CALENDAR_WINDOWS:
                 snapshot = replace(snapshot, window_name=settings.window)
         except Exception as exc:  # a worker crash must show as an error, not a dead icon

@@ -230,3 +230,29 @@ class BurntrayCollector(Collector):
             "When the figures were last computed (Unix time)",
             snap.as_of_ns / NS,
         )
+        yield from _limit_gauges(snap)
+
+
+def _limit_gauges(snap: Snapshot) -> Iterator[Metric]:
+    """The plan windows the tools reported: one series per (tool, window), a few at most. A
+    window nobody reported has no series (unknown is not 0); a reset time not known, none."""
+    if not snap.limits:
+        return
+    labels = ["tool", "window"]
+    used = GaugeMetricFamily(
+        "burntray_limit_used_ratio",
+        "Share of the plan window used, as the tool last reported it (1 = the limit)",
+        labels=labels,
+    )
+    resets = GaugeMetricFamily(
+        "burntray_limit_resets_at_seconds",
+        "When the plan window resets (Unix time)",
+        labels=labels,
+    )
+    for win in snap.limits:
+        key = [win.tool, win.window]
+        used.add_metric(key, win.used_percent / 100.0)
+        if win.resets_at_ns is not None:
+            resets.add_metric(key, win.resets_at_ns / NS)
+    yield used
+    yield resets

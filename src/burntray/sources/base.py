@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from burntray.lazylog import get_logger
 
 # Annotations only: sqlite3 and the store load when a history is opened, and the registry's
 # entries (which config reads for the sources' keys) import this module: config must not.
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from burntray.model.usage import UsageRecord
     from burntray.paths import AppPaths
     from burntray.store.history import HistoryStore
+
+
+log = get_logger(__name__)
 
 
 class Source(Protocol):
@@ -182,6 +187,29 @@ class HasLimits(Protocol):
         ...
 
 
+def plan_windows_of(source: Source, now_ns: int) -> tuple[PlanWindow, ...]:
+    """The plan windows ``source`` knows (every ``HasLimits`` member of ``all``), merged:
+    freshest wins, a passed reset resets. A member that fails is left out (logged), never the
+    reason the others go missing."""
+    from burntray.model.limits import current_windows  # noqa: PLC0415 - light, pure
+
+    found: list[PlanWindow] = []
+    for member in members_of(source).values():
+        if isinstance(member, HasLimits):
+            try:
+                found.extend(member.plan_windows(now_ns))
+            except Exception:
+                log.exception("%s: plan windows unavailable", member.name)
+    return current_windows(found, now_ns)
+
+
+def with_limits(snapshot: Snapshot, source: Source) -> Snapshot:
+    """``snapshot`` with ``limits`` filled from ``source`` at the snapshot's time (what every
+    place that builds a Snapshot for people calls: the monitor, ``status``, ``serve``)."""
+    limits = plan_windows_of(source, snapshot.as_of_ns)
+    return replace(snapshot, limits=limits) if limits != snapshot.limits else snapshot
+
+
 def wakes_on_change(source: Source) -> bool:
     """Whether ``source`` wakes the monitor itself whenever its data changes (``WakesOnChange``);
     a source without that capability is polled."""
@@ -206,5 +234,7 @@ __all__ = [
     "SplitsByUpstream",
     "WakesOnChange",
     "members_of",
+    "plan_windows_of",
     "wakes_on_change",
+    "with_limits",
 ]

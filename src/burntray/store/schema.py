@@ -202,7 +202,49 @@ ALERT_LOG = TableSchema(
     usage=False,
 )
 
-GENERIC_TABLES = (META, USAGE_EVENTS, USAGE_MINUTES, USAGE_QUARTERS, ALERT_STATE, ALERT_LOG)
+
+def _prune_plan_limits(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
+    return int(
+        conn.execute(
+            "DELETE FROM plan_limits WHERE rowid IN (SELECT rowid FROM plan_limits "
+            "WHERE observed_ns < ? LIMIT ?)",
+            (before_ns, batch),
+        ).rowcount
+    )
+
+
+# Every plan-window observation (5-hour, weekly) a tool reported, as it changed: what the tray
+# shows after a restart before the tool reports again, and the report's limits timeline.
+PLAN_LIMITS = TableSchema(
+    "plan_limits",
+    (
+        """CREATE TABLE IF NOT EXISTS plan_limits (
+            tool TEXT NOT NULL,
+            window_minutes INTEGER NOT NULL,
+            observed_ns INTEGER NOT NULL,
+            used_percent REAL NOT NULL,
+            resets_at_ns INTEGER,
+            origin TEXT NOT NULL,
+            source TEXT NOT NULL,
+            limit_reached INTEGER NOT NULL,
+            rise_from_ns INTEGER,
+            rise_from_percent REAL,
+            UNIQUE (tool, window_minutes, observed_ns)
+        );
+        CREATE INDEX IF NOT EXISTS plan_limits_by_time ON plan_limits (observed_ns)""",
+    ),
+    prune=_prune_plan_limits,
+)
+
+GENERIC_TABLES = (
+    META,
+    USAGE_EVENTS,
+    USAGE_MINUTES,
+    USAGE_QUARTERS,
+    ALERT_STATE,
+    ALERT_LOG,
+    PLAN_LIMITS,
+)
 
 
 def migrate(conn: sqlite3.Connection, tables: Iterable[TableSchema]) -> None:

@@ -18,6 +18,8 @@ from burntray.model.format import cost_text, rpm_text, usd, when_text, window_te
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
 from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
+from burntray.ui.limits_view import LIMIT_FIGURE, limit_icon_figure, limit_rows, limit_tooltip
+from burntray.ui.menu_choices import window_phrase
 from burntray.ui.text_fit import ROW_LIMIT, cut, cut_words, fit_title, short_reason, wrap_lines
 
 TOP_MODELS = 5
@@ -25,24 +27,6 @@ TOP_MODELS = 5
 IconState = Literal["normal", "elevated", "spike", "stale", "offline", "error"]
 ICON_STATES: tuple[IconState, ...] = ("normal", "elevated", "spike", "stale", "offline", "error")
 
-# (settings value, menu label): the order is the menu's order
-WINDOW_CHOICES: tuple[tuple[str, str], ...] = (
-    ("5m", "5 min"),
-    ("15m", "15 min"),
-    ("1h", "1 h"),
-    ("6h", "6 h"),
-    ("24h", "24 h"),
-    ("7d", "7 d"),
-    ("today", "Today"),
-    ("week", "This week"),
-    ("month", "This month"),
-)
-FIGURE_CHOICES: tuple[tuple[str, str], ...] = (
-    ("rpm", "RPM"),
-    ("cost", "cost"),
-    ("reqs", "requests"),
-    ("none", "nothing"),
-)
 ClearTarget = str  # a clear action's key: a source's flag ("hexai") or "history"
 # (key, label) of every clear action; the controller fills it from the registry
 DEFAULT_CLEAR_TARGETS: tuple[tuple[str, str], ...] = (("history", "burntray history"),)
@@ -164,6 +148,8 @@ def icon_figure(snapshot: Snapshot | None, figure: str) -> str:
     if snapshot is None or figure == "none":
         return ""
     totals = snapshot.totals
+    if figure == LIMIT_FIGURE:
+        return limit_icon_figure(snapshot)
     if figure == "rpm":
         rpm = totals.rpm
         if rpm < 9.95:
@@ -179,15 +165,6 @@ def icon_figure(snapshot: Snapshot | None, figure: str) -> str:
             return f"${cost:.0f}"
         return "$" + compact_number(round(cost))
     return compact_number(totals.reqs)
-
-
-def window_label(window: str) -> str:
-    return dict(WINDOW_CHOICES).get(window, window)
-
-
-def window_phrase(window: str) -> str:
-    """What the figures cover, in words: ``last 1 h``, ``today``, ``this week``."""
-    return CALENDAR_WINDOWS.get(window) or f"last {window_label(window)}"
 
 
 def empty_window_text(snapshot: Snapshot, window: str) -> str:
@@ -317,9 +294,11 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         for row in snapshot.by_model[:TOP_MODELS]:
             cost = "unpriced" if row.cost_usd is None else usd(row.cost_usd)
             model_rows.append(f"{row.provider}/{row.model} · {row.reqs} reqs · {cost}")
+        header += limit_rows(snapshot)  # the plan windows: what runs out on a subscription
         if totals.unpriced_reqs:
             details.append(f"{totals.unpriced_reqs} reqs unpriced (no price known for the model)")
         details += [f"{f.label}: {f.value}" if f.label else f.value for f in snapshot.facts]
+        title_extras += [text for text in (limit_tooltip(snapshot),) if text]  # most urgent
         if snapshot.alert_level != "normal" and snapshot.alert_text:
             title_extras.append(snapshot.alert_text)
             header += wrap_lines(snapshot.alert_text)[:2]

@@ -31,13 +31,9 @@ from burntray.ui.alert_menu import MenuChoice
 from burntray.ui.backend import PYSTRAY_BACKENDS, BackendChoice
 from burntray.ui.controller import TrayController
 from burntray.ui.icon import render_icon
+from burntray.ui.menu_choices import FIGURE_CHOICES, WINDOW_CHOICES
 from burntray.ui.notify import DesktopNotify, pystray_fallback
-from burntray.ui.presenter import (
-    FIGURE_CHOICES,
-    WINDOW_CHOICES,
-    IconSpec,
-    TrayView,
-)
+from burntray.ui.presenter import IconSpec, TrayView
 from burntray.ui.xorg_icon import serialised_xorg_icon, title_for
 
 log = get_logger(__name__)

@@ -27,6 +27,7 @@ from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
 from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
 from burntray.sources.claude.logs import ClaudeLogReader
+from burntray.sources.codex.plan import PlanLimitsFromLog
 from burntray.sources.record_source import RecordSource
 from burntray.store.blocks import BlockSums, chain_start, last_block_sums
 from burntray.store.history import HistoryStore
@@ -314,7 +315,7 @@ def describe_block(block: UsageBlock) -> str:
     return " · ".join(parts)
 
 
-class CodexSource(AgentLogSource):
+class CodexSource(PlanLimitsFromLog, AgentLogSource):
     name = "codex"
     label = "Codex logs"
 

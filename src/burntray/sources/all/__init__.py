@@ -30,11 +30,18 @@ from burntray.model.snapshot import (
     UpstreamFact,
     UsageRow,
 )
-from burntray.sources.base import Source, SourceContext, SplitsByUpstream, wakes_on_change
+from burntray.sources.base import (
+    Source,
+    SourceContext,
+    SplitsByUpstream,
+    plan_windows_of,
+    wakes_on_change,
+)
 from burntray.sources.registry import REGISTRY
 from burntray.sources.spec import SourceSpec, covered_upstreams
 
 if TYPE_CHECKING:  # annotations only: the store loads when a history is attached
+    from burntray.model.limits import PlanWindow
     from burntray.store.history import HistoryStore
 
 log = get_logger(__name__)
@@ -348,6 +355,10 @@ class CombinedSource:
             ),
             by_source=tuple(figures),
         )
+
+    def plan_windows(self, now_ns: int) -> tuple[PlanWindow, ...]:
+        """Every member's plan windows, merged (``HasLimits``): freshest wins per tool."""
+        return plan_windows_of(self, now_ns)
 
     def member_snapshot(self, name: str, window_ns: int, now_ns: int) -> Snapshot | None:
         source = self._members.get(name)

@@ -42,6 +42,7 @@ from burntray.model.pricing import Price, PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.files import JsonlFinder
+from burntray.sources.codex.limits import LIMIT_REACHED_MARKER, CodexLimits
 
 PROVIDER = "openai"
 FALLBACK_MODEL = "gpt-5"
@@ -49,6 +50,8 @@ TOKEN_COUNT_MARKER = b'"token_count"'
 TURN_CONTEXT_MARKER = b'"turn_context"'
 MAX_CWD = 4096  # a workspace path longer than this is cut (it is only a label)
 SUBDIRS = ("sessions", "archived_sessions")
+# token_count lines carry usage and the plan's windows; usage_limit_reached errors say one ran out
+_MARKERS = (TOKEN_COUNT_MARKER, TURN_CONTEXT_MARKER, LIMIT_REACHED_MARKER)
 
 _Count = Annotated[int, msgspec.Meta(ge=0)]
 
@@ -219,7 +222,8 @@ class CodexLogReader:
     def __init__(self, homes: Iterable[Path], prices: PriceTable) -> None:
         self.homes = [Path(h) for h in homes]
         self.prices = prices
-        self.tailer = LogTailer([TOKEN_COUNT_MARKER, TURN_CONTEXT_MARKER])
+        self.tailer = LogTailer(_MARKERS)
+        self.limits = CodexLimits()  # the plan windows the token_count lines carry
         self._finders = [(h, sub, JsonlFinder(h / sub)) for h in self.homes for sub in SUBDIRS]
         self.missing = ""
         self.fallback_model_turns = 0
@@ -293,6 +297,7 @@ class CodexLogReader:
             parser.model = None
 
         def on_line(line: bytes, offset: int) -> None:
+            self.limits.feed(line)
             try:
                 turn = parser.line(line)
             except ValueError as exc:
@@ -353,7 +358,8 @@ class CodexLogReader:
 
     def reset(self) -> None:
         """Read every file from the start again, as if never read (the history was cleared)."""
-        self.tailer = LogTailer([TOKEN_COUNT_MARKER, TURN_CONTEXT_MARKER])
+        self.tailer = LogTailer(_MARKERS)
+        self.limits.reset()
         self.fallback_model_turns = 0
         self.fast_tier_turns = 0
         self._tiers = {}
