@@ -48,6 +48,9 @@ class Figures:
     window: Snapshot
     since_start: Snapshot | None = None
     status_doc: dict[str, Any] = field(default_factory=dict)
+    # (source, tool) -> requests that source counted as model "other" since start (its own
+    # bound on the names senders choose, e.g. otel.max_models)
+    source_folds: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class RunningTotals:
@@ -151,6 +154,16 @@ class BurntrayCollector(Collector):
         if figures is None:
             return
         yield from self._counters(*self.board.counters())
+        if figures.source_folds:
+            fold = CounterMetricFamily(
+                "burntray_folded_requests",
+                'Requests a source counted as model="other": their tool sent more model names '
+                "than the source keeps (otel.max_models)",
+                labels=["source", "tool"],
+            )
+            for (source, tool), n in sorted(figures.source_folds.items()):
+                fold.add_metric([source, tool], n)
+            yield fold
         yield from self._gauges(figures.window)
 
     def _counters(

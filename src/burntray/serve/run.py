@@ -17,7 +17,7 @@ from burntray.io.hostport import split_host_port
 from burntray.lazylog import get_logger
 from burntray.serve.figures import Figures, FiguresBoard
 from burntray.serve.http import FiguresServer, HealthCheck
-from burntray.sources.base import HasMembers, Listens
+from burntray.sources.base import FoldsNames, HasMembers, Listens, members_of
 from burntray.sources.registry import META_SOURCES, REGISTRY
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class FiguresPublisher:
             log.exception("serve: usage since start unavailable")
         doc = snapshot_to_dict(snapshot, self._prices)
         doc["alerts"] = self._alert_doc(source, now, (snapshot.totals, snapshot.alert_level))
-        self.board.put(Figures(snapshot, since, doc))
+        self.board.put(Figures(snapshot, since, doc, source_folds(source)))
         return snapshot
 
     def _alert_doc(self, source: Source, now: int, figures: object) -> dict[str, Any] | None:
@@ -78,6 +78,21 @@ class FiguresPublisher:
                 self._alerts = {"level": None, "error": f"alert state unreadable: {exc}"}
             self._alerts_at = now
         return self._alerts
+
+
+def source_folds(source: Source) -> dict[tuple[str, str], int]:
+    """(member source, tool) -> requests it counted as model "other" in this process."""
+    out: dict[tuple[str, str], int] = {}
+    for name, member in members_of(source).items():
+        if isinstance(member, FoldsNames):
+            try:
+                folds = member.folded_since_start()
+            except Exception:  # a count that cannot be read is left out, never the figures
+                log.exception("serve: %s: folded requests unavailable", name)
+                continue
+            for tool, n in folds.items():
+                out[(name, tool)] = n
+    return out
 
 
 def figures_server(settings: Settings, host: str, port: int, board: FiguresBoard) -> FiguresServer:

@@ -44,6 +44,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 
+from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.otel.decode import Rejected
@@ -56,6 +57,9 @@ from burntray.sources.otel.mapping import (
     decode_logs,
 )
 from burntray.sources.otel.metric_mapping import decode_metrics
+from burntray.sources.otel.names import DEFAULT_MAX_MODELS, NameBound
+
+log = get_logger(__name__)
 
 NS: Final = 1_000_000_000
 DEFAULT_GRACE_NS: Final = 15 * NS
@@ -95,10 +99,16 @@ class _Group:
 class OtelLedger:
     """Thread-safe: receiver threads ``add``, the monitor thread ``take``s."""
 
-    def __init__(self, prices: PriceTable, grace_ns: int = DEFAULT_GRACE_NS) -> None:
+    def __init__(
+        self,
+        prices: PriceTable,
+        grace_ns: int = DEFAULT_GRACE_NS,
+        max_models: int = DEFAULT_MAX_MODELS,
+    ) -> None:
         self._prices = prices
         self.grace_ns = grace_ns
-        self._lock = threading.Lock()
+        self.names = NameBound(max_models)  # model names kept per tool; the rest are "other"
+        self.lock = threading.Lock()
         self._ready: list[UsageRecord] = []
         self._pending: list[_Group] = []
         self._series: OrderedDict[str, tuple[int, int, float, int]] = OrderedDict()
@@ -113,6 +123,7 @@ class OtelLedger:
         self.rejected = 0  # records/points refused at the boundary (partial success)
         self.failed = 0  # metric groups that could not be made into records
         self.last_error = ""  # why the last group failed ("" while none has)
+        self._fold_said: set[str] = set()  # tools whose folding was logged
 
     # --- receiver side ---------------------------------------------------------------------
     def on_export(self, path: str, message: Message, received_ns: int) -> Rejected | None:
@@ -123,7 +134,7 @@ class OtelLedger:
         elif isinstance(message, ExportMetricsServiceRequest):
             decoded = decode_metrics(message)
         else:
-            with self._lock:
+            with self.lock:
                 self.traces += 1
             return None
         self.add(decoded, received_ns)
@@ -132,17 +143,17 @@ class OtelLedger:
     def add(self, decoded: Decoded, received_ns: int) -> int:
         """Take in one export's usage; returns how many events and points it held. Points the
         ledger refuses are added to ``decoded``'s rejects."""
-        with self._lock:
+        with self.lock:
             _tally(self.seen, decoded.seen)
             _tally(self.ignored, decoded.ignored)
             for event in decoded.events:
-                self._add_event(event)
+                self._add_event(event, received_ns)
             if decoded.points:
                 self._add_points(decoded, received_ns)
             self.rejected += decoded.rejected
             return len(decoded.events) + len(decoded.points)
 
-    def _add_event(self, e: UsageEvent) -> None:
+    def _add_event(self, e: UsageEvent, received_ns: int) -> None:
         self._event_tools.add(e.tool)
         self._remember_session((e.tool, e.session))
         cost, upstream = e.cost_usd, e.cost_usd is not None
@@ -152,11 +163,12 @@ class OtelLedger:
                 e.model,
                 (e.input_tokens, e.output_tokens, e.cache_read_tokens, e.cache_write_tokens),
             )
+        provider, model = self._fold(e.tool, e.provider, e.model, received_ns)
         self._push(
             UsageRecord(
                 ts_ns=e.ts_ns,
-                provider=e.provider,
-                model=e.model,
+                provider=provider,
+                model=model,
                 input_tokens=e.input_tokens,
                 output_tokens=e.output_tokens,
                 cache_read_tokens=e.cache_read_tokens,
@@ -256,7 +268,7 @@ class OtelLedger:
     # --- monitor side ----------------------------------------------------------------------
     def take(self, now_ns: int) -> list[UsageRecord]:
         """Records ready to count: every event so far, and metric groups past their grace."""
-        with self._lock:
+        with self.lock:
             out, self._ready = self._ready, []
             if not self._pending:
                 return out
@@ -268,7 +280,7 @@ class OtelLedger:
                     self.covered_points += 1
                 else:
                     try:
-                        out.extend(self._records(group))
+                        out.extend(self._records(group, now_ns))
                     except (ValueError, OverflowError, TypeError) as exc:
                         # never expected (values are checked on arrival): this group is lost
                         # and said, the others count
@@ -278,7 +290,7 @@ class OtelLedger:
             return out
 
     def pending(self) -> int:
-        with self._lock:
+        with self.lock:
             return len(self._pending) + len(self._ready)
 
     def _covered(self, g: _Group) -> bool:
@@ -288,22 +300,35 @@ class OtelLedger:
             return (g.tool, g.session) in self._event_sessions
         return g.tool in self._event_tools
 
-    def _records(self, g: _Group) -> list[UsageRecord]:
+    def _records(self, g: _Group, now_ns: int) -> list[UsageRecord]:
         i, o, cr, cw = (max(round(v), 0) for v in (g.input, g.output, g.cache_read, g.cache_write))
         tokens = (i, o, cr, cw)
         upstream = g.cost is not None
         cost = g.cost if g.cost is not None else self._price(g.provider, g.model, tokens)
+        provider, model = self._fold(g.tool, g.provider, g.model, now_ns)  # priced first
         first = UsageRecord(
-            g.ts_ns, g.provider, g.model, *tokens, cost, g.key + ":0", g.session, "", upstream
+            g.ts_ns, provider, model, *tokens, cost, g.key + ":0", g.session, "", upstream
         )
         zero_cost = None if cost is None else 0.0
         rest = [
-            UsageRecord(
-                g.ts_ns, g.provider, g.model, 0, 0, 0, 0, zero_cost, f"{g.key}:{i}", g.session
-            )
+            UsageRecord(g.ts_ns, provider, model, 0, 0, 0, 0, zero_cost, f"{g.key}:{i}", g.session)
             for i in range(1, min(g.reqs, MAX_REQUESTS_PER_EXPORT))
         ]
         return [first, *rest]
+
+    def _fold(self, tool: str, provider: str, model: str, now_ns: int) -> tuple[str, str]:
+        """The names a request is kept under (``names``: a bounded set per tool); the first
+        fold of a tool in this process is logged, with the key that moves the bound."""
+        folded = self.names.fold(tool, provider, model, now_ns)
+        if folded[1] != model and tool not in self._fold_said:
+            self._fold_said.add(tool)
+            log.warning(
+                "otel: %s sent over %d model names; requests of further ones are counted as "
+                'model "other" (totals stay exact; otel.max_models raises the bound)',
+                tool,
+                self.names.limit,
+            )
+        return folded
 
     def _price(self, provider: str, model: str, tokens: tuple[int, int, int, int]) -> float | None:
         """burntray's price for one request's (input, output, cache read, cache write)."""
@@ -314,7 +339,7 @@ class OtelLedger:
 
     # --- resume state ------------------------------------------------------------------------
     def save_state(self) -> str:
-        with self._lock:
+        with self.lock:
             return json.dumps(
                 {
                     "series": {k: list(v) for k, v in self._series.items()},
@@ -324,13 +349,14 @@ class OtelLedger:
                     "event_tools": sorted(self._event_tools),
                     "seen": self.seen,
                     "ignored": self.ignored,
+                    "names": self.names.state(),
                 }
             )
 
     def load_state(self, state: str) -> None:
         data = json.loads(state)
         series = data.get("series", {}) if isinstance(data, dict) else {}
-        with self._lock:
+        with self.lock:
             for name in ("seen", "ignored"):
                 tally = data.get(name) if isinstance(data, dict) else None
                 if isinstance(tally, dict):
@@ -343,6 +369,7 @@ class OtelLedger:
                 self._remember_session((str(tool), str(session)))
             tools = data.get("event_tools", []) if isinstance(data, dict) else []
             self._event_tools.update(str(t) for t in tools)
+            self.names.load(data.get("names") if isinstance(data, dict) else None)
 
 
 def hash_text(text: str) -> str:

@@ -34,6 +34,7 @@ from burntray.model.snapshot import Capabilities, UpstreamFact
 from burntray.model.usage import UsageRecord
 from burntray.sources.otel.decode import Rejected
 from burntray.sources.otel.ledger import DEFAULT_GRACE_NS, MAX_READY, OtelLedger
+from burntray.sources.otel.names import DEFAULT_MAX_MODELS
 from burntray.sources.otel.receiver import OtlpReceiver
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
@@ -65,8 +66,10 @@ class OtelSource(RecordSource):
         grace_ns: int = DEFAULT_GRACE_NS,
         retry_s: float = RETRY_S,
         receiver_options: dict[str, Any] | None = None,
+        max_models: int = DEFAULT_MAX_MODELS,
     ) -> None:
-        self.ledger = OtelLedger(prices, grace_ns)  # before the base: it may load our state
+        # before the base: it may load our state
+        self.ledger = OtelLedger(prices, grace_ns, max_models)
         self.listen = listen
         self._token = token
         self._receiver_options = receiver_options or {}
@@ -206,6 +209,10 @@ class OtelSource(RecordSource):
             return False, f"OTLP receiver not counting: {why}"
         return True, why
 
+    def folded_since_start(self) -> dict[str, int]:
+        with self.ledger.lock:
+            return self.ledger.names.folded_since_start()
+
     def save_state(self) -> str | None:
         return self.ledger.save_state()
 
@@ -230,6 +237,18 @@ class OtelSource(RecordSource):
             if tally:
                 top = sorted(tally.items(), key=lambda kv: -kv[1])[:6]
                 facts.append(UpstreamFact(label, ", ".join(f"{k} ({n})" for k, n in top)))
+        with self.ledger.lock:
+            names = self.ledger.names
+            folded = sorted(names.folded.items(), key=lambda kv: -kv[1])[:6]
+        if folded:
+            facts.append(
+                UpstreamFact(
+                    "Folded",
+                    ", ".join(f"{tool} ({n:,} requests)" for tool, n in folded)
+                    + f' counted as model "other": over {names.limit} model names per tool '
+                    "(otel.max_models)",
+                )
+            )
         return tuple(facts)
 
 

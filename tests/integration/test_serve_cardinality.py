@@ -1,0 +1,164 @@
+"""5,000 distinct model names from the official OpenTelemetry SDK, in 8 exports, to a real
+``burntray serve --otlp``: /metrics stays small (a bounded set of series) with exact totals and
+the folded requests counted, and the history keeps the same bound (``otel.max_models``)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.resources import Resource
+
+from tests.cburn_daemon import free_port
+from tests.processes import burntray, stop_process, wait_for
+
+MODELS = 5_000
+EXPORTS = 8
+KEPT = 100  # otel.max_models' default
+COST = 0.01
+SERIES = re.compile(r"^(burntray_\w+)\{([^}]*)\} (\S+)$")
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+@pytest.fixture
+def serve(isolated_env: Path) -> Iterator[tuple[int, int]]:
+    otlp, metrics = free_port(), free_port()
+    log = (isolated_env / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "burntray", "serve", "--source", "otel",
+            "--otlp", f"127.0.0.1:{otlp}", "--metrics", f"127.0.0.1:{metrics}",
+        ],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        ready = f"http://127.0.0.1:{metrics}/healthz"
+        wait_for(lambda: http_get(ready)[0] == 200 or proc.poll() is not None, 20, "/healthz")
+        assert proc.poll() is None, (isolated_env / "serve.log").read_text()
+        yield otlp, metrics
+    finally:
+        stop_process(proc, 5)
+        log.close()
+    assert proc.returncode == 0, (isolated_env / "serve.log").read_text()
+
+
+def send_distinct_models(otlp: int) -> None:
+    """5,000 Claude Code request events, each with its own model name, in 8 SDK exports."""
+    per = MODELS // EXPORTS
+    for export in range(EXPORTS):
+        provider = LoggerProvider(resource=Resource.create({"service.name": "claude-code"}))
+        exporter = OTLPLogExporter(endpoint=f"http://127.0.0.1:{otlp}/v1/logs", timeout=10)
+        provider.add_log_record_processor(
+            BatchLogRecordProcessor(
+                exporter,
+                max_export_batch_size=per,
+                max_queue_size=per,
+                schedule_delay_millis=3_600_000,  # one export, when flushed
+            )
+        )
+        logger = provider.get_logger("claude-code")
+        for i in range(export * per, (export + 1) * per):
+            logger.emit(
+                timestamp=time.time_ns(),
+                body="claude_code.api_request",
+                event_name="claude_code.api_request",
+                attributes={
+                    "event.name": "claude_code.api_request",
+                    "session.id": f"session-{i % 7}",
+                    "model": f"made-up-model-{i}",
+                    "cost_usd": str(COST),
+                    "input_tokens": "10",
+                    "output_tokens": "5",
+                    "cache_read_tokens": "0",
+                    "cache_creation_tokens": "0",
+                    "request_id": f"req-{i}",
+                },
+            )
+        assert provider.force_flush(20_000)
+        provider.shutdown()
+
+
+def scrape(metrics: int) -> tuple[bytes, dict[str, list[tuple[dict[str, str], float]]]]:
+    status, body = http_get(f"http://127.0.0.1:{metrics}/metrics")
+    assert status == 200
+    series: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for line in body.decode().splitlines():
+        match = SERIES.match(line)
+        if match:
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2)))
+            series.setdefault(match.group(1), []).append((labels, float(match.group(3))))
+    return body, series
+
+
+def test_5000_model_names_keep_metrics_and_history_bounded_with_exact_totals(
+    serve: tuple[int, int],
+) -> None:
+    otlp, metrics = serve
+    send_distinct_models(otlp)
+
+    def counted() -> tuple[bytes, dict[str, list[tuple[dict[str, str], float]]]] | None:
+        body, series = scrape(metrics)
+        total = sum(v for _, v in series.get("burntray_requests_total", []))
+        return (body, series) if total >= MODELS else None
+
+    body, series = wait_for(counted, 30, "all 5,000 requests on /metrics", step_s=0.2)
+    requests = series["burntray_requests_total"]
+    assert len(requests) == KEPT + 1  # the names kept, and model="other"
+    assert len(body) < 200_000
+    assert sum(v for _, v in requests) == MODELS
+    assert sum(v for _, v in series["burntray_cost_usd_total"]) == pytest.approx(MODELS * COST)
+    (other,) = [v for labels, v in requests if labels["model"] == "other"]
+    assert other == MODELS - KEPT
+    (folded,) = series["burntray_folded_requests_total"]
+    assert folded == ({"source": "otel", "tool": "claude-code"}, float(MODELS - KEPT))
+
+    status, doc = http_get(f"http://127.0.0.1:{metrics}/v1/status")
+    assert status == 200
+    live = json.loads(doc)
+    assert live["totals"]["reqs"] == MODELS
+    assert len(live["by_model"]) == KEPT + 1
+
+
+def test_the_history_and_doctor_keep_the_bound(serve: tuple[int, int]) -> None:
+    otlp, metrics = serve
+    send_distinct_models(otlp)
+    wait_for(
+        lambda: (
+            json.loads(http_get(f"http://127.0.0.1:{metrics}/v1/status")[1] or b"{}")
+            .get("totals", {})
+            .get("reqs")
+            == MODELS
+        ),
+        30,
+        "all 5,000 requests counted",
+        step_s=0.2,
+    )
+    # another process reads the history serve wrote: the same bound, the same totals
+    result = burntray("status", "--source", "otel", "--window", "1h", "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["totals"]["reqs"] == MODELS
+    assert doc["totals"]["cost_usd"] == pytest.approx(MODELS * COST)
+    assert len(doc["by_model"]) == KEPT + 1
+    doctor = burntray("doctor")
+    assert f'claude-code ({MODELS - KEPT:,} requests) counted as model "other"' in doctor.stdout
+    assert "otel.max_models" in doctor.stdout
