@@ -19,14 +19,21 @@ from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
+from prometheus_client import CollectorRegistry, generate_latest
 
+from burntray.app import AppContext
+from burntray.serve.figures import BurntrayCollector, FiguresBoard
+from burntray.serve.run import FiguresPublisher, source_folds
+from burntray.sources.build import build_source
 from tests.cburn_daemon import free_port
+from tests.otel_senders import Sender, claude_request
 from tests.processes import burntray, stop_process, wait_for
 
 MODELS = 5_000
 EXPORTS = 8
 KEPT = 100  # otel.max_models' default
 COST = 0.01
+HOUR = 3600 * 10**9
 SERIES = re.compile(r"^(burntray_\w+)\{([^}]*)\} (\S+)$")
 
 
@@ -147,3 +154,38 @@ def test_5000_model_names_keep_metrics_and_the_history_bounded_with_exact_totals
     doctor = burntray("doctor")
     assert f'claude-code ({MODELS - KEPT:,} requests) counted as model "other"' in doctor.stdout
     assert "otel.max_models" in doctor.stdout
+
+
+def test_all_publishes_the_receivers_folded_requests(isolated_env: Path) -> None:
+    """In ``all``, /metrics counts the folds of its OTLP member: what the source says it folded
+    reaches the collector through the publisher."""
+    ctx = AppContext.load()
+    port = free_port()
+    options = {"otel.listen": f"127.0.0.1:{port}", "otel.enabled": True, "otel.max_models": 2}
+    settings = ctx.settings.replace(options=options)
+    combined = build_source("all", ctx.source_context(settings))
+    board = FiguresBoard(started_ns=0)
+    try:
+        combined.start(lambda: None)
+        with Sender("claude-code", f"http://127.0.0.1:{port}") as sender:
+            for i in range(5):
+                claude_request(
+                    sender, session="s", request_id=f"r{i}", model=f"m{i}", inp=1, out=1,
+                    cache_read=0, cache_write=0, cost=0.5, metric=False,
+                )  # fmt: skip
+
+        def counted() -> bool:
+            combined.poll()
+            return combined.snapshot(HOUR).totals.reqs == 5
+
+        wait_for(counted, 10, "5 requests")
+        assert source_folds(combined) == {("otel", "claude-code"): 3}
+        publisher = FiguresPublisher(ctx, settings, board)
+        publisher(combined.snapshot(HOUR), combined)
+    finally:
+        combined.close()
+        ctx.close()
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BurntrayCollector(board))
+    text = generate_latest(registry).decode()
+    assert 'burntray_folded_requests_total{source="otel",tool="claude-code"} 3.0' in text
