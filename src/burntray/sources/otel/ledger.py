@@ -25,8 +25,10 @@ requests, within a ceiling: a point's count is a number of requests, and rows ar
 so a point that adds more than ``MAX_REQUESTS_PER_POINT`` (or an export more than
 ``MAX_REQUESTS_PER_EXPORT``) is rejected rather than turned into rows. Everything here is
 bounded: pending points, cumulative series and remembered sessions are capped (oldest dropped
-first, and counted). Values arrive checked (``otel.mapping``); turning a group into records is still
-done one group at a time, so a group that cannot be counted is dropped and said, never the rest.
+first, and counted), and so are the model names a tool's records carry (``otel.names``: past the
+bound a request counts under model "other", priced under its own name first). Values arrive
+checked (``otel.mapping``); turning a group into records is still done one group at a time, so a
+group that cannot be counted is dropped and said, never the rest.
 """
 
 from __future__ import annotations
