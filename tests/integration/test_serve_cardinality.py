@@ -48,7 +48,7 @@ def http_get(url: str) -> tuple[int, bytes]:
 
 
 @pytest.fixture
-def serve(isolated_env: Path) -> Iterator[tuple[int, int]]:
+def serve(isolated_env: Path) -> Iterator[tuple[int, int, subprocess.Popen[bytes]]]:
     otlp, metrics = free_port(), free_port()
     log = (isolated_env / "serve.log").open("w")
     proc = subprocess.Popen(
@@ -62,7 +62,7 @@ def serve(isolated_env: Path) -> Iterator[tuple[int, int]]:
         ready = f"http://127.0.0.1:{metrics}/healthz"
         wait_for(lambda: http_get(ready)[0] == 200 or proc.poll() is not None, 20, "/healthz")
         assert proc.poll() is None, (isolated_env / "serve.log").read_text()
-        yield otlp, metrics
+        yield otlp, metrics, proc
     finally:
         stop_process(proc, 5)
         log.close()
@@ -118,9 +118,9 @@ def scrape(metrics: int) -> tuple[bytes, dict[str, list[tuple[dict[str, str], fl
 
 
 def test_5000_model_names_keep_metrics_and_the_history_bounded_with_exact_totals(
-    serve: tuple[int, int],
+    serve: tuple[int, int, subprocess.Popen[bytes]],
 ) -> None:
-    otlp, metrics = serve
+    otlp, metrics, proc = serve
     send_distinct_models(otlp)
 
     def counted() -> tuple[bytes, dict[str, list[tuple[dict[str, str], float]]]] | None:
@@ -151,6 +151,8 @@ def test_5000_model_names_keep_metrics_and_the_history_bounded_with_exact_totals
     assert stored["totals"]["reqs"] == MODELS
     assert stored["totals"]["cost_usd"] == pytest.approx(MODELS * COST)
     assert len(stored["by_model"]) == KEPT + 1
+    stop_process(proc, 5)  # what lags in the saved state is written on the way out
+    assert proc.returncode == 0
     doctor = burntray("doctor")
     assert f'claude-code ({MODELS - KEPT:,} requests) counted as model "other"' in doctor.stdout
     assert "otel.max_models" in doctor.stdout

@@ -71,6 +71,11 @@ MAX_SERIES: Final = 20_000  # cumulative series remembered
 MAX_SESSIONS: Final = 20_000  # sessions remembered as "counted from events"
 FUTURE_SLACK_NS: Final = 300 * NS  # a sender clock this far ahead is not believed
 MAX_NAMES: Final = 64  # distinct names kept in the seen/ignored tallies
+# The resume state is written with the records when what counting depends on changed (a new
+# session, tool, series point or model name), else at most this often: it holds up to 20,000
+# sessions and 20,000 series (about 2 MB of JSON, a quarter of a second to write), and writing it
+# on every poll, every 5 ms under a stream of exports, made each one slow.
+STATE_EVERY_NS: Final = 10 * NS
 # A histogram's count becomes that many request rows: no real sender makes 1,000 requests of
 # one model in one session in one export interval, nor 2,000 in one export.
 MAX_REQUESTS_PER_POINT: Final = 1_000
@@ -126,6 +131,9 @@ class OtelLedger:
         self.failed = 0  # metric groups that could not be made into records
         self.last_error = ""  # why the last group failed ("" while none has)
         self._fold_said: set[str] = set()  # tools whose folding was logged
+        self._material = True  # what counting depends on changed since the state was taken
+        self._touched = True  # anything in the state changed (tallies, last uses)
+        self._state_at: int | None = None  # when the state was last taken (epoch ns)
 
     # --- receiver side ---------------------------------------------------------------------
     def on_export(self, path: str, message: Message, received_ns: int) -> Rejected | None:
@@ -146,6 +154,7 @@ class OtelLedger:
         """Take in one export's usage; returns how many events and points it held. Points the
         ledger refuses are added to ``decoded``'s rejects."""
         with self.lock:
+            self._touched = True
             _tally(self.seen, decoded.seen)
             _tally(self.ignored, decoded.ignored)
             for event in decoded.events:
@@ -156,6 +165,8 @@ class OtelLedger:
             return len(decoded.events) + len(decoded.points)
 
     def _add_event(self, e: UsageEvent, received_ns: int) -> None:
+        if e.tool not in self._event_tools or (e.tool, e.session) not in self._event_sessions:
+            self._material = True
         self._event_tools.add(e.tool)
         self._remember_session((e.tool, e.session))
         cost, upstream = e.cost_usd, e.cost_usd is not None
@@ -252,6 +263,7 @@ class OtelLedger:
             return max(p.value, 0.0), max(p.observations, 0)
         if p.temporality != CUMULATIVE:
             return 0.0, 0
+        self._material = True
         prev = self._series.get(p.series)
         self._series[p.series] = (p.start_ns, p.time_ns, p.value, p.observations)
         self._series.move_to_end(p.series)
@@ -340,8 +352,17 @@ class OtelLedger:
         return price.cost_tokens(*tokens)
 
     # --- resume state ------------------------------------------------------------------------
-    def save_state(self) -> str:
+    def save_state(self, now_ns: int | None = None) -> str | None:
+        """The resume state as JSON; with ``now_ns``, None when nothing counting depends on
+        changed since the last state taken and that one is under ``STATE_EVERY_NS`` old (the
+        tallies and last uses may then lag by that much)."""
         with self.lock:
+            if now_ns is not None and not (self._material or self.names.changed):
+                recent = self._state_at is not None and now_ns - self._state_at < STATE_EVERY_NS
+                if not self._touched or recent:
+                    return None
+            self._material = self._touched = self.names.changed = False
+            self._state_at = now_ns
             return json.dumps(
                 {
                     "series": {k: list(v) for k, v in self._series.items()},

@@ -38,6 +38,7 @@ class NameBound:
         # tool -> (provider, model) -> when last used (epoch ns); at most ``limit`` per tool
         self._places: dict[str, dict[tuple[str, str], int]] = {}
         self.folded: dict[str, int] = {}  # tool -> requests counted as model "other" (all runs)
+        self.changed = False  # a place was taken or given up since the owner last looked
         self._folded_at_load: dict[str, int] = {}
 
     def fold(self, tool: str, provider: str, model: str, now_ns: int) -> tuple[str, str]:
@@ -52,6 +53,7 @@ class NameBound:
             self._free_idle(places, now_ns)
         if len(places) < self.limit:
             places[pair] = now_ns
+            self.changed = True
             return pair
         self.folded[key] = self.folded.get(key, 0) + 1
         return (provider if provider in KNOWN_PROVIDERS else OTHER), OTHER

@@ -79,6 +79,7 @@ class OtelSource(RecordSource):
         self._next_try = 0.0
         self._retry_s = retry_s
         self._failed_writes = 0  # consecutive polls whose history write failed
+        self._force_state = False  # the next save_state is whole (a write failed)
         super().__init__(history, clock_ns)
         self.empty_reason = (
             "not listening in this process: figures are what a running burntray received"
@@ -128,6 +129,7 @@ class OtelSource(RecordSource):
         return rejected
 
     def close(self) -> None:
+        started = self._wake is not None
         if self.receiver is not None:
             self.receiver.close()
             self.receiver = None
@@ -135,6 +137,20 @@ class OtelSource(RecordSource):
             self._waker.close()
             self._waker = None
         self._wake = None
+        if started:
+            self._save_final_state()
+
+    def _save_final_state(self) -> None:
+        """What lags in the saved state (tallies, fold counts, last uses: ``STATE_EVERY_NS``),
+        written on the way out; only when every record it covers is in the history, so the
+        state never runs ahead of the records it describes."""
+        if self._events is None or self._memory or self.ledger.pending():
+            return
+        self._force_state = True
+        try:
+            self._save_state()
+        except Exception:  # the history is going away with us: said, never raised
+            log.exception("otel: resume state not saved on close")
 
     # --- the record source ------------------------------------------------------------------
     def read_new(self) -> list[UsageRecord]:
@@ -152,6 +168,7 @@ class OtelSource(RecordSource):
             self._failed_writes = 0
             return []
         carried, self._memory = self._memory, []
+        self._force_state = True
         self._failed_writes += 1
         if len(carried) > MAX_READY:  # the history has been failing for long: keep the newest
             self.ledger.dropped += len(carried) - MAX_READY
@@ -214,7 +231,11 @@ class OtelSource(RecordSource):
             return self.ledger.names.folded_since_start()
 
     def save_state(self) -> str | None:
-        return self.ledger.save_state()
+        """The ledger's state when counting depends on it (see ``OtelLedger.save_state``);
+        always the whole of it beside records carried over from a failed write, since the
+        state taken for them then was never written."""
+        force, self._force_state = self._force_state, False
+        return self.ledger.save_state(None if force else self._clock_ns())
 
     def load_state(self, state: str) -> None:
         self.ledger.load_state(state)
