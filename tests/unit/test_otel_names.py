@@ -5,6 +5,7 @@ across a restart, and senders' own tool names (GenAI ``service.name``) are bound
 from __future__ import annotations
 
 import json
+import logging
 import tomllib
 
 import pytest
@@ -25,9 +26,16 @@ def event(i: int, model: str, tool: str = "claude-code", cost: float | None = 0.
     return UsageEvent(tool, provider, model, "s", NOW, 10, 5, 0, 0, cost, f"{tool}:req:{i}")
 
 
-def test_models_past_the_bound_count_as_other_with_exact_totals() -> None:
+def test_models_past_the_bound_count_as_other_with_exact_totals(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     ledger = OtelLedger(PRICES, grace_ns=0, max_models=10)
-    ledger.add(Decoded(events=[event(i, f"model-{i}") for i in range(500)]), NOW)
+    with caplog.at_level(logging.WARNING, "burntray.sources.otel.names"):
+        ledger.add(Decoded(events=[event(i, f"model-{i}") for i in range(500)]), NOW)
+    assert [r.getMessage() for r in caplog.records] == [  # said once, not 490 times
+        "otel: claude-code sent over 10 model names; requests of further ones are counted as "
+        'model "other" (totals stay exact; otel.max_models raises the bound)'
+    ]
     records = ledger.take(NOW)
     assert len(records) == 500
     assert sum(r.cost_usd or 0 for r in records) == pytest.approx(5.0)

@@ -46,7 +46,6 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 
-from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.otel.decode import Rejected
@@ -60,8 +59,6 @@ from burntray.sources.otel.mapping import (
 )
 from burntray.sources.otel.metric_mapping import decode_metrics
 from burntray.sources.otel.names import DEFAULT_MAX_MODELS, NameBound
-
-log = get_logger(__name__)
 
 NS: Final = 1_000_000_000
 DEFAULT_GRACE_NS: Final = 15 * NS
@@ -130,7 +127,6 @@ class OtelLedger:
         self.rejected = 0  # records/points refused at the boundary (partial success)
         self.failed = 0  # metric groups that could not be made into records
         self.last_error = ""  # why the last group failed ("" while none has)
-        self._fold_said: set[str] = set()  # tools whose folding was logged
         self._material = True  # what counting depends on changed since the state was taken
         self._touched = True  # anything in the state changed (tallies, last uses)
         self._state_at: int | None = None  # when the state was last taken (epoch ns)
@@ -176,7 +172,7 @@ class OtelLedger:
                 e.model,
                 (e.input_tokens, e.output_tokens, e.cache_read_tokens, e.cache_write_tokens),
             )
-        provider, model = self._fold(e.tool, e.provider, e.model, received_ns)
+        provider, model = self.names.fold(e.tool, e.provider, e.model, received_ns)
         self._push(
             UsageRecord(
                 ts_ns=e.ts_ns,
@@ -319,7 +315,7 @@ class OtelLedger:
         tokens = (i, o, cr, cw)
         upstream = g.cost is not None
         cost = g.cost if g.cost is not None else self._price(g.provider, g.model, tokens)
-        provider, model = self._fold(g.tool, g.provider, g.model, now_ns)  # priced first
+        provider, model = self.names.fold(g.tool, g.provider, g.model, now_ns)  # priced first
         first = UsageRecord(
             g.ts_ns, provider, model, *tokens, cost, g.key + ":0", g.session, "", upstream
         )
@@ -329,20 +325,6 @@ class OtelLedger:
             for i in range(1, min(g.reqs, MAX_REQUESTS_PER_EXPORT))
         ]
         return [first, *rest]
-
-    def _fold(self, tool: str, provider: str, model: str, now_ns: int) -> tuple[str, str]:
-        """The names a request is kept under (``names``: a bounded set per tool); the first
-        fold of a tool in this process is logged, with the key that moves the bound."""
-        folded = self.names.fold(tool, provider, model, now_ns)
-        if folded[1] != model and tool not in self._fold_said:
-            self._fold_said.add(tool)
-            log.warning(
-                "otel: %s sent over %d model names; requests of further ones are counted as "
-                'model "other" (totals stay exact; otel.max_models raises the bound)',
-                tool,
-                self.names.limit,
-            )
-        return folded
 
     def _price(self, provider: str, model: str, tokens: tuple[int, int, int, int]) -> float | None:
         """burntray's price for one request's (input, output, cache read, cache write)."""

@@ -20,6 +20,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from burntray.lazylog import get_logger
+
+log = get_logger(__name__)
+
 NS: Final = 1_000_000_000
 DEFAULT_MAX_MODELS: Final = 100  # provider/model pairs per tool (otel.max_models)
 IDLE_NS: Final = 7 * 86_400 * NS  # a pair unused this long gives up its place
@@ -39,6 +43,7 @@ class NameBound:
         self._places: dict[str, dict[tuple[str, str], int]] = {}
         self.folded: dict[str, int] = {}  # tool -> requests counted as model "other" (all runs)
         self.changed = False  # a place was taken or given up since the owner last looked
+        self._said: set[str] = set()  # tools whose first fold was logged
         self._folded_at_load: dict[str, int] = {}
 
     def fold(self, tool: str, provider: str, model: str, now_ns: int) -> tuple[str, str]:
@@ -56,6 +61,14 @@ class NameBound:
             self.changed = True
             return pair
         self.folded[key] = self.folded.get(key, 0) + 1
+        if key not in self._said:  # once per tool and run, with the key that moves the bound
+            self._said.add(key)
+            log.warning(
+                "otel: %s sent over %d model names; requests of further ones are counted as "
+                'model "other" (totals stay exact; otel.max_models raises the bound)',
+                key,
+                self.limit,
+            )
         return (provider if provider in KNOWN_PROVIDERS else OTHER), OTHER
 
     def _tool_key(self, tool: str) -> str:
