@@ -1,16 +1,26 @@
-"""OTLP receiver and /metrics benchmarks (issue 16). Every figure is measured in this run;
-targets in brackets, MISSED where one is not met.
+"""OTLP receiver and /metrics benchmarks (issues 16 and 22). Every figure is measured in this
+run; targets in brackets, MISSED where one is not met.
 
 The receiver runs as in the app: the ``otel`` source with burntray's history (SQLite) and the
 real monitor thread, woken by the exports (at most every 5 ms: a burst is one poll). One client
 (keep-alive, like the SDK exporters) posts OTLP log requests of 10 ``claude_code.api_request``
 events each.
+
+Label cardinality (issue 22): a real ``burntray serve --otlp`` process gets 5,000 distinct model
+names in 8 exports; /metrics is then scraped, and the process's memory read from /proc. It runs
+twice side by side: with the receiver's bound (``otel.max_models``, 100) and with the bound out of
+the way (10,000), which is how burntray behaved before it.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -24,8 +34,10 @@ from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
 from burntray.runtime.monitor import Monitor
 from burntray.serve.figures import Figures, FiguresBoard
 from burntray.serve.http import FiguresServer
+from burntray.serve.run import FiguresPublisher
 from burntray.sources.otel.source import OtelSource
 from burntray.store.history import HistoryStore
+from target import missed
 
 S = 10**9
 EVENTS_PER_REQUEST = 10
@@ -69,14 +81,18 @@ def _body(i: int) -> bytes:
 class Rig:
     """The otel source + history + monitor, with an observer noting each published total."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, serve: bool = False) -> None:
         self.history = HistoryStore(folder / "history.sqlite3")
         self.source = OtelSource("127.0.0.1:0", build_price_table({}), self.history)
-        self.monitor = Monitor(
-            Settings(window="1h", poll_interval_s=5.0),
-            lambda _s: self.source,
-            history=None,
-        )
+        settings = Settings(window="1h", poll_interval_s=5.0)
+        self.monitor = Monitor(settings, lambda _s: self.source, history=None)
+        self.ctx = None
+        if serve:  # as `burntray serve` runs it: every tick publishes the figures first
+            from burntray.app import AppContext
+
+            self.ctx = AppContext.load(strict=False)
+            board = FiguresBoard(time.time_ns())
+            self.monitor.enrichers.append(FiguresPublisher(self.ctx, settings, board))
         self.published: list[tuple[float, int]] = []
         self._lock = threading.Lock()
         self.monitor.observers.append(self._seen)
@@ -100,6 +116,8 @@ class Rig:
     def close(self) -> None:
         self.conn.close()
         self.monitor.stop(5)
+        if self.ctx is not None:
+            self.ctx.close()
         self.history.close()
 
 
@@ -269,8 +287,251 @@ def bench_scrape() -> list[tuple[str, str]]:
     ]
 
 
+CARD_MODELS = 5_000
+CARD_EXPORTS = 8
+TARGET_SCRAPE_MS = 50.0
+TARGET_GROWTH_MB = 20.0
+
+
+def _card_body(export: int) -> bytes:
+    """One export of 625 Claude Code request events, each with a model name of its own."""
+    per = CARD_MODELS // CARD_EXPORTS
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    kv = rl.resource.attributes.add()
+    kv.key, kv.value.string_value = "service.name", "claude-code"
+    sl = rl.scope_logs.add()
+    now = time.time_ns()
+    for i in range(export * per, (export + 1) * per):
+        rec = sl.log_records.add()
+        rec.time_unix_nano = now
+        rec.event_name = "claude_code.api_request"
+        for key, value in (
+            ("session.id", f"s{i % 7}"),
+            ("model", f"made-up-model-{i}"),
+            ("cost_usd", "0.01"),
+            ("input_tokens", "10"),
+            ("output_tokens", "5"),
+            ("request_id", f"card_{i}"),
+        ):
+            a = rec.attributes.add()
+            a.key, a.value.string_value = key, value
+    return req.SerializeToString()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _proc_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    except OSError:
+        return 0, b""
+    finally:
+        conn.close()
+
+
+def _cardinality(folder: Path, max_models: int) -> dict[str, float]:
+    """5,000 model names into a real ``burntray serve``: /metrics and memory afterwards."""
+    home = folder / f"home-{max_models}"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text(f"[otel]\nmax_models = {max_models}\n")
+    otlp, metrics = _free_port(), _free_port()
+    env = dict(os.environ, BURNTRAY_HOME=str(home))
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "burntray", "serve", "--source", "otel"),
+            *("--otlp", f"127.0.0.1:{otlp}", "--metrics", f"127.0.0.1:{metrics}"),
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while _get(metrics, "/healthz")[0] != 200:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("burntray serve did not get ready")
+            time.sleep(0.1)
+        time.sleep(1.0)  # the first ticks done: the baseline is the serving process at rest
+        rss0 = _proc_kib(proc.pid, "VmRSS")
+        conn = http.client.HTTPConnection("127.0.0.1", otlp, timeout=30)
+        for export in range(CARD_EXPORTS):
+            conn.request(
+                "POST", "/v1/logs", _card_body(export), {"Content-Type": "application/x-protobuf"}
+            )
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 200, resp.status
+        conn.close()
+        reqs = 0
+        while reqs < CARD_MODELS and time.monotonic() < deadline + 60:
+            status, doc = _get(metrics, "/v1/status")
+            reqs = json.loads(doc)["totals"]["reqs"] if status == 200 else 0
+            time.sleep(0.1)
+        time.sleep(2.0)  # a few more ticks on the full history
+        times, body = [], b""
+        for _ in range(20):
+            t = time.perf_counter()
+            _status, body = _get(metrics, "/metrics")
+            times.append(time.perf_counter() - t)
+        _status, doc = _get(metrics, "/v1/status")
+        lines = [line for line in body.decode().splitlines() if line and line[0] != "#"]
+        requests = sum(
+            float(x.rsplit(" ", 1)[1]) for x in lines if x.startswith("burntray_requests_total{")
+        )
+        return {
+            "counted": reqs,
+            "requests": requests,
+            "series": len(lines),
+            "metrics_kb": len(body) / 1000,
+            "status_kb": len(doc) / 1000,
+            "median_ms": statistics.median(times) * 1000,
+            "max_ms": max(times) * 1000,
+            "growth_mb": (_proc_kib(proc.pid, "VmRSS") - rss0) / 1024,
+            "hwm_mb": _proc_kib(proc.pid, "VmHWM") / 1024,
+        }
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def bench_cardinality() -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for max_models, name in ((100, "bounded (otel.max_models = 100)"), (10_000, "unbounded")):
+            r = _cardinality(Path(tmp), max_models)
+            target = max_models == 100
+            rows += [
+                (
+                    f"5,000 model names, {name}: /metrics scrape median / max"
+                    + (f" [median <= {TARGET_SCRAPE_MS:.0f} ms]" if target else ""),
+                    f"{r['median_ms']:.1f} / {r['max_ms']:.1f} ms"
+                    + (missed(r["median_ms"] <= TARGET_SCRAPE_MS) if target else ""),
+                ),
+                (
+                    "  ... serve RSS growth"
+                    + (f" [<= {TARGET_GROWTH_MB:.0f} MB]" if target else ""),
+                    f"{r['growth_mb']:.1f} MB (peak {r['hwm_mb']:.0f} MB)"
+                    + (missed(r["growth_mb"] <= TARGET_GROWTH_MB) if target else ""),
+                ),
+                (
+                    "  ... /metrics, /v1/status",
+                    f"{r['metrics_kb']:,.0f} kB ({r['series']:,} series), {r['status_kb']:,.0f} kB",
+                ),
+                (
+                    "  ... requests on /metrics, counted [all 5,000]",
+                    f"{r['requests']:,.0f}, {r['counted']:,.0f}"
+                    + missed(r["requests"] == CARD_MODELS == r["counted"]),
+                ),
+            ]
+    return rows
+
+
+def _saturate(rig: Rig, base: int, seconds: float = 5.0) -> tuple[float, int]:
+    """One client posting as fast as it can: (exports per second, exports built)."""
+    bodies = [_body(base + i) for i in range(20_000)]
+    n, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds and n < len(bodies):
+        rig.post(bodies[n])
+        n += 1
+    return n / (time.perf_counter() - started), len(bodies)
+
+
+def bench_serve_stream() -> list[tuple[str, str]]:
+    """The same latency with ``burntray serve``'s publisher on every tick (the usage since
+    start, the status document and its alerts object)."""
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rig = Rig(Path(tmp), serve=True)
+        try:
+            p50, p99, base = _paced(rig, 500.0, 3.0, 0)
+            rows.append(
+                (
+                    "as serve: OTLP request -> snapshot at 500/s: p50 / p99 [p99 <= 20 ms]",
+                    f"{p50:.1f} / {p99:.1f} ms" + missed(p99 <= 20),
+                )
+            )
+            rate, n = _saturate(rig, base)
+            pace = min(2000.0, rate * 0.8)
+            p50, p99, _n = _paced(rig, pace, 3.0, base + n)
+            rows.append(
+                (
+                    f"  ... at {pace:,.0f}/s after {rate:,.0f}/s flat out [p99 <= 20 ms]",
+                    f"{p50:.1f} / {p99:.1f} ms" + missed(p99 <= 20),
+                )
+            )
+        finally:
+            rig.close()
+    return rows
+
+
+def bench_state(sessions: int = 20_000, polls: int = 200) -> list[tuple[str, str]]:
+    """A poll of the otel source (records to the history with the resume state beside them)
+    once the ledger remembers ``sessions`` sessions, as a long-running receiver does, while
+    known sessions send (10 events per poll)."""
+    from burntray.sources.otel.mapping import Decoded, UsageEvent
+
+    def event(i: int, session: int) -> UsageEvent:
+        sid = f"0b9c2f1e-4d2a-4a8e-9f1c-{session:012d}"
+        now = time.time_ns()
+        return UsageEvent(
+            "claude-code", "anthropic", "claude-sonnet-4-5", sid, now, 120, 40, 3000, 0, 0.0123,
+            f"claude-code:req:{i}",
+        )  # fmt: skip
+
+    def events(first: int, n: int, session: int | None = None) -> Decoded:
+        return Decoded(
+            events=[event(i, i if session is None else session) for i in range(first, first + n)]
+        )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        history = HistoryStore(Path(tmp) / "history.sqlite3")
+        source = OtelSource("127.0.0.1:0", build_price_table({}), history)
+        try:
+            source.ledger.add(events(0, sessions), time.time_ns())
+            source.poll()
+            times = []
+            for k in range(polls):
+                source.ledger.add(events(sessions + 10 * k, 10, k % 7), time.time_ns())
+                t = time.perf_counter()
+                source.poll()
+                times.append(time.perf_counter() - t)
+        finally:
+            source.close()
+            history.close()
+    times.sort()
+    p50, p99 = times[len(times) // 2] * 1000, times[int(len(times) * 0.99) - 1] * 1000
+    return [
+        (
+            f"a poll with {sessions:,} sessions remembered: p50 / p99 [p99 <= 20 ms]",
+            f"{p50:.1f} / {p99:.1f} ms" + missed(p99 <= 20),
+        )
+    ]
+
+
 def run() -> list[tuple[str, str]]:
-    return [*bench_receiver(), *bench_scrape()]
+    return [
+        *bench_cardinality(),
+        *bench_receiver(),
+        *bench_serve_stream(),
+        *bench_state(),
+        *bench_scrape(),
+    ]
 
 
 if __name__ == "__main__":

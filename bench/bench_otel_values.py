@@ -430,7 +430,10 @@ def run() -> list[tuple[str, str]]:
         size = f"{len(body) / 1024:,.0f} kB, {series} series"
         rows.append(("/metrics after 20,000 models", size))
         folded = _metric(metrics, "burntray_folded_models_total")
-        rows.append(("  ... models folded into other", f"{folded:,.0f}"))
+        rows.append(("  ... model labels folded into other by /metrics", f"{folded:,.0f}"))
+        # the receiver keeps otel.max_models names per tool: the rest arrive as "other" already
+        folded = _metric(metrics, "burntray_folded_requests_total")
+        rows.append(("  ... requests the receiver counted as model other", f"{folded:,.0f}"))
         hwm = _rss_mib(proc.pid, "VmHWM")
         rows.append(("serve VmHWM (peak RSS over the run)", f"{hwm:.0f} MiB"))
     rows.append(("load average (2 shared cores)", f"{os.getloadavg()[0]:.2f}"))

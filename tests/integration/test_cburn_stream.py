@@ -272,14 +272,14 @@ def test_backoff_grows_while_down_and_starts_afresh_after_a_working_stream(
     from burntray.sources.cburn.client import Timing
 
     port = free_port()
-    # Steps that stay distinct at the status's one decimal ("retrying in 0.2 s"), and jitter
+    # Steps that stay distinct at the status's one decimal ("retrying in 0.1 s"), and jitter
     # pinned: with real jitter, 0.0625 s shows as "0.1" and 0.3 s as "0.3", so "grew 3-fold"
     # failed now and then although the backoff was right.
     timing = Timing(
         connect_timeout_s=1.0,
         request_timeout_s=0.5,
         probe_interval_s=5.0,
-        backoff_initial_s=0.2,
+        backoff_initial_s=0.1,  # short steps: the test waits them out
         backoff_cap_s=5.0,
     )
     client = Streaming(f"http://127.0.0.1:{port}", timing, rng=NoJitter())
@@ -290,15 +290,15 @@ def test_backoff_grows_while_down_and_starts_afresh_after_a_working_stream(
 
     try:
         wait_for(lambda: len(retries(client.seen)) >= 4, what="four failed attempts")
-        assert retries(client.seen)[:4] == [0.2, 0.4, 0.8, 1.6]  # doubling while down
+        assert retries(client.seen)[:4] == [0.1, 0.2, 0.4, 0.8]  # doubling while down
         with CburnTestDaemon(port=port) as daemon:
             daemon.poll(sessions=1, prompts=1, api_calls=1, tokens=1, estimated_cost_usd=0.0)
             client.wait_state("ok", timeout=10)
             wait_for(lambda: daemon.subscriber_count() == 1, what="the stream")
             seen_before = len(client.seen)
-        # the daemon went away after a working stream: the first retry is quick again (0.2 s,
-        # where carrying on from before would wait 3.2 s)
+        # the daemon went away after a working stream: the first retry is quick again (0.1 s,
+        # where carrying on from before would wait 1.6 s or more)
         after = wait_for(lambda: retries(client.seen[seen_before:]), what="a retry after the break")
-        assert after[0] == 0.2, client.seen[seen_before:]
+        assert after[0] == 0.1, client.seen[seen_before:]
     finally:
         client.close()

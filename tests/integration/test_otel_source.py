@@ -102,22 +102,27 @@ def test_a_restart_of_burntray_does_not_count_a_running_senders_totals_again(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # one sender process keeps running throughout
-    with Sender("claude-code", base, "protobuf", "cumulative") as sender:
-        history = HistoryStore(tmp_path / "h.sqlite3")
-        first = OtelSource(f"127.0.0.1:{port}", build_price_table({}), history, grace_ns=0)
-        first.start(lambda: None)
-        send(base, "a", "b", sender=sender, metric=True)
-        first.poll()
-        assert first.snapshot(HOUR).totals.cost_usd == pytest.approx(0.5)
-        first.close()
-        history.close()
+    sender = Sender("claude-code", base, "protobuf", "cumulative")
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    first = OtelSource(f"127.0.0.1:{port}", build_price_table({}), history, grace_ns=0)
+    first.start(lambda: None)
+    send(base, "a", "b", sender=sender, metric=True)
+    first.poll()
+    assert first.snapshot(HOUR).totals.cost_usd == pytest.approx(0.5)
+    first.close()
+    history.close()
 
-        history = HistoryStore(tmp_path / "h.sqlite3")  # burntray restarted
-        second = OtelSource(f"127.0.0.1:{port}", build_price_table({}), history, grace_ns=0)
-        second.start(lambda: None)
+    history = HistoryStore(tmp_path / "h.sqlite3")  # burntray restarted
+    second = OtelSource(f"127.0.0.1:{port}", build_price_table({}), history, grace_ns=0)
+    second.start(lambda: None)
+    try:
         send(base, "c", sender=sender, metric=True)  # cumulative: 0.75 since the sender began
         second.poll()
         assert second.snapshot(HOUR).totals.cost_usd == pytest.approx(0.75)
+    finally:
+        # the sender ends while a receiver listens: its last export on shutdown is answered
+        # at once, instead of retried with backoff against a closed port (seconds of waiting)
+        sender.close()
         second.close()
         history.close()
 

@@ -34,7 +34,7 @@ from burntray.sources.otel import mapping as otel_map
 from burntray.sources.otel.ledger import MAX_REQUESTS_PER_EXPORT, OtelLedger
 from burntray.sources.otel.mapping import CUMULATIVE, DELTA
 from burntray.sources.otel.source import ISOLATE_AFTER, OtelSource
-from burntray.store.history import HistoryStore
+from burntray.store.history import RESUME_STATE_PREFIX, HistoryStore
 from tests.otel_senders import Sender, claude_request, receiving
 
 S = 10**9
@@ -377,6 +377,14 @@ def test_records_whose_write_failed_are_written_later_and_the_error_clears(
         assert source.status.state == "ok"
         assert source.health() == (True, "ok")
         assert source.snapshot(HOUR).totals.reqs == 3
+        # the resume state went in with the records carried over, although nothing new for it
+        # arrived since the state taken for the failed write
+        saved = history.get_meta(f"{RESUME_STATE_PREFIX}otel")
+        assert saved is not None
+        assert (
+            json.loads(saved)["event_sessions"]
+            == json.loads(cast(str, source.ledger.save_state()))["event_sessions"]
+        )
     finally:
         source.close()
         history.close()

@@ -34,7 +34,7 @@ def state_of(pid: int) -> str:
     """The process's state letter ('Z' for a zombie), or '' once it is gone (reaped)."""
     try:
         stat_line = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before the open, or during the read
         return ""
     return stat_line.rsplit(")", 1)[1].split()[0]
 

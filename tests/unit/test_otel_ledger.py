@@ -93,3 +93,26 @@ def test_sessions_counted_from_events_survive_the_resume_state() -> None:
     second.load_state(first.save_state())
     assert cost_after(second, point(0.03, NOW - S, NOW, DELTA)) == 0  # covered by the events
     assert second.covered_points == 1
+
+
+def test_the_state_is_taken_when_counting_depends_on_it_and_else_every_10_s() -> None:
+    ledger = OtelLedger(build_price_table({}), grace_ns=0)
+
+    def event(i: int, session: str) -> Decoded:
+        return Decoded(
+            events=[UsageEvent("claude-code", "anthropic", "claude-opus-4-1", session, NOW, 1,
+                               1, 0, 0, 0.01, f"claude-code:req:{i}")]
+        )  # fmt: skip
+
+    assert ledger.save_state(NOW) is not None  # the first is always taken
+    ledger.add(event(1, "s1"), NOW)
+    assert ledger.save_state(NOW) is not None  # a new session
+    ledger.add(event(2, "s1"), NOW + S)
+    assert ledger.save_state(NOW + S) is None  # the same session: only tallies moved
+    assert ledger.save_state(NOW + 11 * S) is not None  # ... taken 10 s on
+    assert ledger.save_state(NOW + 30 * S) is None  # nothing moved at all
+    ledger.add(Decoded(points=[point(1.0, NOW, NOW + S)]), NOW + 31 * S)
+    assert ledger.save_state(NOW + 31 * S) is not None  # a cumulative series moved
+    ledger.add(event(3, "s2"), NOW + 32 * S)
+    ledger.take(NOW + 32 * S)
+    assert ledger.save_state() is not None  # without a time: always

@@ -16,14 +16,14 @@ def test_a_burst_of_nudges_is_folded_into_few_wakes() -> None:
         count[0] += 1
         wakes.release()
 
-    waker = CoalescingWaker(wake, gap_s=1.0)
+    waker = CoalescingWaker(wake, gap_s=0.3)
     try:
         waker.nudge()
         assert wakes.acquire(timeout=5)  # the first nudge after a quiet spell: at once
         for _ in range(200):  # microseconds, far inside the gap that follows
             waker.nudge()
         assert wakes.acquire(timeout=5)  # all of them: one wake at the end of the gap
-        assert not wakes.acquire(timeout=1.5)  # and no more
+        assert not wakes.acquire(timeout=0.6)  # and no more (two gaps)
         assert count[0] == 2
     finally:
         waker.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -89,11 +90,18 @@ def test_counters_never_go_down_across_scrapes(server: tuple[FiguresServer, Figu
 
 
 def test_model_labels_are_capped_per_source_with_an_other_bucket(
-    server: tuple[FiguresServer, FiguresBoard],
+    server: tuple[FiguresServer, FiguresBoard], caplog: pytest.LogCaptureFixture
 ) -> None:
     srv, board = server
     models = [row(1, 0.5, model=f"m{i}") for i in range(MAX_MODELS + 50)]
-    publish(board, *models)
+    with caplog.at_level(logging.WARNING, "burntray.serve.figures"):
+        publish(board, *models)
+        publish(board, *models)
+    said = [r.getMessage() for r in caplog.records if "provider/model pairs" in r.getMessage()]
+    assert said == [
+        f"serve: source otel has over {MAX_MODELS} provider/model pairs; /metrics sums the rest "
+        'as model="other" (burntray_folded_models_total counts them)'
+    ]
     got = scrape(srv)
     requests = {labels: v for (name, labels), v in got.items() if name == "burntray_requests_total"}
     assert len(requests) == MAX_MODELS + 1

@@ -31,8 +31,11 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import NS_PER_SECOND as NS
+
+log = get_logger(__name__)
 
 ALERT_LEVELS = {"normal": 0, "elevated": 1, "spike": 2}
 TOKEN_TYPES = ("input", "output", "cache_read", "cache_write")
@@ -48,6 +51,9 @@ class Figures:
     window: Snapshot
     since_start: Snapshot | None = None
     status_doc: dict[str, Any] = field(default_factory=dict)
+    # (source, tool) -> requests that source counted as model "other" since start (its own
+    # bound on the names senders choose, e.g. otel.max_models)
+    source_folds: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class RunningTotals:
@@ -82,6 +88,13 @@ class RunningTotals:
                     other[name] = other.get(name, 0.0) + value
         if other or (source, None, None) in self._last:
             self._advance((source, None, None), other)
+        if folded and not self.folded.get(source):  # said once per source and run
+            log.warning(
+                "serve: source %s has over %d provider/model pairs; /metrics sums the rest as "
+                'model="other" (burntray_folded_models_total counts them)',
+                source,
+                self.max_models,
+            )
         self.folded[source] = max(self.folded.get(source, 0), folded)
 
     def _advance(self, key: _Key, raw: dict[str, float]) -> None:
@@ -151,6 +164,16 @@ class BurntrayCollector(Collector):
         if figures is None:
             return
         yield from self._counters(*self.board.counters())
+        if figures.source_folds:
+            fold = CounterMetricFamily(
+                "burntray_folded_requests",
+                'Requests a source counted as model="other": their tool sent more model names '
+                "than the source keeps (otel.max_models)",
+                labels=["source", "tool"],
+            )
+            for (source, tool), n in sorted(figures.source_folds.items()):
+                fold.add_metric([source, tool], n)
+            yield fold
         yield from self._gauges(figures.window)
 
     def _counters(

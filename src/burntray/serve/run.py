@@ -17,7 +17,7 @@ from burntray.io.hostport import split_host_port
 from burntray.lazylog import get_logger
 from burntray.serve.figures import Figures, FiguresBoard
 from burntray.serve.http import FiguresServer, HealthCheck
-from burntray.sources.base import HasMembers, Listens
+from burntray.sources.base import FoldsNames, HasMembers, Listens, members_of
 from burntray.sources.registry import META_SOURCES, REGISTRY
 
 if TYPE_CHECKING:
@@ -32,6 +32,10 @@ log = get_logger(__name__)
 
 DEFAULT_METRICS = "127.0.0.1:9464"
 ALERTS_EVERY_NS = 10 * 1_000_000_000  # the status document's alerts object is this fresh
+# ... and while usage streams in (the figures change on every tick, every 5 ms under an OTLP
+# stream), at most this stale: evaluating it reads today's spend and the alert state from the
+# history, over half of a tick's time, so not on every tick. A new alert level is at once.
+ALERTS_MIN_GAP_NS = 1_000_000_000
 
 
 class FiguresPublisher:
@@ -46,6 +50,7 @@ class FiguresPublisher:
         self._alerts: dict[str, Any] | None = None
         self._alerts_at = 0
         self._alerts_for: object = None
+        self._alerts_level = ""
 
     def __call__(self, snapshot: Snapshot, source: Source) -> Snapshot:
         from burntray.model.export import snapshot_to_dict  # noqa: PLC0415
@@ -57,19 +62,24 @@ class FiguresPublisher:
         except Exception:
             log.exception("serve: usage since start unavailable")
         doc = snapshot_to_dict(snapshot, self._prices)
-        doc["alerts"] = self._alert_doc(source, now, (snapshot.totals, snapshot.alert_level))
-        self.board.put(Figures(snapshot, since, doc))
+        doc["alerts"] = self._alert_doc(source, now, snapshot.totals, snapshot.alert_level)
+        self.board.put(Figures(snapshot, since, doc, source_folds(source)))
         return snapshot
 
-    def _alert_doc(self, source: Source, now: int, figures: object) -> dict[str, Any] | None:
-        """Re-evaluated when the figures change, else every ``ALERTS_EVERY_NS`` at most (it
-        reads today's spend from the history)."""
+    def _alert_doc(
+        self, source: Source, now: int, totals: object, level: str
+    ) -> dict[str, Any] | None:
+        """Re-evaluated when the alert level changes; when the figures change, at most every
+        ``ALERTS_MIN_GAP_NS``; else every ``ALERTS_EVERY_NS`` (it reads today's spend from the
+        history)."""
+        age = now - self._alerts_at
         if (
             self._alerts is None
-            or figures != self._alerts_for
-            or now - self._alerts_at >= ALERTS_EVERY_NS
+            or level != self._alerts_level
+            or age >= ALERTS_EVERY_NS
+            or (totals != self._alerts_for and age >= ALERTS_MIN_GAP_NS)
         ):
-            self._alerts_for = figures
+            self._alerts_for, self._alerts_level = totals, level
             from burntray.runtime.alerting import alert_status  # noqa: PLC0415
 
             try:
@@ -78,6 +88,21 @@ class FiguresPublisher:
                 self._alerts = {"level": None, "error": f"alert state unreadable: {exc}"}
             self._alerts_at = now
         return self._alerts
+
+
+def source_folds(source: Source) -> dict[tuple[str, str], int]:
+    """(member source, tool) -> requests it counted as model "other" in this process."""
+    out: dict[tuple[str, str], int] = {}
+    for name, member in members_of(source).items():
+        if isinstance(member, FoldsNames):
+            try:
+                folds = member.folded_since_start()
+            except Exception:  # a count that cannot be read is left out, never the figures
+                log.exception("serve: %s: folded requests unavailable", name)
+                continue
+            for tool, n in folds.items():
+                out[(name, tool)] = n
+    return out
 
 
 def figures_server(settings: Settings, host: str, port: int, board: FiguresBoard) -> FiguresServer:

@@ -210,6 +210,16 @@ def with_limits(snapshot: Snapshot, source: Source) -> Snapshot:
     return replace(snapshot, limits=limits) if limits != snapshot.limits else snapshot
 
 
+@runtime_checkable
+class FoldsNames(Protocol):
+    """A source that keeps a bounded set of the names its senders choose (models): requests of
+    names past the bound are counted under "other"; ``/metrics`` counts them."""
+
+    def folded_since_start(self) -> dict[str, int]:
+        """Requests counted under model "other" in this process, per tool."""
+        ...
+
+
 def wakes_on_change(source: Source) -> bool:
     """Whether ``source`` wakes the monitor itself whenever its data changes (``WakesOnChange``);
     a source without that capability is polled."""
@@ -222,6 +232,7 @@ def members_of(source: Source) -> dict[str, Source]:
 
 
 __all__ = [
+    "FoldsNames",
     "HasBlocks",
     "HasLimits",
     "HasMembers",

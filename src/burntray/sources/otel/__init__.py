@@ -37,6 +37,12 @@ def _grace(value: object) -> float:
     return float(value)
 
 
+def _max_models(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+        raise ValueError("a whole number from 1 to 10000")
+    return value
+
+
 def _build(ctx: SourceContext) -> Source:
     from burntray.sources.otel.source import OtelSource  # noqa: PLC0415 - protobuf only when used
 
@@ -48,6 +54,7 @@ def _build(ctx: SourceContext) -> Source:
         token=str(ctx.option("otel.token")),
         grace_ns=int(float(ctx.option("otel.metric_grace_s")) * 1e9),
         receiver_options=receiver_options(ctx.option),
+        max_models=int(ctx.option("otel.max_models")),
     )
 
 
@@ -79,7 +86,13 @@ def _doctor(ctx: SourceContext) -> list[str]:
     if history is not None:
         from burntray.sources.otel.source import OtelSource  # noqa: PLC0415
 
-        source = OtelSource(listen, ctx.prices, history, ctx.clock_ns)
+        source = OtelSource(
+            listen,
+            ctx.prices,
+            history,
+            ctx.clock_ns,
+            max_models=int(ctx.option("otel.max_models")),
+        )
         try:
             for fact in source.facts()[1:]:
                 lines.append(f"{fact.label.lower():<12} {fact.value}")
@@ -108,6 +121,12 @@ SPEC = SourceSpec(
             _grace,
             "seconds a metric point waits for its request's log event",
             15.0,
+        ),
+        source_field(
+            "otel.max_models",
+            _max_models,
+            'model names kept per tool; requests of further ones count as model "other"',
+            100,
         ),
     ),
     # The tools that push usage over OTLP. Per request with the tool's own cost, so above a

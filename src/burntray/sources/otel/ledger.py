@@ -25,8 +25,10 @@ requests, within a ceiling: a point's count is a number of requests, and rows ar
 so a point that adds more than ``MAX_REQUESTS_PER_POINT`` (or an export more than
 ``MAX_REQUESTS_PER_EXPORT``) is rejected rather than turned into rows. Everything here is
 bounded: pending points, cumulative series and remembered sessions are capped (oldest dropped
-first, and counted). Values arrive checked (``otel.mapping``); turning a group into records is still
-done one group at a time, so a group that cannot be counted is dropped and said, never the rest.
+first, and counted), and so are the model names a tool's records carry (``otel.names``: past the
+bound a request counts under model "other", priced under its own name first). Values arrive
+checked (``otel.mapping``); turning a group into records is still done one group at a time, so a
+group that cannot be counted is dropped and said, never the rest.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from burntray.sources.otel.mapping import (
     decode_logs,
 )
 from burntray.sources.otel.metric_mapping import decode_metrics
+from burntray.sources.otel.names import DEFAULT_MAX_MODELS, NameBound
 
 NS: Final = 1_000_000_000
 DEFAULT_GRACE_NS: Final = 15 * NS
@@ -65,6 +68,11 @@ MAX_SERIES: Final = 20_000  # cumulative series remembered
 MAX_SESSIONS: Final = 20_000  # sessions remembered as "counted from events"
 FUTURE_SLACK_NS: Final = 300 * NS  # a sender clock this far ahead is not believed
 MAX_NAMES: Final = 64  # distinct names kept in the seen/ignored tallies
+# The resume state is written with the records when what counting depends on changed (a new
+# session, tool, series point or model name), else at most this often: it holds up to 20,000
+# sessions and 20,000 series (about 2 MB of JSON, a quarter of a second to write), and writing it
+# on every poll, every 5 ms under a stream of exports, made each one slow.
+STATE_EVERY_NS: Final = 10 * NS
 # A histogram's count becomes that many request rows: no real sender makes 1,000 requests of
 # one model in one session in one export interval, nor 2,000 in one export.
 MAX_REQUESTS_PER_POINT: Final = 1_000
@@ -95,10 +103,16 @@ class _Group:
 class OtelLedger:
     """Thread-safe: receiver threads ``add``, the monitor thread ``take``s."""
 
-    def __init__(self, prices: PriceTable, grace_ns: int = DEFAULT_GRACE_NS) -> None:
+    def __init__(
+        self,
+        prices: PriceTable,
+        grace_ns: int = DEFAULT_GRACE_NS,
+        max_models: int = DEFAULT_MAX_MODELS,
+    ) -> None:
         self._prices = prices
         self.grace_ns = grace_ns
-        self._lock = threading.Lock()
+        self.names = NameBound(max_models)  # model names kept per tool; the rest are "other"
+        self.lock = threading.Lock()
         self._ready: list[UsageRecord] = []
         self._pending: list[_Group] = []
         self._series: OrderedDict[str, tuple[int, int, float, int]] = OrderedDict()
@@ -113,6 +127,9 @@ class OtelLedger:
         self.rejected = 0  # records/points refused at the boundary (partial success)
         self.failed = 0  # metric groups that could not be made into records
         self.last_error = ""  # why the last group failed ("" while none has)
+        self._material = True  # what counting depends on changed since the state was taken
+        self._touched = True  # anything in the state changed (tallies, last uses)
+        self._state_at: int | None = None  # when the state was last taken (epoch ns)
 
     # --- receiver side ---------------------------------------------------------------------
     def on_export(self, path: str, message: Message, received_ns: int) -> Rejected | None:
@@ -123,7 +140,7 @@ class OtelLedger:
         elif isinstance(message, ExportMetricsServiceRequest):
             decoded = decode_metrics(message)
         else:
-            with self._lock:
+            with self.lock:
                 self.traces += 1
             return None
         self.add(decoded, received_ns)
@@ -132,17 +149,20 @@ class OtelLedger:
     def add(self, decoded: Decoded, received_ns: int) -> int:
         """Take in one export's usage; returns how many events and points it held. Points the
         ledger refuses are added to ``decoded``'s rejects."""
-        with self._lock:
+        with self.lock:
+            self._touched = True
             _tally(self.seen, decoded.seen)
             _tally(self.ignored, decoded.ignored)
             for event in decoded.events:
-                self._add_event(event)
+                self._add_event(event, received_ns)
             if decoded.points:
                 self._add_points(decoded, received_ns)
             self.rejected += decoded.rejected
             return len(decoded.events) + len(decoded.points)
 
-    def _add_event(self, e: UsageEvent) -> None:
+    def _add_event(self, e: UsageEvent, received_ns: int) -> None:
+        if e.tool not in self._event_tools or (e.tool, e.session) not in self._event_sessions:
+            self._material = True
         self._event_tools.add(e.tool)
         self._remember_session((e.tool, e.session))
         cost, upstream = e.cost_usd, e.cost_usd is not None
@@ -152,11 +172,12 @@ class OtelLedger:
                 e.model,
                 (e.input_tokens, e.output_tokens, e.cache_read_tokens, e.cache_write_tokens),
             )
+        provider, model = self.names.fold(e.tool, e.provider, e.model, received_ns)
         self._push(
             UsageRecord(
                 ts_ns=e.ts_ns,
-                provider=e.provider,
-                model=e.model,
+                provider=provider,
+                model=model,
                 input_tokens=e.input_tokens,
                 output_tokens=e.output_tokens,
                 cache_read_tokens=e.cache_read_tokens,
@@ -238,6 +259,7 @@ class OtelLedger:
             return max(p.value, 0.0), max(p.observations, 0)
         if p.temporality != CUMULATIVE:
             return 0.0, 0
+        self._material = True
         prev = self._series.get(p.series)
         self._series[p.series] = (p.start_ns, p.time_ns, p.value, p.observations)
         self._series.move_to_end(p.series)
@@ -256,7 +278,7 @@ class OtelLedger:
     # --- monitor side ----------------------------------------------------------------------
     def take(self, now_ns: int) -> list[UsageRecord]:
         """Records ready to count: every event so far, and metric groups past their grace."""
-        with self._lock:
+        with self.lock:
             out, self._ready = self._ready, []
             if not self._pending:
                 return out
@@ -268,7 +290,7 @@ class OtelLedger:
                     self.covered_points += 1
                 else:
                     try:
-                        out.extend(self._records(group))
+                        out.extend(self._records(group, now_ns))
                     except (ValueError, OverflowError, TypeError) as exc:
                         # never expected (values are checked on arrival): this group is lost
                         # and said, the others count
@@ -278,7 +300,7 @@ class OtelLedger:
             return out
 
     def pending(self) -> int:
-        with self._lock:
+        with self.lock:
             return len(self._pending) + len(self._ready)
 
     def _covered(self, g: _Group) -> bool:
@@ -288,19 +310,18 @@ class OtelLedger:
             return (g.tool, g.session) in self._event_sessions
         return g.tool in self._event_tools
 
-    def _records(self, g: _Group) -> list[UsageRecord]:
+    def _records(self, g: _Group, now_ns: int) -> list[UsageRecord]:
         i, o, cr, cw = (max(round(v), 0) for v in (g.input, g.output, g.cache_read, g.cache_write))
         tokens = (i, o, cr, cw)
         upstream = g.cost is not None
         cost = g.cost if g.cost is not None else self._price(g.provider, g.model, tokens)
+        provider, model = self.names.fold(g.tool, g.provider, g.model, now_ns)  # priced first
         first = UsageRecord(
-            g.ts_ns, g.provider, g.model, *tokens, cost, g.key + ":0", g.session, "", upstream
+            g.ts_ns, provider, model, *tokens, cost, g.key + ":0", g.session, "", upstream
         )
         zero_cost = None if cost is None else 0.0
         rest = [
-            UsageRecord(
-                g.ts_ns, g.provider, g.model, 0, 0, 0, 0, zero_cost, f"{g.key}:{i}", g.session
-            )
+            UsageRecord(g.ts_ns, provider, model, 0, 0, 0, 0, zero_cost, f"{g.key}:{i}", g.session)
             for i in range(1, min(g.reqs, MAX_REQUESTS_PER_EXPORT))
         ]
         return [first, *rest]
@@ -313,8 +334,17 @@ class OtelLedger:
         return price.cost_tokens(*tokens)
 
     # --- resume state ------------------------------------------------------------------------
-    def save_state(self) -> str:
-        with self._lock:
+    def save_state(self, now_ns: int | None = None) -> str | None:
+        """The resume state as JSON; with ``now_ns``, None when nothing counting depends on
+        changed since the last state taken and that one is under ``STATE_EVERY_NS`` old (the
+        tallies and last uses may then lag by that much)."""
+        with self.lock:
+            if now_ns is not None and not (self._material or self.names.changed):
+                recent = self._state_at is not None and now_ns - self._state_at < STATE_EVERY_NS
+                if not self._touched or recent:
+                    return None
+            self._material = self._touched = self.names.changed = False
+            self._state_at = now_ns
             return json.dumps(
                 {
                     "series": {k: list(v) for k, v in self._series.items()},
@@ -324,13 +354,14 @@ class OtelLedger:
                     "event_tools": sorted(self._event_tools),
                     "seen": self.seen,
                     "ignored": self.ignored,
+                    "names": self.names.state(),
                 }
             )
 
     def load_state(self, state: str) -> None:
         data = json.loads(state)
         series = data.get("series", {}) if isinstance(data, dict) else {}
-        with self._lock:
+        with self.lock:
             for name in ("seen", "ignored"):
                 tally = data.get(name) if isinstance(data, dict) else None
                 if isinstance(tally, dict):
@@ -343,6 +374,7 @@ class OtelLedger:
                 self._remember_session((str(tool), str(session)))
             tools = data.get("event_tools", []) if isinstance(data, dict) else []
             self._event_tools.update(str(t) for t in tools)
+            self.names.load(data.get("names") if isinstance(data, dict) else None)
 
 
 def hash_text(text: str) -> str:

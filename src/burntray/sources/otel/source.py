@@ -34,6 +34,7 @@ from burntray.model.snapshot import Capabilities, UpstreamFact
 from burntray.model.usage import UsageRecord
 from burntray.sources.otel.decode import Rejected
 from burntray.sources.otel.ledger import DEFAULT_GRACE_NS, MAX_READY, OtelLedger
+from burntray.sources.otel.names import DEFAULT_MAX_MODELS
 from burntray.sources.otel.receiver import OtlpReceiver
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
@@ -65,8 +66,10 @@ class OtelSource(RecordSource):
         grace_ns: int = DEFAULT_GRACE_NS,
         retry_s: float = RETRY_S,
         receiver_options: dict[str, Any] | None = None,
+        max_models: int = DEFAULT_MAX_MODELS,
     ) -> None:
-        self.ledger = OtelLedger(prices, grace_ns)  # before the base: it may load our state
+        # before the base: it may load our state
+        self.ledger = OtelLedger(prices, grace_ns, max_models)
         self.listen = listen
         self._token = token
         self._receiver_options = receiver_options or {}
@@ -76,6 +79,7 @@ class OtelSource(RecordSource):
         self._next_try = 0.0
         self._retry_s = retry_s
         self._failed_writes = 0  # consecutive polls whose history write failed
+        self._force_state = False  # the next save_state is whole (a write failed)
         super().__init__(history, clock_ns)
         self.empty_reason = (
             "not listening in this process: figures are what a running burntray received"
@@ -125,6 +129,7 @@ class OtelSource(RecordSource):
         return rejected
 
     def close(self) -> None:
+        started = self._wake is not None
         if self.receiver is not None:
             self.receiver.close()
             self.receiver = None
@@ -132,6 +137,20 @@ class OtelSource(RecordSource):
             self._waker.close()
             self._waker = None
         self._wake = None
+        if started:
+            self._save_final_state()
+
+    def _save_final_state(self) -> None:
+        """What lags in the saved state (tallies, fold counts, last uses: ``STATE_EVERY_NS``),
+        written on the way out; only when every record it covers is in the history, so the
+        state never runs ahead of the records it describes."""
+        if self._events is None or self._memory or self.ledger.pending():
+            return
+        self._force_state = True
+        try:
+            self._save_state()
+        except Exception:  # the history is going away with us: said, never raised
+            log.exception("otel: resume state not saved on close")
 
     # --- the record source ------------------------------------------------------------------
     def read_new(self) -> list[UsageRecord]:
@@ -149,6 +168,7 @@ class OtelSource(RecordSource):
             self._failed_writes = 0
             return []
         carried, self._memory = self._memory, []
+        self._force_state = True
         self._failed_writes += 1
         if len(carried) > MAX_READY:  # the history has been failing for long: keep the newest
             self.ledger.dropped += len(carried) - MAX_READY
@@ -206,8 +226,16 @@ class OtelSource(RecordSource):
             return False, f"OTLP receiver not counting: {why}"
         return True, why
 
+    def folded_since_start(self) -> dict[str, int]:
+        with self.ledger.lock:
+            return self.ledger.names.folded_since_start()
+
     def save_state(self) -> str | None:
-        return self.ledger.save_state()
+        """The ledger's state when counting depends on it (see ``OtelLedger.save_state``);
+        always the whole of it beside records carried over from a failed write, since the
+        state taken for them then was never written."""
+        force, self._force_state = self._force_state, False
+        return self.ledger.save_state(None if force else self._clock_ns())
 
     def load_state(self, state: str) -> None:
         self.ledger.load_state(state)
@@ -230,6 +258,18 @@ class OtelSource(RecordSource):
             if tally:
                 top = sorted(tally.items(), key=lambda kv: -kv[1])[:6]
                 facts.append(UpstreamFact(label, ", ".join(f"{k} ({n})" for k, n in top)))
+        with self.ledger.lock:
+            names = self.ledger.names
+            folded = sorted(names.folded.items(), key=lambda kv: -kv[1])[:6]
+        if folded:
+            facts.append(
+                UpstreamFact(
+                    "Folded",
+                    ", ".join(f"{tool} ({n:,} requests)" for tool, n in folded)
+                    + f' counted as model "other": over {names.limit} model names per tool '
+                    "(otel.max_models)",
+                )
+            )
         return tuple(facts)
 
 
