@@ -16,6 +16,7 @@ from burntray.runtime.last_use import last_recorded_ns
 from burntray.serve.run import SourceWatch, receiver_ready, receiver_requested
 from burntray.sources.base import (
     HasBlocks,
+    HasLimits,
     HasMembers,
     HasMinuteSeries,
     HasRecords,
@@ -50,11 +51,12 @@ CAPABILITIES = {
     "own-history": KeepsOwnHistory,
     "splits": SplitsByUpstream,
     "listens": Listens,
+    "limits": HasLimits,
 }
 # what each built-in source can do (the rest it cannot): the protocols match the real classes
 EXPECTED = {
     "hexai": {"wakes", "own-history"},
-    "claude": {"records", "blocks", "splits"},
+    "claude": {"records", "blocks", "splits", "limits"},
     "codex": {"records", "splits"},
     "roder": {"minutes"},
     "ctm": {"minutes"},

@@ -22,9 +22,18 @@ def claude_dirs(ctx: SourceContext) -> list[Path]:
 
 
 def _build_claude(ctx: SourceContext) -> Source:
-    from burntray.sources.agent_logs.source import claude_source  # noqa: PLC0415
+    from burntray.sources.claude.limits_source import ClaudeLimitsSource  # noqa: PLC0415
+    from burntray.sources.claude.logs import ClaudeLogReader  # noqa: PLC0415
+    from burntray.sources.claude.statusline import observations_dir  # noqa: PLC0415
 
-    return claude_source(claude_dirs(ctx), ctx.prices, ctx.records_history(), ctx.clock_ns)
+    dirs = claude_dirs(ctx)
+    return ClaudeLimitsSource(
+        ClaudeLogReader(dirs, ctx.prices),
+        dirs,
+        ctx.records_history(),
+        ctx.clock_ns,
+        limits_dir=observations_dir(ctx.paths),
+    )
 
 
 def _probe_claude(ctx: SourceContext) -> tuple[bool, str]:

@@ -1,0 +1,100 @@
+"""The claude source with the plan's windows: what ``burntray statusline`` recorded.
+
+Claude Code reports its plan's 5-hour and weekly windows only to its status line; each run of
+``burntray statusline`` keeps the session's last report in burntray's own folder (see
+``.statusline``). This source reads that folder beside the logs: ``plan_windows`` merges the
+sessions' reports (the freshest wins, a passed reset resets: ``model.limits``), and every
+Snapshot carries them in ``limits``. A new report wakes the monitor at once where inotify
+watches the folder; elsewhere, and as a safety net, each poll compares the folder's listing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from burntray.io.watch import FolderWatcher, inotify_events
+from burntray.model.limits import PlanWindow
+from burntray.model.snapshot import Snapshot
+from burntray.sources.agent_logs.source import ClaudeSource
+from burntray.sources.claude.statusline import (
+    SUFFIX,
+    Observation,
+    folder_signature,
+    plan_windows,
+    read_observations,
+)
+
+_GONE = 0x400 | 0x800 | 0x8000  # IN_DELETE_SELF, IN_MOVE_SELF, IN_IGNORED
+
+
+class _RecordWatcher(FolderWatcher):
+    """A watch on the records' folder: any record written (atomically: a rename) wakes."""
+
+    def _scan(self, data: bytes) -> tuple[bool, bool]:
+        changed = gone = False
+        for mask, name in inotify_events(data):
+            gone = gone or bool(mask & _GONE)
+            changed = changed or name.endswith(SUFFIX.encode())
+        return changed, gone
+
+
+class ClaudeLimitsSource(ClaudeSource):
+    """``ClaudeSource`` that also knows the plan's windows (``HasLimits``)."""
+
+    def __init__(self, *args: Any, limits_dir: Path, **kwargs: Any) -> None:
+        self.limits_dir = limits_dir
+        self._observations: list[Observation] = []
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._record_watcher: _RecordWatcher | None = None
+        self._limits_wake: Callable[[], None] | None = None
+        super().__init__(*args, **kwargs)
+
+    def plan_windows(self, now_ns: int) -> tuple[PlanWindow, ...]:
+        if self._signature is None:
+            self._refresh_limits()
+        return plan_windows(self._observations, now_ns)
+
+    def _refresh_limits(self) -> bool:
+        """Read the records again when the folder's listing changed; True when it had."""
+        signature = folder_signature(self.limits_dir)
+        if signature == self._signature:
+            return False
+        self._signature = signature
+        self._observations = read_observations(self.limits_dir)
+        return True
+
+    def start(self, wake: Callable[[], None]) -> None:
+        super().start(wake)
+        self._limits_wake = wake
+        self._watch_records()
+
+    def _watch_records(self) -> None:
+        if self._limits_wake is None or not self._watch:
+            return
+        if self._record_watcher is not None and self._record_watcher.active:
+            return
+        if self._record_watcher is not None:
+            self._record_watcher.stop()
+        watcher = _RecordWatcher(self.limits_dir, frozenset(), self._limits_wake)
+        # not there yet (no status line ran): the next poll tries again
+        self._record_watcher = watcher if watcher.start() else None
+
+    def poll(self) -> bool:
+        changed = super().poll()
+        self._watch_records()
+        return self._refresh_limits() or changed
+
+    def snapshot(self, window_ns: int, now_ns: int | None = None) -> Snapshot:
+        now = self._clock_ns() if now_ns is None else now_ns
+        snap = super().snapshot(window_ns, now)
+        windows = self.plan_windows(now)
+        return replace(snap, limits=windows) if windows else snap
+
+    def close(self) -> None:
+        if self._record_watcher is not None:
+            self._record_watcher.stop()
+            self._record_watcher = None
+        super().close()
