@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import subprocess
 import sys
@@ -82,7 +83,7 @@ def test_each_real_payload_prints_one_line_and_is_recorded(
     lines = done.stdout.splitlines()
     assert len(lines) == 1
     model = doc["model"]["display_name"]
-    pct = round(100 * doc["context_window"]["total_input_tokens"] / 200000)
+    pct = math.floor(100 * doc["context_window"]["total_input_tokens"] / 200000 + 0.5)
     # 3 requests of this session, 5 today; no rate_limits came: the block stands in
     assert lines[0].startswith(f"{model} | $0.27 session | $0.45 today | $0.45 block (")
     assert lines[0].endswith(f" | ctx {pct}%")

@@ -13,6 +13,7 @@ hour) and ``context`` (the context window used). Percentages are coloured green,
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,7 +62,7 @@ class _Paint:
         self.on = on
 
     def pct(self, value: float) -> str:
-        text = f"{value:.0f}%"
+        text = f"{math.floor(value + 0.5)}%"  # half up, as people (and ccusage) round
         if not self.on:
             return text
         colour = _GREEN if value < 50 else _YELLOW if value < 80 else _RED
