@@ -20,7 +20,6 @@ No SQLite and no lock: the tray and every other command read these files as they
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
@@ -190,6 +189,8 @@ def _file_name(session_id: str | None) -> str:
     """A file name for the session: its id when plain, else a hash of it (never a path)."""
     sid = session_id or "unknown-session"
     if _SAFE_ID.search(sid) or sid.startswith("."):
+        import hashlib  # noqa: PLC0415 - Claude Code's ids are plain: rarely needed
+
         sid = "h-" + hashlib.sha256(sid.encode()).hexdigest()[:32]
     return sid + SUFFIX
 

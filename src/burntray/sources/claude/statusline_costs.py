@@ -3,22 +3,25 @@ message: the session's cost, today's cost and the current 5-hour block (with its
 
 The rules are the claude source's (``claude.logs``: the same parser, duplicate removal and
 prices), so the figures agree with ``burntray status`` and with ccusage. What differs is what
-is read, because Claude Code waits for the line:
+is read and kept, because Claude Code waits for the line:
 
 - only the files written since ``keep_from`` (the earlier of local midnight and 48 hours ago,
   what today and the 5-hour block's chain need) and the session's own files are read; a log
   not written since then cannot hold a request of today or of the current block;
 - what was read is kept in a private cache file (burntray's cache dir, replaced atomically):
-  per-file offsets, the requests since ``keep_from`` and each session's older total, so the
-  next run reads only the bytes appended since;
+  per-file offsets, the requests of the last hour one by one (a streaming rewrite or a replay
+  of one of them replaces it, as in the history), and older ones folded into what the line
+  needs: each session's total, each day's, and per-minute sums for the block's chain. So the
+  next run reads only the bytes appended since, and its cache stays small however much was
+  logged;
 - no SQLite and no lock: two status lines at once each answer; the last one to finish keeps
   its cache (both are whole), and a cache that cannot be read is rebuilt, never an error.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
-import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,20 +31,25 @@ import msgspec
 
 from burntray.io.atomic import atomic_write
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
-from burntray.model.periods import UsageBlock, current_block
+from burntray.model.periods import BLOCK_NS, UsageBlock, current_block
 from burntray.model.pricing import PriceTable
-from burntray.model.timefmt import NS_PER_HOUR
+from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
 from burntray.paths import ensure_dir
 from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
 from burntray.sources.claude.logs import ClaudeLogReader
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CACHE_NAME = "statusline-claude.msgpack"
-MAX_CACHE_BYTES = 256 * 1024 * 1024
+MAX_CACHE_BYTES = 64 * 1024 * 1024
 BLOCK_CHAIN_NS = 48 * NS_PER_HOUR
+# Requests younger than this are kept one by one: their lines may still be rewritten.
+RECENT_NS = NS_PER_HOUR
 # Sessions whose older total is kept: the most recently active ones.
 MAX_SESSIONS = 2000
+
+# (ts_ns, cost or None, session, key, tokens)
+Row = tuple[int, float | None, str, str, int]
 
 
 def today_start_ns(now_ns: int) -> int:
@@ -87,12 +95,14 @@ class _RecentReader(ClaudeLogReader):
 class _Cache(msgspec.Struct, array_like=True):
     version: int
     key: str  # the folders and prices it was made with
-    keep_from_ns: int
     state: str  # the tailer's offsets
-    # (ts_ns, cost or None, session, key, tokens), since keep_from_ns
-    records: list[tuple[int, float | None, str, str, int]]
-    # session -> (cost, unpriced requests) of its requests before keep_from_ns
-    older: dict[str, tuple[float, int]]
+    recent: list[Row]  # the last hour's requests, one by one
+    # session -> (cost, unpriced requests) of its requests folded out of ``recent``
+    sessions: dict[str, tuple[float, int]]
+    # local midnight (ns) -> (cost, unpriced requests) of that day's folded requests
+    days: dict[int, tuple[float, int]]
+    # minute -> (cost, tokens, first ts, last ts) of its folded requests, for 48 hours
+    minutes: dict[int, tuple[float, int, int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +117,10 @@ class Figures:
 
 
 def cache_key(dirs: Iterable[Path], prices: PriceTable) -> str:
-    digest = hashlib.sha256(repr(sorted(str(d) for d in dirs)).encode())
-    # the bundled table is named by its date; the user's overrides and files by their values
+    """What the cached costs were worked out with: the folders, and the prices (the bundled
+    table named by its date, the user's overrides and files by their values)."""
     named = (prices.as_of, prices.added_sources, sorted(prices.overrides.items()))
-    digest.update(repr(named).encode())
-    return digest.hexdigest()[:32]
+    return repr((sorted(str(d) for d in dirs), named))
 
 
 def _load(path: Path, key: str) -> _Cache | None:
@@ -137,35 +146,56 @@ def session_figures(
     rewritten (a cache that cannot be written only costs the next run a longer read)."""
     key = cache_key(dirs, prices)
     reader = _RecentReader(dirs, prices)
-    keep_from = keep_from_ns(now_ns)
-    cache = _load(cache_file, key)
-    records: dict[str, tuple[int, float | None, str, str, int]] = {}
-    older: dict[str, tuple[float, int]] = {}
-    if cache is not None:
+    cache = _load(cache_file, key) or _Cache(CACHE_VERSION, key, "", [], {}, {}, {})
+    if cache.state:
         reader.load_state(cache.state)
-        records = {r[3]: r for r in cache.records}
-        older = dict(cache.older)
-    _wire_lookup(reader, records)
+    rows: dict[str, Row] = {r[3]: r for r in cache.recent}
+    _wire_lookup(reader, rows)
     always = frozenset(_session_files(dirs, session_id, transcript))
-    for rec in reader.read_recent(keep_from, always):
-        records[rec.key] = (rec.ts_ns, rec.cost_usd, rec.session, rec.key, rec.tokens)
-    # requests from before ``keep_from`` leave the list for their session's older total
-    for row_key, row in list(records.items()):
-        if row[0] < keep_from:
-            cost, unpriced = older.get(row[2], (0.0, 0))
-            older[row[2]] = (cost + (row[1] or 0.0), unpriced + (row[1] is None))
-            del records[row_key]
-    if len(older) > MAX_SESSIONS:
-        older = dict(list(older.items())[-MAX_SESSIONS:])
-    figures = _figures(records.values(), older, session_id, now_ns, reader)
-    kept = list(records.values())
-    fresh = _Cache(CACHE_VERSION, key, keep_from, reader.save_state(), kept, older)
+    for rec in reader.read_recent(keep_from_ns(now_ns), always):
+        rows[rec.key] = (rec.ts_ns, rec.cost_usd, rec.session, rec.key, rec.tokens)
+    cache.recent = _fold(cache, rows.values(), now_ns)
+    figures = _figures(cache, session_id, now_ns, reader)
+    cache.state = reader.save_state()
     try:
         ensure_dir(cache_file.parent)
-        atomic_write(cache_file, msgspec.msgpack.encode(fresh), temp_prefix=".tmp-statusline-")
+        atomic_write(cache_file, msgspec.msgpack.encode(cache), temp_prefix=".tmp-statusline-")
     except OSError:
         pass  # the figures stand; the next run reads again what this one read
     return figures
+
+
+def _fold(cache: _Cache, rows: Iterable[Row], now_ns: int) -> list[Row]:
+    """Fold the requests older than ``RECENT_NS`` into the per-session, per-day and
+    per-minute sums; returns the recent ones."""
+    recent: list[Row] = []
+    old: list[Row] = []
+    for row in rows:
+        (recent if row[0] >= now_ns - RECENT_NS else old).append(row)
+    if not old:
+        return recent
+    keep_minutes = (now_ns - BLOCK_CHAIN_NS) // NS_PER_MINUTE
+    first_day = today_start_ns(now_ns) - 3 * 24 * NS_PER_HOUR
+    midnights = sorted({today_start_ns(now_ns - d * 24 * NS_PER_HOUR) for d in range(4)})
+    sessions, days, minutes = cache.sessions, cache.days, cache.minutes
+    for ts, cost, session, _key, tokens in old:
+        unpriced = cost is None
+        spent = cost or 0.0
+        cost_s, n_s = sessions.pop(session, (0.0, 0))
+        sessions[session] = (cost_s + spent, n_s + unpriced)  # re-inserted: the newest last
+        if ts >= first_day:
+            day = midnights[max(0, bisect.bisect_right(midnights, ts) - 1)]
+            cost_d, n_d = days.get(day, (0.0, 0))
+            days[day] = (cost_d + spent, n_d + unpriced)
+        minute = ts // NS_PER_MINUTE
+        if minute >= keep_minutes:
+            cost_m, tokens_m, first, last = minutes.get(minute, (0.0, 0, ts, ts))
+            minutes[minute] = (cost_m + spent, tokens_m + tokens, min(first, ts), max(last, ts))
+    cache.days = {d: v for d, v in days.items() if d >= first_day}
+    cache.minutes = {m: v for m, v in minutes.items() if m >= keep_minutes}
+    if len(sessions) > MAX_SESSIONS:
+        cache.sessions = dict(list(sessions.items())[-MAX_SESSIONS:])
+    return recent
 
 
 def _session_files(dirs: list[Path], session_id: str | None, transcript: str | None) -> list[str]:
@@ -184,39 +214,38 @@ def _session_files(dirs: list[Path], session_id: str | None, transcript: str | N
     return found
 
 
-def _wire_lookup(
-    reader: ClaudeLogReader, records: dict[str, tuple[int, float | None, str, str, int]]
-) -> None:
-    """Let duplicate removal see the requests read by earlier runs (a streaming rewrite or a
-    sidechain replay of one of them is not counted again), as the claude source does with its
-    history."""
-    if not records:
+def _wire_lookup(reader: ClaudeLogReader, rows: dict[str, Row]) -> None:
+    """Let duplicate removal see the recent requests read by earlier runs (a streaming rewrite
+    or a sidechain replay of one of them is not counted again), as the claude source does with
+    its history."""
+    if not rows:
         return
-    by_message: dict[str, list[tuple[str, int]]] = {}
-    for rec_key, rec in records.items():
-        if rec_key.startswith("m:"):
-            mid, _, rid = rec_key[2:].rpartition(":")
-            by_message.setdefault(mid, []).append((rid, rec[4]))
-    reader.dedup.lookup = lambda mid: by_message.get(mid, [])
-    reader.dedup.lookup_until_ns = max(r[0] for r in records.values()) + LOOKUP_MARGIN_NS
+    keys: list[str] = []  # sorted, made on the first lookup (most runs read no known message)
+
+    def lookup(mid: str) -> list[tuple[str, int]]:
+        if not keys:
+            keys.extend(sorted(rows))
+        prefix = f"m:{mid}:"
+        found = []
+        for at in range(bisect.bisect_left(keys, prefix), len(keys)):
+            if not keys[at].startswith(prefix):
+                break
+            found.append((keys[at][len(prefix) :], rows[keys[at]][4]))
+        return found
+
+    reader.dedup.lookup = lookup
+    reader.dedup.lookup_until_ns = max(r[0] for r in rows.values()) + LOOKUP_MARGIN_NS
 
 
 def _figures(
-    records: Iterable[tuple[int, float | None, str, str, int]],
-    older: dict[str, tuple[float, int]],
-    session_id: str | None,
-    now_ns: int,
-    reader: ClaudeLogReader,
+    cache: _Cache, session_id: str | None, now_ns: int, reader: ClaudeLogReader
 ) -> Figures:
-    ordered = sorted(records)
     today = today_start_ns(now_ns)
     tomorrow = today_start_ns(today + 36 * NS_PER_HOUR)  # a day is 23 to 25 hours long
-    today_cost, today_unpriced = 0.0, 0
-    session_cost, session_unpriced, session_seen = 0.0, 0, False
-    if session_id is not None and session_id in older:
-        session_cost, session_unpriced = older[session_id]
-        session_seen = True
-    for ts, cost, session, _key, _tokens in ordered:
+    today_cost, today_unpriced = cache.days.get(today, (0.0, 0))
+    session_seen = session_id is not None and session_id in cache.sessions
+    session_cost, session_unpriced = cache.sessions.get(session_id or "", (0.0, 0))
+    for ts, cost, session, _key, _tokens in cache.recent:
         if today <= ts < tomorrow:  # by date, as ccusage's "today"
             today_cost += cost or 0.0
             today_unpriced += cost is None
@@ -224,11 +253,6 @@ def _figures(
             session_seen = True
             session_cost += cost or 0.0
             session_unpriced += cost is None
-    chain = [
-        UsageRecord(ts, "", "", 0, 0, 0, tokens, cost, key, session)
-        for ts, cost, session, key, tokens in ordered
-        if ts >= now_ns - BLOCK_CHAIN_NS and ts <= now_ns
-    ]
     unreadable = reader.unreadable()
     problem = ""
     if unreadable:
@@ -239,7 +263,27 @@ def _figures(
         session_unpriced=session_unpriced,
         today_cost_usd=today_cost,
         today_unpriced=today_unpriced,
-        block=current_block(chain, now_ns),
+        block=_block(cache, now_ns),
         files_read=reader.files_seen,
         problem=problem,  # no logs at all is no problem: Claude Code may not have logged yet
     )
+
+
+def _block(cache: _Cache, now_ns: int) -> UsageBlock | None:
+    """The current 5-hour block, from the per-minute sums and the recent requests: each minute
+    stands as its cost at its first request (and its last request's time)."""
+    points: list[tuple[int, float | None, int]] = []
+    for cost, tokens, first, last in cache.minutes.values():
+        points.append((first, cost, tokens))
+        if last != first:
+            points.append((last, 0.0, 0))
+    points += [(ts, cost, tokens) for ts, cost, _s, _k, tokens in cache.recent if ts <= now_ns]
+    points.sort(key=lambda p: p[0])
+    # the chain starts after the last gap of more than 5 hours: a block never spans one
+    start = 0
+    for at in range(len(points) - 1, 0, -1):
+        if points[at][0] - points[at - 1][0] > BLOCK_NS:
+            start = at
+            break
+    chain = [UsageRecord(ts, "", "", 0, 0, 0, n, cost, "") for ts, cost, n in points[start:]]
+    return current_block(chain, now_ns)

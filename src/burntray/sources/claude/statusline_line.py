@@ -16,12 +16,15 @@ import datetime as _dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from burntray.model.limits import PlanWindow
 from burntray.model.periods import UsageBlock
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.sources.claude.statusline import Payload
-from burntray.sources.claude.statusline_costs import Figures
+
+if TYPE_CHECKING:
+    from burntray.sources.claude.statusline_costs import Figures
 
 PARTS = ("model", "session", "today", "limits", "block", "burn", "context")
 DEFAULT_PARTS = ("model", "session", "today", "limits", "burn", "context")
