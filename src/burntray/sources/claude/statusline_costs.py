@@ -273,17 +273,21 @@ def _block(cache: _Cache, now_ns: int) -> UsageBlock | None:
     """The current 5-hour block, from the per-minute sums and the recent requests: each minute
     stands as its cost at its first request (and its last request's time)."""
     points: list[tuple[int, float | None, int]] = []
-    for cost, tokens, first, last in cache.minutes.values():
+    for _minute, (cost, tokens, first, last) in sorted(cache.minutes.items()):
         points.append((first, cost, tokens))
         if last != first:
             points.append((last, 0.0, 0))
-    points += [(ts, cost, tokens) for ts, cost, _s, _k, tokens in cache.recent if ts <= now_ns]
-    points.sort(key=lambda p: p[0])
-    # the chain starts after the last gap of more than 5 hours: a block never spans one
-    start = 0
-    for at in range(len(points) - 1, 0, -1):
-        if points[at][0] - points[at - 1][0] > BLOCK_NS:
-            start = at
-            break
-    chain = [UsageRecord(ts, "", "", 0, 0, 0, n, cost, "") for ts, cost, n in points[start:]]
-    return current_block(chain, now_ns)
+    # every folded minute is older than every recent request
+    points += sorted((ts, cost, n) for ts, cost, _s, _k, n in cache.recent if ts <= now_ns)
+    if not points:
+        return None
+    # Where the last block begins, by ``model.periods.usage_blocks_records``'s rule (a block
+    # starts on the hour of its first request; a request more than 5 hours after that hour
+    # or after the previous request starts the next): only that block's points become records.
+    begin, hour = 0, points[0][0] - points[0][0] % NS_PER_HOUR
+    for at in range(1, len(points)):
+        ts = points[at][0]
+        if ts - hour > BLOCK_NS or ts - points[at - 1][0] > BLOCK_NS:
+            begin, hour = at, ts - ts % NS_PER_HOUR
+    block = [UsageRecord(ts, "", "", 0, 0, 0, n, cost, "") for ts, cost, n in points[begin:]]
+    return current_block(block, now_ns)
