@@ -47,6 +47,7 @@ BENCHES = [
     "bench_otel_hostile",
     "bench_otel_values",
     "bench_hexai",
+    "bench_statusline",
 ]
 
 
