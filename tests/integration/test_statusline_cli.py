@@ -318,3 +318,39 @@ def test_the_record_folder_refuses_a_planted_link(claude_config: Path, tmp_path:
     assert done.returncode == 0
     assert "not recorded" in done.stdout
     assert list(elsewhere.iterdir()) == []
+
+
+def test_claude_codes_own_session_cost_stands_beside_the_logs_never_summed(
+    claude_config: Path,
+) -> None:
+    """Claude Code said $0.50 for a session whose logs come to $0.27 (3 requests); another
+    session's own cost is within 5 % of its logs. status --by session and doctor show both
+    figures with the gap, flagged only where it is over 5 %; totals stay the logs' own."""
+    write_session(claude_config, "gap-session", _recent(3))
+    write_session(claude_config, "close-session", _recent(2))
+    for session, cost in (("gap-session", 0.5), ("close-session", 0.181)):
+        payload = json.dumps({"session_id": session, "cost": {"total_cost_usd": cost}})
+        assert burntray("statusline", stdin=payload).returncode == 0
+    done = burntray("status", "--source", "claude", "--window", "today", "--by", "session",
+                    "--format", "json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    rows = {r["session"]: r for r in doc["rows"]}
+    assert rows["gap-session"]["cost_usd"] == pytest.approx(0.27)
+    assert rows["gap-session"]["tool_cost_usd"] == 0.5
+    assert rows["gap-session"]["cost_gap_pct"] == pytest.approx(85.19, abs=0.01)
+    assert rows["close-session"]["cost_gap_pct"] == pytest.approx(0.56, abs=0.01)
+    assert doc["totals"]["cost_usd"] == pytest.approx(0.45)  # the logs' alone
+    text = burntray("status", "--source", "claude", "--window", "today", "--by", "session")
+    gap_line = next(line for line in text.stdout.splitlines() if line.startswith("gap-session"))
+    assert gap_line.endswith("$0.50 +85.2% !")
+    close_line = next(line for line in text.stdout.splitlines() if line.startswith("close-"))
+    assert close_line.endswith("$0.18 +0.6%")
+    assert "never added" in text.stdout
+    doctor = burntray("doctor")
+    assert "session cost gap-session: Claude Code $0.50, logs $0.27, gap +85.2 % - over 5 %" in (
+        doctor.stdout
+    )
+    assert "session cost close-session: Claude Code $0.18, logs $0.18, gap +0.6 %\n" in (
+        doctor.stdout
+    )

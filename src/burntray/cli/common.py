@@ -79,17 +79,19 @@ def print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> None
     window = settings.window_ns_at(now)
     records, skipped = by_period.gather_records(source, now - window, now + 1)
     rows = by_period.group(records, by)
+    # a tool's own cost per session (Claude Code's status line), beside the logs' cost
+    own = by_period.gather_own_costs(source) if by == "session" else None
     if fmt == "json":
         import json  # noqa: PLC0415
 
         name = settings.window if settings.window in CALENDAR_WINDOWS else ""
-        doc = by_period.to_json(rows, by, source.name, window, skipped, window_name=name)
+        doc = by_period.to_json(rows, by, source.name, window, skipped, window_name=name, own=own)
         text = json.dumps(doc, indent=2)
         text += "\n"
     elif fmt == "csv":
-        text = by_period.to_csv(rows, by)
+        text = by_period.to_csv(rows, by, own)
     else:
-        text = by_period.to_text(rows, by, skipped)
+        text = by_period.to_text(rows, by, skipped, own)
     if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:

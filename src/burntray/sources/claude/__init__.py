@@ -44,7 +44,10 @@ def _probe_claude(ctx: SourceContext) -> tuple[bool, str]:
 
 
 def _doctor_claude(ctx: SourceContext) -> list[str]:
-    return doctor_lines(ctx, "claude", claude_dirs(ctx), ("projects",))
+    from burntray.sources.claude.statusline_doctor import statusline_lines  # noqa: PLC0415
+
+    dirs = claude_dirs(ctx)
+    return doctor_lines(ctx, "claude", dirs, ("projects",)) + statusline_lines(ctx, dirs)
 
 
 SPEC = SourceSpec(

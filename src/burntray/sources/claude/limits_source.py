@@ -42,7 +42,8 @@ class _RecordWatcher(FolderWatcher):
 
 
 class ClaudeLimitsSource(ClaudeSource):
-    """``ClaudeSource`` that also knows the plan's windows (``HasLimits``)."""
+    """``ClaudeSource`` that also knows the plan's windows (``HasLimits``) and Claude Code's own
+    cost per session (``HasOwnSessionCosts``)."""
 
     def __init__(self, *args: Any, limits_dir: Path, **kwargs: Any) -> None:
         self.limits_dir = limits_dir
@@ -56,6 +57,12 @@ class ClaudeLimitsSource(ClaudeSource):
         if self._signature is None:
             self._refresh_limits()
         return plan_windows(self._observations, now_ns)
+
+    def own_session_costs(self) -> dict[str, float]:
+        """Claude Code's own cost of each session whose status line burntray recorded."""
+        if self._signature is None:
+            self._refresh_limits()
+        return {o.session_id: o.cost_usd for o in self._observations if o.cost_usd is not None}
 
     def _refresh_limits(self) -> bool:
         """Read the records again when the folder's listing changed; True when it had."""

@@ -291,3 +291,17 @@ def _block(cache: _Cache, now_ns: int) -> UsageBlock | None:
             begin, hour = at, ts - ts % NS_PER_HOUR
     block = [UsageRecord(ts, "", "", 0, 0, 0, n, cost, "") for ts, cost, n in points[begin:]]
     return current_block(block, now_ns)
+
+
+def logged_session_costs(
+    dirs: list[Path], prices: PriceTable, cache_file: Path
+) -> dict[str, float]:
+    """Each session's log-derived cost as of the last status line (from its cache, nothing
+    read): beside Claude Code's own figure recorded at the same moment."""
+    cache = _load(cache_file, cache_key(dirs, prices))
+    if cache is None:
+        return {}
+    costs = {session: cost for session, (cost, _n) in cache.sessions.items()}
+    for _ts, cost, session, _key, _tokens in cache.recent:
+        costs[session] = costs.get(session, 0.0) + (cost or 0.0)
+    return costs
