@@ -19,6 +19,7 @@ from burntray.sources.base import (
     HasLimits,
     HasMembers,
     HasMinuteSeries,
+    HasOwnSessionCosts,
     HasRecords,
     KeepsOwnHistory,
     Listens,
@@ -52,11 +53,12 @@ CAPABILITIES = {
     "splits": SplitsByUpstream,
     "listens": Listens,
     "limits": HasLimits,
+    "own-costs": HasOwnSessionCosts,
 }
 # what each built-in source can do (the rest it cannot): the protocols match the real classes
 EXPECTED = {
     "hexai": {"wakes", "own-history"},
-    "claude": {"records", "blocks", "splits", "limits"},
+    "claude": {"records", "blocks", "splits", "limits", "own-costs"},
     "codex": {"records", "splits"},
     "roder": {"minutes"},
     "ctm": {"minutes"},
