@@ -92,24 +92,36 @@ def _color(choice: str) -> bool:
 
 
 def _read_stdin() -> bytes:
-    """stdin, bounded in size and in time (a terminal or a writer that never closes)."""
+    """stdin, bounded in size and in time: what came before ``STDIN_WAIT_S`` is used even when
+    the writer never closes it (a terminal gives nothing)."""
     from burntray.sources.claude.statusline import MAX_PAYLOAD_BYTES  # noqa: PLC0415
 
     stdin = sys.stdin
     if stdin is None or stdin.isatty():
         return b""
-    got: list[bytes] = []
+    try:
+        fd = stdin.fileno()
+    except (OSError, ValueError):
+        return b""
+    chunks: list[bytes] = []
+    ended = threading.Event()
 
     def read() -> None:
+        size = 0
         try:
-            got.append(stdin.buffer.read(MAX_PAYLOAD_BYTES + 1))
-        except (OSError, ValueError):
-            got.append(b"")
+            while size <= MAX_PAYLOAD_BYTES:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except OSError:
+            pass
+        ended.set()
 
-    reader = threading.Thread(target=read, name="burntray-stdin", daemon=True)
-    reader.start()
-    reader.join(STDIN_WAIT_S)
-    return got[0] if got else b""
+    threading.Thread(target=read, name="burntray-stdin", daemon=True).start()
+    ended.wait(STDIN_WAIT_S)
+    return b"".join(list(chunks))
 
 
 def _line(parts: tuple[str, ...], color: bool) -> tuple[str, threading.Thread | None]:
