@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from burntray.io.watch import FolderWatcher, inotify_events
 from burntray.model.limits import PlanWindow
 from burntray.model.snapshot import Snapshot
 from burntray.sources.agent_logs.source import ClaudeSource
@@ -27,18 +26,26 @@ from burntray.sources.claude.statusline import (
     read_observations,
 )
 
+if TYPE_CHECKING:
+    from burntray.io.watch import FolderWatcher
+
 _GONE = 0x400 | 0x800 | 0x8000  # IN_DELETE_SELF, IN_MOVE_SELF, IN_IGNORED
 
 
-class _RecordWatcher(FolderWatcher):
-    """A watch on the records' folder: any record written (atomically: a rename) wakes."""
+def _record_watcher(folder: Path, wake: Callable[[], None]) -> FolderWatcher:
+    """A watch on the records' folder: any record written (atomically: a rename) wakes. Made
+    only by a running tray (ctypes and inotify load then, not for ``status``)."""
+    from burntray.io.watch import FolderWatcher, inotify_events  # noqa: PLC0415
 
-    def _scan(self, data: bytes) -> tuple[bool, bool]:
-        changed = gone = False
-        for mask, name in inotify_events(data):
-            gone = gone or bool(mask & _GONE)
-            changed = changed or name.endswith(SUFFIX.encode())
-        return changed, gone
+    class RecordWatcher(FolderWatcher):
+        def _scan(self, data: bytes) -> tuple[bool, bool]:
+            changed = gone = False
+            for mask, name in inotify_events(data):
+                gone = gone or bool(mask & _GONE)
+                changed = changed or name.endswith(SUFFIX.encode())
+            return changed, gone
+
+    return RecordWatcher(folder, frozenset(), wake)
 
 
 class ClaudeLimitsSource(ClaudeSource):
@@ -49,7 +56,7 @@ class ClaudeLimitsSource(ClaudeSource):
         self.limits_dir = limits_dir
         self._observations: list[Observation] = []
         self._signature: tuple[tuple[str, int, int], ...] | None = None
-        self._record_watcher: _RecordWatcher | None = None
+        self._record_watcher: FolderWatcher | None = None
         self._limits_wake: Callable[[], None] | None = None
         super().__init__(*args, **kwargs)
 
@@ -85,7 +92,7 @@ class ClaudeLimitsSource(ClaudeSource):
             return
         if self._record_watcher is not None:
             self._record_watcher.stop()
-        watcher = _RecordWatcher(self.limits_dir, frozenset(), self._limits_wake)
+        watcher = _record_watcher(self.limits_dir, self._limits_wake)
         # not there yet (no status line ran): the next poll tries again
         self._record_watcher = watcher if watcher.start() else None
 
