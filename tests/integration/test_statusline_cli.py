@@ -375,3 +375,14 @@ def test_a_writer_that_never_closes_stdin_still_gets_its_line(claude_config: Pat
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_fifo_or_a_link_to_a_device_among_the_logs_is_named_and_the_rest_counted(
+    claude_config: Path,
+) -> None:
+    write_session(claude_config, "s", _recent(2))
+    os.mkfifo(claude_config / "projects" / "-p" / "fifo.jsonl")
+    os.symlink("/dev/zero", claude_config / "projects" / "-p" / "zero.jsonl")
+    done = burntray("statusline", "--color", "never", "--show", "today", stdin="{}", timeout=30)
+    assert done.returncode == 0
+    assert done.stdout == "$0.18 today | some logs unreadable\n"

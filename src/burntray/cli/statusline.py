@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     color = _color(args.color)
     try:
         text, finish = _line(parts, color)
-    except Exception as exc:
+    except Exception as exc:  # a failing status line is worse than a plain one: say why, exit 0
         text, finish = f"burntray: status line failed ({type(exc).__name__}: {exc})"[:300], None
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
@@ -152,13 +152,21 @@ def _line(parts: tuple[str, ...], color: bool) -> tuple[str, threading.Thread | 
             write_observation(folder, payload, now)
         except OSError as exc:
             note = f"not recorded: {exc.strerror or exc}"
-    figures, worker = _figures(ctx, claude_dirs(ctx.source_context(with_history=False)), payload)
+    try:
+        dirs = claude_dirs(ctx.source_context(with_history=False))
+    except RuntimeError as exc:  # no home to find Claude Code's folders from
+        figures, worker, problem = None, None, str(exc)
+    else:
+        figures, worker, problem = _figures(ctx, dirs, payload)
     windows = plan_windows(read_observations(folder), time.time_ns())
-    line = LineInput(payload, figures, windows, time.time_ns(), note)
+    line = LineInput(payload, figures, windows, time.time_ns(), note, problem)
     return render(line, parts, color=color), worker
 
 
-def _figures(ctx: Any, dirs: list[Any], payload: Payload) -> tuple[Any, threading.Thread | None]:
+def _figures(
+    ctx: Any, dirs: list[Any], payload: Payload
+) -> tuple[Any, threading.Thread | None, str]:
+    """(figures or None, the thread still reading when the budget ran out, why none)."""
     from burntray.sources.claude.statusline_costs import CACHE_NAME, session_figures  # noqa: PLC0415
 
     done: list[Any] = []
@@ -175,15 +183,17 @@ def _figures(ctx: Any, dirs: list[Any], payload: Payload) -> tuple[Any, threadin
                     transcript=payload.transcript_path,
                 )
             )
-        except Exception:
-            done.append(None)
+        except Exception as exc:  # the line still shows what the payload said, and why
+            done.append(exc)
 
     worker = threading.Thread(target=work, name="burntray-statusline", daemon=True)
     worker.start()
     worker.join(_budget())
-    if done:
-        return done[0], None
-    return None, worker
+    if not done:
+        return None, worker, "logs not read in time"
+    if isinstance(done[0], Exception):
+        return None, None, f"logs not read: {type(done[0]).__name__}: {done[0]}"[:200]
+    return done[0], None, ""
 
 
 def _budget() -> float:

@@ -54,6 +54,7 @@ class LineInput:
     windows: tuple[PlanWindow, ...]
     now_ns: int
     note: str = ""  # said at the end when the payload was unusable
+    logs_problem: str = ""  # why ``figures`` is None
 
 
 def usd(amount: float) -> str:
@@ -150,7 +151,7 @@ def render(line: LineInput, parts: Sequence[str] = DEFAULT_PARTS, *, color: bool
         if text:
             out.append(text)
     if figures is None:
-        out.append(paint.dim("logs not read in time"))
+        out.append(paint.dim(line.logs_problem or "logs not read"))
     elif figures.problem:
         out.append(paint.dim("some logs unreadable"))
     if line.note:
