@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -93,6 +94,15 @@ def _timed(cmd: list[str], env: dict[str, str], stdin: str) -> tuple[float, str]
     return time.perf_counter() - started, done.stdout.strip()
 
 
+def _cpu(cmd: list[str], env: dict[str, str], stdin: str) -> float:
+    """The process's CPU time (user + sys): on shared cores, what its wall time would be alone
+    (less what it waits on the disk)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _timed(cmd, env, stdin)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
 def _append(path: Path, n: int) -> None:
     ts = time.time()
     line = claude_line(_stamp(ts), f"bench_{n}_{time.time_ns()}", f"req_b{n}", MODELS[0],
@@ -158,6 +168,12 @@ def run() -> list[tuple[str, str]]:
         ok = same <= 0.1 and (cc_cached is None or same <= cc_cached)
         rows.append(("warm: burntray, nothing new [<= 0.1 s, <= ccusage cached]",
                      f"{same:.3f} s (median of {WARM_RUNS}){missed(ok)}"))  # fmt: skip
+        cpu = statistics.median(_cpu(ours, env, stdin) for _ in range(WARM_RUNS))
+        base = [sys.executable, "-m", "burntray", "status", "--format", "tmux", "--source", "hexai"]
+        tmux = statistics.median(_cpu(base, env, "") for _ in range(WARM_RUNS))
+        rows.append(("warm: burntray CPU time, nothing new (median)", f"{cpu:.3f} s"))
+        rows.append(("... status --format tmux CPU time, same run (40 ms wall alone)",
+                     f"{tmux:.3f} s ({cpu / tmux:.2f}x)"))  # fmt: skip
         rows += _live(work, doc)
     if binary is None:
         rows.append(("ccusage", "npm not installed: ccusage rows skipped"))
