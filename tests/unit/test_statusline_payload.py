@@ -201,3 +201,8 @@ def test_show_names_its_parts_and_refuses_unknown_ones() -> None:
         parse_parts("model,wat")
     with pytest.raises(ValueError, match="none given"):
         parse_parts(",")
+
+
+def test_a_name_from_stdin_never_breaks_the_line_or_brings_escapes() -> None:
+    payload = parse_payload(b'{"model": {"display_name": "Opus\\n4\\u001b[31m!\\u009b"}}')
+    assert render(LineInput(payload, None, (), NOW_NS), ("model",)) == "Opus4[31m! | logs not read"

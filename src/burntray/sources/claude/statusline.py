@@ -92,6 +92,15 @@ def _number(value: object, *, low: float = 0.0, high: float = math.inf) -> float
     return number
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters: a name from stdin never breaks the one line or
+    brings its own terminal escapes."""
+    return _CONTROL.sub("", text)
+
+
 def _text(value: object, limit: int = 4096) -> str | None:
     if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
         return None

@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 
 from burntray.model.format import when_text
 from burntray.report.by_period import GAP_FLAG_PCT, cost_gap_pct
-from burntray.sources.claude.statusline import observations_dir, plan_windows, read_observations
+from burntray.sources.claude.statusline import (
+    observations_dir,
+    plan_windows,
+    printable,
+    read_observations,
+)
 from burntray.sources.claude.statusline_costs import CACHE_NAME, logged_session_costs
 
 if TYPE_CHECKING:
@@ -54,8 +59,8 @@ def statusline_lines(ctx: SourceContext, dirs: list[Path]) -> list[str]:
         mine = logged.get(obs.session_id)
         if mine is None:
             lines.append(
-                f"session cost {obs.session_id[:36]}: Claude Code ${obs.cost_usd:.2f}, "
-                "not in the logs read"
+                f"session cost {printable(obs.session_id)[:36]}: Claude Code "
+                f"${obs.cost_usd:.2f}, not in the logs read"
             )
             continue
         gap = cost_gap_pct(obs.cost_usd, mine)
@@ -66,7 +71,7 @@ def statusline_lines(ctx: SourceContext, dirs: list[Path]) -> list[str]:
                 flag += " (the logs can undercount: placeholder token counts)"
         gap_text = "" if gap is None else f", gap {gap:+.1f} %"
         lines.append(
-            f"session cost {obs.session_id[:36]}: Claude Code ${obs.cost_usd:.2f}, "
-            f"logs ${mine:.2f}{gap_text}{flag}"
+            f"session cost {printable(obs.session_id)[:36]}: Claude Code "
+            f"${obs.cost_usd:.2f}, logs ${mine:.2f}{gap_text}{flag}"
         )
     return lines

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from burntray.model.limits import PlanWindow
 from burntray.model.periods import UsageBlock
 from burntray.model.timefmt import NS_PER_MINUTE
-from burntray.sources.claude.statusline import Payload
+from burntray.sources.claude.statusline import Payload, printable
 
 if TYPE_CHECKING:
     from burntray.sources.claude.statusline_costs import Figures
@@ -131,7 +131,7 @@ def render(line: LineInput, parts: Sequence[str] = DEFAULT_PARTS, *, color: bool
     for part in parts:
         text: str | None = None
         if part == "model":
-            text = payload.model_name or payload.model_id or "Claude"
+            text = printable(payload.model_name or payload.model_id or "") or "Claude"
         elif part == "session":
             text = _session(line)
         elif part == "today" and figures is not None:
@@ -151,9 +151,9 @@ def render(line: LineInput, parts: Sequence[str] = DEFAULT_PARTS, *, color: bool
         if text:
             out.append(text)
     if figures is None:
-        out.append(paint.dim(line.logs_problem or "logs not read"))
+        out.append(paint.dim(printable(line.logs_problem) or "logs not read"))
     elif figures.problem:
         out.append(paint.dim("some logs unreadable"))
     if line.note:
-        out.append(paint.dim(line.note))
+        out.append(paint.dim(printable(line.note)))
     return SEPARATOR.join(out) if out else "burntray"
