@@ -139,6 +139,9 @@ def run() -> list[tuple[str, str]]:
         first, line = _timed(ours, env, stdin)
         rows.append(("first: burntray statusline, no cache (whole process)", f"{first:.2f} s"))
         rows.append(("first: its line", line))
+        seeded = _seeded_first(work, env, ours, stdin)
+        rows.append(("first: with burntray's history already there (a tray ran)",
+                     f"{seeded:.2f} s"))  # fmt: skip
         cc_first = cc_cached = None
         if binary is not None:
             theirs = [str(binary), "statusline", "--offline"]
@@ -178,6 +181,16 @@ def run() -> list[tuple[str, str]]:
     if binary is None:
         rows.append(("ccusage", "npm not installed: ccusage rows skipped"))
     return rows
+
+
+def _seeded_first(work: Path, env: dict[str, str], ours: list[str], stdin: str) -> float:
+    """The first status line (no cache) where burntray's history holds the logs already."""
+    status = [sys.executable, "-m", "burntray", "status", "--source", "claude", "--window", "1h"]
+    _timed(status, env, "")  # reads every log into the history, as a running tray has
+    cache = work / "burntray" / "cache" / "statusline-claude.msgpack"
+    cache.unlink()
+    took = _timed(ours, env, stdin)[0]
+    return took
 
 
 def _live(work: Path, doc: dict[str, object]) -> list[tuple[str, str]]:

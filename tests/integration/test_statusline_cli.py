@@ -386,3 +386,19 @@ def test_a_fifo_or_a_link_to_a_device_among_the_logs_is_named_and_the_rest_count
     done = burntray("statusline", "--color", "never", "--show", "today", stdin="{}", timeout=30)
     assert done.returncode == 0
     assert done.stdout == "$0.18 today | some logs unreadable\n"
+
+
+def test_the_first_run_starts_from_burntrays_history_and_reads_only_what_is_new(
+    claude_config: Path,
+) -> None:
+    """``status`` reads the logs into burntray's history; the status line's first run takes
+    the offsets and requests from there: bytes the history already counted are not read again
+    (here they are overwritten in place with garbage, which a full read would skip)."""
+    log = write_session(claude_config, "s", _recent(3))
+    assert burntray("status", "--source", "claude", "--window", "today").returncode == 0
+    size = log.stat().st_size
+    with log.open("r+b") as fh:
+        fh.write(b"x" * size)  # same size: only a read from the start would see it
+    write_session(claude_config, "s", [_now_ns()])  # and one new request after it
+    done = burntray("statusline", "--show", "session,today", stdin='{"session_id": "s"}')
+    assert (done.returncode, done.stdout) == (0, "$0.36 session | $0.36 today\n")

@@ -181,6 +181,7 @@ def _figures(
                     payload.session_id,
                     time.time_ns(),
                     transcript=payload.transcript_path,
+                    history_db=ctx.paths.history_db,
                 )
             )
         except Exception as exc:  # the line still shows what the payload said, and why

@@ -141,15 +141,29 @@ def session_figures(
     now_ns: int,
     *,
     transcript: str | None = None,
+    history_db: Path | None = None,
 ) -> Figures:
     """The status line's figures at ``now_ns``; the cache in ``cache_file`` is read and
-    rewritten (a cache that cannot be written only costs the next run a longer read)."""
+    rewritten (a cache that cannot be written only costs the next run a longer read). With no
+    cache yet, ``history_db`` (burntray's history) may seed it (``statusline_seed``)."""
     key = cache_key(dirs, prices)
     reader = _RecentReader(dirs, prices)
-    cache = _load(cache_file, key) or _Cache(CACHE_VERSION, key, "", [], {}, {}, {})
+    cache = _load(cache_file, key)
+    rows: dict[str, Row] = {}
+    if cache is None:
+        cache = _Cache(CACHE_VERSION, key, "", [], {}, {}, {})
+        if history_db is not None:
+            from burntray.sources.claude.statusline_seed import (  # noqa: PLC0415
+                seed_from_history,
+            )
+
+            seed = seed_from_history(history_db, keep_from_ns(now_ns))
+            if seed is not None:
+                cache.state, seeded, cache.sessions = seed
+                rows = {r[3]: r for r in seeded}
     if cache.state:
         reader.load_state(cache.state)
-    rows: dict[str, Row] = {r[3]: r for r in cache.recent}
+    rows.update((r[3], r) for r in cache.recent)
     _wire_lookup(reader, rows)
     always = frozenset(_session_files(dirs, session_id, transcript))
     for rec in reader.read_recent(keep_from_ns(now_ns), always):
