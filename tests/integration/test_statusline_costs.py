@@ -98,3 +98,45 @@ def test_a_session_unknown_to_the_logs_has_no_cost(tmp_path: Path) -> None:
     )
     assert figures.session_cost_usd is None
     assert figures.today_cost_usd > 0
+
+
+def test_a_run_seeded_from_the_history_gives_a_fresh_reads_figures(tmp_path: Path) -> None:
+    """The claude source reads the logs into burntray's history; a first status line seeded
+    from there (sums made by SQLite) agrees with one that reads every log itself, then and
+    after more requests come."""
+    from burntray.sources.registry import REGISTRY
+    from burntray.store.history import HistoryStore
+
+    config = tmp_path / "claude"
+    prices = build_price_table({}, None)
+    _write(config, "a", [NOON - 20 * 60 * NS_MIN + k * 7 * NS_MIN for k in range(30)])
+    _write(config, "a", [NOON - 3 * 60 * NS_MIN + k * 3 * NS_MIN for k in range(40)], dup=True)
+    _write(config, "b", [NOON - 90 * NS_MIN + k * 5 * NS_MIN for k in range(18)])
+    db = tmp_path / "history.sqlite3"
+    history = HistoryStore(db, REGISTRY.history_tables())
+    source = claude_source([config], prices, history, lambda: NOON, watch=False)
+    try:
+        source.poll()
+    finally:
+        source.close()
+        history.close()
+    cache = tmp_path / "seeded.msgpack"
+    for n, now in enumerate([NOON, NOON + 100 * NS_MIN]):
+        if n:
+            _write(config, "b", [now - 20 * NS_MIN + k * NS_MIN for k in range(0, 20, 3)])
+        seeded = session_figures([config], prices, cache, "a", now, history_db=db)
+        fresh = session_figures([config], prices, tmp_path / f"fresh{n}.msgpack", "a", now)
+        assert seeded.today_cost_usd == pytest.approx(fresh.today_cost_usd, rel=1e-9)
+        assert seeded.session_cost_usd == pytest.approx(fresh.session_cost_usd, rel=1e-9)
+        assert seeded.block is not None and fresh.block is not None
+        assert (seeded.block.start_ns, seeded.block.last_ns) == (
+            fresh.block.start_ns,
+            fresh.block.last_ns,
+        )
+        assert seeded.block.cost_usd == pytest.approx(fresh.block.cost_usd, rel=1e-9)
+    # what the seed brought: a file the history read is not read again (rewritten in place)
+    log = config / "projects" / "-p" / "a.jsonl"
+    before = session_figures([config], prices, tmp_path / "s2.msgpack", "a", NOON, history_db=db)
+    log.write_bytes(b"x" * log.stat().st_size)
+    after = session_figures([config], prices, tmp_path / "s3.msgpack", "a", NOON, history_db=db)
+    assert after.session_cost_usd == pytest.approx(before.session_cost_usd, rel=1e-9)

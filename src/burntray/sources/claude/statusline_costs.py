@@ -157,10 +157,19 @@ def session_figures(
                 seed_from_history,
             )
 
-            seed = seed_from_history(history_db, keep_from_ns(now_ns))
+            first_day = today_start_ns(now_ns) - 3 * 24 * NS_PER_HOUR
+            seed = seed_from_history(
+                history_db,
+                now_ns - RECENT_NS,
+                keep_from_ns(now_ns),
+                _day_bounds(now_ns),
+                (now_ns - BLOCK_CHAIN_NS) // NS_PER_MINUTE * NS_PER_MINUTE,
+            )
             if seed is not None:
-                cache.state, seeded, cache.sessions = seed
-                rows = {r[3]: r for r in seeded}
+                cache.state, cache.sessions = seed.state, seed.sessions
+                cache.days = {d: v for d, v in seed.days.items() if d >= first_day}
+                cache.minutes = seed.minutes
+                rows = {r[3]: r for r in seed.recent}
     if cache.state:
         reader.load_state(cache.state)
     rows.update((r[3], r) for r in cache.recent)
@@ -177,6 +186,12 @@ def session_figures(
     except OSError:
         pass  # the figures stand; the next run reads again what this one read
     return figures
+
+
+def _day_bounds(now_ns: int) -> list[tuple[int, int]]:
+    """(local midnight, the next one) of today and the three days before (what ``days`` keeps)."""
+    midnights = sorted({today_start_ns(now_ns - d * 24 * NS_PER_HOUR) for d in range(4)})
+    return [(m, today_start_ns(m + 36 * NS_PER_HOUR)) for m in midnights]
 
 
 def _fold(cache: _Cache, rows: Iterable[Row], now_ns: int) -> list[Row]:
