@@ -206,3 +206,14 @@ def test_show_names_its_parts_and_refuses_unknown_ones() -> None:
 def test_a_name_from_stdin_never_breaks_the_line_or_brings_escapes() -> None:
     payload = parse_payload(b'{"model": {"display_name": "Opus\\n4\\u001b[31m!\\u009b"}}')
     assert render(LineInput(payload, None, (), NOW_NS), ("model",)) == "Opus4[31m! | logs not read"
+
+
+def test_a_window_reported_long_ago_says_its_age() -> None:
+    payload = parse_payload(b"{}")
+    hour = 3600 * 10**9
+    old = PlanWindow("claude", 10080, 30.0, NOW_NS + 48 * hour, NOW_NS - 2 * hour)
+    fresh = PlanWindow("claude", 300, 5.0, NOW_NS + hour, NOW_NS - 60 * 10**9)
+    text = render(LineInput(payload, _figures(), (fresh, old), NOW_NS), ("limits",))
+    assert text.startswith("5h 5% ↻")
+    assert "(" not in text.split(" · ")[0]  # a minute old: no age shown
+    assert text.split(" · ")[1].endswith("(2h ago)")

@@ -89,6 +89,18 @@ def _left(ns: int) -> str:
     return f"{minutes // 60}h {minutes % 60}m left" if minutes >= 60 else f"{minutes}m left"
 
 
+# A window's figure older than this says its age (another session's, or an idle one's).
+STALE_NS = 10 * NS_PER_MINUTE
+
+
+def _ago(ns: int) -> str:
+    minutes = ns // NS_PER_MINUTE
+    if minutes < 60:
+        return f"{minutes}m ago"
+    hours = minutes // 60
+    return f"{hours}h ago" if hours < 48 else f"{hours // 24}d ago"
+
+
 def _window(win: PlanWindow, now_ns: int, paint: _Paint) -> str:
     name = _WINDOW_NAMES.get(win.window, win.window)
     if win.reset_since_observed:
@@ -96,6 +108,8 @@ def _window(win: PlanWindow, now_ns: int, paint: _Paint) -> str:
     text = f"{name} {paint.pct(win.used_percent)}"
     if win.resets_at_ns is not None:
         text += f" ↻{_clock(win.resets_at_ns, now_ns)}"
+    if win.age_ns(now_ns) > STALE_NS:
+        text += paint.dim(f" ({_ago(win.age_ns(now_ns))})")
     return text
 
 
