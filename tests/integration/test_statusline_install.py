@@ -119,3 +119,18 @@ def test_a_planted_backup_link_is_not_followed(config: Path, tmp_path: Path) -> 
     assert done.returncode == 1
     assert victim.read_text() == "keep me"
     assert settings.read_text() == SETTINGS
+
+
+def test_refresh_sets_claude_codes_timer_and_is_checked(config: Path) -> None:
+    bad = burntray("statusline", "install", "--refresh", "0")
+    assert bad.returncode == 2 and "--refresh" in bad.stderr
+    assert not (config / "settings.json").exists()
+    done = burntray("statusline", "install", "--refresh", "30", "--command", "burntray statusline")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((config / "settings.json").read_text())
+    assert doc["statusLine"] == {
+        "type": "command",
+        "command": "burntray statusline",
+        "padding": 0,
+        "refreshInterval": 30,
+    }

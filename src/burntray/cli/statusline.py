@@ -20,7 +20,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from burntray.cli.common import EXIT_FAILED, EXIT_OK, fail
+from burntray.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
 
 if TYPE_CHECKING:
     from burntray.sources.claude.statusline import Payload
@@ -59,6 +59,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="statusline_command",
         metavar="CMD",
         help="install: the command Claude Code is to run (default: this burntray's statusline)",
+    )
+    parser.add_argument(
+        "--refresh",
+        type=int,
+        metavar="SECONDS",
+        help="install: also re-run it every SECONDS (1-3600; Claude Code 2.1.97+), so an idle "
+        "session's line follows resets",
     )
 
 
@@ -227,7 +234,10 @@ def _settings(args: argparse.Namespace) -> int:
 
     try:
         if args.action == "install":
-            message = install(os.environ, args.statusline_command or default_command())
+            if args.refresh is not None and not 1 <= args.refresh <= 3600:
+                return fail("--refresh: give 1 to 3600 seconds", EXIT_USAGE)
+            command = args.statusline_command or default_command()
+            message = install(os.environ, command, refresh_s=args.refresh)
         else:
             message = uninstall(os.environ)
     except BurntrayError as exc:

@@ -119,7 +119,8 @@ def _mode(path: Path) -> int:
         return 0o600
 
 
-def install(env: Mapping[str, str], command: str) -> str:
+def install(env: Mapping[str, str], command: str, *, refresh_s: int | None = None) -> str:
+    """Add burntray's status line (re-run every ``refresh_s`` seconds when given)."""
     folder = settings_dir(env)
     path, backup = folder / SETTINGS, folder / BACKUP
     original = _read(path)
@@ -144,6 +145,8 @@ def install(env: Mapping[str, str], command: str) -> str:
     if original is not None:
         _write(backup, original, mode)  # the file as it was, first
     doc[KEY] = {"type": "command", "command": command, "padding": 0}
+    if refresh_s is not None:
+        doc[KEY]["refreshInterval"] = refresh_s
     _write(path, _dump(doc), mode)
     kept = f"; the file as it was is in {backup}" if original is not None else ""
     return f"burntray is now Claude Code's status line ({path}){kept}"
