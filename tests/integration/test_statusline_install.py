@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,15 @@ def test_refresh_sets_claude_codes_timer_and_is_checked(config: Path) -> None:
         "padding": 0,
         "refreshInterval": 30,
     }
+
+
+def test_the_installed_command_runs_as_claude_code_runs_it(config: Path) -> None:
+    """Claude Code runs the command with a shell and gives it the payload on stdin."""
+    assert burntray("statusline", "install").returncode == 0
+    command = json.loads((config / "settings.json").read_text())["statusLine"]["command"]
+    payload = Path(__file__).parents[1] / "fixtures" / "statusline" / "ccusage-statusline-test.json"
+    done = subprocess.run(
+        command + " --color never --show model", shell=True, input=payload.read_text(),
+        capture_output=True, text=True, timeout=30, env=dict(os.environ), check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "Sonnet 4\n")
