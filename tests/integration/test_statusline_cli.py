@@ -402,3 +402,23 @@ def test_the_first_run_starts_from_burntrays_history_and_reads_only_what_is_new(
     write_session(claude_config, "s", [_now_ns()])  # and one new request after it
     done = burntray("statusline", "--show", "session,today", stdin='{"session_id": "s"}')
     assert (done.returncode, done.stdout) == (0, "$0.36 session | $0.36 today\n")
+
+
+def test_status_lines_run_at_once_each_answer_and_leave_a_whole_cache(
+    claude_config: Path,
+) -> None:
+    """Two Claude Code sessions (or a slow run and the next) at the same moment: no lock, each
+    prints its line, and the cache the last one leaves is whole."""
+    write_session(claude_config, "a", _recent(2))
+    write_session(claude_config, "b", _recent(3))
+    command = [sys.executable, "-m", "burntray", "statusline", "--show", "session,today"]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True}
+    procs = [subprocess.Popen(command, env=dict(os.environ), **pipes) for _ in range(4)]
+    outs = [
+        p.communicate(json.dumps({"session_id": "ab"[n % 2]}), timeout=60)[0]
+        for n, p in enumerate(procs)
+    ]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0]
+    assert outs == ["$0.18 session | $0.45 today\n", "$0.27 session | $0.45 today\n"] * 2
+    again = burntray("statusline", "--show", "session,today", stdin='{"session_id": "b"}')
+    assert again.stdout == "$0.27 session | $0.45 today\n"
