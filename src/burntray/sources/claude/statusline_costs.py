@@ -177,7 +177,7 @@ def session_figures(
     always = frozenset(_session_files(dirs, session_id, transcript))
     for rec in reader.read_recent(keep_from_ns(now_ns), always):
         rows[rec.key] = (rec.ts_ns, rec.cost_usd, rec.session, rec.key, rec.tokens)
-    cache.recent = _fold(cache, rows.values(), now_ns)
+    cache.recent = _fold(cache, list(rows.values()), now_ns)
     figures = _figures(cache, session_id, now_ns, reader)
     cache.state = reader.save_state()
     try:
@@ -194,36 +194,72 @@ def _day_bounds(now_ns: int) -> list[tuple[int, int]]:
     return [(m, today_start_ns(m + 36 * NS_PER_HOUR)) for m in midnights]
 
 
-def _fold(cache: _Cache, rows: Iterable[Row], now_ns: int) -> list[Row]:
+def _fold(cache: _Cache, rows: list[Row], now_ns: int) -> list[Row]:
     """Fold the requests older than ``RECENT_NS`` into the per-session, per-day and
-    per-minute sums; returns the recent ones."""
-    recent: list[Row] = []
-    old: list[Row] = []
-    for row in rows:
-        (recent if row[0] >= now_ns - RECENT_NS else old).append(row)
+    per-minute sums; returns the recent ones. (A first run folds a hundred thousand: one pass
+    in time order, each sum kept in a local list until the end.)"""
+    cutoff = now_ns - RECENT_NS
+    recent = [r for r in rows if r[0] >= cutoff]
+    old = sorted(r for r in rows if r[0] < cutoff) if len(recent) != len(rows) else []
     if not old:
         return recent
-    keep_minutes = (now_ns - BLOCK_CHAIN_NS) // NS_PER_MINUTE
-    first_day = today_start_ns(now_ns) - 3 * 24 * NS_PER_HOUR
-    midnights = sorted({today_start_ns(now_ns - d * 24 * NS_PER_HOUR) for d in range(4)})
-    sessions, days, minutes = cache.sessions, cache.days, cache.minutes
+    bounds = _day_bounds(now_ns)
+    first_minute = (now_ns - BLOCK_CHAIN_NS) // NS_PER_MINUTE
+    sessions: dict[str, list[float]] = {}
+    days: dict[int, list[float]] = {}
+    minutes: dict[int, list[float]] = {}
+    day_at = 0
     for ts, cost, session, _key, tokens in old:
-        unpriced = cost is None
         spent = cost or 0.0
-        cost_s, n_s = sessions.pop(session, (0.0, 0))
-        sessions[session] = (cost_s + spent, n_s + unpriced)  # re-inserted: the newest last
-        if ts >= first_day:
-            day = midnights[max(0, bisect.bisect_right(midnights, ts) - 1)]
-            cost_d, n_d = days.get(day, (0.0, 0))
-            days[day] = (cost_d + spent, n_d + unpriced)
+        unpriced = cost is None
+        acc = sessions.get(session)
+        if acc is None:
+            sessions[session] = [spent, unpriced]
+        else:
+            acc[0] += spent
+            acc[1] += unpriced
+        while day_at < len(bounds) and ts >= bounds[day_at][1]:
+            day_at += 1
+        if day_at < len(bounds) and ts >= bounds[day_at][0]:
+            acc = days.get(bounds[day_at][0])
+            if acc is None:
+                days[bounds[day_at][0]] = [spent, unpriced]
+            else:
+                acc[0] += spent
+                acc[1] += unpriced
         minute = ts // NS_PER_MINUTE
-        if minute >= keep_minutes:
-            cost_m, tokens_m, first, last = minutes.get(minute, (0.0, 0, ts, ts))
-            minutes[minute] = (cost_m + spent, tokens_m + tokens, min(first, ts), max(last, ts))
-    cache.days = {d: v for d, v in days.items() if d >= first_day}
-    cache.minutes = {m: v for m, v in minutes.items() if m >= keep_minutes}
-    if len(sessions) > MAX_SESSIONS:
-        cache.sessions = dict(list(sessions.items())[-MAX_SESSIONS:])
+        if minute >= first_minute:
+            acc = minutes.get(minute)
+            if acc is None:
+                minutes[minute] = [spent, tokens, ts, ts]
+            else:  # in time order: this one is the minute's last so far
+                acc[0] += spent
+                acc[1] += tokens
+                acc[3] = ts
+    for session, (cost_s, n_s) in sessions.items():
+        held = cache.sessions.pop(session, (0.0, 0))  # re-inserted: the newest last
+        cache.sessions[session] = (held[0] + cost_s, held[1] + int(n_s))
+    if len(cache.sessions) > MAX_SESSIONS:
+        cache.sessions = dict(list(cache.sessions.items())[-MAX_SESSIONS:])
+    first_day = bounds[0][0]
+    merged_days = {d: v for d, v in cache.days.items() if d >= first_day}
+    for day, (cost_d, n_d) in days.items():
+        held = merged_days.get(day, (0.0, 0))
+        merged_days[day] = (held[0] + cost_d, held[1] + int(n_d))
+    cache.days = merged_days
+    merged = {m: v for m, v in cache.minutes.items() if m >= first_minute}
+    for minute, (cost_m, tokens_m, first, last) in minutes.items():
+        held_m = merged.get(minute)
+        if held_m is None:
+            merged[minute] = (cost_m, int(tokens_m), int(first), int(last))
+        else:
+            merged[minute] = (
+                held_m[0] + cost_m,
+                held_m[1] + int(tokens_m),
+                min(held_m[2], int(first)),
+                max(held_m[3], int(last)),
+            )
+    cache.minutes = merged
     return recent
 
 
