@@ -134,6 +134,24 @@ def test_a_run_seeded_from_the_history_gives_a_fresh_reads_figures(tmp_path: Pat
             fresh.block.last_ns,
         )
         assert seeded.block.cost_usd == pytest.approx(fresh.block.cost_usd, rel=1e-9)
+    # a session last written days ago and resumed after the seed counts whole, as unseeded
+    old = _write(config, "c", [NOON - 5 * 24 * 60 * NS_MIN + k * NS_MIN for k in range(5)])
+    history = HistoryStore(db, REGISTRY.history_tables())
+    source = claude_source([config], prices, history, lambda: NOON, watch=False)
+    try:
+        source.poll()
+    finally:
+        source.close()
+        history.close()
+    os.utime(old, ns=(NOON - 5 * 24 * 60 * NS_MIN, NOON - 5 * 24 * 60 * NS_MIN))
+    resumed = tmp_path / "resumed.msgpack"
+    session_figures([config], prices, resumed, "c", NOON, history_db=db)
+    _write(config, "c", [NOON + 2 * NS_MIN])
+    later = NOON + 3 * NS_MIN
+    seeded_c = session_figures([config], prices, resumed, "c", later, history_db=db)
+    fresh_c = session_figures([config], prices, tmp_path / "fresh-c.msgpack", "c", later)
+    assert fresh_c.session_cost_usd is not None
+    assert seeded_c.session_cost_usd == pytest.approx(fresh_c.session_cost_usd, rel=1e-9)
     # what the seed brought: a file the history read is not read again (rewritten in place)
     log = config / "projects" / "-p" / "a.jsonl"
     before = session_figures([config], prices, tmp_path / "s2.msgpack", "a", NOON, history_db=db)

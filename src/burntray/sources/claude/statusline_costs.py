@@ -150,6 +150,7 @@ def session_figures(
     reader = _RecentReader(dirs, prices)
     cache = _load(cache_file, key)
     rows: dict[str, Row] = {}
+    seeded = False
     if cache is None:
         cache = _Cache(CACHE_VERSION, key, "", [], {}, {}, {})
         if history_db is not None:
@@ -170,8 +171,11 @@ def session_figures(
                 cache.days = {d: v for d, v in seed.days.items() if d >= first_day}
                 cache.minutes = seed.minutes
                 rows = {r[3]: r for r in seed.recent}
+                seeded = True
     if cache.state:
         reader.load_state(cache.state)
+    if seeded:  # files not written since the cutoff are left as a first run leaves them
+        _forget_quiet_files(reader, keep_from_ns(now_ns))
     rows.update((r[3], r) for r in cache.recent)
     _wire_lookup(reader, rows)
     always = frozenset(_session_files(dirs, session_id, transcript))
@@ -186,6 +190,15 @@ def session_figures(
     except OSError:
         pass  # the figures stand; the next run reads again what this one read
     return figures
+
+
+def _forget_quiet_files(reader: ClaudeLogReader, keep_from: int) -> None:
+    """Drop the history's offsets of the files not written since ``keep_from``: their sessions'
+    requests are not in the seed, so a session resumed in one of them is read whole then, as
+    a run without a seed reads it."""
+    files = reader.tailer.files
+    for name in [n for n, state in files.items() if state.mtime_ns < keep_from]:
+        del files[name]
 
 
 def _day_bounds(now_ns: int) -> list[tuple[int, int]]:
