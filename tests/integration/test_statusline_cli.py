@@ -414,10 +414,13 @@ def test_status_lines_run_at_once_each_answer_and_leave_a_whole_cache(
     command = [sys.executable, "-m", "burntray", "statusline", "--show", "session,today"]
     pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True}
     procs = [subprocess.Popen(command, env=dict(os.environ), **pipes) for _ in range(4)]
-    outs = [
-        p.communicate(json.dumps({"session_id": "ab"[n % 2]}), timeout=60)[0]
-        for n, p in enumerate(procs)
-    ]
+    for n, proc in enumerate(procs):  # every payload given at once, as Claude Code gives it
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps({"session_id": "ab"[n % 2]}))
+        proc.stdin.close()
+    outs = [p.stdout.read() if p.stdout else "" for p in procs]
+    for proc in procs:
+        proc.wait(timeout=60)
     assert [p.returncode for p in procs] == [0, 0, 0, 0]
     assert outs == ["$0.18 session | $0.45 today\n", "$0.27 session | $0.45 today\n"] * 2
     again = burntray("statusline", "--show", "session,today", stdin='{"session_id": "b"}')

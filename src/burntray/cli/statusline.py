@@ -29,7 +29,7 @@ HELP = "the line for Claude Code's statusLine (reads its JSON on stdin); install
 # How long the logs may take before the line is printed without their figures.
 BUDGET_S = 2.0
 # How long stdin may stay open without a payload (a terminal, or a writer that never closes).
-STDIN_WAIT_S = 1.0
+STDIN_WAIT_S = 2.0
 # After the line is out: how long the rest of the read may go on, so the next run is fast.
 FINISH_S = 120.0
 
