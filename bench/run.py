@@ -47,6 +47,8 @@ BENCHES = [
     "bench_otel_hostile",
     "bench_otel_values",
     "bench_hexai",
+    "bench_views",
+    "bench_heavy",
     "bench_statusline",
 ]
 

@@ -60,11 +60,14 @@ def _executable(native: Path) -> Path:
     return native
 
 
-def run_ccusage(binary: Path, agent: str, env: dict[str, str], home: Path) -> dict[str, object]:
-    """``ccusage <agent> daily --json --offline`` in UTC, with only ``env`` pointing at data."""
+def run_ccusage(
+    binary: Path, agent: str, env: dict[str, str], home: Path, report: str = "daily"
+) -> dict[str, object]:
+    """``ccusage <agent> <report> --json --offline`` in UTC (report: daily, weekly, monthly),
+    with only ``env`` pointing at data."""
     full_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "TZ": "UTC", **env}
     done = subprocess.run(
-        [str(binary), agent, "daily", "--json", "--offline", "--timezone", "UTC"],
+        [str(binary), agent, report, "--json", "--offline", "--timezone", "UTC"],
         env=full_env, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     result: dict[str, object] = json.loads(done.stdout)
@@ -106,6 +109,7 @@ def claude_line(  # noqa: PLR0917 - a log line reads best as (ts, ids, model, to
     cost_usd: float | None = None,
     write_1h: int | None = None,
     text: str = "ok",
+    branch: object = None,
 ) -> str:
     usage: dict[str, object] = {
         "input_tokens": inp,
@@ -144,6 +148,8 @@ def claude_line(  # noqa: PLR0917 - a log line reads best as (ts, ids, model, to
         line["requestId"] = rid
     if cost_usd is not None:
         line["costUSD"] = cost_usd
+    if branch is not None:
+        line["gitBranch"] = branch
     return _compact(line)
 
 
@@ -253,12 +259,12 @@ def codex_token_count(ts: str, last: dict[str, int] | None, total: dict[str, int
     )
 
 
-def codex_turn_context(ts: str, model: str) -> str:
+def codex_turn_context(ts: str, model: str, cwd: object = "/work") -> str:
     return _compact(
         {
             "timestamp": ts,
             "type": "turn_context",
-            "payload": {"cwd": "/work", "approval_policy": "never", "model": model},
+            "payload": {"cwd": cwd, "approval_policy": "never", "model": model},
         }
     )
 
@@ -384,3 +390,67 @@ def generate_claude_logs(
                 written += len(block)
                 turns += 1
     return turns
+
+
+def generate_heavy_week(
+    config_dir: Path,
+    *,
+    requests: int = 240_000,
+    total_bytes: int = 153 * 1024 * 1024,
+    sessions: int = 6,
+    end_ts: float | None = None,
+    seed: int = 11,
+) -> int:
+    """A heavy user's week of Claude Code logs (issue 22) in the real layout; returns the bytes.
+
+    ``sessions`` busy sessions share ``requests`` requests over the 7 days before ``end_ts``
+    (default now), each day active for 17 hours up to the same time of day as ``end_ts`` and
+    idle for 7 (so 5-hour blocks chain through a day and start afresh after each night). The
+    last request is a few seconds before ``end_ts``: a block is active then. Every tenth
+    request is streamed (a first line with 1 output token, then the final one), every fifth
+    follows a user line, and the assistant text is sized so the files total ``total_bytes``.
+    """
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    models = ["claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claude-haiku-4-5-20251001"]
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(8_000))
+    active_s, days = 17 * 3600, 7
+    per_session = requests // sessions
+    base = len(claude_line("2026-11-20T09:00:00.000Z", "msg_0_000000", "req_0_000000",
+                           models[0], 10, 100, 1000, 10000, session="s0", text=""))  # fmt: skip
+    budget = max(0, total_bytes // requests - base - 110)  # ~110 B: streamed, user lines
+    written = 0
+    for s in range(sessions):
+        session = f"{s:08x}-0000-4000-8000-{s:012x}"
+        path = config_dir / "projects" / f"-work-project-{s}" / f"{session}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        step = days * active_s / per_session
+        with path.open("w") as fh:
+            for n in range(per_session):
+                active = (per_session - 1 - n) * step + rng.random() * step * 0.5 + 2 + s
+                day, into = divmod(active, active_s)  # seconds before end, active time only
+                ts = end - day * 86400 - into
+                stamp = dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+                stamp = stamp[:-3] + "Z"
+                model = models[(n // 7 + s) % 3]
+                size = rng.randint(budget // 2, budget * 3 // 2) if budget else 0
+                at = rng.randint(0, len(filler) - size)
+                text = filler[at : at + size]
+                usage = (rng.randint(1, 50), rng.randint(0, 3000), rng.randint(0, 120_000))
+                mid, rid = f"msg_{s}_{n:06d}", f"req_{s}_{n:06d}"
+                lines = []
+                if n % 5 == 0:
+                    lines.append(user_line(stamp, "go on"))
+                if n % 10 == 0:
+                    lines.append(claude_line(stamp, mid, rid, model, usage[0], 1, usage[1],
+                                             usage[2], session=session, text=""))  # fmt: skip
+                out = rng.randint(20, 2000)
+                lines.append(claude_line(stamp, mid, rid, model, usage[0], out, usage[1],
+                                         usage[2], session=session, text=text))  # fmt: skip
+                chunk = "\n".join(lines) + "\n"
+                fh.write(chunk)
+                written += len(chunk)
+    return written

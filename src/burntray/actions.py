@@ -64,20 +64,23 @@ def run_clear(ctx: AppContext, key: str, settings: Settings | None = None) -> st
         raise ClearError(f"history not cleared: {ctx.history_error}")
     history.require(REGISTRY.history_tables())  # every usage table, whoever declared it
     removed = history.clear_usage()
-    events = sum(n for table, n in removed.items() if not table.endswith("minutes"))
+    events = sum(n for table, n in removed.items() if not table.endswith(("minutes", "quarters")))
     return f"cleared {events} usage records from {ctx.paths.history_db}"
 
 
-def read_once(ctx: AppContext, settings: Settings) -> tuple[Snapshot, Source]:
+def read_once(
+    ctx: AppContext, settings: Settings, window_ns: int | None = None
+) -> tuple[Snapshot, Source]:
     """Build the chosen source, read it once and take its Snapshot for the window (see
-    ``read_source_once``); the caller closes the source."""
+    ``read_source_once``); the caller closes the source. ``window_ns`` replaces the settings'
+    window (a report over a date range)."""
     from burntray.sources.build import build_source  # noqa: PLC0415
 
     source = build_source(settings.source, ctx.source_context(settings, with_history=False))
     try:
-        window_ns = settings.window_ns_at(ctx.clock_ns())
-        snapshot = read_source_once(source, window_ns, ctx.history, ctx.clock_ns)
-        if settings.window in CALENDAR_WINDOWS:
+        span = settings.window_ns_at(ctx.clock_ns()) if window_ns is None else window_ns
+        snapshot = read_source_once(source, span, ctx.history, ctx.clock_ns)
+        if settings.window in CALENDAR_WINDOWS and window_ns is None:
             snapshot = replace(snapshot, window_name=settings.window)
         return snapshot, source
     except BaseException:

@@ -12,20 +12,23 @@ from typing import Any
 from burntray.model.timefmt import NS_PER_SECOND, format_duration, parse_duration_ns
 from burntray.sources.registry import REGISTRY
 
-WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d", "today", "week")
+WINDOW_PRESETS = ("5m", "15m", "1h", "6h", "24h", "7d", "today", "week", "month")
 # Calendar windows (value -> words): the local calendar day so far, the ISO week (from Monday
-# 00:00) so far. A rolling hour shows $0 to someone who worked yesterday; these do not.
-CALENDAR_WINDOWS = {"today": "today", "week": "this week"}
+# 00:00) so far, the calendar month (from the 1st 00:00) so far. A rolling hour shows $0 to
+# someone who worked yesterday; these do not.
+CALENDAR_WINDOWS = {"today": "today", "week": "this week", "month": "this month"}
 _CALENDAR_SPELLINGS = {"today": "today", "week": "week", "this week": "week", "this-week": "week",
-                       "thisweek": "week"}  # fmt: skip
+                       "thisweek": "week", "month": "month", "this month": "month",
+                       "this-month": "month", "thismonth": "month"}  # fmt: skip
 MIN_WINDOW_NS = 60 * NS_PER_SECOND
 MAX_WINDOW_NS = 31 * 86400 * NS_PER_SECOND
 
 
 def window_span_ns(window: str, now_ns: int, tz: Any = None) -> int:
     """How long ``window`` is at ``now_ns``: a duration as written; ``today`` from the local
-    midnight, ``week`` from Monday 00:00 local (ISO week), to now (at least a second, so rates
-    stay finite right at midnight). ``tz`` None is the machine's zone."""
+    midnight, ``week`` from Monday 00:00 local (ISO week), ``month`` from the 1st 00:00 local,
+    to now (at least a second, so rates stay finite right at midnight). ``tz`` None is the
+    machine's zone."""
     if window not in CALENDAR_WINDOWS:
         return parse_duration_ns(window)
     now_s = now_ns // NS_PER_SECOND
@@ -33,6 +36,8 @@ def window_span_ns(window: str, now_ns: int, tz: Any = None) -> int:
         # time, not datetime: `status --format tmux` (run every few seconds) imports no more
         local = time.localtime(now_s)
         back = local.tm_wday if window == "week" else 0  # Monday is 0
+        if window == "month":
+            back = local.tm_mday - 1
         # mktime normalises day 0 or less into the month before; isdst -1 finds that day's
         # own offset, so a daylight-saving change between then and now is counted right
         midnight = (local.tm_year, local.tm_mon, local.tm_mday - back, 0, 0, 0, 0, 0, -1)
@@ -43,6 +48,8 @@ def window_span_ns(window: str, now_ns: int, tz: Any = None) -> int:
         day = dt.datetime.fromtimestamp(now_s, tz).date()
         if window == "week":
             day -= dt.timedelta(days=day.weekday())
+        elif window == "month":
+            day = day.replace(day=1)
         start_ns = int(dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()) * NS_PER_SECOND
     return max(now_ns - start_ns, NS_PER_SECOND)
 
@@ -54,7 +61,8 @@ def window_words(window: str) -> str:
 
 def _window(value: object) -> str:
     allowed = (
-        "today, week (this calendar week, from Monday) or a duration from 1m to 31d such as "
+        "today, week (this calendar week, from Monday), month (this calendar month) or a "
+        "duration from 1m to 31d such as "
         "5m, 15m, 1h, 1h30m, 6h, 24h, 7d or 90m"
     )
     if not isinstance(value, str):

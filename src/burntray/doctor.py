@@ -59,7 +59,25 @@ def _history(ctx: AppContext) -> list[str]:
     events = UsageEvents(history)
     counts = [spec.history_summary(history) for spec in REGISTRY if spec.history_summary]
     counts += [f"{n} {spec.name} records" for spec in REGISTRY if (n := events.count(spec.name))]
-    return [f"{db}: {', '.join(counts)}, kept {ctx.settings.history_retention_days} days"]
+    lines = [f"{db}: {', '.join(counts)}, kept {ctx.settings.history_retention_days} days"]
+    return lines + _history_reach(history, ctx.clock_ns())
+
+
+def _history_reach(history, now_ns: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """How far back each source's records go: what ``--by ... --window all`` can show."""
+    import datetime as dt  # noqa: PLC0415
+
+    from burntray.store.views import oldest_ns, record_sources  # noqa: PLC0415
+
+    lines = []
+    for name in record_sources(history):
+        oldest = oldest_ns(history, name)
+        if oldest is None:
+            continue
+        when = dt.datetime.fromtimestamp(oldest // 10**9).astimezone()
+        days = max(0, (now_ns - oldest) // (86400 * 10**9))
+        lines.append(f"  {name}: from {when:%Y-%m-%d %H:%M %Z} ({days} days back)")
+    return lines
 
 
 def _sources(ctx: AppContext) -> list[tuple[str, DoctorSection]]:

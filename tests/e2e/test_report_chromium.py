@@ -286,3 +286,32 @@ def test_claude_report_in_a_browser_names_the_price_that_applied(
     assert all(row[3] == shipped for row in priced), priced
     tokens = page.by_id["fig-tokens"]  # real counts from the logs: no estimate mark
     assert tokens.startswith("Tokens") and "est." not in tokens and "bytes" not in tokens
+
+
+def test_project_and_branch_names_in_the_views_are_text_and_never_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The views' tables and bar tooltips carry names from the logs (a project folder, a git
+    branch): each payload is shown as text in the browser, none runs."""
+    from tests.agent_logs_support import claude_line
+    from tests.report_support import SONNET, _stamp
+
+    projects = tmp_path / "claude" / "projects"
+    for i, (kind, payload) in enumerate(PAYLOADS.items()):
+        folder = projects / f"-work-{kind}"
+        folder.mkdir(parents=True)
+        (folder / "s.jsonl").write_text(
+            claude_line(_stamp(600 + i), f"m{i}", f"r{i}", SONNET, 10, 10, branch=payload) + "\n"
+        )
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    ctx = fixed_context()
+    report = write_report(ctx, ctx.settings.replace(source="claude", window="1h"),
+                          out=tmp_path / "views.html")  # fmt: skip
+    ctx.close()
+    for page in (report, tmp_path / "views-no-csp.html"):
+        if page != report:
+            page.write_text(_strip_csp(report.read_text()))
+        dom = dump_dom(tmp_path, page)
+        assert injected(dom) == [], page.name
+        branches = read_html(dom).tables["branches-table"]
+        assert sorted(row[1] for row in branches[1:]) == sorted(PAYLOADS.values())

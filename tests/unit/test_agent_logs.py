@@ -434,3 +434,44 @@ def test_a_polling_pass_looks_only_at_new_and_recently_written_files(tmp_path: P
     new.write_text(claude_line("2026-11-23T02:00:00Z", "fresh", "r", SONNET, 1, 2) + "\n")
     assert [r.key for r in reader.read_new(active_since_ns=since)] == ["m:fresh:r"]
     assert [r.key for r in reader.read_new()] == ["m:late:r"]
+
+
+def test_claude_records_carry_git_branch_and_an_odd_branch_is_unknown(tmp_path: Path) -> None:
+    projects = tmp_path / "claude" / "projects" / "-work-project"
+    projects.mkdir(parents=True)
+    lines = [
+        claude_line("2026-11-20T09:00:00Z", "m1", "r1", SONNET, 1, 1, branch="feature/views"),
+        claude_line("2026-11-20T09:01:00Z", "m2", "r2", SONNET, 1, 1, branch=42),  # not text
+        claude_line("2026-11-20T09:02:00Z", "m3", "r3", SONNET, 1, 1),  # no gitBranch
+        claude_line("2026-11-20T09:03:00Z", "m4", "r4", SONNET, 1, 1, branch="b" * 300),
+    ]
+    (projects / "s1.jsonl").write_text("\n".join(lines) + "\n")
+    reader = ClaudeLogReader([tmp_path / "claude"], PRICES)
+    branches = {r.key: r.branch for r in reader.read_new()}
+    assert branches == {
+        "m:m1:r1": "feature/views",
+        "m:m2:r2": "",  # counted all the same
+        "m:m3:r3": "",
+        "m:m4:r4": "b" * 256,  # bounded
+    }
+    assert reader.malformed_lines == 0
+
+
+def test_codex_records_carry_the_workspace_as_their_project(tmp_path: Path) -> None:
+    home = tmp_path / "codex"
+    session = home / "sessions" / "s.jsonl"
+    session.parent.mkdir(parents=True)
+    session.write_text(
+        codex_turn_context("2026-11-20T09:00:00Z", "gpt-5", cwd="/home/me/alpha") + "\n"
+        + codex_token_count("2026-11-20T09:00:01Z", codex_usage(100, 0, 10), None) + "\n"
+        + codex_turn_context("2026-11-20T09:05:00Z", "gpt-5", cwd=7) + "\n"  # not a path
+        + codex_token_count("2026-11-20T09:05:01Z", codex_usage(50, 0, 5), None) + "\n"
+    )  # fmt: skip
+    first = CodexLogReader([home], PRICES)
+    assert [r.project for r in first.read_new()] == ["/home/me/alpha", "/home/me/alpha"]
+    assert first.malformed_lines == 0
+    state = first.save_state()
+    _append(session, codex_token_count("2026-11-20T09:09:00Z", codex_usage(9, 0, 1), None) + "\n")
+    second = CodexLogReader([home], PRICES)
+    second.load_state(state)  # a restart resumes mid-session: the workspace is remembered
+    assert [r.project for r in second.read_new()] == ["/home/me/alpha"]

@@ -67,9 +67,27 @@ def test_today_and_week_start_at_local_midnight_and_monday(
     assert window_span_ns("today", _ns(2026, 3, 31, 0)) == NS  # at midnight: a second, not 0
 
 
+@pytest.mark.parametrize(
+    ("now", "month_h"),
+    [
+        ((2026, 3, 1, 9), 9),  # the 1st: the month is today
+        ((2026, 3, 31, 12), 30 * 24 + 11),  # clocks went forward on the 29th: an hour less
+        ((2026, 11, 2, 9), 33),  # after October's extra hour: November began at CET midnight
+    ],
+)
+def test_this_month_starts_on_the_first_at_local_midnight(
+    local_zone: None, now: tuple[int, ...], month_h: int
+) -> None:
+    for tz in (None, BERLIN):
+        assert window_span_ns("month", _ns(*now), tz) == month_h * H
+
+
 def test_calendar_windows_are_accepted_saved_and_refused_clearly(tmp_path: Path) -> None:
     assert Settings().replace(window="Today").window == "today"
     assert Settings().replace(window="this week").window == "week"
+    assert Settings().replace(window="this-week").window == "week"
+    assert Settings().replace(window="this-month").window == "month"
+    assert Settings().replace(window="This Month").window == "month"
     path = tmp_path / "config.toml"
     save_settings(path, Settings().replace(window="week"))
     assert load_settings(path).window == "week"

@@ -141,3 +141,62 @@ def test_one_prune_drops_what_every_declared_table_holds_before_the_cutoff(tmp_p
     assert store.execute("SELECT count(*) FROM usage_minutes") == [(1,)]
     assert store.execute("SELECT count(*) FROM hexai_minutes") == [(1,)]
     store.close()
+
+
+def test_an_old_history_gains_the_branch_column_and_keeps_its_records(tmp_path: Path) -> None:
+    path = old_database(tmp_path)
+    store = HistoryStore(path, REGISTRY.history_tables())
+    records = UsageEvents(store)
+    old = records.records("codex", T0, T0 + 60 * S)
+    assert [(r.key, r.branch) for r in old] == [("r-2", "")]  # kept, its branch unknown
+    new = UsageRecord(T0 + 90 * S, "anthropic", "claude-sonnet-4-5", 1, 2, 0, 0, 0.5, "n-1",
+                      "s", "p", branch="feature/x")  # fmt: skip
+    assert records.ingest("claude", [new]) == 1
+    # the same request seen again on another branch is a change, not a duplicate
+    assert records.ingest("claude", [new._replace(branch="main")]) == 1
+    store.close()
+    again = UsageEvents(HistoryStore(path, REGISTRY.history_tables()))
+    got = again.records("claude", T0 + 90 * S, T0 + 91 * S)
+    assert [(r.key, r.branch) for r in got] == [("n-1", "main")]
+    assert again.history.execute(
+        "SELECT version FROM schema_versions WHERE name = 'usage_events'"
+    ) == [(2,)]
+    again.history.close()
+
+
+def _quarters_equal_minutes(store: HistoryStore) -> None:
+    quarters = store.execute(
+        "SELECT source, quarter, provider, model, reqs, input, output, cache_read, cache_write, "
+        "round(cost, 9), unpriced FROM usage_quarters ORDER BY 1, 2, 3, 4"
+    )
+    summed = store.execute(
+        "SELECT source, minute / 15, provider, model, sum(reqs), sum(input), sum(output), "
+        "sum(cache_read), sum(cache_write), round(total(cost), 9), sum(unpriced) "
+        "FROM usage_minutes GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+    )
+    assert quarters == summed
+
+
+def test_the_quarter_hour_rollup_follows_the_minutes_through_every_write(tmp_path: Path) -> None:
+    path = old_database(tmp_path)
+    store = HistoryStore(path, REGISTRY.history_tables())  # an existing history: summed once
+    assert store.execute("SELECT count(*) FROM usage_quarters")[0][0] > 0
+    _quarters_equal_minutes(store)
+    records = UsageEvents(store)
+    batch = [
+        UsageRecord(T0 + i * 97 * S, "anthropic", "m" + str(i % 3), i, 1, 0, 0,
+                    None if i % 5 == 0 else 0.1, f"q-{i}")
+        for i in range(200)
+    ]  # fmt: skip
+    records.ingest("claude", batch)  # new records
+    _quarters_equal_minutes(store)
+    records.ingest("claude", [r._replace(output_tokens=9, ts_ns=r.ts_ns + 3600 * S)
+                              for r in batch[:50]])  # fmt: skip  # replaced, moved
+    _quarters_equal_minutes(store)
+    records.prune(T0 + 5000 * S)
+    _quarters_equal_minutes(store)
+    records.clear("claude")
+    _quarters_equal_minutes(store)
+    store.clear_usage()
+    assert store.execute("SELECT count(*) FROM usage_quarters") == [(0,)]
+    store.close()

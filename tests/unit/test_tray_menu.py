@@ -122,7 +122,8 @@ def test_menu_has_the_header_and_every_section(harness: Harness, hexai_dir: Path
         harness.find(label)
     assert harness.find("Open report").default  # the left-click action
     windows = [str(i.text) for i in harness.find("Window").submenu.items]
-    assert windows == ["5 min", "15 min", "1 h", "6 h", "24 h", "7 d", "Today", "This week"]
+    assert windows == ["5 min", "15 min", "1 h", "6 h", "24 h", "7 d", "Today", "This week",
+                       "This month"]  # fmt: skip
     figures = [str(i.text) for i in harness.find("Show in icon").submenu.items]
     assert figures == ["RPM", "cost", "requests", "nothing"]
 
@@ -148,6 +149,10 @@ def test_the_window_menu_offers_today_and_this_week(harness: Harness) -> None:
     assert harness.find("Window", "This week").checked
     harness.click("Window", "Today")
     assert load_settings(harness.ctx.paths.config_file).window == "today"
+    harness.click("Window", "This month")
+    assert load_settings(harness.ctx.paths.config_file).window == "month"
+    snap = harness.snapshot(where=lambda s: s.window_name == "month")
+    assert harness.controller.view(snap).header[0] == "hexai · this month"
 
 
 def test_every_setting_survives_a_restart(harness: Harness, pystray: Any) -> None:

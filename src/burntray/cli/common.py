@@ -71,30 +71,149 @@ def confirm(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def print_by(source, by: str, fmt: str, settings, now: int, *, out=None) -> None:  # type: ignore[no-untyped-def]
-    """Usage per day or per session, as a table (text), CSV or JSON."""
-    from burntray.config_values import CALENDAR_WINDOWS  # noqa: PLC0415
-    from burntray.report import by_period  # noqa: PLC0415
+def add_by_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """The views' options, shared by ``status`` and ``report``: ``--by`` and the range."""
+    parser.add_argument(
+        "--by",
+        metavar="DIMS",
+        help=f"{what} per day, week, month, session, project, branch, model or tool; "
+        "combine with commas (day,model; project,branch)",
+    )
+    parser.add_argument("--since", metavar="DATE", help="from this day (YYYY-MM-DD or YYYYMMDD)")
+    parser.add_argument("--until", metavar="DATE", help="to this day, inclusive")
+    parser.add_argument(
+        "--timezone", metavar="ZONE", help="IANA zone for days, weeks, months (default: local)"
+    )
+    parser.add_argument(
+        "--start-of-week",
+        choices=_WEEKDAYS,
+        default="sunday",
+        help="the day a --by week starts on (default: sunday, as ccusage)",
+    )
 
-    window = settings.window_ns_at(now)
-    records, skipped = by_period.gather_records(source, now - window, now + 1)
-    rows = by_period.group(records, by)
+
+# Monday first, as datetime's weekday() counts (model.periods.WEEKDAYS: not imported for
+# `status --format tmux`, which takes none of these options).
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ViewRequest:
+    """``--by`` and its range, checked: ``error`` says what is wrong (usage error)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.error = ""
+        self.dims: tuple[str, ...] = ()
+        self.tz: Any = None
+        self.since = self.until = None
+        self.window_all = args.window is not None and args.window.strip().lower() == "all"
+        self.week_start = _WEEKDAYS.index(args.start_of_week)
+        ranged = args.since or args.until or self.window_all
+        self.needs_by = bool(ranged or args.timezone) and not args.by
+        if not (args.by or ranged or args.timezone):
+            return  # the common case (a tmux line): nothing to check, nothing to import
+        from burntray.model.periods import parse_by, parse_date  # noqa: PLC0415
+
+        try:
+            if args.by:
+                self.dims = parse_by(args.by)
+            if args.since:
+                self.since = parse_date(args.since, "--since")
+            if args.until:
+                self.until = parse_date(args.until, "--until")
+            if self.since and self.until and self.since > self.until:
+                raise ValueError(f"--since {args.since} is after --until {args.until}")
+            if args.timezone:
+                self.tz = _zone(args.timezone)
+        except ValueError as exc:
+            self.error = str(exc)
+        if not self.error and (args.since or args.until) and args.window and not self.window_all:
+            self.error = "--since/--until replace --window: give one or the other"
+
+    def range_ns(self, settings: Any, now: int) -> tuple[int, int, str]:
+        """``[start, end)`` and the window's name for JSON (``7d``, ``today``, ``all``, or
+        ``range`` for dates)."""
+        from burntray.config_values import CALENDAR_WINDOWS, window_span_ns  # noqa: PLC0415
+        from burntray.model.periods import day_start_ns  # noqa: PLC0415
+        from burntray.model.timefmt import format_duration  # noqa: PLC0415
+
+        if self.since or self.until:
+            start = day_start_ns(self.since, self.tz) if self.since else 0
+            end = now + 1
+            if self.until:
+                import datetime as dt  # noqa: PLC0415
+
+                end = day_start_ns(self.until + dt.timedelta(days=1), self.tz)
+            return start, end, "range"
+        if self.window_all:
+            return 0, now + 1, "all"
+        window = window_span_ns(settings.window, now, self.tz)
+        name = settings.window if settings.window in CALENDAR_WINDOWS else ""
+        return now - window, now + 1, name or format_duration(window)
+
+
+def _zone(name: str) -> Any:
+    import zoneinfo  # noqa: PLC0415
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"--timezone {name!r}: not an IANA zone such as Europe/Berlin") from None
+
+
+def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, out=None) -> str:  # type: ignore[no-untyped-def]
+    """The view as a table (text), CSV or JSON, from burntray's history; returns "" or why it
+    cannot be shown (the history cannot be opened)."""
+    from burntray.report import by_period  # noqa: PLC0415
+    from burntray.report.views import ViewQuery, read_view  # noqa: PLC0415
+    from burntray.sources.base import HasOwnSessionCosts, HasRecords, members_of  # noqa: PLC0415
+
+    history = ctx.history()
+    if history is None:
+        return f"history unusable, nothing to group: {ctx.history_error}"
+    start, end, window = view.range_ns(settings, now)
+    query = ViewQuery(view.dims, start, end, view.tz, view.week_start)
+    names = None if source.name == "all" else [source.name]
+    import sqlite3  # noqa: PLC0415
+
+    try:
+        result = read_view(history, names, query)
+    except sqlite3.Error as exc:  # locked past its timeout, or damaged: say so, no traceback
+        return f"history {ctx.paths.history_db} unreadable: {exc}"
+    not_grouped = [n for n, m in members_of(source).items() if not isinstance(m, HasRecords)]
     # a tool's own cost per session (Claude Code's status line), beside the logs' cost
-    own = by_period.gather_own_costs(source) if by == "session" else None
+    own: dict[str, float] = {}
+    for member in members_of(source).values():
+        if isinstance(member, HasOwnSessionCosts):
+            own.update(member.own_session_costs())
     if fmt == "json":
         import json  # noqa: PLC0415
 
-        name = settings.window if settings.window in CALENDAR_WINDOWS else ""
-        doc = by_period.to_json(rows, by, source.name, window, skipped, window_name=name, own=own)
-        text = json.dumps(doc, indent=2)
-        text += "\n"
+        doc = by_period.to_json(
+            result.rows,
+            view.dims,
+            source.name,
+            window=window,
+            since=view.since.isoformat() if view.since else "",
+            until=view.until.isoformat() if view.until else "",
+            timezone=str(view.tz) if view.tz else "local",
+            week_start=settings_week(view) if "week" in view.dims else "",
+            not_grouped=not_grouped,
+            not_added=result.not_added,
+            own=own,
+        )
+        text = json.dumps(doc, indent=2) + "\n"
     elif fmt == "csv":
-        text = by_period.to_csv(rows, by, own)
+        text = by_period.to_csv(result.rows, view.dims, own)
     else:
-        text = by_period.to_text(rows, by, skipped, own)
+        text = by_period.to_text(result.rows, view.dims, not_grouped, result.not_added, own)
     if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:
         from burntray.io.atomic import write_output  # noqa: PLC0415
 
         write_output(out, text.encode("utf-8"))
+    return ""
+
+
+def settings_week(view: ViewRequest) -> str:
+    return _WEEKDAYS[view.week_start]

@@ -9,6 +9,8 @@ from burntray.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    ViewRequest,
+    add_by_options,
     fail,
     load_context,
     option_error,
@@ -20,14 +22,13 @@ HELP = "write an HTML report with charts, or CSV/JSON"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--window", help="today, week, or e.g. 1h, 24h, 7d (default: config)")
+    parser.add_argument(
+        "--window",
+        help="today, week, month, or e.g. 1h, 24h, 7d; with --by also all (default: config)",
+    )
     parser.add_argument("--source", choices=source_choices(), help="default: config")
     parser.add_argument("--format", choices=("html", "csv", "json", "text"), default="html")
-    parser.add_argument(
-        "--by",
-        choices=("day", "session"),
-        help="a table per day or per session (text unless --format csv/json) to stdout or --out",
-    )
+    add_by_options(parser, "a table (text unless --format csv/json, to stdout or --out)")
     parser.add_argument(
         "--out",
         metavar="FILE",
@@ -43,9 +44,17 @@ def run(args: argparse.Namespace) -> int:
     from burntray.report.build import launch_browser, write_report  # noqa: PLC0415
     from burntray.sources.registry import UnknownSourceError  # noqa: PLC0415
 
+    view = ViewRequest(args)
+    if view.error:
+        return fail(view.error, EXIT_USAGE)
+    if view.needs_by and (args.until or args.timezone):
+        # a whole report's headline is the tool's figures up to now, in the machine's zone
+        return fail("--until and --timezone need --by (a whole report runs to now)", EXIT_USAGE)
     try:
         ctx = load_context()
         changes = {key: getattr(args, key) for key in ("source", "window") if getattr(args, key)}
+        if view.window_all:
+            changes.pop("window")
         settings = ctx.settings.replace(**changes) if changes else ctx.settings
     except ConfigError as exc:
         return fail(option_error(str(exc)), EXIT_USAGE)
@@ -54,13 +63,14 @@ def run(args: argparse.Namespace) -> int:
     if to_stdout and args.open:
         ctx.close()
         return fail("--open needs a file: --out - writes the report to stdout", EXIT_USAGE)
-    if args.by:
-        return _report_by(ctx, settings, args, out)
+    if view.dims:
+        return _report_by(ctx, settings, args, view, out)
     if args.format == "text":
         ctx.close()
-        return fail("--format text needs --by day or --by session", EXIT_USAGE)
+        return fail("--format text needs --by (e.g. --by day)", EXIT_USAGE)
     try:
-        path = write_report(ctx, settings, args.format, out)
+        since = _since_ns(ctx, view) if view.since or view.window_all else None
+        path = write_report(ctx, settings, args.format, out, since_ns=since)
     except UnknownSourceError as exc:
         return fail(str(exc), EXIT_USAGE)
     except BurntrayError as exc:
@@ -76,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_USAGE if ctx.price_error else EXIT_OK
 
 
-def _report_by(ctx, settings, args: argparse.Namespace, out) -> int:  # type: ignore[no-untyped-def]
+def _report_by(ctx, settings, args: argparse.Namespace, view: ViewRequest, out) -> int:  # type: ignore[no-untyped-def]
     from burntray.actions import read_once  # noqa: PLC0415
     from burntray.model.pricing import PriceFileError  # noqa: PLC0415
 
@@ -87,7 +97,11 @@ def _report_by(ctx, settings, args: argparse.Namespace, out) -> int:  # type: ig
         except PriceFileError as exc:
             return fail(f"price file: {exc}", EXIT_USAGE)
         try:
-            print_by(source, args.by, fmt, settings, snapshot.as_of_ns, out=out)
+            why = print_by(
+                ctx, source, view, fmt=fmt, settings=settings, now=snapshot.as_of_ns, out=out
+            )
+            if why:
+                return fail(why, EXIT_FAILED)
         except OSError as exc:
             return fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_FAILED)
         finally:
@@ -100,3 +114,18 @@ def _report_by(ctx, settings, args: argparse.Namespace, out) -> int:  # type: ig
         print(f"burntray: {snapshot.source}: {snapshot.status.detail}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _since_ns(ctx, view: ViewRequest) -> int:  # type: ignore[no-untyped-def]
+    """Where a whole report over a range starts: ``--since``'s local midnight, or for
+    ``--window all`` the oldest record burntray's history keeps (a day back when none)."""
+    if view.since is not None:
+        from burntray.model.periods import day_start_ns  # noqa: PLC0415
+
+        return day_start_ns(view.since, None)
+    from burntray.store.views import oldest_ns, record_sources  # noqa: PLC0415
+
+    now = ctx.clock_ns()
+    history = ctx.history()
+    oldest = [oldest_ns(history, n) for n in record_sources(history)] if history else []
+    return min([o for o in oldest if o is not None], default=now - 86400 * 10**9)

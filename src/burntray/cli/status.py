@@ -8,8 +8,11 @@ import sys
 from dataclasses import replace
 
 from burntray.cli.common import (
+    EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    ViewRequest,
+    add_by_options,
     fail,
     load_context,
     option_error,
@@ -25,14 +28,12 @@ HELP = "print the current numbers once"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", choices=source_choices(), help="default: config")
     parser.add_argument(
-        "--window", help="today, week, or e.g. 5m, 15m, 1h, 1h30m, 24h, 7d (default: config)"
+        "--window",
+        help="today, week, month, or e.g. 5m, 15m, 1h, 1h30m, 24h, 7d; with --by also all "
+        "(default: config)",
     )
     parser.add_argument("--format", choices=("text", "json", "tmux", "csv"), default="text")
-    parser.add_argument(
-        "--by",
-        choices=("day", "session"),
-        help="per day or per session (sources that log requests)",
-    )
+    add_by_options(parser, "a table")
     parser.add_argument(
         "--watch", action="store_true", help="a live line following the monitor; Ctrl-C quits"
     )
@@ -41,13 +42,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from burntray.errors import ConfigError  # noqa: PLC0415
 
+    view = ViewRequest(args)
+    if view.error:
+        return fail(view.error, EXIT_USAGE)
+    if view.needs_by:
+        return fail("--since, --until, --window all and --timezone need --by", EXIT_USAGE)
     try:
         ctx = load_context()
         settings = ctx.settings
         changes = {}
         if args.source:
             changes["source"] = args.source
-        if args.window:
+        if args.window and not view.window_all:
             changes["window"] = args.window
         if changes:
             settings = settings.replace(**changes)
@@ -56,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.watch:
         return _watch(ctx, settings)
     if args.format == "csv" and not args.by:
-        return fail("--format csv needs --by day or --by session", EXIT_USAGE)
+        return fail("--format csv needs --by (e.g. --by day)", EXIT_USAGE)
     from burntray.actions import read_once  # noqa: PLC0415
 
     block = None
@@ -65,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
         snapshot, source = read_once(ctx, settings)
         try:
             now = snapshot.as_of_ns
-            if args.by:
-                print_by(source, args.by, args.format, settings, now)
-                return status_exit(snapshot.status)
+            if view.dims:
+                why = print_by(ctx, source, view, fmt=args.format, settings=settings, now=now)
+                return fail(why, EXIT_FAILED) if why else status_exit(snapshot.status)
             alerts = _alert_status(ctx, source, settings, now) if args.format == "json" else None
             block = _block_json(source, now) if args.format == "json" else None
             if args.format == "text" and not snapshot.totals.reqs:  # say when the last use was

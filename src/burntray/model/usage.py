@@ -29,6 +29,7 @@ class UsageRecord(NamedTuple):
     session: str = ""
     project: str = ""
     cost_from_upstream: bool = False
+    branch: str = ""  # the git branch the tool was on ("" when unknown)
 
     @property
     def tokens(self) -> int:

@@ -38,12 +38,18 @@ class ReportError(BurntrayError):
 
 
 def write_report(
-    ctx: AppContext, settings: Settings, fmt: str = "html", out: Path | None = None
+    ctx: AppContext,
+    settings: Settings,
+    fmt: str = "html",
+    out: Path | None = None,
+    *,
+    since_ns: int | None = None,
 ) -> Path:
-    """Write the report and return its path (see the module docstring)."""
+    """Write the report and return its path (see the module docstring); from ``since_ns`` to
+    now instead of the settings' window, when given."""
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
-    data = collect(ctx, settings)
+    data = collect(ctx, settings, since_ns)
     body = render(data, fmt)
     if out is None:
         directory = ctx.paths.reports_dir

@@ -1,21 +1,20 @@
-"""``burntray report --by day|session`` (and ``status --by``): per-request sources' usage grouped
-by calendar day (the machine's zone) or by session, as a table, CSV or JSON.
+"""``burntray status --by`` and ``report --by``: the views' rows (``report.views``) as a table,
+CSV or JSON.
 
-Only sources that keep each request (the agent logs) can be grouped; for ``all`` their records
-are pooled, and the sources that cannot be grouped are named in the output.
+Only sources that keep each request in burntray's history can be grouped; the others are named
+in the output (``not_grouped``), as are sources not added because another counts the same
+requests (``not_added``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from burntray.model.periods import PeriodRow, by_day, by_session
-from burntray.model.timefmt import format_duration, format_rfc3339_ns
-from burntray.model.usage import UsageRecord
-from burntray.sources.base import HasOwnSessionCosts, HasRecords, Source, members_of
+from burntray.model.periods import ViewRow
+from burntray.model.timefmt import format_rfc3339_ns
 
 COLUMNS = (
     "reqs",
@@ -27,55 +26,44 @@ COLUMNS = (
     "cost_usd",
     "unpriced_reqs",
 )
-
-
-def gather_records(
-    source: Source, start_ns: int, end_ns: int
-) -> tuple[list[UsageRecord], list[str]]:
-    """Records of every member that keeps them; and the names of those that do not."""
-    records: list[UsageRecord] = []
-    skipped: list[str] = []
-    for name, member in members_of(source).items():
-        if isinstance(member, HasRecords):
-            records.extend(member.records(start_ns, end_ns))
-        else:
-            skipped.append(name)
-    records.sort(key=lambda r: r.ts_ns)
-    return records, skipped
-
-
-# Beyond this gap between the tool's own session cost and the log-derived one, it is flagged.
+# A dimension's column: a day is a "date"; a week is named by its first day, a month YYYY-MM.
+_KEY_COLUMN = {"day": "date"}
+_TEXT_HEAD = ("REQS", "INPUT", "OUTPUT", "CACHE W", "CACHE R", "TOKENS", "COST")
+_MAX_TEXT_KEY = 40  # a session id or a long path is cut in the table (CSV and JSON keep it)
+# Beyond this gap between a tool's own session cost and the log-derived one, it is flagged.
 GAP_FLAG_PCT = 5.0
 
 
-def gather_own_costs(source: Source) -> dict[str, float]:
-    """The tools' own cost per session, where a member knows it (Claude Code's status line):
-    shown beside the log-derived cost, never added to it."""
-    own: dict[str, float] = {}
-    for member in members_of(source).values():
-        if isinstance(member, HasOwnSessionCosts):
-            own.update(member.own_session_costs())
-    return own
-
-
 def cost_gap_pct(own: float, logged: float) -> float | None:
-    """How far the tool's own cost is from the log-derived one, in % of the latter."""
+    """How far a tool's own cost is from the log-derived one, in % of the latter."""
     return None if logged <= 0 else 100.0 * (own - logged) / logged
 
 
-def _own(row: PeriodRow, own: Mapping[str, float]) -> tuple[float | None, float | None]:
-    value = own.get(row.key)
+def _own_shown(dims: tuple[str, ...], own: Mapping[str, float] | None) -> bool:
+    """A tool's own session cost (Claude Code's status line) is shown by session alone: a row
+    of another grouping holds part of a session, or several."""
+    return own is not None and dims == ("session",)
+
+
+def _own(row: ViewRow, own: Mapping[str, float]) -> tuple[float | None, float | None]:
+    value = own.get(row.keys[0])
     if value is None:
         return None, None
     gap = cost_gap_pct(value, row.cost_usd)
     return round(value, 6), None if gap is None else round(gap, 2)
 
 
-def group(records: Iterable[UsageRecord], by: str) -> list[PeriodRow]:
-    return by_day(records) if by == "day" else by_session(records)
+def _own_text(row: ViewRow, own: Mapping[str, float]) -> str:
+    value, gap = _own(row, own)
+    if value is None:
+        return "-"
+    if gap is None:
+        return f"${value:,.2f}"
+    flag = " !" if abs(gap) > GAP_FLAG_PCT else ""
+    return f"${value:,.2f} {gap:+.1f}%{flag}"
 
 
-def _values(row: PeriodRow) -> list[object]:
+def _values(row: ViewRow) -> list[object]:
     return [
         row.reqs,
         row.input_tokens,
@@ -88,108 +76,135 @@ def _values(row: PeriodRow) -> list[object]:
     ]
 
 
-def _first_column(by: str) -> list[str]:
-    return ["date"] if by == "day" else ["session", "project", "last_request"]
+def _session_extras(dims: tuple[str, ...]) -> bool:
+    """A session view also shows the session's project (unless grouped by it) and last request."""
+    return "session" in dims
 
 
-def _key_values(row: PeriodRow, by: str) -> list[object]:
-    if by == "day":
-        return [row.key]
-    return [row.key, row.project, format_rfc3339_ns(row.last_ns)]
+def key_columns(dims: tuple[str, ...]) -> list[str]:
+    cols = [_KEY_COLUMN.get(d, d) for d in dims]
+    if _session_extras(dims):
+        if "project" not in dims:
+            cols.append("project")
+        cols.append("last_request")
+    return cols
 
 
-def to_csv(rows: list[PeriodRow], by: str, own: Mapping[str, float] | None = None) -> str:
-    """``own`` (sessions only): the tools' own cost per session, in two more columns."""
+def _key_values(row: ViewRow, dims: tuple[str, ...]) -> list[object]:
+    values: list[object] = list(row.keys)
+    if _session_extras(dims):
+        if "project" not in dims:
+            values.append(row.project)
+        values.append(format_rfc3339_ns(row.last_ns) if row.last_ns else "")
+    return values
+
+
+def to_csv(
+    rows: list[ViewRow], dims: tuple[str, ...], own: Mapping[str, float] | None = None
+) -> str:
+    """``own`` (by session alone): the tools' own cost per session, in two more columns."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    extra = ["tool_cost_usd", "cost_gap_pct"] if own is not None and by == "session" else []
-    writer.writerow([*_first_column(by), *COLUMNS, "models", *extra])
+    extra = ["tool_cost_usd", "cost_gap_pct"] if _own_shown(dims, own) else []
+    writer.writerow([*key_columns(dims), *COLUMNS, "models", *extra])
     for row in rows:
         more = ["" if v is None else v for v in _own(row, own or {})] if extra else []
-        writer.writerow([*_key_values(row, by), *_values(row), " ".join(row.models), *more])
+        writer.writerow([*_key_values(row, dims), *_values(row), " ".join(row.models), *more])
     return buf.getvalue()
 
 
 def to_json(
-    rows: list[PeriodRow],
-    by: str,
+    rows: list[ViewRow],
+    dims: tuple[str, ...],
     source: str,
-    window_ns: int,
-    skipped: list[str],
     *,
-    window_name: str = "",
+    window: str,
+    since: str = "",
+    until: str = "",
+    timezone: str = "",
+    week_start: str = "",
+    not_grouped: list[str] | None = None,
+    not_added: dict[str, str] | None = None,
     own: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
-    """The rows as JSON; ``window`` is ``window_name`` for a calendar window (``today``).
-    ``own`` (sessions only): ``tool_cost_usd`` and ``cost_gap_pct`` per row (null: unknown)."""
+    """The rows as JSON; ``window`` is what was asked (``7d``, ``today``, ``all``, or ``range``
+    for ``since``/``until``). ``own`` (by session alone): ``tool_cost_usd`` and
+    ``cost_gap_pct`` per row (null: unknown), never added to the totals."""
+    cols = key_columns(dims)
+    shown = _own_shown(dims, own)
 
-    def one(row: PeriodRow) -> dict[str, Any]:
+    def one(row: ViewRow) -> dict[str, Any]:
         doc = {
-            **dict(zip(_first_column(by), _key_values(row, by), strict=True)),
+            **dict(zip(cols, _key_values(row, dims), strict=True)),
             **dict(zip(COLUMNS, _values(row), strict=True)),
             "models": list(row.models),
         }
-        if own is not None and by == "session":
-            doc["tool_cost_usd"], doc["cost_gap_pct"] = _own(row, own)
+        if shown:
+            doc["tool_cost_usd"], doc["cost_gap_pct"] = _own(row, own or {})
         return doc
 
     totals = [sum(v) for v in zip(*(_values(r) for r in rows), strict=True)] if rows else None
-    return {
-        "by": by,
+    doc: dict[str, Any] = {
+        "by": ",".join(dims),
         "source": source,
-        "window": window_name or format_duration(window_ns),
-        "rows": [one(r) for r in rows],
-        "totals": dict(zip(COLUMNS, totals, strict=True)) if totals else None,
-        "not_grouped": skipped,
+        "window": window,
+        "since": since or None,
+        "until": until or None,
+        "timezone": timezone,
     }
+    if week_start:
+        doc["week_starts_on"] = week_start
+    doc.update(
+        rows=[one(r) for r in rows],
+        totals=dict(zip(COLUMNS, totals, strict=True)) if totals else None,
+        not_grouped=not_grouped or [],
+        not_added=not_added or {},
+    )
+    return doc
 
 
-def _own_text(row: PeriodRow, own: Mapping[str, float]) -> str:
-    value, gap = _own(row, own)
-    if value is None:
-        return "-"
-    if gap is None:
-        return f"${value:,.2f}"
-    flag = " !" if abs(gap) > GAP_FLAG_PCT else ""
-    return f"${value:,.2f} {gap:+.1f}%{flag}"
+def _cost(cost: float, unpriced: int) -> str:
+    return f"${cost:,.2f}" + (f" +{unpriced}?" if unpriced else "")
 
 
 def to_text(
-    rows: list[PeriodRow], by: str, skipped: list[str], own: Mapping[str, float] | None = None
+    rows: list[ViewRow],
+    dims: tuple[str, ...],
+    not_grouped: list[str],
+    not_added: dict[str, str] | None = None,
+    own: Mapping[str, float] | None = None,
 ) -> str:
-    """``own`` (sessions only): a TOOL'S OWN column where a tool reported its own cost."""
-    head = ["DATE" if by == "day" else "SESSION", "REQS", "INPUT", "OUTPUT", "CACHE W",
-            "CACHE R", "TOKENS", "COST"]  # fmt: skip
-    shown = own if by == "session" and own and any(r.key in own for r in rows) else None
+    """``own`` (by session alone): a TOOL'S OWN column where a tool reported its own cost."""
+    n = len(dims)
+    head = [_KEY_COLUMN.get(d, d).upper() for d in dims] + list(_TEXT_HEAD)
+    shown = own if _own_shown(dims, own) and any(r.keys[0] in (own or {}) for r in rows) else None
     if shown is not None:
         head.append("TOOL'S OWN")
     table = [head]
     for row in rows:
-        key = row.key if by == "day" else row.key[:40]
-        cost = f"${row.cost_usd:,.2f}" + (f" +{row.unpriced_reqs}?" if row.unpriced_reqs else "")
-        table.append([key, f"{row.reqs:,}", f"{row.input_tokens:,}", f"{row.output_tokens:,}",
+        keys = [k if len(k) <= _MAX_TEXT_KEY else k[: _MAX_TEXT_KEY - 1] + "…" for k in row.keys]
+        table.append([*keys, f"{row.reqs:,}", f"{row.input_tokens:,}", f"{row.output_tokens:,}",
                       f"{row.cache_write_tokens:,}", f"{row.cache_read_tokens:,}",
-                      f"{row.tokens:,}", cost])  # fmt: skip
+                      f"{row.tokens:,}", _cost(row.cost_usd, row.unpriced_reqs)])  # fmt: skip
         if shown is not None:
             table[-1].append(_own_text(row, shown))
     if rows:
-        total_cost = sum(r.cost_usd for r in rows)
-        unpriced = sum(r.unpriced_reqs for r in rows)
-        table.append(["Total", f"{sum(r.reqs for r in rows):,}",
+        table.append(["Total", *[""] * (n - 1), f"{sum(r.reqs for r in rows):,}",
                       f"{sum(r.input_tokens for r in rows):,}",
                       f"{sum(r.output_tokens for r in rows):,}",
                       f"{sum(r.cache_write_tokens for r in rows):,}",
                       f"{sum(r.cache_read_tokens for r in rows):,}",
                       f"{sum(r.tokens for r in rows):,}",
-                      f"${total_cost:,.2f}" + (f" +{unpriced}?" if unpriced else "")])  # fmt: skip
+                      _cost(sum(r.cost_usd for r in rows),
+                            sum(r.unpriced_reqs for r in rows))])  # fmt: skip
         if shown is not None:
-            table[-1].append("")  # the tool's own costs are not summed with the logs' ones
+            table[-1].append("")  # the tools' own costs are never added to the logs' ones
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     lines = [
         "  ".join(
-            cell.ljust(width) if i == 0 else cell.rjust(width)
+            cell.ljust(width) if i < n else cell.rjust(width)
             for i, (cell, width) in enumerate(zip(r, widths, strict=True))
-        )
+        ).rstrip()
         for r in table
     ]
     if not rows:
@@ -201,6 +216,8 @@ def to_text(
             "TOOL'S OWN = the tool's own session cost (Claude Code's status line), beside the "
             f"logs' cost, never added; ! = over {GAP_FLAG_PCT:g} % apart"
         )
-    if skipped:
-        lines.append("not grouped (no per-request records): " + ", ".join(skipped))
+    if not_grouped:
+        lines.append("not grouped (no per-request records): " + ", ".join(not_grouped))
+    for name, winner in (not_added or {}).items():
+        lines.append(f"not added: {name} (its requests are counted from {winner})")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from burntray.actions import read_once
 from burntray.app import AppContext
 from burntray.config import Settings
+from burntray.lazylog import get_logger
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.snapshot import Snapshot
 from burntray.report.minutes import record_minutes
@@ -26,11 +27,14 @@ from burntray.report.timeline import (
     cost_bucket_minutes,
     pick_bucket_minutes,
 )
+from burntray.report.view_tables import ReportViews, read_report_views
 from burntray.sources.all import CombinedSource, counted_sources
 from burntray.sources.base import Source
 from burntray.sources.registry import REGISTRY
 from burntray.store.alert_store import LoggedAlert
 from burntray.store.history import HistoryStore
+
+log = get_logger(__name__)
 
 ALERT_TABLE = "alert_log"
 MAX_ALERTS_SHOWN = 500
@@ -69,16 +73,22 @@ class ReportData:
     # under `all`: (tool label, its cost timeline) for every tool counted, for per-tool charts
     tool_costs: tuple[tuple[str, Timeline], ...] = ()
     demo: bool = False  # from `burntray demo`: the page says DEMO
+    # per day/week/month and tool, per project and branch, from the history (None: no history)
+    views: ReportViews | None = None
+    ranged: bool = False  # over a date range (--since, --window all), not the settings' window
 
 
-def collect(ctx: AppContext, settings: Settings) -> ReportData:
-    """Read the source and the history for ``settings.window``/``settings.source``.
+def collect(ctx: AppContext, settings: Settings, since_ns: int | None = None) -> ReportData:
+    """Read the source and the history for ``settings.window``/``settings.source`` (from
+    ``since_ns`` to now instead, when given).
 
     Raises what building the source raises (unknown source, bad price file); everything after
     that degrades to a note in the report.
     """
     prices = ctx.prices(settings)
-    snapshot, source = read_once(ctx, settings)
+    window = None if since_ns is None else max(ctx.clock_ns() - since_ns, 10**9)
+    snapshot, source = read_once(ctx, settings, window)
+    views = None
     try:
         now = snapshot.as_of_ns
         window_ns = snapshot.window_ns  # a calendar window: its length at the snapshot
@@ -86,6 +96,12 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
         start_ns, end_ns = now - window_ns, now + 1  # the snapshot counts ts == now too
         minutes, chart_source, chart_note = chart_minutes(history, source, start_ns, end_ns, prices)
         tools = tool_costs(history, source, start_ns, end_ns, prices)
+        if history is not None:
+            names = None if isinstance(source, CombinedSource) else [source.name]
+            try:
+                views = read_report_views(history, names, start_ns, end_ns)
+            except sqlite3.Error as exc:  # the rest of the report still stands
+                log.warning("report views left out: history unreadable: %s", exc)
     finally:
         source.close()
     rate = cost = None
@@ -120,6 +136,8 @@ def collect(ctx: AppContext, settings: Settings) -> ReportData:
         history_path=str(ctx.paths.history_db),
         history_error=ctx.history_error,
         demo=ctx.demo,
+        views=views,
+        ranged=since_ns is not None,
     )
 
 

@@ -22,6 +22,7 @@ from burntray.report.html_text import (
     _upstream,
     _when,
 )
+from burntray.report.html_views import view_charts, view_tables
 from burntray.sources.registry import REGISTRY
 
 
@@ -35,12 +36,19 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
     if snap.history_used:
         headline_notes.append("Part of this window comes from burntray's history.")
     when_fmt = "%Y-%m-%d %H:%M"
+    day_fmt = "%Y-%m-%d"
+    date_range = f"{_when(data.start_ns, tz, day_fmt)} to {_when(snap.as_of_ns, tz, day_fmt)}"
     return {
         "version": __version__,
         "demo_prefix": "DEMO · " if data.demo else "",
         "source": snap.source,
         "source_label": REGISTRY.label(snap.source),
         "window": window_text(snap),
+        "date_range": date_range,
+        "heading_span": f"{date_range}" if data.ranged else f"last {window_text(snap)}",
+        "period_unit": data.views.unit if data.views is not None else "",
+        "view_charts": view_charts(data, tz),
+        "view_tables": view_tables(data),
         "generated": _when(data.generated_ns, tz),
         "period": f"{_when(data.start_ns, tz, when_fmt)} to {_when(snap.as_of_ns, tz, when_fmt)}"
         f" ({_when(snap.as_of_ns, tz, '%Z')})",

@@ -138,9 +138,11 @@ def _figures(snap: Snapshot) -> list[dict[str, str]]:
             "id": "rpm",
             "name": "Requests / min",
             "value": rpm_text(totals.rpm),
-            "sub": {"today": "since midnight", "week": "since Monday 00:00"}.get(
-                snap.window_name, f"over the {window_text(snap)} window"
-            ),
+            "sub": {
+                "today": "since midnight",
+                "week": "since Monday 00:00",
+                "month": "since the 1st 00:00",
+            }.get(snap.window_name, f"over the {window_text(snap)} window"),
         },
         {
             "id": "tokens",

@@ -26,7 +26,8 @@ REPORT_TEMPLATE = """\
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <meta name="generator" content="burntray {{ version }}">
-<title>{{ demo_prefix }}burntray report · {{ source }} · {{ window }} · {{ generated }}</title>
+<title>{{ demo_prefix }}burntray report · {{ source }} · {{ window }} · {{ date_range }} ·
+{{ generated }}</title>
 <style>
 :root {
   --bg: #ffffff; --fg: #1d2330; --muted: #5d6678; --line: #d8dce4; --card: #f5f6f9;
@@ -104,7 +105,7 @@ footer { margin-top: 36px; color: var(--muted); font-size: 0.85rem; }
 </head>
 <body>
 <header>
-<h1>{{ demo_prefix }}burntray report: {{ source_label }}, last {{ window }}</h1>
+<h1>{{ demo_prefix }}burntray report: {{ source_label }}, {{ heading_span }}</h1>
 {% if demo_prefix %}<p class="alert" id="demo-banner">
 DEMO: synthetic data from <code>burntray demo</code>, not your usage.</p>{% endif %}
 <p class="muted">{{ period }} · generated {{ generated }}</p>
@@ -151,6 +152,42 @@ DEMO: synthetic data from <code>burntray demo</code>, not your usage.</p>{% endi
 </table>
 </section>
 {% endif %}
+
+{% if view_charts %}
+<section id="periods">
+<h2>Per {{ period_unit }}</h2>
+<p class="note">From burntray's history, as <code>status --by {{ period_unit }},tool</code>
+counts it: each tool's requests once.</p>
+{% for chart in view_charts %}
+<section class="chart-block">
+<h3>{{ chart.heading }}</h3>
+{{ chart.svg }}
+{% if chart.caption %}<p class="note">{{ chart.caption }}</p>{% endif %}
+</section>
+{% endfor %}
+</section>
+{% endif %}
+
+{% for table in view_tables %}
+<section id="{{ table.id }}">
+<h2>{{ table.heading }}</h2>
+{% if table.rows %}
+<table id="{{ table.id }}-table">
+<thead><tr>{% for column in table.columns %}<th>{{ column }}</th>{% endfor %}
+<th class="num">Requests</th><th class="num">Tokens</th><th class="num">Cost</th>
+<th class="num">Share</th></tr></thead>
+<tbody>
+{% for row in table.rows %}
+<tr>{% for key in row["keys"] %}<td>{{ name(key) }}</td>{% endfor %}
+<td class="num">{{ row.reqs }}</td><td class="num">{{ row.tokens }}</td>
+<td class="num">{{ row.cost }}</td><td class="num">{{ row.share }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+{% if table.hidden %}<p class="note">and {{ table.hidden }} more, cheaper.</p>{% endif %}
+{% else %}<p class="muted">No per-request records in this range.</p>{% endif %}
+</section>
+{% endfor %}
 
 <section id="providers">
 <h2>By provider</h2>

@@ -11,6 +11,8 @@ before versions were recorded (``PRAGMA user_version`` 1): such a database adopt
 unchanged and keeps every row.
 """
 
+# ruff: noqa: S608 - the SQL here is built from this module's constant names, never from input
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -38,8 +40,9 @@ class TableSchema(NamedTuple):
 
     name: str
     # The migration ladder: step N takes the table from version N-1 to N. A step may hold
-    # several statements separated by ";" (no ";" inside a statement).
-    steps: tuple[str, ...]
+    # several statements separated by ";" (no ";" inside a statement), or be a tuple of
+    # statements (a trigger's body holds ";").
+    steps: tuple[str | tuple[str, ...], ...]
     # usage history: "clear history" empties it (state such as alert memory is kept)
     usage: bool = True
     # drops rows older than the retention cutoff, a batch at a time (None: kept until cleared)
@@ -94,6 +97,8 @@ USAGE_EVENTS = TableSchema(
             PRIMARY KEY (source, key)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS usage_events_by_time ON usage_events (source, ts_ns)""",
+        # 2: the git branch of each request (Claude Code's gitBranch); older rows: '' (unknown)
+        "ALTER TABLE usage_events ADD COLUMN branch TEXT NOT NULL DEFAULT ''",
     ),
     prune=_prune_usage,  # prunes the rollup with the records
 )
@@ -119,6 +124,68 @@ USAGE_MINUTES = TableSchema(
     ),
 )
 
+_SUMS = ("reqs", "input", "output", "cache_read", "cache_write", "cost", "unpriced")
+_QUARTER_KEY = (
+    "source = {r}.source AND quarter = {r}.minute / 15 AND provider = {r}.provider "
+    "AND model = {r}.model"
+)
+
+
+def _quarters_update(key: str, plus: str = "", minus: str = "") -> str:
+    """Adds row ``plus``'s sums (and takes row ``minus``'s) to the quarter hour of row ``key``:
+    the UPDATE of a rollup trigger (rows are NEW or OLD)."""
+
+    def change(c: str) -> str:
+        if plus and minus:
+            return f"{c} = {c} + ({plus}.{c} - {minus}.{c})"
+        return f"{c} = {c} + {plus}.{c}" if plus else f"{c} = {c} - {minus}.{c}"
+
+    sets = ", ".join(change(c) for c in _SUMS)
+    return f"UPDATE usage_quarters SET {sets} WHERE {_QUARTER_KEY.format(r=key)}"
+
+
+# The per-minute rollup summed per quarter hour (UTC), for the views: every zone's offset and
+# daylight-saving change falls on a quarter hour, so days, weeks and months in any zone are
+# whole quarters, and 90 days read 8,640 of them instead of 129,600 minutes. Triggers on
+# usage_minutes keep it: whatever writes, prunes or clears the minutes keeps the quarters in
+# the same transaction, and no writer has to know.
+USAGE_QUARTERS = TableSchema(
+    "usage_quarters",
+    (
+        (
+            """CREATE TABLE IF NOT EXISTS usage_quarters (
+                source TEXT NOT NULL,
+                quarter INTEGER NOT NULL,
+                provider TEXT NOT NULL,
+                model TEXT NOT NULL,
+                reqs INTEGER NOT NULL,
+                input INTEGER NOT NULL,
+                output INTEGER NOT NULL,
+                cache_read INTEGER NOT NULL,
+                cache_write INTEGER NOT NULL,
+                cost REAL NOT NULL,
+                unpriced INTEGER NOT NULL,
+                PRIMARY KEY (source, quarter, provider, model)
+            ) WITHOUT ROWID""",
+            # an existing history: its minutes summed once
+            "INSERT INTO usage_quarters SELECT source, minute / 15, provider, model, sum(reqs), "
+            "sum(input), sum(output), sum(cache_read), sum(cache_write), total(cost), "
+            "sum(unpriced) FROM usage_minutes WHERE true GROUP BY 1, 2, 3, 4",
+            "CREATE TRIGGER IF NOT EXISTS usage_quarters_add AFTER INSERT ON usage_minutes "
+            "BEGIN INSERT INTO usage_quarters VALUES (NEW.source, NEW.minute / 15, NEW.provider, "
+            "NEW.model, NEW.reqs, NEW.input, NEW.output, NEW.cache_read, NEW.cache_write, "
+            "NEW.cost, NEW.unpriced) ON CONFLICT (source, quarter, provider, model) DO UPDATE SET "
+            + ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUMS)
+            + "; END",
+            "CREATE TRIGGER IF NOT EXISTS usage_quarters_change AFTER UPDATE ON usage_minutes "
+            f"BEGIN {_quarters_update('NEW', plus='NEW', minus='OLD')}; END",
+            "CREATE TRIGGER IF NOT EXISTS usage_quarters_drop AFTER DELETE ON usage_minutes "
+            f"BEGIN {_quarters_update('OLD', minus='OLD')}; "
+            f"DELETE FROM usage_quarters WHERE {_QUARTER_KEY.format(r='OLD')} AND reqs = 0; END",
+        ),
+    ),
+)
+
 # The alert detector's memory per source and every alert that fired: not usage history.
 ALERT_STATE = TableSchema(
     "alert_state",
@@ -135,7 +202,7 @@ ALERT_LOG = TableSchema(
     usage=False,
 )
 
-GENERIC_TABLES = (META, USAGE_EVENTS, USAGE_MINUTES, ALERT_STATE, ALERT_LOG)
+GENERIC_TABLES = (META, USAGE_EVENTS, USAGE_MINUTES, USAGE_QUARTERS, ALERT_STATE, ALERT_LOG)
 
 
 def migrate(conn: sqlite3.Connection, tables: Iterable[TableSchema]) -> None:
@@ -158,7 +225,7 @@ def migrate(conn: sqlite3.Connection, tables: Iterable[TableSchema]) -> None:
         if have == table.version:
             continue
         for step in table.steps[have:]:
-            for statement in step.split(";"):
+            for statement in step.split(";") if isinstance(step, str) else step:
                 if statement.strip():
                     conn.execute(statement)
         conn.execute(

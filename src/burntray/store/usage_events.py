@@ -5,8 +5,8 @@ within its source. Ingest is idempotent: a record seen again with the same value
 nothing, one seen again with other values (a streamed message whose last write is larger)
 replaces the stored one, so nothing is ever counted twice.
 
-Window queries are exact and fast whatever their length: whole minutes come from a per-minute
-rollup kept in step at ingest, the partial minutes at either edge from the records themselves.
+Window queries are exact and fast whatever their length: whole quarter hours and minutes come
+from rollups kept in step at ingest, the partial minutes at the edges from the records.
 """
 
 # ruff: noqa: S608 - SQL here names only this module's constant tables; values are bound
@@ -20,17 +20,18 @@ from burntray.model.snapshot import Totals, UsageRow
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import ModelUsage, UsageRecord, summarise_usage
 from burntray.store.history import HistoryStore
-from burntray.store.schema import USAGE_EVENTS, USAGE_MINUTES
+from burntray.store.schema import USAGE_EVENTS, USAGE_MINUTES, USAGE_QUARTERS
 
 EVENTS = USAGE_EVENTS.name
 MINUTES = USAGE_MINUTES.name
+QUARTERS, MINUTES_PER_QUARTER = USAGE_QUARTERS.name, 15
 
 _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
-    "session, project, upstream_cost"
+    "session, project, upstream_cost, branch"
 )
-_MARKS = ",".join("?" * 13)
-_Row = tuple[str, str, int, str, str, int, int, int, int, float | None, str, str, int]
+_MARKS = ",".join("?" * 14)
+_Row = tuple[str, str, int, str, str, int, int, int, int, float | None, str, str, int, str]
 _KEYS_PER_QUERY = 500  # bound parameters per lookup, well under SQLite's smallest limit (999)
 _SET_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 # Adds one (source, minute, provider, model) group's sums to the rollup.
@@ -78,10 +79,7 @@ class UsageEvents:
 
     # --- writing --------------------------------------------------------------------------
     def ingest(
-        self,
-        source: str,
-        records: Iterable[UsageRecord],
-        meta: tuple[str, str] | None = None,
+        self, source: str, records: Iterable[UsageRecord], meta: tuple[str, str] | None = None
     ) -> int:
         """Store records not seen before, replace changed ones; returns how many were written.
 
@@ -103,6 +101,7 @@ class UsageEvents:
                 r.session,
                 r.project,
                 int(r.cost_from_upstream),
+                r.branch,
             )
             for r in records
             if r.ts_ns >= 0
@@ -169,9 +168,7 @@ class UsageEvents:
         conn.execute("DELETE FROM temp.incoming")
         conn.execute("DELETE FROM temp.replaced")
         # within one batch the last record of a key wins
-        conn.executemany(
-            f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
-        )
+        conn.executemany(f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES ({_MARKS})", rows)
         conn.execute(
             "DELETE FROM temp.incoming WHERE rowid NOT IN "
             "(SELECT max(rowid) FROM temp.incoming GROUP BY source, key)"
@@ -185,7 +182,7 @@ class UsageEvents:
             "e.output = incoming.output AND e.cache_read = incoming.cache_read AND "
             "e.cache_write = incoming.cache_write AND e.cost IS incoming.cost AND "
             "e.session = incoming.session AND e.project = incoming.project AND "
-            "e.upstream_cost = incoming.upstream_cost)"
+            "e.upstream_cost = incoming.upstream_cost AND e.branch = incoming.branch)"
         )
         written = conn.execute("SELECT count(*) FROM temp.incoming").fetchone()[0]
         if written:
@@ -240,7 +237,15 @@ class UsageEvents:
         )
         return [ModelUsage(*r) for r in rows]  # type: ignore[arg-type]
 
-    def _extent(self, source: str, start_ns: int, end_ns: int) -> tuple[int, int] | None:
+    def first_at(self, source: str, start_ns: int, end_ns: int) -> int | None:
+        """The first record time in ``[start, end)`` (one index seek), or None."""
+        where = "WHERE source = ? AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns LIMIT 1"
+        rows = self.history.execute(
+            f"SELECT ts_ns FROM {EVENTS} {where}", (source, start_ns, end_ns)
+        )
+        return int(rows[0][0]) if rows else None  # type: ignore[call-overload]
+
+    def extent(self, source: str, start_ns: int, end_ns: int) -> tuple[int, int] | None:
         """The first and last record times in ``[start, end)`` (two index seeks, one
         statement), or None when there is none."""
         where = f"FROM {EVENTS} WHERE source = ? AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns"
@@ -265,7 +270,7 @@ class UsageEvents:
             return []
         minute = lo_ns // NS_PER_MINUTE
         start, end = minute * NS_PER_MINUTE, (minute + 1) * NS_PER_MINUTE
-        extent = self._extent(source, start, end)
+        extent = self.extent(source, start, end)
         if extent is None:
             return []
         first, last = extent
@@ -288,8 +293,27 @@ class UsageEvents:
             ]
         return [
             *self._part_of_minute(source, start_ns, first * NS_PER_MINUTE),
-            *self._minutes(source, first, end),
+            *self._whole_minutes(source, first, end),
             *self._part_of_minute(source, end * NS_PER_MINUTE, end_ns),
+        ]
+
+    def _whole_minutes(self, source: str, first: int, end: int) -> list[ModelUsage]:
+        """Minutes ``[first, end)``: whole quarter hours from the quarter rollup, the minutes at
+        either side from the minute rollup (a week: 672 quarters, not 10,080 minutes)."""
+        per = MINUTES_PER_QUARTER
+        first_quarter, end_quarter = -(-first // per), end // per
+        if end_quarter <= first_quarter:
+            return self._minutes(source, first, end)
+        rows = self.history.execute(
+            "SELECT provider, model, sum(reqs), sum(input), sum(output), sum(cache_read), "
+            f"sum(cache_write), total(cost), sum(unpriced) FROM {QUARTERS} "
+            "WHERE source = ? AND quarter >= ? AND quarter < ? GROUP BY provider, model",
+            (source, first_quarter, end_quarter),
+        )
+        return [
+            *self._minutes(source, first, first_quarter * per),
+            *(ModelUsage(*r) for r in rows),  # type: ignore[arg-type]
+            *self._minutes(source, end_quarter * per, end),
         ]
 
     def summarise(
@@ -334,7 +358,7 @@ class UsageEvents:
         """The records themselves (for per-session and per-day reports)."""
         rows = self.history.execute(
             "SELECT ts_ns, provider, model, input, output, cache_read, cache_write, cost, key, "
-            f"session, project, upstream_cost FROM {EVENTS} "
+            f"session, project, upstream_cost, branch FROM {EVENTS} "
             "WHERE source = ? AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns",
             (source, start_ns, end_ns),
         )
@@ -352,6 +376,7 @@ class UsageEvents:
                 session=str(r[9]),
                 project=str(r[10]),
                 cost_from_upstream=bool(r[11]),
+                branch=str(r[12]),
             )
             for r in rows
         ]

@@ -35,6 +35,7 @@ WINDOW_CHOICES: tuple[tuple[str, str], ...] = (
     ("7d", "7 d"),
     ("today", "Today"),
     ("week", "This week"),
+    ("month", "This month"),
 )
 FIGURE_CHOICES: tuple[tuple[str, str], ...] = (
     ("rpm", "RPM"),

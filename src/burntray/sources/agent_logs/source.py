@@ -13,27 +13,22 @@ read is named in the facts and doctor; the others are still counted.
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from burntray.io.log_tail import LogTailer
-from burntray.model.periods import (
-    BLOCK_NS,
-    UsageBlock,
-    current_block,
-    usage_blocks_records,
-)
+from burntray.model.periods import UsageBlock, block_of, current_block
 from burntray.model.price_table import PRICES_AS_OF
 from burntray.model.pricing import PriceTable
-from burntray.model.snapshot import UpstreamFact
+from burntray.model.snapshot import Snapshot, UpstreamFact
 from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
 from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
 from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.record_source import RecordSource
+from burntray.store.blocks import BlockSums, chain_start, last_block_sums
 from burntray.store.history import HistoryStore
 from burntray.store.usage_events import EVENTS
 
@@ -221,8 +216,9 @@ def describe_unreadable(unreadable: dict[str, str]) -> str:
     return f"not counted, unreadable: {path}: {why}{more}"
 
 
-# How far back the 5-hour block is worked out from: a block starts at the first request after
-# the previous block ended, so the chain is followed back this far (a day of non-stop use).
+# How far back the 5-hour block is worked out from when there is no history (records kept in
+# memory): a block starts at the first request after the previous block ended, so the chain is
+# followed back this far (a day of non-stop use). With a history it goes back to the last night.
 BLOCK_LOOKBACK_NS = 48 * NS_PER_HOUR
 
 
@@ -231,7 +227,8 @@ class ClaudeSource(AgentLogSource):
     label = "Claude Code logs"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._block_cache: tuple[int, int, list[UsageRecord]] | None = None
+        self._block_cache: tuple[tuple[int, int], int, BlockSums | None] | None = None
+        self._snapshot_now: int | None = None
         super().__init__(*args, **kwargs)
 
     def attach_history(self, history: HistoryStore) -> None:
@@ -268,33 +265,34 @@ class ClaudeSource(AgentLogSource):
         now = self._clock_ns() if now_ns is None else now_ns
         if self._events is None:
             return current_block(self.records(now - BLOCK_LOOKBACK_NS, now + 1), now)
-        # The requests change when a read brings some: fetched then (and once a minute, for a
-        # history cleared or pruned meanwhile); the block is worked out for ``now`` from the
-        # last block's requests (a few hundred at most), so an idle tray does no query.
-        stamp = self._records_version * 10**12 + now // NS_PER_MINUTE
+        # The block's sums change when a read brings requests: worked out then (and once a
+        # minute, for a history cleared or pruned meanwhile), from a seek per block and the
+        # minute rollup; every figure of one snapshot (facts, JSON, alerts) shares them.
+        stamp = (self._records_version, now // NS_PER_MINUTE)
         cached = self._block_cache
         if cached is None or cached[0] != stamp or now < cached[1]:
-            blocks = usage_blocks_records(self._block_records(now))
-            cached = (stamp, now, blocks[-1] if blocks else [])
+            # the chain of blocks is followed from the last night (five idle hours), however
+            # far back: a source in use around the clock has the blocks ccusage shows too
+            start = chain_start(self._events, self.name, now + 1)
+            cached = (stamp, now, last_block_sums(self._events, self.name, start, now + 1))
             self._block_cache = cached
-        return current_block(cached[2], now)
+        sums = cached[2]
+        if sums is None:
+            return None
+        block = block_of(**sums._asdict(), now_ns=now)
+        return block if block.active else None
 
-    def _block_records(self, now: int) -> list[UsageRecord]:
-        """The requests the current block's chain is worked out from: those since the last
-        sure gap of more than 5 hours (found in the per-minute rollups), at most 48 h back."""
-        assert self._events is not None
-        start = now - BLOCK_LOOKBACK_NS
-        minutes = sorted({row[0] for row in self._events.minute_series(self.name, start, now + 1)})
-        if not minutes or now - (minutes[-1] + 1) * NS_PER_MINUTE > BLOCK_NS:
-            return []  # nothing in the last 5 hours: no active block
-        chain_start = minutes[0]
-        for before, after in itertools.pairwise(minutes):
-            if (after - before - 1) * NS_PER_MINUTE > BLOCK_NS:  # a gap of > 5 h for sure
-                chain_start = after
-        return self.records(chain_start * NS_PER_MINUTE, now + 1)
+    def _snapshot(self, window_ns: int, now: int, prefixes: tuple[str, ...]) -> Snapshot:
+        # the facts' block is the one at the snapshot's instant: the JSON's block, asked for
+        # that instant, is then the same one, not worked out again
+        self._snapshot_now = now
+        try:
+            return super()._snapshot(window_ns, now, prefixes)
+        finally:
+            self._snapshot_now = None
 
     def facts(self) -> tuple[UpstreamFact, ...]:
-        block = self.current_block()
+        block = self.current_block(self._snapshot_now)
         if block is None:
             return super().facts()
         return (UpstreamFact("5-hour block", describe_block(block)), *super().facts())

@@ -30,7 +30,7 @@ import datetime as _dt
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 
@@ -43,6 +43,7 @@ from burntray.sources.claude.dedup import Dedup
 
 PROVIDER = "anthropic"
 USAGE_MARKER = b'"usage":{'
+MAX_BRANCH = 256  # a git branch name longer than this is cut (it is only a label)
 SYNTHETIC_MODEL = "<synthetic>"
 
 _Count = Annotated[int, msgspec.Meta(ge=0)]
@@ -80,6 +81,7 @@ _LINE_NAMES = {
     "cost_usd": "costUSD",
     "is_sidechain": "isSidechain",
     "is_api_error": "isApiErrorMessage",
+    "git_branch": "gitBranch",
 }
 
 
@@ -93,6 +95,8 @@ class _Line(msgspec.Struct, gc=False, rename=_LINE_NAMES):
     is_api_error: bool | _Opt | None = msgspec.UNSET
     version: str | _Opt | None = msgspec.UNSET
     cwd: str | _Opt | None = msgspec.UNSET
+    # any JSON value: a branch of an odd type is unknown, never a reason to drop the request
+    git_branch: Any = None
 
 
 _DECODER = msgspec.json.Decoder(_Line)
@@ -115,6 +119,7 @@ class ClaudeEntry(NamedTuple):
     sidechain: bool
     fast: bool
     has_speed: bool
+    branch: str = ""  # gitBranch ("" when absent)
 
     @property
     def total(self) -> int:
@@ -194,6 +199,7 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
         raw.is_sidechain is True,
         speed == "fast",
         speed is not None,
+        raw.git_branch[:MAX_BRANCH] if isinstance(raw.git_branch, str) else "",
     )
 
 
@@ -352,6 +358,7 @@ class ClaudeLogReader:
                 session,
                 project,
                 upstream,
+                entry.branch,
             )
 
         self.tailer.read(path, on_line)

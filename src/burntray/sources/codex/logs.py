@@ -32,7 +32,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -47,6 +47,7 @@ PROVIDER = "openai"
 FALLBACK_MODEL = "gpt-5"
 TOKEN_COUNT_MARKER = b'"token_count"'
 TURN_CONTEXT_MARKER = b'"turn_context"'
+MAX_CWD = 4096  # a workspace path longer than this is cut (it is only a label)
 SUBDIRS = ("sessions", "archived_sessions")
 
 _Count = Annotated[int, msgspec.Meta(ge=0)]
@@ -71,6 +72,7 @@ class _Payload(msgspec.Struct, gc=False):
     info: _Info | None = None
     model: str | None = None
     service_tier: str | None = None
+    cwd: Any = None  # turn_context: the workspace (any JSON: an odd one is unknown, not fatal)
 
 
 class _Line(msgspec.Struct, gc=False):
@@ -132,6 +134,7 @@ class CodexTurn:
     output_tokens: int
     reasoning_output_tokens: int
     service_tier: str | None = None  # as the session recorded it (None: not recorded)
+    cwd: str = ""  # the workspace of the session's last turn_context ("" when unknown)
 
 
 class FileParser:
@@ -149,12 +152,15 @@ class FileParser:
         self.model: str | None = model if isinstance(model, str) else None
         tier = extra.get("tier")
         self.tier: str | None = tier if isinstance(tier, str) else None
+        cwd = extra.get("cwd")
+        self.cwd = cwd if isinstance(cwd, str) else ""
 
     def state(self) -> dict[str, object]:
         return {
             "prev": list(self.prev) if self.prev else None,
             "model": self.model,
             "tier": self.tier,
+            "cwd": self.cwd,
         }
 
     def line(self, line: bytes) -> CodexTurn | None:
@@ -169,6 +175,8 @@ class FileParser:
                 self.model = payload.model
             if payload is not None and payload.service_tier:
                 self.tier = payload.service_tier
+            if payload is not None and isinstance(payload.cwd, str) and payload.cwd:
+                self.cwd = payload.cwd[:MAX_CWD]
             return None
         if raw.type != "event_msg" or payload is None or payload.type != "token_count":
             return None
@@ -201,7 +209,8 @@ class FileParser:
         if not model:
             model, fallback = FALLBACK_MODEL, True
         inp, cached, out, reasoning, _total = usage
-        return CodexTurn(ts_ns, model, fallback, inp, min(cached, inp), out, reasoning, self.tier)
+        return CodexTurn(ts_ns, model, fallback, inp, min(cached, inp), out, reasoning, self.tier,
+                         self.cwd)  # fmt: skip
 
 
 class CodexLogReader:
@@ -321,6 +330,7 @@ class CodexLogReader:
                     cost,
                     f"{key_prefix}:{offset}",
                     session,
+                    turn.cwd,
                 )
             )
 
