@@ -51,6 +51,7 @@ BENCHES = [
     "bench_heavy",
     "bench_watch",
     "bench_limits",
+    "bench_statusline",
 ]
 
 

@@ -16,8 +16,10 @@ from burntray.runtime.last_use import last_recorded_ns
 from burntray.serve.run import SourceWatch, receiver_ready, receiver_requested
 from burntray.sources.base import (
     HasBlocks,
+    HasLimits,
     HasMembers,
     HasMinuteSeries,
+    HasOwnSessionCosts,
     HasRecords,
     KeepsOwnHistory,
     Listens,
@@ -50,16 +52,18 @@ CAPABILITIES = {
     "own-history": KeepsOwnHistory,
     "splits": SplitsByUpstream,
     "listens": Listens,
+    "limits": HasLimits,
+    "own-costs": HasOwnSessionCosts,
 }
 # what each built-in source can do (the rest it cannot): the protocols match the real classes
 EXPECTED = {
     "hexai": {"wakes", "own-history"},
-    "claude": {"records", "blocks", "splits"},
-    "codex": {"records", "splits"},
+    "claude": {"records", "blocks", "splits", "limits", "own-costs"},
+    "codex": {"records", "splits", "limits"},
     "roder": {"minutes"},
     "ctm": {"minutes"},
     "otel": {"splits", "listens"},
-    "all": {"members", "wakes"},
+    "all": {"members", "wakes", "limits"},
 }
 
 

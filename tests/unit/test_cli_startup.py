@@ -61,6 +61,8 @@ def test_every_subcommand_is_listed_for_the_one_command_parser() -> None:
         ["report", "--format", "csv", "--out", "x.csv", "--open"],
         ["serve", "--otlp", "127.0.0.1:4318", "--metrics", "127.0.0.1:9464"],
         ["autostart", "status"],
+        ["statusline", "--show", "model,today", "--color", "never"],
+        ["statusline", "install", "--command", "burntray statusline"],
     ],
 )
 def test_the_one_command_parser_reads_what_the_full_one_reads(argv: list[str]) -> None:

@@ -165,7 +165,7 @@ def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, ou
     cannot be shown (the history cannot be opened)."""
     from burntray.report import by_period  # noqa: PLC0415
     from burntray.report.views import ViewQuery, read_view  # noqa: PLC0415
-    from burntray.sources.base import HasRecords, members_of  # noqa: PLC0415
+    from burntray.sources.base import HasOwnSessionCosts, HasRecords, members_of  # noqa: PLC0415
 
     history = ctx.history()
     if history is None:
@@ -180,6 +180,11 @@ def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, ou
     except sqlite3.Error as exc:  # locked past its timeout, or damaged: say so, no traceback
         return f"history {ctx.paths.history_db} unreadable: {exc}"
     not_grouped = [n for n, m in members_of(source).items() if not isinstance(m, HasRecords)]
+    # a tool's own cost per session (Claude Code's status line), beside the logs' cost
+    own: dict[str, float] = {}
+    for member in members_of(source).values():
+        if isinstance(member, HasOwnSessionCosts):
+            own.update(member.own_session_costs())
     if fmt == "json":
         import json  # noqa: PLC0415
 
@@ -194,12 +199,13 @@ def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, ou
             week_start=settings_week(view) if "week" in view.dims else "",
             not_grouped=not_grouped,
             not_added=result.not_added,
+            own=own,
         )
         text = json.dumps(doc, indent=2) + "\n"
     elif fmt == "csv":
-        text = by_period.to_csv(result.rows, view.dims)
+        text = by_period.to_csv(result.rows, view.dims, own)
     else:
-        text = by_period.to_text(result.rows, view.dims, not_grouped, result.not_added)
+        text = by_period.to_text(result.rows, view.dims, not_grouped, result.not_added, own)
     if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:

@@ -29,6 +29,7 @@ COMMAND_MODULES = {
     "report": "report",
     "serve": "serve",
     "autostart": "autostart",
+    "statusline": "statusline",
 }
 SUBCOMMANDS = tuple(COMMAND_MODULES)
 

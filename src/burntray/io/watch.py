@@ -97,7 +97,8 @@ def portable_watch(on_event: Callable[[str, str, bool], None], name: str) -> Obs
 
 
 class FolderWatcher:
-    """Calls ``on_change`` (from its own thread) when one of ``names`` in ``folder`` changes.
+    """Calls ``on_change`` (from its own thread) when one of ``names`` in ``folder`` changes,
+    or any file whose name ends with one of ``suffixes``.
 
     ``backend`` is ``inotify`` or ``watchdog`` (default: ``default_backend()``)."""
 
@@ -107,9 +108,11 @@ class FolderWatcher:
         names: frozenset[str],
         on_change: Callable[[], None],
         backend: str | None = None,
+        suffixes: tuple[str, ...] = (),
     ) -> None:
         self.folder = folder
         self.names = frozenset(os.fsencode(n) for n in names)
+        self.suffixes = tuple(os.fsencode(x) for x in suffixes)
         self.on_change = on_change
         self.backend = backend or default_backend()
         self._fd = -1
@@ -172,8 +175,12 @@ class FolderWatcher:
         changed = gone = False
         for mask, name in inotify_events(data):
             gone = gone or bool(mask & _GONE)
-            changed = changed or name in self.names
+            changed = changed or self.ours(name)
         return changed, gone
+
+    def ours(self, name: bytes) -> bool:
+        """Whether a change to the file ``name`` (in the folder) is one to tell."""
+        return name in self.names or (bool(self.suffixes) and name.endswith(self.suffixes))
 
     def _start_portable(self) -> bool:
         def on_event(kind: str, path: str, is_dir: bool) -> None:  # the observer's thread
@@ -200,7 +207,7 @@ class FolderWatcher:
         # FSEvents names paths with their links resolved (macOS's /var is /private/var)
         ours = path in (folder, os.path.realpath(folder))
         gone = is_dir and ours and kind in ("deleted", "moved")
-        return os.fsencode(os.path.basename(path)) in self.names, gone
+        return self.ours(os.fsencode(os.path.basename(path))), gone
 
     def stop(self, timeout: float = 2.0) -> None:
         if self._portable is not None:

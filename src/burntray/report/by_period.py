@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from burntray.model.periods import ViewRow
@@ -29,6 +30,37 @@ COLUMNS = (
 _KEY_COLUMN = {"day": "date"}
 _TEXT_HEAD = ("REQS", "INPUT", "OUTPUT", "CACHE W", "CACHE R", "TOKENS", "COST")
 _MAX_TEXT_KEY = 40  # a session id or a long path is cut in the table (CSV and JSON keep it)
+# Beyond this gap between a tool's own session cost and the log-derived one, it is flagged.
+GAP_FLAG_PCT = 5.0
+
+
+def cost_gap_pct(own: float, logged: float) -> float | None:
+    """How far a tool's own cost is from the log-derived one, in % of the latter."""
+    return None if logged <= 0 else 100.0 * (own - logged) / logged
+
+
+def _own_shown(dims: tuple[str, ...], own: Mapping[str, float] | None) -> bool:
+    """A tool's own session cost (Claude Code's status line) is shown by session alone: a row
+    of another grouping holds part of a session, or several."""
+    return own is not None and dims == ("session",)
+
+
+def _own(row: ViewRow, own: Mapping[str, float]) -> tuple[float | None, float | None]:
+    value = own.get(row.keys[0])
+    if value is None:
+        return None, None
+    gap = cost_gap_pct(value, row.cost_usd)
+    return round(value, 6), None if gap is None else round(gap, 2)
+
+
+def _own_text(row: ViewRow, own: Mapping[str, float]) -> str:
+    value, gap = _own(row, own)
+    if value is None:
+        return "-"
+    if gap is None:
+        return f"${value:,.2f}"
+    flag = " !" if abs(gap) > GAP_FLAG_PCT else ""
+    return f"${value:,.2f} {gap:+.1f}%{flag}"
 
 
 def _values(row: ViewRow) -> list[object]:
@@ -67,12 +99,17 @@ def _key_values(row: ViewRow, dims: tuple[str, ...]) -> list[object]:
     return values
 
 
-def to_csv(rows: list[ViewRow], dims: tuple[str, ...]) -> str:
+def to_csv(
+    rows: list[ViewRow], dims: tuple[str, ...], own: Mapping[str, float] | None = None
+) -> str:
+    """``own`` (by session alone): the tools' own cost per session, in two more columns."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([*key_columns(dims), *COLUMNS, "models"])
+    extra = ["tool_cost_usd", "cost_gap_pct"] if _own_shown(dims, own) else []
+    writer.writerow([*key_columns(dims), *COLUMNS, "models", *extra])
     for row in rows:
-        writer.writerow([*_key_values(row, dims), *_values(row), " ".join(row.models)])
+        more = ["" if v is None else v for v in _own(row, own or {})] if extra else []
+        writer.writerow([*_key_values(row, dims), *_values(row), " ".join(row.models), *more])
     return buf.getvalue()
 
 
@@ -88,17 +125,23 @@ def to_json(
     week_start: str = "",
     not_grouped: list[str] | None = None,
     not_added: dict[str, str] | None = None,
+    own: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """The rows as JSON; ``window`` is what was asked (``7d``, ``today``, ``all``, or ``range``
-    for ``since``/``until``)."""
+    for ``since``/``until``). ``own`` (by session alone): ``tool_cost_usd`` and
+    ``cost_gap_pct`` per row (null: unknown), never added to the totals."""
     cols = key_columns(dims)
+    shown = _own_shown(dims, own)
 
     def one(row: ViewRow) -> dict[str, Any]:
-        return {
+        doc = {
             **dict(zip(cols, _key_values(row, dims), strict=True)),
             **dict(zip(COLUMNS, _values(row), strict=True)),
             "models": list(row.models),
         }
+        if shown:
+            doc["tool_cost_usd"], doc["cost_gap_pct"] = _own(row, own or {})
+        return doc
 
     totals = [sum(v) for v in zip(*(_values(r) for r in rows), strict=True)] if rows else None
     doc: dict[str, Any] = {
@@ -129,15 +172,22 @@ def to_text(
     dims: tuple[str, ...],
     not_grouped: list[str],
     not_added: dict[str, str] | None = None,
+    own: Mapping[str, float] | None = None,
 ) -> str:
+    """``own`` (by session alone): a TOOL'S OWN column where a tool reported its own cost."""
     n = len(dims)
     head = [_KEY_COLUMN.get(d, d).upper() for d in dims] + list(_TEXT_HEAD)
+    shown = own if _own_shown(dims, own) and any(r.keys[0] in (own or {}) for r in rows) else None
+    if shown is not None:
+        head.append("TOOL'S OWN")
     table = [head]
     for row in rows:
         keys = [k if len(k) <= _MAX_TEXT_KEY else k[: _MAX_TEXT_KEY - 1] + "…" for k in row.keys]
         table.append([*keys, f"{row.reqs:,}", f"{row.input_tokens:,}", f"{row.output_tokens:,}",
                       f"{row.cache_write_tokens:,}", f"{row.cache_read_tokens:,}",
                       f"{row.tokens:,}", _cost(row.cost_usd, row.unpriced_reqs)])  # fmt: skip
+        if shown is not None:
+            table[-1].append(_own_text(row, shown))
     if rows:
         table.append(["Total", *[""] * (n - 1), f"{sum(r.reqs for r in rows):,}",
                       f"{sum(r.input_tokens for r in rows):,}",
@@ -147,6 +197,8 @@ def to_text(
                       f"{sum(r.tokens for r in rows):,}",
                       _cost(sum(r.cost_usd for r in rows),
                             sum(r.unpriced_reqs for r in rows))])  # fmt: skip
+        if shown is not None:
+            table[-1].append("")  # the tools' own costs are never added to the logs' ones
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     lines = [
         "  ".join(
@@ -159,6 +211,11 @@ def to_text(
         lines.append("(no requests in this window)")
     if any(r.unpriced_reqs for r in rows):
         lines.append("+N? = requests of models without a price (not counted as $0)")
+    if shown is not None:
+        lines.append(
+            "TOOL'S OWN = the tool's own session cost (Claude Code's status line), beside the "
+            f"logs' cost, never added; ! = over {GAP_FLAG_PCT:g} % apart"
+        )
     if not_grouped:
         lines.append("not grouped (no per-request records): " + ", ".join(not_grouped))
     for name, winner in (not_added or {}).items():

@@ -220,6 +220,16 @@ class FoldsNames(Protocol):
         ...
 
 
+@runtime_checkable
+class HasOwnSessionCosts(Protocol):
+    """A source that knows the tool's own cost estimate per session (Claude Code's, from its
+    status line), shown beside burntray's log-derived cost and never added to it."""
+
+    def own_session_costs(self) -> dict[str, float]:
+        """Session id -> the tool's own cost for it, in USD, as last reported."""
+        ...
+
+
 def wakes_on_change(source: Source) -> bool:
     """Whether ``source`` wakes the monitor itself whenever its data changes (``WakesOnChange``);
     a source without that capability is polled."""
@@ -237,6 +247,7 @@ __all__ = [
     "HasLimits",
     "HasMembers",
     "HasMinuteSeries",
+    "HasOwnSessionCosts",
     "HasRecords",
     "KeepsOwnHistory",
     "Listens",

@@ -6,14 +6,15 @@ source package: each package imports this module for its ``SPEC``, never the lis
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from burntray.config_keys import ConfigField
 from burntray.sources.base import HasMinuteSeries
 
 if TYPE_CHECKING:
+    import threading
     from pathlib import Path
 
     from burntray.model.pricing import PriceTable
@@ -72,6 +73,32 @@ class ReceiverSpec:
     enabled_key: str
 
 
+class StatusLineCommand(Protocol):
+    """What ``burntray statusline`` runs, given by the one source whose tool runs a status-line
+    command (Claude Code's ``statusLine``): the CLI keeps stdin, colours, the time budget and
+    exit codes; the source reads the tool's payload and logs, and edits the tool's settings."""
+
+    MAX_PAYLOAD_BYTES: int
+
+    def parse_parts(self, show: str | None) -> tuple[str, ...]:
+        """The parts to show, in order (``ValueError`` names a bad one)."""
+        ...
+
+    def line(
+        self, ctx: Any, stdin: bytes, parts: tuple[str, ...], color: bool, budget_s: float
+    ) -> tuple[str, threading.Thread | None]:
+        """The line, and the thread still reading the logs when ``budget_s`` ran out."""
+        ...
+
+    def install(self, env: Mapping[str, str], command: str | None, refresh_s: int | None) -> str:
+        """Adds the command to the tool's settings; what was done, in words."""
+        ...
+
+    def uninstall(self, env: Mapping[str, str]) -> str:
+        """Takes it out again; what was done, in words."""
+        ...
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     name: str  # stable id used in config and on the command line
@@ -104,6 +131,8 @@ class SourceSpec:
     receiver: ReceiverSpec | None = None
     # doctor's count of what it keeps in tables of its own in the history ("42 hexai events")
     history_summary: Callable[[HistoryStore], str] | None = None
+    # ``burntray statusline``'s body, loaded when that command runs (None: its tool runs none)
+    status_line: Callable[[], StatusLineCommand] | None = None
 
 
 def path_probe(

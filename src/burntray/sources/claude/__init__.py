@@ -3,28 +3,30 @@ other agent logs in ``burntray.sources.agent_logs``; the format is in ``.logs``)
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from burntray.config_keys import source_field, text
-from burntray.sources.agent_logs.spec import DETAIL, dirs_option, doctor_lines, probe_in
-from burntray.sources.spec import SourceSpec
+from burntray.sources.agent_logs.spec import DETAIL, doctor_lines, probe_in
+from burntray.sources.claude.paths import claude_dirs
+from burntray.sources.spec import SourceSpec, StatusLineCommand
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
 
 
-def claude_dirs(ctx: SourceContext) -> list[Path]:
-    """Claude config folders: ``claude.dirs`` when set, else Claude Code's own rule."""
-    from burntray.sources.claude.paths import claude_config_dirs  # noqa: PLC0415
-
-    return dirs_option(ctx.option("claude.dirs")) or claude_config_dirs(ctx.env)
-
-
 def _build_claude(ctx: SourceContext) -> Source:
-    from burntray.sources.agent_logs.source import claude_source  # noqa: PLC0415
+    from burntray.sources.claude.limits_source import ClaudeLimitsSource  # noqa: PLC0415
+    from burntray.sources.claude.logs import ClaudeLogReader  # noqa: PLC0415
+    from burntray.sources.claude.statusline import observations_dir  # noqa: PLC0415
 
-    return claude_source(claude_dirs(ctx), ctx.prices, ctx.records_history(), ctx.clock_ns)
+    dirs = claude_dirs(ctx)
+    return ClaudeLimitsSource(
+        ClaudeLogReader(dirs, ctx.prices),
+        dirs,
+        ctx.records_history(),
+        ctx.clock_ns,
+        limits_dir=observations_dir(ctx.paths),
+    )
 
 
 def _probe_claude(ctx: SourceContext) -> tuple[bool, str]:
@@ -35,7 +37,16 @@ def _probe_claude(ctx: SourceContext) -> tuple[bool, str]:
 
 
 def _doctor_claude(ctx: SourceContext) -> list[str]:
-    return doctor_lines(ctx, "claude", claude_dirs(ctx), ("projects",))
+    from burntray.sources.claude.statusline_doctor import statusline_lines  # noqa: PLC0415
+
+    dirs = claude_dirs(ctx)
+    return doctor_lines(ctx, "claude", dirs, ("projects",)) + statusline_lines(ctx, dirs)
+
+
+def _status_line() -> StatusLineCommand:
+    from burntray.sources.claude import statusline_command  # noqa: PLC0415 - that command only
+
+    return statusline_command
 
 
 SPEC = SourceSpec(
@@ -60,4 +71,5 @@ SPEC = SourceSpec(
     doctor=_doctor_claude,
     history_tables=(),
     summary="Claude Code's own logs (projects/**/*.jsonl): every request's tokens and cost, live",
+    status_line=_status_line,
 )

@@ -1,0 +1,98 @@
+"""``burntray statusline``'s body for Claude Code: its payload read and recorded, the line made
+from the payload, the recorded plan windows and the logs, and the ``statusLine`` entry of Claude
+Code's ``settings.json`` added or taken out (the CLI keeps stdin, colours, the time budget and
+exit codes). Nothing here touches the network or opens burntray's SQLite history for writing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from burntray.sources.claude.paths import claude_dirs
+from burntray.sources.claude.settings_install import default_command
+from burntray.sources.claude.settings_install import install as install_settings
+from burntray.sources.claude.settings_install import uninstall as uninstall_settings
+from burntray.sources.claude.statusline import (
+    MAX_PAYLOAD_BYTES,
+    Payload,
+    PayloadError,
+    observations_dir,
+    parse_payload,
+    plan_windows,
+    read_observations,
+    write_observation,
+)
+from burntray.sources.claude.statusline_costs import CACHE_NAME, session_figures
+from burntray.sources.claude.statusline_line import LineInput, parse_parts, render
+
+__all__ = ["MAX_PAYLOAD_BYTES", "install", "line", "parse_parts", "uninstall"]
+
+
+def line(
+    ctx: Any, stdin: bytes, parts: tuple[str, ...], color: bool, budget_s: float
+) -> tuple[str, threading.Thread | None]:
+    """The line, and the thread still reading the logs when their budget ran out."""
+    now = time.time_ns()
+    note = ""
+    try:
+        payload = parse_payload(stdin)
+    except PayloadError as exc:
+        payload, note = Payload(), str(exc)
+    folder = observations_dir(ctx.paths)
+    if note == "":
+        try:
+            write_observation(folder, payload, now)
+        except OSError as exc:
+            note = f"not recorded: {exc.strerror or exc}"
+    try:
+        dirs = claude_dirs(ctx.source_context(with_history=False))
+    except RuntimeError as exc:  # no home to find Claude Code's folders from
+        figures, worker, problem = None, None, str(exc)
+    else:
+        figures, worker, problem = _figures(ctx, dirs, payload, budget_s)
+    windows = plan_windows(read_observations(folder), time.time_ns())
+    shown = LineInput(payload, figures, windows, time.time_ns(), note, problem)
+    return render(shown, parts, color=color), worker
+
+
+def install(env: Mapping[str, str], command: str | None, refresh_s: int | None) -> str:
+    return install_settings(env, command or default_command(), refresh_s=refresh_s)
+
+
+def uninstall(env: Mapping[str, str]) -> str:
+    return uninstall_settings(env)
+
+
+def _figures(
+    ctx: Any, dirs: list[Any], payload: Payload, budget_s: float
+) -> tuple[Any, threading.Thread | None, str]:
+    """(figures or None, the thread still reading when the budget ran out, why none)."""
+    done: list[Any] = []
+
+    def work() -> None:
+        try:
+            done.append(
+                session_figures(
+                    dirs,
+                    ctx.prices(),
+                    ctx.paths.cache_dir / CACHE_NAME,
+                    payload.session_id,
+                    time.time_ns(),
+                    transcript=payload.transcript_path,
+                    history_db=ctx.paths.history_db,
+                )
+            )
+        except Exception as exc:  # the line still shows what the payload said, and why
+            done.append(exc)
+
+    worker = threading.Thread(target=work, name="burntray-statusline", daemon=True)
+    worker.start()
+    worker.join(budget_s)
+    if not done:
+        return None, worker, "logs not read in time"
+    if isinstance(done[0], Exception):
+        return None, None, f"logs not read: {type(done[0]).__name__}: {done[0]}"[:200]
+    return done[0], None, ""

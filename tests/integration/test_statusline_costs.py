@@ -1,0 +1,160 @@
+"""The status line's cost cache: what a run folds away (per session, per day, per minute) gives
+the same figures as reading every log afresh, and the block is the claude source's block."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from burntray.model.pricing import build_price_table
+from burntray.sources.agent_logs.source import claude_source
+from burntray.sources.claude.statusline_costs import session_figures
+from tests.agent_logs_support import claude_line
+
+NS_MIN = 60 * 10**9
+# 12:00 UTC on a fixed day: the runs below move the clock on by hours, never past midnight
+NOON = int(dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC).timestamp()) * 10**9
+MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805")
+
+
+def _stamp(ns: int) -> str:
+    return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _write(
+    config: Path, session: str, times: list[int], *, dup: bool = False, final: bool = True
+) -> Path:
+    path = config / "projects" / "-p" / f"{session}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        for ts in times:
+            mid, rid = f"m-{session}-{ts}", f"r-{session}-{ts}"
+            model = MODELS[ts // NS_MIN % 2]
+            if dup:  # a streaming snapshot first: only the final line counts
+                fh.write(claude_line(_stamp(ts), mid, rid, model, 10, 1, session=session) + "\n")
+            line = claude_line(_stamp(ts), mid, rid, model, 10, 3000, 500, 9000, session=session)
+            fh.write(line + "\n" if final else "")
+    mtime = max(times)
+    os.utime(path, ns=(mtime, mtime))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+
+
+def test_folded_runs_give_the_figures_of_a_fresh_read(tmp_path: Path) -> None:
+    config = tmp_path / "claude"
+    prices = build_price_table({}, None)
+    # a session since yesterday with a break of 6 hours, another one today, an old one
+    _write(config, "a", [NOON - 20 * 60 * NS_MIN + k * 7 * NS_MIN for k in range(30)])
+    _write(config, "a", [NOON - 3 * 60 * NS_MIN + k * 3 * NS_MIN for k in range(40)], dup=True)
+    _write(config, "b", [NOON - 90 * NS_MIN + k * 5 * NS_MIN for k in range(18)])
+    _write(config, "old", [NOON - 5 * 24 * 60 * NS_MIN])
+    cache = tmp_path / "cache" / "statusline.msgpack"
+    times = [NOON, NOON + 100 * NS_MIN, NOON + 170 * NS_MIN]  # the last in the next block
+    for n, now in enumerate(times):
+        if n:  # requests come in between runs, some rewritten (streaming) across runs
+            new = [now - 30 * NS_MIN + k * NS_MIN for k in range(0, 30, 4)]
+            _write(config, "a", new, dup=True, final=False)  # only the streaming snapshots
+            session_figures([config], prices, cache, "a", now - NS_MIN)
+            _write(config, "a", new)  # their final lines, after a run read the snapshots
+        warm = session_figures([config], prices, cache, "a", now)
+        fresh = session_figures([config], prices, tmp_path / f"fresh{n}.msgpack", "a", now)
+        assert warm.today_cost_usd == pytest.approx(fresh.today_cost_usd, rel=1e-9)
+        assert warm.session_cost_usd == pytest.approx(fresh.session_cost_usd, rel=1e-9)
+        assert warm.block is not None and fresh.block is not None
+        assert warm.block.start_ns == fresh.block.start_ns
+        assert warm.block.cost_usd == pytest.approx(fresh.block.cost_usd, rel=1e-9)
+        # the claude source, reading every log into memory, tells the same
+        source = claude_source([config], prices, None, lambda now=now: now, watch=False)
+        try:
+            source.poll()
+            records = source.records(0, now + 1)
+            block = source.current_block(now)
+        finally:
+            source.close()
+        midnight = now - now % (24 * 60 * NS_MIN)
+        today = sum(r.cost_usd or 0 for r in records if r.ts_ns >= midnight)
+        assert warm.today_cost_usd == pytest.approx(today, rel=1e-9)
+        session = sum(r.cost_usd or 0 for r in records if r.session == "a")
+        assert warm.session_cost_usd == pytest.approx(session, rel=1e-9)
+        assert block is not None
+        assert (warm.block.start_ns, warm.block.end_ns) == (block.start_ns, block.end_ns)
+        assert warm.block.cost_usd == pytest.approx(block.cost_usd, rel=1e-9)
+        assert warm.block.burn_usd_per_hour == pytest.approx(block.burn_usd_per_hour, rel=1e-9)
+    assert cache.stat().st_size < 64 * 1024  # folded: a few rows, not every request
+
+
+def test_a_session_unknown_to_the_logs_has_no_cost(tmp_path: Path) -> None:
+    config = tmp_path / "claude"
+    _write(config, "b", [NOON - NS_MIN])
+    figures = session_figures(
+        [config], build_price_table({}, None), tmp_path / "c.msgpack", "nope", NOON
+    )
+    assert figures.session_cost_usd is None
+    assert figures.today_cost_usd > 0
+
+
+def test_a_run_seeded_from_the_history_gives_a_fresh_reads_figures(tmp_path: Path) -> None:
+    """The claude source reads the logs into burntray's history; a first status line seeded
+    from there (sums made by SQLite) agrees with one that reads every log itself, then and
+    after more requests come."""
+    from burntray.sources.registry import REGISTRY
+    from burntray.store.history import HistoryStore
+
+    config = tmp_path / "claude"
+    prices = build_price_table({}, None)
+    _write(config, "a", [NOON - 20 * 60 * NS_MIN + k * 7 * NS_MIN for k in range(30)])
+    _write(config, "a", [NOON - 3 * 60 * NS_MIN + k * 3 * NS_MIN for k in range(40)], dup=True)
+    _write(config, "b", [NOON - 90 * NS_MIN + k * 5 * NS_MIN for k in range(18)])
+    db = tmp_path / "history.sqlite3"
+    history = HistoryStore(db, REGISTRY.history_tables())
+    source = claude_source([config], prices, history, lambda: NOON, watch=False)
+    try:
+        source.poll()
+    finally:
+        source.close()
+        history.close()
+    cache = tmp_path / "seeded.msgpack"
+    for n, now in enumerate([NOON, NOON + 100 * NS_MIN]):
+        if n:
+            _write(config, "b", [now - 20 * NS_MIN + k * NS_MIN for k in range(0, 20, 3)])
+        seeded = session_figures([config], prices, cache, "a", now, history_db=db)
+        fresh = session_figures([config], prices, tmp_path / f"fresh{n}.msgpack", "a", now)
+        assert seeded.today_cost_usd == pytest.approx(fresh.today_cost_usd, rel=1e-9)
+        assert seeded.session_cost_usd == pytest.approx(fresh.session_cost_usd, rel=1e-9)
+        assert seeded.block is not None and fresh.block is not None
+        assert (seeded.block.start_ns, seeded.block.last_ns) == (
+            fresh.block.start_ns,
+            fresh.block.last_ns,
+        )
+        assert seeded.block.cost_usd == pytest.approx(fresh.block.cost_usd, rel=1e-9)
+    # a session last written days ago and resumed after the seed counts whole, as unseeded
+    old = _write(config, "c", [NOON - 5 * 24 * 60 * NS_MIN + k * NS_MIN for k in range(5)])
+    history = HistoryStore(db, REGISTRY.history_tables())
+    source = claude_source([config], prices, history, lambda: NOON, watch=False)
+    try:
+        source.poll()
+    finally:
+        source.close()
+        history.close()
+    os.utime(old, ns=(NOON - 5 * 24 * 60 * NS_MIN, NOON - 5 * 24 * 60 * NS_MIN))
+    resumed = tmp_path / "resumed.msgpack"
+    session_figures([config], prices, resumed, "c", NOON, history_db=db)
+    _write(config, "c", [NOON + 2 * NS_MIN])
+    later = NOON + 3 * NS_MIN
+    seeded_c = session_figures([config], prices, resumed, "c", later, history_db=db)
+    fresh_c = session_figures([config], prices, tmp_path / "fresh-c.msgpack", "c", later)
+    assert fresh_c.session_cost_usd is not None
+    assert seeded_c.session_cost_usd == pytest.approx(fresh_c.session_cost_usd, rel=1e-9)
+    # what the seed brought: a file the history read is not read again (rewritten in place)
+    log = config / "projects" / "-p" / "a.jsonl"
+    before = session_figures([config], prices, tmp_path / "s2.msgpack", "a", NOON, history_db=db)
+    log.write_bytes(b"x" * log.stat().st_size)
+    after = session_figures([config], prices, tmp_path / "s3.msgpack", "a", NOON, history_db=db)
+    assert after.session_cost_usd == pytest.approx(before.session_cost_usd, rel=1e-9)
