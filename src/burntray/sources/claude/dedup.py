@@ -1,5 +1,5 @@
 """Removing Claude Code's duplicate log lines as they are read: which line stands for a request
-(the rules are in ``claude.logs``), kept within bounded memory and compacted over time.
+(the rules are in ``claude.lines``), kept within bounded memory and compacted over time.
 """
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from burntray.sources.claude.logs import ClaudeEntry
+    from burntray.sources.claude.lines import ClaudeEntry
 
 # Fields of a dedup group (a list, mutated in place: a scan makes ~100k of them).
 _KEY, _EXACT, _SIDECHAIN, _TOTAL, _SPEED, _MESSAGE, _TS = range(7)
 
 
 class Dedup:
-    """Incremental duplicate removal across all files (the rules: ``claude.logs``'s docstring).
+    """Incremental duplicate removal across all files (the rules: ``claude.lines``'s docstring).
 
     ``add`` returns the group key and the entry now standing for it when the entry is new or
     replaces the group's previous one, else None (a smaller or replayed duplicate).

@@ -1,0 +1,245 @@
+"""The first scan of Claude Code logs read by several processes (issue 22): the records are those
+of the serial scan, duplicates across files, forks and a file appended while read included;
+spawned processes (the start method of macOS and Windows); batches written to the history as it
+goes; progress told while it reads."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from burntray.model.pricing import build_price_table
+from burntray.model.usage import UsageRecord
+from burntray.sources.agent_logs.source import ClaudeSource
+from burntray.sources.base import ReportsProgress, scan_progress
+from burntray.sources.claude import logs as claude_logs
+from burntray.sources.claude.logs import ClaudeLogReader
+from burntray.store.history import HistoryStore
+from tests.agent_logs_support import claude_line, write_claude_fixture
+
+SONNET = "claude-sonnet-4-5-20250929"
+OPUS = "claude-opus-4-1-20250805"
+PRICES = build_price_table()
+
+
+def _lines(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fh.write("".join(line + "\n" for line in lines))
+
+
+def _stamp(minute: int) -> str:
+    return f"2026-11-2{1 + minute // 1440}T{minute // 60 % 24:02d}:{minute % 60:02d}:00.000Z"
+
+
+def write_tricky_logs(config: Path) -> Path:
+    """The shared fixture (streaming duplicates, a sidechain replay in a subagent file, lines
+    without message ids, malformed lines) plus a dozen sessions where requests repeat across
+    files: forks that copy their parent's lines (some with a larger final write), a fork whose
+    copy is a sidechain, and a request first seen as a sidechain, then as the parent's line.
+    Returns the file appended to while read."""
+    write_claude_fixture(config)
+    projects = config / "projects" / "-work-forks"
+    parent = [
+        claude_line(_stamp(n), f"fm{n}", f"fr{n}", SONNET if n % 2 else OPUS, n, 10 * n, 5, 7)
+        for n in range(40)
+    ]
+    _lines(projects / "a-parent.jsonl", parent)
+    for k in range(10):
+        fork = parent[: 20 + k]  # the fork copies its parent's history, then goes on
+        fork += [
+            # the last copied request, written again larger (a longer stream in the fork)
+            claude_line(_stamp(19 + k), f"fm{19 + k}", f"fr{19 + k}", SONNET, 19, 999 + k, 5, 7),
+            claude_line(_stamp(100 + k), f"new{k}", f"nr{k}", SONNET, 1, 2, 3, 4),
+            # a replay of the parent's first request under another request id, as a sidechain
+            claude_line(_stamp(0), "fm0", f"replay{k}", OPUS, 0, 0, 0, 90_000, sidechain=True),
+        ]
+        _lines(projects / f"b-fork-{k:02d}.jsonl", fork)
+    # which line comes first names the request: a sidechain's line seen before the parent's
+    # (across two files, and within one) keeps the sidechain's request id as the key
+    _lines(
+        projects / "c-side.jsonl",
+        [claude_line(_stamp(300), "sx", "side-r", SONNET, 1, 1, sidechain=True)],
+    )
+    _lines(projects / "d-main.jsonl", [claude_line(_stamp(300), "sx", "sr", SONNET, 1, 2)])
+    _lines(
+        projects / "e-order.jsonl",
+        [
+            claude_line(_stamp(400), "oa", "r-side", SONNET, 3, 3, sidechain=True),
+            claude_line(_stamp(400), "oa", "r-main", SONNET, 3, 4),
+        ],
+    )
+    return projects / "b-fork-03.jsonl"
+
+
+def _read(reader: ClaudeLogReader, flush_log: list[list[UsageRecord]] | None = None) -> dict:
+    """Every record the reader hands on, flushed batches included, the last word per key."""
+    batches: list[list[UsageRecord]] = []
+    rest = reader.read_new(flush=batches.append)
+    if flush_log is not None:
+        flush_log.extend(batches)
+    out: dict[str, UsageRecord] = {}
+    for record in [r for batch in batches for r in batch] + rest:
+        out[record.key] = record
+    return out
+
+
+def _parallel(config: Path, **kwargs: object) -> ClaudeLogReader:
+    options = {"workers": 2, "parallel_min_bytes": 0, "start_method": "spawn", **kwargs}
+    return ClaudeLogReader([config], PRICES, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def parse_calls_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many lines this process parsed itself (the reading processes' are not counted)."""
+    calls: list[int] = []
+    real = claude_logs.parse_line
+
+    def counting(line: bytes) -> object:
+        calls.append(1)
+        return real(line)
+
+    monkeypatch.setattr(claude_logs, "parse_line", counting)
+    return calls
+
+
+def test_a_parallel_first_scan_hands_on_exactly_the_serial_scans_records(
+    tmp_path: Path, parse_calls_here: list[int]
+) -> None:
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    serial = ClaudeLogReader([config], PRICES, workers=1)
+    expected = _read(serial)
+    serial_parsed = len(parse_calls_here)
+    parse_calls_here.clear()
+    parallel = _parallel(config)
+    got = _read(parallel)
+    assert parallel.parallel_problem == ""
+    assert parse_calls_here == []  # every line was parsed by the spawned processes
+    assert serial_parsed > 300
+    assert got == expected
+    # the forks' copies count once, the larger fork write wins, a replay joins its request
+    # (the parent's line, not the sidechain's, stands for it)
+    assert len(got) == len(expected) == 11 + 40 + 10 + 2
+    assert got["m:fm28:fr28"].output_tokens == 1008
+    assert "m:fm0:replay0" not in got and got["m:fm0:fr0"].cache_read_tokens == 7
+    assert got["m:sx:side-r"].output_tokens == 2 and got["m:oa:r-side"].output_tokens == 4
+    # what the next pass needs is the same too: offsets, skipped lines, duplicate groups
+    assert parallel.save_state() == serial.save_state()
+    assert parallel.malformed_lines == serial.malformed_lines == 1
+    assert len(parallel.dedup) == len(serial.dedup)
+    assert parallel.read_new() == serial.read_new() == []
+
+
+def test_a_file_appended_while_read_ends_as_the_serial_scan_of_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "claude"
+    appended = write_tricky_logs(config)
+    monkeypatch.setattr(claude_logs, "FLUSH_RECORDS", 1)  # a batch after every file
+    added = [
+        # the fork's newest request streamed on (larger), and a request after it
+        claude_line(_stamp(103), "new3", "nr3", SONNET, 1, 2000, 3, 4),
+        claude_line(_stamp(500), "late", "lr", SONNET, 5, 6),
+    ]
+    reader = _parallel(config)
+    real = reader.read_new
+
+    def read_appending(*args: object, flush: object = None) -> list[UsageRecord]:
+        def flush_and_append(records: list[UsageRecord]) -> None:
+            if added:  # while the processes read the rest, the session goes on
+                _lines(appended, [added.pop(0), added.pop(0)])
+            flush(records)  # type: ignore[operator]
+
+        return real(*args, flush=flush_and_append)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "read_new", read_appending)
+    got = _read(reader)
+    monkeypatch.undo()
+    got.update(_read(reader))  # the next pass reads what was appended
+    expected = _read(ClaudeLogReader([config], PRICES, workers=1))
+    assert got == expected
+    assert expected["m:new3:nr3"].output_tokens == 2000 and "m:late:lr" in expected
+
+
+def test_a_scan_whose_processes_cannot_start_is_read_here_and_says_why(
+    tmp_path: Path, parse_calls_here: list[int]
+) -> None:
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    reader = _parallel(config, start_method="no-such-method")
+    got = _read(reader)
+    assert "cannot start 2 reading processes" in reader.parallel_problem
+    assert parse_calls_here  # read here instead
+    assert got == _read(ClaudeLogReader([config], PRICES, workers=1))
+
+
+def _rows(db: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        events = conn.execute("SELECT * FROM usage_events ORDER BY source, key").fetchall()
+        minutes = conn.execute("SELECT * FROM usage_minutes ORDER BY 1, 2, 3, 4").fetchall()
+    return events + minutes
+
+
+def test_the_history_is_written_in_batches_and_ends_as_the_serial_scans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    monkeypatch.setattr(claude_logs, "FLUSH_RECORDS", 20)
+    histories = {}
+    for name, reader in (("serial", ClaudeLogReader([config], PRICES, workers=1)),
+                         ("parallel", _parallel(config))):  # fmt: skip
+        history = HistoryStore(tmp_path / f"{name}.sqlite3")
+        commits: list[int] = []
+        monkeypatch.setattr(history, "transaction", _counting(history.transaction, commits))
+        source = ClaudeSource(reader, [config], history, watch=False)
+        assert source.poll()
+        assert source.status.state == "ok"
+        assert len(commits) >= 3  # batches on the way, then the rest with the offsets
+        source.close()
+        history.close()
+        histories[name] = _rows(tmp_path / f"{name}.sqlite3")
+    assert histories["parallel"] == histories["serial"]
+    assert len(histories["serial"]) > 62
+
+
+def _counting(transaction, commits: list[int]):  # type: ignore[no-untyped-def]
+    def counted():  # type: ignore[no-untyped-def]
+        commits.append(1)
+        return transaction()
+
+    return counted
+
+
+def test_a_long_read_reports_its_progress_while_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    monkeypatch.setattr(claude_logs, "FLUSH_RECORDS", 1)
+    reader = _parallel(config)
+    reader.progress.min_bytes = 0  # the fixture is small: report it anyway
+    source = ClaudeSource(reader, [config], None, watch=False)
+    assert isinstance(source, ReportsProgress)
+    assert scan_progress(source) == ()
+    seen = []
+    real = reader.read_new
+
+    def read_watching(*args: object, flush: object = None) -> list[UsageRecord]:
+        def flush_and_look(records: list[UsageRecord]) -> None:
+            seen.extend(scan_progress(source))
+            flush(records)  # type: ignore[operator]
+
+        return real(*args, flush=flush_and_look)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "read_new", read_watching)
+    source.poll()
+    total = sum(f.stat().st_size for f in (config / "projects").rglob("*.jsonl"))
+    assert seen and {p.total_bytes for p in seen} == {total}
+    assert {p.label for p in seen} == {"Claude Code logs"}
+    done = [p.done_bytes for p in seen]
+    assert done == sorted(done) and 0 < done[0] < total and done[-1] <= total
+    assert scan_progress(source) == ()  # over: nothing to report
