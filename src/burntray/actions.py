@@ -68,13 +68,18 @@ def run_clear(ctx: AppContext, key: str, settings: Settings | None = None) -> st
     return f"cleared {events} usage records from {ctx.paths.history_db}"
 
 
-def read_once(ctx: AppContext, settings: Settings) -> tuple[Snapshot, Source]:
+def read_once(
+    ctx: AppContext, settings: Settings, built: Callable[[Source], object] | None = None
+) -> tuple[Snapshot, Source]:
     """Build the chosen source, read it once and take its Snapshot for the window (see
-    ``read_source_once``); the caller closes the source."""
+    ``read_source_once``); the caller closes the source. ``built`` is given the source before
+    it reads (to follow a long read's progress)."""
     from burntray.sources.build import build_source  # noqa: PLC0415
 
     source = build_source(settings.source, ctx.source_context(settings, with_history=False))
     try:
+        if built is not None:
+            built(source)
         window_ns = settings.window_ns_at(ctx.clock_ns())
         snapshot = read_source_once(source, window_ns, ctx.history, ctx.clock_ns)
         if settings.window in CALENDAR_WINDOWS:

@@ -5,7 +5,14 @@ goes; progress told while it reads."""
 
 from __future__ import annotations
 
+import json
+import os
+import pty
+import select
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +24,7 @@ from burntray.sources.base import ReportsProgress, scan_progress
 from burntray.sources.claude import logs as claude_logs
 from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.store.history import HistoryStore
-from tests.agent_logs_support import claude_line, write_claude_fixture
+from tests.agent_logs_support import claude_line, generate_claude_logs, write_claude_fixture
 
 SONNET = "claude-sonnet-4-5-20250929"
 OPUS = "claude-opus-4-1-20250805"
@@ -243,3 +250,41 @@ def test_a_long_read_reports_its_progress_while_it_reads(
     done = [p.done_bytes for p in seen]
     assert done == sorted(done) and 0 < done[0] < total and done[-1] <= total
     assert scan_progress(source) == ()  # over: nothing to report
+
+
+@pytest.mark.slow
+def test_status_on_a_terminal_says_how_far_the_first_scan_has_got(tmp_path: Path) -> None:
+    """A real ``status`` whose stderr is a terminal (a pty) over 48 MB of logs: the progress
+    line shows there while it reads, and stdout is the JSON document alone."""
+    config = tmp_path / "claude"
+    generate_claude_logs(config / "projects", 48 * 1024 * 1024, 12)
+    master, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "burntray", "status", "--source", "claude", "--window", "7d",
+         "--format", "json"],
+        stdout=subprocess.PIPE, stderr=child, stdin=subprocess.DEVNULL,
+        env={**os.environ, "CLAUDE_CONFIG_DIR": str(config)},
+    )  # fmt: skip
+    os.close(child)
+    seen = b""
+    deadline = time.monotonic() + 120
+    try:
+        while b"% (" not in seen or b" of " not in seen.split(b"reading")[-1]:
+            assert time.monotonic() < deadline, f"no progress line on the terminal: {seen!r}"
+            ready, _w, _x = select.select([master], [], [], 1.0)
+            if ready:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:  # the terminal closed: the process is gone
+                    break
+        out, _err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert b"\rreading Claude Code logs: " in seen
+    assert b" MB)" in seen  # bytes done of bytes to read
+    assert proc.returncode == 0
+    doc = json.loads(out)  # nothing but the document on stdout
+    assert doc["totals"]["reqs"] > 1000 and b"reading" not in out
