@@ -28,6 +28,7 @@ from tests.agent_logs_support import claude_line, generate_claude_logs, write_cl
 
 SONNET = "claude-sonnet-4-5-20250929"
 OPUS = "claude-opus-4-1-20250805"
+FAST = "claude-opus-4-8"  # a model with a price for "fast" requests
 PRICES = build_price_table()
 
 
@@ -78,7 +79,29 @@ def write_tricky_logs(config: Path) -> Path:
             claude_line(_stamp(400), "oa", "r-main", SONNET, 3, 4),
         ],
     )
+    # after all the above (in time and in file order): a request, then lines for requests
+    # long past - a parent line whose sidechain came first, a larger rewrite of a request whose
+    # surviving line has another request id than its key, an equal rewrite of a "fast" request
+    # that states another speed (it must not replace it), a fork of the first request
+    _lines(projects / "c2-speed.jsonl", [_speed(claude_line(_stamp(310), "sp", "spr", FAST, 4, 4),
+                                                "fast")])  # fmt: skip
+    _lines(projects / "g-later.jsonl", [claude_line(_stamp(1000), "g", "gr", SONNET, 1, 1)])
+    _lines(
+        projects / "h-after.jsonl",
+        [
+            claude_line(_stamp(300), "sx", "sr", SONNET, 1, 5),
+            claude_line(_stamp(400), "oa", "r-main", SONNET, 3, 9),
+            _speed(claude_line(_stamp(310), "sp", "spr", FAST, 4, 4), "standard"),
+            claude_line(_stamp(1), "fm1", "fr1", OPUS, 1, 10, 5, 7),
+        ],
+    )
     return projects / "b-fork-03.jsonl"
+
+
+def _speed(line: str, speed: str) -> str:
+    doc = json.loads(line)
+    doc["message"]["usage"]["speed"] = speed
+    return json.dumps(doc, separators=(",", ":"))
 
 
 def _read(reader: ClaudeLogReader, flush_log: list[list[UsageRecord]] | None = None) -> dict:
@@ -129,10 +152,10 @@ def test_a_parallel_first_scan_hands_on_exactly_the_serial_scans_records(
     assert got == expected
     # the forks' copies count once, the larger fork write wins, a replay joins its request
     # (the parent's line, not the sidechain's, stands for it)
-    assert len(got) == len(expected) == 11 + 40 + 10 + 2
+    assert len(got) == len(expected) == 11 + 40 + 10 + 4
     assert got["m:fm28:fr28"].output_tokens == 1008
     assert "m:fm0:replay0" not in got and got["m:fm0:fr0"].cache_read_tokens == 7
-    assert got["m:sx:side-r"].output_tokens == 2 and got["m:oa:r-side"].output_tokens == 4
+    assert got["m:sx:side-r"].output_tokens == 5 and got["m:oa:r-side"].output_tokens == 9
     # what the next pass needs is the same too: offsets, skipped lines, duplicate groups
     assert parallel.save_state() == serial.save_state()
     assert parallel.malformed_lines == serial.malformed_lines == 1
@@ -211,6 +234,35 @@ def test_the_history_is_written_in_batches_and_ends_as_the_serial_scans(
         histories[name] = _rows(tmp_path / f"{name}.sqlite3")
     assert histories["parallel"] == histories["serial"]
     assert len(histories["serial"]) > 62
+
+
+def test_a_long_read_spills_old_duplicate_groups_and_rebuilds_them_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a group per request of the whole history spilled as soon as it is a minute older
+    than the newest request read, the history ends exactly as when nothing was spilled."""
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    monkeypatch.setattr(claude_logs, "FLUSH_RECORDS", 1)
+    rows = {}
+    for name, spill_at, keep_ns in (("kept", 10**9, claude_logs.KEEP_GROUPS_NS),
+                                    ("spilled", 0, 60 * 10**9)):  # fmt: skip
+        monkeypatch.setattr(claude_logs, "SPILL_AT_GROUPS", spill_at)
+        monkeypatch.setattr(claude_logs, "KEEP_GROUPS_NS", keep_ns)
+        history = HistoryStore(tmp_path / f"{name}.sqlite3")
+        reader = _parallel(config)
+        source = ClaudeSource(reader, [config], history, watch=False)
+        source.poll()
+        if name == "spilled":
+            assert len(reader.dedup) <= 5  # the groups of the last minute or so, no more
+        source.close()
+        history.close()
+        rows[name] = _rows(tmp_path / f"{name}.sqlite3")
+    assert rows["spilled"] == rows["kept"]
+    keys = {row[1] for row in rows["kept"] if len(row) == 13}
+    # a parent line after its sidechain counts once, under the sidechain's key; a rewrite of
+    # a request whose surviving line has another request id joins it
+    assert {"m:sx:side-r", "m:oa:r-side"} <= keys and not {"m:sx:sr", "m:oa:r-main"} & keys
 
 
 def _counting(transaction, commits: list[int]):  # type: ignore[no-untyped-def]

@@ -60,7 +60,7 @@ class OrderedFiles:
         self.paths = paths
         self.fn = fn
         self.workers = workers
-        self.in_flight = in_flight or workers + 1
+        self.in_flight = in_flight or workers
         self.problem = ""  # why the pool stopped helping ("" while it works)
         self._pool: ProcessPoolExecutor | None = None
         try:

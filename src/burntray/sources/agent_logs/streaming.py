@@ -29,7 +29,7 @@ class FlushingReader(Protocol):
     def read_new(
         self,
         active_since_ns: int | None = None,
-        flush: Callable[[list[UsageRecord]], None] | None = None,
+        flush: Callable[[list[UsageRecord]], bool | None] | None = None,
     ) -> list[UsageRecord]: ...
 
     def save_state(self) -> str: ...
@@ -48,17 +48,20 @@ def read_flushing(
     unwritten: list[UsageRecord] = []
     newest: int | None = None
 
-    def flush(records: list[UsageRecord]) -> None:
+    def flush(records: list[UsageRecord]) -> bool:
+        """True when they are in the history now."""
         nonlocal newest
         newest = max(newest or records[0].ts_ns, *(r.ts_ns for r in records))
         if events is None:  # no history: the caller keeps them in memory
             unwritten.extend(records)
-            return
+            return False
         try:
             events.ingest(name, records, (state_key, reader.save_state()))
         except Exception:
             log.exception("%s: history write failed during a long read", name)
             unwritten.extend(records)
+            return False
+        return True
 
     records = reader.read_new(active_since_ns, flush=flush)
     return [*unwritten, *records], newest

@@ -51,14 +51,16 @@ __all__ = [
     "parse_line",
 ]
 
-# Called with a batch of records during a long read (``ClaudeLogReader.read_new``).
-Flush = Callable[[list[UsageRecord]], None]
+# Called with a batch of records during a long read (``ClaudeLogReader.read_new``); True when
+# they are in the history now (their duplicate groups can then be spilled).
+Flush = Callable[[list[UsageRecord]], bool | None]
 # Records held before a long read hands them on (one history transaction each).
-FLUSH_RECORDS = 50_000
+FLUSH_RECORDS = 20_000
 
 # Groups are kept for this long before the reader compacts them (when there are many).
 KEEP_GROUPS_NS = 48 * 3600 * 10**9
 COMPACT_AT_GROUPS = 50_000
+SPILL_AT_GROUPS = 50_000  # during a long read, past this many groups the old ones are spilled
 
 
 def session_parts(projects_dir: Path, path: Path) -> tuple[str, str]:
@@ -207,11 +209,7 @@ class ClaudeLogReader:
                     self._read_file(root, Path(name), out)
                 self.progress.add(max(0, sizes[name]))
                 if flush is not None and len(out) >= FLUSH_RECORDS:
-                    self._flushed_newest = max(
-                        self._flushed_newest, *(r.ts_ns for r in out.values())
-                    )
-                    flush(list(out.values()))
-                    out.clear()
+                    self._flush(out, flush)
         finally:
             if collecting:
                 gc.enable()
@@ -219,6 +217,17 @@ class ClaudeLogReader:
                 self.parallel_problem = pool.problem
                 pool.close()
             self.progress.stop()
+
+    def _flush(self, out: dict[str, UsageRecord], flush: Flush) -> None:
+        """Hand on the records so far; once they are in the history, the duplicate groups of
+        requests long past are spilled (a scan of a whole history holds a day or two of them)."""
+        newest = max(r.ts_ns for r in out.values())
+        self._flushed_newest = max(self._flushed_newest, newest)
+        self._newest_ns = max(self._newest_ns, newest)
+        written = flush(list(out.values()))
+        out.clear()
+        if written and self.dedup.lookup is not None and len(self.dedup) > SPILL_AT_GROUPS:
+            self.dedup.spill(self._newest_ns - KEEP_GROUPS_NS)
 
     def _offset(self, name: str) -> int:
         state = self.tailer.files.get(name)
