@@ -182,6 +182,12 @@ def run() -> list[tuple[str, str]]:
         status = [sys.executable, "-m", "burntray", "status", "--source", "claude",
                   "--window", "7d", "--format", "json"]  # fmt: skip
         cold, cold_rss, cold_tree, scan, scan_rss, scan_tree = [], [], [], [], [], []
+        cc: list[float] = []
+        cc_rss = 0
+        cc_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(work / "home"),
+                  "TZ": "UTC", "CLAUDE_CONFIG_DIR": str(config)}  # fmt: skip
+        cc_cmd = [str(binary), "claude", "daily", "--json", "--offline", "--timezone", "UTC"]
+        # interleaved, so that a busy machine slows both sides of each ratio alike
         for n in range(RUNS):
             took, rss, tree, _out = _run(status, {**env, "BURNTRAY_HOME": str(work / f"b{n}")})
             cold.append(took)
@@ -193,13 +199,7 @@ def run() -> list[tuple[str, str]]:
             scan.append(took)
             scan_rss.append(rss)
             scan_tree.append(tree)
-        cc: list[float] = []
-        cc_rss = 0
-        if binary is not None:
-            cc_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(work / "home"),
-                      "TZ": "UTC", "CLAUDE_CONFIG_DIR": str(config)}  # fmt: skip
-            cc_cmd = [str(binary), "claude", "daily", "--json", "--offline", "--timezone", "UTC"]
-            for _ in range(RUNS):
+            if binary is not None:
                 took, rss, _tree, _out = _run(cc_cmd, cc_env)
                 cc.append(took)
                 cc_rss = max(cc_rss, rss)

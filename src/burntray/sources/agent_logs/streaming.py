@@ -9,6 +9,8 @@ than the whole history, and a scan cut short resumes where its last batch ended.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -35,6 +37,46 @@ class FlushingReader(Protocol):
     def save_state(self) -> str: ...
 
 
+class _Writer:
+    """Writes batches on a thread of its own, one at a time, while the reader goes on: SQLite
+    works without the GIL, so the write overlaps the reading process's duplicate removal. At
+    most one batch waits (``put`` blocks meanwhile): two batches in memory, never more."""
+
+    def __init__(self, events: UsageEvents, name: str) -> None:
+        self.events = events
+        self.name = name
+        self.failed: list[UsageRecord] = []
+        self._queue: queue.Queue[tuple[list[UsageRecord], tuple[str, str]] | None]
+        self._queue = queue.Queue(maxsize=1)
+        self._thread = threading.Thread(target=self._run, name="burntray-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                try:
+                    self.events.ingest(self.name, *item)
+                except Exception:  # the caller writes them again, and says why if that fails
+                    log.exception("%s: history write failed during a long read", self.name)
+                    self.failed.extend(item[0])
+            finally:
+                self._queue.task_done()
+
+    def put(self, records: list[UsageRecord], meta: tuple[str, str]) -> None:
+        self._queue.put((records, meta))
+
+    def drain(self) -> None:
+        """Until every batch put is written (or failed)."""
+        self._queue.join()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
 def read_flushing(
     reader: FlushingReader,
     events: UsageEvents | None,
@@ -44,26 +86,43 @@ def read_flushing(
 ) -> tuple[list[UsageRecord], int | None]:
     """What ``reader`` read that is not in the history yet (the caller writes it with the
     final read positions), and the newest time of the batches written on the way (None: none
-    was). A batch that cannot be written is returned too: the caller's write says why."""
+    was). A batch that cannot be written is returned too: the caller's write says why.
+
+    Batches are written by a thread while the reader goes on; a lookup of earlier requests
+    (duplicate removal's, for a spilled message) first waits for the batches before it."""
     unwritten: list[UsageRecord] = []
     newest: int | None = None
+    writer: _Writer | None = None
+    dedup = getattr(reader, "dedup", None)
+    lookup = getattr(dedup, "lookup", None)
 
     def flush(records: list[UsageRecord]) -> bool:
-        """True when they are in the history now."""
-        nonlocal newest
+        """True when they are in the history before any lookup (``Dedup.spill``)."""
+        nonlocal newest, writer
         newest = max(newest or records[0].ts_ns, *(r.ts_ns for r in records))
         if events is None:  # no history: the caller keeps them in memory
             unwritten.extend(records)
             return False
-        try:
-            events.ingest(name, records, (state_key, reader.save_state()))
-        except Exception:
-            log.exception("%s: history write failed during a long read", name)
-            unwritten.extend(records)
-            return False
+        if writer is None:
+            writer = _Writer(events, name)
+        writer.put(records, (state_key, reader.save_state()))
         return True
 
-    records = reader.read_new(active_since_ns, flush=flush)
+    def lookup_after_writes(message_id: str) -> list[tuple[str, int]]:
+        if writer is not None:
+            writer.drain()
+        return lookup(message_id)  # type: ignore[misc,no-any-return]
+
+    if lookup is not None:
+        dedup.lookup = lookup_after_writes  # type: ignore[union-attr]
+    try:
+        records = reader.read_new(active_since_ns, flush=flush)
+    finally:
+        if lookup is not None:
+            dedup.lookup = lookup  # type: ignore[union-attr]
+        if writer is not None:
+            writer.close()
+            unwritten.extend(writer.failed)
     return [*unwritten, *records], newest
 
 
