@@ -245,10 +245,10 @@ def test_a_long_read_spills_old_duplicate_groups_and_rebuilds_them_exactly(
     write_tricky_logs(config)
     monkeypatch.setattr(claude_logs, "FLUSH_RECORDS", 1)
     rows = {}
-    for name, spill_at, keep_ns in (("kept", 10**9, claude_logs.KEEP_GROUPS_NS),
+    for name, spill_at, keep_ns in (("kept", 10**9, claude_logs.SPILL_KEEP_NS),
                                     ("spilled", 0, 60 * 10**9)):  # fmt: skip
         monkeypatch.setattr(claude_logs, "SPILL_AT_GROUPS", spill_at)
-        monkeypatch.setattr(claude_logs, "KEEP_GROUPS_NS", keep_ns)
+        monkeypatch.setattr(claude_logs, "SPILL_KEEP_NS", keep_ns)
         history = HistoryStore(tmp_path / f"{name}.sqlite3")
         reader = _parallel(config)
         source = ClaudeSource(reader, [config], history, watch=False)

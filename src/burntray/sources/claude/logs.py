@@ -60,7 +60,11 @@ FLUSH_RECORDS = 20_000
 # Groups are kept for this long before the reader compacts them (when there are many).
 KEEP_GROUPS_NS = 48 * 3600 * 10**9
 COMPACT_AT_GROUPS = 50_000
-SPILL_AT_GROUPS = 50_000  # during a long read, past this many groups the old ones are spilled
+# During a long read, past this many groups those of requests more than SPILL_KEEP_NS older
+# than the newest are spilled (rebuilt exactly from the history when seen again; streaming
+# rewrites come within minutes, so a spilled one is rarely needed again).
+SPILL_AT_GROUPS = 20_000
+SPILL_KEEP_NS = 3600 * 10**9
 
 
 def session_parts(projects_dir: Path, path: Path) -> tuple[str, str]:
@@ -227,7 +231,7 @@ class ClaudeLogReader:
         written = flush(list(out.values()))
         out.clear()
         if written and self.dedup.lookup is not None and len(self.dedup) > SPILL_AT_GROUPS:
-            self.dedup.spill(self._newest_ns - KEEP_GROUPS_NS)
+            self.dedup.spill(self._newest_ns - SPILL_KEEP_NS)
 
     def _offset(self, name: str) -> int:
         state = self.tailer.files.get(name)
@@ -252,13 +256,12 @@ class ClaudeLogReader:
         project, session = session_parts(root, path)
         rel = str(path.relative_to(root)) if path.is_relative_to(root) else name
         keep = self.dedup.add
-        make = tuple.__new__
-        for offset, fields, cost, upstream in found:
-            entry = make(ClaudeEntry, fields)
-            kept = keep(entry, f"l:{rel}:{offset}")
-            if kept is not None:
-                key = kept[0]
-                out[key] = _record(entry, cost, upstream, key, session, project)
+        for piece in found:
+            for offset, entry, cost, upstream in scan_worker.DECODER.decode(piece):
+                kept = keep(entry, f"l:{rel}:{offset}")
+                if kept is not None:
+                    key = kept[0]
+                    out[key] = _record(entry, cost, upstream, key, session, project)
 
     def _read_file(self, projects_dir: Path, path: Path, out: dict[str, UsageRecord]) -> None:
         project, session = session_parts(projects_dir, path)

@@ -10,23 +10,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
+
 from burntray.io.log_tail import LogTailer
 from burntray.model.pricing import Price, PriceTable
 from burntray.sources.agent_logs.scan import UsageScan
 from burntray.sources.claude.lines import (
     PROVIDER,
     USAGE_MARKER,
+    ClaudeEntry,
     entry_cost,
     parse_line,
 )
 
-# (offset of the line, its entry's fields, its cost, whether the cost is the line's own
-# costUSD). The entry crosses as a plain tuple: unpickling a named tuple costs 4x more, and the
-# reader's process (the one that cannot be parallel) would pay it for every request.
-Found = tuple[int, tuple[object, ...], float | None, bool]
+# (offset of the line, its entry, its cost, whether the cost is the line's own costUSD)
+Found = tuple[int, ClaudeEntry, float | None, bool]
+# What a file holds crosses back as MessagePack, ``CHUNK`` entries a piece: a few bytes per
+# request instead of a few hundred of Python objects, and the reader decodes (in C, named
+# tuples included) one piece at a time, so a file's results never fill its memory.
+CHUNK = 4096
+DECODER = msgspec.msgpack.Decoder(list[Found])
+_ENCODER = msgspec.msgpack.Encoder()
 # (the file's tailer state as JSON, or None when it could not be read; bytes read; lines
-# handed on; overlong lines; why it could not be read, or ""; what it holds)
-FileResult = tuple[list[object] | None, int, int, int, str, list[Found]]
+# handed on; overlong lines; why it could not be read, or ""; what it holds, in pieces)
+FileResult = tuple[list[object] | None, int, int, int, str, list[bytes]]
 
 _prices: PriceTable | None = None
 
@@ -44,6 +51,7 @@ def read_file(name: str) -> FileResult:
     tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
     cache: dict[str, Price | None] = {}
     found: list[Found] = []
+    pieces: list[bytes] = []
 
     def on_line(line: bytes, offset: int) -> None:
         try:
@@ -56,7 +64,10 @@ def read_file(name: str) -> FileResult:
         model = entry.model
         if model and model not in cache:
             cache[model] = prices.lookup(PROVIDER, model)
-        found.append((offset, tuple(entry), *entry_cost(entry, cache)))
+        found.append((offset, entry, *entry_cost(entry, cache)))
+        if len(found) == CHUNK:  # packed as it goes: this process holds bytes, not entries
+            pieces.append(_ENCODER.encode(found))
+            found.clear()
 
     tailer.read(Path(name), on_line)
     state = tailer.files.get(name)
@@ -67,5 +78,5 @@ def read_file(name: str) -> FileResult:
         stats.lines,
         stats.overlong_lines,
         stats.unreadable.get(name, ""),
-        found,
+        [*pieces, _ENCODER.encode(found)] if found else pieces,
     )
