@@ -340,3 +340,27 @@ def test_status_on_a_terminal_says_how_far_the_first_scan_has_got(tmp_path: Path
     assert proc.returncode == 0
     doc = json.loads(out)  # nothing but the document on stdout
     assert doc["totals"]["reqs"] > 1000 and b"reading" not in out
+
+
+def test_a_frozen_burntray_hands_its_spawned_reading_processes_to_multiprocessing() -> None:
+    """A frozen build is its own Python: a spawned reading process starts as the executable
+    with ``--multiprocessing-fork``, and ``__main__`` must let multiprocessing run it (what
+    PyInstaller's ``freeze_support`` does) before the command line sees those arguments."""
+    probe = (
+        "import multiprocessing, runpy, sys\n"
+        "calls = []\n"
+        "multiprocessing.freeze_support = lambda: calls.append(sys.argv[1:])\n"
+        "sys.frozen = {frozen}\n"
+        "sys.argv = ['burntray', '--version']\n"
+        "try:\n"
+        "    runpy.run_module('burntray', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('calls', calls)\n"
+    )
+    for frozen, expected in ((True, "calls [['--version']]"), (False, "calls []")):
+        done = subprocess.run(
+            [sys.executable, "-c", probe.format(frozen=frozen)],
+            capture_output=True, text=True, timeout=60, check=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert done.stdout.strip().splitlines()[-1] == expected
