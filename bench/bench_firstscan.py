@@ -6,7 +6,8 @@ duplicates, user lines with tool results between them). On it, in one run:
 
 - ``burntray status --source claude --window 7d --format json`` on an empty history (the cold
   first scan, whole process: reading, the history write and the answer);
-- the scan alone (reading the logs and writing the history, no answer), in its own process;
+- the scan alone (reading the logs and writing the history, no answer), in its own process,
+  with its reading processes and in one process;
 - ``ccusage claude daily --json --offline`` (20.0.24, native binary) on the same files;
 - the peak RSS of each: the largest single process (``wait4``) and, for burntray, the whole
   process tree (its parsing workers too) sampled every 10 ms.
@@ -51,6 +52,7 @@ from burntray.sources.agent_logs.source import claude_source
 from burntray.store.history import HistoryStore
 history = HistoryStore(Path(sys.argv[1]))
 source = claude_source([Path(sys.argv[2])], build_price_table(), history, watch=False)
+source.reader.workers = None if sys.argv[3] == "auto" else int(sys.argv[3])
 source.poll()
 print(source.status.state, source.status.detail)
 """
@@ -182,6 +184,8 @@ def run() -> list[tuple[str, str]]:
         status = [sys.executable, "-m", "burntray", "status", "--source", "claude",
                   "--window", "7d", "--format", "json"]  # fmt: skip
         cold, cold_rss, cold_tree, scan, scan_rss, scan_tree = [], [], [], [], [], []
+        serial: list[float] = []
+        serial_rss = 0
         cc: list[float] = []
         cc_rss = 0
         cc_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(work / "home"),
@@ -194,11 +198,17 @@ def run() -> list[tuple[str, str]]:
             cold_rss.append(rss)
             cold_tree.append(tree)
             db = work / f"scan{n}.sqlite3"
-            took, rss, tree, _out = _run([sys.executable, "-c", _SCAN_ONLY, str(db), str(config)],
-                                         {**env, "BURNTRAY_HOME": str(work / f"s{n}")})  # fmt: skip
+            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db), str(config), "auto"]
+            took, rss, tree, _out = _run(scan_cmd, {**env, "BURNTRAY_HOME": str(work / f"s{n}")})
             scan.append(took)
             scan_rss.append(rss)
             scan_tree.append(tree)
+            # the same scan in one process: what the reading processes bring, in this run
+            db = work / f"serial{n}.sqlite3"
+            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db), str(config), "1"]
+            took, rss, _tree, _out = _run(scan_cmd, {**env, "BURNTRAY_HOME": str(work / f"o{n}")})
+            serial.append(took)
+            serial_rss = max(serial_rss, rss)
             if binary is not None:
                 took, rss, _tree, _out = _run(cc_cmd, cc_env)
                 cc.append(took)
@@ -207,6 +217,8 @@ def run() -> list[tuple[str, str]]:
         whole = _median(cold)
         rows.append((f"first scan alone: read + history write (median of {RUNS})",
                      f"{first:.2f} s"))  # fmt: skip
+        rows.append(("first scan in one process (no reading processes)",
+                     f"{_median(serial):.2f} s, peak RSS {serial_rss / 1024:.0f} MB"))  # fmt: skip
         rows.append((f"cold status --source claude --window 7d --format json ({RUNS})",
                      f"{whole:.2f} s"))  # fmt: skip
         peak = max(scan_tree) / 1024

@@ -19,6 +19,7 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
+from burntray.sources.agent_logs.parallel import OrderedFiles, worker_count
 from burntray.sources.agent_logs.source import ClaudeSource
 from burntray.sources.base import ReportsProgress, scan_progress
 from burntray.sources.claude import logs as claude_logs
@@ -364,3 +365,26 @@ def test_a_frozen_burntray_hands_its_spawned_reading_processes_to_multiprocessin
             capture_output=True, text=True, timeout=60, check=True, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         assert done.stdout.strip().splitlines()[-1] == expected
+
+
+def test_ordered_files_yields_in_order_and_hands_back_what_a_failed_process_could_not_read(
+    tmp_path: Path,
+) -> None:
+    paths = []
+    for n in range(7):
+        path = tmp_path / f"f{n}"
+        path.write_bytes(b"x" * (n * 1000 + (7 - n) * 10_000))  # the first ones the largest
+        paths.append(str(path))
+    assert worker_count(7, cpus=2) == 2 and worker_count(1, cpus=8) == 1
+    assert worker_count(30, cpus=64) == 4
+    with OrderedFiles(paths, os.path.getsize, workers=2) as pool:
+        got = list(pool.results())
+    assert got == [(p, os.path.getsize(p)) for p in paths] and pool.problem == ""
+    broken = [*paths[:2], str(tmp_path / "gone"), *paths[2:]]
+    with OrderedFiles(broken, os.path.getsize, workers=2) as pool:
+        got = list(pool.results())
+    assert [p for p, _r in got] == broken  # every path, in order
+    assert got[:2] == [(p, os.path.getsize(p)) for p in paths[:2]]
+    assert got[2] == (broken[2], None)  # the caller reads it itself, and those not read yet
+    assert all(result in (None, os.path.getsize(p)) for p, result in got[3:])
+    assert "a reading process failed on" in pool.problem and "gone" in pool.problem
