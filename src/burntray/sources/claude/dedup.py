@@ -62,9 +62,24 @@ class Dedup:
         exact = hash((mid, rid))
         groups = self._groups
         found = self._exact.get(exact)
+        message = hash(mid)
+        if (
+            found is None
+            and message not in self._by_message
+            and message not in self._spilled
+            and (self.lookup is None or entry.ts_ns > self.lookup_until_ns)
+        ):
+            # A message never seen (nearly every line of a first scan): its own group, as the
+            # general path below would make it, without its searches.
+            key = f"m:{mid}:{rid or ''}"
+            index = len(groups)
+            groups.append([key, exact, entry.sidechain, entry.total, entry.has_speed, message,
+                           entry.ts_ns, exact])  # fmt: skip
+            self._exact[exact] = index
+            self._by_message[message] = index
+            return key, entry
         if found is not None and groups[found][_EXACT] != exact:
             found = None  # that group's surviving line has another request id now
-        message = hash(mid)
         if found is None and message in self._spilled and self.lookup is not None:
             self._unspill(mid, message, entry.ts_ns)
             found = self._exact.get(exact)
