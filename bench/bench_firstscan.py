@@ -126,7 +126,10 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int, str]:
+CPU: dict[str, list[float]] = {}  # CPU seconds (user + sys, its processes together) per command
+
+
+def _run(cmd: list[str], env: dict[str, str], cpu_as: str = "") -> tuple[float, int, int, str]:
     """(wall seconds, peak RSS of the largest process in KB (``wait4``), sampled peak of the
     whole process tree in KB, stdout) of one command."""
     started = time.perf_counter()
@@ -156,6 +159,8 @@ def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int, str]:
     if proc.returncode != 0:
         err = b"".join(err_chunks).decode(errors="replace")
         raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}): {err[-2000:]}")
+    if cpu_as:  # the child's and its reaped processes' (a busy machine slows, it does not add)
+        CPU.setdefault(cpu_as, []).append(usage.ru_utime + usage.ru_stime)
     return took, usage.ru_maxrss, max(peak_tree, usage.ru_maxrss), out.decode()
 
 
@@ -199,18 +204,22 @@ def run() -> list[tuple[str, str]]:
             cold_tree.append(tree)
             db = work / f"scan{n}.sqlite3"
             scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db), str(config), "auto"]
-            took, rss, tree, _out = _run(scan_cmd, {**env, "BURNTRAY_HOME": str(work / f"s{n}")})
+            took, rss, tree, _out = _run(
+                scan_cmd, {**env, "BURNTRAY_HOME": str(work / f"s{n}")}, "scan"
+            )
             scan.append(took)
             scan_rss.append(rss)
             scan_tree.append(tree)
             # the same scan in one process: what the reading processes bring, in this run
             db = work / f"serial{n}.sqlite3"
             scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db), str(config), "1"]
-            took, rss, _tree, _out = _run(scan_cmd, {**env, "BURNTRAY_HOME": str(work / f"o{n}")})
+            took, rss, _tree, _out = _run(
+                scan_cmd, {**env, "BURNTRAY_HOME": str(work / f"o{n}")}, "serial"
+            )
             serial.append(took)
             serial_rss = max(serial_rss, rss)
             if binary is not None:
-                took, rss, _tree, _out = _run(cc_cmd, cc_env)
+                took, rss, _tree, _out = _run(cc_cmd, cc_env, "ccusage")
                 cc.append(took)
                 cc_rss = max(cc_rss, rss)
         first = _median(scan)
@@ -228,6 +237,10 @@ def run() -> list[tuple[str, str]]:
         rows.append(("cold status peak RSS, whole process tree",
                      f"{max(cold_tree) / 1024:.0f} MB "
                      f"(largest process {max(cold_rss) / 1024:.0f} MB)"))  # fmt: skip
+        cpu = {name: _median(values) for name, values in CPU.items()}
+        rows.append(("CPU seconds (user + sys): first scan / in one process / ccusage",
+                     " / ".join(f"{cpu[n]:.2f}" if n in cpu else "-"
+                                for n in ("scan", "serial", "ccusage"))))  # fmt: skip
         if cc:
             peer = _median(cc)
             rows.append(("ccusage 20.0.24 claude daily --json --offline", f"{peer:.2f} s"))
