@@ -375,8 +375,10 @@ def test_ordered_files_yields_in_order_and_hands_back_what_a_failed_process_coul
         path = tmp_path / f"f{n}"
         path.write_bytes(b"x" * (n * 1000 + (7 - n) * 10_000))  # the first ones the largest
         paths.append(str(path))
-    assert worker_count(7, cpus=2) == 2 and worker_count(1, cpus=8) == 1
-    assert worker_count(30, cpus=64) == 4
+    assert worker_count(7, cpus=2, load=0.3) == 2 and worker_count(1, cpus=8, load=0) == 1
+    assert worker_count(30, cpus=64, load=1.0) == 4
+    # a machine with no core to spare reads in one process
+    assert worker_count(7, cpus=2, load=1.6) == 0 and worker_count(7, cpus=8, load=9.0) == 0
     with OrderedFiles(paths, os.path.getsize, workers=2) as pool:
         got = list(pool.results())
     assert got == [(p, os.path.getsize(p)) for p in paths] and pool.problem == ""
