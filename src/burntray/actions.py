@@ -69,15 +69,21 @@ def run_clear(ctx: AppContext, key: str, settings: Settings | None = None) -> st
 
 
 def read_once(
-    ctx: AppContext, settings: Settings, window_ns: int | None = None
+    ctx: AppContext,
+    settings: Settings,
+    window_ns: int | None = None,
+    built: Callable[[Source], object] | None = None,
 ) -> tuple[Snapshot, Source]:
     """Build the chosen source, read it once and take its Snapshot for the window (see
     ``read_source_once``); the caller closes the source. ``window_ns`` replaces the settings'
-    window (a report over a date range)."""
+    window (a report over a date range); ``built`` is given the source before it reads (to
+    follow a long read's progress)."""
     from burntray.sources.build import build_source  # noqa: PLC0415
 
     source = build_source(settings.source, ctx.source_context(settings, with_history=False))
     try:
+        if built is not None:
+            built(source)
         span = settings.window_ns_at(ctx.clock_ns()) if window_ns is None else window_ns
         snapshot = read_source_once(source, span, ctx.history, ctx.clock_ns)
         if settings.window in CALENDAR_WINDOWS and window_ns is None:

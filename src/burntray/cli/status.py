@@ -64,11 +64,19 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "csv" and not args.by:
         return fail("--format csv needs --by (e.g. --by day)", EXIT_USAGE)
     from burntray.actions import read_once  # noqa: PLC0415
+    from burntray.ui.progress_line import ProgressLine  # noqa: PLC0415
 
     block = None
+    progress = ProgressLine(sys.stderr)
     try:
-        # a broken or offline source shows the window from the history, marked stale
-        snapshot, source = read_once(ctx, settings)
+        # a broken or offline source shows the window from the history, marked stale; a long
+        # first read says how far it has got on a terminal's stderr meanwhile
+        try:
+            snapshot, source = read_once(
+                ctx, settings, built=progress.follow if progress.wanted(sys.stderr) else None
+            )
+        finally:
+            progress.stop()
         try:
             now = snapshot.as_of_ns
             if view.dims:

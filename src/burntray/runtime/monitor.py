@@ -96,6 +96,12 @@ class Monitor:
             self._source = None
 
     @property
+    def source(self) -> Source | None:
+        """The source being followed (None before the first tick), for watchers of its
+        progress; it may be mid-poll on the monitor thread."""
+        return self._source
+
+    @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 

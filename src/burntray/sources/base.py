@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from burntray.model.limits import PlanWindow
     from burntray.model.periods import UsageBlock
     from burntray.model.pricing import PriceTable
+    from burntray.model.progress import ScanProgress
     from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
     from burntray.model.usage import UsageRecord
     from burntray.paths import AppPaths
@@ -230,6 +231,27 @@ class HasOwnSessionCosts(Protocol):
         ...
 
 
+@runtime_checkable
+class ReportsProgress(Protocol):
+    """A source whose read can take a while (the first scan of a GB of logs): how far it has
+    got, asked from any thread while it reads, so the tray and the terminal say so."""
+
+    def scan_progress(self) -> ScanProgress | None:
+        """Bytes done of bytes to read of the long read under way; None when none is."""
+        ...
+
+
+def scan_progress(source: Source) -> tuple[ScanProgress, ...]:
+    """The long reads under way in ``source`` (each member of ``all`` that reports one)."""
+    found = []
+    for member in members_of(source).values():
+        if isinstance(member, ReportsProgress):
+            progress = member.scan_progress()
+            if progress is not None:
+                found.append(progress)
+    return tuple(found)
+
+
 def wakes_on_change(source: Source) -> bool:
     """Whether ``source`` wakes the monitor itself whenever its data changes (``WakesOnChange``);
     a source without that capability is polled."""
@@ -251,12 +273,14 @@ __all__ = [
     "HasRecords",
     "KeepsOwnHistory",
     "Listens",
+    "ReportsProgress",
     "Source",
     "SourceContext",
     "SplitsByUpstream",
     "WakesOnChange",
     "members_of",
     "plan_windows_of",
+    "scan_progress",
     "wakes_on_change",
     "with_limits",
 ]

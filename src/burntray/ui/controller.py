@@ -25,6 +25,7 @@ from burntray.config import Settings, load_config
 from burntray.config_write import save_settings
 from burntray.errors import BurntrayError, ConfigError
 from burntray.lazylog import get_logger
+from burntray.model.progress import ScanProgress
 from burntray.model.snapshot import Snapshot
 from burntray.paths import ensure_dir
 from burntray.runtime.monitor import Monitor
@@ -167,6 +168,10 @@ class TrayController:
         self._set_ui(message=message)
         if announce:
             self.announce(message)
+
+    def show_progress(self, progress: tuple[ScanProgress, ...]) -> None:
+        """A long read's progress (``ui.progress_watch``), in the menu and the tooltip."""
+        self._set_ui(progress=progress)
 
     def monitor_died(self) -> None:
         self._set_ui(monitor_error="the monitor stopped; see the log file")

@@ -15,6 +15,7 @@ from typing import Literal
 from burntray.config import Settings
 from burntray.config_values import CALENDAR_WINDOWS
 from burntray.model.format import cost_text, rpm_text, usd, when_text, window_text
+from burntray.model.progress import ScanProgress, progress_text
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import format_duration
 from burntray.ui.alert_menu import NOTIFICATIONS_SETTING, MenuGroup, alert_menu
@@ -78,6 +79,8 @@ class UiState:
     autostart_on: bool = False
     monitor_error: str = ""  # the monitor thread itself stopped
     version: str = ""
+    # long reads under way (a first scan of a GB of logs), while the figures wait for them
+    progress: tuple[ScanProgress, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +313,9 @@ def present(snapshot: Snapshot | None, settings: Settings, ui: UiState | None = 
         problems += status_problems
         if snapshot.note:
             details.append(snapshot.note)
+    for progress in ui.progress:  # "reading Claude Code logs: 41 % (2.1 of 5.2 GB)"
+        header.append(progress_text(progress))
+        title_extras.insert(0, progress_text(progress))
     if ui.monitor_error:
         title_extras.insert(0, f"error: {ui.monitor_error}")
         problems.insert(0, _problem(f"error: {ui.monitor_error}"))

@@ -34,6 +34,7 @@ from burntray.ui.icon import render_icon
 from burntray.ui.menu_choices import FIGURE_CHOICES, WINDOW_CHOICES
 from burntray.ui.notify import DesktopNotify, pystray_fallback
 from burntray.ui.presenter import IconSpec, TrayView
+from burntray.ui.progress_watch import ProgressWatch
 from burntray.ui.xorg_icon import serialised_xorg_icon, title_for
 
 log = get_logger(__name__)
@@ -219,6 +220,8 @@ class TrayApp:
         )
         self.monitor.observers.append(self.dispatcher.nudge)
         self.controller.on_change = self.dispatcher.nudge
+        self.progress = ProgressWatch(lambda: self.monitor.source, self.controller.show_progress)
+        self.session.add_closer("progress", lambda: self.progress.stop(STOP_TIMEOUT_S))
         self.controller.announce = self._announce
         # stopped before the monitor they read; then the session stops the rest
         self.session.add_closer("dispatcher", lambda: self.dispatcher.stop(STOP_TIMEOUT_S))
@@ -339,6 +342,7 @@ class TrayApp:
             self._install_glib_signal_handlers()
         icon.visible = True
         self.session.start_monitor()
+        self.progress.start()
         self.dispatcher.start()
         self.dispatcher.nudge()
         self.ready.set()

@@ -22,9 +22,11 @@ from burntray.io.log_tail import LogTailer
 from burntray.model.periods import UsageBlock, block_of, current_block
 from burntray.model.price_table import PRICES_AS_OF
 from burntray.model.pricing import PriceTable
+from burntray.model.progress import ScanProgress
 from burntray.model.snapshot import Snapshot, UpstreamFact
 from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
+from burntray.sources.agent_logs.streaming import progress_of, read_flushing
 from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
 from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.codex.plan import PlanLimitsFromLog
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
 # With inotify watching, the logs are walked only when it reports a change, and once in this
 # many seconds in case an event was lost (an overflowed queue, a folder made between two scans).
 RESCAN_EVERY_S = 30.0
-
 
 # Without inotify (macOS, Windows): files written within ACTIVE_NS are looked at on every poll,
 # all files once in FULL_POLL_EVERY_S.
@@ -115,7 +116,7 @@ class AgentLogSource(RecordSource):
                 self._last_full = now
         self._dirty = False  # before reading: a change during the read marks it again
         self._last_scan = now
-        records = self.reader.read_new(active_since)
+        records = self._read_records(active_since)
         if records:
             self._records_version += 1
         self.problem = ""
@@ -126,6 +127,9 @@ class AgentLogSource(RecordSource):
         if self._watcher is not None and self._watcher.sync(self.reader.folders()):
             self._dirty = True  # read new folders once more: files made before their watch
         return records
+
+    def _read_records(self, active_since_ns: int | None) -> list[UsageRecord]:
+        return self.reader.read_new(active_since_ns)
 
     def _where(self) -> str:
         return ", ".join(str(f) for f in self.folders)
@@ -226,6 +230,18 @@ BLOCK_LOOKBACK_NS = 48 * NS_PER_HOUR
 class ClaudeSource(AgentLogSource):
     name = "claude"
     label = "Claude Code logs"
+    reader: ClaudeLogReader
+
+    def _read_records(self, active_since_ns: int | None) -> list[UsageRecord]:
+        """Read, writing a long read's records to the history in batches as it goes."""
+        found = read_flushing(
+            self.reader, self._events, self.name, self._state_key, active_since_ns
+        )
+        self._data_updated_ns = found[1] if found[1] is not None else self._data_updated_ns
+        return found[0]
+
+    def scan_progress(self) -> ScanProgress | None:
+        return progress_of(self.label, self.reader.progress)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._block_cache: tuple[tuple[int, int], int, BlockSums | None] | None = None

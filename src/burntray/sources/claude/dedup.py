@@ -1,5 +1,5 @@
 """Removing Claude Code's duplicate log lines as they are read: which line stands for a request
-(the rules are in ``claude.logs``), kept within bounded memory and compacted over time.
+(the rules are in ``claude.lines``), kept within bounded memory and compacted over time.
 """
 
 from __future__ import annotations
@@ -8,14 +8,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from burntray.sources.claude.logs import ClaudeEntry
+    from burntray.sources.claude.lines import ClaudeEntry
 
-# Fields of a dedup group (a list, mutated in place: a scan makes ~100k of them).
-_KEY, _EXACT, _SIDECHAIN, _TOTAL, _SPEED, _MESSAGE, _TS = range(7)
+# Fields of a dedup group (a list, mutated in place: a scan makes ~100k of them). _FIRST: the
+# hash of the id pair its key was made from (_EXACT: of its surviving line's pair).
+_KEY, _EXACT, _SIDECHAIN, _TOTAL, _SPEED, _MESSAGE, _TS, _FIRST = range(8)
 
 
 class Dedup:
-    """Incremental duplicate removal across all files (the rules: ``claude.logs``'s docstring).
+    """Incremental duplicate removal across all files (the rules: ``claude.lines``'s docstring).
 
     ``add`` returns the group key and the entry now standing for it when the entry is new or
     replaces the group's previous one, else None (a smaller or replayed duplicate).
@@ -29,6 +30,12 @@ class Dedup:
     cutoff. Requests the groups no longer know (dropped, or read before a restart) are found
     through ``lookup`` - the history, by message id: [(request id, token total)] - for entries
     up to ``lookup_until_ns``; newer entries are new requests and never cost a query.
+
+    A long read (the first scan of a GB of logs) cannot hold a group per request of the whole
+    history, nor lose any (a fork copies its parent's requests days later): ``spill`` drops
+    the old groups whose requests are in the history, keeping only their message hashes and the
+    little the history cannot tell (sidechain, speed stated, a surviving line whose request id
+    is not the key's), so a message seen again is looked up and rebuilt exactly as it was.
     """
 
     def __init__(self) -> None:
@@ -38,6 +45,11 @@ class Dedup:
         self.lookup: Callable[[str], list[tuple[str, int]]] | None = None
         self.lookup_until_ns = -(2**63)
         self._asked: set[int] = set()
+        # spilled groups: their messages, and what the history does not keep of them
+        self._spilled: set[int] = set()
+        self._spilled_side: set[int] = set()  # _EXACT of sidechain groups
+        self._spilled_speed: set[int] = set()  # _EXACT of groups whose line stated speed
+        self._spilled_exact: dict[int, int] = {}  # _FIRST -> _EXACT where they differ
 
     def __len__(self) -> int:
         return len(self._groups)
@@ -50,9 +62,27 @@ class Dedup:
         exact = hash((mid, rid))
         groups = self._groups
         found = self._exact.get(exact)
+        message = hash(mid)
+        if (
+            found is None
+            and message not in self._by_message
+            and message not in self._spilled
+            and (self.lookup is None or entry.ts_ns > self.lookup_until_ns)
+        ):
+            # A message never seen (nearly every line of a first scan): its own group, as the
+            # general path below would make it, without its searches.
+            key = f"m:{mid}:{rid or ''}"
+            index = len(groups)
+            groups.append([key, exact, entry.sidechain, entry.total, entry.has_speed, message,
+                           entry.ts_ns, exact])  # fmt: skip
+            self._exact[exact] = index
+            self._by_message[message] = index
+            return key, entry
         if found is not None and groups[found][_EXACT] != exact:
             found = None  # that group's surviving line has another request id now
-        message = hash(mid)
+        if found is None and message in self._spilled and self.lookup is not None:
+            self._unspill(mid, message, entry.ts_ns)
+            found = self._exact.get(exact)
         if (
             found is None
             and self.lookup is not None
@@ -87,15 +117,47 @@ class Dedup:
             self._exact[exact] = found
             return str(group[_KEY]), entry
         key = f"m:{mid}:{rid or ''}"
-        self._add_group([key, exact, entry.sidechain, total, entry.has_speed, message, entry.ts_ns])
+        group = [key, exact, entry.sidechain, total, entry.has_speed, message, entry.ts_ns, exact]
+        self._add_group(group)
         return key, entry
 
     def _seed(self, mid: str, rid: str, total: int, ts_ns: int) -> None:
         """A request the history has (taken as the parent's: the history does not say)."""
-        rid_or_none = rid or None
-        self._add_group(
-            [f"m:{mid}:{rid}", hash((mid, rid_or_none)), False, total, False, hash(mid), ts_ns]
-        )
+        pair = hash((mid, rid or None))
+        self._add_group([f"m:{mid}:{rid}", pair, False, total, False, hash(mid), ts_ns, pair])
+
+    def _unspill(self, mid: str, message: int, ts_ns: int) -> None:
+        """Rebuild a spilled message's groups: the history has their keys and totals, the
+        spill sets the rest."""
+        assert self.lookup is not None
+        self._spilled.discard(message)
+        for rid, total in self.lookup(mid):
+            first = hash((mid, rid or None))
+            exact = self._spilled_exact.pop(first, first)
+            side, speed = exact in self._spilled_side, exact in self._spilled_speed
+            self._spilled_side.discard(exact)
+            self._spilled_speed.discard(exact)
+            self._add_group([f"m:{mid}:{rid}", exact, side, total, speed, message, ts_ns, first])
+
+    def spill(self, cutoff_ns: int) -> int:
+        """Drop the groups of messages with no request since ``cutoff_ns`` (their requests
+        must be in the history, and ``lookup`` set), remembering what rebuilds them exactly;
+        returns how many were dropped."""
+        recent = {g[_MESSAGE] for g in self._groups if g[_TS] >= cutoff_ns}  # type: ignore[operator]
+        kept = []
+        for group in self._groups:
+            if group[_MESSAGE] in recent:
+                kept.append(group)
+                continue
+            exact = group[_EXACT]
+            self._spilled.add(group[_MESSAGE])  # type: ignore[arg-type]
+            if group[_SIDECHAIN]:
+                self._spilled_side.add(exact)  # type: ignore[arg-type]
+            if group[_SPEED]:
+                self._spilled_speed.add(exact)  # type: ignore[arg-type]
+            if exact != group[_FIRST]:
+                self._spilled_exact[group[_FIRST]] = exact  # type: ignore[index,assignment]
+        return self._keep(kept)
 
     def _add_group(self, group: list[object]) -> None:
         index = len(self._groups)
@@ -117,6 +179,13 @@ class Dedup:
         """Forget the groups of requests before ``cutoff_ns`` (the history still has them, and
         ``lookup`` finds them again); returns how many were dropped."""
         kept = [g for g in self._groups if g[_TS] >= cutoff_ns]  # type: ignore[operator]
+        dropped = self._keep(kept)
+        if dropped:
+            self._asked = set()
+            self.lookup_until_ns = max(self.lookup_until_ns, cutoff_ns + LOOKUP_MARGIN_NS)
+        return dropped
+
+    def _keep(self, kept: list[list[object]]) -> int:
         dropped = len(self._groups) - len(kept)
         if dropped:
             self._groups = kept
@@ -124,8 +193,6 @@ class Dedup:
             self._by_message = {}
             for index, group in enumerate(kept):
                 self._index(index, group)
-            self._asked = set()
-            self.lookup_until_ns = max(self.lookup_until_ns, cutoff_ns + LOOKUP_MARGIN_NS)
         return dropped
 
 

@@ -3,22 +3,8 @@
 Where: each Claude config folder (``$CLAUDE_CONFIG_DIR``, else ``~/.config/claude`` and
 ``~/.claude``; see ``.paths``) has ``projects/<project>/<session>.jsonl`` and
 subagent files below ``<project>/<session>/``. Every ``*.jsonl`` below ``projects`` counts.
-
-Lines (one JSON object each): only assistant lines carry ``message.usage``. The rules, as the
-reference reader (ccusage) applies them so the figures agree:
-
-- skipped: malformed lines (counted), lines without a valid ``timestamp``, lines with an empty
-  ``sessionId``/``requestId``/``message.id``/``message.model``, a ``version`` that is not
-  ``N.N.N...``, or ``null`` where a field must be a value;
-- ``<synthetic>`` model lines keep their tokens but no model label;
-- duplicates are normal (streaming writes a message several times). Key: ``message.id`` +
-  ``requestId``; lines without ``message.id`` are never deduplicated. Among duplicates the
-  non-sidechain line wins, else the larger token total, else the one that states ``speed``. A
-  sidechain line with the same ``message.id`` but another ``requestId`` is a replay of the
-  parent's request: it joins that request instead of counting again;
-- cost: ``costUSD`` when the line has it, else computed per line (``Price.tiered_cost``: each
-  field above 200k tokens at the tier rate, 1-hour cache writes at twice the input rate,
-  ``speed == "fast"`` times the model's fast multiplier). An unknown model is unpriced, never $0.
+What a line holds and the rules that make the figures agree with ccusage (duplicates, costs):
+``.lines``; removing duplicates as lines are read: ``.dedup``.
 
 A request whose surviving line changes (a larger streaming duplicate arrives later) is emitted
 again with the same record key, so an idempotent store keeps only its last word.
@@ -26,214 +12,59 @@ again with the same record key, so an idempotent store keeps only its last word.
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
-from collections.abc import Iterable
+import gc
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
 
-import msgspec
-
-from burntray.io.log_tail import LogTailer
+from burntray.io.log_tail import FileState, LogTailer
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.files import JsonlFinder
+from burntray.sources.agent_logs.parallel import (
+    PARALLEL_MIN_BYTES,
+    START_METHOD,
+    OrderedFiles,
+    worker_count,
+)
+from burntray.sources.agent_logs.progress import ScanCounter
 from burntray.sources.agent_logs.scan import UsageScan
+from burntray.sources.claude import scan_worker
 from burntray.sources.claude.dedup import Dedup
+from burntray.sources.claude.lines import (
+    PROVIDER,
+    SYNTHETIC_MODEL,
+    USAGE_MARKER,
+    ClaudeEntry,
+    entry_cost,
+    parse_line,
+)
+from burntray.sources.claude.scan_worker import FileResult
 
-PROVIDER = "anthropic"
-USAGE_MARKER = b'"usage":{'
-MAX_BRANCH = 256  # a git branch name longer than this is cut (it is only a label)
-SYNTHETIC_MODEL = "<synthetic>"
+__all__ = [
+    "PROVIDER",
+    "SYNTHETIC_MODEL",
+    "USAGE_MARKER",
+    "ClaudeEntry",
+    "ClaudeLogReader",
+    "entry_cost",
+    "parse_line",
+]
 
-_Count = Annotated[int, msgspec.Meta(ge=0)]
-_SEMVER_PREFIX = re.compile(r"[0-9]+\.[0-9]+\.[0-9]")
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
-_ONE_US = _dt.timedelta(microseconds=1)
-# Fields the reference reader refuses to see as null: such a line is skipped, not defaulted.
-# ``UNSET`` tells "absent" (fine) from ``None`` ("null": skip) without searching the line.
-_Opt = msgspec.UnsetType
-
-
-class _CacheCreation(msgspec.Struct, gc=False):
-    ephemeral_5m_input_tokens: _Count = 0
-    ephemeral_1h_input_tokens: _Count = 0
-
-
-class _Usage(msgspec.Struct, gc=False):
-    input_tokens: _Count
-    output_tokens: _Count
-    cache_creation_input_tokens: _Count | _Opt | None = msgspec.UNSET
-    cache_read_input_tokens: _Count | _Opt | None = msgspec.UNSET
-    cache_creation: _CacheCreation | None = None
-    speed: str | _Opt | None = msgspec.UNSET
-
-
-class _Message(msgspec.Struct, gc=False):
-    usage: _Usage
-    id: str | _Opt | None = msgspec.UNSET
-    model: str | _Opt | None = msgspec.UNSET
-
-
-_LINE_NAMES = {
-    "session_id": "sessionId",
-    "request_id": "requestId",
-    "cost_usd": "costUSD",
-    "is_sidechain": "isSidechain",
-    "is_api_error": "isApiErrorMessage",
-    "git_branch": "gitBranch",
-}
-
-
-class _Line(msgspec.Struct, gc=False, rename=_LINE_NAMES):
-    timestamp: _dt.datetime
-    message: _Message
-    session_id: str | _Opt | None = msgspec.UNSET
-    request_id: str | _Opt | None = msgspec.UNSET
-    cost_usd: float | _Opt | None = msgspec.UNSET
-    is_sidechain: bool | None = None
-    is_api_error: bool | _Opt | None = msgspec.UNSET
-    version: str | _Opt | None = msgspec.UNSET
-    cwd: str | _Opt | None = msgspec.UNSET
-    # any JSON value: a branch of an odd type is unknown, never a reason to drop the request
-    git_branch: Any = None
-
-
-_DECODER = msgspec.json.Decoder(_Line)
-
-
-class ClaudeEntry(NamedTuple):
-    """One usable assistant line (a tuple: a scan builds a million of these)."""
-
-    ts_ns: int
-    message_id: str | None
-    request_id: str | None
-    model: str  # "" for <synthetic> or no model
-    input_tokens: int
-    output_tokens: int
-    cache_write_tokens: int  # cache_creation_input_tokens (5 m + 1 h)
-    cache_write_5m: int
-    cache_write_1h: int
-    cache_read_tokens: int
-    cost_usd: float | None  # the line's own costUSD
-    sidechain: bool
-    fast: bool
-    has_speed: bool
-    branch: str = ""  # gitBranch ("" when absent)
-
-    @property
-    def total(self) -> int:
-        return (
-            self.input_tokens
-            + self.output_tokens
-            + self.cache_write_tokens
-            + self.cache_read_tokens
-        )
-
-
-def parse_line(line: bytes) -> ClaudeEntry | None:
-    """The usage in one log line, or None when the line is not a usable assistant line.
-
-    Raises ``ValueError`` for a line that is not valid JSON of the expected shape (the caller
-    counts those as malformed); returns None for lines that are fine but carry no usage.
-    """
-    try:
-        raw = _DECODER.decode(line)
-    except msgspec.DecodeError as exc:
-        if USAGE_MARKER not in line:
-            return None  # not an assistant line: nothing to count
-        raise ValueError(str(exc)) from None
-    if raw.timestamp.tzinfo is None:
-        return None  # RFC 3339 requires an offset
-    msg = raw.message
-    usage = msg.usage
-    if (
-        None
-        in (
-            raw.session_id,
-            raw.request_id,
-            raw.cost_usd,
-            raw.is_api_error,
-            raw.version,
-            raw.cwd,
-            msg.id,
-            msg.model,
-            usage.speed,
-            usage.cache_creation_input_tokens,
-            usage.cache_read_input_tokens,
-        )
-        or raw.session_id == ""
-        or raw.request_id == ""
-        or msg.id == ""
-        or msg.model == ""
-        or (isinstance(raw.version, str) and not _SEMVER_PREFIX.match(raw.version))
-    ):
-        return None
-    ts_ns = (raw.timestamp - _EPOCH) // _ONE_US * 1000
-    mid = msg.id if isinstance(msg.id, str) else None
-    rid = raw.request_id if isinstance(raw.request_id, str) else None
-    model = msg.model if isinstance(msg.model, str) else ""
-    cost = raw.cost_usd if isinstance(raw.cost_usd, float) else None
-    speed = usage.speed if isinstance(usage.speed, str) else None
-    write = usage.cache_creation_input_tokens
-    write = write if isinstance(write, int) else 0
-    read = usage.cache_read_input_tokens
-    read = read if isinstance(read, int) else 0
-    if usage.cache_creation is not None:
-        write_5m = usage.cache_creation.ephemeral_5m_input_tokens
-        write_1h = usage.cache_creation.ephemeral_1h_input_tokens
-    else:
-        write_5m, write_1h = write, 0
-    return ClaudeEntry(
-        ts_ns,
-        mid,
-        rid,
-        "" if model == SYNTHETIC_MODEL else model,
-        usage.input_tokens,
-        usage.output_tokens,
-        write,
-        write_5m,
-        write_1h,
-        read,
-        cost,
-        raw.is_sidechain is True,
-        speed == "fast",
-        speed is not None,
-        raw.git_branch[:MAX_BRANCH] if isinstance(raw.git_branch, str) else "",
-    )
-
-
-def entry_cost(
-    entry: ClaudeEntry, prices: PriceTable | dict[str, Price | None]
-) -> tuple[float | None, bool]:
-    """(cost, from upstream): ``costUSD`` when present, else priced; None when unpriced.
-
-    ``prices`` may be a per-model cache filled from the table (looking a model up is far
-    dearer than pricing a request, and a scan prices the same few models a million times)."""
-    if entry.cost_usd is not None:
-        return entry.cost_usd, True
-    if not entry.model:
-        price = None
-    elif isinstance(prices, dict):
-        price = prices[entry.model]
-    else:
-        price = prices.lookup(PROVIDER, entry.model)
-    if price is None:
-        return (0.0 if entry.total == 0 else None), False
-    cost = price.tiered_cost(
-        entry.input_tokens,
-        entry.output_tokens,
-        entry.cache_read_tokens,
-        entry.cache_write_5m,
-        entry.cache_write_1h,
-        fast=entry.fast,
-    )
-    return cost, False
-
+# Called with a batch of records during a long read (``ClaudeLogReader.read_new``); True when
+# they are in the history now (their duplicate groups can then be spilled).
+Flush = Callable[[list[UsageRecord]], bool | None]
+# Records held before a long read hands them on (one history transaction each).
+FLUSH_RECORDS = 20_000
 
 # Groups are kept for this long before the reader compacts them (when there are many).
 KEEP_GROUPS_NS = 48 * 3600 * 10**9
 COMPACT_AT_GROUPS = 50_000
+# During a long read, past this many groups those of requests more than SPILL_KEEP_NS older
+# than the newest are spilled (rebuilt exactly from the history when seen again; streaming
+# rewrites come within minutes, so a spilled one is rarely needed again).
+SPILL_AT_GROUPS = 20_000
+SPILL_KEEP_NS = 3600 * 10**9
 
 
 def session_parts(projects_dir: Path, path: Path) -> tuple[str, str]:
@@ -251,9 +82,21 @@ def session_parts(projects_dir: Path, path: Path) -> tuple[str, str]:
 
 
 class ClaudeLogReader:
-    """Reads what is new in every Claude config folder's ``projects`` tree."""
+    """Reads what is new in every Claude config folder's ``projects`` tree.
 
-    def __init__(self, config_dirs: Iterable[Path], prices: PriceTable) -> None:
+    Files never read before are read by several processes when there are enough new bytes (the
+    first scan: ``agent_logs.parallel``); their entries are then taken in the files' order, as
+    the serial read takes them, so duplicate removal sees exactly the same sequence."""
+
+    def __init__(
+        self,
+        config_dirs: Iterable[Path],
+        prices: PriceTable,
+        *,
+        workers: int | None = None,
+        parallel_min_bytes: int = PARALLEL_MIN_BYTES,
+        start_method: str = START_METHOD,
+    ) -> None:
         self.config_dirs = [Path(d) for d in config_dirs]
         self.prices = prices
         self.tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
@@ -264,6 +107,11 @@ class ClaudeLogReader:
         self._compact_at = COMPACT_AT_GROUPS
         self._newest_ns = -(2**63)
         self._price_cache: dict[str, Price | None] = {}
+        self.workers = workers  # None: one per core (``parallel.worker_count``)
+        self.parallel_min_bytes = parallel_min_bytes
+        self.start_method = start_method
+        self.parallel_problem = ""  # why the last big read could not use other processes
+        self.progress = ScanCounter()
 
     def folders(self) -> list[str]:
         return [f for finder in self._finders for f in finder.folders()]
@@ -283,32 +131,38 @@ class ClaudeLogReader:
         found = {p: why for finder in self._finders for p, why in finder.unreadable.items()}
         return {**found, **self.tailer.stats.unreadable}
 
-    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
+    def read_new(
+        self, active_since_ns: int | None = None, flush: Flush | None = None
+    ) -> list[UsageRecord]:
         """Records for the requests that are new or changed since the last call.
 
         ``active_since_ns``: look only at new files and files written since then (a cheap
-        polling pass; a full pass, without it, looks at every file)."""
+        polling pass; a full pass, without it, looks at every file). ``flush``: called with
+        the records so far each time they reach ``FLUSH_RECORDS`` (between files), so a first
+        scan writes its history in large batches instead of holding it all; what is returned
+        is what was not flushed."""
         out: dict[str, UsageRecord] = {}
         present: set[str] = set()
         missing = []
+        todo: list[tuple[Path, str]] = []
         for finder in self._finders:
             files = finder.find()
             if finder.problem:
                 missing.append(finder.problem)
             present.update(files)
-            projects_dir = finder.root
             quiet, unchanged = self.tailer.quiet_since, self.tailer.unchanged
             for name in files:
                 if active_since_ns is not None and quiet(name, active_since_ns):
                     continue
                 if unchanged(name):
                     continue  # the common case on every pass: one stat, nothing else
-                self._read_file(projects_dir, Path(name), out)
+                todo.append((finder.root, name))
+        self._read_files(todo, out, flush)
         self.tailer.forget_missing(present)
         self.files_seen = len(present)
         if len(self.dedup) > self._compact_at:
             newest = max((r.ts_ns for r in out.values()), default=self._newest_ns)
-            self._newest_ns = max(self._newest_ns, newest)
+            self._newest_ns = max(self._newest_ns, newest, self._flushed_newest)
             self.dedup.compact(self._newest_ns - KEEP_GROUPS_NS)
             self._compact_at = max(COMPACT_AT_GROUPS, 2 * len(self.dedup))
         # Nothing to read yet is not an error: Claude Code may simply never have run here.
@@ -318,6 +172,96 @@ class ClaudeLogReader:
             else ""
         )
         return list(out.values())
+
+    _flushed_newest = -(2**63)
+
+    def _read_files(
+        self, todo: list[tuple[Path, str]], out: dict[str, UsageRecord], flush: Flush | None
+    ) -> None:
+        """Read ``todo`` in order; files never read go to other processes when they are many
+        bytes. Progress (bytes done of bytes to read) is kept in ``progress`` meanwhile."""
+        sizes = {name: _size(name) - self._offset(name) for _root, name in todo}
+        fresh = [name for _root, name in todo if name not in self.tailer.files]
+        fresh_bytes = sum(sizes[name] for name in fresh)
+        workers = worker_count(len(fresh)) if self.workers is None else self.workers
+        parallel = workers > 1 and fresh_bytes >= self.parallel_min_bytes
+        self.progress.start(sum(max(0, n) for n in sizes.values()))
+        pool = None
+        if parallel:
+            pool = OrderedFiles(
+                fresh,
+                scan_worker.read_file,
+                workers=min(workers, len(fresh)),
+                initializer=scan_worker.init,
+                initargs=(self.prices,),
+                start_method=self.start_method,
+            )
+        # A scan makes a few hundred thousand long-lived duplicate groups (lists): the cyclic
+        # collector would walk them all again and again (a third of a first scan's time). It
+        # creates no cycles, so the collector waits until it is over.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            results = pool.results() if pool is not None else iter(())
+            for root, name in todo:
+                result = None
+                if pool is not None and name not in self.tailer.files:
+                    _name, result = next(results)
+                if result is not None:
+                    self._take(root, name, result, out)
+                else:
+                    self._read_file(root, Path(name), out)
+                self.progress.add(max(0, sizes[name]))
+                if flush is not None and len(out) >= FLUSH_RECORDS:
+                    self._flush(out, flush)
+        finally:
+            if collecting:
+                gc.enable()
+            if pool is not None:
+                self.parallel_problem = pool.problem
+                pool.close()
+            self.progress.stop()
+
+    def _flush(self, out: dict[str, UsageRecord], flush: Flush) -> None:
+        """Hand on the records so far; once they are in the history, the duplicate groups of
+        requests long past are spilled (a scan of a whole history holds a day or two of them)."""
+        newest = max(r.ts_ns for r in out.values())
+        self._flushed_newest = max(self._flushed_newest, newest)
+        self._newest_ns = max(self._newest_ns, newest)
+        written = flush(list(out.values()))
+        out.clear()
+        if written and self.dedup.lookup is not None and len(self.dedup) > SPILL_AT_GROUPS:
+            self.dedup.spill(self._newest_ns - SPILL_KEEP_NS)
+
+    def _offset(self, name: str) -> int:
+        state = self.tailer.files.get(name)
+        return 0 if state is None else state.offset
+
+    def _take(self, root: Path, name: str, result: FileResult, out: dict[str, UsageRecord]) -> None:
+        """A file a reading process read whole: its state and entries, taken as ``_read_file``
+        would have taken them."""
+        state_json, bytes_read, lines, overlong, why, found = result
+        stats = self.tailer.stats
+        stats.bytes_read += bytes_read
+        stats.lines += lines
+        stats.overlong_lines += overlong
+        if why:
+            stats.unreadable[name] = why
+        else:
+            stats.unreadable.pop(name, None)
+        state = FileState.from_json(state_json)
+        if state is not None:
+            self.tailer.files[name] = state
+        path = Path(name)
+        project, session = session_parts(root, path)
+        rel = str(path.relative_to(root)) if path.is_relative_to(root) else name
+        keep = self.dedup.add
+        for piece in found:
+            for offset, entry, cost, upstream in scan_worker.DECODER.decode(piece):
+                kept = keep(entry, f"l:{rel}:{offset}")
+                if kept is not None:
+                    key = kept[0]
+                    out[key] = _record(entry, cost, upstream, key, session, project)
 
     def _read_file(self, projects_dir: Path, path: Path, out: dict[str, UsageRecord]) -> None:
         project, session = session_parts(projects_dir, path)
@@ -345,21 +289,7 @@ class ClaudeLogReader:
                 cache[model] = prices.lookup(PROVIDER, model)
             cost, upstream = entry_cost(entry, cache)
             # The record, not the entry, is kept: a pass over a GB holds ~100k of them.
-            out[key] = UsageRecord(
-                entry.ts_ns,
-                PROVIDER,
-                model,
-                entry.input_tokens,
-                entry.output_tokens,
-                entry.cache_read_tokens,
-                entry.cache_write_tokens,
-                cost,
-                key,
-                session,
-                project,
-                upstream,
-                entry.branch,
-            )
+            out[key] = _record(entry, cost, upstream, key, session, project)
 
         self.tailer.read(path, on_line)
 
@@ -379,3 +309,38 @@ class ClaudeLogReader:
 
     def load_state(self, text: str) -> None:
         self.tailer.load_state(text)
+
+
+def _record(  # noqa: PLR0917 - a record's parts, in its own order
+    entry: ClaudeEntry, cost: float | None, upstream: bool, key: str, session: str, project: str
+) -> UsageRecord:
+    # built as the tuple it is: a named tuple's generated __new__ costs as much again, and a
+    # first scan makes 240,000 of them
+    return _new(
+        UsageRecord,
+        (
+            entry.ts_ns,
+            PROVIDER,
+            entry.model,
+            entry.input_tokens,
+            entry.output_tokens,
+            entry.cache_read_tokens,
+            entry.cache_write_tokens,
+            cost,
+            key,
+            session,
+            project,
+            upstream,
+            entry.branch,
+        ),
+    )
+
+
+_new = tuple.__new__
+
+
+def _size(name: str) -> int:
+    try:
+        return os.stat(name).st_size
+    except OSError:
+        return 0

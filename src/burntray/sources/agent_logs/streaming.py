@@ -1,0 +1,132 @@
+"""A long read (the first scan of a GB of logs) written to the history as it goes, and its
+progress told to whoever asks (the tray's menu, ``status`` on a terminal).
+
+For a log source whose reader takes a ``flush`` callback and keeps a ``progress`` counter
+(Claude Code's): the reader hands on its records in batches of tens of thousands between files,
+each written in one transaction with the read positions past it, so memory holds a batch rather
+than the whole history, and a scan cut short resumes where its last batch ended.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from burntray.lazylog import get_logger
+from burntray.model.progress import ScanProgress
+
+if TYPE_CHECKING:
+    from burntray.model.usage import UsageRecord
+    from burntray.sources.agent_logs.progress import ScanCounter
+    from burntray.store.usage_events import UsageEvents
+
+log = get_logger(__name__)
+
+
+class FlushingReader(Protocol):
+    progress: ScanCounter
+
+    def read_new(
+        self,
+        active_since_ns: int | None = None,
+        flush: Callable[[list[UsageRecord]], bool | None] | None = None,
+    ) -> list[UsageRecord]: ...
+
+    def save_state(self) -> str: ...
+
+
+class _Writer:
+    """Writes batches on a thread of its own, one at a time, while the reader goes on: SQLite
+    works without the GIL, so the write overlaps the reading process's duplicate removal. At
+    most one batch waits (``put`` blocks meanwhile): two batches in memory, never more."""
+
+    def __init__(self, events: UsageEvents, name: str) -> None:
+        self.events = events
+        self.name = name
+        self.failed: list[UsageRecord] = []
+        self._queue: queue.Queue[tuple[list[UsageRecord], tuple[str, str]] | None]
+        self._queue = queue.Queue(maxsize=1)
+        self._thread = threading.Thread(target=self._run, name="burntray-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                try:
+                    self.events.ingest(self.name, *item)
+                except Exception:  # the caller writes them again, and says why if that fails
+                    log.exception("%s: history write failed during a long read", self.name)
+                    self.failed.extend(item[0])
+            finally:
+                self._queue.task_done()
+
+    def put(self, records: list[UsageRecord], meta: tuple[str, str]) -> None:
+        self._queue.put((records, meta))
+
+    def drain(self) -> None:
+        """Until every batch put is written (or failed)."""
+        self._queue.join()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
+def read_flushing(
+    reader: FlushingReader,
+    events: UsageEvents | None,
+    name: str,
+    state_key: str,
+    active_since_ns: int | None,
+) -> tuple[list[UsageRecord], int | None]:
+    """What ``reader`` read that is not in the history yet (the caller writes it with the
+    final read positions), and the newest time of the batches written on the way (None: none
+    was). A batch that cannot be written is returned too: the caller's write says why.
+
+    Batches are written by a thread while the reader goes on; a lookup of earlier requests
+    (duplicate removal's, for a spilled message) first waits for the batches before it."""
+    unwritten: list[UsageRecord] = []
+    newest: int | None = None
+    writer: _Writer | None = None
+    dedup = getattr(reader, "dedup", None)
+    lookup = getattr(dedup, "lookup", None)
+
+    def flush(records: list[UsageRecord]) -> bool:
+        """True when they are in the history before any lookup (``Dedup.spill``)."""
+        nonlocal newest, writer
+        newest = max(newest or records[0].ts_ns, *(r.ts_ns for r in records))
+        if events is None:  # no history: the caller keeps them in memory
+            unwritten.extend(records)
+            return False
+        if writer is None:
+            writer = _Writer(events, name)
+        writer.put(records, (state_key, reader.save_state()))
+        return True
+
+    def lookup_after_writes(message_id: str) -> list[tuple[str, int]]:
+        if writer is not None:
+            writer.drain()
+        return lookup(message_id)  # type: ignore[misc,no-any-return]
+
+    if lookup is not None:
+        dedup.lookup = lookup_after_writes  # type: ignore[union-attr]
+    try:
+        records = reader.read_new(active_since_ns, flush=flush)
+    finally:
+        if lookup is not None:
+            dedup.lookup = lookup  # type: ignore[union-attr]
+        if writer is not None:
+            writer.close()
+            unwritten.extend(writer.failed)
+    return [*unwritten, *records], newest
+
+
+def progress_of(label: str, counter: ScanCounter) -> ScanProgress | None:
+    """The long read under way (bytes done of bytes to read), or None."""
+    now = counter.now()
+    return None if now is None else ScanProgress(label, *now)

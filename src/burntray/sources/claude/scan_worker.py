@@ -1,0 +1,82 @@
+"""What a reading process does in a parallel first scan: one whole new Claude Code log file.
+
+It reads the file exactly as ``ClaudeLogReader`` reads a file it has never seen (the same
+tailer, the same overlong-line scan, the same line parser and prices), but does not remove
+duplicates: that needs every file, in order, and is done by the reader with what this returns
+(``agent_logs.parallel`` explains the split). Only picklable plain values cross back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from burntray.io.log_tail import LogTailer
+from burntray.model.pricing import Price, PriceTable
+from burntray.sources.agent_logs.scan import UsageScan
+from burntray.sources.claude.lines import (
+    PROVIDER,
+    USAGE_MARKER,
+    ClaudeEntry,
+    entry_cost,
+    parse_line,
+)
+
+# (offset of the line, its entry, its cost, whether the cost is the line's own costUSD)
+Found = tuple[int, ClaudeEntry, float | None, bool]
+# What a file holds crosses back as MessagePack, ``CHUNK`` entries a piece: a few bytes per
+# request instead of a few hundred of Python objects, and the reader decodes (in C, named
+# tuples included) one piece at a time, so a file's results never fill its memory.
+CHUNK = 4096
+DECODER = msgspec.msgpack.Decoder(list[Found])
+_ENCODER = msgspec.msgpack.Encoder()
+# (the file's tailer state as JSON, or None when it could not be read; bytes read; lines
+# handed on; overlong lines; why it could not be read, or ""; what it holds, in pieces)
+FileResult = tuple[list[object] | None, int, int, int, str, list[bytes]]
+
+_prices: PriceTable | None = None
+
+
+def init(prices: PriceTable) -> None:
+    """The pool's initializer: the price table, sent once per process."""
+    global _prices  # noqa: PLW0603 - one table per worker process, set before any file
+    _prices = prices
+
+
+def read_file(name: str) -> FileResult:
+    """Every usable assistant line of the file ``name``, read from its start."""
+    assert _prices is not None, "init() first"
+    prices = _prices
+    tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
+    cache: dict[str, Price | None] = {}
+    found: list[Found] = []
+    pieces: list[bytes] = []
+
+    def on_line(line: bytes, offset: int) -> None:
+        try:
+            entry = parse_line(line)
+        except ValueError as exc:
+            tailer.skip(name, f"{name}@{offset}: {exc}")
+            return
+        if entry is None:
+            return
+        model = entry.model
+        if model and model not in cache:
+            cache[model] = prices.lookup(PROVIDER, model)
+        found.append((offset, entry, *entry_cost(entry, cache)))
+        if len(found) == CHUNK:  # packed as it goes: this process holds bytes, not entries
+            pieces.append(_ENCODER.encode(found))
+            found.clear()
+
+    tailer.read(Path(name), on_line)
+    state = tailer.files.get(name)
+    stats = tailer.stats
+    return (
+        None if state is None else state.to_json(),
+        stats.bytes_read,
+        stats.lines,
+        stats.overlong_lines,
+        stats.unreadable.get(name, ""),
+        [*pieces, _ENCODER.encode(found)] if found else pieces,
+    )
