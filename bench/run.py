@@ -41,6 +41,7 @@ BENCHES = [
     "bench_tray",
     "bench_cburn",
     "bench_agentlogs",
+    "bench_agents",
     "bench_stores",
     "bench_all",
     "bench_otel",

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -384,3 +385,157 @@ def generate_claude_logs(
                 written += len(block)
                 turns += 1
     return turns
+
+
+# ---- OpenCode -----------------------------------------------------------------------------
+
+OPENCODE_SCHEMA = (
+    "CREATE TABLE session (id TEXT PRIMARY KEY, directory TEXT NOT NULL, title TEXT, "
+    "time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL)",
+    "CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, "
+    "time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, data TEXT NOT NULL)",
+)
+
+
+def opencode_message(  # noqa: PLR0917 - a message reads best as (ts, model, tokens)
+    created_ms: int,
+    provider: str,
+    model: str,
+    inp: int,
+    out: int,
+    read: int = 0,
+    write: int = 0,
+    *,
+    reasoning: int = 0,
+    total: bool = True,
+    cost: float = 0.0,
+    msg_id: str | None = None,
+    session: str | None = None,
+) -> dict[str, object]:
+    """An assistant message as OpenCode stores it (the database row's ``data``, or with ``id``
+    and ``sessionID`` a legacy ``storage/message`` file)."""
+    tokens: dict[str, object] = {
+        "input": inp, "output": out, "reasoning": reasoning, "cache": {"read": read, "write": write}
+    }  # fmt: skip
+    if total:
+        tokens["total"] = inp + out + reasoning + read + write
+    msg: dict[str, object] = {
+        "role": "assistant", "parentID": "msg_user", "mode": "build", "agent": "build",
+        "path": {"cwd": "/work/app", "root": "/work/app"}, "system": [],
+        "providerID": provider, "modelID": model,
+        "time": {"created": created_ms, "completed": created_ms + 4000},
+        "tokens": tokens, "cost": cost, "finish": "stop",
+    }  # fmt: skip
+    if msg_id is not None:
+        msg["id"] = msg_id
+    if session is not None:
+        msg["sessionID"] = session
+    return msg
+
+
+def opencode_db(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")  # what OpenCode runs in
+    for statement in OPENCODE_SCHEMA:
+        conn.execute(statement)
+    return conn
+
+
+def opencode_put(
+    conn: sqlite3.Connection, msg_id: str, session: str, data: dict[str, object] | str
+) -> None:
+    """Insert or update one message row (an update bumps ``time_updated``, as OpenCode does
+    when a streaming message gets its final tokens)."""
+    text = data if isinstance(data, str) else _compact(data)
+    created = data.get("time", {}).get("created", 0) if isinstance(data, dict) else 0  # type: ignore[union-attr]
+    row = conn.execute("SELECT time_updated FROM message WHERE id = ?", (msg_id,)).fetchone()
+    updated = (row[0] + 1) if row else created
+    conn.execute(
+        "INSERT INTO session (id, directory, time_created, time_updated) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (id) DO NOTHING", (session, "/work/app", created, created),
+    )  # fmt: skip
+    conn.execute(
+        "INSERT INTO message (id, session_id, time_created, time_updated, data) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, "
+        "time_updated = excluded.time_updated",
+        (msg_id, session, created, updated, text),
+    )
+    conn.commit()
+
+
+def _ms(stamp: str) -> int:
+    return int(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def write_opencode_fixture(data_dir: Path) -> sqlite3.Connection:
+    """An OpenCode data folder with its traps; returns the open database connection (WAL, a
+    writer still holding it, as a running OpenCode does)."""
+    sonnet, gpt = "claude-sonnet-4-5-20250929", "gpt-5"
+    conn = opencode_db(data_dir / "opencode.db")
+    put = opencode_put
+    put(conn, "msg_01", "ses_a", opencode_message(_ms("2026-11-20T09:00:00Z"), "anthropic", sonnet,
+                                                 120, 300, 5000, 800, cost=0.0))  # fmt: skip
+    # OpenCode's own cost wins when it is above 0
+    put(conn, "msg_02", "ses_a", opencode_message(_ms("2026-11-20T10:00:00Z"), "anthropic", sonnet,
+                                                 50, 70, 100, 0, cost=0.0123))  # fmt: skip
+    # reasoning (in total): billed as output; a subscription provider records cost 0
+    put(conn, "msg_03", "ses_a", opencode_message(_ms("2026-11-20T11:00:00Z"), "openai", gpt,
+                                                 900, 40, 3000, 0, reasoning=500))  # fmt: skip
+    # a dotted Claude name through GitHub Copilot
+    put(conn, "msg_04", "ses_b", opencode_message(_ms("2026-11-21T08:00:00Z"), "github-copilot",
+                                                 "claude-sonnet-4.5", 10, 20, 30, 40))  # fmt: skip
+    # a model nobody prices
+    put(conn, "msg_05", "ses_b", opencode_message(_ms("2026-11-21T09:00:00Z"), "acme",
+                                                 "imaginary-9", 40, 60))  # fmt: skip
+    # a user message (no tokens) and a row whose JSON is cut off
+    put(conn, "msg_06", "ses_b", {"role": "user", "time": {"created": _ms("2026-11-21T09:01:00Z")}})
+    put(conn, "msg_07", "ses_b", '{"role":"assistant","tokens":{"input":5,')
+    # an assistant message still streaming: zero tokens yet (its final tokens come later)
+    put(conn, "msg_08", "ses_b", opencode_message(_ms("2026-11-22T07:00:00Z"), "anthropic", sonnet,
+                                                 0, 0, total=False))  # fmt: skip
+    # legacy JSON files: one only there, one the database also holds (the database wins)
+    legacy = data_dir / "storage" / "message" / "ses_old"
+    legacy.mkdir(parents=True, exist_ok=True)
+    (legacy / "msg_old1.json").write_text(_compact(opencode_message(
+        _ms("2026-11-19T12:00:00Z"), "anthropic", sonnet, 7, 8, 9, 10, msg_id="msg_old1",
+        session="ses_old")))  # fmt: skip
+    (legacy / "msg_01.json").write_text(_compact(opencode_message(
+        _ms("2026-11-20T09:00:00Z"), "anthropic", sonnet, 999, 999, msg_id="msg_01",
+        session="ses_a")))  # fmt: skip
+    (legacy / "broken.json").write_text('{"id":"msg_x","tokens":')
+    return conn
+
+
+def generate_opencode_db(
+    data_dir: Path, messages: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """An ``opencode.db`` with ``messages`` assistant messages (and as many user messages), over
+    the 10 days before ``end_ts`` (default now), in sessions of 40 messages (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end_ms = int((time.time() if end_ts is None else end_ts) * 1000)
+    models = [("anthropic", "claude-sonnet-4-5-20250929"), ("openai", "gpt-5"),
+              ("anthropic", "claude-haiku-4-5-20251001")]  # fmt: skip
+    conn = opencode_db(data_dir / "opencode.db")
+    rows = []
+    for n in range(messages):
+        created = end_ms - 10 * 86_400_000 + n * (10 * 86_400_000 // max(1, messages))
+        provider, model = models[n % 3]
+        session = f"ses_{n // 40:06d}"
+        user = {"role": "user", "time": {"created": created - 1000}, "agent": "build",
+                "model": {"providerID": provider, "modelID": model}}  # fmt: skip
+        rows.append((f"msg_u{n:08d}", session, created - 1000, created - 1000, _compact(user)))
+        msg = opencode_message(
+            created, provider, model, rng.randint(1, 5000), rng.randint(20, 3000),
+            rng.randint(0, 120_000), rng.randint(0, 8000), reasoning=rng.randint(0, 500),
+        )  # fmt: skip
+        rows.append((f"msg_a{n:08d}", session, created, created + 4000, _compact(msg)))
+        if len(rows) >= 20_000:
+            conn.executemany("INSERT INTO message VALUES (?, ?, ?, ?, ?)", rows)
+            rows = []
+    conn.executemany("INSERT INTO message VALUES (?, ?, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()

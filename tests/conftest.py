@@ -25,6 +25,12 @@ _SCRUBBED = (
     "CLAUDE_CONFIG_DIR",
     "CODEX_HOME",
     "HEXAI_CONFIG",
+    # the agents read as ccusage reads them
+    "OPENCODE_DATA_DIR",
+    "GEMINI_DATA_DIR",
+    "GEMINI_CLI_HOME",
+    "COPILOT_OTEL_FILE_EXPORTER_PATH",
+    "QWEN_DATA_DIR",
 )
 
 

@@ -50,9 +50,12 @@ _MASK = (
 class TreeWatcher:
     """Calls ``on_change`` when a ``suffix`` file or a folder changes in a watched folder."""
 
-    def __init__(self, on_change: Callable[[], None], suffix: str = ".jsonl") -> None:
+    def __init__(
+        self, on_change: Callable[[], None], suffix: str | tuple[str, ...] = ".jsonl"
+    ) -> None:
         self.on_change = on_change
-        self.suffix = os.fsencode(suffix)
+        suffixes = (suffix,) if isinstance(suffix, str) else suffix
+        self.suffix = tuple(os.fsencode(s) for s in suffixes)
         self._fd = -1
         self._stop_r = self._stop_w = -1
         self._thread: threading.Thread | None = None

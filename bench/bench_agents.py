@@ -1,0 +1,181 @@
+"""The coding agents read as ccusage reads them (issue 24), each measured against the real
+ccusage on the same data, in this one run.
+
+Per agent: the first scan (``burntray status --source <agent>`` on an empty history, whole
+process) beside ``ccusage <agent> daily --json --offline``, and their ratio; then the warm
+``status --window 7d`` after one new message beside ccusage answering the same question. The
+target: an agent's first-scan ratio is not worse than Claude Code's, measured here the same way
+on generated Claude Code logs (``bench_agentlogs`` measures Claude on 1 GB).
+
+ccusage is the npm package ccusage@20.0.24 (native binary), installed under .venv/ when npm is
+there. Sizes: BURNTRAY_BENCH_AGENTS_MESSAGES (messages per agent, default 100,000) and
+BURNTRAY_BENCH_AGENTS_CLAUDE_MB (default 200).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.agent_logs_support import (  # noqa: E402
+    ccusage_binary,
+    claude_line,
+    generate_claude_logs,
+    generate_opencode_db,
+    opencode_message,
+    opencode_put,
+)
+
+from bench_core import compile_bytecode  # noqa: E402 - bench/ is on sys.path (run.py)
+from target import missed  # noqa: E402
+
+MB = 1024 * 1024
+MESSAGES = int(os.environ.get("BURNTRAY_BENCH_AGENTS_MESSAGES", "100000"))
+CLAUDE_MB = int(os.environ.get("BURNTRAY_BENCH_AGENTS_CLAUDE_MB", "200"))
+WARM_RUNS = 5
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str  # burntray's source and ccusage's command
+    env_var: str  # where both are pointed at the data
+    generate: Callable[[Path], str]  # writes the data under a folder: what it wrote
+    append: Callable[[Path, int], None]  # one new request, now
+    what: str = "messages"
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _opencode_generate(folder: Path) -> str:
+    generate_opencode_db(folder, MESSAGES)
+    size = (folder / "opencode.db").stat().st_size
+    return f"{MESSAGES:,} messages, {size / MB:.0f} MB database"
+
+
+def _opencode_append(folder: Path, n: int) -> None:
+    conn = sqlite3.connect(folder / "opencode.db")
+    try:
+        msg = opencode_message(_now_ms(), "anthropic", "claude-sonnet-4-5-20250929", 3, 40, 1000)
+        opencode_put(conn, f"msg_bench_{n}_{time.time_ns()}", "ses_bench", msg)
+    finally:
+        conn.close()
+
+
+def _claude_generate(folder: Path) -> str:
+    generate_claude_logs(folder / "projects", CLAUDE_MB * MB, 100)
+    size = sum(f.stat().st_size for f in (folder / "projects").rglob("*.jsonl"))
+    return f"{size / MB:.0f} MB of logs"
+
+
+def _claude_append(folder: Path, n: int) -> None:
+    target = next((folder / "projects").rglob("*.jsonl"))
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    line = claude_line(stamp, f"bench_{n}_{time.time_ns()}", f"req_{n}",
+                       "claude-sonnet-4-5-20250929", 3, 40, 0, 1000)  # fmt: skip
+    with target.open("a") as fh:
+        fh.write(line + "\n")
+
+
+CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
+AGENTS = [Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append)]
+
+
+def _burntray(env: dict[str, str], *args: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "burntray", *args],
+        env=env, capture_output=True, text=True, timeout=1800, check=True,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def _ccusage(binary: Path, agent: Agent, data: Path, home: Path, *extra: str) -> float:
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "TZ": "UTC",
+           agent.env_var: str(data)}  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run(
+        [str(binary), agent.name, "daily", "--json", "--offline", "--timezone", "UTC", *extra],
+        env=env, capture_output=True, timeout=1800, check=True,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def _measure(work: Path, agent: Agent, binary: Path | None) -> tuple[list[tuple[str, str]], float]:
+    """The agent's rows, and its first-scan ratio (burntray / ccusage; 0 without ccusage)."""
+    data = work / agent.name
+    data.mkdir()
+    wrote = agent.generate(data)
+    rows = [(f"{agent.name}: generated", wrote)]
+    home = work / f"home-{agent.name}"
+    home.mkdir()
+    env = {**os.environ, "BURNTRAY_HOME": str(work / f"burntray-{agent.name}"),
+           "HOME": str(home), agent.env_var: str(data)}  # fmt: skip
+    args = ("status", "--source", agent.name, "--window", "7d", "--format", "json")
+    cold = _burntray(env, *args)
+    rows.append((f"{agent.name}: first scan, burntray (whole process)", f"{cold:.2f} s"))
+    ratio = 0.0
+    if binary is not None:
+        cc_cold = _ccusage(binary, agent, data, home)
+        ratio = cold / cc_cold
+        rows.append((f"{agent.name}: first scan, ccusage daily --offline", f"{cc_cold:.2f} s"))
+    warm = []
+    for n in range(WARM_RUNS):
+        agent.append(data, n)
+        warm.append(_burntray(env, *args))
+    median = statistics.median(warm)
+    rows.append((f"{agent.name}: warm status --window 7d after 1 new request [<= 0.1 s]",
+                 f"{median:.3f} s (median of {WARM_RUNS}){missed(median <= 0.1)}"))  # fmt: skip
+    if binary is not None:
+        since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7)).strftime("%Y%m%d")
+        cc_warm = statistics.median(
+            _ccusage(binary, agent, data, home, "--since", since) for _ in range(3)
+        )
+        rows.append((f"{agent.name}: warm, ccusage daily --since (same answer)",
+                     f"{cc_warm:.3f} s; burntray / ccusage {median / cc_warm:.2f}"))  # fmt: skip
+    return rows, ratio
+
+
+def run() -> list[tuple[str, str]]:
+    binary = None
+    try:
+        binary = ccusage_binary()
+    except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+        print(f"  (ccusage could not be installed: {exc})")
+    rows: list[tuple[str, str]] = []
+    if binary is None:
+        rows.append(("ccusage", "npm not installed: ccusage rows and ratios skipped"))
+    compile_bytecode()  # whole-process figures are for an installed burntray (see bench_core)
+    with tempfile.TemporaryDirectory(prefix="burntray-bench-agents-") as tmp:
+        work = Path(tmp)
+        claude_rows, claude_ratio = _measure(work, CLAUDE, binary)
+        rows += claude_rows
+        if binary is not None:
+            rows.append(("claude: first scan burntray / ccusage (the bar)", f"{claude_ratio:.2f}"))
+        for agent in AGENTS:
+            agent_rows, ratio = _measure(work, agent, binary)
+            rows += agent_rows
+            if binary is not None:
+                rows.append((
+                    f"{agent.name}: first scan burntray / ccusage [<= claude's {claude_ratio:.2f}]",
+                    f"{ratio:.2f}{missed(ratio <= claude_ratio)}",
+                ))  # fmt: skip
+    return rows
+
+
+if __name__ == "__main__":
+    for figure, value in run():
+        print(f"  {figure:<64} {value}")

@@ -1,0 +1,135 @@
+"""burntray's agent sources (OpenCode, ...) against the real ccusage on the same data.
+
+Per UTC day: input, cache read and cache write tokens equal exactly; output equals ccusage's
+output plus what ccusage counts apart as reasoning (its ``totalTokens`` less the four fields:
+burntray bills reasoning as output, as the agents do); cost within 0.5 %. The data is written by
+our generators in each agent's real layout, with its traps, and appended while it is read; and,
+where ccusage's tests hold data for the agent, on that data too
+(``tests/fixtures/ccusage_adapters``).
+An unknown model is $0 in ccusage and unpriced in burntray, so the priced sums match.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from burntray.model.pricing import build_price_table
+from burntray.model.usage import UsageRecord
+from burntray.sources.opencode.reader import OpenCodeReader
+from tests.agent_logs_support import (
+    ccusage_binary,
+    opencode_db,
+    opencode_message,
+    opencode_put,
+    per_day,
+    run_ccusage,
+    write_opencode_fixture,
+)
+from tests.processes import require_tool
+
+pytestmark = pytest.mark.slow
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ccusage_adapters"
+SONNET = "claude-sonnet-4-5-20250929"
+
+
+@pytest.fixture(scope="module")
+def ccusage() -> Path:
+    require_tool("npm")  # skips without npm (fails in CI, where .ci/run installs it)
+    binary = ccusage_binary()
+    assert binary is not None
+    return binary
+
+
+def compare(ours: dict[str, dict[str, float]], theirs: dict[str, object], agent: str) -> None:
+    daily = theirs["daily"]
+    assert isinstance(daily, list) and daily, f"ccusage found no {agent} usage"
+    assert sorted(ours) == sorted(d["date"] for d in daily)
+    for day in daily:
+        mine, date = ours[day["date"]], day["date"]
+        assert mine["input"] == day["inputTokens"], date
+        assert mine["cache_read"] == day["cacheReadTokens"], date
+        assert mine["cache_write"] == day["cacheCreationTokens"], date
+        four = (
+            day["inputTokens"]
+            + day["outputTokens"]
+            + day["cacheReadTokens"]
+            + day["cacheCreationTokens"]
+        )
+        reasoning = day["totalTokens"] - four
+        assert mine["output"] == day["outputTokens"] + reasoning, date
+        assert mine["cost"] == pytest.approx(day["totalCost"], rel=0.005, abs=1e-9), date
+
+
+def accumulate(into: dict[str, UsageRecord], records: list[UsageRecord]) -> None:
+    """What burntray's history does: a record re-read under the same key replaces the old."""
+    for rec in records:
+        into[rec.key] = rec
+
+
+def _ms(stamp: str) -> int:
+    import datetime as dt
+
+    return int(dt.datetime.fromisoformat(stamp).timestamp() * 1000)
+
+
+def test_opencode_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    data = tmp_path / "opencode"
+    conn = write_opencode_fixture(data)
+    # A second data folder (a synced copy) holding a channel database: a message both hold
+    # counts once; its own message counts.
+    second = tmp_path / "opencode-2"
+    beta = opencode_db(second / "opencode-beta.db")
+    copied = conn.execute("SELECT id, session_id, data FROM message WHERE id = 'msg_02'").fetchone()
+    opencode_put(beta, copied[0], copied[1], json.loads(copied[2]))
+    opencode_put(beta, "msg_b1", "ses_c", opencode_message(
+        _ms("2026-11-22T06:00:00+00:00"), "anthropic", SONNET, 5, 6, 7, 8))  # fmt: skip
+    reader = OpenCodeReader([data, second], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 2  # the cut row and the cut JSON file, named
+    assert "m:msg_08" not in seen  # still streaming: no tokens yet
+    # OpenCode goes on while we read: the streaming message gets its tokens (the row is
+    # updated), a new one is written; only those are read again.
+    opencode_put(conn, "msg_08", "ses_b", opencode_message(
+        _ms("2026-11-22T07:00:00+00:00"), "anthropic", SONNET, 30, 400, 6000, 100,
+        reasoning=50))  # fmt: skip
+    opencode_put(conn, "msg_09", "ses_b", opencode_message(
+        _ms("2026-11-22T08:00:00+00:00"), "openai", "gpt-5", 1000, 10, 0, 0))  # fmt: skip
+    again = reader.read_new()
+    assert sorted(r.key for r in again) == ["m:msg_08", "m:msg_09"]
+    accumulate(seen, again)
+    assert reader.read_new() == []  # nothing changed: nothing read
+    theirs = run_ccusage(
+        ccusage, "opencode", {"OPENCODE_DATA_DIR": f"{data},{second}"}, tmp_path / "home"
+    )
+    compare(per_day(seen.values()), theirs, "opencode")
+    conn.close()
+    beta.close()
+
+
+CASES = json.loads((FIXTURES / "opencode" / "cases.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["name"])
+def test_opencode_on_ccusage_fixtures(ccusage: Path, tmp_path: Path, case: dict) -> None:
+    folder = tmp_path / "opencode"
+    folder.mkdir()
+    for rel, text in case["files"].items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(text)
+    if case["database"]:
+        db = sqlite3.connect(folder / case["database"])
+        db.execute("CREATE TABLE message (id TEXT, session_id TEXT, data TEXT)")  # their schema
+        db.executemany("INSERT INTO message VALUES (?, ?, ?)", case["rows"])
+        db.commit()
+        db.close()
+    reader = OpenCodeReader([folder], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    theirs = run_ccusage(ccusage, "opencode", {"OPENCODE_DATA_DIR": str(folder)}, tmp_path)
+    compare(per_day(seen.values()), theirs, "opencode")

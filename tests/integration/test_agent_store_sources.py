@@ -1,0 +1,135 @@
+"""The agents that keep SQLite databases or whole JSON files (OpenCode, ...) end to end: their
+location rules, the command line, history and resume, read-only access, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from burntray.cli import main
+from burntray.model.pricing import build_price_table
+from burntray.sources.agent_logs.stores import StoreSource
+from burntray.sources.opencode import WATCHED
+from burntray.sources.opencode.paths import opencode_data_dirs
+from burntray.sources.opencode.reader import OpenCodeReader
+from burntray.store.history import HistoryStore
+from tests.agent_logs_support import (
+    opencode_db,
+    opencode_message,
+    opencode_put,
+    write_opencode_fixture,
+)
+
+SONNET = "claude-sonnet-4-5-20250929"
+NOW_NS = int(dt.datetime(2026, 11, 23, tzinfo=dt.UTC).timestamp()) * 10**9
+WEEK_NS = 7 * 86_400 * 10**9
+
+
+def _now_ms(minutes_ago: int = 0) -> int:
+    return int((dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)).timestamp() * 1000)
+
+
+def test_opencode_location_follows_its_env_and_xdg_rules(tmp_path: Path) -> None:
+    home = {"HOME": str(tmp_path)}
+    assert opencode_data_dirs(home) == [tmp_path / ".local" / "share" / "opencode"]
+    xdg = {**home, "XDG_DATA_HOME": str(tmp_path / "data")}
+    assert opencode_data_dirs(xdg) == [tmp_path / "data" / "opencode"]
+    both = {**xdg, "OPENCODE_DATA_DIR": f"{tmp_path}/a, {tmp_path}/b"}
+    assert opencode_data_dirs(both) == [tmp_path / "a", tmp_path / "b"]
+
+
+def test_opencode_status_counts_its_messages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The isolated XDG_DATA_HOME is where OpenCode keeps its data: no setting needed."""
+    data = Path(os.environ["XDG_DATA_HOME"]) / "opencode"
+    conn = opencode_db(data / "opencode.db")
+    opencode_put(conn, "m1", "s1", opencode_message(_now_ms(10), "anthropic", SONNET, 1000, 100))
+    opencode_put(conn, "m2", "s1", opencode_message(_now_ms(5), "openai", "gpt-5", 10, 20,
+                                                   cost=0.25))  # fmt: skip
+    opencode_put(conn, "m3", "s2", opencode_message(_now_ms(4), "acme", "imaginary-9", 1, 1))
+    conn.close()
+    assert main(["status", "--source", "opencode", "--window", "1h", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    totals = out["totals"]
+    assert totals["reqs"] == 3 and totals["unpriced_reqs"] == 1
+    assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6 + 0.25)
+    assert main(["status", "--by", "session", "--source", "opencode", "--window", "1h"]) == 0
+    table = capsys.readouterr().out
+    assert "s1" in table and "s2" in table
+    assert main(["status", "--source", "all", "--window", "1h", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["reqs"] == 3
+
+
+def test_opencode_source_keeps_history_resumes_and_never_writes(tmp_path: Path) -> None:
+    data = tmp_path / "opencode"
+    conn = write_opencode_fixture(data)
+    conn.close()  # OpenCode quits: its -wal is checkpointed away
+    before = sorted(os.listdir(data))
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    reader = OpenCodeReader([data], build_price_table())
+    source = StoreSource("opencode", "OpenCode", reader, [data], history, lambda: NOW_NS)
+    assert source.poll()
+    snap = source.snapshot(WEEK_NS)
+    assert snap.status.state == "ok" and snap.totals.reqs == 6
+    assert snap.totals.unpriced_reqs == 1
+    facts = {f.label: f.value for f in snap.facts}
+    assert facts["Malformed lines"].startswith("2 skipped")
+    source.close()
+    history.close()
+    assert sorted(os.listdir(data)) == before  # nothing created beside their database
+    # a restart: nothing changed, nothing is read again; a new message is
+    conn = sqlite3.connect(data / "opencode.db")
+    opencode_put(conn, "msg_new", "ses_a", opencode_message(
+        int(NOW_NS / 1e6) - 60_000, "anthropic", SONNET, 1, 2))  # fmt: skip
+    conn.close()
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    reader = OpenCodeReader([data], build_price_table())
+    again = StoreSource("opencode", "OpenCode", reader, [data], history, lambda: NOW_NS)
+    assert again.poll()
+    assert again.snapshot(WEEK_NS).totals.reqs == 7
+    # the rows updated at or after the newest one read before, and no JSON file again
+    assert reader.rows_read <= 2 and reader.files_read == 0
+    history.close()
+
+
+def test_opencode_bad_database_is_named_and_json_messages_still_count(tmp_path: Path) -> None:
+    data = tmp_path / "opencode"
+    legacy = data / "storage" / "message" / "s"
+    legacy.mkdir(parents=True)
+    (data / "opencode.db").write_bytes(b"not a database at all" * 10)
+    msg = opencode_message(NOW_NS // 10**6 - 60_000, "anthropic", SONNET, 5, 5, msg_id="m")
+    (legacy / "m.json").write_text(json.dumps(msg))
+    reader = OpenCodeReader([data], build_price_table())
+    source = StoreSource("opencode", "OpenCode", reader, [data], None, lambda: NOW_NS, watch=False)
+    source.poll()
+    snap = source.snapshot(WEEK_NS)
+    assert snap.totals.reqs == 1
+    assert snap.status.partial and "not a SQLite database" in snap.status.detail
+
+
+def test_opencode_source_wakes_when_the_database_changes(tmp_path: Path) -> None:
+    data = tmp_path / "opencode"
+    conn = write_opencode_fixture(data)
+    woke = threading.Event()
+    reader = OpenCodeReader([data], build_price_table())
+    source = StoreSource("opencode", "OpenCode", reader, [data], None, lambda: NOW_NS,
+                         watch_suffixes=WATCHED)  # fmt: skip
+    source.start(woke.set)
+    try:
+        source.poll()
+        woke.clear()
+        opencode_put(conn, "msg_live", "ses_a", opencode_message(
+            int(NOW_NS / 1e6) - 1000, "anthropic", SONNET, 1, 1))  # fmt: skip
+        assert woke.wait(5)
+        assert source.poll()
+        assert source.snapshot(WEEK_NS).totals.reqs == 7
+    finally:
+        source.close()
+        conn.close()
