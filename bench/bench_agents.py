@@ -32,7 +32,11 @@ sys.path.insert(0, str(ROOT))
 from tests.agent_logs_support import (  # noqa: E402
     ccusage_binary,
     claude_line,
+    gemini_reply,
+    gemini_session,
+    gemini_tokens,
     generate_claude_logs,
+    generate_gemini_chats,
     generate_opencode_db,
     opencode_message,
     opencode_put,
@@ -90,8 +94,27 @@ def _claude_append(folder: Path, n: int) -> None:
         fh.write(line + "\n")
 
 
+def _gemini_generate(folder: Path) -> str:
+    generate_gemini_chats(folder, MESSAGES)
+    files = list(folder.rglob("*.json"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} replies in {len(files):,} session files, {size / MB:.0f} MB"
+
+
+def _gemini_append(folder: Path, n: int) -> None:
+    """A new session file with one reply (Gemini CLI writes the whole file each time)."""
+    chats = folder / "bench" / "chats"
+    chats.mkdir(parents=True, exist_ok=True)
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    reply = gemini_reply(f"bench{n}", ts, "gemini-2.5-pro", gemini_tokens(1000, 40, 500))
+    (chats / f"session-bench-{n}.json").write_text(gemini_session(f"b{n}", ts, [reply]))
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
-AGENTS = [Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append)]
+AGENTS = [
+    Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
+    Agent("gemini", "GEMINI_DATA_DIR", _gemini_generate, _gemini_append, "replies"),
+]
 
 
 def _burntray(env: dict[str, str], *args: str) -> float:

@@ -539,3 +539,122 @@ def generate_opencode_db(
     conn.executemany("INSERT INTO message VALUES (?, ?, ?, ?, ?)", rows)
     conn.commit()
     conn.close()
+
+
+# ---- Gemini CLI ---------------------------------------------------------------------------
+
+
+def gemini_tokens(
+    inp: int, out: int, cached: int = 0, thoughts: int = 0, tool: int = 0
+) -> dict[str, int]:
+    """Gemini's usageMetadata as Gemini CLI records it: ``input`` includes ``cached``."""
+    return {"input": inp, "output": out, "cached": cached, "thoughts": thoughts, "tool": tool,
+            "total": inp + out + thoughts + tool}  # fmt: skip
+
+
+def gemini_reply(
+    msg_id: str, ts: str, model: str | None, tokens: dict[str, int] | None
+) -> dict[str, object]:
+    msg: dict[str, object] = {"id": msg_id, "timestamp": ts, "type": "gemini", "content": "done",
+                              "thoughts": [{"subject": "plan", "description": "x"}]}  # fmt: skip
+    if model is not None:
+        msg["model"] = model
+    if tokens is not None:
+        msg["tokens"] = tokens
+    return msg
+
+
+def gemini_user(msg_id: str, ts: str) -> dict[str, object]:
+    return {"id": msg_id, "timestamp": ts, "type": "user", "content": [{"text": "fix it " * 50}]}
+
+
+def gemini_session(session: str, start: str, messages: list[dict[str, object]]) -> str:
+    """A whole ``chats/session-*.json`` file (Gemini CLI rewrites it as the session goes)."""
+    return _compact({"sessionId": session, "projectHash": "ab12" * 16, "startTime": start,
+                     "lastUpdated": start, "messages": messages})  # fmt: skip
+
+
+def write_gemini_fixture(tmp_dir: Path) -> dict[str, Path]:
+    """A Gemini CLI ``~/.gemini/tmp`` with its traps; returns the files by role."""
+    pro, flash = "gemini-2.5-pro", "gemini-2.5-flash"
+    chats = tmp_dir / ("ab12" * 16) / "chats"
+    chats.mkdir(parents=True, exist_ok=True)
+    whole = chats / "session-2026-11-20T09-00-a1b2.json"
+    whole.write_text(gemini_session("sess-a", "2026-11-20T09:00:00.000Z", [
+        gemini_user("u1", "2026-11-20T09:00:00.000Z"),
+        # cached inside input (total says so); thinking and a tool-use prompt
+        gemini_reply("g1", "2026-11-20T09:00:05Z", pro, gemini_tokens(15327, 23, 11526, 919, 7)),
+        {"id": "i1", "timestamp": "2026-11-20T09:01:00.000Z", "type": "info", "content": "x"},
+        # no cache, flash
+        gemini_reply("g2", "2026-11-20T10:00:00.000Z", flash, gemini_tokens(4000, 900, 0, 300)),
+        # a reply without tokens (cancelled) and one with all zero
+        gemini_reply("g3", "2026-11-20T10:05:00.000Z", flash, None),
+        gemini_reply("g4", "2026-11-20T10:06:00.000Z", flash, gemini_tokens(0, 0)),
+        # a model nobody prices
+        gemini_reply("g5", "2026-11-20T11:00:00.000Z", "gemini-imaginary-9", gemini_tokens(50, 60)),
+        # cached reported apart from input (total = input + cached + ...): input is uncached
+        gemini_reply("g6", "2026-11-21T08:00:00.000Z", pro,
+                     {"input": 700, "output": 30, "cached": 2000, "thoughts": 0, "tool": 0,
+                      "total": 2730}),
+        # only a total: it counts as output
+        gemini_reply("g7", "2026-11-21T09:00:00.000Z", flash, {"total": 654}),
+    ]))  # fmt: skip
+    lines = chats / "session-2026-11-21T12-00-c3d4.jsonl"
+    lines.write_text("\n".join([
+        _compact({"sessionId": "sess-b", "projectHash": "ab12" * 16,
+                  "startTime": "2026-11-21T12:00:00.000Z"}),
+        _compact(gemini_user("u1", "2026-11-21T12:00:00.000Z")),
+        # written while streaming, then again with its final tokens under the same id
+        _compact(gemini_reply("b1", "2026-11-21T12:00:03.000Z", flash, gemini_tokens(100, 1))),
+        _compact(gemini_reply("b1", "2026-11-21T12:00:09.000Z", flash,
+                              gemini_tokens(8000, 1200, 6000, 150))),
+        '{"id":"b2","type":"gemini","tokens":{"input":',  # cut off
+        # the model comes from an earlier line
+        _compact(gemini_reply("b3", "2026-11-22T07:00:00.000Z", None, gemini_tokens(300, 40))),
+    ]) + "\n")  # fmt: skip
+    # headless output saved beside them: per-model stats, cached always inside the prompt
+    (tmp_dir / "headless-output.json").write_text(_compact({
+        "response": "ok", "timestamp": "2026-11-22T06:00:00.000Z",
+        "stats": {"models": {pro: {"api": {"totalRequests": 2},
+                                   "tokens": {"prompt": 9000, "candidates": 400, "total": 9800,
+                                              "cached": 3000, "thoughts": 400, "tool": 0}}}},
+    }))  # fmt: skip
+    # files without usage: the prompt log (an array) and a checkpoint
+    (tmp_dir / ("ab12" * 16) / "logs.json").write_text(
+        _compact([{"sessionId": "sess-a", "type": "user", "message": "hi"}])
+    )
+    (tmp_dir / ("ab12" * 16) / "checkpoint-x.json").write_text("[]")
+    return {"whole": whole, "lines": lines}
+
+
+def generate_gemini_chats(
+    tmp_dir: Path, replies: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Gemini CLI session files (40 replies each, a user message before each) over the 10 days
+    before ``end_ts`` (default now), in 20 project folders (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    models = ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"]
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(4000))
+    for start in range(0, replies, 40):
+        folder = tmp_dir / f"{start // 40 % 20:064x}" / "chats"
+        folder.mkdir(parents=True, exist_ok=True)
+        messages = []
+        for n in range(start, min(start + 40, replies)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, replies))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            user = gemini_user(f"u{n}", ts)
+            user["content"] = [{"text": filler[: rng.randint(200, 4000)]}]
+            inp = rng.randint(2000, 150_000)
+            tokens = gemini_tokens(inp, rng.randint(20, 3000), rng.randint(0, inp),
+                                   rng.randint(0, 800))  # fmt: skip
+            reply = gemini_reply(f"g{n}", ts, models[n % 3], tokens)
+            reply["content"] = filler[: rng.randint(200, 2000)]
+            messages += [user, reply]
+        session = f"session-{start:08d}"
+        (folder / f"{session}.json").write_text(
+            gemini_session(session, messages[0]["timestamp"], messages)
+        )  # type: ignore[arg-type]

@@ -19,14 +19,19 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
+from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.opencode.reader import OpenCodeReader
 from tests.agent_logs_support import (
+    _compact,
     ccusage_binary,
+    gemini_reply,
+    gemini_tokens,
     opencode_db,
     opencode_message,
     opencode_put,
     per_day,
     run_ccusage,
+    write_gemini_fixture,
     write_opencode_fixture,
 )
 from tests.processes import require_tool
@@ -133,3 +138,55 @@ def test_opencode_on_ccusage_fixtures(ccusage: Path, tmp_path: Path, case: dict)
     accumulate(seen, reader.read_new())
     theirs = run_ccusage(ccusage, "opencode", {"OPENCODE_DATA_DIR": str(folder)}, tmp_path)
     compare(per_day(seen.values()), theirs, "opencode")
+
+
+def _unpriced_models(records: list[UsageRecord]) -> set[str]:
+    return {r.model for r in records if r.cost_usd is None}
+
+
+def compare_priced(records: list[UsageRecord], theirs: dict[str, object], agent: str) -> None:
+    """As ``compare``, with ccusage's cost less what it charges for models burntray's table
+    does not price (those burntray shows as unpriced, never as $0; ``[pricing]`` adds them)."""
+    unpriced = _unpriced_models(records)
+    daily = theirs["daily"]
+    assert isinstance(daily, list)
+    for day in daily:
+        for model in day.get("modelBreakdowns", []):
+            if model["modelName"] in unpriced:
+                day["totalCost"] -= model["cost"]
+    compare(per_day(records), theirs, agent)
+
+
+def test_gemini_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    data = tmp_path / "gemini-tmp"
+    files = write_gemini_fixture(data)
+    reader = GeminiReader([data], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 1  # the cut line, named with its file
+    # Gemini CLI goes on while we read: a line appended (half, then the rest) and the whole
+    # session file rewritten with one more reply.
+    line = _compact(gemini_reply("b4", "2026-11-22T09:00:00.000Z", "gemini-2.5-flash",
+                                 gemini_tokens(5000, 70, 4000, 20)))  # fmt: skip
+    with files["lines"].open("a") as fh:
+        fh.write(line[:25])
+    accumulate(seen, reader.read_new())
+    with files["lines"].open("a") as fh:
+        fh.write(line[25:] + "\n")
+    doc = json.loads(files["whole"].read_text())
+    doc["messages"].append(gemini_reply("g8", "2026-11-22T10:00:00.000Z", "gemini-2.5-pro",
+                                        gemini_tokens(1000, 100, 500)))  # fmt: skip
+    files["whole"].write_text(json.dumps(doc))
+    accumulate(seen, reader.read_new())
+    assert any(k.endswith(":b4") for k in seen) and any(k.endswith(":g8") for k in seen)
+    theirs = run_ccusage(ccusage, "gemini", {"GEMINI_DATA_DIR": str(data)}, tmp_path / "home")
+    compare(per_day(seen.values()), theirs, "gemini")
+
+
+def test_gemini_on_ccusage_fixture(ccusage: Path, tmp_path: Path) -> None:
+    data = FIXTURES / "gemini"
+    reader = GeminiReader([data], build_price_table())
+    records = reader.read_new()
+    assert [(r.input_tokens, r.cache_read_tokens) for r in records] == [(3808, 11526)]
+    theirs = run_ccusage(ccusage, "gemini", {"GEMINI_DATA_DIR": str(data)}, tmp_path)
+    compare_priced(records, theirs, "gemini")

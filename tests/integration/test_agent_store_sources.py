@@ -12,23 +12,35 @@ from pathlib import Path
 
 import pytest
 
+from burntray.app import AppContext
 from burntray.cli import main
 from burntray.model.pricing import build_price_table
 from burntray.sources.agent_logs.stores import StoreSource
+from burntray.sources.build import build_source
+from burntray.sources.gemini.paths import gemini_data_dirs
+from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.opencode import WATCHED
 from burntray.sources.opencode.paths import opencode_data_dirs
 from burntray.sources.opencode.reader import OpenCodeReader
 from burntray.store.history import HistoryStore
 from tests.agent_logs_support import (
+    gemini_reply,
+    gemini_session,
+    gemini_tokens,
     opencode_db,
     opencode_message,
     opencode_put,
+    write_gemini_fixture,
     write_opencode_fixture,
 )
+from tests.cburn_daemon import free_port
+from tests.otel_senders import Sender, gemini_request
+from tests.processes import wait_for
 
 SONNET = "claude-sonnet-4-5-20250929"
 NOW_NS = int(dt.datetime(2026, 11, 23, tzinfo=dt.UTC).timestamp()) * 10**9
 WEEK_NS = 7 * 86_400 * 10**9
+HOUR_NS = 3600 * 10**9
 
 
 def _now_ms(minutes_ago: int = 0) -> int:
@@ -133,3 +145,90 @@ def test_opencode_source_wakes_when_the_database_changes(tmp_path: Path) -> None
     finally:
         source.close()
         conn.close()
+
+
+# ---- Gemini CLI ---------------------------------------------------------------------------
+
+
+def test_gemini_location_follows_its_env_rules(tmp_path: Path) -> None:
+    home = {"HOME": str(tmp_path)}
+    assert gemini_data_dirs(home) == [tmp_path / ".gemini" / "tmp"]
+    cli_home = {**home, "GEMINI_CLI_HOME": str(tmp_path / "g")}
+    assert gemini_data_dirs(cli_home) == [tmp_path / "g" / ".gemini" / "tmp"]
+    both = {**cli_home, "GEMINI_DATA_DIR": f"{tmp_path}/x"}
+    assert gemini_data_dirs(both) == [tmp_path / "x"]
+
+
+def _gemini_now(home: Path, minutes_ago: int, msg_id: str, inp: int, out: int) -> Path:
+    chats = home / ".gemini" / "tmp" / "hash1" / "chats"
+    chats.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)
+    ts = stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    path = chats / "session-now.json"
+    messages = json.loads(path.read_text())["messages"] if path.exists() else []
+    messages.append(gemini_reply(msg_id, ts, "gemini-2.5-pro", gemini_tokens(inp, out)))
+    path.write_text(gemini_session("sess-now", ts, messages))
+    return path
+
+
+def test_gemini_files_and_its_otlp_events_count_once_under_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Gemini CLI writes its chats and (with telemetry on) pushes the same requests over OTLP:
+    ``all`` counts them once, from its files, and shows the receiver's copy apart."""
+    home = Path(os.environ["HOME"])
+    _gemini_now(home, 5, "g1", 1000, 100)
+    assert main(["status", "--source", "gemini", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 1 and totals["cost_usd"] == pytest.approx(
+        (1000 * 1.25 + 100 * 10) / 1e6
+    )
+    ctx = AppContext.load()
+    port = free_port()
+    on = ctx.source_context(ctx.settings.replace(
+        options={"otel.listen": f"127.0.0.1:{port}", "otel.enabled": True}))  # fmt: skip
+    combined = build_source("all", on)
+    try:
+        combined.start(lambda: None)
+        with Sender("gemini-cli", f"http://127.0.0.1:{port}", "protobuf", "delta") as sender:
+            gemini_request(sender, session="sess-now", model="gemini-2.5-pro", inp=1000,
+                           cached=0, out=100, thoughts=0)  # fmt: skip
+
+        def both_seen() -> bool:
+            combined.poll()
+            parts = {p.source: p for p in combined.snapshot(HOUR_NS).by_source}
+            otel = parts.get("otel/gemini-cli")
+            return otel is not None and otel.totals.reqs == 1
+
+        wait_for(both_seen, 10, "the OTLP copy of the Gemini CLI request")
+        snap = combined.snapshot(HOUR_NS)
+        assert snap.totals.reqs == 1  # once, not twice
+        parts = {p.source: p for p in snap.by_source}
+        assert parts["gemini"].covered_by == "" and parts["otel/gemini-cli"].covered_by == "gemini"
+    finally:
+        combined.close()
+        ctx.close()
+
+
+def test_gemini_source_reads_only_changed_files_and_names_bad_ones(tmp_path: Path) -> None:
+    data = tmp_path / "gemini"
+    files = write_gemini_fixture(data)
+    (data / "huge-but-fine.json").write_text("{" + " " * 100 + "}")
+    bad = data / "not-json.json"
+    bad.write_text("{nope")
+    reader = GeminiReader([data], build_price_table())
+    source = StoreSource("gemini", "Gemini CLI", reader, [data], None, lambda: NOW_NS, watch=False)
+    source.poll()
+    first = reader.files_read
+    snap = source.snapshot(WEEK_NS)
+    assert snap.totals.reqs == 8 and snap.totals.unpriced_reqs == 1
+    facts = {f.label: f.value for f in snap.facts}
+    assert facts["Malformed lines"].startswith("2 skipped")  # the bad file and the cut line
+    source.poll()
+    assert reader.files_read == first  # nothing changed: nothing read
+    with files["lines"].open("a") as fh:
+        line = gemini_reply("b9", "2026-11-22T12:00:00Z", "gemini-2.5-flash", gemini_tokens(10, 5))
+        fh.write(json.dumps(line) + "\n")
+    source.poll()
+    assert reader.files_read == first + 1
+    assert source.snapshot(WEEK_NS).totals.reqs == 9

@@ -110,6 +110,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         claude,
         codex,
         ctm,
+        gemini,
         hexai,
         opencode,
         otel,
@@ -127,6 +128,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         yoi.SPEC,
         otel.SPEC,
         opencode.SPEC,
+        gemini.SPEC,
     )
 
 

@@ -88,6 +88,15 @@ class StoreSource(AgentLogSource):
         # asks the reader's ``progress`` instead, so the reader needs no tailer.
         super().__init__(cast("Any", reader), folders, history, clock_ns, watch=watch)
 
+    def read_new(self) -> list[UsageRecord]:
+        records = super().read_new()
+        if records and self._events is None and self._memory:
+            # Without a history (it could not be opened) the records are kept in memory: a
+            # file read again replaces its records there too, as the history does by key.
+            keys = {r.key for r in records}
+            self._memory = [r for r in self._memory if r.key not in keys]
+        return records
+
     def save_state(self) -> str | None:
         progress = self.store_reader.progress
         if progress == self._saved_progress:
