@@ -32,10 +32,13 @@ sys.path.insert(0, str(ROOT))
 from tests.agent_logs_support import (  # noqa: E402
     ccusage_binary,
     claude_line,
+    copilot_chat_span,
+    copilot_usage,
     gemini_reply,
     gemini_session,
     gemini_tokens,
     generate_claude_logs,
+    generate_copilot_otel,
     generate_gemini_chats,
     generate_opencode_db,
     opencode_message,
@@ -58,6 +61,7 @@ class Agent:
     generate: Callable[[Path], str]  # writes the data under a folder: what it wrote
     append: Callable[[Path, int], None]  # one new request, now
     what: str = "messages"
+    home_is_data: bool = False  # ccusage finds the data only under HOME (Copilot CLI)
 
 
 def _now_ms() -> int:
@@ -110,10 +114,25 @@ def _gemini_append(folder: Path, n: int) -> None:
     (chats / f"session-bench-{n}.json").write_text(gemini_session(f"b{n}", ts, [reply]))
 
 
+def _copilot_generate(folder: Path) -> str:
+    generate_copilot_otel(folder / ".copilot" / "otel", MESSAGES)
+    size = sum(f.stat().st_size for f in (folder / ".copilot" / "otel").glob("*.jsonl"))
+    return f"{MESSAGES:,} model calls (span, log, turn span), {size / MB:.0f} MB"
+
+
+def _copilot_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    line = copilot_chat_span(f"bench{n}", "c1", ts, "gpt-5", copilot_usage(1000, 40, 500))
+    with (folder / ".copilot" / "otel" / "copilot-0.jsonl").open("a") as fh:
+        fh.write(line + "\n")
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
     Agent("gemini", "GEMINI_DATA_DIR", _gemini_generate, _gemini_append, "replies"),
+    # ccusage reads ~/.copilot/otel only: the data folder is the home (burntray's too)
+    Agent("copilot", "HOME", _copilot_generate, _copilot_append, "model calls", True),
 ]
 
 
@@ -129,6 +148,8 @@ def _burntray(env: dict[str, str], *args: str) -> float:
 def _ccusage(binary: Path, agent: Agent, data: Path, home: Path, *extra: str) -> float:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "TZ": "UTC",
            agent.env_var: str(data)}  # fmt: skip
+    if agent.home_is_data:
+        env["HOME"] = str(data)
     started = time.perf_counter()
     subprocess.run(
         [str(binary), agent.name, "daily", "--json", "--offline", "--timezone", "UTC", *extra],
@@ -147,6 +168,8 @@ def _measure(work: Path, agent: Agent, binary: Path | None) -> tuple[list[tuple[
     home.mkdir()
     env = {**os.environ, "BURNTRAY_HOME": str(work / f"burntray-{agent.name}"),
            "HOME": str(home), agent.env_var: str(data)}  # fmt: skip
+    if agent.home_is_data:
+        env["HOME"] = str(data)
     args = ("status", "--source", agent.name, "--window", "7d", "--format", "json")
     cold = _burntray(env, *args)
     rows.append((f"{agent.name}: first scan, burntray (whole process)", f"{cold:.2f} s"))

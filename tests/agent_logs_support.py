@@ -658,3 +658,115 @@ def generate_gemini_chats(
         (folder / f"{session}.json").write_text(
             gemini_session(session, messages[0]["timestamp"], messages)
         )  # type: ignore[arg-type]
+
+
+# ---- GitHub Copilot CLI -------------------------------------------------------------------
+
+
+def _otel_time(stamp: str) -> list[int]:
+    at = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return [int(at.timestamp()), at.microsecond * 1000]
+
+
+def copilot_usage(
+    inp: int, out: int, read: int = 0, write: int = 0, reasoning: int = 0
+) -> dict[str, int]:
+    """GenAI usage attributes as Copilot CLI exports them (input includes the cache reads)."""
+    attrs = {"gen_ai.usage.input_tokens": inp + read, "gen_ai.usage.output_tokens": out}
+    if read:
+        attrs["gen_ai.usage.cache_read.input_tokens"] = read
+    if write:
+        attrs["gen_ai.usage.cache_creation.input_tokens"] = write
+    if reasoning:
+        attrs["gen_ai.usage.reasoning.output_tokens"] = reasoning
+    return attrs
+
+
+def copilot_chat_span(trace: str, span: str, end: str, model: str, usage: dict[str, int], *,
+                      conversation: str = "conv-1", response: str | None = None,
+                      ) -> str:  # fmt: skip
+    attrs: dict[str, object] = {"gen_ai.operation.name": "chat", "gen_ai.request.model": model,
+                                "gen_ai.response.model": model,
+                                "gen_ai.conversation.id": conversation, **usage}  # fmt: skip
+    if response:
+        attrs["gen_ai.response.id"] = response
+    return _compact({"type": "span", "traceId": trace, "spanId": span, "parentSpanId": "agent",
+                     "name": f"chat {model}", "kind": 2, "startTime": _otel_time(end),
+                     "endTime": _otel_time(end), "attributes": attrs,
+                     "status": {"code": 0}})  # fmt: skip
+
+
+def copilot_agent_span(trace: str, end: str, model: str, usage: dict[str, int]) -> str:
+    attrs = {"gen_ai.operation.name": "invoke_agent", "gen_ai.response.model": model,
+             "gen_ai.conversation.id": "conv-1", **usage}  # fmt: skip
+    return _compact({"type": "span", "traceId": trace, "spanId": "agent",
+                     "name": "invoke_agent GitHub Copilot CLI", "endTime": _otel_time(end),
+                     "attributes": attrs})  # fmt: skip
+
+
+def copilot_inference_log(trace: str, span: str, at: str, model: str, usage: dict[str, int], *,
+                          response: str | None = None) -> str:  # fmt: skip
+    attrs: dict[str, object] = {"event.name": "gen_ai.client.inference.operation.details",
+                                "gen_ai.response.model": model, **usage}  # fmt: skip
+    if response:
+        attrs["gen_ai.response.id"] = response
+    return _compact({"hrTime": _otel_time(at), "spanContext": {"traceId": trace, "spanId": span},
+                     "attributes": attrs, "_body": f"GenAI inference: {model}"})  # fmt: skip
+
+
+def write_copilot_fixture(otel_dir: Path) -> Path:
+    """A Copilot CLI telemetry file with its traps; returns it."""
+    sonnet, gpt = "claude-sonnet-4.5", "gpt-5"
+    otel_dir.mkdir(parents=True, exist_ok=True)
+    path = otel_dir / "copilot-otel-1.jsonl"
+    lines = [
+        _compact({"type": "metric", "name": "gen_ai.client.token.usage"}),
+        # a turn: two model calls (chat spans), their inference logs, the turn's summary span
+        copilot_inference_log("t1", "c1", "2026-11-20T09:00:01Z", sonnet,
+                              copilot_usage(100, 50, 4000, 300), response="r1"),
+        copilot_chat_span("t1", "c1", "2026-11-20T09:00:01Z", sonnet,
+                          copilot_usage(100, 50, 4000, 300), response="r1"),
+        copilot_chat_span("t1", "c2", "2026-11-20T09:00:09Z", sonnet,
+                          copilot_usage(80, 400, 4300, 0), response="r2"),
+        copilot_agent_span("t1", "2026-11-20T09:00:10Z", sonnet,
+                           copilot_usage(180, 450, 8300, 300)),
+        # reasoning reported apart (it is inside the output)
+        copilot_chat_span("t2", "c1", "2026-11-20T11:00:00Z", gpt,
+                          copilot_usage(2000, 900, 10_000, reasoning=600)),
+        '{"type":"span","traceId":"t3","attributes":{"gen_ai.usage.input',  # cut off
+        # an older exporter: an inference log alone counts
+        copilot_inference_log("t4", "x1", "2026-11-21T08:00:00Z", gpt, copilot_usage(700, 70)),
+        # a summary span alone counts
+        copilot_agent_span("t5", "2026-11-21T09:00:00Z", sonnet, copilot_usage(33, 44, 55, 66)),
+        # a model nobody prices
+        copilot_chat_span("t6", "c1", "2026-11-21T10:00:00Z", "imaginary-9", copilot_usage(10, 10)),
+    ]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def generate_copilot_otel(
+    otel_dir: Path, calls: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Copilot CLI telemetry files (one per 2,000 calls): per call an inference log and a chat
+    span, per 5 calls a turn span, over the 10 days before ``end_ts`` (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    models = ["claude-sonnet-4.5", "gpt-5", "gpt-5-mini"]
+    otel_dir.mkdir(parents=True, exist_ok=True)
+    for first in range(0, calls, 2000):
+        lines = []
+        for n in range(first, min(first + 2000, calls)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, calls))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            model, trace = models[n % 3], f"trace{n // 5}"
+            usage = copilot_usage(rng.randint(100, 5000), rng.randint(20, 3000),
+                                  rng.randint(0, 100_000), rng.randint(0, 5000))  # fmt: skip
+            lines.append(copilot_inference_log(trace, f"c{n}", ts, model, usage, response=f"r{n}"))
+            lines.append(copilot_chat_span(trace, f"c{n}", ts, model, usage, response=f"r{n}"))
+            if n % 5 == 4:
+                lines.append(copilot_agent_span(trace, ts, model, usage))
+        (otel_dir / f"copilot-{first // 2000}.jsonl").write_text("\n".join(lines) + "\n")

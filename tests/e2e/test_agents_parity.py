@@ -11,6 +11,7 @@ An unknown model is $0 in ccusage and unpriced in burntray, so the priced sums m
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -19,11 +20,15 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
+from burntray.sources.copilot.reader import CopilotReader
 from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.opencode.reader import OpenCodeReader
 from tests.agent_logs_support import (
     _compact,
     ccusage_binary,
+    copilot_chat_span,
+    copilot_inference_log,
+    copilot_usage,
     gemini_reply,
     gemini_tokens,
     opencode_db,
@@ -31,6 +36,7 @@ from tests.agent_logs_support import (
     opencode_put,
     per_day,
     run_ccusage,
+    write_copilot_fixture,
     write_gemini_fixture,
     write_opencode_fixture,
 )
@@ -77,8 +83,6 @@ def accumulate(into: dict[str, UsageRecord], records: list[UsageRecord]) -> None
 
 
 def _ms(stamp: str) -> int:
-    import datetime as dt
-
     return int(dt.datetime.fromisoformat(stamp).timestamp() * 1000)
 
 
@@ -190,3 +194,64 @@ def test_gemini_on_ccusage_fixture(ccusage: Path, tmp_path: Path) -> None:
     assert [(r.input_tokens, r.cache_read_tokens) for r in records] == [(3808, 11526)]
     theirs = run_ccusage(ccusage, "gemini", {"GEMINI_DATA_DIR": str(data)}, tmp_path)
     compare_priced(records, theirs, "gemini")
+
+
+def _ns(stamp: str) -> int:
+    return int(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()) * 10**9
+
+
+def test_copilot_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    otel = home / ".copilot" / "otel"
+    path = write_copilot_fixture(otel)
+    now = [_ns("2026-11-22T12:00:00Z")]
+    reader = CopilotReader(otel, None, build_price_table(), lambda: now[0])
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 1
+    # A model call's log is exported before its chat span: held back while the span may come,
+    # then dropped for it (counted once), as ccusage counts the finished file.
+    log = copilot_inference_log("t7", "c1", "2026-11-22T12:00:00Z", "gpt-5",
+                                copilot_usage(500, 50, 1000), response="r7")  # fmt: skip
+    with path.open("a") as fh:
+        fh.write(log + "\n")
+    now[0] += 5 * 10**9
+    accumulate(seen, reader.read_new())
+    assert not any("t7" in k for k in seen)  # held back
+    span = copilot_chat_span("t7", "c1", "2026-11-22T12:00:00Z", "gpt-5",
+                             copilot_usage(500, 50, 1000), response="r7")  # fmt: skip
+    with path.open("a") as fh:
+        fh.write(span[:30])  # half a line, then the rest
+    accumulate(seen, reader.read_new())
+    with path.open("a") as fh:
+        fh.write(span[30:] + "\n")
+    now[0] += 120 * 10**9  # long after: the log is settled, and its chat span is there
+    accumulate(seen, reader.read_new())
+    assert [k.rsplit(":", 2)[-2:] for k in seen if "t7" in k] == [["t7", "c1"]]
+    # an exporter file elsewhere (COPILOT_OTEL_FILE_EXPORTER_PATH) counts too
+    single = tmp_path / "exports" / "copilot.jsonl"
+    single.parent.mkdir()
+    single.write_text(copilot_chat_span("t9", "c1", "2026-11-23T01:00:00Z", "gpt-5",
+                                        copilot_usage(10, 20, 30)) + "\n")  # fmt: skip
+    reader2 = CopilotReader(otel, single, build_price_table(), lambda: now[0])
+    accumulate(seen, [r for r in reader2.read_new() if str(single) in r.key])
+    env = {"COPILOT_OTEL_FILE_EXPORTER_PATH": str(single)}
+    theirs = run_ccusage(ccusage, "copilot", env, home)
+    compare(per_day(seen.values()), theirs, "copilot")
+
+
+def test_copilot_on_ccusage_fixtures(ccusage: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    otel = home / ".copilot" / "otel"
+    otel.mkdir(parents=True)
+    for fixture in (FIXTURES / "copilot").glob("*.jsonl"):
+        (otel / fixture.name).write_bytes(fixture.read_bytes())
+    reader = CopilotReader(otel, None, build_price_table())
+    records = reader.read_new()
+    assert sorted(r.key.rsplit("/", 1)[-1] for r in records) == [
+        "chat-spans.jsonl:trace-1:span-1",
+        "lower-priority-suppressed.jsonl:trace-dupe:chat-1",
+        "total-only.jsonl:trace-1:span-1",
+    ]
+    theirs = run_ccusage(ccusage, "copilot", {}, home)
+    compare_priced(records, theirs, "copilot")

@@ -17,6 +17,7 @@ from burntray.cli import main
 from burntray.model.pricing import build_price_table
 from burntray.sources.agent_logs.stores import StoreSource
 from burntray.sources.build import build_source
+from burntray.sources.copilot.paths import copilot_exporter_file, copilot_otel_dir
 from burntray.sources.gemini.paths import gemini_data_dirs
 from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.opencode import WATCHED
@@ -24,6 +25,10 @@ from burntray.sources.opencode.paths import opencode_data_dirs
 from burntray.sources.opencode.reader import OpenCodeReader
 from burntray.store.history import HistoryStore
 from tests.agent_logs_support import (
+    copilot_agent_span,
+    copilot_chat_span,
+    copilot_inference_log,
+    copilot_usage,
     gemini_reply,
     gemini_session,
     gemini_tokens,
@@ -232,3 +237,34 @@ def test_gemini_source_reads_only_changed_files_and_names_bad_ones(tmp_path: Pat
     source.poll()
     assert reader.files_read == first + 1
     assert source.snapshot(WEEK_NS).totals.reqs == 9
+
+
+# ---- GitHub Copilot CLI -------------------------------------------------------------------
+
+
+def test_copilot_location_follows_its_env_rules(tmp_path: Path) -> None:
+    home = {"HOME": str(tmp_path)}
+    assert copilot_otel_dir(home) == tmp_path / ".copilot" / "otel"
+    assert (
+        copilot_otel_dir({**home, "COPILOT_HOME": str(tmp_path / "c")}) == tmp_path / "c" / "otel"
+    )
+    assert copilot_exporter_file(home) is None
+    single = {**home, "COPILOT_OTEL_FILE_EXPORTER_PATH": str(tmp_path / "x.jsonl")}
+    assert copilot_exporter_file(single) == tmp_path / "x.jsonl"
+
+
+def test_copilot_status_counts_its_model_calls_once(capsys: pytest.CaptureFixture[str]) -> None:
+    otel = Path(os.environ["HOME"]) / ".copilot" / "otel"
+    otel.mkdir(parents=True)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+    stamp = old.strftime("%Y-%m-%dT%H:%M:%SZ")
+    usage = copilot_usage(1000, 100)
+    (otel / "s.jsonl").write_text(
+        copilot_inference_log("t1", "c1", stamp, "claude-sonnet-4.5", usage, response="r") + "\n"
+        + copilot_chat_span("t1", "c1", stamp, "claude-sonnet-4.5", usage, response="r") + "\n"
+        + copilot_agent_span("t1", stamp, "claude-sonnet-4.5", usage) + "\n"
+    )  # fmt: skip
+    assert main(["status", "--source", "copilot", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 1
+    assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6)

@@ -109,6 +109,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         cburn,
         claude,
         codex,
+        copilot,
         ctm,
         gemini,
         hexai,
@@ -129,6 +130,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         otel.SPEC,
         opencode.SPEC,
         gemini.SPEC,
+        copilot.SPEC,
     )
 
 
