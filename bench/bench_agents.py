@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.agent_logs_support import (  # noqa: E402
+    amp_reply,
+    amp_thread,
     ccusage_binary,
     claude_line,
     copilot_chat_span,
@@ -37,6 +39,7 @@ from tests.agent_logs_support import (  # noqa: E402
     gemini_reply,
     gemini_session,
     gemini_tokens,
+    generate_amp_threads,
     generate_claude_logs,
     generate_copilot_otel,
     generate_gemini_chats,
@@ -62,6 +65,7 @@ class Agent:
     append: Callable[[Path, int], None]  # one new request, now
     what: str = "messages"
     home_is_data: bool = False  # ccusage finds the data only under HOME (Copilot CLI)
+    ccusage_name: str = ""  # ccusage's command when it is not burntray's source name
 
 
 def _now_ms() -> int:
@@ -127,12 +131,26 @@ def _copilot_append(folder: Path, n: int) -> None:
         fh.write(line + "\n")
 
 
+def _amp_generate(folder: Path) -> str:
+    generate_amp_threads(folder / "threads", MESSAGES)
+    files = list((folder / "threads").glob("*.json"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} replies in {len(files):,} threads, {size / MB:.0f} MB"
+
+
+def _amp_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    reply = amp_reply(1, ts, "claude-sonnet-4-5-20250929", 3, 40, 0, 1000)
+    (folder / "threads" / f"T-bench-{n}.json").write_text(amp_thread(f"T-bench-{n}", [reply]))
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
     Agent("gemini", "GEMINI_DATA_DIR", _gemini_generate, _gemini_append, "replies"),
     # ccusage reads ~/.copilot/otel only: the data folder is the home (burntray's too)
     Agent("copilot", "HOME", _copilot_generate, _copilot_append, "model calls", True),
+    Agent("ampcode", "AMP_DATA_DIR", _amp_generate, _amp_append, "replies", ccusage_name="amp"),
 ]
 
 
@@ -152,7 +170,8 @@ def _ccusage(binary: Path, agent: Agent, data: Path, home: Path, *extra: str) ->
         env["HOME"] = str(data)
     started = time.perf_counter()
     subprocess.run(
-        [str(binary), agent.name, "daily", "--json", "--offline", "--timezone", "UTC", *extra],
+        [str(binary), agent.ccusage_name or agent.name, "daily", "--json", "--offline",
+         "--timezone", "UTC", *extra],
         env=env, capture_output=True, timeout=1800, check=True,
     )  # fmt: skip
     return time.perf_counter() - started

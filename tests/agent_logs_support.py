@@ -770,3 +770,88 @@ def generate_copilot_otel(
             if n % 5 == 4:
                 lines.append(copilot_agent_span(trace, ts, model, usage))
         (otel_dir / f"copilot-{first // 2000}.jsonl").write_text("\n".join(lines) + "\n")
+
+
+# ---- Amp ----------------------------------------------------------------------------------
+
+
+def amp_reply(  # noqa: PLR0917 - a reply reads best as (id, ts, model, tokens)
+    msg_id: int, ts: str, model: str, inp: int, out: int, write: int = 0, read: int = 0,
+              **extra: int) -> dict[str, object]:  # fmt: skip
+    """An assistant message of an Amp thread with its ``usage`` (input is uncached input)."""
+    usage: dict[str, object] = {"model": model, "maxInputTokens": 168_000, "inputTokens": inp,
+                                "outputTokens": out, "cacheCreationInputTokens": write,
+                                "cacheReadInputTokens": read,
+                                "totalInputTokens": inp + write + read,
+                                "timestamp": ts, **extra}  # fmt: skip
+    return {"role": "assistant", "messageId": msg_id, "content": [{"type": "text", "text": "ok"}],
+            "state": {"type": "complete", "stopReason": "end_turn"}, "usage": usage}  # fmt: skip
+
+
+def amp_thread(thread: str, messages: list[dict[str, object]], **extra: object) -> str:
+    return _compact({"v": 42, "id": thread, "created": 1795165200000, "title": "fix the bug",
+                     "messages": messages, "env": {"initial": {"platform": "linux"}},
+                     **extra})  # fmt: skip
+
+
+def write_amp_fixture(data_dir: Path) -> dict[str, Path]:
+    """An Amp data folder with its traps; returns the thread files by role."""
+    sonnet, haiku = "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"
+    threads = data_dir / "threads"
+    threads.mkdir(parents=True, exist_ok=True)
+    user = {"role": "user", "messageId": 0, "content": [{"type": "text", "text": "hi " * 100}]}
+    current = threads / "T-0a1b2c3d-0000-4000-8000-000000000001.json"
+    current.write_text(amp_thread("T-0a1b2c3d-0000-4000-8000-000000000001", [
+        user,
+        amp_reply(1, "2026-11-20T09:00:00.000Z", sonnet, 10, 178, 986, 11372),
+        amp_reply(2, "2026-11-20T09:01:00.000Z", haiku, 5, 42, 0, 12000),
+        # a reply still streaming: no tokens yet
+        amp_reply(3, "2026-11-20T09:02:00.000Z", sonnet, 0, 0),
+        # only a total: it counts as output
+        {"role": "assistant", "messageId": 4,
+         "usage": {"model": haiku, "totalTokens": 345, "timestamp": "2026-11-21T08:00:00.000Z"}},
+        amp_reply(5, "2026-11-21T09:00:00.000Z", "imaginary-9", 40, 60),
+    ]))  # fmt: skip
+    # an older thread with a usage ledger: events count, with the cache of their message
+    ledger = threads / "T-0a1b2c3d-0000-4000-8000-000000000002.json"
+    ledger.write_text(amp_thread("T-0a1b2c3d-0000-4000-8000-000000000002", [
+        user,
+        amp_reply(1, "2026-11-21T10:00:00.000Z", sonnet, 99, 99, 500, 7000),
+    ], usageLedger={"events": [
+        {"id": "ev-1", "timestamp": "2026-11-21T10:00:00.000Z", "model": sonnet,
+         "credits": 1.5, "tokens": {"input": 12, "output": 340}, "toMessageId": 1},
+        {"id": "ev-2", "timestamp": "2026-11-22T10:00:00.000Z", "model": "gpt-5",
+         "tokens": {"total": 900}},
+    ]}))  # fmt: skip
+    (threads / "T-broken.json").write_text('{"id":"T-broken","messages":[{"role":')
+    return {"current": current, "ledger": ledger}
+
+
+def generate_amp_threads(
+    threads: Path, replies: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Amp thread files of 40 replies (a user message before each) over the 10 days before
+    ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    models = ["claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805"]
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(4000))
+    threads.mkdir(parents=True, exist_ok=True)
+    for start in range(0, replies, 40):
+        messages: list[dict[str, object]] = []
+        for n in range(start, min(start + 40, replies)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, replies))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            text = filler[: rng.randint(200, 4000)]
+            messages.append({"role": "user", "messageId": 2 * (n - start),
+                             "content": [{"type": "text", "text": text}]})  # fmt: skip
+            tokens = (rng.randint(1, 50), rng.randint(20, 3000), rng.randint(0, 3000),
+                      rng.randint(0, 120_000))  # fmt: skip
+            reply = amp_reply(2 * (n - start) + 1, ts, models[n % 3], *tokens)
+            reply["content"] = [{"type": "text", "text": filler[: rng.randint(200, 2000)]}]
+            messages.append(reply)
+        thread = f"T-{start:08d}-0000-4000-8000-000000000000"
+        (threads / f"{thread}.json").write_text(amp_thread(thread, messages))

@@ -20,11 +20,13 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
+from burntray.sources.ampcode.reader import AmpReader
 from burntray.sources.copilot.reader import CopilotReader
 from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.opencode.reader import OpenCodeReader
 from tests.agent_logs_support import (
     _compact,
+    amp_reply,
     ccusage_binary,
     copilot_chat_span,
     copilot_inference_log,
@@ -36,6 +38,7 @@ from tests.agent_logs_support import (
     opencode_put,
     per_day,
     run_ccusage,
+    write_amp_fixture,
     write_copilot_fixture,
     write_gemini_fixture,
     write_opencode_fixture,
@@ -255,3 +258,33 @@ def test_copilot_on_ccusage_fixtures(ccusage: Path, tmp_path: Path) -> None:
     ]
     theirs = run_ccusage(ccusage, "copilot", {}, home)
     compare_priced(records, theirs, "copilot")
+
+
+def test_amp_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    data = tmp_path / "amp"
+    files = write_amp_fixture(data)
+    reader = AmpReader([data], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 1
+    # Amp goes on while we read: the streaming reply gets its tokens and a reply is added; the
+    # thread file is rewritten whole (a half-written file first: skipped, then read whole).
+    doc = json.loads(files["current"].read_text())
+    doc["messages"][3] = amp_reply(3, "2026-11-20T09:02:00.000Z", SONNET, 3, 900, 2000, 12_500)
+    doc["messages"].append(amp_reply(6, "2026-11-22T08:00:00.000Z", SONNET, 7, 70, 0, 30_000))
+    text = json.dumps(doc)
+    files["current"].write_text(text[: len(text) // 2])
+    accumulate(seen, reader.read_new())
+    files["current"].write_text(text)
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 1  # the half-written file is counted once it is whole
+    theirs = run_ccusage(ccusage, "amp", {"AMP_DATA_DIR": str(data)}, tmp_path / "home")
+    compare(per_day(seen.values()), theirs, "amp")
+
+
+def test_amp_on_ccusage_fixtures(ccusage: Path, tmp_path: Path) -> None:
+    data = FIXTURES / "amp"
+    records = AmpReader([data], build_price_table()).read_new()
+    assert len(records) == 5
+    theirs = run_ccusage(ccusage, "amp", {"AMP_DATA_DIR": str(data)}, tmp_path)
+    compare_priced(records, theirs, "amp")

@@ -16,6 +16,7 @@ from burntray.app import AppContext
 from burntray.cli import main
 from burntray.model.pricing import build_price_table
 from burntray.sources.agent_logs.stores import StoreSource
+from burntray.sources.ampcode.paths import amp_data_dirs
 from burntray.sources.build import build_source
 from burntray.sources.copilot.paths import copilot_exporter_file, copilot_otel_dir
 from burntray.sources.gemini.paths import gemini_data_dirs
@@ -25,6 +26,8 @@ from burntray.sources.opencode.paths import opencode_data_dirs
 from burntray.sources.opencode.reader import OpenCodeReader
 from burntray.store.history import HistoryStore
 from tests.agent_logs_support import (
+    amp_reply,
+    amp_thread,
     copilot_agent_span,
     copilot_chat_span,
     copilot_inference_log,
@@ -265,6 +268,24 @@ def test_copilot_status_counts_its_model_calls_once(capsys: pytest.CaptureFixtur
         + copilot_agent_span("t1", stamp, "claude-sonnet-4.5", usage) + "\n"
     )  # fmt: skip
     assert main(["status", "--source", "copilot", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 1
+    assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6)
+
+
+# ---- Amp ----------------------------------------------------------------------------------
+
+
+def test_amp_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert amp_data_dirs({"HOME": str(tmp_path)}) == [tmp_path / ".local" / "share" / "amp"]
+    xdg = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "d")}
+    assert amp_data_dirs(xdg) == [tmp_path / "d" / "amp"]
+    assert amp_data_dirs({**xdg, "AMP_DATA_DIR": str(tmp_path / "a")}) == [tmp_path / "a"]
+    threads = Path(os.environ["XDG_DATA_HOME"]) / "amp" / "threads"
+    threads.mkdir(parents=True)
+    ts = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    (threads / "T-1.json").write_text(amp_thread("T-1", [amp_reply(1, ts, SONNET, 1000, 100)]))
+    assert main(["status", "--source", "ampcode", "--window", "1h", "--format", "json"]) == 0
     totals = json.loads(capsys.readouterr().out)["totals"]
     assert totals["reqs"] == 1
     assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6)

@@ -106,6 +106,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
     """The sources of this build, in menu order: one line each; each spec is its package's
     ``SPEC`` (``sources/<name>/__init__.py``)."""
     from burntray.sources import (  # noqa: PLC0415 - loaded on first use of the registry
+        ampcode,
         cburn,
         claude,
         codex,
@@ -131,6 +132,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         opencode.SPEC,
         gemini.SPEC,
         copilot.SPEC,
+        ampcode.SPEC,
     )
 
 
