@@ -8,8 +8,8 @@ target: an agent's first-scan ratio is not worse than Claude Code's, measured he
 on generated Claude Code logs (``bench_agentlogs`` measures Claude on 1 GB).
 
 ccusage is the npm package ccusage@20.0.24 (native binary), installed under .venv/ when npm is
-there. Sizes: BURNTRAY_BENCH_AGENTS_MESSAGES (messages per agent, default 100,000) and
-BURNTRAY_BENCH_AGENTS_CLAUDE_MB (default 200).
+there. Sizes: BURNTRAY_BENCH_AGENTS_MESSAGES (requests per agent, default 50,000) and
+BURNTRAY_BENCH_AGENTS_CLAUDE_MB (default: as many requests in Claude Code's logs, ~10 KB each).
 """
 
 from __future__ import annotations
@@ -44,17 +44,22 @@ from tests.agent_logs_support import (  # noqa: E402
     generate_copilot_otel,
     generate_gemini_chats,
     generate_opencode_db,
+    generate_qwen_chats,
     opencode_message,
     opencode_put,
+    qwen_reply,
 )
 
 from bench_core import compile_bytecode  # noqa: E402 - bench/ is on sys.path (run.py)
 from target import missed  # noqa: E402
 
 MB = 1024 * 1024
-MESSAGES = int(os.environ.get("BURNTRAY_BENCH_AGENTS_MESSAGES", "100000"))
-CLAUDE_MB = int(os.environ.get("BURNTRAY_BENCH_AGENTS_CLAUDE_MB", "200"))
+MESSAGES = int(os.environ.get("BURNTRAY_BENCH_AGENTS_MESSAGES", "50000"))
+# Claude Code's logs hold about one request per 10 KB (tool results and texts between them):
+# the bar is measured on as many requests as each agent's data holds
+CLAUDE_MB = int(os.environ.get("BURNTRAY_BENCH_AGENTS_CLAUDE_MB", str(MESSAGES * 10 // 1024)))
 WARM_RUNS = 5
+COLD_RUNS = 2
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,9 @@ def _opencode_append(folder: Path, n: int) -> None:
 
 
 def _claude_generate(folder: Path) -> str:
-    generate_claude_logs(folder / "projects", CLAUDE_MB * MB, 100)
+    turns = generate_claude_logs(folder / "projects", CLAUDE_MB * MB, 100)
     size = sum(f.stat().st_size for f in (folder / "projects").rglob("*.jsonl"))
-    return f"{size / MB:.0f} MB of logs"
+    return f"{turns:,} requests in {size / MB:.0f} MB of logs"
 
 
 def _claude_append(folder: Path, n: int) -> None:
@@ -144,6 +149,20 @@ def _amp_append(folder: Path, n: int) -> None:
     (folder / "threads" / f"T-bench-{n}.json").write_text(amp_thread(f"T-bench-{n}", [reply]))
 
 
+def _qwen_generate(folder: Path) -> str:
+    generate_qwen_chats(folder / "projects", MESSAGES)
+    files = list((folder / "projects").rglob("*.jsonl"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} replies in {len(files):,} chat logs, {size / MB:.0f} MB"
+
+
+def _qwen_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    target = next((folder / "projects").rglob("*.jsonl"))
+    with target.open("a") as fh:
+        fh.write(qwen_reply(ts, f"bench{n}", "gpt-5", 3000, 40, 1000) + "\n")
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
@@ -151,6 +170,7 @@ AGENTS = [
     # ccusage reads ~/.copilot/otel only: the data folder is the home (burntray's too)
     Agent("copilot", "HOME", _copilot_generate, _copilot_append, "model calls", True),
     Agent("ampcode", "AMP_DATA_DIR", _amp_generate, _amp_append, "replies", ccusage_name="amp"),
+    Agent("qwen", "QWEN_DATA_DIR", _qwen_generate, _qwen_append, "replies"),
 ]
 
 
@@ -190,11 +210,18 @@ def _measure(work: Path, agent: Agent, binary: Path | None) -> tuple[list[tuple[
     if agent.home_is_data:
         env["HOME"] = str(data)
     args = ("status", "--source", agent.name, "--window", "7d", "--format", "json")
-    cold = _burntray(env, *args)
-    rows.append((f"{agent.name}: first scan, burntray (whole process)", f"{cold:.2f} s"))
+    # the first scan, twice on an empty history (the faster counts: the machine is shared);
+    # the second one's history is the one the warm runs use
+    cold = min(
+        _burntray({**env, "BURNTRAY_HOME": str(work / f"burntray-{agent.name}-{n}")}, *args)
+        for n in range(COLD_RUNS)
+    )
+    env["BURNTRAY_HOME"] = str(work / f"burntray-{agent.name}-{COLD_RUNS - 1}")
+    rows.append((f"{agent.name}: first scan, burntray (whole process, best of {COLD_RUNS})",
+                 f"{cold:.2f} s"))  # fmt: skip
     ratio = 0.0
     if binary is not None:
-        cc_cold = _ccusage(binary, agent, data, home)
+        cc_cold = min(_ccusage(binary, agent, data, home) for _ in range(COLD_RUNS))
         ratio = cold / cc_cold
         rows.append((f"{agent.name}: first scan, ccusage daily --offline", f"{cc_cold:.2f} s"))
     warm = []

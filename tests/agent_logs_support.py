@@ -855,3 +855,84 @@ def generate_amp_threads(
             messages.append(reply)
         thread = f"T-{start:08d}-0000-4000-8000-000000000000"
         (threads / f"{thread}.json").write_text(amp_thread(thread, messages))
+
+
+# ---- Qwen Code ----------------------------------------------------------------------------
+
+
+def qwen_reply(  # noqa: PLR0917 - a reply reads best as (ts, session, model, tokens)
+    ts: str, session: str, model: str, prompt: int, out: int, cached: int = 0,
+               thoughts: int = 0, *, total: bool = True) -> str:  # fmt: skip
+    """An assistant record of a Qwen Code chat log (Gemini's usageMetadata: the prompt count
+    includes the cached part; thinking apart from the reply)."""
+    usage = {"promptTokenCount": prompt, "candidatesTokenCount": out,
+             "thoughtsTokenCount": thoughts, "cachedContentTokenCount": cached}  # fmt: skip
+    if total:
+        usage["totalTokenCount"] = prompt + out + thoughts
+    return _compact({"uuid": f"u-{ts}", "parentUuid": "p", "sessionId": session, "timestamp": ts,
+                     "type": "assistant", "cwd": "/work/app", "version": "0.2.1",
+                     "gitBranch": "main", "model": model,
+                     "message": {"role": "model", "parts": [{"text": "done"}]},
+                     "usageMetadata": usage})  # fmt: skip
+
+
+def qwen_user(ts: str, session: str) -> str:
+    return _compact({"uuid": f"q-{ts}", "sessionId": session, "timestamp": ts, "type": "user",
+                     "cwd": "/work/app",
+                     "message": {"role": "user", "parts": [{"text": "go"}]}})  # fmt: skip
+
+
+def write_qwen_fixture(data_dir: Path) -> dict[str, Path]:
+    """A Qwen Code data folder with its traps; returns the chat logs by role."""
+    coder, gpt = "qwen3-coder-plus", "gpt-5"
+    chats = data_dir / "projects" / "-work-app" / "chats"
+    chats.mkdir(parents=True, exist_ok=True)
+    main = chats / "s1.jsonl"
+    replies = [
+        qwen_reply("2026-11-20T09:00:01.000Z", "s1", coder, 12_000, 300, 9_000),
+        qwen_reply("2026-11-20T09:05:00.000Z", "s1", gpt, 20_000, 800, 16_000, 400),
+        qwen_reply("2026-11-20T10:00:00.000Z", "s1", gpt, 5_000, 100),
+    ]
+    main.write_text("\n".join([
+        qwen_user("2026-11-20T09:00:00.000Z", "s1"), *replies,
+        '{"type":"assistant","usageMetadata":{"promptTokenCount":',  # cut off
+        _compact({"type": "assistant", "sessionId": "s1", "timestamp": "2026-11-20T11:00:00Z",
+                  "model": gpt, "usageMetadata": {"promptTokenCount": 0,
+                                                  "candidatesTokenCount": 0}}),  # empty
+        qwen_reply("2026-11-21T08:00:00.000Z", "s1", gpt, 900, 70, 0, 30, total=False),
+    ]) + "\n")  # fmt: skip
+    # the session resumed into another file: its replies copied there count once
+    resumed = chats / "s1-resumed.jsonl"
+    resumed.write_text("\n".join([*replies[1:], qwen_reply(
+        "2026-11-22T07:00:00.000Z", "s1", gpt, 3_000, 50, 1_000)]) + "\n")  # fmt: skip
+    # files elsewhere are not chat logs
+    (data_dir / "projects" / "-work-app" / "other.jsonl").write_text(replies[0] + "\n")
+    return {"main": main, "resumed": resumed}
+
+
+def generate_qwen_chats(
+    projects: Path, replies: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Qwen Code chat logs of 40 replies (a user record and a tool result before each) in 20
+    projects, over the 10 days before ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(8000))
+    for start in range(0, replies, 40):
+        chats = projects / f"-work-p{start // 40 % 20}" / "chats"
+        chats.mkdir(parents=True, exist_ok=True)
+        session, lines = f"s{start:08d}", []
+        for n in range(start, min(start + 40, replies)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, replies))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            lines.append(qwen_user(ts, session))
+            text = filler[: rng.randint(500, 8000)]
+            lines.append(_compact({"type": "tool_result", "sessionId": session, "timestamp": ts,
+                                   "message": {"parts": [{"text": text}]}}))  # fmt: skip
+            prompt = rng.randint(2000, 150_000)
+            lines.append(qwen_reply(ts, session, ("qwen3-coder-plus", "gpt-5")[n % 2], prompt,
+                                    rng.randint(20, 3000), rng.randint(0, prompt)))  # fmt: skip
+        (chats / f"{session}.jsonl").write_text("\n".join(lines) + "\n")

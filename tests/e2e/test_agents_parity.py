@@ -24,6 +24,7 @@ from burntray.sources.ampcode.reader import AmpReader
 from burntray.sources.copilot.reader import CopilotReader
 from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.opencode.reader import OpenCodeReader
+from burntray.sources.qwen.logs import QwenLogReader
 from tests.agent_logs_support import (
     _compact,
     amp_reply,
@@ -37,11 +38,13 @@ from tests.agent_logs_support import (
     opencode_message,
     opencode_put,
     per_day,
+    qwen_reply,
     run_ccusage,
     write_amp_fixture,
     write_copilot_fixture,
     write_gemini_fixture,
     write_opencode_fixture,
+    write_qwen_fixture,
 )
 from tests.processes import require_tool
 
@@ -288,3 +291,53 @@ def test_amp_on_ccusage_fixtures(ccusage: Path, tmp_path: Path) -> None:
     assert len(records) == 5
     theirs = run_ccusage(ccusage, "amp", {"AMP_DATA_DIR": str(data)}, tmp_path)
     compare_priced(records, theirs, "amp")
+
+
+def compare_cache_in_input(
+    records: list[UsageRecord], theirs: dict[str, object], agent: str
+) -> None:
+    """As ``compare_priced``, for an agent whose prompt count includes its cache reads, which
+    ccusage counts (and prices) twice, as input and as cache reads: its input less its cache
+    reads, and its cost less those at the input rate, are what burntray counts."""
+    prices = build_price_table()
+    daily = theirs["daily"]
+    assert isinstance(daily, list)
+    for day in daily:
+        day["inputTokens"] -= day["cacheReadTokens"]
+        day["totalTokens"] -= day["cacheReadTokens"]
+        for model in day.get("modelBreakdowns", []):
+            price = prices.lookup("", model["modelName"])
+            if price is not None:
+                day["totalCost"] -= model["cacheReadTokens"] * price.input / 1e6
+    compare_priced(records, theirs, agent)
+
+
+def test_qwen_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    data = tmp_path / "qwen"
+    files = write_qwen_fixture(data)
+    reader = QwenLogReader([data], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 1
+    line = qwen_reply("2026-11-22T09:00:00.000Z", "s1", "gpt-5", 40_000, 900, 30_000, 100)
+    with files["main"].open("a") as fh:
+        fh.write(line[:50])
+    accumulate(seen, reader.read_new())
+    with files["main"].open("a") as fh:
+        fh.write(line[50:] + "\n")
+    before = reader.tailer.stats.bytes_read
+    accumulate(seen, reader.read_new())
+    # only the appended line is read (from its start: its first half waited for its end)
+    assert reader.tailer.stats.bytes_read - before == len(line) + 1
+    theirs = run_ccusage(ccusage, "qwen", {"QWEN_DATA_DIR": str(data)}, tmp_path / "home")
+    compare_cache_in_input(list(seen.values()), theirs, "qwen")
+
+
+def test_qwen_on_ccusage_fixture(ccusage: Path, tmp_path: Path) -> None:
+    data = FIXTURES / "qwen"
+    records = QwenLogReader([data], build_price_table()).read_new()
+    assert [(r.input_tokens, r.cache_read_tokens, r.output_tokens) for r in records] == [
+        (95, 5, 60)
+    ]
+    theirs = run_ccusage(ccusage, "qwen", {"QWEN_DATA_DIR": str(data)}, tmp_path)
+    compare_cache_in_input(records, theirs, "qwen")

@@ -24,6 +24,7 @@ from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.opencode import WATCHED
 from burntray.sources.opencode.paths import opencode_data_dirs
 from burntray.sources.opencode.reader import OpenCodeReader
+from burntray.sources.qwen.paths import qwen_data_dirs
 from burntray.store.history import HistoryStore
 from tests.agent_logs_support import (
     amp_reply,
@@ -38,6 +39,7 @@ from tests.agent_logs_support import (
     opencode_db,
     opencode_message,
     opencode_put,
+    qwen_reply,
     write_gemini_fixture,
     write_opencode_fixture,
 )
@@ -289,3 +291,26 @@ def test_amp_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: P
     totals = json.loads(capsys.readouterr().out)["totals"]
     assert totals["reqs"] == 1
     assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6)
+
+
+# ---- Qwen Code ----------------------------------------------------------------------------
+
+
+def test_qwen_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert qwen_data_dirs({"HOME": str(tmp_path)}) == [tmp_path / ".qwen"]
+    assert qwen_data_dirs({"HOME": "/x", "QWEN_DATA_DIR": f"{tmp_path}/a"}) == [tmp_path / "a"]
+    chats = Path(os.environ["HOME"]) / ".qwen" / "projects" / "-w" / "chats"
+    chats.mkdir(parents=True)
+    ts = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    (chats / "s.jsonl").write_text(
+        qwen_reply(ts, "s", "gpt-5", 3000, 100, 2000) + "\n"
+        + qwen_reply(ts, "s", "qwen3-coder-plus", 10, 10) + "\n"
+    )  # fmt: skip
+    assert main(["status", "--source", "qwen", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 2 and totals["unpriced_reqs"] == 1  # no Qwen model is priced
+    assert totals["cost_usd"] == pytest.approx((1000 * 1.25 + 2000 * 0.125 + 100 * 10) / 1e6)
+    assert main(["report", "--by", "session", "--source", "qwen", "--window", "1d",
+                 "--format", "json"]) == 0  # fmt: skip
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["session"], r["project"]) for r in rows] == [("s", "/work/app")]  # its cwd

@@ -116,6 +116,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         hexai,
         opencode,
         otel,
+        qwen,
         roder,
         yoi,
     )
@@ -133,6 +134,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         gemini.SPEC,
         copilot.SPEC,
         ampcode.SPEC,
+        qwen.SPEC,
     )
 
 

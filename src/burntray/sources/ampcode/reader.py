@@ -28,7 +28,31 @@ import msgspec
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import WholeFiles, dump_state, load_state_parts
+from burntray.sources.agent_logs.stores import (
+    ModelPrices,
+    WholeFiles,
+    dump_state,
+    load_state_parts,
+)
+
+
+class _Message(msgspec.Struct, gc=False):
+    """What is read of a thread's message (its content is passed over, never built)."""
+
+    role: object = None
+    messageId: object = None
+    usage: object = None
+    timestamp: object = None
+    model: object = None
+
+
+class _Thread(msgspec.Struct, gc=False):
+    id: object = None
+    messages: list[_Message] = []
+    usageLedger: object = None
+
+
+_DECODER = msgspec.json.Decoder(_Thread)
 
 
 def _count(value: object) -> int:
@@ -60,6 +84,7 @@ class AmpReader:
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
         self.data_dirs = [Path(f) for f in folders]
         self.prices = prices
+        self._prices = ModelPrices(prices)
         self.missing = ""
         self.files_seen = 0
         self.files_read = 0
@@ -92,11 +117,9 @@ class AmpReader:
             self.files_read += 1
             why = ""
             try:
-                doc = msgspec.json.decode(data)
+                out += self._thread(path, _DECODER.decode(data))
             except msgspec.DecodeError as exc:
-                doc, why = None, f"not JSON: {exc}"
-            if isinstance(doc, dict):
-                out += self._thread(path, doc)
+                why = f"not a thread: {exc}"
             self._files.done(path, stamp, why)
         self.files_seen = self._files.files_seen
         problems = self._files.problems
@@ -111,29 +134,25 @@ class AmpReader:
         self, path: Path, ident: str, ts: int, model: str, thread: str, tokens: tuple[int, ...]
     ) -> UsageRecord:
         inp, out, write, read = tokens
-        price = self.prices.lookup("", model)
-        cost = None if price is None else price.tiered_cost(inp, out, read, write)
+        cost = self._prices.cost(model, inp, out, read, write)
         return UsageRecord(ts, "", model, inp, out, read, write, cost, f"{path}:{ident}", thread)
 
-    def _thread(self, path: Path, doc: dict[str, object]) -> list[UsageRecord]:
-        thread = _text(doc.get("id"))
+    def _thread(self, path: Path, doc: _Thread) -> list[UsageRecord]:
+        thread = _text(doc.id)
         if not thread:
             return []
-        messages = doc.get("messages")
-        messages = messages if isinstance(messages, list) else []
-        ledger = doc.get("usageLedger")
+        messages = doc.messages
+        ledger = doc.usageLedger
         events = ledger.get("events") if isinstance(ledger, dict) else None
         if isinstance(events, list):
             return self._ledger(path, thread, events, messages)
         out = []
         for n, msg in enumerate(messages):
-            if not isinstance(msg, dict) or msg.get("role") != "assistant":
+            usage = msg.usage
+            if msg.role != "assistant" or not isinstance(usage, dict):
                 continue
-            usage = msg.get("usage")
-            if not isinstance(usage, dict):
-                continue
-            ts = _when(usage.get("timestamp"), msg.get("timestamp"))
-            model = _text(usage.get("model")) or _text(msg.get("model"))
+            ts = _when(usage.get("timestamp"), msg.timestamp)
+            model = _text(usage.get("model")) or _text(msg.model)
             tokens = _tokens(
                 _count(usage.get("inputTokens")), _count(usage.get("outputTokens")),
                 _count(usage.get("cacheCreationInputTokens")),
@@ -141,18 +160,18 @@ class AmpReader:
             )  # fmt: skip
             if ts is None or not model or not any(tokens):
                 continue
-            ident = msg.get("messageId")
+            ident = msg.messageId
             key = f"m:{ident}" if isinstance(ident, int | str) and str(ident) else f"m#{n}"
             out.append(self._record(path, key, ts, model, thread, tokens))
         return out
 
     def _ledger(
-        self, path: Path, thread: str, events: list[object], messages: list[object]
+        self, path: Path, thread: str, events: list[object], messages: list[_Message]
     ) -> list[UsageRecord]:
         cache: dict[int, tuple[int, int]] = {}
         for msg in messages:
-            if isinstance(msg, dict) and msg.get("role") == "assistant":
-                ident, usage = msg.get("messageId"), msg.get("usage")
+            if msg.role == "assistant":
+                ident, usage = msg.messageId, msg.usage
                 if isinstance(ident, int) and not isinstance(ident, bool):
                     usage = usage if isinstance(usage, dict) else {}
                     cache[ident] = (

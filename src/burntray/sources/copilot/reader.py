@@ -35,7 +35,12 @@ import msgspec
 
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import WholeFiles, dump_state, load_state_parts
+from burntray.sources.agent_logs.stores import (
+    ModelPrices,
+    WholeFiles,
+    dump_state,
+    load_state_parts,
+)
 
 SETTLE_NS = 60 * 10**9
 CHAT, INFERENCE, TURN, SUMMARY = 0, 1, 2, 3
@@ -282,6 +287,7 @@ class CopilotReader:
         self.otel_dir = otel_dir
         self.exporter_file = exporter_file
         self.prices = prices
+        self._prices = ModelPrices(prices)
         self.missing = ""
         self.files_seen = 0
         self.files_read = 0
@@ -348,12 +354,7 @@ class CopilotReader:
         return out
 
     def _record(self, path: Path, c: _Candidate) -> UsageRecord:
-        price = self.prices.lookup("", c.model)
-        cost = (
-            None
-            if price is None
-            else price.tiered_cost(c.input, c.output, c.cache_read, c.cache_write)
-        )
+        cost = self._prices.cost(c.model, c.input, c.output, c.cache_read, c.cache_write)
         return UsageRecord(
             c.ts_ms * 10**6, "github-copilot", c.model, c.input, c.output, c.cache_read,
             c.cache_write, cost, f"{path}:{c.key}", c.session,

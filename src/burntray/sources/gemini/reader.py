@@ -32,7 +32,12 @@ import msgspec
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import WholeFiles, dump_state, load_state_parts
+from burntray.sources.agent_logs.stores import (
+    ModelPrices,
+    WholeFiles,
+    dump_state,
+    load_state_parts,
+)
 
 PROVIDER = "google"
 DEFAULT_MODEL = "unknown"
@@ -47,6 +52,8 @@ _KEYS = {
 
 def _number(value: object) -> int | None:
     """A token count: a number, fractions dropped, below 0 as 0; None when not a number."""
+    if type(value) is int:
+        return value if value > 0 else 0
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     if isinstance(value, float) and not math.isfinite(value):
@@ -59,7 +66,12 @@ def _tokens(value: object) -> dict[str, int] | None:
         return None
     out = {}
     for field, keys in _KEYS.items():
-        out[field] = next((n for k in keys if (n := _number(value.get(k))) is not None), 0)
+        found = 0
+        for key in keys:
+            if key in value and (n := _number(value[key])) is not None:
+                found = n
+                break
+        out[field] = found
     total = _number(value.get("total"))
     if total is None:
         total = _number(value.get("total_tokens"))
@@ -131,6 +143,7 @@ class GeminiReader:
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
         self.data_dirs = [Path(f) for f in folders]
         self.prices = prices
+        self._prices = ModelPrices(prices, PROVIDER)
         self.missing = ""
         self.files_seen = 0
         self.files_read = 0
@@ -175,8 +188,7 @@ class GeminiReader:
     def _record(  # noqa: PLR0917 - a record's parts
         self, path: Path, ident: str, model: str, ts: int, session: str, u: _Usage
     ) -> UsageRecord:
-        price = self.prices.lookup(PROVIDER, model)
-        cost = None if price is None else price.tiered_cost(u.input, u.output, u.cached, 0)
+        cost = self._prices.cost(model, u.input, u.output, u.cached, 0)
         return UsageRecord(
             ts, PROVIDER, model, u.input, u.output, u.cached, 0, cost, f"{path}:{ident}", session
         )

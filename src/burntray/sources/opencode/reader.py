@@ -27,13 +27,13 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import msgspec
 
 from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, signature
-from burntray.model.pricing import PriceTable
+from burntray.model.pricing import Price, PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import WholeFiles, dump_state, load_state_parts
 
@@ -71,6 +71,7 @@ class _Message(msgspec.Struct, gc=False):
 
 
 _DECODER = msgspec.json.Decoder(_Message)
+PriceOf = Callable[[str, str], Price | None]  # (provider, model) -> price
 
 
 def _count(value: object) -> int:
@@ -83,7 +84,7 @@ def _text(value: object) -> str:
 
 
 def message_record(
-    raw: bytes | str, prices: PriceTable, msg_id: str = "", session: str = "", key: str = ""
+    raw: bytes | str, prices: PriceOf, msg_id: str = "", session: str = "", key: str = ""
 ) -> UsageRecord | None:
     """The record of one message (None: it carries no usage). Raises ``ValueError`` when the
     JSON is malformed or the message has usage but no time to place it at."""
@@ -113,7 +114,7 @@ def message_record(
     if isinstance(cost, int | float) and not isinstance(cost, bool) and cost > 0:
         usd, upstream = float(cost), True
     else:
-        price = prices.lookup(provider, model)
+        price = prices(provider, model)
         usd = None if price is None else price.tiered_cost(inp, output, read, write)
         upstream = False
     return UsageRecord(
@@ -152,6 +153,7 @@ class OpenCodeReader:
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
         self.data_dirs = [Path(f) for f in folders]
         self.prices = prices
+        self._price_cache: dict[tuple[str, str], Price | None] = {}
         self.missing = ""
         self.files_seen = 0
         self._files = WholeFiles(
@@ -202,6 +204,16 @@ class OpenCodeReader:
         )
         return out
 
+    def _price(self, provider: str, model: str) -> Price | None:
+        """The table's price, looked up once per provider and model (a first scan prices the
+        same few models a hundred thousand times)."""
+        key = (provider, model)
+        try:
+            return self._price_cache[key]
+        except KeyError:
+            price = self._price_cache[key] = self.prices.lookup(provider, model)
+            return price
+
     def _bad(self, where: str, why: str) -> None:
         self._bad_rows += 1
         if not self._first_bad_row:
@@ -226,7 +238,7 @@ class OpenCodeReader:
                     self._bad(f"{db} message {msg_id}", "data missing or over the size cap")
                     continue
                 try:
-                    rec = message_record(data, self.prices, msg_id, session)
+                    rec = message_record(data, self._price, msg_id, session)
                 except ValueError as exc:
                     self._bad(f"{db} message {msg_id}", str(exc))
                     continue
@@ -277,7 +289,7 @@ class OpenCodeReader:
             self.files_read += 1
             why = ""
             try:
-                rec = message_record(data, self.prices, key=f"f:{path}")
+                rec = message_record(data, self._price, key=f"f:{path}")
             except ValueError as exc:
                 rec, why = None, str(exc)
             if rec is not None:
