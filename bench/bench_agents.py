@@ -43,8 +43,10 @@ from tests.agent_logs_support import (  # noqa: E402
     generate_claude_logs,
     generate_copilot_otel,
     generate_gemini_chats,
+    generate_kimi_wires,
     generate_opencode_db,
     generate_qwen_chats,
+    kimi_status,
     opencode_message,
     opencode_put,
     qwen_reply,
@@ -163,6 +165,20 @@ def _qwen_append(folder: Path, n: int) -> None:
         fh.write(qwen_reply(ts, f"bench{n}", "gpt-5", 3000, 40, 1000) + "\n")
 
 
+def _kimi_generate(folder: Path) -> str:
+    generate_kimi_wires(folder, MESSAGES)
+    files = list((folder / "sessions").rglob("wire.jsonl"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} steps in {len(files):,} wire logs, {size / MB:.0f} MB"
+
+
+def _kimi_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    target = next((folder / "sessions").rglob("wire.jsonl"))
+    with target.open("a") as fh:
+        fh.write(kimi_status(ts, f"bench{n}", 3000, 40, 1000) + "\n")
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
@@ -171,6 +187,7 @@ AGENTS = [
     Agent("copilot", "HOME", _copilot_generate, _copilot_append, "model calls", True),
     Agent("ampcode", "AMP_DATA_DIR", _amp_generate, _amp_append, "replies", ccusage_name="amp"),
     Agent("qwen", "QWEN_DATA_DIR", _qwen_generate, _qwen_append, "replies"),
+    Agent("kimi", "KIMI_DATA_DIR", _kimi_generate, _kimi_append, "steps"),
 ]
 
 

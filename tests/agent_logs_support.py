@@ -936,3 +936,77 @@ def generate_qwen_chats(
             lines.append(qwen_reply(ts, session, ("qwen3-coder-plus", "gpt-5")[n % 2], prompt,
                                     rng.randint(20, 3000), rng.randint(0, prompt)))  # fmt: skip
         (chats / f"{session}.jsonl").write_text("\n".join(lines) + "\n")
+
+
+# ---- Kimi CLI -----------------------------------------------------------------------------
+
+
+def kimi_status(  # noqa: PLR0917 - a step reads best as (ts, id, tokens)
+    ts: str, msg_id: str | None, inp: int, out: int, read: int = 0, write: int = 0,
+                total: int | None = None) -> str:  # fmt: skip
+    """A ``StatusUpdate`` line of a Kimi wire log (input_other is the uncached input)."""
+    at = dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+    usage = {"input_other": inp, "output": out, "input_cache_read": read,
+             "input_cache_creation": write}  # fmt: skip
+    if total is not None:
+        usage = {"total": total}
+    payload: dict[str, object] = {"token_usage": usage, "context_usage": 0.12}
+    if msg_id is not None:
+        payload["message_id"] = msg_id
+    return _compact({"timestamp": at + 0.123456, "message": {"type": "StatusUpdate",
+                                                            "payload": payload}})  # fmt: skip
+
+
+def write_kimi_fixture(data_dir: Path, model: str = "kimi-k2") -> dict[str, Path]:
+    """A Kimi data folder with its traps; returns the wire logs by role."""
+    (data_dir / "config.json").parent.mkdir(parents=True, exist_ok=True)
+    (data_dir / "config.json").write_text(_compact({"model": model, "theme": "dark"}))
+    wire = data_dir / "sessions" / "4f2a" / "sess-a" / "wire.jsonl"
+    wire.parent.mkdir(parents=True, exist_ok=True)
+    step = kimi_status("2026-11-20T09:00:05Z", "m1", 1200, 300, 8000, 500)
+    wire.write_text("\n".join([
+        _compact({"type": "metadata", "protocol_version": "1.3"}),
+        _compact({"timestamp": 1795165200.1, "message": {"type": "TurnBegin",
+                                                        "payload": {"user_input": "fix it"}}}),
+        step,
+        step,  # logged twice: counted once
+        kimi_status("2026-11-20T10:00:00Z", "m2", 0, 0),  # nothing used
+        "not json",
+        step[:90],  # cut off after its type
+        kimi_status("2026-11-21T08:00:00Z", "m3", 0, 0, total=777),  # only a total
+        kimi_status("2026-11-21T23:59:59Z", None, 40, 5, 1000),
+    ]) + "\n")  # fmt: skip
+    other = data_dir / "sessions" / "4f2a" / "sess-b" / "wire.jsonl"
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_text(kimi_status("2026-11-22T07:00:00Z", "b1", 10, 20, 30, 40) + "\n")
+    # not a wire log at that depth
+    (data_dir / "sessions" / "4f2a" / "wire.jsonl").write_text(step + "\n")
+    return {"wire": wire, "other": other}
+
+
+def generate_kimi_wires(
+    data_dir: Path, steps: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Kimi wire logs of 40 steps (each with a turn, a tool call and its result) over the 10
+    days before ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(8000))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "config.json").write_text(_compact({"model": "kimi-k2"}))
+    for start in range(0, steps, 40):
+        wire = data_dir / "sessions" / f"g{start // 40 % 20}" / f"s{start:08d}" / "wire.jsonl"
+        wire.parent.mkdir(parents=True, exist_ok=True)
+        lines = [_compact({"type": "metadata", "protocol_version": "1.3"})]
+        for n in range(start, min(start + 40, steps)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, steps))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            text = filler[: rng.randint(500, 8000)]
+            result = {"type": "ToolResult", "payload": {"output": text}}
+            lines.append(_compact({"timestamp": at, "message": result}))
+            lines.append(kimi_status(ts, f"m{n}", rng.randint(10, 5000), rng.randint(20, 3000),
+                                     rng.randint(0, 100_000), rng.randint(0, 3000)))  # fmt: skip
+        wire.write_text("\n".join(lines) + "\n")

@@ -33,6 +33,7 @@ _SCRUBBED = (
     "COPILOT_HOME",
     "QWEN_DATA_DIR",
     "AMP_DATA_DIR",
+    "KIMI_DATA_DIR",
 )
 
 

@@ -23,6 +23,7 @@ from burntray.model.usage import UsageRecord
 from burntray.sources.ampcode.reader import AmpReader
 from burntray.sources.copilot.reader import CopilotReader
 from burntray.sources.gemini.reader import GeminiReader
+from burntray.sources.kimi.logs import KimiLogReader
 from burntray.sources.opencode.reader import OpenCodeReader
 from burntray.sources.qwen.logs import QwenLogReader
 from tests.agent_logs_support import (
@@ -34,6 +35,7 @@ from tests.agent_logs_support import (
     copilot_usage,
     gemini_reply,
     gemini_tokens,
+    kimi_status,
     opencode_db,
     opencode_message,
     opencode_put,
@@ -43,6 +45,7 @@ from tests.agent_logs_support import (
     write_amp_fixture,
     write_copilot_fixture,
     write_gemini_fixture,
+    write_kimi_fixture,
     write_opencode_fixture,
     write_qwen_fixture,
 )
@@ -341,3 +344,37 @@ def test_qwen_on_ccusage_fixture(ccusage: Path, tmp_path: Path) -> None:
     ]
     theirs = run_ccusage(ccusage, "qwen", {"QWEN_DATA_DIR": str(data)}, tmp_path)
     compare_cache_in_input(records, theirs, "qwen")
+
+
+# ccusage's price for kimi-k2 (LiteLLM's, per million tokens), which burntray's bundled table
+# does not share (it has Moonshot's list price): given as a [pricing] override, the test checks
+# the counting and the arithmetic, not whose price list is right
+KIMI_K2_AS_CCUSAGE = {"kimi-k2": {"input": 0.57, "output": 2.3, "cache_read": 0.5,
+                                  "cache_write": 0.7125}}  # fmt: skip
+
+
+def test_kimi_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    data = tmp_path / "kimi"
+    files = write_kimi_fixture(data)
+    reader = KimiLogReader([data], build_price_table(KIMI_K2_AS_CCUSAGE))
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 1  # the cut StatusUpdate line
+    line = kimi_status("2026-11-22T09:00:00Z", "b2", 500, 60, 7000, 0)
+    with files["other"].open("a") as fh:
+        fh.write(line[:40])
+    accumulate(seen, reader.read_new())
+    with files["other"].open("a") as fh:
+        fh.write(line[40:] + "\n")
+    accumulate(seen, reader.read_new())
+    assert any(":b2:" in k for k in seen)
+    theirs = run_ccusage(ccusage, "kimi", {"KIMI_DATA_DIR": str(data)}, tmp_path / "home")
+    compare(per_day(seen.values()), theirs, "kimi")
+
+
+def test_kimi_on_ccusage_fixture(ccusage: Path, tmp_path: Path) -> None:
+    data = FIXTURES / "kimi"
+    records = KimiLogReader([data], build_price_table(KIMI_K2_AS_CCUSAGE)).read_new()
+    assert [(r.model, r.input_tokens, r.output_tokens) for r in records] == [("kimi-k2", 100, 50)]
+    theirs = run_ccusage(ccusage, "kimi", {"KIMI_DATA_DIR": str(data)}, tmp_path)
+    compare(per_day(records), theirs, "kimi")

@@ -21,6 +21,7 @@ from burntray.sources.build import build_source
 from burntray.sources.copilot.paths import copilot_exporter_file, copilot_otel_dir
 from burntray.sources.gemini.paths import gemini_data_dirs
 from burntray.sources.gemini.reader import GeminiReader
+from burntray.sources.kimi.paths import kimi_data_dirs
 from burntray.sources.opencode import WATCHED
 from burntray.sources.opencode.paths import opencode_data_dirs
 from burntray.sources.opencode.reader import OpenCodeReader
@@ -36,6 +37,7 @@ from tests.agent_logs_support import (
     gemini_reply,
     gemini_session,
     gemini_tokens,
+    kimi_status,
     opencode_db,
     opencode_message,
     opencode_put,
@@ -314,3 +316,27 @@ def test_qwen_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: 
                  "--format", "json"]) == 0  # fmt: skip
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [(r["session"], r["project"]) for r in rows] == [("s", "/work/app")]  # its cwd
+
+
+# ---- Kimi CLI -----------------------------------------------------------------------------
+
+
+def test_kimi_location_model_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert kimi_data_dirs({"HOME": str(tmp_path)}) == [tmp_path / ".kimi"]
+    assert kimi_data_dirs({"HOME": "/x", "KIMI_DATA_DIR": f"{tmp_path}/k"}) == [tmp_path / "k"]
+    root = Path(os.environ["HOME"]) / ".kimi"
+    wire = root / "sessions" / "g" / "s1" / "wire.jsonl"
+    wire.parent.mkdir(parents=True)
+    ts = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    wire.write_text(kimi_status(ts, "m1", 1000, 100) + "\n")
+    # no config.json: Kimi's default model, which no table prices (unpriced, not $0)
+    assert main(["status", "--source", "kimi", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 1 and totals["unpriced_reqs"] == 1
+    (root / "config.json").write_text('{"model": "kimi-k2"}')  # steps read from now on
+    with wire.open("a") as fh:
+        fh.write(kimi_status(ts, "m2", 1000, 100) + "\n")
+    assert main(["status", "--source", "kimi", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 2 and totals["unpriced_reqs"] == 1
+    assert totals["cost_usd"] == pytest.approx((1000 * 0.6 + 100 * 2.5) / 1e6)

@@ -114,6 +114,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         ctm,
         gemini,
         hexai,
+        kimi,
         opencode,
         otel,
         qwen,
@@ -135,6 +136,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         copilot.SPEC,
         ampcode.SPEC,
         qwen.SPEC,
+        kimi.SPEC,
     )
 
 
