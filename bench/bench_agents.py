@@ -36,12 +36,15 @@ from tests.agent_logs_support import (  # noqa: E402
     claude_line,
     copilot_chat_span,
     copilot_usage,
+    droid_settings,
+    droid_usage,
     gemini_reply,
     gemini_session,
     gemini_tokens,
     generate_amp_threads,
     generate_claude_logs,
     generate_copilot_otel,
+    generate_droid_sessions,
     generate_gemini_chats,
     generate_kimi_wires,
     generate_opencode_db,
@@ -179,6 +182,20 @@ def _kimi_append(folder: Path, n: int) -> None:
         fh.write(kimi_status(ts, f"bench{n}", 3000, 40, 1000) + "\n")
 
 
+def _droid_generate(folder: Path) -> str:
+    generate_droid_sessions(folder, MESSAGES // 40)
+    files = list(folder.rglob("*.settings.json"))
+    return f"{len(files):,} sessions (one record each)"
+
+
+def _droid_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    usage = droid_usage(3000 + n, 40, 0, 1000)
+    (folder / "-bench" / "s-bench.settings.json").write_text(
+        droid_settings("claude-sonnet-4-5", "anthropic", ts, usage)
+    )
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
@@ -188,6 +205,7 @@ AGENTS = [
     Agent("ampcode", "AMP_DATA_DIR", _amp_generate, _amp_append, "replies", ccusage_name="amp"),
     Agent("qwen", "QWEN_DATA_DIR", _qwen_generate, _qwen_append, "replies"),
     Agent("kimi", "KIMI_DATA_DIR", _kimi_generate, _kimi_append, "steps"),
+    Agent("droid", "DROID_SESSIONS_DIR", _droid_generate, _droid_append, "sessions"),
 ]
 
 

@@ -1010,3 +1010,79 @@ def generate_kimi_wires(
             lines.append(kimi_status(ts, f"m{n}", rng.randint(10, 5000), rng.randint(20, 3000),
                                      rng.randint(0, 100_000), rng.randint(0, 3000)))  # fmt: skip
         wire.write_text("\n".join(lines) + "\n")
+
+
+# ---- Factory Droid ------------------------------------------------------------------------
+
+
+def droid_settings(model: str | None, lock: str, at: str, usage: dict[str, int]) -> str:
+    """A Droid ``<session>.settings.json``: the session's token totals so far."""
+    doc: dict[str, object] = {"providerLock": lock, "providerLockTimestamp": at,
+                              "autonomyMode": "auto-medium", "tokenUsage": usage}  # fmt: skip
+    if model is not None:
+        doc["model"] = model
+    return _compact(doc)
+
+
+def droid_usage(
+    inp: int, out: int, write: int = 0, read: int = 0, thinking: int = 0
+) -> dict[str, int]:
+    return {"inputTokens": inp, "outputTokens": out, "cacheCreationTokens": write,
+            "cacheReadTokens": read, "thinkingTokens": thinking}  # fmt: skip
+
+
+def write_droid_fixture(sessions: Path) -> dict[str, Path]:
+    """A Droid sessions folder with its traps; returns the settings files by role."""
+    project = sessions / "-work-app"
+    archive = sessions / "archive"
+    for folder in (project, archive):
+        folder.mkdir(parents=True, exist_ok=True)
+    live = project / "s-live.settings.json"
+    live.write_text(droid_settings("custom:Claude-Sonnet-4.5-[Anthropic]", "anthropic",
+                                   "2026-11-20T09:00:00.000Z",
+                                   droid_usage(1200, 3000, 5000, 90_000, 700)))  # fmt: skip
+    # an archived, older snapshot of the same session: the latest counts
+    (archive / "s-live.settings.json").write_text(droid_settings(
+        "custom:Claude-Sonnet-4.5-[Anthropic]", "anthropic", "2026-11-19T09:00:00.000Z",
+        droid_usage(100, 200)))  # fmt: skip
+    # no model in the settings: the session log names it
+    (project / "s-side.settings.json").write_text(droid_settings(
+        None, "openai", "2026-11-21T10:00:00.000Z", droid_usage(4000, 800, 0, 20_000)))  # fmt: skip
+    (project / "s-side.jsonl").write_text(
+        _compact({"type": "session_start", "content": "Model: GPT-5 [OpenAI]"}) + "\n"
+    )
+    # only a total; nothing used; not JSON
+    (project / "s-total.settings.json").write_text(droid_settings(
+        "gpt-5", "openai", "2026-11-21T11:00:00.000Z", {"totalTokens": 456}))  # fmt: skip
+    (project / "s-zero.settings.json").write_text(droid_settings(
+        "gpt-5", "openai", "2026-11-21T12:00:00.000Z", droid_usage(0, 0)))  # fmt: skip
+    (project / "s-bad.settings.json").write_text('{"tokenUsage": {"inputTokens": 5')
+    # a model nobody prices
+    (project / "s-odd.settings.json").write_text(droid_settings(
+        "Imaginary-9 [Acme]", "acme", "2026-11-22T08:00:00.000Z", droid_usage(40, 60)))  # fmt: skip
+    return {"live": live}
+
+
+def generate_droid_sessions(
+    sessions: Path, count: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """``count`` Droid sessions (settings and a session log each) over the 10 days before
+    ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(8000))
+    (sessions / "-bench").mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        folder = sessions / f"-work-p{n % 20}"
+        folder.mkdir(parents=True, exist_ok=True)
+        at = end - 10 * 86400 + n * (10 * 86400 / max(1, count))
+        ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        usage = droid_usage(rng.randint(1000, 90_000), rng.randint(1000, 60_000),
+                            rng.randint(0, 50_000), rng.randint(0, 3_000_000))  # fmt: skip
+        (folder / f"s{n:06d}.settings.json").write_text(
+            droid_settings("custom:Claude-Sonnet-4.5-[Anthropic]", "anthropic", ts, usage)
+        )
+        (folder / f"s{n:06d}.jsonl").write_text(_compact({"content": filler}) + "\n")

@@ -34,6 +34,7 @@ _SCRUBBED = (
     "QWEN_DATA_DIR",
     "AMP_DATA_DIR",
     "KIMI_DATA_DIR",
+    "DROID_SESSIONS_DIR",
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
 from burntray.sources.ampcode.reader import AmpReader
 from burntray.sources.copilot.reader import CopilotReader
+from burntray.sources.droid.reader import DroidReader
 from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.kimi.logs import KimiLogReader
 from burntray.sources.opencode.reader import OpenCodeReader
@@ -33,6 +35,8 @@ from tests.agent_logs_support import (
     copilot_chat_span,
     copilot_inference_log,
     copilot_usage,
+    droid_settings,
+    droid_usage,
     gemini_reply,
     gemini_tokens,
     kimi_status,
@@ -44,6 +48,7 @@ from tests.agent_logs_support import (
     run_ccusage,
     write_amp_fixture,
     write_copilot_fixture,
+    write_droid_fixture,
     write_gemini_fixture,
     write_kimi_fixture,
     write_opencode_fixture,
@@ -378,3 +383,36 @@ def test_kimi_on_ccusage_fixture(ccusage: Path, tmp_path: Path) -> None:
     assert [(r.model, r.input_tokens, r.output_tokens) for r in records] == [("kimi-k2", 100, 50)]
     theirs = run_ccusage(ccusage, "kimi", {"KIMI_DATA_DIR": str(data)}, tmp_path)
     compare(per_day(records), theirs, "kimi")
+
+
+def test_droid_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    sessions = tmp_path / "sessions"
+    files = write_droid_fixture(sessions)
+    reader = DroidReader([sessions], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 1
+    # The session goes on while we read, later that day: its totals grow; what it added is a
+    # record of its own at the time the file was written (ccusage, reading the file once,
+    # dates the whole session at its lock time: the same day here).
+    usage = droid_usage(1500, 3300, 5000, 99_000, 800)
+    grown = droid_settings("custom:Claude-Sonnet-4.5-[Anthropic]", "anthropic",
+                           "2026-11-20T09:00:00.000Z", usage)  # fmt: skip
+    files["live"].write_text(grown)
+    later = _ns("2026-11-20T15:00:00Z")
+    os.utime(files["live"], ns=(later, later))
+    added = reader.read_new()
+    assert [(r.ts_ns, r.input_tokens, r.output_tokens, r.cache_read_tokens) for r in added] == [
+        (later, 300, 400, 9_000)
+    ]
+    accumulate(seen, added)
+    theirs = run_ccusage(ccusage, "droid", {"DROID_SESSIONS_DIR": str(sessions)}, tmp_path / "h")
+    compare(per_day(seen.values()), theirs, "droid")
+
+
+def test_droid_on_ccusage_fixtures(ccusage: Path, tmp_path: Path) -> None:
+    data = FIXTURES / "droid"
+    records = DroidReader([data], build_price_table()).read_new()
+    assert sorted(r.model for r in records) == ["claude-opus-4.5-thinking", "claude-sonnet-4"]
+    theirs = run_ccusage(ccusage, "droid", {"DROID_SESSIONS_DIR": str(data)}, tmp_path)
+    compare_priced(records, theirs, "droid")

@@ -19,6 +19,7 @@ from burntray.sources.agent_logs.stores import StoreSource
 from burntray.sources.ampcode.paths import amp_data_dirs
 from burntray.sources.build import build_source
 from burntray.sources.copilot.paths import copilot_exporter_file, copilot_otel_dir
+from burntray.sources.droid.paths import droid_session_dirs
 from burntray.sources.gemini.paths import gemini_data_dirs
 from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.kimi.paths import kimi_data_dirs
@@ -34,6 +35,8 @@ from tests.agent_logs_support import (
     copilot_chat_span,
     copilot_inference_log,
     copilot_usage,
+    droid_settings,
+    droid_usage,
     gemini_reply,
     gemini_session,
     gemini_tokens,
@@ -340,3 +343,30 @@ def test_kimi_location_model_and_status(capsys: pytest.CaptureFixture[str], tmp_
     totals = json.loads(capsys.readouterr().out)["totals"]
     assert totals["reqs"] == 2 and totals["unpriced_reqs"] == 1
     assert totals["cost_usd"] == pytest.approx((1000 * 0.6 + 100 * 2.5) / 1e6)
+
+
+# ---- Factory Droid ------------------------------------------------------------------------
+
+
+def test_droid_counts_what_a_session_adds_across_restarts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert droid_session_dirs({"HOME": str(tmp_path)}) == [tmp_path / ".factory" / "sessions"]
+    sessions = Path(os.environ["HOME"]) / ".factory" / "sessions" / "-w"
+    sessions.mkdir(parents=True)
+    at = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    settings = sessions / "s1.settings.json"
+    settings.write_text(
+        droid_settings("claude-sonnet-4-5", "anthropic", at, droid_usage(1000, 100))
+    )
+    assert main(["status", "--source", "droid", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert (totals["reqs"], totals["input_tokens"]) == (1, 1000)
+    # the session goes on; the next run (a restart) records only what it added
+    settings.write_text(
+        droid_settings("claude-sonnet-4-5", "anthropic", at, droid_usage(1500, 300))
+    )
+    assert main(["status", "--source", "droid", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert (totals["reqs"], totals["input_tokens"], totals["output_tokens"]) == (2, 1500, 300)
+    assert totals["cost_usd"] == pytest.approx((1500 * 3 + 300 * 15) / 1e6)

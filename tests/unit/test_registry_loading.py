@@ -55,4 +55,12 @@ def test_the_built_in_list_names_every_source_package() -> None:
         "hexai", "cburn", "claude", "codex", "roder", "ctm", "yoi", "otel"
     )  # fmt: skip
     # the coding agents read as ccusage reads them, most used first
-    assert REGISTRY.names()[8:] == ("opencode", "gemini", "copilot", "ampcode", "qwen", "kimi")
+    assert REGISTRY.names()[8:] == (
+        "opencode",
+        "gemini",
+        "copilot",
+        "ampcode",
+        "qwen",
+        "kimi",
+        "droid",
+    )

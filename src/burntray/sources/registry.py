@@ -112,6 +112,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         codex,
         copilot,
         ctm,
+        droid,
         gemini,
         hexai,
         kimi,
@@ -137,6 +138,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         ampcode.SPEC,
         qwen.SPEC,
         kimi.SPEC,
+        droid.SPEC,
     )
 
 
