@@ -15,6 +15,7 @@ BURNTRAY_BENCH_AGENTS_CLAUDE_MB (default: as many requests in Claude Code's logs
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 import statistics
@@ -34,6 +35,7 @@ from tests.agent_logs_support import (  # noqa: E402
     amp_thread,
     ccusage_binary,
     claude_line,
+    codebuff_reply,
     copilot_chat_span,
     copilot_usage,
     droid_settings,
@@ -43,6 +45,7 @@ from tests.agent_logs_support import (  # noqa: E402
     gemini_tokens,
     generate_amp_threads,
     generate_claude_logs,
+    generate_codebuff_chats,
     generate_copilot_otel,
     generate_droid_sessions,
     generate_gemini_chats,
@@ -196,6 +199,22 @@ def _droid_append(folder: Path, n: int) -> None:
     )
 
 
+def _codebuff_generate(folder: Path) -> str:
+    generate_codebuff_chats(folder / "projects", MESSAGES)
+    files = list((folder / "projects").rglob("chat-messages.json"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} replies in {len(files):,} chats, {size / MB:.0f} MB"
+
+
+def _codebuff_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    chat = folder / "projects" / "bench" / "chats" / f"2026-01-01T00-00-0{n}.000Z"
+    chat.mkdir(parents=True, exist_ok=True)
+    usage = {"inputTokens": 3, "outputTokens": 40, "cacheReadInputTokens": 1000}
+    reply = codebuff_reply(f"b{n}", ts, "claude-sonnet-4-5-20250929", usage)
+    (chat / "chat-messages.json").write_text(json.dumps([reply]))
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
@@ -206,6 +225,7 @@ AGENTS = [
     Agent("qwen", "QWEN_DATA_DIR", _qwen_generate, _qwen_append, "replies"),
     Agent("kimi", "KIMI_DATA_DIR", _kimi_generate, _kimi_append, "steps"),
     Agent("droid", "DROID_SESSIONS_DIR", _droid_generate, _droid_append, "sessions"),
+    Agent("codebuff", "CODEBUFF_DATA_DIR", _codebuff_generate, _codebuff_append, "replies"),
 ]
 
 

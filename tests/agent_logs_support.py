@@ -1086,3 +1086,94 @@ def generate_droid_sessions(
             droid_settings("custom:Claude-Sonnet-4.5-[Anthropic]", "anthropic", ts, usage)
         )
         (folder / f"s{n:06d}.jsonl").write_text(_compact({"content": filler}) + "\n")
+
+
+# ---- Codebuff -----------------------------------------------------------------------------
+
+
+def codebuff_reply(msg_id: str | None, ts: str | None, model: str, usage: dict[str, object],
+                   *, where: str = "usage", credits: float = 0.0) -> dict[str, object]:  # fmt: skip
+    """An assistant message of a Codebuff chat, its usage in ``metadata.usage`` (or
+    ``metadata.codebuff.usage``, or the run state's message history)."""
+    metadata: dict[str, object] = {"model": model}
+    if where == "usage":
+        metadata["usage"] = usage
+    elif where == "codebuff":
+        metadata["codebuff"] = {"usage": usage}
+    else:
+        metadata["runState"] = {"sessionState": {"mainAgentState": {"messageHistory": [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "providerOptions": {"codebuff": {"model": model,
+                                                                   "usage": usage}}},
+        ]}}}  # fmt: skip
+    msg: dict[str, object] = {"variant": "ai", "content": "done", "metadata": metadata}
+    if msg_id is not None:
+        msg["id"] = msg_id
+    if ts is not None:
+        msg["timestamp"] = ts
+    if credits:
+        msg["credits"] = credits
+    return msg
+
+
+def write_codebuff_fixture(root: Path) -> dict[str, Path]:
+    """A Codebuff ``~/.config/manicode`` with its traps; returns the chat files by role."""
+    sonnet, gpt = "claude-sonnet-4-5-20250929", "gpt-5"
+    chat = root / "projects" / "app" / "chats" / "2026-11-20T09-00-00.000Z" / "chat-messages.json"
+    chat.parent.mkdir(parents=True, exist_ok=True)
+    user = {"variant": "user", "content": "fix the bug " * 30}
+    chat.write_text(_compact([
+        user,
+        codebuff_reply("m1", "2026-11-20T09:00:05.000Z", sonnet,
+                       {"inputTokens": 40, "outputTokens": 900, "cacheReadInputTokens": 30_000,
+                        "cacheCreationInputTokens": 2_000, "credits": 12}),
+        codebuff_reply("m2", "2026-11-20T09:10:00.000Z", gpt,
+                       {"promptTokens": 5_000, "completionTokens": 300,
+                        "promptTokensDetails": {"cachedTokens": 2_000}}, where="codebuff"),
+        codebuff_reply("m3", None, sonnet, {"inputTokens": 7, "outputTokens": 70},
+                       where="history"),  # no time: the chat id's
+        codebuff_reply("m4", "2026-11-21T10:00:00.000Z", gpt, {"totalTokens": 500}),
+        codebuff_reply("m5", "2026-11-21T11:00:00.000Z", "imaginary-9",
+                       {"inputTokens": 10, "outputTokens": 20}),
+        codebuff_reply("m6", "2026-11-21T12:00:00.000Z", gpt, {}),  # nothing used
+        # a message written twice under its id (the later copy counts)
+        codebuff_reply("m4", "2026-11-21T10:00:00.000Z", gpt, {"totalTokens": 600}),
+    ]))  # fmt: skip
+    # a chat of the dev channel (a session of its own, here with the same messages)
+    copy = root.parent / "manicode-dev" / "projects" / "app" / "chats" / chat.parent.name
+    copy.mkdir(parents=True, exist_ok=True)
+    (copy / "chat-messages.json").write_text(chat.read_text())
+    broken = root / "projects" / "app" / "chats" / "2026-11-22T08-00-00.000Z"
+    broken.mkdir(parents=True, exist_ok=True)
+    (broken / "chat-messages.json").write_text('[{"variant":"ai","metadata":')
+    return {"chat": chat}
+
+
+def generate_codebuff_chats(
+    projects: Path, replies: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Codebuff chat files of 40 replies (a user message before each) in 20 projects, over the
+    10 days before ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(4000))
+    for start in range(0, replies, 40):
+        first = end - 10 * 86400 + start * (10 * 86400 / max(1, replies))
+        chat_id = dt.datetime.fromtimestamp(first, dt.UTC).strftime("%Y-%m-%dT%H-%M-%S.000Z")
+        chat = projects / f"p{start // 40 % 20}" / "chats" / f"{chat_id}-{start}"
+        chat.mkdir(parents=True, exist_ok=True)
+        messages: list[dict[str, object]] = []
+        for n in range(start, min(start + 40, replies)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, replies))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            messages.append({"variant": "user", "content": filler[: rng.randint(200, 4000)]})
+            usage = {"inputTokens": rng.randint(1, 50), "outputTokens": rng.randint(20, 3000),
+                     "cacheReadInputTokens": rng.randint(0, 120_000),
+                     "cacheCreationInputTokens": rng.randint(0, 3000)}  # fmt: skip
+            reply = codebuff_reply(f"m{n}", ts, "claude-sonnet-4-5-20250929", usage)
+            reply["content"] = filler[: rng.randint(200, 2000)]
+            messages.append(reply)
+        (chat / "chat-messages.json").write_text(_compact(messages))

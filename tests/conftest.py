@@ -35,6 +35,7 @@ _SCRUBBED = (
     "AMP_DATA_DIR",
     "KIMI_DATA_DIR",
     "DROID_SESSIONS_DIR",
+    "CODEBUFF_DATA_DIR",
 )
 
 

@@ -22,6 +22,7 @@ import pytest
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
 from burntray.sources.ampcode.reader import AmpReader
+from burntray.sources.codebuff.reader import CodebuffReader
 from burntray.sources.copilot.reader import CopilotReader
 from burntray.sources.droid.reader import DroidReader
 from burntray.sources.gemini.reader import GeminiReader
@@ -32,6 +33,7 @@ from tests.agent_logs_support import (
     _compact,
     amp_reply,
     ccusage_binary,
+    codebuff_reply,
     copilot_chat_span,
     copilot_inference_log,
     copilot_usage,
@@ -47,6 +49,7 @@ from tests.agent_logs_support import (
     qwen_reply,
     run_ccusage,
     write_amp_fixture,
+    write_codebuff_fixture,
     write_copilot_fixture,
     write_droid_fixture,
     write_gemini_fixture,
@@ -416,3 +419,60 @@ def test_droid_on_ccusage_fixtures(ccusage: Path, tmp_path: Path) -> None:
     assert sorted(r.model for r in records) == ["claude-opus-4.5-thinking", "claude-sonnet-4"]
     theirs = run_ccusage(ccusage, "droid", {"DROID_SESSIONS_DIR": str(data)}, tmp_path)
     compare_priced(records, theirs, "droid")
+
+
+def _cached_in_prompts(chats: list[Path]) -> dict[str, dict[str, int]]:
+    """Per day and model, the cached tokens of OpenAI-shaped usage in these chat files (counted
+    inside the prompt: ccusage counts them as input and again as cache reads)."""
+    found: dict[str, dict[str, int]] = {}
+    for chat in chats:
+        for message in json.loads(chat.read_text()):
+            records = [message.get("metadata", {}).get("usage"),
+                       message.get("metadata", {}).get("codebuff", {}).get("usage")]  # fmt: skip
+            for usage in records:
+                details = (usage or {}).get("promptTokensDetails")
+                if details and message.get("timestamp"):
+                    day = found.setdefault(message["timestamp"][:10], {})
+                    model = message["metadata"]["model"]
+                    day[model] = day.get(model, 0) + details["cachedTokens"]
+    return found
+
+
+def test_codebuff_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    root = home / ".config" / "manicode"
+    files = write_codebuff_fixture(root)
+    dirs = [home / ".config" / c / "projects" for c in ("manicode", "manicode-dev")]
+    reader = CodebuffReader(dirs, build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 1
+    # the chat goes on while we read: the file is rewritten with one more reply
+    messages = json.loads(files["chat"].read_text())
+    messages.append(codebuff_reply("m7", "2026-11-22T09:00:00.000Z", SONNET,
+                                   {"inputTokens": 3, "outputTokens": 30,
+                                    "cacheReadInputTokens": 9_000}))  # fmt: skip
+    files["chat"].write_text(json.dumps(messages))
+    accumulate(seen, reader.read_new())
+    assert any(k.endswith(":m7") for k in seen)
+    theirs = run_ccusage(ccusage, "codebuff", {}, home)
+    prices = build_price_table()
+    inside = _cached_in_prompts([files["chat"], dirs[1] / files["chat"].relative_to(dirs[0])])
+    for day in theirs["daily"]:
+        for model, cached in inside.get(day["date"], {}).items():
+            day["inputTokens"] -= cached
+            day["totalTokens"] -= cached
+            day["totalCost"] -= cached * prices.lookup("", model).input / 1e6
+    compare_priced(list(seen.values()), theirs, "codebuff")
+
+
+def test_codebuff_on_ccusage_fixtures(ccusage: Path, tmp_path: Path) -> None:
+    data = FIXTURES / "codebuff"
+    records = CodebuffReader([data / "a" / "projects"], build_price_table()).read_new()
+    theirs = run_ccusage(ccusage, "codebuff", {"CODEBUFF_DATA_DIR": str(data / "a")}, tmp_path)
+    compare_priced(records, theirs, "codebuff")
+    # the OpenAI-shaped run state: burntray takes the cached tokens out of the prompt
+    records = CodebuffReader([data / "b" / "projects"], build_price_table()).read_new()
+    assert [(r.model, r.input_tokens, r.cache_read_tokens) for r in records] == [
+        ("openai/gpt-5", 90, 10)
+    ]

@@ -18,6 +18,7 @@ from burntray.model.pricing import build_price_table
 from burntray.sources.agent_logs.stores import StoreSource
 from burntray.sources.ampcode.paths import amp_data_dirs
 from burntray.sources.build import build_source
+from burntray.sources.codebuff.paths import codebuff_project_dirs
 from burntray.sources.copilot.paths import copilot_exporter_file, copilot_otel_dir
 from burntray.sources.droid.paths import droid_session_dirs
 from burntray.sources.gemini.paths import gemini_data_dirs
@@ -31,6 +32,7 @@ from burntray.store.history import HistoryStore
 from tests.agent_logs_support import (
     amp_reply,
     amp_thread,
+    codebuff_reply,
     copilot_agent_span,
     copilot_chat_span,
     copilot_inference_log,
@@ -370,3 +372,26 @@ def test_droid_counts_what_a_session_adds_across_restarts(
     totals = json.loads(capsys.readouterr().out)["totals"]
     assert (totals["reqs"], totals["input_tokens"], totals["output_tokens"]) == (2, 1500, 300)
     assert totals["cost_usd"] == pytest.approx((1500 * 3 + 300 * 15) / 1e6)
+
+
+# ---- Codebuff -----------------------------------------------------------------------------
+
+
+def test_codebuff_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    home = {"HOME": str(tmp_path)}
+    assert codebuff_project_dirs(home) == [
+        tmp_path / ".config" / c / "projects"
+        for c in ("manicode", "manicode-dev", "manicode-staging")
+    ]
+    env = {**home, "CODEBUFF_DATA_DIR": f"{tmp_path}/a,{tmp_path}/b/projects"}
+    assert codebuff_project_dirs(env) == [tmp_path / "a" / "projects", tmp_path / "b" / "projects"]
+    chat = (Path(os.environ["HOME"]) / ".config" / "manicode" / "projects" / "app" / "chats"
+            / "2026-01-01T00-00-00.000Z" / "chat-messages.json")  # fmt: skip
+    chat.parent.mkdir(parents=True)
+    ts = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    usage = {"inputTokens": 1000, "outputTokens": 100}
+    chat.write_text(json.dumps([codebuff_reply("m1", ts, SONNET, usage)]))
+    assert main(["status", "--source", "codebuff", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 1
+    assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6)

@@ -63,4 +63,5 @@ def test_the_built_in_list_names_every_source_package() -> None:
         "qwen",
         "kimi",
         "droid",
+        "codebuff",
     )

@@ -109,6 +109,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         ampcode,
         cburn,
         claude,
+        codebuff,
         codex,
         copilot,
         ctm,
@@ -139,6 +140,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         qwen.SPEC,
         kimi.SPEC,
         droid.SPEC,
+        codebuff.SPEC,
     )
 
 
