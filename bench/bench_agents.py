@@ -51,10 +51,12 @@ from tests.agent_logs_support import (  # noqa: E402
     generate_gemini_chats,
     generate_kimi_wires,
     generate_opencode_db,
+    generate_pi_sessions,
     generate_qwen_chats,
     kimi_status,
     opencode_message,
     opencode_put,
+    pi_message,
     qwen_reply,
 )
 
@@ -215,6 +217,19 @@ def _codebuff_append(folder: Path, n: int) -> None:
     (chat / "chat-messages.json").write_text(json.dumps([reply]))
 
 
+def _pi_generate(folder: Path) -> str:
+    generate_pi_sessions(folder, MESSAGES)
+    files = list(folder.rglob("*.jsonl"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} messages in {len(files):,} session logs, {size / MB:.0f} MB"
+
+
+def _pi_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with next(folder.rglob("*.jsonl")).open("a") as fh:
+        fh.write(pi_message(ts, "anthropic", "claude-sonnet-4-5-20250929", 3 + n, 40, 1000) + "\n")
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
@@ -226,6 +241,7 @@ AGENTS = [
     Agent("kimi", "KIMI_DATA_DIR", _kimi_generate, _kimi_append, "steps"),
     Agent("droid", "DROID_SESSIONS_DIR", _droid_generate, _droid_append, "sessions"),
     Agent("codebuff", "CODEBUFF_DATA_DIR", _codebuff_generate, _codebuff_append, "replies"),
+    Agent("pi-agent", "PI_AGENT_DIR", _pi_generate, _pi_append, "messages", ccusage_name="pi"),
 ]
 
 

@@ -1177,3 +1177,74 @@ def generate_codebuff_chats(
             reply["content"] = filler[: rng.randint(200, 2000)]
             messages.append(reply)
         (chat / "chat-messages.json").write_text(_compact(messages))
+
+
+# ---- pi -----------------------------------------------------------------------------------
+
+
+def pi_message(  # noqa: PLR0917 - a message reads best as (ts, provider, model, tokens)
+    ts: str, provider: str, model: str, inp: int, out: int, read: int = 0, write: int = 0,
+    *, cost: float | None = None,
+) -> str:  # fmt: skip
+    """An assistant message line of a pi session log, with pi's own cost when given."""
+    usage: dict[str, object] = {"input": inp, "output": out, "cacheRead": read,
+                                "cacheWrite": write,
+                                "totalTokens": inp + out + read + write}  # fmt: skip
+    if cost is not None:
+        usage["cost"] = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": cost}
+    return _compact({"type": "message", "timestamp": ts, "message": {
+        "role": "assistant", "content": [{"type": "text", "text": "done"}], "api": "messages",
+        "provider": provider, "model": model, "usage": usage, "stopReason": "stop"}})  # fmt: skip
+
+
+def write_pi_fixture(sessions: Path) -> dict[str, Path]:
+    """A pi sessions folder with its traps; returns the logs by role."""
+    sonnet = "claude-sonnet-4-5-20250929"
+    project = sessions / "--work-app--"
+    project.mkdir(parents=True, exist_ok=True)
+    log = project / "2026-11-20T09-00-00-000Z_a1b2.jsonl"
+    first = pi_message("2026-11-20T09:00:05.000Z", "anthropic", sonnet, 40, 900, 30_000, 2_000)
+    log.write_text("\n".join([
+        _compact({"type": "session", "id": "a1b2", "timestamp": "2026-11-20T09:00:00.000Z",
+                  "cwd": "/work/app"}),
+        _compact({"type": "message", "timestamp": "2026-11-20T09:00:01.000Z",
+                  "message": {"role": "user", "content": "fix it"}}),
+        first,
+        pi_message("2026-11-20T10:00:00.000Z", "openai", "gpt-5", 4_000, 300, 2_000, cost=0.0123),
+        '{"type":"message","timestamp":"2026-11-20T11:00:00Z","message":{"role":"assistant","usage":{',
+        pi_message("2026-11-21T08:00:00.000Z", "acme", "imaginary-9", 10, 20),
+        pi_message("2026-11-21T09:00:00.000Z", "openai", "gpt-5", 0, 0),  # nothing used
+    ]) + "\n")  # fmt: skip
+    # a copy of the session (pi's fork keeps the history): its messages count once
+    fork = project / "2026-11-21T10-00-00-000Z_a1b2.jsonl"
+    fork.write_text(first + "\n" + pi_message(
+        "2026-11-22T07:00:00.000Z", "anthropic", sonnet, 7, 70, 700) + "\n")  # fmt: skip
+    return {"log": log, "fork": fork}
+
+
+def generate_pi_sessions(
+    sessions: Path, messages: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """pi session logs of 40 messages (a user message and a tool result before each) in 20
+    projects, over the 10 days before ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(8000))
+    for start in range(0, messages, 40):
+        folder = sessions / f"--work-p{start // 40 % 20}--"
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for n in range(start, min(start + 40, messages)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, messages))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            text = filler[: rng.randint(500, 8000)]
+            result = {"role": "toolResult", "content": text}
+            lines.append(_compact({"type": "message", "timestamp": ts, "message": result}))
+            lines.append(pi_message(ts, "anthropic", "claude-sonnet-4-5-20250929",
+                                    rng.randint(1, 50), rng.randint(20, 3000),
+                                    rng.randint(0, 120_000), rng.randint(0, 3000)))  # fmt: skip
+        log = folder / f"2026-01-01T00-00-00-000Z_s{start:08d}.jsonl"
+        log.write_text("\n".join(lines) + "\n")

@@ -36,6 +36,7 @@ _SCRUBBED = (
     "KIMI_DATA_DIR",
     "DROID_SESSIONS_DIR",
     "CODEBUFF_DATA_DIR",
+    "PI_AGENT_DIR",
 )
 
 

@@ -28,6 +28,7 @@ from burntray.sources.droid.reader import DroidReader
 from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.kimi.logs import KimiLogReader
 from burntray.sources.opencode.reader import OpenCodeReader
+from burntray.sources.pi_agent.logs import PiLogReader
 from burntray.sources.qwen.logs import QwenLogReader
 from tests.agent_logs_support import (
     _compact,
@@ -46,6 +47,7 @@ from tests.agent_logs_support import (
     opencode_message,
     opencode_put,
     per_day,
+    pi_message,
     qwen_reply,
     run_ccusage,
     write_amp_fixture,
@@ -55,6 +57,7 @@ from tests.agent_logs_support import (
     write_gemini_fixture,
     write_kimi_fixture,
     write_opencode_fixture,
+    write_pi_fixture,
     write_qwen_fixture,
 )
 from tests.processes import require_tool
@@ -476,3 +479,34 @@ def test_codebuff_on_ccusage_fixtures(ccusage: Path, tmp_path: Path) -> None:
     assert [(r.model, r.input_tokens, r.cache_read_tokens) for r in records] == [
         ("openai/gpt-5", 90, 10)
     ]
+
+
+def test_pi_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    sessions = tmp_path / "sessions"
+    files = write_pi_fixture(sessions)
+    reader = PiLogReader([sessions], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 1
+    assert len(seen) == 4  # the fork's copy of the first message counts once
+    line = pi_message("2026-11-22T09:00:00.000Z", "openai", "gpt-5", 900, 90, 9_000)
+    with files["fork"].open("a") as fh:
+        fh.write(line[:33])
+    accumulate(seen, reader.read_new())
+    with files["fork"].open("a") as fh:
+        fh.write(line[33:] + "\n")
+    accumulate(seen, reader.read_new())
+    assert len(seen) == 5
+    theirs = run_ccusage(ccusage, "pi", {"PI_AGENT_DIR": str(sessions)}, tmp_path / "home")
+    compare(per_day(seen.values()), theirs, "pi")
+
+
+def test_pi_on_ccusage_fixtures(ccusage: Path, tmp_path: Path) -> None:
+    data = FIXTURES / "pi" / "sessions"
+    records = PiLogReader([data], build_price_table()).read_new()
+    costs = {r.session: r.cost_usd for r in records}
+    assert costs["session-a"] == pytest.approx(333 * 10 / 1e6)  # a total only: output
+    assert costs["session-b"] is None  # unknown model: unpriced, not $0
+    assert costs["session-c"] == 0.05  # pi's own cost
+    theirs = run_ccusage(ccusage, "pi", {"PI_AGENT_DIR": str(data)}, tmp_path)
+    compare(per_day(records), theirs, "pi")

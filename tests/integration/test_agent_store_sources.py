@@ -27,6 +27,7 @@ from burntray.sources.kimi.paths import kimi_data_dirs
 from burntray.sources.opencode import WATCHED
 from burntray.sources.opencode.paths import opencode_data_dirs
 from burntray.sources.opencode.reader import OpenCodeReader
+from burntray.sources.pi_agent.paths import pi_session_dirs
 from burntray.sources.qwen.paths import qwen_data_dirs
 from burntray.store.history import HistoryStore
 from tests.agent_logs_support import (
@@ -46,6 +47,7 @@ from tests.agent_logs_support import (
     opencode_db,
     opencode_message,
     opencode_put,
+    pi_message,
     qwen_reply,
     write_gemini_fixture,
     write_opencode_fixture,
@@ -395,3 +397,20 @@ def test_codebuff_location_and_status(capsys: pytest.CaptureFixture[str], tmp_pa
     totals = json.loads(capsys.readouterr().out)["totals"]
     assert totals["reqs"] == 1
     assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6)
+
+
+# ---- pi -----------------------------------------------------------------------------------
+
+
+def test_pi_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert pi_session_dirs({"HOME": str(tmp_path)}) == [tmp_path / ".pi" / "agent" / "sessions"]
+    assert pi_session_dirs({"HOME": "/x", "PI_AGENT_DIR": f"{tmp_path}/s"}) == [tmp_path / "s"]
+    log = Path(os.environ["HOME"]) / ".pi" / "agent" / "sessions" / "--w--" / "t_s1.jsonl"
+    log.parent.mkdir(parents=True)
+    ts = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    log.write_text(pi_message(ts, "anthropic", SONNET, 1000, 100) + "\n"
+                   + pi_message(ts, "openai", "gpt-5", 1, 1, cost=0.5) + "\n")  # fmt: skip
+    assert main(["status", "--source", "pi-agent", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 2
+    assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6 + 0.5)

@@ -64,4 +64,5 @@ def test_the_built_in_list_names_every_source_package() -> None:
         "kimi",
         "droid",
         "codebuff",
+        "pi-agent",
     )

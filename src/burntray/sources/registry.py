@@ -119,6 +119,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         kimi,
         opencode,
         otel,
+        pi_agent,
         qwen,
         roder,
         yoi,
@@ -141,6 +142,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         kimi.SPEC,
         droid.SPEC,
         codebuff.SPEC,
+        pi_agent.SPEC,
     )
 
 
