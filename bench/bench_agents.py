@@ -230,6 +230,22 @@ def _pi_append(folder: Path, n: int) -> None:
         fh.write(pi_message(ts, "anthropic", "claude-sonnet-4-5-20250929", 3 + n, 40, 1000) + "\n")
 
 
+def _kilo_generate(folder: Path) -> str:
+    generate_opencode_db(folder, MESSAGES)
+    (folder / "opencode.db").rename(folder / "kilo.db")
+    size = (folder / "kilo.db").stat().st_size
+    return f"{MESSAGES:,} messages, {size / MB:.0f} MB database"
+
+
+def _kilo_append(folder: Path, n: int) -> None:
+    conn = sqlite3.connect(folder / "kilo.db")
+    try:
+        msg = opencode_message(_now_ms(), "anthropic", "claude-sonnet-4-5-20250929", 3, 40, 1000)
+        opencode_put(conn, f"msg_bench_{n}_{time.time_ns()}", "ses_bench", msg)
+    finally:
+        conn.close()
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
@@ -242,6 +258,7 @@ AGENTS = [
     Agent("droid", "DROID_SESSIONS_DIR", _droid_generate, _droid_append, "sessions"),
     Agent("codebuff", "CODEBUFF_DATA_DIR", _codebuff_generate, _codebuff_append, "replies"),
     Agent("pi-agent", "PI_AGENT_DIR", _pi_generate, _pi_append, "messages", ccusage_name="pi"),
+    Agent("kilo", "KILO_DATA_DIR", _kilo_generate, _kilo_append),
 ]
 
 

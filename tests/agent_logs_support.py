@@ -1248,3 +1248,35 @@ def generate_pi_sessions(
                                     rng.randint(0, 120_000), rng.randint(0, 3000)))  # fmt: skip
         log = folder / f"2026-01-01T00-00-00-000Z_s{start:08d}.jsonl"
         log.write_text("\n".join(lines) + "\n")
+
+
+# ---- Kilo ---------------------------------------------------------------------------------
+
+
+def write_kilo_fixture(data_dir: Path) -> sqlite3.Connection:
+    """A Kilo data folder (OpenCode's schema in ``kilo.db``) with its traps; returns the open
+    database connection (WAL, held by its writer)."""
+    sonnet = "claude-sonnet-4-5-20250929"
+    conn = opencode_db(data_dir / "kilo.db")
+    put = opencode_put
+    # Kilo's own cost (its gateway's price) counts
+    put(conn, "k1", "s1", opencode_message(_ms("2026-11-20T09:00:00Z"), "anthropic", sonnet,
+                                          120, 300, 5000, 800, cost=0.0125))  # fmt: skip
+    # thinking without a total: billed as output; no cost recorded: priced
+    thinking = opencode_message(_ms("2026-11-20T10:00:00Z"), "openai", "gpt-5", 900, 40, 3000,
+                                reasoning=500, total=False)  # fmt: skip
+    del thinking["cost"]
+    put(conn, "k2", "s1", thinking)
+    # a time in seconds, and no provider
+    no_provider = opencode_message(_ms("2026-11-21T08:00:00Z") // 1000, "", sonnet, 10, 20, 30)
+    del no_provider["cost"]
+    put(conn, "k3", "s2", no_provider)
+    # a user message carrying tokens is not a reply
+    user = opencode_message(_ms("2026-11-21T09:00:00Z"), "anthropic", sonnet, 999, 999)
+    user["role"] = "user"
+    put(conn, "k4", "s2", user)
+    put(conn, "k5", "s2", '{"role":"assistant","tokens":{"input":')  # cut off
+    unknown = opencode_message(_ms("2026-11-22T07:00:00Z"), "acme", "imaginary-9", 40, 60)
+    del unknown["cost"]
+    put(conn, "k6", "s2", unknown)
+    return conn

@@ -37,6 +37,7 @@ _SCRUBBED = (
     "DROID_SESSIONS_DIR",
     "CODEBUFF_DATA_DIR",
     "PI_AGENT_DIR",
+    "KILO_DATA_DIR",
 )
 
 

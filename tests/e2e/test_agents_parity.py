@@ -26,6 +26,7 @@ from burntray.sources.codebuff.reader import CodebuffReader
 from burntray.sources.copilot.reader import CopilotReader
 from burntray.sources.droid.reader import DroidReader
 from burntray.sources.gemini.reader import GeminiReader
+from burntray.sources.kilo.reader import KiloReader
 from burntray.sources.kimi.logs import KimiLogReader
 from burntray.sources.opencode.reader import OpenCodeReader
 from burntray.sources.pi_agent.logs import PiLogReader
@@ -55,6 +56,7 @@ from tests.agent_logs_support import (
     write_copilot_fixture,
     write_droid_fixture,
     write_gemini_fixture,
+    write_kilo_fixture,
     write_kimi_fixture,
     write_opencode_fixture,
     write_pi_fixture,
@@ -510,3 +512,25 @@ def test_pi_on_ccusage_fixtures(ccusage: Path, tmp_path: Path) -> None:
     assert costs["session-c"] == 0.05  # pi's own cost
     theirs = run_ccusage(ccusage, "pi", {"PI_AGENT_DIR": str(data)}, tmp_path)
     compare(per_day(records), theirs, "pi")
+
+
+def test_kilo_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    data = tmp_path / "kilo"
+    conn = write_kilo_fixture(data)
+    reader = KiloReader([data], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 1 and len(seen) == 4  # the user's tokens are not a reply
+    # Kilo goes on while we read: a reply is written, then updated with its final tokens
+    reply = opencode_message(_ms("2026-11-22T09:00:00+00:00"), "anthropic", SONNET, 1, 2)
+    del reply["cost"]
+    opencode_put(conn, "k7", "s3", reply)
+    accumulate(seen, reader.read_new())
+    reply["tokens"] = {"input": 50, "output": 700, "reasoning": 0, "cache": {"read": 9000,
+                                                                           "write": 0}}  # fmt: skip
+    opencode_put(conn, "k7", "s3", reply)
+    accumulate(seen, reader.read_new())
+    assert [r.output_tokens for k, r in seen.items() if k.endswith(":k7")] == [700]
+    theirs = run_ccusage(ccusage, "kilo", {"KILO_DATA_DIR": str(data)}, tmp_path / "home")
+    compare(per_day(seen.values()), theirs, "kilo")
+    conn.close()

@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from burntray.sources.copilot.paths import copilot_exporter_file, copilot_otel_d
 from burntray.sources.droid.paths import droid_session_dirs
 from burntray.sources.gemini.paths import gemini_data_dirs
 from burntray.sources.gemini.reader import GeminiReader
+from burntray.sources.kilo.paths import kilo_data_dirs
 from burntray.sources.kimi.paths import kimi_data_dirs
 from burntray.sources.opencode import WATCHED
 from burntray.sources.opencode.paths import opencode_data_dirs
@@ -414,3 +416,21 @@ def test_pi_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     totals = json.loads(capsys.readouterr().out)["totals"]
     assert totals["reqs"] == 2
     assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6 + 0.5)
+
+
+# ---- Kilo ---------------------------------------------------------------------------------
+
+
+def test_kilo_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert kilo_data_dirs({"HOME": str(tmp_path)}) == [tmp_path / ".local" / "share" / "kilo"]
+    xdg = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "d")}
+    assert kilo_data_dirs(xdg) == [tmp_path / "d" / "kilo"]
+    assert kilo_data_dirs({**xdg, "KILO_DATA_DIR": str(tmp_path / "k")}) == [tmp_path / "k"]
+    conn = opencode_db(Path(os.environ["XDG_DATA_HOME"]) / "kilo" / "kilo.db")
+    seconds = int(time.time()) - 120  # Kilo may write seconds
+    opencode_put(conn, "m1", "s1", opencode_message(seconds, "anthropic", SONNET, 1000, 100))
+    conn.close()
+    assert main(["status", "--source", "kilo", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 1
+    assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6)

@@ -65,4 +65,5 @@ def test_the_built_in_list_names_every_source_package() -> None:
         "droid",
         "codebuff",
         "pi-agent",
+        "kilo",
     )

@@ -116,6 +116,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         droid,
         gemini,
         hexai,
+        kilo,
         kimi,
         opencode,
         otel,
@@ -143,6 +144,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         droid.SPEC,
         codebuff.SPEC,
         pi_agent.SPEC,
+        kilo.SPEC,
     )
 
 

@@ -38,7 +38,7 @@ def _build(ctx: SourceContext) -> Source:
 
 
 def _probe(ctx: SourceContext) -> tuple[bool, str]:
-    from burntray.sources.opencode.reader import database_path  # noqa: PLC0415
+    from burntray.sources.opencode.paths import database_path  # noqa: PLC0415
 
     try:
         dirs = opencode_dirs(ctx)
@@ -54,7 +54,7 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
 
 def _doctor(ctx: SourceContext) -> list[str]:
     from burntray.model.price_table import PRICES_AS_OF  # noqa: PLC0415
-    from burntray.sources.opencode.reader import database_path  # noqa: PLC0415
+    from burntray.sources.opencode.paths import database_path  # noqa: PLC0415
 
     lines = []
     for folder in opencode_dirs(ctx):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from burntray.paths import env_dir, env_path_list, user_home
+
+_CHANNEL_DB = re.compile(r"opencode-[A-Za-z0-9_-]+\.db")
 
 
 def opencode_data_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
@@ -18,3 +21,18 @@ def opencode_data_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
         return configured
     xdg = env_dir(env, "XDG_DATA_HOME")
     return [(xdg if xdg is not None else user_home(env) / ".local" / "share") / "opencode"]
+
+
+def database_path(folder: Path) -> Path | None:
+    """``opencode.db``, else the first ``opencode-<channel>.db`` by name (as ccusage picks)."""
+    default = folder / "opencode.db"
+    if default.is_file():
+        return default
+    try:
+        names = sorted(e.name for e in os.scandir(folder) if _CHANNEL_DB.fullmatch(e.name))
+    except OSError:
+        return None
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
+    return None

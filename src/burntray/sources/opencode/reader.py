@@ -24,8 +24,6 @@ JSON files are read whole only when they changed (``agent_logs.stores.WholeFiles
 
 from __future__ import annotations
 
-import os
-import re
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -36,9 +34,9 @@ from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, s
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import WholeFiles, dump_state, load_state_parts
+from burntray.sources.opencode.paths import database_path
 
 MAX_ROW_BYTES = 4 * 1024 * 1024  # an assistant message's JSON is a few KB (its parts are apart)
-_CHANNEL_DB = re.compile(r"opencode-[A-Za-z0-9_-]+\.db")
 WHAT = "OpenCode database"
 
 
@@ -62,6 +60,7 @@ class _Time(msgspec.Struct, gc=False):
 
 class _Message(msgspec.Struct, gc=False):
     id: object = None
+    role: object = None
     sessionID: object = None
     providerID: object = None
     modelID: object = None
@@ -84,16 +83,23 @@ def _text(value: object) -> str:
 
 
 def message_record(
-    raw: bytes | str, prices: PriceOf, msg_id: str = "", session: str = "", key: str = ""
+    raw: bytes | str,
+    prices: PriceOf,
+    msg_id: str = "",
+    session: str = "",
+    key: str = "",
+    *,
+    kilo: bool = False,
 ) -> UsageRecord | None:
     """The record of one message (None: it carries no usage). Raises ``ValueError`` when the
-    JSON is malformed or the message has usage but no time to place it at."""
+    JSON is malformed or the message has usage but no time to place it at. ``kilo``: Kilo's
+    rules (assistant messages only, the provider optional, times in seconds or ms)."""
     try:
         msg = _DECODER.decode(raw)
     except msgspec.DecodeError as exc:
         raise ValueError(str(exc)) from None
     tokens = msg.tokens
-    if tokens is None:
+    if tokens is None or (kilo and msg.role != "assistant"):
         return None
     cache = tokens.cache or _Cache()
     inp, out = _count(tokens.input), _count(tokens.output)
@@ -102,11 +108,13 @@ def message_record(
     missing = max(0, total - (inp + out + read + write)) if total else _count(tokens.reasoning)
     output = out + missing
     model, provider = _text(msg.modelID), _text(msg.providerID)
-    if not (inp or output or read or write) or not model or not provider:
+    if not (inp or output or read or write) or not model or not (provider or kilo):
         return None
     when = msg.time.created if msg.time is not None else None
     if not isinstance(when, int) or isinstance(when, bool) or when <= 0:
         raise ValueError("a message with usage but no time.created")
+    if kilo and when < 1_000_000_000_000:
+        when *= 1000  # Kilo may write seconds
     msg_id = msg_id or _text(msg.id)
     session = session or _text(msg.sessionID)
     cost = msg.cost
@@ -132,23 +140,14 @@ def message_record(
     )
 
 
-def database_path(folder: Path) -> Path | None:
-    """``opencode.db``, else the first ``opencode-<channel>.db`` by name (as ccusage picks)."""
-    default = folder / "opencode.db"
-    if default.is_file():
-        return default
-    try:
-        names = sorted(e.name for e in os.scandir(folder) if _CHANNEL_DB.fullmatch(e.name))
-    except OSError:
-        return None
-    for name in names:
-        if (folder / name).is_file():
-            return folder / name
-    return None
-
-
 class OpenCodeReader:
-    """Reads what is new or changed in every OpenCode data folder."""
+    """Reads what is new or changed in every OpenCode data folder (and, as ``KiloReader``,
+    in those of its fork Kilo)."""
+
+    what = WHAT
+    tool = "OpenCode"
+    kilo = False  # Kilo's rules for its messages (see ``message_record``)
+    legacy: tuple[str, ...] = ("storage", "message")  # older versions' JSON files (none: ())
 
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
         self.data_dirs = [Path(f) for f in folders]
@@ -157,7 +156,7 @@ class OpenCodeReader:
         self.missing = ""
         self.files_seen = 0
         self._files = WholeFiles(
-            [d / "storage" / "message" for d in self.data_dirs],
+            [d.joinpath(*self.legacy) for d in self.data_dirs] if self.legacy else [],
             (".json",),
         )
         self._signatures: dict[str, object] = {}
@@ -192,7 +191,7 @@ class OpenCodeReader:
         out: list[UsageRecord] = []
         databases = 0
         for folder in self.data_dirs:
-            db = database_path(folder)
+            db = self.database(folder)
             if db is not None:
                 databases += 1
                 self._read_database(db, out)
@@ -200,9 +199,12 @@ class OpenCodeReader:
         self.files_seen = databases + self._files.files_seen
         present = [d for d in self.data_dirs if d.is_dir()]
         self.missing = (
-            "" if present else "no OpenCode data folder: " + ", ".join(map(str, self.data_dirs))
+            "" if present else f"no {self.tool} data folder: " + ", ".join(map(str, self.data_dirs))
         )
         return out
+
+    def database(self, folder: Path) -> Path | None:
+        return database_path(folder)
 
     def _price(self, provider: str, model: str) -> Price | None:
         """The table's price, looked up once per provider and model (a first scan prices the
@@ -225,7 +227,7 @@ class OpenCodeReader:
         if self._signatures.get(name) == sig and name not in self._db_problems:
             return
         try:
-            conn = open_readonly(db, WHAT)
+            conn = open_readonly(db, self.what)
         except StoreProblem as exc:
             self._db_problems[name] = exc.detail
             return
@@ -238,7 +240,8 @@ class OpenCodeReader:
                     self._bad(f"{db} message {msg_id}", "data missing or over the size cap")
                     continue
                 try:
-                    rec = message_record(data, self._price, msg_id, session)
+                    key = f"{db}:{msg_id}" if self.kilo else ""  # ccusage's key for Kilo
+                    rec = message_record(data, self._price, msg_id, session, key, kilo=self.kilo)
                 except ValueError as exc:
                     self._bad(f"{db} message {msg_id}", str(exc))
                     continue
@@ -247,7 +250,7 @@ class OpenCodeReader:
                 if rec is not None:
                     out.append(rec)
         except sqlite3.Error as exc:
-            self._db_problems[name] = describe_error(exc, db, WHAT)
+            self._db_problems[name] = describe_error(exc, db, self.what)
             return
         finally:
             conn.close()
