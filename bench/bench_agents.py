@@ -49,10 +49,12 @@ from tests.agent_logs_support import (  # noqa: E402
     generate_copilot_otel,
     generate_droid_sessions,
     generate_gemini_chats,
+    generate_goose_sessions,
     generate_kimi_wires,
     generate_opencode_db,
     generate_pi_sessions,
     generate_qwen_chats,
+    goose_put,
     kimi_status,
     opencode_message,
     opencode_put,
@@ -246,6 +248,22 @@ def _kilo_append(folder: Path, n: int) -> None:
         conn.close()
 
 
+def _goose_generate(folder: Path) -> str:
+    db = folder / "data" / "sessions" / "sessions.db"
+    generate_goose_sessions(db, MESSAGES // 40)
+    return f"{MESSAGES // 40:,} sessions, {db.stat().st_size / MB:.1f} MB database"
+
+
+def _goose_append(folder: Path, n: int) -> None:
+    conn = sqlite3.connect(folder / "data" / "sessions" / "sessions.db")
+    try:
+        now = str(int(time.time()))
+        goose_put(conn, f"bench{n}", "claude-sonnet-4-5-20250929", "anthropic", now,
+                  (3000, 40, 3040))  # fmt: skip
+    finally:
+        conn.close()
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
@@ -259,6 +277,7 @@ AGENTS = [
     Agent("codebuff", "CODEBUFF_DATA_DIR", _codebuff_generate, _codebuff_append, "replies"),
     Agent("pi-agent", "PI_AGENT_DIR", _pi_generate, _pi_append, "messages", ccusage_name="pi"),
     Agent("kilo", "KILO_DATA_DIR", _kilo_generate, _kilo_append),
+    Agent("goose", "GOOSE_PATH_ROOT", _goose_generate, _goose_append, "sessions"),
 ]
 
 

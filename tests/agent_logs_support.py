@@ -1280,3 +1280,80 @@ def write_kilo_fixture(data_dir: Path) -> sqlite3.Connection:
     del unknown["cost"]
     put(conn, "k6", "s2", unknown)
     return conn
+
+
+# ---- Goose --------------------------------------------------------------------------------
+
+GOOSE_SCHEMA = (
+    "CREATE TABLE sessions (id TEXT PRIMARY KEY, name TEXT, description TEXT DEFAULT '', "
+    "working_dir TEXT, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, "
+    "updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, model_config_json TEXT, "
+    "provider_name TEXT, total_tokens INTEGER, input_tokens INTEGER, output_tokens INTEGER, "
+    "accumulated_total_tokens INTEGER, accumulated_input_tokens INTEGER, "
+    "accumulated_output_tokens INTEGER)"
+)
+
+
+def goose_db(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(GOOSE_SCHEMA)
+    return conn
+
+
+def goose_put(  # noqa: PLR0917 - a session row reads best positionally
+    conn: sqlite3.Connection, ident: str, model: str | None, provider: str | None,
+    created: object, totals: tuple[int | None, int | None, int | None],
+    updated: str | None = None,
+) -> None:  # fmt: skip
+    """Insert or update a session row with its accumulated (input, output, total) so far."""
+    config = None if model is None else _compact({"model_name": model, "context_limit": 200000})
+    inp, out, total = totals
+    conn.execute(
+        "INSERT INTO sessions (id, name, working_dir, created_at, updated_at, model_config_json, "
+        "provider_name, total_tokens, input_tokens, output_tokens, accumulated_total_tokens, "
+        "accumulated_input_tokens, accumulated_output_tokens) "
+        "VALUES (?, 'work', '/work/app', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
+        "SET updated_at = excluded.updated_at, accumulated_total_tokens = "
+        "excluded.accumulated_total_tokens, accumulated_input_tokens = "
+        "excluded.accumulated_input_tokens, accumulated_output_tokens = "
+        "excluded.accumulated_output_tokens",
+        (ident, created, updated or created, config, provider, 10, 5, 5, total, inp, out),
+    )
+    conn.commit()
+
+
+def write_goose_fixture(db: Path) -> sqlite3.Connection:
+    """A Goose sessions.db with its traps; returns the open connection (WAL, held)."""
+    sonnet = "claude-sonnet-4-5-20250929"
+    conn = goose_db(db)
+    goose_put(conn, "20261120_1", sonnet, "anthropic", "2026-11-20 09:00:00", (12_000, 900, 12_900))
+    # reasoning in the total only: billed as output; created_at in seconds
+    goose_put(conn, "20261120_2", "gpt-5", "openai", str(_ms("2026-11-20T10:00:00Z") // 1000),
+              (5_000, 300, 5_800))  # fmt: skip
+    # no provider named: the model's; an RFC 3339 time
+    goose_put(conn, "20261121_1", sonnet, None, "2026-11-21T08:00:00Z", (700, 70, None))
+    goose_put(conn, "20261121_2", None, "anthropic", "2026-11-21 09:00:00", (1, 1, 2))  # no model
+    goose_put(conn, "20261121_3", "imaginary-9", "acme", "2026-11-21 10:00:00", (40, 60, 100))
+    goose_put(conn, "20261122_1", sonnet, "anthropic", "2026-11-22 07:00:00", (0, 0, 0))  # empty
+    return conn
+
+
+def generate_goose_sessions(
+    db: Path, count: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """A Goose sessions.db of ``count`` sessions over the 10 days before ``end_ts`` (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    conn = goose_db(db)
+    for n in range(count):
+        at = end - 10 * 86400 + n * (10 * 86400 / max(1, count))
+        created = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        inp, out = rng.randint(1000, 900_000), rng.randint(100, 60_000)
+        goose_put(conn, f"s{n:06d}", "claude-sonnet-4-5-20250929", "anthropic", created,
+                  (inp, out, inp + out))  # fmt: skip
+    conn.close()

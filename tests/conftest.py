@@ -38,6 +38,7 @@ _SCRUBBED = (
     "CODEBUFF_DATA_DIR",
     "PI_AGENT_DIR",
     "KILO_DATA_DIR",
+    "GOOSE_PATH_ROOT",
 )
 
 

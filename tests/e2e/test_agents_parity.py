@@ -26,6 +26,7 @@ from burntray.sources.codebuff.reader import CodebuffReader
 from burntray.sources.copilot.reader import CopilotReader
 from burntray.sources.droid.reader import DroidReader
 from burntray.sources.gemini.reader import GeminiReader
+from burntray.sources.goose.reader import GooseReader
 from burntray.sources.kilo.reader import KiloReader
 from burntray.sources.kimi.logs import KimiLogReader
 from burntray.sources.opencode.reader import OpenCodeReader
@@ -43,6 +44,7 @@ from tests.agent_logs_support import (
     droid_usage,
     gemini_reply,
     gemini_tokens,
+    goose_put,
     kimi_status,
     opencode_db,
     opencode_message,
@@ -56,6 +58,7 @@ from tests.agent_logs_support import (
     write_copilot_fixture,
     write_droid_fixture,
     write_gemini_fixture,
+    write_goose_fixture,
     write_kilo_fixture,
     write_kimi_fixture,
     write_opencode_fixture,
@@ -533,4 +536,26 @@ def test_kilo_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
     assert [r.output_tokens for k, r in seen.items() if k.endswith(":k7")] == [700]
     theirs = run_ccusage(ccusage, "kilo", {"KILO_DATA_DIR": str(data)}, tmp_path / "home")
     compare(per_day(seen.values()), theirs, "kilo")
+    conn.close()
+
+
+def test_goose_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    root = tmp_path / "goose-root"
+    db = root / "data" / "sessions" / "sessions.db"
+    conn = write_goose_fixture(db)
+    reader = GooseReader([db], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert len(seen) == 5
+    # the session goes on that afternoon: what it added is a record at the row's updated_at
+    goose_put(conn, "20261120_1", SONNET, "anthropic", "2026-11-20 09:00:00",
+              (20_000, 1_500, 21_600), updated="2026-11-20 15:00:00")  # fmt: skip
+    added = reader.read_new()
+    assert [(r.ts_ns, r.input_tokens, r.output_tokens) for r in added] == [
+        (_ns("2026-11-20T15:00:00Z"), 8_000, 700)
+    ]
+    accumulate(seen, added)
+    assert reader.read_new() == []  # nothing changed: the database is not read
+    theirs = run_ccusage(ccusage, "goose", {"GOOSE_PATH_ROOT": str(root)}, tmp_path / "home")
+    compare(per_day(seen.values()), theirs, "goose")
     conn.close()

@@ -24,6 +24,7 @@ from burntray.sources.copilot.paths import copilot_exporter_file, copilot_otel_d
 from burntray.sources.droid.paths import droid_session_dirs
 from burntray.sources.gemini.paths import gemini_data_dirs
 from burntray.sources.gemini.reader import GeminiReader
+from burntray.sources.goose.paths import goose_databases
 from burntray.sources.kilo.paths import kilo_data_dirs
 from burntray.sources.kimi.paths import kimi_data_dirs
 from burntray.sources.opencode import WATCHED
@@ -45,6 +46,8 @@ from tests.agent_logs_support import (
     gemini_reply,
     gemini_session,
     gemini_tokens,
+    goose_db,
+    goose_put,
     kimi_status,
     opencode_db,
     opencode_message,
@@ -434,3 +437,32 @@ def test_kilo_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: 
     totals = json.loads(capsys.readouterr().out)["totals"]
     assert totals["reqs"] == 1
     assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6)
+
+
+# ---- Goose --------------------------------------------------------------------------------
+
+
+def test_goose_location_and_what_a_session_adds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert goose_databases({"HOME": "/h", "GOOSE_PATH_ROOT": str(tmp_path)}) == [
+        tmp_path / "data" / "sessions" / "sessions.db"
+    ]
+    assert goose_databases({"HOME": str(tmp_path)})[0] == (
+        tmp_path / ".local" / "share" / "goose" / "sessions" / "sessions.db"
+    )
+    db = Path(os.environ["XDG_DATA_HOME"]) / "goose" / "sessions" / "sessions.db"
+    conn = goose_db(db)
+    created = int(time.time()) - 1800
+    goose_put(conn, "s1", SONNET, "anthropic", str(created), (1000, 100, 1100))
+    conn.close()
+    assert main(["status", "--source", "goose", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert (totals["reqs"], totals["input_tokens"]) == (1, 1000)
+    conn = sqlite3.connect(db)
+    goose_put(conn, "s1", SONNET, "anthropic", str(created), (1500, 300, 1800))
+    conn.close()
+    assert main(["status", "--source", "goose", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert (totals["reqs"], totals["input_tokens"], totals["output_tokens"]) == (2, 1500, 300)
+    assert totals["cost_usd"] == pytest.approx((1500 * 3 + 300 * 15) / 1e6)

@@ -66,4 +66,5 @@ def test_the_built_in_list_names_every_source_package() -> None:
         "codebuff",
         "pi-agent",
         "kilo",
+        "goose",
     )

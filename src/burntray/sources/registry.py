@@ -115,6 +115,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         ctm,
         droid,
         gemini,
+        goose,
         hexai,
         kilo,
         kimi,
@@ -145,6 +146,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         codebuff.SPEC,
         pi_agent.SPEC,
         kilo.SPEC,
+        goose.SPEC,
     )
 
 
