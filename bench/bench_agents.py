@@ -55,6 +55,8 @@ from tests.agent_logs_support import (  # noqa: E402
     generate_pi_sessions,
     generate_qwen_chats,
     goose_put,
+    hermes_db,
+    hermes_put,
     kimi_status,
     opencode_message,
     opencode_put,
@@ -264,6 +266,27 @@ def _goose_append(folder: Path, n: int) -> None:
         conn.close()
 
 
+def _hermes_generate(folder: Path) -> str:
+    conn = hermes_db(folder / "state.db")
+    count = MESSAGES // 40
+    start = time.time() - 10 * 86400
+    for n in range(count):
+        at = start + n * 10 * 86400 / max(1, count)
+        tokens = (2000 + n, 9000, 400_000, 3000, 0)
+        hermes_put(conn, f"s{n:06d}", "claude-sonnet-4-5-20250929", "anthropic", at, tokens)
+    conn.close()
+    return f"{count:,} sessions"
+
+
+def _hermes_append(folder: Path, n: int) -> None:
+    conn = sqlite3.connect(folder / "state.db")
+    try:
+        hermes_put(conn, f"bench{n}", "claude-sonnet-4-5-20250929", "anthropic", time.time(),
+                   (3000, 40, 1000, 0, 0))  # fmt: skip
+    finally:
+        conn.close()
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
@@ -278,6 +301,7 @@ AGENTS = [
     Agent("pi-agent", "PI_AGENT_DIR", _pi_generate, _pi_append, "messages", ccusage_name="pi"),
     Agent("kilo", "KILO_DATA_DIR", _kilo_generate, _kilo_append),
     Agent("goose", "GOOSE_PATH_ROOT", _goose_generate, _goose_append, "sessions"),
+    Agent("hermes", "HERMES_HOME", _hermes_generate, _hermes_append, "sessions"),
 ]
 
 

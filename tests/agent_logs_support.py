@@ -1357,3 +1357,71 @@ def generate_goose_sessions(
         goose_put(conn, f"s{n:06d}", "claude-sonnet-4-5-20250929", "anthropic", created,
                   (inp, out, inp + out))  # fmt: skip
     conn.close()
+
+
+# ---- Hermes Agent -------------------------------------------------------------------------
+
+HERMES_SCHEMA = (
+    "CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT NOT NULL DEFAULT 'cli', "
+    "model TEXT, model_config TEXT, parent_session_id TEXT, started_at REAL NOT NULL, "
+    "ended_at REAL, end_reason TEXT, message_count INTEGER DEFAULT 0, "
+    "tool_call_count INTEGER DEFAULT 0, input_tokens INTEGER DEFAULT 0, "
+    "output_tokens INTEGER DEFAULT 0, cache_read_tokens INTEGER DEFAULT 0, "
+    "cache_write_tokens INTEGER DEFAULT 0, reasoning_tokens INTEGER DEFAULT 0, "
+    "billing_provider TEXT, billing_mode TEXT, estimated_cost_usd REAL, actual_cost_usd REAL, "
+    "cost_status TEXT, title TEXT)"
+)
+
+
+def hermes_db(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(HERMES_SCHEMA)
+    return conn
+
+
+def hermes_put(  # noqa: PLR0917 - a session row reads best positionally
+    conn: sqlite3.Connection, ident: str, model: str | None, provider: str | None,
+    started: float, tokens: tuple[int, int, int, int, int], cost: float | None = None,
+    ended: float | None = None,
+) -> None:  # fmt: skip
+    """Insert or update a session with its totals so far (input, output, cache read, cache
+    write, reasoning) and the billed cost (``actual_cost_usd``)."""
+    inp, out, read, write, reasoning = tokens
+    conn.execute(
+        "INSERT INTO sessions (id, model, billing_provider, started_at, ended_at, message_count, "
+        "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, "
+        "actual_cost_usd) VALUES (?, ?, ?, ?, ?, 4, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
+        "UPDATE SET ended_at = excluded.ended_at, input_tokens = excluded.input_tokens, "
+        "output_tokens = excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens, "
+        "cache_write_tokens = excluded.cache_write_tokens, "
+        "reasoning_tokens = excluded.reasoning_tokens, "
+        "actual_cost_usd = excluded.actual_cost_usd",
+        (ident, model, provider, started, ended, inp, out, read, write, reasoning, cost),
+    )
+    conn.commit()
+
+
+def write_hermes_fixture(home: Path) -> sqlite3.Connection:
+    """A Hermes home's state.db with its traps; returns the open connection (WAL, held)."""
+    sonnet = "claude-sonnet-4-5-20250929"
+    conn = hermes_db(home / "state.db")
+    start = _ms("2026-11-20T09:00:00Z") / 1000
+    hermes_put(conn, "h1", sonnet, "anthropic", start, (120, 900, 30_000, 2_000, 0))
+    # the billed cost counts; reasoning billed as output
+    hermes_put(conn, "h2", "claude-opus-4-1-20250805", "claude", start + 3600,
+               (5_000, 300, 2_000, 0, 400), cost=0.0321)  # fmt: skip
+    # reasoning, no cost recorded: priced (as output)
+    hermes_put(conn, "h7", "claude-haiku-4-5-20251001", "anthropic", start + 7200,
+               (900, 100, 0, 0, 50))  # fmt: skip
+    # Hermes's estimate alone is not a cost: priced
+    hermes_put(conn, "h8", sonnet, "anthropic", start + 9000, (10, 10, 0, 0, 0))
+    conn.execute("UPDATE sessions SET estimated_cost_usd = 9.99 WHERE id = 'h8'")
+    conn.commit()
+    # no provider named; started_at in ms
+    hermes_put(conn, "h3", sonnet, None, _ms("2026-11-21T08:00:00Z") + 0.0, (7, 70, 700, 0, 0))
+    hermes_put(conn, "h4", None, "anthropic", start, (1, 1, 0, 0, 0))  # no model: left out
+    hermes_put(conn, "h5", "imaginary-9", "acme", start + 86400, (40, 60, 0, 0, 0))
+    hermes_put(conn, "h6", sonnet, "anthropic", start + 2 * 86400, (0, 0, 0, 0, 0))  # empty
+    return conn

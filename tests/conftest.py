@@ -39,6 +39,7 @@ _SCRUBBED = (
     "PI_AGENT_DIR",
     "KILO_DATA_DIR",
     "GOOSE_PATH_ROOT",
+    "HERMES_HOME",
 )
 
 

@@ -27,6 +27,7 @@ from burntray.sources.copilot.reader import CopilotReader
 from burntray.sources.droid.reader import DroidReader
 from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.goose.reader import GooseReader
+from burntray.sources.hermes.reader import HermesReader
 from burntray.sources.kilo.reader import KiloReader
 from burntray.sources.kimi.logs import KimiLogReader
 from burntray.sources.opencode.reader import OpenCodeReader
@@ -45,6 +46,7 @@ from tests.agent_logs_support import (
     gemini_reply,
     gemini_tokens,
     goose_put,
+    hermes_put,
     kimi_status,
     opencode_db,
     opencode_message,
@@ -59,6 +61,7 @@ from tests.agent_logs_support import (
     write_droid_fixture,
     write_gemini_fixture,
     write_goose_fixture,
+    write_hermes_fixture,
     write_kilo_fixture,
     write_kimi_fixture,
     write_opencode_fixture,
@@ -558,4 +561,25 @@ def test_goose_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
     assert reader.read_new() == []  # nothing changed: the database is not read
     theirs = run_ccusage(ccusage, "goose", {"GOOSE_PATH_ROOT": str(root)}, tmp_path / "home")
     compare(per_day(seen.values()), theirs, "goose")
+    conn.close()
+
+
+def test_hermes_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    home = tmp_path / "hermes"
+    conn = write_hermes_fixture(home)
+    reader = HermesReader([home / "state.db"], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert len(seen) == 6  # no model, nothing used: left out
+    # the session goes on that afternoon (ended_at moves): the difference is recorded then
+    start = _ms("2026-11-20T09:00:00+00:00") / 1000
+    hermes_put(conn, "h1", SONNET, "anthropic", start, (150, 1_200, 40_000, 2_000, 0),
+               ended=start + 6 * 3600)  # fmt: skip
+    added = reader.read_new()
+    assert [(r.ts_ns, r.input_tokens, r.output_tokens, r.cache_read_tokens) for r in added] == [
+        (int(start + 6 * 3600) * 10**9, 30, 300, 10_000)
+    ]
+    accumulate(seen, added)
+    theirs = run_ccusage(ccusage, "hermes", {"HERMES_HOME": str(home)}, tmp_path / "home")
+    compare(per_day(seen.values()), theirs, "hermes")
     conn.close()

@@ -25,6 +25,7 @@ from burntray.sources.droid.paths import droid_session_dirs
 from burntray.sources.gemini.paths import gemini_data_dirs
 from burntray.sources.gemini.reader import GeminiReader
 from burntray.sources.goose.paths import goose_databases
+from burntray.sources.hermes.paths import hermes_state_dbs
 from burntray.sources.kilo.paths import kilo_data_dirs
 from burntray.sources.kimi.paths import kimi_data_dirs
 from burntray.sources.opencode import WATCHED
@@ -48,6 +49,8 @@ from tests.agent_logs_support import (
     gemini_tokens,
     goose_db,
     goose_put,
+    hermes_db,
+    hermes_put,
     kimi_status,
     opencode_db,
     opencode_message,
@@ -466,3 +469,20 @@ def test_goose_location_and_what_a_session_adds(
     totals = json.loads(capsys.readouterr().out)["totals"]
     assert (totals["reqs"], totals["input_tokens"], totals["output_tokens"]) == (2, 1500, 300)
     assert totals["cost_usd"] == pytest.approx((1500 * 3 + 300 * 15) / 1e6)
+
+
+# ---- Hermes Agent -------------------------------------------------------------------------
+
+
+def test_hermes_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert hermes_state_dbs({"HOME": str(tmp_path)}) == [tmp_path / ".hermes" / "state.db"]
+    two = {"HOME": "/h", "HERMES_HOME": f"{tmp_path}/a,{tmp_path}/b"}
+    assert hermes_state_dbs(two) == [tmp_path / "a" / "state.db", tmp_path / "b" / "state.db"]
+    conn = hermes_db(Path(os.environ["HOME"]) / ".hermes" / "state.db")
+    hermes_put(conn, "s1", SONNET, "anthropic", time.time() - 600, (1000, 100, 0, 0, 0))
+    hermes_put(conn, "s2", SONNET, "anthropic", time.time() - 600, (1, 1, 0, 0, 0), cost=0.5)
+    conn.close()
+    assert main(["status", "--source", "hermes", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 2
+    assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6 + 0.5)

@@ -67,4 +67,5 @@ def test_the_built_in_list_names_every_source_package() -> None:
         "pi-agent",
         "kilo",
         "goose",
+        "hermes",
     )

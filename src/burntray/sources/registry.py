@@ -116,6 +116,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         droid,
         gemini,
         goose,
+        hermes,
         hexai,
         kilo,
         kimi,
@@ -147,6 +148,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         pi_agent.SPEC,
         kilo.SPEC,
         goose.SPEC,
+        hermes.SPEC,
     )
 
 
