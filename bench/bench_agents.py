@@ -287,6 +287,18 @@ def _hermes_append(folder: Path, n: int) -> None:
         conn.close()
 
 
+def _openclaw_generate(folder: Path) -> str:
+    generate_pi_sessions(folder / "agents" / "main" / "sessions", MESSAGES)
+    files = list(folder.rglob("*.jsonl"))
+    return f"{MESSAGES:,} messages in {len(files):,} session logs (pi's record shape)"
+
+
+def _openclaw_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with next(folder.rglob("*.jsonl")).open("a") as fh:
+        fh.write(pi_message(ts, "anthropic", "claude-sonnet-4-5-20250929", 3 + n, 40, 1000) + "\n")
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
@@ -302,6 +314,7 @@ AGENTS = [
     Agent("kilo", "KILO_DATA_DIR", _kilo_generate, _kilo_append),
     Agent("goose", "GOOSE_PATH_ROOT", _goose_generate, _goose_append, "sessions"),
     Agent("hermes", "HERMES_HOME", _hermes_generate, _hermes_append, "sessions"),
+    Agent("openclaw", "OPENCLAW_DIR", _openclaw_generate, _openclaw_append),
 ]
 
 

@@ -1425,3 +1425,47 @@ def write_hermes_fixture(home: Path) -> sqlite3.Connection:
     hermes_put(conn, "h5", "imaginary-9", "acme", start + 86400, (40, 60, 0, 0, 0))
     hermes_put(conn, "h6", sonnet, "anthropic", start + 2 * 86400, (0, 0, 0, 0, 0))  # empty
     return conn
+
+
+# ---- OpenClaw -----------------------------------------------------------------------------
+
+
+def openclaw_message(at_ms: int | None, inp: int, out: int, read: int = 0, write: int = 0,
+                     *, cost: float | None = None, model: str | None = None) -> str:  # fmt: skip
+    usage: dict[str, object] = {"input": inp, "output": out, "cacheRead": read, "cacheWrite": write,
+                                "totalTokens": inp + out + read + write}  # fmt: skip
+    if cost is not None:
+        usage["cost"] = {"input": 0, "output": 0, "total": cost}
+    message: dict[str, object] = {"role": "assistant", "content": [{"type": "text", "text": "ok"}],
+                                  "usage": usage}  # fmt: skip
+    if at_ms is not None:
+        message["timestamp"] = at_ms
+    if model is not None:
+        message["model"] = model
+    return _compact({"type": "message", "id": f"m{at_ms}", "message": message})
+
+
+def write_openclaw_fixture(state: Path) -> dict[str, Path]:
+    """An OpenClaw state folder with its traps; returns the session logs by role."""
+    sessions = state / "agents" / "main" / "sessions"
+    sessions.mkdir(parents=True, exist_ok=True)
+    log = sessions / "abc.jsonl"
+    first = openclaw_message(_ms("2026-11-20T09:00:00Z"), 1660, 55, 108_928, cost=0.02)
+    log.write_text("\n".join([
+        _compact({"type": "session", "version": 3, "id": "abc", "cwd": "/work"}),
+        _compact({"type": "model_change", "provider": "anthropic",
+                  "modelId": "claude-sonnet-4-5-20250929"}),
+        first,
+        # no cost recorded: priced with the model named last
+        openclaw_message(_ms("2026-11-20T10:00:00Z"), 300, 700, 5_000, 1_000),
+        _compact({"type": "custom", "customType": "model-snapshot",
+                  "data": {"provider": "openai", "modelId": "gpt-5"}}),
+        openclaw_message(_ms("2026-11-21T08:00:00Z"), 4_000, 200, 2_000),
+        '{"type":"message","message":{"role":"assistant","usage":{"input":',  # cut off
+        openclaw_message(_ms("2026-11-21T09:00:00Z"), 40, 60, model="imaginary-9"),
+    ]) + "\n")  # fmt: skip
+    # the copy a reset left: its messages count once
+    reset = sessions / "abc.jsonl.reset.2026-11-21T10-00-00.000Z"
+    reset.write_text(log.read_text())
+    (sessions / "sessions.json").write_text(_compact({"abc": {"updatedAt": 1}}))  # not a log
+    return {"log": log, "reset": reset}

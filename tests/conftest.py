@@ -40,6 +40,7 @@ _SCRUBBED = (
     "KILO_DATA_DIR",
     "GOOSE_PATH_ROOT",
     "HERMES_HOME",
+    "OPENCLAW_DIR",
 )
 
 

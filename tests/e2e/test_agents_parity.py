@@ -30,6 +30,7 @@ from burntray.sources.goose.reader import GooseReader
 from burntray.sources.hermes.reader import HermesReader
 from burntray.sources.kilo.reader import KiloReader
 from burntray.sources.kimi.logs import KimiLogReader
+from burntray.sources.openclaw.logs import OpenClawLogReader
 from burntray.sources.opencode.reader import OpenCodeReader
 from burntray.sources.pi_agent.logs import PiLogReader
 from burntray.sources.qwen.logs import QwenLogReader
@@ -48,6 +49,7 @@ from tests.agent_logs_support import (
     goose_put,
     hermes_put,
     kimi_status,
+    openclaw_message,
     opencode_db,
     opencode_message,
     opencode_put,
@@ -64,6 +66,7 @@ from tests.agent_logs_support import (
     write_hermes_fixture,
     write_kilo_fixture,
     write_kimi_fixture,
+    write_openclaw_fixture,
     write_opencode_fixture,
     write_pi_fixture,
     write_qwen_fixture,
@@ -583,3 +586,24 @@ def test_hermes_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
     theirs = run_ccusage(ccusage, "hermes", {"HERMES_HOME": str(home)}, tmp_path / "home")
     compare(per_day(seen.values()), theirs, "hermes")
     conn.close()
+
+
+def test_openclaw_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    state = tmp_path / "openclaw"
+    files = write_openclaw_fixture(state)
+    reader = OpenClawLogReader([state], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert len(seen) == 4  # the reset's copy adds nothing
+    # the session goes on: a message with the model named earlier in the file, half then whole
+    line = openclaw_message(_ms("2026-11-22T08:00:00+00:00"), 90, 900, 9_000)
+    with files["log"].open("a") as fh:
+        fh.write(line[:50])
+    accumulate(seen, reader.read_new())
+    with files["log"].open("a") as fh:
+        fh.write(line[50:] + "\n")
+    added = reader.read_new()
+    assert [r.model for r in added] == ["gpt-5"]  # the model-snapshot kept with the offset
+    accumulate(seen, added)
+    theirs = run_ccusage(ccusage, "openclaw", {"OPENCLAW_DIR": str(state)}, tmp_path / "home")
+    compare(per_day(seen.values()), theirs, "openclaw")

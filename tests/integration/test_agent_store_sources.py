@@ -28,6 +28,7 @@ from burntray.sources.goose.paths import goose_databases
 from burntray.sources.hermes.paths import hermes_state_dbs
 from burntray.sources.kilo.paths import kilo_data_dirs
 from burntray.sources.kimi.paths import kimi_data_dirs
+from burntray.sources.openclaw.paths import openclaw_dirs
 from burntray.sources.opencode import WATCHED
 from burntray.sources.opencode.paths import opencode_data_dirs
 from burntray.sources.opencode.reader import OpenCodeReader
@@ -35,6 +36,7 @@ from burntray.sources.pi_agent.paths import pi_session_dirs
 from burntray.sources.qwen.paths import qwen_data_dirs
 from burntray.store.history import HistoryStore
 from tests.agent_logs_support import (
+    _compact,
     amp_reply,
     amp_thread,
     codebuff_reply,
@@ -52,6 +54,7 @@ from tests.agent_logs_support import (
     hermes_db,
     hermes_put,
     kimi_status,
+    openclaw_message,
     opencode_db,
     opencode_message,
     opencode_put,
@@ -486,3 +489,22 @@ def test_hermes_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path
     totals = json.loads(capsys.readouterr().out)["totals"]
     assert totals["reqs"] == 2
     assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6 + 0.5)
+
+
+# ---- OpenClaw -----------------------------------------------------------------------------
+
+
+def test_openclaw_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert openclaw_dirs({"HOME": str(tmp_path)})[0] == tmp_path / ".openclaw"
+    assert openclaw_dirs({"HOME": "/h", "OPENCLAW_DIR": f"{tmp_path}/o"}) == [tmp_path / "o"]
+    sessions = Path(os.environ["HOME"]) / ".clawdbot" / "agents" / "main" / "sessions"
+    sessions.mkdir(parents=True)
+    now_ms = int(time.time() * 1000) - 60_000
+    (sessions / "s1.jsonl").write_text(
+        _compact({"type": "model_change", "provider": "anthropic", "modelId": SONNET}) + "\n"
+        + openclaw_message(now_ms, 1000, 100) + "\n"
+    )  # fmt: skip
+    assert main(["status", "--source", "openclaw", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 1
+    assert totals["cost_usd"] == pytest.approx((1000 * 3 + 100 * 15) / 1e6)

@@ -68,4 +68,5 @@ def test_the_built_in_list_names_every_source_package() -> None:
         "kilo",
         "goose",
         "hermes",
+        "openclaw",
     )

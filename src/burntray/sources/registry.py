@@ -120,6 +120,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         hexai,
         kilo,
         kimi,
+        openclaw,
         opencode,
         otel,
         pi_agent,
@@ -149,6 +150,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         kilo.SPEC,
         goose.SPEC,
         hermes.SPEC,
+        openclaw.SPEC,
     )
 
 
