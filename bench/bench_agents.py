@@ -192,7 +192,8 @@ def _kimi_append(folder: Path, n: int) -> None:
 
 
 def _droid_generate(folder: Path) -> str:
-    generate_droid_sessions(folder, MESSAGES // 40)
+    # a record per session: as many sessions as the other agents' requests (the bar's scale)
+    generate_droid_sessions(folder, MESSAGES)
     files = list(folder.rglob("*.settings.json"))
     return f"{len(files):,} sessions (one record each)"
 
@@ -252,8 +253,8 @@ def _kilo_append(folder: Path, n: int) -> None:
 
 def _goose_generate(folder: Path) -> str:
     db = folder / "data" / "sessions" / "sessions.db"
-    generate_goose_sessions(db, MESSAGES // 40)
-    return f"{MESSAGES // 40:,} sessions, {db.stat().st_size / MB:.1f} MB database"
+    generate_goose_sessions(db, MESSAGES)  # a record per session: as many as the bar's requests
+    return f"{MESSAGES:,} sessions, {db.stat().st_size / MB:.1f} MB database"
 
 
 def _goose_append(folder: Path, n: int) -> None:
@@ -268,7 +269,8 @@ def _goose_append(folder: Path, n: int) -> None:
 
 def _hermes_generate(folder: Path) -> str:
     conn = hermes_db(folder / "state.db")
-    count = MESSAGES // 40
+    conn.execute("PRAGMA synchronous=OFF")  # generated data: a commit per row need not be durable
+    count = MESSAGES  # a record per session: as many as the bar's requests
     start = time.time() - 10 * 86400
     for n in range(count):
         at = start + n * 10 * 86400 / max(1, count)

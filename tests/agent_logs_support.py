@@ -1085,7 +1085,8 @@ def generate_droid_sessions(
         (folder / f"s{n:06d}.settings.json").write_text(
             droid_settings("custom:Claude-Sonnet-4.5-[Anthropic]", "anthropic", ts, usage)
         )
-        (folder / f"s{n:06d}.jsonl").write_text(_compact({"content": filler}) + "\n")
+        if n % 40 == 0:  # a session log now and then (burntray reads it only without a model)
+            (folder / f"s{n:06d}.jsonl").write_text(_compact({"content": filler}) + "\n")
 
 
 # ---- Codebuff -----------------------------------------------------------------------------
@@ -1350,6 +1351,7 @@ def generate_goose_sessions(
     rng = random.Random(seed)
     end = time.time() if end_ts is None else end_ts
     conn = goose_db(db)
+    conn.execute("PRAGMA synchronous=OFF")  # a generator: a commit per row need not be durable
     for n in range(count):
         at = end - 10 * 86400 + n * (10 * 86400 / max(1, count))
         created = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")

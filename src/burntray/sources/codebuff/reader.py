@@ -75,6 +75,9 @@ def _credits(record: dict[str, object]) -> float:
 def usage_of(value: object) -> dict[str, object]:
     """One usage object's counts (zeros where absent), credits and model."""
     record = _obj(value)
+    if not record:  # most places hold none: no key is looked for
+        return {"input": 0, "output": 0, "read": 0, "write": 0, "extra": 0, "credits": 0.0,
+                "model": None}  # fmt: skip
     inp, out = _pick(record, _IN), _pick(record, _OUT)
     apart = _pick(record, _READ)
     # OpenAI's shape: the cached tokens are part of the prompt count (taken out below)

@@ -182,13 +182,15 @@ def _candidates(lines: list[dict[str, object]], fallback_ms: int) -> list[_Candi
     """Every usage record of one file, with the model and session its trace gives it."""
     models: dict[str, str] = {}
     sessions: dict[str, tuple[str, int]] = {}
+    named_of: list[tuple[str, int]] = []  # each record's own session, worked out once
     for rec in lines:
         trace, attrs = _nested(rec, "traceId"), rec.get("attributes")
+        named = _session(attrs) if isinstance(attrs, dict) else ("", 0)
+        named_of.append(named)
         if not trace or not isinstance(attrs, dict):
             continue
         if trace not in models and (model := _first_text(attrs, MODEL_ATTRS)):
             models[trace] = model
-        named = _session(attrs)
         if named[1] > sessions.get(trace, ("", 0))[1]:
             sessions[trace] = named
     out = []
@@ -222,7 +224,7 @@ def _candidates(lines: list[dict[str, object]], fallback_ms: int) -> list[_Candi
         trace = _nested(rec, "traceId")
         span = _nested(rec, "spanId")
         model = _first_text(attrs, MODEL_ATTRS) or models.get(trace, "") or "unknown"
-        session = _session(attrs)[0] or sessions.get(trace, ("", 0))[0] or trace
+        session = named_of[index][0] or sessions.get(trace, ("", 0))[0] or trace
         ts = _timestamp_ms(rec) or fallback_ms
         out.append(
             _Candidate(kind, trace, _text(attrs.get("gen_ai.response.id")),
