@@ -42,6 +42,7 @@ BENCHES = [
     "bench_cburn",
     "bench_agentlogs",
     "bench_firstscan",
+    "bench_agents",
     "bench_stores",
     "bench_all",
     "bench_otel",
@@ -156,6 +157,22 @@ SCRUBBED = (
     "CLAUDE_CONFIG_DIR",
     "CODEX_HOME",
     "HEXAI_CONFIG",
+    # the agents read as ccusage reads them (bench_agents)
+    "OPENCODE_DATA_DIR",
+    "GEMINI_DATA_DIR",
+    "GEMINI_CLI_HOME",
+    "COPILOT_HOME",
+    "COPILOT_OTEL_FILE_EXPORTER_PATH",
+    "AMP_DATA_DIR",
+    "QWEN_DATA_DIR",
+    "KIMI_DATA_DIR",
+    "DROID_SESSIONS_DIR",
+    "CODEBUFF_DATA_DIR",
+    "PI_AGENT_DIR",
+    "KILO_DATA_DIR",
+    "GOOSE_PATH_ROOT",
+    "HERMES_HOME",
+    "OPENCLAW_DIR",
 )
 
 

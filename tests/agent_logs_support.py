@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -489,3 +490,1089 @@ def generate_heavy_week(
                 fh.write(chunk)
                 written += len(chunk)
     return written
+
+
+# ---- OpenCode -----------------------------------------------------------------------------
+
+OPENCODE_SCHEMA = (
+    "CREATE TABLE session (id TEXT PRIMARY KEY, directory TEXT NOT NULL, title TEXT, "
+    "time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL)",
+    "CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, "
+    "time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, data TEXT NOT NULL)",
+)
+
+
+def opencode_message(  # noqa: PLR0917 - a message reads best as (ts, model, tokens)
+    created_ms: int,
+    provider: str,
+    model: str,
+    inp: int,
+    out: int,
+    read: int = 0,
+    write: int = 0,
+    *,
+    reasoning: int = 0,
+    total: bool = True,
+    cost: float = 0.0,
+    msg_id: str | None = None,
+    session: str | None = None,
+) -> dict[str, object]:
+    """An assistant message as OpenCode stores it (the database row's ``data``, or with ``id``
+    and ``sessionID`` a legacy ``storage/message`` file)."""
+    tokens: dict[str, object] = {
+        "input": inp, "output": out, "reasoning": reasoning, "cache": {"read": read, "write": write}
+    }  # fmt: skip
+    if total:
+        tokens["total"] = inp + out + reasoning + read + write
+    msg: dict[str, object] = {
+        "role": "assistant", "parentID": "msg_user", "mode": "build", "agent": "build",
+        "path": {"cwd": "/work/app", "root": "/work/app"}, "system": [],
+        "providerID": provider, "modelID": model,
+        "time": {"created": created_ms, "completed": created_ms + 4000},
+        "tokens": tokens, "cost": cost, "finish": "stop",
+    }  # fmt: skip
+    if msg_id is not None:
+        msg["id"] = msg_id
+    if session is not None:
+        msg["sessionID"] = session
+    return msg
+
+
+def opencode_db(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")  # what OpenCode runs in
+    for statement in OPENCODE_SCHEMA:
+        conn.execute(statement)
+    return conn
+
+
+def opencode_put(
+    conn: sqlite3.Connection, msg_id: str, session: str, data: dict[str, object] | str
+) -> None:
+    """Insert or update one message row (an update bumps ``time_updated``, as OpenCode does
+    when a streaming message gets its final tokens)."""
+    text = data if isinstance(data, str) else _compact(data)
+    created = data.get("time", {}).get("created", 0) if isinstance(data, dict) else 0  # type: ignore[union-attr]
+    row = conn.execute("SELECT time_updated FROM message WHERE id = ?", (msg_id,)).fetchone()
+    updated = (row[0] + 1) if row else created
+    conn.execute(
+        "INSERT INTO session (id, directory, time_created, time_updated) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (id) DO NOTHING", (session, "/work/app", created, created),
+    )  # fmt: skip
+    conn.execute(
+        "INSERT INTO message (id, session_id, time_created, time_updated, data) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, "
+        "time_updated = excluded.time_updated",
+        (msg_id, session, created, updated, text),
+    )
+    conn.commit()
+
+
+def _ms(stamp: str) -> int:
+    return int(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def write_opencode_fixture(data_dir: Path) -> sqlite3.Connection:
+    """An OpenCode data folder with its traps; returns the open database connection (WAL, a
+    writer still holding it, as a running OpenCode does)."""
+    sonnet, gpt = "claude-sonnet-4-5-20250929", "gpt-5"
+    conn = opencode_db(data_dir / "opencode.db")
+    put = opencode_put
+    put(conn, "msg_01", "ses_a", opencode_message(_ms("2026-11-20T09:00:00Z"), "anthropic", sonnet,
+                                                 120, 300, 5000, 800, cost=0.0))  # fmt: skip
+    # OpenCode's own cost wins when it is above 0
+    put(conn, "msg_02", "ses_a", opencode_message(_ms("2026-11-20T10:00:00Z"), "anthropic", sonnet,
+                                                 50, 70, 100, 0, cost=0.0123))  # fmt: skip
+    # reasoning (in total): billed as output; a subscription provider records cost 0
+    put(conn, "msg_03", "ses_a", opencode_message(_ms("2026-11-20T11:00:00Z"), "openai", gpt,
+                                                 900, 40, 3000, 0, reasoning=500))  # fmt: skip
+    # a dotted Claude name through GitHub Copilot
+    put(conn, "msg_04", "ses_b", opencode_message(_ms("2026-11-21T08:00:00Z"), "github-copilot",
+                                                 "claude-sonnet-4.5", 10, 20, 30, 40))  # fmt: skip
+    # a model nobody prices
+    put(conn, "msg_05", "ses_b", opencode_message(_ms("2026-11-21T09:00:00Z"), "acme",
+                                                 "imaginary-9", 40, 60))  # fmt: skip
+    # a user message (no tokens) and a row whose JSON is cut off
+    put(conn, "msg_06", "ses_b", {"role": "user", "time": {"created": _ms("2026-11-21T09:01:00Z")}})
+    put(conn, "msg_07", "ses_b", '{"role":"assistant","tokens":{"input":5,')
+    # an assistant message still streaming: zero tokens yet (its final tokens come later)
+    put(conn, "msg_08", "ses_b", opencode_message(_ms("2026-11-22T07:00:00Z"), "anthropic", sonnet,
+                                                 0, 0, total=False))  # fmt: skip
+    # legacy JSON files: one only there, one the database also holds (the database wins)
+    legacy = data_dir / "storage" / "message" / "ses_old"
+    legacy.mkdir(parents=True, exist_ok=True)
+    (legacy / "msg_old1.json").write_text(_compact(opencode_message(
+        _ms("2026-11-19T12:00:00Z"), "anthropic", sonnet, 7, 8, 9, 10, msg_id="msg_old1",
+        session="ses_old")))  # fmt: skip
+    (legacy / "msg_01.json").write_text(_compact(opencode_message(
+        _ms("2026-11-20T09:00:00Z"), "anthropic", sonnet, 999, 999, msg_id="msg_01",
+        session="ses_a")))  # fmt: skip
+    (legacy / "broken.json").write_text('{"id":"msg_x","tokens":')
+    return conn
+
+
+def generate_opencode_db(
+    data_dir: Path, messages: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """An ``opencode.db`` with ``messages`` assistant messages (and as many user messages), over
+    the 10 days before ``end_ts`` (default now), in sessions of 40 messages (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end_ms = int((time.time() if end_ts is None else end_ts) * 1000)
+    models = [("anthropic", "claude-sonnet-4-5-20250929"), ("openai", "gpt-5"),
+              ("anthropic", "claude-haiku-4-5-20251001")]  # fmt: skip
+    conn = opencode_db(data_dir / "opencode.db")
+    rows = []
+    for n in range(messages):
+        created = end_ms - 10 * 86_400_000 + n * (10 * 86_400_000 // max(1, messages))
+        provider, model = models[n % 3]
+        session = f"ses_{n // 40:06d}"
+        user = {"role": "user", "time": {"created": created - 1000}, "agent": "build",
+                "model": {"providerID": provider, "modelID": model}}  # fmt: skip
+        rows.append((f"msg_u{n:08d}", session, created - 1000, created - 1000, _compact(user)))
+        msg = opencode_message(
+            created, provider, model, rng.randint(1, 5000), rng.randint(20, 3000),
+            rng.randint(0, 120_000), rng.randint(0, 8000), reasoning=rng.randint(0, 500),
+        )  # fmt: skip
+        rows.append((f"msg_a{n:08d}", session, created, created + 4000, _compact(msg)))
+        if len(rows) >= 20_000:
+            conn.executemany("INSERT INTO message VALUES (?, ?, ?, ?, ?)", rows)
+            rows = []
+    conn.executemany("INSERT INTO message VALUES (?, ?, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
+
+
+# ---- Gemini CLI ---------------------------------------------------------------------------
+
+
+def gemini_tokens(
+    inp: int, out: int, cached: int = 0, thoughts: int = 0, tool: int = 0
+) -> dict[str, int]:
+    """Gemini's usageMetadata as Gemini CLI records it: ``input`` includes ``cached``."""
+    return {"input": inp, "output": out, "cached": cached, "thoughts": thoughts, "tool": tool,
+            "total": inp + out + thoughts + tool}  # fmt: skip
+
+
+def gemini_reply(
+    msg_id: str, ts: str, model: str | None, tokens: dict[str, int] | None
+) -> dict[str, object]:
+    msg: dict[str, object] = {"id": msg_id, "timestamp": ts, "type": "gemini", "content": "done",
+                              "thoughts": [{"subject": "plan", "description": "x"}]}  # fmt: skip
+    if model is not None:
+        msg["model"] = model
+    if tokens is not None:
+        msg["tokens"] = tokens
+    return msg
+
+
+def gemini_user(msg_id: str, ts: str) -> dict[str, object]:
+    return {"id": msg_id, "timestamp": ts, "type": "user", "content": [{"text": "fix it " * 50}]}
+
+
+def gemini_session(session: str, start: str, messages: list[dict[str, object]]) -> str:
+    """A whole ``chats/session-*.json`` file (Gemini CLI rewrites it as the session goes)."""
+    return _compact({"sessionId": session, "projectHash": "ab12" * 16, "startTime": start,
+                     "lastUpdated": start, "messages": messages})  # fmt: skip
+
+
+def write_gemini_fixture(tmp_dir: Path) -> dict[str, Path]:
+    """A Gemini CLI ``~/.gemini/tmp`` with its traps; returns the files by role."""
+    pro, flash = "gemini-2.5-pro", "gemini-2.5-flash"
+    chats = tmp_dir / ("ab12" * 16) / "chats"
+    chats.mkdir(parents=True, exist_ok=True)
+    whole = chats / "session-2026-11-20T09-00-a1b2.json"
+    whole.write_text(gemini_session("sess-a", "2026-11-20T09:00:00.000Z", [
+        gemini_user("u1", "2026-11-20T09:00:00.000Z"),
+        # cached inside input (total says so); thinking and a tool-use prompt
+        gemini_reply("g1", "2026-11-20T09:00:05Z", pro, gemini_tokens(15327, 23, 11526, 919, 7)),
+        {"id": "i1", "timestamp": "2026-11-20T09:01:00.000Z", "type": "info", "content": "x"},
+        # no cache, flash
+        gemini_reply("g2", "2026-11-20T10:00:00.000Z", flash, gemini_tokens(4000, 900, 0, 300)),
+        # a reply without tokens (cancelled) and one with all zero
+        gemini_reply("g3", "2026-11-20T10:05:00.000Z", flash, None),
+        gemini_reply("g4", "2026-11-20T10:06:00.000Z", flash, gemini_tokens(0, 0)),
+        # a model nobody prices
+        gemini_reply("g5", "2026-11-20T11:00:00.000Z", "gemini-imaginary-9", gemini_tokens(50, 60)),
+        # cached reported apart from input (total = input + cached + ...): input is uncached
+        gemini_reply("g6", "2026-11-21T08:00:00.000Z", pro,
+                     {"input": 700, "output": 30, "cached": 2000, "thoughts": 0, "tool": 0,
+                      "total": 2730}),
+        # only a total: it counts as output
+        gemini_reply("g7", "2026-11-21T09:00:00.000Z", flash, {"total": 654}),
+    ]))  # fmt: skip
+    lines = chats / "session-2026-11-21T12-00-c3d4.jsonl"
+    lines.write_text("\n".join([
+        _compact({"sessionId": "sess-b", "projectHash": "ab12" * 16,
+                  "startTime": "2026-11-21T12:00:00.000Z"}),
+        _compact(gemini_user("u1", "2026-11-21T12:00:00.000Z")),
+        # written while streaming, then again with its final tokens under the same id
+        _compact(gemini_reply("b1", "2026-11-21T12:00:03.000Z", flash, gemini_tokens(100, 1))),
+        _compact(gemini_reply("b1", "2026-11-21T12:00:09.000Z", flash,
+                              gemini_tokens(8000, 1200, 6000, 150))),
+        '{"id":"b2","type":"gemini","tokens":{"input":',  # cut off
+        # the model comes from an earlier line
+        _compact(gemini_reply("b3", "2026-11-22T07:00:00.000Z", None, gemini_tokens(300, 40))),
+    ]) + "\n")  # fmt: skip
+    # headless output saved beside them: per-model stats, cached always inside the prompt
+    (tmp_dir / "headless-output.json").write_text(_compact({
+        "response": "ok", "timestamp": "2026-11-22T06:00:00.000Z",
+        "stats": {"models": {pro: {"api": {"totalRequests": 2},
+                                   "tokens": {"prompt": 9000, "candidates": 400, "total": 9800,
+                                              "cached": 3000, "thoughts": 400, "tool": 0}}}},
+    }))  # fmt: skip
+    # files without usage: the prompt log (an array) and a checkpoint
+    (tmp_dir / ("ab12" * 16) / "logs.json").write_text(
+        _compact([{"sessionId": "sess-a", "type": "user", "message": "hi"}])
+    )
+    (tmp_dir / ("ab12" * 16) / "checkpoint-x.json").write_text("[]")
+    return {"whole": whole, "lines": lines}
+
+
+def generate_gemini_chats(
+    tmp_dir: Path, replies: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Gemini CLI session files (40 replies each, a user message before each) over the 10 days
+    before ``end_ts`` (default now), in 20 project folders (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    models = ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"]
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(4000))
+    for start in range(0, replies, 40):
+        folder = tmp_dir / f"{start // 40 % 20:064x}" / "chats"
+        folder.mkdir(parents=True, exist_ok=True)
+        messages = []
+        for n in range(start, min(start + 40, replies)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, replies))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            user = gemini_user(f"u{n}", ts)
+            user["content"] = [{"text": filler[: rng.randint(200, 4000)]}]
+            inp = rng.randint(2000, 150_000)
+            tokens = gemini_tokens(inp, rng.randint(20, 3000), rng.randint(0, inp),
+                                   rng.randint(0, 800))  # fmt: skip
+            reply = gemini_reply(f"g{n}", ts, models[n % 3], tokens)
+            reply["content"] = filler[: rng.randint(200, 2000)]
+            messages += [user, reply]
+        session = f"session-{start:08d}"
+        (folder / f"{session}.json").write_text(
+            gemini_session(session, messages[0]["timestamp"], messages)
+        )  # type: ignore[arg-type]
+
+
+# ---- GitHub Copilot CLI -------------------------------------------------------------------
+
+
+def _otel_time(stamp: str) -> list[int]:
+    at = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return [int(at.timestamp()), at.microsecond * 1000]
+
+
+def copilot_usage(
+    inp: int, out: int, read: int = 0, write: int = 0, reasoning: int = 0
+) -> dict[str, int]:
+    """GenAI usage attributes as Copilot CLI exports them (input includes the cache reads)."""
+    attrs = {"gen_ai.usage.input_tokens": inp + read, "gen_ai.usage.output_tokens": out}
+    if read:
+        attrs["gen_ai.usage.cache_read.input_tokens"] = read
+    if write:
+        attrs["gen_ai.usage.cache_creation.input_tokens"] = write
+    if reasoning:
+        attrs["gen_ai.usage.reasoning.output_tokens"] = reasoning
+    return attrs
+
+
+def copilot_chat_span(trace: str, span: str, end: str, model: str, usage: dict[str, int], *,
+                      conversation: str = "conv-1", response: str | None = None,
+                      ) -> str:  # fmt: skip
+    attrs: dict[str, object] = {"gen_ai.operation.name": "chat", "gen_ai.request.model": model,
+                                "gen_ai.response.model": model,
+                                "gen_ai.conversation.id": conversation, **usage}  # fmt: skip
+    if response:
+        attrs["gen_ai.response.id"] = response
+    return _compact({"type": "span", "traceId": trace, "spanId": span, "parentSpanId": "agent",
+                     "name": f"chat {model}", "kind": 2, "startTime": _otel_time(end),
+                     "endTime": _otel_time(end), "attributes": attrs,
+                     "status": {"code": 0}})  # fmt: skip
+
+
+def copilot_agent_span(trace: str, end: str, model: str, usage: dict[str, int]) -> str:
+    attrs = {"gen_ai.operation.name": "invoke_agent", "gen_ai.response.model": model,
+             "gen_ai.conversation.id": "conv-1", **usage}  # fmt: skip
+    return _compact({"type": "span", "traceId": trace, "spanId": "agent",
+                     "name": "invoke_agent GitHub Copilot CLI", "endTime": _otel_time(end),
+                     "attributes": attrs})  # fmt: skip
+
+
+def copilot_inference_log(trace: str, span: str, at: str, model: str, usage: dict[str, int], *,
+                          response: str | None = None) -> str:  # fmt: skip
+    attrs: dict[str, object] = {"event.name": "gen_ai.client.inference.operation.details",
+                                "gen_ai.response.model": model, **usage}  # fmt: skip
+    if response:
+        attrs["gen_ai.response.id"] = response
+    return _compact({"hrTime": _otel_time(at), "spanContext": {"traceId": trace, "spanId": span},
+                     "attributes": attrs, "_body": f"GenAI inference: {model}"})  # fmt: skip
+
+
+def write_copilot_fixture(otel_dir: Path) -> Path:
+    """A Copilot CLI telemetry file with its traps; returns it."""
+    sonnet, gpt = "claude-sonnet-4.5", "gpt-5"
+    otel_dir.mkdir(parents=True, exist_ok=True)
+    path = otel_dir / "copilot-otel-1.jsonl"
+    lines = [
+        _compact({"type": "metric", "name": "gen_ai.client.token.usage"}),
+        # a turn: two model calls (chat spans), their inference logs, the turn's summary span
+        copilot_inference_log("t1", "c1", "2026-11-20T09:00:01Z", sonnet,
+                              copilot_usage(100, 50, 4000, 300), response="r1"),
+        copilot_chat_span("t1", "c1", "2026-11-20T09:00:01Z", sonnet,
+                          copilot_usage(100, 50, 4000, 300), response="r1"),
+        copilot_chat_span("t1", "c2", "2026-11-20T09:00:09Z", sonnet,
+                          copilot_usage(80, 400, 4300, 0), response="r2"),
+        copilot_agent_span("t1", "2026-11-20T09:00:10Z", sonnet,
+                           copilot_usage(180, 450, 8300, 300)),
+        # reasoning reported apart (it is inside the output)
+        copilot_chat_span("t2", "c1", "2026-11-20T11:00:00Z", gpt,
+                          copilot_usage(2000, 900, 10_000, reasoning=600)),
+        '{"type":"span","traceId":"t3","attributes":{"gen_ai.usage.input',  # cut off
+        # an older exporter: an inference log alone counts
+        copilot_inference_log("t4", "x1", "2026-11-21T08:00:00Z", gpt, copilot_usage(700, 70)),
+        # a summary span alone counts
+        copilot_agent_span("t5", "2026-11-21T09:00:00Z", sonnet, copilot_usage(33, 44, 55, 66)),
+        # a model nobody prices
+        copilot_chat_span("t6", "c1", "2026-11-21T10:00:00Z", "imaginary-9", copilot_usage(10, 10)),
+    ]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def generate_copilot_otel(
+    otel_dir: Path, calls: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Copilot CLI telemetry files (one per 2,000 calls): per call an inference log and a chat
+    span, per 5 calls a turn span, over the 10 days before ``end_ts`` (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    models = ["claude-sonnet-4.5", "gpt-5", "gpt-5-mini"]
+    otel_dir.mkdir(parents=True, exist_ok=True)
+    for first in range(0, calls, 2000):
+        lines = []
+        for n in range(first, min(first + 2000, calls)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, calls))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            model, trace = models[n % 3], f"trace{n // 5}"
+            usage = copilot_usage(rng.randint(100, 5000), rng.randint(20, 3000),
+                                  rng.randint(0, 100_000), rng.randint(0, 5000))  # fmt: skip
+            lines.append(copilot_inference_log(trace, f"c{n}", ts, model, usage, response=f"r{n}"))
+            lines.append(copilot_chat_span(trace, f"c{n}", ts, model, usage, response=f"r{n}"))
+            if n % 5 == 4:
+                lines.append(copilot_agent_span(trace, ts, model, usage))
+        (otel_dir / f"copilot-{first // 2000}.jsonl").write_text("\n".join(lines) + "\n")
+
+
+# ---- Amp ----------------------------------------------------------------------------------
+
+
+def amp_reply(  # noqa: PLR0917 - a reply reads best as (id, ts, model, tokens)
+    msg_id: int, ts: str, model: str, inp: int, out: int, write: int = 0, read: int = 0,
+              **extra: int) -> dict[str, object]:  # fmt: skip
+    """An assistant message of an Amp thread with its ``usage`` (input is uncached input)."""
+    usage: dict[str, object] = {"model": model, "maxInputTokens": 168_000, "inputTokens": inp,
+                                "outputTokens": out, "cacheCreationInputTokens": write,
+                                "cacheReadInputTokens": read,
+                                "totalInputTokens": inp + write + read,
+                                "timestamp": ts, **extra}  # fmt: skip
+    return {"role": "assistant", "messageId": msg_id, "content": [{"type": "text", "text": "ok"}],
+            "state": {"type": "complete", "stopReason": "end_turn"}, "usage": usage}  # fmt: skip
+
+
+def amp_thread(thread: str, messages: list[dict[str, object]], **extra: object) -> str:
+    return _compact({"v": 42, "id": thread, "created": 1795165200000, "title": "fix the bug",
+                     "messages": messages, "env": {"initial": {"platform": "linux"}},
+                     **extra})  # fmt: skip
+
+
+def write_amp_fixture(data_dir: Path) -> dict[str, Path]:
+    """An Amp data folder with its traps; returns the thread files by role."""
+    sonnet, haiku = "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"
+    threads = data_dir / "threads"
+    threads.mkdir(parents=True, exist_ok=True)
+    user = {"role": "user", "messageId": 0, "content": [{"type": "text", "text": "hi " * 100}]}
+    current = threads / "T-0a1b2c3d-0000-4000-8000-000000000001.json"
+    current.write_text(amp_thread("T-0a1b2c3d-0000-4000-8000-000000000001", [
+        user,
+        amp_reply(1, "2026-11-20T09:00:00.000Z", sonnet, 10, 178, 986, 11372),
+        amp_reply(2, "2026-11-20T09:01:00.000Z", haiku, 5, 42, 0, 12000),
+        # a reply still streaming: no tokens yet
+        amp_reply(3, "2026-11-20T09:02:00.000Z", sonnet, 0, 0),
+        # only a total: it counts as output
+        {"role": "assistant", "messageId": 4,
+         "usage": {"model": haiku, "totalTokens": 345, "timestamp": "2026-11-21T08:00:00.000Z"}},
+        amp_reply(5, "2026-11-21T09:00:00.000Z", "imaginary-9", 40, 60),
+    ]))  # fmt: skip
+    # an older thread with a usage ledger: events count, with the cache of their message
+    ledger = threads / "T-0a1b2c3d-0000-4000-8000-000000000002.json"
+    ledger.write_text(amp_thread("T-0a1b2c3d-0000-4000-8000-000000000002", [
+        user,
+        amp_reply(1, "2026-11-21T10:00:00.000Z", sonnet, 99, 99, 500, 7000),
+    ], usageLedger={"events": [
+        {"id": "ev-1", "timestamp": "2026-11-21T10:00:00.000Z", "model": sonnet,
+         "credits": 1.5, "tokens": {"input": 12, "output": 340}, "toMessageId": 1},
+        {"id": "ev-2", "timestamp": "2026-11-22T10:00:00.000Z", "model": "gpt-5",
+         "tokens": {"total": 900}},
+    ]}))  # fmt: skip
+    (threads / "T-broken.json").write_text('{"id":"T-broken","messages":[{"role":')
+    return {"current": current, "ledger": ledger}
+
+
+def generate_amp_threads(
+    threads: Path, replies: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Amp thread files of 40 replies (a user message before each) over the 10 days before
+    ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    models = ["claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805"]
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(4000))
+    threads.mkdir(parents=True, exist_ok=True)
+    for start in range(0, replies, 40):
+        messages: list[dict[str, object]] = []
+        for n in range(start, min(start + 40, replies)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, replies))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            text = filler[: rng.randint(200, 4000)]
+            messages.append({"role": "user", "messageId": 2 * (n - start),
+                             "content": [{"type": "text", "text": text}]})  # fmt: skip
+            tokens = (rng.randint(1, 50), rng.randint(20, 3000), rng.randint(0, 3000),
+                      rng.randint(0, 120_000))  # fmt: skip
+            reply = amp_reply(2 * (n - start) + 1, ts, models[n % 3], *tokens)
+            reply["content"] = [{"type": "text", "text": filler[: rng.randint(200, 2000)]}]
+            messages.append(reply)
+        thread = f"T-{start:08d}-0000-4000-8000-000000000000"
+        (threads / f"{thread}.json").write_text(amp_thread(thread, messages))
+
+
+# ---- Qwen Code ----------------------------------------------------------------------------
+
+
+def qwen_reply(  # noqa: PLR0917 - a reply reads best as (ts, session, model, tokens)
+    ts: str, session: str, model: str, prompt: int, out: int, cached: int = 0,
+               thoughts: int = 0, *, total: bool = True) -> str:  # fmt: skip
+    """An assistant record of a Qwen Code chat log (Gemini's usageMetadata: the prompt count
+    includes the cached part; thinking apart from the reply)."""
+    usage = {"promptTokenCount": prompt, "candidatesTokenCount": out,
+             "thoughtsTokenCount": thoughts, "cachedContentTokenCount": cached}  # fmt: skip
+    if total:
+        usage["totalTokenCount"] = prompt + out + thoughts
+    return _compact({"uuid": f"u-{ts}", "parentUuid": "p", "sessionId": session, "timestamp": ts,
+                     "type": "assistant", "cwd": "/work/app", "version": "0.2.1",
+                     "gitBranch": "main", "model": model,
+                     "message": {"role": "model", "parts": [{"text": "done"}]},
+                     "usageMetadata": usage})  # fmt: skip
+
+
+def qwen_user(ts: str, session: str) -> str:
+    return _compact({"uuid": f"q-{ts}", "sessionId": session, "timestamp": ts, "type": "user",
+                     "cwd": "/work/app",
+                     "message": {"role": "user", "parts": [{"text": "go"}]}})  # fmt: skip
+
+
+def write_qwen_fixture(data_dir: Path) -> dict[str, Path]:
+    """A Qwen Code data folder with its traps; returns the chat logs by role."""
+    coder, gpt = "qwen3-coder-plus", "gpt-5"
+    chats = data_dir / "projects" / "-work-app" / "chats"
+    chats.mkdir(parents=True, exist_ok=True)
+    main = chats / "s1.jsonl"
+    replies = [
+        qwen_reply("2026-11-20T09:00:01.000Z", "s1", coder, 12_000, 300, 9_000),
+        qwen_reply("2026-11-20T09:05:00.000Z", "s1", gpt, 20_000, 800, 16_000, 400),
+        qwen_reply("2026-11-20T10:00:00.000Z", "s1", gpt, 5_000, 100),
+    ]
+    main.write_text("\n".join([
+        qwen_user("2026-11-20T09:00:00.000Z", "s1"), *replies,
+        '{"type":"assistant","usageMetadata":{"promptTokenCount":',  # cut off
+        _compact({"type": "assistant", "sessionId": "s1", "timestamp": "2026-11-20T11:00:00Z",
+                  "model": gpt, "usageMetadata": {"promptTokenCount": 0,
+                                                  "candidatesTokenCount": 0}}),  # empty
+        qwen_reply("2026-11-21T08:00:00.000Z", "s1", gpt, 900, 70, 0, 30, total=False),
+    ]) + "\n")  # fmt: skip
+    # the session resumed into another file: its replies copied there count once
+    resumed = chats / "s1-resumed.jsonl"
+    resumed.write_text("\n".join([*replies[1:], qwen_reply(
+        "2026-11-22T07:00:00.000Z", "s1", gpt, 3_000, 50, 1_000)]) + "\n")  # fmt: skip
+    # files elsewhere are not chat logs
+    (data_dir / "projects" / "-work-app" / "other.jsonl").write_text(replies[0] + "\n")
+    return {"main": main, "resumed": resumed}
+
+
+def generate_qwen_chats(
+    projects: Path, replies: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Qwen Code chat logs of 40 replies (a user record and a tool result before each) in 20
+    projects, over the 10 days before ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(8000))
+    for start in range(0, replies, 40):
+        chats = projects / f"-work-p{start // 40 % 20}" / "chats"
+        chats.mkdir(parents=True, exist_ok=True)
+        session, lines = f"s{start:08d}", []
+        for n in range(start, min(start + 40, replies)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, replies))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            lines.append(qwen_user(ts, session))
+            text = filler[: rng.randint(500, 8000)]
+            lines.append(_compact({"type": "tool_result", "sessionId": session, "timestamp": ts,
+                                   "message": {"parts": [{"text": text}]}}))  # fmt: skip
+            prompt = rng.randint(2000, 150_000)
+            lines.append(qwen_reply(ts, session, ("qwen3-coder-plus", "gpt-5")[n % 2], prompt,
+                                    rng.randint(20, 3000), rng.randint(0, prompt)))  # fmt: skip
+        (chats / f"{session}.jsonl").write_text("\n".join(lines) + "\n")
+
+
+# ---- Kimi CLI -----------------------------------------------------------------------------
+
+
+def kimi_status(  # noqa: PLR0917 - a step reads best as (ts, id, tokens)
+    ts: str, msg_id: str | None, inp: int, out: int, read: int = 0, write: int = 0,
+                total: int | None = None) -> str:  # fmt: skip
+    """A ``StatusUpdate`` line of a Kimi wire log (input_other is the uncached input)."""
+    at = dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+    usage = {"input_other": inp, "output": out, "input_cache_read": read,
+             "input_cache_creation": write}  # fmt: skip
+    if total is not None:
+        usage = {"total": total}
+    payload: dict[str, object] = {"token_usage": usage, "context_usage": 0.12}
+    if msg_id is not None:
+        payload["message_id"] = msg_id
+    return _compact({"timestamp": at + 0.123456, "message": {"type": "StatusUpdate",
+                                                            "payload": payload}})  # fmt: skip
+
+
+def write_kimi_fixture(data_dir: Path, model: str = "kimi-k2") -> dict[str, Path]:
+    """A Kimi data folder with its traps; returns the wire logs by role."""
+    (data_dir / "config.json").parent.mkdir(parents=True, exist_ok=True)
+    (data_dir / "config.json").write_text(_compact({"model": model, "theme": "dark"}))
+    wire = data_dir / "sessions" / "4f2a" / "sess-a" / "wire.jsonl"
+    wire.parent.mkdir(parents=True, exist_ok=True)
+    step = kimi_status("2026-11-20T09:00:05Z", "m1", 1200, 300, 8000, 500)
+    wire.write_text("\n".join([
+        _compact({"type": "metadata", "protocol_version": "1.3"}),
+        _compact({"timestamp": 1795165200.1, "message": {"type": "TurnBegin",
+                                                        "payload": {"user_input": "fix it"}}}),
+        step,
+        step,  # logged twice: counted once
+        kimi_status("2026-11-20T10:00:00Z", "m2", 0, 0),  # nothing used
+        "not json",
+        step[:90],  # cut off after its type
+        kimi_status("2026-11-21T08:00:00Z", "m3", 0, 0, total=777),  # only a total
+        kimi_status("2026-11-21T23:59:59Z", None, 40, 5, 1000),
+    ]) + "\n")  # fmt: skip
+    other = data_dir / "sessions" / "4f2a" / "sess-b" / "wire.jsonl"
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_text(kimi_status("2026-11-22T07:00:00Z", "b1", 10, 20, 30, 40) + "\n")
+    # not a wire log at that depth
+    (data_dir / "sessions" / "4f2a" / "wire.jsonl").write_text(step + "\n")
+    return {"wire": wire, "other": other}
+
+
+def generate_kimi_wires(
+    data_dir: Path, steps: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Kimi wire logs of 40 steps (each with a turn, a tool call and its result) over the 10
+    days before ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(8000))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "config.json").write_text(_compact({"model": "kimi-k2"}))
+    for start in range(0, steps, 40):
+        wire = data_dir / "sessions" / f"g{start // 40 % 20}" / f"s{start:08d}" / "wire.jsonl"
+        wire.parent.mkdir(parents=True, exist_ok=True)
+        lines = [_compact({"type": "metadata", "protocol_version": "1.3"})]
+        for n in range(start, min(start + 40, steps)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, steps))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            text = filler[: rng.randint(500, 8000)]
+            result = {"type": "ToolResult", "payload": {"output": text}}
+            lines.append(_compact({"timestamp": at, "message": result}))
+            lines.append(kimi_status(ts, f"m{n}", rng.randint(10, 5000), rng.randint(20, 3000),
+                                     rng.randint(0, 100_000), rng.randint(0, 3000)))  # fmt: skip
+        wire.write_text("\n".join(lines) + "\n")
+
+
+# ---- Factory Droid ------------------------------------------------------------------------
+
+
+def droid_settings(model: str | None, lock: str, at: str, usage: dict[str, int]) -> str:
+    """A Droid ``<session>.settings.json``: the session's token totals so far."""
+    doc: dict[str, object] = {"providerLock": lock, "providerLockTimestamp": at,
+                              "autonomyMode": "auto-medium", "tokenUsage": usage}  # fmt: skip
+    if model is not None:
+        doc["model"] = model
+    return _compact(doc)
+
+
+def droid_usage(
+    inp: int, out: int, write: int = 0, read: int = 0, thinking: int = 0
+) -> dict[str, int]:
+    return {"inputTokens": inp, "outputTokens": out, "cacheCreationTokens": write,
+            "cacheReadTokens": read, "thinkingTokens": thinking}  # fmt: skip
+
+
+def write_droid_fixture(sessions: Path) -> dict[str, Path]:
+    """A Droid sessions folder with its traps; returns the settings files by role."""
+    project = sessions / "-work-app"
+    archive = sessions / "archive"
+    for folder in (project, archive):
+        folder.mkdir(parents=True, exist_ok=True)
+    live = project / "s-live.settings.json"
+    live.write_text(droid_settings("custom:Claude-Sonnet-4.5-[Anthropic]", "anthropic",
+                                   "2026-11-20T09:00:00.000Z",
+                                   droid_usage(1200, 3000, 5000, 90_000, 700)))  # fmt: skip
+    # an archived, older snapshot of the same session: the latest counts
+    (archive / "s-live.settings.json").write_text(droid_settings(
+        "custom:Claude-Sonnet-4.5-[Anthropic]", "anthropic", "2026-11-19T09:00:00.000Z",
+        droid_usage(100, 200)))  # fmt: skip
+    # no model in the settings: the session log names it
+    (project / "s-side.settings.json").write_text(droid_settings(
+        None, "openai", "2026-11-21T10:00:00.000Z", droid_usage(4000, 800, 0, 20_000)))  # fmt: skip
+    (project / "s-side.jsonl").write_text(
+        _compact({"type": "session_start", "content": "Model: GPT-5 [OpenAI]"}) + "\n"
+    )
+    # only a total; nothing used; not JSON
+    (project / "s-total.settings.json").write_text(droid_settings(
+        "gpt-5", "openai", "2026-11-21T11:00:00.000Z", {"totalTokens": 456}))  # fmt: skip
+    (project / "s-zero.settings.json").write_text(droid_settings(
+        "gpt-5", "openai", "2026-11-21T12:00:00.000Z", droid_usage(0, 0)))  # fmt: skip
+    (project / "s-bad.settings.json").write_text('{"tokenUsage": {"inputTokens": 5')
+    # a model nobody prices
+    (project / "s-odd.settings.json").write_text(droid_settings(
+        "Imaginary-9 [Acme]", "acme", "2026-11-22T08:00:00.000Z", droid_usage(40, 60)))  # fmt: skip
+    return {"live": live}
+
+
+def generate_droid_sessions(
+    sessions: Path, count: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """``count`` Droid sessions (settings and a session log each) over the 10 days before
+    ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(8000))
+    (sessions / "-bench").mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        folder = sessions / f"-work-p{n % 20}"
+        folder.mkdir(parents=True, exist_ok=True)
+        at = end - 10 * 86400 + n * (10 * 86400 / max(1, count))
+        ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        usage = droid_usage(rng.randint(1000, 90_000), rng.randint(1000, 60_000),
+                            rng.randint(0, 50_000), rng.randint(0, 3_000_000))  # fmt: skip
+        (folder / f"s{n:06d}.settings.json").write_text(
+            droid_settings("custom:Claude-Sonnet-4.5-[Anthropic]", "anthropic", ts, usage)
+        )
+        if n % 40 == 0:  # a session log now and then (burntray reads it only without a model)
+            (folder / f"s{n:06d}.jsonl").write_text(_compact({"content": filler}) + "\n")
+
+
+# ---- Codebuff -----------------------------------------------------------------------------
+
+
+def codebuff_reply(msg_id: str | None, ts: str | None, model: str, usage: dict[str, object],
+                   *, where: str = "usage", credits: float = 0.0) -> dict[str, object]:  # fmt: skip
+    """An assistant message of a Codebuff chat, its usage in ``metadata.usage`` (or
+    ``metadata.codebuff.usage``, or the run state's message history)."""
+    metadata: dict[str, object] = {"model": model}
+    if where == "usage":
+        metadata["usage"] = usage
+    elif where == "codebuff":
+        metadata["codebuff"] = {"usage": usage}
+    else:
+        metadata["runState"] = {"sessionState": {"mainAgentState": {"messageHistory": [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "providerOptions": {"codebuff": {"model": model,
+                                                                   "usage": usage}}},
+        ]}}}  # fmt: skip
+    msg: dict[str, object] = {"variant": "ai", "content": "done", "metadata": metadata}
+    if msg_id is not None:
+        msg["id"] = msg_id
+    if ts is not None:
+        msg["timestamp"] = ts
+    if credits:
+        msg["credits"] = credits
+    return msg
+
+
+def write_codebuff_fixture(root: Path) -> dict[str, Path]:
+    """A Codebuff ``~/.config/manicode`` with its traps; returns the chat files by role."""
+    sonnet, gpt = "claude-sonnet-4-5-20250929", "gpt-5"
+    chat = root / "projects" / "app" / "chats" / "2026-11-20T09-00-00.000Z" / "chat-messages.json"
+    chat.parent.mkdir(parents=True, exist_ok=True)
+    user = {"variant": "user", "content": "fix the bug " * 30}
+    chat.write_text(_compact([
+        user,
+        codebuff_reply("m1", "2026-11-20T09:00:05.000Z", sonnet,
+                       {"inputTokens": 40, "outputTokens": 900, "cacheReadInputTokens": 30_000,
+                        "cacheCreationInputTokens": 2_000, "credits": 12}),
+        codebuff_reply("m2", "2026-11-20T09:10:00.000Z", gpt,
+                       {"promptTokens": 5_000, "completionTokens": 300,
+                        "promptTokensDetails": {"cachedTokens": 2_000}}, where="codebuff"),
+        codebuff_reply("m3", None, sonnet, {"inputTokens": 7, "outputTokens": 70},
+                       where="history"),  # no time: the chat id's
+        codebuff_reply("m4", "2026-11-21T10:00:00.000Z", gpt, {"totalTokens": 500}),
+        codebuff_reply("m5", "2026-11-21T11:00:00.000Z", "imaginary-9",
+                       {"inputTokens": 10, "outputTokens": 20}),
+        codebuff_reply("m6", "2026-11-21T12:00:00.000Z", gpt, {}),  # nothing used
+        # a message written twice under its id (the later copy counts)
+        codebuff_reply("m4", "2026-11-21T10:00:00.000Z", gpt, {"totalTokens": 600}),
+    ]))  # fmt: skip
+    # a chat of the dev channel (a session of its own, here with the same messages)
+    copy = root.parent / "manicode-dev" / "projects" / "app" / "chats" / chat.parent.name
+    copy.mkdir(parents=True, exist_ok=True)
+    (copy / "chat-messages.json").write_text(chat.read_text())
+    broken = root / "projects" / "app" / "chats" / "2026-11-22T08-00-00.000Z"
+    broken.mkdir(parents=True, exist_ok=True)
+    (broken / "chat-messages.json").write_text('[{"variant":"ai","metadata":')
+    return {"chat": chat}
+
+
+def generate_codebuff_chats(
+    projects: Path, replies: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """Codebuff chat files of 40 replies (a user message before each) in 20 projects, over the
+    10 days before ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(4000))
+    for start in range(0, replies, 40):
+        first = end - 10 * 86400 + start * (10 * 86400 / max(1, replies))
+        chat_id = dt.datetime.fromtimestamp(first, dt.UTC).strftime("%Y-%m-%dT%H-%M-%S.000Z")
+        chat = projects / f"p{start // 40 % 20}" / "chats" / f"{chat_id}-{start}"
+        chat.mkdir(parents=True, exist_ok=True)
+        messages: list[dict[str, object]] = []
+        for n in range(start, min(start + 40, replies)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, replies))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            messages.append({"variant": "user", "content": filler[: rng.randint(200, 4000)]})
+            usage = {"inputTokens": rng.randint(1, 50), "outputTokens": rng.randint(20, 3000),
+                     "cacheReadInputTokens": rng.randint(0, 120_000),
+                     "cacheCreationInputTokens": rng.randint(0, 3000)}  # fmt: skip
+            reply = codebuff_reply(f"m{n}", ts, "claude-sonnet-4-5-20250929", usage)
+            reply["content"] = filler[: rng.randint(200, 2000)]
+            messages.append(reply)
+        (chat / "chat-messages.json").write_text(_compact(messages))
+
+
+# ---- pi -----------------------------------------------------------------------------------
+
+
+def pi_message(  # noqa: PLR0917 - a message reads best as (ts, provider, model, tokens)
+    ts: str, provider: str, model: str, inp: int, out: int, read: int = 0, write: int = 0,
+    *, cost: float | None = None,
+) -> str:  # fmt: skip
+    """An assistant message line of a pi session log, with pi's own cost when given."""
+    usage: dict[str, object] = {"input": inp, "output": out, "cacheRead": read,
+                                "cacheWrite": write,
+                                "totalTokens": inp + out + read + write}  # fmt: skip
+    if cost is not None:
+        usage["cost"] = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": cost}
+    return _compact({"type": "message", "timestamp": ts, "message": {
+        "role": "assistant", "content": [{"type": "text", "text": "done"}], "api": "messages",
+        "provider": provider, "model": model, "usage": usage, "stopReason": "stop"}})  # fmt: skip
+
+
+def write_pi_fixture(sessions: Path) -> dict[str, Path]:
+    """A pi sessions folder with its traps; returns the logs by role."""
+    sonnet = "claude-sonnet-4-5-20250929"
+    project = sessions / "--work-app--"
+    project.mkdir(parents=True, exist_ok=True)
+    log = project / "2026-11-20T09-00-00-000Z_a1b2.jsonl"
+    first = pi_message("2026-11-20T09:00:05.000Z", "anthropic", sonnet, 40, 900, 30_000, 2_000)
+    log.write_text("\n".join([
+        _compact({"type": "session", "id": "a1b2", "timestamp": "2026-11-20T09:00:00.000Z",
+                  "cwd": "/work/app"}),
+        _compact({"type": "message", "timestamp": "2026-11-20T09:00:01.000Z",
+                  "message": {"role": "user", "content": "fix it"}}),
+        first,
+        pi_message("2026-11-20T10:00:00.000Z", "openai", "gpt-5", 4_000, 300, 2_000, cost=0.0123),
+        '{"type":"message","timestamp":"2026-11-20T11:00:00Z","message":{"role":"assistant","usage":{',
+        pi_message("2026-11-21T08:00:00.000Z", "acme", "imaginary-9", 10, 20),
+        pi_message("2026-11-21T09:00:00.000Z", "openai", "gpt-5", 0, 0),  # nothing used
+    ]) + "\n")  # fmt: skip
+    # a copy of the session (pi's fork keeps the history): its messages count once
+    fork = project / "2026-11-21T10-00-00-000Z_a1b2.jsonl"
+    fork.write_text(first + "\n" + pi_message(
+        "2026-11-22T07:00:00.000Z", "anthropic", sonnet, 7, 70, 700) + "\n")  # fmt: skip
+    return {"log": log, "fork": fork}
+
+
+def generate_pi_sessions(
+    sessions: Path, messages: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """pi session logs of 40 messages (a user message and a tool result before each) in 20
+    projects, over the 10 days before ``end_ts`` (default now) (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    filler = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(8000))
+    for start in range(0, messages, 40):
+        folder = sessions / f"--work-p{start // 40 % 20}--"
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for n in range(start, min(start + 40, messages)):
+            at = end - 10 * 86400 + n * (10 * 86400 / max(1, messages))
+            ts = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            text = filler[: rng.randint(500, 8000)]
+            result = {"role": "toolResult", "content": text}
+            lines.append(_compact({"type": "message", "timestamp": ts, "message": result}))
+            lines.append(pi_message(ts, "anthropic", "claude-sonnet-4-5-20250929",
+                                    rng.randint(1, 50), rng.randint(20, 3000),
+                                    rng.randint(0, 120_000), rng.randint(0, 3000)))  # fmt: skip
+        log = folder / f"2026-01-01T00-00-00-000Z_s{start:08d}.jsonl"
+        log.write_text("\n".join(lines) + "\n")
+
+
+# ---- Kilo ---------------------------------------------------------------------------------
+
+
+def write_kilo_fixture(data_dir: Path) -> sqlite3.Connection:
+    """A Kilo data folder (OpenCode's schema in ``kilo.db``) with its traps; returns the open
+    database connection (WAL, held by its writer)."""
+    sonnet = "claude-sonnet-4-5-20250929"
+    conn = opencode_db(data_dir / "kilo.db")
+    put = opencode_put
+    # Kilo's own cost (its gateway's price) counts
+    put(conn, "k1", "s1", opencode_message(_ms("2026-11-20T09:00:00Z"), "anthropic", sonnet,
+                                          120, 300, 5000, 800, cost=0.0125))  # fmt: skip
+    # thinking without a total: billed as output; no cost recorded: priced
+    thinking = opencode_message(_ms("2026-11-20T10:00:00Z"), "openai", "gpt-5", 900, 40, 3000,
+                                reasoning=500, total=False)  # fmt: skip
+    del thinking["cost"]
+    put(conn, "k2", "s1", thinking)
+    # a time in seconds, and no provider
+    no_provider = opencode_message(_ms("2026-11-21T08:00:00Z") // 1000, "", sonnet, 10, 20, 30)
+    del no_provider["cost"]
+    put(conn, "k3", "s2", no_provider)
+    # a user message carrying tokens is not a reply
+    user = opencode_message(_ms("2026-11-21T09:00:00Z"), "anthropic", sonnet, 999, 999)
+    user["role"] = "user"
+    put(conn, "k4", "s2", user)
+    put(conn, "k5", "s2", '{"role":"assistant","tokens":{"input":')  # cut off
+    unknown = opencode_message(_ms("2026-11-22T07:00:00Z"), "acme", "imaginary-9", 40, 60)
+    del unknown["cost"]
+    put(conn, "k6", "s2", unknown)
+    return conn
+
+
+# ---- Goose --------------------------------------------------------------------------------
+
+GOOSE_SCHEMA = (
+    "CREATE TABLE sessions (id TEXT PRIMARY KEY, name TEXT, description TEXT DEFAULT '', "
+    "working_dir TEXT, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, "
+    "updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, model_config_json TEXT, "
+    "provider_name TEXT, total_tokens INTEGER, input_tokens INTEGER, output_tokens INTEGER, "
+    "accumulated_total_tokens INTEGER, accumulated_input_tokens INTEGER, "
+    "accumulated_output_tokens INTEGER)"
+)
+
+
+def goose_db(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(GOOSE_SCHEMA)
+    return conn
+
+
+def goose_put(  # noqa: PLR0917 - a session row reads best positionally
+    conn: sqlite3.Connection, ident: str, model: str | None, provider: str | None,
+    created: object, totals: tuple[int | None, int | None, int | None],
+    updated: str | None = None,
+) -> None:  # fmt: skip
+    """Insert or update a session row with its accumulated (input, output, total) so far."""
+    config = None if model is None else _compact({"model_name": model, "context_limit": 200000})
+    inp, out, total = totals
+    conn.execute(
+        "INSERT INTO sessions (id, name, working_dir, created_at, updated_at, model_config_json, "
+        "provider_name, total_tokens, input_tokens, output_tokens, accumulated_total_tokens, "
+        "accumulated_input_tokens, accumulated_output_tokens) "
+        "VALUES (?, 'work', '/work/app', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
+        "SET updated_at = excluded.updated_at, accumulated_total_tokens = "
+        "excluded.accumulated_total_tokens, accumulated_input_tokens = "
+        "excluded.accumulated_input_tokens, accumulated_output_tokens = "
+        "excluded.accumulated_output_tokens",
+        (ident, created, updated or created, config, provider, 10, 5, 5, total, inp, out),
+    )
+    conn.commit()
+
+
+def write_goose_fixture(db: Path) -> sqlite3.Connection:
+    """A Goose sessions.db with its traps; returns the open connection (WAL, held)."""
+    sonnet = "claude-sonnet-4-5-20250929"
+    conn = goose_db(db)
+    goose_put(conn, "20261120_1", sonnet, "anthropic", "2026-11-20 09:00:00", (12_000, 900, 12_900))
+    # reasoning in the total only: billed as output; created_at in seconds
+    goose_put(conn, "20261120_2", "gpt-5", "openai", str(_ms("2026-11-20T10:00:00Z") // 1000),
+              (5_000, 300, 5_800))  # fmt: skip
+    # no provider named: the model's; an RFC 3339 time
+    goose_put(conn, "20261121_1", sonnet, None, "2026-11-21T08:00:00Z", (700, 70, None))
+    goose_put(conn, "20261121_2", None, "anthropic", "2026-11-21 09:00:00", (1, 1, 2))  # no model
+    goose_put(conn, "20261121_3", "imaginary-9", "acme", "2026-11-21 10:00:00", (40, 60, 100))
+    goose_put(conn, "20261122_1", sonnet, "anthropic", "2026-11-22 07:00:00", (0, 0, 0))  # empty
+    return conn
+
+
+def generate_goose_sessions(
+    db: Path, count: int, *, seed: int = 7, end_ts: float | None = None
+) -> None:
+    """A Goose sessions.db of ``count`` sessions over the 10 days before ``end_ts`` (benchmarks)."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    end = time.time() if end_ts is None else end_ts
+    conn = goose_db(db)
+    conn.execute("PRAGMA synchronous=OFF")  # a generator: a commit per row need not be durable
+    for n in range(count):
+        at = end - 10 * 86400 + n * (10 * 86400 / max(1, count))
+        created = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        inp, out = rng.randint(1000, 900_000), rng.randint(100, 60_000)
+        goose_put(conn, f"s{n:06d}", "claude-sonnet-4-5-20250929", "anthropic", created,
+                  (inp, out, inp + out))  # fmt: skip
+    conn.close()
+
+
+# ---- Hermes Agent -------------------------------------------------------------------------
+
+HERMES_SCHEMA = (
+    "CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT NOT NULL DEFAULT 'cli', "
+    "model TEXT, model_config TEXT, parent_session_id TEXT, started_at REAL NOT NULL, "
+    "ended_at REAL, end_reason TEXT, message_count INTEGER DEFAULT 0, "
+    "tool_call_count INTEGER DEFAULT 0, input_tokens INTEGER DEFAULT 0, "
+    "output_tokens INTEGER DEFAULT 0, cache_read_tokens INTEGER DEFAULT 0, "
+    "cache_write_tokens INTEGER DEFAULT 0, reasoning_tokens INTEGER DEFAULT 0, "
+    "billing_provider TEXT, billing_mode TEXT, estimated_cost_usd REAL, actual_cost_usd REAL, "
+    "cost_status TEXT, title TEXT)"
+)
+
+
+def hermes_db(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(HERMES_SCHEMA)
+    return conn
+
+
+def hermes_put(  # noqa: PLR0917 - a session row reads best positionally
+    conn: sqlite3.Connection, ident: str, model: str | None, provider: str | None,
+    started: float, tokens: tuple[int, int, int, int, int], cost: float | None = None,
+    ended: float | None = None,
+) -> None:  # fmt: skip
+    """Insert or update a session with its totals so far (input, output, cache read, cache
+    write, reasoning) and the billed cost (``actual_cost_usd``)."""
+    inp, out, read, write, reasoning = tokens
+    conn.execute(
+        "INSERT INTO sessions (id, model, billing_provider, started_at, ended_at, message_count, "
+        "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, "
+        "actual_cost_usd) VALUES (?, ?, ?, ?, ?, 4, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
+        "UPDATE SET ended_at = excluded.ended_at, input_tokens = excluded.input_tokens, "
+        "output_tokens = excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens, "
+        "cache_write_tokens = excluded.cache_write_tokens, "
+        "reasoning_tokens = excluded.reasoning_tokens, "
+        "actual_cost_usd = excluded.actual_cost_usd",
+        (ident, model, provider, started, ended, inp, out, read, write, reasoning, cost),
+    )
+    conn.commit()
+
+
+def write_hermes_fixture(home: Path) -> sqlite3.Connection:
+    """A Hermes home's state.db with its traps; returns the open connection (WAL, held)."""
+    sonnet = "claude-sonnet-4-5-20250929"
+    conn = hermes_db(home / "state.db")
+    start = _ms("2026-11-20T09:00:00Z") / 1000
+    hermes_put(conn, "h1", sonnet, "anthropic", start, (120, 900, 30_000, 2_000, 0))
+    # the billed cost counts; reasoning billed as output
+    hermes_put(conn, "h2", "claude-opus-4-1-20250805", "claude", start + 3600,
+               (5_000, 300, 2_000, 0, 400), cost=0.0321)  # fmt: skip
+    # reasoning, no cost recorded: priced (as output)
+    hermes_put(conn, "h7", "claude-haiku-4-5-20251001", "anthropic", start + 7200,
+               (900, 100, 0, 0, 50))  # fmt: skip
+    # Hermes's estimate alone is not a cost: priced
+    hermes_put(conn, "h8", sonnet, "anthropic", start + 9000, (10, 10, 0, 0, 0))
+    conn.execute("UPDATE sessions SET estimated_cost_usd = 9.99 WHERE id = 'h8'")
+    conn.commit()
+    # no provider named; started_at in ms
+    hermes_put(conn, "h3", sonnet, None, _ms("2026-11-21T08:00:00Z") + 0.0, (7, 70, 700, 0, 0))
+    hermes_put(conn, "h4", None, "anthropic", start, (1, 1, 0, 0, 0))  # no model: left out
+    hermes_put(conn, "h5", "imaginary-9", "acme", start + 86400, (40, 60, 0, 0, 0))
+    hermes_put(conn, "h6", sonnet, "anthropic", start + 2 * 86400, (0, 0, 0, 0, 0))  # empty
+    return conn
+
+
+# ---- OpenClaw -----------------------------------------------------------------------------
+
+
+def openclaw_message(at_ms: int | None, inp: int, out: int, read: int = 0, write: int = 0,
+                     *, cost: float | None = None, model: str | None = None) -> str:  # fmt: skip
+    usage: dict[str, object] = {"input": inp, "output": out, "cacheRead": read, "cacheWrite": write,
+                                "totalTokens": inp + out + read + write}  # fmt: skip
+    if cost is not None:
+        usage["cost"] = {"input": 0, "output": 0, "total": cost}
+    message: dict[str, object] = {"role": "assistant", "content": [{"type": "text", "text": "ok"}],
+                                  "usage": usage}  # fmt: skip
+    if at_ms is not None:
+        message["timestamp"] = at_ms
+    if model is not None:
+        message["model"] = model
+    return _compact({"type": "message", "id": f"m{at_ms}", "message": message})
+
+
+def write_openclaw_fixture(state: Path) -> dict[str, Path]:
+    """An OpenClaw state folder with its traps; returns the session logs by role."""
+    sessions = state / "agents" / "main" / "sessions"
+    sessions.mkdir(parents=True, exist_ok=True)
+    log = sessions / "abc.jsonl"
+    first = openclaw_message(_ms("2026-11-20T09:00:00Z"), 1660, 55, 108_928, cost=0.02)
+    log.write_text("\n".join([
+        _compact({"type": "session", "version": 3, "id": "abc", "cwd": "/work"}),
+        _compact({"type": "model_change", "provider": "anthropic",
+                  "modelId": "claude-sonnet-4-5-20250929"}),
+        first,
+        # no cost recorded: priced with the model named last
+        openclaw_message(_ms("2026-11-20T10:00:00Z"), 300, 700, 5_000, 1_000),
+        _compact({"type": "custom", "customType": "model-snapshot",
+                  "data": {"provider": "openai", "modelId": "gpt-5"}}),
+        openclaw_message(_ms("2026-11-21T08:00:00Z"), 4_000, 200, 2_000),
+        '{"type":"message","message":{"role":"assistant","usage":{"input":',  # cut off
+        openclaw_message(_ms("2026-11-21T09:00:00Z"), 40, 60, model="imaginary-9"),
+    ]) + "\n")  # fmt: skip
+    # the copy a reset left: its messages count once
+    reset = sessions / "abc.jsonl.reset.2026-11-21T10-00-00.000Z"
+    reset.write_text(log.read_text())
+    (sessions / "sessions.json").write_text(_compact({"abc": {"updatedAt": 1}}))  # not a log
+    return {"log": log, "reset": reset}

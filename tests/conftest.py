@@ -25,6 +25,22 @@ _SCRUBBED = (
     "CLAUDE_CONFIG_DIR",
     "CODEX_HOME",
     "HEXAI_CONFIG",
+    # the agents read as ccusage reads them
+    "OPENCODE_DATA_DIR",
+    "GEMINI_DATA_DIR",
+    "GEMINI_CLI_HOME",
+    "COPILOT_OTEL_FILE_EXPORTER_PATH",
+    "COPILOT_HOME",
+    "QWEN_DATA_DIR",
+    "AMP_DATA_DIR",
+    "KIMI_DATA_DIR",
+    "DROID_SESSIONS_DIR",
+    "CODEBUFF_DATA_DIR",
+    "PI_AGENT_DIR",
+    "KILO_DATA_DIR",
+    "GOOSE_PATH_ROOT",
+    "HERMES_HOME",
+    "OPENCLAW_DIR",
 )
 
 

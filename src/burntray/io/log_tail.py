@@ -357,15 +357,11 @@ def _marked_lines(data: bytes, end: int, markers: tuple[bytes, ...]) -> Iterator
             yield start, stop
             pos = data.find(marker, stop + 1, end)
         return
-    # Each marker's next hit, searched again only once the scan has passed it: a rare marker
-    # is then looked for once per chunk, not from every line to the chunk's end (quadratic).
-    ahead = [data.find(m, 0, end) for m in markers]
-    pos = 0
-    while pos < end:
-        for i, found in enumerate(ahead):
-            if 0 <= found < pos:
-                ahead[i] = data.find(markers[i], pos, end)
-        hits = [h for h in ahead if h >= 0]
+    # each marker's next hit is kept and searched again only once passed: a rare marker is not
+    # looked for to the chunk's end again after every line a common one finds
+    nexts = [data.find(m, 0, end) for m in markers]
+    while True:
+        hits = [h for h in nexts if h >= 0]
         if not hits:
             return
         hit = min(hits)
@@ -374,3 +370,9 @@ def _marked_lines(data: bytes, end: int, markers: tuple[bytes, ...]) -> Iterator
         stop = end - 1 if stop < 0 else stop
         yield start, stop
         pos = stop + 1
+        if pos >= end:
+            return
+        nexts = [
+            h if h < 0 or h >= pos else data.find(m, pos, end)
+            for h, m in zip(nexts, markers, strict=True)
+        ]

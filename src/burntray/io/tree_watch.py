@@ -63,10 +63,14 @@ class TreeWatcher:
     ``backend`` is ``inotify`` or ``watchdog`` (default: ``default_backend()``)."""
 
     def __init__(
-        self, on_change: Callable[[], None], suffix: str = ".jsonl", backend: str | None = None
+        self,
+        on_change: Callable[[], None],
+        suffix: str | tuple[str, ...] = ".jsonl",
+        backend: str | None = None,
     ) -> None:
         self.on_change = on_change
-        self.suffix = os.fsencode(suffix)
+        suffixes = (suffix,) if isinstance(suffix, str) else suffix
+        self.suffix = tuple(os.fsencode(s) for s in suffixes)
         self.backend = backend or default_backend()
         self._portable: ObserverWatch | None = None
         self._covered = 0  # folders under the portable backend's recursive watches
@@ -95,10 +99,10 @@ class TreeWatcher:
         if self.active:
             return True
         if self.backend == WATCHDOG:
-            suffix = os.fsdecode(self.suffix)
+            suffixes = tuple(os.fsdecode(s) for s in self.suffix)
 
             def on_event(kind: str, path: str, is_dir: bool) -> None:  # the observer's thread
-                if is_dir or path.endswith(suffix):
+                if is_dir or path.endswith(suffixes):
                     self.on_change()
 
             self._portable = portable_watch(on_event, "burntray-tree-watch")

@@ -106,12 +106,25 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
     """The sources of this build, in menu order: one line each; each spec is its package's
     ``SPEC`` (``sources/<name>/__init__.py``)."""
     from burntray.sources import (  # noqa: PLC0415 - loaded on first use of the registry
+        ampcode,
         cburn,
         claude,
+        codebuff,
         codex,
+        copilot,
         ctm,
+        droid,
+        gemini,
+        goose,
+        hermes,
         hexai,
+        kilo,
+        kimi,
+        openclaw,
+        opencode,
         otel,
+        pi_agent,
+        qwen,
         roder,
         yoi,
     )
@@ -125,6 +138,19 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         ctm.SPEC,
         yoi.SPEC,
         otel.SPEC,
+        opencode.SPEC,
+        gemini.SPEC,
+        copilot.SPEC,
+        ampcode.SPEC,
+        qwen.SPEC,
+        kimi.SPEC,
+        droid.SPEC,
+        codebuff.SPEC,
+        pi_agent.SPEC,
+        kilo.SPEC,
+        goose.SPEC,
+        hermes.SPEC,
+        openclaw.SPEC,
     )
 
 

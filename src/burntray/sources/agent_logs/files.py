@@ -26,13 +26,15 @@ class _Listing:
 
 @dataclass(slots=True)
 class JsonlFinder:
-    """All ``*.jsonl`` files below ``root`` (recursively), sorted by path."""
+    """All ``*.jsonl`` files below ``root`` (recursively), sorted by path; ``suffixes`` widens
+    that for agents that keep whole ``*.json`` files."""
 
     root: Path
     _cache: dict[str, _Listing] = field(default_factory=dict)
     problem: str = ""
     # folders below the root that could not be looked into on the last pass: path -> why
     unreadable: dict[str, str] = field(default_factory=dict)
+    suffixes: tuple[str, ...] = (".jsonl",)
 
     def folders(self) -> list[str]:
         """Every folder seen on the last pass (what a file watcher should watch)."""
@@ -60,7 +62,7 @@ class JsonlFinder:
             # a folder that could not be listed is tried again on every pass: a chmod that
             # fixes it does not change its mtime
             if listing is None or listing.mtime_ns != mtime or listing.error:
-                listing = _scan(folder, mtime)
+                listing = _scan(folder, mtime, self.suffixes)
             if listing.error:
                 if folder == root and not os.path.isdir(folder):
                     self.problem = f"{folder}: {listing.error}"  # not a folder: nothing to read
@@ -74,8 +76,9 @@ class JsonlFinder:
         return found
 
 
-def _scan(folder: str, mtime_ns: int) -> _Listing:
-    """The folder's ``*.jsonl`` files and subfolders, and why it could not be listed."""
+def _scan(folder: str, mtime_ns: int, suffixes: tuple[str, ...]) -> _Listing:
+    """The folder's files ending in one of ``suffixes``, its subfolders, and why it could not be
+    listed."""
     files: list[str] = []
     dirs: list[str] = []
     error = ""
@@ -85,7 +88,7 @@ def _scan(folder: str, mtime_ns: int) -> _Listing:
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         dirs.append(entry.path)
-                    elif entry.name.endswith(".jsonl"):
+                    elif entry.name.endswith(suffixes):
                         files.append(entry.path)
                 except OSError:
                     continue

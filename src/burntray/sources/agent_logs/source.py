@@ -70,6 +70,9 @@ class _Reader(Protocol):
 class AgentLogSource(RecordSource):
     """A record source over one agent's log reader."""
 
+    # the files whose writes wake the monitor (an agent with a database sets its own)
+    watch_suffixes: tuple[str, ...] = (".jsonl",)
+
     def __init__(
         self,
         reader: _Reader,
@@ -145,7 +148,7 @@ class AgentLogSource(RecordSource):
 
         from burntray.io.tree_watch import TreeWatcher  # noqa: PLC0415 - only when live
 
-        watcher = TreeWatcher(changed)
+        watcher = TreeWatcher(changed, self.watch_suffixes)
         if watcher.start():
             self._watcher = watcher
             watcher.sync(self.reader.folders())

@@ -1,0 +1,419 @@
+"""The coding agents read as ccusage reads them (issue 24), each measured against the real
+ccusage on the same data, in this one run.
+
+Per agent: the first scan (``burntray status --source <agent>`` on an empty history, whole
+process) beside ``ccusage <agent> daily --json --offline``, and their ratio; then the warm
+``status --window 7d`` after one new message beside ccusage answering the same question. The
+target: an agent's first-scan ratio is not worse than Claude Code's, measured here the same way
+on generated Claude Code logs (``bench_agentlogs`` measures Claude on 1 GB).
+
+ccusage is the npm package ccusage@20.0.24 (native binary), installed under .venv/ when npm is
+there. Sizes: BURNTRAY_BENCH_AGENTS_MESSAGES (requests per agent, default 50,000) and
+BURNTRAY_BENCH_AGENTS_CLAUDE_MB (default: as many requests in Claude Code's logs, ~10 KB each).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.agent_logs_support import (  # noqa: E402
+    amp_reply,
+    amp_thread,
+    ccusage_binary,
+    claude_line,
+    codebuff_reply,
+    copilot_chat_span,
+    copilot_usage,
+    droid_settings,
+    droid_usage,
+    gemini_reply,
+    gemini_session,
+    gemini_tokens,
+    generate_amp_threads,
+    generate_claude_logs,
+    generate_codebuff_chats,
+    generate_copilot_otel,
+    generate_droid_sessions,
+    generate_gemini_chats,
+    generate_goose_sessions,
+    generate_kimi_wires,
+    generate_opencode_db,
+    generate_pi_sessions,
+    generate_qwen_chats,
+    goose_put,
+    hermes_db,
+    hermes_put,
+    kimi_status,
+    opencode_message,
+    opencode_put,
+    pi_message,
+    qwen_reply,
+)
+
+from bench_core import compile_bytecode  # noqa: E402 - bench/ is on sys.path (run.py)
+from target import missed  # noqa: E402
+
+MB = 1024 * 1024
+MESSAGES = int(os.environ.get("BURNTRAY_BENCH_AGENTS_MESSAGES", "50000"))
+# Claude Code's logs hold about one request per 10 KB (tool results and texts between them):
+# the bar is measured on as many requests as each agent's data holds
+CLAUDE_MB = int(os.environ.get("BURNTRAY_BENCH_AGENTS_CLAUDE_MB", str(MESSAGES * 10 // 1024)))
+WARM_RUNS = 5
+COLD_RUNS = 2
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str  # burntray's source and ccusage's command
+    env_var: str  # where both are pointed at the data
+    generate: Callable[[Path], str]  # writes the data under a folder: what it wrote
+    append: Callable[[Path, int], None]  # one new request, now
+    what: str = "messages"
+    home_is_data: bool = False  # ccusage finds the data only under HOME (Copilot CLI)
+    ccusage_name: str = ""  # ccusage's command when it is not burntray's source name
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _opencode_generate(folder: Path) -> str:
+    generate_opencode_db(folder, MESSAGES)
+    size = (folder / "opencode.db").stat().st_size
+    return f"{MESSAGES:,} messages, {size / MB:.0f} MB database"
+
+
+def _opencode_append(folder: Path, n: int) -> None:
+    conn = sqlite3.connect(folder / "opencode.db")
+    try:
+        msg = opencode_message(_now_ms(), "anthropic", "claude-sonnet-4-5-20250929", 3, 40, 1000)
+        opencode_put(conn, f"msg_bench_{n}_{time.time_ns()}", "ses_bench", msg)
+    finally:
+        conn.close()
+
+
+def _claude_generate(folder: Path) -> str:
+    turns = generate_claude_logs(folder / "projects", CLAUDE_MB * MB, 100)
+    size = sum(f.stat().st_size for f in (folder / "projects").rglob("*.jsonl"))
+    return f"{turns:,} requests in {size / MB:.0f} MB of logs"
+
+
+def _claude_append(folder: Path, n: int) -> None:
+    target = next((folder / "projects").rglob("*.jsonl"))
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    line = claude_line(stamp, f"bench_{n}_{time.time_ns()}", f"req_{n}",
+                       "claude-sonnet-4-5-20250929", 3, 40, 0, 1000)  # fmt: skip
+    with target.open("a") as fh:
+        fh.write(line + "\n")
+
+
+def _gemini_generate(folder: Path) -> str:
+    generate_gemini_chats(folder, MESSAGES)
+    files = list(folder.rglob("*.json"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} replies in {len(files):,} session files, {size / MB:.0f} MB"
+
+
+def _gemini_append(folder: Path, n: int) -> None:
+    """A new session file with one reply (Gemini CLI writes the whole file each time)."""
+    chats = folder / "bench" / "chats"
+    chats.mkdir(parents=True, exist_ok=True)
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    reply = gemini_reply(f"bench{n}", ts, "gemini-2.5-pro", gemini_tokens(1000, 40, 500))
+    (chats / f"session-bench-{n}.json").write_text(gemini_session(f"b{n}", ts, [reply]))
+
+
+def _copilot_generate(folder: Path) -> str:
+    generate_copilot_otel(folder / ".copilot" / "otel", MESSAGES)
+    size = sum(f.stat().st_size for f in (folder / ".copilot" / "otel").glob("*.jsonl"))
+    return f"{MESSAGES:,} model calls (span, log, turn span), {size / MB:.0f} MB"
+
+
+def _copilot_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    line = copilot_chat_span(f"bench{n}", "c1", ts, "gpt-5", copilot_usage(1000, 40, 500))
+    with (folder / ".copilot" / "otel" / "copilot-0.jsonl").open("a") as fh:
+        fh.write(line + "\n")
+
+
+def _amp_generate(folder: Path) -> str:
+    generate_amp_threads(folder / "threads", MESSAGES)
+    files = list((folder / "threads").glob("*.json"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} replies in {len(files):,} threads, {size / MB:.0f} MB"
+
+
+def _amp_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    reply = amp_reply(1, ts, "claude-sonnet-4-5-20250929", 3, 40, 0, 1000)
+    (folder / "threads" / f"T-bench-{n}.json").write_text(amp_thread(f"T-bench-{n}", [reply]))
+
+
+def _qwen_generate(folder: Path) -> str:
+    generate_qwen_chats(folder / "projects", MESSAGES)
+    files = list((folder / "projects").rglob("*.jsonl"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} replies in {len(files):,} chat logs, {size / MB:.0f} MB"
+
+
+def _qwen_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    target = next((folder / "projects").rglob("*.jsonl"))
+    with target.open("a") as fh:
+        fh.write(qwen_reply(ts, f"bench{n}", "gpt-5", 3000, 40, 1000) + "\n")
+
+
+def _kimi_generate(folder: Path) -> str:
+    generate_kimi_wires(folder, MESSAGES)
+    files = list((folder / "sessions").rglob("wire.jsonl"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} steps in {len(files):,} wire logs, {size / MB:.0f} MB"
+
+
+def _kimi_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    target = next((folder / "sessions").rglob("wire.jsonl"))
+    with target.open("a") as fh:
+        fh.write(kimi_status(ts, f"bench{n}", 3000, 40, 1000) + "\n")
+
+
+def _droid_generate(folder: Path) -> str:
+    # a record per session: as many sessions as the other agents' requests (the bar's scale)
+    generate_droid_sessions(folder, MESSAGES)
+    files = list(folder.rglob("*.settings.json"))
+    return f"{len(files):,} sessions (one record each)"
+
+
+def _droid_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    usage = droid_usage(3000 + n, 40, 0, 1000)
+    (folder / "-bench" / "s-bench.settings.json").write_text(
+        droid_settings("claude-sonnet-4-5", "anthropic", ts, usage)
+    )
+
+
+def _codebuff_generate(folder: Path) -> str:
+    generate_codebuff_chats(folder / "projects", MESSAGES)
+    files = list((folder / "projects").rglob("chat-messages.json"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} replies in {len(files):,} chats, {size / MB:.0f} MB"
+
+
+def _codebuff_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    chat = folder / "projects" / "bench" / "chats" / f"2026-01-01T00-00-0{n}.000Z"
+    chat.mkdir(parents=True, exist_ok=True)
+    usage = {"inputTokens": 3, "outputTokens": 40, "cacheReadInputTokens": 1000}
+    reply = codebuff_reply(f"b{n}", ts, "claude-sonnet-4-5-20250929", usage)
+    (chat / "chat-messages.json").write_text(json.dumps([reply]))
+
+
+def _pi_generate(folder: Path) -> str:
+    generate_pi_sessions(folder, MESSAGES)
+    files = list(folder.rglob("*.jsonl"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} messages in {len(files):,} session logs, {size / MB:.0f} MB"
+
+
+def _pi_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with next(folder.rglob("*.jsonl")).open("a") as fh:
+        fh.write(pi_message(ts, "anthropic", "claude-sonnet-4-5-20250929", 3 + n, 40, 1000) + "\n")
+
+
+def _kilo_generate(folder: Path) -> str:
+    generate_opencode_db(folder, MESSAGES)
+    (folder / "opencode.db").rename(folder / "kilo.db")
+    size = (folder / "kilo.db").stat().st_size
+    return f"{MESSAGES:,} messages, {size / MB:.0f} MB database"
+
+
+def _kilo_append(folder: Path, n: int) -> None:
+    conn = sqlite3.connect(folder / "kilo.db")
+    try:
+        msg = opencode_message(_now_ms(), "anthropic", "claude-sonnet-4-5-20250929", 3, 40, 1000)
+        opencode_put(conn, f"msg_bench_{n}_{time.time_ns()}", "ses_bench", msg)
+    finally:
+        conn.close()
+
+
+def _goose_generate(folder: Path) -> str:
+    db = folder / "data" / "sessions" / "sessions.db"
+    generate_goose_sessions(db, MESSAGES)  # a record per session: as many as the bar's requests
+    return f"{MESSAGES:,} sessions, {db.stat().st_size / MB:.1f} MB database"
+
+
+def _goose_append(folder: Path, n: int) -> None:
+    conn = sqlite3.connect(folder / "data" / "sessions" / "sessions.db")
+    try:
+        now = str(int(time.time()))
+        goose_put(conn, f"bench{n}", "claude-sonnet-4-5-20250929", "anthropic", now,
+                  (3000, 40, 3040))  # fmt: skip
+    finally:
+        conn.close()
+
+
+def _hermes_generate(folder: Path) -> str:
+    conn = hermes_db(folder / "state.db")
+    conn.execute("PRAGMA synchronous=OFF")  # generated data: a commit per row need not be durable
+    count = MESSAGES  # a record per session: as many as the bar's requests
+    start = time.time() - 10 * 86400
+    for n in range(count):
+        at = start + n * 10 * 86400 / max(1, count)
+        tokens = (2000 + n, 9000, 400_000, 3000, 0)
+        hermes_put(conn, f"s{n:06d}", "claude-sonnet-4-5-20250929", "anthropic", at, tokens)
+    conn.close()
+    return f"{count:,} sessions"
+
+
+def _hermes_append(folder: Path, n: int) -> None:
+    conn = sqlite3.connect(folder / "state.db")
+    try:
+        hermes_put(conn, f"bench{n}", "claude-sonnet-4-5-20250929", "anthropic", time.time(),
+                   (3000, 40, 1000, 0, 0))  # fmt: skip
+    finally:
+        conn.close()
+
+
+def _openclaw_generate(folder: Path) -> str:
+    generate_pi_sessions(folder / "agents" / "main" / "sessions", MESSAGES)
+    files = list(folder.rglob("*.jsonl"))
+    return f"{MESSAGES:,} messages in {len(files):,} session logs (pi's record shape)"
+
+
+def _openclaw_append(folder: Path, n: int) -> None:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with next(folder.rglob("*.jsonl")).open("a") as fh:
+        fh.write(pi_message(ts, "anthropic", "claude-sonnet-4-5-20250929", 3 + n, 40, 1000) + "\n")
+
+
+CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
+AGENTS = [
+    Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
+    Agent("gemini", "GEMINI_DATA_DIR", _gemini_generate, _gemini_append, "replies"),
+    # ccusage reads ~/.copilot/otel only: the data folder is the home (burntray's too)
+    Agent("copilot", "HOME", _copilot_generate, _copilot_append, "model calls", True),
+    Agent("ampcode", "AMP_DATA_DIR", _amp_generate, _amp_append, "replies", ccusage_name="amp"),
+    Agent("qwen", "QWEN_DATA_DIR", _qwen_generate, _qwen_append, "replies"),
+    Agent("kimi", "KIMI_DATA_DIR", _kimi_generate, _kimi_append, "steps"),
+    Agent("droid", "DROID_SESSIONS_DIR", _droid_generate, _droid_append, "sessions"),
+    Agent("codebuff", "CODEBUFF_DATA_DIR", _codebuff_generate, _codebuff_append, "replies"),
+    Agent("pi-agent", "PI_AGENT_DIR", _pi_generate, _pi_append, "messages", ccusage_name="pi"),
+    Agent("kilo", "KILO_DATA_DIR", _kilo_generate, _kilo_append),
+    Agent("goose", "GOOSE_PATH_ROOT", _goose_generate, _goose_append, "sessions"),
+    Agent("hermes", "HERMES_HOME", _hermes_generate, _hermes_append, "sessions"),
+    Agent("openclaw", "OPENCLAW_DIR", _openclaw_generate, _openclaw_append),
+]
+
+
+def _burntray(env: dict[str, str], *args: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "burntray", *args],
+        env=env, capture_output=True, text=True, timeout=1800, check=True,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def _ccusage(binary: Path, agent: Agent, data: Path, home: Path, *extra: str) -> float:
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "TZ": "UTC",
+           agent.env_var: str(data)}  # fmt: skip
+    if agent.home_is_data:
+        env["HOME"] = str(data)
+    started = time.perf_counter()
+    subprocess.run(
+        [str(binary), agent.ccusage_name or agent.name, "daily", "--json", "--offline",
+         "--timezone", "UTC", *extra],
+        env=env, capture_output=True, timeout=1800, check=True,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def _measure(work: Path, agent: Agent, binary: Path | None) -> tuple[list[tuple[str, str]], float]:
+    """The agent's rows, and its first-scan ratio (burntray / ccusage; 0 without ccusage)."""
+    data = work / agent.name
+    data.mkdir()
+    wrote = agent.generate(data)
+    rows = [(f"{agent.name}: generated", wrote)]
+    home = work / f"home-{agent.name}"
+    home.mkdir()
+    env = {**os.environ, "BURNTRAY_HOME": str(work / f"burntray-{agent.name}"),
+           "HOME": str(home), agent.env_var: str(data)}  # fmt: skip
+    if agent.home_is_data:
+        env["HOME"] = str(data)
+    args = ("status", "--source", agent.name, "--window", "7d", "--format", "json")
+    # the first scan, twice on an empty history (the faster counts: the machine is shared);
+    # the second one's history is the one the warm runs use
+    cold = min(
+        _burntray({**env, "BURNTRAY_HOME": str(work / f"burntray-{agent.name}-{n}")}, *args)
+        for n in range(COLD_RUNS)
+    )
+    env["BURNTRAY_HOME"] = str(work / f"burntray-{agent.name}-{COLD_RUNS - 1}")
+    rows.append((f"{agent.name}: first scan, burntray (whole process, best of {COLD_RUNS})",
+                 f"{cold:.2f} s"))  # fmt: skip
+    ratio = 0.0
+    if binary is not None:
+        cc_cold = min(_ccusage(binary, agent, data, home) for _ in range(COLD_RUNS))
+        ratio = cold / cc_cold
+        rows.append((f"{agent.name}: first scan, ccusage daily --offline", f"{cc_cold:.2f} s"))
+    warm = []
+    for n in range(WARM_RUNS):
+        agent.append(data, n)
+        warm.append(_burntray(env, *args))
+    median = statistics.median(warm)
+    rows.append((f"{agent.name}: warm status --window 7d after 1 new request [<= 0.1 s]",
+                 f"{median:.3f} s (median of {WARM_RUNS}){missed(median <= 0.1)}"))  # fmt: skip
+    if binary is not None:
+        since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7)).strftime("%Y%m%d")
+        cc_warm = statistics.median(
+            _ccusage(binary, agent, data, home, "--since", since) for _ in range(3)
+        )
+        rows.append((f"{agent.name}: warm, ccusage daily --since (same answer)",
+                     f"{cc_warm:.3f} s; burntray / ccusage {median / cc_warm:.2f}"))  # fmt: skip
+    return rows, ratio
+
+
+def run() -> list[tuple[str, str]]:
+    binary = None
+    try:
+        binary = ccusage_binary()
+    except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+        print(f"  (ccusage could not be installed: {exc})")
+    rows: list[tuple[str, str]] = []
+    if binary is None:
+        rows.append(("ccusage", "npm not installed: ccusage rows and ratios skipped"))
+    compile_bytecode()  # whole-process figures are for an installed burntray (see bench_core)
+    with tempfile.TemporaryDirectory(prefix="burntray-bench-agents-") as tmp:
+        work = Path(tmp)
+        claude_rows, claude_ratio = _measure(work, CLAUDE, binary)
+        rows += claude_rows
+        if binary is not None:
+            rows.append(("claude: first scan burntray / ccusage (the bar)", f"{claude_ratio:.2f}"))
+        for agent in AGENTS:
+            agent_rows, ratio = _measure(work, agent, binary)
+            rows += agent_rows
+            if binary is not None:
+                rows.append((
+                    f"{agent.name}: first scan burntray / ccusage [<= claude's {claude_ratio:.2f}]",
+                    f"{ratio:.2f}{missed(ratio <= claude_ratio)}",
+                ))  # fmt: skip
+    return rows
+
+
+if __name__ == "__main__":
+    for figure, value in run():
+        print(f"  {figure:<64} {value}")

@@ -1,0 +1,372 @@
+"""GitHub Copilot CLI's usage, from what its OpenTelemetry file exporter writes.
+
+Where (see ``.paths``): every ``*.jsonl`` in ``~/.copilot/otel`` (``$COPILOT_HOME/otel``), and
+the file ``$COPILOT_OTEL_FILE_EXPORTER_PATH`` names. A line is one exported span or log record
+(OTLP as JSON, attributes flat): a ``chat <model>`` span per model call, an ``invoke_agent``
+span per agent turn (the turn's sum), and log records (``gen_ai.client.inference.operation
+.details``, ``copilot_chat.agent.turn``) that repeat the same usage.
+
+Each model call counts once, from the most detailed record that has it, as ccusage picks: chat
+spans always; an inference log only when no chat span shares its trace or response id; an
+agent-turn log only when neither does; an ``invoke_agent`` span only when none of those does.
+
+Tokens (GenAI semantic conventions): ``gen_ai.usage.input_tokens`` includes the cache reads
+(``gen_ai.usage.cache_read.input_tokens``; uncached input = input - cache reads); cache writes
+are ``gen_ai.usage.cache_creation.input_tokens`` (or ``cache_write``); the output includes the
+reasoning tokens (``gen_ai.usage.reasoning.output_tokens``, reported apart as the providers'
+APIs report them). A total beyond the fields counts as output (all of it when output is
+missing). Priced from the table by model; an unknown model is unpriced, never $0.
+
+Live: a file is read whole when it changed (``agent_logs.stores.WholeFiles``); the records keep
+keys (file, trace, span), so a re-read replaces them. Spans and logs reach the file from two
+exporters, each on its own schedule, so a call's log can be written before its chat span: a
+record that a chat span could still replace is held back until its trace has been quiet for
+``SETTLE_NS`` (then counted, or dropped when the chat span came), never counted twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from burntray.model.pricing import PriceTable
+from burntray.model.usage import UsageRecord
+from burntray.sources.agent_logs.stores import (
+    ModelPrices,
+    WholeFiles,
+    dump_state,
+    load_state_parts,
+)
+
+SETTLE_NS = 60 * 10**9
+CHAT, INFERENCE, TURN, SUMMARY = 0, 1, 2, 3
+MODEL_ATTRS = ("gen_ai.response.model", "gen_ai.request.model")
+SESSION_ATTRS = (
+    ("gen_ai.conversation.id", 3),
+    ("copilot_chat.session_id", 3),
+    ("copilot_chat.chat_session_id", 3),
+    ("session.id", 3),
+    ("github.copilot.interaction_id", 2),
+    ("gen_ai.response.id", 1),
+)
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _number(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _attr(attrs: dict[str, object], *keys: str) -> int:
+    """The first of ``keys`` with a count above 0 (0 when none)."""
+    for key in keys:
+        n = _number(attrs.get(key))
+        if n:
+            return n
+    return 0
+
+
+def _first_text(attrs: dict[str, object], keys: Iterable[str]) -> str:
+    return next((t for k in keys if (t := _text(attrs.get(k)))), "")
+
+
+def _session(attrs: dict[str, object]) -> tuple[str, int]:
+    best, rank = "", 0
+    for key, priority in SESSION_ATTRS:
+        value = _text(attrs.get(key))
+        if value and priority > rank:
+            best, rank = value, priority
+    return best, rank
+
+
+def _ts_parts(value: object) -> int | None:
+    """An OpenTelemetry JS ``[seconds, nanos]`` time, in ms."""
+    if not isinstance(value, list) or len(value) < 2:
+        return None
+    secs, nanos = _number(value[0]), _number(value[1])
+    if secs is None or nanos is None:
+        return None
+    return secs * 1000 + nanos // 1_000_000
+
+
+def _ts_scalar(value: object) -> int | None:
+    """A number of s, ms, us or ns (told apart by size), in ms."""
+    raw = _number(value)
+    if raw is None:
+        return None
+    if raw >= 10**17:
+        return raw // 10**6
+    if raw >= 10**14:
+        return raw // 1000
+    if raw >= 10**11:
+        return raw
+    return raw * 1000
+
+
+def _timestamp_ms(rec: dict[str, object]) -> int | None:
+    for key in ("endTime", "startTime", "hrTime", "_hrTime", "time"):
+        if (ms := _ts_parts(rec.get(key))) is not None:
+            return ms
+    for key in ("timestamp", "observedTimestamp"):
+        if (ms := _ts_scalar(rec.get(key))) is not None:
+            return ms
+    nanos = _number(rec.get("timeUnixNano"))
+    return nanos // 10**6 if nanos else None
+
+
+def _nested(rec: dict[str, object], key: str) -> str:
+    direct = _text(rec.get(key))
+    ctx = rec.get("spanContext")
+    return direct or (_text(ctx.get(key)) if isinstance(ctx, dict) else "")
+
+
+def _is_span(rec: dict[str, object]) -> bool:
+    kind = rec.get("type")
+    if isinstance(kind, str):
+        return kind == "span"
+    keys = ("spanId", "traceId", "startTime", "endTime", "duration", "kind")
+    return bool(_text(rec.get("name"))) and any(
+        (_text(rec.get(k)) if k in ("spanId", "traceId") else rec.get(k) is not None) for k in keys
+    )
+
+
+def _kind(rec: dict[str, object], attrs: dict[str, object]) -> int | None:
+    name = _text(rec.get("name"))
+    operation = _text(attrs.get("gen_ai.operation.name"))
+    body = _text(rec.get("body")) or _text(rec.get("_body"))
+    event = _text(attrs.get("event.name"))
+    span = _is_span(rec)
+    if span and (operation == "chat" or name.startswith("chat ")):
+        return CHAT
+    if not span and (
+        event == "gen_ai.client.inference.operation.details" or body.startswith("GenAI inference:")
+    ):
+        return INFERENCE
+    if not span and (
+        event == "copilot_chat.agent.turn" or body.startswith("copilot_chat.agent.turn")
+    ):
+        return TURN
+    if span and (operation == "invoke_agent" or name.startswith("invoke_agent ")):
+        return SUMMARY
+    return None
+
+
+@dataclass(slots=True)
+class _Candidate:
+    kind: int
+    trace: str
+    response: str
+    key: str
+    ts_ms: int
+    model: str
+    session: str
+    input: int
+    output: int
+    cache_read: int
+    cache_write: int
+
+
+def _candidates(lines: list[dict[str, object]], fallback_ms: int) -> list[_Candidate]:
+    """Every usage record of one file, with the model and session its trace gives it."""
+    models: dict[str, str] = {}
+    sessions: dict[str, tuple[str, int]] = {}
+    named_of: list[tuple[str, int]] = []  # each record's own session, worked out once
+    for rec in lines:
+        trace, attrs = _nested(rec, "traceId"), rec.get("attributes")
+        named = _session(attrs) if isinstance(attrs, dict) else ("", 0)
+        named_of.append(named)
+        if not trace or not isinstance(attrs, dict):
+            continue
+        if trace not in models and (model := _first_text(attrs, MODEL_ATTRS)):
+            models[trace] = model
+        if named[1] > sessions.get(trace, ("", 0))[1]:
+            sessions[trace] = named
+    out = []
+    for index, rec in enumerate(lines):
+        attrs = rec.get("attributes")
+        if not isinstance(attrs, dict):
+            continue
+        kind = _kind(rec, attrs)
+        if kind is None:
+            continue
+        inp = _attr(attrs, "gen_ai.usage.input_tokens")
+        out_t = _attr(attrs, "gen_ai.usage.output_tokens")
+        read = _attr(attrs, "gen_ai.usage.cache_read.input_tokens")
+        write = _attr(
+            attrs,
+            "gen_ai.usage.cache_write.input_tokens",
+            "gen_ai.usage.cache_creation.input_tokens",
+        )
+        total = _attr(attrs, "gen_ai.usage.total_tokens", "gen_ai.usage.total.token_count")
+        inp -= min(inp, read)
+        missing = max(0, total - (inp + out_t + read + write))
+        if missing and out_t == 0:
+            out_t = missing
+        elif missing:
+            reasoning = _attr(
+                attrs, "gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens"
+            )
+            out_t += max(0, missing - reasoning)  # reasoning is inside output already
+        if not (inp or out_t or read or write):
+            continue
+        trace = _nested(rec, "traceId")
+        span = _nested(rec, "spanId")
+        model = _first_text(attrs, MODEL_ATTRS) or models.get(trace, "") or "unknown"
+        session = named_of[index][0] or sessions.get(trace, ("", 0))[0] or trace
+        ts = _timestamp_ms(rec) or fallback_ms
+        out.append(
+            _Candidate(kind, trace, _text(attrs.get("gen_ai.response.id")),
+                       _key(kind, trace, span, attrs, session or "unknown-session", ts, index),
+                       ts, model, session or "unknown-session", inp, out_t, read, write)
+        )  # fmt: skip
+    return out
+
+
+def _key(  # noqa: PLR0917 - the parts ccusage keys a record by
+    kind: int, trace: str, span: str, attrs: dict[str, object], session: str, ts: int, index: int
+) -> str:
+    if kind in (CHAT, SUMMARY):
+        return f"{trace}:{span}" if trace and span else f"span:{session}:{ts}:{index}"
+    if kind == INFERENCE:
+        return f"log:{trace}:{span}" if trace and span else f"log:{session}:{ts}:{index}"
+    turn = _number(attrs.get("turn.index"))
+    if turn is None:
+        turn = _number(attrs.get("copilot_chat.turn.index"))
+    turn_text = f"idx-{index}" if turn is None else str(turn)
+    return (
+        f"agent-turn:{trace}:{turn_text}" if trace else f"agent-turn:{session}:{turn_text}:{index}"
+    )
+
+
+def select(candidates: list[_Candidate], now_ms: int) -> tuple[list[_Candidate], bool]:
+    """The candidates that count (ccusage's rule), and whether any was held back because a
+    more detailed record of its trace may still come."""
+    traces: dict[int, set[str]] = {k: set() for k in (CHAT, INFERENCE, TURN)}
+    responses: dict[int, set[str]] = {k: set() for k in (CHAT, INFERENCE, TURN)}
+    newest: dict[str, int] = {}
+    for c in candidates:
+        if c.kind in traces:
+            if c.trace:
+                traces[c.kind].add(c.trace)
+            if c.response:
+                responses[c.kind].add(c.response)
+        if c.trace:
+            newest[c.trace] = max(newest.get(c.trace, 0), c.ts_ms)
+    chosen, held = [], False
+    for c in candidates:
+        better = range(c.kind)  # the kinds that beat this one
+        if any(c.trace in traces[k] or c.response in responses[k] for k in better):
+            continue
+        if c.kind != CHAT and now_ms - newest.get(c.trace, c.ts_ms) < SETTLE_NS // 10**6:
+            held = True  # its chat span may not be written yet
+            continue
+        chosen.append(c)
+    return chosen, held
+
+
+class CopilotReader:
+    """Reads the changed Copilot CLI telemetry files."""
+
+    def __init__(
+        self,
+        otel_dir: Path,
+        exporter_file: Path | None,
+        prices: PriceTable,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.otel_dir = otel_dir
+        self.exporter_file = exporter_file
+        self.prices = prices
+        self._prices = ModelPrices(prices)
+        self.missing = ""
+        self.files_seen = 0
+        self.files_read = 0
+        self._clock_ns = clock_ns
+        roots = [otel_dir]
+        self._single = exporter_file
+        if exporter_file is not None and exporter_file.parent != otel_dir:
+            roots.append(exporter_file.parent)
+        self._files = WholeFiles(roots, (".jsonl",), keep=self._keep)
+
+    def _keep(self, root: Path, path: Path) -> bool:
+        """Every ``*.jsonl`` in the otel folder itself, and the exporter's file."""
+        return (root == self.otel_dir and path.parent == self.otel_dir) or path == self._single
+
+    @property
+    def progress(self) -> int:
+        return self._files.progress
+
+    @property
+    def malformed_lines(self) -> int:
+        return self._files.malformed
+
+    @property
+    def first_malformed(self) -> str:
+        return self._files.first_malformed
+
+    def folders(self) -> list[str]:
+        return self._files.folders()
+
+    def unreadable(self) -> dict[str, str]:
+        return dict(self._files.unreadable)
+
+    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
+        out: list[UsageRecord] = []
+        now_ms = self._clock_ns() // 10**6
+        for _root, path, stamp in self._files.changed():
+            data = self._files.read(path)
+            if data is None:
+                continue
+            self.files_read += 1
+            lines, skipped, first = [], 0, ""
+            for n, line in enumerate(data.split(b"\n")):
+                if b'"attributes"' not in line:
+                    continue
+                try:
+                    rec = msgspec.json.decode(line)
+                except msgspec.DecodeError as exc:
+                    skipped += 1
+                    first = first or f"line {n + 1}: {exc}"
+                    continue
+                if isinstance(rec, dict):
+                    lines.append(rec)
+            chosen, held = select(_candidates(lines, stamp[3] // 10**6), now_ms)
+            out += [self._record(path, c) for c in chosen]
+            if held:
+                continue  # read again on the next pass, when its trace may have settled
+            why = f"{skipped} line(s) not JSON, first {first}" if skipped else ""
+            self._files.done(path, stamp, why)
+        self.files_seen = self._files.files_seen
+        self.missing = (
+            "" if self.files_seen or not self._files.problems else "no Copilot CLI telemetry yet: "
+            + "; ".join(self._files.problems[:2])
+        )  # fmt: skip
+        return out
+
+    def _record(self, path: Path, c: _Candidate) -> UsageRecord:
+        cost = self._prices.cost(c.model, c.input, c.output, c.cache_read, c.cache_write)
+        return UsageRecord(
+            c.ts_ms * 10**6, "github-copilot", c.model, c.input, c.output, c.cache_read,
+            c.cache_write, cost, f"{path}:{c.key}", c.session,
+        )  # fmt: skip
+
+    def save_state(self) -> str:
+        return dump_state(files=self._files.save_state())
+
+    def load_state(self, text: str) -> None:
+        self._files.load_state(load_state_parts(text).get("files"))
+
+    def reset(self) -> None:
+        self._files.reset()

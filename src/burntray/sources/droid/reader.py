@@ -1,0 +1,262 @@
+"""Factory Droid's session settings: each session's running token totals, as they grow.
+
+Where (see ``.paths``): every ``<session>.settings.json`` below each sessions folder. Droid
+rewrites it as the session goes: ``model`` (a display name such as
+``custom:Claude-Opus-4.5-[Anthropic]``), ``providerLock`` (the provider),
+``providerLockTimestamp`` (when the session settled on it) and ``tokenUsage``: the session's
+totals so far, ``inputTokens`` (not read from cache), ``outputTokens``, ``cacheCreationTokens``,
+``cacheReadTokens``, ``thinkingTokens`` and sometimes ``totalTokens``. Without ``model`` the
+session's ``<session>.jsonl`` names it on a ``Model: ...`` line.
+
+Droid keeps no per-request usage: burntray records what a session adds. The first time a
+session is seen, its totals are one record at ``providerLockTimestamp`` (else the file's time),
+as ccusage dates it; each later change of the totals is a record of the difference, at the
+time the file was written. A session found in two files (an archived copy) counts once, from
+the latest. Output is ``outputTokens + thinkingTokens`` (thinking billed as output); a total
+beyond the fields counts as output too (all of it when the output is missing). Priced from the
+table by provider and model; an unknown model is unpriced, never $0.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+
+from burntray.io.bounded_read import UnsafeFileError, open_regular_file
+from burntray.model.pricing import PriceTable
+from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.usage import UsageRecord
+from burntray.sources.agent_logs.stores import (
+    ModelPrices,
+    WholeFiles,
+    dump_state,
+    load_state_parts,
+)
+
+SUFFIX = ".settings.json"
+SIDECAR_LINES = 500
+SIDECAR_BYTES = 4 * 1024 * 1024
+_PROVIDERS = {
+    "claude": "anthropic", "anthropic": "anthropic", "openai": "openai", "google": "google",
+    "google_ai": "google", "gemini": "google", "vertex": "google", "vertex_ai": "google",
+    "xai": "xai", "x_ai": "xai", "grok": "xai",
+}  # fmt: skip
+_DEFAULT_MODELS = {"anthropic": "claude-unknown", "openai": "gpt-unknown",
+                   "google": "gemini-unknown", "xai": "grok-unknown"}  # fmt: skip
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+_DASHES = re.compile(r"[\s\-]+")
+
+Totals = tuple[int, int, int, int]  # input, output (thinking in), cache write, cache read
+# (session, file, dated ns, written ns, model, provider, totals)
+Snapshot = tuple[str, str, int, int, str, str, Totals]
+
+
+def _order(snap: Snapshot) -> tuple[int, int, str]:
+    return snap[2], snap[3], snap[1]
+
+
+class _Usage(msgspec.Struct, gc=False):
+    inputTokens: object = 0
+    outputTokens: object = 0
+    cacheCreationTokens: object = 0
+    cacheReadTokens: object = 0
+    thinkingTokens: object = 0
+    totalTokens: object = 0
+
+
+class _Settings(msgspec.Struct, gc=False):
+    model: object = None
+    providerLock: object = None
+    providerLockTimestamp: object = None
+    tokenUsage: _Usage | None = None
+
+
+_DECODER = msgspec.json.Decoder(_Settings)
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def model_name(raw: str) -> str:
+    """Droid's display name as a model id: ``custom:`` and bracketed tags dropped, lower case,
+    spaces as dashes (dots kept: ``claude-opus-4.5`` prices as ``claude-opus-4-5``)."""
+    name = _BRACKETS.sub("", raw.removeprefix("custom:")).strip().lower()
+    return _DASHES.sub("-", name).strip("-")
+
+
+def provider_of(lock: str, model: str) -> str:
+    provider = _PROVIDERS.get(lock.lower().replace("-", "_"), lock.lower())
+    if provider:
+        return provider
+    if any(w in model for w in ("claude", "opus", "sonnet", "haiku")):
+        return "anthropic"
+    if model.startswith("gpt-") or "-gpt-" in model or re.match(r"o\d", model):
+        return "openai"
+    return "google" if "gemini" in model else "xai" if "grok" in model else ""
+
+
+def sidecar_model(settings: Path) -> str:
+    """The model a ``Model: ...`` line of the session's ``.jsonl`` names (its first lines,
+    read as a bounded regular file), or ""."""
+    sidecar = settings.with_name(settings.name.removesuffix(SUFFIX) + ".jsonl")
+    try:
+        with open_regular_file(sidecar, None) as fh:
+            head = fh.read(SIDECAR_BYTES)
+    except UnsafeFileError:
+        return ""
+    for line in head.split(b"\n")[:SIDECAR_LINES]:
+        _before, found, tail = line.partition(b"Model:")
+        if found:
+            raw = re.split(rb'["\\\[]', tail, maxsplit=1)[0].decode("utf-8", "replace").strip()
+            if raw and (name := model_name(raw)):
+                return name
+    return ""
+
+
+class DroidReader:
+    """Reads the changed session settings in every Droid sessions folder."""
+
+    def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
+        self.data_dirs = [Path(f) for f in folders]
+        self.prices = prices
+        self._prices: dict[str, ModelPrices] = {}
+        self.missing = ""
+        self.files_seen = 0
+        self.files_read = 0
+        self._files = WholeFiles(self.data_dirs, (SUFFIX,))
+        # session -> [file, first seen ms, totals]: what was recorded so far
+        self._sessions: dict[str, list[object]] = {}
+
+    @property
+    def progress(self) -> int:
+        return self._files.progress
+
+    @property
+    def malformed_lines(self) -> int:
+        return self._files.malformed
+
+    @property
+    def first_malformed(self) -> str:
+        return self._files.first_malformed
+
+    def folders(self) -> list[str]:
+        return self._files.folders()
+
+    def unreadable(self) -> dict[str, str]:
+        return dict(self._files.unreadable)
+
+    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
+        out: list[UsageRecord] = []
+        seen = []
+        for _root, path, stamp in self._files.changed():
+            data = self._files.read(path)
+            if data is None:
+                continue
+            self.files_read += 1
+            try:
+                settings = _DECODER.decode(data)
+            except msgspec.DecodeError as exc:
+                self._files.done(path, stamp, f"not Droid settings: {exc}")
+                continue
+            seen.append((path, stamp, settings))
+            self._files.done(path, stamp)
+        latest: dict[str, Snapshot] = {}
+        for snap in (self._parse(*s) for s in seen):
+            # of two files of one session read now, the latest snapshot (then the later path)
+            if snap is not None and (
+                snap[0] not in latest or _order(snap) >= _order(latest[snap[0]])
+            ):
+                latest[snap[0]] = snap
+        for session, file, at_ns, mtime_ns, model, provider, totals in latest.values():
+            self._observe(session, file, at_ns, mtime_ns, model, provider, totals, out)
+        self.files_seen = self._files.files_seen
+        problems = self._files.problems
+        self.missing = (
+            "no Droid sessions folder: " + "; ".join(problems[:2])
+            if problems and len(problems) == len(self.data_dirs)
+            else ""
+        )
+        return out
+
+    def _parse(
+        self, path: Path, stamp: tuple[int, int, int, int], settings: _Settings
+    ) -> Snapshot | None:
+        usage = settings.tokenUsage
+        if usage is None:
+            return None
+        inp, out = _count(usage.inputTokens), _count(usage.outputTokens)
+        write, read = _count(usage.cacheCreationTokens), _count(usage.cacheReadTokens)
+        thinking, total = _count(usage.thinkingTokens), _count(usage.totalTokens)
+        missing = max(0, total - (inp + out + write + read + thinking))
+        if missing and out == 0:
+            out = missing
+        else:
+            thinking += missing
+        totals = (inp, out + thinking, write, read)
+        if not any(totals):
+            return None
+        lock = _text(settings.providerLock)
+        model = model_name(_text(settings.model)) or sidecar_model(path)
+        provider = provider_of(lock, model)
+        model = model or _DEFAULT_MODELS.get(provider, "unknown")
+        try:
+            at_ns = parse_rfc3339_ns(_text(settings.providerLockTimestamp))
+        except TimeFormatError:
+            at_ns = stamp[3]
+        session = path.name.removesuffix(SUFFIX) or "unknown"
+        return session, str(path), at_ns, stamp[3], model, provider, totals
+
+    def _observe(  # noqa: PLR0917 - a session's snapshot
+        self, session: str, path: str, at_ns: int, mtime_ns: int, model: str, provider: str,
+        totals: Totals, out: list[UsageRecord],
+    ) -> None:  # fmt: skip
+        known = self._sessions.get(session)
+        if known is None:
+            self._sessions[session] = [path, at_ns, list(totals)]
+            out.append(self._record(f"d:{session}", at_ns, model, provider, session, totals))
+            return
+        old_path, first_ns, old = known
+        assert isinstance(first_ns, int) and isinstance(old, list)
+        if old_path != path and at_ns < first_ns:
+            return  # an older copy of a session read from its latest file
+        delta: Totals = tuple(max(0, a - b) for a, b in zip(totals, old, strict=True))
+        self._sessions[session] = [path, max(first_ns, at_ns), list(totals)]
+        if any(delta):
+            key = f"d:{session}:{mtime_ns}"
+            out.append(self._record(key, mtime_ns, model, provider, session, delta))
+
+    def _record(  # noqa: PLR0917 - a record's parts
+        self, key: str, ts: int, model: str, provider: str, session: str, totals: Totals
+    ) -> UsageRecord:
+        inp, out, write, read = totals
+        prices = self._prices.get(provider)
+        if prices is None:
+            prices = self._prices[provider] = ModelPrices(self.prices, provider)
+        cost = prices.cost(model, inp, out, read, write)
+        return UsageRecord(ts, provider, model, inp, out, read, write, cost, key, session)
+
+    def save_state(self) -> str:
+        return dump_state(files=self._files.save_state(), sessions=self._sessions)
+
+    def load_state(self, text: str) -> None:
+        parts = load_state_parts(text)
+        self._files.load_state(parts.get("files"))
+        sessions = parts.get("sessions")
+        if isinstance(sessions, dict):
+            self._sessions = {
+                k: v
+                for k, v in sessions.items()
+                if isinstance(v, list) and len(v) == 3 and isinstance(v[2], list)
+            }
+
+    def reset(self) -> None:
+        self._files.reset()
+        self._sessions = {}

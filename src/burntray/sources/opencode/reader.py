@@ -1,0 +1,330 @@
+"""OpenCode's own message store: every assistant message's tokens and cost.
+
+Where (per data folder, see ``.paths``): the SQLite database ``opencode.db`` (else the first
+``opencode-<channel>.db`` by name), table ``message`` (``id``, ``session_id``, ``data`` JSON, and
+in OpenCode's schema ``time_updated`` in ms); and the legacy JSON files of older versions,
+``storage/message/<session>/<message>.json`` (the message with its ``id`` and ``sessionID``).
+A message in the database wins over a JSON file with the same id; across folders a message id
+counts once.
+
+A message counts when it has ``tokens`` with any of input/output/cache read/cache write (or a
+``total``), a ``modelID`` and a ``providerID``. Token semantics: ``tokens.input`` is uncached
+input, ``tokens.cache.read``/``write`` are cache reads/writes, ``tokens.output`` the visible
+output and ``tokens.reasoning`` the reasoning (billed at the output rate). burntray's output is
+``output + reasoning``; where ``tokens.total`` is given, output is what ``total`` leaves after
+input and cache (ccusage's rule, the same sum when the fields agree). The cost is OpenCode's own
+``cost`` when above 0, else priced from the table (a subscription provider records 0); an
+unknown model is unpriced, never $0.
+
+Live and bounded: the database is read only when its files changed (``io.sqlite_ro``, read-only,
+never a file created beside it) and, where the table has ``time_updated``, only the rows updated
+since the newest one read (a message gets its tokens when it finishes, so it is updated then);
+JSON files are read whole only when they changed (``agent_logs.stores.WholeFiles``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import msgspec
+
+from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, signature
+from burntray.model.pricing import Price, PriceTable
+from burntray.model.usage import UsageRecord
+from burntray.sources.agent_logs.stores import WholeFiles, dump_state, load_state_parts
+from burntray.sources.opencode.paths import database_path
+
+MAX_ROW_BYTES = 4 * 1024 * 1024  # an assistant message's JSON is a few KB (its parts are apart)
+WHAT = "OpenCode database"
+
+
+class _Cache(msgspec.Struct, gc=False):
+    read: object = 0
+    write: object = 0
+
+
+class _Tokens(msgspec.Struct, gc=False):
+    input: object = 0
+    output: object = 0
+    reasoning: object = 0
+    total: object = None
+    cache: _Cache | None = None
+
+
+class _Time(msgspec.Struct, gc=False):
+    created: object = None
+    completed: object = None
+
+
+class _Message(msgspec.Struct, gc=False):
+    id: object = None
+    role: object = None
+    sessionID: object = None
+    providerID: object = None
+    modelID: object = None
+    time: _Time | None = None
+    tokens: _Tokens | None = None
+    cost: object = None
+
+
+_DECODER = msgspec.json.Decoder(_Message)
+PriceOf = Callable[[str, str], Price | None]  # (provider, model) -> price
+
+
+def _count(value: object) -> int:
+    """A token count as OpenCode writes it (a whole number >= 0); anything else counts 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def message_record(
+    raw: bytes | str,
+    prices: PriceOf,
+    msg_id: str = "",
+    session: str = "",
+    key: str = "",
+    *,
+    kilo: bool = False,
+) -> UsageRecord | None:
+    """The record of one message (None: it carries no usage). Raises ``ValueError`` when the
+    JSON is malformed or the message has usage but no time to place it at. ``kilo``: Kilo's
+    rules (assistant messages only, the provider optional, times in seconds or ms)."""
+    try:
+        msg = _DECODER.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise ValueError(str(exc)) from None
+    tokens = msg.tokens
+    if tokens is None or (kilo and msg.role != "assistant"):
+        return None
+    cache = tokens.cache or _Cache()
+    inp, out = _count(tokens.input), _count(tokens.output)
+    read, write = _count(cache.read), _count(cache.write)
+    total = _count(tokens.total)
+    missing = max(0, total - (inp + out + read + write)) if total else _count(tokens.reasoning)
+    output = out + missing
+    model, provider = _text(msg.modelID), _text(msg.providerID)
+    if not (inp or output or read or write) or not model or not (provider or kilo):
+        return None
+    when = msg.time.created if msg.time is not None else None
+    if not isinstance(when, int) or isinstance(when, bool) or when <= 0:
+        raise ValueError("a message with usage but no time.created")
+    if kilo and when < 1_000_000_000_000:
+        when *= 1000  # Kilo may write seconds
+    msg_id = msg_id or _text(msg.id)
+    session = session or _text(msg.sessionID)
+    cost = msg.cost
+    usd: float | None
+    if isinstance(cost, int | float) and not isinstance(cost, bool) and cost > 0:
+        usd, upstream = float(cost), True
+    else:
+        price = prices(provider, model)
+        usd = None if price is None else price.tiered_cost(inp, output, read, write)
+        upstream = False
+    return UsageRecord(
+        when * 1_000_000,
+        provider,
+        model,
+        inp,
+        output,
+        read,
+        write,
+        usd,
+        key or f"m:{msg_id}",
+        session,
+        cost_from_upstream=upstream,
+    )
+
+
+class OpenCodeReader:
+    """Reads what is new or changed in every OpenCode data folder (and, as ``KiloReader``,
+    in those of its fork Kilo)."""
+
+    what = WHAT
+    tool = "OpenCode"
+    kilo = False  # Kilo's rules for its messages (see ``message_record``)
+    legacy: tuple[str, ...] = ("storage", "message")  # older versions' JSON files (none: ())
+
+    def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
+        self.data_dirs = [Path(f) for f in folders]
+        self.prices = prices
+        self._price_cache: dict[tuple[str, str], Price | None] = {}
+        self.missing = ""
+        self.files_seen = 0
+        self._files = WholeFiles(
+            [d.joinpath(*self.legacy) for d in self.data_dirs] if self.legacy else [],
+            (".json",),
+        )
+        self._signatures: dict[str, object] = {}
+        self._updated_ms: dict[str, int] = {}  # db -> newest time_updated read
+        self._db_ids: set[str] = set()  # messages the databases hold: their JSON copies lose
+        self._db_problems: dict[str, str] = {}
+        self._bad_rows = 0
+        self._first_bad_row = ""
+        self._progress = 0
+        self.rows_read = 0  # rows and files looked at since this reader was made
+        self.files_read = 0
+
+    @property
+    def progress(self) -> int:
+        return self._progress + self._files.progress
+
+    @property
+    def malformed_lines(self) -> int:
+        return self._bad_rows + self._files.malformed
+
+    @property
+    def first_malformed(self) -> str:
+        return self._first_bad_row or self._files.first_malformed
+
+    def folders(self) -> list[str]:
+        return [str(d) for d in self.data_dirs if d.is_dir()] + self._files.folders()
+
+    def unreadable(self) -> dict[str, str]:
+        return {**self._files.unreadable, **self._db_problems}
+
+    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
+        out: list[UsageRecord] = []
+        databases = 0
+        for folder in self.data_dirs:
+            db = self.database(folder)
+            if db is not None:
+                databases += 1
+                self._read_database(db, out)
+        self._read_json_files(out)
+        self.files_seen = databases + self._files.files_seen
+        present = [d for d in self.data_dirs if d.is_dir()]
+        self.missing = (
+            "" if present else f"no {self.tool} data folder: " + ", ".join(map(str, self.data_dirs))
+        )
+        return out
+
+    def database(self, folder: Path) -> Path | None:
+        return database_path(folder)
+
+    def _price(self, provider: str, model: str) -> Price | None:
+        """The table's price, looked up once per provider and model (a first scan prices the
+        same few models a hundred thousand times)."""
+        key = (provider, model)
+        try:
+            return self._price_cache[key]
+        except KeyError:
+            price = self._price_cache[key] = self.prices.lookup(provider, model)
+            return price
+
+    def _bad(self, where: str, why: str) -> None:
+        self._bad_rows += 1
+        if not self._first_bad_row:
+            self._first_bad_row = f"{where}: {why}"[:300]
+
+    def _read_database(self, db: Path, out: list[UsageRecord]) -> None:
+        name = str(db)
+        sig = signature(db)
+        if self._signatures.get(name) == sig and name not in self._db_problems:
+            return
+        try:
+            conn = open_readonly(db, self.what)
+        except StoreProblem as exc:
+            self._db_problems[name] = exc.detail
+            return
+        try:
+            rows = self._rows(conn, name)
+            self.rows_read += len(rows)
+            for raw_id, raw_session, data in rows:
+                msg_id, session = str(raw_id or ""), str(raw_session or "")
+                if not isinstance(data, str | bytes):
+                    self._bad(f"{db} message {msg_id}", "data missing or over the size cap")
+                    continue
+                try:
+                    key = f"{db}:{msg_id}" if self.kilo else ""  # ccusage's key for Kilo
+                    rec = message_record(data, self._price, msg_id, session, key, kilo=self.kilo)
+                except ValueError as exc:
+                    self._bad(f"{db} message {msg_id}", str(exc))
+                    continue
+                if msg_id:
+                    self._db_ids.add(msg_id)
+                if rec is not None:
+                    out.append(rec)
+        except sqlite3.Error as exc:
+            self._db_problems[name] = describe_error(exc, db, self.what)
+            return
+        finally:
+            conn.close()
+        self._db_problems.pop(name, None)
+        self._signatures[name] = sig
+        self._progress += 1
+
+    def _rows(self, conn: sqlite3.Connection, name: str) -> list[tuple[object, object, object]]:
+        """The message rows to look at: those updated since the last read where the table says
+        when a row was updated, else all (their keys make a re-read replace, not add)."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(message)")}
+        if not columns:
+            raise sqlite3.OperationalError("no such table: message")
+        data = "CASE WHEN length(data) > ? THEN NULL ELSE data END"
+        conn.execute("BEGIN")
+        try:
+            if "time_updated" in columns:
+                since = self._updated_ms.get(name, 0)
+                rows = conn.execute(
+                    f"SELECT id, session_id, {data}, time_updated FROM message "  # noqa: S608
+                    "WHERE time_updated >= ? ORDER BY time_updated",
+                    (MAX_ROW_BYTES, since),
+                ).fetchall()
+                newest = max((r[3] for r in rows if isinstance(r[3], int)), default=since)
+                self._updated_ms[name] = newest
+                return [(r[0], r[1], r[2]) for r in rows]
+            return conn.execute(
+                f"SELECT id, session_id, {data} FROM message",  # noqa: S608
+                (MAX_ROW_BYTES,),
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+
+    def _read_json_files(self, out: list[UsageRecord]) -> None:
+        for _root, path, stamp in self._files.changed():
+            data = self._files.read(path)
+            if data is None:
+                continue
+            self.files_read += 1
+            why = ""
+            try:
+                rec = message_record(data, self._price, key=f"f:{path}")
+            except ValueError as exc:
+                rec, why = None, str(exc)
+            if rec is not None:
+                mid = _message_id(data)
+                if not mid:
+                    out.append(rec)  # no id: the file is the message
+                elif mid not in self._db_ids:  # else the database holds it: its row counts
+                    out.append(rec._replace(key=f"m:{mid}"))
+            self._files.done(path, stamp, why)
+
+    def save_state(self) -> str:
+        return dump_state(files=self._files.save_state(), updated=self._updated_ms)
+
+    def load_state(self, text: str) -> None:
+        parts = load_state_parts(text)
+        self._files.load_state(parts.get("files"))
+        updated = parts.get("updated")
+        if isinstance(updated, dict):
+            self._updated_ms = {k: v for k, v in updated.items() if isinstance(v, int)}
+
+    def reset(self) -> None:
+        self._files.reset()
+        self._signatures = {}
+        self._updated_ms = {}
+        self._db_ids = set()
+        self._bad_rows = 0
+        self._first_bad_row = ""
+        self._progress += 1
+
+
+def _message_id(data: bytes) -> str:
+    try:
+        return _text(_DECODER.decode(data).id)
+    except msgspec.DecodeError:
+        return ""
