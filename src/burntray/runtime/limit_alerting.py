@@ -10,11 +10,10 @@ demo's notifier labels every title DEMO).
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 import threading
 from typing import TYPE_CHECKING, Any
-
-import msgspec
 
 from burntray.lazylog import get_logger
 from burntray.model.limit_alerts import (
@@ -50,8 +49,8 @@ def states_from_json(text: str | None) -> dict[str, WindowAlertState]:
     if not text:
         return {}
     try:
-        raw = msgspec.json.decode(text)
-    except msgspec.DecodeError:
+        raw = json.loads(text)
+    except ValueError:  # not JSON (json.JSONDecodeError), or not text
         log.warning("plan-limit alert state unreadable, starting fresh: %r", text[:200])
         return {}
     out: dict[str, WindowAlertState] = {}
@@ -77,7 +76,8 @@ def _fits(name: str, value: Any) -> bool:
 
 
 def states_to_json(states: dict[str, WindowAlertState]) -> str:
-    return msgspec.json.encode({k: dataclasses.asdict(v) for k, v in states.items()}).decode()
+    # the stdlib's json: a few small states, and `status` then need not load msgspec
+    return json.dumps({k: dataclasses.asdict(v) for k, v in states.items()}, separators=(",", ":"))
 
 
 class LimitAlertEngine:
