@@ -49,7 +49,7 @@ def fake_watcher(address: str, notifications: bool = False) -> Iterator[subproce
         yield process
     finally:
         process.terminate()
-        process.wait(5)
+        process.wait(30)
 
 
 class DBusCallError(AssertionError):

@@ -71,7 +71,7 @@ def test_claude_source_wakes_on_an_appended_line(tmp_path: Path) -> None:
         _append(
             files["subagent"], claude_line("2026-11-22T21:00:00Z", "x", "y", SONNET, 1, 1) + "\n"
         )
-        assert woke.wait(5)
+        assert woke.wait(30)
         assert source.poll()
         assert source.snapshot(WEEK_NS).totals.reqs == 12
         live = next(f.value for f in source.facts() if f.label == "Live")

@@ -169,7 +169,7 @@ def test_opencode_source_wakes_when_the_database_changes(tmp_path: Path) -> None
         woke.clear()
         opencode_put(conn, "msg_live", "ses_a", opencode_message(
             int(NOW_NS / 1e6) - 1000, "anthropic", SONNET, 1, 1))  # fmt: skip
-        assert woke.wait(5)
+        assert woke.wait(30)
         assert source.poll()
         assert source.snapshot(WEEK_NS).totals.reqs == 7
     finally:

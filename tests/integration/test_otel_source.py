@@ -61,7 +61,7 @@ def test_received_requests_land_in_history_and_wake_the_monitor(tmp_path: Path) 
         assert source.status.state == "empty"
         assert source.status.detail.startswith("listening on 127.0.0.1:")
         send(f"http://127.0.0.1:{source.receiver.port}", "a", "b")
-        assert woke.wait(5)
+        assert woke.wait(30)
         assert source.poll()
         snap = source.snapshot(HOUR)
         assert (snap.totals.reqs, snap.totals.cost_usd) == (2, 0.5)

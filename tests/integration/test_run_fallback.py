@@ -55,14 +55,14 @@ def running(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[b
     finally:
         if proc.poll() is None:
             proc.kill()
-        proc.wait(5)
+        proc.wait(30)
         assert proc.stdout is not None
         proc.stdout.close()
 
 
 def stop(proc: subprocess.Popen[bytes], signum: int = signal.SIGTERM) -> int:
     proc.send_signal(signum)
-    return proc.wait(5)
+    return proc.wait(60)  # a hang guard: it ends on the signal (bench_tray times how fast)
 
 
 def test_no_display_runs_the_terminal_view(hexai_dir: Path) -> None:

@@ -176,7 +176,7 @@ def test_a_signal_stops_a_real_process_within_two_seconds(
     finally:
         if proc.poll() is None:
             proc.kill()
-        proc.wait(5)
+        proc.wait(30)
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()

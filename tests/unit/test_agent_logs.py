@@ -316,17 +316,17 @@ def test_tree_watcher_wakes_on_appends_and_on_folders_created_later(tmp_path: Pa
     try:
         watcher.sync([str(tmp_path / "projects"), str(project)])
         _append(log, "{}\n")
-        assert woke.wait(5), "no wake on an append"
+        assert woke.wait(30), "no wake on an append"
         _drain(woke)  # the append's later events (close-write) may still be on their way
         (project / "notes.txt").write_text("x")  # not a log: no wake
         assert not woke.wait(0.3)
         sub = project / "s" / "subagents"
         sub.mkdir(parents=True)
-        assert woke.wait(5), "no wake on a new folder"
+        assert woke.wait(30), "no wake on a new folder"
         woke.clear()
         watcher.sync([str(tmp_path / "projects"), str(project), str(project / "s"), str(sub)])
         _append(sub / "agent.jsonl", "{}\n")
-        assert woke.wait(5), "no wake in a folder created later"
+        assert woke.wait(30), "no wake in a folder created later"
         assert watcher.watched == 4
     finally:
         watcher.stop()
