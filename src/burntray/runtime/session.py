@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from burntray.app import AppContext
     from burntray.config import Settings
     from burntray.model.snapshot import Snapshot
+    from burntray.runtime.team_sender import TeamSender
     from burntray.sources.base import Source
 
 log = get_logger(__name__)
@@ -95,6 +96,23 @@ class Session:
         self.alerts: AlertEngine = install_alerts(self.monitor, ctx, notifier)
         if metrics is not None:
             self.monitor.enrichers.append(metrics)
+        self.team = self._team_sender()
+
+    def _team_sender(self) -> TeamSender | None:
+        """``[team] hub``: this machine's records go to the team's hub; each poll wakes it."""
+        if not self.settings.option("team.hub"):
+            return None
+        from burntray.runtime.team_sender import build  # noqa: PLC0415 - only when configured
+
+        sender = build(self.ctx.history(), self.settings.option)
+        if sender is not None:
+
+            def wake(snapshot: Snapshot, _source: Source) -> Snapshot:
+                sender.nudge()
+                return snapshot
+
+            self.monitor.enrichers.append(wake)
+        return sender
 
     def add_closer(self, name: str, closer: Callable[[], object]) -> None:
         """Run ``closer`` at ``close``, before the monitor is stopped (a view's own threads,
@@ -123,6 +141,12 @@ class Session:
             return
         self._started = True
         self.monitor.start()
+        if self.team is not None:
+            try:
+                self.team.start()
+            except Exception:  # a history that cannot queue: said; the view runs on
+                log.exception("%s: cannot start reporting to the team's hub", self.view)
+                self.team = None
         log.info(
             "%s: started (source %s, window %s)",
             self.view,
@@ -158,6 +182,9 @@ class Session:
             *self._closers,
             ("monitor", lambda: self.monitor.stop(timeout)),
         ]
+        if self.team is not None:
+            team = self.team
+            steps.append(("team sender", lambda: team.close(timeout)))
         if self.metrics is not None:
             steps.append(("metrics", self.metrics.close))
         if self.notifier is not None:

@@ -111,6 +111,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         codex,
         ctm,
         hexai,
+        hub,
         otel,
         roder,
         yoi,
@@ -125,6 +126,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         ctm.SPEC,
         yoi.SPEC,
         otel.SPEC,
+        hub.SPEC,
     )
 
 

@@ -27,10 +27,12 @@ MINUTES = USAGE_MINUTES.name
 
 _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
-    "session, project, upstream_cost, branch"
+    "session, project, upstream_cost, branch, host, user"
 )
-_MARKS = ",".join("?" * 14)
-_Row = tuple[str, str, int, str, str, int, int, int, int, float | None, str, str, int, str]
+_MARKS = ",".join("?" * 16)
+_Row = tuple[
+    str, str, int, str, str, int, int, int, int, float | None, str, str, int, str, str, str
+]
 _KEYS_PER_QUERY = 500  # bound parameters per lookup, well under SQLite's smallest limit (999)
 _SET_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 # Adds one (source, minute, provider, model) group's sums to the rollup.
@@ -82,11 +84,13 @@ class UsageEvents:
         source: str,
         records: Iterable[UsageRecord],
         meta: tuple[str, str] | None = None,
+        origin: tuple[str, str] = ("", ""),
     ) -> int:
         """Store records not seen before, replace changed ones; returns how many were written.
 
         ``meta`` (key, value) is written in the same transaction: a source's resume state is
-        kept exactly when the records it covers are.
+        kept exactly when the records it covers are. ``origin``: the (host, user) the records
+        came from, on a hub ("" for this machine's own).
         """
         rows = [
             (
@@ -104,6 +108,7 @@ class UsageEvents:
                 r.project,
                 int(r.cost_from_upstream),
                 r.branch,
+                *origin,
             )
             for r in records
             if r.ts_ns >= 0
@@ -184,7 +189,8 @@ class UsageEvents:
             "e.output = incoming.output AND e.cache_read = incoming.cache_read AND "
             "e.cache_write = incoming.cache_write AND e.cost IS incoming.cost AND "
             "e.session = incoming.session AND e.project = incoming.project AND "
-            "e.upstream_cost = incoming.upstream_cost AND e.branch = incoming.branch)"
+            "e.upstream_cost = incoming.upstream_cost AND e.branch = incoming.branch AND "
+            "e.host = incoming.host AND e.user = incoming.user)"
         )
         written = conn.execute("SELECT count(*) FROM temp.incoming").fetchone()[0]
         if written:

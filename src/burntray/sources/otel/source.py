@@ -76,6 +76,7 @@ class OtelSource(RecordSource):
         self._next_try = 0.0
         self._retry_s = retry_s
         self._failed_writes = 0  # consecutive polls whose history write failed
+        self._hub: Any = None  # the team records' store, made on the first one received
         super().__init__(history, clock_ns)
         self.empty_reason = (
             "not listening in this process: figures are what a running burntray received"
@@ -118,11 +119,41 @@ class OtelSource(RecordSource):
         log.info("otel: OTLP/HTTP receiver on %s", receiver.address)
 
     def _on_export(self, path: str, message: Message, received_ns: int) -> Rejected | None:
+        if path == "/v1/logs":
+            team = self._team_records(message)
+            if team is not None:
+                return team
         rejected = self.ledger.on_export(path, message, received_ns)
         waker = self._waker
         if waker is not None:
             waker.nudge()
         return rejected
+
+    def _team_records(self, message: Message) -> Rejected | None:
+        """A team machine's records (``service.name`` burntray) go to the hub's store before the
+        export is acknowledged; the tools' own logs in the same export go on to the ledger.
+        None: the export held none (or only those), else what was refused."""
+        from burntray.runtime import team_wire as wire  # noqa: PLC0415 - only on a logs export
+
+        ours, others = wire.split(message.resource_logs)  # type: ignore[attr-defined]
+        if not ours:
+            return None
+        if self._events is None:  # nothing durable to write to: refuse, the machine keeps them
+            raise RuntimeError("the hub has no history to store team records in")
+        if self._hub is None:
+            from burntray.sources.hub.ingest import HubIngest  # noqa: PLC0415
+
+            self._hub = HubIngest(self._events)
+        refused, why = self._hub.take(ours)
+        if others:
+            del message.resource_logs[:]  # type: ignore[attr-defined]
+            message.resource_logs.extend(others)  # type: ignore[attr-defined]
+            rest = self.ledger.on_export("/v1/logs", message, self._clock_ns())
+            if self._waker is not None:
+                self._waker.nudge()
+            if rest is not None:
+                return Rejected(refused + rest.n, rest.message or why)
+        return Rejected(refused, why) if refused else Rejected(0, "")
 
     def close(self) -> None:
         if self.receiver is not None:

@@ -1,0 +1,93 @@
+"""Team reporting in the source registry: the ``hub`` source and the ``[team]`` keys.
+
+A machine with ``[team] hub`` sends its records to that hub (``runtime.team_sender``); the hub
+(``burntray serve --otlp``) stores them and ``source = "hub"`` shows them, per host. The hub is
+not part of ``all`` (it is never "found"): a hub that also counts its own tools locally would
+otherwise count its own records twice.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from burntray.config_keys import source_field, text
+
+if TYPE_CHECKING:
+    from burntray.sources.base import Source, SourceContext
+
+from burntray.sources.spec import SourceSpec
+
+MAX_ALIAS = 128
+
+
+def parse_hub(value: object) -> str:
+    """``team.hub``: an http(s) URL of the hub's OTLP receiver ("" reports to none)."""
+    given = text(value).strip().rstrip("/")
+    if not given:
+        return ""
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    parts = urlsplit(given)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError('an http:// or https:// URL such as "https://hub.example:4318"')
+    if parts.username or parts.password:
+        raise ValueError("a URL without a user or password (put the secret in team.token)")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise ValueError(f"a URL with a valid port ({exc})") from None
+    if parts.query or parts.fragment:
+        raise ValueError("a URL without ?query or #fragment")
+    return given
+
+
+def parse_token(value: object) -> str:
+    token = text(value).strip()
+    if token and (len(token) > 4096 or any(ord(c) < 33 or ord(c) > 126 for c in token)):
+        raise ValueError("printable ASCII without spaces, at most 4096 characters")
+    return token
+
+
+def parse_alias(value: object) -> str:
+    alias = text(value).strip()
+    if len(alias) > MAX_ALIAS or any(ord(c) < 32 for c in alias):
+        raise ValueError(f"a name of at most {MAX_ALIAS} characters")
+    return alias
+
+
+def parse_flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
+
+
+def _build(ctx: SourceContext) -> Source:
+    from burntray.sources.hub.source import HubSource  # noqa: PLC0415
+
+    return HubSource(ctx.records_history(), ctx.clock_ns)
+
+
+def _probe(ctx: SourceContext) -> tuple[bool, str]:
+    return False, 'what machines reported to this hub: choose source = "hub"'
+
+
+SPEC = SourceSpec(
+    name="hub",
+    label="Team hub",
+    build=_build,
+    probe=_probe,
+    config_fields=(
+        source_field("team.hub", parse_hub, "send this machine's usage to this hub (URL)", ""),
+        source_field("team.token", parse_token, "bearer token the hub asks for", ""),
+        source_field(
+            "team.allow_insecure",
+            parse_flag,
+            "allow plain http:// to a hub that is not on loopback (true/false)",
+            False,
+        ),
+        source_field("team.host", parse_alias, "this machine's name at the hub (host.name)", ""),
+        source_field("team.user", parse_alias, "your name at the hub (user.name)", ""),
+        source_field("team.ca_file", text, "PEM CA bundle that signed the hub's certificate", ""),
+    ),
+    summary="what a team's machines report to this burntray over OTLP (serve --otlp)",
+)

@@ -1,0 +1,174 @@
+"""Many machines, one hub (issue 25), end to end: real ``burntray serve`` processes on loopback,
+each machine in its own home with its own Claude Code logs and its own host name, reporting to
+a hub (``burntray serve --otlp``) in a home of its own. The hub's figures must equal the sum of
+what each machine's own ``status`` says, per host and in total, exactly - also after the hub
+was killed mid-stream and after a machine was killed mid-batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.agent_logs_support import claude_line, generate_claude_logs
+from tests.cburn_daemon import free_port
+from tests.processes import stop_process, wait_for
+
+pytestmark = pytest.mark.slow
+
+WINDOW = "14d"  # the generator spreads turns over the 10 days before now
+FIGURES = ("reqs", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+
+
+class Home:
+    """One machine's (or the hub's) own HOME, XDG dirs and burntray dirs."""
+
+    def __init__(self, root: Path, name: str) -> None:
+        self.root = root / name
+        self.name = name
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("CLAUDE_CONFIG_DIR", "OTEL_RESOURCE_ATTRIBUTES", "CODEX_HOME")
+        }
+        for sub in ("home", "burntray/config", "xdg-cache", "xdg-config", "xdg-data"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.env.update(
+            HOME=str(self.root / "home"),
+            BURNTRAY_HOME=str(self.root / "burntray"),
+            XDG_CACHE_HOME=str(self.root / "xdg-cache"),
+            XDG_CONFIG_HOME=str(self.root / "xdg-config"),
+            XDG_DATA_HOME=str(self.root / "xdg-data"),
+            CLAUDE_CONFIG_DIR=str(self.root / "claude"),
+        )
+        self.log = self.root / "serve.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def config(self, text: str) -> None:
+        (self.root / "burntray/config/config.toml").write_text(text, encoding="utf-8")
+
+    def burntray(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "burntray", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    def serve(self, *args: str) -> None:
+        log = self.log.open("a")
+        metrics = f"127.0.0.1:{free_port()}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "burntray", "serve", "--metrics", metrics, *args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            stop_process(self.proc, 5)
+
+    def status(self, source: str) -> dict[str, float]:
+        done = self.burntray("status", "--source", source, "--window", WINDOW, "--format", "json")
+        assert done.returncode in (0, 1), done.stderr
+        totals = json.loads(done.stdout)["totals"]
+        return {k: totals[k] for k in (*FIGURES, "cost_usd")}
+
+
+def more_usage(home: Home, tag: str, turns: int) -> None:
+    """``turns`` new requests (ids of their own) in a new session of ``home``'s Claude Code."""
+    folder = Path(home.env["CLAUDE_CONFIG_DIR"]) / "projects" / f"-work-{tag}"
+    folder.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    lines = []
+    for n in range(turns):
+        stamp = dt.datetime.fromtimestamp(now - 3600 + n, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        model = "claude-sonnet-4-5-20250929"
+        mid, rid = f"msg_{tag}_{n}", f"req_{tag}_{n}"
+        lines.append(claude_line(stamp + ".000Z", mid, rid, model, 10 + n, 100 + n, 50, 1000,
+                                 session=f"s-{tag}"))  # fmt: skip
+    with (folder / f"{tag}.jsonl").open("a") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+def _sum(parts: list[dict[str, float]]) -> dict[str, float]:
+    return {k: sum(p[k] for p in parts) for k in parts[0]}
+
+
+def _same(a: dict[str, float], b: dict[str, float]) -> bool:
+    return all(a[k] == b[k] for k in FIGURES) and abs(a["cost_usd"] - b["cost_usd"]) < 1e-6
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[tuple[Home, list[Home], int]]:
+    port = free_port()
+    hub = Home(tmp_path, "hub")
+    machines = [Home(tmp_path, "alpha"), Home(tmp_path, "beta")]
+    for i, m in enumerate(machines):
+        generate_claude_logs(Path(m.env["CLAUDE_CONFIG_DIR"]) / "projects", 40_000, 3, seed=i)
+        m.config(f'source = "claude"\n[team]\nhub = "http://127.0.0.1:{port}"\nhost = "{m.name}"\n')
+    try:
+        yield hub, machines, port
+    finally:
+        for home in (hub, *machines):
+            home.stop()
+
+
+def _converged(hub: Home, machines: list[Home]) -> bool:
+    own = [m.status("claude") for m in machines]
+    return _same(hub.status("hub"), _sum(own))
+
+
+def test_two_machines_report_to_one_hub_exactly_through_kills(
+    team: tuple[Home, list[Home], int],
+) -> None:
+    hub, machines, port = team
+    hub.serve("--source", "otel", "--otlp", f"127.0.0.1:{port}")
+    for m in machines:
+        m.serve()
+    wait_for(lambda: _converged(hub, machines), 40, "the hub's totals to equal the machines'", 0.5)
+    own = {m.name: m.status("claude") for m in machines}
+    assert all(v["reqs"] > 0 for v in own.values())
+
+    # the hub dies mid-stream; both machines write more usage meanwhile; the hub comes back
+    hub.kill()
+    for m in machines:
+        more_usage(m, f"{m.name}-more", 300)
+    wait_for(
+        lambda: all(m.status("claude")["reqs"] > own[m.name]["reqs"] for m in machines),
+        30,
+        "the machines to read their new usage",
+        0.5,
+    )
+    hub.serve("--source", "otel", "--otlp", f"127.0.0.1:{port}")
+    wait_for(lambda: _converged(hub, machines), 60, "the hub to catch up after its restart", 0.5)
+
+    # a machine dies mid-batch, writes more, and comes back: nothing counted twice
+    alpha = machines[0]
+    more_usage(alpha, "late", 3000)
+    wait_for(lambda: alpha.status("claude")["reqs"] > own["alpha"]["reqs"] + 300, 30,
+             "alpha to read its late usage", 0.2)  # fmt: skip
+    alpha.kill()
+    alpha.serve()
+    wait_for(lambda: _converged(hub, machines), 60, "the hub to equal after a machine's kill", 0.5)
+    hub_total = hub.status("hub")
+    assert _same(hub_total, _sum([m.status("claude") for m in machines]))
