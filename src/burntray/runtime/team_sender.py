@@ -126,10 +126,11 @@ def post(t: Target, body: bytes, context: ssl.SSLContext | None) -> tuple[int, s
         ) from None
     except ssl.SSLError as exc:
         raise SendError(f"TLS with the hub failed ({exc.reason or exc})") from None
-    except http.client.RemoteDisconnected:
+    except (http.client.RemoteDisconnected, ConnectionResetError):
+        hint = "; a hub serving https refuses http://: use https:// in team.hub"
         raise SendError(
-            "the hub closed the connection without answering (an https:// hub reached "
-            "with http://?)"
+            "the hub closed the connection without answering"
+            + (hint if parts.scheme == "http" else "")
         ) from None
     except (OSError, http.client.HTTPException) as exc:
         raise SendError(f"cannot reach the hub: {exc}") from None
