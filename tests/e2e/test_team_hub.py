@@ -133,9 +133,22 @@ def team(tmp_path: Path) -> Iterator[tuple[Home, list[Home], int]]:
             home.stop()
 
 
+def _by_host(hub: Home) -> dict[str, dict[str, float]]:
+    done = hub.burntray("status", "--source", "hub", "--by", "host", "--window", "all",
+                        "--format", "json")  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    return {row["host"]: {k: row[k] for k in (*FIGURES, "cost_usd")}
+            for row in json.loads(done.stdout)["rows"]}  # fmt: skip
+
+
 def _converged(hub: Home, machines: list[Home]) -> bool:
-    own = [m.status("claude") for m in machines]
-    return _same(hub.status("hub"), _sum(own))
+    """The hub's total equals the sum of the machines' own totals, and each host's line equals
+    that machine's own total."""
+    own = {m.name: m.status("claude") for m in machines}
+    if not _same(hub.status("hub"), _sum(list(own.values()))):
+        return False
+    per_host = _by_host(hub)
+    return set(per_host) == set(own) and all(_same(per_host[n], own[n]) for n in own)
 
 
 def test_two_machines_report_to_one_hub_exactly_through_kills(

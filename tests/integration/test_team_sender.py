@@ -271,3 +271,23 @@ def test_the_config_keys_are_validated_with_named_errors() -> None:
             parse_hub(bad)
     with pytest.raises(ValueError, match="printable ASCII"):
         parse_token("has space")
+
+
+def test_a_tray_following_the_hub_shows_a_line_per_host(hub: Hub, tmp_path: Path) -> None:
+    from burntray.sources.hub.source import HubSource
+
+    url = f"http://127.0.0.1:{hub.port}/v1/logs"
+    now = T0 + 3600 * 10**9
+    for name, n in (("alpha", 3), ("beta", 7)):
+        m = Machine(tmp_path / f"{name}.sqlite3", url, name, token=TOKEN)
+        m.events.ingest("claude", records(n))
+        m.drain()
+        m.close()
+    source = HubSource(hub.history, clock_ns=lambda: now)
+    assert source.poll() is not None
+    lines = [(f.label, f.value) for f in source.facts()]
+    assert [label for label, _ in lines] == ["beta (ana)", "alpha (ana)"]  # busiest first
+    assert lines[0][1].startswith("7 reqs")
+    snap = source.snapshot(2 * 3600 * 10**9, now)
+    assert snap.totals.reqs == 10
+    assert len(source.records(0, 2**62)) == 10

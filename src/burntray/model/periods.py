@@ -181,7 +181,8 @@ def _block(recs: list[UsageRecord], now_ns: int) -> UsageBlock:
 # --- views: usage grouped by period, session, project, branch, model, tool ----------------------
 
 PERIODS = ("day", "week", "month")
-DIMENSIONS = (*PERIODS, "session", "project", "branch", "model", "tool")
+# host and user: the machine and person a hub's records came from (a team, ``[team] hub``)
+DIMENSIONS = (*PERIODS, "session", "project", "branch", "model", "tool", "host", "user")
 UNKNOWN = "(unknown)"  # a request whose project, branch or model was not recorded
 # Every zone's offset and every daylight-saving change falls on a quarter hour, so usage summed
 # per quarter hour (UTC) can be put into local days exactly, whatever the zone.

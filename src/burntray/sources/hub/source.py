@@ -26,11 +26,16 @@ class HubSource(RecordSource):
             self.empty_reason = "no machine has reported to this hub yet"
         return []  # the receiver writes what arrives straight into the history
 
+    def records(self, start_ns: int, end_ns: int) -> list[UsageRecord]:
+        """The team's requests in ``[start, end)`` (every view can group them, by host too)."""
+        return [] if self._events is None else self._events.records(SOURCE, start_ns, end_ns)
+
     def facts(self) -> tuple[UpstreamFact, ...]:
         if self._events is None:
             return ()
         now = self._clock_ns()
         hosts = by_host(self._events.history, SOURCE, now - _DAY_NS, now + 1)
+        hosts.sort(key=lambda h: (-h.reqs, h.host))  # the busiest first
         facts = []
         for h in hosts[:MAX_HOST_LINES]:
             who = f"{h.host} ({h.user})" if h.user else h.host
