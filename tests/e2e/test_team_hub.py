@@ -20,7 +20,8 @@ import pytest
 
 from tests.agent_logs_support import claude_line, generate_claude_logs
 from tests.cburn_daemon import free_port
-from tests.processes import stop_process, wait_for
+from tests.e2e.test_serve_prometheus import promql, running
+from tests.processes import require_tool, stop_process, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -66,9 +67,9 @@ class Home:
             check=False,
         )
 
-    def serve(self, *args: str) -> None:
+    def serve(self, *args: str, metrics_port: int = 0) -> None:
         log = self.log.open("a")
-        metrics = f"127.0.0.1:{free_port()}"
+        metrics = f"127.0.0.1:{metrics_port or free_port()}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "burntray", "serve", "--metrics", metrics, *args],
             env=self.env,
@@ -122,6 +123,7 @@ def _same(a: dict[str, float], b: dict[str, float]) -> bool:
 def team(tmp_path: Path) -> Iterator[tuple[Home, list[Home], int]]:
     port = free_port()
     hub = Home(tmp_path, "hub")
+    hub.config('window = "14d"\n')
     machines = [Home(tmp_path, "alpha"), Home(tmp_path, "beta")]
     for i, m in enumerate(machines):
         generate_claude_logs(Path(m.env["CLAUDE_CONFIG_DIR"]) / "projects", 40_000, 3, seed=i)
@@ -155,7 +157,7 @@ def test_two_machines_report_to_one_hub_exactly_through_kills(
     team: tuple[Home, list[Home], int],
 ) -> None:
     hub, machines, port = team
-    hub.serve("--source", "otel", "--otlp", f"127.0.0.1:{port}")
+    hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}")
     for m in machines:
         m.serve()
     wait_for(lambda: _converged(hub, machines), 40, "the hub's totals to equal the machines'", 0.5)
@@ -172,7 +174,7 @@ def test_two_machines_report_to_one_hub_exactly_through_kills(
         "the machines to read their new usage",
         0.5,
     )
-    hub.serve("--source", "otel", "--otlp", f"127.0.0.1:{port}")
+    hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}")
     wait_for(lambda: _converged(hub, machines), 60, "the hub to catch up after its restart", 0.5)
 
     # a machine dies mid-batch, writes more, and comes back: nothing counted twice
@@ -185,3 +187,41 @@ def test_two_machines_report_to_one_hub_exactly_through_kills(
     wait_for(lambda: _converged(hub, machines), 60, "the hub to equal after a machine's kill", 0.5)
     hub_total = hub.status("hub")
     assert _same(hub_total, _sum([m.status("claude") for m in machines]))
+
+
+def test_prometheus_sums_by_host_what_the_hub_reports(
+    team: tuple[Home, list[Home], int], tmp_path: Path
+) -> None:
+    hub, machines, port = team
+    metrics = free_port()
+    hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}", metrics_port=metrics)
+    for m in machines:
+        m.serve()
+    wait_for(lambda: _converged(hub, machines), 40, "the hub's totals to equal the machines'", 0.5)
+    per_host = _by_host(hub)
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        "scrape_configs:\n  - job_name: hub\n"
+        f"    static_configs:\n      - targets: ['127.0.0.1:{metrics}']\n"
+    )
+    prom = free_port()
+    with running(
+        [require_tool("prometheus"), f"--config.file={config}",
+         f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{prom}",
+         "--storage.tsdb.retention.time=1h"],
+        tmp_path / "prometheus.log", f"http://127.0.0.1:{prom}/-/ready", "prometheus ready",
+        timeout_s=30, stop_s=10,
+    ):  # fmt: skip
+
+        def agree() -> bool:
+            for host, own in per_host.items():
+                where = f'{{host="{host}"}}'
+                reqs = promql(prom, f"sum by (host) (burntray_host_window_requests{where})")
+                cost = promql(prom, f"sum by (host) (burntray_host_window_cost_usd{where})")
+                if reqs != own["reqs"] or cost is None or abs(cost - own["cost_usd"]) > 1e-6:
+                    return False
+            total = promql(prom, "sum(burntray_host_window_requests)")
+            return total == sum(own["reqs"] for own in per_host.values())
+
+        wait_for(agree, 30, "PromQL's sum by host to equal the hub's status --by host", 0.5)

@@ -64,7 +64,12 @@ def parse_flag(value: object) -> bool:
 def _build(ctx: SourceContext) -> Source:
     from burntray.sources.hub.source import HubSource  # noqa: PLC0415
 
-    return HubSource(ctx.records_history(), ctx.clock_ns)
+    receiver = None
+    if ctx.option("otel.enabled"):  # serve --otlp: the hub listens for its machines itself
+        from burntray.sources import otel  # noqa: PLC0415
+
+        receiver = otel.SPEC.build(ctx)
+    return HubSource(ctx.records_history(), ctx.clock_ns, receiver)  # type: ignore[arg-type]
 
 
 def _probe(ctx: SourceContext) -> tuple[bool, str]:
