@@ -291,3 +291,46 @@ def test_a_tray_following_the_hub_shows_a_line_per_host(hub: Hub, tmp_path: Path
     snap = source.snapshot(2 * 3600 * 10**9, now)
     assert snap.totals.reqs == 10
     assert len(source.records(0, 2**62)) == 10
+
+
+def test_a_hub_beyond_loopback_without_tls_refuses_team_records(tmp_path: Path) -> None:
+    history = HistoryStore(tmp_path / "hub.sqlite3", REGISTRY.history_tables())
+    source = OtelSource("0.0.0.0:0", build_price_table({}), history, token=TOKEN)
+    source.start(lambda: None)
+    try:
+        assert source.receiver is not None
+        m = Machine(tmp_path / "m.sqlite3", f"http://127.0.0.1:{source.receiver.port}/v1/logs",
+                    token=TOKEN)  # fmt: skip
+        m.events.ingest("claude", records(3))
+        with pytest.raises(SendError, match=r"HTTP 403: .* only over TLS"):
+            m.sender.send_once()
+        assert by_host(history, hub_ingest.SOURCE, 0, 2**62) == []
+        assert m.sender.outbox.pending() == 3
+        m.close()
+    finally:
+        source.close()
+        history.close()
+
+
+def test_a_body_too_large_for_the_hub_is_sent_again_in_smaller_batches(tmp_path: Path) -> None:
+    history = HistoryStore(tmp_path / "hub.sqlite3", REGISTRY.history_tables())
+    source = OtelSource("127.0.0.1:0", build_price_table({}), history,
+                        receiver_options={"max_body": 40_000})  # fmt: skip
+    source.start(lambda: None)
+    try:
+        assert source.receiver is not None
+        m = Machine(tmp_path / "m.sqlite3", f"http://127.0.0.1:{source.receiver.port}/v1/logs")
+        m.events.ingest("claude", records(1500))
+        m.sender.backoff_max_s = 0.05
+        m.sender.start()
+        try:
+            wait_for(lambda: m.sender.outbox.pending() == 0, 30, "the queue to drain")
+        finally:
+            m.sender.close()
+        assert m.sender.batch_size < 1000
+        rows = by_host(history, hub_ingest.SOURCE, 0, 2**62)
+        assert [(r.host, r.reqs) for r in rows] == [("alpha", 1500)]
+        m.close()
+    finally:
+        source.close()
+        history.close()

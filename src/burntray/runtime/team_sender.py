@@ -94,7 +94,8 @@ def target(option: Callable[[str], Any], environ: Any = None) -> Target | None:
 
 
 class SendError(Exception):
-    """A batch the hub did not take; ``retry``: worth sending again (after a backoff)."""
+    """A batch the hub did not take (sent again after a backoff: nothing is dropped);
+    ``retry`` False: not as it is (a body too large for the hub: smaller batches)."""
 
     def __init__(self, message: str, retry: bool = True) -> None:
         super().__init__(message)
@@ -136,14 +137,13 @@ def post(t: Target, body: bytes, context: ssl.SSLContext | None) -> tuple[int, s
         raise SendError(f"cannot reach the hub: {exc}") from None
     finally:
         conn.close()
-    if resp.status in (401, 403):
-        raise SendError(f"the hub refused the token (HTTP {resp.status}): check team.token")
+    if resp.status == 401:
+        raise SendError("the hub refused the token (HTTP 401): check team.token")
     if resp.status == 400 and b"HTTP request" in data:
         raise SendError("the hub speaks https: use an https:// URL in team.hub")
     if resp.status != 200:
         text = data[:200].decode("utf-8", "replace").strip()
-        retry = resp.status in (408, 429) or resp.status >= 500
-        raise SendError(f"the hub answered HTTP {resp.status}: {text}", retry)
+        raise SendError(f"the hub answered HTTP {resp.status}: {text}", resp.status != 413)
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (  # noqa: PLC0415
         ExportLogsServiceResponse,
     )
@@ -225,6 +225,8 @@ class TeamSender:
             try:
                 more = self.send_once()
             except SendError as exc:
+                if not exc.retry and self.batch_size > 1:  # 413: the hub takes smaller bodies
+                    self.batch_size = max(1, self.batch_size // 2)
                 self._failed(str(exc))
                 failures += 1
                 # full jitter: machines that lost the hub together do not return together

@@ -28,11 +28,12 @@ from typing import Any
 from google.protobuf.message import Message
 
 from burntray.io.hostport import split_host_port
+from burntray.io.http_admission import is_loopback
 from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Capabilities, UpstreamFact
 from burntray.model.usage import UsageRecord
-from burntray.sources.otel.decode import Rejected
+from burntray.sources.otel.decode import OtlpError, Rejected
 from burntray.sources.otel.ledger import DEFAULT_GRACE_NS, MAX_READY, OtelLedger
 from burntray.sources.otel.receiver import OtlpReceiver
 from burntray.sources.record_source import RecordSource
@@ -138,8 +139,16 @@ class OtelSource(RecordSource):
         ours, others = wire.split(message.resource_logs)  # type: ignore[attr-defined]
         if not ours:
             return None
+        receiver = self.receiver
+        if receiver is not None and not is_loopback(receiver.host) and receiver.tls is None:
+            # the machines' usage and the hub's token would cross the network readable
+            raise OtlpError(
+                403,
+                "this hub takes team records beyond loopback only over TLS: start it with "
+                "--tls-cert and --tls-key",
+            )
         if self._events is None:  # nothing durable to write to: refuse, the machine keeps them
-            raise RuntimeError("the hub has no history to store team records in")
+            raise OtlpError(503, "the hub has no history to store team records in")
         if self._hub is None:
             from burntray.sources.hub.ingest import HubIngest  # noqa: PLC0415
 
