@@ -48,6 +48,7 @@ BENCHES = [
     "bench_otel_values",
     "bench_hexai",
     "bench_views",
+    "bench_hub",
 ]
 
 

@@ -10,6 +10,7 @@ the team's records as this one's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from burntray.model.snapshot import UpstreamFact
@@ -20,6 +21,9 @@ from burntray.store.history import HistoryStore
 from burntray.store.team import HostTotals, by_host
 
 MAX_HOST_LINES = 12  # per-host lines in the menu; the rest summed as "other hosts"
+# The per-host sums read every record of the window (a GROUP BY over the records, not the
+# per-minute rollup): at a busy hub they are worked out at most this often, not on every wake.
+HOSTS_EVERY_S = 5.0
 _DAY_NS = 86_400 * 10**9
 
 
@@ -34,6 +38,7 @@ class HubSource(RecordSource):
         receiver: RecordSource | None = None,
     ) -> None:
         self.receiver_source = receiver  # the OTLP receiver's source, when asked to listen
+        self._hosts: dict[int, tuple[float, list[HostTotals]]] = {}  # window length -> sums
         if clock_ns is None:
             super().__init__(history)
         else:
@@ -72,10 +77,20 @@ class HubSource(RecordSource):
         return [] if self._events is None else self._events.records(SOURCE, start_ns, end_ns)
 
     def host_totals(self, start_ns: int, end_ns: int) -> list[HostTotals]:
+        """Per (host, user) sums, the busiest first; those of a window of the same length
+        worked out less than ``HOSTS_EVERY_S`` ago are reused."""
         if self._events is None:
             return []
+        now = time.monotonic()
+        span = end_ns - start_ns
+        kept = self._hosts.get(span)
+        if kept is not None and now - kept[0] < HOSTS_EVERY_S:
+            return kept[1]
         hosts = by_host(self._events.history, SOURCE, start_ns, end_ns)
-        hosts.sort(key=lambda h: (-h.reqs, h.host, h.user))  # the busiest first
+        hosts.sort(key=lambda h: (-h.reqs, h.host, h.user))
+        if len(self._hosts) > 8:  # a few window lengths (menu, /metrics) at most
+            self._hosts.clear()
+        self._hosts[span] = (now, hosts)
         return hosts
 
     def facts(self) -> tuple[UpstreamFact, ...]:
