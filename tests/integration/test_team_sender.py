@@ -334,3 +334,32 @@ def test_a_body_too_large_for_the_hub_is_sent_again_in_smaller_batches(tmp_path:
     finally:
         source.close()
         history.close()
+
+
+def test_doctor_says_where_this_machine_reports_but_never_the_token(isolated_env: Path) -> None:
+    import os
+    import sys
+
+    config = isolated_env / "burntray" / "config"
+    config.mkdir(parents=True)
+    (config / "config.toml").write_text(
+        '[team]\nhub = "https://hub.example:4318"\ntoken = "tok-SECRET-42"\nhost = "lap"\n'
+    )
+    config.joinpath("config.toml").chmod(0o600)
+    out = subprocess.run(
+        [sys.executable, "-m", "burntray", "doctor"],
+        capture_output=True, text=True, timeout=60, check=False, env=dict(os.environ),
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert "reporting    to https://hub.example:4318/v1/logs as host lap" in out.stdout
+    assert "token        set" in out.stdout
+    assert "tok-SECRET-42" not in out.stdout + out.stderr
+    (config / "config.toml").write_text('[team]\nhub = "http://hub.example:4318"\n')
+    out = subprocess.run(
+        [sys.executable, "-m", "burntray", "doctor"],
+        capture_output=True, text=True, timeout=60, check=False, env=dict(os.environ),
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert "reporting    REFUSED: team.hub http://hub.example:4318: refusing plain http://" in (
+        out.stdout
+    )

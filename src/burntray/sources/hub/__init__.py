@@ -72,6 +72,34 @@ def _build(ctx: SourceContext) -> Source:
     return HubSource(ctx.records_history(), ctx.clock_ns, receiver)  # type: ignore[arg-type]
 
 
+def _doctor(ctx: SourceContext) -> list[str]:
+    """Where this machine reports and what it still owes (the token: only whether it is set)."""
+    from burntray.runtime.team_sender import TeamConfigError, target  # noqa: PLC0415
+    from burntray.store.team import TeamOutbox, by_host  # noqa: PLC0415
+
+    lines = []
+    try:
+        where = target(ctx.option)
+    except TeamConfigError as exc:
+        where = None
+        lines.append(f"reporting    REFUSED: {exc}")
+    if where is not None:
+        lines.append(f"reporting    to {where.url} as host {where.host}, user {where.user or '-'}")
+        lines.append("token        " + ("set" if where.token else "none"))
+    elif not lines:
+        lines.append("reporting    no ([team] hub not set)")
+    history = ctx.records_history()
+    if history is not None:
+        outbox = TeamOutbox(history)
+        if outbox.cursor() or outbox.pending():
+            lines.append(f"queue        {outbox.pending()} records not yet acknowledged by the hub")
+        hosts = by_host(history, "hub", 0, 2**62)
+        if hosts:
+            total = sum(h.reqs for h in hosts)
+            lines.append(f"received     {total} records from {len(hosts)} hosts")
+    return lines
+
+
 def _probe(ctx: SourceContext) -> tuple[bool, str]:
     return False, 'what machines reported to this hub: choose source = "hub"'
 
@@ -95,4 +123,5 @@ SPEC = SourceSpec(
         source_field("team.ca_file", text, "PEM CA bundle that signed the hub's certificate", ""),
     ),
     summary="what a team's machines report to this burntray over OTLP (serve --otlp)",
+    doctor=_doctor,
 )
