@@ -51,4 +51,14 @@ def test_a_name_twice_in_the_list_or_a_meta_name_is_refused() -> None:
 
 
 def test_the_built_in_list_names_every_source_package() -> None:
-    assert REGISTRY.names() == ("hexai", "cburn", "claude", "codex", "roder", "ctm", "yoi", "otel")
+    assert REGISTRY.names() == (
+        "hexai",
+        "cburn",
+        "claude",
+        "codex",
+        "roder",
+        "ctm",
+        "yoi",
+        "otel",
+        "hub",
+    )
