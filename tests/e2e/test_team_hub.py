@@ -225,3 +225,52 @@ def test_prometheus_sums_by_host_what_the_hub_reports(
             return total == sum(own["reqs"] for own in per_host.values())
 
         wait_for(agree, 30, "PromQL's sum by host to equal the hub's status --by host", 0.5)
+
+
+def _self_signed(folder: Path) -> tuple[str, str]:
+    crt, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [require_tool("openssl"), "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key),
+         "-out", str(crt)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return str(crt), str(key)
+
+
+def test_each_refusal_is_a_clear_error_on_the_machine_and_nothing_is_accepted(
+    tmp_path: Path,
+) -> None:
+    crt, key = _self_signed(tmp_path)
+    port = free_port()
+    hub = Home(tmp_path, "hub")
+    hub.config('[otel]\ntoken = "right-token"\n')
+    https, http = f"https://127.0.0.1:{port}", f"http://127.0.0.1:{port}"
+    cases = {
+        "wrongtoken": (f'hub = "{https}"\ntoken = "wrong-token"\nca_file = "{crt}"\n',
+                       "the hub refused the token (HTTP 401): check team.token"),
+        "plainhttp": (f'hub = "{http}"\ntoken = "right-token"\n',
+                      "use https:// in team.hub"),
+        "noca": (f'hub = "{https}"\ntoken = "right-token"\n',
+                 "the hub's certificate is not trusted"),
+    }  # fmt: skip
+    machines = []
+    try:
+        hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}", "--tls-cert", crt,
+                  "--tls-key", key)  # fmt: skip
+        for name, (team, _) in cases.items():
+            m = Home(tmp_path, name)
+            more_usage(m, name, 5)
+            m.config(f'source = "claude"\n[team]\n{team}host = "{name}"\n')
+            m.serve()
+            machines.append(m)
+        for m in machines:
+            expected = cases[m.name][1]
+            wait_for(lambda m=m, e=expected: e in m.log.read_text(), 30, f"{m.name}: {expected}")
+            assert "right-token" not in m.log.read_text()
+            assert "wrong-token" not in m.log.read_text()
+        assert hub.status("hub")["reqs"] == 0
+    finally:
+        for home in (hub, *machines):
+            home.stop()
