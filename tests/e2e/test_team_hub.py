@@ -274,3 +274,26 @@ def test_each_refusal_is_a_clear_error_on_the_machine_and_nothing_is_accepted(
     finally:
         for home in (hub, *machines):
             home.stop()
+
+
+def test_the_hubs_all_counts_its_own_usage_once_beside_the_team(tmp_path: Path) -> None:
+    """The hub machine has Claude Code logs of its own and reports to itself too: its `all`
+    adds the team's records to its own sources, its own records counted once."""
+    port = free_port()
+    hub, beta = Home(tmp_path, "hubhost"), Home(tmp_path, "beta")
+    for i, home in enumerate((hub, beta)):
+        generate_claude_logs(Path(home.env["CLAUDE_CONFIG_DIR"]) / "projects", 30_000, 2, seed=i)
+        home.config(f'source = "all"\nwindow = "14d"\n[team]\nhub = "http://127.0.0.1:{port}"\n'
+                    f'host = "{home.name}"\n')  # fmt: skip
+    try:
+        hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}")
+        beta.serve("--source", "claude")
+        own = hub.status("claude")  # also puts the hub's own records in its history: queued
+        wait_for(lambda: set(_by_host(hub)) == {"beta"} and _same(
+            _by_host(hub)["beta"], beta.status("claude")), 40, "beta at the hub", 0.5)  # fmt: skip
+        want = _sum([own, beta.status("claude")])
+        wait_for(lambda: _same(hub.status("all"), want), 20, "the hub's all to add up", 0.5)
+        assert set(_by_host(hub)) == {"beta"}  # its own records are its sources', not the hub's
+    finally:
+        hub.stop()
+        beta.stop()

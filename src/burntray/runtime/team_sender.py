@@ -70,6 +70,15 @@ def _os_user() -> str:
         return ""
 
 
+def names(option: Callable[[str], Any], environ: Any = None) -> tuple[str, str]:
+    """This machine's (host, user) at a hub: config first, then ``OTEL_RESOURCE_ATTRIBUTES``,
+    then the OS."""
+    env = _resource_env(os.environ if environ is None else environ)
+    host = str(option("team.host") or "") or env.get("host.name", "") or socket.gethostname()
+    user = str(option("team.user") or "") or env.get("user.name", "") or _os_user()
+    return host[:128], user[:128]
+
+
 def target(option: Callable[[str], Any], environ: Any = None) -> Target | None:
     """Where and as whom to report, from the ``team.*`` keys (None: no hub configured).
     Names: config first, then ``OTEL_RESOURCE_ATTRIBUTES``, then the OS."""
@@ -84,13 +93,11 @@ def target(option: Callable[[str], Any], environ: Any = None) -> Target | None:
             "(the token and your usage would cross the network readable); use https://, "
             "or set team.allow_insecure = true on a network you trust"
         )
-    env = _resource_env(os.environ if environ is None else environ)
-    host = str(option("team.host") or "") or env.get("host.name", "") or socket.gethostname()
-    user = str(option("team.user") or "") or env.get("user.name", "") or _os_user()
+    host, user = names(option, environ)
     path = parts.path.rstrip("/")
     url = address if path.endswith("/v1/logs") else address.rstrip("/") + "/v1/logs"
     token, ca_file = str(option("team.token") or ""), str(option("team.ca_file") or "")
-    return Target(url, host[:128], user[:128], token, ca_file)
+    return Target(url, host, user, token, ca_file)
 
 
 class SendError(Exception):

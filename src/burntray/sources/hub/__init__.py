@@ -1,9 +1,9 @@
 """Team reporting in the source registry: the ``hub`` source and the ``[team]`` keys.
 
 A machine with ``[team] hub`` sends its records to that hub (``runtime.team_sender``); the hub
-(``burntray serve --otlp``) stores them and ``source = "hub"`` shows them, per host. The hub is
-not part of ``all`` (it is never "found"): a hub that also counts its own tools locally would
-otherwise count its own records twice.
+(``burntray serve --otlp``) stores them and ``source = "hub"`` shows them, per host. Once
+machines reported, ``all`` on the hub adds them to its own sources; a hub keeps no records from
+its own host name (``hub.ingest``), so its own requests count once, from its own sources.
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def _build(ctx: SourceContext) -> Source:
     from burntray.sources.hub.source import HubSource  # noqa: PLC0415
 
     receiver = None
-    if ctx.option("otel.enabled"):  # serve --otlp: the hub listens for its machines itself
+    # serve --source hub --otlp: the hub listens for its machines itself (in `all`, the otel
+    # member listens: both on one port would collide)
+    if ctx.settings.source == "hub" and ctx.option("otel.enabled"):
         from burntray.sources import otel  # noqa: PLC0415
 
         receiver = otel.SPEC.build(ctx)
@@ -101,7 +103,17 @@ def _doctor(ctx: SourceContext) -> list[str]:
 
 
 def _probe(ctx: SourceContext) -> tuple[bool, str]:
-    return False, 'what machines reported to this hub: choose source = "hub"'
+    """Present (in `all`) once machines reported here: one index seek in the history."""
+    history = ctx.records_history()
+    if history is not None:
+        from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
+
+        try:
+            if UsageEvents(history).has_records("hub"):
+                return True, "records from the team's machines in the history"
+        except Exception as exc:  # an unreadable history is the history's problem, said there
+            return False, f"history unreadable: {exc}"
+    return False, "no machine has reported to this burntray (serve --source hub --otlp)"
 
 
 SPEC = SourceSpec(

@@ -26,8 +26,13 @@ MAX_HOSTS = 1000  # distinct (host, user) a hub keeps: label cardinality stays b
 
 
 class HubIngest:
-    def __init__(self, events: UsageEvents) -> None:
+    """``own_host``: this hub's own name (as its own sender would give it). Records from it are
+    taken and not stored: they are this machine's own sources' records, counted there, and
+    ``all`` here would count them twice."""
+
+    def __init__(self, events: UsageEvents, own_host: str = "") -> None:
         self.events = events
+        self.own_host = own_host
         self._lock = threading.Lock()
         self._origins: set[tuple[str, str]] | None = None
 
@@ -47,7 +52,7 @@ class HubIngest:
             batch = wire.decode(rl)
             refused += batch.rejected
             why = batch.reason or why
-            if not batch.records:
+            if not batch.records or batch.host == self.own_host:
                 continue
             origin = (batch.host, batch.user)
             with self._lock:

@@ -66,6 +66,7 @@ class OtelSource(RecordSource):
         grace_ns: int = DEFAULT_GRACE_NS,
         retry_s: float = RETRY_S,
         receiver_options: dict[str, Any] | None = None,
+        team_host: str = "",
     ) -> None:
         self.ledger = OtelLedger(prices, grace_ns)  # before the base: it may load our state
         self.listen = listen
@@ -78,6 +79,7 @@ class OtelSource(RecordSource):
         self._retry_s = retry_s
         self._failed_writes = 0  # consecutive polls whose history write failed
         self._hub: Any = None  # the team records' store, made on the first one received
+        self._team_host = team_host  # this machine's own name at a hub: its records not kept
         super().__init__(history, clock_ns)
         self.empty_reason = (
             "not listening in this process: figures are what a running burntray received"
@@ -152,7 +154,7 @@ class OtelSource(RecordSource):
         if self._hub is None:
             from burntray.sources.hub.ingest import HubIngest  # noqa: PLC0415
 
-            self._hub = HubIngest(self._events)
+            self._hub = HubIngest(self._events, self._team_host)
         refused, why = self._hub.take(ours)
         if self._waker is not None:  # the team's figures are new: the next snapshot shows them
             self._waker.nudge()
