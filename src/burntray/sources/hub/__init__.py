@@ -103,7 +103,11 @@ def _doctor(ctx: SourceContext) -> list[str]:
 
 
 def _probe(ctx: SourceContext) -> tuple[bool, str]:
-    """Present (in `all`) once machines reported here: one index seek in the history."""
+    """Present (in `all`) once machines reported here: one index seek in the history (none
+    opened when there is no history yet: a quick ``status`` loads no sqlite3 for it)."""
+    absent = "no machine has reported to this burntray (serve --source hub --otlp)"
+    if not ctx.paths.history_db.exists():
+        return False, absent
     history = ctx.records_history()
     if history is not None:
         from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
@@ -113,7 +117,7 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
                 return True, "records from the team's machines in the history"
         except Exception as exc:  # an unreadable history is the history's problem, said there
             return False, f"history unreadable: {exc}"
-    return False, "no machine has reported to this burntray (serve --source hub --otlp)"
+    return False, absent
 
 
 SPEC = SourceSpec(
