@@ -174,6 +174,11 @@ def test_two_machines_report_to_one_hub_exactly_through_kills(
         "the machines to read their new usage",
         0.5,
     )
+    # beta's sender meets the dead hub with a batch it cannot deliver; beta is killed then
+    beta = machines[1]
+    wait_for(lambda: "cannot report to" in beta.log.read_text(), 30, "beta to meet the dead hub")
+    beta.kill()
+    beta.serve()
     hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}")
     wait_for(lambda: _converged(hub, machines), 60, "the hub to catch up after its restart", 0.5)
 
