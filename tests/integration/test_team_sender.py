@@ -363,3 +363,37 @@ def test_doctor_says_where_this_machine_reports_but_never_the_token(isolated_env
     assert "reporting    REFUSED: team.hub http://hub.example:4318: refusing plain http://" in (
         out.stdout
     )
+
+
+def test_turning_reporting_off_stops_the_queue_and_on_again_queues_everything(
+    tmp_path: Path,
+) -> None:
+    history = HistoryStore(tmp_path / "m.sqlite3", REGISTRY.history_tables())
+    events = UsageEvents(history)
+    outbox = TeamOutbox(history)
+    events.ingest("claude", records(4))
+    assert outbox.enable() == 4
+    assert outbox.disable() is True
+    events.ingest("claude", records(3, start=4))
+    assert outbox.pending() == 0  # nothing queued for nobody
+    assert outbox.disable() is False
+    assert outbox.enable() == 7  # on again: every record kept, the hub dedups by id
+    history.close()
+
+
+def test_a_session_without_a_hub_drops_a_stale_queue(tmp_path: Path) -> None:
+    from burntray.app import AppContext
+    from burntray.runtime.session import Session
+
+    ctx = AppContext.load()
+    history = ctx.history()
+    assert history is not None
+    UsageEvents(history).ingest("claude", records(2))
+    TeamOutbox(history).enable()
+    session = Session(ctx, view="test")
+    try:
+        assert session.team is None
+        assert TeamOutbox(history).pending() == 0
+        assert not history.execute("SELECT 1 FROM team_cursor")
+    finally:
+        session.close()

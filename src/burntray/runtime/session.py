@@ -101,6 +101,15 @@ class Session:
     def _team_sender(self) -> TeamSender | None:
         """``[team] hub``: this machine's records go to the team's hub; each poll wakes it."""
         if not self.settings.option("team.hub"):
+            history = self.ctx.history()
+            if history is not None:  # reporting turned off: stop queuing for nobody
+                from burntray.store.team import TeamOutbox  # noqa: PLC0415
+
+                try:
+                    if TeamOutbox(history).disable():
+                        log.info("team: no hub configured: the queue for one is dropped")
+                except Exception:  # a history that cannot be read is said where it is used
+                    log.exception("team: cannot look at the queue for a hub")
             return None
         from burntray.runtime.team_sender import build  # noqa: PLC0415 - only when configured
 

@@ -50,6 +50,17 @@ class TeamOutbox:
                 ).rowcount
             )
 
+    def disable(self) -> bool:
+        """Stop queuing and forget the queue (reporting was turned off: a queue nobody sends
+        would grow with every record). True when it was on. Turned on again, ``enable`` queues
+        every record kept; the hub counts those it has once, by their ids."""
+        if not self.history.execute("SELECT 1 FROM team_cursor WHERE name = ?", (_CURSOR,)):
+            return False  # the common case: a read, no write
+        with self.history.transaction() as conn:
+            conn.execute("DELETE FROM team_cursor WHERE name = ?", (_CURSOR,))
+            conn.execute(f"DELETE FROM {OUTBOX}")
+        return True
+
     def cursor(self) -> int:
         rows = self.history.execute("SELECT seq FROM team_cursor WHERE name = ?", (_CURSOR,))
         return int(rows[0][0]) if rows else 0  # type: ignore[call-overload]
