@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +71,7 @@ class Home:
     def serve(self, *args: str, metrics_port: int = 0) -> None:
         log = self.log.open("a")
         metrics = f"127.0.0.1:{metrics_port or free_port()}"
+        self.metrics_url = f"http://{metrics}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "burntray", "serve", "--metrics", metrics, *args],
             env=self.env,
@@ -275,6 +277,20 @@ def test_each_refusal_is_a_clear_error_on_the_machine_and_nothing_is_accepted(
             wait_for(lambda m=m, e=expected: e in m.log.read_text(), 30, f"{m.name}: {expected}")
             assert "right-token" not in m.log.read_text()
             assert "wrong-token" not in m.log.read_text()
+        # the running machine says it too, where its figures are (menu details, /v1/status)
+        wrong = machines[0]
+
+        def team_fact() -> str:
+            url = wrong.metrics_url + "/v1/status"
+            try:
+                facts = json.loads(urllib.request.urlopen(url, timeout=10).read())["facts"]
+            except OSError:
+                return ""
+            return next((f["value"] for f in facts if f["label"] == "Team hub"), "")
+
+        team = wait_for(lambda: "NOT REPORTING" in team_fact() and team_fact(), 20, "the fact")
+        assert "NOT REPORTING (the hub refused the token" in team
+        assert "wrong-token" not in team
         assert hub.status("hub")["reqs"] == 0
     finally:
         for home in (hub, *machines):

@@ -94,9 +94,10 @@ class Session:
         )
         # enrichers in this order: the alert level first, then what exports it
         self.alerts: AlertEngine = install_alerts(self.monitor, ctx, notifier)
+        # the hub sender's state goes into the snapshot before what exports it
+        self.team = self._team_sender()
         if metrics is not None:
             self.monitor.enrichers.append(metrics)
-        self.team = self._team_sender()
 
     def _team_sender(self) -> TeamSender | None:
         """``[team] hub``: this machine's records go to the team's hub; each poll wakes it."""
@@ -111,14 +112,19 @@ class Session:
                 except Exception:  # a history that cannot be read is said where it is used
                     log.exception("team: cannot look at the queue for a hub")
             return None
-        from burntray.runtime.team_sender import build  # noqa: PLC0415 - only when configured
+        from dataclasses import replace  # noqa: PLC0415 - only when configured
+
+        from burntray.model.snapshot import UpstreamFact  # noqa: PLC0415
+        from burntray.runtime.team_sender import build  # noqa: PLC0415
 
         sender = build(self.ctx.history(), self.settings.option)
         if sender is not None:
 
             def wake(snapshot: Snapshot, _source: Source) -> Snapshot:
                 sender.nudge()
-                return snapshot
+                # said where the figures are (menu details, status JSON, /v1/status)
+                fact = UpstreamFact("Team hub", sender.describe())
+                return replace(snapshot, facts=(*snapshot.facts, fact))
 
             self.monitor.enrichers.append(wake)
         return sender

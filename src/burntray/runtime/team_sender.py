@@ -134,7 +134,8 @@ def post(t: Target, body: bytes, context: ssl.SSLContext | None) -> tuple[int, s
         ) from None
     except ssl.SSLError as exc:
         raise SendError(f"TLS with the hub failed ({exc.reason or exc})") from None
-    except (http.client.RemoteDisconnected, ConnectionResetError):
+    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+        # a TLS server drops a plain-text request at once: while it is sent, or before it answers
         hint = "; a hub serving https refuses http://: use https:// in team.hub"
         raise SendError(
             "the hub closed the connection without answering"
@@ -252,6 +253,18 @@ class TeamSender:
             if not more:
                 self._wake.wait(self.idle_s)
                 self._wake.clear()
+
+    def describe(self) -> str:
+        """One line for people: where this machine reports and how it goes (never the token)."""
+        where = f"{self.target.url} as {self.target.host}"
+        try:
+            waiting = self.outbox.pending()
+        except Exception:  # the history's problem, said where the history is used
+            waiting = -1
+        backlog = f"{waiting} records waiting" if waiting >= 0 else "queue unreadable"
+        if self.last_error:
+            return f"{where}: NOT REPORTING ({self.last_error}); {backlog}"
+        return f"{where}: {self.sent} sent since start; {backlog}"
 
     def _failed(self, why: str) -> None:
         if why != self.last_error:  # once per distinct error, not once per retry
