@@ -54,6 +54,7 @@ BENCHES = [
     "bench_watch",
     "bench_limits",
     "bench_statusline",
+    "bench_hub",
 ]
 
 

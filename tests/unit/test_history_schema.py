@@ -15,7 +15,7 @@ from burntray.sources.hexai import history as hexai_history
 from burntray.sources.registry import REGISTRY
 from burntray.store.alert_store import AlertStore
 from burntray.store.history import HistoryError, HistoryStore
-from burntray.store.schema import GENERIC_TABLES, SCHEMA_VERSION, TableSchema
+from burntray.store.schema import GENERIC_TABLES, SCHEMA_VERSION, USAGE_EVENTS, TableSchema
 from burntray.store.usage_events import UsageEvents
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "history_v1.sql"
@@ -160,7 +160,7 @@ def test_an_old_history_gains_the_branch_column_and_keeps_its_records(tmp_path: 
     assert [(r.key, r.branch) for r in got] == [("n-1", "main")]
     assert again.history.execute(
         "SELECT version FROM schema_versions WHERE name = 'usage_events'"
-    ) == [(2,)]
+    ) == [(USAGE_EVENTS.version,)]
     again.history.close()
 
 

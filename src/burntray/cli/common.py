@@ -76,7 +76,7 @@ def add_by_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--by",
         metavar="DIMS",
-        help=f"{what} per day, week, month, session, project, branch, model or tool; "
+        help=f"{what} per day, week, month, session, project, branch, model, tool, host or user; "
         "combine with commas (day,model; project,branch)",
     )
     parser.add_argument("--since", metavar="DATE", help="from this day (YYYY-MM-DD or YYYYMMDD)")

@@ -204,7 +204,8 @@ def block_of(
 # --- views: usage grouped by period, session, project, branch, model, tool ----------------------
 
 PERIODS = ("day", "week", "month")
-DIMENSIONS = (*PERIODS, "session", "project", "branch", "model", "tool")
+# host and user: the machine and person a hub's records came from (a team, ``[team] hub``)
+DIMENSIONS = (*PERIODS, "session", "project", "branch", "model", "tool", "host", "user")
 UNKNOWN = "(unknown)"  # a request whose project, branch or model was not recorded
 # Every zone's offset and every daylight-saving change falls on a quarter hour, so usage summed
 # per quarter hour (UTC) can be put into local days exactly, whatever the zone.

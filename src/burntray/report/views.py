@@ -23,7 +23,14 @@ from burntray.sources.spec import SourceSpec, covered_upstreams
 from burntray.store.history import HistoryStore
 from burntray.store.views import grouped, record_sources
 
-_NONE = {"session": "(no session)", "project": UNKNOWN, "branch": UNKNOWN, "model": UNKNOWN}
+_NONE = {
+    "session": "(no session)",
+    "project": UNKNOWN,
+    "branch": UNKNOWN,
+    "model": UNKNOWN,
+    "host": "(this machine)",
+    "user": UNKNOWN,
+}
 
 
 @dataclass(frozen=True)

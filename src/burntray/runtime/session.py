@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from burntray.app import AppContext
     from burntray.config import Settings
     from burntray.model.snapshot import Snapshot
+    from burntray.runtime.team_sender import TeamSender
     from burntray.sources.base import Source
 
 log = get_logger(__name__)
@@ -93,8 +94,40 @@ class Session:
         )
         # enrichers in this order: the alert level first, then what exports it
         self.alerts: AlertEngine = install_alerts(self.monitor, ctx, notifier)
+        # the hub sender's state goes into the snapshot before what exports it
+        self.team = self._team_sender()
         if metrics is not None:
             self.monitor.enrichers.append(metrics)
+
+    def _team_sender(self) -> TeamSender | None:
+        """``[team] hub``: this machine's records go to the team's hub; each poll wakes it."""
+        if not self.settings.option("team.hub"):
+            history = self.ctx.history()
+            if history is not None:  # reporting turned off: stop queuing for nobody
+                from burntray.store.team import TeamOutbox  # noqa: PLC0415
+
+                try:
+                    if TeamOutbox(history).disable():
+                        log.info("team: no hub configured: the queue for one is dropped")
+                except Exception:  # a history that cannot be read is said where it is used
+                    log.exception("team: cannot look at the queue for a hub")
+            return None
+        from dataclasses import replace  # noqa: PLC0415 - only when configured
+
+        from burntray.model.snapshot import UpstreamFact  # noqa: PLC0415
+        from burntray.runtime.team_sender import build  # noqa: PLC0415
+
+        sender = build(self.ctx.history(), self.settings.option)
+        if sender is not None:
+
+            def wake(snapshot: Snapshot, _source: Source) -> Snapshot:
+                sender.nudge()
+                # said where the figures are (menu details, status JSON, /v1/status)
+                fact = UpstreamFact("Team hub", sender.describe())
+                return replace(snapshot, facts=(*snapshot.facts, fact))
+
+            self.monitor.enrichers.append(wake)
+        return sender
 
     def add_closer(self, name: str, closer: Callable[[], object]) -> None:
         """Run ``closer`` at ``close``, before the monitor is stopped (a view's own threads,
@@ -123,6 +156,12 @@ class Session:
             return
         self._started = True
         self.monitor.start()
+        if self.team is not None:
+            try:
+                self.team.start()
+            except Exception:  # a history that cannot queue: said; the view runs on
+                log.exception("%s: cannot start reporting to the team's hub", self.view)
+                self.team = None
         log.info(
             "%s: started (source %s, window %s)",
             self.view,
@@ -158,6 +197,9 @@ class Session:
             *self._closers,
             ("monitor", lambda: self.monitor.stop(timeout)),
         ]
+        if self.team is not None:
+            team = self.team
+            steps.append(("team sender", lambda: team.close(timeout)))
         if self.metrics is not None:
             steps.append(("metrics", self.metrics.close))
         if self.notifier is not None:

@@ -54,6 +54,8 @@ class Figures:
     # (source, tool) -> requests that source counted as model "other" since start (its own
     # bound on the names senders choose, e.g. otel.max_models)
     source_folds: dict[tuple[str, str], int] = field(default_factory=dict)
+    # a team hub's window per machine: (host, user, reqs, tokens, cost USD)
+    hosts: tuple[tuple[str, str, int, int, float], ...] = ()
 
 
 class RunningTotals:
@@ -175,6 +177,30 @@ class BurntrayCollector(Collector):
                 fold.add_metric([source, tool], n)
             yield fold
         yield from self._gauges(figures.window)
+        if figures.hosts:
+            yield from self._host_gauges(figures.window.source, figures.hosts)
+
+    @staticmethod
+    def _host_gauges(
+        source: str, hosts: tuple[tuple[str, str, int, int, float], ...]
+    ) -> Iterator[Metric]:
+        """A hub's window per machine (hosts are bounded by the hub: ``MAX_HOSTS``)."""
+        labels = ["source", "host", "user"]
+        reqs = GaugeMetricFamily(
+            "burntray_host_window_requests", "Requests in the window per host", labels=labels
+        )
+        tokens = GaugeMetricFamily(
+            "burntray_host_window_tokens", "Tokens in the window per host", labels=labels
+        )
+        cost = GaugeMetricFamily(
+            "burntray_host_window_cost_usd", "Spend in the window per host (USD)", labels=labels
+        )
+        for host, user, n, toks, usd in hosts:
+            key = [source, host, user]
+            reqs.add_metric(key, n)
+            tokens.add_metric(key, toks)
+            cost.add_metric(key, usd)
+        yield from (reqs, tokens, cost)
 
     def _counters(
         self, rows: Iterable[tuple[_Key, dict[str, float]]], folded: dict[str, int]

@@ -17,7 +17,7 @@ from burntray.io.hostport import split_host_port
 from burntray.lazylog import get_logger
 from burntray.serve.figures import Figures, FiguresBoard
 from burntray.serve.http import FiguresServer, HealthCheck
-from burntray.sources.base import FoldsNames, HasMembers, Listens, members_of
+from burntray.sources.base import FoldsNames, HasHosts, HasMembers, Listens, members_of
 from burntray.sources.registry import META_SOURCES, REGISTRY
 
 if TYPE_CHECKING:
@@ -63,8 +63,26 @@ class FiguresPublisher:
             log.exception("serve: usage since start unavailable")
         doc = snapshot_to_dict(snapshot, self._prices)
         doc["alerts"] = self._alert_doc(source, now, snapshot.totals, snapshot.alert_level)
-        self.board.put(Figures(snapshot, since, doc, source_folds(source)))
+        self.board.put(
+            Figures(snapshot, since, doc, source_folds(source), self._hosts(snapshot, source))
+        )
         return snapshot
+
+    @staticmethod
+    def _hosts(snapshot: Snapshot, source: Source) -> tuple[tuple[str, str, int, int, float], ...]:
+        """A team hub's window per machine, for the ``host`` series (other sources: none)."""
+        if not isinstance(source, HasHosts):
+            return ()
+        now = snapshot.as_of_ns
+        try:
+            rows = source.host_totals(now - snapshot.window_ns, now + 1)
+        except Exception:
+            log.exception("serve: per-host figures unavailable")
+            return ()
+        return tuple(
+            (h.host, h.user, h.reqs, h.input + h.output + h.cache_read + h.cache_write, h.cost)
+            for h in rows
+        )
 
     def _alert_doc(
         self, source: Source, now: int, totals: object, level: str

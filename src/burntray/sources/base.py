@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from burntray.model.usage import UsageRecord
     from burntray.paths import AppPaths
     from burntray.store.history import HistoryStore
+    from burntray.store.team import HostTotals
 
 
 log = get_logger(__name__)
@@ -174,6 +175,16 @@ class Listens(Protocol):
 
     def listening_health(self) -> tuple[bool, str]:
         """(ready, why): whether it listens and counts what it acknowledges."""
+        ...
+
+
+@runtime_checkable
+class HasHosts(Protocol):
+    """A source whose records came from several machines (a team's hub): its figures per host
+    and user, for ``/metrics``' ``host`` series."""
+
+    def host_totals(self, start_ns: int, end_ns: int) -> list[HostTotals]:
+        """Per (host, user) sums over ``[start, end)``, the busiest first."""
         ...
 
 

@@ -118,6 +118,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         goose,
         hermes,
         hexai,
+        hub,
         kilo,
         kimi,
         openclaw,
@@ -151,6 +152,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         goose.SPEC,
         hermes.SPEC,
         openclaw.SPEC,
+        hub.SPEC,
     )
 
 

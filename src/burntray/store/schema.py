@@ -99,6 +99,10 @@ USAGE_EVENTS = TableSchema(
         CREATE INDEX IF NOT EXISTS usage_events_by_time ON usage_events (source, ts_ns)""",
         # 2: the git branch of each request (Claude Code's gitBranch); older rows: '' (unknown)
         "ALTER TABLE usage_events ADD COLUMN branch TEXT NOT NULL DEFAULT ''",
+        # 3: the machine and person a record came from, on a hub (records received from team
+        # members); '' for this machine's own records
+        "ALTER TABLE usage_events ADD COLUMN host TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE usage_events ADD COLUMN user TEXT NOT NULL DEFAULT ''",
     ),
     prune=_prune_usage,  # prunes the rollup with the records
 )
@@ -236,6 +240,27 @@ PLAN_LIMITS = TableSchema(
     prune=_prune_plan_limits,
 )
 
+# What this machine still has to send to its team's hub (``[team] hub``): every record written
+# (a changed record is written again) after the sender started is queued by a trigger, in order;
+# the sender deletes what the hub acknowledged. ``team_cursor`` holds the last acknowledged
+# sequence number and, by existing at all, turns the queue on: a machine that reports to no hub
+# pays one empty lookup per record written.
+TEAM_OUTBOX = TableSchema(
+    "team_outbox",
+    (
+        (
+            "CREATE TABLE IF NOT EXISTS team_cursor (name TEXT PRIMARY KEY, "
+            "seq INTEGER NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS team_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "source TEXT NOT NULL, key TEXT NOT NULL)",
+            "CREATE TRIGGER IF NOT EXISTS team_outbox_add AFTER INSERT ON usage_events "
+            "WHEN NEW.host = '' AND EXISTS (SELECT 1 FROM team_cursor) "
+            "BEGIN INSERT INTO team_outbox (source, key) VALUES (NEW.source, NEW.key); END",
+        ),
+    ),
+    usage=False,
+)
+
 GENERIC_TABLES = (
     META,
     USAGE_EVENTS,
@@ -244,6 +269,7 @@ GENERIC_TABLES = (
     ALERT_STATE,
     ALERT_LOG,
     PLAN_LIMITS,
+    TEAM_OUTBOX,
 )
 
 

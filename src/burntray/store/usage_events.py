@@ -29,13 +29,15 @@ QUARTERS, MINUTES_PER_QUARTER = USAGE_QUARTERS.name, 15
 
 _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
-    "session, project, upstream_cost, branch"
+    "session, project, upstream_cost, branch, host, user"
 )
-_MARKS = ",".join("?" * 14)
+_MARKS = ",".join("?" * 16)
 # A record's fields in the table's column order after ``source`` (upstream_cost stays a bool:
-# SQLite's adapter stores it as the integer 0 or 1).
+# SQLite's adapter stores it as the integer 0 or 1); then the machine it came from (a hub).
 _COLUMNS_OF = operator.itemgetter(8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12)
-_Row = tuple[str, str, int, str, str, int, int, int, int, float | None, str, str, int, str]
+_Row = tuple[
+    str, str, int, str, str, int, int, int, int, float | None, str, str, int, str, str, str
+]
 _SET_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 # Adds one (source, minute, provider, model) group's sums to the rollup.
 _ADD_MINUTE = (
@@ -82,16 +84,21 @@ class UsageEvents:
 
     # --- writing --------------------------------------------------------------------------
     def ingest(
-        self, source: str, records: Iterable[UsageRecord], meta: tuple[str, str] | None = None
+        self,
+        source: str,
+        records: Iterable[UsageRecord],
+        meta: tuple[str, str] | None = None,
+        origin: tuple[str, str] = ("", ""),
     ) -> int:
         """Store records not seen before, replace changed ones; returns how many were written.
 
         ``meta`` (key, value) is written in the same transaction: a source's resume state is
-        kept exactly when the records it covers are.
+        kept exactly when the records it covers are. ``origin``: the (host, user) the records
+        came from, on a hub ("" for this machine's own).
         """
         # the record's fields in the table's order, picked in C (a first scan makes 240,000)
-        head = (source,)
-        rows: list[_Row] = [head + _COLUMNS_OF(r) for r in records if r.ts_ns >= 0]
+        head, tail = (source,), tuple(origin)
+        rows: list[_Row] = [head + _COLUMNS_OF(r) + tail for r in records if r.ts_ns >= 0]
         if not rows and meta is None:
             return 0
         with self.history.transaction() as conn:
@@ -161,7 +168,8 @@ class UsageEvents:
             "e.output = incoming.output AND e.cache_read = incoming.cache_read AND "
             "e.cache_write = incoming.cache_write AND e.cost IS incoming.cost AND "
             "e.session = incoming.session AND e.project = incoming.project AND "
-            "e.upstream_cost = incoming.upstream_cost AND e.branch = incoming.branch)"
+            "e.upstream_cost = incoming.upstream_cost AND e.branch = incoming.branch AND "
+            "e.host = incoming.host AND e.user = incoming.user)"
         )
         written = conn.execute("SELECT count(*) FROM temp.incoming").fetchone()[0]
         if written:

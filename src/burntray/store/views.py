@@ -31,7 +31,14 @@ QUARTERS_PER_DAY = 96
 Offsets = Callable[[int, int], list[tuple[int, int]]]
 _SLOT_NS = SLOT_MINUTES * NS_PER_MINUTE
 _ROLLUP_DIMS = frozenset({"model"})  # what the per-minute rollup can be grouped by
-_COLUMN = {"session": "session", "project": "project", "branch": "branch", "model": "model"}
+_COLUMN = {
+    "session": "session",
+    "project": "project",
+    "branch": "branch",
+    "model": "model",
+    "host": "host",
+    "user": "user",
+}
 # A per-upstream source's record keys start with "<upstream>:" (``SourceSpec.per_upstream``).
 _UPSTREAM = "substr(key, 1, instr(key, ':') - 1)"
 

@@ -55,7 +55,14 @@ def _build(ctx: SourceContext) -> Source:
         grace_ns=int(float(ctx.option("otel.metric_grace_s")) * 1e9),
         receiver_options=receiver_options(ctx.option),
         max_models=int(ctx.option("otel.max_models")),
+        team_host=_team_host(ctx),
     )
+
+
+def _team_host(ctx: SourceContext) -> str:
+    from burntray.runtime.team_sender import names  # noqa: PLC0415
+
+    return names(ctx.option, ctx.env)[0]
 
 
 def receiver_options(option: Callable[[str], object]) -> dict[str, str]:

@@ -100,6 +100,9 @@ class _Handler(BoundedHandler):
                 return
             try:
                 rejected = receiver.on_export(path, message, time.time_ns())
+            except RequestRefused as exc:  # refused as a whole, for a reason it names
+                self.refuse(exc.status, exc.reason)
+                return
             except Exception as exc:  # a bug in mapping must not take the receiver down
                 log.exception("otlp export handling failed")
                 receiver.stats.bad(500, repr(exc))

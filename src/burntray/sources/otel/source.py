@@ -28,11 +28,12 @@ from typing import Any
 from google.protobuf.message import Message
 
 from burntray.io.hostport import split_host_port
+from burntray.io.http_admission import is_loopback
 from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Capabilities, UpstreamFact
 from burntray.model.usage import UsageRecord
-from burntray.sources.otel.decode import Rejected
+from burntray.sources.otel.decode import OtlpError, Rejected
 from burntray.sources.otel.ledger import DEFAULT_GRACE_NS, MAX_READY, OtelLedger
 from burntray.sources.otel.names import DEFAULT_MAX_MODELS
 from burntray.sources.otel.receiver import OtlpReceiver
@@ -67,6 +68,7 @@ class OtelSource(RecordSource):
         retry_s: float = RETRY_S,
         receiver_options: dict[str, Any] | None = None,
         max_models: int = DEFAULT_MAX_MODELS,
+        team_host: str = "",
     ) -> None:
         # before the base: it may load our state
         self.ledger = OtelLedger(prices, grace_ns, max_models)
@@ -80,6 +82,8 @@ class OtelSource(RecordSource):
         self._retry_s = retry_s
         self._failed_writes = 0  # consecutive polls whose history write failed
         self._force_state = False  # the next save_state is whole (a write failed)
+        self._hub: Any = None  # the team records' store, made on the first one received
+        self._team_host = team_host  # this machine's own name at a hub: its records not kept
         super().__init__(history, clock_ns)
         self.empty_reason = (
             "not listening in this process: figures are what a running burntray received"
@@ -122,11 +126,51 @@ class OtelSource(RecordSource):
         log.info("otel: OTLP/HTTP receiver on %s", receiver.address)
 
     def _on_export(self, path: str, message: Message, received_ns: int) -> Rejected | None:
+        if path == "/v1/logs":
+            team = self._team_records(message)
+            if team is not None:
+                return team
         rejected = self.ledger.on_export(path, message, received_ns)
         waker = self._waker
         if waker is not None:
             waker.nudge()
         return rejected
+
+    def _team_records(self, message: Message) -> Rejected | None:
+        """A team machine's records (``service.name`` burntray) go to the hub's store before the
+        export is acknowledged; the tools' own logs in the same export go on to the ledger.
+        None: the export held none (or only those), else what was refused."""
+        from burntray.runtime import team_wire as wire  # noqa: PLC0415 - only on a logs export
+
+        ours, others = wire.split(message.resource_logs)  # type: ignore[attr-defined]
+        if not ours:
+            return None
+        receiver = self.receiver
+        if receiver is not None and not is_loopback(receiver.host) and receiver.tls is None:
+            # the machines' usage and the hub's token would cross the network readable
+            raise OtlpError(
+                403,
+                "this hub takes team records beyond loopback only over TLS: start it with "
+                "--tls-cert and --tls-key",
+            )
+        if self._events is None:  # nothing durable to write to: refuse, the machine keeps them
+            raise OtlpError(503, "the hub has no history to store team records in")
+        if self._hub is None:
+            from burntray.sources.hub.ingest import HubIngest  # noqa: PLC0415
+
+            self._hub = HubIngest(self._events, self._team_host)
+        refused, why = self._hub.take(ours)
+        if self._waker is not None:  # the team's figures are new: the next snapshot shows them
+            self._waker.nudge()
+        if others:
+            del message.resource_logs[:]  # type: ignore[attr-defined]
+            message.resource_logs.extend(others)  # type: ignore[attr-defined]
+            rest = self.ledger.on_export("/v1/logs", message, self._clock_ns())
+            if self._waker is not None:
+                self._waker.nudge()
+            if rest is not None:
+                return Rejected(refused + rest.n, rest.message or why)
+        return Rejected(refused, why) if refused else Rejected(0, "")
 
     def close(self) -> None:
         started = self._wake is not None

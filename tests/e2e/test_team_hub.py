@@ -1,0 +1,320 @@
+"""Many machines, one hub (issue 25), end to end: real ``burntray serve`` processes on loopback,
+each machine in its own home with its own Claude Code logs and its own host name, reporting to
+a hub (``burntray serve --otlp``) in a home of its own. The hub's figures must equal the sum of
+what each machine's own ``status`` says, per host and in total, exactly - also after the hub
+was killed mid-stream and after a machine was killed mid-batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.agent_logs_support import claude_line, generate_claude_logs
+from tests.cburn_daemon import free_port
+from tests.e2e.test_serve_prometheus import promql, running
+from tests.processes import require_tool, stop_process, wait_for
+
+pytestmark = pytest.mark.slow
+
+WINDOW = "14d"  # the generator spreads turns over the 10 days before now
+FIGURES = ("reqs", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+
+
+class Home:
+    """One machine's (or the hub's) own HOME, XDG dirs and burntray dirs."""
+
+    def __init__(self, root: Path, name: str) -> None:
+        self.root = root / name
+        self.name = name
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("CLAUDE_CONFIG_DIR", "OTEL_RESOURCE_ATTRIBUTES", "CODEX_HOME")
+        }
+        for sub in ("home", "burntray/config", "xdg-cache", "xdg-config", "xdg-data"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.env.update(
+            HOME=str(self.root / "home"),
+            BURNTRAY_HOME=str(self.root / "burntray"),
+            XDG_CACHE_HOME=str(self.root / "xdg-cache"),
+            XDG_CONFIG_HOME=str(self.root / "xdg-config"),
+            XDG_DATA_HOME=str(self.root / "xdg-data"),
+            CLAUDE_CONFIG_DIR=str(self.root / "claude"),
+        )
+        self.log = self.root / "serve.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def config(self, text: str) -> None:
+        (self.root / "burntray/config/config.toml").write_text(text, encoding="utf-8")
+
+    def burntray(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "burntray", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    def serve(self, *args: str, metrics_port: int = 0) -> None:
+        log = self.log.open("a")
+        metrics = f"127.0.0.1:{metrics_port or free_port()}"
+        self.metrics_url = f"http://{metrics}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "burntray", "serve", "--metrics", metrics, *args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            stop_process(self.proc, 5)
+
+    def status(self, source: str) -> dict[str, float]:
+        done = self.burntray("status", "--source", source, "--window", WINDOW, "--format", "json")
+        assert done.returncode in (0, 1), done.stderr
+        totals = json.loads(done.stdout)["totals"]
+        return {k: totals[k] for k in (*FIGURES, "cost_usd")}
+
+
+def more_usage(home: Home, tag: str, turns: int) -> None:
+    """``turns`` new requests (ids of their own) in a new session of ``home``'s Claude Code."""
+    folder = Path(home.env["CLAUDE_CONFIG_DIR"]) / "projects" / f"-work-{tag}"
+    folder.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    lines = []
+    for n in range(turns):
+        stamp = dt.datetime.fromtimestamp(now - 3600 + n, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        model = "claude-sonnet-4-5-20250929"
+        mid, rid = f"msg_{tag}_{n}", f"req_{tag}_{n}"
+        lines.append(claude_line(stamp + ".000Z", mid, rid, model, 10 + n, 100 + n, 50, 1000,
+                                 session=f"s-{tag}"))  # fmt: skip
+    with (folder / f"{tag}.jsonl").open("a") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+def _sum(parts: list[dict[str, float]]) -> dict[str, float]:
+    return {k: sum(p[k] for p in parts) for k in parts[0]}
+
+
+def _same(a: dict[str, float], b: dict[str, float]) -> bool:
+    return all(a[k] == b[k] for k in FIGURES) and abs(a["cost_usd"] - b["cost_usd"]) < 1e-6
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[tuple[Home, list[Home], int]]:
+    port = free_port()
+    hub = Home(tmp_path, "hub")
+    hub.config('window = "14d"\n')
+    machines = [Home(tmp_path, "alpha"), Home(tmp_path, "beta")]
+    for i, m in enumerate(machines):
+        generate_claude_logs(Path(m.env["CLAUDE_CONFIG_DIR"]) / "projects", 40_000, 3, seed=i)
+        m.config(f'source = "claude"\n[team]\nhub = "http://127.0.0.1:{port}"\nhost = "{m.name}"\n')
+    try:
+        yield hub, machines, port
+    finally:
+        for home in (hub, *machines):
+            home.stop()
+
+
+def _by_host(hub: Home) -> dict[str, dict[str, float]]:
+    done = hub.burntray("status", "--source", "hub", "--by", "host", "--window", "all",
+                        "--format", "json")  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    return {row["host"]: {k: row[k] for k in (*FIGURES, "cost_usd")}
+            for row in json.loads(done.stdout)["rows"]}  # fmt: skip
+
+
+def _converged(hub: Home, machines: list[Home]) -> bool:
+    """The hub's total equals the sum of the machines' own totals, and each host's line equals
+    that machine's own total."""
+    own = {m.name: m.status("claude") for m in machines}
+    if not _same(hub.status("hub"), _sum(list(own.values()))):
+        return False
+    per_host = _by_host(hub)
+    return set(per_host) == set(own) and all(_same(per_host[n], own[n]) for n in own)
+
+
+def test_two_machines_report_to_one_hub_exactly_through_kills(
+    team: tuple[Home, list[Home], int],
+) -> None:
+    hub, machines, port = team
+    hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}")
+    for m in machines:
+        m.serve()
+    wait_for(lambda: _converged(hub, machines), 40, "the hub's totals to equal the machines'", 0.5)
+    own = {m.name: m.status("claude") for m in machines}
+    assert all(v["reqs"] > 0 for v in own.values())
+
+    # the hub dies mid-stream; both machines write more usage meanwhile; the hub comes back
+    hub.kill()
+    for m in machines:
+        more_usage(m, f"{m.name}-more", 300)
+    wait_for(
+        lambda: all(m.status("claude")["reqs"] > own[m.name]["reqs"] for m in machines),
+        30,
+        "the machines to read their new usage",
+        0.5,
+    )
+    # beta's sender meets the dead hub with a batch it cannot deliver; beta is killed then
+    beta = machines[1]
+    wait_for(lambda: "cannot report to" in beta.log.read_text(), 30, "beta to meet the dead hub")
+    beta.kill()
+    beta.serve()
+    hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}")
+    wait_for(lambda: _converged(hub, machines), 60, "the hub to catch up after its restart", 0.5)
+
+    # a machine dies mid-batch, writes more, and comes back: nothing counted twice
+    alpha = machines[0]
+    more_usage(alpha, "late", 3000)
+    wait_for(lambda: alpha.status("claude")["reqs"] > own["alpha"]["reqs"] + 300, 30,
+             "alpha to read its late usage", 0.2)  # fmt: skip
+    alpha.kill()
+    alpha.serve()
+    wait_for(lambda: _converged(hub, machines), 60, "the hub to equal after a machine's kill", 0.5)
+    hub_total = hub.status("hub")
+    assert _same(hub_total, _sum([m.status("claude") for m in machines]))
+
+
+def test_prometheus_sums_by_host_what_the_hub_reports(
+    team: tuple[Home, list[Home], int], tmp_path: Path
+) -> None:
+    hub, machines, port = team
+    metrics = free_port()
+    hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}", metrics_port=metrics)
+    for m in machines:
+        m.serve()
+    wait_for(lambda: _converged(hub, machines), 40, "the hub's totals to equal the machines'", 0.5)
+    per_host = _by_host(hub)
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        "scrape_configs:\n  - job_name: hub\n"
+        f"    static_configs:\n      - targets: ['127.0.0.1:{metrics}']\n"
+    )
+    prom = free_port()
+    with running(
+        [require_tool("prometheus"), f"--config.file={config}",
+         f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{prom}",
+         "--storage.tsdb.retention.time=1h"],
+        tmp_path / "prometheus.log", f"http://127.0.0.1:{prom}/-/ready", "prometheus ready",
+        timeout_s=30, stop_s=10,
+    ):  # fmt: skip
+
+        def agree() -> bool:
+            for host, own in per_host.items():
+                where = f'{{host="{host}"}}'
+                reqs = promql(prom, f"sum by (host) (burntray_host_window_requests{where})")
+                cost = promql(prom, f"sum by (host) (burntray_host_window_cost_usd{where})")
+                if reqs != own["reqs"] or cost is None or abs(cost - own["cost_usd"]) > 1e-6:
+                    return False
+            total = promql(prom, "sum(burntray_host_window_requests)")
+            return total == sum(own["reqs"] for own in per_host.values())
+
+        wait_for(agree, 30, "PromQL's sum by host to equal the hub's status --by host", 0.5)
+
+
+def _self_signed(folder: Path) -> tuple[str, str]:
+    crt, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [require_tool("openssl"), "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key),
+         "-out", str(crt)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return str(crt), str(key)
+
+
+def test_each_refusal_is_a_clear_error_on_the_machine_and_nothing_is_accepted(
+    tmp_path: Path,
+) -> None:
+    crt, key = _self_signed(tmp_path)
+    port = free_port()
+    hub = Home(tmp_path, "hub")
+    hub.config('[otel]\ntoken = "right-token"\n')
+    https, http = f"https://127.0.0.1:{port}", f"http://127.0.0.1:{port}"
+    cases = {
+        "wrongtoken": (f'hub = "{https}"\ntoken = "wrong-token"\nca_file = "{crt}"\n',
+                       "the hub refused the token (HTTP 401): check team.token"),
+        "plainhttp": (f'hub = "{http}"\ntoken = "right-token"\n',
+                      "use https:// in team.hub"),
+        "noca": (f'hub = "{https}"\ntoken = "right-token"\n',
+                 "the hub's certificate is not trusted"),
+    }  # fmt: skip
+    machines = []
+    try:
+        hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}", "--tls-cert", crt,
+                  "--tls-key", key)  # fmt: skip
+        for name, (team, _) in cases.items():
+            m = Home(tmp_path, name)
+            more_usage(m, name, 5)
+            m.config(f'source = "claude"\n[team]\n{team}host = "{name}"\n')
+            m.serve()
+            machines.append(m)
+        for m in machines:
+            expected = cases[m.name][1]
+            wait_for(lambda m=m, e=expected: e in m.log.read_text(), 30, f"{m.name}: {expected}")
+            assert "right-token" not in m.log.read_text()
+            assert "wrong-token" not in m.log.read_text()
+        # the running machine says it too, where its figures are (menu details, /v1/status)
+        wrong = machines[0]
+
+        def team_fact() -> str:
+            url = wrong.metrics_url + "/v1/status"
+            try:
+                facts = json.loads(urllib.request.urlopen(url, timeout=10).read())["facts"]
+            except OSError:
+                return ""
+            return next((f["value"] for f in facts if f["label"] == "Team hub"), "")
+
+        team = wait_for(lambda: "NOT REPORTING" in team_fact() and team_fact(), 20, "the fact")
+        assert "NOT REPORTING (the hub refused the token" in team
+        assert "wrong-token" not in team
+        assert hub.status("hub")["reqs"] == 0
+    finally:
+        for home in (hub, *machines):
+            home.stop()
+
+
+def test_the_hubs_all_counts_its_own_usage_once_beside_the_team(tmp_path: Path) -> None:
+    """The hub machine has Claude Code logs of its own and reports to itself too: its `all`
+    adds the team's records to its own sources, its own records counted once."""
+    port = free_port()
+    hub, beta = Home(tmp_path, "hubhost"), Home(tmp_path, "beta")
+    for i, home in enumerate((hub, beta)):
+        generate_claude_logs(Path(home.env["CLAUDE_CONFIG_DIR"]) / "projects", 30_000, 2, seed=i)
+        home.config(f'source = "all"\nwindow = "14d"\n[team]\nhub = "http://127.0.0.1:{port}"\n'
+                    f'host = "{home.name}"\n')  # fmt: skip
+    try:
+        hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}")
+        beta.serve("--source", "claude")
+        own = hub.status("claude")  # also puts the hub's own records in its history: queued
+        wait_for(lambda: set(_by_host(hub)) == {"beta"} and _same(
+            _by_host(hub)["beta"], beta.status("claude")), 40, "beta at the hub", 0.5)  # fmt: skip
+        want = _sum([own, beta.status("claude")])
+        wait_for(lambda: _same(hub.status("all"), want), 20, "the hub's all to add up", 0.5)
+        assert set(_by_host(hub)) == {"beta"}  # its own records are its sources', not the hub's
+    finally:
+        hub.stop()
+        beta.stop()
