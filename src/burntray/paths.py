@@ -28,6 +28,8 @@ APP_NAME = "burntray"
 
 @dataclass(frozen=True, slots=True)
 class AppPaths:
+    """burntray's own folders: config, data (the history), cache and log."""
+
     config_dir: Path
     data_dir: Path
     cache_dir: Path

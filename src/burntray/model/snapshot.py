@@ -61,6 +61,8 @@ class UsageRow:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
+    """A window's figures summed over every provider and model."""
+
     reqs: int = 0
     rpm: float = 0.0
     sent: int = 0

@@ -101,6 +101,8 @@ class StatusLineCommand(Protocol):
 
 @dataclass(frozen=True)
 class SourceSpec:
+    """A source's registry entry: its name, how to build and probe it, its keys and tables."""
+
     name: str  # stable id used in config and on the command line
     label: str  # for people: "hexai cache"
     build: Callable[[SourceContext], Source]
