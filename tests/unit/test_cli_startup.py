@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -193,3 +194,77 @@ def test_every_command_is_its_own_module_of_at_most_400_lines() -> None:
     )
     lengths = {p.name: len(p.read_text().splitlines()) for p in folder.glob("*.py")}
     assert max(lengths.values()) <= 400, lengths
+
+
+_XDG = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the plain XDG rule is Linux's")
+@pytest.mark.parametrize(
+    "home, xdg",
+    [
+        ("{tmp}/home", {}),
+        ("{tmp}/home/", {}),
+        ("/", {}),
+        ("{tmp}/home", {v: "" for v in _XDG}),
+        ("{tmp}/home", {v: f"{{tmp}}/{v.lower()}" for v in _XDG}),
+        ("{tmp}/home", {"XDG_CONFIG_HOME": "{tmp}/c/", "XDG_STATE_HOME": "{tmp}/s dir "}),
+        ("{tmp}/home", {"XDG_DATA_HOME": "relative/data", "XDG_CACHE_HOME": "/abs"}),
+        ("{tmp}/home", {"XDG_CONFIG_HOME": "   ", "XDG_STATE_HOME": "~/state"}),
+        ("{tmp}/home", {"XDG_CACHE_HOME": " /leading-space"}),
+        ("relative-home", {}),
+        (None, {"XDG_CONFIG_HOME": "{tmp}/c"}),
+    ],
+)
+def test_burntrays_own_dirs_are_platformdirs_answer(
+    home: str | None, xdg: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without BURNTRAY_HOME the dirs are the real platformdirs' (config, data, cache, log),
+    whether computed in the plain case without importing it or asked of it otherwise."""
+    import platformdirs
+
+    from burntray.paths import APP_NAME, app_paths
+
+    monkeypatch.delenv("BURNTRAY_HOME")
+    for var in _XDG:
+        monkeypatch.delenv(var, raising=False)
+    for var, value in xdg.items():
+        monkeypatch.setenv(var, value.format(tmp=tmp_path))
+    if home is None:
+        monkeypatch.delenv("HOME")
+    else:
+        monkeypatch.setenv("HOME", home.format(tmp=tmp_path))
+    dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
+    expected = (dirs.user_config_dir, dirs.user_data_dir, dirs.user_cache_dir, dirs.user_log_dir)
+    paths = app_paths()
+    assert (paths.config_dir, paths.data_dir, paths.cache_dir, paths.log_dir) == tuple(
+        Path(d) for d in expected
+    )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the plain XDG rule is Linux's")
+@pytest.mark.parametrize("fmt", ["tmux", "json"])
+def test_a_short_command_in_a_real_home_loads_no_platformdirs(fmt: str, tmp_path: Path) -> None:
+    """As tmux runs it on a desktop (no BURNTRAY_HOME, no XDG variables): the dirs come from
+    the XDG rule without platformdirs and its tempfile, shutil and random, and the command still
+    finds its config in ~/.config/burntray (a window set there shows in the JSON)."""
+    env = {k: v for k, v in os.environ.items() if k != "BURNTRAY_HOME" and not k.startswith("XDG_")}
+    config = tmp_path / "home" / ".config" / "burntray" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('window = "15m"\n')
+    code = (
+        "import sys\n"
+        "from burntray.cli import main\n"
+        f"code = main(['status', '--format', {fmt!r}])\n"
+        "sys.stdout.flush()\n"
+        "names = ('platformdirs', 'tempfile', 'shutil', 'random')\n"
+        "print(repr([code, [n for n in names if n in sys.modules]]), file=sys.stderr)\n"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    code_and_loaded = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    assert code_and_loaded[1] == [], done.stderr
+    if fmt == "json":
+        assert json.loads(done.stdout)["window"] == "15m", done.stdout
+    else:
+        assert "rpm" in done.stdout, done.stdout + done.stderr
