@@ -268,3 +268,75 @@ def test_a_short_command_in_a_real_home_loads_no_platformdirs(fmt: str, tmp_path
         assert json.loads(done.stdout)["window"] == "15m", done.stdout
     else:
         assert "rpm" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_warm_status_line_loads_no_process_pool(tmp_path: Path) -> None:
+    """``burntray statusline`` after a first run, with one new line in the session's log: the
+    line has the new request's cost, and neither the first scan's process pool
+    (multiprocessing, concurrent.futures, with their logging, sockets and pickle) nor
+    tempfile was loaded for it."""
+    import time as clock
+
+    from tests.agent_logs_support import claude_line
+
+    config = tmp_path / "claude"
+    log = config / "projects" / "-work-p" / "s1.jsonl"
+    log.parent.mkdir(parents=True)
+
+    def line(n: int) -> str:
+        at = clock.strftime("%Y-%m-%dT%H:%M:%S.000Z", clock.gmtime(clock.time() - 60 + n))
+        return claude_line(at, f"m{n}", f"r{n}", "claude-sonnet-4-5", 10, 1000, session="s1")
+
+    log.write_text(line(0) + "\n")
+    payload = json.dumps(
+        {"session_id": "s1", "transcript_path": str(log), "model": {"id": "claude-sonnet-4-5"}}
+    )
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config), "NO_COLOR": "1"}
+    code = (
+        "import sys\n"
+        "from burntray.cli import main\n"
+        "main(['statusline', '--show', 'session'])\n"
+        "sys.stdout.flush()\n"
+        "names = ('multiprocessing', 'concurrent.futures', 'tempfile', 'pickle', 'socket')\n"
+        "print(repr([n for n in names if n in sys.modules]), file=sys.stderr)\n"
+    )
+    command = [sys.executable, "-c", code]
+    first = subprocess.run(
+        command, input=payload, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    with log.open("a") as fh:
+        fh.write(line(1) + "\n")
+    warm = subprocess.run(
+        command, input=payload, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert first.stdout != warm.stdout, warm.stdout  # the new request is in the session's cost
+    assert "$" in warm.stdout, warm.stdout
+    assert ast.literal_eval(warm.stderr.strip().splitlines()[-1]) == [], warm.stderr
+
+
+def test_a_cache_is_replaced_atomically_without_waiting_for_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status line's cache and observation are written with ``durable=False``: replaced
+    by a rename as every file (0600, no temp file left) but not fsynced, which made Claude Code
+    wait tens of milliseconds per run on a busy disk. Other writes still fsync."""
+    from burntray.io.atomic import atomic_write
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    target = folder / "cache.bin"
+    atomic_write(target, b"first")
+    assert len(synced) == 1
+    atomic_write(target, b"second", temp_prefix=".tmp-", durable=False)
+    assert len(synced) == 1
+    assert target.read_bytes() == b"second"
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in folder.iterdir()) == ["cache.bin"]
