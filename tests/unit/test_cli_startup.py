@@ -99,8 +99,8 @@ def test_status_tmux_loads_only_what_it_uses() -> None:
     history): its line is printed, and neither the history's sqlite3, a TOML parser,
     importlib.resources, shutil, the idna codec and the socket module (cburn's probe uses the C
     module), datetime, logging (nothing was logged), json (no source priced anything, so the
-    shipped price snapshot was not parsed), nor threading (the progress line is for terminals)
-    was imported for it. (dataclasses, with its inspect
+    shipped price snapshot was not parsed), threading (the progress line is for terminals), nor
+    the plan windows' code (there are none) was imported for it. (dataclasses, with its inspect
     and ast, may load: the value classes are the stdlib's, and the whole command still fits its
     100 ms.)"""
     code = (  # the report is printed with repr, not json: json is one of the modules looked for
@@ -111,7 +111,8 @@ def test_status_tmux_loads_only_what_it_uses() -> None:
         "names = ('sqlite3', 'tomllib', 'importlib.resources', 'shutil',\n"
         "         'burntray.store.history', 'encodings.idna', 'datetime',\n"
         "         'socket', 'selectors',\n"
-        "         'logging', 'traceback', 'json', 'threading', 'burntray.model.progress')\n"
+        "         'logging', 'traceback', 'json', 'threading', 'burntray.model.progress',\n"
+        "         'burntray.model.limits')\n"
         "print(repr([code, [n for n in names if n in sys.modules]]), file=sys.stderr)\n"
     )
     done = subprocess.run(
