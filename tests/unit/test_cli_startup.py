@@ -341,3 +341,54 @@ def test_a_cache_is_replaced_atomically_without_waiting_for_the_disk(
     assert target.read_bytes() == b"second"
     assert target.stat().st_mode & 0o777 == 0o600
     assert sorted(p.name for p in folder.iterdir()) == ["cache.bin"]
+
+
+@pytest.mark.parametrize("fmt", ["tmux", "json"])
+def test_a_short_command_leaves_the_collector_alone_while_it_starts(fmt: str) -> None:
+    """Start-up's objects all stay, so a short command runs with a higher first threshold:
+    the collector ran 25 times during ``status --format json`` at the default, at most twice
+    now; the usual threshold is back after ``main``."""
+    code = (
+        "import gc, sys\n"
+        "from burntray.cli import main\n"
+        "runs = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and runs.append(1))\n"
+        "usual = gc.get_threshold()\n"
+        f"main(['status', '--format', {fmt!r}])\n"
+        "sys.stdout.flush()\n"
+        "print(repr([len(runs), gc.get_threshold() == usual]), file=sys.stderr)\n"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    runs, restored = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    assert restored, done.stderr
+    assert runs <= 2, done.stderr
+
+
+def test_a_long_running_command_keeps_the_collectors_usual_pace() -> None:
+    """``serve`` stays: it binds its port at the usual threshold (here the port is taken, so
+    it stops at once with its error)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = (
+            "import gc, sys\n"
+            "seen = []\n"
+            "def hook(event, args):\n"
+            "    if event == 'socket.bind':\n"
+            "        seen.append(gc.get_threshold()[0])\n"
+            "sys.addaudithook(hook)\n"
+            "from burntray.cli import main\n"
+            "usual = gc.get_threshold()[0]\n"
+            f"code = main(['serve', '--metrics', '127.0.0.1:{port}'])\n"
+            "print(repr([code, usual, seen]), file=sys.stderr)\n"
+        )
+        command = [sys.executable, "-c", code]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    code_usual_seen = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    assert code_usual_seen[0] != 0, done.stderr
+    assert code_usual_seen[2], done.stderr  # it tried to bind
+    assert set(code_usual_seen[2]) == {code_usual_seen[1]}, done.stderr
