@@ -28,6 +28,8 @@ HISTORY_TARGET = "history"
 
 @dataclass(frozen=True, slots=True)
 class ClearTarget:
+    """Something ``clear-cache`` can empty: the history or a source's own store."""
+
     key: str  # "history" or a source's clear flag ("hexai")
     label: str  # "burntray history", "hexai stats"
 

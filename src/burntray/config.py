@@ -50,6 +50,8 @@ PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """The settings in force: config.toml's values over the defaults."""
+
     window: str = "1h"
     source: str = DEFAULT_SOURCE
     poll_interval_s: float = 1.0

@@ -42,6 +42,8 @@ def names(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ConfigField:
+    """One config key: where it lives in the TOML, how it is parsed, what it does."""
+
     key: str  # dotted TOML key
     attr: str  # Settings attribute; "" for a source's key (kept in Settings.source_options)
     parse: Callable[[object], Any]

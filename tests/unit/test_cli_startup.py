@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -97,8 +98,9 @@ def test_status_tmux_loads_only_what_it_uses() -> None:
     """The whole command in a fresh interpreter (the isolated home: no config, no caches, no
     history): its line is printed, and neither the history's sqlite3, a TOML parser,
     importlib.resources, shutil, the idna codec and the socket module (cburn's probe uses the C
-    module), datetime, logging (nothing was logged), nor json (no source priced anything, so the
-    shipped price snapshot was not parsed) was imported for it. (dataclasses, with its inspect
+    module), datetime, logging (nothing was logged), json (no source priced anything, so the
+    shipped price snapshot was not parsed), threading (the progress line is for terminals), nor
+    the plan windows' code (there are none) was imported for it. (dataclasses, with its inspect
     and ast, may load: the value classes are the stdlib's, and the whole command still fits its
     100 ms.)"""
     code = (  # the report is printed with repr, not json: json is one of the modules looked for
@@ -109,7 +111,8 @@ def test_status_tmux_loads_only_what_it_uses() -> None:
         "names = ('sqlite3', 'tomllib', 'importlib.resources', 'shutil',\n"
         "         'burntray.store.history', 'encodings.idna', 'datetime',\n"
         "         'socket', 'selectors',\n"
-        "         'logging', 'traceback', 'json')\n"
+        "         'logging', 'traceback', 'json', 'threading', 'burntray.model.progress',\n"
+        "         'burntray.model.limits')\n"
         "print(repr([code, [n for n in names if n in sys.modules]]), file=sys.stderr)\n"
     )
     done = subprocess.run(
@@ -192,3 +195,200 @@ def test_every_command_is_its_own_module_of_at_most_400_lines() -> None:
     )
     lengths = {p.name: len(p.read_text().splitlines()) for p in folder.glob("*.py")}
     assert max(lengths.values()) <= 400, lengths
+
+
+_XDG = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the plain XDG rule is Linux's")
+@pytest.mark.parametrize(
+    "home, xdg",
+    [
+        ("{tmp}/home", {}),
+        ("{tmp}/home/", {}),
+        ("/", {}),
+        ("{tmp}/home", {v: "" for v in _XDG}),
+        ("{tmp}/home", {v: f"{{tmp}}/{v.lower()}" for v in _XDG}),
+        ("{tmp}/home", {"XDG_CONFIG_HOME": "{tmp}/c/", "XDG_STATE_HOME": "{tmp}/s dir "}),
+        ("{tmp}/home", {"XDG_DATA_HOME": "relative/data", "XDG_CACHE_HOME": "/abs"}),
+        ("{tmp}/home", {"XDG_CONFIG_HOME": "   ", "XDG_STATE_HOME": "~/state"}),
+        ("{tmp}/home", {"XDG_CACHE_HOME": " /leading-space"}),
+        ("relative-home", {}),
+        (None, {"XDG_CONFIG_HOME": "{tmp}/c"}),
+    ],
+)
+def test_burntrays_own_dirs_are_platformdirs_answer(
+    home: str | None, xdg: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without BURNTRAY_HOME the dirs are the real platformdirs' (config, data, cache, log),
+    whether computed in the plain case without importing it or asked of it otherwise."""
+    import platformdirs
+
+    from burntray.paths import APP_NAME, app_paths
+
+    monkeypatch.delenv("BURNTRAY_HOME")
+    for var in _XDG:
+        monkeypatch.delenv(var, raising=False)
+    for var, value in xdg.items():
+        monkeypatch.setenv(var, value.format(tmp=tmp_path))
+    if home is None:
+        monkeypatch.delenv("HOME")
+    else:
+        monkeypatch.setenv("HOME", home.format(tmp=tmp_path))
+    dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
+    expected = (dirs.user_config_dir, dirs.user_data_dir, dirs.user_cache_dir, dirs.user_log_dir)
+    paths = app_paths()
+    assert (paths.config_dir, paths.data_dir, paths.cache_dir, paths.log_dir) == tuple(
+        Path(d) for d in expected
+    )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the plain XDG rule is Linux's")
+@pytest.mark.parametrize("fmt", ["tmux", "json"])
+def test_a_short_command_in_a_real_home_loads_no_platformdirs(fmt: str, tmp_path: Path) -> None:
+    """As tmux runs it on a desktop (no BURNTRAY_HOME, no XDG variables): the dirs come from
+    the XDG rule without platformdirs and its tempfile, shutil and random, and the command still
+    finds its config in ~/.config/burntray (a window set there shows in the JSON)."""
+    env = {k: v for k, v in os.environ.items() if k != "BURNTRAY_HOME" and not k.startswith("XDG_")}
+    config = tmp_path / "home" / ".config" / "burntray" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('window = "15m"\n')
+    code = (
+        "import sys\n"
+        "from burntray.cli import main\n"
+        f"code = main(['status', '--format', {fmt!r}])\n"
+        "sys.stdout.flush()\n"
+        "names = ('platformdirs', 'tempfile', 'shutil', 'random')\n"
+        "print(repr([code, [n for n in names if n in sys.modules]]), file=sys.stderr)\n"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    code_and_loaded = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    assert code_and_loaded[1] == [], done.stderr
+    if fmt == "json":
+        assert json.loads(done.stdout)["window"] == "15m", done.stdout
+    else:
+        assert "rpm" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_warm_status_line_loads_no_process_pool(tmp_path: Path) -> None:
+    """``burntray statusline`` after a first run, with one new line in the session's log: the
+    line has the new request's cost, and neither the first scan's process pool
+    (multiprocessing, concurrent.futures, with their logging, sockets and pickle) nor
+    tempfile was loaded for it."""
+    import time as clock
+
+    from tests.agent_logs_support import claude_line
+
+    config = tmp_path / "claude"
+    log = config / "projects" / "-work-p" / "s1.jsonl"
+    log.parent.mkdir(parents=True)
+
+    def line(n: int) -> str:
+        at = clock.strftime("%Y-%m-%dT%H:%M:%S.000Z", clock.gmtime(clock.time() - 60 + n))
+        return claude_line(at, f"m{n}", f"r{n}", "claude-sonnet-4-5", 10, 1000, session="s1")
+
+    log.write_text(line(0) + "\n")
+    payload = json.dumps(
+        {"session_id": "s1", "transcript_path": str(log), "model": {"id": "claude-sonnet-4-5"}}
+    )
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config), "NO_COLOR": "1"}
+    code = (
+        "import sys\n"
+        "from burntray.cli import main\n"
+        "main(['statusline', '--show', 'session'])\n"
+        "sys.stdout.flush()\n"
+        "names = ('multiprocessing', 'concurrent.futures', 'tempfile', 'pickle', 'socket')\n"
+        "print(repr([n for n in names if n in sys.modules]), file=sys.stderr)\n"
+    )
+    command = [sys.executable, "-c", code]
+    first = subprocess.run(
+        command, input=payload, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    with log.open("a") as fh:
+        fh.write(line(1) + "\n")
+    warm = subprocess.run(
+        command, input=payload, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert first.stdout != warm.stdout, warm.stdout  # the new request is in the session's cost
+    assert "$" in warm.stdout, warm.stdout
+    assert ast.literal_eval(warm.stderr.strip().splitlines()[-1]) == [], warm.stderr
+
+
+def test_a_cache_is_replaced_atomically_without_waiting_for_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status line's cache and observation are written with ``durable=False``: replaced
+    by a rename as every file (0600, no temp file left) but not fsynced, which made Claude Code
+    wait tens of milliseconds per run on a busy disk. Other writes still fsync."""
+    from burntray.io.atomic import atomic_write
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    target = folder / "cache.bin"
+    atomic_write(target, b"first")
+    assert len(synced) == 1
+    atomic_write(target, b"second", temp_prefix=".tmp-", durable=False)
+    assert len(synced) == 1
+    assert target.read_bytes() == b"second"
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in folder.iterdir()) == ["cache.bin"]
+
+
+@pytest.mark.parametrize("fmt", ["tmux", "json"])
+def test_a_short_command_leaves_the_collector_alone_while_it_starts(fmt: str) -> None:
+    """Start-up's objects all stay, so a short command runs with a higher first threshold:
+    the collector ran 25 times during ``status --format json`` at the default, at most twice
+    now; the usual threshold is back after ``main``."""
+    code = (
+        "import gc, sys\n"
+        "from burntray.cli import main\n"
+        "runs = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and runs.append(1))\n"
+        "usual = gc.get_threshold()\n"
+        f"main(['status', '--format', {fmt!r}])\n"
+        "sys.stdout.flush()\n"
+        "print(repr([len(runs), gc.get_threshold() == usual]), file=sys.stderr)\n"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    runs, restored = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    assert restored, done.stderr
+    assert runs <= 2, done.stderr
+
+
+def test_a_long_running_command_keeps_the_collectors_usual_pace() -> None:
+    """``serve`` stays: it binds its port at the usual threshold (here the port is taken, so
+    it stops at once with its error)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = (
+            "import gc, sys\n"
+            "seen = []\n"
+            "def hook(event, args):\n"
+            "    if event == 'socket.bind':\n"
+            "        seen.append(gc.get_threshold()[0])\n"
+            "sys.addaudithook(hook)\n"
+            "from burntray.cli import main\n"
+            "usual = gc.get_threshold()[0]\n"
+            f"code = main(['serve', '--metrics', '127.0.0.1:{port}'])\n"
+            "print(repr([code, usual, seen]), file=sys.stderr)\n"
+        )
+        command = [sys.executable, "-c", code]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    code_usual_seen = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    assert code_usual_seen[0] != 0, done.stderr
+    assert code_usual_seen[2], done.stderr  # it tried to bind
+    assert set(code_usual_seen[2]) == {code_usual_seen[1]}, done.stderr

@@ -1,7 +1,9 @@
 """What ``burntray status --format json`` loads on an empty home: no source package's reader
 (the ``block`` object is model code), no msgspec (the stdlib's json writes the same bytes), and
 not the shipped price file's parse (no source priced anything; ``pricing.sources`` needs only
-to know the file is there). The time itself is a benchmark (bench_core)."""
+to know the file is there). Without a history the alerts are evaluated with no sqlite3 and no
+alert store, no plan-window code at all (there are no plan windows), and no progress thread
+(stderr is not a terminal). The time itself is a benchmark (bench_core)."""
 
 from __future__ import annotations
 
@@ -29,7 +31,10 @@ def test_status_json_loads_no_source_reader_and_parses_no_price_file() -> None:
         "from burntray.model import pricing\n"
         "code = main(['status', '--format', 'json'])\n"
         "sys.stdout.flush()\n"
-        "names = ('msgspec', 'burntray.sources.agent_logs.source', 'burntray.model.periods')\n"
+        "names = ('msgspec', 'burntray.sources.agent_logs.source', 'burntray.model.periods',\n"
+        "         'sqlite3', 'threading', 'burntray.store.history', 'burntray.store.alert_store',\n"
+        "         'burntray.runtime.limit_alerting', 'burntray.model.limit_alerts',\n"
+        "         'burntray.model.progress', 'burntray.model.limits')\n"
         "loaded = [n for n in names if n in sys.modules]\n"
         "parsed = pricing.shipped_prices.cache_info().currsize\n"
         "print(repr([code, loaded, parsed]), file=sys.stderr)\n"

@@ -117,13 +117,14 @@ def _block_json(source, now: int):  # type: ignore[no-untyped-def]
 
 def _alert_status(ctx, source, settings, now: int):  # type: ignore[no-untyped-def]
     """The ``alerts`` object for JSON: today's spend and the baseline may need the history."""
-    import sqlite3  # noqa: PLC0415
-
     from burntray.runtime.alerting import alert_status  # noqa: PLC0415
 
     history = ctx.history() if ctx.paths.history_db.exists() else None
-    if history is not None:
-        source.attach_history(history)
+    if history is None:  # nothing to read the state from: sqlite3 is not loaded for it
+        return alert_status(source, settings, now, None)
+    import sqlite3  # noqa: PLC0415 - loaded with the history it reads
+
+    source.attach_history(history)
     try:
         return alert_status(source, settings, now, history)
     except sqlite3.Error as exc:  # the numbers above still print; say why alerts cannot

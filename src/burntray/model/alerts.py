@@ -82,6 +82,8 @@ class Reading:
 
 @dataclass(frozen=True, slots=True)
 class KindState:
+    """The detector's memory for one kind of alert (spike, rpm, budget)."""
+
     active_since_ns: int | None = None  # a spike of this kind is on since then
     last_fired_ns: int | None = None  # the last alert of this kind that was told
     # Spend spikes only: the rate ($/h) the user was last told for the spike that is on (None:
@@ -115,6 +117,8 @@ class Alert:
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
+    """What one evaluation found: the new state, the level and text shown, what fired."""
+
     state: AlertState
     level: AlertLevel
     text: str  # for the tooltip/terminal: "" when normal

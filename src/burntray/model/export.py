@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from burntray.model.aggregate import rpm
 from burntray.model.format import window_text
-from burntray.model.limits import PlanWindow, runs_out_before_reset, runs_out_ns
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, SourceFigures, Totals, UsageRow
 from burntray.model.timefmt import NS_PER_SECOND, format_rfc3339_ns
 
 if TYPE_CHECKING:
+    from burntray.model.limits import PlanWindow
     from burntray.model.periods import UsageBlock
 
 SCHEMA_VERSION = 1
@@ -185,6 +185,8 @@ def _floats_print_alike(value: Any) -> bool:
 
 def limit_to_dict(win: PlanWindow, now_ns: int) -> dict[str, Any]:
     """One plan window for JSON: what the tool reported, its age, and the pace's estimate."""
+    from burntray.model.limits import runs_out_before_reset, runs_out_ns  # noqa: PLC0415 - with a window
+
     out = runs_out_ns(win)
     before = runs_out_before_reset(win)
     return {

@@ -35,6 +35,8 @@ LimitKind = Literal["threshold", "pace", "reset"]
 
 @dataclass(frozen=True, slots=True)
 class LimitAlertConfig:
+    """Which plan-window alerts are on: the used-% thresholds, pace and reset."""
+
     thresholds: tuple[float, ...] = (80.0, 95.0)
     pace: bool = True
     reset: bool = True
@@ -56,6 +58,8 @@ class WindowAlertState:
 
 @dataclass(frozen=True, slots=True)
 class LimitAlert:
+    """One plan-window alert to tell the user."""
+
     kind: LimitKind
     level: str  # "80%", "100%", "pace", "reset"
     title: str

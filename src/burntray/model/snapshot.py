@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from burntray.model.limits import PlanWindow
+if TYPE_CHECKING:  # only the annotation: a snapshot without plan windows never loads them
+    from burntray.model.limits import PlanWindow
 
 SourceState = Literal["ok", "empty", "error", "offline", "starting"]
 # Spend level set by the alert engine: normal; elevated (rate above the hysteresis floor but no
@@ -61,6 +62,8 @@ class UsageRow:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
+    """A window's figures summed over every provider and model."""
+
     reqs: int = 0
     rpm: float = 0.0
     sent: int = 0

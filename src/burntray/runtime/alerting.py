@@ -12,8 +12,6 @@ The tray and the terminal view get it the same way: ``install_alerts(monitor, ct
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,14 +29,16 @@ from burntray.model.alerts import (
 )
 from burntray.model.snapshot import Snapshot
 from burntray.model.timefmt import NS_PER_DAY, NS_PER_SECOND, format_rfc3339_ns, parse_duration_ns
-from burntray.runtime.limit_alerting import LimitAlertEngine
 from burntray.sources.base import Source
-from burntray.store.alert_store import AlertStore
-from burntray.store.history import HistoryStore
 
 if TYPE_CHECKING:
+    # The engine's own parts (sqlite3, the alert store, the plan windows' alerts) load when an
+    # engine is built or a history is read: ``status --format json`` on a home without a history
+    # evaluates the alerts with none of them.
     from burntray.app import AppContext
     from burntray.runtime.monitor import Monitor
+    from burntray.store.alert_store import AlertStore
+    from burntray.store.history import HistoryStore
 
 log = get_logger(__name__)
 
@@ -125,6 +125,12 @@ class AlertEngine:
         notifier: AlertNotifier | None = None,
         tz: dt.tzinfo | None = None,
     ) -> None:
+        import sqlite3  # noqa: PLC0415 - the engine's parts load with it (see the imports)
+        import threading  # noqa: PLC0415 - idem
+
+        from burntray.runtime.limit_alerting import LimitAlertEngine  # noqa: PLC0415 - idem
+        from burntray.store.alert_store import AlertStore  # noqa: PLC0415 - idem
+
         self._lock = threading.Lock()
         self._settings = settings
         self._config = alert_config(settings)
@@ -155,7 +161,7 @@ class AlertEngine:
             if self._store is not None:
                 try:
                     state = self._store.load_state(source)
-                except sqlite3.Error:
+                except _sqlite_error():
                     log.exception("cannot read alert state for %s", source)
             self._states[source] = self._saved[source] = state
         return state
@@ -216,7 +222,7 @@ class AlertEngine:
         try:
             self._store.save(source, state, result.fired)
             self._saved[source] = state
-        except sqlite3.Error:
+        except _sqlite_error():
             log.exception("cannot save alert state for %s", source)
 
     def prune_log(self, now_ns: int, retention_days: int) -> None:
@@ -233,10 +239,17 @@ def install_alerts(
     engine = AlertEngine(ctx.settings, history, notifier)
     try:
         engine.prune_log(ctx.clock_ns(), ctx.settings.history_retention_days)
-    except sqlite3.Error:
+    except _sqlite_error():
         log.exception("cannot prune the alert log")
     monitor.enrichers.append(engine)
     return engine
+
+
+def _sqlite_error() -> type[Exception]:
+    """sqlite3's error class, for an ``except`` where a store is in use (loaded by then)."""
+    import sqlite3  # noqa: PLC0415 - see the imports: loaded only where a store is in use
+
+    return sqlite3.Error
 
 
 def _utc(ns: int | None) -> str | None:
@@ -259,7 +272,11 @@ def alert_status(
     day, start = local_day(now_ns, tz)
     spent_today = spent_since(source, start, now_ns)
     reading = measure(source, config, now_ns, (day, spent_today))
-    store = AlertStore(history) if history is not None else None
+    store = None
+    if history is not None:
+        from burntray.store.alert_store import AlertStore  # noqa: PLC0415 - see the imports
+
+        store = AlertStore(history)
     state = store.load_state(source.name) if store is not None else AlertState()
     result = evaluate(config, state, reading, source.name)
     last = store.last_fired(source.name) if store is not None else None
@@ -316,6 +333,8 @@ def doctor_lines(ctx: AppContext) -> list[str]:
     if ctx.paths.history_db.exists():
         history = ctx.history()
         if history is not None:
+            from burntray.store.alert_store import AlertStore  # noqa: PLC0415 - see the imports
+
             last = AlertStore(history).recent()[-1:]
             lines.append(
                 f"last alert   {_utc(last[0].ts_ns)} {last[0].source}: {last[0].message}"

@@ -203,8 +203,6 @@ def plan_windows_of(source: Source, now_ns: int) -> tuple[PlanWindow, ...]:
     """The plan windows ``source`` knows (every ``HasLimits`` member of ``all``), merged:
     freshest wins, a passed reset resets. A member that fails is left out (logged), never the
     reason the others go missing."""
-    from burntray.model.limits import current_windows  # noqa: PLC0415 - light, pure
-
     found: list[PlanWindow] = []
     for member in members_of(source).values():
         if isinstance(member, HasLimits):
@@ -212,6 +210,10 @@ def plan_windows_of(source: Source, now_ns: int) -> tuple[PlanWindow, ...]:
                 found.extend(member.plan_windows(now_ns))
             except Exception:
                 log.exception("%s: plan windows unavailable", member.name)
+    if not found:  # the usual answer: the merging code is loaded only for windows
+        return ()
+    from burntray.model.limits import current_windows  # noqa: PLC0415 - see above
+
     return current_windows(found, now_ns)
 
 

@@ -8,11 +8,12 @@ printed. stdout is never touched: a tmux line or a JSON document stays exactly w
 
 from __future__ import annotations
 
-import threading
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from burntray.model.progress import progress_text
 from burntray.sources.base import Source, scan_progress
+
+if TYPE_CHECKING:  # the thread and the text load only when a terminal shows the line
+    import threading
 
 EVERY_S = 0.1  # how often the line is redrawn
 WIDTH = 78  # the line is cut to this many characters: it must not wrap to redraw in place
@@ -26,7 +27,7 @@ class ProgressLine:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.shown = False
-        self._stop = threading.Event()
+        self._stop: threading.Event | None = None
         self._thread: threading.Thread | None = None
 
     @staticmethod
@@ -38,13 +39,18 @@ class ProgressLine:
             return False
 
     def follow(self, source: Source) -> None:
+        import threading  # noqa: PLC0415 - only a terminal's line needs a thread (see the imports)
+
+        self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, args=(source,), name="burntray-progress", daemon=True
+            target=self._run, args=(source, self._stop), name="burntray-progress", daemon=True
         )
         self._thread.start()
 
-    def _run(self, source: Source) -> None:
-        while not self._stop.wait(EVERY_S):
+    def _run(self, source: Source, stop: threading.Event) -> None:
+        from burntray.model.progress import progress_text  # noqa: PLC0415 - see the imports
+
+        while not stop.wait(EVERY_S):
             try:
                 found = scan_progress(source)
                 if found:
@@ -56,7 +62,8 @@ class ProgressLine:
                 continue
 
     def stop(self) -> None:
-        self._stop.set()
+        if self._stop is not None:
+            self._stop.set()
         if self._thread is not None:
             self._thread.join(JOIN_S)
         if self.shown:

@@ -20,10 +20,12 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from burntray.lazylog import get_logger
+
+if TYPE_CHECKING:  # the pool (multiprocessing, its sockets and pickling) loads with a big scan
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 log = get_logger(__name__)
 
@@ -77,6 +79,7 @@ class OrderedFiles:
         self._pool: ProcessPoolExecutor | None = None
         try:
             import multiprocessing  # noqa: PLC0415 - only for a scan this large
+            from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415 - idem
 
             context = multiprocessing.get_context(start_method)
             self._pool = ProcessPoolExecutor(

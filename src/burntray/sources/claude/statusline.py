@@ -234,7 +234,8 @@ def write_observation(folder: Path, payload: Payload, observed_ns: int) -> Path:
     ensure_dir(folder)
     path = folder / _file_name(payload.session_id)
     data = json.dumps(record_of(payload, observed_ns), separators=(",", ":")).encode()
-    atomic_write(path, data, temp_prefix=".tmp-")
+    # no fsync: the next run (seconds away) writes it again, and a bad record is passed over
+    atomic_write(path, data, temp_prefix=".tmp-", durable=False)
     prune(folder, observed_ns)
     return path
 

@@ -186,7 +186,10 @@ def session_figures(
     cache.state = reader.save_state()
     try:
         ensure_dir(cache_file.parent)
-        atomic_write(cache_file, msgspec.msgpack.encode(cache), temp_prefix=".tmp-statusline-")
+        # no fsync: Claude Code waits for the line, and a cache lost to a power cut is read
+        # again (``_load`` passes over a bad one)
+        data = msgspec.msgpack.encode(cache)
+        atomic_write(cache_file, data, temp_prefix=".tmp-statusline-", durable=False)
     except OSError:
         pass  # the figures stand; the next run reads again what this one read
     return figures
