@@ -28,7 +28,7 @@ from burntray.sources.agent_logs.files import JsonlFinder
 from burntray.sources.agent_logs.source import AgentLogSource
 
 if TYPE_CHECKING:
-    from burntray.model.pricing import Price, PriceTable
+    from burntray.model.pricing import PriceTable
     from burntray.model.usage import UsageRecord
     from burntray.store.history import HistoryStore
 
@@ -213,24 +213,6 @@ class WholeFiles:
         self.stamps = {}
         self.skipped = {}
         self.progress += 1
-
-
-class ModelPrices:
-    """Prices by model, looked up once each (a lookup costs far more than pricing a request,
-    and a first scan prices the same few models a hundred thousand times)."""
-
-    def __init__(self, table: PriceTable, provider: str = "") -> None:
-        self.table = table
-        self.provider = provider
-        self._cache: dict[str, Price | None] = {}
-
-    def cost(self, model: str, inp: int, out: int, read: int, write: int) -> float | None:
-        """USD for one request (the 200k tier, Anthropic's cache rule); None when unpriced."""
-        try:
-            price = self._cache[model]
-        except KeyError:
-            price = self._cache[model] = self.table.lookup(self.provider, model)
-        return None if price is None else price.tiered_cost(inp, out, read, write)
 
 
 def dump_state(**parts: object) -> str:

@@ -36,11 +36,11 @@ import msgspec
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import (
-    ModelPrices,
     WholeFiles,
     dump_state,
     load_state_parts,
 )
+from burntray.sources.agent_logs.values import ModelPrices
 
 SETTLE_NS = 60 * 10**9
 CHAT, INFERENCE, TURN, SUMMARY = 0, 1, 2, 3

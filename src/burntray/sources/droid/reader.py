@@ -30,11 +30,11 @@ from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import (
-    ModelPrices,
     WholeFiles,
     dump_state,
     load_state_parts,
 )
+from burntray.sources.agent_logs.values import ModelPrices
 
 SUFFIX = ".settings.json"
 SIDECAR_LINES = 500

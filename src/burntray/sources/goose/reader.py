@@ -29,7 +29,8 @@ from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, s
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import ModelPrices, dump_state, load_state_parts
+from burntray.sources.agent_logs.stores import dump_state, load_state_parts
+from burntray.sources.agent_logs.values import ModelPrices
 
 WHAT = "Goose session database"
 COLUMNS = (

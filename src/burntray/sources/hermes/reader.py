@@ -27,7 +27,8 @@ from pathlib import Path
 from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, signature
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import ModelPrices, dump_state, load_state_parts
+from burntray.sources.agent_logs.stores import dump_state, load_state_parts
+from burntray.sources.agent_logs.values import ModelPrices
 
 WHAT = "Hermes state database"
 COLUMNS = (

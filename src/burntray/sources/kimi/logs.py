@@ -27,7 +27,7 @@ from burntray.io.log_tail import FileState, LogTailer
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.files import JsonlFinder
-from burntray.sources.agent_logs.stores import ModelPrices
+from burntray.sources.agent_logs.values import ModelPrices
 
 MARKER = b'"StatusUpdate"'
 DEFAULT_MODEL = "kimi-for-coding"

@@ -26,7 +26,7 @@ from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.files import JsonlFinder
-from burntray.sources.agent_logs.stores import ModelPrices
+from burntray.sources.agent_logs.values import ModelPrices
 
 MARKER = b'"usage"'
 
