@@ -11,7 +11,9 @@ import msgspec
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.jsonl import JsonlReader
+from burntray.sources.agent_logs.stores import Stamp
 from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
+from burntray.sources.agent_logs.whole import WholeFileReader
 
 
 class _Line(msgspec.Struct):
@@ -80,3 +82,47 @@ def test_the_value_rules() -> None:
     prices = ProviderPrices(build_price_table())
     assert prices.cost("anthropic", "claude-sonnet-4-5", 100_000, 0, 0, 0) == 0.3
     assert prices.cost("", "no-such-model", 10, 10, 0, 0) is None
+
+
+class ToyFileReader(WholeFileReader):
+    """An agent that rewrites ``<session>.json`` as ``{"tokens": n}``; "hold" holds it back."""
+
+    what = "Toy sessions folder"
+
+    def parse(self, path: Path, data: bytes, stamp: Stamp, out: list[UsageRecord]) -> str | None:
+        try:
+            doc = msgspec.json.decode(data)
+        except msgspec.DecodeError as exc:
+            return f"not a session: {exc}"
+        if doc == "hold":
+            return None
+        tokens = count(doc.get("tokens")) if isinstance(doc, dict) else 0
+        out.append(UsageRecord(stamp[3], "", "m", tokens, 0, 0, 0, None, str(path), path.stem))
+        return ""
+
+
+def test_a_whole_file_agent_is_its_parser(tmp_path: Path) -> None:
+    good, bad, held = (tmp_path / f"{n}.json" for n in ("good", "bad", "held"))
+    good.write_text('{"tokens": 5}')
+    bad.write_text("{nope")
+    held.write_text('"hold"')
+    reader = ToyFileReader([tmp_path, tmp_path / "absent"], build_price_table())
+
+    assert [(r.session, r.input_tokens) for r in reader.read_new()] == [("good", 5)]
+    assert reader.files_seen == 3 and reader.files_read == 3 and reader.missing == ""
+    assert reader.malformed_lines == 1 and reader.first_malformed.startswith(f"{bad}: not a")
+
+    # unchanged files are not opened again; one held back is, until it is marked read
+    assert reader.read_new() == [] and reader.files_read == 4
+    state = reader.save_state()
+    good.write_text('{"tokens": 8}')
+    resumed = ToyFileReader([tmp_path], build_price_table())
+    resumed.load_state(state)
+    assert [(r.session, r.input_tokens) for r in resumed.read_new()] == [("good", 8)]
+    assert resumed.files_read == 2  # the changed file and the one held back
+
+    reader.reset()
+    assert [r.session for r in reader.read_new()] == ["good"] and reader.files_read == 7
+
+    nothing = ToyFileReader([tmp_path / "absent"], build_price_table())
+    assert nothing.read_new() == [] and nothing.missing.startswith("no Toy sessions folder: ")
