@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from burntray.config_keys import source_field, text
-from burntray.sources.agent_logs.spec import DETAIL, dirs_option
+from burntray.sources.agent_logs.spec import DETAIL, dirs_option, doctor_lines
 from burntray.sources.spec import SourceSpec
 
 if TYPE_CHECKING:
@@ -129,6 +129,15 @@ def list_databases(places: Places, own_cost: str = "") -> Doctor:
         lines = [f"database     {db}{'' if db.exists() else ' (not there)'}" for db in places(ctx)]
         lines.append(prices_line(own_cost))
         return lines
+
+    return doctor
+
+
+def log_doctor(name: str, places: Places, subdirs: tuple[str, ...]) -> Doctor:
+    """Doctor lines for JSONL logs in ``subdirs`` of each place (``spec.doctor_lines``)."""
+
+    def doctor(ctx: SourceContext) -> list[str]:
+        return doctor_lines(ctx, name, places(ctx), subdirs)
 
     return doctor
 
