@@ -57,23 +57,34 @@ def _same(path: Path) -> Path:
     return path
 
 
+Within = Callable[[Path], Path] | str  # a place to what is looked at there: a function, a name
+
+
+def _within(at: Within) -> Callable[[Path], Path]:
+    if isinstance(at, str):
+        name = at
+        return lambda place: place / name
+    return at
+
+
 def probe_places(
     places: Places,
     absent: str,
-    at: Callable[[Path], Path] = _same,
+    at: Within = _same,
     *,
     files: bool = False,
 ) -> Probe:
     """Present when one of the places (``at`` each: a subfolder, a file) is there: a folder,
     or anything when ``files``; else ``absent`` and where it looked. No home to resolve the
     default from (``RuntimeError``) is why it is absent."""
+    within = _within(at)
 
     def probe(ctx: SourceContext) -> tuple[bool, str]:
         try:
             places_now = places(ctx)
         except RuntimeError as exc:
             return False, str(exc)
-        wanted = [at(p) for p in places_now]
+        wanted = [within(p) for p in places_now]
         found = [str(p) for p in wanted if (p.exists() if files else p.is_dir())]
         if found:
             return True, ", ".join(found)
@@ -96,20 +107,21 @@ def count_files(
     word: str,
     unit: str,
     suffixes: tuple[str, ...],
-    at: Callable[[Path], Path] = _same,
+    at: Within = _same,
     *,
     unreadable: bool = False,
 ) -> Doctor:
     """Doctor lines that count the agent's files in each folder (``word``: the line's name,
     ``unit``: what a file is), without reading them; ``unreadable``: name those that cannot
     be listed."""
+    within = _within(at)
 
     def doctor(ctx: SourceContext) -> list[str]:
         from burntray.sources.agent_logs.files import JsonlFinder  # noqa: PLC0415
 
         lines = []
         for folder in places(ctx):
-            where = at(folder)
+            where = within(folder)
             finder = JsonlFinder(where, suffixes=suffixes)
             files = finder.find()
             lines.append(f"{word:<12} {finder.problem or f'{where}: {len(files)} {unit}'}")

@@ -4,8 +4,6 @@ carry a source's name, and "amp" is inside too many words.)"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from burntray.sources.agent_logs.agent_spec import (
     Places,
     agent_spec,
@@ -19,10 +17,6 @@ PLACES = Places("ampcode.dirs", "burntray.sources.ampcode.paths:amp_data_dirs")
 READER = "burntray.sources.ampcode.reader:AmpReader"
 
 
-def _threads(folder: Path) -> Path:
-    return folder / "threads"
-
-
 SPEC = agent_spec(
     name="ampcode",
     label="Amp",
@@ -32,6 +26,6 @@ SPEC = agent_spec(
     covers="amp",
     summary="Amp's thread files (threads/*.json): every reply's tokens, live",
     build=store_build("ampcode", "Amp", PLACES, READER, WATCHED),
-    probe=probe_places(PLACES, "no Amp threads folder in ", _threads),
-    doctor=count_files(PLACES, "threads", "files", WATCHED, _threads),
+    probe=probe_places(PLACES, "no Amp threads folder in ", "threads"),
+    doctor=count_files(PLACES, "threads", "files", WATCHED, "threads"),
 )

@@ -3,8 +3,6 @@ machinery is ``burntray.sources.agent_logs``; the format is in ``.logs``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from burntray.sources.agent_logs.agent_spec import (
     Places,
     agent_spec,
@@ -18,10 +16,6 @@ READER = "burntray.sources.kimi.logs:KimiLogReader"
 PLACES = Places("kimi.dirs", "burntray.sources.kimi.paths:kimi_data_dirs")
 
 
-def _sessions(folder: Path) -> Path:
-    return folder / "sessions"
-
-
 SPEC = agent_spec(
     name="kimi",
     label="Kimi CLI",
@@ -30,6 +24,6 @@ SPEC = agent_spec(
     covers="kimi-cli",
     summary="Kimi CLI's wire logs (sessions/*/*/wire.jsonl): every step's tokens, live",
     build=log_build(PLACES, SOURCE, READER),
-    probe=probe_places(PLACES, "no Kimi sessions folder in ", _sessions),
+    probe=probe_places(PLACES, "no Kimi sessions folder in ", "sessions"),
     doctor=log_doctor("kimi", PLACES, ("sessions",)),
 )

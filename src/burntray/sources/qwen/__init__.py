@@ -3,8 +3,6 @@ machinery is ``burntray.sources.agent_logs``; the format is in ``.logs``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from burntray.sources.agent_logs.agent_spec import (
     Places,
     agent_spec,
@@ -18,10 +16,6 @@ READER = "burntray.sources.qwen.logs:QwenLogReader"
 PLACES = Places("qwen.dirs", "burntray.sources.qwen.paths:qwen_data_dirs")
 
 
-def _projects(folder: Path) -> Path:
-    return folder / "projects"
-
-
 SPEC = agent_spec(
     name="qwen",
     label="Qwen Code",
@@ -30,6 +24,6 @@ SPEC = agent_spec(
     covers="qwen-code",
     summary="Qwen Code's chat logs (projects/*/chats/*.jsonl): every reply's tokens, live",
     build=log_build(PLACES, SOURCE, READER),
-    probe=probe_places(PLACES, "no Qwen Code projects folder in ", _projects),
+    probe=probe_places(PLACES, "no Qwen Code projects folder in ", "projects"),
     doctor=log_doctor("qwen", PLACES, ("projects",)),
 )
