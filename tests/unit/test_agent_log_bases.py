@@ -13,7 +13,7 @@ from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.jsonl import JsonlReader
 from burntray.sources.agent_logs.stores import Stamp
 from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
-from burntray.sources.agent_logs.whole import WholeFileReader
+from burntray.sources.agent_logs.whole import WholeFileReader, json_lines
 
 
 class _Line(msgspec.Struct):
@@ -126,3 +126,15 @@ def test_a_whole_file_agent_is_its_parser(tmp_path: Path) -> None:
 
     nothing = ToyFileReader([tmp_path / "absent"], build_price_table())
     assert nothing.read_new() == [] and nothing.missing.startswith("no Toy sessions folder: ")
+
+
+def test_json_lines_of_a_file_read_whole() -> None:
+    data = b'{"a": 1}\n\n[1]\n{bad\n{"b": 2}\n{"a": 3'
+    found, why = json_lines(data)
+    assert found == [(0, {"a": 1}), (4, {"b": 2})]  # blank lines and non-objects pass over
+    assert why.startswith("2 line(s) not JSON, first line 4: ")
+    assert json_lines(data, need=b'"a"') == (
+        [(0, {"a": 1})],
+        "1 line(s) not JSON, first line 6: Input data was truncated",
+    )
+    assert json_lines(b'{"a": 1}\n') == ([(0, {"a": 1})], "")

@@ -23,12 +23,33 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+import msgspec
+
 from burntray.sources.agent_logs.stores import WholeFiles, dump_state, load_state_parts
 
 if TYPE_CHECKING:
     from burntray.model.pricing import PriceTable
     from burntray.model.usage import UsageRecord
     from burntray.sources.agent_logs.stores import Stamp
+
+
+def json_lines(data: bytes, need: bytes = b"") -> tuple[list[tuple[int, dict[str, object]]], str]:
+    """The objects on the lines of a JSONL file read whole (those holding ``need``, when given),
+    each with its line's index; and why lines were not counted ("" when none was)."""
+    found: list[tuple[int, dict[str, object]]] = []
+    skipped, first = 0, ""
+    for n, line in enumerate(data.split(b"\n")):
+        if not line.strip() or (need and need not in line):
+            continue
+        try:
+            rec = msgspec.json.decode(line)
+        except msgspec.DecodeError as exc:
+            skipped += 1
+            first = first or f"line {n + 1}: {exc}"
+            continue
+        if isinstance(rec, dict):
+            found.append((n, rec))
+    return found, (f"{skipped} line(s) not JSON, first {first}" if skipped else "")
 
 
 class WholeFileReader:

@@ -31,13 +31,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import msgspec
-
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
 from burntray.sources.agent_logs.values import ModelPrices, text
-from burntray.sources.agent_logs.whole import WholeFileReader
+from burntray.sources.agent_logs.whole import WholeFileReader, json_lines
 
 SETTLE_NS = 60 * 10**9
 CHAT, INFERENCE, TURN, SUMMARY = 0, 1, 2, 3
@@ -309,23 +307,13 @@ class CopilotReader(WholeFileReader):
         return super().read_new(active_since_ns)
 
     def parse(self, path: Path, data: bytes, stamp: Stamp, out: list[UsageRecord]) -> str | None:
-        lines, skipped, first = [], 0, ""
-        for n, line in enumerate(data.split(b"\n")):
-            if b'"attributes"' not in line:
-                continue
-            try:
-                rec = msgspec.json.decode(line)
-            except msgspec.DecodeError as exc:
-                skipped += 1
-                first = first or f"line {n + 1}: {exc}"
-                continue
-            if isinstance(rec, dict):
-                lines.append(rec)
+        found, why = json_lines(data, need=b'"attributes"')
+        lines = [rec for _n, rec in found]
         chosen, held = select(_candidates(lines, stamp[3] // 10**6), self._now_ms)
         out += [self._record(path, c) for c in chosen]
         if held:
             return None  # read again on the next pass, when its trace may have settled
-        return f"{skipped} line(s) not JSON, first {first}" if skipped else ""
+        return why
 
     def _record(self, path: Path, c: _Candidate) -> UsageRecord:
         cost = self._prices.cost(c.model, c.input, c.output, c.cache_read, c.cache_write)

@@ -34,7 +34,7 @@ from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
 from burntray.sources.agent_logs.values import ModelPrices, text
-from burntray.sources.agent_logs.whole import WholeFileReader
+from burntray.sources.agent_logs.whole import WholeFileReader, json_lines
 
 PROVIDER = "google"
 DEFAULT_MODEL = "unknown"
@@ -186,19 +186,9 @@ class GeminiReader(WholeFileReader):
     def _parse_lines(self, path: Path, data: bytes, mtime_ns: int, out: list[UsageRecord]) -> str:
         session = path.stem
         model = ""
-        skipped, first = 0, ""
         found: dict[str, UsageRecord] = {}
-        for n, line in enumerate(data.split(b"\n")):
-            if not line.strip():
-                continue
-            try:
-                rec = msgspec.json.decode(line)
-            except msgspec.DecodeError as exc:
-                skipped += 1
-                first = first or f"line {n + 1}: {exc}"
-                continue
-            if not isinstance(rec, dict):
-                continue
+        lines, why = json_lines(data)
+        for n, rec in lines:
             session = text(rec.get("sessionId")) or text(rec.get("session_id")) or session
             model = text(rec.get("model")) or model
             if rec.get("type") == "gemini":
@@ -214,7 +204,7 @@ class GeminiReader(WholeFileReader):
                 self._stats(path, {"stats": stats}, model, session, at, f"s{n}", mine)
                 found.update((r.key, r) for r in mine)
         out.extend(found.values())
-        return f"{skipped} line(s) not JSON, first {first}" if skipped else ""
+        return why
 
     def _direct(  # noqa: PLR0917 - a message and where it sits
         self, path: Path, msg: dict[str, object], hint: str, session: str, at: int, n: int,
