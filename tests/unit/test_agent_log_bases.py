@@ -3,17 +3,25 @@ of them. Each test builds a toy agent the way a real one is built, on real files
 
 from __future__ import annotations
 
+import importlib
 import json
+import sqlite3
 from pathlib import Path
 
 import msgspec
+import pytest
 
+from burntray.config import load_settings
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
+from burntray.paths import app_paths
+from burntray.sources.agent_logs.agent_spec import Places, load
+from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
 from burntray.sources.agent_logs.jsonl import JsonlReader
 from burntray.sources.agent_logs.stores import Stamp
 from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
 from burntray.sources.agent_logs.whole import WholeFileReader, json_lines
+from burntray.sources.base import SourceContext
 
 
 class _Line(msgspec.Struct):
@@ -138,3 +146,102 @@ def test_json_lines_of_a_file_read_whole() -> None:
         "1 line(s) not JSON, first line 6: Input data was truncated",
     )
     assert json_lines(b'{"a": 1}\n') == ([(0, {"a": 1})], "")
+
+
+class ToySessions(SessionTotalsReader):
+    """An agent whose ``sessions`` table holds each session's running totals."""
+
+    what = "Toy database"
+    file_label = "Toy toy.db"
+    columns = ("id", "model", "started", "input", "output")
+    later_columns = ("updated",)
+    required = "model"
+    width = 2
+
+    def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
+        ident, model, started = str(row[0]), str(row[1]), int(str(row[2]))
+        later = row[5] if isinstance(row[5], int) else None
+        found = self.grown(f"t:{ident}", [count(row[3]), count(row[4])], started, later)
+        if found is not None:
+            key, at, (inp, out_) = found
+            cost = self._prices.cost("", model, inp, out_, 0, 0)
+            out.append(UsageRecord(at, "", model, inp, out_, 0, 0, cost, key, ident))
+
+
+def _toy_db(path: Path, *, updated: bool = True) -> sqlite3.Connection:
+    conn = sqlite3.connect(path)
+    extra = ", updated INTEGER" if updated else ""
+    conn.execute(f"CREATE TABLE sessions (id TEXT, model TEXT, started INTEGER, input INTEGER, "
+                 f"output INTEGER{extra})")  # fmt: skip
+    conn.commit()
+    return conn
+
+
+def test_a_session_totals_agent_is_its_row_rule(tmp_path: Path) -> None:
+    db = tmp_path / "toy.db"
+    conn = _toy_db(db)
+    conn.execute("INSERT INTO sessions VALUES ('s1', 'm', 100, 10, 5, NULL)")
+    conn.execute("INSERT INTO sessions VALUES ('s2', '', 100, 10, 5, NULL)")  # no model: passed
+    conn.commit()
+    reader = ToySessions([db, tmp_path / "absent.db"], build_price_table(), lambda: 999)
+
+    first = reader.read_new()
+    assert [(r.key, r.ts_ns, r.input_tokens, r.output_tokens) for r in first] == [
+        ("t:s1", 100, 10, 5)
+    ]
+    assert reader.read_new() == []  # unchanged: not read again
+    state = reader.save_state()
+
+    conn.execute("UPDATE sessions SET input = 15, output = 9, updated = 200 WHERE id = 's1'")
+    conn.commit()
+    grown = [(r.key, r.ts_ns, r.input_tokens, r.output_tokens) for r in reader.read_new()]
+    assert grown == [("t:s1:200", 200, 5, 4)]
+    resumed = ToySessions([db], build_price_table(), lambda: 999)
+    resumed.load_state(state)  # a restart records only what was added meanwhile
+    assert [(r.key, r.input_tokens) for r in resumed.read_new()] == [("t:s1:200", 5)]
+
+    reader.reset()
+    assert [(r.key, r.input_tokens) for r in reader.read_new()] == [("t:s1", 15)]
+    conn.close()
+
+    other = tmp_path / "other.db"
+    _toy_db(other, updated=False).execute("ALTER TABLE sessions DROP COLUMN output")
+    broken = ToySessions([other], build_price_table())
+    assert broken.read_new() == []
+    assert "no such column: output" in broken.unreadable()[str(other)]
+    nothing = ToySessions([tmp_path / "none.db"], build_price_table())
+    assert nothing.read_new() == [] and nothing.missing == f"no Toy toy.db at {tmp_path}/none.db"
+
+
+AGENTS = ("ampcode", "codebuff", "droid", "gemini", "goose", "hermes", "kilo", "kimi",
+          "openclaw", "opencode", "pi_agent", "qwen")  # fmt: skip
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_an_agent_spec_names_modules_that_are_there(agent: str) -> None:
+    """The spec names its paths rule, reader and source as strings (imported when built):
+    each must name what is there."""
+    module = importlib.import_module(f"burntray.sources.{agent}")
+    places = module.PLACES
+    assert isinstance(places, Places) and places.option.split(".")[0] == module.SPEC.name
+    assert callable(load(places.default))
+    for ref in (getattr(module, "READER", None), getattr(module, "SOURCE", None)):
+        if ref is not None:
+            assert isinstance(load(ref), type)
+
+
+def test_places_come_from_the_option_else_the_agents_rule(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[hermes]\ndirs = "{tmp_path}/a, {tmp_path}/b"\n')
+    env = {"HOME": str(tmp_path / "home")}
+    ctx = SourceContext(load_settings(config), app_paths(), build_price_table(), env=env)
+    hermes = importlib.import_module("burntray.sources.hermes")
+    assert hermes.PLACES(ctx) == [tmp_path / "a" / "state.db", tmp_path / "b" / "state.db"]
+    assert hermes.SPEC.probe(ctx) == (False, f"no Hermes state.db at {tmp_path}/a/state.db, "
+                                             f"{tmp_path}/b/state.db")  # fmt: skip
+    (tmp_path / "b" / "state.db").parent.mkdir()
+    (tmp_path / "b" / "state.db").touch()
+    assert hermes.SPEC.probe(ctx) == (True, f"{tmp_path}/b/state.db")
+    kimi = importlib.import_module("burntray.sources.kimi")
+    assert kimi.PLACES(ctx) == [tmp_path / "home" / ".kimi"]  # the agent's own rule
+    assert kimi.SPEC.probe(ctx) == (False, f"no Kimi sessions folder in {tmp_path}/home/.kimi")
