@@ -30,6 +30,7 @@ from burntray.sources.agent_logs.values import ProviderPrices
 if TYPE_CHECKING:
     from burntray.model.pricing import PriceTable
     from burntray.model.usage import UsageRecord
+    from burntray.sources.agent_logs.stores import StoreReader
 
 Row = tuple[object, ...]
 MAX_REASON = 300
@@ -202,3 +203,7 @@ class SessionTotalsReader(DatabaseReader):
     def reset(self) -> None:
         self.forget_reads()
         self._sessions = {}
+
+
+def _is_a_store_reader(reader: SessionTotalsReader) -> StoreReader:
+    return reader  # mypy: the base is what StoreSource asks (its "module:Class" is built untyped)

@@ -48,9 +48,10 @@ ACTIVE_NS = 3600 * 10**9
 FULL_POLL_EVERY_S = 10.0
 
 
-class _Reader(Protocol):
-    tailer: LogTailer
-    missing: str
+class RecordReader(Protocol):
+    """What a record source over an agent's logs or store asks of its reader."""
+
+    missing: str  # why there is nothing to read at all ("" when the folders are there)
     files_seen: int
     prices: PriceTable
 
@@ -65,6 +66,10 @@ class _Reader(Protocol):
     def save_state(self) -> str: ...
     def load_state(self, text: str) -> None: ...
     def reset(self) -> None: ...
+
+
+class _Reader(RecordReader, Protocol):
+    tailer: LogTailer
 
 
 class AgentLogSource(RecordSource):

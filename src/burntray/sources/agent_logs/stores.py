@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.sources.agent_logs.files import JsonlFinder
-from burntray.sources.agent_logs.source import AgentLogSource
+from burntray.sources.agent_logs.source import AgentLogSource, RecordReader
 
 if TYPE_CHECKING:
-    from burntray.model.pricing import PriceTable
     from burntray.model.usage import UsageRecord
     from burntray.store.history import HistoryStore
 
@@ -39,29 +38,14 @@ MAX_REASON = 300
 Stamp = tuple[int, int, int, int]  # dev, ino, size, mtime_ns
 
 
-class StoreReader(Protocol):
-    """What ``StoreSource`` asks of an agent's reader."""
-
-    prices: PriceTable
-    missing: str  # why there is nothing to read at all ("" when the folders are there)
-    files_seen: int
+class StoreReader(RecordReader, Protocol):
+    """What ``StoreSource`` asks of an agent's reader: a log tailer's offsets are not what
+    tells it the resume state moved, ``progress`` is."""
 
     @property
     def progress(self) -> int:
         """Bumped whenever the resume state moved (the source then saves it)."""
         ...
-
-    @property
-    def malformed_lines(self) -> int: ...
-    @property
-    def first_malformed(self) -> str: ...
-
-    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]: ...
-    def folders(self) -> list[str]: ...
-    def unreadable(self) -> dict[str, str]: ...
-    def save_state(self) -> str: ...
-    def load_state(self, text: str) -> None: ...
-    def reset(self) -> None: ...
 
 
 class StoreSource(AgentLogSource):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -36,6 +37,9 @@ from burntray.sources.agent_logs.databases import DatabaseReader, Row
 from burntray.sources.agent_logs.stores import WholeFiles, dump_state, load_state_parts
 from burntray.sources.agent_logs.values import count, own_cost, text
 from burntray.sources.opencode.paths import database_path
+
+if TYPE_CHECKING:
+    from burntray.sources.agent_logs.stores import StoreReader
 
 MAX_ROW_BYTES = 4 * 1024 * 1024  # an assistant message's JSON is a few KB (its parts are apart)
 WHAT = "OpenCode database"
@@ -285,3 +289,7 @@ def _message_id(data: bytes) -> str:
         return text(_DECODER.decode(data).id)
     except msgspec.DecodeError:
         return ""
+
+
+def _is_a_store_reader(reader: OpenCodeReader) -> StoreReader:
+    return reader  # mypy: it is what StoreSource asks (its "module:Class" is built untyped)
