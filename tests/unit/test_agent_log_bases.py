@@ -245,3 +245,26 @@ def test_places_come_from_the_option_else_the_agents_rule(tmp_path: Path) -> Non
     kimi = importlib.import_module("burntray.sources.kimi")
     assert kimi.PLACES(ctx) == [tmp_path / "home" / ".kimi"]  # the agent's own rule
     assert kimi.SPEC.probe(ctx) == (False, f"no Kimi sessions folder in {tmp_path}/home/.kimi")
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "wakes_on"),
+    [("qwen", "Qwen Code", (".jsonl",)), ("kimi", "Kimi CLI", (".jsonl",)),
+     ("pi-agent", "pi", (".jsonl",)), ("openclaw", "OpenClaw", ("",))],
+)  # fmt: skip
+def test_a_log_agent_needs_no_source_module(
+    tmp_path: Path, name: str, label: str, wakes_on: tuple[str, ...]
+) -> None:
+    """Built from its spec, a JSONL agent's source carries the spec's name and label, and
+    the files that wake it (OpenClaw's archived copies have no fixed suffix)."""
+    from burntray.sources.build import build_source
+
+    env = {"HOME": str(tmp_path)}
+    ctx = SourceContext(load_settings(tmp_path / "none.toml"), app_paths(env),
+                        build_price_table(), env=env)  # fmt: skip
+    source = build_source(name, ctx)
+    try:
+        assert (source.name, source.label) == (name, label)
+        assert getattr(source, "watch_suffixes", None) == wakes_on
+    finally:
+        source.close()

@@ -184,16 +184,24 @@ def store_build(
     return build
 
 
-def log_build(places: Places, source: str, reader: str) -> Callable[[SourceContext], Source]:
-    """Build the agent's ``AgentLogSource`` class ``source`` over its ``JsonlReader`` class
-    ``reader`` (both ``"module:Class"``)."""
+def log_build(
+    name: str,
+    label: str,
+    places: Places,
+    reader: str,
+    watched: tuple[str, ...] = (".jsonl",),
+) -> Callable[[SourceContext], Source]:
+    """Build a ``NamedLogSource`` over the agent's ``JsonlReader`` class ``reader``
+    (``"module:Class"``, made with the places and the prices)."""
 
     def build(ctx: SourceContext) -> Source:
+        from burntray.sources.agent_logs.named import NamedLogSource  # noqa: PLC0415
+
         paths = places(ctx)
-        made: Source = load(source)(
-            load(reader)(paths, ctx.prices), paths, ctx.records_history(), ctx.clock_ns
+        made = load(reader)(paths, ctx.prices)
+        return NamedLogSource(
+            name, label, made, paths, ctx.records_history(), ctx.clock_ns, watch_suffixes=watched
         )
-        return made
 
     return build
 

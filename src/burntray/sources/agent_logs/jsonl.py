@@ -29,7 +29,7 @@ from burntray.sources.agent_logs.files import JsonlFinder
 if TYPE_CHECKING:
     from burntray.model.pricing import PriceTable
     from burntray.model.usage import UsageRecord
-    from burntray.sources.agent_logs.source import RecordReader
+    from burntray.sources.agent_logs.source import LogReader
 
 T = TypeVar("T")
 
@@ -155,5 +155,5 @@ class JsonlReader:
         self.tailer.load_state(text)
 
 
-def _is_a_log_reader(reader: JsonlReader) -> RecordReader:
+def _is_a_log_reader(reader: JsonlReader) -> LogReader:
     return reader  # mypy: the base is what AgentLogSource asks (built from "module:Class")

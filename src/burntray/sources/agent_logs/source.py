@@ -68,7 +68,9 @@ class RecordReader(Protocol):
     def reset(self) -> None: ...
 
 
-class _Reader(RecordReader, Protocol):
+class LogReader(RecordReader, Protocol):
+    """A reader of appended logs: its tailer's offsets tell when the resume state moved."""
+
     tailer: LogTailer
 
 
@@ -80,7 +82,7 @@ class AgentLogSource(RecordSource):
 
     def __init__(
         self,
-        reader: _Reader,
+        reader: LogReader,
         folders: list[Path],
         history: HistoryStore | None = None,
         clock_ns: Callable[[], int] = time.time_ns,

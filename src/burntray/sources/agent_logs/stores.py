@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.sources.agent_logs.files import JsonlFinder
-from burntray.sources.agent_logs.source import AgentLogSource, RecordReader
+from burntray.sources.agent_logs.named import NamedLogSource
+from burntray.sources.agent_logs.source import RecordReader
 
 if TYPE_CHECKING:
     from burntray.model.usage import UsageRecord
@@ -48,7 +49,7 @@ class StoreReader(RecordReader, Protocol):
         ...
 
 
-class StoreSource(AgentLogSource):
+class StoreSource(NamedLogSource):
     """A record source over a ``StoreReader`` (named per agent)."""
 
     def __init__(  # noqa: PLR0917 - the agent's names, then what every record source takes
@@ -63,14 +64,14 @@ class StoreSource(AgentLogSource):
         watch: bool = True,
         watch_suffixes: tuple[str, ...] = (".jsonl",),
     ) -> None:
-        self.watch_suffixes = watch_suffixes
-        self.name = name
-        self.label = label
         self.store_reader = reader
         self._saved_progress = -1
         # The JSONL source reads its saved-state trigger from a log tailer; ``save_state`` below
         # asks the reader's ``progress`` instead, so the reader needs no tailer.
-        super().__init__(cast("Any", reader), folders, history, clock_ns, watch=watch)
+        super().__init__(
+            name, label, cast("Any", reader), folders, history, clock_ns,
+            watch=watch, watch_suffixes=watch_suffixes,
+        )  # fmt: skip
 
     def read_new(self) -> list[UsageRecord]:
         records = super().read_new()

@@ -11,7 +11,6 @@ from burntray.sources.agent_logs.agent_spec import (
     probe_places,
 )
 
-SOURCE = "burntray.sources.kimi.source:KimiSource"
 READER = "burntray.sources.kimi.logs:KimiLogReader"
 PLACES = Places("kimi.dirs", "burntray.sources.kimi.paths:kimi_data_dirs")
 
@@ -23,7 +22,7 @@ SPEC = agent_spec(
     option_help="Kimi data folders, comma-separated ('' = KIMI_DATA_DIR or ~/.kimi)",
     covers="kimi-cli",
     summary="Kimi CLI's wire logs (sessions/*/*/wire.jsonl): every step's tokens, live",
-    build=log_build(PLACES, SOURCE, READER),
+    build=log_build("kimi", "Kimi CLI", PLACES, READER),
     probe=probe_places(PLACES, "no Kimi sessions folder in ", "sessions"),
     doctor=log_doctor("kimi", PLACES, ("sessions",)),
 )

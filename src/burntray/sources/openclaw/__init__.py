@@ -15,13 +15,18 @@ PLACES = Places("openclaw.dirs", "burntray.sources.openclaw.paths:openclaw_dirs"
 
 
 def _build(ctx: SourceContext) -> Source:
+    from burntray.sources.agent_logs.named import NamedLogSource  # noqa: PLC0415
     from burntray.sources.openclaw.logs import OpenClawLogReader  # noqa: PLC0415
-    from burntray.sources.openclaw.source import OpenClawSource  # noqa: PLC0415
 
     # the folders that are there (of OpenClaw's former names' too), else the first to wait for
     dirs = [d for d in PLACES(ctx) if d.is_dir()] or PLACES(ctx)[:1]
     reader = OpenClawLogReader(dirs, ctx.prices)
-    return OpenClawSource(reader, dirs, ctx.records_history(), ctx.clock_ns)
+    # a write to any file of the sessions folders wakes it: the copies a reset leaves
+    # (".jsonl.reset.<time>") have no fixed suffix, and the folders hold nothing else
+    return NamedLogSource(
+        "openclaw", "OpenClaw", reader, dirs, ctx.records_history(), ctx.clock_ns,
+        watch_suffixes=("",),
+    )  # fmt: skip
 
 
 def _doctor(ctx: SourceContext) -> list[str]:

@@ -28,11 +28,7 @@ SPEC = agent_spec(
     option_help="pi sessions folders, comma-separated ('' = PI_AGENT_DIR or ~/.pi/agent/sessions)",
     covers="pi",
     summary="pi's session logs (~/.pi/agent/sessions): every message's tokens and cost, live",
-    build=log_build(
-        PLACES,
-        "burntray.sources.pi_agent.source:PiSource",
-        "burntray.sources.pi_agent.logs:PiLogReader",
-    ),
+    build=log_build("pi-agent", "pi", PLACES, "burntray.sources.pi_agent.logs:PiLogReader"),
     probe=probe_places(PLACES, "no pi sessions folder at "),
     doctor=_doctor,
 )

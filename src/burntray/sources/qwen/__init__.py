@@ -11,7 +11,6 @@ from burntray.sources.agent_logs.agent_spec import (
     probe_places,
 )
 
-SOURCE = "burntray.sources.qwen.source:QwenSource"
 READER = "burntray.sources.qwen.logs:QwenLogReader"
 PLACES = Places("qwen.dirs", "burntray.sources.qwen.paths:qwen_data_dirs")
 
@@ -23,7 +22,7 @@ SPEC = agent_spec(
     option_help="Qwen Code data folders, comma-separated ('' = QWEN_DATA_DIR or ~/.qwen)",
     covers="qwen-code",
     summary="Qwen Code's chat logs (projects/*/chats/*.jsonl): every reply's tokens, live",
-    build=log_build(PLACES, SOURCE, READER),
+    build=log_build("qwen", "Qwen Code", PLACES, READER),
     probe=probe_places(PLACES, "no Qwen Code projects folder in ", "projects"),
     doctor=log_doctor("qwen", PLACES, ("projects",)),
 )
