@@ -154,6 +154,32 @@ def log_doctor(name: str, places: Places, subdirs: tuple[str, ...]) -> Doctor:
     return doctor
 
 
+def _builder(  # noqa: PLR0917 - the agent's names, places, reader, what wakes it, its source
+    name: str,
+    label: str,
+    places: Places,
+    reader: str,
+    watched: tuple[str, ...],
+    source: str,
+    *,
+    databases: bool,
+) -> Callable[[SourceContext], Source]:
+    def build(ctx: SourceContext) -> Source:
+        paths = places(ctx)
+        cls = load(reader)
+        if databases:
+            made = cls(paths, ctx.prices, ctx.clock_ns)
+            folders = list(dict.fromkeys(p.parent for p in paths))
+        else:
+            made, folders = cls(paths, ctx.prices), paths
+        built: Source = load(source)(
+            name, label, made, folders, ctx.records_history(), ctx.clock_ns, watch_suffixes=watched
+        )
+        return built
+
+    return build
+
+
 def store_build(
     name: str,
     label: str,
@@ -166,22 +192,8 @@ def store_build(
     """Build a ``StoreSource`` over the reader class ``reader`` (``"module:Class"``, made with
     the places and the prices; ``databases``: the places are database files, the reader also
     takes the clock and their folders are watched)."""
-
-    def build(ctx: SourceContext) -> Source:
-        from burntray.sources.agent_logs.stores import StoreSource  # noqa: PLC0415
-
-        paths = places(ctx)
-        cls = load(reader)
-        if databases:
-            made = cls(paths, ctx.prices, ctx.clock_ns)
-            folders = list(dict.fromkeys(p.parent for p in paths))
-        else:
-            made, folders = cls(paths, ctx.prices), paths
-        return StoreSource(
-            name, label, made, folders, ctx.records_history(), ctx.clock_ns, watch_suffixes=watched
-        )
-
-    return build
+    source = "burntray.sources.agent_logs.stores:StoreSource"
+    return _builder(name, label, places, reader, watched, source, databases=databases)
 
 
 def log_build(
@@ -193,17 +205,8 @@ def log_build(
 ) -> Callable[[SourceContext], Source]:
     """Build a ``NamedLogSource`` over the agent's ``JsonlReader`` class ``reader``
     (``"module:Class"``, made with the places and the prices)."""
-
-    def build(ctx: SourceContext) -> Source:
-        from burntray.sources.agent_logs.named import NamedLogSource  # noqa: PLC0415
-
-        paths = places(ctx)
-        made = load(reader)(paths, ctx.prices)
-        return NamedLogSource(
-            name, label, made, paths, ctx.records_history(), ctx.clock_ns, watch_suffixes=watched
-        )
-
-    return build
+    source = "burntray.sources.agent_logs.named:NamedLogSource"
+    return _builder(name, label, places, reader, watched, source, databases=False)
 
 
 def agent_spec(

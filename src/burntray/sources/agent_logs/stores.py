@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,6 @@ from burntray.sources.agent_logs.source import RecordReader
 
 if TYPE_CHECKING:
     from burntray.model.usage import UsageRecord
-    from burntray.store.history import HistoryStore
 
 # A session document far larger than this is not one an agent wrote; it is skipped, named.
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -52,26 +50,13 @@ class StoreReader(RecordReader, Protocol):
 class StoreSource(NamedLogSource):
     """A record source over a ``StoreReader`` (named per agent)."""
 
-    def __init__(  # noqa: PLR0917 - the agent's names, then what every record source takes
-        self,
-        name: str,
-        label: str,
-        reader: StoreReader,
-        folders: list[Path],
-        history: HistoryStore | None = None,
-        clock_ns: Callable[[], int] = time.time_ns,
-        *,
-        watch: bool = True,
-        watch_suffixes: tuple[str, ...] = (".jsonl",),
-    ) -> None:
+    def __init__(self, name: str, label: str, reader: StoreReader, *rest: Any, **opts: Any) -> None:
+        """As ``NamedLogSource`` (folders, history, clock; watch, watch_suffixes)."""
         self.store_reader = reader
         self._saved_progress = -1
         # The JSONL source reads its saved-state trigger from a log tailer; ``save_state`` below
         # asks the reader's ``progress`` instead, so the reader needs no tailer.
-        super().__init__(
-            name, label, cast("Any", reader), folders, history, clock_ns,
-            watch=watch, watch_suffixes=watch_suffixes,
-        )  # fmt: skip
+        super().__init__(name, label, cast("Any", reader), *rest, **opts)
 
     def read_new(self) -> list[UsageRecord]:
         records = super().read_new()
