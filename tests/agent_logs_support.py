@@ -538,13 +538,18 @@ def opencode_message(  # noqa: PLR0917 - a message reads best as (ts, model, tok
     return msg
 
 
-def opencode_db(path: Path) -> sqlite3.Connection:
+def agent_db(path: Path, *statements: str) -> sqlite3.Connection:
+    """A new database in WAL mode (what OpenCode, Goose and Hermes run in) with the schema."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=WAL")  # what OpenCode runs in
-    for statement in OPENCODE_SCHEMA:
+    conn.execute("PRAGMA journal_mode=WAL")
+    for statement in statements:
         conn.execute(statement)
     return conn
+
+
+def opencode_db(path: Path) -> sqlite3.Connection:
+    return agent_db(path, *OPENCODE_SCHEMA)
 
 
 def opencode_put(
@@ -1401,11 +1406,7 @@ GOOSE_SCHEMA = (
 
 
 def goose_db(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(GOOSE_SCHEMA)
-    return conn
+    return agent_db(path, GOOSE_SCHEMA)
 
 
 def goose_put(  # noqa: PLR0917 - a session row reads best positionally
@@ -1481,11 +1482,7 @@ HERMES_SCHEMA = (
 
 
 def hermes_db(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(HERMES_SCHEMA)
-    return conn
+    return agent_db(path, HERMES_SCHEMA)
 
 
 def hermes_put(  # noqa: PLR0917 - a session row reads best positionally

@@ -1,2 +1,4 @@
-"""What the coding agents' own logs share (Claude Code, Codex): finding the ``*.jsonl`` files,
-the bounded scan of huge lines, the record source that tails them, the registry helpers."""
+"""What the coding agents' own logs and stores share: finding the files, the bounded scan of
+huge lines, the record sources, the reader bases a new agent's parser subclasses (``jsonl``,
+``whole``, ``databases``), the value rules (``values``) and the spec helpers (``spec``,
+``agent_spec``)."""

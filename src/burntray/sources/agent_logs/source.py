@@ -48,9 +48,10 @@ ACTIVE_NS = 3600 * 10**9
 FULL_POLL_EVERY_S = 10.0
 
 
-class _Reader(Protocol):
-    tailer: LogTailer
-    missing: str
+class RecordReader(Protocol):
+    """What a record source over an agent's logs or store asks of its reader."""
+
+    missing: str  # why there is nothing to read at all ("" when the folders are there)
     files_seen: int
     prices: PriceTable
 
@@ -67,6 +68,12 @@ class _Reader(Protocol):
     def reset(self) -> None: ...
 
 
+class LogReader(RecordReader, Protocol):
+    """A reader of appended logs: its tailer's offsets tell when the resume state moved."""
+
+    tailer: LogTailer
+
+
 class AgentLogSource(RecordSource):
     """A record source over one agent's log reader."""
 
@@ -75,7 +82,7 @@ class AgentLogSource(RecordSource):
 
     def __init__(
         self,
-        reader: _Reader,
+        reader: LogReader,
         folders: list[Path],
         history: HistoryStore | None = None,
         clock_ns: Callable[[], int] = time.time_ns,

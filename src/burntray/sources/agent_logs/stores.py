@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +24,11 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.sources.agent_logs.files import JsonlFinder
-from burntray.sources.agent_logs.source import AgentLogSource
+from burntray.sources.agent_logs.named import NamedLogSource
+from burntray.sources.agent_logs.source import RecordReader
 
 if TYPE_CHECKING:
-    from burntray.model.pricing import Price, PriceTable
     from burntray.model.usage import UsageRecord
-    from burntray.store.history import HistoryStore
 
 # A session document far larger than this is not one an agent wrote; it is skipped, named.
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -39,54 +37,26 @@ MAX_REASON = 300
 Stamp = tuple[int, int, int, int]  # dev, ino, size, mtime_ns
 
 
-class StoreReader(Protocol):
-    """What ``StoreSource`` asks of an agent's reader."""
-
-    prices: PriceTable
-    missing: str  # why there is nothing to read at all ("" when the folders are there)
-    files_seen: int
+class StoreReader(RecordReader, Protocol):
+    """What ``StoreSource`` asks of an agent's reader: a log tailer's offsets are not what
+    tells it the resume state moved, ``progress`` is."""
 
     @property
     def progress(self) -> int:
         """Bumped whenever the resume state moved (the source then saves it)."""
         ...
 
-    @property
-    def malformed_lines(self) -> int: ...
-    @property
-    def first_malformed(self) -> str: ...
 
-    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]: ...
-    def folders(self) -> list[str]: ...
-    def unreadable(self) -> dict[str, str]: ...
-    def save_state(self) -> str: ...
-    def load_state(self, text: str) -> None: ...
-    def reset(self) -> None: ...
-
-
-class StoreSource(AgentLogSource):
+class StoreSource(NamedLogSource):
     """A record source over a ``StoreReader`` (named per agent)."""
 
-    def __init__(  # noqa: PLR0917 - the agent's names, then what every record source takes
-        self,
-        name: str,
-        label: str,
-        reader: StoreReader,
-        folders: list[Path],
-        history: HistoryStore | None = None,
-        clock_ns: Callable[[], int] = time.time_ns,
-        *,
-        watch: bool = True,
-        watch_suffixes: tuple[str, ...] = (".jsonl",),
-    ) -> None:
-        self.watch_suffixes = watch_suffixes
-        self.name = name
-        self.label = label
+    def __init__(self, name: str, label: str, reader: StoreReader, *rest: Any, **opts: Any) -> None:
+        """As ``NamedLogSource`` (folders, history, clock; watch, watch_suffixes)."""
         self.store_reader = reader
         self._saved_progress = -1
         # The JSONL source reads its saved-state trigger from a log tailer; ``save_state`` below
         # asks the reader's ``progress`` instead, so the reader needs no tailer.
-        super().__init__(cast("Any", reader), folders, history, clock_ns, watch=watch)
+        super().__init__(name, label, cast("Any", reader), *rest, **opts)
 
     def read_new(self) -> list[UsageRecord]:
         records = super().read_new()
@@ -213,24 +183,6 @@ class WholeFiles:
         self.stamps = {}
         self.skipped = {}
         self.progress += 1
-
-
-class ModelPrices:
-    """Prices by model, looked up once each (a lookup costs far more than pricing a request,
-    and a first scan prices the same few models a hundred thousand times)."""
-
-    def __init__(self, table: PriceTable, provider: str = "") -> None:
-        self.table = table
-        self.provider = provider
-        self._cache: dict[str, Price | None] = {}
-
-    def cost(self, model: str, inp: int, out: int, read: int, write: int) -> float | None:
-        """USD for one request (the 200k tier, Anthropic's cache rule); None when unpriced."""
-        try:
-            price = self._cache[model]
-        except KeyError:
-            price = self._cache[model] = self.table.lookup(self.provider, model)
-        return None if price is None else price.tiered_cost(inp, out, read, write)
 
 
 def dump_state(**parts: object) -> str:

@@ -28,12 +28,9 @@ import msgspec
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import (
-    ModelPrices,
-    WholeFiles,
-    dump_state,
-    load_state_parts,
-)
+from burntray.sources.agent_logs.stores import Stamp
+from burntray.sources.agent_logs.values import ModelPrices, count, text
+from burntray.sources.agent_logs.whole import WholeFileReader
 
 
 class _Message(msgspec.Struct, gc=False):
@@ -55,14 +52,6 @@ class _Thread(msgspec.Struct, gc=False):
 _DECODER = msgspec.json.Decoder(_Thread)
 
 
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _when(*values: object) -> int | None:
     for raw in values:
         if isinstance(raw, str) and raw.strip():
@@ -78,57 +67,24 @@ def _tokens(inp: int, out: int, write: int, read: int, total: int) -> tuple[int,
     return inp, out + missing, write, read
 
 
-class AmpReader:
+class AmpReader(WholeFileReader):
     """Reads the changed thread files in every Amp data folder."""
 
+    what = "Amp threads folder"
+
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
-        self.data_dirs = [Path(f) for f in folders]
-        self.prices = prices
+        super().__init__(folders, prices)
         self._prices = ModelPrices(prices)
-        self.missing = ""
-        self.files_seen = 0
-        self.files_read = 0
-        self._files = WholeFiles([d / "threads" for d in self.data_dirs], (".json",))
 
-    @property
-    def progress(self) -> int:
-        return self._files.progress
+    def roots(self, folders: list[Path]) -> list[Path]:
+        return [d / "threads" for d in folders]
 
-    @property
-    def malformed_lines(self) -> int:
-        return self._files.malformed
-
-    @property
-    def first_malformed(self) -> str:
-        return self._files.first_malformed
-
-    def folders(self) -> list[str]:
-        return self._files.folders()
-
-    def unreadable(self) -> dict[str, str]:
-        return dict(self._files.unreadable)
-
-    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
-        out: list[UsageRecord] = []
-        for _root, path, stamp in self._files.changed():
-            data = self._files.read(path)
-            if data is None:
-                continue
-            self.files_read += 1
-            why = ""
-            try:
-                out += self._thread(path, _DECODER.decode(data))
-            except msgspec.DecodeError as exc:
-                why = f"not a thread: {exc}"
-            self._files.done(path, stamp, why)
-        self.files_seen = self._files.files_seen
-        problems = self._files.problems
-        self.missing = (
-            "no Amp threads folder: " + "; ".join(problems[:2])
-            if problems and len(problems) == len(self.data_dirs)
-            else ""
-        )
-        return out
+    def parse(self, path: Path, data: bytes, stamp: Stamp, out: list[UsageRecord]) -> str:
+        try:
+            out += self._thread(path, _DECODER.decode(data))
+        except msgspec.DecodeError as exc:
+            return f"not a thread: {exc}"
+        return ""
 
     def _record(  # noqa: PLR0917 - a record's parts
         self, path: Path, ident: str, ts: int, model: str, thread: str, tokens: tuple[int, ...]
@@ -138,7 +94,7 @@ class AmpReader:
         return UsageRecord(ts, "", model, inp, out, read, write, cost, f"{path}:{ident}", thread)
 
     def _thread(self, path: Path, doc: _Thread) -> list[UsageRecord]:
-        thread = _text(doc.id)
+        thread = text(doc.id)
         if not thread:
             return []
         messages = doc.messages
@@ -152,11 +108,11 @@ class AmpReader:
             if msg.role != "assistant" or not isinstance(usage, dict):
                 continue
             ts = _when(usage.get("timestamp"), msg.timestamp)
-            model = _text(usage.get("model")) or _text(msg.model)
+            model = text(usage.get("model")) or text(msg.model)
             tokens = _tokens(
-                _count(usage.get("inputTokens")), _count(usage.get("outputTokens")),
-                _count(usage.get("cacheCreationInputTokens")),
-                _count(usage.get("cacheReadInputTokens")), _count(usage.get("totalTokens")),
+                count(usage.get("inputTokens")), count(usage.get("outputTokens")),
+                count(usage.get("cacheCreationInputTokens")),
+                count(usage.get("cacheReadInputTokens")), count(usage.get("totalTokens")),
             )  # fmt: skip
             if ts is None or not model or not any(tokens):
                 continue
@@ -175,35 +131,26 @@ class AmpReader:
                 if isinstance(ident, int) and not isinstance(ident, bool):
                     usage = usage if isinstance(usage, dict) else {}
                     cache[ident] = (
-                        _count(usage.get("cacheCreationInputTokens")),
-                        _count(usage.get("cacheReadInputTokens")),
+                        count(usage.get("cacheCreationInputTokens")),
+                        count(usage.get("cacheReadInputTokens")),
                     )
         out = []
         for n, event in enumerate(events):
             if not isinstance(event, dict):
                 continue
             ts = _when(event.get("timestamp"))
-            model = _text(event.get("model"))
+            model = text(event.get("model"))
             tokens = event.get("tokens")
             if ts is None or not model or not isinstance(tokens, dict):
                 continue
             target = event.get("toMessageId")
             write, read = cache.get(target, (0, 0)) if isinstance(target, int) else (0, 0)
             counts = _tokens(
-                _count(tokens.get("input")), _count(tokens.get("output")), write, read,
-                _count(tokens.get("total")),
+                count(tokens.get("input")), count(tokens.get("output")), write, read,
+                count(tokens.get("total")),
             )  # fmt: skip
             if not any(counts):
                 continue
-            ident = _text(event.get("id")) or f"#{n}"
+            ident = text(event.get("id")) or f"#{n}"
             out.append(self._record(path, f"e:{ident}", ts, model, thread, counts))
         return out
-
-    def save_state(self) -> str:
-        return dump_state(files=self._files.save_state())
-
-    def load_state(self, text: str) -> None:
-        self._files.load_state(load_state_parts(text).get("files"))
-
-    def reset(self) -> None:
-        self._files.reset()

@@ -4,81 +4,35 @@ the format and its rules are in ``.reader``."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from burntray.config_keys import source_field, text
-from burntray.sources.agent_logs.spec import DETAIL, dirs_option
-from burntray.sources.spec import SourceSpec
+from burntray.sources.agent_logs.agent_spec import (
+    Places,
+    agent_spec,
+    count_files,
+    probe_places,
+    store_build,
+)
 
-if TYPE_CHECKING:
-    from burntray.sources.base import Source, SourceContext
-
-LABEL = "Codebuff"
 WATCHED = ("chat-messages.json",)
 
 
-def codebuff_dirs(ctx: SourceContext) -> list[Path]:
-    """Codebuff ``projects`` folders: from ``codebuff.dirs`` when set, else the default rule."""
-    from burntray.sources.codebuff.paths import codebuff_project_dirs  # noqa: PLC0415
-
-    configured = dirs_option(ctx.option("codebuff.dirs"))
-    if configured:
-        return [d if d.name == "projects" else d / "projects" for d in configured]
-    return codebuff_project_dirs(ctx.env)
+def _projects(folder: Path) -> Path:
+    """A configured Codebuff folder's ``projects`` (the folder itself when it is that)."""
+    return folder if folder.name == "projects" else folder / "projects"
 
 
-def _build(ctx: SourceContext) -> Source:
-    from burntray.sources.agent_logs.stores import StoreSource  # noqa: PLC0415
-    from burntray.sources.codebuff.reader import CodebuffReader  # noqa: PLC0415
+PLACES = Places("codebuff.dirs", "burntray.sources.codebuff.paths:codebuff_project_dirs", _projects)
+READER = "burntray.sources.codebuff.reader:CodebuffReader"
 
-    dirs = codebuff_dirs(ctx)
-    reader = CodebuffReader(dirs, ctx.prices)
-    return StoreSource(
-        "codebuff", LABEL, reader, dirs, ctx.records_history(), ctx.clock_ns, watch_suffixes=WATCHED
-    )
-
-
-def _probe(ctx: SourceContext) -> tuple[bool, str]:
-    try:
-        dirs = codebuff_dirs(ctx)
-    except RuntimeError as exc:  # no home to resolve the default from
-        return False, str(exc)
-    found = [str(d) for d in dirs if d.is_dir()]
-    if found:
-        return True, ", ".join(found)
-    return False, "no Codebuff projects folder at " + ", ".join(map(str, dirs))
-
-
-def _doctor(ctx: SourceContext) -> list[str]:
-    from burntray.model.price_table import PRICES_AS_OF  # noqa: PLC0415
-    from burntray.sources.agent_logs.files import JsonlFinder  # noqa: PLC0415
-
-    lines = []
-    for folder in codebuff_dirs(ctx):
-        finder = JsonlFinder(folder, suffixes=WATCHED)
-        files = finder.find()
-        lines.append(f"chats        {finder.problem or f'{folder}: {len(files)} chats'}")
-    lines.append(f"prices       bundled table {PRICES_AS_OF} ([pricing] overrides it)")
-    return lines
-
-
-SPEC = SourceSpec(
+SPEC = agent_spec(
     name="codebuff",
-    label=LABEL,
-    build=_build,
-    probe=_probe,
-    config_fields=(
-        source_field(
-            "codebuff.dirs",
-            text,
-            "Codebuff data folders, comma-separated ('' = CODEBUFF_DATA_DIR or "
-            "~/.config/manicode and its dev and staging channels)",
-            "",
-        ),
-    ),
-    covers=frozenset({"codebuff"}),
-    detail=DETAIL,
-    auto_rank=None,
-    doctor=_doctor,
+    label="Codebuff",
+    places=PLACES,
+    option_help="Codebuff data folders, comma-separated ('' = CODEBUFF_DATA_DIR or "
+    "~/.config/manicode and its dev and staging channels)",
+    covers="codebuff",
     summary="Codebuff's chat files (~/.config/manicode/projects): every reply's tokens, live",
+    build=store_build("codebuff", "Codebuff", PLACES, READER, WATCHED),
+    probe=probe_places(PLACES, "no Codebuff projects folder at "),
+    doctor=count_files(PLACES, "chats", "chats", WATCHED),
 )

@@ -32,12 +32,9 @@ import msgspec
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import (
-    ModelPrices,
-    WholeFiles,
-    dump_state,
-    load_state_parts,
-)
+from burntray.sources.agent_logs.stores import Stamp
+from burntray.sources.agent_logs.values import ModelPrices, text
+from burntray.sources.agent_logs.whole import WholeFileReader
 
 FILE = "chat-messages.json"
 DEFAULT_MODEL = "codebuff-unknown"
@@ -60,10 +57,6 @@ def _pick(record: dict[str, object], keys: tuple[str, ...]) -> int:
 
 def _obj(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _credits(record: dict[str, object]) -> float:
@@ -96,7 +89,7 @@ def usage_of(value: object) -> dict[str, object]:
     else:
         extra = missing
     return {"input": inp, "output": out, "read": read, "write": write, "extra": extra,
-            "credits": _credits(record), "model": _text(record.get("model")) or None}  # fmt: skip
+            "credits": _credits(record), "model": text(record.get("model")) or None}  # fmt: skip
 
 
 def merge(target: dict[str, object], fallback: dict[str, object]) -> None:
@@ -111,7 +104,7 @@ def merge(target: dict[str, object], fallback: dict[str, object]) -> None:
 def message_usage(message: dict[str, object]) -> dict[str, object]:
     metadata = _obj(message.get("metadata"))
     usage = usage_of(None)
-    usage["model"] = _text(metadata.get("model")) or None
+    usage["model"] = text(metadata.get("model")) or None
     merge(usage, usage_of(metadata.get("usage")))
     merge(usage, usage_of(_obj(metadata.get("codebuff")).get("usage")))
     state = _obj(_obj(_obj(metadata.get("runState")).get("sessionState")).get("mainAgentState"))
@@ -126,7 +119,7 @@ def message_usage(message: dict[str, object]) -> dict[str, object]:
             one = usage_of(options.get("usage"))
             codebuff = _obj(options.get("codebuff"))
             merge(one, usage_of(codebuff.get("usage")))
-            one["model"] = _text(codebuff.get("model")) or one["model"]
+            one["model"] = text(codebuff.get("model")) or one["model"]
             merge(found, one)
         merge(usage, found)
     if not usage["credits"]:
@@ -153,61 +146,27 @@ def chat_time(chat_id: str) -> int | None:
     return _when(f"{date}T{time.replace('-', ':', 2)}")
 
 
-class CodebuffReader:
+class CodebuffReader(WholeFileReader):
     """Reads the changed chat files in every Codebuff projects folder."""
 
+    what = "Codebuff projects folder"
+    suffixes = (FILE,)
+
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
-        self.project_dirs = [Path(f) for f in folders]
-        self.prices = prices
+        super().__init__(folders, prices)
         self._prices = ModelPrices(prices)
-        self.missing = ""
-        self.files_seen = 0
-        self.files_read = 0
-        self._files = WholeFiles(
-            self.project_dirs, (FILE,), keep=lambda _root, path: path.name == FILE
-        )
 
-    @property
-    def progress(self) -> int:
-        return self._files.progress
+    def keep(self, root: Path, path: Path) -> bool:
+        return path.name == FILE
 
-    @property
-    def malformed_lines(self) -> int:
-        return self._files.malformed
-
-    @property
-    def first_malformed(self) -> str:
-        return self._files.first_malformed
-
-    def folders(self) -> list[str]:
-        return self._files.folders()
-
-    def unreadable(self) -> dict[str, str]:
-        return dict(self._files.unreadable)
-
-    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
-        out: list[UsageRecord] = []
-        for _root, path, stamp in self._files.changed():
-            data = self._files.read(path)
-            if data is None:
-                continue
-            self.files_read += 1
-            why = ""
-            try:
-                messages = msgspec.json.decode(data)
-            except msgspec.DecodeError as exc:
-                messages, why = None, f"not JSON: {exc}"
-            if isinstance(messages, list):
-                out += self._chat(path, messages, stamp[3])
-            self._files.done(path, stamp, why)
-        self.files_seen = self._files.files_seen
-        problems = self._files.problems
-        self.missing = (
-            "no Codebuff projects folder: " + "; ".join(problems[:2])
-            if problems and len(problems) == len(self.project_dirs)
-            else ""
-        )
-        return out
+    def parse(self, path: Path, data: bytes, stamp: Stamp, out: list[UsageRecord]) -> str:
+        try:
+            messages = msgspec.json.decode(data)
+        except msgspec.DecodeError as exc:
+            return f"not JSON: {exc}"
+        if isinstance(messages, list):
+            out += self._chat(path, messages, stamp[3])
+        return ""
 
     def _chat(self, path: Path, messages: list[object], mtime_ns: int) -> list[UsageRecord]:
         chat_id = path.parent.name or "unknown"
@@ -218,7 +177,7 @@ class CodebuffReader:
         out = []
         for ordinal, item in enumerate(messages):
             message = _obj(item)
-            kind = _text(message.get("variant")) or _text(message.get("role"))
+            kind = text(message.get("variant")) or text(message.get("role"))
             if kind not in ("ai", "agent", "assistant"):
                 continue
             usage = message_usage(message)
@@ -233,7 +192,7 @@ class CodebuffReader:
             model = str(usage["model"] or DEFAULT_MODEL)
             inp, output, read, write, extra = counts
             output += extra
-            ident = _text(message.get("id"))
+            ident = text(message.get("id"))
             key = (
                 f"codebuff:{session}:{ident}" if ident
                 else f"codebuff:{session}:{ts}:{model}:{ordinal}:{inp}:{output}:{read}:{write}"
@@ -242,12 +201,3 @@ class CodebuffReader:
             out.append(UsageRecord(ts, "", model, inp, output, read, write, cost, key, session,
                                    project))  # fmt: skip
         return out
-
-    def save_state(self) -> str:
-        return dump_state(files=self._files.save_state())
-
-    def load_state(self, text: str) -> None:
-        self._files.load_state(load_state_parts(text).get("files"))
-
-    def reset(self) -> None:
-        self._files.reset()

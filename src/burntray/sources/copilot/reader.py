@@ -31,16 +31,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import msgspec
-
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import (
-    ModelPrices,
-    WholeFiles,
-    dump_state,
-    load_state_parts,
-)
+from burntray.sources.agent_logs.stores import Stamp
+from burntray.sources.agent_logs.values import ModelPrices, text
+from burntray.sources.agent_logs.whole import WholeFileReader, json_lines
 
 SETTLE_NS = 60 * 10**9
 CHAT, INFERENCE, TURN, SUMMARY = 0, 1, 2, 3
@@ -53,10 +48,6 @@ SESSION_ATTRS = (
     ("github.copilot.interaction_id", 2),
     ("gen_ai.response.id", 1),
 )
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _number(value: object) -> int | None:
@@ -78,14 +69,14 @@ def _attr(attrs: dict[str, object], *keys: str) -> int:
     return 0
 
 
-def _first_text(attrs: dict[str, object], keys: Iterable[str]) -> str:
-    return next((t for k in keys if (t := _text(attrs.get(k)))), "")
+def _firsttext(attrs: dict[str, object], keys: Iterable[str]) -> str:
+    return next((t for k in keys if (t := text(attrs.get(k)))), "")
 
 
 def _session(attrs: dict[str, object]) -> tuple[str, int]:
     best, rank = "", 0
     for key, priority in SESSION_ATTRS:
-        value = _text(attrs.get(key))
+        value = text(attrs.get(key))
         if value and priority > rank:
             best, rank = value, priority
     return best, rank
@@ -127,9 +118,9 @@ def _timestamp_ms(rec: dict[str, object]) -> int | None:
 
 
 def _nested(rec: dict[str, object], key: str) -> str:
-    direct = _text(rec.get(key))
+    direct = text(rec.get(key))
     ctx = rec.get("spanContext")
-    return direct or (_text(ctx.get(key)) if isinstance(ctx, dict) else "")
+    return direct or (text(ctx.get(key)) if isinstance(ctx, dict) else "")
 
 
 def _is_span(rec: dict[str, object]) -> bool:
@@ -137,16 +128,16 @@ def _is_span(rec: dict[str, object]) -> bool:
     if isinstance(kind, str):
         return kind == "span"
     keys = ("spanId", "traceId", "startTime", "endTime", "duration", "kind")
-    return bool(_text(rec.get("name"))) and any(
-        (_text(rec.get(k)) if k in ("spanId", "traceId") else rec.get(k) is not None) for k in keys
+    return bool(text(rec.get("name"))) and any(
+        (text(rec.get(k)) if k in ("spanId", "traceId") else rec.get(k) is not None) for k in keys
     )
 
 
 def _kind(rec: dict[str, object], attrs: dict[str, object]) -> int | None:
-    name = _text(rec.get("name"))
-    operation = _text(attrs.get("gen_ai.operation.name"))
-    body = _text(rec.get("body")) or _text(rec.get("_body"))
-    event = _text(attrs.get("event.name"))
+    name = text(rec.get("name"))
+    operation = text(attrs.get("gen_ai.operation.name"))
+    body = text(rec.get("body")) or text(rec.get("_body"))
+    event = text(attrs.get("event.name"))
     span = _is_span(rec)
     if span and (operation == "chat" or name.startswith("chat ")):
         return CHAT
@@ -189,7 +180,7 @@ def _candidates(lines: list[dict[str, object]], fallback_ms: int) -> list[_Candi
         named_of.append(named)
         if not trace or not isinstance(attrs, dict):
             continue
-        if trace not in models and (model := _first_text(attrs, MODEL_ATTRS)):
+        if trace not in models and (model := _firsttext(attrs, MODEL_ATTRS)):
             models[trace] = model
         if named[1] > sessions.get(trace, ("", 0))[1]:
             sessions[trace] = named
@@ -223,11 +214,11 @@ def _candidates(lines: list[dict[str, object]], fallback_ms: int) -> list[_Candi
             continue
         trace = _nested(rec, "traceId")
         span = _nested(rec, "spanId")
-        model = _first_text(attrs, MODEL_ATTRS) or models.get(trace, "") or "unknown"
+        model = _firsttext(attrs, MODEL_ATTRS) or models.get(trace, "") or "unknown"
         session = named_of[index][0] or sessions.get(trace, ("", 0))[0] or trace
         ts = _timestamp_ms(rec) or fallback_ms
         out.append(
-            _Candidate(kind, trace, _text(attrs.get("gen_ai.response.id")),
+            _Candidate(kind, trace, text(attrs.get("gen_ai.response.id")),
                        _key(kind, trace, span, attrs, session or "unknown-session", ts, index),
                        ts, model, session or "unknown-session", inp, out_t, read, write)
         )  # fmt: skip
@@ -276,8 +267,10 @@ def select(candidates: list[_Candidate], now_ms: int) -> tuple[list[_Candidate],
     return chosen, held
 
 
-class CopilotReader:
+class CopilotReader(WholeFileReader):
     """Reads the changed Copilot CLI telemetry files."""
+
+    suffixes = (".jsonl",)
 
     def __init__(
         self,
@@ -288,72 +281,39 @@ class CopilotReader:
     ) -> None:
         self.otel_dir = otel_dir
         self.exporter_file = exporter_file
-        self.prices = prices
-        self._prices = ModelPrices(prices)
-        self.missing = ""
-        self.files_seen = 0
-        self.files_read = 0
-        self._clock_ns = clock_ns
-        roots = [otel_dir]
         self._single = exporter_file
-        if exporter_file is not None and exporter_file.parent != otel_dir:
-            roots.append(exporter_file.parent)
-        self._files = WholeFiles(roots, (".jsonl",), keep=self._keep)
+        self._clock_ns = clock_ns
+        self._now_ms = 0
+        super().__init__([otel_dir], prices)
+        self._prices = ModelPrices(prices)
 
-    def _keep(self, root: Path, path: Path) -> bool:
+    def roots(self, folders: list[Path]) -> list[Path]:
+        exporter = self.exporter_file
+        if exporter is not None and exporter.parent != self.otel_dir:
+            return [self.otel_dir, exporter.parent]
+        return [self.otel_dir]
+
+    def keep(self, root: Path, path: Path) -> bool:
         """Every ``*.jsonl`` in the otel folder itself, and the exporter's file."""
         return (root == self.otel_dir and path.parent == self.otel_dir) or path == self._single
 
-    @property
-    def progress(self) -> int:
-        return self._files.progress
-
-    @property
-    def malformed_lines(self) -> int:
-        return self._files.malformed
-
-    @property
-    def first_malformed(self) -> str:
-        return self._files.first_malformed
-
-    def folders(self) -> list[str]:
-        return self._files.folders()
-
-    def unreadable(self) -> dict[str, str]:
-        return dict(self._files.unreadable)
+    def missing_reason(self) -> str:
+        if self.files_seen or not self._files.problems:
+            return ""
+        return "no Copilot CLI telemetry yet: " + "; ".join(self._files.problems[:2])
 
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
-        out: list[UsageRecord] = []
-        now_ms = self._clock_ns() // 10**6
-        for _root, path, stamp in self._files.changed():
-            data = self._files.read(path)
-            if data is None:
-                continue
-            self.files_read += 1
-            lines, skipped, first = [], 0, ""
-            for n, line in enumerate(data.split(b"\n")):
-                if b'"attributes"' not in line:
-                    continue
-                try:
-                    rec = msgspec.json.decode(line)
-                except msgspec.DecodeError as exc:
-                    skipped += 1
-                    first = first or f"line {n + 1}: {exc}"
-                    continue
-                if isinstance(rec, dict):
-                    lines.append(rec)
-            chosen, held = select(_candidates(lines, stamp[3] // 10**6), now_ms)
-            out += [self._record(path, c) for c in chosen]
-            if held:
-                continue  # read again on the next pass, when its trace may have settled
-            why = f"{skipped} line(s) not JSON, first {first}" if skipped else ""
-            self._files.done(path, stamp, why)
-        self.files_seen = self._files.files_seen
-        self.missing = (
-            "" if self.files_seen or not self._files.problems else "no Copilot CLI telemetry yet: "
-            + "; ".join(self._files.problems[:2])
-        )  # fmt: skip
-        return out
+        self._now_ms = self._clock_ns() // 10**6  # one instant for every file of the pass
+        return super().read_new(active_since_ns)
+
+    def parse(self, path: Path, data: bytes, stamp: Stamp, out: list[UsageRecord]) -> str | None:
+        found, why = json_lines(data, need=b'"attributes"')
+        lines = [rec for _n, rec in found]
+        chosen, held = select(_candidates(lines, stamp[3] // 10**6), self._now_ms)
+        out += [self._record(path, c) for c in chosen]
+        if held:
+            return None  # read again on the next pass, when its trace may have settled
+        return why
 
     def _record(self, path: Path, c: _Candidate) -> UsageRecord:
         cost = self._prices.cost(c.model, c.input, c.output, c.cache_read, c.cache_write)
@@ -361,12 +321,3 @@ class CopilotReader:
             c.ts_ms * 10**6, "github-copilot", c.model, c.input, c.output, c.cache_read,
             c.cache_write, cost, f"{path}:{c.key}", c.session,
         )  # fmt: skip
-
-    def save_state(self) -> str:
-        return dump_state(files=self._files.save_state())
-
-    def load_state(self, text: str) -> None:
-        self._files.load_state(load_state_parts(text).get("files"))
-
-    def reset(self) -> None:
-        self._files.reset()

@@ -29,12 +29,9 @@ from burntray.io.bounded_read import UnsafeFileError, open_regular_file
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import (
-    ModelPrices,
-    WholeFiles,
-    dump_state,
-    load_state_parts,
-)
+from burntray.sources.agent_logs.stores import Stamp
+from burntray.sources.agent_logs.values import ProviderPrices, count, text
+from burntray.sources.agent_logs.whole import WholeFileReader
 
 SUFFIX = ".settings.json"
 SIDECAR_LINES = 500
@@ -77,14 +74,6 @@ class _Settings(msgspec.Struct, gc=False):
 _DECODER = msgspec.json.Decoder(_Settings)
 
 
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
 def model_name(raw: str) -> str:
     """Droid's display name as a model id: ``custom:`` and bracketed tags dropped, lower case,
     spaces as dashes (dots kept: ``claude-opus-4.5`` prices as ``claude-opus-4-5``)."""
@@ -121,70 +110,38 @@ def sidecar_model(settings: Path) -> str:
     return ""
 
 
-class DroidReader:
+class DroidReader(WholeFileReader):
     """Reads the changed session settings in every Droid sessions folder."""
 
+    what = "Droid sessions folder"
+    suffixes = (SUFFIX,)
+
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
-        self.data_dirs = [Path(f) for f in folders]
-        self.prices = prices
-        self._prices: dict[str, ModelPrices] = {}
-        self.missing = ""
-        self.files_seen = 0
-        self.files_read = 0
-        self._files = WholeFiles(self.data_dirs, (SUFFIX,))
+        super().__init__(folders, prices)
+        self._prices = ProviderPrices(prices)
         # session -> [file, first seen ms, totals]: what was recorded so far
         self._sessions: dict[str, list[object]] = {}
+        self._seen: list[tuple[Path, Stamp, _Settings]] = []  # read in this pass
 
-    @property
-    def progress(self) -> int:
-        return self._files.progress
+    def parse(self, path: Path, data: bytes, stamp: Stamp, out: list[UsageRecord]) -> str:
+        try:
+            settings = _DECODER.decode(data)
+        except msgspec.DecodeError as exc:
+            return f"not Droid settings: {exc}"
+        self._seen.append((path, stamp, settings))
+        return ""
 
-    @property
-    def malformed_lines(self) -> int:
-        return self._files.malformed
-
-    @property
-    def first_malformed(self) -> str:
-        return self._files.first_malformed
-
-    def folders(self) -> list[str]:
-        return self._files.folders()
-
-    def unreadable(self) -> dict[str, str]:
-        return dict(self._files.unreadable)
-
-    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
-        out: list[UsageRecord] = []
-        seen = []
-        for _root, path, stamp in self._files.changed():
-            data = self._files.read(path)
-            if data is None:
-                continue
-            self.files_read += 1
-            try:
-                settings = _DECODER.decode(data)
-            except msgspec.DecodeError as exc:
-                self._files.done(path, stamp, f"not Droid settings: {exc}")
-                continue
-            seen.append((path, stamp, settings))
-            self._files.done(path, stamp)
+    def finish(self, out: list[UsageRecord]) -> None:
         latest: dict[str, Snapshot] = {}
-        for snap in (self._parse(*s) for s in seen):
+        for snap in (self._parse(*s) for s in self._seen):
             # of two files of one session read now, the latest snapshot (then the later path)
             if snap is not None and (
                 snap[0] not in latest or _order(snap) >= _order(latest[snap[0]])
             ):
                 latest[snap[0]] = snap
+        self._seen = []
         for session, file, at_ns, mtime_ns, model, provider, totals in latest.values():
             self._observe(session, file, at_ns, mtime_ns, model, provider, totals, out)
-        self.files_seen = self._files.files_seen
-        problems = self._files.problems
-        self.missing = (
-            "no Droid sessions folder: " + "; ".join(problems[:2])
-            if problems and len(problems) == len(self.data_dirs)
-            else ""
-        )
-        return out
 
     def _parse(
         self, path: Path, stamp: tuple[int, int, int, int], settings: _Settings
@@ -192,9 +149,9 @@ class DroidReader:
         usage = settings.tokenUsage
         if usage is None:
             return None
-        inp, out = _count(usage.inputTokens), _count(usage.outputTokens)
-        write, read = _count(usage.cacheCreationTokens), _count(usage.cacheReadTokens)
-        thinking, total = _count(usage.thinkingTokens), _count(usage.totalTokens)
+        inp, out = count(usage.inputTokens), count(usage.outputTokens)
+        write, read = count(usage.cacheCreationTokens), count(usage.cacheReadTokens)
+        thinking, total = count(usage.thinkingTokens), count(usage.totalTokens)
         missing = max(0, total - (inp + out + write + read + thinking))
         if missing and out == 0:
             out = missing
@@ -203,12 +160,12 @@ class DroidReader:
         totals = (inp, out + thinking, write, read)
         if not any(totals):
             return None
-        lock = _text(settings.providerLock)
-        model = model_name(_text(settings.model)) or sidecar_model(path)
+        lock = text(settings.providerLock)
+        model = model_name(text(settings.model)) or sidecar_model(path)
         provider = provider_of(lock, model)
         model = model or _DEFAULT_MODELS.get(provider, "unknown")
         try:
-            at_ns = parse_rfc3339_ns(_text(settings.providerLockTimestamp))
+            at_ns = parse_rfc3339_ns(text(settings.providerLockTimestamp))
         except TimeFormatError:
             at_ns = stamp[3]
         session = path.name.removesuffix(SUFFIX) or "unknown"
@@ -237,18 +194,13 @@ class DroidReader:
         self, key: str, ts: int, model: str, provider: str, session: str, totals: Totals
     ) -> UsageRecord:
         inp, out, write, read = totals
-        prices = self._prices.get(provider)
-        if prices is None:
-            prices = self._prices[provider] = ModelPrices(self.prices, provider)
-        cost = prices.cost(model, inp, out, read, write)
+        cost = self._prices.cost(provider, model, inp, out, read, write)
         return UsageRecord(ts, provider, model, inp, out, read, write, cost, key, session)
 
-    def save_state(self) -> str:
-        return dump_state(files=self._files.save_state(), sessions=self._sessions)
+    def more_state(self) -> dict[str, object]:
+        return {"sessions": self._sessions}
 
-    def load_state(self, text: str) -> None:
-        parts = load_state_parts(text)
-        self._files.load_state(parts.get("files"))
+    def load_more(self, parts: dict[str, object]) -> None:
         sessions = parts.get("sessions")
         if isinstance(sessions, dict):
             self._sessions = {
@@ -257,6 +209,5 @@ class DroidReader:
                 if isinstance(v, list) and len(v) == 3 and isinstance(v[2], list)
             }
 
-    def reset(self) -> None:
-        self._files.reset()
+    def forget(self) -> None:
         self._sessions = {}

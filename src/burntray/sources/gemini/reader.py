@@ -32,12 +32,9 @@ import msgspec
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import (
-    ModelPrices,
-    WholeFiles,
-    dump_state,
-    load_state_parts,
-)
+from burntray.sources.agent_logs.stores import Stamp
+from burntray.sources.agent_logs.values import ModelPrices, text
+from burntray.sources.agent_logs.whole import WholeFileReader, json_lines
 
 PROVIDER = "google"
 DEFAULT_MODEL = "unknown"
@@ -77,10 +74,6 @@ def _tokens(value: object) -> dict[str, int] | None:
         total = _number(value.get("total_tokens"))
     out["total"] = -1 if total is None else total
     return out
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _when(record: dict[str, object], *keys: str) -> int | None:
@@ -137,53 +130,18 @@ def _direct(tokens: dict[str, int]) -> _Usage:
     return _Usage(tokens, cached_inside=inside)
 
 
-class GeminiReader:
+class GeminiReader(WholeFileReader):
     """Reads the changed chat files in every Gemini CLI data folder."""
 
+    what = "Gemini CLI data folder"
+    suffixes = (".json", ".jsonl")
+
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
-        self.data_dirs = [Path(f) for f in folders]
-        self.prices = prices
+        super().__init__(folders, prices)
         self._prices = ModelPrices(prices, PROVIDER)
-        self.missing = ""
-        self.files_seen = 0
-        self.files_read = 0
-        self._files = WholeFiles(self.data_dirs, (".json", ".jsonl"))
 
-    @property
-    def progress(self) -> int:
-        return self._files.progress
-
-    @property
-    def malformed_lines(self) -> int:
-        return self._files.malformed
-
-    @property
-    def first_malformed(self) -> str:
-        return self._files.first_malformed
-
-    def folders(self) -> list[str]:
-        return self._files.folders()
-
-    def unreadable(self) -> dict[str, str]:
-        return dict(self._files.unreadable)
-
-    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
-        out: list[UsageRecord] = []
-        for _root, path, stamp in self._files.changed():
-            data = self._files.read(path)
-            if data is None:
-                continue
-            self.files_read += 1
-            skipped = self._parse(path, data, stamp[3], out)
-            self._files.done(path, stamp, skipped)
-        self.files_seen = self._files.files_seen
-        problems = self._files.problems
-        self.missing = (
-            "no Gemini CLI data folder: " + "; ".join(problems[:2])
-            if problems and len(problems) == len(self.data_dirs)
-            else ""
-        )
-        return out
+    def parse(self, path: Path, data: bytes, stamp: Stamp, out: list[UsageRecord]) -> str:
+        return self._parse(path, data, stamp[3], out)
 
     def _record(  # noqa: PLR0917 - a record's parts
         self, path: Path, ident: str, model: str, ts: int, session: str, u: _Usage
@@ -203,7 +161,7 @@ class GeminiReader:
             return f"not JSON: {exc}"
         if not isinstance(doc, dict):
             return ""  # an array (logs.json, a checkpoint): no usage
-        session = _text(doc.get("sessionId")) or _text(doc.get("session_id")) or path.stem
+        session = text(doc.get("sessionId")) or text(doc.get("session_id")) or path.stem
         messages = doc.get("messages")
         if isinstance(messages, list):
             at = _when(doc, "startTime", "lastUpdated") or mtime_ns
@@ -217,7 +175,7 @@ class GeminiReader:
         self._stats(
             path,
             doc,
-            _text(doc.get("model")),
+            text(doc.get("model")),
             session,
             _when(doc, "timestamp") or mtime_ns,
             "s",
@@ -228,21 +186,11 @@ class GeminiReader:
     def _parse_lines(self, path: Path, data: bytes, mtime_ns: int, out: list[UsageRecord]) -> str:
         session = path.stem
         model = ""
-        skipped, first = 0, ""
         found: dict[str, UsageRecord] = {}
-        for n, line in enumerate(data.split(b"\n")):
-            if not line.strip():
-                continue
-            try:
-                rec = msgspec.json.decode(line)
-            except msgspec.DecodeError as exc:
-                skipped += 1
-                first = first or f"line {n + 1}: {exc}"
-                continue
-            if not isinstance(rec, dict):
-                continue
-            session = _text(rec.get("sessionId")) or _text(rec.get("session_id")) or session
-            model = _text(rec.get("model")) or model
+        lines, why = json_lines(data)
+        for n, rec in lines:
+            session = text(rec.get("sessionId")) or text(rec.get("session_id")) or session
+            model = text(rec.get("model")) or model
             if rec.get("type") == "gemini":
                 mine: list[UsageRecord] = []
                 self._direct(path, rec, model, session, mtime_ns, n, mine)
@@ -256,21 +204,21 @@ class GeminiReader:
                 self._stats(path, {"stats": stats}, model, session, at, f"s{n}", mine)
                 found.update((r.key, r) for r in mine)
         out.extend(found.values())
-        return f"{skipped} line(s) not JSON, first {first}" if skipped else ""
+        return why
 
     def _direct(  # noqa: PLR0917 - a message and where it sits
         self, path: Path, msg: dict[str, object], hint: str, session: str, at: int, n: int,
         out: list[UsageRecord],
     ) -> None:  # fmt: skip
         tokens = _tokens(msg.get("tokens"))
-        model = _text(msg.get("model")) or hint
+        model = text(msg.get("model")) or hint
         if tokens is None or not model:
             return
         usage = _direct(tokens)
         if usage.empty:
             return
         ts = _when(msg, "timestamp", "created_at") or at
-        ident = _text(msg.get("id")) or f"#{n}"
+        ident = text(msg.get("id")) or f"#{n}"
         out.append(self._record(path, ident, model, ts, session, usage))
 
     def _stats(  # noqa: PLR0917 - the stats and where they sit
@@ -300,12 +248,3 @@ class GeminiReader:
         usage = _Usage(tokens, cached_inside=True)
         if not usage.empty:
             out.append(self._record(path, tag, hint or DEFAULT_MODEL, at, session, usage))
-
-    def save_state(self) -> str:
-        return dump_state(files=self._files.save_state())
-
-    def load_state(self, text: str) -> None:
-        self._files.load_state(load_state_parts(text).get("files"))
-
-    def reset(self) -> None:
-        self._files.reset()

@@ -19,15 +19,9 @@ in one short transaction (``io.sqlite_ro``); the totals seen are kept with the r
 from __future__ import annotations
 
 import math
-import sqlite3
-import time
-from collections.abc import Callable, Iterable
-from pathlib import Path
 
-from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, signature
-from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import ModelPrices, dump_state, load_state_parts
+from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
 
 WHAT = "Hermes state database"
 COLUMNS = (
@@ -70,114 +64,33 @@ def provider_of(raw: object, model: str) -> str:
     return "google" if lower.startswith(("gemini-", "gemini/")) else ""
 
 
-class HermesReader:
+class HermesReader(SessionTotalsReader):
     """Reads the changed Hermes state databases."""
 
-    def __init__(
-        self,
-        databases: Iterable[Path],
-        prices: PriceTable,
-        clock_ns: Callable[[], int] = time.time_ns,
-    ) -> None:
-        self.databases = [Path(d) for d in databases]
-        self.prices = prices
-        self._prices: dict[str, ModelPrices] = {}
-        self._clock_ns = clock_ns
-        self.missing = ""
-        self.files_seen = 0
-        self._signatures: dict[str, object] = {}
-        self._problems: dict[str, str] = {}
-        # session -> [input, output, cache read, cache write, cost in micro-USD] recorded so far
-        self._sessions: dict[str, list[int]] = {}
-        self._progress = 0
+    what = WHAT
+    file_label = "Hermes state.db"
+    columns = COLUMNS
+    later_columns = ("updated_at", "ended_at")
+    required = "model"
+    width = 5  # input, output, cache read, cache write, cost in micro-USD
+    counted = 4  # the cost alone growing is no request
 
-    @property
-    def progress(self) -> int:
-        return self._progress
-
-    @property
-    def malformed_lines(self) -> int:
-        return 0
-
-    @property
-    def first_malformed(self) -> str:
-        return ""
-
-    def folders(self) -> list[str]:
-        return [str(d.parent) for d in self.databases if d.parent.is_dir()]
-
-    def unreadable(self) -> dict[str, str]:
-        return dict(self._problems)
-
-    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
-        out: list[UsageRecord] = []
-        present = [db for db in self.databases if db.exists()]
-        seen: set[str] = set()
-        for db in present:
-            self._read(db, seen, out)
-        self.files_seen = len(present)
-        self.missing = (
-            "" if present else "no Hermes state.db at " + ", ".join(map(str, self.databases))
-        )
-        return out
-
-    def _read(self, db: Path, seen: set[str], out: list[UsageRecord]) -> None:
-        name = str(db)
-        sig = signature(db)
-        if self._signatures.get(name) == sig and name not in self._problems:
-            return
-        try:
-            conn = open_readonly(db, WHAT)
-        except StoreProblem as exc:
-            self._problems[name] = exc.detail
-            return
-        try:
-            have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
-            missing = [c for c in COLUMNS if c not in have]
-            if missing:
-                raise sqlite3.OperationalError(f"no such column: {missing[0]}")
-            later = next((c for c in ("updated_at", "ended_at") if c in have), "NULL")
-            rows = conn.execute(
-                f"SELECT {', '.join(COLUMNS)}, {later} FROM sessions "  # noqa: S608
-                "WHERE model IS NOT NULL AND trim(model) != ''"
-            ).fetchall()
-        except sqlite3.Error as exc:
-            self._problems[name] = describe_error(exc, db, WHAT)
-            return
-        finally:
-            conn.close()
-        self._problems.pop(name, None)
-        self._signatures[name] = sig
-        now = self._clock_ns()
-        for row in rows:
-            self._row(row, now, seen, out)
-        self._progress += 1
-
-    def _row(
-        self, row: tuple[object, ...], now: int, seen: set[str], out: list[UsageRecord]
-    ) -> None:
+    def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
         ident = str(row[0] or "")
         model = str(row[1]).strip()
         started = when_ns(row[3])
-        if not ident or not model or started is None or ident in seen:
+        if not ident or not model or started is None or ident in self.seen:
             return  # a session another home holds counts once (the first)
-        seen.add(ident)
+        self.seen.add(ident)
         inp, output, read, write, reasoning = (_count(v) for v in row[4:9])
         cost = _usd(row[10])  # the billed cost; Hermes's estimate is not used (as ccusage)
         totals = [inp, output + reasoning, read, write, round(cost * 1e6)]
         if not any(totals):
             return
-        provider = provider_of(row[2], model)
-        key = f"h:{ident}"
-        before = self._sessions.get(key)
-        self._sessions[key] = totals
-        if before is None:
-            out.append(self._record(key, started, model, provider, ident, totals))
-            return
-        delta = [max(0, a - b) for a, b in zip(totals, before, strict=True)]
-        if any(delta[:4]):
-            at = when_ns(row[11]) or now
-            out.append(self._record(f"{key}:{at}", at, model, provider, ident, delta))
+        found = self.grown(f"h:{ident}", totals, started, when_ns(row[11]))
+        if found is not None:
+            key, at, counts = found
+            out.append(self._record(key, at, model, provider_of(row[2], model), ident, counts))
 
     def _record(  # noqa: PLR0917 - a record's parts
         self, key: str, ts: int, model: str, provider: str, session: str, totals: list[int]
@@ -186,26 +99,6 @@ class HermesReader:
         if micro_usd > 0:
             cost: float | None = micro_usd / 1e6
         else:
-            prices = self._prices.get(provider)
-            if prices is None:
-                prices = self._prices[provider] = ModelPrices(self.prices, provider)
-            cost = prices.cost(model, inp, out, read, write)
+            cost = self._prices.cost(provider, model, inp, out, read, write)
         return UsageRecord(ts, provider, model, inp, out, read, write, cost, key, session,
                            cost_from_upstream=micro_usd > 0)  # fmt: skip
-
-    def save_state(self) -> str:
-        return dump_state(sessions=self._sessions)
-
-    def load_state(self, text: str) -> None:
-        sessions = load_state_parts(text).get("sessions")
-        if isinstance(sessions, dict):
-            self._sessions = {
-                k: [int(x) for x in v]
-                for k, v in sessions.items()
-                if isinstance(v, list) and len(v) == 5 and all(isinstance(x, int) for x in v)
-            }
-
-    def reset(self) -> None:
-        self._signatures = {}
-        self._sessions = {}
-        self._progress += 1

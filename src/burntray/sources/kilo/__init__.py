@@ -6,71 +6,39 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from burntray.config_keys import source_field, text
-from burntray.sources.agent_logs.spec import DETAIL, dirs_option
-from burntray.sources.spec import SourceSpec
+from burntray.sources.agent_logs.agent_spec import (
+    Places,
+    agent_spec,
+    prices_line,
+    probe_places,
+    store_build,
+)
 
 if TYPE_CHECKING:
-    from burntray.sources.base import Source, SourceContext
+    from burntray.sources.base import SourceContext
 
-LABEL = "Kilo"
 WATCHED = (".db", ".db-wal", ".db-journal")
+PLACES = Places("kilo.dirs", "burntray.sources.kilo.paths:kilo_data_dirs")
+READER = "burntray.sources.kilo.reader:KiloReader"
 
 
-def kilo_dirs(ctx: SourceContext) -> list[Path]:
-    """Kilo data folders: ``kilo.dirs`` when set, else Kilo's own rule."""
-    from burntray.sources.kilo.paths import kilo_data_dirs  # noqa: PLC0415
-
-    return dirs_option(ctx.option("kilo.dirs")) or kilo_data_dirs(ctx.env)
-
-
-def _build(ctx: SourceContext) -> Source:
-    from burntray.sources.agent_logs.stores import StoreSource  # noqa: PLC0415
-    from burntray.sources.kilo.reader import KiloReader  # noqa: PLC0415
-
-    dirs = kilo_dirs(ctx)
-    reader = KiloReader(dirs, ctx.prices)
-    return StoreSource(
-        "kilo", LABEL, reader, dirs, ctx.records_history(), ctx.clock_ns, watch_suffixes=WATCHED
-    )
-
-
-def _probe(ctx: SourceContext) -> tuple[bool, str]:
-    try:
-        dirs = kilo_dirs(ctx)
-    except RuntimeError as exc:  # no home to resolve the default from
-        return False, str(exc)
-    found = [str(d / "kilo.db") for d in dirs if (d / "kilo.db").exists()]
-    if found:
-        return True, ", ".join(found)
-    return False, "no kilo.db in " + ", ".join(map(str, dirs))
+def _database(folder: Path) -> Path:
+    return folder / "kilo.db"
 
 
 def _doctor(ctx: SourceContext) -> list[str]:
-    from burntray.model.price_table import PRICES_AS_OF  # noqa: PLC0415
-
-    lines = [f"database     {d / 'kilo.db'}" for d in kilo_dirs(ctx)]
-    lines.append(f"prices       Kilo's own cost, else bundled table {PRICES_AS_OF}")
-    return lines
+    return [*(f"database     {_database(d)}" for d in PLACES(ctx)), prices_line(own_cost="Kilo")]
 
 
-SPEC = SourceSpec(
+SPEC = agent_spec(
     name="kilo",
-    label=LABEL,
-    build=_build,
-    probe=_probe,
-    config_fields=(
-        source_field(
-            "kilo.dirs",
-            text,
-            "Kilo data folders, comma-separated ('' = KILO_DATA_DIR, else "
-            "$XDG_DATA_HOME/kilo or ~/.local/share/kilo)",
-            "",
-        ),
-    ),
-    covers=frozenset({"kilo"}),
-    detail=DETAIL,
-    auto_rank=None,
-    doctor=_doctor,
+    label="Kilo",
+    places=PLACES,
+    option_help="Kilo data folders, comma-separated ('' = KILO_DATA_DIR, else "
+    "$XDG_DATA_HOME/kilo or ~/.local/share/kilo)",
+    covers="kilo",
     summary="Kilo CLI's message store (kilo.db): every message's tokens and cost, live",
+    build=store_build("kilo", "Kilo", PLACES, READER, WATCHED),
+    probe=probe_places(PLACES, "no kilo.db in ", _database, files=True),
+    doctor=_doctor,
 )

@@ -23,11 +23,10 @@ from pathlib import Path
 import msgspec
 
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
-from burntray.io.log_tail import FileState, LogTailer
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.files import JsonlFinder
-from burntray.sources.agent_logs.stores import ModelPrices
+from burntray.sources.agent_logs.jsonl import JsonlReader
+from burntray.sources.agent_logs.values import ModelPrices, count
 
 MARKER = b'"StatusUpdate"'
 DEFAULT_MODEL = "kimi-for-coding"
@@ -62,10 +61,6 @@ class _Line(msgspec.Struct, gc=False):
 _DECODER = msgspec.json.Decoder(_Line)
 
 
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
 def is_wire(sessions: Path, path: Path) -> bool:
     """``sessions/<group>/<session>/wire.jsonl`` (ccusage reads those, no other file)."""
     parts = path.relative_to(sessions).parts
@@ -83,33 +78,25 @@ def configured_model(root: Path) -> str:
     return model.strip() if isinstance(model, str) and model.strip() else DEFAULT_MODEL
 
 
-class KimiLogReader:
+class KimiLogReader(JsonlReader):
     """Reads what is new in every Kimi data folder's wire logs."""
 
+    markers = (MARKER,)
+    what = "Kimi sessions folder"
+
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
-        self.data_dirs = [Path(f) for f in folders]
-        self.prices = prices
+        super().__init__(folders, prices)
         self._prices = ModelPrices(prices, PROVIDER)
-        self.tailer = LogTailer([MARKER])
-        self._finders = [(d, JsonlFinder(d / "sessions")) for d in self.data_dirs]
         self._models: dict[Path, tuple[int, str]] = {}
-        self.missing = ""
-        self.files_seen = 0
 
-    def folders(self) -> list[str]:
-        return [f for _d, finder in self._finders for f in finder.folders()]
+    def roots(self, folder: Path) -> list[Path]:
+        return [folder / "sessions"]
 
-    @property
-    def malformed_lines(self) -> int:
-        return self.tailer.skipped()[0]
+    def keep(self, root: Path, path: Path) -> bool:
+        return is_wire(root, path)
 
-    @property
-    def first_malformed(self) -> str:
-        return self.tailer.skipped()[1]
-
-    def unreadable(self) -> dict[str, str]:
-        found = {p: why for _d, f in self._finders for p, why in f.unreadable.items()}
-        return {**found, **self.tailer.stats.unreadable}
+    def forget(self) -> None:
+        self._models = {}
 
     def _model(self, root: Path) -> str:
         """The configured model, read again only when ``config.json`` changed."""
@@ -123,49 +110,10 @@ class KimiLogReader:
             self._models[root] = cached
         return cached[1]
 
-    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
-        out: list[UsageRecord] = []
-        present: set[str] = set()
-        problems = []
-        for root, finder in self._finders:
-            files = finder.find()
-            if finder.problem:
-                problems.append(finder.problem)
-            for name in files:
-                path = Path(name)
-                if not is_wire(finder.root, path):
-                    continue
-                present.add(name)
-                if active_since_ns is not None and self.tailer.quiet_since(name, active_since_ns):
-                    continue
-                if not self.tailer.unchanged(name):
-                    self._read_file(path, self._model(root), out)
-        self.tailer.forget_missing(present)
-        self.files_seen = len(present)
-        self.missing = (
-            "no Kimi sessions folder: " + "; ".join(problems[:2])
-            if problems and len(problems) == len(self._finders)
-            else ""
-        )
-        return out
-
-    def _read_file(self, path: Path, model: str, out: list[UsageRecord]) -> None:
-        session = path.parent.name or "unknown"
-
-        def on_line(line: bytes, offset: int) -> None:
-            try:
-                rec = _DECODER.decode(line)
-            except msgspec.DecodeError as exc:
-                self.tailer.skip(str(path), f"{path}@{offset}: {exc}")
-                return
-            record = self._record(rec, path, session, model)
-            if record is not None:
-                out.append(record)
-
-        def on_reset(_old: FileState) -> None:
-            pass  # no per-file state: every step stands alone
-
-        self.tailer.read(path, on_line, on_reset)
+    def read_file(self, folder: Path, root: Path, path: Path, out: list[UsageRecord]) -> None:
+        session, model = path.parent.name or "unknown", self._model(folder)
+        decode = _DECODER.decode
+        self.tail(path, decode, lambda rec: self._record(rec, path, session, model), out)
 
     def _record(self, rec: _Line, path: Path, session: str, model: str) -> UsageRecord | None:
         message = rec.message
@@ -175,9 +123,9 @@ class KimiLogReader:
         usage = payload.token_usage if payload is not None else None
         if payload is None or usage is None:
             return None
-        inp, out = _count(usage.input_other), _count(usage.output)
-        read, write = _count(usage.input_cache_read), _count(usage.input_cache_creation)
-        out += max(0, _count(usage.total) - (inp + out + read + write))
+        inp, out = count(usage.input_other), count(usage.output)
+        read, write = count(usage.input_cache_read), count(usage.input_cache_creation)
+        out += max(0, count(usage.total) - (inp + out + read + write))
         if not (inp or out or read or write):
             return None
         stamp = rec.timestamp
@@ -192,13 +140,3 @@ class KimiLogReader:
         cost = self._prices.cost(model, inp, out, read, write)
         key = f"k:{session}:{msg_id}:{ts}:{model}:{inp}:{out}:{write}:{read}"
         return UsageRecord(ts, PROVIDER, model, inp, out, read, write, cost, key, session)
-
-    def reset(self) -> None:
-        self.tailer = LogTailer([MARKER])
-        self._models = {}
-
-    def save_state(self) -> str:
-        return self.tailer.save_state()
-
-    def load_state(self, text: str) -> None:
-        self.tailer.load_state(text)

@@ -4,69 +4,44 @@ they are appended (the shared log machinery is ``burntray.sources.agent_logs``; 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from burntray.config_keys import source_field, text
-from burntray.sources.agent_logs.spec import DETAIL, dirs_option
-from burntray.sources.spec import SourceSpec
+from burntray.sources.agent_logs.agent_spec import Places, agent_spec, prices_line, probe_places
 
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
 
-
-def openclaw_folders(ctx: SourceContext) -> list[Path]:
-    """OpenClaw state folders: ``openclaw.dirs`` when set, else the default rule."""
-    from burntray.sources.openclaw.paths import openclaw_dirs  # noqa: PLC0415
-
-    return dirs_option(ctx.option("openclaw.dirs")) or openclaw_dirs(ctx.env)
+PLACES = Places("openclaw.dirs", "burntray.sources.openclaw.paths:openclaw_dirs")
 
 
 def _build(ctx: SourceContext) -> Source:
+    from burntray.sources.agent_logs.named import NamedLogSource  # noqa: PLC0415
     from burntray.sources.openclaw.logs import OpenClawLogReader  # noqa: PLC0415
-    from burntray.sources.openclaw.source import OpenClawSource  # noqa: PLC0415
 
-    dirs = [d for d in openclaw_folders(ctx) if d.is_dir()] or openclaw_folders(ctx)[:1]
+    # the folders that are there (of OpenClaw's former names' too), else the first to wait for
+    dirs = [d for d in PLACES(ctx) if d.is_dir()] or PLACES(ctx)[:1]
     reader = OpenClawLogReader(dirs, ctx.prices)
-    return OpenClawSource(reader, dirs, ctx.records_history(), ctx.clock_ns)
-
-
-def _probe(ctx: SourceContext) -> tuple[bool, str]:
-    try:
-        dirs = openclaw_folders(ctx)
-    except RuntimeError as exc:
-        return False, str(exc)
-    found = [str(d) for d in dirs if d.is_dir()]
-    if found:
-        return True, ", ".join(found)
-    return False, "no OpenClaw state folder at " + ", ".join(map(str, dirs))
+    # a write to any file of the sessions folders wakes it: the copies a reset leaves
+    # (".jsonl.reset.<time>") have no fixed suffix, and the folders hold nothing else
+    return NamedLogSource(
+        "openclaw", "OpenClaw", reader, dirs, ctx.records_history(), ctx.clock_ns,
+        watch_suffixes=("",),
+    )  # fmt: skip
 
 
 def _doctor(ctx: SourceContext) -> list[str]:
-    from burntray.model.price_table import PRICES_AS_OF  # noqa: PLC0415
-
-    lines = [f"state        {d}" for d in openclaw_folders(ctx) if d.is_dir()]
-    lines.append(f"prices       OpenClaw's own cost, else bundled table {PRICES_AS_OF}")
-    return lines
+    return [*(f"state        {d}" for d in PLACES(ctx) if d.is_dir()), prices_line("OpenClaw")]
 
 
-SPEC = SourceSpec(
+SPEC = agent_spec(
     name="openclaw",
     label="OpenClaw",
-    build=_build,
-    probe=_probe,
-    config_fields=(
-        source_field(
-            "openclaw.dirs",
-            text,
-            "OpenClaw state folders, comma-separated ('' = OPENCLAW_DIR, else ~/.openclaw and "
-            "its former names' folders)",
-            "",
-        ),
-    ),
-    covers=frozenset({"openclaw"}),
-    detail=DETAIL,
-    auto_rank=None,
-    doctor=_doctor,
+    places=PLACES,
+    option_help="OpenClaw state folders, comma-separated ('' = OPENCLAW_DIR, else ~/.openclaw and "
+    "its former names' folders)",
+    covers="openclaw",
     summary="OpenClaw's session logs (~/.openclaw/agents/*/sessions): every message's tokens, live",
+    build=_build,
+    probe=probe_places(PLACES, "no OpenClaw state folder at "),
+    doctor=_doctor,
 )

@@ -21,23 +21,15 @@ from pathlib import Path
 
 import msgspec
 
-from burntray.io.log_tail import FileState, LogTailer
+from burntray.io.log_tail import FileState
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.files import JsonlFinder
-from burntray.sources.agent_logs.stores import ModelPrices
+from burntray.sources.agent_logs.jsonl import JsonlReader
+from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
 from burntray.sources.openclaw.paths import is_session_file
 
-MARKERS = [b'"model_change"', b'"model-snapshot"', b'"usage"']
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
+MARKERS = (b'"model_change"', b'"model-snapshot"', b'"usage"')
 
 
 def _obj(value: object) -> dict[str, object]:
@@ -61,95 +53,50 @@ def session_of(path: Path) -> str:
     return name[:index] if index > 0 else name
 
 
-class OpenClawLogReader:
+class OpenClawLogReader(JsonlReader):
     """Reads what is new in every OpenClaw state folder's session logs."""
 
+    markers = MARKERS
+    what = "OpenClaw state folder"
+    # every file name is looked at (archived copies have no fixed suffix); only session logs
+    # are read
+    suffixes = ("",)
+
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
-        self.state_dirs = [Path(f) for f in folders]
-        self.prices = prices
-        self._prices: dict[str, ModelPrices] = {}
-        self.tailer = LogTailer(MARKERS)
-        # every file name is looked at (archived copies have no fixed suffix); only session
-        # logs are read
-        self._finders = [JsonlFinder(d, suffixes=("",)) for d in self.state_dirs]
-        self.missing = ""
-        self.files_seen = 0
+        super().__init__(folders, prices)
+        self._prices = ProviderPrices(prices)
 
-    def folders(self) -> list[str]:
-        return [f for finder in self._finders for f in finder.folders()]
+    def keep(self, root: Path, path: Path) -> bool:
+        return is_session_file(path.name)
 
-    @property
-    def malformed_lines(self) -> int:
-        return self.tailer.skipped()[0]
-
-    @property
-    def first_malformed(self) -> str:
-        return self.tailer.skipped()[1]
-
-    def unreadable(self) -> dict[str, str]:
-        found = {p: why for f in self._finders for p, why in f.unreadable.items()}
-        return {**found, **self.tailer.stats.unreadable}
-
-    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
-        out: list[UsageRecord] = []
-        present: set[str] = set()
-        problems = []
-        for finder in self._finders:
-            files = finder.find()
-            if finder.problem:
-                problems.append(finder.problem)
-            for name in files:
-                if not is_session_file(Path(name).name):
-                    continue
-                present.add(name)
-                if active_since_ns is not None and self.tailer.quiet_since(name, active_since_ns):
-                    continue
-                if not self.tailer.unchanged(name):
-                    self._read_file(Path(name), out)
-        self.tailer.forget_missing(present)
-        self.files_seen = len(present)
-        self.missing = (
-            "no OpenClaw state folder: " + "; ".join(problems[:2])
-            if problems and len(problems) == len(self._finders)
-            else ""
-        )
-        return out
-
-    def _read_file(self, path: Path, out: list[UsageRecord]) -> None:
+    def read_file(self, folder: Path, root: Path, path: Path, out: list[UsageRecord]) -> None:
         state = self.tailer.files.get(str(path))
         extra = state.extra if state is not None else {}
-        current = {"model": _text(extra.get("model")), "provider": _text(extra.get("provider"))}
+        current = {"model": text(extra.get("model")), "provider": text(extra.get("provider"))}
         session = session_of(path)
         try:
             fallback = path.stat().st_mtime_ns // 1_000_000 * 1_000_000
         except OSError:
             return
 
-        def on_line(line: bytes, offset: int) -> None:
-            try:
-                rec = msgspec.json.decode(line)
-            except msgspec.DecodeError as exc:
-                self.tailer.skip(str(path), f"{path}@{offset}: {exc}")
-                return
+        def record(rec: object) -> UsageRecord | None:
             if not isinstance(rec, dict):
-                return
+                return None
             kind = rec.get("type")
             if kind == "model_change" or (
                 kind == "custom" and rec.get("customType") == "model-snapshot"
             ):
                 source = _obj(rec.get("data")) or rec
-                model = _text(source.get("modelId")) or _text(source.get("model"))
+                model = text(source.get("modelId")) or text(source.get("model"))
                 current["model"] = model or current["model"]
-                current["provider"] = _text(source.get("provider")) or current["provider"]
-                return
-            record = self._record(rec, session, current, fallback)
-            if record is not None:
-                out.append(record)
+                current["provider"] = text(source.get("provider")) or current["provider"]
+                return None
+            return self._record(rec, session, current, fallback)
 
         def on_reset(_old: FileState) -> None:
             current["model"] = current["provider"] = ""
 
-        self.tailer.read(path, on_line, on_reset)
+        self.tail(path, msgspec.json.decode, record, out, on_reset)
         new_state = self.tailer.files.get(str(path))
         if new_state is not None:
             new_state.extra = dict(current)
@@ -161,35 +108,22 @@ class OpenClawLogReader:
         usage = _obj(message.get("usage"))
         if rec.get("type") != "message" or message.get("role") != "assistant" or not usage:
             return None
-        inp, out = _count(usage.get("input")), _count(usage.get("output"))
-        read, write = _count(usage.get("cacheRead")), _count(usage.get("cacheWrite"))
-        out += max(0, _count(usage.get("totalTokens")) - (inp + out + read + write))
+        inp, out = count(usage.get("input")), count(usage.get("output"))
+        read, write = count(usage.get("cacheRead")), count(usage.get("cacheWrite"))
+        out += max(0, count(usage.get("totalTokens")) - (inp + out + read + write))
         if not (inp or out or read or write):
             return None
         ts = _when(message.get("timestamp")) or _when(rec.get("timestamp")) or fallback
         model = (
-            _text(message.get("modelId")) or _text(message.get("model")) or current["model"]
+            text(message.get("modelId")) or text(message.get("model")) or current["model"]
             or "unknown"
         )  # fmt: skip
-        provider = _text(message.get("provider")) or current["provider"]
+        provider = text(message.get("provider")) or current["provider"]
         own = _obj(usage.get("cost")).get("total")
-        upstream = isinstance(own, int | float) and not isinstance(own, bool) and own > 0
-        if upstream:
-            cost: float | None = float(own)  # type: ignore[arg-type]
-        else:
-            prices = self._prices.get(provider)
-            if prices is None:
-                prices = self._prices[provider] = ModelPrices(self.prices, provider)
-            cost = prices.cost(model, inp, out, read, write)
+        cost = own_cost(own)
+        upstream = cost is not None
+        if not upstream:
+            cost = self._prices.cost(provider, model, inp, out, read, write)
         key = f"oc:{session}:{ts // 1_000_000}:{model}:{inp}:{out}:{write}:{read}:{own}"
         return UsageRecord(ts, provider, model, inp, out, read, write, cost, key, session,
                            cost_from_upstream=upstream)  # fmt: skip
-
-    def reset(self) -> None:
-        self.tailer = LogTailer(MARKERS)
-
-    def save_state(self) -> str:
-        return self.tailer.save_state()
-
-    def load_state(self, text: str) -> None:
-        self.tailer.load_state(text)

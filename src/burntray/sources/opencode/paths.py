@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from burntray.paths import env_dir, env_path_list, user_home
+from burntray.sources.agent_logs.dirs import xdg_data_dirs
 
 _CHANNEL_DB = re.compile(r"opencode-[A-Za-z0-9_-]+\.db")
 
@@ -15,12 +15,7 @@ _CHANNEL_DB = re.compile(r"opencode-[A-Za-z0-9_-]+\.db")
 def opencode_data_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
     """``$OPENCODE_DATA_DIR`` (comma-separated, ccusage's override) when set, else OpenCode's
     own XDG rule: ``$XDG_DATA_HOME/opencode``, else ``~/.local/share/opencode``."""
-    env = os.environ if env is None else env
-    configured = env_path_list(env.get("OPENCODE_DATA_DIR", ""))
-    if configured:
-        return configured
-    xdg = env_dir(env, "XDG_DATA_HOME")
-    return [(xdg if xdg is not None else user_home(env) / ".local" / "share") / "opencode"]
+    return xdg_data_dirs(env, "OPENCODE_DATA_DIR", "opencode")
 
 
 def database_path(folder: Path) -> Path | None:

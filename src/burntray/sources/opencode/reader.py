@@ -27,14 +27,19 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, signature
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.usage import UsageRecord
+from burntray.sources.agent_logs.databases import DatabaseReader, Row
 from burntray.sources.agent_logs.stores import WholeFiles, dump_state, load_state_parts
+from burntray.sources.agent_logs.values import count, own_cost, text
 from burntray.sources.opencode.paths import database_path
+
+if TYPE_CHECKING:
+    from burntray.sources.agent_logs.stores import StoreReader
 
 MAX_ROW_BYTES = 4 * 1024 * 1024  # an assistant message's JSON is a few KB (its parts are apart)
 WHAT = "OpenCode database"
@@ -73,15 +78,6 @@ _DECODER = msgspec.json.Decoder(_Message)
 PriceOf = Callable[[str, str], Price | None]  # (provider, model) -> price
 
 
-def _count(value: object) -> int:
-    """A token count as OpenCode writes it (a whole number >= 0); anything else counts 0."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
 def message_record(
     raw: bytes | str,
     prices: PriceOf,
@@ -102,12 +98,12 @@ def message_record(
     if tokens is None or (kilo and msg.role != "assistant"):
         return None
     cache = tokens.cache or _Cache()
-    inp, out = _count(tokens.input), _count(tokens.output)
-    read, write = _count(cache.read), _count(cache.write)
-    total = _count(tokens.total)
-    missing = max(0, total - (inp + out + read + write)) if total else _count(tokens.reasoning)
+    inp, out = count(tokens.input), count(tokens.output)
+    read, write = count(cache.read), count(cache.write)
+    total = count(tokens.total)
+    missing = max(0, total - (inp + out + read + write)) if total else count(tokens.reasoning)
     output = out + missing
-    model, provider = _text(msg.modelID), _text(msg.providerID)
+    model, provider = text(msg.modelID), text(msg.providerID)
     if not (inp or output or read or write) or not model or not (provider or kilo):
         return None
     when = msg.time.created if msg.time is not None else None
@@ -115,16 +111,13 @@ def message_record(
         raise ValueError("a message with usage but no time.created")
     if kilo and when < 1_000_000_000_000:
         when *= 1000  # Kilo may write seconds
-    msg_id = msg_id or _text(msg.id)
-    session = session or _text(msg.sessionID)
-    cost = msg.cost
-    usd: float | None
-    if isinstance(cost, int | float) and not isinstance(cost, bool) and cost > 0:
-        usd, upstream = float(cost), True
-    else:
+    msg_id = msg_id or text(msg.id)
+    session = session or text(msg.sessionID)
+    usd = own_cost(msg.cost)
+    upstream = usd is not None
+    if not upstream:
         price = prices(provider, model)
         usd = None if price is None else price.tiered_cost(inp, output, read, write)
-        upstream = False
     return UsageRecord(
         when * 1_000_000,
         provider,
@@ -140,7 +133,7 @@ def message_record(
     )
 
 
-class OpenCodeReader:
+class OpenCodeReader(DatabaseReader):
     """Reads what is new or changed in every OpenCode data folder (and, as ``KiloReader``,
     in those of its fork Kilo)."""
 
@@ -150,8 +143,8 @@ class OpenCodeReader:
     legacy: tuple[str, ...] = ("storage", "message")  # older versions' JSON files (none: ())
 
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
+        super().__init__(prices)
         self.data_dirs = [Path(f) for f in folders]
-        self.prices = prices
         self._price_cache: dict[tuple[str, str], Price | None] = {}
         self.missing = ""
         self.files_seen = 0
@@ -159,13 +152,8 @@ class OpenCodeReader:
             [d.joinpath(*self.legacy) for d in self.data_dirs] if self.legacy else [],
             (".json",),
         )
-        self._signatures: dict[str, object] = {}
         self._updated_ms: dict[str, int] = {}  # db -> newest time_updated read
         self._db_ids: set[str] = set()  # messages the databases hold: their JSON copies lose
-        self._db_problems: dict[str, str] = {}
-        self._bad_rows = 0
-        self._first_bad_row = ""
-        self._progress = 0
         self.rows_read = 0  # rows and files looked at since this reader was made
         self.files_read = 0
 
@@ -185,7 +173,7 @@ class OpenCodeReader:
         return [str(d) for d in self.data_dirs if d.is_dir()] + self._files.folders()
 
     def unreadable(self) -> dict[str, str]:
-        return {**self._files.unreadable, **self._db_problems}
+        return {**self._files.unreadable, **super().unreadable()}
 
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
         out: list[UsageRecord] = []
@@ -194,7 +182,7 @@ class OpenCodeReader:
             db = self.database(folder)
             if db is not None:
                 databases += 1
-                self._read_database(db, out)
+                self.read_database(db, out)
         self._read_json_files(out)
         self.files_seen = databases + self._files.files_seen
         present = [d for d in self.data_dirs if d.is_dir()]
@@ -216,49 +204,25 @@ class OpenCodeReader:
             price = self._price_cache[key] = self.prices.lookup(provider, model)
             return price
 
-    def _bad(self, where: str, why: str) -> None:
-        self._bad_rows += 1
-        if not self._first_bad_row:
-            self._first_bad_row = f"{where}: {why}"[:300]
+    def use(self, db: Path, rows: list[Row], out: list[UsageRecord]) -> None:
+        self.rows_read += len(rows)
+        for raw_id, raw_session, data in rows:
+            msg_id, session = str(raw_id or ""), str(raw_session or "")
+            if not isinstance(data, str | bytes):
+                self.bad(f"{db} message {msg_id}", "data missing or over the size cap")
+                continue
+            try:
+                key = f"{db}:{msg_id}" if self.kilo else ""  # ccusage's key for Kilo
+                rec = message_record(data, self._price, msg_id, session, key, kilo=self.kilo)
+            except ValueError as exc:
+                self.bad(f"{db} message {msg_id}", str(exc))
+                continue
+            if msg_id:
+                self._db_ids.add(msg_id)
+            if rec is not None:
+                out.append(rec)
 
-    def _read_database(self, db: Path, out: list[UsageRecord]) -> None:
-        name = str(db)
-        sig = signature(db)
-        if self._signatures.get(name) == sig and name not in self._db_problems:
-            return
-        try:
-            conn = open_readonly(db, self.what)
-        except StoreProblem as exc:
-            self._db_problems[name] = exc.detail
-            return
-        try:
-            rows = self._rows(conn, name)
-            self.rows_read += len(rows)
-            for raw_id, raw_session, data in rows:
-                msg_id, session = str(raw_id or ""), str(raw_session or "")
-                if not isinstance(data, str | bytes):
-                    self._bad(f"{db} message {msg_id}", "data missing or over the size cap")
-                    continue
-                try:
-                    key = f"{db}:{msg_id}" if self.kilo else ""  # ccusage's key for Kilo
-                    rec = message_record(data, self._price, msg_id, session, key, kilo=self.kilo)
-                except ValueError as exc:
-                    self._bad(f"{db} message {msg_id}", str(exc))
-                    continue
-                if msg_id:
-                    self._db_ids.add(msg_id)
-                if rec is not None:
-                    out.append(rec)
-        except sqlite3.Error as exc:
-            self._db_problems[name] = describe_error(exc, db, self.what)
-            return
-        finally:
-            conn.close()
-        self._db_problems.pop(name, None)
-        self._signatures[name] = sig
-        self._progress += 1
-
-    def _rows(self, conn: sqlite3.Connection, name: str) -> list[tuple[object, object, object]]:
+    def query(self, conn: sqlite3.Connection, name: str) -> list[Row]:
         """The message rows to look at: those updated since the last read where the table says
         when a row was updated, else all (their keys make a re-read replace, not add)."""
         columns = {row[1] for row in conn.execute("PRAGMA table_info(message)")}
@@ -315,16 +279,17 @@ class OpenCodeReader:
 
     def reset(self) -> None:
         self._files.reset()
-        self._signatures = {}
+        self.forget_reads()
         self._updated_ms = {}
         self._db_ids = set()
-        self._bad_rows = 0
-        self._first_bad_row = ""
-        self._progress += 1
 
 
 def _message_id(data: bytes) -> str:
     try:
-        return _text(_DECODER.decode(data).id)
+        return text(_DECODER.decode(data).id)
     except msgspec.DecodeError:
         return ""
+
+
+def _is_a_store_reader(reader: OpenCodeReader) -> StoreReader:
+    return reader  # mypy: it is what StoreSource asks (its "module:Class" is built untyped)

@@ -1,0 +1,209 @@
+"""The readers an agent that keeps a SQLite database subclasses (OpenCode, Kilo, Goose, Hermes).
+
+``DatabaseReader`` is what reading any of them takes: a database is read only when its files
+changed (``io.sqlite_ro.signature``), read-only and never a file made beside it
+(``open_readonly``), its rows taken in one short query; a database that cannot be opened or
+queried is named (``unreadable``) with the reason and tried again next pass, a row that cannot
+be used is counted as skipped with its place; neither stops the others. A subclass gives
+``query`` (the rows) and ``use`` (rows to records).
+
+``SessionTotalsReader`` is the one for agents that keep no per-request usage, only each
+session's running totals in a ``sessions`` table (Goose, Hermes): the first time a session is
+seen, its totals are one record at its start; each later growth is a record of the difference,
+at the row's update time where the table has one, else when it was read. The totals seen are
+the resume state, so a restart records only what was added meanwhile. A subclass gives the
+table's columns and ``row`` (a row to its key, start, totals and the rest).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, signature
+from burntray.sources.agent_logs.stores import dump_state, load_state_parts
+from burntray.sources.agent_logs.values import ProviderPrices
+
+if TYPE_CHECKING:
+    from burntray.model.pricing import PriceTable
+    from burntray.model.usage import UsageRecord
+    from burntray.sources.agent_logs.stores import StoreReader
+
+Row = tuple[object, ...]
+MAX_REASON = 300
+
+
+class DatabaseReader:
+    """Reads the agent's SQLite databases when they changed."""
+
+    what: ClassVar[str] = "database"  # for people: "Goose session database"
+
+    def __init__(self, prices: PriceTable) -> None:
+        self.prices = prices
+        self._signatures: dict[str, object] = {}
+        self._db_problems: dict[str, str] = {}
+        self._bad_rows = 0
+        self._first_bad_row = ""
+        self._progress = 0
+
+    def query(self, conn: sqlite3.Connection, name: str) -> list[Row]:
+        """The rows to look at (raise ``sqlite3.Error`` when the schema is not the agent's)."""
+        raise NotImplementedError
+
+    def use(self, db: Path, rows: list[Row], out: list[UsageRecord]) -> None:
+        """Append the records of the rows just read from ``db``."""
+        raise NotImplementedError
+
+    def read_database(self, db: Path, out: list[UsageRecord]) -> None:
+        """Read ``db`` when its files changed since the last good read (or it failed then)."""
+        name = str(db)
+        sig = signature(db)
+        if self._signatures.get(name) == sig and name not in self._db_problems:
+            return
+        try:
+            conn = open_readonly(db, self.what)
+        except StoreProblem as exc:
+            self._db_problems[name] = exc.detail
+            return
+        try:
+            rows = self.query(conn, name)
+        except sqlite3.Error as exc:
+            self._db_problems[name] = describe_error(exc, db, self.what)
+            return
+        finally:
+            conn.close()
+        self._db_problems.pop(name, None)
+        self._signatures[name] = sig
+        self.use(db, rows, out)
+        self._progress += 1
+
+    def bad(self, where: str, why: str) -> None:
+        """A row that could not be used: counted as skipped, the first one named."""
+        self._bad_rows += 1
+        if not self._first_bad_row:
+            self._first_bad_row = f"{where}: {why}"[:MAX_REASON]
+
+    @property
+    def progress(self) -> int:
+        return self._progress
+
+    @property
+    def malformed_lines(self) -> int:
+        return self._bad_rows
+
+    @property
+    def first_malformed(self) -> str:
+        return self._first_bad_row
+
+    def unreadable(self) -> dict[str, str]:
+        return dict(self._db_problems)
+
+    def forget_reads(self) -> None:
+        """Read every database again next pass, skipped rows counted anew."""
+        self._signatures = {}
+        self._bad_rows = 0
+        self._first_bad_row = ""
+        self._progress += 1
+
+
+class SessionTotalsReader(DatabaseReader):
+    """Records what each session of a ``sessions`` table adds (see the module docstring)."""
+
+    file_label: ClassVar[str] = "database"  # "Goose sessions.db": for "no ... at <path>"
+    columns: ClassVar[tuple[str, ...]] = ()
+    later_columns: ClassVar[tuple[str, ...]] = ()  # the first the table has dates a growth
+    required: ClassVar[str] = ""  # a column a session's row must have filled in
+    width: ClassVar[int] = 0  # the totals kept per session
+    counted: ClassVar[int] = 0  # how many of them (from the first) make a growth a record
+
+    def __init__(
+        self,
+        databases: Iterable[Path],
+        prices: PriceTable,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        super().__init__(prices)
+        self.databases = [Path(d) for d in databases]
+        self._prices = ProviderPrices(prices)
+        self._clock_ns = clock_ns
+        self._now = 0
+        self.missing = ""
+        self.files_seen = 0
+        self._sessions: dict[str, list[int]] = {}  # session key -> the totals recorded so far
+        self.seen: set[str] = set()  # sessions met in this pass (a copy in another db)
+
+    def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
+        """Append what one session's row adds (through ``grown``)."""
+        raise NotImplementedError
+
+    def folders(self) -> list[str]:
+        return [str(d.parent) for d in self.databases if d.parent.is_dir()]
+
+    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
+        out: list[UsageRecord] = []
+        present = [db for db in self.databases if db.exists()]
+        self.seen = set()
+        for db in present:
+            self.read_database(db, out)
+        self.files_seen = len(present)
+        self.missing = (
+            "" if present else f"no {self.file_label} at " + ", ".join(map(str, self.databases))
+        )
+        return out
+
+    def query(self, conn: sqlite3.Connection, name: str) -> list[Row]:
+        have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+        missing = [c for c in self.columns if c not in have]
+        if missing:
+            raise sqlite3.OperationalError(f"no such column: {missing[0]}")
+        later = next((c for c in self.later_columns if c in have), "NULL")
+        return conn.execute(
+            f"SELECT {', '.join(self.columns)}, {later} FROM sessions "  # noqa: S608
+            f"WHERE {self.required} IS NOT NULL AND trim({self.required}) != ''"
+        ).fetchall()
+
+    def use(self, db: Path, rows: list[Row], out: list[UsageRecord]) -> None:
+        self._now = self._clock_ns()
+        name = str(db)
+        for row in rows:
+            self.row(name, row, out)
+
+    def grown(
+        self, key: str, totals: list[int], started_ns: int, later_ns: int | None
+    ) -> tuple[str, int, list[int]] | None:
+        """The record's key, time and counts for a session now at ``totals``: all of them at
+        its start the first time, else what they grew by (None: nothing counted grew)."""
+        before = self._sessions.get(key)
+        self._sessions[key] = totals
+        if before is None:
+            return key, started_ns, totals
+        delta = [max(0, a - b) for a, b in zip(totals, before, strict=True)]
+        if not any(delta[: self.counted or None]):
+            return None
+        at = later_ns or self._now
+        return f"{key}:{at}", at, delta
+
+    def save_state(self) -> str:
+        return dump_state(sessions=self._sessions)
+
+    def load_state(self, text: str) -> None:
+        sessions = load_state_parts(text).get("sessions")
+        if isinstance(sessions, dict):
+            self._sessions = {
+                k: [int(x) for x in v]
+                for k, v in sessions.items()
+                if isinstance(v, list)
+                and len(v) == self.width
+                and all(isinstance(x, int) for x in v)
+            }
+
+    def reset(self) -> None:
+        self.forget_reads()
+        self._sessions = {}
+
+
+def _is_a_store_reader(reader: SessionTotalsReader) -> StoreReader:
+    return reader  # mypy: the base is what StoreSource asks (its "module:Class" is built untyped)

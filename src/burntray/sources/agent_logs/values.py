@@ -1,0 +1,61 @@
+"""The small value rules every agent's parser applies to what it decodes: a token count is a
+whole number above 0 (anything else counts 0), a name is a trimmed string, a cost the agent
+recorded itself counts only when above 0, and prices are looked up once per provider and model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from burntray.model.pricing import Price, PriceTable
+
+
+def count(value: object) -> int:
+    """A token count as the agents write it (a whole number >= 0); anything else counts 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def own_cost(value: object) -> float | None:
+    """The agent's own cost in USD when it recorded one above 0 (a subscription records 0:
+    then the tokens are priced from the table instead), else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
+class ModelPrices:
+    """Prices by model, looked up once each (a lookup costs far more than pricing a request,
+    and a first scan prices the same few models a hundred thousand times)."""
+
+    def __init__(self, table: PriceTable, provider: str = "") -> None:
+        self.table = table
+        self.provider = provider
+        self._cache: dict[str, Price | None] = {}
+
+    def cost(self, model: str, inp: int, out: int, read: int, write: int) -> float | None:
+        """USD for one request (the 200k tier, Anthropic's cache rule); None when unpriced."""
+        try:
+            price = self._cache[model]
+        except KeyError:
+            price = self._cache[model] = self.table.lookup(self.provider, model)
+        return None if price is None else price.tiered_cost(inp, out, read, write)
+
+
+class ProviderPrices:
+    """``ModelPrices`` per provider, for agents whose records name the provider."""
+
+    def __init__(self, table: PriceTable) -> None:
+        self.table = table
+        self._by_provider: dict[str, ModelPrices] = {}
+
+    def cost(  # noqa: PLR0917 - a request's provider, model and counts
+        self, provider: str, model: str, inp: int, out: int, read: int, write: int
+    ) -> float | None:
+        prices = self._by_provider.get(provider)
+        if prices is None:
+            prices = self._by_provider[provider] = ModelPrices(self.table, provider)
+        return prices.cost(model, inp, out, read, write)
