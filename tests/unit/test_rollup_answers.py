@@ -286,9 +286,9 @@ def _write_without_quarters(path: Path, recs: list[UsageRecord]) -> None:
     conn = sqlite3.connect(path)
     for r in recs:
         conn.execute(
-            "INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             ("claude", r.key, r.ts_ns, r.provider, r.model, r.input_tokens, r.output_tokens,
-             r.cache_read_tokens, r.cache_write_tokens, r.cost_usd, "", "", 0, ""),
+             r.cache_read_tokens, r.cache_write_tokens, r.cost_usd, "", "", 0, "", "", ""),
         )  # fmt: skip
         conn.execute(
             "INSERT INTO usage_minutes VALUES ('claude', ?, ?, ?, 1, ?, ?, 0, 0, ?, 0) "
