@@ -164,8 +164,9 @@ def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, ou
     """The view as a table (text), CSV or JSON, from burntray's history; returns "" or why it
     cannot be shown (the history cannot be opened)."""
     from burntray.report import by_period  # noqa: PLC0415
+    from burntray.report.by_period import OWN_DIMS  # noqa: PLC0415
     from burntray.report.views import ViewQuery, read_view  # noqa: PLC0415
-    from burntray.sources.base import HasOwnSessionCosts, HasRecords, members_of  # noqa: PLC0415
+    from burntray.sources.base import HasRecords, members_of  # noqa: PLC0415
 
     history = ctx.history()
     if history is None:
@@ -177,14 +178,10 @@ def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, ou
 
     try:
         result = read_view(history, names, query)
+        own = own_figures(history, source, names, query) if view.dims in OWN_DIMS else None
     except sqlite3.Error as exc:  # locked past its timeout, or damaged: say so, no traceback
         return f"history {ctx.paths.history_db} unreadable: {exc}"
     not_grouped = [n for n, m in members_of(source).items() if not isinstance(m, HasRecords)]
-    # a tool's own cost per session (Claude Code's status line), beside the logs' cost
-    own: dict[str, float] = {}
-    for member in members_of(source).values():
-        if isinstance(member, HasOwnSessionCosts):
-            own.update(member.own_session_costs())
     if fmt == "json":
         import json  # noqa: PLC0415
 
@@ -213,6 +210,37 @@ def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, ou
 
         write_output(out, text.encode("utf-8"))
     return ""
+
+
+def own_figures(history, source, names, query) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The tools' own cost (Claude Code's status line or OTLP) per session or per day of
+    ``query``, beside the logs' cost: a day's is compared with the logs' cost of the same
+    sessions that day (another tool's requests that day are not in it)."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from burntray.model import own_cost  # noqa: PLC0415
+    from burntray.model.periods import PeriodKeys  # noqa: PLC0415
+    from burntray.report.views import read_view  # noqa: PLC0415
+    from burntray.sources.base import HasOwnSessionCosts, members_of  # noqa: PLC0415
+
+    items = []
+    for member in members_of(source).values():
+        if isinstance(member, HasOwnSessionCosts):
+            items.extend(member.own_costs(query.start_ns, query.end_ns))
+    if query.dims == ("session",):
+        return dict(own_cost.per_session(items))
+    keys = PeriodKeys("day", query.tz, query.week_start)
+    days = own_cost.per_day(items, lambda ts: keys.key(keys.date_of(ts)))
+    if not days:
+        return {}
+    logged: dict[tuple[str, str], float] = {}
+    by_both = replace(query, dims=("day", "session"))
+    for row in read_view(history, names, by_both).rows:
+        logged[(row.keys[0], row.keys[1])] = row.cost_usd
+    return {
+        day: replace(fig, logged_usd=sum(logged.get((day, s), 0.0) for s in fig.sessions))
+        for day, fig in days.items()
+    }
 
 
 def settings_week(view: ViewRequest) -> str:
