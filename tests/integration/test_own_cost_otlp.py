@@ -12,6 +12,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -81,9 +82,7 @@ def _rows(by: str) -> dict[str, dict[str, object]]:
     return {str(r[by if by != "day" else "date"]): r for r in _view(by)["rows"]}  # type: ignore[attr-defined]
 
 
-def test_claude_codes_otlp_cost_stands_beside_the_logs_per_session_and_day(
-    claude_config: Path, otlp: int
-) -> None:
+def _two_sessions(claude_config: Path, otlp: int) -> dict[str, dict[str, object]]:
     """Logs: gap-session 3 requests ($0.27), close-session 2 ($0.18). Over OTLP Claude Code
     says $0.50 and $0.181. A status line reported gap-session earlier ($0.40): OTLP is newer."""
     write_session(claude_config, "gap-session", _recent(3))
@@ -92,7 +91,7 @@ def test_claude_codes_otlp_cost_stands_beside_the_logs_per_session_and_day(
     assert burntray("statusline", stdin=payload).returncode == 0
     _send(otlp, "gap-session", [0.2, 0.2, 0.1])
     _send(otlp, "close-session", [0.1, 0.081])
-    rows = wait_for(
+    rows: dict[str, dict[str, object]] = wait_for(
         lambda: (
             (r := _rows("session"))
             and r.get("close-session", {}).get("tool_cost_origin") == "otlp"
@@ -103,6 +102,15 @@ def test_claude_codes_otlp_cost_stands_beside_the_logs_per_session_and_day(
         "the OTLP costs in status --by session",
         step_s=0.2,
     )
+    return rows
+
+
+def test_claude_codes_otlp_cost_stands_beside_the_logs_per_session_and_day(
+    claude_config: Path, otlp: int
+) -> None:
+    """The two costs in status --by session / --by day, JSON and text; then a newer status line
+    report of gap-session is shown instead, and named."""
+    rows = _two_sessions(claude_config, otlp)
     gap, close = rows["gap-session"], rows["close-session"]
     assert gap["cost_usd"] == pytest.approx(0.27)  # the logs' (all ranks claude above otel)
     assert gap["tool_cost_origin"] == "otlp"  # sent after the status line's report
@@ -134,3 +142,60 @@ def test_claude_codes_otlp_cost_stands_beside_the_logs_per_session_and_day(
     gap = _rows("session")["gap-session"]
     assert (gap["tool_cost_usd"], gap["tool_cost_origin"]) == (0.27, "status line")
     assert gap["cost_gap_pct"] == pytest.approx(0.0)
+
+
+class _Tables(HTMLParser):
+    """The cells of each table with an id, row by row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table = ""
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._table = dict(attrs).get("id") or ""
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self.tables[self._table].append([])
+        elif tag == "td" and self._table:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.tables[self._table][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self._table = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_the_report_shows_the_two_costs_per_session_and_day(
+    claude_config: Path, otlp: int, tmp_path: Path
+) -> None:
+    _two_sessions(claude_config, otlp)
+    page = tmp_path / "report.html"
+    done = burntray("report", "--source", "all", "--window", "24h", "--out", str(page))
+    assert done.returncode == 0, done.stderr
+    parser = _Tables()
+    parser.feed(page.read_text())
+    sessions = {r[0]: r[1:] for r in parser.tables["two-costs-session-table"] if r}
+    assert sessions["gap-session"] == ["$0.27", "$0.50", "otlp", "+85.2 % over 5 %"]
+    assert sessions["close-session"] == ["$0.18", "$0.18", "otlp", "+0.6 %"]
+    (day,) = [r for r in parser.tables["two-costs-day-table"] if r]
+    assert day[1:] == ["$0.45", "$0.68", "otlp", "+51.3 % over 5 %"]
+    assert "Never added" in page.read_text()
+
+
+def test_no_two_costs_section_when_no_tool_reported_its_own(
+    claude_config: Path, tmp_path: Path
+) -> None:
+    write_session(claude_config, "quiet-session", _recent(2))
+    page = tmp_path / "report.html"
+    done = burntray("report", "--source", "claude", "--window", "24h", "--out", str(page))
+    assert done.returncode == 0, done.stderr
+    assert 'id="two-costs"' not in page.read_text()

@@ -165,6 +165,7 @@ def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, ou
     cannot be shown (the history cannot be opened)."""
     from burntray.report import by_period  # noqa: PLC0415
     from burntray.report.by_period import OWN_DIMS  # noqa: PLC0415
+    from burntray.report.own_costs import own_figures  # noqa: PLC0415
     from burntray.report.views import ViewQuery, read_view  # noqa: PLC0415
     from burntray.sources.base import HasRecords, members_of  # noqa: PLC0415
 
@@ -210,37 +211,6 @@ def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, ou
 
         write_output(out, text.encode("utf-8"))
     return ""
-
-
-def own_figures(history, source, names, query) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """The tools' own cost (Claude Code's status line or OTLP) per session or per day of
-    ``query``, beside the logs' cost: a day's is compared with the logs' cost of the same
-    sessions that day (another tool's requests that day are not in it)."""
-    from dataclasses import replace  # noqa: PLC0415
-
-    from burntray.model import own_cost  # noqa: PLC0415
-    from burntray.model.periods import PeriodKeys  # noqa: PLC0415
-    from burntray.report.views import read_view  # noqa: PLC0415
-    from burntray.sources.base import HasOwnSessionCosts, members_of  # noqa: PLC0415
-
-    items = []
-    for member in members_of(source).values():
-        if isinstance(member, HasOwnSessionCosts):
-            items.extend(member.own_costs(query.start_ns, query.end_ns))
-    if query.dims == ("session",):
-        return dict(own_cost.per_session(items))
-    keys = PeriodKeys("day", query.tz, query.week_start)
-    days = own_cost.per_day(items, lambda ts: keys.key(keys.date_of(ts)))
-    if not days:
-        return {}
-    logged: dict[tuple[str, str], float] = {}
-    by_both = replace(query, dims=("day", "session"))
-    for row in read_view(history, names, by_both).rows:
-        logged[(row.keys[0], row.keys[1])] = row.cost_usd
-    return {
-        day: replace(fig, logged_usd=sum(logged.get((day, s), 0.0) for s in fig.sessions))
-        for day, fig in days.items()
-    }
 
 
 def settings_week(view: ViewRequest) -> str:
