@@ -68,6 +68,10 @@ def test_doctor_says_when_no_window_is_known(
 ) -> None:
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
     (tmp_path / "codex" / "sessions").mkdir(parents=True)
-    section = _section(burntray("doctor").stdout, "plan limits")
+    doctor = burntray("doctor").stdout
+    assert _section(doctor, "two costs") == [
+        "no tool reported its own cost of a session in the last 7 days"
+    ]
+    section = _section(doctor, "plan limits")
     assert section and all("no plan window recorded yet" in line or "no source" in line
                            for line in section), section  # fmt: skip

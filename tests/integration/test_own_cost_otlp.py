@@ -62,6 +62,13 @@ def otlp(isolated_env: Path, claude_config: Path) -> Iterator[int]:
         log.close()
 
 
+def _section(text: str, title: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines.index(f"[{title}]") + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
+    return [line.strip() for line in lines[start:end]]
+
+
 def _send(port: int, session: str, costs: list[float]) -> None:
     with Sender("claude-code", f"http://127.0.0.1:{port}") as sender:
         for i, cost in enumerate(costs):
@@ -135,6 +142,10 @@ def test_claude_codes_otlp_cost_stands_beside_the_logs_per_session_and_day(
     day_line = next(x for x in day_text.splitlines() if x[:4].isdigit())
     assert day_line.split()[-4:] == ["otlp", "$0.68", "+51.3%", "!"]
     assert "same sessions" in day_text
+
+    doctor = _section(burntray("doctor").stdout, "two costs")
+    assert "gap-session: tool's own $0.50 (otlp), logs $0.27, gap +85.2 % - over 5 %" in doctor
+    assert "close-session: tool's own $0.18 (otlp), logs $0.18, gap +0.6 %" in doctor
 
     # the status line reports gap-session again, later: its figure is shown, and named
     payload = json.dumps({"session_id": "gap-session", "cost": {"total_cost_usd": 0.27}})
