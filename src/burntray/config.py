@@ -82,7 +82,8 @@ class Settings:
     alert_daily_budget_usd: float = 0.0  # 0 = no budget
     alert_rpm_threshold: float = 0.0  # 0 = no request-rate alert
     # plan windows (5-hour, weekly): see burntray.model.limit_alerts
-    alert_limit_thresholds: tuple[float, ...] = (80.0, 95.0)
+    # a list for every window, or a table per window label ("5h", "weekly", "90m")
+    alert_limit_thresholds: tuple[float, ...] | Mapping[str, tuple[float, ...]] = (80.0, 95.0)
     alert_limit_pace: bool = True
     alert_limit_reset: bool = True
 
@@ -200,7 +201,7 @@ FIELDS: tuple[ConfigField, ...] = (
         "alerts.limit_thresholds",
         "alert_limit_thresholds",
         parse_percents,
-        "plan window % that alert, each once per window period",
+        "plan window % that alert, each once per window period (a list, or a table per window)",
     ),
     ConfigField(
         "alerts.limit_pace",
@@ -310,11 +311,15 @@ def _unknown(dotted: str, known: Mapping[str, ConfigField]) -> str:
     )
 
 
+# keys whose value may be a table of the user's own names (models, plan windows): one value
+_TABLE_VALUES = frozenset({"pricing.models", "alerts.limit_thresholds"})
+
+
 def flatten_keys(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for key, value in data.items():
         dotted = f"{prefix}{key}"
-        if dotted == "pricing.models":
+        if dotted in _TABLE_VALUES:
             out.append((dotted, value))
         elif isinstance(value, dict):
             out.extend(flatten_keys(value, dotted + "."))
@@ -331,6 +336,8 @@ def settings_to_toml(settings: Settings) -> dict[str, Any]:
         *parents, leaf = spec.key.split(".")
         for part in parents:
             node = node.setdefault(part, {})
+        if isinstance(value, Mapping):  # a table of arrays (limit thresholds per window)
+            value = {k: list(v) for k, v in value.items()}
         node[leaf] = list(value) if isinstance(value, tuple) else value  # a TOML array
     if settings.price_overrides:
         doc.setdefault("pricing", {})["models"] = {

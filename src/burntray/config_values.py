@@ -129,10 +129,8 @@ def number_between(low: float, high: float, what: str) -> Callable[[object], flo
     return parse
 
 
-def parse_percents(value: object) -> tuple[float, ...]:
-    """``[80, 95]``: up to five distinct percentages from 1 to 100, kept in order; ``[]`` for
-    none."""
-    allowed = "a list of up to 5 distinct percentages from 1 to 100, e.g. [80, 95]"
+def _percent_list(value: object, where: str = "") -> tuple[float, ...]:
+    allowed = where + "a list of up to 5 distinct percentages from 1 to 100, e.g. [80, 95]"
     if not isinstance(value, list) or len(value) > 5:
         raise ValueError(allowed)
     out = []
@@ -148,6 +146,46 @@ def parse_percents(value: object) -> tuple[float, ...]:
     if len(set(out)) != len(out):
         raise ValueError(allowed + " (one is listed twice)")
     return tuple(sorted(out))
+
+
+_WINDOW_UNITS = {"m": 1, "h": 60, "d": 24 * 60}
+_MAX_WINDOWS = 8
+
+
+def _window_name(key: str) -> str:
+    """A plan window's name as burntray labels it: ``5h``, ``weekly``, else its length (``90m``,
+    ``2d``); ``300m`` and ``7d`` are the same windows as ``5h`` and ``weekly``."""
+    from burntray.model.limits import window_label  # noqa: PLC0415
+
+    text = key.strip().lower()
+    if text == "weekly":
+        return text
+    number, unit = text[:-1], text[-1:]
+    if unit not in _WINDOW_UNITS or not number.isdigit() or not 0 < int(number) <= 10**6:
+        raise ValueError(
+            f"window {key!r} is not one: name it 5h, weekly, or by its length (90m, 2d)"
+        )
+    return window_label(int(number) * _WINDOW_UNITS[unit])
+
+
+def parse_percents(value: object) -> tuple[float, ...] | dict[str, tuple[float, ...]]:
+    """``[80, 95]``: up to five distinct percentages from 1 to 100, kept in order; ``[]`` for
+    none. Or a table of them per plan window, ``{"5h" = [80, 95], weekly = [50, 90]}`` (a window
+    not named keeps the default, 80 and 95)."""
+    if not isinstance(value, dict):
+        return _percent_list(value)
+    if not value or len(value) > _MAX_WINDOWS:
+        raise ValueError(
+            f"a table of 1 to {_MAX_WINDOWS} windows, each with its list of percentages, "
+            'e.g. {"5h" = [80, 95], weekly = [50, 90]}'
+        )
+    out: dict[str, tuple[float, ...]] = {}
+    for key, percents in value.items():
+        name = _window_name(str(key))
+        if name in out:
+            raise ValueError(f"window {key!r} is named twice ({name})")
+        out[name] = _percent_list(percents, f"{key}: ")
+    return out
 
 
 def parse_ratio(value: object) -> float:

@@ -134,6 +134,18 @@ def _alerts(ctx: AppContext) -> list[str]:
     return doctor_lines(ctx)
 
 
+def _plan_limits(ctx: AppContext) -> list[str]:
+    from burntray.doctor_limits import plan_limit_lines  # noqa: PLC0415
+
+    return plan_limit_lines(ctx)
+
+
+def _two_costs(ctx: AppContext) -> list[str]:
+    from burntray.doctor_limits import two_cost_lines  # noqa: PLC0415
+
+    return two_cost_lines(ctx)
+
+
 def _prices(ctx: AppContext) -> list[str]:
     """The shipped file's date (the ``pricing.as_of`` of the JSON), what is in force over it, and
     a warning only when the prices may be out of date today."""
@@ -153,6 +165,8 @@ SECTIONS: tuple[tuple[str, DoctorSection], ...] = (
     ("history", _history),
     ("start at login", _start_at_login),
     ("alerts", _alerts),
+    ("plan limits", _plan_limits),
+    ("two costs", _two_costs),
     ("tray", tray_doctor_lines),
     ("prices", _prices),
 )

@@ -62,7 +62,7 @@ EXPECTED = {
     "codex": {"records", "splits", "limits"},
     "roder": {"minutes"},
     "ctm": {"minutes"},
-    "otel": {"splits", "listens"},
+    "otel": {"splits", "listens", "own-costs"},
     "all": {"members", "wakes", "limits"},
 }
 

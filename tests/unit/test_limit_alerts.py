@@ -3,6 +3,8 @@ the cooldown; and the config keys that set it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from burntray.config import settings_from_toml
@@ -111,3 +113,65 @@ def test_limit_threshold_keys_are_validated() -> None:
     for bad in ([0], [101], [80, 80], "80", [True], [1, 2, 3, 4, 5, 6]):
         with pytest.raises(ConfigError, match=r"alerts\.limit_thresholds = .* is not allowed"):
             settings_from_toml({"alerts": {"limit_thresholds": bad}})
+
+
+def _fired_levels(settings_doc: dict[str, object], windows: list[PlanWindow]) -> list[str]:
+    from burntray.runtime.limit_alerting import limit_alert_config
+
+    config = limit_alert_config(settings_from_toml({"alerts": settings_doc}))
+    _, fired = evaluate_limits(config, {}, current_windows(windows, 0), 0)
+    return [f"{a.title.split(': ')[1].split(' at ')[0]} {a.level}" for a in fired]
+
+
+def test_thresholds_per_window_from_a_table() -> None:
+    """``{"5h" = [90], weekly = [50, 75]}``: each window alerts at its own steps; a window the
+    table does not name (2 d) keeps the default 80 and 95; ``7d`` names the weekly one."""
+    table = {"limit_thresholds": {"5h": [90], "7d": [50, 75]}, "limit_pace": False}
+    seen = [
+        PlanWindow("claude", 300, 85.0, RESET, 0),  # under its 90: nothing, though over 80
+        PlanWindow("claude", 10080, 60.0, RESET, 0),  # over its 50
+        PlanWindow("codex", 2880, 81.0, RESET, 0),  # not in the table: 80
+    ]
+    assert _fired_levels(table, seen) == ["Claude weekly 50%", "Codex 2d 80%"]
+    assert _fired_levels({"limit_thresholds": [80, 95], "limit_pace": False}, seen) == [
+        "Claude 5 h 80%",
+        "Codex 2d 80%",
+    ]
+    settings = settings_from_toml({"alerts": {"limit_thresholds": {"300m": [], "weekly": [90]}}})
+    assert settings.alert_limit_thresholds == {"5h": (), "weekly": (90.0,)}
+
+
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ({"hourly": [80]}, "window 'hourly' is not one: name it 5h, weekly, or by its length"),
+        ({"5h": [80], "300m": [90]}, "window '300m' is named twice (5h)"),
+        ({"weekly": [120]}, "weekly: a list of up to 5 distinct percentages .* (120 is not one)"),
+        ({"5h": "80"}, "5h: a list of up to 5 distinct percentages"),
+        ({}, "a table of 1 to 8 windows"),
+        ({"0h": [80]}, "window '0h' is not one"),
+    ],
+)
+def test_a_bad_threshold_table_is_named(bad: dict[str, object], named: str) -> None:
+    with pytest.raises(ConfigError, match=r"alerts\.limit_thresholds = .* is not allowed") as err:
+        settings_from_toml({"alerts": {"limit_thresholds": bad}})
+    import re
+
+    assert re.search(named.replace("(", r"\(").replace(")", r"\)"), str(err.value)), err.value
+
+
+def test_a_threshold_table_in_a_config_file_loads_and_round_trips(tmp_path: Path) -> None:
+    from burntray.config import load_config, settings_to_toml
+
+    path = tmp_path / "config.toml"
+    path.write_text('[alerts.limit_thresholds]\n"5h" = [95, 80]\nweekly = [50]\n')
+    settings, problems = load_config(path)
+    assert problems == ()
+    assert settings.alert_limit_thresholds == {"5h": (80.0, 95.0), "weekly": (50.0,)}
+    doc = settings_to_toml(settings)
+    assert doc["alerts"]["limit_thresholds"] == {"5h": [80.0, 95.0], "weekly": [50.0]}
+    assert settings_from_toml(doc).alert_limit_thresholds == settings.alert_limit_thresholds
+    path.write_text("[alerts]\nlimit_thresholds = { monthly = [80] }\n")
+    settings, problems = load_config(path)
+    assert settings.alert_limit_thresholds == (80.0, 95.0)  # the default kept, and why said
+    assert "window 'monthly' is not one" in problems[0]

@@ -164,8 +164,10 @@ def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, ou
     """The view as a table (text), CSV or JSON, from burntray's history; returns "" or why it
     cannot be shown (the history cannot be opened)."""
     from burntray.report import by_period  # noqa: PLC0415
+    from burntray.report.by_period import OWN_DIMS  # noqa: PLC0415
+    from burntray.report.own_costs import own_figures  # noqa: PLC0415
     from burntray.report.views import ViewQuery, read_view  # noqa: PLC0415
-    from burntray.sources.base import HasOwnSessionCosts, HasRecords, members_of  # noqa: PLC0415
+    from burntray.sources.base import HasRecords, members_of  # noqa: PLC0415
 
     history = ctx.history()
     if history is None:
@@ -177,14 +179,10 @@ def print_by(ctx, source, view: ViewRequest, *, fmt: str, settings, now: int, ou
 
     try:
         result = read_view(history, names, query)
+        own = own_figures(history, source, names, query) if view.dims in OWN_DIMS else None
     except sqlite3.Error as exc:  # locked past its timeout, or damaged: say so, no traceback
         return f"history {ctx.paths.history_db} unreadable: {exc}"
     not_grouped = [n for n, m in members_of(source).items() if not isinstance(m, HasRecords)]
-    # a tool's own cost per session (Claude Code's status line), beside the logs' cost
-    own: dict[str, float] = {}
-    for member in members_of(source).values():
-        if isinstance(member, HasOwnSessionCosts):
-            own.update(member.own_session_costs())
     if fmt == "json":
         import json  # noqa: PLC0415
 

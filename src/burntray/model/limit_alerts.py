@@ -4,8 +4,8 @@
 Snapshot's ``limits``) and what was told before, and returns the new states and the alerts to
 fire. Each is told once per window period (a period ends at the window's reset):
 
-- a threshold (``alerts.limit_thresholds``, default 80 % and 95 %) crossed, or the limit
-  reached (100 %); when several are crossed at once only the highest is told;
+- a threshold (``alerts.limit_thresholds``, default 80 % and 95 %, or a table per window)
+  crossed, or the limit reached (100 %); when several are crossed at once only the highest is told;
 - "runs out before the reset at this pace" (an estimate from the window's rise this period);
 - "window reset": the window rolled over after something about it was told (a threshold or
   the pace), so the user knows it can be used again.
@@ -18,7 +18,7 @@ the same period, which is news. Time is only ``now_ns``: tests drive it with a f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from burntray.model.limits import SAME_RESET_NS, PlanWindow, runs_out_before_reset
@@ -31,16 +31,22 @@ from burntray.model.limits_text import (
 from burntray.model.timefmt import NS_PER_MINUTE
 
 LimitKind = Literal["threshold", "pace", "reset"]
+DEFAULT_THRESHOLDS = (80.0, 95.0)  # also of a window a per-window table does not name
 
 
 @dataclass(frozen=True, slots=True)
 class LimitAlertConfig:
     """Which plan-window alerts are on: the used-% thresholds, pace and reset."""
 
-    thresholds: tuple[float, ...] = (80.0, 95.0)
+    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
     pace: bool = True
     reset: bool = True
     cooldown_ns: int = 15 * NS_PER_MINUTE
+    # thresholds of the windows named (by label: "5h", "weekly"); the others use ``thresholds``
+    per_window: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def thresholds_of(self, win: PlanWindow) -> tuple[float, ...]:
+        return self.per_window.get(win.window, self.thresholds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +133,7 @@ def _step(
         period_ns=win.resets_at_ns if win.resets_at_ns is not None else state.period_ns,
         used_percent=win.used_percent,
     )
-    steps = [t for t in config.thresholds if win.used_percent >= t]
+    steps = [t for t in config.thresholds_of(win) if win.used_percent >= t]
     if win.limit_reached or win.used_percent >= 100.0:
         steps.append(100.0)
     crossed = max(steps, default=0.0)
@@ -191,6 +197,7 @@ def evaluate_limits(
 
 
 __all__ = [
+    "DEFAULT_THRESHOLDS",
     "LimitAlert",
     "LimitAlertConfig",
     "LimitKind",

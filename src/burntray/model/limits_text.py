@@ -124,3 +124,19 @@ __all__ = [
     "urgency",
     "window_words",
 ]
+
+
+def doctor_line(win: PlanWindow, now_ns: int) -> str:
+    """One window for ``burntray doctor``: tool, window, %, reset, age, origin and source."""
+    parts = [f"{tool_label(win.tool)} {window_words(win)}: {percent_text(win.used_percent)} used"]
+    if win.reset_since_observed:
+        parts.append("reset since last report")
+    elif win.limit_reached:
+        parts.append("limit reached")
+    if win.resets_at_ns is not None:
+        parts.append(f"resets {clock_text(win.resets_at_ns, now_ns)}")
+    else:
+        parts.append("reset time not reported")
+    parts.append(f"reported {age_text(win.age_ns(now_ns))} ago")
+    parts.append(win.origin + (f" (from {win.source})" if win.source else ""))
+    return " · ".join(parts)

@@ -13,6 +13,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
+from burntray.model.own_cost import OwnFigure
 from burntray.model.periods import ViewRow
 from burntray.model.timefmt import format_rfc3339_ns
 
@@ -32,6 +33,8 @@ _TEXT_HEAD = ("REQS", "INPUT", "OUTPUT", "CACHE W", "CACHE R", "TOKENS", "COST")
 _MAX_TEXT_KEY = 40  # a session id or a long path is cut in the table (CSV and JSON keep it)
 # Beyond this gap between a tool's own session cost and the log-derived one, it is flagged.
 GAP_FLAG_PCT = 5.0
+OWN_DIMS = (("session",), ("day",))
+_OWN_COLUMNS = ["tool_cost_usd", "cost_gap_pct", "tool_cost_origin"]
 
 
 def cost_gap_pct(own: float, logged: float) -> float | None:
@@ -39,22 +42,23 @@ def cost_gap_pct(own: float, logged: float) -> float | None:
     return None if logged <= 0 else 100.0 * (own - logged) / logged
 
 
-def _own_shown(dims: tuple[str, ...], own: Mapping[str, float] | None) -> bool:
-    """A tool's own session cost (Claude Code's status line) is shown by session alone: a row
-    of another grouping holds part of a session, or several."""
-    return own is not None and dims == ("session",)
+def own_shown(dims: tuple[str, ...], own: Mapping[str, OwnFigure] | None) -> bool:
+    """A tool's own cost is shown by session alone or by day alone: a row of another grouping
+    holds part of a session, or several, or more than one day."""
+    return own is not None and dims in OWN_DIMS
 
 
-def _own(row: ViewRow, own: Mapping[str, float]) -> tuple[float | None, float | None]:
-    value = own.get(row.keys[0])
-    if value is None:
-        return None, None
-    gap = cost_gap_pct(value, row.cost_usd)
-    return round(value, 6), None if gap is None else round(gap, 2)
+def _own(row: ViewRow, own: Mapping[str, OwnFigure]) -> tuple[float | None, float | None, str]:
+    figure = own.get(row.keys[0])
+    if figure is None:
+        return None, None, ""
+    logged = row.cost_usd if figure.logged_usd is None else figure.logged_usd
+    gap = cost_gap_pct(figure.usd, logged)
+    return round(figure.usd, 6), None if gap is None else round(gap, 2), figure.origin
 
 
-def _own_text(row: ViewRow, own: Mapping[str, float]) -> str:
-    value, gap = _own(row, own)
+def _own_text(row: ViewRow, own: Mapping[str, OwnFigure]) -> str:
+    value, gap, _ = _own(row, own)
     if value is None:
         return "-"
     if gap is None:
@@ -100,12 +104,12 @@ def _key_values(row: ViewRow, dims: tuple[str, ...]) -> list[object]:
 
 
 def to_csv(
-    rows: list[ViewRow], dims: tuple[str, ...], own: Mapping[str, float] | None = None
+    rows: list[ViewRow], dims: tuple[str, ...], own: Mapping[str, OwnFigure] | None = None
 ) -> str:
-    """``own`` (by session alone): the tools' own cost per session, in two more columns."""
+    """``own`` (by session or day alone): the tools' own cost per row, in three more columns."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    extra = ["tool_cost_usd", "cost_gap_pct"] if _own_shown(dims, own) else []
+    extra = _OWN_COLUMNS if own_shown(dims, own) else []
     writer.writerow([*key_columns(dims), *COLUMNS, "models", *extra])
     for row in rows:
         more = ["" if v is None else v for v in _own(row, own or {})] if extra else []
@@ -125,13 +129,14 @@ def to_json(
     week_start: str = "",
     not_grouped: list[str] | None = None,
     not_added: dict[str, str] | None = None,
-    own: Mapping[str, float] | None = None,
+    own: Mapping[str, OwnFigure] | None = None,
 ) -> dict[str, Any]:
     """The rows as JSON; ``window`` is what was asked (``7d``, ``today``, ``all``, or ``range``
-    for ``since``/``until``). ``own`` (by session alone): ``tool_cost_usd`` and
-    ``cost_gap_pct`` per row (null: unknown), never added to the totals."""
+    for ``since``/``until``). ``own`` (by session or day alone): ``tool_cost_usd``,
+    ``cost_gap_pct`` and ``tool_cost_origin`` per row (null: unknown), never added to the
+    totals."""
     cols = key_columns(dims)
-    shown = _own_shown(dims, own)
+    shown = own_shown(dims, own)
 
     def one(row: ViewRow) -> dict[str, Any]:
         doc = {
@@ -140,7 +145,8 @@ def to_json(
             "models": list(row.models),
         }
         if shown:
-            doc["tool_cost_usd"], doc["cost_gap_pct"] = _own(row, own or {})
+            usd, gap, origin = _own(row, own or {})
+            doc.update(tool_cost_usd=usd, cost_gap_pct=gap, tool_cost_origin=origin or None)
         return doc
 
     totals = [sum(v) for v in zip(*(_values(r) for r in rows), strict=True)] if rows else None
@@ -172,14 +178,15 @@ def to_text(
     dims: tuple[str, ...],
     not_grouped: list[str],
     not_added: dict[str, str] | None = None,
-    own: Mapping[str, float] | None = None,
+    own: Mapping[str, OwnFigure] | None = None,
 ) -> str:
-    """``own`` (by session alone): a TOOL'S OWN column where a tool reported its own cost."""
+    """``own`` (by session or day alone): OWN FROM and TOOL'S OWN columns where a tool
+    reported its own cost."""
     n = len(dims)
     head = [_KEY_COLUMN.get(d, d).upper() for d in dims] + list(_TEXT_HEAD)
-    shown = own if _own_shown(dims, own) and any(r.keys[0] in (own or {}) for r in rows) else None
+    shown = own if own_shown(dims, own) and any(r.keys[0] in (own or {}) for r in rows) else None
     if shown is not None:
-        head.append("TOOL'S OWN")
+        head += ["OWN FROM", "TOOL'S OWN"]
     table = [head]
     for row in rows:
         keys = [k if len(k) <= _MAX_TEXT_KEY else k[: _MAX_TEXT_KEY - 1] + "…" for k in row.keys]
@@ -187,7 +194,8 @@ def to_text(
                       f"{row.cache_write_tokens:,}", f"{row.cache_read_tokens:,}",
                       f"{row.tokens:,}", _cost(row.cost_usd, row.unpriced_reqs)])  # fmt: skip
         if shown is not None:
-            table[-1].append(_own_text(row, shown))
+            figure = shown.get(row.keys[0])
+            table[-1] += [figure.origin if figure else "", _own_text(row, shown)]
     if rows:
         table.append(["Total", *[""] * (n - 1), f"{sum(r.reqs for r in rows):,}",
                       f"{sum(r.input_tokens for r in rows):,}",
@@ -198,7 +206,7 @@ def to_text(
                       _cost(sum(r.cost_usd for r in rows),
                             sum(r.unpriced_reqs for r in rows))])  # fmt: skip
         if shown is not None:
-            table[-1].append("")  # the tools' own costs are never added to the logs' ones
+            table[-1] += ["", ""]  # the tools' own costs are never added to the logs' ones
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     lines = [
         "  ".join(
@@ -213,8 +221,14 @@ def to_text(
         lines.append("+N? = requests of models without a price (not counted as $0)")
     if shown is not None:
         lines.append(
-            "TOOL'S OWN = the tool's own session cost (Claude Code's status line), beside the "
-            f"logs' cost, never added; ! = over {GAP_FLAG_PCT:g} % apart"
+            "TOOL'S OWN = the tool's own cost (Claude Code's status line or OTLP; OWN FROM: "
+            "the one seen last), beside the logs' cost, never added; ! = over "
+            f"{GAP_FLAG_PCT:g} % apart"
+            + (
+                "; a day's gap is against the logs' cost of the same sessions"
+                if n == 1 and dims == ("day",)
+                else ""
+            )
         )
     if not_grouped:
         lines.append("not grouped (no per-request records): " + ", ".join(not_grouped))

@@ -21,6 +21,7 @@ from burntray.model.limits import PlanWindow
 from burntray.model.pricing import Price, PriceTable
 from burntray.model.snapshot import Snapshot
 from burntray.report.minutes import record_minutes
+from burntray.report.own_costs import TwoCostTables, read_two_costs
 from burntray.report.timeline import (
     MAX_RATE_BUCKETS,
     PricedMinute,
@@ -81,6 +82,8 @@ class ReportData:
     # the plan windows the tools reported over the window (and the last before it), oldest first
     limits: tuple[PlanWindow, ...] = ()
     limits_note: str = ""
+    # the tool's own cost beside the logs' per session and day (None: no tool reported one)
+    two_costs: TwoCostTables | None = None
 
 
 def collect(ctx: AppContext, settings: Settings, since_ns: int | None = None) -> ReportData:
@@ -94,6 +97,7 @@ def collect(ctx: AppContext, settings: Settings, since_ns: int | None = None) ->
     window = None if since_ns is None else max(ctx.clock_ns() - since_ns, 10**9)
     snapshot, source = read_once(ctx, settings, window)
     views = None
+    two_costs: TwoCostTables | None = None
     try:
         now = snapshot.as_of_ns
         window_ns = snapshot.window_ns  # a calendar window: its length at the snapshot
@@ -107,6 +111,10 @@ def collect(ctx: AppContext, settings: Settings, since_ns: int | None = None) ->
                 views = read_report_views(history, names, start_ns, end_ns)
             except sqlite3.Error as exc:  # the rest of the report still stands
                 log.warning("report views left out: history unreadable: %s", exc)
+            try:
+                two_costs = read_two_costs(history, source, names, start_ns, end_ns)
+            except sqlite3.Error as exc:
+                log.warning("two costs left out: history unreadable: %s", exc)
         limits, limits_note = read_limits(history, members_of(source), start_ns, end_ns)
     finally:
         source.close()
@@ -146,6 +154,7 @@ def collect(ctx: AppContext, settings: Settings, since_ns: int | None = None) ->
         ranged=since_ns is not None,
         limits=limits,
         limits_note=limits_note,
+        two_costs=two_costs,
     )
 
 

@@ -24,6 +24,7 @@ from burntray.report.html_text import (
 )
 from burntray.report.html_views import view_charts, view_tables
 from burntray.report.limits_chart import limit_charts
+from burntray.report.own_costs import two_cost_context
 from burntray.sources.registry import REGISTRY
 
 
@@ -52,6 +53,7 @@ def html_context(data: ReportData, tz: _dt.tzinfo | None = None) -> dict[str, An
         "period_unit": data.views.unit if data.views is not None else "",
         "view_charts": view_charts(data, tz),
         "view_tables": view_tables(data),
+        "two_costs": two_cost_context(data.two_costs),
         "generated": when_text(data.generated_ns, tz),
         "period": f"{when_text(data.start_ns, tz, when_fmt)} to "
         f"{when_text(snap.as_of_ns, tz, when_fmt)} ({when_text(snap.as_of_ns, tz, '%Z')})",

@@ -189,6 +189,36 @@ counts it: each tool's requests once.</p>
 </section>
 {% endfor %}
 
+{% if two_costs %}
+<section id="two-costs">
+<h2>Two costs: the tool's own and the logs'</h2>
+<p class="note">What the tool reported itself (Claude Code's status line or OTLP; for a session
+both reported, the one seen last) beside the cost burntray works out from its logs. Never added
+together; a gap over {{ two_costs.flag_pct }} % is flagged (placeholder token counts in the logs
+are a known cause). A day is compared with the logs' cost of the same sessions that day.</p>
+{% for title, rows, key in (("By session", two_costs.sessions, "Session"),
+                            ("By day", two_costs.days, "Day")) %}
+{% if rows %}
+<h3>{{ title }}</h3>
+<table id="two-costs-{{ key | lower }}-table">
+<thead><tr><th>{{ key }}</th><th class="num">Logs' cost</th><th class="num">Tool's own</th>
+<th>From</th><th class="num">Gap</th></tr></thead>
+<tbody>
+{% for row in rows %}
+<tr{% if row.flagged %} class="flagged"{% endif %}><td>{{ row.key }}</td>
+<td class="num">{{ row.logged }}</td><td class="num">{{ row.own }}</td><td>{{ row.origin }}</td>
+<td class="num">{{ row.gap }}{% if row.flagged %}
+<strong>over {{ two_costs.flag_pct }} %</strong>{% endif %}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+{% endif %}
+{% endfor %}
+{% if two_costs.hidden %}
+<p class="note">and {{ two_costs.hidden }} more sessions, earlier.</p>{% endif %}
+</section>
+{% endif %}
+
 <section id="providers">
 <h2>By provider</h2>
 {% if providers %}

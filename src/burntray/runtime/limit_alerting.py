@@ -13,10 +13,12 @@ import dataclasses
 import json
 import sqlite3
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from burntray.lazylog import get_logger
 from burntray.model.limit_alerts import (
+    DEFAULT_THRESHOLDS,
     LimitAlertConfig,
     WindowAlertState,
     evaluate_limits,
@@ -36,8 +38,11 @@ ALERT_KIND = "limit"  # alert_log's kind for every plan-window alert (its level 
 
 
 def limit_alert_config(settings: Settings) -> LimitAlertConfig:
+    chosen = settings.alert_limit_thresholds
+    per_window = dict(chosen) if isinstance(chosen, Mapping) else {}
     return LimitAlertConfig(
-        thresholds=tuple(settings.alert_limit_thresholds),
+        thresholds=DEFAULT_THRESHOLDS if per_window else tuple(chosen),  # type: ignore[arg-type]
+        per_window=per_window,
         pace=settings.alert_limit_pace,
         reset=settings.alert_limit_reset,
         cooldown_ns=parse_duration_ns(settings.alert_cooldown),

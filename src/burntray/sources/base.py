@@ -20,6 +20,7 @@ from burntray.lazylog import get_logger
 if TYPE_CHECKING:
     from burntray.config import Settings
     from burntray.model.limits import PlanWindow
+    from burntray.model.own_cost import OwnCost
     from burntray.model.periods import UsageBlock
     from burntray.model.pricing import PriceTable
     from burntray.model.progress import ScanProgress
@@ -236,11 +237,12 @@ class FoldsNames(Protocol):
 
 @runtime_checkable
 class HasOwnSessionCosts(Protocol):
-    """A source that knows the tool's own cost estimate per session (Claude Code's, from its
-    status line), shown beside burntray's log-derived cost and never added to it."""
+    """A source that knows the tool's own cost (Claude Code's, from its status line or its
+    OTLP ``cost_usd``), shown beside burntray's log-derived cost and never added to it."""
 
-    def own_session_costs(self) -> dict[str, float]:
-        """Session id -> the tool's own cost for it, in USD, as last reported."""
+    def own_costs(self, start_ns: int, end_ns: int) -> list[OwnCost]:
+        """The tool's own cost reports of ``[start, end)``: a session's running total as last
+        reported, or one request's cost (``OwnCost.per_request``)."""
         ...
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from burntray.model.limits import PlanWindow
+from burntray.model.own_cost import STATUS_LINE, OwnCost
 from burntray.model.snapshot import Snapshot
 from burntray.sources.agent_logs.source import ClaudeSource
 from burntray.sources.claude.statusline import (
@@ -55,11 +56,16 @@ class ClaudeLimitsSource(ClaudeSource):
             self._refresh_limits()
         return plan_windows(self._observations, now_ns)
 
-    def own_session_costs(self) -> dict[str, float]:
-        """Claude Code's own cost of each session whose status line burntray recorded."""
+    def own_costs(self, start_ns: int, end_ns: int) -> list[OwnCost]:
+        """Claude Code's own cost of each session whose status line burntray recorded (its
+        running total: the window does not cut it)."""
         if self._signature is None:
             self._refresh_limits()
-        return {o.session_id: o.cost_usd for o in self._observations if o.cost_usd is not None}
+        return [
+            OwnCost(o.session_id, o.observed_ns, o.cost_usd, STATUS_LINE, per_request=False)
+            for o in self._observations
+            if o.cost_usd is not None
+        ]
 
     def _refresh_limits(self) -> bool:
         """Read the records again when the folder's listing changed; True when it had."""

@@ -30,6 +30,7 @@ from google.protobuf.message import Message
 from burntray.io.hostport import split_host_port
 from burntray.io.http_admission import is_loopback
 from burntray.lazylog import get_logger
+from burntray.model.own_cost import OTLP, OwnCost
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Capabilities, UpstreamFact
 from burntray.model.usage import UsageRecord
@@ -315,6 +316,17 @@ class OtelSource(RecordSource):
                 )
             )
         return tuple(facts)
+
+    def own_costs(self, start_ns: int, end_ns: int) -> list[OwnCost]:
+        """The tools' own cost of each request they sent with one (Claude Code's ``cost_usd``
+        or ``cost.usage``) in ``[start, end)``, from the history; priced ones are burntray's."""
+        if self._events is None:
+            return []
+        return [
+            OwnCost(r.session, r.ts_ns, r.cost_usd, OTLP, per_request=True)
+            for r in self._events.records(self.name, start_ns, end_ns)
+            if r.cost_from_upstream and r.cost_usd is not None and r.session
+        ]
 
 
 class CoalescingWaker:
