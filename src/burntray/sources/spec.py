@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from burntray.model.pricing import PriceTable
+    from burntray.runtime.team_wire import RollupExport
     from burntray.sources.base import Source, SourceContext
     from burntray.store.history import HistoryStore
     from burntray.store.schema import TableSchema
@@ -136,6 +137,9 @@ class SourceSpec:
     history_summary: Callable[[HistoryStore], str] | None = None
     # ``burntray statusline``'s body, loaded when that command runs (None: its tool runs none)
     status_line: Callable[[], StatusLineCommand] | None = None
+    # a byte-counting source's usage for a team's hub, as per-minute rollups (None: its
+    # records, if any, travel one per request from the history's queue)
+    team_rollups: Callable[[HistoryStore], RollupExport] | None = None
 
 
 def path_probe(

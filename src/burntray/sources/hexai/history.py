@@ -80,6 +80,34 @@ MINUTES = TableSchema(
 TABLES = (EVENTS, MINUTES)
 
 
+def _prune_sent(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
+    """What the hub acknowledged of minutes the history no longer keeps."""
+    return int(
+        conn.execute(
+            "DELETE FROM hexai_team_sent WHERE minute < ?", (before_ns // NS_PER_MINUTE,)
+        ).rowcount
+    )
+
+
+# The minutes a team's hub acknowledged, as it holds them (``hexai.team``): a minute of
+# ``hexai_minutes`` that differs from its row here is still owed to the hub.
+TEAM_SENT = TableSchema(
+    "hexai_team_sent",
+    (
+        """CREATE TABLE IF NOT EXISTS hexai_team_sent (
+            minute INTEGER NOT NULL,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            reqs INTEGER NOT NULL,
+            sent INTEGER NOT NULL,
+            recv INTEGER NOT NULL,
+            PRIMARY KEY (minute, provider, model)
+        ) WITHOUT ROWID""",
+    ),
+    prune=_prune_sent,
+)
+
+
 def ingest(store: HistoryStore, events: Iterable[HexaiEvent]) -> int:
     """Add events not seen before; returns how many were new. Replays add nothing."""
     rows = [ev for ev in events if ev.ts_ns >= 0]  # Go zero times never fall in a window
