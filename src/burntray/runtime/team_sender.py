@@ -210,12 +210,13 @@ class TeamSender:
         return self._context
 
     def start(self) -> None:
-        if not self.outbox.is_on():
+        was_on = self.outbox.is_on()
+        queued = self.outbox.enable()  # from here on, what is written is queued or marked
+        if not was_on:
             # reporting (re)starts, perhaps to another hub: every minute is owed again, as
             # every record is queued again (the hub replaces what it holds)
             for export in self.rollups:
-                export.forget()
-        queued = self.outbox.enable()
+                export.owe_all()
         if queued:
             log.info("team: %d records kept before now queued for the hub", queued)
         log.info(

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from burntray.config_keys import source_field, text
-from burntray.sources.hexai.history import TABLES, TEAM_SENT
+from burntray.sources.hexai.history import TABLES, TEAM_OWED
 from burntray.sources.spec import ClearAction, DemoFeed, SourceSpec
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ SPEC = SourceSpec(
     auto_rank=0,  # auto's fallback
     doctor=_doctor,
     clear=ClearAction(label="hexai stats", flag="hexai", describe=_describe_clear, run=_clear),
-    history_tables=(*TABLES, TEAM_SENT),
+    history_tables=(*TABLES, TEAM_OWED),
     chart_minutes=_chart_minutes,
     summary="hexai's shared stats cache (stats.json): requests and bytes, 1 h by default",
     demo_writer=DemoFeed(option="hexai.dir", write=_demo_write),
