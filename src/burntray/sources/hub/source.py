@@ -17,6 +17,7 @@ from dataclasses import replace
 from burntray.model.aggregate import rpm
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, UpstreamFact, UsageRow
+from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
 from burntray.sources.hub import minutes as hub_minutes
 from burntray.sources.hub.ingest import SOURCE
@@ -44,6 +45,7 @@ class HubSource(RecordSource):
     ) -> None:
         self.receiver_source = receiver  # the OTLP receiver's source, when asked to listen
         self.prices = prices  # prices the machines' byte-counting minutes (as they do)
+        self._bytes_kept: tuple[tuple[int, ...], list[hub_minutes.HostBytes]] | None = None
         self._hosts: dict[int, tuple[float, list[HostTotals]]] = {}  # window length -> sums
         if clock_ns is None:
             super().__init__(history)
@@ -92,7 +94,16 @@ class HubSource(RecordSource):
         """The machines' byte-counting sources (hexai) in the window, per host."""
         if self._events is None or self.prices is None:
             return []
-        return hub_minutes.per_host(self._events.history, start_ns, end_ns, window_ns, self.prices)
+        history = self._events.history
+        # the same whole minutes of an unchanged history give the same sums: every poll of an
+        # idle hub (and the per-host lines beside its snapshot) reuse them
+        first, end = start_ns // NS_PER_MINUTE, -(-end_ns // NS_PER_MINUTE)
+        key = (first, end, window_ns, history.generation)
+        kept = self._bytes_kept
+        if kept is None or kept[0] != key:
+            parts = hub_minutes.per_host(history, start_ns, end_ns, window_ns, self.prices)
+            kept = self._bytes_kept = (key, parts)
+        return kept[1]
 
     def _snapshot(self, window_ns: int, now: int, prefixes: tuple[str, ...]) -> Snapshot:
         """The records' figures plus the byte-counting minutes': each host's tokens and cost
