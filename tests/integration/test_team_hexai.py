@@ -91,11 +91,13 @@ def test_a_machines_hexai_minutes_equal_its_own_figures_at_the_hub_through_resen
         beta.write(BASE + 2 * MINUTE + i * 10**9, "no-such-model", 300, 900 + i)
     assert alpha.drain() > 0 and beta.drain() > 0
     now = time.time_ns()
+    live = HubSource(hub.history, clock_ns=time.time_ns, prices=PRICES)  # a running hub's
 
     def check() -> None:
         source = HubSource(hub.history, clock_ns=time.time_ns, prices=PRICES)
         hosts = {h.host: h for h in source.host_totals(now - WINDOW, now + 1)}
         total = source.snapshot(WINDOW, now).totals
+        assert live.snapshot(WINDOW, now).totals == total  # its kept sums follow what arrives
         own = {m.sender.target.host: m.own(now) for m in (alpha, beta)}
         assert set(hosts) == set(own)
         for name, mine in own.items():
