@@ -89,7 +89,9 @@ def test_a_machines_hexai_minutes_equal_its_own_figures_at_the_hub_through_resen
     for i in range(30):
         alpha.write(BASE + MINUTE + i * 3 * 10**9, "gpt-4.1-mini", 1000 + i, 5000 + 7 * i)
         beta.write(BASE + 2 * MINUTE + i * 10**9, "no-such-model", 300, 900 + i)
+    assert alpha.sender.describe().endswith(": 0 sent since start; 0 records waiting, 3 minutes")
     assert alpha.drain() > 0 and beta.drain() > 0
+    assert alpha.sender.describe().endswith("; 0 records waiting")
     now = time.time_ns()
     live = HubSource(hub.history, clock_ns=time.time_ns, prices=PRICES)  # a running hub's
 

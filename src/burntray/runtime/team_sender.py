@@ -269,9 +269,12 @@ class TeamSender:
         where = f"{self.target.url} as {self.target.host}"
         try:
             waiting = self.outbox.pending()
+            minutes = sum(export.owed() for export in self.rollups)
         except Exception:  # the history's problem, said where the history is used
-            waiting = -1
+            waiting = minutes = -1
         backlog = f"{waiting} records waiting" if waiting >= 0 else "queue unreadable"
+        if minutes > 0:  # a byte-counting source's (hexai's) minutes not yet acknowledged
+            backlog += f", {minutes} minutes"
         if self.last_error:
             return f"{where}: NOT REPORTING ({self.last_error}); {backlog}"
         return f"{where}: {self.sent} sent since start; {backlog}"

@@ -63,6 +63,11 @@ class HexaiRollups:
                 (last,),
             )
 
+    def owed(self) -> int:
+        """How many minutes the hub has not acknowledged as they are now."""
+        rows = self.history.execute("SELECT count(*) FROM hexai_team_owed")
+        return int(str(rows[0][0]))
+
     def owe_all(self) -> None:
         """Reporting (re)starts, perhaps to another hub: every minute kept is owed (the hub
         replaces what it holds already)."""
