@@ -157,7 +157,7 @@ def _by_host(hub: Home) -> dict[str, dict[str, float]]:
     done = hub.burntray("status", "--source", "hub", "--by", "host", "--window", "all",
                         "--format", "json")  # fmt: skip
     assert done.returncode in (0, 1), done.stderr
-    return {row["host"]: {k: row[k] for k in (*FIGURES, "cost_usd")}
+    return {row["host"]: {k: row[k] for k in (*FIGURES, "total_tokens", "cost_usd")}
             for row in json.loads(done.stdout)["rows"]}  # fmt: skip
 
 
@@ -180,8 +180,8 @@ def _host_series(hub: Home) -> dict[str, dict[str, float]]:
 
 def _converged(hub: Home, machines: list[Home]) -> bool:
     """The hub's total equals the sum of the machines' own totals (Claude Code's records and
-    hexai's minutes), and each host equals that machine's own figures: its records in the
-    hub's ``--by host`` view, records and hexai together in the hub's host series."""
+    hexai's minutes), and each host equals that machine's own figures, in the hub's ``--by
+    host`` view and in its host series."""
     own = {m.name: m.status("claude") for m in machines}
     bytes_own = {m.name: m.status("hexai", BYTE_FIGURES) for m in machines}
     claude_tokens = {m.name: m.status("claude", ("tokens_est",))["tokens_est"] for m in machines}
@@ -198,8 +198,14 @@ def _converged(hub: Home, machines: list[Home]) -> bool:
         return False
     if abs(total["cost_usd"] - want["cost_usd"] - hexai_sum["cost_usd"]) > 1e-5:
         return False
-    per_host = _by_host(hub)
-    if set(per_host) != set(own) or not all(_same(per_host[n], own[n]) for n in own):
+    per_host = _by_host(hub)  # a line per host: its records and its hexai minutes
+    if set(per_host) != set(own) or not all(
+        all(per_host[n][k] == own[n][k] for k in FIGURES[1:])
+        and per_host[n]["reqs"] == own[n]["reqs"] + bytes_own[n]["reqs"]
+        and per_host[n]["total_tokens"] == claude_tokens[n] + bytes_own[n]["tokens_est"]
+        and abs(per_host[n]["cost_usd"] - own[n]["cost_usd"] - bytes_own[n]["cost_usd"]) < 1e-5
+        for n in own
+    ):
         return False
     series = _host_series(hub)
     return set(series) == set(own) and all(

@@ -14,6 +14,7 @@ import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.model.snapshot import Totals
+from burntray.report.views import ViewQuery, read_view
 from burntray.runtime import team_wire
 from burntray.runtime.team_sender import Target, TeamSender, post
 from burntray.sources.hexai.source import HexaiSource
@@ -101,6 +102,15 @@ def test_a_machines_hexai_minutes_equal_its_own_figures_at_the_hub_through_resen
         total = source.snapshot(WINDOW, now).totals
         assert live.snapshot(WINDOW, now).totals == total  # its kept sums follow what arrives
         own = {m.sender.target.host: m.own(now) for m in (alpha, beta)}
+        # the hub's `status --source hub --by host`: a line per host, as its machine says
+        view = read_view(hub.history, ["hub"], ViewQuery(("host",), now - WINDOW, now + 1))
+        lines = {row.keys[0]: row for row in view.rows}
+        assert set(lines) == set(own)
+        for name, mine in own.items():
+            line = lines[name]
+            assert (line.reqs, line.tokens, line.unpriced_reqs) == (
+                mine.reqs, mine.tokens, mine.unpriced_reqs)  # fmt: skip
+            assert line.cost_usd == pytest.approx(mine.cost_usd, abs=1e-12)
         assert set(hosts) == set(own)
         for name, mine in own.items():
             h = hosts[name]

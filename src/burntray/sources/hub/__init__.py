@@ -123,6 +123,12 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
     return False, absent
 
 
+def _view_rows(history, dims, start_ns, end_ns):  # type: ignore[no-untyped-def]
+    from burntray.sources.hub.minutes import view_rows  # noqa: PLC0415
+
+    return view_rows(history, dims, start_ns, end_ns)
+
+
 SPEC = SourceSpec(
     name="hub",
     label="Team hub",
@@ -143,5 +149,6 @@ SPEC = SourceSpec(
     ),
     summary="what a team's machines report to this burntray over OTLP (serve --otlp)",
     history_tables=(HUB_MINUTES,),
+    view_rows=_view_rows,
     doctor=_doctor,
 )

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from opentelemetry.proto.logs.v1.logs_pb2 import ResourceLogs
 
 from burntray.lazylog import get_logger
+from burntray.model.pricing import PriceTable
 from burntray.runtime import team_wire as wire
 from burntray.sources.hub import minutes as hub_minutes
 from burntray.store.usage_events import UsageEvents
@@ -33,8 +34,11 @@ class HubIngest:
     taken and not stored: they are this machine's own sources' records, counted there, and
     ``all`` here would count them twice."""
 
-    def __init__(self, events: UsageEvents, own_host: str = "") -> None:
+    def __init__(
+        self, events: UsageEvents, own_host: str = "", prices: PriceTable | None = None
+    ) -> None:
         self.events = events
+        self.prices = prices  # prices the byte-counting minutes for the views (None: unpriced)
         self.own_host = own_host
         self._lock = threading.Lock()
         self._origins: set[tuple[str, str]] | None = None
@@ -67,7 +71,7 @@ class HubIngest:
                     continue
                 self.events.ingest(SOURCE, batch.records, origin=origin)
                 # a byte-counting source's minutes (hexai): one row per minute, replaced
-                hub_minutes.store(self.events.history, origin, batch.minutes)
+                hub_minutes.store(self.events.history, origin, batch.minutes, self.prices)
                 known.add(origin)
         if refused:
             log.warning("hub: %d record(s) refused: %s", refused, why)

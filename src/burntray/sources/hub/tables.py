@@ -20,7 +20,8 @@ def _prune(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
 
 
 # The machines' byte-counting minutes (``hub.minutes``): one row per host, source, minute,
-# provider and model, replaced when the machine sends that minute again.
+# provider and model, replaced when the machine sends that minute again; ``cost`` as the hub
+# priced the bytes when they arrived (NULL: no price), for the views.
 HUB_MINUTES = TableSchema(
     "hub_minutes",
     (
@@ -34,6 +35,7 @@ HUB_MINUTES = TableSchema(
             reqs INTEGER NOT NULL,
             sent INTEGER NOT NULL,
             recv INTEGER NOT NULL,
+            cost REAL,
             PRIMARY KEY (host, source, minute, provider, model)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS hub_minutes_by_time ON hub_minutes (minute)""",
