@@ -1,8 +1,9 @@
 """Many machines, one hub (issue 25), end to end: real ``burntray serve`` processes on loopback,
-each machine in its own home with its own Claude Code logs and its own host name, reporting to
-a hub (``burntray serve --otlp``) in a home of its own. The hub's figures must equal the sum of
-what each machine's own ``status`` says, per host and in total, exactly - also after the hub
-was killed mid-stream and after a machine was killed mid-batch."""
+each machine in its own home with its own Claude Code logs, its own hexai cache (written by the
+hexai writer, as hexai writes it) and its own host name, reporting to a hub (``burntray serve
+--otlp``) in a home of its own. The hub's figures must equal the sum of what each machine's own
+``status`` says, per host and in total, exactly - also after the hub was killed mid-stream and
+after a machine was killed mid-batch."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from burntray.sources.hexai.writer import hexai_update
 from tests.agent_logs_support import claude_line, generate_claude_logs
 from tests.cburn_daemon import free_port
 from tests.e2e.test_serve_prometheus import promql, running
@@ -28,6 +30,8 @@ pytestmark = pytest.mark.slow
 
 WINDOW = "14d"  # the generator spreads turns over the 10 days before now
 FIGURES = ("reqs", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+# what a machine's hexai and the hub's total say of hexai's bytes (tokens estimated from them)
+BYTE_FIGURES = ("reqs", "sent", "recv", "tokens_est")
 
 
 class Home:
@@ -90,11 +94,22 @@ class Home:
         if self.proc is not None and self.proc.poll() is None:
             stop_process(self.proc, 5)
 
-    def status(self, source: str) -> dict[str, float]:
+    def status(self, source: str, figures: tuple[str, ...] = FIGURES) -> dict[str, float]:
         done = self.burntray("status", "--source", source, "--window", WINDOW, "--format", "json")
         assert done.returncode in (0, 1), done.stderr
         totals = json.loads(done.stdout)["totals"]
-        return {k: totals[k] for k in (*FIGURES, "cost_usd")}
+        return {k: totals[k] for k in (*figures, "cost_usd")}
+
+    def hexai(self, n: int, tag: int) -> None:
+        """``n`` hexai requests in the last minutes, written as hexai writes its cache (bytes
+        chosen so that each machine's bytes / 4 rounds on its own)."""
+        folder = Path(self.env["XDG_CACHE_HOME"]) / "hexai"
+        start = time.time_ns() - 5 * 60 * 10**9
+        for i in range(n):
+            at = start + i * 997_000_000
+            model = ("gpt-4.1-mini", "gpt-4.1", "no-such-model")[i % 3]
+            hexai_update(folder, "openai", model, 1001 + 7 * i + tag, 3 + 5 * i,
+                         clock_ns=lambda at=at: at)  # fmt: skip
 
 
 def more_usage(home: Home, tag: str, turns: int) -> None:
@@ -129,7 +144,8 @@ def team(tmp_path: Path) -> Iterator[tuple[Home, list[Home], int]]:
     machines = [Home(tmp_path, "alpha"), Home(tmp_path, "beta")]
     for i, m in enumerate(machines):
         generate_claude_logs(Path(m.env["CLAUDE_CONFIG_DIR"]) / "projects", 40_000, 3, seed=i)
-        m.config(f'source = "claude"\n[team]\nhub = "http://127.0.0.1:{port}"\nhost = "{m.name}"\n')
+        m.hexai(40, i)
+        m.config(f'source = "all"\n[team]\nhub = "http://127.0.0.1:{port}"\nhost = "{m.name}"\n')
     try:
         yield hub, machines, port
     finally:
@@ -141,18 +157,63 @@ def _by_host(hub: Home) -> dict[str, dict[str, float]]:
     done = hub.burntray("status", "--source", "hub", "--by", "host", "--window", "all",
                         "--format", "json")  # fmt: skip
     assert done.returncode in (0, 1), done.stderr
-    return {row["host"]: {k: row[k] for k in (*FIGURES, "cost_usd")}
+    return {row["host"]: {k: row[k] for k in (*FIGURES, "total_tokens", "cost_usd")}
             for row in json.loads(done.stdout)["rows"]}  # fmt: skip
 
 
+def _host_series(hub: Home) -> dict[str, dict[str, float]]:
+    """The hub's /metrics host series (its window: the hub's config says 14d): per host."""
+    try:
+        text = urllib.request.urlopen(hub.metrics_url + "/metrics", timeout=10).read().decode()
+    except OSError:
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for line in text.splitlines():
+        name, _, rest = line.partition("{")
+        if not name.startswith("burntray_host_window_"):
+            continue
+        labels, _, value = rest.rpartition("} ")
+        host = labels.split('host="', 1)[1].split('"', 1)[0]
+        out.setdefault(host, {})[name.removeprefix("burntray_host_window_")] = float(value)
+    return out
+
+
 def _converged(hub: Home, machines: list[Home]) -> bool:
-    """The hub's total equals the sum of the machines' own totals, and each host's line equals
-    that machine's own total."""
+    """The hub's total equals the sum of the machines' own totals (Claude Code's records and
+    hexai's minutes), and each host equals that machine's own figures, in the hub's ``--by
+    host`` view and in its host series."""
     own = {m.name: m.status("claude") for m in machines}
-    if not _same(hub.status("hub"), _sum(list(own.values()))):
+    bytes_own = {m.name: m.status("hexai", BYTE_FIGURES) for m in machines}
+    claude_tokens = {m.name: m.status("claude", ("tokens_est",))["tokens_est"] for m in machines}
+    total = hub.status("hub", (*FIGURES, "sent", "recv", "tokens_est"))
+    want = _sum(list(own.values()))
+    hexai_sum = _sum(list(bytes_own.values()))
+    if not all(total[k] == want[k] for k in FIGURES[1:]):  # the tokens only records know
         return False
-    per_host = _by_host(hub)
-    return set(per_host) == set(own) and all(_same(per_host[n], own[n]) for n in own)
+    if total["reqs"] != want["reqs"] + hexai_sum["reqs"]:
+        return False
+    if (total["sent"], total["recv"]) != (hexai_sum["sent"], hexai_sum["recv"]):
+        return False
+    if total["tokens_est"] != sum(claude_tokens.values()) + hexai_sum["tokens_est"]:
+        return False
+    if abs(total["cost_usd"] - want["cost_usd"] - hexai_sum["cost_usd"]) > 1e-5:
+        return False
+    per_host = _by_host(hub)  # a line per host: its records and its hexai minutes
+    if set(per_host) != set(own) or not all(
+        all(per_host[n][k] == own[n][k] for k in FIGURES[1:])
+        and per_host[n]["reqs"] == own[n]["reqs"] + bytes_own[n]["reqs"]
+        and per_host[n]["total_tokens"] == claude_tokens[n] + bytes_own[n]["tokens_est"]
+        and abs(per_host[n]["cost_usd"] - own[n]["cost_usd"] - bytes_own[n]["cost_usd"]) < 1e-5
+        for n in own
+    ):
+        return False
+    series = _host_series(hub)
+    return set(series) == set(own) and all(
+        series[n]["requests"] == own[n]["reqs"] + bytes_own[n]["reqs"]
+        and series[n]["tokens"] == claude_tokens[n] + bytes_own[n]["tokens_est"]
+        and abs(series[n]["cost_usd"] - own[n]["cost_usd"] - bytes_own[n]["cost_usd"]) < 1e-5
+        for n in own
+    )
 
 
 def test_two_machines_report_to_one_hub_exactly_through_kills(
@@ -166,12 +227,19 @@ def test_two_machines_report_to_one_hub_exactly_through_kills(
     own = {m.name: m.status("claude") for m in machines}
     assert all(v["reqs"] > 0 for v in own.values())
 
+    hexai_before = {m.name: m.status("hexai", BYTE_FIGURES)["reqs"] for m in machines}
+    assert all(n == 40 for n in hexai_before.values())
+
     # the hub dies mid-stream; both machines write more usage meanwhile; the hub comes back
     hub.kill()
-    for m in machines:
+    for i, m in enumerate(machines):
         more_usage(m, f"{m.name}-more", 300)
+        m.hexai(25, 10 + i)  # into minutes the hub holds already, and new ones
     wait_for(
-        lambda: all(m.status("claude")["reqs"] > own[m.name]["reqs"] for m in machines),
+        lambda: (
+            all(m.status("claude")["reqs"] > own[m.name]["reqs"] for m in machines)
+            and all(m.status("hexai", BYTE_FIGURES)["reqs"] == 65 for m in machines)
+        ),
         30,
         "the machines to read their new usage",
         0.5,
@@ -192,8 +260,7 @@ def test_two_machines_report_to_one_hub_exactly_through_kills(
     alpha.kill()
     alpha.serve()
     wait_for(lambda: _converged(hub, machines), 60, "the hub to equal after a machine's kill", 0.5)
-    hub_total = hub.status("hub")
-    assert _same(hub_total, _sum([m.status("claude") for m in machines]))
+    assert _converged(hub, machines)
 
 
 def test_prometheus_sums_by_host_what_the_hub_reports(
@@ -205,7 +272,11 @@ def test_prometheus_sums_by_host_what_the_hub_reports(
     for m in machines:
         m.serve()
     wait_for(lambda: _converged(hub, machines), 40, "the hub's totals to equal the machines'", 0.5)
-    per_host = _by_host(hub)
+    # each machine's own figures: its Claude Code records and its hexai minutes
+    per_host = {
+        m.name: _sum([m.status("claude", ("reqs",)), m.status("hexai", ("reqs",))])
+        for m in machines
+    }
     config = tmp_path / "prometheus.yml"
     config.write_text(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
@@ -231,7 +302,7 @@ def test_prometheus_sums_by_host_what_the_hub_reports(
             total = promql(prom, "sum(burntray_host_window_requests)")
             return total == sum(own["reqs"] for own in per_host.values())
 
-        wait_for(agree, 30, "PromQL's sum by host to equal the hub's status --by host", 0.5)
+        wait_for(agree, 30, "PromQL's sum by host to equal each machine's own status", 0.5)
 
 
 def _self_signed(folder: Path) -> tuple[str, str]:

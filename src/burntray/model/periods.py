@@ -37,6 +37,8 @@ class PeriodRow:
     last_ns: int
     project: str = ""
     models: tuple[str, ...] = ()
+    # tokens estimated from bytes (a byte-counting source's usage, hexai's at a hub)
+    estimated_tokens: int = 0
 
     @property
     def tokens(self) -> int:
@@ -45,6 +47,7 @@ class PeriodRow:
             + self.output_tokens
             + self.cache_read_tokens
             + self.cache_write_tokens
+            + self.estimated_tokens
         )
 
 
@@ -331,6 +334,8 @@ class ViewRow:
     last_ns: int = 0  # the newest request (0 where not asked: only sessions show it)
     project: str = ""  # a session's project
     models: tuple[str, ...] = ()
+    # tokens estimated from bytes (a byte-counting source's usage, hexai's at a hub)
+    estimated_tokens: int = 0
 
     @property
     def tokens(self) -> int:
@@ -339,6 +344,7 @@ class ViewRow:
             + self.output_tokens
             + self.cache_read_tokens
             + self.cache_write_tokens
+            + self.estimated_tokens
         )
 
 
@@ -352,8 +358,9 @@ def merge_rows(parts: Iterable[ViewRow], dims: tuple[str, ...]) -> list[ViewRow]
         if a is None:
             acc[p.keys] = [p.reqs, p.input_tokens, p.output_tokens, p.cache_read_tokens,
                            p.cache_write_tokens, p.cost_usd, p.unpriced_reqs, p.last_ns,
-                           p.project, set(p.models)]  # fmt: skip
+                           p.project, set(p.models), p.estimated_tokens]  # fmt: skip
             continue
+        a[10] += p.estimated_tokens
         for i, v in enumerate((p.reqs, p.input_tokens, p.output_tokens, p.cache_read_tokens,
                                p.cache_write_tokens, p.cost_usd, p.unpriced_reqs)):  # fmt: skip
             a[i] += v
@@ -361,7 +368,7 @@ def merge_rows(parts: Iterable[ViewRow], dims: tuple[str, ...]) -> list[ViewRow]
             a[7], a[8] = p.last_ns, p.project or a[8]
         if p.reqs > 0:  # a share left out names no model of the group's
             a[9].update(p.models)
-    rows = [ViewRow(k, *a[:9], tuple(sorted(a[9]))) for k, a in acc.items() if a[0] > 0]  # type: ignore[call-arg]
+    rows = [ViewRow(k, *a[:9], tuple(sorted(a[9])), a[10]) for k, a in acc.items() if a[0] > 0]  # type: ignore[call-arg]
     rows.sort(key=lambda r: (-r.cost_usd, -r.reqs, r.keys))
     if "session" in dims and not any(d in PERIODS for d in dims):
         rows.sort(key=lambda r: -r.last_ns)

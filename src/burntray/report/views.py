@@ -9,7 +9,7 @@ their upstream is added less the upstreams another source counts), so nothing is
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from burntray.model.periods import (
     PERIODS,
@@ -102,5 +102,16 @@ def read_view(history: HistoryStore, names: list[str] | None, query: ViewQuery) 
                         g.cache_write_tokens, g.cost_usd, g.unpriced_reqs, g.last_ns,
                         g.project or UNKNOWN, tuple(m for m in g.models.split(",") if m))
             )  # fmt: skip
+    # sources whose usage is in tables of their own (a hub's hexai minutes), where they can be
+    # grouped by what is asked
+    for spec in (s for s in (_spec(n) for n in (names or REGISTRY.names())) if s):
+        if spec.view_rows is None:
+            continue
+        extra = spec.view_rows(history, query.dims, query.start_ns, query.end_ns) or []
+        if extra and spec.name not in view.sources:
+            view.sources.append(spec.name)
+        for row in extra:
+            named = zip(query.dims, row.keys, strict=True)
+            parts.append(replace(row, keys=tuple(v or _NONE.get(d, v) for d, v in named)))
     view.rows = merge_rows(parts, query.dims)
     return view

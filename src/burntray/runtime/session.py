@@ -116,8 +116,10 @@ class Session:
 
         from burntray.model.snapshot import UpstreamFact  # noqa: PLC0415
         from burntray.runtime.team_sender import build  # noqa: PLC0415
+        from burntray.sources.registry import REGISTRY  # noqa: PLC0415
 
-        sender = build(self.ctx.history(), self.settings.option)
+        # the registry says which sources send per-minute rollups (hexai's bytes)
+        sender = build(self.ctx.history(), self.settings.option, REGISTRY)
         if sender is not None:
 
             def wake(snapshot: Snapshot, _source: Source) -> Snapshot:

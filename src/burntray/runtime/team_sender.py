@@ -21,7 +21,7 @@ import random
 import socket
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
@@ -30,6 +30,8 @@ from burntray.lazylog import get_logger
 from burntray.store.team import TeamOutbox
 
 if TYPE_CHECKING:
+    from burntray.runtime.team_wire import RollupExport
+    from burntray.sources.spec import SourceSpec
     from burntray.store.history import HistoryStore
 
 log = get_logger(__name__)
@@ -177,8 +179,10 @@ class TeamSender:
         idle_s: float = IDLE_S,
         backoff_max_s: float = BACKOFF_MAX_S,
         rng: random.Random | None = None,
+        rollups: tuple[RollupExport, ...] = (),
     ) -> None:
         self.outbox = TeamOutbox(history)
+        self.rollups = rollups  # byte-counting sources: their minutes, not their events
         self.target = t
         self.batch_size = batch
         self.idle_s = idle_s
@@ -206,7 +210,13 @@ class TeamSender:
         return self._context
 
     def start(self) -> None:
-        queued = self.outbox.enable()
+        was_on = self.outbox.is_on()
+        queued = self.outbox.enable()  # from here on, what is written is queued or marked
+        if not was_on:
+            # reporting (re)starts, perhaps to another hub: every minute is owed again, as
+            # every record is queued again (the hub replaces what it holds)
+            for export in self.rollups:
+                export.owe_all()
         if queued:
             log.info("team: %d records kept before now queued for the hub", queued)
         log.info(
@@ -259,9 +269,12 @@ class TeamSender:
         where = f"{self.target.url} as {self.target.host}"
         try:
             waiting = self.outbox.pending()
+            minutes = sum(export.owed() for export in self.rollups)
         except Exception:  # the history's problem, said where the history is used
-            waiting = -1
+            waiting = minutes = -1
         backlog = f"{waiting} records waiting" if waiting >= 0 else "queue unreadable"
+        if minutes > 0:  # a byte-counting source's (hexai's) minutes not yet acknowledged
+            backlog += f", {minutes} minutes"
         if self.last_error:
             return f"{where}: NOT REPORTING ({self.last_error}); {backlog}"
         return f"{where}: {self.sent} sent since start; {backlog}"
@@ -277,7 +290,7 @@ class TeamSender:
 
         last, queued = self.outbox.batch(self.batch_size)
         if not last:
-            return False
+            return self._send_minutes()
         if queued:
             body = wire.encode(
                 (wire.Sent(q.source, q.record) for q in queued),
@@ -297,10 +310,43 @@ class TeamSender:
         self.outbox.acknowledge(last)
         return True
 
+    def _send_minutes(self) -> bool:
+        """The per-minute rollups still owed (once the record queue is empty): True when a
+        batch went. Raises SendError."""
+        from burntray.runtime import team_wire as wire  # noqa: PLC0415
 
-def build(history: HistoryStore | None, option: Callable[[str], Any]) -> TeamSender | None:
+        for export in self.rollups:
+            minutes = export.pending(self.batch_size)
+            if not minutes:
+                continue
+            body = wire.encode((), self.target.host, self.target.user, minutes)
+            refused, why = post(self.target, body, self._ssl())
+            if refused:
+                self.refused += refused
+                log.error(
+                    "team: the hub refused %d of %d %s minutes (skipped, not resent): %s",
+                    refused,
+                    len(minutes),
+                    export.source,
+                    why or "no reason given",
+                )
+            self.sent += len(minutes) - refused
+            export.acknowledge(minutes)
+            return True
+        return False
+
+
+def rollup_exports(history: HistoryStore, specs: Iterable[SourceSpec]) -> tuple[RollupExport, ...]:
+    """Each byte-counting source's minutes owed to the hub (its registry entry says how)."""
+    return tuple(spec.team_rollups(history) for spec in specs if spec.team_rollups)
+
+
+def build(
+    history: HistoryStore | None, option: Callable[[str], Any], specs: Iterable[SourceSpec] = ()
+) -> TeamSender | None:
     """The sender the ``team.*`` keys ask for, or None. A bad setting is logged (and the rest of
-    burntray runs); without a history there is nothing durable to send from."""
+    burntray runs); without a history there is nothing durable to send from. ``specs``: the
+    registry's entries (passed in: the registry imports every source, and one imports this)."""
     try:
         t = target(option)
     except TeamConfigError as exc:
@@ -311,4 +357,4 @@ def build(history: HistoryStore | None, option: Callable[[str], Any]) -> TeamSen
     if history is None:
         log.error("team: no history to send from: not reporting to %s", t.url)
         return None
-    return TeamSender(history, t)
+    return TeamSender(history, t, rollups=rollup_exports(history, specs))

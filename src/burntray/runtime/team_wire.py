@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -39,6 +39,42 @@ class Sent(NamedTuple):
     record: UsageRecord
 
 
+class MinuteRollup(NamedTuple):
+    """One minute of a byte-counting source (hexai) for one provider and model: what it knows
+    is requests and bytes, so that is what travels; the hub works out tokens and cost from the
+    bytes with the source's own rules, exactly as the machine does."""
+
+    source: str
+    minute: int  # minutes since the epoch (UTC)
+    provider: str
+    model: str
+    reqs: int
+    sent: int
+    recv: int
+
+
+class RollupExport(Protocol):
+    """What a byte-counting source owes its hub: the minutes to send, and those acknowledged."""
+
+    source: str
+
+    def pending(self, limit: int) -> list[MinuteRollup]: ...
+    def acknowledge(self, minutes: list[MinuteRollup]) -> None: ...
+    def owe_all(self) -> None: ...
+    def owed(self) -> int: ...
+
+
+MINUTE_EVENT = "burntray.usage.minute"
+MAX_MINUTE_REQS = 10_000_000  # requests of one provider and model in one minute
+MAX_BYTES = 1 << 50  # bytes of one provider and model in one minute
+
+
+def minute_id(host: str, r: MinuteRollup) -> str:
+    """A rollup's id: host + source + minute + provider/model, so a minute resent (or resent
+    with more requests in it) replaces the one the hub holds."""
+    return record_id(host, r.source, f"minute\0{r.minute}\0{r.provider}\0{r.model}")
+
+
 def record_id(host: str, source: str, key: str) -> str:
     """The id the hub counts a record by: the same for every resend of the same request."""
     digest = hashlib.blake2b(f"{host}\0{source}\0{key}".encode(), digest_size=16)
@@ -58,8 +94,11 @@ def _kv(key: str, value: object) -> KeyValue:
     return kv
 
 
-def encode(records: Iterable[Sent], host: str, user: str) -> bytes:
-    """An ``ExportLogsServiceRequest`` (protobuf) holding ``records`` from ``host``/``user``."""
+def encode(
+    records: Iterable[Sent], host: str, user: str, minutes: Iterable[MinuteRollup] = ()
+) -> bytes:
+    """An ``ExportLogsServiceRequest`` (protobuf) holding ``records`` (and ``minutes``, the
+    rollups of byte-counting sources) from ``host``/``user``."""
     req = ExportLogsServiceRequest()
     rl = req.resource_logs.add()
     rl.resource.attributes.extend(
@@ -116,6 +155,22 @@ def encode(records: Iterable[Sent], host: str, user: str) -> bytes:
                 a = add()
                 a.key = key
                 a.value.string_value = text
+    for m in minutes:
+        log = scope.log_records.add()
+        log.time_unix_nano = log.observed_time_unix_nano = m.minute * 60 * 10**9
+        log.event_name = MINUTE_EVENT
+        log.body.string_value = MINUTE_EVENT
+        log.attributes.extend(
+            [
+                _kv("burntray.record_id", minute_id(host, m)),
+                _kv("burntray.source", m.source),
+                _kv("gen_ai.provider.name", m.provider),
+                _kv("gen_ai.request.model", m.model),
+                _kv("burntray.requests", m.reqs),
+                _kv("burntray.usage.sent_bytes", m.sent),
+                _kv("burntray.usage.recv_bytes", m.recv),
+            ]
+        )
     return req.SerializeToString()
 
 
@@ -130,6 +185,7 @@ class Batch(NamedTuple):
     records: list[UsageRecord]
     rejected: int
     reason: str  # the last refusal's why ("" when none)
+    minutes: list[MinuteRollup] = []  # noqa: RUF012 - a NamedTuple default, never mutated
 
 
 class _Bad(ValueError):
@@ -195,14 +251,44 @@ def decode(rl: ResourceLogs) -> Batch:
     except _Bad as exc:
         return Batch("", "", [], total, f"resource: {exc}")
     rejected, reason = 0, ""
+    minutes: list[MinuteRollup] = []
     for scope in rl.scope_logs:
         for log in scope.log_records:
             try:
-                records.append(_record(_scalars(log.attributes), log.time_unix_nano))
+                if log.event_name == MINUTE_EVENT:
+                    minutes.append(_minute(_scalars(log.attributes), log.time_unix_nano))
+                else:
+                    records.append(_record(_scalars(log.attributes), log.time_unix_nano))
             except _Bad as exc:
                 rejected += 1
                 reason = str(exc)
-    return Batch(host, user, records, rejected, reason)
+    return Batch(host, user, records, rejected, reason, minutes)
+
+
+def _bounded(a: Mapping[str, object], key: str, most: int) -> int:
+    value = a.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
+        raise _Bad(f"{key} {value!r} is not a count from 0 to {most:,}")
+    return value
+
+
+def _minute(a: Mapping[str, object], ts_ns: int) -> MinuteRollup:
+    """A byte-counting source's minute. The hub keeps one per (host, source, minute, provider,
+    model): what its id is made of, so a resent minute replaces, never adds."""
+    rid = _name(a, "burntray.record_id", need=True)
+    if len(rid) != 32 or any(c not in "0123456789abcdef" for c in rid):
+        raise _Bad(f"burntray.record_id {rid[:40]!r} is not a record id")
+    if not 0 < ts_ns < 2**62 or ts_ns % (60 * 10**9):
+        raise _Bad(f"time_unix_nano {ts_ns} is not the start of a minute")
+    return MinuteRollup(
+        source=_name(a, "burntray.source", need=True),
+        minute=ts_ns // (60 * 10**9),
+        provider=_name(a, "gen_ai.provider.name"),
+        model=_name(a, "gen_ai.request.model"),
+        reqs=_bounded(a, "burntray.requests", MAX_MINUTE_REQS),
+        sent=_bounded(a, "burntray.usage.sent_bytes", MAX_BYTES),
+        recv=_bounded(a, "burntray.usage.recv_bytes", MAX_BYTES),
+    )
 
 
 def _record(a: Mapping[str, object], ts_ns: int) -> UsageRecord:

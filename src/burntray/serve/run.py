@@ -79,10 +79,12 @@ class FiguresPublisher:
         except Exception:
             log.exception("serve: per-host figures unavailable")
             return ()
+        # tokens: the records' own plus those estimated from a byte-counting source's bytes
         return tuple(
-            (h.host, h.user, h.reqs, h.input + h.output + h.cache_read + h.cache_write, h.cost)
+            (h.host, h.user, h.reqs, h.input + h.output + h.cache_read + h.cache_write
+             + h.estimated, h.cost)
             for h in rows
-        )
+        )  # fmt: skip
 
     def _alert_doc(
         self, source: Source, now: int, totals: object, level: str

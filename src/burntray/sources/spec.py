@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     import threading
     from pathlib import Path
 
+    from burntray.model.periods import ViewRow
     from burntray.model.pricing import PriceTable
+    from burntray.runtime.team_wire import RollupExport
     from burntray.sources.base import Source, SourceContext
     from burntray.store.history import HistoryStore
     from burntray.store.schema import TableSchema
@@ -136,6 +138,14 @@ class SourceSpec:
     history_summary: Callable[[HistoryStore], str] | None = None
     # ``burntray statusline``'s body, loaded when that command runs (None: its tool runs none)
     status_line: Callable[[], StatusLineCommand] | None = None
+    # a byte-counting source's usage for a team's hub, as per-minute rollups (None: its
+    # records, if any, travel one per request from the history's queue)
+    team_rollups: Callable[[HistoryStore], RollupExport] | None = None
+    # rows for the views (``status --by``) from tables of its own: (history, dims, start_ns,
+    # end_ns) -> rows keyed in ``dims``' order, or None when it cannot group by those dims
+    view_rows: Callable[[HistoryStore, tuple[str, ...], int, int], list[ViewRow] | None] | None = (
+        None
+    )
 
 
 def path_probe(

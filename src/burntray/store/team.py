@@ -50,6 +50,10 @@ class TeamOutbox:
                 ).rowcount
             )
 
+    def is_on(self) -> bool:
+        """Whether the queue is on (``enable`` ran since the last ``disable``)."""
+        return bool(self.history.execute("SELECT 1 FROM team_cursor WHERE name = ?", (_CURSOR,)))
+
     def disable(self) -> bool:
         """Stop queuing and forget the queue (reporting was turned off: a queue nobody sends
         would grow with every record). True when it was on. Turned on again, ``enable`` queues
@@ -127,6 +131,9 @@ class HostTotals(NamedTuple):
     cache_write: int
     cost: float
     unpriced: int
+    estimated: int = 0  # tokens estimated from bytes (a byte-counting source's minutes)
+    sent: int = 0
+    recv: int = 0
 
 
 def by_host(history: HistoryStore, source: str, start_ns: int, end_ns: int) -> list[HostTotals]:

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from burntray.config_keys import source_field, text
-from burntray.sources.hexai.history import TABLES
+from burntray.sources.hexai.history import TABLES, TEAM_OWED
 from burntray.sources.spec import ClearAction, DemoFeed, SourceSpec
 
 if TYPE_CHECKING:
+    from burntray.runtime.team_wire import RollupExport
     from burntray.sources.base import Source, SourceContext
     from burntray.store.history import HistoryStore
 
@@ -92,6 +93,12 @@ def _chart_minutes(history, source, start_ns, end_ns, prices):  # type: ignore[n
     return chart_minutes(history, live, start_ns, end_ns, prices)
 
 
+def _team_rollups(history: HistoryStore) -> RollupExport:
+    from burntray.sources.hexai.team import HexaiRollups  # noqa: PLC0415 - only when reporting
+
+    return HexaiRollups(history)
+
+
 SPEC = SourceSpec(
     name="hexai",
     label="hexai cache",
@@ -102,9 +109,10 @@ SPEC = SourceSpec(
     auto_rank=0,  # auto's fallback
     doctor=_doctor,
     clear=ClearAction(label="hexai stats", flag="hexai", describe=_describe_clear, run=_clear),
-    history_tables=TABLES,
+    history_tables=(*TABLES, TEAM_OWED),
     chart_minutes=_chart_minutes,
     summary="hexai's shared stats cache (stats.json): requests and bytes, 1 h by default",
     demo_writer=DemoFeed(option="hexai.dir", write=_demo_write),
     history_summary=_history_summary,
+    team_rollups=_team_rollups,
 )

@@ -8,6 +8,8 @@ come from the rollup, the partial minutes at either edge from the events themsel
 stay exact.
 """
 
+# ruff: noqa: S608 - SQL here is built from this module's constants only; values are bound
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -78,6 +80,44 @@ MINUTES = TableSchema(
     ),
 )
 TABLES = (EVENTS, MINUTES)
+
+
+def _prune_owed(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
+    """What was owed to the hub of minutes the history no longer keeps."""
+    return int(
+        conn.execute(
+            "DELETE FROM hexai_team_owed WHERE minute < ?", (before_ns // NS_PER_MINUTE,)
+        ).rowcount
+    )
+
+
+# The minutes still owed to a team's hub (``hexai.team``): while reporting is on (a
+# ``team_cursor`` row exists), every minute written or grown is marked here by a trigger, and
+# the sender unmarks it once the hub acknowledged it as it is now. Finding what is owed costs
+# a look at this (usually empty) table, not a comparison of every minute kept.
+# (a WHEN, not INSERT OR IGNORE: the statement that fires a trigger imposes its own conflict
+# policy on the trigger's statements)
+_OWE = (
+    "EXISTS (SELECT 1 FROM team_cursor) AND NOT EXISTS (SELECT 1 FROM hexai_team_owed o "
+    "WHERE o.minute = NEW.minute AND o.provider = NEW.provider AND o.model = NEW.model)"
+)
+TEAM_OWED = TableSchema(
+    "hexai_team_owed",
+    (
+        (
+            "CREATE TABLE IF NOT EXISTS hexai_team_owed (minute INTEGER NOT NULL, "
+            "provider TEXT NOT NULL, model TEXT NOT NULL, "
+            "PRIMARY KEY (minute, provider, model)) WITHOUT ROWID",
+            "CREATE TRIGGER IF NOT EXISTS hexai_team_owed_add AFTER INSERT ON hexai_minutes "
+            f"WHEN {_OWE} BEGIN INSERT INTO hexai_team_owed "
+            "VALUES (NEW.minute, NEW.provider, NEW.model); END",
+            "CREATE TRIGGER IF NOT EXISTS hexai_team_owed_change AFTER UPDATE ON hexai_minutes "
+            f"WHEN {_OWE} BEGIN INSERT INTO hexai_team_owed "
+            "VALUES (NEW.minute, NEW.provider, NEW.model); END",
+        ),
+    ),
+    prune=_prune_owed,
+)
 
 
 def ingest(store: HistoryStore, events: Iterable[HexaiEvent]) -> int:

@@ -15,6 +15,7 @@ from burntray.config_keys import source_field, text
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
 
+from burntray.sources.hub.tables import HUB_MINUTES
 from burntray.sources.spec import SourceSpec
 
 MAX_ALIAS = 128
@@ -71,7 +72,7 @@ def _build(ctx: SourceContext) -> Source:
         from burntray.sources import otel  # noqa: PLC0415
 
         receiver = otel.SPEC.build(ctx)
-    return HubSource(ctx.records_history(), ctx.clock_ns, receiver)  # type: ignore[arg-type]
+    return HubSource(ctx.records_history(), ctx.clock_ns, receiver, ctx.prices)  # type: ignore[arg-type]
 
 
 def _doctor(ctx: SourceContext) -> list[str]:
@@ -113,11 +114,19 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
         from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
 
         try:
-            if UsageEvents(history).has_records("hub"):
+            if UsageEvents(history).has_records("hub") or history.execute(
+                "SELECT 1 FROM hub_minutes LIMIT 1"
+            ):
                 return True, "records from the team's machines in the history"
         except Exception as exc:  # an unreadable history is the history's problem, said there
             return False, f"history unreadable: {exc}"
     return False, absent
+
+
+def _view_rows(history, dims, start_ns, end_ns):  # type: ignore[no-untyped-def]
+    from burntray.sources.hub.minutes import view_rows  # noqa: PLC0415
+
+    return view_rows(history, dims, start_ns, end_ns)
 
 
 SPEC = SourceSpec(
@@ -139,5 +148,7 @@ SPEC = SourceSpec(
         source_field("team.ca_file", text, "PEM CA bundle that signed the hub's certificate", ""),
     ),
     summary="what a team's machines report to this burntray over OTLP (serve --otlp)",
+    history_tables=(HUB_MINUTES,),
+    view_rows=_view_rows,
     doctor=_doctor,
 )

@@ -3,9 +3,11 @@
 Called by the OTLP receiver for the resources a burntray machine sent (``wire.is_burntray``).
 Each machine's records are stored under the ``hub`` source, keyed by their record id, with the
 machine's host and user beside them: a resend changes nothing, a changed record replaces the
-one stored. The write is in the history before the 200 goes out, so a hub that stops right
-after acknowledging has lost nothing. Hosts are bounded (``MAX_HOSTS``): records of a host
-past the bound are refused, with a reason the machine logs.
+one stored. The per-minute rollups of byte-counting sources go to ``hub.minutes``, one row per
+host, source, minute, provider and model, replaced the same way. The write is in the history
+before the 200 goes out, so a hub that stops right after acknowledging has lost nothing. Hosts
+are bounded (``MAX_HOSTS``): records of a host past the bound are refused, with a reason the
+machine logs.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from collections.abc import Sequence
 from opentelemetry.proto.logs.v1.logs_pb2 import ResourceLogs
 
 from burntray.lazylog import get_logger
+from burntray.model.pricing import PriceTable
 from burntray.runtime import team_wire as wire
+from burntray.sources.hub import minutes as hub_minutes
 from burntray.store.usage_events import UsageEvents
 
 log = get_logger(__name__)
@@ -30,8 +34,11 @@ class HubIngest:
     taken and not stored: they are this machine's own sources' records, counted there, and
     ``all`` here would count them twice."""
 
-    def __init__(self, events: UsageEvents, own_host: str = "") -> None:
+    def __init__(
+        self, events: UsageEvents, own_host: str = "", prices: PriceTable | None = None
+    ) -> None:
         self.events = events
+        self.prices = prices  # prices the byte-counting minutes for the views (None: unpriced)
         self.own_host = own_host
         self._lock = threading.Lock()
         self._origins: set[tuple[str, str]] | None = None
@@ -42,6 +49,7 @@ class HubIngest:
                 "SELECT DISTINCT host, user FROM usage_events WHERE source = ?", (SOURCE,)
             )
             self._origins = {(str(h), str(u)) for h, u in rows}
+            self._origins |= hub_minutes.hosts(self.events.history)
         return self._origins
 
     def take(self, resources: Sequence[ResourceLogs]) -> tuple[int, str]:
@@ -52,16 +60,18 @@ class HubIngest:
             batch = wire.decode(rl)
             refused += batch.rejected
             why = batch.reason or why
-            if not batch.records or batch.host == self.own_host:
+            if not (batch.records or batch.minutes) or batch.host == self.own_host:
                 continue
             origin = (batch.host, batch.user)
             with self._lock:
                 known = self._known()
                 if origin not in known and len(known) >= MAX_HOSTS:
-                    refused += len(batch.records)
+                    refused += len(batch.records) + len(batch.minutes)
                     why = f"host {batch.host!r} refused: this hub keeps at most {MAX_HOSTS} hosts"
                     continue
                 self.events.ingest(SOURCE, batch.records, origin=origin)
+                # a byte-counting source's minutes (hexai): one row per minute, replaced
+                hub_minutes.store(self.events.history, origin, batch.minutes, self.prices)
                 known.add(origin)
         if refused:
             log.warning("hub: %d record(s) refused: %s", refused, why)

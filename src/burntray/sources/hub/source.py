@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
-from burntray.model.snapshot import UpstreamFact
+from burntray.model.aggregate import rpm
+from burntray.model.pricing import PriceTable
+from burntray.model.snapshot import Snapshot, UpstreamFact, UsageRow
+from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
+from burntray.sources.hub import minutes as hub_minutes
 from burntray.sources.hub.ingest import SOURCE
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
@@ -36,8 +41,11 @@ class HubSource(RecordSource):
         history: HistoryStore | None,
         clock_ns: Callable[[], int] | None = None,
         receiver: RecordSource | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         self.receiver_source = receiver  # the OTLP receiver's source, when asked to listen
+        self.prices = prices  # prices the machines' byte-counting minutes (as they do)
+        self._bytes_kept: tuple[tuple[int, ...], list[hub_minutes.HostBytes]] | None = None
         self._hosts: dict[int, tuple[float, list[HostTotals]]] = {}  # window length -> sums
         if clock_ns is None:
             super().__init__(history)
@@ -68,13 +76,64 @@ class HubSource(RecordSource):
         return bool(ok), str(why)
 
     def read_new(self) -> list[UsageRecord]:
-        if self._events is not None and not self._events.has_records(SOURCE):
+        events = self._events
+        # neither records nor a byte-counting source's minutes
+        if (
+            events is not None
+            and not events.has_records(SOURCE)
+            and not hub_minutes.hosts(events.history)
+        ):
             self.empty_reason = "no machine has reported to this hub yet"
         return []  # the receiver writes what arrives straight into the history
 
     def records(self, start_ns: int, end_ns: int) -> list[UsageRecord]:
         """The team's requests in ``[start, end)`` (every view can group them, by host too)."""
         return [] if self._events is None else self._events.records(SOURCE, start_ns, end_ns)
+
+    def _bytes(self, start_ns: int, end_ns: int, window_ns: int) -> list[hub_minutes.HostBytes]:
+        """The machines' byte-counting sources (hexai) in the window, per host."""
+        if self._events is None or self.prices is None:
+            return []
+        history = self._events.history
+        # the same whole minutes of an unchanged history give the same sums: every poll of an
+        # idle hub (and the per-host lines beside its snapshot) reuse them
+        first, end = start_ns // NS_PER_MINUTE, -(-end_ns // NS_PER_MINUTE)
+        key = (first, end, window_ns, history.generation)
+        kept = self._bytes_kept
+        if kept is None or kept[0] != key:
+            parts = hub_minutes.per_host(history, start_ns, end_ns, window_ns, self.prices)
+            kept = self._bytes_kept = (key, parts)
+        return kept[1]
+
+    def _snapshot(self, window_ns: int, now: int, prefixes: tuple[str, ...]) -> Snapshot:
+        """The records' figures plus the byte-counting minutes': each host's tokens and cost
+        as its machine works them out, then summed (a row per provider and model)."""
+        snap = super()._snapshot(window_ns, now, prefixes)
+        parts = self._bytes(now - window_ns, now + 1, window_ns)
+        if not parts:
+            return snap
+        t = snap.totals
+        reqs = t.reqs + sum(p.totals.reqs for p in parts)
+        totals = replace(
+            t,
+            reqs=reqs,
+            rpm=rpm(reqs, window_ns),
+            sent=t.sent + sum(p.totals.sent for p in parts),
+            recv=t.recv + sum(p.totals.recv for p in parts),
+            tokens=t.tokens + sum(p.totals.tokens for p in parts),
+            cost_usd=t.cost_usd + sum(p.totals.cost_usd for p in parts),
+            unpriced_reqs=t.unpriced_reqs + sum(p.totals.unpriced_reqs for p in parts),
+            tokens_estimated=True,
+        )
+        rows: dict[tuple[str, str], UsageRow] = {}
+        for row in (r for p in parts for r in p.rows):
+            have = rows.get((row.provider, row.model))
+            rows[(row.provider, row.model)] = row if have is None else _added(have, row)
+        by_model = sorted(
+            (*snap.by_model, *rows.values()),
+            key=lambda r: (-(r.cost_usd or 0.0), -r.reqs, r.provider, r.model),
+        )
+        return replace(snap, totals=totals, by_model=tuple(by_model), tokens_estimated=True)
 
     def host_totals(self, start_ns: int, end_ns: int) -> list[HostTotals]:
         """Per (host, user) sums, the busiest first; those of a window of the same length
@@ -87,6 +146,7 @@ class HubSource(RecordSource):
         if kept is not None and now - kept[0] < HOSTS_EVERY_S:
             return kept[1]
         hosts = by_host(self._events.history, SOURCE, start_ns, end_ns)
+        hosts = _with_bytes(hosts, self._bytes(start_ns, end_ns, span))
         hosts.sort(key=lambda h: (-h.reqs, h.host, h.user))
         if len(self._hosts) > 8:  # a few window lengths (menu, /metrics) at most
             self._hosts.clear()
@@ -109,3 +169,38 @@ class HubSource(RecordSource):
                 )
             )
         return tuple(facts)
+
+
+def _added(a: UsageRow, b: UsageRow) -> UsageRow:
+    """One provider and model's byte-counting figures from two hosts, summed."""
+    cost = None
+    if a.cost_usd is not None or b.cost_usd is not None:
+        cost = (a.cost_usd or 0.0) + (b.cost_usd or 0.0)
+    return replace(
+        a,
+        reqs=a.reqs + b.reqs,
+        sent=a.sent + b.sent,
+        recv=a.recv + b.recv,
+        tokens=a.tokens + b.tokens,
+        cost_usd=cost,
+        unpriced_reqs=a.unpriced_reqs + b.unpriced_reqs,
+    )
+
+
+def _with_bytes(hosts: list[HostTotals], parts: list[hub_minutes.HostBytes]) -> list[HostTotals]:
+    """Each host's record sums with its byte-counting minutes added (a host may have only
+    those)."""
+    if not parts:
+        return hosts
+    out = {(h.host, h.user): h for h in hosts}
+    for p in parts:
+        h = out.get((p.host, p.user), HostTotals(p.host, p.user, 0, 0, 0, 0, 0, 0.0, 0))
+        out[(p.host, p.user)] = h._replace(
+            reqs=h.reqs + p.totals.reqs,
+            cost=h.cost + p.totals.cost_usd,
+            unpriced=h.unpriced + p.totals.unpriced_reqs,
+            estimated=h.estimated + p.totals.tokens,
+            sent=h.sent + p.totals.sent,
+            recv=h.recv + p.totals.recv,
+        )
+    return list(out.values())

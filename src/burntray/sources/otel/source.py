@@ -73,6 +73,7 @@ class OtelSource(RecordSource):
     ) -> None:
         # before the base: it may load our state
         self.ledger = OtelLedger(prices, grace_ns, max_models)
+        self._prices = prices  # a hub prices its machines' hexai minutes with them
         self.listen = listen
         self._token = token
         self._receiver_options = receiver_options or {}
@@ -159,7 +160,7 @@ class OtelSource(RecordSource):
         if self._hub is None:
             from burntray.sources.hub.ingest import HubIngest  # noqa: PLC0415
 
-            self._hub = HubIngest(self._events, self._team_host)
+            self._hub = HubIngest(self._events, self._team_host, self._prices)
         refused, why = self._hub.take(ours)
         if self._waker is not None:  # the team's figures are new: the next snapshot shows them
             self._waker.nudge()
