@@ -15,6 +15,14 @@ from tests.processes import burntray
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
+@pytest.fixture(autouse=True)
+def _now_is_when_the_test_starts() -> None:
+    """The logs' times count back from the test's own start, not from when this module loaded:
+    a parallel run may reach a test minutes later, and the figures' age would show it."""
+    global NOW
+    NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 def _ago(minutes: float) -> dt.datetime:
     return NOW - dt.timedelta(minutes=minutes)
 

@@ -22,6 +22,14 @@ SERVE = (sys.executable, "-m", "burntray", "serve", "--source", "codex")
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
+@pytest.fixture(autouse=True)
+def _now_is_when_the_test_starts() -> None:
+    """The logs' times count back from the test's own start, not from when this module loaded:
+    a parallel run may reach a test minutes later, and the figures' age would show it."""
+    global NOW
+    NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 def _stamp(minutes_ago: float) -> str:
     return (NOW - dt.timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
