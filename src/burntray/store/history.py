@@ -49,15 +49,17 @@ PRUNE_BATCH = 5000
 CHECKPOINT_TICK_S = 0.2
 CHECKPOINT_IDLE_S = 1.0
 WAL_HARD_BYTES = 16 * 1024 * 1024
-WAL_SIZE_LIMIT = 4 * 1024 * 1024
+WAL_SIZE_LIMIT = 8 * 1024 * 1024
 # How long a TRUNCATE waits for readers and the writer before it settles for what it could copy:
 # short when idle (it is tried again), longer at the hard bound (the WAL must come down).
 IDLE_WAIT_MS = 50
 HARD_WAIT_MS = 50
 WRITER_WAIT_MS = 5000  # the writer's own busy timeout (another process's write)
 # A PASSIVE checkpoint beside a busy writer never quite catches up (it commits meanwhile), and
-# SQLite starts the WAL over only once every frame is copied: the last few frames (at most this
-# many pages) are copied with the writer held off, for well under a millisecond.
+# SQLite starts the WAL over only once every frame is copied. So once the WAL reaches
+# WAL_SIZE_LIMIT, the last few frames (at most CATCH_UP_FRAMES pages) are copied with the writer
+# held off: a few milliseconds (the copy's fsync) that one commit in hundreds waits, where the
+# forced TRUNCATE at the hard bound would stall it longer.
 CATCH_UP_FRAMES = 256
 CHECKPOINTER_THREAD = "burntray-history-checkpoint"
 
@@ -287,6 +289,7 @@ class _Checkpointer(threading.Thread):
         self._stop_event = threading.Event()
         self._wake = threading.Event()  # the writer saw the WAL past the hard bound
         self._running = threading.Lock()  # one checkpoint at a time: the thread's or the writer's
+        self._catch_up = min(WAL_SIZE_LIMIT, hard_bytes // 2)
         self._inline_at = 2 * hard_bytes  # WAL size at which the writer checkpoints itself
         self.rounds = 0  # checkpoints run, for tests and the log
 
@@ -326,7 +329,8 @@ class _Checkpointer(threading.Thread):
                 if seen != version:  # commits since the last round: copy them back
                     version, quiet_since, settled = seen, now, False
                     _busy, frames, done = self._checkpoint("PASSIVE")
-                    if 0 <= frames - done <= CATCH_UP_FRAMES:
+                    left = frames - done
+                    if frames * self._page >= self._catch_up and 0 < left <= CATCH_UP_FRAMES:
                         # the writer came in meanwhile; the rest with it held off for an
                         # instant, so its next write starts the WAL from the top again
                         with self._store._lock:
