@@ -13,9 +13,9 @@ slow tail of the OTLP receiver's request -> snapshot latency. A long-running pro
 tray, the terminal view, ``serve``) calls ``start_checkpointer``: the writer stops
 checkpointing and a thread with a connection of its own does it beside the writes (a PASSIVE
 checkpoint after commits, which never blocks the writer), truncates the WAL once the writes
-pause, and bounds it: past ``wal_hard_bytes`` the thread forces a TRUNCATE, and past twice that
-(the thread starved) the writer does it itself. Short commands (``status``) start no thread
-and keep SQLite's own checkpoints.
+pause, and bounds it: past ``wal_hard_bytes`` the thread copies the rest with the writer held
+off, and past twice that (the thread starved) the writer truncates it itself. Short commands
+(``status``) start no thread and keep SQLite's own checkpoints.
 """
 
 from __future__ import annotations
@@ -43,15 +43,16 @@ PRUNE_BATCH = 5000
 
 # The background checkpointer (see the module's docstring). Its thread wakes every TICK: after
 # commits it runs a PASSIVE checkpoint; once no commit came for IDLE it truncates the WAL. Past
-# HARD bytes of WAL it forces a TRUNCATE (the writer waits for that one), and the writer itself
-# truncates past twice HARD, so the WAL cannot grow without bound while the thread is starved.
+# HARD bytes of WAL it copies what is left with the writer held off (the writer waits for that
+# one), and the writer itself truncates past twice HARD, so the WAL cannot grow without bound
+# while the thread is starved.
 # After a reset the writer cuts the WAL file back to SIZE_LIMIT (SQLite's journal_size_limit).
 CHECKPOINT_TICK_S = 0.2
 CHECKPOINT_IDLE_S = 1.0
 WAL_HARD_BYTES = 16 * 1024 * 1024
 WAL_SIZE_LIMIT = 8 * 1024 * 1024
 # How long a TRUNCATE waits for readers and the writer before it settles for what it could copy:
-# short when idle (it is tried again), longer at the hard bound (the WAL must come down).
+# short when idle (it is tried again), longer past twice the bound and at close.
 IDLE_WAIT_MS = 50
 HARD_WAIT_MS = 50
 WRITER_WAIT_MS = 5000  # the writer's own busy timeout (another process's write)
@@ -318,7 +319,7 @@ class _Checkpointer(threading.Thread):
 
     def run(self) -> None:
         version = self._data_version()
-        quiet_since, settled, hard_after = time.monotonic(), False, 0.0
+        quiet_since, settled = time.monotonic(), False
         try:
             while not self._stop_event.is_set():
                 hard = self._wake.wait(self._tick_s)
@@ -329,16 +330,13 @@ class _Checkpointer(threading.Thread):
                 if seen != version:  # commits since the last round: copy them back
                     version, quiet_since, settled = seen, now, False
                     _busy, frames, done = self._checkpoint("PASSIVE")
-                    left = frames - done
-                    if frames * self._page >= self._catch_up and 0 < left <= CATCH_UP_FRAMES:
-                        # the writer came in meanwhile; the rest with it held off for an
-                        # instant, so its next write starts the WAL from the top again
+                    size, left = frames * self._page, frames - done
+                    hard = hard or size >= self._hard
+                    if left > 0 and (hard or (size >= self._catch_up and left <= CATCH_UP_FRAMES)):
+                        # the writer came in meanwhile: the rest with it held off, so its next
+                        # write starts the WAL from the top again (a reader is never waited for)
                         with self._store._lock:
-                            frames = self._checkpoint("PASSIVE")[1]
-                    hard = hard or frames * self._page >= self._hard
-                if hard and now >= hard_after:
-                    if self._checkpoint("TRUNCATE", HARD_WAIT_MS)[0]:  # a reader holds it
-                        hard_after = now + self._idle_s
+                            self._checkpoint("PASSIVE")
                 elif not settled and now - quiet_since >= self._idle_s:
                     settled = self._checkpoint("TRUNCATE", IDLE_WAIT_MS)[0] == 0
                     quiet_since = now  # held by a reader: not again at once
