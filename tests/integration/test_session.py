@@ -26,6 +26,7 @@ from burntray.runtime.session import Session
 from burntray.serve.figures import FiguresBoard
 from burntray.serve.run import FiguresPublisher, ServedFigures, figures_server
 from burntray.sources.hexai.writer import hexai_update
+from burntray.store.history import CHECKPOINTER_THREAD
 from burntray.ui.backend import BackendChoice
 from burntray.ui.notify import DesktopNotify
 from tests.cburn_daemon import free_port
@@ -92,6 +93,8 @@ def test_the_session_starts_and_stops_cleanly(use: str, hexai_dir: Path) -> None
         assert snapshot is not None and snapshot.totals.reqs == 1
         assert session.monitor.alive
         assert ctx.paths.history_db.is_file()  # the real history, opened once for the session
+        history = ctx.history()  # long-running: its WAL is checkpointed beside the writes
+        assert history is not None and history.checkpointer_running
         if use != "terminal":  # the tray (tray_metrics on) and serve publish /metrics
             deadline = time.monotonic() + 10
             while "burntray_requests" not in metrics_text(port):
@@ -103,6 +106,7 @@ def test_the_session_starts_and_stops_cleanly(use: str, hexai_dir: Path) -> None
     assert session.closed and session.stop_requested.is_set()
     assert not session.monitor.alive
     assert len(monitor_threads()) == before
+    assert not [t for t in threading.enumerate() if t.name == CHECKPOINTER_THREAD]
     assert not listening(port)  # the /metrics server is closed with the session
     assert ctx._history is None  # the history file is closed
     session.close()  # a second stop does nothing and raises nothing

@@ -157,6 +157,9 @@ class Session:
         if self._started or self._closed:
             return
         self._started = True
+        history = self.ctx.history()
+        if history is not None:  # long-running: WAL checkpoints off the writer's commits
+            history.start_checkpointer()
         self.monitor.start()
         if self.team is not None:
             try:

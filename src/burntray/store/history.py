@@ -6,24 +6,63 @@ only what every source shares: the connection, transactions, the meta table (res
 the clear counter), clearing and pruning. The tables themselves are declared in
 ``store.schema`` (burntray's own) and in each source's ``SourceSpec.history_tables`` (its own),
 and are built and migrated there.
+
+WAL checkpoints: SQLite copies the WAL back into the database inside the commit that crosses
+``wal_autocheckpoint`` (1,000 pages), so every ~4 MB one commit waits 20-40 ms for it - the
+slow tail of the OTLP receiver's request -> snapshot latency. A long-running process (the
+tray, the terminal view, ``serve``) calls ``start_checkpointer``: the writer stops
+checkpointing and a thread with a connection of its own does it beside the writes (a PASSIVE
+checkpoint after commits, which never blocks the writer), truncates the WAL once the writes
+pause, and bounds it: past ``wal_hard_bytes`` the thread copies the rest with the writer held
+off, and past twice that (the thread starved) the writer truncates it itself. Short commands
+(``status``) start no thread and keep SQLite's own checkpoints.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from burntray.io.atomic import UnsafePathError, check_replaceable
 from burntray.io.bounded_read import UnsafeFileError
+from burntray.lazylog import get_logger
 from burntray.paths import ensure_dir, ensure_private_file, tighten
 from burntray.store.schema import GENERIC_TABLES, SCHEMA_VERSION, HistoryError, TableSchema, migrate
 
 __all__ = ["CLEARED_KEY", "RESUME_STATE_PREFIX", "HistoryError", "HistoryStore"]
 
+log = get_logger(__name__)
+
 PRUNE_BATCH = 5000
+
+# The background checkpointer (see the module's docstring). Its thread wakes every TICK: after
+# commits it runs a PASSIVE checkpoint; once no commit came for IDLE it truncates the WAL. Past
+# HARD bytes of WAL it copies what is left with the writer held off (the writer waits for that
+# one), and the writer itself truncates past twice HARD, so the WAL cannot grow without bound
+# while the thread is starved.
+# After a reset the writer cuts the WAL file back to SIZE_LIMIT (SQLite's journal_size_limit).
+CHECKPOINT_TICK_S = 0.2
+CHECKPOINT_IDLE_S = 1.0
+WAL_HARD_BYTES = 16 * 1024 * 1024
+WAL_SIZE_LIMIT = 8 * 1024 * 1024
+# How long a TRUNCATE waits for readers and the writer before it settles for what it could copy:
+# short when idle (it is tried again), longer past twice the bound and at close.
+IDLE_WAIT_MS = 50
+HARD_WAIT_MS = 50
+WRITER_WAIT_MS = 5000  # the writer's own busy timeout (another process's write)
+# A PASSIVE checkpoint beside a busy writer never quite catches up (it commits meanwhile), and
+# SQLite starts the WAL over only once every frame is copied. So once the WAL reaches
+# WAL_SIZE_LIMIT, the last few frames (at most CATCH_UP_FRAMES pages) are copied with the writer
+# held off: a few milliseconds (the copy's fsync) that one commit in hundreds waits, where the
+# forced TRUNCATE at the hard bound would stall it longer.
+CATCH_UP_FRAMES = 256
+CHECKPOINTER_THREAD = "burntray-history-checkpoint"
 
 # Meta keys of a source's resume state (file offsets): cleared with the usage, so the source
 # reads its upstream from the start again instead of resuming past records that are gone.
@@ -52,6 +91,8 @@ class HistoryStore:
         self._tables: dict[str, TableSchema] = {}
         self._lock = threading.RLock()
         self.generation = 0  # bumped on every change, so readers can cache query results
+        self._checkpointer: _Checkpointer | None = None
+        self._wal = path.with_name(path.name + "-wal")
         try:
             if str(path) != ":memory:":
                 ensure_dir(path.parent)
@@ -61,7 +102,7 @@ class HistoryStore:
                     check_replaceable(companion)
                     tighten(companion)
             self._conn = sqlite3.connect(
-                path, timeout=5.0, isolation_level=None, check_same_thread=False
+                path, timeout=WRITER_WAIT_MS / 1000, isolation_level=None, check_same_thread=False
             )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -95,6 +136,8 @@ class HistoryStore:
                 raise
             self._conn.execute("COMMIT")
             self.generation += 1
+            if self._checkpointer is not None:
+                self._checkpointer.after_commit(self._conn)
 
     def require(self, tables: Iterable[TableSchema], user_version: int | None = None) -> None:
         """Make sure ``tables`` exist at their declared version (a cheap no-op for tables this
@@ -164,6 +207,169 @@ class HistoryStore:
                 (key, value),
             )
 
-    def close(self) -> None:
+    def start_checkpointer(
+        self,
+        tick_s: float = CHECKPOINT_TICK_S,
+        idle_s: float = CHECKPOINT_IDLE_S,
+        wal_hard_bytes: int = WAL_HARD_BYTES,
+    ) -> bool:
+        """Move WAL checkpoints off the writer onto a thread of their own (see the module's
+        docstring), for a long-running process; True if it was started now (False: started
+        already, an in-memory store, or it could not be set up - then said in the log and
+        SQLite checkpoints as usual). Stopped by ``close``, which runs a last checkpoint."""
         with self._lock:
+            if self._checkpointer is not None or str(self.path) == ":memory:":
+                return False
+            conn = sqlite3.connect(
+                self.path, timeout=IDLE_WAIT_MS / 1000, isolation_level=None,
+                check_same_thread=False,
+            )  # fmt: skip
+            try:
+                conn.execute("PRAGMA synchronous=NORMAL")  # as the writer: the syncs it does
+                page = int(conn.execute("PRAGMA page_size").fetchall()[0][0])
+                self._conn.execute("PRAGMA wal_autocheckpoint=0")
+                self._conn.execute(f"PRAGMA journal_size_limit={int(WAL_SIZE_LIMIT)}")
+            except sqlite3.Error as exc:  # the writes go on, checkpointed as SQLite does
+                conn.close()
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA wal_autocheckpoint=1000")
+                log.warning("history: no background checkpoints: %s", exc)
+                return False
+            self._checkpointer = _Checkpointer(
+                self, conn, page, tick_s=tick_s, idle_s=idle_s, hard_bytes=wal_hard_bytes
+            )
+        self._checkpointer.start()
+        return True
+
+    def hand_back_checkpoints(self) -> None:
+        """The checkpointer gave up: the writer checkpoints as SQLite does by default again."""
+        with self._lock:
+            self._checkpointer = None
+            with contextlib.suppress(sqlite3.Error):  # closed meanwhile: nothing to do
+                self._conn.execute("PRAGMA wal_autocheckpoint=1000")
+
+    @property
+    def checkpointer_running(self) -> bool:
+        cp = self._checkpointer
+        return cp is not None and cp.is_alive()
+
+    def close(self) -> None:
+        """Stop the checkpointer (its last checkpoint empties the WAL), then the writer."""
+        with self._lock:
+            checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:  # outside the lock: its thread may need it to finish
+            checkpointer.stop()
+        with self._lock:
+            self._conn.close()
+
+
+class _Checkpointer(threading.Thread):
+    """The thread and connection that checkpoint a ``HistoryStore``'s WAL beside its writer.
+
+    It notices commits (its own and other processes') by ``PRAGMA data_version`` on its own
+    connection, so it needs nothing from the writer but the hard bound's nudge."""
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        conn: sqlite3.Connection,
+        page_size: int,
+        *,
+        tick_s: float,
+        idle_s: float,
+        hard_bytes: int,
+    ) -> None:
+        super().__init__(name=CHECKPOINTER_THREAD, daemon=True)
+        self._store = store
+        self._conn = conn
+        self._page = page_size
+        self._tick_s = tick_s
+        self._idle_s = idle_s
+        self._hard = hard_bytes
+        self._wal = store._wal
+        self._stop_event = threading.Event()
+        self._wake = threading.Event()  # the writer saw the WAL past the hard bound
+        self._running = threading.Lock()  # one checkpoint at a time: the thread's or the writer's
+        self._catch_up = min(WAL_SIZE_LIMIT, hard_bytes // 2)
+        self._inline_at = 2 * hard_bytes  # WAL size at which the writer checkpoints itself
+        self.rounds = 0  # checkpoints run, for tests and the log
+
+    def after_commit(self, writer: sqlite3.Connection) -> None:
+        """Called by the writer after each commit, holding the store's lock: a stat, and a
+        checkpoint only when the thread is not keeping up (the WAL past twice the bound). A
+        reader holding the WAL can keep it from being reset: the next try then waits until
+        the WAL has doubled again, so the writer is not stalled on every commit."""
+        try:
+            size = os.stat(self._wal).st_size
+        except OSError:
+            return
+        if size >= self._inline_at:
+            log.debug("history: WAL at %d bytes, truncated by the writer", size)
+            try:  # after the thread's checkpoint, if one runs: SQLite would refuse a second
+                with self._running:
+                    writer.execute(f"PRAGMA busy_timeout={HARD_WAIT_MS}")
+                    busy = writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()[0][0]
+                    writer.execute(f"PRAGMA busy_timeout={WRITER_WAIT_MS}")
+            except sqlite3.Error as exc:  # the commit is in; the thread tries again
+                log.debug("history: writer's checkpoint failed: %s", exc)
+                busy = 1
+            self._inline_at = 2 * size if busy else 2 * self._hard
+        elif size >= self._hard:
+            self._wake.set()
+
+    def run(self) -> None:
+        version = self._data_version()
+        quiet_since, settled = time.monotonic(), False
+        try:
+            while not self._stop_event.is_set():
+                hard = self._wake.wait(self._tick_s)
+                if self._stop_event.is_set():
+                    break
+                self._wake.clear()
+                now, seen = time.monotonic(), self._data_version()
+                if seen != version:  # commits since the last round: copy them back
+                    version, quiet_since, settled = seen, now, False
+                    _busy, frames, done = self._checkpoint("PASSIVE")
+                    size, left = frames * self._page, frames - done
+                    hard = hard or size >= self._hard
+                    if left > 0 and (hard or (size >= self._catch_up and left <= CATCH_UP_FRAMES)):
+                        # the writer came in meanwhile: the rest with it held off, so its next
+                        # write starts the WAL from the top again (a reader is never waited for)
+                        with self._store._lock:
+                            self._checkpoint("PASSIVE")
+                elif not settled and now - quiet_since >= self._idle_s:
+                    settled = self._checkpoint("TRUNCATE", IDLE_WAIT_MS)[0] == 0
+                    quiet_since = now  # held by a reader: not again at once
+        except sqlite3.Error as exc:  # a broken connection: SQLite's own checkpoints again
+            log.warning("history: background checkpoints stopped (%s); the writer does them", exc)
+            self._store.hand_back_checkpoints()
+            self._conn.close()
+
+    def _data_version(self) -> int:
+        return int(self._conn.execute("PRAGMA data_version").fetchall()[0][0])
+
+    def _checkpoint(self, mode: str, wait_ms: int = 0) -> tuple[int, int, int]:
+        """(busy, frames in the WAL, frames copied) of one checkpoint in ``mode``."""
+        with self._running:
+            if wait_ms:
+                self._conn.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+            sql = f"PRAGMA wal_checkpoint({mode})"
+            busy, frames, done = self._conn.execute(sql).fetchall()[0]
+        self.rounds += 1
+        return int(busy), int(frames), int(done)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """End the thread, run the last checkpoint (the WAL emptied unless a reader holds it)
+        and close the connection. Bounded: a checkpoint waits at most HARD_WAIT_MS."""
+        self._stop_event.set()
+        self._wake.set()
+        self.join(timeout)
+        if self.is_alive():  # still in a checkpoint: its connection is its own to close
+            log.warning("history: the checkpointer did not stop within %.0f s", timeout)
+            return
+        try:
+            self._checkpoint("TRUNCATE", HARD_WAIT_MS)
+        except sqlite3.Error as exc:  # the run already closed it, or the disk went away
+            log.debug("history: last checkpoint skipped: %s", exc)
+        finally:
             self._conn.close()
