@@ -17,7 +17,6 @@ from burntray.model.usage import UsageRecord
 from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.codex.logs import CodexLogReader
 from tests.agent_logs_support import (
-    ccusage_binary,
     claude_line,
     codex_token_count,
     codex_turn_context,
@@ -27,19 +26,10 @@ from tests.agent_logs_support import (
     write_claude_fixture,
     write_codex_fixture,
 )
-from tests.processes import require_tool
 
 pytestmark = pytest.mark.slow
 
 SONNET = "claude-sonnet-4-5-20250929"
-
-
-@pytest.fixture(scope="module")
-def ccusage() -> Path:
-    require_tool("npm")  # skips without npm (fails in CI, where .ci/run installs it)
-    binary = ccusage_binary()
-    assert binary is not None
-    return binary
 
 
 def _compare(ours: dict[str, dict[str, float]], theirs: dict[str, object], agent: str) -> None:

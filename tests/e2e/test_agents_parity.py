@@ -37,7 +37,6 @@ from burntray.sources.qwen.logs import QwenLogReader
 from tests.agent_logs_support import (
     _compact,
     amp_reply,
-    ccusage_binary,
     codebuff_reply,
     copilot_chat_span,
     copilot_inference_log,
@@ -71,20 +70,11 @@ from tests.agent_logs_support import (
     write_pi_fixture,
     write_qwen_fixture,
 )
-from tests.processes import require_tool
 
 pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ccusage_adapters"
 SONNET = "claude-sonnet-4-5-20250929"
-
-
-@pytest.fixture(scope="module")
-def ccusage() -> Path:
-    require_tool("npm")  # skips without npm (fails in CI, where .ci/run installs it)
-    binary = ccusage_binary()
-    assert binary is not None
-    return binary
 
 
 def compare(ours: dict[str, dict[str, float]], theirs: dict[str, object], agent: str) -> None:

@@ -17,20 +17,11 @@ from burntray.model.pricing import build_price_table
 from burntray.sources.agent_logs.source import claude_source
 from burntray.store.blocks import BlockSums, all_block_sums
 from burntray.store.history import HistoryStore
-from tests.agent_logs_support import ccusage_binary, claude_line, generate_heavy_week
-from tests.processes import require_tool
+from tests.agent_logs_support import claude_line, generate_heavy_week
 
 pytestmark = pytest.mark.slow
 
 SONNET, OPUS = "claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805"
-
-
-@pytest.fixture(scope="module")
-def ccusage() -> Path:
-    require_tool("npm")  # skips without npm (fails in CI, where .ci/run installs it)
-    binary = ccusage_binary()
-    assert binary is not None
-    return binary
 
 
 def _ccusage_blocks(binary: Path, config: Path, home: Path) -> list[dict[str, object]]:
