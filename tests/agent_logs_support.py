@@ -1573,3 +1573,98 @@ def write_openclaw_fixture(state: Path) -> dict[str, Path]:
     reset.write_text(log.read_text())
     (sessions / "sessions.json").write_text(_compact({"abc": {"updatedAt": 1}}))  # not a log
     return {"log": log, "reset": reset}
+
+
+# ---- Grok Build CLI -------------------------------------------------------------------------
+
+
+GrokModels = dict[str, tuple[int, int, int, int | None]]
+
+
+def grok_turn(  # noqa: PLR0917 - a turn reads best as (time, event, tokens)
+    ts: int, event: str | None, inp: int, out: int, cached: int = 0, created: int = 0,
+    ticks: int | None = None, *, per_model: GrokModels | None = None,
+) -> str:  # fmt: skip
+    """A ``turn_completed`` notification of a Grok Build ``updates.jsonl`` (epoch seconds;
+    the input counts the cache reads and writes; reasoning inside the output; ``per_model``:
+    model -> (input, output, cache reads, ticks))."""
+    usage: dict[str, object] = {"inputTokens": inp, "outputTokens": out, "totalTokens": inp + out,
+                                "cachedReadTokens": cached, "cacheCreationTokens": created,
+                                "reasoningTokens": out // 3, "modelCalls": 1}  # fmt: skip
+    if ticks is not None:
+        usage["costUsdTicks"] = ticks
+    if per_model is not None:
+        usage["modelUsage"] = {
+            m: {"inputTokens": i, "outputTokens": o, "cachedReadTokens": c,
+                **({} if t is None else {"costUsdTicks": t})}
+            for m, (i, o, c, t) in per_model.items()
+        }  # fmt: skip
+    params: dict[str, object] = {"sessionId": "s", "update": {
+        "sessionUpdate": "turn_completed", "prompt_id": f"p-{ts}", "stop_reason": "end_turn",
+        "usage": usage}}  # fmt: skip
+    if event is not None:
+        params["_meta"] = {"eventId": event, "agentTimestampMs": ts * 1000}
+    return _compact({"timestamp": ts, "method": "_x.ai/session_notification", "params": params})
+
+
+def grok_chunk(ts: int) -> str:
+    """A notification that is not a finished turn (a streamed message part)."""
+    update = {"sessionUpdate": "agent_message_chunk", "content": {"text": "turn_completed"}}
+    return _compact({"timestamp": ts, "method": "_x.ai/session_notification",
+                     "params": {"_meta": {"eventId": f"c-{ts}"}, "update": update}})  # fmt: skip
+
+
+def _epoch(stamp: str) -> int:
+    return int(dt.datetime.fromisoformat(stamp).timestamp())
+
+
+def write_grok_fixture(home: Path) -> dict[str, Path]:
+    """A Grok home with its traps; returns the session logs by role."""
+    sessions = home / "sessions"
+    one = sessions / "%2Fwork%2Fapp" / "s-1"
+    two = sessions / "%2Fwork%2Fapi" / "s-2"
+    for d in (one, two):
+        d.mkdir(parents=True, exist_ok=True)
+    (one / "summary.json").write_text(_compact({
+        "current_model_id": "grok-code-fast-1", "last_active_at": "2026-11-21T10:00:00.312121Z",
+        "info": {"id": "s-1", "cwd": "/work/app"}}))  # fmt: skip
+    (one / "signals.json").write_text('{"contextTokensUsed": 99999}')  # not usage
+    first = grok_turn(_epoch("2026-11-20T09:00:00+00:00"), "e1", 100_000, 2_000, 80_000, 5_000,
+                      10_000_000_000)  # fmt: skip
+    main = one / "updates.jsonl"
+    main.write_text("\n".join([
+        grok_chunk(_epoch("2026-11-20T08:59:00+00:00")),
+        first,
+        first,  # written twice: counts once
+        # no cost of its own (0 ticks: a subscription): priced by the session's model
+        grok_turn(_epoch("2026-11-20T23:59:59+00:00"), "e2", 40_000, 900, 30_000, 0, 0),
+        # cache reads beyond the prompt: the prompt is all cache reads
+        grok_turn(_epoch("2026-11-21T00:00:00+00:00"), "e3", 50, 5, 80),
+        # two models in the turn: each its own, the turn's sums not counted again
+        grok_turn(_epoch("2026-11-21T08:00:00+00:00"), "e4", 1_000, 20, 10, per_model={
+            "grok-4": (600, 10, 5, 100_000_000), "grok-code-fast-1": (400, 10, 5, None),
+            "grok-3": (0, 0, 0, None)}),
+        '{"timestamp":1795000000,"params":{"update":{"sessionUpdate":"turn_completed",',  # cut
+        grok_turn(_epoch("2026-11-21T09:00:00+00:00"), "e5", 0, 0),  # empty
+        # no event id: a verbatim copy counts once, a different turn at that second counts
+        grok_turn(_epoch("2026-11-21T10:00:00+00:00"), None, 300, 30, ticks=5_000_000),
+        grok_turn(_epoch("2026-11-21T10:00:00+00:00"), None, 300, 30, ticks=5_000_000),
+        grok_turn(_epoch("2026-11-21T10:00:00+00:00"), None, 301, 30, ticks=5_000_000),
+    ]) + "\n")  # fmt: skip
+    # a copy of e1 in another session of the same model counts once
+    three = sessions / "%2Fwork%2Fapp" / "s-3"
+    three.mkdir()
+    (three / "summary.json").write_text('{"current_model_id": "grok-code-fast-1"}')
+    (three / "updates.jsonl").write_text(first + "\n")
+    # a second session: no summary (model unknown: unpriced; $0 in ccusage unless it has ticks)
+    # and a copy of e1, counted again as ccusage counts it (its key holds the model)
+    other = two / "updates.jsonl"
+    other.write_text("\n".join([
+        first,
+        grok_turn(_epoch("2026-11-22T07:00:00+00:00"), "e6", 3_000, 50, 1_000, ticks=70_000_000),
+        grok_turn(_epoch("2026-11-22T07:30:00+00:00"), "e7", 30, 5),
+    ]) + "\n")  # fmt: skip
+    # files elsewhere are not session logs
+    (sessions / "%2Fwork%2Fapp" / "updates.jsonl").write_text(first + "\n")
+    (one / "events.jsonl").write_text(first + "\n")
+    return {"main": main, "other": other}

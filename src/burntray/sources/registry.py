@@ -116,6 +116,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         droid,
         gemini,
         goose,
+        grok,
         hermes,
         hexai,
         hub,
@@ -152,6 +153,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         goose.SPEC,
         hermes.SPEC,
         openclaw.SPEC,
+        grok.SPEC,
         hub.SPEC,
     )
 

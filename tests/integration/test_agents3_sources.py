@@ -1,0 +1,42 @@
+"""Grok Build CLI, Antigravity and ZCode sources end to end through burntray's own commands
+(isolated HOME: tests/conftest.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from burntray.cli import main
+from burntray.sources.grok.paths import grok_homes
+from tests.agent_logs_support import grok_chunk, grok_turn
+
+# ---- Grok Build CLI -------------------------------------------------------------------------
+
+
+def test_grok_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert grok_homes({"HOME": str(tmp_path)}) == [tmp_path / ".grok"]
+    assert grok_homes({"HOME": "/x", "GROK_HOME": f"{tmp_path}/a, {tmp_path}/b"}) == [
+        tmp_path / "a", tmp_path / "b"]  # fmt: skip
+    session = Path(os.environ["HOME"]) / ".grok" / "sessions" / "%2Fwork%2Fapp" / "s-1"
+    session.mkdir(parents=True)
+    (session / "summary.json").write_text('{"current_model_id": "grok-code-fast-1"}')
+    now = int((dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)).timestamp())
+    (session / "updates.jsonl").write_text("\n".join([
+        grok_chunk(now - 1),
+        grok_turn(now, "a", 3000, 100, 2000),  # priced by the summary's model
+        grok_turn(now, "b", 10, 10, ticks=25_000_000),  # Grok's own cost: $0.0025
+        "not json",
+    ]) + "\n")  # fmt: skip
+    assert main(["status", "--source", "grok", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 2 and totals["unpriced_reqs"] == 0
+    assert totals["cost_usd"] == pytest.approx((1000 * 0.2 + 2000 * 0.02 + 100 * 1.5) / 1e6
+                                               + 0.0025)  # fmt: skip
+    assert main(["report", "--by", "session", "--source", "grok", "--window", "1d",
+                 "--format", "json"]) == 0  # fmt: skip
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["session"], r["project"]) for r in rows] == [("s", "/work/app")]
