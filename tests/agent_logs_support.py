@@ -1668,3 +1668,68 @@ def write_grok_fixture(home: Path) -> dict[str, Path]:
     (sessions / "%2Fwork%2Fapp" / "updates.jsonl").write_text(first + "\n")
     (one / "events.jsonl").write_text(first + "\n")
     return {"main": main, "other": other}
+
+
+# ---- ZCode ----------------------------------------------------------------------------------
+
+ZCODE_COLUMNS = ("id TEXT PRIMARY KEY, session_id TEXT, provider_id TEXT, model_id TEXT, "
+                 "status TEXT, started_at INTEGER, duration_ms INTEGER, input_tokens INTEGER, "
+                 "output_tokens INTEGER, reasoning_tokens INTEGER, "
+                 "cache_creation_input_tokens INTEGER, cache_read_input_tokens INTEGER, "
+                 "computed_total_tokens INTEGER")  # fmt: skip
+
+
+def zcode_db(home: Path, columns: str = ZCODE_COLUMNS) -> sqlite3.Connection:
+    """ZCode's usage database in a ZCode home (its ``model_usage`` and ``session`` tables)."""
+    path = home / "cli" / "db" / "db.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"CREATE TABLE IF NOT EXISTS model_usage ({columns})")
+    conn.execute("CREATE TABLE IF NOT EXISTS session (id TEXT PRIMARY KEY, directory TEXT, "
+                 "version INTEGER, time_archived INTEGER)")  # fmt: skip
+    conn.commit()
+    return conn
+
+
+def zcode_call(  # noqa: PLR0917 - a call reads best as (conn, id, time, model, tokens)
+    conn: sqlite3.Connection, call: str, stamp: str, model: str | None, inp: int, out: int,
+    read: int = 0, write: int = 0, reasoning: int = 0, *, session: str = "sess_1",
+    provider: str | None = "builtin:zai-coding-plan", status: str = "completed",
+) -> None:  # fmt: skip
+    """One model call (``input_tokens`` holds the cache reads and writes; the computed total
+    is input + output + reasoning), written as ZCode writes it: started, then completed."""
+    ms = int(dt.datetime.fromisoformat(stamp).timestamp() * 1000)
+    conn.execute(
+        "INSERT OR REPLACE INTO model_usage (id, session_id, provider_id, model_id, status, "
+        "started_at, duration_ms, input_tokens, output_tokens, reasoning_tokens, "
+        "cache_creation_input_tokens, cache_read_input_tokens, computed_total_tokens) "
+        "VALUES (?, ?, ?, ?, ?, ?, 900, ?, ?, ?, ?, ?, ?)",
+        (call, session, provider, model, status, ms, inp, out, reasoning, write, read,
+         inp + out + reasoning),
+    )  # fmt: skip
+    conn.commit()
+
+
+def write_zcode_fixture(home: Path) -> sqlite3.Connection:
+    """A ZCode home with its traps; returns the open database (ZCode keeps writing)."""
+    conn = zcode_db(home)
+    conn.execute("INSERT INTO session VALUES ('sess_1', '/work/app', 2, NULL)")
+    conn.commit()
+    sonnet = "claude-sonnet-4-5"
+    zcode_call(conn, "c1", "2026-11-20T09:00:00+00:00", "glm-4.6", 20_000, 800, 15_000, 1_000)
+    zcode_call(conn, "c2", "2026-11-20T09:01:00+00:00", sonnet, 30_000, 500, 20_000, 2_000, 300)
+    # cache reads beyond the prompt (as written by a retried call): the prompt is all reads
+    zcode_call(conn, "c3", "2026-11-20T23:59:59+00:00", sonnet, 100, 50, 600)
+    # not completed: not counted (cancelled, errored, still running)
+    zcode_call(conn, "c4", "2026-11-21T08:00:00+00:00", sonnet, 9_000, 90, status="cancelled")
+    zcode_call(conn, "c5", "2026-11-21T08:01:00+00:00", sonnet, 9_000, 90, status="error")
+    zcode_call(conn, "c6", "2026-11-21T08:02:00+00:00", sonnet, 0, 0, status="running")
+    # a call through a custom channel: its price unknown ($0 in ccusage, unpriced here)
+    zcode_call(conn, "c7", "2026-11-21T09:00:00+00:00", "gpt-5", 5_000, 100, 4_000,
+               session="sess_2", provider="0b7c2f1e-9d1a-4c55-a1f0-custom")  # fmt: skip
+    # no provider recorded: ZCode's own plan
+    zcode_call(conn, "c8", "2026-11-22T07:00:00+00:00", sonnet, 3_000, 50, 1_000, provider=None)
+    zcode_call(conn, "c9", "2026-11-22T07:01:00+00:00", None, 3_000, 50)  # no model
+    zcode_call(conn, "c10", "2026-11-22T07:02:00+00:00", sonnet, 0, 0)  # empty
+    return conn

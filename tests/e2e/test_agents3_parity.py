@@ -15,8 +15,17 @@ import pytest
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
 from burntray.sources.grok.logs import GrokLogReader
-from tests.agent_logs_support import grok_turn, per_day, run_ccusage, write_grok_fixture
-from tests.e2e.test_agents_parity import accumulate, compare
+from burntray.sources.zcode.reader import ZCodeReader
+from tests.agent_logs_support import (
+    grok_turn,
+    per_day,
+    run_ccusage,
+    write_grok_fixture,
+    write_zcode_fixture,
+    zcode_call,
+    zcode_db,
+)
+from tests.e2e.test_agents_parity import accumulate, compare, compare_priced
 
 pytestmark = pytest.mark.slow
 
@@ -50,3 +59,42 @@ def test_grok_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
     assert e1.project == "/work/app" and seen["g:e1#unknown"].project == "/work/api"
     theirs = run_ccusage(ccusage, "grok", {"GROK_HOME": str(home)}, tmp_path / "home")
     compare(per_day(seen.values()), theirs, "grok")
+
+
+def test_zcode_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    home = tmp_path / "zcode"
+    conn = write_zcode_fixture(home)
+    # a second home (a synced copy) holding one of the calls: it counts once
+    other = zcode_db(tmp_path / "zcode-2")
+    zcode_call(other, "c1", "2026-11-20T09:00:00+00:00", "glm-4.6", 20_000, 800, 15_000, 1_000)
+    zcode_call(other, "d1", "2026-11-22T06:00:00+00:00", "claude-sonnet-4-5", 700, 70, 200)
+    reader = ZCodeReader([home, tmp_path / "zcode-2"], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert sorted(seen) == ["z:c1", "z:c2", "z:c3", "z:c7", "z:c8", "z:d1"]
+    assert seen["z:c7"].cost_usd is None and seen["z:c1"].cost_usd is None  # glm: not in table
+    c2 = seen["z:c2"]
+    assert (c2.input_tokens, c2.cache_read_tokens, c2.cache_write_tokens, c2.output_tokens) == (
+        8_000, 20_000, 2_000, 800)  # fmt: skip
+    assert (c2.session, c2.project) == ("sess_1", "/work/app")
+    # ZCode goes on while we read: the running call completes, a new one starts and completes
+    zcode_call(conn, "c6", "2026-11-21T08:02:00+00:00", "claude-sonnet-4-5", 4_000, 40, 1_000)
+    zcode_call(conn, "c11", "2026-11-22T09:00:00+00:00", "glm-4.6", 1_000, 10)
+    again = reader.read_new()
+    assert {"z:c6", "z:c11"} <= {r.key for r in again}
+    accumulate(seen, again)
+    assert reader.read_new() == []  # nothing changed: nothing read
+    theirs = run_ccusage(
+        ccusage, "zcode", {"ZCODE_HOME": f"{home},{tmp_path / 'zcode-2'}"}, tmp_path / "home"
+    )
+    # ccusage prices ZCode's cache writes at the input rate; burntray at the cache-write rate
+    prices = build_price_table()
+    daily = theirs["daily"]
+    assert isinstance(daily, list)
+    for day in daily:
+        for model in day["modelBreakdowns"]:
+            price = prices.lookup("", model["modelName"])
+            if price is not None and price.cache_write is not None:
+                premium = price.cache_write - price.input
+                day["totalCost"] += model["cacheCreationTokens"] * premium / 1e6
+    compare_priced(list(seen.values()), theirs, "zcode")

@@ -12,7 +12,8 @@ import pytest
 
 from burntray.cli import main
 from burntray.sources.grok.paths import grok_homes
-from tests.agent_logs_support import grok_chunk, grok_turn
+from burntray.sources.zcode.paths import zcode_homes
+from tests.agent_logs_support import grok_chunk, grok_turn, zcode_call, zcode_db
 
 # ---- Grok Build CLI -------------------------------------------------------------------------
 
@@ -40,3 +41,28 @@ def test_grok_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: 
                  "--format", "json"]) == 0  # fmt: skip
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [(r["session"], r["project"]) for r in rows] == [("s", "/work/app")]
+
+
+# ---- ZCode --------------------------------------------------------------------------------
+
+
+def test_zcode_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert zcode_homes({"HOME": str(tmp_path)}) == [tmp_path / ".zcode"]
+    assert zcode_homes({"HOME": "/x", "ZCODE_HOME": f"{tmp_path}/z"}) == [tmp_path / "z"]
+    assert main(["doctor"]) in {0, 1}
+    assert "no ZCode cli/db/db.sqlite in " in capsys.readouterr().out
+    conn = zcode_db(Path(os.environ["HOME"]) / ".zcode")
+    conn.execute("INSERT INTO session VALUES ('sess_1', '/work/app', 2, NULL)")
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)
+    zcode_call(conn, "a", now.isoformat(), "claude-sonnet-4-5", 3000, 100, 2000)
+    zcode_call(conn, "b", now.isoformat(), "glm-4.6", 10, 10)  # not in the bundled table
+    zcode_call(conn, "c", now.isoformat(), "claude-sonnet-4-5", 10, 10, status="cancelled")
+    conn.close()
+    assert main(["status", "--source", "zcode", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 2 and totals["unpriced_reqs"] == 1
+    assert totals["cost_usd"] == pytest.approx((1000 * 3 + 2000 * 0.3 + 100 * 15) / 1e6)
+    assert main(["report", "--by", "session", "--source", "zcode", "--window", "1d",
+                 "--format", "json"]) == 0  # fmt: skip
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["session"], r["project"]) for r in rows] == [("sess_1", "/work/app")]

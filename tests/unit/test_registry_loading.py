@@ -70,6 +70,7 @@ def test_the_built_in_list_names_every_source_package() -> None:
         "hermes",
         "openclaw",
         "grok",
+        "zcode",
         # then a team hub's view of the machines that report to it
         "hub",
     )

@@ -129,6 +129,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         qwen,
         roder,
         yoi,
+        zcode,
     )
 
     return (
@@ -154,6 +155,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         hermes.SPEC,
         openclaw.SPEC,
         grok.SPEC,
+        zcode.SPEC,
         hub.SPEC,
     )
 
