@@ -1733,3 +1733,92 @@ def write_zcode_fixture(home: Path) -> sqlite3.Connection:
     zcode_call(conn, "c9", "2026-11-22T07:01:00+00:00", None, 3_000, 50)  # no model
     zcode_call(conn, "c10", "2026-11-22T07:02:00+00:00", sonnet, 0, 0)  # empty
     return conn
+
+
+# ---- Antigravity ----------------------------------------------------------------------------
+
+
+def _pb_varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _pb_number(field: int, value: int) -> bytes:
+    return _pb_varint(field << 3) + _pb_varint(value)
+
+
+def _pb_bytes(field: int, payload: bytes) -> bytes:
+    return _pb_varint((field << 3) | 2) + _pb_varint(len(payload)) + payload
+
+
+def antigravity_response(  # noqa: PLR0917 - a response reads best as (time, tokens)
+    when_s: int | None, inp: int, out: int, read: int = 0, write: int = 0, thinking: int = 0,
+    response: str | None = None, label: str | None = None,
+) -> bytes:  # fmt: skip
+    """One ``gen_metadata`` blob as Antigravity writes it (protobuf: the chat model message in
+    field 1, its usage in field 4, its label in 19, its generation time in 9.4)."""
+    usage = (_pb_number(2, inp) + _pb_number(4, write) + _pb_number(5, read)
+             + _pb_number(9, thinking) + _pb_number(10, out)
+             + (_pb_bytes(11, response.encode()) if response else b""))  # fmt: skip
+    chat = _pb_bytes(4, usage) + (_pb_bytes(19, label.encode()) if label else b"")
+    if when_s is not None:
+        chat += _pb_bytes(9, _pb_bytes(4, _pb_number(1, when_s) + _pb_number(2, 250_000_000)))
+    return _pb_bytes(1, chat)
+
+
+def antigravity_db(folder: Path, conversation: str, created_s: int | None) -> sqlite3.Connection:
+    """A conversation's database in Antigravity's schema (the tables read; ``steps`` empty)."""
+    path = folder / "conversations" / f"{conversation}.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE IF NOT EXISTS gen_metadata(idx INTEGER PRIMARY KEY, data BLOB, size INTEGER);"
+        "CREATE TABLE IF NOT EXISTS trajectory_metadata_blob(id TEXT, data BLOB);"
+        "CREATE TABLE IF NOT EXISTS steps(idx INTEGER PRIMARY KEY, step_type INTEGER,"
+        " status INTEGER, metadata BLOB);"
+    )
+    if created_s is not None:
+        created = _pb_bytes(2, _pb_number(1, created_s) + _pb_number(2, 0))
+        conn.execute("INSERT INTO trajectory_metadata_blob VALUES ('main', ?)", (created,))
+    conn.commit()
+    return conn
+
+
+def antigravity_put(conn: sqlite3.Connection, idx: int, blob: bytes) -> None:
+    conn.execute("INSERT OR REPLACE INTO gen_metadata VALUES (?, ?, ?)", (idx, blob, len(blob)))
+    conn.commit()
+
+
+def write_antigravity_fixture(folder: Path) -> sqlite3.Connection:
+    """An Antigravity data folder with its traps; returns the first conversation (open)."""
+    day = int(dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC).timestamp())
+    pro, flash = "gemini-2.5-pro", "gemini-2.5-flash"
+    one = antigravity_db(folder, "11111111-aaaa", day - 3 * 86400)
+    blobs = [
+        antigravity_response(day, 12_000, 300, 9_000, 0, 120, "r1", pro),
+        antigravity_response(day, 12_000, 300, 9_000, 0, 120, "r1", pro),  # written twice
+        antigravity_response(day + 60, 2_000, 80, 0, 500, 0, "r2"),  # no label: keeps pro
+        antigravity_response(day + 120, 5_000, 100, response="r3", label=flash),
+        antigravity_response(None, 700, 10, response="r4", label=flash),  # no time: created
+        antigravity_response(day + 86400, 0, 0, response="r5", label=flash),  # no tokens
+        b"\xff\xff",  # not protobuf
+        antigravity_response(day + 86400 + 60, 900, 40, 100, response=None, label=flash),
+    ]
+    for idx, blob in enumerate(blobs):
+        antigravity_put(one, idx, blob)
+    # a second conversation: a copy of r1 (counted once, in the first; its label stays)
+    two = antigravity_db(folder, "22222222-bbbb", day)
+    antigravity_put(two, 0, blobs[0])
+    antigravity_put(two, 1, antigravity_response(day + 2 * 86400, 3_000, 50, 1_000))
+    two.close()
+    # a third: no label at all (unknown: $0 in ccusage, unpriced here)
+    three = antigravity_db(folder, "33333333-cccc", None)
+    antigravity_put(three, 0, antigravity_response(day + 2 * 86400, 600, 6, response="r7"))
+    three.close()
+    # not a conversation database
+    (folder / "conversations" / "notes.txt").write_text("no")
+    return one

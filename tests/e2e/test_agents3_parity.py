@@ -8,18 +8,23 @@ while it is read.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
+from burntray.sources.antigravity.reader import AntigravityReader
 from burntray.sources.grok.logs import GrokLogReader
 from burntray.sources.zcode.reader import ZCodeReader
 from tests.agent_logs_support import (
+    antigravity_put,
+    antigravity_response,
     grok_turn,
     per_day,
     run_ccusage,
+    write_antigravity_fixture,
     write_grok_fixture,
     write_zcode_fixture,
     zcode_call,
@@ -98,3 +103,35 @@ def test_zcode_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
                 premium = price.cache_write - price.input
                 day["totalCost"] += model["cacheCreationTokens"] * premium / 1e6
     compare_priced(list(seen.values()), theirs, "zcode")
+
+
+def test_antigravity_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "antigravity"
+    conn = write_antigravity_fixture(folder)
+    reader = AntigravityReader([folder], build_price_table())
+    seen: dict[str, UsageRecord] = {}
+    accumulate(seen, reader.read_new())
+    assert reader.malformed_lines == 1  # the blob that is not protobuf, named
+    assert "gen_metadata 6" in reader.first_malformed
+    # r1 repeated, and again in the second conversation: counted once, in the first
+    assert sorted(seen) == ["ag:11111111-aaaa:7", "ag:22222222-bbbb:1", "ag:r1", "ag:r2",
+                            "ag:r3", "ag:r4", "ag:r7"]  # fmt: skip
+    assert seen["ag:r1"].session == "11111111-aaaa"
+    assert seen["ag:r2"].model == "gemini-2.5-pro"  # the conversation's last label
+    assert seen["ag:r1"].output_tokens == 420  # output and thinking
+    assert seen["ag:22222222-bbbb:1"].model == "gemini-2.5-pro"  # the copy's label stays
+    assert (seen["ag:r7"].model, seen["ag:r7"].cost_usd) == ("unknown", None)  # no label
+    # Antigravity goes on while we read: a new response in the open conversation
+    day = int(dt.datetime(2026, 11, 22, 9, tzinfo=dt.UTC).timestamp())
+    antigravity_put(conn, 8, antigravity_response(day, 4_000, 60, 3_000, 200, 10, "r9",
+                                                  "gemini-2.5-flash"))  # fmt: skip
+    again = reader.read_new()
+    assert "ag:r9" in {r.key for r in again}
+    accumulate(seen, again)
+    assert reader.read_new() == []  # nothing changed: nothing read
+    # ccusage stops at a blob that is not protobuf (burntray skips it): without it for ccusage
+    conn.execute("DELETE FROM gen_metadata WHERE idx = 6")
+    conn.commit()
+    theirs = run_ccusage(ccusage, "antigravity", {"ANTIGRAVITY_DATA_DIR": str(folder)},
+                         tmp_path / "home")  # fmt: skip
+    compare_priced(list(seen.values()), theirs, "antigravity")

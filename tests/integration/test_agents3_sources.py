@@ -11,9 +11,18 @@ from pathlib import Path
 import pytest
 
 from burntray.cli import main
+from burntray.sources.antigravity.paths import antigravity_dirs
 from burntray.sources.grok.paths import grok_homes
 from burntray.sources.zcode.paths import zcode_homes
-from tests.agent_logs_support import grok_chunk, grok_turn, zcode_call, zcode_db
+from tests.agent_logs_support import (
+    antigravity_db,
+    antigravity_put,
+    antigravity_response,
+    grok_chunk,
+    grok_turn,
+    zcode_call,
+    zcode_db,
+)
 
 # ---- Grok Build CLI -------------------------------------------------------------------------
 
@@ -66,3 +75,33 @@ def test_zcode_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path:
                  "--format", "json"]) == 0  # fmt: skip
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [(r["session"], r["project"]) for r in rows] == [("sess_1", "/work/app")]
+
+
+# ---- Antigravity --------------------------------------------------------------------------
+
+
+def test_antigravity_location_and_status(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert antigravity_dirs({"HOME": str(tmp_path)})[:2] == [
+        tmp_path / ".gemini" / "antigravity", tmp_path / ".gemini" / "antigravity-cli"]  # fmt: skip
+    assert antigravity_dirs({"HOME": "/x", "ANTIGRAVITY_DATA_DIR": f"{tmp_path}/a"}) == [
+        tmp_path / "a"]  # fmt: skip
+    folder = Path(os.environ["HOME"]) / ".gemini" / "antigravity-cli"
+    conn = antigravity_db(folder, "conv-1", None)
+    now = int((dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)).timestamp())
+    antigravity_put(conn, 0, antigravity_response(now, 1000, 100, 2000, 0, 50, "r1",
+                                                  "gemini-2.5-pro"))  # fmt: skip
+    antigravity_put(conn, 1, b"\x0a\x05ab")  # cut off: skipped, the rest counts
+    antigravity_put(conn, 2, antigravity_response(now, 10, 10, response="r2"))  # keeps the label
+    conn.close()
+    assert main(["status", "--source", "antigravity", "--window", "1h", "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["reqs"] == 2 and totals["unpriced_reqs"] == 0
+    assert totals["cost_usd"] == pytest.approx(
+        (1010 * 1.25 + 2000 * 0.125 + 160 * 10) / 1e6, abs=1e-6
+    )  # the JSON rounds to 6 places
+    assert main(["report", "--by", "session", "--source", "antigravity", "--window", "1d",
+                 "--format", "json"]) == 0  # fmt: skip
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["session"] for r in rows] == ["conv-1"]

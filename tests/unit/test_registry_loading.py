@@ -71,6 +71,7 @@ def test_the_built_in_list_names_every_source_package() -> None:
         "openclaw",
         "grok",
         "zcode",
+        "antigravity",
         # then a team hub's view of the machines that report to it
         "hub",
     )

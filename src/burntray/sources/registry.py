@@ -107,6 +107,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
     ``SPEC`` (``sources/<name>/__init__.py``)."""
     from burntray.sources import (  # noqa: PLC0415 - loaded on first use of the registry
         ampcode,
+        antigravity,
         cburn,
         claude,
         codebuff,
@@ -156,6 +157,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         openclaw.SPEC,
         grok.SPEC,
         zcode.SPEC,
+        antigravity.SPEC,
         hub.SPEC,
     )
 
