@@ -1573,3 +1573,252 @@ def write_openclaw_fixture(state: Path) -> dict[str, Path]:
     reset.write_text(log.read_text())
     (sessions / "sessions.json").write_text(_compact({"abc": {"updatedAt": 1}}))  # not a log
     return {"log": log, "reset": reset}
+
+
+# ---- Grok Build CLI -------------------------------------------------------------------------
+
+
+GrokModels = dict[str, tuple[int, int, int, int | None]]
+
+
+def grok_turn(  # noqa: PLR0917 - a turn reads best as (time, event, tokens)
+    ts: int, event: str | None, inp: int, out: int, cached: int = 0, created: int = 0,
+    ticks: int | None = None, *, per_model: GrokModels | None = None,
+) -> str:  # fmt: skip
+    """A ``turn_completed`` notification of a Grok Build ``updates.jsonl`` (epoch seconds;
+    the input counts the cache reads and writes; reasoning inside the output; ``per_model``:
+    model -> (input, output, cache reads, ticks))."""
+    usage: dict[str, object] = {"inputTokens": inp, "outputTokens": out, "totalTokens": inp + out,
+                                "cachedReadTokens": cached, "cacheCreationTokens": created,
+                                "reasoningTokens": out // 3, "modelCalls": 1}  # fmt: skip
+    if ticks is not None:
+        usage["costUsdTicks"] = ticks
+    if per_model is not None:
+        usage["modelUsage"] = {
+            m: {"inputTokens": i, "outputTokens": o, "cachedReadTokens": c,
+                **({} if t is None else {"costUsdTicks": t})}
+            for m, (i, o, c, t) in per_model.items()
+        }  # fmt: skip
+    params: dict[str, object] = {"sessionId": "s", "update": {
+        "sessionUpdate": "turn_completed", "prompt_id": f"p-{ts}", "stop_reason": "end_turn",
+        "usage": usage}}  # fmt: skip
+    if event is not None:
+        params["_meta"] = {"eventId": event, "agentTimestampMs": ts * 1000}
+    return _compact({"timestamp": ts, "method": "_x.ai/session_notification", "params": params})
+
+
+def grok_chunk(ts: int) -> str:
+    """A notification that is not a finished turn (a streamed message part)."""
+    update = {"sessionUpdate": "agent_message_chunk", "content": {"text": "turn_completed"}}
+    return _compact({"timestamp": ts, "method": "_x.ai/session_notification",
+                     "params": {"_meta": {"eventId": f"c-{ts}"}, "update": update}})  # fmt: skip
+
+
+def _epoch(stamp: str) -> int:
+    return int(dt.datetime.fromisoformat(stamp).timestamp())
+
+
+def write_grok_fixture(home: Path) -> dict[str, Path]:
+    """A Grok home with its traps; returns the session logs by role."""
+    sessions = home / "sessions"
+    one = sessions / "%2Fwork%2Fapp" / "s-1"
+    two = sessions / "%2Fwork%2Fapi" / "s-2"
+    for d in (one, two):
+        d.mkdir(parents=True, exist_ok=True)
+    (one / "summary.json").write_text(_compact({
+        "current_model_id": "grok-code-fast-1", "last_active_at": "2026-11-21T10:00:00.312121Z",
+        "info": {"id": "s-1", "cwd": "/work/app"}}))  # fmt: skip
+    (one / "signals.json").write_text('{"contextTokensUsed": 99999}')  # not usage
+    first = grok_turn(_epoch("2026-11-20T09:00:00+00:00"), "e1", 100_000, 2_000, 80_000, 5_000,
+                      10_000_000_000)  # fmt: skip
+    main = one / "updates.jsonl"
+    main.write_text("\n".join([
+        grok_chunk(_epoch("2026-11-20T08:59:00+00:00")),
+        first,
+        first,  # written twice: counts once
+        # no cost of its own (0 ticks: a subscription): priced by the session's model
+        grok_turn(_epoch("2026-11-20T23:59:59+00:00"), "e2", 40_000, 900, 30_000, 0, 0),
+        # cache reads beyond the prompt: the prompt is all cache reads
+        grok_turn(_epoch("2026-11-21T00:00:00+00:00"), "e3", 50, 5, 80),
+        # two models in the turn: each its own, the turn's sums not counted again
+        grok_turn(_epoch("2026-11-21T08:00:00+00:00"), "e4", 1_000, 20, 10, per_model={
+            "grok-4": (600, 10, 5, 100_000_000), "grok-code-fast-1": (400, 10, 5, None),
+            "grok-3": (0, 0, 0, None)}),
+        '{"timestamp":1795000000,"params":{"update":{"sessionUpdate":"turn_completed",',  # cut
+        grok_turn(_epoch("2026-11-21T09:00:00+00:00"), "e5", 0, 0),  # empty
+        # no event id: a verbatim copy counts once, a different turn at that second counts
+        grok_turn(_epoch("2026-11-21T10:00:00+00:00"), None, 300, 30, ticks=5_000_000),
+        grok_turn(_epoch("2026-11-21T10:00:00+00:00"), None, 300, 30, ticks=5_000_000),
+        grok_turn(_epoch("2026-11-21T10:00:00+00:00"), None, 301, 30, ticks=5_000_000),
+    ]) + "\n")  # fmt: skip
+    # a copy of e1 in another session of the same model counts once
+    three = sessions / "%2Fwork%2Fapp" / "s-3"
+    three.mkdir()
+    (three / "summary.json").write_text('{"current_model_id": "grok-code-fast-1"}')
+    (three / "updates.jsonl").write_text(first + "\n")
+    # a second session: no summary (model unknown: unpriced; $0 in ccusage unless it has ticks)
+    # and a copy of e1, counted again as ccusage counts it (its key holds the model)
+    other = two / "updates.jsonl"
+    other.write_text("\n".join([
+        first,
+        grok_turn(_epoch("2026-11-22T07:00:00+00:00"), "e6", 3_000, 50, 1_000, ticks=70_000_000),
+        grok_turn(_epoch("2026-11-22T07:30:00+00:00"), "e7", 30, 5),
+    ]) + "\n")  # fmt: skip
+    # files elsewhere are not session logs
+    (sessions / "%2Fwork%2Fapp" / "updates.jsonl").write_text(first + "\n")
+    (one / "events.jsonl").write_text(first + "\n")
+    return {"main": main, "other": other}
+
+
+# ---- ZCode ----------------------------------------------------------------------------------
+
+ZCODE_COLUMNS = ("id TEXT PRIMARY KEY, session_id TEXT, provider_id TEXT, model_id TEXT, "
+                 "status TEXT, started_at INTEGER, duration_ms INTEGER, input_tokens INTEGER, "
+                 "output_tokens INTEGER, reasoning_tokens INTEGER, "
+                 "cache_creation_input_tokens INTEGER, cache_read_input_tokens INTEGER, "
+                 "computed_total_tokens INTEGER")  # fmt: skip
+
+
+def zcode_db(home: Path, columns: str = ZCODE_COLUMNS) -> sqlite3.Connection:
+    """ZCode's usage database in a ZCode home (its ``model_usage`` and ``session`` tables)."""
+    path = home / "cli" / "db" / "db.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"CREATE TABLE IF NOT EXISTS model_usage ({columns})")
+    conn.execute("CREATE TABLE IF NOT EXISTS session (id TEXT PRIMARY KEY, directory TEXT, "
+                 "version INTEGER, time_archived INTEGER)")  # fmt: skip
+    conn.commit()
+    return conn
+
+
+def zcode_call(  # noqa: PLR0917 - a call reads best as (conn, id, time, model, tokens)
+    conn: sqlite3.Connection, call: str, stamp: str, model: str | None, inp: int, out: int,
+    read: int = 0, write: int = 0, reasoning: int = 0, *, session: str = "sess_1",
+    provider: str | None = "builtin:zai-coding-plan", status: str = "completed",
+) -> None:  # fmt: skip
+    """One model call (``input_tokens`` holds the cache reads and writes; the computed total
+    is input + output + reasoning), written as ZCode writes it: started, then completed."""
+    ms = int(dt.datetime.fromisoformat(stamp).timestamp() * 1000)
+    conn.execute(
+        "INSERT OR REPLACE INTO model_usage (id, session_id, provider_id, model_id, status, "
+        "started_at, duration_ms, input_tokens, output_tokens, reasoning_tokens, "
+        "cache_creation_input_tokens, cache_read_input_tokens, computed_total_tokens) "
+        "VALUES (?, ?, ?, ?, ?, ?, 900, ?, ?, ?, ?, ?, ?)",
+        (call, session, provider, model, status, ms, inp, out, reasoning, write, read,
+         inp + out + reasoning),
+    )  # fmt: skip
+    conn.commit()
+
+
+def write_zcode_fixture(home: Path) -> sqlite3.Connection:
+    """A ZCode home with its traps; returns the open database (ZCode keeps writing)."""
+    conn = zcode_db(home)
+    conn.execute("INSERT INTO session VALUES ('sess_1', '/work/app', 2, NULL)")
+    conn.commit()
+    sonnet = "claude-sonnet-4-5"
+    zcode_call(conn, "c1", "2026-11-20T09:00:00+00:00", "glm-4.6", 20_000, 800, 15_000, 1_000)
+    zcode_call(conn, "c2", "2026-11-20T09:01:00+00:00", sonnet, 30_000, 500, 20_000, 2_000, 300)
+    # cache reads beyond the prompt (as written by a retried call): the prompt is all reads
+    zcode_call(conn, "c3", "2026-11-20T23:59:59+00:00", sonnet, 100, 50, 600)
+    # not completed: not counted (cancelled, errored, still running)
+    zcode_call(conn, "c4", "2026-11-21T08:00:00+00:00", sonnet, 9_000, 90, status="cancelled")
+    zcode_call(conn, "c5", "2026-11-21T08:01:00+00:00", sonnet, 9_000, 90, status="error")
+    zcode_call(conn, "c6", "2026-11-21T08:02:00+00:00", sonnet, 0, 0, status="running")
+    # a call through a custom channel: its price unknown ($0 in ccusage, unpriced here)
+    zcode_call(conn, "c7", "2026-11-21T09:00:00+00:00", "gpt-5", 5_000, 100, 4_000,
+               session="sess_2", provider="0b7c2f1e-9d1a-4c55-a1f0-custom")  # fmt: skip
+    # no provider recorded: ZCode's own plan
+    zcode_call(conn, "c8", "2026-11-22T07:00:00+00:00", sonnet, 3_000, 50, 1_000, provider=None)
+    zcode_call(conn, "c9", "2026-11-22T07:01:00+00:00", None, 3_000, 50)  # no model
+    zcode_call(conn, "c10", "2026-11-22T07:02:00+00:00", sonnet, 0, 0)  # empty
+    return conn
+
+
+# ---- Antigravity ----------------------------------------------------------------------------
+
+
+def _pb_varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _pb_number(field: int, value: int) -> bytes:
+    return _pb_varint(field << 3) + _pb_varint(value)
+
+
+def _pb_bytes(field: int, payload: bytes) -> bytes:
+    return _pb_varint((field << 3) | 2) + _pb_varint(len(payload)) + payload
+
+
+def antigravity_response(  # noqa: PLR0917 - a response reads best as (time, tokens)
+    when_s: int | None, inp: int, out: int, read: int = 0, write: int = 0, thinking: int = 0,
+    response: str | None = None, label: str | None = None,
+) -> bytes:  # fmt: skip
+    """One ``gen_metadata`` blob as Antigravity writes it (protobuf: the chat model message in
+    field 1, its usage in field 4, its label in 19, its generation time in 9.4)."""
+    usage = (_pb_number(2, inp) + _pb_number(4, write) + _pb_number(5, read)
+             + _pb_number(9, thinking) + _pb_number(10, out)
+             + (_pb_bytes(11, response.encode()) if response else b""))  # fmt: skip
+    chat = _pb_bytes(4, usage) + (_pb_bytes(19, label.encode()) if label else b"")
+    if when_s is not None:
+        chat += _pb_bytes(9, _pb_bytes(4, _pb_number(1, when_s) + _pb_number(2, 250_000_000)))
+    return _pb_bytes(1, chat)
+
+
+def antigravity_db(folder: Path, conversation: str, created_s: int | None) -> sqlite3.Connection:
+    """A conversation's database in Antigravity's schema (the tables read; ``steps`` empty)."""
+    path = folder / "conversations" / f"{conversation}.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE IF NOT EXISTS gen_metadata(idx INTEGER PRIMARY KEY, data BLOB, size INTEGER);"
+        "CREATE TABLE IF NOT EXISTS trajectory_metadata_blob(id TEXT, data BLOB);"
+        "CREATE TABLE IF NOT EXISTS steps(idx INTEGER PRIMARY KEY, step_type INTEGER,"
+        " status INTEGER, metadata BLOB);"
+    )
+    if created_s is not None:
+        created = _pb_bytes(2, _pb_number(1, created_s) + _pb_number(2, 0))
+        conn.execute("INSERT INTO trajectory_metadata_blob VALUES ('main', ?)", (created,))
+    conn.commit()
+    return conn
+
+
+def antigravity_put(conn: sqlite3.Connection, idx: int, blob: bytes) -> None:
+    conn.execute("INSERT OR REPLACE INTO gen_metadata VALUES (?, ?, ?)", (idx, blob, len(blob)))
+    conn.commit()
+
+
+def write_antigravity_fixture(folder: Path) -> sqlite3.Connection:
+    """An Antigravity data folder with its traps; returns the first conversation (open)."""
+    day = int(dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC).timestamp())
+    pro, flash = "gemini-2.5-pro", "gemini-2.5-flash"
+    one = antigravity_db(folder, "11111111-aaaa", day - 3 * 86400)
+    blobs = [
+        antigravity_response(day, 12_000, 300, 9_000, 0, 120, "r1", pro),
+        antigravity_response(day, 12_000, 300, 9_000, 0, 120, "r1", pro),  # written twice
+        antigravity_response(day + 60, 2_000, 80, 0, 500, 0, "r2"),  # no label: keeps pro
+        antigravity_response(day + 120, 5_000, 100, response="r3", label=flash),
+        antigravity_response(None, 700, 10, response="r4", label=flash),  # no time: created
+        antigravity_response(day + 86400, 0, 0, response="r5", label=flash),  # no tokens
+        b"\xff\xff",  # not protobuf
+        antigravity_response(day + 86400 + 60, 900, 40, 100, response=None, label=flash),
+    ]
+    for idx, blob in enumerate(blobs):
+        antigravity_put(one, idx, blob)
+    # a second conversation: a copy of r1 (counted once, in the first; its label stays)
+    two = antigravity_db(folder, "22222222-bbbb", day)
+    antigravity_put(two, 0, blobs[0])
+    antigravity_put(two, 1, antigravity_response(day + 2 * 86400, 3_000, 50, 1_000))
+    two.close()
+    # a third: no label at all (unknown: $0 in ccusage, unpriced here)
+    three = antigravity_db(folder, "33333333-cccc", None)
+    antigravity_put(three, 0, antigravity_response(day + 2 * 86400, 600, 6, response="r7"))
+    three.close()
+    # not a conversation database
+    (folder / "conversations" / "notes.txt").write_text("no")
+    return one

@@ -214,7 +214,8 @@ def test_a_session_totals_agent_is_its_row_rule(tmp_path: Path) -> None:
 
 
 AGENTS = ("ampcode", "codebuff", "droid", "gemini", "goose", "hermes", "kilo", "kimi",
-          "openclaw", "opencode", "pi_agent", "qwen")  # fmt: skip
+          "openclaw", "opencode", "pi_agent", "qwen", "grok", "zcode",
+          "antigravity")  # fmt: skip
 
 
 @pytest.mark.parametrize("agent", AGENTS)

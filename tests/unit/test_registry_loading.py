@@ -69,6 +69,9 @@ def test_the_built_in_list_names_every_source_package() -> None:
         "goose",
         "hermes",
         "openclaw",
+        "grok",
+        "zcode",
+        "antigravity",
         # then a team hub's view of the machines that report to it
         "hub",
     )

@@ -107,6 +107,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
     ``SPEC`` (``sources/<name>/__init__.py``)."""
     from burntray.sources import (  # noqa: PLC0415 - loaded on first use of the registry
         ampcode,
+        antigravity,
         cburn,
         claude,
         codebuff,
@@ -116,6 +117,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         droid,
         gemini,
         goose,
+        grok,
         hermes,
         hexai,
         hub,
@@ -128,6 +130,7 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         qwen,
         roder,
         yoi,
+        zcode,
     )
 
     return (
@@ -152,6 +155,9 @@ def _builtin_specs() -> tuple[SourceSpec, ...]:
         goose.SPEC,
         hermes.SPEC,
         openclaw.SPEC,
+        grok.SPEC,
+        zcode.SPEC,
+        antigravity.SPEC,
         hub.SPEC,
     )
 

@@ -1,0 +1,151 @@
+"""ZCode's own usage database: every completed model call's tokens.
+
+Where (per ZCode home, see ``.paths``): the SQLite database ``cli/db/db.sqlite``, table
+``model_usage``, one row per model call: ``id``, ``session_id``, ``provider_id``, ``model_id``,
+``status``, ``started_at`` (epoch ms), ``input_tokens`` (the whole prompt: the cache reads and
+writes are inside it), ``cache_read_input_tokens``, ``cache_creation_input_tokens``,
+``output_tokens`` and ``computed_total_tokens``; table ``session`` gives each session's
+``directory``. ZCode records no cost.
+
+burntray's records, as ccusage 20.0.24 counts them: only ``status = 'completed'`` rows with a
+model; cache reads = min(cache read, input), cache writes = min(cache creation, what is left),
+uncached input = the rest; output = ``output_tokens`` plus what ``computed_total_tokens`` holds
+beyond input and output (the reasoning). A call through ZCode's own plan (provider ``zai``,
+``zai-coding-plan``, ``builtin:zai-coding-plan``, ``builtin:bigmodel-coding-plan``, or none) is
+priced from the table by model; a call through another channel (a custom provider) has a price
+burntray cannot know: unpriced, never $0. The key is the row's ``id`` (a call in two homes
+counts once). Columns a ZCode version lacks count 0.
+
+Live and bounded: the database is read only when its files changed (``io.sqlite_ro``,
+read-only, never a file created beside it), and then only the calls started since the oldest one
+still open at the last read (a call is written when it starts and completed in place), else an
+hour before the newest one read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from burntray.model.pricing import PriceTable
+from burntray.model.usage import UsageRecord
+from burntray.sources.agent_logs.databases import DatabaseReader, Row
+from burntray.sources.agent_logs.stores import dump_state, load_state_parts
+from burntray.sources.agent_logs.values import ModelPrices, count, text
+
+if TYPE_CHECKING:
+    from burntray.sources.agent_logs.stores import StoreReader
+
+WHAT = "ZCode database"
+DATABASE = ("cli", "db", "db.sqlite")
+OWN_PLAN = frozenset({"zai", "zai-coding-plan", "builtin:zai-coding-plan",
+                      "builtin:bigmodel-coding-plan"})  # fmt: skip
+# A call is written when it starts and completed in place; one written late (a clock step, a
+# slow write) is still found when it started within this of the newest one read.
+REREAD_MS = 3_600_000
+DONE = frozenset({"completed", "cancelled", "error"})  # what a call that is over ends as
+OPTIONAL = ("provider_id", "cache_read_input_tokens", "cache_creation_input_tokens",
+            "computed_total_tokens")  # fmt: skip
+
+
+class ZCodeReader(DatabaseReader):
+    """Reads what is new in every ZCode home's usage database."""
+
+    what = WHAT
+
+    def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
+        super().__init__(prices)
+        self.data_dirs = [Path(f) for f in folders]
+        self._prices = ModelPrices(prices)
+        self.missing = ""
+        self.files_seen = 0
+        self._started_ms: dict[str, int] = {}  # db -> newest started_at read
+
+    def folders(self) -> list[str]:
+        return [str(d) for d in self.data_dirs if d.is_dir()]
+
+    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
+        out: list[UsageRecord] = []
+        present = [d.joinpath(*DATABASE) for d in self.data_dirs]
+        present = [db for db in present if db.is_file()]
+        for db in present:
+            self.read_database(db, out)
+        self.files_seen = len(present)
+        self.missing = (
+            ""
+            if present
+            else "no ZCode database: "
+            + ", ".join(str(d.joinpath(*DATABASE)) for d in self.data_dirs)
+        )
+        return out
+
+    def query(self, conn: sqlite3.Connection, name: str) -> list[Row]:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(model_usage)")}
+        if not columns:
+            raise sqlite3.OperationalError("no such table: model_usage")
+        chosen = ", ".join(f"m.{c}" if c in columns else "NULL" for c in OPTIONAL)
+        has_sessions = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'session'"
+        ).fetchone()
+        directory = "s.directory" if has_sessions else "NULL"
+        join = "LEFT JOIN session s ON s.id = m.session_id" if has_sessions else ""
+        since = self._started_ms.get(name, REREAD_MS) - REREAD_MS
+        conn.execute("BEGIN")
+        try:
+            rows = conn.execute(
+                "SELECT m.status, m.id, m.session_id, m.started_at, m.model_id, "  # noqa: S608
+                f"m.input_tokens, m.output_tokens, {chosen}, {directory} "
+                f"FROM model_usage m {join} WHERE m.started_at >= ?",
+                (since,),
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        starts = [r[3] for r in rows if isinstance(r[3], int)]
+        still_open = [r[3] for r in rows if r[0] not in DONE and isinstance(r[3], int)]
+        newest = max(starts, default=since + REREAD_MS)
+        # next time from the oldest call still open (its margin added back), else the newest
+        self._started_ms[name] = min([newest, *(s + REREAD_MS for s in still_open)])
+        return [r[1:] for r in rows if r[0] == "completed"]
+
+    def use(self, db: Path, rows: list[Row], out: list[UsageRecord]) -> None:
+        for row in rows:
+            call, session, started, model_id, inp, output, *rest = row
+            provider, read_raw, write_raw, total, directory = rest
+            model = text(model_id)
+            if not model:
+                continue  # ccusage counts no call without a model either
+            if not isinstance(started, int) or isinstance(started, bool) or started <= 0:
+                self.bad(f"{db} model_usage {call}", f"started_at is {started!r}")
+                continue
+            prompt, out_tokens = count(inp), count(output)
+            read = min(count(read_raw), prompt)
+            write = min(count(write_raw), prompt - read)
+            uncached = prompt - read - write
+            output_all = out_tokens + max(0, count(total) - prompt - out_tokens)
+            if not (prompt or output_all):
+                continue
+            own_plan = provider is None or text(provider).lower() in OWN_PLAN
+            cost = (self._prices.cost(model, uncached, output_all, read, write) if own_plan
+                    else None)  # fmt: skip
+            out.append(UsageRecord(
+                started * 1_000_000, "", model, uncached, output_all, read, write, cost,
+                f"z:{call}", text(session), text(directory),
+            ))  # fmt: skip
+
+    def save_state(self) -> str:
+        return dump_state(started=self._started_ms)
+
+    def load_state(self, text: str) -> None:
+        started = load_state_parts(text).get("started")
+        if isinstance(started, dict):
+            self._started_ms = {k: v for k, v in started.items() if isinstance(v, int)}
+
+    def reset(self) -> None:
+        self.forget_reads()
+        self._started_ms = {}
+
+
+def _is_a_store_reader(reader: ZCodeReader) -> StoreReader:
+    return reader  # mypy: it is what StoreSource asks (its "module:Class" is built untyped)
