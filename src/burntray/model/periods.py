@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from burntray.model.timefmt import NS_PER_HOUR
+from burntray.model.timefmt import NS_PER_HOUR, NS_PER_QUARTER_HOUR
 from burntray.model.usage import UsageRecord
 
 BLOCK_NS = 5 * NS_PER_HOUR
@@ -212,7 +212,7 @@ DIMENSIONS = (*PERIODS, "session", "project", "branch", "model", "tool", "host",
 UNKNOWN = "(unknown)"  # a request whose project, branch or model was not recorded
 # Every zone's offset and every daylight-saving change falls on a quarter hour, so usage summed
 # per quarter hour (UTC) can be put into local days exactly, whatever the zone.
-SLOT_NS = 15 * 60 * 10**9
+SLOT_NS = NS_PER_QUARTER_HOUR
 _EPOCH_DAY = dt.date(1970, 1, 1)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

@@ -19,6 +19,8 @@ NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
 NS_PER_HOUR = 60 * NS_PER_MINUTE
 NS_PER_DAY = 24 * NS_PER_HOUR
+# Every zone's offset falls on a quarter hour: the history's coarse rollup and the views use it.
+NS_PER_QUARTER_HOUR = 15 * NS_PER_MINUTE
 
 _RFC3339 = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"

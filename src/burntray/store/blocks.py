@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from burntray.model.periods import BLOCK_NS
-from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
-from burntray.store.usage_events import MINUTES_PER_QUARTER, QUARTERS, UsageEvents
+from burntray.model.timefmt import NS_PER_HOUR, NS_PER_QUARTER_HOUR
+from burntray.store.usage_events import QUARTERS, UsageEvents
 
 # Hours looked at per query while searching back for a night (a day and a half: one query on
 # most days; a source in use around the clock is searched back further, a page at a time).
 _QUARTERS_PER_PAGE = 144
-_NS_PER_QUARTER = MINUTES_PER_QUARTER * NS_PER_MINUTE
+_NS_PER_QUARTER = NS_PER_QUARTER_HOUR
 _QUARTERS_PER_BLOCK = 20  # 5 hours
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
-from burntray.model.timefmt import NS_PER_MINUTE
+from burntray.model.timefmt import NS_PER_MINUTE, NS_PER_QUARTER_HOUR
 
 if TYPE_CHECKING:
     import sqlite3
@@ -129,8 +129,12 @@ USAGE_MINUTES = TableSchema(
 )
 
 _SUMS = ("reqs", "input", "output", "cache_read", "cache_write", "cost", "unpriced")
+# The quarter-hour rollup's step, in minutes (the rollup's SQL and its readers use this one).
+MINUTES_PER_QUARTER = NS_PER_QUARTER_HOUR // NS_PER_MINUTE
 _QUARTER_KEY = (
-    "source = {r}.source AND quarter = {r}.minute / 15 AND provider = {r}.provider "
+    "source = {r}.source AND quarter = {r}.minute / "
+    + str(MINUTES_PER_QUARTER)
+    + " AND provider = {r}.provider "
     "AND model = {r}.model"
 )
 
@@ -172,11 +176,13 @@ USAGE_QUARTERS = TableSchema(
                 PRIMARY KEY (source, quarter, provider, model)
             ) WITHOUT ROWID""",
             # an existing history: its minutes summed once
-            "INSERT INTO usage_quarters SELECT source, minute / 15, provider, model, sum(reqs), "
+            f"INSERT INTO usage_quarters SELECT source, minute / {MINUTES_PER_QUARTER}, provider, "
+            "model, sum(reqs), "
             "sum(input), sum(output), sum(cache_read), sum(cache_write), total(cost), "
             "sum(unpriced) FROM usage_minutes WHERE true GROUP BY 1, 2, 3, 4",
             "CREATE TRIGGER IF NOT EXISTS usage_quarters_add AFTER INSERT ON usage_minutes "
-            "BEGIN INSERT INTO usage_quarters VALUES (NEW.source, NEW.minute / 15, NEW.provider, "
+            "BEGIN INSERT INTO usage_quarters VALUES (NEW.source, "
+            f"NEW.minute / {MINUTES_PER_QUARTER}, NEW.provider, "
             "NEW.model, NEW.reqs, NEW.input, NEW.output, NEW.cache_read, NEW.cache_write, "
             "NEW.cost, NEW.unpriced) ON CONFLICT (source, quarter, provider, model) DO UPDATE SET "
             + ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUMS)

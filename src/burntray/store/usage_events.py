@@ -21,11 +21,16 @@ from burntray.model.snapshot import Totals, UsageRow
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import ModelUsage, UsageRecord, summarise_usage
 from burntray.store.history import HistoryStore
-from burntray.store.schema import USAGE_EVENTS, USAGE_MINUTES, USAGE_QUARTERS
+from burntray.store.schema import (
+    MINUTES_PER_QUARTER,
+    USAGE_EVENTS,
+    USAGE_MINUTES,
+    USAGE_QUARTERS,
+)
 
 EVENTS = USAGE_EVENTS.name
 MINUTES = USAGE_MINUTES.name
-QUARTERS, MINUTES_PER_QUARTER = USAGE_QUARTERS.name, 15
+QUARTERS = USAGE_QUARTERS.name
 
 _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "

@@ -17,19 +17,19 @@ import itertools
 from collections.abc import Callable
 from typing import NamedTuple
 
-from burntray.model.timefmt import NS_PER_MINUTE
+from burntray.model.timefmt import NS_PER_DAY, NS_PER_MINUTE, NS_PER_QUARTER_HOUR
 from burntray.store.history import HistoryStore
-from burntray.store.schema import USAGE_EVENTS, USAGE_MINUTES, USAGE_QUARTERS
+from burntray.store.schema import MINUTES_PER_QUARTER, USAGE_EVENTS, USAGE_MINUTES, USAGE_QUARTERS
 
 EVENTS = USAGE_EVENTS.name
 MINUTES = USAGE_MINUTES.name
 QUARTERS = USAGE_QUARTERS.name
-SLOT_MINUTES = 15
-QUARTERS_PER_DAY = 96
+SLOT_MINUTES = MINUTES_PER_QUARTER
+QUARTERS_PER_DAY = NS_PER_DAY // NS_PER_QUARTER_HOUR
 # (first quarter, end quarter) -> the zone's offsets over them: [(from quarter, offset in
 # quarters), ...], the first from ``first``
 Offsets = Callable[[int, int], list[tuple[int, int]]]
-_SLOT_NS = SLOT_MINUTES * NS_PER_MINUTE
+_SLOT_NS = NS_PER_QUARTER_HOUR
 _ROLLUP_DIMS = frozenset({"model"})  # what the per-minute rollup can be grouped by
 _COLUMN = {
     "session": "session",
