@@ -117,6 +117,20 @@ class ClaudeEntry(NamedTuple):
         )
 
 
+_new = tuple.__new__
+_GOOD_VERSIONS: set[str] = set()  # versions seen to be N.N.N...: a log holds a handful
+
+
+def _version_ok(version: str) -> bool:
+    if version in _GOOD_VERSIONS:
+        return True
+    if not _SEMVER_PREFIX.match(version):
+        return False
+    if len(_GOOD_VERSIONS) < 1000:  # bounded, whatever a log holds
+        _GOOD_VERSIONS.add(version)
+    return True
+
+
 def parse_line(line: bytes) -> ClaudeEntry | None:
     """The usage in one log line, or None when the line is not a usable assistant line.
 
@@ -152,7 +166,7 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
         or raw.request_id == ""
         or msg.id == ""
         or msg.model == ""
-        or (isinstance(raw.version, str) and not _SEMVER_PREFIX.match(raw.version))
+        or (isinstance(raw.version, str) and not _version_ok(raw.version))
     ):
         return None
     ts_ns = (raw.timestamp - _EPOCH) // _ONE_US * 1000
@@ -170,22 +184,26 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
         write_1h = usage.cache_creation.ephemeral_1h_input_tokens
     else:
         write_5m, write_1h = write, 0
-    return ClaudeEntry(
-        ts_ns,
-        mid,
-        rid,
-        "" if model == SYNTHETIC_MODEL else model,
-        usage.input_tokens,
-        usage.output_tokens,
-        write,
-        write_5m,
-        write_1h,
-        read,
-        cost,
-        raw.is_sidechain is True,
-        speed == "fast",
-        speed is not None,
-        raw.git_branch[:MAX_BRANCH] if isinstance(raw.git_branch, str) else "",
+    # built as the tuple it is (a named tuple's generated __new__ costs as much again)
+    return _new(
+        ClaudeEntry,
+        (
+            ts_ns,
+            mid,
+            rid,
+            "" if model == SYNTHETIC_MODEL else model,
+            usage.input_tokens,
+            usage.output_tokens,
+            write,
+            write_5m,
+            write_1h,
+            read,
+            cost,
+            raw.is_sidechain is True,
+            speed == "fast",
+            speed is not None,
+            raw.git_branch[:MAX_BRANCH] if isinstance(raw.git_branch, str) else "",
+        ),
     )
 
 

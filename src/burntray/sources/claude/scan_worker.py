@@ -8,6 +8,7 @@ duplicates: that needs every file, in order, and is done by the reader with what
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import msgspec
@@ -71,7 +72,15 @@ def read_file(name: str) -> FileResult:
             pieces.append(_ENCODER.encode(found))
             found.clear()
 
-    tailer.read(Path(name), on_line)
+    # the entries are long-lived and make no cycles: the collector would walk them again and
+    # again for nothing (as in the reader's own scan)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        tailer.read(Path(name), on_line)
+    finally:
+        if collecting:
+            gc.enable()
     state = tailer.files.get(name)
     stats = tailer.stats
     return (

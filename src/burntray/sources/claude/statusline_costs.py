@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import gc
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -179,9 +180,17 @@ def session_figures(
     rows.update((r[3], r) for r in cache.recent)
     _wire_lookup(reader, rows)
     always = frozenset(_session_files(dirs, session_id, transcript))
-    for rec in reader.read_recent(keep_from_ns(now_ns), always):
-        rows[rec.key] = (rec.ts_ns, rec.cost_usd, rec.session, rec.key, rec.tokens)
-    cache.recent = _fold(cache, list(rows.values()), now_ns)
+    # A first run holds a hundred thousand requests, none in a cycle: the collector would
+    # walk them again and again (a tenth of the run), so it waits until they are folded.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for rec in reader.read_recent(keep_from_ns(now_ns), always):
+            rows[rec.key] = (rec.ts_ns, rec.cost_usd, rec.session, rec.key, rec.tokens)
+        cache.recent = _fold(cache, list(rows.values()), now_ns)
+    finally:
+        if collecting:
+            gc.enable()
     figures = _figures(cache, session_id, now_ns, reader)
     cache.state = reader.save_state()
     try:
