@@ -15,6 +15,7 @@ from burntray.config_keys import source_field, text
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
 
+from burntray.sources.hub.counters import HUB_COUNTERS
 from burntray.sources.hub.tables import HUB_MINUTES
 from burntray.sources.spec import SourceSpec
 
@@ -114,8 +115,10 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
         from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
 
         try:
-            if UsageEvents(history).has_records("hub") or history.execute(
-                "SELECT 1 FROM hub_minutes LIMIT 1"
+            if (
+                UsageEvents(history).has_records("hub")
+                or history.execute("SELECT 1 FROM hub_minutes LIMIT 1")
+                or history.execute("SELECT 1 FROM hub_counter_minutes LIMIT 1")
             ):
                 return True, "records from the team's machines in the history"
         except Exception as exc:  # an unreadable history is the history's problem, said there
@@ -123,10 +126,10 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
     return False, absent
 
 
-def _view_rows(history, dims, start_ns, end_ns):  # type: ignore[no-untyped-def]
-    from burntray.sources.hub.minutes import view_rows  # noqa: PLC0415
+def _view_rows(history, dims, start_ns, end_ns, keys=None):  # type: ignore[no-untyped-def]
+    from burntray.sources.hub.views import view_rows  # noqa: PLC0415
 
-    return view_rows(history, dims, start_ns, end_ns)
+    return view_rows(history, dims, start_ns, end_ns, keys)
 
 
 SPEC = SourceSpec(
@@ -148,7 +151,7 @@ SPEC = SourceSpec(
         source_field("team.ca_file", text, "PEM CA bundle that signed the hub's certificate", ""),
     ),
     summary="what a team's machines report to this burntray over OTLP (serve --otlp)",
-    history_tables=(HUB_MINUTES,),
+    history_tables=(HUB_MINUTES, HUB_COUNTERS),
     view_rows=_view_rows,
     doctor=_doctor,
 )
