@@ -8,6 +8,7 @@ for every dimension, periods in the viewer's zone."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from burntray.report.views import ViewQuery, read_view
 from burntray.runtime import team_wire
 from burntray.runtime.team_sender import Target, TeamSender, post
 from burntray.sources import team_counters
+from burntray.sources.base import SourceContext
 from burntray.sources.cburn import history as cburn_history
 from burntray.sources.cburn.history import Sample
 from burntray.sources.cburn.team import CburnTeam
@@ -275,3 +277,44 @@ def test_every_view_of_the_hub_adds_up_to_its_total(hub: Hub, tmp_path: Path, zo
     assert beta_days == {d: n for d, n in want.items() if n}
     history.close()
     cburn.history.close()
+
+
+def test_minutes_go_only_while_the_followed_source_counts_them(
+    hub: Hub, isolated_env: Path
+) -> None:
+    """Under ``all`` with Claude Code's own logs present, ctm reports the same requests and is
+    not added: its minutes stay at home (the records go instead); followed alone, they go."""
+    from burntray.config import Settings
+    from burntray.paths import app_paths
+    from burntray.sources.build import build_source
+    from burntray.sources.ctm.paths import ctm_db
+    from tests.agent_logs_support import generate_claude_logs
+
+    history = HistoryStore(isolated_env / "m.sqlite3", REGISTRY.history_tables())
+    url = f"http://127.0.0.1:{hub.port}/v1/logs"
+    sender = TeamSender(history, Target(url, "gamma", "ana", TOKEN, ""),
+                        rollups=(team_counters.CounterRollups(history, "ctm"),))  # fmt: skip
+    sender.outbox.enable()
+    team_counters.write(history, "ctm", 0, {(BASE // MINUTE, "anthropic", "m"): (3, 1, 2, 3, 0.5)})
+    with WriterProcess("ctm", ctm_db()) as writer:
+        writer.send(op="point", ts_ms=BASE // 10**6, session="a", input=10, output=2)
+
+    def counted(source: str) -> frozenset[str] | None:
+        ctx = SourceContext(Settings(source=source), app_paths(), PRICES, history=history)
+        built = build_source(source, ctx)
+        try:
+            sender.follow(built)
+        finally:
+            built.close()
+        return sender.counted
+
+    generate_claude_logs(Path(os.environ["HOME"]) / ".claude" / "projects", 20_000, 1, seed=1)
+    assert "ctm" not in (counted("all") or ())
+    assert "claude" in (counted("all") or ())
+    assert not sender.send_once()  # the ctm minute is not sent: all does not count ctm
+    assert sender.describe().endswith("; 0 records waiting")
+    assert counted("ctm") == {"ctm"}
+    assert sender.describe().endswith("; 0 records waiting, 1 minutes")
+    assert sender.send_once()
+    assert hub.history.execute("SELECT host, reqs FROM hub_counter_minutes") == [("gamma", 3)]
+    history.close()
