@@ -158,7 +158,8 @@ def test_cburn_and_ctm_machines_equal_their_own_status_at_the_hub_through_kills(
             rows = _view(hub, by)
             assert sum(r["reqs"] for r in rows) == t["reqs"], by
             assert sum(r["total_tokens"] for r in rows) == t["tokens_est"], by
-            assert abs(sum(r["cost_usd"] for r in rows) - t["cost_usd"]) < 1e-6, by
+            cost = sum(r["cost_usd"] for r in rows)
+            assert abs(cost - t["cost_usd"]) <= 1e-6 * (len(rows) + 1), by  # JSON rounds rows
         assert {r["session"] for r in _view(hub, "session")} == {"(unknown)"}
     finally:
         daemon.kill()
