@@ -77,6 +77,9 @@ class ReceiverSpec:
     label: str  # for people: "OTLP receiver"
     # the boolean config key that starts the receiver inside `all`/`auto` ("otel.enabled")
     enabled_key: str
+    # listens only followed alone and asked by ``enabled_key`` (a hub: in `all`, another
+    # member listens on the same port)
+    alone: bool = False
 
 
 class StatusLineCommand(Protocol):

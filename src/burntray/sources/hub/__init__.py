@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 from burntray.sources.hub.counters import HUB_COUNTERS
 from burntray.sources.hub.tables import HUB_MINUTES
-from burntray.sources.spec import SourceSpec
+from burntray.sources.spec import ReceiverSpec, SourceSpec
 
 MAX_ALIAS = 128
 
@@ -154,4 +154,6 @@ SPEC = SourceSpec(
     history_tables=(HUB_MINUTES, HUB_COUNTERS),
     view_rows=_view_rows,
     doctor=_doctor,
+    # serve --source hub --otlp: its receiver is checked at start and by /healthz
+    receiver=ReceiverSpec(label="OTLP receiver", enabled_key="otel.enabled", alone=True),
 )
