@@ -17,11 +17,13 @@ from tests.cburn_daemon import free_port
 from tests.integration.test_serve_tls_auth import healthz_until
 
 
-def _serving(otlp: str, metrics_port: int) -> tuple[threading.Event, threading.Thread, list[int]]:
+def _serving(
+    otlp: str, metrics_port: int, **options: object
+) -> tuple[threading.Event, threading.Thread, list[int]]:
     """``run_serve`` of a hub listening on ``otlp``, in a thread; stop it with the event."""
     ctx = AppContext.load(strict=False)
     ctx.settings = settings = ctx.settings.replace(
-        source="hub", options={"otel.listen": otlp, "otel.enabled": True}
+        source="hub", options={"otel.listen": otlp, "otel.enabled": True, **options}
     )
     stop, codes = threading.Event(), []
     thread = threading.Thread(
@@ -57,6 +59,21 @@ def test_a_hub_whose_receiver_listens_is_ready() -> None:
     stop, thread, codes = _serving(f"127.0.0.1:{otlp}", metrics)
     try:
         assert healthz_until(metrics, b"ok")[0] == 200
+    finally:
+        stop.set()
+        thread.join(10)
+    assert codes == [0]
+
+
+@pytest.mark.usefixtures("isolated_env", "clean_root_logger")
+def test_a_hub_beyond_loopback_without_tls_is_not_ready() -> None:
+    """It listens, but refuses every machine's records (403): /healthz says why."""
+    metrics, otlp = free_port(), free_port()
+    stop, thread, codes = _serving(f"0.0.0.0:{otlp}", metrics, **{"otel.token": "s3cret"})
+    try:
+        status, body = healthz_until(metrics, b"takes no team records")
+        assert status == 503
+        assert b"only over TLS (start it with --tls-cert and --tls-key)" in body
     finally:
         stop.set()
         thread.join(10)

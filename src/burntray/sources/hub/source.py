@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from burntray.io.http_admission import is_loopback
 from burntray.model.aggregate import rpm
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, UpstreamFact, UsageRow
@@ -75,6 +76,13 @@ class HubSource(RecordSource):
         if inner is None or not hasattr(inner, "listening_health"):
             return False, "not listening: run burntray serve --source hub --otlp HOST:PORT"
         ok, why = inner.listening_health()
+        receiver = getattr(inner, "receiver", None)
+        if ok and receiver is not None and receiver.tls is None and not is_loopback(receiver.host):
+            # it listens, but refuses every machine's records (403): not a working hub
+            return False, (
+                f"OTLP receiver on {receiver.host} takes no team records: a hub beyond loopback "
+                "takes them only over TLS (start it with --tls-cert and --tls-key)"
+            )
         return bool(ok), str(why)
 
     def read_new(self) -> list[UsageRecord]:
