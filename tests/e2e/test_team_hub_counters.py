@@ -161,6 +161,8 @@ def test_cburn_and_ctm_machines_equal_their_own_status_at_the_hub_through_kills(
             cost = sum(r["cost_usd"] for r in rows)
             assert abs(cost - t["cost_usd"]) <= 1e-6 * (len(rows) + 1), by  # JSON rounds rows
         assert {r["session"] for r in _view(hub, "session")} == {"(unknown)"}
+        doctor = hub.burntray("doctor")
+        assert "per-minute rollups (hexai, cburn, ctm)" in doctor.stdout, doctor.stdout
     finally:
         daemon.kill()
         writer.close()

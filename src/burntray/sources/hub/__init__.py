@@ -101,6 +101,14 @@ def _doctor(ctx: SourceContext) -> list[str]:
         if hosts:
             total = sum(h.reqs for h in hosts)
             lines.append(f"received     {total} records from {len(hosts)} hosts")
+        # the minutes of sources without per-request records (hexai, cburn, ctm)
+        history.require((HUB_MINUTES, HUB_COUNTERS))
+        count = sum(
+            int(str(history.execute(f"SELECT count(*) FROM {t.name}")[0][0]))  # noqa: S608
+            for t in (HUB_MINUTES, HUB_COUNTERS)
+        )
+        if count:
+            lines.append(f"received     {count} per-minute rollups (hexai, cburn, ctm)")
     return lines
 
 
