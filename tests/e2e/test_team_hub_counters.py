@@ -4,7 +4,8 @@ speaking cburn's HTTP/SSE API), one following ctm's cost store (written by a wri
 with ctm's schema and write pattern), each in its own home, reporting to a hub (``burntray
 serve --otlp``). Each host's figures at the hub equal that machine's own ``status`` exactly,
 also after the hub was killed while the daemon's totals went down, the daemon restarted and a
-ctm session name was reused; and every ``--by`` view of the hub adds up to its total."""
+ctm session name was reused, and after both machines were killed mid-stream; and every
+``--by`` view of the hub adds up to its total."""
 
 from __future__ import annotations
 
@@ -150,6 +151,17 @@ def test_cburn_and_ctm_machines_equal_their_own_status_at_the_hub_through_kills(
         wait_for(lambda: _own(cb, "cburn")["reqs"] == want, 30, "cb to read its new usage", 0.5)
         hub.serve("--source", "hub", "--otlp", f"127.0.0.1:{port}")
         wait_for(lambda: _converged(hub, machines), 60, "the hub to catch up", 0.5)
+
+        # both machines die mid-stream, usage goes on, they come back: nothing lost or twice
+        cb.kill()
+        ct.kill()
+        poll(4, 400, 0.0625)
+        ctm.updates(10)
+        cb.serve()
+        ct.serve()
+        want += 4
+        wait_for(lambda: _own(cb, "cburn")["reqs"] == want, 30, "cb to read the usage", 0.5)
+        wait_for(lambda: _converged(hub, machines), 60, "the hub after the machines' kill", 0.5)
 
         # every view of the hub adds up to its total: periods in the viewer's zone, the
         # minutes' session, project and branch as (unknown)
