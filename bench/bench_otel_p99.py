@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 S = 10**9
 MS = 10**6
@@ -196,21 +197,51 @@ def serve_sampled(argv: list[str]) -> None:
                 counts[" < ".join(stack[:6])] += 1
 
     from burntray.runtime.monitor import Monitor
+    from burntray.serve.run import FiguresPublisher
+    from burntray.sources.record_source import RecordSource
 
-    ticks: list[tuple[int, int]] = []
+    # per tick: start, whole tick, then the stages inside it (ns)
+    ticks: list[dict[str, int]] = []
+    now: dict[str, int] = {}
+
+    def timed(name: str, fn: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.monotonic_ns()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                now[name] = now.get(name, 0) + time.monotonic_ns() - t0
+
+        return run
+
     tick = Monitor.tick
 
     def timed_tick(self: Monitor) -> float:
+        now.clear()
         t0 = time.monotonic_ns()
         try:
             return tick(self)
         finally:
-            ticks.append((t0, time.monotonic_ns() - t0))
+            ticks.append({"t0": t0, "tick": time.monotonic_ns() - t0, **now})
 
     Monitor.tick = timed_tick  # type: ignore[method-assign]
+    from burntray.serve.figures import FiguresBoard
+
+    published: list[tuple[int, int]] = []  # (when, requests counted) of each board put
+    put = FiguresBoard.put
+
+    def noted_put(self: FiguresBoard, figures: Any) -> None:
+        put(self, figures)
+        published.append((time.monotonic_ns(), figures.window.totals.reqs))
+
+    FiguresBoard.put = noted_put  # type: ignore[method-assign]
+    RecordSource.poll = timed("poll", RecordSource.poll)  # type: ignore[method-assign]
+    RecordSource.snapshot = timed("snapshot", RecordSource.snapshot)  # type: ignore[method-assign]
+    FiguresPublisher.__call__ = timed("publish", FiguresPublisher.__call__)  # type: ignore[method-assign]
     if os.environ.get("BENCH_SWITCH_S"):  # an experiment: the GIL handed over sooner
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_S"]))
-    threading.Thread(target=sample, daemon=True).start()
+    if os.environ.get("BENCH_PROFILE"):
+        threading.Thread(target=sample, daemon=True).start()
     sys.argv = ["burntray", *argv]
     try:  # serve stops on SIGTERM (its own handler) and returns
         main()
@@ -218,10 +249,10 @@ def serve_sampled(argv: list[str]) -> None:
         stop.set()
         total = sum(counts.values()) or 1
         lines = [f"{n / total:6.1%} {k}" for k, n in counts.most_common(40)]
-        worst = sorted(ticks, key=lambda t: -t[1])[:15]
-        lines.append(f"{len(ticks)} ticks; longest (start ms, took ms):")
-        lines += [f"  {t0 // MS} {d / MS:.1f}" for t0, d in sorted(worst)]
-        Path(os.environ["BENCH_PROFILE_OUT"]).write_text("\n".join(lines) + "\n")
+        out = Path(os.environ["BENCH_PROFILE_OUT"])
+        out.write_text("\n".join(lines) + "\n")
+        out.with_suffix(".ticks.json").write_text(json.dumps(ticks))
+        out.with_suffix(".puts.json").write_text(json.dumps(published))
 
 
 def _free_port() -> int:
@@ -346,6 +377,19 @@ def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
     lat.sort()
     from target import percentile
 
+    if profile is not None and profile.with_suffix(".ticks.json").exists():
+        _print_stages(profile.with_suffix(".ticks.json"), paced_start, PACED_S)
+        puts = json.loads(profile.with_suffix(".puts.json").read_text())
+        inner = sorted(_latencies(sent, puts, base + flat_ok * EVENTS)[0])
+        polls = [t for t, _n in seen if paced_start <= t < paced_start + PACED_S * S]
+        gaps = sorted((b - a) / MS for a, b in zip(polls, polls[1:], strict=False))
+        print(
+            f"  request -> board put p50 {percentile(inner, 0.5):.1f} p99 "
+            f"{percentile(inner, 0.99):.1f} max {inner[-1]:.1f} ms; status poll gaps p99 "
+            f"{percentile(gaps, 0.99):.1f} max {gaps[-1]:.1f} ms",
+            file=sys.stderr,
+        )
+
     return {
         "rate": flat_ok / FLAT_S,
         "refused": refused,
@@ -362,13 +406,34 @@ def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
     }
 
 
+def _print_stages(path: Path, start: int, seconds: float) -> None:
+    """The monitor's ticks while the paced client sent: each stage's p50 / p99 / max (ms)."""
+    from target import percentile
+
+    ticks = [t for t in json.loads(path.read_text()) if start <= t["t0"] < start + seconds * S]
+    if not ticks:
+        return
+    gaps = [(b["t0"] - a["t0"] - a["tick"]) / MS for a, b in zip(ticks, ticks[1:], strict=False)]
+    print(f"{len(ticks)} ticks while paced:", file=sys.stderr)
+    for stage in ("tick", "poll", "snapshot", "publish"):
+        got = sorted(t.get(stage, 0) / MS for t in ticks)
+        print(
+            f"  {stage:<9} p50 {percentile(got, 0.5):6.1f}  p99 {percentile(got, 0.99):6.1f}"
+            f"  max {got[-1]:6.1f} ms",
+            file=sys.stderr,
+        )
+    gaps.sort()
+    print(f"  idle gap  p50 {percentile(gaps, 0.5):6.1f}  max {gaps[-1]:6.1f} ms", file=sys.stderr)
+
+
 def run() -> list[tuple[str, str]]:
     from target import missed
 
     rounds = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(ROUNDS):
-            profile = Path(tmp) / f"profile-{r}.txt" if os.environ.get("BENCH_PROFILE") else None
+            wrapped = os.environ.get("BENCH_PROFILE") or os.environ.get("BENCH_SWITCH_S")
+            profile = Path(tmp) / f"profile-{r}.txt" if wrapped else None
             rounds.append(one_round(Path(tmp) / f"home-{r}", profile))
             if profile is not None and profile.exists():
                 print(profile.read_text(), file=sys.stderr)
