@@ -27,6 +27,7 @@ sampler (this file, ``serve-sampled``) that prints where the monitor thread spen
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
 import socket
@@ -382,7 +383,7 @@ def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
         puts = json.loads(profile.with_suffix(".puts.json").read_text())
         inner = sorted(_latencies(sent, puts, base + flat_ok * EVENTS)[0])
         polls = [t for t, _n in seen if paced_start <= t < paced_start + PACED_S * S]
-        gaps = sorted((b - a) / MS for a, b in zip(polls, polls[1:], strict=False))
+        gaps = sorted((b - a) / MS for a, b in itertools.pairwise(polls))
         print(
             f"  request -> board put p50 {percentile(inner, 0.5):.1f} p99 "
             f"{percentile(inner, 0.99):.1f} max {inner[-1]:.1f} ms; status poll gaps p99 "
@@ -413,7 +414,7 @@ def _print_stages(path: Path, start: int, seconds: float) -> None:
     ticks = [t for t in json.loads(path.read_text()) if start <= t["t0"] < start + seconds * S]
     if not ticks:
         return
-    gaps = [(b["t0"] - a["t0"] - a["tick"]) / MS for a, b in zip(ticks, ticks[1:], strict=False)]
+    gaps = [(b["t0"] - a["t0"] - a["tick"]) / MS for a, b in itertools.pairwise(ticks)]
     print(f"{len(ticks)} ticks while paced:", file=sys.stderr)
     for stage in ("tick", "poll", "snapshot", "publish"):
         got = sorted(t.get(stage, 0) / MS for t in ticks)
