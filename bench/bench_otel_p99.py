@@ -26,6 +26,7 @@ sampler (this file, ``serve-sampled``) that prints where the monitor thread spen
 
 from __future__ import annotations
 
+import bisect
 import http.client
 import itertools
 import json
@@ -217,12 +218,22 @@ def serve_sampled(argv: list[str]) -> None:
 
     tick = Monitor.tick
 
+    import cProfile
+
+    prof = cProfile.Profile() if os.environ.get("BENCH_CPROFILE") else None
+    go = Path(os.environ["BENCH_PROFILE_OUT"]).with_suffix(".go")
+
     def timed_tick(self: Monitor) -> float:
         now.clear()
         t0 = time.monotonic_ns()
+        profiling = prof is not None and go.exists()  # the paced part only
+        if profiling:
+            prof.enable()
         try:
             return tick(self)
         finally:
+            if profiling:
+                prof.disable()
             ticks.append({"t0": t0, "tick": time.monotonic_ns() - t0, **now})
 
     Monitor.tick = timed_tick  # type: ignore[method-assign]
@@ -236,9 +247,34 @@ def serve_sampled(argv: list[str]) -> None:
         published.append((time.monotonic_ns(), figures.window.totals.reqs))
 
     FiguresBoard.put = noted_put  # type: ignore[method-assign]
+    from burntray.sources.otel.source import OtelSource
+
+    received: list[int] = []  # when each export was in the ledger (the monitor nudged)
+    on_export = OtelSource._on_export
+
+    def noted_export(self: OtelSource, *args: Any) -> Any:
+        try:
+            return on_export(self, *args)
+        finally:
+            received.append(time.monotonic_ns())
+
+    OtelSource._on_export = noted_export  # type: ignore[method-assign]
     RecordSource.poll = timed("poll", RecordSource.poll)  # type: ignore[method-assign]
     RecordSource.snapshot = timed("snapshot", RecordSource.snapshot)  # type: ignore[method-assign]
     FiguresPublisher.__call__ = timed("publish", FiguresPublisher.__call__)  # type: ignore[method-assign]
+    import gc
+
+    collections: list[tuple[int, int, int]] = []  # (generation, start, took) of each collection
+    gc_started = [0]
+
+    def noted_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.monotonic_ns()
+        else:
+            t0 = gc_started[0]
+            collections.append((info["generation"], t0, time.monotonic_ns() - t0))
+
+    gc.callbacks.append(noted_gc)
     if os.environ.get("BENCH_SWITCH_S"):  # an experiment: the GIL handed over sooner
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_S"]))
     if os.environ.get("BENCH_PROFILE"):
@@ -254,6 +290,13 @@ def serve_sampled(argv: list[str]) -> None:
         out.write_text("\n".join(lines) + "\n")
         out.with_suffix(".ticks.json").write_text(json.dumps(ticks))
         out.with_suffix(".puts.json").write_text(json.dumps(published))
+        out.with_suffix(".received.json").write_text(json.dumps(received))
+        out.with_suffix(".gc.json").write_text(json.dumps(collections))
+        if prof is not None:
+            import pstats
+
+            with out.with_suffix(".cprofile.txt").open("w") as f:
+                pstats.Stats(prof, stream=f).sort_stats("cumulative").print_stats(45)
 
 
 def _free_port() -> int:
@@ -356,6 +399,8 @@ def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
         _sleep_until(start)
         cpu0 = _cpu_s(server.pid)
         _sleep_until(flat_end)
+        if profile is not None:  # serve's cProfile (BENCH_CPROFILE) looks at what follows
+            profile.with_suffix(".go").touch()
         cpu_flat = (_cpu_s(server.pid) - cpu0) / FLAT_S
         load = os.getloadavg()[0]
         flat = [_result(p) for p in flats]
@@ -390,6 +435,16 @@ def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
             f"{percentile(gaps, 0.99):.1f} max {gaps[-1]:.1f} ms",
             file=sys.stderr,
         )
+        _print_path(profile, sent, puts, flat_ok)
+        gcs = json.loads(profile.with_suffix(".gc.json").read_text())
+        for gen in (0, 1, 2):
+            took = sorted(d / MS for g, t, d in gcs if g == gen and paced_start <= t < watch_end)
+            if took:
+                print(
+                    f"  gc gen{gen}: {len(took)} while paced, p99 {percentile(took, 0.99):.2f}"
+                    f" max {took[-1]:.2f} ms",
+                    file=sys.stderr,
+                )
 
     return {
         "rate": flat_ok / FLAT_S,
@@ -405,6 +460,35 @@ def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
         "polls": len(seen),
         "load": load,
     }
+
+
+def _print_path(profile: Path, sent: list[list[int]], puts: list[list[int]], first: int) -> None:
+    """Where the paced exports' time went: send -> in the ledger (the handler), -> the start
+    of the tick that took it (the wake), -> the board put (the tick)."""
+    from target import percentile
+
+    received = sorted(json.loads(profile.with_suffix(".received.json").read_text()))
+    starts = sorted(t["t0"] for t in json.loads(profile.with_suffix(".ticks.json").read_text()))
+    put_times = sorted(t for t, _n in puts)
+    parts: dict[str, list[float]] = {"handler": [], "wake": [], "tick": []}
+    for i, (t_send, _acked, _status) in enumerate(sent):
+        if first + i >= len(received):
+            break
+        t_in = received[first + i]
+        k = bisect.bisect_left(starts, t_in)
+        j = bisect.bisect_left(put_times, t_in)
+        if k == len(starts) or j == len(put_times):
+            continue
+        parts["handler"].append((t_in - t_send) / MS)
+        parts["wake"].append((starts[k] - t_in) / MS)
+        parts["tick"].append((put_times[bisect.bisect_left(put_times, starts[k])] - starts[k]) / MS)
+    for name, got in parts.items():
+        got.sort()
+        print(
+            f"  {name:<8} p50 {percentile(got, 0.5):6.1f}  p99 {percentile(got, 0.99):6.1f}"
+            f"  max {got[-1]:6.1f} ms",
+            file=sys.stderr,
+        )
 
 
 def _print_stages(path: Path, start: int, seconds: float) -> None:
