@@ -6,9 +6,11 @@ as a script), posting raw OTLP/HTTP protobuf log exports of 10 ``claude_code.api
 events each, on keep-alive connections as the SDK exporters do.
 
 One round:
-1. **saturation**: ``FLAT_CLIENTS`` processes post as fast as they can for ``FLAT_S`` seconds
-   (``FLAT_CONNS`` connections each): the receiver runs flat out, and its answers other than 200
-   (503 with Retry-After is its backpressure) are counted;
+1. **saturation**: for ``FLAT_S`` seconds, ``FLAT_CLIENTS`` processes post small exports as
+   fast as they can (``FLAT_CONNS`` connections each) while one more process posts
+   ``HEAVY_MIB`` MiB exports of prompt events (no usage) on ``HEAVY_CONNS`` connections: the
+   receiver runs flat out and its decoding budget is full, so it answers 503 with Retry-After
+   (its backpressure); every answer other than 200 is counted;
 2. **right after** (``GAP_S`` later): one client posts at a steady pace for ``PACED_S`` seconds,
    noting when it sends each export (``time.monotonic_ns``, one clock for every process);
 3. a **watcher** process asks ``GET /v1/status`` every ``POLL_MS`` ms all along and notes when
@@ -20,8 +22,12 @@ count reaches what the saturation's acknowledged exports and the n paced ones ad
 watcher's poll period is part of the figure (half of it on average): it is what a user polling
 the status sees. The export's own answer (200) is noted too (``ack``).
 
-A round's server runs as ``burntray serve`` does; with ``BENCH_PROFILE=1`` it runs under a
-sampler (this file, ``serve-sampled``) that prints where the monitor thread spends its time.
+A round's server runs as ``burntray serve`` does. For a diagnosis it runs inside this file
+(``serve-sampled``), which notes each tick's stages, each export's arrival, each publish and
+each garbage collection, and prints where the paced exports' time went (the handler, the wake,
+the tick): with ``BENCH_PROFILE=1`` (plus a sampler of the monitor thread's stack every ms),
+``BENCH_CPROFILE=1`` (a cProfile of the ticks while paced), ``BENCH_SWITCH_S`` (the GIL's
+switch interval) or ``BENCH_WAKE_GAP_S`` (the otel source's wake gap).
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ EVENTS = 10  # request events per export
 FLAT_CLIENTS = 3  # processes posting flat out
 FLAT_CONNS = 2  # ... connections (threads) each
 FLAT_S = 5.0
+HEAVY_CONNS = 16  # connections posting big exports of prompts (no usage) flat out, meanwhile
+HEAVY_MIB = 6
 GAP_S = 0.05  # from the end of the burst to the first paced export
 PACED_S = 3.0
 PACE = 500.0  # exports/s right after saturation (5,000 requests/s: a busy team hub)
@@ -127,6 +135,58 @@ def client_flat(port: int, tag: str, start_ns: int, end_ns: int) -> None:
         conn.close()
 
     threads = [threading.Thread(target=run, args=(k,)) for k in range(FLAT_CONNS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(json.dumps({"ok": ok[0], "refused": dict(refused)}))
+
+
+def client_heavy(port: int, start_ns: int, end_ns: int) -> None:
+    """Post ``HEAVY_MIB`` MiB exports of prompt events (no usage in them) flat out on
+    ``HEAVY_CONNS`` connections from ``start_ns`` until ``end_ns``: with the small exports they
+    hold the receiver's decoding budget, and it answers 503 with Retry-After. Prints
+    {"ok": n, "refused": {status: n}}."""
+    import threading
+
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+        ExportLogsServiceRequest,
+    )
+
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    kv = rl.resource.attributes.add()
+    kv.key, kv.value.string_value = "service.name", "claude-code"
+    sl = rl.scope_logs.add()
+    prompt = "why is this test flaky? " * (HEAVY_MIB * 2**20 // 64 // 24)
+    for _ in range(64):
+        rec = sl.log_records.add()
+        rec.time_unix_nano = time.time_ns()
+        rec.event_name = "claude_code.user_prompt"
+        a = rec.attributes.add()
+        a.key, a.value.string_value = "prompt", prompt
+    body = req.SerializeToString()
+    ok, refused = [0], Counter[int]()
+    lock = threading.Lock()
+
+    def run() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        _sleep_until(start_ns)
+        while time.monotonic_ns() < end_ns:
+            try:
+                status = _post(conn, body)
+            except OSError:
+                status = 0
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            with lock:
+                if status == 200:
+                    ok[0] += 1
+                else:
+                    refused[status] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=run) for _ in range(HEAVY_CONNS)]
     for t in threads:
         t.start()
     for t in threads:
@@ -275,6 +335,10 @@ def serve_sampled(argv: list[str]) -> None:
             collections.append((info["generation"], t0, time.monotonic_ns() - t0))
 
     gc.callbacks.append(noted_gc)
+    if os.environ.get("BENCH_WAKE_GAP_S"):  # an experiment: the monitor woken sooner
+        from burntray.sources.otel import source as otel_source
+
+        otel_source.WAKE_GAP_S = float(os.environ["BENCH_WAKE_GAP_S"])
     if os.environ.get("BENCH_SWITCH_S"):  # an experiment: the GIL handed over sooner
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_S"]))
     if os.environ.get("BENCH_PROFILE"):
@@ -395,6 +459,7 @@ def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
         watch_end = paced_start + int((PACED_S + 1.0) * S)
         watcher = _spawn("watch", metrics, watch_end)
         flats = [_spawn("flat", otlp, f"f{c}", start, flat_end) for c in range(FLAT_CLIENTS)]
+        heavy = _spawn("heavy", otlp, start, flat_end) if HEAVY_CONNS else None
         paced = _spawn("paced", otlp, paced_start, PACE, PACED_S)
         _sleep_until(start)
         cpu0 = _cpu_s(server.pid)
@@ -404,6 +469,7 @@ def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
         cpu_flat = (_cpu_s(server.pid) - cpu0) / FLAT_S
         load = os.getloadavg()[0]
         flat = [_result(p) for p in flats]
+        big = _result(heavy) if heavy is not None else {"ok": 0, "refused": {}}
         cpu1 = _cpu_s(server.pid)
         _sleep_until(paced_start + int(PACED_S * S))
         cpu_paced = (_cpu_s(server.pid) - cpu1) / (PACED_S + GAP_S)
@@ -419,6 +485,8 @@ def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
     assert isinstance(sent, list) and isinstance(seen, list)
     flat_ok = sum(int(f["ok"]) for f in flat)  # type: ignore[index]
     refused = sum(sum(f["refused"].values()) for f in flat)  # type: ignore[index]
+    big_ok = int(big["ok"])  # type: ignore[index]
+    big_refused = sum(big["refused"].values())  # type: ignore[index]
     lat, acks, missing = _latencies(sent, seen, base + flat_ok * EVENTS)
     lat.sort()
     from target import percentile
@@ -435,7 +503,9 @@ def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
             f"{percentile(gaps, 0.99):.1f} max {gaps[-1]:.1f} ms",
             file=sys.stderr,
         )
-        _print_path(profile, sent, puts, flat_ok)
+        _print_path(profile, sent, puts, flat_ok + big_ok)
+        first = _latencies(sent[:25], seen, base + flat_ok * EVENTS)[0]
+        print("  the first 25 exports: " + " ".join(f"{x:.0f}" for x in first), file=sys.stderr)
         gcs = json.loads(profile.with_suffix(".gc.json").read_text())
         for gen in (0, 1, 2):
             took = sorted(d / MS for g, t, d in gcs if g == gen and paced_start <= t < watch_end)
@@ -449,6 +519,8 @@ def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
     return {
         "rate": flat_ok / FLAT_S,
         "refused": refused,
+        "big_ok": big_ok,
+        "big_refused": big_refused,
         "cpu_flat": cpu_flat,
         "cpu_paced": cpu_paced,
         "p50": percentile(lat, 0.5) if lat else float("nan"),
@@ -511,13 +583,16 @@ def _print_stages(path: Path, start: int, seconds: float) -> None:
     print(f"  idle gap  p50 {percentile(gaps, 0.5):6.1f}  max {gaps[-1]:6.1f} ms", file=sys.stderr)
 
 
+_DIAGNOSIS = ("PROFILE", "CPROFILE", "SWITCH_S", "WAKE_GAP_S")
+
+
 def run() -> list[tuple[str, str]]:
     from target import missed
 
     rounds = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(ROUNDS):
-            wrapped = os.environ.get("BENCH_PROFILE") or os.environ.get("BENCH_SWITCH_S")
+            wrapped = any(os.environ.get(f"BENCH_{k}") for k in _DIAGNOSIS)
             profile = Path(tmp) / f"profile-{r}.txt" if wrapped else None
             rounds.append(one_round(Path(tmp) / f"home-{r}", profile))
             if profile is not None and profile.exists():
@@ -545,6 +620,11 @@ def run() -> list[tuple[str, str]]:
             + f", refused {sum(r['refused'] for r in rounds):,.0f})",
         ),
         (
+            f"  ... meanwhile {HEAVY_CONNS} connections of {HEAVY_MIB} MiB exports: taken / "
+            "refused (503) per run",
+            ", ".join(f"{r['big_ok']:,.0f} / {r['big_refused']:,.0f}" for r in rounds),
+        ),
+        (
             "  ... serve's CPU right after, paced; exports seen / not seen; status polls",
             ", ".join(
                 f"{r['cpu_paced']:.0%}; {r['n']:,.0f} / {r['missing']:,.0f}; {r['polls']:,.0f}"
@@ -563,6 +643,8 @@ if __name__ == "__main__":
     mode, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
     if mode == "flat":
         client_flat(int(rest[0]), rest[1], int(rest[2]), int(rest[3]))
+    elif mode == "heavy":
+        client_heavy(int(rest[0]), int(rest[1]), int(rest[2]))
     elif mode == "paced":
         client_paced(int(rest[0]), int(rest[1]), float(rest[2]), float(rest[3]))
     elif mode == "watch":
