@@ -554,6 +554,16 @@ def _print_path(profile: Path, sent: list[list[int]], puts: list[list[int]], fir
         parts["handler"].append((t_in - t_send) / MS)
         parts["wake"].append((starts[k] - t_in) / MS)
         parts["tick"].append((put_times[bisect.bisect_left(put_times, starts[k])] - starts[k]) / MS)
+    print(
+        "  the first 10 (handler/wake/tick ms): "
+        + " ".join(
+            f"{h:.0f}/{w:.0f}/{t:.0f}"
+            for h, w, t in list(zip(parts["handler"], parts["wake"], parts["tick"], strict=True))[
+                :10
+            ]
+        ),
+        file=sys.stderr,
+    )
     for name, got in parts.items():
         got.sort()
         print(
