@@ -27,7 +27,8 @@ A round's server runs as ``burntray serve`` does. For a diagnosis it runs inside
 each garbage collection, and prints where the paced exports' time went (the handler, the wake,
 the tick): with ``BENCH_PROFILE=1`` (plus a sampler of the monitor thread's stack every ms),
 ``BENCH_CPROFILE=1`` (a cProfile of the ticks while paced), ``BENCH_SWITCH_S`` (the GIL's
-switch interval) or ``BENCH_WAKE_GAP_S`` (the otel source's wake gap).
+switch interval), ``BENCH_WAKE_GAP_S`` (the otel source's wake gap) or ``BENCH_BUDGET_MIB`` (the
+receiver's decoding budget).
 """
 
 from __future__ import annotations
@@ -339,6 +340,11 @@ def serve_sampled(argv: list[str]) -> None:
         from burntray.sources.otel import source as otel_source
 
         otel_source.WAKE_GAP_S = float(os.environ["BENCH_WAKE_GAP_S"])
+    if os.environ.get("BENCH_BUDGET_MIB"):  # an experiment: fewer large exports let in
+        from burntray.sources.otel.receiver import OtlpReceiver
+
+        budget = int(float(os.environ["BENCH_BUDGET_MIB"]) * 2**20)
+        OtlpReceiver.__init__.__kwdefaults__["memory_budget"] = budget
     if os.environ.get("BENCH_SWITCH_S"):  # an experiment: the GIL handed over sooner
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_S"]))
     if os.environ.get("BENCH_PROFILE"):
@@ -593,7 +599,7 @@ def _print_stages(path: Path, start: int, seconds: float) -> None:
     print(f"  idle gap  p50 {percentile(gaps, 0.5):6.1f}  max {gaps[-1]:6.1f} ms", file=sys.stderr)
 
 
-_DIAGNOSIS = ("PROFILE", "CPROFILE", "SWITCH_S", "WAKE_GAP_S")
+_DIAGNOSIS = ("PROFILE", "CPROFILE", "SWITCH_S", "WAKE_GAP_S", "BUDGET_MIB")
 
 
 def run() -> list[tuple[str, str]]:
