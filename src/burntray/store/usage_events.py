@@ -21,6 +21,7 @@ from burntray.model.snapshot import Totals, UsageRow
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import ModelUsage, UsageRecord, summarise_usage
 from burntray.store.history import HistoryStore
+from burntray.store.multirow import insert_rows
 from burntray.store.schema import (
     MINUTES_PER_QUARTER,
     USAGE_EVENTS,
@@ -36,7 +37,7 @@ _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
     "session, project, upstream_cost, branch, host, user"
 )
-_MARKS = ",".join("?" * 16)
+_WIDTH = 16
 # A record's fields in the table's column order after ``source`` (upstream_cost stays a bool:
 # SQLite's adapter stores it as the integer 0 or 1); then the machine it came from (a hub).
 _COLUMNS_OF = operator.itemgetter(8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12)
@@ -130,7 +131,7 @@ class UsageEvents:
     def _insert_new(conn: sqlite3.Connection, rows: list[_Row]) -> int:
         """Records none of which is stored: inserted as they are, their sums added to the
         rollup (the same sums ``_ROLLUP`` makes, in a few statements instead of a dozen)."""
-        conn.executemany(f"INSERT INTO {EVENTS} ({_COLUMNS}) VALUES ({_MARKS})", rows)
+        insert_rows(conn, f"INSERT INTO {EVENTS} ({_COLUMNS}) VALUES", _WIDTH, rows)
         sums: dict[tuple[str, int, str, str], list[float]] = {}
         for row in rows:
             cost = row[9]
@@ -159,7 +160,7 @@ class UsageEvents:
         conn.execute("DELETE FROM temp.incoming")
         conn.execute("DELETE FROM temp.replaced")
         # within one batch the last record of a key wins
-        conn.executemany(f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES ({_MARKS})", rows)
+        insert_rows(conn, f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES", _WIDTH, rows)
         conn.execute(
             "DELETE FROM temp.incoming WHERE rowid NOT IN "
             "(SELECT max(rowid) FROM temp.incoming GROUP BY source, key)"
