@@ -46,6 +46,7 @@ BENCHES = [
     "bench_stores",
     "bench_all",
     "bench_otel",
+    "bench_otel_p99",
     "bench_otel_hostile",
     "bench_otel_values",
     "bench_hexai",

@@ -261,6 +261,23 @@ def test_two_machines_report_to_one_hub_exactly_through_kills(
     alpha.serve()
     wait_for(lambda: _converged(hub, machines), 60, "the hub to equal after a machine's kill", 0.5)
     assert _converged(hub, machines)
+    _views_add_up(hub)
+
+
+def _views_add_up(hub: Home) -> None:
+    """Every ``--by`` view of the hub (records and hexai's minutes: by period in the viewer's
+    zone, the minutes' session/project/branch as ``(unknown)``) sums to the hub's total."""
+    total = hub.status("hub", ("reqs", "tokens_est"))
+    for by in ("day", "week", "month", "session", "project", "branch", "host", "model", "tool",
+               "day,host"):  # fmt: skip
+        done = hub.burntray("status", "--source", "hub", "--by", by, "--window", WINDOW,
+                            "--timezone", "Asia/Kathmandu", "--format", "json")  # fmt: skip
+        assert done.returncode in (0, 1), done.stderr
+        rows = json.loads(done.stdout)["rows"]
+        assert sum(r["reqs"] for r in rows) == total["reqs"], by
+        assert sum(r["total_tokens"] for r in rows) == total["tokens_est"], by
+        cost = sum(r["cost_usd"] for r in rows)
+        assert abs(cost - total["cost_usd"]) <= 1e-6 * (len(rows) + 1), by  # JSON rounds rows
 
 
 def test_prometheus_sums_by_host_what_the_hub_reports(

@@ -124,6 +124,22 @@ def test_healthz_and_status(server: tuple[FiguresServer, FiguresBoard]) -> None:
     assert get(srv, "/nope")[0] == 404
 
 
+def test_status_is_encoded_once_per_published_figures(
+    server: tuple[FiguresServer, FiguresBoard],
+) -> None:
+    """Every poll between two ticks gets the body encoded for the first one (issue 22: a
+    watcher polling every few ms must not encode the document each time); a new tick's
+    figures are what the next poll shows."""
+    srv, board = server
+    doc: dict[str, object] = {"totals": {"reqs": 7}}
+    board.put(Figures(snapshot(ROWS), None, doc))
+    first = get(srv, "/v1/status")[2]
+    doc["totals"] = {"reqs": 8}  # published documents are never changed: this one shows it
+    assert get(srv, "/v1/status")[2] == first
+    board.put(Figures(snapshot(ROWS), None, {"totals": {"reqs": 9}}))
+    assert json.loads(get(srv, "/v1/status")[2]) == {"totals": {"reqs": 9}}
+
+
 def test_health_says_when_the_monitor_is_stuck() -> None:
     board = FiguresBoard(0)
     board.put(Figures(snapshot(ROWS, as_of_ns=1000 * S), None, {}))

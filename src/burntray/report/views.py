@@ -102,12 +102,12 @@ def read_view(history: HistoryStore, names: list[str] | None, query: ViewQuery) 
                         g.cache_write_tokens, g.cost_usd, g.unpriced_reqs, g.last_ns,
                         g.project or UNKNOWN, tuple(m for m in g.models.split(",") if m))
             )  # fmt: skip
-    # sources whose usage is in tables of their own (a hub's hexai minutes), where they can be
-    # grouped by what is asked
+    # sources whose usage is in tables of their own (a hub's minutes), grouped by what is asked
+    # (periods in the viewer's zone)
     for spec in (s for s in (_spec(n) for n in (names or REGISTRY.names())) if s):
         if spec.view_rows is None:
             continue
-        extra = spec.view_rows(history, query.dims, query.start_ns, query.end_ns) or []
+        extra = spec.view_rows(history, query.dims, query.start_ns, query.end_ns, keys) or []
         if extra and spec.name not in view.sources:
             view.sources.append(spec.name)
         for row in extra:

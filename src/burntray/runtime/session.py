@@ -121,8 +121,10 @@ class Session:
         # the registry says which sources send per-minute rollups (hexai's bytes)
         sender = build(self.ctx.history(), self.settings.option, REGISTRY)
         if sender is not None:
+            sender.counted = frozenset()  # no minutes before the first poll says whose count
 
-            def wake(snapshot: Snapshot, _source: Source) -> Snapshot:
+            def wake(snapshot: Snapshot, source: Source) -> Snapshot:
+                sender.follow(source)  # whose minutes go: what this machine counts
                 sender.nudge()
                 # said where the figures are (menu details, status JSON, /v1/status)
                 fact = UpstreamFact("Team hub", sender.describe())

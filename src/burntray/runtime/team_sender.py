@@ -27,10 +27,12 @@ from urllib.parse import unquote, urlsplit
 
 from burntray.io.http_admission import is_loopback
 from burntray.lazylog import get_logger
+from burntray.sources.base import HasMembers
 from burntray.store.team import TeamOutbox
 
 if TYPE_CHECKING:
     from burntray.runtime.team_wire import RollupExport
+    from burntray.sources.base import Source
     from burntray.sources.spec import SourceSpec
     from burntray.store.history import HistoryStore
 
@@ -183,6 +185,8 @@ class TeamSender:
     ) -> None:
         self.outbox = TeamOutbox(history)
         self.rollups = rollups  # byte-counting sources: their minutes, not their events
+        # the sources whose minutes go, as the followed source counts them (None: every one)
+        self.counted: frozenset[str] | None = None
         self.target = t
         self.batch_size = batch
         self.idle_s = idle_s
@@ -231,6 +235,21 @@ class TeamSender:
     def nudge(self) -> None:
         self._wake.set()
 
+    def follow(self, source: Source) -> None:
+        """What the followed source counts, after each poll: only those sources' minutes go,
+        so the hub counts a request once, as this machine does (``all`` leaves cburn and ctm
+        out where Claude Code's own logs are read: those records go instead)."""
+        if isinstance(source, HasMembers):
+            counted = frozenset(n for n, instead in source.counted_whole.items() if not instead)
+        else:
+            counted = frozenset({source.name})
+        if counted != self.counted:
+            self.counted = counted
+            self._wake.set()
+
+    def _exports(self) -> list[RollupExport]:
+        return [e for e in self.rollups if self.counted is None or e.source in self.counted]
+
     def close(self, timeout: float = 2.0) -> None:
         self._stop.set()
         self._wake.set()
@@ -269,11 +288,11 @@ class TeamSender:
         where = f"{self.target.url} as {self.target.host}"
         try:
             waiting = self.outbox.pending()
-            minutes = sum(export.owed() for export in self.rollups)
+            minutes = sum(export.owed() for export in self._exports())
         except Exception:  # the history's problem, said where the history is used
             waiting = minutes = -1
         backlog = f"{waiting} records waiting" if waiting >= 0 else "queue unreadable"
-        if minutes > 0:  # a byte-counting source's (hexai's) minutes not yet acknowledged
+        if minutes > 0:  # per-minute rollups (hexai, cburn, ctm) not yet acknowledged
             backlog += f", {minutes} minutes"
         if self.last_error:
             return f"{where}: NOT REPORTING ({self.last_error}); {backlog}"
@@ -315,7 +334,7 @@ class TeamSender:
         batch went. Raises SendError."""
         from burntray.runtime import team_wire as wire  # noqa: PLC0415
 
-        for export in self.rollups:
+        for export in self._exports():
             minutes = export.pending(self.batch_size)
             if not minutes:
                 continue

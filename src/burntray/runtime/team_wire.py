@@ -40,9 +40,13 @@ class Sent(NamedTuple):
 
 
 class MinuteRollup(NamedTuple):
-    """One minute of a byte-counting source (hexai) for one provider and model: what it knows
-    is requests and bytes, so that is what travels; the hub works out tokens and cost from the
-    bytes with the source's own rules, exactly as the machine does."""
+    """One minute of a source that keeps no per-request records, for one provider and model.
+
+    A byte-counting source (hexai) knows requests and bytes, so that is what travels; the hub
+    works out tokens and cost from the bytes with the source's own rules, exactly as the
+    machine does. A source of running totals (cburn, ctm) sends the minute's increases of its
+    totals as the machine counts them (``cost`` not None): requests, tokens and the
+    upstream's own cost, taken as they are."""
 
     source: str
     minute: int  # minutes since the epoch (UTC)
@@ -51,6 +55,14 @@ class MinuteRollup(NamedTuple):
     reqs: int
     sent: int
     recv: int
+    input: int = 0  # the increases of a running-totals source (0 for a byte-counting one)
+    output: int = 0
+    tokens: int = 0  # all its tokens (input and output included; cburn's are not split)
+    cost: float | None = None  # None: a byte-counting minute, priced by the hub from its bytes
+
+    @property
+    def counters(self) -> bool:
+        return self.cost is not None
 
 
 class RollupExport(Protocol):
@@ -67,6 +79,8 @@ class RollupExport(Protocol):
 MINUTE_EVENT = "burntray.usage.minute"
 MAX_MINUTE_REQS = 10_000_000  # requests of one provider and model in one minute
 MAX_BYTES = 1 << 50  # bytes of one provider and model in one minute
+MAX_MINUTE_TOKENS = 1 << 50  # a running total's increase in one minute (a daemon back after days)
+MAX_MINUTE_COST = 10_000_000.0  # USD, either way: ctm's cache term can make a minute's cost dip
 
 
 def minute_id(host: str, r: MinuteRollup) -> str:
@@ -171,6 +185,15 @@ def encode(
                 _kv("burntray.usage.recv_bytes", m.recv),
             ]
         )
+        if m.cost is not None:  # a running-totals source's increases, its own cost
+            log.attributes.extend(
+                [
+                    _kv("gen_ai.usage.input_tokens", m.input),
+                    _kv("gen_ai.usage.output_tokens", m.output),
+                    _kv("burntray.usage.tokens", m.tokens),
+                    _kv("burntray.cost_usd", float(m.cost)),
+                ]
+            )
     return req.SerializeToString()
 
 
@@ -280,7 +303,7 @@ def _minute(a: Mapping[str, object], ts_ns: int) -> MinuteRollup:
         raise _Bad(f"burntray.record_id {rid[:40]!r} is not a record id")
     if not 0 < ts_ns < 2**62 or ts_ns % (60 * 10**9):
         raise _Bad(f"time_unix_nano {ts_ns} is not the start of a minute")
-    return MinuteRollup(
+    minute = MinuteRollup(
         source=_name(a, "burntray.source", need=True),
         minute=ts_ns // (60 * 10**9),
         provider=_name(a, "gen_ai.provider.name"),
@@ -289,6 +312,19 @@ def _minute(a: Mapping[str, object], ts_ns: int) -> MinuteRollup:
         sent=_bounded(a, "burntray.usage.sent_bytes", MAX_BYTES),
         recv=_bounded(a, "burntray.usage.recv_bytes", MAX_BYTES),
     )
+    if "burntray.cost_usd" not in a:
+        return minute
+    cost = a["burntray.cost_usd"]
+    if isinstance(cost, bool) or not isinstance(cost, int | float) or not math.isfinite(cost):
+        raise _Bad(f"burntray.cost_usd {cost!r} is not a number")
+    if abs(cost) > MAX_MINUTE_COST:
+        raise _Bad(f"burntray.cost_usd {cost!r} is outside +-{MAX_MINUTE_COST:,.0f} a minute")
+    inp = _bounded(a, "gen_ai.usage.input_tokens", MAX_MINUTE_TOKENS)
+    out = _bounded(a, "gen_ai.usage.output_tokens", MAX_MINUTE_TOKENS)
+    tokens = _bounded(a, "burntray.usage.tokens", MAX_MINUTE_TOKENS)
+    if tokens < inp + out:
+        raise _Bad(f"burntray.usage.tokens {tokens} is less than input + output ({inp + out})")
+    return minute._replace(input=inp, output=out, tokens=tokens, cost=float(cost))
 
 
 def _record(a: Mapping[str, object], ts_ns: int) -> UsageRecord:

@@ -23,7 +23,7 @@ from prometheus_client.exposition import choose_encoder
 from burntray.io.http_admission import is_loopback, tls_context
 from burntray.io.http_server import BoundedHandler, BoundedHTTPServer, ReceiverStats, Timeouts
 from burntray.model.timefmt import NS_PER_SECOND as NS
-from burntray.serve.figures import BurntrayCollector, FiguresBoard
+from burntray.serve.figures import BurntrayCollector, Figures, FiguresBoard
 
 # /healthz fails when the newest figures are older than this (a stuck monitor)
 STALE_AFTER_S = 120.0
@@ -36,6 +36,10 @@ class _Serving(BoundedHTTPServer):
     board: FiguresBoard
     registry: CollectorRegistry
     checks: list[HealthCheck]
+    # The /v1/status body of the newest figures, encoded once for every caller: pollers (a
+    # dashboard, a status bar, a watcher every few ms) cost no JSON encoding of their own,
+    # which held the GIL the monitor and the OTLP receiver share (issue 22).
+    status_body: tuple[Figures | None, bytes] = (None, b"")
 
 
 class _Handler(BoundedHandler):
@@ -64,10 +68,13 @@ class _Handler(BoundedHandler):
                     "application/json",
                 )
                 return
-            text = json.dumps(figures.status_doc, indent=2)
-            if not self.server.token:  # nobody proved who they are: no home paths
-                text = hide_home(text)
-            body = text.encode() + b"\n"
+            cached, body = self.server.status_body
+            if cached is not figures:  # one tuple, swapped whole: any thread may do it
+                text = json.dumps(figures.status_doc, indent=2)
+                if not self.server.token:  # nobody proved who they are: no home paths
+                    text = hide_home(text)
+                body = text.encode() + b"\n"
+                self.server.status_body = (figures, body)
             self.reply(200, body, "application/json")
         else:
             self.reply(404, b"burntray serves /metrics, /healthz and /v1/status\n")

@@ -147,11 +147,15 @@ def _receivers() -> list[tuple[str, ReceiverSpec]]:
 def _requested(settings: Settings) -> list[tuple[str, ReceiverSpec]]:
     """The receivers these settings ask for: a listening source itself, or its ``enabled`` key
     in ``all`` or ``auto``."""
+    asked = [
+        (name, receiver, bool(settings.option(receiver.enabled_key)))
+        for name, receiver in _receivers()
+    ]
     return [
         (name, receiver)
-        for name, receiver in _receivers()
-        if settings.source == name
-        or (settings.source in META_SOURCES and bool(settings.option(receiver.enabled_key)))
+        for name, receiver, enabled in asked
+        if (settings.source == name and (enabled or not receiver.alone))
+        or (settings.source in META_SOURCES and enabled and not receiver.alone)
     ]
 
 
@@ -189,9 +193,10 @@ class SourceWatch:
 
 
 def receiver_ready(watch: SourceWatch, settings: Settings | None = None) -> HealthCheck:
-    """Ready while every receiver ``settings`` ask for (None: every receiver there is) listens
-    and counts what it acknowledges (the source says how: ``Listens``)."""
-    receivers = _receivers() if settings is None else _requested(settings)
+    """Ready while every receiver ``settings`` ask for (None: every receiver ``all`` can
+    start) listens and counts what it acknowledges (the source says how: ``Listens``)."""
+    every = [(name, r) for name, r in _receivers() if not r.alone]
+    receivers = every if settings is None else _requested(settings)
 
     def check() -> tuple[bool, str]:
         why = "ok"

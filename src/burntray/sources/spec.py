@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import threading
     from pathlib import Path
 
-    from burntray.model.periods import ViewRow
+    from burntray.model.periods import PeriodKeys, ViewRow
     from burntray.model.pricing import PriceTable
     from burntray.runtime.team_wire import RollupExport
     from burntray.sources.base import Source, SourceContext
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     ChartMinutes = Callable[
         [HistoryStore | None, Source, int, int, PriceTable],
         tuple[list[tuple[int, int, float, int]] | None, str, str],
+    ]
+    ViewRowsReader = Callable[
+        [HistoryStore, tuple[str, ...], int, int, PeriodKeys | None], list[ViewRow] | None
     ]
 
 
@@ -74,6 +77,9 @@ class ReceiverSpec:
     label: str  # for people: "OTLP receiver"
     # the boolean config key that starts the receiver inside `all`/`auto` ("otel.enabled")
     enabled_key: str
+    # listens only followed alone and asked by ``enabled_key`` (a hub: in `all`, another
+    # member listens on the same port)
+    alone: bool = False
 
 
 class StatusLineCommand(Protocol):
@@ -142,10 +148,9 @@ class SourceSpec:
     # records, if any, travel one per request from the history's queue)
     team_rollups: Callable[[HistoryStore], RollupExport] | None = None
     # rows for the views (``status --by``) from tables of its own: (history, dims, start_ns,
-    # end_ns) -> rows keyed in ``dims``' order, or None when it cannot group by those dims
-    view_rows: Callable[[HistoryStore, tuple[str, ...], int, int], list[ViewRow] | None] | None = (
-        None
-    )
+    # end_ns, the periods' keys in the viewer's zone or None) -> rows keyed in ``dims``'
+    # order, or None when it cannot group by those dims
+    view_rows: ViewRowsReader | None = None
 
 
 def path_probe(

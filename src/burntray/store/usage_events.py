@@ -21,6 +21,7 @@ from burntray.model.snapshot import Totals, UsageRow
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import ModelUsage, UsageRecord, summarise_usage
 from burntray.store.history import HistoryStore
+from burntray.store.multirow import insert_rows
 from burntray.store.schema import (
     MINUTES_PER_QUARTER,
     USAGE_EVENTS,
@@ -36,7 +37,7 @@ _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
     "session, project, upstream_cost, branch, host, user"
 )
-_MARKS = ",".join("?" * 16)
+_WIDTH = 16
 # A record's fields in the table's column order after ``source`` (upstream_cost stays a bool:
 # SQLite's adapter stores it as the integer 0 or 1); then the machine it came from (a hub).
 _COLUMNS_OF = operator.itemgetter(8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12)
@@ -44,8 +45,7 @@ _Row = tuple[
     str, str, int, str, str, int, int, int, int, float | None, str, str, int, str, str, str
 ]
 _SET_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-# Inserts a record whose key is new (a stored key: passed over, and counted out by rowcount).
-_INSERT_NEW = f"INSERT OR IGNORE INTO {EVENTS} ({_COLUMNS}) VALUES ({_MARKS})"
+_INSERT_NEW = f"INSERT OR IGNORE INTO {EVENTS} ({_COLUMNS}) VALUES"  # a stored key: passed over
 
 
 class _NotAllNew(Exception):
@@ -115,9 +115,7 @@ class UsageEvents:
         if not rows and meta is None:
             return 0
         if rows and len({row[1] for row in rows}) == len(rows):
-            # The common case (every OTLP export, appended log lines, a first scan's
-            # batches): only new requests, inserted as they are. When some key is stored
-            # already the whole transaction is rolled back and the general path runs instead.
+            # only new requests (the common case); one stored already: undone, the general path
             try:
                 with self.history.transaction() as conn:
                     if meta is not None:
@@ -135,15 +133,13 @@ class UsageEvents:
     @staticmethod
     def _insert_new(conn: sqlite3.Connection, rows: list[_Row]) -> int:
         """Records none of which is stored: inserted as they are, their sums added to the
-        rollup (the same sums ``_ROLLUP`` makes, in a few statements instead of a dozen).
-        Raises ``_NotAllNew`` (the caller rolls back) when a key is stored already.
-
-        No savepoint and no statement that may abort half done: either makes SQLite copy
-        every page it changes to a statement journal first (measured on a first scan's
-        240,000 records: 2.4 million writes to a temp file, 2.4 s of system time, half the
-        write). ``OR IGNORE`` passes over a stored key instead, and the count tells."""
-        inserted = conn.executemany(_INSERT_NEW, rows).rowcount
-        if inserted != len(rows):
+        rollup (the same sums ``_ROLLUP`` makes, in a few statements instead of a dozen);
+        ``_NotAllNew`` when a key is stored already. No savepoint and no statement that may
+        abort half done: either makes SQLite copy every page it changes to a statement journal
+        (a first scan's 240,000 records: 2.4 million temp-file writes, half the write)."""
+        inserted: list[int] = []
+        insert_rows(conn, _INSERT_NEW, _WIDTH, rows, inserted)
+        if inserted[0] != len(rows):
             raise _NotAllNew
         sums: dict[tuple[str, int, str, str], list[float]] = {}
         for row in rows:
@@ -173,7 +169,7 @@ class UsageEvents:
         conn.execute("DELETE FROM temp.incoming")
         conn.execute("DELETE FROM temp.replaced")
         # within one batch the last record of a key wins
-        conn.executemany(f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES ({_MARKS})", rows)
+        insert_rows(conn, f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES", _WIDTH, rows)
         conn.execute(
             "DELETE FROM temp.incoming WHERE rowid NOT IN "
             "(SELECT max(rowid) FROM temp.incoming GROUP BY source, key)"

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from burntray.config_keys import source_field, url
+from burntray.sources import team_counters
 from burntray.sources.cburn.history import TABLES
 from burntray.sources.spec import SourceSpec
 
 if TYPE_CHECKING:
+    from burntray.runtime.team_wire import RollupExport
     from burntray.sources.base import Source, SourceContext
     from burntray.sources.cburn.discovery import Discovery
+    from burntray.store.history import HistoryStore
 
 
 def find_daemon(ctx: SourceContext) -> Discovery:
@@ -35,7 +38,16 @@ def _build(ctx: SourceContext) -> Source:
         ctx.history,
         ctx.clock_ns,
         retention_days=ctx.settings.history_retention_days,
+        # [team] hub: its minutes are written for the hub (cburn.team); the sender sends them
+        # while the followed source counts cburn (``all`` leaves it out beside Claude Code's logs)
+        team=bool(ctx.option("team.hub")),
     )
+
+
+def _team_rollups(history: HistoryStore) -> RollupExport:
+    from burntray.sources.cburn.team import rollups  # noqa: PLC0415 - only when reporting
+
+    return rollups(history)
 
 
 def _probe(ctx: SourceContext) -> tuple[bool, str]:
@@ -105,7 +117,8 @@ SPEC = SourceSpec(
     detail=1,
     auto_rank=10,  # a reachable daemon first
     doctor=_doctor,
-    history_tables=TABLES,
+    history_tables=(*TABLES, *team_counters.TABLES),
     chart_minutes=_chart_minutes,
     summary="cburn's daemon (live SSE): Claude Code API calls, tokens and cburn's own cost",
+    team_rollups=_team_rollups,  # each minute's increases of its running totals
 )

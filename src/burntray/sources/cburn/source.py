@@ -64,6 +64,7 @@ from burntray.sources.cburn.client import (
 from burntray.sources.cburn.discovery import Discovery
 from burntray.sources.cburn.history import Sample
 from burntray.sources.cburn.period import DaemonPeriod
+from burntray.sources.cburn.team import CburnTeam
 from burntray.store.history import HistoryStore
 
 log = get_logger(__name__)
@@ -112,6 +113,7 @@ class CburnSource:
         timing: Timing | None = None,
         retention_days: int = 90,
         rng: random.Random | None = None,
+        team: bool = False,
     ) -> None:
         self.discovery = discovery
         self.url = discovery.url
@@ -124,6 +126,8 @@ class CburnSource:
         self._live = HistoryStore(Path(":memory:"))
         cburn_history.ensure_schema(self._live)
         self._history: HistoryStore | None = None
+        self._team_wanted = team  # [team] hub set: its minutes go to the hub (``cburn.team``)
+        self._team: CburnTeam | None = None
         self._unsaved: list[Sample] = []
         self._unsaved_since = 0.0
         self._live_from_ns: int | None = None  # windows from here on are exact in memory
@@ -188,6 +192,11 @@ class CburnSource:
         # Fresh samples are saved on a later tick, so a burst is published before any write
         if self._unsaved and time.monotonic() - self._unsaved_since >= SAVE_AFTER_S:
             self._save()
+        if self._team is not None and self._thread is not None:
+            try:
+                self._team.catch_up()
+            except Exception:  # the hub's copy waits; the figures here are unaffected
+                log.exception("cburn: writing the minutes for the team's hub failed")
         self._maybe_prune()
         return changed or bool(pending)
 
@@ -209,6 +218,8 @@ class CburnSource:
         recent = cburn_history.samples_since(history, since)
         cburn_history.ingest(self._live, recent)
         self._history = history
+        if self._team_wanted:
+            self._team = CburnTeam(history)
         first = cburn_history.first_sample_ns(self._live)
         older = first is not None and cburn_history.has_samples_before(history, first)
         # nothing older in the history: memory holds everything, every window is exact
@@ -218,6 +229,11 @@ class CburnSource:
         if self._history is not None and self._unsaved:
             batch, self._unsaved = self._unsaved, []
             cburn_history.ingest(self._history, batch)
+            if self._team is not None:
+                try:
+                    self._team.saved(min(s.at_ns for s in batch), self._thread is not None)
+                except Exception:  # the hub's copy waits; the figures here are unaffected
+                    log.exception("cburn: writing the minutes for the team's hub failed")
 
     def _covered_by_memory(self, cutoff_ns: int) -> bool:
         return (

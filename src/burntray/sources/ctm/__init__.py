@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from burntray.config_keys import source_field, text
+from burntray.sources import team_counters
 from burntray.sources.spec import SourceSpec, minute_series_chart, path_probe
 
 if TYPE_CHECKING:
+    from burntray.runtime.team_wire import RollupExport
     from burntray.sources.base import Source, SourceContext
+    from burntray.store.history import HistoryStore
 
 
 def db_path(ctx: SourceContext) -> Path:
@@ -23,7 +26,21 @@ def db_path(ctx: SourceContext) -> Path:
 def _build(ctx: SourceContext) -> Source:
     from burntray.sources.ctm.source import CtmSource  # noqa: PLC0415 - the registry stays cheap
 
-    return CtmSource(db_path(ctx), ctx.clock_ns)
+    # [team] hub: its minutes are written for the hub into the history (ctm.team); the sender
+    # sends them while the followed source counts ctm
+    team = ctx.records_history() if ctx.option("team.hub") else None
+    return CtmSource(
+        db_path(ctx),
+        ctx.clock_ns,
+        team=team,
+        retention_days=ctx.settings.history_retention_days,
+    )
+
+
+def _team_rollups(history: HistoryStore) -> RollupExport:
+    from burntray.sources.ctm.team import rollups  # noqa: PLC0415 - only when reporting
+
+    return rollups(history)
 
 
 def _doctor(ctx: SourceContext) -> list[str]:
@@ -58,4 +75,6 @@ SPEC = SourceSpec(
         "ctm", "updates", "ctm's cost store (read in place; ctm's own cost, Sonnet 4.5 rates)"
     ),
     summary="ctm's legacy cost store (ctm.db): Claude Code session totals, ctm's own cost",
+    history_tables=team_counters.TABLES,  # its minutes for a team's hub
+    team_rollups=_team_rollups,  # each minute's increases of its sessions' running totals
 )

@@ -30,11 +30,15 @@ from __future__ import annotations
 
 import bisect
 import sqlite3
+import time
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from burntray.io.sqlite_ro import InPlaceSource, StoreProblem, ceil_ms, table_names
+from burntray.lazylog import get_logger
 from burntray.model.aggregate import rpm
 from burntray.model.snapshot import (
     Capabilities,
@@ -44,6 +48,11 @@ from burntray.model.snapshot import (
     UsageRow,
 )
 from burntray.model.timefmt import NS_PER_MINUTE
+
+if TYPE_CHECKING:
+    from burntray.store.history import HistoryStore
+
+log = get_logger(__name__)
 
 SOURCE_NAME = "ctm"
 LABEL = "ctm cost store"
@@ -124,6 +133,8 @@ class CtmCache:
         self.count = 0
         self.loads = 0
         self.last_ms: int | None = None
+        # the oldest row read since the team's hub was last written for (``ctm.team``)
+        self.dirty_from_ms: int | None = None
 
     @property
     def loaded(self) -> bool:
@@ -137,6 +148,7 @@ class CtmCache:
         self.max_rowid = max_rowid or 0
         self.count = 0
         self.last_ms = None
+        self.dirty_from_ms = lo_ms
         for (name,) in conn.execute(_SESSIONS_SQL).fetchall():
             series = _Session()
             base = conn.execute(_BASELINE_SQL, (name, lo_ms)).fetchone()
@@ -162,6 +174,8 @@ class CtmCache:
             if ts < lo or (series.ts and ts < series.ts[-1]):
                 return False
             series.add(ts, inp, out, cost)
+            if self.dirty_from_ms is None or ts < self.dirty_from_ms:
+                self.dirty_from_ms = ts
             self.max_rowid = max(self.max_rowid, rowid)
             self.count += 1
             if self.last_ms is None or ts > self.last_ms:
@@ -203,8 +217,46 @@ class CtmSource(InPlaceSource[CtmCache]):
     what = WHAT
     kind = "cost database"
 
+    def __init__(
+        self,
+        db_path: Path,
+        clock_ns: Callable[[], int] = time.time_ns,
+        *,
+        team: HistoryStore | None = None,
+        retention_days: int = 90,
+    ) -> None:
+        super().__init__(db_path, clock_ns)
+        # [team] hub set: the minutes' increases are written to this history for the hub
+        # (``ctm.team``), by a long-running burntray only (``start``), back to the retention
+        self._team = team
+        self._team_on = False
+        self._retention_ms = retention_days * 86_400_000
+
     def _new_cache(self) -> CtmCache:
         return CtmCache()
+
+    def start(self, wake: Callable[[], None]) -> None:
+        self._team_on = self._team is not None
+
+    def poll(self) -> bool:
+        changed = super().poll()
+        if self._team_on and self._team is not None:
+            try:
+                self._write_team(self._team)
+            except Exception:  # the hub's copy waits; the figures here are unaffected
+                log.exception("ctm: writing the minutes for the team's hub failed")
+        return changed
+
+    def _write_team(self, history: HistoryStore) -> None:
+        from burntray.sources.ctm import team  # noqa: PLC0415
+        from burntray.sources.team_counters import reporting  # noqa: PLC0415
+
+        if not reporting(history):
+            return
+        horizon = self._clock_ns() // _MS - self._retention_ms
+        if not self._cover(horizon - horizon % 60_000):  # whole minutes from the horizon on
+            return
+        team.write(history, self.cache, PROVIDER, MODEL)
 
     def _update(self, conn: sqlite3.Connection, lo_ms: int, now: int) -> None:
         self.cache.update(conn, lo_ms)

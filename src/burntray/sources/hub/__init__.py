@@ -15,8 +15,9 @@ from burntray.config_keys import source_field, text
 if TYPE_CHECKING:
     from burntray.sources.base import Source, SourceContext
 
+from burntray.sources.hub.counters import HUB_COUNTERS
 from burntray.sources.hub.tables import HUB_MINUTES
-from burntray.sources.spec import SourceSpec
+from burntray.sources.spec import ReceiverSpec, SourceSpec
 
 MAX_ALIAS = 128
 
@@ -100,6 +101,14 @@ def _doctor(ctx: SourceContext) -> list[str]:
         if hosts:
             total = sum(h.reqs for h in hosts)
             lines.append(f"received     {total} records from {len(hosts)} hosts")
+        # the minutes of sources without per-request records (hexai, cburn, ctm)
+        history.require((HUB_MINUTES, HUB_COUNTERS))
+        count = sum(
+            int(str(history.execute(f"SELECT count(*) FROM {t.name}")[0][0]))  # noqa: S608
+            for t in (HUB_MINUTES, HUB_COUNTERS)
+        )
+        if count:
+            lines.append(f"received     {count} per-minute rollups (hexai, cburn, ctm)")
     return lines
 
 
@@ -114,8 +123,10 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
         from burntray.store.usage_events import UsageEvents  # noqa: PLC0415
 
         try:
-            if UsageEvents(history).has_records("hub") or history.execute(
-                "SELECT 1 FROM hub_minutes LIMIT 1"
+            if (
+                UsageEvents(history).has_records("hub")
+                or history.execute("SELECT 1 FROM hub_minutes LIMIT 1")
+                or history.execute("SELECT 1 FROM hub_counter_minutes LIMIT 1")
             ):
                 return True, "records from the team's machines in the history"
         except Exception as exc:  # an unreadable history is the history's problem, said there
@@ -123,10 +134,10 @@ def _probe(ctx: SourceContext) -> tuple[bool, str]:
     return False, absent
 
 
-def _view_rows(history, dims, start_ns, end_ns):  # type: ignore[no-untyped-def]
-    from burntray.sources.hub.minutes import view_rows  # noqa: PLC0415
+def _view_rows(history, dims, start_ns, end_ns, keys=None):  # type: ignore[no-untyped-def]
+    from burntray.sources.hub.views import view_rows  # noqa: PLC0415
 
-    return view_rows(history, dims, start_ns, end_ns)
+    return view_rows(history, dims, start_ns, end_ns, keys)
 
 
 SPEC = SourceSpec(
@@ -148,7 +159,9 @@ SPEC = SourceSpec(
         source_field("team.ca_file", text, "PEM CA bundle that signed the hub's certificate", ""),
     ),
     summary="what a team's machines report to this burntray over OTLP (serve --otlp)",
-    history_tables=(HUB_MINUTES,),
+    history_tables=(HUB_MINUTES, HUB_COUNTERS),
     view_rows=_view_rows,
     doctor=_doctor,
+    # serve --source hub --otlp: its receiver is checked at start and by /healthz
+    receiver=ReceiverSpec(label="OTLP receiver", enabled_key="otel.enabled", alone=True),
 )

@@ -3,8 +3,9 @@
 Called by the OTLP receiver for the resources a burntray machine sent (``wire.is_burntray``).
 Each machine's records are stored under the ``hub`` source, keyed by their record id, with the
 machine's host and user beside them: a resend changes nothing, a changed record replaces the
-one stored. The per-minute rollups of byte-counting sources go to ``hub.minutes``, one row per
-host, source, minute, provider and model, replaced the same way. The write is in the history
+one stored. The per-minute rollups of byte-counting sources go to ``hub.minutes``, those of
+running-totals sources to ``hub.counters``, one row per host, source, minute, provider and
+model, replaced the same way. The write is in the history
 before the 200 goes out, so a hub that stops right after acknowledging has lost nothing. Hosts
 are bounded (``MAX_HOSTS``): records of a host past the bound are refused, with a reason the
 machine logs.
@@ -20,6 +21,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import ResourceLogs
 from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable
 from burntray.runtime import team_wire as wire
+from burntray.sources.hub import counters as hub_counters
 from burntray.sources.hub import minutes as hub_minutes
 from burntray.store.usage_events import UsageEvents
 
@@ -50,6 +52,7 @@ class HubIngest:
             )
             self._origins = {(str(h), str(u)) for h, u in rows}
             self._origins |= hub_minutes.hosts(self.events.history)
+            self._origins |= hub_counters.hosts(self.events.history)
         return self._origins
 
     def take(self, resources: Sequence[ResourceLogs]) -> tuple[int, str]:
@@ -70,8 +73,13 @@ class HubIngest:
                     why = f"host {batch.host!r} refused: this hub keeps at most {MAX_HOSTS} hosts"
                     continue
                 self.events.ingest(SOURCE, batch.records, origin=origin)
-                # a byte-counting source's minutes (hexai): one row per minute, replaced
-                hub_minutes.store(self.events.history, origin, batch.minutes, self.prices)
+                # a byte-counting source's minutes (hexai): one row per minute, replaced; a
+                # running-totals source's (cburn, ctm) likewise, in a table of their own
+                history = self.events.history
+                hub_minutes.store(
+                    history, origin, [m for m in batch.minutes if not m.counters], self.prices
+                )
+                hub_counters.store(history, origin, [m for m in batch.minutes if m.counters])
                 known.add(origin)
         if refused:
             log.warning("hub: %d record(s) refused: %s", refused, why)

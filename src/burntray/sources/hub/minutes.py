@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
-from burntray.model.aggregate import BYTES_PER_TOKEN, estimated_tokens, summarise_bytes
-from burntray.model.periods import ViewRow
+from burntray.model.aggregate import BYTES_PER_TOKEN, summarise_bytes
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Totals, UsageRow
 from burntray.model.timefmt import NS_PER_MINUTE
@@ -88,41 +87,4 @@ def per_host(
     for (host, user), counters in grouped.items():
         totals, by_model = summarise_bytes(counters, window_ns, prices)
         out.append(HostBytes(host, user, totals, by_model))
-    return out
-
-
-_VIEW_COLUMN = {"host": "host", "user": "user", "model": "model", "tool": "'hub'"}
-
-
-def view_rows(
-    history: HistoryStore, dims: tuple[str, ...], start_ns: int, end_ns: int
-) -> list[ViewRow] | None:
-    """The minutes grouped for the views (``status --source hub --by host``), each group's
-    tokens estimated from its own bytes as the machine estimates its own: grouped by host, a
-    host's row equals that machine's ``status --source hexai``. None when ``dims`` ask for what
-    a minute does not know (a session, project or branch) or a period (a minute's day is the
-    machine's zone's, not known here)."""
-    if not set(dims) <= set(_VIEW_COLUMN):
-        return None
-    history.require((HUB_MINUTES,))
-    cols = ", ".join(_VIEW_COLUMN[d] for d in dims) or "''"
-    groups = ", ".join(str(i + 1) for i in range(max(1, len(dims))))
-    rows = history.execute(
-        f"SELECT {cols}, sum(reqs), sum(sent) + sum(recv), total(cost), "  # noqa: S608
-        "sum(CASE WHEN cost IS NULL THEN reqs ELSE 0 END), group_concat(DISTINCT model) "
-        f"FROM hub_minutes WHERE minute >= ? AND minute < ? GROUP BY {groups}",
-        (start_ns // NS_PER_MINUTE, -(-end_ns // NS_PER_MINUTE)),
-    )
-    n = max(1, len(dims))
-    out = []
-    for r in rows:
-        reqs, nbytes, cost, unpriced, models = r[n:]
-        out.append(
-            ViewRow(
-                tuple(str(v or "") for v in r[: len(dims)]),
-                int(reqs), 0, 0, 0, 0, float(cost), int(unpriced),  # type: ignore[arg-type, call-overload]
-                models=tuple(str(models or "").split(",")) if models else (),
-                estimated_tokens=estimated_tokens(int(nbytes)),  # type: ignore[call-overload]
-            )
-        )  # fmt: skip
     return out

@@ -14,11 +14,13 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from burntray.io.http_admission import is_loopback
 from burntray.model.aggregate import rpm
 from burntray.model.pricing import PriceTable
 from burntray.model.snapshot import Snapshot, UpstreamFact, UsageRow
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
+from burntray.sources.hub import counters as hub_counters
 from burntray.sources.hub import minutes as hub_minutes
 from burntray.sources.hub.ingest import SOURCE
 from burntray.sources.record_source import RecordSource
@@ -46,6 +48,7 @@ class HubSource(RecordSource):
         self.receiver_source = receiver  # the OTLP receiver's source, when asked to listen
         self.prices = prices  # prices the machines' byte-counting minutes (as they do)
         self._bytes_kept: tuple[tuple[int, ...], list[hub_minutes.HostBytes]] | None = None
+        self._counters_kept: tuple[tuple[int, ...], list[hub_counters.ModelSums]] | None = None
         self._hosts: dict[int, tuple[float, list[HostTotals]]] = {}  # window length -> sums
         if clock_ns is None:
             super().__init__(history)
@@ -73,6 +76,13 @@ class HubSource(RecordSource):
         if inner is None or not hasattr(inner, "listening_health"):
             return False, "not listening: run burntray serve --source hub --otlp HOST:PORT"
         ok, why = inner.listening_health()
+        receiver = getattr(inner, "receiver", None)
+        if ok and receiver is not None and receiver.tls is None and not is_loopback(receiver.host):
+            # it listens, but refuses every machine's records (403): not a working hub
+            return False, (
+                f"OTLP receiver on {receiver.host} takes no team records: a hub beyond loopback "
+                "takes them only over TLS (start it with --tls-cert and --tls-key)"
+            )
         return bool(ok), str(why)
 
     def read_new(self) -> list[UsageRecord]:
@@ -82,6 +92,7 @@ class HubSource(RecordSource):
             events is not None
             and not events.has_records(SOURCE)
             and not hub_minutes.hosts(events.history)
+            and not hub_counters.hosts(events.history)
         ):
             self.empty_reason = "no machine has reported to this hub yet"
         return []  # the receiver writes what arrives straight into the history
@@ -105,10 +116,25 @@ class HubSource(RecordSource):
             kept = self._bytes_kept = (key, parts)
         return kept[1]
 
+    def _counters(self, start_ns: int, end_ns: int) -> list[hub_counters.ModelSums]:
+        """The machines' running-totals sources (cburn, ctm) in the window, per host and
+        model (the same whole minutes of an unchanged history: the sums kept)."""
+        if self._events is None:
+            return []
+        history = self._events.history
+        key = (start_ns // NS_PER_MINUTE, -(-end_ns // NS_PER_MINUTE), history.generation)
+        kept = self._counters_kept
+        if kept is None or kept[0] != key:
+            kept = self._counters_kept = (key, hub_counters.per_model(history, start_ns, end_ns))
+        return kept[1]
+
     def _snapshot(self, window_ns: int, now: int, prefixes: tuple[str, ...]) -> Snapshot:
-        """The records' figures plus the byte-counting minutes': each host's tokens and cost
-        as its machine works them out, then summed (a row per provider and model)."""
-        snap = super()._snapshot(window_ns, now, prefixes)
+        """The records' figures plus the minutes': a byte-counting source's with each host's
+        tokens and cost as its machine works them out, then summed, and a running-totals
+        source's increases as sent (a row per provider and model)."""
+        snap = _with_counters(
+            super()._snapshot(window_ns, now, prefixes), self._counters(now - window_ns, now + 1)
+        )
         parts = self._bytes(now - window_ns, now + 1, window_ns)
         if not parts:
             return snap
@@ -147,6 +173,7 @@ class HubSource(RecordSource):
             return kept[1]
         hosts = by_host(self._events.history, SOURCE, start_ns, end_ns)
         hosts = _with_bytes(hosts, self._bytes(start_ns, end_ns, span))
+        hosts = _with_host_counters(hosts, self._counters(start_ns, end_ns))
         hosts.sort(key=lambda h: (-h.reqs, h.host, h.user))
         if len(self._hosts) > 8:  # a few window lengths (menu, /metrics) at most
             self._hosts.clear()
@@ -202,5 +229,60 @@ def _with_bytes(hosts: list[HostTotals], parts: list[hub_minutes.HostBytes]) -> 
             estimated=h.estimated + p.totals.tokens,
             sent=h.sent + p.totals.sent,
             recv=h.recv + p.totals.recv,
+        )
+    return list(out.values())
+
+
+def _with_counters(snap: Snapshot, parts: list[hub_counters.ModelSums]) -> Snapshot:
+    """The records' figures plus the running-totals sources' increases (their cost is the
+    upstream's own: never unpriced)."""
+    if not parts:
+        return snap
+    t = snap.totals
+    reqs = t.reqs + sum(p.sums.reqs for p in parts)
+    totals = replace(
+        t,
+        reqs=reqs,
+        rpm=rpm(reqs, snap.window_ns),
+        tokens=t.tokens + sum(p.sums.tokens for p in parts),
+        cost_usd=t.cost_usd + sum(p.sums.cost for p in parts),
+        input_tokens=(t.input_tokens or 0) + sum(p.sums.input for p in parts),
+        output_tokens=(t.output_tokens or 0) + sum(p.sums.output for p in parts),
+    )
+    rows: dict[tuple[str, str], list[float]] = {}
+    for p in parts:
+        acc = rows.setdefault((p.provider, p.model), [0, 0, 0, 0, 0.0])
+        for i, v in enumerate(p.sums):
+            acc[i] += v
+    extra = [
+        UsageRow(provider, model, int(reqs), 0, 0, int(tokens), cost, 0, "", int(inp), int(out))
+        for (provider, model), (reqs, inp, out, tokens, cost) in rows.items()
+        if reqs or tokens or cost
+    ]
+    by_model = sorted(
+        (*snap.by_model, *extra),
+        key=lambda r: (-(r.cost_usd or 0.0), -r.reqs, r.provider, r.model),
+    )
+    return replace(snap, totals=totals, by_model=tuple(by_model))
+
+
+def _with_host_counters(
+    hosts: list[HostTotals], parts: list[hub_counters.ModelSums]
+) -> list[HostTotals]:
+    """Each host's sums with its running-totals sources' increases added (a host may have
+    only those); tokens not split into input and output (cburn's) go with the estimated ones,
+    the tokens no kind is known of."""
+    if not parts:
+        return hosts
+    out = {(h.host, h.user): h for h in hosts}
+    for p in parts:
+        h = out.get((p.host, p.user), HostTotals(p.host, p.user, 0, 0, 0, 0, 0, 0.0, 0))
+        s = p.sums
+        out[(p.host, p.user)] = h._replace(
+            reqs=h.reqs + s.reqs,
+            input=h.input + s.input,
+            output=h.output + s.output,
+            cost=h.cost + s.cost,
+            estimated=h.estimated + s.tokens - s.input - s.output,
         )
     return list(out.values())
