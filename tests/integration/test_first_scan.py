@@ -28,7 +28,7 @@ from burntray.sources.codex.logs import CodexLogReader
 from burntray.store.history import HistoryStore
 from tests.agent_logs_support import (
     claude_line,
-    generate_claude_logs,
+    generate_heavy_week,
     write_claude_fixture,
     write_codex_fixture,
 )
@@ -353,7 +353,10 @@ def test_status_on_a_terminal_says_how_far_the_first_scan_has_got(tmp_path: Path
     """A real ``status`` whose stderr is a terminal (a pty) over 48 MB of logs: the progress
     line shows there while it reads, and stdout is the JSON document alone."""
     config = tmp_path / "claude"
-    generate_claude_logs(config / "projects", 48 * 1024 * 1024, 12)
+    # dense requests (80,000 in about 50 MB): a read of a second or two, so the line has many
+    # redraws to show in; 48 MB of mostly tool output was read in 0.2 s and the line was
+    # sometimes never drawn
+    generate_heavy_week(config, requests=80_000, total_bytes=24 * 1024 * 1024)
     master, child = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "burntray", "status", "--source", "claude", "--window", "7d",
