@@ -105,3 +105,28 @@ def test_antigravity_location_and_status(
                  "--format", "json"]) == 0  # fmt: skip
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [r["session"] for r in rows] == ["conv-1"]
+
+
+def test_zcode_calls_without_a_start_time_are_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """ccusage 20.0.24 drops a completed call with no start time without a word; burntray
+    does not count it either (it has no day), and says how many it left out, in every run."""
+    conn = zcode_db(Path(os.environ["HOME"]) / ".zcode")
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)
+    sonnet = "claude-sonnet-4-5"
+    for call in ("a", "b", "c", "d", "e", "f"):
+        zcode_call(conn, call, now.isoformat(), sonnet, 1000, 100)
+    conn.execute("UPDATE model_usage SET started_at = NULL WHERE id IN ('b', 'e')")
+    conn.execute("UPDATE model_usage SET started_at = 'soon' WHERE id = 'c'")
+    conn.execute("UPDATE model_usage SET started_at = started_at + 0.5 WHERE id = 'd'")  # counts
+    conn.execute("UPDATE model_usage SET model_id = NULL WHERE id = 'e'")  # no model: none
+    conn.commit()
+    conn.close()
+    for run in range(2):  # the second run starts from the saved state: still said
+        assert main(["status", "--source", "zcode", "--window", "1h", "--format", "json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["totals"]["reqs"] == 3, run  # a, d, f
+        facts = {f["label"]: f["value"] for f in doc["facts"]}
+        assert facts["Malformed lines"].startswith("2 skipped (first: "), run
+        assert "model_usage b: no start time (started_at is NULL)" in facts["Malformed lines"]
