@@ -1793,6 +1793,24 @@ def antigravity_put(conn: sqlite3.Connection, idx: int, blob: bytes) -> None:
     conn.commit()
 
 
+def antigravity_step(  # noqa: PLR0917 - a step reads best as (time, tokens)
+    when_s: int | None, inp: int, out: int, read: int = 0, thinking: int = 0,
+    response: str | None = None, *, time_field: int = 8,
+) -> bytes:  # fmt: skip
+    """One ``steps.metadata`` blob of a model call as ccusage 20.0.24 reads it (found by running
+    it): the usage message (as in ``gen_metadata``) in field 9, the time in field 8 (or 1)."""
+    usage = _pb_number(2, inp) + _pb_number(5, read) + _pb_number(9, thinking) + _pb_number(10, out)
+    if response:
+        usage += _pb_bytes(11, response.encode())
+    when = b"" if when_s is None else _pb_bytes(time_field, _pb_number(1, when_s))
+    return _pb_bytes(9, usage) + when
+
+
+def antigravity_put_step(conn: sqlite3.Connection, idx: int, blob: bytes | None) -> None:
+    conn.execute("INSERT OR REPLACE INTO steps VALUES (?, 15, 3, ?)", (idx, blob))
+    conn.commit()
+
+
 def write_antigravity_fixture(folder: Path) -> sqlite3.Connection:
     """An Antigravity data folder with its traps; returns the first conversation (open)."""
     day = int(dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC).timestamp())
@@ -1810,6 +1828,16 @@ def write_antigravity_fixture(folder: Path) -> sqlite3.Connection:
     ]
     for idx, blob in enumerate(blobs):
         antigravity_put(one, idx, blob)
+    steps = [
+        antigravity_step(day + 121, 4_000, 900, response="r3"),  # r3's step, more output: max
+        antigravity_step(day + 600, 2_500, 60, 400, 30, "s1"),  # a call only its step has
+        antigravity_step(day + 700, 800, 20, time_field=1),  # no id, the other time field
+        antigravity_step(None, 300, 3),  # no time: the conversation's creation time
+        _pb_bytes(3, b"a tool call"),  # a step that is no model call
+        None,  # no metadata
+    ]
+    for idx, step in enumerate(steps):
+        antigravity_put_step(one, idx, step)
     # a second conversation: a copy of r1 (counted once, in the first; its label stays)
     two = antigravity_db(folder, "22222222-bbbb", day)
     antigravity_put(two, 0, blobs[0])

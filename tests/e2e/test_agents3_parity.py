@@ -123,8 +123,14 @@ def test_antigravity_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> Non
     assert reader.malformed_lines == 1  # the blob that is not protobuf, named
     assert "gen_metadata 6" in reader.first_malformed
     # r1 repeated, and again in the second conversation: counted once, in the first
-    assert sorted(seen) == ["ag:11111111-aaaa:7", "ag:22222222-bbbb:1", "ag:r1", "ag:r2",
-                            "ag:r3", "ag:r4", "ag:r7"]  # fmt: skip
+    assert sorted(seen) == ["ag:11111111-aaaa:7", "ag:11111111-aaaa:s2", "ag:11111111-aaaa:s3",
+                            "ag:22222222-bbbb:1", "ag:r1", "ag:r2", "ag:r3", "ag:r4", "ag:r7",
+                            "ag:s1"]  # fmt: skip
+    # r3's step repeats it with more output: each count at its largest, at r3's own time
+    r3, r3_at = seen["ag:r3"], dt.datetime(2026, 11, 20, 9, 2, 0, 250_000, tzinfo=dt.UTC)
+    assert (r3.input_tokens, r3.output_tokens) == (5_000, 900)
+    assert r3.ts_ns == int(r3_at.timestamp()) * 10**9 + 250_000_000
+    assert seen["ag:s1"].model == "gemini-2.5-flash"  # a step: the conversation's last label
     assert seen["ag:r1"].session == "11111111-aaaa"
     assert seen["ag:r2"].model == "gemini-2.5-pro"  # the conversation's last label
     assert seen["ag:r1"].output_tokens == 420  # output and thinking
