@@ -33,6 +33,8 @@ sys.path.insert(0, str(ROOT))
 from tests.agent_logs_support import (  # noqa: E402
     amp_reply,
     amp_thread,
+    antigravity_put,
+    antigravity_response,
     ccusage_binary,
     claude_line,
     codebuff_reply,
@@ -44,17 +46,21 @@ from tests.agent_logs_support import (  # noqa: E402
     gemini_session,
     gemini_tokens,
     generate_amp_threads,
+    generate_antigravity_conversations,
     generate_claude_logs,
     generate_codebuff_chats,
     generate_copilot_otel,
     generate_droid_sessions,
     generate_gemini_chats,
     generate_goose_sessions,
+    generate_grok_sessions,
     generate_kimi_wires,
     generate_opencode_db,
     generate_pi_sessions,
     generate_qwen_chats,
+    generate_zcode_db,
     goose_put,
+    grok_turn,
     hermes_db,
     hermes_put,
     kimi_status,
@@ -62,6 +68,7 @@ from tests.agent_logs_support import (  # noqa: E402
     opencode_put,
     pi_message,
     qwen_reply,
+    zcode_call,
 )
 
 from bench_core import compile_bytecode  # noqa: E402 - bench/ is on sys.path (run.py)
@@ -301,6 +308,50 @@ def _openclaw_append(folder: Path, n: int) -> None:
         fh.write(pi_message(ts, "anthropic", "claude-sonnet-4-5-20250929", 3 + n, 40, 1000) + "\n")
 
 
+def _grok_generate(folder: Path) -> str:
+    generate_grok_sessions(folder, MESSAGES)
+    files = list(folder.rglob("updates.jsonl"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} turns in {len(files):,} session logs, {size / MB:.0f} MB"
+
+
+def _grok_append(folder: Path, n: int) -> None:
+    with next(folder.rglob("updates.jsonl")).open("a") as fh:
+        fh.write(grok_turn(int(time.time()), f"bench-{n}-{time.time_ns()}", 3000, 40, 1000) + "\n")
+
+
+def _zcode_generate(folder: Path) -> str:
+    generate_zcode_db(folder, MESSAGES)
+    size = (folder / "cli" / "db" / "db.sqlite").stat().st_size
+    return f"{MESSAGES:,} model calls, {size / MB:.0f} MB database"
+
+
+def _zcode_append(folder: Path, n: int) -> None:
+    conn = sqlite3.connect(folder / "cli" / "db" / "db.sqlite")
+    try:
+        stamp = dt.datetime.now(dt.UTC).isoformat()
+        zcode_call(conn, f"bench-{n}-{time.time_ns()}", stamp, "claude-sonnet-4-5", 3000, 40, 1000)
+    finally:
+        conn.close()
+
+
+def _antigravity_generate(folder: Path) -> str:
+    generate_antigravity_conversations(folder, MESSAGES)
+    files = list((folder / "conversations").glob("*.db"))
+    size = sum(f.stat().st_size for f in files)
+    return f"{MESSAGES:,} responses in {len(files):,} conversation databases, {size / MB:.0f} MB"
+
+
+def _antigravity_append(folder: Path, n: int) -> None:
+    conn = sqlite3.connect(min((folder / "conversations").glob("*.db")))
+    try:
+        blob = antigravity_response(int(time.time()), 3000, 40, 1000, response=f"bench-{n}",
+                                    label="gemini-2.5-pro")  # fmt: skip
+        antigravity_put(conn, 1_000_000 + n, blob)
+    finally:
+        conn.close()
+
+
 CLAUDE = Agent("claude", "CLAUDE_CONFIG_DIR", _claude_generate, _claude_append, "log lines")
 AGENTS = [
     Agent("opencode", "OPENCODE_DATA_DIR", _opencode_generate, _opencode_append),
@@ -317,6 +368,9 @@ AGENTS = [
     Agent("goose", "GOOSE_PATH_ROOT", _goose_generate, _goose_append, "sessions"),
     Agent("hermes", "HERMES_HOME", _hermes_generate, _hermes_append, "sessions"),
     Agent("openclaw", "OPENCLAW_DIR", _openclaw_generate, _openclaw_append),
+    Agent("grok", "GROK_HOME", _grok_generate, _grok_append, "turns"),
+    Agent("zcode", "ZCODE_HOME", _zcode_generate, _zcode_append, "model calls"),
+    Agent("antigravity", "ANTIGRAVITY_DATA_DIR", _antigravity_generate, _antigravity_append),
 ]
 
 

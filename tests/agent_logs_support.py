@@ -1850,3 +1850,83 @@ def write_antigravity_fixture(folder: Path) -> sqlite3.Connection:
     # not a conversation database
     (folder / "conversations" / "notes.txt").write_text("no")
     return one
+
+
+# ---- generated at scale (benchmarks) ------------------------------------------------------
+
+
+def _spread(n: int, count: int, end: float) -> float:
+    """The n-th of ``count`` times spread over the 10 days before ``end``."""
+    return end - 10 * 86400 + n * (10 * 86400 / max(1, count))
+
+
+def generate_grok_sessions(home: Path, turns: int, *, seed: int = 7) -> None:
+    """A Grok home of sessions of 40 turns (streamed message parts between them), a summary
+    naming each session's model, over the last 10 days (benchmarks)."""
+    import random
+    import time
+
+    rng, end = random.Random(seed), time.time()
+    for start in range(0, turns, 40):
+        session = home / "sessions" / f"%2Fwork%2Fp{start // 40 % 20}" / f"s-{start:08d}"
+        session.mkdir(parents=True, exist_ok=True)
+        (session / "summary.json").write_text(_compact({"current_model_id": "grok-code-fast-1",
+                                                        "info": {"id": session.name}}))  # fmt: skip
+        lines = []
+        for n in range(start, min(start + 40, turns)):
+            at = int(_spread(n, turns, end))
+            lines += [grok_chunk(at - 1) for _ in range(3)]
+            inp = rng.randint(2_000, 120_000)
+            lines.append(grok_turn(at, f"e{n}", inp, rng.randint(20, 3_000),
+                                   inp * 3 // 4, rng.randint(0, 2_000)))  # fmt: skip
+        (session / "updates.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def generate_zcode_db(home: Path, calls: int, *, seed: int = 7) -> None:
+    """A ZCode home whose database holds ``calls`` completed calls in 500 sessions over the
+    last 10 days (benchmarks)."""
+    import random
+    import time
+
+    rng, end = random.Random(seed), time.time()
+    conn = zcode_db(home)
+    conn.execute("PRAGMA synchronous=OFF")  # a generator: nothing here need be durable
+    conn.executemany("INSERT INTO session VALUES (?, ?, 2, NULL)",
+                     [(f"sess_{s}", f"/work/p{s % 20}") for s in range(500)])  # fmt: skip
+    rows = []
+    for n in range(calls):
+        inp, out = rng.randint(2_000, 120_000), rng.randint(20, 3_000)
+        read, write = inp * 3 // 4, rng.randint(0, 2_000)
+        rows.append((f"c{n}", f"sess_{n % 500}", "builtin:zai-coding-plan", "claude-sonnet-4-5",
+                     "completed", int(_spread(n, calls, end) * 1000), inp, out, 0, write, read,
+                     inp + out))  # fmt: skip
+    conn.executemany(
+        "INSERT INTO model_usage (id, session_id, provider_id, model_id, status, started_at, "
+        "duration_ms, input_tokens, output_tokens, reasoning_tokens, "
+        "cache_creation_input_tokens, cache_read_input_tokens, computed_total_tokens) "
+        "VALUES (?, ?, ?, ?, ?, ?, 900, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.commit()
+    conn.close()
+
+
+def generate_antigravity_conversations(folder: Path, responses: int, *, seed: int = 7) -> None:
+    """An Antigravity data folder of conversations of 40 responses each, over the last 10 days
+    (benchmarks)."""
+    import random
+    import time
+
+    rng, end = random.Random(seed), time.time()
+    for start in range(0, responses, 40):
+        conn = antigravity_db(folder, f"{start:08d}-conv", int(_spread(start, responses, end)))
+        blobs = []
+        for n in range(start, min(start + 40, responses)):
+            inp, when = rng.randint(2_000, 120_000), int(_spread(n, responses, end))
+            out, thinking = rng.randint(20, 3_000), rng.randint(0, 500)
+            blob = antigravity_response(when, inp, out, inp * 3 // 4, 0, thinking, f"resp-{n}",
+                                        "gemini-2.5-pro")  # fmt: skip
+            blobs.append((n - start, blob, len(blob)))
+        conn.executemany("INSERT INTO gen_metadata VALUES (?, ?, ?)", blobs)
+        conn.commit()
+        conn.close()
