@@ -20,7 +20,7 @@ from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
 from burntray.sources.agent_logs.jsonl import JsonlReader
 from burntray.sources.agent_logs.stores import Stamp
 from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
-from burntray.sources.agent_logs.whole import WholeFileReader, json_lines
+from burntray.sources.agent_logs.whole import WholeFileReader, json_lines, typed_lines
 from burntray.sources.base import SourceContext
 
 
@@ -146,6 +146,23 @@ def test_json_lines_of_a_file_read_whole() -> None:
         "1 line(s) not JSON, first line 6: Input data was truncated",
     )
     assert json_lines(b'{"a": 1}\n') == ([(0, {"a": 1})], "")
+
+
+class _AB(msgspec.Struct):
+    a: int = 0
+
+
+def test_typed_lines_decode_to_the_agents_type() -> None:
+    data = b'{"a": 1, "z": [1, 2]}\n\n[1]\n{bad\n{"a": "x"}\n{"b": 2}\n{"a": 3'
+    decoder = msgspec.json.Decoder(_AB)
+    found, why = typed_lines(data, decoder)
+    # blank lines, non-objects and another shape pass over uncounted; what is not JSON counts
+    assert found == [_AB(1), _AB(0)]
+    assert why.startswith("2 line(s) not JSON, first line 4: ")
+    assert typed_lines(data, decoder, need=b'"a"') == (
+        [_AB(1)],
+        "1 line(s) not JSON, first line 7: Input data was truncated",
+    )
 
 
 class ToySessions(SessionTotalsReader):
