@@ -1875,7 +1875,10 @@ def generate_grok_sessions(home: Path, turns: int, *, seed: int = 7) -> None:
         lines = []
         for n in range(start, min(start + 40, turns)):
             at = int(_spread(n, turns, end))
-            lines += [grok_chunk(at - 1) for _ in range(3)]
+            update = {"sessionUpdate": "agent_message_chunk", "content": {"text": "Done."}}
+            chunk = {"timestamp": at - 1, "method": "_x.ai/session_notification",
+                     "params": {"_meta": {"eventId": f"c-{n}"}, "update": update}}  # fmt: skip
+            lines += [_compact(chunk)] * 3
             inp = rng.randint(2_000, 120_000)
             lines.append(grok_turn(at, f"e{n}", inp, rng.randint(20, 3_000),
                                    inp * 3 // 4, rng.randint(0, 2_000)))  # fmt: skip
