@@ -20,8 +20,9 @@ the conversation's last label, a step takes the last; "unknown" before any): pri
 the table by it, an unknown model unpriced, never $0. A blob that is not protobuf is skipped and
 counted, the rest of the conversation still counts.
 
-Live and bounded: a conversation's database is read only when its files changed, read-only,
-never a file made beside it; a blob over 4 MiB is skipped.
+Live and bounded: a conversation's database is read only when its files changed (also across
+restarts: what each was when read is the resume state), read-only, never a file made beside it;
+a blob over 4 MiB is skipped.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.databases import DatabaseReader, Row
-from burntray.sources.agent_logs.stores import dump_state
+from burntray.sources.agent_logs.stores import dump_state, load_state_parts
 from burntray.sources.agent_logs.values import ModelPrices
 from burntray.sources.antigravity.protobuf import Malformed, fields, message, number, string
 
@@ -80,7 +81,7 @@ class AntigravityReader(DatabaseReader):
 
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
         out: list[UsageRecord] = []
-        seen = 0
+        seen, present = 0, set[str]()
         for folder in self.folders():
             try:
                 found = sorted(p for p in Path(folder).glob("*.db") if p.is_file())
@@ -89,7 +90,9 @@ class AntigravityReader(DatabaseReader):
                 continue
             for db in found:
                 seen += 1
+                present.add(str(db))
                 self.read_database(db, out)
+        self.forget_marks_but(present)
         self.files_seen = seen
         self.missing = (
             ""
@@ -188,10 +191,13 @@ class AntigravityReader(DatabaseReader):
             ))  # fmt: skip
 
     def save_state(self) -> str:
-        return dump_state()
+        return dump_state(read=self.read_marks())
 
     def load_state(self, text: str) -> None:
-        """Nothing to resume: every conversation is read again once (keys replace)."""
+        """The conversations read, as they were then: a new process reads only those changed
+        since. (Which conversation holds a response copied into two is not kept: a changed
+        copy may take it over, under the same key, so it still counts once.)"""
+        self.load_read_marks(load_state_parts(text).get("read"))
 
     def reset(self) -> None:
         self.forget_reads()
