@@ -193,6 +193,11 @@ class SessionTotalsReader(DatabaseReader):
         for row in rows:
             self.row(name, row, out)
 
+    def unchanged(self, key: str, totals: list[int]) -> bool:
+        """Whether the session is at the totals already recorded (``grown`` would add nothing:
+        its model, time and price need not be worked out)."""
+        return self._sessions.get(key) == totals
+
     def grown(
         self, key: str, totals: list[int], started_ns: int, later_ns: int | None
     ) -> tuple[str, int, list[int]] | None:

@@ -103,19 +103,22 @@ class GooseReader(SessionTotalsReader):
     def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
         ident, config, provider_name, created = row[0], row[1], row[2], row[3]
         total_last, in_last, out_last, total_acc, in_acc, out_acc, updated = row[4:11]
+        inp = count(in_acc) or count(in_last)
+        output = count(out_acc) or count(out_last)
+        total = count(total_acc) or count(total_last) or inp + output
+        output += max(0, total - inp - output)  # reasoning, billed as output
+        key = f"g:{db}:{ident}"
+        if self.unchanged(key, [inp, output]):
+            return  # most sessions of a re-read: nothing added, nothing more to work out
         model = model_of(config)
         created_ns = when_ns(created)
         if not model or created_ns is None:
             if model or created is not None:
                 self.bad(f"{db} session {ident}", "no model or time")
             return
-        inp = count(in_acc) or count(in_last)
-        output = count(out_acc) or count(out_last)
-        total = count(total_acc) or count(total_last) or inp + output
-        output += max(0, total - inp - output)  # reasoning, billed as output
         if not (inp or output):
             return
-        found = self.grown(f"g:{db}:{ident}", [inp, output], created_ns, when_ns(updated))
+        found = self.grown(key, [inp, output], created_ns, when_ns(updated))
         if found is not None:
             key, at, (add_in, add_out) = found
             provider = provider_of(provider_name, model)
