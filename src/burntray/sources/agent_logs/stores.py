@@ -85,7 +85,7 @@ class WholeFiles:
 
     roots: list[Path]
     suffixes: tuple[str, ...]
-    keep: Callable[[Path, Path], bool] = lambda _root, _path: True  # (root, file): one of ours?
+    keep: Callable[[Path, Path], bool] | None = None  # (root, file): one of ours? (None: all)
     stamps: dict[str, Stamp] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # file -> why it was not counted
     unreadable: dict[str, str] = field(default_factory=dict)
@@ -107,14 +107,16 @@ class WholeFiles:
         present: set[str] = set()
         self.problems = []
         unreadable: dict[str, str] = {}
+        keep = self.keep
         for finder in self._finders:
             files = finder.find()
             if finder.problem:
                 self.problems.append(finder.problem)
             unreadable.update(finder.unreadable)
             for name in files:
-                path = Path(name)
-                if not self.keep(finder.root, path):
+                # a Path is made only where it is looked at: a pass over thousands of unchanged
+                # files (Droid keeps one per session) makes none
+                if keep is not None and not keep(finder.root, Path(name)):
                     continue
                 present.add(name)
                 try:
@@ -124,7 +126,7 @@ class WholeFiles:
                     continue
                 stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
                 if self.stamps.get(name) != stamp:
-                    out.append((finder.root, path, stamp))
+                    out.append((finder.root, Path(name), stamp))
         for gone in set(self.stamps) - present:
             del self.stamps[gone]
             self.skipped.pop(gone, None)

@@ -88,7 +88,11 @@ class WholeFileReader:
         self.missing = ""
         self.files_seen = 0
         self.files_read = 0  # files read since this reader was made
-        self._files = WholeFiles(self.roots(self.data_dirs), self.suffixes, keep=self.keep)
+        # a reader that keeps every file gives no rule: then no file needs a Path to be kept
+        own_rule = type(self).keep is not WholeFileReader.keep
+        self._files = WholeFiles(
+            self.roots(self.data_dirs), self.suffixes, keep=self.keep if own_rule else None
+        )
 
     # -- what a subclass gives
 
