@@ -18,7 +18,7 @@ from burntray.paths import app_paths
 from burntray.sources.agent_logs.agent_spec import Places, load
 from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
 from burntray.sources.agent_logs.jsonl import JsonlReader
-from burntray.sources.agent_logs.stores import Stamp
+from burntray.sources.agent_logs.stores import Stamp, dump_state, load_state_parts
 from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
 from burntray.sources.agent_logs.whole import WholeFileReader, json_lines, typed_lines
 from burntray.sources.base import SourceContext
@@ -286,3 +286,12 @@ def test_a_log_agent_needs_no_source_module(
         assert getattr(source, "watch_suffixes", None) == wakes_on
     finally:
         source.close()
+
+
+def test_the_resume_state_round_trips_and_a_foreign_one_is_none() -> None:
+    parts = {"files": {"stamps": {"/home/zoë/a.json": [1, 2, 3, 4]}}, "updated": {"db": 7}}
+    text = dump_state(**parts)
+    assert "zoë" in text and " " not in text  # compact, as written; not escaped
+    assert load_state_parts(text) == parts
+    assert load_state_parts('{"a": [1,2],}') == {}  # not JSON: read everything again
+    assert load_state_parts("[1, 2]") == {} and load_state_parts("") == {}
