@@ -113,6 +113,8 @@ def _number(value: object) -> int | None:
 def _count(*values: object) -> int:
     """The first of ``values`` that is a count above 0 (0 when none)."""
     for value in values:
+        if value is None:  # the attribute is not there (most of them, on most records)
+            continue
         if type(value) is int:  # the common case, at once
             if value > 0:
                 return value
