@@ -8,8 +8,9 @@ target: an agent's first-scan ratio is not worse than Claude Code's, measured he
 on generated Claude Code logs (``bench_agentlogs`` measures Claude on 1 GB).
 
 ccusage is the npm package ccusage@20.0.24 (native binary), installed under .venv/ when npm is
-there. Sizes: BURNTRAY_BENCH_AGENTS_MESSAGES (requests per agent, default 50,000) and
-BURNTRAY_BENCH_AGENTS_CLAUDE_MB (default: as many requests in Claude Code's logs, ~10 KB each).
+there. Sizes: BURNTRAY_BENCH_AGENTS_MESSAGES (requests per agent, default 20,000, the size of
+the documented figures) and BURNTRAY_BENCH_AGENTS_CLAUDE_MB (default: as many requests in
+Claude Code's logs, ~10 KB each).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ from bench_core import compile_bytecode  # noqa: E402 - bench/ is on sys.path (r
 from target import missed  # noqa: E402
 
 MB = 1024 * 1024
-MESSAGES = int(os.environ.get("BURNTRAY_BENCH_AGENTS_MESSAGES", "50000"))
+MESSAGES = int(os.environ.get("BURNTRAY_BENCH_AGENTS_MESSAGES", "20000"))
 # Claude Code's logs hold about one request per 10 KB (tool results and texts between them):
 # the bar is measured on as many requests as each agent's data holds
 CLAUDE_MB = int(os.environ.get("BURNTRAY_BENCH_AGENTS_CLAUDE_MB", str(MESSAGES * 10 // 1024)))
