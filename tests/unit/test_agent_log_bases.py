@@ -18,7 +18,7 @@ from burntray.paths import app_paths
 from burntray.sources.agent_logs.agent_spec import Places, load
 from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
 from burntray.sources.agent_logs.jsonl import JsonlReader
-from burntray.sources.agent_logs.stores import Stamp, dump_state, load_state_parts
+from burntray.sources.agent_logs.stores import Stamp, WholeFiles, dump_state, load_state_parts
 from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
 from burntray.sources.agent_logs.whole import WholeFileReader, json_lines, typed_lines
 from burntray.sources.base import SourceContext
@@ -295,3 +295,12 @@ def test_the_resume_state_round_trips_and_a_foreign_one_is_none() -> None:
     assert load_state_parts(text) == parts
     assert load_state_parts('{"a": [1,2],}') == {}  # not JSON: read everything again
     assert load_state_parts("[1, 2]") == {} and load_state_parts("") == {}
+
+
+def test_file_stamps_come_back_and_a_bad_one_is_dropped_alone(tmp_path: Path) -> None:
+    files = WholeFiles([tmp_path], (".json",))
+    files.load_state({"stamps": {"a": [1, 2, 3, 4], "b": [5, 6, 7, 8]}, "skipped": {"a": "x"}})
+    assert files.stamps == {"a": (1, 2, 3, 4), "b": (5, 6, 7, 8)} and files.skipped == {"a": "x"}
+    files.load_state({"stamps": {"a": [1, 2, 3, 4], "b": [1, 2], "c": [1, 2, 3, True]},
+                      "skipped": {"a": "x", "b": "y"}})  # fmt: skip
+    assert files.stamps == {"a": (1, 2, 3, 4)} and files.skipped == {"a": "x"}

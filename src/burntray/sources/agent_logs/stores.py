@@ -173,11 +173,14 @@ class WholeFiles:
             return
         stamps = state.get("stamps")
         if isinstance(stamps, dict):
-            self.stamps = {
-                k: cast("Stamp", tuple(v))
-                for k, v in stamps.items()
-                if isinstance(v, list) and len(v) == 4 and all(isinstance(x, int) for x in v)
-            }
+            try:  # every stamp as written (all at once, in C: a reader may keep 20,000)
+                self.stamps = msgspec.convert(stamps, dict[str, tuple[int, int, int, int]])
+            except msgspec.ValidationError:  # else the well-formed ones, one by one
+                self.stamps = {
+                    k: cast("Stamp", tuple(v))
+                    for k, v in stamps.items()
+                    if isinstance(v, list) and len(v) == 4 and all(type(x) is int for x in v)
+                }
         skipped = state.get("skipped")
         if isinstance(skipped, dict):
             self.skipped = {k: str(v) for k, v in skipped.items() if k in self.stamps}
