@@ -1793,6 +1793,24 @@ def antigravity_put(conn: sqlite3.Connection, idx: int, blob: bytes) -> None:
     conn.commit()
 
 
+def antigravity_step(  # noqa: PLR0917 - a step reads best as (time, tokens)
+    when_s: int | None, inp: int, out: int, read: int = 0, thinking: int = 0,
+    response: str | None = None, *, time_field: int = 8,
+) -> bytes:  # fmt: skip
+    """One ``steps.metadata`` blob of a model call as ccusage 20.0.24 reads it (found by running
+    it): the usage message (as in ``gen_metadata``) in field 9, the time in field 8 (or 1)."""
+    usage = _pb_number(2, inp) + _pb_number(5, read) + _pb_number(9, thinking) + _pb_number(10, out)
+    if response:
+        usage += _pb_bytes(11, response.encode())
+    when = b"" if when_s is None else _pb_bytes(time_field, _pb_number(1, when_s))
+    return _pb_bytes(9, usage) + when
+
+
+def antigravity_put_step(conn: sqlite3.Connection, idx: int, blob: bytes | None) -> None:
+    conn.execute("INSERT OR REPLACE INTO steps VALUES (?, 15, 3, ?)", (idx, blob))
+    conn.commit()
+
+
 def write_antigravity_fixture(folder: Path) -> sqlite3.Connection:
     """An Antigravity data folder with its traps; returns the first conversation (open)."""
     day = int(dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC).timestamp())
@@ -1810,6 +1828,16 @@ def write_antigravity_fixture(folder: Path) -> sqlite3.Connection:
     ]
     for idx, blob in enumerate(blobs):
         antigravity_put(one, idx, blob)
+    steps = [
+        antigravity_step(day + 121, 4_000, 900, response="r3"),  # r3's step, more output: max
+        antigravity_step(day + 600, 2_500, 60, 400, 30, "s1"),  # a call only its step has
+        antigravity_step(day + 700, 800, 20, time_field=1),  # no id, the other time field
+        antigravity_step(None, 300, 3),  # no time: the conversation's creation time
+        _pb_bytes(3, b"a tool call"),  # a step that is no model call
+        None,  # no metadata
+    ]
+    for idx, step in enumerate(steps):
+        antigravity_put_step(one, idx, step)
     # a second conversation: a copy of r1 (counted once, in the first; its label stays)
     two = antigravity_db(folder, "22222222-bbbb", day)
     antigravity_put(two, 0, blobs[0])
@@ -1822,3 +1850,86 @@ def write_antigravity_fixture(folder: Path) -> sqlite3.Connection:
     # not a conversation database
     (folder / "conversations" / "notes.txt").write_text("no")
     return one
+
+
+# ---- generated at scale (benchmarks) ------------------------------------------------------
+
+
+def _spread(n: int, count: int, end: float) -> float:
+    """The n-th of ``count`` times spread over the 10 days before ``end``."""
+    return end - 10 * 86400 + n * (10 * 86400 / max(1, count))
+
+
+def generate_grok_sessions(home: Path, turns: int, *, seed: int = 7) -> None:
+    """A Grok home of sessions of 40 turns (streamed message parts between them), a summary
+    naming each session's model, over the last 10 days (benchmarks)."""
+    import random
+    import time
+
+    rng, end = random.Random(seed), time.time()
+    for start in range(0, turns, 40):
+        session = home / "sessions" / f"%2Fwork%2Fp{start // 40 % 20}" / f"s-{start:08d}"
+        session.mkdir(parents=True, exist_ok=True)
+        (session / "summary.json").write_text(_compact({"current_model_id": "grok-code-fast-1",
+                                                        "info": {"id": session.name}}))  # fmt: skip
+        lines = []
+        for n in range(start, min(start + 40, turns)):
+            at = int(_spread(n, turns, end))
+            update = {"sessionUpdate": "agent_message_chunk", "content": {"text": "Done."}}
+            chunk = {"timestamp": at - 1, "method": "_x.ai/session_notification",
+                     "params": {"_meta": {"eventId": f"c-{n}"}, "update": update}}  # fmt: skip
+            lines += [_compact(chunk)] * 3
+            inp = rng.randint(2_000, 120_000)
+            lines.append(grok_turn(at, f"e{n}", inp, rng.randint(20, 3_000),
+                                   inp * 3 // 4, rng.randint(0, 2_000)))  # fmt: skip
+        (session / "updates.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def generate_zcode_db(home: Path, calls: int, *, seed: int = 7) -> None:
+    """A ZCode home whose database holds ``calls`` completed calls in 500 sessions over the
+    last 10 days (benchmarks)."""
+    import random
+    import time
+
+    rng, end = random.Random(seed), time.time()
+    conn = zcode_db(home)
+    conn.execute("PRAGMA synchronous=OFF")  # a generator: nothing here need be durable
+    conn.executemany("INSERT INTO session VALUES (?, ?, 2, NULL)",
+                     [(f"sess_{s}", f"/work/p{s % 20}") for s in range(500)])  # fmt: skip
+    rows = []
+    for n in range(calls):
+        inp, out = rng.randint(2_000, 120_000), rng.randint(20, 3_000)
+        read, write = inp * 3 // 4, rng.randint(0, 2_000)
+        rows.append((f"c{n}", f"sess_{n % 500}", "builtin:zai-coding-plan", "claude-sonnet-4-5",
+                     "completed", int(_spread(n, calls, end) * 1000), inp, out, 0, write, read,
+                     inp + out))  # fmt: skip
+    conn.executemany(
+        "INSERT INTO model_usage (id, session_id, provider_id, model_id, status, started_at, "
+        "duration_ms, input_tokens, output_tokens, reasoning_tokens, "
+        "cache_creation_input_tokens, cache_read_input_tokens, computed_total_tokens) "
+        "VALUES (?, ?, ?, ?, ?, ?, 900, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.commit()
+    conn.close()
+
+
+def generate_antigravity_conversations(folder: Path, responses: int, *, seed: int = 7) -> None:
+    """An Antigravity data folder of conversations of 40 responses each, over the last 10 days
+    (benchmarks)."""
+    import random
+    import time
+
+    rng, end = random.Random(seed), time.time()
+    for start in range(0, responses, 40):
+        conn = antigravity_db(folder, f"{start:08d}-conv", int(_spread(start, responses, end)))
+        blobs = []
+        for n in range(start, min(start + 40, responses)):
+            inp, when = rng.randint(2_000, 120_000), int(_spread(n, responses, end))
+            out, thinking = rng.randint(20, 3_000), rng.randint(0, 500)
+            blob = antigravity_response(when, inp, out, inp * 3 // 4, 0, thinking, f"resp-{n}",
+                                        "gemini-2.5-pro")  # fmt: skip
+            blobs.append((n - start, blob, len(blob)))
+        conn.executemany("INSERT INTO gen_metadata VALUES (?, ?, ?)", blobs)
+        conn.commit()
+        conn.close()

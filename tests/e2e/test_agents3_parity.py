@@ -69,6 +69,13 @@ def test_grok_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
 def test_zcode_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
     home = tmp_path / "zcode"
     conn = write_zcode_fixture(home)
+    # a start time written as a real counts (as in ccusage); a call without one counts in
+    # neither, and burntray says it left it out
+    zcode_call(conn, "c12", "2026-11-21T10:00:00+00:00", "claude-sonnet-4-5", 2_000, 20)
+    zcode_call(conn, "c13", "2026-11-21T10:00:00+00:00", "claude-sonnet-4-5", 900, 9)
+    conn.execute("UPDATE model_usage SET started_at = started_at + 0.5 WHERE id = 'c12'")
+    conn.execute("UPDATE model_usage SET started_at = NULL WHERE id = 'c13'")
+    conn.commit()
     # a second home (a synced copy) holding one of the calls: it counts once
     other = zcode_db(tmp_path / "zcode-2")
     zcode_call(other, "c1", "2026-11-20T09:00:00+00:00", "glm-4.6", 20_000, 800, 15_000, 1_000)
@@ -76,7 +83,9 @@ def test_zcode_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> None:
     reader = ZCodeReader([home, tmp_path / "zcode-2"], build_price_table())
     seen: dict[str, UsageRecord] = {}
     accumulate(seen, reader.read_new())
-    assert sorted(seen) == ["z:c1", "z:c2", "z:c3", "z:c7", "z:c8", "z:d1"]
+    assert sorted(seen) == ["z:c1", "z:c12", "z:c2", "z:c3", "z:c7", "z:c8", "z:d1"]
+    assert reader.malformed_lines == 1 and "model_usage c13: no start time" in (
+        reader.first_malformed)  # fmt: skip
     assert seen["z:c7"].cost_usd is None and seen["z:c1"].cost_usd is None  # glm: not in table
     c2 = seen["z:c2"]
     assert (c2.input_tokens, c2.cache_read_tokens, c2.cache_write_tokens, c2.output_tokens) == (
@@ -114,8 +123,14 @@ def test_antigravity_daily_matches_ccusage(ccusage: Path, tmp_path: Path) -> Non
     assert reader.malformed_lines == 1  # the blob that is not protobuf, named
     assert "gen_metadata 6" in reader.first_malformed
     # r1 repeated, and again in the second conversation: counted once, in the first
-    assert sorted(seen) == ["ag:11111111-aaaa:7", "ag:22222222-bbbb:1", "ag:r1", "ag:r2",
-                            "ag:r3", "ag:r4", "ag:r7"]  # fmt: skip
+    assert sorted(seen) == ["ag:11111111-aaaa:7", "ag:11111111-aaaa:s2", "ag:11111111-aaaa:s3",
+                            "ag:22222222-bbbb:1", "ag:r1", "ag:r2", "ag:r3", "ag:r4", "ag:r7",
+                            "ag:s1"]  # fmt: skip
+    # r3's step repeats it with more output: each count at its largest, at r3's own time
+    r3, r3_at = seen["ag:r3"], dt.datetime(2026, 11, 20, 9, 2, 0, 250_000, tzinfo=dt.UTC)
+    assert (r3.input_tokens, r3.output_tokens) == (5_000, 900)
+    assert r3.ts_ns == int(r3_at.timestamp()) * 10**9 + 250_000_000
+    assert seen["ag:s1"].model == "gemini-2.5-flash"  # a step: the conversation's last label
     assert seen["ag:r1"].session == "11111111-aaaa"
     assert seen["ag:r2"].model == "gemini-2.5-pro"  # the conversation's last label
     assert seen["ag:r1"].output_tokens == 420  # output and thinking

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from burntray.cli import main
+from burntray.model.pricing import build_price_table
 from burntray.sources.antigravity.paths import antigravity_dirs
+from burntray.sources.antigravity.reader import AntigravityReader
 from burntray.sources.grok.paths import grok_homes
 from burntray.sources.zcode.paths import zcode_homes
 from tests.agent_logs_support import (
@@ -105,3 +107,57 @@ def test_antigravity_location_and_status(
                  "--format", "json"]) == 0  # fmt: skip
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [r["session"] for r in rows] == ["conv-1"]
+
+
+def test_antigravity_resumes_reading_only_changed_conversations(tmp_path: Path) -> None:
+    """A new process (a new reader given the saved state) reads only the conversations that
+    changed since: the others' records are in the history already."""
+    day = int(dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC).timestamp())
+    convs = []
+    for n in range(3):
+        conn = antigravity_db(tmp_path, f"conv-{n}", day)
+        antigravity_put(conn, 0, antigravity_response(day + n, 1000, 10, response=f"r{n}"))
+        convs.append(conn)
+    first = AntigravityReader([tmp_path], build_price_table())
+    assert sorted(r.key for r in first.read_new()) == ["ag:r0", "ag:r1", "ag:r2"]
+    state = first.save_state()
+    again = AntigravityReader([tmp_path], build_price_table())
+    again.load_state(state)
+    assert again.read_new() == []
+    antigravity_put(convs[1], 1, antigravity_response(day + 60, 500, 5, response="r9"))
+    assert sorted(r.key for r in again.read_new()) == ["ag:r1", "ag:r9"]
+    # a conversation deleted is forgotten; a state not ours means reading everything again
+    convs[2].close()
+    (tmp_path / "conversations" / "conv-2.db").unlink()
+    again.read_new()
+    assert "conv-2" not in again.save_state()
+    fresh = AntigravityReader([tmp_path], build_price_table())
+    fresh.load_state('{"read": 5}')
+    assert len(fresh.read_new()) == 3
+    for conn in convs[:2]:
+        conn.close()
+
+
+def test_zcode_calls_without_a_start_time_are_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """ccusage 20.0.24 drops a completed call with no start time without a word; burntray
+    does not count it either (it has no day), and says how many it left out, in every run."""
+    conn = zcode_db(Path(os.environ["HOME"]) / ".zcode")
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)
+    sonnet = "claude-sonnet-4-5"
+    for call in ("a", "b", "c", "d", "e", "f"):
+        zcode_call(conn, call, now.isoformat(), sonnet, 1000, 100)
+    conn.execute("UPDATE model_usage SET started_at = NULL WHERE id IN ('b', 'e')")
+    conn.execute("UPDATE model_usage SET started_at = 'soon' WHERE id = 'c'")
+    conn.execute("UPDATE model_usage SET started_at = started_at + 0.5 WHERE id = 'd'")  # counts
+    conn.execute("UPDATE model_usage SET model_id = NULL WHERE id = 'e'")  # no model: none
+    conn.commit()
+    conn.close()
+    for run in range(2):  # the second run starts from the saved state: still said
+        assert main(["status", "--source", "zcode", "--window", "1h", "--format", "json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["totals"]["reqs"] == 3, run  # a, d, f
+        facts = {f["label"]: f["value"] for f in doc["facts"]}
+        assert facts["Malformed lines"].startswith("2 skipped (first: "), run
+        assert "model_usage b: no start time (started_at is NULL)" in facts["Malformed lines"]

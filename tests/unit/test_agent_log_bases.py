@@ -18,9 +18,9 @@ from burntray.paths import app_paths
 from burntray.sources.agent_logs.agent_spec import Places, load
 from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
 from burntray.sources.agent_logs.jsonl import JsonlReader
-from burntray.sources.agent_logs.stores import Stamp
+from burntray.sources.agent_logs.stores import Stamp, WholeFiles, dump_state, load_state_parts
 from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
-from burntray.sources.agent_logs.whole import WholeFileReader, json_lines
+from burntray.sources.agent_logs.whole import WholeFileReader, json_lines, typed_lines
 from burntray.sources.base import SourceContext
 
 
@@ -148,6 +148,23 @@ def test_json_lines_of_a_file_read_whole() -> None:
     assert json_lines(b'{"a": 1}\n') == ([(0, {"a": 1})], "")
 
 
+class _AB(msgspec.Struct):
+    a: int = 0
+
+
+def test_typed_lines_decode_to_the_agents_type() -> None:
+    data = b'{"a": 1, "z": [1, 2]}\n\n[1]\n{bad\n{"a": "x"}\n{"b": 2}\n{"a": 3'
+    decoder = msgspec.json.Decoder(_AB)
+    found, why = typed_lines(data, decoder)
+    # blank lines, non-objects and another shape pass over uncounted; what is not JSON counts
+    assert found == [_AB(1), _AB(0)]
+    assert why.startswith("2 line(s) not JSON, first line 4: ")
+    assert typed_lines(data, decoder, need=b'"a"') == (
+        [_AB(1)],
+        "1 line(s) not JSON, first line 7: Input data was truncated",
+    )
+
+
 class ToySessions(SessionTotalsReader):
     """An agent whose ``sessions`` table holds each session's running totals."""
 
@@ -269,3 +286,21 @@ def test_a_log_agent_needs_no_source_module(
         assert getattr(source, "watch_suffixes", None) == wakes_on
     finally:
         source.close()
+
+
+def test_the_resume_state_round_trips_and_a_foreign_one_is_none() -> None:
+    parts = {"files": {"stamps": {"/home/zoë/a.json": [1, 2, 3, 4]}}, "updated": {"db": 7}}
+    text = dump_state(**parts)
+    assert "zoë" in text and " " not in text  # compact, as written; not escaped
+    assert load_state_parts(text) == parts
+    assert load_state_parts('{"a": [1,2],}') == {}  # not JSON: read everything again
+    assert load_state_parts("[1, 2]") == {} and load_state_parts("") == {}
+
+
+def test_file_stamps_come_back_and_a_bad_one_is_dropped_alone(tmp_path: Path) -> None:
+    files = WholeFiles([tmp_path], (".json",))
+    files.load_state({"stamps": {"a": [1, 2, 3, 4], "b": [5, 6, 7, 8]}, "skipped": {"a": "x"}})
+    assert files.stamps == {"a": (1, 2, 3, 4), "b": (5, 6, 7, 8)} and files.skipped == {"a": "x"}
+    files.load_state({"stamps": {"a": [1, 2, 3, 4], "b": [1, 2], "c": [1, 2, 3, True]},
+                      "skipped": {"a": "x", "b": "y"}})  # fmt: skip
+    assert files.stamps == {"a": (1, 2, 3, 4)} and files.skipped == {"a": "x"}

@@ -101,6 +101,28 @@ class DatabaseReader:
     def unreadable(self) -> dict[str, str]:
         return dict(self._db_problems)
 
+    def read_marks(self) -> dict[str, object]:
+        """What each database was when last read well, for the resume state (a reader whose
+        records of a database do not depend on the others' can skip the unchanged ones after a
+        restart)."""
+        return dict(self._signatures)
+
+    def load_read_marks(self, marks: object) -> None:
+        """Take back ``read_marks`` (anything else: every database is read again)."""
+        if not isinstance(marks, dict):
+            return
+        loaded: dict[str, object] = {}
+        for name, sig in marks.items():
+            if isinstance(sig, list):
+                # JSON made the signature's tuples lists: back to what ``signature`` returns
+                loaded[name] = tuple(tuple(p) if isinstance(p, list) else p for p in sig)
+        self._signatures = loaded
+
+    def forget_marks_but(self, present: set[str]) -> None:
+        """Forget what the databases no longer there were (the resume state stays as small as
+        what is there)."""
+        self._signatures = {k: v for k, v in self._signatures.items() if k in present}
+
     def forget_reads(self) -> None:
         """Read every database again next pass, skipped rows counted anew."""
         self._signatures = {}
@@ -170,6 +192,11 @@ class SessionTotalsReader(DatabaseReader):
         name = str(db)
         for row in rows:
             self.row(name, row, out)
+
+    def unchanged(self, key: str, totals: list[int]) -> bool:
+        """Whether the session is at the totals already recorded (``grown`` would add nothing:
+        its model, time and price need not be worked out)."""
+        return self._sessions.get(key) == totals
 
     def grown(
         self, key: str, totals: list[int], started_ns: int, later_ns: int | None

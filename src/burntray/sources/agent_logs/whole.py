@@ -21,11 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import msgspec
 
 from burntray.sources.agent_logs.stores import WholeFiles, dump_state, load_state_parts
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from burntray.model.pricing import PriceTable
@@ -52,6 +54,28 @@ def json_lines(data: bytes, need: bytes = b"") -> tuple[list[tuple[int, dict[str
     return found, (f"{skipped} line(s) not JSON, first {first}" if skipped else "")
 
 
+def typed_lines(
+    data: bytes, decoder: msgspec.json.Decoder[T], need: bytes = b""
+) -> tuple[list[T], str]:
+    """``json_lines`` decoded straight to the agent's record type (only the fields it reads, no
+    dict per line): a line of another shape (not an object, a field of another type) is not one
+    of its records and is passed over uncounted, as ``json_lines`` passes a non-object."""
+    found: list[T] = []
+    skipped, first = 0, ""
+    decode = decoder.decode
+    for n, line in enumerate(data.split(b"\n")):
+        if (need and need not in line) or not line.strip():
+            continue
+        try:
+            found.append(decode(line))
+        except msgspec.ValidationError:
+            continue
+        except msgspec.DecodeError as exc:
+            skipped += 1
+            first = first or f"line {n + 1}: {exc}"
+    return found, (f"{skipped} line(s) not JSON, first {first}" if skipped else "")
+
+
 class WholeFileReader:
     """Reads the changed files of one agent below every folder it is given."""
 
@@ -64,7 +88,11 @@ class WholeFileReader:
         self.missing = ""
         self.files_seen = 0
         self.files_read = 0  # files read since this reader was made
-        self._files = WholeFiles(self.roots(self.data_dirs), self.suffixes, keep=self.keep)
+        # a reader that keeps every file gives no rule: then no file needs a Path to be kept
+        own_rule = type(self).keep is not WholeFileReader.keep
+        self._files = WholeFiles(
+            self.roots(self.data_dirs), self.suffixes, keep=self.keep if own_rule else None
+        )
 
     # -- what a subclass gives
 

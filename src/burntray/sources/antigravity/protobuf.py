@@ -28,29 +28,40 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
 
 def fields(buf: bytes) -> dict[int, int | bytes]:
     """The message's fields by number (the first of a repeated one)."""
+    # Most tags, counts and lengths fit in one byte: those are taken inline (a first scan
+    # parses a hundred thousand messages), the longer ones by ``_varint``.
     found: dict[int, int | bytes] = {}
-    pos = 0
-    while pos < len(buf):
-        tag, pos = _varint(buf, pos)
+    pos, end = 0, len(buf)
+    while pos < end:
+        tag = buf[pos]
+        if tag < 0x80:
+            pos += 1
+        else:
+            tag, pos = _varint(buf, pos)
         number, wire = tag >> 3, tag & 7
         value: int | bytes
-        if wire == 0:
-            value, pos = _varint(buf, pos)
-        elif wire == 2:
-            size, pos = _varint(buf, pos)
-            if pos + size > len(buf):
-                raise Malformed("a field longer than the blob")
-            value, pos = buf[pos : pos + size], pos + size
+        if wire == 0 or wire == 2:  # noqa: PLR1714 - two ints: faster than a set lookup
+            if pos < end and buf[pos] < 0x80:
+                varint = buf[pos]
+                pos += 1
+            else:
+                varint, pos = _varint(buf, pos)
+            value = varint
+            if wire == 2:
+                if pos + varint > end:
+                    raise Malformed("a field longer than the blob")
+                value, pos = buf[pos : pos + varint], pos + varint
         elif wire in {1, 5}:  # fixed 64 / 32 bits: not used here, skipped
             pos += 8 if wire == 1 else 4
-            if pos > len(buf):
+            if pos > end:
                 raise Malformed("ends inside a fixed-width field")
             continue
         else:
             raise Malformed(f"wire type {wire}")
         if number == 0:
             raise Malformed("field number 0")
-        found.setdefault(number, value)
+        if number not in found:
+            found[number] = value
     return found
 
 

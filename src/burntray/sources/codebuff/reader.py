@@ -103,10 +103,12 @@ def merge(target: dict[str, object], fallback: dict[str, object]) -> None:
 
 def message_usage(message: dict[str, object]) -> dict[str, object]:
     metadata = _obj(message.get("metadata"))
-    usage = usage_of(None)
-    usage["model"] = text(metadata.get("model")) or None
-    merge(usage, usage_of(metadata.get("usage")))
-    merge(usage, usage_of(_obj(metadata.get("codebuff")).get("usage")))
+    # the first place's counts as they are (merged into nothing, they would be the same),
+    # the message's own model first; a later place is merged only when it holds a usage
+    usage = usage_of(metadata.get("usage"))
+    usage["model"] = text(metadata.get("model")) or usage["model"]
+    if more := _obj(_obj(metadata.get("codebuff")).get("usage")):
+        merge(usage, usage_of(more))
     state = _obj(_obj(_obj(metadata.get("runState")).get("sessionState")).get("mainAgentState"))
     history = state.get("messageHistory")
     if isinstance(history, list):

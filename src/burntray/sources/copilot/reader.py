@@ -27,27 +27,77 @@ record that a chat span could still replace is held back until its trace has bee
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
 from burntray.sources.agent_logs.values import ModelPrices, text
-from burntray.sources.agent_logs.whole import WholeFileReader, json_lines
+from burntray.sources.agent_logs.whole import WholeFileReader, typed_lines
 
 SETTLE_NS = 60 * 10**9
 CHAT, INFERENCE, TURN, SUMMARY = 0, 1, 2, 3
-MODEL_ATTRS = ("gen_ai.response.model", "gen_ai.request.model")
-SESSION_ATTRS = (
-    ("gen_ai.conversation.id", 3),
-    ("copilot_chat.session_id", 3),
-    ("copilot_chat.chat_session_id", 3),
-    ("session.id", 3),
-    ("github.copilot.interaction_id", 2),
-    ("gen_ai.response.id", 1),
-)
+
+
+def _attr(name: str) -> object:
+    return msgspec.field(default=None, name=name)
+
+
+class _Attrs(msgspec.Struct, gc=False):
+    """The attributes read (the GenAI conventions' names and Copilot's own), nothing else."""
+
+    input: object = _attr("gen_ai.usage.input_tokens")
+    output: object = _attr("gen_ai.usage.output_tokens")
+    cache_read: object = _attr("gen_ai.usage.cache_read.input_tokens")
+    cache_write: object = _attr("gen_ai.usage.cache_write.input_tokens")
+    cache_creation: object = _attr("gen_ai.usage.cache_creation.input_tokens")
+    total: object = _attr("gen_ai.usage.total_tokens")
+    total_count: object = _attr("gen_ai.usage.total.token_count")
+    reasoning: object = _attr("gen_ai.usage.reasoning.output_tokens")
+    reasoning_tokens: object = _attr("gen_ai.usage.reasoning_tokens")
+    response_model: object = _attr("gen_ai.response.model")
+    request_model: object = _attr("gen_ai.request.model")
+    conversation: object = _attr("gen_ai.conversation.id")
+    chat_session: object = _attr("copilot_chat.session_id")
+    chat_session_id: object = _attr("copilot_chat.chat_session_id")
+    session_id: object = _attr("session.id")
+    interaction: object = _attr("github.copilot.interaction_id")
+    response_id: object = _attr("gen_ai.response.id")
+    operation: object = _attr("gen_ai.operation.name")
+    event: object = _attr("event.name")
+    turn_index: object = _attr("turn.index")
+    chat_turn_index: object = _attr("copilot_chat.turn.index")
+
+
+class _Line(msgspec.Struct, gc=False):
+    """One exported span or log record: the fields read. ``attributes`` of another type than
+    an object is kept (the line still counts in the file's order) but carries nothing."""
+
+    attributes: _Attrs | list[object] | str | int | float | bool | None = None
+    type: object = None
+    name: object = None
+    body: object = None
+    body_: object = _attr("_body")
+    traceId: object = None
+    spanId: object = None
+    spanContext: object = None
+    startTime: object = None
+    endTime: object = None
+    duration: object = None
+    kind: object = None
+    hrTime: object = None
+    hrTime_: object = _attr("_hrTime")
+    time: object = None
+    timestamp: object = None
+    observedTimestamp: object = None
+    timeUnixNano: object = None
+
+
+_DECODER = msgspec.json.Decoder(_Line)
 
 
 def _number(value: object) -> int | None:
@@ -60,26 +110,39 @@ def _number(value: object) -> int | None:
     return None
 
 
-def _attr(attrs: dict[str, object], *keys: str) -> int:
-    """The first of ``keys`` with a count above 0 (0 when none)."""
-    for key in keys:
-        n = _number(attrs.get(key))
+def _count(*values: object) -> int:
+    """The first of ``values`` that is a count above 0 (0 when none)."""
+    for value in values:
+        if value is None:  # the attribute is not there (most of them, on most records)
+            continue
+        if type(value) is int:  # the common case, at once
+            if value > 0:
+                return value
+            continue
+        n = _number(value)
         if n:
             return n
     return 0
 
 
-def _firsttext(attrs: dict[str, object], keys: Iterable[str]) -> str:
-    return next((t for k in keys if (t := text(attrs.get(k)))), "")
+def _session(attrs: _Attrs) -> tuple[str, int]:
+    """The record's own session name and how sure it is (3: a session id, 2: an interaction,
+    1: a response id, 0: none): the first of the surest kind named."""
+    for value, rank in (
+        (attrs.conversation, 3),
+        (attrs.chat_session, 3),
+        (attrs.chat_session_id, 3),
+        (attrs.session_id, 3),
+        (attrs.interaction, 2),
+        (attrs.response_id, 1),
+    ):
+        if isinstance(value, str) and (named := value.strip()):
+            return named, rank
+    return "", 0
 
 
-def _session(attrs: dict[str, object]) -> tuple[str, int]:
-    best, rank = "", 0
-    for key, priority in SESSION_ATTRS:
-        value = text(attrs.get(key))
-        if value and priority > rank:
-            best, rank = value, priority
-    return best, rank
+def _model(attrs: _Attrs) -> str:
+    return text(attrs.response_model) or text(attrs.request_model)
 
 
 def _ts_parts(value: object) -> int | None:
@@ -106,51 +169,51 @@ def _ts_scalar(value: object) -> int | None:
     return raw * 1000
 
 
-def _timestamp_ms(rec: dict[str, object]) -> int | None:
-    for key in ("endTime", "startTime", "hrTime", "_hrTime", "time"):
-        if (ms := _ts_parts(rec.get(key))) is not None:
+def _timestamp_ms(rec: _Line) -> int | None:
+    for parts in (rec.endTime, rec.startTime, rec.hrTime, rec.hrTime_, rec.time):
+        if (ms := _ts_parts(parts)) is not None:
             return ms
-    for key in ("timestamp", "observedTimestamp"):
-        if (ms := _ts_scalar(rec.get(key))) is not None:
+    for scalar in (rec.timestamp, rec.observedTimestamp):
+        if (ms := _ts_scalar(scalar)) is not None:
             return ms
-    nanos = _number(rec.get("timeUnixNano"))
+    nanos = _number(rec.timeUnixNano)
     return nanos // 10**6 if nanos else None
 
 
-def _nested(rec: dict[str, object], key: str) -> str:
-    direct = text(rec.get(key))
-    ctx = rec.get("spanContext")
-    return direct or (text(ctx.get(key)) if isinstance(ctx, dict) else "")
+def _nested(direct: object, ctx: object, key: str) -> str:
+    return text(direct) or (text(ctx.get(key)) if isinstance(ctx, dict) else "")
 
 
-def _is_span(rec: dict[str, object]) -> bool:
-    kind = rec.get("type")
+def _is_span(rec: _Line) -> bool:
+    kind = rec.type
     if isinstance(kind, str):
         return kind == "span"
-    keys = ("spanId", "traceId", "startTime", "endTime", "duration", "kind")
-    return bool(text(rec.get("name"))) and any(
-        (text(rec.get(k)) if k in ("spanId", "traceId") else rec.get(k) is not None) for k in keys
+    return bool(text(rec.name)) and (
+        bool(text(rec.spanId))
+        or bool(text(rec.traceId))
+        or any(v is not None for v in (rec.startTime, rec.endTime, rec.duration, rec.kind))
     )
 
 
-def _kind(rec: dict[str, object], attrs: dict[str, object]) -> int | None:
-    name = text(rec.get("name"))
-    operation = text(attrs.get("gen_ai.operation.name"))
-    body = text(rec.get("body")) or text(rec.get("_body"))
-    event = text(attrs.get("event.name"))
-    span = _is_span(rec)
-    if span and (operation == "chat" or name.startswith("chat ")):
-        return CHAT
-    if not span and (
-        event == "gen_ai.client.inference.operation.details" or body.startswith("GenAI inference:")
-    ):
+def _kind(rec: _Line, attrs: _Attrs) -> int | None:
+    """CHAT or SUMMARY for a span, INFERENCE or TURN for a log record, None for the rest."""
+    if _is_span(rec):
+        name, operation = text(rec.name), text(attrs.operation)
+        if operation == "chat" or name.startswith("chat "):
+            return CHAT
+        if operation == "invoke_agent" or name.startswith("invoke_agent "):
+            return SUMMARY
+        return None
+    event = text(attrs.event)
+    if event == "gen_ai.client.inference.operation.details":
         return INFERENCE
-    if not span and (
-        event == "copilot_chat.agent.turn" or body.startswith("copilot_chat.agent.turn")
-    ):
+    if event == "copilot_chat.agent.turn":
         return TURN
-    if span and (operation == "invoke_agent" or name.startswith("invoke_agent ")):
-        return SUMMARY
+    body = text(rec.body) or text(rec.body_)
+    if body.startswith("GenAI inference:"):
+        return INFERENCE
+    if body.startswith("copilot_chat.agent.turn"):
+        return TURN
     return None
 
 
@@ -169,56 +232,55 @@ class _Candidate:
     cache_write: int
 
 
-def _candidates(lines: list[dict[str, object]], fallback_ms: int) -> list[_Candidate]:
+def _candidates(lines: list[_Line], fallback_ms: int) -> list[_Candidate]:
     """Every usage record of one file, with the model and session its trace gives it."""
     models: dict[str, str] = {}
     sessions: dict[str, tuple[str, int]] = {}
-    named_of: list[tuple[str, int]] = []  # each record's own session, worked out once
+    traces: list[str] = []  # each record's trace and own session, worked out once
+    named_of: list[tuple[str, int]] = []
     for rec in lines:
-        trace, attrs = _nested(rec, "traceId"), rec.get("attributes")
-        named = _session(attrs) if isinstance(attrs, dict) else ("", 0)
-        named_of.append(named)
-        if not trace or not isinstance(attrs, dict):
+        attrs = rec.attributes
+        trace = _nested(rec.traceId, rec.spanContext, "traceId")
+        traces.append(trace)
+        if not isinstance(attrs, _Attrs):
+            named_of.append(("", 0))
             continue
-        if trace not in models and (model := _firsttext(attrs, MODEL_ATTRS)):
+        named = _session(attrs)
+        named_of.append(named)
+        if not trace:
+            continue
+        if trace not in models and (model := _model(attrs)):
             models[trace] = model
         if named[1] > sessions.get(trace, ("", 0))[1]:
             sessions[trace] = named
     out = []
     for index, rec in enumerate(lines):
-        attrs = rec.get("attributes")
-        if not isinstance(attrs, dict):
+        attrs = rec.attributes
+        if not isinstance(attrs, _Attrs):
             continue
         kind = _kind(rec, attrs)
         if kind is None:
             continue
-        inp = _attr(attrs, "gen_ai.usage.input_tokens")
-        out_t = _attr(attrs, "gen_ai.usage.output_tokens")
-        read = _attr(attrs, "gen_ai.usage.cache_read.input_tokens")
-        write = _attr(
-            attrs,
-            "gen_ai.usage.cache_write.input_tokens",
-            "gen_ai.usage.cache_creation.input_tokens",
-        )
-        total = _attr(attrs, "gen_ai.usage.total_tokens", "gen_ai.usage.total.token_count")
+        inp, out_t = _count(attrs.input), _count(attrs.output)
+        read = _count(attrs.cache_read)
+        write = _count(attrs.cache_write, attrs.cache_creation)
+        total = _count(attrs.total, attrs.total_count)
         inp -= min(inp, read)
         missing = max(0, total - (inp + out_t + read + write))
         if missing and out_t == 0:
             out_t = missing
         elif missing:
-            reasoning = _attr(
-                attrs, "gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens"
-            )
+            reasoning = _count(attrs.reasoning, attrs.reasoning_tokens)
             out_t += max(0, missing - reasoning)  # reasoning is inside output already
         if not (inp or out_t or read or write):
             continue
-        trace = _nested(rec, "traceId")
-        span = _nested(rec, "spanId")
-        model = _firsttext(attrs, MODEL_ATTRS) or models.get(trace, "") or "unknown"
+        trace = traces[index]
+        span = _nested(rec.spanId, rec.spanContext, "spanId")
+        model = _model(attrs) or models.get(trace, "") or "unknown"
         session = named_of[index][0] or sessions.get(trace, ("", 0))[0] or trace
         ts = _timestamp_ms(rec) or fallback_ms
         out.append(
-            _Candidate(kind, trace, text(attrs.get("gen_ai.response.id")),
+            _Candidate(kind, trace, text(attrs.response_id),
                        _key(kind, trace, span, attrs, session or "unknown-session", ts, index),
                        ts, model, session or "unknown-session", inp, out_t, read, write)
         )  # fmt: skip
@@ -226,15 +288,15 @@ def _candidates(lines: list[dict[str, object]], fallback_ms: int) -> list[_Candi
 
 
 def _key(  # noqa: PLR0917 - the parts ccusage keys a record by
-    kind: int, trace: str, span: str, attrs: dict[str, object], session: str, ts: int, index: int
+    kind: int, trace: str, span: str, attrs: _Attrs, session: str, ts: int, index: int
 ) -> str:
     if kind in (CHAT, SUMMARY):
         return f"{trace}:{span}" if trace and span else f"span:{session}:{ts}:{index}"
     if kind == INFERENCE:
         return f"log:{trace}:{span}" if trace and span else f"log:{session}:{ts}:{index}"
-    turn = _number(attrs.get("turn.index"))
+    turn = _number(attrs.turn_index)
     if turn is None:
-        turn = _number(attrs.get("copilot_chat.turn.index"))
+        turn = _number(attrs.chat_turn_index)
     turn_text = f"idx-{index}" if turn is None else str(turn)
     return (
         f"agent-turn:{trace}:{turn_text}" if trace else f"agent-turn:{session}:{turn_text}:{index}"
@@ -307,8 +369,7 @@ class CopilotReader(WholeFileReader):
         return super().read_new(active_since_ns)
 
     def parse(self, path: Path, data: bytes, stamp: Stamp, out: list[UsageRecord]) -> str | None:
-        found, why = json_lines(data, need=b'"attributes"')
-        lines = [rec for _n, rec in found]
+        lines, why = typed_lines(data, _DECODER, need=b'"attributes"')
         chosen, held = select(_candidates(lines, stamp[3] // 10**6), self._now_ms)
         out += [self._record(path, c) for c in chosen]
         if held:

@@ -144,16 +144,14 @@ class GrokLogReader(JsonlReader):
     def read_file(self, folder: Path, root: Path, path: Path, out: list[UsageRecord]) -> None:
         cwd, sid = session_log(root, path) or ("", path.parent.name)
         session = _summary(path, cwd, sid)
-        self.tail(path, _DECODER.decode, lambda rec: self._turn(rec, line_key(rec), session, out),
-                  out)  # fmt: skip
+        self.tail(path, _DECODER.decode, lambda rec: self._turn(rec, session, out), out)
 
-    def _turn(
-        self, rec: _Line, key: str, session: _Session, out: list[UsageRecord]
-    ) -> UsageRecord | None:
+    def _turn(self, rec: _Line, session: _Session, out: list[UsageRecord]) -> UsageRecord | None:
         """The turn's records go to ``out`` (one per model); returns None (nothing more)."""
         update = rec.params.update if rec.params is not None else None
         if update is None or update.sessionUpdate != "turn_completed" or update.usage is None:
             return None
+        key = line_key(rec)  # only for a turn: a line that merely mentions one is none
         meta = rec.params._meta if rec.params is not None else None
         stamp_ms = meta.agentTimestampMs if meta is not None else None
         ts = count(stamp_ms) * 1_000_000 if count(stamp_ms) else _when(rec.timestamp)

@@ -78,16 +78,22 @@ class HermesReader(SessionTotalsReader):
     def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
         ident = str(row[0] or "")
         model = str(row[1]).strip()
-        started = when_ns(row[3])
-        if not ident or not model or started is None or ident in self.seen:
+        if not ident or not model or ident in self.seen:
             return  # a session another home holds counts once (the first)
-        self.seen.add(ident)
         inp, output, read, write, reasoning = (_count(v) for v in row[4:9])
         cost = _usd(row[10])  # the billed cost; Hermes's estimate is not used (as ccusage)
         totals = [inp, output + reasoning, read, write, round(cost * 1e6)]
+        key = f"h:{ident}"
+        if self.unchanged(key, totals):
+            self.seen.add(ident)
+            return  # most sessions of a re-read: nothing added, no time to work out
+        started = when_ns(row[3])
+        if started is None:
+            return
+        self.seen.add(ident)
         if not any(totals):
             return
-        found = self.grown(f"h:{ident}", totals, started, when_ns(row[11]))
+        found = self.grown(key, totals, started, when_ns(row[11]))
         if found is not None:
             key, at, counts = found
             out.append(self._record(key, at, model, provider_of(row[2], model), ident, counts))

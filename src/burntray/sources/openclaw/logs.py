@@ -30,10 +30,50 @@ from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, 
 from burntray.sources.openclaw.paths import is_session_file
 
 MARKERS = (b'"model_change"', b'"model-snapshot"', b'"usage"')
+# A field that should hold an object may hold anything else: then it holds nothing read.
+_Other = list[object] | str | int | float | bool | None
 
 
-def _obj(value: object) -> dict[str, object]:
-    return value if isinstance(value, dict) else {}
+class _Usage(msgspec.Struct, gc=False):
+    input: object = 0
+    output: object = 0
+    cacheRead: object = 0
+    cacheWrite: object = 0
+    totalTokens: object = 0
+    cost: object = None  # {"total": USD, ...}
+
+
+class _Message(msgspec.Struct, gc=False):
+    role: object = None
+    usage: _Usage | _Other = None
+    timestamp: object = None
+    modelId: object = None
+    model: object = None
+    provider: object = None
+
+
+class _Line(msgspec.Struct, gc=False):
+    """The fields read of one line (the texts and tool results in between are not decoded)."""
+
+    type: object = None
+    customType: object = None
+    timestamp: object = None
+    message: _Message | _Other = None
+    data: object = None  # a model change's own fields, when there
+    modelId: object = None
+    model: object = None
+    provider: object = None
+
+
+_DECODER = msgspec.json.Decoder(_Line)
+
+
+def _decode(line: bytes) -> _Line | None:
+    """A line as its fields; None for JSON that is not an object (no record, not malformed)."""
+    try:
+        return _DECODER.decode(line)
+    except msgspec.ValidationError:
+        return None
 
 
 def _when(value: object) -> int | None:
@@ -79,47 +119,51 @@ class OpenClawLogReader(JsonlReader):
         except OSError:
             return
 
-        def record(rec: object) -> UsageRecord | None:
-            if not isinstance(rec, dict):
+        def record(rec: _Line | None) -> UsageRecord | None:
+            if rec is None:
                 return None
-            kind = rec.get("type")
-            if kind == "model_change" or (
-                kind == "custom" and rec.get("customType") == "model-snapshot"
-            ):
-                source = _obj(rec.get("data")) or rec
-                model = text(source.get("modelId")) or text(source.get("model"))
+            kind = rec.type
+            if kind == "model_change" or (kind == "custom" and rec.customType == "model-snapshot"):
+                data = rec.data
+                if isinstance(data, dict) and data:
+                    model = text(data.get("modelId")) or text(data.get("model"))
+                    provider = text(data.get("provider"))
+                else:
+                    model = text(rec.modelId) or text(rec.model)
+                    provider = text(rec.provider)
                 current["model"] = model or current["model"]
-                current["provider"] = text(source.get("provider")) or current["provider"]
+                current["provider"] = provider or current["provider"]
                 return None
             return self._record(rec, session, current, fallback)
 
         def on_reset(_old: FileState) -> None:
             current["model"] = current["provider"] = ""
 
-        self.tail(path, msgspec.json.decode, record, out, on_reset)
+        self.tail(path, _decode, record, out, on_reset)
         new_state = self.tailer.files.get(str(path))
         if new_state is not None:
             new_state.extra = dict(current)
 
     def _record(
-        self, rec: dict[str, object], session: str, current: dict[str, str], fallback: int
+        self, rec: _Line, session: str, current: dict[str, str], fallback: int
     ) -> UsageRecord | None:
-        message = _obj(rec.get("message"))
-        usage = _obj(message.get("usage"))
-        if rec.get("type") != "message" or message.get("role") != "assistant" or not usage:
+        message = rec.message
+        if rec.type != "message" or not isinstance(message, _Message):
             return None
-        inp, out = count(usage.get("input")), count(usage.get("output"))
-        read, write = count(usage.get("cacheRead")), count(usage.get("cacheWrite"))
-        out += max(0, count(usage.get("totalTokens")) - (inp + out + read + write))
+        usage = message.usage
+        if message.role != "assistant" or not isinstance(usage, _Usage):
+            return None
+        inp, out = count(usage.input), count(usage.output)
+        read, write = count(usage.cacheRead), count(usage.cacheWrite)
+        out += max(0, count(usage.totalTokens) - (inp + out + read + write))
         if not (inp or out or read or write):
             return None
-        ts = _when(message.get("timestamp")) or _when(rec.get("timestamp")) or fallback
+        ts = _when(message.timestamp) or _when(rec.timestamp) or fallback
         model = (
-            text(message.get("modelId")) or text(message.get("model")) or current["model"]
-            or "unknown"
+            text(message.modelId) or text(message.model) or current["model"] or "unknown"
         )  # fmt: skip
-        provider = text(message.get("provider")) or current["provider"]
-        own = _obj(usage.get("cost")).get("total")
+        provider = text(message.provider) or current["provider"]
+        own = usage.cost.get("total") if isinstance(usage.cost, dict) else None
         cost = own_cost(own)
         upstream = cost is not None
         if not upstream:

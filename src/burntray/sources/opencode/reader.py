@@ -19,6 +19,8 @@ unknown model is unpriced, never $0.
 Live and bounded: the database is read only when its files changed (``io.sqlite_ro``, read-only,
 never a file created beside it) and, where the table has ``time_updated``, only the rows updated
 since the newest one read (a message gets its tokens when it finishes, so it is updated then);
+a row whose JSON never names ``tokens`` (a user message) is not decoded at all, so a cut-off
+row is counted as skipped only when it got as far as its tokens;
 JSON files are read whole only when they changed (``agent_logs.stores.WholeFiles``).
 """
 
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 
 MAX_ROW_BYTES = 4 * 1024 * 1024  # an assistant message's JSON is a few KB (its parts are apart)
 WHAT = "OpenCode database"
+_TOKENS, _TOKENS_TEXT = b'"tokens"', '"tokens"'  # a message with usage names its tokens
 
 
 class _Cache(msgspec.Struct, gc=False):
@@ -210,6 +213,11 @@ class OpenCodeReader(DatabaseReader):
             msg_id, session = str(raw_id or ""), str(raw_session or "")
             if not isinstance(data, str | bytes):
                 self.bad(f"{db} message {msg_id}", "data missing or over the size cap")
+                continue
+            if (_TOKENS_TEXT not in data) if isinstance(data, str) else (_TOKENS not in data):
+                # no usage to read (a user message, every other one): not decoded at all
+                if msg_id:
+                    self._db_ids.add(msg_id)
                 continue
             try:
                 key = f"{db}:{msg_id}" if self.kilo else ""  # ccusage's key for Kilo

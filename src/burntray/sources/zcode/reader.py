@@ -14,7 +14,8 @@ beyond input and output (the reasoning). A call through ZCode's own plan (provid
 ``zai-coding-plan``, ``builtin:zai-coding-plan``, ``builtin:bigmodel-coding-plan``, or none) is
 priced from the table by model; a call through another channel (a custom provider) has a price
 burntray cannot know: unpriced, never $0. The key is the row's ``id`` (a call in two homes
-counts once). Columns a ZCode version lacks count 0.
+counts once). Columns a ZCode version lacks count 0. A completed call with no start time (NULL,
+text, 0) has no day: not counted (ccusage drops it silently), but counted as skipped and named.
 
 Live and bounded: the database is read only when its files changed (``io.sqlite_ro``,
 read-only, never a file created beside it), and then only the calls started since the oldest one
@@ -27,7 +28,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
@@ -46,6 +47,10 @@ OWN_PLAN = frozenset({"zai", "zai-coding-plan", "builtin:zai-coding-plan",
 # slow write) is still found when it started within this of the newest one read.
 REREAD_MS = 3_600_000
 DONE = frozenset({"completed", "cancelled", "error"})  # what a call that is over ends as
+# A call with a start time: a number of ms after 1970 and before the year 10000 (as ccusage
+# 20.0.24, a real counts too); NULL, text, 0 or less is none
+STARTED = ("typeof(m.started_at) IN ('integer', 'real') AND m.started_at > 0 "
+           "AND m.started_at < 253402300800000")  # fmt: skip
 OPTIONAL = ("provider_id", "cache_read_input_tokens", "cache_creation_input_tokens",
             "computed_total_tokens")  # fmt: skip
 
@@ -62,6 +67,9 @@ class ZCodeReader(DatabaseReader):
         self.missing = ""
         self.files_seen = 0
         self._started_ms: dict[str, int] = {}  # db -> newest started_at read
+        # db -> its completed calls with a model but no start time: how many, the first named
+        # (ccusage 20.0.24 drops them without a word; burntray says so, counted per read)
+        self._no_start: dict[str, tuple[int, str]] = {}
 
     def folders(self) -> list[str]:
         return [str(d) for d in self.data_dirs if d.is_dir()]
@@ -97,17 +105,41 @@ class ZCodeReader(DatabaseReader):
             rows = conn.execute(
                 "SELECT m.status, m.id, m.session_id, m.started_at, m.model_id, "  # noqa: S608
                 f"m.input_tokens, m.output_tokens, {chosen}, {directory} "
-                f"FROM model_usage m {join} WHERE m.started_at >= ?",
+                f"FROM model_usage m {join} WHERE {STARTED} AND m.started_at >= ?",
                 (since,),
+            ).fetchall()
+            no_start = conn.execute(
+                "SELECT m.id, quote(m.started_at), m.model_id FROM model_usage m "  # noqa: S608
+                f"WHERE m.status = 'completed' AND NOT ({STARTED})"
             ).fetchall()
         finally:
             conn.execute("COMMIT")
-        starts = [r[3] for r in rows if isinstance(r[3], int)]
-        still_open = [r[3] for r in rows if r[0] not in DONE and isinstance(r[3], int)]
+        self._count_no_start(name, no_start)
+        starts = [int(r[3]) for r in rows]
+        still_open = [int(r[3]) for r in rows if r[0] not in DONE]
         newest = max(starts, default=since + REREAD_MS)
         # next time from the oldest call still open (its margin added back), else the newest
         self._started_ms[name] = min([newest, *(s + REREAD_MS for s in still_open)])
         return [r[1:] for r in rows if r[0] == "completed"]
+
+    def _count_no_start(self, db: str, rows: list[Row]) -> None:
+        """Note the completed calls that have a model but no start time (none is counted)."""
+        bad = sorted((str(call), started) for call, started, model in rows if text(model))
+        if not bad:
+            self._no_start.pop(db, None)
+            return
+        call, started = bad[0]
+        self._no_start[db] = (len(bad), f"{db} model_usage {call}: no start time "
+                                       f"(started_at is {started})")  # fmt: skip
+
+    @property
+    def malformed_lines(self) -> int:
+        return super().malformed_lines + sum(n for n, _ in self._no_start.values())
+
+    @property
+    def first_malformed(self) -> str:
+        first = super().first_malformed
+        return first or next((why for _db, (_n, why) in sorted(self._no_start.items())), "")
 
     def use(self, db: Path, rows: list[Row], out: list[UsageRecord]) -> None:
         for row in rows:
@@ -116,9 +148,6 @@ class ZCodeReader(DatabaseReader):
             model = text(model_id)
             if not model:
                 continue  # ccusage counts no call without a model either
-            if not isinstance(started, int) or isinstance(started, bool) or started <= 0:
-                self.bad(f"{db} model_usage {call}", f"started_at is {started!r}")
-                continue
             prompt, out_tokens = count(inp), count(output)
             read = min(count(read_raw), prompt)
             write = min(count(write_raw), prompt - read)
@@ -130,8 +159,8 @@ class ZCodeReader(DatabaseReader):
             cost = (self._prices.cost(model, uncached, output_all, read, write) if own_plan
                     else None)  # fmt: skip
             out.append(UsageRecord(
-                started * 1_000_000, "", model, uncached, output_all, read, write, cost,
-                f"z:{call}", text(session), text(directory),
+                int(cast("float", started)) * 1_000_000, "", model, uncached, output_all, read,
+                write, cost, f"z:{call}", text(session), text(directory),
             ))  # fmt: skip
 
     def save_state(self) -> str:
@@ -145,6 +174,7 @@ class ZCodeReader(DatabaseReader):
     def reset(self) -> None:
         self.forget_reads()
         self._started_ms = {}
+        self._no_start = {}
 
 
 def _is_a_store_reader(reader: ZCodeReader) -> StoreReader:
