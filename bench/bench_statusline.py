@@ -94,6 +94,12 @@ def _timed(cmd: list[str], env: dict[str, str], stdin: str) -> tuple[float, str]
     return time.perf_counter() - started, done.stdout.strip()
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + sys) of the processes this one has waited for so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def _cpu(cmd: list[str], env: dict[str, str], stdin: str) -> float:
     """The process's CPU time (user + sys): on shared cores, what its wall time would be alone
     (less what it waits on the disk)."""
@@ -136,8 +142,12 @@ def run() -> list[tuple[str, str]]:
                # the whole read, so that the first run's figure is the time to the full line
                "BURNTRAY_STATUSLINE_BUDGET_S": "600"}  # fmt: skip
         ours = [sys.executable, "-m", "burntray", "statusline", "--color", "never"]
+        load = os.getloadavg()[0]
+        before = _children_cpu()
         first, line = _timed(ours, env, stdin)
-        rows.append(("first: burntray statusline, no cache (whole process)", f"{first:.2f} s"))
+        first_cpu = _children_cpu() - before
+        rows.append(("first: burntray statusline, no cache (whole process)",
+                     f"{first:.2f} s (CPU {first_cpu:.2f} s, load {load:.1f})"))  # fmt: skip
         rows.append(("first: its line", line))
         seeded = _seeded_first(work, env, ours, stdin)
         rows.append(("first: with burntray's history already there (a tray ran)",
@@ -145,13 +155,18 @@ def run() -> list[tuple[str, str]]:
         cc_first = cc_cached = None
         if binary is not None:
             theirs = [str(binary), "statusline", "--offline"]
+            load = os.getloadavg()[0]
+            before = _children_cpu()
             cc_first, cc_line = _timed(theirs, env, stdin)
+            cc_first_cpu = _children_cpu() - before
             cc_cached = statistics.median(_timed(theirs, env, stdin)[0] for _ in range(WARM_RUNS))
             ratio = first / cc_first
-            rows.append(("first: ccusage statusline (whole process)", f"{cc_first:.2f} s"))
+            figure = f"{cc_first:.2f} s (CPU {cc_first_cpu:.2f} s, load {load:.1f})"
+            rows.append(("first: ccusage statusline (whole process)", figure))
             rows.append(("first: ccusage's line", cc_line))
             ratio_text = f"{ratio:.2f}{missed(ratio <= 0.2)}"
             rows.append(("first: burntray / ccusage [<= 0.2]", ratio_text))
+            rows.append(("first: burntray / ccusage, CPU time", f"{first_cpu / cc_first_cpu:.2f}"))
             rows.append(("warm: ccusage statusline, cached (median)", f"{cc_cached:.3f} s"))
             fresh = []
             for n in range(3):  # a new line changes the transcript: ccusage's cache is missed

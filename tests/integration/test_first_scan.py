@@ -20,12 +20,18 @@ import pytest
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.parallel import OrderedFiles, worker_count
-from burntray.sources.agent_logs.source import ClaudeSource
+from burntray.sources.agent_logs.source import ClaudeSource, codex_source
 from burntray.sources.base import ReportsProgress, scan_progress
 from burntray.sources.claude import logs as claude_logs
 from burntray.sources.claude.logs import ClaudeLogReader
+from burntray.sources.codex.logs import CodexLogReader
 from burntray.store.history import HistoryStore
-from tests.agent_logs_support import claude_line, generate_claude_logs, write_claude_fixture
+from tests.agent_logs_support import (
+    claude_line,
+    generate_heavy_week,
+    write_claude_fixture,
+    write_codex_fixture,
+)
 
 SONNET = "claude-sonnet-4-5-20250929"
 OPUS = "claude-opus-4-1-20250805"
@@ -308,12 +314,49 @@ def test_a_long_read_reports_its_progress_while_it_reads(
     assert scan_progress(source) == ()  # over: nothing to report
 
 
+def test_codex_first_read_reports_its_progress_file_by_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Codex's first scan says how far it has got as Claude Code's does: bytes done of the
+    bytes of the files it has to read (the archived copy that sessions/ wins over is not
+    among them), rising file by file, and nothing once it is over or on an unchanged pass."""
+    home = tmp_path / "codex"
+    files = write_codex_fixture(home)
+    reader = CodexLogReader([home], PRICES)
+    reader.progress.min_bytes = 0  # the fixture is small: report it anyway
+    source = codex_source([home], PRICES, None, watch=False)
+    source.reader = reader
+    assert isinstance(source, ReportsProgress)
+    seen = []
+    real = reader._read_file
+
+    def read_watching(path: Path, *args: object) -> None:
+        seen.extend(scan_progress(source))
+        real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "_read_file", read_watching)
+    source.poll()
+    total = files["session"].stat().st_size + files["archived_only"].stat().st_size
+    assert len(seen) == 2 and {p.total_bytes for p in seen} == {total}
+    assert {p.label for p in seen} == {"Codex logs"}
+    assert [p.done_bytes for p in seen] == [0, files["session"].stat().st_size] or [
+        p.done_bytes for p in seen
+    ] == [0, files["archived_only"].stat().st_size]
+    assert scan_progress(source) == ()
+    seen.clear()
+    source.poll()  # nothing new: no file to read, nothing to report
+    assert seen == [] and scan_progress(source) == ()
+
+
 @pytest.mark.slow
 def test_status_on_a_terminal_says_how_far_the_first_scan_has_got(tmp_path: Path) -> None:
     """A real ``status`` whose stderr is a terminal (a pty) over 48 MB of logs: the progress
     line shows there while it reads, and stdout is the JSON document alone."""
     config = tmp_path / "claude"
-    generate_claude_logs(config / "projects", 48 * 1024 * 1024, 12)
+    # dense requests (80,000 in about 50 MB): a read of a second or two, so the line has many
+    # redraws to show in; 48 MB of mostly tool output was read in 0.2 s and the line was
+    # sometimes never drawn
+    generate_heavy_week(config, requests=80_000, total_bytes=24 * 1024 * 1024)
     master, child = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "burntray", "status", "--source", "claude", "--window", "7d",

@@ -90,6 +90,28 @@ def test_folded_runs_give_the_figures_of_a_fresh_read(tmp_path: Path) -> None:
     assert cache.stat().st_size < 64 * 1024  # folded: a few rows, not every request
 
 
+def test_requests_at_the_same_instant_one_unpriced_are_folded_and_blocked(tmp_path: Path) -> None:
+    """Two requests logged at the same millisecond (parallel subagents), one of a model the
+    price table does not know: sorting them by time must not compare a cost with "unpriced"
+    (it raised TypeError, and the line lost its figures), both when folded and when recent."""
+    config = tmp_path / "claude"
+    path = config / "projects" / "-p" / "a.jsonl"
+    path.parent.mkdir(parents=True)
+    lines = []
+    for ts in (NOON - 3 * 60 * NS_MIN, NOON - 5 * NS_MIN):  # folded (over an hour), recent
+        for n, model in enumerate((MODELS[0], "claude-imaginary-9")):
+            lines.append(claude_line(_stamp(ts), f"m{ts}{n}", f"r{ts}{n}", model, 10, 300,
+                                     session="a"))  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+    prices = build_price_table({}, None)
+    figures = session_figures([config], prices, tmp_path / "c.msgpack", "a", NOON)
+    one = prices.lookup("anthropic", MODELS[0])
+    assert one is not None
+    assert figures.session_cost_usd == pytest.approx(2 * one.tiered_cost(10, 300, 0, 0))
+    assert figures.session_unpriced == 2 and figures.today_unpriced == 2
+    assert figures.block is not None and figures.block.cost_usd > 0
+
+
 def test_a_session_unknown_to_the_logs_has_no_cost(tmp_path: Path) -> None:
     config = tmp_path / "claude"
     _write(config, "b", [NOON - NS_MIN])

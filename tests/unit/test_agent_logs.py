@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 import sys
 import threading
 from pathlib import Path
@@ -14,6 +15,7 @@ from burntray.io.log_tail import LogTailer
 from burntray.io.tree_watch import TreeWatcher
 from burntray.model.pricing import Price, build_price_table
 from burntray.sources.claude.dedup import Dedup
+from burntray.sources.claude.lines import entry_cost, rates_of
 from burntray.sources.claude.logs import ClaudeEntry, ClaudeLogReader, parse_line
 from burntray.sources.claude.paths import claude_config_dirs
 from burntray.sources.codex.logs import CodexLogReader
@@ -56,6 +58,28 @@ def test_missing_cache_rates_follow_anthropics_ratios_and_fast_multiplies() -> N
     price = Price(2.0, 8.0, fast_multiplier=6.0)
     assert price.tiered_cost(0, 0, 1_000_000, 1_000_000) == pytest.approx(0.2 + 2.5)
     assert price.tiered_cost(1_000_000, 0, 0, 0, fast=True) == pytest.approx(12.0)
+
+
+def test_a_scans_per_model_rates_price_exactly_as_the_table() -> None:
+    """``entry_cost`` with the per-model rates a scan caches: the very float
+    ``Price.tiered_cost`` gives, below the tier, past it in any field, fast or not, with and
+    without the table's cache rates."""
+    rng = random.Random(22)
+    prices = [PRICES.lookup("anthropic", SONNET), Price(2.0, 8.0, fast_multiplier=6.0),
+              Price(3.0, 15.0, 0.3, 3.75, input_above_200k=6.0, output_above_200k=22.5,
+                    cache_read_above_200k=0.6, cache_write_above_200k=7.5)]  # fmt: skip
+    for _ in range(3000):
+        price = rng.choice(prices)
+        assert price is not None
+        top = rng.choice([2_000, 200_000, 200_001, 900_000])
+        inp, out, read, w5, w1 = (rng.randint(0, top) for _ in range(5))
+        fast = rng.random() < 0.2
+        entry = ClaudeEntry(0, "m", "r", "x", inp, out, w5 + w1, w5, w1, read, None, False,
+                            fast, fast)  # fmt: skip
+        want = price.tiered_cost(inp, out, read, w5, w1, fast=fast)
+        assert entry_cost(entry, {"x": rates_of(price)}) == (want, False)
+    unpriced = ClaudeEntry(0, "m", "r", "x", 1, 1, 0, 0, 0, 0, None, False, False, False)
+    assert entry_cost(unpriced, {"x": rates_of(None)}) == (None, False)
 
 
 def test_snapshot_has_the_tiers_and_keeps_unknown_models_unpriced() -> None:

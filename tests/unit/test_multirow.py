@@ -39,6 +39,23 @@ def test_chunks_shrink_to_sqlites_limit_on_bound_values() -> None:
     assert statements == math.ceil(100 / 3)  # 3 rows of 16 values under 50
 
 
+def test_inserted_counts_rows_and_stops_at_the_first_chunk_that_passed_one_over() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (i INTEGER PRIMARY KEY)")
+    conn.execute("CREATE TABLE log (i)")  # a trigger's writes are not the statement's rows
+    conn.execute("CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log VALUES (1); END")
+    counted: list[int] = []
+    assert (
+        insert_rows(conn, "INSERT OR IGNORE INTO t VALUES", 1, [(i,) for i in range(600)], counted)
+        == 5
+    )  # fmt: skip  (256 + 256 + 64 + 16 + 8)
+    assert counted == [600]
+    counted.clear()
+    rows = [(i,) for i in range(1000, 1300)] + [(5,)] + [(i,) for i in range(2000, 2700)]
+    statements = insert_rows(conn, "INSERT OR IGNORE INTO t VALUES", 1, rows, counted)
+    assert statements == 2 and counted == [2 * CHUNK - 1]  # the second chunk held row 5
+
+
 def _records(n: int, first: int = 0, inp: int = 10) -> list[UsageRecord]:
     return [
         UsageRecord(MIN + i * 1000, "anthropic", "m", inp, 5, 3, 2, 0.5, f"k{i}", session="s")
@@ -62,7 +79,8 @@ def test_record_ingest_steps_per_chunk_not_per_row(tmp_path: Path, changed: bool
             conn.set_trace_callback(None)
     # Each statement run is traced with its values (a row trigger's runs repeat its text):
     # 2,000 rows are 7 chunks of 256 and 208 = 128 + 64 + 16, not 2,000 runs of one row.
-    inserts = {s for s in steps if s.startswith(("INSERT INTO usage_events", "INSERT INTO temp"))}
+    heads = ("INSERT INTO usage_events", "INSERT OR IGNORE INTO usage_events", "INSERT INTO temp")
+    inserts = {s for s in steps if s.startswith(heads)}
     assert 7 + 3 <= len(inserts) <= 16  # the changed path adds three INSERT ... SELECTs
     totals, _rows = store.summarise("otel", 0, 10 * MIN, 10 * MIN)
     assert (totals.reqs, totals.input_tokens) == (2000, 20_000)

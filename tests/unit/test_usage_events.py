@@ -151,3 +151,29 @@ def test_resume_state_is_written_with_the_records(tmp_path: Path) -> None:
             store.ingest("s", batch, ("source_state:s", "offset 3"))
     assert history.get_meta("source_state:s") == "offset 1"
     assert store.count("s") == 1
+
+
+def test_a_batch_of_new_records_needs_no_statement_journal(tmp_path: Path) -> None:
+    """A first scan writes 240,000 new records: a savepoint or an insert that may abort half
+    done makes SQLite copy every page it touches to a temp file first (2.4 million writes,
+    half the scan's write time). The new-records path uses neither; a batch holding a stored
+    key is undone whole and written by the general path, its state with it."""
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    store = UsageEvents(history)
+    statements: list[str] = []
+    history._conn.set_trace_callback(statements.append)
+    batch = [_rec(MIN + n, f"k{n}") for n in range(50)]
+    assert store.ingest("s", batch, ("source_state:s", "offset 50")) == 50
+    history._conn.set_trace_callback(None)
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+    inserts = [s for s in statements if s.startswith("INSERT") and "usage_events" in s]
+    assert inserts and all(s.startswith("INSERT OR IGNORE") for s in inserts)
+    # new keys and one stored with other values: the general path, exactly once each
+    mixed = [_rec(2 * MIN, "new1"), _rec(MIN + 3, "k3", inp=1000), _rec(3 * MIN, "new2")]
+    assert store.ingest("s", mixed, ("source_state:s", "offset 53")) == 3
+    assert history.get_meta("source_state:s") == "offset 53"
+    totals, _ = store.summarise("s", 0, 10 * MIN, 10 * MIN)
+    assert totals.reqs == 52
+    assert totals.input_tokens == 49 * 10 + 1000 + 2 * 10
+    minutes = history.execute("SELECT sum(reqs), sum(input) FROM usage_minutes")
+    assert minutes == [(52, 49 * 10 + 1000 + 2 * 10)]

@@ -345,6 +345,9 @@ class CodexSource(PlanLimitsFromLog, AgentLogSource):
     name = "codex"
     label = "Codex logs"
 
+    def scan_progress(self) -> ScanProgress | None:
+        return progress_of(self.label, self.reader.progress)  # type: ignore[attr-defined]
+
     def facts(self) -> tuple[UpstreamFact, ...]:
         facts = list(super().facts())
         guessed = getattr(self.reader, "fallback_model_turns", 0)

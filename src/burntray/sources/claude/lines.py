@@ -25,7 +25,7 @@ from typing import Annotated, Any, NamedTuple
 
 import msgspec
 
-from burntray.model.pricing import Price, PriceTable
+from burntray.model.pricing import TIER_THRESHOLD_TOKENS, Price, PriceTable
 
 PROVIDER = "anthropic"
 USAGE_MARKER = b'"usage":{'
@@ -117,6 +117,20 @@ class ClaudeEntry(NamedTuple):
         )
 
 
+_new = tuple.__new__
+_GOOD_VERSIONS: set[str] = set()  # versions seen to be N.N.N...: a log holds a handful
+
+
+def _version_ok(version: str) -> bool:
+    if version in _GOOD_VERSIONS:
+        return True
+    if not _SEMVER_PREFIX.match(version):
+        return False
+    if len(_GOOD_VERSIONS) < 1000:  # bounded, whatever a log holds
+        _GOOD_VERSIONS.add(version)
+    return True
+
+
 def parse_line(line: bytes) -> ClaudeEntry | None:
     """The usage in one log line, or None when the line is not a usable assistant line.
 
@@ -152,7 +166,7 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
         or raw.request_id == ""
         or msg.id == ""
         or msg.model == ""
-        or (isinstance(raw.version, str) and not _SEMVER_PREFIX.match(raw.version))
+        or (isinstance(raw.version, str) and not _version_ok(raw.version))
     ):
         return None
     ts_ns = (raw.timestamp - _EPOCH) // _ONE_US * 1000
@@ -170,48 +184,85 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
         write_1h = usage.cache_creation.ephemeral_1h_input_tokens
     else:
         write_5m, write_1h = write, 0
-    return ClaudeEntry(
-        ts_ns,
-        mid,
-        rid,
-        "" if model == SYNTHETIC_MODEL else model,
-        usage.input_tokens,
-        usage.output_tokens,
-        write,
-        write_5m,
-        write_1h,
-        read,
-        cost,
-        raw.is_sidechain is True,
-        speed == "fast",
-        speed is not None,
-        raw.git_branch[:MAX_BRANCH] if isinstance(raw.git_branch, str) else "",
+    # built as the tuple it is (a named tuple's generated __new__ costs as much again)
+    return _new(
+        ClaudeEntry,
+        (
+            ts_ns,
+            mid,
+            rid,
+            "" if model == SYNTHETIC_MODEL else model,
+            usage.input_tokens,
+            usage.output_tokens,
+            write,
+            write_5m,
+            write_1h,
+            read,
+            cost,
+            raw.is_sidechain is True,
+            speed == "fast",
+            speed is not None,
+            raw.git_branch[:MAX_BRANCH] if isinstance(raw.git_branch, str) else "",
+        ),
+    )
+
+
+class Rates(NamedTuple):
+    """A model's per-token rates as ``Price.tiered_cost`` takes them, worked out once per model:
+    a scan prices the same few models a million times, nearly always below the 200k tier."""
+
+    price: Price
+    input: float
+    output: float
+    cache_write_5m: float
+    cache_write_1h: float
+    cache_read: float
+    fast_multiplier: float
+
+
+def rates_of(price: Price | None) -> Rates | None:
+    if price is None:
+        return None
+    return Rates(
+        price,
+        price.input,
+        price.output,
+        price.cache_write if price.cache_write is not None else price.input * 1.25,
+        price.cache_write_1h if price.cache_write_1h is not None else price.input * 2,
+        price.cache_read if price.cache_read is not None else price.input * 0.1,
+        price.fast_multiplier,
     )
 
 
 def entry_cost(
-    entry: ClaudeEntry, prices: PriceTable | dict[str, Price | None]
+    entry: ClaudeEntry, prices: PriceTable | dict[str, Rates | None]
 ) -> tuple[float | None, bool]:
     """(cost, from upstream): ``costUSD`` when present, else priced; None when unpriced.
 
-    ``prices`` may be a per-model cache filled from the table (looking a model up is far
-    dearer than pricing a request, and a scan prices the same few models a million times)."""
+    ``prices`` may be a per-model cache of ``rates_of`` filled from the table (looking a model
+    up is far dearer than pricing a request)."""
     if entry.cost_usd is not None:
         return entry.cost_usd, True
     if not entry.model:
-        price = None
-    elif isinstance(prices, dict):
-        price = prices[entry.model]
-    else:
-        price = prices.lookup(PROVIDER, entry.model)
-    if price is None:
         return (0.0 if entry.total == 0 else None), False
-    cost = price.tiered_cost(
-        entry.input_tokens,
-        entry.output_tokens,
-        entry.cache_read_tokens,
-        entry.cache_write_5m,
-        entry.cache_write_1h,
-        fast=entry.fast,
+    if isinstance(prices, dict):
+        rates = prices[entry.model]
+    else:
+        rates = rates_of(prices.lookup(PROVIDER, entry.model))
+    if rates is None:
+        return (0.0 if entry.total == 0 else None), False
+    inp, out, read = entry.input_tokens, entry.output_tokens, entry.cache_read_tokens
+    write_5m, write_1h = entry.cache_write_5m, entry.cache_write_1h
+    if max(inp, out, read, write_5m, write_1h) > TIER_THRESHOLD_TOKENS:
+        # a field past the tier: the table's own rule, field by field
+        return rates.price.tiered_cost(inp, out, read, write_5m, write_1h, fast=entry.fast), False
+    # below the tier every field is tokens x its base rate: the same sum, in the same order,
+    # as ``Price.tiered_cost`` (so the same float), without its five calls
+    total = (
+        inp * rates.input
+        + out * rates.output
+        + write_5m * rates.cache_write_5m
+        + write_1h * rates.cache_write_1h
+        + read * rates.cache_read
     )
-    return cost, False
+    return total * (rates.fast_multiplier if entry.fast else 1.0) / 1_000_000, False

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from burntray.io.log_tail import FileState, LogTailer
-from burntray.model.pricing import Price, PriceTable
+from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.files import JsonlFinder
 from burntray.sources.agent_logs.parallel import (
@@ -36,8 +36,10 @@ from burntray.sources.claude.lines import (
     SYNTHETIC_MODEL,
     USAGE_MARKER,
     ClaudeEntry,
+    Rates,
     entry_cost,
     parse_line,
+    rates_of,
 )
 from burntray.sources.claude.scan_worker import FileResult
 
@@ -106,7 +108,7 @@ class ClaudeLogReader:
         self.files_seen = 0
         self._compact_at = COMPACT_AT_GROUPS
         self._newest_ns = -(2**63)
-        self._price_cache: dict[str, Price | None] = {}
+        self._price_cache: dict[str, Rates | None] = {}
         self.workers = workers  # None: one per core (``parallel.worker_count``)
         self.parallel_min_bytes = parallel_min_bytes
         self.start_method = start_method
@@ -286,7 +288,7 @@ class ClaudeLogReader:
             key = kept[0]
             model = entry.model
             if model and model not in cache:
-                cache[model] = prices.lookup(PROVIDER, model)
+                cache[model] = rates_of(prices.lookup(PROVIDER, model))
             cost, upstream = entry_cost(entry, cache)
             # The record, not the entry, is kept: a pass over a GB holds ~100k of them.
             out[key] = _record(entry, cost, upstream, key, session, project)

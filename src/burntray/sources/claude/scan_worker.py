@@ -8,19 +8,22 @@ duplicates: that needs every file, in order, and is done by the reader with what
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import msgspec
 
 from burntray.io.log_tail import LogTailer
-from burntray.model.pricing import Price, PriceTable
+from burntray.model.pricing import PriceTable
 from burntray.sources.agent_logs.scan import UsageScan
 from burntray.sources.claude.lines import (
     PROVIDER,
     USAGE_MARKER,
     ClaudeEntry,
+    Rates,
     entry_cost,
     parse_line,
+    rates_of,
 )
 
 # (offset of the line, its entry, its cost, whether the cost is the line's own costUSD)
@@ -49,7 +52,7 @@ def read_file(name: str) -> FileResult:
     assert _prices is not None, "init() first"
     prices = _prices
     tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
-    cache: dict[str, Price | None] = {}
+    cache: dict[str, Rates | None] = {}
     found: list[Found] = []
     pieces: list[bytes] = []
 
@@ -63,13 +66,21 @@ def read_file(name: str) -> FileResult:
             return
         model = entry.model
         if model and model not in cache:
-            cache[model] = prices.lookup(PROVIDER, model)
+            cache[model] = rates_of(prices.lookup(PROVIDER, model))
         found.append((offset, entry, *entry_cost(entry, cache)))
         if len(found) == CHUNK:  # packed as it goes: this process holds bytes, not entries
             pieces.append(_ENCODER.encode(found))
             found.clear()
 
-    tailer.read(Path(name), on_line)
+    # the entries are long-lived and make no cycles: the collector would walk them again and
+    # again for nothing (as in the reader's own scan)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        tailer.read(Path(name), on_line)
+    finally:
+        if collecting:
+            gc.enable()
     state = tailer.files.get(name)
     stats = tailer.stats
     return (

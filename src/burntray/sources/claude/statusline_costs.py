@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import gc
+import operator
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,6 +52,7 @@ MAX_SESSIONS = 2000
 
 # (ts_ns, cost or None, session, key, tokens)
 Row = tuple[int, float | None, str, str, int]
+_TIME = operator.itemgetter(0)
 
 
 def today_start_ns(now_ns: int) -> int:
@@ -179,9 +182,16 @@ def session_figures(
     rows.update((r[3], r) for r in cache.recent)
     _wire_lookup(reader, rows)
     always = frozenset(_session_files(dirs, session_id, transcript))
-    for rec in reader.read_recent(keep_from_ns(now_ns), always):
-        rows[rec.key] = (rec.ts_ns, rec.cost_usd, rec.session, rec.key, rec.tokens)
-    cache.recent = _fold(cache, list(rows.values()), now_ns)
+    # a first run holds 100,000 requests, in no cycle: the collector waits until they are folded
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for rec in reader.read_recent(keep_from_ns(now_ns), always):
+            rows[rec.key] = (rec.ts_ns, rec.cost_usd, rec.session, rec.key, rec.tokens)
+        cache.recent = _fold(cache, list(rows.values()), now_ns)
+    finally:
+        if collecting:
+            gc.enable()
     figures = _figures(cache, session_id, now_ns, reader)
     cache.state = reader.save_state()
     try:
@@ -216,7 +226,8 @@ def _fold(cache: _Cache, rows: list[Row], now_ns: int) -> list[Row]:
     in time order, each sum kept in a local list until the end.)"""
     cutoff = now_ns - RECENT_NS
     recent = [r for r in rows if r[0] >= cutoff]
-    old = sorted(r for r in rows if r[0] < cutoff) if len(recent) != len(rows) else []
+    # by time alone: two requests of one instant would compare a cost with None (unpriced)
+    old = sorted((r for r in rows if r[0] < cutoff), key=_TIME) if len(recent) != len(rows) else []
     if not old:
         return recent
     bounds = _day_bounds(now_ns)
@@ -359,7 +370,8 @@ def _block(cache: _Cache, now_ns: int) -> UsageBlock | None:
         if last != first:
             points.append((last, 0.0, 0))
     # every folded minute is older than every recent request
-    points += sorted((ts, cost, n) for ts, cost, _s, _k, n in cache.recent if ts <= now_ns)
+    recent = [(ts, cost, n) for ts, cost, _s, _k, n in cache.recent if ts <= now_ns]
+    points += sorted(recent, key=_TIME)
     if not points:
         return None
     # Where the last block begins, by ``model.periods.usage_blocks_records``'s rule (a block

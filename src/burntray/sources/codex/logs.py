@@ -42,6 +42,7 @@ from burntray.model.pricing import Price, PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.files import JsonlFinder
+from burntray.sources.agent_logs.progress import ScanCounter
 from burntray.sources.codex.limits import LIMIT_REACHED_MARKER, CodexLimits
 
 PROVIDER = "openai"
@@ -226,6 +227,7 @@ class CodexLogReader:
         self.limits = CodexLimits()  # the plan windows the token_count lines carry
         self._finders = [(h, sub, JsonlFinder(h / sub)) for h in self.homes for sub in SUBDIRS]
         self.missing = ""
+        self.progress = ScanCounter()  # a long read's bytes done of bytes to read
         self.fallback_model_turns = 0
         self.fast_tier_turns = 0
         self._tiers: dict[Path, tuple[int, str | None]] = {}
@@ -254,6 +256,7 @@ class CodexLogReader:
         out: list[UsageRecord] = []
         present: set[str] = set()
         problems = []
+        todo: list[tuple[Path, str, Path]] = []
         for home in self.homes:
             taken: set[str] = set()  # paths relative to sessions/ (it wins over archived)
             for h, _sub, finder in self._finders:
@@ -273,7 +276,17 @@ class CodexLogReader:
                         name, active_since_ns
                     ):
                         continue
-                    self._read_file(path, rel, home, out)
+                    if not self.tailer.unchanged(name):  # one stat: nearly every file
+                        todo.append((path, rel, home))
+        # the bytes to read (the first scan's progress line), then the files in their order
+        sizes = [_unread(self.tailer, str(path)) for path, _rel, _home in todo]
+        self.progress.start(sum(sizes))
+        try:
+            for (path, rel, home), size in zip(todo, sizes, strict=True):
+                self._read_file(path, rel, home, out)
+                self.progress.add(size)
+        finally:
+            self.progress.stop()
         self.tailer.forget_missing(present)
         self.files_seen = len(present)
         self.missing = (
@@ -370,3 +383,13 @@ class CodexLogReader:
 
     def load_state(self, text: str) -> None:
         self.tailer.load_state(text)
+
+
+def _unread(tailer: LogTailer, name: str) -> int:
+    """Bytes of ``name`` past what was read (what a read of it still has to go through)."""
+    try:
+        size = os.stat(name).st_size
+    except OSError:
+        return 0
+    state = tailer.files.get(name)
+    return max(0, size - (state.offset if state is not None else 0))
