@@ -100,7 +100,7 @@ class Settings:
         """A source's config value: as set, else its declared default."""
         if key in self.source_options:
             return self.source_options[key]
-        spec = source_fields().get(key)
+        spec = REGISTRY.config_field(key)  # loads that source's spec only
         if spec is None:
             raise KeyError(f"no source declares the config key {key!r}")
         return spec.default
@@ -112,16 +112,13 @@ class Settings:
         if options:
             changes["source_options"] = {**self.source_options, **options}
         candidate = replace_fields(self, **changes)
-        return settings_from_toml(settings_to_toml(candidate), source="settings")
-
-
-def source_fields() -> dict[str, ConfigField]:
-    """The keys every registered source declares, by dotted key."""
-    return {f.key: f for f in REGISTRY.config_fields()}
+        # only the source keys set: every source's defaults would load every source's spec
+        return settings_from_toml(settings_to_toml(candidate, defaults=False), source="settings")
 
 
 def all_fields() -> tuple[ConfigField, ...]:
-    return (*FIELDS, *source_fields().values())
+    """The core keys, then every registered source's (this loads every source's spec)."""
+    return (*FIELDS, *REGISTRY.config_fields())
 
 
 FIELDS: tuple[ConfigField, ...] = (
@@ -252,6 +249,9 @@ def _price_overrides(value: object, errors: list[str], where: str) -> dict[str, 
     return out
 
 
+_CORE_FIELDS = {f.key: f for f in FIELDS}
+
+
 def settings_from_toml(
     data: Mapping[str, Any], source: str = "config.toml", problems: list[str] | None = None
 ) -> Settings:
@@ -263,14 +263,14 @@ def settings_from_toml(
     errors: list[str] = []
     values: dict[str, Any] = {}
     options: dict[str, Any] = {}
-    known = {f.key: f for f in all_fields()}
     for dotted, value in flatten_keys(data):
         if dotted == "pricing.models":
             values["price_overrides"] = _price_overrides(value, errors, source)
             continue
-        spec = known.get(dotted)
+        # a source's key loads that source's spec only (a file of core keys loads none)
+        spec = _CORE_FIELDS.get(dotted) or REGISTRY.config_field(dotted)
         if spec is None:
-            errors.append(f"{source}: {_unknown(dotted, known)}")
+            errors.append(f"{source}: {_unknown(dotted, {f.key: f for f in all_fields()})}")
             continue
         try:
             parsed = spec.parse(value)
@@ -328,9 +328,13 @@ def flatten_keys(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, A
     return out
 
 
-def settings_to_toml(settings: Settings) -> dict[str, Any]:
+def settings_to_toml(settings: Settings, defaults: bool = True) -> dict[str, Any]:
+    """``settings`` as a TOML document: every key, or (``defaults`` false) every core key and
+    only the source keys set (the same settings once read back)."""
     doc: dict[str, Any] = {}
-    for spec in all_fields():
+    set_keys = filter(None, map(REGISTRY.config_field, settings.source_options))
+    fields = all_fields() if defaults else (*FIELDS, *set_keys)
+    for spec in fields:
         value = getattr(settings, spec.attr) if spec.attr else settings.option(spec.key)
         node = doc
         *parents, leaf = spec.key.split(".")
