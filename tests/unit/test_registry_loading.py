@@ -38,6 +38,9 @@ def test_each_spec_loads_on_first_use_and_once() -> None:
     assert loaded == []
     assert registry.get("two").name == "two" and registry.label("two") == "two"
     assert loaded == ["two"]
+    registry2 = Registry((Builtin("a"), Builtin("b")), load)
+    assert next(iter(registry2)).name == "a" and loaded == ["two", "a"]  # a loop that stops
+    del loaded[1:]
     assert [s.name for s in registry] == ["one", "two", "three"]
     assert loaded == ["two", "one"]
 

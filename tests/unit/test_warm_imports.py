@@ -15,6 +15,8 @@ import pytest
 
 from tests.agent_logs_support import claude_line
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
 # Source packages a Claude Code status has no use for (not claude, nor the ones opening the
 # history loads for their tables, nor codex, whose plan windows claude's limits share).
 OTHER_SOURCES = ("ampcode", "gemini", "opencode", "otel", "copilot", "roder", "ctm", "yoi",
@@ -34,9 +36,11 @@ def _claude_logs(root: Path, requests: int, first: int = 0) -> Path:
     return log
 
 
-def _loaded(argv: list[str], env: dict[str, str], names: str) -> tuple[str, list[object]]:
-    """Run ``main(argv)`` in a fresh interpreter: its stdout and what ``names`` (an
-    expression over ``sys.modules`` and ``REGISTRY``) gave after it."""
+def _loaded(
+    argv: list[str], env: dict[str, str], names: str, stdin: str | None = None
+) -> tuple[str, list[object]]:
+    """Run ``main(argv)`` in a fresh interpreter (``stdin`` on its stdin): its stdout and what
+    ``names`` (an expression over ``sys.modules`` and ``REGISTRY``) gave after it."""
     code = (
         "import sys\n"
         "from burntray.cli import main\n"
@@ -48,6 +52,7 @@ def _loaded(argv: list[str], env: dict[str, str], names: str) -> tuple[str, list
     done = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
@@ -102,3 +107,23 @@ def test_a_config_key_loads_only_its_sources_spec(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert "did you mean `claude.dirs`?" in done.stderr, done.stderr
+
+
+def test_the_status_line_loads_the_claude_spec_not_every_source(tmp_path: Path) -> None:
+    """``burntray statusline`` (Claude Code runs it after every message) finds the source that
+    offers a status line without loading the specs after it in the list, and imports no other
+    coding agent's package; the line still counts the logs."""
+    config = tmp_path / "claude"
+    _claude_logs(config, 3)
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config)}
+    payload = (FIXTURES / "statusline" / "ccusage-statusline-test.json").read_text()
+    names = (
+        "sorted(REGISTRY._specs), "
+        "sorted(n for n in sys.modules if n.startswith('burntray.sources.') "
+        f"and n.split('.')[2] in {(*OTHER_SOURCES, 'codex')!r})"
+    )
+    out, (code, specs, others) = _loaded(["statusline", "--color", "never"], env, names, payload)
+    assert code == 0 and out.startswith("Sonnet 4 | $0.06 session"), out
+    assert "today" in out and "failed" not in out, out
+    assert "claude" in specs and len(specs) <= 3, specs  # the sources listed before it, at most
+    assert others == []

@@ -112,8 +112,11 @@ class Registry:
         return name in self._order
 
     def __iter__(self) -> Iterator[SourceSpec]:
-        """Every spec, in menu order (this loads them all)."""
-        return iter([self.get(name) for name in list(self._order)])
+        """Every spec, in menu order, each loaded as it is reached: a loop that stops at the
+        one it wants (the status line's source) leaves the rest unloaded."""
+        for name in tuple(self._order):
+            if name in self._order:  # not unregistered meanwhile
+                yield self.get(name)
 
     def names(self) -> tuple[str, ...]:
         return tuple(self._order)
