@@ -13,15 +13,12 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from burntray import __version__
 from burntray.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from burntray.cli.parser import (
-    SUBCOMMANDS,
-    build_parser,
-    command_module,
-    terminal_columns,
-)
-from burntray.cli.parser import command_in as _command_in
+from burntray.cli.quickargs import SUBCOMMANDS, command_module, quick_parse, terminal_columns
+from burntray.cli.quickargs import command_in as _command_in
 
 __all__ = [
     "EXIT_FAILED",
@@ -33,6 +30,17 @@ __all__ = [
     "main",
     "terminal_columns",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``build_parser`` is loaded (with argparse) when asked for: a plain command line is read
+    without it (``quickargs``)."""
+    if name == "build_parser":
+        from burntray.cli.parser import build_parser  # noqa: PLC0415
+
+        return build_parser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # The long-running commands: they log to their file and end the process themselves.
 _VIEW_COMMANDS = ("run", "demo")
@@ -55,8 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None, usual_gc: tuple[int, int, int]) -> int:
-    parser = build_parser(_command_in(sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args: Any = quick_parse(words, __version__)
+    if args is None:  # anything but a plain status or statusline line: argparse reads it
+        from burntray.cli.parser import build_parser  # noqa: PLC0415
+
+        parser = build_parser(_command_in(words))
+        args = parser.parse_args(words)
     if args.self_test:
         from burntray.cli.selftest import run_selftest  # noqa: PLC0415
 
