@@ -96,10 +96,31 @@ def test_a_config_key_or_the_history_tables_load_only_the_sources_that_have_them
     assert loaded == ["two", "hub", "one"]
 
 
+def _with_status_line(name: str) -> SourceSpec:
+    return replace(_spec(name), status_line=lambda: None)  # type: ignore[arg-type,return-value]
+
+
+def test_the_status_line_source_is_found_loading_only_the_lines_that_offer_one() -> None:
+    loaded: list[str] = []
+    specs = {"one": _spec("one"), "two": _with_status_line("two"), "three": _spec("three")}
+
+    def load(entry: Builtin) -> SourceSpec:
+        loaded.append(entry.name)
+        return specs[entry.name]
+
+    entries = (Builtin("one"), Builtin("two", status_line=True), Builtin("three"))
+    found = Registry(entries, load).status_line_source()
+    assert found is specs["two"] and loaded == ["two"]
+    assert Registry((Builtin("one"),), load).status_line_source() is None
+    assert loaded == ["two"]
+
+
 @pytest.mark.parametrize(
     ("entry", "spec", "message"),
     [
         (Builtin("one"), _spec("other"), "is named 'other'"),
+        (Builtin("one"), _with_status_line("one"), "needs status_line=True"),
+        (Builtin("one", status_line=True), _spec("one"), "no status_line=True"),
         (Builtin("one"), _keyed("one", "one.dir", (TableSchema("t", ("x",)),)), "tables=True"),
         (Builtin("one", tables=True), _spec("one"), "no tables=True"),
         (Builtin("one"), _keyed("one", "team.hub"), "keys='team'"),

@@ -111,8 +111,8 @@ def test_a_config_key_loads_only_its_sources_spec(tmp_path: Path) -> None:
 
 def test_the_status_line_loads_the_claude_spec_not_every_source(tmp_path: Path) -> None:
     """``burntray statusline`` (Claude Code runs it after every message) finds the source that
-    offers a status line without loading the specs after it in the list, and imports no other
-    coding agent's package; the line still counts the logs."""
+    offers a status line from the list of sources, loading that spec alone, and imports no other
+    coding agent's package nor the settings.json installer; the line still counts the logs."""
     config = tmp_path / "claude"
     _claude_logs(config, 3)
     env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config)}
@@ -120,10 +120,13 @@ def test_the_status_line_loads_the_claude_spec_not_every_source(tmp_path: Path) 
     names = (
         "sorted(REGISTRY._specs), "
         "sorted(n for n in sys.modules if n.startswith('burntray.sources.') "
-        f"and n.split('.')[2] in {(*OTHER_SOURCES, 'codex')!r})"
+        f"and n.split('.')[2] in {(*OTHER_SOURCES, 'codex')!r}), "
+        "'burntray.sources.claude.settings_install' in sys.modules"
     )
-    out, (code, specs, others) = _loaded(["statusline", "--color", "never"], env, names, payload)
+    out, (code, specs, others, installer) = _loaded(
+        ["statusline", "--color", "never"], env, names, payload
+    )
     assert code == 0 and out.startswith("Sonnet 4 | $0.06 session"), out
     assert "today" in out and "failed" not in out, out
-    assert "claude" in specs and len(specs) <= 3, specs  # the sources listed before it, at most
-    assert others == []
+    assert specs == ["claude"]  # its line in the list says it offers the status line
+    assert others == [] and not installer  # settings.json's code is for install/uninstall

@@ -73,10 +73,8 @@ def _command() -> StatusLineCommand | None:
     """The status-line command of the source whose tool runs one (Claude Code's)."""
     from burntray.sources.registry import REGISTRY  # noqa: PLC0415 - this command only
 
-    for spec in REGISTRY:
-        if spec.status_line is not None:
-            return spec.status_line()
-    return None
+    spec = REGISTRY.status_line_source()
+    return spec.status_line() if spec is not None and spec.status_line is not None else None
 
 
 def run(args: argparse.Namespace) -> int:

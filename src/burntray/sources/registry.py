@@ -37,16 +37,19 @@ class UnknownSourceError(ValueError):
 
 class Builtin:
     """A built-in source as known before its package is imported: its name (the package is
-    ``burntray.sources.<name>``, ``-`` spelled ``_``), the first part of its config keys, and
-    whether its spec declares ``history_tables``."""
+    ``burntray.sources.<name>``, ``-`` spelled ``_``), the first part of its config keys,
+    whether its spec declares ``history_tables`` and whether it offers a ``status_line``."""
 
-    __slots__ = ("key_prefix", "module", "name", "tables")
+    __slots__ = ("key_prefix", "module", "name", "status_line", "tables")
 
-    def __init__(self, name: str, *, keys: str = "", tables: bool = False) -> None:
+    def __init__(
+        self, name: str, *, keys: str = "", tables: bool = False, status_line: bool = False
+    ) -> None:
         self.name = name
         self.module = "burntray.sources." + name.replace("-", "_")
         self.key_prefix = keys or name
         self.tables = tables
+        self.status_line = status_line
 
 
 def import_spec(entry: Builtin) -> SourceSpec:
@@ -148,6 +151,17 @@ class Registry:
                     return field
         return None
 
+    def status_line_source(self) -> SourceSpec | None:
+        """The first source that offers a status line (``burntray statusline``), loading only
+        the built-ins whose line says they do (Claude Code runs it after every message)."""
+        for name in list(self._order):
+            entry = self._entries.get(name)
+            if entry is None or entry.status_line:
+                spec = self._spec(name)
+                if spec is not None and spec.status_line is not None:
+                    return spec
+        return None
+
     def clear_actions(self) -> list[tuple[SourceSpec, ClearAction]]:
         return [(s, s.clear) for s in self if s.clear is not None]
 
@@ -171,6 +185,9 @@ def _check_entry(entry: Builtin, spec: SourceSpec) -> None:
     if bool(spec.history_tables) != entry.tables:
         fix = "tables=True" if spec.history_tables else "no tables=True"
         raise ValueError(f"{where}: its registry line needs {fix} (its history_tables)")
+    if (spec.status_line is not None) != entry.status_line:
+        fix = "status_line=True" if spec.status_line else "no status_line=True"
+        raise ValueError(f"{where}: its registry line needs {fix} (its status_line)")
     for field in spec.config_fields:
         if field.key.split(".", 1)[0] != entry.key_prefix:
             raise ValueError(
@@ -184,7 +201,7 @@ def _check_entry(entry: Builtin, spec: SourceSpec) -> None:
 BUILTINS = (
     Builtin("hexai", tables=True),
     Builtin("cburn", tables=True),
-    Builtin("claude"),
+    Builtin("claude", status_line=True),
     Builtin("codex"),
     Builtin("roder"),
     Builtin("ctm"),
