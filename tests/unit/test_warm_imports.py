@@ -121,12 +121,14 @@ def test_the_status_line_loads_the_claude_spec_not_every_source(tmp_path: Path) 
         "sorted(REGISTRY._specs), "
         "sorted(n for n in sys.modules if n.startswith('burntray.sources.') "
         f"and n.split('.')[2] in {(*OTHER_SOURCES, 'codex')!r}), "
-        "'burntray.sources.claude.settings_install' in sys.modules"
+        "'burntray.sources.claude.settings_install' in sys.modules, "
+        "[n for n in ('argparse', 'gettext') if n in sys.modules]"
     )
-    out, (code, specs, others, installer) = _loaded(
+    out, (code, specs, others, installer, parser) = _loaded(
         ["statusline", "--color", "never"], env, names, payload
     )
     assert code == 0 and out.startswith("Sonnet 4 | $0.06 session"), out
     assert "today" in out and "failed" not in out, out
     assert specs == ["claude"]  # its line in the list says it offers the status line
     assert others == [] and not installer  # settings.json's code is for install/uninstall
+    assert parser == []  # a plain command line is read without argparse
