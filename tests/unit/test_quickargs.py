@@ -90,3 +90,27 @@ def test_a_plain_status_line_loads_no_argparse() -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert refused.returncode == 2 and "invalid choice: 'yaml'" in refused.stderr, refused
+
+
+def test_a_declaration_this_reader_does_not_follow_leaves_every_line_to_argparse() -> None:
+    """A required option, a converted default or a group: the recorder says it cannot read
+    that command's lines (a namespace without argparse's checks would be wrong)."""
+    from burntray.cli.quickargs import _declared
+
+    def required(parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--to", required=True)
+
+    def converted(parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--every", type=int, default="60")
+
+    def grouped(parser):  # type: ignore[no-untyped-def]
+        parser.add_mutually_exclusive_group().add_argument("--a", action="store_true")
+
+    def plain(parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("-q", action="store_true")
+        parser.add_argument("--every", type=int, default=60)
+
+    assert [_declared(d).usable for d in (required, converted, grouped)] == [False] * 3
+    recorded = _declared(plain)
+    assert recorded.usable and recorded.defaults == {"q": False, "every": 60}
+    assert "--every" not in recorded.options  # given, it goes to argparse (which converts it)

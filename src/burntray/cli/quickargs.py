@@ -114,11 +114,12 @@ class _Recorder:
         if action == "version":
             return  # no dest: the namespace has nothing of it
         longs = [n for n in names if n.startswith("--")]
-        dest = kw.get("dest") or (longs[0][2:] if longs else names[0]).replace("-", "_")
+        dest = kw.get("dest") or (longs[0] if longs else names[0]).lstrip("-").replace("-", "_")
         flag = action == "store_true"
         default = kw.get("default", False if flag else None)
-        if action not in ("store", "store_true") or (isinstance(default, str) and "type" in kw):
-            self.usable = False  # argparse fills such a default in its own way
+        converted = isinstance(default, str) and "type" in kw  # argparse converts the default
+        if action not in ("store", "store_true") or converted or kw.get("required"):
+            self.usable = False
             return
         self.defaults[dest] = default
         choices = kw.get("choices")
@@ -130,6 +131,12 @@ class _Recorder:
         elif plain and kw.get("nargs") is None:
             for name in longs:
                 self.options[name] = _Option(dest, flag, choices)
+
+    def __getattr__(self, name: str) -> Any:
+        """Anything else a declaration asks of a parser (a group, ``set_defaults``): argparse's
+        to read, so every line of that command goes to it."""
+        self.usable = False
+        return lambda *args, **kw: self
 
 
 def _declared(declare: Callable[[argparse.ArgumentParser], None]) -> _Recorder:
