@@ -20,6 +20,7 @@ from dataclasses import replace as replace_fields
 from pathlib import Path
 from typing import Any
 
+from burntray.config_cache import read_toml
 from burntray.config_keys import ConfigField, names, text, url
 from burntray.config_values import (
     duration_between,
@@ -350,24 +351,14 @@ def settings_to_toml(settings: Settings, defaults: bool = True) -> dict[str, Any
     return doc
 
 
-def load_config(path: Path) -> tuple[Settings, tuple[str, ...]]:
+def load_config(path: Path, cache: Path | None = None) -> tuple[Settings, tuple[str, ...]]:
     """Settings from ``path`` (defaults when it does not exist) and the problems found in it:
     each unknown key or bad value is named and left out, the valid keys are used. Raises
-    ``ConfigError`` only when the file cannot be read or is not TOML at all."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    ``ConfigError`` only when the file cannot be read or is not TOML at all. With ``cache``,
+    the file's parsed form is kept there and used while its text stays the same."""
+    data = read_toml(path, cache)
+    if data is None:
         return Settings(), ()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    import tomllib  # noqa: PLC0415 - only when there is a file: `status` starts faster without
-
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     problems: list[str] = []
     settings = settings_from_toml(data, source=str(path), problems=problems)
     return settings, tuple(problems)
