@@ -5,7 +5,8 @@ parsing the file was ~4 % of a warm ``status --format tmux``, which tmux runs ev
 seconds. The cache holds the file's exact text beside what it parsed to, as JSON (which the
 log readers load anyway): it is used only when the file's text is the same, so an edit is
 always read afresh. A cache that is missing, unreadable, too large or not one of ours is passed
-over and rewritten; a file with a value JSON cannot hold (a TOML date) is simply not kept.
+over and rewritten; a file with a value JSON cannot hold (a TOML date) or a token is simply not
+kept (a secret stays in config.toml alone).
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def keep_toml(text: str, data: dict[str, Any], cache: Path) -> None:
     from burntray.io.atomic import atomic_write  # noqa: PLC0415 - only when the file changed
     from burntray.paths import ensure_dir  # noqa: PLC0415
 
+    if _holds_a_token(data):
+        return  # a secret is not copied out of config.toml (0600) into the cache
     try:
         blob = json.dumps({"format": _FORMAT, "text": text, "data": data}).encode("utf-8")
     except (TypeError, ValueError):  # a TOML date or time: read from the file each time
@@ -84,3 +87,12 @@ def keep_toml(text: str, data: dict[str, Any], cache: Path) -> None:
         atomic_write(cache, blob, durable=False)  # a lost cache is read afresh, not misread
     except OSError:
         return
+
+
+def _holds_a_token(table: dict[str, Any]) -> bool:
+    """Whether a key named ``token`` (``serve.token``, ``otel.token``, ``team.token``: the
+    secrets config.toml holds) is set anywhere in ``table``."""
+    return any(
+        key == "token" or (isinstance(value, dict) and _holds_a_token(value))
+        for key, value in table.items()
+    )

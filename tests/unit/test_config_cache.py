@@ -105,3 +105,11 @@ def test_a_file_that_is_not_toml_is_still_refused(config: Path, tmp_path: Path) 
     config.write_bytes(b'window = "\xff"\n')
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_config(config, cache)
+
+
+def test_a_config_with_a_token_is_not_copied_into_the_cache(config: Path, tmp_path: Path) -> None:
+    """A secret stays in config.toml alone: such a file is parsed each time instead."""
+    cache = tmp_path / "cache" / CACHE_NAME
+    config.write_text('window = "2h"\n[serve]\ntoken = "s3cret-value"\n')
+    assert load_config(config, cache)[0].serve_token == "s3cret-value"
+    assert not cache.exists()
