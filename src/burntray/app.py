@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from burntray.config import Settings, load_config
+from burntray.config_cache import CACHE_NAME as CONFIG_CACHE
 from burntray.errors import ConfigError
 from burntray.lazylog import get_logger
 from burntray.model.pricing import PriceTable, build_price_table
@@ -55,7 +56,7 @@ class AppContext:
         paths = app_paths(env)
         problems: tuple[str, ...] = ()
         try:
-            settings, problems = load_config(paths.config_file)
+            settings, problems = load_config(paths.config_file, paths.cache_dir / CONFIG_CACHE)
             error = ""
         except ConfigError as exc:
             if strict:

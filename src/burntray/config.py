@@ -20,6 +20,7 @@ from dataclasses import replace as replace_fields
 from pathlib import Path
 from typing import Any
 
+from burntray.config_cache import read_toml
 from burntray.config_keys import ConfigField, names, text, url
 from burntray.config_values import (
     duration_between,
@@ -100,7 +101,7 @@ class Settings:
         """A source's config value: as set, else its declared default."""
         if key in self.source_options:
             return self.source_options[key]
-        spec = source_fields().get(key)
+        spec = REGISTRY.config_field(key)  # loads that source's spec only
         if spec is None:
             raise KeyError(f"no source declares the config key {key!r}")
         return spec.default
@@ -112,16 +113,13 @@ class Settings:
         if options:
             changes["source_options"] = {**self.source_options, **options}
         candidate = replace_fields(self, **changes)
-        return settings_from_toml(settings_to_toml(candidate), source="settings")
-
-
-def source_fields() -> dict[str, ConfigField]:
-    """The keys every registered source declares, by dotted key."""
-    return {f.key: f for f in REGISTRY.config_fields()}
+        # only the source keys set: every source's defaults would load every source's spec
+        return settings_from_toml(settings_to_toml(candidate, defaults=False), source="settings")
 
 
 def all_fields() -> tuple[ConfigField, ...]:
-    return (*FIELDS, *source_fields().values())
+    """The core keys, then every registered source's (this loads every source's spec)."""
+    return (*FIELDS, *REGISTRY.config_fields())
 
 
 FIELDS: tuple[ConfigField, ...] = (
@@ -252,6 +250,9 @@ def _price_overrides(value: object, errors: list[str], where: str) -> dict[str, 
     return out
 
 
+_CORE_FIELDS = {f.key: f for f in FIELDS}
+
+
 def settings_from_toml(
     data: Mapping[str, Any], source: str = "config.toml", problems: list[str] | None = None
 ) -> Settings:
@@ -263,14 +264,14 @@ def settings_from_toml(
     errors: list[str] = []
     values: dict[str, Any] = {}
     options: dict[str, Any] = {}
-    known = {f.key: f for f in all_fields()}
     for dotted, value in flatten_keys(data):
         if dotted == "pricing.models":
             values["price_overrides"] = _price_overrides(value, errors, source)
             continue
-        spec = known.get(dotted)
+        # a source's key loads that source's spec only (a file of core keys loads none)
+        spec = _CORE_FIELDS.get(dotted) or REGISTRY.config_field(dotted)
         if spec is None:
-            errors.append(f"{source}: {_unknown(dotted, known)}")
+            errors.append(f"{source}: {_unknown(dotted, {f.key: f for f in all_fields()})}")
             continue
         try:
             parsed = spec.parse(value)
@@ -328,9 +329,13 @@ def flatten_keys(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, A
     return out
 
 
-def settings_to_toml(settings: Settings) -> dict[str, Any]:
+def settings_to_toml(settings: Settings, defaults: bool = True) -> dict[str, Any]:
+    """``settings`` as a TOML document: every key, or (``defaults`` false) every core key and
+    only the source keys set (the same settings once read back)."""
     doc: dict[str, Any] = {}
-    for spec in all_fields():
+    set_keys = filter(None, map(REGISTRY.config_field, settings.source_options))
+    fields = all_fields() if defaults else (*FIELDS, *set_keys)
+    for spec in fields:
         value = getattr(settings, spec.attr) if spec.attr else settings.option(spec.key)
         node = doc
         *parents, leaf = spec.key.split(".")
@@ -346,24 +351,14 @@ def settings_to_toml(settings: Settings) -> dict[str, Any]:
     return doc
 
 
-def load_config(path: Path) -> tuple[Settings, tuple[str, ...]]:
+def load_config(path: Path, cache: Path | None = None) -> tuple[Settings, tuple[str, ...]]:
     """Settings from ``path`` (defaults when it does not exist) and the problems found in it:
     each unknown key or bad value is named and left out, the valid keys are used. Raises
-    ``ConfigError`` only when the file cannot be read or is not TOML at all."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    ``ConfigError`` only when the file cannot be read or is not TOML at all. With ``cache``,
+    the file's parsed form is kept there and used while its text stays the same."""
+    data = read_toml(path, cache)
+    if data is None:
         return Settings(), ()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    import tomllib  # noqa: PLC0415 - only when there is a file: `status` starts faster without
-
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     problems: list[str] = []
     settings = settings_from_toml(data, source=str(path), problems=problems)
     return settings, tuple(problems)

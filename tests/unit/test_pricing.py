@@ -12,6 +12,7 @@ import pytest
 from burntray.model.price_table import PRICES_AS_OF, PRICES_FILE
 from burntray.model.pricing import (
     PriceFileError,
+    PriceTable,
     _shipped_bytes,
     build_price_table,
     load_litellm_prices,
@@ -279,3 +280,20 @@ def test_the_report_names_where_every_shipped_price_comes_from(hexai_dir: Path) 
     }
     assert doc["pricing"] == {"as_of": PRICES_AS_OF, "sources": ["bundled table"]}
     ctx.close()
+
+
+def test_the_shipped_prices_are_made_only_as_they_are_asked_for() -> None:
+    """The shipped file's table has the keys and prices a full parse gives, but a lookup makes
+    only the Price it returns (a warm ``status`` prices a few models of the file's hundreds)."""
+    full = parse_litellm_prices(json.loads(_shipped_bytes()), origin="table")
+    shipped_prices.cache_clear()
+    lazy = shipped_prices()
+    assert list(lazy) == list(full) and len(lazy) == len(full) > 100
+    assert (
+        PriceTable(lazy).lookup("anthropic", "claude-sonnet-4-5-20250929")
+        == full["claude-sonnet-4-5"]
+    )
+    assert len(lazy._made) == 1  # type: ignore[attr-defined]
+    assert dict(lazy) == full
+    # one Price per entry, shared by its keys, as the full parse shares it
+    assert lazy["claude-sonnet-4-5"] is lazy["anthropic/claude-sonnet-4-5"]

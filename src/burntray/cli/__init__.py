@@ -13,15 +13,18 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from burntray import __version__
 from burntray.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from burntray.cli.parser import (
+from burntray.cli.quickargs import (
+    QUICK_COMMANDS,
     SUBCOMMANDS,
-    build_parser,
     command_module,
+    quick_parse,
     terminal_columns,
 )
-from burntray.cli.parser import command_in as _command_in
+from burntray.cli.quickargs import command_in as _command_in
 
 __all__ = [
     "EXIT_FAILED",
@@ -34,6 +37,17 @@ __all__ = [
     "terminal_columns",
 ]
 
+
+def __getattr__(name: str) -> Any:
+    """``build_parser`` is loaded (with argparse) when asked for: a plain command line is read
+    without it (``quickargs``)."""
+    if name == "build_parser":
+        from burntray.cli.parser import build_parser  # noqa: PLC0415
+
+        return build_parser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # The long-running commands: they log to their file and end the process themselves.
 _VIEW_COMMANDS = ("run", "demo")
 # Processes that stay (with ``status --watch``): the collector keeps its usual pace there.
@@ -41,8 +55,9 @@ _LONG_RUNNING = (*_VIEW_COMMANDS, "serve")
 # Start-up allocates tens of thousands of objects that all stay (modules, classes, the
 # registry's entries), so the collector's passes over them find next to nothing: at the
 # default 700 allocations they were about 5 % of ``status --format tmux``. A short command
-# runs with this first threshold instead (cyclic garbage is still collected, less often).
-START_GC_THRESHOLD = 20_000
+# runs with this first threshold instead (cyclic garbage is still collected, less often); at
+# 20,000 the JSON status still paid one pass over ~20,000 young objects near its end.
+START_GC_THRESHOLD = 50_000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,8 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None, usual_gc: tuple[int, int, int]) -> int:
-    parser = build_parser(_command_in(sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args: Any = quick_parse(words, __version__)
+    if args is None:  # anything but a plain status or statusline line: argparse reads it
+        from burntray.cli.parser import build_parser  # noqa: PLC0415
+
+        parser = build_parser(_command_in(words))
+        args = parser.parse_args(words)
     if args.self_test:
         from burntray.cli.selftest import run_selftest  # noqa: PLC0415
 
@@ -81,9 +101,27 @@ def _main(argv: Sequence[str] | None, usual_gc: tuple[int, int, int]) -> int:
         code = EXIT_OK
     except BrokenPipeError:
         return EXIT_OK
-    if argv is None and name in _VIEW_COMMANDS:
+    if argv is None and (name in _VIEW_COMMANDS or _ends_here(name, args)):
         _exit_now(code)
     return code
+
+
+def _ends_here(name: str, args: Any) -> bool:
+    """Whether the program ends right after this short command, without the interpreter's
+    teardown: freeing every module and object, and a collection over start-up's objects once
+    the collector's usual threshold is back, were ~8 % of a warm ``status --format tmux``,
+    which tmux runs every few seconds (and Claude Code its status line after every message).
+    Not while a thread or a child process of the command still runs: the usual exit waits for
+    those."""
+    if name not in QUICK_COMMANDS or getattr(args, "watch", False):
+        return False
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        main_thread = threading.main_thread()
+        if any(not t.daemon and t is not main_thread for t in threading.enumerate()):
+            return False
+    multiprocessing = sys.modules.get("multiprocessing")
+    return multiprocessing is None or not multiprocessing.active_children()
 
 
 def _console_logging() -> None:
@@ -93,21 +131,22 @@ def _console_logging() -> None:
 
 
 def _exit_now(code: int) -> None:
-    """End the process once the tray or terminal view has closed everything it opened.
+    """End the process once the command has closed everything it opened.
 
     The interpreter's own finalization after a GTK and D-Bus session (module teardown, GObject
     and connection finalizers) took 0.3 s to 2 s after SIGTERM, all of it after burntray's
-    work was done. Exit handlers still run and output is flushed; only that teardown is
-    skipped. Only for the program itself (``argv`` None): callers of ``main([...])`` get the
-    code back.
+    work was done; after a short command it is a tenth of the run. Exit handlers still run and
+    output is flushed; only that teardown is skipped. Only for the program itself (``argv``
+    None): callers of ``main([...])`` get the code back.
     """
     import atexit  # noqa: PLC0415
     import contextlib  # noqa: PLC0415
-    import logging  # noqa: PLC0415
     import os  # noqa: PLC0415
 
-    atexit._run_exitfuncs()  # logging.shutdown() is one of them
-    logging.shutdown()
+    atexit._run_exitfuncs()  # logging.shutdown() is one of them, when logging was loaded
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()

@@ -6,11 +6,12 @@ Everything here imports lazily: ``burntray status --format tmux`` runs every few
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # argparse loads only for a line quickargs leaves to it
+    import argparse
+
     from burntray.app import AppContext
 
 EXIT_OK = 0

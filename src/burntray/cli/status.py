@@ -3,9 +3,9 @@ or session), or a live line with ``--watch``."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from burntray.cli.common import (
     EXIT_FAILED,
@@ -21,6 +21,9 @@ from burntray.cli.common import (
     status_exit,
 )
 from burntray.sources.base import HasBlocks, members_of
+
+if TYPE_CHECKING:  # argparse loads only for a line quickargs leaves to it
+    import argparse
 
 HELP = "print the current numbers once"
 

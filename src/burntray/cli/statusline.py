@@ -13,7 +13,6 @@ run is fast). Nothing here touches the network or opens burntray's SQLite histor
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import threading
@@ -21,7 +20,9 @@ from typing import TYPE_CHECKING
 
 from burntray.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # argparse loads only for a line quickargs leaves to it
+    import argparse
+
     from burntray.sources.spec import StatusLineCommand
 
 HELP = "the line for Claude Code's statusLine (reads its JSON on stdin); install, uninstall"
@@ -72,10 +73,8 @@ def _command() -> StatusLineCommand | None:
     """The status-line command of the source whose tool runs one (Claude Code's)."""
     from burntray.sources.registry import REGISTRY  # noqa: PLC0415 - this command only
 
-    for spec in REGISTRY:
-        if spec.status_line is not None:
-            return spec.status_line()
-    return None
+    spec = REGISTRY.status_line_source()
+    return spec.status_line() if spec is not None and spec.status_line is not None else None
 
 
 def run(args: argparse.Namespace) -> int:

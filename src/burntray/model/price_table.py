@@ -9,6 +9,11 @@ seconds) knows it without reading the file. Users correct or extend the rows wit
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+_Row = TypeVar("_Row")
+
 PRICES_AS_OF = "2026-11-29"
 PRICES_FILE = f"prices-{PRICES_AS_OF}.json"
 # About 4 months: vendors add models and change list prices more often than that.
@@ -39,3 +44,36 @@ def price_table_age(now_ns: int, as_of: str = PRICES_AS_OF) -> str:
 
 # Providers that run models on the user's own machine: their requests cost nothing.
 LOCAL_PROVIDERS = frozenset({"ollama", "lmstudio", "lm-studio", "llamacpp", "llama.cpp", "local"})
+
+
+class LazyRows(Mapping[str, _Row]):
+    """A price file's rows by key, each made by ``make(name, entry)`` when first asked for and
+    then kept (the keys of one entry share it). ``index`` maps each key to its entry's name in
+    ``entries``. Making all of the shipped file's rows was most of the cost of reading it, and
+    a warm ``status`` prices a few models."""
+
+    __slots__ = ("_entries", "_index", "_made", "_make")
+
+    def __init__(
+        self,
+        entries: Mapping[str, Any],
+        index: dict[str, str],
+        make: Callable[[str, Mapping[str, Any]], _Row],
+    ) -> None:
+        self._entries, self._index, self._make = entries, index, make
+        self._made: dict[str, _Row] = {}
+
+    def __getitem__(self, key: str) -> _Row:
+        name = self._index[key]
+        if name not in self._made:
+            self._made[name] = self._make(name, self._entries[name])
+        return self._made[name]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)

@@ -18,6 +18,7 @@ from burntray.model.price_table import (
     LOCAL_PROVIDERS,
     PRICES_AS_OF,
     PRICES_FILE,
+    LazyRows,
     price_table_age,
 )
 
@@ -225,7 +226,8 @@ def shipped_prices() -> Mapping[str, Price]:
         return {}
     if not isinstance(raw, dict):
         return {}
-    return parse_litellm_prices(raw, origin="table")
+    # each Price made when first asked for: a warm `status` prices a few of the file's rows
+    return LazyRows(raw, _price_index(raw), functools.partial(_price_of, origin="table"))
 
 
 @functools.cache
@@ -299,42 +301,54 @@ def parse_litellm_prices(
     Besides the four base rates it reads the ``*_above_200k_tokens`` rates, the 1-hour cache
     write (``cache_creation_input_token_cost_above_1hr``) and ``provider_specific_entry.fast``.
     """
-    prices: dict[str, Price] = {}
+    return dict(LazyRows(raw, _price_index(raw), functools.partial(_price_of, origin=origin)))
+
+
+def _price_index(raw: Mapping[str, object]) -> dict[str, str]:
+    """Each price key of a LiteLLM-format object, and the name of the entry it prices: the name
+    in lower case, ``<provider>/<name>``, and the name without its date or dotted version
+    (``normalise_model``); an entry without both an input and an output price is not one."""
+    index: dict[str, str] = {}
     for name, entry in raw.items():
         if not isinstance(entry, dict):
             continue
-        inp, out = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
-        if not _is_price(inp) or not _is_price(out):
+        if not _is_price(entry.get("input_cost_per_token")) or not _is_price(
+            entry.get("output_cost_per_token")
+        ):
             continue
-        cread = entry.get("cache_read_input_token_cost")
-        cwrite = entry.get("cache_creation_input_token_cost")
-        specific = entry.get("provider_specific_entry")
-        fast = specific.get("fast") if isinstance(specific, dict) else None
-        price = Price(
-            _per_million(inp),
-            _per_million(out),
-            _per_million(cread) if _is_price(cread) else None,
-            _per_million(cwrite) if _is_price(cwrite) else None,
-            origin=origin,
-            key=str(name),
-            input_above_200k=_optional_rate(entry, "input_cost_per_token_above_200k_tokens"),
-            output_above_200k=_optional_rate(entry, "output_cost_per_token_above_200k_tokens"),
-            cache_read_above_200k=_optional_rate(
-                entry, "cache_read_input_token_cost_above_200k_tokens"
-            ),
-            cache_write_above_200k=_optional_rate(
-                entry, "cache_creation_input_token_cost_above_200k_tokens"
-            ),
-            cache_write_1h=_optional_rate(entry, "cache_creation_input_token_cost_above_1hr"),
-            fast_multiplier=float(fast) if isinstance(fast, int | float) and fast > 0 else 1.0,
-        )
         lowered = str(name).strip().lower()
-        prices[lowered] = price
+        index[lowered] = name
         provider = entry.get("litellm_provider")
         if isinstance(provider, str) and "/" not in lowered:
-            prices.setdefault(f"{provider.lower()}/{lowered}", price)
-        prices.setdefault(normalise_model(lowered), price)
-    return prices
+            index.setdefault(f"{provider.lower()}/{lowered}", name)
+        index.setdefault(normalise_model(lowered), name)
+    return index
+
+
+def _price_of(name: str, entry: Mapping[str, object], origin: PriceOrigin) -> Price:
+    inp, out = entry["input_cost_per_token"], entry["output_cost_per_token"]
+    cread = entry.get("cache_read_input_token_cost")
+    cwrite = entry.get("cache_creation_input_token_cost")
+    specific = entry.get("provider_specific_entry")
+    fast = specific.get("fast") if isinstance(specific, dict) else None
+    return Price(
+        _per_million(inp),
+        _per_million(out),
+        _per_million(cread) if _is_price(cread) else None,
+        _per_million(cwrite) if _is_price(cwrite) else None,
+        origin=origin,
+        key=str(name),
+        input_above_200k=_optional_rate(entry, "input_cost_per_token_above_200k_tokens"),
+        output_above_200k=_optional_rate(entry, "output_cost_per_token_above_200k_tokens"),
+        cache_read_above_200k=_optional_rate(
+            entry, "cache_read_input_token_cost_above_200k_tokens"
+        ),
+        cache_write_above_200k=_optional_rate(
+            entry, "cache_creation_input_token_cost_above_200k_tokens"
+        ),
+        cache_write_1h=_optional_rate(entry, "cache_creation_input_token_cost_above_1hr"),
+        fast_multiplier=float(fast) if isinstance(fast, int | float) and fast > 0 else 1.0,
+    )
 
 
 def _optional_rate(entry: Mapping[str, object], field_name: str) -> float | None:

@@ -3,8 +3,14 @@
 Everything that varies by source - config keys, CLI choices, the Source menu, doctor, the clear
 actions, history tables, reports - asks this registry and the Snapshot's capabilities, never a
 source's name. Adding a source is one package (``sources/<name>/``) plus one line in
-``_builtin_specs``. No module scanning (it breaks when frozen); every source module is imported
-lazily by its ``build``, so importing the registry stays cheap for ``status --format tmux``.
+``BUILTINS``. No module scanning (it breaks when frozen).
+
+The list names each source without importing it: a spec is imported when it is first asked
+for, so ``status --source claude --format tmux`` (tmux runs it every few seconds) loads the one
+package it reads, not all of them. A line also says what must be known before the package is
+imported: the prefix of its config keys (its name unless said) and whether it keeps tables of
+its own in burntray's history (opening the history needs those); the spec is checked against
+its line when it loads.
 
 Two meta sources are not in the list: ``auto`` (the best single source present) and ``all``
 (every source present, summed; see ``burntray.sources.all``).
@@ -12,11 +18,14 @@ Two meta sources are not in the list: ``auto`` (the best single source present) 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from burntray.config_keys import ConfigField
-from burntray.sources.spec import ClearAction, SourceSpec
-from burntray.store.schema import TableSchema
+if TYPE_CHECKING:  # the spec module loads with the first spec
+    from burntray.config_keys import ConfigField
+    from burntray.sources.spec import ClearAction, SourceSpec
+    from burntray.store.schema import TableSchema
 
 META_SOURCES = ("auto", "all")
 META_LABELS = {"auto": "Auto", "all": "All tools"}
@@ -26,140 +35,195 @@ class UnknownSourceError(ValueError):
     pass
 
 
+class Builtin:
+    """A built-in source as known before its package is imported: its name (the package is
+    ``burntray.sources.<name>``, ``-`` spelled ``_``), the first part of its config keys,
+    whether its spec declares ``history_tables`` and whether it offers a ``status_line``."""
+
+    __slots__ = ("key_prefix", "module", "name", "status_line", "tables")
+
+    def __init__(
+        self, name: str, *, keys: str = "", tables: bool = False, status_line: bool = False
+    ) -> None:
+        self.name = name
+        self.module = "burntray.sources." + name.replace("-", "_")
+        self.key_prefix = keys or name
+        self.tables = tables
+        self.status_line = status_line
+
+
+def import_spec(entry: Builtin) -> SourceSpec:
+    """The ``SPEC`` of a built-in source's package."""
+    spec: SourceSpec = importlib.import_module(entry.module).SPEC
+    return spec
+
+
 class Registry:
-    """The sources of this build. The built-in list is loaded on first use, not at import:
-    ``config`` imports the registry for the sources' keys, and most commands never need a
-    source package's spec before they build one."""
+    """The sources of this build: ``builtins`` in menu order, each loaded by ``load`` on first
+    use, once; then any ``register``-ed. A spec that fails to load is not kept (the next use
+    raises again, never a missing entry)."""
 
-    def __init__(self, builtins: Callable[[], tuple[SourceSpec, ...]] = lambda: ()) -> None:
-        self._builtins: Callable[[], tuple[SourceSpec, ...]] | None = builtins
-        self._loaded: dict[str, SourceSpec] = {}
-
-    @property
-    def _specs(self) -> dict[str, SourceSpec]:
-        builtins = self._builtins
-        if builtins is not None:
-            # Built whole, then published: a failing import leaves the registry unloaded (the
-            # next use raises again, never an empty list), and a second thread loading at the
-            # same moment publishes the same entries.
-            loaded: dict[str, SourceSpec] = {}
-            for spec in builtins():
-                self._check_new(spec, loaded)
-                loaded[spec.name] = spec
-            if self._builtins is not None:
-                self._loaded, self._builtins = loaded, None
-        return self._loaded
+    def __init__(
+        self,
+        builtins: Iterable[Builtin] = (),
+        load: Callable[[Builtin], SourceSpec] = import_spec,
+    ) -> None:
+        self._load = load
+        self._entries: dict[str, Builtin] = {}
+        for entry in builtins:
+            self._check_new(entry.name, self._entries)
+            self._entries[entry.name] = entry
+        self._order: list[str] = list(self._entries)
+        self._specs: dict[str, SourceSpec] = {}
 
     @staticmethod
-    def _check_new(spec: SourceSpec, specs: dict[str, SourceSpec]) -> None:
-        if spec.name in specs or spec.name in META_SOURCES:
-            raise ValueError(f"source {spec.name!r} is registered already")
+    def _check_new(name: str, known: Iterable[str]) -> None:
+        if name in known or name in META_SOURCES:
+            raise ValueError(f"source {name!r} is registered already")
+
+    def _spec(self, name: str) -> SourceSpec | None:
+        spec = self._specs.get(name)
+        if spec is None and name in self._entries:
+            entry = self._entries[name]
+            spec = self._load(entry)
+            _check_entry(entry, spec)
+            self._specs[name] = spec  # a second thread loading it too stores the same spec
+        return spec
 
     def register(self, spec: SourceSpec) -> SourceSpec:
-        specs = self._specs
-        self._check_new(spec, specs)
-        specs[spec.name] = spec
+        self._check_new(spec.name, self._order)
+        self._specs[spec.name] = spec
+        self._order.append(spec.name)
         return spec
 
     def unregister(self, name: str) -> None:
+        if name in self._order:
+            self._order.remove(name)
+        self._entries.pop(name, None)
         self._specs.pop(name, None)
 
     def get(self, name: str) -> SourceSpec:
-        try:
-            return self._specs[name]
-        except KeyError:
+        spec = self._spec(name) if name in self._order else None
+        if spec is None:
             raise UnknownSourceError(
                 f"source {name!r} is not available in this build; available: "
                 + ", ".join(self.choices())
-            ) from None
+            )
+        return spec
 
     def __contains__(self, name: object) -> bool:
-        return name in self._specs
+        return name in self._order
 
     def __iter__(self) -> Iterator[SourceSpec]:
-        return iter(list(self._specs.values()))
+        """Every spec, in menu order, each loaded as it is reached: a loop that stops at the
+        one it wants (the status line's source) leaves the rest unloaded."""
+        for name in tuple(self._order):
+            if name in self._order:  # not unregistered meanwhile
+                yield self.get(name)
 
     def names(self) -> tuple[str, ...]:
-        return tuple(self._specs)
+        return tuple(self._order)
 
     def choices(self) -> tuple[str, ...]:
         """What ``--source`` and ``source =`` accept."""
-        return (*META_SOURCES, *self._specs)
+        return (*META_SOURCES, *self._order)
 
     def label(self, name: str) -> str:
         if name in META_LABELS:
             return META_LABELS[name]
-        spec = self._specs.get(name)
+        spec = self._spec(name) if name in self._order else None
         return spec.label if spec else name
 
     def config_fields(self) -> tuple[ConfigField, ...]:
-        return tuple(f for spec in self._specs.values() for f in spec.config_fields)
+        return tuple(f for spec in self for f in spec.config_fields)
+
+    def config_field(self, key: str) -> ConfigField | None:
+        """The source key ``key`` ("claude.dirs") as its source declares it (None: no source
+        does), loading only the sources whose keys start as it does."""
+        prefix = key.split(".", 1)[0]
+        for name in list(self._order):
+            entry = self._entries.get(name)
+            if entry is not None and entry.key_prefix != prefix:
+                continue  # a built-in whose keys start otherwise: left unloaded
+            spec = self._spec(name)
+            for field in spec.config_fields if spec else ():
+                if field.key == key:
+                    return field
+        return None
+
+    def status_line_source(self) -> SourceSpec | None:
+        """The first source that offers a status line (``burntray statusline``), loading only
+        the built-ins whose line says they do (Claude Code runs it after every message)."""
+        for name in list(self._order):
+            entry = self._entries.get(name)
+            if entry is None or entry.status_line:
+                spec = self._spec(name)
+                if spec is not None and spec.status_line is not None:
+                    return spec
+        return None
 
     def clear_actions(self) -> list[tuple[SourceSpec, ClearAction]]:
-        return [(s, s.clear) for s in self._specs.values() if s.clear is not None]
+        return [(s, s.clear) for s in self if s.clear is not None]
 
     def history_tables(self) -> tuple[TableSchema, ...]:
-        return tuple(t for s in self._specs.values() for t in s.history_tables)
+        """Every source's own history tables, loading only the sources that keep some."""
+        tables: list[TableSchema] = []
+        for name in list(self._order):
+            entry = self._entries.get(name)
+            if entry is None or entry.tables:
+                spec = self._spec(name)
+                tables.extend(spec.history_tables if spec else ())
+        return tuple(tables)
 
 
-def _builtin_specs() -> tuple[SourceSpec, ...]:
-    """The sources of this build, in menu order: one line each; each spec is its package's
-    ``SPEC`` (``sources/<name>/__init__.py``)."""
-    from burntray.sources import (  # noqa: PLC0415 - loaded on first use of the registry
-        ampcode,
-        antigravity,
-        cburn,
-        claude,
-        codebuff,
-        codex,
-        copilot,
-        ctm,
-        droid,
-        gemini,
-        goose,
-        grok,
-        hermes,
-        hexai,
-        hub,
-        kilo,
-        kimi,
-        openclaw,
-        opencode,
-        otel,
-        pi_agent,
-        qwen,
-        roder,
-        yoi,
-        zcode,
-    )
-
-    return (
-        hexai.SPEC,
-        cburn.SPEC,
-        claude.SPEC,
-        codex.SPEC,
-        roder.SPEC,
-        ctm.SPEC,
-        yoi.SPEC,
-        otel.SPEC,
-        opencode.SPEC,
-        gemini.SPEC,
-        copilot.SPEC,
-        ampcode.SPEC,
-        qwen.SPEC,
-        kimi.SPEC,
-        droid.SPEC,
-        codebuff.SPEC,
-        pi_agent.SPEC,
-        kilo.SPEC,
-        goose.SPEC,
-        hermes.SPEC,
-        openclaw.SPEC,
-        grok.SPEC,
-        zcode.SPEC,
-        antigravity.SPEC,
-        hub.SPEC,
-    )
+def _check_entry(entry: Builtin, spec: SourceSpec) -> None:
+    """The spec says what its line in ``BUILTINS`` says, or loading it fails with what to fix
+    (the lazy lookups trust the line)."""
+    where = f"source {entry.name!r} ({entry.module}.SPEC)"
+    if spec.name != entry.name:
+        raise ValueError(f"{where} is named {spec.name!r}: its registry line must say so")
+    if bool(spec.history_tables) != entry.tables:
+        fix = "tables=True" if spec.history_tables else "no tables=True"
+        raise ValueError(f"{where}: its registry line needs {fix} (its history_tables)")
+    if (spec.status_line is not None) != entry.status_line:
+        fix = "status_line=True" if spec.status_line else "no status_line=True"
+        raise ValueError(f"{where}: its registry line needs {fix} (its status_line)")
+    for field in spec.config_fields:
+        if field.key.split(".", 1)[0] != entry.key_prefix:
+            raise ValueError(
+                f"{where}: config key {field.key!r} does not start with "
+                f"{entry.key_prefix!r}.: give its line keys={field.key.split('.', 1)[0]!r}"
+            )
 
 
-REGISTRY = Registry(_builtin_specs)
+# The sources of this build, in menu order: one line each; each spec is its package's ``SPEC``
+# (``sources/<name>/__init__.py``).
+BUILTINS = (
+    Builtin("hexai", tables=True),
+    Builtin("cburn", tables=True),
+    Builtin("claude", status_line=True),
+    Builtin("codex"),
+    Builtin("roder"),
+    Builtin("ctm"),
+    Builtin("yoi"),
+    Builtin("otel"),
+    Builtin("opencode"),
+    Builtin("gemini"),
+    Builtin("copilot"),
+    Builtin("ampcode"),
+    Builtin("qwen"),
+    Builtin("kimi"),
+    Builtin("droid"),
+    Builtin("codebuff"),
+    Builtin("pi-agent"),
+    Builtin("kilo"),
+    Builtin("goose"),
+    Builtin("hermes"),
+    Builtin("openclaw"),
+    Builtin("grok"),
+    Builtin("zcode"),
+    Builtin("antigravity"),
+    Builtin("hub", keys="team", tables=True),
+)
+
+REGISTRY = Registry(BUILTINS)

@@ -12,9 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from burntray.sources.claude.paths import claude_dirs
-from burntray.sources.claude.settings_install import default_command
-from burntray.sources.claude.settings_install import install as install_settings
-from burntray.sources.claude.settings_install import uninstall as uninstall_settings
 from burntray.sources.claude.statusline import (
     MAX_PAYLOAD_BYTES,
     Payload,
@@ -58,12 +55,20 @@ def line(
     return render(shown, parts, color=color), worker
 
 
+# settings.json is edited by ``install`` and ``uninstall`` only: the line Claude Code runs after
+# every message does not load that code.
 def install(env: Mapping[str, str], command: str | None, refresh_s: int | None) -> str:
-    return install_settings(env, command or default_command(), refresh_s=refresh_s)
+    from burntray.sources.claude import settings_install  # noqa: PLC0415
+
+    return settings_install.install(
+        env, command or settings_install.default_command(), refresh_s=refresh_s
+    )
 
 
 def uninstall(env: Mapping[str, str]) -> str:
-    return uninstall_settings(env)
+    from burntray.sources.claude import settings_install  # noqa: PLC0415
+
+    return settings_install.uninstall(env)
 
 
 def _figures(

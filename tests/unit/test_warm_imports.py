@@ -1,0 +1,134 @@
+"""What a warm one-source command loads (issues 22, 23): the modules it needs, not every
+source's. Each command runs as a real process over real logs and a real history; the child
+reports what it imported. Times are benchmarks (bench_heavy, bench_statusline), not tests."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.agent_logs_support import claude_line
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+# Source packages a Claude Code status has no use for (not claude, nor the ones opening the
+# history loads for their tables, nor codex, whose plan windows claude's limits share).
+OTHER_SOURCES = ("ampcode", "gemini", "opencode", "otel", "copilot", "roder", "ctm", "yoi",
+                 "qwen", "kimi", "droid", "codebuff", "pi_agent", "kilo", "goose", "hermes",
+                 "openclaw", "grok", "zcode", "antigravity")  # fmt: skip
+
+
+def _claude_logs(root: Path, requests: int, first: int = 0) -> Path:
+    log = root / "projects" / "-work-p" / "s1.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for n in range(first, first + requests):
+        at = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 600 + n))
+        lines.append(claude_line(at, f"m{n}", f"r{n}", "claude-sonnet-4-5", 10, 1000, session="s1"))
+    with log.open("a") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return log
+
+
+def _loaded(
+    argv: list[str], env: dict[str, str], names: str, stdin: str | None = None
+) -> tuple[str, list[object]]:
+    """Run ``main(argv)`` in a fresh interpreter (``stdin`` on its stdin): its stdout and what
+    ``names`` (an expression over ``sys.modules`` and ``REGISTRY``) gave after it."""
+    code = (
+        "import sys\n"
+        "from burntray.cli import main\n"
+        "from burntray.sources.registry import REGISTRY\n"
+        f"code = main({argv!r})\n"
+        "sys.stdout.flush()\n"
+        f"print(repr([code, {names}]), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stderr.strip(), done
+    return done.stdout, ast.literal_eval(done.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("fmt", ["tmux", "json"])
+def test_a_warm_claude_status_loads_only_the_specs_it_needs(fmt: str, tmp_path: Path) -> None:
+    """``status --source claude --window 7d`` after a first run and one new request: the answer
+    counts it, and the registry loaded the claude spec and those whose history tables the store
+    opens with - no other source's package was imported."""
+    config = tmp_path / "claude"
+    _claude_logs(config, 3)
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config)}
+    argv = ["status", "--source", "claude", "--window", "7d", "--format", fmt]
+    names = (
+        "sorted(REGISTRY._specs), "
+        "sorted(n for n in sys.modules if n.startswith('burntray.sources.') "
+        f"and n.split('.')[2] in {OTHER_SOURCES!r})"
+    )
+    _loaded(argv, env, names)
+    _claude_logs(config, 1, first=3)
+    out, (code, specs, others) = _loaded(argv, env, names)
+    assert code == 0, out
+    assert ('"reqs": 4' if fmt == "json" else "4ktok") in out, out  # the new request counts
+    assert specs == ["cburn", "claude", "hexai", "hub"]
+    assert others == []
+
+
+def test_a_config_key_loads_only_its_sources_spec(tmp_path: Path) -> None:
+    """A config.toml setting ``claude.dirs`` and core keys: ``status --source claude`` reads
+    the folder it names (the key was found and used) and loaded no other source's spec than
+    the ones the history needs; a typo'd key still gets the nearest real key as a hint."""
+    config = tmp_path / "elsewhere"
+    _claude_logs(config, 2)
+    home = Path(os.environ["BURNTRAY_HOME"])
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "config.toml").write_text(
+        f'window = "15m"\n[claude]\ndirs = "{config}"\n[alerts]\nfloor_usd = 0.5\n'
+    )
+    argv = ["status", "--source", "claude", "--format", "json"]
+    out, (code, specs) = _loaded(argv, dict(os.environ), "sorted(REGISTRY._specs)")
+    assert code == 0, out
+    assert '"reqs": 2' in out and '"window": "15m"' in out, out
+    assert specs == ["cburn", "claude", "hexai", "hub"]
+    (home / "config" / "config.toml").write_text('[claude]\ndir = "/x"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "burntray", "status", "--source", "claude", "--format", "tmux"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert "did you mean `claude.dirs`?" in done.stderr, done.stderr
+
+
+def test_the_status_line_loads_the_claude_spec_not_every_source(tmp_path: Path) -> None:
+    """``burntray statusline`` (Claude Code runs it after every message) finds the source that
+    offers a status line from the list of sources, loading that spec alone, and imports no other
+    coding agent's package nor the settings.json installer; the line still counts the logs."""
+    config = tmp_path / "claude"
+    _claude_logs(config, 3)
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config)}
+    payload = (FIXTURES / "statusline" / "ccusage-statusline-test.json").read_text()
+    names = (
+        "sorted(REGISTRY._specs), "
+        "sorted(n for n in sys.modules if n.startswith('burntray.sources.') "
+        f"and n.split('.')[2] in {(*OTHER_SOURCES, 'codex')!r}), "
+        "'burntray.sources.claude.settings_install' in sys.modules, "
+        "[n for n in ('argparse', 'gettext') if n in sys.modules]"
+    )
+    out, (code, specs, others, installer, parser) = _loaded(
+        ["statusline", "--color", "never"], env, names, payload
+    )
+    assert code == 0 and out.startswith("Sonnet 4 | $0.06 session"), out
+    assert "today" in out and "failed" not in out, out
+    assert specs == ["claude"]  # its line in the list says it offers the status line
+    assert others == [] and not installer  # settings.json's code is for install/uninstall
+    assert parser == []  # a plain command line is read without argparse
