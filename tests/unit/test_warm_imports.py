@@ -19,7 +19,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 # Source packages a Claude Code status has no use for (not claude, nor the ones opening the
 # history loads for their tables, nor codex, whose plan windows claude's limits share).
-OTHER_SOURCES = ("ampcode", "gemini", "opencode", "otel", "copilot", "roder", "ctm", "yoi",
+OTHER_SOURCES = ("ampcode", "gemini", "opencode", "otel", "copilot", "roder", "yoi",
                  "qwen", "kimi", "droid", "codebuff", "pi_agent", "kilo", "goose", "hermes",
                  "openclaw", "grok", "zcode", "antigravity")  # fmt: skip
 
@@ -81,7 +81,7 @@ def test_a_warm_claude_status_loads_only_the_specs_it_needs(fmt: str, tmp_path: 
     out, (code, specs, others) = _loaded(argv, env, names)
     assert code == 0, out
     assert ('"reqs": 4' if fmt == "json" else "4ktok") in out, out  # the new request counts
-    assert specs == ["cburn", "claude", "hexai", "hub"]
+    assert specs == ["cburn", "claude", "ctm", "hexai", "hub"]
     assert others == []
 
 
@@ -100,7 +100,7 @@ def test_a_config_key_loads_only_its_sources_spec(tmp_path: Path) -> None:
     out, (code, specs) = _loaded(argv, dict(os.environ), "sorted(REGISTRY._specs)")
     assert code == 0, out
     assert '"reqs": 2' in out and '"window": "15m"' in out, out
-    assert specs == ["cburn", "claude", "hexai", "hub"]
+    assert specs == ["cburn", "claude", "ctm", "hexai", "hub"]
     (home / "config" / "config.toml").write_text('[claude]\ndir = "/x"\n')
     done = subprocess.run(
         [sys.executable, "-m", "burntray", "status", "--source", "claude", "--format", "tmux"],

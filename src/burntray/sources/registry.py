@@ -204,7 +204,7 @@ BUILTINS = (
     Builtin("claude", status_line=True),
     Builtin("codex"),
     Builtin("roder"),
-    Builtin("ctm"),
+    Builtin("ctm", tables=True),
     Builtin("yoi"),
     Builtin("otel"),
     Builtin("opencode"),
