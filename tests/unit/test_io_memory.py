@@ -22,7 +22,8 @@ def work():
     for _ in range(10):
         body = bytearray()
         for _ in range(64):
-            body += b"x" * (128 * 1024)
+            if sys.argv[1] != "kept-only":
+                body += b"x" * (128 * 1024)
             keep.append(bytes(4096))
         del body
 threads = [threading.Thread(target=work) for _ in range(8)]
@@ -44,6 +45,9 @@ def _resident_mib(mode: str) -> int:
 def test_a_fixed_threshold_gives_freed_bodies_back() -> None:
     if not fix_mmap_threshold():
         pytest.skip("not glibc (no mallopt)")
-    as_is, fixed = _resident_mib("as-is"), _resident_mib("fixed")
-    # the 20 MiB of kept objects stay either way; the freed 8 MiB bodies must not
-    assert fixed < 0.75 * as_is, (as_is, fixed)
+    kept, as_is, fixed = (_resident_mib(mode) for mode in ("kept-only", "as-is", "fixed"))
+    # The kept objects stay either way; the freed 8 MiB bodies must not. How much the bodies pin
+    # as-is varies with the threads' interleaving (16-33 MiB beyond the kept objects measured),
+    # so compare what each run holds beyond the kept objects, not the two totals.
+    assert as_is - kept >= 8, (kept, as_is, fixed)  # without the fix a freed body stays pinned
+    assert fixed - kept < 0.5 * (as_is - kept), (kept, as_is, fixed)
