@@ -21,28 +21,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from burntray.model.timefmt import NS_PER_MINUTE
-from burntray.store.schema import Pruner, TableSchema
+from burntray.store.schema import TableSchema, prune_before_minute
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from burntray.runtime.team_wire import MinuteRollup
     from burntray.store.history import HistoryStore
 
 # (minute, provider, model) -> (requests, input, output, all tokens, cost USD)
 Increases = Mapping[tuple[int, str, str], tuple[int, int, int, int, float]]
-
-
-def _prune(table: str) -> Pruner:
-    def prune(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
-        return int(
-            conn.execute(
-                f"DELETE FROM {table} WHERE minute < ?", (before_ns // NS_PER_MINUTE,)
-            ).rowcount
-        )
-
-    return prune
 
 
 MINUTES = TableSchema(
@@ -61,7 +47,7 @@ MINUTES = TableSchema(
             PRIMARY KEY (source, minute, provider, model)
         ) WITHOUT ROWID""",
     ),
-    prune=_prune("team_counter_minutes"),
+    prune=prune_before_minute("team_counter_minutes"),
 )
 
 # a WHEN, not INSERT OR IGNORE: the statement that fires a trigger imposes its conflict policy
@@ -84,7 +70,7 @@ OWED = TableSchema(
             f"team_counter_minutes WHEN {_OWE} BEGIN {_MARK}; END",
         ),
     ),
-    prune=_prune("team_counter_owed"),
+    prune=prune_before_minute("team_counter_owed"),
 )
 TABLES = (MINUTES, OWED)
 

@@ -30,6 +30,21 @@ SCHEMA_VERSION = 2
 Pruner = Callable[["sqlite3.Connection", int, int], int]
 
 
+def prune_before_minute(table: str) -> Pruner:
+    """A pruner for a table keyed by whole minutes since the epoch (column ``minute``): drops
+    the minutes before the history's bound. ``table`` is a constant name, never user input."""
+
+    def prune(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
+        return int(
+            conn.execute(
+                f"DELETE FROM {table} WHERE minute < ?",
+                (before_ns // NS_PER_MINUTE,),
+            ).rowcount
+        )
+
+    return prune
+
+
 class HistoryError(Exception):
     """The history database cannot be used; the message says which file and why."""
 

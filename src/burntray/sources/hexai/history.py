@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from burntray.model.timefmt import NS_PER_MINUTE
-from burntray.store.schema import TableSchema
+from burntray.store.schema import TableSchema, prune_before_minute
 
 if TYPE_CHECKING:
     import sqlite3
@@ -82,15 +82,6 @@ MINUTES = TableSchema(
 TABLES = (EVENTS, MINUTES)
 
 
-def _prune_owed(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
-    """What was owed to the hub of minutes the history no longer keeps."""
-    return int(
-        conn.execute(
-            "DELETE FROM hexai_team_owed WHERE minute < ?", (before_ns // NS_PER_MINUTE,)
-        ).rowcount
-    )
-
-
 # The minutes still owed to a team's hub (``hexai.team``): while reporting is on (a
 # ``team_cursor`` row exists), every minute written or grown is marked here by a trigger, and
 # the sender unmarks it once the hub acknowledged it as it is now. Finding what is owed costs
@@ -116,7 +107,7 @@ TEAM_OWED = TableSchema(
             "VALUES (NEW.minute, NEW.provider, NEW.model); END",
         ),
     ),
-    prune=_prune_owed,
+    prune=prune_before_minute("hexai_team_owed"),
 )
 
 

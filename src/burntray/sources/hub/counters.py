@@ -13,21 +13,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from burntray.model.timefmt import NS_PER_MINUTE
-from burntray.store.schema import TableSchema
+from burntray.store.schema import TableSchema, prune_before_minute
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from burntray.runtime.team_wire import MinuteRollup
     from burntray.store.history import HistoryStore
-
-
-def _prune(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
-    return int(
-        conn.execute(
-            "DELETE FROM hub_counter_minutes WHERE minute < ?", (before_ns // NS_PER_MINUTE,)
-        ).rowcount
-    )
 
 
 HUB_COUNTERS = TableSchema(
@@ -49,7 +39,7 @@ HUB_COUNTERS = TableSchema(
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS hub_counter_minutes_by_time ON hub_counter_minutes (minute)""",
     ),
-    prune=_prune,
+    prune=prune_before_minute("hub_counter_minutes"),
 )
 
 

@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from burntray.model.timefmt import NS_PER_MINUTE
-from burntray.store.schema import TableSchema
-
-if TYPE_CHECKING:
-    import sqlite3
-
-
-def _prune(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
-    return int(
-        conn.execute(
-            "DELETE FROM hub_minutes WHERE minute < ?", (before_ns // NS_PER_MINUTE,)
-        ).rowcount
-    )
-
+from burntray.store.schema import TableSchema, prune_before_minute
 
 # The machines' byte-counting minutes (``hub.minutes``): one row per host, source, minute,
 # provider and model, replaced when the machine sends that minute again; ``cost`` as the hub
@@ -40,5 +25,5 @@ HUB_MINUTES = TableSchema(
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS hub_minutes_by_time ON hub_minutes (minute)""",
     ),
-    prune=_prune,
+    prune=prune_before_minute("hub_minutes"),
 )
