@@ -32,9 +32,10 @@ from burntray.io.atomic import atomic_write
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.model.limits import FIVE_HOUR_MINUTES, WEEK_MINUTES, PlanWindow, current_windows
 from burntray.paths import ensure_dir
+from burntray.sources.claude.records import SUFFIX, record_files
 
 if TYPE_CHECKING:
-    from burntray.paths import AppPaths
+    pass
 
 TOOL = "claude"
 SOURCE = "claude"
@@ -45,8 +46,6 @@ MAX_RECORDS = 64
 # A week and a day: the weekly window's figure is still meaningful (it resets by itself).
 MAX_AGE_NS = 8 * 24 * 3600 * 10**9
 RECORD_VERSION = 1
-FOLDER = "statusline"
-SUFFIX = ".json"
 # Claude Code's windows, by the names it sends them under.
 WINDOWS = {"five_hour": FIVE_HOUR_MINUTES, "seven_day": WEEK_MINUTES}
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
@@ -189,11 +188,6 @@ def _limits(top: _Fields) -> tuple[LimitReading, ...] | None:
 # --- the record, one file per session ----------------------------------------------------------
 
 
-def observations_dir(paths: AppPaths) -> Path:
-    """Where ``burntray statusline`` keeps what each session last reported."""
-    return paths.data_dir / FOLDER
-
-
 def _file_name(session_id: str | None) -> str:
     """A file name for the session: its id when plain, else a hash of it (never a path)."""
     sid = session_id or "unknown-session"
@@ -240,18 +234,10 @@ def write_observation(folder: Path, payload: Payload, observed_ns: int) -> Path:
     return path
 
 
-def _record_files(folder: Path) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(folder) as entries:
-            return [e for e in entries if e.name.endswith(SUFFIX) and not e.name.startswith(".")]
-    except OSError:
-        return []
-
-
 def prune(folder: Path, now_ns: int) -> int:
     """Remove records older than ``MAX_AGE_NS`` and all but the newest ``MAX_RECORDS``."""
     dated = []
-    for entry in _record_files(folder):
+    for entry in record_files(folder):
         try:
             info = entry.stat(follow_symlinks=False)
         except OSError:
@@ -323,7 +309,7 @@ def read_observations(folder: Path) -> list[Observation]:
     """Every session's record in ``folder`` (none when it does not exist); files that are not
     regular, too large or not a record are passed over."""
     found = []
-    for entry in _record_files(folder)[: 4 * MAX_RECORDS]:
+    for entry in record_files(folder)[: 4 * MAX_RECORDS]:
         try:
             data = read_regular_file(Path(entry.path), MAX_FILE_BYTES)
             found.append(_observation(json.loads(data)))
@@ -336,13 +322,3 @@ def plan_windows(observations: list[Observation], now_ns: int) -> tuple[PlanWind
     """The plan's windows as known at ``now_ns``: the freshest observation of each, a passed
     reset reset (``model.limits.current_windows``)."""
     return current_windows((w for o in observations for w in o.windows), now_ns)
-
-
-def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    """What changes when a record is written or removed (names, sizes, mtimes): one scandir."""
-    sig = []
-    for entry in _record_files(folder):
-        with contextlib.suppress(OSError):
-            info = entry.stat(follow_symlinks=False)
-            sig.append((entry.name, info.st_size, info.st_mtime_ns))
-    return tuple(sorted(sig))

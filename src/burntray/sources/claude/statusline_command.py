@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from burntray.sources.claude.paths import claude_dirs
+from burntray.sources.claude.records import observations_dir
 from burntray.sources.claude.statusline import (
     MAX_PAYLOAD_BYTES,
     Payload,
     PayloadError,
-    observations_dir,
     parse_payload,
     plan_windows,
     read_observations,

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from burntray.model.format import when_text
 from burntray.report.by_period import GAP_FLAG_PCT, cost_gap_pct
+from burntray.sources.claude.records import observations_dir
 from burntray.sources.claude.statusline import (
-    observations_dir,
     plan_windows,
     printable,
     read_observations,
