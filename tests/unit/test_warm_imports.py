@@ -30,6 +30,8 @@ OTHER_SOURCES = ("ampcode", "gemini", "opencode", "otel", "copilot", "roder", "y
 STATUS_LINE_ONLY = ("burntray.sources.claude.statusline", "burntray.model.limits",
                     "burntray.model.own_cost", "burntray.sources.codex",
                     "burntray.sources.codex.plan", "burntray.store.limits")  # fmt: skip
+# The views by day, session, project...: reports need them; a status needs the 5-hour block only
+VIEWS = ("burntray.model.periods",)
 
 
 def _claude_logs(root: Path, requests: int, first: int = 0) -> Path:
@@ -83,7 +85,7 @@ def test_a_warm_claude_status_loads_only_the_specs_it_needs(fmt: str, tmp_path: 
         "sorted(REGISTRY._specs), "
         "sorted(n for n in sys.modules if n.startswith('burntray.sources.') "
         f"and n.split('.')[2] in {OTHER_SOURCES!r}), "
-        f"[n for n in {STATUS_LINE_ONLY!r} if n in sys.modules]"
+        f"[n for n in {(*STATUS_LINE_ONLY, *VIEWS)!r} if n in sys.modules]"
     )
     _loaded(argv, env, names)
     _claude_logs(config, 1, first=3)
@@ -92,7 +94,7 @@ def test_a_warm_claude_status_loads_only_the_specs_it_needs(fmt: str, tmp_path: 
     assert ('"reqs": 4' if fmt == "json" else "4ktok") in out, out  # the new request counts
     assert specs == ["cburn", "claude", "ctm", "hexai", "hub"]
     assert others == []
-    assert status_line == []  # no status-line record: no parser, plan windows nor codex
+    assert status_line == []  # no status-line record: no parser, plan windows nor codex; no views
 
 
 def test_a_status_line_record_loads_its_reader_and_shows_the_windows(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from burntray.io.log_tail import LogTailer
-from burntray.model.periods import UsageBlock, block_of, current_block
+from burntray.model.blocks import UsageBlock, block_of, current_block
 from burntray.model.price_table import PRICES_AS_OF
 from burntray.model.pricing import PriceTable
 from burntray.model.progress import ScanProgress
