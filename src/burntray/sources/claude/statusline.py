@@ -26,16 +26,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from burntray.io.atomic import atomic_write
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.model.limits import FIVE_HOUR_MINUTES, WEEK_MINUTES, PlanWindow, current_windows
 from burntray.paths import ensure_dir
 from burntray.sources.claude.records import SUFFIX, record_files
-
-if TYPE_CHECKING:
-    pass
 
 TOOL = "claude"
 SOURCE = "claude"
