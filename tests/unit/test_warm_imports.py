@@ -27,8 +27,8 @@ OTHER_SOURCES = ("ampcode", "gemini", "opencode", "otel", "copilot", "roder", "y
 
 # What only a status-line record (or codex) needs: a warm claude status for a user who never
 # installed the status line imports none of them (issue 22: their import cost every run).
-STATUS_LINE_ONLY = ("burntray.sources.claude.statusline", "burntray.model.limits",
-                    "burntray.model.own_cost", "burntray.sources.codex",
+STATUS_LINE_ONLY = ("burntray.sources.claude.statusline", "burntray.sources.claude.observations",
+                    "burntray.model.limits", "burntray.model.own_cost", "burntray.sources.codex",
                     "burntray.sources.codex.plan", "burntray.store.limits")  # fmt: skip
 # The views by day, session, project...: reports need them; a status needs the 5-hour block only
 VIEWS = ("burntray.model.periods",)
@@ -99,7 +99,8 @@ def test_a_warm_claude_status_loads_only_the_specs_it_needs(fmt: str, tmp_path: 
 
 def test_a_status_line_record_loads_its_reader_and_shows_the_windows(tmp_path: Path) -> None:
     """The other side of the lazy load: once ``burntray statusline`` recorded a session's plan
-    windows, a warm claude status reads the record and shows them (its reader loaded then)."""
+    windows, a warm claude status reads the record and shows them (its reader loaded then, the
+    payload's parser still not)."""
     config = tmp_path / "claude"
     _claude_logs(config, 3)
     env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config)}
@@ -117,8 +118,10 @@ def test_a_status_line_record_loads_its_reader_and_shows_the_windows(tmp_path: P
     _loaded(argv, env, names)
     out, (code, status_line) = _loaded(argv, env, names)
     assert code == 0 and "Claude5h:42%" in out, out
-    assert "burntray.sources.claude.statusline" in status_line, status_line
-    assert "burntray.sources.codex.plan" not in status_line  # codex's half: codex only
+    assert "burntray.sources.claude.observations" in status_line, status_line
+    # the payload's parser and writer are the statusline command's; codex's half is codex's
+    assert "burntray.sources.claude.statusline" not in status_line, status_line
+    assert "burntray.sources.codex.plan" not in status_line
 
 
 def test_a_config_key_loads_only_its_sources_spec(tmp_path: Path) -> None:

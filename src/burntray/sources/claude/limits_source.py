@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from burntray.io.watch import FolderWatcher
     from burntray.model.limits import PlanWindow
     from burntray.model.own_cost import OwnCost
-    from burntray.sources.claude.statusline import Observation
+    from burntray.sources.claude.observations import Observation
 
 
 def _record_watcher(folder: Path, wake: Callable[[], None]) -> FolderWatcher:
@@ -53,7 +53,7 @@ class ClaudeLimitsSource(ClaudeSource):
             self._refresh_limits()
         if not self._observations:  # nothing recorded: no need to load the windows' model
             return ()
-        from burntray.sources.claude.statusline import plan_windows  # noqa: PLC0415
+        from burntray.sources.claude.observations import plan_windows  # noqa: PLC0415
 
         return plan_windows(self._observations, now_ns)
 
@@ -81,7 +81,7 @@ class ClaudeLimitsSource(ClaudeSource):
         if not signature:  # no record (the status line never ran): the parser stays unloaded
             self._observations = []
             return True
-        from burntray.sources.claude.statusline import read_observations  # noqa: PLC0415
+        from burntray.sources.claude.observations import read_observations  # noqa: PLC0415
 
         self._observations = read_observations(self.limits_dir)
         return True

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from burntray.sources.claude.observations import plan_windows, read_observations
 from burntray.sources.claude.paths import claude_dirs
 from burntray.sources.claude.records import observations_dir
 from burntray.sources.claude.statusline import (
@@ -18,8 +19,6 @@ from burntray.sources.claude.statusline import (
     Payload,
     PayloadError,
     parse_payload,
-    plan_windows,
-    read_observations,
     write_observation,
 )
 from burntray.sources.claude.statusline_costs import CACHE_NAME, session_figures
