@@ -26,9 +26,9 @@ from burntray.model.limits import PlanWindow  # noqa: E402
 from burntray.model.pricing import build_price_table  # noqa: E402
 from burntray.model.snapshot import Snapshot  # noqa: E402
 from burntray.runtime.monitor import Monitor  # noqa: E402
-from burntray.sources.agent_logs.source import codex_source  # noqa: E402
 from burntray.sources.codex import limits as codex_limits  # noqa: E402
 from burntray.sources.codex.logs import CodexLogReader  # noqa: E402
+from burntray.sources.codex.source import codex_source  # noqa: E402
 from burntray.store.history import HistoryStore  # noqa: E402
 from target import missed, percentile  # noqa: E402
 

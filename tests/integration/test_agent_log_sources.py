@@ -12,7 +12,8 @@ import pytest
 
 from burntray.cli import main
 from burntray.model.pricing import build_price_table
-from burntray.sources.agent_logs.source import claude_source, codex_source
+from burntray.sources.agent_logs.source import claude_source
+from burntray.sources.codex.source import codex_source
 from burntray.store.history import HistoryStore
 from tests.agent_logs_support import claude_line, write_claude_fixture, write_codex_fixture
 

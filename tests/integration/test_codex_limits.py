@@ -7,8 +7,8 @@ from pathlib import Path
 
 from burntray.model.limits import FIVE_HOUR_MINUTES, WEEK_MINUTES, PlanWindow
 from burntray.model.pricing import build_price_table
-from burntray.sources.agent_logs.source import CodexSource, codex_source
 from burntray.sources.base import HasLimits
+from burntray.sources.codex.source import CodexSource, codex_source
 from burntray.store.history import HistoryStore
 from burntray.store.limits import windows_between
 from tests.agent_logs_support import (

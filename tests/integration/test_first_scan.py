@@ -20,11 +20,12 @@ import pytest
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.parallel import OrderedFiles, worker_count
-from burntray.sources.agent_logs.source import ClaudeSource, codex_source
+from burntray.sources.agent_logs.source import ClaudeSource
 from burntray.sources.base import ReportsProgress, scan_progress
 from burntray.sources.claude import logs as claude_logs
 from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.codex.logs import CodexLogReader
+from burntray.sources.codex.source import codex_source
 from burntray.store.history import HistoryStore
 from tests.agent_logs_support import (
     claude_line,

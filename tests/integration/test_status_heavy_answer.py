@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from burntray.model.blocks import current_block
 from burntray.model.export import block_to_dict
-from burntray.model.periods import current_block
 from burntray.model.timefmt import parse_rfc3339_ns
 from burntray.model.usage import summarise_records
 from burntray.sources.agent_logs.source import BLOCK_LOOKBACK_NS

@@ -6,14 +6,9 @@ import datetime as dt
 
 import pytest
 
-from burntray.model.periods import (
-    BLOCK_NS,
-    NS_PER_HOUR,
-    by_day,
-    by_session,
-    current_block,
-    usage_blocks,
-)
+from burntray.model.blocks import BLOCK_NS, current_block, usage_blocks
+from burntray.model.periods import by_day, by_session
+from burntray.model.timefmt import NS_PER_HOUR
 from burntray.model.usage import UsageRecord
 
 H = NS_PER_HOUR

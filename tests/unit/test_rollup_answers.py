@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from burntray.model.periods import BLOCK_NS, current_block, usage_blocks
+from burntray.model.blocks import BLOCK_NS, current_block, usage_blocks
 from burntray.model.pricing import build_price_table
 from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord, summarise_records

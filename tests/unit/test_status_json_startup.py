@@ -18,8 +18,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from burntray.model.blocks import UsageBlock
 from burntray.model.export import block_to_dict, json_text
-from burntray.model.periods import UsageBlock
 
 NS = 10**9
 

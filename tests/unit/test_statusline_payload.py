@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from burntray.model.limits import FIVE_HOUR_MINUTES, WEEK_MINUTES, PlanWindow
+from burntray.sources.claude.observations import plan_windows, read_observations
 from burntray.sources.claude.statusline import (
     MAX_AGE_NS,
     MAX_PAYLOAD_BYTES,
@@ -17,8 +18,6 @@ from burntray.sources.claude.statusline import (
     Payload,
     PayloadError,
     parse_payload,
-    plan_windows,
-    read_observations,
     write_observation,
 )
 from burntray.sources.claude.statusline_costs import Figures

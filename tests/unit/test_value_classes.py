@@ -23,7 +23,7 @@ VALUE_CLASSES = [
     ("burntray.model.pricing", "Price", True, True),
     ("burntray.model.pricing", "PriceTable", True, True),
     ("burntray.model.periods", "PeriodRow", True, True),
-    ("burntray.model.periods", "UsageBlock", True, True),
+    ("burntray.model.blocks", "UsageBlock", True, True),
     ("burntray.model.snapshot", "SourceStatus", True, True),
     ("burntray.model.snapshot", "UsageRow", True, True),
     ("burntray.model.snapshot", "Totals", True, True),

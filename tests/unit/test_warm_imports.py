@@ -5,6 +5,7 @@ reports what it imported. Times are benchmarks (bench_heavy, bench_statusline), 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,15 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 OTHER_SOURCES = ("ampcode", "gemini", "opencode", "otel", "copilot", "roder", "yoi",
                  "qwen", "kimi", "droid", "codebuff", "pi_agent", "kilo", "goose", "hermes",
                  "openclaw", "grok", "zcode", "antigravity")  # fmt: skip
+
+
+# What only a status-line record (or codex) needs: a warm claude status for a user who never
+# installed the status line imports none of them (issue 22: their import cost every run).
+STATUS_LINE_ONLY = ("burntray.sources.claude.statusline", "burntray.sources.claude.observations",
+                    "burntray.model.limits", "burntray.model.own_cost", "burntray.sources.codex",
+                    "burntray.sources.codex.plan", "burntray.store.limits")  # fmt: skip
+# The views by day, session, project...: reports need them; a status needs the 5-hour block only
+VIEWS = ("burntray.model.periods",)
 
 
 def _claude_logs(root: Path, requests: int, first: int = 0) -> Path:
@@ -74,15 +84,44 @@ def test_a_warm_claude_status_loads_only_the_specs_it_needs(fmt: str, tmp_path: 
     names = (
         "sorted(REGISTRY._specs), "
         "sorted(n for n in sys.modules if n.startswith('burntray.sources.') "
-        f"and n.split('.')[2] in {OTHER_SOURCES!r})"
+        f"and n.split('.')[2] in {OTHER_SOURCES!r}), "
+        f"[n for n in {(*STATUS_LINE_ONLY, *VIEWS)!r} if n in sys.modules]"
     )
     _loaded(argv, env, names)
     _claude_logs(config, 1, first=3)
-    out, (code, specs, others) = _loaded(argv, env, names)
+    out, (code, specs, others, status_line) = _loaded(argv, env, names)
     assert code == 0, out
     assert ('"reqs": 4' if fmt == "json" else "4ktok") in out, out  # the new request counts
     assert specs == ["cburn", "claude", "ctm", "hexai", "hub"]
     assert others == []
+    assert status_line == []  # no status-line record: no parser, plan windows nor codex; no views
+
+
+def test_a_status_line_record_loads_its_reader_and_shows_the_windows(tmp_path: Path) -> None:
+    """The other side of the lazy load: once ``burntray statusline`` recorded a session's plan
+    windows, a warm claude status reads the record and shows them (its reader loaded then, the
+    payload's parser still not)."""
+    config = tmp_path / "claude"
+    _claude_logs(config, 3)
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config)}
+    payload = json.loads((FIXTURES / "statusline" / "ccusage-statusline-test.json").read_text())
+    resets = int(time.time()) + 3600
+    payload["rate_limits"] = {"five_hour": {"used_percentage": 42.3, "resets_at": resets}}
+    done = subprocess.run(
+        [sys.executable, "-m", "burntray", "statusline", "--color", "never"],
+        env=env, input=json.dumps(payload), capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done
+    argv = ["status", "--source", "claude", "--window", "7d", "--format", "tmux"]
+    names = f"[n for n in {STATUS_LINE_ONLY!r} if n in sys.modules]"
+    _loaded(argv, env, names)
+    out, (code, status_line) = _loaded(argv, env, names)
+    assert code == 0 and "Claude5h:42%" in out, out
+    assert "burntray.sources.claude.observations" in status_line, status_line
+    # the payload's parser and writer are the statusline command's; codex's half is codex's
+    assert "burntray.sources.claude.statusline" not in status_line, status_line
+    assert "burntray.sources.codex.plan" not in status_line
 
 
 def test_a_config_key_loads_only_its_sources_spec(tmp_path: Path) -> None:

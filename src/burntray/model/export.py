@@ -14,8 +14,8 @@ from burntray.model.snapshot import Snapshot, SourceFigures, Totals, UsageRow
 from burntray.model.timefmt import NS_PER_SECOND, format_rfc3339_ns
 
 if TYPE_CHECKING:
+    from burntray.model.blocks import UsageBlock
     from burntray.model.limits import PlanWindow
-    from burntray.model.periods import UsageBlock
 
 SCHEMA_VERSION = 1
 

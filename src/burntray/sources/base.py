@@ -19,9 +19,9 @@ from burntray.lazylog import get_logger
 # entries (which config reads for the sources' keys) import this module: config must not.
 if TYPE_CHECKING:
     from burntray.config import Settings
+    from burntray.model.blocks import UsageBlock
     from burntray.model.limits import PlanWindow
     from burntray.model.own_cost import OwnCost
-    from burntray.model.periods import UsageBlock
     from burntray.model.pricing import PriceTable
     from burntray.model.progress import ScanProgress
     from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from burntray.model.periods import BLOCK_NS
+from burntray.model.blocks import BLOCK_NS
 from burntray.model.timefmt import NS_PER_HOUR, NS_PER_QUARTER_HOUR
 from burntray.store.usage_events import QUARTERS, UsageEvents
 
@@ -24,7 +24,7 @@ _QUARTERS_PER_BLOCK = 20  # 5 hours
 
 
 class BlockSums(NamedTuple):
-    """One block's requests summed (``model.periods.block_of`` makes the UsageBlock)."""
+    """One block's requests summed (``model.blocks.block_of`` makes the UsageBlock)."""
 
     start_ns: int  # the hour it starts on
     first_ns: int

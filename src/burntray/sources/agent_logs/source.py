@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from burntray.io.log_tail import LogTailer
-from burntray.model.periods import UsageBlock, block_of, current_block
+from burntray.model.blocks import UsageBlock, block_of, current_block
 from burntray.model.price_table import PRICES_AS_OF
 from burntray.model.pricing import PriceTable
 from burntray.model.progress import ScanProgress
@@ -29,7 +29,6 @@ from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.streaming import progress_of, read_flushing
 from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
 from burntray.sources.claude.logs import ClaudeLogReader
-from burntray.sources.codex.plan import PlanLimitsFromLog
 from burntray.sources.record_source import RecordSource
 from burntray.store.blocks import BlockSums, chain_start, last_block_sums
 from burntray.store.history import HistoryStore
@@ -341,26 +340,6 @@ def describe_block(block: UsageBlock) -> str:
     return " · ".join(parts)
 
 
-class CodexSource(PlanLimitsFromLog, AgentLogSource):
-    name = "codex"
-    label = "Codex logs"
-
-    def scan_progress(self) -> ScanProgress | None:
-        return progress_of(self.label, self.reader.progress)  # type: ignore[attr-defined]
-
-    def facts(self) -> tuple[UpstreamFact, ...]:
-        facts = list(super().facts())
-        guessed = getattr(self.reader, "fallback_model_turns", 0)
-        if guessed:
-            facts.append(
-                UpstreamFact("Model guessed", f"{guessed} turns without a model priced as gpt-5")
-            )
-        fast = getattr(self.reader, "fast_tier_turns", 0)
-        if fast:
-            facts.append(UpstreamFact("Priority tier", f"{fast} turns at the priority price"))
-        return tuple(facts)
-
-
 def claude_source(
     dirs: list[Path],
     prices: PriceTable,
@@ -371,16 +350,3 @@ def claude_source(
 ) -> ClaudeSource:
 
     return ClaudeSource(ClaudeLogReader(dirs, prices), dirs, history, clock_ns, watch=watch)
-
-
-def codex_source(
-    homes: list[Path],
-    prices: PriceTable,
-    history: HistoryStore | None = None,
-    clock_ns: Callable[[], int] = time.time_ns,
-    *,
-    watch: bool = True,
-) -> CodexSource:
-    from burntray.sources.codex.logs import CodexLogReader  # noqa: PLC0415
-
-    return CodexSource(CodexLogReader(homes, prices), homes, history, clock_ns, watch=watch)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def _build_claude(ctx: SourceContext) -> Source:
     from burntray.sources.claude.limits_source import ClaudeLimitsSource  # noqa: PLC0415
     from burntray.sources.claude.logs import ClaudeLogReader  # noqa: PLC0415
-    from burntray.sources.claude.statusline import observations_dir  # noqa: PLC0415
+    from burntray.sources.claude.records import observations_dir  # noqa: PLC0415
 
     dirs = claude_dirs(ctx)
     return ClaudeLimitsSource(

@@ -4,7 +4,9 @@ Claude Code reports its plan's 5-hour and weekly windows only to its status line
 ``burntray statusline`` keeps the session's last report in burntray's own folder (see
 ``.statusline``). This source reads that folder beside the logs: ``plan_windows`` merges the
 sessions' reports (the freshest wins, a passed reset resets: ``model.limits``), and every
-Snapshot carries them in ``limits``. A new report wakes the monitor at once where inotify
+Snapshot carries them in ``limits``. Until a record exists (a user who never installed the
+status line) the record parser and the plan-window model are not even imported: every warm
+``status`` pays for them otherwise. A new report wakes the monitor at once where inotify
 watches the folder; elsewhere, and as a safety net, each poll compares the folder's listing.
 """
 
@@ -15,20 +17,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from burntray.model.limits import PlanWindow
-from burntray.model.own_cost import STATUS_LINE, OwnCost
 from burntray.model.snapshot import Snapshot
 from burntray.sources.agent_logs.source import ClaudeSource
-from burntray.sources.claude.statusline import (
-    SUFFIX,
-    Observation,
-    folder_signature,
-    plan_windows,
-    read_observations,
-)
+from burntray.sources.claude.records import SUFFIX, folder_signature
 
 if TYPE_CHECKING:
     from burntray.io.watch import FolderWatcher
+    from burntray.model.limits import PlanWindow
+    from burntray.model.own_cost import OwnCost
+    from burntray.sources.claude.observations import Observation
 
 
 def _record_watcher(folder: Path, wake: Callable[[], None]) -> FolderWatcher:
@@ -54,6 +51,10 @@ class ClaudeLimitsSource(ClaudeSource):
     def plan_windows(self, now_ns: int) -> tuple[PlanWindow, ...]:
         if self._signature is None:
             self._refresh_limits()
+        if not self._observations:  # nothing recorded: no need to load the windows' model
+            return ()
+        from burntray.sources.claude.observations import plan_windows  # noqa: PLC0415
+
         return plan_windows(self._observations, now_ns)
 
     def own_costs(self, start_ns: int, end_ns: int) -> list[OwnCost]:
@@ -61,6 +62,10 @@ class ClaudeLimitsSource(ClaudeSource):
         running total: the window does not cut it)."""
         if self._signature is None:
             self._refresh_limits()
+        if not self._observations:
+            return []
+        from burntray.model.own_cost import STATUS_LINE, OwnCost  # noqa: PLC0415
+
         return [
             OwnCost(o.session_id, o.observed_ns, o.cost_usd, STATUS_LINE, per_request=False)
             for o in self._observations
@@ -73,6 +78,11 @@ class ClaudeLimitsSource(ClaudeSource):
         if signature == self._signature:
             return False
         self._signature = signature
+        if not signature:  # no record (the status line never ran): the parser stays unloaded
+            self._observations = []
+            return True
+        from burntray.sources.claude.observations import read_observations  # noqa: PLC0415
+
         self._observations = read_observations(self.limits_dir)
         return True
 

@@ -11,7 +11,7 @@ percentages, so ``burntray statusline`` keeps what it learns here, one small fil
 - the files live in burntray's own data dir (``statusline/``), are replaced atomically (a reader
   sees the old record or the new one), private (0600), at most ``MAX_RECORDS`` of them and none
   older than ``MAX_AGE_NS`` (pruned on every write);
-- reading them (``read_observations``) takes regular files only, each within ``MAX_FILE_BYTES``;
+- reading them (``.observations``) takes regular files only, each within ``MAX_FILE_BYTES``;
   a bad file is passed over, never an error for the others.
 
 No SQLite and no lock: the tray and every other command read these files as they are.
@@ -21,34 +21,23 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from burntray.io.atomic import atomic_write
-from burntray.io.bounded_read import UnsafeFileError, read_regular_file
-from burntray.model.limits import FIVE_HOUR_MINUTES, WEEK_MINUTES, PlanWindow, current_windows
 from burntray.paths import ensure_dir
+from burntray.sources.claude.observations import MAX_RECORDS, RECORD_VERSION, WINDOWS
+from burntray.sources.claude.observations import number as _number
+from burntray.sources.claude.observations import text as _text
+from burntray.sources.claude.records import SUFFIX, record_files
 
-if TYPE_CHECKING:
-    from burntray.paths import AppPaths
-
-TOOL = "claude"
-SOURCE = "claude"
 # The largest payload read from stdin: real ones are about 1 KB.
 MAX_PAYLOAD_BYTES = 256 * 1024
-MAX_FILE_BYTES = 16 * 1024
-MAX_RECORDS = 64
 # A week and a day: the weekly window's figure is still meaningful (it resets by itself).
 MAX_AGE_NS = 8 * 24 * 3600 * 10**9
-RECORD_VERSION = 1
-FOLDER = "statusline"
-SUFFIX = ".json"
-# Claude Code's windows, by the names it sends them under.
-WINDOWS = {"five_hour": FIVE_HOUR_MINUTES, "seven_day": WEEK_MINUTES}
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -83,15 +72,6 @@ class Payload:
     ignored: tuple[str, ...] = ()  # fields present with a wrong type, by name
 
 
-def _number(value: object, *, low: float = 0.0, high: float = math.inf) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    if not math.isfinite(number) or not low <= number <= high:
-        return None
-    return number
-
-
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -99,12 +79,6 @@ def printable(text: str) -> str:
     """``text`` without control characters: a name from stdin never breaks the one line or
     brings its own terminal escapes."""
     return _CONTROL.sub("", text)
-
-
-def _text(value: object, limit: int = 4096) -> str | None:
-    if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
-        return None
-    return value
 
 
 class _Fields:
@@ -189,11 +163,6 @@ def _limits(top: _Fields) -> tuple[LimitReading, ...] | None:
 # --- the record, one file per session ----------------------------------------------------------
 
 
-def observations_dir(paths: AppPaths) -> Path:
-    """Where ``burntray statusline`` keeps what each session last reported."""
-    return paths.data_dir / FOLDER
-
-
 def _file_name(session_id: str | None) -> str:
     """A file name for the session: its id when plain, else a hash of it (never a path)."""
     sid = session_id or "unknown-session"
@@ -240,18 +209,10 @@ def write_observation(folder: Path, payload: Payload, observed_ns: int) -> Path:
     return path
 
 
-def _record_files(folder: Path) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(folder) as entries:
-            return [e for e in entries if e.name.endswith(SUFFIX) and not e.name.startswith(".")]
-    except OSError:
-        return []
-
-
 def prune(folder: Path, now_ns: int) -> int:
     """Remove records older than ``MAX_AGE_NS`` and all but the newest ``MAX_RECORDS``."""
     dated = []
-    for entry in _record_files(folder):
+    for entry in record_files(folder):
         try:
             info = entry.stat(follow_symlinks=False)
         except OSError:
@@ -265,84 +226,3 @@ def prune(folder: Path, now_ns: int) -> int:
                 os.unlink(path)
                 removed += 1
     return removed
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One session's last status-line record."""
-
-    session_id: str
-    observed_ns: int
-    model_name: str | None
-    cost_usd: float | None
-    context_used_percent: float | None
-    windows: tuple[PlanWindow, ...]
-    limits_reported: bool  # the payload had rate_limits (possibly with no window in it)
-
-
-def _observation(raw: object) -> Observation | None:
-    if not isinstance(raw, dict) or raw.get("v") != RECORD_VERSION:
-        return None
-    observed = raw.get("observed_ns")
-    if not isinstance(observed, int) or isinstance(observed, bool) or observed <= 0:
-        return None
-    windows = []
-    limits = raw.get("limits")
-    for key, window in (limits or {}).items() if isinstance(limits, dict) else ():
-        if not isinstance(window, dict) or not key.isdigit() or int(key) not in WINDOWS.values():
-            continue
-        used = _number(window.get("used_percent"), high=1000.0)
-        resets = window.get("resets_at_s")
-        resets_s = _number(resets, low=1.0, high=1e11) if resets is not None else None
-        if used is None:
-            continue
-        windows.append(
-            PlanWindow(
-                tool=TOOL,
-                window_minutes=int(key),
-                used_percent=used,
-                resets_at_ns=None if resets_s is None else int(resets_s * 1e9),
-                observed_ns=observed,
-                origin="official",
-                source=SOURCE,
-                limit_reached=used >= 100.0,
-            )
-        )
-    return Observation(
-        session_id=_text(raw.get("session_id"), 256) or "",
-        observed_ns=observed,
-        model_name=_text(raw.get("model_name"), 256),
-        cost_usd=_number(raw.get("cost_usd"), high=1e9),
-        context_used_percent=_number(raw.get("context_used_percent"), high=1000.0),
-        windows=tuple(windows),
-        limits_reported=isinstance(limits, dict),
-    )
-
-
-def read_observations(folder: Path) -> list[Observation]:
-    """Every session's record in ``folder`` (none when it does not exist); files that are not
-    regular, too large or not a record are passed over."""
-    found = []
-    for entry in _record_files(folder)[: 4 * MAX_RECORDS]:
-        try:
-            data = read_regular_file(Path(entry.path), MAX_FILE_BYTES)
-            found.append(_observation(json.loads(data)))
-        except (UnsafeFileError, OSError, ValueError, RecursionError):
-            continue
-    return [o for o in found if o is not None]
-
-
-def plan_windows(observations: list[Observation], now_ns: int) -> tuple[PlanWindow, ...]:
-    """The plan's windows as known at ``now_ns``: the freshest observation of each, a passed
-    reset reset (``model.limits.current_windows``)."""
-    return current_windows((w for o in observations for w in o.windows), now_ns)
-
-
-def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    """What changes when a record is written or removed (names, sizes, mtimes): one scandir."""
-    sig = []
-    for entry in _record_files(folder):
-        with contextlib.suppress(OSError):
-            info = entry.stat(follow_symlinks=False)
-            sig.append((entry.name, info.st_size, info.st_mtime_ns))
-    return tuple(sorted(sig))

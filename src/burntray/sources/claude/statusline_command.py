@@ -11,15 +11,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from burntray.sources.claude.observations import plan_windows, read_observations
 from burntray.sources.claude.paths import claude_dirs
+from burntray.sources.claude.records import observations_dir
 from burntray.sources.claude.statusline import (
     MAX_PAYLOAD_BYTES,
     Payload,
     PayloadError,
-    observations_dir,
     parse_payload,
-    plan_windows,
-    read_observations,
     write_observation,
 )
 from burntray.sources.claude.statusline_costs import CACHE_NAME, session_figures

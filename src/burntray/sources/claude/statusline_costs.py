@@ -33,7 +33,7 @@ import msgspec
 
 from burntray.io.atomic import atomic_write
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
-from burntray.model.periods import BLOCK_NS, UsageBlock, current_block
+from burntray.model.blocks import BLOCK_NS, UsageBlock, current_block
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
@@ -374,7 +374,7 @@ def _block(cache: _Cache, now_ns: int) -> UsageBlock | None:
     points += sorted(recent, key=_TIME)
     if not points:
         return None
-    # Where the last block begins, by ``model.periods.usage_blocks_records``'s rule (a block
+    # Where the last block begins, by ``model.blocks.usage_blocks_records``'s rule (a block
     # starts on the hour of its first request; a request more than 5 hours after that hour
     # or after the previous request starts the next): only that block's points become records.
     begin, hour = 0, points[0][0] - points[0][0] % NS_PER_HOUR

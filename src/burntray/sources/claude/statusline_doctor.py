@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 
 from burntray.model.format import when_text
 from burntray.report.by_period import GAP_FLAG_PCT, cost_gap_pct
+from burntray.sources.claude.observations import plan_windows, read_observations
+from burntray.sources.claude.records import observations_dir
 from burntray.sources.claude.statusline import (
-    observations_dir,
-    plan_windows,
     printable,
-    read_observations,
 )
 from burntray.sources.claude.statusline_costs import CACHE_NAME, logged_session_costs
 

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from burntray.model.blocks import UsageBlock
 from burntray.model.limits import PlanWindow
-from burntray.model.periods import UsageBlock
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.sources.claude.statusline import Payload, printable
 

@@ -22,7 +22,7 @@ def codex_dirs(ctx: SourceContext) -> list[Path]:
 
 
 def _build_codex(ctx: SourceContext) -> Source:
-    from burntray.sources.agent_logs.source import codex_source  # noqa: PLC0415
+    from burntray.sources.codex.source import codex_source  # noqa: PLC0415
 
     return codex_source(codex_dirs(ctx), ctx.prices, ctx.records_history(), ctx.clock_ns)
 
