@@ -31,20 +31,13 @@ from burntray.runtime.team_sender import Target, TeamSender
 from burntray.sources.registry import REGISTRY
 from burntray.store.history import HistoryStore
 from burntray.store.usage_events import UsageEvents
+from loopback import free_port
 from target import missed, percentile
 
 MACHINES = 20
 PER_MINUTE = 2000
 CATCH_UP = 50_000
 S = 10**9
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _rss_kib(pid: int | str = "self") -> int:
@@ -56,7 +49,7 @@ def _rss_kib(pid: int | str = "self") -> int:
 
 class HubProcess:
     def __init__(self, root: Path) -> None:
-        self.otlp, self.metrics = _free_port(), _free_port()
+        self.otlp, self.metrics = free_port(), free_port()
         home = root / "hub"
         (home / "burntray" / "config").mkdir(parents=True)
         (home / "burntray" / "config" / "config.toml").write_text('window = "24h"\n')

@@ -21,7 +21,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from burntray.serve.http import FiguresServer
 from burntray.serve.run import FiguresPublisher
 from burntray.sources.otel.source import OtelSource
 from burntray.store.history import HistoryStore
+from loopback import claude_code_export, free_port, http_get
 from target import missed, percentile
 
 S = 10**9
@@ -55,33 +55,6 @@ def _rss_kib() -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
-
-
-def _body(i: int) -> bytes:
-    """One export of 10 Claude Code request events, built with the generated classes."""
-    req = ExportLogsServiceRequest()
-    rl = req.resource_logs.add()
-    kv = rl.resource.attributes.add()
-    kv.key, kv.value.string_value = "service.name", "claude-code"
-    sl = rl.scope_logs.add()
-    now = time.time_ns()
-    for j in range(EVENTS_PER_REQUEST):
-        rec = sl.log_records.add()
-        rec.time_unix_nano = now
-        rec.event_name = "claude_code.api_request"
-        for key, value in (
-            ("session.id", f"s{i % 7}"),
-            ("model", "claude-sonnet-4-5"),
-            ("cost_usd", "0.0123"),
-            ("input_tokens", "120"),
-            ("output_tokens", "40"),
-            ("cache_read_tokens", "3000"),
-            ("cache_creation_tokens", "0"),
-            ("request_id", f"req_{i}_{j}"),
-        ):
-            a = rec.attributes.add()
-            a.key, a.value.string_value = key, value
-    return req.SerializeToString()
 
 
 class Rig:
@@ -169,7 +142,7 @@ def _paced(rig: Rig, pace: float, seconds: float, base: int) -> tuple[float, flo
         while (now := time.perf_counter()) < due:
             time.sleep(max(0.0, min(due - now, 0.0005)))
         t0 = time.perf_counter()
-        rig.post(_body(base + i))
+        rig.post(claude_code_export(base + i, EVENTS_PER_REQUEST))
         counted += EVENTS_PER_REQUEST
         sent.append((t0, counted))
     time.sleep(1.0)
@@ -196,7 +169,7 @@ def bench_receiver() -> list[tuple[str, str]]:
                     )
                 )
             # 2. throughput: one client, as fast as it can, for ~5 s
-            bodies = [_body(base + i) for i in range(20_000)]
+            bodies = [claude_code_export(base + i, EVENTS_PER_REQUEST) for i in range(20_000)]
             n, started = 0, time.perf_counter()
             while time.perf_counter() - started < 5 and n < len(bodies):
                 rig.post(bodies[n])
@@ -221,13 +194,13 @@ def bench_receiver() -> list[tuple[str, str]]:
             )
             # 3. memory: RSS growth over 100,000 requests (after a warm-up)
             for i in range(20_000):
-                rig.post(_body(base + i))
+                rig.post(claude_code_export(base + i, EVENTS_PER_REQUEST))
             base += 20_000
             time.sleep(1.0)
             rss0 = _rss_kib()
             t = time.perf_counter()
             for i in range(RSS_N):
-                rig.post(_body(base + i))
+                rig.post(claude_code_export(base + i, EVENTS_PER_REQUEST))
             base += RSS_N
             took = time.perf_counter() - t
             time.sleep(1.0)
@@ -343,12 +316,6 @@ def _card_body(export: int) -> bytes:
     return req.SerializeToString()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _proc_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -356,24 +323,12 @@ def _proc_kib(pid: int, field: str) -> int:
     return 0
 
 
-def _get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    except OSError:
-        return 0, b""
-    finally:
-        conn.close()
-
-
 def _cardinality(folder: Path, max_models: int) -> dict[str, float]:
     """5,000 model names into a real ``burntray serve``: /metrics and memory afterwards."""
     home = folder / f"home-{max_models}"
     (home / "config").mkdir(parents=True)
     (home / "config" / "config.toml").write_text(f"[otel]\nmax_models = {max_models}\n")
-    otlp, metrics = _free_port(), _free_port()
+    otlp, metrics = free_port(), free_port()
     env = dict(os.environ, BURNTRAY_HOME=str(home))
     proc = subprocess.Popen(
         [
@@ -387,7 +342,7 @@ def _cardinality(folder: Path, max_models: int) -> dict[str, float]:
     )
     try:
         deadline = time.monotonic() + 30
-        while _get(metrics, "/healthz")[0] != 200:
+        while http_get(metrics, "/healthz")[0] != 200:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError("burntray serve did not get ready")
             time.sleep(0.1)
@@ -404,16 +359,16 @@ def _cardinality(folder: Path, max_models: int) -> dict[str, float]:
         conn.close()
         reqs = 0
         while reqs < CARD_MODELS and time.monotonic() < deadline + 60:
-            status, doc = _get(metrics, "/v1/status")
+            status, doc = http_get(metrics, "/v1/status")
             reqs = json.loads(doc)["totals"]["reqs"] if status == 200 else 0
             time.sleep(0.1)
         time.sleep(2.0)  # a few more ticks on the full history
         times, body = [], b""
         for _ in range(20):
             t = time.perf_counter()
-            _status, body = _get(metrics, "/metrics")
+            _status, body = http_get(metrics, "/metrics")
             times.append(time.perf_counter() - t)
-        _status, doc = _get(metrics, "/v1/status")
+        _status, doc = http_get(metrics, "/v1/status")
         lines = [line for line in body.decode().splitlines() if line and line[0] != "#"]
         requests = sum(
             float(x.rsplit(" ", 1)[1]) for x in lines if x.startswith("burntray_requests_total{")
@@ -468,7 +423,7 @@ def bench_cardinality() -> list[tuple[str, str]]:
 
 def _saturate(rig: Rig, base: int, seconds: float = 5.0) -> tuple[float, int]:
     """One client posting as fast as it can: (exports per second, exports built)."""
-    bodies = [_body(base + i) for i in range(20_000)]
+    bodies = [claude_code_export(base + i, EVENTS_PER_REQUEST) for i in range(20_000)]
     n, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds and n < len(bodies):
         rig.post(bodies[n])

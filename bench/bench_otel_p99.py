@@ -38,7 +38,6 @@ import http.client
 import itertools
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from loopback import claude_code_export, free_port, http_get
 
 S = 10**9
 MS = 10**6
@@ -65,34 +66,6 @@ TARGET_MS = 20.0
 
 
 # --- clients (each its own process) -----------------------------------------------------------
-def _body(tag: str, i: int) -> bytes:
-    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
-        ExportLogsServiceRequest,
-    )
-
-    req = ExportLogsServiceRequest()
-    rl = req.resource_logs.add()
-    kv = rl.resource.attributes.add()
-    kv.key, kv.value.string_value = "service.name", "claude-code"
-    sl = rl.scope_logs.add()
-    now = time.time_ns()
-    for j in range(EVENTS):
-        rec = sl.log_records.add()
-        rec.time_unix_nano = now
-        rec.event_name = "claude_code.api_request"
-        for key, value in (
-            ("session.id", f"s{i % 7}"),
-            ("model", "claude-sonnet-4-5"),
-            ("cost_usd", "0.0123"),
-            ("input_tokens", "120"),
-            ("output_tokens", "40"),
-            ("cache_read_tokens", "3000"),
-            ("cache_creation_tokens", "0"),
-            ("request_id", f"req_{tag}_{i}_{j}"),
-        ):
-            a = rec.attributes.add()
-            a.key, a.value.string_value = key, value
-    return req.SerializeToString()
 
 
 def _post(conn: http.client.HTTPConnection, body: bytes) -> int:
@@ -112,7 +85,7 @@ def client_flat(port: int, tag: str, start_ns: int, end_ns: int) -> None:
     {"ok": acknowledged exports, "refused": {status: n}}."""
     import threading
 
-    bodies = [_body(tag, i) for i in range(4000)]
+    bodies = [claude_code_export(i, EVENTS, f"req_{tag}") for i in range(4000)]
     ok, refused = [0], Counter[int]()
     lock = threading.Lock()
 
@@ -198,7 +171,7 @@ def client_heavy(port: int, start_ns: int, end_ns: int) -> None:
 def client_paced(port: int, start_ns: int, pace: float, seconds: float) -> None:
     """Post at ``pace`` exports/s from ``start_ns``; prints [[sent_ns, acked_ns, status], ...]."""
     n = int(pace * seconds)
-    bodies = [_body("paced", i) for i in range(n)]
+    bodies = [claude_code_export(i, EVENTS, "req_paced") for i in range(n)]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     out = []
     _sleep_until(start_ns - 200 * MS)
@@ -369,24 +342,6 @@ def serve_sampled(argv: list[str]) -> None:
                 pstats.Stats(prof, stream=f).sort_stats("cumulative").print_stats(45)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    except OSError:
-        return 0, b""
-    finally:
-        conn.close()
-
-
 def _cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -408,7 +363,7 @@ def _start_serve(
         cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     deadline = time.monotonic() + 30
-    while _get(metrics, "/healthz")[0] != 200:
+    while http_get(metrics, "/healthz", timeout=10)[0] != 200:
         if time.monotonic() > deadline or proc.poll() is not None:
             proc.kill()
             raise RuntimeError(f"burntray serve did not get ready: {proc.communicate()[1]!r}")
@@ -454,10 +409,10 @@ def _latencies(
 
 
 def one_round(folder: Path, profile: Path | None = None) -> dict[str, float]:
-    otlp, metrics = _free_port(), _free_port()
+    otlp, metrics = free_port(), free_port()
     server = _start_serve(folder, otlp, metrics, profile)
     try:
-        _status, doc = _get(metrics, "/v1/status")
+        _status, doc = http_get(metrics, "/v1/status", timeout=10)
         base = json.loads(doc)["totals"]["reqs"]
         start = time.monotonic_ns() + int(1.5 * S)  # every client process up and built
         flat_end = start + int(FLAT_S * S)

@@ -26,7 +26,6 @@ import contextlib
 import gzip
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,7 @@ from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from prometheus_client.parser import text_string_to_metric_families
 
+from loopback import free_port, http_get
 from target import missed, percentile
 
 S = 10**9
@@ -55,12 +55,6 @@ RATE = 500.0  # honest events (= exports) per second
 PHASE_S = 6.0
 HONEST_MODEL = "claude-honest-1"
 HONEST_COST = 0.01
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _rss_mib(pid: int, field: str = "VmRSS") -> float:
@@ -73,18 +67,6 @@ def _rss_mib(pid: int, field: str = "VmRSS") -> float:
     return 0.0
 
 
-def _get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    except OSError:
-        return 0, b""
-    finally:
-        conn.close()
-
-
 def _post(conn: http.client.HTTPConnection, path: str, body: bytes, **headers: str) -> int:
     conn.request("POST", path, body, {"Content-Type": "application/x-protobuf", **headers})
     resp = conn.getresponse()
@@ -94,14 +76,14 @@ def _post(conn: http.client.HTTPConnection, path: str, body: bytes, **headers: s
 
 @contextlib.contextmanager
 def _serve(folder: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, int]]:
-    otlp, metrics = _free_port(), _free_port()
+    otlp, metrics = free_port(), free_port()
     log = (folder / "serve.log").open("w")
     cmd = [sys.executable, "-m", "burntray", "serve", "--source", "otel"]
     cmd += ["--otlp", f"127.0.0.1:{otlp}", "--metrics", f"127.0.0.1:{metrics}"]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
-        while _get(metrics, "/healthz")[0] != 200:
+        while http_get(metrics, "/healthz")[0] != 200:
             assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
             time.sleep(0.1)
         yield proc, otlp, metrics
@@ -342,7 +324,7 @@ class RssWatch:
 
 
 def _metric(metrics: int, name: str, **labels: str) -> float:
-    status, body = _get(metrics, "/metrics")
+    status, body = http_get(metrics, "/metrics")
     assert status == 200, status
     for family in text_string_to_metric_families(body.decode()):
         for s in family.samples:
@@ -404,7 +386,7 @@ def run() -> list[tuple[str, str]]:
                     _post(conn, "/v1/logs", models[sent_models[0]])
                     sent_models[0] += 1
                 else:
-                    _get(metrics, "/metrics")
+                    http_get(metrics, "/metrics")
 
             attack = Attack(otlp, send_models, 1.0)
             acknowledged += _phase(rows, "20,000 models", honest, proc.pid, attack)
@@ -425,7 +407,7 @@ def run() -> list[tuple[str, str]]:
                 f"{reqs:,.0f} / {acknowledged:,} requests, ${cost:,.2f}{missed(exact)}",
             )
         )
-        _status, body = _get(metrics, "/metrics")
+        _status, body = http_get(metrics, "/metrics")
         series = sum(1 for line in body.decode().splitlines() if line and line[0] != "#")
         size = f"{len(body) / 1024:,.0f} kB, {series} series"
         rows.append(("/metrics after 20,000 models", size))
