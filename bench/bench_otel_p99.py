@@ -83,9 +83,42 @@ def _sleep_until(t_ns: int) -> None:
 def client_flat(port: int, tag: str, start_ns: int, end_ns: int) -> None:
     """Post flat out on ``FLAT_CONNS`` connections from ``start_ns`` until ``end_ns``; prints
     {"ok": acknowledged exports, "refused": {status: n}}."""
-    import threading
 
     bodies = [claude_code_export(i, EVENTS, f"req_{tag}") for i in range(4000)]
+    _flat_out(port, start_ns, end_ns, FLAT_CONNS, bodies)
+
+
+def client_heavy(port: int, start_ns: int, end_ns: int) -> None:
+    """Post ``HEAVY_MIB`` MiB exports of prompt events (no usage in them) flat out on
+    ``HEAVY_CONNS`` connections from ``start_ns`` until ``end_ns``: with the small exports they
+    hold the receiver's decoding budget, and it answers 503 with Retry-After. Prints
+    {"ok": n, "refused": {status: n}}."""
+
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+        ExportLogsServiceRequest,
+    )
+
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    kv = rl.resource.attributes.add()
+    kv.key, kv.value.string_value = "service.name", "claude-code"
+    sl = rl.scope_logs.add()
+    prompt = "why is this test flaky? " * (HEAVY_MIB * 2**20 // 64 // 24)
+    for _ in range(64):
+        rec = sl.log_records.add()
+        rec.time_unix_nano = time.time_ns()
+        rec.event_name = "claude_code.user_prompt"
+        a = rec.attributes.add()
+        a.key, a.value.string_value = "prompt", prompt
+    _flat_out(port, start_ns, end_ns, HEAVY_CONNS, [req.SerializeToString()])
+
+
+def _flat_out(port: int, start_ns: int, end_ns: int, connections: int, bodies: list[bytes]) -> None:
+    """Post ``bodies`` in turn as fast as the receiver answers, on ``connections`` keep-alive
+    connections (threads), from ``start_ns`` until ``end_ns``; a refused connection is
+    reopened. Prints {"ok": acknowledged exports, "refused": {status: n}}."""
+    import threading
+
     ok, refused = [0], Counter[int]()
     lock = threading.Lock()
 
@@ -105,62 +138,10 @@ def client_flat(port: int, tag: str, start_ns: int, end_ns: int) -> None:
                     ok[0] += 1
                 else:
                     refused[status] += 1
-            n += FLAT_CONNS
+            n += connections
         conn.close()
 
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(FLAT_CONNS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    print(json.dumps({"ok": ok[0], "refused": dict(refused)}))
-
-
-def client_heavy(port: int, start_ns: int, end_ns: int) -> None:
-    """Post ``HEAVY_MIB`` MiB exports of prompt events (no usage in them) flat out on
-    ``HEAVY_CONNS`` connections from ``start_ns`` until ``end_ns``: with the small exports they
-    hold the receiver's decoding budget, and it answers 503 with Retry-After. Prints
-    {"ok": n, "refused": {status: n}}."""
-    import threading
-
-    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
-        ExportLogsServiceRequest,
-    )
-
-    req = ExportLogsServiceRequest()
-    rl = req.resource_logs.add()
-    kv = rl.resource.attributes.add()
-    kv.key, kv.value.string_value = "service.name", "claude-code"
-    sl = rl.scope_logs.add()
-    prompt = "why is this test flaky? " * (HEAVY_MIB * 2**20 // 64 // 24)
-    for _ in range(64):
-        rec = sl.log_records.add()
-        rec.time_unix_nano = time.time_ns()
-        rec.event_name = "claude_code.user_prompt"
-        a = rec.attributes.add()
-        a.key, a.value.string_value = "prompt", prompt
-    body = req.SerializeToString()
-    ok, refused = [0], Counter[int]()
-    lock = threading.Lock()
-
-    def run() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        _sleep_until(start_ns)
-        while time.monotonic_ns() < end_ns:
-            try:
-                status = _post(conn, body)
-            except OSError:
-                status = 0
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            with lock:
-                if status == 200:
-                    ok[0] += 1
-                else:
-                    refused[status] += 1
-        conn.close()
-
-    threads = [threading.Thread(target=run) for _ in range(HEAVY_CONNS)]
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(connections)]
     for t in threads:
         t.start()
     for t in threads:
