@@ -129,17 +129,18 @@ def _minutes(ask: _Ask, start_ns: int, end_ns: int) -> list[Group]:
     ]
 
 
-def _local_day(offsets: list[tuple[int, int]]) -> str:
-    """SQL for the local day number (days since 1970-01-01 there) of column ``quarter``, from
-    the zone's offsets ``[(from quarter, offset in quarters), ...]`` (our own integers)."""
+def local_day_sql(column: str, offsets: list[tuple[int, int]], per_day: int) -> str:
+    """SQL for the local day number (days since 1970-01-01 there) of ``column``, a count of
+    units since the epoch (``per_day`` of them a day), from the zone's offsets
+    ``[(from unit, offset in units), ...]`` (our own integers, never user text)."""
     if len(offsets) == 1:
         shift = str(offsets[0][1])
     else:
         cases = " ".join(
-            f"WHEN quarter < {q} THEN {o}" for (_, o), (q, _) in itertools.pairwise(offsets)
+            f"WHEN {column} < {u} THEN {o}" for (_, o), (u, _) in itertools.pairwise(offsets)
         )
         shift = f"CASE {cases} ELSE {offsets[-1][1]} END"
-    return f"(quarter + {shift}) / {QUARTERS_PER_DAY}"
+    return f"(({column} + {shift}) / {per_day})"
 
 
 class _Ask(NamedTuple):
@@ -166,7 +167,8 @@ class _Ask(NamedTuple):
             )[0]
             if extent[0] is None:
                 return []
-            day = _local_day(offsets(int(extent[0]), int(extent[1]) + 1))  # type: ignore[call-overload]
+            zone = offsets(int(extent[0]), int(extent[1]) + 1)  # type: ignore[call-overload]
+            day = local_day_sql("quarter", zone, QUARTERS_PER_DAY)
         cols, keys = self.select("0", None)
         cols = f"{cols}, {day}"
         keys = f"{keys}, {len(self.dims) + 2}"

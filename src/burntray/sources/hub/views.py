@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from burntray.model.aggregate import estimated_tokens
 from burntray.model.periods import PERIODS, UNKNOWN, PeriodKeys, ViewRow
-from burntray.model.timefmt import NS_PER_MINUTE
+from burntray.model.timefmt import NS_PER_DAY, NS_PER_MINUTE, NS_PER_QUARTER_HOUR
 from burntray.sources.hub.counters import HUB_COUNTERS
 from burntray.sources.hub.tables import HUB_MINUTES
+from burntray.store.views import local_day_sql
 
 if TYPE_CHECKING:
     from burntray.store.history import HistoryStore
@@ -40,7 +41,8 @@ _COLUMN = {
     "project": f"'{UNKNOWN}'",
     "branch": f"'{UNKNOWN}'",
 }
-_QUARTER_MIN = 15
+_QUARTER_MIN = NS_PER_QUARTER_HOUR // NS_PER_MINUTE
+_MINUTES_PER_DAY = NS_PER_DAY // NS_PER_MINUTE
 
 
 def _offset_minutes(keys: PeriodKeys, minute: int) -> int:
@@ -62,14 +64,7 @@ def _local_day(keys: PeriodKeys, first: int, last: int) -> str:
                                                          last // _QUARTER_MIN + 2)]  # fmt: skip
     changes[0] = first
     offsets = [(m, _offset_minutes(keys, m)) for m in changes]
-    if len(offsets) == 1:
-        shift = str(offsets[0][1])
-    else:
-        cases = " ".join(
-            f"WHEN minute < {m} THEN {o}" for (_, o), (m, _) in itertools.pairwise(offsets)
-        )
-        shift = f"CASE {cases} ELSE {offsets[-1][1]} END"
-    return f"((minute + {shift}) / 1440)"
+    return local_day_sql("minute", offsets, _MINUTES_PER_DAY)
 
 
 def _query(
