@@ -21,7 +21,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, signature
 from burntray.sources.agent_logs.stores import dump_state, load_state_parts
@@ -219,17 +219,28 @@ class SessionTotalsReader(DatabaseReader):
     def load_state(self, text: str) -> None:
         sessions = load_state_parts(text).get("sessions")
         if isinstance(sessions, dict):
-            self._sessions = {
-                k: [int(x) for x in v]
-                for k, v in sessions.items()
-                if isinstance(v, list)
-                and len(v) == self.width
-                and all(isinstance(x, int) for x in v)
-            }
+            self._sessions = _session_totals(sessions, self.width)
 
     def reset(self) -> None:
         self.forget_reads()
         self._sessions = {}
+
+
+def _session_totals(sessions: dict[str, object], width: int) -> dict[str, list[int]]:
+    """The saved totals of each session (``width`` whole numbers each), checked all at once in C
+    (a warm start of an agent with 20,000 sessions took ~25 ms over them one by one in Python);
+    a state with a bad entry is read one by one, the well-formed entries kept."""
+    import msgspec  # noqa: PLC0415 - loaded already: the state was decoded with it
+
+    try:
+        sized = Annotated[list[int], msgspec.Meta(min_length=width, max_length=width)]
+        return msgspec.convert(sessions, dict[str, sized])
+    except msgspec.ValidationError:
+        return {
+            k: [int(x) for x in v]
+            for k, v in sessions.items()
+            if isinstance(v, list) and len(v) == width and all(isinstance(x, int) for x in v)
+        }
 
 
 def _is_a_store_reader(reader: SessionTotalsReader) -> StoreReader:
