@@ -336,3 +336,44 @@ def test_hermes_reads_a_number_as_its_rule_says() -> None:
     assert [_count(v) for v in values] == [0, 7, 0, 2**53, int(float(2**53 + 1)), int(2.0**70),
                                            0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]  # fmt: skip
     assert all(type(_count(v)) is int and type(_usd(v)) is float for v in values)
+
+
+def test_droids_resume_state_comes_back_typed_and_a_bad_entry_alone_is_dropped(
+    tmp_path: Path,
+) -> None:
+    """Droid's state (a stamp per session file, each session's [file, first dated, totals]) is
+    read straight to its types; a state with an entry of another shape is read as before, each
+    well-formed entry kept; one that is not JSON leaves nothing."""
+    from burntray.sources.droid.reader import DroidReader
+
+    def reader() -> DroidReader:
+        return DroidReader([tmp_path], build_price_table())
+
+    state = dump_state(
+        files={"stamps": {"/s/a.settings.json": [1, 2, 3, 4], "/s/b.settings.json": [5, 6, 7, 8]},
+               "skipped": {"/s/a.settings.json": "why", "/gone": "x"}},
+        sessions={"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]]},
+    )  # fmt: skip
+    typed = reader()
+    typed.load_state(state)
+    assert typed._files.stamps == {"/s/a.settings.json": (1, 2, 3, 4),
+                                   "/s/b.settings.json": (5, 6, 7, 8)}  # fmt: skip
+    assert typed._files.skipped == {"/s/a.settings.json": "why"}
+    assert {k: list(v) for k, v in typed._sessions.items()} == {
+        "a": ["/s/a.settings.json", 10, [1, 2, 3, 4]]
+    }
+    assert dump_state(**typed.more_state()) == dump_state(
+        sessions={"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]]}
+    )  # saved again as it was read
+
+    bad = dump_state(
+        files={"stamps": {"/s/a.settings.json": [1, 2, 3, 4], "/s/c.settings.json": [1, 2]}},
+        sessions={"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]], "b": "x", "c": ["/c", 1, [7]]},
+    )
+    loose = reader()
+    loose.load_state(bad)
+    assert loose._files.stamps == {"/s/a.settings.json": (1, 2, 3, 4)}
+    assert loose._sessions == {"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]], "c": ["/c", 1, [7]]}
+    nothing = reader()
+    nothing.load_state("{not json")
+    assert nothing._files.stamps == {} and nothing._sessions == {}
