@@ -30,8 +30,9 @@ OTHER_SOURCES = ("ampcode", "gemini", "opencode", "otel", "copilot", "roder", "y
 STATUS_LINE_ONLY = ("burntray.sources.claude.statusline", "burntray.sources.claude.observations",
                     "burntray.model.limits", "burntray.model.own_cost", "burntray.sources.codex",
                     "burntray.sources.codex.plan", "burntray.store.limits")  # fmt: skip
-# The views by day, session, project...: reports need them; a status needs the 5-hour block only
-VIEWS = ("burntray.model.periods",)
+# The views by day, session, project...: reports need them; a status needs the 5-hour block only;
+# and a combined source's per-source shares (``all``): one source's JSON writes its row directly
+VIEWS = ("burntray.model.periods", "burntray.model.figures")
 
 
 def _claude_logs(root: Path, requests: int, first: int = 0) -> Path:
