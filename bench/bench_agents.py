@@ -10,7 +10,9 @@ on generated Claude Code logs (``bench_agentlogs`` measures Claude on 1 GB).
 ccusage is the npm package ccusage@20.0.24 (native binary), installed under .venv/ when npm is
 there. Sizes: BURNTRAY_BENCH_AGENTS_MESSAGES (requests per agent, default 20,000, the size of
 the documented figures) and BURNTRAY_BENCH_AGENTS_CLAUDE_MB (default: as many requests in
-Claude Code's logs, ~10 KB each).
+Claude Code's logs, ~10 KB each). BURNTRAY_BENCH_AGENTS_ONLY (comma-separated source names, e.g.
+``droid,hermes``) measures those agents alone beside Claude's bar, for work on one reader: the
+table then says which were left out (the documented figures are a run of all of them).
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ MESSAGES = int(os.environ.get("BURNTRAY_BENCH_AGENTS_MESSAGES", "20000"))
 CLAUDE_MB = int(os.environ.get("BURNTRAY_BENCH_AGENTS_CLAUDE_MB", str(MESSAGES * 10 // 1024)))
 WARM_RUNS = 5
 COLD_RUNS = 2
+ONLY = [n.strip() for n in os.environ.get("BURNTRAY_BENCH_AGENTS_ONLY", "").split(",") if n.strip()]
 
 
 @dataclass(frozen=True)
@@ -454,6 +457,17 @@ def _measure(work: Path, agent: Agent, binary: Path | None) -> tuple[list[tuple[
     return rows, ratio
 
 
+def _chosen(names: list[str]) -> list[Agent]:
+    """The agents named (all when none is); a name that is no agent here is an error that
+    lists the names."""
+    known = {a.name: a for a in AGENTS}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"BURNTRAY_BENCH_AGENTS_ONLY: no agent {', '.join(unknown)}; "
+                         f"the agents: {', '.join(known)}")  # fmt: skip
+    return [known[n] for n in names] if names else list(AGENTS)
+
+
 def run() -> list[tuple[str, str]]:
     binary = None
     try:
@@ -461,6 +475,10 @@ def run() -> list[tuple[str, str]]:
     except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
         print(f"  (ccusage could not be installed: {exc})")
     rows: list[tuple[str, str]] = []
+    agents = _chosen(ONLY)
+    if ONLY:
+        rows.append(("agents measured (BURNTRAY_BENCH_AGENTS_ONLY)",
+                     f"{', '.join(a.name for a in agents)} of {len(AGENTS)}"))  # fmt: skip
     if binary is None:
         rows.append(("ccusage", "npm not installed: ccusage rows and ratios skipped"))
     compile_bytecode()  # whole-process figures are for an installed burntray (see bench_core)
@@ -470,7 +488,7 @@ def run() -> list[tuple[str, str]]:
         rows += claude_rows
         if binary is not None:
             rows.append(("claude: first scan burntray / ccusage (the bar)", f"{claude_ratio:.2f}"))
-        for agent in AGENTS:
+        for agent in agents:
             agent_rows, ratio = _measure(work, agent, binary)
             rows += agent_rows
             if binary is not None:

@@ -304,3 +304,76 @@ def test_file_stamps_come_back_and_a_bad_one_is_dropped_alone(tmp_path: Path) ->
     files.load_state({"stamps": {"a": [1, 2, 3, 4], "b": [1, 2], "c": [1, 2, 3, True]},
                       "skipped": {"a": "x", "b": "y"}})  # fmt: skip
     assert files.stamps == {"a": (1, 2, 3, 4)} and files.skipped == {"a": "x"}
+
+
+def test_session_totals_come_back_and_a_bad_one_is_dropped_alone(tmp_path: Path) -> None:
+    """The saved totals of every session are read back at once; a state with a bad entry (the
+    wrong width, a fraction, a string) keeps its well-formed entries, as it always did (a
+    ``true`` is the whole number 1 there)."""
+    reader = ToySessions([tmp_path / "toy.db"], build_price_table())
+    good = {f"t:s{n}": [n, 2 * n] for n in range(1000)}
+    reader.load_state(dump_state(sessions=good))
+    assert reader._sessions == good and all(type(v) is list for v in reader._sessions.values())
+    bad = {"t:a": [1, 2], "t:b": [1], "t:c": [1, 2.5], "t:d": [1, True], "t:e": "x",
+           "t:f": [3, 4, 5]}  # fmt: skip
+    reader.load_state(dump_state(sessions=bad))
+    assert reader._sessions == {"t:a": [1, 2], "t:d": [1, 1]}
+    assert [type(x) for x in reader._sessions["t:d"]] == [int, int]
+
+
+def test_hermes_reads_a_number_as_its_rule_says() -> None:
+    """Hermes's counts and cost: a non-negative finite number (an int or a float from SQLite),
+    else 0; a count is the whole part of it. The plain ints and floats of a 20,000-session
+    re-read take a short path that must give the same."""
+    from burntray.sources.hermes.reader import _count, _usd
+
+    nan, inf = float("nan"), float("inf")
+    values = (0, 7, -7, 2**53, 2**53 + 1, 2**70, 0.0, -0.0, 2.75, -2.75, inf, -inf, nan,
+              True, False, None, "3", b"4")  # fmt: skip
+    assert [_usd(v) for v in values] == [0.0, 7.0, 0.0, 2.0**53, float(2**53 + 1), float(2**70),
+                                         0.0, 0.0, 2.75, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                                         0.0]  # fmt: skip
+    assert [_count(v) for v in values] == [0, 7, 0, 2**53, int(float(2**53 + 1)), int(2.0**70),
+                                           0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]  # fmt: skip
+    assert all(type(_count(v)) is int and type(_usd(v)) is float for v in values)
+
+
+def test_droids_resume_state_comes_back_typed_and_a_bad_entry_alone_is_dropped(
+    tmp_path: Path,
+) -> None:
+    """Droid's state (a stamp per session file, each session's [file, first dated, totals]) is
+    read straight to its types; a state with an entry of another shape is read as before, each
+    well-formed entry kept; one that is not JSON leaves nothing."""
+    from burntray.sources.droid.reader import DroidReader
+
+    def reader() -> DroidReader:
+        return DroidReader([tmp_path], build_price_table())
+
+    state = dump_state(
+        files={"stamps": {"/s/a.settings.json": [1, 2, 3, 4], "/s/b.settings.json": [5, 6, 7, 8]},
+               "skipped": {"/s/a.settings.json": "why", "/gone": "x"}},
+        sessions={"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]]},
+    )  # fmt: skip
+    typed = reader()
+    typed.load_state(state)
+    assert typed._files.stamps == {"/s/a.settings.json": (1, 2, 3, 4),
+                                   "/s/b.settings.json": (5, 6, 7, 8)}  # fmt: skip
+    assert typed._files.skipped == {"/s/a.settings.json": "why"}
+    assert {k: list(v) for k, v in typed._sessions.items()} == {
+        "a": ["/s/a.settings.json", 10, [1, 2, 3, 4]]
+    }
+    assert dump_state(**typed.more_state()) == dump_state(
+        sessions={"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]]}
+    )  # saved again as it was read
+
+    bad = dump_state(
+        files={"stamps": {"/s/a.settings.json": [1, 2, 3, 4], "/s/c.settings.json": [1, 2]}},
+        sessions={"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]], "b": "x", "c": ["/c", 1, [7]]},
+    )
+    loose = reader()
+    loose.load_state(bad)
+    assert loose._files.stamps == {"/s/a.settings.json": (1, 2, 3, 4)}
+    assert loose._sessions == {"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]], "c": ["/c", 1, [7]]}
+    nothing = reader()
+    nothing.load_state("{not json")
+    assert nothing._files.stamps == {} and nothing._sessions == {}

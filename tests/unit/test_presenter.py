@@ -268,7 +268,7 @@ def test_cburn_daemon_period_figures_are_in_the_menu() -> None:
 
 
 def _all_snapshot(broken: bool = False) -> Snapshot:
-    from burntray.model.snapshot import SourceFigures
+    from burntray.model.figures import SourceFigures
 
     hexai = SourceFigures(
         "hexai",

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from burntray.app import AppContext
 from burntray.config import Settings
+from burntray.model.figures import SourceFigures
 from burntray.model.snapshot import (
     Snapshot,
-    SourceFigures,
     SourceStatus,
     Totals,
     UpstreamFact,

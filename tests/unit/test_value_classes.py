@@ -29,7 +29,7 @@ VALUE_CLASSES = [
     ("burntray.model.snapshot", "Totals", True, True),
     ("burntray.model.snapshot", "Capabilities", True, True),
     ("burntray.model.snapshot", "UpstreamFact", True, True),
-    ("burntray.model.snapshot", "SourceFigures", True, True),
+    ("burntray.model.figures", "SourceFigures", True, True),
     ("burntray.model.snapshot", "Snapshot", True, True),
     ("burntray.model.alerts", "AlertConfig", True, True),
     ("burntray.model.alerts", "TopUsage", True, True),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent_logs_support import claude_line
+from tests.agent_logs_support import claude_line, generate_qwen_chats, qwen_reply
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -30,8 +30,9 @@ OTHER_SOURCES = ("ampcode", "gemini", "opencode", "otel", "copilot", "roder", "y
 STATUS_LINE_ONLY = ("burntray.sources.claude.statusline", "burntray.sources.claude.observations",
                     "burntray.model.limits", "burntray.model.own_cost", "burntray.sources.codex",
                     "burntray.sources.codex.plan", "burntray.store.limits")  # fmt: skip
-# The views by day, session, project...: reports need them; a status needs the 5-hour block only
-VIEWS = ("burntray.model.periods",)
+# The views by day, session, project...: reports need them; a status needs the 5-hour block only;
+# and a combined source's per-source shares (``all``): one source's JSON writes its row directly
+VIEWS = ("burntray.model.periods", "burntray.model.figures")
 
 
 def _claude_logs(root: Path, requests: int, first: int = 0) -> Path:
@@ -171,3 +172,31 @@ def test_the_status_line_loads_the_claude_spec_not_every_source(tmp_path: Path) 
     assert specs == ["claude"]  # its line in the list says it offers the status line
     assert others == [] and not installer  # settings.json's code is for install/uninstall
     assert parser == []  # a plain command line is read without argparse
+
+
+# Claude's own parts: what only a Claude Code source needs (its reader, line parser, duplicate
+# removal, 5-hour blocks, the streaming first read with its threads)
+CLAUDE_ONLY = ("burntray.sources.claude.logs", "burntray.sources.claude.lines",
+               "burntray.sources.claude.scan_worker", "burntray.sources.claude.dedup",
+               "burntray.model.blocks", "burntray.store.blocks",
+               "burntray.sources.agent_logs.streaming", "burntray.model.progress")  # fmt: skip
+
+
+def test_a_warm_agent_status_loads_none_of_claudes_parts(tmp_path: Path) -> None:
+    """Another agent's warm ``status`` (issue 24: Qwen Code's logs, after one new reply) counts
+    the new reply and imports none of Claude Code's reading, dedup or 5-hour-block code: its
+    source is built on the same log-source base as Claude's, without them."""
+    data = tmp_path / "qwen"
+    generate_qwen_chats(data / "projects", 40)
+    env = {**os.environ, "QWEN_DATA_DIR": str(data)}
+    argv = ["status", "--source", "qwen", "--window", "7d", "--format", "json"]
+    names = f"[n for n in {CLAUDE_ONLY!r} if n in sys.modules]"
+    first, _ = _loaded(argv, env, names)
+    before = json.loads(first)["totals"]["reqs"]
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    with next((data / "projects").rglob("*.jsonl")).open("a") as fh:
+        fh.write(qwen_reply(stamp, "s-new", "gpt-5", 3000, 40, 1000) + "\n")
+    out, (code, claude_parts) = _loaded(argv, env, names)
+    assert code == 0, out
+    assert json.loads(out)["totals"]["reqs"] == before + 1  # the new reply counts
+    assert claude_parts == []

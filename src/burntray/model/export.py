@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 from burntray.model.aggregate import rpm
 from burntray.model.format import window_text
 from burntray.model.pricing import PriceTable
-from burntray.model.snapshot import Snapshot, SourceFigures, Totals, UsageRow
+from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
 from burntray.model.timefmt import NS_PER_SECOND, format_rfc3339_ns
 
 if TYPE_CHECKING:
     from burntray.model.blocks import UsageBlock
+    from burntray.model.figures import SourceFigures
     from burntray.model.limits import PlanWindow
 
 SCHEMA_VERSION = 1
@@ -55,20 +56,28 @@ def _row(row: UsageRow, window_ns: int) -> dict[str, Any]:
 
 
 def _by_source(fig: SourceFigures) -> dict[str, Any]:
+    return _source_row(fig.source, fig.label, fig.status, fig.totals, fig.tokens_estimated,
+                       fig.cost_estimated, fig.covered_by)  # fmt: skip
+
+
+def _source_row(  # noqa: PLR0917 - a SourceFigures' fields, in its order
+    source: str, label: str, status: SourceStatus, totals: Totals, tokens_estimated: bool,
+    cost_estimated: bool, covered_by: str = "",
+) -> dict[str, Any]:  # fmt: skip
     return {
-        "source": fig.source,
-        "label": fig.label,
-        "state": fig.status.state,
-        "detail": fig.status.detail or None,
-        "stale": fig.status.stale,
-        "reqs": fig.totals.reqs,
-        "tokens": fig.totals.tokens,
-        "cost_usd": round(fig.totals.cost_usd, 6),
-        "unpriced_reqs": fig.totals.unpriced_reqs,
-        "estimated": fig.tokens_estimated,
-        "cost_estimated": fig.cost_estimated,
-        "counted": not fig.covered_by,
-        "covered_by": fig.covered_by or None,
+        "source": source,
+        "label": label,
+        "state": status.state,
+        "detail": status.detail or None,
+        "stale": status.stale,
+        "reqs": totals.reqs,
+        "tokens": totals.tokens,
+        "cost_usd": round(totals.cost_usd, 6),
+        "unpriced_reqs": totals.unpriced_reqs,
+        "estimated": tokens_estimated,
+        "cost_estimated": cost_estimated,
+        "counted": not covered_by,
+        "covered_by": covered_by or None,
     }
 
 
@@ -117,17 +126,13 @@ def snapshot_to_dict(snapshot: Snapshot, prices: PriceTable | None = None) -> di
     if snapshot.upstream is not None:  # its source's own figures (cburn's: "daemon")
         out[snapshot.upstream.json_key] = snapshot.upstream.to_json()
     # one row per source: `all` lists every source it follows, a single source itself
-    figures = snapshot.by_source or (
-        SourceFigures(
-            source=snapshot.source,
-            label=snapshot.source,
-            status=snapshot.status,
-            totals=snapshot.totals,
-            tokens_estimated=snapshot.tokens_estimated,
-            cost_estimated=snapshot.cost_estimated,
-        ),
-    )
-    out["by_source"] = [_by_source(fig) for fig in figures]
+    if snapshot.by_source:
+        out["by_source"] = [_by_source(fig) for fig in snapshot.by_source]
+    else:
+        out["by_source"] = [
+            _source_row(snapshot.source, snapshot.source, snapshot.status, snapshot.totals,
+                        snapshot.tokens_estimated, snapshot.cost_estimated)
+        ]  # fmt: skip
     out["limits"] = [limit_to_dict(win, snapshot.as_of_ns) for win in snapshot.limits]
     return out
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # only the annotation: a snapshot without plan windows never loads them
+    from burntray.model.figures import SourceFigures
     from burntray.model.limits import PlanWindow
 
 SourceState = Literal["ok", "empty", "error", "offline", "starting"]
@@ -94,23 +95,6 @@ class UpstreamFact:
 
     label: str
     value: str
-
-
-@dataclass(frozen=True, slots=True)
-class SourceFigures:
-    """One source's share of a combined (``all``) snapshot.
-
-    ``covered_by`` names the source whose figures were counted instead, when both report the same
-    upstream (then this one's are shown but not added).
-    """
-
-    source: str
-    label: str
-    status: SourceStatus
-    totals: Totals = field(default_factory=Totals)
-    tokens_estimated: bool = False
-    covered_by: str = ""
-    cost_estimated: bool = False  # as Snapshot.cost_estimated: "est." beside its cost
 
 
 class UpstreamDetail(Protocol):

@@ -8,7 +8,7 @@ integer nanoseconds since the Unix epoch (UTC), and the parser is our own.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,10 +22,9 @@ NS_PER_DAY = 24 * NS_PER_HOUR
 # Every zone's offset falls on a quarter hour: the history's coarse rollup and the views use it.
 NS_PER_QUARTER_HOUR = 15 * NS_PER_MINUTE
 
-_RFC3339 = re.compile(
+_RFC3339_PATTERN = (
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]+))?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))",
-    re.ASCII,
+    r"(?:\.([0-9]+))?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))"
 )
 # datetime.date(1970, 1, 1).toordinal(), written out: datetime is imported where it is used
 # (a date first seen, a time formatted), not by every `burntray status` that loads this module.
@@ -38,9 +37,19 @@ _UNIT_NS = {
     "d": NS_PER_DAY,
 }
 _DURATION_PART = r"([0-9]+(?:\.[0-9]+)?)\s*(s|min|m|h|d|w)"
-_DURATION_BARE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*", re.ASCII)  # minutes
-_DURATION = re.compile(rf"\s*(?:{_DURATION_PART}\s*)+", re.ASCII | re.IGNORECASE)
-_DURATION_PARTS = re.compile(_DURATION_PART, re.ASCII | re.IGNORECASE)
+_DURATION_BARE = r"\s*([0-9]+(?:\.[0-9]+)?)\s*"  # minutes
+_DURATION = rf"\s*(?:{_DURATION_PART}\s*)+"
+# The patterns are compiled when first used (``_compiled``): a warm ``burntray status`` parses
+# its window and the alerts' short window, both a number and a unit, without them (``_simple``),
+# and a source that reads no RFC 3339 time never needs that one; compiling the four was ~1 %
+# of a warm JSON status's instructions.
+_SIMPLE_UNITS = {"s": NS_PER_SECOND, "m": NS_PER_MINUTE, "min": NS_PER_MINUTE,
+                 "h": NS_PER_HOUR, "d": NS_PER_DAY, "w": 7 * NS_PER_DAY}  # fmt: skip
+
+
+@cache
+def _compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags | re.ASCII)
 
 
 class TimeFormatError(ValueError):
@@ -62,7 +71,7 @@ def parse_rfc3339_ns(text: str) -> int:
     fraction of any length (digits past the ninth are dropped, as Go truncates them), and ``Z``
     or a ``+hh:mm``/``-hh:mm`` offset. A naive time (no offset) is rejected, as Go rejects it.
     """
-    match = _RFC3339.fullmatch(text)
+    match = _compiled(_RFC3339_PATTERN).fullmatch(text)
     if match is None:
         raise TimeFormatError(f"not an RFC 3339 time with offset: {text[:64]!r}")
     year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
@@ -117,19 +126,34 @@ def parse_duration_ns(text: str) -> int:
     A bare number means minutes (as hexai's ``window_minutes``). Raises ``ValueError`` with a
     message that says what is allowed.
     """
-    bare = _DURATION_BARE.fullmatch(text)
+    simple = _simple(text)
+    if simple is not None:
+        return simple
+    bare = _compiled(_DURATION_BARE).fullmatch(text)
     if bare is not None:
         return round(float(bare.group(1)) * NS_PER_MINUTE)
-    if len(text) > 64 or _DURATION.fullmatch(text) is None:
+    if len(text) > 64 or _compiled(_DURATION, re.IGNORECASE).fullmatch(text) is None:
         raise ValueError(
             f"{text[:64]!r} is not a duration (use e.g. 30s, 5m, 90m, 1h, 1h30m, 24h, 7d)"
         )
     total = 0.0
-    for number, written in _DURATION_PARTS.findall(text):
+    for number, written in _compiled(_DURATION_PART, re.IGNORECASE).findall(text):
         unit = {"min": "m"}.get(written.lower(), written.lower())
         unit_ns = 7 * _UNIT_NS["d"] if unit == "w" else _UNIT_NS[unit]
         total += float(number) * unit_ns
     return round(total)
+
+
+def _simple(text: str) -> int | None:
+    """``7d``, ``5m``, ``15min``: ASCII digits and one lower-case unit, as the patterns would read
+    it (the same float arithmetic); None for anything else (the patterns decide)."""
+    if len(text) > 64:  # the patterns' limit, with their message
+        return None
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit_ns = _SIMPLE_UNITS.get(text[len(digits) :])
+    if unit_ns is None or not digits.isascii() or not digits.isdigit():
+        return None
+    return round(float(digits) * unit_ns)
 
 
 def format_duration(ns: int) -> str:

@@ -17,11 +17,12 @@ table's columns and ``row`` (a row to its key, start, totals and the rest).
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, signature
 from burntray.sources.agent_logs.stores import dump_state, load_state_parts
@@ -217,19 +218,48 @@ class SessionTotalsReader(DatabaseReader):
         return dump_state(sessions=self._sessions)
 
     def load_state(self, text: str) -> None:
-        sessions = load_state_parts(text).get("sessions")
-        if isinstance(sessions, dict):
-            self._sessions = {
-                k: [int(x) for x in v]
-                for k, v in sessions.items()
-                if isinstance(v, list)
-                and len(v) == self.width
-                and all(isinstance(x, int) for x in v)
-            }
+        import msgspec  # noqa: PLC0415 - loaded already with the state's history
+
+        try:  # straight to its types: the state of 20,000 sessions is read at every start
+            typed = _saved_sessions(self.width).decode(text).sessions
+        except msgspec.DecodeError:  # not JSON, or an entry of another shape: as before
+            sessions = load_state_parts(text).get("sessions")
+            if isinstance(sessions, dict):
+                self._sessions = _session_totals(sessions, self.width)
+            return
+        if typed is not None:
+            self._sessions = typed
 
     def reset(self) -> None:
         self.forget_reads()
         self._sessions = {}
+
+
+@functools.cache
+def _saved_sessions(width: int) -> Any:
+    """A decoder of the resume state to ``{"sessions": {key: [width whole numbers]}}``."""
+    import msgspec  # noqa: PLC0415
+
+    sized = Annotated[list[int], msgspec.Meta(min_length=width, max_length=width)]
+    saved = msgspec.defstruct("SavedSessions", [("sessions", dict[str, sized] | None, None)])
+    return msgspec.json.Decoder(saved)
+
+
+def _session_totals(sessions: dict[str, object], width: int) -> dict[str, list[int]]:
+    """The saved totals of each session (``width`` whole numbers each), checked all at once in C
+    (a warm start of an agent with 20,000 sessions took ~25 ms over them one by one in Python);
+    a state with a bad entry is read one by one, the well-formed entries kept."""
+    import msgspec  # noqa: PLC0415 - loaded already: the state was decoded with it
+
+    try:
+        sized = Annotated[list[int], msgspec.Meta(min_length=width, max_length=width)]
+        return msgspec.convert(sessions, dict[str, sized])
+    except msgspec.ValidationError:
+        return {
+            k: [int(x) for x in v]
+            for k, v in sessions.items()
+            if isinstance(v, list) and len(v) == width and all(isinstance(x, int) for x in v)
+        }
 
 
 def _is_a_store_reader(reader: SessionTotalsReader) -> StoreReader:

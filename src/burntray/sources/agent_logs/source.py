@@ -19,23 +19,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from burntray.io.log_tail import LogTailer
-from burntray.model.blocks import UsageBlock, block_of, current_block
 from burntray.model.price_table import PRICES_AS_OF
 from burntray.model.pricing import PriceTable
-from burntray.model.progress import ScanProgress
 from burntray.model.snapshot import Snapshot, UpstreamFact
 from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.streaming import progress_of, read_flushing
-from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
-from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.record_source import RecordSource
-from burntray.store.blocks import BlockSums, chain_start, last_block_sums
 from burntray.store.history import HistoryStore
 from burntray.store.usage_events import EVENTS
 
 if TYPE_CHECKING:
+    # Claude's own parts (its reader, duplicate removal, 5-hour blocks, the streaming first
+    # read) load with ``ClaudeSource``'s methods: the other agents' sources, built on
+    # ``AgentLogSource``, need none of them for a warm status (issue 24)
     from burntray.io.tree_watch import TreeWatcher
+    from burntray.model.blocks import UsageBlock
+    from burntray.model.progress import ScanProgress
+    from burntray.sources.claude.logs import ClaudeLogReader
+    from burntray.store.blocks import BlockSums
 
 # With inotify watching, the logs are walked only when it reports a change, and once in this
 # many seconds in case an event was lost (an overflowed queue, a folder made between two scans).
@@ -243,6 +244,8 @@ class ClaudeSource(AgentLogSource):
 
     def _read_records(self, active_since_ns: int | None) -> list[UsageRecord]:
         """Read, writing a long read's records to the history in batches as it goes."""
+        from burntray.sources.agent_logs.streaming import read_flushing  # noqa: PLC0415
+
         found = read_flushing(
             self.reader, self._events, self.name, self._state_key, active_since_ns
         )
@@ -250,6 +253,8 @@ class ClaudeSource(AgentLogSource):
         return found[0]
 
     def scan_progress(self) -> ScanProgress | None:
+        from burntray.sources.agent_logs.streaming import progress_of  # noqa: PLC0415
+
         return progress_of(self.label, self.reader.progress)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -270,6 +275,8 @@ class ClaudeSource(AgentLogSource):
         super().load_state(state)
         dedup = getattr(self.reader, "dedup", None)
         if dedup is not None and self._events is not None:
+            from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS  # noqa: PLC0415
+
             latest = self._events.latest_ns(self.name)
             if latest is not None:
                 dedup.lookup_until_ns = latest + LOOKUP_MARGIN_NS
@@ -288,9 +295,12 @@ class ClaudeSource(AgentLogSource):
 
     def current_block(self, now_ns: int | None = None) -> UsageBlock | None:
         """The 5-hour block Claude plans are metered in, if one is active now."""
+        from burntray.model import blocks  # noqa: PLC0415 - see the imports
+        from burntray.store.blocks import chain_start, last_block_sums  # noqa: PLC0415
+
         now = self._clock_ns() if now_ns is None else now_ns
         if self._events is None:
-            return current_block(self.records(now - BLOCK_LOOKBACK_NS, now + 1), now)
+            return blocks.current_block(self.records(now - BLOCK_LOOKBACK_NS, now + 1), now)
         # The block's sums change when a read brings requests: worked out then (and once a
         # minute, for a history cleared or pruned meanwhile), from a seek per block and the
         # minute rollup; every figure of one snapshot (facts, JSON, alerts) shares them.
@@ -305,7 +315,7 @@ class ClaudeSource(AgentLogSource):
         sums = cached[2]
         if sums is None:
             return None
-        block = block_of(**sums._asdict(), now_ns=now)
+        block = blocks.block_of(**sums._asdict(), now_ns=now)
         return block if block.active else None
 
     def _snapshot(self, window_ns: int, now: int, prefixes: tuple[str, ...]) -> Snapshot:
@@ -348,5 +358,7 @@ def claude_source(
     *,
     watch: bool = True,
 ) -> ClaudeSource:
+
+    from burntray.sources.claude.logs import ClaudeLogReader  # noqa: PLC0415 - see the imports
 
     return ClaudeSource(ClaudeLogReader(dirs, prices), dirs, history, clock_ns, watch=watch)

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 def count(value: object) -> int:
     """A token count as the agents write it (a whole number >= 0); anything else counts 0."""
+    if type(value) is int:  # the usual case first: agents with 20,000 sessions re-read them
+        return value if value > 0 else 0
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 

@@ -172,6 +172,11 @@ class WholeFileReader:
         self._files.load_state(parts.get("files"))
         self.load_more(parts)
 
+    def take_stamps(self, stamps: dict[str, Stamp], skipped: dict[str, str]) -> None:
+        """The files' stamps and reasons as a subclass decoded them itself (already checked)."""
+        self._files.stamps = stamps
+        self._files.skipped = {k: v for k, v in skipped.items() if k in stamps}
+
     def reset(self) -> None:
         self._files.reset()
         self.forget()

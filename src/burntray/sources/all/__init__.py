@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 from burntray.lazylog import get_logger
 from burntray.model.aggregate import rpm
+from burntray.model.figures import SourceFigures
 from burntray.model.snapshot import (
     Capabilities,
     Snapshot,
-    SourceFigures,
     SourceState,
     SourceStatus,
     Totals,

@@ -24,6 +24,7 @@ from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
 
 WHAT = "Hermes state database"
+_EXACT_INT = 2**53  # every int up to this is a float exactly
 COLUMNS = (
     "id", "model", "billing_provider", "started_at", "input_tokens", "output_tokens",
     "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "estimated_cost_usd",
@@ -35,12 +36,19 @@ _PROVIDERS = {"claude": "anthropic", "openai_codex": "openai", "google_ai": "goo
 
 def _usd(value: object) -> float:
     """A non-negative finite number (SQLite may hand an int or a float), else 0."""
+    # the exact types first: a warm read goes through every session's row (20,000 of them)
+    if type(value) is float:
+        return value if 0.0 < value < math.inf else 0.0  # NaN compares False: 0
+    if type(value) is int:
+        return float(value) if value > 0 else 0.0
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
     return max(0.0, float(value)) if math.isfinite(value) else 0.0
 
 
 def _count(value: object) -> int:
+    if type(value) is int and 0 <= value <= _EXACT_INT:
+        return value  # what int(float(value)) gives for it, without the float
     return int(_usd(value))
 
 
@@ -80,7 +88,7 @@ class HermesReader(SessionTotalsReader):
         model = str(row[1]).strip()
         if not ident or not model or ident in self.seen:
             return  # a session another home holds counts once (the first)
-        inp, output, read, write, reasoning = (_count(v) for v in row[4:9])
+        inp, output, read, write, reasoning = map(_count, row[4:9])
         cost = _usd(row[10])  # the billed cost; Hermes's estimate is not used (as ccusage)
         totals = [inp, output + reasoning, read, write, round(cost * 1e6)]
         key = f"h:{ident}"
