@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,25 @@ def test_new_records_are_written_in_a_few_statements_with_no_trigger_run(tmp_pat
     _rollups_equal_the_records(history)
     totals, _ = store.summarise("s", 0, 400 * MIN, 400 * MIN)
     assert (totals.reqs, totals.unpriced_reqs) == (3000, 3000 - 334)
+
+
+def test_no_value_of_a_record_write_goes_through_sqlite3s_adapters(tmp_path: Path) -> None:
+    """sqlite3 binds an exact int, float or str as it is, but looks anything else up in its
+    adapters (a bool: a failed lookup per value, a tenth of a first scan's write). A record's
+    upstream flag and a minute's unpriced count reach it as ints: an adapter registered for
+    bool is never called, for new records nor for changed ones."""
+    calls: list[bool] = []
+    sqlite3.register_adapter(bool, lambda value: calls.append(value) or int(value))
+    try:
+        store = UsageEvents(HistoryStore(tmp_path / "h.sqlite3"))
+        batch = [_rec(n * MIN, f"k{n}", cost=None if n % 2 else 0.5)._replace(
+                     cost_from_upstream=n % 3 == 0) for n in range(40)]  # fmt: skip
+        assert store.ingest("s", batch) == 40
+        assert store.ingest("s", [r._replace(output_tokens=9) for r in batch[:5]]) == 5
+    finally:
+        del sqlite3.adapters[(bool, sqlite3.PrepareProtocol)]
+    assert calls == []
+    stored = store.records("s", 0, 100 * MIN)
+    assert [r.cost_from_upstream for r in stored] == [n % 3 == 0 for n in range(40)]
+    totals, _ = store.summarise("s", 0, 100 * MIN, 100 * MIN)
+    assert (totals.reqs, totals.unpriced_reqs) == (40, 20)

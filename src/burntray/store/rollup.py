@@ -114,8 +114,12 @@ def add_new(conn: sqlite3.Connection, source: str, values: Sequence[Any], width:
             out.append(o)
             cread.append(r)
             cwrite.append(w)
-            cost.append(0.0 if c is None else c)
-            unpriced.append(c is None)
+            if c is None:  # ints, not a bool: sqlite3 binds a bool through its adapters
+                cost.append(0.0)
+                unpriced.append(1)
+            else:
+                cost.append(c)
+                unpriced.append(0)
         else:
             reqs[at] += 1
             inp[at] += i

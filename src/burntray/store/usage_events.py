@@ -41,9 +41,10 @@ _COLUMNS = (
     "session, project, upstream_cost, branch, host, user"
 )
 # A record's fields in the table's column order after ``source`` and before the machine it came
-# from (upstream_cost stays a bool: SQLite's adapter stores it as the integer 0 or 1).
+# from.
 _COLUMNS_OF = operator.itemgetter(8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12)
 _WIDTH = 13
+_UPSTREAM = 11  # upstream_cost's place among them
 _SET_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 _INSERT_NEW = f"INSERT OR IGNORE INTO {EVENTS} ({_COLUMNS}) VALUES"  # a stored key: passed over
 # source, host and user are bound once per statement (?1-?3), each record's fields after them
@@ -91,6 +92,9 @@ class UsageEvents:
         # the records' fields in the table's order, picked in C into one flat list (a first
         # scan makes 240,000 records: a tuple each kept the cyclic collector busy)
         values: list[Any] = list(chain.from_iterable(map(_COLUMNS_OF, records)))
+        # upstream_cost as an int: sqlite3 looks a bool up in its adapters (and fails to find
+        # one) for every record, a tenth of a first scan's write
+        values[_UPSTREAM::_WIDTH] = list(map(int, values[_UPSTREAM::_WIDTH]))
         if values and min(values[1::_WIDTH]) < 0:  # before 1970: not kept
             each = zip(*[iter(values)] * _WIDTH, strict=True)
             values = list(chain.from_iterable(row for row in each if row[1] >= 0))
