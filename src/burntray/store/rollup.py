@@ -37,7 +37,7 @@ _QUARTER_KEY = "source, quarter, provider, model"
 # A group's row after the source (bound once per statement): its minute or quarter, provider,
 # model and the seven sums.
 _WIDTH = 10
-_ONE_SOURCE = "(?1,{})"
+_ONE_SOURCE = "?1, {}"
 
 # A group of the new records' sums is one int: its provider/model's number above its minute
 # (minutes since 1970 of any time SQLite's integers hold are below 2**28) or quarter hour.
@@ -162,12 +162,12 @@ def add_new(conn: sqlite3.Connection, source: str, values: Sequence[Any], width:
 def _upsert(conn: sqlite3.Connection, table: str, key: str, source: str, values: list[Any]) -> None:
     insert_values(
         conn,
-        f"INSERT INTO {table} VALUES",
+        f"INSERT INTO {table}",
         _WIDTH,
         values,
         tail=f" ON CONFLICT ({key}) DO UPDATE SET {_ADD}",
         shared=(source,),
-        pattern=_ONE_SOURCE,
+        select=_ONE_SOURCE,
     )
 
 
@@ -177,11 +177,11 @@ def queue_new(conn: sqlite3.Connection, source: str, keys: Sequence[str]) -> Non
     if keys and conn.execute(TEAM_ON).fetchone():
         insert_values(
             conn,
-            f"INSERT INTO {OUTBOX} (source, key) VALUES",
+            f"INSERT INTO {OUTBOX} (source, key)",
             1,
             keys,
             shared=(source,),
-            pattern=_ONE_SOURCE,
+            select=_ONE_SOURCE,
         )
 
 

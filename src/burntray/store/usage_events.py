@@ -46,9 +46,9 @@ _COLUMNS_OF = operator.itemgetter(8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12)
 _WIDTH = 13
 _UPSTREAM = 11  # upstream_cost's place among them
 _SET_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-_INSERT_NEW = f"INSERT OR IGNORE INTO {EVENTS} ({_COLUMNS}) VALUES"  # a stored key: passed over
-# source, host and user are bound once per statement (?1-?3), each record's fields after them
-_NEW_ROW = "(?1,{},?2,?3)"
+_INSERT_NEW = f"INSERT OR IGNORE INTO {EVENTS} ({_COLUMNS})"  # a stored key: passed over
+# source, host and user are bound once per statement (?1-?3), each record's fields between them
+_NEW_ROW = "?1, {}, ?2, ?3"
 
 
 class _NotAllNew(Exception):
@@ -135,7 +135,7 @@ class UsageEvents:
         (a first scan's 240,000 records: 2.4 million temp-file writes, half the write)."""
         inserted: list[int] = []
         shared = (source, *origin)
-        insert_values(conn, _INSERT_NEW, _WIDTH, values, inserted, shared=shared, pattern=_NEW_ROW)
+        insert_values(conn, _INSERT_NEW, _WIDTH, values, inserted, shared=shared, select=_NEW_ROW)
         if inserted[0] != len(keys):
             raise _NotAllNew
         rollup.add_new(conn, source, values, _WIDTH)
@@ -152,7 +152,7 @@ class UsageEvents:
         conn.execute("DELETE FROM temp.incoming")
         conn.execute("DELETE FROM temp.replaced")
         # within one batch the last record of a key wins
-        insert_rows(conn, f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES", 16, rows)
+        insert_rows(conn, f"INSERT INTO temp.incoming ({_COLUMNS})", 16, rows)
         conn.execute(
             "DELETE FROM temp.incoming WHERE rowid NOT IN "
             "(SELECT max(rowid) FROM temp.incoming GROUP BY source, key)"
