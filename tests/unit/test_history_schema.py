@@ -15,7 +15,15 @@ from burntray.sources.hexai import history as hexai_history
 from burntray.sources.registry import REGISTRY
 from burntray.store.alert_store import AlertStore
 from burntray.store.history import HistoryError, HistoryStore
-from burntray.store.schema import GENERIC_TABLES, SCHEMA_VERSION, USAGE_EVENTS, TableSchema
+from burntray.store.schema import (
+    GENERIC_TABLES,
+    SCHEMA_VERSION,
+    TEAM_OUTBOX,
+    USAGE_EVENTS,
+    USAGE_QUARTERS,
+    TableSchema,
+    migrate,
+)
 from burntray.store.usage_events import UsageEvents
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "history_v1.sql"
@@ -199,4 +207,87 @@ def test_the_quarter_hour_rollup_follows_the_minutes_through_every_write(tmp_pat
     _quarters_equal_minutes(store)
     store.clear_usage()
     assert store.execute("SELECT count(*) FROM usage_quarters") == [(0,)]
+    store.close()
+
+
+def _previous_schema(path: Path) -> None:
+    """A history as the burntray before the writers kept the rollups left it: the quarter-hour
+    rollup and the team's queue at version 1, with their triggers, and a machine reporting to
+    a hub (its cursor set). Its records are written as that burntray wrote them: the records
+    and their minutes; the triggers added the quarter hours and queued the records."""
+    previous = [
+        t._replace(steps=t.steps[:1]) if t in (USAGE_QUARTERS, TEAM_OUTBOX) else t
+        for t in (*GENERIC_TABLES, *REGISTRY.history_tables())
+    ]
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    migrate(conn, previous)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    conn.execute("INSERT INTO team_cursor VALUES ('hub', 0)")
+    for i in range(300):
+        ts = T0 + i * 41 * S
+        cost = None if i % 7 == 0 else 0.01 * (i % 5)
+        model = "m" + str(i % 3)
+        conn.execute(
+            "INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            ("claude", f"old-{i}", ts, "anthropic", model, i, 2 * i, 3, 4, cost, "s", "p", 0,
+             "", "", ""),
+        )  # fmt: skip
+        conn.execute(
+            "INSERT INTO usage_minutes VALUES ('claude', ?, 'anthropic', ?, 1, ?, ?, 3, 4, ?, ?) "
+            "ON CONFLICT DO UPDATE SET reqs = reqs + 1, input = input + excluded.input, "
+            "output = output + excluded.output, cache_read = cache_read + 3, "
+            "cache_write = cache_write + 4, cost = cost + excluded.cost, "
+            "unpriced = unpriced + excluded.unpriced",
+            (ts // (60 * S), model, i, 2 * i, cost or 0.0, int(cost is None)),
+        )
+    conn.execute("COMMIT")
+    conn.close()
+    path.chmod(0o600)
+
+
+def _figures(store: HistoryStore) -> list[tuple[object, ...]]:
+    return store.execute(
+        "SELECT quarter, model, reqs, input, output, cache_read, cache_write, round(cost, 9), "
+        "unpriced FROM usage_quarters ORDER BY 1, 2"
+    )
+
+
+def test_the_previous_schema_migrates_to_writer_kept_rollups_with_the_same_figures(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    _previous_schema(path)
+    conn = sqlite3.connect(path)
+    before = conn.execute(
+        "SELECT quarter, model, reqs, input, output, cache_read, cache_write, round(cost, 9), "
+        "unpriced FROM usage_quarters ORDER BY 1, 2"
+    ).fetchall()
+    queued = conn.execute("SELECT key FROM team_outbox ORDER BY seq").fetchall()
+    conn.close()
+    assert len(before) == 3 * 15 and len(queued) == 300  # the old triggers did their part
+
+    store = HistoryStore(path, REGISTRY.history_tables())
+    triggers = store.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    assert not [t for (t,) in triggers if str(t).startswith(("usage_quarters", "team_outbox"))]
+    versions = store.execute("SELECT name, version FROM schema_versions")
+    assert {USAGE_QUARTERS.name: 2, TEAM_OUTBOX.name: 2}.items() <= dict(versions).items()
+    assert _figures(store) == before  # the same figures, the window's as well
+    records = UsageEvents(store)
+    totals, _ = records.summarise("claude", T0, T0 + 300 * 41 * S, 300 * 41 * S)
+    assert (totals.reqs, totals.input_tokens, totals.unpriced_reqs) == (300, 44850, 43)
+    # and from now on the writers keep the rollups and the queue: new records, changed ones
+    new = [UsageRecord(T0 + i * 53 * S, "anthropic", "m1", 5, 5, 0, 0, 0.5, f"new-{i}")
+           for i in range(100)]  # fmt: skip
+    assert records.ingest("claude", new) == 100
+    changed = UsageRecord(T0 + 5 * S, "anthropic", "m2", 1000, 0, 0, 0, None, "old-3")
+    assert records.ingest("claude", [changed]) == 1
+    summed = store.execute(
+        "SELECT ts_ns / (15 * 60 * 1000000000), model, count(*), sum(input), sum(output), "
+        "sum(cache_read), sum(cache_write), round(total(cost), 9), sum(cost IS NULL) "
+        "FROM usage_events GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    assert _figures(store) == summed
+    keys = [k for (k,) in store.execute("SELECT key FROM team_outbox ORDER BY seq")]
+    assert keys == [*(q for (q,) in queued), *(r.key for r in new), "old-3"]
     store.close()

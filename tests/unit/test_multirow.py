@@ -12,7 +12,7 @@ import pytest
 
 from burntray.model.usage import UsageRecord
 from burntray.store.history import HistoryStore
-from burntray.store.multirow import CHUNK, insert_rows
+from burntray.store.multirow import CHUNK, insert_rows, insert_values
 from burntray.store.usage_events import UsageEvents
 
 MIN = 60_000_000_000
@@ -23,7 +23,7 @@ def test_every_row_goes_in_once_in_order_in_few_statements(n: int) -> None:
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE t (i INTEGER, s TEXT, f REAL)")
     rows = [(i, f"r{i}", i / 3) for i in range(n)]
-    statements = insert_rows(conn, "INSERT INTO t (i, s, f) VALUES", 3, rows)
+    statements = insert_rows(conn, "INSERT INTO t (i, s, f)", 3, rows)
     assert conn.execute("SELECT i, s, f FROM t ORDER BY rowid").fetchall() == rows
     # whole chunks, then one statement per set bit of the rest
     assert statements == n // CHUNK + bin(n % CHUNK).count("1")
@@ -34,7 +34,7 @@ def test_chunks_shrink_to_sqlites_limit_on_bound_values() -> None:
     conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 50)  # as an old SQLite's 999 would
     conn.execute("CREATE TABLE t (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)")
     rows = [tuple(range(r, r + 16)) for r in range(100)]
-    statements = insert_rows(conn, "INSERT INTO t VALUES", 16, rows)
+    statements = insert_rows(conn, "INSERT INTO t", 16, rows)
     assert conn.execute("SELECT * FROM t ORDER BY rowid").fetchall() == rows
     assert statements == math.ceil(100 / 3)  # 3 rows of 16 values under 50
 
@@ -46,13 +46,12 @@ def test_inserted_counts_rows_and_stops_at_the_first_chunk_that_passed_one_over(
     conn.execute("CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log VALUES (1); END")
     counted: list[int] = []
     assert (
-        insert_rows(conn, "INSERT OR IGNORE INTO t VALUES", 1, [(i,) for i in range(600)], counted)
-        == 5
+        insert_rows(conn, "INSERT OR IGNORE INTO t", 1, [(i,) for i in range(600)], counted) == 5
     )  # fmt: skip  (256 + 256 + 64 + 16 + 8)
     assert counted == [600]
     counted.clear()
     rows = [(i,) for i in range(1000, 1300)] + [(5,)] + [(i,) for i in range(2000, 2700)]
-    statements = insert_rows(conn, "INSERT OR IGNORE INTO t VALUES", 1, rows, counted)
+    statements = insert_rows(conn, "INSERT OR IGNORE INTO t", 1, rows, counted)
     assert statements == 2 and counted == [2 * CHUNK - 1]  # the second chunk held row 5
 
 
@@ -85,3 +84,21 @@ def test_record_ingest_steps_per_chunk_not_per_row(tmp_path: Path, changed: bool
     totals, _rows = store.summarise("otel", 0, 10 * MIN, 10 * MIN)
     assert (totals.reqs, totals.input_tokens) == (2000, 20_000)
     history.close()
+
+
+@pytest.mark.parametrize("n", [1, 3, 256, 300])
+def test_values_every_row_shares_are_bound_once_and_an_upsert_adds_up(n: int) -> None:
+    """``shared`` values go where ``select`` puts them in every row; with an ON CONFLICT tail a
+    key seen again adds to its row, within one statement and across statements."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (src TEXT, k INTEGER, v INTEGER, tag TEXT, PRIMARY KEY (src, k))")
+    values = [x for i in range(n) for x in (i % 200, i)]
+    tail = " ON CONFLICT (src, k) DO UPDATE SET v = v + excluded.v"
+    for _ in range(2):
+        insert_values(conn, "INSERT INTO t", 2, values, tail=tail, shared=("s", "x"),
+                      select="?1, {}, ?2")  # fmt: skip
+    want: dict[int, int] = {}
+    for i in range(n):
+        want[i % 200] = want.get(i % 200, 0) + 2 * i
+    got = conn.execute("SELECT src, k, v, tag FROM t ORDER BY k").fetchall()
+    assert got == [("s", k, v, "x") for k, v in sorted(want.items())]

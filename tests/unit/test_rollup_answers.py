@@ -26,6 +26,7 @@ from burntray.model.usage import UsageRecord, summarise_records
 from burntray.sources.agent_logs.source import BLOCK_LOOKBACK_NS, ClaudeSource, claude_source
 from burntray.store.blocks import all_block_sums
 from burntray.store.history import HistoryStore
+from burntray.store.schema import USAGE_QUARTERS
 from burntray.store.usage_events import UsageEvents
 from tests.agent_logs_support import generate_heavy_week
 
@@ -259,15 +260,15 @@ def test_a_history_without_the_quarter_rollup_upgrades_and_keeps_it(tmp_path: Pa
     # other table at its version), and records with their minutes written
     conn = sqlite3.connect(path)
     conn.executescript(
-        "DROP TRIGGER usage_quarters_add; DROP TRIGGER usage_quarters_change; "
-        "DROP TRIGGER usage_quarters_drop; DROP TABLE usage_quarters; "
+        "DROP TRIGGER IF EXISTS usage_quarters_add; DROP TRIGGER IF EXISTS usage_quarters_change; "
+        "DROP TRIGGER IF EXISTS usage_quarters_drop; DROP TABLE usage_quarters; "
         "DELETE FROM schema_versions WHERE name = 'usage_quarters';"
     )
     conn.close()
     _write_without_quarters(path, recs[:400])
     store = HistoryStore(path)  # the ladder adds the quarters, summed from the minutes
     version = "SELECT version FROM schema_versions WHERE name = 'usage_quarters'"
-    assert store.execute(version) == [(1,)]
+    assert store.execute(version) == [(USAGE_QUARTERS.version,)]
     assert _quarters(store) == _quarters_of_minutes(store)
     assert len(_quarters(store)) == 44
     events = UsageEvents(store)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,115 @@ def test_a_batch_of_new_records_needs_no_statement_journal(tmp_path: Path) -> No
     assert totals.input_tokens == 49 * 10 + 1000 + 2 * 10
     minutes = history.execute("SELECT sum(reqs), sum(input) FROM usage_minutes")
     assert minutes == [(52, 49 * 10 + 1000 + 2 * 10)]
+
+
+def _rollups_equal_the_records(history: HistoryStore) -> None:
+    """Both rollups hold exactly the records' sums per minute and per quarter hour: a GROUP BY
+    over the records themselves (no group left with no request)."""
+    for table, per in (("usage_minutes", MIN), ("usage_quarters", 15 * MIN)):
+        kept = history.execute(
+            "SELECT source, " + table[6:-1] + ", provider, model, reqs, input, output, "
+            f"cache_read, cache_write, round(cost, 9), unpriced FROM {table} ORDER BY 1, 2, 3, 4"
+        )
+        summed = history.execute(
+            f"SELECT source, ts_ns / {per}, provider, model, count(*), sum(input), sum(output), "
+            "sum(cache_read), sum(cache_write), round(total(cost), 9), sum(cost IS NULL) "
+            "FROM usage_events GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        )
+        assert kept == summed, table
+
+
+def test_rollups_equal_the_records_after_interleaved_new_repeated_and_changed_batches(
+    tmp_path: Path,
+) -> None:
+    """Batches of only new records (the fast path), of records seen before unchanged, of
+    changed ones (moved to another minute, another model, priced or not), of keys repeated
+    within the batch, and mixes of all: after each, on two sources, both rollups equal a
+    GROUP BY over the records, and so after a prune mid-quarter and a clear."""
+    rng = random.Random(24)
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    store = UsageEvents(history)
+    seen: dict[str, list[UsageRecord]] = {"a": [], "b": []}
+    fresh = 0
+
+    def new(n: int) -> list[UsageRecord]:
+        nonlocal fresh
+        fresh += n
+        return [
+            _rec(rng.randint(0, 600 * MIN), f"n{fresh - i}", model=rng.choice("xyz"),
+                 inp=rng.randint(0, 900), cost=rng.choice([None, rng.random()]))
+            for i in range(n)
+        ]  # fmt: skip
+
+    for step in range(40):
+        source = rng.choice("ab")
+        kind = step % 4
+        if kind == 0 or not seen[source]:  # only new keys
+            batch = new(rng.randint(1, 300))
+        elif kind == 1:  # seen before, unchanged
+            batch = rng.sample(seen[source], min(len(seen[source]), 50))
+        elif kind == 2:  # changed: moved, another model, another cost
+            batch = [
+                r._replace(ts_ns=r.ts_ns + rng.randint(-90, 90) * 10**9, model=rng.choice("xyz"),
+                           cost_usd=rng.choice([None, 0.25]))
+                for r in rng.sample(seen[source], min(len(seen[source]), 40))
+            ]  # fmt: skip
+        else:  # new and changed, and a key twice (the last wins)
+            batch = new(20) + [r._replace(output_tokens=77) for r in seen[source][:10]]
+            batch += [batch[0]._replace(input_tokens=5)]
+        store.ingest(source, batch)
+        latest = {r.key: r for r in [*seen[source], *batch]}
+        seen[source] = list(latest.values())
+        _rollups_equal_the_records(history)
+    assert store.count("a") + store.count("b") == len(seen["a"]) + len(seen["b"])
+    assert store.prune(200 * MIN + 7 * MIN) > 0  # mid-quarter: that quarter is summed again
+    _rollups_equal_the_records(history)
+    store.clear("a")
+    _rollups_equal_the_records(history)
+    assert history.execute("SELECT DISTINCT source FROM usage_quarters") == [("b",)]
+
+
+def test_new_records_are_written_in_a_few_statements_with_no_trigger_run(tmp_path: Path) -> None:
+    """A first scan's batch: the records, the minutes and the quarter hours each in multi-row
+    statements, and the team's queue looked up once - no statement run per record or per
+    minute (a trigger's run is traced with its name: the quarter-hour triggers fired once
+    per minute row and the team's once per record, a third of a first scan's write)."""
+    history = HistoryStore(tmp_path / "h.sqlite3")
+    store = UsageEvents(history)
+    statements: list[str] = []
+    history._conn.set_trace_callback(statements.append)
+    batch = [_rec(n * 7 * 10**9, f"k{n}", model="xy"[n % 2], cost=None if n % 9 else 0.5)
+             for n in range(3000)]  # fmt: skip  # 350 minutes, 24 quarter hours, two models
+    assert store.ingest("s", batch, ("source_state:s", "3000")) == 3000
+    history._conn.set_trace_callback(None)
+    assert not [s for s in statements if "TRIGGER" in s.upper()]
+    writes = [s for s in statements if s.startswith("INSERT")]
+    # 3,000 records: 11 chunks of 256, then 128 + 32 + 16 + 8; 700 minute groups: 2 chunks,
+    # then 128 + 32 + 16 + 8 + 4; 48 quarter hours: 32 + 16; the resume state
+    assert len(writes) == 15 + 7 + 2 + 1
+    assert len([s for s in statements if "team_cursor" in s]) == 1
+    _rollups_equal_the_records(history)
+    totals, _ = store.summarise("s", 0, 400 * MIN, 400 * MIN)
+    assert (totals.reqs, totals.unpriced_reqs) == (3000, 3000 - 334)
+
+
+def test_no_value_of_a_record_write_goes_through_sqlite3s_adapters(tmp_path: Path) -> None:
+    """sqlite3 binds an exact int, float or str as it is, but looks anything else up in its
+    adapters (a bool: a failed lookup per value, a tenth of a first scan's write). A record's
+    upstream flag and a minute's unpriced count reach it as ints: an adapter registered for
+    bool is never called, for new records nor for changed ones."""
+    calls: list[bool] = []
+    sqlite3.register_adapter(bool, lambda value: calls.append(value) or int(value))
+    try:
+        store = UsageEvents(HistoryStore(tmp_path / "h.sqlite3"))
+        batch = [_rec(n * MIN, f"k{n}", cost=None if n % 2 else 0.5)._replace(
+                     cost_from_upstream=n % 3 == 0) for n in range(40)]  # fmt: skip
+        assert store.ingest("s", batch) == 40
+        assert store.ingest("s", [r._replace(output_tokens=9) for r in batch[:5]]) == 5
+    finally:
+        del sqlite3.adapters[(bool, sqlite3.PrepareProtocol)]
+    assert calls == []
+    stored = store.records("s", 0, 100 * MIN)
+    assert [r.cost_from_upstream for r in stored] == [n % 3 == 0 for n in range(40)]
+    totals, _ = store.summarise("s", 0, 100 * MIN, 100 * MIN)
+    assert (totals.reqs, totals.unpriced_reqs) == (40, 20)

@@ -80,6 +80,16 @@ META = TableSchema(
 )
 
 
+# The quarter-hour rollup's step, in minutes (the rollup's SQL and its readers use this one).
+MINUTES_PER_QUARTER = NS_PER_QUARTER_HOUR // NS_PER_MINUTE
+# The minutes summed per quarter hour (a WHERE clause and GROUP BY 1, 2, 3, 4 to follow).
+_QUARTER_FROM_MINUTES = (
+    f"INSERT INTO usage_quarters SELECT source, minute / {MINUTES_PER_QUARTER}, provider, "
+    "model, sum(reqs), sum(input), sum(output), sum(cache_read), sum(cache_write), "
+    "total(cost), sum(unpriced) FROM usage_minutes WHERE true"
+)
+
+
 def _prune_usage(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
     """Records (and whole rollup minutes) older than ``before_ns``, in whole minutes so the
     rollup and the records always cover the same minutes (``batch`` unused: one range delete)."""
@@ -87,7 +97,15 @@ def _prune_usage(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
     removed = conn.execute(
         "DELETE FROM usage_events WHERE ts_ns < ?", (minute * NS_PER_MINUTE,)
     ).rowcount
-    conn.execute("DELETE FROM usage_minutes WHERE minute < ?", (minute,))
+    if conn.execute("DELETE FROM usage_minutes WHERE minute < ?", (minute,)).rowcount:
+        # the quarters before the cutoff's go; the cutoff's own is summed again from the
+        # minutes it keeps (the rollups are kept by their writers: no trigger does it)
+        quarter = minute // MINUTES_PER_QUARTER
+        conn.execute("DELETE FROM usage_quarters WHERE quarter <= ?", (quarter,))
+        conn.execute(
+            _QUARTER_FROM_MINUTES + " AND minute >= ? AND minute < ? GROUP BY 1, 2, 3, 4",
+            (quarter * MINUTES_PER_QUARTER, (quarter + 1) * MINUTES_PER_QUARTER),
+        )
     return int(removed)
 
 
@@ -144,8 +162,6 @@ USAGE_MINUTES = TableSchema(
 )
 
 _SUMS = ("reqs", "input", "output", "cache_read", "cache_write", "cost", "unpriced")
-# The quarter-hour rollup's step, in minutes (the rollup's SQL and its readers use this one).
-MINUTES_PER_QUARTER = NS_PER_QUARTER_HOUR // NS_PER_MINUTE
 _QUARTER_KEY = (
     "source = {r}.source AND quarter = {r}.minute / "
     + str(MINUTES_PER_QUARTER)
@@ -169,9 +185,10 @@ def _quarters_update(key: str, plus: str = "", minus: str = "") -> str:
 
 # The per-minute rollup summed per quarter hour (UTC), for the views: every zone's offset and
 # daylight-saving change falls on a quarter hour, so days, weeks and months in any zone are
-# whole quarters, and 90 days read 8,640 of them instead of 129,600 minutes. Triggers on
-# usage_minutes keep it: whatever writes, prunes or clears the minutes keeps the quarters in
-# the same transaction, and no writer has to know.
+# whole quarters, and 90 days read 8,640 of them instead of 129,600 minutes. Whatever writes,
+# prunes or clears the minutes changes the quarters in the same transaction (``store.rollup``,
+# ``_prune_usage``, ``UsageEvents.clear``; "clear history" empties both). Until version 2
+# triggers on usage_minutes did it.
 USAGE_QUARTERS = TableSchema(
     "usage_quarters",
     (
@@ -191,10 +208,7 @@ USAGE_QUARTERS = TableSchema(
                 PRIMARY KEY (source, quarter, provider, model)
             ) WITHOUT ROWID""",
             # an existing history: its minutes summed once
-            f"INSERT INTO usage_quarters SELECT source, minute / {MINUTES_PER_QUARTER}, provider, "
-            "model, sum(reqs), "
-            "sum(input), sum(output), sum(cache_read), sum(cache_write), total(cost), "
-            "sum(unpriced) FROM usage_minutes WHERE true GROUP BY 1, 2, 3, 4",
+            _QUARTER_FROM_MINUTES + " GROUP BY 1, 2, 3, 4",
             "CREATE TRIGGER IF NOT EXISTS usage_quarters_add AFTER INSERT ON usage_minutes "
             "BEGIN INSERT INTO usage_quarters VALUES (NEW.source, "
             f"NEW.minute / {MINUTES_PER_QUARTER}, NEW.provider, "
@@ -207,6 +221,13 @@ USAGE_QUARTERS = TableSchema(
             "CREATE TRIGGER IF NOT EXISTS usage_quarters_drop AFTER DELETE ON usage_minutes "
             f"BEGIN {_quarters_update('OLD', minus='OLD')}; "
             f"DELETE FROM usage_quarters WHERE {_QUARTER_KEY.format(r='OLD')} AND reqs = 0; END",
+        ),
+        # 2: the writers keep the quarters (``store.rollup``): the triggers ran once per minute
+        # row, a third of a first scan's write (issue 22)
+        (
+            "DROP TRIGGER IF EXISTS usage_quarters_add",
+            "DROP TRIGGER IF EXISTS usage_quarters_change",
+            "DROP TRIGGER IF EXISTS usage_quarters_drop",
         ),
     ),
 )
@@ -262,10 +283,11 @@ PLAN_LIMITS = TableSchema(
 )
 
 # What this machine still has to send to its team's hub (``[team] hub``): every record written
-# (a changed record is written again) after the sender started is queued by a trigger, in order;
-# the sender deletes what the hub acknowledged. ``team_cursor`` holds the last acknowledged
-# sequence number and, by existing at all, turns the queue on: a machine that reports to no hub
-# pays one empty lookup per record written.
+# (a changed record is written again) after the sender started is queued by its writer
+# (``store.rollup.queue_new``), in order; the sender deletes what the hub acknowledged.
+# ``team_cursor`` holds the last acknowledged sequence number and, by existing at all, turns the
+# queue on: a machine that reports to no hub pays one empty lookup per write. Until version 2 a
+# trigger queued each record (and cost every machine a trigger run per record written).
 TEAM_OUTBOX = TableSchema(
     "team_outbox",
     (
@@ -278,6 +300,7 @@ TEAM_OUTBOX = TableSchema(
             "WHEN NEW.host = '' AND EXISTS (SELECT 1 FROM team_cursor) "
             "BEGIN INSERT INTO team_outbox (source, key) VALUES (NEW.source, NEW.key); END",
         ),
+        "DROP TRIGGER IF EXISTS team_outbox_add",  # 2: the writer queues (see above)
     ),
     usage=False,
 )

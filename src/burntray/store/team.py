@@ -1,7 +1,7 @@
 """The history's side of a team: what this machine still owes its hub, and a hub's per-host sums.
 
-A machine (``[team] hub``) queues every record it writes in ``team_outbox`` (a trigger in
-``store.schema``); ``TeamOutbox`` turns the queue on (queuing the records kept before, once),
+A machine (``[team] hub``) queues every record it writes in ``team_outbox`` (its writer does,
+``store.rollup``); ``TeamOutbox`` turns the queue on (queuing the records kept before, once),
 hands out the oldest queued records in bounded batches and forgets the ones the hub
 acknowledged. The queue and the cursor are in the history, so an offline spell, a crash or a
 restart loses nothing: what was not acknowledged is sent again, and the hub counts a record

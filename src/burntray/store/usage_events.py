@@ -16,12 +16,15 @@ from __future__ import annotations
 import operator
 import sqlite3
 from collections.abc import Iterable
+from itertools import chain
+from typing import Any
 
 from burntray.model.snapshot import Totals, UsageRow
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import ModelUsage, UsageRecord, summarise_usage
+from burntray.store import rollup
 from burntray.store.history import HistoryStore
-from burntray.store.multirow import insert_rows
+from burntray.store.multirow import insert_rows, insert_values
 from burntray.store.schema import (
     MINUTES_PER_QUARTER,
     USAGE_EVENTS,
@@ -37,42 +40,19 @@ _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
     "session, project, upstream_cost, branch, host, user"
 )
-_WIDTH = 16
-# A record's fields in the table's column order after ``source`` (upstream_cost stays a bool:
-# SQLite's adapter stores it as the integer 0 or 1); then the machine it came from (a hub).
+# A record's fields in the table's column order after ``source`` and before the machine it came
+# from.
 _COLUMNS_OF = operator.itemgetter(8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12)
-_Row = tuple[
-    str, str, int, str, str, int, int, int, int, float | None, str, str, int, str, str, str
-]
+_WIDTH = 13
+_UPSTREAM = 11  # upstream_cost's place among them
 _SET_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-_INSERT_NEW = f"INSERT OR IGNORE INTO {EVENTS} ({_COLUMNS}) VALUES"  # a stored key: passed over
+_INSERT_NEW = f"INSERT OR IGNORE INTO {EVENTS} ({_COLUMNS})"  # a stored key: passed over
+# source, host and user are bound once per statement (?1-?3), each record's fields between them
+_NEW_ROW = "?1, {}, ?2, ?3"
 
 
 class _NotAllNew(Exception):
     """A batch taken for new records holds one stored already: its transaction is undone."""
-
-
-# Adds one (source, minute, provider, model) group's sums to the rollup.
-_ADD_MINUTE = (
-    f"INSERT INTO {MINUTES} VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-    "ON CONFLICT (source, minute, provider, model) DO UPDATE SET "
-    "reqs = reqs + excluded.reqs, input = input + excluded.input, "
-    "output = output + excluded.output, cache_read = cache_read + excluded.cache_read, "
-    "cache_write = cache_write + excluded.cache_write, cost = cost + excluded.cost, "
-    "unpriced = unpriced + excluded.unpriced"
-)
-# Adds (sign +1) or removes (sign -1) the staged rows' sums from the rollup.
-_ROLLUP = (
-    f"INSERT INTO {MINUTES} SELECT source, ts_ns / :per_minute, provider, model, "
-    ":sign * count(*), :sign * sum(input), :sign * sum(output), :sign * sum(cache_read), "
-    ":sign * sum(cache_write), :sign * total(cost), :sign * sum(cost IS NULL) "
-    "FROM {rows} WHERE true GROUP BY 1, 2, 3, 4 "
-    "ON CONFLICT (source, minute, provider, model) DO UPDATE SET "
-    "reqs = reqs + excluded.reqs, input = input + excluded.input, "
-    "output = output + excluded.output, cache_read = cache_read + excluded.cache_read, "
-    "cache_write = cache_write + excluded.cache_write, cost = cost + excluded.cost, "
-    "unpriced = unpriced + excluded.unpriced"
-)
 
 
 def _negated(g: ModelUsage) -> ModelUsage:
@@ -109,67 +89,73 @@ class UsageEvents:
         kept exactly when the records it covers are. ``origin``: the (host, user) the records
         came from, on a hub ("" for this machine's own).
         """
-        # the record's fields in the table's order, picked in C (a first scan makes 240,000)
-        head, tail = (source,), tuple(origin)
-        rows: list[_Row] = [head + _COLUMNS_OF(r) + tail for r in records if r.ts_ns >= 0]
-        if not rows and meta is None:
+        # the records' fields in the table's order, picked in C into one flat list (a first
+        # scan makes 240,000 records: a tuple each kept the cyclic collector busy)
+        values: list[Any] = list(chain.from_iterable(map(_COLUMNS_OF, records)))
+        # upstream_cost as an int: sqlite3 looks a bool up in its adapters (and fails to find
+        # one) for every record, a tenth of a first scan's write
+        values[_UPSTREAM::_WIDTH] = list(map(int, values[_UPSTREAM::_WIDTH]))
+        if values and min(values[1::_WIDTH]) < 0:  # before 1970: not kept
+            each = zip(*[iter(values)] * _WIDTH, strict=True)
+            values = list(chain.from_iterable(row for row in each if row[1] >= 0))
+        keys = values[0::_WIDTH]
+        if not keys and meta is None:
             return 0
-        if rows and len({row[1] for row in rows}) == len(rows):
+        if keys and len(set(keys)) == len(keys):
             # only new requests (the common case); one stored already: undone, the general path
             try:
                 with self.history.transaction() as conn:
                     if meta is not None:
                         conn.execute(_SET_META, meta)
-                    return self._insert_new(conn, rows)
+                    return self._insert_new(conn, source, origin, values, keys)
             except _NotAllNew:
                 pass
         with self.history.transaction() as conn:
             if meta is not None:
                 conn.execute(_SET_META, meta)
-            if not rows:
+            if not keys:
                 return 0
+            rows = [
+                (source, *values[at : at + _WIDTH], *origin) for at in range(0, len(values), _WIDTH)
+            ]
             return self._ingest_changed(conn, rows)
 
     @staticmethod
-    def _insert_new(conn: sqlite3.Connection, rows: list[_Row]) -> int:
-        """Records none of which is stored: inserted as they are, their sums added to the
-        rollup (the same sums ``_ROLLUP`` makes, in a few statements instead of a dozen);
-        ``_NotAllNew`` when a key is stored already. No savepoint and no statement that may
-        abort half done: either makes SQLite copy every page it changes to a statement journal
-        (a first scan's 240,000 records: 2.4 million temp-file writes, half the write)."""
+    def _insert_new(
+        conn: sqlite3.Connection,
+        source: str,
+        origin: tuple[str, str],
+        values: list[Any],
+        keys: list[str],
+    ) -> int:
+        """Records none of which is stored: inserted as they are, their sums added to both
+        rollups (``rollup.add_new``), queued for the team's hub if this machine reports to one;
+        ``_NotAllNew`` when a key is stored already. No savepoint, and the records go in by
+        statements that cannot abort half done: either makes SQLite copy every page it changes
+        to a statement journal (a first scan's 240,000 records: 2.4 million temp-file writes,
+        half the write). The rollups' multi-row upserts can (a NOT NULL check of their update),
+        so they keep one, of the few pages a chunk of groups changes: a journal in memory
+        instead (``temp_store``) saved nothing measurable."""
         inserted: list[int] = []
-        insert_rows(conn, _INSERT_NEW, _WIDTH, rows, inserted)
-        if inserted[0] != len(rows):
+        shared = (source, *origin)
+        insert_values(conn, _INSERT_NEW, _WIDTH, values, inserted, shared=shared, select=_NEW_ROW)
+        if inserted[0] != len(keys):
             raise _NotAllNew
-        sums: dict[tuple[str, int, str, str], list[float]] = {}
-        for row in rows:
-            cost = row[9]
-            group = (row[0], row[2] // NS_PER_MINUTE, row[3], row[4])
-            acc = sums.get(group)
-            if acc is None:
-                acc = sums[group] = [0, 0, 0, 0, 0, 0.0, 0]
-            acc[0] += 1
-            acc[1] += row[5]
-            acc[2] += row[6]
-            acc[3] += row[7]
-            acc[4] += row[8]
-            if cost is None:
-                acc[6] += 1
-            else:
-                acc[5] += cost
-        conn.executemany(_ADD_MINUTE, [(*group, *acc) for group, acc in sums.items()])
-        return len(rows)
+        rollup.add_new(conn, source, values, _WIDTH)
+        if not origin[0]:  # a hub's records from other machines are not sent on
+            rollup.queue_new(conn, source, keys)
+        return len(keys)
 
     @staticmethod
-    def _ingest_changed(conn: sqlite3.Connection, rows: list[_Row]) -> int:
+    def _ingest_changed(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> int:
         """The general case: keys repeated in the batch (the last wins), records stored
-        before, unchanged (nothing to do) or changed (replaced, and the rollup with them)."""
+        before, unchanged (nothing to do) or changed (replaced, and the rollups with them)."""
         conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming AS SELECT * FROM {EVENTS} WHERE 0")
         conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS replaced AS SELECT * FROM {EVENTS} WHERE 0")
         conn.execute("DELETE FROM temp.incoming")
         conn.execute("DELETE FROM temp.replaced")
         # within one batch the last record of a key wins
-        insert_rows(conn, f"INSERT INTO temp.incoming ({_COLUMNS}) VALUES", _WIDTH, rows)
+        insert_rows(conn, f"INSERT INTO temp.incoming ({_COLUMNS})", 16, rows)
         conn.execute(
             "DELETE FROM temp.incoming WHERE rowid NOT IN "
             "(SELECT max(rowid) FROM temp.incoming GROUP BY source, key)"
@@ -192,15 +178,15 @@ class UsageEvents:
                 f"INSERT INTO temp.replaced SELECT e.* FROM {EVENTS} e JOIN temp.incoming i "
                 "ON e.source = i.source AND e.key = i.key"
             )
-            params = {"per_minute": NS_PER_MINUTE}
-            conn.execute(_ROLLUP.format(rows="temp.replaced"), {**params, "sign": -1})
+            rollup.add_staged(conn, "temp.replaced", -1)
             conn.execute(
                 f"DELETE FROM {EVENTS} WHERE (source, key) IN "
                 "(SELECT source, key FROM temp.replaced)"
             )
             conn.execute(f"INSERT INTO {EVENTS} SELECT {_COLUMNS} FROM temp.incoming")
-            conn.execute(_ROLLUP.format(rows="temp.incoming"), {**params, "sign": 1})
-            conn.execute(f"DELETE FROM {MINUTES} WHERE reqs = 0")
+            rollup.queue_staged(conn, "temp.incoming")
+            rollup.add_staged(conn, "temp.incoming", 1)
+            rollup.drop_empty(conn)
         conn.execute("DELETE FROM temp.incoming")
         conn.execute("DELETE FROM temp.replaced")
         return int(written)
@@ -209,6 +195,7 @@ class UsageEvents:
         with self.history.transaction() as conn:
             removed = conn.execute(f"DELETE FROM {EVENTS} WHERE source = ?", (source,)).rowcount
             conn.execute(f"DELETE FROM {MINUTES} WHERE source = ?", (source,))
+            conn.execute(f"DELETE FROM {QUARTERS} WHERE source = ?", (source,))
         return int(removed)
 
     def prune(self, before_ns: int) -> int:

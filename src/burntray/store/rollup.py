@@ -1,0 +1,193 @@
+"""The record history's rollups per minute and per quarter hour, kept by the writes themselves.
+
+Every write of ``usage_events`` changes ``usage_minutes`` and ``usage_quarters`` in the same
+transaction, so a reader (another burntray process, at any time) always finds the three in step.
+No trigger does it: a first scan adds 240,000 records, about 200,000 minute groups over its
+batches, and a trigger run per minute row (and per record, for the team's queue) cost a third of
+the write (issue 22). New records are summed per minute and per quarter hour here, in one pass,
+and each group is added with one row of a multi-row upsert; records replaced or removed are
+taken off both rollups by SQL over the rows staged for it.
+"""
+
+# ruff: noqa: S608 - SQL here names only the schema's constant tables; values are bound
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from itertools import chain
+from typing import Any
+
+from burntray.model.timefmt import NS_PER_MINUTE
+from burntray.store.multirow import insert_values
+from burntray.store.schema import (
+    MINUTES_PER_QUARTER,
+    TEAM_OUTBOX,
+    USAGE_MINUTES,
+    USAGE_QUARTERS,
+)
+
+MINUTES = USAGE_MINUTES.name
+QUARTERS = USAGE_QUARTERS.name
+OUTBOX = TEAM_OUTBOX.name
+_SUMS = ("reqs", "input", "output", "cache_read", "cache_write", "cost", "unpriced")
+_ADD = ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUMS)
+_MINUTE_KEY = "source, minute, provider, model"
+_QUARTER_KEY = "source, quarter, provider, model"
+# A group's row after the source (bound once per statement): its minute or quarter, provider,
+# model and the seven sums.
+_WIDTH = 10
+_ONE_SOURCE = "?1, {}"
+
+# A group of the new records' sums is one int: its provider/model's number above its minute
+# (minutes since 1970 of any time SQLite's integers hold are below 2**28) or quarter hour.
+_MINUTE_BITS = 28
+_MINUTE_MASK = (1 << _MINUTE_BITS) - 1
+
+# A machine reporting to a hub (``store.team``) has a cursor: the records it writes are queued.
+TEAM_ON = "SELECT 1 FROM team_cursor LIMIT 1"
+
+
+def _staged(table: str, per: int, key: str) -> str:
+    """Adds (:sign +1) or takes (:sign -1) the sums of the rows of table ``{rows}`` (staged
+    records, in the events' columns) to the rollup ``table``, grouped per ``per`` ns."""
+    return (
+        f"INSERT INTO {table} SELECT source, ts_ns / {per}, provider, model, "
+        ":sign * count(*), :sign * sum(input), :sign * sum(output), :sign * sum(cache_read), "
+        ":sign * sum(cache_write), :sign * total(cost), :sign * sum(cost IS NULL) "
+        "FROM {rows} WHERE true GROUP BY 1, 2, 3, 4 "  # WHERE: an upsert after a SELECT needs one
+        f"ON CONFLICT ({key}) DO UPDATE SET {_ADD}"
+    )
+
+
+_STAGED = (
+    _staged(MINUTES, NS_PER_MINUTE, _MINUTE_KEY),
+    _staged(QUARTERS, NS_PER_MINUTE * MINUTES_PER_QUARTER, _QUARTER_KEY),
+)
+
+
+def add_staged(conn: sqlite3.Connection, rows: str, sign: int) -> None:
+    """Add (``sign`` 1) or take off (-1) the records in table ``rows`` to both rollups; after
+    taking off, ``drop_empty`` removes the groups left without a request."""
+    for sql in _STAGED:
+        conn.execute(sql.replace("{rows}", rows), {"sign": sign})
+
+
+def drop_empty(conn: sqlite3.Connection) -> None:
+    conn.execute(f"DELETE FROM {MINUTES} WHERE reqs = 0")
+    conn.execute(f"DELETE FROM {QUARTERS} WHERE reqs = 0")
+
+
+def add_new(conn: sqlite3.Connection, source: str, values: Sequence[Any], width: int) -> None:
+    """Add records none of which was stored before to both rollups. ``values``: the records'
+    columns in the table's order after ``source`` (key, ts_ns, provider, model, the four token
+    counts, cost, ...), ``width`` per record.
+
+    Summed per minute, then the minutes per quarter hour, each group's sums in the order of its
+    records (as SQLite sums them); then one upsert row per group. A group is an int (its
+    provider/model's number above the minute) and its sums sit in lists, not in a tuple and a
+    list of its own: 15,000 groups a batch would keep the cyclic collector busy."""
+    pairs: dict[tuple[str, str], int] = {}  # (provider, model) -> its number << _MINUTE_BITS
+    index: dict[int, int] = {}  # group -> its place in the lists
+    minute_of: list[int] = []
+    pair_of: list[int] = []
+    reqs: list[int] = []
+    inp: list[int] = []
+    out: list[int] = []
+    cread: list[int] = []
+    cwrite: list[int] = []
+    cost: list[float] = []
+    unpriced: list[int] = []
+    columns = (values[k::width] for k in range(1, 9))
+    for ts, provider, model, i, o, r, w, c in zip(*columns, strict=True):
+        pair = pairs.get((provider, model))
+        if pair is None:
+            pair = pairs[provider, model] = len(pairs) << _MINUTE_BITS
+        minute = ts // NS_PER_MINUTE
+        at = index.get(pair | minute)
+        if at is None:  # most groups of a long read hold one or two records
+            index[pair | minute] = len(reqs)
+            minute_of.append(minute)
+            pair_of.append(pair)
+            reqs.append(1)
+            inp.append(i)
+            out.append(o)
+            cread.append(r)
+            cwrite.append(w)
+            if c is None:  # ints, not a bool: sqlite3 binds a bool through its adapters
+                cost.append(0.0)
+                unpriced.append(1)
+            else:
+                cost.append(c)
+                unpriced.append(0)
+        else:
+            reqs[at] += 1
+            inp[at] += i
+            out[at] += o
+            cread[at] += r
+            cwrite[at] += w
+            if c is None:
+                unpriced[at] += 1
+            else:
+                cost[at] += c
+    names = list(pairs)
+    sums: tuple[list[Any], ...] = (reqs, inp, out, cread, cwrite, cost, unpriced)
+    provider_of = [names[p >> _MINUTE_BITS][0] for p in pair_of]
+    model_of = [names[p >> _MINUTE_BITS][1] for p in pair_of]
+    minute_rows = chain.from_iterable(zip(minute_of, provider_of, model_of, *sums, strict=True))
+    _upsert(conn, MINUTES, _MINUTE_KEY, source, list(minute_rows))
+    # the minutes' sums per quarter hour (fewer groups: a list each)
+    quarters: dict[int, list[Any]] = {}
+    for minute, pair, n, i, o, r, w, c, u in zip(minute_of, pair_of, *sums, strict=True):
+        key = pair | minute // MINUTES_PER_QUARTER
+        q = quarters.get(key)
+        if q is None:
+            quarters[key] = [n, i, o, r, w, c, u]
+        else:
+            q[0] += n
+            q[1] += i
+            q[2] += o
+            q[3] += r
+            q[4] += w
+            q[5] += c
+            q[6] += u
+    quarter_rows = [
+        value
+        for key, acc in quarters.items()
+        for value in (key & _MINUTE_MASK, *names[key >> _MINUTE_BITS], *acc)
+    ]
+    _upsert(conn, QUARTERS, _QUARTER_KEY, source, quarter_rows)
+
+
+def _upsert(conn: sqlite3.Connection, table: str, key: str, source: str, values: list[Any]) -> None:
+    insert_values(
+        conn,
+        f"INSERT INTO {table}",
+        _WIDTH,
+        values,
+        tail=f" ON CONFLICT ({key}) DO UPDATE SET {_ADD}",
+        shared=(source,),
+        select=_ONE_SOURCE,
+    )
+
+
+def queue_new(conn: sqlite3.Connection, source: str, keys: Sequence[str]) -> None:
+    """Queue this machine's records just written for the team's hub, in order, when this
+    machine reports to one (``store.team``: one lookup per transaction, not per record)."""
+    if keys and conn.execute(TEAM_ON).fetchone():
+        insert_values(
+            conn,
+            f"INSERT INTO {OUTBOX} (source, key)",
+            1,
+            keys,
+            shared=(source,),
+            select=_ONE_SOURCE,
+        )
+
+
+def queue_staged(conn: sqlite3.Connection, rows: str) -> None:
+    """Queue the records of table ``rows`` (just written) that are this machine's own."""
+    conn.execute(
+        f"INSERT INTO {OUTBOX} (source, key) SELECT source, key FROM {rows} "
+        f"WHERE host = '' AND EXISTS ({TEAM_ON}) ORDER BY rowid"
+    )
