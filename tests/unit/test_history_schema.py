@@ -21,6 +21,7 @@ from burntray.store.schema import (
     TEAM_OUTBOX,
     USAGE_EVENTS,
     USAGE_QUARTERS,
+    WRITER_MARK,
     TableSchema,
     migrate,
 )
@@ -224,14 +225,23 @@ def _previous_schema(path: Path) -> None:
     migrate(conn, previous)
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     conn.execute("INSERT INTO team_cursor VALUES ('hub', 0)")
-    for i in range(300):
+    _write_as_version_1(conn, range(300))
+    conn.execute("COMMIT")
+    conn.close()
+    path.chmod(0o600)
+
+
+def _write_as_version_1(conn: sqlite3.Connection, numbers: range, prefix: str = "old") -> None:
+    """Records written as the burntray before the writers kept the rollups wrote them: each
+    record and its minute, relying on the triggers for the quarter hours and the team's queue."""
+    for i in numbers:
         ts = T0 + i * 41 * S
         cost = None if i % 7 == 0 else 0.01 * (i % 5)
         model = "m" + str(i % 3)
         conn.execute(
             "INSERT INTO usage_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            ("claude", f"old-{i}", ts, "anthropic", model, i, 2 * i, 3, 4, cost, "s", "p", 0,
-             "", "", ""),
+            ("claude", f"{prefix}-{i}", ts, "anthropic", model, i, 2 * i, 3, 4, cost, "s", "p",
+             0, "", "", ""),
         )  # fmt: skip
         conn.execute(
             "INSERT INTO usage_minutes VALUES ('claude', ?, 'anthropic', ?, 1, ?, ?, 3, 4, ?, ?) "
@@ -241,9 +251,6 @@ def _previous_schema(path: Path) -> None:
             "unpriced = unpriced + excluded.unpriced",
             (ts // (60 * S), model, i, 2 * i, cost or 0.0, int(cost is None)),
         )
-    conn.execute("COMMIT")
-    conn.close()
-    path.chmod(0o600)
 
 
 def _figures(store: HistoryStore) -> list[tuple[object, ...]]:
@@ -268,8 +275,11 @@ def test_the_previous_schema_migrates_to_writer_kept_rollups_with_the_same_figur
     assert len(before) == 3 * 15 and len(queued) == 300  # the old triggers did their part
 
     store = HistoryStore(path, REGISTRY.history_tables())
-    triggers = store.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-    assert not [t for (t,) in triggers if str(t).startswith(("usage_quarters", "team_outbox"))]
+    # the triggers stay, for a burntray of the version before still running; they stand aside
+    # for this one's writes (checked below: the queue holds each record once)
+    triggers = store.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
+    kept = [str(t) for (t,) in triggers if "usage_quarters" in str(t) or "team_outbox" in str(t)]
+    assert len(kept) == 4 and all(f"NOT EXISTS (SELECT 1 FROM {WRITER_MARK})" in t for t in kept)
     versions = store.execute("SELECT name, version FROM schema_versions")
     assert {USAGE_QUARTERS.name: 2, TEAM_OUTBOX.name: 2}.items() <= dict(versions).items()
     assert _figures(store) == before  # the same figures, the window's as well
@@ -290,4 +300,41 @@ def test_the_previous_schema_migrates_to_writer_kept_rollups_with_the_same_figur
     assert _figures(store) == summed
     keys = [k for (k,) in store.execute("SELECT key FROM team_outbox ORDER BY seq")]
     assert keys == [*(q for (q,) in queued), *(r.key for r in new), "old-3"]
+    store.close()
+
+
+def test_a_burntray_of_the_version_before_still_running_keeps_the_rollups_right(
+    tmp_path: Path,
+) -> None:
+    """A tray started before an upgrade goes on writing after a newer burntray migrated the
+    history: it writes records and minutes only, as it always did. The triggers kept for it do
+    the rest, so the quarter hours (the day, week and month views) and the team's queue stay
+    right, beside the new writers' own records."""
+    path = tmp_path / "history.sqlite3"
+    _previous_schema(path)
+    store = HistoryStore(path, REGISTRY.history_tables())  # the upgrade's migration
+    older = sqlite3.connect(path, isolation_level=None)  # the older process, still running
+    older.execute("BEGIN IMMEDIATE")
+    _write_as_version_1(older, range(300, 420))
+    older.execute("COMMIT")
+    older.execute("BEGIN IMMEDIATE")  # and its prune: whole minutes, the quarters with them
+    older.execute("DELETE FROM usage_events WHERE ts_ns < ?", (T0 + 60 * 41 * S,))
+    older.execute("DELETE FROM usage_minutes WHERE minute < ?", ((T0 + 60 * 41 * S) // (60 * S),))
+    older.execute("COMMIT")
+    older.close()
+    records = UsageEvents(store)
+    new = [UsageRecord(T0 + i * 29 * S, "anthropic", "m0", 7, 1, 0, 0, 0.25, f"new-{i}")
+           for i in range(150)]  # fmt: skip
+    assert records.ingest("claude", new) == 150
+    _quarters_equal_minutes(store)
+    summed = store.execute(
+        "SELECT ts_ns / (15 * 60 * 1000000000), model, count(*), sum(input), sum(output), "
+        "sum(cache_read), sum(cache_write), round(total(cost), 9), sum(cost IS NULL) "
+        "FROM usage_events GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    assert _figures(store) == summed
+    keys = [k for (k,) in store.execute("SELECT key FROM team_outbox ORDER BY seq")]
+    old_keys = [f"old-{i}" for i in range(420)]
+    assert keys == [*old_keys, *(r.key for r in new)]  # each once, in the order written
+    assert store.execute(f"SELECT count(*) FROM {WRITER_MARK}") == [(0,)]  # never committed
     store.close()

@@ -33,7 +33,14 @@ from burntray.io.atomic import UnsafePathError, check_replaceable
 from burntray.io.bounded_read import UnsafeFileError
 from burntray.lazylog import get_logger
 from burntray.paths import ensure_dir, ensure_private_file, tighten
-from burntray.store.schema import GENERIC_TABLES, SCHEMA_VERSION, HistoryError, TableSchema, migrate
+from burntray.store.schema import (
+    GENERIC_TABLES,
+    SCHEMA_VERSION,
+    WRITER_MARK,
+    HistoryError,
+    TableSchema,
+    migrate,
+)
 
 __all__ = ["CLEARED_KEY", "RESUME_STATE_PREFIX", "HistoryError", "HistoryStore"]
 
@@ -71,6 +78,11 @@ RESUME_STATE_PREFIX = "source_state:"
 CLEARED_KEY = "usage_cleared"
 
 
+# the schema's constant table name only: nothing here is a value
+_MARK = f"INSERT INTO {WRITER_MARK} VALUES (1)"  # noqa: S608
+_UNMARK = f"DELETE FROM {WRITER_MARK}"  # noqa: S608
+_MARK_TABLE = f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{WRITER_MARK}'"  # noqa: S608
+
 # SQLite's companion files: the WAL and its shared-memory index hold recent rows too.
 _COMPANIONS = ("-wal", "-shm", "-journal")
 
@@ -91,6 +103,9 @@ class HistoryStore:
         self._tables: dict[str, TableSchema] = {}
         self._lock = threading.RLock()
         self.generation = 0  # bumped on every change, so readers can cache query results
+        # Every write transaction marks itself once the schema has the mark's table: the triggers
+        # kept for an older burntray still running then leave the rollups to this one.
+        self._marks_writes = False
         self._checkpointer: _Checkpointer | None = None
         self._wal = path.with_name(path.name + "-wal")
         try:
@@ -129,8 +144,13 @@ class HistoryStore:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
+            marked = self._marks_writes
             try:
+                if marked:  # this writer keeps the rollups itself (``schema.WRITER_MARK``)
+                    self._conn.execute(_MARK)
                 yield self._conn
+                if marked:
+                    self._conn.execute(_UNMARK)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -150,7 +170,9 @@ class HistoryStore:
                 migrate(conn, missing)
                 if user_version is not None:
                     conn.execute(f"PRAGMA user_version={int(user_version)}")
+                marks = conn.execute(_MARK_TABLE).fetchone() is not None
             self._tables.update((t.name, t) for t in missing)
+            self._marks_writes = marks
 
     @property
     def tables(self) -> tuple[TableSchema, ...]:

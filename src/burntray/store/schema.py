@@ -183,12 +183,42 @@ def _quarters_update(key: str, plus: str = "", minus: str = "") -> str:
     return f"UPDATE usage_quarters SET {sets} WHERE {_QUARTER_KEY.format(r=key)}"
 
 
+# Version 2 of the rollup and the team's queue: the writers keep them, and mark their
+# transactions with a row in this table (``HistoryStore.transaction``; the row never outlives its
+# transaction, so no other connection ever sees it). The version-1 triggers are kept for a writer
+# that does not mark itself - a burntray of the version before, still running after an upgrade -
+# so its writes keep the quarters and the queue as they always did.
+WRITER_MARK = "history_writer"
+_WRITER_MARK_TABLE = f"CREATE TABLE IF NOT EXISTS {WRITER_MARK} (mark INTEGER NOT NULL)"
+_UNMARKED = f"NOT EXISTS (SELECT 1 FROM {WRITER_MARK})"
+
+
+def _QUARTER_TRIGGERS(when: str) -> tuple[str, str, str]:
+    """The triggers that keep the quarter hours in step with the minutes (``when``: a condition
+    for them to act, "" for always)."""
+    only = f"WHEN {when} " if when else ""
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS usage_quarters_add AFTER INSERT ON usage_minutes {only}"
+        "BEGIN INSERT INTO usage_quarters VALUES (NEW.source, "
+        f"NEW.minute / {MINUTES_PER_QUARTER}, NEW.provider, "
+        "NEW.model, NEW.reqs, NEW.input, NEW.output, NEW.cache_read, NEW.cache_write, "
+        "NEW.cost, NEW.unpriced) ON CONFLICT (source, quarter, provider, model) DO UPDATE SET "
+        + ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUMS)
+        + "; END",
+        f"CREATE TRIGGER IF NOT EXISTS usage_quarters_change AFTER UPDATE ON usage_minutes {only}"
+        f"BEGIN {_quarters_update('NEW', plus='NEW', minus='OLD')}; END",
+        f"CREATE TRIGGER IF NOT EXISTS usage_quarters_drop AFTER DELETE ON usage_minutes {only}"
+        f"BEGIN {_quarters_update('OLD', minus='OLD')}; "
+        f"DELETE FROM usage_quarters WHERE {_QUARTER_KEY.format(r='OLD')} AND reqs = 0; END",
+    )
+
+
 # The per-minute rollup summed per quarter hour (UTC), for the views: every zone's offset and
 # daylight-saving change falls on a quarter hour, so days, weeks and months in any zone are
 # whole quarters, and 90 days read 8,640 of them instead of 129,600 minutes. Whatever writes,
 # prunes or clears the minutes changes the quarters in the same transaction (``store.rollup``,
 # ``_prune_usage``, ``UsageEvents.clear``; "clear history" empties both). Until version 2
-# triggers on usage_minutes did it.
+# triggers on usage_minutes did it; they now act only for an unmarked writer (``WRITER_MARK``).
 USAGE_QUARTERS = TableSchema(
     "usage_quarters",
     (
@@ -209,25 +239,18 @@ USAGE_QUARTERS = TableSchema(
             ) WITHOUT ROWID""",
             # an existing history: its minutes summed once
             _QUARTER_FROM_MINUTES + " GROUP BY 1, 2, 3, 4",
-            "CREATE TRIGGER IF NOT EXISTS usage_quarters_add AFTER INSERT ON usage_minutes "
-            "BEGIN INSERT INTO usage_quarters VALUES (NEW.source, "
-            f"NEW.minute / {MINUTES_PER_QUARTER}, NEW.provider, "
-            "NEW.model, NEW.reqs, NEW.input, NEW.output, NEW.cache_read, NEW.cache_write, "
-            "NEW.cost, NEW.unpriced) ON CONFLICT (source, quarter, provider, model) DO UPDATE SET "
-            + ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUMS)
-            + "; END",
-            "CREATE TRIGGER IF NOT EXISTS usage_quarters_change AFTER UPDATE ON usage_minutes "
-            f"BEGIN {_quarters_update('NEW', plus='NEW', minus='OLD')}; END",
-            "CREATE TRIGGER IF NOT EXISTS usage_quarters_drop AFTER DELETE ON usage_minutes "
-            f"BEGIN {_quarters_update('OLD', minus='OLD')}; "
-            f"DELETE FROM usage_quarters WHERE {_QUARTER_KEY.format(r='OLD')} AND reqs = 0; END",
+            *_QUARTER_TRIGGERS(""),
         ),
-        # 2: the writers keep the quarters (``store.rollup``): the triggers ran once per minute
-        # row, a third of a first scan's write (issue 22)
+        # 2: the writers keep the quarters (``store.rollup``): the triggers ran their bodies once
+        # per minute row, a third of a first scan's write (issue 22). They stay for a burntray
+        # of version 1 still running (a tray started before the upgrade), which writes minutes
+        # and relies on them: they do their part only for a writer that does not mark itself.
         (
+            _WRITER_MARK_TABLE,
             "DROP TRIGGER IF EXISTS usage_quarters_add",
             "DROP TRIGGER IF EXISTS usage_quarters_change",
             "DROP TRIGGER IF EXISTS usage_quarters_drop",
+            *_QUARTER_TRIGGERS(_UNMARKED),
         ),
     ),
 )
@@ -282,12 +305,19 @@ PLAN_LIMITS = TableSchema(
     prune=_prune_plan_limits,
 )
 
+_OUTBOX_TRIGGER = (
+    "CREATE TRIGGER IF NOT EXISTS team_outbox_add AFTER INSERT ON usage_events "
+    "WHEN NEW.host = '' AND EXISTS (SELECT 1 FROM team_cursor){when} "
+    "BEGIN INSERT INTO team_outbox (source, key) VALUES (NEW.source, NEW.key); END"
+)
+
 # What this machine still has to send to its team's hub (``[team] hub``): every record written
 # (a changed record is written again) after the sender started is queued by its writer
 # (``store.rollup.queue_new``), in order; the sender deletes what the hub acknowledged.
 # ``team_cursor`` holds the last acknowledged sequence number and, by existing at all, turns the
 # queue on: a machine that reports to no hub pays one empty lookup per write. Until version 2 a
-# trigger queued each record (and cost every machine a trigger run per record written).
+# trigger queued each record (and cost every machine a trigger run per record written); it now
+# acts only for an unmarked writer (``WRITER_MARK``).
 TEAM_OUTBOX = TableSchema(
     "team_outbox",
     (
@@ -296,11 +326,14 @@ TEAM_OUTBOX = TableSchema(
             "seq INTEGER NOT NULL) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS team_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
             "source TEXT NOT NULL, key TEXT NOT NULL)",
-            "CREATE TRIGGER IF NOT EXISTS team_outbox_add AFTER INSERT ON usage_events "
-            "WHEN NEW.host = '' AND EXISTS (SELECT 1 FROM team_cursor) "
-            "BEGIN INSERT INTO team_outbox (source, key) VALUES (NEW.source, NEW.key); END",
+            _OUTBOX_TRIGGER.format(when=""),
         ),
-        "DROP TRIGGER IF EXISTS team_outbox_add",  # 2: the writer queues (see above)
+        # 2: the writer queues (see above); the trigger stays for an unmarked writer
+        (
+            _WRITER_MARK_TABLE,
+            "DROP TRIGGER IF EXISTS team_outbox_add",
+            _OUTBOX_TRIGGER.format(when=f" AND {_UNMARKED}"),
+        ),
     ),
     usage=False,
 )
