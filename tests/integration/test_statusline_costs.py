@@ -180,3 +180,50 @@ def test_a_run_seeded_from_the_history_gives_a_fresh_reads_figures(tmp_path: Pat
     log.write_bytes(b"x" * log.stat().st_size)
     after = session_figures([config], prices, tmp_path / "s3.msgpack", "a", NOON, history_db=db)
     assert after.session_cost_usd == pytest.approx(before.session_cost_usd, rel=1e-9)
+
+
+def test_the_status_lines_rows_are_the_claude_readers_records(tmp_path: Path) -> None:
+    """``RecentReader`` keeps rows made straight from the parsed lines: the same requests,
+    keys, times, sessions, costs and tokens as the claude reader's records, and the same
+    malformed lines counted, on logs with every kind of line duplicate removal and pricing
+    tell apart (streaming rewrites, a sidechain replay in a subagent file, a line without a
+    message id, an unpriced model, a line's own costUSD, a 1-hour cache write, a bad line)."""
+    from burntray.sources.claude.logs import ClaudeLogReader
+    from burntray.sources.claude.statusline_read import RecentReader
+
+    config = tmp_path / "claude"
+    folder = config / "projects" / "-p"
+    (folder / "s1" / "subagents").mkdir(parents=True)
+    at = [_stamp(NOON - k * 7 * NS_MIN) for k in range(8)]
+    (folder / "s1.jsonl").write_text(
+        "\n".join([
+            claude_line(at[0], "m1", "r1", MODELS[0], 10, 1, session="s1"),  # streaming...
+            claude_line(at[0], "m1", "r1", MODELS[0], 10, 900, 300, 5000, session="s1"),
+            claude_line(at[1], "m2", "r2", MODELS[1], 20, 40, 3000, session="s1", write_1h=1000),
+            claude_line(at[2], None, "r3", MODELS[0], 5, 5, session="s1"),  # never deduplicated
+            claude_line(at[3], "m4", "r4", "claude-imaginary-9", 10, 10, session="s1"),
+            claude_line(at[4], "m5", "r5", MODELS[0], 10, 10, session="s1", cost_usd=0.125),
+            '{"type":"assistant","message":{"usage":{"input_tokens":1}',  # malformed
+            claude_line(at[5], "m1", "r1", MODELS[0], 10, 700, session="s1"),  # a smaller one
+        ]) + "\n"
+    )  # fmt: skip
+    (folder / "s1" / "subagents" / "agent-1.jsonl").write_text(
+        claude_line(at[6], "m2", "r-side", MODELS[0], 20, 40, session="s1", sidechain=True)
+        + "\n"
+        + claude_line(at[7], "m6", "r6", MODELS[1], 30, 60, session="s1", sidechain=True)
+        + "\n"
+    )
+    (folder / "s2.jsonl").write_text(
+        claude_line(at[1], "m2", "r2", MODELS[1], 20, 80, 3000, session="s2") + "\n"
+    )
+    prices = build_price_table({}, None)
+    reader = ClaudeLogReader([config], prices)
+    expected = {r.key: (r.ts_ns, r.cost_usd, r.session, r.key, r.tokens) for r in reader.read_new()}
+    ours = RecentReader([config], prices)
+    rows: dict[str, tuple[int, float | None, str, str, int]] = {}
+    ours.read_rows(0, frozenset(), rows)
+    assert len(expected) == 6  # m1, m2 (across the files), r3, m4, m5, m6
+    assert rows == expected
+    assert any(cost is None for _ts, cost, *_rest in rows.values())  # the unpriced one
+    assert (ours.malformed_lines, ours.first_malformed) == (1, reader.first_malformed)
+    assert ours.save_state() == reader.save_state()

@@ -24,7 +24,6 @@ import bisect
 import datetime as _dt
 import gc
 import operator
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from burntray.model.usage import UsageRecord
 from burntray.paths import ensure_dir
 from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
 from burntray.sources.claude.logs import ClaudeLogReader
+from burntray.sources.claude.statusline_read import RecentReader, Row
 
 CACHE_VERSION = 2
 CACHE_NAME = "statusline-claude.msgpack"
@@ -50,8 +50,6 @@ RECENT_NS = NS_PER_HOUR
 # Sessions whose older total is kept: the most recently active ones.
 MAX_SESSIONS = 2000
 
-# (ts_ns, cost or None, session, key, tokens)
-Row = tuple[int, float | None, str, str, int]
 _TIME = operator.itemgetter(0)
 
 
@@ -64,35 +62,6 @@ def today_start_ns(now_ns: int) -> int:
 
 def keep_from_ns(now_ns: int) -> int:
     return min(today_start_ns(now_ns), now_ns - BLOCK_CHAIN_NS)
-
-
-class _RecentReader(ClaudeLogReader):
-    """The claude reader, looking only at files written since a cutoff (and named ones)."""
-
-    def read_recent(self, since_ns: int, always: frozenset[str]) -> list[UsageRecord]:
-        out: dict[str, UsageRecord] = {}
-        present: set[str] = set()
-        missing = []
-        for finder in self._finders:
-            files = finder.find()
-            if finder.problem:
-                missing.append(finder.problem)
-            present.update(files)
-            for name in files:
-                if self.tailer.unchanged(name):
-                    continue
-                if name not in self.tailer.files and name not in always:
-                    try:
-                        if os.stat(name).st_mtime_ns < since_ns:
-                            continue  # not written since: no request of today or this block
-                    except OSError:
-                        continue
-                self._read_file(finder.root, Path(name), out)
-        self.tailer.forget_missing(present)
-        self.files_seen = len(present)
-        if missing and len(missing) == len(self._finders):
-            self.missing = "no Claude Code projects folder: " + "; ".join(missing)
-        return list(out.values())
 
 
 class _Cache(msgspec.Struct, array_like=True):
@@ -150,7 +119,7 @@ def session_figures(
     rewritten (a cache that cannot be written only costs the next run a longer read). With no
     cache yet, ``history_db`` (burntray's history) may seed it (``statusline_seed``)."""
     key = cache_key(dirs, prices)
-    reader = _RecentReader(dirs, prices)
+    reader = RecentReader(dirs, prices)
     cache = _load(cache_file, key)
     rows: dict[str, Row] = {}
     seeded = False
@@ -186,8 +155,7 @@ def session_figures(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for rec in reader.read_recent(keep_from_ns(now_ns), always):
-            rows[rec.key] = (rec.ts_ns, rec.cost_usd, rec.session, rec.key, rec.tokens)
+        reader.read_rows(keep_from_ns(now_ns), always, rows)
         cache.recent = _fold(cache, list(rows.values()), now_ns)
     finally:
         if collecting:
@@ -312,6 +280,7 @@ def _wire_lookup(reader: ClaudeLogReader, rows: dict[str, Row]) -> None:
     its history."""
     if not rows:
         return
+    rows = rows.copy()  # as earlier runs left them: this run's read writes into the original
     keys: list[str] = []  # sorted, made on the first lookup (most runs read no known message)
 
     def lookup(mid: str) -> list[tuple[str, int]]:
