@@ -227,3 +227,41 @@ def test_the_status_lines_rows_are_the_claude_readers_records(tmp_path: Path) ->
     assert any(cost is None for _ts, cost, *_rest in rows.values())  # the unpriced one
     assert (ours.malformed_lines, ours.first_malformed) == (1, reader.first_malformed)
     assert ours.save_state() == reader.save_state()
+
+
+def test_a_resumed_session_counts_its_parents_requests_once_after_they_were_folded(
+    tmp_path: Path,
+) -> None:
+    """A resumed session's log begins with copies of its parent's requests (their ids and
+    times): after a status line folded the parent's (over an hour old), the next one must not
+    count the copies again, in today's cost, the block or the new session's cost."""
+    config = tmp_path / "claude"
+    prices = build_price_table({}, None)
+    parent = [NOON - 3 * 60 * NS_MIN + k * 5 * NS_MIN for k in range(6)]
+    _write(config, "a", parent, dup=True)
+    cache = tmp_path / "cache" / "statusline.msgpack"
+    session_figures([config], prices, cache, "a", NOON)  # folds the parent's requests
+    copies = (config / "projects" / "-p" / "a.jsonl").read_text()
+    resumed = config / "projects" / "-p" / "b.jsonl"
+    resumed.write_text(copies)  # what `claude --resume` writes first: the parent's lines
+    _write(config, "b", [NOON + NS_MIN, NOON + 2 * NS_MIN])
+    later = NOON + 3 * NS_MIN
+    warm = session_figures([config], prices, cache, "b", later)
+    fresh = session_figures([config], prices, tmp_path / "fresh.msgpack", "b", later)
+    source = claude_source([config], prices, None, lambda: later, watch=False)
+    try:
+        source.poll()
+        records = source.records(0, later + 1)
+    finally:
+        source.close()
+    assert len(records) == 8  # six of the parent's, two of the resumed session's own
+    today = sum(r.cost_usd or 0 for r in records)
+    own = sum(r.cost_usd or 0 for r in records if r.session == "b")
+    assert warm.today_cost_usd == pytest.approx(today, rel=1e-9)
+    assert warm.session_cost_usd == pytest.approx(own, rel=1e-9)
+    assert warm.today_cost_usd == pytest.approx(fresh.today_cost_usd, rel=1e-9)
+    assert warm.block is not None and fresh.block is not None
+    assert warm.block.cost_usd == pytest.approx(fresh.block.cost_usd, rel=1e-9)
+    # and the run after that, with nothing new, is a warm one that still agrees
+    again = session_figures([config], prices, cache, "b", later + NS_MIN)
+    assert again.today_cost_usd == pytest.approx(today, rel=1e-9)

@@ -114,18 +114,20 @@ def session_figures(
     *,
     transcript: str | None = None,
     history_db: Path | None = None,
+    fresh: bool = False,
 ) -> Figures:
     """The status line's figures at ``now_ns``; the cache in ``cache_file`` is read and
     rewritten (a cache that cannot be written only costs the next run a longer read). With no
-    cache yet, ``history_db`` (burntray's history) may seed it (``statusline_seed``)."""
+    cache yet, ``history_db`` (burntray's history) may seed it (``statusline_seed``).
+    ``fresh``: neither, every log is read as on a first run."""
     key = cache_key(dirs, prices)
     reader = RecentReader(dirs, prices)
-    cache = _load(cache_file, key)
+    cache = None if fresh else _load(cache_file, key)
     rows: dict[str, Row] = {}
     seeded = False
     if cache is None:
         cache = _Cache(CACHE_VERSION, key, "", [], {}, {}, {})
-        if history_db is not None:
+        if history_db is not None and not fresh:
             from burntray.sources.claude.statusline_seed import (  # noqa: PLC0415
                 seed_from_history,
             )
@@ -151,15 +153,27 @@ def session_figures(
     rows.update((r[3], r) for r in cache.recent)
     _wire_lookup(reader, rows)
     always = frozenset(_session_files(dirs, session_id, transcript))
+    new: dict[str, Row] = {}
     # a first run holds 100,000 requests, in no cycle: the collector waits until they are folded
     collecting = gc.isenabled()
     gc.disable()
     try:
-        reader.read_rows(keep_from_ns(now_ns), always, rows)
-        cache.recent = _fold(cache, list(rows.values()), now_ns)
+        reader.read_rows(keep_from_ns(now_ns), always, new)
+        # A request of the span earlier runs (or the history) folded, older than those kept one
+        # by one, read only now: a resumed session's log copies its parent's requests, ids and
+        # times included, and only a read of both files counts them once (as ccusage does).
+        folded = keep_from_ns(now_ns), now_ns - RECENT_NS
+        refold = bool(cache.state) and any(folded[0] <= r[0] < folded[1] for r in new.values())
+        if not refold:
+            rows = rows | new if rows else new
+            cache.recent = _fold(cache, list(rows.values()), now_ns)
     finally:
         if collecting:
             gc.enable()
+    if refold:
+        return session_figures(
+            dirs, prices, cache_file, session_id, now_ns, transcript=transcript, fresh=True
+        )
     figures = _figures(cache, session_id, now_ns, reader)
     cache.state = reader.save_state()
     try:
@@ -280,7 +294,6 @@ def _wire_lookup(reader: ClaudeLogReader, rows: dict[str, Row]) -> None:
     its history."""
     if not rows:
         return
-    rows = rows.copy()  # as earlier runs left them: this run's read writes into the original
     keys: list[str] = []  # sorted, made on the first lookup (most runs read no known message)
 
     def lookup(mid: str) -> list[tuple[str, int]]:
