@@ -137,7 +137,7 @@ def session_figures(
                 history_db,
                 now_ns - RECENT_NS,
                 keep_from_ns(now_ns),
-                _day_bounds(now_ns),
+                _day_bounds(now_ns)[-1:],  # today's: the line shows no other day's sum
                 (now_ns - BLOCK_CHAIN_NS) // NS_PER_MINUTE * NS_PER_MINUTE,
             )
             if seed is not None:
