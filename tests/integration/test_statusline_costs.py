@@ -265,3 +265,38 @@ def test_a_resumed_session_counts_its_parents_requests_once_after_they_were_fold
     # and the run after that, with nothing new, is a warm one that still agrees
     again = session_figures([config], prices, cache, "b", later + NS_MIN)
     assert again.today_cost_usd == pytest.approx(today, rel=1e-9)
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_a_session_resumed_from_a_log_days_old_counts_its_parents_requests_once(
+    tmp_path: Path, warm: bool
+) -> None:
+    """The parent's log was last written three days ago (a status line does not read it), and
+    the resumed session's log starts with copies of its requests: the resumed session's cost is
+    its own requests', as the claude source (reading every log) tells, on a first run and on a
+    warm one that meets the resumed log for the first time."""
+    config = tmp_path / "claude"
+    prices = build_price_table({}, None)
+    days_ago = NOON - 3 * 24 * 60 * NS_MIN
+    parent = _write(config, "a", [days_ago + k * 5 * NS_MIN for k in range(6)])
+    cache = tmp_path / "cache" / "statusline.msgpack"
+    _write(config, "other", [NOON - 10 * NS_MIN])
+    if warm:
+        session_figures([config], prices, cache, "other", NOON - 5 * NS_MIN)
+    resumed = config / "projects" / "-p" / "b.jsonl"
+    resumed.write_text(parent.read_text())  # the parent's lines, as `claude --resume` copies
+    _write(config, "b", [NOON - 2 * NS_MIN, NOON - NS_MIN])
+    figures = session_figures([config], prices, cache, "b", NOON, transcript=str(resumed))
+    source = claude_source([config], prices, None, lambda: NOON, watch=False)
+    try:
+        source.poll()
+        records = source.records(0, NOON + 1)
+    finally:
+        source.close()
+    own = [r.cost_usd or 0 for r in records if r.session == "b"]
+    assert len(own) == 2  # the copies are the parent's
+    assert figures.session_cost_usd == pytest.approx(sum(own), rel=1e-9)
+    today = sum(r.cost_usd or 0 for r in records if r.ts_ns >= NOON - 12 * 60 * NS_MIN)
+    assert figures.today_cost_usd == pytest.approx(today, rel=1e-9)
+    again = session_figures([config], prices, cache, "b", NOON + NS_MIN, transcript=str(resumed))
+    assert again.session_cost_usd == pytest.approx(sum(own), rel=1e-9)

@@ -115,20 +115,21 @@ def session_figures(
     *,
     transcript: str | None = None,
     history_db: Path | None = None,
-    fresh: bool = False,
+    fresh_since: int | None = None,
 ) -> Figures:
     """The status line's figures at ``now_ns``; the cache in ``cache_file`` is read and
     rewritten (a cache that cannot be written only costs the next run a longer read). With no
     cache yet, ``history_db`` (burntray's history) may seed it (``statusline_seed``).
-    ``fresh``: neither, every log is read as on a first run."""
+    ``fresh_since``: neither; every log written since then (or ``keep_from``) is read."""
     key = cache_key(dirs, prices)
     reader = RecentReader(dirs, prices)
-    cache = None if fresh else _load(cache_file, key)
+    since = keep_from_ns(now_ns) if fresh_since is None else min(fresh_since, keep_from_ns(now_ns))
+    cache = None if fresh_since is not None else _load(cache_file, key)
     rows: dict[str, Row] = {}
     seeded = False
     if cache is None:
         cache = _Cache(CACHE_VERSION, key, "", [], {}, {}, {})
-        if history_db is not None and not fresh:
+        if history_db is not None and fresh_since is None:
             from burntray.sources.claude.statusline_seed import (  # noqa: PLC0415
                 seed_from_history,
             )
@@ -159,21 +160,29 @@ def session_figures(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        reader.read_rows(keep_from_ns(now_ns), always, new)
-        # A request of the span earlier runs (or the history) folded, older than those kept one
-        # by one, read only now: a resumed session's log copies its parent's requests, ids and
-        # times included, and only a read of both files counts them once (as ccusage does).
+        reader.read_rows(since, always, new)
+        # A resumed session's log starts with copies of its parent's requests (ids and times),
+        # which count once (as ccusage counts them): only a read of both logs tells. So the
+        # logs are read afresh when this run read a request of the span earlier runs (or the
+        # history) folded, no longer known one by one; and, from the oldest one's time, when
+        # the session's own logs hold requests from before what was read.
         folded = keep_from_ns(now_ns), now_ns - RECENT_NS
-        refold = bool(cache.state) and any(folded[0] <= r[0] < folded[1] for r in new.values())
-        if not refold:
+        refold = (
+            since
+            if cache.state and any(folded[0] <= r[0] < folded[1] for r in new.values())
+            else None
+        )
+        own = (r[0] for r in new.values() if r[2] == session_id and r[0] < since)
+        refold = min(own, default=refold)
+        if refold is None:
             rows = rows | new if rows else new
             cache.recent = _fold(cache, list(rows.values()), now_ns)
     finally:
         if collecting:
             gc.enable()
-    if refold:
+    if refold is not None:
         return session_figures(
-            dirs, prices, cache_file, session_id, now_ns, transcript=transcript, fresh=True
+            dirs, prices, cache_file, session_id, now_ns, transcript=transcript, fresh_since=refold
         )
     figures = _figures(cache, session_id, now_ns, reader)
     cache.state = reader.save_state()
