@@ -120,10 +120,10 @@ def session_figures(
     """The status line's figures at ``now_ns``; the cache in ``cache_file`` is read and
     rewritten (a cache that cannot be written only costs the next run a longer read). With no
     cache yet, ``history_db`` (burntray's history) may seed it (``statusline_seed``).
-    ``fresh_since``: neither; every log written since then (or ``keep_from``) is read."""
+    ``fresh_since``: neither, and the logs written since then are read for duplicate removal."""
     key = cache_key(dirs, prices)
     reader = RecentReader(dirs, prices)
-    since = keep_from_ns(now_ns) if fresh_since is None else min(fresh_since, keep_from_ns(now_ns))
+    since = keep_from_ns(now_ns)
     cache = None if fresh_since is not None else _load(cache_file, key)
     rows: dict[str, Row] = {}
     seeded = False
@@ -160,19 +160,20 @@ def session_figures(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        reader.read_rows(since, always, new)
+        reader.read_rows(since, always, new, fresh_since)
         # A resumed session's log starts with copies of its parent's requests (ids and times),
         # which count once (as ccusage counts them): only a read of both logs tells. So the
         # logs are read afresh when this run read a request of the span earlier runs (or the
-        # history) folded, no longer known one by one; and, from the oldest one's time, when
-        # the session's own logs hold requests from before what was read.
+        # history) folded, no longer known one by one; and, with the logs written since the
+        # oldest one's time, when the session's own logs hold requests from before those read.
         folded = keep_from_ns(now_ns), now_ns - RECENT_NS
         refold = (
             since
             if cache.state and any(folded[0] <= r[0] < folded[1] for r in new.values())
             else None
         )
-        own = (r[0] for r in new.values() if r[2] == session_id and r[0] < since)
+        read_from = since if fresh_since is None else min(since, fresh_since)
+        own = (r[0] for r in new.values() if r[2] == session_id and r[0] < read_from)
         refold = min(own, default=refold)
         if refold is None:
             rows = rows | new if rows else new

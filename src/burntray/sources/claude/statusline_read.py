@@ -23,10 +23,18 @@ Row = tuple[int, float | None, str, str, int]
 class RecentReader(ClaudeLogReader):
     """The claude reader, looking only at files written since a cutoff (and named ones)."""
 
-    def read_rows(self, since_ns: int, always: frozenset[str], rows: dict[str, Row]) -> None:
+    def read_rows(
+        self,
+        since_ns: int,
+        always: frozenset[str],
+        rows: dict[str, Row],
+        dedup_since_ns: int | None = None,
+    ) -> None:
         """Put the requests new or changed since the last call into ``rows`` (by record key:
         a request whose surviving line changed replaces its row). Files this reader has no
-        offset for are read only when written since ``since_ns`` or named in ``always``."""
+        offset for are read only when written since ``since_ns`` or named in ``always``; those
+        written since ``dedup_since_ns`` only, in their place in the order, for duplicate
+        removal alone (their requests are not kept, nor their offsets: they stay unread)."""
         present: set[str] = set()
         missing = []
         for finder in self._finders:
@@ -37,13 +45,19 @@ class RecentReader(ClaudeLogReader):
             for name in files:
                 if self.tailer.unchanged(name):
                     continue
+                sink = rows
                 if name not in self.tailer.files and name not in always:
                     try:
-                        if os.stat(name).st_mtime_ns < since_ns:
-                            continue  # not written since: no request of today or this block
+                        mtime = os.stat(name).st_mtime_ns
                     except OSError:
                         continue
-                self._read_rows(finder.root, Path(name), rows)
+                    if mtime < since_ns:  # not written since: no request of today or this block
+                        if dedup_since_ns is None or mtime < dedup_since_ns:
+                            continue
+                        sink = {}
+                self._read_rows(finder.root, Path(name), sink)
+                if sink is not rows:
+                    self.tailer.files.pop(name, None)
         self.tailer.forget_missing(present)
         self.files_seen = len(present)
         if missing and len(missing) == len(self._finders):
