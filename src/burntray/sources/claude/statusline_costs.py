@@ -14,7 +14,9 @@ is read and kept, because Claude Code waits for the line:
   needs: each session's total, each day's, and per-minute sums for the block's chain. So the
   next run reads only the bytes appended since, and its cache stays small however much was
   logged. A folded request is no longer known one by one, so a run that reads requests of the
-  folded span (a resumed session's copies of its parent's) reads every log afresh instead;
+  folded span (a resumed session's copies of its parent's) reads the logs afresh instead, and
+  a session whose own logs hold requests from before ``keep_from`` has the logs written since
+  the oldest of them read for duplicate removal (its parent's may be days old);
 - no SQLite and no lock: two status lines at once each answer; the last one to finish keeps
   its cache (both are whole), and a cache that cannot be read is rebuilt, never an error.
 """
