@@ -134,3 +134,113 @@ def test_session_and_today_equal_ccusages_statusline(
         assert their_session > 1.0 and their_today > 5.0  # cents are well under 0.5 %
         assert session == pytest.approx(their_session, rel=0.005), (line, theirs.stdout)
         assert today == pytest.approx(their_today, rel=0.005), (line, theirs.stdout)
+
+
+@pytest.mark.slow
+def test_a_resumed_session_equals_ccusages_statusline_after_earlier_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``claude --resume`` starts a new log with copies of the parent's requests (their ids
+    and times). burntray's status line ran on the parent first, so it had folded those
+    requests into its cache: the resumed session's line must still count each once, as the
+    real ccusage does reading every log afresh."""
+    binary = ccusage_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("npm is not installed; CI must have it")
+        pytest.skip("npm is not installed: ccusage cannot be fetched")
+    doc = json.loads(PAYLOADS[0].read_text())
+    now = time.time_ns()
+    midnight = now - now % DAY_NS
+    # the parent's requests: today, over an hour ago (folded by the first run), not before
+    # midnight (the figures compared are today's)
+    start = max(midnight + 60 * 10**9, now - 4 * 3600 * 10**9)
+    step = max(60 * 10**9, (now - 3600 * 10**9 - start) // 12)
+    folder = tmp_path / "claude" / "projects" / "-work-resume"
+    folder.mkdir(parents=True)
+    parent = folder / "parent-session.jsonl"
+    lines = [
+        claude_line(_stamp(start + n * step), f"msg_p{n}", f"req_p{n}", MODELS[n % 3],
+                    900, 1500 + 40 * n, 8000, 60_000, session="parent-session")
+        for n in range(12)
+    ]  # fmt: skip
+    parent.write_text("\n".join(lines) + "\n")
+    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), "TZ": "UTC"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    first = {**doc, "session_id": "parent-session", "transcript_path": str(parent)}
+    ran = burntray("statusline", "--color", "never", stdin=json.dumps(first))
+    assert ran.returncode == 0, ran.stderr
+    resumed = folder / "resumed-session.jsonl"
+    own = [
+        claude_line(_stamp(now - (5 - n) * 60 * 10**9), f"msg_r{n}", f"req_r{n}", MODELS[0],
+                    700, 2500, 4000, 30_000, session="resumed-session")
+        for n in range(3)
+    ]  # fmt: skip
+    resumed.write_text("\n".join(lines + own) + "\n")  # the parent's lines first, as copied
+    second = {**doc, "session_id": "resumed-session", "transcript_path": str(resumed)}
+    stdin = json.dumps(second)
+    ours = burntray("statusline", "--color", "never", stdin=stdin)
+    assert ours.returncode == 0, ours.stderr
+    cc_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "home"), **env}
+    theirs = subprocess.run(
+        [str(binary), "statusline", "--offline", "--cost-source", "ccusage", "--no-cache"],
+        input=stdin, env=cc_env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    (line,) = ours.stdout.splitlines()
+    session, today = _costs(line)
+    their_session, their_today = _costs(theirs.stdout)
+    assert their_session > 0.05 and their_today > 0
+    assert session == pytest.approx(their_session, rel=0.005), (line, theirs.stdout)
+    assert today == pytest.approx(their_today, rel=0.005), (line, theirs.stdout)
+
+
+@pytest.mark.slow
+def test_a_session_resumed_from_a_log_days_old_equals_ccusages_statusline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent's log was last written three days ago, outside what a status line reads; the
+    resumed session's log starts with copies of its requests. ccusage reads every log and counts
+    the copies for the parent: burntray's first line must too."""
+    binary = ccusage_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("npm is not installed; CI must have it")
+        pytest.skip("npm is not installed: ccusage cannot be fetched")
+    doc = json.loads(PAYLOADS[0].read_text())
+    now = time.time_ns()
+    days_ago = now - 3 * DAY_NS
+    folder = tmp_path / "claude" / "projects" / "-work-resume"
+    folder.mkdir(parents=True)
+    parent = folder / "parent-session.jsonl"
+    lines = [
+        claude_line(_stamp(days_ago + n * 60 * 10**9), f"msg_p{n}", f"req_p{n}", MODELS[n % 3],
+                    900, 1500 + 40 * n, 8000, 60_000, session="parent-session")
+        for n in range(12)
+    ]  # fmt: skip
+    parent.write_text("\n".join(lines) + "\n")
+    os.utime(parent, ns=(days_ago + 12 * 60 * 10**9, days_ago + 12 * 60 * 10**9))
+    resumed = folder / "resumed-session.jsonl"
+    own = [
+        claude_line(_stamp(now - (5 - n) * 60 * 10**9), f"msg_r{n}", f"req_r{n}", MODELS[0],
+                    700, 2500, 4000, 30_000, session="resumed-session")
+        for n in range(3)
+    ]  # fmt: skip
+    resumed.write_text("\n".join(lines + own) + "\n")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    monkeypatch.setenv("TZ", "UTC")
+    stdin = json.dumps({**doc, "session_id": "resumed-session", "transcript_path": str(resumed)})
+    ours = burntray("statusline", "--color", "never", stdin=stdin)
+    assert ours.returncode == 0, ours.stderr
+    cc_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "home"), "TZ": "UTC",
+              "CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}  # fmt: skip
+    theirs = subprocess.run(
+        [str(binary), "statusline", "--offline", "--cost-source", "ccusage", "--no-cache"],
+        input=stdin, env=cc_env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    (line,) = ours.stdout.splitlines()
+    session, today = _costs(line)
+    their_session, their_today = _costs(theirs.stdout)
+    assert their_session > 0.05
+    assert session == pytest.approx(their_session, rel=0.005), (line, theirs.stdout)
+    assert today == pytest.approx(their_today, rel=0.005, abs=0.005), (line, theirs.stdout)

@@ -180,3 +180,123 @@ def test_a_run_seeded_from_the_history_gives_a_fresh_reads_figures(tmp_path: Pat
     log.write_bytes(b"x" * log.stat().st_size)
     after = session_figures([config], prices, tmp_path / "s3.msgpack", "a", NOON, history_db=db)
     assert after.session_cost_usd == pytest.approx(before.session_cost_usd, rel=1e-9)
+
+
+def test_the_status_lines_rows_are_the_claude_readers_records(tmp_path: Path) -> None:
+    """``RecentReader`` keeps rows made straight from the parsed lines: the same requests,
+    keys, times, sessions, costs and tokens as the claude reader's records, and the same
+    malformed lines counted, on logs with every kind of line duplicate removal and pricing
+    tell apart (streaming rewrites, a sidechain replay in a subagent file, a line without a
+    message id, an unpriced model, a line's own costUSD, a 1-hour cache write, a bad line)."""
+    from burntray.sources.claude.logs import ClaudeLogReader
+    from burntray.sources.claude.statusline_read import RecentReader
+
+    config = tmp_path / "claude"
+    folder = config / "projects" / "-p"
+    (folder / "s1" / "subagents").mkdir(parents=True)
+    at = [_stamp(NOON - k * 7 * NS_MIN) for k in range(8)]
+    (folder / "s1.jsonl").write_text(
+        "\n".join([
+            claude_line(at[0], "m1", "r1", MODELS[0], 10, 1, session="s1"),  # streaming...
+            claude_line(at[0], "m1", "r1", MODELS[0], 10, 900, 300, 5000, session="s1"),
+            claude_line(at[1], "m2", "r2", MODELS[1], 20, 40, 3000, session="s1", write_1h=1000),
+            claude_line(at[2], None, "r3", MODELS[0], 5, 5, session="s1"),  # never deduplicated
+            claude_line(at[3], "m4", "r4", "claude-imaginary-9", 10, 10, session="s1"),
+            claude_line(at[4], "m5", "r5", MODELS[0], 10, 10, session="s1", cost_usd=0.125),
+            '{"type":"assistant","message":{"usage":{"input_tokens":1}',  # malformed
+            claude_line(at[5], "m1", "r1", MODELS[0], 10, 700, session="s1"),  # a smaller one
+        ]) + "\n"
+    )  # fmt: skip
+    (folder / "s1" / "subagents" / "agent-1.jsonl").write_text(
+        claude_line(at[6], "m2", "r-side", MODELS[0], 20, 40, session="s1", sidechain=True)
+        + "\n"
+        + claude_line(at[7], "m6", "r6", MODELS[1], 30, 60, session="s1", sidechain=True)
+        + "\n"
+    )
+    (folder / "s2.jsonl").write_text(
+        claude_line(at[1], "m2", "r2", MODELS[1], 20, 80, 3000, session="s2") + "\n"
+    )
+    prices = build_price_table({}, None)
+    reader = ClaudeLogReader([config], prices)
+    expected = {r.key: (r.ts_ns, r.cost_usd, r.session, r.key, r.tokens) for r in reader.read_new()}
+    ours = RecentReader([config], prices)
+    rows: dict[str, tuple[int, float | None, str, str, int]] = {}
+    ours.read_rows(0, frozenset(), rows)
+    assert len(expected) == 6  # m1, m2 (across the files), r3, m4, m5, m6
+    assert rows == expected
+    assert any(cost is None for _ts, cost, *_rest in rows.values())  # the unpriced one
+    assert (ours.malformed_lines, ours.first_malformed) == (1, reader.first_malformed)
+    assert ours.save_state() == reader.save_state()
+
+
+def test_a_resumed_session_counts_its_parents_requests_once_after_they_were_folded(
+    tmp_path: Path,
+) -> None:
+    """A resumed session's log begins with copies of its parent's requests (their ids and
+    times): after a status line folded the parent's (over an hour old), the next one must not
+    count the copies again, in today's cost, the block or the new session's cost."""
+    config = tmp_path / "claude"
+    prices = build_price_table({}, None)
+    parent = [NOON - 3 * 60 * NS_MIN + k * 5 * NS_MIN for k in range(6)]
+    _write(config, "a", parent, dup=True)
+    cache = tmp_path / "cache" / "statusline.msgpack"
+    session_figures([config], prices, cache, "a", NOON)  # folds the parent's requests
+    copies = (config / "projects" / "-p" / "a.jsonl").read_text()
+    resumed = config / "projects" / "-p" / "b.jsonl"
+    resumed.write_text(copies)  # what `claude --resume` writes first: the parent's lines
+    _write(config, "b", [NOON + NS_MIN, NOON + 2 * NS_MIN])
+    later = NOON + 3 * NS_MIN
+    warm = session_figures([config], prices, cache, "b", later)
+    fresh = session_figures([config], prices, tmp_path / "fresh.msgpack", "b", later)
+    source = claude_source([config], prices, None, lambda: later, watch=False)
+    try:
+        source.poll()
+        records = source.records(0, later + 1)
+    finally:
+        source.close()
+    assert len(records) == 8  # six of the parent's, two of the resumed session's own
+    today = sum(r.cost_usd or 0 for r in records)
+    own = sum(r.cost_usd or 0 for r in records if r.session == "b")
+    assert warm.today_cost_usd == pytest.approx(today, rel=1e-9)
+    assert warm.session_cost_usd == pytest.approx(own, rel=1e-9)
+    assert warm.today_cost_usd == pytest.approx(fresh.today_cost_usd, rel=1e-9)
+    assert warm.block is not None and fresh.block is not None
+    assert warm.block.cost_usd == pytest.approx(fresh.block.cost_usd, rel=1e-9)
+    # and the run after that, with nothing new, is a warm one that still agrees
+    again = session_figures([config], prices, cache, "b", later + NS_MIN)
+    assert again.today_cost_usd == pytest.approx(today, rel=1e-9)
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_a_session_resumed_from_a_log_days_old_counts_its_parents_requests_once(
+    tmp_path: Path, warm: bool
+) -> None:
+    """The parent's log was last written three days ago (a status line does not read it), and
+    the resumed session's log starts with copies of its requests: the resumed session's cost is
+    its own requests', as the claude source (reading every log) tells, on a first run and on a
+    warm one that meets the resumed log for the first time."""
+    config = tmp_path / "claude"
+    prices = build_price_table({}, None)
+    days_ago = NOON - 3 * 24 * 60 * NS_MIN
+    parent = _write(config, "a", [days_ago + k * 5 * NS_MIN for k in range(6)])
+    cache = tmp_path / "cache" / "statusline.msgpack"
+    _write(config, "other", [NOON - 10 * NS_MIN])
+    if warm:
+        session_figures([config], prices, cache, "other", NOON - 5 * NS_MIN)
+    resumed = config / "projects" / "-p" / "b.jsonl"
+    resumed.write_text(parent.read_text())  # the parent's lines, as `claude --resume` copies
+    _write(config, "b", [NOON - 2 * NS_MIN, NOON - NS_MIN])
+    figures = session_figures([config], prices, cache, "b", NOON, transcript=str(resumed))
+    source = claude_source([config], prices, None, lambda: NOON, watch=False)
+    try:
+        source.poll()
+        records = source.records(0, NOON + 1)
+    finally:
+        source.close()
+    own = [r.cost_usd or 0 for r in records if r.session == "b"]
+    assert len(own) == 2  # the copies are the parent's
+    assert figures.session_cost_usd == pytest.approx(sum(own), rel=1e-9)
+    today = sum(r.cost_usd or 0 for r in records if r.ts_ns >= NOON - 12 * 60 * NS_MIN)
+    assert figures.today_cost_usd == pytest.approx(today, rel=1e-9)
+    again = session_figures([config], prices, cache, "b", NOON + NS_MIN, transcript=str(resumed))
+    assert again.session_cost_usd == pytest.approx(sum(own), rel=1e-9)

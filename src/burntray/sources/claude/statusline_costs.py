@@ -13,7 +13,10 @@ is read and kept, because Claude Code waits for the line:
   of one of them replaces it, as in the history), and older ones folded into what the line
   needs: each session's total, each day's, and per-minute sums for the block's chain. So the
   next run reads only the bytes appended since, and its cache stays small however much was
-  logged;
+  logged. A folded request is no longer known one by one, so a run that reads requests of the
+  folded span (a resumed session's copies of its parent's) reads the logs afresh instead, and
+  a session whose own logs hold requests from before ``keep_from`` has the logs written since
+  the oldest of them read for duplicate removal (its parent's may be days old);
 - no SQLite and no lock: two status lines at once each answer; the last one to finish keeps
   its cache (both are whole), and a cache that cannot be read is rebuilt, never an error.
 """
@@ -24,7 +27,6 @@ import bisect
 import datetime as _dt
 import gc
 import operator
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,7 @@ from burntray.model.usage import UsageRecord
 from burntray.paths import ensure_dir
 from burntray.sources.claude.dedup import LOOKUP_MARGIN_NS
 from burntray.sources.claude.logs import ClaudeLogReader
+from burntray.sources.claude.statusline_read import RecentReader, Row
 
 CACHE_VERSION = 2
 CACHE_NAME = "statusline-claude.msgpack"
@@ -50,8 +53,6 @@ RECENT_NS = NS_PER_HOUR
 # Sessions whose older total is kept: the most recently active ones.
 MAX_SESSIONS = 2000
 
-# (ts_ns, cost or None, session, key, tokens)
-Row = tuple[int, float | None, str, str, int]
 _TIME = operator.itemgetter(0)
 
 
@@ -64,35 +65,6 @@ def today_start_ns(now_ns: int) -> int:
 
 def keep_from_ns(now_ns: int) -> int:
     return min(today_start_ns(now_ns), now_ns - BLOCK_CHAIN_NS)
-
-
-class _RecentReader(ClaudeLogReader):
-    """The claude reader, looking only at files written since a cutoff (and named ones)."""
-
-    def read_recent(self, since_ns: int, always: frozenset[str]) -> list[UsageRecord]:
-        out: dict[str, UsageRecord] = {}
-        present: set[str] = set()
-        missing = []
-        for finder in self._finders:
-            files = finder.find()
-            if finder.problem:
-                missing.append(finder.problem)
-            present.update(files)
-            for name in files:
-                if self.tailer.unchanged(name):
-                    continue
-                if name not in self.tailer.files and name not in always:
-                    try:
-                        if os.stat(name).st_mtime_ns < since_ns:
-                            continue  # not written since: no request of today or this block
-                    except OSError:
-                        continue
-                self._read_file(finder.root, Path(name), out)
-        self.tailer.forget_missing(present)
-        self.files_seen = len(present)
-        if missing and len(missing) == len(self._finders):
-            self.missing = "no Claude Code projects folder: " + "; ".join(missing)
-        return list(out.values())
 
 
 class _Cache(msgspec.Struct, array_like=True):
@@ -145,18 +117,21 @@ def session_figures(
     *,
     transcript: str | None = None,
     history_db: Path | None = None,
+    fresh_since: int | None = None,
 ) -> Figures:
     """The status line's figures at ``now_ns``; the cache in ``cache_file`` is read and
     rewritten (a cache that cannot be written only costs the next run a longer read). With no
-    cache yet, ``history_db`` (burntray's history) may seed it (``statusline_seed``)."""
+    cache yet, ``history_db`` (burntray's history) may seed it (``statusline_seed``).
+    ``fresh_since``: neither, and the logs written since then are read for duplicate removal."""
     key = cache_key(dirs, prices)
-    reader = _RecentReader(dirs, prices)
-    cache = _load(cache_file, key)
+    reader = RecentReader(dirs, prices)
+    since = keep_from_ns(now_ns)
+    cache = None if fresh_since is not None else _load(cache_file, key)
     rows: dict[str, Row] = {}
     seeded = False
     if cache is None:
         cache = _Cache(CACHE_VERSION, key, "", [], {}, {}, {})
-        if history_db is not None:
+        if history_db is not None and fresh_since is None:
             from burntray.sources.claude.statusline_seed import (  # noqa: PLC0415
                 seed_from_history,
             )
@@ -166,7 +141,7 @@ def session_figures(
                 history_db,
                 now_ns - RECENT_NS,
                 keep_from_ns(now_ns),
-                _day_bounds(now_ns),
+                _day_bounds(now_ns)[-1:],  # today's: the line shows no other day's sum
                 (now_ns - BLOCK_CHAIN_NS) // NS_PER_MINUTE * NS_PER_MINUTE,
             )
             if seed is not None:
@@ -182,16 +157,36 @@ def session_figures(
     rows.update((r[3], r) for r in cache.recent)
     _wire_lookup(reader, rows)
     always = frozenset(_session_files(dirs, session_id, transcript))
+    new: dict[str, Row] = {}
     # a first run holds 100,000 requests, in no cycle: the collector waits until they are folded
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for rec in reader.read_recent(keep_from_ns(now_ns), always):
-            rows[rec.key] = (rec.ts_ns, rec.cost_usd, rec.session, rec.key, rec.tokens)
-        cache.recent = _fold(cache, list(rows.values()), now_ns)
+        reader.read_rows(since, always, new, fresh_since)
+        # A resumed session's log starts with copies of its parent's requests (ids and times),
+        # which count once (as ccusage counts them): only a read of both logs tells. So the
+        # logs are read afresh when this run read a request of the span earlier runs (or the
+        # history) folded, no longer known one by one; and, with the logs written since the
+        # oldest one's time, when the session's own logs hold requests from before those read.
+        folded = keep_from_ns(now_ns), now_ns - RECENT_NS
+        refold = (
+            since
+            if cache.state and any(folded[0] <= r[0] < folded[1] for r in new.values())
+            else None
+        )
+        read_from = since if fresh_since is None else min(since, fresh_since)
+        own = (r[0] for r in new.values() if r[2] == session_id and r[0] < read_from)
+        refold = min(own, default=refold)
+        if refold is None:
+            rows = rows | new if rows else new
+            cache.recent = _fold(cache, list(rows.values()), now_ns)
     finally:
         if collecting:
             gc.enable()
+    if refold is not None:
+        return session_figures(
+            dirs, prices, cache_file, session_id, now_ns, transcript=transcript, fresh_since=refold
+        )
     figures = _figures(cache, session_id, now_ns, reader)
     cache.state = reader.save_state()
     try:

@@ -49,9 +49,13 @@ _RECENT = (
     f"SELECT ts_ns, cost, session, key, {_TOKENS} FROM {EVENTS} "  # noqa: S608
     "WHERE source = ? AND ts_ns >= ?"
 )
+# Every request before the last hour, of the sessions active since the cutoff: that is nearly the
+# whole history, so it is read in the table's own order (``+ts_ns`` keeps SQLite off the time
+# index, whose every entry costs a second lookup into the table: 0.28 s against 0.14 s for the
+# heavy week's 240,000 requests).
 _SESSIONS = (
     f"SELECT session, total(cost), sum(cost IS NULL) FROM {EVENTS} "  # noqa: S608
-    "WHERE source = ? AND ts_ns < ? AND session IN "
+    "WHERE source = ? AND +ts_ns < ? AND session IN "
     f"(SELECT DISTINCT session FROM {EVENTS} WHERE source = ? AND ts_ns >= ?) GROUP BY session"
 )
 _DAY = (
