@@ -72,6 +72,62 @@ def _write_logs(config: Path, sessions: list[str], now_ns: int) -> None:
     os.utime(old, ns=(week_ago, week_ago))
 
 
+def _ccusage() -> Path:
+    """The real ccusage (installed under .venv/ on first use); CI must have it."""
+    binary = ccusage_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("npm is not installed; CI must have it")
+        pytest.skip("npm is not installed: ccusage cannot be fetched")
+    return binary
+
+
+def _their_line(binary: Path, stdin: str, tmp_path: Path) -> str:
+    """ccusage's status line on ``stdin``, its session cost from the logs, in UTC."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "home"), "TZ": "UTC",
+           "CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}  # fmt: skip
+    return subprocess.run(
+        [str(binary), "statusline", "--offline", "--cost-source", "ccusage", "--no-cache"],
+        input=stdin, env=env, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+
+
+def _parent_session(folder: Path, start_ns: int, step_ns: int) -> list[str]:
+    """A parent session's log: 12 requests from ``start_ns``, ``step_ns`` apart (its lines)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        claude_line(_stamp(start_ns + n * step_ns), f"msg_p{n}", f"req_p{n}", MODELS[n % 3],
+                    900, 1500 + 40 * n, 8000, 60_000, session="parent-session")
+        for n in range(12)
+    ]  # fmt: skip
+    (folder / "parent-session.jsonl").write_text("\n".join(lines) + "\n")
+    return lines
+
+
+def _resumed_session(folder: Path, copied: list[str], now_ns: int) -> str:
+    """A resumed session's log, starting with copies of its parent's lines (as ``claude
+    --resume`` writes it), then 3 requests of its own in the last minutes; its stdin payload."""
+    own = [
+        claude_line(_stamp(now_ns - (5 - n) * 60 * 10**9), f"msg_r{n}", f"req_r{n}", MODELS[0],
+                    700, 2500, 4000, 30_000, session="resumed-session")
+        for n in range(3)
+    ]  # fmt: skip
+    resumed = folder / "resumed-session.jsonl"
+    resumed.write_text("\n".join(copied + own) + "\n")
+    doc = json.loads(PAYLOADS[0].read_text())
+    return json.dumps({**doc, "session_id": "resumed-session", "transcript_path": str(resumed)})
+
+
+def _same_costs(ours: str, theirs: str, today_abs: float = 0.0) -> tuple[float, float]:
+    """Our line's session and today costs equal ccusage's within 0.5 %; theirs returned."""
+    (line,) = ours.splitlines()
+    session, today = _costs(line)
+    their_session, their_today = _costs(theirs)
+    assert session == pytest.approx(their_session, rel=0.005), (line, theirs)
+    assert today == pytest.approx(their_today, rel=0.005, abs=today_abs), (line, theirs)
+    return their_session, their_today
+
+
 def _costs(line: str) -> tuple[float, float]:
     """(session, today) from either tool's line."""
     text = _ANSI.sub("", line)
@@ -106,34 +162,21 @@ RATE_LIMITS = [
 def test_session_and_today_equal_ccusages_statusline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    binary = ccusage_binary()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("npm is not installed; CI must have it")
-        pytest.skip("npm is not installed: ccusage cannot be fetched")
+    binary = _ccusage()
     docs = [json.loads(p.read_text()) for p in PAYLOADS]
     config = tmp_path / "claude"
     _write_logs(config, [str(d["session_id"]) for d in docs], time.time_ns())
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
     monkeypatch.setenv("TZ", "UTC")
-    cc_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "home"), "TZ": "UTC",
-              "CLAUDE_CONFIG_DIR": str(config)}  # fmt: skip
     # every payload as it is, and the first with each kind of rate_limits
     cases = [(doc, "absent") for doc in docs] + [(docs[0], r) for r in RATE_LIMITS[1:]]
     for doc, rate_limits in cases:
         stdin = _with(doc, rate_limits)
-        theirs = subprocess.run(
-            [str(binary), "statusline", "--offline", "--cost-source", "ccusage", "--no-cache"],
-            input=stdin, env=cc_env, capture_output=True, text=True, timeout=60, check=True,
-        )  # fmt: skip
+        theirs = _their_line(binary, stdin, tmp_path)
         ours = burntray("statusline", "--color", "never", stdin=stdin)
         assert ours.returncode == 0, ours.stderr
-        (line,) = ours.stdout.splitlines()
-        session, today = _costs(line)
-        their_session, their_today = _costs(theirs.stdout)
+        their_session, their_today = _same_costs(ours.stdout, theirs)
         assert their_session > 1.0 and their_today > 5.0  # cents are well under 0.5 %
-        assert session == pytest.approx(their_session, rel=0.005), (line, theirs.stdout)
-        assert today == pytest.approx(their_today, rel=0.005), (line, theirs.stdout)
 
 
 @pytest.mark.slow
@@ -144,11 +187,7 @@ def test_a_resumed_session_equals_ccusages_statusline_after_earlier_runs(
     and times). burntray's status line ran on the parent first, so it had folded those
     requests into its cache: the resumed session's line must still count each once, as the
     real ccusage does reading every log afresh."""
-    binary = ccusage_binary()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("npm is not installed; CI must have it")
-        pytest.skip("npm is not installed: ccusage cannot be fetched")
+    binary = _ccusage()
     doc = json.loads(PAYLOADS[0].read_text())
     now = time.time_ns()
     midnight = now - now % DAY_NS
@@ -157,42 +196,18 @@ def test_a_resumed_session_equals_ccusages_statusline_after_earlier_runs(
     start = max(midnight + 60 * 10**9, now - 4 * 3600 * 10**9)
     step = max(60 * 10**9, (now - 3600 * 10**9 - start) // 12)
     folder = tmp_path / "claude" / "projects" / "-work-resume"
-    folder.mkdir(parents=True)
+    lines = _parent_session(folder, start, step)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    monkeypatch.setenv("TZ", "UTC")
     parent = folder / "parent-session.jsonl"
-    lines = [
-        claude_line(_stamp(start + n * step), f"msg_p{n}", f"req_p{n}", MODELS[n % 3],
-                    900, 1500 + 40 * n, 8000, 60_000, session="parent-session")
-        for n in range(12)
-    ]  # fmt: skip
-    parent.write_text("\n".join(lines) + "\n")
-    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), "TZ": "UTC"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
     first = {**doc, "session_id": "parent-session", "transcript_path": str(parent)}
     ran = burntray("statusline", "--color", "never", stdin=json.dumps(first))
     assert ran.returncode == 0, ran.stderr
-    resumed = folder / "resumed-session.jsonl"
-    own = [
-        claude_line(_stamp(now - (5 - n) * 60 * 10**9), f"msg_r{n}", f"req_r{n}", MODELS[0],
-                    700, 2500, 4000, 30_000, session="resumed-session")
-        for n in range(3)
-    ]  # fmt: skip
-    resumed.write_text("\n".join(lines + own) + "\n")  # the parent's lines first, as copied
-    second = {**doc, "session_id": "resumed-session", "transcript_path": str(resumed)}
-    stdin = json.dumps(second)
+    stdin = _resumed_session(folder, lines, now)  # the parent's lines first, as copied
     ours = burntray("statusline", "--color", "never", stdin=stdin)
     assert ours.returncode == 0, ours.stderr
-    cc_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "home"), **env}
-    theirs = subprocess.run(
-        [str(binary), "statusline", "--offline", "--cost-source", "ccusage", "--no-cache"],
-        input=stdin, env=cc_env, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    (line,) = ours.stdout.splitlines()
-    session, today = _costs(line)
-    their_session, their_today = _costs(theirs.stdout)
+    their_session, their_today = _same_costs(ours.stdout, _their_line(binary, stdin, tmp_path))
     assert their_session > 0.05 and their_today > 0
-    assert session == pytest.approx(their_session, rel=0.005), (line, theirs.stdout)
-    assert today == pytest.approx(their_today, rel=0.005), (line, theirs.stdout)
 
 
 @pytest.mark.slow
@@ -202,45 +217,19 @@ def test_a_session_resumed_from_a_log_days_old_equals_ccusages_statusline(
     """The parent's log was last written three days ago, outside what a status line reads; the
     resumed session's log starts with copies of its requests. ccusage reads every log and counts
     the copies for the parent: burntray's first line must too."""
-    binary = ccusage_binary()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("npm is not installed; CI must have it")
-        pytest.skip("npm is not installed: ccusage cannot be fetched")
-    doc = json.loads(PAYLOADS[0].read_text())
+    binary = _ccusage()
     now = time.time_ns()
     days_ago = now - 3 * DAY_NS
     folder = tmp_path / "claude" / "projects" / "-work-resume"
-    folder.mkdir(parents=True)
-    parent = folder / "parent-session.jsonl"
-    lines = [
-        claude_line(_stamp(days_ago + n * 60 * 10**9), f"msg_p{n}", f"req_p{n}", MODELS[n % 3],
-                    900, 1500 + 40 * n, 8000, 60_000, session="parent-session")
-        for n in range(12)
-    ]  # fmt: skip
-    parent.write_text("\n".join(lines) + "\n")
-    os.utime(parent, ns=(days_ago + 12 * 60 * 10**9, days_ago + 12 * 60 * 10**9))
-    resumed = folder / "resumed-session.jsonl"
-    own = [
-        claude_line(_stamp(now - (5 - n) * 60 * 10**9), f"msg_r{n}", f"req_r{n}", MODELS[0],
-                    700, 2500, 4000, 30_000, session="resumed-session")
-        for n in range(3)
-    ]  # fmt: skip
-    resumed.write_text("\n".join(lines + own) + "\n")
+    lines = _parent_session(folder, days_ago, 60 * 10**9)
+    written = days_ago + 12 * 60 * 10**9
+    os.utime(folder / "parent-session.jsonl", ns=(written, written))
+    stdin = _resumed_session(folder, lines, now)
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
     monkeypatch.setenv("TZ", "UTC")
-    stdin = json.dumps({**doc, "session_id": "resumed-session", "transcript_path": str(resumed)})
     ours = burntray("statusline", "--color", "never", stdin=stdin)
     assert ours.returncode == 0, ours.stderr
-    cc_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "home"), "TZ": "UTC",
-              "CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}  # fmt: skip
-    theirs = subprocess.run(
-        [str(binary), "statusline", "--offline", "--cost-source", "ccusage", "--no-cache"],
-        input=stdin, env=cc_env, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    (line,) = ours.stdout.splitlines()
-    session, today = _costs(line)
-    their_session, their_today = _costs(theirs.stdout)
+    their_session, _ = _same_costs(
+        ours.stdout, _their_line(binary, stdin, tmp_path), today_abs=0.005
+    )
     assert their_session > 0.05
-    assert session == pytest.approx(their_session, rel=0.005), (line, theirs.stdout)
-    assert today == pytest.approx(their_today, rel=0.005, abs=0.005), (line, theirs.stdout)

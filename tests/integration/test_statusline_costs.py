@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from burntray.model.pricing import build_price_table
+from burntray.model.pricing import PriceTable, build_price_table
+from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.source import claude_source
 from burntray.sources.claude.statusline_costs import session_figures
 from tests.agent_logs_support import claude_line
@@ -229,6 +230,16 @@ def test_the_status_lines_rows_are_the_claude_readers_records(tmp_path: Path) ->
     assert ours.save_state() == reader.save_state()
 
 
+def _claude_records(config: Path, prices: PriceTable, now_ns: int) -> list[UsageRecord]:
+    """Every request the claude source reads in ``config`` (every log, from the start)."""
+    source = claude_source([config], prices, None, lambda: now_ns, watch=False)
+    try:
+        source.poll()
+        return source.records(0, now_ns + 1)
+    finally:
+        source.close()
+
+
 def test_a_resumed_session_counts_its_parents_requests_once_after_they_were_folded(
     tmp_path: Path,
 ) -> None:
@@ -248,12 +259,7 @@ def test_a_resumed_session_counts_its_parents_requests_once_after_they_were_fold
     later = NOON + 3 * NS_MIN
     warm = session_figures([config], prices, cache, "b", later)
     fresh = session_figures([config], prices, tmp_path / "fresh.msgpack", "b", later)
-    source = claude_source([config], prices, None, lambda: later, watch=False)
-    try:
-        source.poll()
-        records = source.records(0, later + 1)
-    finally:
-        source.close()
+    records = _claude_records(config, prices, later)
     assert len(records) == 8  # six of the parent's, two of the resumed session's own
     today = sum(r.cost_usd or 0 for r in records)
     own = sum(r.cost_usd or 0 for r in records if r.session == "b")
@@ -287,12 +293,7 @@ def test_a_session_resumed_from_a_log_days_old_counts_its_parents_requests_once(
     resumed.write_text(parent.read_text())  # the parent's lines, as `claude --resume` copies
     _write(config, "b", [NOON - 2 * NS_MIN, NOON - NS_MIN])
     figures = session_figures([config], prices, cache, "b", NOON, transcript=str(resumed))
-    source = claude_source([config], prices, None, lambda: NOON, watch=False)
-    try:
-        source.poll()
-        records = source.records(0, NOON + 1)
-    finally:
-        source.close()
+    records = _claude_records(config, prices, NOON)
     own = [r.cost_usd or 0 for r in records if r.session == "b"]
     assert len(own) == 2  # the copies are the parent's
     assert figures.session_cost_usd == pytest.approx(sum(own), rel=1e-9)

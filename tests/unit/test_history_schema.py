@@ -260,6 +260,15 @@ def _figures(store: HistoryStore) -> list[tuple[object, ...]]:
     )
 
 
+def _summed_from_records(store: HistoryStore) -> list[tuple[object, ...]]:
+    """What the quarter hours must hold: the records summed per quarter hour and model."""
+    return store.execute(
+        "SELECT ts_ns / (15 * 60 * 1000000000), model, count(*), sum(input), sum(output), "
+        "sum(cache_read), sum(cache_write), round(total(cost), 9), sum(cost IS NULL) "
+        "FROM usage_events GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+
+
 def test_the_previous_schema_migrates_to_writer_kept_rollups_with_the_same_figures(
     tmp_path: Path,
 ) -> None:
@@ -292,12 +301,7 @@ def test_the_previous_schema_migrates_to_writer_kept_rollups_with_the_same_figur
     assert records.ingest("claude", new) == 100
     changed = UsageRecord(T0 + 5 * S, "anthropic", "m2", 1000, 0, 0, 0, None, "old-3")
     assert records.ingest("claude", [changed]) == 1
-    summed = store.execute(
-        "SELECT ts_ns / (15 * 60 * 1000000000), model, count(*), sum(input), sum(output), "
-        "sum(cache_read), sum(cache_write), round(total(cost), 9), sum(cost IS NULL) "
-        "FROM usage_events GROUP BY 1, 2 ORDER BY 1, 2"
-    )
-    assert _figures(store) == summed
+    assert _figures(store) == _summed_from_records(store)
     keys = [k for (k,) in store.execute("SELECT key FROM team_outbox ORDER BY seq")]
     assert keys == [*(q for (q,) in queued), *(r.key for r in new), "old-3"]
     store.close()
@@ -327,12 +331,7 @@ def test_a_burntray_of_the_version_before_still_running_keeps_the_rollups_right(
            for i in range(150)]  # fmt: skip
     assert records.ingest("claude", new) == 150
     _quarters_equal_minutes(store)
-    summed = store.execute(
-        "SELECT ts_ns / (15 * 60 * 1000000000), model, count(*), sum(input), sum(output), "
-        "sum(cache_read), sum(cache_write), round(total(cost), 9), sum(cost IS NULL) "
-        "FROM usage_events GROUP BY 1, 2 ORDER BY 1, 2"
-    )
-    assert _figures(store) == summed
+    assert _figures(store) == _summed_from_records(store)
     keys = [k for (k,) in store.execute("SELECT key FROM team_outbox ORDER BY seq")]
     old_keys = [f"old-{i}" for i in range(420)]
     assert keys == [*old_keys, *(r.key for r in new)]  # each once, in the order written
