@@ -23,6 +23,7 @@ from burntray.sources.agent_logs.parallel import OrderedFiles, worker_count
 from burntray.sources.agent_logs.source import ClaudeSource
 from burntray.sources.base import ReportsProgress, scan_progress
 from burntray.sources.claude import logs as claude_logs
+from burntray.sources.claude.dedup import Dedup
 from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.codex.logs import CodexLogReader
 from burntray.sources.codex.source import codex_source
@@ -171,6 +172,28 @@ def test_a_parallel_first_scan_hands_on_exactly_the_serial_scans_records(
     assert parallel.malformed_lines == serial.malformed_lines == 1
     assert len(parallel.dedup) == len(serial.dedup)
     assert parallel.read_new() == serial.read_new() == []
+
+
+def test_the_reader_takes_what_the_processes_worked_out_and_keeps_one_string_per_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader's share of a parallel scan (the part that must see every request in order)
+    is only duplicate removal on the fields a reading process sends and the record: no entry
+    is priced or rebuilt here. A batch's records share one string per model."""
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    calls: list[str] = []
+    real_add, real_cost = Dedup.add, claude_logs.entry_cost
+    monkeypatch.setattr(Dedup, "add", lambda *a: calls.append("add") or real_add(*a))
+    monkeypatch.setattr(claude_logs, "entry_cost", lambda *a: calls.append("cost") or real_cost(*a))
+    got = _read(_parallel(config))
+    assert calls == []
+    assert len(got) == 65
+    models = {r.model for r in got.values()}
+    assert len(models) >= 3 and len({id(r.model) for r in got.values()}) == len(models)
+    serial = _read(ClaudeLogReader([config], PRICES, workers=1))
+    assert len({id(r.model) for r in serial.values()}) == len(models)  # the same read here
+    assert serial == got
 
 
 def test_a_file_appended_while_read_ends_as_the_serial_scan_of_the_whole_file(

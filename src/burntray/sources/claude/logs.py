@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -257,13 +258,26 @@ class ClaudeLogReader:
         path = Path(name)
         project, session = session_parts(root, path)
         rel = str(path.relative_to(root)) if path.is_relative_to(root) else name
-        keep = self.dedup.add
+        keep = self.dedup.add_fields
+        decode = scan_worker.DECODER.decode
+        intern = sys.intern
+        new = _new
+        record = UsageRecord
+        # the reading process worked out each row's fields: what is left here is the part
+        # that must see every request in order (this loop is a first scan's bottleneck)
         for piece in found:
-            for offset, entry, cost, upstream in scan_worker.DECODER.decode(piece):
-                kept = keep(entry, f"l:{rel}:{offset}")
-                if kept is not None:
-                    key = kept[0]
-                    out[key] = _record(entry, cost, upstream, key, session, project)
+            for (offset, mid, rid, side, total, speed, ts_ns, model, inp, outp, read, write,
+                 cost, upstream, branch) in decode(piece):  # fmt: skip
+                if mid is None:
+                    key = f"l:{rel}:{offset}"  # never merged (``Dedup.add``)
+                else:
+                    kept = keep(mid, rid, side, total, speed, ts_ns)
+                    if kept is None:
+                        continue
+                    key = kept
+                # one string per model (interned), not one per record: a batch holds 40,000
+                out[key] = new(record, (ts_ns, PROVIDER, intern(model), inp, outp, read, write,
+                                        cost, key, session, project, upstream, branch))  # fmt: skip
 
     def _read_file(self, projects_dir: Path, path: Path, out: dict[str, UsageRecord]) -> None:
         project, session = session_parts(projects_dir, path)
@@ -323,7 +337,7 @@ def _record(  # noqa: PLR0917 - a record's parts, in its own order
         (
             entry.ts_ns,
             PROVIDER,
-            entry.model,
+            sys.intern(entry.model),  # one string per model, not one per record
             entry.input_tokens,
             entry.output_tokens,
             entry.cache_read_tokens,

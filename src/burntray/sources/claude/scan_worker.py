@@ -26,13 +26,20 @@ from burntray.sources.claude.lines import (
     rates_of,
 )
 
-# (offset of the line, its entry, its cost, whether the cost is the line's own costUSD)
-Found = tuple[int, ClaudeEntry, float | None, bool]
-# What a file holds crosses back as MessagePack, ``CHUNK`` entries a piece: a few bytes per
-# request instead of a few hundred of Python objects, and the reader decodes (in C, named
-# tuples included) one piece at a time, so a file's results never fill its memory.
+# One request as it crosses back: what duplicate removal compares and the record's own fields,
+# worked out here (this process has CPU to spare; the reader's, which takes every request in
+# order, is the scan's bottleneck): (offset of the line, message id, request id, sidechain,
+# token total, speed stated, time in ns, model, input, output, cache read, cache write, cost,
+# whether the cost is the line's own costUSD, git branch).
+Row = tuple[
+    int, str | None, str | None, bool, int, bool, int, str, int, int, int, int, float | None,
+    bool, str,
+]  # fmt: skip
+# What a file holds crosses back as MessagePack, ``CHUNK`` rows a piece: a few bytes per
+# request instead of a few hundred of Python objects, and the reader decodes (in C) one piece
+# at a time, so a file's results never fill its memory.
 CHUNK = 4096
-DECODER = msgspec.msgpack.Decoder(list[Found])
+DECODER = msgspec.msgpack.Decoder(list[Row])
 _ENCODER = msgspec.msgpack.Encoder()
 # (the file's tailer state as JSON, or None when it could not be read; bytes read; lines
 # handed on; overlong lines; why it could not be read, or ""; what it holds, in pieces)
@@ -47,13 +54,22 @@ def init(prices: PriceTable) -> None:
     _prices = prices
 
 
+def row(entry: ClaudeEntry, offset: int, cost: float | None, upstream: bool) -> Row:
+    """The row that stands for ``entry`` (read at ``offset``, costing ``cost``)."""
+    (ts_ns, mid, rid, model, inp, out, write, _w5m, _w1h, read, _cost, side, _fast, speed,
+     branch) = entry  # fmt: skip
+    total = inp + out + write + read  # ``ClaudeEntry.total``, the sum dedup compares
+    return (offset, mid, rid, side, total, speed, ts_ns, model, inp, out, read, write, cost,
+            upstream, branch)  # fmt: skip
+
+
 def read_file(name: str) -> FileResult:
     """Every usable assistant line of the file ``name``, read from its start."""
     assert _prices is not None, "init() first"
     prices = _prices
     tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
     cache: dict[str, Rates | None] = {}
-    found: list[Found] = []
+    found: list[Row] = []
     pieces: list[bytes] = []
 
     def on_line(line: bytes, offset: int) -> None:
@@ -67,7 +83,8 @@ def read_file(name: str) -> FileResult:
         model = entry.model
         if model and model not in cache:
             cache[model] = rates_of(prices.lookup(PROVIDER, model))
-        found.append((offset, entry, *entry_cost(entry, cache)))
+        cost, upstream = entry_cost(entry, cache)
+        found.append(row(entry, offset, cost, upstream))
         if len(found) == CHUNK:  # packed as it goes: this process holds bytes, not entries
             pieces.append(_ENCODER.encode(found))
             found.clear()
