@@ -270,6 +270,54 @@ def test_the_history_is_written_in_batches_and_ends_as_the_serial_scans(
     assert len(histories["serial"]) > 62
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_large_file_goes_in_batches_and_a_scan_cut_within_it_resumes_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Memory holds a batch, not a large file's records: a file is handed on in batches as it
+    is taken (by this process or a reading process's rows). The offsets written with a batch
+    within a file do not say it was read, so a scan cut short there reads it again and the
+    history ends exactly as after one whole scan."""
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    whole = HistoryStore(tmp_path / "whole.sqlite3")
+    source = ClaudeSource(ClaudeLogReader([config], PRICES, workers=1), [config], whole,
+                          watch=False)  # fmt: skip
+    source.poll()
+    source.close()
+    whole.close()
+    monkeypatch.setattr(claude_logs, "FLUSH_RECORDS", 7)
+    history = HistoryStore(tmp_path / "cut.sqlite3")
+    reader = _parallel(config, workers=workers)
+    batches: list[tuple[int, list[str]]] = []
+    real = reader.read_new
+
+    def read_cut_short(*args: object, flush: object = None) -> list[UsageRecord]:
+        def flush_then_cut(records: list[UsageRecord]) -> None:
+            if len(batches) == 2:
+                raise RuntimeError("cut short")  # the machine went down mid-scan
+            batches.append((len(records), [Path(p).name for p in json.loads(reader.save_state())]))
+            flush(records)  # type: ignore[operator]
+
+        return real(*args, flush=flush_then_cut)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "read_new", read_cut_short)
+    source = ClaudeSource(reader, [config], history, watch=False)
+    source.poll()
+    assert source.status.state == "error"
+    source.close()
+    # both batches were cut from the parent's 40 requests, and neither claims it read
+    assert [size for size, _files in batches] == [7, 7]
+    assert all("a-parent.jsonl" not in files for _size, files in batches)
+    monkeypatch.undo()
+    source = ClaudeSource(_parallel(config, workers=workers), [config], history, watch=False)
+    source.poll()
+    assert source.status.state == "ok"
+    source.close()
+    history.close()
+    assert _rows(tmp_path / "cut.sqlite3") == _rows(tmp_path / "whole.sqlite3")
+
+
 def test_a_long_read_spills_old_duplicate_groups_and_rebuilds_them_exactly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -334,7 +382,8 @@ def test_a_long_read_reports_its_progress_while_it_reads(
     assert seen and {p.total_bytes for p in seen} == {total}
     assert {p.label for p in seen} == {"Claude Code logs"}
     done = [p.done_bytes for p in seen]
-    assert done == sorted(done) and 0 < done[0] < total and done[-1] <= total
+    # batches come within files too (the first within the first file): bytes done only rise
+    assert done == sorted(done) and done[0] < total and 0 < done[-1] <= total
     assert scan_progress(source) == ()  # over: nothing to report
 
 

@@ -211,9 +211,9 @@ class ClaudeLogReader:
                 if pool is not None and name not in self.tailer.files:
                     _name, result = next(results)
                 if result is not None:
-                    self._take(root, name, result, out)
+                    self._take(root, name, result, out, flush)
                 else:
-                    self._read_file(root, Path(name), out)
+                    self._read_file(root, Path(name), out, flush)
                 self.progress.add(max(0, sizes[name]))
                 if flush is not None and len(out) >= FLUSH_RECORDS:
                     self._flush(out, flush)
@@ -240,9 +240,17 @@ class ClaudeLogReader:
         state = self.tailer.files.get(name)
         return 0 if state is None else state.offset
 
-    def _take(self, root: Path, name: str, result: FileResult, out: dict[str, UsageRecord]) -> None:
+    def _take(
+        self,
+        root: Path,
+        name: str,
+        result: FileResult,
+        out: dict[str, UsageRecord],
+        flush: Flush | None = None,
+    ) -> None:
         """A file a reading process read whole: its state and entries, taken as ``_read_file``
-        would have taken them."""
+        would have taken them. A large file's records are handed on in batches as they are
+        taken (``flush``), not after the whole file: memory then holds a batch, not a file."""
         state_json, bytes_read, lines, overlong, why, found = result
         stats = self.tailer.stats
         stats.bytes_read += bytes_read
@@ -278,9 +286,29 @@ class ClaudeLogReader:
                 # one string per model (interned), not one per record: a batch holds 40,000
                 out[key] = new(record, (ts_ns, PROVIDER, intern(model), inp, outp, read, write,
                                         cost, key, session, project, upstream, branch))  # fmt: skip
+                if flush is not None and len(out) >= FLUSH_RECORDS:
+                    self._flush_within(name, out, flush)
 
-    def _read_file(self, projects_dir: Path, path: Path, out: dict[str, UsageRecord]) -> None:
+    def _flush_within(self, name: str, out: dict[str, UsageRecord], flush: Flush) -> None:
+        """``_flush`` while the file ``name`` is part read: the offsets written with the batch
+        must not say it was read, so a scan cut short reads it again from its start (what this
+        batch holds is then found in the history, as after any restart)."""
+        taken = self.tailer.files.pop(name, None)
+        try:
+            self._flush(out, flush)
+        finally:
+            if taken is not None:
+                self.tailer.files[name] = taken
+
+    def _read_file(
+        self,
+        projects_dir: Path,
+        path: Path,
+        out: dict[str, UsageRecord],
+        flush: Flush | None = None,
+    ) -> None:
         project, session = session_parts(projects_dir, path)
+        name = str(path)
         rel = (
             str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)
         )
@@ -306,6 +334,8 @@ class ClaudeLogReader:
             cost, upstream = entry_cost(entry, cache)
             # The record, not the entry, is kept: a pass over a GB holds ~100k of them.
             out[key] = _record(entry, cost, upstream, key, session, project)
+            if flush is not None and len(out) >= FLUSH_RECORDS:
+                self._flush_within(name, out, flush)  # a batch, not a whole large file
 
         self.tailer.read(path, on_line)
 
