@@ -77,6 +77,14 @@ class OrderedFiles:
         self.in_flight = in_flight or workers
         self.problem = ""  # why the pool stopped helping ("" while it works)
         self._pool: ProcessPoolExecutor | None = None
+        # The results come back as blocks of MB, taken and freed one after another while small
+        # objects (records, duplicate groups) are made between them: with glibc's sliding mmap
+        # threshold they would come from the heap and pin its pages (measured on a heavy week's
+        # first scan: this process's peak RSS 109 -> 98 MB). Pinned for the process, as the
+        # OTLP receiver pins it.
+        from burntray.io.memory import fix_mmap_threshold  # noqa: PLC0415 - a large read only
+
+        fix_mmap_threshold()
         try:
             import multiprocessing  # noqa: PLC0415 - only for a scan this large
             from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415 - idem
