@@ -87,6 +87,47 @@ class _Line(msgspec.Struct, gc=False, rename=_LINE_NAMES):
 
 _DECODER = msgspec.json.Decoder(_Line)
 
+# The same line as the common case has it, with the skip rules above as types: no ``null`` where
+# a value must be, no empty id or model, a timestamp with its offset (the version is checked
+# after, against the few seen: a pattern here runs a regex per line). A line it takes gives
+# exactly what ``_Line`` and the checks in ``_parse_checked`` give (msgspec checks it in C); any
+# other line, malformed or to be skipped, fails it and is decoded again by ``_Line``, whose
+# checks say which it is. A field's default stands for "absent" (msgspec does not check
+# defaults against the type, and never lets a ``null`` through).
+_Id = Annotated[str, msgspec.Meta(min_length=1)]
+_Stamp = Annotated[_dt.datetime, msgspec.Meta(tz=True)]
+
+
+class _UsageStrict(msgspec.Struct, gc=False):
+    input_tokens: _Count
+    output_tokens: _Count
+    cache_creation_input_tokens: _Count = 0
+    cache_read_input_tokens: _Count = 0
+    cache_creation: _CacheCreation | None = None
+    speed: str = None  # type: ignore[assignment]
+
+
+class _MessageStrict(msgspec.Struct, gc=False):
+    usage: _UsageStrict
+    id: _Id = None  # type: ignore[assignment]
+    model: _Id = None  # type: ignore[assignment]
+
+
+class _LineStrict(msgspec.Struct, gc=False, rename=_LINE_NAMES):
+    timestamp: _Stamp
+    message: _MessageStrict
+    session_id: _Id = None  # type: ignore[assignment]
+    request_id: _Id = None  # type: ignore[assignment]
+    cost_usd: float = None  # type: ignore[assignment]
+    is_sidechain: bool | None = None
+    is_api_error: bool = None  # type: ignore[assignment]
+    version: str = None  # type: ignore[assignment]
+    cwd: str = None  # type: ignore[assignment]
+    git_branch: Any = None
+
+
+_STRICT = msgspec.json.Decoder(_LineStrict)
+
 
 class ClaudeEntry(NamedTuple):
     """One usable assistant line (a tuple: a scan builds a million of these)."""
@@ -137,6 +178,45 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
     Raises ``ValueError`` for a line that is not valid JSON of the expected shape (the caller
     counts those as malformed); returns None for lines that are fine but carry no usage.
     """
+    try:
+        raw = _STRICT.decode(line)
+    except msgspec.DecodeError:
+        return _parse_checked(line)  # malformed, or a line to skip: the checks say which
+    version = raw.version
+    if version is not None and version not in _GOOD_VERSIONS and not _version_ok(version):
+        return None
+    msg = raw.message
+    usage = msg.usage
+    model = msg.model
+    write = usage.cache_creation_input_tokens
+    cache = usage.cache_creation
+    branch = raw.git_branch
+    speed = usage.speed
+    # built as the tuple it is (a named tuple's generated __new__ costs as much again)
+    return _new(
+        ClaudeEntry,
+        (
+            (raw.timestamp - _EPOCH) // _ONE_US * 1000,
+            msg.id,
+            raw.request_id,
+            "" if model is None or model == SYNTHETIC_MODEL else model,
+            usage.input_tokens,
+            usage.output_tokens,
+            write,
+            write if cache is None else cache.ephemeral_5m_input_tokens,
+            0 if cache is None else cache.ephemeral_1h_input_tokens,
+            usage.cache_read_input_tokens,
+            raw.cost_usd,
+            raw.is_sidechain is True,
+            speed == "fast",
+            speed is not None,
+            branch[:MAX_BRANCH] if isinstance(branch, str) else "",
+        ),
+    )
+
+
+def _parse_checked(line: bytes) -> ClaudeEntry | None:
+    """``parse_line`` for a line the strict types refused: each rule checked in turn."""
     try:
         raw = _DECODER.decode(line)
     except msgspec.DecodeError as exc:
