@@ -145,16 +145,17 @@ def parse_calls_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_a_parallel_first_scan_hands_on_exactly_the_serial_scans_records(
-    tmp_path: Path, parse_calls_here: list[int]
+    tmp_path: Path, parse_calls_here: list[int], workers: int
 ) -> None:
     config = tmp_path / "claude"
     write_tricky_logs(config)
-    serial = ClaudeLogReader([config], PRICES, workers=1)
+    serial = ClaudeLogReader([config], PRICES, workers=0)
     expected = _read(serial)
     serial_parsed = len(parse_calls_here)
     parse_calls_here.clear()
-    parallel = _parallel(config)
+    parallel = _parallel(config, workers=workers)
     got = _read(parallel)
     assert parallel.parallel_problem == ""
     assert parse_calls_here == []  # every line was parsed by the spawned processes
@@ -191,7 +192,7 @@ def test_the_reader_takes_what_the_processes_worked_out_and_keeps_one_string_per
     assert len(got) == 65
     models = {r.model for r in got.values()}
     assert len(models) >= 3 and len({id(r.model) for r in got.values()}) == len(models)
-    serial = _read(ClaudeLogReader([config], PRICES, workers=1))
+    serial = _read(ClaudeLogReader([config], PRICES, workers=0))
     assert len({id(r.model) for r in serial.values()}) == len(models)  # the same read here
     assert serial == got
 
@@ -222,7 +223,7 @@ def test_a_file_appended_while_read_ends_as_the_serial_scan_of_the_whole_file(
     got = _read(reader)
     monkeypatch.undo()
     got.update(_read(reader))  # the next pass reads what was appended
-    expected = _read(ClaudeLogReader([config], PRICES, workers=1))
+    expected = _read(ClaudeLogReader([config], PRICES, workers=0))
     assert got == expected
     assert expected["m:new3:nr3"].output_tokens == 2000 and "m:late:lr" in expected
 
@@ -236,7 +237,7 @@ def test_a_scan_whose_processes_cannot_start_is_read_here_and_says_why(
     got = _read(reader)
     assert "cannot start 2 reading processes" in reader.parallel_problem
     assert parse_calls_here  # read here instead
-    assert got == _read(ClaudeLogReader([config], PRICES, workers=1))
+    assert got == _read(ClaudeLogReader([config], PRICES, workers=0))
 
 
 def _rows(db: Path) -> list[tuple[object, ...]]:
@@ -254,7 +255,7 @@ def test_the_history_is_written_in_batches_and_ends_as_the_serial_scans(
     write_tricky_logs(config)
     monkeypatch.setattr(claude_logs, "FLUSH_RECORDS", 20)
     histories = {}
-    for name, reader in (("serial", ClaudeLogReader([config], PRICES, workers=1)),
+    for name, reader in (("serial", ClaudeLogReader([config], PRICES, workers=0)),
                          ("parallel", _parallel(config))):  # fmt: skip
         history = HistoryStore(tmp_path / f"{name}.sqlite3")
         commits: list[int] = []
@@ -270,7 +271,7 @@ def test_the_history_is_written_in_batches_and_ends_as_the_serial_scans(
     assert len(histories["serial"]) > 62
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [0, 2])
 def test_a_large_file_goes_in_batches_and_a_scan_cut_within_it_resumes_exactly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
@@ -281,7 +282,7 @@ def test_a_large_file_goes_in_batches_and_a_scan_cut_within_it_resumes_exactly(
     config = tmp_path / "claude"
     write_tricky_logs(config)
     whole = HistoryStore(tmp_path / "whole.sqlite3")
-    source = ClaudeSource(ClaudeLogReader([config], PRICES, workers=1), [config], whole,
+    source = ClaudeSource(ClaudeLogReader([config], PRICES, workers=0), [config], whole,
                           watch=False)  # fmt: skip
     source.poll()
     source.close()
@@ -494,7 +495,9 @@ def test_ordered_files_yields_in_order_and_hands_back_what_a_failed_process_coul
         path = tmp_path / f"f{n}"
         path.write_bytes(b"x" * (n * 1000 + (7 - n) * 10_000))  # the first ones the largest
         paths.append(str(path))
-    assert worker_count(7, cpus=2, load=0.3) == 2 and worker_count(1, cpus=8, load=0) == 1
+    # one core is this process's (duplicate removal, the history write)
+    assert worker_count(7, cpus=2, load=0.3) == 1 and worker_count(1, cpus=8, load=0) == 1
+    assert worker_count(7, cpus=4, load=0.3) == 3 and worker_count(7, cpus=1, load=0) == 0
     assert worker_count(30, cpus=64, load=1.0) == 4
     # a machine with no core to spare reads in one process
     assert worker_count(7, cpus=2, load=1.6) == 0 and worker_count(7, cpus=8, load=9.0) == 0

@@ -110,7 +110,8 @@ class ClaudeLogReader:
         self._compact_at = COMPACT_AT_GROUPS
         self._newest_ns = -(2**63)
         self._price_cache: dict[str, Rates | None] = {}
-        self.workers = workers  # None: one per core (``parallel.worker_count``)
+        # reading processes besides this one; None: as the cores allow (``worker_count``)
+        self.workers = workers
         self.parallel_min_bytes = parallel_min_bytes
         self.start_method = start_method
         self.parallel_problem = ""  # why the last big read could not use other processes
@@ -187,7 +188,7 @@ class ClaudeLogReader:
         fresh = [name for _root, name in todo if name not in self.tailer.files]
         fresh_bytes = sum(sizes[name] for name in fresh)
         workers = worker_count(len(fresh)) if self.workers is None else self.workers
-        parallel = workers > 1 and fresh_bytes >= self.parallel_min_bytes
+        parallel = workers > 0 and fresh_bytes >= self.parallel_min_bytes
         self.progress.start(sum(max(0, n) for n in sizes.values()))
         pool = None
         if parallel:
