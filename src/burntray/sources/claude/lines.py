@@ -34,8 +34,8 @@ SYNTHETIC_MODEL = "<synthetic>"
 
 _Count = Annotated[int, msgspec.Meta(ge=0)]
 _SEMVER_PREFIX = re.compile(r"[0-9]+\.[0-9]+\.[0-9]")
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
-_ONE_US = _dt.timedelta(microseconds=1)
+EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+ONE_US = _dt.timedelta(microseconds=1)
 # Fields the reference reader refuses to see as null: such a line is skipped, not defaulted.
 # ``UNSET`` tells "absent" (fine) from ``None`` ("null": skip) without searching the line.
 _Opt = msgspec.UnsetType
@@ -90,7 +90,7 @@ _DECODER = msgspec.json.Decoder(_Line)
 # The same line as the common case has it, with the skip rules above as types: no ``null`` where
 # a value must be, no empty id or model, a timestamp with its offset (the version is checked
 # after, against the few seen: a pattern here runs a regex per line). A line it takes gives
-# exactly what ``_Line`` and the checks in ``_parse_checked`` give (msgspec checks it in C); any
+# exactly what ``_Line`` and the checks in ``parse_line_checked`` give (msgspec checks it in C); any
 # other line, malformed or to be skipped, fails it and is decoded again by ``_Line``, whose
 # checks say which it is. A field's default stands for "absent" (msgspec does not check
 # defaults against the type, and never lets a ``null`` through).
@@ -126,7 +126,7 @@ class _LineStrict(msgspec.Struct, gc=False, rename=_LINE_NAMES):
     git_branch: Any = None
 
 
-_STRICT = msgspec.json.Decoder(_LineStrict)
+STRICT = msgspec.json.Decoder(_LineStrict)
 
 
 class ClaudeEntry(NamedTuple):
@@ -159,16 +159,16 @@ class ClaudeEntry(NamedTuple):
 
 
 _new = tuple.__new__
-_GOOD_VERSIONS: set[str] = set()  # versions seen to be N.N.N...: a log holds a handful
+GOOD_VERSIONS: set[str] = set()  # versions seen to be N.N.N...: a log holds a handful
 
 
-def _version_ok(version: str) -> bool:
-    if version in _GOOD_VERSIONS:
+def version_ok(version: str) -> bool:
+    if version in GOOD_VERSIONS:
         return True
     if not _SEMVER_PREFIX.match(version):
         return False
-    if len(_GOOD_VERSIONS) < 1000:  # bounded, whatever a log holds
-        _GOOD_VERSIONS.add(version)
+    if len(GOOD_VERSIONS) < 1000:  # bounded, whatever a log holds
+        GOOD_VERSIONS.add(version)
     return True
 
 
@@ -179,11 +179,11 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
     counts those as malformed); returns None for lines that are fine but carry no usage.
     """
     try:
-        raw = _STRICT.decode(line)
+        raw = STRICT.decode(line)
     except msgspec.DecodeError:
-        return _parse_checked(line)  # malformed, or a line to skip: the checks say which
+        return parse_line_checked(line)  # malformed, or a line to skip: the checks say which
     version = raw.version
-    if version is not None and version not in _GOOD_VERSIONS and not _version_ok(version):
+    if version is not None and version not in GOOD_VERSIONS and not version_ok(version):
         return None
     msg = raw.message
     usage = msg.usage
@@ -196,7 +196,7 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
     return _new(
         ClaudeEntry,
         (
-            (raw.timestamp - _EPOCH) // _ONE_US * 1000,
+            (raw.timestamp - EPOCH) // ONE_US * 1000,
             msg.id,
             raw.request_id,
             "" if model is None or model == SYNTHETIC_MODEL else model,
@@ -215,7 +215,7 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
     )
 
 
-def _parse_checked(line: bytes) -> ClaudeEntry | None:
+def parse_line_checked(line: bytes) -> ClaudeEntry | None:
     """``parse_line`` for a line the strict types refused: each rule checked in turn."""
     try:
         raw = _DECODER.decode(line)
@@ -246,10 +246,10 @@ def _parse_checked(line: bytes) -> ClaudeEntry | None:
         or raw.request_id == ""
         or msg.id == ""
         or msg.model == ""
-        or (isinstance(raw.version, str) and not _version_ok(raw.version))
+        or (isinstance(raw.version, str) and not version_ok(raw.version))
     ):
         return None
-    ts_ns = (raw.timestamp - _EPOCH) // _ONE_US * 1000
+    ts_ns = (raw.timestamp - EPOCH) // ONE_US * 1000
     mid = msg.id if isinstance(msg.id, str) else None
     rid = raw.request_id if isinstance(raw.request_id, str) else None
     model = msg.model if isinstance(msg.model, str) else ""
@@ -331,11 +331,25 @@ def entry_cost(
         rates = rates_of(prices.lookup(PROVIDER, entry.model))
     if rates is None:
         return (0.0 if entry.total == 0 else None), False
-    inp, out, read = entry.input_tokens, entry.output_tokens, entry.cache_read_tokens
-    write_5m, write_1h = entry.cache_write_5m, entry.cache_write_1h
+    cost = priced(
+        rates,
+        entry.input_tokens,
+        entry.output_tokens,
+        entry.cache_write_5m,
+        entry.cache_write_1h,
+        entry.cache_read_tokens,
+        entry.fast,
+    )
+    return cost, False
+
+
+def priced(  # noqa: PLR0917 - a request's token fields, in their own order
+    rates: Rates, inp: int, out: int, write_5m: int, write_1h: int, read: int, fast: bool
+) -> float:
+    """What a request of these tokens costs at ``rates`` (``entry_cost``'s pricing)."""
     if max(inp, out, read, write_5m, write_1h) > TIER_THRESHOLD_TOKENS:
         # a field past the tier: the table's own rule, field by field
-        return rates.price.tiered_cost(inp, out, read, write_5m, write_1h, fast=entry.fast), False
+        return rates.price.tiered_cost(inp, out, read, write_5m, write_1h, fast=fast)
     # below the tier every field is tokens x its base rate: the same sum, in the same order,
     # as ``Price.tiered_cost`` (so the same float), without its five calls
     total = (
@@ -345,4 +359,4 @@ def entry_cost(
         + write_1h * rates.cache_write_1h
         + read * rates.cache_read
     )
-    return total * (rates.fast_multiplier if entry.fast else 1.0) / 1_000_000, False
+    return total * (rates.fast_multiplier if fast else 1.0) / 1_000_000

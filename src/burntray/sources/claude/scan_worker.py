@@ -16,13 +16,17 @@ import msgspec
 from burntray.io.log_tail import LogTailer
 from burntray.model.pricing import PriceTable
 from burntray.sources.agent_logs.scan import UsageScan
+from burntray.sources.claude import lines
 from burntray.sources.claude.lines import (
+    MAX_BRANCH,
     PROVIDER,
+    SYNTHETIC_MODEL,
     USAGE_MARKER,
     ClaudeEntry,
     Rates,
     entry_cost,
-    parse_line,
+    parse_line_checked,
+    priced,
     rates_of,
 )
 
@@ -67,24 +71,69 @@ def read_file(name: str) -> FileResult:
     """Every usable assistant line of the file ``name``, read from its start."""
     assert _prices is not None, "init() first"
     prices = _prices
+    strict, good, version_ok = lines.STRICT.decode, lines.GOOD_VERSIONS, lines.version_ok
+    epoch, one_us = lines.EPOCH, lines.ONE_US
     tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
     cache: dict[str, Rates | None] = {}
     found: list[Row] = []
     pieces: list[bytes] = []
 
+    def rates(model: str) -> Rates | None:
+        if model not in cache:
+            cache[model] = rates_of(prices.lookup(PROVIDER, model))
+        return cache[model]
+
     def on_line(line: bytes, offset: int) -> None:
         try:
-            entry = parse_line(line)
-        except ValueError as exc:
-            tailer.skip(name, f"{name}@{offset}: {exc}")
-            return
-        if entry is None:
-            return
-        model = entry.model
-        if model and model not in cache:
-            cache[model] = rates_of(prices.lookup(PROVIDER, model))
-        cost, upstream = entry_cost(entry, cache)
-        found.append(row(entry, offset, cost, upstream))
+            raw = strict(line)
+        except msgspec.DecodeError:
+            # malformed, to be skipped, or a line only the field-by-field checks take
+            try:
+                entry = parse_line_checked(line)
+            except ValueError as exc:
+                tailer.skip(name, f"{name}@{offset}: {exc}")
+                return
+            if entry is not None:
+                model = entry.model
+                if model:
+                    rates(model)
+                found.append(row(entry, offset, *entry_cost(entry, cache)))
+        else:
+            # ``parse_line``'s common case, ``entry_cost`` and ``row`` in one, without the entry
+            # (a test holds the two ways to the same rows)
+            version = raw.version
+            if version is not None and version not in good and not version_ok(version):
+                return
+            msg = raw.message
+            usage = msg.usage
+            model = msg.model
+            if model is None or model == SYNTHETIC_MODEL:
+                model = ""
+            inp, out = usage.input_tokens, usage.output_tokens
+            write, read = usage.cache_creation_input_tokens, usage.cache_read_input_tokens
+            total = inp + out + write + read
+            speed = usage.speed
+            cost: float | None = raw.cost_usd
+            upstream = cost is not None
+            if not upstream:
+                known = rates(model) if model else None
+                if known is None:
+                    cost = 0.0 if total == 0 else None
+                else:
+                    split = usage.cache_creation
+                    cost = priced(
+                        known, inp, out,
+                        write if split is None else split.ephemeral_5m_input_tokens,
+                        0 if split is None else split.ephemeral_1h_input_tokens,
+                        read, speed == "fast",
+                    )  # fmt: skip
+            branch = raw.git_branch
+            found.append((
+                offset, msg.id, raw.request_id, raw.is_sidechain is True, total,
+                speed is not None, (raw.timestamp - epoch) // one_us * 1000, model, inp, out,
+                read, write, cost, upstream,
+                branch[:MAX_BRANCH] if isinstance(branch, str) else "",
+            ))  # fmt: skip
         if len(found) == CHUNK:  # packed as it goes: this process holds bytes, not entries
             pieces.append(_ENCODER.encode(found))
             found.clear()
