@@ -163,20 +163,20 @@ class Dedup:
         """Drop the groups of messages with no request since ``cutoff_ns`` (their requests
         must be in the history, and ``lookup`` set), remembering what rebuilds them exactly;
         returns how many were dropped."""
-        recent = {g[_MESSAGE] for g in self._groups if g[_TS] >= cutoff_ns}  # type: ignore[operator]
-        kept = []
-        for group in self._groups:
-            if group[_MESSAGE] in recent:
-                kept.append(group)
-                continue
-            exact = group[_EXACT]
-            self._spilled.add(group[_MESSAGE])  # type: ignore[arg-type]
-            if group[_SIDECHAIN]:
-                self._spilled_side.add(exact)  # type: ignore[arg-type]
-            if group[_SPEED]:
-                self._spilled_speed.add(exact)  # type: ignore[arg-type]
-            if exact != group[_FIRST]:
-                self._spilled_exact[group[_FIRST]] = exact  # type: ignore[index,assignment]
+        groups = self._groups
+        recent = {g[_MESSAGE] for g in groups if g[_TS] >= cutoff_ns}  # type: ignore[operator]
+        kept = [g for g in groups if g[_MESSAGE] in recent]
+        if len(kept) == len(groups):
+            return 0
+        # a long read spills tens of thousands of groups after each batch: whole lists at a
+        # time (sidechains, stated speeds and rewrites under another request id are few)
+        spilled = [g for g in groups if g[_MESSAGE] not in recent]
+        self._spilled.update([g[_MESSAGE] for g in spilled])  # type: ignore[misc]
+        self._spilled_side.update([g[_EXACT] for g in spilled if g[_SIDECHAIN]])  # type: ignore[misc]
+        self._spilled_speed.update([g[_EXACT] for g in spilled if g[_SPEED]])  # type: ignore[misc]
+        self._spilled_exact.update(
+            [(g[_FIRST], g[_EXACT]) for g in spilled if g[_EXACT] != g[_FIRST]]  # type: ignore[misc]
+        )
         return self._keep(kept)
 
     def _add_group(self, group: list[object]) -> None:
