@@ -512,3 +512,22 @@ def test_ordered_files_yields_in_order_and_hands_back_what_a_failed_process_coul
     assert got[2] == (broken[2], None)  # the caller reads it itself, and those not read yet
     assert all(result in (None, os.path.getsize(p)) for p, result in got[3:])
     assert "a reading process failed on" in pool.problem and "gone" in pool.problem
+
+
+def test_a_reading_process_has_its_next_file_queued_while_the_last_one_is_taken(
+    tmp_path: Path,
+) -> None:
+    """While this process takes a file's result (or waits to write it), the reading process
+    goes on with the next file, and the one after is queued for it: one file more in flight
+    than processes, never more."""
+    paths = [str(tmp_path / f"d{n}") for n in range(5)]
+    with OrderedFiles(paths, os.mkdir, workers=1) as pool:  # a file "read" makes its folder
+        results = pool.results()
+        next(results)
+        deadline = time.monotonic() + 60
+        while not os.path.isdir(paths[2]):  # read ahead without being asked
+            assert time.monotonic() < deadline, "the next files were not queued"
+            time.sleep(0.01)
+        assert not os.path.isdir(paths[4])  # bounded: the rest waits to be asked for
+        assert [path for path, _result in results] == paths[1:]
+    assert all(os.path.isdir(p) for p in paths)

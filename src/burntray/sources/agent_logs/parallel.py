@@ -78,7 +78,9 @@ class OrderedFiles:
         self.paths = paths
         self.fn = fn
         self.workers = workers
-        self.in_flight = in_flight or workers
+        # one file more than processes: each has its next file queued while this process takes
+        # (or waits to write) the last one, instead of waiting for it to ask
+        self.in_flight = in_flight or workers + 1
         self.problem = ""  # why the pool stopped helping ("" while it works)
         self._pool: ProcessPoolExecutor | None = None
         # The results come back as blocks of MB, taken and freed one after another while small
