@@ -1,9 +1,12 @@
 """What a reading process does in a parallel first scan: one whole new Claude Code log file.
 
 It reads the file exactly as ``ClaudeLogReader`` reads a file it has never seen (the same
-tailer, the same overlong-line scan, the same line parser and prices), but does not remove
-duplicates: that needs every file, in order, and is done by the reader with what this returns
-(``agent_logs.parallel`` explains the split). Only picklable plain values cross back.
+tailer, the same overlong-line scan, the same line rules and prices: the common line goes
+straight from its strict decode to its row, any other through ``parse_line``'s checks), but does
+not remove duplicates: that needs every file, in order, and is done by the reader with what this
+returns (``agent_logs.parallel`` explains the split). It works out all it can of each request
+(its record's fields, what duplicate removal compares) so the reader, the scan's bottleneck, has
+only the ordered part left. Only picklable plain values cross back.
 """
 
 from __future__ import annotations
