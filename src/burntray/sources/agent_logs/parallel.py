@@ -41,8 +41,9 @@ def worker_count(files: int, cpus: int | None = None, load: float | None = None)
 
     This process keeps a core busy meanwhile: it takes every request in order (duplicate
     removal) and writes the history, so a reading process for that core too would only share
-    it (on 2 cores, a heavy week's first scan: the same CPU and wall time with one reading
-    process as with two, and 136 MB for the process tree instead of 159 MB). Only cores that
+    it (on 2 cores shared with other work, a heavy week's first scan took the same CPU and wall
+    time, within their noise, with one reading process as with two, and 136-146 MB for the
+    process tree instead of 159-175 MB). Only cores that
     are free help: on a machine already busy (a load average within half a core of the core
     count) more processes only add their start-up and the hand-over of what they read, so the
     scan stays in this process (measured: a 2-core machine at load 9 read the heavy week in
