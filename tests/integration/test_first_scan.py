@@ -496,7 +496,8 @@ def test_ordered_files_yields_in_order_and_hands_back_what_a_failed_process_coul
         path.write_bytes(b"x" * (n * 1000 + (7 - n) * 10_000))  # the first ones the largest
         paths.append(str(path))
     # one core is this process's (duplicate removal, the history write)
-    assert worker_count(7, cpus=2, load=0.3) == 1 and worker_count(1, cpus=8, load=0) == 1
+    assert worker_count(7, cpus=2, load=0.3) == 1 and worker_count(2, cpus=8, load=0) == 2
+    assert worker_count(1, cpus=8, load=0) == 0  # one file is read here, its result not sent
     assert worker_count(7, cpus=4, load=0.3) == 3 and worker_count(7, cpus=1, load=0) == 0
     assert worker_count(30, cpus=64, load=1.0) == 4
     # a machine with no core to spare reads in one process

@@ -37,7 +37,8 @@ START_METHOD = "spawn"
 
 def worker_count(files: int, cpus: int | None = None, load: float | None = None) -> int:
     """How many processes to read ``files`` new files with, besides this one: one per core but
-    one, at most ``MAX_WORKERS``, never more than there are files; 0 means read them here.
+    one, at most ``MAX_WORKERS``, never more than there are files, none for a single file; 0
+    means read them here.
 
     This process keeps a core busy meanwhile: it takes every request in order (duplicate
     removal) and writes the history, so a reading process for that core too would only share
@@ -54,7 +55,8 @@ def worker_count(files: int, cpus: int | None = None, load: float | None = None)
             load = os.getloadavg()[0]
         except (AttributeError, OSError):  # Windows has none: take the cores as free
             load = 0.0
-    if load >= cpus - 0.5:
+    if load >= cpus - 0.5 or files < 2:
+        # (one file: nothing to overlap its reading with, and its whole result would cross)
         return 0
     return max(0, min(cpus - 1, MAX_WORKERS, files))
 
