@@ -284,7 +284,7 @@ class ClaudeLogReader:
                     if kept is None:
                         continue
                     key = kept
-                # one string per model (interned), not one per record: a batch holds 40,000
+                # one string per model (interned), not one per record: a batch holds 20,000
                 out[key] = new(record, (ts_ns, PROVIDER, intern(model), inp, outp, read, write,
                                         cost, key, session, project, upstream, branch))  # fmt: skip
                 if flush is not None and len(out) >= FLUSH_RECORDS:
