@@ -12,6 +12,7 @@ import select
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from burntray.sources.agent_logs.parallel import OrderedFiles, worker_count
 from burntray.sources.agent_logs.source import ClaudeSource
 from burntray.sources.base import ReportsProgress, scan_progress
 from burntray.sources.claude import logs as claude_logs
+from burntray.sources.claude import scan_worker
 from burntray.sources.claude.dedup import Dedup
 from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.codex.logs import CodexLogReader
@@ -532,3 +534,36 @@ def test_a_reading_process_has_its_next_file_queued_while_the_last_one_is_taken(
         assert not os.path.isdir(paths[4])  # bounded: the rest waits to be asked for
         assert [path for path, _result in results] == paths[1:]
     assert all(os.path.isdir(p) for p in paths)
+
+
+def test_what_the_reading_processes_find_is_spooled_and_read_here_when_its_spool_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading process writes what it finds to a private spool file as it goes (neither
+    process holds a file's results whole); the reader reads it back and removes it, and the
+    folder too. A spool file gone before it is read costs nothing but reading that file here."""
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    real = scan_worker.open_pieces
+    held: list[object] = []
+    monkeypatch.setattr(scan_worker, "open_pieces", lambda h: held.append(h) or real(h))
+    serial = ClaudeLogReader([config], PRICES, workers=0)
+    expected = _read(serial)
+    got = _read(_parallel(config))
+    assert len(held) > 10 and all(isinstance(h, tuple) for h in held)  # spooled, not sent
+    assert got == expected and list(temp.iterdir()) == []
+
+    def vanishing(h: scan_worker.Pieces) -> object:
+        if isinstance(h, tuple) and not gone:
+            gone.append(h[0])
+            os.unlink(h[0])
+        return real(h)
+
+    gone: list[str] = []
+    monkeypatch.setattr(scan_worker, "open_pieces", vanishing)
+    reader = _parallel(config)
+    assert _read(reader) == expected and len(gone) == 1
+    assert reader.save_state() == serial.save_state() and list(temp.iterdir()) == []

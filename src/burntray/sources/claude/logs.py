@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -57,6 +59,7 @@ __all__ = [
 # Called with a batch of records during a long read (``ClaudeLogReader.read_new``); True when
 # they are in the history now (their duplicate groups can then be spilled).
 Flush = Callable[[list[UsageRecord]], bool | None]
+Out = dict[str, UsageRecord]  # the records read so far, by key
 # Records held before a long read hands them on (one history transaction each).
 FLUSH_RECORDS = 20_000
 
@@ -179,9 +182,7 @@ class ClaudeLogReader:
 
     _flushed_newest = -(2**63)
 
-    def _read_files(
-        self, todo: list[tuple[Path, str]], out: dict[str, UsageRecord], flush: Flush | None
-    ) -> None:
+    def _read_files(self, todo: list[tuple[Path, str]], out: Out, flush: Flush | None) -> None:
         """Read ``todo`` in order; files never read go to other processes when they are many
         bytes. Progress (bytes done of bytes to read) is kept in ``progress`` meanwhile."""
         sizes = {name: _size(name) - self._offset(name) for _root, name in todo}
@@ -190,14 +191,17 @@ class ClaudeLogReader:
         workers = worker_count(len(fresh)) if self.workers is None else self.workers
         parallel = workers > 0 and fresh_bytes >= self.parallel_min_bytes
         self.progress.start(sum(max(0, n) for n in sizes.values()))
-        pool = None
+        pool = spool = None
         if parallel:
+            # what the reading processes find is spooled to files of a private folder of their
+            # own, read back a piece at a time (removed at the end, whatever happens)
+            spool = tempfile.mkdtemp(prefix="burntray-scan-")
             pool = OrderedFiles(
                 fresh,
                 scan_worker.read_file,
                 workers=min(workers, len(fresh)),
                 initializer=scan_worker.init,
-                initargs=(self.prices,),
+                initargs=(self.prices, spool),
                 start_method=self.start_method,
             )
         # A scan makes a few hundred thousand long-lived duplicate groups (lists): the cyclic
@@ -224,6 +228,8 @@ class ClaudeLogReader:
             if pool is not None:
                 self.parallel_problem = pool.problem
                 pool.close()
+            if spool is not None:
+                shutil.rmtree(spool, ignore_errors=True)
             self.progress.stop()
 
     def _flush(self, out: dict[str, UsageRecord], flush: Flush) -> None:
@@ -242,17 +248,17 @@ class ClaudeLogReader:
         return 0 if state is None else state.offset
 
     def _take(
-        self,
-        root: Path,
-        name: str,
-        result: FileResult,
-        out: dict[str, UsageRecord],
-        flush: Flush | None = None,
+        self, root: Path, name: str, result: FileResult, out: Out, flush: Flush | None = None
     ) -> None:
         """A file a reading process read whole: its state and entries, taken as ``_read_file``
         would have taken them. A large file's records are handed on in batches as they are
         taken (``flush``), not after the whole file: memory then holds a batch, not a file."""
-        state_json, bytes_read, lines, overlong, why, found = result
+        state_json, bytes_read, lines, overlong, why, held = result
+        try:
+            found = scan_worker.open_pieces(held)
+        except OSError:  # its spool file is gone: read the file here instead
+            self._read_file(root, Path(name), out, flush)
+            return
         stats = self.tailer.stats
         stats.bytes_read += bytes_read
         stats.lines += lines
@@ -290,7 +296,7 @@ class ClaudeLogReader:
                 if flush is not None and len(out) >= FLUSH_RECORDS:
                     self._flush_within(name, out, flush)
 
-    def _flush_within(self, name: str, out: dict[str, UsageRecord], flush: Flush) -> None:
+    def _flush_within(self, name: str, out: Out, flush: Flush) -> None:
         """``_flush`` while the file ``name`` is part read: the offsets written with the batch
         must not say it was read, so a scan cut short reads it again from its start (what this
         batch holds is then found in the history, as after any restart)."""
@@ -302,11 +308,7 @@ class ClaudeLogReader:
                 self.tailer.files[name] = taken
 
     def _read_file(
-        self,
-        projects_dir: Path,
-        path: Path,
-        out: dict[str, UsageRecord],
-        flush: Flush | None = None,
+        self, projects_dir: Path, path: Path, out: Out, flush: Flush | None = None
     ) -> None:
         project, session = session_parts(projects_dir, path)
         name = str(path)

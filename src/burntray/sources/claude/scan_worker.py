@@ -11,7 +11,11 @@ only the ordered part left. Only picklable plain values cross back.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -48,17 +52,65 @@ Row = tuple[
 CHUNK = 4096
 DECODER = msgspec.msgpack.Decoder(list[Row])
 _ENCODER = msgspec.msgpack.Encoder()
+# The pieces themselves, or, with a spool folder, the file they were written to as they were
+# made and each one's size: then neither process holds a file's results whole (a large file's
+# are tens of MB, held twice while they cross) and the reader reads them a piece at a time.
+Pieces = list[bytes] | tuple[str, list[int]]
 # (the file's tailer state as JSON, or None when it could not be read; bytes read; lines
-# handed on; overlong lines; why it could not be read, or ""; what it holds, in pieces)
-FileResult = tuple[list[object] | None, int, int, int, str, list[bytes]]
+# handed on; overlong lines; why it could not be read, or ""; what it holds)
+FileResult = tuple[list[object] | None, int, int, int, str, Pieces]
 
 _prices: PriceTable | None = None
+_spool_dir: str | None = None
 
 
-def init(prices: PriceTable) -> None:
-    """The pool's initializer: the price table, sent once per process."""
-    global _prices  # noqa: PLW0603 - one table per worker process, set before any file
+def init(prices: PriceTable, spool_dir: str | None = None) -> None:
+    """The pool's initializer: the price table, sent once per process, and the folder to
+    spool what a file holds to (None: it crosses back in memory)."""
+    global _prices, _spool_dir  # noqa: PLW0603 - one per worker process, set before any file
     _prices = prices
+    _spool_dir = spool_dir
+
+
+class _Spool:
+    """Pieces written to a private file in the spool folder as they are made."""
+
+    def __init__(self, folder: str) -> None:
+        fd, self.path = tempfile.mkstemp(suffix=".msgpack", dir=folder)  # mode 0600
+        self._fh = os.fdopen(fd, "wb")
+        self.sizes: list[int] = []
+
+    def append(self, piece: bytes) -> None:
+        self._fh.write(piece)
+        self.sizes.append(len(piece))
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def discard(self) -> None:
+        self._fh.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+def open_pieces(held: Pieces) -> Iterator[bytes]:
+    """The pieces of a ``FileResult``, one at a time; a spool file is opened now (``OSError``
+    when it is gone) and removed once read."""
+    if isinstance(held, list):
+        return iter(held)
+    path, sizes = held
+    fh = open(path, "rb")  # noqa: SIM115 - closed by the generator below
+
+    def read() -> Iterator[bytes]:
+        try:
+            for size in sizes:
+                yield fh.read(size)
+        finally:
+            fh.close()
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    return read()
 
 
 def row(entry: ClaudeEntry, offset: int, cost: float | None, upstream: bool) -> Row:
@@ -79,7 +131,8 @@ def read_file(name: str) -> FileResult:
     tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
     cache: dict[str, Rates | None] = {}
     found: list[Row] = []
-    pieces: list[bytes] = []
+    spool = _Spool(_spool_dir) if _spool_dir is not None else None
+    pieces: list[bytes] | _Spool = [] if spool is None else spool
 
     def rates(model: str) -> Rates | None:
         if model not in cache:
@@ -147,9 +200,18 @@ def read_file(name: str) -> FileResult:
     gc.disable()
     try:
         tailer.read(Path(name), on_line)
+        if found:
+            pieces.append(_ENCODER.encode(found))
+    except BaseException:
+        if spool is not None:
+            spool.discard()
+        raise
     finally:
         if collecting:
             gc.enable()
+    held: Pieces = pieces if isinstance(pieces, list) else (pieces.path, pieces.sizes)
+    if spool is not None:
+        spool.close()
     state = tailer.files.get(name)
     stats = tailer.stats
     return (
@@ -158,5 +220,5 @@ def read_file(name: str) -> FileResult:
         stats.lines,
         stats.overlong_lines,
         stats.unreadable.get(name, ""),
-        [*pieces, _ENCODER.encode(found)] if found else pieces,
+        held,
     )
