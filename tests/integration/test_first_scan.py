@@ -567,3 +567,14 @@ def test_what_the_reading_processes_find_is_spooled_and_read_here_when_its_spool
     reader = _parallel(config)
     assert _read(reader) == expected and len(gone) == 1
     assert reader.save_state() == serial.save_state() and list(temp.iterdir()) == []
+
+    # no spool folder to be had: what the processes find crosses back in memory instead
+    def no_folder(*_args: object, **_kwargs: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    held.clear()
+    monkeypatch.setattr(scan_worker, "open_pieces", lambda h: held.append(h) or real(h))
+    monkeypatch.setattr(tempfile, "mkdtemp", no_folder)
+    reader = _parallel(config)
+    assert _read(reader) == expected and reader.parallel_problem == ""
+    assert len(held) > 10 and all(isinstance(h, list) for h in held)

@@ -12,6 +12,7 @@ again with the same record key, so an idempotent store keeps only its last word.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import shutil
@@ -195,7 +196,8 @@ class ClaudeLogReader:
         if parallel:
             # what the reading processes find is spooled to files of a private folder of their
             # own, read back a piece at a time (removed at the end, whatever happens)
-            spool = tempfile.mkdtemp(prefix="burntray-scan-")
+            with contextlib.suppress(OSError):  # none to be had: what they find is sent
+                spool = tempfile.mkdtemp(prefix="burntray-scan-")
             pool = OrderedFiles(
                 fresh,
                 scan_worker.read_file,
