@@ -15,9 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -196,6 +194,8 @@ class ClaudeLogReader:
         if parallel:
             # what the reading processes find is spooled to files of a private folder of their
             # own, read back a piece at a time (removed at the end, whatever happens)
+            import tempfile  # noqa: PLC0415 - a large read only (a warm status never)
+
             with contextlib.suppress(OSError):  # none to be had: what they find is sent
                 spool = tempfile.mkdtemp(prefix="burntray-scan-")
             pool = OrderedFiles(
@@ -231,6 +231,8 @@ class ClaudeLogReader:
                 self.parallel_problem = pool.problem
                 pool.close()
             if spool is not None:
+                import shutil  # noqa: PLC0415 - idem
+
                 shutil.rmtree(spool, ignore_errors=True)
             self.progress.stop()
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,6 +75,8 @@ class _Spool:
     """Pieces written to a private file in the spool folder as they are made."""
 
     def __init__(self, folder: str) -> None:
+        import tempfile  # noqa: PLC0415 - in a reading process only (a warm status never)
+
         fd, self.path = tempfile.mkstemp(suffix=".msgpack", dir=folder)  # mode 0600
         self._fh = os.fdopen(fd, "wb")
         self.sizes: list[int] = []
