@@ -7,14 +7,21 @@ duplicates, user lines with tool results between them). On it, in one run:
 - ``burntray status --source claude --window 7d --format json`` on an empty history (the cold
   first scan, whole process: reading, the history write and the answer);
 - the scan alone (reading the logs and writing the history, no answer), in its own process:
-  as burntray runs it (reading processes when cores are free), with two reading processes
-  whatever the load, and in one process;
+  as burntray runs it (reading processes when cores are free), with as many reading processes
+  as it takes on an idle machine whatever the load (one per core but one: 1 on 2 cores), and
+  in one process;
 - ``ccusage claude daily --json --offline`` (20.0.24, native binary) on the same files;
 - the peak RSS of each: the largest single process (``wait4``) and, for burntray, the whole
   process tree (its parsing workers too) sampled every 10 ms.
 
 ccusage is installed under .venv/ with npm when it is missing; without npm its rows say so.
-BURNTRAY_BENCH_FIRSTSCAN_MB and BURNTRAY_BENCH_FIRSTSCAN_REQS lower the size for a quick look.
+BURNTRAY_BENCH_FIRSTSCAN_MB and BURNTRAY_BENCH_FIRSTSCAN_REQS lower the size for a quick look;
+BURNTRAY_BENCH_FIRSTSCAN_DATA names a folder where the week is generated once and read again by
+later runs (its times are then those of the day it was made: the figures do not depend on them).
+
+The reading alone (no history write: what duplicate removal keeps is dropped, as if written)
+is measured too, its CPU split between this process and the reading processes: the part of the
+scan the reader owns, apart from the history write's.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from tests.agent_logs_support import ccusage_binary, claude_line, user_line  # noqa: E402
 
 from bench_core import compile_bytecode  # noqa: E402 - bench/ is on sys.path (run.py)
+from burntray.sources.agent_logs.parallel import worker_count  # noqa: E402
 from target import missed  # noqa: E402
 
 MB = 1024 * 1024
@@ -56,6 +64,25 @@ source = claude_source([Path(sys.argv[2])], build_price_table(), history, watch=
 source.reader.workers = None if sys.argv[3] == "auto" else int(sys.argv[3])
 source.poll()
 print(source.status.state, source.status.detail)
+"""
+# The reading alone: every record handed on and dropped (the batches "written", so duplicate
+# removal lets old groups go as it does in a scan; nothing here asks for them again).
+_READ_ONLY = """
+import resource, sys
+from pathlib import Path
+from burntray.model.pricing import build_price_table
+from burntray.sources.claude.logs import ClaudeLogReader
+if __name__ == "__main__":
+    reader = ClaudeLogReader([Path(sys.argv[1])], build_price_table(), workers=int(sys.argv[2]))
+    reader.dedup.lookup = lambda message_id: []
+    count = [0]
+    def flush(records):
+        count[0] += len(records)
+        return True
+    rest = reader.read_new(flush=flush)  # (before the sum: flush adds to it meanwhile)
+    count[0] += len(rest)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    print(count[0], own.ru_utime + own.ru_stime)
 """
 
 
@@ -107,6 +134,19 @@ def generate_heavy_week(projects: Path, total_bytes: int, requests: int, seed: i
                 written += len(block)
         written_total += written
     return written_total
+
+
+def _week(work: Path) -> Path:
+    """The Claude config folder holding the heavy week: made in ``work``, or once in
+    BURNTRAY_BENCH_FIRSTSCAN_DATA and read again from there."""
+    keep = os.environ.get("BURNTRAY_BENCH_FIRSTSCAN_DATA")
+    config = (Path(keep) if keep else work) / f"claude-{DATA_MB}mb-{REQUESTS}"
+    done = config / "generated"
+    if not done.exists():
+        started = time.perf_counter()
+        generate_heavy_week(config / "projects", DATA_MB * MB, REQUESTS)
+        done.write_text(f"{time.perf_counter() - started:.1f} s\n")
+    return config
 
 
 def _tree_rss_kb(pid: int) -> int:
@@ -180,11 +220,10 @@ def run() -> list[tuple[str, str]]:
     compile_bytecode()  # whole-process figures are for an installed burntray (see bench_core)
     with tempfile.TemporaryDirectory(prefix="burntray-bench-firstscan-") as tmp:
         work = Path(tmp)
-        config = work / "claude"
-        started = time.perf_counter()
-        size = generate_heavy_week(config / "projects", DATA_MB * MB, REQUESTS)
-        rows.append((f"generated heavy week ({SESSIONS} sessions, {REQUESTS:,} requests)",
-                     f"{size / MB:.0f} MB in {time.perf_counter() - started:.1f} s"))  # fmt: skip
+        config = _week(work)
+        size = sum(f.stat().st_size for f in (config / "projects").rglob("*.jsonl"))
+        rows.append((f"heavy week ({SESSIONS} sessions, {REQUESTS:,} requests)",
+                     f"{size / MB:.0f} MB"))  # fmt: skip
         (work / "home").mkdir()
         env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config), "HOME": str(work / "home")}
         status = [sys.executable, "-m", "burntray", "status", "--source", "claude",
@@ -193,9 +232,11 @@ def run() -> list[tuple[str, str]]:
         serial: list[float] = []
         two: list[float] = []
         two_tree = 0
+        idle = max(1, worker_count(SESSIONS, load=0.0))  # the reading processes of an idle machine
         serial_rss = 0
         cc: list[float] = []
         cc_rss = 0
+        reading: dict[int, list[tuple[float, int, float]]] = {}
         cc_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(work / "home"),
                   "TZ": "UTC", "CLAUDE_CONFIG_DIR": str(config)}  # fmt: skip
         cc_cmd = [str(binary), "claude", "daily", "--json", "--offline", "--timezone", "UTC"]
@@ -213,21 +254,29 @@ def run() -> list[tuple[str, str]]:
             scan.append(took)
             scan_rss.append(rss)
             scan_tree.append(tree)
-            # with two reading processes whatever the load (``auto`` takes none on a busy
-            # machine), then in one process: what the reading processes bring, in this run
-            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db) + "-2", str(config), "2"]
+            # with the reading processes of an idle machine whatever the load (``auto`` takes
+            # none on a busy one), then in one process: what they bring, in this run
+            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db) + "-2", str(config), str(idle)]
             took, _rss, tree, _out = _run(
                 scan_cmd, {**env, "BURNTRAY_HOME": str(work / f"t{n}")}, "two"
             )
             two.append(took)
             two_tree = max(two_tree, tree)
             db = work / f"serial{n}.sqlite3"
-            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db), str(config), "1"]
+            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db), str(config), "0"]
             took, rss, _tree, _out = _run(
                 scan_cmd, {**env, "BURNTRAY_HOME": str(work / f"o{n}")}, "serial"
             )
             serial.append(took)
             serial_rss = max(serial_rss, rss)
+            for workers in (1, 2):  # the reading alone, with one and two reading processes
+                took, _rss, tree, out = _run(
+                    [sys.executable, "-c", _READ_ONLY, str(config), str(workers)],
+                    env, f"read{workers}",
+                )  # fmt: skip
+                count, own_cpu = out.split()
+                reading.setdefault(workers, []).append((took, tree, float(own_cpu)))
+                assert int(count) == REQUESTS // SESSIONS * SESSIONS, out
             if binary is not None:
                 took, rss, _tree, _out = _run(cc_cmd, cc_env, "ccusage")
                 cc.append(took)
@@ -237,12 +286,12 @@ def run() -> list[tuple[str, str]]:
         rows.append((f"first scan alone: read + history write (median of {RUNS})",
                      f"{first:.2f} s"))  # fmt: skip
         figure = f"{_median(two):.2f} s, peak RSS of the tree {two_tree / 1024:.0f} MB"
-        rows.append(("first scan with 2 reading processes whatever the load", figure))
+        rows.append((f"first scan with {idle} reading process(es) (an idle machine's)", figure))
         rows.append(("first scan in one process (no reading processes)",
                      f"{_median(serial):.2f} s, peak RSS {serial_rss / 1024:.0f} MB"))  # fmt: skip
         rows.append((f"cold status --source claude --window 7d --format json ({RUNS})",
                      f"{whole:.2f} s"))  # fmt: skip
-        peak = max(scan_tree) / 1024
+        peak = max(*scan_tree, two_tree) / 1024  # as run here, and as on an idle machine
         rows.append(("first scan peak RSS, whole process tree [<= 150 MB]",
                      f"{peak:.0f} MB (largest process {max(scan_rss) / 1024:.0f} MB)"
                      f"{missed(peak <= 150)}"))  # fmt: skip
@@ -250,9 +299,16 @@ def run() -> list[tuple[str, str]]:
                      f"{max(cold_tree) / 1024:.0f} MB "
                      f"(largest process {max(cold_rss) / 1024:.0f} MB)"))  # fmt: skip
         cpu = {name: _median(values) for name, values in CPU.items()}
-        rows.append(("CPU s (user + sys): first scan / 2 processes / one / ccusage",
+        rows.append((f"CPU s (user + sys): first scan / {idle} reading / none / ccusage",
                      " / ".join(f"{cpu[n]:.2f}" if n in cpu else "-"
                                 for n in ("scan", "two", "serial", "ccusage"))))  # fmt: skip
+        for workers, runs in sorted(reading.items()):
+            total = _median(CPU[f"read{workers}"])
+            own = _median([r[2] for r in runs])
+            rows.append((f"reading alone, {workers} reading process(es): wall, CPU, tree RSS",
+                         f"{_median([r[0] for r in runs]):.2f} s, {total:.2f} s "
+                         f"(this process {own:.2f} s, reading {total - own:.2f} s), "
+                         f"{max(r[1] for r in runs) / 1024:.0f} MB"))  # fmt: skip
         rows.append(("load average (1 min) at the end", f"{os.getloadavg()[0]:.1f}"))
         if cc:
             peer = _median(cc)

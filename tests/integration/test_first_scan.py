@@ -12,6 +12,7 @@ import select
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from burntray.sources.agent_logs.parallel import OrderedFiles, worker_count
 from burntray.sources.agent_logs.source import ClaudeSource
 from burntray.sources.base import ReportsProgress, scan_progress
 from burntray.sources.claude import logs as claude_logs
+from burntray.sources.claude import scan_worker
+from burntray.sources.claude.dedup import Dedup
 from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.codex.logs import CodexLogReader
 from burntray.sources.codex.source import codex_source
@@ -144,16 +147,17 @@ def parse_calls_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_a_parallel_first_scan_hands_on_exactly_the_serial_scans_records(
-    tmp_path: Path, parse_calls_here: list[int]
+    tmp_path: Path, parse_calls_here: list[int], workers: int
 ) -> None:
     config = tmp_path / "claude"
     write_tricky_logs(config)
-    serial = ClaudeLogReader([config], PRICES, workers=1)
+    serial = ClaudeLogReader([config], PRICES, workers=0)
     expected = _read(serial)
     serial_parsed = len(parse_calls_here)
     parse_calls_here.clear()
-    parallel = _parallel(config)
+    parallel = _parallel(config, workers=workers)
     got = _read(parallel)
     assert parallel.parallel_problem == ""
     assert parse_calls_here == []  # every line was parsed by the spawned processes
@@ -171,6 +175,28 @@ def test_a_parallel_first_scan_hands_on_exactly_the_serial_scans_records(
     assert parallel.malformed_lines == serial.malformed_lines == 1
     assert len(parallel.dedup) == len(serial.dedup)
     assert parallel.read_new() == serial.read_new() == []
+
+
+def test_the_reader_takes_what_the_processes_worked_out_and_keeps_one_string_per_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader's share of a parallel scan (the part that must see every request in order)
+    is only duplicate removal on the fields a reading process sends and the record: no entry
+    is priced or rebuilt here. A batch's records share one string per model."""
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    calls: list[str] = []
+    real_add, real_cost = Dedup.add, claude_logs.entry_cost
+    monkeypatch.setattr(Dedup, "add", lambda *a: calls.append("add") or real_add(*a))
+    monkeypatch.setattr(claude_logs, "entry_cost", lambda *a: calls.append("cost") or real_cost(*a))
+    got = _read(_parallel(config))
+    assert calls == []
+    assert len(got) == 65
+    models = {r.model for r in got.values()}
+    assert len(models) >= 3 and len({id(r.model) for r in got.values()}) == len(models)
+    serial = _read(ClaudeLogReader([config], PRICES, workers=0))
+    assert len({id(r.model) for r in serial.values()}) == len(models)  # the same read here
+    assert serial == got
 
 
 def test_a_file_appended_while_read_ends_as_the_serial_scan_of_the_whole_file(
@@ -199,7 +225,7 @@ def test_a_file_appended_while_read_ends_as_the_serial_scan_of_the_whole_file(
     got = _read(reader)
     monkeypatch.undo()
     got.update(_read(reader))  # the next pass reads what was appended
-    expected = _read(ClaudeLogReader([config], PRICES, workers=1))
+    expected = _read(ClaudeLogReader([config], PRICES, workers=0))
     assert got == expected
     assert expected["m:new3:nr3"].output_tokens == 2000 and "m:late:lr" in expected
 
@@ -213,7 +239,7 @@ def test_a_scan_whose_processes_cannot_start_is_read_here_and_says_why(
     got = _read(reader)
     assert "cannot start 2 reading processes" in reader.parallel_problem
     assert parse_calls_here  # read here instead
-    assert got == _read(ClaudeLogReader([config], PRICES, workers=1))
+    assert got == _read(ClaudeLogReader([config], PRICES, workers=0))
 
 
 def _rows(db: Path) -> list[tuple[object, ...]]:
@@ -231,7 +257,7 @@ def test_the_history_is_written_in_batches_and_ends_as_the_serial_scans(
     write_tricky_logs(config)
     monkeypatch.setattr(claude_logs, "FLUSH_RECORDS", 20)
     histories = {}
-    for name, reader in (("serial", ClaudeLogReader([config], PRICES, workers=1)),
+    for name, reader in (("serial", ClaudeLogReader([config], PRICES, workers=0)),
                          ("parallel", _parallel(config))):  # fmt: skip
         history = HistoryStore(tmp_path / f"{name}.sqlite3")
         commits: list[int] = []
@@ -245,6 +271,54 @@ def test_the_history_is_written_in_batches_and_ends_as_the_serial_scans(
         histories[name] = _rows(tmp_path / f"{name}.sqlite3")
     assert histories["parallel"] == histories["serial"]
     assert len(histories["serial"]) > 62
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_large_file_goes_in_batches_and_a_scan_cut_within_it_resumes_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Memory holds a batch, not a large file's records: a file is handed on in batches as it
+    is taken (by this process or a reading process's rows). The offsets written with a batch
+    within a file do not say it was read, so a scan cut short there reads it again and the
+    history ends exactly as after one whole scan."""
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    whole = HistoryStore(tmp_path / "whole.sqlite3")
+    source = ClaudeSource(ClaudeLogReader([config], PRICES, workers=0), [config], whole,
+                          watch=False)  # fmt: skip
+    source.poll()
+    source.close()
+    whole.close()
+    monkeypatch.setattr(claude_logs, "FLUSH_RECORDS", 7)
+    history = HistoryStore(tmp_path / "cut.sqlite3")
+    reader = _parallel(config, workers=workers)
+    batches: list[tuple[int, list[str]]] = []
+    real = reader.read_new
+
+    def read_cut_short(*args: object, flush: object = None) -> list[UsageRecord]:
+        def flush_then_cut(records: list[UsageRecord]) -> None:
+            if len(batches) == 2:
+                raise RuntimeError("cut short")  # the machine went down mid-scan
+            batches.append((len(records), [Path(p).name for p in json.loads(reader.save_state())]))
+            flush(records)  # type: ignore[operator]
+
+        return real(*args, flush=flush_then_cut)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "read_new", read_cut_short)
+    source = ClaudeSource(reader, [config], history, watch=False)
+    source.poll()
+    assert source.status.state == "error"
+    source.close()
+    # both batches were cut from the parent's 40 requests, and neither claims it read
+    assert [size for size, _files in batches] == [7, 7]
+    assert all("a-parent.jsonl" not in files for _size, files in batches)
+    monkeypatch.undo()
+    source = ClaudeSource(_parallel(config, workers=workers), [config], history, watch=False)
+    source.poll()
+    assert source.status.state == "ok"
+    source.close()
+    history.close()
+    assert _rows(tmp_path / "cut.sqlite3") == _rows(tmp_path / "whole.sqlite3")
 
 
 def test_a_long_read_spills_old_duplicate_groups_and_rebuilds_them_exactly(
@@ -311,7 +385,8 @@ def test_a_long_read_reports_its_progress_while_it_reads(
     assert seen and {p.total_bytes for p in seen} == {total}
     assert {p.label for p in seen} == {"Claude Code logs"}
     done = [p.done_bytes for p in seen]
-    assert done == sorted(done) and 0 < done[0] < total and done[-1] <= total
+    # batches come within files too (the first within the first file): bytes done only rise
+    assert done == sorted(done) and done[0] < total and 0 < done[-1] <= total
     assert scan_progress(source) == ()  # over: nothing to report
 
 
@@ -422,7 +497,10 @@ def test_ordered_files_yields_in_order_and_hands_back_what_a_failed_process_coul
         path = tmp_path / f"f{n}"
         path.write_bytes(b"x" * (n * 1000 + (7 - n) * 10_000))  # the first ones the largest
         paths.append(str(path))
-    assert worker_count(7, cpus=2, load=0.3) == 2 and worker_count(1, cpus=8, load=0) == 1
+    # one core is this process's (duplicate removal, the history write)
+    assert worker_count(7, cpus=2, load=0.3) == 1 and worker_count(2, cpus=8, load=0) == 2
+    assert worker_count(1, cpus=8, load=0) == 0  # one file is read here, its result not sent
+    assert worker_count(7, cpus=4, load=0.3) == 3 and worker_count(7, cpus=1, load=0) == 0
     assert worker_count(30, cpus=64, load=1.0) == 4
     # a machine with no core to spare reads in one process
     assert worker_count(7, cpus=2, load=1.6) == 0 and worker_count(7, cpus=8, load=9.0) == 0
@@ -437,3 +515,66 @@ def test_ordered_files_yields_in_order_and_hands_back_what_a_failed_process_coul
     assert got[2] == (broken[2], None)  # the caller reads it itself, and those not read yet
     assert all(result in (None, os.path.getsize(p)) for p, result in got[3:])
     assert "a reading process failed on" in pool.problem and "gone" in pool.problem
+
+
+def test_a_reading_process_has_its_next_file_queued_while_the_last_one_is_taken(
+    tmp_path: Path,
+) -> None:
+    """While this process takes a file's result (or waits to write it), the reading process
+    goes on with the next file, and the one after is queued for it: one file more in flight
+    than processes, never more."""
+    paths = [str(tmp_path / f"d{n}") for n in range(5)]
+    with OrderedFiles(paths, os.mkdir, workers=1) as pool:  # a file "read" makes its folder
+        results = pool.results()
+        next(results)
+        deadline = time.monotonic() + 60
+        while not os.path.isdir(paths[2]):  # read ahead without being asked
+            assert time.monotonic() < deadline, "the next files were not queued"
+            time.sleep(0.01)
+        assert not os.path.isdir(paths[4])  # bounded: the rest waits to be asked for
+        assert [path for path, _result in results] == paths[1:]
+    assert all(os.path.isdir(p) for p in paths)
+
+
+def test_what_the_reading_processes_find_is_spooled_and_read_here_when_its_spool_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading process writes what it finds to a private spool file as it goes (neither
+    process holds a file's results whole); the reader reads it back and removes it, and the
+    folder too. A spool file gone before it is read costs nothing but reading that file here."""
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    real = scan_worker.open_pieces
+    held: list[object] = []
+    monkeypatch.setattr(scan_worker, "open_pieces", lambda h: held.append(h) or real(h))
+    serial = ClaudeLogReader([config], PRICES, workers=0)
+    expected = _read(serial)
+    got = _read(_parallel(config))
+    assert len(held) > 10 and all(isinstance(h, tuple) for h in held)  # spooled, not sent
+    assert got == expected and list(temp.iterdir()) == []
+
+    def vanishing(h: scan_worker.Pieces) -> object:
+        if isinstance(h, tuple) and not gone:
+            gone.append(h[0])
+            os.unlink(h[0])
+        return real(h)
+
+    gone: list[str] = []
+    monkeypatch.setattr(scan_worker, "open_pieces", vanishing)
+    reader = _parallel(config)
+    assert _read(reader) == expected and len(gone) == 1
+    assert reader.save_state() == serial.save_state() and list(temp.iterdir()) == []
+
+    # no spool folder to be had: what the processes find crosses back in memory instead
+    def no_folder(*_args: object, **_kwargs: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    held.clear()
+    monkeypatch.setattr(scan_worker, "open_pieces", lambda h: held.append(h) or real(h))
+    monkeypatch.setattr(tempfile, "mkdtemp", no_folder)
+    reader = _parallel(config)
+    assert _read(reader) == expected and reader.parallel_problem == ""
+    assert len(held) > 10 and all(isinstance(h, list) for h in held)

@@ -58,68 +58,88 @@ class Dedup:
         mid = entry.message_id
         if mid is None:
             return fallback_key, entry
-        rid = entry.request_id
+        key = self.add_fields(
+            mid, entry.request_id, entry.sidechain, entry.total, entry.has_speed, entry.ts_ns
+        )
+        return None if key is None else (key, entry)
+
+    def add_fields(  # noqa: PLR0917 - what the rules compare, as a reading process sends it
+        self, mid: str, rid: str | None, sidechain: bool, total: int, has_speed: bool, ts_ns: int
+    ) -> str | None:
+        """``add`` for a line with message id ``mid`` given by its fields: the group key when
+        the line is new or replaces the group's previous one, else None."""
         exact = hash((mid, rid))
-        groups = self._groups
         found = self._exact.get(exact)
         message = hash(mid)
         if (
             found is None
             and message not in self._by_message
             and message not in self._spilled
-            and (self.lookup is None or entry.ts_ns > self.lookup_until_ns)
+            and (self.lookup is None or ts_ns > self.lookup_until_ns)
         ):
             # A message never seen (nearly every line of a first scan): its own group, as the
             # general path below would make it, without its searches.
             key = f"m:{mid}:{rid or ''}"
-            index = len(groups)
-            groups.append([key, exact, entry.sidechain, entry.total, entry.has_speed, message,
-                           entry.ts_ns, exact])  # fmt: skip
-            self._exact[exact] = index
-            self._by_message[message] = index
-            return key, entry
+            groups = self._groups
+            self._exact[exact] = self._by_message[message] = len(groups)
+            groups.append([key, exact, sidechain, total, has_speed, message, ts_ns, exact])
+            return key
+        return self._add_seen(mid, rid, sidechain, total, has_speed, ts_ns, exact, found)
+
+    def _add_seen(  # noqa: PLR0917 - ``add_fields``'s, and what it worked out
+        self,
+        mid: str,
+        rid: str | None,
+        sidechain: bool,
+        total: int,
+        has_speed: bool,
+        ts_ns: int,
+        exact: int,
+        found: int | None,
+    ) -> str | None:
+        """``add_fields`` for a message seen before (or that the history may know)."""
+        groups = self._groups
+        message = hash(mid)
         if found is not None and groups[found][_EXACT] != exact:
             found = None  # that group's surviving line has another request id now
         if found is None and message in self._spilled and self.lookup is not None:
-            self._unspill(mid, message, entry.ts_ns)
+            self._unspill(mid, message, ts_ns)
             found = self._exact.get(exact)
         if (
             found is None
             and self.lookup is not None
-            and entry.ts_ns <= self.lookup_until_ns
+            and ts_ns <= self.lookup_until_ns
             and message not in self._asked
             and message not in self._by_message
         ):
             self._asked.add(message)
             for known_rid, known_total in self.lookup(mid):
-                self._seed(mid, known_rid, known_total, entry.ts_ns)
+                self._seed(mid, known_rid, known_total, ts_ns)
             found = self._exact.get(exact)
         if found is None:
             candidates = self._by_message.get(message)
             if candidates is not None:
                 for index in candidates if isinstance(candidates, list) else (candidates,):
-                    if entry.sidechain or groups[index][_SIDECHAIN]:
+                    if sidechain or groups[index][_SIDECHAIN]:
                         found = index
                         break
-        total = entry.total
         if found is not None:
             group = groups[found]
-            sidechain, group_total = group[_SIDECHAIN], group[_TOTAL]
-            if entry.sidechain != sidechain:
-                replace = bool(sidechain)
+            group_side, group_total = group[_SIDECHAIN], group[_TOTAL]
+            if sidechain != group_side:
+                replace = bool(group_side)
             elif total != group_total:
                 replace = total > group_total  # type: ignore[operator]
             else:
-                replace = entry.has_speed and not group[_SPEED]
+                replace = has_speed and not group[_SPEED]
             if not replace:
                 return None
-            group[_EXACT : _SPEED + 1] = [exact, entry.sidechain, total, entry.has_speed]
+            group[_EXACT : _SPEED + 1] = [exact, sidechain, total, has_speed]
             self._exact[exact] = found
-            return str(group[_KEY]), entry
+            return str(group[_KEY])
         key = f"m:{mid}:{rid or ''}"
-        group = [key, exact, entry.sidechain, total, entry.has_speed, message, entry.ts_ns, exact]
-        self._add_group(group)
-        return key, entry
+        self._add_group([key, exact, sidechain, total, has_speed, message, ts_ns, exact])
+        return key
 
     def _seed(self, mid: str, rid: str, total: int, ts_ns: int) -> None:
         """A request the history has (taken as the parent's: the history does not say)."""
@@ -143,20 +163,20 @@ class Dedup:
         """Drop the groups of messages with no request since ``cutoff_ns`` (their requests
         must be in the history, and ``lookup`` set), remembering what rebuilds them exactly;
         returns how many were dropped."""
-        recent = {g[_MESSAGE] for g in self._groups if g[_TS] >= cutoff_ns}  # type: ignore[operator]
-        kept = []
-        for group in self._groups:
-            if group[_MESSAGE] in recent:
-                kept.append(group)
-                continue
-            exact = group[_EXACT]
-            self._spilled.add(group[_MESSAGE])  # type: ignore[arg-type]
-            if group[_SIDECHAIN]:
-                self._spilled_side.add(exact)  # type: ignore[arg-type]
-            if group[_SPEED]:
-                self._spilled_speed.add(exact)  # type: ignore[arg-type]
-            if exact != group[_FIRST]:
-                self._spilled_exact[group[_FIRST]] = exact  # type: ignore[index,assignment]
+        groups = self._groups
+        recent = {g[_MESSAGE] for g in groups if g[_TS] >= cutoff_ns}  # type: ignore[operator]
+        kept = [g for g in groups if g[_MESSAGE] in recent]
+        if len(kept) == len(groups):
+            return 0
+        # a long read spills tens of thousands of groups after each batch: whole lists at a
+        # time (sidechains, stated speeds and rewrites under another request id are few)
+        spilled = [g for g in groups if g[_MESSAGE] not in recent]
+        self._spilled.update([g[_MESSAGE] for g in spilled])  # type: ignore[misc]
+        self._spilled_side.update([g[_EXACT] for g in spilled if g[_SIDECHAIN]])  # type: ignore[misc]
+        self._spilled_speed.update([g[_EXACT] for g in spilled if g[_SPEED]])  # type: ignore[misc]
+        self._spilled_exact.update(
+            [(g[_FIRST], g[_EXACT]) for g in spilled if g[_EXACT] != g[_FIRST]]  # type: ignore[misc]
+        )
         return self._keep(kept)
 
     def _add_group(self, group: list[object]) -> None:

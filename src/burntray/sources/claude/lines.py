@@ -34,8 +34,8 @@ SYNTHETIC_MODEL = "<synthetic>"
 
 _Count = Annotated[int, msgspec.Meta(ge=0)]
 _SEMVER_PREFIX = re.compile(r"[0-9]+\.[0-9]+\.[0-9]")
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
-_ONE_US = _dt.timedelta(microseconds=1)
+EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+ONE_US = _dt.timedelta(microseconds=1)
 # Fields the reference reader refuses to see as null: such a line is skipped, not defaulted.
 # ``UNSET`` tells "absent" (fine) from ``None`` ("null": skip) without searching the line.
 _Opt = msgspec.UnsetType
@@ -87,6 +87,47 @@ class _Line(msgspec.Struct, gc=False, rename=_LINE_NAMES):
 
 _DECODER = msgspec.json.Decoder(_Line)
 
+# The same line as the common case has it, with the skip rules above as types: no ``null`` where
+# a value must be, no empty id or model, a timestamp with its offset (the version is checked
+# after, against the few seen: a pattern here runs a regex per line). A line it takes gives
+# exactly what ``_Line`` and the checks in ``parse_line_checked`` give (msgspec checks it in C); any
+# other line, malformed or to be skipped, fails it and is decoded again by ``_Line``, whose
+# checks say which it is. A field's default stands for "absent" (msgspec does not check
+# defaults against the type, and never lets a ``null`` through).
+_Id = Annotated[str, msgspec.Meta(min_length=1)]
+_Stamp = Annotated[_dt.datetime, msgspec.Meta(tz=True)]
+
+
+class _UsageStrict(msgspec.Struct, gc=False):
+    input_tokens: _Count
+    output_tokens: _Count
+    cache_creation_input_tokens: _Count = 0
+    cache_read_input_tokens: _Count = 0
+    cache_creation: _CacheCreation | None = None
+    speed: str = None  # type: ignore[assignment]
+
+
+class _MessageStrict(msgspec.Struct, gc=False):
+    usage: _UsageStrict
+    id: _Id = None  # type: ignore[assignment]
+    model: _Id = None  # type: ignore[assignment]
+
+
+class _LineStrict(msgspec.Struct, gc=False, rename=_LINE_NAMES):
+    timestamp: _Stamp
+    message: _MessageStrict
+    session_id: _Id = None  # type: ignore[assignment]
+    request_id: _Id = None  # type: ignore[assignment]
+    cost_usd: float = None  # type: ignore[assignment]
+    is_sidechain: bool | None = None
+    is_api_error: bool = None  # type: ignore[assignment]
+    version: str = None  # type: ignore[assignment]
+    cwd: str = None  # type: ignore[assignment]
+    git_branch: Any = None
+
+
+STRICT = msgspec.json.Decoder(_LineStrict)
+
 
 class ClaudeEntry(NamedTuple):
     """One usable assistant line (a tuple: a scan builds a million of these)."""
@@ -118,16 +159,16 @@ class ClaudeEntry(NamedTuple):
 
 
 _new = tuple.__new__
-_GOOD_VERSIONS: set[str] = set()  # versions seen to be N.N.N...: a log holds a handful
+GOOD_VERSIONS: set[str] = set()  # versions seen to be N.N.N...: a log holds a handful
 
 
-def _version_ok(version: str) -> bool:
-    if version in _GOOD_VERSIONS:
+def version_ok(version: str) -> bool:
+    if version in GOOD_VERSIONS:
         return True
     if not _SEMVER_PREFIX.match(version):
         return False
-    if len(_GOOD_VERSIONS) < 1000:  # bounded, whatever a log holds
-        _GOOD_VERSIONS.add(version)
+    if len(GOOD_VERSIONS) < 1000:  # bounded, whatever a log holds
+        GOOD_VERSIONS.add(version)
     return True
 
 
@@ -137,6 +178,45 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
     Raises ``ValueError`` for a line that is not valid JSON of the expected shape (the caller
     counts those as malformed); returns None for lines that are fine but carry no usage.
     """
+    try:
+        raw = STRICT.decode(line)
+    except msgspec.DecodeError:
+        return parse_line_checked(line)  # malformed, or a line to skip: the checks say which
+    version = raw.version
+    if version is not None and version not in GOOD_VERSIONS and not version_ok(version):
+        return None
+    msg = raw.message
+    usage = msg.usage
+    model = msg.model
+    write = usage.cache_creation_input_tokens
+    cache = usage.cache_creation
+    branch = raw.git_branch
+    speed = usage.speed
+    # built as the tuple it is (a named tuple's generated __new__ costs as much again)
+    return _new(
+        ClaudeEntry,
+        (
+            (raw.timestamp - EPOCH) // ONE_US * 1000,
+            msg.id,
+            raw.request_id,
+            "" if model is None or model == SYNTHETIC_MODEL else model,
+            usage.input_tokens,
+            usage.output_tokens,
+            write,
+            write if cache is None else cache.ephemeral_5m_input_tokens,
+            0 if cache is None else cache.ephemeral_1h_input_tokens,
+            usage.cache_read_input_tokens,
+            raw.cost_usd,
+            raw.is_sidechain is True,
+            speed == "fast",
+            speed is not None,
+            branch[:MAX_BRANCH] if isinstance(branch, str) else "",
+        ),
+    )
+
+
+def parse_line_checked(line: bytes) -> ClaudeEntry | None:
+    """``parse_line`` for a line the strict types refused: each rule checked in turn."""
     try:
         raw = _DECODER.decode(line)
     except msgspec.DecodeError as exc:
@@ -166,10 +246,10 @@ def parse_line(line: bytes) -> ClaudeEntry | None:
         or raw.request_id == ""
         or msg.id == ""
         or msg.model == ""
-        or (isinstance(raw.version, str) and not _version_ok(raw.version))
+        or (isinstance(raw.version, str) and not version_ok(raw.version))
     ):
         return None
-    ts_ns = (raw.timestamp - _EPOCH) // _ONE_US * 1000
+    ts_ns = (raw.timestamp - EPOCH) // ONE_US * 1000
     mid = msg.id if isinstance(msg.id, str) else None
     rid = raw.request_id if isinstance(raw.request_id, str) else None
     model = msg.model if isinstance(msg.model, str) else ""
@@ -251,11 +331,25 @@ def entry_cost(
         rates = rates_of(prices.lookup(PROVIDER, entry.model))
     if rates is None:
         return (0.0 if entry.total == 0 else None), False
-    inp, out, read = entry.input_tokens, entry.output_tokens, entry.cache_read_tokens
-    write_5m, write_1h = entry.cache_write_5m, entry.cache_write_1h
+    cost = priced(
+        rates,
+        entry.input_tokens,
+        entry.output_tokens,
+        entry.cache_write_5m,
+        entry.cache_write_1h,
+        entry.cache_read_tokens,
+        entry.fast,
+    )
+    return cost, False
+
+
+def priced(  # noqa: PLR0917 - a request's token fields, in their own order
+    rates: Rates, inp: int, out: int, write_5m: int, write_1h: int, read: int, fast: bool
+) -> float:
+    """What a request of these tokens costs at ``rates`` (``entry_cost``'s pricing)."""
     if max(inp, out, read, write_5m, write_1h) > TIER_THRESHOLD_TOKENS:
         # a field past the tier: the table's own rule, field by field
-        return rates.price.tiered_cost(inp, out, read, write_5m, write_1h, fast=entry.fast), False
+        return rates.price.tiered_cost(inp, out, read, write_5m, write_1h, fast=fast)
     # below the tier every field is tokens x its base rate: the same sum, in the same order,
     # as ``Price.tiered_cost`` (so the same float), without its five calls
     total = (
@@ -265,4 +359,4 @@ def entry_cost(
         + write_1h * rates.cache_write_1h
         + read * rates.cache_read
     )
-    return total * (rates.fast_multiplier if entry.fast else 1.0) / 1_000_000, False
+    return total * (rates.fast_multiplier if fast else 1.0) / 1_000_000

@@ -12,8 +12,10 @@ again with the same record key, so an idempotent store keeps only its last word.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -56,6 +58,7 @@ __all__ = [
 # Called with a batch of records during a long read (``ClaudeLogReader.read_new``); True when
 # they are in the history now (their duplicate groups can then be spilled).
 Flush = Callable[[list[UsageRecord]], bool | None]
+Out = dict[str, UsageRecord]  # the records read so far, by key
 # Records held before a long read hands them on (one history transaction each).
 FLUSH_RECORDS = 20_000
 
@@ -109,7 +112,8 @@ class ClaudeLogReader:
         self._compact_at = COMPACT_AT_GROUPS
         self._newest_ns = -(2**63)
         self._price_cache: dict[str, Rates | None] = {}
-        self.workers = workers  # None: one per core (``parallel.worker_count``)
+        # reading processes besides this one; None: as the cores allow (``worker_count``)
+        self.workers = workers
         self.parallel_min_bytes = parallel_min_bytes
         self.start_method = start_method
         self.parallel_problem = ""  # why the last big read could not use other processes
@@ -177,25 +181,29 @@ class ClaudeLogReader:
 
     _flushed_newest = -(2**63)
 
-    def _read_files(
-        self, todo: list[tuple[Path, str]], out: dict[str, UsageRecord], flush: Flush | None
-    ) -> None:
+    def _read_files(self, todo: list[tuple[Path, str]], out: Out, flush: Flush | None) -> None:
         """Read ``todo`` in order; files never read go to other processes when they are many
         bytes. Progress (bytes done of bytes to read) is kept in ``progress`` meanwhile."""
         sizes = {name: _size(name) - self._offset(name) for _root, name in todo}
         fresh = [name for _root, name in todo if name not in self.tailer.files]
         fresh_bytes = sum(sizes[name] for name in fresh)
         workers = worker_count(len(fresh)) if self.workers is None else self.workers
-        parallel = workers > 1 and fresh_bytes >= self.parallel_min_bytes
+        parallel = workers > 0 and fresh_bytes >= self.parallel_min_bytes
         self.progress.start(sum(max(0, n) for n in sizes.values()))
-        pool = None
+        pool = spool = None
         if parallel:
+            # what the reading processes find is spooled to files of a private folder of their
+            # own, read back a piece at a time (removed at the end, whatever happens)
+            import tempfile  # noqa: PLC0415 - a large read only (a warm status never)
+
+            with contextlib.suppress(OSError):  # none to be had: what they find is sent
+                spool = tempfile.mkdtemp(prefix="burntray-scan-")
             pool = OrderedFiles(
                 fresh,
                 scan_worker.read_file,
                 workers=min(workers, len(fresh)),
                 initializer=scan_worker.init,
-                initargs=(self.prices,),
+                initargs=(self.prices, spool),
                 start_method=self.start_method,
             )
         # A scan makes a few hundred thousand long-lived duplicate groups (lists): the cyclic
@@ -210,9 +218,9 @@ class ClaudeLogReader:
                 if pool is not None and name not in self.tailer.files:
                     _name, result = next(results)
                 if result is not None:
-                    self._take(root, name, result, out)
+                    self._take(root, name, result, out, flush)
                 else:
-                    self._read_file(root, Path(name), out)
+                    self._read_file(root, Path(name), out, flush)
                 self.progress.add(max(0, sizes[name]))
                 if flush is not None and len(out) >= FLUSH_RECORDS:
                     self._flush(out, flush)
@@ -222,6 +230,10 @@ class ClaudeLogReader:
             if pool is not None:
                 self.parallel_problem = pool.problem
                 pool.close()
+            if spool is not None:
+                import shutil  # noqa: PLC0415 - idem
+
+                shutil.rmtree(spool, ignore_errors=True)
             self.progress.stop()
 
     def _flush(self, out: dict[str, UsageRecord], flush: Flush) -> None:
@@ -239,10 +251,18 @@ class ClaudeLogReader:
         state = self.tailer.files.get(name)
         return 0 if state is None else state.offset
 
-    def _take(self, root: Path, name: str, result: FileResult, out: dict[str, UsageRecord]) -> None:
+    def _take(
+        self, root: Path, name: str, result: FileResult, out: Out, flush: Flush | None = None
+    ) -> None:
         """A file a reading process read whole: its state and entries, taken as ``_read_file``
-        would have taken them."""
-        state_json, bytes_read, lines, overlong, why, found = result
+        would have taken them. A large file's records are handed on in batches as they are
+        taken (``flush``), not after the whole file: memory then holds a batch, not a file."""
+        state_json, bytes_read, lines, overlong, why, held = result
+        try:
+            found = scan_worker.open_pieces(held)
+        except OSError:  # its spool file is gone: read the file here instead
+            self._read_file(root, Path(name), out, flush)
+            return
         stats = self.tailer.stats
         stats.bytes_read += bytes_read
         stats.lines += lines
@@ -257,16 +277,45 @@ class ClaudeLogReader:
         path = Path(name)
         project, session = session_parts(root, path)
         rel = str(path.relative_to(root)) if path.is_relative_to(root) else name
-        keep = self.dedup.add
+        keep = self.dedup.add_fields
+        decode = scan_worker.DECODER.decode
+        intern = sys.intern
+        new = _new
+        record = UsageRecord
+        # the reading process worked out each row's fields: what is left here is the part
+        # that must see every request in order (this loop is a first scan's bottleneck)
         for piece in found:
-            for offset, entry, cost, upstream in scan_worker.DECODER.decode(piece):
-                kept = keep(entry, f"l:{rel}:{offset}")
-                if kept is not None:
-                    key = kept[0]
-                    out[key] = _record(entry, cost, upstream, key, session, project)
+            for (offset, mid, rid, side, total, speed, ts_ns, model, inp, outp, read, write,
+                 cost, upstream, branch) in decode(piece):  # fmt: skip
+                if mid is None:
+                    key = f"l:{rel}:{offset}"  # never merged (``Dedup.add``)
+                else:
+                    kept = keep(mid, rid, side, total, speed, ts_ns)
+                    if kept is None:
+                        continue
+                    key = kept
+                # one string per model (interned), not one per record: a batch holds 20,000
+                out[key] = new(record, (ts_ns, PROVIDER, intern(model), inp, outp, read, write,
+                                        cost, key, session, project, upstream, branch))  # fmt: skip
+                if flush is not None and len(out) >= FLUSH_RECORDS:
+                    self._flush_within(name, out, flush)
 
-    def _read_file(self, projects_dir: Path, path: Path, out: dict[str, UsageRecord]) -> None:
+    def _flush_within(self, name: str, out: Out, flush: Flush) -> None:
+        """``_flush`` while the file ``name`` is part read: the offsets written with the batch
+        must not say it was read, so a scan cut short reads it again from its start (what this
+        batch holds is then found in the history, as after any restart)."""
+        taken = self.tailer.files.pop(name, None)
+        try:
+            self._flush(out, flush)
+        finally:
+            if taken is not None:
+                self.tailer.files[name] = taken
+
+    def _read_file(
+        self, projects_dir: Path, path: Path, out: Out, flush: Flush | None = None
+    ) -> None:
         project, session = session_parts(projects_dir, path)
+        name = str(path)
         rel = (
             str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)
         )
@@ -292,6 +341,8 @@ class ClaudeLogReader:
             cost, upstream = entry_cost(entry, cache)
             # The record, not the entry, is kept: a pass over a GB holds ~100k of them.
             out[key] = _record(entry, cost, upstream, key, session, project)
+            if flush is not None and len(out) >= FLUSH_RECORDS:
+                self._flush_within(name, out, flush)  # a batch, not a whole large file
 
         self.tailer.read(path, on_line)
 
@@ -323,7 +374,7 @@ def _record(  # noqa: PLR0917 - a record's parts, in its own order
         (
             entry.ts_ns,
             PROVIDER,
-            entry.model,
+            sys.intern(entry.model),  # one string per model, not one per record
             entry.input_tokens,
             entry.output_tokens,
             entry.cache_read_tokens,
