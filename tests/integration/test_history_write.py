@@ -10,8 +10,22 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from burntray.model.pricing import build_price_table
+from burntray.model.usage import UsageRecord
+from burntray.sources.agent_logs import streaming
+from burntray.sources.agent_logs.parallel import START_METHOD
+from burntray.sources.agent_logs.source import claude_source
+from burntray.sources.agent_logs.streaming import writer_process_wanted
+from burntray.sources.agent_logs.write_process import ProcessWriter
+from burntray.sources.claude import logs
+from burntray.store.history import HistoryStore
 from tests.agent_logs_support import generate_heavy_week
+
+T0 = 1_765_000_000 * 10**9
 
 # A first scan that dies (the process ends at once, as on a crash or a kill) right after its
 # third batch is committed, while the reader has more to hand on.
@@ -40,6 +54,7 @@ UsageEvents.ingest = cut_after_three
 history = HistoryStore(app_paths().history_db)
 source = claude_source([Path(sys.argv[1])], build_price_table(), history, watch=False)
 source.reader.workers = 1
+source.write_process = False  # the cut is made in this process's ingest
 source.poll()
 """
 
@@ -126,3 +141,104 @@ def test_a_first_scan_cut_between_batches_resumes_to_the_figures_of_an_uncut_one
     assert after["minutes"] == after["minutes summed"]
     assert after["quarters"] == after["quarters summed"]
     assert len(after["records"]) > len(at_cut["records"])
+
+
+def _scan_into(db: Path, config: Path, write_process: bool) -> None:
+    """A first scan of ``config`` into the history ``db``, its batches written by a process of
+    their own or on a thread."""
+    history = HistoryStore(db)
+    source = claude_source([config], build_price_table(), history, watch=False)
+    source.reader.workers = 0
+    source.write_process = write_process
+    try:
+        source.poll()
+        assert source.status.state == "ok", source.status.detail
+    finally:
+        source.close()
+        history.close()
+
+
+def test_a_first_scan_written_by_a_process_of_its_own_equals_one_written_on_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batches a long read writes in a writing process land exactly as the thread writes
+    them: the same records, rollups and resume state."""
+    config = tmp_path / "claude"
+    generate_heavy_week(config, requests=1800, total_bytes=900_000, sessions=6, seed=25)
+    monkeypatch.setattr(logs, "FLUSH_RECORDS", 150)  # a dozen batches
+    started: list[ProcessWriter] = []
+
+    class Counted(ProcessWriter):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            started.append(self)
+
+    monkeypatch.setattr(streaming, "ProcessWriter", Counted)
+    _scan_into(tmp_path / "process.sqlite3", config, write_process=True)
+    assert len(started) == 1 and started[0].failed == [] and not started[0].problem
+    _scan_into(tmp_path / "thread.sqlite3", config, write_process=False)
+    by_process = _rollups_and_records(tmp_path / "process.sqlite3")
+    assert by_process == _rollups_and_records(tmp_path / "thread.sqlite3")
+    assert len(by_process["records"]) == 1800
+    assert by_process["minutes"] == by_process["minutes summed"]
+    assert by_process["quarters"] == by_process["quarters summed"]
+
+
+def _records(first: int, n: int) -> list[UsageRecord]:
+    return [
+        UsageRecord(T0 + i * 61 * 10**9, "anthropic", "m", 3, 4, 5, 6, 0.01, f"k{i}", "s")
+        for i in range(first, first + n)
+    ]
+
+
+def _keys(db: Path) -> set[str]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return {str(k) for (k,) in conn.execute("SELECT key FROM usage_events")}
+
+
+def test_batches_a_dead_writing_process_held_come_back_to_be_written_here(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "h.sqlite3"
+    HistoryStore(db).close()
+    writer = ProcessWriter(db, "claude", START_METHOD)
+    writer.put(_records(0, 50), ("source_state:claude", "1"))
+    writer.drain()
+    assert writer.failed == [] and _keys(db) == {f"k{i}" for i in range(50)}
+    writer._process.kill()  # as a crash or an out-of-memory kill would
+    writer._process.join()
+    later = _records(50, 50)
+    writer.put(later, ("source_state:claude", "2"))
+    writer.close()
+    assert writer.failed == later  # handed back: the caller writes them itself
+    assert "history writer stopped" in writer.problem
+    assert _keys(db) == {f"k{i}" for i in range(50)}
+
+
+def test_a_writing_process_that_does_not_answer_is_stopped_and_its_batch_comes_back(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "h.sqlite3"
+    HistoryStore(db).close()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock: the batch cannot go in
+    writer = ProcessWriter(db, "claude", START_METHOD)
+    writer.answer_timeout_s = 0.5  # below SQLite's own wait for the lock
+    batch = _records(0, 20)
+    try:
+        writer.put(batch, ("source_state:claude", "1"))
+        writer.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert writer.failed == batch
+    assert "did not answer" in writer.problem
+    assert not writer._process.is_alive()
+
+
+@pytest.mark.parametrize(
+    ("cpus", "load", "wanted"),
+    [(1, 0.0, False), (2, 0.3, True), (2, 1.6, False), (8, 6.0, True), (8, 7.6, False)],
+)
+def test_a_writing_process_only_where_a_core_is_free(cpus: int, load: float, wanted: bool) -> None:
+    assert writer_process_wanted(cpus, load) is wanted

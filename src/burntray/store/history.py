@@ -77,9 +77,7 @@ RESUME_STATE_PREFIX = "source_state:"
 # Meta key counting the clears: a running source that sees it change starts reading anew.
 CLEARED_KEY = "usage_cleared"
 
-
-# the schema's constant table name only: nothing here is a value
-_MARK = f"INSERT INTO {WRITER_MARK} VALUES (1)"  # noqa: S608
+_MARK = f"INSERT INTO {WRITER_MARK} VALUES (1)"  # noqa: S608 - a constant name, no value
 _UNMARK = f"DELETE FROM {WRITER_MARK}"  # noqa: S608
 _MARK_TABLE = f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{WRITER_MARK}'"  # noqa: S608
 
@@ -103,8 +101,8 @@ class HistoryStore:
         self._tables: dict[str, TableSchema] = {}
         self._lock = threading.RLock()
         self.generation = 0  # bumped on every change, so readers can cache query results
-        # Every write transaction marks itself once the schema has the mark's table: the triggers
-        # kept for an older burntray still running then leave the rollups to this one.
+        # Write transactions mark themselves once the schema has the mark's table, so the
+        # triggers kept for an older burntray still running leave the rollups to this one.
         self._marks_writes = False
         self._checkpointer: _Checkpointer | None = None
         self._wal = path.with_name(path.name + "-wal")
@@ -158,6 +156,11 @@ class HistoryStore:
             self.generation += 1
             if self._checkpointer is not None:
                 self._checkpointer.after_commit(self._conn)
+
+    def changed_elsewhere(self) -> None:
+        """Another connection (a writing process) changed it: caches by generation are stale."""
+        with self._lock:
+            self.generation += 1
 
     def require(self, tables: Iterable[TableSchema], user_version: int | None = None) -> None:
         """Make sure ``tables`` exist at their declared version (a cheap no-op for tables this

@@ -241,13 +241,21 @@ class ClaudeSource(AgentLogSource):
     name = "claude"
     label = "Claude Code logs"
     reader: ClaudeLogReader
+    # a long read's history writes: in a process of their own (True), on a thread (False), or
+    # as the machine suits (None)
+    write_process: bool | None = None
 
     def _read_records(self, active_since_ns: int | None) -> list[UsageRecord]:
         """Read, writing a long read's records to the history in batches as it goes."""
         from burntray.sources.agent_logs.streaming import read_flushing  # noqa: PLC0415
 
         found = read_flushing(
-            self.reader, self._events, self.name, self._state_key, active_since_ns
+            self.reader,
+            self._events,
+            self.name,
+            self._state_key,
+            active_since_ns,
+            write_process=self.write_process,
         )
         self._data_updated_ns = found[1] if found[1] is not None else self._data_updated_ns
         return found[0]

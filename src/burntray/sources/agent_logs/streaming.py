@@ -9,6 +9,7 @@ than the whole history, and a scan cut short resumes where its last batch ended.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from burntray.lazylog import get_logger
 from burntray.model.progress import ScanProgress
+from burntray.sources.agent_logs.parallel import START_METHOD
+from burntray.sources.agent_logs.write_process import ProcessWriter
 
 if TYPE_CHECKING:
     from burntray.model.usage import UsageRecord
@@ -83,16 +86,20 @@ def read_flushing(
     name: str,
     state_key: str,
     active_since_ns: int | None,
+    *,
+    write_process: bool | None = None,
 ) -> tuple[list[UsageRecord], int | None]:
     """What ``reader`` read that is not in the history yet (the caller writes it with the
     final read positions), and the newest time of the batches written on the way (None: none
     was). A batch that cannot be written is returned too: the caller's write says why.
 
     Batches are written by a thread while the reader goes on; a lookup of earlier requests
-    (duplicate removal's, for a spilled message) first waits for the batches before it."""
+    (duplicate removal's, for a spilled message) first waits for the batches before it.
+    ``write_process``: write them in a process of their own (True), on a thread (False), or
+    whichever suits the machine now (None: ``writer_process_wanted``)."""
     unwritten: list[UsageRecord] = []
     newest: int | None = None
-    writer: _Writer | None = None
+    writer: _Writer | ProcessWriter | None = None
     dedup = getattr(reader, "dedup", None)
     lookup = getattr(dedup, "lookup", None)
 
@@ -104,7 +111,7 @@ def read_flushing(
             unwritten.extend(records)
             return False
         if writer is None:
-            writer = _Writer(events, name)
+            writer = _start_writer(events, name, write_process)
         writer.put(records, (state_key, reader.save_state()))
         return True
 
@@ -123,7 +130,37 @@ def read_flushing(
         if writer is not None:
             writer.close()
             unwritten.extend(writer.failed)
+            if isinstance(writer, ProcessWriter):
+                events.history.changed_elsewhere()  # type: ignore[union-attr]
     return [*unwritten, *records], newest
+
+
+def _start_writer(
+    events: UsageEvents, name: str, write_process: bool | None
+) -> _Writer | ProcessWriter:
+    """A process of its own when wanted (by default: when a core is free for it) and the
+    history is a file, else a thread (``write_process`` says why a process)."""
+    path = events.history.path
+    wanted = writer_process_wanted() if write_process is None else write_process
+    if str(path) != ":memory:" and wanted:
+        try:
+            return ProcessWriter(path, name, START_METHOD)
+        except (OSError, ValueError, ImportError, NotImplementedError) as exc:
+            log.warning("%s: no history writing process (%s); writing on a thread", name, exc)
+    return _Writer(events, name)
+
+
+def writer_process_wanted(cpus: int | None = None, load: float | None = None) -> bool:
+    """Whether a long read's history writes go to a process of their own: on a machine with
+    more than one core that is not busy already (a load average within half a core of the core
+    count: another process would only share a core, and cost its start-up)."""
+    cpus = (os.cpu_count() or 1) if cpus is None else cpus
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # Windows has none: take the cores as free
+            load = 0.0
+    return cpus >= 2 and load < cpus - 0.5
 
 
 def progress_of(label: str, counter: ScanCounter) -> ScanProgress | None:
