@@ -503,6 +503,9 @@ def test_ordered_files_yields_in_order_and_hands_back_what_a_failed_process_coul
     assert worker_count(1, cpus=8, load=0) == 0  # one file is read here, its result not sent
     assert worker_count(7, cpus=4, load=0.3) == 3 and worker_count(7, cpus=1, load=0) == 0
     assert worker_count(30, cpus=64, load=1.0) == 4
+    # with the history's writing process taking a core too
+    assert worker_count(7, cpus=2, load=0.3, kept_cores=2) == 0
+    assert worker_count(7, cpus=4, load=0.3, kept_cores=2) == 2
     # a machine with no core to spare reads in one process
     assert worker_count(7, cpus=2, load=1.6) == 0 and worker_count(7, cpus=8, load=9.0) == 0
     with OrderedFiles(paths, os.path.getsize, workers=2) as pool:

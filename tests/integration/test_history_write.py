@@ -143,9 +143,9 @@ def test_a_first_scan_cut_between_batches_resumes_to_the_figures_of_an_uncut_one
     assert len(after["records"]) > len(at_cut["records"])
 
 
-def _scan_into(db: Path, config: Path, write_process: bool) -> None:
+def _scan_into(db: Path, config: Path, write_process: bool) -> int:
     """A first scan of ``config`` into the history ``db``, its batches written by a process of
-    their own or on a thread."""
+    their own or on a thread; the cores it kept busy besides reading processes."""
     history = HistoryStore(db)
     source = claude_source([config], build_price_table(), history, watch=False)
     source.reader.workers = 0
@@ -153,6 +153,7 @@ def _scan_into(db: Path, config: Path, write_process: bool) -> None:
     try:
         source.poll()
         assert source.status.state == "ok", source.status.detail
+        return source.reader.kept_cores
     finally:
         source.close()
         history.close()
@@ -174,9 +175,9 @@ def test_a_first_scan_written_by_a_process_of_its_own_equals_one_written_on_a_th
             started.append(self)
 
     monkeypatch.setattr(streaming, "ProcessWriter", Counted)
-    _scan_into(tmp_path / "process.sqlite3", config, write_process=True)
+    assert _scan_into(tmp_path / "process.sqlite3", config, write_process=True) == 2
     assert len(started) == 1 and started[0].failed == [] and not started[0].problem
-    _scan_into(tmp_path / "thread.sqlite3", config, write_process=False)
+    assert _scan_into(tmp_path / "thread.sqlite3", config, write_process=False) == 1
     by_process = _rollups_and_records(tmp_path / "process.sqlite3")
     assert by_process == _rollups_and_records(tmp_path / "thread.sqlite3")
     assert len(by_process["records"]) == 1800

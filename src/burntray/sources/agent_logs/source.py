@@ -247,15 +247,20 @@ class ClaudeSource(AgentLogSource):
 
     def _read_records(self, active_since_ns: int | None) -> list[UsageRecord]:
         """Read, writing a long read's records to the history in batches as it goes."""
-        from burntray.sources.agent_logs.streaming import read_flushing  # noqa: PLC0415
+        from burntray.sources.agent_logs.streaming import (  # noqa: PLC0415
+            read_flushing,
+            writer_process_wanted,
+        )
 
+        wanted = writer_process_wanted() if self.write_process is None else self.write_process
+        self.reader.kept_cores = 2 if wanted else 1  # the writing process takes a core too
         found = read_flushing(
             self.reader,
             self._events,
             self.name,
             self._state_key,
             active_since_ns,
-            write_process=self.write_process,
+            write_process=wanted,
         )
         self._data_updated_ns = found[1] if found[1] is not None else self._data_updated_ns
         return found[0]

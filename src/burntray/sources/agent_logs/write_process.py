@@ -65,7 +65,9 @@ def write_batches(path: str, name: str, conn: Connection) -> None:
                 continue
             try:
                 records, meta = _BATCH.decode(data)
+                del data
                 events.ingest(name, records, meta)
+                del records  # not held while the next batch comes in and is decoded
             except Exception as exc:
                 conn.send(f"{type(exc).__name__}: {exc}")
             else:

@@ -114,6 +114,7 @@ class ClaudeLogReader:
         self._price_cache: dict[str, Rates | None] = {}
         # reading processes besides this one; None: as the cores allow (``worker_count``)
         self.workers = workers
+        self.kept_cores = 1  # cores the scan keeps busy besides reading processes
         self.parallel_min_bytes = parallel_min_bytes
         self.start_method = start_method
         self.parallel_problem = ""  # why the last big read could not use other processes
@@ -187,7 +188,11 @@ class ClaudeLogReader:
         sizes = {name: _size(name) - self._offset(name) for _root, name in todo}
         fresh = [name for _root, name in todo if name not in self.tailer.files]
         fresh_bytes = sum(sizes[name] for name in fresh)
-        workers = worker_count(len(fresh)) if self.workers is None else self.workers
+        workers = (
+            worker_count(len(fresh), kept_cores=self.kept_cores)
+            if self.workers is None
+            else self.workers
+        )
         parallel = workers > 0 and fresh_bytes >= self.parallel_min_bytes
         self.progress.start(sum(max(0, n) for n in sizes.values()))
         pool = spool = None
