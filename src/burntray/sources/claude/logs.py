@@ -61,13 +61,11 @@ Flush = Callable[[list[UsageRecord]], bool | None]
 Out = dict[str, UsageRecord]  # the records read so far, by key
 # Records held before a long read hands them on (one history transaction each).
 FLUSH_RECORDS = 20_000
-
 # Groups are kept for this long before the reader compacts them (when there are many).
 KEEP_GROUPS_NS = 48 * 3600 * 10**9
 COMPACT_AT_GROUPS = 50_000
-# During a long read, past this many groups those of requests more than SPILL_KEEP_NS older
-# than the newest are spilled (rebuilt exactly from the history when seen again; streaming
-# rewrites come within minutes, so a spilled one is rarely needed again).
+# Past this many groups in a long read, those of requests over SPILL_KEEP_NS older than the newest
+# are spilled (rebuilt exactly from the history if seen again: rewrites come within minutes).
 SPILL_AT_GROUPS = 20_000
 SPILL_KEEP_NS = 3600 * 10**9
 
@@ -188,11 +186,9 @@ class ClaudeLogReader:
         sizes = {name: _size(name) - self._offset(name) for _root, name in todo}
         fresh = [name for _root, name in todo if name not in self.tailer.files]
         fresh_bytes = sum(sizes[name] for name in fresh)
-        workers = (
-            worker_count(len(fresh), kept_cores=self.kept_cores)
-            if self.workers is None
-            else self.workers
-        )
+        workers = self.workers
+        if workers is None:
+            workers = worker_count(len(fresh), kept_cores=self.kept_cores)
         parallel = workers > 0 and fresh_bytes >= self.parallel_min_bytes
         self.progress.start(sum(max(0, n) for n in sizes.values()))
         pool = spool = None
