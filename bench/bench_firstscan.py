@@ -7,9 +7,9 @@ duplicates, user lines with tool results between them). On it, in one run:
 - ``burntray status --source claude --window 7d --format json`` on an empty history (the cold
   first scan, whole process: reading, the history write and the answer);
 - the scan alone (reading the logs and writing the history, no answer), in its own process:
-  as burntray runs it (reading processes when cores are free), with as many reading processes
-  as it takes on an idle machine whatever the load (one per core but one: 1 on 2 cores), and
-  in one process;
+  as burntray runs it (reading processes and a writing process when cores are free), as it
+  runs on an idle machine whatever the load (a writing process, and one reading process per core
+  but two: none on 2 cores), and in one process (the history written on a thread);
 - ``ccusage claude daily --json --offline`` (20.0.24, native binary) on the same files;
 - the peak RSS of each: the largest single process (``wait4``) and, for burntray, the whole
   process tree (its parsing workers too) sampled every 10 ms.
@@ -62,6 +62,8 @@ from burntray.store.history import HistoryStore
 history = HistoryStore(Path(sys.argv[1]))
 source = claude_source([Path(sys.argv[2])], build_price_table(), history, watch=False)
 source.reader.workers = None if sys.argv[3] == "auto" else int(sys.argv[3])
+# the history's batches: by a writing process, on a thread, or as the machine suits
+source.write_process = {"process": True, "thread": False}.get(sys.argv[4])
 source.poll()
 print(source.status.state, source.status.detail)
 """
@@ -232,7 +234,8 @@ def run() -> list[tuple[str, str]]:
         serial: list[float] = []
         two: list[float] = []
         two_tree = 0
-        idle = max(1, worker_count(SESSIONS, load=0.0))  # the reading processes of an idle machine
+        # an idle machine's reading processes (one core each for this process and the writing one)
+        idle = worker_count(SESSIONS, load=0.0, kept_cores=2)
         serial_rss = 0
         cc: list[float] = []
         cc_rss = 0
@@ -247,23 +250,24 @@ def run() -> list[tuple[str, str]]:
             cold_rss.append(rss)
             cold_tree.append(tree)
             db = work / f"scan{n}.sqlite3"
-            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db), str(config), "auto"]
+            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db), str(config), "auto", "auto"]
             took, rss, tree, _out = _run(
                 scan_cmd, {**env, "BURNTRAY_HOME": str(work / f"s{n}")}, "scan"
             )
             scan.append(took)
             scan_rss.append(rss)
             scan_tree.append(tree)
-            # with the reading processes of an idle machine whatever the load (``auto`` takes
-            # none on a busy one), then in one process: what they bring, in this run
-            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db) + "-2", str(config), str(idle)]
+            # as on an idle machine whatever the load (``auto`` takes no other process on a
+            # busy one), then all in one process: what the other processes bring, in this run
+            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db) + "-2", str(config), str(idle),
+                        "process"]  # fmt: skip
             took, _rss, tree, _out = _run(
                 scan_cmd, {**env, "BURNTRAY_HOME": str(work / f"t{n}")}, "two"
             )
             two.append(took)
             two_tree = max(two_tree, tree)
             db = work / f"serial{n}.sqlite3"
-            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db), str(config), "0"]
+            scan_cmd = [sys.executable, "-c", _SCAN_ONLY, str(db), str(config), "0", "thread"]
             took, rss, _tree, _out = _run(
                 scan_cmd, {**env, "BURNTRAY_HOME": str(work / f"o{n}")}, "serial"
             )
@@ -286,8 +290,9 @@ def run() -> list[tuple[str, str]]:
         rows.append((f"first scan alone: read + history write (median of {RUNS})",
                      f"{first:.2f} s"))  # fmt: skip
         figure = f"{_median(two):.2f} s, peak RSS of the tree {two_tree / 1024:.0f} MB"
-        rows.append((f"first scan with {idle} reading process(es) (an idle machine's)", figure))
-        rows.append(("first scan in one process (no reading processes)",
+        rows.append((f"first scan as on an idle machine: {idle} reading process(es), "
+                     "a writing process", figure))  # fmt: skip
+        rows.append(("first scan in one process (no reading process, the write on a thread)",
                      f"{_median(serial):.2f} s, peak RSS {serial_rss / 1024:.0f} MB"))  # fmt: skip
         rows.append((f"cold status --source claude --window 7d --format json ({RUNS})",
                      f"{whole:.2f} s"))  # fmt: skip
@@ -299,7 +304,7 @@ def run() -> list[tuple[str, str]]:
                      f"{max(cold_tree) / 1024:.0f} MB "
                      f"(largest process {max(cold_rss) / 1024:.0f} MB)"))  # fmt: skip
         cpu = {name: _median(values) for name, values in CPU.items()}
-        rows.append((f"CPU s (user + sys): first scan / {idle} reading / none / ccusage",
+        rows.append(("CPU s (user + sys): first scan / idle machine's / one process / ccusage",
                      " / ".join(f"{cpu[n]:.2f}" if n in cpu else "-"
                                 for n in ("scan", "two", "serial", "ccusage"))))  # fmt: skip
         for workers, runs in sorted(reading.items()):
