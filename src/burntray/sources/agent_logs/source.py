@@ -252,7 +252,11 @@ class ClaudeSource(AgentLogSource):
             writer_process_wanted,
         )
 
-        wanted = writer_process_wanted() if self.write_process is None else self.write_process
+        wanted = self.write_process
+        if self._events is None or str(self._events.history.path) == ":memory:":
+            wanted = False  # no history file for another process to write to
+        elif wanted is None:
+            wanted = writer_process_wanted()
         self.reader.kept_cores = 2 if wanted else 1  # the writing process takes a core too
         found = read_flushing(
             self.reader,
