@@ -53,16 +53,22 @@ def worker_count(
     count) more processes only add their start-up and the hand-over of what they read, so the
     scan stays in this process (measured: a 2-core machine at load 9 read the heavy week in
     17-20 s in one process, 21-22 s with two more)."""
+    cpus, load = cores_and_load(cpus, load)
+    if load >= cpus - 0.5 or files < 2:
+        # (one file: nothing to overlap its reading with, and its whole result would cross)
+        return 0
+    return max(0, min(cpus - kept_cores, MAX_WORKERS, files))
+
+
+def cores_and_load(cpus: int | None = None, load: float | None = None) -> tuple[int, float]:
+    """This machine's cores and its load average (1 minute), where not given."""
     cpus = (os.cpu_count() or 1) if cpus is None else cpus
     if load is None:
         try:
             load = os.getloadavg()[0]
         except (AttributeError, OSError):  # Windows has none: take the cores as free
             load = 0.0
-    if load >= cpus - 0.5 or files < 2:
-        # (one file: nothing to overlap its reading with, and its whole result would cross)
-        return 0
-    return max(0, min(cpus - kept_cores, MAX_WORKERS, files))
+    return cpus, load
 
 
 class OrderedFiles:

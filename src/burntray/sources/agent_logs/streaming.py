@@ -9,7 +9,6 @@ than the whole history, and a scan cut short resumes where its last batch ended.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from burntray.lazylog import get_logger
 from burntray.model.progress import ScanProgress
-from burntray.sources.agent_logs.parallel import START_METHOD
+from burntray.sources.agent_logs.parallel import START_METHOD, cores_and_load
 from burntray.sources.agent_logs.write_process import ProcessWriter
 
 if TYPE_CHECKING:
@@ -154,12 +153,7 @@ def writer_process_wanted(cpus: int | None = None, load: float | None = None) ->
     """Whether a long read's history writes go to a process of their own: on a machine with
     more than one core that is not busy already (a load average within half a core of the core
     count: another process would only share a core, and cost its start-up)."""
-    cpus = (os.cpu_count() or 1) if cpus is None else cpus
-    if load is None:
-        try:
-            load = os.getloadavg()[0]
-        except (AttributeError, OSError):  # Windows has none: take the cores as free
-            load = 0.0
+    cpus, load = cores_and_load(cpus, load)
     return cpus >= 2 and load < cpus - 0.5
 
 
