@@ -86,7 +86,7 @@ def read_flushing(
     state_key: str,
     active_since_ns: int | None,
     *,
-    write_process: bool | None = None,
+    write_process: bool = False,
 ) -> tuple[list[UsageRecord], int | None]:
     """What ``reader`` read that is not in the history yet (the caller writes it with the
     final read positions), and the newest time of the batches written on the way (None: none
@@ -94,8 +94,8 @@ def read_flushing(
 
     Batches are written by a thread while the reader goes on; a lookup of earlier requests
     (duplicate removal's, for a spilled message) first waits for the batches before it.
-    ``write_process``: write them in a process of their own (True), on a thread (False), or
-    whichever suits the machine now (None: ``writer_process_wanted``)."""
+    ``write_process``: write them in a process of their own (the caller decides, as it keeps a
+    core for it: ``writer_process_wanted``), else on a thread."""
     unwritten: list[UsageRecord] = []
     newest: int | None = None
     writer: _Writer | ProcessWriter | None = None
@@ -134,16 +134,12 @@ def read_flushing(
     return [*unwritten, *records], newest
 
 
-def _start_writer(
-    events: UsageEvents, name: str, write_process: bool | None
-) -> _Writer | ProcessWriter:
-    """A process of its own when wanted (by default: when a core is free for it) and the
-    history is a file, else a thread (``write_process`` says why a process)."""
-    path = events.history.path
-    wanted = writer_process_wanted() if write_process is None else write_process
-    if str(path) != ":memory:" and wanted:
+def _start_writer(events: UsageEvents, name: str, write_process: bool) -> _Writer | ProcessWriter:
+    """A process of its own when asked for (``write_process`` says why), else a thread; a
+    thread too when no process can be started."""
+    if write_process:
         try:
-            return ProcessWriter(path, name, START_METHOD)
+            return ProcessWriter(events.history.path, name, START_METHOD)
         except (OSError, ValueError, ImportError, NotImplementedError) as exc:
             log.warning("%s: no history writing process (%s); writing on a thread", name, exc)
     return _Writer(events, name)
