@@ -31,8 +31,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-
 from burntray.config import Settings
 from burntray.model.pricing import build_price_table
 from burntray.model.snapshot import Snapshot, SourceStatus, Totals, UsageRow
@@ -42,7 +40,7 @@ from burntray.serve.http import FiguresServer
 from burntray.serve.run import FiguresPublisher
 from burntray.sources.otel.source import OtelSource
 from burntray.store.history import HistoryStore
-from loopback import claude_code_export, free_port, http_get
+from loopback import add_event, claude_code_export, claude_code_logs, free_port, http_get
 from target import missed, percentile
 
 S = 10**9
@@ -293,26 +291,18 @@ TARGET_GROWTH_MB = 20.0
 def _card_body(export: int) -> bytes:
     """One export of 625 Claude Code request events, each with a model name of its own."""
     per = CARD_MODELS // CARD_EXPORTS
-    req = ExportLogsServiceRequest()
-    rl = req.resource_logs.add()
-    kv = rl.resource.attributes.add()
-    kv.key, kv.value.string_value = "service.name", "claude-code"
-    sl = rl.scope_logs.add()
+    req, scope = claude_code_logs()
     now = time.time_ns()
     for i in range(export * per, (export + 1) * per):
-        rec = sl.log_records.add()
-        rec.time_unix_nano = now
-        rec.event_name = "claude_code.api_request"
-        for key, value in (
+        attributes = (
             ("session.id", f"s{i % 7}"),
             ("model", f"made-up-model-{i}"),
             ("cost_usd", "0.01"),
             ("input_tokens", "10"),
             ("output_tokens", "5"),
             ("request_id", f"card_{i}"),
-        ):
-            a = rec.attributes.add()
-            a.key, a.value.string_value = key, value
+        )
+        add_event(scope, "claude_code.api_request", attributes, now)
     return req.SerializeToString()
 
 

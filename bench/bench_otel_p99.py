@@ -47,7 +47,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from loopback import claude_code_export, free_port, http_get
+from loopback import add_event, claude_code_export, claude_code_logs, free_port, http_get
 
 S = 10**9
 MS = 10**6
@@ -94,22 +94,10 @@ def client_heavy(port: int, start_ns: int, end_ns: int) -> None:
     hold the receiver's decoding budget, and it answers 503 with Retry-After. Prints
     {"ok": n, "refused": {status: n}}."""
 
-    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
-        ExportLogsServiceRequest,
-    )
-
-    req = ExportLogsServiceRequest()
-    rl = req.resource_logs.add()
-    kv = rl.resource.attributes.add()
-    kv.key, kv.value.string_value = "service.name", "claude-code"
-    sl = rl.scope_logs.add()
+    req, scope = claude_code_logs()
     prompt = "why is this test flaky? " * (HEAVY_MIB * 2**20 // 64 // 24)
     for _ in range(64):
-        rec = sl.log_records.add()
-        rec.time_unix_nano = time.time_ns()
-        rec.event_name = "claude_code.user_prompt"
-        a = rec.attributes.add()
-        a.key, a.value.string_value = "prompt", prompt
+        add_event(scope, "claude_code.user_prompt", (("prompt", prompt),), time.time_ns())
     _flat_out(port, start_ns, end_ns, HEAVY_CONNS, [req.SerializeToString()])
 
 
