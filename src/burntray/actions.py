@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from burntray.config_values import CALENDAR_WINDOWS
 from burntray.errors import ClearError
@@ -26,8 +28,7 @@ if TYPE_CHECKING:
 HISTORY_TARGET = "history"
 
 
-@dataclass(frozen=True, slots=True)
-class ClearTarget:
+class ClearTarget(Struct, frozen=True):
     """Something ``clear-cache`` can empty: the history or a source's own store."""
 
     key: str  # "history" or a source's clear flag ("hexai")

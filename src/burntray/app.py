@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from burntray.config import Settings, load_config
 from burntray.config_cache import CACHE_NAME as CONFIG_CACHE
@@ -29,8 +30,7 @@ if TYPE_CHECKING:  # sqlite3 and the store load only when the history is opened
 log = get_logger(__name__)
 
 
-@dataclass
-class AppContext:
+class AppContext(Struct):
     """Everything a command needs, resolved from the environment."""
 
     paths: AppPaths

@@ -1,4 +1,4 @@
-"""Settings: a frozen dataclass, loaded from ``config.toml`` (saving it is ``config_write``).
+"""Settings: a frozen msgspec Struct, loaded from ``config.toml`` (saving: ``config_write``).
 
 Every key is declared once in ``FIELDS`` with its parser (``config_values``), so each bad value
 is reported with the key, the value and what is allowed; an unknown key is named with the
@@ -15,10 +15,11 @@ import os
 import stat
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from dataclasses import replace as replace_fields
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace as replace_fields
 
 from burntray.config_cache import read_toml
 from burntray.config_keys import ConfigField, names, text, url
@@ -49,8 +50,7 @@ ICON_FIGURES = ("rpm", "cost", "reqs", "limit", "none")  # "limit": the most use
 PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(Struct, frozen=True):
     """The settings in force: config.toml's values over the defaults."""
 
     window: str = "1h"

@@ -8,8 +8,9 @@ source registry for those keys, and the registry must not import ``config`` back
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 
 def text(value: object) -> str:
@@ -40,8 +41,7 @@ def names(value: object) -> str:
     return ", ".join(dict.fromkeys(words))
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigField:
+class ConfigField(Struct, frozen=True):
     """One config key: where it lives in the TOML, how it is parsed, what it does."""
 
     key: str  # dotted TOML key

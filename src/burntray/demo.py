@@ -17,8 +17,9 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from burntray.app import AppContext
 from burntray.config import Settings, load_config
@@ -32,8 +33,7 @@ from burntray.sources.spec import DemoFeed, SourceSpec
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class DemoModel:
+class DemoModel(Struct, frozen=True):
     provider: str
     model: str
     weight: float  # share of requests
@@ -52,8 +52,7 @@ DEMO_MODELS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Traffic:
+class Traffic(Struct, frozen=True):
     mean_gap_s: float = 9.0  # between requests when nobody is in a hurry
     burst_every_s: tuple[float, float] = (120.0, 300.0)
     burst_len: tuple[int, int] = (15, 40)
@@ -76,14 +75,14 @@ class DemoWriter:
     def __init__(
         self,
         folder: Path,
-        traffic: Traffic = Traffic(),
+        traffic: Traffic | None = None,
         seed: int | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
         feed: DemoFeed | None = None,
     ) -> None:
         self.folder = folder
         self.feed = feed if feed is not None else demo_source()[1]
-        self.traffic = traffic
+        self.traffic = traffic if traffic is not None else Traffic()
         self.random = random.Random(seed)  # noqa: S311 - synthetic traffic, not security
         self.clock_ns = clock_ns
         self.stop_event = threading.Event()

@@ -17,8 +17,9 @@ import os
 import stat
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from burntray.io.atomic import UnsafePathError, kind_of
 from burntray.io.bounded_read import check_regular_file
@@ -27,8 +28,7 @@ from burntray.lazylog import get_logger
 APP_NAME = "burntray"
 
 
-@dataclass(frozen=True, slots=True)
-class AppPaths:
+class AppPaths(Struct, frozen=True):
     """burntray's own folders: config, data (the history), cache and log."""
 
     config_dir: Path

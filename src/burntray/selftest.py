@@ -15,8 +15,9 @@ import importlib
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import IO, Any
+
+from msgspec import Struct
 
 from burntray import __version__
 from burntray.config import Settings
@@ -27,8 +28,7 @@ ICON_SIZE = 64
 TRAY_UI_MODULES = ("burntray.ui.icon", "burntray.ui.presenter")
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(Struct, frozen=True):
     name: str
     ok: bool
     detail: str

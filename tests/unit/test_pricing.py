@@ -3,11 +3,11 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from burntray.model.price_table import PRICES_AS_OF, PRICES_FILE
 from burntray.model.pricing import (

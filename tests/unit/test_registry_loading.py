@@ -3,9 +3,8 @@ use, once, only where it is needed, and a failure to load one is never a missing
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from burntray.config_keys import source_field, text
 from burntray.sources.base import Source, SourceContext

@@ -8,10 +8,10 @@ import io
 import json
 import os
 import stat
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from burntray.cli import main
 from burntray.model.aggregate import summarise_bytes

@@ -5,10 +5,10 @@ level, and current again once the stream pauses."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from burntray.app import AppContext
 from burntray.model.pricing import build_price_table

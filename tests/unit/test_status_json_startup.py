@@ -1,5 +1,5 @@
 """What ``burntray status --format json`` loads on an empty home: no source package's reader
-(the ``block`` object is model code), no msgspec (the stdlib's json writes the same bytes), and
+(the ``block`` object is model code), no dataclasses (the values are msgspec Structs), and
 not the shipped price file's parse (no source priced anything; ``pricing.sources`` needs only
 to know the file is there). Without a history the alerts are evaluated with no sqlite3 and no
 alert store, no plan-window code at all (there are no plan windows), and no progress thread
@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import ast
 import json
-import math
-import random
 import subprocess
 import sys
-from typing import Any
-
-import msgspec
-import pytest
 
 from burntray.model.blocks import UsageBlock
-from burntray.model.export import block_to_dict, json_text
+from burntray.model.export import block_to_dict
 
 NS = 10**9
 
@@ -31,7 +25,7 @@ def test_status_json_loads_no_source_reader_and_parses_no_price_file() -> None:
         "from burntray.model import pricing\n"
         "code = main(['status', '--format', 'json'])\n"
         "sys.stdout.flush()\n"
-        "names = ('msgspec', 'burntray.sources.agent_logs.source', 'burntray.model.periods',\n"
+        "names = ('dataclasses', 'burntray.sources.agent_logs.source', 'burntray.model.periods',\n"
         "         'sqlite3', 'threading', 'burntray.store.history', 'burntray.store.alert_store',\n"
         "         'burntray.runtime.limit_alerting', 'burntray.model.limit_alerts',\n"
         "         'burntray.model.progress', 'burntray.model.limits')\n"
@@ -76,51 +70,3 @@ def test_a_block_in_json_is_rfc3339_utc_with_figures_rounded() -> None:
         "projected_cost_usd": None,
     }
     assert block_to_dict(None) is None
-
-
-def _msgspec_text(doc: Any) -> str:
-    return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode()
-
-
-def _random_float(rng: random.Random) -> float:
-    value = rng.choice((-1, 1)) * 10 ** rng.uniform(-9, 20)
-    return rng.choice((value, round(value, 6), round(value, 2), float(int(value))))
-
-
-@pytest.mark.parametrize("seed", range(20))
-def test_json_text_is_msgspecs_text_byte_for_byte(seed: int) -> None:
-    """Documents shaped like status JSON, with floats of every magnitude (plain and exponent
-    form, 1e-05 and 1e+16 among them), inf and nan, and strings with every control character:
-    the text is msgspec's, whichever encoder wrote it."""
-    rng = random.Random(seed)
-    texts = ["", "plain", "tab\there", 'quote " and \\ back', "é 😀 \u2028"]
-    texts.append(chr(rng.randrange(32)))
-
-    def value(depth: int) -> Any:
-        kind = rng.randrange(8 if depth < 3 else 5)
-        if kind == 0:
-            return _random_float(rng)
-        if kind == 1:
-            return rng.randrange(-(10**12), 10**12)
-        if kind == 2:
-            return rng.choice(texts) + "".join(chr(rng.randrange(0x7F)) for _ in range(3))
-        if kind == 3:
-            return rng.choice((None, True, False, 0.0, -0.0, math.inf, -math.inf, math.nan))
-        if kind == 4:
-            return rng.choice(([], {}))
-        if kind in (5, 6):
-            return {f"k{i}": value(depth + 1) for i in range(rng.randrange(1, 5))}
-        return [value(depth + 1) for _ in range(rng.randrange(1, 5))]
-
-    for _ in range(200):
-        doc = {"schema_version": 1, "totals": value(0), "rows": [value(1), value(1)]}
-        assert json_text(doc) == _msgspec_text(doc)
-
-
-@pytest.mark.parametrize(
-    "rpm",
-    [0.000099, 1e-06, 0.000694, 12.5, 1e16, math.inf],  # one request a week: 9.9e-05
-)
-def test_a_float_only_msgspec_writes_alike_still_prints_as_before(rpm: float) -> None:
-    doc = {"totals": {"rpm": rpm, "reqs": 1}}
-    assert json_text(doc) == _msgspec_text(doc)

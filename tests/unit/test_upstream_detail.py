@@ -4,12 +4,12 @@ JSON key and report heading it gives."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from msgspec.structs import replace
 
 from burntray.model.export import snapshot_to_dict
 from burntray.model.snapshot import Snapshot, SourceStatus
@@ -86,7 +86,7 @@ def test_any_sources_figures_reach_the_json_and_the_report(hexai_dir: Path) -> N
         data = collect(ctx, ctx.settings)
     finally:
         ctx.close()
-    shown = dataclasses.replace(data, snapshot=replace(data.snapshot, upstream=_Widgets()))
+    shown = replace(data, snapshot=replace(data.snapshot, upstream=_Widgets()))
     text = render_html(shown, _dt.UTC)
     assert "<h3>The widget server&#39;s own count</h3>" in text or (
         "<h3>The widget server's own count</h3>" in text
@@ -103,7 +103,7 @@ def test_the_report_shows_the_daemon_period_as_cburn_words_it(hexai_dir: Path) -
         data = collect(ctx, ctx.settings)
     finally:
         ctx.close()
-    shown = dataclasses.replace(data, snapshot=replace(data.snapshot, upstream=PERIOD))
+    shown = replace(data, snapshot=replace(data.snapshot, upstream=PERIOD))
     text = render_html(shown, _dt.UTC)
     assert '<dl id="daemon">' in text
     assert "cburn daemon" in text and "own period (its --days, not this window)</h3>" in text

@@ -4,8 +4,9 @@ or session), or a live line with ``--watch``."""
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from burntray.cli.common import (
     EXIT_FAILED,

@@ -26,9 +26,10 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from msgspec import Struct, field
 
 from burntray.io.bounded_read import UnsafeFileError, open_regular_file
 
@@ -39,8 +40,7 @@ MAX_LINE_BYTES = 32 * 1024 * 1024
 MAX_REASON = 500  # characters of a skipped line's reason kept in the state
 
 
-@dataclass(slots=True)
-class FileState:
+class FileState(Struct):
     """What we know of one log file; ``extra`` is the caller's per-file parser state."""
 
     dev: int
@@ -87,8 +87,7 @@ class LineScan(Protocol):
         ...
 
 
-@dataclass(slots=True)
-class TailStats:
+class TailStats(Struct):
     bytes_read: int = 0
     lines: int = 0
     overlong_lines: int = 0

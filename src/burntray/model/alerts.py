@@ -28,8 +28,10 @@ Rules (the README's "Alerts" section says the same to users):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Literal
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from burntray.model.format import usd
 from burntray.model.snapshot import AlertLevel
@@ -42,8 +44,7 @@ FOLLOW_UP_GROWTH = 3.0  # a told spike whose rate grows past this x the told rat
 AlertKind = Literal["spike", "rpm", "budget"]
 
 
-@dataclass(frozen=True, slots=True)
-class AlertConfig:
+class AlertConfig(Struct, frozen=True):
     """The alert settings as plain numbers (``from_settings`` reads ``[alerts]``)."""
 
     spike_usd_per_hour: float = 5.0
@@ -56,8 +57,7 @@ class AlertConfig:
     rpm_threshold: float = 0.0  # 0: no request-rate alert
 
 
-@dataclass(frozen=True, slots=True)
-class TopUsage:
+class TopUsage(Struct, frozen=True):
     """The biggest spender (or requester) in the short window."""
 
     provider: str
@@ -66,8 +66,7 @@ class TopUsage:
     reqs: int
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(Struct, frozen=True):
     """What the engine measured for one source at ``now_ns``."""
 
     now_ns: int
@@ -80,8 +79,7 @@ class Reading:
     spent_today_usd: float | None = None  # None: not measured (no budget, or unknown)
 
 
-@dataclass(frozen=True, slots=True)
-class KindState:
+class KindState(Struct, frozen=True):
     """The detector's memory for one kind of alert (spike, rpm, budget)."""
 
     active_since_ns: int | None = None  # a spike of this kind is on since then
@@ -92,8 +90,7 @@ class KindState:
     followed_up: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class AlertState:
+class AlertState(Struct, frozen=True):
     """Everything the detector remembers; persisted per source so restarts never re-fire."""
 
     spike: KindState = field(default_factory=KindState)
@@ -104,8 +101,7 @@ class AlertState:
     checked_ns: int | None = None  # the last evaluation
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(Struct, frozen=True):
     """One alert to tell the user (and to record in ``alert_log``)."""
 
     kind: AlertKind
@@ -115,8 +111,7 @@ class Alert:
     ts_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
+class Evaluation(Struct, frozen=True):
     """What one evaluation found: the new state, the level and text shown, what fired."""
 
     state: AlertState

@@ -11,8 +11,9 @@ current block only, does not build the views' classes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from burntray.model.timefmt import NS_PER_HOUR
 
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
 BLOCK_NS = 5 * NS_PER_HOUR
 
 
-@dataclass(frozen=True, slots=True)
-class UsageBlock:
+class UsageBlock(Struct, frozen=True):
     """One 5-hour block; ``active`` when ``now`` is inside it and it has not gone idle."""
 
     start_ns: int

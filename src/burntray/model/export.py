@@ -159,33 +159,10 @@ def _round6(value: float | None) -> float | None:
 
 
 def json_text(doc: Any) -> str:
-    """``doc`` as JSON indented by two, byte for byte as msgspec writes it (the format of
-    ``status --format json``). The stdlib's encoder writes the same bytes
-    unless a float prints in exponent form (msgspec writes ``1e-5`` where Python writes
-    ``1e-05``) or is not finite (msgspec writes ``null``): such a document goes to msgspec.
-    The reason for two: a status line run every few seconds pays the import of msgspec (with
-    ``uuid``, ``decimal`` and ``typing_extensions``) on each run, about 10 ms, and stdlib
-    ``json`` costs a sixth of that."""
-    if _floats_print_alike(doc):
-        import json  # noqa: PLC0415 - see the docstring
-
-        return json.dumps(doc, indent=2, ensure_ascii=False)
-    import msgspec  # noqa: PLC0415
+    """``doc`` as JSON indented by two (the format of ``status --format json``)."""
+    import msgspec  # noqa: PLC0415 - loaded already with the value classes
 
     return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode()
-
-
-def _floats_print_alike(value: Any) -> bool:
-    """No float in ``value`` prints in exponent form or is inf/nan (``repr`` then holds an
-    ``e`` or an ``n``; a float in plain notation has only digits, a point and a sign)."""
-    if isinstance(value, float):
-        text = repr(value)
-        return "e" not in text and "n" not in text
-    if isinstance(value, dict):
-        return all(_floats_print_alike(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return all(_floats_print_alike(v) for v in value)
-    return True
 
 
 def limit_to_dict(win: PlanWindow, now_ns: int) -> dict[str, Any]:

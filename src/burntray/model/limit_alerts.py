@@ -18,8 +18,10 @@ the same period, which is news. Time is only ``now_ns``: tests drive it with a f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from typing import Literal
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from burntray.model.limits import SAME_RESET_NS, PlanWindow, runs_out_before_reset
 from burntray.model.limits_text import (
@@ -34,8 +36,7 @@ LimitKind = Literal["threshold", "pace", "reset"]
 DEFAULT_THRESHOLDS = (80.0, 95.0)  # also of a window a per-window table does not name
 
 
-@dataclass(frozen=True, slots=True)
-class LimitAlertConfig:
+class LimitAlertConfig(Struct, frozen=True):
     """Which plan-window alerts are on: the used-% thresholds, pace and reset."""
 
     thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
@@ -49,8 +50,7 @@ class LimitAlertConfig:
         return self.per_window.get(win.window, self.thresholds)
 
 
-@dataclass(frozen=True, slots=True)
-class WindowAlertState:
+class WindowAlertState(Struct, frozen=True):
     """What was told about one (tool, window) in its current period."""
 
     period_ns: int | None = None  # the period's reset time (None: not known)
@@ -62,8 +62,7 @@ class WindowAlertState:
     reset_fired_ns: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LimitAlert:
+class LimitAlert(Struct, frozen=True):
     """One plan-window alert to tell the user."""
 
     kind: LimitKind

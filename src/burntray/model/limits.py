@@ -18,8 +18,10 @@ session. The rules here make those observations a truthful answer:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from typing import Literal
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from burntray.model.timefmt import NS_PER_MINUTE
 
@@ -42,8 +44,7 @@ def window_label(window_minutes: int) -> str:
     return f"{window_minutes}m"
 
 
-@dataclass(frozen=True, slots=True)
-class PlanWindow:
+class PlanWindow(Struct, frozen=True):
     """One plan window of one tool, as last observed.
 
     ``tool`` is the tool's stable id ("claude", "codex"), the same for every source that reports

@@ -10,14 +10,14 @@ all. A day is known only from per-request items (a status-line total has no day)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 STATUS_LINE = "status line"
 OTLP = "otlp"
 
 
-@dataclass(frozen=True, slots=True)
-class OwnCost:
+class OwnCost(Struct, frozen=True):
     """One report of a tool's own cost: ``usd`` for ``session`` as of ``at_ns``;
     ``per_request``: one request's cost (OTLP), else the session's running total."""
 
@@ -28,8 +28,7 @@ class OwnCost:
     per_request: bool
 
 
-@dataclass(frozen=True, slots=True)
-class OwnFigure:
+class OwnFigure(Struct, frozen=True):
     """What a row shows beside the logs' cost: the tool's own ``usd``, where it came from, when
     it was last reported, and the logs' cost it is compared with (None: the row's own)."""
 

@@ -7,15 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from burntray.model.timefmt import NS_PER_QUARTER_HOUR
 from burntray.model.usage import UsageRecord
 
 
-@dataclass(frozen=True, slots=True)
-class PeriodRow:
+class PeriodRow(Struct, frozen=True):
     """Usage of one day or one session."""
 
     key: str  # "2026-11-20" or the session id
@@ -216,8 +216,7 @@ class PeriodKeys:
         return found
 
 
-@dataclass(frozen=True, slots=True)
-class ViewRow:
+class ViewRow(Struct, frozen=True):
     """Usage of one group: ``keys`` holds its value of each dimension grouped by, in order."""
 
     keys: tuple[str, ...]

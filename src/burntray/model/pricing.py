@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from msgspec import Struct, field
 
 from burntray.io.bounded_read import MiB, UnsafeFileError, read_regular_file
 from burntray.model.price_table import (
@@ -33,8 +34,7 @@ _DOTTED_VERSION = re.compile(r"(?<=[0-9])\.(?=[0-9])")
 TIER_THRESHOLD_TOKENS = 200_000
 
 
-@dataclass(frozen=True, slots=True)
-class Price:
+class Price(Struct, frozen=True):
     """USD per million tokens.
 
     The optional fields after ``key`` are what coding-agent logs need to be priced exactly:
@@ -131,8 +131,7 @@ def normalise_model(model: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
-class PriceTable:
+class PriceTable(Struct, frozen=True):
     """The shipped prices plus the user's overrides; immutable so snapshots can share it."""
 
     prices: Mapping[str, Price]

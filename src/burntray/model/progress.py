@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
-@dataclass(frozen=True, slots=True)
-class ScanProgress:
+class ScanProgress(Struct, frozen=True):
     """A source's long read under way: bytes done of the bytes it has to read."""
 
     label: str  # the source, for people: "Claude Code logs"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 if TYPE_CHECKING:  # only the annotation: a snapshot without plan windows never loads them
     from burntray.model.figures import SourceFigures
@@ -16,8 +18,7 @@ SourceState = Literal["ok", "empty", "error", "offline", "starting"]
 AlertLevel = Literal["normal", "elevated", "spike"]
 
 
-@dataclass(frozen=True, slots=True)
-class SourceStatus:
+class SourceStatus(Struct, frozen=True):
     """How a source is doing, in words a user can act on.
 
     ``state``: ok (read fine), empty (nothing to read yet, e.g. no stats.json), error (the
@@ -38,8 +39,7 @@ class SourceStatus:
         return self.state in ("ok", "empty")
 
 
-@dataclass(frozen=True, slots=True)
-class UsageRow:
+class UsageRow(Struct, frozen=True):
     """Usage of one provider/model in the window."""
 
     provider: str
@@ -61,8 +61,7 @@ class UsageRow:
     tokens_estimated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Totals:
+class Totals(Struct, frozen=True):
     """A window's figures summed over every provider and model."""
 
     reqs: int = 0
@@ -79,8 +78,7 @@ class Totals:
     tokens_estimated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Capabilities:
+class Capabilities(Struct, frozen=True):
     """What a source's figures can say, so the UI, CLI and reports ask this, never a name."""
 
     bytes: bool = False  # sent/recv bytes are known (hexai)
@@ -89,8 +87,7 @@ class Capabilities:
     upstream_cost: bool = False  # the upstream states cost itself (else burntray's prices)
 
 
-@dataclass(frozen=True, slots=True)
-class UpstreamFact:
+class UpstreamFact(Struct, frozen=True):
     """Something the upstream reports about itself (a daemon's period cost, its last error)."""
 
     label: str
@@ -121,8 +118,7 @@ class UpstreamDetail(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(Struct, frozen=True):
     """Everything shown for one source and window at one instant."""
 
     source: str  # "hexai" | "cburn" | ...

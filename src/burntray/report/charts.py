@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from markupsafe import Markup, escape
+from msgspec import Struct
 
 from burntray.model.timefmt import NS_PER_MINUTE, NS_PER_SECOND
 
@@ -37,16 +37,14 @@ def usd_axis(value: float, decimals: int) -> str:
     return f"${value:,.{decimals}f}"
 
 
-@dataclass(frozen=True, slots=True)
-class Bar:
+class Bar(Struct, frozen=True):
     start_ns: int
     end_ns: int
     value: float
     tooltip: str
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(Struct, frozen=True):
     ts_ns: int
     value: float
     tooltip: str

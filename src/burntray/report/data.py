@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from burntray.actions import read_once
 from burntray.app import AppContext
@@ -43,8 +44,7 @@ ALERT_TABLE = "alert_log"
 MAX_ALERTS_SHOWN = 500
 
 
-@dataclass(frozen=True, slots=True)
-class PricedRow:
+class PricedRow(Struct, frozen=True):
     """How one provider/model row was priced, for the "how costs were estimated" table."""
 
     provider: str
@@ -55,8 +55,7 @@ class PricedRow:
     output_per_m: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class ReportData:
+class ReportData(Struct, frozen=True):
     settings: Settings
     snapshot: Snapshot
     prices: PriceTable

@@ -5,8 +5,10 @@ from its status line or OTLP): the figures for ``status --by session|day`` and t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from burntray.model import own_cost
 from burntray.model.format import usd
@@ -47,8 +49,7 @@ def own_figures(
     }
 
 
-@dataclass(frozen=True)
-class TwoCosts:
+class TwoCosts(Struct, frozen=True):
     """One session's or day's two costs: the logs' (burntray's) and the tool's own."""
 
     key: str
@@ -61,8 +62,7 @@ class TwoCosts:
         return cost_gap_pct(self.own_usd, self.logged_usd)
 
 
-@dataclass(frozen=True)
-class TwoCostTables:
+class TwoCostTables(Struct, frozen=True):
     sessions: tuple[TwoCosts, ...]  # most recent first
     days: tuple[TwoCosts, ...]  # oldest first
     hidden_sessions: int = 0

@@ -9,7 +9,8 @@ tokens, so this equals summing per-event costs), as ``aggregate.summarise_bytes`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from burntray.model.aggregate import BYTES_PER_TOKEN
 from burntray.model.pricing import Price, PriceTable
@@ -23,8 +24,7 @@ MAX_COST_BUCKETS = 24  # cost-per-hour chart below 24 h windows; hourly bars fro
 MinuteRow = tuple[int, str, str, int, int, int]  # minute, provider, model, reqs, sent, recv
 
 
-@dataclass(frozen=True, slots=True)
-class Bucket:
+class Bucket(Struct, frozen=True):
     start_ns: int
     end_ns: int  # exclusive; the nominal end even when the window ends inside the bucket
     reqs: int
@@ -46,8 +46,7 @@ class Bucket:
         return self.cost_usd * 60 / self.minutes
 
 
-@dataclass(frozen=True, slots=True)
-class Timeline:
+class Timeline(Struct, frozen=True):
     """Buckets covering ``[start_ns, end_ns)``; ``partial`` buckets are cut by the window."""
 
     start_ns: int

@@ -5,7 +5,8 @@ same rule as ``status --by`` (``report.views``), so a report and ``--by`` agree.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from burntray.model.periods import ViewRow, day_start_ns
 from burntray.report.views import ViewQuery, read_view
@@ -18,8 +19,7 @@ WEEKS_UP_TO_NS = 200 * DAY_NS
 MAX_TABLE_ROWS = 50  # the dearest groups; the rest are summed in one line
 
 
-@dataclass(frozen=True)
-class PeriodBar:
+class PeriodBar(Struct, frozen=True):
     start_ns: int
     end_ns: int
     key: str  # 2026-11-20, the week's first day, or 2026-11
@@ -29,8 +29,7 @@ class PeriodBar:
     unpriced_reqs: int
 
 
-@dataclass(frozen=True)
-class ReportViews:
+class ReportViews(Struct, frozen=True):
     unit: str  # day, week or month
     totals: tuple[PeriodBar, ...]  # every period of the range, oldest first
     by_tool: tuple[tuple[str, tuple[PeriodBar, ...]], ...]  # each tool's periods

@@ -9,7 +9,9 @@ their upstream is added less the upstreams another source counts), so nothing is
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from burntray.model.periods import (
     PERIODS,
@@ -33,8 +35,7 @@ _NONE = {
 }
 
 
-@dataclass(frozen=True)
-class ViewQuery:
+class ViewQuery(Struct, frozen=True):
     """What to show: ``dims`` in order, over ``[start, end)``, periods in ``tz`` (None: the
     machine's zone) with weeks starting on ``week_start`` (0 Monday ... 6 Sunday)."""
 
@@ -45,8 +46,7 @@ class ViewQuery:
     week_start: int = 6
 
 
-@dataclass
-class View:
+class View(Struct):
     rows: list[ViewRow]
     sources: list[str] = field(default_factory=list)  # read and added (whole or in part)
     not_added: dict[str, str] = field(default_factory=dict)  # name -> the source counted instead

@@ -12,8 +12,9 @@ The tray and the terminal view get it the same way: ``install_alerts(monitor, ct
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec.structs import replace
 
 from burntray.config import Settings
 from burntray.lazylog import get_logger

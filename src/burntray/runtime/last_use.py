@@ -11,7 +11,8 @@ window has requests.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from burntray.lazylog import get_logger
 from burntray.model.snapshot import Snapshot

@@ -9,12 +9,13 @@ demo's notifier labels every title DEMO).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from msgspec.structs import asdict
 
 from burntray.lazylog import get_logger
 from burntray.model.limit_alerts import (
@@ -61,7 +62,7 @@ def states_from_json(text: str | None) -> dict[str, WindowAlertState]:
     out: dict[str, WindowAlertState] = {}
     if not isinstance(raw, dict):
         return out
-    names = {f.name: f for f in dataclasses.fields(WindowAlertState)}
+    names = set(WindowAlertState.__struct_fields__)
     for key, fields in raw.items():
         if isinstance(key, str) and isinstance(fields, dict):
             try:
@@ -82,7 +83,7 @@ def _fits(name: str, value: Any) -> bool:
 
 def states_to_json(states: dict[str, WindowAlertState]) -> str:
     # the stdlib's json: a few small states, and `status` then need not load msgspec
-    return json.dumps({k: dataclasses.asdict(v) for k, v in states.items()}, separators=(",", ":"))
+    return json.dumps({k: asdict(v) for k, v in states.items()}, separators=(",", ":"))
 
 
 class LimitAlertEngine:

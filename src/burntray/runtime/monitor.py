@@ -16,7 +16,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from burntray.config import Settings
 from burntray.config_values import CALENDAR_WINDOWS

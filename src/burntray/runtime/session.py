@@ -112,7 +112,7 @@ class Session:
                 except Exception:  # a history that cannot be read is said where it is used
                     log.exception("team: cannot look at the queue for a hub")
             return None
-        from dataclasses import replace  # noqa: PLC0415 - only when configured
+        from msgspec.structs import replace  # noqa: PLC0415 - only when configured
 
         from burntray.model.snapshot import UpstreamFact  # noqa: PLC0415
         from burntray.runtime.team_sender import build  # noqa: PLC0415

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec import Struct, field
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -46,8 +46,7 @@ OTHER = "other"
 _Key = tuple[str, str | None, str | None]
 
 
-@dataclass(frozen=True)
-class Figures:
+class Figures(Struct, frozen=True):
     window: Snapshot
     since_start: Snapshot | None = None
     status_doc: dict[str, Any] = field(default_factory=dict)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from burntray.lazylog import get_logger
 
@@ -62,8 +64,7 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class SourceContext:
+class SourceContext(Struct, frozen=True):
     """The environment a source is built in: injected, so tests can point it anywhere."""
 
     settings: Settings

@@ -7,8 +7,9 @@ specs, can import ``base`` without ``base`` importing it back.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+from msgspec.structs import replace
 
 from burntray.model.snapshot import Snapshot, SourceStatus
 from burntray.sources.base import Source, SourceContext

@@ -7,8 +7,9 @@ source package: each package imports this module for its ``SPEC``, never the lis
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct, field
 
 from burntray.config_keys import ConfigField
 from burntray.sources.base import HasMinuteSeries
@@ -36,8 +37,7 @@ if TYPE_CHECKING:
     ]
 
 
-@dataclass(frozen=True)
-class ClearAction:
+class ClearAction(Struct, frozen=True):
     """Emptying an upstream's own store (only where the upstream itself offers a clear).
 
     ``describe`` says what would be emptied ("hexai stats at ... (42 events)") or raises
@@ -58,8 +58,7 @@ class DemoWrite(Protocol):
         """Append one request (``sent``/``recv`` bytes, at ``at_ns``) to the store in ``folder``."""
 
 
-@dataclass(frozen=True)
-class DemoFeed:
+class DemoFeed(Struct, frozen=True):
     """How ``burntray demo`` feeds this source synthetic traffic: ``write`` appends one request
     to the upstream's own store in a private folder, written exactly as the upstream writes it,
     and ``option`` is the config key that points the source at that folder."""
@@ -68,8 +67,7 @@ class DemoFeed:
     write: DemoWrite
 
 
-@dataclass(frozen=True)
-class ReceiverSpec:
+class ReceiverSpec(Struct, frozen=True):
     """A source that listens for its data (a network receiver): ``burntray serve`` is then not
     ready while the receiver it was asked for cannot listen or count (the source implements
     ``base.Listens``)."""
@@ -108,8 +106,7 @@ class StatusLineCommand(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class SourceSpec:
+class SourceSpec(Struct, frozen=True):
     """A source's registry entry: its name, how to build and probe it, its keys and tables."""
 
     name: str  # stable id used in config and on the command line

@@ -10,7 +10,6 @@ step such as ``80%``.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any, NamedTuple
 
 from burntray.lazylog import get_logger
@@ -74,7 +73,7 @@ def state_from_json(text: str) -> AlertState:
 def state_to_json(state: AlertState) -> str:
     import msgspec  # noqa: PLC0415 - see state_from_json
 
-    return msgspec.json.encode(asdict(state)).decode()
+    return msgspec.json.encode(state).decode()
 
 
 class AlertStore:

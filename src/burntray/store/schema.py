@@ -50,8 +50,7 @@ class HistoryError(Exception):
 
 
 class TableSchema(NamedTuple):
-    """One table of the history database and how to build it (a tuple: no dataclasses to load
-    for a quick ``status``)."""
+    """One table of the history database and how to build it (a plain tuple)."""
 
     name: str
     # The migration ladder: step N takes the table from version N-1 to N. A step may hold

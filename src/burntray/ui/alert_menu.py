@@ -13,7 +13,7 @@ menu never hides what is in force.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from burntray.config import Settings
 from burntray.model.format import usd
@@ -25,8 +25,7 @@ THRESHOLD_SETTING = "alert_spike_usd_per_hour"
 BUDGET_SETTING = "alert_daily_budget_usd"
 
 
-@dataclass(frozen=True, slots=True)
-class MenuChoice:
+class MenuChoice(Struct, frozen=True):
     label: str
     setting: str  # the Settings attribute a click changes
     value: bool | float
@@ -34,8 +33,7 @@ class MenuChoice:
     enabled: bool = True  # False for a custom value from config.toml (shown, not clickable)
 
 
-@dataclass(frozen=True, slots=True)
-class MenuGroup:
+class MenuGroup(Struct, frozen=True):
     label: str
     choices: tuple[MenuChoice, ...]
 

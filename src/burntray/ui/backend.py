@@ -16,7 +16,8 @@ import importlib.util
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from burntray.app import AppContext
 
@@ -25,8 +26,7 @@ PYSTRAY_BACKENDS = ("appindicator", "gtk", "xorg", "win32", "darwin")
 SNI_WATCHER = "org.kde.StatusNotifierWatcher"
 
 
-@dataclass(frozen=True, slots=True)
-class BackendChoice:
+class BackendChoice(Struct, frozen=True):
     name: str  # "sni", one of PYSTRAY_BACKENDS, or "terminal"
     reason: str
 

@@ -9,7 +9,6 @@ monitor; a config.toml that was invalid at start is never overwritten (the menu 
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import os
 import subprocess
@@ -17,6 +16,8 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from burntray import __version__
 from burntray.actions import clear_targets, describe_clear, run_clear
@@ -160,7 +161,7 @@ class TrayController:
 
     def _set_ui(self, **changes: object) -> None:
         with self._lock:
-            self._ui = dataclasses.replace(self._ui, **changes)  # type: ignore[arg-type]
+            self._ui = replace(self._ui, **changes)
         self.on_change()
 
     def _say(self, message: str, announce: bool = False) -> None:
@@ -201,9 +202,9 @@ class TrayController:
                 message = f"changed for this run only: cannot save config.toml: {exc}"
         with self._lock:
             self._settings = new
-            self._ui = dataclasses.replace(self._ui, config_problems=problems)
+            self._ui = replace(self._ui, config_problems=problems)
             if message:
-                self._ui = dataclasses.replace(self._ui, message=message)
+                self._ui = replace(self._ui, message=message)
         if message:
             log.warning("tray: %s", message)
         self.monitor.update_settings(new)

@@ -10,9 +10,9 @@ pixels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
+from msgspec import Struct
 from PIL import Image, ImageDraw, ImageFont
 
 from burntray.ui.presenter import IconSpec, IconState
@@ -44,8 +44,7 @@ _FLAME_INNER = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Palette:
+class Palette(Struct, frozen=True):
     badge: tuple[int, int, int, int]
     rim: tuple[int, int, int, int]
     flame: tuple[int, int, int, int]

@@ -9,8 +9,9 @@ the rows is ``ui.text_fit``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from msgspec import Struct
 
 from burntray.config import Settings
 from burntray.config_values import CALENDAR_WINDOWS
@@ -34,16 +35,14 @@ DEFAULT_CLEAR_TARGETS: tuple[tuple[str, str], ...] = (("history", "burntray hist
 TOP_TOOLS = 3  # tools named in the tooltip under ``all``
 
 
-@dataclass(frozen=True, slots=True)
-class IconSpec:
+class IconSpec(Struct, frozen=True):
     """What the icon draws: a state colour/mark and a compact figure ("" = glyph only)."""
 
     state: IconState
     figure: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class SourceChoice:
+class SourceChoice(Struct, frozen=True):
     """One row of the Source submenu: selectable or not, and why."""
 
     key: str  # "all" | "auto" | a registered source's name
@@ -51,15 +50,13 @@ class SourceChoice:
     enabled: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Toggle:
+class Toggle(Struct, frozen=True):
     label: str
     on: bool
     enabled: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class UiState:
+class UiState(Struct, frozen=True):
     """What the tray knows beyond the Snapshot and Settings (all set on the tray's side)."""
 
     demo: bool = False
@@ -83,8 +80,7 @@ class UiState:
     progress: tuple[ScanProgress, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """Something wrong, as a menu entry: a short ``label`` at the top level whose submenu holds
     the whole text, wrapped into ``lines`` (never cut at a menu's width)."""
 
@@ -92,8 +88,7 @@ class Problem:
     lines: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class TrayView:
+class TrayView(Struct, frozen=True):
     icon: IconSpec
     title: str
     # disabled rows at the top of the menu: the figures, one line per tool, the alert, the

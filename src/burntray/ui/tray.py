@@ -13,12 +13,13 @@ are joined; exit 0.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import os
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from msgspec.structs import replace
 
 from burntray.app import AppContext
 from burntray.config import Settings
@@ -168,7 +169,7 @@ def build_menu(view: TrayView, controller: TrayController, pystray: Any) -> Any:
 
 def _menu_key(view: TrayView) -> TrayView:
     """The part of a view the menu shows (icon and title changes do not rebuild the menu)."""
-    return dataclasses.replace(view, icon=IconSpec("normal"), title="", attention=False)
+    return replace(view, icon=IconSpec("normal"), title="", attention=False)
 
 
 class TrayApp:

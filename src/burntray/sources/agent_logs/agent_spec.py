@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from burntray.config_keys import source_field, text
 from burntray.sources.agent_logs.spec import DETAIL, dirs_option, doctor_lines
@@ -35,8 +36,7 @@ def load(ref: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-@dataclass(frozen=True, slots=True)
-class Places:
+class Places(Struct, frozen=True):
     """Where an agent's data is: the paths in config option ``option`` when set (each through
     ``configured``, when given), else the agent's own rule ``default`` (``"module:function"``
     of the environment)."""

@@ -12,20 +12,19 @@ are not counted). Symlinked folders are not followed (no loops); files found are
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from msgspec import Struct, field
 
-@dataclass(slots=True)
-class _Listing:
+
+class _Listing(Struct):
     mtime_ns: int
     files: list[str]
     dirs: list[str]
     error: str = ""  # why it could not be listed ("" when it was)
 
 
-@dataclass(slots=True)
-class JsonlFinder:
+class JsonlFinder(Struct):
     """All ``*.jsonl`` files below ``root`` (recursively), sorted by path; ``suffixes`` widens
     that for agents that keep whole ``*.json`` files."""
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import msgspec
+from msgspec import Struct, field
 
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.sources.agent_logs.files import JsonlFinder
@@ -80,8 +80,7 @@ class StoreSource(NamedLogSource):
         return super().reset_reading()
 
 
-@dataclass(slots=True)
-class WholeFiles:
+class WholeFiles(Struct):
     """The files ending in ``suffixes`` below ``roots``, and which changed since the last pass."""
 
     roots: list[Path]

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
@@ -55,8 +56,7 @@ def _when_ms(stamp: dict[int, int | bytes] | None) -> int:
     return number(stamp, 1) * 1000 + number(stamp, 2) // 1_000_000
 
 
-@dataclass(slots=True)
-class _Response:
+class _Response(Struct):
     where: str  # where it was first met
     when_ms: int  # its own time (0: none)
     model: str

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from msgspec import Struct
 
 from burntray import __version__
 from burntray.sources.cburn import wire
@@ -21,8 +21,7 @@ MAX_STATUS_BYTES = 1 << 20
 MAX_EVENTS_BYTES = 64 << 20  # a --events-buffer of 100k events still fits
 
 
-@dataclass(frozen=True, slots=True)
-class Timing:
+class Timing(Struct, frozen=True):
     """Every interval and limit, injectable so tests run in seconds."""
 
     connect_timeout_s: float = 2.0

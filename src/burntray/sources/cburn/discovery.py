@@ -15,9 +15,10 @@ import _socket
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from msgspec import Struct
 
 DEFAULT_URL = "http://127.0.0.1:8787"
 ENV_VAR = "BURNTRAY_CBURN_URL"
@@ -26,8 +27,7 @@ PROBE_TIMEOUT_S = 0.3
 _MAX_STATE_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Discovery:
+class Discovery(Struct, frozen=True):
     """The URL to use and where it came from; ``error`` when the chosen setting is unusable."""
 
     url: str

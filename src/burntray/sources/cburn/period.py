@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from burntray.model.format import human_count, usd
 from burntray.model.snapshot import Snapshot
@@ -18,8 +19,7 @@ def _utc(ns: int | None) -> str | None:
     return None if ns is None else format_rfc3339_ns(ns, _dt.UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class DaemonPeriod:
+class DaemonPeriod(Struct, frozen=True):
     """A cburn daemon's own figures for its ``--days`` period (not our window)."""
 
     days: int

@@ -13,9 +13,10 @@ watches the folder; elsewhere, and as a safety net, each poll compares the folde
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec.structs import replace
 
 from burntray.model.snapshot import Snapshot
 from burntray.sources.agent_logs.source import ClaudeSource

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.model.limits import FIVE_HOUR_MINUTES, WEEK_MINUTES, PlanWindow, current_windows
@@ -40,8 +41,7 @@ def text(value: object, limit: int = 4096) -> str | None:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(Struct, frozen=True):
     """One session's last status-line record."""
 
     session_id: str

@@ -23,9 +23,10 @@ import contextlib
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from burntray.io.atomic import atomic_write
 from burntray.paths import ensure_dir
@@ -45,15 +46,13 @@ class PayloadError(ValueError):
     """stdin is not a status-line payload at all (not JSON, not an object, too large)."""
 
 
-@dataclass(frozen=True, slots=True)
-class LimitReading:
+class LimitReading(Struct, frozen=True):
     window_minutes: int
     used_percent: float
     resets_at_s: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class Payload:
+class Payload(Struct, frozen=True):
     """The fields burntray uses; None where absent or of the wrong type."""
 
     session_id: str | None = None

@@ -28,10 +28,10 @@ import datetime as _dt
 import gc
 import operator
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
+from msgspec import Struct
 
 from burntray.io.atomic import atomic_write
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
@@ -80,8 +80,7 @@ class _Cache(msgspec.Struct, array_like=True):
     minutes: dict[int, tuple[float, int, int, int]]
 
 
-@dataclass(frozen=True, slots=True)
-class Figures:
+class Figures(Struct, frozen=True):
     session_cost_usd: float | None  # None: no request of this session in the logs
     session_unpriced: int
     today_cost_usd: float

@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from burntray.model.blocks import UsageBlock
 from burntray.model.limits import PlanWindow
@@ -47,8 +48,7 @@ def parse_parts(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(parts))
 
 
-@dataclass(frozen=True, slots=True)
-class LineInput:
+class LineInput(Struct, frozen=True):
     payload: Payload
     figures: Figures | None  # None: the logs could not be read in time
     windows: tuple[PlanWindow, ...]

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import sqlite3
 import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from burntray.io.bounded_read import UnsafeFileError, check_regular_file
 from burntray.model.timefmt import NS_PER_MINUTE
@@ -32,8 +33,7 @@ BUSY_TIMEOUT_S = 0.05
 Row = tuple[int, float | None, str, str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Seed:
+class Seed(Struct, frozen=True):
     """What the status line's cache holds, as the history tells it (see ``statusline_costs``):
     the requests since ``recent_from`` one by one, older ones summed in SQL."""
 

@@ -30,11 +30,11 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
+from msgspec import Struct
 
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.io.log_tail import FileState, LogTailer
@@ -128,8 +128,7 @@ def configured_tier(home: Path) -> str | None:
     return tier.strip() if isinstance(tier, str) else None
 
 
-@dataclass(frozen=True, slots=True)
-class CodexTurn:
+class CodexTurn(Struct, frozen=True):
     ts_ns: int
     model: str
     model_is_fallback: bool

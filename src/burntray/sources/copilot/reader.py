@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
+from msgspec import Struct
 
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
@@ -217,8 +217,7 @@ def _kind(rec: _Line, attrs: _Attrs) -> int | None:
     return None
 
 
-@dataclass(slots=True)
-class _Candidate:
+class _Candidate(Struct):
     kind: int
     trace: str
     response: str

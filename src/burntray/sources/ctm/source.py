@@ -33,9 +33,10 @@ import sqlite3
 import time
 from array import array
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from burntray.io.sqlite_ro import InPlaceSource, StoreProblem, ceil_ms, table_names
 from burntray.lazylog import get_logger
@@ -92,8 +93,7 @@ def cost_micros(input_tokens: int, output_tokens: int, cache_tokens: int) -> int
     return total // 1_000_000 if total >= 0 else -((-total) // 1_000_000)
 
 
-@dataclass
-class _Session:
+class _Session(Struct):
     """One session name's rows: times ascending and prefix sums of each row's increase."""
 
     ts: array[int] = field(default_factory=lambda: array("q"))

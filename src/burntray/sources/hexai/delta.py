@@ -23,11 +23,11 @@ import collections
 import datetime as _dt
 import io
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import msgspec
+from msgspec import Struct
 
 from burntray.io.bounded_read import MAX_WHOLE_FILE_BYTES, UnsafeFileError, open_regular_file
 from burntray.sources.hexai.parse import (
@@ -78,8 +78,7 @@ def _raw(ev: RawEventIn) -> RawEvent:
     return (ev.ts, ev.provider or "", ev.model or "", ev.sent or 0, ev.recv or 0)
 
 
-@dataclass(frozen=True, slots=True)
-class Reread:
+class Reread(Struct, frozen=True):
     """One read's result: the parse, whether it was incremental, and (when asked) the events
     that are new since the previous read, numbered for the history."""
 
@@ -88,8 +87,7 @@ class Reread:
     fresh: list[HexaiEvent]
 
 
-@dataclass(frozen=True, slots=True)
-class _Splice:
+class _Splice(Struct, frozen=True):
     """The new file holds the base's events from ``at`` on (``kept`` bytes), right after its
     own header (which ends at ``content_start``)."""
 
@@ -334,8 +332,7 @@ class StatsReader:
         return Reread(stats, True, new_events)
 
 
-@dataclass(slots=True)
-class _Plan:
+class _Plan(Struct):
     drop: dict[tuple[str, str], int]  # series -> events pruned from its front
     add: dict[tuple[str, str], tuple[list[_dt.datetime], list[str | None], list[int], list[int]]]
     keys: list[_dt.datetime]  # appended events' keys, in file order

@@ -25,11 +25,11 @@ import struct
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Literal, TypeVar
 
 import msgspec
+from msgspec import Struct
 
 from burntray.io.bounded_read import MAX_WHOLE_FILE_BYTES, UnsafeFileError, open_regular_file
 from burntray.model.aggregate import Counter
@@ -228,8 +228,7 @@ def exact_ns(text: str | None) -> int:
     return GO_ZERO_TIME_NS if text is None else parse_rfc3339_ns(text)
 
 
-@dataclass(slots=True)
-class StatsFile:
+class StatsFile(Struct):
     """A parsed stats.json: re-windowing it is O(models x log events).
 
     Updated in place by ``hexai.delta`` on the thread that polls; not shared across threads.
@@ -334,8 +333,7 @@ _HEADER = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
+class Layout(Struct, frozen=True):
     window_seconds: int
     updated_ns: int
     content: tuple[int, int]  # the bytes between the events array's brackets ([a, a): none)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from burntray.io.http_admission import is_loopback
 from burntray.model.aggregate import rpm

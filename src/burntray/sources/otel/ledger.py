@@ -37,10 +37,10 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Final
 
 from google.protobuf.message import Message
+from msgspec import Struct
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
@@ -79,8 +79,7 @@ MAX_REQUESTS_PER_POINT: Final = 1_000
 MAX_REQUESTS_PER_EXPORT: Final = 2_000
 
 
-@dataclass
-class _Group:
+class _Group(Struct):
     """Increments of one tool/model/session at one point time, from one export."""
 
     tool: str

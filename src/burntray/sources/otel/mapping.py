@@ -33,9 +33,9 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
+from msgspec import Struct, field
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
@@ -110,8 +110,7 @@ class Invalid(ValueError):
     """An attribute or value of a usage record that is not a plausible figure."""
 
 
-@dataclass
-class Decoded:
+class Decoded(Struct):
     events: list[UsageEvent] = field(default_factory=list)
     points: list[MetricPoint] = field(default_factory=list)
     ignored: dict[str, int] = field(default_factory=dict)  # name -> records/points not used

@@ -25,7 +25,8 @@ import itertools
 import sqlite3
 from array import array
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 MS_PER_MINUTE = 60_000
 RECENT_CHECK_MS = 2 * 3_600_000
@@ -72,8 +73,7 @@ def _key(provider: str | None, model: str | None) -> Key:
     return (provider or "", model or "")
 
 
-@dataclass
-class MinuteSeries:
+class MinuteSeries(Struct):
     """One provider/model: minutes ascending, their sums, and prefix sums over them."""
 
     minutes: array[int] = field(default_factory=lambda: array("q"))

@@ -26,9 +26,10 @@ import datetime as _dt
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from msgspec import Struct, field
 
 from burntray.io.bounded_read import UnsafeFileError, open_regular_file
 
@@ -99,8 +100,7 @@ def _model_of(config: Any) -> tuple[str, str] | None:
     return provider, model
 
 
-@dataclass
-class FileTail:
+class FileTail(Struct):
     """Where reading of one file stands."""
 
     path: Path
@@ -111,8 +111,7 @@ class FileTail:
     bad: int = 0  # unusable lines read so far (kept with the offset: every later run says so)
 
 
-@dataclass
-class TailState:
+class TailState(Struct):
     """Offsets per file, saved beside the records so a restart resumes where it stopped."""
 
     tails: dict[str, FileTail] = field(default_factory=dict)

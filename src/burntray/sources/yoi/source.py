@@ -21,8 +21,9 @@ import os
 import stat
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from burntray.io.bounded_read import UnsafeFileError
 from burntray.model.format import human_count

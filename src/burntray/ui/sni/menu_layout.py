@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 ROOT_ID = 0
 
@@ -43,21 +44,20 @@ class PystrayMenuItem(Protocol):
     def submenu(self) -> Any: ...
 
 
-@dataclass(frozen=True)
-class MenuNode:
+class MenuNode(Struct, frozen=True):
     id: int
     props: Mapping[str, PropValue]
     children: tuple[MenuNode, ...] = ()
-    # The pystray item this node runs when clicked (None for the root and separators).
-    item: Any = field(default=None, compare=False)
+    # The pystray item this node runs when clicked (None for the root and separators); layouts
+    # are compared by shape and props (``layout_change``), never as whole values
+    item: Any = None
 
 
-@dataclass(frozen=True)
-class MenuLayout:
+class MenuLayout(Struct, frozen=True):
     root: MenuNode
     by_id: Mapping[int, MenuNode]
     # The first item marked default: what Activate (a left click on the icon) runs.
-    default_item: Any = field(default=None, compare=False)
+    default_item: Any = None
 
     def node(self, item_id: int) -> MenuNode | None:
         return self.by_id.get(item_id)
@@ -152,8 +152,7 @@ def build_layout(menu: Iterable[Any] | None, separator: Any = None) -> MenuLayou
     return MenuLayout(root, by_id, default_item)
 
 
-@dataclass(frozen=True)
-class LayoutChange:
+class LayoutChange(Struct, frozen=True):
     shape_changed: bool
     # (id, {property: new value}) for items in both layouts whose properties changed.
     updated: list[tuple[int, dict[str, PropValue]]]
