@@ -82,7 +82,7 @@ def _fits(name: str, value: Any) -> bool:
 
 
 def states_to_json(states: dict[str, WindowAlertState]) -> str:
-    # the stdlib's json: a few small states, and `status` then need not load msgspec
+    # the stdlib's json: a few small states, written as they always were
     return json.dumps({k: asdict(v) for k, v in states.items()}, separators=(",", ":"))
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import msgspec
+
 from burntray.lazylog import get_logger
 from burntray.model.alerts import Alert, AlertState, KindState
 from burntray.store.history import HistoryStore
@@ -48,8 +50,6 @@ def _kind(raw: Any) -> KindState:
 
 def state_from_json(text: str) -> AlertState:
     """Decode a stored state; anything unreadable becomes a fresh state (logged), never a crash."""
-    import msgspec  # noqa: PLC0415 - status --format json without a history needs no msgspec
-
     try:
         raw = msgspec.json.decode(text)
     except msgspec.DecodeError:
@@ -71,8 +71,6 @@ def state_from_json(text: str) -> AlertState:
 
 
 def state_to_json(state: AlertState) -> str:
-    import msgspec  # noqa: PLC0415 - see state_from_json
-
     return msgspec.json.encode(state).decode()
 
 
