@@ -99,6 +99,7 @@ class GooseReader(SessionTotalsReader):
     later_columns = ("updated_at",)
     required = "model_config_json"
     width = 2  # input, output
+    digest_terms = tuple(f"ifnull({c}, 0)" for c in COLUMNS[4:])  # last turn's, accumulated
 
     def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
         ident, config, provider_name, created = row[0], row[1], row[2], row[3]
