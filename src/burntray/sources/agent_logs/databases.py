@@ -65,10 +65,11 @@ class DatabaseReader:
         """Append the records of the rows just read from ``db``."""
         raise NotImplementedError
 
-    def read_database(self, db: Path, out: list[UsageRecord]) -> None:
-        """Read ``db`` when its files changed since the last good read (or it failed then)."""
+    def read_database(self, db: Path, out: list[UsageRecord], sig: object = None) -> None:
+        """Read ``db`` when its files changed since the last good read (or it failed then);
+        ``sig``: its ``signature`` when the caller has it already (from a folder's listing)."""
         name = str(db)
-        sig = signature(db)
+        sig = signature(db) if sig is None else sig
         if self._signatures.get(name) == sig and name not in self._db_problems:
             return
         try:
