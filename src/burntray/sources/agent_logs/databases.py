@@ -239,6 +239,10 @@ class SessionTotalsReader(DatabaseReader):
             return True
         return False
 
+    def known(self, key: str) -> bool:
+        """Whether the session was recorded before (``grown`` then dates a growth)."""
+        return key in self._sessions
+
     def grown(
         self, key: str, totals: list[int], started_ns: int, later_ns: int | None
     ) -> tuple[str, int, list[int]] | None:

@@ -39,19 +39,22 @@ def when_ns(value: object) -> int | None:
     text = str(value).strip() if value is not None else ""
     if not text:
         return None
-    if text.lstrip("-").isdigit():
+    if len(text) == 19 and text[10] in " T":
+        # Goose's own form first (SQLite's CURRENT_TIMESTAMP, UTC), read as RFC 3339 with a Z
+        # (many times faster than strptime): 19 characters are never a number with a "T" or a
+        # space in them, nor an RFC 3339 time with an offset (20 at least), so nothing before
+        # could have read it; what it cannot read goes on to strptime
+        try:
+            return parse_rfc3339_ns(f"{text[:10]}T{text[11:]}Z")
+        except TimeFormatError:
+            pass
+    elif text.lstrip("-").isdigit():
         number = int(text)
         ms = number if number > 1_000_000_000_000 else number * 1000
         return ms * 1_000_000 if ms > 0 else None
-    try:
-        return parse_rfc3339_ns(text)
-    except TimeFormatError:
-        pass
-    if len(text) == 19 and text[10] in " T":
-        # Goose's own form (SQLite's CURRENT_TIMESTAMP, UTC): read as RFC 3339 with a Z, which
-        # is many times faster than strptime; anything else it cannot read goes on to strptime
+    else:
         try:
-            return parse_rfc3339_ns(f"{text[:10]}T{text[11:]}Z")
+            return parse_rfc3339_ns(text)
         except TimeFormatError:
             pass
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
@@ -119,7 +122,9 @@ class GooseReader(SessionTotalsReader):
             return
         if not (inp or output):
             return
-        found = self.grown(key, [inp, output], created_ns, when_ns(updated))
+        # the update time dates a growth only: not worked out for a session seen the first time
+        later = when_ns(updated) if self.known(key) else None
+        found = self.grown(key, [inp, output], created_ns, later)
         if found is not None:
             key, at, (add_in, add_out) = found
             provider = provider_of(provider_name, model)
