@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass, field
 
 Row = tuple[object, ...]
 SHIFT = 8  # blocks of 256 rowids
@@ -39,13 +38,25 @@ _WEIGHTS = (1, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43)
 Digest = tuple[int, int]  # rows, sum of their digests
 
 
-@dataclass(slots=True)
 class _Read:
-    file: tuple[int, int]  # (st_dev, st_ino): another file at the path is read whole
-    top: int  # the rowid read up to
-    whole: Digest  # of the rows up to ``top``
-    blocks: dict[int, Digest]  # the same per block
-    pending: list[int] = field(default_factory=list)  # rowids read but not recorded
+    """What one database was when read. (A plain class: a dataclass is compiled from generated
+    source when its module loads, at every warm ``status``.)"""
+
+    __slots__ = ("blocks", "file", "pending", "top", "whole")
+
+    def __init__(
+        self,
+        file: tuple[int, int],  # (st_dev, st_ino): another file at the path is read whole
+        top: int,  # the rowid read up to
+        whole: Digest,  # of the rows up to ``top``
+        blocks: dict[int, Digest],  # the same per block
+        pending: list[int] | None = None,  # rowids read but not recorded
+    ) -> None:
+        self.file = file
+        self.top = top
+        self.whole = whole
+        self.blocks = blocks
+        self.pending = pending if pending is not None else []
 
 
 def row_digest(terms: tuple[str, ...]) -> str:
