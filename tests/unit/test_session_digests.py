@@ -222,3 +222,26 @@ def test_hermes_warm_reads_new_sessions_and_counts_a_copy_in_two_homes_once(
     assert [(k.split(":")[1], i) for k, i, _ in _pass(both)[0]] == [("h7", 1)]
     first_home.close()
     second_home.close()
+
+
+def test_a_sessions_table_without_rowid_is_read_whole_every_time(tmp_path: Path) -> None:
+    """No rowid, no blocks: a changed database is read whole, as before, never an error."""
+    db = tmp_path / "sessions.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, name TEXT, working_dir TEXT, "
+                 "model_config_json TEXT, "
+                 "provider_name TEXT, created_at TEXT, updated_at TEXT, total_tokens INTEGER, "
+                 "input_tokens INTEGER, output_tokens INTEGER, accumulated_total_tokens INTEGER, "
+                 "accumulated_input_tokens INTEGER, accumulated_output_tokens INTEGER) "
+                 "WITHOUT ROWID")  # fmt: skip
+    conn.commit()
+    for i in range(3):
+        goose_put(conn, f"s{i}", SONNET, "anthropic", CREATED, (100 + i, 1, 101 + i))
+    records, state = _pass(SeenGoose([db]))
+    assert len(records) == 3
+    goose_put(conn, "s1", SONNET, "anthropic", CREATED, (150, 1, 151), "2026-11-21 10:00:00")
+    warm = _restart(SeenGoose, [db], state)
+    records, _ = _pass(warm)
+    assert [(k.split(":")[2], i) for k, i, _ in records] == [("s1", 49)]
+    assert sorted(warm.visited) == ["s0", "s1", "s2"] and warm.unreadable() == {}
+    conn.close()

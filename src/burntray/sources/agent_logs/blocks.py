@@ -20,7 +20,8 @@ replaced by another with exactly the same totals at the same rowid between two r
 rewritten as a real of the same whole value. The sums are whole numbers (exact, so the digests
 of new rows add to the saved ones); a table too big for them (an overflow: over two million
 rows) is read whole, as is a database never read before, one replaced (another file at the
-path), and one whose blocks mostly moved (``VACUUM`` renumbers rows).
+path), one whose blocks mostly moved (``VACUUM`` renumbers rows), one with more than
+``MAX_PENDING`` rows not recorded, and a table ``WITHOUT ROWID`` (the caller's rule).
 """
 
 from __future__ import annotations
