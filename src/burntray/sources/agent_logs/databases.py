@@ -13,6 +13,12 @@ seen, its totals are one record at its start; each later growth is a record of t
 at the row's update time where the table has one, else when it was read. The totals seen are
 the resume state, so a restart records only what was added meanwhile. A subclass gives the
 table's columns and ``row`` (a row to its key, start, totals and the rest).
+
+Only what can have changed is read (see ``BlockDigests``): with the totals, the resume state
+keeps what each database was when read (its files' signature: an unchanged database costs its
+``stat`` calls) and, per block of 256 rows, a digest SQLite works out over the rows' totals; a
+changed database hands Python only the rows of the blocks whose digest moved and the rows that
+were not recorded yet (no model, no time, nothing used: they may be filled in later).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, signature
+from burntray.sources.agent_logs.blocks import BlockDigests
 from burntray.sources.agent_logs.stores import dump_state, load_state_parts
 from burntray.sources.agent_logs.values import ProviderPrices
 
@@ -58,10 +65,11 @@ class DatabaseReader:
         """Append the records of the rows just read from ``db``."""
         raise NotImplementedError
 
-    def read_database(self, db: Path, out: list[UsageRecord]) -> None:
-        """Read ``db`` when its files changed since the last good read (or it failed then)."""
+    def read_database(self, db: Path, out: list[UsageRecord], sig: object = None) -> None:
+        """Read ``db`` when its files changed since the last good read (or it failed then);
+        ``sig``: its ``signature`` when the caller has it already (from a folder's listing)."""
         name = str(db)
-        sig = signature(db)
+        sig = signature(db) if sig is None else sig
         if self._signatures.get(name) == sig and name not in self._db_problems:
             return
         try:
@@ -141,6 +149,12 @@ class SessionTotalsReader(DatabaseReader):
     required: ClassVar[str] = ""  # a column a session's row must have filled in
     width: ClassVar[int] = 0  # the totals kept per session
     counted: ClassVar[int] = 0  # how many of them (from the first) make a growth a record
+    # what a session's totals are worked out from, as whole numbers in SQL (their digest tells
+    # which rows may have changed, see ``.blocks``); none: a changed database is read whole
+    digest_terms: ClassVar[tuple[str, ...]] = ()
+    # a session id counts once over all the databases (the first holds it): which copy counts
+    # depends on every database's ids, so a change reads them all whole
+    ids_across_databases: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -157,6 +171,8 @@ class SessionTotalsReader(DatabaseReader):
         self.files_seen = 0
         self._sessions: dict[str, list[int]] = {}  # session key -> the totals recorded so far
         self.seen: set[str] = set()  # sessions met in this pass (a copy in another db)
+        self.blocks = BlockDigests(self.digest_terms)
+        self._recorded = 0  # bumped by ``unchanged`` (True) and ``grown``: the row is recorded
 
     def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
         """Append what one session's row adds (through ``grown``)."""
@@ -169,6 +185,11 @@ class SessionTotalsReader(DatabaseReader):
         out: list[UsageRecord] = []
         present = [db for db in self.databases if db.exists()]
         self.seen = set()
+        if self.ids_across_databases and len(present) > 1:
+            marks = self._signatures
+            if any(marks.get(str(db)) != signature(db) for db in present):
+                self._signatures = {}  # one changed: every database read whole (see above)
+                self.blocks.forget()
         for db in present:
             self.read_database(db, out)
         self.files_seen = len(present)
@@ -178,26 +199,49 @@ class SessionTotalsReader(DatabaseReader):
         return out
 
     def query(self, conn: sqlite3.Connection, name: str) -> list[Row]:
-        have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
-        missing = [c for c in self.columns if c not in have]
-        if missing:
-            raise sqlite3.OperationalError(f"no such column: {missing[0]}")
-        later = next((c for c in self.later_columns if c in have), "NULL")
-        return conn.execute(
-            f"SELECT {', '.join(self.columns)}, {later} FROM sessions "  # noqa: S608
-            f"WHERE {self.required} IS NOT NULL AND trim({self.required}) != ''"
-        ).fetchall()
+        """The rows that may have changed (all of them the first time), each with its ``later``
+        column and its rowid last, read in one transaction with the blocks' digests."""
+        conn.execute("BEGIN")
+        try:
+            have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+            missing = [c for c in self.columns if c not in have]
+            if missing:
+                raise sqlite3.OperationalError(f"no such column: {missing[0]}")
+            later = next((c for c in self.later_columns if c in have), "NULL")
+            # our own column names (checked above), never a value
+            select = f"SELECT {', '.join(self.columns)}, {later}, rowid FROM sessions"  # noqa: S608
+            try:
+                conn.execute(f"{select} LIMIT 0")
+            except sqlite3.OperationalError:  # a table WITHOUT ROWID: read whole every time
+                return conn.execute(select.replace(", rowid FROM", ", NULL FROM")).fetchall()
+            return self.blocks.changed_rows(conn, name, select)
+        finally:
+            conn.execute("COMMIT")
 
     def use(self, db: Path, rows: list[Row], out: list[UsageRecord]) -> None:
         self._now = self._clock_ns()
         name = str(db)
+        pending: list[int] = []  # rowids read but not recorded: read again next time
+        required = self.columns.index(self.required)
         for row in rows:
-            self.row(name, row, out)
+            recorded = self._recorded
+            if not _blank(row[required]):  # what SQLite's "trim(x) != ''" keeps
+                self.row(name, row, out)
+            if self._recorded == recorded and type(row[-1]) is int:
+                pending.append(row[-1])
+        self.blocks.done(name, pending)
 
     def unchanged(self, key: str, totals: list[int]) -> bool:
         """Whether the session is at the totals already recorded (``grown`` would add nothing:
         its model, time and price need not be worked out)."""
-        return self._sessions.get(key) == totals
+        if self._sessions.get(key) == totals:
+            self._recorded += 1
+            return True
+        return False
+
+    def known(self, key: str) -> bool:
+        """Whether the session was recorded before (``grown`` then dates a growth)."""
+        return key in self._sessions
 
     def grown(
         self, key: str, totals: list[int], started_ns: int, later_ns: int | None
@@ -206,6 +250,7 @@ class SessionTotalsReader(DatabaseReader):
         its start the first time, else what they grew by (None: nothing counted grew)."""
         before = self._sessions.get(key)
         self._sessions[key] = totals
+        self._recorded += 1
         if before is None:
             return key, started_ns, totals
         delta = [max(0, a - b) for a, b in zip(totals, before, strict=True)]
@@ -215,24 +260,44 @@ class SessionTotalsReader(DatabaseReader):
         return f"{key}:{at}", at, delta
 
     def save_state(self) -> str:
-        return dump_state(sessions=self._sessions)
+        return dump_state(
+            sessions=self._sessions, read=self.read_marks(), blocks=self.blocks.saved()
+        )
 
     def load_state(self, text: str) -> None:
+        """The totals recorded, and what each database was when read (a state without them,
+        or with a part not of its shape: those databases are read whole)."""
         import msgspec  # noqa: PLC0415 - loaded already with the state's history
 
         try:  # straight to its types: the state of 20,000 sessions is read at every start
-            typed = _saved_sessions(self.width).decode(text).sessions
+            typed = _saved_sessions(self.width).decode(text)
         except msgspec.DecodeError:  # not JSON, or an entry of another shape: as before
             sessions = load_state_parts(text).get("sessions")
             if isinstance(sessions, dict):
                 self._sessions = _session_totals(sessions, self.width)
             return
-        if typed is not None:
-            self._sessions = typed
+        if typed.sessions is not None:
+            self._sessions = typed.sessions
+            # the marks only with the totals they were read into
+            self.load_read_marks(typed.read)
+            self.blocks.load(typed.blocks)
+
+    def forget_reads(self) -> None:
+        super().forget_reads()
+        self.blocks.forget()
 
     def reset(self) -> None:
         self.forget_reads()
         self._sessions = {}
+
+
+def _blank(value: object) -> bool:
+    """Whether SQLite's ``trim(value) != ''`` is not true: NULL, or only spaces."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip(" ")
+    return isinstance(value, bytes) and not value.strip(b" ")
 
 
 @functools.cache
@@ -241,7 +306,14 @@ def _saved_sessions(width: int) -> Any:
     import msgspec  # noqa: PLC0415
 
     sized = Annotated[list[int], msgspec.Meta(min_length=width, max_length=width)]
-    saved = msgspec.defstruct("SavedSessions", [("sessions", dict[str, sized] | None, None)])
+    saved = msgspec.defstruct(
+        "SavedSessions",
+        [
+            ("sessions", dict[str, sized] | None, None),
+            ("read", dict[str, Any] | None, None),
+            ("blocks", Any, None),  # checked by BlockDigests.load
+        ],
+    )
     return msgspec.json.Decoder(saved)
 
 

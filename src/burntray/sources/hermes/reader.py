@@ -82,6 +82,13 @@ class HermesReader(SessionTotalsReader):
     required = "model"
     width = 5  # input, output, cache read, cache write, cost in micro-USD
     counted = 4  # the cost alone growing is no request
+    # the totals and the billed cost in micro-USD (Hermes's estimate is not used); not the
+    # session's start: a row without one is not recorded, so it is read again anyway
+    digest_terms = (
+        *(f"ifnull({c}, 0)" for c in COLUMNS[4:9]),
+        "CAST(round(ifnull(actual_cost_usd, 0) * 1000000) AS INTEGER)",
+    )
+    ids_across_databases = True
 
     def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
         ident = str(row[0] or "")
