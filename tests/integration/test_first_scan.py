@@ -14,7 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,13 +139,18 @@ def _parallel(config: Path, **kwargs: object) -> ClaudeLogReader:
 def parse_calls_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many lines this process parsed itself (the reading processes' are not counted)."""
     calls: list[int] = []
-    real = claude_logs.parse_line
+    real = scan_worker.row_reader
 
-    def counting(line: bytes) -> object:
-        calls.append(1)
-        return real(line)
+    def counting_reader(*args: Any) -> Callable[[bytes, int], object]:
+        row_of = real(*args)
 
-    monkeypatch.setattr(claude_logs, "parse_line", counting)
+        def counting(line: bytes, offset: int) -> object:
+            calls.append(1)
+            return row_of(line, offset)
+
+        return counting
+
+    monkeypatch.setattr(scan_worker, "row_reader", counting_reader)
     return calls
 
 

@@ -41,9 +41,8 @@ from burntray.sources.claude.lines import (
     Rates,
     entry_cost,
     parse_line,
-    rates_of,
 )
-from burntray.sources.claude.scan_worker import FileResult
+from burntray.sources.claude.scan_worker import FileResult, Row
 
 __all__ = [
     "PROVIDER",
@@ -109,6 +108,7 @@ class ClaudeLogReader:
         self.files_seen = 0
         self._compact_at = COMPACT_AT_GROUPS
         self._newest_ns = -(2**63)
+        # per-model rates, for a reader that prices entries one by one (the status line's)
         self._price_cache: dict[str, Rates | None] = {}
         # reading processes besides this one; None: as the cores allow (``worker_count``)
         self.workers = workers
@@ -278,28 +278,42 @@ class ClaudeLogReader:
         path = Path(name)
         project, session = session_parts(root, path)
         rel = str(path.relative_to(root)) if path.is_relative_to(root) else name
-        keep = self.dedup.add_fields
         decode = scan_worker.DECODER.decode
+        for piece in found:
+            self._keep_rows(decode(piece), name, rel, session, project, out, flush)
+
+    def _keep_rows(  # noqa: PLR0917 - the rows and where they were read
+        self,
+        rows: Iterable[Row],
+        name: str,
+        rel: str,
+        session: str,
+        project: str,
+        out: Out,
+        flush: Flush | None,
+    ) -> None:
+        """The records of rows read from the file ``name`` (``rel`` below its projects folder),
+        in order, through duplicate removal; a batch is handed on whenever ``out`` is full."""
+        keep = self.dedup.add_fields
         intern = sys.intern
         new = _new
         record = UsageRecord
-        # the reading process worked out each row's fields: what is left here is the part
-        # that must see every request in order (this loop is a first scan's bottleneck)
-        for piece in found:
-            for (offset, mid, rid, side, total, speed, ts_ns, model, inp, outp, read, write,
-                 cost, upstream, branch) in decode(piece):  # fmt: skip
-                if mid is None:
-                    key = f"l:{rel}:{offset}"  # never merged (``Dedup.add``)
-                else:
-                    kept = keep(mid, rid, side, total, speed, ts_ns)
-                    if kept is None:
-                        continue
-                    key = kept
-                # one string per model (interned), not one per record: a batch holds 20,000
-                out[key] = new(record, (ts_ns, PROVIDER, intern(model), inp, outp, read, write,
-                                        cost, key, session, project, upstream, branch))  # fmt: skip
-                if flush is not None and len(out) >= FLUSH_RECORDS:
-                    self._flush_within(name, out, flush)
+        # what is left of each row is the part that must see every request in order (this
+        # loop is a first scan's bottleneck)
+        for (offset, mid, rid, side, total, speed, ts_ns, model, inp, outp, read, write,
+             cost, upstream, branch) in rows:  # fmt: skip
+            if mid is None:
+                key = f"l:{rel}:{offset}"  # never merged (``Dedup.add``)
+            else:
+                kept = keep(mid, rid, side, total, speed, ts_ns)
+                if kept is None:
+                    continue
+                key = kept
+            # one string per model (interned), not one per record: a batch holds 20,000
+            out[key] = new(record, (ts_ns, PROVIDER, intern(model), inp, outp, read, write,
+                                    cost, key, session, project, upstream, branch))  # fmt: skip
+            if flush is not None and len(out) >= FLUSH_RECORDS:
+                self._flush_within(name, out, flush)
 
     def _flush_within(self, name: str, out: Out, flush: Flush) -> None:
         """``_flush`` while the file ``name`` is part read: the offsets written with the batch
@@ -320,32 +334,19 @@ class ClaudeLogReader:
         rel = (
             str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)
         )
-        dedup = self.dedup
-        cache = self._price_cache
-        prices = self.prices
+        row_of = scan_worker.row_reader(self.prices, lambda why: self.tailer.skip(name, why), name)
+        rows: list[Row] = []
 
         def on_line(line: bytes, offset: int) -> None:
-            try:
-                entry = parse_line(line)
-            except ValueError as exc:
-                self.tailer.skip(str(path), f"{path}@{offset}: {exc}")
-                return
-            if entry is None:
-                return
-            kept = dedup.add(entry, f"l:{rel}:{offset}")
-            if kept is None:
-                return
-            key = kept[0]
-            model = entry.model
-            if model and model not in cache:
-                cache[model] = rates_of(prices.lookup(PROVIDER, model))
-            cost, upstream = entry_cost(entry, cache)
-            # The record, not the entry, is kept: a pass over a GB holds ~100k of them.
-            out[key] = _record(entry, cost, upstream, key, session, project)
-            if flush is not None and len(out) >= FLUSH_RECORDS:
-                self._flush_within(name, out, flush)  # a batch, not a whole large file
+            found = row_of(line, offset)
+            if found is not None:
+                rows.append(found)
+                if len(rows) == scan_worker.CHUNK:  # in order, a piece at a time
+                    self._keep_rows(rows, name, rel, session, project, out, flush)
+                    rows.clear()
 
         self.tailer.read(path, on_line)
+        self._keep_rows(rows, name, rel, session, project, out, flush)
 
     def reset(self) -> None:
         """Read every file from the start again, as if never read (the history was cleared):
@@ -363,31 +364,6 @@ class ClaudeLogReader:
 
     def load_state(self, text: str) -> None:
         self.tailer.load_state(text)
-
-
-def _record(  # noqa: PLR0917 - a record's parts, in its own order
-    entry: ClaudeEntry, cost: float | None, upstream: bool, key: str, session: str, project: str
-) -> UsageRecord:
-    # built as the tuple it is: a named tuple's generated __new__ costs as much again, and a
-    # first scan makes 240,000 of them
-    return _new(
-        UsageRecord,
-        (
-            entry.ts_ns,
-            PROVIDER,
-            sys.intern(entry.model),  # one string per model, not one per record
-            entry.input_tokens,
-            entry.output_tokens,
-            entry.cache_read_tokens,
-            entry.cache_write_tokens,
-            cost,
-            key,
-            session,
-            project,
-            upstream,
-            entry.branch,
-        ),
-    )
 
 
 _new = tuple.__new__

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -123,24 +123,22 @@ def row(entry: ClaudeEntry, offset: int, cost: float | None, upstream: bool) -> 
             upstream, branch)  # fmt: skip
 
 
-def read_file(name: str) -> FileResult:
-    """Every usable assistant line of the file ``name``, read from its start."""
-    assert _prices is not None, "init() first"
-    prices = _prices
+def row_reader(
+    prices: PriceTable, skip: Callable[[str], None], name: str
+) -> Callable[[bytes, int], Row | None]:
+    """The row a line of the file ``name`` stands for (None: no usable request), priced from
+    ``prices``; a malformed line is told to ``skip`` with its place and why. Used by a reading
+    process and by the reader itself for a file it reads here."""
     strict, good, version_ok = lines.STRICT.decode, lines.GOOD_VERSIONS, lines.version_ok
     epoch, one_us = lines.EPOCH, lines.ONE_US
-    tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
     cache: dict[str, Rates | None] = {}
-    found: list[Row] = []
-    spool = _Spool(_spool_dir) if _spool_dir is not None else None
-    pieces: list[bytes] | _Spool = [] if spool is None else spool
 
     def rates(model: str) -> Rates | None:
         if model not in cache:
             cache[model] = rates_of(prices.lookup(PROVIDER, model))
         return cache[model]
 
-    def on_line(line: bytes, offset: int) -> None:
+    def row_of(line: bytes, offset: int) -> Row | None:
         try:
             raw = strict(line)
         except msgspec.DecodeError:
@@ -148,49 +146,66 @@ def read_file(name: str) -> FileResult:
             try:
                 entry = parse_line_checked(line)
             except ValueError as exc:
-                tailer.skip(name, f"{name}@{offset}: {exc}")
-                return
-            if entry is not None:
-                model = entry.model
-                if model:
-                    rates(model)
-                found.append(row(entry, offset, *entry_cost(entry, cache)))
-        else:
-            # ``parse_line``'s common case, ``entry_cost`` and ``row`` in one, without the entry
-            # (a test holds the two ways to the same rows)
-            version = raw.version
-            if version is not None and version not in good and not version_ok(version):
-                return
-            msg = raw.message
-            usage = msg.usage
-            model = msg.model
-            if model is None or model == SYNTHETIC_MODEL:
-                model = ""
-            inp, out = usage.input_tokens, usage.output_tokens
-            write, read = usage.cache_creation_input_tokens, usage.cache_read_input_tokens
-            total = inp + out + write + read
-            speed = usage.speed
-            cost: float | None = raw.cost_usd
-            upstream = cost is not None
-            if not upstream:
-                known = rates(model) if model else None
-                if known is None:
-                    cost = 0.0 if total == 0 else None
-                else:
-                    split = usage.cache_creation
-                    cost = priced(
-                        known, inp, out,
-                        write if split is None else split.ephemeral_5m_input_tokens,
-                        0 if split is None else split.ephemeral_1h_input_tokens,
-                        read, speed == "fast",
-                    )  # fmt: skip
-            branch = raw.git_branch
-            found.append((
-                offset, msg.id, raw.request_id, raw.is_sidechain is True, total,
-                speed is not None, (raw.timestamp - epoch) // one_us * 1000, model, inp, out,
-                read, write, cost, upstream,
-                branch[:MAX_BRANCH] if isinstance(branch, str) else "",
-            ))  # fmt: skip
+                skip(f"{name}@{offset}: {exc}")
+                return None
+            if entry is None:
+                return None
+            if entry.model:
+                rates(entry.model)
+            return row(entry, offset, *entry_cost(entry, cache))
+        # ``parse_line``'s common case, ``entry_cost`` and ``row`` in one, without the entry
+        # (a test holds the two ways to the same rows)
+        version = raw.version
+        if version is not None and version not in good and not version_ok(version):
+            return None
+        msg = raw.message
+        usage = msg.usage
+        model = msg.model
+        if model is None or model == SYNTHETIC_MODEL:
+            model = ""
+        inp, out = usage.input_tokens, usage.output_tokens
+        write, read = usage.cache_creation_input_tokens, usage.cache_read_input_tokens
+        total = inp + out + write + read
+        speed = usage.speed
+        cost: float | None = raw.cost_usd
+        upstream = cost is not None
+        if not upstream:
+            known = rates(model) if model else None
+            if known is None:
+                cost = 0.0 if total == 0 else None
+            else:
+                split = usage.cache_creation
+                cost = priced(
+                    known, inp, out,
+                    write if split is None else split.ephemeral_5m_input_tokens,
+                    0 if split is None else split.ephemeral_1h_input_tokens,
+                    read, speed == "fast",
+                )  # fmt: skip
+        branch = raw.git_branch
+        return (
+            offset, msg.id, raw.request_id, raw.is_sidechain is True, total,
+            speed is not None, (raw.timestamp - epoch) // one_us * 1000, model, inp, out,
+            read, write, cost, upstream,
+            branch[:MAX_BRANCH] if isinstance(branch, str) else "",
+        )  # fmt: skip
+
+    return row_of
+
+
+def read_file(name: str) -> FileResult:
+    """Every usable assistant line of the file ``name``, read from its start."""
+    assert _prices is not None, "init() first"
+    tailer = LogTailer([USAGE_MARKER], overlong=UsageScan)
+    found: list[Row] = []
+    spool = _Spool(_spool_dir) if _spool_dir is not None else None
+    pieces: list[bytes] | _Spool = [] if spool is None else spool
+    row_of = row_reader(_prices, lambda why: tailer.skip(name, why), name)
+
+    def on_line(line: bytes, offset: int) -> None:
+        found_row = row_of(line, offset)
+        if found_row is None:
+            return
+        found.append(found_row)
         if len(found) == CHUNK:  # packed as it goes: this process holds bytes, not entries
             pieces.append(_ENCODER.encode(found))
             found.clear()
