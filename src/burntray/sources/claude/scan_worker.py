@@ -1,4 +1,5 @@
 """What a reading process does in a parallel first scan: one whole new Claude Code log file.
+(The reader reads a file in its own process with the same ``row_reader``.)
 
 It reads the file exactly as ``ClaudeLogReader`` reads a file it has never seen (the same
 tailer, the same overlong-line scan, the same line rules and prices: the common line goes
