@@ -141,12 +141,12 @@ def parse_calls_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = scan_worker.row_reader
 
-    def counting_reader(*args: Any) -> Callable[[bytes, int], object]:
-        row_of = real(*args)
+    def counting_reader(*args: Any) -> Callable[[bytes, int], None]:
+        on_line = real(*args)
 
-        def counting(line: bytes, offset: int) -> object:
+        def counting(line: bytes, offset: int) -> None:
             calls.append(1)
-            return row_of(line, offset)
+            on_line(line, offset)
 
         return counting
 

@@ -334,19 +334,16 @@ class ClaudeLogReader:
         rel = (
             str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)
         )
-        row_of = scan_worker.row_reader(self.prices, lambda why: self.tailer.skip(name, why), name)
         rows: list[Row] = []
 
-        def on_line(line: bytes, offset: int) -> None:
-            found = row_of(line, offset)
-            if found is not None:
-                rows.append(found)
-                if len(rows) == scan_worker.CHUNK:  # in order, a piece at a time
-                    self._keep_rows(rows, name, rel, session, project, out, flush)
-                    rows.clear()
+        def keep() -> None:  # in order, a piece at a time
+            self._keep_rows(rows, name, rel, session, project, out, flush)
+            rows.clear()
 
+        skip = self.tailer.skip
+        on_line = scan_worker.row_reader(self.prices, lambda why: skip(name, why), name, rows, keep)
         self.tailer.read(path, on_line)
-        self._keep_rows(rows, name, rel, session, project, out, flush)
+        keep()
 
     def reset(self) -> None:
         """Read every file from the start again, as if never read (the history was cleared):

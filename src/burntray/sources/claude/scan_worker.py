@@ -125,11 +125,16 @@ def row(entry: ClaudeEntry, offset: int, cost: float | None, upstream: bool) -> 
 
 
 def row_reader(
-    prices: PriceTable, skip: Callable[[str], None], name: str
-) -> Callable[[bytes, int], Row | None]:
-    """The row a line of the file ``name`` stands for (None: no usable request), priced from
-    ``prices``; a malformed line is told to ``skip`` with its place and why. Used by a reading
-    process and by the reader itself for a file it reads here."""
+    prices: PriceTable,
+    skip: Callable[[str], None],
+    name: str,
+    rows: list[Row],
+    full: Callable[[], None],
+) -> Callable[[bytes, int], None]:
+    """A line handler for the file ``name``: the row each line stands for (if it is a usable
+    request), priced from ``prices``, goes to ``rows``, and ``full`` is called each time
+    ``rows`` holds ``CHUNK`` of them; a malformed line is told to ``skip`` with its place and
+    why. Used by a reading process and by the reader itself for a file it reads here."""
     strict, good, version_ok = lines.STRICT.decode, lines.GOOD_VERSIONS, lines.version_ok
     epoch, one_us = lines.EPOCH, lines.ONE_US
     cache: dict[str, Rates | None] = {}
@@ -139,7 +144,9 @@ def row_reader(
             cache[model] = rates_of(prices.lookup(PROVIDER, model))
         return cache[model]
 
-    def row_of(line: bytes, offset: int) -> Row | None:
+    add = rows.append
+
+    def on_line(line: bytes, offset: int) -> None:
         try:
             raw = strict(line)
         except msgspec.DecodeError:
@@ -148,17 +155,20 @@ def row_reader(
                 entry = parse_line_checked(line)
             except ValueError as exc:
                 skip(f"{name}@{offset}: {exc}")
-                return None
+                return
             if entry is None:
-                return None
+                return
             if entry.model:
                 rates(entry.model)
-            return row(entry, offset, *entry_cost(entry, cache))
+            add(row(entry, offset, *entry_cost(entry, cache)))
+            if len(rows) == CHUNK:
+                full()
+            return
         # ``parse_line``'s common case, ``entry_cost`` and ``row`` in one, without the entry
         # (a test holds the two ways to the same rows)
         version = raw.version
         if version is not None and version not in good and not version_ok(version):
-            return None
+            return
         msg = raw.message
         usage = msg.usage
         model = msg.model
@@ -171,7 +181,7 @@ def row_reader(
         cost: float | None = raw.cost_usd
         upstream = cost is not None
         if not upstream:
-            known = rates(model) if model else None
+            known = (cache[model] if model in cache else rates(model)) if model else None
             if known is None:
                 cost = 0.0 if total == 0 else None
             else:
@@ -183,14 +193,16 @@ def row_reader(
                     read, speed == "fast",
                 )  # fmt: skip
         branch = raw.git_branch
-        return (
+        add((
             offset, msg.id, raw.request_id, raw.is_sidechain is True, total,
             speed is not None, (raw.timestamp - epoch) // one_us * 1000, model, inp, out,
             read, write, cost, upstream,
             branch[:MAX_BRANCH] if isinstance(branch, str) else "",
-        )  # fmt: skip
+        ))  # fmt: skip
+        if len(rows) == CHUNK:
+            full()
 
-    return row_of
+    return on_line
 
 
 def read_file(name: str) -> FileResult:
@@ -200,16 +212,12 @@ def read_file(name: str) -> FileResult:
     found: list[Row] = []
     spool = _Spool(_spool_dir) if _spool_dir is not None else None
     pieces: list[bytes] | _Spool = [] if spool is None else spool
-    row_of = row_reader(_prices, lambda why: tailer.skip(name, why), name)
 
-    def on_line(line: bytes, offset: int) -> None:
-        found_row = row_of(line, offset)
-        if found_row is None:
-            return
-        found.append(found_row)
-        if len(found) == CHUNK:  # packed as it goes: this process holds bytes, not entries
-            pieces.append(_ENCODER.encode(found))
-            found.clear()
+    def pack() -> None:  # packed as it goes: this process holds bytes, not entries
+        pieces.append(_ENCODER.encode(found))
+        found.clear()
+
+    on_line = row_reader(_prices, lambda why: tailer.skip(name, why), name, found, pack)
 
     # the entries are long-lived and make no cycles: the collector would walk them again and
     # again for nothing (as in the reader's own scan)
