@@ -38,7 +38,6 @@ from burntray.sources.claude.lines import (
     SYNTHETIC_MODEL,
     USAGE_MARKER,
     ClaudeEntry,
-    Rates,
     entry_cost,
     parse_line,
 )
@@ -108,8 +107,6 @@ class ClaudeLogReader:
         self.files_seen = 0
         self._compact_at = COMPACT_AT_GROUPS
         self._newest_ns = -(2**63)
-        # per-model rates, for a reader that prices entries one by one (the status line's)
-        self._price_cache: dict[str, Rates | None] = {}
         # reading processes besides this one; None: as the cores allow (``worker_count``)
         self.workers = workers
         self.kept_cores = 1  # cores the scan keeps busy besides reading processes

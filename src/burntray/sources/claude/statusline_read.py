@@ -1,11 +1,10 @@
-"""The status line's read of Claude Code's logs: the claude reader's files, line parser,
+"""The status line's read of Claude Code's logs: the claude reader's files, line reader,
 duplicate removal and prices (``claude.logs``), each request handed on as the five fields the
 line's cache keeps (a ``Row``) instead of a full usage record.
 
 A first status line reads every log written in the last 48 hours (a heavy week: 75,000
-requests), so what a request costs beyond its parse counts: building a ``UsageRecord`` and
-then the row from it was a sixth of that read; the row is now made straight from the parsed
-line, in the same order, with the same key and cost, so the figures are the same.
+requests): it reads each file as the claude reader does (``_read_file``, the way a first scan
+reads one) and keeps each record's row.
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from burntray.sources.claude.lines import PROVIDER, entry_cost, parse_line, rates_of
-from burntray.sources.claude.logs import ClaudeLogReader, session_parts
+from burntray.model.usage import UsageRecord
+from burntray.sources.claude.logs import ClaudeLogReader
 
 # (ts_ns, cost or None, session, key, tokens): one request as the status line keeps it
 Row = tuple[int, float | None, str, str, int]
@@ -64,33 +63,10 @@ class RecentReader(ClaudeLogReader):
             self.missing = "no Claude Code projects folder: " + "; ".join(missing)
 
     def _read_rows(self, projects_dir: Path, path: Path, rows: dict[str, Row]) -> None:
-        """``ClaudeLogReader._read_file``'s loop (the same parse, duplicate removal, keys and
-        costs), keeping rows."""
-        _project, session = session_parts(projects_dir, path)
-        rel = (
-            str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)
-        )
-        name = str(path)
-        add = self.dedup.add
-        rates = self._price_cache
-        lookup = self.prices.lookup
-        skip = self.tailer.skip
-
-        def on_line(line: bytes, offset: int) -> None:
-            try:
-                entry = parse_line(line)
-            except ValueError as exc:
-                skip(name, f"{path}@{offset}: {exc}")
-                return
-            if entry is None:
-                return
-            kept = add(entry, f"l:{rel}:{offset}")
-            if kept is None:
-                return
-            key = kept[0]
-            model = entry.model
-            if model and model not in rates:
-                rates[model] = rates_of(lookup(PROVIDER, model))
-            rows[key] = (entry.ts_ns, entry_cost(entry, rates)[0], session, key, entry.total)
-
-        self.tailer.read(path, on_line)
+        """``ClaudeLogReader._read_file`` (the same parse, duplicate removal, keys and costs),
+        keeping rows."""
+        records: dict[str, UsageRecord] = {}
+        self._read_file(projects_dir, path, records)
+        for key, r in records.items():
+            total = r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens
+            rows[key] = (r.ts_ns, r.cost_usd, r.session, key, total)
