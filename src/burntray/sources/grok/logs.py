@@ -26,6 +26,7 @@ whole seconds is taken as an RFC 3339 time when it is one (ccusage dates it 1970
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
@@ -86,8 +87,13 @@ class _Session(msgspec.Struct, gc=False):
 
 def session_log(sessions: Path, path: Path) -> tuple[str, str] | None:
     """(encoded cwd, session id) of ``sessions/<cwd>/<id>/updates.jsonl``; None for any other
-    file."""
-    parts = path.relative_to(sessions).parts
+    file (one below ``sessions``, as the folder walk finds them)."""
+    # on the paths' text: a warm pass asks it of every session's log (a Path apiece cost more
+    # than the rest of the check)
+    root, name = str(sessions), str(path)
+    if not name.startswith(root) or name[len(root) : len(root) + 1] not in (os.sep, "/"):
+        return None
+    parts = name[len(root) + 1 :].split(os.sep)
     if len(parts) == 3 and parts[2] == LOG_NAME and parts[0] and parts[1]:
         return parts[0], parts[1]
     return None
