@@ -23,6 +23,7 @@ small and saved with the records, as every resume state is.
 
 from __future__ import annotations
 
+import heapq
 import os
 import time
 from collections.abc import Callable
@@ -41,6 +42,10 @@ RECENT_KEPT = 64  # the files written last, looked at on every pass
 Stamp = tuple[int, int, int, int]  # dev, ino, size, mtime_ns
 Fetch = Callable[[str], "str | None"]
 Store = Callable[[str, str], None]
+
+
+def _mtime(item: tuple[str, Stamp]) -> int:
+    return item[1][3]
 
 
 class _Part(msgspec.Struct, gc=False):
@@ -147,6 +152,8 @@ class DroidFiles:
     looked_into: int = 0  # folders listed on the last pass (the others were skipped)
     _pending: dict[str, int] = field(default_factory=dict)  # folder -> files not done yet
     _listed: dict[str, int] = field(default_factory=dict)  # folder -> time to trust, or -1
+    _floor: int = 0  # the oldest time among the recent files when they were last trimmed
+    _last: tuple[str, dict[str, list[object]]] = ("", {})  # the folder ``done`` saw last
 
     def folders(self) -> list[str]:
         return list(self.index.dirs)
@@ -155,6 +162,7 @@ class DroidFiles:
         """(root, file, stamp) of every file new or changed since the last pass; ``done`` with
         each once its records are taken (a failed read is tried again next pass)."""
         self.settle()
+        self._last = ("", {})
         out: list[tuple[Path, Path, Stamp]] = []
         dirs: dict[str, tuple[int, int, list[str]]] = {}
         self.problems, self.unreadable, self.looked_into = [], {}, 0
@@ -202,7 +210,7 @@ class DroidFiles:
     ) -> tuple[list[str], int] | None:
         """List ``folder``: its subfolders and how many session files it holds (the new and
         changed ones go to ``out``); None when it cannot be listed."""
-        files: list[str] = []
+        files: dict[str, str] = {}  # name -> path
         subdirs: list[str] = []
         try:
             with os.scandir(folder) as entries:
@@ -211,7 +219,7 @@ class DroidFiles:
                         if entry.is_dir(follow_symlinks=False):
                             subdirs.append(entry.path)
                         elif entry.name.endswith(self.suffix):
-                            files.append(entry.name)
+                            files[entry.name] = entry.path
                     except OSError:
                         continue
         except OSError as exc:
@@ -223,7 +231,7 @@ class DroidFiles:
             return None
         self.looked_into += 1
         stamps = self.parts.get("d:" + folder)
-        for gone in set(stamps) - set(files):
+        for gone in set(stamps) - files.keys():
             del stamps[gone]
             path = os.path.join(folder, gone)
             self.index.skipped.pop(path, None)
@@ -231,20 +239,20 @@ class DroidFiles:
             self.parts.changed("d:" + folder)
             self.progress += 1
         pending = 0
-        for name in files:
-            path = os.path.join(folder, name)
+        for name, path in files.items():
             try:
                 st = os.stat(path)
             except OSError as exc:
                 self.unreadable[path] = exc.strerror or str(exc)
                 pending += 1  # not to be trusted: tried again next pass
                 continue
-            stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-            if stamps.get(name) != list(stamp):
+            seen = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+            stamp = (seen[0], seen[1], seen[2], seen[3])
+            if stamps.get(name) != seen:
                 out.append((root, Path(path), stamp))  # ``done`` keeps it as recent
                 pending += 1
             else:
-                self.index.recent[path] = stamp  # the latest are kept (``settle``)
+                self._remember(path, stamp)
         self._pending[folder] = pending
         return subdirs, len(files)
 
@@ -269,15 +277,32 @@ class DroidFiles:
         """The file's records were taken (``why_skipped``: what in it could not be counted)."""
         name = str(path)
         folder, base = os.path.split(name)
-        self.parts.get("d:" + folder)[base] = list(stamp)
-        self.parts.changed("d:" + folder)
+        if folder != self._last[0]:  # files come folder by folder
+            self._last = (folder, self.parts.get("d:" + folder))
+            self.parts.changed("d:" + folder)
+        self._last[1][base] = list(stamp)
         if why_skipped:
             self.index.skipped[name] = why_skipped[:MAX_REASON]
         else:
             self.index.skipped.pop(name, None)
-        self.index.recent[name] = stamp
+        self._remember(name, stamp)
         if folder in self._pending:
             self._pending[folder] -= 1
+        self.progress += 1
+
+    def _remember(self, path: str, stamp: Stamp) -> None:
+        """Keep ``path`` among the files written last, if it is one of them."""
+        recent = self.index.recent
+        if stamp[3] < self._floor and len(recent) >= RECENT_KEPT:
+            return
+        recent[path] = stamp
+        if len(recent) > 4 * RECENT_KEPT:  # a first pass: thousands, the latest kept
+            self._trim()
+
+    def _trim(self) -> None:
+        latest = heapq.nlargest(RECENT_KEPT, self.index.recent.items(), key=_mtime)
+        self.index.recent = dict(latest)
+        self._floor = latest[-1][1][3]
         self.progress += 1
 
     def settle(self) -> None:
@@ -291,9 +316,7 @@ class DroidFiles:
                 self.progress += 1
         self._listed, self._pending = {}, {}
         if len(self.index.recent) > RECENT_KEPT:
-            latest = sorted(self.index.recent.items(), key=lambda kv: kv[1][3])[-RECENT_KEPT:]
-            self.index.recent = dict(latest)
-            self.progress += 1
+            self._trim()
 
     @property
     def malformed(self) -> int:
