@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -191,3 +192,19 @@ def test_a_held_log_is_read_on_until_its_chat_span_comes(tmp_path: Path) -> None
     assert pair.poll() == len(log) + len(chat)  # from the same tail again
     assert [r.key.rsplit(":", 2)[-2:] for r in _records(pair.sources[0])] == [
         ["t1", "c"], ["t2", "c"]]  # fmt: skip
+
+
+def test_the_files_written_last_keep_their_tails(tmp_path: Path) -> None:
+    """Of the files a first scan reads, the two written last keep their tails (not the last
+    two read): the exporter's current file is read on from the first warm pass."""
+    pair = _Pair(tmp_path, lambda: LATER_NS)
+    for n, name in enumerate(("a", "b", "c")):
+        (pair.otel / f"{name}.jsonl").write_text(_chat(f"t{name}", "c", n) + "\n")
+    day = 86_400
+    for name, age in (("a", 0), ("b", 1), ("c", 2)):  # "a" written last, "c" first
+        os.utime(pair.otel / f"{name}.jsonl", (time.time() - age * day,) * 2)
+    pair.poll()
+    line = _chat("t9", "c", 9) + "\n"
+    with (pair.otel / "a.jsonl").open("a") as fh:
+        fh.write(line)
+    assert pair.poll() == len(line)

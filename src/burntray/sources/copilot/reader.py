@@ -143,11 +143,13 @@ class CopilotReader(WholeFileReader):
         return True, why(tail.skipped, tail.first)
 
     def _keep(self, name: str, tail: Tail) -> None:
-        """Keep the file's tail, the newest last; the oldest beyond ``TAILS_KEPT`` go (their
-        files are read whole when they change again)."""
+        """Keep the file's tail; beyond ``TAILS_KEPT``, those of the files written longest ago
+        go (they are read whole when they change again): after a first scan, the file being
+        written keeps its tail."""
         self._tails[name] = tail
-        while len(self._tails) > TAILS_KEPT:
-            del self._tails[next(iter(self._tails))]
+        if len(self._tails) > TAILS_KEPT:
+            oldest = min(self._tails, key=lambda k: self._tails[k].mtime)
+            del self._tails[oldest]
 
     def more_state(self) -> dict[str, object]:
         return {"tails": {k: v for k, v in self._tails.items() if k in self._files.stamps}}

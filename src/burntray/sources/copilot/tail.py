@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 NONE = 4  # beyond every kind: a trace or response with no usage record
-TAILS_KEPT = 2  # files whose tail is kept: the ones being written now (an exporter's file each)
+TAILS_KEPT = 2  # files whose tail is kept: the ones written last (an exporter's file each)
 
 
 class Tail(msgspec.Struct, gc=False):
@@ -47,6 +47,7 @@ class Tail(msgspec.Struct, gc=False):
     kinds: dict[str, int] = {}  # trace -> the best (least) kind of usage record in it
     responses: dict[str, int] = {}  # response id -> the best kind of usage record with it
     newest: dict[str, int] = {}  # trace -> its newest usage record's time, ms
+    mtime: int = 0  # the file's modification time when read (the latest files' tails are kept)
 
 
 class Usage(Protocol):
@@ -145,6 +146,7 @@ def advance(  # noqa: PLR0917 - the tail, what was read after it and its place
         stamp[0], stamp[1], len(data), crc,
         tail.lines + data.count(b"\n", tail.size), tail.found + decoded,
         tail.skipped + skipped, tail.first or first, models, sessions, kinds, responses, newest,
+        stamp[3],
     )  # fmt: skip
 
 
