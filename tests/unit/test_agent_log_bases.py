@@ -306,6 +306,20 @@ def test_file_stamps_come_back_and_a_bad_one_is_dropped_alone(tmp_path: Path) ->
     assert files.stamps == {"a": (1, 2, 3, 4)} and files.skipped == {"a": "x"}
 
 
+def test_files_of_one_exact_name_are_told_from_their_paths(tmp_path: Path) -> None:
+    """An agent that names all its files alike (Codebuff's ``chat-messages.json``) needs no
+    rule per file: a file whose name only ends like it is not one of them."""
+    chat = tmp_path / "app" / "chats" / "c1"
+    chat.mkdir(parents=True)
+    for name in ("chat-messages.json", "old-chat-messages.json"):
+        (chat / name).write_text("[]")
+    (tmp_path / "chat-messages.json").write_text("[]")
+    files = WholeFiles([tmp_path], ("chat-messages.json",), name="chat-messages.json")
+    found = sorted(str(path.relative_to(tmp_path)) for _root, path, _stamp in files.changed())
+    assert found == ["app/chats/c1/chat-messages.json", "chat-messages.json"]
+    assert files.files_seen == 2
+
+
 def test_session_totals_come_back_and_a_bad_one_is_dropped_alone(tmp_path: Path) -> None:
     """The saved totals of every session are read back at once; a state with a bad entry (the
     wrong width, a fraction, a string) keeps its well-formed entries, as it always did (a
