@@ -90,7 +90,10 @@ def session_log(sessions: Path, path: Path) -> tuple[str, str] | None:
     file (one below ``sessions``, as the folder walk finds them)."""
     # on the paths' text: a warm pass asks it of every session's log (a Path apiece cost more
     # than the rest of the check)
-    root, name = str(sessions), str(path)
+    return _session_parts(str(sessions), str(path))
+
+
+def _session_parts(root: str, name: str) -> tuple[str, str] | None:
     if not name.startswith(root) or name[len(root) : len(root) + 1] not in (os.sep, "/"):
         return None
     parts = name[len(root) + 1 :].split(os.sep)
@@ -146,6 +149,9 @@ class GrokLogReader(JsonlReader):
 
     def keep(self, root: Path, path: Path) -> bool:
         return session_log(root, path) is not None
+
+    def keep_name(self, root: Path, name: str) -> bool:
+        return _session_parts(str(root), name) is not None
 
     def read_file(self, folder: Path, root: Path, path: Path, out: list[UsageRecord]) -> None:
         cwd, sid = session_log(root, path) or ("", path.parent.name)
