@@ -14,6 +14,7 @@ from burntray.cli import main
 from burntray.model.pricing import build_price_table
 from burntray.sources.antigravity.paths import antigravity_dirs
 from burntray.sources.antigravity.reader import AntigravityReader
+from burntray.sources.grok.logs import GrokLogReader, session_log
 from burntray.sources.grok.paths import grok_homes
 from burntray.sources.zcode.paths import zcode_homes
 from tests.agent_logs_support import (
@@ -27,6 +28,22 @@ from tests.agent_logs_support import (
 )
 
 # ---- Grok Build CLI -------------------------------------------------------------------------
+
+
+def test_grok_session_logs_are_told_by_their_place(tmp_path: Path) -> None:
+    """``sessions/<cwd>/<id>/updates.jsonl`` is a session's log, told from the paths' text; a
+    file elsewhere (deeper, shallower, another name, a sibling folder sharing the name's start)
+    is not one, and asking is no error."""
+    root = tmp_path / "sessions"
+    reader = GrokLogReader([tmp_path], build_price_table())
+    log = root / "%2Fw" / "s1" / "updates.jsonl"
+    assert session_log(root, log) == ("%2Fw", "s1")
+    assert reader.keep_name(root, str(log))  # the folder walk's text: no Path made
+    for other in (root / "%2Fw" / "s1" / "x" / "updates.jsonl", root / "s1" / "updates.jsonl",
+                  root / "%2Fw" / "s1" / "events.jsonl",
+                  tmp_path / "sessions2" / "%2Fw" / "s1" / "updates.jsonl"):  # fmt: skip
+        assert session_log(root, other) is None, other
+        assert not reader.keep_name(root, str(other)), other
 
 
 def test_grok_location_and_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

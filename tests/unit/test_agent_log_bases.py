@@ -306,6 +306,20 @@ def test_file_stamps_come_back_and_a_bad_one_is_dropped_alone(tmp_path: Path) ->
     assert files.stamps == {"a": (1, 2, 3, 4)} and files.skipped == {"a": "x"}
 
 
+def test_files_of_one_exact_name_are_told_from_their_paths(tmp_path: Path) -> None:
+    """An agent that names all its files alike (Codebuff's ``chat-messages.json``) needs no
+    rule per file: a file whose name only ends like it is not one of them."""
+    chat = tmp_path / "app" / "chats" / "c1"
+    chat.mkdir(parents=True)
+    for name in ("chat-messages.json", "old-chat-messages.json"):
+        (chat / name).write_text("[]")
+    (tmp_path / "chat-messages.json").write_text("[]")
+    files = WholeFiles([tmp_path], ("chat-messages.json",), name="chat-messages.json")
+    found = sorted(str(path.relative_to(tmp_path)) for _root, path, _stamp in files.changed())
+    assert found == ["app/chats/c1/chat-messages.json", "chat-messages.json"]
+    assert files.files_seen == 2
+
+
 def test_session_totals_come_back_and_a_bad_one_is_dropped_alone(tmp_path: Path) -> None:
     """The saved totals of every session are read back at once; a state with a bad entry (the
     wrong width, a fraction, a string) keeps its well-formed entries, as it always did (a
@@ -341,10 +355,12 @@ def test_hermes_reads_a_number_as_its_rule_says() -> None:
 def test_droids_resume_state_comes_back_typed_and_a_bad_entry_alone_is_dropped(
     tmp_path: Path,
 ) -> None:
-    """Droid's state (a stamp per session file, each session's [file, first dated, totals]) is
-    read straight to its types; a state with an entry of another shape is read as before, each
-    well-formed entry kept; one that is not JSON leaves nothing."""
-    from burntray.sources.droid.reader import DroidReader
+    """Droid's state of the former layout (a stamp per session file, each session's [file,
+    first dated, totals]) is read straight to its types and split into its parts (stamps per
+    folder, totals per bucket of sessions); a state with an entry of another shape is read as
+    before, each well-formed entry kept; one that is not JSON leaves nothing. The parts come
+    back as they were saved."""
+    from burntray.sources.droid.reader import DroidReader, _bucket
 
     def reader() -> DroidReader:
         return DroidReader([tmp_path], build_price_table())
@@ -356,15 +372,18 @@ def test_droids_resume_state_comes_back_typed_and_a_bad_entry_alone_is_dropped(
     )  # fmt: skip
     typed = reader()
     typed.load_state(state)
-    assert typed._files.stamps == {"/s/a.settings.json": (1, 2, 3, 4),
-                                   "/s/b.settings.json": (5, 6, 7, 8)}  # fmt: skip
-    assert typed._files.skipped == {"/s/a.settings.json": "why"}
-    assert {k: list(v) for k, v in typed._sessions.items()} == {
-        "a": ["/s/a.settings.json", 10, [1, 2, 3, 4]]
-    }
-    assert dump_state(**typed.more_state()) == dump_state(
-        sessions={"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]]}
-    )  # saved again as it was read
+    assert typed.parts.get("d:/s") == {"a.settings.json": [1, 2, 3, 4],
+                                       "b.settings.json": [5, 6, 7, 8]}  # fmt: skip
+    assert typed.files.index.skipped == {"/s/a.settings.json": "why"}
+    assert typed.parts.get(_bucket("a")) == {"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]]}
+    saved: dict[str, str] = {}
+    typed.parts.store = saved.__setitem__
+    again = reader()
+    again.parts.fetch = saved.get
+    again.load_state(typed.save_state())  # saved in parts, read back from them
+    assert again.parts.get("d:/s") == typed.parts.get("d:/s")
+    assert again.parts.get(_bucket("a")) == typed.parts.get(_bucket("a"))
+    assert again.files.index.skipped == {"/s/a.settings.json": "why"}
 
     bad = dump_state(
         files={"stamps": {"/s/a.settings.json": [1, 2, 3, 4], "/s/c.settings.json": [1, 2]}},
@@ -372,8 +391,9 @@ def test_droids_resume_state_comes_back_typed_and_a_bad_entry_alone_is_dropped(
     )
     loose = reader()
     loose.load_state(bad)
-    assert loose._files.stamps == {"/s/a.settings.json": (1, 2, 3, 4)}
-    assert loose._sessions == {"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]], "c": ["/c", 1, [7]]}
+    assert loose.parts.get("d:/s") == {"a.settings.json": [1, 2, 3, 4]}
+    assert loose.parts.get(_bucket("c")) == {"c": ["/c", 1, [7]]}
+    assert "b" not in loose.parts.get(_bucket("b"))
     nothing = reader()
     nothing.load_state("{not json")
-    assert nothing._files.stamps == {} and nothing._sessions == {}
+    assert nothing.parts.get("d:/s") == {} and nothing.parts.get(_bucket("a")) == {}

@@ -67,6 +67,11 @@ class JsonlReader:
         """Whether a file found below ``root`` is one of the agent's logs (all by default)."""
         return True
 
+    def keep_name(self, root: Path, name: str) -> bool:
+        """``keep`` on the path's text: a reader that tells its logs so makes a Path only for a
+        file it reads (a warm pass over hundreds of unchanged logs makes none)."""
+        return self.keep(root, Path(name))
+
     def read_file(self, folder: Path, root: Path, path: Path, out: list[UsageRecord]) -> None:
         """Append the records of the file's new lines (``folder``: the configured folder)."""
         raise NotImplementedError
@@ -100,14 +105,13 @@ class JsonlReader:
             if finder.problem:
                 problems.append(finder.problem)
             for name in files:
-                path = Path(name)
-                if not self.keep(finder.root, path):
+                if not self.keep_name(finder.root, name):
                     continue
                 present.add(name)
                 if active_since_ns is not None and self.tailer.quiet_since(name, active_since_ns):
                     continue
                 if not self.tailer.unchanged(name):
-                    self.read_file(folder, finder.root, path, out)
+                    self.read_file(folder, finder.root, Path(name), out)
         self.tailer.forget_missing(present)
         self.files_seen = len(present)
         self.missing = (

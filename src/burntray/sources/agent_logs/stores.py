@@ -86,6 +86,7 @@ class WholeFiles(Struct):
     roots: list[Path]
     suffixes: tuple[str, ...]
     keep: Callable[[Path, Path], bool] | None = None  # (root, file): one of ours? (None: all)
+    name: str = ""  # every file's exact name ("": any ending in a suffix), told with no Path
     stamps: dict[str, Stamp] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # file -> why it was not counted
     unreadable: dict[str, str] = field(default_factory=dict)
@@ -108,6 +109,7 @@ class WholeFiles(Struct):
         self.problems = []
         unreadable: dict[str, str] = {}
         keep = self.keep
+        exact = os.sep + self.name if self.name else ""
         for finder in self._finders:
             files = finder.find()
             if finder.problem:
@@ -116,6 +118,8 @@ class WholeFiles(Struct):
             for name in files:
                 # a Path is made only where it is looked at: a pass over thousands of unchanged
                 # files (Droid keeps one per session) makes none
+                if exact and not name.endswith(exact):
+                    continue
                 if keep is not None and not keep(finder.root, Path(name)):
                     continue
                 present.add(name)

@@ -81,6 +81,7 @@ class WholeFileReader:
 
     what: ClassVar[str] = "data folder"
     suffixes: ClassVar[tuple[str, ...]] = (".json",)
+    file_name: ClassVar[str] = ""  # every file's exact name, when the agent names them all alike
 
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
         self.data_dirs = [Path(f) for f in folders]
@@ -91,7 +92,10 @@ class WholeFileReader:
         # a reader that keeps every file gives no rule: then no file needs a Path to be kept
         own_rule = type(self).keep is not WholeFileReader.keep
         self._files = WholeFiles(
-            self.roots(self.data_dirs), self.suffixes, keep=self.keep if own_rule else None
+            self.roots(self.data_dirs),
+            self.suffixes,
+            keep=self.keep if own_rule else None,
+            name=self.file_name,
         )
 
     # -- what a subclass gives

@@ -14,13 +14,17 @@ as ccusage dates it; each later change of the totals is a record of the differen
 time the file was written. A session found in two files (an archived copy) counts once, from
 the latest. Output is ``outputTokens + thinkingTokens`` (thinking billed as output); a total
 beyond the fields counts as output too (all of it when the output is missing). Priced from the
-table by provider and model; an unknown model is unpriced, never $0.
+table by provider and model; an unknown model is unpriced, never $0. Which files changed, and
+the resume state in parts: ``.files``.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Sequence
+import time
+import zlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import cast
 
@@ -30,9 +34,10 @@ from burntray.io.bounded_read import UnsafeFileError, open_regular_file
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.stores import Stamp
+from burntray.sources.agent_logs.stores import Stamp, WholeFiles, load_state_parts
 from burntray.sources.agent_logs.values import ProviderPrices, count, text
 from burntray.sources.agent_logs.whole import WholeFileReader
+from burntray.sources.droid.files import DroidFiles, Index, Parts
 
 SUFFIX = ".settings.json"
 SIDECAR_LINES = 500
@@ -81,17 +86,32 @@ class _SavedFiles(msgspec.Struct, gc=False):
 
 
 class _Saved(msgspec.Struct, gc=False):
-    """The resume state as ``save_state`` writes it: the files' stamps and why some were not
-    counted, and each session's [file, first dated, totals]."""
+    """The resume state as burntray before issue 24's warm work wrote it (one document): the
+    files' stamps and why some were not counted, and each session's [file, first dated,
+    totals]. Read once, into the layout below."""
 
     files: _SavedFiles | None = None
     sessions: dict[str, tuple[str, int, list[int]]] = {}
 
 
-# A Droid user keeps a file per session: 20,000 sessions make a 4.6 MB state, read at every
-# start. Decoded straight to its types it costs about half of a generic decode and then a
-# check of every entry (a warm status reads it each time).
 _SAVED = msgspec.json.Decoder(_Saved)
+
+
+class _Index(msgspec.Struct, gc=False):
+    """The resume state: the files' index (``.files``) and the version of each part kept under
+    a key of its own (a folder's stamps, a bucket of sessions' totals)."""
+
+    v: int = 0
+    index: Index | None = None
+    parts: dict[str, int] = {}
+
+
+_INDEX = msgspec.json.Decoder(_Index)
+BUCKETS = 64  # of sessions: a changed session reads and writes back 1/64 of their totals
+
+
+def _bucket(session: str) -> str:
+    return f"s:{zlib.crc32(session.encode()) % BUCKETS}"
 
 
 def model_name(raw: str) -> str:
@@ -136,12 +156,19 @@ class DroidReader(WholeFileReader):
     what = "Droid sessions folder"
     suffixes = (SUFFIX,)
 
-    def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
+    def __init__(
+        self,
+        folders: Iterable[Path],
+        prices: PriceTable,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
         super().__init__(folders, prices)
         self._prices = ProviderPrices(prices)
-        # session -> [file, first seen ns, totals]: what was recorded so far (a tuple when
-        # read back from the resume state)
-        self._sessions: dict[str, Sequence[object]] = {}
+        # the parts of the resume state kept apart: per folder its files' stamps, per bucket
+        # its sessions' [file, first seen ns, totals] (what was recorded so far)
+        self.parts = Parts("droid/")
+        self.files = DroidFiles(self.roots(self.data_dirs), SUFFIX, self.parts, clock_ns)
+        self._files = cast("WholeFiles", self.files)  # the same interface, per folder
         self._seen: list[tuple[Path, Stamp, _Settings]] = []  # read in this pass
 
     def parse(self, path: Path, data: bytes, stamp: Stamp, out: list[UsageRecord]) -> str:
@@ -196,17 +223,22 @@ class DroidReader(WholeFileReader):
         self, session: str, path: str, at_ns: int, mtime_ns: int, model: str, provider: str,
         totals: Totals, out: list[UsageRecord],
     ) -> None:  # fmt: skip
-        known = self._sessions.get(session)
-        if known is None:
-            self._sessions[session] = [path, at_ns, list(totals)]
+        bucket = _bucket(session)
+        sessions = self.parts.get(bucket)
+        known = sessions.get(session)
+        if not _well_formed(known):
+            sessions[session] = [path, at_ns, list(totals)]
+            self.parts.changed(bucket)
             out.append(self._record(f"d:{session}", at_ns, model, provider, session, totals))
             return
+        assert known is not None
         old_path, first_ns, old = known
         assert isinstance(first_ns, int) and isinstance(old, list)
         if old_path != path and at_ns < first_ns:
             return  # an older copy of a session read from its latest file
         delta: Totals = tuple(max(0, a - b) for a, b in zip(totals, old, strict=True))
-        self._sessions[session] = [path, max(first_ns, at_ns), list(totals)]
+        sessions[session] = [path, max(first_ns, at_ns), list(totals)]
+        self.parts.changed(bucket)
         if any(delta):
             key = f"d:{session}:{mtime_ns}"
             out.append(self._record(key, mtime_ns, model, provider, session, delta))
@@ -218,27 +250,77 @@ class DroidReader(WholeFileReader):
         cost = self._prices.cost(provider, model, inp, out, read, write)
         return UsageRecord(ts, provider, model, inp, out, read, write, cost, key, session)
 
-    def more_state(self) -> dict[str, object]:
-        return {"sessions": self._sessions}
+    def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
+        records = super().read_new(active_since_ns)
+        self.files.settle()
+        return records
+
+    def save_state(self) -> str:
+        """The index, once the parts that changed are written under their own keys."""
+        parts = self.parts.save()
+        return msgspec.json.encode(_Index(2, self.files.save_state(), parts)).decode()
 
     def load_state(self, text: str) -> None:
         try:
-            saved = _SAVED.decode(text)
-        except msgspec.DecodeError:  # not JSON, or an entry of another shape: the generic
-            super().load_state(text)  # reading keeps every well-formed entry, as it did
+            saved = _INDEX.decode(text)
+        except msgspec.DecodeError:
+            saved = _Index()
+        if saved.v == 2 and saved.index is not None:
+            self.files.index = saved.index
+            self.parts.take(saved.parts)
             return
-        if saved.files is not None:
-            self.take_stamps(saved.files.stamps, saved.files.skipped)
-        self._sessions = cast("dict[str, Sequence[object]]", saved.sessions)
+        self._take_former(text)
 
-    def load_more(self, parts: dict[str, object]) -> None:
-        sessions = parts.get("sessions")
-        if isinstance(sessions, dict):
-            self._sessions = {
-                k: v
-                for k, v in sessions.items()
-                if isinstance(v, list) and len(v) == 3 and isinstance(v[2], list)
-            }
+    def _take_former(self, text: str) -> None:
+        """A state of the former layout (one document), split into the parts; each folder is
+        listed once (its stamps as they were: an unchanged file is not read again)."""
+        stamps: dict[str, object] = {}
+        skipped: dict[str, object] = {}
+        sessions: dict[str, object] = {}
+        try:
+            former = _SAVED.decode(text)
+            if former.files is not None:
+                stamps, skipped = dict(former.files.stamps), dict(former.files.skipped)
+            sessions = dict(former.sessions)
+        except msgspec.DecodeError:  # not JSON, or an entry of another shape: every
+            parts = load_state_parts(text)  # well-formed entry is kept, as it always was
+            files = parts.get("files")
+            files = files if isinstance(files, dict) else {}
+            found = files.get("stamps")
+            stamps = (
+                {k: v for k, v in found.items() if _is_stamp(v)} if isinstance(found, dict) else {}
+            )
+            found = files.get("skipped")
+            skipped = found if isinstance(found, dict) else {}
+            found = parts.get("sessions")
+            sessions = (
+                {k: v for k, v in found.items() if _well_formed(v)}
+                if isinstance(found, dict)
+                else {}
+            )
+        split: dict[str, dict[str, list[object]]] = {}
+        for path, stamp in stamps.items():
+            folder, name = os.path.split(path)
+            split.setdefault("d:" + folder, {})[name] = list(cast("list[int]", stamp))
+        for session, known in sessions.items():
+            split.setdefault(_bucket(session), {})[session] = list(cast("list[object]", known))
+        self.parts.put_all(split)
+        self.files.index = Index(skipped={k: str(v) for k, v in skipped.items() if k in stamps})
+        self.files.progress += 1  # saved in the new layout after the next pass
 
     def forget(self) -> None:
-        self._sessions = {}
+        self.parts.reset()
+
+
+def _is_stamp(value: object) -> bool:
+    return isinstance(value, list) and len(value) == 4 and all(type(x) is int for x in value)
+
+
+def _well_formed(known: object) -> bool:
+    """A session's [file, first dated, totals] as saved."""
+    return (
+        isinstance(known, list | tuple)
+        and len(known) == 3
+        and isinstance(known[1], int)
+        and isinstance(known[2], list)
+    )

@@ -26,6 +26,7 @@ whole seconds is taken as an RFC 3339 time when it is one (ccusage dates it 1970
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
@@ -86,8 +87,16 @@ class _Session(msgspec.Struct, gc=False):
 
 def session_log(sessions: Path, path: Path) -> tuple[str, str] | None:
     """(encoded cwd, session id) of ``sessions/<cwd>/<id>/updates.jsonl``; None for any other
-    file."""
-    parts = path.relative_to(sessions).parts
+    file (one below ``sessions``, as the folder walk finds them)."""
+    # on the paths' text: a warm pass asks it of every session's log (a Path apiece cost more
+    # than the rest of the check)
+    return _session_parts(str(sessions), str(path))
+
+
+def _session_parts(root: str, name: str) -> tuple[str, str] | None:
+    if not name.startswith(root) or name[len(root) : len(root) + 1] not in (os.sep, "/"):
+        return None
+    parts = name[len(root) + 1 :].split(os.sep)
     if len(parts) == 3 and parts[2] == LOG_NAME and parts[0] and parts[1]:
         return parts[0], parts[1]
     return None
@@ -140,6 +149,9 @@ class GrokLogReader(JsonlReader):
 
     def keep(self, root: Path, path: Path) -> bool:
         return session_log(root, path) is not None
+
+    def keep_name(self, root: Path, name: str) -> bool:
+        return _session_parts(str(root), name) is not None
 
     def read_file(self, folder: Path, root: Path, path: Path, out: list[UsageRecord]) -> None:
         cwd, sid = session_log(root, path) or ("", path.parent.name)
