@@ -97,6 +97,7 @@ def _rollups_and_records(db: Path) -> dict[str, list[tuple[object, ...]]]:
             "state": conn.execute(
                 "SELECT key FROM meta WHERE key LIKE 'source_state:%'"
             ).fetchall(),
+            "pending": conn.execute("SELECT source, minute FROM rollup_pending").fetchall(),
         }
 
 
@@ -123,11 +124,13 @@ def test_a_first_scan_cut_between_batches_resumes_to_the_figures_of_an_uncut_one
     assert cut.returncode == 3, cut.stderr
     home = Path(env["BURNTRAY_HOME"])
     at_cut = _rollups_and_records(_history(home))
-    # what the three batches wrote is all there, rollups and resume state with it
+    # what the three batches wrote is all there, resume state with it; their rollups are left
+    # to the read's end, the source marked from the first minute they hold (``store.pending``)
     assert 3 * 150 <= len(at_cut["records"]) <= 1800 - 300  # three of six files
-    assert at_cut["minutes"] == at_cut["minutes summed"]
-    assert at_cut["quarters"] == at_cut["quarters summed"]
     assert at_cut["state"] == [("source_state:claude",)]
+    [(source, minute)] = at_cut["pending"]
+    assert source == "claude"
+    assert minute <= min(m for _, m, *_ in at_cut["minutes summed"])  # type: ignore[type-var]
 
     code, resumed = _status(env)  # the next run reads on from the state the cut left
     assert code == 0, resumed
@@ -140,6 +143,7 @@ def test_a_first_scan_cut_between_batches_resumes_to_the_figures_of_an_uncut_one
     assert after == never_cut
     assert after["minutes"] == after["minutes summed"]
     assert after["quarters"] == after["quarters summed"]
+    assert after["pending"] == []  # the resumed read summed them
     assert len(after["records"]) > len(at_cut["records"])
 
 

@@ -19,14 +19,17 @@ from itertools import chain
 from typing import Any
 
 from burntray.model.timefmt import NS_PER_MINUTE
-from burntray.store.multirow import insert_values
+from burntray.store import pending
+from burntray.store.multirow import insert_rows, insert_values
 from burntray.store.schema import (
     MINUTES_PER_QUARTER,
     TEAM_OUTBOX,
+    USAGE_EVENTS,
     USAGE_MINUTES,
     USAGE_QUARTERS,
 )
 
+EVENTS = USAGE_EVENTS.name
 MINUTES = USAGE_MINUTES.name
 QUARTERS = USAGE_QUARTERS.name
 OUTBOX = TEAM_OUTBOX.name
@@ -191,3 +194,60 @@ def queue_staged(conn: sqlite3.Connection, rows: str) -> None:
         f"INSERT INTO {OUTBOX} (source, key) SELECT source, key FROM {rows} "
         f"WHERE host = '' AND EXISTS ({TEAM_ON}) ORDER BY rowid"
     )
+
+
+def write_changed(
+    conn: sqlite3.Connection, columns: str, rows: list[tuple[object, ...]], defer: bool
+) -> int:
+    """The general write of records (``columns``, all 16 of ``rows``' values): keys repeated
+    in the batch (the last wins), records stored before, unchanged (nothing to do) or changed
+    (replaced, and the rollups with them; ``defer``: the rollups are left to
+    ``pending.finish``, the source marked from the first minute written or replaced)."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming AS SELECT * FROM {EVENTS} WHERE 0")
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS replaced AS SELECT * FROM {EVENTS} WHERE 0")
+    conn.execute("DELETE FROM temp.incoming")
+    conn.execute("DELETE FROM temp.replaced")
+    # within one batch the last record of a key wins
+    insert_rows(conn, f"INSERT INTO temp.incoming ({columns})", 16, rows)
+    conn.execute(
+        "DELETE FROM temp.incoming WHERE rowid NOT IN "
+        "(SELECT max(rowid) FROM temp.incoming GROUP BY source, key)"
+    )
+    # unchanged records: nothing to do
+    conn.execute(
+        f"DELETE FROM temp.incoming WHERE EXISTS (SELECT 1 FROM {EVENTS} e WHERE "
+        "e.source = incoming.source AND e.key = incoming.key AND "
+        "e.ts_ns = incoming.ts_ns AND e.provider = incoming.provider AND "
+        "e.model = incoming.model AND e.input = incoming.input AND "
+        "e.output = incoming.output AND e.cache_read = incoming.cache_read AND "
+        "e.cache_write = incoming.cache_write AND e.cost IS incoming.cost AND "
+        "e.session = incoming.session AND e.project = incoming.project AND "
+        "e.upstream_cost = incoming.upstream_cost AND e.branch = incoming.branch AND "
+        "e.host = incoming.host AND e.user = incoming.user)"
+    )
+    written = conn.execute("SELECT count(*) FROM temp.incoming").fetchone()[0]
+    if written:
+        conn.execute(
+            f"INSERT INTO temp.replaced SELECT e.* FROM {EVENTS} e JOIN temp.incoming i "
+            "ON e.source = i.source AND e.key = i.key"
+        )
+        if defer:  # one source per batch: every minute written or replaced is summed later
+            first = conn.execute(
+                "SELECT source, min(ts_ns) FROM (SELECT source, ts_ns FROM temp.incoming "
+                "UNION ALL SELECT source, ts_ns FROM temp.replaced) GROUP BY source"
+            ).fetchall()
+            for source, first_ns in first:
+                pending.mark(conn, source, first_ns)
+        else:
+            add_staged(conn, "temp.replaced", -1)
+        conn.execute(
+            f"DELETE FROM {EVENTS} WHERE (source, key) IN (SELECT source, key FROM temp.replaced)"
+        )
+        conn.execute(f"INSERT INTO {EVENTS} SELECT {columns} FROM temp.incoming")
+        queue_staged(conn, "temp.incoming")
+        if not defer:
+            add_staged(conn, "temp.incoming", 1)
+            drop_empty(conn)
+    conn.execute("DELETE FROM temp.incoming")
+    conn.execute("DELETE FROM temp.replaced")
+    return int(written)

@@ -66,7 +66,7 @@ def write_batches(path: str, name: str, conn: Connection) -> None:
             try:
                 records, meta = _BATCH.decode(data)
                 del data
-                events.ingest(name, records, meta)
+                events.ingest(name, records, meta, defer_rollup=True)  # ``store.pending``
                 del records  # not held while the next batch comes in and is decoded
             except Exception as exc:
                 conn.send(f"{type(exc).__name__}: {exc}")
