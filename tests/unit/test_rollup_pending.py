@@ -273,3 +273,69 @@ def test_a_long_reads_batch_writes_no_rollup_row(tmp_path: Path) -> None:
         written[defer] = int(after) - int(changes) - len(batches[1]) - 2  # type: ignore[call-overload]
     assert written[True] == 1  # the source's pending mark
     assert written[False] > len(batches[1])  # a minute and a quarter hour row per group
+
+
+def _finish_traced(events: UsageEvents) -> list[str]:
+    """The statements ``finish_rollup`` ran (SQLite's own trace of the store's connection)."""
+    ran: list[str] = []
+    events.history._conn.set_trace_callback(ran.append)
+    try:
+        assert events.finish_rollup("claude")
+    finally:
+        events.history._conn.set_trace_callback(None)
+    return ran
+
+
+def _sums_the_records(ran: list[str]) -> bool:
+    return any("FROM usage_events" in sql and "GROUP BY" in sql for sql in ran)
+
+
+def test_a_long_read_alone_adds_its_own_sums_at_its_end(tmp_path: Path) -> None:
+    """The writer that made every deferred write since its mark adds its own sums (no GROUP BY
+    over the records at the end); a batch of another writer in between, or a prune, and the
+    rollups are summed from the records instead - exact either way."""
+    batches = _week(14)
+    alone = UsageEvents(HistoryStore(tmp_path / "alone.sqlite3"))
+    for batch in batches:
+        alone.ingest("claude", batch, defer_rollup=True)
+    assert not _sums_the_records(_finish_traced(alone))
+    _rollups_equal_the_records(alone.history)
+
+    path = tmp_path / "shared.sqlite3"
+    scan, other = UsageEvents(HistoryStore(path)), UsageEvents(HistoryStore(path))
+    scan.ingest("claude", batches[0], defer_rollup=True)
+    other.ingest("claude", batches[1], defer_rollup=True)  # a second long read, at once
+    scan.ingest("claude", batches[2], defer_rollup=True)
+    assert _sums_the_records(_finish_traced(scan))
+    _rollups_equal_the_records(scan.history)
+
+    pruned = UsageEvents(HistoryStore(tmp_path / "pruned.sqlite3"))
+    pruned.ingest("claude", batches[0], defer_rollup=True)
+    assert pruned.prune(T0 + 20 * NS_PER_HOUR) > 0
+    pruned.ingest("claude", batches[2], defer_rollup=True)  # records before the cutoff again
+    assert _sums_the_records(_finish_traced(pruned))
+    _rollups_equal_the_records(pruned.history)
+
+
+def test_a_prune_by_the_version_before_is_caught_before_the_own_sums_are_added(
+    tmp_path: Path,
+) -> None:
+    """A burntray of the version before, still running, prunes (it knows no mark) while a long
+    read is marked, and the read then writes records from before the cutoff again: its own sums
+    would bring back the minutes pruned, so the requests they count are checked against the
+    records first, and the rollups summed from the records."""
+    path = tmp_path / "h.sqlite3"
+    scan = UsageEvents(HistoryStore(path))
+    batches = _week(15)
+    scan.ingest("claude", batches[0], defer_rollup=True)
+    scan.ingest("claude", batches[1], defer_rollup=True)
+    cutoff = (T0 + 20 * NS_PER_HOUR) // NS_PER_MINUTE
+    older = sqlite3.connect(path, isolation_level=None)  # the version before's prune
+    older.execute("BEGIN IMMEDIATE")
+    older.execute("DELETE FROM usage_events WHERE ts_ns < ?", (cutoff * NS_PER_MINUTE,))
+    older.execute("DELETE FROM usage_minutes WHERE minute < ?", (cutoff,))
+    older.execute("COMMIT")
+    older.close()
+    scan.ingest("claude", batches[2], defer_rollup=True)
+    assert _sums_the_records(_finish_traced(scan))
+    _rollups_equal_the_records(scan.history)

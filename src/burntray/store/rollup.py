@@ -13,6 +13,7 @@ taken off both rollups by SQL over the rows staged for it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from itertools import chain
@@ -84,82 +85,130 @@ def drop_empty(conn: sqlite3.Connection) -> None:
 def add_new(conn: sqlite3.Connection, source: str, values: Sequence[Any], width: int) -> None:
     """Add records none of which was stored before to both rollups. ``values``: the records'
     columns in the table's order after ``source`` (key, ts_ns, provider, model, the four token
-    counts, cost, ...), ``width`` per record.
+    counts, cost, ...), ``width`` per record."""
+    sums = MinuteSums()
+    sums.add(values, width)
+    sums.write(conn, source)
 
-    Summed per minute, then the minutes per quarter hour, each group's sums in the order of its
-    records (as SQLite sums them); then one upsert row per group. A group is an int (its
-    provider/model's number above the minute) and its sums sit in lists, not in a tuple and a
-    list of its own: 15,000 groups a batch would keep the cyclic collector busy."""
-    pairs: dict[tuple[str, str], int] = {}  # (provider, model) -> its number << _MINUTE_BITS
-    index: dict[int, int] = {}  # group -> its place in the lists
-    minute_of: list[int] = []
-    pair_of: list[int] = []
-    reqs: list[int] = []
-    inp: list[int] = []
-    out: list[int] = []
-    cread: list[int] = []
-    cwrite: list[int] = []
-    cost: list[float] = []
-    unpriced: list[int] = []
-    columns = (values[k::width] for k in range(1, 9))
-    for ts, provider, model, i, o, r, w, c in zip(*columns, strict=True):
-        pair = pairs.get((provider, model))
-        if pair is None:
-            pair = pairs[provider, model] = len(pairs) << _MINUTE_BITS
-        minute = ts // NS_PER_MINUTE
-        at = index.get(pair | minute)
-        if at is None:  # most groups of a long read hold one or two records
-            index[pair | minute] = len(reqs)
-            minute_of.append(minute)
-            pair_of.append(pair)
-            reqs.append(1)
-            inp.append(i)
-            out.append(o)
-            cread.append(r)
-            cwrite.append(w)
-            if c is None:  # ints, not a bool: sqlite3 binds a bool through its adapters
-                cost.append(0.0)
-                unpriced.append(1)
+
+class MinuteSums:
+    """New records summed per minute and provider/model (``add``, batch after batch), then
+    per quarter hour and added to both rollups with one upsert row per group (``write``).
+
+    Each group's sums are in the order of its records (as SQLite sums them). A group is an int
+    (its provider/model's number above the minute) and its sums sit in lists, not in a tuple
+    and a list of its own: 15,000 groups a batch would keep the cyclic collector busy."""
+
+    def __init__(self) -> None:
+        self.pairs: dict[tuple[str, str], int] = {}  # (provider, model) -> number << _MINUTE_BITS
+        self.index: dict[int, int] = {}  # group -> its place in the lists
+        self.minute_of: list[int] = []
+        self.pair_of: list[int] = []
+        self.sums: tuple[list[Any], ...] = ([], [], [], [], [], [], [])  # reqs ... unpriced
+
+    def add(self, values: Sequence[Any], width: int) -> None:
+        """Add records (``values``, ``width`` per record, as ``add_new`` takes them)."""
+        pairs, index, minute_of, pair_of = self.pairs, self.index, self.minute_of, self.pair_of
+        reqs, inp, out, cread, cwrite, cost, unpriced = self.sums
+        columns = (values[k::width] for k in range(1, 9))
+        for ts, provider, model, i, o, r, w, c in zip(*columns, strict=True):
+            pair = pairs.get((provider, model))
+            if pair is None:
+                pair = pairs[provider, model] = len(pairs) << _MINUTE_BITS
+            minute = ts // NS_PER_MINUTE
+            at = index.get(pair | minute)
+            if at is None:  # most groups of a long read hold one or two records
+                index[pair | minute] = len(reqs)
+                minute_of.append(minute)
+                pair_of.append(pair)
+                reqs.append(1)
+                inp.append(i)
+                out.append(o)
+                cread.append(r)
+                cwrite.append(w)
+                if c is None:  # ints, not a bool: sqlite3 binds a bool through its adapters
+                    cost.append(0.0)
+                    unpriced.append(1)
+                else:
+                    cost.append(c)
+                    unpriced.append(0)
             else:
-                cost.append(c)
-                unpriced.append(0)
-        else:
-            reqs[at] += 1
-            inp[at] += i
-            out[at] += o
-            cread[at] += r
-            cwrite[at] += w
-            if c is None:
-                unpriced[at] += 1
+                reqs[at] += 1
+                inp[at] += i
+                out[at] += o
+                cread[at] += r
+                cwrite[at] += w
+                if c is None:
+                    unpriced[at] += 1
+                else:
+                    cost[at] += c
+
+    def requests(self) -> int:
+        return sum(self.sums[0])
+
+    def write(self, conn: sqlite3.Connection, source: str) -> None:
+        """Add the sums to both rollups."""
+        names = list(self.pairs)
+        sums = self.sums
+        minute_of, pair_of = self.minute_of, self.pair_of
+        provider_of = [names[p >> _MINUTE_BITS][0] for p in pair_of]
+        model_of = [names[p >> _MINUTE_BITS][1] for p in pair_of]
+        minute_rows = chain.from_iterable(zip(minute_of, provider_of, model_of, *sums, strict=True))
+        _upsert(conn, MINUTES, _MINUTE_KEY, source, list(minute_rows))
+        # the minutes' sums per quarter hour (fewer groups: a list each)
+        quarters: dict[int, list[Any]] = {}
+        for minute, pair, n, i, o, r, w, c, u in zip(minute_of, pair_of, *sums, strict=True):
+            key = pair | minute // MINUTES_PER_QUARTER
+            q = quarters.get(key)
+            if q is None:
+                quarters[key] = [n, i, o, r, w, c, u]
             else:
-                cost[at] += c
-    names = list(pairs)
-    sums: tuple[list[Any], ...] = (reqs, inp, out, cread, cwrite, cost, unpriced)
-    provider_of = [names[p >> _MINUTE_BITS][0] for p in pair_of]
-    model_of = [names[p >> _MINUTE_BITS][1] for p in pair_of]
-    minute_rows = chain.from_iterable(zip(minute_of, provider_of, model_of, *sums, strict=True))
-    _upsert(conn, MINUTES, _MINUTE_KEY, source, list(minute_rows))
-    # the minutes' sums per quarter hour (fewer groups: a list each)
-    quarters: dict[int, list[Any]] = {}
-    for minute, pair, n, i, o, r, w, c, u in zip(minute_of, pair_of, *sums, strict=True):
-        key = pair | minute // MINUTES_PER_QUARTER
-        q = quarters.get(key)
-        if q is None:
-            quarters[key] = [n, i, o, r, w, c, u]
-        else:
-            q[0] += n
-            q[1] += i
-            q[2] += o
-            q[3] += r
-            q[4] += w
-            q[5] += c
-            q[6] += u
-    quarter_rows = [
-        value
-        for key, acc in quarters.items()
-        for value in (key & _MINUTE_MASK, *names[key >> _MINUTE_BITS], *acc)
-    ]
-    _upsert(conn, QUARTERS, _QUARTER_KEY, source, quarter_rows)
+                q[0] += n
+                q[1] += i
+                q[2] += o
+                q[3] += r
+                q[4] += w
+                q[5] += c
+                q[6] += u
+        quarter_rows = [
+            value
+            for key, acc in quarters.items()
+            for value in (key & _MINUTE_MASK, *names[key >> _MINUTE_BITS], *acc)
+        ]
+        _upsert(conn, QUARTERS, _QUARTER_KEY, source, quarter_rows)
+
+
+class OwnSums:
+    """A writer's sums of its deferred batches, per source, while a pending mark names it
+    (``store.pending``: its rollups then need no GROUP BY over the records at the end)."""
+
+    def __init__(self) -> None:
+        self._own: dict[str, tuple[str, MinuteSums]] = {}
+
+    def writer(self, source: str) -> str:
+        """The name this writer marks ``source`` with (a new one when it has no sums)."""
+        own = self._own.get(source)
+        return own[0] if own else os.urandom(8).hex()
+
+    def add(self, source: str, writer: str, found: str, values: Sequence[Any], width: int) -> None:
+        """After a deferred batch was committed (``found``: what ``pending.mark`` said)."""
+        if found == pending.NEW:
+            self._own[source] = (writer, MinuteSums())
+        elif found != pending.OWN:
+            self._own.pop(source, None)
+            return
+        self._own[source][1].add(values, width)
+
+    def drop(self, source: str) -> None:
+        self._own.pop(source, None)
+
+    def finish(self, conn: sqlite3.Connection, source: str) -> bool:
+        """Inside a transaction: ``pending.finish`` with this writer's sums when it has them
+        (forgotten first: should the transaction fail, the rollups are summed in SQL later)."""
+        own = self._own.pop(source, None)
+        if own is None:
+            return pending.finish(conn, source)
+        return pending.finish(conn, source, own)
 
 
 def _upsert(conn: sqlite3.Connection, table: str, key: str, source: str, values: list[Any]) -> None:

@@ -97,6 +97,8 @@ def _prune_usage(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
     removed = conn.execute(
         "DELETE FROM usage_events WHERE ts_ns < ?", (minute * NS_PER_MINUTE,)
     ).rowcount
+    if removed:  # a long read's own sums may hold what went (``store.pending``)
+        conn.execute("UPDATE rollup_pending SET writer = ''")
     if conn.execute("DELETE FROM usage_minutes WHERE minute < ?", (minute,)).rowcount:
         # the quarters before the cutoff's go; the cutoff's own is summed again from the
         # minutes it keeps (the rollups are kept by their writers: no trigger does it)
@@ -255,17 +257,14 @@ USAGE_QUARTERS = TableSchema(
     ),
 )
 
-# A long read's rollups written at its end (``store.pending``): while a source has a row here,
-# its minutes and quarter hours from ``minute`` on (a quarter hour's first minute) are not kept
-# per write; its readers take that part from the records, and the next writer that does not
-# defer (or the long read's end) sums them again from the records and drops the row. A first
-# scan's batches each touch every minute of the week again (six sessions run all week): the
-# rollups' per-batch upserts were a third of its write (issue 22).
+# A long read's rollups, summed at its end (``store.pending``): a source's minutes and quarter
+# hours from ``minute`` on are not kept per write while it has a row here; ``writer``: the one
+# writer that made every such write since, '' when several did.
 ROLLUP_PENDING = TableSchema(
     "rollup_pending",
     (
         "CREATE TABLE IF NOT EXISTS rollup_pending (source TEXT PRIMARY KEY, "
-        "minute INTEGER NOT NULL) WITHOUT ROWID",
+        "minute INTEGER NOT NULL, writer TEXT NOT NULL) WITHOUT ROWID",
     ),
 )
 

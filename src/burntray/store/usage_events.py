@@ -74,6 +74,7 @@ class UsageEvents:
 
     def __init__(self, history: HistoryStore) -> None:
         self.history = history  # the store built these tables at open (``store.schema``)
+        self._own = rollup.OwnSums()  # of a long read's batches (``store.pending``)
 
     # --- writing --------------------------------------------------------------------------
     def ingest(
@@ -107,24 +108,31 @@ class UsageEvents:
             return 0
         if keys and len(set(keys)) == len(keys):
             # only new requests (the common case); one stored already: undone, the general path
+            writer = self._own.writer(source)
             try:
                 with self.history.transaction() as conn:
                     if meta is not None:
                         conn.execute(_SET_META, meta)
                     if defer_rollup:
-                        pending.mark(conn, source, min(values[1::_WIDTH]))
+                        found = pending.mark(conn, source, min(values[1::_WIDTH]), writer)
                     else:
-                        pending.finish(conn, source)
-                    return self._insert_new(
+                        self._own.finish(conn, source)
+                    written = self._insert_new(
                         conn, source, origin, values, keys, defer_rollup=defer_rollup
                     )
             except _NotAllNew:
                 pass
+            else:
+                if defer_rollup:  # committed: this writer's sums go on, start or stop here
+                    self._own.add(source, writer, found, values, _WIDTH)
+                return written
+        if defer_rollup:  # the general write marks the source for all writers
+            self._own.drop(source)
         with self.history.transaction() as conn:
             if meta is not None:
                 conn.execute(_SET_META, meta)
             if not defer_rollup:
-                pending.finish(conn, source)
+                self._own.finish(conn, source)
             if not keys:
                 return 0
             rows = [
@@ -173,7 +181,7 @@ class UsageEvents:
     def finish_rollup(self, source: str) -> bool:
         """Sum the rollups a long read left to its end (``store.pending``); False: none."""
         with self.history.transaction() as conn:
-            return pending.finish(conn, source)
+            return self._own.finish(conn, source)
 
     def prune(self, before_ns: int) -> int:
         """Drop records (and whole rollup minutes) older than ``before_ns``."""
