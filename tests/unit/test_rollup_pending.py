@@ -339,3 +339,15 @@ def test_a_prune_by_the_version_before_is_caught_before_the_own_sums_are_added(
     scan.ingest("claude", batches[2], defer_rollup=True)
     assert _sums_the_records(_finish_traced(scan))
     _rollups_equal_the_records(scan.history)
+
+
+def test_a_value_the_compact_sums_cannot_hold_leaves_the_end_to_sql(tmp_path: Path) -> None:
+    """The own sums are 64-bit C arrays: a count that is not an int (a source's bug, stored as
+    SQLite stores it) does not fail the batch written, and the end sums the records in SQL."""
+    events = UsageEvents(HistoryStore(tmp_path / "h.sqlite3"))
+    batches = _week(16)
+    events.ingest("claude", batches[0], defer_rollup=True)
+    odd = batches[1][0]._replace(input_tokens=10.5)  # type: ignore[arg-type]
+    assert events.ingest("claude", [odd, *batches[1][1:]], defer_rollup=True) == len(batches[1])
+    assert _sums_the_records(_finish_traced(events))
+    _rollups_equal_the_records(events.history)
