@@ -110,7 +110,6 @@ def finish(conn: sqlite3.Connection, source: str, own: tuple[str, Sums] | None =
         return False
     minute = int(row[0])
     from_ns = minute * NS_PER_MINUTE
-    first, last = conn.execute(_EXTENT, (source,)).fetchone()
     if own is not None and row[1] and row[1] == own[0]:
         counted = conn.execute(_COUNTED, (source, minute)).fetchone()[0]
         kept = conn.execute(_KEPT, (source, from_ns)).fetchone()[0]
@@ -123,6 +122,7 @@ def finish(conn: sqlite3.Connection, source: str, own: tuple[str, Sums] | None =
         f"DELETE FROM {QUARTERS} WHERE source = ? AND quarter >= ?",
         (source, minute // MINUTES_PER_QUARTER),
     )
+    first, last = conn.execute(_EXTENT, (source,)).fetchone()
     if first is not None:
         # most of the source's records (a first scan: all of them) read in key order
         wide = (int(last) + 1 - max(from_ns, int(first))) * 4 > int(last) + 1 - int(first)
