@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from burntray.model.blocks import usage_blocks
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs import streaming
@@ -22,7 +23,10 @@ from burntray.sources.agent_logs.source import claude_source
 from burntray.sources.agent_logs.streaming import writer_process_wanted
 from burntray.sources.agent_logs.write_process import ProcessWriter
 from burntray.sources.claude import logs
+from burntray.store.blocks import all_block_sums
 from burntray.store.history import HistoryStore
+from burntray.store.usage_events import UsageEvents
+from burntray.store.views import grouped
 from tests.agent_logs_support import generate_heavy_week
 
 T0 = 1_765_000_000 * 10**9
@@ -97,7 +101,47 @@ def _rollups_and_records(db: Path) -> dict[str, list[tuple[object, ...]]]:
             "state": conn.execute(
                 "SELECT key FROM meta WHERE key LIKE 'source_state:%'"
             ).fetchall(),
+            "pending": conn.execute("SELECT source, minute FROM rollup_pending").fetchall(),
         }
+
+
+def _answers_at(db: Path) -> list[tuple[object, ...]]:
+    """Per UTC day and model, and each 5-hour block, as the readers answer from ``db``'s
+    rollups (the part a long read left pending from its records): costs to 1e-9."""
+    history = HistoryStore(db)
+    try:
+        events = UsageEvents(history)
+        days = grouped(history, "claude", 0, 2**62, ("model",), by_period=True,
+                       offsets=lambda first, end: [(first, 0)])  # fmt: skip
+        per: dict[tuple[object, ...], list[float]] = {}
+        for g in days:  # a day's groups may come in parts (rollups, records)
+            day = g.day if g.day is not None else g.slot // 96
+            acc = per.setdefault((day, *g.values), [0, 0, 0.0])
+            acc[0] += g.reqs
+            acc[1] += g.input_tokens + g.output_tokens + g.cache_read_tokens
+            acc[2] += g.cost_usd
+        blocks = [(b.first_ns, b.last_ns, b.reqs, b.tokens, round(b.cost_usd, 9))
+                  for b in all_block_sums(events, "claude", 0, 2**62)]  # fmt: skip
+        return [*sorted((*k, a[0], a[1], round(a[2], 9)) for k, a in per.items()), *blocks]
+    finally:
+        history.close()
+
+
+def _summed_at(db: Path) -> list[tuple[object, ...]]:
+    """The same from the records alone (the blocks by ``model.blocks`` over every record)."""
+    history = HistoryStore(db)
+    try:
+        rows = history.execute(
+            "SELECT ts_ns / 86400000000000, model, count(*), "
+            "sum(input + output + cache_read), round(total(cost), 9) FROM usage_events "
+            "GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        records = UsageEvents(history).records("claude", 0, 2**62)
+        blocks = [(b.first_ns, b.last_ns, b.reqs, b.tokens, round(b.cost_usd, 9))
+                  for b in usage_blocks(records, 2**62)]  # fmt: skip
+        return [*rows, *blocks]
+    finally:
+        history.close()
 
 
 def _status(env: dict[str, str]) -> tuple[int, dict[str, object]]:
@@ -123,11 +167,14 @@ def test_a_first_scan_cut_between_batches_resumes_to_the_figures_of_an_uncut_one
     assert cut.returncode == 3, cut.stderr
     home = Path(env["BURNTRAY_HOME"])
     at_cut = _rollups_and_records(_history(home))
-    # what the three batches wrote is all there, rollups and resume state with it
+    # what the three batches wrote is all there, resume state with it; their rollups are left
+    # to the read's end, the source marked from the first minute they hold (``store.pending``)
     assert 3 * 150 <= len(at_cut["records"]) <= 1800 - 300  # three of six files
-    assert at_cut["minutes"] == at_cut["minutes summed"]
-    assert at_cut["quarters"] == at_cut["quarters summed"]
     assert at_cut["state"] == [("source_state:claude",)]
+    [(source, minute)] = at_cut["pending"]
+    assert source == "claude"
+    assert minute <= min(m for _, m, *_ in at_cut["minutes summed"])  # type: ignore[type-var]
+    assert _answers_at(_history(home)) == _summed_at(_history(home))  # exact meanwhile
 
     code, resumed = _status(env)  # the next run reads on from the state the cut left
     assert code == 0, resumed
@@ -140,6 +187,7 @@ def test_a_first_scan_cut_between_batches_resumes_to_the_figures_of_an_uncut_one
     assert after == never_cut
     assert after["minutes"] == after["minutes summed"]
     assert after["quarters"] == after["quarters summed"]
+    assert after["pending"] == []  # the resumed read summed them
     assert len(after["records"]) > len(at_cut["records"])
 
 

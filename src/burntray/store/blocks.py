@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 from burntray.model.blocks import BLOCK_NS
 from burntray.model.timefmt import NS_PER_HOUR, NS_PER_QUARTER_HOUR
-from burntray.store.usage_events import QUARTERS, UsageEvents
+from burntray.store.pending import pending_from_ns
+from burntray.store.usage_events import EVENTS, QUARTERS, UsageEvents
 
 # Hours looked at per query while searching back for a night (a day and a half: one query on
 # most days; a source in use around the clock is searched back further, a page at a time).
@@ -44,12 +45,9 @@ def chain_start(events: UsageEvents, source: str, end_ns: int) -> int:
     Read from the quarter-hour rollup, newest first: a night is found in the first page."""
     before = -(-end_ns // _NS_PER_QUARTER)  # quarters that can hold requests before ``end``
     later: int | None = None
+    cut = pending_from_ns(events.history, source)
     while True:
-        rows = events.history.execute(
-            f"SELECT DISTINCT quarter FROM {QUARTERS} WHERE source = ? AND quarter < ? "  # noqa: S608
-            "ORDER BY quarter DESC LIMIT ?",
-            (source, before, _QUARTERS_PER_PAGE),
-        )
+        rows = _quarters_before(events, source, before, cut)
         for (quarter,) in rows:
             assert isinstance(quarter, int)
             # twenty whole empty quarters between: the request before ends < (quarter + 1)
@@ -60,6 +58,29 @@ def chain_start(events: UsageEvents, source: str, end_ns: int) -> int:
         if len(rows) < _QUARTERS_PER_PAGE or later is None:
             return 0
         before = later
+
+
+def _quarters_before(
+    events: UsageEvents, source: str, before: int, cut: int | None
+) -> list[tuple[object, ...]]:
+    """A page of the quarter hours before ``before`` that hold requests, newest first: from
+    the quarter rollup, and from the records (a covering index's entries) from a long read's
+    pending mark ``cut`` (ns) on, where the rollup is not summed yet (``store.pending``)."""
+    rows: list[tuple[object, ...]] = []
+    if cut is not None and before > cut // _NS_PER_QUARTER:
+        rows = events.history.execute(
+            f"SELECT DISTINCT ts_ns / {_NS_PER_QUARTER} FROM {EVENTS} WHERE source = ? "  # noqa: S608
+            "AND ts_ns >= ? AND ts_ns < ? ORDER BY 1 DESC LIMIT ?",
+            (source, cut, before * _NS_PER_QUARTER, _QUARTERS_PER_PAGE),
+        )
+        if len(rows) == _QUARTERS_PER_PAGE:
+            return rows
+        before = cut // _NS_PER_QUARTER
+    return rows + events.history.execute(
+        f"SELECT DISTINCT quarter FROM {QUARTERS} WHERE source = ? AND quarter < ? "  # noqa: S608
+        "ORDER BY quarter DESC LIMIT ?",
+        (source, before, _QUARTERS_PER_PAGE - len(rows)),
+    )
 
 
 def block_firsts(events: UsageEvents, source: str, start_ns: int, end_ns: int) -> list[int]:

@@ -96,6 +96,8 @@ def _prune_usage(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
     removed = conn.execute(
         "DELETE FROM usage_events WHERE ts_ns < ?", (minute * NS_PER_MINUTE,)
     ).rowcount
+    if removed:  # a long read's own sums may hold what went (``store.pending``)
+        conn.execute("UPDATE rollup_pending SET writer = ''")
     if conn.execute("DELETE FROM usage_minutes WHERE minute < ?", (minute,)).rowcount:
         # the quarters before the cutoff's go; the cutoff's own is summed again from the
         # minutes it keeps (the rollups are kept by their writers: no trigger does it)
@@ -254,6 +256,17 @@ USAGE_QUARTERS = TableSchema(
     ),
 )
 
+# A long read's rollups, summed at its end (``store.pending``): a source's minutes and quarter
+# hours from ``minute`` on are not kept per write while it has a row here; ``writer``: the one
+# writer that made every such write since, '' when several did.
+ROLLUP_PENDING = TableSchema(
+    "rollup_pending",
+    (
+        "CREATE TABLE IF NOT EXISTS rollup_pending (source TEXT PRIMARY KEY, "
+        "minute INTEGER NOT NULL, writer TEXT NOT NULL) WITHOUT ROWID",
+    ),
+)
+
 # The alert detector's memory per source and every alert that fired: not usage history.
 ALERT_STATE = TableSchema(
     "alert_state",
@@ -342,6 +355,7 @@ GENERIC_TABLES = (
     USAGE_EVENTS,
     USAGE_MINUTES,
     USAGE_QUARTERS,
+    ROLLUP_PENDING,
     ALERT_STATE,
     ALERT_LOG,
     PLAN_LIMITS,

@@ -22,9 +22,9 @@ from typing import Any
 from burntray.model.snapshot import Totals, UsageRow
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import ModelUsage, UsageRecord, summarise_usage
-from burntray.store import rollup
+from burntray.store import pending, rollup
 from burntray.store.history import HistoryStore
-from burntray.store.multirow import insert_rows, insert_values
+from burntray.store.multirow import insert_values
 from burntray.store.schema import (
     MINUTES_PER_QUARTER,
     USAGE_EVENTS,
@@ -74,6 +74,7 @@ class UsageEvents:
 
     def __init__(self, history: HistoryStore) -> None:
         self.history = history  # the store built these tables at open (``store.schema``)
+        self._own = rollup.OwnSums()  # of a long read's batches (``store.pending``)
 
     # --- writing --------------------------------------------------------------------------
     def ingest(
@@ -82,12 +83,16 @@ class UsageEvents:
         records: Iterable[UsageRecord],
         meta: tuple[str, str] | None = None,
         origin: tuple[str, str] = ("", ""),
+        *,
+        defer_rollup: bool = False,
     ) -> int:
         """Store records not seen before, replace changed ones; returns how many were written.
 
         ``meta`` (key, value) is written in the same transaction: a source's resume state is
         kept exactly when the records it covers are. ``origin``: the (host, user) the records
-        came from, on a hub ("" for this machine's own).
+        came from, on a hub ("" for this machine's own). ``defer_rollup``: a long read's
+        batch, whose rollups are summed at the read's end (``store.pending``); otherwise
+        rollups a long read left pending are summed first.
         """
         # the records' fields in the table's order, picked in C into one flat list (a first
         # scan makes 240,000 records: a tuple each kept the cyclic collector busy)
@@ -103,22 +108,37 @@ class UsageEvents:
             return 0
         if keys and len(set(keys)) == len(keys):
             # only new requests (the common case); one stored already: undone, the general path
+            writer = self._own.writer(source)
             try:
                 with self.history.transaction() as conn:
                     if meta is not None:
                         conn.execute(_SET_META, meta)
-                    return self._insert_new(conn, source, origin, values, keys)
+                    if defer_rollup:
+                        found = pending.mark(conn, source, min(values[1::_WIDTH]), writer)
+                    else:
+                        self._own.finish(conn, source)
+                    written = self._insert_new(
+                        conn, source, origin, values, keys, defer_rollup=defer_rollup
+                    )
             except _NotAllNew:
                 pass
+            else:
+                if defer_rollup:  # committed: this writer's sums go on, start or stop here
+                    self._own.add(source, writer, found, values, _WIDTH)
+                return written
+        if defer_rollup:  # the general write marks the source for all writers
+            self._own.drop(source)
         with self.history.transaction() as conn:
             if meta is not None:
                 conn.execute(_SET_META, meta)
+            if not defer_rollup:
+                self._own.finish(conn, source)
             if not keys:
                 return 0
             rows = [
                 (source, *values[at : at + _WIDTH], *origin) for at in range(0, len(values), _WIDTH)
             ]
-            return self._ingest_changed(conn, rows)
+            return rollup.write_changed(conn, _COLUMNS, rows, defer_rollup)
 
     @staticmethod
     def _insert_new(
@@ -127,10 +147,13 @@ class UsageEvents:
         origin: tuple[str, str],
         values: list[Any],
         keys: list[str],
+        *,
+        defer_rollup: bool,
     ) -> int:
         """Records none of which is stored: inserted as they are, their sums added to both
-        rollups (``rollup.add_new``), queued for the team's hub if this machine reports to one;
-        ``_NotAllNew`` when a key is stored already. No savepoint, and the records go in by
+        rollups (``rollup.add_new``; left to ``pending.finish`` with ``defer_rollup``), queued
+        for the team's hub if this machine reports to one; ``_NotAllNew`` when a key is stored
+        already. No savepoint, and the records go in by
         statements that cannot abort half done: either makes SQLite copy every page it changes
         to a statement journal (a first scan's 240,000 records: 2.4 million temp-file writes,
         half the write). The rollups' multi-row upserts can (a NOT NULL check of their update),
@@ -141,62 +164,24 @@ class UsageEvents:
         insert_values(conn, _INSERT_NEW, _WIDTH, values, inserted, shared=shared, select=_NEW_ROW)
         if inserted[0] != len(keys):
             raise _NotAllNew
-        rollup.add_new(conn, source, values, _WIDTH)
+        if not defer_rollup:
+            rollup.add_new(conn, source, values, _WIDTH)
         if not origin[0]:  # a hub's records from other machines are not sent on
             rollup.queue_new(conn, source, keys)
         return len(keys)
-
-    @staticmethod
-    def _ingest_changed(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> int:
-        """The general case: keys repeated in the batch (the last wins), records stored
-        before, unchanged (nothing to do) or changed (replaced, and the rollups with them)."""
-        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming AS SELECT * FROM {EVENTS} WHERE 0")
-        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS replaced AS SELECT * FROM {EVENTS} WHERE 0")
-        conn.execute("DELETE FROM temp.incoming")
-        conn.execute("DELETE FROM temp.replaced")
-        # within one batch the last record of a key wins
-        insert_rows(conn, f"INSERT INTO temp.incoming ({_COLUMNS})", 16, rows)
-        conn.execute(
-            "DELETE FROM temp.incoming WHERE rowid NOT IN "
-            "(SELECT max(rowid) FROM temp.incoming GROUP BY source, key)"
-        )
-        # unchanged records: nothing to do
-        conn.execute(
-            f"DELETE FROM temp.incoming WHERE EXISTS (SELECT 1 FROM {EVENTS} e WHERE "
-            "e.source = incoming.source AND e.key = incoming.key AND "
-            "e.ts_ns = incoming.ts_ns AND e.provider = incoming.provider AND "
-            "e.model = incoming.model AND e.input = incoming.input AND "
-            "e.output = incoming.output AND e.cache_read = incoming.cache_read AND "
-            "e.cache_write = incoming.cache_write AND e.cost IS incoming.cost AND "
-            "e.session = incoming.session AND e.project = incoming.project AND "
-            "e.upstream_cost = incoming.upstream_cost AND e.branch = incoming.branch AND "
-            "e.host = incoming.host AND e.user = incoming.user)"
-        )
-        written = conn.execute("SELECT count(*) FROM temp.incoming").fetchone()[0]
-        if written:
-            conn.execute(
-                f"INSERT INTO temp.replaced SELECT e.* FROM {EVENTS} e JOIN temp.incoming i "
-                "ON e.source = i.source AND e.key = i.key"
-            )
-            rollup.add_staged(conn, "temp.replaced", -1)
-            conn.execute(
-                f"DELETE FROM {EVENTS} WHERE (source, key) IN "
-                "(SELECT source, key FROM temp.replaced)"
-            )
-            conn.execute(f"INSERT INTO {EVENTS} SELECT {_COLUMNS} FROM temp.incoming")
-            rollup.queue_staged(conn, "temp.incoming")
-            rollup.add_staged(conn, "temp.incoming", 1)
-            rollup.drop_empty(conn)
-        conn.execute("DELETE FROM temp.incoming")
-        conn.execute("DELETE FROM temp.replaced")
-        return int(written)
 
     def clear(self, source: str) -> int:
         with self.history.transaction() as conn:
             removed = conn.execute(f"DELETE FROM {EVENTS} WHERE source = ?", (source,)).rowcount
             conn.execute(f"DELETE FROM {MINUTES} WHERE source = ?", (source,))
             conn.execute(f"DELETE FROM {QUARTERS} WHERE source = ?", (source,))
+            pending.forget(conn, source)
         return int(removed)
+
+    def finish_rollup(self, source: str) -> bool:
+        """Sum the rollups a long read left to its end (``store.pending``); False: none."""
+        with self.history.transaction() as conn:
+            return self._own.finish(conn, source)
 
     def prune(self, before_ns: int) -> int:
         """Drop records (and whole rollup minutes) older than ``before_ns``."""
@@ -271,7 +256,15 @@ class UsageEvents:
 
     def rows(self, source: str, start_ns: int, end_ns: int) -> list[ModelUsage]:
         """Exact usage per provider/model for ``start <= ts < end`` (groups may repeat, and may
-        be negative where a part of a minute is its rollup less the rest: they add up)."""
+        be negative where a part of a minute is its rollup less the rest: they add up). The
+        time from a long read's pending mark on comes from the records (``store.pending``)."""
+        cut = pending.pending_from_ns(self.history, source)
+        if cut is not None and end_ns > cut:
+            head = self._rolled(source, start_ns, cut) if start_ns < cut else []
+            return [*head, *self._raw(source, max(start_ns, cut), end_ns)]
+        return self._rolled(source, start_ns, end_ns)
+
+    def _rolled(self, source: str, start_ns: int, end_ns: int) -> list[ModelUsage]:
         first = -(-start_ns // NS_PER_MINUTE)
         end = end_ns // NS_PER_MINUTE
         if end <= first:  # no whole minute inside: one or two parts of minutes
@@ -334,13 +327,24 @@ class UsageEvents:
         self, source: str, start_ns: int, end_ns: int
     ) -> list[tuple[int, str, str, int, int, float, int]]:
         """Per-minute ``(minute, provider, model, reqs, tokens, cost, unpriced reqs)`` rows for
-        charts (whole minutes)."""
+        charts (whole minutes; from a long read's pending mark on, summed from the records)."""
+        first, end = start_ns // NS_PER_MINUTE, -(-end_ns // NS_PER_MINUTE)
+        cut = pending.pending_from_ns(self.history, source)
+        rolled = end if cut is None else max(first, min(end, cut // NS_PER_MINUTE))
         rows = self.history.execute(
             "SELECT minute, provider, model, reqs, input + output + cache_read + cache_write, "
             f"cost, unpriced FROM {MINUTES} WHERE source = ? AND minute >= ? AND minute < ? "
             "ORDER BY minute",
-            (source, start_ns // NS_PER_MINUTE, -(-end_ns // NS_PER_MINUTE)),
+            (source, first, rolled),
         )
+        if rolled < end:
+            rows += self.history.execute(
+                f"SELECT ts_ns / {NS_PER_MINUTE}, provider, model, count(*), "
+                "sum(input + output + cache_read + cache_write), total(cost), sum(cost IS NULL) "
+                f"FROM {EVENTS} WHERE source = ? AND ts_ns >= ? AND ts_ns < ? GROUP BY 1, 2, 3 "
+                "ORDER BY 1",
+                (source, rolled * NS_PER_MINUTE, end * NS_PER_MINUTE),
+            )
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
     def records(self, source: str, start_ns: int, end_ns: int) -> list[UsageRecord]:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from burntray.model.timefmt import NS_PER_DAY, NS_PER_MINUTE, NS_PER_QUARTER_HOUR
 from burntray.store.history import HistoryStore
+from burntray.store.pending import pending_from_ns
 from burntray.store.schema import MINUTES_PER_QUARTER, USAGE_EVENTS, USAGE_MINUTES, USAGE_QUARTERS
 
 EVENTS = USAGE_EVENTS.name
@@ -87,13 +88,27 @@ def grouped(
     if without or tool_in_sql or not set(dims) - {"tool"} <= _ROLLUP_DIMS:
         wide = _covers_most(history, source, start_ns, end_ns)
         return ask.records(start_ns, end_ns, without, tool_in_sql=tool_in_sql, scan=wide)
+    cut = pending_from_ns(history, source)  # a long read's rollups not summed yet: its records
+    if cut is not None and end_ns > cut:
+        tail = ask.records(
+            max(start_ns, cut), end_ns, scan=_covers_most(history, source, cut, end_ns)
+        )
+        if start_ns >= cut:
+            return tail
+        return [*_rolled(ask, start_ns, cut, offsets if by_period else None), *tail]
+    return _rolled(ask, start_ns, end_ns, offsets if by_period else None)
+
+
+def _rolled(ask: _Ask, start_ns: int, end_ns: int, offsets: Offsets | None) -> list[Group]:
+    """``[start, end)`` from the rollups: whole quarter hours, whole minutes at the edges,
+    the records for the partial minutes."""
     first = -(-start_ns // _SLOT_NS)  # the whole quarter hours inside the range
     end = end_ns // _SLOT_NS
     if end <= first:
         return _minutes(ask, start_ns, end_ns)
     return [
         *_minutes(ask, start_ns, first * _SLOT_NS),
-        *ask.quarters(first, end, offsets if by_period else None),
+        *ask.quarters(first, end, offsets),
         *_minutes(ask, end * _SLOT_NS, end_ns),
     ]
 

@@ -4,7 +4,8 @@ progress told to whoever asks (the tray's menu, ``status`` on a terminal).
 For a log source whose reader takes a ``flush`` callback and keeps a ``progress`` counter
 (Claude Code's): the reader hands on its records in batches of tens of thousands between files,
 each written in one transaction with the read positions past it, so memory holds a batch rather
-than the whole history, and a scan cut short resumes where its last batch ended.
+than the whole history, and a scan cut short resumes where its last batch ended. The batches
+write records only: their rollups are summed once, at the read's end (``store.pending``).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class _Writer:
                 if item is None:
                     return
                 try:
-                    self.events.ingest(self.name, *item)
+                    self.events.ingest(self.name, *item, defer_rollup=True)
                 except Exception:  # the caller writes them again, and says why if that fails
                     log.exception("%s: history write failed during a long read", self.name)
                     self.failed.extend(item[0])
@@ -131,7 +132,17 @@ def read_flushing(
             unwritten.extend(writer.failed)
             if isinstance(writer, ProcessWriter):
                 events.history.changed_elsewhere()  # type: ignore[union-attr]
+            _finish_rollup(events, name)  # type: ignore[arg-type]
     return [*unwritten, *records], newest
+
+
+def _finish_rollup(events: UsageEvents, name: str) -> None:
+    """Sum the rollups the batches left to the read's end (``store.pending``). Should that
+    fail, the answers stay exact (read from the records) and the next write sums them."""
+    try:
+        events.finish_rollup(name)
+    except Exception:
+        log.exception("%s: rollups of a long read not summed yet", name)
 
 
 def _start_writer(events: UsageEvents, name: str, write_process: bool) -> _Writer | ProcessWriter:

@@ -28,6 +28,8 @@ from burntray.model.usage import UsageRecord
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+    from burntray.store.usage_events import UsageEvents
+
 log = get_logger(__name__)
 
 OUTSTANDING = 2  # batches sent and not yet answered, at most
@@ -59,6 +61,8 @@ def write_batches(path: str, name: str, conn: Connection) -> None:
             except EOFError:
                 return
             if data == _DONE:
+                if events is not None:
+                    _finish_rollup(events, name)
                 return
             if events is None:
                 conn.send(problem)
@@ -66,7 +70,7 @@ def write_batches(path: str, name: str, conn: Connection) -> None:
             try:
                 records, meta = _BATCH.decode(data)
                 del data
-                events.ingest(name, records, meta)
+                events.ingest(name, records, meta, defer_rollup=True)  # ``store.pending``
                 del records  # not held while the next batch comes in and is decoded
             except Exception as exc:
                 conn.send(f"{type(exc).__name__}: {exc}")
@@ -75,6 +79,15 @@ def write_batches(path: str, name: str, conn: Connection) -> None:
     finally:
         if events is not None:
             events.history.close()
+
+
+def _finish_rollup(events: UsageEvents, name: str) -> None:
+    """The batches' rollups, from this process's own sums of them (``store.pending``): the
+    caller would sum them from the records. Should it fail, the caller does that."""
+    try:
+        events.finish_rollup(name)
+    except Exception:
+        log.exception("%s: the long read's rollups are left to the caller", name)
 
 
 class ProcessWriter:
