@@ -61,7 +61,7 @@ class JsonlFinder(Struct):
             # a folder that could not be listed is tried again on every pass: a chmod that
             # fixes it does not change its mtime
             if listing is None or listing.mtime_ns != mtime or listing.error:
-                listing = _scan(folder, mtime, self.suffixes)
+                listing = scan_folder(folder, mtime, self.suffixes)
             if listing.error:
                 if folder == root and not os.path.isdir(folder):
                     self.problem = f"{folder}: {listing.error}"  # not a folder: nothing to read
@@ -75,7 +75,7 @@ class JsonlFinder(Struct):
         return found
 
 
-def _scan(folder: str, mtime_ns: int, suffixes: tuple[str, ...]) -> _Listing:
+def scan_folder(folder: str, mtime_ns: int, suffixes: tuple[str, ...]) -> _Listing:
     """The folder's files ending in one of ``suffixes``, its subfolders, and why it could not be
     listed."""
     files: list[str] = []

@@ -38,6 +38,16 @@ MAX_REASON = 300
 Stamp = tuple[int, int, int, int]  # dev, ino, size, mtime_ns
 
 
+def read_noted(path: Path, unreadable: dict[str, str]) -> bytes | None:
+    """The file's bytes (bounded, regular files only); None when it cannot be read, and why in
+    ``unreadable``."""
+    try:
+        return read_regular_file(path, MAX_FILE_BYTES)
+    except UnsafeFileError as exc:
+        unreadable[str(path)] = str(exc)
+        return None
+
+
 class StoreReader(RecordReader, Protocol):
     """What ``StoreSource`` asks of an agent's reader: a log tailer's offsets are not what
     tells it the resume state moved, ``progress`` is."""
@@ -140,12 +150,7 @@ class WholeFiles(Struct):
         return out
 
     def read(self, path: Path) -> bytes | None:
-        """The file's bytes (bounded, regular files only); None when it cannot be read."""
-        try:
-            return read_regular_file(path, MAX_FILE_BYTES)
-        except UnsafeFileError as exc:
-            self.unreadable[str(path)] = str(exc)
-            return None
+        return read_noted(path, self.unreadable)
 
     def done(self, path: Path, stamp: Stamp, why_skipped: str = "") -> None:
         """The file's records were taken (``why_skipped``: what in it could not be counted)."""

@@ -60,6 +60,15 @@ def typed_lines(
     """``json_lines`` decoded straight to the agent's record type (only the fields it reads, no
     dict per line): a line of another shape (not an object, a field of another type) is not one
     of its records and is passed over uncounted, as ``json_lines`` passes a non-object."""
+    found, skipped, first = decode_lines(data, decoder, need)
+    return found, not_json(skipped, first)
+
+
+def decode_lines(
+    data: bytes, decoder: msgspec.json.Decoder[T], need: bytes = b"", line_base: int = 0
+) -> tuple[list[T], int, str]:
+    """``typed_lines``' records, how many lines were not JSON and the first of them (its number
+    counted from ``line_base``: ``data`` may be a file's tail)."""
     found: list[T] = []
     skipped, first = 0, ""
     decode = decoder.decode
@@ -72,8 +81,13 @@ def typed_lines(
             continue
         except msgspec.DecodeError as exc:
             skipped += 1
-            first = first or f"line {n + 1}: {exc}"
-    return found, (f"{skipped} line(s) not JSON, first {first}" if skipped else "")
+            first = first or f"line {line_base + n + 1}: {exc}"
+    return found, skipped, first
+
+
+def not_json(skipped: int, first: str) -> str:
+    """What ``decode_lines`` found not JSON, in words ("" when nothing)."""
+    return f"{skipped} line(s) not JSON, first {first}" if skipped else ""
 
 
 class WholeFileReader:

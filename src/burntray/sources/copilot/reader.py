@@ -36,7 +36,7 @@ from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
 from burntray.sources.agent_logs.values import ModelPrices
-from burntray.sources.agent_logs.whole import WholeFileReader
+from burntray.sources.agent_logs.whole import WholeFileReader, decode_lines, not_json
 from burntray.sources.copilot.records import DECODER, Candidate, candidates, select
 from burntray.sources.copilot.tail import (
     TAILS_KEPT,
@@ -44,9 +44,7 @@ from burntray.sources.copilot.tail import (
     advance,
     changes_before,
     continues,
-    decode_lines,
     load_tails,
-    why,
 )
 
 
@@ -117,7 +115,7 @@ class CopilotReader(WholeFileReader):
         if data.endswith(b"\n") and not timeless:  # the next pass may read on from its end
             self._keep(str(path), advance(None, data, stamp, len(lines), skipped, first,
                                           models, sessions, found))  # fmt: skip
-        return why(skipped, first)
+        return not_json(skipped, first)
 
     def _read_on(
         self, path: Path, data: bytes, stamp: Stamp, tail: Tail, out: list[UsageRecord]
@@ -140,7 +138,7 @@ class CopilotReader(WholeFileReader):
             return True, None
         tail = advance(tail, data, stamp, len(lines), skipped, first, models, sessions, found)
         self._keep(str(path), tail)
-        return True, why(tail.skipped, tail.first)
+        return True, not_json(tail.skipped, tail.first)
 
     def _keep(self, name: str, tail: Tail) -> None:
         """Keep the file's tail; beyond ``TAILS_KEPT``, those of the files written longest ago

@@ -59,32 +59,6 @@ class Usage(Protocol):
     ts_ms: int
 
 
-def decode_lines(
-    data: bytes, decoder: msgspec.json.Decoder[T], need: bytes, line_base: int = 0
-) -> tuple[list[T], int, str]:
-    """The records on the lines of ``data`` (each holding ``need``), how many lines were not
-    JSON and the first of them (its number counted from ``line_base``). A line of another shape
-    is passed over uncounted, as ``agent_logs.whole.typed_lines`` passes it."""
-    found: list[T] = []
-    skipped, first = 0, ""
-    decode = decoder.decode
-    for n, line in enumerate(data.split(b"\n")):
-        if need not in line or not line.strip():
-            continue
-        try:
-            found.append(decode(line))
-        except msgspec.ValidationError:
-            continue
-        except msgspec.DecodeError as exc:
-            skipped += 1
-            first = first or f"line {line_base + n + 1}: {exc}"
-    return found, skipped, first
-
-
-def why(skipped: int, first: str) -> str:
-    return f"{skipped} line(s) not JSON, first {first}" if skipped else ""
-
-
 def continues(tail: Tail, data: bytes, stamp: Stamp) -> bool:
     """Whether ``data`` (the file now) is the file ``tail`` read, with whole lines appended."""
     return (

@@ -32,9 +32,9 @@ from pathlib import Path
 import msgspec
 from msgspec import Struct, field
 
-from burntray.io.bounded_read import UnsafeFileError, read_regular_file
+from burntray.sources.agent_logs.files import scan_folder
+from burntray.sources.agent_logs.stores import read_noted
 
-MAX_FILE_BYTES = 256 * 1024 * 1024  # as ``agent_logs.stores``: no settings file is near it
 MAX_REASON = 300
 QUIET_NS = 2 * 10**9
 RECENT_KEPT = 64  # the files written last, looked at on every pass
@@ -209,26 +209,17 @@ class DroidFiles(Struct):
     ) -> tuple[list[str], int] | None:
         """List ``folder``: its subfolders and how many session files it holds (the new and
         changed ones go to ``out``); None when it cannot be listed."""
-        files: dict[str, str] = {}  # name -> path
-        subdirs: list[str] = []
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
-                            subdirs.append(entry.path)
-                        elif entry.name.endswith(self.suffix):
-                            files[entry.name] = entry.path
-                    except OSError:
-                        continue
-        except OSError as exc:
-            why = exc.strerror or str(exc)
+        listing = scan_folder(folder, 0, (self.suffix,))
+        why = listing.error
+        if why:
             if folder == str(root) and not os.path.isdir(folder):
                 self.problems.append(f"{folder}: {why}")
             else:
                 self.unreadable[folder] = why
             return None
         self.looked_into += 1
+        files = {os.path.basename(path): path for path in listing.files}  # name -> path
+        subdirs = listing.dirs
         stamps = self.parts.get("d:" + folder)
         for gone in set(stamps) - files.keys():
             del stamps[gone]
@@ -266,11 +257,7 @@ class DroidFiles(Struct):
             out.append((root, Path(path), stamp))
 
     def read(self, path: Path) -> bytes | None:
-        try:
-            return read_regular_file(path, MAX_FILE_BYTES)
-        except UnsafeFileError as exc:
-            self.unreadable[str(path)] = str(exc)
-            return None
+        return read_noted(path, self.unreadable)
 
     def done(self, path: Path, stamp: Stamp, why_skipped: str = "") -> None:
         """The file's records were taken (``why_skipped``: what in it could not be counted)."""
