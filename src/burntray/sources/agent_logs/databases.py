@@ -11,14 +11,12 @@ be used is counted as skipped with its place; neither stops the others. A subcla
 session's running totals in a ``sessions`` table (Goose, Hermes): the first time a session is
 seen, its totals are one record at its start; each later growth is a record of the difference,
 at the row's update time where the table has one, else when it was read. The totals seen are
-kept with the resume state, so a restart records only what was added meanwhile: in parts
-(``.state_parts``: the sessions in 64 buckets by a crc32 of their key), of which a pass reads
-and writes back only those of the sessions it was handed; the state itself is the small index
-(what each database was when read, the block digests below, each part's version). A state of
-the former layout (one document with every session's totals) is taken as it is, into parts; a
-part that is lost (not there as the index names it, or malformed) makes the source read whole,
-as from a cleared history. A subclass gives the table's columns and ``row`` (a row to its key,
-start, totals and the rest).
+kept in parts (``.state_parts``: 64 buckets by a crc32 of the session key), so a restart
+records only what was added meanwhile, and a pass reads and writes back only the buckets of the
+sessions it is handed; the resume state is their index (with the marks and digests below). A
+state of the former layout (one document) is taken into parts as it is; a lost or malformed
+part makes the source read whole, as after a cleared history. A subclass gives the table's
+columns and ``row`` (a row to its key, start, totals and the rest).
 
 Only what can have changed is read (see ``BlockDigests``): with the totals, the resume state
 keeps what each database was when read (its files' signature: an unchanged database costs its
@@ -197,6 +195,7 @@ class SessionTotalsReader(DatabaseReader):
         self.seen: set[str] = set()  # sessions met in this pass (a copy in another db)
         self.blocks = BlockDigests(self.digest_terms)
         self._recorded = 0  # bumped by ``unchanged`` (True) and ``grown``: the row is recorded
+        self._last: tuple[str | None, str, dict[str, list[int]]] = (None, "", {})
 
     def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
         """Append what one session's row adds (through ``grown``)."""
@@ -244,6 +243,7 @@ class SessionTotalsReader(DatabaseReader):
 
     def use(self, db: Path, rows: list[Row], out: list[UsageRecord]) -> None:
         self._now = self._clock_ns()
+        self._last = (None, "", {})  # the parts may have been taken or reset since
         name = str(db)
         pending: list[int] = []  # rowids read but not recorded: read again next time
         required = self.columns.index(self.required)
@@ -255,25 +255,34 @@ class SessionTotalsReader(DatabaseReader):
                 pending.append(row[-1])
         self.blocks.done(name, pending)
 
+    def _part_of(self, key: str) -> tuple[str | None, str, dict[str, list[int]]]:
+        """``key``, its bucket and the bucket's sessions (kept for the row's next call: a row
+        asks ``unchanged``, ``known`` and ``grown`` of one key in turn; forgotten at each
+        ``use``)."""
+        last = self._last
+        if last[0] != key:
+            name = bucket(key)
+            last = self._last = (key, name, self.parts.get(name))
+        return last
+
     def unchanged(self, key: str, totals: list[int]) -> bool:
         """Whether the session is at the totals already recorded (``grown`` would add nothing:
         its model, time and price need not be worked out)."""
-        if self.parts.get(bucket(key)).get(key) == totals:
+        if self._part_of(key)[2].get(key) == totals:
             self._recorded += 1
             return True
         return False
 
     def known(self, key: str) -> bool:
         """Whether the session was recorded before (``grown`` then dates a growth)."""
-        return key in self.parts.get(bucket(key))
+        return key in self._part_of(key)[2]
 
     def grown(
         self, key: str, totals: list[int], started_ns: int, later_ns: int | None
     ) -> tuple[str, int, list[int]] | None:
         """The record's key, time and counts for a session now at ``totals``: all of them at
         its start the first time, else what they grew by (None: nothing counted grew)."""
-        name = bucket(key)
-        sessions = self.parts.get(name)
+        _key, name, sessions = self._part_of(key)
         before = sessions.get(key)
         sessions[key] = totals
         self.parts.changed(name)
@@ -362,16 +371,13 @@ def _part_decoder(width: int) -> Any:
 
 @functools.cache
 def _saved_sessions(width: int) -> Any:
-    """A decoder of the resume state to ``{"sessions": {key: [width whole numbers]}}``."""
+    """A decoder of the former one-document state: ``{"sessions": {key: totals}, ...}``."""
     sized = Annotated[list[int], msgspec.Meta(min_length=width, max_length=width)]
-    saved = msgspec.defstruct(
-        "SavedSessions",
-        [
-            ("sessions", dict[str, sized] | None, None),
-            ("read", dict[str, Any] | None, None),
-            ("blocks", Any, None),  # checked by BlockDigests.load
-        ],
-    )
+    saved = msgspec.defstruct("SavedSessions", [
+        ("sessions", dict[str, sized] | None, None),
+        ("read", dict[str, Any] | None, None),
+        ("blocks", Any, None),  # checked by BlockDigests.load
+    ])  # fmt: skip
     return msgspec.json.Decoder(saved)
 
 
