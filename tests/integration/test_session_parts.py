@@ -191,6 +191,25 @@ def test_a_cleared_history_reads_every_session_once_again(tmp_path: Path) -> Non
     assert goose.recorded() == goose.totals
 
 
+def test_a_part_that_cannot_be_written_is_named_and_written_later(tmp_path: Path) -> None:
+    goose = _Goose(tmp_path, 300)
+    assert goose.recorded() == goose.totals
+    for op in ("INSERT", "UPDATE"):  # a real write failure of SQLite's, for the parts only
+        goose.history.execute(
+            f"CREATE TRIGGER full_{op} BEFORE {op} ON meta WHEN NEW.key LIKE '%/s:%' "
+            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+    goose.put("s0004", (7000, 70))
+    goose.source.poll()
+    assert "history write failed" in str(goose.source.status.detail)
+    goose.history.execute("DROP TRIGGER full_INSERT")
+    goose.history.execute("DROP TRIGGER full_UPDATE")
+    assert goose.recorded() == goose.totals
+    goose.restart()
+    goose.put("s0004", (8000, 80))
+    assert goose.recorded() == goose.totals
+
+
 def test_random_growth_vacuum_and_replacement_across_restarts_and_cuts(tmp_path: Path) -> None:
     """Restarted at every step (some passes cut before their index), the history's records of
     each session add up to its totals, as one whole read of the last database records them."""

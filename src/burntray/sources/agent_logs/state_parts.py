@@ -13,6 +13,7 @@ every pass that read something).
 
 from __future__ import annotations
 
+import sqlite3
 import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -140,6 +141,16 @@ class PartsSource(StoreSource):
             parts.fetch = history.get_meta
             parts.store = history.set_meta
         super().attach_history(history)
+
+    def save_state(self) -> str | None:
+        """The index, once the parts are written; None when a part could not be written (the
+        records are kept all the same, the index saved stays the one naming the parts there)."""
+        try:
+            return super().save_state()
+        except sqlite3.Error as exc:
+            self._saved_progress = -1  # written on a later pass
+            self.problem = f"history write failed: {exc}"
+            return None
 
     def _read_records(self, active_since_ns: int | None) -> list[UsageRecord]:
         records = super()._read_records(active_since_ns)
