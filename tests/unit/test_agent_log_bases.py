@@ -327,12 +327,12 @@ def test_session_totals_come_back_and_a_bad_one_is_dropped_alone(tmp_path: Path)
     reader = ToySessions([tmp_path / "toy.db"], build_price_table())
     good = {f"t:s{n}": [n, 2 * n] for n in range(1000)}
     reader.load_state(dump_state(sessions=good))
-    assert reader._sessions == good and all(type(v) is list for v in reader._sessions.values())
+    assert reader.totals() == good and all(type(v) is list for v in reader.totals().values())
     bad = {"t:a": [1, 2], "t:b": [1], "t:c": [1, 2.5], "t:d": [1, True], "t:e": "x",
            "t:f": [3, 4, 5]}  # fmt: skip
     reader.load_state(dump_state(sessions=bad))
-    assert reader._sessions == {"t:a": [1, 2], "t:d": [1, 1]}
-    assert [type(x) for x in reader._sessions["t:d"]] == [int, int]
+    assert reader.totals() == {"t:a": [1, 2], "t:d": [1, 1]}
+    assert [type(x) for x in reader.totals()["t:d"]] == [int, int]
 
 
 def test_hermes_reads_a_number_as_its_rule_says() -> None:

@@ -188,11 +188,15 @@ def store_build(
     watched: tuple[str, ...],
     *,
     databases: bool = False,
+    parts: bool = False,
 ) -> Callable[[SourceContext], Source]:
     """Build a ``StoreSource`` over the reader class ``reader`` (``"module:Class"``, made with
     the places and the prices; ``databases``: the places are database files, the reader also
-    takes the clock and their folders are watched)."""
-    source = "burntray.sources.agent_logs.stores:StoreSource"
+    takes the clock and their folders are watched; ``parts``: the reader keeps its state in
+    parts, ``state_parts.PartsSource``)."""
+    source = "burntray.sources.agent_logs." + (
+        "state_parts:PartsSource" if parts else "stores:StoreSource"
+    )
     return _builder(name, label, places, reader, watched, source, databases=databases)
 
 

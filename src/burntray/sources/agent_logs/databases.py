@@ -11,8 +11,12 @@ be used is counted as skipped with its place; neither stops the others. A subcla
 session's running totals in a ``sessions`` table (Goose, Hermes): the first time a session is
 seen, its totals are one record at its start; each later growth is a record of the difference,
 at the row's update time where the table has one, else when it was read. The totals seen are
-the resume state, so a restart records only what was added meanwhile. A subclass gives the
-table's columns and ``row`` (a row to its key, start, totals and the rest).
+kept in parts (``.state_parts``: 64 buckets by a crc32 of the session key), so a restart
+records only what was added meanwhile, and a pass reads and writes back only the buckets of the
+sessions it is handed; the resume state is their index (with the marks and digests below). A
+state of the former layout (one document) is taken into parts as it is; a lost or malformed
+part makes the source read whole, as after a cleared history. A subclass gives the table's
+columns and ``row`` (a row to its key, start, totals and the rest).
 
 Only what can have changed is read (see ``BlockDigests``): with the totals, the resume state
 keeps what each database was when read (its files' signature: an unchanged database costs its
@@ -30,8 +34,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
+import msgspec
+
 from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, signature
 from burntray.sources.agent_logs.blocks import BlockDigests
+from burntray.sources.agent_logs.state_parts import Parts, bucket
 from burntray.sources.agent_logs.stores import dump_state, load_state_parts
 from burntray.sources.agent_logs.values import ProviderPrices
 
@@ -42,6 +49,20 @@ if TYPE_CHECKING:
 
 Row = tuple[object, ...]
 MAX_REASON = 300
+PARTED = 2  # the layout of a state that is an index of parts (its "v")
+
+
+class _Index(msgspec.Struct, gc=False):
+    """The resume state: what each database was when read, its block digests, the version of
+    each part of the sessions' totals."""
+
+    v: int = 0
+    read: dict[str, Any] | None = None
+    blocks: Any = None  # checked by BlockDigests.load
+    parts: dict[str, int] = {}
+
+
+_INDEX = msgspec.json.Decoder(_Index)
 
 
 class DatabaseReader:
@@ -169,10 +190,12 @@ class SessionTotalsReader(DatabaseReader):
         self._now = 0
         self.missing = ""
         self.files_seen = 0
-        self._sessions: dict[str, list[int]] = {}  # session key -> the totals recorded so far
+        # per bucket of sessions: session key -> the totals recorded so far
+        self.parts = Parts("", _part_decoder(self.width), whole_when_lost=True)
         self.seen: set[str] = set()  # sessions met in this pass (a copy in another db)
         self.blocks = BlockDigests(self.digest_terms)
         self._recorded = 0  # bumped by ``unchanged`` (True) and ``grown``: the row is recorded
+        self._last: tuple[str | None, str, dict[str, list[int]]] = (None, "", {})
 
     def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
         """Append what one session's row adds (through ``grown``)."""
@@ -220,6 +243,7 @@ class SessionTotalsReader(DatabaseReader):
 
     def use(self, db: Path, rows: list[Row], out: list[UsageRecord]) -> None:
         self._now = self._clock_ns()
+        self._last = (None, "", {})  # the parts may have been taken or reset since
         name = str(db)
         pending: list[int] = []  # rowids read but not recorded: read again next time
         required = self.columns.index(self.required)
@@ -231,25 +255,37 @@ class SessionTotalsReader(DatabaseReader):
                 pending.append(row[-1])
         self.blocks.done(name, pending)
 
+    def _part_of(self, key: str) -> tuple[str | None, str, dict[str, list[int]]]:
+        """``key``, its bucket and the bucket's sessions (kept for the row's next call: a row
+        asks ``unchanged``, ``known`` and ``grown`` of one key in turn; forgotten at each
+        ``use``)."""
+        last = self._last
+        if last[0] != key:
+            name = bucket(key)
+            last = self._last = (key, name, self.parts.get(name))
+        return last
+
     def unchanged(self, key: str, totals: list[int]) -> bool:
         """Whether the session is at the totals already recorded (``grown`` would add nothing:
         its model, time and price need not be worked out)."""
-        if self._sessions.get(key) == totals:
+        if self._part_of(key)[2].get(key) == totals:
             self._recorded += 1
             return True
         return False
 
     def known(self, key: str) -> bool:
         """Whether the session was recorded before (``grown`` then dates a growth)."""
-        return key in self._sessions
+        return key in self._part_of(key)[2]
 
     def grown(
         self, key: str, totals: list[int], started_ns: int, later_ns: int | None
     ) -> tuple[str, int, list[int]] | None:
         """The record's key, time and counts for a session now at ``totals``: all of them at
         its start the first time, else what they grew by (None: nothing counted grew)."""
-        before = self._sessions.get(key)
-        self._sessions[key] = totals
+        _key, name, sessions = self._part_of(key)
+        before = sessions.get(key)
+        sessions[key] = totals
+        self.parts.changed(name)
         self._recorded += 1
         if before is None:
             return key, started_ns, totals
@@ -260,27 +296,52 @@ class SessionTotalsReader(DatabaseReader):
         return f"{key}:{at}", at, delta
 
     def save_state(self) -> str:
-        return dump_state(
-            sessions=self._sessions, read=self.read_marks(), blocks=self.blocks.saved()
-        )
+        """The index, once the parts that changed are written under their own keys (a reader
+        given nowhere to keep parts, without a history: the whole state in one document)."""
+        marks, blocks = self.read_marks(), self.blocks.saved()
+        if self.parts.store is None:
+            return dump_state(sessions=self.totals(), read=marks, blocks=blocks)
+        return dump_state(v=PARTED, read=marks, blocks=blocks, parts=self.parts.save())
+
+    def totals(self) -> dict[str, list[int]]:
+        """Every session's totals recorded so far (all the parts read)."""
+        return {k: v for name in self.parts.names() for k, v in self.parts.get(name).items()}
 
     def load_state(self, text: str) -> None:
-        """The totals recorded, and what each database was when read (a state without them,
-        or with a part not of its shape: those databases are read whole)."""
-        import msgspec  # noqa: PLC0415 - loaded already with the state's history
+        """The index (the parts it names are read when a session of theirs is met), else a
+        state of the former layout, split into parts (a state without the totals, or with a
+        part not of its shape: those databases are read whole)."""
+        try:
+            index = _INDEX.decode(text)
+        except msgspec.DecodeError:
+            index = None
+        if index is not None and index.v == PARTED:
+            self.parts.take(index.parts)
+            self.load_read_marks(index.read)
+            self.blocks.load(index.blocks)
+            return
+        sessions = self._take_former(text)
+        if sessions is not None:
+            split: dict[str, dict[str, list[int]]] = {}
+            for key, totals in sessions.items():
+                split.setdefault(bucket(key), {})[key] = totals
+            self.parts.take({})
+            self.parts.put_all(split)
 
-        try:  # straight to its types: the state of 20,000 sessions is read at every start
+    def _take_former(self, text: str) -> dict[str, list[int]] | None:
+        """The totals of a one-document state (its marks and digests taken with them)."""
+        try:  # straight to its types: a state of 20,000 sessions
             typed = _saved_sessions(self.width).decode(text)
         except msgspec.DecodeError:  # not JSON, or an entry of another shape: as before
-            sessions = load_state_parts(text).get("sessions")
-            if isinstance(sessions, dict):
-                self._sessions = _session_totals(sessions, self.width)
-            return
-        if typed.sessions is not None:
-            self._sessions = typed.sessions
-            # the marks only with the totals they were read into
-            self.load_read_marks(typed.read)
-            self.blocks.load(typed.blocks)
+            found = load_state_parts(text).get("sessions")
+            return _session_totals(found, self.width) if isinstance(found, dict) else None
+        if typed.sessions is None:
+            return None
+        # the marks only with the totals they were read into
+        self.load_read_marks(typed.read)
+        self.blocks.load(typed.blocks)
+        sessions: dict[str, list[int]] = typed.sessions
+        return sessions
 
     def forget_reads(self) -> None:
         super().forget_reads()
@@ -288,7 +349,7 @@ class SessionTotalsReader(DatabaseReader):
 
     def reset(self) -> None:
         self.forget_reads()
-        self._sessions = {}
+        self.parts.reset()
 
 
 def _blank(value: object) -> bool:
@@ -301,19 +362,22 @@ def _blank(value: object) -> bool:
 
 
 @functools.cache
-def _saved_sessions(width: int) -> Any:
-    """A decoder of the resume state to ``{"sessions": {key: [width whole numbers]}}``."""
-    import msgspec  # noqa: PLC0415
-
+def _part_decoder(width: int) -> Any:
+    """A decoder of one part: its version and ``{key: [width whole numbers]}``."""
     sized = Annotated[list[int], msgspec.Meta(min_length=width, max_length=width)]
-    saved = msgspec.defstruct(
-        "SavedSessions",
-        [
-            ("sessions", dict[str, sized] | None, None),
-            ("read", dict[str, Any] | None, None),
-            ("blocks", Any, None),  # checked by BlockDigests.load
-        ],
-    )
+    part = msgspec.defstruct("SessionsPart", [("version", int), ("data", dict[str, sized])])
+    return msgspec.json.Decoder(part)
+
+
+@functools.cache
+def _saved_sessions(width: int) -> Any:
+    """A decoder of the former one-document state: ``{"sessions": {key: totals}, ...}``."""
+    sized = Annotated[list[int], msgspec.Meta(min_length=width, max_length=width)]
+    saved = msgspec.defstruct("SavedSessions", [
+        ("sessions", dict[str, sized] | None, None),
+        ("read", dict[str, Any] | None, None),
+        ("blocks", Any, None),  # checked by BlockDigests.load
+    ])  # fmt: skip
     return msgspec.json.Decoder(saved)
 
 
@@ -321,8 +385,6 @@ def _session_totals(sessions: dict[str, object], width: int) -> dict[str, list[i
     """The saved totals of each session (``width`` whole numbers each), checked all at once in C
     (a warm start of an agent with 20,000 sessions took ~25 ms over them one by one in Python);
     a state with a bad entry is read one by one, the well-formed entries kept."""
-    import msgspec  # noqa: PLC0415 - loaded already: the state was decoded with it
-
     try:
         sized = Annotated[list[int], msgspec.Meta(min_length=width, max_length=width)]
         return msgspec.convert(sessions, dict[str, sized])

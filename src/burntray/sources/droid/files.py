@@ -14,8 +14,9 @@ cost what changed instead:
   that did not rename, might) leaves its folder's time alone: the ``RECENT_KEPT`` files written
   last are looked at on every pass whatever their folder's time, so the sessions in use are
   followed either way; an older one written in place is seen when its folder next changes.
-- **The stamps are kept per folder** (``Parts``: a part of the resume state under a key of its
-  own beside it), read only for a folder that changed and written back only when they moved.
+- **The stamps are kept per folder** (``agent_logs.state_parts.Parts``: a part of the resume
+  state under a key of its own beside it), read only for a folder that changed and written
+  back only when they moved.
 
 The index (folders, their times and file counts, the recent files, why files were skipped) is
 small and saved with the records, as every resume state is.
@@ -33,6 +34,7 @@ import msgspec
 from msgspec import Struct, field
 
 from burntray.sources.agent_logs.files import scan_folder
+from burntray.sources.agent_logs.state_parts import Parts
 from burntray.sources.agent_logs.stores import read_noted
 
 MAX_REASON = 300
@@ -40,89 +42,10 @@ QUIET_NS = 2 * 10**9
 RECENT_KEPT = 64  # the files written last, looked at on every pass
 
 Stamp = tuple[int, int, int, int]  # dev, ino, size, mtime_ns
-Fetch = Callable[[str], "str | None"]
-Store = Callable[[str, str], None]
 
 
 def _mtime(item: tuple[str, Stamp]) -> int:
     return item[1][3]
-
-
-class _Part(msgspec.Struct, gc=False):
-    version: int
-    data: dict[str, list[object]]
-
-
-class Parts:
-    """Named parts of a resume state, each kept under a key of its own (``fetch``/``store``:
-    the history's), read when first asked for and written when they changed.
-
-    A part's versions alternate between two keys, and the index (saved with the records, in
-    their transaction) names the version each part is at: a part written for records that were
-    then not saved (the process ended between the two writes) is one the index does not name,
-    and the version it names is still there, under the other key."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.fetch: Fetch | None = None
-        self.store: Store | None = None
-        self.versions: dict[str, int] = {}
-        self._loaded: dict[str, dict[str, list[object]]] = {}
-        self._dirty: set[str] = set()
-        self.lost = 0  # parts the index named that were not there as named
-
-    def _key(self, name: str, version: int) -> str:
-        return f"{self.prefix}{name}#{version % 2}"
-
-    def get(self, name: str) -> dict[str, list[object]]:
-        part = self._loaded.get(name)
-        if part is None:
-            part = {}
-            version = self.versions.get(name)
-            if version is not None and self.fetch is not None:
-                part = self._read(name, version)
-            self._loaded[name] = part
-        return part
-
-    def _read(self, name: str, version: int) -> dict[str, list[object]]:
-        assert self.fetch is not None
-        text = self.fetch(self._key(name, version))
-        try:
-            saved = msgspec.json.decode(text or "", type=_Part)
-        except msgspec.DecodeError:
-            saved = None
-        if saved is None or saved.version != version:
-            self.lost += 1
-            return {}
-        return saved.data
-
-    def changed(self, name: str) -> None:
-        self._dirty.add(name)
-
-    def save(self) -> dict[str, int]:
-        """Write the parts that changed (each under its other key); the versions to index."""
-        for name in sorted(self._dirty):
-            version = self.versions.get(name, 0) + 1
-            if self.store is not None:
-                part = _Part(version, self._loaded.get(name, {}))
-                self.store(self._key(name, version), msgspec.json.encode(part).decode())
-            self.versions[name] = version
-        self._dirty.clear()
-        return dict(self.versions)
-
-    def take(self, versions: dict[str, int]) -> None:
-        self.versions = dict(versions)
-        self._loaded = {}
-        self._dirty = set()
-
-    def put_all(self, parts: dict[str, dict[str, list[object]]]) -> None:
-        """Parts as a state of the former layout held them: all to be written."""
-        self._loaded.update(parts)
-        self._dirty.update(parts)
-
-    def reset(self) -> None:
-        self._loaded = {name: {} for name in self.versions}  # emptied, written as such
-        self._dirty = set(self.versions)
 
 
 class Index(msgspec.Struct, gc=False):

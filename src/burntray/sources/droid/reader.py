@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import cast
@@ -34,10 +33,11 @@ from burntray.io.bounded_read import UnsafeFileError, open_regular_file
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
+from burntray.sources.agent_logs.state_parts import Parts, bucket
 from burntray.sources.agent_logs.stores import Stamp, WholeFiles, load_state_parts
 from burntray.sources.agent_logs.values import ProviderPrices, count, text
 from burntray.sources.agent_logs.whole import WholeFileReader
-from burntray.sources.droid.files import DroidFiles, Index, Parts
+from burntray.sources.droid.files import DroidFiles, Index
 
 SUFFIX = ".settings.json"
 SIDECAR_LINES = 500
@@ -107,11 +107,7 @@ class _Index(msgspec.Struct, gc=False):
 
 
 _INDEX = msgspec.json.Decoder(_Index)
-BUCKETS = 64  # of sessions: a changed session reads and writes back 1/64 of their totals
-
-
-def _bucket(session: str) -> str:
-    return f"s:{zlib.crc32(session.encode()) % BUCKETS}"
+_bucket = bucket  # of sessions: a changed session reads and writes back 1/64 of their totals
 
 
 def model_name(raw: str) -> str:

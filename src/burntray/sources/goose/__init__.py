@@ -23,7 +23,7 @@ SPEC = agent_spec(
     "$XDG_DATA_HOME/goose/sessions/sessions.db and where macOS builds keep it)",
     covers="goose",
     summary="Goose's session database (sessions.db): what each session adds, live",
-    build=store_build("goose", "Goose", PLACES, READER, WATCHED, databases=True),
+    build=store_build("goose", "Goose", PLACES, READER, WATCHED, databases=True, parts=True),
     probe=probe_places(PLACES, "no Goose sessions.db at ", files=True),
     doctor=list_databases(PLACES),
 )

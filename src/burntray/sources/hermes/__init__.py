@@ -30,7 +30,9 @@ SPEC = agent_spec(
     option_help="Hermes homes, comma-separated ('' = HERMES_HOME or ~/.hermes)",
     covers="hermes",
     summary="Hermes Agent's state database (~/.hermes/state.db): what each session adds, live",
-    build=store_build("hermes", "Hermes Agent", PLACES, READER, WATCHED, databases=True),
+    build=store_build(
+        "hermes", "Hermes Agent", PLACES, READER, WATCHED, databases=True, parts=True
+    ),
     probe=probe_places(PLACES, "no Hermes state.db at ", files=True),
     doctor=list_databases(PLACES, own_cost="Hermes"),
 )
