@@ -21,24 +21,24 @@ SONNET = "claude-sonnet-4-5-20250929"
 CREATED = "2026-11-20 09:00:00"
 
 
-class SeenGoose(GooseReader):
+class _Seen:
+    """A reader that notes the session ids of the rows it was handed."""
+
     def __init__(self, databases: list[Path]) -> None:
-        super().__init__(databases, build_price_table(), lambda: 10**18)
+        super().__init__(databases, build_price_table(), lambda: 10**18)  # type: ignore[call-arg]
         self.visited: list[str] = []
 
     def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
         self.visited.append(str(row[0]))
-        super().row(db, row, out)
+        super().row(db, row, out)  # type: ignore[misc]
 
 
-class SeenHermes(HermesReader):
-    def __init__(self, databases: list[Path]) -> None:
-        super().__init__(databases, build_price_table(), lambda: 10**18)
-        self.visited: list[str] = []
+class SeenGoose(_Seen, GooseReader):
+    pass
 
-    def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
-        self.visited.append(str(row[0]))
-        super().row(db, row, out)
+
+class SeenHermes(_Seen, HermesReader):
+    pass
 
 
 def _restart(cls: type, dbs: list[Path], state: str | None) -> SeenGoose:
