@@ -37,6 +37,18 @@ log = get_logger(__name__)
 
 STOP_TIMEOUT_S = 2.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# The kernel hands a signal to any thread of the process; Python runs its handler on the main
+# thread only, once that thread runs again, and a main thread blocked on a lock (an Event's
+# wait with no timeout) is not woken when another thread took the signal: the tray then never
+# heard its SIGTERM. A main thread that waits wakes this often to let a handler run.
+SIGNAL_CHECK_S = 0.5
+
+
+def wait_for_stop(event: threading.Event) -> None:
+    """``event.wait()`` for the main thread: a stop signal's handler still runs meanwhile,
+    whichever thread the signal was given to (``SIGNAL_CHECK_S``)."""
+    while not event.wait(SIGNAL_CHECK_S):
+        pass
 
 
 class SessionNotifier(AlertNotifier, Protocol):

@@ -25,6 +25,7 @@ from dbus_fast import DBusError, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
 from burntray.lazylog import get_logger
+from burntray.runtime.session import wait_for_stop
 from burntray.ui.sni.menu_layout import MenuLayout, MenuNode, build_layout
 from burntray.ui.sni.pixmap import Pixmap, image_pixmaps
 from burntray.ui.sni.probe import WATCHER_NAME
@@ -109,7 +110,7 @@ class SniIcon(PystrayIcon):  # type: ignore[misc]
 
     def _run(self) -> None:
         self._mark_ready()
-        self._finished.wait()
+        wait_for_stop(self._finished)  # pystray's run: the main thread, where handlers run
 
     def _run_detached(self) -> None:
         self._mark_ready()
