@@ -29,7 +29,7 @@ def last_recorded_ns(history: HistoryStore, source: Source) -> int | None:
     """The newest request burntray's history holds for ``source`` or, for ``all``, any of its
     members (None: none): the shared per-request records, and what each source that keeps
     tables of its own (``KeepsOwnHistory``) says it recorded there."""
-    from burntray.store.usage_events import EVENTS  # noqa: PLC0415
+    from burntray.store.schema import EVENTS  # noqa: PLC0415
 
     members = members_of(source)
     names = list(members)

@@ -15,7 +15,8 @@ from typing import NamedTuple
 from burntray.model.blocks import BLOCK_NS
 from burntray.model.timefmt import NS_PER_HOUR, NS_PER_QUARTER_HOUR
 from burntray.store.pending import pending_from_ns
-from burntray.store.usage_events import EVENTS, QUARTERS, UsageEvents
+from burntray.store.schema import EVENTS, QUARTERS
+from burntray.store.usage_events import UsageEvents
 
 # Hours looked at per query while searching back for a night (a day and a half: one query on
 # most days; a source in use around the clock is searched back further, a page at a time).

@@ -36,17 +36,14 @@ from typing import Protocol
 from burntray.model.timefmt import NS_PER_MINUTE, NS_PER_QUARTER_HOUR
 from burntray.store.history import HistoryStore
 from burntray.store.schema import (
+    EVENTS,
+    MINUTES,
     MINUTES_PER_QUARTER,
+    QUARTERS,
     ROLLUP_PENDING,
-    USAGE_EVENTS,
-    USAGE_MINUTES,
-    USAGE_QUARTERS,
 )
 
 PENDING = ROLLUP_PENDING.name
-EVENTS = USAGE_EVENTS.name
-MINUTES = USAGE_MINUTES.name
-QUARTERS = USAGE_QUARTERS.name
 _LOOKUP = f"SELECT minute, writer FROM {PENDING} WHERE source = ?"
 _MARK = f"INSERT INTO {PENDING} VALUES (?, ?, ?)"
 _MARK_AGAIN = f"UPDATE {PENDING} SET minute = min(minute, ?), writer = ? WHERE source = ?"

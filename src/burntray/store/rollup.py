@@ -24,16 +24,13 @@ from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.store import pending
 from burntray.store.multirow import insert_rows, insert_values
 from burntray.store.schema import (
+    EVENTS,
+    MINUTES,
     MINUTES_PER_QUARTER,
+    QUARTERS,
     TEAM_OUTBOX,
-    USAGE_EVENTS,
-    USAGE_MINUTES,
-    USAGE_QUARTERS,
 )
 
-EVENTS = USAGE_EVENTS.name
-MINUTES = USAGE_MINUTES.name
-QUARTERS = USAGE_QUARTERS.name
 OUTBOX = TEAM_OUTBOX.name
 _SUMS = ("reqs", "input", "output", "cache_read", "cache_write", "cost", "unpriced")
 _ADD = ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUMS)

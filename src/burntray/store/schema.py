@@ -255,6 +255,7 @@ USAGE_QUARTERS = TableSchema(
         ),
     ),
 )
+EVENTS, MINUTES, QUARTERS = USAGE_EVENTS.name, USAGE_MINUTES.name, USAGE_QUARTERS.name  # in SQL
 
 # A long read's rollups, summed at its end (``store.pending``): a source's minutes and quarter
 # hours from ``minute`` on are not kept per write while it has a row here; ``writer``: the one

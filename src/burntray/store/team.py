@@ -16,9 +16,8 @@ from typing import NamedTuple
 
 from burntray.model.usage import UsageRecord
 from burntray.store.history import HistoryStore
-from burntray.store.schema import TEAM_OUTBOX, USAGE_EVENTS
+from burntray.store.schema import EVENTS, TEAM_OUTBOX
 
-EVENTS = USAGE_EVENTS.name
 OUTBOX = TEAM_OUTBOX.name
 _CURSOR = "hub"
 

@@ -26,15 +26,12 @@ from burntray.store import pending, rollup
 from burntray.store.history import HistoryStore
 from burntray.store.multirow import insert_values
 from burntray.store.schema import (
+    EVENTS,
+    MINUTES,
     MINUTES_PER_QUARTER,
+    QUARTERS,
     USAGE_EVENTS,
-    USAGE_MINUTES,
-    USAGE_QUARTERS,
 )
-
-EVENTS = USAGE_EVENTS.name
-MINUTES = USAGE_MINUTES.name
-QUARTERS = USAGE_QUARTERS.name
 
 _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "

@@ -20,11 +20,13 @@ from typing import NamedTuple
 from burntray.model.timefmt import NS_PER_DAY, NS_PER_MINUTE, NS_PER_QUARTER_HOUR
 from burntray.store.history import HistoryStore
 from burntray.store.pending import pending_from_ns
-from burntray.store.schema import MINUTES_PER_QUARTER, USAGE_EVENTS, USAGE_MINUTES, USAGE_QUARTERS
+from burntray.store.schema import (
+    EVENTS,
+    MINUTES,
+    MINUTES_PER_QUARTER,
+    QUARTERS,
+)
 
-EVENTS = USAGE_EVENTS.name
-MINUTES = USAGE_MINUTES.name
-QUARTERS = USAGE_QUARTERS.name
 SLOT_MINUTES = MINUTES_PER_QUARTER
 QUARTERS_PER_DAY = NS_PER_DAY // NS_PER_QUARTER_HOUR
 # (first quarter, end quarter) -> the zone's offsets over them: [(from quarter, offset in

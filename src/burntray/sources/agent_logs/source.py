@@ -26,7 +26,7 @@ from burntray.model.timefmt import NS_PER_HOUR, NS_PER_MINUTE
 from burntray.model.usage import UsageRecord
 from burntray.sources.record_source import RecordSource
 from burntray.store.history import HistoryStore
-from burntray.store.usage_events import EVENTS
+from burntray.store.schema import EVENTS
 
 if TYPE_CHECKING:
     # Claude's own parts (its reader, duplicate removal, 5-hour blocks, the streaming first

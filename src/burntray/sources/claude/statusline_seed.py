@@ -24,7 +24,7 @@ from msgspec import Struct
 from burntray.io.bounded_read import UnsafeFileError, check_regular_file
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.store.history import RESUME_STATE_PREFIX
-from burntray.store.usage_events import EVENTS
+from burntray.store.schema import EVENTS
 
 SOURCE = "claude"
 BUSY_TIMEOUT_S = 0.05
