@@ -244,3 +244,22 @@ def test_one_sources_status_leaves_the_other_sources_tables_to_them(tmp_path: Pa
     declared = (*GENERIC_TABLES, *REGISTRY.history_tables())
     assert len(declared) > len(GENERIC_TABLES)
     assert versions == {t.name: t.version for t in declared}
+
+
+def test_a_context_left_as_loaded_opens_every_sources_tables() -> None:
+    """What stays running (the tray, ``serve``) loads its context as it is: its history is
+    opened with every source's tables, so its pruning covers each of them."""
+    from burntray.app import AppContext
+    from burntray.sources.registry import REGISTRY
+    from burntray.store.schema import GENERIC_TABLES
+
+    ctx = AppContext.load()
+    try:
+        history = ctx.history()
+        assert history is not None, ctx.history_error
+        opened = {t.name for t in history.tables}
+    finally:
+        ctx.close()
+    declared = {t.name for t in (*GENERIC_TABLES, *REGISTRY.history_tables())}
+    assert len(declared) > len(GENERIC_TABLES)
+    assert opened == declared
