@@ -290,7 +290,7 @@ def test_the_previous_schema_migrates_to_writer_kept_rollups_with_the_same_figur
     kept = [str(t) for (t,) in triggers if "usage_quarters" in str(t) or "team_outbox" in str(t)]
     assert len(kept) == 4 and all(f"NOT EXISTS (SELECT 1 FROM {WRITER_MARK})" in t for t in kept)
     versions = store.execute("SELECT name, version FROM schema_versions")
-    assert {USAGE_QUARTERS.name: 2, TEAM_OUTBOX.name: 2}.items() <= dict(versions).items()
+    assert {USAGE_QUARTERS.name: 2, TEAM_OUTBOX.name: 3}.items() <= dict(versions).items()
     assert _figures(store) == before  # the same figures, the window's as well
     records = UsageEvents(store)
     totals, _ = records.summarise("claude", T0, T0 + 300 * 41 * S, 300 * 41 * S)
@@ -336,4 +336,50 @@ def test_a_burntray_of_the_version_before_still_running_keeps_the_rollups_right(
     old_keys = [f"old-{i}" for i in range(420)]
     assert keys == [*old_keys, *(r.key for r in new)]  # each once, in the order written
     assert store.execute(f"SELECT count(*) FROM {WRITER_MARK}") == [(0,)]  # never committed
+    store.close()
+
+
+def test_records_keyed_by_their_text_key_move_to_a_rowid_table_in_time_order(
+    tmp_path: Path,
+) -> None:
+    """A history whose records were a table clustered on (source, key) (usage_events version
+    3) keeps every record, every column, and its dedup when it becomes a rowid table with a
+    unique (source, key) index, its rows copied in time order."""
+    path = tmp_path / "history.sqlite3"
+    before = [t._replace(steps=t.steps[:3]) if t is USAGE_EVENTS else t for t in GENERIC_TABLES]
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    migrate(conn, [t._replace(steps=t.steps[:2]) if t is TEAM_OUTBOX else t for t in before])
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    rows = [
+        (src, f"k-{(i * 7919) % 101}", T0 + (i * 37 % 50) * S, "anthropic", f"m{i % 2}", i, 2,
+         3, 4, None if i % 9 == 0 else i / 8, "s", "p", i % 2, f"b{i % 3}", "", "")
+        for src in ("codex", "claude") for i in range(101)
+    ]  # fmt: skip
+    conn.executemany(f"INSERT INTO usage_events VALUES ({','.join('?' * 16)})", rows)
+    conn.execute("INSERT INTO team_cursor VALUES ('hub', 0)")
+    conn.execute("COMMIT")
+    old_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'usage_events'")
+    assert "WITHOUT ROWID" in old_sql.fetchone()[0]
+    conn.close()
+    path.chmod(0o600)
+
+    store = HistoryStore(path, REGISTRY.history_tables())
+    kept = store.execute("SELECT * FROM usage_events ORDER BY rowid")
+    assert sorted(kept, key=repr) == sorted(rows, key=repr)  # every record, as it was
+    assert [r[:3:2] for r in kept] == sorted(r[:3:2] for r in rows)  # in time order per source
+    indexes = store.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'usage_events'")
+    sql = dict(indexes)
+    assert "WITHOUT ROWID" not in str(sql["usage_events"])
+    assert "UNIQUE INDEX usage_events_keys ON usage_events (source, key)" in str(
+        sql["usage_events_keys"]
+    )
+    assert "usage_events_by_time" in sql and "team_outbox_add" in sql  # the trigger is back
+    records = UsageEvents(store)
+    again = [UsageRecord(r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[1], r[10], r[11],
+                         bool(r[12]), r[13]) for r in rows if r[0] == "claude"]  # fmt: skip
+    assert records.ingest("claude", again) == 0  # stored already: nothing twice
+    assert records.ingest("claude", [again[5]._replace(input_tokens=10**6)]) == 1  # replaced
+    assert store.execute("SELECT count(*), sum(input) FROM usage_events WHERE key = ?",
+                         (again[5].key,)) == [(2, 10**6 + 5)]  # fmt: skip
     store.close()
