@@ -36,7 +36,6 @@ from burntray.paths import ensure_dir, ensure_private_file, tighten
 from burntray.store.schema import (
     GENERIC_TABLES,
     SCHEMA_VERSION,
-    WRITER_MARK,
     HistoryError,
     TableSchema,
     migrate,
@@ -77,9 +76,6 @@ RESUME_STATE_PREFIX = "source_state:"
 # Meta key counting the clears: a running source that sees it change starts reading anew.
 CLEARED_KEY = "usage_cleared"
 
-_MARK = f"INSERT INTO {WRITER_MARK} VALUES (1)"  # noqa: S608 - a constant name, no value
-_UNMARK = f"DELETE FROM {WRITER_MARK}"  # noqa: S608
-_MARK_TABLE = f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{WRITER_MARK}'"  # noqa: S608
 
 # SQLite's companion files: the WAL and its shared-memory index hold recent rows too.
 _COMPANIONS = ("-wal", "-shm", "-journal")
@@ -101,9 +97,6 @@ class HistoryStore:
         self._tables: dict[str, TableSchema] = {}
         self._lock = threading.RLock()
         self.generation = 0  # bumped on every change, so readers can cache query results
-        # Write transactions mark themselves once the schema has the mark's table, so the
-        # triggers kept for an older burntray still running leave the rollups to this one.
-        self._marks_writes = False
         self._checkpointer: _Checkpointer | None = None
         self._wal = path.with_name(path.name + "-wal")
         try:
@@ -142,13 +135,8 @@ class HistoryStore:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            marked = self._marks_writes
             try:
-                if marked:  # this writer keeps the rollups itself (``schema.WRITER_MARK``)
-                    self._conn.execute(_MARK)
                 yield self._conn
-                if marked:
-                    self._conn.execute(_UNMARK)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -173,9 +161,7 @@ class HistoryStore:
                 migrate(conn, missing)
                 if user_version is not None:
                     conn.execute(f"PRAGMA user_version={int(user_version)}")
-                marks = conn.execute(_MARK_TABLE).fetchone() is not None
             self._tables.update((t.name, t) for t in missing)
-            self._marks_writes = marks
 
     @property
     def tables(self) -> tuple[TableSchema, ...]:

@@ -115,8 +115,8 @@ USAGE_EVENTS = TableSchema(
         # (source, key). Clustered on the text key, every new record (its key is random: a
         # message id) went into a random page of a tree of whole rows, and each batch's commit
         # wrote nearly every page of it to the WAL again; the index's entries are a fifth of a
-        # row (issue 22). The records are copied in time order; the queue's trigger, dropped
-        # with the old table, comes back in ``TEAM_OUTBOX``'s step 3.
+        # row (issue 22). The records are copied in time order (the queue's trigger goes with
+        # the old table: ``TEAM_OUTBOX``'s step 3 drops it anyway).
         (
             f"CREATE TABLE usage_events_v4 ({_EVENT_COLUMNS})",
             f"INSERT INTO usage_events_v4 SELECT {_EVENT_NAMES} FROM usage_events "
@@ -173,11 +173,13 @@ def _quarters_update(key: str, plus: str = "", minus: str = "") -> str:
     return f"UPDATE usage_quarters SET {sets} WHERE {_QUARTER_KEY.format(r=key)}"
 
 
-# Version 2 of the rollup and the team's queue: the writers keep them, and mark their
-# transactions with a row in this table (``HistoryStore.transaction``; the row never outlives its
-# transaction, so no other connection ever sees it). The version-1 triggers are kept for a writer
-# that does not mark itself - a burntray of the version before, still running after an upgrade -
-# so its writes keep the quarters and the queue as they always did.
+# Version 2 of the rollup and the team's queue: the writers keep them, and marked their
+# transactions with a row in this table; the version-1 triggers were kept for a writer that did
+# not mark itself (a burntray of the version before, still running after an upgrade). Version 3
+# drops those triggers, which still ran once per record written (the queue's: a tenth of a first
+# scan's write) and per minute row: no release ever wrote without the mark - only development
+# builds of the unreleased 0.1.0 from before 2026-12-07 15:00 UTC did, and one of those still
+# running after the upgrade must be restarted. The mark's table stays (step 2 made it), unused.
 WRITER_MARK = "history_writer"
 _WRITER_MARK_TABLE = f"CREATE TABLE IF NOT EXISTS {WRITER_MARK} (mark INTEGER NOT NULL)"
 _UNMARKED = f"NOT EXISTS (SELECT 1 FROM {WRITER_MARK})"
@@ -208,7 +210,7 @@ def _QUARTER_TRIGGERS(when: str) -> tuple[str, str, str]:
 # whole quarters, and 90 days read 8,640 of them instead of 129,600 minutes. Whatever writes,
 # prunes or clears the minutes changes the quarters in the same transaction (``store.rollup``,
 # ``_prune_usage``, ``UsageEvents.clear``; "clear history" empties both). Until version 2
-# triggers on usage_minutes did it; they now act only for an unmarked writer (``WRITER_MARK``).
+# triggers on usage_minutes did it; version 3 drops them (``WRITER_MARK``).
 USAGE_QUARTERS = TableSchema(
     "usage_quarters",
     (
@@ -241,6 +243,12 @@ USAGE_QUARTERS = TableSchema(
             "DROP TRIGGER IF EXISTS usage_quarters_change",
             "DROP TRIGGER IF EXISTS usage_quarters_drop",
             *_QUARTER_TRIGGERS(_UNMARKED),
+        ),
+        # 3: no trigger (``WRITER_MARK``)
+        (
+            "DROP TRIGGER IF EXISTS usage_quarters_add",
+            "DROP TRIGGER IF EXISTS usage_quarters_change",
+            "DROP TRIGGER IF EXISTS usage_quarters_drop",
         ),
     ),
 )
@@ -318,8 +326,8 @@ _OUTBOX_TRIGGER = (
 # (``store.rollup.queue_new``), in order; the sender deletes what the hub acknowledged.
 # ``team_cursor`` holds the last acknowledged sequence number and, by existing at all, turns the
 # queue on: a machine that reports to no hub pays one empty lookup per write. Until version 2 a
-# trigger queued each record (and cost every machine a trigger run per record written); it now
-# acts only for an unmarked writer (``WRITER_MARK``).
+# trigger queued each record (and cost every machine a trigger run per record written); version 3
+# drops it (``WRITER_MARK``).
 TEAM_OUTBOX = TableSchema(
     "team_outbox",
     (
@@ -336,11 +344,8 @@ TEAM_OUTBOX = TableSchema(
             "DROP TRIGGER IF EXISTS team_outbox_add",
             _OUTBOX_TRIGGER.format(when=f" AND {_UNMARKED}"),
         ),
-        # 3: the trigger again, on the records' table rebuilt by its step 4 (which dropped it)
-        (
-            "DROP TRIGGER IF EXISTS team_outbox_add",
-            _OUTBOX_TRIGGER.format(when=f" AND {_UNMARKED}"),
-        ),
+        # 3: no trigger (``WRITER_MARK``; the records' step 4 dropped it with their old table)
+        "DROP TRIGGER IF EXISTS team_outbox_add",
     ),
     usage=False,
 )
