@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.sources.hexai import history as hexai_history
 from burntray.sources.hexai.history import HexaiEvent, HistoryWindow
-from burntray.store.history import HistoryStore
+from burntray.store.history import PAGE_SIZE, HistoryStore
 
 S = 10**9
 T0 = 1_790_000_000 * S
@@ -143,3 +144,24 @@ def test_reopen_keeps_data(tmp_path: Path) -> None:
     again = HistoryStore(path)
     assert hexai_history.count_events(again) == 10
     again.close()
+
+
+def test_a_new_history_has_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """A new file gets ``PAGE_SIZE`` pages (a first scan's write splits and commits fewer);
+    an existing one, of SQLite's default size, keeps it and its rows (WAL cannot change it)."""
+    fresh = HistoryStore(tmp_path / "new.sqlite3")
+    assert PAGE_SIZE == 16384
+    assert fresh.execute("PRAGMA page_size") == [(PAGE_SIZE,)]
+    fresh.close()
+    old = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(old)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE kept (n INTEGER)")
+    conn.execute("INSERT INTO kept VALUES (7)")
+    conn.commit()
+    conn.close()
+    old.chmod(0o600)
+    store = HistoryStore(old)
+    assert store.execute("PRAGMA page_size") == [(4096,)]
+    assert store.execute("SELECT n FROM kept") == [(7,)]
+    store.close()
