@@ -51,8 +51,7 @@ PRUNE_BATCH = 5000
 # commits it runs a PASSIVE checkpoint; once no commit came for IDLE it truncates the WAL. Past
 # HARD bytes of WAL it copies what is left with the writer held off (the writer waits for that
 # one), and the writer itself truncates past twice HARD, so the WAL cannot grow without bound
-# while the thread is starved.
-# After a reset the writer cuts the WAL file back to SIZE_LIMIT (SQLite's journal_size_limit).
+# while the thread is starved. After a reset the writer cuts the WAL file back to SIZE_LIMIT.
 CHECKPOINT_TICK_S = 0.2
 CHECKPOINT_IDLE_S = 1.0
 WAL_HARD_BYTES = 16 * 1024 * 1024
@@ -77,11 +76,15 @@ RESUME_STATE_PREFIX = "source_state:"
 CLEARED_KEY = "usage_cleared"
 
 
-# A new history's page size (an existing one keeps its own: a WAL database cannot change it).
-# SQLite's default 4 KiB made a first scan's 240,000 records split and commit four times as
-# many pages: with 16 KiB its write took 0.93 s of CPU instead of 1.11 s (issue 22). The cache
-# is set in KiB (the default 2 MiB), so memory stays the same.
+# A new history's page size (an existing one keeps its own: WAL cannot change it). With 4 KiB a
+# first scan's 240,000 records split and committed four times the pages: 1.11 s of CPU, not 0.93.
 PAGE_SIZE = 16384
+# The changed pages a transaction keeps in memory before writing them to the WAL ahead of its
+# commit. At the cache's 2 MiB a first scan's batch of random keys (Claude Code's message ids)
+# wrote the key index's pages out and read them back over and over: 2.8 s of CPU for 240,000
+# records, 1.4 s of it system time; with room for a batch, 1.6 s (0.23 s), ~18 MB more at peak.
+SPILL_BYTES = 32 * 1024 * 1024
+
 
 # SQLite's companion files: the WAL and its shared-memory index hold recent rows too.
 _COMPANIONS = ("-wal", "-shm", "-journal")
@@ -119,6 +122,10 @@ class HistoryStore:
             self._conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file's only
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            page = int(self._conn.execute("PRAGMA page_size").fetchone()[0])
+            # N - 1: SQLite also reads N as a boolean by its low byte (2048 would turn spilling,
+            # and with it any bound, off)
+            self._conn.execute(f"PRAGMA cache_spill={SPILL_BYTES // page - 1}")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise HistoryError(
