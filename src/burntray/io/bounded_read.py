@@ -103,27 +103,30 @@ def open_regular_file(path: Path, max_bytes: int | None = MAX_WHOLE_FILE_BYTES) 
 def read_regular_file(path: Path | str, max_bytes: int = MAX_WHOLE_FILE_BYTES) -> bytes:
     """The whole content of a regular file of at most ``max_bytes``. Raises ``UnsafeFileError``.
 
-    Read on the bare descriptor, the size ``fstat`` gave asked for at once (one read and the
-    one that finds the end, for a file that did not grow): agents that keep a file per session
-    have a first scan read 20,000 of them, where a file object per file cost more than the
-    reads."""
+    Read on the bare descriptor, the size ``fstat`` gave and one byte more asked for at once:
+    a read that returns less, and all of that size, has met the end, so a file that did not
+    grow takes one read. Agents that keep a file per session have a first scan read 20,000 of them,
+    where a file object and a second read per file cost more than the reading."""
     fd, size = _open_fd(path, max_bytes)
     try:
         chunks: list[bytes] = []
         total = 0
         want = min(size + 1, _READ_CHUNK)
         while True:
+            asked = min(want, max_bytes + 1 - total)
             try:
-                chunk = os.read(fd, min(want, max_bytes + 1 - total))
+                chunk = os.read(fd, asked)
             except OSError as exc:
                 raise UnsafeFileError(path, f"read failed: {_describe_os_error(exc)}") from None
             if not chunk:
                 break
             chunks.append(chunk)
             total += len(chunk)
-            want = _READ_CHUNK
             if total > max_bytes:  # it grew past the cap while we read
                 raise UnsafeFileError(path, f"grew past the {max_bytes:,}-byte limit while read")
+            if len(chunk) < asked and total == size:
+                break  # the size fstat gave, and less than asked for: the end
+            want = _READ_CHUNK
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     finally:
         os.close(fd)
