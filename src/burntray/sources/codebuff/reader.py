@@ -30,10 +30,10 @@ from pathlib import Path
 import msgspec
 
 from burntray.model.pricing import PriceTable
-from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
-from burntray.sources.agent_logs.values import ModelPrices, text
+from burntray.sources.agent_logs.values import ModelPrices, stamp_ns, text
 from burntray.sources.agent_logs.whole import WholeFileReader
 
 FILE = "chat-messages.json"
@@ -156,7 +156,7 @@ def _usage(metadata: dict[str, object], own_credits: object) -> dict[str, object
 def _when(value: object) -> int | None:
     if isinstance(value, str):
         try:
-            return parse_rfc3339_ns(value.strip())
+            return stamp_ns(value.strip())
         except TimeFormatError:
             return None
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:

@@ -31,11 +31,11 @@ import msgspec
 
 from burntray.io.bounded_read import UnsafeFileError, open_regular_file
 from burntray.model.pricing import PriceTable
-from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.state_parts import Parts, bucket
 from burntray.sources.agent_logs.stores import Stamp, WholeFiles, load_state_parts
-from burntray.sources.agent_logs.values import ProviderPrices, count, text
+from burntray.sources.agent_logs.values import ProviderPrices, count, stamp_ns, text
 from burntray.sources.agent_logs.whole import WholeFileReader
 from burntray.sources.droid.files import DroidFiles, Index
 
@@ -240,7 +240,7 @@ class DroidReader(WholeFileReader):
         provider = provider_of(lock, model)
         model = model or _DEFAULT_MODELS.get(provider, "unknown")
         try:
-            at_ns = parse_rfc3339_ns(text(settings.providerLockTimestamp))
+            at_ns = stamp_ns(text(settings.providerLockTimestamp))
         except TimeFormatError:
             at_ns = stamp[3]
         session = os.path.basename(path).removesuffix(SUFFIX) or "unknown"
