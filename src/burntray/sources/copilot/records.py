@@ -158,7 +158,7 @@ def _ts_scalar(value: object) -> int | None:
 
 def _timestamp_ms(rec: _Line) -> int | None:
     for parts in (rec.endTime, rec.startTime, rec.hrTime, rec.hrTime_, rec.time):
-        if (ms := _ts_parts(parts)) is not None:
+        if parts is not None and (ms := _ts_parts(parts)) is not None:  # most are not there
             return ms
     for scalar in (rec.timestamp, rec.observedTimestamp):
         if (ms := _ts_scalar(scalar)) is not None:
