@@ -189,3 +189,28 @@ def test_a_transaction_spills_its_pages_only_past_its_bound_whatever_the_page_si
     fresh = HistoryStore(tmp_path / "store.sqlite3")
     assert fresh.execute("PRAGMA cache_spill") == [(spill_pages(PAGE_SIZE),)]
     fresh.close()
+
+
+def test_a_history_another_process_holds_past_the_wait_is_called_busy_not_broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A big history's one-time upgrade holds the write lock for seconds: a second burntray
+    # opening it meanwhile must say so, not call the file unusable.
+    from burntray.store import history as history_module
+    from burntray.store.schema import HistoryError
+
+    path = tmp_path / "history.sqlite3"
+    HistoryStore(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA user_version=0")  # the next opener must migrate: it needs the lock
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(history_module, "WRITER_WAIT_MS", 20)
+    try:
+        with pytest.raises(HistoryError) as caught:
+            HistoryStore(path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "is busy: another burntray process held it" in str(caught.value)
+    assert "unusable" not in str(caught.value)
+    HistoryStore(path).close()  # once let go, it opens

@@ -8,13 +8,13 @@ the clear counter), clearing and pruning. The tables themselves are declared in
 and are built and migrated there.
 
 WAL checkpoints: SQLite copies the WAL back into the database inside the commit that crosses
-``wal_autocheckpoint`` (1,000 pages), so every ~4 MB one commit waits 20-40 ms for it - the
-slow tail of the OTLP receiver's request -> snapshot latency. A long-running process (the
-tray, the terminal view, ``serve``) calls ``start_checkpointer``: the writer stops
-checkpointing and a thread with a connection of its own does it beside the writes (a PASSIVE
-checkpoint after commits, which never blocks the writer), truncates the WAL once the writes
-pause, and bounds it: past ``wal_hard_bytes`` the thread copies the rest with the writer held
-off, and past twice that (the thread starved) the writer truncates it itself. Short commands
+``wal_autocheckpoint`` (1,000 pages: 16 MB of a new history's 16 KiB pages), so one commit waits
+for it (20-40 ms at 4 MB) - the slow tail of the OTLP receiver's request -> snapshot latency. A
+long-running process (the tray, the terminal view, ``serve``) calls ``start_checkpointer``: the
+writer stops checkpointing and a thread with a connection of its own does it beside the writes (a
+PASSIVE checkpoint after commits, which never blocks the writer), truncates the WAL once the writes
+pause, and bounds it: past ``wal_hard_bytes`` the thread copies the rest with the writer held off,
+and past twice that (the thread starved) the writer truncates it itself. Short commands
 (``status``) start no thread and keep SQLite's own checkpoints.
 """
 
@@ -26,7 +26,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from burntray.io.atomic import UnsafePathError, check_replaceable
@@ -58,8 +57,7 @@ WAL_HARD_BYTES = 16 * 1024 * 1024
 WAL_SIZE_LIMIT = 8 * 1024 * 1024
 # How long a TRUNCATE waits for readers and the writer before it settles for what it could copy:
 # short when idle (it is tried again), longer past twice the bound and at close.
-IDLE_WAIT_MS = 50
-HARD_WAIT_MS = 50
+IDLE_WAIT_MS = HARD_WAIT_MS = 50
 WRITER_WAIT_MS = 5000  # the writer's own busy timeout (another process's write)
 # A PASSIVE checkpoint beside a busy writer never quite catches up (it commits meanwhile), and
 # SQLite starts the WAL over only once every frame is copied. So once the WAL reaches
@@ -137,7 +135,10 @@ class HistoryStore:
             self._conn.close()
             raise HistoryError(f"{path}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"history database {path} is unusable: {exc}") from exc
+            why = f"unusable: {exc}"
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_BUSY":  # e.g. a big upgrade, once
+                why = "busy: another burntray process held it for over 5 s; try again"
+            raise HistoryError(f"history database {path} is {why}") from exc
         except UnsafePathError as exc:  # names the file it is about: may be the -wal
             raise HistoryError(f"cannot open history: {exc.filename} {exc.strerror}") from exc
         except OSError as exc:
@@ -145,7 +146,7 @@ class HistoryStore:
         except UnsafeFileError as exc:
             raise HistoryError(f"cannot open history: {exc}") from exc
 
-    @contextmanager
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -289,9 +290,8 @@ class HistoryStore:
 
 
 class _Checkpointer(threading.Thread):
-    """The thread and connection that checkpoint a ``HistoryStore``'s WAL beside its writer.
-
-    It notices commits (its own and other processes') by ``PRAGMA data_version`` on its own
+    """The thread and connection that checkpoint a ``HistoryStore``'s WAL beside its writer:
+    it notices commits (its own and other processes') by ``PRAGMA data_version`` on its own
     connection, so it needs nothing from the writer but the hard bound's nudge."""
 
     def __init__(
