@@ -137,20 +137,24 @@ def _parallel(config: Path, **kwargs: object) -> ClaudeLogReader:
 
 @pytest.fixture
 def parse_calls_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many lines this process parsed itself (the reading processes' are not counted)."""
+    """How many lines this process parsed itself (the reading processes' are not counted):
+    through a reading process's row reader or the reader's own line handler."""
     calls: list[int] = []
-    real = scan_worker.row_reader
 
-    def counting_reader(*args: Any) -> Callable[[bytes, int], None]:
-        on_line = real(*args)
+    def counting(real: Callable[..., Callable[[bytes, int], None]]) -> Callable[..., Any]:
+        def make(*args: Any) -> Callable[[bytes, int], None]:
+            on_line = real(*args)
 
-        def counting(line: bytes, offset: int) -> None:
-            calls.append(1)
-            on_line(line, offset)
+            def count(line: bytes, offset: int) -> None:
+                calls.append(1)
+                on_line(line, offset)
 
-        return counting
+            return count
 
-    monkeypatch.setattr(scan_worker, "row_reader", counting_reader)
+        return make
+
+    monkeypatch.setattr(scan_worker, "row_reader", counting(scan_worker.row_reader))
+    monkeypatch.setattr(claude_logs, "line_keeper", counting(claude_logs.line_keeper))
     return calls
 
 
