@@ -109,11 +109,17 @@ def line_keeper(
     name, rel, session, project = place.name, place.rel, place.session, place.project
     intern, new, record = sys.intern, _new, UsageRecord
     cache: dict[str, Rates | None] = {}
+    # per model name as read: (the one string kept for it, its rates); a line looks it up once
+    models: dict[str, tuple[str, Rates | None]] = {"": ("", None)}
 
     def rates(model: str) -> Rates | None:
         if model not in cache:
             cache[model] = rates_of(prices.lookup(PROVIDER, model))
         return cache[model]
+
+    def first_seen(model: str) -> tuple[str, Rates | None]:
+        found = models[model] = (intern(model), rates(model))
+        return found
 
     def checked(line: bytes, offset: int) -> None:
         """A line the strict types refused: malformed, to be skipped, or one only the
@@ -143,6 +149,8 @@ def line_keeper(
         model = msg.model
         if model is None or model == SYNTHETIC_MODEL:
             model = ""
+        named = models.get(model)
+        model, known = first_seen(model) if named is None else named
         inp, outp = usage.input_tokens, usage.output_tokens
         write, read = usage.cache_creation_input_tokens, usage.cache_read_input_tokens
         total = inp + outp + write + read
@@ -150,7 +158,6 @@ def line_keeper(
         cost: float | None = raw.cost_usd
         upstream = cost is not None
         if not upstream:
-            known = (cache[model] if model in cache else rates(model)) if model else None
             if known is None:
                 cost = 0.0 if total == 0 else None
             else:
@@ -160,15 +167,10 @@ def line_keeper(
                 if inp > tier or outp > tier or read > tier or w5m > tier or w1h > tier:
                     cost = priced(known, inp, outp, w5m, w1h, read, speed == "fast")
                 else:  # ``priced``'s sum below the tier, term for term (the same float)
+                    _price, r_in, r_out, r_5m, r_1h, r_read, r_fast = known
                     cost = (
-                        (
-                            inp * known.input
-                            + outp * known.output
-                            + w5m * known.cache_write_5m
-                            + w1h * known.cache_write_1h
-                            + read * known.cache_read
-                        )
-                        * (known.fast_multiplier if speed == "fast" else 1.0)
+                        (inp * r_in + outp * r_out + w5m * r_5m + w1h * r_1h + read * r_read)
+                        * (r_fast if speed == "fast" else 1.0)
                         / 1_000_000
                     )
         # ``(timestamp - EPOCH) // ONE_US * 1000`` from the delta's fields (the same int: a
@@ -199,7 +201,7 @@ def line_keeper(
                 key = kept
         branch = raw.git_branch
         out[key] = new(record, (
-            ts_ns, PROVIDER, intern(model), inp, outp, read, write, cost, key, session, project,
+            ts_ns, PROVIDER, model, inp, outp, read, write, cost, key, session, project,
             upstream, branch[:MAX_BRANCH] if isinstance(branch, str) else "",
         ))  # fmt: skip
         if full is not None and len(out) >= limit:
