@@ -45,6 +45,10 @@ class AppContext(Struct):
     _history: HistoryStore | None = None
     history_error: str = ""
     price_error: str = ""  # set by ``prices()`` when the price file cannot be used
+    # Whose own tables opening the history brings up to date: None, every source's (what stays
+    # running prunes them all); a one-shot command reading one source names it, and the other
+    # sources' specs are not loaded for their tables (a source requires its own before use).
+    history_sources: tuple[str, ...] | None = None
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, strict: bool = True) -> AppContext:
@@ -91,7 +95,8 @@ class AppContext(Struct):
             try:
                 from burntray.sources.registry import REGISTRY  # noqa: PLC0415
 
-                self._history = HistoryStore(self.paths.history_db, REGISTRY.history_tables())
+                tables = REGISTRY.history_tables(self.history_sources)
+                self._history = HistoryStore(self.paths.history_db, tables)
             except HistoryError as exc:
                 self.history_error = str(exc)
                 log.error("%s", exc)

@@ -211,3 +211,30 @@ def test_a_day_later_nothing_is_listed(tmp_path: Path) -> None:
     droid.poll()
     droid.restart()
     assert droid.inputs() == 12 * 1000 and droid.reader.files.looked_into == 0
+
+
+def test_each_session_keeps_its_own_model_and_provider_when_names_repeat(tmp_path: Path) -> None:
+    """A first scan works out a display name's model id and a (lock, model) pair's provider
+    once, not once per session: sessions naming the same model under other locks, or other
+    names, still get their own (the names are Droid's own forms)."""
+    root = tmp_path / "sessions" / "-p"
+    root.mkdir(parents=True)
+    cases = [  # display name, provider lock -> provider, model id
+        ("custom:Claude-Sonnet-4.5-[Anthropic]", "anthropic", "anthropic", "claude-sonnet-4.5"),
+        ("custom:Claude-Sonnet-4.5-[Anthropic]", "", "anthropic", "claude-sonnet-4.5"),
+        ("GPT 5 [OpenAI]", "", "openai", "gpt-5"),
+        ("GPT 5 [OpenAI]", "vertex", "google", "gpt-5"),
+        ("Gemini-2.5-Pro", "", "google", "gemini-2.5-pro"),
+        ("", "xai", "xai", "grok-unknown"),
+    ]
+    for round_ in range(2):  # the second time, every name and pair was seen before
+        for n, (name, lock, _provider, _model) in enumerate(cases):
+            text = droid_settings(name or None, lock, AT, droid_usage(1000 + n, 10))
+            (root / f"s{round_}-{n}.settings.json").write_text(text)
+    reader = DroidReader([tmp_path / "sessions"], build_price_table())
+    found = {r.session: (r.provider, r.model) for r in reader.read_new()}
+    assert found == {
+        f"s{round_}-{n}": (provider, model)
+        for round_ in range(2)
+        for n, (_name, _lock, provider, model) in enumerate(cases)
+    }

@@ -75,3 +75,23 @@ def test_open_without_cap_for_logs_read_incrementally(tmp_path: Path) -> None:
     log.write_bytes(b"line\n")
     with open_regular_file(log, max_bytes=None) as fh:
         assert fh.read() == b"line\n"
+
+
+def test_a_file_is_read_whole_past_one_read_and_past_the_size_it_gave(tmp_path: Path) -> None:
+    """A file is read in one read when it is the size ``fstat`` gave; one over a read's size
+    is read on to its end, and so is one that holds more than its size said (as /proc's
+    files, 0 bytes by ``fstat``)."""
+    big = tmp_path / "big.json"
+    data = bytes(range(256)) * (9 * 4096 + 7)  # ~9 MiB: more than one read
+    big.write_bytes(data)
+    assert read_regular_file(big) == data
+    small = tmp_path / "small.json"
+    small.write_bytes(b"{}")
+    assert read_regular_file(small) == b"{}"
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"")
+    assert read_regular_file(empty) == b""
+    status = Path("/proc/self/status")
+    if status.exists():  # Linux
+        assert os.stat(status).st_size == 0
+        assert b"\nPid:" in read_regular_file(status)

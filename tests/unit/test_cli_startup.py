@@ -102,7 +102,8 @@ def test_status_tmux_loads_only_what_it_uses() -> None:
     snapshot was not parsed), threading (the progress line is for terminals), the plan windows'
     code (there are none), nor dataclasses was imported for it: the value classes are msgspec
     Structs, made in C (a dataclass compiled its methods at import, ~0.8 ms each). msgspec
-    itself loads datetime (for its C API) and inspect."""
+    itself loads datetime (for its C API), but not typing_extensions with inspect, ast and dis
+    (``burntray.cli`` imports it with typing's helpers)."""
     code = (  # the report is printed with repr, not json: json is one of the modules looked for
         "import sys\n"
         "from burntray.cli import main\n"
@@ -112,7 +113,7 @@ def test_status_tmux_loads_only_what_it_uses() -> None:
         "         'burntray.store.history', 'encodings.idna', 'dataclasses',\n"
         "         'socket', 'selectors',\n"
         "         'logging', 'traceback', 'json', 'threading', 'burntray.model.progress',\n"
-        "         'burntray.model.limits')\n"
+        "         'burntray.model.limits', 'typing_extensions', 'inspect', 'ast', 'dis')\n"
         "print(repr([code, [n for n in names if n in sys.modules]]), file=sys.stderr)\n"
     )
     done = subprocess.run(
@@ -394,3 +395,47 @@ def test_a_long_running_command_keeps_the_collectors_usual_pace() -> None:
     assert code_usual_seen[0] != 0, done.stderr
     assert code_usual_seen[2], done.stderr  # it tried to bind
     assert set(code_usual_seen[2]) == {code_usual_seen[1]}, done.stderr
+
+
+def test_msgspec_reads_every_struct_as_it_did_with_typing_extensions() -> None:
+    """``burntray.cli`` imports msgspec with typing_extensions hidden (it loaded inspect, ast
+    and dis for three names): msgspec then reads every burntray Struct's type hints exactly as
+    typing_extensions' ``get_type_hints`` reads them, its ``Required``/``NotRequired`` are the
+    same objects, and typing_extensions still imports as itself afterwards (the tray's
+    notifier needs it)."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import burntray.cli\n"
+        "import burntray, msgspec\n"
+        "hidden = [n for n in ('typing_extensions', 'inspect') if n in sys.modules]\n"
+        "from msgspec import _utils\n"
+        "for info in pkgutil.walk_packages(burntray.__path__, 'burntray.'):\n"
+        "    try:\n"
+        "        importlib.import_module(info.name)\n"
+        "    except Exception:  # a GUI toolkit this machine lacks: its Structs are not checked\n"
+        "        pass\n"
+        "import typing_extensions as te\n"
+        "def structs(cls):\n"
+        "    for sub in cls.__subclasses__():\n"
+        "        yield sub\n"
+        "        yield from structs(sub)\n"
+        "ours = {c for c in structs(msgspec.Struct) if c.__module__.startswith('burntray.')}\n"
+        "def hints(read, c):  # a name only type checkers import fails alike either way\n"
+        "    try:\n"
+        "        return read(c)\n"
+        "    except (NameError, TypeError) as exc:\n"
+        "        return repr(exc)\n"
+        "differ = [c.__qualname__ for c in ours if hints(_utils.get_type_hints, c)\n"
+        "          != hints(lambda c: te.get_type_hints(c, include_extras=True), c)]\n"
+        "same = (_utils.Required is te.Required, _utils.NotRequired is te.NotRequired)\n"
+        "print(repr([hidden, len(ours), differ, same, hasattr(te, 'ReadOnly')]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    hidden, checked, differ, same, real = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    assert hidden == []  # msgspec loaded without them
+    assert checked > 100, checked  # burntray's Structs were found and compared
+    assert differ == []
+    assert same == (True, True)
+    assert real  # the real typing_extensions, not the hidden entry

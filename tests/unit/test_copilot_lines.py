@@ -46,3 +46,34 @@ def test_lines_of_other_shapes_and_the_places_keys_hold(tmp_path: Path) -> None:
     assert reader.malformed_lines == 1 and "line 4" in reader.first_malformed
     assert by_key[f"log:s2:{at * 1000}:2"].input_tokens == 12
     assert by_key["t1:c1"].input_tokens == 1000 and by_key["t1:c1"].cache_read_tokens == 500
+
+
+def test_the_usual_forms_read_at_once_keep_the_rules_for_the_others(tmp_path: Path) -> None:
+    """A first scan reads the usual forms (a ``[s, ns]`` time of whole numbers, a name as text,
+    a count above 0) without the general rules; the other forms still follow them: a time
+    with a negative part is not a time (the next one is taken), one given as digits is; a
+    trace or session of spaces only is not one (the span context's, the next kind's are)."""
+    otel = tmp_path / "otel"
+    otel.mkdir()
+    at = int(dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC).timestamp())
+    usage = {**copilot_usage(100, 7), "gen_ai.usage.output_tokens": -3}
+    lines = [
+        {"traceId": "  ", "spanContext": {"traceId": "t1", "spanId": "s1"},
+         "endTime": [at, -1], "startTime": [str(at), "500000000"],
+         "attributes": {**usage, "gen_ai.conversation.id": "  ",
+                        "github.copilot.interaction_id": "i1", "gen_ai.response.model": " ",
+                        "gen_ai.request.model": "gpt-5", "gen_ai.operation.name": "chat"},
+         "type": "span", "name": "chat gpt-5"},
+        {"hrTime": [at + 60, 250_000_000], "spanContext": {"traceId": "t2", "spanId": "s2"},
+         "attributes": {**copilot_usage(200, 9), "session.id": " s9 ",
+                        "event.name": "gen_ai.client.inference.operation.details"}},
+    ]  # fmt: skip
+    (otel / "copilot.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    reader = CopilotReader(otel, None, build_price_table(), lambda: LONG_AGO_NS * 2)
+    found = {r.key.split("copilot.jsonl:", 1)[1]: r for r in reader.read_new()}
+    assert sorted(found) == ["log:t2:s2", "t1:s1"]
+    span, log = found["t1:s1"], found["log:t2:s2"]
+    assert (span.ts_ns, span.session, span.model) == ((at * 1000 + 500) * 10**6, "i1", "gpt-5")
+    assert (span.input_tokens, span.output_tokens) == (100, 0)
+    assert (log.ts_ns, log.session, log.model) == ((at + 60) * 10**9 + 250 * 10**6, "s9", "unknown")
+    assert (log.input_tokens, log.output_tokens) == (200, 9)

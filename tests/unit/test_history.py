@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.sources.hexai import history as hexai_history
 from burntray.sources.hexai.history import HexaiEvent, HistoryWindow
-from burntray.store.history import HistoryStore
+from burntray.store.history import PAGE_SIZE, SPILL_BYTES, HistoryStore
 
 S = 10**9
 T0 = 1_790_000_000 * S
@@ -143,3 +145,47 @@ def test_reopen_keeps_data(tmp_path: Path) -> None:
     again = HistoryStore(path)
     assert hexai_history.count_events(again) == 10
     again.close()
+
+
+def test_a_new_history_has_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """A new file gets ``PAGE_SIZE`` pages (a first scan's write splits and commits fewer);
+    an existing one, of SQLite's default size, keeps it and its rows (WAL cannot change it)."""
+    fresh = HistoryStore(tmp_path / "new.sqlite3")
+    assert PAGE_SIZE == 16384
+    assert fresh.execute("PRAGMA page_size") == [(PAGE_SIZE,)]
+    fresh.close()
+    old = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(old)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE kept (n INTEGER)")
+    conn.execute("INSERT INTO kept VALUES (7)")
+    conn.commit()
+    conn.close()
+    old.chmod(0o600)
+    store = HistoryStore(old)
+    assert store.execute("PRAGMA page_size") == [(4096,)]
+    assert store.execute("PRAGMA cache_spill") == [(SPILL_BYTES // 4096 - 1,)]
+    assert store.execute("SELECT n FROM kept") == [(7,)]
+    store.close()
+
+
+def spill_pages(page_size: int) -> int:
+    return SPILL_BYTES // page_size - 1
+
+
+@pytest.mark.parametrize("page", [1024, 4096, 16384, 65536])
+def test_a_transaction_spills_its_pages_only_past_its_bound_whatever_the_page_size(
+    tmp_path: Path, page: int
+) -> None:
+    """Changed pages stay in memory up to ``SPILL_BYTES`` (a first scan's batch of random keys
+    is not written out and read back); SQLite takes the number as a boolean by its low byte
+    too, so spilling (and the bound on memory) is never turned off by it."""
+    conn = sqlite3.connect(tmp_path / "h.sqlite3")
+    conn.execute(f"PRAGMA page_size={page}")
+    conn.execute(f"PRAGMA cache_spill={spill_pages(page)}")
+    assert conn.execute("PRAGMA cache_spill").fetchone()[0] == spill_pages(page) > 0
+    assert spill_pages(page) * page < SPILL_BYTES
+    conn.close()
+    fresh = HistoryStore(tmp_path / "store.sqlite3")
+    assert fresh.execute("PRAGMA cache_spill") == [(spill_pages(PAGE_SIZE),)]
+    fresh.close()

@@ -21,7 +21,6 @@ from burntray.store.schema import (
     TEAM_OUTBOX,
     USAGE_EVENTS,
     USAGE_QUARTERS,
-    WRITER_MARK,
     TableSchema,
     migrate,
 )
@@ -284,13 +283,15 @@ def test_the_previous_schema_migrates_to_writer_kept_rollups_with_the_same_figur
     assert len(before) == 3 * 15 and len(queued) == 300  # the old triggers did their part
 
     store = HistoryStore(path, REGISTRY.history_tables())
-    # the triggers stay, for a burntray of the version before still running; they stand aside
-    # for this one's writes (checked below: the queue holds each record once)
-    triggers = store.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
-    kept = [str(t) for (t,) in triggers if "usage_quarters" in str(t) or "team_outbox" in str(t)]
-    assert len(kept) == 4 and all(f"NOT EXISTS (SELECT 1 FROM {WRITER_MARK})" in t for t in kept)
+    # no trigger is left to run per record or per minute row (they kept the rollups and the
+    # queue for writers that did not keep them; ``schema.WRITER_MARK`` says why they went)
+    triggers = store.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+        "AND tbl_name IN ('usage_events', 'usage_minutes')"
+    )
+    assert triggers == []
     versions = store.execute("SELECT name, version FROM schema_versions")
-    assert {USAGE_QUARTERS.name: 2, TEAM_OUTBOX.name: 2}.items() <= dict(versions).items()
+    assert {USAGE_QUARTERS.name: 3, TEAM_OUTBOX.name: 3}.items() <= dict(versions).items()
     assert _figures(store) == before  # the same figures, the window's as well
     records = UsageEvents(store)
     totals, _ = records.summarise("claude", T0, T0 + 300 * 41 * S, 300 * 41 * S)
@@ -307,33 +308,47 @@ def test_the_previous_schema_migrates_to_writer_kept_rollups_with_the_same_figur
     store.close()
 
 
-def test_a_burntray_of_the_version_before_still_running_keeps_the_rollups_right(
+def test_records_keyed_by_their_text_key_move_to_a_rowid_table_in_time_order(
     tmp_path: Path,
 ) -> None:
-    """A tray started before an upgrade goes on writing after a newer burntray migrated the
-    history: it writes records and minutes only, as it always did. The triggers kept for it do
-    the rest, so the quarter hours (the day, week and month views) and the team's queue stay
-    right, beside the new writers' own records."""
+    """A history whose records were a table clustered on (source, key) (usage_events version
+    3) keeps every record, every column, and its dedup when it becomes a rowid table with a
+    unique (source, key) index, its rows copied in time order."""
     path = tmp_path / "history.sqlite3"
-    _previous_schema(path)
-    store = HistoryStore(path, REGISTRY.history_tables())  # the upgrade's migration
-    older = sqlite3.connect(path, isolation_level=None)  # the older process, still running
-    older.execute("BEGIN IMMEDIATE")
-    _write_as_version_1(older, range(300, 420))
-    older.execute("COMMIT")
-    older.execute("BEGIN IMMEDIATE")  # and its prune: whole minutes, the quarters with them
-    older.execute("DELETE FROM usage_events WHERE ts_ns < ?", (T0 + 60 * 41 * S,))
-    older.execute("DELETE FROM usage_minutes WHERE minute < ?", ((T0 + 60 * 41 * S) // (60 * S),))
-    older.execute("COMMIT")
-    older.close()
+    before = [t._replace(steps=t.steps[:3]) if t is USAGE_EVENTS else t for t in GENERIC_TABLES]
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    migrate(conn, [t._replace(steps=t.steps[:2]) if t is TEAM_OUTBOX else t for t in before])
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    rows = [
+        (src, f"k-{(i * 7919) % 101}", T0 + (i * 37 % 50) * S, "anthropic", f"m{i % 2}", i, 2,
+         3, 4, None if i % 9 == 0 else i / 8, "s", "p", i % 2, f"b{i % 3}", "", "")
+        for src in ("codex", "claude") for i in range(101)
+    ]  # fmt: skip
+    conn.executemany(f"INSERT INTO usage_events VALUES ({','.join('?' * 16)})", rows)
+    conn.execute("INSERT INTO team_cursor VALUES ('hub', 0)")
+    conn.execute("COMMIT")
+    old_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'usage_events'")
+    assert "WITHOUT ROWID" in old_sql.fetchone()[0]
+    conn.close()
+    path.chmod(0o600)
+
+    store = HistoryStore(path, REGISTRY.history_tables())
+    kept = store.execute("SELECT * FROM usage_events ORDER BY rowid")
+    assert sorted(kept, key=repr) == sorted(rows, key=repr)  # every record, as it was
+    assert [r[:3:2] for r in kept] == sorted(r[:3:2] for r in rows)  # in time order per source
+    indexes = store.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'usage_events'")
+    sql = dict(indexes)
+    assert "WITHOUT ROWID" not in str(sql["usage_events"])
+    assert "UNIQUE INDEX usage_events_keys ON usage_events (source, key)" in str(
+        sql["usage_events_keys"]
+    )
+    assert "usage_events_by_time" in sql and "team_outbox_add" not in sql
     records = UsageEvents(store)
-    new = [UsageRecord(T0 + i * 29 * S, "anthropic", "m0", 7, 1, 0, 0, 0.25, f"new-{i}")
-           for i in range(150)]  # fmt: skip
-    assert records.ingest("claude", new) == 150
-    _quarters_equal_minutes(store)
-    assert _figures(store) == _summed_from_records(store)
-    keys = [k for (k,) in store.execute("SELECT key FROM team_outbox ORDER BY seq")]
-    old_keys = [f"old-{i}" for i in range(420)]
-    assert keys == [*old_keys, *(r.key for r in new)]  # each once, in the order written
-    assert store.execute(f"SELECT count(*) FROM {WRITER_MARK}") == [(0,)]  # never committed
+    again = [UsageRecord(r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[1], r[10], r[11],
+                         bool(r[12]), r[13]) for r in rows if r[0] == "claude"]  # fmt: skip
+    assert records.ingest("claude", again) == 0  # stored already: nothing twice
+    assert records.ingest("claude", [again[5]._replace(input_tokens=10**6)]) == 1  # replaced
+    assert store.execute("SELECT count(*), sum(input) FROM usage_events WHERE key = ?",
+                         (again[5].key,)) == [(2, 10**6 + 5)]  # fmt: skip
     store.close()

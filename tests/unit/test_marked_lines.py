@@ -47,3 +47,24 @@ def test_every_marked_line_once_in_order(parts: list[bytes]) -> None:
     markers = (b"alpha", b"beta")
     got = [data[a:b] for a, b in _marked_lines(data, len(data), markers)]
     assert got == _expected(data, markers)
+
+
+@given(
+    st.lists(
+        st.sampled_from([b"ab", b"xabcx", b"b.b", b"a|b", b"bb", b"", b"c", b"(ab)", b"zz"]),
+        max_size=40,
+    ),
+    st.integers(min_value=0, max_value=3),
+)
+def test_markers_that_overlap_or_hold_pattern_characters(parts: list[bytes], cut: int) -> None:
+    """Several markers are looked for in one pass: markers that share a start, that one holds,
+    or that hold a regular expression's characters find their lines as ``in`` does; a chunk cut
+    before its last lines hands on none of those."""
+    data = b"\n".join(parts) + b"\n"
+    markers = (b"abc", b"ab", b"b.b", b"a|b", b"(ab)")
+    end = len(data)
+    for _ in range(cut):  # the chunk ends after an earlier line
+        end = data.rfind(b"\n", 0, end - 1) + 1 if end > 1 else 0
+    got = [data[a:b] for a, b in _marked_lines(data, end, markers)]
+    assert got == _expected(data[:end], markers)
+    assert list(_marked_lines(data, end, ())) == []

@@ -91,8 +91,11 @@ def test_a_config_key_or_the_history_tables_load_only_the_sources_that_have_them
     assert registry.config_field("two.nothing") is None
     assert registry.config_field("team.hub") is specs["hub"].config_fields[0]
     assert loaded == ["two", "hub"]
+    assert registry.history_tables(["two", "three"]) == ()  # one's spec is not loaded for it
+    assert loaded == ["two", "hub"]
     assert registry.history_tables() == (table,)
     assert loaded == ["two", "hub", "one"]
+    assert registry.history_tables(["one"]) == (table,)
 
 
 def _with_status_line(name: str) -> SourceSpec:

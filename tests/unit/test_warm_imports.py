@@ -33,6 +33,8 @@ STATUS_LINE_ONLY = ("burntray.sources.claude.statusline", "burntray.sources.clau
 # The views by day, session, project...: reports need them; a status needs the 5-hour block only;
 # and a combined source's per-source shares (``all``): one source's JSON writes its row directly
 VIEWS = ("burntray.model.periods", "burntray.model.figures")
+# What msgspec's first import loaded for three names typing has too (``burntray.cli``)
+MSGSPEC_SPARED = ("typing_extensions", "inspect", "ast", "dis", "tokenize")
 
 
 def _claude_logs(root: Path, requests: int, first: int = 0) -> Path:
@@ -76,8 +78,9 @@ def _loaded(
 @pytest.mark.parametrize("fmt", ["tmux", "json"])
 def test_a_warm_claude_status_loads_only_the_specs_it_needs(fmt: str, tmp_path: Path) -> None:
     """``status --source claude --window 7d`` after a first run and one new request: the answer
-    counts it, and the registry loaded the claude spec and those whose history tables the store
-    opens with - no other source's package was imported."""
+    counts it, and the registry loaded the claude spec alone: opening the history for one
+    source brings its own tables up to date, not every source's (their specs were loaded for
+    that) - no other source's package was imported."""
     config = tmp_path / "claude"
     _claude_logs(config, 3)
     env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config)}
@@ -86,16 +89,17 @@ def test_a_warm_claude_status_loads_only_the_specs_it_needs(fmt: str, tmp_path: 
         "sorted(REGISTRY._specs), "
         "sorted(n for n in sys.modules if n.startswith('burntray.sources.') "
         f"and n.split('.')[2] in {OTHER_SOURCES!r}), "
-        f"[n for n in {(*STATUS_LINE_ONLY, *VIEWS)!r} if n in sys.modules]"
+        f"[n for n in {(*STATUS_LINE_ONLY, *VIEWS, *MSGSPEC_SPARED)!r} if n in sys.modules]"
     )
     _loaded(argv, env, names)
     _claude_logs(config, 1, first=3)
     out, (code, specs, others, status_line) = _loaded(argv, env, names)
     assert code == 0, out
     assert ('"reqs": 4' if fmt == "json" else "4ktok") in out, out  # the new request counts
-    assert specs == ["cburn", "claude", "ctm", "hexai", "hub"]
+    assert specs == ["claude"]
     assert others == []
-    assert status_line == []  # no status-line record: no parser, plan windows nor codex; no views
+    # no status-line record: no parser, plan windows nor codex; no views; no typing_extensions
+    assert status_line == []
 
 
 def test_a_status_line_record_loads_its_reader_and_shows_the_windows(tmp_path: Path) -> None:
@@ -140,7 +144,7 @@ def test_a_config_key_loads_only_its_sources_spec(tmp_path: Path) -> None:
     out, (code, specs) = _loaded(argv, dict(os.environ), "sorted(REGISTRY._specs)")
     assert code == 0, out
     assert '"reqs": 2' in out and '"window": "15m"' in out, out
-    assert specs == ["cburn", "claude", "ctm", "hexai", "hub"]
+    assert specs == ["claude"]
     (home / "config" / "config.toml").write_text('[claude]\ndir = "/x"\n')
     done = subprocess.run(
         [sys.executable, "-m", "burntray", "status", "--source", "claude", "--format", "tmux"],
@@ -185,18 +189,77 @@ CLAUDE_ONLY = ("burntray.sources.claude.logs", "burntray.sources.claude.lines",
 def test_a_warm_agent_status_loads_none_of_claudes_parts(tmp_path: Path) -> None:
     """Another agent's warm ``status`` (issue 24: Qwen Code's logs, after one new reply) counts
     the new reply and imports none of Claude Code's reading, dedup or 5-hour-block code: its
-    source is built on the same log-source base as Claude's, without them."""
+    source is built on the same log-source base as Claude's, without them; and no other
+    source's spec is loaded (the history opens with Qwen's tables: it has none)."""
     data = tmp_path / "qwen"
     generate_qwen_chats(data / "projects", 40)
     env = {**os.environ, "QWEN_DATA_DIR": str(data)}
     argv = ["status", "--source", "qwen", "--window", "7d", "--format", "json"]
-    names = f"[n for n in {CLAUDE_ONLY!r} if n in sys.modules]"
+    names = (
+        f"[n for n in {(*CLAUDE_ONLY, *MSGSPEC_SPARED)!r} if n in sys.modules], "
+        "sorted(REGISTRY._specs)"
+    )
     first, _ = _loaded(argv, env, names)
     before = json.loads(first)["totals"]["reqs"]
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
     with next((data / "projects").rglob("*.jsonl")).open("a") as fh:
         fh.write(qwen_reply(stamp, "s-new", "gpt-5", 3000, 40, 1000) + "\n")
-    out, (code, claude_parts) = _loaded(argv, env, names)
+    out, (code, claude_parts, specs) = _loaded(argv, env, names)
     assert code == 0, out
     assert json.loads(out)["totals"]["reqs"] == before + 1  # the new reply counts
     assert claude_parts == []
+    assert specs == ["qwen"]  # nor another source's spec for its history tables
+
+
+def test_one_sources_status_leaves_the_other_sources_tables_to_them(tmp_path: Path) -> None:
+    """``status --source claude`` on a new history creates burntray's own tables only (the
+    other sources' specs stay unloaded); ``status --source all`` then brings every source's
+    tables up to date in the same file, and both count the same requests."""
+    import sqlite3
+
+    from burntray.sources.registry import REGISTRY
+    from burntray.store.schema import GENERIC_TABLES
+
+    config = tmp_path / "claude"
+    _claude_logs(config, 3)
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config)}
+    db = Path(env["BURNTRAY_HOME"]) / "data" / "history.sqlite3"
+
+    def status(source: str) -> tuple[int, dict[str, int]]:
+        done = subprocess.run(
+            [sys.executable, "-m", "burntray", "status", "--source", source, "--window", "7d",
+             "--format", "json"],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done
+        with sqlite3.connect(db) as conn:
+            versions = dict(conn.execute("SELECT name, version FROM schema_versions"))
+        return json.loads(done.stdout)["totals"]["reqs"], versions
+
+    reqs, versions = status("claude")
+    assert reqs == 3
+    assert versions == {t.name: t.version for t in GENERIC_TABLES}
+    reqs, versions = status("all")
+    assert reqs == 3
+    declared = (*GENERIC_TABLES, *REGISTRY.history_tables())
+    assert len(declared) > len(GENERIC_TABLES)
+    assert versions == {t.name: t.version for t in declared}
+
+
+def test_a_context_left_as_loaded_opens_every_sources_tables() -> None:
+    """What stays running (the tray, ``serve``) loads its context as it is: its history is
+    opened with every source's tables, so its pruning covers each of them."""
+    from burntray.app import AppContext
+    from burntray.sources.registry import REGISTRY
+    from burntray.store.schema import GENERIC_TABLES
+
+    ctx = AppContext.load()
+    try:
+        history = ctx.history()
+        assert history is not None, ctx.history_error
+        opened = {t.name for t in history.tables}
+    finally:
+        ctx.close()
+    declared = {t.name for t in (*GENERIC_TABLES, *REGISTRY.history_tables())}
+    assert len(declared) > len(GENERIC_TABLES)
+    assert opened == declared

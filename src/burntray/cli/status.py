@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(option_error(str(exc)), EXIT_USAGE)
     if args.watch:
         return _watch(ctx, settings)
+    ctx = replace(ctx, history_sources=_table_sources(settings.source))
     if args.format == "csv" and not args.by:
         return fail("--format csv needs --by (e.g. --by day)", EXIT_USAGE)
     from burntray.actions import read_once  # noqa: PLC0415
@@ -100,6 +101,14 @@ def run(args: argparse.Namespace) -> int:
     if ctx.price_error:  # the figures use the built-in prices; the warning named the problem
         return EXIT_USAGE
     return status_exit(snapshot.status)
+
+
+def _table_sources(name: str) -> tuple[str, ...] | None:
+    """Whose history tables this one reading needs brought up to date: one built-in source's
+    (a meta source may build any of them: every source's)."""
+    from burntray.sources.registry import META_SOURCES  # noqa: PLC0415 - loaded already
+
+    return None if name in META_SOURCES else (name,)
 
 
 def _watch(ctx, settings) -> int:  # type: ignore[no-untyped-def]

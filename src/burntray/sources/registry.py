@@ -9,7 +9,8 @@ The list names each source without importing it: a spec is imported when it is f
 for, so ``status --source claude --format tmux`` (tmux runs it every few seconds) loads the one
 package it reads, not all of them. A line also says what must be known before the package is
 imported: the prefix of its config keys (its name unless said) and whether it keeps tables of
-its own in burntray's history (opening the history needs those); the spec is checked against
+its own in burntray's history (opening the history for every source needs those; a one-source
+``status`` opens it with that source's alone); the spec is checked against
 its line when it loads.
 
 Two meta sources are not in the list: ``auto`` (the best single source present) and ``all``
@@ -165,10 +166,14 @@ class Registry:
     def clear_actions(self) -> list[tuple[SourceSpec, ClearAction]]:
         return [(s, s.clear) for s in self if s.clear is not None]
 
-    def history_tables(self) -> tuple[TableSchema, ...]:
-        """Every source's own history tables, loading only the sources that keep some."""
+    def history_tables(self, names: Iterable[str] | None = None) -> tuple[TableSchema, ...]:
+        """Every source's own history tables (only those of the sources ``names`` when given),
+        loading only the sources that keep some."""
+        wanted = None if names is None else set(names)
         tables: list[TableSchema] = []
         for name in list(self._order):
+            if wanted is not None and name not in wanted:
+                continue
             entry = self._entries.get(name)
             if entry is None or entry.tables:
                 spec = self._spec(name)

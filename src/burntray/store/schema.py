@@ -1,7 +1,7 @@
 """The history database's schema, owned in one place: every table's migration ladder.
 
 Each table is declared once as a ``TableSchema``: its name and the ordered steps that build it
-(step 1 creates it; a later step alters it). burntray's own tables are listed here
+(step 1 creates it; a later step alters it; ``store.ladder``). burntray's own tables are listed here
 (``GENERIC_TABLES``); a source declares its tables in its ``SourceSpec.history_tables``. At open
 the store brings every table up to its last step in one transaction and records each table's
 version in ``schema_versions``, so no code ever guesses a table's columns.
@@ -15,10 +15,17 @@ unchanged and keeps every row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from burntray.model.timefmt import NS_PER_MINUTE, NS_PER_QUARTER_HOUR
+from burntray.store.ladder import (
+    HistoryError,
+    Pruner,
+    TableSchema,
+    migrate,
+    prune_before_minute,
+    versions,
+)
 
 if TYPE_CHECKING:
     import sqlite3
@@ -26,51 +33,7 @@ if TYPE_CHECKING:
 # PRAGMA user_version: 1 = tables without recorded versions, 2 = ``schema_versions`` holds them.
 SCHEMA_VERSION = 2
 
-# (connection inside a transaction, cutoff ns, most rows to drop) -> rows dropped
-Pruner = Callable[["sqlite3.Connection", int, int], int]
-
-
-def prune_before_minute(table: str) -> Pruner:
-    """A pruner for a table keyed by whole minutes since the epoch (column ``minute``): drops
-    the minutes before the history's bound. ``table`` is a constant name, never user input."""
-
-    def prune(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
-        return int(
-            conn.execute(
-                f"DELETE FROM {table} WHERE minute < ?",
-                (before_ns // NS_PER_MINUTE,),
-            ).rowcount
-        )
-
-    return prune
-
-
-class HistoryError(Exception):
-    """The history database cannot be used; the message says which file and why."""
-
-
-class TableSchema(NamedTuple):
-    """One table of the history database and how to build it (a plain tuple)."""
-
-    name: str
-    # The migration ladder: step N takes the table from version N-1 to N. A step may hold
-    # several statements separated by ";" (no ";" inside a statement), or be a tuple of
-    # statements (a trigger's body holds ";").
-    steps: tuple[str | tuple[str, ...], ...]
-    # usage history: "clear history" empties it (state such as alert memory is kept)
-    usage: bool = True
-    # drops rows older than the retention cutoff, a batch at a time (None: kept until cleared)
-    prune: Pruner | None = None
-
-    @property
-    def version(self) -> int:
-        return len(self.steps)
-
-
-_VERSIONS = (
-    "CREATE TABLE IF NOT EXISTS schema_versions ("
-    "name TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID"
-)
+__all__ = ["HistoryError", "Pruner", "TableSchema", "migrate", "prune_before_minute", "versions"]
 
 META = TableSchema(
     "meta",
@@ -110,7 +73,18 @@ def _prune_usage(conn: sqlite3.Connection, before_ns: int, batch: int) -> int:
     return int(removed)
 
 
-# Per-request records of every record-yielding source, keyed by (source, key).
+# The records' columns as steps 1-3 left them, in that order (step 4 keeps it).
+_EVENT_COLUMNS = (
+    "source TEXT NOT NULL, key TEXT NOT NULL, ts_ns INTEGER NOT NULL, provider TEXT NOT NULL, "
+    "model TEXT NOT NULL, input INTEGER NOT NULL, output INTEGER NOT NULL, "
+    "cache_read INTEGER NOT NULL, cache_write INTEGER NOT NULL, cost REAL, "
+    "session TEXT NOT NULL, project TEXT NOT NULL, upstream_cost INTEGER NOT NULL, "
+    "branch TEXT NOT NULL DEFAULT '', host TEXT NOT NULL DEFAULT '', "
+    "user TEXT NOT NULL DEFAULT ''"
+)
+_EVENT_NAMES = ", ".join(c.split()[0] for c in _EVENT_COLUMNS.split(", "))
+
+# Per-request records of every record-yielding source, unique by (source, key).
 USAGE_EVENTS = TableSchema(
     "usage_events",
     (
@@ -137,6 +111,21 @@ USAGE_EVENTS = TableSchema(
         # members); '' for this machine's own records
         "ALTER TABLE usage_events ADD COLUMN host TEXT NOT NULL DEFAULT '';"
         "ALTER TABLE usage_events ADD COLUMN user TEXT NOT NULL DEFAULT ''",
+        # 4: records in a rowid table, in the order written, found by a unique index on
+        # (source, key). Clustered on the text key, every new record (its key is random: a
+        # message id) went into a random page of a tree of whole rows, and each batch's commit
+        # wrote nearly every page of it to the WAL again; the index's entries are a fifth of a
+        # row (issue 22). The records are copied in time order (the queue's trigger goes with
+        # the old table: ``TEAM_OUTBOX``'s step 3 drops it anyway).
+        (
+            f"CREATE TABLE usage_events_v4 ({_EVENT_COLUMNS})",
+            f"INSERT INTO usage_events_v4 SELECT {_EVENT_NAMES} FROM usage_events "
+            "ORDER BY source, ts_ns",
+            "DROP TABLE usage_events",
+            "ALTER TABLE usage_events_v4 RENAME TO usage_events",
+            "CREATE UNIQUE INDEX usage_events_keys ON usage_events (source, key)",
+            "CREATE INDEX usage_events_by_time ON usage_events (source, ts_ns)",
+        ),
     ),
     prune=_prune_usage,  # prunes the rollup with the records
 )
@@ -184,11 +173,13 @@ def _quarters_update(key: str, plus: str = "", minus: str = "") -> str:
     return f"UPDATE usage_quarters SET {sets} WHERE {_QUARTER_KEY.format(r=key)}"
 
 
-# Version 2 of the rollup and the team's queue: the writers keep them, and mark their
-# transactions with a row in this table (``HistoryStore.transaction``; the row never outlives its
-# transaction, so no other connection ever sees it). The version-1 triggers are kept for a writer
-# that does not mark itself - a burntray of the version before, still running after an upgrade -
-# so its writes keep the quarters and the queue as they always did.
+# Version 2 of the rollup and the team's queue: the writers keep them, and marked their
+# transactions with a row in this table; the version-1 triggers were kept for a writer that did
+# not mark itself (a burntray of the version before, still running after an upgrade). Version 3
+# drops those triggers, which still ran once per record written (the queue's: a tenth of a first
+# scan's write) and per minute row: no release ever wrote without the mark - only development
+# builds of the unreleased 0.1.0 from before 2026-12-07 15:00 UTC did, and one of those still
+# running after the upgrade must be restarted. The mark's table stays (step 2 made it), unused.
 WRITER_MARK = "history_writer"
 _WRITER_MARK_TABLE = f"CREATE TABLE IF NOT EXISTS {WRITER_MARK} (mark INTEGER NOT NULL)"
 _UNMARKED = f"NOT EXISTS (SELECT 1 FROM {WRITER_MARK})"
@@ -219,7 +210,7 @@ def _QUARTER_TRIGGERS(when: str) -> tuple[str, str, str]:
 # whole quarters, and 90 days read 8,640 of them instead of 129,600 minutes. Whatever writes,
 # prunes or clears the minutes changes the quarters in the same transaction (``store.rollup``,
 # ``_prune_usage``, ``UsageEvents.clear``; "clear history" empties both). Until version 2
-# triggers on usage_minutes did it; they now act only for an unmarked writer (``WRITER_MARK``).
+# triggers on usage_minutes did it; version 3 drops them (``WRITER_MARK``).
 USAGE_QUARTERS = TableSchema(
     "usage_quarters",
     (
@@ -252,6 +243,12 @@ USAGE_QUARTERS = TableSchema(
             "DROP TRIGGER IF EXISTS usage_quarters_change",
             "DROP TRIGGER IF EXISTS usage_quarters_drop",
             *_QUARTER_TRIGGERS(_UNMARKED),
+        ),
+        # 3: no trigger (``WRITER_MARK``)
+        (
+            "DROP TRIGGER IF EXISTS usage_quarters_add",
+            "DROP TRIGGER IF EXISTS usage_quarters_change",
+            "DROP TRIGGER IF EXISTS usage_quarters_drop",
         ),
     ),
 )
@@ -329,8 +326,8 @@ _OUTBOX_TRIGGER = (
 # (``store.rollup.queue_new``), in order; the sender deletes what the hub acknowledged.
 # ``team_cursor`` holds the last acknowledged sequence number and, by existing at all, turns the
 # queue on: a machine that reports to no hub pays one empty lookup per write. Until version 2 a
-# trigger queued each record (and cost every machine a trigger run per record written); it now
-# acts only for an unmarked writer (``WRITER_MARK``).
+# trigger queued each record (and cost every machine a trigger run per record written); version 3
+# drops it (``WRITER_MARK``).
 TEAM_OUTBOX = TableSchema(
     "team_outbox",
     (
@@ -347,6 +344,8 @@ TEAM_OUTBOX = TableSchema(
             "DROP TRIGGER IF EXISTS team_outbox_add",
             _OUTBOX_TRIGGER.format(when=f" AND {_UNMARKED}"),
         ),
+        # 3: no trigger (``WRITER_MARK``; the records' step 4 dropped it with their old table)
+        "DROP TRIGGER IF EXISTS team_outbox_add",
     ),
     usage=False,
 )
@@ -362,38 +361,3 @@ GENERIC_TABLES = (
     PLAN_LIMITS,
     TEAM_OUTBOX,
 )
-
-
-def migrate(conn: sqlite3.Connection, tables: Iterable[TableSchema]) -> None:
-    """Bring every table in ``tables`` up to its last step, inside the caller's transaction.
-
-    Raises ``HistoryError`` when a table was written by a newer burntray (a version past its
-    ladder): nothing is changed then, as the transaction is rolled back.
-    """
-    conn.execute(_VERSIONS)
-    for table in tables:
-        row = conn.execute(
-            "SELECT version FROM schema_versions WHERE name = ?", (table.name,)
-        ).fetchone()
-        have = int(row[0]) if row else 0
-        if have > table.version:
-            raise HistoryError(
-                f"table {table.name} was written by a newer burntray (version {have}, this "
-                f"one knows {table.version}); upgrade burntray or clear the history"
-            )
-        if have == table.version:
-            continue
-        for step in table.steps[have:]:
-            for statement in step.split(";") if isinstance(step, str) else step:
-                if statement.strip():
-                    conn.execute(statement)
-        conn.execute(
-            "INSERT INTO schema_versions VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET "
-            "version = excluded.version",
-            (table.name, table.version),
-        )
-
-
-def versions(conn: sqlite3.Connection) -> dict[str, int]:
-    """Each table's recorded version."""
-    return {str(n): int(v) for n, v in conn.execute("SELECT name, version FROM schema_versions")}

@@ -38,7 +38,7 @@ MAX_REASON = 300
 Stamp = tuple[int, int, int, int]  # dev, ino, size, mtime_ns
 
 
-def read_noted(path: Path, unreadable: dict[str, str]) -> bytes | None:
+def read_noted(path: Path | str, unreadable: dict[str, str]) -> bytes | None:
     """The file's bytes (bounded, regular files only); None when it cannot be read, and why in
     ``unreadable``."""
     try:

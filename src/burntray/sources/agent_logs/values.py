@@ -4,10 +4,16 @@ recorded itself counts only when above 0, and prices are looked up once per prov
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import TYPE_CHECKING
+
+from burntray.model.timefmt import parse_rfc3339_ns
 
 if TYPE_CHECKING:
     from burntray.model.pricing import Price, PriceTable
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_from_iso = _dt.datetime.fromisoformat
 
 
 def count(value: object) -> int:
@@ -19,6 +25,28 @@ def count(value: object) -> int:
 
 def text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def stamp_ns(text: str) -> int:
+    """``parse_rfc3339_ns(text)``: the same instant, or the same ``TimeFormatError``. The form
+    the agents write, ``2026-11-20T09:05:07.123Z``, is parsed in C (``fromisoformat``: 0.5 us
+    against 2.5 us, a tenth of a JSONL agent's first-scan read); anything else, and anything
+    that form's parse refuses, by ``parse_rfc3339_ns``."""
+    if (
+        len(text) == 24
+        and text[23] == "Z"
+        and text[19] == "."
+        and text[10] == "T"
+        and text[4] == text[7] == "-"
+        and text[13] == text[16] == ":"
+        and text.isascii()  # fromisoformat takes digits only there, but says it: to be sure
+    ):
+        try:
+            since = _from_iso(text) - _EPOCH
+        except ValueError:  # no such date or time: the exact parser says why
+            return parse_rfc3339_ns(text)
+        return (since.days * 86400 + since.seconds) * 1_000_000_000 + since.microseconds * 1000
+    return parse_rfc3339_ns(text)
 
 
 def own_cost(value: object) -> float | None:

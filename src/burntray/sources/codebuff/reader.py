@@ -30,10 +30,10 @@ from pathlib import Path
 import msgspec
 
 from burntray.model.pricing import PriceTable
-from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
-from burntray.sources.agent_logs.values import ModelPrices, text
+from burntray.sources.agent_logs.values import ModelPrices, stamp_ns, text
 from burntray.sources.agent_logs.whole import WholeFileReader
 
 FILE = "chat-messages.json"
@@ -45,6 +45,13 @@ _WRITE = ("cacheCreationInputTokens", "cache_creation_input_tokens", "cacheCreat
           "cache_creation_tokens", "cachedTokensCreated", "cached_tokens_created")  # fmt: skip
 _TOTAL = ("totalTokens", "total_tokens", "total")
 FIELDS = ("input", "output", "read", "write", "extra")
+# a count's name -> (which count: input, output, cache read, cache write, total; its rank)
+_SLOTS = {
+    key: (slot, rank)
+    for slot, keys in enumerate((_IN, _OUT, _READ, _WRITE, _TOTAL))
+    for rank, key in enumerate(keys)
+}
+_UNNAMED = len(_WRITE)  # beyond every rank
 
 
 def _pick(record: dict[str, object], keys: tuple[str, ...]) -> int:
@@ -60,7 +67,10 @@ def _obj(value: object) -> dict[str, object]:
 
 
 def _credits(record: dict[str, object]) -> float:
-    value = record.get("credits")
+    return _credit(record.get("credits"))
+
+
+def _credit(value: object) -> float:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
     return float(value) if ok and value != float("inf") else 0.0  # type: ignore[arg-type]
 
@@ -71,18 +81,27 @@ def usage_of(value: object) -> dict[str, object]:
     if not record:  # most places hold none: no key is looked for
         return {"input": 0, "output": 0, "read": 0, "write": 0, "extra": 0, "credits": 0.0,
                 "model": None}  # fmt: skip
-    inp, out = _pick(record, _IN), _pick(record, _OUT)
-    apart = _pick(record, _READ)
+    # each count from the first of its names (in ``_IN``'s etc. order) holding a count above 0:
+    # one pass over the few keys the object has, not a lookup of each of the 19 names
+    counts, ranks = [0, 0, 0, 0, 0], [_UNNAMED] * 5
+    for key, found in record.items():
+        where = _SLOTS.get(key)
+        if where is not None and type(found) is int and found > 0:  # bool is not int here
+            slot, rank = where
+            if rank < ranks[slot]:
+                counts[slot], ranks[slot] = found, rank
+    inp, out, apart, write, total = counts
     # OpenAI's shape: the cached tokens are part of the prompt count (taken out below)
-    inside = max(
-        _pick(_obj(record.get("promptTokensDetails")), ("cachedTokens",)),
-        _pick(_obj(record.get("prompt_tokens_details")), ("cached_tokens",)),
-    )
+    inside = 0
+    if "promptTokensDetails" in record or "prompt_tokens_details" in record:
+        inside = max(
+            _pick(_obj(record.get("promptTokensDetails")), ("cachedTokens",)),
+            _pick(_obj(record.get("prompt_tokens_details")), ("cached_tokens",)),
+        )
     read = max(apart, inside)
-    if inside > apart and _pick(record, _IN[2:]) and not _pick(record, _IN[:2]):
+    if inside > apart and ranks[0] in (2, 3):  # a count named as OpenAI names it, none else
         inp -= min(inp, inside)
-    write = _pick(record, _WRITE)
-    missing = max(0, _pick(record, _TOTAL) - (inp + out + read + write))
+    missing = max(0, total - (inp + out + read + write))
     extra = 0
     if missing and out == 0:
         out = missing
@@ -101,16 +120,21 @@ def merge(target: dict[str, object], fallback: dict[str, object]) -> None:
         target["model"] = fallback["model"]
 
 
-def message_usage(message: dict[str, object]) -> dict[str, object]:
-    metadata = _obj(message.get("metadata"))
+def _usage(metadata: dict[str, object], own_credits: object) -> dict[str, object]:
+    """A message's usage, from its metadata (and its own credits when none is there)."""
     # the first place's counts as they are (merged into nothing, they would be the same),
     # the message's own model first; a later place is merged only when it holds a usage
     usage = usage_of(metadata.get("usage"))
     usage["model"] = text(metadata.get("model")) or usage["model"]
-    if more := _obj(_obj(metadata.get("codebuff")).get("usage")):
+    # most messages have neither of the places below: no lookups of the nested keys then
+    codebuff = metadata.get("codebuff")
+    if type(codebuff) is dict and (more := _obj(codebuff.get("usage"))):
         merge(usage, usage_of(more))
-    state = _obj(_obj(_obj(metadata.get("runState")).get("sessionState")).get("mainAgentState"))
-    history = state.get("messageHistory")
+    run = metadata.get("runState")
+    history = None
+    if type(run) is dict:
+        state = _obj(_obj(run.get("sessionState")).get("mainAgentState"))
+        history = state.get("messageHistory")
     if isinstance(history, list):
         found = usage_of(None)
         for item in reversed(history):
@@ -125,14 +149,14 @@ def message_usage(message: dict[str, object]) -> dict[str, object]:
             merge(found, one)
         merge(usage, found)
     if not usage["credits"]:
-        usage["credits"] = _credits(message)
+        usage["credits"] = _credit(own_credits)
     return usage
 
 
 def _when(value: object) -> int | None:
     if isinstance(value, str):
         try:
-            return parse_rfc3339_ns(value.strip())
+            return stamp_ns(value.strip())
         except TimeFormatError:
             return None
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
@@ -148,6 +172,33 @@ def chat_time(chat_id: str) -> int | None:
     return _when(f"{date}T{time.replace('-', ':', 2)}")
 
 
+class _Message(msgspec.Struct, gc=False):
+    """The fields of a chat message read (its texts are passed over, not made strings)."""
+
+    variant: object = None
+    role: object = None
+    id: object = None
+    timestamp: object = None
+    createdAt: object = None
+    credits: object = None
+    metadata: object = None
+
+
+_CHAT = msgspec.json.Decoder(list[_Message])
+# (variant, role, id, timestamp, createdAt, credits, metadata) of a message
+Fields = tuple[object, object, object, object, object, object, object]
+
+
+def _fields(messages: list[object]) -> list[Fields]:
+    """The fields of a chat decoded whole (a message that is not an object has none)."""
+    out: list[Fields] = []
+    for item in messages:
+        m = _obj(item)
+        out.append((m.get("variant"), m.get("role"), m.get("id"), m.get("timestamp"),
+                    m.get("createdAt"), m.get("credits"), m.get("metadata")))  # fmt: skip
+    return out
+
+
 class CodebuffReader(WholeFileReader):
     """Reads the changed chat files in every Codebuff projects folder."""
 
@@ -160,39 +211,49 @@ class CodebuffReader(WholeFileReader):
         self._prices = ModelPrices(prices)
 
     def parse(self, path: Path, data: bytes, stamp: Stamp, out: list[UsageRecord]) -> str:
+        # the usual chat, an array of objects, decoded to the fields read; anything else
+        # (an item that is not an object, a file that is no array) decoded whole, as before
+        try:
+            typed = _CHAT.decode(data)
+        except msgspec.DecodeError:  # a ValidationError too: decoded whole below
+            pass
+        else:
+            fields = [(m.variant, m.role, m.id, m.timestamp, m.createdAt, m.credits, m.metadata)
+                      for m in typed]  # fmt: skip
+            out += self._chat(path, fields, stamp[3])
+            return ""
         try:
             messages = msgspec.json.decode(data)
         except msgspec.DecodeError as exc:
             return f"not JSON: {exc}"
         if isinstance(messages, list):
-            out += self._chat(path, messages, stamp[3])
+            out += self._chat(path, _fields(messages), stamp[3])
         return ""
 
-    def _chat(self, path: Path, messages: list[object], mtime_ns: int) -> list[UsageRecord]:
+    def _chat(self, path: Path, messages: list[Fields], mtime_ns: int) -> list[UsageRecord]:
         chat_id = path.parent.name or "unknown"
         project = path.parent.parent.parent.name or "unknown"
         channel = path.parent.parent.parent.parent.parent.name or "manicode"
         session = f"{channel}/{project}/{chat_id}"
         started = chat_time(chat_id)
         out = []
-        for ordinal, item in enumerate(messages):
-            message = _obj(item)
-            kind = text(message.get("variant")) or text(message.get("role"))
+        for ordinal, (variant, role, ident_, stamp, created, credits, meta) in enumerate(messages):
+            kind = text(variant) or text(role)
             if kind not in ("ai", "agent", "assistant"):
                 continue
-            usage = message_usage(message)
+            metadata = _obj(meta)
+            usage = _usage(metadata, credits)
             counts = [int(usage[f]) for f in FIELDS]  # type: ignore[call-overload]
             if not any(counts) and not usage["credits"]:
                 continue
-            metadata = _obj(message.get("metadata"))
             ts = (
-                _when(message.get("timestamp")) or _when(message.get("createdAt"))
+                _when(stamp) or _when(created)
                 or _when(metadata.get("timestamp")) or started or mtime_ns
             )  # fmt: skip
             model = str(usage["model"] or DEFAULT_MODEL)
             inp, output, read, write, extra = counts
             output += extra
-            ident = text(message.get("id"))
+            ident = text(ident_)
             key = (
                 f"codebuff:{session}:{ident}" if ident
                 else f"codebuff:{session}:{ts}:{model}:{ordinal}:{inp}:{output}:{read}:{write}"

@@ -100,28 +100,40 @@ def _count(*values: object) -> int:
     return 0
 
 
+_NO_SESSION = ("", 0)
+
+
 def _session(attrs: _Attrs) -> tuple[str, int]:
     """The record's own session name and how sure it is (3: a session id, 2: an interaction,
     1: a response id, 0: none): the first of the surest kind named."""
-    for value, rank in (
-        (attrs.conversation, 3),
-        (attrs.chat_session, 3),
-        (attrs.chat_session_id, 3),
-        (attrs.session_id, 3),
-        (attrs.interaction, 2),
-        (attrs.response_id, 1),
-    ):
-        if isinstance(value, str) and (named := value.strip()):
-            return named, rank
-    return "", 0
+    # ``type(...) is str``: what msgspec decodes is never a subclass (a first scan asks this
+    # of 40,000 lines, and a tuple of pairs built per line cost more than the answer)
+    for value in (attrs.conversation, attrs.chat_session, attrs.chat_session_id, attrs.session_id):
+        if type(value) is str and (named := value.strip()):
+            return named, 3
+    value = attrs.interaction
+    if type(value) is str and (named := value.strip()):
+        return named, 2
+    value = attrs.response_id
+    if type(value) is str and (named := value.strip()):
+        return named, 1
+    return _NO_SESSION
 
 
 def _model(attrs: _Attrs) -> str:
-    return text(attrs.response_model) or text(attrs.request_model)
+    value = attrs.response_model
+    if type(value) is str and (model := value.strip()):
+        return model
+    value = attrs.request_model
+    return value.strip() if type(value) is str else ""
 
 
 def _ts_parts(value: object) -> int | None:
     """An OpenTelemetry JS ``[seconds, nanos]`` time, in ms."""
+    if type(value) is list and len(value) >= 2:
+        secs, nanos = value[0], value[1]
+        if type(secs) is int and type(nanos) is int and secs >= 0 and nanos >= 0:
+            return secs * 1000 + nanos // 1_000_000  # the usual form, at once
     if not isinstance(value, list) or len(value) < 2:
         return None
     secs, nanos = _number(value[0]), _number(value[1])
@@ -146,7 +158,7 @@ def _ts_scalar(value: object) -> int | None:
 
 def _timestamp_ms(rec: _Line) -> int | None:
     for parts in (rec.endTime, rec.startTime, rec.hrTime, rec.hrTime_, rec.time):
-        if (ms := _ts_parts(parts)) is not None:
+        if parts is not None and (ms := _ts_parts(parts)) is not None:  # most are not there
             return ms
     for scalar in (rec.timestamp, rec.observedTimestamp):
         if (ms := _ts_scalar(scalar)) is not None:
@@ -156,7 +168,9 @@ def _timestamp_ms(rec: _Line) -> int | None:
 
 
 def _nested(direct: object, ctx: object, key: str) -> str:
-    return text(direct) or (text(ctx.get(key)) if isinstance(ctx, dict) else "")
+    if type(direct) is str and (found := direct.strip()):
+        return found
+    return text(ctx.get(key)) if isinstance(ctx, dict) else ""
 
 
 def _is_span(rec: _Line) -> bool:
@@ -172,7 +186,9 @@ def _is_span(rec: _Line) -> bool:
 
 def _kind(rec: _Line, attrs: _Attrs) -> int | None:
     """CHAT or SUMMARY for a span, INFERENCE or TURN for a log record, None for the rest."""
-    if _is_span(rec):
+    kind = rec.type  # a ``type`` given says it (``_is_span``'s first rule), at once
+    is_span = kind == "span" if type(kind) is str else _is_span(rec)
+    if is_span:
         name, operation = text(rec.name), text(attrs.operation)
         if operation == "chat" or name.startswith("chat "):
             return CHAT
@@ -217,33 +233,33 @@ def candidates(
     whether one took ``fallback_ms`` for lack of a time of its own. ``models`` and ``sessions``
     (per trace) hold what the lines before told and take in what these tell; ``base``: how many
     records came before (a record without trace or span is keyed by its place)."""
-    traces: list[str] = []  # each record's trace and own session, worked out once
-    named_of: list[tuple[str, int]] = []
-    for rec in lines:
-        attrs = rec.attributes
-        trace = _nested(rec.traceId, rec.spanContext, "traceId")
-        traces.append(trace)
-        if not isinstance(attrs, _Attrs):
-            named_of.append(("", 0))
-            continue
-        named = _session(attrs)
-        named_of.append(named)
-        if not trace:
-            continue
-        if trace not in models and (model := _model(attrs)):
-            models[trace] = model
-        if named[1] > sessions.get(trace, ("", 0))[1]:
-            sessions[trace] = named
-    out, timeless = [], False
+    # each line with attributes: its place, trace, own session and own model, worked out once
+    usable: list[tuple[int, _Line, _Attrs, str, tuple[str, int], str]] = []
     for index, rec in enumerate(lines):
         attrs = rec.attributes
-        if not isinstance(attrs, _Attrs):
+        if type(attrs) is not _Attrs:
+            continue  # a line without attributes names no trace's model or session
+        trace = _nested(rec.traceId, rec.spanContext, "traceId")
+        named = _session(attrs)
+        model = _model(attrs)
+        usable.append((index, rec, attrs, trace, named, model))
+        if not trace:
             continue
+        if model and trace not in models:
+            models[trace] = model
+        if named[1] > sessions.get(trace, _NO_SESSION)[1]:
+            sessions[trace] = named
+    out, timeless = [], False
+    for index, rec, attrs, trace, named, own_model in usable:
         kind = _kind(rec, attrs)
         if kind is None:
             continue
-        inp, out_t = _count(attrs.input), _count(attrs.output)
-        read = _count(attrs.cache_read)
+        value = attrs.input  # a count above 0 at once, else ``_count``'s rules
+        inp = value if type(value) is int and value > 0 else _count(value)
+        value = attrs.output
+        out_t = value if type(value) is int and value > 0 else _count(value)
+        value = attrs.cache_read
+        read = value if type(value) is int and value > 0 else _count(value)
         write = _count(attrs.cache_write, attrs.cache_creation)
         total = _count(attrs.total, attrs.total_count)
         inp -= min(inp, read)
@@ -255,10 +271,9 @@ def candidates(
             out_t += max(0, missing - reasoning)  # reasoning is inside output already
         if not (inp or out_t or read or write):
             continue
-        trace = traces[index]
         span = _nested(rec.spanId, rec.spanContext, "spanId")
-        model = _model(attrs) or models.get(trace, "") or "unknown"
-        session = named_of[index][0] or sessions.get(trace, ("", 0))[0] or trace
+        model = own_model or models.get(trace, "") or "unknown"
+        session = named[0] or sessions.get(trace, _NO_SESSION)[0] or trace
         ts = _timestamp_ms(rec)
         timeless = timeless or not ts
         ts = ts or fallback_ms
@@ -308,8 +323,10 @@ def select(
             newest[c.trace] = max(newest.get(c.trace, 0), c.ts_ms)
     chosen, held = [], False
     for c in candidates:
-        better = range(c.kind)  # the kinds that beat this one
-        if any(c.trace in traces[k] or c.response in responses[k] for k in better):
+        # the kinds that beat this one (none beats a chat span: no generator made for it)
+        if c.kind and any(
+            c.trace in traces[k] or c.response in responses[k] for k in range(c.kind)
+        ):
             continue
         if (c.trace and kinds_before.get(c.trace, NONE) < c.kind) or (
             c.response and responses_before.get(c.response, NONE) < c.kind

@@ -80,12 +80,14 @@ class DroidFiles(Struct):
     def folders(self) -> list[str]:
         return list(self.index.dirs)
 
-    def changed(self) -> list[tuple[Path, Path, Stamp]]:
+    def changed(self) -> list[tuple[Path, str, Stamp]]:
         """(root, file, stamp) of every file new or changed since the last pass; ``done`` with
-        each once its records are taken (a failed read is tried again next pass)."""
+        each once its records are taken (a failed read is tried again next pass). A file is
+        named by its path's text: a first scan hands out 20,000 of them, and a Path for each
+        cost more than reading it."""
         self.settle()
         self._last = ("", {})
-        out: list[tuple[Path, Path, Stamp]] = []
+        out: list[tuple[Path, str, Stamp]] = []
         dirs: dict[str, tuple[int, int, list[str]]] = {}
         self.problems, self.unreadable, self.looked_into = [], {}, 0
         now = self.clock_ns()
@@ -128,7 +130,7 @@ class DroidFiles(Struct):
         return out
 
     def _list(
-        self, root: Path, folder: str, out: list[tuple[Path, Path, Stamp]]
+        self, root: Path, folder: str, out: list[tuple[Path, str, Stamp]]
     ) -> tuple[list[str], int] | None:
         """List ``folder``: its subfolders and how many session files it holds (the new and
         changed ones go to ``out``); None when it cannot be listed."""
@@ -162,14 +164,14 @@ class DroidFiles(Struct):
             seen = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
             stamp = (seen[0], seen[1], seen[2], seen[3])
             if stamps.get(name) != seen:
-                out.append((root, Path(path), stamp))  # ``done`` keeps it as recent
+                out.append((root, path, stamp))  # ``done`` keeps it as recent
                 pending += 1
             else:
                 self._remember(path, stamp)
         self._pending[folder] = pending
         return subdirs, len(files)
 
-    def _look_at(self, root: Path, path: str, out: list[tuple[Path, Path, Stamp]]) -> None:
+    def _look_at(self, root: Path, path: str, out: list[tuple[Path, str, Stamp]]) -> None:
         """A file written lately, in a folder that did not change: written in place again?"""
         try:
             st = os.stat(path)
@@ -177,14 +179,14 @@ class DroidFiles(Struct):
             return  # gone or unreadable: its folder changed, or shows it next pass
         stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         if self.index.recent.get(path) != stamp:
-            out.append((root, Path(path), stamp))
+            out.append((root, path, stamp))
 
-    def read(self, path: Path) -> bytes | None:
+    def read(self, path: str) -> bytes | None:
         return read_noted(path, self.unreadable)
 
-    def done(self, path: Path, stamp: Stamp, why_skipped: str = "") -> None:
+    def done(self, path: str, stamp: Stamp, why_skipped: str = "") -> None:
         """The file's records were taken (``why_skipped``: what in it could not be counted)."""
-        name = str(path)
+        name = path
         folder, base = os.path.split(name)
         if folder != self._last[0]:  # files come folder by folder
             self._last = (folder, self.parts.get("d:" + folder))

@@ -31,11 +31,11 @@ import msgspec
 
 from burntray.io.bounded_read import UnsafeFileError, open_regular_file
 from burntray.model.pricing import PriceTable
-from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.state_parts import Parts, bucket
 from burntray.sources.agent_logs.stores import Stamp, WholeFiles, load_state_parts
-from burntray.sources.agent_logs.values import ProviderPrices, count, text
+from burntray.sources.agent_logs.values import ProviderPrices, count, stamp_ns, text
 from burntray.sources.agent_logs.whole import WholeFileReader
 from burntray.sources.droid.files import DroidFiles, Index
 
@@ -118,6 +118,34 @@ def model_name(raw: str) -> str:
 
 
 def provider_of(lock: str, model: str) -> str:
+    """The provider of a session's lock and model (``_provider``), worked out once per pair."""
+    try:
+        return _PROVIDER_OF[lock, model]
+    except KeyError:
+        provider = _provider(lock, model)
+        if len(_PROVIDER_OF) < _MEMO_MAX:
+            _PROVIDER_OF[lock, model] = provider
+        return provider
+
+
+def _model_id(raw: str) -> str:
+    """``model_name``, worked out once per display name: 20,000 sessions name a few models,
+    and two regular expressions per session were a tenth of a first scan's read."""
+    try:
+        return _MODEL_ID[raw]
+    except KeyError:
+        name = model_name(raw)
+        if len(_MODEL_ID) < _MEMO_MAX:
+            _MODEL_ID[raw] = name
+        return name
+
+
+_MEMO_MAX = 4096  # display names and (lock, model) pairs kept, at most
+_MODEL_ID: dict[str, str] = {}
+_PROVIDER_OF: dict[tuple[str, str], str] = {}
+
+
+def _provider(lock: str, model: str) -> str:
     provider = _PROVIDERS.get(lock.lower().replace("-", "_"), lock.lower())
     if provider:
         return provider
@@ -165,9 +193,12 @@ class DroidReader(WholeFileReader):
         self.parts = Parts("droid/")
         self.files = DroidFiles(self.roots(self.data_dirs), SUFFIX, self.parts, clock_ns)
         self._files = cast("WholeFiles", self.files)  # the same interface, per folder
-        self._seen: list[tuple[Path, Stamp, _Settings]] = []  # read in this pass
+        self._seen: list[tuple[str, Stamp, _Settings]] = []  # read in this pass
 
     def parse(self, path: Path, data: bytes, stamp: Stamp, out: list[UsageRecord]) -> str:
+        return self._take(str(path), data, stamp)
+
+    def _take(self, path: str, data: bytes, stamp: Stamp) -> str:
         try:
             settings = _DECODER.decode(data)
         except msgspec.DecodeError as exc:
@@ -188,7 +219,7 @@ class DroidReader(WholeFileReader):
             self._observe(session, file, at_ns, mtime_ns, model, provider, totals, out)
 
     def _parse(
-        self, path: Path, stamp: tuple[int, int, int, int], settings: _Settings
+        self, path: str, stamp: tuple[int, int, int, int], settings: _Settings
     ) -> Snapshot | None:
         usage = settings.tokenUsage
         if usage is None:
@@ -205,15 +236,15 @@ class DroidReader(WholeFileReader):
         if not any(totals):
             return None
         lock = text(settings.providerLock)
-        model = model_name(text(settings.model)) or sidecar_model(path)
+        model = _model_id(text(settings.model)) or sidecar_model(Path(path))
         provider = provider_of(lock, model)
         model = model or _DEFAULT_MODELS.get(provider, "unknown")
         try:
-            at_ns = parse_rfc3339_ns(text(settings.providerLockTimestamp))
+            at_ns = stamp_ns(text(settings.providerLockTimestamp))
         except TimeFormatError:
             at_ns = stamp[3]
-        session = path.name.removesuffix(SUFFIX) or "unknown"
-        return session, str(path), at_ns, stamp[3], model, provider, totals
+        session = os.path.basename(path).removesuffix(SUFFIX) or "unknown"
+        return session, path, at_ns, stamp[3], model, provider, totals
 
     def _observe(  # noqa: PLR0917 - a session's snapshot
         self, session: str, path: str, at_ns: int, mtime_ns: int, model: str, provider: str,
@@ -247,9 +278,20 @@ class DroidReader(WholeFileReader):
         return UsageRecord(ts, provider, model, inp, out, read, write, cost, key, session)
 
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
-        records = super().read_new(active_since_ns)
-        self.files.settle()
-        return records
+        """``WholeFileReader.read_new`` over the files' names as text (``DroidFiles``)."""
+        out: list[UsageRecord] = []
+        files = self.files
+        for _root, path, stamp in files.changed():
+            data = files.read(path)
+            if data is None:
+                continue
+            self.files_read += 1
+            files.done(path, stamp, self._take(path, data, stamp))
+        self.finish(out)
+        self.files_seen = files.files_seen
+        self.missing = self.missing_reason()
+        files.settle()
+        return out
 
     def save_state(self) -> str:
         """The index, once the parts that changed are written under their own keys."""

@@ -30,10 +30,10 @@ from pathlib import Path
 import msgspec
 
 from burntray.model.pricing import PriceTable
-from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
-from burntray.sources.agent_logs.values import ModelPrices, text
+from burntray.sources.agent_logs.values import ModelPrices, stamp_ns, text
 from burntray.sources.agent_logs.whole import WholeFileReader, json_lines
 
 PROVIDER = "google"
@@ -81,7 +81,7 @@ def _when(record: dict[str, object], *keys: str) -> int | None:
         raw = record.get(key)
         if isinstance(raw, str):
             try:
-                return parse_rfc3339_ns(raw.strip())
+                return stamp_ns(raw.strip())
             except TimeFormatError:
                 continue
     return None

@@ -37,38 +37,23 @@ COLUMNS = (
 )  # fmt: skip
 
 
-_MIDNIGHTS: dict[str, int | None] = {}  # "YYYY-MM-DD" -> its midnight in ns (None: no day)
-_MAX_DAYS = 4096
+_EPOCH = _dt.datetime(1970, 1, 1)  # naive: Goose's own form is UTC without saying so
+_from_iso = _dt.datetime.fromisoformat
 
 
 def _goose_form(text: str) -> int | None:
-    """``YYYY-MM-DD HH:MM:SS`` without a regular expression per session (a first scan reads
-    20,000): the day looked up once (as RFC 3339 reads it), the clock checked as RFC 3339
-    checks it (two ASCII digits each, hour <= 23, minute and second <= 59). None: not this form
-    (the RFC 3339 reading then says why)."""
-    clock = text[11:]
-    hh, mm, ss = clock[:2], clock[3:5], clock[6:]
-    if not (clock[2] == ":" == clock[5] and clock.isascii()):
+    """``YYYY-MM-DD HH:MM:SS`` (or with a ``T``; the caller checked that and the length),
+    parsed in C: the separators checked here and every other place an ASCII digit, the date
+    one that exists, hour <= 23, minute and second <= 59, as RFC 3339 reads them (a first scan
+    reads 20,000 sessions: a regular expression each, then string slicing, cost ~2 us, this
+    ~0.5 us). None: not this form (the RFC 3339 reading then says why)."""
+    if not (text[4] == text[7] == "-" and text[13] == text[16] == ":" and text.isascii()):
         return None
-    if not (hh.isdigit() and mm.isdigit() and ss.isdigit()):
-        return None
-    hour, minute, second = int(hh), int(mm), int(ss)
-    if hour > 23 or minute > 59 or second > 59:
-        return None
-    day = text[:10]
     try:
-        midnight = _MIDNIGHTS[day]
-    except KeyError:
-        if len(_MIDNIGHTS) > _MAX_DAYS:
-            _MIDNIGHTS.clear()
-        try:
-            midnight = parse_rfc3339_ns(f"{day}T00:00:00Z")
-        except TimeFormatError:
-            midnight = None
-        _MIDNIGHTS[day] = midnight
-    if midnight is None:
+        since = _from_iso(text) - _EPOCH
+    except ValueError:
         return None
-    return midnight + (hour * 3600 + minute * 60 + second) * 1_000_000_000
+    return (since.days * 86400 + since.seconds) * 1_000_000_000
 
 
 def when_ns(value: object) -> int | None:

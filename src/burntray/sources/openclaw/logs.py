@@ -23,10 +23,10 @@ import msgspec
 
 from burntray.io.log_tail import FileState
 from burntray.model.pricing import PriceTable
-from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.jsonl import JsonlReader
-from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
+from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, stamp_ns, text
 from burntray.sources.openclaw.paths import is_session_file
 
 MARKERS = (b'"model_change"', b'"model-snapshot"', b'"usage"')
@@ -81,7 +81,7 @@ def _when(value: object) -> int | None:
         return value * 1_000_000
     if isinstance(value, str):
         try:
-            return parse_rfc3339_ns(value.strip())
+            return stamp_ns(value.strip())
         except TimeFormatError:
             return None
     return None

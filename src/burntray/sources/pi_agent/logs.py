@@ -22,10 +22,10 @@ from pathlib import Path
 import msgspec
 
 from burntray.model.pricing import PriceTable
-from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.jsonl import JsonlReader
-from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
+from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, stamp_ns, text
 
 MARKER = b'"usage"'
 
@@ -104,7 +104,7 @@ class PiLogReader(JsonlReader):
             return None
         stamp = text(rec.timestamp)
         try:
-            ts = parse_rfc3339_ns(stamp)
+            ts = stamp_ns(stamp)
         except TimeFormatError:
             return None
         model, provider = text(message.model), text(message.provider)

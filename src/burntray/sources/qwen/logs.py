@@ -23,10 +23,10 @@ from pathlib import Path
 import msgspec
 
 from burntray.model.pricing import PriceTable
-from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.jsonl import JsonlReader
-from burntray.sources.agent_logs.values import ModelPrices, count, text
+from burntray.sources.agent_logs.values import ModelPrices, count, stamp_ns, text
 
 MARKER = b'"usageMetadata"'
 
@@ -91,7 +91,7 @@ class QwenLogReader(JsonlReader):
             return None
         stamp = text(rec.timestamp)
         try:
-            ts = parse_rfc3339_ns(stamp)
+            ts = stamp_ns(stamp)
         except TimeFormatError:
             try:
                 ts, stamp = path.stat().st_mtime_ns, ""  # as ccusage: the file's time
