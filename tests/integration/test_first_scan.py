@@ -25,8 +25,8 @@ from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.parallel import OrderedFiles, worker_count
 from burntray.sources.agent_logs.source import ClaudeSource
 from burntray.sources.base import ReportsProgress, scan_progress
+from burntray.sources.claude import in_order, scan_worker
 from burntray.sources.claude import logs as claude_logs
-from burntray.sources.claude import scan_worker
 from burntray.sources.claude.dedup import Dedup
 from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.codex.logs import CodexLogReader
@@ -137,20 +137,24 @@ def _parallel(config: Path, **kwargs: object) -> ClaudeLogReader:
 
 @pytest.fixture
 def parse_calls_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many lines this process parsed itself (the reading processes' are not counted)."""
+    """How many lines this process parsed itself (the reading processes' are not counted):
+    through a reading process's row reader or the reader's own line handler."""
     calls: list[int] = []
-    real = scan_worker.row_reader
 
-    def counting_reader(*args: Any) -> Callable[[bytes, int], None]:
-        on_line = real(*args)
+    def counting(real: Callable[..., Callable[[bytes, int], None]]) -> Callable[..., Any]:
+        def make(*args: Any) -> Callable[[bytes, int], None]:
+            on_line = real(*args)
 
-        def counting(line: bytes, offset: int) -> None:
-            calls.append(1)
-            on_line(line, offset)
+            def count(line: bytes, offset: int) -> None:
+                calls.append(1)
+                on_line(line, offset)
 
-        return counting
+            return count
 
-    monkeypatch.setattr(scan_worker, "row_reader", counting_reader)
+        return make
+
+    monkeypatch.setattr(scan_worker, "row_reader", counting(scan_worker.row_reader))
+    monkeypatch.setattr(claude_logs, "line_keeper", counting(claude_logs.line_keeper))
     return calls
 
 
@@ -196,6 +200,7 @@ def test_the_reader_takes_what_the_processes_worked_out_and_keeps_one_string_per
     real_add, real_cost = Dedup.add, claude_logs.entry_cost
     monkeypatch.setattr(Dedup, "add", lambda *a: calls.append("add") or real_add(*a))
     monkeypatch.setattr(claude_logs, "entry_cost", lambda *a: calls.append("cost") or real_cost(*a))
+    monkeypatch.setattr(in_order, "entry_cost", lambda *a: calls.append("cost") or real_cost(*a))
     got = _read(_parallel(config))
     assert calls == []
     assert len(got) == 65

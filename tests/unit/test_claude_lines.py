@@ -11,8 +11,11 @@ import pytest
 
 from burntray.io.log_tail import FileState
 from burntray.model.pricing import build_price_table
-from burntray.sources.claude import lines, scan_worker
+from burntray.model.usage import UsageRecord
+from burntray.sources.claude import in_order, lines, scan_worker
+from burntray.sources.claude.dedup import Dedup
 from burntray.sources.claude.lines import ClaudeEntry, parse_line
+from burntray.sources.claude.logs import ClaudeLogReader
 from tests.agent_logs_support import claude_line
 
 SONNET = "claude-sonnet-4-5-20250929"
@@ -165,3 +168,58 @@ def test_a_reading_process_sends_the_rows_the_parser_and_the_prices_give(tmp_pat
     assert len(rows) > 200 and {r[12] for r in rows} >= {None, 0.0, 0.5}  # unpriced, $0, own
     state = FileState.from_json(result[0])
     assert state is not None and state.skipped == skipped > 100
+
+
+def test_the_readers_own_lines_give_the_records_of_a_reading_processs_rows(
+    tmp_path: Path,
+) -> None:
+    """The reader takes a line it reads itself straight to its record (``in_order``), with no
+    row in between: on every variant of every field, priced ones and duplicates of all kinds
+    (streaming rewrites, a sidechain replay, lines without ids), it hands on the records, in
+    the same order and with the same costs, that the rows of a reading process give."""
+    dupes = [
+        claude_line("2026-11-20T09:00:00Z", "d1", "q1", SONNET, 1, 1, 2, 3),
+        claude_line("2026-11-20T09:00:00Z", "d1", "q1", SONNET, 1, 50, 2, 3),  # larger: wins
+        claude_line("2026-11-20T09:00:01Z", "d1", "q2", SONNET, 1, 60, sidechain=True),
+        claude_line("2026-11-20T09:00:02Z", None, "q3", SONNET, 4, 4),
+        claude_line("2026-11-20T09:00:02Z", None, "q3", SONNET, 4, 4),  # no id: both count
+    ]
+    priced = [v.replace(b'"m1"', f'"p{n}"'.encode()) for n, v in enumerate(_priced_variants())]
+    variants = _variants() + priced + [d.encode() for d in dupes]
+    projects = tmp_path / "claude" / "projects"
+    path = projects / "p" / "s.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\n".join(variants) + b"\n")
+    reader = ClaudeLogReader([tmp_path / "claude"], PRICES, workers=0)
+    batches: list[list[UsageRecord]] = []
+    got = [r for batch in batches for r in batch] + reader.read_new(flush=batches.append)
+    scan_worker.init(PRICES)
+    result = scan_worker.read_file(str(path))
+    out: dict[str, UsageRecord] = {}
+    place = in_order.Place(str(path), "p/s.jsonl", "s", "p", out, 10**9, None)
+    dedup = Dedup()
+    for piece in result[5]:
+        in_order.keep_rows(dedup, scan_worker.DECODER.decode(piece), place)
+    assert len(dedup) == len(reader.dedup)
+    assert got == list(out.values())
+    assert [r.cost_usd for r in got] == [r.cost_usd for r in out.values()]  # (NaN-free floats)
+    assert len(got) > 60 and sum(r.key.startswith("l:") for r in got) >= 2
+    assert {r.cost_usd for r in got} >= {None, 0.0, 0.5} and len({r.cost_usd for r in got}) > 10
+    assert reader.malformed_lines == FileState.from_json(result[0]).skipped > 100  # type: ignore[union-attr]
+
+
+def test_duplicate_removals_indexes_stay_the_same_containers_through_a_spill() -> None:
+    """A reader's loop holds ``Dedup.indexes`` across the batches it hands on: a spill or a
+    compaction must change them in place, never replace them."""
+    dedup = Dedup()
+    dedup.lookup = lambda _mid: []
+    held = dedup.indexes()
+    for n in range(50):
+        assert dedup.add_fields(f"m{n}", f"r{n}", False, 10, False, n * 10**9) == f"m:m{n}:r{n}"
+    assert dedup.spill(40 * 10**9) == 40  # the groups of the first 40 requests go
+    assert all(a is b for a, b in zip(dedup.indexes(), held, strict=True))
+    groups, exact, by_message, spilled = held
+    assert len(groups) == len(exact) == len(by_message) == 10 and len(spilled) == 40
+    assert dedup.compact(45 * 10**9) == 5
+    assert all(a is b for a, b in zip(dedup.indexes(), held, strict=True))
+    assert len(groups) == 5 and dedup.add_fields("m49", "r49", False, 20, False, 49) == "m:m49:r49"

@@ -339,9 +339,28 @@ class LogTailer:
 
     def _scan(self, data: bytes, end: int, base: int, on_line: LineSink) -> None:
         """Hand on each line of ``data[:end]`` that holds a marker (each line at most once)."""
-        for start, stop in _marked_lines(data, end, self.markers):
-            self.stats.lines += 1
-            on_line(data[start:stop], base + start)
+        if len(self.markers) != 1:
+            for start, stop in _marked_lines(data, end, self.markers):
+                self.stats.lines += 1
+                on_line(data[start:stop], base + start)
+            return
+        # ``_marked_lines``'s one-marker case inline: a line costs three C searches, a slice and
+        # the call (a Claude Code log is nearly all marked lines: a generator's step and a count
+        # per line were 40 % of finding them)
+        marker, find, rfind = self.markers[0], data.find, data.rfind
+        count = 0
+        pos = find(marker, 0, end)
+        try:
+            while pos >= 0:
+                start = rfind(b"\n", 0, pos) + 1
+                stop = find(b"\n", pos, end)
+                if stop < 0:
+                    stop = end - 1
+                count += 1
+                on_line(data[start:stop], base + start)
+                pos = find(marker, stop + 1, end)
+        finally:
+            self.stats.lines += count
 
 
 def _marked_lines(data: bytes, end: int, markers: tuple[bytes, ...]) -> Iterator[tuple[int, int]]:

@@ -208,12 +208,37 @@ class Dedup:
     def _keep(self, kept: list[list[object]]) -> int:
         dropped = len(self._groups) - len(kept)
         if dropped:
-            self._groups = kept
-            self._exact = {}
-            self._by_message = {}
+            # in place: a reader's loop holds them (``indexes``) across a batch's spill
+            self._groups[:] = kept
+            self._exact.clear()
+            self._by_message.clear()
             for index, group in enumerate(kept):
                 self._index(index, group)
         return dropped
+
+    def indexes(
+        self,
+    ) -> tuple[list[list[object]], dict[int, int], dict[int, int | list[int]], set[int]]:
+        """(groups, exact pair hash -> group, message hash -> group(s), spilled message
+        hashes): the containers ``add_fields``'s first test reads, the same objects for this
+        Dedup's life, so a reader's loop can make that test itself (``claude.in_order``) and
+        call ``add_seen`` only for a message it does not find new."""
+        return self._groups, self._exact, self._by_message, self._spilled
+
+    def add_seen(  # noqa: PLR0917 - ``add_fields``'s, and the hash it worked out
+        self,
+        mid: str,
+        rid: str | None,
+        sidechain: bool,
+        total: int,
+        has_speed: bool,
+        ts_ns: int,
+        exact: int,
+    ) -> str | None:
+        """``add_fields`` past its first test (``exact`` is ``hash((mid, rid))``)."""
+        return self._add_seen(
+            mid, rid, sidechain, total, has_speed, ts_ns, exact, self._exact.get(exact)
+        )
 
 
 # A streaming rewrite or a replay comes within minutes of its request: an entry up to this long

@@ -15,8 +15,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import sys
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from pathlib import Path
 
 from burntray.io.log_tail import FileState, LogTailer
@@ -33,6 +33,7 @@ from burntray.sources.agent_logs.progress import ScanCounter
 from burntray.sources.agent_logs.scan import UsageScan
 from burntray.sources.claude import scan_worker
 from burntray.sources.claude.dedup import Dedup
+from burntray.sources.claude.in_order import Out, Place, keep_rows, line_keeper
 from burntray.sources.claude.lines import (
     PROVIDER,
     SYNTHETIC_MODEL,
@@ -41,7 +42,7 @@ from burntray.sources.claude.lines import (
     entry_cost,
     parse_line,
 )
-from burntray.sources.claude.scan_worker import FileResult, Row
+from burntray.sources.claude.scan_worker import FileResult
 
 __all__ = [
     "PROVIDER",
@@ -56,7 +57,6 @@ __all__ = [
 # Called with a batch of records during a long read (``ClaudeLogReader.read_new``); True when
 # they are in the history now (their duplicate groups can then be spilled).
 Flush = Callable[[list[UsageRecord]], bool | None]
-Out = dict[str, UsageRecord]  # the records read so far, by key
 # Records held before a long read hands them on (one history transaction each).
 FLUSH_RECORDS = 20_000
 # Groups are kept for this long before the reader compacts them (when there are many).
@@ -163,7 +163,7 @@ class ClaudeLogReader:
         self.tailer.forget_missing(present)
         self.files_seen = len(present)
         if len(self.dedup) > self._compact_at:
-            newest = max((r.ts_ns for r in out.values()), default=self._newest_ns)
+            newest = max(map(_ts_ns, out.values()), default=self._newest_ns)
             self._newest_ns = max(self._newest_ns, newest, self._flushed_newest)
             self.dedup.compact(self._newest_ns - KEEP_GROUPS_NS)
             self._compact_at = max(COMPACT_AT_GROUPS, 2 * len(self.dedup))
@@ -237,7 +237,7 @@ class ClaudeLogReader:
     def _flush(self, out: dict[str, UsageRecord], flush: Flush) -> None:
         """Hand on the records so far; once they are in the history, the duplicate groups of
         requests long past are spilled (a scan of a whole history holds a day or two of them)."""
-        newest = max(r.ts_ns for r in out.values())
+        newest = max(map(_ts_ns, out.values()))  # (in C: a batch is 20,000 records)
         self._flushed_newest = max(self._flushed_newest, newest)
         self._newest_ns = max(self._newest_ns, newest)
         written = flush(list(out.values()))
@@ -275,42 +275,17 @@ class ClaudeLogReader:
         path = Path(name)
         project, session = session_parts(root, path)
         rel = str(path.relative_to(root)) if path.is_relative_to(root) else name
+        place = self._place(name, rel, session, project, out, flush)
         decode = scan_worker.DECODER.decode
         for piece in found:
-            self._keep_rows(decode(piece), name, rel, session, project, out, flush)
+            keep_rows(self.dedup, decode(piece), place)
 
-    def _keep_rows(  # noqa: PLR0917 - the rows and where they were read
-        self,
-        rows: Iterable[Row],
-        name: str,
-        rel: str,
-        session: str,
-        project: str,
-        out: Out,
-        flush: Flush | None,
-    ) -> None:
-        """The records of rows read from the file ``name`` (``rel`` below its projects folder),
-        in order, through duplicate removal; a batch is handed on whenever ``out`` is full."""
-        keep = self.dedup.add_fields
-        intern = sys.intern
-        new = _new
-        record = UsageRecord
-        # what is left of each row is the part that must see every request in order (this
-        # loop is a first scan's bottleneck)
-        for (offset, mid, rid, side, total, speed, ts_ns, model, inp, outp, read, write,
-             cost, upstream, branch) in rows:  # fmt: skip
-            if mid is None:
-                key = f"l:{rel}:{offset}"  # never merged (``Dedup.add``)
-            else:
-                kept = keep(mid, rid, side, total, speed, ts_ns)
-                if kept is None:
-                    continue
-                key = kept
-            # one string per model (interned), not one per record: a batch holds 20,000
-            out[key] = new(record, (ts_ns, PROVIDER, intern(model), inp, outp, read, write,
-                                    cost, key, session, project, upstream, branch))  # fmt: skip
-            if flush is not None and len(out) >= FLUSH_RECORDS:
-                self._flush_within(name, out, flush)
+    def _place(  # noqa: PLR0917 - where the records come from and go to
+        self, name: str, rel: str, session: str, project: str, out: Out, flush: Flush | None
+    ) -> Place:
+        """Where the records of the file ``name`` go: ``out``, handed on whenever it is full."""
+        full = None if flush is None else (lambda: self._flush_within(name, out, flush))
+        return Place(name, rel, session, project, out, FLUSH_RECORDS, full)
 
     def _flush_within(self, name: str, out: Out, flush: Flush) -> None:
         """``_flush`` while the file ``name`` is part read: the offsets written with the batch
@@ -331,16 +306,10 @@ class ClaudeLogReader:
         rel = (
             str(path.relative_to(projects_dir)) if path.is_relative_to(projects_dir) else str(path)
         )
-        rows: list[Row] = []
-
-        def keep() -> None:  # in order, a piece at a time
-            self._keep_rows(rows, name, rel, session, project, out, flush)
-            rows.clear()
-
         skip = self.tailer.skip
-        on_line = scan_worker.row_reader(self.prices, lambda why: skip(name, why), name, rows, keep)
+        place = self._place(name, rel, session, project, out, flush)
+        on_line = line_keeper(self.dedup, self.prices, lambda why: skip(name, why), place)
         self.tailer.read(path, on_line)
-        keep()
 
     def reset(self) -> None:
         """Read every file from the start again, as if never read (the history was cleared):
@@ -360,7 +329,7 @@ class ClaudeLogReader:
         self.tailer.load_state(text)
 
 
-_new = tuple.__new__
+_ts_ns = itemgetter(0)  # a record's ``ts_ns``
 
 
 def _size(name: str) -> int:

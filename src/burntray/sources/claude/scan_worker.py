@@ -1,5 +1,6 @@
 """What a reading process does in a parallel first scan: one whole new Claude Code log file.
-(The reader reads a file in its own process with the same ``row_reader``.)
+(A file the reader reads in its own process goes line to record in ``claude.in_order``, by the
+same rules: a test holds the two ways to the same records.)
 
 It reads the file exactly as ``ClaudeLogReader`` reads a file it has never seen (the same
 tailer, the same overlong-line scan, the same line rules and prices: the common line goes
@@ -134,7 +135,7 @@ def row_reader(
     """A line handler for the file ``name``: the row each line stands for (if it is a usable
     request), priced from ``prices``, goes to ``rows``, and ``full`` is called each time
     ``rows`` holds ``CHUNK`` of them; a malformed line is told to ``skip`` with its place and
-    why. Used by a reading process and by the reader itself for a file it reads here."""
+    why. Used by a reading process (the reader's own files: ``in_order.line_keeper``)."""
     strict, good, version_ok = lines.STRICT.decode, lines.GOOD_VERSIONS, lines.version_ok
     epoch, one_us = lines.EPOCH, lines.ONE_US
     cache: dict[str, Rates | None] = {}
