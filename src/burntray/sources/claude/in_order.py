@@ -26,12 +26,10 @@ from burntray.sources.claude.lines import (
     PROVIDER,
     SYNTHETIC_MODEL,
     Rates,
-    entry_cost,
-    parse_line_checked,
     priced,
     rates_of,
 )
-from burntray.sources.claude.scan_worker import Row, row
+from burntray.sources.claude.scan_worker import Row, checked_row
 
 Out = dict[str, UsageRecord]  # the records read so far, by key
 _new = tuple.__new__
@@ -124,16 +122,9 @@ def line_keeper(
     def checked(line: bytes, offset: int) -> None:
         """A line the strict types refused: malformed, to be skipped, or one only the
         field-by-field checks take (``scan_worker.row_reader``'s way)."""
-        try:
-            entry = parse_line_checked(line)
-        except ValueError as exc:
-            skip(f"{name}@{offset}: {exc}")
-            return
-        if entry is None:
-            return
-        if entry.model:
-            rates(entry.model)
-        keep_rows(dedup, [row(entry, offset, *entry_cost(entry, cache))], place)
+        found = checked_row(line, offset, name=name, skip=skip, rates=rates, cache=cache)
+        if found is not None:
+            keep_rows(dedup, [found], place)
 
     def on_line(line: bytes, offset: int) -> None:
         try:

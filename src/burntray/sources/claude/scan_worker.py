@@ -125,6 +125,29 @@ def row(entry: ClaudeEntry, offset: int, cost: float | None, upstream: bool) -> 
             upstream, branch)  # fmt: skip
 
 
+def checked_row(
+    line: bytes,
+    offset: int,
+    *,
+    name: str,
+    skip: Callable[[str], None],
+    rates: Callable[[str], Rates | None],
+    cache: dict[str, Rates | None],
+) -> Row | None:
+    """The row of a line the strict types refused, from the field-by-field checks: None when
+    the line is not a request, or malformed (told to ``skip`` with its place in ``name``)."""
+    try:
+        entry = parse_line_checked(line)
+    except ValueError as exc:
+        skip(f"{name}@{offset}: {exc}")
+        return None
+    if entry is None:
+        return None
+    if entry.model:
+        rates(entry.model)  # priced into ``cache`` for ``entry_cost``
+    return row(entry, offset, *entry_cost(entry, cache))
+
+
 def row_reader(
     prices: PriceTable,
     skip: Callable[[str], None],
@@ -152,18 +175,11 @@ def row_reader(
             raw = strict(line)
         except msgspec.DecodeError:
             # malformed, to be skipped, or a line only the field-by-field checks take
-            try:
-                entry = parse_line_checked(line)
-            except ValueError as exc:
-                skip(f"{name}@{offset}: {exc}")
-                return
-            if entry is None:
-                return
-            if entry.model:
-                rates(entry.model)
-            add(row(entry, offset, *entry_cost(entry, cache)))
-            if len(rows) == CHUNK:
-                full()
+            found = checked_row(line, offset, name=name, skip=skip, rates=rates, cache=cache)
+            if found is not None:
+                add(found)
+                if len(rows) == CHUNK:
+                    full()
             return
         # ``parse_line``'s common case, ``entry_cost`` and ``row`` in one, without the entry
         # (a test holds the two ways to the same rows)
