@@ -25,8 +25,8 @@ from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.parallel import OrderedFiles, worker_count
 from burntray.sources.agent_logs.source import ClaudeSource
 from burntray.sources.base import ReportsProgress, scan_progress
-from burntray.sources.claude import in_order, scan_worker
 from burntray.sources.claude import logs as claude_logs
+from burntray.sources.claude import scan_worker
 from burntray.sources.claude.dedup import Dedup
 from burntray.sources.claude.logs import ClaudeLogReader
 from burntray.sources.codex.logs import CodexLogReader
@@ -200,7 +200,9 @@ def test_the_reader_takes_what_the_processes_worked_out_and_keeps_one_string_per
     real_add, real_cost = Dedup.add, claude_logs.entry_cost
     monkeypatch.setattr(Dedup, "add", lambda *a: calls.append("add") or real_add(*a))
     monkeypatch.setattr(claude_logs, "entry_cost", lambda *a: calls.append("cost") or real_cost(*a))
-    monkeypatch.setattr(in_order, "entry_cost", lambda *a: calls.append("cost") or real_cost(*a))
+    # a line read here prices through scan_worker.checked_row (the reading processes' own
+    # copies are in other interpreters: only this process's calls are counted)
+    monkeypatch.setattr(scan_worker, "entry_cost", lambda *a: calls.append("cost") or real_cost(*a))
     got = _read(_parallel(config))
     assert calls == []
     assert len(got) == 65

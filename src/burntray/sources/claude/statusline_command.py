@@ -95,7 +95,9 @@ def _figures(
     worker = threading.Thread(target=work, name="burntray-statusline", daemon=True)
     worker.start()
     worker.join(budget_s)
-    if not done:
+    # a budget of 0 gives the logs no time at all: the line never waits on (nor races) a read
+    # that happens to be quick
+    if not done or budget_s <= 0:
         return None, worker, "logs not read in time"
     if isinstance(done[0], Exception):
         return None, None, f"logs not read: {type(done[0]).__name__}: {done[0]}"[:200]
