@@ -134,7 +134,7 @@ def _covers_most(history: HistoryStore, source: str, start_ns: int, end_ns: int)
         return False
     span = int(last) - int(first) + 1  # type: ignore[call-overload]
     inside = min(end_ns, int(last) + 1) - max(start_ns, int(first))  # type: ignore[call-overload]
-    if inside * 3 <= span:
+    if inside * 5 <= span:  # a fifth of the table at most, since the source holds no more of it
         return False
     mine, total = history.execute(
         f"SELECT (SELECT count(*) FROM {EVENTS} WHERE source = ?), (SELECT count(*) FROM {EVENTS})",
