@@ -35,6 +35,8 @@ def test_doctor_lists_each_sources_plan_windows(
     log.parent.mkdir(parents=True)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     reset = now + dt.timedelta(hours=3)
+    # doctor names it as every view does: "14:05" today, "Tue 00:31" on another day (TZ=UTC)
+    clock = f"{reset:%H:%M}" if reset.date() == now.date() else f"{reset:%a %H:%M}"
     when = (now - dt.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     windows = {"primary": codex_window(40.0, 300, resets_at=int(reset.timestamp())),
                "secondary": codex_window(12.0, 10080, resets_in=86400)}  # fmt: skip
@@ -54,7 +56,7 @@ def test_doctor_lists_each_sources_plan_windows(
     assert (
         codex[0]
         .split(None, 1)[1]
-        .startswith(f"Codex 5 h: 40 % used · resets {reset:%H:%M} · reported 10 min ago · official")
+        .startswith(f"Codex 5 h: 40 % used · resets {clock} · reported 10 min ago · official")
     )
     assert "Codex weekly: 12 % used · resets " in codex[1]
     claude = [line for line in section if line.startswith("claude")]

@@ -48,8 +48,11 @@ def _line(minutes_ago: float, five: float, week: float) -> str:
     )
 
 
-def _hhmm(when: dt.datetime) -> str:
-    return when.astimezone().strftime("%H:%M")
+def _clock(when: dt.datetime) -> str:
+    """How the tray names a coming instant in local time: "14:05" on today's date, "Tue 00:31"
+    on another day of the week (a test run after 22:00 sees the 5-hour reset tomorrow)."""
+    local, today = when.astimezone(), dt.datetime.now().astimezone().date()
+    return local.strftime("%H:%M" if local.date() == today else "%a %H:%M")
 
 
 @pytest.fixture
@@ -82,14 +85,20 @@ def pystray() -> Any:
 def test_menu_rows_tooltip_and_icon_follow_the_codex_log(harness: Harness, codex_log: Path) -> None:
     snap = harness.snapshot(where=lambda s: len(s.limits) == 2)
     texts = harness.texts()
-    five = f"Codex 5 h: 50 % · resets {_hhmm(NOW + dt.timedelta(hours=2))}"
-    out = _hhmm(NOW - dt.timedelta(minutes=10) + dt.timedelta(minutes=50))
-    assert f"{five} · at this pace runs out {out} (estimate)" in texts
+    reset = _clock(NOW + dt.timedelta(hours=2))
+    five = f"Codex 5 h: 50 % · resets {reset}"
+    out = _clock(NOW - dt.timedelta(minutes=10) + dt.timedelta(minutes=50))
+    pace_five = f"at this pace runs out {out} (estimate)"
+    (row,) = [t for t in texts if t.startswith(five)]
+    if row == five:  # too long for one row (a reset named by its day): the pace on the next
+        assert texts[texts.index(row) + 1] == pace_five
+    else:
+        assert row == f"{five} · {pace_five}"
     (week,) = [t for t in texts if t.startswith("Codex weekly: 40 % · resets ")]
     pace = texts[texts.index(week) + 1]  # too long for one row: the pace on the next
     assert pace == "at this pace lasts past the reset (estimate)"
     view = harness.controller.view(snap)
-    assert view.title.splitlines()[-1] == f"Codex 5 h 50 % (resets {five[-5:]})"
+    assert view.title.splitlines()[-1] == f"Codex 5 h 50 % (resets {reset})"
     assert len(view.title) <= TITLE_LIMIT
     assert view.icon.figure != "50%"  # RPM until asked
     harness.click("Show in icon", "plan limit %")
