@@ -2,7 +2,7 @@
 progress told to whoever asks (the tray's menu, ``status`` on a terminal).
 
 For a log source whose reader takes a ``flush`` callback and keeps a ``progress`` counter
-(Claude Code's): the reader hands on its records in batches of tens of thousands between files,
+(Claude Code's): the reader hands on its records in batches of thousands (20,000, then 5,000),
 each written in one transaction with the read positions past it, so memory holds a batch rather
 than the whole history, and a scan cut short resumes where its last batch ended. The batches
 write records only: their rollups are summed once, at the read's end (``store.pending``).
