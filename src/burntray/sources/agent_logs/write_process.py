@@ -8,11 +8,11 @@ batches were written back to back for most of the scan, each taking ~0.26 s of w
 
 The batches cross as MessagePack (encoded and decoded in C), each answered once written or
 failed; at most four are outstanding (a long read's batches after its first are of 5,000
-records, ``claude.logs.LATER_FLUSH_RECORDS``: 20,000-35,000 records in memory, as two batches of
-20,000 were). A
-batch that could not be written, or that was outstanding when the process died, is handed back
-to the caller, who writes it itself and says why if that fails too. Nothing here can stop a
-scan: when the process cannot be started, the caller writes on a thread instead.
+records, ``claude.logs.LATER_FLUSH_RECORDS``: 20,000-35,000 records in memory, where two
+batches of 20,000 were 40,000). A batch that could not be written, or that was outstanding when
+the process died, is handed back to the caller, who writes it itself and says why if that fails
+too. Nothing here can stop a scan: when the process cannot be started, the caller writes on a
+thread instead.
 """
 
 from __future__ import annotations
