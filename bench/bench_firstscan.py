@@ -7,9 +7,10 @@ duplicates, user lines with tool results between them). On it, in one run:
 - ``burntray status --source claude --window 7d --format json`` on an empty history (the cold
   first scan, whole process: reading, the history write and the answer);
 - the scan alone (reading the logs and writing the history, no answer), in its own process:
-  as burntray runs it (reading processes and a writing process when cores are free), as it
-  runs on an idle machine whatever the load (a writing process, and one reading process per core
-  but two: none on 2 cores), and in one process (the history written on a thread);
+  as burntray runs it (a writing process on 2 cores or more, reading processes when cores are
+  free), as it runs on an idle machine whatever the load (a writing process, and one reading
+  process per core but two: none on 2 cores), and in one process (the history written on a
+  thread);
 - ``ccusage claude daily --json --offline`` (20.0.24, native binary) on the same files;
 - the peak RSS of each: the largest single process (``wait4``) and, for burntray, the whole
   process tree (its parsing workers too) sampled every 10 ms.

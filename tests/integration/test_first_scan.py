@@ -289,6 +289,30 @@ def test_the_history_is_written_in_batches_and_ends_as_the_serial_scans(
 
 
 @pytest.mark.parametrize("workers", [0, 2])
+def test_after_its_first_batch_a_long_read_hands_on_smaller_ones_with_the_same_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """What is left to write when reading ends is a small batch, not a large one; a read too
+    short for a batch still hands on nothing before its end."""
+    config = tmp_path / "claude"
+    write_tricky_logs(config)
+    whole = _read(ClaudeLogReader([config], PRICES, workers=0))
+    monkeypatch.setattr(claude_logs, "FLUSH_RECORDS", 20)
+    monkeypatch.setattr(claude_logs, "LATER_FLUSH_RECORDS", 5)
+    batches: list[list[UsageRecord]] = []
+    reader = ClaudeLogReader([config], PRICES, workers=workers, parallel_min_bytes=0)
+    assert _read(reader, batches) == whole
+    # the first file's batches are of 20 (its Place is made before any batch), the later
+    # files' of 5: the read ends with small ones
+    sizes = [len(batch) for batch in batches]
+    assert sizes[0] == 20 and sizes[-3:] == [5, 5, 5], sizes
+    monkeypatch.setattr(claude_logs, "FLUSH_RECORDS", len(whole) + 1)
+    batches.clear()
+    assert _read(ClaudeLogReader([config], PRICES, workers=workers), batches) == whole
+    assert batches == []
+
+
+@pytest.mark.parametrize("workers", [0, 2])
 def test_a_large_file_goes_in_batches_and_a_scan_cut_within_it_resumes_exactly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:

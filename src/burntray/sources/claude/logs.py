@@ -59,6 +59,13 @@ __all__ = [
 Flush = Callable[[list[UsageRecord]], bool | None]
 # Records held before a long read hands them on (one history transaction each).
 FLUSH_RECORDS = 20_000
+# Once a read has handed on a batch (a long read: its writing process is under way), the batches
+# of the files after are this size, so that what is left to write when reading ends is small: the
+# reader waits for that last batch (a heavy week's first scan: 0.13-0.24 s after reading with
+# batches of 20,000, 0.07-0.09 s with 5,000; the write takes no more CPU in smaller batches:
+# 0.90 s against 0.78 s for its 240,000 records). A read under FLUSH_RECORDS writes once at its
+# end, as before, and starts no writing process.
+LATER_FLUSH_RECORDS = 5_000
 # Groups are kept for this long before the reader compacts them (when there are many).
 KEEP_GROUPS_NS = 48 * 3600 * 10**9
 COMPACT_AT_GROUPS = 50_000
@@ -114,6 +121,7 @@ class ClaudeLogReader:
         self.start_method = start_method
         self.parallel_problem = ""  # why the last big read could not use other processes
         self.progress = ScanCounter()
+        self._flush_at = FLUSH_RECORDS  # the batch size of this read's next file
 
     def folders(self) -> list[str]:
         return [f for finder in self._finders for f in finder.folders()]
@@ -140,10 +148,12 @@ class ClaudeLogReader:
 
         ``active_since_ns``: look only at new files and files written since then (a cheap
         polling pass; a full pass, without it, looks at every file). ``flush``: called with
-        the records so far each time they reach ``FLUSH_RECORDS`` (between files), so a first
+        the records so far each time they reach ``FLUSH_RECORDS`` (``LATER_FLUSH_RECORDS``
+        after the first batch; between files or within one), so a first
         scan writes its history in large batches instead of holding it all; what is returned
         is what was not flushed."""
         out: dict[str, UsageRecord] = {}
+        self._flush_at = FLUSH_RECORDS
         present: set[str] = set()
         missing = []
         todo: list[tuple[Path, str]] = []
@@ -220,7 +230,7 @@ class ClaudeLogReader:
                 else:
                     self._read_file(root, Path(name), out, flush)
                 self.progress.add(max(0, sizes[name]))
-                if flush is not None and len(out) >= FLUSH_RECORDS:
+                if flush is not None and len(out) >= self._flush_at:
                     self._flush(out, flush)
         finally:
             if collecting:
@@ -242,6 +252,7 @@ class ClaudeLogReader:
         self._newest_ns = max(self._newest_ns, newest)
         written = flush(list(out.values()))
         out.clear()
+        self._flush_at = min(FLUSH_RECORDS, LATER_FLUSH_RECORDS)
         if written and self.dedup.lookup is not None and len(self.dedup) > SPILL_AT_GROUPS:
             self.dedup.spill(self._newest_ns - SPILL_KEEP_NS)
 
@@ -285,7 +296,7 @@ class ClaudeLogReader:
     ) -> Place:
         """Where the records of the file ``name`` go: ``out``, handed on whenever it is full."""
         full = None if flush is None else (lambda: self._flush_within(name, out, flush))
-        return Place(name, rel, session, project, out, FLUSH_RECORDS, full)
+        return Place(name, rel, session, project, out, self._flush_at, full)
 
     def _flush_within(self, name: str, out: Out, flush: Flush) -> None:
         """``_flush`` while the file ``name`` is part read: the offsets written with the batch
