@@ -166,6 +166,8 @@ class SessionTotalsReader(DatabaseReader):
 
     file_label: ClassVar[str] = "database"  # "Goose sessions.db": for "no ... at <path>"
     columns: ClassVar[tuple[str, ...]] = ()
+    # what is read of each row, in ``row``'s order (SQL over ``columns``; none: the columns)
+    selected: ClassVar[tuple[str, ...]] = ()
     later_columns: ClassVar[tuple[str, ...]] = ()  # the first the table has dates a growth
     required: ClassVar[str] = ""  # a column a session's row must have filled in
     width: ClassVar[int] = 0  # the totals kept per session
@@ -232,7 +234,8 @@ class SessionTotalsReader(DatabaseReader):
                 raise sqlite3.OperationalError(f"no such column: {missing[0]}")
             later = next((c for c in self.later_columns if c in have), "NULL")
             # our own column names (checked above), never a value
-            select = f"SELECT {', '.join(self.columns)}, {later}, rowid FROM sessions"  # noqa: S608
+            picked = ", ".join(self.selected or self.columns)
+            select = f"SELECT {picked}, {later}, rowid FROM sessions"  # noqa: S608
             try:
                 conn.execute(f"{select} LIMIT 0")
             except sqlite3.OperationalError:  # a table WITHOUT ROWID: read whole every time
@@ -246,7 +249,7 @@ class SessionTotalsReader(DatabaseReader):
         self._last = (None, "", {})  # the parts may have been taken or reset since
         name = str(db)
         pending: list[int] = []  # rowids read but not recorded: read again next time
-        required = self.columns.index(self.required)
+        required = (self.selected or self.columns).index(self.required)
         for row in rows:
             recorded = self._recorded
             if not _blank(row[required]):  # what SQLite's "trim(x) != ''" keeps
@@ -264,6 +267,12 @@ class SessionTotalsReader(DatabaseReader):
             name = bucket(key)
             last = self._last = (key, name, self.parts.get(name))
         return last
+
+    def part_of(self, key: str) -> tuple[str, dict[str, list[int]]]:
+        """The bucket of ``key`` and the totals recorded of the bucket's sessions (a row that
+        asks once: ``grew`` then records what it found)."""
+        name = bucket(key)
+        return name, self.parts.get(name)
 
     def unchanged(self, key: str, totals: list[int]) -> bool:
         """Whether the session is at the totals already recorded (``grown`` would add nothing:
@@ -283,6 +292,18 @@ class SessionTotalsReader(DatabaseReader):
         """The record's key, time and counts for a session now at ``totals``: all of them at
         its start the first time, else what they grew by (None: nothing counted grew)."""
         _key, name, sessions = self._part_of(key)
+        return self.grew(name, sessions, key, totals, started_ns, later_ns)
+
+    def grew(  # noqa: PLR0917 - the session's part (from ``part_of``), key and totals, times
+        self,
+        name: str,
+        sessions: dict[str, list[int]],
+        key: str,
+        totals: list[int],
+        started_ns: int,
+        later_ns: int | None,
+    ) -> tuple[str, int, list[int]] | None:
+        """``grown`` for a row that has its part from ``part_of`` (one lookup per row)."""
         before = sessions.get(key)
         sessions[key] = totals
         self.parts.changed(name)
