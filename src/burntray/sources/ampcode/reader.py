@@ -118,7 +118,7 @@ class AmpReader(WholeFileReader):
             if ts is None or not model or not any(tokens):
                 continue
             ident = msg.messageId
-            key = f"m:{ident}" if isinstance(ident, int | str) and str(ident) else f"m#{n}"
+            key = f"m:{ident}" if isinstance(ident, (int, str)) and str(ident) else f"m#{n}"
             out.append(self._record(path, key, ts, model, thread, tokens))
         return out
 
