@@ -165,8 +165,8 @@ class GooseReader(SessionTotalsReader):
         output += max(0, total - inp - output)  # reasoning, billed as output
         key = f"g:{db}:{ident}"
         totals = [inp, output]
-        name, sessions = self.part_of(key)
-        before = sessions.get(key)
+        part = self.part_of(key)
+        before = part[1].get(key)
         if before == totals:
             self._recorded += 1  # recorded already (``unchanged``)
             return  # most sessions of a re-read: nothing added, nothing more to work out
@@ -188,7 +188,7 @@ class GooseReader(SessionTotalsReader):
             return
         # the update time dates a growth only: not worked out for a session seen the first time
         later = when_ns(updated) if before is not None else None
-        found = self.grew(name, sessions, key, totals, created_ns, later)
+        found = self.grew(part, key, totals, created_ns, later)
         if found is not None:
             key, at, (add_in, add_out) = found
             cost = self._prices.cost(provider, model, add_in, add_out, 0, 0)
