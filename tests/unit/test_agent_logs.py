@@ -13,7 +13,8 @@ import pytest
 
 from burntray.io.log_tail import LogTailer
 from burntray.io.tree_watch import TreeWatcher
-from burntray.model.pricing import Price, build_price_table
+from burntray.model.pricing import Price, PriceTable, build_price_table
+from burntray.sources.agent_logs.values import ModelPrices
 from burntray.sources.claude.dedup import Dedup
 from burntray.sources.claude.lines import entry_cost, rates_of
 from burntray.sources.claude.logs import ClaudeEntry, ClaudeLogReader, parse_line
@@ -80,6 +81,26 @@ def test_a_scans_per_model_rates_price_exactly_as_the_table() -> None:
         assert entry_cost(entry, {"x": rates_of(price)}) == (want, False)
     unpriced = ClaudeEntry(0, "m", "r", "x", 1, 1, 0, 0, 0, 0, None, False, False, False)
     assert entry_cost(unpriced, {"x": rates_of(None)}) == (None, False)
+
+
+def test_an_agents_per_model_rates_price_exactly_as_the_table() -> None:
+    """``ModelPrices.cost`` (every agent's pricing, its rates worked out once per model): the
+    very float ``Price.tiered_cost`` gives, below the tier and past it in any field, with and
+    without the table's cache rates; an unknown model unpriced."""
+    rng = random.Random(24)
+    prices = [PRICES.lookup("anthropic", SONNET), Price(2.0, 8.0, fast_multiplier=6.0),
+              Price(3.0, 15.0, 0.3, 3.75, input_above_200k=6.0, output_above_200k=22.5,
+                    cache_read_above_200k=0.6, cache_write_above_200k=7.5)]  # fmt: skip
+    for _ in range(3000):
+        price = rng.choice(prices)
+        assert price is not None
+        top = rng.choice([2_000, 200_000, 200_001, 900_000])
+        inp, out, read, write = (rng.randint(0, top) for _ in range(4))
+        table = PriceTable(prices={"m": price})
+        assert ModelPrices(table).cost("m", inp, out, read, write) == price.tiered_cost(
+            inp, out, read, write
+        )
+    assert ModelPrices(PRICES, "anthropic").cost("claude-imaginary-9", 1, 1, 0, 0) is None
 
 
 def test_snapshot_has_the_tiers_and_keeps_unknown_models_unpriced() -> None:

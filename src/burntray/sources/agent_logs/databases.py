@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from burntray.sources.agent_logs.stores import StoreReader
 
 Row = tuple[object, ...]
+Part = tuple[str, dict[str, list[int]]]  # a bucket's name and its sessions' totals
 MAX_REASON = 300
 PARTED = 2  # the layout of a state that is an index of parts (its "v")
 
@@ -166,6 +167,8 @@ class SessionTotalsReader(DatabaseReader):
 
     file_label: ClassVar[str] = "database"  # "Goose sessions.db": for "no ... at <path>"
     columns: ClassVar[tuple[str, ...]] = ()
+    # what is read of each row, in ``row``'s order (SQL over ``columns``; none: the columns)
+    selected: ClassVar[tuple[str, ...]] = ()
     later_columns: ClassVar[tuple[str, ...]] = ()  # the first the table has dates a growth
     required: ClassVar[str] = ""  # a column a session's row must have filled in
     width: ClassVar[int] = 0  # the totals kept per session
@@ -195,7 +198,6 @@ class SessionTotalsReader(DatabaseReader):
         self.seen: set[str] = set()  # sessions met in this pass (a copy in another db)
         self.blocks = BlockDigests(self.digest_terms)
         self._recorded = 0  # bumped by ``unchanged`` (True) and ``grown``: the row is recorded
-        self._last: tuple[str | None, str, dict[str, list[int]]] = (None, "", {})
 
     def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
         """Append what one session's row adds (through ``grown``)."""
@@ -232,7 +234,8 @@ class SessionTotalsReader(DatabaseReader):
                 raise sqlite3.OperationalError(f"no such column: {missing[0]}")
             later = next((c for c in self.later_columns if c in have), "NULL")
             # our own column names (checked above), never a value
-            select = f"SELECT {', '.join(self.columns)}, {later}, rowid FROM sessions"  # noqa: S608
+            picked = ", ".join(self.selected or self.columns)
+            select = f"SELECT {picked}, {later}, rowid FROM sessions"  # noqa: S608
             try:
                 conn.execute(f"{select} LIMIT 0")
             except sqlite3.OperationalError:  # a table WITHOUT ROWID: read whole every time
@@ -243,10 +246,9 @@ class SessionTotalsReader(DatabaseReader):
 
     def use(self, db: Path, rows: list[Row], out: list[UsageRecord]) -> None:
         self._now = self._clock_ns()
-        self._last = (None, "", {})  # the parts may have been taken or reset since
         name = str(db)
         pending: list[int] = []  # rowids read but not recorded: read again next time
-        required = self.columns.index(self.required)
+        required = (self.selected or self.columns).index(self.required)
         for row in rows:
             recorded = self._recorded
             if not _blank(row[required]):  # what SQLite's "trim(x) != ''" keeps
@@ -255,34 +257,32 @@ class SessionTotalsReader(DatabaseReader):
                 pending.append(row[-1])
         self.blocks.done(name, pending)
 
-    def _part_of(self, key: str) -> tuple[str | None, str, dict[str, list[int]]]:
-        """``key``, its bucket and the bucket's sessions (kept for the row's next call: a row
-        asks ``unchanged``, ``known`` and ``grown`` of one key in turn; forgotten at each
-        ``use``)."""
-        last = self._last
-        if last[0] != key:
-            name = bucket(key)
-            last = self._last = (key, name, self.parts.get(name))
-        return last
+    def part_of(self, key: str) -> Part:
+        """The bucket of ``key`` and the totals recorded of the bucket's sessions: a row asks
+        once, then ``grew`` records what it found."""
+        name = bucket(key)
+        return name, self.parts.get(name)
 
     def unchanged(self, key: str, totals: list[int]) -> bool:
         """Whether the session is at the totals already recorded (``grown`` would add nothing:
         its model, time and price need not be worked out)."""
-        if self._part_of(key)[2].get(key) == totals:
+        if self.part_of(key)[1].get(key) == totals:
             self._recorded += 1
             return True
         return False
-
-    def known(self, key: str) -> bool:
-        """Whether the session was recorded before (``grown`` then dates a growth)."""
-        return key in self._part_of(key)[2]
 
     def grown(
         self, key: str, totals: list[int], started_ns: int, later_ns: int | None
     ) -> tuple[str, int, list[int]] | None:
         """The record's key, time and counts for a session now at ``totals``: all of them at
         its start the first time, else what they grew by (None: nothing counted grew)."""
-        _key, name, sessions = self._part_of(key)
+        return self.grew(self.part_of(key), key, totals, started_ns, later_ns)
+
+    def grew(
+        self, part: Part, key: str, totals: list[int], started_ns: int, later_ns: int | None
+    ) -> tuple[str, int, list[int]] | None:
+        """``grown`` for a row that has its part from ``part_of`` (one bucket per row)."""
+        name, sessions = part
         before = sessions.get(key)
         sessions[key] = totals
         self.parts.changed(name)

@@ -26,10 +26,10 @@ from pathlib import Path
 import msgspec
 
 from burntray.model.pricing import PriceTable
-from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
+from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
-from burntray.sources.agent_logs.values import ModelPrices, count, text
+from burntray.sources.agent_logs.values import ModelPrices, count, stamp_ns, text
 from burntray.sources.agent_logs.whole import WholeFileReader
 
 
@@ -56,7 +56,8 @@ def _when(*values: object) -> int | None:
     for raw in values:
         if isinstance(raw, str) and raw.strip():
             try:
-                return parse_rfc3339_ns(raw.strip())
+                # Amp's own form parsed in C (``stamp_ns``: the same instant, or the same error)
+                return stamp_ns(raw.strip())
             except TimeFormatError:
                 return None
     return None
@@ -117,7 +118,7 @@ class AmpReader(WholeFileReader):
             if ts is None or not model or not any(tokens):
                 continue
             ident = msg.messageId
-            key = f"m:{ident}" if isinstance(ident, int | str) and str(ident) else f"m#{n}"
+            key = f"m:{ident}" if isinstance(ident, (int, str)) and str(ident) else f"m#{n}"
             out.append(self._record(path, key, ts, model, thread, tokens))
         return out
 

@@ -99,7 +99,9 @@ class HermesReader(SessionTotalsReader):
         cost = _usd(row[10])  # the billed cost; Hermes's estimate is not used (as ccusage)
         totals = [inp, output + reasoning, read, write, round(cost * 1e6)]
         key = f"h:{ident}"
-        if self.unchanged(key, totals):
+        part = self.part_of(key)  # its bucket worked out once for the row
+        if part[1].get(key) == totals:
+            self._recorded += 1  # recorded already (``unchanged``)
             self.seen.add(ident)
             return  # most sessions of a re-read: nothing added, no time to work out
         started = when_ns(row[3])
@@ -108,7 +110,7 @@ class HermesReader(SessionTotalsReader):
         self.seen.add(ident)
         if not any(totals):
             return
-        found = self.grown(key, totals, started, when_ns(row[11]))
+        found = self.grew(part, key, totals, started, when_ns(row[11]))
         if found is not None:
             key, at, counts = found
             out.append(self._record(key, at, model, provider_of(row[2], model), ident, counts))

@@ -67,6 +67,14 @@ def is_wire(sessions: Path, path: Path) -> bool:
     return len(parts) == 3 and parts[2] == WIRE
 
 
+def _is_wire_name(root: str, name: str) -> bool:
+    """``is_wire`` on the text of a path found below ``root`` (no Path made)."""
+    if not name.startswith(root) or name[len(root) : len(root) + 1] not in (os.sep, "/"):
+        return False
+    parts = name[len(root) + 1 :].split(os.sep)
+    return len(parts) == 3 and parts[2] == WIRE and bool(parts[0]) and bool(parts[1])
+
+
 def configured_model(root: Path) -> str:
     """``model`` in the data folder's ``config.json`` (read as a bounded regular file), else the
     default; a bad file counts as unset."""
@@ -94,6 +102,9 @@ class KimiLogReader(JsonlReader):
 
     def keep(self, root: Path, path: Path) -> bool:
         return is_wire(root, path)
+
+    def keep_name(self, root: Path, name: str) -> bool:
+        return _is_wire_name(str(root), name)
 
     def forget(self) -> None:
         self._models = {}
@@ -129,7 +140,7 @@ class KimiLogReader(JsonlReader):
         if not (inp or out or read or write):
             return None
         stamp = rec.timestamp
-        if isinstance(stamp, int | float) and not isinstance(stamp, bool) and stamp > 0:
+        if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and stamp > 0:
             ts = int(stamp * 1000) * 1_000_000  # to the ms, as ccusage keys it
         else:
             try:

@@ -17,6 +17,7 @@ is unpriced, never $0.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -59,6 +60,17 @@ def chat_file(projects: Path, path: Path) -> str | None:
     return None
 
 
+def _chat_project(root: str, name: str) -> str | None:
+    """``chat_file`` on the text of a path found below ``root`` (no Path made: a first scan
+    looks at every chat log's name twice)."""
+    if not name.startswith(root) or name[len(root) : len(root) + 1] not in (os.sep, "/"):
+        return None
+    parts = name[len(root) + 1 :].split(os.sep)
+    if len(parts) == 3 and parts[1] == "chats" and parts[0] and parts[2]:
+        return parts[0]
+    return None
+
+
 class QwenLogReader(JsonlReader):
     """Reads what is new in every Qwen Code data folder's chat logs."""
 
@@ -75,8 +87,11 @@ class QwenLogReader(JsonlReader):
     def keep(self, root: Path, path: Path) -> bool:
         return chat_file(root, path) is not None
 
+    def keep_name(self, root: Path, name: str) -> bool:
+        return _chat_project(str(root), name) is not None
+
     def read_file(self, folder: Path, root: Path, path: Path, out: list[UsageRecord]) -> None:
-        project = chat_file(root, path) or ""
+        project = _chat_project(str(root), str(path)) or ""
         self.tail(path, _DECODER.decode, lambda rec: self._record(rec, path, project), out)
 
     def _record(self, rec: _Line, path: Path, project: str) -> UsageRecord | None:
