@@ -377,7 +377,7 @@ def test_droids_resume_state_comes_back_typed_and_a_bad_entry_alone_is_dropped(
     assert typed.files.index.skipped == {"/s/a.settings.json": "why"}
     assert typed.parts.get(_bucket("a")) == {"a": ["/s/a.settings.json", 10, [1, 2, 3, 4]]}
     saved: dict[str, str] = {}
-    typed.parts.store = saved.__setitem__
+    typed.parts.store = saved.update
     again = reader()
     again.parts.fetch = saved.get
     again.load_state(typed.save_state())  # saved in parts, read back from them

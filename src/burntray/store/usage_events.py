@@ -23,7 +23,7 @@ from burntray.model.snapshot import Totals, UsageRow
 from burntray.model.timefmt import NS_PER_MINUTE
 from burntray.model.usage import ModelUsage, UsageRecord, summarise_usage
 from burntray.store import pending, rollup
-from burntray.store.history import HistoryStore
+from burntray.store.history import SET_META, HistoryStore
 from burntray.store.multirow import insert_values
 from burntray.store.schema import (
     EVENTS,
@@ -42,7 +42,6 @@ _COLUMNS = (
 _COLUMNS_OF = operator.itemgetter(8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12)
 _WIDTH = 13
 _UPSTREAM = 11  # upstream_cost's place among them
-_SET_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 _INSERT_NEW = f"INSERT OR IGNORE INTO {EVENTS} ({_COLUMNS})"  # a stored key: passed over
 # source, host and user are bound once per statement (?1-?3), each record's fields between them
 _NEW_ROW = "?1, {}, ?2, ?3"
@@ -109,7 +108,7 @@ class UsageEvents:
             try:
                 with self.history.transaction() as conn:
                     if meta is not None:
-                        conn.execute(_SET_META, meta)
+                        conn.execute(SET_META, meta)
                     if defer_rollup:
                         found = pending.mark(conn, source, min(values[1::_WIDTH]), writer)
                     else:
@@ -127,7 +126,7 @@ class UsageEvents:
             self._own.drop(source)
         with self.history.transaction() as conn:
             if meta is not None:
-                conn.execute(_SET_META, meta)
+                conn.execute(SET_META, meta)
             if not defer_rollup:
                 self._own.finish(conn, source)
             if not keys:
