@@ -14,9 +14,10 @@ import pytest
 from burntray.io.log_tail import LogTailer
 from burntray.io.tree_watch import TreeWatcher
 from burntray.model.pricing import Price, PriceTable, build_price_table
+from burntray.model.rates import rates_of
 from burntray.sources.agent_logs.values import ModelPrices
 from burntray.sources.claude.dedup import Dedup
-from burntray.sources.claude.lines import entry_cost, rates_of
+from burntray.sources.claude.lines import entry_cost
 from burntray.sources.claude.logs import ClaudeEntry, ClaudeLogReader, parse_line
 from burntray.sources.claude.paths import claude_config_dirs
 from burntray.sources.codex.logs import CodexLogReader
@@ -61,17 +62,23 @@ def test_missing_cache_rates_follow_anthropics_ratios_and_fast_multiplies() -> N
     assert price.tiered_cost(1_000_000, 0, 0, 0, fast=True) == pytest.approx(12.0)
 
 
+def _rate_cases() -> list[Price]:
+    """A table's own model, one without cache rates (fast), one with every rate past the tier."""
+    sonnet = PRICES.lookup("anthropic", SONNET)
+    assert sonnet is not None
+    return [sonnet, Price(2.0, 8.0, fast_multiplier=6.0),
+            Price(3.0, 15.0, 0.3, 3.75, input_above_200k=6.0, output_above_200k=22.5,
+                  cache_read_above_200k=0.6, cache_write_above_200k=7.5)]  # fmt: skip
+
+
 def test_a_scans_per_model_rates_price_exactly_as_the_table() -> None:
     """``entry_cost`` with the per-model rates a scan caches: the very float
     ``Price.tiered_cost`` gives, below the tier, past it in any field, fast or not, with and
     without the table's cache rates."""
     rng = random.Random(22)
-    prices = [PRICES.lookup("anthropic", SONNET), Price(2.0, 8.0, fast_multiplier=6.0),
-              Price(3.0, 15.0, 0.3, 3.75, input_above_200k=6.0, output_above_200k=22.5,
-                    cache_read_above_200k=0.6, cache_write_above_200k=7.5)]  # fmt: skip
+    prices = _rate_cases()
     for _ in range(3000):
         price = rng.choice(prices)
-        assert price is not None
         top = rng.choice([2_000, 200_000, 200_001, 900_000])
         inp, out, read, w5, w1 = (rng.randint(0, top) for _ in range(5))
         fast = rng.random() < 0.2
@@ -88,12 +95,9 @@ def test_an_agents_per_model_rates_price_exactly_as_the_table() -> None:
     very float ``Price.tiered_cost`` gives, below the tier and past it in any field, with and
     without the table's cache rates; an unknown model unpriced."""
     rng = random.Random(24)
-    prices = [PRICES.lookup("anthropic", SONNET), Price(2.0, 8.0, fast_multiplier=6.0),
-              Price(3.0, 15.0, 0.3, 3.75, input_above_200k=6.0, output_above_200k=22.5,
-                    cache_read_above_200k=0.6, cache_write_above_200k=7.5)]  # fmt: skip
+    prices = _rate_cases()
     for _ in range(3000):
         price = rng.choice(prices)
-        assert price is not None
         top = rng.choice([2_000, 200_000, 200_001, 900_000])
         inp, out, read, write = (rng.randint(0, top) for _ in range(4))
         table = PriceTable(prices={"m": price})

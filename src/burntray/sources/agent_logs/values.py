@@ -5,13 +5,13 @@ recorded itself counts only when above 0, and prices are looked up once per prov
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
-from burntray.model.pricing import TIER_THRESHOLD_TOKENS as _TIER
+from burntray.model.rates import Rates, priced, rates_of
 from burntray.model.timefmt import parse_rfc3339_ns
 
 if TYPE_CHECKING:
-    from burntray.model.pricing import Price, PriceTable
+    from burntray.model.pricing import PriceTable
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _from_iso = _dt.datetime.fromisoformat
@@ -58,37 +58,6 @@ def own_cost(value: object) -> float | None:
     return None
 
 
-class _Rates(NamedTuple):
-    """A model's per-token rates as ``Price.tiered_cost`` takes them: each field's base rate
-    and its rate above the 200k tier (None: none), worked out once per model."""
-
-    input: float
-    input_above: float | None
-    output: float
-    output_above: float | None
-    cache_write_5m: float
-    cache_write_above: float | None
-    cache_write_1h: float
-    cache_read: float
-    cache_read_above: float | None
-
-
-def _rates_of(price: Price | None) -> _Rates | None:
-    if price is None:
-        return None
-    return _Rates(
-        price.input,
-        price.input_above_200k,
-        price.output,
-        price.output_above_200k,
-        price.cache_write if price.cache_write is not None else price.input * 1.25,
-        price.cache_write_above_200k,
-        price.cache_write_1h if price.cache_write_1h is not None else price.input * 2,
-        price.cache_read if price.cache_read is not None else price.input * 0.1,
-        price.cache_read_above_200k,
-    )
-
-
 class ModelPrices:
     """Prices by model, looked up once each (a lookup costs far more than pricing a request,
     and a first scan prices the same few models a hundred thousand times)."""
@@ -96,50 +65,17 @@ class ModelPrices:
     def __init__(self, table: PriceTable, provider: str = "") -> None:
         self.table = table
         self.provider = provider
-        self._cache: dict[str, _Rates | None] = {}
+        self._cache: dict[str, Rates | None] = {}
 
     def cost(self, model: str, inp: int, out: int, read: int, write: int) -> float | None:
         """USD for one request (the 200k tier, Anthropic's cache rule); None when unpriced:
-        ``Price.tiered_cost`` without 1-hour cache writes, not fast, worked out here from the
-        model's rates in the same order, so the very same float, without its five calls (a
-        first scan prices every request: a sixth of the read of an agent's sessions)."""
+        ``Price.tiered_cost``'s very float from the model's rates worked out once
+        (``model.rates``), without its five calls (a first scan prices every request)."""
         try:
-            r = self._cache[model]
+            rates = self._cache[model]
         except KeyError:
-            r = self._cache[model] = _rates_of(self.table.lookup(self.provider, model))
-        if r is None:
-            return None
-        if inp > _TIER or out > _TIER or read > _TIER or write > _TIER:
-            # a field past the tier at its own rate above it, where the table has one
-            above = r.input_above
-            i = inp * r.input if above is None or inp <= _TIER else _tiered(inp, r.input, above)
-            above = r.output_above
-            o = out * r.output if above is None or out <= _TIER else _tiered(out, r.output, above)
-            above = r.cache_write_above
-            w = (
-                write * r.cache_write_5m
-                if above is None or write <= _TIER
-                else _tiered(write, r.cache_write_5m, above)
-            )
-            above = r.cache_read_above
-            c = (
-                read * r.cache_read
-                if above is None or read <= _TIER
-                else _tiered(read, r.cache_read, above)
-            )
-            return (i + o + w + 0 * r.cache_write_1h + c) / 1_000_000
-        return (
-            inp * r.input
-            + out * r.output
-            + write * r.cache_write_5m
-            + 0 * r.cache_write_1h
-            + read * r.cache_read
-        ) / 1_000_000
-
-
-def _tiered(tokens: int, base: float, above: float) -> float:
-    """``pricing._tiered`` of a field past the tier."""
-    return _TIER * base + (tokens - _TIER) * above
+            rates = self._cache[model] = rates_of(self.table.lookup(self.provider, model))
+        return None if rates is None else priced(rates, inp, out, write, 0, read, False)
 
 
 class ProviderPrices:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 import msgspec
 
 from burntray.model.pricing import TIER_THRESHOLD_TOKENS, PriceTable
+from burntray.model.rates import Rates, priced, rates_of
 from burntray.model.usage import UsageRecord
 from burntray.sources.claude import lines
 from burntray.sources.claude.dedup import Dedup
@@ -25,9 +26,6 @@ from burntray.sources.claude.lines import (
     MAX_BRANCH,
     PROVIDER,
     SYNTHETIC_MODEL,
-    Rates,
-    priced,
-    rates_of,
 )
 from burntray.sources.claude.scan_worker import Row, checked_row
 

@@ -23,6 +23,7 @@ import msgspec
 
 from burntray.io.log_tail import LogTailer
 from burntray.model.pricing import PriceTable
+from burntray.model.rates import Rates, priced, rates_of
 from burntray.sources.agent_logs.scan import UsageScan
 from burntray.sources.claude import lines
 from burntray.sources.claude.lines import (
@@ -31,11 +32,8 @@ from burntray.sources.claude.lines import (
     SYNTHETIC_MODEL,
     USAGE_MARKER,
     ClaudeEntry,
-    Rates,
     entry_cost,
     parse_line_checked,
-    priced,
-    rates_of,
 )
 
 # One request as it crosses back: what duplicate removal compares and the record's own fields,
