@@ -156,7 +156,8 @@ def line_keeper(
                 if inp > tier or outp > tier or read > tier or w5m > tier or w1h > tier:
                     cost = priced(known, inp, outp, w5m, w1h, read, speed == "fast")
                 else:  # ``priced``'s sum below the tier, term for term (the same float)
-                    _price, r_in, r_out, r_5m, r_1h, r_read, r_fast = known
+                    (_price, r_in, r_out, r_5m, r_1h, r_read, r_fast,
+                     _in_above, _out_above, _5m_above, _1h_above, _read_above) = known  # fmt: skip
                     cost = (
                         (inp * r_in + outp * r_out + w5m * r_5m + w1h * r_1h + read * r_read)
                         * (r_fast if speed == "fast" else 1.0)
