@@ -178,7 +178,8 @@ class ToySessions(SessionTotalsReader):
     def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
         ident, model, started = str(row[0]), str(row[1]), int(str(row[2]))
         later = row[5] if isinstance(row[5], int) else None
-        found = self.grown(f"t:{ident}", [count(row[3]), count(row[4])], started, later)
+        key = f"t:{ident}"
+        found = self.grew(self.part_of(key), key, [count(row[3]), count(row[4])], started, later)
         if found is not None:
             key, at, (inp, out_) = found
             cost = self._prices.cost("", model, inp, out_, 0, 0)

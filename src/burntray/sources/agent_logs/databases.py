@@ -197,10 +197,10 @@ class SessionTotalsReader(DatabaseReader):
         self.parts = Parts("", _part_decoder(self.width), whole_when_lost=True)
         self.seen: set[str] = set()  # sessions met in this pass (a copy in another db)
         self.blocks = BlockDigests(self.digest_terms)
-        self._recorded = 0  # bumped by ``unchanged`` (True) and ``grown``: the row is recorded
+        self._recorded = 0  # bumped by ``unchanged`` (True) and ``grew``: the row is recorded
 
     def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
-        """Append what one session's row adds (through ``grown``)."""
+        """Append what one session's row adds (through ``grew``)."""
         raise NotImplementedError
 
     def folders(self) -> list[str]:
@@ -263,25 +263,20 @@ class SessionTotalsReader(DatabaseReader):
         name = bucket(key)
         return name, self.parts.get(name)
 
-    def unchanged(self, key: str, totals: list[int]) -> bool:
-        """Whether the session is at the totals already recorded (``grown`` would add nothing:
-        its model, time and price need not be worked out)."""
-        if self.part_of(key)[1].get(key) == totals:
+    def unchanged(self, part: Part, key: str, totals: list[int]) -> bool:
+        """Whether the session is at the totals already recorded in its ``part`` (``grew``
+        would add nothing: its model, time and price need not be worked out)."""
+        if part[1].get(key) == totals:
             self._recorded += 1
             return True
         return False
 
-    def grown(
-        self, key: str, totals: list[int], started_ns: int, later_ns: int | None
-    ) -> tuple[str, int, list[int]] | None:
-        """The record's key, time and counts for a session now at ``totals``: all of them at
-        its start the first time, else what they grew by (None: nothing counted grew)."""
-        return self.grew(self.part_of(key), key, totals, started_ns, later_ns)
-
     def grew(
         self, part: Part, key: str, totals: list[int], started_ns: int, later_ns: int | None
     ) -> tuple[str, int, list[int]] | None:
-        """``grown`` for a row that has its part from ``part_of`` (one bucket per row)."""
+        """The record's key, time and counts for a session of ``part`` now at ``totals``: all
+        of them at its start the first time, else what they grew by (None: nothing counted
+        grew)."""
         name, sessions = part
         before = sessions.get(key)
         sessions[key] = totals

@@ -165,10 +165,8 @@ class GooseReader(SessionTotalsReader):
         output += max(0, total - inp - output)  # reasoning, billed as output
         key = f"g:{db}:{ident}"
         totals = [inp, output]
-        part = self.part_of(key)
-        before = part[1].get(key)
-        if before == totals:
-            self._recorded += 1  # recorded already (``unchanged``)
+        part = self.part_of(key)  # its bucket worked out once for the row
+        if self.unchanged(part, key, totals):
             return  # most sessions of a re-read: nothing added, nothing more to work out
         names = (config, provider_name)
         try:  # sessions share a few configurations: each decoded once
@@ -187,7 +185,7 @@ class GooseReader(SessionTotalsReader):
         if not (inp or output):
             return
         # the update time dates a growth only: not worked out for a session seen the first time
-        later = when_ns(updated) if before is not None else None
+        later = when_ns(updated) if key in part[1] else None
         found = self.grew(part, key, totals, created_ns, later)
         if found is not None:
             key, at, (add_in, add_out) = found

@@ -100,8 +100,7 @@ class HermesReader(SessionTotalsReader):
         totals = [inp, output + reasoning, read, write, round(cost * 1e6)]
         key = f"h:{ident}"
         part = self.part_of(key)  # its bucket worked out once for the row
-        if part[1].get(key) == totals:
-            self._recorded += 1  # recorded already (``unchanged``)
+        if self.unchanged(part, key, totals):
             self.seen.add(ident)
             return  # most sessions of a re-read: nothing added, no time to work out
         started = when_ns(row[3])
