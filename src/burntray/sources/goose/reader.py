@@ -26,6 +26,7 @@ import msgspec
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
+from burntray.sources.agent_logs.values import count_sql
 
 WHAT = "Goose session database"
 _MAX_NAMES = 1024  # (configuration, provider) pairs kept decoded
@@ -36,16 +37,11 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def _counted(column: str) -> str:
-    """``count(column)`` in SQL: a whole number above 0 as it is, anything else 0."""
-    return f"CASE WHEN typeof({column}) = 'integer' AND {column} > 0 THEN {column} ELSE 0 END"
-
-
 def _either(accumulated: str, last: str) -> str:
     """``count(accumulated) or count(last)``, in SQL (selection only: no arithmetic that
     SQLite would do in 64 bits, Python in whole numbers)."""
-    first = _counted(accumulated)
-    return f"CASE WHEN {first} > 0 THEN {first} ELSE {_counted(last)} END"
+    first = count_sql(accumulated)
+    return f"CASE WHEN {first} > 0 THEN {first} ELSE {count_sql(last)} END"
 
 
 # what ``GooseReader.row`` reads of a session: its id, configuration, provider and start as

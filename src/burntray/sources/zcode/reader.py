@@ -34,7 +34,7 @@ from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.databases import DatabaseReader, Row
 from burntray.sources.agent_logs.stores import dump_state, load_state_parts
-from burntray.sources.agent_logs.values import ModelPrices, text
+from burntray.sources.agent_logs.values import ModelPrices, count_sql, text
 
 if TYPE_CHECKING:
     from burntray.sources.agent_logs.stores import StoreReader
@@ -55,12 +55,6 @@ OPTIONAL = ("provider_id", "cache_read_input_tokens", "cache_creation_input_toke
             "computed_total_tokens")  # fmt: skip
 
 _MAX_PROVIDERS = 256  # providers whose plan is kept worked out, per read
-
-
-def _counted(column: str) -> str:
-    """``count(column)`` in SQL: a whole number above 0 as it is, anything else 0 (SQLite
-    picks each of a call's counts: five Python calls a row fewer, a tenth of a first scan)."""
-    return f"CASE WHEN typeof({column}) = 'integer' AND {column} > 0 THEN {column} ELSE 0 END"
 
 
 class ZCodeReader(DatabaseReader):
@@ -102,7 +96,7 @@ class ZCodeReader(DatabaseReader):
         if not columns:
             raise sqlite3.OperationalError("no such table: model_usage")
         chosen = ", ".join(f"m.{c}" if c in columns else "NULL" for c in OPTIONAL[:1])
-        counted = ", ".join(_counted(f"m.{c}") if c in columns else "0" for c in OPTIONAL[1:])
+        counted = ", ".join(count_sql(f"m.{c}") if c in columns else "0" for c in OPTIONAL[1:])
         has_sessions = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'session'"
         ).fetchone()
@@ -113,7 +107,7 @@ class ZCodeReader(DatabaseReader):
         try:
             rows = conn.execute(
                 "SELECT m.status, m.id, m.session_id, m.started_at, m.model_id, "  # noqa: S608
-                f"{_counted('m.input_tokens')}, {_counted('m.output_tokens')}, {chosen}, "
+                f"{count_sql('m.input_tokens')}, {count_sql('m.output_tokens')}, {chosen}, "
                 f"{counted}, {directory} "
                 f"FROM model_usage m {join} WHERE {STARTED} AND m.started_at >= ?",
                 (since,),
@@ -155,7 +149,7 @@ class ZCodeReader(DatabaseReader):
         price = self._prices.cost
         plans: dict[object, bool] = {None: True}  # provider -> through ZCode's own plan
         for row in rows:
-            # the counts as ``_counted`` picked them: whole numbers >= 0 (``count``)
+            # the counts as ``count_sql`` picked them: whole numbers >= 0 (``count``)
             (status, call, session, started, model_id, prompt, out_tokens, provider, read,
              write, total, directory) = cast(
                 "tuple[object, object, object, float, object, int, int, object, int, int, "
