@@ -17,6 +17,7 @@ The reader is what ``AgentLogSource`` asks for: history, live watch and facts ar
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar
@@ -32,6 +33,14 @@ if TYPE_CHECKING:
     from burntray.sources.agent_logs.source import LogReader
 
 T = TypeVar("T")
+
+
+def parts_below(root: str, name: str) -> list[str] | None:
+    """The components of the path ``name`` below the folder ``root``, on their text (no Path
+    made: a reader's ``keep_name`` asks it of every log a pass finds); None: not below it."""
+    if not name.startswith(root) or name[len(root) : len(root) + 1] not in (os.sep, "/"):
+        return None
+    return name[len(root) + 1 :].split(os.sep)
 
 
 def _no_state(_old: FileState) -> None:

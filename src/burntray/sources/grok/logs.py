@@ -26,7 +26,6 @@ whole seconds is taken as an RFC 3339 time when it is one (ccusage dates it 1970
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
@@ -37,7 +36,7 @@ from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.jsonl import JsonlReader
+from burntray.sources.agent_logs.jsonl import JsonlReader, parts_below
 from burntray.sources.agent_logs.values import ModelPrices, count, own_cost, text
 
 MARKER = b'"turn_completed"'
@@ -94,10 +93,8 @@ def session_log(sessions: Path, path: Path) -> tuple[str, str] | None:
 
 
 def _session_parts(root: str, name: str) -> tuple[str, str] | None:
-    if not name.startswith(root) or name[len(root) : len(root) + 1] not in (os.sep, "/"):
-        return None
-    parts = name[len(root) + 1 :].split(os.sep)
-    if len(parts) == 3 and parts[2] == LOG_NAME and parts[0] and parts[1]:
+    parts = parts_below(root, name)
+    if parts is not None and len(parts) == 3 and parts[2] == LOG_NAME and parts[0] and parts[1]:
         return parts[0], parts[1]
     return None
 

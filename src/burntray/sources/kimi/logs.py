@@ -25,7 +25,7 @@ import msgspec
 from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.jsonl import JsonlReader
+from burntray.sources.agent_logs.jsonl import JsonlReader, parts_below
 from burntray.sources.agent_logs.values import ModelPrices, count
 
 MARKER = b'"StatusUpdate"'
@@ -69,10 +69,8 @@ def is_wire(sessions: Path, path: Path) -> bool:
 
 def _is_wire_name(root: str, name: str) -> bool:
     """``is_wire`` on the text of a path found below ``root`` (no Path made)."""
-    if not name.startswith(root) or name[len(root) : len(root) + 1] not in (os.sep, "/"):
-        return False
-    parts = name[len(root) + 1 :].split(os.sep)
-    return len(parts) == 3 and parts[2] == WIRE and bool(parts[0]) and bool(parts[1])
+    parts = parts_below(root, name)
+    return parts is not None and len(parts) == 3 and parts[2] == WIRE and all(parts)
 
 
 def configured_model(root: Path) -> str:

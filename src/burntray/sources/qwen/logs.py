@@ -17,7 +17,6 @@ is unpriced, never $0.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import msgspec
 from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.jsonl import JsonlReader
+from burntray.sources.agent_logs.jsonl import JsonlReader, parts_below
 from burntray.sources.agent_logs.values import ModelPrices, count, stamp_ns, text
 
 MARKER = b'"usageMetadata"'
@@ -63,10 +62,8 @@ def chat_file(projects: Path, path: Path) -> str | None:
 def _chat_project(root: str, name: str) -> str | None:
     """``chat_file`` on the text of a path found below ``root`` (no Path made: a first scan
     looks at every chat log's name twice)."""
-    if not name.startswith(root) or name[len(root) : len(root) + 1] not in (os.sep, "/"):
-        return None
-    parts = name[len(root) + 1 :].split(os.sep)
-    if len(parts) == 3 and parts[1] == "chats" and parts[0] and parts[2]:
+    parts = parts_below(root, name)
+    if parts is not None and len(parts) == 3 and parts[1] == "chats" and parts[0] and parts[2]:
         return parts[0]
     return None
 
