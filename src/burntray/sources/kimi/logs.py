@@ -61,14 +61,9 @@ class _Line(msgspec.Struct, gc=False):
 _DECODER = msgspec.json.Decoder(_Line)
 
 
-def is_wire(sessions: Path, path: Path) -> bool:
-    """``sessions/<group>/<session>/wire.jsonl`` (ccusage reads those, no other file)."""
-    parts = path.relative_to(sessions).parts
-    return len(parts) == 3 and parts[2] == WIRE
-
-
 def _is_wire_name(root: str, name: str) -> bool:
-    """``is_wire`` on the text of a path found below ``root`` (no Path made)."""
+    """``root/<group>/<session>/wire.jsonl`` (ccusage reads those, no other file), on the text of
+    a path found below ``root`` (no Path made)."""
     parts = parts_below(root, name)
     return parts is not None and len(parts) == 3 and parts[2] == WIRE and all(parts)
 
@@ -99,7 +94,7 @@ class KimiLogReader(JsonlReader):
         return [folder / "sessions"]
 
     def keep(self, root: Path, path: Path) -> bool:
-        return is_wire(root, path)
+        return _is_wire_name(str(root), str(path))
 
     def keep_name(self, root: Path, name: str) -> bool:
         return _is_wire_name(str(root), name)

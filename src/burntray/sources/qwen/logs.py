@@ -51,17 +51,10 @@ class _Line(msgspec.Struct, gc=False):
 _DECODER = msgspec.json.Decoder(_Line)
 
 
-def chat_file(projects: Path, path: Path) -> str | None:
-    """The project of ``projects/<project>/chats/<file>.jsonl``; None for any other file."""
-    parts = path.relative_to(projects).parts
-    if len(parts) == 3 and parts[1] == "chats" and parts[0]:
-        return parts[0]
-    return None
-
-
 def _chat_project(root: str, name: str) -> str | None:
-    """``chat_file`` on the text of a path found below ``root`` (no Path made: a first scan
-    looks at every chat log's name twice)."""
+    """The project of ``root/<project>/chats/<file>.jsonl``, None for any other file, on the
+    text of a path found below ``root`` (no Path made: a first scan looks at every chat log's
+    name twice)."""
     parts = parts_below(root, name)
     if parts is not None and len(parts) == 3 and parts[1] == "chats" and parts[0] and parts[2]:
         return parts[0]
@@ -82,7 +75,7 @@ class QwenLogReader(JsonlReader):
         return [folder / "projects"]
 
     def keep(self, root: Path, path: Path) -> bool:
-        return chat_file(root, path) is not None
+        return _chat_project(str(root), str(path)) is not None
 
     def keep_name(self, root: Path, name: str) -> bool:
         return _chat_project(str(root), name) is not None
