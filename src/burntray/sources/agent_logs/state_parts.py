@@ -33,14 +33,12 @@ BUCKETS = 64  # a changed session reads and writes back 1/64 of all the sessions
 
 
 _NAMES = tuple(f"s:{n}" for n in range(BUCKETS))  # made once, not per key
-_crc32 = zlib.crc32
 
 
 def bucket(key: str, count: int = BUCKETS) -> str:
     """The part ``key`` is kept in: crc32, never ``hash()`` (salted per process)."""
-    if count == BUCKETS:
-        return _NAMES[_crc32(key.encode("utf-8", "surrogatepass")) % BUCKETS]
-    return f"s:{zlib.crc32(key.encode('utf-8', 'surrogatepass')) % count}"
+    n = zlib.crc32(key.encode("utf-8", "surrogatepass")) % count
+    return _NAMES[n] if count == BUCKETS else f"s:{n}"
 
 
 class _Part(msgspec.Struct, gc=False):
