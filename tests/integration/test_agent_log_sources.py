@@ -102,6 +102,9 @@ def test_cli_status_all_counts_the_logs_once(
     assert combined["totals"]["reqs"] == 1  # codex's fixture is older than the window
 
 
+_RECENT_MINUTES = (90, 30, 10)  # how long ago ``_recent_logs``' three requests were made
+
+
 def _recent_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
     """Three Claude requests in the last two hours (one unpriced), as the current block."""
     now = dt.datetime.now(dt.UTC)
@@ -112,9 +115,9 @@ def _recent_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dt.datetime
         return (now - dt.timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
     log.write_text(
-        claude_line(stamp(90), "a", "1", SONNET, 1_000_000, 0) + "\n"
-        + claude_line(stamp(30), "b", "2", SONNET, 0, 100_000) + "\n"
-        + claude_line(stamp(10), "c", "3", "claude-imaginary-9", 5, 5) + "\n"
+        claude_line(stamp(_RECENT_MINUTES[0]), "a", "1", SONNET, 1_000_000, 0) + "\n"
+        + claude_line(stamp(_RECENT_MINUTES[1]), "b", "2", SONNET, 0, 100_000) + "\n"
+        + claude_line(stamp(_RECENT_MINUTES[2]), "c", "3", "claude-imaginary-9", 5, 5) + "\n"
     )  # fmt: skip
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
     return now
@@ -157,7 +160,10 @@ def test_report_and_status_by_day_and_session(
     header, *rows = out_file.read_text().splitlines()
     assert header.startswith("date,reqs,input_tokens,output_tokens,cache_write_tokens")
     assert sum(int(r.split(",")[1]) for r in rows) == 3
-    assert any(r.startswith(now.astimezone().strftime("%Y-%m-%d")) for r in rows)
+    # a row per local day the requests fell on (two of them just after midnight)
+    days = {(now - dt.timedelta(minutes=m)).astimezone().strftime("%Y-%m-%d")
+            for m in _RECENT_MINUTES}  # fmt: skip
+    assert {r.split(",")[0] for r in rows} == days
     assert main(["status", "--by", "day", "--source", "claude", "--window", "1d"]) == 0
     table = capsys.readouterr().out
     assert table.startswith("DATE") and "Total" in table and "+1?" in table
