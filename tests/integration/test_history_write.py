@@ -191,12 +191,16 @@ def test_a_first_scan_cut_between_batches_resumes_to_the_figures_of_an_uncut_one
     assert len(after["records"]) > len(at_cut["records"])
 
 
-def _scan_into(db: Path, config: Path, write_process: bool) -> int:
+def _scan_into(db: Path, config: Path, write_process: bool, long_read_bytes: int = 0) -> int:
     """A first scan of ``config`` into the history ``db``, its batches written by a process of
-    their own or on a thread; the cores it kept busy besides reading processes."""
+    their own or on a thread; the cores it kept busy besides reading processes.
+    ``long_read_bytes``: the new bytes that make a long read (as reading processes would
+    take it) when not 0."""
     history = HistoryStore(db)
     source = claude_source([config], build_price_table(), history, watch=False)
     source.reader.workers = 0
+    if long_read_bytes:
+        source.reader.parallel_min_bytes = long_read_bytes
     source.write_process = write_process
     try:
         source.poll()
@@ -231,6 +235,51 @@ def test_a_first_scan_written_by_a_process_of_its_own_equals_one_written_on_a_th
     assert len(by_process["records"]) == 1800
     assert by_process["minutes"] == by_process["minutes summed"]
     assert by_process["quarters"] == by_process["quarters summed"]
+
+
+@pytest.mark.parametrize("flush_records", [150, 10**6])
+def test_a_long_read_starts_its_writing_process_before_its_first_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flush_records: int
+) -> None:
+    """A long read's writing process starts as the read does (it takes a while to start),
+    not with the first batch; a read that then hands on no batch (10**6: all its records go
+    to the caller) ends as well. Either way the history is the thread's."""
+    config = tmp_path / "claude"
+    generate_heavy_week(config, requests=1800, total_bytes=900_000, sessions=6, seed=25)
+    monkeypatch.setattr(logs, "FLUSH_RECORDS", flush_records)
+    seen: list[str] = []
+
+    class Told(ProcessWriter):
+        def __init__(self, *args: Any) -> None:
+            seen.append("started")
+            super().__init__(*args)
+
+        def put(self, *args: Any) -> None:
+            seen.append("batch")
+            super().put(*args)
+
+    read_file = logs.ClaudeLogReader._read_file
+
+    def told_read_file(self: logs.ClaudeLogReader, *args: Any) -> None:
+        seen.append("file")
+        read_file(self, *args)
+
+    monkeypatch.setattr(streaming, "ProcessWriter", Told)
+    monkeypatch.setattr(logs.ClaudeLogReader, "_read_file", told_read_file)
+    _scan_into(tmp_path / "process.sqlite3", config, write_process=True, long_read_bytes=1)
+    handed_on = flush_records < 1800
+    assert seen[:2] == ["started", "file"] and seen.count("started") == 1
+    assert ("batch" in seen) is handed_on
+    _scan_into(tmp_path / "thread.sqlite3", config, write_process=False, long_read_bytes=1)
+    assert _rollups_and_records(tmp_path / "process.sqlite3") == _rollups_and_records(
+        tmp_path / "thread.sqlite3"
+    )
+    seen.clear()  # a short read: the process starts with its first batch, if any, as before
+    _scan_into(tmp_path / "short.sqlite3", config, write_process=True)
+    assert seen[0] == "file" and seen.count("started") == handed_on
+    assert _rollups_and_records(tmp_path / "short.sqlite3") == _rollups_and_records(
+        tmp_path / "thread.sqlite3"
+    )
 
 
 def _records(first: int, n: int) -> list[UsageRecord]:

@@ -3,8 +3,10 @@ field-by-field checks give, on every variant of every field the skip rules look 
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -206,6 +208,55 @@ def test_the_readers_own_lines_give_the_records_of_a_reading_processs_rows(
     assert len(got) > 60 and sum(r.key.startswith("l:") for r in got) >= 2
     assert {r.cost_usd for r in got} >= {None, 0.0, 0.5} and len({r.cost_usd for r in got}) > 10
     assert reader.malformed_lines == FileState.from_json(result[0]).skipped > 100  # type: ignore[union-attr]
+
+
+def _spilled_as_written_plainly(dedup: Dedup, cutoff_ns: int) -> Dedup:
+    """A copy of ``dedup`` spilled the plain way, group by group: what ``Dedup.spill`` must
+    leave, however it gets there."""
+    plain = copy.deepcopy(dedup)
+    groups = plain._groups
+    recent = {g[5] for g in groups if g[6] >= cutoff_ns}  # type: ignore[operator]
+    for g in groups:
+        message, exact, first = g[5], g[1], g[7]
+        if message in recent:
+            continue
+        plain._spilled.add(message)  # type: ignore[arg-type]
+        if g[2]:
+            plain._spilled_side.add(exact)  # type: ignore[arg-type]
+        if g[4]:
+            plain._spilled_speed.add(exact)  # type: ignore[arg-type]
+        if exact != first:
+            plain._spilled_exact[first] = exact  # type: ignore[index,assignment]
+    plain._keep([g for g in groups if g[5] in recent])
+    return plain
+
+
+def _state(dedup: Dedup) -> tuple[object, ...]:
+    return (dedup._groups, dedup._exact, dedup._by_message, dedup._spilled,
+            dedup._spilled_side, dedup._spilled_speed, dedup._spilled_exact)  # fmt: skip
+
+
+def test_a_spill_leaves_what_spilling_group_by_group_leaves() -> None:
+    """Sidechains, stated speeds, rewrites under another request id and messages of several
+    groups, out of time order, spilled again and again: the groups kept (in their order), the
+    indexes and all that is remembered of the spilled ones are what the plain rule leaves."""
+    rng = random.Random(7)
+    dedup = Dedup()
+    dedup.lookup = lambda _mid: []  # nothing in the history: a spilled message comes back new
+    for batch in range(12):
+        for _ in range(300):
+            n = rng.randrange(400)
+            dedup.add_fields(
+                f"m{n}", f"r{n}-{rng.randrange(3)}", rng.random() < 0.2, rng.randrange(1, 50),
+                rng.random() < 0.1, (batch * 100 + rng.randrange(-150, 100)) * 10**9,
+            )  # fmt: skip
+        cutoff = (batch * 100 + rng.randrange(-100, 50)) * 10**9
+        plain = _spilled_as_written_plainly(dedup, cutoff)
+        dropped = len(dedup) - len(plain)
+        assert dedup.spill(cutoff) == dropped
+        assert _state(dedup) == _state(plain)
+    assert dedup._spilled_side and dedup._spilled_speed and dedup._spilled_exact
+    assert any(isinstance(found, list) for found in dedup._by_message.values())
 
 
 def test_duplicate_removals_indexes_stay_the_same_containers_through_a_spill() -> None:

@@ -70,6 +70,10 @@ def write_batches(path: str, name: str, conn: Connection) -> None:
             if data == _DONE:
                 if events is not None:
                     _finish_rollup(events, name)
+                    events.history.close()
+                    events = None
+                # the caller goes on from here, not from this process's exit (its teardown)
+                conn.send(WRITTEN)
                 return
             if events is None:
                 conn.send(problem)
@@ -176,10 +180,21 @@ class ProcessWriter:
         self.drain()
         self._outbox.put(None)
         self._sender.join()
-        with contextlib.suppress(OSError):  # gone already: nothing was outstanding
+        finished = False
+        with contextlib.suppress(OSError, EOFError):  # gone already: nothing was outstanding
             self._conn.send_bytes(_DONE)
+            # answered once the rollups are summed and the history closed: the process's exit
+            # (its interpreter's teardown, 0.02-0.03 s at the end of a first scan) is awaited
+            # on a thread of its own, not by the caller
+            finished = self._conn.poll(self.answer_timeout_s) and self._conn.recv() == WRITTEN
+        self._conn.close()
+        if finished:
+            threading.Thread(target=self._reap, name="burntray-writer-reap", daemon=True).start()
+        else:
+            self._reap()
+
+    def _reap(self) -> None:
         self._process.join(timeout=30)
         if self._process.is_alive():  # never seen; a process left behind would hold the history
             self._process.kill()
             self._process.join()
-        self._conn.close()

@@ -163,20 +163,45 @@ class Dedup:
         """Drop the groups of messages with no request since ``cutoff_ns`` (their requests
         must be in the history, and ``lookup`` set), remembering what rebuilds them exactly;
         returns how many were dropped."""
-        groups = self._groups
-        recent = {g[_MESSAGE] for g in groups if g[_TS] >= cutoff_ns}  # type: ignore[operator]
-        kept = [g for g in groups if g[_MESSAGE] in recent]
-        if len(kept) == len(groups):
+        # A long read spills tens of thousands of groups after each batch, nearly all it holds,
+        # and each pass over them costs what fetching them from memory costs: one pass finds
+        # the few groups that matter (those of requests since the cutoff, and those the history
+        # cannot rebuild alone: sidechains, stated speeds, rewrites under another request id);
+        # the rest is done from those and from the indexes.
+        groups, by_message = self._groups, self._by_message
+        marked = [
+            g
+            for g in groups
+            if g[_TS] >= cutoff_ns or g[_SIDECHAIN] or g[_SPEED] or g[_EXACT] != g[_FIRST]  # type: ignore[operator]
+        ]
+        recent = {g[_MESSAGE] for g in marked if g[_TS] >= cutoff_ns}  # type: ignore[operator]
+        held: list[int] = []  # the indexes of the groups of recent messages
+        for message in recent:
+            found = by_message[message]  # type: ignore[index]
+            if isinstance(found, list):
+                held += found
+            else:
+                held.append(found)
+        if len(held) == len(groups):
             return 0
-        # a long read spills tens of thousands of groups after each batch: whole lists at a
-        # time (sidechains, stated speeds and rewrites under another request id are few)
-        spilled = [g for g in groups if g[_MESSAGE] not in recent]
-        self._spilled.update([g[_MESSAGE] for g in spilled])  # type: ignore[misc]
-        self._spilled_side.update([g[_EXACT] for g in spilled if g[_SIDECHAIN]])  # type: ignore[misc]
-        self._spilled_speed.update([g[_EXACT] for g in spilled if g[_SPEED]])  # type: ignore[misc]
-        self._spilled_exact.update(
-            [(g[_FIRST], g[_EXACT]) for g in spilled if g[_EXACT] != g[_FIRST]]  # type: ignore[misc]
-        )
+        held.sort()  # the groups' own order
+        kept = [groups[index] for index in held]
+        for g in marked:
+            if g[_MESSAGE] not in recent:
+                exact = g[_EXACT]
+                if g[_SIDECHAIN]:
+                    self._spilled_side.add(exact)  # type: ignore[arg-type]
+                if g[_SPEED]:
+                    self._spilled_speed.add(exact)  # type: ignore[arg-type]
+                if exact != g[_FIRST]:
+                    self._spilled_exact[g[_FIRST]] = exact  # type: ignore[index,assignment]
+        # the spilled messages: every message indexed but the recent ones (the index's keys
+        # come with their hashes: nothing is fetched); a recent one spilled before stays so
+        spilled = self._spilled
+        recent_spilled = spilled.intersection(recent)
+        spilled.update(by_message)
+        spilled.difference_update(recent)
+        spilled.update(recent_spilled)
         return self._keep(kept)
 
     def _add_group(self, group: list[object]) -> None:

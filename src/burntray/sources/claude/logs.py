@@ -122,6 +122,10 @@ class ClaudeLogReader:
         self.parallel_problem = ""  # why the last big read could not use other processes
         self.progress = ScanCounter()
         self._flush_at = FLUSH_RECORDS  # the batch size of this read's next file
+        # Called as a long read starts (as many new bytes as make reading processes worth
+        # it), before its first batch: a writing process (a few tenths of a second to start)
+        # starts now, not once the first batch waits for it (``agent_logs.streaming``).
+        self.long_read_starts: Callable[[], None] | None = None
 
     def folders(self) -> list[str]:
         return [f for finder in self._finders for f in finder.folders()]
@@ -197,6 +201,8 @@ class ClaudeLogReader:
         if workers is None:
             workers = worker_count(len(fresh), kept_cores=self.kept_cores)
         parallel = workers > 0 and fresh_bytes >= self.parallel_min_bytes
+        if self.long_read_starts is not None and fresh_bytes >= self.parallel_min_bytes:
+            self.long_read_starts()
         self.progress.start(sum(max(0, n) for n in sizes.values()))
         pool = spool = None
         if parallel:
