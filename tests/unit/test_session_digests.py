@@ -2,7 +2,8 @@
 block digests of ``agent_logs.blocks``), and what is recorded stays what a whole read records.
 
 Each step restarts the reader from its saved state, as a new ``burntray status`` does, on real
-SQLite databases; ``visited`` is every row the reader's own row rule was handed."""
+SQLite databases; ``visited`` is every row the reader's own rows rule (``use_rows``) was
+handed."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ class _Seen:
         super().__init__(databases, build_price_table(), lambda: 10**18)  # type: ignore[call-arg]
         self.visited: list[str] = []
 
-    def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
-        self.visited.append(str(row[0]))
-        super().row(db, row, out)  # type: ignore[misc]
+    def use_rows(self, db: str, rows: list[Row], out: list[UsageRecord]) -> list[int]:
+        self.visited += [str(row[0]) for row in rows]
+        return super().use_rows(db, rows, out)  # type: ignore[misc,no-any-return]
 
 
 class SeenGoose(_Seen, GooseReader):

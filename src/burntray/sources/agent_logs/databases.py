@@ -247,15 +247,21 @@ class SessionTotalsReader(DatabaseReader):
     def use(self, db: Path, rows: list[Row], out: list[UsageRecord]) -> None:
         self._now = self._clock_ns()
         name = str(db)
-        pending: list[int] = []  # rowids read but not recorded: read again next time
+        self.blocks.done(name, self.use_rows(name, rows, out))
+
+    def use_rows(self, db: str, rows: list[Row], out: list[UsageRecord]) -> list[int]:
+        """Append what the rows of ``db`` add, a row at a time (``row``); the rowids of those
+        read but not recorded (read again next time). An agent may do it in one loop of its
+        own, to the same effect."""
+        pending: list[int] = []
         required = (self.selected or self.columns).index(self.required)
         for row in rows:
             recorded = self._recorded
-            if not _blank(row[required]):  # what SQLite's "trim(x) != ''" keeps
-                self.row(name, row, out)
+            if not blank(row[required]):  # what SQLite's "trim(x) != ''" keeps
+                self.row(db, row, out)
             if self._recorded == recorded and type(row[-1]) is int:
                 pending.append(row[-1])
-        self.blocks.done(name, pending)
+        return pending
 
     def part_of(self, key: str) -> Part:
         """The bucket of ``key`` and the totals recorded of the bucket's sessions: a row asks
@@ -347,7 +353,7 @@ class SessionTotalsReader(DatabaseReader):
         self.parts.reset()
 
 
-def _blank(value: object) -> bool:
+def blank(value: object) -> bool:
     """Whether SQLite's ``trim(value) != ''`` is not true: NULL, or only spaces."""
     if value is None:
         return True
