@@ -25,11 +25,13 @@ def count(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def count_sql(column: str) -> str:
-    """``count`` of ``column`` in SQLite's SQL: a whole number above 0 as it is, anything else
+def count_sql(*columns: str) -> str:
+    """``count`` of a column in SQLite's SQL: a whole number above 0 as it is, anything else
     0 (a reader of many rows has SQLite pick its counts: selection only, no arithmetic, so the
-    same numbers as ``count``, a Python call a count fewer)."""
-    return f"CASE WHEN typeof({column}) = 'integer' AND {column} > 0 THEN {column} ELSE 0 END"
+    same numbers as ``count``, a Python call a count fewer). Given more columns, the first
+    whose count is above 0 (``count(a) or count(b)``), in one ``CASE``: each tested once."""
+    picks = " ".join(f"WHEN typeof({c}) = 'integer' AND {c} > 0 THEN {c}" for c in columns)
+    return f"CASE {picks} ELSE 0 END"
 
 
 def text(value: object) -> str:
