@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import functools
 from typing import Any, cast
 
 import msgspec
@@ -28,7 +27,14 @@ from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.databases import Row, SessionTotalsReader, blank
 from burntray.sources.agent_logs.state_parts import bucket
-from burntray.sources.agent_logs.values import InOutRates, count_sql, in_out_rates, priced_in_out
+from burntray.sources.agent_logs.values import (
+    InOutRates,
+    count_sql,
+    in_out_rates,
+    new_record,
+    priced_in_out,
+    record_defaults,
+)
 
 WHAT = "Goose session database"
 _MAX_NAMES = 1024  # (configuration, provider) pairs kept decoded
@@ -56,10 +62,7 @@ SELECTED = (
 # a row as ``SessionTotalsReader.query`` reads it: ``SELECTED``, the update time, the rowid
 _Selected = tuple[object, object, object, object, int, int, int, object, object]
 
-# a record made in C from its fields, the defaults of those after the session appended: the
-# NamedTuple's own ``__new__`` is a Python call (~5 % of a first scan's rows)
-_new_record = functools.partial(tuple.__new__, UsageRecord)
-_RECORD_DEFAULTS = tuple(UsageRecord._field_defaults[f] for f in UsageRecord._fields[10:])
+_AFTER_SESSION = record_defaults(10)  # a record's fields after its session
 _NONE = object()  # no row yet
 _EPOCH = _dt.datetime(1970, 1, 1)  # naive: Goose's own form is UTC without saying so
 _from_iso = _dt.datetime.fromisoformat
@@ -245,7 +248,7 @@ class GooseReader(SessionTotalsReader):
                     key, at, (add_in, add_out) = found
                 cost = None if rates is None else priced_in_out(rates, add_in, add_out)
                 fields = (at, provider, model, add_in, add_out, 0, 0, cost, key, str(ident))
-                out.append(_new_record(fields + _RECORD_DEFAULTS))
+                out.append(new_record(fields + _AFTER_SESSION))
         finally:
             for part in touched:
                 self.parts.changed(part)
