@@ -40,7 +40,7 @@ from burntray.io.sqlite_ro import StoreProblem, describe_error, open_readonly, s
 from burntray.sources.agent_logs.blocks import BlockDigests
 from burntray.sources.agent_logs.state_parts import Parts, bucket
 from burntray.sources.agent_logs.stores import dump_state, load_state_parts
-from burntray.sources.agent_logs.values import ProviderPrices
+from burntray.sources.agent_logs.values import ProviderPrices, blank
 
 if TYPE_CHECKING:
     from burntray.model.pricing import PriceTable
@@ -355,15 +355,6 @@ class SessionTotalsReader(DatabaseReader):
     def reset(self) -> None:
         self.forget_reads()
         self.parts.reset()
-
-
-def blank(value: object) -> bool:
-    """Whether SQLite's ``trim(value) != ''`` is not true: NULL, or only spaces."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip(" ")
-    return isinstance(value, bytes) and not value.strip(b" ")
 
 
 @functools.cache

@@ -48,6 +48,15 @@ def count_sql(*columns: str) -> str:
     return f"CASE {picks} ELSE 0 END"
 
 
+def blank(value: object) -> bool:
+    """Whether SQLite's ``trim(value) != ''`` is not true: NULL, or only spaces."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip(" ")
+    return isinstance(value, bytes) and not value.strip(b" ")
+
+
 def text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 

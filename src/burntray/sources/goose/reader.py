@@ -25,10 +25,11 @@ import msgspec
 
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
-from burntray.sources.agent_logs.databases import Row, SessionTotalsReader, blank
+from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
 from burntray.sources.agent_logs.state_parts import bucket
 from burntray.sources.agent_logs.values import (
     InOutRates,
+    blank,
     count_sql,
     in_out_rates,
     new_record,
