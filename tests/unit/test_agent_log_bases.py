@@ -19,7 +19,15 @@ from burntray.sources.agent_logs.agent_spec import Places, load
 from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
 from burntray.sources.agent_logs.jsonl import JsonlReader
 from burntray.sources.agent_logs.stores import Stamp, WholeFiles, dump_state, load_state_parts
-from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
+from burntray.sources.agent_logs.values import (
+    ProviderPrices,
+    count,
+    count_sql,
+    new_record,
+    own_cost,
+    record_defaults,
+    text,
+)
 from burntray.sources.agent_logs.whole import WholeFileReader, json_lines, typed_lines
 from burntray.sources.base import SourceContext
 
@@ -90,6 +98,27 @@ def test_the_value_rules() -> None:
     prices = ProviderPrices(build_price_table())
     assert prices.cost("anthropic", "claude-sonnet-4-5", 100_000, 0, 0, 0) == 0.3
     assert prices.cost("", "no-such-model", 10, 10, 0, 0) is None
+
+
+def test_a_record_made_in_c_is_the_records_own() -> None:
+    fields = (1, "p", "m", 2, 3, 4, 5, 0.5, "k", "s", "proj")
+    for given in (10, 11):
+        made = new_record(fields[:given] + record_defaults(given))
+        assert type(made) is UsageRecord and made == UsageRecord(*fields[:given])
+        assert made._asdict() == UsageRecord(*fields[:given])._asdict()
+
+
+def test_sqlite_picks_the_counts_python_would() -> None:
+    """``count_sql``: SQLite's ``count(a)``, and given two columns ``count(a) or count(b)``,
+    on every kind of value SQLite can hold."""
+    values = [None, 0, -3, 7, 2**62, 2.5, 3.0, "4", "x", b"5"]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (a, b)")
+    pairs = [(a, b) for a in values for b in values]
+    conn.executemany("INSERT INTO t VALUES (?, ?)", pairs)
+    found = conn.execute(f"SELECT a, b, {count_sql('a')}, {count_sql('a', 'b')} FROM t").fetchall()
+    assert found == [(a, b, count(a), count(a) or count(b)) for a, b in pairs]
+    conn.close()
 
 
 class ToyFileReader(WholeFileReader):

@@ -2,7 +2,8 @@
 block digests of ``agent_logs.blocks``), and what is recorded stays what a whole read records.
 
 Each step restarts the reader from its saved state, as a new ``burntray status`` does, on real
-SQLite databases; ``visited`` is every row the reader's own row rule was handed."""
+SQLite databases; ``visited`` is every row the reader's own rows rule (``use_rows``) was
+handed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from burntray.model.pricing import build_price_table
 from burntray.model.usage import UsageRecord
+from burntray.sources.agent_logs.blocks import SHIFT, BlockDigests
 from burntray.sources.agent_logs.databases import Row
 from burntray.sources.goose.reader import GooseReader
 from burntray.sources.hermes.reader import HermesReader
@@ -28,9 +30,9 @@ class _Seen:
         super().__init__(databases, build_price_table(), lambda: 10**18)  # type: ignore[call-arg]
         self.visited: list[str] = []
 
-    def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
-        self.visited.append(str(row[0]))
-        super().row(db, row, out)  # type: ignore[misc]
+    def use_rows(self, db: str, rows: list[Row], out: list[UsageRecord]) -> list[int]:
+        self.visited += [str(row[0]) for row in rows]
+        return super().use_rows(db, rows, out)  # type: ignore[misc,no-any-return]
 
 
 class SeenGoose(_Seen, GooseReader):
@@ -244,4 +246,26 @@ def test_a_sessions_table_without_rowid_is_read_whole_every_time(tmp_path: Path)
     records, _ = _pass(warm)
     assert [(k.split(":")[2], i) for k, i, _ in records] == [("s1", 49)]
     assert sorted(warm.visited) == ["s0", "s1", "s2"] and warm.unreadable() == {}
+    conn.close()
+
+
+def test_a_tables_block_digests_are_one_group_bys_however_its_rowids_lie(tmp_path: Path) -> None:
+    """The whole table's digests per block of 256 rowids: a query per block where the rows fill
+    their blocks, else one GROUP BY - the same digests either way (a state saved by one is read
+    by the other), with rows deleted, rowids far apart and below 0."""
+    conn = _goose_sessions(tmp_path / "sessions.db", 1000)
+    digests = BlockDigests(GooseReader.digest_terms)
+    group_by = f"SELECT rowid >> {SHIFT}, count(*), sum({digests.digest}) FROM sessions GROUP BY 1"
+    columns = "id, accumulated_input_tokens, accumulated_output_tokens, total_tokens"
+    for change in (
+        "",  # rowids 1 to 1,000: a query per block
+        "DELETE FROM sessions WHERE rowid % 3 = 0",  # two in three rows left: still
+        f"INSERT INTO sessions (rowid, {columns}) VALUES (-300, 'low', 5, 6, 11)",
+        f"INSERT INTO sessions (rowid, {columns}) VALUES (9000000000, 'far', 7, 8, 15)",
+    ):
+        if change:
+            conn.execute(change)
+            conn.commit()
+        expected = {b: (n, s) for b, n, s in conn.execute(group_by)}
+        assert digests._blocks(conn, "", ()) == expected, change
     conn.close()

@@ -36,6 +36,9 @@ SHIFT = 8  # blocks of 256 rowids
 PRIME = 2_147_483_647  # the weighted sum of a row's totals modulo this: no overflow
 WEIGHT_MOD = 1021  # a prime above the block size: the rows of a block weigh differently
 MAX_PENDING = 2000  # more rows not recorded than this: the table is read whole
+# a query per block, each a range of rowids, costs about as much as sorting 25 rows for a
+# GROUP BY: the table's digests are worked out so when its blocks hold this many on average
+MIN_BLOCK_ROWS = 64
 _WEIGHTS = (1, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43)
 
 Digest = tuple[int, int]  # rows, sum of their digests
@@ -136,11 +139,32 @@ class BlockDigests:
     def _blocks(
         self, conn: sqlite3.Connection, where: str, args: tuple[int, ...]
     ) -> dict[int, Digest]:
+        if not where:
+            spread = _dense(conn)
+            if spread is not None:
+                return self._blocks_by_range(conn, *spread)
         query = (
             f"SELECT rowid >> {SHIFT}, count(*), sum({self.digest}) FROM sessions "  # noqa: S608
             f"{where} GROUP BY 1"
         )
         return {b: (n, s) for b, n, s in conn.execute(query, args)}
+
+    def _blocks_by_range(
+        self, conn: sqlite3.Connection, first: int, last: int
+    ) -> dict[int, Digest]:
+        """``_blocks`` of the whole table, a query per block from ``first`` to ``last``: each a
+        range of the rowid's b-tree, where the GROUP BY sorted every row first (on a first scan
+        of 20,000 rows, ~105 M instructions against ~56 M)."""
+        query = (
+            f"SELECT count(*), sum({self.digest}) FROM sessions "  # noqa: S608
+            "WHERE rowid BETWEEN ? AND ?"
+        )
+        found: dict[int, Digest] = {}
+        for b in range(first, last + 1):
+            rows, total = conn.execute(query, (b << SHIFT, ((b + 1) << SHIFT) - 1)).fetchone()
+            if rows:
+                found[b] = (rows, total)
+        return found
 
     @staticmethod
     def _pending_part(before: _Read) -> list[str]:
@@ -173,6 +197,19 @@ class BlockDigests:
             read = _parse(part)
             if read is not None:
                 self._read[str(name)] = read
+
+
+def _dense(conn: sqlite3.Connection) -> tuple[int, int] | None:
+    """The first and last block of the table when its rows fill them enough that a query per
+    block is the quicker way (``MIN_BLOCK_ROWS`` a block on average), else None (an empty
+    table, or rowids far apart: deleted rows, rowids chosen by the agent)."""
+    low = conn.execute("SELECT min(rowid) FROM sessions").fetchone()[0]
+    if low is None:
+        return None
+    high = conn.execute("SELECT max(rowid) FROM sessions").fetchone()[0]
+    rows = conn.execute("SELECT count(*) FROM sessions").fetchone()[0]  # no row read: pages
+    first, last = low >> SHIFT, high >> SHIFT
+    return (first, last) if (last - first + 1) * MIN_BLOCK_ROWS <= rows else None
 
 
 def _saved(r: _Read) -> list[object]:

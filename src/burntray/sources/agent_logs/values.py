@@ -5,15 +5,30 @@ recorded itself counts only when above 0, and prices are looked up once per prov
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from typing import TYPE_CHECKING
 
+from burntray.model.pricing import TIER_THRESHOLD_TOKENS
 from burntray.model.rates import Rates, priced, rates_of
 from burntray.model.timefmt import parse_rfc3339_ns
+from burntray.model.usage import UsageRecord
 
 if TYPE_CHECKING:
     from burntray.model.pricing import PriceTable
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+
+# ``UsageRecord(*fields)`` made in C, all its fields given (``record_defaults``: those after the
+# ones a reader gives): the NamedTuple's own ``__new__`` is a Python call, ~5 % of a loop over a
+# first scan's 20,000 rows
+new_record = functools.partial(tuple.__new__, UsageRecord)
+
+
+def record_defaults(given: int) -> tuple[object, ...]:
+    """The defaults of ``UsageRecord``'s fields after the first ``given``."""
+    return tuple(UsageRecord._field_defaults[f] for f in UsageRecord._fields[given:])
+
+
 _from_iso = _dt.datetime.fromisoformat
 
 
@@ -24,11 +39,22 @@ def count(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def count_sql(column: str) -> str:
-    """``count`` of ``column`` in SQLite's SQL: a whole number above 0 as it is, anything else
+def count_sql(*columns: str) -> str:
+    """``count`` of a column in SQLite's SQL: a whole number above 0 as it is, anything else
     0 (a reader of many rows has SQLite pick its counts: selection only, no arithmetic, so the
-    same numbers as ``count``, a Python call a count fewer)."""
-    return f"CASE WHEN typeof({column}) = 'integer' AND {column} > 0 THEN {column} ELSE 0 END"
+    same numbers as ``count``, a Python call a count fewer). Given more columns, the first
+    whose count is above 0 (``count(a) or count(b)``), in one ``CASE``: each tested once."""
+    picks = " ".join(f"WHEN typeof({c}) = 'integer' AND {c} > 0 THEN {c}" for c in columns)
+    return f"CASE {picks} ELSE 0 END"
+
+
+def blank(value: object) -> bool:
+    """Whether SQLite's ``trim(value) != ''`` is not true: NULL, or only spaces."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip(" ")
+    return isinstance(value, bytes) and not value.strip(b" ")
 
 
 def text(value: object) -> str:
@@ -65,6 +91,44 @@ def own_cost(value: object) -> float | None:
     return None
 
 
+# a model's rates for requests of input and output tokens only (Goose records no others):
+# input, output, each past the 200k tier (None: the base rate throughout), and the three cache
+# terms ``priced`` adds for 0 tokens, as it works them out (``0 * rate``: 0.0, or -0.0 or NaN
+# for a rate that is negative or not finite)
+InOutRates = tuple[float, float, float | None, float | None, float, float, float]
+
+
+def in_out_rates(rates: Rates) -> InOutRates:
+    return (
+        rates.input,
+        rates.output,
+        rates.input_above,
+        rates.output_above,
+        0 * rates.cache_write_5m,
+        0 * rates.cache_write_1h,
+        0 * rates.cache_read,
+    )
+
+
+def priced_in_out(rates: InOutRates, inp: int, out: int) -> float:
+    """``priced(rates, inp, out, 0, 0, 0, False)``: the very same float (the same terms summed
+    in the same order), without the cache fields' tiers and the rates' attributes (Goose's
+    sessions are past the tier often: that way took ~40 % of its rows' pricing)."""
+    base_in, base_out, above_in, above_out, write_5m, write_1h, read = rates
+    t = TIER_THRESHOLD_TOKENS
+    if inp > t or out > t:
+        i = inp * base_in if above_in is None or inp <= t else t * base_in + (inp - t) * above_in
+        o = (
+            out * base_out
+            if above_out is None or out <= t
+            else t * base_out + (out - t) * above_out
+        )
+        total = i + o + write_5m + write_1h + read
+    else:
+        total = inp * base_in + out * base_out + write_5m + write_1h + read
+    return total / 1_000_000  # ``priced``'s ``* 1.0`` (not fast) changes no float
+
+
 class ModelPrices:
     """Prices by model, looked up once each (a lookup costs far more than pricing a request,
     and a first scan prices the same few models a hundred thousand times)."""
@@ -78,11 +142,19 @@ class ModelPrices:
         """USD for one request (the 200k tier, Anthropic's cache rule); None when unpriced:
         ``Price.tiered_cost``'s very float from the model's rates worked out once
         (``model.rates``), without its five calls (a first scan prices every request)."""
-        try:
+        try:  # not ``rates``: a call less per request
             rates = self._cache[model]
         except KeyError:
-            rates = self._cache[model] = rates_of(self.table.lookup(self.provider, model))
+            rates = self.rates(model)
         return None if rates is None else priced(rates, inp, out, write, 0, read, False)
+
+    def rates(self, model: str) -> Rates | None:
+        """The model's rates (None: unpriced), looked up the first time it is asked for."""
+        try:
+            return self._cache[model]
+        except KeyError:
+            rates = self._cache[model] = rates_of(self.table.lookup(self.provider, model))
+            return rates
 
 
 class ProviderPrices:
@@ -95,7 +167,18 @@ class ProviderPrices:
     def cost(  # noqa: PLR0917 - a request's provider, model and counts
         self, provider: str, model: str, inp: int, out: int, read: int, write: int
     ) -> float | None:
+        prices = self._by_provider.get(provider)  # not ``_of``: a call less per request
+        if prices is None:
+            prices = self._of(provider)
+        return prices.cost(model, inp, out, read, write)
+
+    def rates(self, provider: str, model: str) -> Rates | None:
+        """The model's rates from ``provider`` (None: unpriced), for a reader that prices its
+        requests itself (``rates.priced``)."""
+        return self._of(provider).rates(model)
+
+    def _of(self, provider: str) -> ModelPrices:
         prices = self._by_provider.get(provider)
         if prices is None:
             prices = self._by_provider[provider] = ModelPrices(self.table, provider)
-        return prices.cost(model, inp, out, read, write)
+        return prices

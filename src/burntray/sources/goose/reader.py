@@ -26,7 +26,16 @@ import msgspec
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
-from burntray.sources.agent_logs.values import count_sql
+from burntray.sources.agent_logs.state_parts import bucket
+from burntray.sources.agent_logs.values import (
+    InOutRates,
+    blank,
+    count_sql,
+    in_out_rates,
+    new_record,
+    priced_in_out,
+    record_defaults,
+)
 
 WHAT = "Goose session database"
 _MAX_NAMES = 1024  # (configuration, provider) pairs kept decoded
@@ -37,24 +46,25 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def _either(accumulated: str, last: str) -> str:
-    """``count(accumulated) or count(last)``, in SQL (selection only: no arithmetic that
-    SQLite would do in 64 bits, Python in whole numbers)."""
-    first = count_sql(accumulated)
-    return f"CASE WHEN {first} > 0 THEN {first} ELSE {count_sql(last)} END"
-
-
-# what ``GooseReader.row`` reads of a session: its id, configuration, provider and start as
-# they are, and its input, output and total tokens, each the accumulated count where there is
-# one above 0, else the last turn's (worked out by SQLite: three values a row handed to Python
-# instead of six, each of which took a Python call to check; a fifth of a first scan's read)
+# what ``GooseReader.use_rows`` reads of a session: its id, configuration, provider and start
+# as they are, and its input, output and total tokens, each the accumulated count where there
+# is one above 0, else the last turn's (worked out by SQLite: three values a row handed to
+# Python instead of six, each of which took a Python call to check; a fifth of a first scan's
+# read). Selection only: no arithmetic that SQLite would do in 64 bits, Python in whole
+# numbers. One CASE each, not a CASE of two: the accumulated count was worked out twice (a
+# first scan's fetch of 20,000 rows took 12 % more instructions so)
 SELECTED = (
     *COLUMNS[:4],
-    _either("accumulated_input_tokens", "input_tokens"),
-    _either("accumulated_output_tokens", "output_tokens"),
-    _either("accumulated_total_tokens", "total_tokens"),
+    count_sql("accumulated_input_tokens", "input_tokens"),
+    count_sql("accumulated_output_tokens", "output_tokens"),
+    count_sql("accumulated_total_tokens", "total_tokens"),
 )
 
+# a row as ``SessionTotalsReader.query`` reads it: ``SELECTED``, the update time, the rowid
+_Selected = tuple[object, object, object, object, int, int, int, object, object]
+
+_AFTER_SESSION = record_defaults(10)  # a record's fields after its session
+_NONE = object()  # no row yet
 _EPOCH = _dt.datetime(1970, 1, 1)  # naive: Goose's own form is UTC without saying so
 _from_iso = _dt.datetime.fromisoformat
 
@@ -150,41 +160,97 @@ class GooseReader(SessionTotalsReader):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._names: dict[tuple[object, object], tuple[str, str]] = {}
+        # (configuration, provider) -> model, provider and the model's rates (None: unpriced)
+        self._names: dict[tuple[object, object], tuple[str, str, InOutRates | None]] = {}
 
-    def row(self, db: str, row: Row, out: list[UsageRecord]) -> None:
-        # the counts as ``SELECTED`` worked them out: whole numbers >= 0 (``count``)
-        ident, config, provider_name, created, inp, output, total, updated = cast(
-            "tuple[object, object, object, object, int, int, int, object]", row[:8]
-        )
-        total = total or inp + output
-        output += max(0, total - inp - output)  # reasoning, billed as output
-        key = f"g:{db}:{ident}"
-        totals = [inp, output]
-        part = self.part_of(key)  # its bucket worked out once for the row
-        if self.unchanged(part, key, totals):
-            return  # most sessions of a re-read: nothing added, nothing more to work out
+    def _names_of(
+        self, config: object, provider_name: object
+    ) -> tuple[str, str, InOutRates | None]:
+        """The model and provider of a session's configuration and provider, and the model's
+        rates: sessions share a few configurations, each decoded and looked up once."""
         names = (config, provider_name)
-        try:  # sessions share a few configurations: each decoded once
-            model, provider = self._names[names]
+        try:
+            return self._names[names]
         except (KeyError, TypeError):  # new, or not text (unhashable: not cached)
-            model = model_of(config)
-            provider = provider_of(provider_name, model)
-            if len(self._names) < _MAX_NAMES and isinstance(names, tuple):
-                with contextlib.suppress(TypeError):
-                    self._names[names] = (model, provider)
-        created_ns = when_ns(created)
-        if not model or created_ns is None:
-            if model or created is not None:
-                self.bad(f"{db} session {ident}", "no model or time")
-            return
-        if not (inp or output):
-            return
-        # the update time dates a growth only: not worked out for a session seen the first time
-        later = when_ns(updated) if key in part[1] else None
-        found = self.grew(part, key, totals, created_ns, later)
-        if found is not None:
-            key, at, (add_in, add_out) = found
-            cost = self._prices.cost(provider, model, add_in, add_out, 0, 0)
-            out.append(UsageRecord(at, provider, model, add_in, add_out, 0, 0, cost, key,
-                                   str(ident)))  # fmt: skip
+            pass
+        model = model_of(config)
+        provider = provider_of(provider_name, model)
+        rates = self._prices.rates(provider, model) if model else None
+        found = (model, provider, None if rates is None else in_out_rates(rates))
+        if len(self._names) < _MAX_NAMES:
+            with contextlib.suppress(TypeError):
+                self._names[names] = found
+        return found
+
+    def use_rows(self, db: str, rows: list[Row], out: list[UsageRecord]) -> list[int]:
+        """What each session's row adds, in one loop (a first scan goes through 20,000: the
+        row rule, its bucket, totals and price inline took ~45 % less than a method per step):
+        ``SessionTotalsReader.use_rows`` with the rule of a row below, ``grew`` inline for a
+        session seen the first time."""
+        pending: list[int] = []  # rowids read but not recorded: read again next time
+        prefix = f"g:{db}:"
+        parts: dict[str, dict[str, list[int]]] = {}  # those asked for, by name: no call
+        touched: set[str] = set()  # the parts a session was recorded in
+        # the names of the last row's configuration and provider: most rows share them, and
+        # telling them equal costs less than hashing them (the configuration is JSON)
+        last_config: object = _NONE
+        last_provider: object = _NONE
+        model, provider, rates = "", "", None
+        try:
+            for row in cast("list[_Selected]", rows):
+                ident, config, provider_name, created, inp, output, total, updated, rowid = row
+                # what SQLite's "trim(x) != ''" keeps (text with more than spaces: no call)
+                if not (type(config) is str and config.strip(" ")) and blank(config):
+                    if type(rowid) is int:
+                        pending.append(rowid)
+                    continue
+                # the counts as ``SELECTED`` worked them out: whole numbers >= 0 (``count``)
+                reasoning = (total or inp + output) - inp - output
+                if reasoning > 0:
+                    output += reasoning  # billed as output
+                key = f"{prefix}{ident}"
+                part = bucket(key)
+                sessions = parts.get(part)
+                if sessions is None:
+                    sessions = parts[part] = self.parts.get(part)
+                before = sessions.get(key)
+                totals = [inp, output]
+                if before == totals:
+                    continue  # most sessions of a re-read: nothing added, nothing to work out
+                if config != last_config or provider_name != last_provider:
+                    model, provider, rates = self._names_of(config, provider_name)
+                    last_config, last_provider = config, provider_name
+                # Goose's own form read in C first (``when_ns`` tries it first too)
+                created_ns = (
+                    _goose_form(created)
+                    if type(created) is str and len(created) == 19 and created[10] in " T"
+                    else None
+                )
+                if created_ns is None:
+                    created_ns = when_ns(created)
+                if not model or created_ns is None:
+                    if model or created is not None:
+                        self.bad(f"{db} session {ident}", "no model or time")
+                    if type(rowid) is int:
+                        pending.append(rowid)
+                    continue
+                if not (inp or output):
+                    if type(rowid) is int:
+                        pending.append(rowid)
+                    continue
+                if before is None:  # ``grew`` for a session seen the first time
+                    sessions[key] = totals
+                    touched.add(part)
+                    at, add_in, add_out = created_ns, inp, output
+                else:  # the update time dates a growth
+                    found = self.grew((part, sessions), key, totals, created_ns, when_ns(updated))
+                    if found is None:
+                        continue
+                    key, at, (add_in, add_out) = found
+                cost = None if rates is None else priced_in_out(rates, add_in, add_out)
+                fields = (at, provider, model, add_in, add_out, 0, 0, cost, key, str(ident))
+                out.append(new_record(fields + _AFTER_SESSION))
+        finally:
+            for part in touched:
+                self.parts.changed(part)
+        return pending
