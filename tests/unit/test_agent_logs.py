@@ -14,8 +14,8 @@ import pytest
 from burntray.io.log_tail import LogTailer
 from burntray.io.tree_watch import TreeWatcher
 from burntray.model.pricing import Price, PriceTable, build_price_table
-from burntray.model.rates import rates_of
-from burntray.sources.agent_logs.values import ModelPrices, in_out_rates, priced_in_out
+from burntray.model.rates import priced, rates_of
+from burntray.sources.agent_logs.values import ModelPrices
 from burntray.sources.claude.dedup import Dedup
 from burntray.sources.claude.lines import entry_cost
 from burntray.sources.claude.logs import ClaudeEntry, ClaudeLogReader, parse_line
@@ -108,7 +108,7 @@ def test_an_agents_per_model_rates_price_exactly_as_the_table() -> None:
 
 
 def test_input_and_output_alone_price_exactly_as_the_table() -> None:
-    """``priced_in_out`` (Goose's pricing: input and output only): the very float of
+    """``priced`` as Goose prices a request (input and output only): the very float of
     ``Price.tiered_cost`` with no cache tokens, below the tier and past it in either field, with
     and without the table's cache rates (``repr``: a -0.0 or NaN term would show too)."""
     rng = random.Random(27)
@@ -119,7 +119,7 @@ def test_input_and_output_alone_price_exactly_as_the_table() -> None:
         inp, out = rng.randint(0, top), rng.randint(0, top)
         rates = rates_of(price)
         assert rates is not None
-        got = priced_in_out(in_out_rates(rates), inp, out)
+        got = priced(rates, inp, out, 0, 0, 0, False)
         assert repr(got) == repr(price.tiered_cost(inp, out, 0, 0))
 
 

@@ -8,7 +8,6 @@ import datetime as _dt
 import functools
 from typing import TYPE_CHECKING
 
-from burntray.model.pricing import TIER_THRESHOLD_TOKENS
 from burntray.model.rates import Rates, priced, rates_of
 from burntray.model.timefmt import parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
@@ -89,44 +88,6 @@ def own_cost(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return float(value)
     return None
-
-
-# a model's rates for requests of input and output tokens only (Goose records no others):
-# input, output, each past the 200k tier (None: the base rate throughout), and the three cache
-# terms ``priced`` adds for 0 tokens, as it works them out (``0 * rate``: 0.0, or -0.0 or NaN
-# for a rate that is negative or not finite)
-InOutRates = tuple[float, float, float | None, float | None, float, float, float]
-
-
-def in_out_rates(rates: Rates) -> InOutRates:
-    return (
-        rates.input,
-        rates.output,
-        rates.input_above,
-        rates.output_above,
-        0 * rates.cache_write_5m,
-        0 * rates.cache_write_1h,
-        0 * rates.cache_read,
-    )
-
-
-def priced_in_out(rates: InOutRates, inp: int, out: int) -> float:
-    """``priced(rates, inp, out, 0, 0, 0, False)``: the very same float (the same terms summed
-    in the same order), without the cache fields' tiers and the rates' attributes (Goose's
-    sessions are past the tier often: that way took ~40 % of its rows' pricing)."""
-    base_in, base_out, above_in, above_out, write_5m, write_1h, read = rates
-    t = TIER_THRESHOLD_TOKENS
-    if inp > t or out > t:
-        i = inp * base_in if above_in is None or inp <= t else t * base_in + (inp - t) * above_in
-        o = (
-            out * base_out
-            if above_out is None or out <= t
-            else t * base_out + (out - t) * above_out
-        )
-        total = i + o + write_5m + write_1h + read
-    else:
-        total = inp * base_in + out * base_out + write_5m + write_1h + read
-    return total / 1_000_000  # ``priced``'s ``* 1.0`` (not fast) changes no float
 
 
 class ModelPrices:

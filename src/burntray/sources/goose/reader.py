@@ -23,17 +23,15 @@ from typing import Any, cast
 
 import msgspec
 
+from burntray.model.rates import Rates, priced
 from burntray.model.timefmt import TimeFormatError, parse_rfc3339_ns
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.databases import Row, SessionTotalsReader
 from burntray.sources.agent_logs.state_parts import bucket
 from burntray.sources.agent_logs.values import (
-    InOutRates,
     blank,
     count_sql,
-    in_out_rates,
     new_record,
-    priced_in_out,
     record_defaults,
 )
 
@@ -161,11 +159,9 @@ class GooseReader(SessionTotalsReader):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # (configuration, provider) -> model, provider and the model's rates (None: unpriced)
-        self._names: dict[tuple[object, object], tuple[str, str, InOutRates | None]] = {}
+        self._names: dict[tuple[object, object], tuple[str, str, Rates | None]] = {}
 
-    def _names_of(
-        self, config: object, provider_name: object
-    ) -> tuple[str, str, InOutRates | None]:
+    def _names_of(self, config: object, provider_name: object) -> tuple[str, str, Rates | None]:
         """The model and provider of a session's configuration and provider, and the model's
         rates: sessions share a few configurations, each decoded and looked up once."""
         names = (config, provider_name)
@@ -176,7 +172,7 @@ class GooseReader(SessionTotalsReader):
         model = model_of(config)
         provider = provider_of(provider_name, model)
         rates = self._prices.rates(provider, model) if model else None
-        found = (model, provider, None if rates is None else in_out_rates(rates))
+        found = (model, provider, rates)
         if len(self._names) < _MAX_NAMES:
             with contextlib.suppress(TypeError):
                 self._names[names] = found
@@ -247,7 +243,7 @@ class GooseReader(SessionTotalsReader):
                     if found is None:
                         continue
                     key, at, (add_in, add_out) = found
-                cost = None if rates is None else priced_in_out(rates, add_in, add_out)
+                cost = None if rates is None else priced(rates, add_in, add_out, 0, 0, 0, False)
                 fields = (at, provider, model, add_in, add_out, 0, 0, cost, key, str(ident))
                 out.append(new_record(fields + _AFTER_SESSION))
         finally:
