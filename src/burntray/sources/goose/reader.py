@@ -216,14 +216,7 @@ class GooseReader(SessionTotalsReader):
                 if config != last_config or provider_name != last_provider:
                     model, provider, rates = self._names_of(config, provider_name)
                     last_config, last_provider = config, provider_name
-                # Goose's own form read in C first (``when_ns`` tries it first too)
-                created_ns = (
-                    _goose_form(created)
-                    if type(created) is str and len(created) == 19 and created[10] in " T"
-                    else None
-                )
-                if created_ns is None:
-                    created_ns = when_ns(created)
+                created_ns = when_ns(created)
                 if not model or created_ns is None:
                     if model or created is not None:
                         self.bad(f"{db} session {ident}", "no model or time")
