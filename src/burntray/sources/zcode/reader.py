@@ -202,9 +202,9 @@ class ZCodeReader(DatabaseReader):
                 write,
                 cost,
                 f"z:{call}",
-                session.strip() if type(session) is str else "",
-                directory.strip() if type(directory) is str else "",
-            )  # ``text``'s
+                text(session),
+                text(directory),
+            )
             out.append(new_record(fields + _AFTER_PROJECT))  # fmt: skip
 
     def save_state(self) -> str:
