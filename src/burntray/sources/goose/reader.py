@@ -195,8 +195,7 @@ class GooseReader(SessionTotalsReader):
         try:
             for row in cast("list[_Selected]", rows):
                 ident, config, provider_name, created, inp, output, total, updated, rowid = row
-                # what SQLite's "trim(x) != ''" keeps (text with more than spaces: no call)
-                if not (type(config) is str and config.strip(" ")) and blank(config):
+                if blank(config):  # what SQLite's "trim(x) != ''" does not keep
                     if type(rowid) is int:
                         pending.append(rowid)
                     continue
