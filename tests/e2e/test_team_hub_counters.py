@@ -140,6 +140,11 @@ def test_cburn_and_ctm_machines_equal_their_own_status_at_the_hub_through_kills(
         hub.kill()
         poll(-40, -200_000, -10.0)
         poll(7, 700, 0.5)
+        # the growth is read before the daemon dies: a kill right after a poll can come before
+        # the daemon has pushed it to its followers (a CI run under load timed out below, cb
+        # short of this growth), and what a daemon never sent is not the machine's to count
+        grown = sum(3 + i for i in range(6)) + 7
+        wait_for(lambda: _own(cb, "cburn")["reqs"] == grown, 30, "cb to read the growth", 0.5)
         daemon.kill()
         daemon = DaemonProcess(port=daemon_port)
         poll(0, 0, 0.0)
