@@ -41,7 +41,14 @@ _COLUMNS = (
 # from.
 _COLUMNS_OF = operator.itemgetter(8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12)
 _WIDTH = 13
+_COST = 8  # cost's place among them (None: unpriced)
 _UPSTREAM = 11  # upstream_cost's place among them
+# An unpriced record's cost as bound: SQLite stores a bound NaN as NULL (``cost IS NULL``, as
+# for None), and sqlite3 binds a float at once, where a None goes through its adapter lookup
+# first (a tuple, a dict lookup and two failed attribute lookups, one of them formatting an
+# AttributeError: ~3,300 instructions a value; a first scan of 20,000 records half unpriced
+# spent 1 % of its instructions there)
+_UNPRICED = float("nan")
 _INSERT_NEW = f"INSERT OR IGNORE INTO {EVENTS} ({_COLUMNS})"  # a stored key: passed over
 # source, host and user are bound once per statement (?1-?3), each record's fields between them
 _NEW_ROW = "?1, {}, ?2, ?3"
@@ -157,7 +164,12 @@ class UsageEvents:
         instead (``temp_store``) saved nothing measurable."""
         inserted: list[int] = []
         shared = (source, *origin)
-        insert_values(conn, _INSERT_NEW, _WIDTH, values, inserted, shared=shared, select=_NEW_ROW)
+        bound = values
+        costs = values[_COST::_WIDTH]
+        if None in costs:  # the rollups below tell unpriced records by None: a copy is bound
+            bound = values.copy()
+            bound[_COST::_WIDTH] = [_UNPRICED if c is None else c for c in costs]
+        insert_values(conn, _INSERT_NEW, _WIDTH, bound, inserted, shared=shared, select=_NEW_ROW)
         if inserted[0] != len(keys):
             raise _NotAllNew
         if not defer_rollup:
