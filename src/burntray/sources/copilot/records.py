@@ -324,7 +324,8 @@ def select(
     chosen, held = [], False
     for c in candidates:
         # the kinds that beat this one (none beats a chat span); a loop, not ``any`` over a
-        # generator: one made per log record was a tenth of this pass
+        # generator: one made per log record cost a first scan of 20,000 calls 74 M
+        # instructions (1.7 %)
         beaten = False
         for k in range(c.kind):
             if c.trace in traces[k] or c.response in responses[k]:
