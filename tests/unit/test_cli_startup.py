@@ -439,3 +439,28 @@ def test_msgspec_reads_every_struct_as_it_did_with_typing_extensions() -> None:
     assert differ == []
     assert same == (True, True)
     assert real  # the real typing_extensions, not the hidden entry
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="uuid imports no platform there")
+def test_uuid_learns_the_system_as_platform_would_tell_it() -> None:
+    """``burntray.cli`` has uuid (msgspec's) import a stand-in for platform, whose own import
+    compiled regular expressions for one ``system()`` call: uuid's AIX and Linux flags are what
+    the real module gives, platform itself is not loaded by it, and a later import of platform
+    gets the real module."""
+    code = (
+        "import sys\n"
+        "import burntray.cli\n"
+        "import uuid\n"
+        "loaded = 'platform' in sys.modules\n"
+        "import platform\n"
+        "real = platform.system()\n"
+        "print(repr([loaded, uuid._AIX, uuid._LINUX, real == 'AIX', real == 'Linux',\n"
+        "            hasattr(platform, 'python_version')]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded, aix, linux, real_aix, real_linux, whole = ast.literal_eval(done.stdout.strip())
+    assert not loaded
+    assert (aix, linux) == (real_aix, real_linux)
+    assert whole  # the real platform module after msgspec's import
