@@ -464,3 +464,31 @@ def test_uuid_learns_the_system_as_platform_would_tell_it() -> None:
     assert not loaded
     assert (aix, linux) == (real_aix, real_linux)
     assert whole  # the real platform module after msgspec's import
+
+
+def test_textwrap_is_imported_when_msgspec_first_uses_it() -> None:
+    """msgspec imports textwrap for JSON schemas' descriptions only; ``burntray.cli`` has it
+    imported on first use: not loaded by msgspec's import, a schema's description dedented as
+    the real module does it, and the real module for a later import."""
+    code = (
+        "import sys\n"
+        "import burntray.cli\n"
+        "import msgspec\n"
+        "loaded = 'textwrap' in sys.modules\n"
+        "class S(msgspec.Struct):\n"
+        "    '''\n"
+        "        First.\n"
+        "          Second.\n"
+        "    '''\n"
+        "    a: int\n"
+        "described = msgspec.json.schema(S)['$defs']['S']['description']\n"
+        "import textwrap\n"
+        "print(repr([loaded, described, hasattr(textwrap, 'TextWrapper')]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded, described, real = ast.literal_eval(done.stdout.strip())
+    assert not loaded
+    assert described == "First.\n  Second."
+    assert real

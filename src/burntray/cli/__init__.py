@@ -33,24 +33,39 @@ def _uuid_platform() -> types.ModuleType | None:
     return shim
 
 
+class _ImportedOnUse(types.ModuleType):
+    """Stands in for a module that msgspec's import names but calls only from functions
+    burntray never uses (``textwrap``: JSON schemas' descriptions, 4.7 M instructions to
+    import): the real module is imported when an attribute is first asked for."""
+
+    def __getattr__(self, attr: str) -> object:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(__import__(self.__name__), attr)
+
+
 def _import_msgspec_lean() -> None:
     """Import msgspec with ``typing_extensions`` hidden, so that it takes typing's own helpers,
-    and uuid with ``_uuid_platform`` for platform.
+    uuid with ``_uuid_platform`` for platform and textwrap imported when first used.
 
     msgspec's first import loads typing_extensions (and with it inspect, ast, dis and tokenize)
     only for ``get_type_hints``, ``Required`` and ``NotRequired``, falling back to typing's when
     it is absent: about a tenth of the instructions of a warm ``status``. On Python >= 3.11
     those are the same: ``Required`` and ``NotRequired`` are typing's objects, and its
     ``get_type_hints`` with ``include_extras=True`` (msgspec's only call) returns typing's
-    answer unchanged. Nothing else is hidden, and only while msgspec loads: a later import of
-    typing_extensions (the tray's notifier) gets the real module. Where msgspec is loaded
-    already, or typing_extensions is, nothing changes; a msgspec that needs typing_extensions
-    gets it (it is imported again, as usual)."""
+    answer unchanged. Nothing else is hidden or stood in for, and only while msgspec loads: a
+    later import of typing_extensions (the tray's notifier), platform or textwrap gets the real
+    module. Where msgspec is loaded already, or typing_extensions is, nothing changes; a
+    msgspec that needs typing_extensions gets it (it is imported again, as usual)."""
     if "msgspec" in sys.modules or "typing_extensions" in sys.modules:
         return
-    shim = None if "uuid" in sys.modules or "platform" in sys.modules else _uuid_platform()
-    if shim is not None:
-        sys.modules["platform"] = shim
+    shims: dict[str, types.ModuleType] = {}
+    platform = None if "uuid" in sys.modules else _uuid_platform()
+    if platform is not None:
+        shims["platform"] = platform
+    shims["textwrap"] = _ImportedOnUse("textwrap")
+    shims = {name: shim for name, shim in shims.items() if name not in sys.modules}
+    sys.modules.update(shims)
     sys.modules["typing_extensions"] = None  # type: ignore[assignment]  # import raises
     try:
         import msgspec  # noqa: F401, PLC0415
@@ -60,8 +75,9 @@ def _import_msgspec_lean() -> None:
     finally:
         if sys.modules.get("typing_extensions", False) is None:
             del sys.modules["typing_extensions"]
-        if shim is not None and sys.modules.get("platform") is shim:
-            del sys.modules["platform"]
+        for name, shim in shims.items():  # later imports get the real modules
+            if sys.modules.get(name) is shim:
+                del sys.modules[name]
 
 
 _import_msgspec_lean()
