@@ -492,3 +492,31 @@ def test_textwrap_is_imported_when_msgspec_first_uses_it() -> None:
     assert not loaded
     assert described == "First.\n  Second."
     assert real
+
+
+def test_ipaddress_is_imported_when_urllib_first_uses_it() -> None:
+    """pathlib's import loads urllib.parse, which imports ipaddress to check a URL's bracketed
+    host; ``burntray.cli`` has it imported on first use: not loaded by the start, the same
+    hosts and the same refusal as the real module gives, and the real module afterwards."""
+    code = (
+        "import sys\n"
+        "import burntray.cli\n"
+        "from urllib.parse import urlsplit\n"
+        "loaded = 'ipaddress' in sys.modules\n"
+        "hosts = [urlsplit(u).hostname for u in ('http://[::1]:8/x', 'http://[v1.x]/')]\n"
+        "try:\n"
+        "    urlsplit('http://[zz]/')\n"
+        "    refused = ''\n"
+        "except ValueError as exc:\n"
+        "    refused = str(exc)\n"
+        "import ipaddress\n"
+        "print(repr([loaded, hosts, refused, str(ipaddress.ip_address('::1'))]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded, hosts, refused, real = ast.literal_eval(done.stdout.strip())
+    assert not loaded
+    assert hosts == ["::1", "v1.x"]
+    assert "does not appear to be an IPv4 or IPv6 address" in refused
+    assert real == "::1"

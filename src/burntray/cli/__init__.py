@@ -34,9 +34,11 @@ def _uuid_platform() -> types.ModuleType | None:
 
 
 class _ImportedOnUse(types.ModuleType):
-    """Stands in for a module that msgspec's import names but calls only from functions
-    burntray never uses (``textwrap``: JSON schemas' descriptions, 4.7 M instructions to
-    import): the real module is imported when an attribute is first asked for."""
+    """Stands in for a module that an import names but calls only from functions a short
+    command seldom or never uses: the real module is imported when an attribute is first asked
+    for. ``textwrap`` for msgspec (JSON schemas' descriptions, which burntray never asks for:
+    4.7 M instructions to import), ``ipaddress`` for ``urllib.parse``, which pathlib imports
+    (a URL's bracketed host is checked with it: 5.7 M)."""
 
     def __getattr__(self, attr: str) -> object:
         if sys.modules.get(self.__name__) is self:
@@ -81,6 +83,22 @@ def _import_msgspec_lean() -> None:
 
 
 _import_msgspec_lean()
+
+
+def _import_pathlib_lean() -> None:
+    """Import pathlib (every command uses it) with ``ipaddress`` imported when first used
+    (``_ImportedOnUse``); a later import of ipaddress gets the real module."""
+    if "pathlib" in sys.modules or "urllib.parse" in sys.modules or "ipaddress" in sys.modules:
+        return
+    shim = sys.modules["ipaddress"] = _ImportedOnUse("ipaddress")
+    try:
+        import pathlib  # noqa: F401, PLC0415
+    finally:
+        if sys.modules.get("ipaddress") is shim:
+            del sys.modules["ipaddress"]
+
+
+_import_pathlib_lean()
 
 from collections.abc import Sequence  # noqa: E402 - after msgspec, see above
 from typing import Any  # noqa: E402
