@@ -520,3 +520,30 @@ def test_ipaddress_is_imported_when_urllib_first_uses_it() -> None:
     assert hosts == ["::1", "v1.x"]
     assert "does not appear to be an IPv4 or IPv6 address" in refused
     assert real == "::1"
+
+
+def test_msgspec_inspect_is_imported_when_first_used() -> None:
+    """msgspec's import names msgspec.inspect for JSON schemas (and its users); ``burntray.cli``
+    has it imported on first use: not loaded by the start, the same type information and
+    schemas, and the real module for a later import."""
+    code = (
+        "import sys\n"
+        "import burntray.cli\n"
+        "import msgspec\n"
+        "loaded = 'msgspec.inspect' in sys.modules\n"
+        "class S(msgspec.Struct):\n"
+        "    a: int\n"
+        "    b: str = ''\n"
+        "names = [f.name for f in msgspec.inspect.type_info(S).fields]\n"
+        "schema = msgspec.json.schema(S)['$defs']['S']['required']\n"
+        "import msgspec.inspect as real\n"
+        "print(repr([loaded, names, schema, type(real).__name__]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded, names, required, kind = ast.literal_eval(done.stdout.strip())
+    assert not loaded
+    assert names == ["a", "b"]
+    assert required == ["a"]
+    assert kind == "module"

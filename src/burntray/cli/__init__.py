@@ -37,18 +37,21 @@ class _ImportedOnUse(types.ModuleType):
     """Stands in for a module that an import names but calls only from functions a short
     command seldom or never uses: the real module is imported when an attribute is first asked
     for. ``textwrap`` for msgspec (JSON schemas' descriptions, which burntray never asks for:
-    4.7 M instructions to import), ``ipaddress`` for ``urllib.parse``, which pathlib imports
-    (a URL's bracketed host is checked with it: 5.7 M)."""
+    4.7 M instructions to import), ``msgspec.inspect`` (types described as objects, for JSON
+    schemas and users of that module: 5.5 M), ``ipaddress`` for ``urllib.parse``, which
+    pathlib imports (a URL's bracketed host is checked with it: 5.7 M)."""
 
     def __getattr__(self, attr: str) -> object:
         if sys.modules.get(self.__name__) is self:
             del sys.modules[self.__name__]
-        return getattr(__import__(self.__name__), attr)
+        __import__(self.__name__)
+        return getattr(sys.modules[self.__name__], attr)
 
 
 def _import_msgspec_lean() -> None:
     """Import msgspec with ``typing_extensions`` hidden, so that it takes typing's own helpers,
-    uuid with ``_uuid_platform`` for platform and textwrap imported when first used.
+    uuid with ``_uuid_platform`` for platform, textwrap and msgspec.inspect imported when
+    first used.
 
     msgspec's first import loads typing_extensions (and with it inspect, ast, dis and tokenize)
     only for ``get_type_hints``, ``Required`` and ``NotRequired``, falling back to typing's when
@@ -56,9 +59,10 @@ def _import_msgspec_lean() -> None:
     those are the same: ``Required`` and ``NotRequired`` are typing's objects, and its
     ``get_type_hints`` with ``include_extras=True`` (msgspec's only call) returns typing's
     answer unchanged. Nothing else is hidden or stood in for, and only while msgspec loads: a
-    later import of typing_extensions (the tray's notifier), platform or textwrap gets the real
-    module. Where msgspec is loaded already, or typing_extensions is, nothing changes; a
-    msgspec that needs typing_extensions gets it (it is imported again, as usual)."""
+    later import of typing_extensions (the tray's notifier), platform, textwrap or
+    msgspec.inspect gets the real module. Where msgspec is loaded already, or
+    typing_extensions is, nothing changes; a msgspec that needs typing_extensions gets it (it
+    is imported again, as usual)."""
     if "msgspec" in sys.modules or "typing_extensions" in sys.modules:
         return
     shims: dict[str, types.ModuleType] = {}
@@ -66,6 +70,7 @@ def _import_msgspec_lean() -> None:
     if platform is not None:
         shims["platform"] = platform
     shims["textwrap"] = _ImportedOnUse("textwrap")
+    shims["msgspec.inspect"] = _ImportedOnUse("msgspec.inspect")
     shims = {name: shim for name, shim in shims.items() if name not in sys.modules}
     sys.modules.update(shims)
     sys.modules["typing_extensions"] = None  # type: ignore[assignment]  # import raises
