@@ -130,14 +130,7 @@ class HistoryStore:
                     f"written by a newer burntray (schema {version}, this one reads "
                     f"{SCHEMA_VERSION}); upgrade burntray or clear the history"
                 )
-            # the version is written only when it changes: written at every open, it made each
-            # short command (a tmux status with nothing new) commit page 1 to the WAL, whose
-            # checkpoint at close then synced the WAL and the database (4 syncs, 10-17 ms of
-            # wall time on a busy disk, for 0.7 ms of CPU)
-            unchanged = version == SCHEMA_VERSION
-            self.require(
-                (*GENERIC_TABLES, *tables), user_version=None if unchanged else SCHEMA_VERSION
-            )
+            self.require((*GENERIC_TABLES, *tables), user_version=SCHEMA_VERSION)
         except HistoryError as exc:  # of a newer burntray: nothing was changed
             self._conn.close()
             raise HistoryError(f"{path}: {exc}") from exc
@@ -173,15 +166,15 @@ class HistoryStore:
             self.generation += 1
 
     def require(self, tables: Iterable[TableSchema], user_version: int | None = None) -> None:
-        """Make sure ``tables`` exist at their declared version (a cheap no-op for tables this
-        store already brought up to date). Raises ``HistoryError`` for a newer table."""
+        """Make sure ``tables`` exist at their declared version and ``user_version`` is set (only
+        when it changes: a write costs 4 disk syncs). Raises ``HistoryError`` for a newer table."""
         with self._lock:
             missing = [t for t in tables if self._tables.get(t.name) != t]
             if not missing and user_version is None:
                 return
             with self.transaction() as conn:
                 migrate(conn, missing)
-                if user_version is not None:
+                if user_version not in (None, conn.execute("PRAGMA user_version").fetchone()[0]):
                     conn.execute(f"PRAGMA user_version={int(user_version)}")
             self._tables.update((t.name, t) for t in missing)
 
