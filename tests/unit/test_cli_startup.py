@@ -439,3 +439,111 @@ def test_msgspec_reads_every_struct_as_it_did_with_typing_extensions() -> None:
     assert differ == []
     assert same == (True, True)
     assert real  # the real typing_extensions, not the hidden entry
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="uuid imports no platform there")
+def test_uuid_learns_the_system_as_platform_would_tell_it() -> None:
+    """``burntray.cli`` has uuid (msgspec's) import a stand-in for platform, whose own import
+    compiled regular expressions for one ``system()`` call: uuid's AIX and Linux flags are what
+    the real module gives, platform itself is not loaded by it, and a later import of platform
+    gets the real module."""
+    code = (
+        "import sys\n"
+        "import burntray.cli\n"
+        "import uuid\n"
+        "loaded = 'platform' in sys.modules\n"
+        "import platform\n"
+        "real = platform.system()\n"
+        "print(repr([loaded, uuid._AIX, uuid._LINUX, real == 'AIX', real == 'Linux',\n"
+        "            hasattr(platform, 'python_version')]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded, aix, linux, real_aix, real_linux, whole = ast.literal_eval(done.stdout.strip())
+    assert not loaded
+    assert (aix, linux) == (real_aix, real_linux)
+    assert whole  # the real platform module after msgspec's import
+
+
+def test_textwrap_is_imported_when_msgspec_first_uses_it() -> None:
+    """msgspec imports textwrap for JSON schemas' descriptions only; ``burntray.cli`` has it
+    imported on first use: not loaded by msgspec's import, a schema's description dedented as
+    the real module does it, and the real module for a later import."""
+    code = (
+        "import sys\n"
+        "import burntray.cli\n"
+        "import msgspec\n"
+        "loaded = 'textwrap' in sys.modules\n"
+        "class S(msgspec.Struct):\n"
+        "    '''\n"
+        "        First.\n"
+        "          Second.\n"
+        "    '''\n"
+        "    a: int\n"
+        "described = msgspec.json.schema(S)['$defs']['S']['description']\n"
+        "import textwrap\n"
+        "print(repr([loaded, described, hasattr(textwrap, 'TextWrapper')]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded, described, real = ast.literal_eval(done.stdout.strip())
+    assert not loaded
+    assert described == "First.\n  Second."
+    assert real
+
+
+def test_ipaddress_is_imported_when_urllib_first_uses_it() -> None:
+    """pathlib's import loads urllib.parse, which imports ipaddress to check a URL's bracketed
+    host; ``burntray.cli`` has it imported on first use: not loaded by the start, the same
+    hosts and the same refusal as the real module gives, and the real module afterwards."""
+    code = (
+        "import sys\n"
+        "import burntray.cli\n"
+        "from urllib.parse import urlsplit\n"
+        "loaded = 'ipaddress' in sys.modules\n"
+        "hosts = [urlsplit(u).hostname for u in ('http://[::1]:8/x', 'http://[v1.x]/')]\n"
+        "try:\n"
+        "    urlsplit('http://[zz]/')\n"
+        "    refused = ''\n"
+        "except ValueError as exc:\n"
+        "    refused = str(exc)\n"
+        "import ipaddress\n"
+        "print(repr([loaded, hosts, refused, str(ipaddress.ip_address('::1'))]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded, hosts, refused, real = ast.literal_eval(done.stdout.strip())
+    assert not loaded
+    assert hosts == ["::1", "v1.x"]
+    assert "does not appear to be an IPv4 or IPv6 address" in refused
+    assert real == "::1"
+
+
+def test_msgspec_inspect_is_imported_when_first_used() -> None:
+    """msgspec's import names msgspec.inspect for JSON schemas (and its users); ``burntray.cli``
+    has it imported on first use: not loaded by the start, the same type information and
+    schemas, and the real module for a later import."""
+    code = (
+        "import sys\n"
+        "import burntray.cli\n"
+        "import msgspec\n"
+        "loaded = 'msgspec.inspect' in sys.modules\n"
+        "class S(msgspec.Struct):\n"
+        "    a: int\n"
+        "    b: str = ''\n"
+        "names = [f.name for f in msgspec.inspect.type_info(S).fields]\n"
+        "schema = msgspec.json.schema(S)['$defs']['S']['required']\n"
+        "import msgspec.inspect as real\n"
+        "print(repr([loaded, names, schema, type(real).__name__]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded, names, required, kind = ast.literal_eval(done.stdout.strip())
+    assert not loaded
+    assert names == ["a", "b"]
+    assert required == ["a"]
+    assert kind == "module"

@@ -214,3 +214,22 @@ def test_a_history_another_process_holds_past_the_wait_is_called_busy_not_broken
     assert "is busy: another burntray process held it" in str(caught.value)
     assert "unusable" not in str(caught.value)
     HistoryStore(path).close()  # once let go, it opens
+
+
+def test_opening_an_up_to_date_history_writes_nothing(tmp_path: Path) -> None:
+    """An open finds every table at its version and the schema's version recorded: it commits
+    nothing (written at every open, the version made each short command's close checkpoint
+    the WAL with four syncs); a new or older history gets its version written."""
+    path = tmp_path / "h.sqlite3"
+    HistoryStore(path).close()
+    watcher = sqlite3.connect(path)
+    try:
+        before = watcher.execute("PRAGMA data_version").fetchone()[0]
+        store = HistoryStore(path)
+        assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
+        store.close()
+        watcher.execute("PRAGMA user_version=1")  # as a history of before recorded versions
+        HistoryStore(path).close()
+        assert watcher.execute("PRAGMA user_version").fetchone()[0] == 2
+    finally:
+        watcher.close()

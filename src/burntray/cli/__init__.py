@@ -11,23 +11,68 @@ named command's module and parser are loaded.
 from __future__ import annotations
 
 import gc
+import os
 import sys
+import types
+
+
+def _uuid_platform() -> types.ModuleType | None:
+    """What ``uuid`` takes from ``platform`` on a POSIX system, as a module of its own.
+
+    uuid (msgspec loads it for its ``UUID`` type) imports platform only to ask ``system()``
+    whether this is AIX or Linux, and platform's import compiles its regular expressions: 8.8 M
+    instructions of a warm ``status``'s ~240 M. ``platform.system()`` is ``os.uname()``'s
+    system name there (its other cases are Windows, Java and systems without ``uname``, where
+    this gives None and uuid gets the real module). Used only while uuid loads: a later import
+    of platform gets the real module."""
+    if sys.platform in ("win32", "darwin") or not hasattr(os, "uname"):
+        return None  # uuid does not import platform there, or platform answers otherwise
+    shim = types.ModuleType("platform", "platform.system() for uuid's import (burntray.cli)")
+    name = os.uname().sysname
+    shim.system = lambda: name  # type: ignore[attr-defined]
+    return shim
+
+
+class _ImportedOnUse(types.ModuleType):
+    """Stands in for a module that an import names but calls only from functions a short
+    command seldom or never uses: the real module is imported when an attribute is first asked
+    for. ``textwrap`` for msgspec (JSON schemas' descriptions, which burntray never asks for:
+    4.7 M instructions to import), ``msgspec.inspect`` (types described as objects, for JSON
+    schemas and users of that module: 5.5 M), ``ipaddress`` for ``urllib.parse``, which
+    pathlib imports (a URL's bracketed host is checked with it: 5.7 M)."""
+
+    def __getattr__(self, attr: str) -> object:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        __import__(self.__name__)
+        return getattr(sys.modules[self.__name__], attr)
 
 
 def _import_msgspec_lean() -> None:
-    """Import msgspec with ``typing_extensions`` hidden, so that it takes typing's own helpers.
+    """Import msgspec with ``typing_extensions`` hidden, so that it takes typing's own helpers,
+    uuid with ``_uuid_platform`` for platform, textwrap and msgspec.inspect imported when
+    first used.
 
     msgspec's first import loads typing_extensions (and with it inspect, ast, dis and tokenize)
     only for ``get_type_hints``, ``Required`` and ``NotRequired``, falling back to typing's when
     it is absent: about a tenth of the instructions of a warm ``status``. On Python >= 3.11
     those are the same: ``Required`` and ``NotRequired`` are typing's objects, and its
     ``get_type_hints`` with ``include_extras=True`` (msgspec's only call) returns typing's
-    answer unchanged. Nothing else is hidden, and only while msgspec loads: a later import of
-    typing_extensions (the tray's notifier) gets the real module. Where msgspec is loaded
-    already, or typing_extensions is, nothing changes; a msgspec that needs typing_extensions
-    gets it (it is imported again, as usual)."""
+    answer unchanged. Nothing else is hidden or stood in for, and only while msgspec loads: a
+    later import of typing_extensions (the tray's notifier), platform, textwrap or
+    msgspec.inspect gets the real module. Where msgspec is loaded already, or
+    typing_extensions is, nothing changes; a msgspec that needs typing_extensions gets it (it
+    is imported again, as usual)."""
     if "msgspec" in sys.modules or "typing_extensions" in sys.modules:
         return
+    shims: dict[str, types.ModuleType] = {}
+    platform = None if "uuid" in sys.modules else _uuid_platform()
+    if platform is not None:
+        shims["platform"] = platform
+    shims["textwrap"] = _ImportedOnUse("textwrap")
+    shims["msgspec.inspect"] = _ImportedOnUse("msgspec.inspect")
+    shims = {name: shim for name, shim in shims.items() if name not in sys.modules}
+    sys.modules.update(shims)
     sys.modules["typing_extensions"] = None  # type: ignore[assignment]  # import raises
     try:
         import msgspec  # noqa: F401, PLC0415
@@ -37,9 +82,28 @@ def _import_msgspec_lean() -> None:
     finally:
         if sys.modules.get("typing_extensions", False) is None:
             del sys.modules["typing_extensions"]
+        for name, shim in shims.items():  # later imports get the real modules
+            if sys.modules.get(name) is shim:
+                del sys.modules[name]
 
 
 _import_msgspec_lean()
+
+
+def _import_pathlib_lean() -> None:
+    """Import pathlib (every command uses it) with ``ipaddress`` imported when first used
+    (``_ImportedOnUse``); a later import of ipaddress gets the real module."""
+    if "pathlib" in sys.modules or "urllib.parse" in sys.modules or "ipaddress" in sys.modules:
+        return
+    shim = sys.modules["ipaddress"] = _ImportedOnUse("ipaddress")
+    try:
+        import pathlib  # noqa: F401, PLC0415
+    finally:
+        if sys.modules.get("ipaddress") is shim:
+            del sys.modules["ipaddress"]
+
+
+_import_pathlib_lean()
 
 from collections.abc import Sequence  # noqa: E402 - after msgspec, see above
 from typing import Any  # noqa: E402

@@ -166,15 +166,15 @@ class HistoryStore:
             self.generation += 1
 
     def require(self, tables: Iterable[TableSchema], user_version: int | None = None) -> None:
-        """Make sure ``tables`` exist at their declared version (a cheap no-op for tables this
-        store already brought up to date). Raises ``HistoryError`` for a newer table."""
+        """Make sure ``tables`` exist at their declared version and ``user_version`` is set (only
+        when it changes: a write costs 4 disk syncs). Raises ``HistoryError`` for a newer table."""
         with self._lock:
             missing = [t for t in tables if self._tables.get(t.name) != t]
             if not missing and user_version is None:
                 return
             with self.transaction() as conn:
                 migrate(conn, missing)
-                if user_version is not None:
+                if user_version not in (None, conn.execute("PRAGMA user_version").fetchone()[0]):
                     conn.execute(f"PRAGMA user_version={int(user_version)}")
             self._tables.update((t.name, t) for t in missing)
 

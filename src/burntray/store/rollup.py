@@ -82,7 +82,7 @@ def drop_empty(conn: sqlite3.Connection) -> None:
 
 def add_new(conn: sqlite3.Connection, source: str, values: Sequence[Any], width: int) -> None:
     """Add records none of which was stored before to both rollups. ``values``: the records'
-    columns in the table's order after ``source`` (key, ts_ns, provider, model, the four token
+    fields in their own order (``UsageRecord``'s: ts_ns, provider, model, the four token
     counts, cost, ...), ``width`` per record."""
     sums = MinuteSums()
     sums.add(values, width)
@@ -116,7 +116,7 @@ class MinuteSums:
         """Add records (``values``, ``width`` per record, as ``add_new`` takes them)."""
         pairs, index, minute_of, pair_of = self.pairs, self.index, self.minute_of, self.pair_of
         reqs, inp, out, cread, cwrite, cost, unpriced = self.sums
-        columns = (values[k::width] for k in range(1, 9))
+        columns = (values[k::width] for k in range(8))  # ts_ns, provider, model ... cost
         for ts, provider, model, i, o, r, w, c in zip(*columns, strict=True):
             pair = pairs.get((provider, model))
             if pair is None:

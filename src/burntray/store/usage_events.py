@@ -37,12 +37,21 @@ _COLUMNS = (
     "source, key, ts_ns, provider, model, input, output, cache_read, cache_write, cost, "
     "session, project, upstream_cost, branch, host, user"
 )
-# A record's fields in the table's column order after ``source`` and before the machine it came
-# from.
-_COLUMNS_OF = operator.itemgetter(8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12)
+# The columns of a record's fields in their own order (``UsageRecord``'s): new records go in as
+# they are (a tuple per record to reorder them cost ~3.5 ms of CPU per 20,000)
+_RECORD_COLUMNS = (
+    "source, ts_ns, provider, model, input, output, cache_read, cache_write, cost, key, "
+    "session, project, upstream_cost, branch, host, user"
+)
 _WIDTH = 13
-_UPSTREAM = 11  # upstream_cost's place among them
-_INSERT_NEW = f"INSERT OR IGNORE INTO {EVENTS} ({_COLUMNS})"  # a stored key: passed over
+_TS, _COST, _KEY, _UPSTREAM = 0, 7, 8, 11  # places among a record's fields
+# A record's fields in ``_COLUMNS``' order after ``source``, for the general write
+_IN_TABLE_ORDER = operator.itemgetter(8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12)
+# An unpriced record's cost as bound: SQLite stores a bound NaN as NULL, as a None; sqlite3
+# binds a float at once but looks a None up in its adapters first (~3,300 instructions a value,
+# formatting an AttributeError: 1 % of a first scan of 20,000 records, half unpriced)
+_UNPRICED = float("nan")
+_INSERT_NEW = f"INSERT OR IGNORE INTO {EVENTS} ({_RECORD_COLUMNS})"  # a stored key: passed over
 # source, host and user are bound once per statement (?1-?3), each record's fields between them
 _NEW_ROW = "?1, {}, ?2, ?3"
 
@@ -90,16 +99,16 @@ class UsageEvents:
         batch, whose rollups are summed at the read's end (``store.pending``); otherwise
         rollups a long read left pending are summed first.
         """
-        # the records' fields in the table's order, picked in C into one flat list (a first
-        # scan makes 240,000 records: a tuple each kept the cyclic collector busy)
-        values: list[Any] = list(chain.from_iterable(map(_COLUMNS_OF, records)))
+        # the records' fields, in their own order, in one flat list made in C (a first scan
+        # makes 240,000 records: a tuple each kept the cyclic collector busy)
+        values: list[Any] = list(chain.from_iterable(records))
         # upstream_cost as an int: sqlite3 looks a bool up in its adapters (and fails to find
         # one) for every record, a tenth of a first scan's write
         values[_UPSTREAM::_WIDTH] = list(map(int, values[_UPSTREAM::_WIDTH]))
-        if values and min(values[1::_WIDTH]) < 0:  # before 1970: not kept
+        if values and min(values[_TS::_WIDTH]) < 0:  # before 1970: not kept
             each = zip(*[iter(values)] * _WIDTH, strict=True)
-            values = list(chain.from_iterable(row for row in each if row[1] >= 0))
-        keys = values[0::_WIDTH]
+            values = list(chain.from_iterable(row for row in each if row[_TS] >= 0))
+        keys = values[_KEY::_WIDTH]
         if not keys and meta is None:
             return 0
         if keys and len(set(keys)) == len(keys):
@@ -110,7 +119,7 @@ class UsageEvents:
                     if meta is not None:
                         conn.execute(SET_META, meta)
                     if defer_rollup:
-                        found = pending.mark(conn, source, min(values[1::_WIDTH]), writer)
+                        found = pending.mark(conn, source, min(values[_TS::_WIDTH]), writer)
                     else:
                         self._own.finish(conn, source)
                     written = self._insert_new(
@@ -131,9 +140,8 @@ class UsageEvents:
                 self._own.finish(conn, source)
             if not keys:
                 return 0
-            rows = [
-                (source, *values[at : at + _WIDTH], *origin) for at in range(0, len(values), _WIDTH)
-            ]
+            each = zip(*[iter(values)] * _WIDTH, strict=True)
+            rows = [(source, *_IN_TABLE_ORDER(row), *origin) for row in each]
             return rollup.write_changed(conn, _COLUMNS, rows, defer_rollup)
 
     @staticmethod
@@ -157,7 +165,12 @@ class UsageEvents:
         instead (``temp_store``) saved nothing measurable."""
         inserted: list[int] = []
         shared = (source, *origin)
-        insert_values(conn, _INSERT_NEW, _WIDTH, values, inserted, shared=shared, select=_NEW_ROW)
+        bound = values
+        costs = values[_COST::_WIDTH]
+        if None in costs:  # the rollups below tell unpriced records by None: a copy is bound
+            bound = values.copy()
+            bound[_COST::_WIDTH] = [_UNPRICED if c is None else c for c in costs]
+        insert_values(conn, _INSERT_NEW, _WIDTH, bound, inserted, shared=shared, select=_NEW_ROW)
         if inserted[0] != len(keys):
             raise _NotAllNew
         if not defer_rollup:

@@ -29,8 +29,17 @@ from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
-from burntray.sources.agent_logs.values import ModelPrices, count, stamp_ns, text
+from burntray.sources.agent_logs.values import (
+    ModelPrices,
+    count,
+    new_record,
+    record_defaults,
+    stamp_ns,
+    text,
+)
 from burntray.sources.agent_logs.whole import WholeFileReader
+
+_AFTER_SESSION = record_defaults(10)  # a record's fields after its session
 
 
 class _Message(msgspec.Struct, gc=False):
@@ -92,7 +101,8 @@ class AmpReader(WholeFileReader):
     ) -> UsageRecord:
         inp, out, write, read = tokens
         cost = self._prices.cost(model, inp, out, read, write)
-        return UsageRecord(ts, "", model, inp, out, read, write, cost, f"{path}:{ident}", thread)
+        return new_record((ts, "", model, inp, out, read, write, cost, f"{path}:{ident}", thread,
+                           *_AFTER_SESSION))  # fmt: skip
 
     def _thread(self, path: Path, doc: _Thread) -> list[UsageRecord]:
         thread = text(doc.id)

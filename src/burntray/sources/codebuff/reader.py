@@ -33,8 +33,16 @@ from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
-from burntray.sources.agent_logs.values import ModelPrices, stamp_ns, text
+from burntray.sources.agent_logs.values import (
+    ModelPrices,
+    new_record,
+    record_defaults,
+    stamp_ns,
+    text,
+)
 from burntray.sources.agent_logs.whole import WholeFileReader
+
+_AFTER_PROJECT = record_defaults(11)  # a record's fields after its project
 
 FILE = "chat-messages.json"
 DEFAULT_MODEL = "codebuff-unknown"
@@ -259,6 +267,6 @@ class CodebuffReader(WholeFileReader):
                 else f"codebuff:{session}:{ts}:{model}:{ordinal}:{inp}:{output}:{read}:{write}"
             )  # fmt: skip
             cost = self._prices.cost(model, inp, output, read, write)
-            out.append(UsageRecord(ts, "", model, inp, output, read, write, cost, key, session,
-                                   project))  # fmt: skip
+            out.append(new_record((ts, "", model, inp, output, read, write, cost, key, session,
+                                   project, *_AFTER_PROJECT)))  # fmt: skip
         return out

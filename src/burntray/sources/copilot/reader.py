@@ -35,7 +35,7 @@ from pathlib import Path
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
-from burntray.sources.agent_logs.values import ModelPrices
+from burntray.sources.agent_logs.values import ModelPrices, new_record, record_defaults
 from burntray.sources.agent_logs.whole import WholeFileReader, decode_lines, not_json
 from burntray.sources.copilot.records import DECODER, Candidate, candidates, select
 from burntray.sources.copilot.tail import (
@@ -46,6 +46,8 @@ from burntray.sources.copilot.tail import (
     continues,
     load_tails,
 )
+
+_AFTER_SESSION = record_defaults(10)  # a record's fields after its session
 
 
 class CopilotReader(WholeFileReader):
@@ -160,7 +162,7 @@ class CopilotReader(WholeFileReader):
 
     def _record(self, path: Path, c: Candidate) -> UsageRecord:
         cost = self._prices.cost(c.model, c.input, c.output, c.cache_read, c.cache_write)
-        return UsageRecord(
+        return new_record((
             c.ts_ms * 10**6, "github-copilot", c.model, c.input, c.output, c.cache_read,
-            c.cache_write, cost, f"{path}:{c.key}", c.session,
-        )  # fmt: skip
+            c.cache_write, cost, f"{path}:{c.key}", c.session, *_AFTER_SESSION,
+        ))  # fmt: skip

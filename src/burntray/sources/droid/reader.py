@@ -35,9 +35,18 @@ from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.state_parts import Parts, bucket
 from burntray.sources.agent_logs.stores import Stamp, WholeFiles, load_state_parts
-from burntray.sources.agent_logs.values import ProviderPrices, count, stamp_ns, text
+from burntray.sources.agent_logs.values import (
+    ProviderPrices,
+    count,
+    new_record,
+    record_defaults,
+    stamp_ns,
+    text,
+)
 from burntray.sources.agent_logs.whole import WholeFileReader
 from burntray.sources.droid.files import DroidFiles, Index
+
+_AFTER_SESSION = record_defaults(10)  # a record's fields after its session
 
 SUFFIX = ".settings.json"
 SIDECAR_LINES = 500
@@ -275,7 +284,8 @@ class DroidReader(WholeFileReader):
     ) -> UsageRecord:
         inp, out, write, read = totals
         cost = self._prices.cost(provider, model, inp, out, read, write)
-        return UsageRecord(ts, provider, model, inp, out, read, write, cost, key, session)
+        return new_record((ts, provider, model, inp, out, read, write, cost, key, session,
+                           *_AFTER_SESSION))  # fmt: skip
 
     def read_new(self, active_since_ns: int | None = None) -> list[UsageRecord]:
         """``WholeFileReader.read_new`` over the files' names as text (``DroidFiles``)."""

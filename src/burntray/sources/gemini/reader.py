@@ -33,8 +33,16 @@ from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.stores import Stamp
-from burntray.sources.agent_logs.values import ModelPrices, stamp_ns, text
+from burntray.sources.agent_logs.values import (
+    ModelPrices,
+    new_record,
+    record_defaults,
+    stamp_ns,
+    text,
+)
 from burntray.sources.agent_logs.whole import WholeFileReader, json_lines
+
+_AFTER_SESSION = record_defaults(10)  # a record's fields after its session
 
 PROVIDER = "google"
 DEFAULT_MODEL = "unknown"
@@ -147,9 +155,10 @@ class GeminiReader(WholeFileReader):
         self, path: Path, ident: str, model: str, ts: int, session: str, u: _Usage
     ) -> UsageRecord:
         cost = self._prices.cost(model, u.input, u.output, u.cached, 0)
-        return UsageRecord(
-            ts, PROVIDER, model, u.input, u.output, u.cached, 0, cost, f"{path}:{ident}", session
-        )
+        return new_record((
+            ts, PROVIDER, model, u.input, u.output, u.cached, 0, cost, f"{path}:{ident}", session,
+            *_AFTER_SESSION,
+        ))  # fmt: skip
 
     def _parse(self, path: Path, data: bytes, mtime_ns: int, out: list[UsageRecord]) -> str:
         """Append the file's records; what could not be used (one reason), or ""."""

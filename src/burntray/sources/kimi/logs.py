@@ -26,7 +26,9 @@ from burntray.io.bounded_read import UnsafeFileError, read_regular_file
 from burntray.model.pricing import PriceTable
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.jsonl import JsonlReader, parts_below
-from burntray.sources.agent_logs.values import ModelPrices, count
+from burntray.sources.agent_logs.values import ModelPrices, count, new_record, record_defaults
+
+_AFTER_SESSION = record_defaults(10)  # a record's fields after its session
 
 MARKER = b'"StatusUpdate"'
 DEFAULT_MODEL = "kimi-for-coding"
@@ -143,4 +145,5 @@ class KimiLogReader(JsonlReader):
         msg_id = payload.message_id if isinstance(payload.message_id, str) else ""
         cost = self._prices.cost(model, inp, out, read, write)
         key = f"k:{session}:{msg_id}:{ts}:{model}:{inp}:{out}:{write}:{read}"
-        return UsageRecord(ts, PROVIDER, model, inp, out, read, write, cost, key, session)
+        return new_record((ts, PROVIDER, model, inp, out, read, write, cost, key, session,
+                           *_AFTER_SESSION))  # fmt: skip

@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from burntray.model.pricing import Price, PriceTable
+from burntray.model.pricing import PriceTable
+from burntray.model.rates import Rates, priced
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.databases import DatabaseReader, Row
 from burntray.sources.agent_logs.stores import WholeFiles, dump_state, load_state_parts
-from burntray.sources.agent_logs.values import count, own_cost, text
+from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, text
 from burntray.sources.opencode.paths import database_path
 
 if TYPE_CHECKING:
@@ -78,12 +79,12 @@ class _Message(msgspec.Struct, gc=False):
 
 
 _DECODER = msgspec.json.Decoder(_Message)
-PriceOf = Callable[[str, str], Price | None]  # (provider, model) -> price
+RatesOf = Callable[[str, str], Rates | None]  # (provider, model) -> its rates (None: unpriced)
 
 
 def message_record(
     raw: bytes | str,
-    prices: PriceOf,
+    rates_of: RatesOf,
     msg_id: str = "",
     session: str = "",
     key: str = "",
@@ -119,8 +120,8 @@ def message_record(
     usd = own_cost(msg.cost)
     upstream = usd is not None
     if not upstream:
-        price = prices(provider, model)
-        usd = None if price is None else price.tiered_cost(inp, output, read, write)
+        rates = rates_of(provider, model)
+        usd = None if rates is None else priced(rates, inp, output, write, 0, read, False)
     return UsageRecord(
         when * 1_000_000,
         provider,
@@ -148,7 +149,9 @@ class OpenCodeReader(DatabaseReader):
     def __init__(self, folders: Iterable[Path], prices: PriceTable) -> None:
         super().__init__(prices)
         self.data_dirs = [Path(f) for f in folders]
-        self._price_cache: dict[tuple[str, str], Price | None] = {}
+        # each model's rates worked out once (``model.rates``: ``Price.tiered_cost``'s very
+        # float without its five calls; a first scan prices 20,000 messages)
+        self._prices = ProviderPrices(prices)
         self.missing = ""
         self.files_seen = 0
         self._files = WholeFiles(
@@ -197,16 +200,6 @@ class OpenCodeReader(DatabaseReader):
     def database(self, folder: Path) -> Path | None:
         return database_path(folder)
 
-    def _price(self, provider: str, model: str) -> Price | None:
-        """The table's price, looked up once per provider and model (a first scan prices the
-        same few models a hundred thousand times)."""
-        key = (provider, model)
-        try:
-            return self._price_cache[key]
-        except KeyError:
-            price = self._price_cache[key] = self.prices.lookup(provider, model)
-            return price
-
     def use(self, db: Path, rows: list[Row], out: list[UsageRecord]) -> None:
         self.rows_read += len(rows)
         for raw_id, raw_session, data in rows:
@@ -221,7 +214,7 @@ class OpenCodeReader(DatabaseReader):
                 continue
             try:
                 key = f"{db}:{msg_id}" if self.kilo else ""  # ccusage's key for Kilo
-                rec = message_record(data, self._price, msg_id, session, key, kilo=self.kilo)
+                rec = message_record(data, self._prices.rates, msg_id, session, key, kilo=self.kilo)
             except ValueError as exc:
                 self.bad(f"{db} message {msg_id}", str(exc))
                 continue
@@ -264,7 +257,7 @@ class OpenCodeReader(DatabaseReader):
             self.files_read += 1
             why = ""
             try:
-                rec = message_record(data, self._price, key=f"f:{path}")
+                rec = message_record(data, self._prices.rates, key=f"f:{path}")
             except ValueError as exc:
                 rec, why = None, str(exc)
             if rec is not None:

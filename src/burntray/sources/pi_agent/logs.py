@@ -25,7 +25,17 @@ from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.jsonl import JsonlReader
-from burntray.sources.agent_logs.values import ProviderPrices, count, own_cost, stamp_ns, text
+from burntray.sources.agent_logs.values import (
+    ProviderPrices,
+    count,
+    new_record,
+    own_cost,
+    record_defaults,
+    stamp_ns,
+    text,
+)
+
+_AFTER_UPSTREAM = record_defaults(12)  # a record's fields after its upstream flag
 
 MARKER = b'"usage"'
 
@@ -114,5 +124,5 @@ class PiLogReader(JsonlReader):
         if not upstream and model:
             cost = self._prices.cost(provider, model, inp, out, read, write)
         key = f"pi:{project}:{session}:{stamp}:{model}:{inp}:{out}:{write}:{read}:{own}"
-        return UsageRecord(ts, provider, model, inp, out, read, write, cost, key, session,
-                           project, cost_from_upstream=upstream)  # fmt: skip
+        return new_record((ts, provider, model, inp, out, read, write, cost, key, session,
+                           project, upstream, *_AFTER_UPSTREAM))  # fmt: skip

@@ -26,7 +26,14 @@ from burntray.model.pricing import PriceTable
 from burntray.model.timefmt import TimeFormatError
 from burntray.model.usage import UsageRecord
 from burntray.sources.agent_logs.jsonl import JsonlReader, parts_below
-from burntray.sources.agent_logs.values import ModelPrices, count, stamp_ns, text
+from burntray.sources.agent_logs.values import (
+    ModelPrices,
+    count,
+    new_record,
+    record_defaults,
+    stamp_ns,
+    text,
+)
 
 MARKER = b'"usageMetadata"'
 
@@ -49,6 +56,7 @@ class _Line(msgspec.Struct, gc=False):
 
 
 _DECODER = msgspec.json.Decoder(_Line)
+_AFTER_PROJECT = record_defaults(11)  # a record's fields after its project
 
 
 def _chat_project(root: str, name: str) -> str | None:
@@ -107,7 +115,7 @@ class QwenLogReader(JsonlReader):
         uncached = prompt - min(prompt, cached)
         cost = self._prices.cost(model, uncached, output, cached, 0)
         key = f"q:{session}|{stamp or ts}|{model}|{prompt}|{cand}|{cached}|{thoughts}|{total}"
-        return UsageRecord(
+        return new_record((
             ts, "", model, uncached, output, cached, 0, cost, key, session,
-            text(rec.cwd) or project,
-        )  # fmt: skip
+            text(rec.cwd) or project, *_AFTER_PROJECT,
+        ))  # fmt: skip
