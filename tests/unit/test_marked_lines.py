@@ -4,10 +4,11 @@ chunk read about once whatever the markers (a marker that is rare, such as Codex
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from burntray.io.log_tail import _marked_lines
+from burntray.io.log_tail import LogTailer, _marked_lines
 
 
 class CountingBytes(bytes):
@@ -68,3 +69,30 @@ def test_markers_that_overlap_or_hold_pattern_characters(parts: list[bytes], cut
     got = [data[a:b] for a, b in _marked_lines(data, end, markers)]
     assert got == _expected(data[:end], markers)
     assert list(_marked_lines(data, end, ())) == []
+
+
+@given(
+    st.lists(
+        st.sampled_from([b"usage", b"x usage y", b"usageusage", b"noise", b"", b"us", b"age"]),
+        max_size=60,
+    ),
+    st.sampled_from([b"", b"usage", b"tail us"]),
+    st.integers(min_value=1, max_value=40),
+)
+def test_the_tailers_one_marker_search_hands_on_every_marked_line_once(
+    tmp_path_factory: pytest.TempPathFactory, parts: list[bytes], partial: bytes, chunk: int
+) -> None:
+    """The tailer finds one marker's lines itself (``LogTailer._scan``): runs of marked lines,
+    single marked lines between others, lines that hold the marker twice, any chunk size (lines
+    cut at a chunk's end) and a last line not ended yet hand on what ``_marked_lines`` finds,
+    each line once, with its offset."""
+    data = b"\n".join(parts) + b"\n" + partial
+    path = tmp_path_factory.mktemp("tail") / "log.jsonl"
+    path.write_bytes(data)
+    got: list[tuple[bytes, int]] = []
+    tailer = LogTailer([b"usage"], chunk_bytes=chunk)
+    tailer.read(path, lambda line, offset: got.append((line, offset)))
+    end = data.rfind(b"\n") + 1
+    expected = [(data[a:b], a) for a, b in _marked_lines(data, end, (b"usage",))]
+    assert got == expected
+    assert tailer.stats.lines == len(expected)
