@@ -86,10 +86,10 @@ MESSAGES = int(os.environ.get("BURNTRAY_BENCH_AGENTS_MESSAGES", "20000"))
 # the bar is measured on as many requests as each agent's data holds
 CLAUDE_MB = int(os.environ.get("BURNTRAY_BENCH_AGENTS_CLAUDE_MB", str(MESSAGES * 10 // 1024)))
 WARM_RUNS = 5
-# Best of 3 for both tools: the ratios set against each other are of times of 0.1-0.8 s on a
+# Best of 5 for both tools: the ratios set against each other are of times of 0.1-0.8 s on a
 # shared machine, where one slow run in two (ccusage's Goose: 0.09 s, then 0.19 s) moved a ratio
 # by 2.
-COLD_RUNS = 3
+COLD_RUNS = 5
 ONLY = [n.strip() for n in os.environ.get("BURNTRAY_BENCH_AGENTS_ONLY", "").split(",") if n.strip()]
 
 
@@ -412,23 +412,23 @@ def _ccusage(binary: Path, agent: Agent, data: Path, home: Path, *extra: str) ->
 
 
 class _Measured:
-    """One agent's data, home and first-scan rows, for its warm runs that come later."""
+    """One agent's data, home, first scans (burntray's and ccusage's) and rows, for the rounds
+    that come later."""
 
     def __init__(self, agent: Agent, data: Path, home: Path, env: dict[str, str]) -> None:
         self.agent, self.data, self.home, self.env = agent, data, home, env
         self.rows: list[tuple[str, str]] = []
         self.ratio = 0.0
+        self.cold: list[Timed] = []
+        self.cc_cold: list[Timed] = []
         self.warm: list[Timed] = []
 
 
 _ARGS = ("--window", "7d", "--format", "json")
 
 
-def _first(work: Path, agent: Agent, binary: Path | None) -> _Measured:
-    """The agent's data and its first scan beside ccusage's, and their ratio (burntray /
-    ccusage, wall; 0 without ccusage). CPU time is beside each wall time: ccusage reads on
-    every core, burntray in one process here, so on a busy machine the wall ratio moves with
-    the load and the CPU one much less."""
+def _prepare(work: Path, agent: Agent) -> _Measured:
+    """The agent's data, written under ``work``, and the environment both tools read it in."""
     data = work / agent.name
     data.mkdir()
     wrote = agent.generate(data)
@@ -440,23 +440,39 @@ def _first(work: Path, agent: Agent, binary: Path | None) -> _Measured:
         env["HOME"] = str(data)
     m = _Measured(agent, data, home, env)
     m.rows.append((f"{agent.name}: generated", wrote))
-    args = ("status", "--source", agent.name, *_ARGS)
-    # the first scan, COLD_RUNS times on an empty history (the fastest counts: the machine is
-    # shared); the last one's history is the one the warm runs use
-    cold = min(
-        _burntray({**env, "BURNTRAY_HOME": str(work / f"burntray-{agent.name}-{n}")}, *args)
-        for n in range(COLD_RUNS)
-    )
-    env["BURNTRAY_HOME"] = str(work / f"burntray-{agent.name}-{COLD_RUNS - 1}")
-    m.rows.append((f"{agent.name}: first scan, burntray (whole process, best of {COLD_RUNS})",
+    return m
+
+
+def _cold_round(work: Path, measured: list[_Measured], binary: Path | None, n: int) -> None:
+    """One first scan of every agent (on an empty history of its own) and one of ccusage beside
+    it. The agents take turns round after round, Claude Code's bar with them, so a slow stretch
+    of the shared machine falls on the bar and the agents alike: measured agent after agent,
+    the bar came from one minute and an agent's ratio from another (the bar moved 2.4-4.5
+    between runs of the same code)."""
+    for m in measured:
+        name = m.agent.name
+        env = {**m.env, "BURNTRAY_HOME": str(work / f"burntray-{name}-{n}")}
+        m.cold.append(_burntray(env, "status", "--source", name, *_ARGS))
+        if binary is not None:
+            m.cc_cold.append(_ccusage(binary, m.agent, m.data, m.home))
+
+
+def _first_rows(m: _Measured, binary: Path | None) -> None:
+    """The first scans' rows (the fastest of each tool: the machine is shared) and their ratio
+    (burntray / ccusage, wall; 0 without ccusage). CPU time is beside each wall time: ccusage
+    reads on every core, burntray in one process here, so on a busy machine the wall ratio
+    moves with the load and the CPU one much less. The warm runs use the last round's
+    history."""
+    m.env["BURNTRAY_HOME"] = m.env["BURNTRAY_HOME"] + f"-{len(m.cold) - 1}"
+    cold = min(m.cold)
+    m.rows.append((f"{m.agent.name}: first scan, burntray (whole process, best of {len(m.cold)})",
                    f"{cold.wall:.2f} s (CPU {cold.cpu:.2f} s)"))  # fmt: skip
     if binary is not None:
-        cc_cold = min(_ccusage(binary, agent, data, home) for _ in range(COLD_RUNS))
+        cc_cold = min(m.cc_cold)
         m.ratio = cold.wall / cc_cold.wall
-        m.rows.append((f"{agent.name}: first scan, ccusage daily --offline",
+        m.rows.append((f"{m.agent.name}: first scan, ccusage daily --offline",
                        f"{cc_cold.wall:.2f} s (CPU {cc_cold.cpu:.2f} s); CPU burntray / ccusage "
                        f"{cold.cpu / max(cc_cold.cpu, 1e-3):.2f}"))  # fmt: skip
-    return m
 
 
 def _warm_round(measured: list[_Measured], n: int) -> None:
@@ -510,7 +526,11 @@ def run() -> list[tuple[str, str]]:
     compile_bytecode()  # whole-process figures are for an installed burntray (see bench_core)
     with tempfile.TemporaryDirectory(prefix="burntray-bench-agents-") as tmp:
         work = Path(tmp)
-        measured = [_first(work, agent, binary) for agent in (CLAUDE, *agents)]
+        measured = [_prepare(work, agent) for agent in (CLAUDE, *agents)]
+        for n in range(COLD_RUNS):
+            _cold_round(work, measured, binary, n)
+        for m in measured:
+            _first_rows(m, binary)
         for n in range(WARM_RUNS):
             _warm_round(measured, n)
         claude, *others = measured
