@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -442,6 +443,14 @@ def test_msgspec_reads_every_struct_as_it_did_with_typing_extensions() -> None:
 
 
 @pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="uuid imports no platform there")
+def _printed(code: str) -> Any:
+    """What ``code``, run by a fresh interpreter, printed as a Python literal."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    return ast.literal_eval(done.stdout.strip())
+
+
 def test_uuid_learns_the_system_as_platform_would_tell_it() -> None:
     """``burntray.cli`` has uuid (msgspec's) import a stand-in for platform, whose own import
     compiled regular expressions for one ``system()`` call: uuid's AIX and Linux flags are what
@@ -457,10 +466,7 @@ def test_uuid_learns_the_system_as_platform_would_tell_it() -> None:
         "print(repr([loaded, uuid._AIX, uuid._LINUX, real == 'AIX', real == 'Linux',\n"
         "            hasattr(platform, 'python_version')]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    loaded, aix, linux, real_aix, real_linux, whole = ast.literal_eval(done.stdout.strip())
+    loaded, aix, linux, real_aix, real_linux, whole = _printed(code)
     assert not loaded
     assert (aix, linux) == (real_aix, real_linux)
     assert whole  # the real platform module after msgspec's import
@@ -485,10 +491,7 @@ def test_textwrap_is_imported_when_msgspec_first_uses_it() -> None:
         "import textwrap\n"
         "print(repr([loaded, described, hasattr(textwrap, 'TextWrapper')]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    loaded, described, real = ast.literal_eval(done.stdout.strip())
+    loaded, described, real = _printed(code)
     assert not loaded
     assert described == "First.\n  Second."
     assert real
@@ -512,10 +515,7 @@ def test_ipaddress_is_imported_when_urllib_first_uses_it() -> None:
         "import ipaddress\n"
         "print(repr([loaded, hosts, refused, str(ipaddress.ip_address('::1'))]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    loaded, hosts, refused, real = ast.literal_eval(done.stdout.strip())
+    loaded, hosts, refused, real = _printed(code)
     assert not loaded
     assert hosts == ["::1", "v1.x"]
     assert "does not appear to be an IPv4 or IPv6 address" in refused
@@ -539,10 +539,7 @@ def test_msgspec_inspect_is_imported_when_first_used() -> None:
         "import msgspec.inspect as real\n"
         "print(repr([loaded, names, schema, type(real).__name__]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    loaded, names, required, kind = ast.literal_eval(done.stdout.strip())
+    loaded, names, required, kind = _printed(code)
     assert not loaded
     assert names == ["a", "b"]
     assert required == ["a"]
