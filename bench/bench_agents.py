@@ -434,8 +434,7 @@ def _prepare(work: Path, agent: Agent) -> _Measured:
     wrote = agent.generate(data)
     home = work / f"home-{agent.name}"
     home.mkdir()
-    env = {**os.environ, "BURNTRAY_HOME": str(work / f"burntray-{agent.name}"),
-           "HOME": str(home), agent.env_var: str(data)}  # fmt: skip
+    env = {**os.environ, "HOME": str(home), agent.env_var: str(data)}
     if agent.home_is_data:
         env["HOME"] = str(data)
     m = _Measured(agent, data, home, env)
@@ -448,11 +447,11 @@ def _cold_round(work: Path, measured: list[_Measured], binary: Path | None, n: i
     it. The agents take turns round after round, Claude Code's bar with them, so a slow stretch
     of the shared machine falls on the bar and the agents alike: measured agent after agent,
     the bar came from one minute and an agent's ratio from another (the bar moved 2.4-4.5
-    between runs of the same code)."""
+    between runs of the same code). The last round's history is the one the warm runs use."""
     for m in measured:
         name = m.agent.name
-        env = {**m.env, "BURNTRAY_HOME": str(work / f"burntray-{name}-{n}")}
-        m.cold.append(_burntray(env, "status", "--source", name, *_ARGS))
+        m.env["BURNTRAY_HOME"] = str(work / f"burntray-{name}-{n}")
+        m.cold.append(_burntray(m.env, "status", "--source", name, *_ARGS))
         if binary is not None:
             m.cc_cold.append(_ccusage(binary, m.agent, m.data, m.home))
 
@@ -461,9 +460,7 @@ def _first_rows(m: _Measured, binary: Path | None) -> None:
     """The first scans' rows (the fastest of each tool: the machine is shared) and their ratio
     (burntray / ccusage, wall; 0 without ccusage). CPU time is beside each wall time: ccusage
     reads on every core, burntray in one process here, so on a busy machine the wall ratio
-    moves with the load and the CPU one much less. The warm runs use the last round's
-    history."""
-    m.env["BURNTRAY_HOME"] = m.env["BURNTRAY_HOME"] + f"-{len(m.cold) - 1}"
+    moves with the load and the CPU one much less."""
     cold = min(m.cold)
     m.rows.append((f"{m.agent.name}: first scan, burntray (whole process, best of {len(m.cold)})",
                    f"{cold.wall:.2f} s (CPU {cold.cpu:.2f} s)"))  # fmt: skip
